@@ -1,0 +1,67 @@
+"""Reading what a scanner or a person typed into the item field.
+
+GTIN check digits and UPC-E expansion come from biip, not from hand-written code. Every
+GTIN (EAN-13, EAN-8, UPC-A, UPC-E) is stored and looked up in one canonical form, the
+14-digit GTIN, so that the same product is found whichever symbol was printed on it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import biip
+
+from counter.errors import BarcodeError
+
+_GTIN_LENGTHS = {8, 12, 13, 14}
+MAX_CODE_LENGTH = 48
+
+
+class CodeKind(enum.Enum):
+    GTIN = "gtin"
+    SKU = "sku"
+
+
+@dataclass(frozen=True)
+class ScannedCode:
+    kind: CodeKind
+    value: str  # GTIN-14 for GTIN, the upper-cased text for SKU
+    raw: str
+
+
+def canonical_gtin(text: str) -> str:
+    """The GTIN-14 form of a valid EAN-13/EAN-8/UPC-A/UPC-E/GTIN-14, or BarcodeError."""
+    digits = text.strip()
+    if not digits.isdigit() or len(digits) not in _GTIN_LENGTHS | {6, 7}:
+        raise BarcodeError(
+            f"“{text.strip()}” is not a product barcode.",
+            "Scan the barcode again, or type the 8, 12 or 13 digits under it.",
+        )
+    result = biip.parse(digits)
+    if result.gtin is None:
+        if "check digit" in (result.gtin_error or ""):
+            raise BarcodeError(
+                f"The barcode {digits} has a wrong check digit.",
+                "Scan it again; if you typed it, check the last digit.",
+            )
+        raise BarcodeError(
+            f"“{digits}” is not a valid product barcode.",
+            "Scan it again, or search the item by name (F2).",
+        )
+    return str(result.gtin.as_gtin_14())
+
+
+def read_code(text: str) -> ScannedCode:
+    """Classify input from the item field: a GTIN (validated) or an SKU / store code."""
+    raw = text
+    text = text.strip()
+    if not text:
+        raise BarcodeError("Nothing was scanned.", "Scan the item or type its barcode.")
+    if len(text) > MAX_CODE_LENGTH or not text.isprintable():
+        raise BarcodeError(
+            "That input is not a barcode.", "Scan the item again, or type its barcode or name."
+        )
+    if text.isdigit() and len(text) in _GTIN_LENGTHS:
+        return ScannedCode(CodeKind.GTIN, canonical_gtin(text), raw)
+    return ScannedCode(CodeKind.SKU, text.upper(), raw)

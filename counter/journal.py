@@ -1,0 +1,158 @@
+"""The journal: one append-only, hash-chained list of business events per terminal.
+
+It is the audit trail, the fiscal record and the sync outbox in one. Each entry is
+
+    hash = SHA-256( prev_hash (64 hex chars, ASCII) + "\\n" + canonical(envelope) )
+
+where the envelope is ``{"at", "body", "id", "seq", "terminal", "type"}`` and
+``canonical`` is JSON with sorted keys, no whitespace, UTF-8, and no floats (money is an
+integer of minor units, rates are strings). The first entry of a terminal chains to
+``GENESIS`` (64 zeros). tests/unit/test_journal.py pins the serialisation with a golden
+hash, so that a change of it cannot slip in unnoticed.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+class EventType(enum.StrEnum):
+    """Business events, named in the past tense. Bodies are documented where built."""
+
+    SALE_COMPLETED = "SaleCompleted"
+    SIGNED_IN = "SignedIn"
+    SIGN_IN_FAILED = "SignInFailed"
+    SIGNED_OUT = "SignedOut"
+    RECEIPT_REPRINTED = "ReceiptReprinted"
+
+
+def _reject(value: Any) -> Any:
+    raise TypeError(f"journal bodies hold only str, int, bool, None, lists and dicts, not {type(value).__name__}")
+
+
+def _check(value: Any) -> None:
+    if isinstance(value, float | Decimal):
+        raise TypeError("journal bodies never hold floats or Decimals: use minor units or strings")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError("journal keys are strings")
+            _check(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check(v)
+
+
+def canonical(value: Any) -> bytes:
+    """The one serialisation that is hashed: sorted keys, compact, UTF-8, no floats."""
+    _check(value)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reject
+    ).encode("utf-8")
+
+
+def utc_stamp(moment: datetime) -> str:
+    """UTC, microseconds, trailing Z: ``2026-11-25T03:23:14.000000Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("journal timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def envelope(terminal: str, seq: int, entry_id: str, type_: str, at: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"at": at, "body": body, "id": entry_id, "seq": seq, "terminal": terminal, "type": type_}
+
+
+def chain_hash(prev_hash: str, env: Mapping[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(env)).hexdigest()
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    terminal: str
+    seq: int
+    id: str
+    type: str
+    at: str  # utc_stamp
+    body: str  # canonical JSON text of the body, exactly as hashed
+    prev_hash: str
+    hash: str
+
+    def body_data(self) -> Any:
+        return json.loads(self.body)
+
+    def computed_hash(self) -> str:
+        return chain_hash(
+            self.prev_hash, envelope(self.terminal, self.seq, self.id, self.type, self.at, self.body_data())
+        )
+
+
+def make_entry(
+    terminal: str, seq: int, entry_id: str, type_: str, at: datetime, body: Mapping[str, Any], prev_hash: str
+) -> JournalEntry:
+    stamp = utc_stamp(at)
+    env = envelope(terminal, seq, entry_id, type_, stamp, body)
+    return JournalEntry(
+        terminal=terminal,
+        seq=seq,
+        id=entry_id,
+        type=type_,
+        at=stamp,
+        body=canonical(body).decode("utf-8"),
+        prev_hash=prev_hash,
+        hash=chain_hash(prev_hash, env),
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+    last_hash: str = GENESIS
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"OK: {self.checked} entries verified, last hash {self.last_hash}"
+        return f"BAD: entry {self.first_bad_seq}: {self.reason} ({self.checked} entries before it are good)"
+
+
+def verify(entries: Iterable[JournalEntry], *, expected_count: int | None = None) -> Verification:
+    """Walk one terminal's entries in storage order and name the first one that is wrong.
+
+    Catches an edited body or field (hash mismatch), a deleted or inserted entry (seq gap
+    or broken link), reordering (seq out of order), and truncation when the caller knows
+    how many entries there should be (``expected_count``, e.g. from HQ or a manifest).
+    """
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return Verification(False, checked, entry.seq, f"expected sequence number {expected_seq}", prev)
+        if entry.prev_hash != prev:
+            return Verification(False, checked, entry.seq, "does not link to the entry before it", prev)
+        try:
+            data = entry.body_data()
+            recanon = canonical(data).decode("utf-8")
+        except (ValueError, TypeError):
+            return Verification(False, checked, entry.seq, "body is not canonical JSON", prev)
+        if recanon != entry.body:
+            return Verification(False, checked, entry.seq, "body is not in canonical form", prev)
+        if entry.computed_hash() != entry.hash:
+            return Verification(False, checked, entry.seq, "content does not match its hash", prev)
+        prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    if expected_count is not None and checked < expected_count:
+        return Verification(False, checked, checked + 1, f"missing: {expected_count - checked} entries truncated", prev)
+    return Verification(True, checked, None, "", prev)

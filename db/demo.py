@@ -1,0 +1,205 @@
+"""Build the demo store: a US general-merchandise store with staff, catalog and 60 days
+of past sales over two terminals, made through the real write path (CompleteSale), so
+that every past sale has its journal entry and the chains verify.
+
+Used by ``counter init-demo --data-dir DIR`` and by the app's embedded default.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from counter.barcodes import canonical_gtin
+from counter.cart import Cart
+from counter.catalog import CategoryId, Item, ItemId, TaxClass
+from counter.checkout import CompleteSale, complete_sale
+from counter.money import Currency
+from counter.pricing import Discount
+from counter.store import StoreConfig, TerminalIdentity
+from counter.tenders import CARD_BRANDS, CardDetails, Payment
+from counter.users import PinHasher, Role, User, UserId
+from db import schema as s
+from db.engine import DB_FILENAME, Database, open_database
+from db.queries import store_config, write_settings
+from db.uow import SqlUnitOfWork
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
+
+STORE = {
+    "id": "S01",
+    "name": "Harbor & Main General Store",
+    "currency": "USD",
+    "locale": "en_US",
+    "timezone": "America/Chicago",
+    "prices_include_tax": False,
+    "smallest_coin": "0.01",
+    "address_lines": ["1200 Harbor Avenue", "Riverton, IL 62704"],
+    "phone": "(217) 555-0142",
+    "tax_id": "IL Sales Tax ID 4417-2290",
+    "footer_lines": ["Returns within 30 days with receipt.", "Thank you for shopping with us!"],
+}
+
+TAX_CLASSES = [
+    TaxClass("A", "Sales tax 8.25%", Decimal("0.0825")),
+    TaxClass("B", "Food 2.25%", Decimal("0.0225")),
+    TaxClass("N", "Non-taxable", Decimal("0")),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    id: str
+    name: str
+    role: Role
+    pin: str
+
+
+#: Listed in the README. PINs are for the demo only.
+DEMO_USERS = (
+    DemoUser("u-cashier-1", "Maria Lopez", Role.CASHIER, "1111"),
+    DemoUser("u-cashier-2", "Sam Carter", Role.CASHIER, "2222"),
+    DemoUser("u-supervisor", "Dana Whitfield", Role.SUPERVISOR, "3333"),
+    DemoUser("u-manager", "Alex Morgan", Role.MANAGER, "4444"),
+    DemoUser("u-admin", "Jordan Reyes", Role.ADMIN, "9999"),
+)
+
+
+class _SteppingClock:
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def _load_catalog(conn_exec: Callable[..., object], currency: Currency) -> list[Item]:
+    taxes = {t.code: t for t in TAX_CLASSES}
+    conn_exec(insert(s.tax_classes), [{"code": t.code, "label": t.label, "rate": str(t.rate)} for t in TAX_CLASSES])
+    with (DEMO_DIR / "categories.csv").open(newline="", encoding="utf-8") as fh:
+        cats = list(csv.DictReader(fh))
+    conn_exec(insert(s.categories), [{"id": c["id"], "name": c["name"], "tax_code": c["tax_code"]} for c in cats])
+    items: list[Item] = []
+    with (DEMO_DIR / "catalog.csv").open(newline="", encoding="utf-8") as fh:
+        for n, row in enumerate(csv.DictReader(fh), start=1):
+            items.append(
+                Item(
+                    id=ItemId(f"item-{n:06d}"),
+                    sku=row["sku"],
+                    name=row["name"],
+                    price=Decimal(row["price"]),
+                    tax=taxes[row["tax_code"]],
+                    category_id=CategoryId(row["category_id"]),
+                    barcode=canonical_gtin(row["barcode"]) if row["barcode"] else "",
+                )
+            )
+    conn_exec(
+        insert(s.items),
+        [
+            {
+                "id": it.id,
+                "sku": it.sku,
+                "barcode": it.barcode or None,
+                "name": it.name,
+                "category_id": it.category_id,
+                "price_minor": currency.to_minor(it.price),
+                "tax_code": it.tax.code,
+                "active": True,
+            }
+            for it in items
+        ],
+    )
+    return items
+
+
+def build_demo(
+    data_dir: Path,
+    *,
+    days: int = 60,
+    sales_per_day: tuple[int, int] = (18, 32),
+    hasher: PinHasher | None = None,
+    today: datetime | None = None,
+    seed: int = 7,
+) -> Database:
+    """Create the demo store in an empty ``data_dir`` and return it opened."""
+    db = open_database(data_dir)
+    hasher = hasher or PinHasher()
+    settings = {"store": STORE, "terminal": {"id": "T01"}}
+    write_settings(db.write, settings)
+    store = store_config(settings)
+    users = [
+        User(UserId(u.id), u.name, u.role, hasher.hash(u.pin)) for u in DEMO_USERS
+    ]
+    with db.write.begin() as conn:
+        items = _load_catalog(conn.execute, store.currency)
+        conn.execute(
+            insert(s.users),
+            [
+                {"id": u.id, "name": u.name, "role": str(u.role), "pin_hash": u.pin_hash, "active": True, "failed_attempts": 0}
+                for u in users
+            ],
+        )
+    _past_sales(db, store, items, users[:3], days, sales_per_day, today or datetime.now(UTC), seed)
+    return db
+
+
+def _past_sales(
+    db: Database,
+    store: StoreConfig,
+    items: list[Item],
+    staff: list[User],
+    days: int,
+    per_day: tuple[int, int],
+    today: datetime,
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    start_day = (today - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = _SteppingClock(start_day)
+    with db.write.connect() as conn:  # a fast bulk build: a demo needs no durability
+        conn.exec_driver_sql("PRAGMA synchronous=OFF")
+    for terminal_id in ("T02", "T01"):
+        terminal = TerminalIdentity(store.store_id, terminal_id)
+        for day in range(days):
+            opening = start_day + timedelta(days=day, hours=9)
+            for _ in range(rng.randint(*per_day)):
+                clock.moment = opening + timedelta(seconds=rng.randint(0, 11 * 3600))
+                cart = Cart(store.currency, store.prices_include_tax)
+                for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 6))):
+                    cart.add(rng.choice(items), rng.choices((1, 2, 3), (80, 15, 5))[0])
+                if rng.random() < 0.08:
+                    cart.discount_line(cart.lines[0].id, Discount(True, Decimal(rng.choice((10, 15, 20)))))
+                if rng.random() < 0.04:
+                    cart.discount_order(Discount(True, Decimal(10)))
+                total = cart.total
+                payment = Payment(total, store.currency, store.smallest_coin)
+                if rng.random() < 0.55:
+                    card = CardDetails(
+                        rng.choice(CARD_BRANDS[:5]), f"{rng.randint(0, 9999):04d}", f"{rng.randint(0, 999999):06d}"
+                    )
+                    payment.add_card(total, card)
+                else:
+                    notes = [Decimal(n) for n in (5, 10, 20, 50, 100) if n >= total]
+                    payment.add_cash(rng.choice(notes) if notes and rng.random() < 0.7 else total)
+                complete_sale(
+                    CompleteSale(rng.choice(staff), cart.lines, cart.order_discount, payment.tenders, payment.rounding),
+                    uow_factory=lambda t=terminal: SqlUnitOfWork(db.write, t),
+                    clock=clock,
+                    store=store,
+                    terminal=terminal,
+                )
+    db.write.dispose()  # drop the connection that carries synchronous=OFF
+
+
+def open_or_build_demo(data_dir: Path) -> Database:
+    if (data_dir / DB_FILENAME).exists():
+        return open_database(data_dir)
+    return build_demo(data_dir)
+

@@ -1,0 +1,170 @@
+"""Read-side queries over the local store (read engine, deferred transactions).
+
+Catalog look-ups fetch one row or one page: the catalog is never loaded whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, Row, func, select, text
+
+from counter.barcodes import CodeKind, ScannedCode
+from counter.catalog import CategoryId, Item, ItemId, TaxClass
+from counter.journal import JournalEntry
+from counter.money import Currency
+from counter.sales import Sale
+from counter.store import StoreConfig, TerminalIdentity
+from counter.users import User
+from db import schema as s
+from db.uow import load_sale, user_from_row
+
+_ITEM_COLUMNS = (
+    s.items.c.id,
+    s.items.c.sku,
+    s.items.c.barcode,
+    s.items.c.name,
+    s.items.c.category_id,
+    s.items.c.price_minor,
+    s.items.c.active,
+    s.tax_classes.c.code,
+    s.tax_classes.c.label,
+    s.tax_classes.c.rate,
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class SqlCatalog:
+    """Implements counter.ports.CatalogQueries."""
+
+    def __init__(self, engine: Engine, currency: Currency) -> None:
+        self._engine = engine
+        self._currency = currency
+        self._tax_cache: dict[tuple[str, str, str], TaxClass] = {}
+
+    def _item(self, row: Row[Any]) -> Item:
+        key = (row.code, row.label, row.rate)
+        tax = self._tax_cache.get(key)
+        if tax is None:
+            tax = self._tax_cache[key] = TaxClass(row.code, row.label, Decimal(row.rate))
+        return Item(
+            id=ItemId(row.id),
+            sku=row.sku,
+            name=row.name,
+            price=self._currency.from_minor(row.price_minor),
+            tax=tax,
+            category_id=CategoryId(row.category_id),
+            barcode=row.barcode or "",
+            active=bool(row.active),
+        )
+
+    def by_code(self, code: ScannedCode) -> Item | None:
+        column = s.items.c.barcode if code.kind is CodeKind.GTIN else s.items.c.sku
+        stmt = select(*_ITEM_COLUMNS).join(s.tax_classes).where(column == code.value)
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return self._item(row) if row else None
+
+    def search(self, text_: str, limit: int = 50) -> Sequence[Item]:
+        """Items whose name or SKU contains words starting with each typed word."""
+        words = _WORD.findall(text_)[:6]
+        if not words:
+            return []
+        match = " ".join(f'"{w}"*' for w in words)
+        stmt = text(
+            "SELECT i.id, i.sku, i.barcode, i.name, i.category_id, i.price_minor, i.active, "
+            "t.code, t.label, t.rate FROM items_fts f JOIN items i ON i.rowid = f.rowid "
+            "JOIN tax_classes t ON t.code = i.tax_code "
+            "WHERE items_fts MATCH :m AND i.active ORDER BY f.rank LIMIT :n"
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt, {"m": match, "n": limit}).all()
+        return [self._item(r) for r in rows]
+
+    def count(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(s.items)).scalar_one())
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(s.users).where(s.users.c.active).order_by(s.users.c.name)).mappings()
+        return [user_from_row(r) for r in rows]
+
+
+def read_settings(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {k: json.loads(v) for k, v in conn.execute(select(s.settings.c.key, s.settings.c.value))}
+
+
+def write_settings(engine: Engine, values: dict[str, Any]) -> None:
+    with engine.begin() as conn:
+        for key, value in values.items():
+            conn.execute(s.settings.delete().where(s.settings.c.key == key))
+            conn.execute(s.settings.insert().values(key=key, value=json.dumps(value)))
+
+
+def store_config(settings: dict[str, Any]) -> StoreConfig:
+    store = settings["store"]
+    return StoreConfig(
+        store_id=store["id"],
+        name=store["name"],
+        currency=Currency.of(store["currency"]),
+        locale=store["locale"],
+        timezone=store["timezone"],
+        prices_include_tax=store["prices_include_tax"],
+        smallest_coin=Decimal(store["smallest_coin"]),
+        address_lines=tuple(store.get("address_lines", ())),
+        phone=store.get("phone", ""),
+        tax_id=store.get("tax_id", ""),
+        footer_lines=tuple(store.get("footer_lines", ())),
+    )
+
+
+def terminal_identity(settings: dict[str, Any]) -> TerminalIdentity:
+    return TerminalIdentity(settings["store"]["id"], settings["terminal"]["id"])
+
+
+def journal_entries(engine: Engine, terminal: str) -> Iterator[JournalEntry]:
+    """Entries of one terminal in storage (seq) order, streamed."""
+    stmt = select(s.journal).where(s.journal.c.terminal_id == terminal).order_by(s.journal.c.seq)
+    with engine.connect() as conn:
+        for r in conn.execution_options(yield_per=1000).execute(stmt).mappings():
+            yield JournalEntry(
+                terminal=r["terminal_id"],
+                seq=r["seq"],
+                id=r["id"],
+                type=r["type"],
+                at=r["at"],
+                body=r["body"],
+                prev_hash=r["prev_hash"],
+                hash=r["hash"],
+            )
+
+
+def journal_terminals(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(select(s.journal.c.terminal_id).distinct().order_by(s.journal.c.terminal_id))]
+
+
+def sale_by_number(engine: Engine, receipt_number: str) -> Sale | None:
+    with engine.connect() as conn:
+        return load_sale(conn, receipt_number)
+
+
+def print_job(engine: Engine, job_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(s.print_jobs).where(s.print_jobs.c.id == job_id)).mappings().first()
+        return dict(row) if row else None
+
+
+def print_jobs_for(engine: Engine, reference: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(s.print_jobs).where(s.print_jobs.c.reference == reference).order_by(s.print_jobs.c.created_at)
+        ).mappings()
+        return [dict(r) for r in rows]

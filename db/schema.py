@@ -1,0 +1,196 @@
+"""The local store's tables (SQLAlchemy Core). Alembic migrations in db/migrations create
+them; tests/db/test_migrations.py checks that the migrations and this metadata agree.
+
+Money is always an INTEGER of minor units (``*_minor``): SQLite's NUMERIC goes through
+float. Rates are TEXT decimals. Timestamps are TEXT in UTC (``2026-11-25T03:23:14.000000Z``)
+so that they sort and compare as strings.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+tax_classes = Table(
+    "tax_classes",
+    metadata,
+    Column("code", String(4), primary_key=True),
+    Column("label", String(64), nullable=False),
+    Column("rate", String(16), nullable=False),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("tax_code", String(4), ForeignKey("tax_classes.code"), nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("rowid", Integer, primary_key=True),  # stable integer key for the FTS index
+    Column("id", String(36), nullable=False, unique=True),
+    Column("sku", String(48), nullable=False, unique=True),
+    Column("barcode", String(14), nullable=True, unique=True),  # canonical GTIN-14
+    Column("name", String(200), nullable=False),
+    Column("category_id", String(36), ForeignKey("categories.id"), nullable=False),
+    Column("price_minor", Integer, nullable=False),
+    Column("tax_code", String(4), ForeignKey("tax_classes.code"), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    CheckConstraint("price_minor >= 0", name="price_not_negative"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("pin_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", String(32), nullable=True),
+)
+
+sales = Table(
+    "sales",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("receipt_number", String(32), nullable=False, unique=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("cashier_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("cashier_name", String(120), nullable=False),
+    Column("completed_at", String(32), nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("prices_include_tax", Boolean, nullable=False),
+    Column("subtotal_minor", Integer, nullable=False),
+    Column("discount_minor", Integer, nullable=False),
+    Column("tax_minor", Integer, nullable=False),
+    Column("total_minor", Integer, nullable=False, index=True),
+    Column("rounding_minor", Integer, nullable=False),
+    Column("change_minor", Integer, nullable=False),
+)
+
+sale_lines = Table(
+    "sale_lines",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sale_id", String(36), ForeignKey("sales.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("item_id", String(36), nullable=False),
+    Column("sku", String(48), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", Integer, nullable=False),
+    Column("line_discount_minor", Integer, nullable=False),
+    Column("order_discount_minor", Integer, nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("tax_minor", Integer, nullable=False),
+    Column("gross_minor", Integer, nullable=False),
+    Column("tax_code", String(4), nullable=False),
+    Column("tax_rate", String(16), nullable=False),
+    UniqueConstraint("sale_id", "line_no"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+sale_taxes = Table(
+    "sale_taxes",
+    metadata,
+    Column("sale_id", String(36), ForeignKey("sales.id"), primary_key=True),
+    Column("code", String(4), primary_key=True),
+    Column("label", String(64), nullable=False),
+    Column("rate", String(16), nullable=False),
+    Column("base_minor", Integer, nullable=False),
+    Column("tax_minor", Integer, nullable=False),
+)
+
+tenders = Table(
+    "tenders",
+    metadata,
+    Column("sale_id", String(36), ForeignKey("sales.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("tendered_minor", Integer, nullable=False),
+    Column("card_brand", String(32), nullable=True),
+    Column("card_last4", String(4), nullable=True),
+    Column("approval_code", String(12), nullable=True),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("terminal_id", String(16), primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("terminal_id", String(16), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("type", String(48), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("terminal_id", String(16), primary_key=True),
+    Column("acked_seq", Integer, nullable=False, default=0),
+)
+
+print_jobs = Table(
+    "print_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("reference", String(64), nullable=False, index=True),
+    Column("copy_number", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("state", String(16), nullable=False),  # queued, sent, done, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+Index("ix_sale_lines_sale_id", sale_lines.c.sale_id)
+Index("ix_items_category", items.c.category_id)

@@ -1,0 +1,320 @@
+"""The unit of work and repositories over the local SQLite store.
+
+A ``SqlUnitOfWork`` is one transaction (``BEGIN IMMEDIATE``) on the write engine; the
+repositories it hands out write through that transaction's connection. Leaving the
+``with`` block without ``commit()`` rolls everything back, so a failure anywhere in a
+command leaves no trace. Runs on whichever thread runs the command (today the GUI thread;
+see docs/architecture.md, Threads).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from counter.catalog import TaxClass
+from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp
+from counter.money import Currency
+from counter.pricing import TaxTotal
+from counter.sales import Sale, SaleLine
+from counter.store import TerminalIdentity
+from counter.tenders import CardDetails, Tender, TenderKind
+from counter.users import Role, User, UserId
+from db import schema as s
+
+
+class SqlSales:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, sale: Sale) -> None:
+        m = sale.currency.to_minor
+        self._conn.execute(
+            insert(s.sales).values(
+                id=sale.id,
+                receipt_number=sale.receipt_number,
+                store_id=sale.store_id,
+                terminal_id=sale.terminal_id,
+                cashier_id=sale.cashier_id,
+                cashier_name=sale.cashier_name,
+                completed_at=utc_stamp(sale.completed_at),
+                currency=sale.currency.code,
+                prices_include_tax=sale.prices_include_tax,
+                subtotal_minor=m(sale.subtotal),
+                discount_minor=m(sale.discount_total),
+                tax_minor=m(sale.tax_total),
+                total_minor=m(sale.total),
+                rounding_minor=m(sale.rounding),
+                change_minor=m(sale.change),
+            )
+        )
+        self._conn.execute(
+            insert(s.sale_lines),
+            [
+                {
+                    "id": ln.id,
+                    "sale_id": sale.id,
+                    "line_no": ln.line_no,
+                    "item_id": ln.item_id,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "quantity": ln.quantity,
+                    "unit_price_minor": m(ln.unit_price),
+                    "line_discount_minor": m(ln.line_discount),
+                    "order_discount_minor": m(ln.order_discount),
+                    "amount_minor": m(ln.amount),
+                    "tax_minor": m(ln.tax),
+                    "gross_minor": m(ln.gross),
+                    "tax_code": ln.tax_code,
+                    "tax_rate": str(ln.tax_rate),
+                }
+                for ln in sale.lines
+            ],
+        )
+        self._conn.execute(
+            insert(s.sale_taxes),
+            [
+                {
+                    "sale_id": sale.id,
+                    "code": t.tax.code,
+                    "label": t.tax.label,
+                    "rate": str(t.tax.rate),
+                    "base_minor": m(t.base),
+                    "tax_minor": m(t.amount),
+                }
+                for t in sale.taxes
+            ],
+        )
+        self._conn.execute(
+            insert(s.tenders),
+            [
+                {
+                    "sale_id": sale.id,
+                    "seq": n,
+                    "kind": str(t.kind),
+                    "amount_minor": m(t.amount),
+                    "tendered_minor": m(t.tendered),
+                    "card_brand": t.card.brand if t.card else None,
+                    "card_last4": t.card.last4 if t.card else None,
+                    "approval_code": t.card.approval_code if t.card else None,
+                }
+                for n, t in enumerate(sale.tenders, start=1)
+            ],
+        )
+
+    def get_by_number(self, receipt_number: str) -> Sale | None:
+        return load_sale(self._conn, receipt_number)
+
+
+def load_sale(conn: Connection, receipt_number: str) -> Sale | None:
+    row = conn.execute(select(s.sales).where(s.sales.c.receipt_number == receipt_number)).mappings().first()
+    if row is None:
+        return None
+    cur = Currency.of(row["currency"])
+    f = cur.from_minor
+    lines = conn.execute(
+        select(s.sale_lines).where(s.sale_lines.c.sale_id == row["id"]).order_by(s.sale_lines.c.line_no)
+    ).mappings()
+    taxes = conn.execute(
+        select(s.sale_taxes).where(s.sale_taxes.c.sale_id == row["id"]).order_by(s.sale_taxes.c.code)
+    ).mappings()
+    tenders = conn.execute(
+        select(s.tenders).where(s.tenders.c.sale_id == row["id"]).order_by(s.tenders.c.seq)
+    ).mappings()
+    return Sale(
+        id=row["id"],
+        receipt_number=row["receipt_number"],
+        store_id=row["store_id"],
+        terminal_id=row["terminal_id"],
+        cashier_id=row["cashier_id"],
+        cashier_name=row["cashier_name"],
+        completed_at=parse_stamp(row["completed_at"]),
+        currency=cur,
+        prices_include_tax=row["prices_include_tax"],
+        lines=tuple(
+            SaleLine(
+                id=ln["id"],
+                line_no=ln["line_no"],
+                item_id=ln["item_id"],
+                sku=ln["sku"],
+                name=ln["name"],
+                quantity=ln["quantity"],
+                unit_price=f(ln["unit_price_minor"]),
+                line_discount=f(ln["line_discount_minor"]),
+                order_discount=f(ln["order_discount_minor"]),
+                amount=f(ln["amount_minor"]),
+                tax=f(ln["tax_minor"]),
+                gross=f(ln["gross_minor"]),
+                tax_code=ln["tax_code"],
+                tax_rate=Decimal(ln["tax_rate"]),
+            )
+            for ln in lines
+        ),
+        taxes=tuple(
+            TaxTotal(TaxClass(t["code"], t["label"], Decimal(t["rate"])), f(t["base_minor"]), f(t["tax_minor"]))
+            for t in taxes
+        ),
+        tenders=tuple(
+            Tender(
+                TenderKind(t["kind"]),
+                f(t["amount_minor"]),
+                f(t["tendered_minor"]),
+                CardDetails(t["card_brand"], t["card_last4"], t["approval_code"]) if t["card_brand"] else None,
+            )
+            for t in tenders
+        ),
+        rounding=f(row["rounding_minor"]),
+    )
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def user_from_row(row: Mapping[str, Any]) -> User:
+    return User(
+        id=UserId(row["id"]),
+        name=row["name"],
+        role=Role(row["role"]),
+        pin_hash=row["pin_hash"],
+        active=bool(row["active"]),
+        failed_attempts=row["failed_attempts"],
+        locked_until=parse_stamp(row["locked_until"]) if row["locked_until"] else None,
+    )
+
+
+class SqlUsers:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, user_id: UserId) -> User | None:
+        row = self._conn.execute(select(s.users).where(s.users.c.id == user_id)).mappings().first()
+        return user_from_row(row) if row else None
+
+    def save_sign_in_state(self, user: User) -> None:
+        self._conn.execute(
+            update(s.users)
+            .where(s.users.c.id == user.id)
+            .values(
+                failed_attempts=user.failed_attempts,
+                locked_until=utc_stamp(user.locked_until) if user.locked_until else None,
+            )
+        )
+
+
+class SqlJournal:
+    """Appends to this terminal's chain. BEGIN IMMEDIATE makes read-last-then-insert safe."""
+
+    def __init__(self, conn: Connection, terminal: str) -> None:
+        self._conn = conn
+        self._terminal = terminal
+
+    def append(self, type_: str, body: Mapping[str, Any], at: datetime) -> JournalEntry:
+        last = self._conn.execute(
+            select(s.journal.c.seq, s.journal.c.hash)
+            .where(s.journal.c.terminal_id == self._terminal)
+            .order_by(s.journal.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        entry = make_entry(self._terminal, seq, str(uuid.uuid4()), type_, at, body, prev)
+        self._conn.execute(
+            insert(s.journal).values(
+                terminal_id=entry.terminal,
+                seq=entry.seq,
+                id=entry.id,
+                type=entry.type,
+                at=entry.at,
+                body=entry.body,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+        return entry
+
+
+class SqlReceiptNumbers:
+    def __init__(self, conn: Connection, terminal: TerminalIdentity) -> None:
+        self._conn = conn
+        self._terminal = terminal
+
+    def next(self) -> str:
+        key = {"terminal_id": self._terminal.terminal_id, "name": "receipt"}
+        row = self._conn.execute(
+            select(s.counters.c.value).where(
+                s.counters.c.terminal_id == key["terminal_id"], s.counters.c.name == key["name"]
+            )
+        ).first()
+        value = (row[0] if row else 0) + 1
+        if row:
+            self._conn.execute(
+                update(s.counters)
+                .where(s.counters.c.terminal_id == key["terminal_id"], s.counters.c.name == key["name"])
+                .values(value=value)
+            )
+        else:
+            self._conn.execute(insert(s.counters).values(**key, value=value))
+        return self._terminal.receipt_number(value)
+
+
+class SqlPrintJobs:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, job_id: str, kind: str, reference: str, payload: bytes, copy_number: int, at: datetime) -> None:
+        stamp = utc_stamp(at)
+        self._conn.execute(
+            insert(s.print_jobs).values(
+                id=job_id,
+                kind=kind,
+                reference=reference,
+                copy_number=copy_number,
+                payload=payload,
+                state="queued",
+                attempts=0,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+
+    def mark(self, job_id: str, state: str, error: str | None, at: datetime) -> None:
+        values: dict[str, Any] = {"state": state, "error": error, "updated_at": utc_stamp(at)}
+        if state == "sent":
+            values["attempts"] = s.print_jobs.c.attempts + 1
+        self._conn.execute(update(s.print_jobs).where(s.print_jobs.c.id == job_id).values(**values))
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, terminal: TerminalIdentity) -> None:
+        self._engine = engine
+        self._terminal = terminal
+        self._committed = False
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._conn = self._engine.connect()
+        self._tx = self._conn.begin()
+        self.sales = SqlSales(self._conn)
+        self.users = SqlUsers(self._conn)
+        self.journal = SqlJournal(self._conn, self._terminal.terminal_id)
+        self.receipt_numbers = SqlReceiptNumbers(self._conn, self._terminal)
+        self.print_jobs = SqlPrintJobs(self._conn)
+        return self
+
+    def commit(self) -> None:
+        self._tx.commit()
+        self._committed = True
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._conn.close()

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Install Counter into ./.venv and start it, or run the test suite.
+
+    python3 run.py start [counter options]   install (once) and open the demo store
+    python3 run.py test  [pytest options]    install (once) and run the whole test suite
+
+Uses only the Python standard library so that it works on a fresh machine with
+nothing but Python 3.11+. Versions come from constraints.txt, so a fresh install
+is the install that was tested. Works the same on Windows (``py run.py start``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed"
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "constraints.txt"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_installed() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Counter needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not PY.exists():
+        print("Creating a virtual environment in .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = _fingerprint()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("Installing Counter and its pinned dependencies ...", flush=True)
+    subprocess.check_call(
+        [str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"]
+    )
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"start", "test"}:
+        print(__doc__)
+        return 2
+    ensure_installed()
+    verb, rest = argv[0], argv[1:]
+    if verb == "start":
+        cmd = [str(PY), "-m", "ui.cli", *rest]
+    else:
+        cmd = [str(PY), "-m", "pytest", *rest]
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
