@@ -29,6 +29,7 @@ class EventType(enum.StrEnum):
     """Business events, named in the past tense. Bodies are documented where built."""
 
     SALE_COMPLETED = "SaleCompleted"
+    SALE_VOIDED = "SaleVoided"
     SIGNED_IN = "SignedIn"
     SIGN_IN_FAILED = "SignInFailed"
     SIGNED_OUT = "SignedOut"

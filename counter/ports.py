@@ -53,7 +53,11 @@ class ReceiptNumbers(Protocol):
 
 
 class PrintJobs(Protocol):
+    """Print jobs are persisted before they are sent, so a printer fault loses nothing."""
+
     def add(self, job_id: str, kind: str, reference: str, payload: bytes, copy_number: int, at: datetime) -> None: ...
+
+    def mark(self, job_id: str, state: str, error: str | None, at: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -66,6 +70,7 @@ class UnitOfWork(Protocol):
     users: UsersRepository
     journal: JournalWriter
     receipt_numbers: ReceiptNumbers
+    print_jobs: PrintJobs
 
     def __enter__(self) -> UnitOfWork: ...
 

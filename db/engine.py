@@ -30,21 +30,21 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DB_FILENAME = "counter.sqlite3"
 
 
-def _pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-    # Autocommit at the driver level: SQLAlchemy's "begin" event below issues BEGIN itself,
-    # which is the documented way to get BEGIN IMMEDIATE with pysqlite.
-    dbapi_connection.isolation_level = None
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.close()
-
-
-def _make_engine(path: Path, *, immediate: bool) -> Engine:
+def _make_engine(path: Path, *, immediate: bool, synchronous: str = "FULL") -> Engine:
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
-    event.listen(engine, "connect", _pragmas)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Autocommit at the driver level: the "begin" event below issues BEGIN itself,
+        # which is SQLAlchemy's documented way to get BEGIN IMMEDIATE with pysqlite.
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
     begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(engine, "begin")
@@ -105,9 +105,10 @@ def _corrupt(detail: str) -> StoreError:
     )
 
 
-def open_database(data_dir: Path, *, create: bool = True) -> Database:
+def open_database(data_dir: Path, *, create: bool = True, durable: bool = True) -> Database:
     """Open (and migrate) the store in ``data_dir``; StoreError with a clear message if
-    the directory or file cannot be used."""
+    the directory or file cannot be used. ``durable=False`` (synchronous=OFF) is only for
+    bulk builds such as the demo store, never for selling."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -115,7 +116,7 @@ def open_database(data_dir: Path, *, create: bool = True) -> Database:
     path = data_dir / DB_FILENAME
     if not path.exists() and not create:
         raise StoreError(f"There is no store in {data_dir}.", "Run `counter init-demo --data-dir DIR` first.")
-    write = _make_engine(path, immediate=True)
+    write = _make_engine(path, immediate=True, synchronous="FULL" if durable else "OFF")
     read = _make_engine(path, immediate=False)
     try:
         quick_check(write)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from db.schema import metadata
+from db.schema import include_object, metadata
 
 config = context.config
 connection = config.attributes.get("connection")
 
 
 def run(conn) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,37 @@
+"""Shared fixtures. The demo store is built once per test session into a template
+folder and copied for each test that needs one (Anki's habit: copy a prepared database
+rather than rebuild it), so every test gets its own real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from counter.users import PinHasher  # noqa: E402
+from db.demo import build_demo  # noqa: E402
+from db.engine import DB_FILENAME  # noqa: E402
+
+#: Cheap argon2 parameters for building test stores; verification reads them from the hash.
+FAST_HASHER = PinHasher(time_cost=1, memory_cost=1024)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo-template")
+    db = build_demo(folder, days=3, sales_per_day=(4, 6), hasher=FAST_HASHER)
+    db.dispose()
+    return folder
+
+
+@pytest.fixture
+def store_dir(demo_template: Path, tmp_path: Path) -> Iterator[Path]:
+    target = tmp_path / "store"
+    target.mkdir()
+    shutil.copy2(demo_template / DB_FILENAME, target / DB_FILENAME)
+    yield target

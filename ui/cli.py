@@ -1,0 +1,91 @@
+"""The ``counter`` command line.
+
+    counter [--data-dir DIR]                 open the app (demo store built on first run)
+    counter init-demo --data-dir DIR         build the demo store without opening a window
+    counter journal verify --data-dir DIR    walk every terminal's hash chain
+
+Every entry takes ``--data-dir`` so a script or a test can use a throwaway store.
+Errors print one clear line (and exit 1), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from counter.errors import CounterError
+from ui.config import default_data_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", type=Path, default=None, help="folder of the store to use (default: the platform's data folder)"
+    )
+    parser = argparse.ArgumentParser(prog="counter", description="Counter point of sale", parents=[common])
+    parser.add_argument("--printer", help="receipt printer URL, e.g. escpos+tcp://192.168.1.50:9100 or sim://printer")
+    parser.add_argument("--no-demo", action="store_true", help="do not build the demo store when the folder is empty")
+    sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser("init-demo", parents=[common], help="build the demo store without opening a window")
+    demo.add_argument("--days", type=int, default=60, help="days of past sales to generate (default 60)")
+    journal = sub.add_parser("journal", help="the tamper-evident journal")
+    jsub = journal.add_subparsers(dest="journal_command", required=True)
+    jsub.add_parser("verify", parents=[common], help="verify every terminal's hash chain")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    data_dir: Path = args.data_dir or default_data_dir()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "init-demo":
+            return _init_demo(data_dir, args.days)
+        if args.command == "journal":
+            return _journal_verify(data_dir)
+        from ui.main_window import run_app
+
+        return run_app(data_dir, printer=args.printer, demo=not args.no_demo)
+    except CounterError as exc:
+        print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr)
+        return 1
+
+
+def _init_demo(data_dir: Path, days: int) -> int:
+    from db.demo import build_demo
+    from db.engine import DB_FILENAME
+
+    if (data_dir / DB_FILENAME).exists():
+        print(f"counter: {data_dir} already holds a store; choose an empty folder.", file=sys.stderr)
+        return 1
+    db = build_demo(data_dir, days=days)
+    db.dispose()
+    print(f"Demo store built in {data_dir}")
+    return 0
+
+
+def _journal_verify(data_dir: Path) -> int:
+    from counter.journal import verify
+    from db.engine import open_database
+    from db.queries import journal_entries, journal_terminals
+
+    db = open_database(data_dir, create=False)
+    try:
+        bad = 0
+        terminals = journal_terminals(db.read)
+        if not terminals:
+            print("OK: the journal is empty")
+        for terminal in terminals:
+            result = verify(journal_entries(db.read, terminal))
+            print(f"{terminal}: {result.describe()}")
+            bad += not result.ok
+        return 1 if bad else 0
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

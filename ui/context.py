@@ -1,0 +1,78 @@
+"""The composition root: the one place that builds the concrete objects and wires them.
+
+Nothing else constructs engines, printers or simulators; screens receive an
+``AppContext`` and use its services. There is no module-level singleton.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from counter.ports import UnitOfWork
+from counter.store import StoreConfig, TerminalIdentity
+from counter.users import PinHasher
+from db.demo import open_or_build_demo
+from db.engine import Database, open_database
+from db.queries import SqlCatalog, read_settings, store_config, terminal_identity
+from db.uow import SqlUnitOfWork
+from ui.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class AppContext:
+    data_dir: Path
+    db: Database
+    settings: Settings
+    store: StoreConfig
+    terminal: TerminalIdentity
+    catalog: SqlCatalog
+    clock: SystemClock
+    hasher: PinHasher
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def uow(self) -> UnitOfWork:
+        return SqlUnitOfWork(self.db.write, self.terminal)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            try:
+                close()
+            except Exception:  # closing must go on for the others
+                log.exception("error while closing")
+        self.db.dispose()
+
+
+def build_context(
+    data_dir: Path,
+    *,
+    demo: bool = True,
+    overrides: dict[str, object] | None = None,
+    hasher: PinHasher | None = None,
+) -> AppContext:
+    """Open the store in ``data_dir`` (building the demo store there if it is empty and
+    ``demo`` is true) and wire the services. Raises counter.errors.StoreError."""
+    db = open_or_build_demo(data_dir) if demo else open_database(data_dir, create=False)
+    raw = read_settings(db.read)
+    settings = load_settings(data_dir, overrides)
+    store = store_config(raw)
+    return AppContext(
+        data_dir=data_dir,
+        db=db,
+        settings=settings,
+        store=store,
+        terminal=terminal_identity(raw),
+        catalog=SqlCatalog(db.read, store.currency),
+        clock=SystemClock(),
+        hasher=hasher or PinHasher(),
+    )

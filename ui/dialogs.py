@@ -1,0 +1,233 @@
+"""Small keyboard-first dialogs of the sale screen: quantity, discount, cash, card.
+
+Each validates what was typed before closing and says what is wrong inside the dialog,
+so nothing half-typed ever reaches the cart. A barcode scanned into a dialog by mistake
+(a long run of digits) is recognised and refused with a message that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.cart import parse_quantity
+from counter.errors import CounterError, InvalidAmount
+from counter.money import Currency
+from counter.pricing import Discount
+from counter.tenders import CARD_BRANDS, CardDetails
+
+T = TypeVar("T")
+
+
+def looks_like_scan(text: str) -> bool:
+    digits = text.strip()
+    return digits.isdigit() and len(digits) >= 8
+
+
+SCAN_IN_DIALOG = "That looked like a barcode scan. Finish this window first (or press Esc), then scan again."
+
+
+class CounterDialog(QDialog):
+    """A dialog with a headline, a form, an error line and OK/Cancel on Enter/Esc."""
+
+    def __init__(self, parent: QWidget | None, title: str, headline: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("counterDialog")
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(14)
+        self.headline = QLabel(headline)
+        self.headline.setObjectName("dialogHeadline")
+        self.headline.setWordWrap(True)
+        layout.addWidget(self.headline)
+        self.form = QFormLayout()
+        self.form.setSpacing(10)
+        layout.addLayout(self.form)
+        self.error = QLabel("")
+        self.error.setObjectName("dialogError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel  (Esc)")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.ok_button = QPushButton("OK  (Enter)")
+        self.ok_button.setObjectName("primary")
+        self.ok_button.setDefault(True)
+        self.ok_button.clicked.connect(self._try_accept)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+
+    def line_edit(self, label: str, text: str = "", placeholder: str = "") -> QLineEdit:
+        edit = QLineEdit(text)
+        edit.setPlaceholderText(placeholder)
+        edit.setMinimumHeight(40)
+        edit.returnPressed.connect(self._try_accept)
+        self.form.addRow(label, edit)
+        return edit
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def validate(self) -> None:
+        """Raise CounterError if the input is not acceptable; store the result otherwise."""
+
+    def _try_accept(self) -> None:
+        try:
+            self.validate()
+        except CounterError as exc:
+            self.show_error(f"{exc.message} {exc.hint}".strip())
+            return
+        self.accept()
+
+
+def _check_not_scan(text: str) -> None:
+    if looks_like_scan(text):
+        raise InvalidAmount(SCAN_IN_DIALOG)
+
+
+class QuantityDialog(CounterDialog):
+    def __init__(self, parent: QWidget | None, item_name: str, quantity: int) -> None:
+        super().__init__(parent, "Quantity", f"How many of {item_name}?")
+        self.edit = self.line_edit("Quantity", str(quantity))
+        self.edit.selectAll()
+        self.value = quantity
+
+    def validate(self) -> None:
+        _check_not_scan(self.edit.text())
+        self.value = parse_quantity(self.edit.text())
+
+
+def parse_discount(text: str, currency: Currency) -> Discount:
+    cleaned = text.strip().replace(" ", "")
+    if cleaned.endswith("%"):
+        number = cleaned[:-1]
+        try:
+            value = Decimal(number)
+        except ArithmeticError:
+            raise InvalidAmount(f"“{text.strip()}” is not a percentage.", "Type for example 10% or 2.50.") from None
+        if not value.is_finite() or value <= 0 or value > 100:
+            raise InvalidAmount("A percentage must be above 0 and at most 100.", "Type for example 10%.")
+        return Discount(True, value)
+    return Discount(False, currency.parse(cleaned, allow_zero=False))
+
+
+class DiscountDialog(CounterDialog):
+    def __init__(self, parent: QWidget | None, title: str, headline: str, currency: Currency) -> None:
+        super().__init__(parent, title, headline)
+        self.currency = currency
+        self.edit = self.line_edit("Discount", placeholder="10%  or  2.50")
+        hint = QLabel("End with % for a percentage; otherwise it is an amount off.")
+        hint.setObjectName("dialogHint")
+        self.form.addRow("", hint)
+        self.value: Discount | None = None
+
+    def validate(self) -> None:
+        _check_not_scan(self.edit.text())
+        self.value = parse_discount(self.edit.text(), self.currency)
+
+
+class CashDialog(CounterDialog):
+    """Amount tendered. Enter on an empty field means the exact amount."""
+
+    def __init__(self, parent: QWidget | None, due: Decimal, currency: Currency, locale: str) -> None:
+        super().__init__(parent, "Cash", f"Cash due: {currency.format(due, locale)}")
+        self.headline.setObjectName("dialogAmount")
+        self.currency, self.due = currency, due
+        self.edit = self.line_edit("Tendered", placeholder=f"{due}  (Enter = exact amount)")
+        self.part = QCheckBox("Part payment: take this cash and the rest by card  (Alt+P)")
+        self.part.setShortcut("Alt+P")
+        self.form.addRow("", self.part)
+        quick = QHBoxLayout()
+        for note in _quick_notes(due):
+            button = QPushButton(currency.format(note, locale))
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _=False, n=note: self._quick(n))
+            quick.addWidget(button)
+        self.form.addRow("Quick", quick)
+        self.tendered = due
+        self.part_payment = False
+
+    def _quick(self, note: Decimal) -> None:
+        self.edit.setText(str(note))
+        self._try_accept()
+
+    def validate(self) -> None:
+        text = self.edit.text().strip()
+        _check_not_scan(text)
+        self.tendered = self.currency.parse(text, allow_zero=False) if text else self.due
+        self.part_payment = self.part.isChecked()
+        if self.tendered < self.due and not self.part_payment:
+            raise InvalidAmount(
+                f"{self.currency.format(self.tendered)} is less than the {self.currency.format(self.due)} due.",
+                "Take more cash, or tick Part payment (Alt+P) and take the rest by card.",
+            )
+
+
+def _quick_notes(due: Decimal) -> list[Decimal]:
+    notes = []
+    for n in (5, 10, 20, 50, 100):
+        note = Decimal(n)
+        if note > due and len(notes) < 3:
+            notes.append(note)
+    return notes
+
+
+class CardDialog(CounterDialog):
+    """Card paid on the external terminal: record brand, last 4 and approval code only."""
+
+    def __init__(self, parent: QWidget | None, remaining: Decimal, currency: Currency, locale: str) -> None:
+        super().__init__(parent, "Card", f"Card: charge {currency.format(remaining, locale)} on the terminal")
+        self.headline.setObjectName("dialogAmount")
+        self.currency, self.remaining = currency, remaining
+        self.amount = self.line_edit("Amount", str(remaining))
+        self.brand = QComboBox()
+        self.brand.addItems(CARD_BRANDS)
+        self.brand.setMinimumHeight(40)
+        self.form.addRow("Brand", self.brand)
+        self.last4 = self.line_edit("Last 4 digits", placeholder="4242")
+        self.last4.setMaxLength(4)
+        self.approval = self.line_edit("Approval code", placeholder="from the terminal's slip")
+        self.approval.setMaxLength(12)
+        self.amount_value = remaining
+        self.card: CardDetails | None = None
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.last4.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def validate(self) -> None:
+        _check_not_scan(self.amount.text())
+        self.amount_value = self.currency.parse(self.amount.text(), allow_zero=False)
+        if self.amount_value > self.remaining:
+            raise InvalidAmount(
+                f"Only {self.currency.format(self.remaining)} is due.", "Charge the card for that amount or less."
+            )
+        self.card = CardDetails.checked(self.brand.currentText(), self.last4.text(), self.approval.text())
+
+
+def ask(dialog: CounterDialog, result: Callable[[], T]) -> T | None:
+    """Run a dialog; its result when accepted, None when cancelled."""
+    return result() if dialog.exec() == QDialog.DialogCode.Accepted else None

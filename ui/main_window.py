@@ -1,0 +1,155 @@
+"""The main window and the app's start-up (GUI thread).
+
+``build_window`` wires the screens to an AppContext; ``run_app`` is what ``counter``
+runs: it opens the store (building the demo store on first run), starts the receipt
+printer (the built-in simulated one by default), and shows the sign-in screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
+
+from counter.errors import CounterError
+from counter.staff import sign_out
+from counter.users import User
+from devices.escpos.encoder import PrinterProfile
+from devices.escpos.status import PrinterStatus
+from devices.printer import ReceiptPrinter
+from devices.urls import open_printer
+from ui.context import AppContext, build_context
+from ui.ops import attempt, describe
+from ui.printing import PrintBridge
+from ui.sale_screen import SaleScreen
+from ui.signin import SignInScreen
+
+log = logging.getLogger(__name__)
+STYLE = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, printing: PrintBridge, startup_notes: list[str]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.printing = printing
+        self.setWindowTitle(f"Counter — {ctx.store.name} — {ctx.terminal.code}")
+        self.stack = QStackedWidget()
+        self.signin = SignInScreen(ctx)
+        self.sale = SaleScreen(ctx, printing)
+        self.stack.addWidget(self.signin)
+        self.stack.addWidget(self.sale)
+        self.setCentralWidget(self.stack)
+        self.signin.signed_in.connect(self._signed_in)
+        self.sale.signed_out.connect(self._signed_out)
+        self._status_bar(startup_notes)
+        printing.status_changed.connect(self._printer_status)
+        self.user: User | None = None
+
+    def _status_bar(self, notes: list[str]) -> None:
+        bar = self.statusBar()
+        self.user_label = QLabel("Not signed in")
+        self.terminal_label = QLabel(f"Terminal {self.ctx.terminal.code}")
+        self.shift_label = QLabel("Shift: — (cash office not set up)")
+        self.printer_label = QLabel("Printer: checking…")
+        self.sync_label = QLabel("Sync: local only (no HQ)")
+        for label in (self.user_label, self.terminal_label, self.shift_label, self.printer_label, self.sync_label):
+            label.setObjectName("statusItem")
+            bar.addPermanentWidget(label)
+        if notes:
+            bar.showMessage(" ".join(notes), 15000)
+        if self.printing.printer is None:
+            self.printer_label.setText("Printer: none set up")
+
+    def _printer_status(self, status: PrinterStatus) -> None:
+        self.printer_label.setText(f"Printer: {status.describe()}")
+        self.printer_label.setProperty("kind", "ok" if status.ready else "error")
+        self.printer_label.style().unpolish(self.printer_label)
+        self.printer_label.style().polish(self.printer_label)
+
+    def _signed_in(self, user: User) -> None:
+        self.user = user
+        self.user_label.setText(f"{user.name} ({user.role})")
+        self.stack.setCurrentWidget(self.sale)
+        self.sale.start(user)
+
+    def _signed_out(self) -> None:
+        if self.user is not None:
+            user = self.user
+            attempt(lambda: sign_out(user, uow_factory=self.ctx.uow, clock=self.ctx.clock), self.sale.problem)
+        self.user = None
+        self.user_label.setText("Not signed in")
+        self.stack.setCurrentWidget(self.signin)
+        self.signin.reload()
+        self.signin.focus()
+
+
+def start_printer(ctx: AppContext) -> tuple[ReceiptPrinter | None, PrinterProfile, list[str]]:
+    """Open and enable the configured printer; a failure is a note, never fatal: sales go
+    on, jobs are kept, and the cashier reprints when the printer is back."""
+    notes: list[str] = []
+    try:
+        profile = PrinterProfile(columns=ctx.settings.printer_columns, codepage=ctx.settings.printer_codepage)
+    except ValueError as exc:
+        notes.append(f"Printer settings are not valid ({exc}); the defaults are used.")
+        profile = PrinterProfile()
+    try:
+        printer = open_printer(ctx.settings.printer, profile)
+        printer.claim()
+        printer.enable()
+    except CounterError as exc:
+        notes.append(f"Receipt printer not available: {exc.message} {exc.hint}".strip())
+        return None, profile, notes
+    ctx.closers.append(printer.close)
+    return printer, profile, notes
+
+
+def build_window(ctx: AppContext) -> MainWindow:
+    printer, profile, notes = start_printer(ctx)
+    bridge = PrintBridge(ctx, printer, profile)
+    window = MainWindow(ctx, bridge, ctx.settings.problems + notes)
+    if printer is not None:
+        QTimer.singleShot(0, printer.refresh_status)
+    return window
+
+
+def load_style(app: QApplication) -> None:
+    try:
+        app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
+    except OSError:
+        log.warning("style sheet %s not found; using the platform style", STYLE)
+
+
+def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """Last resort for an error escaping a Qt slot: log it, tell the person plainly."""
+    problem = describe(exc.with_traceback(tb))
+    window = next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)), None)
+    if window is not None:
+        window.statusBar().showMessage(problem.text, 20000)
+
+
+def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Counter")
+    load_style(app)
+    try:
+        if demo and not (data_dir / "counter.sqlite3").exists():
+            print(f"Building the demo store in {data_dir} (first run, about half a minute)…", flush=True)
+        ctx = build_context(data_dir, demo=demo, overrides={"printer": printer})
+    except CounterError as exc:
+        QMessageBox.critical(QWidget(), "Counter cannot start", f"{exc.message}\n\n{exc.hint}")
+        return 1
+    sys.excepthook = _excepthook
+    window = build_window(ctx)
+    window.resize(1366, 800)
+    window.show()
+    window.signin.focus()
+    try:
+        return app.exec()
+    finally:
+        ctx.close()

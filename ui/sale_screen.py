@@ -1,0 +1,565 @@
+"""The sale screen: scan, find, adjust and pay, all from the keyboard (GUI thread only).
+
+Layout: the scan/search field and the cart on the left; on the right a large total (or,
+after a cash sale, the change due), a message panel that says what just happened and
+what to do, and the preview of the last receipt. The F-key legend along the bottom is
+built from ui.actions, the same registry that binds the keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.barcodes import read_code
+from counter.cart import Cart, CartLine, parse_quantity
+from counter.catalog import Item
+from counter.checkout import CompleteSale, complete_sale
+from counter.errors import CartError, ItemNotFound, TenderError
+from counter.journal import EventType
+from counter.sales import Sale, receipt_for
+from counter.tenders import Payment
+from counter.users import Permission, User
+from ui.actions import SALE_ACTIONS, Action
+from ui.cart_model import CartModel
+from ui.context import AppContext
+from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, ask
+from ui.ops import Problem, attempt, describe
+from ui.preview import ReceiptPreview
+from ui.printing import PrintBridge
+
+SEARCH_LIMIT = 50
+
+
+class SaleScreen(QWidget):
+    signed_out = Signal()
+    sale_recorded = Signal(object)  # counter.sales.Sale
+
+    def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("saleScreen")
+        self.ctx = ctx
+        self.printing = printing
+        self.user: User | None = None
+        self.cart = self._new_cart()
+        self.payment: Payment | None = None
+        self.last_sale: Sale | None = None
+        self.model = CartModel(self.cart, ctx.store.locale)
+        self._build()
+        self._bind_keys()
+        printing.preview_ready.connect(self.preview.show_decoded)
+        printing.job_finished.connect(self._print_finished)
+        self._refresh()
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        root = QHBoxLayout(self)
+        root.setContentsMargins(16, 16, 16, 8)
+        root.setSpacing(16)
+
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        self.input = QLineEdit()
+        self.input.setObjectName("scanInput")
+        self.input.setPlaceholderText("Scan a barcode, or type a barcode or an item name, then Enter")
+        self.input.returnPressed.connect(self._enter)
+        self.input.textEdited.connect(self._search_as_you_type)
+        self.input.installEventFilter(self)
+        left.addWidget(self.input)
+
+        self.results = QListWidget()
+        self.results.setObjectName("searchResults")
+        self.results.setMaximumHeight(260)
+        self.results.itemActivated.connect(lambda _item: self._add_selected_result())
+        self.results.hide()
+        left.addWidget(self.results)
+
+        self.table = QTableView()
+        self.table.setObjectName("cartTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the focus
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((0, 44), (2, 70), (3, 110), (4, 110), (5, 120)):
+            self.table.setColumnWidth(col, width)
+        self.table.verticalHeader().setDefaultSectionSize(38)
+        left.addWidget(self.table, 1)
+        root.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        self.total_box = QFrame()
+        self.total_box.setObjectName("totalBox")
+        grid = QGridLayout(self.total_box)
+        grid.setContentsMargins(18, 14, 18, 14)
+        self.total_caption = QLabel("TOTAL")
+        self.total_caption.setObjectName("totalCaption")
+        self.total_value = QLabel()
+        self.total_value.setObjectName("totalValue")
+        self.total_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.total_caption, 0, 0, 1, 2)
+        grid.addWidget(self.total_value, 1, 0, 1, 2)
+        self.detail_labels: dict[str, QLabel] = {}
+        for row, key in enumerate(("Subtotal", "Discounts", "Tax", "Items", "Paid", "Due"), start=2):
+            caption = QLabel(key)
+            caption.setObjectName("detailCaption")
+            value = QLabel()
+            value.setObjectName("detailValue")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(caption, row, 0)
+            grid.addWidget(value, row, 1)
+            self.detail_labels[key] = value
+        right.addWidget(self.total_box)
+
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(84)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        right.addWidget(self.message)
+
+        self.preview = ReceiptPreview()
+        self.preview.setVisible(self.ctx.settings.show_receipt_preview)
+        right.addWidget(self.preview, 1)
+        wrapper = QVBoxLayout()
+        wrapper.addLayout(right)
+        root.addLayout(wrapper, 2)
+
+        outer = QVBoxLayout()
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        body = QWidget()
+        body.setLayout(root)
+        outer.addWidget(body, 1)
+        outer.addWidget(self._legend())
+        self.setLayout(outer)
+
+    def _legend(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("keyLegend")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.setSpacing(6)
+        self.legend_buttons: dict[Action, QPushButton] = {}
+        for action in SALE_ACTIONS:
+            button = QPushButton(f"{action.key}\n{action.label}")
+            button.setObjectName("keyButton")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
+            row.addWidget(button)
+            self.legend_buttons[action] = button
+        return bar
+
+    def _bind_keys(self) -> None:
+        self.handlers: dict[Action, Callable[[], None]] = {
+            Action.SEARCH: self._focus_search,
+            Action.QUANTITY: self._change_quantity,
+            Action.LINE_DISCOUNT: self._discount_line,
+            Action.ORDER_DISCOUNT: self._discount_order,
+            Action.VOID_LINE: self._void_line,
+            Action.VOID_SALE: self._void_sale,
+            Action.PAY_CASH: self._pay_cash,
+            Action.PAY_CARD: self._pay_card,
+            Action.REPRINT: self._reprint,
+            Action.SIGN_OUT: self._sign_out,
+        }
+        for action in SALE_ACTIONS:
+            shortcut = QShortcut(QKeySequence(action.key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda a=action: self.trigger(a))
+        escape = QShortcut(QKeySequence("Esc"), self)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self._escape)
+
+    def trigger(self, action: Action) -> None:
+        self.handlers[action]()
+        self.input.setFocus()
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self, user: User) -> None:
+        self.user = user
+        self._reset_sale()
+        self.say(f"Signed in as {user.name}. Scan the first item.", "info")
+        self.input.setFocus()
+
+    def _new_cart(self) -> Cart:
+        return Cart(self.ctx.store.currency, self.ctx.store.prices_include_tax)
+
+    def _reset_sale(self) -> None:
+        self.cart = self._new_cart()
+        self.payment = None
+        self.model.set_cart(self.cart)
+        self.input.clear()
+        self.results.hide()
+        self._refresh()
+
+    # ------------------------------------------------------------ messages
+    def say(self, text: str, kind: str = "info") -> None:
+        self.message.setText(text)
+        self.message.setProperty("kind", kind)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        if kind == "error":
+            QApplication.beep()
+
+    def problem(self, p: Problem) -> None:
+        self.say(p.text, "error")
+
+    def _money(self, amount: Decimal) -> str:
+        return self.ctx.store.currency.format(amount, self.ctx.store.locale)
+
+    # -------------------------------------------------------------- adding
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if watched is self.input and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                self._move_selection(1 if key == Qt.Key.Key_Down else -1)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _move_selection(self, step: int) -> None:
+        if self.results.isVisible() and self.results.count():
+            row = max(0, min(self.results.count() - 1, self.results.currentRow() + step))
+            self.results.setCurrentRow(row)
+            return
+        rows = self.model.rowCount()
+        if rows:
+            current = self.table.currentIndex().row()
+            self._select_row(max(0, min(rows - 1, (current if current >= 0 else rows - 1) + step)))
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.scrollTo(index)
+
+    def _search_as_you_type(self, text: str) -> None:
+        stripped = text.strip()
+        if len(stripped) < 2 or not any(ch.isalpha() for ch in stripped):
+            self.results.hide()
+            return
+        ok, items = attempt(lambda: self.ctx.catalog.search(stripped, SEARCH_LIMIT), self.problem)
+        self.results.clear()
+        for item in items or ():
+            entry = QListWidgetItem(f"{item.name}    {self._money(item.price)}    {item.sku}")
+            entry.setData(Qt.ItemDataRole.UserRole, item)
+            self.results.addItem(entry)
+        if ok and self.results.count():
+            self.results.setCurrentRow(0)
+            self.results.show()
+        else:
+            self.results.hide()
+            if ok:
+                self.say(f"No item matches “{stripped}”. Check the spelling, or scan the item.", "info")
+
+    def _enter(self) -> None:
+        text = self.input.text().strip()
+        if not text:
+            return
+        if self.results.isVisible() and self.results.currentItem() is not None:
+            self._add_selected_result()
+            return
+        ok, _ = attempt(lambda: self._add_code(text), self.problem)
+        if ok:
+            self.input.clear()
+        else:
+            self.input.selectAll()
+
+    def _add_code(self, text: str) -> None:
+        quantity = 1
+        if "*" in text:  # "3*4006381333931": three of the item
+            count, _, text = text.partition("*")
+            quantity = parse_quantity(count)
+        code = read_code(text)
+        item = self.ctx.catalog.by_code(code)
+        if item is None:
+            raise ItemNotFound(
+                f"No item has the code {text.strip()}.", "Check the number, or find the item by name (F2)."
+            )
+        self._add_item(item, quantity)
+
+    def _add_selected_result(self) -> None:
+        current = self.results.currentItem()
+        if current is None:
+            return
+        item: Item = current.data(Qt.ItemDataRole.UserRole)
+        ok, _ = attempt(lambda: self._add_item(item, 1), self.problem)
+        if ok:
+            self.input.clear()
+            self.results.hide()
+
+    def _add_item(self, item: Item, quantity: int) -> None:
+        self._check_editable()
+        line = self.cart.add(item, quantity)
+        self._refresh(select=line)
+        self.say(f"Added {item.name} — {self._money(item.price)} × {line.quantity}.", "ok")
+
+    # ---------------------------------------------------------- line edits
+    def _check_editable(self) -> None:
+        if self.payment is not None and self.payment.tenders:
+            raise CartError(
+                "A payment has already been taken for this sale.", "Finish paying before you change the items."
+            )
+
+    def _selected_line(self) -> CartLine:
+        row = self.table.currentIndex().row()
+        line = self.model.line_at(row if row >= 0 else self.model.rowCount() - 1)
+        if line is None:
+            raise CartError("There is no item in the sale yet.", "Scan an item first.")
+        return line
+
+    def _change_quantity(self) -> None:
+        def run() -> None:
+            self._check_editable()
+            line = self._selected_line()
+            dialog = QuantityDialog(self, line.item.name, line.quantity)
+            quantity = ask(dialog, lambda: dialog.value)
+            if quantity is None:
+                return
+            self.cart.set_quantity(line.id, quantity)
+            self._refresh(select=line)
+            self.say(f"{line.item.name}: quantity is now {quantity}.", "ok")
+
+        attempt(run, self.problem)
+
+    def _discount_line(self) -> None:
+        def run() -> None:
+            self._check_editable()
+            self._require(Permission.DISCOUNT)
+            line = self._selected_line()
+            dialog = DiscountDialog(self, "Line discount", f"Discount on {line.item.name}", self.cart.currency)
+            discount = ask(dialog, lambda: dialog.value)
+            if discount is None:
+                return
+            self.cart.discount_line(line.id, discount)
+            self._refresh(select=line)
+            self.say(f"Discount {discount.describe(self.cart.currency, self.ctx.store.locale)} on {line.item.name}.", "ok")
+
+        attempt(run, self.problem)
+
+    def _discount_order(self) -> None:
+        def run() -> None:
+            self._check_editable()
+            self._require(Permission.DISCOUNT)
+            if self.cart.is_empty:
+                raise CartError("There is no item in the sale yet.", "Scan an item first.")
+            dialog = DiscountDialog(self, "Sale discount", "Discount on the whole sale", self.cart.currency)
+            discount = ask(dialog, lambda: dialog.value)
+            if discount is None:
+                return
+            self.cart.discount_order(discount)
+            self._refresh()
+            self.say(f"Sale discount {discount.describe(self.cart.currency, self.ctx.store.locale)}.", "ok")
+
+        attempt(run, self.problem)
+
+    def _void_line(self) -> None:
+        def run() -> None:
+            self._check_editable()
+            self._require(Permission.VOID_LINE)
+            line = self._selected_line()
+            self.cart.void(line.id)
+            self._refresh()
+            self.say(f"Voided {line.item.name}.", "ok")
+
+        attempt(run, self.problem)
+
+    def _void_sale(self) -> None:
+        def run() -> None:
+            self._check_editable()
+            if self.cart.is_empty:
+                raise CartError("There is nothing to void.", "Scan an item to start a sale.")
+            total = self.cart.total
+            lines = len(self.cart.active_lines)
+            with self.ctx.uow() as uow:
+                uow.journal.append(
+                    EventType.SALE_VOIDED,
+                    {"user": self._user().id, "lines": lines, "total": self.cart.currency.to_minor(total)},
+                    self.ctx.clock.now(),
+                )
+                uow.commit()
+            self._reset_sale()
+            self.say(f"Sale voided ({lines} lines, {self._money(total)}). Nothing was charged.", "ok")
+
+        attempt(run, self.problem)
+
+    def _require(self, permission: Permission) -> None:
+        if not self._user().can(permission):
+            raise CartError(f"{self._user().name} may not do this ({permission}).", "Ask a supervisor.")
+
+    def _user(self) -> User:
+        assert self.user is not None
+        return self.user
+
+    # ------------------------------------------------------------- payment
+    def _start_payment(self) -> Payment:
+        if self.cart.is_empty:
+            raise TenderError("There is nothing to pay yet.", "Scan an item first.")
+        if self.payment is None:
+            self.payment = Payment(self.cart.total, self.cart.currency, self.ctx.store.smallest_coin)
+        return self.payment
+
+    def _pay_cash(self) -> None:
+        def run() -> None:
+            payment = self._start_payment()
+            if payment.is_complete:
+                self._finish()
+                return
+            dialog = CashDialog(self, payment.cash_due, self.cart.currency, self.ctx.store.locale)
+            if ask(dialog, lambda: True) is None:
+                return
+            tender = payment.add_cash(dialog.tendered, part_payment=dialog.part_payment)
+            if payment.is_complete:
+                self._finish()
+            else:
+                self._refresh()
+                self.say(f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10).", "info")
+
+        attempt(run, self.problem)
+
+    def _pay_card(self) -> None:
+        def run() -> None:
+            payment = self._start_payment()
+            if payment.is_complete:
+                self._finish()
+                return
+            dialog = CardDialog(self, payment.remaining, self.cart.currency, self.ctx.store.locale)
+            if ask(dialog, lambda: True) is None or dialog.card is None:
+                return
+            tender = payment.add_card(dialog.amount_value, dialog.card)
+            if payment.is_complete:
+                self._finish()
+            else:
+                self._refresh()
+                self.say(f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due.", "info")
+
+        attempt(run, self.problem)
+
+    def _finish(self) -> None:
+        payment = self.payment
+        assert payment is not None and payment.is_complete
+        cmd = CompleteSale(self._user(), list(self.cart.lines), self.cart.order_discount, list(payment.tenders), payment.rounding)
+        try:
+            sale = complete_sale(
+                cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store, terminal=self.ctx.terminal
+            )
+        except Exception as exc:  # the payment stays on screen so that nothing is lost
+            p = describe(exc)
+            self.say(
+                f"The sale was NOT recorded: {p.message} The payment is kept on screen; "
+                "press F9 or F10 to try recording it again.",
+                "error",
+            )
+            return
+        self.last_sale = sale
+        change = sale.change
+        self._reset_sale()
+        self._show_change(sale)
+        self.sale_recorded.emit(sale)
+        message = f"Sale {sale.receipt_number} recorded: {self._money(sale.total)}."
+        if change:
+            message += f" Give {self._money(change)} change."
+        self.say(message + " Printing the receipt…", "ok")
+        self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
+
+    def _show_change(self, sale: Sale) -> None:
+        self.total_box.setProperty("state", "change")
+        self.total_caption.setText("CHANGE DUE" if sale.change else "PAID — THANK YOU")
+        self.total_value.setText(self._money(sale.change) if sale.change else self._money(sale.total))
+        self.total_box.style().unpolish(self.total_box)
+        self.total_box.style().polish(self.total_box)
+
+    def _print_finished(self, job_id: str, reference: str, error: str) -> None:
+        current = self.message.text()
+        if error:
+            self.say(
+                f"{current}\nReceipt {reference} did NOT print: {error} The sale is saved; press F11 to print it "
+                "once the printer is fixed.",
+                "error",
+            )
+        elif current.endswith("Printing the receipt…"):
+            self.say(current.replace("Printing the receipt…", "Receipt printed."), "ok")
+
+    def _reprint(self) -> None:
+        def run() -> None:
+            if self.last_sale is None:
+                raise CartError("No sale has been completed on this screen yet.", "Complete a sale first.")
+            sale = self.last_sale
+            copy_number = self.printing.next_copy_number(sale.receipt_number)
+            with self.ctx.uow() as uow:
+                uow.journal.append(
+                    EventType.RECEIPT_REPRINTED,
+                    {"receipt_number": sale.receipt_number, "copy": copy_number, "user": self._user().id},
+                    self.ctx.clock.now(),
+                )
+                uow.commit()
+            self.printing.print_receipt(
+                receipt_for(sale, self.ctx.store, copy_number=copy_number), reference=sale.receipt_number, copy_number=copy_number
+            )
+            self.say(f"Printing COPY {copy_number} of receipt {sale.receipt_number}…", "info")
+
+        attempt(run, self.problem)
+
+    # ------------------------------------------------------------ the rest
+    def _focus_search(self) -> None:
+        self.input.selectAll()
+        self.say("Type part of the item's name; pick it with ↑/↓ and Enter.", "info")
+
+    def _escape(self) -> None:
+        if self.results.isVisible() or self.input.text():
+            self.input.clear()
+            self.results.hide()
+
+    def _sign_out(self) -> None:
+        if not self.cart.is_empty or self.payment is not None:
+            self.say("Finish or void this sale (Shift+F6) before signing out.", "error")
+            return
+        self.signed_out.emit()
+
+    def _refresh(self, select: CartLine | None = None) -> None:
+        self.model.refresh()
+        pricing = self.model.pricing
+        self.total_box.setProperty("state", "")
+        self.total_box.style().unpolish(self.total_box)
+        self.total_box.style().polish(self.total_box)
+        self.total_caption.setText("TOTAL")
+        self.total_value.setText(self._money(pricing.total))
+        self.detail_labels["Subtotal"].setText(self._money(pricing.subtotal))
+        self.detail_labels["Discounts"].setText(f"−{self._money(pricing.discount_total)}" if pricing.discount_total else "—")
+        tax_text = self._money(pricing.tax_total)
+        self.detail_labels["Tax"].setText(f"incl. {tax_text}" if pricing.prices_include_tax else tax_text)
+        self.detail_labels["Items"].setText(str(sum(ln.quantity for ln in self.cart.active_lines)))
+        paid = self.payment.paid if self.payment else Decimal(0)
+        self.detail_labels["Paid"].setText(self._money(paid) if paid else "—")
+        self.detail_labels["Due"].setText(self._money(self.payment.remaining) if self.payment else "—")
+        if select is not None and (row := self.model.row_of(select.id)) >= 0:
+            self._select_row(row)
+        elif self.model.rowCount():
+            self._select_row(self.model.rowCount() - 1)

@@ -1,0 +1,132 @@
+"""PIN sign-in (GUI thread only).
+
+Pick your name (↑/↓, or click) and type your PIN; Enter signs in. Digits typed while the
+list has the focus go to the PIN field, so a cashier can just type. A wrong PIN is
+recorded (lockout after 5) and said plainly; the PIN field is cleared every time.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.staff import sign_in
+from counter.users import User
+from db.queries import list_users
+from ui.context import AppContext
+from ui.ops import Problem, attempt
+
+
+class SignInScreen(QWidget):
+    signed_in = Signal(object)  # counter.users.User
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("signInScreen")
+        self.ctx = ctx
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        card = QFrame()
+        card.setObjectName("signInCard")
+        card.setMinimumWidth(520)
+        col = QVBoxLayout(card)
+        col.setContentsMargins(36, 30, 36, 30)
+        col.setSpacing(12)
+        store = QLabel(ctx.store.name)
+        store.setObjectName("storeName")
+        where = QLabel(f"Service counter · terminal {ctx.terminal.code}")
+        where.setObjectName("subtle")
+        col.addWidget(store)
+        col.addWidget(where)
+        col.addSpacing(10)
+        col.addWidget(QLabel("Who is signing in?"))
+        self.users = QListWidget()
+        self.users.setObjectName("userList")
+        self.users.installEventFilter(self)
+        self.users.itemActivated.connect(lambda _i: self.pin.setFocus())
+        col.addWidget(self.users, 1)
+        col.addWidget(QLabel("PIN"))
+        self.pin = QLineEdit()
+        self.pin.setObjectName("pinField")
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setMaxLength(8)
+        self.pin.setPlaceholderText("Type your PIN, then Enter")
+        self.pin.returnPressed.connect(self.submit)
+        self.pin.installEventFilter(self)
+        col.addWidget(self.pin)
+        self.error = QLabel("")
+        self.error.setObjectName("signInError")
+        self.error.setWordWrap(True)
+        col.addWidget(self.error)
+        button = QPushButton("Sign in  (Enter)")
+        button.setObjectName("primary")
+        button.clicked.connect(self.submit)
+        col.addWidget(button)
+        outer.addWidget(card)
+        outer.addStretch(1)
+        self.reload()
+
+    def reload(self) -> None:
+        self.users.clear()
+        for user in list_users(self.ctx.db.read):
+            item = QListWidgetItem(f"{user.name}    ·  {user.role}")
+            item.setData(Qt.ItemDataRole.UserRole, user.id)
+            self.users.addItem(item)
+        if self.users.count():
+            self.users.setCurrentRow(0)
+        self.pin.clear()
+        self.error.clear()
+
+    def focus(self) -> None:
+        self.pin.clear()
+        self.pin.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            if watched is self.pin and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                step = -1 if event.key() == Qt.Key.Key_Up else 1
+                row = max(0, min(self.users.count() - 1, self.users.currentRow() + step))
+                self.users.setCurrentRow(row)
+                return True
+            if watched is self.users and event.text().isdigit():
+                self.pin.setFocus()
+                self.pin.insert(event.text())
+                return True
+        return super().eventFilter(watched, event)
+
+    def submit(self) -> None:
+        current = self.users.currentItem()
+        if current is None:
+            self._show(Problem("Pick your name from the list.", ""))
+            return
+        pin = self.pin.text()
+        self.pin.clear()
+        ok, user = attempt(
+            lambda: sign_in(
+                current.data(Qt.ItemDataRole.UserRole),
+                pin,
+                uow_factory=self.ctx.uow,
+                hasher=self.ctx.hasher,
+                clock=self.ctx.clock,
+            ),
+            self._show,
+        )
+        if ok and isinstance(user, User):
+            self.error.clear()
+            self.signed_in.emit(user)
+        else:
+            self.pin.setFocus()
+
+    def _show(self, problem: Problem) -> None:
+        self.error.setText(problem.text)
