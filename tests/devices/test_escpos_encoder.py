@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import make_receipt
+from tests.devices.support import make_receipt
 
 from counter.documents import ReceiptKind
 from devices.escpos.codepages import code_page, transliterate

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from conftest import FAST
+from tests.devices.support import FAST
 
 from devices.errors import DeviceError, ErrorCode
 from devices.escpos.decode import decode
