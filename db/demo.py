@@ -43,7 +43,7 @@ STORE = {
     "smallest_coin": "0.01",
     "address_lines": ["1200 Harbor Avenue", "Riverton, IL 62704"],
     "phone": "(217) 555-0142",
-    "tax_id": "IL Sales Tax ID 4417-2290",
+    "tax_id": "IL 4417-2290",
     "footer_lines": ["Returns within 30 days with receipt.", "Thank you for shopping with us!"],
 }
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -78,6 +79,7 @@ class CounterDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.ok_button)
         layout.addLayout(buttons)
+        self.first_field: QLineEdit | None = None
 
     def line_edit(self, label: str, text: str = "", placeholder: str = "") -> QLineEdit:
         edit = QLineEdit(text)
@@ -85,7 +87,16 @@ class CounterDialog(QDialog):
         edit.setMinimumHeight(40)
         edit.returnPressed.connect(self._try_accept)
         self.form.addRow(label, edit)
+        if self.first_field is None:
+            self.first_field = edit
         return edit
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+        """The cursor starts in the field to type, with its text selected for overtyping."""
+        super().showEvent(event)
+        if self.first_field is not None:
+            self.first_field.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.first_field.selectAll()
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
@@ -202,21 +213,32 @@ class CardDialog(CounterDialog):
         super().__init__(parent, "Card", f"Card: charge {currency.format(remaining, locale)} on the terminal")
         self.headline.setObjectName("dialogAmount")
         self.currency, self.remaining = currency, remaining
+        self.last4 = QLineEdit()  # first in focus: the amount is usually right already
+        self.approval = QLineEdit()
+        self.first_field = self.last4
         self.amount = self.line_edit("Amount", str(remaining))
         self.brand = QComboBox()
         self.brand.addItems(CARD_BRANDS)
         self.brand.setMinimumHeight(40)
         self.form.addRow("Brand", self.brand)
-        self.last4 = self.line_edit("Last 4 digits", placeholder="4242")
-        self.last4.setMaxLength(4)
-        self.approval = self.line_edit("Approval code", placeholder="from the terminal's slip")
-        self.approval.setMaxLength(12)
+        self._field(self.last4, "Last 4 digits", "4242", 4)
+        self._field(self.approval, "Approval code", "from the terminal's slip", 12)
         self.amount_value = remaining
         self.card: CardDetails | None = None
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
-        super().showEvent(event)  # type: ignore[arg-type]
-        self.last4.setFocus(Qt.FocusReason.OtherFocusReason)
+    def _field(self, edit: QLineEdit, label: str, placeholder: str, length: int) -> None:
+        edit.setPlaceholderText(placeholder)
+        edit.setMaxLength(length)
+        edit.setMinimumHeight(40)
+        edit.returnPressed.connect(self._advance_or_accept)
+        self.form.addRow(label, edit)
+
+    def _advance_or_accept(self) -> None:
+        """Enter in "last 4" moves on to the approval code; Enter there takes the card."""
+        if self.focusWidget() is self.last4 and not self.approval.text():
+            self.approval.setFocus()
+        else:
+            self._try_accept()
 
     def validate(self) -> None:
         _check_not_scan(self.amount.text())

@@ -199,6 +199,8 @@ class SaleScreen(QWidget):
 
     def trigger(self, action: Action) -> None:
         self.handlers[action]()
+        # After a dialog the window must be active again, or the next F-key goes nowhere.
+        self.window().activateWindow()
         self.input.setFocus()
 
     # ------------------------------------------------------------- lifecycle
@@ -490,9 +492,20 @@ class SaleScreen(QWidget):
         self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
 
     def _show_change(self, sale: Sale) -> None:
+        """Until the next scan, the total panel shows the sale just paid and its change."""
         self.total_box.setProperty("state", "change")
-        self.total_caption.setText("CHANGE DUE" if sale.change else "PAID — THANK YOU")
+        self.total_caption.setText(f"CHANGE DUE · {sale.receipt_number}" if sale.change else f"PAID · {sale.receipt_number}")
         self.total_value.setText(self._money(sale.change) if sale.change else self._money(sale.total))
+        details = {
+            "Subtotal": self._money(sale.subtotal),
+            "Discounts": f"−{self._money(sale.discount_total)}" if sale.discount_total else "—",
+            "Tax": self._money(sale.tax_total),
+            "Items": str(sum(ln.quantity for ln in sale.lines)),
+            "Paid": self._money(sum((t.tendered for t in sale.tenders), Decimal(0))),
+            "Due": self._money(Decimal(0)),
+        }
+        for key, text in details.items():
+            self.detail_labels[key].setText(text)
         self.total_box.style().unpolish(self.total_box)
         self.total_box.style().polish(self.total_box)
 

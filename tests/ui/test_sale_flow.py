@@ -1,0 +1,100 @@
+"""A whole sale by keyboard events alone, checked in the database and on paper."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
+from sqlalchemy import select
+
+from counter.journal import verify
+from db import schema as s
+from db.queries import journal_entries, sale_by_number
+from devices.escpos.decode import decode
+from tests.ui.conftest import in_dialog, press, sign_in, type_enter, upc_codes
+
+
+def test_a_cash_sale_by_keyboard_alone(app_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ctx, window = app_window
+    sign_in(window, "Maria", "1111")
+    assert window.stack.currentWidget() is window.sale, window.signin.error.text()
+    sale_screen = window.sale
+    field = sale_screen.input
+    a, b, c = upc_codes(ctx, 3)
+
+    for code in (a, b, a, c):  # one item scanned twice
+        type_enter(field, code)
+    model = sale_screen.model
+    assert model.rowCount() == 3
+    assert [model.line_at(i).quantity for i in range(3)] == [2, 1, 1]
+
+    # F3 on the selected (last scanned) line: quantity 3
+    in_dialog(lambda d: type_enter(d.focusWidget(), "3"))
+    press(field, Qt.Key.Key_F3)
+    assert model.line_at(2).quantity == 3
+
+    # ↑ selects the middle line; F6 voids it
+    voided_name = model.line_at(1).item.name
+    kept = (model.line_at(0).item.name, model.line_at(2).item.name)
+    QTest.keyClick(field, Qt.Key.Key_Up)
+    press(field, Qt.Key.Key_F6)
+    assert model.rowCount() == 2, sale_screen.message.text()
+    assert voided_name in sale_screen.message.text()
+
+    total = sale_screen.cart.total
+    tendered = (total // 10 + 1) * 10  # the next ten up
+    in_dialog(lambda d: type_enter(d.focusWidget(), str(tendered)))
+    press(field, Qt.Key.Key_F9)
+
+    sale = sale_screen.last_sale
+    assert sale is not None, sale_screen.message.text()
+    assert "recorded" in sale_screen.message.text()
+    assert sale_screen.total_value.text() == ctx.store.currency.format(tendered - total, ctx.store.locale)
+
+    # the database: sale, lines, tender, journal entry whose chain verifies
+    stored = sale_by_number(ctx.db.read, sale.receipt_number)
+    assert stored is not None
+    assert [(ln.name, ln.quantity) for ln in stored.lines] == [(kept[0], 2), (kept[1], 3)]
+    assert stored.total == total
+    assert [(t.kind, t.tendered, t.change) for t in stored.tenders] == [("cash", tendered, tendered - total)]
+    entries = list(journal_entries(ctx.db.read, ctx.terminal.terminal_id))
+    assert entries[-1].type == "SaleCompleted"
+    assert entries[-1].body_data()["receipt_number"] == sale.receipt_number
+    assert verify(entries).ok
+
+    # the paper: the very bytes that reached the simulated printer, decoded
+    printer = window.printing.printer
+    jobs = printer.simulator.wait_for_jobs(1, timeout=10)
+    text = decode(jobs[-1], page=window.printing.profile.page).text()
+    for line in stored.lines:
+        assert line.name[:20] in text
+    assert sale.receipt_number in text
+    assert ctx.store.currency.format(total, ctx.store.locale) in text
+    assert "[BARCODE" in text and sale.receipt_number in text
+    qtbot.waitUntil(lambda: "Receipt printed" in sale_screen.message.text(), timeout=10000)
+    with ctx.db.read.connect() as conn:
+        states = [r[0] for r in conn.execute(select(s.print_jobs.c.state).where(s.print_jobs.c.reference == sale.receipt_number))]
+    assert states == ["done"]
+
+
+def test_card_payment_records_only_brand_last4_and_approval(app_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ctx, window = app_window
+    sign_in(window, "Sam", "2222")
+    field = window.sale.input
+    type_enter(field, upc_codes(ctx, 1)[0])
+
+    def fill(dialog: QWidget) -> None:
+        type_enter(dialog.last4, "4242")  # type: ignore[attr-defined]
+        QTest.keyClicks(dialog.approval, "a1b2c3")  # type: ignore[attr-defined]
+        QTest.keyClick(dialog.approval, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+
+    in_dialog(fill)
+    press(field, Qt.Key.Key_F10)
+    sale = window.sale.last_sale
+    assert sale is not None, window.sale.message.text()
+    (tender,) = sale.tenders
+    assert tender.card is not None and (tender.card.last4, tender.card.approval_code) == ("4242", "A1B2C3")
+    assert tender.amount == sale.total
+    assert sale.change == Decimal(0)
