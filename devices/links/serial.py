@@ -1,0 +1,127 @@
+"""Serial (RS-232, USB virtual COM) link through pyserial, with deadlines.
+
+``serial_for_url`` rather than ``serial.Serial``: the same code then accepts a real port
+(``/dev/ttyUSB0``, ``COM3``), a pseudo-terminal in tests, and pyserial's URL handlers
+(``loop://``, ``socket://``, ``spy://``, ``hwgrep://VID:PID``; notes §4.3, §6.3).
+
+Runs on the device's worker thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import serial
+
+from devices.errors import DeviceError, ErrorCode, map_exception
+from devices.links.base import Deadlines
+
+SerialFactory = Callable[..., Any]
+
+
+def open_serial(
+    port: str,
+    settings: Mapping[str, object] | None = None,
+    *,
+    read_timeout: float | None,
+    write_timeout: float | None,
+    device: str,
+    factory: SerialFactory | None = None,
+) -> Any:
+    """Open a pyserial port (or anything with its API); every failure is a DeviceError.
+
+    Shared by the printer link, the serial drawer, the scanner and the line display.
+    """
+    make = factory or serial.serial_for_url
+    try:
+        return make(port, timeout=read_timeout, write_timeout=write_timeout, **dict(settings or {}))
+    except Exception as exc:
+        raise map_exception(exc, device=device) from exc
+
+
+class SerialLink:
+    def __init__(
+        self,
+        port: str,
+        settings: Mapping[str, object] | None = None,
+        *,
+        deadlines: Deadlines | None = None,
+        device: str = "receipt printer",
+        factory: SerialFactory | None = None,
+    ) -> None:
+        self.port = port
+        self.settings = dict(settings or {})
+        self.deadlines = deadlines or Deadlines()
+        self.device = device
+        self.description = f"serial {port}"
+        self._factory = factory
+        self._serial: Any = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None
+
+    def open(self) -> None:
+        if self._serial is None:
+            self._serial = open_serial(
+                self.port,
+                self.settings,
+                read_timeout=self.deadlines.status,
+                write_timeout=self.deadlines.write,
+                device=self.device,
+                factory=self._factory,
+            )
+
+    def close(self) -> None:
+        port, self._serial = self._serial, None
+        if port is None:
+            return
+        try:
+            # Drop unsent output: closing a tty otherwise waits (up to 30 s on Linux) for a
+            # printer that stopped reading.
+            port.reset_output_buffer()
+        except Exception:
+            pass
+        try:
+            port.close()
+        except Exception:
+            pass
+
+    def write(self, data: bytes) -> None:
+        port = self._connected()
+        try:
+            written = port.write(data)
+        except Exception as exc:
+            self.close()
+            raise map_exception(exc, device=self.device, writing=True) from exc
+        if written is not None and written != len(data):
+            self.close()
+            raise DeviceError(
+                ErrorCode.TIMEOUT,
+                f"The {self.device} stopped taking data.",
+                "Check whether the receipt came out, then check the printer (paper, cover, power).",
+                device=self.device,
+                may_have_printed=True,
+            )
+
+    def query(self, request: bytes, reply_size: int = 1) -> bytes | None:
+        port = self._connected()
+        try:
+            port.reset_input_buffer()  # stray bytes would shift the reply
+            port.write(request)
+            reply = port.read(reply_size)  # bounded by the status deadline (timeout)
+        except Exception as exc:
+            self.close()
+            raise map_exception(exc, device=self.device) from exc
+        return bytes(reply) if reply else None
+
+    def _connected(self) -> Any:
+        if self._serial is None:
+            raise DeviceError(
+                ErrorCode.CLOSED,
+                f"The {self.device} is not connected.",
+                "Try again; the app reconnects by itself.",
+                device=self.device,
+            )
+        return self._serial
