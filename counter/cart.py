@@ -112,7 +112,12 @@ class Cart:
 
     def set_quantity(self, line_id: str, quantity: int) -> CartLine:
         line = self.line(line_id)
-        line.quantity = check_quantity(quantity)
+        previous, line.quantity = line.quantity, check_quantity(quantity)
+        try:
+            self.price()  # an amount discount may no longer fit a smaller line
+        except CartError:
+            line.quantity = previous
+            raise
         return line
 
     def void(self, line_id: str) -> CartLine:

@@ -115,7 +115,9 @@ def _check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> 
             "Take the payment again.",
         )
     for t in cmd.tenders:
-        if t.amount <= 0 or t.tendered < t.amount:
+        # A zero cash tender is how cash rounding settles a total below half a coin.
+        zero_ok = t.kind is TenderKind.CASH and t.amount == 0 and cmd.rounding != 0
+        if (t.amount <= 0 and not zero_ok) or t.tendered < t.amount:
             raise TenderError("A payment amount is not valid.", "Take the payment again.")
         if t.kind is TenderKind.CARD and (t.card is None or t.tendered != t.amount):
             raise TenderError("A card payment is missing its details.", "Enter the card's brand, last 4 and approval code.")

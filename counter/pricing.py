@@ -39,7 +39,7 @@ class Discount:
     def amount_off(self, base: Decimal, currency: Currency) -> Decimal:
         if self.is_percent:
             return currency.quantize(base * self.value / HUNDRED)
-        return min(self.value, base)
+        return self.value
 
     def describe(self, currency: Currency, locale: str) -> str:
         if self.is_percent:
@@ -117,6 +117,8 @@ def price_lines(
         li.discount.amount_off(ext, currency) if li.discount else ZERO
         for li, ext in zip(lines, extended, strict=True)
     ]
+    if any(d > e for d, e in zip(line_disc, extended, strict=True)):
+        raise CartError("A line discount is larger than its line.", "Enter a smaller discount, or void the line.")
     after_line = [e - d for e, d in zip(extended, line_disc, strict=True)]
     base_total = sum(after_line, ZERO)
     order_off = order_discount.amount_off(base_total, currency) if order_discount else ZERO

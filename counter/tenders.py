@@ -124,9 +124,9 @@ class Payment:
         part payment (the rest then goes on another tender)."""
         self._check_open()
         self.currency.to_minor(tendered)
-        if tendered <= 0:
-            raise TenderError("The cash amount must be above zero.", "Type what the customer hands over.")
         due = self.cash_due
+        if tendered <= 0 and due > 0:
+            raise TenderError("The cash amount must be above zero.", "Type what the customer hands over.")
         if tendered < due and not part_payment:
             raise TenderError(
                 f"{self.currency.format(tendered)} is less than the {self.currency.format(due)} due.",
