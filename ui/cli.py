@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     data_dir: Path = args.data_dir or default_data_dir()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging(data_dir)
     try:
         if args.command == "init-demo":
             return _init_demo(data_dir, args.days)
@@ -52,6 +52,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CounterError as exc:
         print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr)
         return 1
+
+
+def _configure_logging(data_dir: Path) -> None:
+    """Warnings to the terminal; everything from INFO up to ``counter.log`` in the data
+    folder, which is where error messages on screen send people for details."""
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(fmt)
+    root.addHandler(console)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(data_dir / "counter.log", encoding="utf-8")
+    except OSError:
+        return  # an unusable folder is reported by whatever opens the store next
+    handler.setFormatter(fmt)
+    root.addHandler(handler)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _init_demo(data_dir: Path, days: int) -> int:

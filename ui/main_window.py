@@ -139,7 +139,7 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True) ->
     load_style(app)
     try:
         if demo and not (data_dir / "counter.sqlite3").exists():
-            print(f"Building the demo store in {data_dir} (first run, about half a minute)…", flush=True)
+            print(f"Building the demo store in {data_dir} (first run, a few seconds)…", flush=True)
         ctx = build_context(data_dir, demo=demo, overrides={"printer": printer})
     except CounterError as exc:
         QMessageBox.critical(QWidget(), "Counter cannot start", f"{exc.message}\n\n{exc.hint}")
