@@ -9,6 +9,7 @@ Runs on the device's worker thread only.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -75,28 +76,39 @@ class SerialLink:
 
     def close(self) -> None:
         port, self._serial = self._serial, None
-        if port is None:
-            return
-        try:
-            # Drop unsent output: closing a tty otherwise waits (up to 30 s on Linux) for a
-            # printer that stopped reading.
-            port.reset_output_buffer()
-        except Exception:
-            pass
-        try:
-            port.close()
-        except Exception:
-            pass
+        if port is not None:
+            try:
+                port.close()
+            except Exception:
+                pass
+
+    def _abort(self) -> None:
+        """Close after a failure, dropping unsent output: closing a tty otherwise waits
+        (up to 30 s on Linux) for a printer that stopped reading."""
+        port = self._serial
+        if port is not None:
+            try:
+                port.reset_output_buffer()
+            except Exception:
+                pass
+        self.close()
 
     def write(self, data: bytes) -> None:
         port = self._connected()
+        deadline = time.monotonic() + self.deadlines.write
         try:
             written = port.write(data)
+            # write() returns once the bytes are in the OS buffer; at 9600 baud a receipt
+            # takes seconds to leave it. Wait (within the write deadline) until it has, so
+            # the post-check's status request is not stuck behind the job's tail.
+            while _out_waiting(port) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            stuck = _out_waiting(port)
         except Exception as exc:
-            self.close()
+            self._abort()
             raise map_exception(exc, device=self.device, writing=True) from exc
-        if written is not None and written != len(data):
-            self.close()
+        if stuck or (written is not None and written != len(data)):
+            self._abort()
             raise DeviceError(
                 ErrorCode.TIMEOUT,
                 f"The {self.device} stopped taking data.",
@@ -112,7 +124,7 @@ class SerialLink:
             port.write(request)
             reply = port.read(reply_size)  # bounded by the status deadline (timeout)
         except Exception as exc:
-            self.close()
+            self._abort()
             raise map_exception(exc, device=self.device) from exc
         return bytes(reply) if reply else None
 
@@ -125,3 +137,11 @@ class SerialLink:
                 device=self.device,
             )
         return self._serial
+
+
+def _out_waiting(port: Any) -> int:
+    """Bytes still in the output buffer; 0 when the port cannot tell (URL handlers)."""
+    try:
+        return int(port.out_waiting or 0)
+    except Exception:
+        return 0
