@@ -1,0 +1,195 @@
+"""Keyboard-wedge timing, and the serial scanner over a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import pytest
+
+from devices.barcodes import CodeType
+from devices.errors import ErrorCode
+from devices.events import DataEvent, DeviceErrorEvent
+from devices.scanner import SerialScanner, WedgeConfig, WedgeDecoder, WedgeKind, WedgeResult
+from devices.sim.scanner import SimScanner
+
+
+def type_keys(decoder: WedgeDecoder, text: str, gap_ms: float, start: float = 1000.0) -> list[WedgeResult]:
+    out: list[WedgeResult] = []
+    t = start
+    for ch in text:
+        out += decoder.feed(ch, t)
+        t += gap_ms
+    out += decoder.poll(t + 1000)
+    return out
+
+
+@pytest.mark.parametrize("gap_ms", [5, 20, 50])
+def test_a_barcode_at_scanner_speed_is_one_scan(gap_ms):
+    results = type_keys(WedgeDecoder(), "4006381333931\r", gap_ms)
+    assert results == [WedgeResult(WedgeKind.SCAN, "4006381333931")]
+
+
+@pytest.mark.parametrize("gap_ms", [120, 200, 350])
+def test_human_typing_is_not_a_scan(gap_ms):
+    results = type_keys(WedgeDecoder(), "123", gap_ms)
+    assert all(r.kind is WedgeKind.TYPING for r in results)
+    assert "".join(r.text for r in results) == "123"
+
+
+def test_fast_but_short_input_is_typing():
+    results = type_keys(WedgeDecoder(), "123\r", 5)  # below min_length
+    assert results == [WedgeResult(WedgeKind.TYPING, "123\r")]
+
+
+def test_typing_then_enter_passes_enter_through():
+    results = type_keys(WedgeDecoder(), "4006\r", 150)
+    assert "".join(r.text for r in results) == "4006\r"
+    assert all(r.kind is WedgeKind.TYPING for r in results)
+
+
+def test_a_scan_right_after_typing():
+    d = WedgeDecoder()
+    out = d.feed("x", 0) + d.feed("y", 200)
+    t = 400.0
+    for ch in "96385074\n":
+        out += d.feed(ch, t)
+        t += 10
+    assert out == [
+        WedgeResult(WedgeKind.TYPING, "x"),
+        WedgeResult(WedgeKind.TYPING, "y"),
+        WedgeResult(WedgeKind.SCAN, "96385074"),
+    ]
+
+
+def test_one_slow_gap_in_a_burst_makes_it_typing():
+    d = WedgeDecoder()
+    out = []
+    for i, (ch, t) in enumerate(zip("12345678\r", [0, 10, 20, 30, 200, 210, 220, 230, 240])):
+        out += d.feed(ch, t)
+    assert WedgeResult(WedgeKind.SCAN, "12345678") not in out
+    assert out[0] == WedgeResult(WedgeKind.TYPING, "1234")
+
+
+def test_burst_without_terminator_is_flushed_by_poll():
+    d = WedgeDecoder(WedgeConfig(require_terminator=False))
+    for i, ch in enumerate("96385074"):
+        assert d.feed(ch, i * 8) == []
+    assert d.holding
+    assert d.poll(60) == []  # the gap is not over yet
+    assert d.poll(200) == [WedgeResult(WedgeKind.SCAN, "96385074")]
+    assert not d.holding
+
+
+def test_unterminated_burst_is_typing_when_a_terminator_is_required():
+    d = WedgeDecoder()
+    for i, ch in enumerate("96385074"):
+        d.feed(ch, i * 8)
+    assert d.poll(500) == [WedgeResult(WedgeKind.TYPING, "96385074")]
+
+
+def test_prefix_makes_a_scan_whatever_the_speed():
+    d = WedgeDecoder(WedgeConfig(prefix="\x02"))
+    results = type_keys(d, "\x02AB1\r", 150)  # slow, short: still a scan thanks to the prefix
+    assert results == [WedgeResult(WedgeKind.SCAN, "AB1")]
+
+
+def test_aim_id_survives_the_wedge():
+    results = type_keys(WedgeDecoder(), "]E04006381333931\r", 10)
+    assert results == [WedgeResult(WedgeKind.SCAN, "]E04006381333931")]
+
+
+def test_a_lone_enter_is_typing():
+    assert WedgeDecoder().feed("\r", 0) == [WedgeResult(WedgeKind.TYPING, "\r")]
+
+
+# --- serial scanner -----------------------------------------------------------------------
+
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX only")
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.events: list[object] = []
+        self.threads: set[str] = set()
+        self.cond = threading.Condition()
+
+    def __call__(self, event: object) -> None:
+        with self.cond:
+            self.events.append(event)
+            self.threads.add(threading.current_thread().name)
+            self.cond.notify_all()
+
+    def wait_for(self, count: int, kind: type = DataEvent, timeout: float = 3.0) -> list:
+        with self.cond:
+            self.cond.wait_for(lambda: len([e for e in self.events if isinstance(e, kind)]) >= count, timeout)
+            return [e for e in self.events if isinstance(e, kind)]
+
+
+@posix_only
+def test_serial_scanner_delivers_decoded_scans():
+    with SimScanner() as sim:
+        events = Collect()
+        scanner = SerialScanner(sim.port_path, {"baudrate": 9600})
+        scanner.subscribe(events)
+        with scanner:
+            time.sleep(0.1)  # let the worker open the port
+            sim.scan("4006381333931", "]E0")
+            sim.scan_preset("Weight 1.250 kg")
+            sim.scan("S01-T01-000042")
+            got = events.wait_for(3)
+        data = [e.data for e in got]
+        assert [d.kind for d in data] == [CodeType.GTIN, CodeType.VARIABLE_MEASURE, CodeType.TEXT]
+        assert data[0].aim_id == "]E0" and data[0].gtin == "04006381333931"
+        assert str(data[1].weight) == "1.250"
+        assert data[2].text == "S01-T01-000042"
+        assert events.threads == {"scanner:scanner"}  # delivered on the worker thread
+
+
+@posix_only
+def test_serial_scanner_handles_split_lines_and_bare_cr():
+    with SimScanner(suffix=b"\r") as sim:
+        events = Collect()
+        scanner = SerialScanner(sim.port_path)
+        scanner.subscribe(events)
+        with scanner:
+            time.sleep(0.1)
+            sim._pty.write(b"9638")  # half a code, then the rest
+            time.sleep(0.15)
+            sim._pty.write(b"5074\r96385074\r")
+            got = events.wait_for(2)
+        assert [e.data.text for e in got] == ["96385074", "96385074"]
+
+
+def test_missing_scanner_reports_once_and_keeps_retrying():
+    events = Collect()
+    scanner = SerialScanner("/dev/does-not-exist-ttyACM9", reconnect_interval=0.05)
+    scanner.subscribe(events)
+    with scanner:
+        time.sleep(0.3)
+    errors = [e for e in events.events if isinstance(e, DeviceErrorEvent)]
+    assert len(errors) == 1 and errors[0].error.code is ErrorCode.NO_HARDWARE
+
+
+def test_serial_scanner_over_pyserial_loop_url():
+    # loop:// echoes what is written: the production reader runs unchanged against it
+    import serial
+
+    ports = []
+
+    def factory(url, **kwargs):
+        port = serial.serial_for_url(url, **kwargs)
+        ports.append(port)
+        return port
+
+    events = Collect()
+    scanner = SerialScanner("loop://", factory=factory)
+    scanner.subscribe(events)
+    with scanner:
+        deadline = time.monotonic() + 2
+        while not ports and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ports[0].write(b"]E04006381333931\r\n")
+        got = events.wait_for(1)
+    assert got[0].data.gtin == "04006381333931"
