@@ -89,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         QTest.keyClick(sale.input, Qt.Key.Key_F9)
         ctx.closers and settle(1500)
         grab(window, args.out / "sale-change.png")
+        preview = sale.preview
+        preview.setParent(None)
+        preview.resize(520, 1500)
+        preview.show()
+        grab(preview, args.out / "receipt-preview.png")
         window.close()
         ctx.close()
     return 0

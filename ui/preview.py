@@ -3,8 +3,15 @@ on a paper-like strip (GUI thread only). What the preview shows is what was sent
 
 from __future__ import annotations
 
+import base64
 import html
+import io
+import re
+from functools import lru_cache
 
+import barcode
+import qrcode
+from barcode.writer import ImageWriter
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from devices.escpos.decode import Align, Decoded, LineKind, PreviewLine
@@ -24,15 +31,13 @@ def _row(line: PreviewLine) -> str:
     align = _ALIGN.get(line.align, "left")
     if line.kind is LineKind.CUT:
         return "<div style='color:#999;text-align:center'>✂ - - - - - - - - - - - - - - - - - -</div>"
-    if line.kind is LineKind.BARCODE:
+    if line.kind in (LineKind.BARCODE, LineKind.QR):
+        match = _SYMBOL.match(line.text)
+        image = _symbol_png(line.kind, match.group(1), match.group(2)) if match else None
+        picture = f"<img src='data:image/png;base64,{image}'>" if image else ""
         return (
-            f"<div style='text-align:{align};font-size:20pt;letter-spacing:-2px'>▌▍▌▎▍▌▌▎▍▍▌▎▌▍</div>"
-            f"<div style='text-align:{align};font-size:9pt'>{html.escape(line.text)}</div>"
-        )
-    if line.kind is LineKind.QR:
-        return (
-            f"<div style='text-align:{align};font-size:26pt;line-height:90%'>▩▩</div>"
-            f"<div style='text-align:{align};font-size:9pt;color:#555'>{html.escape(line.text)}</div>"
+            f"<div style='text-align:{align}'>{picture}</div>"
+            f"<div style='text-align:{align};font-size:8pt;color:#555'>{html.escape(line.text)}</div>"
         )
     parts = []
     for run in line.runs or ():
@@ -40,12 +45,33 @@ def _row(line: PreviewLine) -> str:
         if run.style.bold:
             text = f"<b>{text}</b>"
         if run.style.double_height or run.style.double_width:
-            text = f"<span style='font-size:17pt'>{text}</span>"
+            text = f"<span style='font-size:22pt'>{text}</span>"
         if run.style.underline:
             text = f"<u>{text}</u>"
         parts.append(text)
     body = "".join(parts) if parts else html.escape(line.text).replace(" ", "&nbsp;")
     return f"<div style='text-align:{align};white-space:pre'>{body or '&nbsp;'}</div>"
+
+
+#: "[BARCODE CODE128 S01-T01-000042]" / "[QR CNTR:S01-T01-000042]" as the decoder writes them
+_SYMBOL = re.compile(r"^\[(?:BARCODE (\S+)|QR) (.*)\]$")
+
+
+@lru_cache(maxsize=32)
+def _symbol_png(kind: LineKind, symbology: str | None, data: str) -> str | None:
+    """Draw the decoded barcode or QR so the preview looks like the paper (base64 PNG)."""
+    out = io.BytesIO()
+    try:
+        if kind is LineKind.QR:
+            qrcode.make(data, box_size=3, border=1).save(out, format="PNG")
+        elif symbology == "CODE128":
+            writer_options = {"module_height": 9.0, "module_width": 0.3, "write_text": False, "quiet_zone": 1.0, "dpi": 100}
+            barcode.get("code128", data, writer=ImageWriter()).write(out, options=writer_options)
+        else:
+            return None
+    except Exception:  # a symbol we cannot draw still shows as text below it
+        return None
+    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 class ReceiptPreview(QTextBrowser):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -48,6 +48,7 @@ from ui.preview import ReceiptPreview
 from ui.printing import PrintBridge
 
 SEARCH_LIMIT = 50
+PRINTING = "Printing the receipt…"
 
 
 class SaleScreen(QWidget):
@@ -189,18 +190,22 @@ class SaleScreen(QWidget):
             Action.REPRINT: self._reprint,
             Action.SIGN_OUT: self._sign_out,
         }
-        for action in SALE_ACTIONS:
-            shortcut = QShortcut(QKeySequence(action.key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(lambda a=action: self.trigger(a))
-        escape = QShortcut(QKeySequence("Esc"), self)
-        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        escape.activated.connect(self._escape)
+        # Keys are matched here rather than with QShortcut: QShortcut fires only while the
+        # window is active, which a till without a window manager may never report.
+        # Keys the scan field does not use (F-keys, Esc) propagate up to keyPressEvent.
+        self.keymap = {QKeySequence(action.key)[0]: action for action in SALE_ACTIONS}
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        action = self.keymap.get(event.keyCombination())
+        if action is not None:
+            self.trigger(action)
+        elif event.key() == Qt.Key.Key_Escape:
+            self._escape()
+        else:
+            super().keyPressEvent(event)
 
     def trigger(self, action: Action) -> None:
         self.handlers[action]()
-        # After a dialog the window must be active again, or the next F-key goes nowhere.
-        self.window().activateWindow()
         self.input.setFocus()
 
     # ------------------------------------------------------------- lifecycle
@@ -488,7 +493,7 @@ class SaleScreen(QWidget):
         message = f"Sale {sale.receipt_number} recorded: {self._money(sale.total)}."
         if change:
             message += f" Give {self._money(change)} change."
-        self.say(message + " Printing the receipt…", "ok")
+        self.say(f"{message} {PRINTING}", "ok")
         self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
 
     def _show_change(self, sale: Sale) -> None:
@@ -517,8 +522,8 @@ class SaleScreen(QWidget):
                 "once the printer is fixed.",
                 "error",
             )
-        elif current.endswith("Printing the receipt…"):
-            self.say(current.replace("Printing the receipt…", "Receipt printed."), "ok")
+        elif current.endswith(PRINTING):
+            self.say(current.replace(PRINTING, "Receipt printed."), "ok")
 
     def _reprint(self) -> None:
         def run() -> None:
@@ -536,7 +541,7 @@ class SaleScreen(QWidget):
             self.printing.print_receipt(
                 receipt_for(sale, self.ctx.store, copy_number=copy_number), reference=sale.receipt_number, copy_number=copy_number
             )
-            self.say(f"Printing COPY {copy_number} of receipt {sale.receipt_number}…", "info")
+            self.say(f"Reprint of receipt {sale.receipt_number}, marked COPY {copy_number}. {PRINTING}", "info")
 
         attempt(run, self.problem)
 

@@ -70,13 +70,7 @@ def count_rows(ctx: AppContext, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def press(widget: QWidget, key: Qt.Key) -> None:
-    """Press a key the way a person would: in an active window. (Offscreen Qt has no
-    window manager to re-activate the main window after a dialog closes.)"""
-    window = widget.window()
-    window.activateWindow()
-    for _ in range(100):
-        if QApplication.activeWindow() is window:
-            break
-        QTest.qWait(10)
-    QTest.keyClick(widget, key)
+
+def press(widget: QWidget, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """Press a key with the focus where it is (no window activation needed)."""
+    QTest.keyClick(widget, key, modifier)
