@@ -59,9 +59,7 @@ def read_code(text: str) -> ScannedCode:
     if not text:
         raise BarcodeError("Nothing was scanned.", "Scan the item or type its barcode.")
     if len(text) > MAX_CODE_LENGTH or not text.isprintable():
-        raise BarcodeError(
-            "That input is not a barcode.", "Scan the item again, or type its barcode or name."
-        )
+        raise BarcodeError("That input is not a barcode.", "Scan the item again, or type its barcode or name.")
     if text.isdigit() and len(text) in _GTIN_LENGTHS:
         return ScannedCode(CodeKind.GTIN, canonical_gtin(text), raw)
     return ScannedCode(CodeKind.SKU, text.upper(), raw)

@@ -22,9 +22,7 @@ MAX_LINES = 500
 
 def check_quantity(quantity: int) -> int:
     if quantity < 1:
-        raise InvalidQuantity(
-            "The quantity must be at least 1.", "To take an item off, void the line (F6)."
-        )
+        raise InvalidQuantity("The quantity must be at least 1.", "To take an item off, void the line (F6).")
     if quantity > MAX_QUANTITY:
         raise InvalidQuantity(
             f"{quantity} is more than {MAX_QUANTITY:,} of one item.",
@@ -37,14 +35,10 @@ def parse_quantity(text: str) -> int:
     text = text.strip()
     if not text.isdigit():
         if text.startswith("-"):
-            raise InvalidQuantity(
-                "A quantity cannot be negative.", "To take items back, use Returns."
-            )
+            raise InvalidQuantity("A quantity cannot be negative.", "To take items back, use Returns.")
         raise InvalidQuantity(f"“{text}” is not a whole number.", "Type a quantity such as 2.")
     if len(text) > 6:
-        raise InvalidQuantity(
-            f"{text} is more than {MAX_QUANTITY:,} of one item.", "Check the quantity."
-        )
+        raise InvalidQuantity(f"{text} is more than {MAX_QUANTITY:,} of one item.", "Check the quantity.")
     return check_quantity(int(text))
 
 
@@ -97,9 +91,7 @@ class Cart:
                 line.quantity = check_quantity(line.quantity + quantity)
                 return line
         if len(self.active_lines) >= MAX_LINES:
-            raise CartError(
-                f"A sale can hold at most {MAX_LINES} lines.", "Pay this sale and start another."
-            )
+            raise CartError(f"A sale can hold at most {MAX_LINES} lines.", "Pay this sale and start another.")
         line = CartLine(item, quantity)
         self.lines.append(line)
         return line

@@ -17,8 +17,8 @@ from counter.cart import CartLine, check_quantity
 from counter.errors import CartError, TenderError
 from counter.journal import EventType
 from counter.money import round_to_coin
-from counter.pricing import Discount, LineInput, price_lines
 from counter.ports import Clock, UnitOfWork
+from counter.pricing import Discount, LineInput, price_lines
 from counter.sales import Sale, SaleLine
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import Tender, TenderKind
@@ -120,4 +120,6 @@ def _check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> 
         if (t.amount <= 0 and not zero_ok) or t.tendered < t.amount:
             raise TenderError("A payment amount is not valid.", "Take the payment again.")
         if t.kind is TenderKind.CARD and (t.card is None or t.tendered != t.amount):
-            raise TenderError("A card payment is missing its details.", "Enter the card's brand, last 4 and approval code.")
+            raise TenderError(
+                "A card payment is missing its details.", "Enter the card's brand, last 4 and approval code."
+            )

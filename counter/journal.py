@@ -56,9 +56,7 @@ def _check(value: Any) -> None:
 def canonical(value: Any) -> bytes:
     """The one serialisation that is hashed: sorted keys, compact, UTF-8, no floats."""
     _check(value)
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reject
-    ).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reject).encode("utf-8")
 
 
 def utc_stamp(moment: datetime) -> str:

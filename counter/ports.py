@@ -66,11 +66,20 @@ class UnitOfWork(Protocol):
     Leaving the ``with`` block without ``commit()`` rolls everything back.
     """
 
-    sales: SalesRepository
-    users: UsersRepository
-    journal: JournalWriter
-    receipt_numbers: ReceiptNumbers
-    print_jobs: PrintJobs
+    @property
+    def sales(self) -> SalesRepository: ...
+
+    @property
+    def users(self) -> UsersRepository: ...
+
+    @property
+    def journal(self) -> JournalWriter: ...
+
+    @property
+    def receipt_numbers(self) -> ReceiptNumbers: ...
+
+    @property
+    def print_jobs(self) -> PrintJobs: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

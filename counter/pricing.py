@@ -114,8 +114,7 @@ def price_lines(
     q = currency.quantum
     extended = [currency.quantize(li.unit_price * li.quantity) for li in lines]
     line_disc = [
-        li.discount.amount_off(ext, currency) if li.discount else ZERO
-        for li, ext in zip(lines, extended, strict=True)
+        li.discount.amount_off(ext, currency) if li.discount else ZERO for li, ext in zip(lines, extended, strict=True)
     ]
     if any(d > e for d, e in zip(line_disc, extended, strict=True)):
         raise CartError("A line discount is larger than its line.", "Enter a smaller discount, or void the line.")

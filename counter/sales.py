@@ -101,8 +101,7 @@ class Sale:
                 for ln in self.lines
             ],
             "taxes": [
-                {"code": t.tax.code, "rate": str(t.tax.rate), "base": m(t.base), "tax": m(t.amount)}
-                for t in self.taxes
+                {"code": t.tax.code, "rate": str(t.tax.rate), "base": m(t.base), "tax": m(t.amount)} for t in self.taxes
             ],
             "tenders": [
                 {
@@ -147,13 +146,10 @@ def receipt_for(
         prices_include_tax=sale.prices_include_tax,
         subtotal=sale.subtotal,
         discount_total=sale.discount_total,
-        taxes=tuple(
-            TaxSummaryLine(t.tax.code, t.tax.label, t.tax.rate, t.base, t.amount) for t in sale.taxes
-        ),
+        taxes=tuple(TaxSummaryLine(t.tax.code, t.tax.label, t.tax.rate, t.base, t.amount) for t in sale.taxes),
         total=sale.total,
         tenders=tuple(
-            TenderLine(t.label, t.tendered, f"Approval {t.card.approval_code}" if t.card else "")
-            for t in sale.tenders
+            TenderLine(t.label, t.tendered, f"Approval {t.card.approval_code}" if t.card else "") for t in sale.tenders
         ),
         change=sale.change,
         rounding=sale.rounding,

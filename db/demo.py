@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -134,15 +135,20 @@ def build_demo(
     settings = {"store": STORE, "terminal": {"id": "T01"}}
     write_settings(db.write, settings)
     store = store_config(settings)
-    users = [
-        User(UserId(u.id), u.name, u.role, hasher.hash(u.pin)) for u in DEMO_USERS
-    ]
+    users = [User(UserId(u.id), u.name, u.role, hasher.hash(u.pin)) for u in DEMO_USERS]
     with db.write.begin() as conn:
         items = _load_catalog(conn.execute, store.currency)
         conn.execute(
             insert(s.users),
             [
-                {"id": u.id, "name": u.name, "role": str(u.role), "pin_hash": u.pin_hash, "active": True, "failed_attempts": 0}
+                {
+                    "id": u.id,
+                    "name": u.name,
+                    "role": str(u.role),
+                    "pin_hash": u.pin_hash,
+                    "active": True,
+                    "failed_attempts": 0,
+                }
                 for u in users
             ],
         )
@@ -189,7 +195,7 @@ def _past_sales(
                     payment.add_cash(rng.choice(notes) if notes and rng.random() < 0.7 else total)
                 complete_sale(
                     CompleteSale(rng.choice(staff), cart.lines, cart.order_discount, payment.tenders, payment.rounding),
-                    uow_factory=lambda t=terminal: SqlUnitOfWork(db.write, t),
+                    uow_factory=partial(SqlUnitOfWork, db.write, terminal),
                     clock=clock,
                     store=store,
                     terminal=terminal,
@@ -200,4 +206,3 @@ def open_or_build_demo(data_dir: Path) -> Database:
     if (data_dir / DB_FILENAME).exists():
         return open_database(data_dir)
     return build_demo(data_dir)
-

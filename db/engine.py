@@ -112,7 +112,9 @@ def open_database(data_dir: Path, *, create: bool = True, durable: bool = True) 
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"Cannot use the data folder {data_dir}: {exc.strerror}.", "Choose another --data-dir.") from exc
+        raise StoreError(
+            f"Cannot use the data folder {data_dir}: {exc.strerror}.", "Choose another --data-dir."
+        ) from exc
     path = data_dir / DB_FILENAME
     if not path.exists() and not create:
         raise StoreError(f"There is no store in {data_dir}.", "Run `counter init-demo --data-dir DIR` first.")
@@ -124,7 +126,9 @@ def open_database(data_dir: Path, *, create: bool = True, durable: bool = True) 
     except OperationalError as exc:
         write.dispose()
         read.dispose()
-        raise StoreError(f"Cannot open the store's database: {exc.orig}.", "Check the disk and the folder's permissions.") from exc
+        raise StoreError(
+            f"Cannot open the store's database: {exc.orig}.", "Check the disk and the folder's permissions."
+        ) from exc
     except (StoreError, DatabaseError) as exc:
         write.dispose()
         read.dispose()

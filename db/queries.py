@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from counter.barcodes import CodeKind, ScannedCode
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
@@ -46,7 +46,7 @@ class SqlCatalog:
         self._currency = currency
         self._tax_cache: dict[tuple[str, str, str], TaxClass] = {}
 
-    def _item(self, row: Row[Any]) -> Item:
+    def _item(self, row: Any) -> Item:  # a Row of _ITEM_COLUMNS
         key = (row.code, row.label, row.rate)
         tax = self._tax_cache.get(key)
         if tax is None:
@@ -148,7 +148,9 @@ def journal_entries(engine: Engine, terminal: str) -> Iterator[JournalEntry]:
 
 def journal_terminals(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(select(s.journal.c.terminal_id).distinct().order_by(s.journal.c.terminal_id))]
+        return [
+            r[0] for r in conn.execute(select(s.journal.c.terminal_id).distinct().order_by(s.journal.c.terminal_id))
+        ]
 
 
 def sale_by_number(engine: Engine, receipt_number: str) -> Sale | None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 
 from counter.catalog import TaxClass
 from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp
@@ -177,7 +177,7 @@ def parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def user_from_row(row: Mapping[str, Any]) -> User:
+def user_from_row(row: RowMapping) -> User:
     return User(
         id=UserId(row["id"]),
         name=row["name"],
@@ -291,6 +291,12 @@ class SqlPrintJobs:
 
 
 class SqlUnitOfWork:
+    sales: SqlSales
+    users: SqlUsers
+    journal: SqlJournal
+    receipt_numbers: SqlReceiptNumbers
+    print_jobs: SqlPrintJobs
+
     def __init__(self, engine: Engine, terminal: TerminalIdentity) -> None:
         self._engine = engine
         self._terminal = terminal

@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         from db import schema as s
 
         with ctx.db.read.connect() as conn:
-            codes = [r[0][2:] for r in conn.execute(select(s.items.c.barcode).where(s.items.c.barcode.like("00%")).limit(40))]
+            codes = [
+                r[0][2:] for r in conn.execute(select(s.items.c.barcode).where(s.items.c.barcode.like("00%")).limit(40))
+            ]
         for code in (codes[0], codes[5], codes[0], codes[12], codes[20]):
             type_line(sale.input, code)
         QTest.keyClicks(sale.input, "kettle")

@@ -10,7 +10,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 FORBIDDEN = {
-    "counter": {"PySide6", "sqlalchemy", "alembic", "escpos", "serial", "reportlab", "httpx", "ui", "db", "devices", "hq"},
+    "counter": {
+        "PySide6",
+        "sqlalchemy",
+        "alembic",
+        "escpos",
+        "serial",
+        "reportlab",
+        "httpx",
+        "ui",
+        "db",
+        "devices",
+        "hq",
+    },
     "db": {"PySide6", "ui", "devices", "escpos", "serial"},
     "devices": {"PySide6", "ui", "db", "sqlalchemy", "alembic", "hq"},
     "hq": {"PySide6", "ui", "devices"},

@@ -22,7 +22,7 @@ _ALIGN = {Align.LEFT: "left", Align.CENTER: "center", Align.RIGHT: "right"}
 def preview_html(decoded: Decoded) -> str:
     rows = [_row(line) for line in decoded.lines]
     return (
-        "<html><body style='background:#fffef8;color:#111;font-family:\"DejaVu Sans Mono\",monospace;"
+        '<html><body style=\'background:#fffef8;color:#111;font-family:"DejaVu Sans Mono",monospace;'
         "font-size:11pt;margin:0'>" + "".join(rows) + "</body></html>"
     )
 
@@ -65,7 +65,13 @@ def _symbol_png(kind: LineKind, symbology: str | None, data: str) -> str | None:
         if kind is LineKind.QR:
             qrcode.make(data, box_size=3, border=1).save(out, format="PNG")
         elif symbology == "CODE128":
-            writer_options = {"module_height": 9.0, "module_width": 0.3, "write_text": False, "quiet_zone": 1.0, "dpi": 100}
+            writer_options = {
+                "module_height": 9.0,
+                "module_width": 0.3,
+                "write_text": False,
+                "quiet_zone": 1.0,
+                "dpi": 100,
+            }
             barcode.get("code128", data, writer=ImageWriter()).write(out, options=writer_options)
         else:
             return None

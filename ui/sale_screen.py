@@ -367,7 +367,9 @@ class SaleScreen(QWidget):
                 return
             self.cart.discount_line(line.id, discount)
             self._refresh(select=line)
-            self.say(f"Discount {discount.describe(self.cart.currency, self.ctx.store.locale)} on {line.item.name}.", "ok")
+            self.say(
+                f"Discount {discount.describe(self.cart.currency, self.ctx.store.locale)} on {line.item.name}.", "ok"
+            )
 
         attempt(run, self.problem)
 
@@ -447,7 +449,10 @@ class SaleScreen(QWidget):
                 self._finish()
             else:
                 self._refresh()
-                self.say(f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10).", "info")
+                self.say(
+                    f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10).",
+                    "info",
+                )
 
         attempt(run, self.problem)
 
@@ -465,14 +470,19 @@ class SaleScreen(QWidget):
                 self._finish()
             else:
                 self._refresh()
-                self.say(f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due.", "info")
+                self.say(
+                    f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due.",
+                    "info",
+                )
 
         attempt(run, self.problem)
 
     def _finish(self) -> None:
         payment = self.payment
         assert payment is not None and payment.is_complete
-        cmd = CompleteSale(self._user(), list(self.cart.lines), self.cart.order_discount, list(payment.tenders), payment.rounding)
+        cmd = CompleteSale(
+            self._user(), list(self.cart.lines), self.cart.order_discount, list(payment.tenders), payment.rounding
+        )
         try:
             sale = complete_sale(
                 cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store, terminal=self.ctx.terminal
@@ -499,7 +509,9 @@ class SaleScreen(QWidget):
     def _show_change(self, sale: Sale) -> None:
         """Until the next scan, the total panel shows the sale just paid and its change."""
         self.total_box.setProperty("state", "change")
-        self.total_caption.setText(f"CHANGE DUE · {sale.receipt_number}" if sale.change else f"PAID · {sale.receipt_number}")
+        self.total_caption.setText(
+            f"CHANGE DUE · {sale.receipt_number}" if sale.change else f"PAID · {sale.receipt_number}"
+        )
         self.total_value.setText(self._money(sale.change) if sale.change else self._money(sale.total))
         details = {
             "Subtotal": self._money(sale.subtotal),
@@ -539,7 +551,9 @@ class SaleScreen(QWidget):
                 )
                 uow.commit()
             self.printing.print_receipt(
-                receipt_for(sale, self.ctx.store, copy_number=copy_number), reference=sale.receipt_number, copy_number=copy_number
+                receipt_for(sale, self.ctx.store, copy_number=copy_number),
+                reference=sale.receipt_number,
+                copy_number=copy_number,
             )
             self.say(f"Reprint of receipt {sale.receipt_number}, marked COPY {copy_number}. {PRINTING}", "info")
 
@@ -570,7 +584,9 @@ class SaleScreen(QWidget):
         self.total_caption.setText("TOTAL")
         self.total_value.setText(self._money(pricing.total))
         self.detail_labels["Subtotal"].setText(self._money(pricing.subtotal))
-        self.detail_labels["Discounts"].setText(f"−{self._money(pricing.discount_total)}" if pricing.discount_total else "—")
+        self.detail_labels["Discounts"].setText(
+            f"−{self._money(pricing.discount_total)}" if pricing.discount_total else "—"
+        )
         tax_text = self._money(pricing.tax_total)
         self.detail_labels["Tax"].setText(f"incl. {tax_text}" if pricing.prices_include_tax else tax_text)
         self.detail_labels["Items"].setText(str(sum(ln.quantity for ln in self.cart.active_lines)))

@@ -55,7 +55,9 @@ def test_migrations_reach_head_and_match_the_schema(store) -> None:  # type: ign
     db = store[0]
     assert current_revision(db.write) == head_revision()
     with db.write.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"include_object": s.include_object}), s.metadata)
+        diffs = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": s.include_object}), s.metadata
+        )
     assert diffs == []
 
 
@@ -86,7 +88,9 @@ def _sell(db, cfg, terminal, catalog, uow_factory=None):  # type: ignore[no-unty
 
 def catalog_codes(catalog: SqlCatalog) -> list[str]:
     with catalog._engine.connect() as conn:  # noqa: SLF001 - test helper
-        return [r[0][1:] for r in conn.execute(select(s.items.c.barcode).where(s.items.c.barcode.is_not(None)).limit(5))]
+        return [
+            r[0][1:] for r in conn.execute(select(s.items.c.barcode).where(s.items.c.barcode.is_not(None)).limit(5))
+        ]
 
 
 def test_a_sale_commits_lines_tenders_and_one_journal_entry(store) -> None:  # type: ignore[no-untyped-def]
@@ -175,7 +179,9 @@ def test_journal_verify_command_names_the_first_bad_entry(store_dir: Path) -> No
     assert "T01: OK" in good.stdout and "T02: OK" in good.stdout
     conn = sqlite3.connect(store_dir / DB_FILENAME)
     conn.execute("DROP TRIGGER journal_no_update")  # what someone tampering would do first
-    conn.execute("UPDATE journal SET body = replace(body, '\"qty\":1', '\"qty\":2') WHERE terminal_id='T01' AND seq = 3")
+    conn.execute(
+        "UPDATE journal SET body = replace(body, '\"qty\":1', '\"qty\":2') WHERE terminal_id='T01' AND seq = 3"
+    )
     conn.commit()
     conn.close()
     bad = run_cli("journal", "verify", "--data-dir", str(store_dir))

@@ -70,7 +70,6 @@ def count_rows(ctx: AppContext, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-
 def press(widget: QWidget, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
     """Press a key with the focus where it is (no window activation needed)."""
     QTest.keyClick(widget, key, modifier)

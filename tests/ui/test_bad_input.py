@@ -72,7 +72,9 @@ def test_bad_quantities_stay_in_the_dialog(signed_in, typed: str, fragment: str)
     assert window.sale.model.line_at(0).quantity == 1
 
 
-@pytest.mark.parametrize(("typed", "fragment"), [("1.999", "more decimals"), ("abc", "not an amount"), ("150%", "at most 100")])
+@pytest.mark.parametrize(
+    ("typed", "fragment"), [("1.999", "more decimals"), ("abc", "not an amount"), ("150%", "at most 100")]
+)
 def test_bad_discounts_stay_in_the_dialog(signed_in, typed: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
     ctx, window = signed_in
     type_enter(window.sale.input, upc_codes(ctx, 1)[0])

@@ -75,7 +75,10 @@ def test_a_cash_sale_by_keyboard_alone(app_window, qtbot) -> None:  # type: igno
     assert "[BARCODE" in text and sale.receipt_number in text
     qtbot.waitUntil(lambda: "Receipt printed" in sale_screen.message.text(), timeout=10000)
     with ctx.db.read.connect() as conn:
-        states = [r[0] for r in conn.execute(select(s.print_jobs.c.state).where(s.print_jobs.c.reference == sale.receipt_number))]
+        states = [
+            r[0]
+            for r in conn.execute(select(s.print_jobs.c.state).where(s.print_jobs.c.reference == sale.receipt_number))
+        ]
     assert states == ["done"]
 
 

@@ -14,7 +14,9 @@ AT = datetime(2026, 11, 25, 3, 23, 14, tzinfo=UTC)
 def chain(n: int) -> list:
     entries, prev = [], GENESIS
     for i in range(1, n + 1):
-        e = make_entry("T01", i, f"00000000-0000-0000-0000-{i:012d}", "SaleCompleted", AT, {"n": i, "name": "Café"}, prev)
+        e = make_entry(
+            "T01", i, f"00000000-0000-0000-0000-{i:012d}", "SaleCompleted", AT, {"n": i, "name": "Café"}, prev
+        )
         entries.append(e)
         prev = e.hash
     return entries

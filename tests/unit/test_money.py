@@ -19,7 +19,8 @@ def test_currency_digits_come_from_cldr() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("12", "12.00"), ("12.5", "12.50"), ("1,234.50", "1234.50"), ("$3.99", "3.99"), (" 0.01 ", "0.01")]
+    ("text", "expected"),
+    [("12", "12.00"), ("12.5", "12.50"), ("1,234.50", "1234.50"), ("$3.99", "3.99"), (" 0.01 ", "0.01")],
 )
 def test_parse_accepts_what_people_type(text: str, expected: str) -> None:
     assert USD.parse(text) == Decimal(expected)
@@ -51,7 +52,7 @@ def test_yen_has_no_decimals() -> None:
     assert JPY.parse("100") == Decimal(100)
 
 
-@given(st.integers(min_value=-10**9, max_value=10**9))
+@given(st.integers(min_value=-(10**9), max_value=10**9))
 def test_minor_units_round_trip(minor: int) -> None:
     assert USD.to_minor(USD.from_minor(minor)) == minor
 
@@ -80,7 +81,7 @@ def test_cash_rounding_examples() -> None:
 
 
 @given(
-    st.integers(min_value=-10**6, max_value=10**6),
+    st.integers(min_value=-(10**6), max_value=10**6),
     st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=30),
 )
 def test_allocate_neither_loses_nor_invents_a_cent(total_minor: int, weights: list[int]) -> None:

@@ -33,7 +33,9 @@ lines = st.lists(
 
 @settings(max_examples=300)
 @given(lines, st.booleans(), discounts)
-def test_totals_are_the_sum_of_lines_to_the_cent(items: list[LineInput], inclusive: bool, order: Discount | None) -> None:
+def test_totals_are_the_sum_of_lines_to_the_cent(
+    items: list[LineInput], inclusive: bool, order: Discount | None
+) -> None:
     p = price_lines(items, USD, prices_include_tax=inclusive, order_discount=order)
     assert p.total == sum((ln.gross for ln in p.lines), Decimal(0))
     for ln in p.lines:
@@ -76,7 +78,11 @@ def test_order_discount_is_split_exactly(items: list[LineInput]) -> None:
 def test_a_known_receipt() -> None:
     a, b = RATES[0], RATES[1]
     p = price_lines(
-        [LineInput(Decimal("19.99"), 2, a), LineInput(Decimal("3.49"), 1, b), LineInput(Decimal("5.00"), 1, a, Discount(True, Decimal(10)))],
+        [
+            LineInput(Decimal("19.99"), 2, a),
+            LineInput(Decimal("3.49"), 1, b),
+            LineInput(Decimal("5.00"), 1, a, Discount(True, Decimal(10))),
+        ],
         USD,
         prices_include_tax=False,
     )

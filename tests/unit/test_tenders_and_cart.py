@@ -91,7 +91,17 @@ def test_void_takes_the_line_out_of_the_total() -> None:
         cart.set_quantity(a.id, 2)
 
 
-@pytest.mark.parametrize(("text", "fragment"), [("0", "at least 1"), ("-2", "negative"), ("10000", "more than"), ("1.5", "whole number"), ("x", "whole number"), ("99999999999", "more than")])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("0", "at least 1"),
+        ("-2", "negative"),
+        ("10000", "more than"),
+        ("1.5", "whole number"),
+        ("x", "whole number"),
+        ("99999999999", "more than"),
+    ],
+)
 def test_bad_quantities_are_explained(text: str, fragment: str) -> None:
     with pytest.raises(InvalidQuantity) as err:
         parse_quantity(text)
