@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -57,6 +58,8 @@ class _Job:
     job_id: str
     data: bytes
     on_done: OnDone | None
+    paper_needed: bool = True
+    expires_at: float | None = None  # time.monotonic() after which the job is dropped
 
 
 _STOP = object()
@@ -103,11 +106,24 @@ class ReceiptPrinter(DeviceService):
         """The last status read (UNKNOWN before the first poll)."""
         return self._status
 
-    def submit(self, job_id: str, data: bytes, on_done: OnDone | None = None) -> None:
+    def submit(
+        self,
+        job_id: str,
+        data: bytes,
+        on_done: OnDone | None = None,
+        *,
+        paper_needed: bool = True,
+        ttl: float | None = None,
+    ) -> None:
         """Queue one job and return at once; ``on_done`` runs on the worker thread.
 
         Raises DeviceError right away (no callback) if the printer is not enabled, or
         if a job with this id is still queued or printing (BUSY).
+
+        ``paper_needed=False`` is for drawer kicks: paper out or an open cover does not
+        stop them (the printer must still answer). ``ttl`` drops a job that waited longer
+        than that many seconds in the queue (a drawer must not pop open long after the
+        cashier asked; notes §3.4, §5.3).
         """
         if not isinstance(data, bytes | bytearray) or not data:
             raise ValueError("A print job is a non-empty bytes object.")
@@ -121,7 +137,8 @@ class ReceiptPrinter(DeviceService):
                     device=self.name,
                 )
             self._ids.add(job_id)
-            self._queue.put(_Job(job_id, bytes(data), on_done))
+            expires_at = time.monotonic() + ttl if ttl is not None else None
+            self._queue.put(_Job(job_id, bytes(data), on_done, paper_needed, expires_at))
 
     def refresh_status(self) -> None:
         """Ask the worker to read the status now (e.g. after the cashier fixed paper)."""
@@ -212,6 +229,13 @@ class ReceiptPrinter(DeviceService):
 
     def _send(self, link: Link, job: _Job) -> DeviceError | None:
         """Pre-check, write, post-check. Returns the error, or None when all went well."""
+        if job.expires_at is not None and time.monotonic() > job.expires_at:
+            return DeviceError(
+                ErrorCode.TIMEOUT,
+                f"The {self.name} was busy for too long, so this request was dropped.",
+                "Try again when the printer is ready.",
+                device=self.name,
+            )
         try:
             link.open()
             before = self._read_status(link)
@@ -220,7 +244,7 @@ class ReceiptPrinter(DeviceService):
                 self._update_status(UNREACHABLE)
             return exc
         self._update_status(before)
-        refusal = self._problem(before, may_have_printed=False)
+        refusal = self._problem(before, may_have_printed=False, paper_needed=job.paper_needed)
         if refusal is not None:
             return refusal
 
@@ -234,7 +258,7 @@ class ReceiptPrinter(DeviceService):
         except DeviceError:
             return errors.dropped(self.name)
         self._update_status(after)
-        return self._problem(after, may_have_printed=True)
+        return self._problem(after, may_have_printed=True, paper_needed=job.paper_needed)
 
     def _read_status(self, link: Link) -> PrinterStatus:
         replies: dict[int, bytes | None] = {}
@@ -246,10 +270,14 @@ class ReceiptPrinter(DeviceService):
         status = parse_status(replies, drawer_open_when_high=self.drawer_open_when_high)
         return replace(status, reachable=True)
 
-    def _problem(self, status: PrinterStatus, *, may_have_printed: bool) -> DeviceError | None:
+    def _problem(
+        self, status: PrinterStatus, *, may_have_printed: bool, paper_needed: bool = True
+    ) -> DeviceError | None:
         if not status.known:
             if self.require_status:
                 return errors.not_answering(self.name, may_have_printed=may_have_printed)
+            return None
+        if not paper_needed:
             return None
         if status.cover_open:
             return errors.cover_open(self.name, may_have_printed=may_have_printed)

@@ -420,3 +420,11 @@ def drawer_kick(pin: int = 2, on_ms: int = 50, off_ms: int = 500) -> bytes:
     t1 = max(1, min(255, on_ms // 2))
     t2 = max(t1, min(255, off_ms // 2))
     return ESC + b"p" + bytes([0 if pin == 2 else 1, t1, t2])
+
+
+def realtime_drawer_pulse(pin: int = 2, on_ms: int = 100) -> bytes:
+    """``DLE DC4 1 m t``: pulse executed at once, even while the printer is offline
+    (paper out, cover open). t is in 100 ms units, 1..8."""
+    if pin not in (2, 5):
+        raise ValueError("The drawer pin must be 2 or 5.")
+    return b"\x10\x14\x01" + bytes([0 if pin == 2 else 1, max(1, min(8, round(on_ms / 100)))])

@@ -129,14 +129,18 @@ class SimNetworkPrinter(SimPrinterModel):
         scan = 0  # index in raw of the first byte not yet examined
         complete = True
         dropped = False
-        client.settimeout(0.2)
 
         def reply(answer: bytes) -> None:
             try:
                 client.sendall(answer)
             except OSError:
                 pass  # the client went away; its read will fail on its side
+
         try:
+            try:
+                client.settimeout(0.2)
+            except OSError:
+                return  # stop() closed it before this thread ran; finally cleans up
             while self._running:
                 if self.stalled:
                     time.sleep(0.05)  # never read: the client's send buffer fills up
@@ -168,6 +172,7 @@ class SimNetworkPrinter(SimPrinterModel):
                 self._clients.discard(client)
         if printable or dropped:
             self._record(SimJob(bytes(printable), bytes(raw), complete))
+
 
 def _close_quietly(sock: socket.socket) -> None:
     try:

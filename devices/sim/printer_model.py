@@ -122,7 +122,7 @@ class SimPrinterModel:
                 pos += 3
                 continue
             if b == DLE and pos + 4 < n and raw[pos + 1] == DC4 and raw[pos + 2] == 1:
-                self._kick()  # DLE DC4 1 m t: real-time drawer pulse
+                self._kick(realtime=True)  # DLE DC4 1 m t: real-time pulse, works offline too
             elif b == ESC and pos + 4 < n and raw[pos + 1] == ord("p"):
                 self._kick()  # ESC p m t1 t2
             printable.append(b)
@@ -143,7 +143,7 @@ class SimPrinterModel:
             return pos + 1 >= n or (raw[pos + 1] == ord("p") and pos + 4 >= n)
         return False
 
-    def _kick(self) -> None:
-        if not (self.offline or self.cover_open or self.paper_out):
+    def _kick(self, *, realtime: bool = False) -> None:
+        if realtime or not (self.offline or self.cover_open or self.paper_out):
             self.drawer_open = True
             self.drawer_kicks += 1

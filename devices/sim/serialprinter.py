@@ -79,7 +79,10 @@ class SimSerialPrinter(SimPrinterModel):
         last_data = time.monotonic()
 
         def reply(answer: bytes) -> None:
-            os.write(master, answer)
+            try:
+                os.write(master, answer)
+            except OSError:
+                pass  # stopping: nobody will read the answer
 
         while self._running:
             if self.stalled:
