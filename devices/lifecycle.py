@@ -59,6 +59,8 @@ class DeviceService:
         self._closed_for_good = False
         self._subscribers: list[Subscriber] = []
         self._on_close: list[Callable[[], None]] = []
+        #: For ``sim://`` devices: the simulator behind it (a dev panel drives it).
+        self.simulator: object | None = None
 
     # --- properties (any thread) ---
 

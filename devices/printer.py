@@ -96,8 +96,6 @@ class ReceiptPrinter(DeviceService):
         self._ids: set[str] = set()
         #: The error of the last status poll, for a diagnostics screen.
         self.last_poll_error: DeviceError | None = None
-        #: Set by ``open_printer`` for ``sim://`` URLs: the simulator behind this printer.
-        self.simulator: object | None = None
 
     # --- API (any thread) ---
 
