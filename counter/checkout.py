@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from counter.cart import CartLine, check_quantity
@@ -18,7 +19,7 @@ from counter.errors import CartError, TenderError
 from counter.journal import EventType
 from counter.money import round_to_coin
 from counter.ports import Clock, UnitOfWork
-from counter.pricing import Discount, LineInput, price_lines
+from counter.pricing import Discount, LineInput, Pricing, price_lines
 from counter.sales import Sale, SaleLine
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import Tender, TenderKind
@@ -34,6 +35,16 @@ class CompleteSale:
     rounding: Decimal
 
 
+def check_sale(cmd: CompleteSale, store: StoreConfig) -> None:
+    if not cmd.cashier.can(Permission.SELL):
+        raise CartError(f"{cmd.cashier.name} may not sell.", "Sign in as a cashier.")
+    lines = [ln for ln in cmd.lines if not ln.voided]
+    if not lines:
+        raise CartError("The sale has no items.", "Scan an item first.")
+    for ln in lines:
+        check_quantity(ln.quantity)
+
+
 def complete_sale(
     cmd: CompleteSale,
     *,
@@ -42,63 +53,86 @@ def complete_sale(
     store: StoreConfig,
     terminal: TerminalIdentity,
 ) -> Sale:
-    if not cmd.cashier.can(Permission.SELL):
-        raise CartError(f"{cmd.cashier.name} may not sell.", "Sign in as a cashier.")
+    check_sale(cmd, store)
+    pricing = price_command(cmd, store)
+    check_settlement(cmd, pricing.total, store)
+
+    with uow_factory() as uow:
+        sale = record_sale(uow, cmd, pricing, clock.now(), store, terminal)
+        uow.commit()
+    return sale
+
+
+def price_command(cmd: CompleteSale, store: StoreConfig) -> Pricing:
     lines = [ln for ln in cmd.lines if not ln.voided]
-    if not lines:
-        raise CartError("The sale has no items.", "Scan an item first.")
-    for ln in lines:
-        check_quantity(ln.quantity)
-    pricing = price_lines(
+    return price_lines(
         [LineInput(ln.item.price, ln.quantity, ln.item.tax, ln.discount) for ln in lines],
         store.currency,
         prices_include_tax=store.prices_include_tax,
         order_discount=cmd.order_discount,
     )
-    _check_settlement(cmd, pricing.total, store)
 
-    with uow_factory() as uow:
-        now = clock.now()
-        sale = Sale(
-            id=str(uuid.uuid4()),
-            receipt_number=uow.receipt_numbers.next(),
-            store_id=terminal.store_id,
-            terminal_id=terminal.terminal_id,
-            cashier_id=cmd.cashier.id,
-            cashier_name=cmd.cashier.name,
-            completed_at=now,
-            currency=store.currency,
-            prices_include_tax=store.prices_include_tax,
-            lines=tuple(
-                SaleLine(
-                    id=ln.id,
-                    line_no=n,
-                    item_id=ln.item.id,
-                    sku=ln.item.sku,
-                    name=ln.item.name,
-                    quantity=ln.quantity,
-                    unit_price=ln.item.price,
-                    line_discount=p.line_discount,
-                    order_discount=p.order_discount,
-                    amount=p.amount,
-                    tax=p.tax,
-                    gross=p.gross,
-                    tax_code=ln.item.tax.code,
-                    tax_rate=ln.item.tax.rate,
-                )
-                for n, (ln, p) in enumerate(zip(lines, pricing.lines, strict=True), start=1)
-            ),
-            taxes=pricing.taxes,
-            tenders=tuple(cmd.tenders),
-            rounding=cmd.rounding,
-        )
-        uow.sales.add(sale)
-        uow.journal.append(EventType.SALE_COMPLETED, sale.journal_body(), now)
-        uow.commit()
+
+def record_sale(
+    uow: UnitOfWork,
+    cmd: CompleteSale,
+    pricing: Pricing,
+    now: datetime,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    *,
+    exchange_id: str | None = None,
+) -> Sale:
+    """Write a checked sale and its journal entry inside the caller's unit of work.
+
+    Store-credit tenders are redeemed here, against the voucher balance read in the same
+    transaction, so two lanes can never spend one voucher twice."""
+    lines = [ln for ln in cmd.lines if not ln.voided]
+    sale = Sale(
+        id=str(uuid.uuid4()),
+        receipt_number=uow.receipt_numbers.next(),
+        store_id=terminal.store_id,
+        terminal_id=terminal.terminal_id,
+        cashier_id=cmd.cashier.id,
+        cashier_name=cmd.cashier.name,
+        completed_at=now,
+        currency=store.currency,
+        prices_include_tax=store.prices_include_tax,
+        lines=tuple(
+            SaleLine(
+                id=ln.id,
+                line_no=n,
+                item_id=ln.item.id,
+                sku=ln.item.sku,
+                name=ln.item.name,
+                quantity=ln.quantity,
+                unit_price=ln.item.price,
+                line_discount=p.line_discount,
+                order_discount=p.order_discount,
+                amount=p.amount,
+                tax=p.tax,
+                gross=p.gross,
+                tax_code=ln.item.tax.code,
+                tax_rate=ln.item.tax.rate,
+            )
+            for n, (ln, p) in enumerate(zip(lines, pricing.lines, strict=True), start=1)
+        ),
+        taxes=pricing.taxes,
+        tenders=tuple(cmd.tenders),
+        rounding=cmd.rounding,
+    )
+    for tender in sale.tenders:
+        if tender.kind is TenderKind.STORE_CREDIT and tender.voucher:
+            uow.vouchers.redeem(tender.voucher, tender.amount, sale.id, now)
+    uow.sales.add(sale)
+    body = sale.journal_body()
+    if exchange_id:
+        body["exchange_id"] = exchange_id
+    uow.journal.append(EventType.SALE_COMPLETED, body, now)
     return sale
 
 
-def _check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> None:
+def check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> None:
     if not cmd.tenders:
         raise TenderError("No payment was taken.", "Take cash (F9) or card (F10).")
     paid = sum((t.amount for t in cmd.tenders), Decimal(0))
@@ -119,6 +153,10 @@ def _check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> 
         zero_ok = t.kind is TenderKind.CASH and t.amount == 0 and cmd.rounding != 0
         if (t.amount <= 0 and not zero_ok) or t.tendered < t.amount:
             raise TenderError("A payment amount is not valid.", "Take the payment again.")
+        if t.kind is not TenderKind.CASH and t.tendered != t.amount:
+            raise TenderError("Only cash can give change.", "Take the payment again.")
+        if t.kind is TenderKind.STORE_CREDIT and not t.voucher:
+            raise TenderError("A store-credit payment is missing its voucher code.", "Scan the voucher again.")
         if t.kind is TenderKind.CARD and (t.card is None or t.tendered != t.amount):
             raise TenderError(
                 "A card payment is missing its details.", "Enter the card's brand, last 4 and approval code."

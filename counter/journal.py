@@ -34,6 +34,10 @@ class EventType(enum.StrEnum):
     SIGN_IN_FAILED = "SignInFailed"
     SIGNED_OUT = "SignedOut"
     RECEIPT_REPRINTED = "ReceiptReprinted"
+    RETURN_PROCESSED = "ReturnProcessed"
+    APPROVAL_GRANTED = "ApprovalGranted"
+    APPROVAL_REFUSED = "ApprovalRefused"
+    POLICY_CHANGED = "PolicyChanged"
 
 
 def _reject(value: Any) -> Any:

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from counter.barcodes import ScannedCode
 from counter.catalog import Item
 from counter.journal import JournalEntry
 from counter.sales import Sale
 from counter.users import User, UserId
+
+if TYPE_CHECKING:  # the modules below import ports themselves
+    from counter.approvals import Approval
+    from counter.money import Currency
+    from counter.policy import ApprovalKind, ReturnPolicy, ReturnRules
+    from counter.returns import Returned, ReturnRecord
+    from counter.store import StoreConfig
 
 
 class Clock(Protocol):
@@ -47,8 +55,47 @@ class JournalWriter(Protocol):
 
 
 class ReceiptNumbers(Protocol):
-    def next(self) -> str:
-        """The next receipt number of this terminal; gap-free because it commits with the sale."""
+    def next(self, series: str = "receipt") -> str:
+        """The next number of a series ("receipt", "return") of this terminal; gap-free
+        because it commits with the record that uses it."""
+        ...
+
+
+class VoucherRepository(Protocol):
+    def balance(self, code: str) -> Decimal | None:
+        """None when no voucher has this code."""
+        ...
+
+    def issue(self, code: str, amount: Decimal, return_id: str, user_id: str, at: datetime) -> None: ...
+
+    def redeem(self, code: str, amount: Decimal, sale_id: str, at: datetime) -> None:
+        """Take ``amount`` off the voucher; VoucherError if it does not hold that much."""
+        ...
+
+
+class ReturnsRepository(Protocol):
+    def returned_for(self, sale_id: str) -> Mapping[str, Returned]:
+        """The ledger: what has been returned of each line of a sale, by sale line id."""
+        ...
+
+    def refunded_per_tender(self, sale_id: str) -> Mapping[int, Decimal]: ...
+
+    def categories_of(self, item_ids: Sequence[str]) -> Mapping[str, str]: ...
+
+    def policies(self, category_ids: set[str]) -> Mapping[str, ReturnPolicy]: ...
+
+    def no_receipt_total(self, customer_key: str, now: datetime, days: int) -> Decimal: ...
+
+    def drawer_cash(self, terminal_id: str, now: datetime, store: StoreConfig, rules: ReturnRules) -> Decimal: ...
+
+    def add(self, record: ReturnRecord, currency: Currency) -> None: ...
+
+
+class ApprovalsRepository(Protocol):
+    def add(self, approval: Approval, at: datetime) -> None: ...
+
+    def granted(self, request_id: str, requester_id: str) -> dict[ApprovalKind, Decimal]:
+        """Approvals given for a request by people other than the requester: kind → amount."""
         ...
 
 
@@ -80,6 +127,15 @@ class UnitOfWork(Protocol):
 
     @property
     def print_jobs(self) -> PrintJobs: ...
+
+    @property
+    def vouchers(self) -> VoucherRepository: ...
+
+    @property
+    def returns(self) -> ReturnsRepository: ...
+
+    @property
+    def approvals(self) -> ApprovalsRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -21,6 +21,8 @@ _APPROVAL = re.compile(r"^[A-Za-z0-9]{2,12}$")
 class TenderKind(enum.StrEnum):
     CASH = "cash"
     CARD = "card"
+    STORE_CREDIT = "store_credit"  # a store-credit voucher, by its code
+    EXCHANGE_CREDIT = "exchange_credit"  # the value of items returned in the same exchange
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Tender:
     amount: Decimal  # what this tender pays of the sale (after cash rounding)
     tendered: Decimal  # handed over; equal to amount except for cash with change
     card: CardDetails | None = None
+    voucher: str | None = None
 
     @property
     def change(self) -> Decimal:
@@ -66,7 +69,13 @@ class Tender:
 
     @property
     def label(self) -> str:
-        return self.card.label if self.card else "Cash"
+        if self.card:
+            return self.card.label
+        if self.kind is TenderKind.STORE_CREDIT:
+            return f"Store credit {self.voucher}"
+        if self.kind is TenderKind.EXCHANGE_CREDIT:
+            return "Exchange credit"
+        return "Cash"
 
 
 @dataclass
@@ -116,6 +125,34 @@ class Payment:
             )
         self.currency.to_minor(amount)
         tender = Tender(TenderKind.CARD, amount, amount, card)
+        self.tenders.append(tender)
+        return tender
+
+    def add_store_credit(self, amount: Decimal, voucher: str, balance: Decimal) -> Tender:
+        """Pay with a store-credit voucher; its balance is checked again when the sale commits."""
+        self._check_open()
+        if amount <= 0:
+            raise TenderError(
+                "The store-credit amount must be above zero.", "Type the amount to take from the voucher."
+            )
+        if amount > balance:
+            raise TenderError(
+                f"Voucher {voucher} holds only {self.currency.format(balance)}.",
+                "Take that much from it and the rest with another tender.",
+            )
+        if amount > self.remaining:
+            raise TenderError(
+                f"Only {self.currency.format(self.remaining)} is due.", "Take that much from the voucher."
+            )
+        if any(t.voucher == voucher for t in self.tenders):
+            raise TenderError(f"Voucher {voucher} is already used in this sale.", "Use another tender for the rest.")
+        tender = Tender(TenderKind.STORE_CREDIT, amount, amount, voucher=voucher)
+        self.tenders.append(tender)
+        return tender
+
+    def add_exchange_credit(self, amount: Decimal) -> Tender:
+        self._check_open()
+        tender = Tender(TenderKind.EXCHANGE_CREDIT, amount, amount)
         self.tenders.append(tender)
         return tender
 

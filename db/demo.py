@@ -23,13 +23,14 @@ from counter.cart import Cart
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.checkout import CompleteSale, complete_sale
 from counter.money import Currency
+from counter.policy import ReturnRules
 from counter.pricing import Discount
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import CARD_BRANDS, CardDetails, Payment
 from counter.users import PinHasher, Role, User, UserId
 from db import schema as s
 from db.engine import DB_FILENAME, Database, open_database
-from db.queries import store_config, write_settings
+from db.queries import rules_to_json, store_config, write_settings
 from db.uow import SqlUnitOfWork
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
@@ -87,6 +88,19 @@ def _load_catalog(conn_exec: Callable[..., object], currency: Currency) -> list[
     with (DEMO_DIR / "categories.csv").open(newline="", encoding="utf-8") as fh:
         cats = list(csv.DictReader(fh))
     conn_exec(insert(s.categories), [{"id": c["id"], "name": c["name"], "tax_code": c["tax_code"]} for c in cats])
+    conn_exec(
+        insert(s.return_policies),
+        [
+            {
+                "category_id": c["id"],
+                "return_days": int(c["return_days"]),
+                "final_sale": c["final_sale"] == "true",
+                "receipt_required": c["receipt_required"] == "true",
+                "restocking_fee_percent": c["restocking_fee_percent"],
+            }
+            for c in cats
+        ],
+    )
     items: list[Item] = []
     with (DEMO_DIR / "catalog.csv").open(newline="", encoding="utf-8") as fh:
         for n, row in enumerate(csv.DictReader(fh), start=1):
@@ -132,7 +146,7 @@ def build_demo(
     """Create the demo store in an empty ``data_dir`` and return it opened."""
     db = open_database(data_dir, durable=False)
     hasher = hasher or PinHasher()
-    settings = {"store": STORE, "terminal": {"id": "T01"}}
+    settings = {"store": STORE, "terminal": {"id": "T01"}, "return_rules": rules_to_json(ReturnRules())}
     write_settings(db.write, settings)
     store = store_config(settings)
     users = [User(UserId(u.id), u.name, u.role, hasher.hash(u.pin)) for u in DEMO_USERS]
@@ -195,7 +209,7 @@ def _past_sales(
                     payment.add_cash(rng.choice(notes) if notes and rng.random() < 0.7 else total)
                 complete_sale(
                     CompleteSale(rng.choice(staff), cart.lines, cart.order_discount, payment.tenders, payment.rounding),
-                    uow_factory=partial(SqlUnitOfWork, db.write, terminal),
+                    uow_factory=partial(SqlUnitOfWork, db.write, terminal, store.currency),
                     clock=clock,
                     store=store,
                     terminal=terminal,

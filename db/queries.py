@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,13 +17,15 @@ from sqlalchemy import Engine, func, select, text
 
 from counter.barcodes import CodeKind, ScannedCode
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
-from counter.journal import JournalEntry
+from counter.journal import JournalEntry, utc_stamp
 from counter.money import Currency
+from counter.policy import ReturnPolicy, ReturnRules
 from counter.sales import Sale
 from counter.store import StoreConfig, TerminalIdentity
 from counter.users import User
 from db import schema as s
-from db.uow import load_sale, user_from_row
+from db.returns import policy_from_row
+from db.uow import load_sale, parse_stamp, user_from_row
 
 _ITEM_COLUMNS = (
     s.items.c.id,
@@ -123,6 +127,88 @@ def store_config(settings: dict[str, Any]) -> StoreConfig:
         tax_id=store.get("tax_id", ""),
         footer_lines=tuple(store.get("footer_lines", ())),
     )
+
+
+def rules_to_json(rules: ReturnRules) -> dict[str, str | int]:
+    return {
+        f.name: str(getattr(rules, f.name)) if isinstance(getattr(rules, f.name), Decimal) else getattr(rules, f.name)
+        for f in fields(rules)
+    }
+
+
+def return_rules(settings: dict[str, Any]) -> ReturnRules:
+    data = settings.get("return_rules", {})
+    defaults = ReturnRules()
+    values: dict[str, Any] = {}
+    for f in fields(ReturnRules):
+        raw = data.get(f.name, getattr(defaults, f.name))
+        values[f.name] = Decimal(str(raw)) if isinstance(getattr(defaults, f.name), Decimal) else int(raw)
+    return ReturnRules(**values)
+
+
+def return_policies(engine: Engine) -> list[tuple[str, ReturnPolicy]]:
+    """Every category's name and return policy, for the policy settings screen."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(s.categories.c.name, s.return_policies)
+            .join(s.return_policies, s.return_policies.c.category_id == s.categories.c.id)
+            .order_by(s.categories.c.name)
+        ).mappings()
+        return [(r["name"], policy_from_row(r)) for r in rows]
+
+
+@dataclass(frozen=True)
+class SaleSummary:
+    receipt_number: str
+    completed_at: datetime
+    total: Decimal
+    lines: int
+    tenders: str
+
+
+def find_sales(
+    engine: Engine,
+    currency: Currency,
+    *,
+    day_from: datetime | None = None,
+    day_to: datetime | None = None,
+    amount: Decimal | None = None,
+    card_last4: str | None = None,
+    limit: int = 50,
+) -> list[SaleSummary]:
+    """Sales matching a date range (UTC bounds), an exact total and/or a card's last 4."""
+    stmt = select(s.sales.c.id, s.sales.c.receipt_number, s.sales.c.completed_at, s.sales.c.total_minor)
+    if day_from is not None:
+        stmt = stmt.where(s.sales.c.completed_at >= utc_stamp(day_from))
+    if day_to is not None:
+        stmt = stmt.where(s.sales.c.completed_at < utc_stamp(day_to))
+    if amount is not None:
+        stmt = stmt.where(s.sales.c.total_minor == currency.to_minor(amount))
+    if card_last4:
+        stmt = stmt.where(s.sales.c.id.in_(select(s.tenders.c.sale_id).where(s.tenders.c.card_last4 == card_last4)))
+    stmt = stmt.order_by(s.sales.c.completed_at.desc()).limit(limit)
+    out = []
+    with engine.connect() as conn:
+        for row in conn.execute(stmt).all():
+            tender_rows = conn.execute(
+                select(s.tenders.c.kind, s.tenders.c.card_brand, s.tenders.c.card_last4).where(
+                    s.tenders.c.sale_id == row.id
+                )
+            ).all()
+            lines = conn.execute(
+                select(func.count()).select_from(s.sale_lines).where(s.sale_lines.c.sale_id == row.id)
+            ).scalar_one()
+            tenders = ", ".join(f"{b} …{l4}" if b else k for k, b, l4 in tender_rows)
+            out.append(
+                SaleSummary(
+                    row.receipt_number,
+                    parse_stamp(row.completed_at),
+                    currency.from_minor(row.total_minor),
+                    int(lines),
+                    tenders,
+                )
+            )
+    return out
 
 
 def terminal_identity(settings: dict[str, Any]) -> TerminalIdentity:

@@ -147,6 +147,7 @@ tenders = Table(
     Column("card_brand", String(32), nullable=True),
     Column("card_last4", String(4), nullable=True),
     Column("approval_code", String(12), nullable=True),
+    Column("voucher_code", String(16), nullable=True),
 )
 
 counters = Table(
@@ -190,6 +191,108 @@ print_jobs = Table(
     Column("error", Text, nullable=True),
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
+)
+
+return_policies = Table(
+    "return_policies",
+    metadata,
+    Column("category_id", String(36), ForeignKey("categories.id"), primary_key=True),
+    Column("return_days", Integer, nullable=False),
+    Column("final_sale", Boolean, nullable=False),
+    Column("receipt_required", Boolean, nullable=False),
+    Column("restocking_fee_percent", String(8), nullable=False),
+)
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("return_number", String(32), nullable=False, unique=True),
+    Column("request_id", String(36), nullable=False),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("original_sale_id", String(36), ForeignKey("sales.id"), nullable=True, index=True),
+    Column("original_receipt", String(32), nullable=True),
+    Column("cashier_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("completed_at", String(32), nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("refund_minor", Integer, nullable=False),
+    Column("fee_minor", Integer, nullable=False),
+    Column("exchange_credit_minor", Integer, nullable=False),
+    Column("exchange_sale_id", String(36), ForeignKey("sales.id"), nullable=True),
+    Column("customer_key", String(64), nullable=True, index=True),
+    Column("customer_hint", String(64), nullable=True),
+    Column("voucher_code", String(16), nullable=True),
+)
+
+return_lines = Table(
+    "return_lines",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("return_id", String(36), ForeignKey("returns.id"), nullable=False, index=True),
+    Column("line_no", Integer, nullable=False),
+    Column("sale_line_id", String(36), ForeignKey("sale_lines.id"), nullable=True, index=True),
+    Column("item_id", String(36), nullable=False),
+    Column("sku", String(48), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("tax_minor", Integer, nullable=False),
+    Column("gross_minor", Integer, nullable=False),
+    Column("fee_minor", Integer, nullable=False),
+    Column("tax_code", String(4), nullable=False),
+    Column("tax_rate", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("condition", String(16), nullable=False),
+    Column("disposition", String(24), nullable=False),
+    CheckConstraint("quantity > 0", name="return_quantity_positive"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("return_id", String(36), ForeignKey("returns.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("original_sale_id", String(36), nullable=True, index=True),
+    Column("original_tender_seq", Integer, nullable=True),
+    Column("reference", String(32), nullable=True),
+    Column("card_brand", String(32), nullable=True),
+    Column("card_last4", String(4), nullable=True),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("request_id", String(36), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("requester_id", String(36), nullable=False),
+    Column("approver_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", String(32), nullable=False),
+)
+
+vouchers = Table(
+    "vouchers",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("issued_at", String(32), nullable=False),
+    Column("issued_by", String(36), nullable=False),
+    Column("return_id", String(36), nullable=True),
+    Column("initial_minor", Integer, nullable=False),
+)
+
+voucher_movements = Table(
+    "voucher_movements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("voucher_code", String(16), ForeignKey("vouchers.code"), nullable=False, index=True),
+    Column("at", String(32), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("reference", String(36), nullable=False),
 )
 
 Index("ix_sale_lines_sale_id", sale_lines.c.sale_id)

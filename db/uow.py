@@ -27,6 +27,7 @@ from counter.store import TerminalIdentity
 from counter.tenders import CardDetails, Tender, TenderKind
 from counter.users import Role, User, UserId
 from db import schema as s
+from db.returns import SqlApprovals, SqlReturns, SqlVouchers
 
 
 class SqlSales:
@@ -103,6 +104,7 @@ class SqlSales:
                     "card_brand": t.card.brand if t.card else None,
                     "card_last4": t.card.last4 if t.card else None,
                     "approval_code": t.card.approval_code if t.card else None,
+                    "voucher_code": t.voucher,
                 }
                 for n, t in enumerate(sale.tenders, start=1)
             ],
@@ -166,6 +168,7 @@ def load_sale(conn: Connection, receipt_number: str) -> Sale | None:
                 f(t["amount_minor"]),
                 f(t["tendered_minor"]),
                 CardDetails(t["card_brand"], t["card_last4"], t["approval_code"]) if t["card_brand"] else None,
+                t["voucher_code"],
             )
             for t in tenders
         ),
@@ -244,8 +247,8 @@ class SqlReceiptNumbers:
         self._conn = conn
         self._terminal = terminal
 
-    def next(self) -> str:
-        key = {"terminal_id": self._terminal.terminal_id, "name": "receipt"}
+    def next(self, series: str = "receipt") -> str:
+        key = {"terminal_id": self._terminal.terminal_id, "name": series}
         row = self._conn.execute(
             select(s.counters.c.value).where(
                 s.counters.c.terminal_id == key["terminal_id"], s.counters.c.name == key["name"]
@@ -260,6 +263,8 @@ class SqlReceiptNumbers:
             )
         else:
             self._conn.execute(insert(s.counters).values(**key, value=value))
+        if series == "return":
+            return f"{self._terminal.code}-R{value:06d}"
         return self._terminal.receipt_number(value)
 
 
@@ -296,10 +301,14 @@ class SqlUnitOfWork:
     journal: SqlJournal
     receipt_numbers: SqlReceiptNumbers
     print_jobs: SqlPrintJobs
+    vouchers: SqlVouchers
+    returns: SqlReturns
+    approvals: SqlApprovals
 
-    def __init__(self, engine: Engine, terminal: TerminalIdentity) -> None:
+    def __init__(self, engine: Engine, terminal: TerminalIdentity, currency: Currency) -> None:
         self._engine = engine
         self._terminal = terminal
+        self._currency = currency
         self._committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -310,6 +319,9 @@ class SqlUnitOfWork:
         self.journal = SqlJournal(self._conn, self._terminal.terminal_id)
         self.receipt_numbers = SqlReceiptNumbers(self._conn, self._terminal)
         self.print_jobs = SqlPrintJobs(self._conn)
+        self.vouchers = SqlVouchers(self._conn, self._currency)
+        self.returns = SqlReturns(self._conn)
+        self.approvals = SqlApprovals(self._conn, self._currency)
         return self
 
     def commit(self) -> None:

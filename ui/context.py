@@ -42,7 +42,7 @@ class AppContext:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def uow(self) -> UnitOfWork:
-        return SqlUnitOfWork(self.db.write, self.terminal)
+        return SqlUnitOfWork(self.db.write, self.terminal, self.store.currency)
 
     def close(self) -> None:
         for close in reversed(self.closers):

@@ -79,7 +79,7 @@ def _sell(db, cfg, terminal, catalog, uow_factory=None):  # type: ignore[no-unty
     user = next(u for u in list_users(db.read) if u.role == "cashier")
     return complete_sale(
         CompleteSale(user, cart.lines, None, payment.tenders, payment.rounding),
-        uow_factory=uow_factory or (lambda: SqlUnitOfWork(db.write, terminal)),
+        uow_factory=uow_factory or (lambda: SqlUnitOfWork(db.write, terminal, cfg.currency)),
         clock=Clock(),
         store=cfg,
         terminal=terminal,
@@ -145,7 +145,7 @@ def test_a_failure_before_commit_leaves_nothing(store) -> None:  # type: ignore[
         return int(uow._conn.execute(select(func.count()).select_from(s.sale_lines)).scalar_one())  # noqa: SLF001
 
     with pytest.raises(Boom):
-        _sell(db, cfg, terminal, catalog, uow_factory=lambda: FailingUow(db.write, terminal))
+        _sell(db, cfg, terminal, catalog, uow_factory=lambda: FailingUow(db.write, terminal, cfg.currency))
     after = {t.name: count(db, t) for t in (s.sales, s.sale_lines, s.tenders, s.journal, s.counters)}
     assert after == before
     with db.read.connect() as conn:
@@ -229,7 +229,7 @@ def test_search_matches_word_prefixes_and_ignores_accents(store) -> None:  # typ
 def test_wrong_pins_lock_the_user_and_are_journaled(store) -> None:  # type: ignore[no-untyped-def]
     db, cfg, terminal, catalog = store
     clock = Clock()
-    uow = lambda: SqlUnitOfWork(db.write, terminal)  # noqa: E731
+    uow = lambda: SqlUnitOfWork(db.write, terminal, cfg.currency)  # noqa: E731
     for attempt_no in range(5):
         with pytest.raises(SignInError) as err:
             sign_in(UserId("u-cashier-1"), "0000", uow_factory=uow, hasher=FAST_HASHER, clock=clock)

@@ -1,0 +1,102 @@
+"""Supervisor approvals: bound to one request, one amount, and a person other than the asker.
+
+A supervisor picks their name and enters their PIN at the counter. The approval is
+recorded (its own unit of work and journal entry, ApprovalGranted) before the return
+itself, so that it stands in the audit even if the customer walks away; the return's
+handler then checks that an approval of each needed kind exists for this request, by
+someone else, for exactly the amount being refunded. A refused attempt (wrong PIN, no
+right to approve, approving one's own request) is journaled as ApprovalRefused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from counter.errors import CounterError, SignInError
+from counter.journal import EventType
+from counter.policy import ApprovalKind
+from counter.ports import Clock, UnitOfWork
+from counter.users import Permission, PinHasher, User, UserId, attempt_sign_in
+
+
+class ApprovalError(CounterError):
+    """An approval that cannot be given."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: str
+    request_id: str
+    kind: ApprovalKind
+    amount: Decimal
+    requester_id: str
+    approver_id: str
+    approver_name: str
+    reason: str
+
+
+def grant_approval(
+    *,
+    request_id: str,
+    kinds: Iterable[ApprovalKind],
+    amount: Decimal,
+    requester: User,
+    approver_id: UserId,
+    pin: str,
+    reason: str,
+    uow_factory: Callable[[], UnitOfWork],
+    hasher: PinHasher,
+    clock: Clock,
+    currency_minor: Callable[[Decimal], int],
+) -> list[Approval]:
+    kinds = sorted(set(kinds))
+    if not kinds:
+        raise ApprovalError("Nothing needs approval.", "")
+    if not reason.strip():
+        raise ApprovalError("Say why this is approved.", "Type a short reason, e.g. “manager knows the customer”.")
+    refusal: ApprovalError | SignInError | None = None
+    approvals: list[Approval] = []
+    with uow_factory() as uow:
+        now = clock.now()
+        approver = uow.users.get(approver_id)
+        if approver is None:
+            raise ApprovalError("Pick the supervisor from the list.", "")
+        if approver.id == requester.id:
+            refusal = ApprovalError(
+                f"{approver.name}, you cannot approve your own request.",
+                "Another supervisor or manager must approve it.",
+            )
+        elif not approver.can(Permission.APPROVE):
+            refusal = ApprovalError(f"{approver.name} may not approve.", "Ask a supervisor or a manager.")
+        else:
+            try:
+                outcome = attempt_sign_in(approver, pin, hasher, now)
+            except SignInError as exc:  # locked out
+                refusal = exc
+            else:
+                uow.users.save_sign_in_state(outcome.user)
+                if not outcome.ok:
+                    refusal = ApprovalError("That PIN is not right.", f"{approver.name}, type your PIN again.")
+        body = {
+            "request_id": request_id,
+            "kinds": [str(k) for k in kinds],
+            "amount": currency_minor(amount),
+            "requester": requester.id,
+            "approver": approver.id,
+        }
+        if refusal is not None:
+            uow.journal.append(EventType.APPROVAL_REFUSED, {**body, "why": refusal.message}, now)
+            uow.commit()
+            raise refusal
+        for kind in kinds:
+            approval = Approval(
+                str(uuid.uuid4()), request_id, kind, amount, requester.id, approver.id, approver.name, reason.strip()
+            )
+            uow.approvals.add(approval, now)
+            approvals.append(approval)
+        uow.journal.append(EventType.APPROVAL_GRANTED, {**body, "reason": reason.strip()}, now)
+        uow.commit()
+    return approvals

@@ -1,0 +1,237 @@
+"""The return policy engine: small pure functions that decide each returned line.
+
+Input: the line being returned (sold when, at what price, its category's policy), what
+the cashier says about it (quantity, reason, condition), whether there is a receipt, the
+store's rules and the clock. Output: a ``LineDecision`` with a status and the reasons in
+words a cashier can read out to the customer.
+
+* ALLOWED: refund as computed.
+* CONDITIONS: allowed, with a restocking fee or "store credit only" (the reasons say which).
+* NEEDS_APPROVAL: a supervisor must approve (the approval kinds say for what).
+* REFUSED: cannot be returned; ``overridable`` says whether a supervisor may still allow it.
+
+Policies are data (``ReturnPolicy`` per category, ``ReturnRules`` per store), stored in the
+database, edited in the policy settings screen and (later) synced from HQ.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+
+class Reason(enum.StrEnum):
+    WRONG_SIZE = "wrong_size"
+    DEFECTIVE = "defective"
+    CHANGED_MIND = "changed_mind"
+    NOT_AS_DESCRIBED = "not_as_described"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit"
+    GIFT = "unwanted_gift"
+    PRICE = "better_price_elsewhere"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return REASON_LABELS[self]
+
+
+REASON_LABELS = {
+    Reason.WRONG_SIZE: "Wrong size or fit",
+    Reason.DEFECTIVE: "Defective",
+    Reason.CHANGED_MIND: "Changed mind",
+    Reason.NOT_AS_DESCRIBED: "Not as described",
+    Reason.DAMAGED_IN_TRANSIT: "Arrived damaged",
+    Reason.GIFT: "Unwanted gift",
+    Reason.PRICE: "Found a better price",
+    Reason.OTHER: "Other",
+}
+
+
+class Condition(enum.StrEnum):
+    NEW = "new"  # unopened, resaleable
+    OPENED = "opened"  # opened or used lightly, resaleable as open-box
+    DAMAGED = "damaged"  # damaged by the customer
+    DEFECTIVE = "defective"  # does not work: a product fault
+
+    @property
+    def label(self) -> str:
+        return {"new": "New, unopened", "opened": "Opened", "damaged": "Damaged", "defective": "Defective"}[self]
+
+
+class Disposition(enum.StrEnum):
+    RESTOCK = "restock"
+    OPEN_BOX = "open_box"
+    DAMAGED = "damaged"
+    RETURN_TO_VENDOR = "return_to_vendor"
+
+
+def disposition_for(condition: Condition) -> Disposition:
+    return {
+        Condition.NEW: Disposition.RESTOCK,
+        Condition.OPENED: Disposition.OPEN_BOX,
+        Condition.DAMAGED: Disposition.DAMAGED,
+        Condition.DEFECTIVE: Disposition.RETURN_TO_VENDOR,
+    }[condition]
+
+
+class ApprovalKind(enum.StrEnum):
+    OUT_OF_WINDOW = "out_of_window"
+    NO_RECEIPT = "no_receipt"
+    CASH_REFUND_OVER_LIMIT = "cash_refund_over_limit"
+    FEE_WAIVER = "fee_waiver"
+    DIFFERENT_TENDER = "different_tender"
+    CUSTOMER_LIMIT = "customer_limit"
+    DAMAGED_ITEM = "damaged_item"
+    FINAL_SALE = "final_sale"
+    PRICE_OVERRIDE = "price_override"
+
+    @property
+    def label(self) -> str:
+        return APPROVAL_LABELS[self]
+
+
+APPROVAL_LABELS = {
+    ApprovalKind.OUT_OF_WINDOW: "return after the return window",
+    ApprovalKind.NO_RECEIPT: "return without a receipt",
+    ApprovalKind.CASH_REFUND_OVER_LIMIT: "cash refund above the limit",
+    ApprovalKind.FEE_WAIVER: "waiving the restocking fee",
+    ApprovalKind.DIFFERENT_TENDER: "refund to a different tender than paid",
+    ApprovalKind.CUSTOMER_LIMIT: "no-receipt returns above the customer's limit",
+    ApprovalKind.DAMAGED_ITEM: "taking back an item the customer damaged",
+    ApprovalKind.FINAL_SALE: "taking back a final-sale item",
+    ApprovalKind.PRICE_OVERRIDE: "a price override",
+}
+
+
+class Status(enum.IntEnum):
+    """Ordered from best to worst, so a return's overall status is the max of its lines."""
+
+    ALLOWED = 0
+    CONDITIONS = 1
+    NEEDS_APPROVAL = 2
+    REFUSED = 3
+
+    @property
+    def label(self) -> str:
+        return {0: "Allowed", 1: "Allowed with conditions", 2: "Needs approval", 3: "Refused"}[self.value]
+
+
+@dataclass(frozen=True)
+class ReturnPolicy:
+    """A category's return policy."""
+
+    category_id: str
+    return_days: int = 30
+    final_sale: bool = False
+    receipt_required: bool = False
+    #: percent of the refund kept when an item comes back opened (0 = none)
+    restocking_fee_percent: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class ReturnRules:
+    """The store's rules around returns and refunds (amounts in the store's currency)."""
+
+    #: a cash refund above this needs a supervisor
+    cash_refund_approval_over: Decimal = Decimal("100.00")
+    #: no-receipt returns: refunded as store credit only, at the lowest price of these days
+    no_receipt_lowest_price_days: int = 90
+    #: no-receipt returns above this total need a supervisor (0 = always)
+    no_receipt_approval_over: Decimal = Decimal("0.00")
+    #: no-receipt refunds per customer ID within the rolling window, before approval
+    no_receipt_customer_limit: Decimal = Decimal("150.00")
+    no_receipt_window_days: int = 30
+    #: what is assumed to be in the drawer at the start of the day, until shifts track it
+    opening_float: Decimal = Decimal("200.00")
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """What the engine needs to know about one line being returned."""
+
+    sold_at: datetime | None  # None for no-receipt returns
+    policy: ReturnPolicy
+    condition: Condition
+    reason: Reason
+    has_receipt: bool
+
+
+@dataclass(frozen=True)
+class LineDecision:
+    status: Status
+    reasons: tuple[str, ...] = ()
+    approvals: frozenset[ApprovalKind] = frozenset()
+    restocking_fee_percent: Decimal = Decimal(0)
+    store_credit_only: bool = False
+    overridable: bool = True
+
+    @property
+    def summary(self) -> str:
+        return f"{self.status.label}: " + "; ".join(self.reasons) if self.reasons else self.status.label
+
+
+@dataclass
+class _Builder:
+    status: Status = Status.ALLOWED
+    reasons: list[str] = field(default_factory=list)
+    approvals: set[ApprovalKind] = field(default_factory=set)
+    fee: Decimal = Decimal(0)
+    credit_only: bool = False
+    overridable: bool = True
+
+    def worse(self, status: Status, reason: str) -> None:
+        self.status = max(self.status, status)
+        self.reasons.append(reason)
+
+    def need(self, kind: ApprovalKind, reason: str) -> None:
+        self.approvals.add(kind)
+        self.worse(Status.NEEDS_APPROVAL, reason)
+
+    def refuse(self, reason: str, *, overridable_by: ApprovalKind | None) -> None:
+        self.worse(Status.REFUSED, reason)
+        if overridable_by is None:
+            self.overridable = False
+        else:
+            self.approvals.add(overridable_by)
+
+    def build(self) -> LineDecision:
+        return LineDecision(
+            self.status, tuple(self.reasons), frozenset(self.approvals), self.fee, self.credit_only, self.overridable
+        )
+
+
+def decide_line(facts: LineFacts, now: datetime) -> LineDecision:
+    """Decide one line. Pure: the same facts and clock give the same decision."""
+    b = _Builder()
+    policy = facts.policy
+    if policy.final_sale:
+        b.refuse("final-sale item: not returnable", overridable_by=ApprovalKind.FINAL_SALE)
+    if not facts.has_receipt:
+        if policy.receipt_required:
+            b.refuse("this item is returned only with its receipt", overridable_by=None)
+        b.credit_only = True
+        if b.status < Status.CONDITIONS:
+            b.status = Status.CONDITIONS
+        b.reasons.append("no receipt: store credit only, at the lowest recent price")
+    elif facts.sold_at is not None:
+        deadline = facts.sold_at + timedelta(days=policy.return_days)
+        if now > deadline:
+            days = (now - facts.sold_at).days
+            b.refuse(
+                f"bought {days} days ago; the return window is {policy.return_days} days",
+                overridable_by=ApprovalKind.OUT_OF_WINDOW,
+            )
+    if facts.condition is Condition.DAMAGED and facts.reason is not Reason.DAMAGED_IN_TRANSIT:
+        b.need(ApprovalKind.DAMAGED_ITEM, "damaged by the customer")
+    if facts.condition is Condition.OPENED and policy.restocking_fee_percent > 0:
+        b.fee = policy.restocking_fee_percent
+        if b.status < Status.CONDITIONS:
+            b.status = Status.CONDITIONS
+        b.reasons.append(f"opened: {policy.restocking_fee_percent.normalize():f} % restocking fee")
+    return b.build()
+
+
+def overall(decisions: list[LineDecision]) -> Status:
+    return max((d.status for d in decisions), default=Status.ALLOWED)

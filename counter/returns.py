@@ -1,0 +1,554 @@
+"""Returns and exchanges: the returned-quantity ledger, refund amounts, and ProcessReturn.
+
+The ledger: every returned line points at the original sale line; what is still
+returnable is *computed* (sold − returned so far), never typed, and read inside the same
+``BEGIN IMMEDIATE`` transaction that records the return, so returning the same receipt
+twice in a row can never take back more than was sold.
+
+Refund amounts are cumulative prorations of what the line actually cost the customer
+(after line and order discounts, with its tax as charged). For a line of quantity q and
+paid total G, returning k more units when r were returned before refunds
+
+    round(G × (r + k) / q) − (what was refunded for the first r units)
+
+so that any sequence of partial returns adds up to G exactly, to the cent, once all q
+units are back. Amount (net of discounts) and tax are prorated the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from counter.catalog import Item
+from counter.checkout import CompleteSale, check_sale, check_settlement, price_command, record_sale
+from counter.errors import CounterError
+from counter.journal import EventType
+from counter.money import ZERO, Currency
+from counter.policy import (
+    ApprovalKind,
+    Condition,
+    LineDecision,
+    LineFacts,
+    Reason,
+    ReturnPolicy,
+    ReturnRules,
+    Status,
+    decide_line,
+    disposition_for,
+)
+from counter.ports import Clock, UnitOfWork
+from counter.refunds import Allocation, PaidTender, RefundMethod, allocate_refund
+from counter.sales import Sale, SaleLine
+from counter.store import StoreConfig, TerminalIdentity
+from counter.tenders import TenderKind
+from counter.users import Permission, User
+from counter.vouchers import new_voucher_code
+
+HUNDRED = Decimal(100)
+ID_TYPES = ("Driver's license", "State ID", "Passport", "Military ID", "Other")
+
+
+class ReturnError(CounterError):
+    """A return that cannot be recorded as asked."""
+
+
+class ApprovalNeeded(ReturnError):
+    def __init__(self, kinds: frozenset[ApprovalKind], amount: Decimal, money: str) -> None:
+        names = ", ".join(sorted(k.label for k in kinds))
+        super().__init__(
+            f"A supervisor must approve: {names} ({money}).",
+            "Press F9 and ask a supervisor to enter their PIN.",
+        )
+        self.kinds = kinds
+        self.amount = amount
+
+
+@dataclass(frozen=True)
+class Returned:
+    """What has been returned of one sale line so far (from the ledger)."""
+
+    quantity: int = 0
+    amount: Decimal = ZERO
+    tax: Decimal = ZERO
+    gross: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    line: SaleLine
+    returned: Returned
+    category_id: str
+
+    @property
+    def returnable(self) -> int:
+        return self.line.quantity - self.returned.quantity
+
+    @property
+    def unit_paid(self) -> Decimal:
+        """What one unit cost the customer, tax included (for display; refunds prorate)."""
+        return self.line.gross / self.line.quantity
+
+    def refund_for(self, k: int, currency: Currency, prices_include_tax: bool) -> tuple[Decimal, Decimal, Decimal]:
+        """(amount, tax, gross) refunded for k more units: cumulative proration."""
+        if not 0 < k <= self.returnable:
+            raise ReturnError(
+                f"Only {self.returnable} of {self.line.name} can still be returned.",
+                "Lower the quantity to return.",
+            )
+        q, r = self.line.quantity, self.returned.quantity
+
+        def upto(total: Decimal, n: int) -> Decimal:
+            return total if n == q else currency.quantize(total * n / q)
+
+        tax = upto(self.line.tax, r + k) - self.returned.tax
+        if prices_include_tax:
+            gross = upto(self.line.gross, r + k) - self.returned.gross
+            return gross, tax, gross
+        amount = upto(self.line.amount, r + k) - self.returned.amount
+        return amount, tax, amount + tax
+
+
+@dataclass(frozen=True)
+class CustomerId:
+    """An ID shown for a no-receipt return. Only a hash and the last 4 characters are kept."""
+
+    id_type: str
+    number: str
+
+    @classmethod
+    def checked(cls, id_type: str, number: str) -> CustomerId:
+        number = number.strip().upper().replace(" ", "").replace("-", "")
+        if id_type not in ID_TYPES:
+            raise ReturnError("Pick the type of ID from the list.", "")
+        if not (4 <= len(number) <= 20 and number.isalnum()):
+            raise ReturnError("The ID number must be 4 to 20 letters or digits.", "Type it as printed on the ID.")
+        return cls(id_type, number)
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(f"{self.id_type}|{self.number}".encode()).hexdigest()
+
+    @property
+    def last4(self) -> str:
+        return self.number[-4:]
+
+
+@dataclass(frozen=True)
+class ReturnLineRequest:
+    """One line the customer brings back. ``sale_line_id`` for receipted returns; ``item``
+    and ``unit_price`` (the lowest recent price) for no-receipt returns."""
+
+    quantity: int
+    reason: Reason
+    condition: Condition
+    sale_line_id: str | None = None
+    item: Item | None = None
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ExchangeSale:
+    """The new items of an exchange, and how the customer pays any difference."""
+
+    sale: CompleteSale
+
+
+@dataclass(frozen=True)
+class ProcessReturn:
+    request_id: str  # the draft's id; approvals are bound to it
+    cashier: User
+    lines: tuple[ReturnLineRequest, ...]
+    refund_method: RefundMethod
+    original_receipt: str | None = None
+    customer_id: CustomerId | None = None
+    waive_fees: bool = False
+    exchange: ExchangeSale | None = None
+
+
+@dataclass(frozen=True)
+class QuotedLine:
+    request: ReturnLineRequest
+    name: str
+    sku: str
+    item_id: str
+    sale_line_id: str | None
+    tax_code: str
+    tax_rate: Decimal
+    amount: Decimal
+    tax: Decimal
+    gross: Decimal
+    fee: Decimal
+    decision: LineDecision
+
+    @property
+    def refund(self) -> Decimal:
+        return self.gross - self.fee
+
+
+@dataclass(frozen=True)
+class ReturnQuote:
+    """Everything the screen shows and the handler records, computed the same way."""
+
+    lines: tuple[QuotedLine, ...]
+    allocation: Allocation
+    exchange_total: Decimal  # the new items' total (0 without exchange)
+    exchange_credit: Decimal  # refund value used to pay the new items
+    approvals: frozenset[ApprovalKind]
+    refused: tuple[str, ...]  # non-overridable refusals
+
+    @property
+    def refund_total(self) -> Decimal:
+        """The value of what comes back (after fees)."""
+        return sum((ln.refund for ln in self.lines), ZERO)
+
+    @property
+    def fee_total(self) -> Decimal:
+        return sum((ln.fee for ln in self.lines), ZERO)
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What the customer still pays in an exchange (0 when the store refunds)."""
+        return self.exchange_total - self.exchange_credit
+
+    @property
+    def status(self) -> Status:
+        return max((ln.decision.status for ln in self.lines), default=Status.ALLOWED)
+
+
+@dataclass
+class ReturnContext:
+    """What a quote needs from the store, loaded in one place (inside the uow for commits)."""
+
+    sale: Sale | None
+    returnable: dict[str, ReturnableLine] = field(default_factory=dict)
+    paid: tuple[PaidTender, ...] = ()
+    policies: Mapping[str, ReturnPolicy] = field(default_factory=dict)
+    drawer_cash: Decimal = ZERO
+    customer_recent_no_receipt: Decimal = ZERO
+
+
+def quote(
+    cmd: ProcessReturn,
+    ctx: ReturnContext,
+    *,
+    store: StoreConfig,
+    rules: ReturnRules,
+    now: datetime,
+) -> ReturnQuote:
+    if not cmd.lines:
+        raise ReturnError("No item is marked to return.", "Pick a line and press + (or Space) to return it.")
+    cur = store.currency
+    has_receipt = ctx.sale is not None
+    quoted: list[QuotedLine] = []
+    seen: dict[str, int] = {}
+    for req in cmd.lines:
+        if req.quantity <= 0:
+            raise ReturnError("A returned quantity must be at least 1.", "Lower or remove the line.")
+        if has_receipt:
+            assert ctx.sale is not None
+            rl = ctx.returnable.get(req.sale_line_id or "")
+            if rl is None:
+                raise ReturnError(
+                    f"That item is not on receipt {ctx.sale.receipt_number}.",
+                    "Return it without a receipt, or find the right receipt.",
+                )
+            seen[rl.line.id] = seen.get(rl.line.id, 0) + req.quantity
+            if seen[rl.line.id] > rl.returnable:
+                raise ReturnError(
+                    f"Only {rl.returnable} of {rl.line.name} can still be returned "
+                    f"({rl.line.quantity} sold, {rl.returned.quantity} already returned).",
+                    "Lower the quantity to return.",
+                )
+            amount, tax, gross = rl.refund_for(req.quantity, cur, store.prices_include_tax)
+            policy = ctx.policies.get(rl.category_id) or ReturnPolicy(rl.category_id)
+            facts = LineFacts(ctx.sale.completed_at, policy, req.condition, req.reason, True)
+            line_info: tuple[str, str, str, str | None, str, Decimal] = (
+                rl.line.name,
+                rl.line.sku,
+                rl.line.item_id,
+                rl.line.id,
+                rl.line.tax_code,
+                rl.line.tax_rate,
+            )
+        else:
+            if req.item is None or req.unit_price is None:
+                raise ReturnError("Scan the item the customer brings back.", "")
+            item = req.item
+            amount, tax, gross = _no_receipt_amounts(req.unit_price, req.quantity, item.tax.rate, cur, store)
+            policy = ctx.policies.get(item.category_id) or ReturnPolicy(item.category_id)
+            facts = LineFacts(None, policy, req.condition, req.reason, False)
+            line_info = (item.name, item.sku, str(item.id), None, item.tax.code, item.tax.rate)
+        decision = decide_line(facts, now)
+        fee = ZERO
+        # A fee waiver is quoted as asked; the FEE_WAIVER approval it needs is bound to that amount.
+        if decision.restocking_fee_percent and not cmd.waive_fees:
+            fee = cur.quantize(gross * decision.restocking_fee_percent / HUNDRED)
+        name, sku, item_id, sale_line_id, tax_code, tax_rate = line_info
+        quoted.append(
+            QuotedLine(req, name, sku, item_id, sale_line_id, tax_code, tax_rate, amount, tax, gross, fee, decision)
+        )
+
+    approvals: set[ApprovalKind] = set()
+    refused: list[str] = []
+    for ql in quoted:
+        approvals |= ql.decision.approvals
+        if ql.decision.status is Status.REFUSED and not ql.decision.overridable:
+            refused.append(f"{ql.name}: {'; '.join(ql.decision.reasons)}")
+    if cmd.waive_fees and any(ql.decision.restocking_fee_percent for ql in quoted):
+        approvals.add(ApprovalKind.FEE_WAIVER)
+    refund_total = sum((ql.refund for ql in quoted), ZERO)
+    if not has_receipt:
+        if cmd.customer_id is None:
+            raise ReturnError("A return without a receipt needs the customer's ID.", "Press F7 and enter the ID.")
+        if refund_total > rules.no_receipt_approval_over:
+            approvals.add(ApprovalKind.NO_RECEIPT)
+        if ctx.customer_recent_no_receipt + refund_total > rules.no_receipt_customer_limit:
+            approvals.add(ApprovalKind.CUSTOMER_LIMIT)
+
+    exchange_total = ZERO
+    if cmd.exchange is not None:
+        check_sale(cmd.exchange.sale, store)
+        exchange_total = price_command(cmd.exchange.sale, store).total
+    credit = min(refund_total, exchange_total)
+    method = cmd.refund_method if has_receipt else RefundMethod.STORE_CREDIT
+    if not has_receipt and cmd.refund_method is RefundMethod.CASH:
+        raise ReturnError("Returns without a receipt are refunded as store credit only.", "Choose store credit (F8).")
+    allocation = allocate_refund(
+        refund_total - credit,
+        ctx.paid,
+        method,
+        drawer_cash=ctx.drawer_cash,
+        rules=rules,
+        format_money=lambda m: cur.format(m, store.locale),
+    )
+    approvals |= allocation.approvals
+    return ReturnQuote(tuple(quoted), allocation, exchange_total, credit, frozenset(approvals), tuple(refused))
+
+
+def _no_receipt_amounts(
+    unit_price: Decimal, quantity: int, rate: Decimal, cur: Currency, store: StoreConfig
+) -> tuple[Decimal, Decimal, Decimal]:
+    amount = cur.quantize(unit_price * quantity)
+    if store.prices_include_tax:
+        tax = cur.quantize(amount * rate / (1 + rate))
+        return amount, tax, amount
+    tax = cur.quantize(amount * rate)
+    return amount, tax, amount + tax
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    id: str
+    return_number: str
+    request_id: str
+    original_sale_id: str | None
+    original_receipt: str | None
+    cashier_id: str
+    completed_at: datetime
+    quote: ReturnQuote
+    customer_key: str | None
+    customer_hint: str | None
+    voucher_code: str | None
+    exchange_sale: Sale | None
+
+    def journal_body(self, currency: Currency) -> dict[str, Any]:
+        m = currency.to_minor
+        q = self.quote
+        return {
+            "return_id": self.id,
+            "return_number": self.return_number,
+            "request_id": self.request_id,
+            "original_sale_id": self.original_sale_id,
+            "original_receipt": self.original_receipt,
+            "cashier": self.cashier_id,
+            "currency": currency.code,
+            "customer_key": self.customer_key,
+            "lines": [
+                {
+                    "sale_line_id": ln.sale_line_id,
+                    "item_id": ln.item_id,
+                    "sku": ln.sku,
+                    "qty": ln.request.quantity,
+                    "amount": m(ln.amount),
+                    "tax": m(ln.tax),
+                    "gross": m(ln.gross),
+                    "fee": m(ln.fee),
+                    "reason": str(ln.request.reason),
+                    "condition": str(ln.request.condition),
+                    "disposition": str(disposition_for(ln.request.condition)),
+                }
+                for ln in q.lines
+            ],
+            "refunds": [
+                {
+                    "kind": str(p.kind),
+                    "amount": m(p.amount),
+                    "original_tender": p.original_seq,
+                    "reference": p.reference,
+                }
+                for p in q.allocation.parts
+            ],
+            "voucher": self.voucher_code,
+            "exchange_sale_id": self.exchange_sale.id if self.exchange_sale else None,
+            "exchange_credit": m(q.exchange_credit),
+            "fee_total": m(q.fee_total),
+            "refund_total": m(q.refund_total),
+            "approvals": sorted(str(k) for k in q.approvals),
+        }
+
+
+def process_return(
+    cmd: ProcessReturn,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+) -> ReturnRecord:
+    """Record a return (and the new sale of an exchange) in one unit of work."""
+    if not cmd.cashier.can(Permission.RETURN):
+        raise ReturnError(f"{cmd.cashier.name} may not take returns.", "Ask a supervisor.")
+    with uow_factory() as uow:
+        now = clock.now()
+        ctx = load_context(uow, cmd, store, terminal, rules, now)
+        granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)
+        q = quote(cmd, ctx, store=store, rules=rules, now=now)
+        if q.refused:
+            raise ReturnError(
+                "This return cannot be taken: " + " / ".join(q.refused), "Explain the policy to the customer."
+            )
+        missing = frozenset(k for k in q.approvals if granted.get(k) != q.refund_total)
+        if missing:
+            stale = {k: granted[k] for k in missing if k in granted}
+            if stale:
+                was = ", ".join(sorted({store.currency.format(v, store.locale) for v in stale.values()}))
+                now_text = store.currency.format(q.refund_total, store.locale)
+                raise ReturnError(
+                    f"The approval was for {was}; the refund is now {now_text}.",
+                    "Ask the supervisor to approve again (F9).",
+                )
+            raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
+        exchange_sale = None
+        exchange_id = None
+        if cmd.exchange is not None:
+            exchange_id = cmd.request_id
+            sale_cmd = cmd.exchange.sale
+            pricing = price_command(sale_cmd, store)
+            if q.exchange_credit and not any(t.kind is TenderKind.EXCHANGE_CREDIT for t in sale_cmd.tenders):
+                raise ReturnError("The exchange credit is missing from the payment.", "Take the payment again.")
+            credit_tenders = [t for t in sale_cmd.tenders if t.kind is TenderKind.EXCHANGE_CREDIT]
+            if sum((t.amount for t in credit_tenders), ZERO) != q.exchange_credit:
+                raise ReturnError("The exchange credit does not match the returned items.", "Take the payment again.")
+            check_settlement(sale_cmd, pricing.total, store)
+        voucher = None
+        if any(p.kind is TenderKind.STORE_CREDIT for p in q.allocation.parts):
+            voucher = new_voucher_code()
+        record = ReturnRecord(
+            id=str(uuid.uuid4()),
+            return_number=uow.receipt_numbers.next("return"),
+            request_id=cmd.request_id,
+            original_sale_id=ctx.sale.id if ctx.sale else None,
+            original_receipt=ctx.sale.receipt_number if ctx.sale else None,
+            cashier_id=cmd.cashier.id,
+            completed_at=now,
+            quote=q,
+            customer_key=cmd.customer_id.key if cmd.customer_id else None,
+            customer_hint=f"{cmd.customer_id.id_type} …{cmd.customer_id.last4}" if cmd.customer_id else None,
+            voucher_code=voucher,
+            exchange_sale=None,
+        )
+        if cmd.exchange is not None:
+            exchange_sale = record_sale(
+                uow,
+                cmd.exchange.sale,
+                price_command(cmd.exchange.sale, store),
+                now,
+                store,
+                terminal,
+                exchange_id=exchange_id,
+            )
+            record = ReturnRecord(**{**record.__dict__, "exchange_sale": exchange_sale})
+        uow.returns.add(record, store.currency)
+        if voucher:
+            amount = sum((p.amount for p in q.allocation.parts if p.kind is TenderKind.STORE_CREDIT), ZERO)
+            uow.vouchers.issue(voucher, amount, record.id, cmd.cashier.id, now)
+        uow.journal.append(EventType.RETURN_PROCESSED, record.journal_body(store.currency), now)
+        uow.commit()
+    return record
+
+
+def load_context(
+    uow: UnitOfWork,
+    cmd: ProcessReturn,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    now: datetime,
+) -> ReturnContext:
+    """Read what a return needs, in the caller's transaction."""
+    sale = None
+    if cmd.original_receipt:
+        sale = find_sale(uow, cmd.original_receipt, store)
+    ctx = ReturnContext(sale=sale, drawer_cash=uow.returns.drawer_cash(terminal.terminal_id, now, store, rules))
+    if sale is not None:
+        returned = uow.returns.returned_for(sale.id)
+        categories = uow.returns.categories_of([ln.item_id for ln in sale.lines])
+        ctx.returnable = {
+            ln.id: ReturnableLine(ln, returned.get(ln.id, Returned()), categories.get(ln.item_id, ""))
+            for ln in sale.lines
+        }
+        refunded = uow.returns.refunded_per_tender(sale.id)
+        ctx.paid = tuple(
+            PaidTender(n, t.kind, t.amount, refunded.get(n, ZERO), t.card, t.voucher)
+            for n, t in enumerate(sale.tenders, start=1)
+            if t.kind is not TenderKind.EXCHANGE_CREDIT
+        )
+        ctx.policies = uow.returns.policies(set(categories.values()))
+    else:
+        ctx.policies = uow.returns.policies({ln.item.category_id for ln in cmd.lines if ln.item})
+        if cmd.customer_id is not None:
+            ctx.customer_recent_no_receipt = uow.returns.no_receipt_total(
+                cmd.customer_id.key, now, rules.no_receipt_window_days
+            )
+    return ctx
+
+
+def find_sale(uow: UnitOfWork, receipt_text: str, store: StoreConfig) -> Sale:
+    number = normalize_receipt_number(receipt_text)
+    sale = uow.sales.get_by_number(number)
+    if sale is None:
+        if not number.startswith(store.store_id + "-"):
+            raise ReturnError(
+                f"Receipt {number} is from another store.",
+                "Look it up at that store, or return the items without a receipt.",
+            )
+        raise ReturnError(
+            f"No sale has the receipt number {number}.",
+            "Check the number on the receipt, or search by date and amount.",
+        )
+    return sale
+
+
+def normalize_receipt_number(text: str) -> str:
+    """Accept what the receipt's barcode, its QR code (``CNTR:...``) or a person gives."""
+    number = text.strip().upper()
+    if number.startswith("CNTR:"):
+        number = number[5:]
+    return number
+
+
+def returnable_lines(uow: UnitOfWork, sale: Sale) -> list[ReturnableLine]:
+    returned = uow.returns.returned_for(sale.id)
+    categories = uow.returns.categories_of([ln.item_id for ln in sale.lines])
+    return [ReturnableLine(ln, returned.get(ln.id, Returned()), categories.get(ln.item_id, "")) for ln in sale.lines]
+
+
+def sum_returned(lines: Sequence[ReturnableLine]) -> int:
+    return sum(rl.returned.quantity for rl in lines)

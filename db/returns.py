@@ -1,0 +1,263 @@
+"""Repositories of returns, refunds, approvals and store-credit vouchers (write side).
+
+They run inside a SqlUnitOfWork's transaction (``BEGIN IMMEDIATE``), so the ledger they
+read (what was returned, refunded, or is left on a voucher) cannot change before the
+same transaction records the next return or redemption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection, RowMapping, func, insert, select
+
+from counter.approvals import Approval
+from counter.journal import utc_stamp
+from counter.money import ZERO, Currency
+from counter.policy import ApprovalKind, ReturnPolicy, ReturnRules, disposition_for
+from counter.returns import Returned, ReturnRecord
+from counter.store import StoreConfig
+from counter.tenders import TenderKind
+from counter.vouchers import VoucherError
+from db import schema as s
+
+
+class SqlReturns:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def returned_for(self, sale_id: str) -> Mapping[str, Returned]:
+        rl = s.return_lines
+        rows = self._conn.execute(
+            select(
+                rl.c.sale_line_id,
+                func.sum(rl.c.quantity),
+                func.sum(rl.c.amount_minor),
+                func.sum(rl.c.tax_minor),
+                func.sum(rl.c.gross_minor),
+                s.returns.c.currency,
+            )
+            .join(s.returns, s.returns.c.id == rl.c.return_id)
+            .where(s.returns.c.original_sale_id == sale_id)
+            .group_by(rl.c.sale_line_id, s.returns.c.currency)
+        ).all()
+        out: dict[str, Returned] = {}
+        for line_id, qty, amount, tax, gross, code in rows:
+            f = Currency.of(code).from_minor
+            out[line_id] = Returned(int(qty), f(amount), f(tax), f(gross))
+        return out
+
+    def refunded_per_tender(self, sale_id: str) -> Mapping[int, Decimal]:
+        rows = self._conn.execute(
+            select(s.refunds.c.original_tender_seq, func.sum(s.refunds.c.amount_minor), s.returns.c.currency)
+            .join(s.returns, s.returns.c.id == s.refunds.c.return_id)
+            .where(s.refunds.c.original_sale_id == sale_id, s.refunds.c.original_tender_seq.is_not(None))
+            .group_by(s.refunds.c.original_tender_seq, s.returns.c.currency)
+        ).all()
+        return {int(seq): Currency.of(code).from_minor(total) for seq, total, code in rows}
+
+    def categories_of(self, item_ids: Sequence[str]) -> Mapping[str, str]:
+        if not item_ids:
+            return {}
+        rows = self._conn.execute(
+            select(s.items.c.id, s.items.c.category_id).where(s.items.c.id.in_(set(item_ids)))
+        ).all()
+        return {r[0]: r[1] for r in rows}
+
+    def policies(self, category_ids: set[str]) -> Mapping[str, ReturnPolicy]:
+        rows = self._conn.execute(
+            select(s.return_policies).where(s.return_policies.c.category_id.in_(category_ids))
+        ).mappings()
+        return {r["category_id"]: policy_from_row(r) for r in rows}
+
+    def no_receipt_total(self, customer_key: str, now: datetime, days: int) -> Decimal:
+        since = utc_stamp(now - timedelta(days=days))
+        row = self._conn.execute(
+            select(func.coalesce(func.sum(s.returns.c.refund_minor), 0), func.max(s.returns.c.currency)).where(
+                s.returns.c.customer_key == customer_key,
+                s.returns.c.original_sale_id.is_(None),
+                s.returns.c.completed_at >= since,
+            )
+        ).one()
+        return Currency.of(row[1]).from_minor(row[0]) if row[1] else ZERO
+
+    def drawer_cash(self, terminal_id: str, now: datetime, store: StoreConfig, rules: ReturnRules) -> Decimal:
+        """Cash expected in the drawer: the opening float plus today's cash takings minus
+        today's cash refunds. (The cash office, when it comes, replaces the float setting
+        with the counted float of the open shift.)"""
+        local_midnight = now.astimezone(store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        since = utc_stamp(local_midnight)
+        taken = self._conn.execute(
+            select(func.coalesce(func.sum(s.tenders.c.amount_minor), 0))
+            .join(s.sales, s.sales.c.id == s.tenders.c.sale_id)
+            .where(s.sales.c.terminal_id == terminal_id, s.sales.c.completed_at >= since, s.tenders.c.kind == "cash")
+        ).scalar_one()
+        refunded = self._conn.execute(
+            select(func.coalesce(func.sum(s.refunds.c.amount_minor), 0))
+            .join(s.returns, s.returns.c.id == s.refunds.c.return_id)
+            .where(
+                s.returns.c.terminal_id == terminal_id, s.returns.c.completed_at >= since, s.refunds.c.kind == "cash"
+            )
+        ).scalar_one()
+        return rules.opening_float + store.currency.from_minor(int(taken) - int(refunded))
+
+    def add(self, record: ReturnRecord, currency: Currency) -> None:
+        m = currency.to_minor
+        q = record.quote
+        number = record.return_number
+        store_id, terminal_id = number.split("-")[0], number.split("-")[1]
+        self._conn.execute(
+            insert(s.returns).values(
+                id=record.id,
+                return_number=number,
+                request_id=record.request_id,
+                store_id=store_id,
+                terminal_id=terminal_id,
+                original_sale_id=record.original_sale_id,
+                original_receipt=record.original_receipt,
+                cashier_id=record.cashier_id,
+                completed_at=utc_stamp(record.completed_at),
+                currency=currency.code,
+                refund_minor=m(q.refund_total),
+                fee_minor=m(q.fee_total),
+                exchange_credit_minor=m(q.exchange_credit),
+                exchange_sale_id=record.exchange_sale.id if record.exchange_sale else None,
+                customer_key=record.customer_key,
+                customer_hint=record.customer_hint,
+                voucher_code=record.voucher_code,
+            )
+        )
+        self._conn.execute(
+            insert(s.return_lines),
+            [
+                {
+                    "id": f"{record.id}:{n}",
+                    "return_id": record.id,
+                    "line_no": n,
+                    "sale_line_id": ln.sale_line_id,
+                    "item_id": ln.item_id,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "quantity": ln.request.quantity,
+                    "amount_minor": m(ln.amount),
+                    "tax_minor": m(ln.tax),
+                    "gross_minor": m(ln.gross),
+                    "fee_minor": m(ln.fee),
+                    "tax_code": ln.tax_code,
+                    "tax_rate": str(ln.tax_rate),
+                    "reason": str(ln.request.reason),
+                    "condition": str(ln.request.condition),
+                    "disposition": str(disposition_for(ln.request.condition)),
+                }
+                for n, ln in enumerate(q.lines, start=1)
+            ],
+        )
+        if q.allocation.parts:
+            self._conn.execute(
+                insert(s.refunds),
+                [
+                    {
+                        "return_id": record.id,
+                        "seq": n,
+                        "kind": str(p.kind),
+                        "amount_minor": m(p.amount),
+                        "original_sale_id": record.original_sale_id if p.original_seq else None,
+                        "original_tender_seq": p.original_seq,
+                        "reference": record.voucher_code if p.kind is TenderKind.STORE_CREDIT else p.reference,
+                        "card_brand": p.card.brand if p.card else None,
+                        "card_last4": p.card.last4 if p.card else None,
+                    }
+                    for n, p in enumerate(q.allocation.parts, start=1)
+                ],
+            )
+
+
+def policy_from_row(r: RowMapping) -> ReturnPolicy:
+    return ReturnPolicy(
+        category_id=str(r["category_id"]),
+        return_days=int(r["return_days"]),
+        final_sale=bool(r["final_sale"]),
+        receipt_required=bool(r["receipt_required"]),
+        restocking_fee_percent=Decimal(str(r["restocking_fee_percent"])),
+    )
+
+
+class SqlApprovals:
+    def __init__(self, conn: Connection, currency: Currency) -> None:
+        self._conn = conn
+        self._currency = currency
+
+    def add(self, approval: Approval, at: datetime) -> None:
+        self._conn.execute(
+            insert(s.approvals).values(
+                id=approval.id,
+                request_id=approval.request_id,
+                kind=str(approval.kind),
+                amount_minor=self._currency.to_minor(approval.amount),
+                requester_id=approval.requester_id,
+                approver_id=approval.approver_id,
+                reason=approval.reason,
+                at=utc_stamp(at),
+            )
+        )
+
+    def granted(self, request_id: str, requester_id: str) -> dict[ApprovalKind, Decimal]:
+        rows = self._conn.execute(
+            select(s.approvals.c.kind, s.approvals.c.amount_minor, s.approvals.c.at)
+            .where(
+                s.approvals.c.request_id == request_id,
+                s.approvals.c.requester_id == requester_id,
+                s.approvals.c.approver_id != requester_id,
+            )
+            .order_by(s.approvals.c.at)
+        ).all()
+        # The latest approval of a kind counts (a re-approval after the amount changed).
+        return {ApprovalKind(kind): self._currency.from_minor(amount) for kind, amount, _ in rows}
+
+
+class SqlVouchers:
+    def __init__(self, conn: Connection, currency: Currency) -> None:
+        self._conn = conn
+        self._currency = currency
+
+    def balance(self, code: str) -> Decimal | None:
+        exists = self._conn.execute(select(s.vouchers.c.code).where(s.vouchers.c.code == code)).first()
+        if exists is None:
+            return None
+        total = self._conn.execute(
+            select(func.coalesce(func.sum(s.voucher_movements.c.amount_minor), 0)).where(
+                s.voucher_movements.c.voucher_code == code
+            )
+        ).scalar_one()
+        return self._currency.from_minor(int(total))
+
+    def issue(self, code: str, amount: Decimal, return_id: str, user_id: str, at: datetime) -> None:
+        minor = self._currency.to_minor(amount)
+        self._conn.execute(
+            insert(s.vouchers).values(
+                code=code, issued_at=utc_stamp(at), issued_by=user_id, return_id=return_id, initial_minor=minor
+            )
+        )
+        self._conn.execute(
+            insert(s.voucher_movements).values(
+                voucher_code=code, at=utc_stamp(at), amount_minor=minor, reference=return_id
+            )
+        )
+
+    def redeem(self, code: str, amount: Decimal, sale_id: str, at: datetime) -> None:
+        balance = self.balance(code)
+        if balance is None:
+            raise VoucherError(f"No store-credit voucher has the code {code}.", "Check the code on the voucher.")
+        if amount > balance:
+            raise VoucherError(
+                f"Voucher {code} holds only {self._currency.format(balance)}; "
+                f"it cannot pay {self._currency.format(amount)}.",
+                "Take the balance from it and the rest with another tender.",
+            )
+        self._conn.execute(
+            insert(s.voucher_movements).values(
+                voucher_code=code, at=utc_stamp(at), amount_minor=-self._currency.to_minor(amount), reference=sale_id
+            )
+        )
