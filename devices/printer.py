@@ -187,16 +187,19 @@ class ReceiptPrinter(DeviceService):
                 log.exception("%s worker failed on %r", self.name, item)
 
     def _poll(self) -> None:
-        link = self._link_factory()
+        link: Link | None = None
         try:
+            link = self._link_factory()
             link.open()
             status = self._read_status(link)
             self.last_poll_error = None
-        except DeviceError as exc:
-            self.last_poll_error = exc
-            status = UNREACHABLE if exc.code in _UNREACHABLE_CODES else UNKNOWN
+        except Exception as exc:
+            error = map_exception(exc, device=self.name)
+            self.last_poll_error = error
+            status = UNREACHABLE if error.code in _UNREACHABLE_CODES else UNKNOWN
         finally:
-            link.close()
+            if link is not None:
+                link.close()
         self._update_status(status)
         if self.state is not State.BUSY:
             self._set_state(State.IDLE if status.ready or not self.require_status else State.ERROR)
@@ -204,13 +207,15 @@ class ReceiptPrinter(DeviceService):
     def _print(self, job: _Job) -> None:
         self._set_state(State.BUSY)
         error: DeviceError | None = None
-        link = self._link_factory()
+        link: Link | None = None
         try:
+            link = self._link_factory()
             error = self._send(link, job)
         except Exception as exc:  # anything unexpected still ends the job with an error
-            error = map_exception(exc, device=self.name, writing=True)
+            error = map_exception(exc, device=self.name, writing=link is not None)
         finally:
-            link.close()
+            if link is not None:
+                link.close()
         with self._lock:
             self._ids.discard(job.job_id)
         self._set_state(State.ERROR if error else State.IDLE)

@@ -216,3 +216,14 @@ def test_open_printer_with_a_simulated_printer(done, receipt):
         import socket
 
         socket.create_connection(("127.0.0.1", sim.port), timeout=0.5)
+
+
+def test_a_broken_link_factory_still_ends_the_job(done):
+    def factory():
+        raise OSError(2, "No such file or directory")
+
+    with ReceiptPrinter(factory, poll_interval=60) as p:
+        p.submit("job", b"x\n", done)
+        assert done.wait("job").code is ErrorCode.NO_HARDWARE
+        assert p.pending == 0
+        assert p.last_poll_error.code is ErrorCode.NO_HARDWARE
