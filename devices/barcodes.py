@@ -141,7 +141,11 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
         result = biip.parse(text)
         if result.gtin is None:
             return ScanData(
-                raw, text, CodeType.INVALID, aim_id, symbology,
+                raw,
+                text,
+                CodeType.INVALID,
+                aim_id,
+                symbology,
                 error=f"The barcode {text} has a wrong check digit. Scan it again, or type the number.",
             )
         gtin14 = str(result.gtin.as_gtin_14())
@@ -151,8 +155,14 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
             if hit is not None:
                 value, key = hit
                 return ScanData(
-                    raw, text, CodeType.VARIABLE_MEASURE, aim_id, symbology,
-                    gtin=key, measure=rule.measure, value=value,
+                    raw,
+                    text,
+                    CodeType.VARIABLE_MEASURE,
+                    aim_id,
+                    symbology,
+                    gtin=key,
+                    measure=rule.measure,
+                    value=value,
                 )
         return ScanData(raw, text, CodeType.GTIN, aim_id, symbology, gtin=gtin14)
     return ScanData(raw, text, CodeType.TEXT, aim_id, symbology)
@@ -164,7 +174,11 @@ def _gs1(raw: str, text: str, aim_id: str | None, symbology: str | None) -> Scan
     message = result.gs1_message
     if message is None:
         return ScanData(
-            raw, text, CodeType.INVALID, aim_id, symbology,
+            raw,
+            text,
+            CodeType.INVALID,
+            aim_id,
+            symbology,
             error="This GS1 barcode cannot be read. Scan it again, or type the item number.",
         )
     pairs = tuple((element.ai.ai, element.value) for element in message.element_strings)
@@ -174,14 +188,17 @@ def _gs1(raw: str, text: str, aim_id: str | None, symbology: str | None) -> Scan
             parsed = biip.parse(value)
             if parsed.gtin is None:
                 return ScanData(
-                    raw, text, CodeType.INVALID, aim_id, symbology, gs1=pairs,
+                    raw,
+                    text,
+                    CodeType.INVALID,
+                    aim_id,
+                    symbology,
+                    gs1=pairs,
                     error=f"The item number {value} in this barcode has a wrong check digit.",
                 )
             gtin = str(parsed.gtin.as_gtin_14())
     measure, value_dec = _gs1_measure(pairs)
-    return ScanData(
-        raw, text, CodeType.GS1, aim_id, symbology, gtin=gtin, measure=measure, value=value_dec, gs1=pairs
-    )
+    return ScanData(raw, text, CodeType.GS1, aim_id, symbology, gtin=gtin, measure=measure, value=value_dec, gs1=pairs)
 
 
 def _gs1_measure(pairs: tuple[tuple[str, str], ...]) -> tuple[Measure | None, Decimal | None]:

@@ -13,6 +13,7 @@ free. A failed port is reported once and reopened on the next update after
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import threading
@@ -155,8 +156,12 @@ class LineDisplay(DeviceService):
                 return  # recently failed: do not stall every update on a missing display
             try:
                 self._serial = open_serial(
-                    self.port, self.settings, read_timeout=0.1, write_timeout=self.write_timeout,
-                    device=self.name, factory=self._factory,
+                    self.port,
+                    self.settings,
+                    read_timeout=0.1,
+                    write_timeout=self.write_timeout,
+                    device=self.name,
+                    factory=self._factory,
                 )
             except DeviceError as exc:
                 self._failed(exc)
@@ -184,7 +189,5 @@ class LineDisplay(DeviceService):
     def _close_port(self) -> None:
         port, self._serial = self._serial, None
         if port is not None:
-            try:
+            with contextlib.suppress(Exception):
                 port.close()
-            except Exception:
-                pass

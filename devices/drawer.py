@@ -16,11 +16,13 @@ application's decision; the request id should name it for the audit trail.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from devices.errors import DeviceError, ErrorCode, map_exception
@@ -113,10 +115,10 @@ class PrinterDrawer(_DrawerBase):
         self.printer = printer
         # ESC p is ignored while the printer is offline (paper out, cover open); the
         # real-time DLE DC4 pulse is not, but not every printer has it (``realtime``).
-        pulse = (lambda pin: realtime_drawer_pulse(pin, on_ms)) if realtime else (
-            lambda pin: drawer_kick(pin, on_ms, off_ms)
-        )
-        self.kick = b"".join(pulse(pin) for pin in pins)
+        if realtime:
+            self.kick = b"".join(realtime_drawer_pulse(pin, on_ms) for pin in pins)
+        else:
+            self.kick = b"".join(drawer_kick(pin, on_ms, off_ms) for pin in pins)
         self.ttl = ttl
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -134,8 +136,9 @@ class PrinterDrawer(_DrawerBase):
         with self._lock:
             self._require_enabled()
             self._rate_limit()
-        self.printer.submit(f"drawer:{request_id}", self.kick, _relabel(request_id, on_done),
-                            paper_needed=False, ttl=self.ttl)
+        self.printer.submit(
+            f"drawer:{request_id}", self.kick, _relabel(request_id, on_done), paper_needed=False, ttl=self.ttl
+        )
 
     def _on_printer_event(self, event: DeviceEvent) -> None:  # printer worker thread
         if isinstance(event, StatusChanged):
@@ -146,6 +149,15 @@ def _relabel(request_id: str, on_done: OnDone | None) -> OnDone | None:
     if on_done is None:
         return None
     return lambda _job_id, error: on_done(request_id, error)
+
+
+@dataclass(frozen=True)
+class _Kick:
+    request_id: str
+    on_done: OnDone | None
+
+
+_POLL_SENSOR = _Kick("", None)  # "no kick: read the switch"
 
 
 class SerialDrawer(_DrawerBase):
@@ -178,7 +190,9 @@ class SerialDrawer(_DrawerBase):
         if not open_sequence:
             raise ValueError("open_sequence must not be empty")
         super().__init__(
-            name, min_interval=min_interval, has_sensor=status_line is not None,
+            name,
+            min_interval=min_interval,
+            has_sensor=status_line is not None,
             claim_key=claim_key or f"serial:{port}",
         )
         self.port = port
@@ -190,7 +204,7 @@ class SerialDrawer(_DrawerBase):
         self.status_delay = status_delay
         self.reconnect_interval = reconnect_interval
         self._factory = factory
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[_Kick | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._serial: Any = None
         self.last_error: DeviceError | None = None
@@ -199,7 +213,7 @@ class SerialDrawer(_DrawerBase):
         with self._lock:
             self._require_enabled()
             self._rate_limit()
-            self._queue.put((request_id, on_done))
+            self._queue.put(_Kick(request_id, on_done))
 
     # --- worker lifecycle ---
 
@@ -221,20 +235,21 @@ class SerialDrawer(_DrawerBase):
     def _run(self) -> None:
         try:
             while True:
+                kick: _Kick | None
                 try:
-                    item = self._queue.get(timeout=self.poll_interval)
+                    kick = self._queue.get(timeout=self.poll_interval)
                 except queue.Empty:
-                    item = ()
-                if item is None:
+                    kick = _POLL_SENSOR
+                if kick is None:
                     return
                 if not self._ensure_port():
-                    if item:
-                        self._finish(item, self.last_error)
+                    if kick is not _POLL_SENSOR:
+                        self._finish(kick, self.last_error)
                     continue
-                if item:
-                    self._kick(item)
-                else:
+                if kick is _POLL_SENSOR:
                     self._read_sensor()
+                else:
+                    self._kick(kick)
         finally:
             self._close_port()
 
@@ -244,8 +259,9 @@ class SerialDrawer(_DrawerBase):
         if self.last_error is not None and time.monotonic() - self._failed_at < self.reconnect_interval:
             return False
         try:
-            port = open_serial(self.port, self.settings, read_timeout=0.1, write_timeout=1.0,
-                               device=self.name, factory=self._factory)
+            port = open_serial(
+                self.port, self.settings, read_timeout=0.1, write_timeout=1.0, device=self.name, factory=self._factory
+            )
             port.dtr = True  # powers the drawer's solenoid on SerialPRO-style drawers
             port.rts = True
         except DeviceError as exc:
@@ -260,7 +276,7 @@ class SerialDrawer(_DrawerBase):
         self._read_sensor()
         return True
 
-    def _kick(self, item: tuple[str, OnDone | None]) -> None:
+    def _kick(self, item: _Kick) -> None:
         try:
             self._serial.write(self.open_sequence)
             self._serial.flush()
@@ -285,8 +301,8 @@ class SerialDrawer(_DrawerBase):
             return
         self._set_opened(level if self.open_when_high else not level)
 
-    def _finish(self, item: tuple[str, OnDone | None], error: DeviceError | None) -> None:
-        request_id, on_done = item
+    def _finish(self, item: _Kick, error: DeviceError | None) -> None:
+        request_id, on_done = item.request_id, item.on_done
         if error is not None:
             self._emit(DeviceErrorEvent(self.name, error, request_id))
         if on_done is not None:
@@ -308,7 +324,5 @@ class SerialDrawer(_DrawerBase):
     def _close_port(self) -> None:
         port, self._serial = self._serial, None
         if port is not None:
-            try:
+            with contextlib.suppress(Exception):
                 port.close()
-            except Exception:
-                pass

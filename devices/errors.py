@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import errno
 import socket
+from typing import Any
 
 from counter.errors import CounterError
 
@@ -277,8 +278,7 @@ def _missing(device: str) -> DeviceError:
     return DeviceError(
         ErrorCode.NO_HARDWARE,
         f"The {device} cannot be found.",
-        "Check that it is plugged in and switched on, and that the device settings "
-        "name the right port.",
+        "Check that it is plugged in and switched on, and that the device settings name the right port.",
         device=device,
     )
 
@@ -287,7 +287,7 @@ def _first_int(args: tuple[object, ...]) -> int | None:
     return args[0] if args and isinstance(args[0], int) else None
 
 
-def _optional_serial():  # type: ignore[no-untyped-def]
+def _optional_serial() -> Any:
     try:
         import serial
     except ImportError:  # pragma: no cover - pyserial is a dependency
@@ -295,7 +295,7 @@ def _optional_serial():  # type: ignore[no-untyped-def]
     return serial
 
 
-def _optional_escpos_exceptions():  # type: ignore[no-untyped-def]
+def _optional_escpos_exceptions() -> Any:
     try:
         from escpos import exceptions
     except ImportError:  # pragma: no cover - python-escpos is a dependency

@@ -9,7 +9,7 @@ output completion, errors, scanned data, and drawer changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from devices.errors import DeviceError
 from devices.escpos.status import PrinterStatus
@@ -60,4 +60,4 @@ class DataEvent:
     data: ScanData
 
 
-DeviceEvent = Union[StatusChanged, OutputComplete, DeviceErrorEvent, DrawerChanged, DataEvent]
+DeviceEvent = StatusChanged | OutputComplete | DeviceErrorEvent | DrawerChanged | DataEvent

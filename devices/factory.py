@@ -8,8 +8,8 @@ The composition root (``ui``) calls these once at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from devices.barcodes import DEFAULT_RULES, EmbeddedRule
 from devices.display import CommandSet, LineDisplay
@@ -17,7 +17,10 @@ from devices.drawer import PrinterDrawer, SerialDrawer
 from devices.errors import DeviceError, ErrorCode
 from devices.printer import ReceiptPrinter
 from devices.scanner import SerialScanner
+from devices.lifecycle import DeviceService
 from devices.urls import bad_url, parse_device_url
+
+S = TypeVar("S", bound=DeviceService)
 
 
 def open_scanner(
@@ -96,7 +99,7 @@ def open_display(url: str, *, name: str = "customer display", **options: Any) ->
     return display
 
 
-def _with_sim(service: Any, sim: object, stop: Any) -> Any:
+def _with_sim(service: S, sim: object, stop: Callable[[], None] | None) -> S:
     service.simulator = sim
     if stop is not None:
         service.add_close_hook(stop)

@@ -17,6 +17,7 @@ unplugged scanner comes back by itself.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import threading
@@ -200,8 +201,12 @@ class SerialScanner(DeviceService):
         while not self._stop_event.is_set():
             try:
                 port = open_serial(
-                    self.port, self.settings, read_timeout=self.read_timeout,
-                    write_timeout=1.0, device=self.name, factory=self._factory,
+                    self.port,
+                    self.settings,
+                    read_timeout=self.read_timeout,
+                    write_timeout=1.0,
+                    device=self.name,
+                    factory=self._factory,
                 )
             except DeviceError as exc:
                 self._failed(exc)
@@ -214,10 +219,8 @@ class SerialScanner(DeviceService):
             except Exception as exc:  # unplugged mid-read: report, then reopen
                 self._failed(map_exception(exc, device=self.name))
             finally:
-                try:
+                with contextlib.suppress(Exception):
                     port.close()
-                except Exception:
-                    pass
             self._stop_event.wait(self.reconnect_interval if self.last_error else 0)
 
     def _read_lines(self, port: Any) -> None:

@@ -55,7 +55,7 @@ class DeviceUrl:
 
     @property
     def transport(self) -> str:
-        """"tcp", "serial", "usb", "file" or "sim"."""
+        """ "tcp", "serial", "usb", "file" or "sim"."""
         return self.scheme.split("+")[-1]
 
     @property
@@ -110,8 +110,12 @@ def parse_device_url(url: str) -> DeviceUrl:
         allowed = _ALLOWED_KEYS[scheme]
         if key not in allowed:
             near = get_close_matches(key, sorted(allowed), n=1)
-            hint = f"Did you mean “{near[0]}”?" if near else (
-                f"Settings allowed here: {', '.join(sorted(allowed))}." if allowed else "Remove the part after “?”."
+            hint = (
+                f"Did you mean “{near[0]}”?"
+                if near
+                else (
+                    f"Settings allowed here: {', '.join(sorted(allowed))}." if allowed else "Remove the part after “?”."
+                )
             )
             raise bad_url(text, f"“{key}” is not a setting for {scheme}://", hint)
         if key in params:
@@ -133,13 +137,13 @@ def parse_device_url(url: str) -> DeviceUrl:
     if scheme == "escpos+usb":
         match = re.fullmatch(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})", netloc)
         if not match or path not in ("", "/"):
-            raise bad_url(text, "the USB id must be vendor:product in hexadecimal", "For example escpos+usb://04b8:0202.")
+            raise bad_url(
+                text, "the USB id must be vendor:product in hexadecimal", "For example escpos+usb://04b8:0202."
+            )
         for key in ("interface", "in_ep", "out_ep"):
             if key in params and not re.fullmatch(r"(0x[0-9a-fA-F]+|\d+)", params[key]):
                 raise bad_url(text, f"“{key}” must be a number such as 0x82")
-        return DeviceUrl(
-            text, scheme, vendor_id=int(match[1], 16), product_id=int(match[2], 16), params=params
-        )
+        return DeviceUrl(text, scheme, vendor_id=int(match[1], 16), product_id=int(match[2], 16), params=params)
     if scheme == "escpos+file":
         if netloc or not path.startswith("/"):
             raise bad_url(text, "the device file needs an absolute path", "For example escpos+file:///dev/usb/lp0.")
@@ -147,13 +151,14 @@ def parse_device_url(url: str) -> DeviceUrl:
     # sim://
     kind = netloc.lower()
     if kind not in SIM_KINDS:
-        raise bad_url(text, f"“{netloc}” is not a simulated device", f"Use one of: {', '.join('sim://' + k for k in SIM_KINDS)}.")
-    port = None
+        kinds = ", ".join("sim://" + k for k in SIM_KINDS)
+        raise bad_url(text, f"“{netloc}” is not a simulated device", f"Use one of: {kinds}.")
+    sim_port: int | None = None
     if "port" in params:
         if not params["port"].isdigit() or not 0 <= int(params["port"]) <= 65535:
             raise bad_url(text, "port must be a number from 0 to 65535")
-        port = int(params["port"])
-    return DeviceUrl(text, scheme, host=kind, port=port, path=path.strip("/"), params=params)
+        sim_port = int(params["port"])
+    return DeviceUrl(text, scheme, host=kind, port=sim_port, path=path.strip("/"), params=params)
 
 
 def _parse_tcp(text: str, host: str, netloc: str, params: dict[str, str]) -> DeviceUrl:
@@ -174,13 +179,12 @@ def _parse_tcp(text: str, host: str, netloc: str, params: dict[str, str]) -> Dev
 
 
 def _check_serial(text: str, params: dict[str, str]) -> None:
-    if "baudrate" in params:
-        if not params["baudrate"].isdigit() or int(params["baudrate"]) not in BAUDRATES:
-            raise bad_url(
-                text,
-                f"“{params['baudrate']}” is not a usual baud rate",
-                f"Use one of {', '.join(map(str, BAUDRATES))} (as set on the device).",
-            )
+    if "baudrate" in params and (not params["baudrate"].isdigit() or int(params["baudrate"]) not in BAUDRATES):
+        raise bad_url(
+            text,
+            f"“{params['baudrate']}” is not a usual baud rate",
+            f"Use one of {', '.join(map(str, BAUDRATES))} (as set on the device).",
+        )
     if params.get("bytesize", "8") not in ("5", "6", "7", "8"):
         raise bad_url(text, "bytesize must be 5, 6, 7 or 8")
     if params.get("parity", "N").upper() not in ("N", "E", "O", "M", "S"):
@@ -251,21 +255,15 @@ def open_printer(
 
 def _other_link_factory(parsed: DeviceUrl, deadlines: Deadlines, name: str) -> Callable[[], Link]:
     if parsed.scheme == "escpos+serial":
-        try:
-            from devices.links.serial import SerialLink
-        except ImportError:
-            SerialLink = None  # noqa: N806
-        if SerialLink is not None:
-            port, settings = parsed.path, parsed.serial_settings()
-            return lambda: SerialLink(port, settings, deadlines=deadlines, device=name)
+        from devices.links.serial import SerialLink
+
+        port, settings = parsed.path, parsed.serial_settings()
+        return lambda: SerialLink(port, settings, deadlines=deadlines, device=name)
     if parsed.scheme == "escpos+file":
-        try:
-            from devices.links.file import FileLink
-        except ImportError:
-            FileLink = None  # noqa: N806
-        if FileLink is not None:
-            path = parsed.path
-            return lambda: FileLink(path, deadlines=deadlines, device=name)
+        from devices.links.file import FileLink
+
+        path = parsed.path
+        return lambda: FileLink(path, deadlines=deadlines, device=name)
     raise DeviceError(
         ErrorCode.NO_SERVICE,
         f"Printers on {parsed.scheme}:// connections are not supported yet.",

@@ -22,9 +22,24 @@ from devices.escpos.codepages import DEFAULT_PAGE, CodePage, page_for_slot
 ESC, GS, DLE, FS, LF, CR, HT, FF = 0x1B, 0x1D, 0x10, 0x1C, 0x0A, 0x0D, 0x09, 0x0C
 
 BARCODE_TYPES = {
-    0: "UPC-A", 1: "UPC-E", 2: "EAN13", 3: "EAN8", 4: "CODE39", 5: "ITF", 6: "CODABAR",
-    65: "UPC-A", 66: "UPC-E", 67: "EAN13", 68: "EAN8", 69: "CODE39", 70: "ITF",
-    71: "CODABAR", 72: "CODE93", 73: "CODE128", 74: "GS1-128", 75: "GS1 DATABAR",
+    0: "UPC-A",
+    1: "UPC-E",
+    2: "EAN13",
+    3: "EAN8",
+    4: "CODE39",
+    5: "ITF",
+    6: "CODABAR",
+    65: "UPC-A",
+    66: "UPC-E",
+    67: "EAN13",
+    68: "EAN8",
+    69: "CODE39",
+    70: "ITF",
+    71: "CODABAR",
+    72: "CODE93",
+    73: "CODE128",
+    74: "GS1-128",
+    75: "GS1 DATABAR",
 }
 
 
@@ -399,10 +414,7 @@ class _Decoder:
     def _barcode(self, start: int) -> None:
         r = self.r
         m = r.byte()
-        if m <= 6:
-            data = r.until(0)
-        else:
-            data = r.take(r.byte())
+        data = r.until(0) if m <= 6 else r.take(r.byte())
         kind = BARCODE_TYPES.get(m, f"TYPE{m}")
         text = _code128_text(data) if m == 73 else data.decode("ascii", errors="replace")
         self._op("barcode", (kind, text), start)

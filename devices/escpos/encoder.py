@@ -166,11 +166,22 @@ class _Job:
         self.style(align="center")
         height = max(1, min(255, self.profile.barcode_height))
         self.p._raw(
-            GS + b"h" + bytes([height])  # bar height in dots
-            + GS + b"w" + bytes([module])  # module width
-            + GS + b"H" + b"\x02"  # human-readable text below
-            + GS + b"f" + b"\x00"  # HRI in font A
-            + GS + b"k" + bytes([73, len(payload)]) + payload
+            GS
+            + b"h"
+            + bytes([height])  # bar height in dots
+            + GS
+            + b"w"
+            + bytes([module])  # module width
+            + GS
+            + b"H"
+            + b"\x02"  # human-readable text below
+            + GS
+            + b"f"
+            + b"\x00"  # HRI in font A
+            + GS
+            + b"k"
+            + bytes([73, len(payload)])
+            + payload
             + b"\n"
         )
 
@@ -187,7 +198,7 @@ class _Job:
         else:
             self.p.print_and_feed(self.profile.feed_before_cut)
             self.p._raw(GS + b"V" + (b"\x00" if self.profile.cut is CutMode.FULL else b"\x01"))
-        return self.p.output
+        return bytes(self.p.output)
 
 
 # --- receipts ----------------------------------------------------------------------------

@@ -111,9 +111,7 @@ def valid_reply(reply: bytes | None) -> int | None:
     return value
 
 
-def parse_status(
-    replies: Mapping[int, bytes | None], *, drawer_open_when_high: bool | None = True
-) -> PrinterStatus:
+def parse_status(replies: Mapping[int, bytes | None], *, drawer_open_when_high: bool | None = True) -> PrinterStatus:
     """Build a ``PrinterStatus`` from the replies to ``DLE EOT 1..4``.
 
     ``replies`` maps n to the raw bytes read (None or b"" when nothing came back).

@@ -10,6 +10,7 @@ Runs on the device's worker thread only. POSIX only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import time
@@ -41,10 +42,8 @@ class FileLink:
     def close(self) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def write(self, data: bytes) -> None:
         fd = self._connected()

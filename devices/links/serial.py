@@ -9,6 +9,7 @@ Runs on the device's worker thread only.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -77,20 +78,16 @@ class SerialLink:
     def close(self) -> None:
         port, self._serial = self._serial, None
         if port is not None:
-            try:
+            with contextlib.suppress(Exception):
                 port.close()
-            except Exception:
-                pass
 
     def _abort(self) -> None:
         """Close after a failure, dropping unsent output: closing a tty otherwise waits
         (up to 30 s on Linux) for a printer that stopped reading."""
         port = self._serial
         if port is not None:
-            try:
+            with contextlib.suppress(Exception):
                 port.reset_output_buffer()
-            except Exception:
-                pass
         self.close()
 
     def write(self, data: bytes) -> None:

@@ -7,6 +7,7 @@ client, and a fresh connection recovers by itself after the printer was power-cy
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import time
@@ -49,10 +50,8 @@ class TcpLink:
         sock, self._sock = self._sock, None
         if sock is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
 
     def write(self, data: bytes) -> None:

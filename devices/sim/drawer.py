@@ -57,7 +57,9 @@ class SimDrawerPort:
 
 
 class SimSerialDrawer:
-    def __init__(self, *, open_sequence: bytes = b"\x07", status_line: str = "cts", open_when_high: bool = True) -> None:
+    def __init__(
+        self, *, open_sequence: bytes = b"\x07", status_line: str = "cts", open_when_high: bool = True
+    ) -> None:
         self.open_sequence = open_sequence
         self.status_line = status_line
         self.open_when_high = open_when_high

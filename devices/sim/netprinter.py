@@ -21,6 +21,7 @@ atomic, and a test sets them between jobs).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -60,19 +61,15 @@ class SimNetworkPrinter(SimPrinterModel):
         self._server = server
         self.port = server.getsockname()[1]
         self._running = True
-        self._accept_thread = threading.Thread(
-            target=self._accept_loop, name=f"sim-printer:{self.port}", daemon=True
-        )
+        self._accept_thread = threading.Thread(target=self._accept_loop, name=f"sim-printer:{self.port}", daemon=True)
         self._accept_thread.start()
         return self
 
     def stop(self) -> None:
         self._running = False
         if self._server is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._server.shutdown(socket.SHUT_RDWR)  # wakes accept() at once on Linux
-            except OSError:
-                pass
             self._server.close()
             self._server = None
         with self._lock:
@@ -131,10 +128,8 @@ class SimNetworkPrinter(SimPrinterModel):
         dropped = False
 
         def reply(answer: bytes) -> None:
-            try:
+            with contextlib.suppress(OSError):  # the client went away; it will notice
                 client.sendall(answer)
-            except OSError:
-                pass  # the client went away; its read will fail on its side
 
         try:
             try:
@@ -175,7 +170,5 @@ class SimNetworkPrinter(SimPrinterModel):
 
 
 def _close_quietly(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass

@@ -8,6 +8,7 @@ Raw mode: no echo, no CR/LF translation, like a real serial line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import tty
@@ -38,7 +39,5 @@ class PtyPair:
 
     def close(self) -> None:
         for fd in (self.master, self._slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass

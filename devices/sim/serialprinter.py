@@ -10,6 +10,7 @@ lines; see ``devices.sim.serialport`` for those).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import threading
@@ -79,10 +80,8 @@ class SimSerialPrinter(SimPrinterModel):
         last_data = time.monotonic()
 
         def reply(answer: bytes) -> None:
-            try:
+            with contextlib.suppress(OSError):  # stopping: nobody will read the answer
                 os.write(master, answer)
-            except OSError:
-                pass  # stopping: nobody will read the answer
 
         while self._running:
             if self.stalled:

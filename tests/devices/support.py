@@ -62,10 +62,6 @@ def make_receipt(**changes: object) -> Receipt:
     return Receipt(**fields)  # type: ignore[arg-type]
 
 
-
-
-
-
 class JobResults:
     """Collects on_done callbacks (called on the printer's worker thread)."""
 

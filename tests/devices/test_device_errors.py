@@ -17,7 +17,7 @@ from devices.errors import DeviceError, ErrorCode, map_exception
     [
         (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), ErrorCode.OFFLINE),
         (TimeoutError("timed out"), ErrorCode.TIMEOUT),
-        (socket.timeout("timed out"), ErrorCode.TIMEOUT),
+        (TimeoutError("timed out"), ErrorCode.TIMEOUT),
         (socket.gaierror(-2, "Name or service not known"), ErrorCode.NO_HARDWARE),
         (ConnectionResetError(errno.ECONNRESET, "reset"), ErrorCode.OFFLINE),
         (BrokenPipeError(errno.EPIPE, "broken"), ErrorCode.OFFLINE),

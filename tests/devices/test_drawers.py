@@ -116,8 +116,9 @@ def test_serial_drawer_with_simulated_port():
 
 def test_serial_drawer_polarity_and_no_sensor():
     sim = SimSerialDrawer(status_line="ri", open_when_high=False)
-    with SerialDrawer("sim", status_line="ri", open_when_high=False, poll_interval=0.02,
-                      status_delay=0.01, factory=sim.factory) as drawer:
+    with SerialDrawer(
+        "sim", status_line="ri", open_when_high=False, poll_interval=0.02, status_delay=0.01, factory=sim.factory
+    ) as drawer:
         deadline = time.monotonic() + 2
         while drawer.opened is None and time.monotonic() < deadline:
             time.sleep(0.01)

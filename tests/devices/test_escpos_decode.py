@@ -21,7 +21,11 @@ def test_python_escpos_output_decodes_without_unknown_ops():
     assert decoded.unknown == []
     first = decoded.lines[0]
     assert (first.text, first.align, first.bold, first.double_width, first.double_height) == (
-        "Hello", Align.CENTER, True, True, True,
+        "Hello",
+        Align.CENTER,
+        True,
+        True,
+        True,
     )
     assert decoded.lines[1].underline and not decoded.lines[1].bold
     assert "[QR ABC]" in decoded.text()

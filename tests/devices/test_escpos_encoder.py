@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tests.devices.support import make_receipt
 
 from counter.documents import ReceiptKind
 from devices.escpos.codepages import code_page, transliterate
@@ -20,6 +19,7 @@ from devices.escpos.encoder import (
     render_receipt,
     render_test_page,
 )
+from tests.devices.support import make_receipt
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -67,7 +67,7 @@ def test_characters_the_page_lacks_are_transliterated_not_garbled(receipt):
 
 def test_transliteration_table():
     cp437 = code_page("CP437")
-    assert transliterate("Łódź → Ørsted “quote” – 5 €", cp437) == "Lódz -> Orsted \"quote\" - 5 EUR"
+    assert transliterate("Łódź → Ørsted “quote” – 5 €", cp437) == 'Lódz -> Orsted "quote" - 5 EUR'
     assert transliterate("Visa •••• 4242", code_page("CP858")) == "Visa **** 4242"
     assert transliterate("Visa •••• 4242", code_page("CP1252")) == "Visa •••• 4242"
     assert transliterate("a\x1bb\tc\u00a0d\u202fe", cp437) == "abc d e"  # no command injection

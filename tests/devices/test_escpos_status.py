@@ -38,16 +38,20 @@ def test_valid_reply(reply, valid):
     assert valid_reply(reply) == valid
 
 
+def st(online, cover, paper, cutter, drawer, recoverable=False, unrecoverable=False):
+    return PrinterStatus(online, cover, paper, cutter, drawer, recoverable, unrecoverable, True)
+
+
 @pytest.mark.parametrize(
     "replies, expected",
     [
-        ({1: OK1, 2: OK2, 3: OK3, 4: OK4}, PrinterStatus(True, False, Paper.OK, False, False, False, False, True)),
-        ({1: b"\x1a", 2: b"\x16", 3: OK3, 4: OK4}, PrinterStatus(False, True, Paper.OK, False, False, False, False, True)),
-        ({1: b"\x1a", 2: b"\x32", 3: OK3, 4: b"\x72"}, PrinterStatus(False, False, Paper.EMPTY, False, False, False, False, True)),
-        ({1: OK1, 2: OK2, 3: OK3, 4: b"\x1e"}, PrinterStatus(True, False, Paper.NEAR_END, False, False, False, False, True)),
-        ({1: OK1, 2: OK2, 3: b"\x1a", 4: OK4}, PrinterStatus(True, False, Paper.OK, True, False, False, False, True)),
-        ({1: b"\x16", 2: OK2, 3: OK3, 4: OK4}, PrinterStatus(True, False, Paper.OK, False, True, False, False, True)),
-        ({1: b"\x12", 2: b"\x32"}, PrinterStatus(True, False, Paper.EMPTY, None, False, None, None, True)),
+        ({1: OK1, 2: OK2, 3: OK3, 4: OK4}, st(True, False, Paper.OK, False, False)),
+        ({1: b"\x1a", 2: b"\x16", 3: OK3, 4: OK4}, st(False, True, Paper.OK, False, False)),
+        ({1: b"\x1a", 2: b"\x32", 3: OK3, 4: b"\x72"}, st(False, False, Paper.EMPTY, False, False)),
+        ({1: OK1, 2: OK2, 3: OK3, 4: b"\x1e"}, st(True, False, Paper.NEAR_END, False, False)),
+        ({1: OK1, 2: OK2, 3: b"\x1a", 4: OK4}, st(True, False, Paper.OK, True, False)),
+        ({1: b"\x16", 2: OK2, 3: OK3, 4: OK4}, st(True, False, Paper.OK, False, True)),
+        ({1: b"\x12", 2: b"\x32"}, st(True, False, Paper.EMPTY, None, False, None, None)),
     ],
     ids=["ready", "cover-open", "paper-out", "near-end", "cutter", "drawer-open", "paper-stop-without-4"],
 )

@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-from tests.devices.support import FAST
 
 from devices.errors import DeviceError, ErrorCode
 from devices.escpos.decode import decode
@@ -17,6 +16,7 @@ from devices.lifecycle import State
 from devices.links.tcp import TcpLink
 from devices.printer import ReceiptPrinter
 from devices.urls import open_printer
+from tests.devices.support import FAST
 
 
 class Events:

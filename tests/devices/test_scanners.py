@@ -66,7 +66,7 @@ def test_a_scan_right_after_typing():
 def test_one_slow_gap_in_a_burst_makes_it_typing():
     d = WedgeDecoder()
     out = []
-    for i, (ch, t) in enumerate(zip("12345678\r", [0, 10, 20, 30, 200, 210, 220, 230, 240])):
+    for ch, t in zip("12345678\r", [0, 10, 20, 30, 200, 210, 220, 230, 240], strict=True):
         out += d.feed(ch, t)
     assert WedgeResult(WedgeKind.SCAN, "12345678") not in out
     assert out[0] == WedgeResult(WedgeKind.TYPING, "1234")

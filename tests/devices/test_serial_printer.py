@@ -29,10 +29,14 @@ def pty_printer() -> Iterator[SimSerialPrinter]:
     sim.stop()
 
 
-@pytest.mark.parametrize("make_link", [
-    lambda path: SerialLink(path, {"baudrate": 19200}, deadlines=FAST),
-    lambda path: FileLink(path, deadlines=FAST),
-], ids=["serial", "file"])
+@pytest.mark.parametrize(
+    "make_link",
+    [
+        lambda path: SerialLink(path, {"baudrate": 19200}, deadlines=FAST),
+        lambda path: FileLink(path, deadlines=FAST),
+    ],
+    ids=["serial", "file"],
+)
 def test_status_and_job_over_a_pty(pty_printer, make_link, receipt):
     link = make_link(pty_printer.port_path)
     link.open()
@@ -67,10 +71,14 @@ def test_serial_write_timeout_when_the_printer_stops_reading(pty_printer):
     link.close()
 
 
-@pytest.mark.parametrize("make_link", [
-    lambda: SerialLink("/dev/does-not-exist-ttyUSB9", deadlines=FAST),
-    lambda: FileLink("/dev/usb/does-not-exist-lp9", deadlines=FAST),
-], ids=["serial", "file"])
+@pytest.mark.parametrize(
+    "make_link",
+    [
+        lambda: SerialLink("/dev/does-not-exist-ttyUSB9", deadlines=FAST),
+        lambda: FileLink("/dev/usb/does-not-exist-lp9", deadlines=FAST),
+    ],
+    ids=["serial", "file"],
+)
 def test_missing_port_is_no_hardware(make_link):
     with pytest.raises(DeviceError) as info:
         make_link().open()

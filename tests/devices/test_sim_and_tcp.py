@@ -6,7 +6,6 @@ import socket
 import time
 
 import pytest
-from tests.devices.support import FAST
 
 from devices.errors import DeviceError, ErrorCode
 from devices.escpos.decode import decode
@@ -15,6 +14,7 @@ from devices.escpos.status import Paper, parse_status, status_request
 from devices.links.base import Deadlines
 from devices.links.tcp import TcpLink
 from devices.sim.netprinter import SimNetworkPrinter
+from tests.devices.support import FAST
 
 
 def link_to(sim: SimNetworkPrinter, deadlines: Deadlines = FAST) -> TcpLink:
