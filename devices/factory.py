@@ -15,9 +15,9 @@ from devices.barcodes import DEFAULT_RULES, EmbeddedRule
 from devices.display import CommandSet, LineDisplay
 from devices.drawer import PrinterDrawer, SerialDrawer
 from devices.errors import DeviceError, ErrorCode
+from devices.lifecycle import DeviceService
 from devices.printer import ReceiptPrinter
 from devices.scanner import SerialScanner
-from devices.lifecycle import DeviceService
 from devices.urls import bad_url, parse_device_url
 
 S = TypeVar("S", bound=DeviceService)
