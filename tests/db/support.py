@@ -1,0 +1,99 @@
+"""A real store on a real SQLite file, with a settable clock, for service-level tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from counter.cart import Cart
+from counter.catalog import Item
+from counter.checkout import CompleteSale, complete_sale
+from counter.policy import ReturnRules
+from counter.sales import Sale
+from counter.tenders import CardDetails, Payment
+from counter.users import User, UserId
+from db import schema as s
+from db.engine import Database, open_database
+from db.queries import SqlCatalog, list_users, read_settings, return_rules, store_config, terminal_identity
+from db.uow import SqlUnitOfWork
+
+
+@dataclass
+class Clock:
+    moment: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+class TestStore:
+    __test__ = False
+
+    def __init__(self, folder: Path) -> None:
+        self.db: Database = open_database(folder)
+        raw = read_settings(self.db.read)
+        self.cfg = store_config(raw)
+        self.terminal = terminal_identity(raw)
+        self.rules: ReturnRules = return_rules(raw)
+        self.catalog = SqlCatalog(self.db.read, self.cfg.currency)
+        self.clock = Clock()
+        self.users = {u.name.split()[0]: u for u in list_users(self.db.read)}
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.db.write, self.terminal, self.cfg.currency)
+
+    def user(self, first_name: str) -> User:
+        return self.users[first_name]
+
+    def item_in(self, category: str, n: int = 0) -> Item:
+        with self.db.read.connect() as conn:
+            sku = conn.execute(
+                select(s.items.c.sku).where(s.items.c.category_id == category).order_by(s.items.c.sku).offset(n).limit(1)
+            ).scalar_one()
+        from counter.barcodes import CodeKind, ScannedCode
+
+        item = self.catalog.by_code(ScannedCode(CodeKind.SKU, sku, sku))
+        assert item is not None
+        return item
+
+    def sell(
+        self,
+        items: list[tuple[Item, int]],
+        *,
+        card: Decimal | None = None,
+        cash: bool = True,
+        cashier: str = "Maria",
+        voucher: tuple[str, Decimal, Decimal] | None = None,
+    ) -> Sale:
+        cart = Cart(self.cfg.currency, self.cfg.prices_include_tax)
+        for item, qty in items:
+            cart.add(item, qty)
+        payment = Payment(cart.total, self.cfg.currency, self.cfg.smallest_coin)
+        if voucher is not None:
+            code, amount, balance = voucher
+            payment.add_store_credit(amount, code, balance)
+        if card is not None:
+            payment.add_card(min(card, payment.remaining), CardDetails("Visa", "4242", "APPR01"))
+        if payment.remaining and cash:
+            payment.add_cash(payment.cash_due)
+        return complete_sale(
+            CompleteSale(self.user(cashier), cart.lines, None, payment.tenders, payment.rounding),
+            uow_factory=self.uow,
+            clock=self.clock,
+            store=self.cfg,
+            terminal=self.terminal,
+        )
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def user_id(user: User) -> UserId:
+    return user.id
