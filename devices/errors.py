@@ -167,13 +167,19 @@ _USB_CODES = {-3: errno.EACCES, -4: errno.ENODEV, -5: errno.ENOENT, -6: errno.EB
 def map_exception(exc: BaseException, *, device: str = "device", writing: bool = False) -> DeviceError:
     """Turn any exception from a transport or python-escpos into a ``DeviceError``.
 
-    ``writing`` says whether job bytes may already have left: then a dropped connection
-    or a timeout "may have printed". Call it from an ``except`` block and ``raise
-    map_exception(e, ...) from e`` so that the cause stays in the log.
+    ``writing`` says whether job bytes may already have left: then any failure "may have
+    printed" (part of the job may be on paper). Call it from an ``except`` block and
+    ``raise map_exception(e, ...) from e`` so that the cause stays in the log.
     """
     if isinstance(exc, DeviceError):
         return exc
+    error = _map(exc, device, writing)
+    if writing:
+        error.may_have_printed = True
+    return error
 
+
+def _map(exc: BaseException, device: str, writing: bool) -> DeviceError:
     # pyserial: SerialTimeoutException is a SerialException; check it first.
     serial_mod = _optional_serial()
     if serial_mod is not None:

@@ -264,6 +264,25 @@ def _other_link_factory(parsed: DeviceUrl, deadlines: Deadlines, name: str) -> C
 
         path = parsed.path
         return lambda: FileLink(path, deadlines=deadlines, device=name)
+    if parsed.scheme == "escpos+usb":
+        from devices.links.usb import UsbLink
+
+        p = parsed.params
+        vid, pid = parsed.vendor_id or 0, parsed.product_id or 0
+        interface = int(p.get("interface", "0"), 0)
+        out_ep = int(p["out_ep"], 0) if "out_ep" in p else None
+        in_ep = int(p["in_ep"], 0) if "in_ep" in p else None
+        serial_number = p.get("serial_number")
+        return lambda: UsbLink(
+            vid,
+            pid,
+            interface=interface,
+            out_ep=out_ep,
+            in_ep=in_ep,
+            serial_number=serial_number,
+            deadlines=deadlines,
+            device=name,
+        )
     raise DeviceError(
         ErrorCode.NO_SERVICE,
         f"Printers on {parsed.scheme}:// connections are not supported yet.",

@@ -69,10 +69,15 @@ def test_malformed_urls_say_what_is_wrong(url, words):
     assert error.hint
 
 
-def test_unsupported_transports_are_a_clear_no_service_error():
-    with pytest.raises(DeviceError) as info:
-        open_printer("escpos+usb://04b8:0202")
-    assert info.value.code is ErrorCode.NO_SERVICE
+def test_usb_without_pyusb_is_a_clear_no_service_error(done, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "usb", None)  # as on a machine without pyusb
+    printer = open_printer("escpos+usb://04b8:0202", poll_interval=60)
+    with printer:
+        printer.submit("job", b"x\n", done)
+        error = done.wait("job")
+    assert error.code is ErrorCode.NO_SERVICE and "pyusb" in error.message
 
 
 def test_sim_url_for_another_kind_is_not_a_printer():
