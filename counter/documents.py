@@ -85,6 +85,10 @@ class Receipt:
     barcode_data: str = ""
     qr_data: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: return receipts and credit notes: the sale they refer to
+    original_receipt: str = ""
+    #: a store-credit voucher issued with this document (printed with its own barcode)
+    voucher_code: str = ""
 
     @property
     def show_prices(self) -> bool:

@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -256,3 +256,35 @@ def print_jobs_for(engine: Engine, reference: str) -> list[dict[str, Any]]:
             select(s.print_jobs).where(s.print_jobs.c.reference == reference).order_by(s.print_jobs.c.created_at)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+def lowest_recent_price(engine: Engine, item: Item, days: int, now: datetime, currency: Currency) -> Decimal:
+    """The lowest price the item sold for in the last ``days`` days (after discounts, per
+    unit, before tax), or its shelf price if lower: what a no-receipt return refunds."""
+    since = utc_stamp(now - timedelta(days=days))
+    stmt = (
+        select(func.min(s.sale_lines.c.amount_minor / s.sale_lines.c.quantity))
+        .join(s.sales, s.sales.c.id == s.sale_lines.c.sale_id)
+        .where(s.sale_lines.c.item_id == item.id, s.sales.c.completed_at >= since)
+    )
+    with engine.connect() as conn:
+        lowest = conn.execute(stmt).scalar()
+    return item.price if lowest is None else min(item.price, currency.from_minor(int(lowest)))
+
+
+def save_policies(uow: Any, policies: Sequence[ReturnPolicy], rules: ReturnRules) -> None:
+    """Write changed category policies and the store's rules in the caller's unit of work."""
+    conn = uow.connection
+    for p in policies:
+        conn.execute(
+            s.return_policies.update()
+            .where(s.return_policies.c.category_id == p.category_id)
+            .values(
+                return_days=p.return_days,
+                final_sale=p.final_sale,
+                receipt_required=p.receipt_required,
+                restocking_fee_percent=str(p.restocking_fee_percent),
+            )
+        )
+    conn.execute(s.settings.delete().where(s.settings.c.key == "return_rules"))
+    conn.execute(s.settings.insert().values(key="return_rules", value=json.dumps(rules_to_json(rules))))

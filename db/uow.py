@@ -324,6 +324,11 @@ class SqlUnitOfWork:
         self.approvals = SqlApprovals(self._conn, self._currency)
         return self
 
+    @property
+    def connection(self) -> Connection:
+        """For db-side helpers that write in this unit of work (never for ui/)."""
+        return self._conn
+
     def commit(self) -> None:
         self._tx.commit()
         self._committed = True

@@ -1,7 +1,7 @@
 """Every counter action with its key and label, declared once.
 
-Screens build their shortcuts and the on-screen key legend from this registry, so a
-key is never assigned twice and the legend never lies.
+Screens build their key handling and the on-screen key legend from these registries, so
+a key is never assigned twice on a screen and the legend never lies.
 """
 
 from __future__ import annotations
@@ -16,26 +16,52 @@ class ActionSpec:
     label: str
 
 
-class Action(enum.Enum):
+class _Keyed(enum.Enum):
+    @property
+    def key(self) -> str:
+        return self.value.key  # type: ignore[no-any-return]
+
+    @property
+    def label(self) -> str:
+        return self.value.label  # type: ignore[no-any-return]
+
+
+class Action(_Keyed):
+    """The sale screen."""
+
     SEARCH = ActionSpec("F2", "Find item")
     QUANTITY = ActionSpec("F3", "Quantity")
     LINE_DISCOUNT = ActionSpec("F4", "Line discount")
     ORDER_DISCOUNT = ActionSpec("F5", "Sale discount")
     VOID_LINE = ActionSpec("F6", "Void line")
     VOID_SALE = ActionSpec("Shift+F6", "Void sale")
+    RETURNS = ActionSpec("F7", "Returns")
+    PAY_VOUCHER = ActionSpec("F8", "Store credit")
     PAY_CASH = ActionSpec("F9", "Cash")
     PAY_CARD = ActionSpec("F10", "Card")
     REPRINT = ActionSpec("F11", "Reprint")
+    GIFT_RECEIPT = ActionSpec("Shift+F11", "Gift receipt")
     SIGN_OUT = ActionSpec("F12", "Sign out")
 
-    @property
-    def key(self) -> str:
-        return self.value.key
 
-    @property
-    def label(self) -> str:
-        return self.value.label
+class ReturnAction(_Keyed):
+    """The return screen."""
+
+    RECEIPT = ActionSpec("F2", "New return")
+    QUANTITY = ActionSpec("F3", "Quantity")
+    REASON = ActionSpec("F4", "Reason")
+    CONDITION = ActionSpec("F5", "Condition")
+    EXCHANGE = ActionSpec("F6", "Exchange")
+    CUSTOMER_ID = ActionSpec("F7", "Customer ID")
+    REFUND_TO = ActionSpec("F8", "Refund to")
+    APPROVE = ActionSpec("F9", "Approve")
+    COMPLETE = ActionSpec("F10", "Complete")
+    FIND_SALE = ActionSpec("Ctrl+F", "Find sale")
+    NO_RECEIPT = ActionSpec("Ctrl+N", "No receipt")
+    WAIVE_FEE = ActionSpec("Shift+F4", "Waive fee")
+    POLICIES = ActionSpec("Ctrl+P", "Policies")
+    BACK = ActionSpec("Esc", "Back to sale")
 
 
-#: Actions of the sale screen, in legend order.
 SALE_ACTIONS = tuple(Action)
+RETURN_ACTIONS = tuple(ReturnAction)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from counter.policy import ReturnRules
 from counter.ports import UnitOfWork
 from counter.store import StoreConfig, TerminalIdentity
 from counter.users import PinHasher
 from db.demo import open_or_build_demo
 from db.engine import Database, open_database
-from db.queries import SqlCatalog, read_settings, store_config, terminal_identity
+from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
 from db.uow import SqlUnitOfWork
 from ui.config import Settings, load_settings
 
@@ -43,6 +44,15 @@ class AppContext:
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.db.write, self.terminal, self.store.currency)
+
+    def read_uow(self) -> UnitOfWork:
+        """The same repositories over the read engine, for screens that only look
+        (a deferred transaction that is rolled back at the end)."""
+        return SqlUnitOfWork(self.db.read, self.terminal, self.store.currency)
+
+    @property
+    def rules(self) -> ReturnRules:
+        return return_rules(read_settings(self.db.read))
 
     def close(self) -> None:
         for close in reversed(self.closers):

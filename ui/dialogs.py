@@ -253,3 +253,38 @@ class CardDialog(CounterDialog):
 def ask(dialog: CounterDialog, result: Callable[[], T]) -> T | None:
     """Run a dialog; its result when accepted, None when cancelled."""
     return result() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+class VoucherDialog(CounterDialog):
+    """Pay with a store-credit voucher: scan or type its code, see its balance."""
+
+    def __init__(self, parent: QWidget | None, ctx: object, remaining: Decimal) -> None:
+        from ui.context import AppContext
+
+        assert isinstance(ctx, AppContext)
+        super().__init__(
+            parent, "Store credit", f"Store credit: up to {ctx.store.currency.format(remaining, ctx.store.locale)}"
+        )
+        self.ctx, self.remaining = ctx, remaining
+        self.code_edit = self.line_edit("Voucher code", placeholder="scan the voucher, or type the code (SC…)")
+        self.amount = self.line_edit("Amount", placeholder="Enter = all that is due, up to the balance")
+        self.code: str | None = None
+        self.balance = Decimal(0)
+        self.amount_value = Decimal(0)
+
+    def validate(self) -> None:
+        from counter.vouchers import check_voucher_code
+
+        code = check_voucher_code(self.code_edit.text())
+        with self.ctx.read_uow() as uow:
+            balance = uow.vouchers.balance(code)
+        if balance is None:
+            raise InvalidAmount(f"No store-credit voucher has the code {code}.", "Check the code on the voucher.")
+        if balance <= 0:
+            raise InvalidAmount(f"Voucher {code} has been spent.", "Take another tender.")
+        text = self.amount.text().strip()
+        cur = self.ctx.store.currency
+        amount = cur.parse(text, allow_zero=False) if text else min(balance, self.remaining)
+        if amount > balance:
+            raise InvalidAmount(f"Voucher {code} holds only {cur.format(balance)}.", "Take that much from it.")
+        self.code, self.balance, self.amount_value = code, balance, amount

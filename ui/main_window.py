@@ -25,6 +25,7 @@ from devices.urls import open_printer
 from ui.context import AppContext, build_context
 from ui.ops import attempt, describe
 from ui.printing import PrintBridge
+from ui.return_screen import ReturnScreen
 from ui.sale_screen import SaleScreen
 from ui.signin import SignInScreen
 
@@ -41,11 +42,15 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.signin = SignInScreen(ctx)
         self.sale = SaleScreen(ctx, printing)
+        self.returns = ReturnScreen(ctx, printing)
         self.stack.addWidget(self.signin)
         self.stack.addWidget(self.sale)
+        self.stack.addWidget(self.returns)
         self.setCentralWidget(self.stack)
         self.signin.signed_in.connect(self._signed_in)
         self.sale.signed_out.connect(self._signed_out)
+        self.sale.returns_requested.connect(self._open_returns)
+        self.returns.finished.connect(self._back_to_sale)
         self._status_bar(startup_notes)
         printing.status_changed.connect(self._printer_status)
         self.user: User | None = None
@@ -76,6 +81,16 @@ class MainWindow(QMainWindow):
         self.user_label.setText(f"{user.name} ({user.role})")
         self.stack.setCurrentWidget(self.sale)
         self.sale.start(user)
+
+    def _open_returns(self) -> None:
+        assert self.user is not None
+        self.stack.setCurrentWidget(self.returns)
+        self.returns.start(self.user)
+
+    def _back_to_sale(self) -> None:
+        self.stack.setCurrentWidget(self.sale)
+        self.sale.input.setFocus()
+        self.sale.say("Back at the sale screen. Scan the next item.", "info")
 
     def _signed_out(self) -> None:
         if self.user is not None:

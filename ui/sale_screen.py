@@ -34,15 +34,17 @@ from counter.barcodes import read_code
 from counter.cart import Cart, CartLine, parse_quantity
 from counter.catalog import Item
 from counter.checkout import CompleteSale, complete_sale
+from counter.documents import ReceiptKind
 from counter.errors import CartError, ItemNotFound, TenderError
 from counter.journal import EventType
 from counter.sales import Sale, receipt_for
 from counter.tenders import Payment
 from counter.users import Permission, User
+from counter.vouchers import looks_like_voucher
 from ui.actions import SALE_ACTIONS, Action
 from ui.cart_model import CartModel
 from ui.context import AppContext
-from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, ask
+from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, VoucherDialog, ask
 from ui.ops import Problem, attempt, describe
 from ui.preview import ReceiptPreview
 from ui.printing import PrintBridge
@@ -53,6 +55,7 @@ PRINTING = "Printing the receipt…"
 
 class SaleScreen(QWidget):
     signed_out = Signal()
+    returns_requested = Signal()
     sale_recorded = Signal(object)  # counter.sales.Sale
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
@@ -188,7 +191,10 @@ class SaleScreen(QWidget):
             Action.PAY_CASH: self._pay_cash,
             Action.PAY_CARD: self._pay_card,
             Action.REPRINT: self._reprint,
+            Action.GIFT_RECEIPT: self._gift_receipt,
             Action.SIGN_OUT: self._sign_out,
+            Action.RETURNS: self._returns,
+            Action.PAY_VOUCHER: self._pay_voucher,
         }
         # Keys are matched here rather than with QShortcut: QShortcut fires only while the
         # window is active, which a till without a window manager may never report.
@@ -300,6 +306,11 @@ class SaleScreen(QWidget):
             self.input.selectAll()
 
     def _add_code(self, text: str) -> None:
+        if looks_like_voucher(text):
+            raise CartError(
+                "That is a store-credit voucher, not an item.",
+                "To pay with it, press F8 (Store credit) and scan it there.",
+            )
         quantity = 1
         if "*" in text:  # "3*4006381333931": three of the item
             count, _, text = text.partition("*")
@@ -536,6 +547,47 @@ class SaleScreen(QWidget):
             )
         elif current.endswith(PRINTING):
             self.say(current.replace(PRINTING, "Receipt printed."), "ok")
+
+    def _returns(self) -> None:
+        if not self.cart.is_empty or self.payment is not None:
+            self.say(
+                "Finish or void this sale (Shift+F6) before taking a return. For an exchange, use F6 there.", "error"
+            )
+            return
+        self.returns_requested.emit()
+
+    def _gift_receipt(self) -> None:
+        def run() -> None:
+            if self.last_sale is None:
+                raise CartError("No sale has been completed on this screen yet.", "Complete a sale first.")
+            sale = self.last_sale
+            receipt = receipt_for(sale, self.ctx.store, kind=ReceiptKind.GIFT)
+            self.printing.print_receipt(receipt, reference=f"{sale.receipt_number}/gift", copy_number=0)
+            self.say(f"Gift receipt for {sale.receipt_number} (no prices). {PRINTING}", "info")
+
+        attempt(run, self.problem)
+
+    def _pay_voucher(self) -> None:
+        def run() -> None:
+            payment = self._start_payment()
+            if payment.is_complete:
+                self._finish()
+                return
+            dialog = VoucherDialog(self, self.ctx, payment.remaining)
+            if dialog.exec() != VoucherDialog.DialogCode.Accepted or dialog.code is None:
+                return
+            tender = payment.add_store_credit(dialog.amount_value, dialog.code, dialog.balance)
+            if payment.is_complete:
+                self._finish()
+            else:
+                self._refresh()
+                self.say(
+                    f"Store credit {self._money(tender.amount)} taken from {dialog.code}. "
+                    f"{self._money(payment.remaining)} still due.",
+                    "info",
+                )
+
+        attempt(run, self.problem)
 
     def _reprint(self) -> None:
         def run() -> None:

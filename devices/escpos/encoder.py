@@ -232,6 +232,9 @@ def render_receipt(receipt: Receipt, profile: PrinterProfile) -> bytes:
     for footer in receipt.store.footer_lines:
         job.centered(footer)
     job.feed()
+    if receipt.voucher_code:
+        job.centered("STORE CREDIT VOUCHER", bold=True)
+        job.centered("Scan or quote this code to spend it")
     if receipt.barcode_data:
         job.barcode128(receipt.barcode_data)
     if receipt.qr_data:
@@ -286,7 +289,7 @@ def _totals(job: _Job, receipt: Receipt, money: _Money, pad: str) -> None:
         for tax in receipt.taxes:
             label = _tax_label(tax.code, tax.label, tax.rate, receipt.locale)
             job.pair(f"{label} on {money(tax.base)}", money(tax.tax) + pad)
-    job.pair("TOTAL", money(receipt.total), bold=True, big=True)
+    job.pair("REFUND" if receipt.kind is ReceiptKind.RETURN else "TOTAL", money(receipt.total), bold=True, big=True)
     if receipt.rounding:
         job.pair("Cash rounding", money(receipt.rounding) + pad)
     for tender in receipt.tenders:

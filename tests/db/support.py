@@ -55,7 +55,11 @@ class TestStore:
     def item_in(self, category: str, n: int = 0) -> Item:
         with self.db.read.connect() as conn:
             sku = conn.execute(
-                select(s.items.c.sku).where(s.items.c.category_id == category).order_by(s.items.c.sku).offset(n).limit(1)
+                select(s.items.c.sku)
+                .where(s.items.c.category_id == category)
+                .order_by(s.items.c.sku)
+                .offset(n)
+                .limit(1)
             ).scalar_one()
         from counter.barcodes import CodeKind, ScannedCode
 

@@ -67,7 +67,9 @@ def count(shop: TestStore, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def approve(shop: TestStore, cmd: ProcessReturn, kinds, amount: Decimal, approver: str = "Dana", pin: str = "3333") -> None:  # type: ignore[no-untyped-def]
+def approve(
+    shop: TestStore, cmd: ProcessReturn, kinds, amount: Decimal, approver: str = "Dana", pin: str = "3333"
+) -> None:  # type: ignore[no-untyped-def]
     grant_approval(
         request_id=cmd.request_id,
         kinds=kinds,
@@ -261,7 +263,9 @@ def test_an_exchange_where_the_store_refunds_cash(shop: TestStore) -> None:
     assert part.kind is TenderKind.CASH and part.amount == sale.total - new_total
 
 
-@pytest.mark.parametrize(("number", "fragment"), [("S01-T01-999999", "No sale has"), ("S09-T01-000001", "another store")])
+@pytest.mark.parametrize(
+    ("number", "fragment"), [("S01-T01-999999", "No sale has"), ("S09-T01-000001", "another store")]
+)
 def test_unknown_or_foreign_receipts_are_explained(shop: TestStore, number: str, fragment: str) -> None:
     sale = shop.sell([(shop.item_in("apparel"), 1)])
     cmd = request(shop, sale, [(0, 1)])

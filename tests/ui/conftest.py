@@ -48,8 +48,12 @@ def in_dialog(act: Callable[[QWidget], None]) -> None:
         dialog = QApplication.activeModalWidget()
         if dialog is None:
             QTimer.singleShot(10, poll)
-        else:
+            return
+        try:
             act(dialog)
+        except BaseException:
+            dialog.close()  # never leave a test hanging on an open dialog; pytest-qt reports the error
+            raise
 
     QTimer.singleShot(0, poll)
 

@@ -19,7 +19,7 @@ from counter.money import ZERO, Currency
 from counter.policy import ReturnRules
 from counter.pricing import Discount, LineInput, price_lines
 from counter.refunds import PaidTender, RefundMethod, allocate_refund
-from counter.returns import Returned, ReturnableLine, ReturnError
+from counter.returns import ReturnableLine, Returned, ReturnError
 from counter.sales import SaleLine
 from counter.tenders import CardDetails, TenderKind
 
@@ -48,8 +48,22 @@ def sales(draw):  # type: ignore[no-untyped-def]
     order = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=30).map(lambda p: Discount(True, Decimal(p)))))
     pricing = price_lines(inputs, USD, prices_include_tax=inclusive, order_discount=order)
     lines = [
-        SaleLine(f"L{n}", n, f"I{n}", f"S{n}", f"Item {n}", li.quantity, li.unit_price, p.line_discount,
-                 p.order_discount, p.amount, p.tax, p.gross, li.tax.code, li.tax.rate)
+        SaleLine(
+            f"L{n}",
+            n,
+            f"I{n}",
+            f"S{n}",
+            f"Item {n}",
+            li.quantity,
+            li.unit_price,
+            p.line_discount,
+            p.order_discount,
+            p.amount,
+            p.tax,
+            p.gross,
+            li.tax.code,
+            li.tax.rate,
+        )
         for n, (li, p) in enumerate(zip(inputs, pricing.lines, strict=True), start=1)
     ]
     total = pricing.total
@@ -75,7 +89,11 @@ def visits(draw, lines):  # type: ignore[no-untyped-def]
     """A sequence of visits, each asking to return some quantity of some lines (may over-ask)."""
     return draw(
         st.lists(
-            st.lists(st.tuples(st.sampled_from([ln.id for ln in lines]), st.integers(min_value=1, max_value=10)), min_size=1, max_size=3),
+            st.lists(
+                st.tuples(st.sampled_from([ln.id for ln in lines]), st.integers(min_value=1, max_value=10)),
+                min_size=1,
+                max_size=3,
+            ),
             min_size=1,
             max_size=8,
         )
@@ -139,7 +157,7 @@ def test_random_partial_returns_never_over_return_or_over_refund(data) -> None: 
 def test_returning_everything_one_unit_at_a_time_refunds_the_total(sale, order) -> None:  # type: ignore[no-untyped-def]
     lines, inclusive, total, _tenders = sale
     units = [ln.id for ln in lines for _ in range(ln.quantity)]
-    units = [units[i] for i in order if i < len(units)] + units[len(order):]
+    units = [units[i] for i in order if i < len(units)] + units[len(order) :]
     by_id = {ln.id: ln for ln in lines}
     returned = {ln.id: Returned() for ln in lines}
     refunded = ZERO

@@ -1,0 +1,140 @@
+"""A return being prepared at the counter (like a cart, but for what comes back).
+
+It holds what the cashier has said so far (which lines, how many, why, in what state,
+where the money goes, the new items of an exchange) and turns it into a ProcessReturn
+command. Nothing here is written anywhere until that command commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from counter.cart import Cart
+from counter.catalog import Item
+from counter.checkout import CompleteSale
+from counter.errors import CounterError
+from counter.policy import Condition, Reason
+from counter.refunds import RefundMethod
+from counter.returns import CustomerId, ExchangeSale, ProcessReturn, ReturnableLine, ReturnLineRequest
+from counter.sales import Sale
+from counter.tenders import Tender
+from counter.users import User
+
+
+class DraftError(CounterError):
+    """An edit of the return being prepared that does not fit."""
+
+
+@dataclass
+class DraftLine:
+    quantity: int = 0
+    reason: Reason | None = None
+    condition: Condition = Condition.NEW
+
+
+@dataclass
+class NoReceiptLine:
+    item: Item
+    unit_price: Decimal
+    quantity: int = 1
+    reason: Reason | None = None
+    condition: Condition = Condition.NEW
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class ReturnDraft:
+    cashier: User
+    sale: Sale | None = None
+    returnable: list[ReturnableLine] = field(default_factory=list)
+    picks: dict[str, DraftLine] = field(default_factory=dict)
+    no_receipt: list[NoReceiptLine] = field(default_factory=list)
+    customer_id: CustomerId | None = None
+    refund_method: RefundMethod = RefundMethod.ORIGINAL
+    waive_fees: bool = False
+    exchange: Cart | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def has_receipt(self) -> bool:
+        return self.sale is not None
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(p.quantity for p in self.picks.values()) and not self.no_receipt
+
+    def pick(self, line_id: str) -> DraftLine:
+        return self.picks.setdefault(line_id, DraftLine())
+
+    def change(self, line_id: str, step: int) -> DraftLine:
+        """Return one more (step +1) or one fewer (step −1) of a receipt line."""
+        line = next((rl for rl in self.returnable if rl.line.id == line_id), None)
+        if line is None:
+            raise DraftError("Pick a line of the receipt first.", "Use ↑/↓.")
+        pick = self.pick(line_id)
+        wanted = pick.quantity + step
+        if wanted > line.returnable:
+            raise DraftError(
+                f"Only {line.returnable} of {line.line.name} can be returned "
+                f"({line.line.quantity} sold, {line.returned.quantity} already returned).",
+                "",
+            )
+        pick.quantity = max(0, wanted)
+        return pick
+
+    def set_quantity(self, line_id: str, quantity: int) -> None:
+        line = next(rl for rl in self.returnable if rl.line.id == line_id)
+        if quantity < 0 or quantity > line.returnable:
+            raise DraftError(f"Between 0 and {line.returnable} of {line.line.name} can be returned.", "")
+        self.pick(line_id).quantity = quantity
+
+    def add_no_receipt(self, item: Item, unit_price: Decimal) -> NoReceiptLine:
+        for line in self.no_receipt:
+            if line.item.id == item.id:
+                line.quantity += 1
+                return line
+        line = NoReceiptLine(item, unit_price)
+        self.no_receipt.append(line)
+        return line
+
+    def missing_reasons(self) -> list[str]:
+        names = {rl.line.id: rl.line.name for rl in self.returnable}
+        missing = [names[i] for i, p in self.picks.items() if p.quantity and p.reason is None]
+        return missing + [ln.item.name for ln in self.no_receipt if ln.reason is None]
+
+    def command(
+        self, *, exchange_tenders: list[Tender] | None = None, exchange_rounding: Decimal = Decimal(0)
+    ) -> ProcessReturn:
+        lines: list[ReturnLineRequest] = []
+        for line_id, p in self.picks.items():
+            if p.quantity:
+                lines.append(ReturnLineRequest(p.quantity, p.reason or Reason.OTHER, p.condition, sale_line_id=line_id))
+        for nr in self.no_receipt:
+            lines.append(
+                ReturnLineRequest(
+                    nr.quantity, nr.reason or Reason.OTHER, nr.condition, item=nr.item, unit_price=nr.unit_price
+                )
+            )
+        exchange = None
+        if self.exchange is not None and not self.exchange.is_empty:
+            exchange = ExchangeSale(
+                CompleteSale(
+                    self.cashier,
+                    list(self.exchange.lines),
+                    self.exchange.order_discount,
+                    list(exchange_tenders or []),
+                    exchange_rounding,
+                )
+            )
+        return ProcessReturn(
+            request_id=self.request_id,
+            cashier=self.cashier,
+            lines=tuple(lines),
+            refund_method=self.refund_method if self.has_receipt else RefundMethod.STORE_CREDIT,
+            original_receipt=self.sale.receipt_number if self.sale else None,
+            customer_id=self.customer_id,
+            waive_fees=self.waive_fees,
+            exchange=exchange,
+        )

@@ -1,0 +1,126 @@
+"""The lines of a return being prepared, as a Qt table model (GUI thread only).
+
+One row per line of the original receipt (with what was sold, already returned and is
+still returnable), or per item brought back without a receipt. The quote's decision for
+each line is shown next to it, in words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from counter.money import Currency
+from counter.policy import Status
+from counter.return_draft import ReturnDraft
+from counter.returns import QuotedLine, ReturnQuote
+
+RECEIPT_COLUMNS = ("#", "Item", "Sold", "Returned", "Left", "Paid each", "Return", "Reason", "Condition", "Decision")
+NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason", "Condition", "Decision")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_CENTER = Qt.AlignmentFlag.AlignCenter
+_STATUS_COLOURS = {
+    Status.ALLOWED: "#065f46",
+    Status.CONDITIONS: "#92400e",
+    Status.NEEDS_APPROVAL: "#1d4ed8",
+    Status.REFUSED: "#b91c1c",
+}
+
+
+class ReturnLinesModel(QAbstractTableModel):
+    def __init__(self, draft: ReturnDraft, currency: Currency, locale: str) -> None:
+        super().__init__()
+        self.draft = draft
+        self.currency = currency
+        self.locale = locale
+        self.quote: ReturnQuote | None = None
+
+    def reset(self, draft: ReturnDraft, quote: ReturnQuote | None) -> None:
+        self.beginResetModel()
+        self.draft = draft
+        self.quote = quote
+        self.endResetModel()
+
+    def line_id(self, row: int) -> str | None:
+        if self.draft.has_receipt:
+            return self.draft.returnable[row].line.id if 0 <= row < len(self.draft.returnable) else None
+        return self.draft.no_receipt[row].id if 0 <= row < len(self.draft.no_receipt) else None
+
+    def _quoted(self, line_id: str) -> QuotedLine | None:
+        if self.quote is None:
+            return None
+        for ql in self.quote.lines:
+            if ql.sale_line_id == line_id:
+                return ql
+            if ql.sale_line_id is None and ql.request.item is not None:
+                match = next((n for n in self.draft.no_receipt if n.id == line_id), None)
+                if match is not None and match.item.id == ql.item_id:
+                    return ql
+        return None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid():
+            return 0
+        return len(self.draft.returnable) if self.draft.has_receipt else len(self.draft.no_receipt)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(RECEIPT_COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return (RECEIPT_COLUMNS if self.draft.has_receipt else NO_RECEIPT_COLUMNS)[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        line_id = self.line_id(row)
+        assert line_id is not None
+        quoted = self._quoted(line_id)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _CENTER if col in (0, 2, 3, 4, 6) else (_RIGHT if col == 5 else None)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 9 and quoted is not None:
+            return QBrush(QColor(_STATUS_COLOURS[quoted.decision.status]))
+        if role == Qt.ItemDataRole.ToolTipRole and col == 9 and quoted is not None:
+            return quoted.decision.summary
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        fmt = lambda amount: self.currency.format(amount, self.locale)  # noqa: E731
+        if self.draft.has_receipt:
+            rl = self.draft.returnable[row]
+            pick = self.draft.picks.get(line_id)
+            values = [
+                str(row + 1),
+                rl.line.name,
+                str(rl.line.quantity),
+                str(rl.returned.quantity) if rl.returned.quantity else "",
+                str(rl.returnable),
+                fmt(rl.unit_paid),
+                str(pick.quantity) if pick and pick.quantity else "",
+                pick.reason.label if pick and pick.reason and pick.quantity else "",
+                pick.condition.label if pick and pick.quantity else "",
+            ]
+        else:
+            nr = self.draft.no_receipt[row]
+            values = [
+                str(row + 1),
+                nr.item.name,
+                "",
+                "",
+                "",
+                fmt(nr.unit_price),
+                str(nr.quantity),
+                nr.reason.label if nr.reason else "",
+                nr.condition.label,
+            ]
+        if col < 9:
+            return values[col]
+        if quoted is None:
+            return ""
+        text = quoted.decision.status.label
+        if quoted.fee:
+            text += f" (fee {fmt(quoted.fee)})"
+        return text

@@ -1,0 +1,674 @@
+"""The return screen: returns with or without a receipt, and exchanges (GUI thread only).
+
+Flow for a receipted return: scan the receipt (or type its number, or Ctrl+F to find the
+sale); ↑/↓ picks a line, Space or + returns one more of it, − one fewer, a digit 1–8 gives
+the reason; F10 completes. Every change re-quotes the return with the same functions
+the handler uses, so the decision per line, the fees, where the money goes and what
+needs approval are always on screen before anything is recorded.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.barcodes import read_code
+from counter.cart import Cart
+from counter.errors import CounterError, ItemNotFound
+from counter.policy import Condition
+from counter.refunds import RefundMethod
+from counter.return_draft import DraftError, ReturnDraft
+from counter.returns import (
+    ApprovalNeeded,
+    ReturnError,
+    ReturnQuote,
+    ReturnRecord,
+    find_sale,
+    load_context,
+    process_return,
+    quote,
+    returnable_lines,
+)
+from counter.tenders import Payment, Tender
+from counter.users import User
+from db.queries import lowest_recent_price
+from ui.actions import RETURN_ACTIONS, ReturnAction
+from ui.context import AppContext
+from ui.dialogs import CardDialog, CashDialog, QuantityDialog
+from ui.ops import Problem, attempt
+from ui.printing import PrintBridge
+from ui.return_dialogs import (
+    REASONS,
+    ApprovalDialog,
+    CustomerIdDialog,
+    FindSaleDialog,
+    PayDifferenceDialog,
+    ReasonDialog,
+    reason_legend,
+)
+from ui.return_docs import return_receipt, save_credit_note
+from ui.return_model import ReturnLinesModel
+
+CONDITIONS = list(Condition)
+METHODS = list(RefundMethod)
+
+
+class ReturnScreen(QWidget):
+    finished = Signal()  # back to the sale screen
+    recorded = Signal(object)  # counter.returns.ReturnRecord
+
+    def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("returnScreen")
+        self.ctx = ctx
+        self.printing = printing
+        self.user: User | None = None
+        self.draft: ReturnDraft | None = None
+        self.quote: ReturnQuote | None = None
+        self.last_record: ReturnRecord | None = None
+        self._build()
+        self.keymap = {QKeySequence(a.key)[0]: a for a in RETURN_ACTIONS}
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        body = QHBoxLayout()
+        body.setContentsMargins(16, 16, 16, 8)
+        body.setSpacing(16)
+
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        title = QLabel("RETURNS & EXCHANGES")
+        title.setObjectName("screenTitle")
+        left.addWidget(title)
+        self.input = QLineEdit()
+        self.input.setObjectName("scanInput")
+        self.input.returnPressed.connect(self._enter)
+        left.addWidget(self.input)
+        self.header = QLabel("")
+        self.header.setObjectName("receiptHeader")
+        self.header.setWordWrap(True)
+        left.addWidget(self.header)
+        self.model = ReturnLinesModel(ReturnDraft(cashier=None), self.ctx.store.currency, self.ctx.store.locale)  # type: ignore[arg-type]
+        self.table = QTableView()
+        self.table.setObjectName("cartTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(36)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((0, 36), (2, 52), (3, 80), (4, 52), (5, 96), (6, 66), (7, 150), (8, 120), (9, 170)):
+            self.table.setColumnWidth(col, width)
+        self.table.installEventFilter(self)
+        left.addWidget(self.table, 3)
+        self.reasons = QLabel(reason_legend())
+        self.reasons.setObjectName("subtle")
+        self.reasons.setWordWrap(True)
+        left.addWidget(self.reasons)
+
+        self.exchange_box = QFrame()
+        self.exchange_box.setObjectName("exchangeBox")
+        ex = QVBoxLayout(self.exchange_box)
+        ex.setContentsMargins(10, 8, 10, 8)
+        ex.addWidget(QLabel("New items for the exchange"))
+        self.exchange_input = QLineEdit()
+        self.exchange_input.setPlaceholderText("Scan or type the new item's barcode, then Enter")
+        self.exchange_input.returnPressed.connect(self._exchange_enter)
+        ex.addWidget(self.exchange_input)
+        self.exchange_list = QListWidget()
+        self.exchange_list.setMaximumHeight(130)
+        ex.addWidget(self.exchange_list)
+        self.exchange_box.hide()
+        left.addWidget(self.exchange_box, 1)
+        body.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        self.total_box = QFrame()
+        self.total_box.setObjectName("totalBox")
+        tb = QVBoxLayout(self.total_box)
+        tb.setContentsMargins(18, 14, 18, 14)
+        self.total_caption = QLabel("REFUND")
+        self.total_caption.setObjectName("totalCaption")
+        self.total_value = QLabel("—")
+        self.total_value.setObjectName("totalValue")
+        self.total_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.breakdown = QLabel("")
+        self.breakdown.setObjectName("breakdown")
+        self.breakdown.setWordWrap(True)
+        tb.addWidget(self.total_caption)
+        tb.addWidget(self.total_value)
+        tb.addWidget(self.breakdown)
+        right.addWidget(self.total_box)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(96)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        right.addWidget(self.message)
+        right.addStretch(1)
+        body.addLayout(right, 2)
+
+        container = QWidget()
+        container.setLayout(body)
+        outer.addWidget(container, 1)
+        legend = QFrame()
+        legend.setObjectName("keyLegend")
+        row = QHBoxLayout(legend)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.setSpacing(6)
+        for action in RETURN_ACTIONS:
+            button = QPushButton(f"{action.key}\n{action.label}")
+            button.setObjectName("keyButton")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
+            row.addWidget(button)
+        outer.addWidget(legend)
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self, user: User) -> None:
+        self.user = user
+        self._new_draft()
+        self.say("Scan the receipt's barcode, or type its number and press Enter. No receipt? Ctrl+N.", "info")
+
+    def _new_draft(self, *, no_receipt: bool = False) -> None:
+        assert self.user is not None
+        self.draft = ReturnDraft(cashier=self.user)
+        self.quote = None
+        self.no_receipt_mode = no_receipt
+        self.input.clear()
+        self.input.setPlaceholderText(
+            "Scan the item the customer brings back, then Enter"
+            if no_receipt
+            else "Scan the receipt's barcode, or type its number, then Enter"
+        )
+        self.header.setText(
+            "No receipt: store credit at the lowest recent price, with the customer's ID." if no_receipt else ""
+        )
+        self.exchange_box.hide()
+        self.exchange_list.clear()
+        self._refresh()
+        self.input.setFocus()
+
+    # ------------------------------------------------------------ messages
+    def say(self, text: str, kind: str = "info") -> None:
+        self.message.setText(text)
+        self.message.setProperty("kind", kind)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    def problem(self, p: Problem) -> None:
+        self.say(p.text, "error")
+
+    def _money(self, amount: Decimal) -> str:
+        return self.ctx.store.currency.format(amount, self.ctx.store.locale)
+
+    # ----------------------------------------------------------------- keys
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        action = self.keymap.get(event.keyCombination())
+        if action is not None:
+            self.trigger(action)
+        else:
+            super().keyPressEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        """Line keys while the lines table has the focus: Space/+ one more, − one fewer,
+        1–8 the reason."""
+        if watched is self.table and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            text = event.text()
+            if text in (" ", "+"):
+                attempt(lambda: self._step(+1), self.problem)
+                return True
+            if text == "-":
+                attempt(lambda: self._step(-1), self.problem)
+                return True
+            if text.isdigit() and 1 <= int(text) <= len(REASONS):
+                attempt(lambda: self._set_reason(REASONS[int(text) - 1]), self.problem)
+                return True
+        return super().eventFilter(watched, event)
+
+    def trigger(self, action: ReturnAction) -> None:
+        handlers = {
+            ReturnAction.RECEIPT: lambda: self._new_draft(),
+            ReturnAction.QUANTITY: self._ask_quantity,
+            ReturnAction.REASON: self._ask_reason,
+            ReturnAction.CONDITION: self._cycle_condition,
+            ReturnAction.EXCHANGE: self._toggle_exchange,
+            ReturnAction.CUSTOMER_ID: self._ask_customer_id,
+            ReturnAction.REFUND_TO: self._cycle_method,
+            ReturnAction.APPROVE: self._approve,
+            ReturnAction.COMPLETE: self._complete,
+            ReturnAction.FIND_SALE: self._find_sale,
+            ReturnAction.NO_RECEIPT: lambda: self._new_draft(no_receipt=True),
+            ReturnAction.WAIVE_FEE: self._toggle_waiver,
+            ReturnAction.POLICIES: self._policies,
+            ReturnAction.BACK: self.finished.emit,
+        }
+        attempt(handlers[action], self.problem)
+
+    # -------------------------------------------------------- receipt / items
+    def _enter(self) -> None:
+        text = self.input.text().strip()
+        if not text:
+            return
+        if self.no_receipt_mode:
+            ok, _ = attempt(lambda: self._add_no_receipt_item(text), self.problem)
+        else:
+            ok, _ = attempt(lambda: self._load_receipt(text), self.problem)
+        if ok:
+            self.input.clear()
+        else:
+            self.input.selectAll()
+
+    def _load_receipt(self, text: str) -> None:
+        assert self.draft is not None
+        with self.ctx.read_uow() as uow:
+            sale = find_sale(uow, text, self.ctx.store)
+            lines = returnable_lines(uow, sale)
+        self.draft = ReturnDraft(cashier=self.draft.cashier, sale=sale, returnable=lines)
+        paid = ", ".join(f"{t.label} {self._money(t.amount)}" for t in sale.tenders)
+        when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%a %b %d %Y, %H:%M")
+        self.header.setText(
+            f"Receipt {sale.receipt_number} · {when} · {sale.cashier_name} · "
+            f"total {self._money(sale.total)} · paid {paid}"
+        )
+        self._refresh()
+        self.table.setFocus()
+        first = next((n for n, rl in enumerate(lines) if rl.returnable), None)
+        if first is None:
+            self.say(f"Everything on receipt {sale.receipt_number} has already been returned.", "error")
+        else:
+            self._select(first)
+            self.say("Space returns one of the selected line; type 1–8 for the reason; F10 completes.", "info")
+
+    def _add_no_receipt_item(self, text: str) -> None:
+        assert self.draft is not None
+        item = self.ctx.catalog.by_code(read_code(text))
+        if item is None:
+            raise ItemNotFound(f"No item has the code {text}.", "Check the number, or scan the item again.")
+        price = lowest_recent_price(
+            self.ctx.db.read,
+            item,
+            self.ctx.rules.no_receipt_lowest_price_days,
+            self.ctx.clock.now(),
+            self.ctx.store.currency,
+        )
+        line = self.draft.add_no_receipt(item, price)
+        self._refresh()
+        self._select(self.draft.no_receipt.index(line))
+        self.say(f"{item.name}: refund {self._money(price)} each (lowest recent price). Type 1–8 for the reason.", "ok")
+        self.table.setFocus()
+
+    def _find_sale(self) -> None:
+        dialog = FindSaleDialog(self, self.ctx)
+        if dialog.exec() == FindSaleDialog.DialogCode.Accepted and dialog.value:
+            self.no_receipt_mode = False
+            self._load_receipt(dialog.value)
+
+    # ----------------------------------------------------------- line edits
+    def _current_id(self) -> str:
+        row = self.table.currentIndex().row()
+        line_id = self.model.line_id(row if row >= 0 else 0)
+        if line_id is None:
+            raise DraftError("There is no line to change yet.", "Scan the receipt, or Ctrl+N for no receipt.")
+        return line_id
+
+    def _step(self, step: int) -> None:
+        assert self.draft is not None
+        line_id = self._current_id()
+        if self.draft.has_receipt:
+            self.draft.change(line_id, step)
+        else:
+            line = next(n for n in self.draft.no_receipt if n.id == line_id)
+            line.quantity = max(1, line.quantity + step) if step > 0 or line.quantity > 1 else line.quantity
+            if step < 0 and line.quantity == 1:
+                self.draft.no_receipt.remove(line)
+        self._refresh()
+
+    def _ask_quantity(self) -> None:
+        assert self.draft is not None
+        line_id = self._current_id()
+        if not self.draft.has_receipt:
+            line = next(n for n in self.draft.no_receipt if n.id == line_id)
+            dialog = QuantityDialog(self, line.item.name, line.quantity)
+            if dialog.exec() == QuantityDialog.DialogCode.Accepted:
+                line.quantity = dialog.value
+        else:
+            rl = next(r for r in self.draft.returnable if r.line.id == line_id)
+            dialog = QuantityDialog(self, rl.line.name, max(1, self.draft.pick(line_id).quantity))
+            if dialog.exec() == QuantityDialog.DialogCode.Accepted:
+                self.draft.set_quantity(line_id, dialog.value)
+        self._refresh()
+
+    def _set_reason(self, reason: object) -> None:
+        assert self.draft is not None
+        line_id = self._current_id()
+        if self.draft.has_receipt:
+            pick = self.draft.pick(line_id)
+            if not pick.quantity:
+                self.draft.change(line_id, +1)
+            pick.reason = reason  # type: ignore[assignment]
+        else:
+            next(n for n in self.draft.no_receipt if n.id == line_id).reason = reason  # type: ignore[assignment]
+        self._refresh()
+
+    def _ask_reason(self) -> None:
+        line_id = self._current_id()
+        name = self._line_name(line_id)
+        dialog = ReasonDialog(self, name)
+        if dialog.exec() == ReasonDialog.DialogCode.Accepted and dialog.value is not None:
+            self._set_reason(dialog.value)
+
+    def _line_name(self, line_id: str) -> str:
+        assert self.draft is not None
+        for rl in self.draft.returnable:
+            if rl.line.id == line_id:
+                return rl.line.name
+        return next(n.item.name for n in self.draft.no_receipt if n.id == line_id)
+
+    def _cycle_condition(self) -> None:
+        assert self.draft is not None
+        line_id = self._current_id()
+        target = (
+            self.draft.pick(line_id)
+            if self.draft.has_receipt
+            else next(n for n in self.draft.no_receipt if n.id == line_id)
+        )
+        target.condition = CONDITIONS[(CONDITIONS.index(target.condition) + 1) % len(CONDITIONS)]
+        self._refresh()
+        self.say(f"Condition: {target.condition.label}.", "info")
+
+    def _cycle_method(self) -> None:
+        assert self.draft is not None
+        if not self.draft.has_receipt:
+            raise ReturnError("Returns without a receipt are refunded as store credit only.", "")
+        self.draft.refund_method = METHODS[(METHODS.index(self.draft.refund_method) + 1) % len(METHODS)]
+        self._refresh()
+        self.say(f"Refund: {self.draft.refund_method.label}.", "info")
+
+    def _toggle_waiver(self) -> None:
+        assert self.draft is not None
+        self.draft.waive_fees = not self.draft.waive_fees
+        self._refresh()
+        self.say(
+            "Restocking fees waived (needs approval)." if self.draft.waive_fees else "Restocking fees apply.", "info"
+        )
+
+    def _ask_customer_id(self) -> None:
+        assert self.draft is not None
+        dialog = CustomerIdDialog(self)
+        if dialog.exec() == CustomerIdDialog.DialogCode.Accepted and dialog.value is not None:
+            self.draft.customer_id = dialog.value
+            self._refresh()
+            self.say(f"ID recorded: {dialog.value.id_type} ending {dialog.value.last4}.", "ok")
+
+    # ------------------------------------------------------------- exchange
+    def _toggle_exchange(self) -> None:
+        assert self.draft is not None
+        if self.draft.exchange is None:
+            self.draft.exchange = Cart(self.ctx.store.currency, self.ctx.store.prices_include_tax)
+        self.exchange_box.show()
+        self.exchange_input.setFocus()
+        self.say("Scan the new items. The returned items pay for them; F10 settles the difference.", "info")
+
+    def _exchange_enter(self) -> None:
+        text = self.exchange_input.text().strip()
+        if not text or self.draft is None or self.draft.exchange is None:
+            return
+
+        def add() -> None:
+            assert self.draft is not None and self.draft.exchange is not None
+            item = self.ctx.catalog.by_code(read_code(text))
+            if item is None:
+                raise ItemNotFound(f"No item has the code {text}.", "Check the number, or scan it again.")
+            self.draft.exchange.add(item)
+            self.exchange_input.clear()
+            self._refresh()
+
+        attempt(add, self.problem)
+
+    # --------------------------------------------------------------- quote
+    def _quote(self) -> ReturnQuote | None:
+        assert self.draft is not None
+        if self.draft.is_empty:
+            return None
+        cmd = self.draft.command()
+        with self.ctx.read_uow() as uow:
+            now = self.ctx.clock.now()
+            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now)
+            return quote(cmd, rc, store=self.ctx.store, rules=self.ctx.rules, now=now)
+
+    def _refresh(self) -> None:
+        assert self.draft is not None
+        problem = None
+        try:
+            self.quote = self._quote()
+        except CounterError as exc:
+            self.quote = None
+            problem = exc
+        row = self.table.currentIndex().row()
+        self.model.reset(self.draft, self.quote)
+        if row >= 0 and row < self.model.rowCount():
+            self._select(row)
+        self.exchange_list.clear()
+        if self.draft.exchange is not None:
+            for line in self.draft.exchange.active_lines:
+                self.exchange_list.addItem(f"{line.item.name}   × {line.quantity}   {self._money(line.item.price)}")
+        self._summary(problem)
+
+    def _summary(self, problem: CounterError | None) -> None:
+        q, draft = self.quote, self.draft
+        assert draft is not None
+        lines: list[str] = []
+        if q is None:
+            self.total_caption.setText("REFUND")
+            self.total_value.setText("—")
+        elif q.exchange_total:
+            if q.to_pay > 0:
+                self.total_caption.setText("CUSTOMER PAYS")
+                self.total_value.setText(self._money(q.to_pay))
+            elif q.allocation.total > 0:
+                self.total_caption.setText("REFUND")
+                self.total_value.setText(self._money(q.allocation.total))
+            else:
+                self.total_caption.setText("EVEN EXCHANGE")
+                self.total_value.setText(self._money(Decimal(0)))
+            lines.append(f"Returned items  {self._money(q.refund_total)}")
+            lines.append(f"New items  {self._money(q.exchange_total)}")
+        else:
+            self.total_caption.setText("REFUND")
+            self.total_value.setText(self._money(q.refund_total))
+        if q is not None:
+            if q.fee_total:
+                lines.append(f"Restocking fees kept  {self._money(q.fee_total)}")
+            for part in q.allocation.parts:
+                lines.append(f"{part.label}  {self._money(part.amount)}")
+            if q.approvals:
+                lines.append("Needs approval: " + ", ".join(sorted(k.label for k in q.approvals)))
+            for refusal in q.refused:
+                lines.append(f"Refused: {refusal}")
+        lines.append(f"Refund to: {draft.refund_method.label if draft.has_receipt else 'Store credit'}")
+        if draft.customer_id:
+            lines.append(f"ID: {draft.customer_id.id_type} …{draft.customer_id.last4}")
+        self.breakdown.setText("\n".join(lines))
+        if problem is not None:
+            self.say(f"{problem.message} {problem.hint}".strip(), "error")
+
+    def _select(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+
+    # ----------------------------------------------------------- approvals
+    def _approve(self, kinds: frozenset | None = None, amount: Decimal | None = None) -> bool:  # type: ignore[type-arg]
+        assert self.draft is not None and self.user is not None
+        q = self.quote or self._quote()
+        if kinds is None:
+            if q is None or not q.approvals:
+                raise ReturnError("Nothing here needs a supervisor's approval.", "")
+            kinds, amount = q.approvals, q.refund_total
+        assert amount is not None
+        dialog = ApprovalDialog(
+            self, self.ctx, request_id=self.draft.request_id, kinds=kinds, amount=amount, requester=self.user
+        )
+        if dialog.exec() != ApprovalDialog.DialogCode.Accepted:
+            self.say("Not approved: nothing was recorded.", "info")
+            return False
+        names = {a.approver_name for a in dialog.approvals}
+        self.say(f"Approved by {', '.join(sorted(names))} for {self._money(amount)}.", "ok")
+        return True
+
+    def _policies(self) -> None:
+        from ui.policy_dialog import PolicyDialog
+
+        assert self.user is not None
+        PolicyDialog(self, self.ctx, self.user).exec()
+        self._refresh()
+
+    # ------------------------------------------------------------- complete
+    def _complete(self) -> None:
+        draft = self.draft
+        assert draft is not None
+        if draft.is_empty:
+            raise ReturnError("No item is marked to return.", "Pick a line and press Space.")
+        for line_id, pick in list(draft.picks.items()):
+            if pick.quantity and pick.reason is None:
+                self._select_line(line_id)
+                dialog = ReasonDialog(self, self._line_name(line_id))
+                if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+                    return
+                pick.reason = dialog.value
+        for nr in draft.no_receipt:
+            if nr.reason is None:
+                dialog = ReasonDialog(self, nr.item.name)
+                if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+                    return
+                nr.reason = dialog.value
+        if not draft.has_receipt and draft.customer_id is None:
+            self._ask_customer_id()
+            if draft.customer_id is None:
+                return
+        self._refresh()
+        q = self.quote
+        if q is None:
+            return  # the message panel already says why
+        if q.refused:
+            raise ReturnError(
+                "Cannot take this return: " + " / ".join(q.refused), "Explain the policy to the customer."
+            )
+        tenders, rounding = self._exchange_payment(q)
+        if tenders is None:
+            return
+        for _attempt in range(3):
+            cmd = draft.command(exchange_tenders=tenders, exchange_rounding=rounding)
+            try:
+                record = process_return(
+                    cmd,
+                    uow_factory=self.ctx.uow,
+                    clock=self.ctx.clock,
+                    store=self.ctx.store,
+                    terminal=self.ctx.terminal,
+                    rules=self.ctx.rules,
+                )
+            except ApprovalNeeded as needed:
+                if not self._approve(needed.kinds, needed.amount):
+                    return
+                continue
+            self._done(record)
+            return
+
+    def _select_line(self, line_id: str) -> None:
+        for row in range(self.model.rowCount()):
+            if self.model.line_id(row) == line_id:
+                self._select(row)
+
+    def _exchange_payment(self, q: ReturnQuote) -> tuple[list[Tender] | None, Decimal]:
+        """Tenders of the exchange's new sale: the credit of the returned items, plus what
+        the customer pays on top. (None, 0) when the cashier cancelled."""
+        if not q.exchange_total:
+            return [], Decimal(0)
+        cur = self.ctx.store.currency
+        payment = Payment(q.exchange_total, cur, self.ctx.store.smallest_coin)
+        if q.exchange_credit:
+            payment.add_exchange_credit(q.exchange_credit)
+        while not payment.is_complete:
+            choice = PayDifferenceDialog(self, f"Customer pays {self._money(payment.remaining)}: cash or card?")
+            if choice.exec() != PayDifferenceDialog.DialogCode.Accepted:
+                return None, Decimal(0)
+            if choice.choice == "c":
+                cash = CashDialog(self, payment.cash_due, cur, self.ctx.store.locale)
+                if cash.exec() != CashDialog.DialogCode.Accepted:
+                    continue
+                payment.add_cash(cash.tendered, part_payment=cash.part_payment)
+            else:
+                card = CardDialog(self, payment.remaining, cur, self.ctx.store.locale)
+                if card.exec() != CardDialog.DialogCode.Accepted or card.card is None:
+                    continue
+                payment.add_card(card.amount_value, card.card)
+        self._exchange_change = payment.change
+        return list(payment.tenders), payment.rounding
+
+    def _done(self, record: ReturnRecord) -> None:
+        self.last_record = record
+        q = record.quote
+        parts = []
+        for part in q.allocation.parts:
+            if part.kind.value == "card" and part.card:
+                parts.append(
+                    f"refund {self._money(part.amount)} on the card terminal to {part.card.label} "
+                    f"(original approval {part.reference})"
+                )
+            elif part.kind.value == "cash":
+                parts.append(f"give {self._money(part.amount)} cash")
+            else:
+                parts.append(f"store credit {self._money(part.amount)} on voucher {record.voucher_code}")
+        said = "; ".join(parts)
+        message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if parts else "")
+        if q.to_pay > 0:
+            message += f" Customer paid {self._money(q.to_pay)} for the exchange."
+            change = getattr(self, "_exchange_change", Decimal(0))
+            if change:
+                message += f" Give {self._money(change)} change."
+        self.recorded.emit(record)
+        assert self.user is not None
+        receipt = return_receipt(record, self.ctx.store, self.user.name)
+        self.printing.print_receipt(receipt, reference=record.return_number, copy_number=0)
+        if record.exchange_sale is not None:
+            from counter.sales import receipt_for
+
+            self.printing.print_receipt(
+                receipt_for(record.exchange_sale, self.ctx.store),
+                reference=record.exchange_sale.receipt_number,
+                copy_number=0,
+            )
+        ok, path = attempt(lambda: save_credit_note(self.ctx, receipt), self.problem)
+        if ok and path is not None:
+            message += f" Credit note saved: {path.name}."
+        self._new_draft()
+        self.say(message, "ok")
+        self.total_caption.setText(f"DONE · {record.return_number}")
+        self.total_value.setText(self._money(q.allocation.total or q.to_pay))
