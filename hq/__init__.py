@@ -1,0 +1,1 @@
+"""HQ: the upstream server (HTTP JSON API over PostgreSQL). See docs/architecture.md, Sync and HQ."""
