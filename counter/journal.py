@@ -129,15 +129,23 @@ class Verification:
         return f"BAD: entry {self.first_bad_seq}: {self.reason} ({self.checked} entries before it are good)"
 
 
-def verify(entries: Iterable[JournalEntry], *, expected_count: int | None = None) -> Verification:
+def verify(
+    entries: Iterable[JournalEntry],
+    *,
+    expected_count: int | None = None,
+    after_seq: int = 0,
+    after_hash: str = GENESIS,
+) -> Verification:
     """Walk one terminal's entries in storage order and name the first one that is wrong.
 
     Catches an edited body or field (hash mismatch), a deleted or inserted entry (seq gap
     or broken link), reordering (seq out of order), and truncation when the caller knows
     how many entries there should be (``expected_count``, e.g. from HQ or a manifest).
+    ``after_seq``/``after_hash`` continue a chain already verified up to that entry (HQ
+    checks each pushed batch against the head it holds).
     """
-    prev = GENESIS
-    expected_seq = 1
+    prev = after_hash
+    expected_seq = after_seq + 1
     checked = 0
     for entry in entries:
         if entry.seq != expected_seq:
