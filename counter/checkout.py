@@ -21,6 +21,7 @@ from counter.money import round_to_coin
 from counter.ports import Clock, UnitOfWork
 from counter.pricing import Discount, LineInput, Pricing, price_lines
 from counter.sales import Sale, SaleLine
+from counter.shifts import require_open_shift
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import Tender, TenderKind
 from counter.users import Permission, User
@@ -58,6 +59,7 @@ def complete_sale(
     check_settlement(cmd, pricing.total, store)
 
     with uow_factory() as uow:
+        require_open_shift(uow, terminal.terminal_id)
         sale = record_sale(uow, cmd, pricing, clock.now(), store, terminal)
         uow.commit()
     return sale

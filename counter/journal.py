@@ -38,6 +38,11 @@ class EventType(enum.StrEnum):
     APPROVAL_GRANTED = "ApprovalGranted"
     APPROVAL_REFUSED = "ApprovalRefused"
     POLICY_CHANGED = "PolicyChanged"
+    SHIFT_OPENED = "ShiftOpened"
+    SHIFT_CLOSED = "ShiftClosed"
+    SHIFT_RECOUNTED = "ShiftRecounted"
+    CASH_MOVED = "CashMoved"
+    Z_REPORT_TAKEN = "ZReportTaken"
 
 
 def _reject(value: Any) -> Any:

@@ -143,8 +143,6 @@ class ReturnRules:
     #: no-receipt refunds per customer ID within the rolling window, before approval
     no_receipt_customer_limit: Decimal = Decimal("150.00")
     no_receipt_window_days: int = 30
-    #: what is assumed to be in the drawer at the start of the day, until shifts track it
-    opening_float: Decimal = Decimal("200.00")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -21,9 +21,10 @@ from counter.users import User, UserId
 if TYPE_CHECKING:  # the modules below import ports themselves
     from counter.approvals import Approval
     from counter.money import Currency
-    from counter.policy import ApprovalKind, ReturnPolicy, ReturnRules
+    from counter.policy import ApprovalKind, ReturnPolicy
+    from counter.reports import GrandTotals
     from counter.returns import Returned, ReturnRecord
-    from counter.store import StoreConfig
+    from counter.shifts import MovementKind, Shift
 
 
 class Clock(Protocol):
@@ -86,9 +87,58 @@ class ReturnsRepository(Protocol):
 
     def no_receipt_total(self, customer_key: str, now: datetime, days: int) -> Decimal: ...
 
-    def drawer_cash(self, terminal_id: str, now: datetime, store: StoreConfig, rules: ReturnRules) -> Decimal: ...
-
     def add(self, record: ReturnRecord, currency: Currency) -> None: ...
+
+
+class ShiftsRepository(Protocol):
+    def current(self, terminal_id: str) -> Shift | None: ...
+
+    def get(self, shift_id: str) -> Shift | None: ...
+
+    def open(self, shift: Shift, count: dict[str, int]) -> None: ...
+
+    def add_movement(
+        self, shift_id: str, kind: MovementKind, amount: Decimal, reason: str, user_id: str, at: datetime
+    ) -> None: ...
+
+    def expected_cash(self, shift: Shift) -> Decimal: ...
+
+    def close(
+        self,
+        shift_id: str,
+        at: datetime,
+        counted: Decimal,
+        expected: Decimal,
+        count: dict[str, int],
+        note: str,
+        user_id: str,
+    ) -> None: ...
+
+    def recount(
+        self, shift_id: str, counted: Decimal, count: dict[str, int], note: str, user_id: str, at: datetime
+    ) -> None: ...
+
+    def in_z_report(self, shift_id: str) -> bool: ...
+
+    def last_z(self, terminal_id: str) -> tuple[int, int, GrandTotals, str]: ...
+
+    def add_z(
+        self,
+        terminal_id: str,
+        number: int,
+        first_seq: int,
+        last_seq: int,
+        at: datetime,
+        user_id: str,
+        sales: Decimal,
+        returns: Decimal,
+        grand: GrandTotals,
+        shift_ids: list[str],
+    ) -> None: ...
+
+    def journal_after(self, terminal_id: str, after_seq: int) -> Iterator[JournalEntry]: ...
+
+    def user_names(self) -> dict[str, str]: ...
 
 
 class ApprovalsRepository(Protocol):
@@ -136,6 +186,9 @@ class UnitOfWork(Protocol):
 
     @property
     def approvals(self) -> ApprovalsRepository: ...
+
+    @property
+    def shifts(self) -> ShiftsRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -45,6 +45,7 @@ from counter.policy import (
 from counter.ports import Clock, UnitOfWork
 from counter.refunds import Allocation, PaidTender, RefundMethod, allocate_refund
 from counter.sales import Sale, SaleLine
+from counter.shifts import require_open_shift
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import TenderKind
 from counter.users import Permission, User
@@ -379,6 +380,8 @@ class ReturnRecord:
                     "tax": m(ln.tax),
                     "gross": m(ln.gross),
                     "fee": m(ln.fee),
+                    "tax_code": ln.tax_code,
+                    "tax_rate": str(ln.tax_rate),
                     "reason": str(ln.request.reason),
                     "condition": str(ln.request.condition),
                     "disposition": str(disposition_for(ln.request.condition)),
@@ -417,6 +420,7 @@ def process_return(
         raise ReturnError(f"{cmd.cashier.name} may not take returns.", "Ask a supervisor.")
     with uow_factory() as uow:
         now = clock.now()
+        require_open_shift(uow, terminal.terminal_id)
         ctx = load_context(uow, cmd, store, terminal, rules, now)
         granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)
         q = quote(cmd, ctx, store=store, rules=rules, now=now)
@@ -496,7 +500,8 @@ def load_context(
     sale = None
     if cmd.original_receipt:
         sale = find_sale(uow, cmd.original_receipt, store)
-    ctx = ReturnContext(sale=sale, drawer_cash=uow.returns.drawer_cash(terminal.terminal_id, now, store, rules))
+    shift = uow.shifts.current(terminal.terminal_id)
+    ctx = ReturnContext(sale=sale, drawer_cash=uow.shifts.expected_cash(shift) if shift else ZERO)
     if sale is not None:
         returned = uow.returns.returned_for(sale.id)
         categories = uow.returns.categories_of([ln.item_id for ln in sale.lines])

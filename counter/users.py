@@ -38,14 +38,17 @@ class Permission(enum.StrEnum):
     APPROVE = "approve"
     OPEN_DRAWER = "open_drawer"
     CLOSE_SHIFT = "close_shift"
+    CASH_OFFICE = "cash_office"  # paid out, cash drops, recounts, X and Z reports
     EDIT_POLICIES = "edit_policies"
     MANAGE_USERS = "manage_users"
 
 
-_CASHIER = {Permission.SELL, Permission.DISCOUNT, Permission.VOID_LINE, Permission.RETURN}
+_CASHIER = {Permission.SELL, Permission.DISCOUNT, Permission.VOID_LINE, Permission.RETURN, Permission.CLOSE_SHIFT}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASHIER: frozenset(_CASHIER),
-    Role.SUPERVISOR: frozenset(_CASHIER | {Permission.REFUND_CASH, Permission.APPROVE, Permission.OPEN_DRAWER}),
+    Role.SUPERVISOR: frozenset(
+        _CASHIER | {Permission.REFUND_CASH, Permission.APPROVE, Permission.OPEN_DRAWER, Permission.CASH_OFFICE}
+    ),
     Role.MANAGER: frozenset(set(Permission) - {Permission.MANAGE_USERS}),
     Role.ADMIN: frozenset(Permission),
 }

@@ -25,6 +25,7 @@ from counter.checkout import CompleteSale, complete_sale
 from counter.money import Currency
 from counter.policy import ReturnRules
 from counter.pricing import Discount
+from counter.shifts import CashRules, Count, close_shift, denominations, open_shift, take_z_report
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import CARD_BRANDS, CardDetails, Payment
 from counter.users import PinHasher, Role, User, UserId
@@ -181,39 +182,98 @@ def _past_sales(
     today: datetime,
     seed: int,
 ) -> None:
+    """Each past day on each terminal: a shift opened with a counted float, the day's
+    sales, a blind close (now and then a little over or short, with a note) and a Z
+    report. Terminal T01 is left with today's shift open, ready to sell."""
     rng = random.Random(seed)
-    start_day = (today - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    clock = _SteppingClock(start_day)
+    local_today = today.astimezone(store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = _SteppingClock(today)
+    manager = staff[-1]
+    uow = partial(SqlUnitOfWork, db.write, TerminalIdentity(store.store_id, "T01"), store.currency)
     for terminal_id in ("T02", "T01"):
         terminal = TerminalIdentity(store.store_id, terminal_id)
-        for day in range(days):
-            opening = start_day + timedelta(days=day, hours=9)
-            for _ in range(rng.randint(*per_day)):
-                clock.moment = opening + timedelta(seconds=rng.randint(0, 11 * 3600))
-                cart = Cart(store.currency, store.prices_include_tax)
-                for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 6))):
-                    cart.add(rng.choice(items), rng.choices((1, 2, 3), (80, 15, 5))[0])
-                if rng.random() < 0.08:
-                    cart.discount_line(cart.lines[0].id, Discount(True, Decimal(rng.choice((10, 15, 20)))))
-                if rng.random() < 0.04:
-                    cart.discount_order(Discount(True, Decimal(10)))
-                total = cart.total
-                payment = Payment(total, store.currency, store.smallest_coin)
-                if rng.random() < 0.55:
-                    card = CardDetails(
-                        rng.choice(CARD_BRANDS[:5]), f"{rng.randint(0, 9999):04d}", f"{rng.randint(0, 999999):06d}"
-                    )
-                    payment.add_card(total, card)
-                else:
-                    notes = [Decimal(n) for n in (5, 10, 20, 50, 100) if n >= total]
-                    payment.add_cash(rng.choice(notes) if notes and rng.random() < 0.7 else total)
-                complete_sale(
-                    CompleteSale(rng.choice(staff), cart.lines, cart.order_discount, payment.tenders, payment.rounding),
-                    uow_factory=partial(SqlUnitOfWork, db.write, terminal, store.currency),
-                    clock=clock,
-                    store=store,
-                    terminal=terminal,
-                )
+        uow = partial(SqlUnitOfWork, db.write, terminal, store.currency)
+        for day in range(days, 0, -1):
+            opening = (local_today - timedelta(days=day)).replace(hour=8, minute=55)
+            cashier = rng.choice(staff[:2])
+            clock.moment = opening
+            open_shift(cashier, FLOAT, uow_factory=uow, clock=clock, terminal_id=terminal_id, currency=store.currency)
+            moments = sorted(
+                opening + timedelta(seconds=rng.randint(600, 11 * 3600)) for _ in range(rng.randint(*per_day))
+            )
+            for moment in moments:
+                clock.moment = moment
+                _one_sale(rng, store, items, cashier, terminal, uow, clock)
+            clock.moment = opening.replace(hour=20, minute=30)
+            with uow() as u:
+                shift = u.shifts.current(terminal_id)
+                assert shift is not None
+                expected = u.shifts.expected_cash(shift)
+            off = Decimal(0) if rng.random() < 0.85 else Decimal(rng.choice(("-1.00", "-0.25", "0.10", "2.00")))
+            close_shift(
+                cashier,
+                count_for(expected + off, store.currency),
+                "" if not off else "Counted twice; cause unknown",
+                uow_factory=uow,
+                clock=clock,
+                terminal_id=terminal_id,
+                currency=store.currency,
+                rules=CashRules(),
+            )
+            clock.moment = opening.replace(hour=20, minute=45)
+            take_z_report(
+                manager, uow_factory=uow, clock=clock, terminal_id=terminal_id, currency=store.currency, zone=store.zone
+            )
+    clock.moment = today
+    open_shift(staff[0], FLOAT, uow_factory=uow, clock=clock, terminal_id="T01", currency=store.currency)
+
+
+def _one_sale(
+    rng: random.Random,
+    store: StoreConfig,
+    items: list[Item],
+    cashier: User,
+    terminal: TerminalIdentity,
+    uow: Callable[[], SqlUnitOfWork],
+    clock: _SteppingClock,
+) -> None:
+    cart = Cart(store.currency, store.prices_include_tax)
+    for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 6))):
+        cart.add(rng.choice(items), rng.choices((1, 2, 3), (80, 15, 5))[0])
+    if rng.random() < 0.08:
+        cart.discount_line(cart.lines[0].id, Discount(True, Decimal(rng.choice((10, 15, 20)))))
+    if rng.random() < 0.04:
+        cart.discount_order(Discount(True, Decimal(10)))
+    total = cart.total
+    payment = Payment(total, store.currency, store.smallest_coin)
+    if rng.random() < 0.55:
+        card = CardDetails(rng.choice(CARD_BRANDS[:5]), f"{rng.randint(0, 9999):04d}", f"{rng.randint(0, 999999):06d}")
+        payment.add_card(total, card)
+    else:
+        notes = [Decimal(n) for n in (5, 10, 20, 50, 100) if n >= total]
+        payment.add_cash(rng.choice(notes) if notes and rng.random() < 0.7 else total)
+    complete_sale(
+        CompleteSale(cashier, cart.lines, cart.order_discount, payment.tenders, payment.rounding),
+        uow_factory=uow,
+        clock=clock,
+        store=store,
+        terminal=terminal,
+    )
+
+
+#: The demo float: 6 × $20, 4 × $10, 6 × $5, 10 × $1 = $200.
+FLOAT = Count({Decimal(20): 6, Decimal(10): 4, Decimal(5): 6, Decimal(1): 10})
+
+
+def count_for(amount: Decimal, currency: Currency) -> Count:
+    """A plausible count of ``amount`` in notes and coins (largest first)."""
+    left, pieces = amount, {}
+    for denom in denominations(currency):
+        n = int(left // denom)
+        if n:
+            pieces[denom] = n
+            left -= denom * n
+    return Count.of(currency, pieces)
 
 
 def open_or_build_demo(data_dir: Path) -> Database:

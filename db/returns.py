@@ -16,9 +16,8 @@ from sqlalchemy import Connection, RowMapping, func, insert, select
 from counter.approvals import Approval
 from counter.journal import utc_stamp
 from counter.money import ZERO, Currency
-from counter.policy import ApprovalKind, ReturnPolicy, ReturnRules, disposition_for
+from counter.policy import ApprovalKind, ReturnPolicy, disposition_for
 from counter.returns import Returned, ReturnRecord
-from counter.store import StoreConfig
 from counter.tenders import TenderKind
 from counter.vouchers import VoucherError
 from db import schema as s
@@ -82,26 +81,6 @@ class SqlReturns:
             )
         ).one()
         return Currency.of(row[1]).from_minor(row[0]) if row[1] else ZERO
-
-    def drawer_cash(self, terminal_id: str, now: datetime, store: StoreConfig, rules: ReturnRules) -> Decimal:
-        """Cash expected in the drawer: the opening float plus today's cash takings minus
-        today's cash refunds. (The cash office, when it comes, replaces the float setting
-        with the counted float of the open shift.)"""
-        local_midnight = now.astimezone(store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
-        since = utc_stamp(local_midnight)
-        taken = self._conn.execute(
-            select(func.coalesce(func.sum(s.tenders.c.amount_minor), 0))
-            .join(s.sales, s.sales.c.id == s.tenders.c.sale_id)
-            .where(s.sales.c.terminal_id == terminal_id, s.sales.c.completed_at >= since, s.tenders.c.kind == "cash")
-        ).scalar_one()
-        refunded = self._conn.execute(
-            select(func.coalesce(func.sum(s.refunds.c.amount_minor), 0))
-            .join(s.returns, s.returns.c.id == s.refunds.c.return_id)
-            .where(
-                s.returns.c.terminal_id == terminal_id, s.returns.c.completed_at >= since, s.refunds.c.kind == "cash"
-            )
-        ).scalar_one()
-        return rules.opening_float + store.currency.from_minor(int(taken) - int(refunded))
 
     def add(self, record: ReturnRecord, currency: Currency) -> None:
         m = currency.to_minor

@@ -295,7 +295,69 @@ voucher_movements = Table(
     Column("reference", String(36), nullable=False),
 )
 
+shifts = Table(
+    "shifts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("terminal_id", String(16), nullable=False),
+    Column("opened_by", String(36), ForeignKey("users.id"), nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("float_minor", Integer, nullable=False),
+    Column("float_count", Text, nullable=False),
+    Column("closed_at", String(32), nullable=True),
+    Column("closed_by", String(36), nullable=True),
+    Column("counted_minor", Integer, nullable=True),
+    Column("expected_minor", Integer, nullable=True),
+    Column("closing_count", Text, nullable=True),
+    Column("note", Text, nullable=True),
+)
+# One drawer, one open shift: a partial unique index the database itself enforces.
+Index("ux_shifts_open_per_terminal", shifts.c.terminal_id, unique=True, sqlite_where=shifts.c.closed_at.is_(None))
+
+shift_recounts = Table(
+    "shift_recounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shift_id", String(36), ForeignKey("shifts.id"), nullable=False, index=True),
+    Column("counted_minor", Integer, nullable=False),
+    Column("count", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("at", String(32), nullable=False),
+)
+
+cash_movements = Table(
+    "cash_movements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shift_id", String(36), ForeignKey("shifts.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("at", String(32), nullable=False),
+    CheckConstraint("amount_minor > 0", name="movement_positive"),
+)
+
+z_reports = Table(
+    "z_reports",
+    metadata,
+    Column("terminal_id", String(16), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("first_seq", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("taken_at", String(32), nullable=False),
+    Column("taken_by", String(36), nullable=False),
+    Column("sales_minor", Integer, nullable=False),
+    Column("returns_minor", Integer, nullable=False),
+    Column("grand_sales_minor", Integer, nullable=False),
+    Column("grand_returns_minor", Integer, nullable=False),
+    Column("shift_ids", Text, nullable=False),
+)
+
 Index("ix_sale_lines_sale_id", sale_lines.c.sale_id)
+Index("ix_sales_terminal_completed", sales.c.terminal_id, sales.c.completed_at)
+Index("ix_returns_terminal_completed", returns.c.terminal_id, returns.c.completed_at)
 Index("ix_items_category", items.c.category_id)
 
 

@@ -28,6 +28,7 @@ from counter.tenders import CardDetails, Tender, TenderKind
 from counter.users import Role, User, UserId
 from db import schema as s
 from db.returns import SqlApprovals, SqlReturns, SqlVouchers
+from db.shifts import SqlShifts
 
 
 class SqlSales:
@@ -304,6 +305,7 @@ class SqlUnitOfWork:
     vouchers: SqlVouchers
     returns: SqlReturns
     approvals: SqlApprovals
+    shifts: SqlShifts
 
     def __init__(self, engine: Engine, terminal: TerminalIdentity, currency: Currency) -> None:
         self._engine = engine
@@ -322,6 +324,7 @@ class SqlUnitOfWork:
         self.vouchers = SqlVouchers(self._conn, self._currency)
         self.returns = SqlReturns(self._conn)
         self.approvals = SqlApprovals(self._conn, self._currency)
+        self.shifts = SqlShifts(self._conn, self._currency)
         return self
 
     @property

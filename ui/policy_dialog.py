@@ -55,7 +55,6 @@ class PolicyDialog(CounterDialog):
             "no_receipt_customer_limit": "No-receipt refunds per customer ID (rolling window)",
             "no_receipt_window_days": "Rolling window (days)",
             "no_receipt_lowest_price_days": "No receipt: lowest price of the last (days)",
-            "opening_float": "Cash in the drawer at the start of the day",
         }
         for key, label in labels.items():
             edit = QLineEdit(str(getattr(rules, key)))

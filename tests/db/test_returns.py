@@ -25,6 +25,7 @@ from counter.returns import (
     ReturnLineRequest,
     process_return,
 )
+from counter.shifts import MovementKind, record_movement
 from counter.tenders import CardDetails, Payment, TenderKind
 from counter.vouchers import VoucherError
 from db import schema as s
@@ -178,8 +179,18 @@ def test_restocking_fee_on_opened_electronics_and_its_waiver(shop: TestStore) ->
 def test_cash_refund_never_exceeds_the_drawer(shop: TestStore) -> None:
     pricey = max((shop.item_in("electronics", n) for n in range(20)), key=lambda i: i.price)
     sale = shop.sell([(pricey, 3)], cash=True)
-    rules = shop.rules
-    shop.rules = type(rules)(**{**rules.__dict__, "opening_float": Decimal("-1e6")})  # an empty drawer
+    with shop.uow() as uow:  # take almost everything to the safe
+        expected = uow.shifts.expected_cash(uow.shifts.current("T01"))
+    record_movement(
+        shop.user("Dana"),
+        MovementKind.CASH_DROP,
+        expected - Decimal("1.00"),
+        "to the safe",
+        uow_factory=shop.uow,
+        clock=shop.clock,
+        terminal_id="T01",
+        currency=shop.cfg.currency,
+    )
     before = count(shop, s.returns)
     with pytest.raises(RefundError, match="drawer should hold only"):
         ret(shop, request(shop, sale, [(0, 1)]))

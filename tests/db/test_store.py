@@ -179,14 +179,17 @@ def test_journal_verify_command_names_the_first_bad_entry(store_dir: Path) -> No
     assert "T01: OK" in good.stdout and "T02: OK" in good.stdout
     conn = sqlite3.connect(store_dir / DB_FILENAME)
     conn.execute("DROP TRIGGER journal_no_update")  # what someone tampering would do first
+    seq = conn.execute(
+        "SELECT min(seq) FROM journal WHERE terminal_id='T01' AND type='SaleCompleted' AND body LIKE '%\"qty\":1%'"
+    ).fetchone()[0]
     conn.execute(
-        "UPDATE journal SET body = replace(body, '\"qty\":1', '\"qty\":2') WHERE terminal_id='T01' AND seq = 3"
+        "UPDATE journal SET body = replace(body, '\"qty\":1', '\"qty\":2') WHERE terminal_id='T01' AND seq = ?", (seq,)
     )
     conn.commit()
     conn.close()
     bad = run_cli("journal", "verify", "--data-dir", str(store_dir))
     assert bad.returncode == 1
-    assert "T01: BAD: entry 3" in bad.stdout
+    assert f"T01: BAD: entry {seq}:" in bad.stdout
     assert "T02: OK" in bad.stdout
 
 

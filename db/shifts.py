@@ -1,0 +1,246 @@
+"""Shifts, cash movements and Z reports (write side, inside a SqlUnitOfWork).
+
+The cash expected in the drawer is summed from the records themselves each time it is
+asked for (never kept as a running number that could drift): the counted float, cash
+tenders of this terminal's sales since the shift opened (net of change), cash refunds,
+and the shift's cash movements.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
+
+from counter.journal import JournalEntry, utc_stamp
+from counter.money import Currency
+from counter.reports import GrandTotals
+from counter.shifts import MovementKind, Shift
+from db import schema as s
+
+
+def _shift(row: RowMapping, currency: Currency) -> Shift:
+    from db.uow import parse_stamp
+
+    return Shift(
+        id=row["id"],
+        terminal_id=row["terminal_id"],
+        opened_by=row["opened_by"],
+        opened_at=parse_stamp(row["opened_at"]),
+        float_total=currency.from_minor(row["float_minor"]),
+        closed_at=parse_stamp(row["closed_at"]) if row["closed_at"] else None,
+        counted=currency.from_minor(row["counted_minor"]) if row["counted_minor"] is not None else None,
+        expected=currency.from_minor(row["expected_minor"]) if row["expected_minor"] is not None else None,
+    )
+
+
+class SqlShifts:
+    def __init__(self, conn: Connection, currency: Currency) -> None:
+        self._conn = conn
+        self._currency = currency
+
+    def current(self, terminal_id: str) -> Shift | None:
+        row = (
+            self._conn.execute(
+                select(s.shifts).where(s.shifts.c.terminal_id == terminal_id, s.shifts.c.closed_at.is_(None))
+            )
+            .mappings()
+            .first()
+        )
+        return _shift(row, self._currency) if row else None
+
+    def get(self, shift_id: str) -> Shift | None:
+        row = self._conn.execute(select(s.shifts).where(s.shifts.c.id == shift_id)).mappings().first()
+        if row is None:
+            return None
+        shift = _shift(row, self._currency)
+        recount = self._conn.execute(
+            select(s.shift_recounts.c.counted_minor)
+            .where(s.shift_recounts.c.shift_id == shift_id)
+            .order_by(s.shift_recounts.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if recount is not None:
+            from dataclasses import replace
+
+            shift = replace(shift, counted=self._currency.from_minor(recount))
+        return shift
+
+    def open(self, shift: Shift, count: dict[str, int]) -> None:
+        self._conn.execute(
+            insert(s.shifts).values(
+                id=shift.id,
+                terminal_id=shift.terminal_id,
+                opened_by=shift.opened_by,
+                opened_at=utc_stamp(shift.opened_at),
+                float_minor=self._currency.to_minor(shift.float_total),
+                float_count=json.dumps(count),
+            )
+        )
+
+    def add_movement(
+        self, shift_id: str, kind: MovementKind, amount: Decimal, reason: str, user_id: str, at: datetime
+    ) -> None:
+        self._conn.execute(
+            insert(s.cash_movements).values(
+                shift_id=shift_id,
+                kind=str(kind),
+                amount_minor=self._currency.to_minor(amount),
+                reason=reason,
+                user_id=user_id,
+                at=utc_stamp(at),
+            )
+        )
+
+    def expected_cash(self, shift: Shift) -> Decimal:
+        since = utc_stamp(shift.opened_at)
+        until = utc_stamp(shift.closed_at) if shift.closed_at else "9999"
+        taken = self._conn.execute(
+            select(func.coalesce(func.sum(s.tenders.c.amount_minor), 0))
+            .join(s.sales, s.sales.c.id == s.tenders.c.sale_id)
+            .where(
+                s.sales.c.terminal_id == shift.terminal_id,
+                s.sales.c.completed_at >= since,
+                s.sales.c.completed_at < until,
+                s.tenders.c.kind == "cash",
+            )
+        ).scalar_one()
+        refunded = self._conn.execute(
+            select(func.coalesce(func.sum(s.refunds.c.amount_minor), 0))
+            .join(s.returns, s.returns.c.id == s.refunds.c.return_id)
+            .where(
+                s.returns.c.terminal_id == shift.terminal_id,
+                s.returns.c.completed_at >= since,
+                s.returns.c.completed_at < until,
+                s.refunds.c.kind == "cash",
+            )
+        ).scalar_one()
+        moved = 0
+        for kind, total in self._conn.execute(
+            select(s.cash_movements.c.kind, func.sum(s.cash_movements.c.amount_minor))
+            .where(s.cash_movements.c.shift_id == shift.id)
+            .group_by(s.cash_movements.c.kind)
+        ):
+            moved += MovementKind(kind).sign * int(total)
+        float_minor = self._currency.to_minor(shift.float_total)
+        return self._currency.from_minor(float_minor + int(taken) - int(refunded) + moved)
+
+    def close(
+        self,
+        shift_id: str,
+        at: datetime,
+        counted: Decimal,
+        expected: Decimal,
+        count: dict[str, int],
+        note: str,
+        user_id: str,
+    ) -> None:
+        self._conn.execute(
+            update(s.shifts)
+            .where(s.shifts.c.id == shift_id)
+            .values(
+                closed_at=utc_stamp(at),
+                closed_by=user_id,
+                counted_minor=self._currency.to_minor(counted),
+                expected_minor=self._currency.to_minor(expected),
+                closing_count=json.dumps(count),
+                note=note,
+            )
+        )
+
+    def recount(
+        self, shift_id: str, counted: Decimal, count: dict[str, int], note: str, user_id: str, at: datetime
+    ) -> None:
+        self._conn.execute(
+            insert(s.shift_recounts).values(
+                shift_id=shift_id,
+                counted_minor=self._currency.to_minor(counted),
+                count=json.dumps(count),
+                note=note,
+                user_id=user_id,
+                at=utc_stamp(at),
+            )
+        )
+
+    def in_z_report(self, shift_id: str) -> bool:
+        rows = self._conn.execute(select(s.z_reports.c.shift_ids)).scalars()
+        return any(shift_id in json.loads(ids) for ids in rows)
+
+    def shifts_since(self, terminal_id: str, after: str) -> list[Shift]:
+        rows = self._conn.execute(
+            select(s.shifts)
+            .where(s.shifts.c.terminal_id == terminal_id, s.shifts.c.opened_at >= after)
+            .order_by(s.shifts.c.opened_at)
+        ).mappings()
+        return [_shift(r, self._currency) for r in rows]
+
+    # --- Z reports -------------------------------------------------------------------
+
+    def last_z(self, terminal_id: str) -> tuple[int, int, GrandTotals, str]:
+        """(number, last journal seq, grand totals, taken at) of the latest Z, or zeros."""
+        row = (
+            self._conn.execute(
+                select(s.z_reports)
+                .where(s.z_reports.c.terminal_id == terminal_id)
+                .order_by(s.z_reports.c.number.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return 0, 0, GrandTotals(), ""
+        f = self._currency.from_minor
+        return (
+            row["number"],
+            row["last_seq"],
+            GrandTotals(f(row["grand_sales_minor"]), f(row["grand_returns_minor"])),
+            row["taken_at"],
+        )
+
+    def add_z(
+        self,
+        terminal_id: str,
+        number: int,
+        first_seq: int,
+        last_seq: int,
+        at: datetime,
+        user_id: str,
+        sales: Decimal,
+        returns: Decimal,
+        grand: GrandTotals,
+        shift_ids: list[str],
+    ) -> None:
+        m = self._currency.to_minor
+        self._conn.execute(
+            insert(s.z_reports).values(
+                terminal_id=terminal_id,
+                number=number,
+                first_seq=first_seq,
+                last_seq=last_seq,
+                taken_at=utc_stamp(at),
+                taken_by=user_id,
+                sales_minor=m(sales),
+                returns_minor=m(returns),
+                grand_sales_minor=m(grand.sales),
+                grand_returns_minor=m(grand.returns),
+                shift_ids=json.dumps(shift_ids),
+            )
+        )
+
+    def journal_after(self, terminal_id: str, after_seq: int) -> Iterator[JournalEntry]:
+        stmt = (
+            select(s.journal)
+            .where(s.journal.c.terminal_id == terminal_id, s.journal.c.seq > after_seq)
+            .order_by(s.journal.c.seq)
+        )
+        for r in self._conn.execute(stmt).mappings():
+            yield JournalEntry(
+                r["terminal_id"], r["seq"], r["id"], r["type"], r["at"], r["body"], r["prev_hash"], r["hash"]
+            )
+
+    def user_names(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._conn.execute(select(s.users.c.id, s.users.c.name))}
