@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from counter.journal import EventType, JournalEntry
 from counter.money import ZERO, Currency
-from counter.policy import REASON_LABELS, Reason
+from counter.policy import REASON_LABELS
 
 
 @dataclass
@@ -99,6 +99,9 @@ class DayReport:
         return self.sales.amount - self.returns.amount
 
 
+_REASONS = {str(reason): label for reason, label in REASON_LABELS.items()}
+
+
 def _tender_label(kind: str, brand: str | None) -> str:
     return {"cash": "Cash", "store_credit": "Store credit", "exchange_credit": "Exchange credit"}.get(
         kind, brand or "Card"
@@ -150,9 +153,7 @@ def build_report(
             if body.get("exchange_sale_id"):
                 report.exchanges += 1
             for ln in body["lines"]:
-                label = (
-                    REASON_LABELS.get(Reason(ln["reason"]), ln["reason"]) if ln["reason"] in Reason else ln["reason"]
-                )
+                label = _REASONS.get(ln["reason"], ln["reason"])
                 report.refunds_by_reason[label].add(f(ln["gross"] - ln["fee"]), ln["qty"])
                 if "tax_code" in ln:
                     rate = report.tax_by_rate.setdefault(ln["tax_code"], [Decimal(ln["tax_rate"]), ZERO, ZERO])

@@ -321,7 +321,7 @@ def take_z_report(
             )
         number, last_seq, grand, _ = uow.shifts.last_z(terminal_id)
         entries = list(uow.shifts.journal_after(terminal_id, last_seq))
-        if not entries:
+        if all(e.type == EventType.Z_REPORT_TAKEN for e in entries):
             raise ShiftError("Nothing has happened since the last Z report.", "There is no day to close.")
         report = build_report(
             "Z",
