@@ -17,6 +17,7 @@ units are back. Amount (net of discounts) and tax are prorated the same way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,16 @@ from counter.sales import Sale, SaleLine
 from counter.shifts import require_open_shift
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import TenderKind
+from counter.upstream import (
+    RemoteSale,
+    Reservation,
+    ReservationRefused,
+    ReservedLine,
+    ReturnReservations,
+    UpstreamUnavailable,
+    check_offline_return,
+    merged_ledger,
+)
 from counter.users import Permission, User
 from counter.vouchers import new_voucher_code
 
@@ -232,6 +243,7 @@ class ReturnContext:
     policies: Mapping[str, ReturnPolicy] = field(default_factory=dict)
     drawer_cash: Decimal = ZERO
     customer_recent_no_receipt: Decimal = ZERO
+    remote: RemoteSale | None = None  # the sale came from HQ (another lane or store)
 
 
 def quote(
@@ -357,6 +369,7 @@ class ReturnRecord:
     customer_hint: str | None
     voucher_code: str | None
     exchange_sale: Sale | None
+    hq_reserved: bool = False  # HQ reserved the quantities chain-wide before it was taken
 
     def journal_body(self, currency: Currency) -> dict[str, Any]:
         m = currency.to_minor
@@ -403,6 +416,7 @@ class ReturnRecord:
             "fee_total": m(q.fee_total),
             "refund_total": m(q.refund_total),
             "approvals": sorted(str(k) for k in q.approvals),
+            "hq_reserved": self.hq_reserved,
         }
 
 
@@ -414,14 +428,21 @@ def process_return(
     store: StoreConfig,
     terminal: TerminalIdentity,
     rules: ReturnRules,
+    upstream: ReturnReservations | None = None,
 ) -> ReturnRecord:
-    """Record a return (and the new sale of an exchange) in one unit of work."""
+    """Record a return (and the new sale of an exchange) in one unit of work.
+
+    With ``upstream`` (an enrolled terminal), a receipted return first reserves its
+    quantities at HQ, so lanes racing on one receipt never take back more than was sold
+    (a reservation whose return then fails to commit is released); when HQ cannot be
+    asked, the return must stay within the offline caps instead."""
     if not cmd.cashier.can(Permission.RETURN):
         raise ReturnError(f"{cmd.cashier.name} may not take returns.", "Ask a supervisor.")
-    with uow_factory() as uow:
+    guard = _ReservationGuard(upstream, str(uuid.uuid4()))
+    with guard, uow_factory() as uow:
         now = clock.now()
         require_open_shift(uow, terminal.terminal_id)
-        ctx = load_context(uow, cmd, store, terminal, rules, now)
+        ctx = load_context(uow, cmd, store, terminal, rules, now, upstream)
         granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)
         q = quote(cmd, ctx, store=store, rules=rules, now=now)
         if q.refused:
@@ -439,6 +460,9 @@ def process_return(
                     "Ask the supervisor to approve again (F9).",
                 )
             raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
+        if ctx.remote is not None and upstream is not None:
+            upstream.adopt(uow, ctx.remote.sale)
+        guard.reserved = _reserve(upstream, guard.return_id, ctx, q, store, now)
         exchange_sale = None
         exchange_id = None
         if cmd.exchange is not None:
@@ -455,7 +479,7 @@ def process_return(
         if any(p.kind is TenderKind.STORE_CREDIT for p in q.allocation.parts):
             voucher = new_voucher_code()
         record = ReturnRecord(
-            id=str(uuid.uuid4()),
+            id=guard.return_id,
             return_number=uow.receipt_numbers.next("return"),
             request_id=cmd.request_id,
             original_sale_id=ctx.sale.id if ctx.sale else None,
@@ -467,6 +491,7 @@ def process_return(
             customer_hint=f"{cmd.customer_id.id_type} …{cmd.customer_id.last4}" if cmd.customer_id else None,
             voucher_code=voucher,
             exchange_sale=None,
+            hq_reserved=guard.reserved,
         )
         if cmd.exchange is not None:
             exchange_sale = record_sale(
@@ -488,6 +513,65 @@ def process_return(
     return record
 
 
+class _ReservationGuard:
+    """Releases the HQ reservation of a return that did not commit (leaves after the uow)."""
+
+    def __init__(self, upstream: ReturnReservations | None, return_id: str) -> None:
+        self.upstream = upstream
+        self.return_id = return_id
+        self.reserved = False
+
+    def __enter__(self) -> _ReservationGuard:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is not None and self.reserved and self.upstream is not None:
+            # If HQ cannot be told, it keeps the reservation, listed as unconfirmed.
+            with contextlib.suppress(UpstreamUnavailable):
+                self.upstream.release(self.return_id)
+
+
+def _reserve(
+    upstream: ReturnReservations | None,
+    return_id: str,
+    ctx: ReturnContext,
+    q: ReturnQuote,
+    store: StoreConfig,
+    now: datetime,
+) -> bool:
+    """Reserve at HQ (True), or check the offline caps (False). No HQ set up: nothing to do."""
+    if upstream is None:
+        return False
+    m = store.currency.to_minor
+    if ctx.sale is not None:
+        reservation = Reservation(
+            return_id,
+            ctx.sale.id,
+            ctx.sale.receipt_number,
+            tuple(
+                ReservedLine(ln.sale_line_id or "", ln.request.quantity, m(ln.amount), m(ln.tax), m(ln.gross))
+                for ln in q.lines
+            ),
+        )
+        try:
+            upstream.reserve(reservation)
+            return True
+        except ReservationRefused as exc:
+            raise ReturnError(exc.message, exc.hint) from exc
+        except UpstreamUnavailable:
+            pass
+    elif upstream.reachable():
+        return False  # a no-receipt return has no sale ledger to reserve against
+    check_offline_return(
+        upstream.caps,
+        q.refund_total,
+        upstream.offline_refunded_today(now),
+        ctx.sale is not None,
+        lambda a: store.currency.format(a, store.locale),
+    )
+    return False
+
+
 def load_context(
     uow: UnitOfWork,
     cmd: ProcessReturn,
@@ -495,21 +579,30 @@ def load_context(
     terminal: TerminalIdentity,
     rules: ReturnRules,
     now: datetime,
+    upstream: ReturnReservations | None = None,
 ) -> ReturnContext:
-    """Read what a return needs, in the caller's transaction."""
+    """Read what a return needs, in the caller's transaction (and from HQ for a receipt
+    of another lane or store, when ``upstream`` is given)."""
     sale = None
+    remote = None
     if cmd.original_receipt:
-        sale = find_sale(uow, cmd.original_receipt, store)
+        sale, remote = find_sale_anywhere(uow, cmd.original_receipt, store, upstream)
     shift = uow.shifts.current(terminal.terminal_id)
     ctx = ReturnContext(sale=sale, drawer_cash=uow.shifts.expected_cash(shift) if shift else ZERO)
+    ctx.remote = remote
     if sale is not None:
         returned = uow.returns.returned_for(sale.id)
+        if remote is not None:
+            returned = merged_ledger(returned, remote)
         categories = uow.returns.categories_of([ln.item_id for ln in sale.lines])
         ctx.returnable = {
             ln.id: ReturnableLine(ln, returned.get(ln.id, Returned()), categories.get(ln.item_id, ""))
             for ln in sale.lines
         }
-        refunded = uow.returns.refunded_per_tender(sale.id)
+        refunded = dict(uow.returns.refunded_per_tender(sale.id))
+        if remote is not None:
+            for n, amount in remote.refunded.items():
+                refunded[n] = max(refunded.get(n, ZERO), amount)
         ctx.paid = tuple(
             PaidTender(n, t.kind, t.amount, refunded.get(n, ZERO), t.card, t.voucher)
             for n, t in enumerate(sale.tenders, start=1)
@@ -523,6 +616,30 @@ def load_context(
                 cmd.customer_id.key, now, rules.no_receipt_window_days
             )
     return ctx
+
+
+def find_sale_anywhere(
+    uow: UnitOfWork, receipt_text: str, store: StoreConfig, upstream: ReturnReservations | None
+) -> tuple[Sale, RemoteSale | None]:
+    """The sale in this store file; else, for an enrolled terminal, the sale anywhere in
+    the chain as HQ knows it, with HQ's return ledger. (A sale found here is not looked up
+    at HQ: the reservation at HQ catches what other lanes returned of it meanwhile.)"""
+    number = normalize_receipt_number(receipt_text)
+    if upstream is None or uow.sales.get_by_number(number) is not None:
+        return find_sale(uow, number, store), None
+    try:
+        remote = upstream.lookup(number)
+    except UpstreamUnavailable as exc:
+        raise ReturnError(
+            f"Receipt {number} is not from this lane, and HQ cannot be reached to look it up.",
+            "Try again when the status bar shows Sync online, or return the items without a receipt.",
+        ) from exc
+    if remote is None:
+        raise ReturnError(
+            f"No sale in the chain has the receipt number {number}.",
+            "Check the number on the receipt, or search by date and amount.",
+        )
+    return remote.sale, remote
 
 
 def find_sale(uow: UnitOfWork, receipt_text: str, store: StoreConfig) -> Sale:
@@ -549,8 +666,10 @@ def normalize_receipt_number(text: str) -> str:
     return number
 
 
-def returnable_lines(uow: UnitOfWork, sale: Sale) -> list[ReturnableLine]:
+def returnable_lines(uow: UnitOfWork, sale: Sale, remote: RemoteSale | None = None) -> list[ReturnableLine]:
     returned = uow.returns.returned_for(sale.id)
+    if remote is not None:
+        returned = merged_ledger(returned, remote)
     categories = uow.returns.categories_of([ln.item_id for ln in sale.lines])
     return [ReturnableLine(ln, returned.get(ln.id, Returned()), categories.get(ln.item_id, "")) for ln in sale.lines]
 
