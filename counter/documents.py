@@ -97,3 +97,29 @@ class Receipt:
     @property
     def is_copy(self) -> bool:
         return self.copy_number > 0
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    label: str
+    value: str
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    title: str
+    rows: tuple[ReportRow, ...]
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """A cash-office report (X or Z) as data; values are already formatted for people."""
+
+    title: str  # "X REPORT", "Z REPORT 42"
+    store: StoreHeader
+    facts: tuple[ReportRow, ...]  # terminal, period, printed at, by
+    sections: tuple[ReportSection, ...]
+    #: (hour, sales, refunds) for the chart of the PDF
+    hourly: tuple[tuple[int, Decimal, Decimal], ...] = ()
+    copy_number: int = 0

@@ -13,13 +13,16 @@ from decimal import Decimal
 
 from babel.dates import format_datetime
 from reportlab.graphics.barcode import code128
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from counter.documents import Receipt, ReceiptKind
+from counter.documents import Receipt, ReceiptKind, ReportDocument
 from counter.money import Currency
 
 _STYLES = getSampleStyleSheet()
@@ -136,7 +139,7 @@ def render_pdf(receipt: Receipt) -> bytes:
 
 
 def _facts_table(facts: list[list[str]]) -> Table:
-    t = Table(facts, colWidths=[34 * mm, 52 * mm])
+    t = Table(facts, colWidths=[34 * mm, 52 * mm], hAlign="LEFT")
     t.setStyle(
         TableStyle(
             [
@@ -156,3 +159,71 @@ def _rate(rate: Decimal) -> str:
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_report_pdf(doc: ReportDocument) -> bytes:
+    """An X or Z report on A4, with a chart of sales and refunds by hour."""
+    out = io.BytesIO()
+    pdf = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=doc.title,
+        author=doc.store.name,
+    )
+    story: list[object] = [Paragraph(_esc(doc.store.name), _STYLES["Normal"])]
+    title = doc.title + (f" — COPY {doc.copy_number}" if doc.copy_number else "")
+    story += [Paragraph(_esc(title), _TITLE), _facts_table([[r.label, r.value] for r in doc.facts]), Spacer(1, 6 * mm)]
+    if doc.hourly:
+        story += [_hourly_chart(doc), Spacer(1, 4 * mm)]
+    for section in doc.sections:
+        if not section.rows:
+            continue
+        rows = [[section.title, ""]] + [[r.label, r.value] for r in section.rows]
+        t = Table(rows, colWidths=[120 * mm, 54 * mm])
+        style = [
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 10),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#9ca3af")),
+            ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+            ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ]
+        for n, r in enumerate(section.rows, start=1):
+            if r.bold:
+                style.append(("FONT", (0, n), (-1, n), "Helvetica-Bold", 9))
+        t.setStyle(TableStyle(style))
+        story += [t, Spacer(1, 4 * mm)]
+    pdf.build(story)
+    return out.getvalue()
+
+
+def _hourly_chart(doc: ReportDocument) -> Drawing:
+    hours = [h for h, _, _ in doc.hourly]
+    drawing = Drawing(174 * mm, 62 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y = 12 * mm, 10 * mm
+    chart.width, chart.height = 150 * mm, 44 * mm
+    chart.data = [[float(s) for _, s, _ in doc.hourly], [float(r) for _, _, r in doc.hourly]]
+    chart.categoryAxis.categoryNames = [f"{h:02d}" for h in hours]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.bars[0].fillColor = colors.HexColor("#1d4ed8")
+    chart.bars[1].fillColor = colors.HexColor("#dc2626")
+    chart.groupSpacing = 3
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = 14 * mm, 60 * mm
+    legend.fontSize = 8
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.colorNamePairs = [
+        (colors.HexColor("#1d4ed8"), "Sales by hour"),
+        (colors.HexColor("#dc2626"), "Refunds by hour"),
+    ]
+    drawing.add(legend)
+    return drawing

@@ -42,6 +42,22 @@ class Action(_Keyed):
     REPRINT = ActionSpec("F11", "Reprint")
     GIFT_RECEIPT = ActionSpec("Shift+F11", "Gift receipt")
     SIGN_OUT = ActionSpec("F12", "Sign out")
+    CASH_OFFICE = ActionSpec("Ctrl+K", "Cash office")
+
+
+class CashAction(_Keyed):
+    """The cash office."""
+
+    OPEN_SHIFT = ActionSpec("F2", "Open shift")
+    PAID_IN = ActionSpec("F3", "Paid in")
+    PAID_OUT = ActionSpec("F4", "Paid out")
+    CASH_DROP = ActionSpec("F5", "Cash drop")
+    X_REPORT = ActionSpec("F6", "X report")
+    CLOSE_SHIFT = ActionSpec("F7", "Close shift")
+    RECOUNT = ActionSpec("F8", "Recount")
+    Z_REPORT = ActionSpec("F9", "Z report")
+    REPRINT = ActionSpec("F11", "Reprint report")
+    BACK = ActionSpec("Esc", "Back to sale")
 
 
 class ReturnAction(_Keyed):

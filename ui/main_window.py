@@ -22,6 +22,7 @@ from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
 from devices.urls import open_printer
+from ui.cash_office import CashOfficeScreen
 from ui.context import AppContext, build_context
 from ui.ops import attempt, describe
 from ui.printing import PrintBridge
@@ -43,14 +44,21 @@ class MainWindow(QMainWindow):
         self.signin = SignInScreen(ctx)
         self.sale = SaleScreen(ctx, printing)
         self.returns = ReturnScreen(ctx, printing)
+        self.cash_office = CashOfficeScreen(ctx, printing)
+        self.cash_office.has_open_sale = lambda: not self.sale.cart.is_empty or self.sale.payment is not None  # type: ignore[method-assign]
         self.stack.addWidget(self.signin)
         self.stack.addWidget(self.sale)
         self.stack.addWidget(self.returns)
+        self.stack.addWidget(self.cash_office)
         self.setCentralWidget(self.stack)
         self.signin.signed_in.connect(self._signed_in)
         self.sale.signed_out.connect(self._signed_out)
         self.sale.returns_requested.connect(self._open_returns)
         self.returns.finished.connect(self._back_to_sale)
+        self.sale.cash_office_requested.connect(self._open_cash_office)
+        self.cash_office.finished.connect(self._back_to_sale)
+        self.cash_office.shift_changed.connect(self._show_shift)
+        printing.preview_ready.connect(self.cash_office.preview.show_decoded)
         self._status_bar(startup_notes)
         printing.status_changed.connect(self._printer_status)
         self.user: User | None = None
@@ -59,7 +67,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.user_label = QLabel("Not signed in")
         self.terminal_label = QLabel(f"Terminal {self.ctx.terminal.code}")
-        self.shift_label = QLabel("Shift: — (cash office not set up)")
+        self.shift_label = QLabel("Shift: …")
         self.printer_label = QLabel("Printer: checking…")
         self.sync_label = QLabel("Sync: local only (no HQ)")
         for label in (self.user_label, self.terminal_label, self.shift_label, self.printer_label, self.sync_label):
@@ -78,9 +86,29 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, user: User) -> None:
         self.user = user
+        self._show_shift()
         self.user_label.setText(f"{user.name} ({user.role})")
         self.stack.setCurrentWidget(self.sale)
         self.sale.start(user)
+
+    def _open_cash_office(self) -> None:
+        assert self.user is not None
+        self.stack.setCurrentWidget(self.cash_office)
+        self.cash_office.start(self.user)
+
+    def _show_shift(self) -> None:
+        """Status bar: the drawer's shift (GUI thread; a quick read)."""
+        with self.ctx.read_uow() as uow:
+            shift = uow.shifts.current(self.ctx.terminal.terminal_id)
+        if shift is None:
+            self.shift_label.setText("Shift: none open (Ctrl+K)")
+            self.shift_label.setProperty("kind", "error")
+        else:
+            since = shift.opened_at.astimezone(self.ctx.store.zone).strftime("%H:%M")
+            self.shift_label.setText(f"Shift: open since {since}")
+            self.shift_label.setProperty("kind", "ok")
+        self.shift_label.style().unpolish(self.shift_label)
+        self.shift_label.style().polish(self.shift_label)
 
     def _open_returns(self) -> None:
         assert self.user is not None

@@ -38,6 +38,7 @@ from counter.documents import ReceiptKind
 from counter.errors import CartError, ItemNotFound, TenderError
 from counter.journal import EventType
 from counter.sales import Sale, receipt_for
+from counter.shifts import require_open_shift
 from counter.tenders import Payment
 from counter.users import Permission, User
 from counter.vouchers import looks_like_voucher
@@ -56,6 +57,7 @@ PRINTING = "Printing the receipt…"
 class SaleScreen(QWidget):
     signed_out = Signal()
     returns_requested = Signal()
+    cash_office_requested = Signal()
     sale_recorded = Signal(object)  # counter.sales.Sale
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
@@ -194,6 +196,7 @@ class SaleScreen(QWidget):
             Action.GIFT_RECEIPT: self._gift_receipt,
             Action.SIGN_OUT: self._sign_out,
             Action.RETURNS: self._returns,
+            Action.CASH_OFFICE: self._cash_office,
             Action.PAY_VOUCHER: self._pay_voucher,
         }
         # Keys are matched here rather than with QShortcut: QShortcut fires only while the
@@ -335,6 +338,9 @@ class SaleScreen(QWidget):
 
     def _add_item(self, item: Item, quantity: int) -> None:
         self._check_editable()
+        if self.cart.is_empty:  # the first item of a sale: say now, not at payment, if no shift is open
+            with self.ctx.read_uow() as uow:
+                require_open_shift(uow, self.ctx.terminal.terminal_id)
         line = self.cart.add(item, quantity)
         self._refresh(select=line)
         self.say(f"Added {item.name} — {self._money(item.price)} × {line.quantity}.", "ok")
@@ -555,6 +561,12 @@ class SaleScreen(QWidget):
             )
             return
         self.returns_requested.emit()
+
+    def _cash_office(self) -> None:
+        if not self.cart.is_empty or self.payment is not None:
+            self.say("Finish or void this sale (Shift+F6) before going to the cash office.", "error")
+            return
+        self.cash_office_requested.emit()
 
     def _gift_receipt(self) -> None:
         def run() -> None:

@@ -1,0 +1,358 @@
+"""The cash office: open a shift with a counted float, paid in / paid out / cash drops,
+X report, blind close, manager recount, and the Z report (GUI thread only).
+
+The close is blind: the person counting never sees the expected amount on this screen
+unless they hold the cash-office right (supervisors and managers), and the over/short
+is shown only after the count is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from counter.report_document import report_document
+from counter.reports import DayReport
+from counter.shifts import (
+    CashRules,
+    Count,
+    MovementKind,
+    ShiftError,
+    close_shift,
+    denominations,
+    open_shift,
+    record_movement,
+    recount_shift,
+    take_z_report,
+    x_report,
+)
+from counter.users import Permission, User
+from devices.escpos.report import render_report
+from devices.pdf import render_report_pdf
+from ui.actions import CashAction
+from ui.context import AppContext
+from ui.dialogs import CounterDialog
+from ui.ops import Problem, attempt
+from ui.preview import ReceiptPreview
+from ui.printing import PrintBridge
+from ui.return_docs import documents_dir
+
+
+class CountDialog(CounterDialog):
+    """Count the drawer by denomination. Tab/↓ moves down the list; the total follows."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, title: str, headline: str, *, with_note: bool) -> None:
+        super().__init__(parent, title, headline)
+        self.ctx = ctx
+        self.cur = ctx.store.currency
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        self.spins: dict[Decimal, QSpinBox] = {}
+        for row, denom in enumerate(denominations(self.cur)):
+            label = QLabel(self.cur.format(denom, ctx.store.locale))
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            spin = QSpinBox()
+            spin.setRange(0, 99_999)
+            spin.setMinimumHeight(30)
+            spin.valueChanged.connect(self._update)
+            col = (row % 6) * 0 + (0 if row < 6 else 2)
+            grid.addWidget(label, row % 6, col)
+            grid.addWidget(spin, row % 6, col + 1)
+            self.spins[denom] = spin
+        self.form.addRow(grid)
+        self.total = QLabel()
+        self.total.setObjectName("dialogAmount")
+        self.form.addRow("Counted", self.total)
+        self.note = self.line_edit("Note", placeholder="what happened, if the count is off") if with_note else None
+        first = next(iter(self.spins.values()))
+        self.first_field = None
+        first.setFocus()
+        self.count: Count | None = None
+        self._update()
+
+    def _update(self) -> None:
+        total = sum((d * s.value() for d, s in self.spins.items()), Decimal(0))
+        self.total.setText(self.cur.format(total, self.ctx.store.locale))
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)  # type: ignore[arg-type]
+        next(iter(self.spins.values())).setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._try_accept()
+            return
+        super().keyPressEvent(event)
+
+    def validate(self) -> None:
+        self.count = Count.of(self.cur, {d: s.value() for d, s in self.spins.items()})
+
+    def set_count(self, pieces: dict[Decimal, int]) -> None:
+        for denom, n in pieces.items():
+            self.spins[denom].setValue(n)
+
+
+class MovementDialog(CounterDialog):
+    def __init__(self, parent: QWidget | None, ctx: AppContext, kind: MovementKind) -> None:
+        super().__init__(parent, kind.label, kind.label)
+        self.ctx, self.kind = ctx, kind
+        self.amount = self.line_edit("Amount", placeholder="e.g. 20.00")
+        self.reason = self.line_edit("Reason", placeholder="e.g. window cleaner, change from the bank")
+        self.value = Decimal(0)
+
+    def validate(self) -> None:
+        self.value = self.ctx.store.currency.parse(self.amount.text(), allow_zero=False)
+        if not self.reason.text().strip():
+            raise ShiftError("Say why the cash moves.", "Type a short reason.")
+
+
+class CashOfficeScreen(QWidget):
+    finished = Signal()
+    shift_changed = Signal()
+
+    def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cashOfficeScreen")
+        self.ctx, self.printing = ctx, printing
+        self.user: User | None = None
+        self.last_report: tuple[DayReport, int] | None = None
+        self.keymap = {QKeySequence(a.key)[0]: a for a in CashAction}
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        body = QHBoxLayout()
+        body.setContentsMargins(16, 16, 16, 8)
+        body.setSpacing(16)
+        left = QVBoxLayout()
+        title = QLabel("CASH OFFICE")
+        title.setObjectName("screenTitle")
+        left.addWidget(title)
+        self.status = QLabel()
+        self.status.setObjectName("receiptHeader")
+        self.status.setWordWrap(True)
+        left.addWidget(self.status)
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(90)
+        left.addWidget(self.message)
+        left.addStretch(1)
+        body.addLayout(left, 3)
+        self.preview = ReceiptPreview()
+        self.preview.setPlaceholderText("X and Z reports appear here as they print.")
+        body.addWidget(self.preview, 2)
+        container = QWidget()
+        container.setLayout(body)
+        outer.addWidget(container, 1)
+        legend = QFrame()
+        legend.setObjectName("keyLegend")
+        row = QHBoxLayout(legend)
+        row.setContentsMargins(12, 6, 12, 6)
+        for action in CashAction:
+            button = QPushButton(f"{action.key}\n{action.label}")
+            button.setObjectName("keyButton")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
+            row.addWidget(button)
+        outer.addWidget(legend)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the screen itself takes the keys
+
+    def start(self, user: User) -> None:
+        self.user = user
+        self.refresh()
+        self.say("Pick what to do with the keys below.", "info")
+        self.setFocus()
+
+    def say(self, text: str, kind: str = "info") -> None:
+        self.message.setText(text)
+        self.message.setProperty("kind", kind)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    def problem(self, p: Problem) -> None:
+        self.say(p.text, "error")
+
+    def _money(self, amount: Decimal) -> str:
+        return self.ctx.store.currency.format(amount, self.ctx.store.locale)
+
+    def refresh(self) -> None:
+        with self.ctx.read_uow() as uow:
+            shift = uow.shifts.current(self.ctx.terminal.terminal_id)
+            expected = uow.shifts.expected_cash(shift) if shift else None
+            number, _, grand, taken = uow.shifts.last_z(self.ctx.terminal.terminal_id)
+            names = uow.shifts.user_names()
+        zone = self.ctx.store.zone
+        if shift is None:
+            text = "No shift is open on this drawer. F2 opens one with a counted float."
+        else:
+            opened = shift.opened_at.astimezone(zone).strftime("%a %H:%M")
+            who = names.get(shift.opened_by, shift.opened_by)
+            text = f"Shift open since {opened} by {who}, float {self._money(shift.float_total)}."
+            if self.user is not None and self.user.can(Permission.CASH_OFFICE) and expected is not None:
+                text += f"\nExpected in the drawer now: {self._money(expected)}."
+        if number:
+            text += f"\nLast Z report: {number}. Grand total of sales: {self._money(grand.sales)}."
+        self.status.setText(text)
+        self.shift_changed.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        action = self.keymap.get(event.keyCombination())
+        if action is not None:
+            self.trigger(action)
+        else:
+            super().keyPressEvent(event)
+
+    def trigger(self, action: CashAction) -> None:
+        handlers = {
+            CashAction.OPEN_SHIFT: self._open,
+            CashAction.PAID_IN: lambda: self._move(MovementKind.PAID_IN),
+            CashAction.PAID_OUT: lambda: self._move(MovementKind.PAID_OUT),
+            CashAction.CASH_DROP: lambda: self._move(MovementKind.CASH_DROP),
+            CashAction.X_REPORT: self._x,
+            CashAction.CLOSE_SHIFT: self._close,
+            CashAction.RECOUNT: self._recount,
+            CashAction.Z_REPORT: self._z,
+            CashAction.REPRINT: self._reprint,
+            CashAction.BACK: self.finished.emit,
+        }
+        attempt(handlers[action], self.problem)
+        self.setFocus()
+
+    def _user(self) -> User:
+        assert self.user is not None
+        return self.user
+
+    def _open(self) -> None:
+        dialog = CountDialog(self, self.ctx, "Open shift", "Count the float in the drawer", with_note=False)
+        if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
+            return
+        open_shift(
+            self._user(),
+            dialog.count,
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            terminal_id=self.ctx.terminal.terminal_id,
+            currency=self.ctx.store.currency,
+        )
+        self.refresh()
+        self.say(f"Shift open with a float of {self._money(dialog.count.total)}. Ready to sell.", "ok")
+
+    def _move(self, kind: MovementKind) -> None:
+        dialog = MovementDialog(self, self.ctx, kind)
+        if dialog.exec() != MovementDialog.DialogCode.Accepted:
+            return
+        record_movement(
+            self._user(),
+            kind,
+            dialog.value,
+            dialog.reason.text(),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            terminal_id=self.ctx.terminal.terminal_id,
+            currency=self.ctx.store.currency,
+        )
+        self.refresh()
+        self.say(f"{kind.label}: {self._money(dialog.value)} recorded ({dialog.reason.text().strip()}).", "ok")
+
+    def _close(self) -> None:
+        dialog = CountDialog(
+            self, self.ctx, "Close shift", "Blind close: count everything in the drawer", with_note=True
+        )
+        if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
+            return
+        result = close_shift(
+            self._user(),
+            dialog.count,
+            dialog.note.text() if dialog.note else "",
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            terminal_id=self.ctx.terminal.terminal_id,
+            currency=self.ctx.store.currency,
+            rules=CashRules(),
+            has_suspended_sale=self.has_open_sale(),
+        )
+        self.refresh()
+        text = f"Shift closed. Counted {self._money(result.counted)}."
+        if self._user().can(Permission.CASH_OFFICE):
+            text += f" Expected {self._money(result.expected)}: over/short {self._money(result.over_short)}."
+        self.say(text, "ok")
+
+    def has_open_sale(self) -> bool:
+        """Set by the main window: whether the sale screen holds an unfinished sale."""
+        return False
+
+    def _recount(self) -> None:
+        with self.ctx.read_uow() as uow:
+            shifts = uow.shifts.shifts_since(self.ctx.terminal.terminal_id, "")
+        closed = [s for s in shifts if not s.is_open]
+        if not closed:
+            raise ShiftError("There is no closed shift to recount.", "")
+        shift = closed[-1]
+        dialog = CountDialog(self, self.ctx, "Recount", "Manager's recount of the last closed shift", with_note=True)
+        if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
+            return
+        result = recount_shift(
+            self._user(),
+            shift.id,
+            dialog.count,
+            dialog.note.text() if dialog.note else "",
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            currency=self.ctx.store.currency,
+        )
+        self.refresh()
+        self.say(f"Recount recorded: {self._money(result.counted)}, over/short {self._money(result.over_short)}.", "ok")
+
+    def _x(self) -> None:
+        if not self._user().can(Permission.CASH_OFFICE):
+            raise ShiftError(f"{self._user().name} may not print the X report.", "Ask a supervisor.")
+        with self.ctx.read_uow() as uow:
+            report = x_report(uow, self.ctx.terminal.terminal_id, self.ctx.store.currency, self.ctx.store.zone)
+        self._print(report, 0)
+
+    def _z(self) -> None:
+        report = take_z_report(
+            self._user(),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            terminal_id=self.ctx.terminal.terminal_id,
+            currency=self.ctx.store.currency,
+            zone=self.ctx.store.zone,
+        )
+        self.refresh()
+        self._print(report, 0)
+
+    def _reprint(self) -> None:
+        if self.last_report is None:
+            raise ShiftError("No report has been printed here yet.", "Print an X or Z report first.")
+        report, copies = self.last_report
+        self._print(report, copies + 1)
+
+    def _print(self, report: DayReport, copy_number: int) -> None:
+        doc = report_document(
+            report,
+            self.ctx.store,
+            printed_at=self.ctx.clock.now(),
+            printed_by=self._user().name,
+            copy_number=copy_number,
+        )
+        name = f"z-report-{report.terminal}-{report.number}" if report.kind == "Z" else f"x-report-{report.terminal}"
+        stamp = datetime.now(self.ctx.store.zone).strftime("%Y%m%d-%H%M%S")
+        path = documents_dir(self.ctx) / f"{name}-{stamp}{'-copy' + str(copy_number) if copy_number else ''}.pdf"
+        try:
+            path.write_bytes(render_report_pdf(doc))
+        except OSError as exc:
+            raise ShiftError(f"The PDF could not be saved ({exc.strerror}).", "Check the disk.") from exc
+        data = render_report(doc, self.printing.profile)
+        self.printing.print_bytes(data, kind="report", reference=name, copy_number=copy_number)
+        self.last_report = (report, copy_number)
+        label = f"Z report {report.number}" if report.kind == "Z" else "X report"
+        copy = f" (COPY {copy_number})" if copy_number else ""
+        self.say(
+            f"{label}{copy}: sales {self._money(report.sales.amount)}, returns {self._money(report.returns.amount)}. "
+            f"Printing; PDF saved as {path.name}.",
+            "ok",
+        )
