@@ -60,7 +60,7 @@ def render_pdf(receipt: Receipt) -> bytes:
         store_lines += f"<br/>Tax ID {_esc(store.tax_id)}"
     facts = [
         ["Number", receipt.receipt_number],
-        ["Date", format_datetime(receipt.issued_at, "medium", locale=receipt.locale)],
+        ["Date", _plain(format_datetime(receipt.issued_at, "medium", locale=receipt.locale))],
         ["Terminal / cashier", f"{receipt.terminal} / {receipt.cashier}"],
     ]
     if receipt.original_receipt:
@@ -157,8 +157,13 @@ def _rate(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f} %"
 
 
+def _plain(text: str) -> str:
+    """CLDR puts narrow no-break spaces in times ("10:23\u202fPM"); the PDF's base fonts lack them."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_report_pdf(doc: ReportDocument) -> bytes:

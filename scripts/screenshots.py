@@ -44,6 +44,48 @@ def type_line(widget: QWidget, text: str) -> None:
     settle(60)
 
 
+def when_dialog(act) -> None:  # type: ignore[no-untyped-def]
+    """Act on the next modal dialog once it is open."""
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, poll)
+            return
+        settle(150)
+        act(dialog)
+
+    QTimer.singleShot(0, poll)
+
+
+_KEEP: list[object] = []
+
+
+def paper(preview, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The preview's paper strip at full length, in a window of its own."""
+    from ui.preview import ReceiptPreview
+
+    copy = ReceiptPreview()
+    copy.resize(520, 1400)
+    if preview.decoded is not None:
+        copy.show_decoded(preview.decoded)
+    copy.show()
+    grab(copy, path)
+    copy.close()
+    _KEEP.append(copy)  # let Qt delete it with the others at the end, not the garbage collector mid-run
+
+
+def pdf_to_png(pdf: Path, png: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftoppm") is None:
+        print("pdftoppm not found: skipped", png)
+        return
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-singlefile", str(pdf), str(png.with_suffix(""))], check=True)
+    print(f"wrote {png}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
@@ -91,11 +133,80 @@ def main(argv: list[str] | None = None) -> int:
         QTest.keyClick(sale.input, Qt.Key.Key_F9)
         ctx.closers and settle(1500)
         grab(window, args.out / "sale-change.png")
-        preview = sale.preview
-        preview.setParent(None)
-        preview.resize(520, 1500)
-        preview.show()
-        grab(preview, args.out / "receipt-preview.png")
+        paper(sale.preview, args.out / "receipt-preview.png")
+        receipt_number = sale.last_sale.receipt_number
+
+        # Returns: the receipt scanned, one line picked with its reason
+        QTest.keyClick(sale.input, Qt.Key.Key_F7)
+        screen = window.returns
+        type_line(screen.input, receipt_number)
+        QTest.keyClick(screen.table, Qt.Key.Key_Space)
+        QTest.keyClicks(screen.table, "2")
+        QTest.keyClick(screen.table, Qt.Key.Key_Down)
+        QTest.keyClick(screen.table, Qt.Key.Key_Space)
+        settle()
+        grab(window, args.out / "return.png")
+        when_dialog(lambda d: (grab(d, args.out / "return-reason.png"), QTest.keyClicks(d, "3")))
+        QTest.keyClick(screen.table, Qt.Key.Key_F10)
+        settle(1200)
+        grab(window, args.out / "return-done.png")
+        paper(window.sale.preview, args.out / "return-receipt.png")
+        pdfs = sorted((Path(tmp) / "documents").glob("credit-note-*.pdf"))
+        if pdfs:
+            pdf_to_png(pdfs[-1], args.out / "credit-note.png")
+
+        # No receipt: ID and a supervisor's approval
+        QTest.keyClick(screen.input, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        type_line(screen.input, codes[7])
+        QTest.keyClicks(screen.table, "5")
+
+        def customer_id(d: QDialog) -> None:
+            d.number.setText("D123 4567 8901")  # type: ignore[attr-defined]
+            grab(d, args.out / "customer-id.png")
+
+            def approval(a: QDialog) -> None:
+                combo = a.approver  # type: ignore[attr-defined]
+                combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemText(i).startswith("Dana")))
+                a.reason.setText("regular customer, has the box")  # type: ignore[attr-defined]
+                grab(a, args.out / "approval.png")
+                a.pin.setText("3333")  # type: ignore[attr-defined]
+                QTest.keyClick(a.pin, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+
+            when_dialog(approval)
+            QTest.keyClick(d.number, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+
+        when_dialog(customer_id)
+        QTest.keyClick(screen.table, Qt.Key.Key_F10)
+        settle(800)
+        grab(window, args.out / "return-no-receipt.png")
+        QTest.keyClick(screen.table, Qt.Key.Key_Escape)
+
+        # The cash office (as a supervisor): paid out, blind close, Z report
+        QTest.keyClick(sale.input, Qt.Key.Key_F12)
+        users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Dana")))
+        type_line(window.signin.pin, "3333")
+        QTest.keyClick(sale.input, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        office = window.cash_office
+        settle()
+        grab(window, args.out / "cash-office.png")
+
+        def blind(d: QDialog) -> None:
+            from decimal import Decimal
+
+            for denom, n in {"20": 9, "10": 6, "5": 5, "1": 13, "0.25": 7}.items():
+                d.spins[Decimal(denom)].setValue(n)  # type: ignore[attr-defined]
+            d.note.setText("a $20 note was torn and taken to the safe")  # type: ignore[attr-defined]
+            grab(d, args.out / "blind-close.png")
+            QTest.keyClick(d, Qt.Key.Key_Return)
+
+        when_dialog(blind)
+        QTest.keyClick(office, Qt.Key.Key_F7)
+        QTest.keyClick(office, Qt.Key.Key_F9)
+        settle(1200)
+        grab(window, args.out / "cash-office-z.png")
+        zs = sorted((Path(tmp) / "documents").glob("z-report-*.pdf"))
+        if zs:
+            pdf_to_png(zs[-1], args.out / "z-report.png")
         window.close()
         ctx.close()
     return 0

@@ -13,12 +13,13 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from counter.money import Currency
-from counter.policy import Status
+from counter.policy import Condition, Reason, Status
 from counter.return_draft import ReturnDraft
 from counter.returns import QuotedLine, ReturnQuote
 
-RECEIPT_COLUMNS = ("#", "Item", "Sold", "Returned", "Left", "Paid each", "Return", "Reason", "Condition", "Decision")
-NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason", "Condition", "Decision")
+RECEIPT_COLUMNS = ("#", "Item", "Sold", "Back", "Left", "Paid each", "Return", "Reason · condition", "Decision")
+NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition", "Decision")
+DECISION_COLUMN = 8
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
 _STATUS_COLOURS = {
@@ -70,7 +71,7 @@ class ReturnLinesModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return (RECEIPT_COLUMNS if self.draft.has_receipt else NO_RECEIPT_COLUMNS)[section]
+            return (NO_RECEIPT_COLUMNS if self.draft.no_receipt else RECEIPT_COLUMNS)[section]
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -82,9 +83,9 @@ class ReturnLinesModel(QAbstractTableModel):
         quoted = self._quoted(line_id)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _CENTER if col in (0, 2, 3, 4, 6) else (_RIGHT if col == 5 else None)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 9 and quoted is not None:
+        if role == Qt.ItemDataRole.ForegroundRole and col == DECISION_COLUMN and quoted is not None:
             return QBrush(QColor(_STATUS_COLOURS[quoted.decision.status]))
-        if role == Qt.ItemDataRole.ToolTipRole and col == 9 and quoted is not None:
+        if role == Qt.ItemDataRole.ToolTipRole and col == DECISION_COLUMN and quoted is not None:
             return quoted.decision.summary
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -100,8 +101,7 @@ class ReturnLinesModel(QAbstractTableModel):
                 str(rl.returnable),
                 fmt(rl.unit_paid),
                 str(pick.quantity) if pick and pick.quantity else "",
-                pick.reason.label if pick and pick.reason and pick.quantity else "",
-                pick.condition.label if pick and pick.quantity else "",
+                _reason_condition(pick.reason, pick.condition) if pick and pick.quantity else "",
             ]
         else:
             nr = self.draft.no_receipt[row]
@@ -113,10 +113,9 @@ class ReturnLinesModel(QAbstractTableModel):
                 "",
                 fmt(nr.unit_price),
                 str(nr.quantity),
-                nr.reason.label if nr.reason else "",
-                nr.condition.label,
+                _reason_condition(nr.reason, nr.condition),
             ]
-        if col < 9:
+        if col < DECISION_COLUMN:
             return values[col]
         if quoted is None:
             return ""
@@ -124,3 +123,7 @@ class ReturnLinesModel(QAbstractTableModel):
         if quoted.fee:
             text += f" (fee {fmt(quoted.fee)})"
         return text
+
+
+def _reason_condition(reason: Reason | None, condition: Condition) -> str:
+    return f"{reason.label if reason else 'reason? (1–8)'} · {condition.label.lower()}"

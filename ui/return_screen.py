@@ -120,7 +120,7 @@ class ReturnScreen(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((0, 36), (2, 52), (3, 80), (4, 52), (5, 96), (6, 66), (7, 150), (8, 120), (9, 170)):
+        for col, width in ((0, 34), (2, 62), (3, 62), (4, 58), (5, 104), (6, 78), (7, 200), (8, 130)):
             self.table.setColumnWidth(col, width)
         self.table.installEventFilter(self)
         left.addWidget(self.table, 3)
@@ -143,7 +143,7 @@ class ReturnScreen(QWidget):
         ex.addWidget(self.exchange_list)
         self.exchange_box.hide()
         left.addWidget(self.exchange_box, 1)
-        body.addLayout(left, 3)
+        body.addLayout(left, 5)
 
         right = QVBoxLayout()
         right.setSpacing(10)
@@ -171,6 +171,7 @@ class ReturnScreen(QWidget):
         right.addWidget(self.message)
         right.addStretch(1)
         body.addLayout(right, 2)
+        self.total_box.setMinimumWidth(360)
 
         container = QWidget()
         container.setLayout(body)
@@ -181,6 +182,8 @@ class ReturnScreen(QWidget):
         row.setContentsMargins(12, 6, 12, 6)
         row.setSpacing(6)
         for action in RETURN_ACTIONS:
+            if action is ReturnAction.POLICIES:
+                continue  # a manager's key, listed in the README, kept off the cashier's bar
             button = QPushButton(f"{action.key}\n{action.label}")
             button.setObjectName("keyButton")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -291,6 +294,7 @@ class ReturnScreen(QWidget):
         self.draft = ReturnDraft(cashier=self.draft.cashier, sale=sale, returnable=lines)
         paid = ", ".join(f"{t.label} {self._money(t.amount)}" for t in sale.tenders)
         when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%a %b %d %Y, %H:%M")
+        self.header.setVisible(True)
         self.header.setText(
             f"Receipt {sale.receipt_number} · {when} · {sale.cashier_name} · "
             f"total {self._money(sale.total)} · paid {paid}"

@@ -18,6 +18,7 @@ from counter.tenders import CardDetails, Payment
 from db.queries import journal_entries
 from devices.escpos.decode import decode
 from tests.db.support import Clock
+from ui.return_model import DECISION_COLUMN
 from tests.ui.conftest import in_dialog, press, sign_in, type_enter, upc_codes
 
 
@@ -138,9 +139,9 @@ def test_out_of_window_refused_then_allowed_with_a_supervisor_pin(returns) -> No
     type_enter(screen.input, sale.receipt_number)
     QTest.keyClick(screen.table, Qt.Key.Key_Space)
     QTest.keyClicks(screen.table, "3")
-    decision = screen.model.index(0, 9).data()
+    decision = screen.model.index(0, DECISION_COLUMN).data()
     assert decision == "Refused"
-    assert "return window" in screen.model.index(0, 9).data(Qt.ItemDataRole.ToolTipRole)
+    assert "return window" in screen.model.index(0, DECISION_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
     approve_as.last_error = ""
     in_dialog(approve_as("Dana", "0000"))  # a wrong PIN: still refused, nothing recorded
     press(screen.table, Qt.Key.Key_F10)
