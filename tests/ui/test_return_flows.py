@@ -18,8 +18,8 @@ from counter.tenders import CardDetails, Payment
 from db.queries import journal_entries
 from devices.escpos.decode import decode
 from tests.db.support import Clock
-from ui.return_model import DECISION_COLUMN
 from tests.ui.conftest import in_dialog, press, sign_in, type_enter, upc_codes
+from ui.return_model import DECISION_COLUMN
 
 
 def sell(ctx, codes: list[str], *, card: bool, when: datetime | None = None, cashier: str = "Maria Lopez") -> Sale:  # type: ignore[no-untyped-def]
