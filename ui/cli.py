@@ -3,6 +3,9 @@
     counter [--data-dir DIR]                 open the app (demo store built on first run)
     counter init-demo --data-dir DIR         build the demo store without opening a window
     counter journal verify --data-dir DIR    walk every terminal's hash chain
+    counter hq serve|migrate|enrol-code|revoke|admin-token|import-catalog|report|seed-demo
+    counter sync enrol|now|status --data-dir DIR
+    counter devices list|test URL|print-test [URL] --data-dir DIR
 
 Every entry takes ``--data-dir`` so a script or a test can use a throwaway store.
 Errors print one clear line (and exit 1), never a traceback.
@@ -34,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     journal = sub.add_parser("journal", help="the tamper-evident journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
     jsub.add_parser("verify", parents=[common], help="verify every terminal's hash chain")
+    from hq.cli import add_parser as add_hq
+    from ui.sync_commands import add_parser as add_sync
+
+    add_hq(sub, common)
+    add_sync(sub, common)
+    from ui.devices_cli import add_parser as add_devices
+
+    add_devices(sub, common)
     return parser
 
 
@@ -46,6 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _init_demo(data_dir, args.days)
         if args.command == "journal":
             return _journal_verify(data_dir)
+        if args.command == "hq":
+            from hq.cli import run as run_hq
+            from ui.sync_commands import seed_demo
+
+            return seed_demo(args.database_url) if args.hq_command == "seed-demo" else run_hq(args)
+        if args.command == "devices":
+            from ui.devices_cli import run as run_devices
+
+            return run_devices(args, data_dir)
+        if args.command == "sync":
+            from ui.sync_commands import run as run_sync
+
+            return run_sync(args, data_dir)
         from ui.main_window import run_app
 
         return run_app(data_dir, printer=args.printer, demo=not args.no_demo)

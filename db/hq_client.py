@@ -1,0 +1,114 @@
+"""The HTTP client of HQ's API (httpx). Thin: it turns HQ's answers into Python values
+and every way of not getting an answer into one exception, ``UpstreamUnavailable``.
+
+* no connection, a time-out, a 5xx: ``UpstreamUnavailable`` (try again later, calmly);
+* a refusal (401, 403, 409, 413, 422, 400): ``HqRefused`` with HQ's error code and message.
+
+Thread-safe as httpx.Client is: the sync worker and a return on the GUI thread may share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from counter.errors import CounterError
+from counter.journal import JournalEntry, utc_stamp
+from counter.upstream import API, UpstreamUnavailable
+
+
+class HqRefused(CounterError):
+    def __init__(self, status: int, error: str, message: str, data: dict[str, Any]) -> None:
+        super().__init__(message, "")
+        self.status = status
+        self.error = error
+        self.data = data
+
+
+class HqClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, API + path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"HQ cannot be reached ({type(exc).__name__}).", "Work goes on offline.") from exc
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(f"HQ answered {response.status_code}.", "Work goes on offline.")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise UpstreamUnavailable(f"HQ answered {response.status_code} without JSON.", "") from exc
+        if response.status_code >= 400:
+            if not isinstance(data, dict):
+                data = {}
+            raise HqRefused(
+                response.status_code,
+                str(data.get("error", "refused")),
+                str(data.get("message", f"HQ refused ({response.status_code})")),
+                data,
+            )
+        return data
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/health"))
+
+    def enrol(self, code: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/enrol", json={"code": code}))
+
+    def head(self) -> tuple[int, str]:
+        data = self._call("GET", "/journal/head")
+        return int(data["acked_seq"]), str(data["head_hash"])
+
+    def push(self, store: str, terminal: str, entries: Sequence[JournalEntry], sent_at: datetime) -> dict[str, Any]:
+        payload = {
+            "store": store,
+            "terminal": terminal,
+            "sent_at": utc_stamp(sent_at),
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "id": e.id,
+                    "type": e.type,
+                    "at": e.at,
+                    "body": e.body,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in entries
+            ],
+        }
+        return dict(self._call("POST", "/journal", json=payload))
+
+    def changes(self, after: int, limit: int) -> dict[str, Any]:
+        return dict(self._call("GET", "/changes", params={"after": after, "limit": limit}))
+
+    def lookup(self, receipt_number: str) -> dict[str, Any] | None:
+        try:
+            return dict(self._call("GET", f"/sales/{receipt_number}"))
+        except HqRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def reserve(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/reservations", json=payload))
+
+    def release(self, return_id: str) -> dict[str, Any]:
+        return dict(self._call("DELETE", f"/reservations/{return_id}"))

@@ -1,0 +1,476 @@
+"""The sync client: push this lane's journal to HQ, pull downstream changes, and the
+``ReturnReservations`` adapter that returns use.
+
+Push: entries above ``sync_state.acked_seq`` go in ``seq`` order, ``MAX_BATCH`` at a time;
+``acked_seq`` moves only to what HQ acknowledged (its head), in a short local transaction
+after the answer. A lost answer is harmless: the re-sent entries are acknowledged again.
+A ``gap`` answer (HQ holds less than we thought, e.g. its database was restored) rewinds
+``acked_seq`` to where HQ is.
+
+Pull: pages of changes after the cursor kept in ``settings['sync_cursor']``; each page and
+the cursor move are written in one short transaction, so selling goes on between pages
+and an interrupted pull resumes where it stopped.
+
+Threads: ``Syncer`` methods run on the sync worker thread (``ui/sync_bridge.py``);
+``HqReservations`` runs on whichever thread runs the return (today the GUI thread) and
+never writes to the store outside the return's own unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from counter.journal import EventType, JournalEntry, utc_stamp
+from counter.money import Currency
+from counter.ports import UnitOfWork
+from counter.sales import Sale
+from counter.store import StoreConfig, TerminalIdentity
+from counter.upstream import (
+    MAX_BATCH,
+    PULL_PAGE,
+    OfflineCaps,
+    RemoteSale,
+    Reservation,
+    ReservationRefused,
+    UpstreamUnavailable,
+    remote_sale_from_wire,
+)
+from db import schema as s
+from db.hq_client import HqClient, HqRefused
+from db.queries import read_settings, write_settings
+from db.uow import SqlSales
+
+log = logging.getLogger(__name__)
+
+SYNC_KEY = "sync"
+CURSOR_KEY = "sync_cursor"
+CAPS_KEY = "offline_caps"
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    hq: str
+    token: str
+    store: str
+    terminal: str
+
+
+def sync_config(engine: Engine) -> SyncConfig | None:
+    raw = read_settings(engine).get(SYNC_KEY)
+    if not raw:
+        return None
+    return SyncConfig(str(raw["hq"]), str(raw["token"]), str(raw["store"]), str(raw["terminal"]))
+
+
+def offline_caps(engine: Engine) -> OfflineCaps:
+    return OfflineCaps.from_json(read_settings(engine).get(CAPS_KEY))
+
+
+def enrol(engine: Engine, hq_url: str, code: str, *, transport: Any = None) -> SyncConfig:
+    """Spend an enrolment code at HQ and keep the token in this store's settings. The store
+    must be the one the code was made for; the terminal id becomes the code's."""
+    client = HqClient(hq_url, transport=transport)
+    try:
+        answer = client.enrol(code)
+    finally:
+        client.close()
+    settings = read_settings(engine)
+    store = settings.get("store", {}).get("id")
+    if store is not None and store != answer["store"]:
+        raise HqRefused(
+            409, "wrong_store", f"That code is for store {answer['store']}, and this is store {store}.", answer
+        )
+    config = SyncConfig(hq_url.rstrip("/"), str(answer["token"]), str(answer["store"]), str(answer["terminal"]))
+    values: dict[str, Any] = {SYNC_KEY: config.__dict__}
+    if settings.get("terminal", {}).get("id") != config.terminal:
+        values["terminal"] = {**settings.get("terminal", {}), "id": config.terminal}
+    write_settings(engine, values)
+    return config
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status bar shows. ``online`` is what the last attempt found."""
+
+    enrolled: bool = False
+    online: bool = False
+    backlog: int = 0
+    acked_seq: int = 0
+    last_sync: datetime | None = None
+    problem: str = ""  # a refusal that needs a person (revoked token, clock, tampering)
+    pulling: str = ""  # progress of a pull in pages, e.g. "catalog 40,000 changes"
+
+    def describe(self) -> str:
+        if not self.enrolled:
+            return "Sync: local only (no HQ)"
+        if self.problem:
+            return f"Sync: {self.problem}"
+        if not self.online:
+            return f"Sync: offline, {self.backlog} waiting"
+        when = self.last_sync.astimezone().strftime("%H:%M") if self.last_sync else "—"
+        if self.pulling:
+            return f"Sync: {self.pulling}"
+        if self.backlog:
+            return f"Sync: sending, {self.backlog} waiting"
+        return f"Sync: up to date ({when})"
+
+
+class Syncer:
+    """Push and pull for one enrolled lane. Not thread-safe: one sync worker calls it."""
+
+    def __init__(self, engine_write: Engine, engine_read: Engine, client: HqClient, config: SyncConfig) -> None:
+        self.write = engine_write
+        self.read = engine_read
+        self.client = client
+        self.config = config
+        self.status = SyncStatus(enrolled=True, acked_seq=self.acked_seq())
+        self.status = replace(self.status, backlog=self.backlog())
+
+    # ------------------------------------------------------------------ push
+
+    def acked_seq(self) -> int:
+        with self.read.connect() as conn:
+            value = conn.execute(
+                select(s.sync_state.c.acked_seq).where(s.sync_state.c.terminal_id == self.config.terminal)
+            ).scalar()
+        return int(value or 0)
+
+    def _set_acked(self, seq: int) -> None:
+        stmt = sqlite_insert(s.sync_state).values(terminal_id=self.config.terminal, acked_seq=seq)
+        with self.write.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["terminal_id"], set_={"acked_seq": seq}))
+
+    def backlog(self) -> int:
+        acked = self.acked_seq()
+        with self.read.connect() as conn:
+            last = conn.execute(
+                select(func.max(s.journal.c.seq)).where(s.journal.c.terminal_id == self.config.terminal)
+            ).scalar()
+        return max(0, int(last or 0) - acked)
+
+    def _pending(self, after: int, limit: int) -> list[JournalEntry]:
+        j = s.journal
+        stmt = select(j).where(j.c.terminal_id == self.config.terminal, j.c.seq > after).order_by(j.c.seq).limit(limit)
+        with self.read.connect() as conn:
+            return [
+                JournalEntry(r.terminal_id, r.seq, r.id, r.type, r.at, r.body, r.prev_hash, r.hash)
+                for r in conn.execute(stmt)
+            ]
+
+    def push_batch(self, *, record: bool = True, after: int | None = None, batch: int = MAX_BATCH) -> int:
+        """Send the next batch; returns HQ's head (the new acked_seq). ``record=False``
+        leaves the store untouched (for callers inside a unit of work)."""
+        start = self.acked_seq() if after is None else after
+        entries = self._pending(start, batch)
+        if not entries:
+            return start
+        try:
+            ack = self.client.push(self.config.store, self.config.terminal, entries, datetime.now(UTC))
+        except HqRefused as exc:
+            if exc.error == "gap" and "expected_seq" in exc.data:
+                resume = int(exc.data["expected_seq"]) - 1
+                log.warning("HQ holds this lane up to %d only; resending from there", resume)
+                if record:
+                    self._set_acked(resume)
+                return resume
+            raise
+        acked = min(int(ack["acked_seq"]), entries[-1].seq)
+        if record:
+            self._set_acked(acked)
+        return acked
+
+    def push_all(self, *, record: bool = True, max_batches: int | None = None) -> int:
+        """Push until nothing is waiting (or ``max_batches``); returns the acked seq."""
+        acked = self.acked_seq()
+        n = 0
+        while max_batches is None or n < max_batches:
+            before = acked
+            acked = self.push_batch(record=record, after=acked)
+            n += 1
+            if acked == before and not self._pending(acked, 1):
+                break
+            if acked == before:
+                break  # no progress: HQ acknowledged nothing new
+        return acked
+
+    # ------------------------------------------------------------------ pull
+
+    def cursor(self) -> int:
+        return int(read_settings(self.read).get(CURSOR_KEY, 0))
+
+    def pull_page(self, limit: int = PULL_PAGE) -> tuple[int, bool]:
+        """Fetch and apply one page; returns (changes applied, more to come)."""
+        after = self.cursor()
+        page = self.client.changes(after, limit)
+        rows = page["changes"]
+        with self.write.begin() as conn:
+            apply_changes(conn, rows)
+            conn.execute(s.settings.delete().where(s.settings.c.key == CURSOR_KEY))
+            conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(int(page["cursor"]))))
+        return len(rows), bool(page["more"])
+
+    def pull_all(self, progress: Callable[[int], None] | None = None, limit: int = PULL_PAGE) -> int:
+        total = 0
+        while True:
+            n, more = self.pull_page(limit)
+            total += n
+            if progress is not None:
+                progress(total)
+            if not more:
+                return total
+
+    # ------------------------------------------------------------------ cycle
+
+    def cycle(self, progress: Callable[[SyncStatus], None] | None = None) -> SyncStatus:
+        """One round of the worker: push everything waiting, then pull. Updates and
+        returns ``status``; never raises for HQ being away or refusing."""
+        try:
+            self.push_all()
+            self.status = replace(self.status, online=True, problem="", backlog=self.backlog())
+
+            def pulled(n: int) -> None:
+                if n and progress is not None:
+                    self.status = replace(self.status, pulling=f"receiving changes, {n:,} so far")
+                    progress(self.status)
+
+            self.pull_all(pulled)
+            self.status = replace(
+                self.status, pulling="", last_sync=datetime.now(UTC), acked_seq=self.acked_seq(), backlog=self.backlog()
+            )
+        except UpstreamUnavailable as exc:
+            log.info("sync: %s", exc.message)
+            self.status = replace(self.status, online=False, pulling="", backlog=self.backlog())
+        except HqRefused as exc:
+            log.warning("sync refused by HQ: %s (%s)", exc.message, exc.error)
+            self.status = replace(self.status, online=True, pulling="", problem=_problem(exc), backlog=self.backlog())
+        return self.status
+
+
+def _problem(exc: HqRefused) -> str:
+    if exc.status == 401:
+        return "HQ refused this terminal's token (enrol it again)"
+    if exc.error == "clock_skew":
+        return "this terminal's clock is wrong; set the time"
+    if exc.error in {"chain_broken", "seq_conflict"}:
+        return "HQ found the journal altered; call support"
+    return f"HQ refused: {exc.message}"
+
+
+class Backoff:
+    """Seconds to wait after the n-th failure in a row: 1, 2, 4, ... up to ``cap``, with
+    jitter so that a store's lanes do not all retry in the same second."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0, rng: random.Random | None = None) -> None:
+        self.base = base
+        self.cap = cap
+        self.failures = 0
+        self._rng = rng or random.Random()
+
+    def success(self) -> None:
+        self.failures = 0
+
+    def failure(self) -> float:
+        self.failures += 1
+        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
+        return float(delay * (0.5 + self._rng.random() / 2))
+
+
+# ------------------------------------------------------------------ applying changes
+
+
+def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Upsert pulled rows into the local tables; a tombstone deactivates (local sales
+    still point at the item or user, so nothing is deleted)."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_kind.setdefault(str(row["kind"]), []).append(row)
+    for kind in ("tax_class", "category", "item", "user"):
+        for row in by_kind.get(kind, []):
+            _APPLY[kind](conn, row["data"], bool(row["deleted"]))
+
+
+def _upsert(conn: Connection, table: Any, key: str, values: dict[str, Any]) -> None:
+    stmt = sqlite_insert(table).values(**values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_={k: v for k, v in values.items() if k != key}))
+
+
+def _tax_class(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
+    if not deleted:
+        _upsert(conn, s.tax_classes, "code", {"code": d["code"], "label": d["label"], "rate": d["rate"]})
+
+
+def _category(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
+    if deleted:
+        return  # past sales and items still refer to it
+    _upsert(conn, s.categories, "id", {"id": d["id"], "name": d["name"], "tax_code": d["tax_code"]})
+    _upsert(
+        conn,
+        s.return_policies,
+        "category_id",
+        {
+            "category_id": d["id"],
+            "return_days": d["return_days"],
+            "final_sale": d["final_sale"],
+            "receipt_required": d["receipt_required"],
+            "restocking_fee_percent": d["restocking_fee_percent"],
+        },
+    )
+
+
+def _item(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
+    if deleted:
+        conn.execute(s.items.update().where(s.items.c.id == d["id"]).values(active=False))
+        return
+    values = {
+        "id": d["id"],
+        "sku": d["sku"],
+        "barcode": d["barcode"],
+        "name": d["name"],
+        "category_id": d["category_id"],
+        "price_minor": d["price_minor"],
+        "tax_code": d["tax_code"],
+        "active": d["active"],
+    }
+    _upsert(conn, s.items, "id", values)
+
+
+def _user(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
+    values = {"id": d["id"], "name": d["name"], "role": d["role"], "pin_hash": d["pin_hash"]}
+    values["active"] = bool(d["active"]) and not deleted
+    stmt = sqlite_insert(s.users).values(**values, failed_attempts=0)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}))
+
+
+_APPLY: dict[str, Callable[[Connection, dict[str, Any], bool], None]] = {
+    "tax_class": _tax_class,
+    "category": _category,
+    "item": _item,
+    "user": _user,
+}
+
+
+# ------------------------------------------------------------- return reservations
+
+
+@dataclass
+class HqReservations:
+    """Implements counter.upstream.ReturnReservations over HQ's API."""
+
+    client: HqClient
+    syncer: Syncer
+    read: Engine
+    store: StoreConfig
+    terminal: TerminalIdentity
+    caps_value: OfflineCaps = field(default_factory=OfflineCaps)
+    cache_seconds: float = 30.0
+    _cache: dict[str, tuple[float, RemoteSale]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def caps(self) -> OfflineCaps:
+        return self.caps_value
+
+    def reachable(self) -> bool:
+        return self.syncer.status.online
+
+    def lookup(self, receipt_number: str) -> RemoteSale | None:
+        with self._lock:
+            hit = self._cache.get(receipt_number)
+        if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
+            return hit[1]
+        data = self.client.lookup(receipt_number)
+        if data is None:
+            return None
+        remote = remote_sale_from_wire(data)
+        with self._lock:
+            self._cache[receipt_number] = (time.monotonic(), remote)
+        return remote
+
+    def reserve(self, reservation: Reservation) -> None:
+        payload = {
+            "return_id": reservation.return_id,
+            "sale_id": reservation.sale_id,
+            "lines": [
+                {
+                    "sale_line_id": ln.sale_line_id,
+                    "quantity": ln.quantity,
+                    "amount_minor": ln.amount_minor,
+                    "tax_minor": ln.tax_minor,
+                    "gross_minor": ln.gross_minor,
+                }
+                for ln in reservation.lines
+            ],
+        }
+        with self._lock:
+            self._cache.pop(reservation.receipt_number, None)
+        for attempt in range(2):
+            try:
+                self.client.reserve(payload)
+                return
+            except HqRefused as exc:
+                if exc.error == "unknown_sale" and attempt == 0:
+                    # Our own sale not pushed yet: send the journal (without touching the
+                    # store: we are inside the return's unit of work), then ask again.
+                    self.syncer.push_all(record=False, max_batches=20)
+                    continue
+                if exc.error == "unknown_sale":
+                    raise UpstreamUnavailable("HQ does not hold this sale yet.", "") from exc
+                raise ReservationRefused(
+                    exc.message, "Check what the customer brings back against the receipt."
+                ) from exc
+
+    def release(self, return_id: str) -> None:
+        try:
+            self.client.release(return_id)
+        except HqRefused as exc:
+            log.warning("HQ did not release reservation %s: %s", return_id, exc.message)
+
+    def adopt(self, uow: UnitOfWork, sale: Sale) -> None:
+        conn: Connection = uow.connection  # type: ignore[attr-defined]
+        if conn.execute(select(s.sales.c.id).where(s.sales.c.id == sale.id)).first() is not None:
+            return
+        known = conn.execute(select(s.users.c.id).where(s.users.c.id == sale.cashier_id)).first()
+        if known is None:
+            # The copy must name its cashier; one from another store is kept as an
+            # inactive placeholder that can never sign in (no PIN verifier matches "!").
+            conn.execute(
+                s.users.insert().values(
+                    id=sale.cashier_id,
+                    name=f"Cashier of {sale.store_id}",
+                    role="cashier",
+                    pin_hash="!",
+                    active=False,
+                    failed_attempts=0,
+                )
+            )
+        SqlSales(conn).add(sale)
+
+    def offline_refunded_today(self, now: datetime) -> Decimal:
+        midnight = now.astimezone(self.store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        stmt = text(
+            "SELECT coalesce(sum(json_extract(body, '$.refund_total')), 0) FROM journal "
+            "WHERE terminal_id = :t AND type = :type AND at >= :since "
+            "AND coalesce(json_extract(body, '$.hq_reserved'), 0) = 0"
+        )
+        with self.read.connect() as conn:
+            minor = conn.execute(
+                stmt,
+                {
+                    "t": self.terminal.terminal_id,
+                    "type": str(EventType.RETURN_PROCESSED),
+                    "since": utc_stamp(midnight.astimezone(UTC) - timedelta(0)),
+                },
+            ).scalar_one()
+        return Currency.of(self.store.currency.code).from_minor(int(minor))

@@ -1,0 +1,141 @@
+"""Who may call HQ: enrolment codes, terminal tokens and admin tokens.
+
+A token is 256 random bits, shown once; HQ keeps only its SHA-256 (a hash of a random
+secret of that size needs no salt or stretching). An enrolment code is short enough to
+read out over the phone, single-use and valid for a day; it too is stored hashed.
+Revoking a terminal revokes all its tokens at once; the next call gets 401.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from counter.journal import GENESIS
+from hq import schema as s
+from hq.store import utcnow
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_VALID = timedelta(hours=24)
+
+
+class AccessError(Exception):
+    """A refused credential; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # terminal | admin
+    store_id: str | None
+    terminal_id: str | None
+    name: str
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def new_enrol_code(engine: Engine, store_id: str, terminal_id: str) -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(s.enrol_codes).values(
+                code_hash=digest(raw),
+                store_id=store_id,
+                terminal_id=terminal_id,
+                created_at=now,
+                expires_at=now + CODE_VALID,
+            )
+        )
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def _new_token(conn: Connection, kind: str, name: str, store_id: str | None, terminal_id: str | None) -> str:
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        insert(s.tokens).values(
+            token_hash=digest(token),
+            kind=kind,
+            store_id=store_id,
+            terminal_id=terminal_id,
+            name=name,
+            created_at=utcnow(),
+        )
+    )
+    return token
+
+
+def enrol(engine: Engine, code: str) -> tuple[str, str, str]:
+    """Spend an enrolment code: (store_id, terminal_id, token). Re-enrolling a terminal
+    keeps its chain head (a replaced machine resumes where HQ is) and revokes the old token."""
+    now = utcnow()
+    with engine.begin() as conn:
+        row = (
+            conn.execute(
+                select(s.enrol_codes).where(s.enrol_codes.c.code_hash == digest(normalise_code(code))).with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        if row is None or row["used_at"] is not None or row["expires_at"] < now:
+            raise AccessError(401, "That enrolment code is not valid (unknown, used or expired).")
+        store_id, terminal_id = row["store_id"], row["terminal_id"]
+        conn.execute(update(s.enrol_codes).where(s.enrol_codes.c.code_hash == row["code_hash"]).values(used_at=now))
+        known = conn.execute(
+            select(s.terminals.c.store_id).where(
+                s.terminals.c.store_id == store_id, s.terminals.c.terminal_id == terminal_id
+            )
+        ).first()
+        if known is None:
+            conn.execute(
+                insert(s.terminals).values(
+                    store_id=store_id, terminal_id=terminal_id, enrolled_at=now, head_seq=0, head_hash=GENESIS
+                )
+            )
+        _revoke(conn, store_id, terminal_id, now)
+        token = _new_token(conn, "terminal", f"{store_id}-{terminal_id}", store_id, terminal_id)
+    return store_id, terminal_id, token
+
+
+def new_admin_token(engine: Engine, name: str) -> str:
+    with engine.begin() as conn:
+        return _new_token(conn, "admin", name, None, None)
+
+
+def _revoke(conn: Connection, store_id: str | None, terminal_id: str, now: object) -> int:
+    stmt = update(s.tokens).where(s.tokens.c.terminal_id == terminal_id, s.tokens.c.revoked_at.is_(None))
+    if store_id is not None:
+        stmt = stmt.where(s.tokens.c.store_id == store_id)
+    return conn.execute(stmt.values(revoked_at=now)).rowcount
+
+
+def revoke(engine: Engine, terminal_id: str, store_id: str | None = None) -> int:
+    """Revoke every live token of a terminal (of any store unless ``store_id``)."""
+    with engine.begin() as conn:
+        return _revoke(conn, store_id, terminal_id, utcnow())
+
+
+def authenticate(conn: Connection, header: str | None) -> Caller:
+    if not header or not header.startswith("Bearer "):
+        raise AccessError(401, "Missing bearer token: enrol this terminal with `counter sync enrol`.")
+    token = header[len("Bearer ") :].strip()
+    row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == digest(token))).mappings().first()
+    if row is None:
+        raise AccessError(401, "Unknown token.")
+    if row["revoked_at"] is not None:
+        raise AccessError(401, "This token was revoked: enrol the terminal again.")
+    return Caller(row["kind"], row["store_id"], row["terminal_id"], row["name"])

@@ -1,0 +1,326 @@
+"""HQ's HTTP JSON API (FastAPI on uvicorn). The OpenAPI description is served at
+``/openapi.json`` (and browsable at ``/docs``).
+
+Every call but ``/v1/health`` and ``/v1/enrol`` carries ``Authorization: Bearer TOKEN``.
+A terminal's token lets it push only its own journal and read only its own store's
+downstream data, plus the chain-wide receipt look-up and reservations that returns need.
+Admin tokens read the alerts and the exception report.
+
+Refusals answer ``{"error": CODE, "message": TEXT}`` with a clear status (401 token,
+403 someone else's lane, 409 conflict or gap, 413 too large, 422 malformed or broken
+chain, 400 clock) and are logged; nothing of a refused request is stored.
+
+Handlers are plain functions (FastAPI runs them on its worker threads); each opens its
+own connection from the pool, so the process holds no state between requests.
+"""
+
+# No "from __future__ import annotations": FastAPI reads the handlers' annotations at run
+# time, and they name dependencies defined inside create_app.
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine, select
+
+from counter.journal import JournalEntry
+from counter.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
+from hq import access, catalog, ingest, ledger
+from hq import schema as s
+from hq.store import utcnow
+
+log = logging.getLogger("hq")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+STAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"
+HEX64 = r"^[0-9a-f]{64}$"
+LANE = r"^[A-Za-z0-9_-]{1,16}$"
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.extra = extra
+
+
+# ------------------------------------------------------------------------ wire models
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnrolRequest(Strict):
+    code: str = Field(min_length=4, max_length=32)
+
+
+class EnrolAnswer(Strict):
+    store: str
+    terminal: str
+    token: str
+
+
+class EntryIn(Strict):
+    seq: int = Field(ge=1, le=2**62)
+    id: str = Field(min_length=1, max_length=36)
+    type: str = Field(min_length=1, max_length=48)
+    at: str = Field(pattern=STAMP)
+    body: str = Field(max_length=512 * 1024)
+    prev_hash: str = Field(pattern=HEX64)
+    hash: str = Field(pattern=HEX64)
+
+
+class PushBatch(Strict):
+    store: str = Field(pattern=LANE)
+    terminal: str = Field(pattern=LANE)
+    sent_at: datetime
+    entries: list[EntryIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class PushAck(Strict):
+    acked_seq: int
+    head_hash: str
+    stored: int
+    repeated: int
+
+
+class Head(Strict):
+    acked_seq: int
+    head_hash: str
+
+
+class ReserveLine(Strict):
+    sale_line_id: str = Field(min_length=1, max_length=36)
+    quantity: int = Field(ge=1, le=100_000)
+    amount_minor: int
+    tax_minor: int
+    gross_minor: int
+
+
+class ReserveRequest(Strict):
+    return_id: str = Field(min_length=1, max_length=36)
+    sale_id: str = Field(min_length=1, max_length=36)
+    lines: list[ReserveLine] = Field(min_length=1, max_length=500)
+
+
+# ------------------------------------------------------------------------- the app
+
+
+class BodyLimit:
+    """Answers 413 to a request body above ``limit`` bytes, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._too_large(scope, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        log.warning("refused %s %s: body over %d bytes", scope.get("method"), scope.get("path"), self.limit)
+        response = JSONResponse(
+            {"error": "too_large", "message": f"The request body is over {self.limit} bytes; send smaller batches."},
+            status_code=413,
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(engine: Engine) -> FastAPI:
+    app = FastAPI(
+        title="Counter HQ",
+        version="1",
+        description="Upstream server of the Counter point of sale: enrolment, journal push, "
+        "downstream changes, chain-wide receipt look-up and return reservations.",
+    )
+
+    @app.exception_handler(Refusal)
+    async def _refused(request: Request, exc: Refusal) -> JSONResponse:
+        log.warning("refused %s %s: %s %s", request.method, request.url.path, exc.status, exc.message)
+        return JSONResponse({"error": exc.error, "message": exc.message, **exc.extra}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = f"Malformed request: {where}: {first.get('msg', 'invalid')}"
+        log.warning("refused %s %s: 422 %s", request.method, request.url.path, message)
+        return JSONResponse({"error": "malformed", "message": message}, status_code=422)
+
+    def caller(authorization: Annotated[str | None, Header()] = None) -> access.Caller:
+        with engine.connect() as conn:
+            try:
+                return access.authenticate(conn, authorization)
+            except access.AccessError as exc:
+                raise Refusal(exc.status, "unauthorized", exc.message) from exc
+
+    def terminal(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:
+        if who.kind != "terminal":
+            raise Refusal(403, "forbidden", "Only an enrolled terminal may do this.")
+        return who
+
+    def admin(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:
+        if who.kind != "admin":
+            raise Refusal(403, "forbidden", "Only an admin token may read this.")
+        return who
+
+    @app.get("/v1/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "time": utcnow().isoformat()}
+
+    @app.post("/v1/enrol", response_model=EnrolAnswer)
+    def enrol(req: EnrolRequest) -> EnrolAnswer:
+        try:
+            store, term, token = access.enrol(engine, req.code)
+        except access.AccessError as exc:
+            raise Refusal(exc.status, "bad_code", exc.message) from exc
+        log.info("enrolled %s-%s", store, term)
+        return EnrolAnswer(store=store, terminal=term, token=token)
+
+    @app.get("/v1/journal/head", response_model=Head)
+    def head(who: Annotated[access.Caller, Depends(terminal)]) -> Head:
+        assert who.store_id and who.terminal_id
+        with engine.connect() as conn:
+            found = ingest.lane_head(conn, who.store_id, who.terminal_id)
+        if found is None:
+            raise Refusal(403, "not_enrolled", "This terminal is not enrolled.")
+        return Head(acked_seq=found[0], head_hash=found[1])
+
+    @app.post("/v1/journal", response_model=PushAck)
+    def push(batch: PushBatch, who: Annotated[access.Caller, Depends(terminal)]) -> PushAck:
+        assert who.store_id and who.terminal_id
+        if (batch.store, batch.terminal) != (who.store_id, who.terminal_id):
+            detail = f"{who.name} tried to push the journal of {batch.store}-{batch.terminal}"
+            ingest.record_alert(engine, "forbidden", who.store_id, who.terminal_id, None, detail)
+            raise Refusal(403, "forbidden", "A terminal may push only its own journal.")
+        skew = ingest.clock_skew(batch.sent_at, utcnow())
+        if skew > MAX_CLOCK_SKEW_SECONDS:
+            detail = f"terminal clock is {skew:.0f} s away from HQ's"
+            ingest.record_alert(engine, "clock_skew", who.store_id, who.terminal_id, None, detail)
+            raise Refusal(
+                400,
+                "clock_skew",
+                f"This terminal's clock is {skew / 60:.0f} minutes away from HQ's; set the time right.",
+                skew_seconds=round(skew),
+            )
+        entries = []
+        first = batch.entries[0].seq
+        for n, e in enumerate(batch.entries):
+            if e.seq != first + n:
+                raise Refusal(422, "malformed", "Entries of a batch must be in seq order, without gaps.")
+            entries.append(JournalEntry(who.terminal_id, e.seq, e.id, e.type, e.at, e.body, e.prev_hash, e.hash))
+        try:
+            result = ingest.ingest(engine, who.store_id, who.terminal_id, entries)
+        except ingest.PushRefused as exc:
+            raise Refusal(exc.status, exc.error, exc.message, **exc.extra) from exc
+        return PushAck(
+            acked_seq=result.acked_seq, head_hash=result.head_hash, stored=result.stored, repeated=result.repeated
+        )
+
+    @app.get("/v1/changes")
+    def changes(
+        who: Annotated[access.Caller, Depends(terminal)],
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=20_000)] = PULL_PAGE,
+    ) -> dict[str, Any]:
+        assert who.store_id
+        with engine.connect() as conn:
+            rows, cursor, more = catalog.changes(conn, who.store_id, after, limit)
+        return {"changes": rows, "cursor": cursor, "more": more}
+
+    @app.get("/v1/sales/{receipt_number}")
+    def sale(receipt_number: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
+        if len(receipt_number) > 32:
+            raise Refusal(422, "malformed", "A receipt number has at most 32 characters.")
+        with engine.connect() as conn:
+            found = ledger.lookup(conn, receipt_number)
+        if found is None:
+            raise Refusal(404, "unknown_sale", f"No sale in the chain has the receipt number {receipt_number}.")
+        return found
+
+    @app.post("/v1/reservations")
+    def reserve(req: ReserveRequest, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
+        assert who.store_id and who.terminal_id
+        wanted = [
+            ledger.WantedLine(ln.sale_line_id, ln.quantity, ln.amount_minor, ln.tax_minor, ln.gross_minor)
+            for ln in req.lines
+        ]
+        try:
+            with engine.begin() as conn:
+                ledger.reserve(conn, who.store_id, who.terminal_id, req.return_id, req.sale_id, wanted)
+        except ledger.LedgerError as exc:
+            raise Refusal(exc.status, exc.error, exc.message) from exc
+        return {"reserved": True, "return_id": req.return_id}
+
+    @app.delete("/v1/reservations/{return_id}")
+    def release(return_id: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
+        assert who.store_id and who.terminal_id
+        with engine.begin() as conn:
+            n = ledger.release(conn, who.store_id, who.terminal_id, return_id)
+        return {"released": n}
+
+    @app.get("/v1/alerts")
+    def alerts(
+        who: Annotated[access.Caller, Depends(admin)], limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> dict[str, Any]:
+        return {"alerts": _rows(engine, s.alerts, limit)}
+
+    @app.get("/v1/exceptions")
+    def exceptions(
+        who: Annotated[access.Caller, Depends(admin)], limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> dict[str, Any]:
+        return {"exceptions": _rows(engine, s.exceptions, limit)}
+
+    return app
+
+
+def _rows(engine: Engine, table: Any, limit: int) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).order_by(table.c.id.desc()).limit(limit)).mappings()
+        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
+
+
+def asgi(engine: Engine) -> ASGIApp:
+    """The app as uvicorn serves it: the API behind the body-size limit."""
+    return BodyLimit(create_app(engine), MAX_BODY_BYTES)

@@ -1,0 +1,217 @@
+"""Downstream data: catalog, prices, categories and their return policies, tax classes,
+users with their PIN verifiers; the change cursor terminals pull by; CSV import.
+
+Every write takes ``CATALOG_WRITE_LOCK`` (a transaction-level advisory lock) and stamps
+each row it touches with ``nextval('change_seq')``; a deletion is a tombstone
+(``deleted = true``, new version), never a DELETE. Because writers are serialised, the
+version order is the commit order, so "everything above cursor N" never misses a row that
+commits later with a smaller version.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from counter.barcodes import canonical_gtin
+from counter.errors import CounterError
+from hq import schema as s
+from hq.store import CATALOG_WRITE_LOCK
+
+KIND_ORDER = ("tax_class", "category", "item", "user")  # parents before children
+KEYS = {"tax_class": "code", "category": "id", "item": "id", "user": "id"}
+
+
+def _lock(conn: Connection) -> None:
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
+
+
+def upsert(conn: Connection, kind: str, rows: Sequence[dict[str, Any]], *, conflict: str | None = None) -> None:
+    """Insert or update rows of one kind, each with a new version (caller holds the lock)."""
+    if not rows:
+        return
+    table: Table = s.DOWNSTREAM[kind]
+    key = conflict or KEYS[kind]
+    stmt = pg_insert(table).values(version=s.change_seq.next_value(), deleted=False)
+    cols = [c for c in rows[0] if c != key and not (conflict and c == KEYS[kind])]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[key],
+        set_={**{c: stmt.excluded[c] for c in cols}, "version": s.change_seq.next_value(), "deleted": False},
+    )
+    for start in range(0, len(rows), 5000):
+        conn.execute(stmt, list(rows[start : start + 5000]))
+
+
+def tombstone(engine: Engine, kind: str, keys: Iterable[str]) -> int:
+    table = s.DOWNSTREAM[kind]
+    key_col = table.c[KEYS[kind]]
+    with engine.begin() as conn:
+        _lock(conn)
+        return conn.execute(
+            table.update()
+            .where(key_col.in_(list(keys)), table.c.deleted.is_(False))
+            .values(deleted=True, version=s.change_seq.next_value())
+        ).rowcount
+
+
+def changes(conn: Connection, store_id: str, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
+    """Rows of every kind changed after ``after``, oldest first, at most ``limit``:
+    (changes, next cursor, more to come)."""
+    found: list[tuple[int, str, dict[str, Any]]] = []
+    for kind in KIND_ORDER:
+        table = s.DOWNSTREAM[kind]
+        stmt = select(table).where(table.c.version > after).order_by(table.c.version).limit(limit + 1)
+        if kind == "user":
+            stmt = stmt.where(or_(table.c.store_id.is_(None), table.c.store_id == store_id))
+        for row in conn.execute(stmt).mappings():
+            data = {k: v for k, v in row.items() if k not in {"version", "deleted"}}
+            found.append((int(row["version"]), kind, {"deleted": bool(row["deleted"]), "data": data}))
+    found.sort(key=lambda f: f[0])
+    page = found[:limit]
+    out = [{"kind": kind, "version": version, **rest} for version, kind, rest in page]
+    cursor = page[-1][0] if page else after
+    return out, cursor, len(found) > limit
+
+
+# ----------------------------------------------------------------------- CSV import
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        head = f"{self.rows} rows read: {self.upserted} items added or updated, {self.deleted} deleted"
+        if not self.errors:
+            return head + ", no errors."
+        lines = [head + f", {len(self.errors)} rows refused:"]
+        lines += [f"  line {n}: {msg}" for n, msg in self.errors[:200]]
+        if len(self.errors) > 200:
+            lines.append(f"  ... and {len(self.errors) - 200} more")
+        return "\n".join(lines)
+
+
+REQUIRED = ("sku", "name", "category_id", "price", "tax_code")
+
+
+def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> ImportReport:
+    """Validate a catalog CSV (``sku,barcode,name,category_id,price,tax_code`` and optional
+    ``id``, ``active``, ``delete``) and apply the valid rows in one transaction.
+
+    A row is refused, with its line number and why, for: a missing field, a price that is
+    not a non-negative amount with at most ``currency_digits`` decimals, an unknown
+    category or tax code, a bad GTIN check digit, or a SKU or barcode repeated in the file
+    or held by another item."""
+    report = ImportReport()
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise CounterError(f"Cannot read {path}: {exc.strerror}.", "Check the file name.") from exc
+    with fh, engine.begin() as conn:
+        _lock(conn)
+        reader = csv.DictReader(fh)
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CounterError(
+                f"The file has no column {', '.join(missing)}.", f"Columns needed: {', '.join(REQUIRED)}."
+            )
+        cats = set(conn.execute(select(s.categories.c.id).where(s.categories.c.deleted.is_(False))).scalars())
+        taxes = set(conn.execute(select(s.tax_classes.c.code).where(s.tax_classes.c.deleted.is_(False))).scalars())
+        by_sku = {
+            r.sku: (r.id, r.barcode) for r in conn.execute(select(s.items.c.id, s.items.c.sku, s.items.c.barcode))
+        }
+        barcode_owner = {bc: sku for sku, (_, bc) in by_sku.items() if bc}
+        seen_sku: set[str] = set()
+        seen_bc: dict[str, str] = {}
+        good: list[dict[str, Any]] = []
+        gone: list[str] = []
+        quantum = Decimal(1).scaleb(-currency_digits)
+        for n, row in enumerate(reader, start=2):
+            report.rows += 1
+            sku = (row.get("sku") or "").strip()
+            problem = None
+            if any(not (row.get(c) or "").strip() for c in REQUIRED):
+                problem = "missing " + ", ".join(c for c in REQUIRED if not (row.get(c) or "").strip())
+            elif sku in seen_sku:
+                problem = f"SKU {sku} appears twice in the file"
+            elif (row.get("delete") or "").strip().lower() in {"1", "yes", "true"}:
+                seen_sku.add(sku)
+                if sku in by_sku:
+                    gone.append(by_sku[sku][0])
+                continue
+            if problem is None:
+                try:
+                    price = Decimal(row["price"].strip())
+                    if price < 0 or price != price.quantize(quantum) or not price.is_finite():
+                        raise InvalidOperation
+                except (InvalidOperation, ValueError):
+                    problem = f"price {row['price']!r} is not an amount like 12.99"
+            if problem is None and row["category_id"].strip() not in cats:
+                problem = f"unknown category {row['category_id']!r}"
+            if problem is None and row["tax_code"].strip() not in taxes:
+                problem = f"unknown tax code {row['tax_code']!r}"
+            barcode = None
+            if problem is None and (row.get("barcode") or "").strip():
+                try:
+                    barcode = canonical_gtin(row["barcode"].strip())
+                except CounterError as exc:
+                    problem = f"barcode {row['barcode']!r}: {exc.message}"
+                else:
+                    owner = seen_bc.get(barcode) or barcode_owner.get(barcode)
+                    if owner is not None and owner != sku:
+                        problem = f"barcode {row['barcode']} already belongs to SKU {owner}"
+            if problem is not None:
+                report.errors.append((n, problem))
+                continue
+            seen_sku.add(sku)
+            if barcode:
+                seen_bc[barcode] = sku
+            item_id = (row.get("id") or "").strip() or (by_sku[sku][0] if sku in by_sku else f"item-{sku}")
+            good.append(
+                {
+                    "id": item_id,
+                    "sku": sku,
+                    "barcode": barcode,
+                    "name": row["name"].strip()[:200],
+                    "category_id": row["category_id"].strip(),
+                    "price_minor": int(price.scaleb(currency_digits)),
+                    "tax_code": row["tax_code"].strip(),
+                    "active": (row.get("active") or "true").strip().lower() not in {"0", "no", "false"},
+                }
+            )
+        upsert(conn, "item", good, conflict="sku")
+        report.upserted = len(good)
+        if gone:
+            report.deleted = conn.execute(
+                s.items.update()
+                .where(s.items.c.id.in_(gone), s.items.c.deleted.is_(False))
+                .values(deleted=True, version=s.change_seq.next_value())
+            ).rowcount
+    return report
+
+
+def seed(
+    engine: Engine,
+    *,
+    tax_classes: Sequence[dict[str, Any]],
+    categories: Sequence[dict[str, Any]],
+    items: Sequence[dict[str, Any]],
+    users: Sequence[dict[str, Any]],
+) -> None:
+    """Load reference data as given (used for the demo chain and by tests)."""
+    with engine.begin() as conn:
+        _lock(conn)
+        upsert(conn, "tax_class", tax_classes)
+        upsert(conn, "category", categories)
+        upsert(conn, "item", items)
+        upsert(conn, "user", users)

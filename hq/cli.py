@@ -1,0 +1,101 @@
+"""``counter hq ...``: run and administer HQ (on the HQ machine, against its database).
+
+    counter hq serve [--database-url URL] [--host H] [--port N] [--workers N]
+    counter hq migrate [--database-url URL]
+    counter hq enrol-code --store S01 --terminal T01     print a one-time enrolment code
+    counter hq revoke T01 [--store S01]                  revoke a terminal's tokens
+    counter hq admin-token --name NAME                   print a token for /v1/alerts, /v1/exceptions
+    counter hq import-catalog FILE                       validate and load a catalog CSV
+    counter hq report                                    alerts and the over-return exception report
+
+The database URL comes from ``--database-url``, else ``COUNTER_HQ_DATABASE_URL``, else
+``postgresql+psycopg://postgres@127.0.0.1:5432/counter_hq``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from counter.errors import CounterError
+from hq import access, catalog
+from hq import schema as s
+from hq.serve import URL_ENV, serve
+from hq.store import DEFAULT_URL, make_engine, migrate
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    hq = sub.add_parser("hq", help="run and administer the HQ server")
+    hsub = hq.add_subparsers(dest="hq_command", required=True)
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--database-url", default=None, help="postgresql+psycopg://user@host:5432/db")
+    p = hsub.add_parser("serve", parents=[common, db], help="serve the HQ API (migrates first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HQ is stateless)")
+    hsub.add_parser("migrate", parents=[common, db], help="bring HQ's schema to the newest revision")
+    p = hsub.add_parser("enrol-code", parents=[common, db], help="print a one-time enrolment code")
+    p.add_argument("--store", required=True)
+    p.add_argument("--terminal", required=True)
+    p = hsub.add_parser("revoke", parents=[common, db], help="revoke a terminal's tokens")
+    p.add_argument("terminal")
+    p.add_argument("--store", default=None)
+    p = hsub.add_parser("admin-token", parents=[common, db], help="print a new admin token")
+    p.add_argument("--name", default="admin")
+    p = hsub.add_parser("import-catalog", parents=[common, db], help="validate and load a catalog CSV")
+    p.add_argument("file", type=Path)
+    hsub.add_parser("report", parents=[common, db], help="print alerts and over-returns")
+    hsub.add_parser("seed-demo", parents=[common, db], help="load the demo chain's catalog and staff")
+
+
+def run(args: argparse.Namespace) -> int:
+    url = args.database_url or os.environ.get(URL_ENV) or DEFAULT_URL
+    if args.hq_command == "serve":
+        serve(url, args.host, args.port, args.workers)
+        return 0
+    engine = make_engine(url, pool_size=2)
+    try:
+        migrate(engine)
+        return _admin(args, engine)
+    except CounterError as exc:
+        print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+
+
+def _admin(args: argparse.Namespace, engine: Any) -> int:
+    cmd = args.hq_command
+    if cmd == "migrate":
+        print("HQ schema is up to date.")
+    elif cmd == "enrol-code":
+        code = access.new_enrol_code(engine, args.store, args.terminal)
+        print(code)
+        print(f"One-time code for {args.store}-{args.terminal}, valid 24 hours.", file=sys.stderr)
+    elif cmd == "revoke":
+        n = access.revoke(engine, args.terminal, args.store)
+        print(f"Revoked {n} token(s) of {args.terminal}.")
+    elif cmd == "admin-token":
+        print(access.new_admin_token(engine, args.name))
+    elif cmd == "import-catalog":
+        report = catalog.import_catalog(engine, args.file)
+        print(report.describe())
+        return 1 if report.errors else 0
+    elif cmd == "report":
+        with engine.connect() as conn:
+            alerts = conn.execute(select(s.alerts).order_by(s.alerts.c.id)).mappings().all()
+            over = conn.execute(select(s.exceptions).order_by(s.exceptions.c.id)).mappings().all()
+        print(f"{len(alerts)} alert(s)")
+        for a in alerts:
+            lane = f"{a['store_id']}-{a['terminal_id']}"
+            print(f"  {a['at']:%Y-%m-%d %H:%M} {a['kind']} {lane} seq {a['seq']}: {a['detail']}")
+        print(f"{len(over)} over-return(s)")
+        for x in over:
+            where = f"return {x['return_id']} at {x['store_id']}-{x['terminal_id']}"
+            print(f"  sale {x['sale_id']} line {x['sale_line_id']}: {where}: {x['detail']}")
+    return 0

@@ -1,0 +1,377 @@
+"""Ingest: a terminal's journal entries arrive in batches; HQ checks them, stores them
+verbatim and projects them into its sales and returns tables, in one transaction.
+
+The rules, per lane (store, terminal):
+
+* the lane's row in ``terminals`` is locked (``FOR UPDATE``) for the whole batch, so two
+  HQ processes receiving the same lane's pushes serialise instead of racing;
+* an entry at or below the head is a re-send: acknowledged again when it is exactly the
+  entry stored; the same seq with any difference is refused (409) and raised as an alert;
+* the first new entry must be head + 1, else the push is refused as a gap (409) telling
+  the terminal where to resume;
+* new entries must continue the chain from the stored head (``counter.journal.verify``);
+  a broken chain (an edited, inserted or re-ordered entry) is refused (422) and alerted;
+* nothing of a refused batch is stored. Alerts are written in their own transaction,
+  after the batch's has rolled back.
+
+The acknowledgement is the new head: the terminal marks entries synced up to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from counter.journal import EventType, JournalEntry, verify
+from hq import schema as s
+from hq.store import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class PushRefused(Exception):
+    def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class PushResult:
+    acked_seq: int
+    head_hash: str
+    stored: int
+    repeated: int
+
+
+def record_alert(
+    engine: Engine, kind: str, store_id: str | None, terminal_id: str | None, seq: int | None, detail: str
+) -> None:
+    log.warning("alert %s %s-%s seq %s: %s", kind, store_id, terminal_id, seq, detail)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(s.alerts).values(
+                at=utcnow(), kind=kind, store_id=store_id, terminal_id=terminal_id, seq=seq, detail=detail
+            )
+        )
+
+
+def ingest(engine: Engine, store_id: str, terminal_id: str, entries: Sequence[JournalEntry]) -> PushResult:
+    """Store and project one batch of a lane's entries (checked for order by the caller)."""
+    try:
+        with engine.begin() as conn:
+            return _ingest(conn, store_id, terminal_id, entries)
+    except PushRefused as exc:
+        if exc.error in {"seq_conflict", "chain_broken", "gap"}:
+            record_alert(engine, exc.error, store_id, terminal_id, exc.extra.get("seq"), exc.message)
+        raise
+
+
+def _ingest(conn: Connection, store_id: str, terminal_id: str, entries: Sequence[JournalEntry]) -> PushResult:
+    t = s.terminals
+    lane = and_(t.c.store_id == store_id, t.c.terminal_id == terminal_id)
+    head = conn.execute(select(t.c.head_seq, t.c.head_hash).where(lane).with_for_update()).first()
+    if head is None:
+        raise PushRefused(403, "not_enrolled", f"Terminal {store_id}-{terminal_id} is not enrolled at HQ.")
+    head_seq, head_hash = int(head[0]), str(head[1])
+    old = [e for e in entries if e.seq <= head_seq]
+    new = [e for e in entries if e.seq > head_seq]
+    if old:
+        _check_resent(conn, store_id, terminal_id, old)
+    if new:
+        if new[0].seq != head_seq + 1:
+            raise PushRefused(
+                409,
+                "gap",
+                f"Entries {head_seq + 1}..{new[0].seq - 1} are missing: HQ holds up to {head_seq}.",
+                expected_seq=head_seq + 1,
+                seq=new[0].seq,
+            )
+        result = verify(new, after_seq=head_seq, after_hash=head_hash)
+        if not result.ok:
+            raise PushRefused(
+                422, "chain_broken", f"Entry {result.first_bad_seq}: {result.reason}.", seq=result.first_bad_seq
+            )
+        now = utcnow()
+        conn.execute(
+            insert(s.journal),
+            [
+                {
+                    "store_id": store_id,
+                    "terminal_id": terminal_id,
+                    "seq": e.seq,
+                    "id": e.id,
+                    "type": e.type,
+                    "at": e.at,
+                    "body": e.body,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                    "received_at": now,
+                }
+                for e in new
+            ],
+        )
+        project(conn, store_id, terminal_id, new)
+        head_seq, head_hash = new[-1].seq, new[-1].hash
+        conn.execute(update(t).where(lane).values(head_seq=head_seq, head_hash=head_hash, last_push_at=now))
+    return PushResult(head_seq, head_hash, len(new), len(old))
+
+
+def _check_resent(conn: Connection, store_id: str, terminal_id: str, old: Sequence[JournalEntry]) -> None:
+    j = s.journal
+    rows = conn.execute(
+        select(j.c.seq, j.c.id, j.c.type, j.c.at, j.c.body, j.c.prev_hash, j.c.hash).where(
+            j.c.store_id == store_id,
+            j.c.terminal_id == terminal_id,
+            j.c.seq.between(min(e.seq for e in old), max(e.seq for e in old)),
+        )
+    ).all()
+    stored = {r.seq: r for r in rows}
+    for e in old:
+        r = stored.get(e.seq)
+        if r is None or (r.id, r.type, r.at, r.body, r.prev_hash, r.hash) != (
+            e.id,
+            e.type,
+            e.at,
+            e.body,
+            e.prev_hash,
+            e.hash,
+        ):
+            raise PushRefused(
+                409,
+                "seq_conflict",
+                f"Entry {e.seq} differs from the entry {e.seq} HQ already holds for this terminal.",
+                seq=e.seq,
+            )
+
+
+# ------------------------------------------------------------------------ projection
+
+
+def project(conn: Connection, store_id: str, terminal_id: str, entries: Sequence[JournalEntry]) -> None:
+    """Project SaleCompleted and ReturnProcessed entries (others stay in the journal only)."""
+    sales: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    tenders: list[dict[str, Any]] = []
+    returns: list[tuple[JournalEntry, dict[str, Any]]] = []
+    for e in entries:
+        if e.type == EventType.SALE_COMPLETED:
+            body = json.loads(e.body)
+            sales.append(
+                {
+                    "id": body["sale_id"],
+                    "receipt_number": body["receipt_number"],
+                    "store_id": store_id,
+                    "terminal_id": terminal_id,
+                    "seq": e.seq,
+                    "cashier_id": body["cashier"],
+                    "completed_at": e.at,
+                    "currency": body["currency"],
+                    "prices_include_tax": body["prices_include_tax"],
+                    "total_minor": body["total"],
+                    "rounding_minor": body["rounding"],
+                    "body": e.body,
+                }
+            )
+            for n, ln in enumerate(body["lines"], start=1):
+                lines.append(
+                    {
+                        "id": ln["line_id"],
+                        "sale_id": body["sale_id"],
+                        "line_no": n,
+                        "item_id": ln["item_id"],
+                        "sku": ln["sku"],
+                        "name": ln["name"],
+                        "quantity": ln["qty"],
+                        "unit_price_minor": ln["unit_price"],
+                        "line_discount_minor": ln["line_discount"],
+                        "order_discount_minor": ln["order_discount"],
+                        "amount_minor": ln["amount"],
+                        "tax_minor": ln["tax"],
+                        "gross_minor": ln["gross"],
+                        "tax_code": ln["tax_code"],
+                        "tax_rate": ln["tax_rate"],
+                    }
+                )
+            for n, td in enumerate(body["tenders"], start=1):
+                tenders.append(
+                    {
+                        "sale_id": body["sale_id"],
+                        "seq": n,
+                        "kind": td["kind"],
+                        "amount_minor": td["amount"],
+                        "tendered_minor": td["tendered"],
+                        "card_brand": td.get("card_brand"),
+                        "card_last4": td.get("card_last4"),
+                        "approval_code": td.get("approval_code"),
+                    }
+                )
+        elif e.type == EventType.RETURN_PROCESSED:
+            returns.append((e, json.loads(e.body)))
+    if sales:
+        conn.execute(insert(s.sales), sales)
+        conn.execute(insert(s.sale_lines), lines)
+        if tenders:
+            conn.execute(insert(s.sale_tenders), tenders)
+    if returns:
+        _project_returns(conn, store_id, terminal_id, returns)
+    touched = {b["original_sale_id"] for _, b in returns if b.get("original_sale_id")}
+    # A sale arriving after returns of it (its lane synced later) is checked too.
+    if sales:
+        late = conn.execute(
+            select(s.sale_lines.c.sale_id)
+            .join(s.return_lines, s.return_lines.c.sale_line_id == s.sale_lines.c.id)
+            .where(s.sale_lines.c.sale_id.in_([x["id"] for x in sales]))
+            .distinct()
+        ).scalars()
+        touched |= set(late)
+    if touched:
+        flag_over_returns(conn, sorted(touched))
+
+
+def _project_returns(
+    conn: Connection, store_id: str, terminal_id: str, returns: list[tuple[JournalEntry, dict[str, Any]]]
+) -> None:
+    rows, lines, refunds = [], [], []
+    for e, body in returns:
+        rows.append(
+            {
+                "id": body["return_id"],
+                "return_number": body["return_number"],
+                "store_id": store_id,
+                "terminal_id": terminal_id,
+                "seq": e.seq,
+                "original_sale_id": body.get("original_sale_id"),
+                "original_receipt": body.get("original_receipt"),
+                "completed_at": e.at,
+                "refund_minor": body["refund_total"],
+                "reserved": bool(body.get("hq_reserved", False)),
+            }
+        )
+        for n, ln in enumerate(body["lines"], start=1):
+            lines.append(
+                {
+                    "return_id": body["return_id"],
+                    "line_no": n,
+                    "sale_line_id": ln.get("sale_line_id"),
+                    "item_id": ln["item_id"],
+                    "quantity": ln["qty"],
+                    "amount_minor": ln["amount"],
+                    "tax_minor": ln["tax"],
+                    "gross_minor": ln["gross"],
+                    "fee_minor": ln.get("fee", 0),
+                }
+            )
+        for n, rf in enumerate(body.get("refunds", []), start=1):
+            refunds.append(
+                {
+                    "return_id": body["return_id"],
+                    "seq": n,
+                    "kind": rf["kind"],
+                    "amount_minor": rf["amount"],
+                    "original_sale_id": body.get("original_sale_id") if rf.get("original_tender") else None,
+                    "original_tender_seq": rf.get("original_tender"),
+                }
+            )
+    # Lock the affected sale lines first (sorted: two lanes' batches never deadlock on them).
+    sale_ids = sorted({r["original_sale_id"] for r in rows if r["original_sale_id"]})
+    if sale_ids:
+        conn.execute(
+            select(s.sale_lines.c.id)
+            .where(s.sale_lines.c.sale_id.in_(sale_ids))
+            .order_by(s.sale_lines.c.id)
+            .with_for_update()
+        ).all()
+    conn.execute(insert(s.returns), rows)
+    if lines:
+        conn.execute(insert(s.return_lines), lines)
+    if refunds:
+        conn.execute(insert(s.return_refunds), refunds)
+    rr = s.return_reservations
+    conn.execute(
+        update(rr)
+        .where(rr.c.return_id.in_([r["id"] for r in rows]), rr.c.state == "reserved")
+        .values(state="confirmed")
+    )
+
+
+def flag_over_returns(conn: Connection, sale_ids: Sequence[str]) -> None:
+    """Add every return that took a sale line past its sold quantity to the exception
+    report (once; both the sale and the returns stay as recorded)."""
+    sl, rl, r = s.sale_lines, s.return_lines, s.returns
+    sold = {
+        row.id: (row.sale_id, int(row.quantity))
+        for row in conn.execute(select(sl.c.id, sl.c.sale_id, sl.c.quantity).where(sl.c.sale_id.in_(sale_ids)))
+    }
+    if not sold:
+        return
+    taken = conn.execute(
+        select(rl.c.sale_line_id, rl.c.return_id, rl.c.quantity, r.c.store_id, r.c.terminal_id, r.c.completed_at)
+        .join(r, r.c.id == rl.c.return_id)
+        .where(rl.c.sale_line_id.in_(list(sold)))
+        .order_by(r.c.completed_at, r.c.id)
+    ).all()
+    per_line: dict[str, list[Any]] = defaultdict(list)
+    for row in taken:
+        per_line[row.sale_line_id].append(row)
+    now = utcnow()
+    found = []
+    for line_id, rows in per_line.items():
+        sale_id, quantity = sold[line_id]
+        running = 0
+        for row in rows:
+            running += int(row.quantity)
+            if running > quantity:
+                found.append(
+                    {
+                        "at": now,
+                        "kind": "over_return",
+                        "sale_id": sale_id,
+                        "sale_line_id": line_id,
+                        "return_id": row.return_id,
+                        "store_id": row.store_id,
+                        "terminal_id": row.terminal_id,
+                        "sold": quantity,
+                        "returned": running,
+                        "detail": f"{running} returned of {quantity} sold (return at {row.completed_at})",
+                    }
+                )
+    if found:
+        log.warning("over-returns flagged: %d", len(found))
+        stmt = (
+            pg_insert(s.exceptions).values(found).on_conflict_do_nothing(index_elements=["return_id", "sale_line_id"])
+        )
+        conn.execute(stmt)
+
+
+def lane_head(conn: Connection, store_id: str, terminal_id: str) -> tuple[int, str] | None:
+    row = conn.execute(
+        select(s.terminals.c.head_seq, s.terminals.c.head_hash).where(
+            s.terminals.c.store_id == store_id, s.terminals.c.terminal_id == terminal_id
+        )
+    ).first()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def journal_count(conn: Connection, store_id: str, terminal_id: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(s.journal)
+            .where(s.journal.c.store_id == store_id, s.journal.c.terminal_id == terminal_id)
+        ).scalar_one()
+    )
+
+
+def clock_skew(sent_at: datetime, now: datetime) -> float:
+    return abs((now - sent_at).total_seconds())

@@ -1,0 +1,307 @@
+"""HQ's tables (SQLAlchemy Core over PostgreSQL; SQLite only for a one-machine demo).
+
+Alembic migrations in hq/migrations create them. Money is BIGINT minor units, as on the
+terminals. ``store_id`` + ``terminal_id`` name a lane: terminal ids ("T01") are unique
+within a store, and a terminal's journal entries carry only its terminal id.
+
+Three groups:
+
+* access: ``terminals`` (one row per lane, holding its chain head), ``tokens`` (hashed,
+  revocable), ``enrol_codes`` (hashed, one use);
+* upstream: ``journal`` (every terminal's entries, verbatim), its projections ``sales``,
+  ``sale_lines``, ``sale_tenders``, ``returns``, ``return_lines``, ``return_refunds``, the
+  online-return ledger ``return_reservations``, and the reports ``alerts`` and
+  ``exceptions``;
+* downstream: ``tax_classes``, ``categories`` (with their return policy), ``items``,
+  ``users``; every row carries ``version`` from the ``change_seq`` sequence and a
+  ``deleted`` flag (a tombstone), which is the change cursor terminals pull by.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Sequence,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: One sequence for every downstream row, so one integer cursor orders all kinds.
+change_seq = Sequence("change_seq", metadata=metadata)
+
+Stamp = DateTime(timezone=True)
+
+# ----------------------------------------------------------------------------- access
+
+terminals = Table(
+    "terminals",
+    metadata,
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("enrolled_at", Stamp, nullable=False),
+    Column("head_seq", BigInteger, nullable=False, default=0),
+    Column("head_hash", String(64), nullable=False),
+    Column("last_push_at", Stamp, nullable=True),
+    PrimaryKeyConstraint("store_id", "terminal_id"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of a 256-bit random token
+    Column("kind", String(16), nullable=False),  # terminal | admin
+    Column("store_id", String(16), nullable=True),
+    Column("terminal_id", String(16), nullable=True),
+    Column("name", String(64), nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("revoked_at", Stamp, nullable=True),
+)
+
+enrol_codes = Table(
+    "enrol_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("expires_at", Stamp, nullable=False),
+    Column("used_at", Stamp, nullable=True),
+)
+
+# --------------------------------------------------------------------------- upstream
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("seq", BigInteger, nullable=False, autoincrement=False),
+    Column("id", String(36), nullable=False),
+    Column("type", String(48), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("received_at", Stamp, nullable=False),
+    PrimaryKeyConstraint("store_id", "terminal_id", "seq"),
+)
+
+sales = Table(
+    "sales",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("receipt_number", String(32), nullable=False, unique=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("cashier_id", String(36), nullable=False),
+    Column("completed_at", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("prices_include_tax", Boolean, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("rounding_minor", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),  # the SaleCompleted body, as journaled (look-ups send it)
+)
+
+sale_lines = Table(
+    "sale_lines",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sale_id", String(36), nullable=False, index=True),
+    Column("line_no", Integer, nullable=False),
+    Column("item_id", String(36), nullable=False),
+    Column("sku", String(48), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
+    Column("line_discount_minor", BigInteger, nullable=False),
+    Column("order_discount_minor", BigInteger, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("tax_minor", BigInteger, nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("tax_code", String(4), nullable=False),
+    Column("tax_rate", String(16), nullable=False),
+)
+
+sale_tenders = Table(
+    "sale_tenders",
+    metadata,
+    Column("sale_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("tendered_minor", BigInteger, nullable=False),
+    Column("card_brand", String(32), nullable=True),
+    Column("card_last4", String(4), nullable=True),
+    Column("approval_code", String(12), nullable=True),
+    PrimaryKeyConstraint("sale_id", "seq"),
+)
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("return_number", String(32), nullable=False),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("original_sale_id", String(36), nullable=True, index=True),
+    Column("original_receipt", String(32), nullable=True),
+    Column("completed_at", String(32), nullable=False),
+    Column("refund_minor", BigInteger, nullable=False),
+    Column("reserved", Boolean, nullable=False),  # reserved online at HQ before it was taken
+)
+
+return_lines = Table(
+    "return_lines",
+    metadata,
+    Column("return_id", String(36), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("sale_line_id", String(36), nullable=True, index=True),
+    Column("item_id", String(36), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("tax_minor", BigInteger, nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    PrimaryKeyConstraint("return_id", "line_no"),
+)
+
+return_refunds = Table(
+    "return_refunds",
+    metadata,
+    Column("return_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("original_sale_id", String(36), nullable=True, index=True),
+    Column("original_tender_seq", Integer, nullable=True),
+    PrimaryKeyConstraint("return_id", "seq"),
+)
+
+#: The online-return ledger. A reservation holds quantities of a sale line for a return
+#: that a lane is about to record; when that return's journal entry arrives it is
+#: ``confirmed`` (and from then on counted through ``return_lines`` instead).
+return_reservations = Table(
+    "return_reservations",
+    metadata,
+    Column("return_id", String(36), nullable=False),
+    Column("sale_line_id", String(36), nullable=False, index=True),
+    Column("sale_id", String(36), nullable=False),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("tax_minor", BigInteger, nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("state", String(12), nullable=False),  # reserved | confirmed | released
+    Column("created_at", Stamp, nullable=False),
+    PrimaryKeyConstraint("return_id", "sale_line_id"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", Stamp, nullable=False),
+    Column("kind", String(32), nullable=False),  # seq_conflict, chain_broken, gap, clock_skew, forbidden
+    Column("store_id", String(16), nullable=True),
+    Column("terminal_id", String(16), nullable=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("detail", Text, nullable=False),
+)
+
+#: The exception report: every return that took a sale line past what was sold (two
+#: offline lanes returning one receipt). Both returns stay recorded.
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", Stamp, nullable=False),
+    Column("kind", String(32), nullable=False),  # over_return
+    Column("sale_id", String(36), nullable=False),
+    Column("sale_line_id", String(36), nullable=False),
+    Column("return_id", String(36), nullable=False),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("sold", Integer, nullable=False),
+    Column("returned", Integer, nullable=False),
+    Column("detail", Text, nullable=False),
+    UniqueConstraint("return_id", "sale_line_id"),
+)
+
+# ------------------------------------------------------------------------- downstream
+
+
+def _versioned(name: str, *columns: Column[object]) -> Table:
+    return Table(
+        name,
+        metadata,
+        *columns,
+        Column("version", BigInteger, nullable=False, index=True),
+        Column("deleted", Boolean, nullable=False, default=False),
+    )
+
+
+tax_classes = _versioned(
+    "tax_classes",
+    Column("code", String(4), primary_key=True),
+    Column("label", String(64), nullable=False),
+    Column("rate", String(16), nullable=False),
+)
+
+categories = _versioned(
+    "categories",
+    Column("id", String(36), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("tax_code", String(4), nullable=False),
+    Column("return_days", Integer, nullable=False),
+    Column("final_sale", Boolean, nullable=False),
+    Column("receipt_required", Boolean, nullable=False),
+    Column("restocking_fee_percent", String(8), nullable=False),
+)
+
+items = _versioned(
+    "items",
+    Column("id", String(36), primary_key=True),
+    Column("sku", String(48), nullable=False, unique=True),
+    Column("barcode", String(14), nullable=True, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("category_id", String(36), nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("tax_code", String(4), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+users = _versioned(
+    "users",
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(16), nullable=True),  # None: every store
+    Column("name", String(120), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("pin_hash", Text, nullable=False),  # argon2id verifier, never the PIN
+    Column("active", Boolean, nullable=False),
+)
+
+DOWNSTREAM = {"tax_class": tax_classes, "category": categories, "item": items, "user": users}
+
+Index("ix_sales_original_lookup", sales.c.store_id, sales.c.terminal_id, sales.c.seq)

@@ -1,0 +1,80 @@
+"""Running HQ: uvicorn in the foreground (``counter hq serve``), or in a thread of the
+calling process (tests and benchmarks: a real server on a loopback port)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from hq.app import ASGIApp, asgi
+from hq.store import DEFAULT_URL, make_engine, migrate
+
+log = logging.getLogger("hq")
+URL_ENV = "COUNTER_HQ_DATABASE_URL"
+
+
+def app_from_env() -> ASGIApp:
+    """uvicorn factory for several worker processes: ``uvicorn --factory hq.serve:app_from_env``."""
+    return asgi(make_engine(os.environ.get(URL_ENV, DEFAULT_URL)))
+
+
+def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
+    engine = make_engine(database_url)
+    migrate(engine)
+    engine.dispose()
+    log.info("HQ serving on http://%s:%d (database %s)", host, port, engine.url.render_as_string(hide_password=True))
+    if workers > 1:
+        os.environ[URL_ENV] = database_url
+        uvicorn.run("hq.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    else:
+        uvicorn.run(asgi(make_engine(database_url)), host=host, port=port, log_level="info")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningHq:
+    server: uvicorn.Server
+    thread: threading.Thread
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_in_thread(database_url: str, port: int | None = None, *, pool_size: int = 10) -> RunningHq:
+    """Start a real uvicorn server on a loopback port in a daemon thread; returns once it
+    accepts connections."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        asgi(make_engine(database_url, pool_size=pool_size)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"hq-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"HQ did not start on port {port}")
+        time.sleep(0.02)
+    return RunningHq(server, thread, port)

@@ -1,0 +1,136 @@
+"""``counter sync ...`` (a terminal and its HQ) and ``counter hq seed-demo``.
+
+counter sync enrol --hq URL --code CODE --data-dir DIR   enrol this store file's lane
+counter sync now --data-dir DIR                          push the journal and pull changes once
+counter sync status --data-dir DIR                       what is waiting, and where HQ is
+counter hq seed-demo [--database-url URL]                load the demo chain's catalog and staff into HQ
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from counter.errors import CounterError
+from counter.upstream import UpstreamUnavailable
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    sync = sub.add_parser("sync", help="this terminal and HQ")
+    ssub = sync.add_subparsers(dest="sync_command", required=True)
+    p = ssub.add_parser("enrol", parents=[common], help="enrol this terminal with HQ using a one-time code")
+    p.add_argument("--hq", required=True, help="HQ's address, e.g. http://hq.example:8765")
+    p.add_argument("--code", required=True, help="the code printed by `counter hq enrol-code`")
+    ssub.add_parser("now", parents=[common], help="push the journal and pull changes once")
+    ssub.add_parser("status", parents=[common], help="show what is waiting to be sent")
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> int:
+    from db.engine import open_database
+    from db.hq_client import HqClient, HqRefused
+    from db.sync import Syncer, enrol, sync_config
+
+    db = open_database(data_dir, create=False)
+    try:
+        if args.sync_command == "enrol":
+            try:
+                config = enrol(db.write, args.hq, args.code)
+            except HqRefused as exc:
+                print(f"counter sync: HQ refused: {exc.message}", file=sys.stderr)
+                return 1
+            except UpstreamUnavailable as exc:
+                print(f"counter sync: {exc.message}", file=sys.stderr)
+                return 1
+            print(f"Enrolled as {config.store}-{config.terminal} with {config.hq}.")
+            return 0
+        config = sync_config(db.read)
+        if config is None:
+            raise CounterError("This terminal is not enrolled with HQ.", "Run `counter sync enrol` first.")
+        client = HqClient(config.hq, config.token)
+        try:
+            syncer = Syncer(db.write, db.read, client, config)
+            if args.sync_command == "now":
+                status = syncer.cycle()
+                print(status.describe())
+                return 0 if status.online and not status.problem else 1
+            print(
+                f"{config.store}-{config.terminal} at {config.hq}: {syncer.backlog()} entries waiting, "
+                f"acknowledged up to {syncer.acked_seq()}, pull cursor {syncer.cursor()}"
+            )
+            return 0
+        finally:
+            client.close()
+    finally:
+        db.dispose()
+
+
+def seed_demo(database_url: str | None) -> int:
+    """Load the demo chain's tax classes, categories with policies, catalog (with the same
+    item ids as the demo store) and staff (with their PIN verifiers) into HQ."""
+    from counter.barcodes import canonical_gtin
+    from counter.users import PinHasher
+    from db.demo import DEMO_DIR, DEMO_USERS, TAX_CLASSES
+    from hq.catalog import seed
+    from hq.serve import URL_ENV
+    from hq.store import DEFAULT_URL, make_engine, migrate
+
+    url = database_url or os.environ.get(URL_ENV) or DEFAULT_URL
+    engine = make_engine(url, pool_size=2)
+    try:
+        migrate(engine)
+        seed(engine, **demo_reference_data(PinHasher(), DEMO_DIR, DEMO_USERS, TAX_CLASSES, canonical_gtin))
+    finally:
+        engine.dispose()
+    print("HQ now holds the demo chain's catalog and staff.")
+    return 0
+
+
+def demo_reference_data(hasher: Any, demo_dir: Path, users: Any, taxes: Any, gtin: Any) -> dict[str, Any]:
+    with (demo_dir / "categories.csv").open(newline="", encoding="utf-8") as fh:
+        cats = list(csv.DictReader(fh))
+    with (demo_dir / "catalog.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        "tax_classes": [{"code": t.code, "label": t.label, "rate": str(t.rate)} for t in taxes],
+        "categories": [
+            {
+                "id": c["id"],
+                "name": c["name"],
+                "tax_code": c["tax_code"],
+                "return_days": int(c["return_days"]),
+                "final_sale": c["final_sale"] == "true",
+                "receipt_required": c["receipt_required"] == "true",
+                "restocking_fee_percent": c["restocking_fee_percent"],
+            }
+            for c in cats
+        ],
+        "items": [
+            {
+                "id": f"item-{n:06d}",  # the demo store's ids (db/demo.py numbers rows alike)
+                "sku": r["sku"],
+                "barcode": gtin(r["barcode"]) if r["barcode"] else None,
+                "name": r["name"],
+                "category_id": r["category_id"],
+                "price_minor": int(Decimal(r["price"]).scaleb(2)),
+                "tax_code": r["tax_code"],
+                "active": True,
+            }
+            for n, r in enumerate(rows, start=1)
+        ],
+        "users": [
+            {
+                "id": u.id,
+                "store_id": None,
+                "name": u.name,
+                "role": str(u.role),
+                "pin_hash": hasher.hash(u.pin),
+                "active": True,
+            }
+            for u in users
+        ],
+    }
