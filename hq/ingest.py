@@ -319,7 +319,9 @@ def flag_over_returns(conn: Connection, sale_ids: Sequence[str]) -> None:
         select(rl.c.sale_line_id, rl.c.return_id, rl.c.quantity, r.c.store_id, r.c.terminal_id, r.c.completed_at)
         .join(r, r.c.id == rl.c.return_id)
         .where(rl.c.sale_line_id.in_(list(sold)))
-        .order_by(r.c.completed_at, r.c.id)
+        # Returns HQ reserved were checked against the ledger when taken: they count first,
+        # and the offline ones, by time, are the ones that went over.
+        .order_by(r.c.reserved.desc(), r.c.completed_at, r.c.id)
     ).all()
     per_line: dict[str, list[Any]] = defaultdict(list)
     for row in taken:
