@@ -38,6 +38,7 @@ class EventType(enum.StrEnum):
     APPROVAL_GRANTED = "ApprovalGranted"
     APPROVAL_REFUSED = "ApprovalRefused"
     POLICY_CHANGED = "PolicyChanged"
+    DRAWER_OPENED = "DrawerOpened"
     SHIFT_OPENED = "ShiftOpened"
     SHIFT_CLOSED = "ShiftClosed"
     SHIFT_RECOUNTED = "ShiftRecounted"

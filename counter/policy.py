@@ -86,6 +86,7 @@ class ApprovalKind(enum.StrEnum):
     DAMAGED_ITEM = "damaged_item"
     FINAL_SALE = "final_sale"
     PRICE_OVERRIDE = "price_override"
+    NO_SALE = "no_sale"
 
     @property
     def label(self) -> str:
@@ -102,6 +103,7 @@ APPROVAL_LABELS = {
     ApprovalKind.DAMAGED_ITEM: "taking back an item the customer damaged",
     ApprovalKind.FINAL_SALE: "taking back a final-sale item",
     ApprovalKind.PRICE_OVERRIDE: "a price override",
+    ApprovalKind.NO_SALE: "opening the cash drawer without a sale",
 }
 
 

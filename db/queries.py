@@ -258,6 +258,14 @@ def print_jobs_for(engine: Engine, reference: str) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
+def recent_print_jobs(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest print jobs first, without their bytes (for the print-jobs view)."""
+    columns = [c for c in s.print_jobs.c if c.name != "payload"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns).order_by(s.print_jobs.c.created_at.desc()).limit(limit)).mappings()
+        return [dict(r) for r in rows]
+
+
 def lowest_recent_price(engine: Engine, item: Item, days: int, now: datetime, currency: Currency) -> Decimal:
     """The lowest price the item sold for in the last ``days`` days (after discounts, per
     unit, before tax), or its shelf price if lower: what a no-receipt return refunds."""

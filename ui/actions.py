@@ -43,6 +43,9 @@ class Action(_Keyed):
     GIFT_RECEIPT = ActionSpec("Shift+F11", "Gift receipt")
     SIGN_OUT = ActionSpec("F12", "Sign out")
     CASH_OFFICE = ActionSpec("Ctrl+K", "Cash office")
+    NO_SALE = ActionSpec("Shift+F9", "No sale")
+    PRINT_JOBS = ActionSpec("Ctrl+Shift+P", "Print jobs")
+    DEVICES = ActionSpec("Ctrl+Shift+D", "Devices")
 
 
 class CashAction(_Keyed):

@@ -36,6 +36,31 @@ class Settings:
     printer_codepage: str = "CP858"
     #: Show the receipt preview pane on the sale screen.
     show_receipt_preview: bool = True
+    #: Cash drawer: ``printer`` (kicked through the receipt printer's drawer port, the
+    #: demo's simulated printer included), ``serial:///dev/ttyS0`` (a drawer on its own
+    #: port), ``sim://drawer`` (a simulated serial drawer), or ``none``.
+    drawer: str = "printer"
+    #: After a drawer opened, the next sale waits until the drawer reports it is closed
+    #: (only drawers with a sensor report it).
+    drawer_wait_closed: bool = False
+    #: Serial barcode scanner: ``serial:///dev/ttyACM0?baudrate=9600``, ``sim://scanner``,
+    #: or empty for keyboard-wedge scanners only (USB scanners that "type" the code).
+    scanner: str = ""
+    #: Tell keyboard-wedge scans from typing (the wedge filter); off, every key is typing.
+    wedge: bool = True
+    #: A wedge scan's keys arrive at most this many milliseconds apart (people are slower).
+    wedge_max_gap_ms: int = 80
+    #: A wedge scan has at least this many characters before its terminator (Enter).
+    wedge_min_length: int = 4
+    #: Optional prefix programmed into the wedge scanner (e.g. "]"); empty for none.
+    wedge_prefix: str = ""
+    #: Customer line display (2 rows of 20): ``serial:///dev/ttyUSB1?baudrate=9600``,
+    #: ``sim://display`` (simulated), or ``none``.
+    display: str = "sim://display"
+    #: Its command set: ``epson`` (ESC/POS displays) or ``cd5220``.
+    display_command_set: str = "epson"
+    #: First row of the display between sales; the second row is the store's name.
+    display_welcome: str = "Welcome!"
     #: Problems met while reading the settings, shown once at start-up.
     problems: list[str] = field(default_factory=list)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
@@ -31,6 +31,9 @@ from counter.errors import CounterError, InvalidAmount
 from counter.money import Currency
 from counter.pricing import Discount
 from counter.tenders import CARD_BRANDS, CardDetails
+
+if TYPE_CHECKING:
+    from devices.barcodes import ScanData
 
 T = TypeVar("T")
 
@@ -105,6 +108,13 @@ class CounterDialog(QDialog):
     def validate(self) -> None:
         """Raise CounterError if the input is not acceptable; store the result otherwise."""
 
+    def handle_scan(self, scan: ScanData) -> bool:
+        """A scan while this dialog is open (see ui.wedge): refused here, so that it lands
+        neither in a field of the dialog nor in the sale behind it. Dialogs that want
+        scans override this; returning False passes the scan to the screen behind."""
+        self.show_error(SCAN_IN_DIALOG)
+        return True
+
     def _try_accept(self) -> None:
         try:
             self.validate()
@@ -129,6 +139,9 @@ class QuantityDialog(CounterDialog):
     def validate(self) -> None:
         _check_not_scan(self.edit.text())
         self.value = parse_quantity(self.edit.text())
+
+    def handle_scan(self, scan: ScanData) -> bool:
+        return False  # the next item, scanned while this is open: the sale screen adds it
 
 
 def parse_discount(text: str, currency: Currency) -> Discount:
@@ -271,6 +284,12 @@ class VoucherDialog(CounterDialog):
         self.code: str | None = None
         self.balance = Decimal(0)
         self.amount_value = Decimal(0)
+
+    def handle_scan(self, scan: ScanData) -> bool:
+        """The voucher's barcode: its code goes in the code field, and Enter is pressed."""
+        self.code_edit.setText(scan.text)
+        self._try_accept()
+        return True
 
     def validate(self) -> None:
         from counter.vouchers import check_voucher_code

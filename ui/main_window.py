@@ -21,9 +21,10 @@ from counter.users import User
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
-from devices.urls import open_printer
 from ui.cash_office import CashOfficeScreen
 from ui.context import AppContext, build_context
+from ui.device_bridge import DeviceBridge, open_receipt_printer
+from ui.device_wiring import DeviceUi
 from ui.ops import attempt, describe
 from ui.printing import PrintBridge
 from ui.return_screen import ReturnScreen
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self._status_bar(startup_notes)
         printing.status_changed.connect(self._printer_status)
         self.user: User | None = None
+        self.devices: DeviceUi | None = None  # set by build_window
 
     def _status_bar(self, notes: list[str]) -> None:
         bar = self.statusBar()
@@ -134,27 +136,20 @@ class MainWindow(QMainWindow):
 def start_printer(ctx: AppContext) -> tuple[ReceiptPrinter | None, PrinterProfile, list[str]]:
     """Open and enable the configured printer; a failure is a note, never fatal: sales go
     on, jobs are kept, and the cashier reprints when the printer is back."""
-    notes: list[str] = []
-    try:
-        profile = PrinterProfile(columns=ctx.settings.printer_columns, codepage=ctx.settings.printer_codepage)
-    except ValueError as exc:
-        notes.append(f"Printer settings are not valid ({exc}); the defaults are used.")
-        profile = PrinterProfile()
-    try:
-        printer = open_printer(ctx.settings.printer, profile)
-        printer.claim()
-        printer.enable()
-    except CounterError as exc:
-        notes.append(f"Receipt printer not available: {exc.message} {exc.hint}".strip())
-        return None, profile, notes
-    ctx.closers.append(printer.close)
+    printer, profile, notes = open_receipt_printer(ctx.settings)
+    if printer is not None:
+        ctx.closers.append(printer.close)
     return printer, profile, notes
 
 
 def build_window(ctx: AppContext) -> MainWindow:
     printer, profile, notes = start_printer(ctx)
     bridge = PrintBridge(ctx, printer, profile)
+    devices = DeviceBridge(ctx, bridge)  # drawer, scanner, display; a failure is a note
+    notes += devices.start()
     window = MainWindow(ctx, bridge, ctx.settings.problems + notes)
+    window.devices = DeviceUi(window, devices)
+    ctx.closers.append(window.devices.close)
     if printer is not None:
         QTimer.singleShot(0, printer.refresh_status)
     return window

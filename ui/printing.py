@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -33,6 +34,8 @@ class PrintBridge(QObject):
     preview_ready = Signal(object)  # devices.escpos.decode.Decoded
     job_finished = Signal(str, str, str)  # job id, reference, error text ("" when printed)
     status_changed = Signal(object)  # PrinterStatus
+    printer_replaced = Signal()  # the printer was set up anew (device settings saved)
+    jobs_changed = Signal()  # a job was added or finished: the print-jobs indicator re-reads
     _job_done = Signal(str, object)  # from the worker thread: job id, DeviceError | None
     _device_event = Signal(object)
 
@@ -44,8 +47,20 @@ class PrintBridge(QObject):
         self._references: dict[str, str] = {}
         self._job_done.connect(lambda job_id, err: self._finish(job_id, _text(err)))
         self._device_event.connect(self._on_device_event)
+        self._unsubscribe: Callable[[], None] | None = None
         if printer is not None:
-            printer.subscribe(self._device_event.emit)  # called on the worker thread
+            self._unsubscribe = printer.subscribe(self._device_event.emit)  # called on the worker thread
+
+    def set_printer(self, printer: ReceiptPrinter | None, profile: PrinterProfile) -> None:
+        """Use another printer from now on (GUI thread). The caller closes the old one;
+        its jobs still in flight report back through their own callbacks."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.printer, self.profile = printer, profile
+        if printer is not None:
+            self._unsubscribe = printer.subscribe(self._device_event.emit)
+        self.printer_replaced.emit()
 
     @property
     def status(self) -> PrinterStatus | None:
@@ -53,14 +68,19 @@ class PrintBridge(QObject):
 
     def print_receipt(self, receipt: Receipt, *, reference: str, copy_number: int) -> str:
         data = render_receipt(receipt, self.profile)
+        return self.print_bytes(data, kind=str(receipt.kind), reference=reference, copy_number=copy_number)
+
+    def print_bytes(self, data: bytes, *, kind: str, reference: str, copy_number: int) -> str:
+        """Persist the job, show it in the preview, send it; returns the job id."""
         job_id = str(uuid.uuid4())
         with self.ctx.uow() as uow:
-            uow.print_jobs.add(job_id, str(receipt.kind), reference, data, copy_number, self.ctx.clock.now())
+            uow.print_jobs.add(job_id, kind, reference, data, copy_number, self.ctx.clock.now())
             uow.commit()
         self._references[job_id] = reference
+        self.jobs_changed.emit()
         self.preview_ready.emit(decode(data, page=self.profile.page))
         if self.printer is None:
-            self._finish(job_id, "No receipt printer is set up (see Settings, or the --printer option).")
+            self._finish(job_id, "No receipt printer is set up: set one in Devices (Ctrl+Shift+D on the sale screen).")
             return job_id
         try:
             self._mark(job_id, "sent", None)
@@ -85,6 +105,7 @@ class PrintBridge(QObject):
         except Exception:  # the sale is already safe; a failed bookkeeping write is logged
             log.exception("could not record the print job's outcome")
         self.job_finished.emit(job_id, self._references.pop(job_id, ""), text)
+        self.jobs_changed.emit()
 
     def _on_device_event(self, event: object) -> None:  # GUI thread
         if isinstance(event, StatusChanged):

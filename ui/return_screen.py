@@ -47,6 +47,8 @@ from counter.returns import (
 from counter.tenders import Payment, Tender
 from counter.users import User
 from db.queries import lowest_recent_price
+from devices.barcodes import CodeType, ScanData
+from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ReturnAction
 from ui.context import AppContext
 from ui.dialogs import CardDialog, CashDialog, QuantityDialog
@@ -285,6 +287,46 @@ class ReturnScreen(QWidget):
             self.input.clear()
         else:
             self.input.selectAll()
+
+    def handle_scan(self, scan: ScanData) -> bool:
+        """A scan (wedge or serial scanner): a receipt loads it; a product goes to the
+        exchange when it is open, is the item coming back without a receipt, or marks one
+        more of its line on the loaded receipt."""
+        if self.draft is None:
+            return False
+        if scan.error:
+            self.say(f"{scan.error} Scan it again.", "error")
+            return True
+        attempt(lambda: self._scanned(scan_text(scan), is_product=scan.kind is not CodeType.TEXT), self.problem)
+        return True
+
+    def _scanned(self, code: str, *, is_product: bool) -> None:
+        assert self.draft is not None
+        if not is_product and not self.no_receipt_mode:
+            self._load_receipt(code)
+            return
+        if self.no_receipt_mode and not self.exchange_box.isVisible():
+            self._add_no_receipt_item(code)
+            return
+        item = self.ctx.catalog.by_code(read_code(code))
+        if item is None:
+            raise ItemNotFound(f"No item has the code {code}.", "Check the number, or scan it again.")
+        if self.exchange_box.isVisible() and self.draft.exchange is not None:
+            self.draft.exchange.add(item)
+            self._refresh()
+            self.say(f"{item.name} added to the exchange.", "ok")
+            return
+        if not self.draft.has_receipt:
+            raise ReturnError("Scan the receipt first.", "No receipt? Press Ctrl+N, then scan the item.")
+        row = next(
+            (n for n, rl in enumerate(self.draft.returnable) if rl.line.item_id == item.id and rl.returnable), None
+        )
+        if row is None:
+            raise ReturnError(f"{item.name} is not on this receipt, or all of it came back already.", "")
+        self.draft.change(self.draft.returnable[row].line.id, +1)
+        self._refresh()
+        self._select(row)
+        self.say(f"{item.name}: one more marked to return. Type 1–8 for the reason.", "ok")
 
     def _load_receipt(self, text: str) -> None:
         assert self.draft is not None

@@ -42,6 +42,8 @@ from counter.shifts import require_open_shift
 from counter.tenders import Payment
 from counter.users import Permission, User
 from counter.vouchers import looks_like_voucher
+from devices.barcodes import ScanData
+from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action
 from ui.cart_model import CartModel
 from ui.context import AppContext
@@ -58,6 +60,7 @@ class SaleScreen(QWidget):
     signed_out = Signal()
     returns_requested = Signal()
     cash_office_requested = Signal()
+    cart_changed = Signal()  # after every repaint of the cart (the customer display follows it)
     sale_recorded = Signal(object)  # counter.sales.Sale
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
@@ -69,6 +72,8 @@ class SaleScreen(QWidget):
         self.cart = self._new_cart()
         self.payment: Payment | None = None
         self.last_sale: Sale | None = None
+        #: Called before the first item of a sale; raises CounterError to refuse it.
+        self.before_new_sale: Callable[[], None] | None = None
         self.model = CartModel(self.cart, ctx.store.locale)
         self._build()
         self._bind_keys()
@@ -214,8 +219,27 @@ class SaleScreen(QWidget):
             super().keyPressEvent(event)
 
     def trigger(self, action: Action) -> None:
-        self.handlers[action]()
+        handler = self.handlers.get(action)
+        if handler is None:
+            self.say(f"{action.label} is not set up on this terminal.", "error")
+        else:
+            handler()
         self.input.setFocus()
+
+    def add_handler(self, action: Action, handler: Callable[[], None]) -> None:
+        """Actions whose work lives outside this screen (devices) are plugged in here by
+        the composition root."""
+        self.handlers[action] = handler
+
+    def handle_scan(self, scan: ScanData) -> bool:
+        """A barcode from the wedge filter or a serial scanner, wherever the focus was."""
+        if self.user is None:
+            return False
+        if scan.error:
+            self.say(f"{scan.error} Scan it again.", "error")
+            return True
+        attempt(lambda: self._add_code(scan_text(scan)), self.problem)
+        return True
 
     # ------------------------------------------------------------- lifecycle
     def start(self, user: User) -> None:
@@ -341,6 +365,8 @@ class SaleScreen(QWidget):
         if self.cart.is_empty:  # the first item of a sale: say now, not at payment, if no shift is open
             with self.ctx.read_uow() as uow:
                 require_open_shift(uow, self.ctx.terminal.terminal_id)
+            if self.before_new_sale is not None:
+                self.before_new_sale()  # e.g. refuses while the cash drawer is still open
         line = self.cart.add(item, quantity)
         self._refresh(select=line)
         self.say(f"Added {item.name} — {self._money(item.price)} × {line.quantity}.", "ok")
@@ -661,3 +687,4 @@ class SaleScreen(QWidget):
             self._select_row(row)
         elif self.model.rowCount():
             self._select_row(self.model.rowCount() - 1)
+        self.cart_changed.emit()

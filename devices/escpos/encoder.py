@@ -321,6 +321,19 @@ class _Money:
         return self.currency.format(amount, self.locale)
 
 
+def render_copy_banner(copy_number: int, profile: PrinterProfile) -> bytes:
+    """ "COPY n" to print just before the stored bytes of a job being printed again, for
+    documents that cannot be rebuilt as a copy (a return receipt). The job that follows
+    starts with ``ESC @``, so nothing of this banner's style leaks into it."""
+    if copy_number < 1:
+        raise ValueError("a copy is numbered from 1")
+    job = _Job(profile)
+    job.centered(f"COPY {copy_number}", bold=True, big=True)
+    job.centered("This is not the original receipt")
+    job.feed()
+    return bytes(job.p.output)
+
+
 # --- test page ---------------------------------------------------------------------------
 
 

@@ -17,7 +17,9 @@ from ui.main_window import MainWindow, build_window, load_style
 @pytest.fixture
 def app_window(store_dir: Path, qtbot) -> Iterator[tuple[AppContext, MainWindow]]:  # type: ignore[no-untyped-def]
     load_style(QApplication.instance())  # type: ignore[arg-type]
-    ctx = build_context(store_dir, overrides={"printer": "sim://printer"})
+    # QTest types at machine speed, which the wedge filter rightly takes for a scanner:
+    # these tests type as a keyboard; tests/ui/test_wedge.py turns the filter on.
+    ctx = build_context(store_dir, overrides={"printer": "sim://printer", "wedge": False})
     window = build_window(ctx)
     qtbot.addWidget(window)
     window.resize(1366, 800)

@@ -1,0 +1,313 @@
+"""The app's devices besides the receipt printer's jobs: cash drawer, serial scanner and
+customer display, built from the settings and turned into Qt signals (GUI thread).
+
+Device services call their subscribers on their own worker threads (``drawer:``,
+``scanner:``, ``display:``, or the printer's for a drawer kicked through it). Every such
+callback only emits ``_event``; because this QObject lives on the GUI thread, Qt queues
+the call, and ``_on_event`` runs on the GUI thread, where it re-emits typed signals.
+
+A device that cannot be opened is a note for the status bar, never fatal: the sale goes
+on without it. ``apply`` re-opens the devices whose settings changed (the device settings
+dialog), so a fixed address works without restarting the app.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, Signal
+
+from counter.errors import CounterError
+from devices.display import LineDisplay
+from devices.drawer import PrinterDrawer, SerialDrawer
+from devices.errors import DeviceError, ErrorCode
+from devices.escpos.encoder import PrinterProfile
+from devices.events import DataEvent, DeviceErrorEvent, DrawerChanged
+from devices.factory import open_cash_drawer, open_display, open_scanner
+from devices.lifecycle import DeviceService, State
+from devices.printer import ReceiptPrinter
+from devices.scanner import SerialScanner
+from devices.urls import open_printer
+from ui.config import Settings
+from ui.context import AppContext
+from ui.printing import PrintBridge
+
+log = logging.getLogger(__name__)
+
+DEVICES_KEY = "Ctrl+Shift+D"  # said in messages; the key itself is ui.actions.Action.DEVICES
+
+
+def is_none(url: str) -> bool:
+    """Settings that mean "no such device"."""
+    return url.strip().lower() in ("", "none", "off")
+
+
+def problem_text(error: CounterError | None) -> str:
+    return f"{error.message} {error.hint}".strip() if error is not None else ""
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """One device as the status bar shows it."""
+
+    text: str  # "closed", "OPEN", "ready", "not found", ...
+    kind: str  # the label's style: "ok", "error" or "" (neutral)
+    detail: str = ""  # the whole story, for the tooltip
+
+
+def open_receipt_printer(settings: Settings) -> tuple[ReceiptPrinter | None, PrinterProfile, list[str]]:
+    """Open and enable the configured printer; a failure is a note, never fatal: sales go
+    on, jobs are kept, and the cashier reprints when the printer is back."""
+    notes: list[str] = []
+    try:
+        profile = PrinterProfile(columns=settings.printer_columns, codepage=settings.printer_codepage)
+    except ValueError as exc:
+        notes.append(f"Printer settings are not valid ({exc}); the defaults are used.")
+        profile = PrinterProfile()
+    if is_none(settings.printer):
+        return None, profile, notes
+    try:
+        printer = open_printer(settings.printer, profile)
+        printer.claim()
+        printer.enable()
+    except CounterError as exc:
+        notes.append(f"Receipt printer not available: {problem_text(exc)}")
+        return None, profile, notes
+    return printer, profile, notes
+
+
+class DeviceBridge(QObject):
+    scanned = Signal(object)  # devices.barcodes.ScanData from a serial scanner
+    drawer_changed = Signal(object)  # True (open) / False (closed) / None (unknown)
+    kick_finished = Signal(str, str)  # request id, error text ("" when the drawer was kicked)
+    problem = Signal(str)  # a device failed: a sentence for the status bar
+    applied = Signal(object)  # ui.config.Settings: devices were set up anew
+    _event = Signal(object)  # from worker threads
+    _kick_done = Signal(str, object)  # from worker threads: request id, DeviceError | None
+
+    def __init__(self, ctx: AppContext, printing: PrintBridge) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.printing = printing
+        self.drawer: PrinterDrawer | SerialDrawer | None = None
+        self.scanner: SerialScanner | None = None
+        self.display: LineDisplay | None = None
+        #: why a configured device is not running, by kind ("drawer", "scanner", "display")
+        self.notes: dict[str, str] = {}
+        self._event.connect(self._on_event)
+        self._kick_done.connect(lambda rid, err: self.kick_finished.emit(rid, problem_text(err)))
+        self._closed = False
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> list[str]:
+        """Open the drawer, scanner and display of ``ctx.settings``; returns the notes."""
+        self.ctx.closers.append(self.close)
+        return [n for n in (self._open_drawer(), self._open_scanner(), self._open_display()) if n]
+
+    def apply(self, new: Settings) -> list[str]:
+        """Use ``new`` settings: re-open what changed (GUI thread; closing a printer waits
+        for its worker to finish the job in hand). Returns notes about what failed."""
+        old = self.ctx.settings
+        self.ctx.settings = replace(new, problems=[])
+        notes: list[str] = []
+        printer_changed = (old.printer, old.printer_columns, old.printer_codepage) != (
+            new.printer,
+            new.printer_columns,
+            new.printer_codepage,
+        )
+        drawer_changed = old.drawer != new.drawer or (printer_changed and isinstance(self.drawer, PrinterDrawer))
+        if drawer_changed:
+            self._close("drawer")
+        if printer_changed:
+            old_printer = self.printing.printer
+            printer, profile, printer_notes = open_receipt_printer(new)
+            notes += printer_notes
+            self.printing.set_printer(printer, profile)
+            if old_printer is not None:
+                old_printer.close()
+        if drawer_changed:
+            notes.append(self._open_drawer() or "")
+        if old.scanner != new.scanner:
+            self._close("scanner")
+            notes.append(self._open_scanner() or "")
+        if (old.display, old.display_command_set) != (new.display, new.display_command_set):
+            self._close("display")
+            notes.append(self._open_display() or "")
+        self.applied.emit(self.ctx.settings)
+        return [n for n in notes if n]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for kind in ("drawer", "scanner", "display"):
+            self._close(kind)
+        if self.printing.printer is not None:
+            self.printing.printer.close()
+
+    def _close(self, kind: str) -> None:
+        service: DeviceService | None = getattr(self, kind)
+        setattr(self, kind, None)
+        self.notes.pop(kind, None)
+        if service is not None:
+            try:
+                service.close()
+            except Exception:  # closing goes on for the others
+                log.exception("closing the %s failed", kind)
+
+    def _start_service(self, kind: str, service: DeviceService) -> str | None:
+        """Subscribe, claim and enable ``service``; on failure close it and return a note."""
+        try:
+            service.subscribe(self._event.emit)  # called on the device's worker thread
+            service.claim()
+            service.enable()
+        except CounterError as exc:
+            service.close()
+            return self._note(kind, exc)
+        setattr(self, kind, service)
+        return None
+
+    def _note(self, kind: str, exc: CounterError | Exception) -> str:
+        text = problem_text(exc) if isinstance(exc, CounterError) else str(exc)
+        names = {"drawer": "Cash drawer", "scanner": "Scanner", "display": "Customer display"}
+        self.notes[kind] = f"{names[kind]} not available: {text}"
+        return self.notes[kind]
+
+    def _open_drawer(self) -> str | None:
+        url = self.ctx.settings.drawer
+        if is_none(url):
+            return None
+        try:
+            drawer = open_cash_drawer(url, printer=self.printing.printer)
+        except CounterError as exc:
+            return self._note("drawer", exc)
+        return self._start_service("drawer", drawer)
+
+    def _open_scanner(self) -> str | None:
+        url = self.ctx.settings.scanner
+        if is_none(url):
+            return None  # keyboard-wedge scanners only: ui.wedge reads them
+        try:
+            scanner = open_scanner(url)
+        except CounterError as exc:
+            return self._note("scanner", exc)
+        return self._start_service("scanner", scanner)
+
+    def _open_display(self) -> str | None:
+        url = self.ctx.settings.display
+        if is_none(url):
+            return None
+        try:
+            display = open_display(url, command_set=self.ctx.settings.display_command_set)
+        except CounterError as exc:
+            return self._note("display", exc)
+        except ValueError as exc:  # an unknown command set
+            return self._note("display", DeviceError(ErrorCode.CONFIG, f"{exc}.", "Use epson or cd5220."))
+        return self._start_service("display", display)
+
+    # --------------------------------------------------------------- drawer
+    def kick(self, request_id: str) -> None:
+        """Open the drawer; the outcome arrives as ``kick_finished``. Raises CounterError at
+        once when there is no drawer or it was opened a moment ago. Call only after the
+        opening was journaled (``counter.cash_drawer.open_drawer``)."""
+        if self.drawer is None:
+            raise DeviceError(
+                ErrorCode.NO_HARDWARE,
+                "No cash drawer is set up, so it did not open.",
+                f"Open it with its key; set the drawer up in Devices ({DEVICES_KEY}).",
+            )
+        self.drawer.open_drawer(request_id, on_done=lambda rid, err: self._kick_done.emit(rid, err))
+
+    @property
+    def drawer_open(self) -> bool | None:
+        return self.drawer.opened if self.drawer is not None else None
+
+    def refresh_drawer(self) -> None:
+        """Read the drawer's switch soon (a drawer on the printer is read with its status)."""
+        if isinstance(self.drawer, PrinterDrawer) and self.drawer.printer.enabled:
+            self.drawer.printer.refresh_status()
+
+    def close_simulated_drawer(self) -> bool:
+        """Push the simulated drawer shut (the demo has no hands); False for real drawers."""
+        if self.drawer is None:
+            return False
+        sim = self.drawer.simulator or (
+            self.drawer.printer.simulator if isinstance(self.drawer, PrinterDrawer) else None
+        )
+        close = getattr(sim, "close_drawer", None)
+        if close is None:
+            return False
+        close()
+        self.refresh_drawer()
+        return True
+
+    # -------------------------------------------------------------- display
+    def show(self, *rows: str) -> None:
+        """Put ``rows`` on the customer display, if there is one; a failure is logged (the
+        display's worker reports it once, as a problem)."""
+        if self.display is None:
+            return
+        try:
+            self.display.show(*rows)
+        except CounterError as exc:
+            log.warning("customer display: %s", problem_text(exc))
+
+    def show_pair(self, left: str, right: str = "", left2: str = "", right2: str = "") -> None:
+        if self.display is not None:
+            from devices.display import fit
+
+            width = self.display.columns
+            self.show(fit(left, right, width), fit(left2, right2, width))
+
+    # --------------------------------------------------------------- states
+    def drawer_state(self) -> DeviceState:
+        drawer = self.drawer
+        if drawer is None:
+            note = self.notes.get("drawer")
+            return DeviceState("not available", "error", note) if note else DeviceState("none", "", "No cash drawer.")
+        error = getattr(drawer, "last_error", None)
+        if drawer.state is State.ERROR and error is not None:
+            return DeviceState("not answering", "error", problem_text(error))
+        opened = drawer.opened
+        if opened is True:
+            return DeviceState("OPEN", "error", "The cash drawer is open.")
+        if opened is False:
+            return DeviceState("closed", "ok", "The cash drawer is closed.")
+        if not drawer.cap_status:
+            return DeviceState("ready", "ok", "This drawer has no sensor: it cannot say whether it is open.")
+        return DeviceState("unknown", "", "The drawer's switch has not been read yet (is the printer on?).")
+
+    def scanner_state(self) -> DeviceState:
+        scanner = self.scanner
+        if scanner is None:
+            note = self.notes.get("scanner")
+            if note:
+                return DeviceState("not available", "error", note)
+            if self.ctx.settings.wedge:
+                return DeviceState("keyboard", "ok", "USB scanners in keyboard mode are read as scans.")
+            return DeviceState("none", "", "No scanner is set up; keyboard scans are read as typing.")
+        if scanner.state is State.ERROR:
+            return DeviceState("not found", "error", problem_text(scanner.last_error))
+        return DeviceState("ready", "ok", f"Serial scanner {self.ctx.settings.scanner}")
+
+    def display_state(self) -> DeviceState:
+        display = self.display
+        if display is None:
+            note = self.notes.get("display")
+            return DeviceState("not available", "error", note) if note else DeviceState("none", "", "No display.")
+        if display.state is State.ERROR:
+            return DeviceState("not answering", "error", problem_text(display.last_error))
+        return DeviceState("ready", "ok", f"Customer display {self.ctx.settings.display}")
+
+    # --------------------------------------------------------------- events
+    def _on_event(self, event: object) -> None:  # GUI thread (queued from the workers)
+        if isinstance(event, DrawerChanged):
+            self.drawer_changed.emit(event.opened)
+        elif isinstance(event, DataEvent):
+            self.scanned.emit(event.data)
+        elif isinstance(event, DeviceErrorEvent) and event.job_id is None:
+            self.problem.emit(problem_text(event.error))
+
+
+__all__ = ["DeviceBridge", "DeviceState", "is_none", "open_receipt_printer", "problem_text"]

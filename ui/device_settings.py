@@ -1,0 +1,400 @@
+"""The device settings window (GUI thread): each device's address, a test per device, Save.
+
+Addresses are checked as they are typed (``devices.urls.parse_device_url`` says what is
+wrong). The test buttons use the running device when the address is the one in use (the
+test page goes through the app's printer, the drawer opens as a journaled no-sale, the
+scan arrives through the app's own scan path) and otherwise check the typed address on a
+short-lived worker thread (``ui.device_checks``), so that a slow or absent device never
+freezes the window. Save writes ``counter.toml`` in the data folder and re-opens the
+devices whose settings changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.errors import CounterError
+from counter.users import User
+from devices.barcodes import ScanData
+from devices.escpos.codepages import CODE_PAGES
+from devices.escpos.decode import decode
+from devices.escpos.encoder import PrinterProfile, render_test_page
+from ui.cash_drawer import DrawerControl
+from ui.config import Settings, default_config_file
+from ui.context import AppContext
+from ui.device_bridge import DeviceBridge, DeviceState, is_none, problem_text
+from ui.device_checks import (
+    TEST_ROWS,
+    CheckResult,
+    check_display,
+    check_drawer,
+    check_printer,
+    check_scanner,
+    describe_scan,
+    kind_of,
+)
+from ui.dialogs import CounterDialog
+from ui.printing import PrintBridge
+from ui.settings_file import save_settings
+
+#: What this window saves (every other setting in counter.toml is left as it is).
+DEVICE_SETTINGS = (
+    "printer",
+    "printer_columns",
+    "printer_codepage",
+    "drawer",
+    "drawer_wait_closed",
+    "scanner",
+    "wedge",
+    "wedge_max_gap_ms",
+    "display",
+    "display_command_set",
+)
+PAPER = {42: "80 mm · 42 columns", 48: "80 mm · 48 columns", 32: "58 mm · 32 columns"}
+NAMES = {"printer": "receipt printer", "drawer": "cash drawer", "scanner": "scanner", "display": "customer display"}
+EXAMPLES = {
+    "printer": "escpos+tcp://192.168.1.50:9100 · escpos+serial:///dev/ttyUSB0?baudrate=19200 · sim://printer · none",
+    "drawer": "printer (on the printer's drawer port) · serial:///dev/ttyS0 · sim://drawer · none",
+    "scanner": "empty: USB scanners in keyboard mode only · serial:///dev/ttyACM0?baudrate=9600 · sim://scanner",
+    "display": "serial:///dev/ttyUSB1?baudrate=9600 · sim://display · none",
+}
+
+
+class DeviceSettingsError(CounterError):
+    """The settings cannot be saved as typed."""
+
+
+class DeviceSettingsDialog(CounterDialog):
+    _checked = Signal(str, bool, str)  # from a check's worker thread: kind, ok, text
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        ctx: AppContext,
+        printing: PrintBridge,
+        devices: DeviceBridge,
+        drawers: DrawerControl,
+        user: User | None,
+    ) -> None:
+        super().__init__(parent, "Devices", "Devices: type each address, test it, then Save")
+        self.ctx, self.printing, self.devices, self.drawers, self.user = ctx, printing, devices, drawers, user
+        self.setMinimumWidth(900)
+        self.form.setSpacing(6)
+        self.form.setVerticalSpacing(14)
+        self.urls: dict[str, QLineEdit] = {}
+        self.notes: dict[str, QLabel] = {}
+        self.tests: dict[str, QPushButton] = {}
+        self.saved_notes: list[str] = []
+        self._threads: list[threading.Thread] = []
+        s = ctx.settings
+        printer = self._row("printer", "Receipt printer", s.printer, "Print test page")
+        self.paper = QComboBox()
+        papers = {**PAPER, s.printer_columns: PAPER.get(s.printer_columns, f"{s.printer_columns} columns")}
+        for columns, label in papers.items():
+            self.paper.addItem(label, columns)
+        self.paper.setCurrentIndex(self.paper.findData(s.printer_columns))
+        self.codepage = QComboBox()
+        self.codepage.addItems(sorted(CODE_PAGES))
+        self.codepage.setCurrentText(s.printer_codepage)
+        printer.addLayout(_options(QLabel("Paper"), self.paper, QLabel("Code page"), self.codepage))
+
+        drawer = self._row("drawer", "Cash drawer", s.drawer, "Open drawer")
+        self.wait_closed = QCheckBox("The next sale waits until the drawer is closed (drawers with a sensor)")
+        self.wait_closed.setChecked(s.drawer_wait_closed)
+        self.close_sim = QPushButton("Push the simulated drawer shut")
+        self.close_sim.setAutoDefault(False)
+        self.close_sim.clicked.connect(self._close_simulated_drawer)
+        drawer.addLayout(_options(self.wait_closed, self.close_sim))
+
+        scanner = self._row("scanner", "Scanner", s.scanner, "Scan test")
+        self.wedge = QCheckBox("Tell keyboard scans from typing: keys at most")
+        self.wedge.setChecked(s.wedge)
+        self.gap = QSpinBox()
+        self.gap.setRange(20, 300)
+        self.gap.setSuffix(" ms apart")
+        self.gap.setValue(s.wedge_max_gap_ms)
+        scanner.addLayout(_options(self.wedge, self.gap))
+
+        display = self._row("display", "Customer display", s.display, "Show text")
+        self.command_set = QComboBox()
+        self.command_set.addItem("Epson (ESC/POS)", "epson")
+        self.command_set.addItem("CD5220", "cd5220")
+        self.command_set.setCurrentIndex(max(0, self.command_set.findData(s.display_command_set)))
+        display.addLayout(_options(QLabel("Commands"), self.command_set))
+
+        self.ok_button.setText("Save  (Enter)")
+        self.cancel_button.setText("Close  (Esc)")
+        self._checked.connect(self._show_check)
+        devices.drawer_changed.connect(lambda _opened: self._show_state("drawer"))
+        printing.status_changed.connect(lambda _status: self._show_state("printer"))
+        for kind in self.urls:
+            self._show_state(kind)
+        self.first_field = self.urls["printer"]
+
+    # ----------------------------------------------------------------- rows
+    def _row(self, kind: str, label: str, value: str, test: str) -> QVBoxLayout:
+        edit = QLineEdit(value)
+        edit.setPlaceholderText(EXAMPLES[kind].split(" · ")[0])
+        edit.setToolTip(EXAMPLES[kind])
+        edit.setMinimumHeight(36)
+        edit.textChanged.connect(lambda _text, k=kind: self._show_state(k))
+        edit.returnPressed.connect(self._try_accept)
+        button = QPushButton(test)
+        button.setAutoDefault(False)
+        button.setMinimumWidth(150)
+        button.clicked.connect(lambda _=False, k=kind: self._test(k))
+        note = QLabel("")
+        note.setObjectName("dialogHint")
+        note.setWordWrap(True)
+        examples = QLabel(EXAMPLES[kind])
+        examples.setObjectName("dialogHint")
+        examples.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(edit, 1)
+        top.addWidget(button)
+        box = QVBoxLayout()
+        box.setSpacing(4)
+        box.addLayout(top)
+        box.addWidget(examples)
+        box.addWidget(note)
+        self.form.addRow(label, box)
+        self.urls[kind], self.notes[kind], self.tests[kind] = edit, note, button
+        return box
+
+    def url(self, kind: str) -> str:
+        return self.urls[kind].text().strip()
+
+    def _running(self, kind: str) -> bool:
+        """The typed address is the one the app uses now (and that device is up)."""
+        same = self.url(kind) == str(getattr(self.ctx.settings, kind)).strip()
+        service = self.printing.printer if kind == "printer" else getattr(self.devices, kind)
+        return same and service is not None
+
+    def _say(self, kind: str, text: str, style: str = "hint") -> None:
+        note = self.notes[kind]
+        note.setText(text)
+        note.setObjectName("dialogError" if style == "error" else "dialogHint")
+        note.style().unpolish(note)
+        note.style().polish(note)
+
+    def url_problem(self, kind: str) -> str | None:
+        """What is wrong with the typed address, or None."""
+        url = self.url(kind)
+        if is_none(url) or (kind == "drawer" and url.lower() == "printer"):
+            return None
+        try:
+            kind_of(url, kind)
+        except CounterError as exc:
+            return problem_text(exc)
+        return None
+
+    def _show_state(self, kind: str) -> None:
+        problem = self.url_problem(kind)
+        if problem is not None:
+            self._say(kind, problem, "error")
+            return
+        url = self.url(kind)
+        if not self._running(kind):
+            if is_none(url):
+                text = {
+                    "printer": "No printer: receipts are kept, and print once one is set up.",
+                    "scanner": "Keyboard (USB) scanners only." if self.wedge_on else "No scanner.",
+                }.get(kind, f"No {NAMES[kind]}.")
+            else:
+                text = "Not in use yet: test it, then Save."
+            self._say(kind, text)
+            return
+        if kind == "printer":
+            status = self.printing.status
+            state = DeviceState(status.describe(), "ok" if status.ready else "error") if status else None
+        else:
+            state = getattr(self.devices, f"{kind}_state")()
+        if state is not None:
+            style = "error" if state.kind == "error" else ""
+            self._say(kind, f"In use now: {state.text}. {state.detail}".strip(), style)
+
+    @property
+    def wedge_on(self) -> bool:
+        return not hasattr(self, "wedge") or self.wedge.isChecked()
+
+    # ---------------------------------------------------------------- tests
+    def _test(self, kind: str) -> None:
+        if self.url_problem(kind) is not None:
+            self._show_state(kind)
+            return
+        url, running = self.url(kind), self._running(kind)
+        if kind == "printer":
+            if is_none(url):
+                self._say(kind, "No printer is set, so there is nothing to test.", "error")
+            elif running:
+                self._print_test_page()
+            else:
+                profile = self._profile()
+                self._check(kind, lambda: check_printer(url, profile, print_test=True))
+        elif kind == "drawer":
+            self._test_drawer(url, running)
+        elif kind == "scanner":
+            self._test_scanner(url, running)
+        else:
+            self._test_display(url, running)
+
+    def _profile(self) -> PrinterProfile:
+        return PrinterProfile(columns=int(self.paper.currentData()), codepage=self.codepage.currentText())
+
+    def _print_test_page(self) -> None:
+        printer = self.printing.printer
+        assert printer is not None
+        data = render_test_page(self.printing.profile)
+        self.printing.preview_ready.emit(decode(data, page=self.printing.profile.page))
+        self._say("printer", "Printing the test page…")
+        try:
+            printer.submit(
+                f"test-page:{uuid.uuid4()}",
+                data,
+                on_done=lambda _job, err: self._checked.emit(  # printer worker thread
+                    "printer", err is None, "Test page printed." if err is None else problem_text(err)
+                ),
+            )
+        except CounterError as exc:
+            self._say("printer", problem_text(exc), "error")
+
+    def _test_drawer(self, url: str, running: bool) -> None:
+        if is_none(url):
+            self._say("drawer", "No drawer is set, so there is nothing to open.", "error")
+        elif running:
+            if self.user is None:
+                self._say("drawer", "Sign in first: every opening of the drawer is recorded with a name.", "error")
+                return
+            self.drawers.no_sale(self, self.user, self._drawer_said, note="Drawer test (device settings)")
+        else:
+            printer_url, profile = self.url("printer"), self._profile()
+            self._check(
+                "drawer",
+                lambda: _then(
+                    check_drawer(url, printer_url=printer_url, profile=profile),
+                    "Save, then test again to open it (openings are recorded).",
+                ),
+            )
+
+    def _drawer_said(self, text: str, kind: str) -> None:
+        self._say("drawer", text, "error" if kind == "error" else "")
+
+    def _close_simulated_drawer(self) -> None:
+        if self.devices.close_simulated_drawer():
+            self._say("drawer", "The simulated drawer was pushed shut; its state follows in a moment.")
+        else:
+            self._say("drawer", "Only a simulated drawer can be shut from here; push a real one by hand.", "error")
+
+    def _test_scanner(self, url: str, running: bool) -> None:
+        self._say("scanner", "Scan a barcode now: what it reads shows here.")
+        if is_none(url):
+            return  # keyboard scanners: the wedge filter brings the scan to handle_scan
+        if running:
+            sim = self.devices.scanner.simulator if self.devices.scanner is not None else None
+            scan = getattr(sim, "scan_preset", None)
+            if scan is not None:
+                scan("EAN-13")  # the simulated scanner "scans" a product; it arrives below
+            return
+        self._check("scanner", lambda: check_scanner(url, wait=15.0))
+
+    def handle_scan(self, scan: ScanData) -> bool:
+        """Every scan while this window is open shows here (wedge or serial)."""
+        self._say("scanner", f"Read {describe_scan(scan)}.", "error" if scan.error else "")
+        return True
+
+    def _test_display(self, url: str, running: bool) -> None:
+        if is_none(url):
+            self._say("display", "No display is set, so there is nothing to show.", "error")
+        elif running:
+            self.devices.show(*TEST_ROWS)
+            self._say("display", f"Sent “{' / '.join(TEST_ROWS)}” to the display.")
+            sim = self.devices.display.simulator if self.devices.display is not None else None
+            if sim is not None:
+                QTimer.singleShot(300, lambda: self._say("display", _sim_rows(sim)))
+        else:
+            self._check("display", lambda: check_display(url))
+
+    def _check(self, kind: str, run: Callable[[], CheckResult]) -> None:
+        """Run a blocking check on a worker thread; its result comes back as a signal."""
+        self._say(kind, "Testing…")
+        self.tests[kind].setEnabled(False)
+
+        def work() -> None:  # check worker thread
+            try:
+                result = run()
+            except CounterError as exc:
+                result = CheckResult(False, problem_text(exc))
+            except Exception as exc:  # a bug in a driver: say so, never crash the window
+                result = CheckResult(False, f"The test failed unexpectedly ({exc}).")
+            with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
+                self._checked.emit(kind, result.ok, result.text)
+
+        thread = threading.Thread(target=work, name=f"device-check:{kind}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _show_check(self, kind: str, ok: bool, text: str) -> None:  # GUI thread
+        self.tests[kind].setEnabled(True)
+        self._say(kind, text, "" if ok else "error")
+
+    # ----------------------------------------------------------------- save
+    def settings(self) -> Settings:
+        return replace(
+            self.ctx.settings,
+            printer=self.url("printer") or "none",
+            printer_columns=int(self.paper.currentData()),
+            printer_codepage=self.codepage.currentText(),
+            drawer=self.url("drawer") or "none",
+            drawer_wait_closed=self.wait_closed.isChecked(),
+            scanner=self.url("scanner"),
+            wedge=self.wedge.isChecked(),
+            wedge_max_gap_ms=self.gap.value(),
+            display=self.url("display") or "none",
+            display_command_set=str(self.command_set.currentData()),
+            problems=[],
+        )
+
+    def validate(self) -> None:
+        """Save: every address must be valid; then write the file and re-open devices."""
+        wrong = [NAMES[k] for k in self.urls if self.url_problem(k) is not None]
+        if wrong:
+            raise DeviceSettingsError(f"Fix the address of the {' and the '.join(wrong)} first.", "Nothing was saved.")
+        new = self.settings()
+        values = {key: getattr(new, key) for key in DEVICE_SETTINGS}
+        save_settings(self.ctx.data_dir / "counter.toml", values, template=default_config_file())
+        self.saved_notes = self.devices.apply(new)
+
+
+def _options(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.setSpacing(8)
+    for widget in widgets:
+        row.addWidget(widget)
+    row.addStretch(1)
+    return row
+
+
+def _then(result: CheckResult, more: str) -> CheckResult:
+    return CheckResult(result.ok, f"{result.text} {more}" if result.ok else result.text)
+
+
+def _sim_rows(sim: object) -> str:
+    rows = getattr(sim, "rows", ())
+    return "The simulated display shows: " + " / ".join(f"“{r.rstrip()}”" for r in rows)

@@ -1,0 +1,197 @@
+"""The devices' part of the main window (GUI thread): status-bar items, where scans go,
+when the drawer opens, what the customer display shows, and the device keys.
+
+Built once by the composition root (``ui.main_window.build_window``) after the screens:
+it plugs into their signals and extension points (``SaleScreen.add_handler``,
+``SaleScreen.before_new_sale``, ``handle_scan``) so that the screens know nothing of
+device objects.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from counter.returns import ReturnRecord
+from counter.sales import Sale
+from devices.barcodes import ScanData
+from ui.actions import Action
+from ui.cash_drawer import DrawerControl, Say
+from ui.config import Settings
+from ui.customer_display import CustomerDisplay
+from ui.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
+from ui.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator
+from ui.wedge import WedgeFilter, route_scan, scan_start, wedge_config
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+STATE_POLL_MS = 2000  # scanners and displays reconnect quietly; their label follows
+
+
+class DeviceUi(QObject):
+    def __init__(self, window: MainWindow, devices: DeviceBridge) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self.devices = devices
+        self.drawers = DrawerControl(self.ctx, devices, lambda: window.user)
+        self.display = CustomerDisplay(self.ctx, devices)
+        s = self.ctx.settings
+        self.wedge = WedgeFilter(wedge_config(s.wedge_max_gap_ms, s.wedge_min_length, s.wedge_prefix), self._wedge_scan)
+        self.wedge.enabled = s.wedge
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.wedge)
+        self._status_items()
+        self._connect()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh_states)
+        self._timer.start(STATE_POLL_MS)
+        self.refresh_states()
+        self.refresh_jobs()
+        self.display.welcome()
+
+    def close(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.wedge)
+        self._timer.stop()
+
+    # ------------------------------------------------------------- wiring
+    def _status_items(self) -> None:
+        """Drawer, scanner and display after the window's own items, then the (usually
+        hidden) "not printed" button."""
+        bar = self.window.statusBar()
+        self.labels: dict[str, QLabel] = {}
+        for kind in ("drawer", "scanner", "display"):
+            label = QLabel("")
+            label.setObjectName("statusItem")
+            self.labels[kind] = label
+            bar.addPermanentWidget(label)
+        self.jobs_button = jobs_indicator(self.open_print_jobs)
+        bar.addPermanentWidget(self.jobs_button)
+
+    def _connect(self) -> None:
+        w, d = self.window, self.devices
+        sale, returns = w.sale, w.returns
+        # The screens emit these after their commit; the drawer is handled once the screen
+        # has said its own message (next turn of the event loop), so both stay visible.
+        sale.sale_recorded.connect(lambda s: QTimer.singleShot(0, lambda: self._after_sale(s)))
+        returns.recorded.connect(lambda r: QTimer.singleShot(0, lambda: self._after_return(r)))
+        sale.cart_changed.connect(lambda: self.display.cart_changed(sale))
+        sale.before_new_sale = self.drawers.check_closed
+        sale.add_handler(Action.NO_SALE, self.no_sale)
+        sale.add_handler(Action.DEVICES, self.open_settings)
+        sale.add_handler(Action.PRINT_JOBS, self.open_print_jobs)
+        d.scanned.connect(self._serial_scan)
+        d.drawer_changed.connect(self._drawer_changed)
+        d.problem.connect(lambda text: (w.statusBar().showMessage(text, 15000), self.refresh_states()))
+        d.applied.connect(self._applied)
+        w.printing.jobs_changed.connect(self.refresh_jobs)
+        w.printing.printer_replaced.connect(self._printer_replaced)
+
+    # ------------------------------------------------------- drawer, display
+    def _after_sale(self, sale: Sale) -> None:
+        self.drawers.after_sale(sale, _prepend(self.window.sale))
+        self.display.sale_paid(sale)
+
+    def _after_return(self, record: ReturnRecord) -> None:
+        self.drawers.after_return(record, _prepend(self.window.returns))
+        self.display.return_done(record)
+
+    def no_sale(self) -> None:
+        sale, user = self.window.sale, self.window.user
+        if user is None:
+            return
+        if not sale.cart.is_empty or sale.payment is not None:
+            sale.say("Finish or void this sale (Shift+F6) first: a no-sale opens the drawer between sales.", "error")
+            return
+        self.drawers.no_sale(sale, user, sale.say)
+
+    def _drawer_changed(self, opened: object) -> None:
+        self.refresh_states()
+        sale = self.window.sale
+        if opened is False and "drawer is still open" in sale.message.text():
+            sale.say("The cash drawer is closed: scan the first item of the next sale.", "info")
+
+    # ---------------------------------------------------------------- scans
+    def _wedge_scan(self, start: QWidget | None, scan: ScanData) -> None:
+        route_scan(start or scan_start() or self.window.stack.currentWidget(), scan, self._unhandled)
+
+    def _serial_scan(self, scan: ScanData) -> None:
+        route_scan(scan_start() or self.window.stack.currentWidget(), scan, self._unhandled)
+
+    def _unhandled(self, scan: ScanData) -> None:
+        where = "Sign in first, then scan." if self.window.user is None else "Go to the sale screen to scan items."
+        self.window.statusBar().showMessage(f"Scanned “{scan.text}”, but this screen takes no scans. {where}", 10000)
+
+    # -------------------------------------------------------------- windows
+    def open_settings(self) -> None:
+        from ui.device_settings import DeviceSettingsDialog
+
+        w = self.window
+        dialog = DeviceSettingsDialog(w.stack.currentWidget(), self.ctx, w.printing, self.devices, self.drawers, w.user)
+        if dialog.exec() == DeviceSettingsDialog.DialogCode.Accepted:
+            text = "Device settings saved to counter.toml and in use now."
+            if dialog.saved_notes:
+                text += " But: " + " ".join(dialog.saved_notes)
+            self.window.sale.say(text, "error" if dialog.saved_notes else "ok")
+        self.refresh_states()
+
+    def open_print_jobs(self) -> None:
+        PrintJobsDialog(self.window.stack.currentWidget(), self.ctx, self.window.printing, self.window.user).exec()
+        self.refresh_jobs()
+
+    # --------------------------------------------------------------- states
+    def refresh_states(self) -> None:
+        d = self.devices
+        states = {"drawer": d.drawer_state(), "scanner": d.scanner_state(), "display": d.display_state()}
+        for kind, state in states.items():
+            _show(self.labels[kind], f"{kind.capitalize()}: {state.text}", state)
+
+    def refresh_jobs(self) -> None:
+        count, detail = failed_summary(self.ctx)
+        button = self.jobs_button
+        button.setVisible(count > 0)
+        button.setText(f"⚠ {count} not printed — Ctrl+Shift+P" if count else "")
+        button.setToolTip(detail)
+
+    def _printer_replaced(self) -> None:
+        label = self.window.printer_label
+        label.setText("Printer: checking…" if self.window.printing.printer else "Printer: none set up")
+        label.setProperty("kind", "")
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+    def _applied(self, settings: Settings) -> None:
+        config = wedge_config(settings.wedge_max_gap_ms, settings.wedge_min_length, settings.wedge_prefix)
+        self.wedge.configure(config, enabled=settings.wedge)
+        self.refresh_states()
+        self.display.welcome()
+
+
+def _show(label: QLabel, text: str, state: DeviceState) -> None:
+    if label.text() == text and label.property("kind") == state.kind:
+        return
+    label.setText(text)
+    label.setToolTip(state.detail)
+    label.setProperty("kind", state.kind)
+    label.style().unpolish(label)
+    label.style().polish(label)
+
+
+def _prepend(screen: QWidget) -> Say:
+    """Say a device problem above what the screen already says (its sale or return
+    message stays, and its printing line can still be updated at the end)."""
+
+    def say(text: str, kind: str) -> None:
+        current = screen.message.text()  # type: ignore[attr-defined]
+        screen.say(f"{text}\n{current}" if current else text, kind)  # type: ignore[attr-defined]
+
+    return say
+
+
+__all__ = ["DEVICES_KEY", "DeviceUi"]

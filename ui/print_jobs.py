@@ -1,0 +1,178 @@
+"""Print jobs: which receipts did not print, and printing them again (GUI thread).
+
+Every receipt, report and copy is a persisted job (``print_jobs``). A reference (receipt,
+return or report number) whose newest job failed is *unprinted*: the status bar says how
+many there are, and the print-jobs window lists the recent jobs and prints a copy of the
+selected one. A copy is always marked COPY n and journaled as ReceiptReprinted, like F11:
+a sale or gift receipt is rebuilt from the recorded sale; anything else (a return
+receipt, a report) is its stored bytes behind a "COPY n" banner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableWidget, QTableWidgetItem, QWidget
+
+from counter.documents import ReceiptKind
+from counter.errors import CounterError
+from counter.journal import EventType
+from counter.sales import receipt_for
+from counter.users import User
+from db.queries import print_job, recent_print_jobs, sale_by_number
+from devices.escpos.encoder import render_copy_banner
+from ui.context import AppContext
+from ui.dialogs import CounterDialog
+from ui.printing import PrintBridge
+
+COLUMNS = ("Time", "Document", "Kind", "Copy", "State", "What happened")
+
+
+class ReprintError(CounterError):
+    """A job that cannot be printed again."""
+
+
+def unprinted(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest job of each reference, where that job failed (``jobs`` newest first)."""
+    seen: set[str] = set()
+    failed = []
+    for job in jobs:
+        if job["reference"] in seen:
+            continue
+        seen.add(job["reference"])
+        if job["state"] == "failed":
+            failed.append(job)
+    return failed
+
+
+def reprint(ctx: AppContext, printing: PrintBridge, user: User, job_id: str) -> str:
+    """Print the document of ``job_id`` again as COPY n; returns what to tell the person."""
+    job = print_job(ctx.db.read, job_id)
+    if job is None:
+        raise ReprintError("That print job is no longer in the store.", "Pick another one.")
+    reference, kind = job["reference"], job["kind"]
+    copy_number = printing.next_copy_number(reference)
+    receipt = None
+    if kind in (ReceiptKind.SALE, ReceiptKind.GIFT):
+        sale = sale_by_number(ctx.db.read, reference.split("/")[0])
+        if sale is None:
+            raise ReprintError(f"The sale {reference} is not in this store.", "Print it where it was sold.")
+        receipt = receipt_for(sale, ctx.store, kind=ReceiptKind(kind), copy_number=copy_number)
+    with ctx.uow() as uow:
+        uow.journal.append(
+            EventType.RECEIPT_REPRINTED,
+            {"receipt_number": reference, "copy": copy_number, "user": user.id},
+            ctx.clock.now(),
+        )
+        uow.commit()
+    if receipt is not None:
+        printing.print_receipt(receipt, reference=reference, copy_number=copy_number)
+    else:
+        data = render_copy_banner(copy_number, printing.profile) + bytes(job["payload"])
+        printing.print_bytes(data, kind=kind, reference=reference, copy_number=copy_number)
+    return f"Printing {reference} again, marked COPY {copy_number}."
+
+
+class PrintJobsDialog(CounterDialog):
+    """The recent jobs, newest first; Enter prints the selected one again (as a copy)."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, printing: PrintBridge, user: User | None) -> None:
+        super().__init__(parent, "Print jobs", "Receipts and reports sent to the printer, newest first")
+        self.ctx, self.printing, self.user = ctx, printing, user
+        self.setMinimumSize(940, 520)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("printJobs")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.setMinimumHeight(320)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemActivated.connect(lambda _item: self._try_accept())
+        self.form.addRow(self.table)
+        self.ok_button.setText("Print a copy  (Enter)")
+        self.cancel_button.setText("Close  (Esc)")
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setAutoDefault(False)
+        self.refresh_button.clicked.connect(self.reload)
+        self.form.addRow(self.refresh_button)
+        self.message = ""
+        printing.jobs_changed.connect(self.reload)
+        self.reload()
+
+    def reload(self) -> None:
+        jobs = recent_print_jobs(self.ctx.db.read, 100)
+        current = self._selected_id()
+        self.table.setRowCount(len(jobs))
+        for row, job in enumerate(jobs):
+            when = datetime.fromisoformat(job["created_at"]).astimezone(self.ctx.store.zone).strftime("%b %d %H:%M:%S")
+            state = {"failed": "NOT PRINTED", "done": "printed", "sent": "printing…", "queued": "waiting"}.get(
+                job["state"], job["state"]
+            )
+            cells = (when, job["reference"], job["kind"], str(job["copy_number"] or ""), state, job["error"] or "")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, job["id"])
+                if job["state"] == "failed":
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                if col == len(cells) - 1:
+                    item.setToolTip(text)
+                self.table.setItem(row, col, item)
+            if job["id"] == current:
+                self.table.selectRow(row)
+        if self.table.currentRow() < 0 and jobs:
+            failed = next((n for n, j in enumerate(jobs) if j["state"] == "failed"), 0)
+            self.table.selectRow(failed)
+
+    def _selected_id(self) -> str | None:
+        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def validate(self) -> None:
+        """Enter: print a copy of the selected job; the window stays open to show it."""
+        job_id = self._selected_id()
+        if job_id is None:
+            raise ReprintError("Pick a job in the list first.", "")
+        if self.user is None:
+            raise ReprintError("Sign in first: a copy is recorded with your name.", "")
+        self.message = reprint(self.ctx, self.printing, self.user, job_id)
+        self.error.hide()
+        self.headline.setText(self.message)
+        raise _Stay()
+
+    def _try_accept(self) -> None:
+        with contextlib.suppress(_Stay):  # a copy was sent: stay open on the list
+            super()._try_accept()
+
+
+class _Stay(Exception):
+    """Internal: a copy was sent; the window stays open on the updated list."""
+
+
+def failed_summary(ctx: AppContext) -> tuple[int, str]:
+    """(how many documents did not print, a sentence for the status bar's tooltip)."""
+    failed = unprinted(recent_print_jobs(ctx.db.read, 200))
+    if not failed:
+        return 0, "Every recent receipt printed."
+    names = ", ".join(j["reference"] for j in failed[:5]) + ("…" if len(failed) > 5 else "")
+    return len(failed), f"Not printed: {names}. Open the print jobs (Ctrl+Shift+P) to print a copy."
+
+
+def jobs_indicator(on_click: Callable[[], None]) -> QPushButton:
+    """The status bar's "N not printed" button (hidden while everything printed)."""
+    button = QPushButton("")
+    button.setObjectName("printJobsIndicator")
+    button.setFlat(True)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    button.clicked.connect(on_click)
+    button.hide()
+    return button
