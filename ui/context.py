@@ -18,7 +18,9 @@ from counter.store import StoreConfig, TerminalIdentity
 from counter.users import PinHasher
 from db.demo import open_or_build_demo
 from db.engine import Database, open_database
+from db.hq_client import HqClient
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
+from db.sync import HqReservations, Syncer, offline_caps, sync_config
 from db.uow import SqlUnitOfWork
 from ui.config import Settings, load_settings
 
@@ -41,6 +43,9 @@ class AppContext:
     clock: SystemClock
     hasher: PinHasher
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: set by connect_sync when this store is enrolled with HQ
+    syncer: Syncer | None = None
+    upstream: HqReservations | None = None
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.db.write, self.terminal, self.store.currency)
@@ -86,3 +91,15 @@ def build_context(
         clock=SystemClock(),
         hasher=hasher or PinHasher(),
     )
+
+
+def connect_sync(ctx: AppContext) -> None:
+    """Wire the sync client and the return reservations when this store is enrolled with
+    HQ (``counter sync enrol``); a store that is not stays local only."""
+    config = sync_config(ctx.db.read)
+    if config is None:
+        return
+    client = HqClient(config.hq, config.token, timeout=4.0)
+    ctx.closers.append(client.close)
+    ctx.syncer = Syncer(ctx.db.write, ctx.db.read, client, config)
+    ctx.upstream = HqReservations(client, ctx.syncer, ctx.db.read, ctx.store, ctx.terminal, offline_caps(ctx.db.read))

@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QS
 from counter.errors import CounterError
 from counter.staff import sign_out
 from counter.users import User
+from db.sync import SyncStatus
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
 from ui.cash_office import CashOfficeScreen
-from ui.context import AppContext, build_context
+from ui.context import AppContext, build_context, connect_sync
 from ui.device_bridge import DeviceBridge, open_receipt_printer
 from ui.device_wiring import DeviceUi
 from ui.ops import attempt, describe
@@ -30,6 +31,7 @@ from ui.printing import PrintBridge
 from ui.return_screen import ReturnScreen
 from ui.sale_screen import SaleScreen
 from ui.signin import SignInScreen
+from ui.sync_bridge import SyncBridge
 
 log = logging.getLogger(__name__)
 STYLE = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
@@ -79,6 +81,25 @@ class MainWindow(QMainWindow):
             bar.showMessage(" ".join(notes), 15000)
         if self.printing.printer is None:
             self.printer_label.setText("Printer: none set up")
+
+    def attach_sync(self, sync: SyncBridge) -> None:
+        """Show the sync worker's status; HQ away is a calm status, never a dialog."""
+        self.sync = sync
+        sync.status_changed.connect(self._sync_status)
+        self._sync_status(sync.status)
+        self.ctx.closers.append(sync.close)
+        sync.start()
+
+    def _sync_status(self, status: SyncStatus) -> None:
+        self.sync_label.setText(status.describe())
+        self.sync_label.setToolTip(
+            f"Acknowledged by HQ up to entry {status.acked_seq}; {status.backlog} waiting"
+            + (f"; last sync {status.last_sync.astimezone():%Y-%m-%d %H:%M:%S}" if status.last_sync else "")
+        )
+        kind = "error" if status.problem else ("ok" if status.online and status.enrolled else "")
+        self.sync_label.setProperty("kind", kind)
+        self.sync_label.style().unpolish(self.sync_label)
+        self.sync_label.style().polish(self.sync_label)
 
     def _printer_status(self, status: PrinterStatus) -> None:
         self.printer_label.setText(f"Printer: {status.describe()}")
@@ -150,6 +171,8 @@ def build_window(ctx: AppContext) -> MainWindow:
     window = MainWindow(ctx, bridge, ctx.settings.problems + notes)
     window.devices = DeviceUi(window, devices)
     ctx.closers.append(window.devices.close)
+    connect_sync(ctx)
+    window.attach_sync(SyncBridge(ctx.syncer))
     if printer is not None:
         QTimer.singleShot(0, printer.refresh_status)
     return window

@@ -38,7 +38,7 @@ from counter.returns import (
     ReturnError,
     ReturnQuote,
     ReturnRecord,
-    find_sale,
+    find_sale_anywhere,
     load_context,
     process_return,
     quote,
@@ -331,8 +331,9 @@ class ReturnScreen(QWidget):
     def _load_receipt(self, text: str) -> None:
         assert self.draft is not None
         with self.ctx.read_uow() as uow:
-            sale = find_sale(uow, text, self.ctx.store)
-            lines = returnable_lines(uow, sale)
+            # Another lane's or store's receipt is looked up at HQ when this lane is enrolled.
+            sale, remote = find_sale_anywhere(uow, text, self.ctx.store, self.ctx.upstream)
+            lines = returnable_lines(uow, sale, remote)
         self.draft = ReturnDraft(cashier=self.draft.cashier, sale=sale, returnable=lines)
         paid = ", ".join(f"{t.label} {self._money(t.amount)}" for t in sale.tenders)
         when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%a %b %d %Y, %H:%M")
@@ -504,7 +505,7 @@ class ReturnScreen(QWidget):
         cmd = self.draft.command()
         with self.ctx.read_uow() as uow:
             now = self.ctx.clock.now()
-            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now)
+            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now, self.ctx.upstream)
             return quote(cmd, rc, store=self.ctx.store, rules=self.ctx.rules, now=now)
 
     def _refresh(self) -> None:
@@ -639,6 +640,7 @@ class ReturnScreen(QWidget):
                     store=self.ctx.store,
                     terminal=self.ctx.terminal,
                     rules=self.ctx.rules,
+                    upstream=self.ctx.upstream,
                 )
             except ApprovalNeeded as needed:
                 if not self._approve(needed.kinds, needed.amount):

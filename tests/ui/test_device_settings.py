@@ -47,6 +47,7 @@ def test_test_buttons_use_the_running_devices(open_window, qtbot) -> None:  # ty
     ctx, window = open_window(scanner="sim://scanner", drawer="sim://drawer")
     sign_in_as(window, "Dana", "3333")
     dialog = settings_dialog(window)
+    dialog.show()  # modal and in front: where scans go
     printer = window.printing.printer.simulator
     jobs = len(printer.jobs)
 
