@@ -34,6 +34,7 @@ class CompleteSale:
     order_discount: Discount | None
     tenders: Sequence[Tender]
     rounding: Decimal
+    customer_id: str | None = None  # the customer the desk attached (counter.customers)
 
 
 def check_sale(cmd: CompleteSale, store: StoreConfig) -> None:
@@ -130,6 +131,9 @@ def record_sale(
     body = sale.journal_body()
     if exchange_id:
         body["exchange_id"] = exchange_id
+    if cmd.customer_id:
+        uow.customers.link(cmd.customer_id, "sale", sale.id, sale.receipt_number, now)
+        body["customer_id"] = cmd.customer_id
     uow.journal.append(EventType.SALE_COMPLETED, body, now)
     return sale
 

@@ -44,6 +44,37 @@ class EventType(enum.StrEnum):
     SHIFT_RECOUNTED = "ShiftRecounted"
     CASH_MOVED = "CashMoved"
     Z_REPORT_TAKEN = "ZReportTaken"
+    # Trust (docs/trust.md): privileged actions, their refusals, and staff changes.
+    ACCESS_REFUSED = "AccessRefused"
+    SESSION_LOCKED = "SessionLocked"
+    USER_ADDED = "UserAdded"
+    USER_ROLE_CHANGED = "UserRoleChanged"
+    USER_PIN_RESET = "UserPinReset"
+    USER_BADGE_SET = "UserBadgeSet"
+    USER_DEACTIVATED = "UserDeactivated"
+    USER_REACTIVATED = "UserReactivated"
+    # the service desk (counter.customers, cases, referrals, adjustments, orders, accounts)
+    CUSTOMER_CREATED = "CustomerCreated"
+    CUSTOMER_UPDATED = "CustomerUpdated"
+    CONTACT_LOGGED = "ContactLogged"
+    CASE_STATUS_CHANGED = "CaseStatusChanged"
+    CASE_RESOLVED = "CaseResolved"
+    CASE_CLOSED = "CaseClosed"
+    CASE_REOPENED = "CaseReopened"
+    CASE_REFERRED = "CaseReferred"
+    REFERRAL_NOTED = "ReferralNoted"
+    REFERRAL_ANSWERED = "ReferralAnswered"
+    CUSTOMER_INFORMED = "CustomerInformed"
+    FOLLOW_UP_RECORDED = "FollowUpRecorded"
+    LETTER_ISSUED = "LetterIssued"
+    BILL_ADJUSTED = "BillAdjusted"
+    ORDER_OPENED = "OrderOpened"
+    ORDER_PAYMENT_TAKEN = "OrderPaymentTaken"
+    ORDER_PICKED_UP = "OrderPickedUp"
+    ORDER_CANCELLED = "OrderCancelled"
+    ACCOUNT_OPENED = "AccountOpened"
+    ACCOUNT_CHARGED = "AccountCharged"
+    ACCOUNT_PAYMENT_TAKEN = "AccountPaymentTaken"
 
 
 def _reject(value: Any) -> Any:
@@ -128,10 +159,15 @@ class Verification:
     first_bad_seq: int | None = None
     reason: str = ""
     last_hash: str = GENESIS
+    where: str = ""  # a record other than an entry (e.g. "journal head") when it is the bad one
+    note: str = ""  # what was not checked, on an OK
 
     def describe(self) -> str:
         if self.ok:
-            return f"OK: {self.checked} entries verified, last hash {self.last_hash}"
+            note = f" ({self.note})" if self.note else ""
+            return f"OK: {self.checked} entries verified, last hash {self.last_hash}{note}"
+        if self.where:
+            return f"BAD: {self.where}: {self.reason} ({self.checked} entries are good)"
         return f"BAD: entry {self.first_bad_seq}: {self.reason} ({self.checked} entries before it are good)"
 
 

@@ -87,6 +87,9 @@ class ApprovalKind(enum.StrEnum):
     FINAL_SALE = "final_sale"
     PRICE_OVERRIDE = "price_override"
     NO_SALE = "no_sale"
+    PRICE_ADJUSTMENT = "price_adjustment"
+    PRICE_MATCH = "price_match"
+    GOODWILL = "goodwill"
 
     @property
     def label(self) -> str:
@@ -104,6 +107,9 @@ APPROVAL_LABELS = {
     ApprovalKind.FINAL_SALE: "taking back a final-sale item",
     ApprovalKind.PRICE_OVERRIDE: "a price override",
     ApprovalKind.NO_SALE: "opening the cash drawer without a sale",
+    ApprovalKind.PRICE_ADJUSTMENT: "a price adjustment on a past purchase",
+    ApprovalKind.PRICE_MATCH: "matching a competitor's price",
+    ApprovalKind.GOODWILL: "a goodwill credit",
 }
 
 

@@ -20,6 +20,7 @@ from counter.users import User, UserId
 
 if TYPE_CHECKING:  # the modules below import ports themselves
     from counter.approvals import Approval
+    from counter.desk_ports import CasesRepository, CustomersRepository, DeskRepository
     from counter.money import Currency
     from counter.policy import ApprovalKind, ReturnPolicy
     from counter.reports import GrandTotals
@@ -189,6 +190,15 @@ class UnitOfWork(Protocol):
 
     @property
     def shifts(self) -> ShiftsRepository: ...
+
+    @property
+    def customers(self) -> CustomersRepository: ...
+
+    @property
+    def cases(self) -> CasesRepository: ...
+
+    @property
+    def desk(self) -> DeskRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

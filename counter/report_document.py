@@ -65,6 +65,10 @@ def report_document(
             tuple(ReportRow(k, f"{t.count}  {m(t.amount)}") for k, t in sorted(report.refunds_by_reason.items())),
         ),
         ReportSection(
+            "Service desk (outside sales)",
+            tuple(ReportRow(k, f"{t.count}  {m(t.amount)}") for k, t in sorted(report.desk.items())),
+        ),
+        ReportSection(
             "Tax by rate (sales less returns)",
             tuple(
                 ReportRow(f"{code} {(rate * 100).normalize():f} % on {m(base)}", m(tax))

@@ -11,7 +11,7 @@ to the previous Z's grand totals, which are never reset.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -84,6 +84,8 @@ class DayReport:
     approvals_refused: int = 0
     shifts: list[ShiftLine] = field(default_factory=list)
     hourly: dict[int, list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [ZERO, ZERO]))
+    #: the service desk, by what the money was for (deposits, payments on account, adjustments, ...)
+    desk: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     grand_before: GrandTotals = field(default_factory=GrandTotals)
 
     @property
@@ -103,9 +105,51 @@ _REASONS = {str(reason): label for reason, label in REASON_LABELS.items()}
 
 
 def _tender_label(kind: str, brand: str | None) -> str:
-    return {"cash": "Cash", "store_credit": "Store credit", "exchange_credit": "Exchange credit"}.get(
-        kind, brand or "Card"
-    )
+    return {
+        "cash": "Cash",
+        "store_credit": "Store credit",
+        "exchange_credit": "Exchange credit",
+        "deposit": "Deposits applied",
+        "house_account": "House account",
+    }.get(kind, brand or "Card")
+
+
+#: journal entries of the service desk that move money, and what the desk section calls them
+_DESK_IN: dict[str, tuple[str, str]] = {
+    EventType.ORDER_OPENED: ("deposit", "Deposit"),
+    EventType.ORDER_PAYMENT_TAKEN: ("payment", "Order payment"),
+    EventType.ACCOUNT_PAYMENT_TAKEN: ("", "Payment on account"),
+}
+_DESK_OUT: dict[str, str] = {
+    EventType.BILL_ADJUSTED: "Bill adjustments",
+    EventType.ORDER_CANCELLED: "Order cancellation refunds",
+}
+
+
+def _desk(report: DayReport, t: str, body: dict[str, object], f: Callable[[int], Decimal]) -> None:
+    """Money the service desk took or paid back outside a sale (counter.desk_payments)."""
+    if t in _DESK_IN:
+        key, label = _DESK_IN[t]
+        part = body.get(key) if key else body
+        if not isinstance(part, dict):
+            return
+        report.desk[label].add(f(int(part["amount"])))
+        for tender in part["tenders"]:
+            report.tenders_in[_tender_label(tender["kind"], tender.get("card_brand"))].add(f(tender["amount"]))
+    elif t in _DESK_OUT:
+        refund = body.get("refund") if t == EventType.ORDER_CANCELLED else body
+        if not isinstance(refund, dict):
+            return
+        tenders = refund.get("refunds") or refund.get("tenders") or []
+        amount = -sum(int(x["amount"]) for x in tenders)
+        label = _DESK_OUT[t]
+        if t == EventType.BILL_ADJUSTED and body.get("kind") == "goodwill":
+            label = "Goodwill credits"
+        report.desk[label].add(f(amount))
+        for tender in tenders:
+            report.tenders_out[_tender_label(tender["kind"], None)].add(f(-int(tender["amount"])))
+    elif t == EventType.ACCOUNT_CHARGED:
+        report.desk["Charged to house accounts"].add(f(int(str(body["amount"]))))
 
 
 def build_report(
@@ -163,6 +207,8 @@ def build_report(
                 report.tenders_out[_tender_label(part["kind"], None)].add(f(part["amount"]))
             if body.get("exchange_credit"):
                 report.tenders_out["Exchange credit"].add(f(body["exchange_credit"]))
+        elif t in _DESK_IN or t in _DESK_OUT or t == EventType.ACCOUNT_CHARGED:
+            _desk(report, t, body, f)
         elif t == EventType.SALE_VOIDED:
             report.voids.add(f(body.get("total", 0)))
         elif t == EventType.CASH_MOVED:

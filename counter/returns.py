@@ -89,6 +89,8 @@ class Returned:
     amount: Decimal = ZERO
     tax: Decimal = ZERO
     gross: Decimal = ZERO
+    #: the part of the money above that price adjustments gave back (no unit came back for it)
+    adjusted_gross: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class ReturnableLine:
                 "Lower the quantity to return.",
             )
         q, r = self.line.quantity, self.returned.quantity
+        if self.returned.adjusted_gross:
+            return self._share_of_what_is_left(k, currency, prices_include_tax)
 
         def upto(total: Decimal, n: int) -> Decimal:
             return total if n == q else currency.quantize(total * n / q)
@@ -123,6 +127,25 @@ class ReturnableLine:
             gross = upto(self.line.gross, r + k) - self.returned.gross
             return gross, tax, gross
         amount = upto(self.line.amount, r + k) - self.returned.amount
+        return amount, tax, amount + tax
+
+    def _share_of_what_is_left(
+        self, k: int, currency: Currency, prices_include_tax: bool
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        """After a price adjustment (counter.adjustments) the line's units no longer hold
+        equal shares of what was paid: k of the n units left refund k/n of what is left,
+        and the last ones all of it, so the line still adds up to what the customer paid."""
+        n = self.returnable
+
+        def share(total: Decimal, done: Decimal) -> Decimal:
+            left = total - done
+            return left if k == n else currency.quantize(left * k / n)
+
+        tax = share(self.line.tax, self.returned.tax)
+        if prices_include_tax:
+            gross = share(self.line.gross, self.returned.gross)
+            return gross, tax, gross
+        amount = share(self.line.amount, self.returned.amount)
         return amount, tax, amount + tax
 
 
@@ -181,6 +204,7 @@ class ProcessReturn:
     customer_id: CustomerId | None = None
     waive_fees: bool = False
     exchange: ExchangeSale | None = None
+    customer: str | None = None  # the customer record (counter.customers) the desk attached
 
 
 @dataclass(frozen=True)
@@ -508,7 +532,11 @@ def process_return(
         if voucher:
             amount = sum((p.amount for p in q.allocation.parts if p.kind is TenderKind.STORE_CREDIT), ZERO)
             uow.vouchers.issue(voucher, amount, record.id, cmd.cashier.id, now)
-        uow.journal.append(EventType.RETURN_PROCESSED, record.journal_body(store.currency), now)
+        body = record.journal_body(store.currency)
+        if cmd.customer:
+            uow.customers.link(cmd.customer, "return", record.id, record.return_number, now)
+            body["customer_id"] = cmd.customer
+        uow.journal.append(EventType.RETURN_PROCESSED, body, now)
         uow.commit()
     return record
 

@@ -23,6 +23,8 @@ class TenderKind(enum.StrEnum):
     CARD = "card"
     STORE_CREDIT = "store_credit"  # a store-credit voucher, by its code
     EXCHANGE_CREDIT = "exchange_credit"  # the value of items returned in the same exchange
+    DEPOSIT = "deposit"  # what a special order or layaway was paid before its pickup (counter.orders)
+    HOUSE_ACCOUNT = "house_account"  # charged to the customer's house account (counter.accounts)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class Tender:
             return f"Store credit {self.voucher}"
         if self.kind is TenderKind.EXCHANGE_CREDIT:
             return "Exchange credit"
+        if self.kind is TenderKind.DEPOSIT:
+            return "Paid before (deposits)"
+        if self.kind is TenderKind.HOUSE_ACCOUNT:
+            return "Charged to house account"
         return "Cash"
 
 

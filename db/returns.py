@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, RowMapping, func, insert, select
 
+from counter.adjustments import merge_adjustments
 from counter.approvals import Approval
 from counter.journal import utc_stamp
 from counter.money import ZERO, Currency
@@ -21,6 +22,7 @@ from counter.returns import Returned, ReturnRecord
 from counter.tenders import TenderKind
 from counter.vouchers import VoucherError
 from db import schema as s
+from db.desk import adjusted_lines, refunded_by_desk
 
 
 class SqlReturns:
@@ -46,7 +48,8 @@ class SqlReturns:
         for line_id, qty, amount, tax, gross, code in rows:
             f = Currency.of(code).from_minor
             out[line_id] = Returned(int(qty), f(amount), f(tax), f(gross))
-        return out
+        # price adjustments (counter.adjustments) gave money back on lines too
+        return merge_adjustments(out, adjusted_lines(self._conn, sale_id))
 
     def refunded_per_tender(self, sale_id: str) -> Mapping[int, Decimal]:
         rows = self._conn.execute(
@@ -55,7 +58,15 @@ class SqlReturns:
             .where(s.refunds.c.original_sale_id == sale_id, s.refunds.c.original_tender_seq.is_not(None))
             .group_by(s.refunds.c.original_tender_seq, s.returns.c.currency)
         ).all()
-        return {int(seq): Currency.of(code).from_minor(total) for seq, total, code in rows}
+        out = {int(seq): Currency.of(code).from_minor(total) for seq, total, code in rows}
+        desk = refunded_by_desk(self._conn, sale_id)  # bill adjustments paid back to the same tenders
+        if desk:
+            cur = Currency.of(
+                self._conn.execute(select(s.sales.c.currency).where(s.sales.c.id == sale_id)).scalar_one()
+            )
+            for seq, minor in desk.items():
+                out[seq] = out.get(seq, ZERO) + cur.from_minor(minor)
+        return out
 
     def categories_of(self, item_ids: Sequence[str]) -> Mapping[str, str]:
         if not item_ids:

@@ -3,7 +3,8 @@
 The cash expected in the drawer is summed from the records themselves each time it is
 asked for (never kept as a running number that could drift): the counted float, cash
 tenders of this terminal's sales since the shift opened (net of change), cash refunds,
-and the shift's cash movements.
+the service desk's cash (deposits and payments in, desk refunds out) and the shift's cash
+movements.
 """
 
 from __future__ import annotations
@@ -118,7 +119,19 @@ class SqlShifts:
                 s.refunds.c.kind == "cash",
             )
         ).scalar_one()
-        moved = 0
+        # the service desk's money: deposits, order and account payments in; adjustment
+        # and cancellation refunds out (db/desk.py, signed)
+        desk = self._conn.execute(
+            select(func.coalesce(func.sum(s.desk_tenders.c.amount_minor), 0))
+            .join(s.desk_payments, s.desk_payments.c.id == s.desk_tenders.c.payment_id)
+            .where(
+                s.desk_payments.c.terminal_id == shift.terminal_id,
+                s.desk_payments.c.at >= since,
+                s.desk_payments.c.at < until,
+                s.desk_tenders.c.kind == "cash",
+            )
+        ).scalar_one()
+        moved = int(desk)
         for kind, total in self._conn.execute(
             select(s.cash_movements.c.kind, func.sum(s.cash_movements.c.amount_minor))
             .where(s.cash_movements.c.shift_id == shift.id)

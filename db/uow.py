@@ -9,6 +9,7 @@ see docs/architecture.md, Threads).
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,8 +18,10 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from counter.catalog import TaxClass
+from counter.errors import StoreError
 from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp
 from counter.money import Currency
 from counter.pricing import TaxTotal
@@ -27,6 +30,8 @@ from counter.store import TerminalIdentity
 from counter.tenders import CardDetails, Tender, TenderKind
 from counter.users import Role, User, UserId
 from db import schema as s
+from db.customers import SqlCases, SqlCustomers
+from db.desk import SqlDesk
 from db.returns import SqlApprovals, SqlReturns, SqlVouchers
 from db.shifts import SqlShifts
 
@@ -306,6 +311,9 @@ class SqlUnitOfWork:
     returns: SqlReturns
     approvals: SqlApprovals
     shifts: SqlShifts
+    customers: SqlCustomers
+    cases: SqlCases
+    desk: SqlDesk
 
     def __init__(self, engine: Engine, terminal: TerminalIdentity, currency: Currency) -> None:
         self._engine = engine
@@ -325,6 +333,9 @@ class SqlUnitOfWork:
         self.returns = SqlReturns(self._conn)
         self.approvals = SqlApprovals(self._conn, self._currency)
         self.shifts = SqlShifts(self._conn, self._currency)
+        self.customers = SqlCustomers(self._conn)
+        self.cases = SqlCases(self._conn)
+        self.desk = SqlDesk(self._conn, self._currency)
         return self
 
     @property
@@ -344,3 +355,13 @@ class SqlUnitOfWork:
                 self._tx.rollback()
         finally:
             self._conn.close()
+        if isinstance(exc, OperationalError) and disk_full(exc):
+            raise StoreError(
+                "The disk is full, so this step was NOT recorded (nothing of it was kept).",
+                "Free space on the disk (or call the administrator), then do it again.",
+            ) from exc
+
+
+def disk_full(exc: OperationalError) -> bool:
+    """SQLITE_FULL: the disk, or the store's size limit (``PRAGMA max_page_count``)."""
+    return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc.orig)

@@ -1,0 +1,130 @@
+"""The service desk's configuration: departments, chargeable services and the rules that
+govern bill adjustments, layaways, special orders and follow-ups.
+
+All of it is data (the ``service_desk`` key of the store's settings), so a store edits
+its own list of departments and services without a release. ``DeskConfig.department``
+is where a referral to a department that does not exist is refused, in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+from counter.errors import CounterError
+
+
+class DeskError(CounterError):
+    """A service-desk step that cannot be taken as asked."""
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    """A service the desk charges for (repair, alteration, delivery, installation)."""
+
+    code: str
+    name: str
+    kind: str
+    price: Decimal  # the usual price; the desk may charge another (e.g. a quoted repair)
+    tax_code: str
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    #: a price drop is refunded within this many days of the purchase
+    price_adjustment_days: int = 14
+    #: price adjustments above this need a supervisor (0: always)
+    adjustment_approval_over: Decimal = Decimal("0.00")
+    layaway_min_deposit_percent: Decimal = Decimal("20")
+    layaway_days: int = 60
+    #: a cancelled layaway keeps this percent of its total (at least the minimum), never more than was paid
+    layaway_cancel_fee_percent: Decimal = Decimal("10")
+    layaway_cancel_fee_min: Decimal = Decimal("5.00")
+    special_order_deposit_percent: Decimal = Decimal("50")
+    special_order_days: int = 30
+    #: a special order's deposit is kept on cancellation unless this is true
+    special_order_deposit_refundable: bool = False
+    #: default due date of a referral and of a follow-up, in days
+    referral_days: int = 5
+    follow_up_days: int = 3
+
+
+DEFAULT_DEPARTMENTS = (
+    Department("warranty", "Warranty and repair"),
+    Department("billing", "Billing"),
+    Department("manager", "Store manager"),
+    Department("online", "Online orders"),
+)
+DEFAULT_SERVICES = (
+    ServiceType("repair", "Repair", "repair", Decimal("45.00"), "A"),
+    ServiceType("alteration", "Alteration", "alteration", Decimal("15.00"), "A"),
+    ServiceType("delivery", "Home delivery", "delivery", Decimal("39.00"), "N"),
+    ServiceType("install", "Installation", "installation", Decimal("79.00"), "A"),
+)
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    departments: tuple[Department, ...] = DEFAULT_DEPARTMENTS
+    services: tuple[ServiceType, ...] = DEFAULT_SERVICES
+    rules: ServiceRules = field(default_factory=ServiceRules)
+
+    def department(self, code: str) -> Department:
+        wanted = code.strip().lower()
+        for dept in self.departments:
+            if dept.code == wanted or dept.name.lower() == wanted:
+                return dept
+        names = ", ".join(d.name for d in self.departments) or "none is set up"
+        raise DeskError(
+            f"There is no department “{code.strip()}” to refer to.",
+            f"Pick one of: {names}. A manager can add departments in the service desk settings.",
+        )
+
+    def service(self, code: str) -> ServiceType:
+        for svc in self.services:
+            if svc.code == code:
+                return svc
+        raise DeskError(f"There is no service “{code}”.", "Pick a service from the list.")
+
+
+def config_to_json(config: DeskConfig) -> dict[str, Any]:
+    rules = {
+        f.name: str(v) if isinstance(v := getattr(config.rules, f.name), Decimal) else v for f in fields(ServiceRules)
+    }
+    return {
+        "departments": [{"code": d.code, "name": d.name} for d in config.departments],
+        "services": [
+            {"code": s.code, "name": s.name, "kind": s.kind, "price": str(s.price), "tax_code": s.tax_code}
+            for s in config.services
+        ],
+        "rules": rules,
+    }
+
+
+def config_from_json(data: dict[str, Any] | None) -> DeskConfig:
+    if not data:
+        return DeskConfig()
+    defaults = ServiceRules()
+    values: dict[str, Any] = {}
+    for f in fields(ServiceRules):
+        default = getattr(defaults, f.name)
+        raw = data.get("rules", {}).get(f.name, default)
+        if isinstance(default, bool):
+            values[f.name] = bool(raw)
+        elif isinstance(default, Decimal):
+            values[f.name] = Decimal(str(raw))
+        else:
+            values[f.name] = int(raw)
+    departments = tuple(Department(d["code"], d["name"]) for d in data.get("departments", ()))
+    services = tuple(
+        ServiceType(s["code"], s["name"], s["kind"], Decimal(s["price"]), s["tax_code"])
+        for s in data.get("services", ())
+    )
+    return DeskConfig(departments or DEFAULT_DEPARTMENTS, services or DEFAULT_SERVICES, ServiceRules(**values))
