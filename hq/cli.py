@@ -20,13 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from counter.errors import CounterError
-from hq import access, catalog
-from hq import schema as s
-from hq.serve import URL_ENV, serve
-from hq.store import DEFAULT_URL, make_engine, migrate
+
+# The rest (SQLAlchemy over PostgreSQL, uvicorn, FastAPI) is imported when an hq command
+# runs, so that building the `counter` command line stays quick.
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -54,6 +51,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hq.serve import URL_ENV, serve
+    from hq.store import DEFAULT_URL, make_engine, migrate
+
     url = args.database_url or os.environ.get(URL_ENV) or DEFAULT_URL
     if args.hq_command == "serve":
         serve(url, args.host, args.port, args.workers)
@@ -70,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _admin(args: argparse.Namespace, engine: Any) -> int:
+    from sqlalchemy import select
+
+    from hq import access, catalog
+    from hq import schema as s
+
     cmd = args.hq_command
     if cmd == "migrate":
         print("HQ schema is up to date.")
