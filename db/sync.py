@@ -291,74 +291,56 @@ class Backoff:
 
 
 def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    """Upsert pulled rows into the local tables; a tombstone deactivates (local sales
-    still point at the item or user, so nothing is deleted)."""
+    """Upsert pulled rows into the local tables, one statement per kind and page
+    (executemany); a tombstone deactivates (local sales still point at the item or user,
+    so nothing is deleted)."""
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_kind.setdefault(str(row["kind"]), []).append(row)
-    for kind in ("tax_class", "category", "item", "user"):
-        for row in by_kind.get(kind, []):
-            _APPLY[kind](conn, row["data"], bool(row["deleted"]))
-
-
-def _upsert(conn: Connection, table: Any, key: str, values: dict[str, Any]) -> None:
-    stmt = sqlite_insert(table).values(**values)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_={k: v for k, v in values.items() if k != key}))
-
-
-def _tax_class(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
-    if not deleted:
-        _upsert(conn, s.tax_classes, "code", {"code": d["code"], "label": d["label"], "rate": d["rate"]})
-
-
-def _category(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
-    if deleted:
-        return  # past sales and items still refer to it
-    _upsert(conn, s.categories, "id", {"id": d["id"], "name": d["name"], "tax_code": d["tax_code"]})
-    _upsert(
+    live = {k: [r["data"] for r in v if not r["deleted"]] for k, v in by_kind.items()}
+    gone = {k: [r["data"] for r in v if r["deleted"]] for k, v in by_kind.items()}
+    _upsert_many(conn, s.tax_classes, "code", [_pick(d, "code", "label", "rate") for d in live.get("tax_class", [])])
+    cats = live.get("category", [])  # a deleted category stays: past sales and items refer to it
+    _upsert_many(conn, s.categories, "id", [_pick(d, "id", "name", "tax_code") for d in cats])
+    _upsert_many(
         conn,
         s.return_policies,
         "category_id",
-        {
-            "category_id": d["id"],
-            "return_days": d["return_days"],
-            "final_sale": d["final_sale"],
-            "receipt_required": d["receipt_required"],
-            "restocking_fee_percent": d["restocking_fee_percent"],
-        },
+        [
+            {
+                "category_id": d["id"],
+                **_pick(d, "return_days", "final_sale", "receipt_required", "restocking_fee_percent"),
+            }
+            for d in cats
+        ],
     )
+    item_cols = ("id", "sku", "barcode", "name", "category_id", "price_minor", "tax_code", "active")
+    _upsert_many(conn, s.items, "id", [_pick(d, *item_cols) for d in live.get("item", [])])
+    if gone.get("item"):
+        conn.execute(s.items.update().where(s.items.c.id.in_([d["id"] for d in gone["item"]])).values(active=False))
+    user_cols = ("id", "name", "role", "pin_hash")
+    users = [{**_pick(d, *user_cols), "active": bool(d["active"])} for d in live.get("user", [])]
+    users += [{**_pick(d, *user_cols), "active": False} for d in gone.get("user", [])]
+    if users:
+        stmt = sqlite_insert(s.users)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"], set_={c: stmt.excluded[c] for c in ("name", "role", "pin_hash", "active")}
+            ),
+            [{**u, "failed_attempts": 0} for u in users],
+        )
 
 
-def _item(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
-    if deleted:
-        conn.execute(s.items.update().where(s.items.c.id == d["id"]).values(active=False))
+def _pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys}
+
+
+def _upsert_many(conn: Connection, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
         return
-    values = {
-        "id": d["id"],
-        "sku": d["sku"],
-        "barcode": d["barcode"],
-        "name": d["name"],
-        "category_id": d["category_id"],
-        "price_minor": d["price_minor"],
-        "tax_code": d["tax_code"],
-        "active": d["active"],
-    }
-    _upsert(conn, s.items, "id", values)
-
-
-def _user(conn: Connection, d: dict[str, Any], deleted: bool) -> None:
-    values = {"id": d["id"], "name": d["name"], "role": d["role"], "pin_hash": d["pin_hash"]}
-    values["active"] = bool(d["active"]) and not deleted
-    stmt = sqlite_insert(s.users).values(**values, failed_attempts=0)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}))
-
-
-_APPLY: dict[str, Callable[[Connection, dict[str, Any], bool], None]] = {
-    "tax_class": _tax_class,
-    "category": _category,
-    "item": _item,
-    "user": _user,
-}
+    stmt = sqlite_insert(table)
+    cols = [c for c in rows[0] if c != key]
+    conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in cols}), rows)
 
 
 # ------------------------------------------------------------- return reservations
