@@ -97,7 +97,22 @@ def _check(value: Any) -> None:
 def canonical(value: Any) -> bytes:
     """The one serialisation that is hashed: sorted keys, compact, UTF-8, no floats."""
     _check(value)
+    return _dumps(value)
+
+
+def _dumps(value: Any) -> bytes:
+    """``canonical`` for a value already known to hold no float or Decimal."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reject).encode("utf-8")
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"journal bodies never hold floats ({text})")
+
+
+def _parse_checked(text: str) -> Any:
+    """Parse stored body text, refusing floats, NaN and Infinity while parsing (so that
+    verifying a long chain need not walk each body again; keys of JSON are strings)."""
+    return json.loads(text, parse_float=_no_float, parse_constant=_no_float)
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -195,13 +210,13 @@ def verify(
         if entry.prev_hash != prev:
             return Verification(False, checked, entry.seq, "does not link to the entry before it", prev)
         try:
-            data = entry.body_data()
-            recanon = canonical(data).decode("utf-8")
+            data = _parse_checked(entry.body)
         except (ValueError, TypeError):
             return Verification(False, checked, entry.seq, "body is not canonical JSON", prev)
-        if recanon != entry.body:
+        if _dumps(data).decode("utf-8") != entry.body:
             return Verification(False, checked, entry.seq, "body is not in canonical form", prev)
-        if entry.computed_hash() != entry.hash:
+        env = envelope(entry.terminal, entry.seq, entry.id, entry.type, entry.at, data)
+        if hashlib.sha256(prev.encode("ascii") + b"\n" + _dumps(env)).hexdigest() != entry.hash:
             return Verification(False, checked, entry.seq, "content does not match its hash", prev)
         prev = entry.hash
         expected_seq += 1

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.journal import EventType, JournalEntry, verify
@@ -103,8 +103,9 @@ def _ingest(conn: Connection, store_id: str, terminal_id: str, entries: Sequence
                 422, "chain_broken", f"Entry {result.first_bad_seq}: {result.reason}.", seq=result.first_bad_seq
             )
         now = utcnow()
-        conn.execute(
-            insert(s.journal),
+        copy_rows(
+            conn,
+            s.journal,
             [
                 {
                     "store_id": store_id,
@@ -125,6 +126,19 @@ def _ingest(conn: Connection, store_id: str, terminal_id: str, entries: Sequence
         head_seq, head_hash = new[-1].seq, new[-1].hash
         conn.execute(update(t).where(lane).values(head_seq=head_seq, head_hash=head_hash, last_push_at=now))
     return PushResult(head_seq, head_hash, len(new), len(old))
+
+
+def copy_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert through PostgreSQL's COPY, in the connection's own transaction: several
+    times faster than row-by-row INSERTs for a batch of hundreds of entries."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    raw: Any = conn.connection.dbapi_connection
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def _check_resent(conn: Connection, store_id: str, terminal_id: str, old: Sequence[JournalEntry]) -> None:
@@ -219,10 +233,9 @@ def project(conn: Connection, store_id: str, terminal_id: str, entries: Sequence
         elif e.type == EventType.RETURN_PROCESSED:
             returns.append((e, json.loads(e.body)))
     if sales:
-        conn.execute(insert(s.sales), sales)
-        conn.execute(insert(s.sale_lines), lines)
-        if tenders:
-            conn.execute(insert(s.sale_tenders), tenders)
+        copy_rows(conn, s.sales, sales)
+        copy_rows(conn, s.sale_lines, lines)
+        copy_rows(conn, s.sale_tenders, tenders)
     if returns:
         _project_returns(conn, store_id, terminal_id, returns)
     touched = {b["original_sale_id"] for _, b in returns if b.get("original_sale_id")}

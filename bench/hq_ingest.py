@@ -1,0 +1,74 @@
+"""HQ ingest rate on PostgreSQL: journal entries per second stored, verified and projected.
+
+Four lanes push 5,000 entries each (batches of 500, the client's size) at the same time
+to HQ served by uvicorn (two worker processes) on a loopback port. Figure: seconds per 10,000 entries (target
+1.0 s, i.e. at least 10,000 entries/s). Floor: the same ingest called in-process (no HTTP,
+no JSON), i.e. PostgreSQL and the chain check alone.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hq_support import emit, enrol_token, hq_database, hq_process, note, synth_entries  # noqa: E402
+
+LANES = 4
+PER_LANE = 5_000
+BATCH = 500
+
+
+def main() -> int:
+    from db.hq_client import HqClient
+    from hq.ingest import ingest
+
+    with hq_database() as (url, engine):
+        note(f"building {LANES} x {PER_LANE:,} entries ...")
+        lanes = {f"B{i:02d}": synth_entries(f"B{i:02d}", PER_LANE) for i in range(LANES)}
+        floor_lanes = {f"F{i:02d}": synth_entries(f"F{i:02d}", PER_LANE) for i in range(LANES)}
+        tokens = {t: enrol_token(engine, t) for t in [*lanes, *floor_lanes]}
+
+        # floor: in-process, the same lanes in parallel threads
+        def direct(terminal: str) -> None:
+            entries = floor_lanes[terminal]
+            for i in range(0, len(entries), BATCH):
+                ingest(engine, "S01", terminal, entries[i : i + BATCH])
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=direct, args=(t,)) for t in floor_lanes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        floor = time.perf_counter() - start
+
+        with hq_process(url, workers=2) as base:
+
+            def push(terminal: str) -> None:
+                client = HqClient(base, tokens[terminal], timeout=60)
+                entries = lanes[terminal]
+                for i in range(0, len(entries), BATCH):
+                    client.push("S01", terminal, entries[i : i + BATCH], datetime.now(UTC))
+                client.close()
+
+            note("pushing over HTTP ...")
+            start = time.perf_counter()
+            threads = [threading.Thread(target=push, args=(t,)) for t in lanes]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            took = time.perf_counter() - start
+        total = LANES * PER_LANE
+        emit("hq_ingest_time_per_10k_entries", took / total * 10_000, "s", 1.0, floor / total * 10_000)
+        emit("hq_ingest_rate", total / took, "entries/s", None, total / floor)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
