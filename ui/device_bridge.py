@@ -31,20 +31,12 @@ from devices.scanner import SerialScanner
 from devices.urls import open_printer
 from ui.config import Settings
 from ui.context import AppContext
+from ui.device_checks import is_none, problem_text
 from ui.printing import PrintBridge
 
 log = logging.getLogger(__name__)
 
 DEVICES_KEY = "Ctrl+Shift+D"  # said in messages; the key itself is ui.actions.Action.DEVICES
-
-
-def is_none(url: str) -> bool:
-    """Settings that mean "no such device"."""
-    return url.strip().lower() in ("", "none", "off")
-
-
-def problem_text(error: CounterError | None) -> str:
-    return f"{error.message} {error.hint}".strip() if error is not None else ""
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,18 @@ from devices.events import DataEvent, DeviceErrorEvent, DrawerChanged, StatusCha
 from devices.factory import open_cash_drawer, open_display, open_scanner
 from devices.lifecycle import DeviceService, State
 from devices.urls import open_printer, parse_device_url
-from ui.device_bridge import is_none, problem_text
 
 KINDS = ("printer", "drawer", "scanner", "display")
 TEST_ROWS = ("Counter display test", "12345678901234567890")
+
+
+def is_none(url: str) -> bool:
+    """Settings that mean "no such device"."""
+    return url.strip().lower() in ("", "none", "off")
+
+
+def problem_text(error: CounterError | None) -> str:
+    return f"{error.message} {error.hint}".strip() if error is not None else ""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from devices.escpos.encoder import PrinterProfile, render_test_page
 from ui.cash_drawer import DrawerControl
 from ui.config import Settings, default_config_file
 from ui.context import AppContext
-from ui.device_bridge import DeviceBridge, DeviceState, is_none, problem_text
+from ui.device_bridge import DeviceBridge, DeviceState
 from ui.device_checks import (
     TEST_ROWS,
     CheckResult,
@@ -48,7 +48,9 @@ from ui.device_checks import (
     check_printer,
     check_scanner,
     describe_scan,
+    is_none,
     kind_of,
+    problem_text,
 )
 from ui.dialogs import CounterDialog
 from ui.printing import PrintBridge

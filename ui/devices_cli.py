@@ -19,8 +19,7 @@ from pathlib import Path
 from counter.errors import CounterError
 from devices.escpos.encoder import PrinterProfile
 from ui.config import Settings, load_settings
-from ui.device_bridge import is_none, problem_text
-from ui.device_checks import KINDS, CheckResult, check, check_printer, kind_of
+from ui.device_checks import KINDS, CheckResult, check, check_printer, is_none, kind_of, problem_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -1,4 +1,6 @@
-"""Fixtures for the device tests: the real window with chosen device settings."""
+"""Fixtures for the device tests: the real window with chosen device settings.
+
+Test modules import ``open_window_fixture``; tests ask for ``open_window``."""
 
 from __future__ import annotations
 
@@ -20,8 +22,8 @@ from ui.main_window import MainWindow, build_window, load_style
 OpenWindow = Callable[..., tuple[AppContext, MainWindow]]
 
 
-@pytest.fixture
-def open_window(store_dir: Path, qtbot) -> Iterator[OpenWindow]:  # type: ignore[no-untyped-def]
+@pytest.fixture(name="open_window")
+def open_window_fixture(store_dir: Path, qtbot) -> Iterator[OpenWindow]:  # type: ignore[no-untyped-def]
     """``open_window(wedge=True, drawer="sim://drawer", ...)``: the app on the demo store
     with the simulated printer and display unless told otherwise."""
     opened: list[tuple[AppContext, MainWindow]] = []

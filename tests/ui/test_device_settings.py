@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 from devices.escpos.decode import decode
 from devices.sim.netprinter import SimNetworkPrinter
 from tests.ui.conftest import in_dialog, press
-from tests.ui.device_support import entries, open_window, sign_in_as  # noqa: F401
+from tests.ui.device_support import entries, open_window_fixture, sign_in_as  # noqa: F401
 from tests.ui.wedge_keys import Clock, type_timed
 from ui.device_settings import DeviceSettingsDialog
 
@@ -105,7 +105,7 @@ def test_a_wedge_scan_shows_in_the_window(open_window) -> None:  # type: ignore[
 def test_save_writes_counter_toml_keeps_what_was_there_and_applies_at_once(open_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     ctx, window = open_window()
     path = ctx.data_dir / "counter.toml"
-    path.write_text('# my till\nprinter_columns = 42  # 80 mm paper\nshow_receipt_preview = true\n', encoding="utf-8")
+    path.write_text("# my till\nprinter_columns = 42  # 80 mm paper\nshow_receipt_preview = true\n", encoding="utf-8")
     sign_in_as(window, "Maria", "1111")
     old_printer = window.printing.printer
     assert window.devices.devices.display is not None

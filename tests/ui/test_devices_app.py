@@ -17,7 +17,7 @@ from counter.journal import verify
 from db.queries import journal_entries
 from devices.display import fit
 from tests.ui.conftest import in_dialog, press, type_enter, upc_codes
-from tests.ui.device_support import entries, open_window, pay_card, pay_cash, sign_in_as  # noqa: F401
+from tests.ui.device_support import entries, open_window_fixture, pay_card, pay_cash, sign_in_as  # noqa: F401
 from tests.ui.test_return_flows import approve_as, sell
 from tests.ui.wedge_keys import Clock, type_timed
 
