@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from counter.carddata import refuse_card_data
 from counter.errors import CounterError, SignInError
 from counter.journal import EventType
 from counter.policy import ApprovalKind
@@ -57,6 +58,7 @@ def grant_approval(
         raise ApprovalError("Nothing needs approval.", "")
     if not reason.strip():
         raise ApprovalError("Say why this is approved.", "Type a short reason, e.g. “manager knows the customer”.")
+    refuse_card_data(reason, "in a reason")
     refusal: ApprovalError | SignInError | None = None
     approvals: list[Approval] = []
     with uow_factory() as uow:
@@ -71,6 +73,10 @@ def grant_approval(
             )
         elif not approver.can(Permission.APPROVE):
             refusal = ApprovalError(f"{approver.name} may not approve.", "Ask a supervisor or a manager.")
+        elif ApprovalKind.CASH_REFUND_OVER_LIMIT in kinds and not approver.can(Permission.REFUND_CASH):
+            refusal = ApprovalError(
+                f"{approver.name} may not let a cash refund above the limit go through.", "Ask a manager."
+            )
         else:
             try:
                 outcome = attempt_sign_in(approver, pin, hasher, now)

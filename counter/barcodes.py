@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import biip
 
+from counter.carddata import card_data_in_code, refuse_card_data
 from counter.errors import BarcodeError
 
 _GTIN_LENGTHS = {8, 12, 13, 14}
@@ -58,6 +59,8 @@ def read_code(text: str) -> ScannedCode:
     text = text.strip()
     if not text:
         raise BarcodeError("Nothing was scanned.", "Scan the item or type its barcode.")
+    if card_data_in_code(text):  # a swiped or typed card never goes further
+        refuse_card_data(text, "in the item field")
     if len(text) > MAX_CODE_LENGTH or not text.isprintable():
         raise BarcodeError("That input is not a barcode.", "Scan the item again, or type its barcode or name.")
     if text.isdigit() and len(text) in _GTIN_LENGTHS:

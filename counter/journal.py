@@ -224,3 +224,93 @@ def verify(
     if expected_count is not None and checked < expected_count:
         return Verification(False, checked, checked + 1, f"missing: {expected_count - checked} entries truncated", prev)
     return Verification(True, checked, None, "", prev)
+
+
+@dataclass(frozen=True)
+class JournalHead:
+    """Where the store says a terminal's journal ends: kept by a database trigger on every
+    append, never moved back, and sealed with the installation key (``sealed`` is whether
+    the seal matched, None when there was no key to check it with). See docs/trust.md."""
+
+    seq: int
+    hash: str
+    sealed: bool | None = None
+
+
+def verify_chain(
+    entries: Iterable[JournalEntry],
+    *,
+    head: JournalHead | None,
+    anchors: Mapping[int, str] | None = None,
+) -> Verification:
+    """``verify`` plus the checks that catch truncation: the chain must end exactly where
+    its head says (and the head's seal must hold), and it must pass through every
+    ``anchors`` entry (seq → hash) known from outside the store: a printed Z report, an
+    earlier export's manifest, HQ."""
+    wanted = dict(anchors or {})
+    seen: dict[int, str] = {}
+
+    def watch() -> Iterable[JournalEntry]:
+        for entry in entries:
+            if entry.seq in wanted:
+                seen[entry.seq] = entry.hash
+            yield entry
+
+    result = verify(watch())
+    if not result.ok:
+        return result
+    n, last = result.checked, result.last_hash
+    for seq in sorted(wanted):
+        if seq > n:
+            return Verification(
+                False,
+                n,
+                n + 1,
+                f"missing: an anchor shows the journal reached entry {seq}; entries from here were removed",
+                last,
+            )
+        if seen.get(seq) != wanted[seq]:
+            return Verification(
+                False, seq - 1, seq, "does not match its anchor's hash: the journal was rewritten up to here", last
+            )
+    if head is None:
+        if n == 0:
+            return result
+        return Verification(
+            False,
+            n,
+            None,
+            "missing: it was deleted, so entries may have been removed from the end",
+            last,
+            where="journal head",
+        )
+    if head.seq > n:
+        return Verification(
+            False,
+            n,
+            n + 1,
+            f"missing: the journal head says the journal goes to entry {head.seq}; "
+            f"entries {n + 1} to {head.seq} were removed",
+            last,
+        )
+    if head.seq < n:
+        return Verification(
+            False,
+            head.seq,
+            head.seq + 1,
+            f"not covered by the journal head (which ends at entry {head.seq}): written behind Counter's back",
+            last,
+        )
+    if head.hash != last:
+        return Verification(False, n - 1, n, "does not match the hash the journal head recorded for it", last)
+    if head.sealed is False:
+        return Verification(
+            False,
+            n,
+            None,
+            "its seal does not match this installation's key: the head was rewritten",
+            last,
+            where="journal head",
+        )
+    note = "journal head seal not checked: no installation key" if head.sealed is None else ""
+    return Verification(True, n, None, "", last, note=note)

@@ -26,6 +26,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from counter.access import authorize
+from counter.carddata import refuse_card_data
 from counter.catalog import Item
 from counter.checkout import CompleteSale, check_sale, check_settlement, price_command, record_sale
 from counter.errors import CounterError
@@ -163,6 +165,7 @@ class CustomerId:
             raise ReturnError("Pick the type of ID from the list.", "")
         if not (4 <= len(number) <= 20 and number.isalnum()):
             raise ReturnError("The ID number must be 4 to 20 letters or digits.", "Type it as printed on the ID.")
+        refuse_card_data(number, "as an ID: a payment card is not an ID")
         return cls(id_type, number)
 
     @property
@@ -460,8 +463,15 @@ def process_return(
     quantities at HQ, so lanes racing on one receipt never take back more than was sold
     (a reservation whose return then fails to commit is released); when HQ cannot be
     asked, the return must stay within the offline caps instead."""
-    if not cmd.cashier.can(Permission.RETURN):
-        raise ReturnError(f"{cmd.cashier.name} may not take returns.", "Ask a supervisor.")
+    authorize(
+        cmd.cashier,
+        Permission.RETURN,
+        "take returns",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=ReturnError,
+        hint="Ask a supervisor.",
+    )
     guard = _ReservationGuard(upstream, str(uuid.uuid4()))
     with guard, uow_factory() as uow:
         now = clock.now()

@@ -22,6 +22,8 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from counter.access import authorize
+from counter.carddata import refuse_card_data
 from counter.errors import CounterError
 from counter.journal import EventType
 from counter.money import ZERO, Currency
@@ -130,8 +132,15 @@ def open_shift(
     terminal_id: str,
     currency: Currency,
 ) -> Shift:
-    if not user.can(Permission.SELL):
-        raise ShiftError(f"{user.name} may not open a shift.", "Ask a supervisor.")
+    authorize(
+        user,
+        Permission.SELL,
+        "open a shift",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=ShiftError,
+        hint="Ask a supervisor.",
+    )
     with uow_factory() as uow:
         if uow.shifts.current(terminal_id) is not None:
             raise ShiftError(
@@ -176,13 +185,23 @@ def record_movement(
     currency: Currency,
 ) -> Decimal:
     """Paid in, paid out or cash drop. Returns the cash expected in the drawer afterwards."""
-    if kind is not MovementKind.PAID_IN and not user.can(Permission.CASH_OFFICE):
-        raise ShiftError(f"{user.name} may not take cash out of the drawer.", "Ask a supervisor.")
+    if kind is not MovementKind.PAID_IN:
+        authorize(
+            user,
+            Permission.CASH_OFFICE,
+            f"record a {kind.label.lower()}",
+            uow_factory=uow_factory,
+            clock=clock,
+            error=ShiftError,
+            message=f"{user.name} may not take cash out of the drawer.",
+            hint="Ask a supervisor.",
+        )
     if amount <= 0:
         raise ShiftError("The amount must be above zero.", "Type the amount of cash.")
     currency.to_minor(amount)
     if not reason.strip():
         raise ShiftError("Say why the cash moves.", "Type a short reason, e.g. “window cleaner”.")
+    refuse_card_data(reason, "in a reason")
     with uow_factory() as uow:
         shift = require_open_shift(uow, terminal_id)
         expected = uow.shifts.expected_cash(shift)
@@ -232,8 +251,16 @@ def close_shift(
     rules: CashRules,
     has_suspended_sale: bool = False,
 ) -> CloseResult:
-    if not user.can(Permission.CLOSE_SHIFT):
-        raise ShiftError(f"{user.name} may not close the shift.", "Ask a supervisor.")
+    authorize(
+        user,
+        Permission.CLOSE_SHIFT,
+        "close the shift",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=ShiftError,
+        hint="Ask a supervisor.",
+    )
+    refuse_card_data(note, "in a note")
     if has_suspended_sale:
         raise ShiftError("A sale is still open on this counter.", "Pay or void it before closing the shift.")
     with uow_factory() as uow:
@@ -275,8 +302,16 @@ def recount_shift(
     currency: Currency,
 ) -> CloseResult:
     """A manager's recount of a closed shift, recorded as a correction (ShiftRecounted)."""
-    if not manager.can(Permission.CASH_OFFICE):
-        raise ShiftError(f"{manager.name} may not recount a drawer.", "Ask a manager.")
+    authorize(
+        manager,
+        Permission.CASH_OFFICE,
+        "recount a drawer",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=ShiftError,
+        hint="Ask a manager.",
+    )
+    refuse_card_data(note, "in a note")
     with uow_factory() as uow:
         shift = uow.shifts.get(shift_id)
         if shift is None or shift.is_open or shift.expected is None:
@@ -312,8 +347,14 @@ def take_z_report(
     zone: ZoneInfo,
 ) -> DayReport:
     """Close the day: every shift of this drawer must be closed first."""
-    if not user.can(Permission.CASH_OFFICE):
-        raise ShiftError(f"{user.name} may not take the Z report.", "Ask a supervisor or a manager.")
+    authorize(
+        user,
+        Permission.CASH_OFFICE,
+        "take the Z report",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=ShiftError,
+    )
     with uow_factory() as uow:
         if uow.shifts.current(terminal_id) is not None:
             raise ShiftError(

@@ -30,7 +30,7 @@ from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import CARD_BRANDS, CardDetails, Payment
 from counter.users import PinHasher, Role, User, UserId
 from db import schema as s
-from db.engine import DB_FILENAME, Database, open_database
+from db.engine import DB_FILENAME, Database, open_database, pin_key
 from db.queries import rules_to_json, store_config, write_settings
 from db.uow import SqlUnitOfWork
 
@@ -146,7 +146,7 @@ def build_demo(
 ) -> Database:
     """Create the demo store in an empty ``data_dir`` and return it opened."""
     db = open_database(data_dir, durable=False)
-    hasher = hasher or PinHasher()
+    hasher = (hasher or PinHasher()).keyed(pin_key(db.require_secret()))
     settings = {"store": STORE, "terminal": {"id": "T01"}, "return_rules": rules_to_json(ReturnRules())}
     write_settings(db.write, settings)
     store = store_config(settings)

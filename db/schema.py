@@ -81,7 +81,10 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("failed_attempts", Integer, nullable=False, default=0),
     Column("locked_until", String(32), nullable=True),
+    Column("badge_hash", String(64), nullable=True),  # HMAC of the staff badge (migration 0006)
 )
+# A badge signs in one person only.
+Index("ux_users_badge_hash", users.c.badge_hash, unique=True, sqlite_where=users.c.badge_hash.isnot(None))
 
 sales = Table(
     "sales",
@@ -169,6 +172,20 @@ journal = Table(
     Column("body", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # HMAC of terminal|seq|hash under the installation key (migration 0006, docs/trust.md):
+    # an entry written or rewritten outside Counter has no valid seal.
+    Column("seal", String(64), nullable=True),
+)
+
+# Where each terminal's journal ends, kept by triggers on every append and sealed with the
+# installation key (migration 0006, docs/trust.md): evidence of truncation.
+journal_head = Table(
+    "journal_head",
+    metadata,
+    Column("terminal_id", String(16), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("seal", String(64), nullable=False),
 )
 
 sync_state = Table(

@@ -17,7 +17,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from counter.catalog import TaxClass
@@ -195,7 +195,20 @@ def user_from_row(row: RowMapping) -> User:
         active=bool(row["active"]),
         failed_attempts=row["failed_attempts"],
         locked_until=parse_stamp(row["locked_until"]) if row["locked_until"] else None,
+        badge_hash=row["badge_hash"],
     )
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": str(user.role),
+        "pin_hash": user.pin_hash,
+        "active": user.active,
+        "failed_attempts": user.failed_attempts,
+        "locked_until": utc_stamp(user.locked_until) if user.locked_until else None,
+        "badge_hash": user.badge_hash,
+    }
 
 
 class SqlUsers:
@@ -213,8 +226,23 @@ class SqlUsers:
             .values(
                 failed_attempts=user.failed_attempts,
                 locked_until=utc_stamp(user.locked_until) if user.locked_until else None,
+                pin_hash=user.pin_hash,
             )
         )
+
+    def by_badge(self, badge_hash: str) -> User | None:
+        row = self._conn.execute(select(s.users).where(s.users.c.badge_hash == badge_hash)).mappings().first()
+        return user_from_row(row) if row else None
+
+    def all(self) -> list[User]:
+        rows = self._conn.execute(select(s.users).order_by(s.users.c.name, s.users.c.id)).mappings()
+        return [user_from_row(r) for r in rows]
+
+    def add(self, user: User) -> None:
+        self._conn.execute(insert(s.users).values(id=user.id, **_user_values(user)))
+
+    def save(self, user: User) -> None:
+        self._conn.execute(update(s.users).where(s.users.c.id == user.id).values(**_user_values(user)))
 
 
 class SqlJournal:
@@ -243,6 +271,8 @@ class SqlJournal:
                 body=entry.body,
                 prev_hash=entry.prev_hash,
                 hash=entry.hash,
+                # The installation key's seal, computed inside SQLite (db/engine.py).
+                seal=func.counter_seal(entry.terminal, entry.seq, entry.hash),
             )
         )
         return entry

@@ -31,7 +31,13 @@ import biip
 from biip.checksums import gs1_standard_check_digit
 from biip.symbology import SymbologyIdentifier
 
+from counter.carddata import card_data_in_code, mask_card_data
+
 GS = "\x1d"  # FNC1 as transmitted by scanners
+CARD_SWIPED = (
+    "That was a payment card, not a barcode: Counter never takes card numbers. "
+    "Take card payments on the card terminal."
+)
 
 
 class CodeType(enum.StrEnum):
@@ -122,8 +128,14 @@ _EAN_LENGTHS = {8, 12, 13, 14}
 
 
 def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> ScanData:
-    """Classify and decode one scan (never raises for bad input: see ``kind``/``error``)."""
+    """Classify and decode one scan (never raises for bad input: see ``kind``/``error``).
+
+    A payment card swiped on a keyboard reader, or a card number, is INVALID with its
+    text masked: the number goes no further than this function (counter/carddata.py)."""
     raw = raw.rstrip("\r\n")
+    if card_data_in_code(raw):
+        masked = mask_card_data(raw)
+        return ScanData(masked, masked, CodeType.INVALID, error=CARD_SWIPED)
     aim = SymbologyIdentifier.extract(raw) if raw.startswith("]") and len(raw) >= 3 else None
     aim_id = aim.value if aim is not None else None
     text = raw[len(aim_id) :] if aim_id else raw

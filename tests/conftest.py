@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One installation key for the whole session (and the subprocesses it starts), never the
+# developer's own ~/.config/Counter/secret.key.
+os.environ["COUNTER_SECRET_FILE"] = os.path.join(tempfile.mkdtemp(prefix="counter-key-"), "secret.key")
 
 from counter.users import PinHasher  # noqa: E402
 from db.demo import build_demo  # noqa: E402
-from db.engine import DB_FILENAME  # noqa: E402
+from db.engine import DB_FILENAME, pin_key  # noqa: E402
+from db.keys import load_secret  # noqa: E402
 
 #: Cheap argon2 parameters for building test stores; verification reads them from the hash.
-FAST_HASHER = PinHasher(time_cost=1, memory_cost=1024)
+#: Keyed with the session's installation key, like the app's own hasher.
+FAST_HASHER = PinHasher(time_cost=1, memory_cost=1024, key=pin_key(load_secret()))
 
 
 @pytest.fixture(scope="session")

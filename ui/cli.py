@@ -2,7 +2,8 @@
 
     counter [--data-dir DIR]                 open the app (demo store built on first run)
     counter init-demo --data-dir DIR         build the demo store without opening a window
-    counter journal verify --data-dir DIR    walk every terminal's hash chain
+    counter journal verify --data-dir DIR    every chain against its sealed head, protections, records
+    counter journal export --data-dir DIR --out FILE   JSON lines + FILE.manifest.json for an auditor
     counter hq serve|migrate|enrol-code|revoke|admin-token|import-catalog|report|seed-demo
     counter sync enrol|now|status --data-dir DIR
     counter devices list|test URL|print-test [URL] --data-dir DIR
@@ -36,7 +37,21 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=60, help="days of past sales to generate (default 60)")
     journal = sub.add_parser("journal", help="the tamper-evident journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
-    jsub.add_parser("verify", parents=[common], help="verify every terminal's hash chain")
+    jv = jsub.add_parser(
+        "verify", parents=[common], help="verify every chain, its sealed head, the store's protections and records"
+    )
+    jv.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="TERMINAL:SEQ:HASH",
+        help="an entry known from outside the store (a printed Z report, HQ): the chain must pass through it",
+    )
+    jv.add_argument(
+        "--manifest", type=Path, help="an earlier export's manifest: the journal must still reach its last entries"
+    )
+    je = jsub.add_parser("export", parents=[common], help="write the journal as JSON lines plus a manifest")
+    je.add_argument("--out", type=Path, required=True, help="the JSON lines file (FILE.manifest.json is written too)")
     from hq.cli import add_parser as add_hq
     from ui.sync_commands import add_parser as add_sync
 
@@ -56,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "init-demo":
             return _init_demo(data_dir, args.days)
         if args.command == "journal":
-            return _journal_verify(data_dir)
+            from ui.journal_cli import run as run_journal
+
+            return run_journal(args, data_dir)
         if args.command == "hq":
             from hq.cli import run as run_hq
             from ui.sync_commands import seed_demo
@@ -109,26 +126,6 @@ def _init_demo(data_dir: Path, days: int) -> int:
     db.dispose()
     print(f"Demo store built in {data_dir}")
     return 0
-
-
-def _journal_verify(data_dir: Path) -> int:
-    from counter.journal import verify
-    from db.engine import open_database
-    from db.queries import journal_entries, journal_terminals
-
-    db = open_database(data_dir, create=False)
-    try:
-        bad = 0
-        terminals = journal_terminals(db.read)
-        if not terminals:
-            print("OK: the journal is empty")
-        for terminal in terminals:
-            result = verify(journal_entries(db.read, terminal))
-            print(f"{terminal}: {result.describe()}")
-            bad += not result.ok
-        return 1 if bad else 0
-    finally:
-        db.dispose()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from counter.ports import UnitOfWork
 from counter.store import StoreConfig, TerminalIdentity
 from counter.users import PinHasher
 from db.demo import open_or_build_demo
-from db.engine import Database, open_database
+from db.engine import Database, badge_key, open_database, pin_key
 from db.hq_client import HqClient
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
 from db.sync import HqReservations, Syncer, offline_caps, sync_config
@@ -41,7 +41,8 @@ class AppContext:
     terminal: TerminalIdentity
     catalog: SqlCatalog
     clock: SystemClock
-    hasher: PinHasher
+    hasher: PinHasher  # keyed with the installation's PIN key (db/keys.py)
+    badge_key: bytes
     closers: list[Callable[[], None]] = field(default_factory=list)
     #: set by connect_sync when this store is enrolled with HQ
     syncer: Syncer | None = None
@@ -89,7 +90,8 @@ def build_context(
         terminal=terminal_identity(raw),
         catalog=SqlCatalog(db.read, store.currency),
         clock=SystemClock(),
-        hasher=hasher or PinHasher(),
+        hasher=(hasher or PinHasher()).keyed(pin_key(db.require_secret())),
+        badge_key=badge_key(db.require_secret()),
     )
 
 

@@ -1,0 +1,56 @@
+"""The database's own protections, listed once, and the check that they are all there.
+
+Triggers make the fiscal tables append-only, keep the journal in order, move the journal
+head only forward, and keep numbers, open shifts and print jobs honest (migrations 0001,
+0002, 0003 and 0006). Someone with raw SQL access must drop a trigger before changing
+what it protects; a missing trigger is therefore evidence in itself: the app refuses to
+open such a store and ``counter journal verify`` names what is missing. See
+docs/trust.md for what this does and does not stop.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+#: Never updated nor deleted (migrations 0001 to 0003).
+APPEND_ONLY = (
+    "journal",
+    "sales",
+    "sale_lines",
+    "sale_taxes",
+    "tenders",
+    "returns",
+    "return_lines",
+    "refunds",
+    "approvals",
+    "vouchers",
+    "voucher_movements",
+    "shift_recounts",
+    "cash_movements",
+    "z_reports",
+)
+
+#: Every trigger that must exist in a store at the head revision.
+EXPECTED_TRIGGERS = frozenset(
+    {f"{table}_no_{action}" for table in APPEND_ONLY for action in ("update", "delete")}
+    | {
+        "shifts_closed_no_update",
+        "shifts_no_delete",
+        "journal_insert_in_order",
+        "journal_head_advance",
+        "journal_head_guard_insert",
+        "journal_head_guard_update",
+        "journal_head_no_delete",
+        "counters_forward_only",
+        "counters_no_delete",
+        "shifts_open_fixed",
+        "users_no_delete",
+        "print_jobs_fixed",
+        "print_jobs_no_delete",
+    }
+)
+
+
+def missing_triggers(conn: Connection) -> list[str]:
+    present = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+    return sorted(EXPECTED_TRIGGERS - present)

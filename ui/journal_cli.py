@@ -1,0 +1,67 @@
+"""``counter journal verify`` and ``counter journal export``: the auditor's commands.
+
+Both open the store in audit mode (db.engine.open_database): a store whose protective
+triggers were dropped still opens, so that the report can say so, and nothing is written.
+``verify`` exits 0 when every check passes, 1 otherwise; each line names a terminal and
+its first bad record, or what else is wrong. See docs/trust.md and the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from counter.errors import CounterError
+from db.audit import audit_store, export_journal, manifest_path
+from db.engine import open_database
+
+
+class AnchorError(CounterError):
+    """An anchor given on the command line that cannot be read."""
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> int:
+    db = open_database(data_dir, create=False, audit=True)
+    try:
+        if args.journal_command == "export":
+            manifest = export_journal(db.read, db.secret, args.out)
+            for terminal, info in sorted(manifest["terminals"].items()):
+                print(f"{terminal}: {info['count']} entries, last hash {info['last_hash']}")
+            print(f"Wrote {args.out} and {manifest_path(args.out)} ({manifest['entries']} entries).")
+            if not manifest["store_verification"]["ok"]:
+                print("WARNING: the store does not verify; the manifest says why:")
+                for line in manifest["store_verification"]["report"]:
+                    print(f"  {line}")
+                return 1
+            return 0
+        anchors = parse_anchors(args.anchor, args.manifest)
+        audit = audit_store(db.read, db.secret, anchors)
+        for line in audit.lines():
+            print(line)
+        if db.secret is None:
+            print("NOTE: the installation key (secret.key) is missing or not this store's: seals were not checked.")
+        return 0 if audit.ok else 1
+    finally:
+        db.dispose()
+
+
+def parse_anchors(texts: list[str], manifest: Path | None) -> dict[str, dict[int, str]]:
+    anchors: dict[str, dict[int, str]] = {}
+    for text in texts:
+        terminal, _, rest = text.partition(":")
+        seq, _, digest = rest.partition(":")
+        if not (terminal and seq.isdigit() and len(digest) == 64):
+            raise AnchorError(f"The anchor {text!r} is not TERMINAL:SEQ:HASH.", "Example: T01:1234:<64 hex digits>.")
+        anchors.setdefault(terminal, {})[int(seq)] = digest.lower()
+    if manifest is not None:
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            for terminal, info in data["terminals"].items():
+                if info.get("last_seq"):
+                    anchors.setdefault(terminal, {})[int(info["last_seq"])] = str(info["last_hash"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise AnchorError(
+                f"The manifest {manifest} cannot be read ({exc}).", "Give the .manifest.json file."
+            ) from None
+    return anchors
