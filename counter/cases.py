@@ -382,3 +382,26 @@ EVENT_LABELS = {
     "letter": "Letter sent",
     "slip": "Case slip printed",
 }
+
+
+def record_letter(
+    user: User,
+    case_id: str,
+    kind: str,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+) -> None:
+    """A letter to the customer or a case slip was produced for the case (``kind``:
+    "letter" or "slip"): a case event and a journal entry, so the history says so."""
+    with uow_factory() as uow:
+        case = _load(uow, case_id)
+        now = clock.now()
+        text = "outcome letter (PDF)" if kind == "letter" else "case slip with its barcode"
+        uow.cases.add_event(case_id, now, user.id, kind, text, "", "")
+        uow.journal.append(
+            EventType.LETTER_ISSUED,
+            {"case_id": case_id, "case_number": case.number, "kind": kind, "user": user.id},
+            now,
+        )
+        uow.commit()

@@ -181,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         grab(window, args.out / "return-no-receipt.png")
         QTest.keyClick(screen.table, Qt.Key.Key_Escape)
 
+        # The service desk: customers, cases, referrals, adjustments, orders (scripts/desk_screenshots.py)
+        from scripts.desk_screenshots import take as desk_screenshots
+
+        desk_screenshots(app, ctx, window, args.out, Path(tmp), grab, when_dialog, paper, pdf_to_png, settle)
+
         # The cash office (as a supervisor): paid out, blind close, Z report
         QTest.keyClick(sale.input, Qt.Key.Key_F12)
         users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Dana")))

@@ -46,6 +46,7 @@ class Action(_Keyed):
     NO_SALE = ActionSpec("Shift+F9", "No sale")
     PRINT_JOBS = ActionSpec("Ctrl+Shift+P", "Print jobs")
     DEVICES = ActionSpec("Ctrl+Shift+D", "Devices")
+    CUSTOMER = ActionSpec("Ctrl+U", "Customer")
 
 
 class CashAction(_Keyed):
@@ -79,7 +80,29 @@ class ReturnAction(_Keyed):
     NO_RECEIPT = ActionSpec("Ctrl+N", "No receipt")
     WAIVE_FEE = ActionSpec("Shift+F4", "Waive fee")
     POLICIES = ActionSpec("Ctrl+P", "Policies")
+    CUSTOMER = ActionSpec("Ctrl+U", "Customer")
     BACK = ActionSpec("Esc", "Back to sale")
+
+
+class ServiceAction(_Keyed):
+    """The service desk (customers, cases, referrals, adjustments, orders and accounts)."""
+
+    FIND = ActionSpec("F2", "Find customer")
+    NEW_CUSTOMER = ActionSpec("F3", "New customer")
+    EDIT_CUSTOMER = ActionSpec("F4", "Edit contact")
+    LOG_CONTACT = ActionSpec("F5", "Log contact")
+    REFER = ActionSpec("F6", "Refer")
+    CASE_STATUS = ActionSpec("F7", "Case status")
+    ADJUST = ActionSpec("F8", "Adjust bill")
+    PAYMENTS = ActionSpec("F9", "Payments")
+    ATTACH = ActionSpec("F10", "Attach to sale")
+    PRINT = ActionSpec("F11", "Slip / letter")
+    DEPARTMENT_NOTE = ActionSpec("Ctrl+O", "Dept. note")
+    TELL = ActionSpec("Ctrl+T", "Tell outcome")
+    QUEUES = ActionSpec("Ctrl+Q", "Queues")
+    FOLLOW_UPS = ActionSpec("Ctrl+L", "Follow-ups")
+    REPORT = ActionSpec("Ctrl+R", "Returns report")
+    BACK = ActionSpec("Esc", "Back")
 
 
 SALE_ACTIONS = tuple(Action)

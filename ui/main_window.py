@@ -22,6 +22,7 @@ from db.sync import SyncStatus
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
+from ui.actions import Action
 from ui.cash_office import CashOfficeScreen
 from ui.context import AppContext, build_context, connect_sync
 from ui.device_bridge import DeviceBridge, open_receipt_printer
@@ -30,6 +31,7 @@ from ui.ops import attempt, describe
 from ui.printing import PrintBridge
 from ui.return_screen import ReturnScreen
 from ui.sale_screen import SaleScreen
+from ui.service_desk import ServiceDeskScreen
 from ui.signin import SignInScreen
 from ui.sync_bridge import SyncBridge
 
@@ -53,6 +55,15 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.sale)
         self.stack.addWidget(self.returns)
         self.stack.addWidget(self.cash_office)
+        self.desk = ServiceDeskScreen(ctx, printing)
+        self.stack.addWidget(self.desk)
+        self.sale.add_handler(Action.CUSTOMER, lambda: self._open_desk(self.sale))
+        self.returns.customer_requested.connect(lambda: self._open_desk(self.returns))
+        self.desk.finished.connect(self._back_from_desk)
+        self.desk.attach_requested.connect(self._attach_customer)
+        self.sale.sale_recorded.connect(lambda _s: self._attach_customer(None, back=False))
+        self.returns.recorded.connect(lambda _r: self._attach_customer(None, back=False))
+        self._desk_origin: QWidget = self.sale
         self.setCentralWidget(self.stack)
         self.signin.signed_in.connect(self._signed_in)
         self.sale.signed_out.connect(self._signed_out)
@@ -74,7 +85,9 @@ class MainWindow(QMainWindow):
         self.shift_label = QLabel("Shift: …")
         self.printer_label = QLabel("Printer: checking…")
         self.sync_label = QLabel("Sync: local only (no HQ)")
-        for label in (self.user_label, self.terminal_label, self.shift_label, self.printer_label, self.sync_label):
+        self.customer_label = QLabel("")  # the customer attached at the service desk (Ctrl+U)
+        labels = (self.user_label, self.terminal_label, self.shift_label, self.printer_label, self.sync_label)
+        for label in (self.customer_label, *labels):
             label.setObjectName("statusItem")
             bar.addPermanentWidget(label)
         if notes:
@@ -137,6 +150,36 @@ class MainWindow(QMainWindow):
         assert self.user is not None
         self.stack.setCurrentWidget(self.returns)
         self.returns.start(self.user)
+
+    def _open_desk(self, origin: QWidget) -> None:
+        """The service desk, with the customer already attached to the sale or return (if any)."""
+        assert self.user is not None
+        self._desk_origin = origin
+        attached = getattr(origin, "customer", None)
+        self.stack.setCurrentWidget(self.desk)
+        self.desk.start(self.user, attached)
+
+    def _back_from_desk(self) -> None:
+        if self._desk_origin is self.returns:
+            self.stack.setCurrentWidget(self.returns)
+            self.returns.input.setFocus()
+        else:
+            self._back_to_sale()
+
+    def _attach_customer(self, customer: object, *, back: bool = True) -> None:
+        """The customer goes with the next sale or return recorded here (then is let go)."""
+        from counter.customers import Customer
+
+        chosen = customer if isinstance(customer, Customer) else None
+        for screen in (self.sale, self.returns):
+            screen.customer = chosen
+            screen.customer_id = chosen.id if chosen else None
+        self.customer_label.setText(f"Customer: {chosen.name}" if chosen else "")
+        if back:
+            self._back_from_desk()
+            origin = self.sale if self._desk_origin is not self.returns else self.returns
+            who = chosen.name if chosen else "No customer"
+            origin.say(f"{who} attached: this transaction goes on their history.", "ok")
 
     def _back_to_sale(self) -> None:
         self.stack.setCurrentWidget(self.sale)

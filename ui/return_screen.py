@@ -9,6 +9,7 @@ needs approval are always on screen before anything is recorded.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
@@ -73,6 +74,7 @@ METHODS = list(RefundMethod)
 class ReturnScreen(QWidget):
     finished = Signal()  # back to the sale screen
     recorded = Signal(object)  # counter.returns.ReturnRecord
+    customer_requested = Signal()  # Ctrl+U: the service desk
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +85,9 @@ class ReturnScreen(QWidget):
         self.draft: ReturnDraft | None = None
         self.quote: ReturnQuote | None = None
         self.last_record: ReturnRecord | None = None
+        #: The customer attached at the service desk (Ctrl+U); the return goes on their history.
+        self.customer: object | None = None
+        self.customer_id: str | None = None
         self._build()
         self.keymap = {QKeySequence(a.key)[0]: a for a in RETURN_ACTIONS}
 
@@ -270,6 +275,7 @@ class ReturnScreen(QWidget):
             ReturnAction.NO_RECEIPT: lambda: self._new_draft(no_receipt=True),
             ReturnAction.WAIVE_FEE: self._toggle_waiver,
             ReturnAction.POLICIES: self._policies,
+            ReturnAction.CUSTOMER: self.customer_requested.emit,
             ReturnAction.BACK: self.finished.emit,
         }
         attempt(handlers[action], self.problem)
@@ -632,6 +638,7 @@ class ReturnScreen(QWidget):
             return
         for _attempt in range(3):
             cmd = draft.command(exchange_tenders=tenders, exchange_rounding=rounding)
+            cmd = replace(cmd, customer=self.customer_id)
             try:
                 record = process_return(
                     cmd,

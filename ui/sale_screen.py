@@ -72,6 +72,9 @@ class SaleScreen(QWidget):
         self.cart = self._new_cart()
         self.payment: Payment | None = None
         self.last_sale: Sale | None = None
+        #: The customer attached at the service desk (Ctrl+U); the sale goes on their history.
+        self.customer: object | None = None
+        self.customer_id: str | None = None
         #: Called before the first item of a sale; raises CounterError to refuse it.
         self.before_new_sale: Callable[[], None] | None = None
         self.model = CartModel(self.cart, ctx.store.locale)
@@ -524,7 +527,12 @@ class SaleScreen(QWidget):
         payment = self.payment
         assert payment is not None and payment.is_complete
         cmd = CompleteSale(
-            self._user(), list(self.cart.lines), self.cart.order_discount, list(payment.tenders), payment.rounding
+            self._user(),
+            list(self.cart.lines),
+            self.cart.order_discount,
+            list(payment.tenders),
+            payment.rounding,
+            self.customer_id,
         )
         try:
             sale = complete_sale(
@@ -572,8 +580,13 @@ class SaleScreen(QWidget):
     def _print_finished(self, job_id: str, reference: str, error: str) -> None:
         current = self.message.text()
         if error:
+            again = (
+                "press F11 to print it"
+                if self.last_sale is not None and reference == self.last_sale.receipt_number
+                else "print a copy from Print jobs (Ctrl+Shift+P)"
+            )
             self.say(
-                f"{current}\nReceipt {reference} did NOT print: {error} The sale is saved; press F11 to print it "
+                f"{current}\nReceipt {reference} did NOT print: {error} The sale is saved; {again} "
                 "once the printer is fixed.",
                 "error",
             )

@@ -1,0 +1,355 @@
+"""Dialogs of the service desk for customers and cases (GUI thread only).
+
+Each dialog runs its command inside ``validate``: a refusal (a duplicate customer, an
+invalid e-mail address, a case closed without a resolution, a department that does not
+exist) is shown inside the dialog, which stays open with everything typed, so nothing is
+lost; Enter accepts, Esc cancels.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPlainTextEdit, QSpinBox, QWidget
+
+from counter.cases import (
+    CATEGORIES,
+    Case,
+    CaseError,
+    CaseStatus,
+    ContactKind,
+    ContactLogged,
+    LinkedTransaction,
+    LinkKind,
+    LogContact,
+    change_status,
+    log_contact,
+    set_follow_up,
+)
+from counter.customers import (
+    Address,
+    ContactDetails,
+    Customer,
+    DuplicateCustomer,
+    create_customer,
+    format_phone,
+    update_customer,
+)
+from counter.referrals import TOLD_HOW, Priority, Referral, add_department_note, refer_case, tell_customer
+from counter.returns import normalize_receipt_number
+from counter.users import User
+from db.desk_queries import desk_config
+from ui.context import AppContext
+from ui.dialogs import CounterDialog
+from ui.ops import describe
+
+
+class DeskDialog(CounterDialog):
+    """A CounterDialog whose unexpected failures are also shown inside it (logged by
+    ``ui.ops.describe``): the dialog stays open with what was typed, nothing recorded."""
+
+    def _try_accept(self) -> None:
+        try:
+            self.validate()
+        except Exception as exc:  # every failure becomes a message, never a traceback
+            self.show_error(describe(exc).text)
+            return
+        self.accept()
+
+
+def _text_box(dialog: CounterDialog, label: str, placeholder: str, height: int = 70) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setPlaceholderText(placeholder)
+    box.setFixedHeight(height)
+    box.setTabChangesFocus(True)  # Tab moves on; Enter in the one-line fields accepts
+    dialog.form.addRow(label, box)
+    return box
+
+
+def _combo(dialog: CounterDialog, label: str, items: list[tuple[str, object]], editable: bool = False) -> QComboBox:
+    combo = QComboBox()
+    combo.setMinimumHeight(40)
+    combo.setEditable(editable)
+    for text, data in items:
+        combo.addItem(text, data)
+    dialog.form.addRow(label, combo)
+    return combo
+
+
+class CustomerDialog(DeskDialog):
+    """A new customer, or changes to one. A duplicate is offered: Enter then uses it."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, customer: Customer | None = None) -> None:
+        title = "Edit contact details" if customer else "New customer"
+        super().__init__(parent, title, f"{customer.name}: contact details" if customer else "A new customer")
+        self.ctx, self.user, self.editing = ctx, user, customer
+        c = customer
+        a = c.address if c and c.address else Address("")
+        self.name = self.line_edit("Name", c.name if c else "", "first and last name")
+        self.phone = self.line_edit("Phone", format_phone(c.phone) if c else "", "(217) 555-0142")
+        self.email = self.line_edit("E-mail", c.email if c else "", "name@example.com")
+        self.consent = QCheckBox("Send receipts and letters by e-mail (the customer agrees)")
+        self.consent.setChecked(bool(c and c.email_consent))
+        self.form.addRow("", self.consent)
+        self.line1 = self.line_edit("Address", a.line1, "street and number")
+        self.line2 = self.line_edit("", a.line2, "apartment, suite (optional)")
+        self.city = self.line_edit("City", a.city, "")
+        self.region = self.line_edit("State", a.region, "IL")
+        self.postal = self.line_edit("ZIP code", a.postal_code, "62704")
+        self.card = self.line_edit("Loyalty card", c.loyalty_card if c else "", "scan the card (optional)")
+        self.reason = self.line_edit("Why changed", "", "e.g. moved house") if c else None
+        self.result: Customer | None = None
+        self.used_existing = False
+        self._duplicate: Customer | None = None
+
+    def _details(self) -> ContactDetails:
+        address = None
+        if any(e.text().strip() for e in (self.line1, self.line2, self.city, self.postal)):
+            address = Address(
+                self.line1.text(), self.line2.text(), self.city.text(), self.region.text(), self.postal.text(), "US"
+            )
+        return ContactDetails.checked(
+            self.name.text(), self.phone.text(), self.email.text(), self.card.text(), self.consent.isChecked(), address
+        )
+
+    def validate(self) -> None:
+        if self._duplicate is not None:  # the second Enter: use the customer already on file
+            self.result, self.used_existing = self._duplicate, True
+            return
+        details = self._details()
+        try:
+            if self.editing is None:
+                self.result = create_customer(self.user, details, uow_factory=self.ctx.uow, clock=self.ctx.clock)
+            else:
+                reason = self.reason.text() if self.reason else ""
+                self.result = update_customer(
+                    self.user, self.editing.id, details, reason, uow_factory=self.ctx.uow, clock=self.ctx.clock
+                )
+        except DuplicateCustomer as dup:
+            if self.editing is not None:
+                raise
+            self._duplicate = dup.existing
+            self.ok_button.setText(f"Use {dup.existing.name}  (Enter)")
+            raise
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)  # type: ignore[arg-type]
+        for edit in (self.name, self.phone, self.email):
+            edit.textEdited.connect(self._forget_duplicate)
+
+    def _forget_duplicate(self) -> None:
+        """Editing the details again means: not that customer after all."""
+        if self._duplicate is not None:
+            self._duplicate = None
+            self.ok_button.setText("OK  (Enter)")
+
+
+class ContactDialog(DeskDialog):
+    """Log a contact: kind, category, the customer's words, what was done, linked transactions."""
+
+    def __init__(
+        self, parent: QWidget | None, ctx: AppContext, user: User, customer: Customer, case: Case | None
+    ) -> None:
+        super().__init__(parent, "Log contact", f"Contact with {customer.name}")
+        self.ctx, self.user, self.customer = ctx, user, customer
+        self.kind = _combo(self, "Kind", [(k.label, k) for k in ContactKind])
+        self.category = _combo(self, "Category", [(c, c) for c in CATEGORIES])
+        self.words = _text_box(self, "Customer says", "in the customer's own words")
+        self.actions = _text_box(self, "Done so far", "what you did or promised", 56)
+        self.links = self.line_edit("About", "", "receipt, return or order numbers, e.g. S01-T01-000123")
+        self.on_case = QCheckBox(f"Add to case {case.number} ({case.status.label.lower()})" if case else "")
+        self.on_case.setChecked(bool(case and case.status.is_active))
+        self.on_case.setVisible(bool(case and case.status.is_active))
+        self.form.addRow("", self.on_case)
+        self.follow_up = QSpinBox()
+        self.follow_up.setRange(0, 60)
+        self.follow_up.setSuffix(" days (0 = no follow-up)")
+        self.form.addRow("Follow up in", self.follow_up)
+        self.case = case
+        self.first_field = None
+        self.result: ContactLogged | None = None
+        self.setMinimumWidth(620)
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.words.setFocus()
+
+    def validate(self) -> None:
+        links = tuple(_link(n) for n in self.links.text().replace(";", ",").split(",") if n.strip())
+        follow = self.follow_up.value()
+        today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
+        cmd = LogContact(
+            self.customer.id,
+            ContactKind(self.kind.currentData()),
+            self.category.currentData(),
+            self.words.toPlainText(),
+            self.actions.toPlainText(),
+            links,
+            self.case.id if self.case and self.on_case.isChecked() else None,
+            today + timedelta(days=follow) if follow else None,
+        )
+        self.result = log_contact(
+            self.user, cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock, terminal=self.ctx.terminal
+        )
+
+
+def _link(text: str) -> LinkedTransaction:
+    number = normalize_receipt_number(text)
+    parts = number.split("-")
+    tail = parts[-1] if parts else ""
+    kind = {
+        "R": LinkKind.RETURN,
+        "A": LinkKind.ADJUSTMENT,
+        "L": LinkKind.ORDER,
+        "P": LinkKind.PAYMENT,
+    }.get(tail[:1], LinkKind.SALE)
+    if tail[:1].isalpha() and kind is LinkKind.SALE:
+        raise CaseError(f"“{text.strip()}” is not a receipt, return, order or payment number.", "")
+    return LinkedTransaction(kind, number)
+
+
+class ReferralDialog(DeskDialog):
+    """Refer the case to a department, with a priority and a due date."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, case: Case) -> None:
+        super().__init__(parent, "Refer", f"Refer case {case.number} to a department")
+        self.ctx, self.user, self.case = ctx, user, case
+        cfg = desk_config(ctx.db.read)
+        self.department = _combo(self, "Department", [(d.name, d.code) for d in cfg.departments], editable=True)
+        self.priority = _combo(self, "Priority", [(p.label, p) for p in Priority])
+        self.priority.setCurrentIndex(list(Priority).index(Priority.NORMAL))
+        self.days = QSpinBox()
+        self.days.setRange(0, 90)
+        self.days.setValue(cfg.rules.referral_days)
+        self.days.setSuffix(" days")
+        self.form.addRow("Due in", self.days)
+        self.note = self.line_edit("For them", "", "what the department should do")
+        self.result: Referral | None = None
+
+    def validate(self) -> None:
+        typed = self.department.currentText()
+        code = (
+            self.department.currentData()
+            if typed == self.department.itemText(self.department.currentIndex())
+            else typed
+        )
+        today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
+        self.result = refer_case(
+            self.user,
+            self.case.id,
+            str(code or typed),
+            Priority(self.priority.currentData()),
+            today + timedelta(days=self.days.value()),
+            self.note.text(),
+            config=desk_config(self.ctx.db.read),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            store=self.ctx.store,
+        )
+
+
+STATUS_KEYS = {"w": CaseStatus.WAITING, "o": CaseStatus.OPEN, "r": CaseStatus.RESOLVED, "c": CaseStatus.CLOSED}
+
+
+class StatusDialog(DeskDialog):
+    """W waiting on customer, O open (or reopen), R resolved (with its note), C closed."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, case: Case) -> None:
+        super().__init__(parent, "Case status", f"Case {case.number} is {case.status.label.lower()}")
+        self.ctx, self.user, self.case = ctx, user, case
+        self.status = _combo(
+            self,
+            "New status",
+            [
+                ("W  Waiting on customer", CaseStatus.WAITING),
+                ("O  Open (reopen)", CaseStatus.OPEN),
+                ("R  Resolved: write what was done", CaseStatus.RESOLVED),
+                ("C  Closed (only once resolved)", CaseStatus.CLOSED),
+            ],
+        )
+        default = CaseStatus.CLOSED if case.status is CaseStatus.RESOLVED else CaseStatus.RESOLVED
+        self.status.setCurrentIndex(self.status.findData(default))
+        self.note = self.line_edit("Note", "", "the resolution, or why it is reopened")
+        hint = QLabel("A case is resolved only with a resolution note; reopening keeps its whole history.")
+        hint.setObjectName("dialogHint")
+        self.form.addRow("", hint)
+        self.result: Case | None = None
+
+    def choose(self, status: CaseStatus) -> None:
+        self.status.setCurrentIndex(self.status.findData(status))
+
+    def validate(self) -> None:
+        self.result = change_status(
+            self.user,
+            self.case.id,
+            CaseStatus(self.status.currentData()),
+            self.note.text(),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+        )
+
+
+class DepartmentNoteDialog(DeskDialog):
+    """A department's note on a referral; ticked, it is the department's outcome."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, referral: Referral) -> None:
+        super().__init__(
+            parent, "Department note", f"{referral.department_name}: case {referral.case_number}\n{referral.note}"
+        )
+        self.ctx, self.user, self.referral = ctx, user, referral
+        self.note = self.line_edit("Note", "", "what the department found or did")
+        self.outcome = QCheckBox("This is the department's answer (the outcome to tell the customer)")
+        self.form.addRow("", self.outcome)
+        self.result: Referral | None = None
+
+    def validate(self) -> None:
+        self.result = add_department_note(
+            self.user,
+            self.referral.id,
+            self.note.text(),
+            outcome=self.outcome.isChecked(),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+        )
+
+
+class TellDialog(DeskDialog):
+    """Record that the customer was told the department's outcome, and how."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, referral: Referral) -> None:
+        super().__init__(parent, "Tell the customer", f"Outcome from {referral.department_name}:\n{referral.outcome}")
+        self.ctx, self.user, self.referral = ctx, user, referral
+        self.how = _combo(self, "Told by", [(h, h) for h in TOLD_HOW])
+        self.what = self.line_edit("What was said", "", "(Enter = the outcome as written)")
+
+    def validate(self) -> None:
+        tell_customer(
+            self.user,
+            self.referral.id,
+            self.how.currentData(),
+            self.what.text(),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+        )
+
+
+class FollowUpDoneDialog(DeskDialog):
+    """The follow-up call: were the changes made?"""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, case: Case) -> None:
+        super().__init__(parent, "Follow-up", f"Case {case.number}: {case.follow_up_note or 'were the changes made?'}")
+        self.ctx, self.user, self.case = ctx, user, case
+        self.note = self.line_edit("Found", "", "e.g. customer confirms the refund arrived")
+        self.again = QSpinBox()
+        self.again.setRange(0, 60)
+        self.again.setSuffix(" days (0 = done)")
+        self.form.addRow("Call again in", self.again)
+
+    def validate(self) -> None:
+        days = self.again.value()
+        kw = dict(uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store)
+        if days:
+            today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
+            set_follow_up(self.user, self.case.id, today + timedelta(days=days), self.note.text(), **kw)  # type: ignore[arg-type]
+        else:
+            set_follow_up(self.user, self.case.id, None, self.note.text(), **kw)  # type: ignore[arg-type]

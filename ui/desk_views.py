@@ -1,0 +1,236 @@
+"""Lists of the service desk (GUI thread only): a department's queue, the follow-ups due,
+and the returns and complaints analysis with its PDF and CSV."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from counter.analysis import TABLES, Analysis, analyse, to_csv
+from counter.referrals import Referral, ReferralStatus
+from counter.users import User
+from db.desk_queries import analysis_rows, department_queue, desk_config, follow_ups_due, get_case
+from devices.letters import render_analysis_pdf
+from ui.context import AppContext
+from ui.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
+from ui.dialogs import CounterDialog
+from ui.return_docs import documents_dir
+
+
+class QueueDialog(CounterDialog):
+    """A department's queue: ←/→ (or the list) picks the department, Enter on a referral
+    writes the department's note or outcome."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User) -> None:
+        super().__init__(parent, "Department queues", "Referrals waiting on each department")
+        self.ctx, self.user = ctx, user
+        self.department = QComboBox()
+        self.department.setMinimumHeight(40)
+        for d in desk_config(ctx.db.read).departments:
+            self.department.addItem(d.name, d.code)
+        self.department.currentIndexChanged.connect(lambda _i: self.reload())
+        self.form.addRow("Department", self.department)
+        self.list = QListWidget()
+        self.list.setMinimumHeight(340)
+        self.list.itemActivated.connect(lambda _i: self._note())
+        self.form.addRow(self.list)
+        self.ok_button.setText("Note / outcome  (Enter)")
+        self.cancel_button.setText("Close  (Esc)")
+        self.setMinimumWidth(860)
+        self.reload()
+
+    def select_department(self, code: str) -> None:
+        self.department.setCurrentIndex(self.department.findData(code))
+
+    def reload(self) -> None:
+        self.list.clear()
+        today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
+        for r in department_queue(self.ctx.db.read, self.department.currentData() or ""):
+            late = "  OVERDUE" if r.overdue(today) else ""
+            state = "" if r.status is ReferralStatus.OPEN else f"  [{r.status.label}]"
+            item = QListWidgetItem(
+                f"{r.priority.label:<7} due {r.due_on.isoformat()}{late}  {r.case_number}  {r.customer_name}: "
+                f"{r.note[:60]}{state}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, r)
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        else:
+            self.list.addItem("Nothing is waiting on this department.")
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.list.setFocus()
+
+    def _note(self) -> None:
+        item = self.list.currentItem()
+        referral: Referral | None = item.data(Qt.ItemDataRole.UserRole) if item else None
+        if referral is None or referral.status is not ReferralStatus.OPEN:
+            self.show_error("Pick a referral still with the department.")
+            return
+        DepartmentNoteDialog(self, self.ctx, self.user, referral).exec()
+        self.reload()
+
+    def validate(self) -> None:
+        self._note()
+        raise _Stay()
+
+    def _try_accept(self) -> None:
+        try:
+            self.validate()
+        except _Stay:
+            return
+
+
+class _Stay(Exception):
+    """Internal: the list stays open after an action."""
+
+
+class FollowUpsDialog(CounterDialog):
+    """Cases whose follow-up is due (today or earlier): Enter records the call."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext, user: User) -> None:
+        super().__init__(parent, "Follow-ups due", "Were the changes made? Call these customers")
+        self.ctx, self.user = ctx, user
+        self.list = QListWidget()
+        self.list.setMinimumHeight(320)
+        self.list.itemActivated.connect(lambda _i: self._done())
+        self.form.addRow(self.list)
+        self.ok_button.setText("Record the call  (Enter)")
+        self.cancel_button.setText("Close  (Esc)")
+        self.setMinimumWidth(820)
+        self.reload()
+
+    def reload(self) -> None:
+        from counter.customers import format_phone
+
+        self.list.clear()
+        today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
+        for due in follow_ups_due(self.ctx.db.read, today):
+            c = due.case
+            item = QListWidgetItem(
+                f"{c.follow_up_on}  {c.number}  {due.customer_name}  {format_phone(due.phone)}  "
+                f"[{c.status.label}]  {c.follow_up_note}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, c.id)
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        else:
+            self.list.addItem("No follow-up is due.")
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.list.setFocus()
+
+    def _done(self) -> None:
+        item = self.list.currentItem()
+        case_id = item.data(Qt.ItemDataRole.UserRole) if item else None
+        case = get_case(self.ctx.db.read, case_id) if case_id else None
+        if case is None:
+            return
+        FollowUpDoneDialog(self, self.ctx, self.user, case).exec()
+        self.reload()
+
+    def _try_accept(self) -> None:
+        self._done()
+
+
+class AnalysisDialog(DeskDialog):
+    """Returns and complaints by item, category, reason and condition over the last N days;
+    P saves the PDF, S the CSV (in the store's documents folder)."""
+
+    def __init__(self, parent: QWidget | None, ctx: AppContext) -> None:
+        super().__init__(parent, "Returns and complaints", "Returns and complaints")
+        self.ctx = ctx
+        self.days = QSpinBox()
+        self.days.setRange(1, 3650)
+        self.days.setValue(30)
+        self.days.setSuffix(" days")
+        self.days.valueChanged.connect(lambda _v: self.reload())
+        self.form.addRow("Over the last", self.days)
+        self.table_pick = QComboBox()
+        self.table_pick.setMinimumHeight(36)
+        for attr, title in TABLES:
+            self.table_pick.addItem(title, attr)
+        self.table_pick.currentIndexChanged.connect(lambda _i: self._fill())
+        self.form.addRow("Show", self.table_pick)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.form.addRow(self.summary)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["", "Units back", "Refunded", "Complaints"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setMinimumHeight(330)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 110), (2, 120), (3, 120)):
+            self.table.setColumnWidth(col, width)
+        self.form.addRow(self.table)
+        self.ok_button.setText("Save PDF and CSV  (Enter)")
+        self.cancel_button.setText("Close  (Esc)")
+        self.setMinimumWidth(900)
+        self.saved: list[str] = []
+        self.reload()
+
+    def reload(self) -> None:
+        zone = self.ctx.store.zone
+        today = self.ctx.clock.now().astimezone(zone).date()
+        since_day = today - timedelta(days=self.days.value() - 1)
+        since = datetime.combine(since_day, time(0), zone)
+        until = datetime.combine(today + timedelta(days=1), time(0), zone)
+        returns, contacts = analysis_rows(self.ctx.db.read, since, until, self.ctx.store.currency)
+        self.analysis: Analysis = analyse(returns, contacts, since_day, today)
+        a, money = self.analysis, self._money
+        self.summary.setText(
+            f"{a.since} to {a.until}: {a.units} units returned, {money(a.refunded)} refunded; "
+            f"{a.contacts} contacts logged, {a.complaints} of them complaints."
+        )
+        self._fill()
+
+    def _money(self, amount: object) -> str:
+        return self.ctx.store.currency.format(amount, self.ctx.store.locale)  # type: ignore[arg-type]
+
+    def _fill(self) -> None:
+        buckets = self.analysis.top(self.table_pick.currentData(), 50)
+        self.table.setRowCount(len(buckets))
+        self.table.setHorizontalHeaderItem(0, QTableWidgetItem(self.table_pick.currentText()))
+        for row, b in enumerate(buckets):
+            for col, text in enumerate((b.label, str(b.units), self._money(b.refunded), str(b.complaints))):
+                cell = QTableWidgetItem(text)
+                if col:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, cell)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = 1 if event.key() == Qt.Key.Key_Right else -1
+            self.table_pick.setCurrentIndex((self.table_pick.currentIndex() + step) % self.table_pick.count())
+            return
+        super().keyPressEvent(event)
+
+    def validate(self) -> None:
+        a = self.analysis
+        folder = documents_dir(self.ctx)
+        stem = f"returns-and-complaints-{a.since}-{a.until}"
+        pdf = folder / f"{stem}.pdf"
+        csv_path = folder / f"{stem}.csv"
+        pdf.write_bytes(render_analysis_pdf(a, self.ctx.store.header, self.ctx.store.currency, self.ctx.store.locale))
+        csv_path.write_text(to_csv(a), encoding="utf-8")
+        self.saved = [pdf.name, csv_path.name]

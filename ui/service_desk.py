@@ -1,0 +1,812 @@
+"""The service desk screen: find or create the customer, see their history, store credit,
+house account and orders, and work their cases (GUI thread only).
+
+Reached from the sale and return screens with Ctrl+U; F10 attaches the customer to the
+sale or return in progress and goes back. Every key is in ``ui.actions.ServiceAction``;
+the legend along the bottom is built from it. The search field takes a phone number,
+an e-mail address, a name, a scanned loyalty card, a receipt number or a case number
+(the barcode of a case slip).
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from decimal import Decimal
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.accounts import charge_service, open_account, pay_on_account
+from counter.cases import Case, CaseError, events_text, record_letter
+from counter.customers import Customer, format_phone
+from counter.desk_payments import DeskPayment
+from counter.orders import OrderKind, cancel_order, open_order, pay_order, pick_up_order
+from counter.referrals import Referral, ReferralStatus
+from counter.refunds import RefundMethod
+from counter.returns import ApprovalNeeded
+from counter.sales import receipt_for
+from counter.service_desk import DeskError
+from counter.service_documents import (
+    SlipDocument,
+    adjustment_slip,
+    case_slip,
+    order_agreement,
+    outcome_letter,
+    payment_receipt,
+)
+from counter.tenders import Tender, TenderKind
+from counter.users import User
+from db.desk_queries import (
+    account_of,
+    case_by_number,
+    case_events,
+    case_links,
+    cases_for,
+    customer_history,
+    customer_summary,
+    find_customers,
+    get_customer,
+    orders_for,
+    referrals_for_case,
+)
+from devices.barcodes import ScanData
+from devices.escpos.slips import render_slip
+from devices.letters import render_letter_pdf, render_slip_pdf
+from devices.scanner import scan_text
+from ui.actions import ServiceAction
+from ui.context import AppContext
+from ui.desk_dialogs import (
+    ContactDialog,
+    CustomerDialog,
+    DepartmentNoteDialog,
+    ReferralDialog,
+    StatusDialog,
+    TellDialog,
+)
+from ui.desk_money import (
+    AdjustDialog,
+    AmountDialog,
+    ChoiceDialog,
+    OrderDialog,
+    PickOrderDialog,
+    ServiceChargeDialog,
+    collect_tenders,
+    config,
+)
+from ui.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
+from ui.ops import Problem, attempt
+from ui.printing import PrintBridge
+from ui.return_dialogs import ApprovalDialog
+from ui.return_docs import documents_dir
+
+PAYMENT_CHOICES = [
+    ("Service charge (repair, alteration, delivery, installation)", "service"),
+    ("New layaway, with its deposit", "layaway"),
+    ("New special order, with its deposit", "special_order"),
+    ("Payment on a layaway or special order", "order_payment"),
+    ("Pickup: collect an order and pay the balance", "pickup"),
+    ("Cancel an order (refund under its terms)", "cancel"),
+    ("Payment on the house account", "account_payment"),
+    ("Open a house account (supervisor)", "open_account"),
+]
+
+
+class ServiceDeskScreen(QWidget):
+    finished = Signal()  # back to the screen it came from
+    attach_requested = Signal(object)  # counter.customers.Customer, for the sale or return in progress
+
+    def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("serviceDeskScreen")
+        self.ctx, self.printing = ctx, printing
+        self.user: User | None = None
+        self.customer: Customer | None = None
+        self.cases: list[Case] = []
+        self.keymap = {QKeySequence(a.key)[0]: a for a in ServiceAction}
+        self._build()
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        body = QHBoxLayout()
+        body.setContentsMargins(16, 12, 16, 8)
+        body.setSpacing(14)
+
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        title = QLabel("SERVICE DESK")
+        title.setObjectName("screenTitle")
+        left.addWidget(title)
+        self.input = QLineEdit()
+        self.input.setObjectName("scanInput")
+        self.input.setPlaceholderText("Phone, e-mail, name, loyalty card, receipt or case number, then Enter")
+        self.input.returnPressed.connect(self._search)
+        left.addWidget(self.input)
+        self.results = QListWidget()
+        self.results.setObjectName("searchResults")
+        self.results.itemActivated.connect(lambda _i: self._pick_result())
+        self.results.hide()
+        left.addWidget(self.results, 1)
+        self.card = QLabel("Find the customer first: type or scan above. New customer: F3.")
+        self.card.setObjectName("customerCard")
+        self.card.setWordWrap(True)
+        self.card.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.card.setTextFormat(Qt.TextFormat.RichText)
+        left.addWidget(self.card)
+        history_title = QLabel("PURCHASES, RETURNS AND PAYMENTS")
+        history_title.setObjectName("screenTitle")
+        left.addWidget(history_title)
+        self.history = QListWidget()
+        self.history.setObjectName("historyList")
+        self.history.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history.setTextElideMode(Qt.TextElideMode.ElideRight)
+        left.addWidget(self.history, 1)
+        body.addLayout(left, 5)
+
+        middle = QVBoxLayout()
+        middle.setSpacing(8)
+        cases_title = QLabel("CASES  (↑/↓ picks one)")
+        cases_title.setObjectName("screenTitle")
+        middle.addWidget(cases_title)
+        self.case_list = QListWidget()
+        self.case_list.setObjectName("caseList")
+        self.case_list.setMaximumHeight(170)
+        self.case_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.case_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.case_list.currentRowChanged.connect(lambda _r: self._show_case())
+        middle.addWidget(self.case_list)
+        self.case_detail = QLabel("")
+        self.case_detail.setObjectName("caseDetail")
+        self.case_detail.setWordWrap(True)
+        self.case_detail.setTextFormat(Qt.TextFormat.RichText)
+        self.case_detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setObjectName("caseScroll")
+        scroll.setWidget(self.case_detail)
+        middle.addWidget(scroll, 1)
+        body.addLayout(middle, 6)
+
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        self.money_box = QLabel("")
+        self.money_box.setObjectName("deskMoney")
+        self.money_box.setWordWrap(True)
+        self.money_box.setTextFormat(Qt.TextFormat.RichText)
+        self.money_box.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        right.addWidget(self.money_box)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(110)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        right.addWidget(self.message)
+        right.addStretch(1)
+        body.addLayout(right, 4)
+
+        container = QWidget()
+        container.setLayout(body)
+        outer.addWidget(container, 1)
+        legend = QFrame()
+        legend.setObjectName("keyLegend")
+        grid = QGridLayout(legend)
+        grid.setContentsMargins(12, 6, 12, 6)
+        grid.setSpacing(6)
+        actions = list(ServiceAction)
+        per_row = (len(actions) + 1) // 2
+        for n, action in enumerate(actions):
+            button = QPushButton(f"{action.key}  {action.label}")
+            button.setObjectName("keyButton")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
+            grid.addWidget(button, n // per_row, n % per_row)
+        outer.addWidget(legend)
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self, user: User, customer: Customer | None = None) -> None:
+        self.user = user
+        if customer is not None:
+            self.load_customer(customer)
+            self.say(f"{customer.name}: history and cases. F5 logs a contact; F10 attaches to the sale.", "info")
+        else:
+            self.say("Type or scan to find the customer (Enter). New customer: F3.", "info")
+        self.input.setFocus()
+
+    def say(self, text: str, kind: str = "info") -> None:
+        self.message.setText(text)
+        self.message.setProperty("kind", kind)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    def problem(self, p: Problem) -> None:
+        self.say(p.text, "error")
+
+    def _money(self, amount: Decimal) -> str:
+        return self.ctx.store.currency.format(amount, self.ctx.store.locale)
+
+    def _user(self) -> User:
+        assert self.user is not None
+        return self.user
+
+    # ----------------------------------------------------------------- keys
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        action = self.keymap.get(event.keyCombination())
+        if action is not None:
+            self.trigger(action)
+        elif event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.cases:
+            step = 1 if event.key() == Qt.Key.Key_Down else -1
+            self.case_list.setCurrentRow(max(0, min(len(self.cases) - 1, self.case_list.currentRow() + step)))
+        else:
+            super().keyPressEvent(event)
+
+    def trigger(self, action: ServiceAction) -> None:
+        handlers = {
+            ServiceAction.FIND: self._focus_search,
+            ServiceAction.NEW_CUSTOMER: self._new_customer,
+            ServiceAction.EDIT_CUSTOMER: self._edit_customer,
+            ServiceAction.LOG_CONTACT: self._log_contact,
+            ServiceAction.REFER: self._refer,
+            ServiceAction.CASE_STATUS: self._status,
+            ServiceAction.ADJUST: self._adjust,
+            ServiceAction.PAYMENTS: self._payments,
+            ServiceAction.ATTACH: self._attach,
+            ServiceAction.PRINT: self._print,
+            ServiceAction.DEPARTMENT_NOTE: self._department_note,
+            ServiceAction.TELL: self._tell,
+            ServiceAction.QUEUES: self._queues,
+            ServiceAction.FOLLOW_UPS: self._follow_ups,
+            ServiceAction.REPORT: self._report,
+            ServiceAction.BACK: self.finished.emit,
+        }
+        attempt(handlers[action], self.problem)
+        if self.isVisible() and not self.results.isVisible():
+            self.input.setFocus()
+
+    def handle_scan(self, scan: ScanData) -> bool:
+        """A scan anywhere on this screen: a loyalty card, a receipt or a case slip."""
+        if self.user is None:
+            return False
+        if scan.error:
+            self.say(f"{scan.error} Scan it again.", "error")
+            return True
+        self.input.setText(scan_text(scan))
+        attempt(self._search_now, self.problem)
+        return True
+
+    # --------------------------------------------------------------- search
+    def _focus_search(self) -> None:
+        self.input.selectAll()
+        self.input.setFocus()
+
+    def _search(self) -> None:
+        if self.results.isVisible() and self.results.currentItem() is not None and not self.input.isModified():
+            self._pick_result()
+            return
+        attempt(self._search_now, self.problem)
+
+    def _search_now(self) -> None:
+        text = self.input.text().strip()
+        self.input.setModified(False)
+        if not text:
+            return
+        case = case_by_number(self.ctx.db.read, text)
+        found = find_customers(self.ctx.db.read, text)
+        self.results.clear()
+        if not found:
+            self.results.hide()
+            raise CaseError(f"No customer matches “{text}”.", "Check it, or press F3 to add the customer.")
+        if len(found) == 1:
+            self.results.hide()
+            self.load_customer(found[0], case_id=case.id if case else None)
+            self.say(f"{found[0].name}. F5 logs a contact, F10 attaches them to the sale.", "ok")
+            return
+        for c in found:
+            item = QListWidgetItem(f"{c.name}    {format_phone(c.phone)}    {c.email}")
+            item.setData(Qt.ItemDataRole.UserRole, c)
+            self.results.addItem(item)
+        self.results.setCurrentRow(0)
+        self.results.show()
+        self.results.setFocus()
+        self.say(f"{len(found)} customers match. ↑/↓ and Enter picks one.", "info")
+
+    def _pick_result(self) -> None:
+        item = self.results.currentItem()
+        if item is None:
+            return
+        self.results.hide()
+        self.load_customer(item.data(Qt.ItemDataRole.UserRole))
+        self.input.setFocus()
+
+    # ------------------------------------------------------------- customer
+    def load_customer(self, customer: Customer, *, case_id: str | None = None) -> None:
+        fresh = get_customer(self.ctx.db.read, customer.id) or customer
+        self.customer = fresh
+        self.refresh(case_id=case_id)
+
+    def refresh(self, *, case_id: str | None = None) -> None:
+        c = self.customer
+        if c is None:
+            return
+        cur = self.ctx.store.currency
+        summary = customer_summary(self.ctx.db.read, c.id, cur)
+        esc = html.escape
+        lines = [f"<b style='font-size:20px'>{esc(c.name)}</b>"]
+        if c.phone:
+            lines.append(f"Phone {esc(format_phone(c.phone))}")
+        if c.email:
+            consent = "documents by e-mail: yes" if c.email_consent else "documents by e-mail: no"
+            lines.append(f"{esc(c.email)} <span style='color:#6b7280'>({consent})</span>")
+        if c.address:
+            lines.append(esc(c.address.one_line))
+        if c.loyalty_card:
+            lines.append(f"Loyalty card {c.loyalty_card}")
+        self.card.setText("<br/>".join(lines))
+        money = [f"<b>Store credit</b>: {self._money(summary.store_credit)}"]
+        if summary.account_owed is not None:
+            money.append(
+                f"<b>House account</b>: owes {self._money(summary.account_owed)} "
+                f"of a {self._money(summary.account_limit)} limit"
+            )
+        else:
+            money.append("<b>House account</b>: none")
+        for o in orders_for(self.ctx.db.read, c.id, open_only=True):
+            money.append(
+                f"<b>{o.kind.label} {o.number}</b>: {self._money(o.balance)} owed of {self._money(o.total)}, "
+                f"collect by {o.terms.due_on.isoformat()}"
+            )
+        money.append(f"Open cases: {summary.open_cases}")
+        self.money_box.setText("<br/>".join(money))
+        self.history.clear()
+        zone = self.ctx.store.zone
+        for h in customer_history(self.ctx.db.read, c.id, cur):
+            when = h.at.astimezone(zone).strftime("%b %d")
+            self.history.addItem(
+                f"{when}  {h.kind.replace('_', ' '):<16} {h.number}  {self._money(h.amount)}  {h.text[:48]}"
+            )
+        if not self.history.count():
+            self.history.addItem("No purchases or returns on file yet (F10 attaches the customer to the sale).")
+        self.cases = cases_for(self.ctx.db.read, c.id)
+        self.case_list.blockSignals(True)
+        self.case_list.clear()
+        for case in self.cases:
+            self.case_list.addItem(f"{case.number}  {case.status.label:<20} {case.kind.label}: {case.subject[:50]}")
+        self.case_list.blockSignals(False)
+        row = next((n for n, k in enumerate(self.cases) if k.id == case_id), 0) if self.cases else -1
+        self.case_list.setCurrentRow(row)
+        self._show_case()
+
+    def _need_customer(self) -> Customer:
+        if self.customer is None:
+            raise CaseError("No customer is picked.", "Find the customer first (F2), or add one (F3).")
+        return self.customer
+
+    def selected_case(self) -> Case:
+        row = self.case_list.currentRow()
+        if not self.cases or row < 0:
+            raise CaseError("No case is picked.", "Log a contact first (F5); ↑/↓ picks a case.")
+        return self.cases[row]
+
+    def _show_case(self) -> None:
+        row = self.case_list.currentRow()
+        if not self.cases or row < 0:
+            self.case_detail.setText("<i>No case yet. F5 logs a contact and opens one.</i>")
+            return
+        case = self.cases[row]
+        esc = html.escape
+        head = [
+            f"<b style='font-size:18px'>Case {case.number}</b> &nbsp; <b>{case.status.label}</b>",
+            f"{case.kind.label} · {esc(case.category)}",
+        ]
+        links = case_links(self.ctx.db.read, case.id)
+        if links:
+            head.append("About: " + ", ".join(f"{k} {n}" for k, n in links))
+        for r in referrals_for_case(self.ctx.db.read, case.id):
+            head.append(
+                f"<b>{esc(r.department_name)}</b>: {r.status.label.lower()}, {r.priority.label.lower()} priority, "
+                f"due {r.due_on.isoformat()}" + (f" — outcome: {esc(r.outcome)}" if r.outcome else "")
+            )
+        if case.follow_up_on:
+            head.append(f"Follow-up due {case.follow_up_on.isoformat()}: {esc(case.follow_up_note)}")
+        if case.resolution:
+            head.append(f"Resolution: {esc(case.resolution)}")
+        events = events_text(case_events(self.ctx.db.read, case.id), self.ctx.store.zone)
+        body = "<br/>".join(esc(e) for e in events)
+        self.case_detail.setText("<br/>".join(head) + "<hr/>" + body)
+
+    # ------------------------------------------------------------- customer actions
+    def _new_customer(self) -> None:
+        dialog = CustomerDialog(self, self.ctx, self._user())
+        if dialog.exec() != CustomerDialog.DialogCode.Accepted or dialog.result is None:
+            return
+        self.load_customer(dialog.result)
+        if dialog.used_existing:
+            self.say(f"{dialog.result.name} was already on file: using that customer.", "ok")
+        else:
+            self.say(f"{dialog.result.name} added. F5 logs a contact, F10 attaches them to the sale.", "ok")
+
+    def _edit_customer(self) -> None:
+        customer = self._need_customer()
+        dialog = CustomerDialog(self, self.ctx, self._user(), customer)
+        if dialog.exec() == CustomerDialog.DialogCode.Accepted and dialog.result is not None:
+            self.load_customer(dialog.result)
+            self.say("Contact details changed; the old ones are kept in the history.", "ok")
+
+    def _attach(self) -> None:
+        customer = self._need_customer()
+        self.attach_requested.emit(customer)
+
+    # ----------------------------------------------------------------- cases
+    def _log_contact(self) -> None:
+        customer = self._need_customer()
+        current = self.cases[self.case_list.currentRow()] if self.cases and self.case_list.currentRow() >= 0 else None
+        dialog = ContactDialog(self, self.ctx, self._user(), customer, current)
+        if dialog.exec() != ContactDialog.DialogCode.Accepted or dialog.result is None:
+            return
+        logged = dialog.result
+        self.refresh(case_id=logged.case.id)
+        opened = "opened" if logged.new_case else "updated"
+        self.say(f"Contact logged; case {logged.case.number} {opened}. F6 refers it, F11 prints its slip.", "ok")
+
+    def _refer(self) -> None:
+        case = self.selected_case()
+        dialog = ReferralDialog(self, self.ctx, self._user(), case)
+        if dialog.exec() == ReferralDialog.DialogCode.Accepted and dialog.result is not None:
+            r = dialog.result
+            self.refresh(case_id=case.id)
+            self.say(f"Case {case.number} referred to {r.department_name}, due {r.due_on.isoformat()}.", "ok")
+
+    def _status(self) -> None:
+        case = self.selected_case()
+        dialog = StatusDialog(self, self.ctx, self._user(), case)
+        if dialog.exec() == StatusDialog.DialogCode.Accepted and dialog.result is not None:
+            self.refresh(case_id=case.id)
+            self.say(f"Case {case.number} is now {dialog.result.status.label.lower()}.", "ok")
+
+    def _open_referral(self, case: Case, status: ReferralStatus) -> Referral:
+        for r in reversed(referrals_for_case(self.ctx.db.read, case.id)):
+            if r.status is status:
+                return r
+        if status is ReferralStatus.OPEN:
+            raise CaseError(f"Case {case.number} is not with a department.", "Refer it first (F6).")
+        raise CaseError(f"No department outcome on case {case.number} waits to be told.", "")
+
+    def _department_note(self) -> None:
+        case = self.selected_case()
+        referral = self._open_referral(case, ReferralStatus.OPEN)
+        dialog = DepartmentNoteDialog(self, self.ctx, self._user(), referral)
+        if dialog.exec() == DepartmentNoteDialog.DialogCode.Accepted:
+            self.refresh(case_id=case.id)
+            self.say(f"{referral.department_name}'s note recorded on case {case.number}.", "ok")
+
+    def _tell(self) -> None:
+        case = self.selected_case()
+        referral = self._open_referral(case, ReferralStatus.ANSWERED)
+        dialog = TellDialog(self, self.ctx, self._user(), referral)
+        if dialog.exec() == TellDialog.DialogCode.Accepted:
+            self.refresh(case_id=case.id)
+            self.say("Recorded: the customer was told the outcome. F7 resolves the case.", "ok")
+
+    def _print(self) -> None:
+        case = self.selected_case()
+        customer = self._need_customer()
+        choice = ChoiceDialog(
+            self,
+            "Print",
+            f"Case {case.number}",
+            [
+                ("Case slip (printed, with the case number as a barcode)", "slip"),
+                ("Letter with the outcome (PDF)", "letter"),
+            ],
+        )
+        if choice.exec() != ChoiceDialog.DialogCode.Accepted:
+            return
+        if choice.value == "slip":
+            self.print_case_slip(case, customer)
+        else:
+            path = self.save_letter(case, customer)
+            self.say(f"Letter saved as {path.name} (documents folder), ready to print or e-mail.", "ok")
+
+    def print_case_slip(self, case: Case, customer: Customer) -> None:
+        doc = case_slip(
+            case, customer, self.ctx.store, self.ctx.clock.now(), referrals_for_case(self.ctx.db.read, case.id)
+        )
+        self._print_slip(doc, case.number)
+        record_letter(self._user(), case.id, "slip", uow_factory=self.ctx.uow, clock=self.ctx.clock)
+        self.refresh(case_id=case.id)
+        self.say(f"Case slip {case.number} printing: the customer brings it back, the desk scans it.", "ok")
+
+    def save_letter(self, case: Case, customer: Customer):  # type: ignore[no-untyped-def]
+        referrals = referrals_for_case(self.ctx.db.read, case.id)
+        outcome = case.resolution or next((r.outcome for r in reversed(referrals) if r.outcome), "")
+        if not outcome:
+            raise CaseError(
+                f"Case {case.number} has no outcome to write about yet.",
+                "Record the department's answer (Ctrl+O) or resolve the case (F7) first.",
+            )
+        events = events_text(case_events(self.ctx.db.read, case.id), self.ctx.store.zone)
+        letter = outcome_letter(
+            case,
+            customer,
+            self.ctx.store,
+            outcome=outcome,
+            signed_by=self._user().name,
+            now=self.ctx.clock.now(),
+            events=events,
+            referrals=referrals,
+        )
+        path = documents_dir(self.ctx) / f"letter-{case.number}.pdf"
+        try:
+            path.write_bytes(render_letter_pdf(letter))
+        except OSError as exc:
+            raise DeskError(f"The letter could not be saved ({exc.strerror}).", "Check the disk.") from exc
+        record_letter(self._user(), case.id, "letter", uow_factory=self.ctx.uow, clock=self.ctx.clock)
+        self.refresh(case_id=case.id)
+        return path
+
+    def _print_slip(self, doc: SlipDocument, reference: str) -> None:
+        self.printing.print_bytes(
+            render_slip(doc, self.printing.profile), kind="slip", reference=reference, copy_number=0
+        )
+
+    # -------------------------------------------------------------- lists
+    def _queues(self) -> None:
+        QueueDialog(self, self.ctx, self._user()).exec()
+        if self.customer:
+            self.refresh()
+
+    def _follow_ups(self) -> None:
+        FollowUpsDialog(self, self.ctx, self._user()).exec()
+        if self.customer:
+            self.refresh()
+
+    def _report(self) -> None:
+        dialog = AnalysisDialog(self, self.ctx)
+        if dialog.exec() == AnalysisDialog.DialogCode.Accepted:
+            self.say("Saved in the documents folder: " + ", ".join(dialog.saved) + ".", "ok")
+
+    # -------------------------------------------------------------- money
+    def _adjust(self) -> None:
+        dialog = AdjustDialog(self, self.ctx, self._user(), self.customer)
+        if dialog.exec() != AdjustDialog.DialogCode.Accepted or dialog.result is None:
+            return
+        record = dialog.result
+        self._print_slip(adjustment_slip(record, self.ctx.store, self._user().name), record.number)
+        parts = []
+        for p in record.quote.allocation.parts:
+            if p.kind is TenderKind.CARD and p.card:
+                parts.append(f"refund {self._money(p.amount)} on the card terminal to {p.card.label}")
+            elif p.kind is TenderKind.STORE_CREDIT:
+                parts.append(f"store credit {self._money(p.amount)} on voucher {record.voucher_code}")
+            else:
+                parts.append(f"give {self._money(p.amount)} cash")
+        self.refresh()
+        self.say(f"{record.kind.label} {record.number} recorded: " + "; ".join(parts) + ".", "ok")
+
+    def _payments(self) -> None:
+        choice = ChoiceDialog(self, "Payments", "Take or give back money at the desk", PAYMENT_CHOICES)
+        if choice.exec() != ChoiceDialog.DialogCode.Accepted:
+            return
+        {
+            "service": self._service_charge,
+            "layaway": lambda: self._new_order(OrderKind.LAYAWAY),
+            "special_order": lambda: self._new_order(OrderKind.SPECIAL_ORDER),
+            "order_payment": self._order_payment,
+            "pickup": self._pickup,
+            "cancel": self._cancel_order,
+            "account_payment": self._account_payment,
+            "open_account": self._open_account,
+        }[choice.value]()
+
+    def _kw(self) -> dict[str, object]:
+        return {
+            "uow_factory": self.ctx.uow,
+            "clock": self.ctx.clock,
+            "store": self.ctx.store,
+            "terminal": self.ctx.terminal,
+        }
+
+    def _receipt(self, payment: DeskPayment, what: str, owed: Decimal | None) -> None:
+        customer = self.customer.name if self.customer else ""
+        doc = payment_receipt(
+            payment, self.ctx.store, cashier=self._user().name, customer=customer, what=what, owed_after=owed
+        )
+        self._print_slip(doc, payment.number)
+
+    def _service_charge(self) -> None:
+        customer = self.customer
+        account = account_of(self.ctx.db.read, customer.id, self.ctx.store.currency) if customer else None
+        dialog = ServiceChargeDialog(self, self.ctx, customer, account is not None)
+        if dialog.exec() != ServiceChargeDialog.DialogCode.Accepted:
+            return
+        from counter.pricing import LineInput, price_lines
+
+        with self.ctx.uow() as uow:
+            tax = uow.desk.tax_class(config(self.ctx).service(dialog.service.currentData()).tax_code)
+        assert tax is not None
+        total = price_lines(
+            [LineInput(dialog.value, 1, tax)],
+            self.ctx.store.currency,
+            prices_include_tax=self.ctx.store.prices_include_tax,
+        ).total
+        if dialog.on_account.isChecked():
+            tenders: list[Tender] | None = [Tender(TenderKind.HOUSE_ACCOUNT, total, total)]
+        else:
+            tenders = collect_tenders(self, self.ctx, total)
+        if tenders is None:
+            self.say("Nothing was charged.", "info")
+            return
+        sale = charge_service(
+            self._user(),
+            dialog.service.currentData(),
+            dialog.value,
+            dialog.description.text(),
+            customer.id if customer else None,
+            tenders,
+            Decimal(0),
+            config=config(self.ctx),
+            **self._kw(),  # type: ignore[arg-type]
+        )
+        self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
+        self.refresh()
+        self.say(f"Service charged: receipt {sale.receipt_number}, {self._money(sale.total)}.", "ok")
+
+    def _new_order(self, kind: OrderKind) -> None:
+        customer = self._need_customer()
+        dialog = OrderDialog(self, self.ctx, kind)
+        if dialog.exec() != OrderDialog.DialogCode.Accepted:
+            return
+        tenders = collect_tenders(self, self.ctx, dialog.amount)
+        if tenders is None:
+            self.say(f"No deposit was taken: the {kind.label.lower()} was not recorded.", "info")
+            return
+        result = open_order(
+            self._user(),
+            kind,
+            customer.id,
+            dialog.lines,
+            tenders,
+            rules=config(self.ctx).rules,
+            **self._kw(),  # type: ignore[arg-type]
+        )
+        order = result.order
+        agreement = order_agreement(order, customer, self.ctx.store, result.payment, self._user().name)
+        self._print_slip(agreement, order.number)
+        path = documents_dir(self.ctx) / f"agreement-{order.number}.pdf"
+        path.write_bytes(render_slip_pdf(agreement))
+        self.refresh()
+        self.say(
+            f"{kind.label} {order.number}: deposit {self._money(order.paid)} taken, {self._money(order.balance)} owed, "
+            f"collect by {order.terms.due_on.isoformat()}. Agreement printing; PDF saved as {path.name}.",
+            "ok",
+        )
+
+    def _pick_order(self, what: str):  # type: ignore[no-untyped-def]
+        customer = self._need_customer()
+        orders = orders_for(self.ctx.db.read, customer.id, open_only=True)
+        if not orders:
+            raise DeskError(f"{customer.name} has no open layaway or special order.", "")
+        if len(orders) == 1:
+            return orders[0]
+        dialog = PickOrderDialog(self, self.ctx, orders, what)
+        if dialog.exec() != PickOrderDialog.DialogCode.Accepted:
+            return None
+        return next(o for o in orders if o.id == dialog.value)
+
+    def _order_payment(self) -> None:
+        order = self._pick_order("Payment on an order")
+        if order is None:
+            return
+        dialog = AmountDialog(self, self.ctx, "Order payment", f"{order.kind.label} {order.number}", order.balance)
+        if dialog.exec() != AmountDialog.DialogCode.Accepted:
+            return
+        tenders = collect_tenders(self, self.ctx, dialog.value)
+        if tenders is None:
+            return
+        result = pay_order(self._user(), order.id, tenders, **self._kw())  # type: ignore[arg-type]
+        assert result.payment is not None
+        self._receipt(result.payment, f"{order.kind.label} {order.number}", result.order.balance)
+        self.refresh()
+        self.say(f"Payment {result.payment.number} taken; {self._money(result.order.balance)} still owed.", "ok")
+
+    def _pickup(self) -> None:
+        order = self._pick_order("Pickup")
+        if order is None:
+            return
+        tenders: list[Tender] | None = []
+        if order.balance > 0:
+            tenders = collect_tenders(self, self.ctx, order.balance)
+            if tenders is None:
+                return
+        result = pick_up_order(self._user(), order.id, tenders or [], Decimal(0), **self._kw())  # type: ignore[arg-type]
+        assert result.sale is not None
+        self.printing.print_receipt(
+            receipt_for(result.sale, self.ctx.store), reference=result.sale.receipt_number, copy_number=0
+        )
+        self.refresh()
+        self.say(f"{order.kind.label} {order.number} picked up: sale {result.sale.receipt_number}.", "ok")
+
+    def _cancel_order(self) -> None:
+        order = self._pick_order("Cancel an order")
+        if order is None:
+            return
+        request_id = str(uuid.uuid4())
+        reason = AmountDialog(self, self.ctx, "Cancel order", f"Cancel {order.number}: why?", Decimal(0))
+        reason.amount.setPlaceholderText("the customer's reason")
+        reason.validate = lambda: None  # type: ignore[method-assign]
+        if reason.exec() != AmountDialog.DialogCode.Accepted:
+            return
+        for _ in range(2):
+            try:
+                result = cancel_order(
+                    self._user(),
+                    order.id,
+                    reason.amount.text() or "customer asked",
+                    RefundMethod.ORIGINAL,
+                    request_id,
+                    rules=self.ctx.rules,
+                    **self._kw(),  # type: ignore[arg-type]
+                )
+                break
+            except ApprovalNeeded as needed:
+                approval = ApprovalDialog(
+                    self,
+                    self.ctx,
+                    request_id=request_id,
+                    kinds=needed.kinds,
+                    amount=needed.amount,
+                    requester=self._user(),
+                )
+                if approval.exec() != ApprovalDialog.DialogCode.Accepted:
+                    return
+        else:
+            return
+        if result.payment is not None:
+            self._receipt(result.payment, f"Cancelled {order.number}", None)
+        self.refresh()
+        back = self._money(result.payment.amount) if result.payment else self._money(Decimal(0))
+        self.say(f"{order.number} cancelled: {self._money(result.kept)} kept under its terms, {back} refunded.", "ok")
+
+    def _account_payment(self) -> None:
+        customer = self._need_customer()
+        account = account_of(self.ctx.db.read, customer.id, self.ctx.store.currency)
+        if account is None:
+            raise DeskError(f"{customer.name} has no house account.", "A supervisor opens one (F9, 8).")
+        dialog = AmountDialog(self, self.ctx, "House account", f"Account {account.number}", account.owed)
+        if dialog.exec() != AmountDialog.DialogCode.Accepted:
+            return
+        tenders = collect_tenders(self, self.ctx, dialog.value)
+        if tenders is None:
+            return
+        result = pay_on_account(self._user(), account.id, tenders, **self._kw())  # type: ignore[arg-type]
+        self._receipt(result.payment, f"House account {account.number}", result.account.owed)
+        self.refresh()
+        self.say(
+            f"Payment {result.payment.number} on account {account.number}: "
+            f"{self._money(result.account.owed)} still owed.",
+            "ok",
+        )
+
+    def _open_account(self) -> None:
+        customer = self._need_customer()
+        dialog = AmountDialog(self, self.ctx, "Open house account", f"Credit limit for {customer.name}", Decimal(500))
+        if dialog.exec() != AmountDialog.DialogCode.Accepted:
+            return
+        account = open_account(self._user(), customer.id, dialog.value, **self._kw())  # type: ignore[arg-type]
+        self.refresh()
+        self.say(f"House account {account.number} opened with a {self._money(account.credit_limit)} limit.", "ok")
