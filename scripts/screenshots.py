@@ -29,13 +29,24 @@ from ui.main_window import build_window, load_style  # noqa: E402
 
 
 def settle(ms: int = 150) -> None:
-    QTest.qWait(ms)
+    until(lambda: False, ms / 1000)
 
 
 def grab(widget: QWidget, path: Path) -> None:
     settle()
     widget.grab().save(str(path))
     print(f"wrote {path}")
+
+
+def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Process events until ``condition()``. Sleeps with the GIL released, unlike
+    QTest.qWait, so that the device threads (printer, display) can do their work."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
 
 
 def type_line(widget: QWidget, text: str) -> None:
@@ -86,6 +97,54 @@ def pdf_to_png(pdf: Path, png: Path) -> None:
     print(f"wrote {png}")
 
 
+def devices_and_print_jobs(window, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Devices (Ctrl+Shift+D) after its tests ran on the simulated devices; a typo in an
+    address; a gift receipt that did not print (out of paper) in the print-jobs window."""
+    from devices.barcodes import decode_scan
+
+    sale = window.sale
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    window.printing.printer.simulator.close_drawer()  # the cashier gave the change and shut it
+    window.printing.printer.refresh_status()
+    settle(400)
+    # The window shows the settings in use; for it, the wedge filter is on as by default
+    # (this script types with QTest, as fast as a scanner, so it runs with it off).
+    window.ctx.settings.wedge = window.devices.wedge.enabled = True
+
+    def devices(d: QDialog) -> None:
+        d.tests["printer"].click()  # type: ignore[attr-defined]
+        d.tests["display"].click()  # type: ignore[attr-defined]
+        d.handle_scan(decode_scan("]E04006381333931"))  # type: ignore[attr-defined]
+        until(lambda: d.notes["printer"].text() == "Test page printed.")  # type: ignore[attr-defined]
+        until(lambda: "Counter display test" in d.notes["display"].text())  # type: ignore[attr-defined]
+        grab(d, out / "devices.png")
+        d.urls["display"].setText("serial:///dev/ttyUSB1?baud=9600")  # type: ignore[attr-defined]
+        grab(d, out / "devices-typo.png")
+        d.reject()
+
+    when_dialog(devices)
+    QTest.keyClick(sale.input, Qt.Key.Key_D, ctrl_shift)
+    window.ctx.settings.wedge = window.devices.wedge.enabled = False
+    settle(300)
+    printer = window.printing.printer.simulator
+    printer.paper_out = True
+    QTest.keyClick(sale.input, Qt.Key.Key_F11, Qt.KeyboardModifier.ShiftModifier)  # gift receipt
+    until(lambda: window.devices.jobs_button.isVisible())
+    grab(window, out / "sale-not-printed.png")
+
+    def jobs(d: QDialog) -> None:
+        grab(d, out / "print-jobs.png")
+        printer.paper_out = False  # a new roll goes in; Enter prints a copy of the selected job
+        window.printing.printer.refresh_status()
+        until(lambda: window.printer_label.text() == "Printer: Ready")
+        QTest.keyClick(d, Qt.Key.Key_Return)
+        until(lambda: window.devices.jobs_button.isHidden())
+        d.reject()
+
+    when_dialog(jobs)
+    QTest.keyClick(sale.input, Qt.Key.Key_P, ctrl_shift)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
@@ -95,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     load_style(app)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as tmp:
         build_demo(Path(tmp), days=5, hasher=PinHasher(time_cost=1, memory_cost=1024)).dispose()
-        ctx = build_context(Path(tmp), overrides={"printer": "sim://printer"})
+        # QTest types as fast as a scanner: the wedge filter would take the PIN for a scan
+        ctx = build_context(Path(tmp), overrides={"printer": "sim://printer", "wedge": False})
         window = build_window(ctx)
         window.resize(1366, 800)
         window.show()
@@ -135,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         grab(window, args.out / "sale-change.png")
         paper(sale.preview, args.out / "receipt-preview.png")
         receipt_number = sale.last_sale.receipt_number
+        devices_and_print_jobs(window, args.out)
 
         # Returns: the receipt scanned, one line picked with its reason
         QTest.keyClick(sale.input, Qt.Key.Key_F7)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 class ActionSpec:
     key: str  # a QKeySequence string
     label: str
+    in_legend: bool = True  # False: a back-office key, said where it is needed (status bar, README)
 
 
 class _Keyed(enum.Enum):
@@ -44,8 +45,8 @@ class Action(_Keyed):
     SIGN_OUT = ActionSpec("F12", "Sign out")
     CASH_OFFICE = ActionSpec("Ctrl+K", "Cash office")
     NO_SALE = ActionSpec("Shift+F9", "No sale")
-    PRINT_JOBS = ActionSpec("Ctrl+Shift+P", "Print jobs")
-    DEVICES = ActionSpec("Ctrl+Shift+D", "Devices")
+    PRINT_JOBS = ActionSpec("Ctrl+Shift+P", "Print jobs", in_legend=False)
+    DEVICES = ActionSpec("Ctrl+Shift+D", "Devices", in_legend=False)
     CUSTOMER = ActionSpec("Ctrl+U", "Customer")
 
 

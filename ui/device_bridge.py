@@ -220,14 +220,18 @@ class DeviceBridge(QObject):
         if isinstance(self.drawer, PrinterDrawer) and self.drawer.printer.enabled:
             self.drawer.printer.refresh_status()
 
+    @property
+    def drawer_simulator(self) -> object | None:
+        """The simulator behind the drawer (sim://drawer, or the simulated printer's port)."""
+        if self.drawer is None:
+            return None
+        if isinstance(self.drawer, PrinterDrawer):
+            return self.drawer.simulator or self.drawer.printer.simulator
+        return self.drawer.simulator
+
     def close_simulated_drawer(self) -> bool:
         """Push the simulated drawer shut (the demo has no hands); False for real drawers."""
-        if self.drawer is None:
-            return False
-        sim = self.drawer.simulator or (
-            self.drawer.printer.simulator if isinstance(self.drawer, PrinterDrawer) else None
-        )
-        close = getattr(sim, "close_drawer", None)
+        close = getattr(self.drawer_simulator, "close_drawer", None)
         if close is None:
             return False
         close()
@@ -263,9 +267,9 @@ class DeviceBridge(QObject):
             return DeviceState("not answering", "error", problem_text(error))
         opened = drawer.opened
         if opened is True:
-            return DeviceState("OPEN", "error", "The cash drawer is open.")
+            return DeviceState("OPEN", "error")
         if opened is False:
-            return DeviceState("closed", "ok", "The cash drawer is closed.")
+            return DeviceState("closed", "ok")
         if not drawer.cap_status:
             return DeviceState("ready", "ok", "This drawer has no sensor: it cannot say whether it is open.")
         return DeviceState("unknown", "", "The drawer's switch has not been read yet (is the printer on?).")

@@ -70,11 +70,17 @@ DEVICE_SETTINGS = (
     "display_command_set",
 )
 PAPER = {42: "80 mm · 42 columns", 48: "80 mm · 48 columns", 32: "58 mm · 32 columns"}
+PLACEHOLDERS = {
+    "printer": "none",
+    "drawer": "none",
+    "scanner": "keyboard (USB) scanners only",
+    "display": "none",
+}
 NAMES = {"printer": "receipt printer", "drawer": "cash drawer", "scanner": "scanner", "display": "customer display"}
 EXAMPLES = {
     "printer": "escpos+tcp://192.168.1.50:9100 · escpos+serial:///dev/ttyUSB0?baudrate=19200 · sim://printer · none",
     "drawer": "printer (on the printer's drawer port) · serial:///dev/ttyS0 · sim://drawer · none",
-    "scanner": "empty: USB scanners in keyboard mode only · serial:///dev/ttyACM0?baudrate=9600 · sim://scanner",
+    "scanner": "empty = USB scanners in keyboard mode only · serial:///dev/ttyACM0?baudrate=9600 · sim://scanner",
     "display": "serial:///dev/ttyUSB1?baudrate=9600 · sim://display · none",
 }
 
@@ -118,11 +124,13 @@ class DeviceSettingsDialog(CounterDialog):
         printer.addLayout(_options(QLabel("Paper"), self.paper, QLabel("Code page"), self.codepage))
 
         drawer = self._row("drawer", "Cash drawer", s.drawer, "Open drawer")
-        self.wait_closed = QCheckBox("The next sale waits until the drawer is closed (drawers with a sensor)")
+        self.wait_closed = QCheckBox("Next sale waits until the drawer is closed")
+        self.wait_closed.setToolTip("Only drawers with a sensor can say they are closed.")
         self.wait_closed.setChecked(s.drawer_wait_closed)
-        self.close_sim = QPushButton("Push the simulated drawer shut")
+        self.close_sim = QPushButton("Close the simulated drawer")
         self.close_sim.setAutoDefault(False)
         self.close_sim.clicked.connect(self._close_simulated_drawer)
+        self.close_sim.setVisible(devices.drawer_simulator is not None)
         drawer.addLayout(_options(self.wait_closed, self.close_sim))
 
         scanner = self._row("scanner", "Scanner", s.scanner, "Scan test")
@@ -153,7 +161,7 @@ class DeviceSettingsDialog(CounterDialog):
     # ----------------------------------------------------------------- rows
     def _row(self, kind: str, label: str, value: str, test: str) -> QVBoxLayout:
         edit = QLineEdit(value)
-        edit.setPlaceholderText(EXAMPLES[kind].split(" · ")[0])
+        edit.setPlaceholderText(PLACEHOLDERS[kind])
         edit.setToolTip(EXAMPLES[kind])
         edit.setMinimumHeight(36)
         edit.textChanged.connect(lambda _text, k=kind: self._show_state(k))
@@ -195,6 +203,16 @@ class DeviceSettingsDialog(CounterDialog):
         note.setObjectName("dialogError" if style == "error" else "dialogHint")
         note.style().unpolish(note)
         note.style().polish(note)
+        if self.isVisible():
+            QTimer.singleShot(0, self._grow)
+
+    def _grow(self) -> None:
+        """A longer note (an error over two lines) gets the room it needs, never clipped."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else self.sizeHint().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def url_problem(self, kind: str) -> str | None:
         """What is wrong with the typed address, or None."""
@@ -329,9 +347,18 @@ class DeviceSettingsDialog(CounterDialog):
             self._say("display", f"Sent “{' / '.join(TEST_ROWS)}” to the display.")
             sim = self.devices.display.simulator if self.devices.display is not None else None
             if sim is not None:
-                QTimer.singleShot(300, lambda: self._say("display", _sim_rows(sim)))
+                self._watch_sim_display(sim, tries=20)
         else:
             self._check("display", lambda: check_display(url))
+
+    def _watch_sim_display(self, sim: object, tries: int) -> None:
+        """Say what the simulated display shows once it shows the test text (it is written
+        by the display's worker and read by the simulator's own thread)."""
+        rows = tuple(r.rstrip() for r in getattr(sim, "rows", ()))
+        if rows == TEST_ROWS or tries <= 0:
+            self._say("display", _sim_rows(sim))
+        else:
+            QTimer.singleShot(100, lambda: self._watch_sim_display(sim, tries - 1))
 
     def _check(self, kind: str, run: Callable[[], CheckResult]) -> None:
         """Run a blocking check on a worker thread; its result comes back as a signal."""

@@ -151,12 +151,15 @@ class DeviceUi(QObject):
         states = {"drawer": d.drawer_state(), "scanner": d.scanner_state(), "display": d.display_state()}
         for kind, state in states.items():
             _show(self.labels[kind], f"{kind.capitalize()}: {state.text}", state)
+            # The drawer is always there (open/closed matters at every sale); a scanner or
+            # display that works needs no room in a full status bar, one in trouble does.
+            self.labels[kind].setVisible(kind == "drawer" or state.kind == "error")
 
     def refresh_jobs(self) -> None:
         count, detail = failed_summary(self.ctx)
         button = self.jobs_button
         button.setVisible(count > 0)
-        button.setText(f"⚠ {count} not printed — Ctrl+Shift+P" if count else "")
+        button.setText(f"⚠ {count} not printed" if count else "")
         button.setToolTip(detail)
 
     def _printer_replaced(self) -> None:
@@ -177,7 +180,7 @@ def _show(label: QLabel, text: str, state: DeviceState) -> None:
     if label.text() == text and label.property("kind") == state.kind:
         return
     label.setText(text)
-    label.setToolTip(state.detail)
+    label.setToolTip(f"{state.detail} Set up in Devices ({DEVICES_KEY}).".strip())
     label.setProperty("kind", state.kind)
     label.style().unpolish(label)
     label.style().polish(label)

@@ -100,12 +100,8 @@ class PrintJobsDialog(CounterDialog):
         self.form.addRow(self.table)
         self.ok_button.setText("Print a copy  (Enter)")
         self.cancel_button.setText("Close  (Esc)")
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.setAutoDefault(False)
-        self.refresh_button.clicked.connect(self.reload)
-        self.form.addRow(self.refresh_button)
         self.message = ""
-        printing.jobs_changed.connect(self.reload)
+        printing.jobs_changed.connect(self.reload)  # a copy sent from here shows as it prints
         self.reload()
 
     def reload(self) -> None:

@@ -181,7 +181,7 @@ class SaleScreen(QWidget):
         row.setContentsMargins(12, 6, 12, 6)
         row.setSpacing(6)
         self.legend_buttons: dict[Action, QPushButton] = {}
-        for action in SALE_ACTIONS:
+        for action in (a for a in SALE_ACTIONS if a.value.in_legend):
             button = QPushButton(f"{action.key}\n{action.label}")
             button.setObjectName("keyButton")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
