@@ -25,7 +25,7 @@ FORBIDDEN = {
     },
     "db": {"PySide6", "ui", "devices", "escpos", "serial"},
     "devices": {"PySide6", "ui", "db", "sqlalchemy", "alembic", "hq"},
-    "hq": {"PySide6", "ui", "devices"},
+    "hq": {"PySide6", "ui", "devices", "db"},  # HQ has its own store; the terminal's is db/
 }
 
 
