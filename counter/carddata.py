@@ -16,7 +16,9 @@ What counts as card data:
   start with 0), except 13- and 14-digit numbers that are valid GTINs (EAN-13 product
   barcodes, whose GS1 check digit is right), so that a product scan is never refused,
   and digits inside a long hexadecimal token (hashes and keys, 32 characters or more).
-  Digits split by spaces or dashes count when grouped the way cards print them.
+  Digits split by spaces or dashes count when grouped the way cards print them. A
+  15-digit number counts only with an American Express, UATP or enRoute prefix, so that
+  a phone's IMEI (15 digits that pass the Luhn check by design) can be written down.
 
 Limits (docs/trust.md): a 13- or 14-digit card number whose last digit is also a valid
 GS1 check digit (about one in ten of those rare cards) is taken for a product barcode;
@@ -41,6 +43,8 @@ _TRACK2 = re.compile(r";?([0-9]{13,19})=[^?\r\n]*\??")
 _BYTES_PAN = re.compile(rb"(?<![0-9])[0-9]{13,19}(?![0-9])")
 
 MASK = "•"
+#: 15-digit card numbers: American Express, UATP, enRoute.
+_FIFTEEN_DIGIT_CARDS = ("34", "37", "1", "2014", "2149")
 
 
 class CardDataRefused(CounterError):
@@ -71,6 +75,8 @@ def is_pan(digits: str) -> bool:
         return False
     if digits[0] == "0" or not luhn_ok(digits):
         return False
+    if len(digits) == 15 and not digits.startswith(_FIFTEEN_DIGIT_CARDS):
+        return False  # a phone's IMEI (15 digits, Luhn by design) in a repair note is no card
     return not (len(digits) in (13, 14) and _gs1_ok(digits))
 
 

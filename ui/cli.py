@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from counter.carddata import CardDataFilter
 from counter.errors import CounterError
 from ui.config import default_data_dir
 
@@ -99,11 +100,13 @@ def _configure_logging(data_dir: Path) -> None:
     """Warnings to the terminal; everything from INFO up to ``counter.log`` in the data
     folder, which is where error messages on screen send people for details."""
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cards = CardDataFilter()  # no card number reaches a log, whatever logged it
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     console = logging.StreamHandler()
     console.setLevel(logging.WARNING)
     console.setFormatter(fmt)
+    console.addFilter(cards)
     root.addHandler(console)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -111,6 +114,7 @@ def _configure_logging(data_dir: Path) -> None:
     except OSError:
         return  # an unusable folder is reported by whatever opens the store next
     handler.setFormatter(fmt)
+    handler.addFilter(cards)
     root.addHandler(handler)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

@@ -61,6 +61,9 @@ class Settings:
     display_command_set: str = "epson"
     #: First row of the display between sales; the second row is the store's name.
     display_welcome: str = "Welcome!"
+    #: Minutes without a key press, a click or a scan before the counter locks itself back
+    #: to the sign-in screen (an open sale is kept for whoever signs back in); 0 never locks.
+    idle_lock_minutes: int = 2
     #: Problems met while reading the settings, shown once at start-up.
     problems: list[str] = field(default_factory=list)
 

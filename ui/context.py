@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from counter.errors import StoreError
 from counter.policy import ReturnRules
 from counter.ports import UnitOfWork
 from counter.store import StoreConfig, TerminalIdentity
@@ -81,13 +82,20 @@ def build_context(
     db = open_or_build_demo(data_dir) if demo else open_database(data_dir, create=False)
     raw = read_settings(db.read)
     settings = load_settings(data_dir, overrides)
-    store = store_config(raw)
+    try:
+        store, terminal = store_config(raw), terminal_identity(raw)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        db.dispose()
+        raise StoreError(
+            f"The database in {data_dir} is not a Counter store (its store settings are missing: {exc}).",
+            "Choose the right --data-dir, or see 'Recovering a damaged store' in the README.",
+        ) from None
     return AppContext(
         data_dir=data_dir,
         db=db,
         settings=settings,
         store=store,
-        terminal=terminal_identity(raw),
+        terminal=terminal,
         catalog=SqlCatalog(db.read, store.currency),
         clock=SystemClock(),
         hasher=(hasher or PinHasher()).keyed(pin_key(db.require_secret())),

@@ -34,6 +34,7 @@ from ui.sale_screen import SaleScreen
 from ui.service_desk import ServiceDeskScreen
 from ui.signin import SignInScreen
 from ui.sync_bridge import SyncBridge
+from ui.trust_wiring import TrustUi
 
 log = logging.getLogger(__name__)
 STYLE = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         printing.status_changed.connect(self._printer_status)
         self.user: User | None = None
         self.devices: DeviceUi | None = None  # set by build_window
+        self.trust: TrustUi | None = None  # set by build_window
 
     def _status_bar(self, notes: list[str]) -> None:
         bar = self.statusBar()
@@ -214,6 +216,8 @@ def build_window(ctx: AppContext) -> MainWindow:
     window = MainWindow(ctx, bridge, ctx.settings.problems + notes)
     window.devices = DeviceUi(window, devices)
     ctx.closers.append(window.devices.close)
+    window.trust = TrustUi(window)  # idle lock, badges, card guard, staff, interrupted receipts
+    ctx.closers.append(window.trust.close)
     connect_sync(ctx)
     window.attach_sync(SyncBridge(ctx.syncer))
     if printer is not None:
@@ -247,6 +251,10 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True) ->
         ctx = build_context(data_dir, demo=demo, overrides={"printer": printer})
     except CounterError as exc:
         QMessageBox.critical(QWidget(), "Counter cannot start", f"{exc.message}\n\n{exc.hint}")
+        return 1
+    except Exception as exc:  # never a traceback at start-up: a sentence, and the log
+        problem = describe(exc)
+        QMessageBox.critical(QWidget(), "Counter cannot start", f"{problem.message}\n\n{problem.hint}")
         return 1
     sys.excepthook = _excepthook
     window = build_window(ctx)

@@ -1,8 +1,10 @@
-"""PIN sign-in (GUI thread only).
+"""PIN or badge sign-in (GUI thread only).
 
 Pick your name (↑/↓, or click) and type your PIN; Enter signs in. Digits typed while the
 list has the focus go to the PIN field, so a cashier can just type. A wrong PIN is
-recorded (lockout after 5) and said plainly; the PIN field is cleared every time.
+recorded (lockout after 5, longer each time) and said plainly; the PIN field is cleared
+every time. Scanning a staff badge here (keyboard-wedge or serial scanner; the scan is
+routed to ``handle_scan``) signs its holder in, whoever is picked in the list.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.staff import sign_in
+from counter.staff import sign_in, sign_in_badge
 from counter.users import User
 from db.queries import list_users
+from devices.barcodes import ScanData
 from ui.context import AppContext
 from ui.ops import Problem, attempt
 
@@ -70,6 +73,9 @@ class SignInScreen(QWidget):
         self.pin.returnPressed.connect(self.submit)
         self.pin.installEventFilter(self)
         col.addWidget(self.pin)
+        badge = QLabel("Or scan your staff badge.")
+        badge.setObjectName("subtle")
+        col.addWidget(badge)
         self.error = QLabel("")
         self.error.setObjectName("signInError")
         self.error.setWordWrap(True)
@@ -133,6 +139,30 @@ class SignInScreen(QWidget):
             self.signed_in.emit(user)
         else:
             self.pin.setFocus()
+
+    def handle_scan(self, scan: ScanData) -> bool:
+        """A scan while this screen shows is a staff badge (ui.wedge routes it here)."""
+        if scan.error:
+            self._show(Problem(scan.error, ""))
+            return True
+        ok, user = attempt(
+            lambda: sign_in_badge(
+                scan.text, uow_factory=self.ctx.uow, badge_key=self.ctx.badge_key, clock=self.ctx.clock
+            ),
+            self._show,
+        )
+        self.pin.clear()
+        if ok and isinstance(user, User):
+            self.error.clear()
+            self.signed_in.emit(user)
+        return True
+
+    def select(self, user_id: str) -> None:
+        """Pick ``user_id`` in the list (the person the screen locked on)."""
+        for row in range(self.users.count()):
+            if self.users.item(row).data(Qt.ItemDataRole.UserRole) == user_id:
+                self.users.setCurrentRow(row)
+                return
 
     def _show(self, problem: Problem) -> None:
         self.error.setText(problem.text)

@@ -1,0 +1,205 @@
+"""No card number anywhere: a workload in the running app (offscreen) with cards swiped
+and typed wherever a person could, then a scan of every file Counter wrote (the database,
+its WAL, the log, the print spool) for any 13-19 digit number that passes the Luhn check.
+
+The print spool is the ``print_jobs`` table (every receipt's exact bytes), so the scan
+of the database and its WAL covers it; the simulated printer keeps nothing on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
+from sqlalchemy import inspect, select, text
+
+from counter.approvals import grant_approval
+from counter.carddata import CardDataRefused, has_card_data, is_pan, luhn_ok
+from counter.journal import EventType
+from counter.policy import ApprovalKind
+from counter.returns import CustomerId
+from counter.shifts import MovementKind, record_movement
+from counter.user_admin import add_user
+from counter.users import Role
+from db import schema as s
+from tests.ui.conftest import count_rows, in_dialog, press, type_enter, upc_codes
+from tests.ui.device_support import open_window_fixture, sign_in_as
+from tests.ui.wedge_keys import Clock, type_timed
+from ui.cli import _configure_logging
+
+open_window = open_window_fixture
+CARDS = ("4111111111111111", "5555555555554444", "378282246310005", "6011111111111117", "4012888888881881")
+VISA, MASTERCARD, AMEX, DISCOVER, VISA2 = CARDS
+_RUN = re.compile(rb"(?<![0-9])[0-9]{13,19}(?![0-9])")
+_GROUPED = re.compile(rb"(?<![0-9])[0-9]{4}(?:[ -][0-9]{3,6}){2,4}(?![0-9])")
+
+
+def _hex_token(data: bytes, start: int, end: int) -> bool:
+    left, right = start, end
+    while left > 0 and chr(data[left - 1]).isalnum():
+        left -= 1
+    while right < len(data) and chr(data[right]).isalnum():
+        right += 1
+    return right - left >= 32 and all(chr(c) in "0123456789abcdefABCDEF" for c in data[left:right])
+
+
+def card_numbers_in(data: bytes) -> list[bytes]:
+    """Every 13-19 digit number (alone or grouped by spaces/dashes) that passes the Luhn
+    check and could be a card (counter.carddata.is_pan: not a product GTIN, not digits
+    inside a hash), plus any of the card numbers this test tried to enter, however found."""
+    found = [m.group() for m in _RUN.finditer(data) if not _hex_token(data, *m.span()) and is_pan(m.group().decode())]
+    for m in _GROUPED.finditer(data):
+        digits = re.sub(rb"[ -]", b"", m.group())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits.decode()) and is_pan(digits.decode()):
+            found.append(m.group())
+    found += [c.encode() for c in CARDS if c.encode() in data]
+    return found
+
+
+@pytest.fixture
+def logged(store_dir: Path) -> Any:
+    """The app's own logging (counter.log in the data folder, with its card filter)."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    _configure_logging(store_dir)
+    ours = [h for h in root.handlers if h not in before]
+    yield store_dir / "counter.log", ours
+    for handler in ours:
+        handler.close()
+        root.removeHandler(handler)
+
+
+def swipe_everywhere(ctx: Any, window: Any) -> None:
+    sale = window.sale
+    wedge = window.devices.wedge
+    # 1. A card swiped at the sale screen (the wedge sees a fast burst).
+    type_timed(sale.input, f"%B{VISA}^DOE/JOHN^25121010000000000000?;{VISA}=25121010000000000000?", 3, Clock())
+    assert "payment card" in sale.message.text()
+    # 2. Card numbers typed by a person into the scan field and the search (wedge off).
+    wedge.enabled = False
+    try:
+        type_enter(sale.input, MASTERCARD)
+        QTest.keyClicks(sale.input, f"jacket {DISCOVER}")
+        QTest.keyClick(sale.input, Qt.Key.Key_Return)
+        assert sale.input.text() == ""
+        # 3. A sale paid by card, with the whole number typed where only the last 4 go.
+        type_enter(sale.input, upc_codes(ctx, 1)[0])
+
+        def card(dialog: QWidget) -> None:
+            QTest.keyClicks(dialog.last4, VISA2)  # type: ignore[attr-defined]
+            QTest.keyClicks(dialog.approval, AMEX)  # type: ignore[attr-defined]
+            dialog._try_accept()  # type: ignore[attr-defined]
+
+        in_dialog(card)
+        press(sale.input, Qt.Key.Key_F10)
+        # 4. A cash sale, for a second receipt.
+        type_enter(sale.input, upc_codes(ctx, 2)[1])
+
+        def cash(dialog: QWidget) -> None:
+            dialog._try_accept()  # type: ignore[attr-defined]
+
+        in_dialog(cash)
+        press(sale.input, Qt.Key.Key_F9)
+    finally:
+        wedge.enabled = True
+    # 5. The services behind other screens refuse card numbers in free text.
+    user = window.user
+    manager = next(u for u in _users(ctx) if u.role is Role.MANAGER)
+    admin = next(u for u in _users(ctx) if u.role is Role.ADMIN)
+    attempts = [
+        lambda: record_movement(
+            manager,
+            MovementKind.PAID_OUT,
+            Decimal("1.00"),
+            f"card {AMEX} refund",
+            uow_factory=ctx.uow,
+            clock=ctx.clock,
+            terminal_id=ctx.terminal.terminal_id,
+            currency=ctx.store.currency,
+        ),
+        lambda: grant_approval(
+            request_id=str(uuid.uuid4()),
+            kinds=[ApprovalKind.NO_RECEIPT],
+            amount=Decimal(1),
+            requester=user,
+            approver_id=manager.id,
+            pin="4444",
+            reason=f"paid with {VISA}",
+            uow_factory=ctx.uow,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            currency_minor=ctx.store.currency.to_minor,
+        ),
+        lambda: CustomerId.checked("Driver's license", DISCOVER),
+        lambda: add_user(
+            admin,
+            f"Card {MASTERCARD}",
+            Role.CASHIER,
+            "1234",
+            uow_factory=ctx.uow,
+            hasher=ctx.hasher,
+            badge_key=ctx.badge_key,
+            clock=ctx.clock,
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(CardDataRefused) as refused:
+            attempt()
+        assert not any(c in refused.value.message + refused.value.hint for c in CARDS)
+    # 6. Whatever else would write one (a future screen, an import) meets the write engine.
+    with pytest.raises(CardDataRefused), ctx.uow() as uow:
+        uow.journal.append(
+            EventType.SIGNED_IN,
+            {"user": user.id, "note": f"{VISA[:4]} {VISA[4:8]} {VISA[8:12]} {VISA[12:]}"},
+            ctx.clock.now(),
+        )
+    # 7. And the log masks what a careless log line or an error message would hold.
+    log = logging.getLogger("counter.test")
+    log.error("customer read out their card: %s", VISA)
+    try:
+        raise ValueError(f"could not parse %B{MASTERCARD}^SMITH/ANN^2601")
+    except ValueError:
+        log.exception("unexpected input")
+
+
+def _users(ctx: Any) -> list[Any]:
+    with ctx.read_uow() as uow:
+        return list(uow.users.all())
+
+
+def test_no_card_number_in_the_database_its_wal_the_log_or_the_spool(
+    open_window, logged: Path, store_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ctx, window = open_window(wedge=True)
+    sign_in_as(window, "Maria", "1111")
+    sales, jobs = count_rows(ctx, s.sales), count_rows(ctx, s.print_jobs)
+    swipe_everywhere(ctx, window)
+    assert count_rows(ctx, s.sales) == sales + 2, window.sale.message.text()  # the workload really sold
+    assert count_rows(ctx, s.print_jobs) >= jobs + 2  # and printed
+    for handler in logged[1]:
+        handler.flush()
+    files = {p.name: p.read_bytes() for p in store_dir.iterdir() if p.is_file()}
+    assert {"counter.sqlite3", "counter.sqlite3-wal", "counter.log"} <= set(files)
+    for name, data in files.items():
+        assert card_numbers_in(data) == [], name
+    log_text = files["counter.log"].decode("utf-8")
+    assert "•••• 1111" in log_text and "card swipe removed" in log_text  # it was logged, masked
+    # Value by value too: every text and blob of every table.
+    with ctx.db.read.connect() as conn:
+        for table in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                for value in row:
+                    if isinstance(value, bytes):
+                        assert card_numbers_in(value) == [], table
+                    elif isinstance(value, str):
+                        assert not has_card_data(value), (table, value[:80])
+        tenders = conn.execute(select(s.tenders.c.card_last4).where(s.tenders.c.card_last4.isnot(None))).scalars()
+        assert "4012" in set(tenders)  # the field took 4 digits of the number typed whole, never more

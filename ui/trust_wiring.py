@@ -1,0 +1,254 @@
+"""Trust in the app (GUI thread only): the idle lock, badge and PIN sign-in back into a
+kept sale, the card-number guard on every text field, the staff list, and the offer to
+reprint receipts that a crash interrupted. Built by ``ui.main_window.build_window``
+(``TrustUi(window)``), so that the screens know nothing of it.
+
+**Idle lock.** Any key, click or scan restarts a timer (``idle_lock_minutes``, 2 by
+default). When it runs out while someone is signed in, open dialogs are cancelled (what
+they held was not yet recorded), ``SessionLocked`` is journaled and the sign-in screen
+shows with that person picked. Nothing of the open sale is lost: when the same person
+signs back in (PIN or badge), the screen they were on comes back as they left it. If
+someone else signs in meanwhile, the open sale is parked under its owner's name and comes
+back when they sign in; a shift cannot be closed while a sale is parked. No right
+survives the lock: whoever comes back proves who they are again.
+
+**Interrupted print jobs.** Jobs a crash left queued or sent (db/spool.py) are read at
+start-up, before this run prints anything, and offered once to the first person who
+signs in: print copies (COPY n, journaled like F11) or skip; either way they are settled.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QWidget
+
+from counter.cart import Cart
+from counter.staff import lock_session
+from counter.tenders import Payment
+from counter.users import User, UserId
+from db.spool import interrupted_jobs, settle_interrupted
+from ui.card_guard import REFUSED, CardGuard
+from ui.dialogs import CounterDialog
+from ui.ops import attempt
+from ui.print_jobs import reprint
+from ui.staff_screen import StaffDialog
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+_ACTIVITY = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.Wheel,
+    QEvent.Type.TouchBegin,
+}
+
+
+class ActivityWatch(QObject):
+    """Restarts the idle timer on every key, click, wheel or touch, anywhere in the app."""
+
+    def __init__(self, timer: QTimer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.timer = timer
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if event.type() in _ACTIVITY and self.timer.isActive():
+            self.timer.start()
+        return False
+
+
+@dataclass
+class ParkedSale:
+    cart: Cart
+    payment: Payment | None
+    customer: Any
+    customer_id: str | None
+
+
+class TrustUi(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self.locked: tuple[User, QWidget] | None = None  # who the screen locked on, and where they were
+        self.parked: dict[UserId, ParkedSale] = {}
+        self.pending_jobs: list[dict[str, Any]] = interrupted_jobs(self.ctx.db.read)  # before anything prints
+        app = QApplication.instance()
+        self.idle = QTimer(self)
+        self.idle.setSingleShot(True)
+        self.idle.timeout.connect(self.lock)
+        self.set_idle_minutes(self.ctx.settings.idle_lock_minutes)
+        self.activity = ActivityWatch(self.idle, self)
+        self.guard = CardGuard(self._card_refused, self)
+        if app is not None:
+            app.installEventFilter(self.activity)
+            app.installEventFilter(self.guard)
+        self.window.signin.signed_in.disconnect(self.window._signed_in)
+        self.window.signin.signed_in.connect(self.signed_in)
+        self.window.sale.signed_out.connect(self.idle.stop)
+        has_open_sale = self.window.cash_office.has_open_sale
+        self.window.cash_office.has_open_sale = lambda: has_open_sale() or bool(self.parked)  # type: ignore[method-assign]
+
+    def close(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.activity)
+            app.removeEventFilter(self.guard)
+        self.idle.stop()
+
+    def set_idle_minutes(self, minutes: int) -> None:
+        self.idle_ms = max(0, int(minutes * 60_000))
+        self.idle.setInterval(self.idle_ms or 1)
+
+    # --------------------------------------------------------------- locking
+    def lock(self) -> None:
+        """The idle timer ran out: back to the sign-in screen, keeping everything open."""
+        w = self.window
+        user = w.user
+        if user is None or w.stack.currentWidget() is w.signin:
+            return
+        for _ in range(10):  # cancel dialogs (innermost first): nothing in them was recorded
+            modal = QApplication.activeModalWidget()
+            if modal is None:
+                break
+            if isinstance(modal, QDialog):
+                modal.reject()
+            else:
+                modal.close()
+        attempt(lambda: lock_session(user, "idle", uow_factory=self.ctx.uow, clock=self.ctx.clock), w.sale.problem)
+        self.locked = (user, w.stack.currentWidget())
+        w.user = None
+        w.user_label.setText("Locked")
+        w.stack.setCurrentWidget(w.signin)
+        w.signin.reload()
+        w.signin.select(user.id)
+        kept = " The open sale is kept." if not w.sale.cart.is_empty or w.sale.payment is not None else ""
+        minutes = max(1, round(self.idle_ms / 60_000))
+        w.signin.error.setText(
+            f"Locked after {minutes} minute{'s' * (minutes != 1)} without activity.{kept} "
+            f"{user.name}, sign in again to go on."
+        )
+        w.signin.focus()
+
+    def signed_in(self, user: User) -> None:
+        w = self.window
+        locked, self.locked = self.locked, None
+        if locked is not None and locked[0].id == user.id:
+            where = locked[1]
+            w.user = user
+            w.user_label.setText(f"{user.name} ({user.role})")
+            w._show_shift()
+            w.stack.setCurrentWidget(where)
+            if where is w.sale:
+                w.sale.user = user
+                w.sale.input.setFocus()
+                w.sale.say(f"Welcome back, {user.name}: everything is as you left it.", "info")
+        else:
+            if locked is not None:
+                self._park(locked[0])
+            w._signed_in(user)
+            self._unpark(user)
+        self._arm()
+        self._offer_interrupted(user)
+
+    def _arm(self) -> None:
+        if self.idle_ms:
+            self.idle.start()
+
+    def _park(self, owner: User) -> None:
+        sale = self.window.sale
+        if sale.cart.is_empty and sale.payment is None:
+            return
+        self.parked[owner.id] = ParkedSale(
+            sale.cart, sale.payment, getattr(sale, "customer", None), getattr(sale, "customer_id", None)
+        )
+
+    def _unpark(self, user: User) -> None:
+        parked = self.parked.pop(user.id, None)
+        sale = self.window.sale
+        if parked is None:
+            if self.parked:
+                names = ", ".join(sorted(self._name(uid) for uid in self.parked))
+                sale.say(f"Signed in as {user.name}. A sale is kept for {names} until they sign in.", "info")
+            return
+        sale.cart, sale.payment = parked.cart, parked.payment
+        sale.customer, sale.customer_id = parked.customer, parked.customer_id
+        sale.model.set_cart(sale.cart)
+        sale._refresh()
+        sale.say(f"Welcome back, {user.name}: your open sale is here as you left it.", "info")
+
+    def _name(self, user_id: UserId) -> str:
+        with self.ctx.read_uow() as uow:
+            user = uow.users.get(user_id)
+        return user.name if user else str(user_id)
+
+    # ---------------------------------------------------- interrupted printing
+    def _offer_interrupted(self, user: User) -> None:
+        jobs, self.pending_jobs = self.pending_jobs, []
+        if not jobs:
+            return
+        QTimer.singleShot(0, lambda: self._ask_reprint(user, jobs))
+
+    def _ask_reprint(self, user: User, jobs: list[dict[str, Any]]) -> None:
+        dialog = InterruptedJobsDialog(self.window.stack.currentWidget(), self.ctx, jobs)
+        answer = dialog.exec()
+        printed = []
+        if answer == QDialog.DialogCode.Accepted:
+            for job in jobs:
+                ok, text = attempt(
+                    lambda job=job: reprint(self.ctx, self.window.printing, user, job["id"]), self.window.sale.problem
+                )
+                if ok:
+                    printed.append(job["reference"])
+        settle_interrupted(self.ctx.db.write, [j["id"] for j in jobs], self.ctx.clock.now())
+        if printed:
+            self.window.sale.say(f"Printing copies of {', '.join(printed)}.", "info")
+
+    # ------------------------------------------------------------ card guard
+    def _card_refused(self, widget: QWidget) -> None:
+        top = widget.window()
+        if isinstance(top, CounterDialog):
+            top.show_error(REFUSED)
+            return
+        screen = self.window.stack.currentWidget()
+        say = getattr(screen, "say", None)
+        if callable(say):
+            say(REFUSED, "error")
+        else:
+            self.window.statusBar().showMessage(REFUSED, 15000)
+        results = getattr(screen, "results", None)
+        if results is not None:
+            results.hide()
+
+    # ----------------------------------------------------------------- staff
+    def open_staff(self) -> None:
+        w = self.window
+        if w.user is None:
+            return
+        StaffDialog(w.stack.currentWidget(), self.ctx, w.user).exec()
+        w.signin.reload()
+
+
+class InterruptedJobsDialog(CounterDialog):
+    """At start-up: the receipts a crash left unconfirmed, to print again as copies."""
+
+    def __init__(self, parent: QWidget | None, ctx: Any, jobs: list[dict[str, Any]]) -> None:
+        super().__init__(
+            parent,
+            "Receipts to check",
+            "Counter stopped before the printer confirmed these. They may not have printed:",
+        )
+        for job in jobs:
+            when = datetime.fromisoformat(job["created_at"]).astimezone(ctx.store.zone).strftime("%b %d %H:%M")
+            label = QLabel(f"{job['reference']}  ·  {job['kind']}  ·  {when}")
+            label.setObjectName("interruptedJob")
+            self.form.addRow(label)
+        self.ok_button.setText("Print copies  (Enter)")
+        self.cancel_button.setText("They printed: skip  (Esc)")
