@@ -82,6 +82,19 @@ def open_drawer(cmd: OpenDrawer, *, uow_factory: Callable[[], UnitOfWork], clock
         if cmd.reason is DrawerReason.NO_SALE and needs_approval(cmd.user):
             granted = uow.approvals.granted(cmd.request_id, cmd.user.id)
             if ApprovalKind.NO_SALE not in granted:
+                uow.journal.append(  # the refusal is on the record too (counter.access)
+                    EventType.ACCESS_REFUSED,
+                    {
+                        "user": cmd.user.id,
+                        "role": str(cmd.user.role),
+                        "active": cmd.user.active,
+                        "action": "open the drawer without a sale",
+                        "permission": str(Permission.OPEN_DRAWER),
+                        "detail": {"request_id": cmd.request_id},
+                    },
+                    clock.now(),
+                )
+                uow.commit()
                 raise DrawerError(
                     f"{cmd.user.name} may not open the drawer without a sale.",
                     "A supervisor must approve it with their PIN.",

@@ -45,6 +45,9 @@ def check_sale(cmd: CompleteSale, store: StoreConfig) -> None:
         raise CartError("The sale has no items.", "Scan an item first.")
     for ln in lines:
         check_quantity(ln.quantity)
+    discounted = cmd.order_discount is not None or any(ln.discount is not None for ln in lines)
+    if discounted and not cmd.cashier.can(Permission.DISCOUNT):
+        raise CartError(f"{cmd.cashier.name} may not give discounts.", "Ask a supervisor.")
 
 
 def complete_sale(

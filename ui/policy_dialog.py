@@ -9,8 +9,8 @@ from decimal import Decimal, InvalidOperation
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QSpinBox, QTableWidget, QTableWidgetItem, QWidget
 
 from counter.errors import CounterError
-from counter.journal import EventType
 from counter.policy import ReturnPolicy, ReturnRules
+from counter.policy_admin import change_policies
 from counter.users import Permission, User
 from db.queries import return_policies, rules_to_json, save_policies
 from ui.context import AppContext
@@ -98,24 +98,12 @@ class PolicyDialog(CounterDialog):
                 raise PolicyError("Policy amounts and days cannot be negative.", "")
             values[key] = value
         rules = ReturnRules(**values)  # type: ignore[arg-type]
-        with self.ctx.uow() as uow:
-            save_policies(uow, changed, rules)
-            uow.journal.append(
-                EventType.POLICY_CHANGED,
-                {
-                    "user": self.user.id,
-                    "categories": [
-                        {
-                            "category": p.category_id,
-                            "days": p.return_days,
-                            "final_sale": p.final_sale,
-                            "receipt_required": p.receipt_required,
-                            "fee": str(p.restocking_fee_percent),
-                        }
-                        for p in changed
-                    ],
-                    "rules": rules_to_json(rules),
-                },
-                self.ctx.clock.now(),
-            )
-            uow.commit()
+        change_policies(
+            self.user,
+            changed,
+            rules,
+            rules_to_json(rules),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            save=save_policies,
+        )
