@@ -1,0 +1,251 @@
+"""Start-up and memory at store scale.
+
+``cold_start``: time from process start to the sign-in screen shown. Each run starts a
+fresh ``python -c`` process (``QT_QPA_PLATFORM=offscreen``) that does what ``run_app``
+does (QApplication, style, ``build_context``, ``build_window``, show, focus the PIN),
+forces a paint of the window from the event loop, reports and exits. Time is counted from
+just before the parent spawns the process, so it includes the interpreter and the imports.
+The OS file cache is warm (the figure for a restart; after a reboot add the disk read of
+whatever start-up touches, see ``--cold-cache``).
+
+Figures: ``cold_start_p50`` (median of --runs, target 2 s), ``cold_start_quick_check``
+(seconds of it spent in ``PRAGMA quick_check``), ``cold_start_without_quick_check_p50``
+(the same start with quick_check skipped: everything else), ``cold_start_imports``.
+With ``--cold-cache``, also ``cold_start_db_cold_cache``: one start after evicting the
+database file from the OS cache (posix_fadvise DONTNEED; no root needed).
+
+``rss_after_1000_sales``: resident memory (VmRSS) of a process that signed in and
+completed --sales sales through the sale screen (scanned by keyboard events, paid in cash
+with F9 and Enter in the cash dialog, receipts rendered, printed to the simulated printer
+and previewed). Target 200 MB. Also ``rss_after_start`` and ``rss_peak`` (VmHWM).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DB_FILENAME, ROOT, emit, median, note, parser, require_dataset  # noqa: E402
+
+START = r"""
+import json, os, sys, time
+t_spawn = float(sys.argv[2]); skip_check = sys.argv[3] == "skip"
+marks = {}
+def mark(key):
+    marks[key] = time.time() - t_spawn
+mark("interpreter")
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import db.engine
+from ui.context import build_context
+from ui.main_window import build_window, load_style
+mark("imports")
+original = db.engine.quick_check
+def timed_quick_check(engine):
+    t0 = time.perf_counter()
+    try:
+        if not skip_check:
+            original(engine)
+    finally:
+        marks["quick_check"] = time.perf_counter() - t0
+db.engine.quick_check = timed_quick_check
+app = QApplication(sys.argv[:1])
+app.setApplicationName("Counter")
+load_style(app)
+ctx = build_context(Path(sys.argv[1]), demo=False)
+mark("context")
+window = build_window(ctx)
+window.resize(1366, 800)
+window.show()
+window.signin.focus()
+mark("window")
+def shown():
+    window.repaint()
+    assert window.signin.isVisible() and window.signin.users.count() > 0
+    mark("shown")
+    print("RESULT " + json.dumps(marks), flush=True)
+    ctx.close()
+    os._exit(0)
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+SALES = r"""
+import json, os, random, sys, time
+from pathlib import Path
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+import db.engine
+from ui.context import build_context
+from ui.main_window import build_window, load_style
+
+def rss():
+    out = {}
+    for line in open("/proc/self/status"):
+        if line.startswith(("VmRSS", "VmHWM")):
+            key, value = line.split(":")
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+data_dir, n_sales, codes = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+db.engine.quick_check = lambda engine: None  # timed by cold_start; not what this measures
+app = QApplication(sys.argv[:1])
+load_style(app)
+ctx = build_context(data_dir, demo=False)
+window = build_window(ctx)
+window.resize(1366, 800)
+window.show()
+app.processEvents()
+start = rss()
+users = window.signin.users
+users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Maria")))
+window.signin.pin.setText("1111")  # typed as fast as QTest types, it would look like a badge scan
+window.signin.submit()
+sale = window.sale
+assert window.stack.currentWidget() is sale, window.signin.error.text()
+rng = random.Random(5)
+
+def answer_cash_dialog():
+    dialog = QApplication.activeModalWidget()
+    if dialog is None:
+        QTimer.singleShot(1, answer_cash_dialog)
+        return
+    QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)  # empty field: the exact amount
+
+t0 = time.perf_counter()
+done = 0
+for n in range(n_sales):
+    for _ in range(rng.choice((1, 2, 2, 3, 4, 6))):
+        QTest.keyClicks(sale.input, rng.choice(codes))
+        QTest.keyClick(sale.input, Qt.Key.Key_Return)
+    before = sale.last_sale
+    QTimer.singleShot(0, answer_cash_dialog)
+    QTest.keyClick(sale.input, Qt.Key.Key_F9)
+    if sale.last_sale is None or sale.last_sale is before:
+        raise SystemExit("sale %d was not recorded: %s" % (n, sale.message.text()))
+    done += 1
+    app.processEvents()
+    if n % 100 == 99:
+        print("PROGRESS %d %.1f" % (n + 1, time.perf_counter() - t0), flush=True)
+deadline = time.time() + 30
+while time.time() < deadline and "Printing" in sale.message.text():
+    app.processEvents()
+    time.sleep(0.01)
+end = rss()
+result = {"start": start, "end": end, "sales": done, "seconds": time.perf_counter() - t0}
+print("RESULT " + json.dumps(result), flush=True)
+ctx.close()
+os._exit(0)
+"""
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def start_once(data_dir: Path, *, skip_check: bool = False) -> dict[str, float]:
+    t_spawn = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-c", START, str(data_dir), repr(t_spawn), "skip" if skip_check else "check"],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=900,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, float] = json.loads(line[7:])
+            return result
+    raise SystemExit(f"start-up failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+
+
+def evict(path: Path) -> None:
+    """Drop this file's pages from the OS cache (clean pages only; no root needed)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def sample_codes(data_dir: Path, n: int, seed: int) -> list[str]:
+    from _common import printed_code, random_rowids, raw_connect
+
+    raw = raw_connect(data_dir)
+    rowids = random_rowids(raw, "items", n * 2, seed)
+    marks = ",".join("?" * len(rowids[:900]))
+    rows = raw.execute(
+        f"SELECT barcode FROM items WHERE rowid IN ({marks}) AND active AND barcode IS NOT NULL", rowids[:900]
+    )
+    return [printed_code(r[0]) for r in rows][:n]
+
+
+def main() -> int:
+    p = parser(__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=3, help="start-ups with quick_check (each reads the whole file)")
+    p.add_argument("--runs-fast", type=int, default=5, help="start-ups with quick_check skipped")
+    p.add_argument("--sales", type=int, default=1000, help="sales for the memory figure (0: skip)")
+    p.add_argument("--cold-cache", action="store_true", help="also one start with the database out of the OS cache")
+    args = p.parse_args()
+    manifest = require_dataset(args.data_dir)
+    size_gb = (args.data_dir / DB_FILENAME).stat().st_size / 1e9
+    note(f"cold_start: {manifest['counts']['items']:,} items, database {size_gb:.1f} GB")
+
+    # The fast starts go first: they warm Python's bytecode cache and the OS cache of the code.
+    fast = [start_once(args.data_dir, skip_check=True) for _ in range(args.runs_fast)]
+    full = [start_once(args.data_dir) for _ in range(args.runs)]
+    for r in full:
+        note("cold_start: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()))
+    emit("cold_start_p50", median([r["shown"] for r in full]), "s", 2.0)
+    emit("cold_start_quick_check", median([r["quick_check"] for r in full]), "s")
+    emit("cold_start_without_quick_check_p50", median([r["shown"] for r in fast]), "s", 2.0)
+    emit("cold_start_imports", median([r["imports"] for r in fast]), "s")
+    if args.cold_cache:
+        evict(args.data_dir / DB_FILENAME)
+        r = start_once(args.data_dir)
+        note("cold_start (db not cached): " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()))
+        emit("cold_start_db_cold_cache", r["shown"], "s", 2.0)
+
+    if args.sales:
+        codes = sample_codes(args.data_dir, 300, args.seed)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SALES, str(args.data_dir), str(args.sales), json.dumps(codes)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            cwd=ROOT,
+        )
+        result = None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("PROGRESS "):
+                note(f"rss: {line.split()[1]} sales in {line.split()[2]} s")
+            elif line.startswith("RESULT "):
+                result = json.loads(line[7:])
+        proc.wait(timeout=60)
+        if result is None:
+            raise SystemExit(
+                f"the sales process failed ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}"
+            )
+        note(f"rss: {result['sales']} sales through the screen in {result['seconds']:.0f} s")
+        emit("rss_after_start", result["start"]["VmRSS"], "MB")
+        emit(f"rss_after_{result['sales']}_sales", result["end"]["VmRSS"], "MB", 200.0)
+        emit("rss_peak", result["end"]["VmHWM"], "MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
