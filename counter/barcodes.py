@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import biip
 
-from counter.carddata import card_data_in_code, refuse_card_data
+from counter.carddata import card_data_in_code, mask_card_data, refuse_card_data
 from counter.errors import BarcodeError
 
 _GTIN_LENGTHS = {8, 12, 13, 14}
@@ -34,20 +34,21 @@ class ScannedCode:
 def canonical_gtin(text: str) -> str:
     """The GTIN-14 form of a valid EAN-13/EAN-8/UPC-A/UPC-E/GTIN-14, or BarcodeError."""
     digits = text.strip()
-    if not digits.isdigit() or len(digits) not in _GTIN_LENGTHS | {6, 7}:
+    shown = mask_card_data(digits)  # a mistyped barcode may pass for a card number: never echo one
+    if not (digits.isascii() and digits.isdigit()) or len(digits) not in _GTIN_LENGTHS | {6, 7}:
         raise BarcodeError(
-            f"“{text.strip()}” is not a product barcode.",
+            f"“{shown}” is not a product barcode.",
             "Scan the barcode again, or type the 8, 12 or 13 digits under it.",
         )
     result = biip.parse(digits)
     if result.gtin is None:
         if "check digit" in (result.gtin_error or ""):
             raise BarcodeError(
-                f"The barcode {digits} has a wrong check digit.",
+                f"The barcode {shown} has a wrong check digit.",
                 "Scan it again; if you typed it, check the last digit.",
             )
         raise BarcodeError(
-            f"“{digits}” is not a valid product barcode.",
+            f"“{shown}” is not a valid product barcode.",
             "Scan it again, or search the item by name (F2).",
         )
     return str(result.gtin.as_gtin_14())
@@ -63,6 +64,6 @@ def read_code(text: str) -> ScannedCode:
         refuse_card_data(text, "in the item field")
     if len(text) > MAX_CODE_LENGTH or not text.isprintable():
         raise BarcodeError("That input is not a barcode.", "Scan the item again, or type its barcode or name.")
-    if text.isdigit() and len(text) in _GTIN_LENGTHS:
+    if text.isascii() and text.isdigit() and len(text) in _GTIN_LENGTHS:
         return ScannedCode(CodeKind.GTIN, canonical_gtin(text), raw)
     return ScannedCode(CodeKind.SKU, text.upper(), raw)

@@ -33,7 +33,7 @@ def check_quantity(quantity: int) -> int:
 
 def parse_quantity(text: str) -> int:
     text = text.strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         if text.startswith("-"):
             raise InvalidQuantity("A quantity cannot be negative.", "To take items back, use Returns.")
         raise InvalidQuantity(f"“{text}” is not a whole number.", "Type a quantity such as 2.")

@@ -31,7 +31,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
+from counter.errors import CounterError
 from counter.journal import EventType, JournalEntry, utc_stamp
 from counter.money import Currency
 from counter.ports import UnitOfWork
@@ -211,15 +213,31 @@ class Syncer:
         return int(read_settings(self.read).get(CURSOR_KEY, 0))
 
     def pull_page(self, limit: int = PULL_PAGE) -> tuple[int, bool]:
-        """Fetch and apply one page; returns (changes applied, more to come)."""
+        """Fetch and apply one page; returns (changes applied, more to come).
+
+        A page this terminal cannot read (missing or wrong fields, values the store
+        refuses, card data) is applied not at all, and said as a refusal (the status
+        bar shows it) rather than crashing the sync worker."""
         after = self.cursor()
         page = self.client.changes(after, limit)
-        rows = page["changes"]
-        with self.write.begin() as conn:
-            apply_changes(conn, rows)
-            conn.execute(s.settings.delete().where(s.settings.c.key == CURSOR_KEY))
-            conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(int(page["cursor"]))))
-        return len(rows), bool(page["more"])
+        try:
+            rows = list(page["changes"])
+            cursor, more = int(page["cursor"]), bool(page["more"])
+            with self.write.begin() as conn:
+                apply_changes(conn, rows)
+                conn.execute(s.settings.delete().where(s.settings.c.key == CURSOR_KEY))
+                conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(cursor)))
+        except HqRefused:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, SQLAlchemyError, CounterError) as exc:
+            log.warning("sync: a page of changes after %d could not be applied: %r", after, exc)
+            raise HqRefused(
+                200,
+                "unreadable_changes",
+                "HQ sent changes this terminal cannot read; none of them was applied.",
+                {"after": after},
+            ) from exc
+        return len(rows), more
 
     def pull_all(self, progress: Callable[[int], None] | None = None, limit: int = PULL_PAGE) -> int:
         total = 0

@@ -133,12 +133,12 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
     A payment card swiped on a keyboard reader, or a card number, is INVALID with its
     text masked: the number goes no further than this function (counter/carddata.py)."""
     raw = raw.rstrip("\r\n")
-    if card_data_in_code(raw):
-        masked = mask_card_data(raw)
-        return ScanData(masked, masked, CodeType.INVALID, error=CARD_SWIPED)
     aim = SymbologyIdentifier.extract(raw) if raw.startswith("]") and len(raw) >= 3 else None
     aim_id = aim.value if aim is not None else None
     text = raw[len(aim_id) :] if aim_id else raw
+    if card_data_in_code(raw) or card_data_in_code(text):
+        masked = mask_card_data(text)
+        return ScanData(masked, masked, CodeType.INVALID, error=CARD_SWIPED)
     symbology = aim.iso_symbology.name if aim is not None else None
     # Wedge scanners often send FNC1 as a printable stand-in (Odoo: "Alt029", "#").
     text = text.replace("Alt029", GS)
@@ -152,13 +152,14 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
     if looks_like_ean and ean_symbology:
         result = biip.parse(text)
         if result.gtin is None:
+            shown = mask_card_data(text)  # a misread barcode may pass for a card number: never pass one on
             return ScanData(
-                raw,
-                text,
+                mask_card_data(raw),
+                shown,
                 CodeType.INVALID,
                 aim_id,
                 symbology,
-                error=f"The barcode {text} has a wrong check digit. Scan it again, or type the number.",
+                error=f"The barcode {shown} has a wrong check digit. Scan it again, or type the number.",
             )
         gtin14 = str(result.gtin.as_gtin_14())
         ean13 = gtin14[1:] if gtin14.startswith("0") else ""

@@ -88,6 +88,9 @@ def _apply_file(settings: Settings, path: Path) -> None:
         return
     known = {f.name: f for f in fields(Settings) if f.name != "problems"}
     section = data.get("counter", data)
+    if not isinstance(section, dict):
+        settings.problems.append(f"“counter” in {path} should be a table of settings; defaults are used.")
+        return
     for key, value in section.items():
         f = known.get(key)
         if f is None:
