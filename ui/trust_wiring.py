@@ -32,6 +32,7 @@ from counter.staff import lock_session
 from counter.tenders import Payment
 from counter.users import User, UserId
 from db.spool import interrupted_jobs, settle_interrupted
+from ui.actions import Action
 from ui.card_guard import REFUSED, CardGuard
 from ui.dialogs import CounterDialog
 from ui.ops import attempt
@@ -93,6 +94,7 @@ class TrustUi(QObject):
         self.window.signin.signed_in.disconnect(self.window._signed_in)
         self.window.signin.signed_in.connect(self.signed_in)
         self.window.sale.signed_out.connect(self.idle.stop)
+        self.window.sale.add_handler(Action.STAFF, self.open_staff)
         has_open_sale = self.window.cash_office.has_open_sale
         self.window.cash_office.has_open_sale = lambda: has_open_sale() or bool(self.parked)  # type: ignore[method-assign]
 

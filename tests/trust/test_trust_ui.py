@@ -239,7 +239,7 @@ def test_the_staff_list_for_an_admin_and_the_last_admin_stays(open_window) -> No
         dialog.reject()
 
     in_dialog(staff)
-    window.trust.open_staff()
+    press(window.sale.input, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert "last administrator" in seen[0]
     assert [u.role for u in _users(ctx) if u.name == "Jordan Reyes"] == [Role.ADMIN]
 
