@@ -25,14 +25,15 @@ class PolicyDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User) -> None:
         super().__init__(parent, "Return policies", "Return policies")
         self.ctx, self.user = ctx, user
-        self.setMinimumSize(900, 640)
+        self.setMinimumSize(900, 760)
         self.policies = return_policies(ctx.db.read)
         self.table = QTableWidget(len(self.policies), 5)
-        self.table.setHorizontalHeaderLabels(
-            ["Category", "Days to return", "Final sale", "Receipt required", "Restocking fee %"]
-        )
+        self.table.setHorizontalHeaderLabels(["Category", "Days", "Final sale", "Receipt needed", "Fee % (opened)"])
         self.table.verticalHeader().hide()
-        self.table.setColumnWidth(0, 240)
+        self.table.setMinimumHeight(380)
+        for col, width in enumerate((240, 110, 120, 160, 150)):
+            self.table.setColumnWidth(col, width)
+        self.table.horizontalHeader().setStretchLastSection(True)
         for row, (name, policy) in enumerate(self.policies):
             self.table.setItem(row, 0, QTableWidgetItem(name))
             days = QSpinBox()
