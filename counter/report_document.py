@@ -31,6 +31,12 @@ def report_document(
         ReportRow("From", when(report.period_start)),
         ReportRow("To", when(report.period_end)),
         ReportRow("Journal entries", f"{report.first_seq}–{report.last_seq}"),
+        # An anchor for auditors (docs/trust.md): `counter journal verify --anchor TERMINAL:SEQ:HASH`.
+        *(
+            (ReportRow("Entry hash", report.last_hash[:32]), ReportRow("", report.last_hash[32:]))
+            if report.last_hash
+            else ()
+        ),
         ReportRow("Printed", printed_at.astimezone(store.zone).strftime("%Y-%m-%d %H:%M")),
         ReportRow("By", printed_by),
     )

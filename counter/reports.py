@@ -73,6 +73,9 @@ class DayReport:
     fees: Decimal = ZERO
     exchanges: int = 0
     voids: Tally = field(default_factory=Tally)
+    #: The hash of the last journal entry the report covers: printed on the report, it is
+    #: an anchor outside the store (``counter journal verify --anchor T:SEQ:HASH``).
+    last_hash: str = ""
     refunds_by_reason: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     tax_by_rate: dict[str, list[Decimal]] = field(default_factory=dict)  # code -> [rate, base, tax]
     tenders_in: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
@@ -171,7 +174,7 @@ def build_report(
             report = DayReport(
                 kind, terminal, entry.seq, entry.seq, entry.at, entry.at, number, grand_before=grand_before
             )
-        report.last_seq, report.period_end = entry.seq, entry.at
+        report.last_seq, report.period_end, report.last_hash = entry.seq, entry.at, entry.hash
         body = entry.body_data()
         hour = (
             datetime.strptime(entry.at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).hour

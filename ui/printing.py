@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from counter.carddata import mask_card_bytes
 from counter.documents import Receipt
 from counter.errors import CounterError
 from db.queries import print_jobs_for
@@ -72,6 +73,7 @@ class PrintBridge(QObject):
 
     def print_bytes(self, data: bytes, *, kind: str, reference: str, copy_number: int) -> str:
         """Persist the job, show it in the preview, send it; returns the job id."""
+        data = mask_card_bytes(data)  # no card number is spooled or printed (docs/trust.md)
         job_id = str(uuid.uuid4())
         with self.ctx.uow() as uow:
             uow.print_jobs.add(job_id, kind, reference, data, copy_number, self.ctx.clock.now())

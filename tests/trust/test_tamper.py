@@ -323,3 +323,41 @@ def test_audit_of_the_store_reads_only(store_dir: Path) -> None:
     audit_store(db.read, db.secret)
     db.dispose()
     assert (store_dir / "counter.sqlite3").stat().st_mtime_ns == before
+
+
+def test_the_z_report_prints_an_anchor_that_verify_accepts(store_dir: Path) -> None:
+    from counter.report_document import report_document
+    from counter.shifts import CashRules, close_shift, take_z_report
+    from db.demo import count_for
+
+    shop = TestStore(store_dir)
+    shop.sell([(shop.item_in("apparel"), 1)])
+    with shop.uow() as uow:
+        shift = uow.shifts.current(T)
+        assert shift is not None
+        expected = uow.shifts.expected_cash(shift)
+    cur = shop.cfg.currency
+    close_shift(
+        shop.user("Maria"),
+        count_for(expected, cur),
+        "",
+        uow_factory=shop.uow,
+        clock=shop.clock,
+        terminal_id=T,
+        currency=cur,
+        rules=CashRules(),
+    )
+    report = take_z_report(
+        shop.user("Alex"), uow_factory=shop.uow, clock=shop.clock, terminal_id=T, currency=cur, zone=shop.cfg.zone
+    )
+    document = report_document(report, shop.cfg, printed_at=shop.clock.now(), printed_by="Alex Morgan")
+    shop.close()
+    printed = [row.value for row in document.facts if row.label in ("Entry hash", "")]
+    assert "".join(printed) == report.last_hash and len(report.last_hash) == 64
+    assert audit(store_dir, {T: {report.last_seq: report.last_hash}}).ok
+    with raw(store_dir) as conn:  # rewritten up to the report: the paper anchor catches it
+        drop_triggers(conn)
+        conn.execute("UPDATE journal SET at = '2020-01-01T00:00:00.000000Z' WHERE terminal_id = ? AND seq = 2", (T,))
+        rehash(conn, T, 2)
+    chain = audit(store_dir, {T: {report.last_seq: report.last_hash}}).chains[T]
+    assert not chain.ok and chain.first_bad_seq in (2, report.last_seq)
