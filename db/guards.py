@@ -28,14 +28,30 @@ APPEND_ONLY = (
     "shift_recounts",
     "cash_movements",
     "z_reports",
+    # the service desk (migration 0005)
+    "customer_changes",
+    "customer_addresses",
+    "customer_links",
+    "case_events",
+    "contacts",
+    "contact_links",
+    "referral_notes",
+    "order_lines",
+    "account_entries",
+    "desk_payments",
+    "desk_tenders",
+    "adjustments",
 )
+#: Changed over time (each change is a history row and a journal entry) but never deleted.
+NEVER_DELETED = ("shifts", "customers", "cases", "referrals", "orders", "accounts")
 
 #: Every trigger that must exist in a store at the head revision.
 EXPECTED_TRIGGERS = frozenset(
     {f"{table}_no_{action}" for table in APPEND_ONLY for action in ("update", "delete")}
+    | {f"{table}_no_delete" for table in NEVER_DELETED}
     | {
         "shifts_closed_no_update",
-        "shifts_no_delete",
+        "orders_closed_no_update",
         "journal_insert_in_order",
         "journal_head_advance",
         "journal_head_guard_insert",
