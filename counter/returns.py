@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -629,14 +629,8 @@ def load_context(
     ctx = ReturnContext(sale=sale, drawer_cash=uow.shifts.expected_cash(shift) if shift else ZERO)
     ctx.remote = remote
     if sale is not None:
-        returned = uow.returns.returned_for(sale.id)
-        if remote is not None:
-            returned = merged_ledger(returned, remote)
-        categories = uow.returns.categories_of([ln.item_id for ln in sale.lines])
-        ctx.returnable = {
-            ln.id: ReturnableLine(ln, returned.get(ln.id, Returned()), categories.get(ln.item_id, ""))
-            for ln in sale.lines
-        }
+        lines = returnable_lines(uow, sale, remote)
+        ctx.returnable = {rl.line.id: rl for rl in lines}
         refunded = dict(uow.returns.refunded_per_tender(sale.id))
         if remote is not None:
             for n, amount in remote.refunded.items():
@@ -646,7 +640,7 @@ def load_context(
             for n, t in enumerate(sale.tenders, start=1)
             if t.kind is not TenderKind.EXCHANGE_CREDIT
         )
-        ctx.policies = uow.returns.policies(set(categories.values()))
+        ctx.policies = uow.returns.policies({rl.category_id for rl in lines})
     else:
         ctx.policies = uow.returns.policies({ln.item.category_id for ln in cmd.lines if ln.item})
         if cmd.customer_id is not None:
@@ -710,7 +704,3 @@ def returnable_lines(uow: UnitOfWork, sale: Sale, remote: RemoteSale | None = No
         returned = merged_ledger(returned, remote)
     categories = uow.returns.categories_of([ln.item_id for ln in sale.lines])
     return [ReturnableLine(ln, returned.get(ln.id, Returned()), categories.get(ln.item_id, "")) for ln in sale.lines]
-
-
-def sum_returned(lines: Sequence[ReturnableLine]) -> int:
-    return sum(rl.returned.quantity for rl in lines)

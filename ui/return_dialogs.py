@@ -3,13 +3,12 @@ and how the customer pays an exchange difference (GUI thread only)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QWidget
 
 from counter.approvals import Approval, grant_approval
 from counter.errors import CounterError
@@ -202,9 +201,7 @@ class PayDifferenceDialog(CounterDialog):
             button = self.add_choice(label, key)
             button.setShortcut(key.upper())
 
-    def add_choice(self, label: str, key: str):  # type: ignore[no-untyped-def]
-        from PySide6.QtWidgets import QPushButton
-
+    def add_choice(self, label: str, key: str) -> QPushButton:
         button = QPushButton(label)
         button.setMinimumHeight(44)
         button.clicked.connect(lambda _=False, k=key: self._choose(k))
@@ -220,10 +217,3 @@ class PayDifferenceDialog(CounterDialog):
     def _choose(self, key: str) -> None:
         self.choice = key
         self.accept()
-
-
-def run_dialog(dialog: CounterDialog, on_accept: Callable[[], None]) -> bool:
-    if dialog.exec() == CounterDialog.DialogCode.Accepted:
-        on_accept()
-        return True
-    return False

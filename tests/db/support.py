@@ -15,7 +15,7 @@ from counter.checkout import CompleteSale, complete_sale
 from counter.policy import ReturnRules
 from counter.sales import Sale
 from counter.tenders import CardDetails, Payment
-from counter.users import User, UserId
+from counter.users import User
 from db import schema as s
 from db.engine import Database, open_database
 from db.queries import SqlCatalog, list_users, read_settings, return_rules, store_config, terminal_identity
@@ -97,7 +97,3 @@ class TestStore:
 
     def close(self) -> None:
         self.db.dispose()
-
-
-def user_id(user: User) -> UserId:
-    return user.id
