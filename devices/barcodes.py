@@ -127,13 +127,24 @@ _GS1_SYMBOLOGIES = {"]C1", "]e0", "]d2", "]Q3", "]J1"}
 _EAN_LENGTHS = {8, 12, 13, 14}
 
 
+def _aim(raw: str) -> SymbologyIdentifier | None:
+    """The AIM symbology identifier ("]E0") a scan starts with, if it starts with a valid one;
+    "]00" or "]x9" are just text (a misconfigured scanner, or someone typing)."""
+    if not (raw.startswith("]") and len(raw) >= 3):
+        return None
+    try:
+        return SymbologyIdentifier.extract(raw)
+    except (biip.ParseError, ValueError):
+        return None
+
+
 def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> ScanData:
     """Classify and decode one scan (never raises for bad input: see ``kind``/``error``).
 
     A payment card swiped on a keyboard reader, or a card number, is INVALID with its
     text masked: the number goes no further than this function (counter/carddata.py)."""
     raw = raw.rstrip("\r\n")
-    aim = SymbologyIdentifier.extract(raw) if raw.startswith("]") and len(raw) >= 3 else None
+    aim = _aim(raw)
     aim_id = aim.value if aim is not None else None
     text = raw[len(aim_id) :] if aim_id else raw
     if card_data_in_code(raw) or card_data_in_code(text):

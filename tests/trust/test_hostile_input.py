@@ -73,6 +73,7 @@ def test_read_code_returns_a_code_or_a_clear_error(text: str) -> None:
 @given(st.one_of(awkward, digits, st.builds(lambda a, b: f"]{a}{b}", st.sampled_from("CEQde"), awkward)))
 @example("]C1" + "01095060001343521" + "\x1d" + "10ABC")
 @example("]E0" + "4111111111111111")
+@example("]00")
 @example(";4111111111111111=25121010000000000000?")
 def test_decode_scan_never_raises_and_never_passes_a_card_on(raw: str) -> None:
     scan = decode_scan(raw)
