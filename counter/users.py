@@ -40,6 +40,8 @@ from counter.errors import SignInError
 UserId = NewType("UserId", str)
 
 MAX_FAILED_ATTEMPTS = 5
+MIN_PIN_LENGTH = 4
+MAX_PIN_LENGTH = 8
 LOCKOUT = timedelta(minutes=5)
 MAX_LOCKOUT = timedelta(hours=24)
 
@@ -177,7 +179,7 @@ def badge_digest(key: bytes, code: str) -> str:
 
 
 def check_pin_format(pin: str) -> str:
-    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+    if not (pin.isdigit() and MIN_PIN_LENGTH <= len(pin) <= MAX_PIN_LENGTH):
         raise SignInError("A PIN is 4 to 8 digits.", "Type your PIN again.")
     return pin
 

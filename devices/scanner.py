@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from devices.barcodes import DEFAULT_RULES, EmbeddedRule, ScanData, decode_scan
@@ -63,6 +63,9 @@ class WedgeKind(enum.Enum):
 class WedgeResult:
     kind: WedgeKind
     text: str  # the code for a scan (no prefix/terminator); the keys for typing
+    #: a scan's mean time between two of its keys: a scanner types a key every few
+    #: milliseconds, a person's quickest PIN is tens of milliseconds a key
+    mean_gap_ms: float = field(default=0.0, compare=False)
 
 
 class WedgeDecoder:
@@ -80,6 +83,8 @@ class WedgeDecoder:
         self._last_ms: float | None = None
         self._slow = False  # some gap in the buffer was too slow for a scanner
         self._prefixed = False
+        self._first_ms = 0.0  # when the buffer's first key came
+        self._span_ms = 0.0  # from the first key to the newest one that is not a terminator
 
     @property
     def holding(self) -> bool:
@@ -107,12 +112,15 @@ class WedgeDecoder:
         if char in cfg.terminators:
             code = self._code()
             if self._is_scan(code):
-                out.append(WedgeResult(WedgeKind.SCAN, code))
+                out.append(WedgeResult(WedgeKind.SCAN, code, self._mean_gap()))
                 self._reset()
             else:
                 self._buffer.append(char)
                 out += self._give_up()
             return out
+        if not self._buffer:
+            self._first_ms = t_ms
+        self._span_ms = t_ms - self._first_ms
         self._buffer.append(char)
         return out
 
@@ -125,8 +133,9 @@ class WedgeDecoder:
             return []
         code = self._code()
         if not self.config.require_terminator and not self._prefixed and self._is_scan(code):
+            gap = self._mean_gap()
             self._reset()
-            return [WedgeResult(WedgeKind.SCAN, code)]
+            return [WedgeResult(WedgeKind.SCAN, code, gap)]
         return self._give_up()
 
     def _code(self) -> str:
@@ -139,6 +148,10 @@ class WedgeDecoder:
         if self._prefixed:
             return self._buffer[: len(self.config.prefix)] == list(self.config.prefix) and bool(code)
         return not self._slow and len(code) >= self.config.min_length
+
+    def _mean_gap(self) -> float:
+        keys = len(self._buffer)
+        return self._span_ms / (keys - 1) if keys > 1 else 0.0
 
     def _give_up(self) -> list[WedgeResult]:
         text = "".join(self._buffer)

@@ -10,7 +10,10 @@ and **holds** those keys while the decoder cannot yet tell:
   never lands in the quantity or search field that happened to have the focus, and its
   Enter or control characters (GS in GS1 codes) never press a button or a shortcut;
 * keys that turn out to be a person's (too slow, too short) are replayed, in order, to
-  the widget they were meant for, about a tenth of a second later.
+  the widget they were meant for, about a tenth of a second later;
+* in a PIN field (echo mode Password), a digits-only burst no longer than a PIN is a scan
+  (a staff badge) only at a scanner's speed: a PIN typed briskly and Enter pressed at once
+  is given to the field, Enter included, never taken for an unknown badge.
 
 Keys that cannot start a scan (F-keys, arrows, Ctrl+letter from a person, a lone Enter)
 pass straight through; if they arrive while keys are held, the held keys are replayed
@@ -31,12 +34,17 @@ from dataclasses import dataclass
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
+from counter.users import MAX_PIN_LENGTH
 from devices.barcodes import DEFAULT_RULES, EmbeddedRule, ScanData, decode_scan
 from devices.scanner import WedgeConfig, WedgeDecoder, WedgeKind, WedgeResult, monotonic_ms
 
 ScanSink = Callable[[QWidget | None, ScanData], None]
+
+#: a scanner's keys come a few milliseconds apart; a burst slower than this on average
+#: is a person's, however regular its gaps
+SCANNER_MEAN_GAP_MS = 20.0
 
 _MODIFIER_KEYS = {
     Qt.Key.Key_Shift,
@@ -173,6 +181,9 @@ class WedgeFilter(QObject):
             if result.kind is WedgeKind.TYPING:
                 batch, self._held = self._held[: len(result.text)], self._held[len(result.text) :]
                 self._replay(batch)
+            elif self._typed_pin(result):
+                batch, self._held = self._held, []
+                self._replay(batch)  # with its Enter: the PIN is given as the person meant
             else:
                 batch, self._held = self._held, []
                 for held in batch:
@@ -188,6 +199,18 @@ class WedgeFilter(QObject):
             self._timer.start(int(wait) + 20)
         else:
             self._timer.stop()
+
+    def _typed_pin(self, result: WedgeResult) -> bool:
+        """A PIN typed briskly into a PIN field (echo mode Password) can be as quick and as
+        long as a short badge code. Only a burst at a scanner's speed is a scan there."""
+        if not self._held or not shiboken6.isValid(self._held[0].receiver):
+            return False
+        field = self._held[0].receiver
+        if not isinstance(field, QLineEdit) or field.echoMode() == QLineEdit.EchoMode.Normal:
+            return False
+        return (
+            result.text.isdigit() and len(result.text) <= MAX_PIN_LENGTH and result.mean_gap_ms >= SCANNER_MEAN_GAP_MS
+        )
 
     def _flush(self) -> None:
         """Give up on the held keys now: they are a person's (or a short scan without end)."""

@@ -104,6 +104,20 @@ def test_a_lone_enter_is_typing():
     assert WedgeDecoder().feed("\r", 0) == [WedgeResult(WedgeKind.TYPING, "\r")]
 
 
+@pytest.mark.parametrize("gap_ms", [4, 30, 75])
+def test_a_scan_tells_how_fast_its_keys_came(gap_ms):
+    """The mean gap between a scan's keys (its Enter not counted, however late it comes):
+    what tells a badge scanner from a PIN typed briskly (ui.wedge)."""
+    d = WedgeDecoder()
+    out = []
+    for n, ch in enumerate("1111"):
+        out += d.feed(ch, 1000.0 + n * gap_ms)
+    out += d.feed("\r", 1000.0 + 3 * gap_ms + 70)
+    (scan,) = out
+    assert scan.kind is WedgeKind.SCAN and scan.text == "1111"
+    assert scan.mean_gap_ms == pytest.approx(gap_ms)
+
+
 # --- serial scanner -----------------------------------------------------------------------
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX only")

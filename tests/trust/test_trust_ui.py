@@ -123,6 +123,18 @@ def test_a_badge_scanned_at_the_sign_in_screen_signs_its_holder_in(open_window) 
     assert "EMP-000222" not in str(dict(stored))
 
 
+def test_a_pin_typed_briskly_with_enter_at_once_signs_in(open_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Maria's PIN typed 70 ms a key with Enter right behind it (as fast as a short badge):
+    it is her PIN, not an unknown badge; she is signed in, nothing is journaled as a badge."""
+    ctx, window = open_window(wedge=True)
+    window.signin.select("u-cashier-1")
+    window.signin.pin.setFocus()
+    type_timed(window.signin.pin, "1111", 70, Clock())
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.sale, timeout=3000)
+    assert window.user is not None and window.user.name.startswith("Maria")
+    assert EventType.SIGN_IN_FAILED not in journal_types(ctx)
+
+
 def test_an_unknown_badge_is_refused_and_journaled(open_window) -> None:  # type: ignore[no-untyped-def]
     ctx, window = open_window(wedge=True)
     type_timed(window.signin.pin, "EMP-999999", 8, Clock())

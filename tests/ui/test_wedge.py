@@ -108,6 +108,31 @@ def test_fast_but_short_input_is_typing_and_its_enter_still_works(screen: Screen
     assert [k for k in screen.field.keys if k[0] == "press"] == [("press", "1"), ("press", "2"), ("press", "\r")]
 
 
+@pytest.mark.parametrize("gap_ms", [30, 60, 80])
+def test_a_pin_typed_briskly_with_enter_at_once_reaches_the_pin_field(screen: Screen, qtbot, gap_ms: int) -> None:  # type: ignore[no-untyped-def]
+    """Four digits 30-80 ms apart and Enter right after look like a short badge scan; in a
+    PIN field they are the person's PIN: every key, and the Enter, reaches the field."""
+    screen.field.setEchoMode(QLineEdit.EchoMode.Password)
+    type_timed(screen.field, "1111", gap_ms, Clock())
+    qtbot.waitUntil(lambda: screen.field.entered == 1, timeout=2000)
+    assert screen.field.text() == "1111" and screen.scans == []
+    assert presses(screen.field) == "1111\r"
+
+
+def test_a_badge_at_scanner_speed_in_the_pin_field_is_a_scan(screen: Screen) -> None:
+    screen.field.setEchoMode(QLineEdit.EchoMode.Password)
+    type_timed(screen.field, "20002221", 6, Clock())  # a numeric badge, PIN-short
+    assert [s.text for s in screen.scans] == ["20002221"]
+    assert screen.field.text() == "" and screen.field.entered == 0
+
+
+def test_the_same_brisk_digits_in_an_ordinary_field_are_a_scan(screen: Screen) -> None:
+    """Outside a PIN field a fast short code typed with Enter is taken as a scan: the
+    screen gets the code, as it would from a scanner (harmless: same outcome)."""
+    type_timed(screen.field, "4006", 40, Clock())
+    assert [s.text for s in screen.scans] == ["4006"]
+
+
 def test_a_key_that_cannot_be_part_of_a_scan_comes_after_the_held_keys(screen: Screen) -> None:
     clock = Clock()
     type_timed(screen.field, "7", 10, clock, enter=False)
