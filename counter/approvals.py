@@ -39,6 +39,22 @@ class Approval:
     reason: str
 
 
+def approver_refusal(approver: User, requester_id: str, kinds: Iterable[ApprovalKind]) -> ApprovalError | None:
+    """Why ``approver`` may not approve these kinds for ``requester_id`` (None: they may).
+    The same rules hold at the counter (``grant_approval``) and at a manager's station
+    through HQ (``counter.remote_approval``)."""
+    if approver.id == requester_id:
+        return ApprovalError(
+            f"{approver.name}, you cannot approve your own request.",
+            "Another supervisor or manager must approve it.",
+        )
+    if not approver.can(Permission.APPROVE):
+        return ApprovalError(f"{approver.name} may not approve.", "Ask a supervisor or a manager.")
+    if ApprovalKind.CASH_REFUND_OVER_LIMIT in set(kinds) and not approver.can(Permission.REFUND_CASH):
+        return ApprovalError(f"{approver.name} may not let a cash refund above the limit go through.", "Ask a manager.")
+    return None
+
+
 def grant_approval(
     *,
     request_id: str,
@@ -66,18 +82,8 @@ def grant_approval(
         approver = uow.users.get(approver_id)
         if approver is None:
             raise ApprovalError("Pick the supervisor from the list.", "")
-        if approver.id == requester.id:
-            refusal = ApprovalError(
-                f"{approver.name}, you cannot approve your own request.",
-                "Another supervisor or manager must approve it.",
-            )
-        elif not approver.can(Permission.APPROVE):
-            refusal = ApprovalError(f"{approver.name} may not approve.", "Ask a supervisor or a manager.")
-        elif ApprovalKind.CASH_REFUND_OVER_LIMIT in kinds and not approver.can(Permission.REFUND_CASH):
-            refusal = ApprovalError(
-                f"{approver.name} may not let a cash refund above the limit go through.", "Ask a manager."
-            )
-        else:
+        refusal = approver_refusal(approver, requester.id, kinds)
+        if refusal is None:
             try:
                 outcome = attempt_sign_in(approver, pin, hasher, now)
             except SignInError as exc:  # locked out

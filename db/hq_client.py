@@ -112,3 +112,19 @@ class HqClient:
 
     def release(self, return_id: str) -> dict[str, Any]:
         return dict(self._call("DELETE", f"/reservations/{return_id}"))
+
+    # remote approval (hq/approvals.py; db/remote_approvals.py wraps these)
+    def ask_approval(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/approvals", json=payload))
+
+    def pending_approvals(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/approvals")["approvals"])
+
+    def approval(self, approval_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/approvals/{approval_id}"))
+
+    def answer_approval(self, approval_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", f"/approvals/{approval_id}/answer", json=payload))
+
+    def cancel_approval(self, approval_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/approvals/{approval_id}/cancel"))

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select
 
 from counter.journal import JournalEntry
 from counter.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
-from hq import access, catalog, ingest, ledger
+from hq import access, approvals, catalog, ingest, ledger
 from hq import schema as s
 from hq.store import utcnow
 
@@ -323,6 +323,7 @@ def create_app(engine: Engine) -> FastAPI:
     ) -> dict[str, Any]:
         return {"exceptions": _rows(engine, s.exceptions, limit)}
 
+    app.include_router(approvals.router(engine, terminal))
     return app
 
 

@@ -305,3 +305,34 @@ users = _versioned(
 DOWNSTREAM = {"tax_class": tax_classes, "category": categories, "item": items, "user": users}
 
 Index("ix_sales_original_lookup", sales.c.store_id, sales.c.terminal_id, sales.c.seq)
+
+# ----------------------------------------------------------------- remote approvals
+
+#: An approval asked by one lane and answered at a manager's station of the same store
+#: (hq/approvals.py). ``state`` moves once, from ``pending`` to approved, declined or
+#: cancelled, by a conditional UPDATE (the first answer wins); a pending request past
+#: ``expires_at`` reads as expired and can no longer be answered.
+approval_requests = Table(
+    "approval_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),  # minted by the requesting terminal
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),  # the lane that asks
+    Column("request_id", String(36), nullable=False),  # the lane's own request (a return's id)
+    Column("kinds", String(400), nullable=False),  # sorted ApprovalKind values, comma-separated
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("what", Text, nullable=False),  # e.g. "Return of S01-T01-000123: cash refund above the limit"
+    Column("requester_id", String(36), nullable=False),
+    Column("requester_name", String(120), nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("expires_at", Stamp, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | approved | declined | cancelled
+    Column("answered_by_id", String(36), nullable=True),
+    Column("answered_by_name", String(120), nullable=True),
+    Column("answer_note", Text, nullable=True),
+    Column("answered_at", Stamp, nullable=True),
+    Column("answered_terminal", String(16), nullable=True),
+)
+
+Index("ix_approval_requests_store_state", approval_requests.c.store_id, approval_requests.c.state)

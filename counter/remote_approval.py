@@ -1,0 +1,281 @@
+"""Remote approval: a lane asks through HQ, a manager answers at their own station.
+
+Three steps, each on its own terminal and its own journal:
+
+1. The lane sends a ``RemoteAsk`` (bound, as at the counter, to one request id, its
+   kinds and one amount) and waits; nothing is recorded yet.
+2. At the manager's station, ``verify_station_approver`` checks the person answering
+   against the station's own users table (pulled from HQ): the same rules as at the
+   counter (``counter.approvals.approver_refusal``: not the asker, may approve, may let
+   a cash refund above the limit through) and their PIN, which counts toward their
+   lockout. A refusal is journaled there (ApprovalRefused) and nothing is sent. Once HQ
+   has taken the answer (the first answer wins), ``record_station_answer`` journals it
+   on the station (ApprovalGranted, or ApprovalRefused with ``declined``).
+3. Back at the lane, ``record_remote_approval`` checks HQ's answer against what was
+   asked (same request, kinds and amount, an approver other than the asker, known here
+   and with the rights) and records it through the same write path as a PIN typed at the
+   counter: one approval row per kind and one ApprovalGranted entry, marked
+   ``remote: true`` with HQ's request id. The return's handler then finds it exactly as
+   it finds a local approval, so its checks are unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from counter.approvals import Approval, ApprovalError, approver_refusal
+from counter.carddata import refuse_card_data
+from counter.errors import SignInError
+from counter.journal import EventType
+from counter.policy import ApprovalKind
+from counter.ports import Clock, UnitOfWork
+from counter.users import PinHasher, User, UserId, attempt_sign_in
+
+PENDING, APPROVED, DECLINED, CANCELLED, EXPIRED = "pending", "approved", "declined", "cancelled", "expired"
+
+
+@dataclass(frozen=True)
+class RemoteAsk:
+    """What a lane asks HQ to have approved. ``id`` is minted by the lane (a UUID), so a
+    re-sent ask is the same request at HQ."""
+
+    id: str
+    request_id: str
+    kinds: frozenset[ApprovalKind]
+    amount: Decimal
+    requester: User
+    what: str
+
+
+@dataclass(frozen=True)
+class RemoteRequest:
+    """An approval request as HQ holds it. Times are HQ's; ``hq_now`` is HQ's clock at
+    the answer, so ages and time left do not depend on this machine's clock."""
+
+    id: str
+    terminal: str
+    request_id: str
+    kinds: frozenset[ApprovalKind]
+    amount_minor: int
+    currency: str
+    what: str
+    requester_id: str
+    requester_name: str
+    created_at: datetime
+    expires_at: datetime
+    state: str
+    answered_by_id: str | None
+    answered_by_name: str | None
+    answer_note: str
+    answered_at: datetime | None
+    answered_terminal: str | None
+    hq_now: datetime
+
+    @property
+    def age(self) -> timedelta:
+        return max(self.hq_now - self.created_at, timedelta(0))
+
+    @property
+    def time_left(self) -> timedelta:
+        return max(self.expires_at - self.hq_now, timedelta(0))
+
+
+def remote_request_from_wire(data: Mapping[str, Any]) -> RemoteRequest:
+    """HQ's JSON (hq/approvals.py ``view``) as a RemoteRequest; ValueError if it is not one."""
+    try:
+
+        def stamp(key: str) -> datetime | None:
+            raw = data.get(key)
+            return datetime.fromisoformat(str(raw)) if raw else None
+
+        created, expires, now = stamp("created_at"), stamp("expires_at"), stamp("now")
+        if created is None or expires is None or now is None:
+            raise ValueError("a time is missing")
+        return RemoteRequest(
+            id=str(data["id"]),
+            terminal=str(data["terminal"]),
+            request_id=str(data["request_id"]),
+            kinds=frozenset(ApprovalKind(k) for k in data["kinds"]),
+            amount_minor=int(data["amount_minor"]),
+            currency=str(data["currency"]),
+            what=str(data["what"]),
+            requester_id=str(data["requester_id"]),
+            requester_name=str(data["requester_name"]),
+            created_at=created,
+            expires_at=expires,
+            state=str(data["state"]),
+            answered_by_id=str(data["answered_by_id"]) if data.get("answered_by_id") else None,
+            answered_by_name=str(data["answered_by_name"]) if data.get("answered_by_name") else None,
+            answer_note=str(data.get("answer_note") or ""),
+            answered_at=stamp("answered_at"),
+            answered_terminal=str(data["answered_terminal"]) if data.get("answered_terminal") else None,
+            hq_now=now,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an approval request: {exc}") from exc
+
+
+def _body(request: RemoteRequest, approver_id: str) -> dict[str, Any]:
+    return {
+        "request_id": request.request_id,
+        "kinds": sorted(str(k) for k in request.kinds),
+        "amount": request.amount_minor,
+        "requester": request.requester_id,
+        "approver": approver_id,
+        "remote": True,
+        "hq_request": request.id,
+        "lane": request.terminal,
+    }
+
+
+def verify_station_approver(
+    *,
+    request: RemoteRequest,
+    approver_id: UserId,
+    pin: str,
+    uow_factory: Callable[[], UnitOfWork],
+    hasher: PinHasher,
+    clock: Clock,
+) -> User:
+    """At the manager's station, before anything is sent to HQ: may this person answer
+    this request, and is this their PIN? A refusal is journaled here and raised."""
+    refusal: ApprovalError | SignInError | None = None
+    with uow_factory() as uow:
+        now = clock.now()
+        approver = uow.users.get(approver_id)
+        if approver is None:
+            raise ApprovalError("Pick your name from the list.", "")
+        refusal = approver_refusal(approver, request.requester_id, request.kinds)
+        if refusal is None:
+            try:
+                outcome = attempt_sign_in(approver, pin, hasher, now)
+            except SignInError as exc:  # locked out
+                refusal = exc
+            else:
+                uow.users.save_sign_in_state(outcome.user)
+                if not outcome.ok:
+                    refusal = ApprovalError("That PIN is not right.", f"{approver.name}, type your PIN again.")
+        if refusal is not None:
+            uow.journal.append(EventType.APPROVAL_REFUSED, {**_body(request, approver.id), "why": refusal.message}, now)
+            uow.commit()
+            raise refusal
+        uow.commit()  # the right PIN resets the wrong-PIN count
+    return approver
+
+
+def record_station_answer(
+    *,
+    request: RemoteRequest,
+    approver: User,
+    approved: bool,
+    note: str,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+) -> None:
+    """HQ took this station's answer: journal it here (ApprovalGranted, or ApprovalRefused
+    marked ``declined``), with the lane and HQ's request id."""
+    with uow_factory() as uow:
+        now = clock.now()
+        body = _body(request, approver.id)
+        if approved:
+            uow.journal.append(EventType.APPROVAL_GRANTED, {**body, "reason": note.strip() or "approved remotely"}, now)
+        else:
+            why = f"declined at the manager station{': ' + note.strip() if note.strip() else ''}"
+            uow.journal.append(EventType.APPROVAL_REFUSED, {**body, "declined": True, "why": why}, now)
+        uow.commit()
+
+
+def check_note(note: str) -> str:
+    note = note.strip()
+    if len(note) > 500:
+        raise ApprovalError("The note is too long.", "Keep it under 500 characters.")
+    refuse_card_data(note, "in a note")
+    return note
+
+
+def record_remote_approval(
+    *,
+    asked: RemoteAsk,
+    answer: RemoteRequest,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    currency_minor: Callable[[Decimal], int],
+) -> list[Approval]:
+    """At the asking lane: HQ says a manager approved. Record it (one approval per kind
+    and one ApprovalGranted entry) only if it is an approval of exactly what was asked,
+    by someone other than the asker who is known here and has the rights."""
+    kinds = sorted(asked.kinds)
+    if answer.state != APPROVED:
+        raise ApprovalError(f"This request is {answer.state}, not approved.", "")
+    amount_minor = currency_minor(asked.amount)
+    if (
+        answer.id != asked.id
+        or answer.request_id != asked.request_id
+        or answer.kinds != asked.kinds
+        or answer.amount_minor != amount_minor
+        or answer.requester_id != asked.requester.id
+    ):
+        raise ApprovalError(
+            "HQ's answer does not match what this counter asked (request, kinds or amount).",
+            "Nothing was recorded; ask again or type a PIN here.",
+        )
+    if not answer.answered_by_id:
+        raise ApprovalError("HQ's answer does not say who approved.", "Ask again or type a PIN here.")
+    approvals: list[Approval] = []
+    with uow_factory() as uow:
+        now = clock.now()
+        approver = uow.users.get(UserId(answer.answered_by_id))
+        if approver is None:
+            raise ApprovalError(
+                f"{answer.answered_by_name or 'The approver'} is not known at this counter yet.",
+                "Let the counter sync its staff list, or ask a supervisor to type their PIN here.",
+            )
+        body = {
+            "request_id": asked.request_id,
+            "kinds": [str(k) for k in kinds],
+            "amount": amount_minor,
+            "requester": asked.requester.id,
+            "approver": approver.id,
+            "approver_name": approver.name,
+            "remote": True,
+            "hq_request": answer.id,
+            "station": answer.answered_terminal,
+        }
+        refusal = approver_refusal(approver, asked.requester.id, kinds)
+        if refusal is not None:
+            uow.journal.append(EventType.APPROVAL_REFUSED, {**body, "why": refusal.message}, now)
+            uow.commit()
+            raise refusal
+        granted = uow.approvals.granted(asked.request_id, asked.requester.id)
+        if all(granted.get(k) == asked.amount for k in kinds):
+            return []  # this answer was recorded already (a repeated poll): nothing twice
+        reason = (
+            answer.answer_note.strip() or f"approved at the manager station {answer.answered_terminal or ''}".strip()
+        )
+        for kind in kinds:
+            approval = Approval(
+                _approval_id(answer.id, kind),
+                asked.request_id,
+                kind,
+                asked.amount,
+                asked.requester.id,
+                approver.id,
+                approver.name,
+                reason,
+            )
+            uow.approvals.add(approval, now)
+            approvals.append(approval)
+        uow.journal.append(EventType.APPROVAL_GRANTED, {**body, "reason": reason}, now)
+        uow.commit()
+    return approvals
+
+
+def _approval_id(hq_id: str, kind: ApprovalKind) -> str:
+    """One approval row per kind, its id derived from HQ's request id (a second recording
+    of one answer could never count twice)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"counter-approval:{hq_id}:{kind}"))

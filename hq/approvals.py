@@ -1,0 +1,316 @@
+"""Remote approval through HQ: a lane asks, a manager's station of the same store answers.
+
+    POST   /v1/approvals               a lane asks (idempotent by the id it minted)
+    GET    /v1/approvals               the store's pending requests (a manager's station polls)
+    GET    /v1/approvals/{id}          one request's state (the asking lane polls)
+    POST   /v1/approvals/{id}/answer   approve or decline (a manager's station)
+    POST   /v1/approvals/{id}/cancel   the asking lane withdraws it
+
+Every call is a terminal's and sees only its own store's requests (another store's id
+answers 404, as an unknown one does). The station checks the approver's PIN against its
+own copy of the users table (pulled from HQ) and journals the answer; HQ checks what it
+can without the PIN: the approver is active staff of this store, has the right to
+approve (and to let a cash refund above the limit through, when that is asked), and is
+not the person asking.
+
+The first answer wins: the answer is one conditional ``UPDATE ... WHERE state = 'pending'
+AND expires_at > now``; PostgreSQL makes a second concurrent UPDATE wait for the first and
+then re-check its WHERE on the new row, so exactly one station gets 200 and the other
+409 "already answered by …". A request past ``expires_at`` (5 minutes unless the lane
+asks for less or more, at most an hour; ``COUNTER_HQ_APPROVAL_SECONDS`` sets the default)
+reads as expired and is never answered; a cancelled one neither. HQ's clock stamps
+everything, so a lane's clock does not decide expiry.
+"""
+
+# No "from __future__ import annotations": FastAPI reads the handlers' annotations at run
+# time, and they name the auth dependency passed into ``router``.
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, Engine, and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from counter.carddata import has_card_data
+from counter.policy import ApprovalKind
+from counter.users import PERMISSIONS, Permission, Role
+from hq import access
+from hq import schema as s
+from hq.store import utcnow
+
+log = logging.getLogger("hq.approvals")
+
+TTL_ENV = "COUNTER_HQ_APPROVAL_SECONDS"
+DEFAULT_TTL_SECONDS = 300
+MAX_TTL_SECONDS = 3600
+PENDING, APPROVED, DECLINED, CANCELLED, EXPIRED = "pending", "approved", "declined", "cancelled", "expired"
+KIND_VALUES = frozenset(k.value for k in ApprovalKind)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateApproval(Strict):
+    id: str = Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
+    request_id: str = Field(min_length=1, max_length=36)
+    kinds: list[str] = Field(min_length=1, max_length=len(ApprovalKind))
+    amount_minor: int = Field(ge=0, le=10**12)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    what: str = Field(min_length=1, max_length=500)
+    requester_id: str = Field(min_length=1, max_length=36)
+    requester_name: str = Field(min_length=1, max_length=120)
+    expires_in_seconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS)
+
+
+class AnswerApproval(Strict):
+    decision: Literal["approve", "decline"]
+    approver_id: str = Field(min_length=1, max_length=36)
+    note: str = Field(default="", max_length=500)
+
+
+def default_ttl() -> int:
+    raw = os.environ.get(TTL_ENV, "")
+    if raw.isdigit() and 1 <= int(raw) <= MAX_TTL_SECONDS:
+        return int(raw)
+    return DEFAULT_TTL_SECONDS
+
+
+def view(row: Any, now: datetime) -> dict[str, Any]:
+    """A request as the wire carries it; ``state`` is what it is *now* (a pending request
+    past its time reads as expired) and ``now`` is HQ's clock, so "sent 0:12 ago" and
+    "expires in 4:48" do not depend on the reader's clock."""
+    state = row["state"]
+    if state == PENDING and row["expires_at"] <= now:
+        state = EXPIRED
+
+    def stamp(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": row["id"],
+        "store": row["store_id"],
+        "terminal": row["terminal_id"],
+        "request_id": row["request_id"],
+        "kinds": row["kinds"].split(","),
+        "amount_minor": int(row["amount_minor"]),
+        "currency": row["currency"],
+        "what": row["what"],
+        "requester_id": row["requester_id"],
+        "requester_name": row["requester_name"],
+        "created_at": stamp(row["created_at"]),
+        "expires_at": stamp(row["expires_at"]),
+        "state": state,
+        "answered_by_id": row["answered_by_id"],
+        "answered_by_name": row["answered_by_name"],
+        "answer_note": row["answer_note"],
+        "answered_at": stamp(row["answered_at"]),
+        "answered_terminal": row["answered_terminal"],
+        "now": now.isoformat(),
+    }
+
+
+def _find(conn: Connection, store_id: str, approval_id: str, *, lock: bool = False) -> Any:
+    stmt = select(s.approval_requests).where(
+        s.approval_requests.c.id == approval_id, s.approval_requests.c.store_id == store_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).mappings().first()
+
+
+def _why_closed(row: Any, now: datetime) -> tuple[int, str, str]:
+    """Why a request can no longer be answered: (status, error, message)."""
+    state = view(row, now)["state"]
+    if state in (APPROVED, DECLINED):
+        at = row["answered_at"].strftime("%H:%M:%S UTC") if row["answered_at"] else ""
+        return (
+            409,
+            "already_answered",
+            f"Already {state} by {row['answered_by_name']} at {row['answered_terminal']} ({at}); "
+            "the first answer counts.",
+        )
+    if state == CANCELLED:
+        return 409, "cancelled", f"{row['terminal_id']} withdrew this request; there is nothing to answer."
+    return 410, "expired", "This request expired before anyone answered it; the lane can send it again."
+
+
+def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
+    """The approval endpoints, mounted by ``hq.app.create_app`` with its terminal-token
+    dependency (so a refused token answers exactly as everywhere else)."""
+    # Imported here, not at the top: hq.app imports this module to mount the router.
+    from hq.app import Refusal
+
+    api = APIRouter(prefix="/v1/approvals", tags=["approvals"])
+    ttl = default_ttl()
+    Terminal = Annotated[access.Caller, Depends(terminal)]  # noqa: N806 - a type alias
+
+    def no_card_data(text: str, where: str) -> None:
+        if has_card_data(text):
+            raise Refusal(422, "card_data", f"The {where} looks like it holds a card number; leave card numbers out.")
+
+    @api.post("", status_code=201)
+    def create(req: CreateApproval, who: Terminal) -> dict[str, Any]:
+        assert who.store_id and who.terminal_id
+        bad = [k for k in req.kinds if k not in KIND_VALUES]
+        if bad:
+            raise Refusal(422, "malformed", f"Unknown approval kind {bad[0]!r}.")
+        no_card_data(req.what, "description")
+        kinds = ",".join(sorted(set(req.kinds)))
+        now = utcnow()
+        values = {
+            "id": req.id,
+            "store_id": who.store_id,
+            "terminal_id": who.terminal_id,
+            "request_id": req.request_id,
+            "kinds": kinds,
+            "amount_minor": req.amount_minor,
+            "currency": req.currency,
+            "what": req.what.strip(),
+            "requester_id": req.requester_id,
+            "requester_name": req.requester_name,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=req.expires_in_seconds or ttl),
+            "state": PENDING,
+        }
+        with engine.begin() as conn:
+            conn.execute(pg_insert(s.approval_requests).values(values).on_conflict_do_nothing(index_elements=["id"]))
+            row = conn.execute(select(s.approval_requests).where(s.approval_requests.c.id == req.id)).mappings().one()
+        same = all(row[k] == values[k] for k in ("store_id", "terminal_id", "request_id", "kinds", "amount_minor"))
+        if not same:  # the id was already used for something else (or by someone else)
+            raise Refusal(409, "id_conflict", "This approval request id is already used for another request.")
+        log.info("approval %s asked by %s-%s: %s", req.id, who.store_id, who.terminal_id, kinds)
+        return view(row, utcnow())
+
+    @api.get("")
+    def pending(who: Terminal) -> dict[str, Any]:
+        assert who.store_id
+        now = utcnow()
+        table = s.approval_requests
+        with engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(table)
+                    .where(table.c.store_id == who.store_id, table.c.state == PENDING, table.c.expires_at > now)
+                    .order_by(table.c.created_at)
+                    .limit(200)
+                )
+                .mappings()
+                .all()
+            )
+        return {"approvals": [view(r, now) for r in rows], "now": now.isoformat()}
+
+    @api.get("/{approval_id}")
+    def get_one(approval_id: str, who: Terminal) -> dict[str, Any]:
+        assert who.store_id
+        with engine.connect() as conn:
+            row = _find(conn, who.store_id, approval_id[:64])
+        if row is None:
+            raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+        return view(row, utcnow())
+
+    @api.post("/{approval_id}/answer")
+    def answer(approval_id: str, req: AnswerApproval, who: Terminal) -> dict[str, Any]:
+        assert who.store_id and who.terminal_id
+        no_card_data(req.note, "note")
+        table = s.approval_requests
+        with engine.begin() as conn:
+            row = _find(conn, who.store_id, approval_id[:64])
+            if row is None:
+                raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+            approver = _approver(conn, who.store_id, req.approver_id)
+            if approver is None:
+                raise Refusal(403, "unknown_approver", "That person is not active staff of this store at HQ.")
+            if approver["id"] == row["requester_id"]:
+                raise Refusal(
+                    403,
+                    "self_approval",
+                    f"{approver['name']} asked for this approval and cannot answer it; another manager must.",
+                )
+            rights = _rights(approver["role"])
+            if Permission.APPROVE not in rights:
+                raise Refusal(403, "no_right", f"{approver['name']} may not approve or decline requests.")
+            cash = ApprovalKind.CASH_REFUND_OVER_LIMIT.value in row["kinds"].split(",")
+            if cash and Permission.REFUND_CASH not in rights:
+                raise Refusal(
+                    403, "no_right", f"{approver['name']} may not let a cash refund above the limit go through."
+                )
+            now = utcnow()
+            done = (
+                conn.execute(
+                    update(table)
+                    .where(
+                        and_(
+                            table.c.id == row["id"],
+                            table.c.state == PENDING,
+                            table.c.expires_at > now,
+                        )
+                    )
+                    .values(
+                        state=APPROVED if req.decision == "approve" else DECLINED,
+                        answered_by_id=approver["id"],
+                        answered_by_name=approver["name"],
+                        answer_note=req.note.strip(),
+                        answered_at=now,
+                        answered_terminal=who.terminal_id,
+                    )
+                    .returning(*table.c)
+                )
+                .mappings()
+                .first()
+            )
+            if done is None:
+                latest = _find(conn, who.store_id, row["id"])
+                status, error, message = _why_closed(latest, now)
+                raise Refusal(status, error, message, approval=view(latest, now))
+        log.info("approval %s %s by %s at %s", row["id"], done["state"], approver["id"], who.terminal_id)
+        return view(done, now)
+
+    @api.post("/{approval_id}/cancel")
+    def cancel(approval_id: str, who: Terminal) -> dict[str, Any]:
+        assert who.store_id and who.terminal_id
+        table = s.approval_requests
+        with engine.begin() as conn:
+            row = _find(conn, who.store_id, approval_id[:64], lock=True)
+            if row is None:
+                raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+            if row["terminal_id"] != who.terminal_id:
+                raise Refusal(403, "forbidden", "Only the lane that asked may withdraw a request.")
+            now = utcnow()
+            if row["state"] == PENDING:
+                conn.execute(update(table).where(table.c.id == row["id"]).values(state=CANCELLED))
+                row = _find(conn, who.store_id, row["id"])
+            elif row["state"] != CANCELLED:
+                status, error, message = _why_closed(row, now)
+                raise Refusal(status, error, message, approval=view(row, now))
+        return view(row, now)
+
+    return api
+
+
+def _rights(role: str) -> frozenset[Permission]:
+    try:
+        return PERMISSIONS[Role(role)]
+    except (ValueError, KeyError):
+        return frozenset()
+
+
+def _approver(conn: Connection, store_id: str, user_id: str) -> Any:
+    u = s.users
+    return (
+        conn.execute(
+            select(u.c.id, u.c.name, u.c.role).where(
+                u.c.id == user_id,
+                u.c.active.is_(True),
+                u.c.deleted.is_(False),
+                (u.c.store_id.is_(None)) | (u.c.store_id == store_id),
+            )
+        )
+        .mappings()
+        .first()
+    )
