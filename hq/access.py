@@ -3,13 +3,19 @@
 A token is 256 random bits, shown once; HQ keeps only its SHA-256 (a hash of a random
 secret of that size needs no salt or stretching). An enrolment code is short enough to
 read out over the phone, single-use and valid for a day; it too is stored hashed.
-Revoking a terminal revokes all its tokens at once; the next call gets 401.
+Revoking a terminal revokes all its tokens at once; calls get 401 from then on, at the
+latest ``TOKEN_CACHE_SECONDS`` later: each HQ process keeps the callers of tokens it
+checked recently in memory for that long (``TokenCache``), so that a busy lane's pushes
+do not each cost a database look-up. The cache is only a shortcut (every process still
+reads the database when an entry expires), so HQ stays stateless.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +27,7 @@ from hq.store import utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_VALID = timedelta(hours=24)
+TOKEN_CACHE_SECONDS = 2.0  # how long a revoked token may still be taken by a process that saw it live
 
 
 class AccessError(Exception):
@@ -38,6 +45,7 @@ class Caller:
     store_id: str | None
     terminal_id: str | None
     name: str
+    token_hash: str = ""
 
 
 def digest(secret: str) -> str:
@@ -130,12 +138,64 @@ def revoke(engine: Engine, terminal_id: str, store_id: str | None = None) -> int
 
 
 def authenticate(conn: Connection, header: str | None) -> Caller:
+    return caller_of(conn, bearer_hash(header))
+
+
+class TokenCache:
+    """Callers of recently accepted tokens, by token hash, for ``ttl`` seconds (only
+    accepted ones: an unknown or revoked token is looked up every time). Bounded in size;
+    safe to share between the threads of one process."""
+
+    def __init__(self, ttl: float = TOKEN_CACHE_SECONDS, max_size: int = 20_000) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token_hash: str) -> Caller | None:
+        hit = self._entries.get(token_hash)
+        if hit is None:
+            return None
+        if time.monotonic() >= hit[0]:
+            with self._lock:
+                self._entries.pop(token_hash, None)
+            return None
+        return hit[1]
+
+    def forget(self, token_hash: str) -> None:
+        with self._lock:
+            self._entries.pop(token_hash, None)
+
+    def put(self, token_hash: str, who: Caller) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_size:
+                now = time.monotonic()
+                for key in [k for k, (until, _) in self._entries.items() if until <= now]:
+                    del self._entries[key]
+                if len(self._entries) >= self.max_size:
+                    self._entries.clear()
+            self._entries[token_hash] = (time.monotonic() + self.ttl, who)
+
+
+def bearer_hash(header: str | None) -> str:
+    """The SHA-256 of the bearer token in an Authorization header (AccessError if none)."""
     if not header or not header.startswith("Bearer "):
         raise AccessError(401, "Missing bearer token: enrol this terminal with `counter sync enrol`.")
-    token = header[len("Bearer ") :].strip()
-    row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == digest(token))).mappings().first()
+    return digest(header[len("Bearer ") :].strip())
+
+
+def caller_of(conn: Connection, token_hash: str) -> Caller:
+    row = (
+        conn.execute(
+            select(
+                s.tokens.c.kind, s.tokens.c.store_id, s.tokens.c.terminal_id, s.tokens.c.name, s.tokens.c.revoked_at
+            ).where(s.tokens.c.token_hash == token_hash)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise AccessError(401, "Unknown token.")
     if row["revoked_at"] is not None:
         raise AccessError(401, "This token was revoked: enrol the terminal again.")
-    return Caller(row["kind"], row["store_id"], row["terminal_id"], row["name"])
+    return Caller(row["kind"], row["store_id"], row["terminal_id"], row["name"], token_hash)

@@ -29,10 +29,11 @@ from datetime import datetime
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.journal import EventType, JournalEntry
+from hq import people
 from hq import schema as s
 from hq.store import utcnow
 
@@ -68,23 +69,36 @@ def record_alert(
         )
 
 
-def ingest(engine: Engine, store_id: str, terminal_id: str, entries: Sequence[JournalEntry]) -> PushResult:
-    """Store and project one batch of a lane's entries (checked for order by the caller)."""
+def ingest(
+    engine: Engine, store_id: str, terminal_id: str, entries: Sequence[JournalEntry], *, token_hash: str | None = None
+) -> PushResult:
+    """Store and project one batch of a lane's entries (checked for order by the caller).
+    With ``token_hash``, the caller's token is checked again (still known, not revoked)
+    in the same query that locks the lane: a token revoked a moment ago never writes."""
     try:
         with engine.begin() as conn:
-            return _ingest(conn, store_id, terminal_id, entries)
+            return _ingest(conn, store_id, terminal_id, entries, token_hash)
     except PushRefused as exc:
         if exc.error in {"seq_conflict", "chain_broken", "gap"}:
             record_alert(engine, exc.error, store_id, terminal_id, exc.extra.get("seq"), exc.message)
         raise
 
 
-def _ingest(conn: Connection, store_id: str, terminal_id: str, entries: Sequence[JournalEntry]) -> PushResult:
-    t = s.terminals
+def _ingest(
+    conn: Connection, store_id: str, terminal_id: str, entries: Sequence[JournalEntry], token_hash: str | None
+) -> PushResult:
+    t, k = s.terminals, s.tokens
     lane = and_(t.c.store_id == store_id, t.c.terminal_id == terminal_id)
-    head = conn.execute(select(t.c.head_seq, t.c.head_hash).where(lane).with_for_update()).first()
+    live: Any = true()
+    if token_hash is not None:
+        live = select(k.c.token_hash).where(k.c.token_hash == token_hash, k.c.revoked_at.is_(None)).exists()
+    head = conn.execute(
+        select(t.c.head_seq, t.c.head_hash, live.label("live")).where(lane).with_for_update(of=t)
+    ).first()
     if head is None:
         raise PushRefused(403, "not_enrolled", f"Terminal {store_id}-{terminal_id} is not enrolled at HQ.")
+    if not head[2]:
+        raise PushRefused(401, "unauthorized", "This token was revoked: enrol the terminal again.")
     head_seq, head_hash = int(head[0]), str(head[1])
     old = [e for e in entries if e.seq <= head_seq]
     new = [e for e in entries if e.seq > head_seq]
@@ -323,6 +337,7 @@ def project(
         touched |= set(late)
     if touched:
         flag_over_returns(conn, sorted(touched))
+    people.project(conn, store_id, terminal_id, entries, bodies)  # customers and store credit (hq/people.py)
 
 
 def _project_returns(
