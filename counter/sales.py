@@ -111,6 +111,8 @@ class Sale:
                     "card_brand": t.card.brand if t.card else None,
                     "card_last4": t.card.last4 if t.card else None,
                     "approval_code": t.card.approval_code if t.card else None,
+                    # the voucher a store-credit tender redeemed (HQ moves its balance for every lane)
+                    **({"voucher": t.voucher} if t.voucher else {}),
                 }
                 for t in self.tenders
             ],

@@ -52,6 +52,7 @@ from counter.upstream import (
 from db import schema as s
 from db.hq_client import HqClient, HqRefused
 from db.queries import read_settings, write_settings
+from db.sync_people import apply_people, push_customers
 from db.uow import SqlSales
 
 log = logging.getLogger(__name__)
@@ -256,6 +257,7 @@ class Syncer:
         returns ``status``; never raises for HQ being away or refusing."""
         try:
             self.push_all()
+            push_customers(self)  # contact details travel apart from the journal (db/sync_people.py)
             self.status = replace(self.status, online=True, problem="", backlog=self.backlog())
 
             def pulled(n: int) -> None:
@@ -347,6 +349,7 @@ def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
             ),
             [{**u, "failed_attempts": 0} for u in users],
         )
+    apply_people(conn, by_kind)  # customers and store credit (db/sync_people.py)
 
 
 def _pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
 from counter.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
-from hq import access, approvals, catalog, ingest, ledger
+from hq import access, approvals, catalog, ingest, ledger, people
 from hq import schema as s
 from hq.store import utcnow
 
@@ -354,6 +354,7 @@ def create_app(engine: Engine) -> FastAPI:
         return {"exceptions": _rows(engine, s.exceptions, limit)}
 
     app.include_router(approvals.router(engine, terminal))
+    app.include_router(people.router(engine, terminal))
     return app
 
 

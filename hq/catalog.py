@@ -1,5 +1,6 @@
 """Downstream data: catalog, prices, categories and their return policies, tax classes,
-users with their PIN verifiers; the change cursor terminals pull by; CSV import.
+users with their PIN verifiers, customers and store-credit vouchers (written by
+``hq/people.py``); the change cursor terminals pull by; CSV import.
 
 Every write takes ``CATALOG_WRITE_LOCK`` (a transaction-level advisory lock) and stamps
 each row it touches with ``nextval('change_seq')``; a deletion is a tombstone
@@ -25,8 +26,28 @@ from counter.errors import CounterError
 from hq import schema as s
 from hq.store import CATALOG_WRITE_LOCK
 
-KIND_ORDER = ("tax_class", "category", "item", "user")  # parents before children
-KEYS = {"tax_class": "code", "category": "id", "item": "id", "user": "id"}
+KIND_ORDER = (  # parents before children
+    "tax_class",
+    "category",
+    "item",
+    "user",
+    "customer",
+    "customer_link",
+    "voucher",
+    "voucher_movement",
+)
+KEYS = {
+    "tax_class": "code",
+    "category": "id",
+    "item": "id",
+    "user": "id",
+    "customer": "id",
+    "customer_link": "id",
+    "voucher": "code",
+    "voucher_movement": "id",
+}
+#: Kinds a lane receives only for its own store (``store_id`` null: every store).
+STORE_SCOPED = frozenset({"user", "customer", "customer_link", "voucher", "voucher_movement"})
 
 
 def _lock(conn: Connection) -> None:
@@ -68,8 +89,10 @@ def changes(conn: Connection, store_id: str, after: int, limit: int) -> tuple[li
     for kind in KIND_ORDER:
         table = s.DOWNSTREAM[kind]
         stmt = select(table).where(table.c.version > after).order_by(table.c.version).limit(limit + 1)
-        if kind == "user":
+        if kind in STORE_SCOPED:
             stmt = stmt.where(or_(table.c.store_id.is_(None), table.c.store_id == store_id))
+        if kind == "customer":
+            stmt = stmt.where(table.c.name != "")  # known from the journal, details not yet sent
         for row in conn.execute(stmt).mappings():
             data = {k: v for k, v in row.items() if k not in {"version", "deleted"}}
             found.append((int(row["version"]), kind, {"deleted": bool(row["deleted"]), "data": data}))

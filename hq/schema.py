@@ -13,7 +13,8 @@ Three groups:
   online-return ledger ``return_reservations``, and the reports ``alerts`` and
   ``exceptions``;
 * downstream: ``tax_classes``, ``categories`` (with their return policy), ``items``,
-  ``users``; every row carries ``version`` from the ``change_seq`` sequence and a
+  ``users``, ``customers``, ``customer_links``, ``vouchers``, ``voucher_movements``;
+  every row carries ``version`` from the ``change_seq`` sequence and a
   ``deleted`` flag (a tombstone), which is the change cursor terminals pull by.
 """
 
@@ -302,7 +303,71 @@ users = _versioned(
     Column("active", Boolean, nullable=False),
 )
 
-DOWNSTREAM = {"tax_class": tax_classes, "category": categories, "item": items, "user": users}
+#: People and store credit (migration 0003, projected by ``hq/people.py``): customers with
+#: their contact details (sent by the lanes apart from the journal, which never holds
+#: them), the receipts and returns tied to them, and store-credit vouchers with every
+#: movement (issue +, redeem -) from every lane. ``store_id`` scopes them to a store.
+customers = _versioned(
+    "customers",
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(16), nullable=False),
+    Column("origin_terminal", String(16), nullable=False),
+    Column("name", String(120), nullable=False),  # "" until the lane sent the details
+    Column("phone", String(20), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("loyalty_card", String(13), nullable=True),
+    Column("email_consent", Boolean, nullable=False),
+    Column("address", Text, nullable=True),  # JSON of counter.customers.Address, or null
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(36), nullable=False),
+    Column("updated_at", String(32), nullable=False),  # the lane's stamp of the last change: newest wins
+)
+
+customer_links = _versioned(
+    "customer_links",
+    Column("id", String(80), primary_key=True),  # kind:ref_id
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("store_id", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # sale | return | voucher
+    Column("ref_id", String(36), nullable=False),
+    Column("ref_number", String(32), nullable=False),
+    Column("at", String(32), nullable=False),
+)
+
+vouchers = _versioned(
+    "vouchers",
+    Column("code", String(16), primary_key=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),  # where it was issued
+    Column("issued_at", String(32), nullable=False),
+    Column("issued_by", String(36), nullable=False),
+    Column("reference", String(36), nullable=True),  # the return, adjustment or order that issued it
+    Column("initial_minor", BigInteger, nullable=False),
+    Column("balance_minor", BigInteger, nullable=False),  # sum of its movements HQ holds
+)
+
+voucher_movements = _versioned(
+    "voucher_movements",
+    Column("id", String(80), primary_key=True),  # store-terminal-seq:code (one per journal entry and voucher)
+    Column("voucher_code", String(16), nullable=False, index=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reference", String(36), nullable=False),  # the sale, payment, return ... as on the lane
+)
+
+DOWNSTREAM = {
+    "tax_class": tax_classes,
+    "category": categories,
+    "item": items,
+    "user": users,
+    "customer": customers,
+    "customer_link": customer_links,
+    "voucher": vouchers,
+    "voucher_movement": voucher_movements,
+}
 
 Index("ix_sales_original_lookup", sales.c.store_id, sales.c.terminal_id, sales.c.seq)
 

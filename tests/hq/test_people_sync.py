@@ -1,0 +1,192 @@
+"""Customers and store-credit balances reach every lane of the store through HQ (real
+store files, real uvicorn, real PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from counter.customers import Address, ContactDetails, Customer, create_customer, update_customer
+from counter.vouchers import VoucherError
+from db import schema as ls
+from db.desk_queries import customer_summary, find_customers, get_customer
+from hq import schema as hs
+from tests.hq.conftest import Lane, hq_count
+
+pytestmark = pytest.mark.slow
+
+
+def new_customer(lane: Lane, name: str, phone: str, email: str) -> Customer:
+    details = ContactDetails.checked(name, phone, email, address=Address("12 Elm Street", "", "Riverton", "IL", "62704"))
+    return create_customer(lane.store.user("Maria"), details, uow_factory=lane.store.uow, clock=lane.store.clock)
+
+
+def change(lane: Lane, who: Customer, **fields: object) -> Customer:
+    current = get_customer(lane.store.db.read, who.id)
+    assert current is not None
+    values = {
+        "name": current.name,
+        "phone": current.phone,
+        "email": current.email,
+        "address": current.address,
+        **fields,
+    }
+    details = ContactDetails.checked(**values)  # type: ignore[arg-type]
+    lane.store.clock.advance(seconds=5)
+    return update_customer(
+        lane.store.user("Maria"), who.id, details, "asked", uow_factory=lane.store.uow, clock=lane.store.clock
+    )
+
+
+def balance(lane: Lane, code: str) -> Decimal | None:
+    with lane.store.uow() as uow:
+        return uow.vouchers.balance(code)
+
+
+def sync(*lanes: Lane) -> None:
+    for lane in lanes:
+        status = lane.syncer.cycle()
+        assert status.online and not status.problem, status
+
+
+def test_a_customer_made_at_one_lane_is_found_at_another_with_their_history(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    one, two = make_lane("T01"), make_lane("T02")
+    jane = new_customer(one, "Jane Okafor", "(217) 555-0175", "jane.okafor@example.com")
+    sale = one.sell([("apparel", 1)])
+    with one.store.uow() as uow:  # the desk attached Jane to the sale (as CompleteSale does)
+        uow.customers.link(jane.id, "sale", sale.id, sale.receipt_number, one.store.clock.now())
+        uow.commit()
+    assert find_customers(two.store.db.read, "555-0175") == []
+    sync(one, two)
+    found = find_customers(two.store.db.read, "555-0175")
+    assert [c.id for c in found] == [jane.id]
+    assert found[0].name == "Jane Okafor" and found[0].email == "jane.okafor@example.com"
+    assert found[0].address is not None and found[0].address.line1 == "12 Elm Street"
+    # HQ holds the details (sent apart from the journal, which never has them) ...
+    with hq_engine.connect() as conn:
+        row = conn.execute(select(hs.customers).where(hs.customers.c.id == jane.id)).mappings().one()
+    assert row["name"] == "Jane Okafor" and row["origin_terminal"] == "T01" and row["store_id"] == "S01"
+    with one.store.db.read.connect() as conn:
+        bodies = conn.execute(select(ls.journal.c.body).where(ls.journal.c.type == "CustomerCreated")).scalars()
+        assert not any("Okafor" in b or "0175" in b for b in bodies)
+    # ... and a change at lane 2 reaches lane 1 as history (one change row, the old name kept)
+    change(two, jane, name="Jane Okafor-Reyes")
+    sync(two, one)
+    back = get_customer(one.store.db.read, jane.id)
+    assert back is not None and back.name == "Jane Okafor-Reyes"
+    with one.store.db.read.connect() as conn:
+        changes = conn.execute(
+            select(ls.customer_changes.c.field, ls.customer_changes.c.old_value, ls.customer_changes.c.reason).where(
+                ls.customer_changes.c.customer_id == jane.id
+            )
+        ).all()
+    assert changes == [("name", "Jane Okafor", "from HQ")]
+
+
+def test_a_newer_local_change_is_not_overwritten_by_an_older_pulled_one(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    one, two = make_lane("T01"), make_lane("T02")
+    sam = new_customer(one, "Sam Lee", "(217) 555-0176", "sam.lee@example.com")
+    sync(one, two)
+    # lane 2 changes the e-mail first (and syncs); lane 1 changes the name later, offline
+    change(two, sam, email="sam@example.org")
+    sync(two)
+    one.store.clock.advance(seconds=30)
+    change(one, sam, name="Samuel Lee")
+    one.syncer.pull_all()  # a pull before lane 1 pushed: HQ's version is older than lane 1's
+    mine = get_customer(one.store.db.read, sam.id)
+    assert mine is not None and mine.name == "Samuel Lee" and mine.email == "sam.lee@example.com"
+    sync(one, two)  # lane 1's newer change goes up and wins at HQ, then reaches lane 2
+    theirs = get_customer(two.store.db.read, sam.id)
+    assert theirs is not None and theirs.name == "Samuel Lee"
+    with hq_engine.connect() as conn:
+        name = conn.execute(select(hs.customers.c.name).where(hs.customers.c.id == sam.id)).scalar_one()
+    assert name == "Samuel Lee"
+
+
+def test_a_voucher_redeemed_at_one_lane_shows_the_lower_balance_at_the_other(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    one, two = make_lane("T01"), make_lane("T02")
+    sale = one.sell([("apparel", 2)])
+    record = one.take_return(sale, [(0, 2)])  # refunded as store credit on a new voucher
+    code = record.voucher_code
+    assert code is not None
+    credit = balance(one, code)
+    assert credit is not None and credit > 0
+    assert balance(two, code) is None
+    sync(one, two)
+    assert balance(two, code) == credit
+    item = two.store.item_in("toys-games")
+    spend = min(credit, item.price)
+    two.store.sell([(item, 1)], voucher=(code, spend, credit))
+    assert balance(two, code) == credit - spend
+    sync(two, one)
+    assert balance(one, code) == credit - spend
+    with hq_engine.connect() as conn:
+        held = conn.execute(select(hs.vouchers.c.balance_minor).where(hs.vouchers.c.code == code)).scalar_one()
+    assert held == one.store.cfg.currency.to_minor(credit - spend)
+    # pulling again adds nothing twice
+    sync(one, two)
+    with two.store.db.read.connect() as conn:
+        moves = conn.execute(
+            select(func.count()).select_from(ls.voucher_movements).where(ls.voucher_movements.c.voucher_code == code)
+        ).scalar_one()
+    assert moves == 2
+    assert hq_count(hq_engine, hs.exceptions) == 0
+
+
+def test_a_voucher_spent_offline_at_two_lanes_beyond_its_balance_is_an_exception(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    one, two = make_lane("T01"), make_lane("T02")
+    sale = one.sell([("apparel", 2)])
+    code = one.take_return(sale, [(0, 2)]).voucher_code
+    assert code is not None
+    sync(one, two)
+    credit = balance(two, code)
+    assert credit is not None
+    one.go_offline()
+    two.go_offline()
+    item = one.store.item_in("apparel", 3)
+    qty = int(credit // item.price) + 1  # enough to take the whole credit at each lane
+    take = credit
+    one.store.sell([(item, qty)], voucher=(code, take, credit))
+    two.store.sell([(item, qty)], voucher=(code, take, credit))
+    one.go_online()
+    two.go_online()
+    sync(one, two, one)
+    with hq_engine.connect() as conn:
+        flagged = conn.execute(
+            select(hs.exceptions.c.kind, hs.exceptions.c.terminal_id, hs.exceptions.c.sale_line_id)
+        ).all()
+        moves = conn.execute(
+            select(func.count()).select_from(hs.voucher_movements).where(hs.voucher_movements.c.voucher_code == code)
+        ).scalar_one()
+    assert flagged == [("voucher_overdrawn", flagged[0][1], code)]
+    assert moves == 3  # the issue and both redemptions: both lanes' records kept
+    # both lanes now see what HQ sees, and the voucher pays nothing more
+    assert balance(one, code) == -credit and balance(two, code) == -credit
+    with pytest.raises(VoucherError, match="holds only"):
+        one.store.sell([(item, 1)], voucher=(code, Decimal("0.01"), Decimal("0.01")))
+
+
+def test_customer_details_are_refused_when_malformed_or_unauthenticated(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    import httpx
+
+    lane = make_lane("T01")
+    url = lane.online_url + "/v1/customers"
+    anonymous = httpx.post(url, json={"customers": []}, timeout=5)
+    assert anonymous.status_code == 401
+    auth = {"Authorization": f"Bearer {lane.config.token}"}
+    bad = httpx.post(url, json={"customers": [{"id": "x", "name": ""}]}, headers=auth, timeout=5)
+    assert bad.status_code == 422 and bad.json()["error"] == "malformed"
+    assert hq_count(hq_engine, hs.customers) == 0
