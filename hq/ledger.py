@@ -2,22 +2,52 @@
 
 What has been returned of a sale line, chain-wide, is the sum of the projected returns'
 lines (every lane that synced) plus the reservations still waiting for their return's
-journal entry. A reservation locks the sale's lines (``SELECT ... FOR UPDATE``, in id
-order) before it counts, so N lanes racing on one receipt are served one at a time and
-never reserve more than was sold, whichever HQ process each one reaches.
+journal entry and younger than the reservation lifetime (``reservation_ttl``, 15 minutes
+by default: a reservation whose return never came frees its quantities). A reservation
+locks the sale's lines (``SELECT ... FOR UPDATE``, in id order) before it counts, so N
+lanes racing on one receipt are served one at a time and never reserve more than was sold,
+whichever HQ process each one reaches.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from hq import schema as s
 from hq.store import utcnow
+
+#: How long a reservation holds its quantities without its return's journal entry (the
+#: lane crashed, or the customer walked away before the return was taken). After that the
+#: quantities are returnable again; a return that did commit still counts once it is pushed.
+TTL_ENV = "COUNTER_HQ_RESERVATION_MINUTES"
+DEFAULT_TTL = timedelta(minutes=15)
+
+
+def reservation_ttl() -> timedelta:
+    """The reservation lifetime: ``COUNTER_HQ_RESERVATION_MINUTES`` (may be fractional), else 15 minutes."""
+    raw = os.environ.get(TTL_ENV, "").strip()
+    try:
+        minutes = float(raw) if raw else None
+    except ValueError:
+        minutes = None
+    return timedelta(minutes=minutes) if minutes is not None and minutes > 0 else DEFAULT_TTL
+
+
+def expire(conn: Connection, line_ids: Sequence[str], now: datetime, ttl: timedelta) -> int:
+    """Mark the unconfirmed reservations of these sale lines older than ``ttl`` expired."""
+    rr = s.return_reservations
+    return conn.execute(
+        update(rr)
+        .where(rr.c.sale_line_id.in_(list(line_ids)), rr.c.state == "reserved", rr.c.created_at < now - ttl)
+        .values(state="expired")
+    ).rowcount
 
 
 class LedgerError(Exception):
@@ -37,7 +67,7 @@ class WantedLine:
     gross_minor: int
 
 
-def _returned(conn: Connection, line_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+def _returned(conn: Connection, line_ids: Sequence[str], ttl: timedelta | None = None) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {lid: {"qty": 0, "amount": 0, "tax": 0, "gross": 0} for lid in line_ids}
     rl, rr = s.return_lines, s.return_reservations
     done = conn.execute(
@@ -59,7 +89,11 @@ def _returned(conn: Connection, line_ids: Sequence[str]) -> dict[str, dict[str, 
             func.sum(rr.c.tax_minor),
             func.sum(rr.c.gross_minor),
         )
-        .where(rr.c.sale_line_id.in_(line_ids), rr.c.state == "reserved")
+        .where(
+            rr.c.sale_line_id.in_(line_ids),
+            rr.c.state == "reserved",
+            rr.c.created_at >= utcnow() - (ttl or reservation_ttl()),
+        )
         .group_by(rr.c.sale_line_id)
     ).all()
     for line_id, qty, amount, tax, gross in [*done, *pending]:
@@ -100,9 +134,18 @@ def lookup(conn: Connection, receipt_number: str) -> dict[str, Any] | None:
 
 
 def reserve(
-    conn: Connection, store_id: str, terminal_id: str, return_id: str, sale_id: str, wanted: Sequence[WantedLine]
+    conn: Connection,
+    store_id: str,
+    terminal_id: str,
+    return_id: str,
+    sale_id: str,
+    wanted: Sequence[WantedLine],
+    *,
+    ttl: timedelta | None = None,
 ) -> None:
-    """Reserve quantities of a sale's lines for one return, or refuse (409) naming what is left."""
+    """Reserve quantities of a sale's lines for one return, or refuse (409) naming what is
+    left. Reservations of the sale older than ``ttl`` and never confirmed expire first."""
+    ttl = ttl or reservation_ttl()
     sl, rr = s.sale_lines, s.return_reservations
     lines = {
         r.id: r
@@ -112,10 +155,14 @@ def reserve(
     }
     if not lines:
         raise LedgerError(404, "unknown_sale", "HQ does not hold this sale yet.")
+    now = utcnow()
+    expire(conn, list(lines), now, ttl)
     existing = conn.execute(select(rr.c.state).where(rr.c.return_id == return_id)).scalars().all()
     if existing:
         if "released" in existing:
             raise LedgerError(409, "released", "This return's reservation was released; start the return again.")
+        if "expired" in existing:
+            raise LedgerError(409, "expired", "This return's reservation expired; start the return again.")
         return  # the same return asked again (its answer was lost): already reserved
     want: dict[str, int] = {}
     for w in wanted:
@@ -124,7 +171,7 @@ def reserve(
         if w.quantity <= 0:
             raise LedgerError(422, "bad_quantity", "Quantities to reserve must be positive.")
         want[w.sale_line_id] = want.get(w.sale_line_id, 0) + w.quantity
-    returned = _returned(conn, list(want))
+    returned = _returned(conn, list(want), ttl)
     for line_id, qty in want.items():
         line = lines[line_id]
         left = int(line.quantity) - returned[line_id]["qty"]
@@ -135,7 +182,6 @@ def reserve(
                 f"Only {max(left, 0)} of {line.name} can still be returned: {returned[line_id]['qty']} of "
                 f"{line.quantity} already came back at this or another lane.",
             )
-    now = utcnow()
     conn.execute(
         insert(rr),
         [
