@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from counter.customers import Address, ContactDetails, Customer, create_customer, update_customer
 from counter.vouchers import VoucherError
 from db import schema as ls
-from db.desk_queries import customer_summary, find_customers, get_customer
+from db.desk_queries import find_customers, get_customer
 from hq import schema as hs
 from tests.hq.conftest import Lane, hq_count
 
@@ -20,7 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def new_customer(lane: Lane, name: str, phone: str, email: str) -> Customer:
-    details = ContactDetails.checked(name, phone, email, address=Address("12 Elm Street", "", "Riverton", "IL", "62704"))
+    details = ContactDetails.checked(
+        name, phone, email, address=Address("12 Elm Street", "", "Riverton", "IL", "62704")
+    )
     return create_customer(lane.store.user("Maria"), details, uow_factory=lane.store.uow, clock=lane.store.clock)
 
 
