@@ -19,15 +19,15 @@ protective triggers was dropped, and keys any plain PIN verifier.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
@@ -38,6 +38,10 @@ from db import schema as s
 from db.guards import missing_triggers
 from db.keys import InstallationSecret, load_secret
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DB_FILENAME = "counter.sqlite3"
 
@@ -57,6 +61,11 @@ def _make_engine(
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=5000")
+        if immediate:
+            # No checkpoint inside a commit (it cost the commit that crossed 1,000 WAL pages
+            # 5-8 ms): the Checkpointer moves the WAL into the file between sales.
+            cur.execute("PRAGMA wal_autocheckpoint=0")
+            cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cur.close()
         if secret is not None:
             install_functions(dbapi_connection, secret)
@@ -92,12 +101,93 @@ def _refuse_card_data(conn: Any, cursor: Any, statement: str, parameters: Any, c
         )
 
 
+WAL_SIZE_LIMIT = 8 * 1024 * 1024  # the WAL file is cut back to this when it is reset
+
+
+class Checkpointer:
+    """Moves the write-ahead log into the database file *between* sales.
+
+    The write engine runs with ``wal_autocheckpoint=0``, so no commit pays for a checkpoint.
+    This daemon thread runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection once
+    the store has been quiet for ``idle`` seconds after a commit (PASSIVE takes no lock a
+    sale needs; with nobody writing it copies the whole WAL, and the next commit starts the
+    WAL again from its beginning), and ``Database.dispose`` runs a last one. If commits
+    never pause for ``max_commits`` commits (a bulk load, a first catalog pull), it runs
+    ``wal_checkpoint(RESTART)`` instead, which makes writers wait while it copies (what
+    SQLite's automatic checkpoint did inside a commit) so that the WAL restarts: the WAL
+    stays bounded whoever writes (the app, a CLI command, the sync worker). SQLite keeps
+    checkpoints crash-safe; one that could not copy everything (a reader held an old
+    snapshot) is tried again at the next poll."""
+
+    def __init__(self, path: Path, *, idle: float = 1.5, max_commits: int = 300, poll: float = 0.5) -> None:
+        self.path, self.idle, self.max_commits, self.poll = path, idle, max_commits, poll
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._last_commit = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0  # checkpoints done, for tests and benchmarks
+
+    def note_commit(self) -> None:
+        with self._lock:
+            self._pending += 1
+            self._last_commit = time.monotonic()
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+                self._thread.start()
+
+    def due(self) -> bool:
+        with self._lock:
+            quiet = time.monotonic() - self._last_commit >= self.idle
+            return self._pending > 0 and (quiet or self._pending >= self.max_commits)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll):
+            if self.due():
+                self.checkpoint()
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """One checkpoint now (any thread): (busy, WAL frames, frames copied), or None if
+        the file could not be opened. PASSIVE, or RESTART after ``max_commits`` commits."""
+        with self._lock:
+            pending, self._pending = self._pending, 0
+        mode = "RESTART" if pending >= self.max_commits else "PASSIVE"
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0.25)
+        except sqlite3.Error:
+            return None
+        try:
+            busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed: %s", exc)
+            busy, frames, copied = 1, -1, -1
+        finally:
+            conn.close()
+        self.runs += 1
+        if busy or copied < frames:
+            with self._lock:  # not all copied (an open read snapshot): again at the next poll
+                self._pending += max(pending, 1)
+        return int(busy), int(frames), int(copied)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+
+
 @dataclass
 class Database:
     path: Path
     write: Engine
     read: Engine
     secret: InstallationSecret | None  # None only for an audit without the store's key
+    checkpointer: Checkpointer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.checkpointer = Checkpointer(self.path)
+        event.listen(self.write, "commit", lambda _conn: self.checkpointer.note_commit())
 
     def require_secret(self) -> InstallationSecret:
         if self.secret is None:
@@ -105,26 +195,68 @@ class Database:
         return self.secret
 
     def dispose(self) -> None:
+        self.checkpointer.stop()
         self.write.dispose()
         self.read.dispose()
+        self.checkpointer.checkpoint()  # at close: the WAL into the file
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:
+    """The head as Alembic computes it (imports Alembic: tests and tools)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|None)", re.MULTILINE)
+
+
+def script_head() -> str | None:
+    """The head revision read straight from the migration files (``revision`` and
+    ``down_revision`` of each, a linear history), without importing Alembic (~330 ms of a
+    start); None if the files do not make one clear head. tests/db/test_perf_paths.py checks
+    it against Alembic's ``head_revision``."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        found = {m[0]: m[1] or m[2] for m in _REVISION.findall(script.read_text(encoding="utf-8"))}
+        if found.get("revision"):
+            revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
 def migrate(engine: Engine) -> None:
+    """Upgrade to the head; a store already there is seen with one SELECT, without
+    loading Alembic at all."""
+    head = script_head()
+    if head is not None:
+        try:
+            with engine.connect() as conn:
+                current = [r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()]
+        except OperationalError:  # no alembic_version yet: a new store
+            current = []
+        if current == [head]:
+            return
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -142,6 +274,52 @@ def quick_check(engine: Engine) -> None:
         raise _corrupt("; ".join(rows[:3]))
 
 
+class IntegrityCheck:
+    """``PRAGMA quick_check`` of a store on its own read-only connection, for a thread of
+    its own: the app shows the sign-in screen first and runs this behind it (on a store of
+    10 GB it reads the whole file: ~18 s). ``run`` returns None when the file is sound, else
+    the StoreError to show (what happened, what to do); ``cancel`` (any thread) stops it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._cancelled = False
+        self._lock = threading.Lock()
+
+    def run(self) -> StoreError | None:
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            return self._damaged(str(exc))
+        with self._lock:
+            if self._cancelled:
+                conn.close()
+                return None
+            self._conn = conn
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            return None if self._cancelled else self._damaged(str(exc))
+        finally:
+            with self._lock:
+                self._conn = None
+            conn.close()
+        return None if rows == ["ok"] else self._damaged("; ".join(rows[:10]))
+
+    def _damaged(self, detail: str) -> StoreError:
+        log.error("integrity check of %s: %s", self.path, detail)  # SQLite's words go to the log
+        return StoreError(
+            "The store's database is damaged: the integrity check found errors in it (details in counter.log).",
+            "Do not sell on this terminal. Follow 'Recovering a damaged store' in the README.",
+        )
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._conn is not None:
+                self._conn.interrupt()
+
+
 def _corrupt(detail: str) -> StoreError:
     return StoreError(
         f"The store's database is damaged and cannot be used ({detail}).",
@@ -156,6 +334,7 @@ def open_database(
     durable: bool = True,
     secret: InstallationSecret | None = None,
     audit: bool = False,
+    check: bool = True,
 ) -> Database:
     """Open (and migrate) the store in ``data_dir``; StoreError with a clear message if
     the directory or file cannot be used. ``durable=False`` (synchronous=OFF) is only for
@@ -163,7 +342,9 @@ def open_database(
     installation key (db/keys.py). ``audit=True`` is for ``counter journal verify`` and
     export: it opens a store whose protective triggers were dropped (to report on it),
     never creates a key, writes nothing beyond migrations, and works without the key
-    (``Database.secret`` is then None and seals cannot be checked)."""
+    (``Database.secret`` is then None and seals cannot be checked). ``check=False`` leaves
+    out ``PRAGMA quick_check`` (it reads the whole file): the app runs it behind the
+    sign-in screen with IntegrityCheck instead (ui/startup_check.py)."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -180,7 +361,8 @@ def open_database(
     write = _make_engine(path, immediate=True, synchronous="FULL" if durable else "OFF", secret=secret)
     read = _make_engine(path, immediate=False)
     try:
-        quick_check(write)
+        if check:
+            quick_check(write)
         migrate(write)
         if not audit:
             assert secret is not None

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -40,58 +42,111 @@ _ITEM_COLUMNS = (
     s.tax_classes.c.rate,
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ITEM_SQL = (
+    "SELECT i.id, i.sku, i.barcode, i.name, i.category_id, i.price_minor, i.active, t.code, t.label, t.rate "
+    "FROM items i JOIN tax_classes t ON t.code = i.tax_code "
+)
+#: The look-up of a scan, one per kind of code, prepared once (sqlite3's statement cache).
+_BY_CODE_SQL = {
+    CodeKind.GTIN: _ITEM_SQL + "WHERE i.barcode = ?",
+    CodeKind.SKU: _ITEM_SQL + "WHERE i.sku = ?",
+}
+#: Search ranks at most this many FTS matches: a two-letter prefix can match 100k+ of a
+#: million items, and ranking them all costs ~200 ms (bench/search.py).
+SEARCH_CANDIDATES = 2000
+_SEARCH_SQL = text(
+    f"WITH f AS MATERIALIZED (SELECT rowid, rank FROM items_fts WHERE items_fts MATCH :m LIMIT {SEARCH_CANDIDATES}) "
+    "SELECT i.id, i.sku, i.barcode, i.name, i.category_id, i.price_minor, i.active, t.code, t.label, t.rate, "
+    "(SELECT count(*) FROM f) AS candidates "
+    "FROM f JOIN items i ON i.rowid = f.rowid JOIN tax_classes t ON t.code = i.tax_code "
+    "WHERE i.active ORDER BY f.rank LIMIT :n"
+)
+
+
+class SearchResults(list[Item]):
+    """The items found, best first; ``capped`` when more items matched than were ranked
+    (SEARCH_CANDIDATES): the screen then asks for more letters."""
+
+    capped: bool = False
 
 
 class SqlCatalog:
-    """Implements counter.ports.CatalogQueries."""
+    """Implements counter.ports.CatalogQueries.
+
+    ``by_code`` (every scan) runs on one sqlite3 connection kept for it, in autocommit:
+    each SELECT is its own read snapshot, so it sees every sale and catalog change committed
+    before it, and holds no snapshot between scans (the WAL checkpoint is never held back).
+    That connection belongs to the thread that made the first look-up (the GUI thread); a
+    look-up from another thread goes through the engine as before."""
 
     def __init__(self, engine: Engine, currency: Currency) -> None:
         self._engine = engine
         self._currency = currency
         self._tax_cache: dict[tuple[str, str, str], TaxClass] = {}
+        self._lookup: sqlite3.Connection | None = None
+        self._lookup_thread: int | None = None
 
-    def _item(self, row: Any) -> Item:  # a Row of _ITEM_COLUMNS
-        key = (row.code, row.label, row.rate)
+    def _item(self, row: Sequence[Any]) -> Item:  # the columns of _ITEM_SQL, in order
+        id_, sku, barcode, name, category_id, price_minor, active, code, label, rate = row[:10]
+        key = (code, label, rate)
         tax = self._tax_cache.get(key)
         if tax is None:
-            tax = self._tax_cache[key] = TaxClass(row.code, row.label, Decimal(row.rate))
+            tax = self._tax_cache[key] = TaxClass(code, label, Decimal(rate))
         return Item(
-            id=ItemId(row.id),
-            sku=row.sku,
-            name=row.name,
-            price=self._currency.from_minor(row.price_minor),
+            id=ItemId(id_),
+            sku=sku,
+            name=name,
+            price=self._currency.from_minor(price_minor),
             tax=tax,
-            category_id=CategoryId(row.category_id),
-            barcode=row.barcode or "",
-            active=bool(row.active),
+            category_id=CategoryId(category_id),
+            barcode=barcode or "",
+            active=bool(active),
         )
+
+    def _lookup_connection(self) -> sqlite3.Connection | None:
+        """The kept connection if this is its thread (made at the first look-up), else None."""
+        if self._lookup is not None:
+            return self._lookup if self._lookup_thread == threading.get_ident() else None
+        path = self._engine.url.database
+        if not path or path == ":memory:":
+            return None
+        conn = sqlite3.connect(path, isolation_level=None)  # autocommit; check_same_thread stays on
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        self._lookup, self._lookup_thread = conn, threading.get_ident()
+        return conn
 
     def by_code(self, code: ScannedCode) -> Item | None:
+        conn = self._lookup_connection()
+        if conn is not None:
+            # fetchall: the statement runs to its end, so no read snapshot stays open
+            rows = conn.execute(_BY_CODE_SQL[code.kind], (code.value,)).fetchall()
+            return self._item(rows[0]) if rows else None
         column = s.items.c.barcode if code.kind is CodeKind.GTIN else s.items.c.sku
         stmt = select(*_ITEM_COLUMNS).join(s.tax_classes).where(column == code.value)
-        with self._engine.connect() as conn:
-            row = conn.execute(stmt).first()
+        with self._engine.connect() as engine_conn:
+            row = engine_conn.execute(stmt).first()
         return self._item(row) if row else None
 
-    def search(self, text_: str, limit: int = 50) -> Sequence[Item]:
-        """Items whose name or SKU contains words starting with each typed word."""
+    def close(self) -> None:
+        """Close the kept look-up connection (from its own thread, at the app's close)."""
+        if self._lookup is not None and self._lookup_thread == threading.get_ident():
+            self._lookup.close()
+            self._lookup = None
+
+    def search(self, text_: str, limit: int = 50) -> SearchResults:
+        """Items whose name or SKU contains words starting with each typed word: the best
+        ``limit`` among the first SEARCH_CANDIDATES matches (``capped`` if there were more)."""
         words = _WORD.findall(text_)[:6]
+        found = SearchResults()
         if not words:
-            return []
+            return found
         match = " ".join(f'"{w}"*' for w in words)
-        stmt = text(
-            "SELECT i.id, i.sku, i.barcode, i.name, i.category_id, i.price_minor, i.active, "
-            "t.code, t.label, t.rate FROM "
-            # Rank a bounded set: a two-letter prefix can match 100k+ of a million items,
-            # and ranking them all costs ~200 ms (bench/search.py); the first 2,000 do.
-            "(SELECT rowid, rank FROM items_fts WHERE items_fts MATCH :m LIMIT 2000) f "
-            "JOIN items i ON i.rowid = f.rowid "
-            "JOIN tax_classes t ON t.code = i.tax_code "
-            "WHERE i.active ORDER BY f.rank LIMIT :n"
-        )
         with self._engine.connect() as conn:
-            rows = conn.execute(stmt, {"m": match, "n": limit}).all()
-        return [self._item(r) for r in rows]
+            rows = conn.execute(_SEARCH_SQL, {"m": match, "n": limit}).all()
+        found.extend(self._item(r) for r in rows)
+        found.capped = bool(rows) and rows[0].candidates >= SEARCH_CANDIDATES
+        return found
 
     def count(self) -> int:
         with self._engine.connect() as conn:

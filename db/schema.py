@@ -101,7 +101,7 @@ sales = Table(
     Column("subtotal_minor", Integer, nullable=False),
     Column("discount_minor", Integer, nullable=False),
     Column("tax_minor", Integer, nullable=False),
-    Column("total_minor", Integer, nullable=False, index=True),
+    Column("total_minor", Integer, nullable=False),
     Column("rounding_minor", Integer, nullable=False),
     Column("change_minor", Integer, nullable=False),
 )
@@ -633,7 +633,11 @@ adjustments = Table(
     Column("at", String(32), nullable=False),
 )
 
-Index("ix_sale_lines_sale_id", sale_lines.c.sale_id)
+# sale_lines(sale_id) is served by the unique (sale_id, line_no). Migration 0007 (bench/, docs/benchmarks.md):
+# a receipt found by its total on a day, by a card's last 4, and an item's recent prices for a no-receipt return.
+Index("ix_sales_total_completed", sales.c.total_minor, sales.c.completed_at)
+Index("ix_tenders_card_last4", tenders.c.card_last4)
+Index("ix_sale_lines_item_id", sale_lines.c.item_id)
 Index("ix_sales_terminal_completed", sales.c.terminal_id, sales.c.completed_at)
 Index("ix_returns_terminal_completed", returns.c.terminal_id, returns.c.completed_at)
 Index("ix_items_category", items.c.category_id)

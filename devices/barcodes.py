@@ -26,17 +26,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-
-import biip
-from biip.checksums import gs1_standard_check_digit
-from biip.symbology import SymbologyIdentifier
+from typing import TYPE_CHECKING
 
 from counter.carddata import card_data_in_code, mask_card_data
 
+if TYPE_CHECKING:  # biip itself is imported by the first scan, not at start-up (~90 ms)
+    from biip.symbology import SymbologyIdentifier
+
 GS = "\x1d"  # FNC1 as transmitted by scanners
 CARD_SWIPED = (
-    "That was a payment card, not a barcode: Counter never takes card numbers. "
-    "Take card payments on the card terminal."
+    "That was a payment card, not a barcode: Counter never takes card numbers. Take card payments on the card terminal."
 )
 
 
@@ -70,6 +69,8 @@ class EmbeddedRule:
         digits = ean13[value_slice]
         value = Decimal(int(digits)).scaleb(-decimals)
         body = "".join("0" if i in zeroed else c for i, c in enumerate(ean13[:12]))
+        from biip.checksums import gs1_standard_check_digit
+
         key = body + str(gs1_standard_check_digit(body))
         return value, key.zfill(14)
 
@@ -132,6 +133,9 @@ def _aim(raw: str) -> SymbologyIdentifier | None:
     "]00" or "]x9" are just text (a misconfigured scanner, or someone typing)."""
     if not (raw.startswith("]") and len(raw) >= 3):
         return None
+    import biip
+    from biip.symbology import SymbologyIdentifier
+
     try:
         return SymbologyIdentifier.extract(raw)
     except (biip.ParseError, ValueError):
@@ -161,6 +165,8 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
     looks_like_ean = text.isdigit() and (len(text) in _EAN_LENGTHS or (len(text) in (6, 7, 8) and aim_id == "]E0"))
     ean_symbology = aim_id is None or (aim_id or "").startswith("]E") or aim_id in ("]I0", "]I1")
     if looks_like_ean and ean_symbology:
+        import biip
+
         result = biip.parse(text)
         if result.gtin is None:
             shown = mask_card_data(text)  # a misread barcode may pass for a card number: never pass one on
@@ -193,6 +199,8 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
 
 
 def _gs1(raw: str, text: str, aim_id: str | None, symbology: str | None) -> ScanData:
+    import biip
+
     # biip wants the AIM id to know it is GS1; give it one for wedge input without it.
     result = biip.parse((aim_id or "]C1") + text)
     message = result.gs1_message

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from counter.cart import Cart, CartLine
-from counter.pricing import Pricing
+from counter.pricing import PricedLine, Pricing
 
 COLUMNS = ("#", "Item", "Qty", "Price", "Discount", "Amount")
 LineIdRole = Qt.ItemDataRole.UserRole + 1
@@ -16,24 +16,77 @@ _CENTER = Qt.AlignmentFlag.AlignCenter
 
 
 class CartModel(QAbstractTableModel):
+    """Rows are the cart's active lines. Each row's display strings are formatted once,
+    when the line changes (``refresh``), not each time the view asks (a 200-line cart
+    asked ~670 times a scan, each money cell through Babel). ``refresh`` tells the view
+    what changed: a line added at the end is inserted, a changed line is a ``dataChanged``
+    of its row, and only a removal or a new cart resets the model."""
+
     def __init__(self, cart: Cart, locale: str) -> None:
         super().__init__()
         self._cart = cart
         self._locale = locale
         self._rows: list[CartLine] = []
+        self._ids: list[str] = []
+        self._text: list[tuple[str, ...]] = []  # columns 1..5 of each row
+        self._cache: dict[str, tuple[tuple[object, ...], tuple[str, ...]]] = {}
         self._pricing: Pricing | None = None
         self.refresh()
 
     def set_cart(self, cart: Cart) -> None:
         self._cart = cart
-        self.refresh()
+        self._cache.clear()
+        self._reset()
+
+    def _strings(self, line: CartLine, priced: PricedLine) -> tuple[str, ...]:
+        key = (line.item.name, line.item.price, line.quantity, priced.line_discount, priced.extended)
+        hit = self._cache.get(line.id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        fmt, loc = self._cart.currency.format, self._locale
+        text = (
+            line.item.name,
+            str(line.quantity),
+            fmt(line.item.price, loc),
+            f"−{fmt(priced.line_discount, loc)}" if priced.line_discount else "",
+            fmt(priced.extended - priced.line_discount, loc),
+        )
+        self._cache[line.id] = (key, text)
+        return text
+
+    def _read(self) -> tuple[list[CartLine], list[str], list[tuple[str, ...]]]:
+        rows = self._cart.active_lines
+        self._pricing = self._cart.price()
+        text = [self._strings(line, priced) for line, priced in zip(rows, self._pricing.lines, strict=True)]
+        return rows, [line.id for line in rows], text
+
+    def _reset(self, read: tuple[list[CartLine], list[str], list[tuple[str, ...]]] | None = None) -> None:
+        self.beginResetModel()
+        self._rows, self._ids, self._text = read or self._read()
+        live = set(self._ids)
+        for gone in [k for k in self._cache if k not in live]:
+            del self._cache[gone]
+        self.endResetModel()
 
     def refresh(self) -> None:
         """Re-read the cart after a change; the caller then repaints the totals."""
-        self.beginResetModel()
-        self._rows = self._cart.active_lines
-        self._pricing = self._cart.price()
-        self.endResetModel()
+        old_ids, old_text = self._ids, self._text
+        rows, ids, text = self._read()
+        n = len(old_ids)
+        if ids[:n] != old_ids:  # a line voided or removed, another cart
+            self._reset((rows, ids, text))
+            return
+        changed = [r for r in range(n) if text[r] != old_text[r]]
+        if len(ids) > n:
+            self.beginInsertRows(QModelIndex(), n, len(ids) - 1)
+            self._rows, self._ids, self._text = rows, ids, text
+            self.endInsertRows()
+        else:
+            self._rows, self._ids, self._text = rows, ids, text
+        if changed:
+            self.dataChanged.emit(
+                self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1), [Qt.ItemDataRole.DisplayRole]
+            )
 
     @property
     def pricing(self) -> Pricing:
@@ -44,10 +97,10 @@ class CartModel(QAbstractTableModel):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, line_id: str) -> int:
-        for n, line in enumerate(self._rows):
-            if line.id == line_id:
-                return n
-        return -1
+        try:
+            return self._ids.index(line_id)
+        except ValueError:
+            return -1
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -66,26 +119,14 @@ class CartModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        line = self._rows[index.row()]
-        col = index.column()
-        if role == LineIdRole:
-            return line.id
+        row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(row + 1) if col == 0 else self._text[row][col - 1]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _CENTER if col in (0, 2) else (_RIGHT if col > 2 else None)
+        if role == LineIdRole:
+            return self._rows[row].id
         if role == Qt.ItemDataRole.ToolTipRole and col == 1:
-            return f"SKU {line.item.sku}" + (f" · barcode {line.item.barcode}" if line.item.barcode else "")
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        fmt = self._cart.currency.format
-        priced = self.pricing.lines[index.row()]
-        if col == 0:
-            return str(index.row() + 1)
-        if col == 1:
-            return line.item.name
-        if col == 2:
-            return str(line.quantity)
-        if col == 3:
-            return fmt(line.item.price, self._locale)
-        if col == 4:
-            return f"−{fmt(priced.line_discount, self._locale)}" if priced.line_discount else ""
-        return fmt(priced.extended - priced.line_discount, self._locale)
+            item = self._rows[row].item
+            return f"SKU {item.sku}" + (f" · barcode {item.barcode}" if item.barcode else "")
+        return None

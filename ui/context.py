@@ -17,8 +17,8 @@ from counter.policy import ReturnRules
 from counter.ports import UnitOfWork
 from counter.store import StoreConfig, TerminalIdentity
 from counter.users import PinHasher
-from db.demo import open_or_build_demo
-from db.engine import Database, badge_key, open_database, pin_key
+from db.demo import build_demo
+from db.engine import DB_FILENAME, Database, badge_key, open_database, pin_key
 from db.hq_client import HqClient
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
 from db.sync import HqReservations, Syncer, offline_caps, sync_config
@@ -48,8 +48,13 @@ class AppContext:
     #: set by connect_sync when this store is enrolled with HQ
     syncer: Syncer | None = None
     upstream: HqReservations | None = None
+    #: set when the integrity check behind the sign-in screen found the file damaged
+    #: (ui/startup_check.py): from then on nothing is recorded, what was recorded is kept
+    damage: StoreError | None = None
 
     def uow(self) -> UnitOfWork:
+        if self.damage is not None:
+            raise StoreError(self.damage.message, self.damage.hint)
         return SqlUnitOfWork(self.db.write, self.terminal, self.store.currency)
 
     def read_uow(self) -> UnitOfWork:
@@ -67,6 +72,7 @@ class AppContext:
                 close()
             except Exception:  # closing must go on for the others
                 log.exception("error while closing")
+        self.catalog.close()
         self.db.dispose()
 
 
@@ -78,8 +84,14 @@ def build_context(
     hasher: PinHasher | None = None,
 ) -> AppContext:
     """Open the store in ``data_dir`` (building the demo store there if it is empty and
-    ``demo`` is true) and wire the services. Raises counter.errors.StoreError."""
-    db = open_or_build_demo(data_dir) if demo else open_database(data_dir, create=False)
+    ``demo`` is true) and wire the services. Raises counter.errors.StoreError.
+
+    ``PRAGMA quick_check`` is not run here (on a store of 10 GB it reads the whole file,
+    ~18 s): the window runs it behind the sign-in screen (ui/startup_check.py)."""
+    if demo and not (data_dir / DB_FILENAME).exists():
+        db = build_demo(data_dir)
+    else:
+        db = open_database(data_dir, create=False, check=False)
     raw = read_settings(db.read)
     settings = load_settings(data_dir, overrides)
     try:

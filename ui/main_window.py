@@ -33,6 +33,7 @@ from ui.return_screen import ReturnScreen
 from ui.sale_screen import SaleScreen
 from ui.service_desk import ServiceDeskScreen
 from ui.signin import SignInScreen
+from ui.startup_check import StartupCheck, start_integrity_check
 from ui.sync_bridge import SyncBridge
 from ui.trust_wiring import TrustUi
 
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.user: User | None = None
         self.devices: DeviceUi | None = None  # set by build_window
         self.trust: TrustUi | None = None  # set by build_window
+        self.startup_check: StartupCheck | None = None  # set by build_window
 
     def _status_bar(self, notes: list[str]) -> None:
         bar = self.statusBar()
@@ -222,6 +224,7 @@ def build_window(ctx: AppContext) -> MainWindow:
     window.attach_sync(SyncBridge(ctx.syncer))
     if printer is not None:
         QTimer.singleShot(0, printer.refresh_status)
+    window.startup_check = start_integrity_check(window)  # quick_check behind the sign-in screen
     return window
 
 

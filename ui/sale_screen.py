@@ -35,7 +35,7 @@ from counter.cart import Cart, CartLine, parse_quantity
 from counter.catalog import Item
 from counter.checkout import CompleteSale, complete_sale
 from counter.documents import ReceiptKind
-from counter.errors import CartError, ItemNotFound, TenderError
+from counter.errors import CartError, ItemNotFound, StoreError, TenderError
 from counter.journal import EventType
 from counter.sales import Sale, receipt_for
 from counter.shifts import require_open_shift
@@ -317,6 +317,12 @@ class SaleScreen(QWidget):
         if ok and self.results.count():
             self.results.setCurrentRow(0)
             self.results.show()
+            if getattr(items, "capped", False):  # more matched than were ranked (db.queries.SearchResults)
+                self.say(
+                    f"Many items match “{stripped}”: the best {self.results.count()} are shown. "
+                    "Type more to narrow it down.",
+                    "info",
+                )
         else:
             self.results.hide()
             if ok:
@@ -477,6 +483,8 @@ class SaleScreen(QWidget):
     def _start_payment(self) -> Payment:
         if self.cart.is_empty:
             raise TenderError("There is nothing to pay yet.", "Scan an item first.")
+        if self.ctx.damage is not None:  # the integrity check found damage: take no money (ui/startup_check.py)
+            raise StoreError(self.ctx.damage.message, self.ctx.damage.hint)
         if self.payment is None:
             self.payment = Payment(self.cart.total, self.cart.currency, self.ctx.store.smallest_coin)
         return self.payment

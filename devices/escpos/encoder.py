@@ -13,6 +13,9 @@ the configured code page, styles, native QR, cut). A few commands are ours (note
 
 Pure functions without I/O; they run on whatever thread calls them (the UI renders on
 its worker, never on the GUI thread for large jobs).
+
+``escpos.magicencode`` and ``escpos.printer`` load the printer capability database
+(~160 ms): they are imported by the first job, not at the app's start-up.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ from decimal import Decimal
 from babel.dates import format_datetime
 from babel.numbers import format_percent
 from escpos.constants import QR_ECLEVEL_M
-from escpos.magicencode import Encoder
-from escpos.printer import Dummy
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine
 from counter.money import Currency
@@ -99,6 +100,9 @@ class _Job:
         self.profile = profile
         self.page = profile.page
         self.cols = profile.columns
+        from escpos.magicencode import Encoder
+        from escpos.printer import Dummy
+
         # MagicEncode disabled and pinned to our page: it then never emits ESC t itself
         # (we do, once, after ESC @) and never switches pages mid-line.
         encoder = Encoder({self.page.name: str(self.page.slot)})
