@@ -12,8 +12,9 @@ the cursor move are written in one short transaction, so selling goes on between
 and an interrupted pull resumes where it stopped.
 
 Threads: ``Syncer`` methods run on the sync worker thread (``ui/sync_bridge.py``);
-``HqReservations`` runs on whichever thread runs the return (today the GUI thread) and
-never writes to the store outside the return's own unit of work.
+``HqReservations`` runs on whichever thread runs the return (the return screen's worker
+thread, never the GUI thread) and never writes to the store outside the return's own unit
+of work.
 """
 
 from __future__ import annotations

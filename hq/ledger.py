@@ -116,6 +116,9 @@ def lookup(conn: Connection, receipt_number: str) -> dict[str, Any] | None:
         return None
     sale = json.loads(row.body)
     sale["terminal"] = row.terminal_id
+    cashier = conn.execute(select(s.users.c.name).where(s.users.c.id == sale.get("cashier"))).scalar()
+    if cashier:
+        sale["cashier_name"] = cashier  # the header of the return screen names them
     sale["completed_at"] = row.completed_at
     for n, ln in enumerate(sale["lines"], start=1):
         ln["line_no"] = n

@@ -1,18 +1,28 @@
-"""The return screen: returns with or without a receipt, and exchanges (GUI thread only).
+"""The return screen: returns with or without a receipt, and exchanges (GUI thread, but
+for HQ's calls).
 
 Flow for a receipted return: scan the receipt (or type its number, or Ctrl+F to find the
 sale); ↑/↓ picks a line, Space or + returns one more of it, − one fewer, a digit 1–8 gives
 the reason; F10 completes. Every change re-quotes the return with the same functions
 the handler uses, so the decision per line, the fees, where the money goes and what
 needs approval are always on screen before anything is recorded.
+
+On an enrolled lane, what goes to HQ (looking up another lane's receipt; completing the
+return, which reserves its quantities at HQ) runs on a short-lived worker thread while
+the window stays responsive and says what it waits for; the screen takes no keys until
+the answer (or the client's time-out, then the offline path with its caps) is back.
+Quotes re-use the sale HQ sent when the receipt was loaded, never the network.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any, TypeVar, cast
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QEventLoop, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,11 +51,13 @@ from counter.returns import (
     ReturnRecord,
     find_sale_anywhere,
     load_context,
+    normalize_receipt_number,
     process_return,
     quote,
     returnable_lines,
 )
 from counter.tenders import Payment, Tender
+from counter.upstream import RemoteSale, ReturnReservations
 from counter.users import User
 from db.queries import lowest_recent_price
 from devices.barcodes import CodeType, ScanData
@@ -69,6 +81,31 @@ from ui.return_model import ReturnLinesModel
 
 CONDITIONS = list(Condition)
 METHODS = list(RefundMethod)
+T = TypeVar("T")
+
+
+class _Relay(QObject):
+    """Carries "the worker is done" to the GUI thread (a queued signal)."""
+
+    done = Signal()
+
+
+class _KnownSale:
+    """HQ's port for quotes: the receipt loaded from HQ is answered from memory, so a
+    re-quote on a key press never waits for the network on the GUI thread (completing the
+    return asks HQ again, on a worker thread)."""
+
+    def __init__(self, upstream: ReturnReservations, remote: RemoteSale) -> None:
+        self._upstream = upstream
+        self._remote = remote
+
+    def lookup(self, receipt_number: str) -> RemoteSale | None:
+        if receipt_number == self._remote.sale.receipt_number:
+            return self._remote
+        return self._upstream.lookup(receipt_number)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._upstream, name)
 
 
 class ReturnScreen(QWidget):
@@ -88,6 +125,10 @@ class ReturnScreen(QWidget):
         #: The customer attached at the service desk (Ctrl+U); the return goes on their history.
         self.customer: object | None = None
         self.customer_id: str | None = None
+        #: The sale HQ sent for the loaded receipt (another lane's), for quoting.
+        self.remote: RemoteSale | None = None
+        #: What the screen waits for from HQ ("" when it waits for nothing).
+        self.busy = ""
         self._build()
         self.keymap = {QKeySequence(a.key)[0]: a for a in RETURN_ACTIONS}
 
@@ -208,6 +249,7 @@ class ReturnScreen(QWidget):
         assert self.user is not None
         self.draft = ReturnDraft(cashier=self.user)
         self.quote = None
+        self.remote = None
         self.no_receipt_mode = no_receipt
         self.input.clear()
         self.input.setPlaceholderText(
@@ -238,6 +280,8 @@ class ReturnScreen(QWidget):
 
     # ----------------------------------------------------------------- keys
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        if self.busy:
+            return
         action = self.keymap.get(event.keyCombination())
         if action is not None:
             self.trigger(action)
@@ -261,6 +305,8 @@ class ReturnScreen(QWidget):
         return super().eventFilter(watched, event)
 
     def trigger(self, action: ReturnAction) -> None:
+        if self.busy:
+            return  # one thing at a time: the answer from HQ comes first
         handlers = {
             ReturnAction.RECEIPT: lambda: self._new_draft(),
             ReturnAction.QUANTITY: self._ask_quantity,
@@ -300,6 +346,8 @@ class ReturnScreen(QWidget):
         more of its line on the loaded receipt."""
         if self.draft is None:
             return False
+        if self.busy:
+            return True  # swallowed: the screen is waiting for HQ
         if scan.error:
             self.say(f"{scan.error} Scan it again.", "error")
             return True
@@ -336,10 +384,21 @@ class ReturnScreen(QWidget):
 
     def _load_receipt(self, text: str) -> None:
         assert self.draft is not None
+
+        def find() -> tuple[Any, RemoteSale | None, Any]:
+            with self.ctx.read_uow() as uow:
+                # Another lane's or store's receipt is looked up at HQ when this lane is enrolled.
+                sale, remote = find_sale_anywhere(uow, text, self.ctx.store, self.ctx.upstream)
+                return sale, remote, returnable_lines(uow, sale, remote)
+
+        number = normalize_receipt_number(text)
         with self.ctx.read_uow() as uow:
-            # Another lane's or store's receipt is looked up at HQ when this lane is enrolled.
-            sale, remote = find_sale_anywhere(uow, text, self.ctx.store, self.ctx.upstream)
-            lines = returnable_lines(uow, sale, remote)
+            here = uow.sales.get_by_number(number) is not None
+        if here or self.ctx.upstream is None:
+            sale, remote, lines = find()
+        else:
+            sale, remote, lines = self._off_gui(find, f"Looking up receipt {number} at HQ…")
+        self.remote = remote
         self.draft = ReturnDraft(cashier=self.draft.cashier, sale=sale, returnable=lines)
         paid = ", ".join(f"{t.label} {self._money(t.amount)}" for t in sale.tenders)
         when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%a %b %d %Y, %H:%M")
@@ -511,7 +570,10 @@ class ReturnScreen(QWidget):
         cmd = self.draft.command()
         with self.ctx.read_uow() as uow:
             now = self.ctx.clock.now()
-            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now, self.ctx.upstream)
+            upstream: ReturnReservations | None = self.ctx.upstream
+            if upstream is not None and self.remote is not None:
+                upstream = cast(ReturnReservations, _KnownSale(upstream, self.remote))
+            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now, upstream)
             return quote(cmd, rc, store=self.ctx.store, rules=self.ctx.rules, now=now)
 
     def _refresh(self) -> None:
@@ -639,8 +701,9 @@ class ReturnScreen(QWidget):
         for _attempt in range(3):
             cmd = draft.command(exchange_tenders=tenders, exchange_rounding=rounding)
             cmd = replace(cmd, customer=self.customer_id)
-            try:
-                record = process_return(
+
+            def commit(cmd: Any = cmd) -> ReturnRecord:
+                return process_return(
                     cmd,
                     uow_factory=self.ctx.uow,
                     clock=self.ctx.clock,
@@ -649,12 +712,54 @@ class ReturnScreen(QWidget):
                     rules=self.ctx.rules,
                     upstream=self.ctx.upstream,
                 )
+
+            try:
+                if self.ctx.upstream is None:
+                    record = commit()
+                else:
+                    # The reservation at HQ is a network call: off the GUI thread.
+                    record = self._off_gui(commit, "Checking this receipt with HQ…")
             except ApprovalNeeded as needed:
                 if not self._approve(needed.kinds, needed.amount):
                     return
                 continue
             self._done(record)
             return
+
+    def _off_gui(self, work: Callable[[], T], waiting_for: str) -> T:
+        """Run ``work`` on a short-lived thread while the window stays live, and return
+        its result (or raise its error) here, on the GUI thread. Meanwhile the screen is
+        greyed, says what it waits for, and takes no keys or scans. ``work`` touches no
+        widget: it opens its own connections (SQLite allows them from any thread, and a
+        write still takes BEGIN IMMEDIATE, so the atomic return stays atomic)."""
+        box: dict[str, Any] = {}
+        loop = QEventLoop()
+        relay = _Relay()
+        relay.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
+
+        def run() -> None:
+            try:
+                box["value"] = work()
+            except BaseException as exc:  # handed back to the GUI thread as is
+                box["error"] = exc
+            finally:
+                relay.done.emit()
+
+        self.busy = waiting_for
+        self.say(waiting_for, "info")
+        self.setEnabled(False)
+        worker = threading.Thread(target=run, name="return-hq", daemon=True)
+        worker.start()
+        try:
+            loop.exec()
+            worker.join()
+        finally:
+            self.busy = ""
+            self.setEnabled(True)
+            self.table.setFocus()
+        if "error" in box:
+            raise box["error"]
+        return cast(T, box["value"])
 
     def _select_line(self, line_id: str) -> None:
         for row in range(self.model.rowCount()):
