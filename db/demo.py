@@ -20,11 +20,15 @@ from sqlalchemy import insert
 
 from counter.barcodes import canonical_gtin
 from counter.cart import Cart
+from counter.cases import ContactKind, LogContact, log_contact
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.checkout import CompleteSale, complete_sale
+from counter.customers import Address, ContactDetails, create_customer
 from counter.money import Currency
 from counter.policy import ReturnRules
 from counter.pricing import Discount
+from counter.referrals import Priority, refer_case
+from counter.service_desk import DeskConfig
 from counter.shifts import CashRules, Count, close_shift, denominations, open_shift, take_z_report
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import CARD_BRANDS, CardDetails, Payment
@@ -168,6 +172,7 @@ def build_demo(
             ],
         )
     _past_sales(db, store, items, users[:3], days, sales_per_day, today or datetime.now(UTC), seed)
+    _customers_and_cases(db, store, users[0], today or datetime.now(UTC))
     db.dispose()
     return open_database(data_dir)
 
@@ -258,6 +263,85 @@ def _one_sale(
         clock=clock,
         store=store,
         terminal=terminal,
+    )
+
+
+#: Demo customers (fictional 555-01xx numbers, example.org addresses): name, phone,
+#: e-mail, street, city, postal code.
+DEMO_CUSTOMERS = (
+    ("Priya Raman", "(217) 555-0101", "priya.raman@example.org", "418 Maple Avenue", "Springfield", "62704"),
+    ("Marcus Bell", "(217) 555-0102", "", "77 Lakeview Drive", "Chatham", "62629"),
+    ("Elena Novak", "(217) 555-0103", "elena.novak@example.org", "12 Cedar Court", "Springfield", "62711"),
+    ("Tom Whitaker", "", "tom.whitaker@example.org", "905 Walnut Street", "Rochester", "62563"),
+    ("Grace Lindqvist", "(217) 555-0105", "grace.l@example.org", "3 Birch Lane", "Sherman", "62684"),
+)
+
+
+def _customers_and_cases(db: Database, store: StoreConfig, cashier: User, today: datetime) -> None:
+    """A handful of customers at the service desk, two logged contacts and one open
+    complaint referred to warranty and repair, written by the desk's own commands at T02
+    late yesterday evening (after its last Z report, so its journal stays in time order)."""
+    terminal = TerminalIdentity(store.store_id, "T02")
+    uow = partial(SqlUnitOfWork, db.write, terminal, store.currency)
+    midnight = today.astimezone(store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = _SteppingClock(midnight - timedelta(hours=2, minutes=40))
+    people = []
+    for name, phone, email, street, city, postal in DEMO_CUSTOMERS:
+        clock.moment += timedelta(minutes=7)
+        details = ContactDetails.checked(
+            name, phone, email, email_consent=bool(email), address=Address(street, "", city, "IL", postal)
+        )
+        people.append(create_customer(cashier, details, uow_factory=uow, clock=clock))
+    contacts = (
+        (
+            people[0],
+            ContactKind.INQUIRY,
+            "Online order",
+            "Is the patio set back in stock soon?",
+            "Checked: due Friday.",
+        ),
+        (
+            people[2],
+            ContactKind.COMMENT,
+            "Service at the store",
+            "Thanks to the desk for sorting out my exchange so fast.",
+            "",
+        ),
+    )
+    for who, kind, category, words, actions in contacts:
+        clock.moment += timedelta(minutes=25)
+        log_contact(
+            cashier,
+            LogContact(who.id, kind, category, words, actions),
+            uow_factory=uow,
+            clock=clock,
+            terminal=terminal,
+        )
+    clock.moment += timedelta(minutes=30)
+    complaint = log_contact(
+        cashier,
+        LogContact(
+            people[1].id,
+            ContactKind.COMPLAINT,
+            "Warranty and repair",
+            "The kettle I bought stops heating after a minute.\nWants it repaired, not replaced.",
+            "Took the kettle in; gave the case slip.",
+        ),
+        uow_factory=uow,
+        clock=clock,
+        terminal=terminal,
+    )
+    refer_case(
+        cashier,
+        complaint.case.id,
+        "warranty",
+        Priority.HIGH,
+        None,
+        "Check the kettle's thermostat; call the customer with the outcome.",
+        config=DeskConfig(),
+        uow_factory=uow,
+        clock=clock,
+        store=store,
     )
 
 

@@ -44,6 +44,7 @@ from counter.service_desk import DeskConfig, DeskError
 from counter.shifts import x_report
 from counter.tenders import CardDetails, Tender, TenderKind
 from db import schema as s
+from db.demo import DEMO_CUSTOMERS
 from db.queries import journal_entries
 from tests.conftest import FAST_HASHER
 from tests.db.support import TestStore
@@ -90,7 +91,7 @@ def test_customers_are_checked_and_duplicates_offered(shop: TestStore) -> None:
         ContactDetails.checked("Bob Ray", "", "bob@@example")
     with pytest.raises(CustomerError, match="is not a phone number"):
         ContactDetails.checked("Bob Ray", "555-12", "")
-    assert count(shop, s.customers) == 1
+    assert count(shop, s.customers) == 1 + len(DEMO_CUSTOMERS)  # the demo store's own, and Jane
 
 
 def test_a_change_of_address_is_kept_as_history(shop: TestStore) -> None:
@@ -107,7 +108,13 @@ def test_a_change_of_address_is_kept_as_history(shop: TestStore) -> None:
     assert after.address is not None and after.address.line1 == "9 Oak Lane" and after.address.region == "IL"
     with shop.db.read.connect() as conn:
         addresses = (
-            conn.execute(select(s.customer_addresses.c.line1).order_by(s.customer_addresses.c.id)).scalars().all()
+            conn.execute(
+                select(s.customer_addresses.c.line1)
+                .where(s.customer_addresses.c.customer_id == jane.id)
+                .order_by(s.customer_addresses.c.id)
+            )
+            .scalars()
+            .all()
         )
         changes = conn.execute(select(s.customer_changes.c.field, s.customer_changes.c.new_value)).all()
     assert addresses == ["12 Elm Street", "9 Oak Lane"]
@@ -196,8 +203,14 @@ def test_complaint_referred_answered_told_resolved_and_closed(shop: TestStore) -
         change_status(maria, case.id, CaseStatus.OPEN, "", uow_factory=shop.uow, clock=shop.clock)
     change_status(maria, case.id, CaseStatus.OPEN, "New kettle leaks.", uow_factory=shop.uow, clock=shop.clock)
     with shop.db.read.connect() as conn:
-        events = conn.execute(select(s.case_events.c.event).order_by(s.case_events.c.id)).scalars().all()
-        status = conn.execute(select(s.cases.c.status)).scalar_one()
+        events = (
+            conn.execute(
+                select(s.case_events.c.event).where(s.case_events.c.case_id == case.id).order_by(s.case_events.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        status = conn.execute(select(s.cases.c.status).where(s.cases.c.id == case.id)).scalar_one()
     assert events == [
         "opened",
         "contact",
