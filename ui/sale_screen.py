@@ -227,7 +227,8 @@ class SaleScreen(QWidget):
             self.say(f"{action.label} is not set up on this terminal.", "error")
         else:
             handler()
-        self.input.setFocus()
+        if self.isVisible():  # sign out, returns, cash office: another screen has the keys now
+            self.input.setFocus()
 
     def add_handler(self, action: Action, handler: Callable[[], None]) -> None:
         """Actions whose work lives outside this screen (devices) are plugged in here by

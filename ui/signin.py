@@ -29,6 +29,7 @@ from db.queries import list_users
 from devices.barcodes import ScanData
 from ui.context import AppContext
 from ui.ops import Problem, attempt
+from ui.wedge import PIN_ENTRY
 
 
 class SignInScreen(QWidget):
@@ -67,6 +68,7 @@ class SignInScreen(QWidget):
         self.pin = QLineEdit()
         self.pin.setObjectName("pinField")
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.setProperty(PIN_ENTRY, True)  # digits typed on the list go to the PIN (ui.wedge)
         self.pin.setMaxLength(8)
         self.pin.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}"), self.pin))
         self.pin.setPlaceholderText("PIN")

@@ -11,7 +11,7 @@ and **holds** those keys while the decoder cannot yet tell:
   Enter or control characters (GS in GS1 codes) never press a button or a shortcut;
 * keys that turn out to be a person's (too slow, too short) are replayed, in order, to
   the widget they were meant for, about a tenth of a second later;
-* in a PIN field (echo mode Password), a digits-only burst no longer than a PIN is a scan
+* where a PIN is typed (``takes_pin``), a digits-only burst no longer than a PIN is a scan
   (a staff badge) only at a scanner's speed: a PIN typed briskly and Enter pressed at once
   is given to the field, Enter included, never taken for an unknown badge.
 
@@ -42,6 +42,8 @@ from devices.scanner import WedgeConfig, WedgeDecoder, WedgeKind, WedgeResult, m
 
 ScanSink = Callable[[QWidget | None, ScanData], None]
 
+#: the Qt property that marks a widget whose keys make a PIN (see ``takes_pin``)
+PIN_ENTRY = "pinEntry"
 #: a scanner's keys come a few milliseconds apart; a burst slower than this on average
 #: is a person's, however regular its gaps
 SCANNER_MEAN_GAP_MS = 20.0
@@ -201,16 +203,12 @@ class WedgeFilter(QObject):
             self._timer.stop()
 
     def _typed_pin(self, result: WedgeResult) -> bool:
-        """A PIN typed briskly into a PIN field (echo mode Password) can be as quick and as
-        long as a short badge code. Only a burst at a scanner's speed is a scan there."""
+        """A PIN typed briskly where a PIN goes can be as quick and as long as a short badge
+        code. There, only a burst at a scanner's speed is a scan."""
         if not self._held or not shiboken6.isValid(self._held[0].receiver):
             return False
-        field = self._held[0].receiver
-        if not isinstance(field, QLineEdit) or field.echoMode() == QLineEdit.EchoMode.Normal:
-            return False
-        return (
-            result.text.isdigit() and len(result.text) <= MAX_PIN_LENGTH and result.mean_gap_ms >= SCANNER_MEAN_GAP_MS
-        )
+        short_digits = result.text.isdigit() and len(result.text) <= MAX_PIN_LENGTH
+        return short_digits and result.mean_gap_ms >= SCANNER_MEAN_GAP_MS and takes_pin(self._held[0].receiver)
 
     def _flush(self) -> None:
         """Give up on the held keys now: they are a person's (or a short scan without end)."""
@@ -219,7 +217,7 @@ class WedgeFilter(QObject):
 
     def _replay(self, batch: list[_Held]) -> None:
         for held in batch:
-            target = held.receiver if shiboken6.isValid(held.receiver) else QApplication.focusWidget()
+            target = _replay_target(held.receiver)
             if target is None:
                 continue
             events = [held.event]
@@ -233,6 +231,32 @@ class WedgeFilter(QObject):
                     QApplication.sendEvent(target, event)
                 finally:
                     self._replaying.discard(address)
+
+
+def _replay_target(receiver: QWidget) -> QWidget | None:
+    """Where a held key goes: where it would have gone had it not been held. A key replayed
+    before it may have moved the focus within the window (the sign-in list hands the first
+    digit to the PIN field, which then has the focus): the next keys follow the focus."""
+    if not shiboken6.isValid(receiver):
+        return QApplication.focusWidget()
+    focus = receiver.window().focusWidget()  # the window's, known even while it is not active
+    if focus is not None and focus is not receiver:
+        return focus
+    return receiver
+
+
+def takes_pin(widget: QWidget) -> bool:
+    """Whether keys typed into ``widget`` make a PIN: a PIN field (echo mode Password), or
+    a widget inside one marked with the Qt property ``PIN_ENTRY`` (the sign-in screen, whose
+    list of names hands digits on to its PIN field)."""
+    if isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal:
+        return True
+    node: QWidget | None = widget
+    while node is not None:
+        if node.property(PIN_ENTRY):
+            return True
+        node = node.parentWidget()
+    return False
 
 
 def _address(event: QEvent) -> int:
@@ -263,4 +287,4 @@ def wedge_config(max_gap_ms: int, min_length: int, prefix: str) -> WedgeConfig:
     return WedgeConfig(max_gap_ms=float(max_gap_ms), min_length=min_length, prefix=prefix)
 
 
-__all__ = ["WedgeFilter", "route_scan", "scan_start", "wedge_config"]
+__all__ = ["PIN_ENTRY", "WedgeFilter", "route_scan", "scan_start", "takes_pin", "wedge_config"]

@@ -135,6 +135,18 @@ def test_a_pin_typed_briskly_with_enter_at_once_signs_in(open_window, qtbot) -> 
     assert EventType.SIGN_IN_FAILED not in journal_types(ctx)
 
 
+def test_a_pin_typed_briskly_on_the_list_of_names_signs_in(open_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The same with the list of names focused (after ↓ picked Maria): the digits are the
+    PIN, handed on to the PIN field, and Enter signs in."""
+    ctx, window = open_window(wedge=True)
+    window.signin.select("u-cashier-1")
+    window.signin.users.setFocus()
+    type_timed(window.signin.users, "1111", 30, Clock())
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.sale, timeout=3000)
+    assert window.user is not None and window.user.name.startswith("Maria")
+    assert EventType.SIGN_IN_FAILED not in journal_types(ctx)
+
+
 def test_an_unknown_badge_is_refused_and_journaled(open_window) -> None:  # type: ignore[no-untyped-def]
     ctx, window = open_window(wedge=True)
     type_timed(window.signin.pin, "EMP-999999", 8, Clock())

@@ -101,3 +101,29 @@ def test_card_payment_records_only_brand_last4_and_approval(app_window, qtbot) -
     assert tender.card is not None and (tender.card.last4, tender.card.approval_code) == ("4242", "A1B2C3")
     assert tender.amount == sale.total
     assert sale.change == Decimal(0)
+
+
+def test_the_keys_follow_the_screen_an_f_key_opens(app_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """After F7 (returns), Ctrl+K (cash office) and F12 (sign out) the next keys go to the
+    screen now showing, not to the hidden scan field of the sale screen: a person signs in
+    again, or scans a receipt, without reaching for the mouse."""
+    ctx, window = app_window
+    sign_in(window, "Maria", "1111")
+    for key, mod, screen in (
+        (Qt.Key.Key_F7, Qt.KeyboardModifier.NoModifier, window.returns),
+        (Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier, window.cash_office),
+    ):
+        press(window.sale.input, key, mod)
+        focus = window.focusWidget()
+        assert window.stack.currentWidget() is screen
+        assert focus is screen or screen.isAncestorOf(focus), focus
+        press(focus, Qt.Key.Key_Escape)
+        assert window.stack.currentWidget() is window.sale
+    press(window.sale.input, Qt.Key.Key_F12)
+    assert window.stack.currentWidget() is window.signin
+    assert window.focusWidget() is window.signin.pin
+    for char in "2222":  # Sam, picked with the arrow keys, then his PIN, then Enter
+        QTest.keyClick(window.focusWidget(), char)
+    window.signin.select("u-cashier-2")
+    QTest.keyClick(window.focusWidget(), Qt.Key.Key_Return)
+    assert window.user is not None and window.user.name.startswith("Sam")
