@@ -757,8 +757,15 @@ class ReturnScreen(QWidget):
             self.busy = ""
             self.setEnabled(True)
             self.table.setFocus()
-        if "error" in box:
-            raise box["error"]
+        error = box.pop("error", None)
+        if error is not None:
+            try:
+                raise error
+            finally:
+                # Break the cycle frame -> error -> traceback -> frame, so the traceback (and
+                # the Qt objects its frames hold) is freed here, on the GUI thread, when the
+                # error has been reported, never later by the collector on another thread.
+                del error, box
         return cast(T, box["value"])
 
     def _select_line(self, line_id: str) -> None:
