@@ -370,7 +370,9 @@ def _upsert_many(conn: Connection, table: Any, key: str, rows: list[dict[str, An
 
 @dataclass
 class HqReservations:
-    """Implements counter.upstream.ReturnReservations over HQ's API."""
+    """Implements counter.upstream.ReturnReservations over HQ's API. Each call waits at most
+    ``timeout`` seconds: past that HQ counts as away, and the return goes the offline way,
+    within the caps (the return screen runs it off the GUI thread meanwhile)."""
 
     client: HqClient
     syncer: Syncer
@@ -379,6 +381,7 @@ class HqReservations:
     terminal: TerminalIdentity
     caps_value: OfflineCaps = field(default_factory=OfflineCaps)
     cache_seconds: float = 30.0
+    timeout: float = 3.0
     _cache: dict[str, tuple[float, RemoteSale]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -394,7 +397,12 @@ class HqReservations:
             hit = self._cache.get(receipt_number)
         if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
             return hit[1]
-        data = self.client.lookup(receipt_number)
+        try:
+            data = self.client._call("GET", f"/sales/{receipt_number}", timeout=self.timeout)
+        except HqRefused as exc:
+            if exc.status != 404:
+                raise
+            data = None
         if data is None:
             return None
         remote = remote_sale_from_wire(data)
@@ -421,7 +429,7 @@ class HqReservations:
             self._cache.pop(reservation.receipt_number, None)
         for attempt in range(2):
             try:
-                self.client.reserve(payload)
+                self.client._call("POST", "/reservations", json=payload, timeout=self.timeout)
                 return
             except HqRefused as exc:
                 if exc.error == "unknown_sale" and attempt == 0:
@@ -437,7 +445,7 @@ class HqReservations:
 
     def release(self, return_id: str) -> None:
         try:
-            self.client.release(return_id)
+            self.client._call("DELETE", f"/reservations/{return_id}", timeout=self.timeout)
         except HqRefused as exc:
             log.warning("HQ did not release reservation %s: %s", return_id, exc.message)
 

@@ -7,6 +7,7 @@ recorded. The window stays live while HQ is asked."""
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,41 @@ def test_a_receipt_from_lane_1_returned_at_lane_2_then_lane_1_cannot_take_more(
     press(screen1.table, Qt.Key.Key_F10)
     assert screen1.last_record is not None, screen1.message.text()
     assert [ln.request.quantity for ln in screen1.last_record.quote.lines] == [1]
+
+
+def test_hq_silent_the_return_goes_offline_within_the_caps_and_the_window_stays_live(
+    lanes: dict[str, tuple[AppContext, MainWindow]],
+) -> None:
+    ctx, window = lanes["T01"]
+    assert ctx.upstream is not None and ctx.syncer is not None
+    assert ctx.upstream.timeout == 3.0  # what a lane waits for HQ by default
+    silent = socket.socket()  # HQ's address takes the connection and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        ctx.upstream.client = HqClient(url, ctx.syncer.config.token)
+        ctx.upstream.timeout = 0.5  # shorter here, to keep the suite quick
+        code = upc_codes(ctx, 1)[0]
+        sale = sell(ctx, [code, code], card=True)
+        open_returns(window)
+        screen = window.returns
+        type_enter(screen.input, sale.receipt_number)
+        QTest.keyClick(screen.table, Qt.Key.Key_Space)
+        QTest.keyClicks(screen.table, "3")
+        ticks: list[str] = []
+        ticker = QTimer()
+        ticker.timeout.connect(lambda: ticks.append(screen.busy))
+        ticker.start(20)
+        started = time.monotonic()
+        press(screen.table, Qt.Key.Key_F10)
+        waited = time.monotonic() - started
+        ticker.stop()
+    finally:
+        silent.close()
+    record = screen.last_record
+    assert record is not None, screen.message.text()
+    assert not record.hq_reserved  # taken offline, within the caps ($200 a return)
+    assert 0.5 <= waited < 3, waited
+    assert sum(1 for t in ticks if t) >= 10  # the window kept turning while it waited
+    assert "recorded" in screen.message.text()
