@@ -9,7 +9,14 @@ A ``gap`` answer (HQ holds less than we thought, e.g. its database was restored)
 
 Pull: pages of changes after the cursor kept in ``settings['sync_cursor']``; each page and
 the cursor move are written in one short transaction, so selling goes on between pages
-and an interrupted pull resumes where it stopped.
+and an interrupted pull resumes where it stopped. The next page is fetched while the
+current one is written (one page ahead). A first load (a store with no items, cursor 0)
+sets the item search index's triggers aside while the catalog streams in, then indexes
+the items in chunks of ``FTS_CHUNK`` rows, each its own short transaction, and puts the
+triggers back with the last chunk; until then barcode and SKU look-ups find every item
+already written, name search the ones indexed. The state of such a load is kept in
+``settings['sync_first_load']``, so an interrupted one resumes (the indexing is finished
+before any later page is applied).
 
 Threads: ``Syncer`` methods run on the sync worker thread (``ui/sync_bridge.py``);
 ``HqReservations`` runs on whichever thread runs the return (the return screen's worker
@@ -22,9 +29,12 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -51,6 +61,7 @@ from counter.upstream import (
     remote_sale_from_wire,
 )
 from db import schema as s
+from db.engine import _refuse_card_data
 from db.hq_client import HqClient, HqRefused
 from db.queries import read_settings, write_settings
 from db.sync_people import apply_people, push_customers
@@ -60,6 +71,8 @@ log = logging.getLogger(__name__)
 
 SYNC_KEY = "sync"
 CURSOR_KEY = "sync_cursor"
+FIRST_LOAD_KEY = "sync_first_load"
+FTS_CHUNK = 50_000  # items indexed per transaction at the end of a first load (~0.1 s of write lock)
 CAPS_KEY = "offline_caps"
 
 
@@ -221,7 +234,12 @@ class Syncer:
         refuses, card data) is applied not at all, and said as a refusal (the status
         bar shows it) rather than crashing the sync worker."""
         after = self.cursor()
-        page = self.client.changes(after, limit)
+        n, _cursor, more = self._apply_page(after, self.client.changes(after, limit))
+        return n, more
+
+    def _apply_page(self, after: int, page: Any) -> tuple[int, int, bool]:
+        """Apply one fetched page and move the cursor, in one transaction:
+        (changes applied, new cursor, more to come)."""
         try:
             rows = list(page["changes"])
             cursor, more = int(page["cursor"]), bool(page["more"])
@@ -231,7 +249,16 @@ class Syncer:
                 conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(cursor)))
         except HqRefused:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, SQLAlchemyError, CounterError) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            OverflowError,
+            SQLAlchemyError,
+            sqlite3.Error,
+            CounterError,
+        ) as exc:
             log.warning("sync: a page of changes after %d could not be applied: %r", after, exc)
             raise HqRefused(
                 200,
@@ -239,17 +266,106 @@ class Syncer:
                 "HQ sent changes this terminal cannot read; none of them was applied.",
                 {"after": after},
             ) from exc
-        return len(rows), more
+        return len(rows), cursor, more
 
     def pull_all(self, progress: Callable[[int], None] | None = None, limit: int = PULL_PAGE) -> int:
+        """Pull until HQ has nothing more; returns the number of changes applied.
+
+        While page N is written, page N+1 is already on its way (one fetch ahead, on a
+        helper thread): HQ's time and the store's overlap instead of adding up."""
+        first_load = self._first_load_state()
+        if first_load is not None and first_load["phase"] == "indexing":
+            self._finish_first_load(progress, 0)  # before any later page can touch indexed items
+            first_load = None
+        if first_load is None and self.cursor() == 0 and self._no_items():
+            first_load = self._begin_first_load()
         total = 0
+        after = self.cursor()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
+            ahead: Future[Any] | None = fetcher.submit(self.client.changes, after, limit)
+            while ahead is not None:
+                page = ahead.result()
+                ahead = None
+                next_after = _page_cursor(page)
+                if next_after is not None and next_after > after and isinstance(page, dict) and page.get("more"):
+                    ahead = fetcher.submit(self.client.changes, next_after, limit)
+                n, after, more = self._apply_page(after, page)
+                total += n
+                if progress is not None:
+                    progress(total)
+                if not more:
+                    break
+        if first_load is not None:
+            self._finish_first_load(progress, total)
+        return total
+
+    # ------------------------------------------------------------ first load
+
+    def _first_load_state(self) -> dict[str, Any] | None:
+        state = read_settings(self.read).get(FIRST_LOAD_KEY)
+        return dict(state) if isinstance(state, dict) else None
+
+    def _no_items(self) -> bool:
+        with self.read.connect() as conn:
+            return conn.execute(select(s.items.c.rowid).limit(1)).first() is None
+
+    def _begin_first_load(self) -> dict[str, Any]:
+        """Set the item search index's triggers aside (their SQL is kept in the state, to
+        be put back exactly as the store's migration made them)."""
+        with self.write.begin() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'items' "
+                    "AND sql LIKE '%items_fts%' ORDER BY name"
+                )
+            ).all()
+            state = {"phase": "loading", "indexed_upto": 0, "triggers": [[str(n), str(q)] for n, q in found]}
+            for name, _sql in found:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+            _put_setting(conn, FIRST_LOAD_KEY, state)
+        log.info("sync: first catalog load; search index triggers set aside (%d)", len(found))
+        return state
+
+    def _finish_first_load(self, progress: Callable[[int], None] | None, total: int) -> None:
+        """Index the items written by the first load, ``FTS_CHUNK`` at a time (each chunk
+        one short transaction, so a sale waits at most for one), and put the triggers
+        back in the same transaction as the last chunk: no item can be missed between."""
+        state = self._first_load_state()
+        if state is None:
+            return
+        state["phase"] = "indexing"
+        upto = int(state["indexed_upto"])
         while True:
-            n, more = self.pull_page(limit)
-            total += n
+            with self.write.begin() as conn:
+                last = conn.execute(
+                    text(
+                        "SELECT max(rowid), count(*) FROM (SELECT rowid FROM items WHERE rowid > :a "
+                        "ORDER BY rowid LIMIT :n)"
+                    ),
+                    {"a": upto, "n": FTS_CHUNK},
+                ).one()
+                if last[1]:
+                    conn.execute(
+                        text(
+                            "INSERT INTO items_fts(rowid, name, sku) SELECT rowid, name, sku FROM items "
+                            "WHERE rowid > :a AND rowid <= :b"
+                        ),
+                        {"a": upto, "b": int(last[0])},
+                    )
+                    upto = int(last[0])
+                done = int(last[1]) < FTS_CHUNK
+                if done:
+                    for _name, sql in state["triggers"]:
+                        conn.exec_driver_sql(str(sql))
+                    conn.execute(s.settings.delete().where(s.settings.c.key == FIRST_LOAD_KEY))
+                else:
+                    state["indexed_upto"] = upto
+                    _put_setting(conn, FIRST_LOAD_KEY, state)
             if progress is not None:
-                progress(total)
-            if not more:
-                return total
+                progress(total)  # the status bar stays fed while the index is built
+            if done:
+                log.info("sync: first catalog load indexed for search (up to item rowid %d)", upto)
+                return
 
     # ------------------------------------------------------------------ cycle
 
@@ -335,8 +451,7 @@ def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
             for d in cats
         ],
     )
-    item_cols = ("id", "sku", "barcode", "name", "category_id", "price_minor", "tax_code", "active")
-    _upsert_many(conn, s.items, "id", [_pick(d, *item_cols) for d in live.get("item", [])])
+    _upsert_items(conn, [_item_row(d) for d in live.get("item", [])])
     if gone.get("item"):
         conn.execute(s.items.update().where(s.items.c.id.in_([d["id"] for d in gone["item"]])).values(active=False))
     user_cols = ("id", "name", "role", "pin_hash")
@@ -363,6 +478,61 @@ def _upsert_many(conn: Connection, table: Any, key: str, rows: list[dict[str, An
     stmt = sqlite_insert(table)
     cols = [c for c in rows[0] if c != key]
     conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in cols}), rows)
+
+
+ITEM_COLUMNS = ("id", "sku", "barcode", "name", "category_id", "price_minor", "tax_code", "active")
+_ITEM_UPSERT = (
+    f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(ITEM_COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in ITEM_COLUMNS[1:])
+)
+#: Every card number or stripe track (counter/carddata.py) holds 13 digits in a row, with
+#: at most single spaces or dashes between them: text without such a run holds no card data.
+_MAYBE_CARD = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
+
+
+def _item_row(d: dict[str, Any]) -> tuple[Any, ...]:
+    """One item of a page as the row to write, its types checked (ValueError if wrong)."""
+    row = (d["id"], d["sku"], d["barcode"], d["name"], d["category_id"], d["price_minor"], d["tax_code"], d["active"])
+    ok = (
+        all(isinstance(v, str) for v in (row[0], row[1], row[3], row[4], row[6]))
+        and (row[2] is None or isinstance(row[2], str))
+        and isinstance(row[5], int)
+        and not isinstance(row[5], bool)
+        and isinstance(row[7], bool | int)
+        and row[7] in (0, 1)
+    )
+    if not ok:
+        raise ValueError(f"item {d.get('id')!r}: a field has the wrong type")
+    return row[:7] + (bool(row[7]),)
+
+
+def _upsert_items(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Upsert items with one executemany on the driver's connection (a first load writes
+    a million): no per-row SQL expression work. The write engine's card-data guard is
+    kept: the page's text is searched for a card-number-like run first, and only then is
+    each value checked (db.engine's guard, same refusal)."""
+    if not rows:
+        return
+    if _MAYBE_CARD.search("\n".join(v for row in rows for v in row if isinstance(v, str))):
+        _refuse_card_data(conn, None, _ITEM_UPSERT, rows, None, True)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_ITEM_UPSERT, rows)
+    finally:
+        cursor.close()
+
+
+def _page_cursor(page: Any) -> int | None:
+    """The cursor a fetched page moves to, or None when it has none a fetch can go on from."""
+    try:
+        return int(page["cursor"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _put_setting(conn: Connection, key: str, value: Any) -> None:
+    conn.execute(s.settings.delete().where(s.settings.c.key == key))
+    conn.execute(s.settings.insert().values(key=key, value=json.dumps(value)))
 
 
 # ------------------------------------------------------------- return reservations

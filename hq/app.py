@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -305,10 +306,9 @@ def create_app(engine: Engine) -> FastAPI:
         assert who.store_id
         with engine.connect() as conn:
             rows, cursor, more = catalog.changes(conn, who.store_id, after, limit)
-        # Pages are large and plain (str, int, bool, None): encode them directly rather
-        # than through FastAPI's generic encoder, which dominates the time otherwise.
-        body = json.dumps({"changes": rows, "cursor": cursor, "more": more}, separators=(",", ":"))
-        return Response(body, media_type="application/json")
+        # Pages are large and plain (str, int, bool, None): encode them directly (orjson,
+        # ~10x json.dumps) rather than through FastAPI's generic encoder.
+        return Response(orjson.dumps({"changes": rows, "cursor": cursor, "more": more}), media_type="application/json")
 
     @app.get("/v1/sales/{receipt_number}")
     def sale(receipt_number: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:

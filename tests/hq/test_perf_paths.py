@@ -11,25 +11,40 @@
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, text
 
+from counter.barcodes import CodeKind, ScannedCode
 from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp, verify
-from hq import access
+from counter.money import Currency
+from counter.upstream import UpstreamUnavailable
+from db import schema as ls
+from db import sync
+from db.engine import DB_FILENAME, open_database
+from db.hq_client import HqClient
+from db.queries import SqlCatalog, read_settings, write_settings
+from db.sync import Syncer, enrol
+from hq import access, catalog
 from hq import schema as hs
 from hq.ingest import PushRefused, check_chain
 from hq.serve import RunningHq
-from tests.hq.conftest import hq_count
+from tests.db.support import TestStore
+from tests.hq.conftest import ensure_shift, hq_count
 
-BODIES = [
+BODIES: list[dict[str, Any]] = [
     {"n": 1},
     {"sale_id": "s-1", "lines": [{"qty": 2, "name": "Crème brûlée ☕"}], "total": 1999, "ok": True, "x": None},
     {"deep": {"b": [1, 2, {"c": 'd\n"q"'}], "a": -5}},
@@ -176,3 +191,218 @@ def test_the_token_cache_expires_and_stays_bounded() -> None:
     assert len(cache._entries) <= 3 and cache.get("k9") == who
     cache.forget("k9")
     assert cache.get("k9") is None
+
+
+# ------------------------------------------------------------------ first catalog load
+
+
+def fresh_lane(folder: Path, template: Path, hq: RunningHq, hq_engine: Engine, terminal: str) -> tuple[Any, Syncer]:
+    """A new, empty store (no catalog, cursor 0) with the demo store's settings, enrolled."""
+    db = open_database(folder)
+    with sqlite3.connect(template / DB_FILENAME) as src:
+        settings = [r for r in src.execute("SELECT key, value FROM settings") if not r[0].startswith(("sync", "inst"))]
+    with db.write.begin() as conn:
+        for key, value in settings:
+            conn.execute(ls.settings.insert().values(key=key, value=value))
+    config = enrol(db.write, hq.url, access.new_enrol_code(hq_engine, "S01", terminal))
+    write_settings(db.write, {"terminal": {**read_settings(db.read)["terminal"], "id": terminal}})
+    return db, Syncer(db.write, db.read, HqClient(hq.url, config.token), config)
+
+
+def add_items(engine: Engine, n: int, start: int = 0) -> None:
+    colours = ["red", "blue", "green", "large", "small"]
+    items = [
+        {
+            "id": f"bulk-{i}",
+            "sku": f"BULK-{i}",
+            "barcode": None,
+            "name": f"Bulk kettle {i} {colours[i % 5]}",
+            "category_id": "hardware",
+            "price_minor": 100 + i,
+            "tax_code": "A",
+            "active": True,
+        }
+        for i in range(start, start + n)
+    ]
+    catalog.seed(engine, tax_classes=[], categories=[], items=items, users=[])
+
+
+def fts_ids(db: Any, words: str) -> set[str]:
+    match = " ".join(f'"{w}"*' for w in words.split())
+    with db.read.connect() as conn:
+        return set(
+            conn.execute(
+                text("SELECT i.id FROM items_fts f JOIN items i ON i.rowid = f.rowid WHERE items_fts MATCH :m"),
+                {"m": match},
+            ).scalars()
+        )
+
+
+def like_ids(db: Any, word: str) -> set[str]:
+    """The same question answered without the index: names or SKUs with a word starting so."""
+    with db.read.connect() as conn:
+        rows = conn.execute(text("SELECT id, name, sku FROM items")).all()
+    w = word.lower()
+    return {r[0] for r in rows if any(t.startswith(w) for t in re.split(r"[^0-9a-z]+", f"{r[1]} {r[2]}".lower()))}
+
+
+def item_triggers(db: Any) -> list[tuple[str, str]]:
+    with db.read.connect() as conn:
+        return [
+            (str(r[0]), str(r[1]))
+            for r in conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'items' ORDER BY name")
+            )
+        ]
+
+
+def fts_consistent(db: Any) -> None:
+    with db.write.begin() as conn:  # raises if the index and the items table disagree
+        conn.exec_driver_sql("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "FTS_CHUNK", 700)
+
+
+def test_a_first_load_leaves_search_and_triggers_as_a_paged_pull_would(
+    hq: RunningHq, hq_engine: Engine, demo_template: Path, tmp_path: Path, small_chunks: None
+) -> None:
+    add_items(hq_engine, 2_500)
+    db, syncer = fresh_lane(tmp_path / "new", demo_template, hq, hq_engine, "T05")
+    reference = open_database(tmp_path / "reference")  # triggers as the migrations make them
+    expected_triggers = item_triggers(reference)
+    reference.dispose()
+    assert any("items_fts" in sql for _, sql in expected_triggers)
+    seen: list[int] = []
+    total = syncer.pull_all(seen.append, limit=400)
+    assert total >= 2_500 + 724 and seen[-1] == total
+    assert item_triggers(db) == expected_triggers
+    assert sync.FIRST_LOAD_KEY not in read_settings(db.read)
+    fts_consistent(db)
+    for word in ("kettle", "24", "red", "shirt", "ke"):
+        assert fts_ids(db, word) == like_ids(db, word), word
+    assert len(fts_ids(db, "kettle red")) == 500
+    # Later changes go through the restored triggers: a renamed item is found by its new name only.
+    catalog.seed(
+        hq_engine,
+        tax_classes=[],
+        categories=[],
+        items=[{**_bulk(7), "name": "Renamed teapot"}],
+        users=[],
+    )
+    assert syncer.pull_all() == 1
+    assert fts_ids(db, "teapot") == {"bulk-7"} and "bulk-7" not in fts_ids(db, "kettle")
+    fts_consistent(db)
+    syncer.client.close()
+    db.dispose()
+
+
+def _bulk(i: int) -> dict[str, Any]:
+    return {
+        "id": f"bulk-{i}",
+        "sku": f"BULK-{i}",
+        "barcode": None,
+        "name": f"Bulk kettle {i}",
+        "category_id": "hardware",
+        "price_minor": 100 + i,
+        "tax_code": "A",
+        "active": True,
+    }
+
+
+class DropsAfter:
+    """The network failing after ``pages`` pages (HQ going away mid-load)."""
+
+    def __init__(self, client: HqClient, pages: int) -> None:
+        self.client, self.left = client, pages
+
+    def changes(self, after: int, limit: int) -> dict[str, Any]:
+        if self.left <= 0:
+            raise UpstreamUnavailable("HQ cannot be reached (test).", "")
+        self.left -= 1
+        return self.client.changes(after, limit)
+
+
+def test_an_interrupted_first_load_resumes_and_barcodes_work_meanwhile(
+    hq: RunningHq, hq_engine: Engine, demo_template: Path, tmp_path: Path, small_chunks: None
+) -> None:
+    add_items(hq_engine, 2_000)
+    db, syncer = fresh_lane(tmp_path / "new", demo_template, hq, hq_engine, "T06")
+    real = syncer.client
+    syncer.client = DropsAfter(real, 4)  # type: ignore[assignment]
+    with pytest.raises(UpstreamUnavailable):
+        syncer.pull_all(limit=300)
+    state = read_settings(db.read)[sync.FIRST_LOAD_KEY]
+    assert state["phase"] == "loading" and not any("items_fts" in sql for _, sql in item_triggers(db))
+    with db.read.connect() as conn:
+        loaded = conn.execute(text("SELECT count(*) FROM items")).scalar_one()
+        some = conn.execute(text("SELECT barcode, sku FROM items WHERE barcode IS NOT NULL LIMIT 1")).one()
+    assert 0 < loaded < 2_000 + 724
+    shop = SqlCatalog(db.read, Currency.of("USD"))
+    assert shop.by_code(ScannedCode(CodeKind.GTIN, some[0], some[0])) is not None  # scanning works mid-load
+    assert shop.by_code(ScannedCode(CodeKind.SKU, some[1], some[1])) is not None
+
+    # Interrupted again while indexing: the indexing is finished before any new page.
+    syncer.client = real
+    calls = 0
+
+    def crash_while_indexing(n: int) -> None:
+        nonlocal calls
+        if read_settings(db.read).get(sync.FIRST_LOAD_KEY, {}).get("phase") == "indexing":
+            calls += 1
+            if calls == 2:
+                raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        syncer.pull_all(crash_while_indexing, limit=300)
+    assert read_settings(db.read)[sync.FIRST_LOAD_KEY]["indexed_upto"] > 0
+    catalog.seed(hq_engine, tax_classes=[], categories=[], items=[{**_bulk(3), "name": "Renamed teapot"}], users=[])
+    assert syncer.pull_all(limit=300) == 1
+    assert sync.FIRST_LOAD_KEY not in read_settings(db.read)
+    assert any("items_fts" in sql for _, sql in item_triggers(db))
+    fts_consistent(db)
+    assert fts_ids(db, "teapot") == {"bulk-3"}
+    for word in ("kettle", "17", "green"):
+        assert fts_ids(db, word) == like_ids(db, word), word
+    real.close()
+    db.dispose()
+
+
+def test_a_sale_commits_while_a_first_load_runs(
+    hq: RunningHq, hq_engine: Engine, demo_template: Path, tmp_path: Path, small_chunks: None
+) -> None:
+    add_items(hq_engine, 6_000)
+    folder = tmp_path / "new"
+    db, syncer = fresh_lane(folder, demo_template, hq, hq_engine, "T07")
+    pages_done = threading.Event()
+    sold = threading.Event()
+
+    def slow_pages(n: int) -> None:  # pages keep coming until the sale is in (bounded)
+        if n > 1_500:
+            pages_done.set()
+            sold.wait(timeout=0.05)
+
+    puller = threading.Thread(target=lambda: syncer.pull_all(slow_pages, limit=250))
+    puller.start()
+    assert pages_done.wait(timeout=60)
+    assert read_settings(db.read)[sync.FIRST_LOAD_KEY]["phase"] == "loading"  # the first load is running
+    shop = TestStore(folder)
+    ensure_shift(shop)
+    started = time.perf_counter()
+    sale = shop.sell([(shop.item_in("apparel"), 1)])
+    took = time.perf_counter() - started
+    still_loading = sync.FIRST_LOAD_KEY in read_settings(db.read)
+    sold.set()
+    puller.join(timeout=120)
+    assert not puller.is_alive()
+    assert still_loading, "the load ended before the sale: nothing was shown"
+    assert took < 2.0, f"the sale waited {took:.2f} s"
+    with db.read.connect() as conn:
+        assert conn.execute(select(ls.sales.c.id).where(ls.sales.c.id == sale.id)).first() is not None
+    assert sync.FIRST_LOAD_KEY not in read_settings(db.read)
+    assert fts_ids(db, "kettle") == like_ids(db, "kettle") and len(fts_ids(db, "kettle")) >= 6_000
+    shop.close()
+    syncer.client.close()
+    db.dispose()
