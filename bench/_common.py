@@ -156,12 +156,13 @@ def ms(seconds: Sequence[float]) -> list[float]:
 
 def app_context(data_dir: Path, **overrides: object) -> Any:
     """``ui.context.build_context`` on the benchmark store (the app's own wiring: engines,
-    pragmas, catalog, unit of work), minus ``PRAGMA quick_check``, which reads the whole
-    file (bench/cold_start.py times it; here it would cost every script that read)."""
-    import db.engine
+    pragmas, catalog, unit of work). A window built on it does not start the integrity
+    check behind the sign-in screen: it reads the whole file for ~20 s (bench/cold_start.py
+    times it; here it would compete with every script's measurement)."""
+    import ui.startup_check
     from ui.context import build_context
 
-    db.engine.quick_check = lambda engine: None  # type: ignore[assignment]
+    ui.startup_check.StartupCheck.start = lambda self: None  # type: ignore[method-assign]
     return build_context(data_dir, demo=False, overrides=dict(overrides) or None)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BENCHES = ("barcode_lookup", "search", "sale_commit", "scan_to_paint", "receipt_lookup", "cold_start")
+BENCHES = ("barcode_lookup", "search", "sale_commit", "scan_to_paint", "receipt_lookup", "cold_start", "close_day")
 QUICK_DIR = Path("/tmp/bench-store-quick")
 QUICK_SIZE = ("--items", "50000", "--lines", "200000")
 
@@ -86,9 +86,10 @@ def main() -> int:
     extra = {
         "sale_commit": ["--n", "50"] if args.quick else [],
         "scan_to_paint": ["--n", "40"] if args.quick else [],
-        "cold_start": (["--runs", "1", "--runs-fast", "2", "--sales", "100"] if args.quick else [])
+        "cold_start": (["--runs", "2", "--check-runs", "1", "--sales", "100"] if args.quick else [])
         + (["--cold-cache"] if args.cold_cache else []),
         "barcode_lookup": ["--n", "2000"] if args.quick else [],
+        "close_day": ["--sales", "500", "--runs", "1"] if args.quick else [],
     }
     lines: list[dict[str, object]] = []
     failed = []
@@ -146,6 +147,8 @@ def main() -> int:
 def _bench_of(figure: str) -> str:
     """The benchmark that prints a figure (by the figure's name)."""
     prefixes = {
+        "sale_commit_mean_while_ringing": "close_day",
+        "close_day": "close_day",
         "barcode_lookup": "barcode_lookup",
         "search": "search",
         "sale_commit": "sale_commit",

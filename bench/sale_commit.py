@@ -9,6 +9,13 @@ immediate, read the last journal entry and the receipt counter, update the count
 insert, hash, insert the journal row, commit. ``sale_commit_fsync_only`` is a transaction
 that changes one row (a ``bench.fsync_probe`` settings row) and commits: the disk's share.
 
+Checkpoints: the write engine never checkpoints inside a commit (``wal_autocheckpoint=0``);
+the app's checkpointer copies the WAL into the file once the store has been quiet for a
+moment, i.e. between two customers (db/engine.py, Checkpointer). Here that moment is after
+each sale/floor/probe triple (``--checkpoint-every 1``), untimed, on the same thread; its
+own duration is ``sale_commit_idle_checkpoint_p50``/``_p99``. The raw connection of the
+floor gets ``wal_autocheckpoint=0`` too, so that neither side pays for a checkpoint.
+
 Both write into terminal T01 of the benchmark store (the chain stays valid), so every run
 adds 2 x runs x --n sales to it.
 """
@@ -45,6 +52,9 @@ def main() -> int:
     p.add_argument("--n", type=int, default=200, help="sales per run (and as many raw ones)")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--lines", type=int, default=10)
+    p.add_argument(
+        "--checkpoint-every", type=int, default=1, help="sales between the idle checkpoints (0: none, the WAL grows)"
+    )
     args = p.parse_args()
     require_dataset(args.data_dir)
 
@@ -59,6 +69,8 @@ def main() -> int:
 
     ctx = app_context(args.data_dir)
     raw = raw_connect(args.data_dir)
+    raw.execute("PRAGMA wal_autocheckpoint=0")  # as the app's write engine
+    ctx.db.checkpointer.stop()  # the idle checkpoint runs here, between sales, timed apart
     store, terminal, catalog, clock = ctx.store, ctx.terminal, ctx.catalog, ctx.clock
     tid = terminal.terminal_id
     cashier = next(u for u in list_users(ctx.db.read) if u.id == "u-cashier-1")
@@ -188,15 +200,20 @@ def main() -> int:
     app_runs: list[list[float]] = []
     floor_runs: list[list[float]] = []
     fsync_runs: list[list[float]] = []
+    checkpoints: list[float] = []
     for _ in range(args.runs):
         carts = [make_cart() for _ in range(args.n)]
         a, f, s = [], [], []
-        for cmd in carts:
+        for n, cmd in enumerate(carts, start=1):
             t0 = time.perf_counter()
             sale = app(cmd)
             a.append((time.perf_counter() - t0) * 1000)
             f.append(floor(floor_rows(sale)) * 1000)
             s.append(fsync_only() * 1000)
+            if args.checkpoint_every and n % args.checkpoint_every == 0:  # the quiet moment between customers
+                t0 = time.perf_counter()
+                ctx.db.checkpointer.checkpoint()
+                checkpoints.append((time.perf_counter() - t0) * 1000)
         app_runs.append(a)
         floor_runs.append(f)
         fsync_runs.append(s)
@@ -218,6 +235,9 @@ def main() -> int:
     emit("sale_commit_p50", runs_percentile(app_runs, 50), "ms", None, runs_percentile(floor_runs, 50))
     emit("sale_commit_fsync_only_p99", runs_percentile(fsync_runs, 99), "ms")
     emit("sale_commit_fsync_only_p50", runs_percentile(fsync_runs, 50), "ms")
+    if checkpoints:
+        emit("sale_commit_idle_checkpoint_p50", runs_percentile([checkpoints], 50), "ms")
+        emit("sale_commit_idle_checkpoint_p99", runs_percentile([checkpoints], 99), "ms")
     ctx.close()
     return 0
 
