@@ -6,7 +6,7 @@
     counter hq revoke T01 [--store S01]                  revoke a terminal's tokens
     counter hq admin-token --name NAME                   print a token for /v1/alerts, /v1/exceptions
     counter hq import-catalog FILE                       validate and load a catalog CSV
-    counter hq report                                    alerts and the over-return exception report
+    counter hq report                                    alerts and the exception report (over-returns, vouchers)
 
 The database URL comes from ``--database-url``, else ``COUNTER_HQ_DATABASE_URL``, else
 ``postgresql+psycopg://postgres@127.0.0.1:5432/counter_hq``.
@@ -99,8 +99,12 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         for a in alerts:
             lane = f"{a['store_id']}-{a['terminal_id']}"
             print(f"  {a['at']:%Y-%m-%d %H:%M} {a['kind']} {lane} seq {a['seq']}: {a['detail']}")
-        print(f"{len(over)} over-return(s)")
+        print(f"{len(over)} exception(s): over-returns and over-spent vouchers")
         for x in over:
-            where = f"return {x['return_id']} at {x['store_id']}-{x['terminal_id']}"
+            lane = f"{x['store_id']}-{x['terminal_id']}"
+            if x["kind"] == "voucher_overdrawn":  # hq/people.py: sale_line_id holds the voucher code
+                print(f"  voucher {x['sale_line_id']}: redeemed by {x['sale_id']} at {lane}: {x['detail']}")
+                continue
+            where = f"return {x['return_id']} at {lane}"
             print(f"  sale {x['sale_id']} line {x['sale_line_id']}: {where}: {x['detail']}")
     return 0

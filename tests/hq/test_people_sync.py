@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -15,6 +16,7 @@ from db import schema as ls
 from db.desk_queries import find_customers, get_customer
 from hq import schema as hs
 from tests.hq.conftest import Lane, hq_count
+from ui.cli import main as cli_main
 
 pytestmark = pytest.mark.slow
 
@@ -145,7 +147,11 @@ def test_a_voucher_redeemed_at_one_lane_shows_the_lower_balance_at_the_other(
 
 
 def test_a_voucher_spent_offline_at_two_lanes_beyond_its_balance_is_an_exception(
-    make_lane: Callable[..., Lane], hq_engine: Engine
+    make_lane: Callable[..., Lane],
+    hq_engine: Engine,
+    pg_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     one, two = make_lane("T01"), make_lane("T02")
     sale = one.sell([("apparel", 2)])
@@ -177,6 +183,10 @@ def test_a_voucher_spent_offline_at_two_lanes_beyond_its_balance_is_an_exception
     assert balance(one, code) == -credit and balance(two, code) == -credit
     with pytest.raises(VoucherError, match="holds only"):
         one.store.sell([(item, 1)], voucher=(code, Decimal("0.01"), Decimal("0.01")))
+    capsys.readouterr()
+    assert cli_main(["hq", "report", "--database-url", pg_url, "--data-dir", str(tmp_path)]) == 0
+    report = capsys.readouterr().out
+    assert f"voucher {code}: redeemed by" in report and "1 exception(s)" in report
 
 
 def test_customer_details_are_refused_when_malformed_or_unauthenticated(
