@@ -157,6 +157,19 @@ def customer_history(engine: Engine, customer_id: str, currency: Currency, limit
             out.append(
                 HistoryRow(parse_stamp(p["at"]), p["purpose"], p["number"], f(p["amount_minor"]), p["reference"])
             )
+        # Purchases and returns made at other lanes: their links came from HQ with what they
+        # came to (db/sync_people.py); the documents themselves are not in this store file.
+        seen = {h.number for h in out}
+        for r in conn.execute(
+            select(links).where(
+                links.c.customer_id == customer_id,
+                links.c.amount_minor.is_not(None),
+                links.c.kind.in_(("sale", "return")),
+            )
+        ):
+            if r.ref_number not in seen:
+                kind = "purchase" if r.kind == "sale" else "return"
+                out.append(HistoryRow(parse_stamp(r.at), kind, r.ref_number, f(r.amount_minor), r.summary or ""))
     out.sort(key=lambda h: h.at, reverse=True)
     return out[:limit]
 

@@ -427,6 +427,10 @@ customer_links = Table(
     Column("ref_id", String(36), nullable=False),
     Column("ref_number", String(32), nullable=False),
     Column("at", String(32), nullable=False),
+    # A link pulled from HQ (a sale or return at another lane): its amount and a line about
+    # it, for the customer's history (migration 0008); null for this lane's own links.
+    Column("amount_minor", Integer, nullable=True),
+    Column("summary", Text, nullable=True),
 )
 Index("ix_customer_links_kind_ref", customer_links.c.kind, customer_links.c.ref_number)
 

@@ -168,6 +168,8 @@ def _apply_link(conn: Connection, d: dict[str, Any]) -> None:
                 ref_id=str(d["ref_id"]),
                 ref_number=str(d["ref_number"]),
                 at=str(d["at"]),
+                amount_minor=None if d.get("amount_minor") is None else int(d["amount_minor"]),
+                summary=d.get("summary") or "",
             )
         )
 

@@ -120,13 +120,22 @@ def project(
                 }
             )
             if customer and kind == "issue":
-                links.append(_link(customer, store_id, "voucher", ref_id, number, e.at))
+                links.append(_link(customer, store_id, "voucher", ref_id, number, e.at, amount, "store credit"))
         if customer and e.type == EventType.SALE_COMPLETED:
-            links.append(_link(customer, store_id, "sale", body["sale_id"], body["receipt_number"], e.at))
+            names = ", ".join(str(ln["name"]) for ln in body["lines"])
+            link = _link(
+                customer, store_id, "sale", body["sale_id"], body["receipt_number"], e.at, body["total"], names
+            )
+            links.append(link)
         elif customer and e.type == EventType.RETURN_PROCESSED:
-            links.append(_link(customer, store_id, "return", body["return_id"], body["return_number"], e.at))
+            link = _link(
+                customer, store_id, "return", body["return_id"], body["return_number"], e.at, -body["refund_total"], ""
+            )
+            link["line_ids"] = [ln.get("sale_line_id") for ln in body["lines"] if ln.get("sale_line_id")]
+            links.append(link)
     if not (created or links or moves):
         return
+    _name_returned_items(conn, links)
     _lock(conn)
     if created:
         stmt = pg_insert(s.customers).values(version=s.change_seq.next_value(), deleted=False)
@@ -138,7 +147,9 @@ def project(
         _project_moves(conn, moves)
 
 
-def _link(customer_id: str, store_id: str, kind: str, ref_id: str, number: str, at: str) -> dict[str, Any]:
+def _link(
+    customer_id: str, store_id: str, kind: str, ref_id: str, number: str, at: str, amount: int, summary: str
+) -> dict[str, Any]:
     return {
         "id": f"{kind}:{ref_id}",
         "customer_id": customer_id,
@@ -147,7 +158,23 @@ def _link(customer_id: str, store_id: str, kind: str, ref_id: str, number: str, 
         "ref_id": ref_id,
         "ref_number": number,
         "at": at,
+        "amount_minor": int(amount),
+        "summary": summary[:200],
     }
+
+
+def _name_returned_items(conn: Connection, links: list[dict[str, Any]]) -> None:
+    """A return's summary names its items (its journal body has only their SKUs)."""
+    wanted = {lid for link in links for lid in link.get("line_ids", ())}
+    names = (
+        dict(conn.execute(select(s.sale_lines.c.id, s.sale_lines.c.name).where(s.sale_lines.c.id.in_(wanted))).all())
+        if wanted
+        else {}
+    )
+    for link in links:
+        ids = link.pop("line_ids", None)
+        if ids is not None:
+            link["summary"] = ", ".join(str(names[i]) for i in ids if i in names)[:200]
 
 
 def _voucher_moves(kind: str, body: dict[str, Any]) -> Iterator[tuple[str, str, str, int, str]]:

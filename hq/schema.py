@@ -332,6 +332,8 @@ customer_links = _versioned(
     Column("ref_id", String(36), nullable=False),
     Column("ref_number", String(32), nullable=False),
     Column("at", String(32), nullable=False),
+    Column("amount_minor", BigInteger, nullable=True),  # what the sale or return came to
+    Column("summary", Text, nullable=True),  # the items, for the customer's history at other lanes
 )
 
 vouchers = _versioned(

@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from counter.cart import Cart
+from counter.checkout import CompleteSale, complete_sale
 from counter.customers import Address, ContactDetails, Customer, create_customer, update_customer
+from counter.sales import Sale
+from counter.tenders import Payment
 from counter.vouchers import VoucherError
 from db import schema as ls
-from db.desk_queries import find_customers, get_customer
+from db.desk_queries import customer_history, find_customers, get_customer
 from hq import schema as hs
 from tests.hq.conftest import Lane, hq_count
 from ui.cli import main as cli_main
@@ -26,6 +30,19 @@ def new_customer(lane: Lane, name: str, phone: str, email: str) -> Customer:
         name, phone, email, address=Address("12 Elm Street", "", "Riverton", "IL", "62704")
     )
     return create_customer(lane.store.user("Maria"), details, uow_factory=lane.store.uow, clock=lane.store.clock)
+
+
+def sell_to(lane: Lane, who: Customer) -> Sale:
+    cart = Cart(lane.store.cfg.currency, lane.store.cfg.prices_include_tax)
+    cart.add(lane.store.item_in("apparel"), 1)
+    payment = Payment(cart.total, lane.store.cfg.currency, lane.store.cfg.smallest_coin)
+    payment.add_cash(payment.cash_due)
+    cmd = CompleteSale(
+        lane.store.user("Maria"), cart.lines, None, payment.tenders, payment.rounding, customer_id=who.id
+    )
+    return complete_sale(
+        cmd, uow_factory=lane.store.uow, clock=lane.store.clock, store=lane.store.cfg, terminal=lane.store.terminal
+    )
 
 
 def change(lane: Lane, who: Customer, **fields: object) -> Customer:
@@ -61,16 +78,18 @@ def test_a_customer_made_at_one_lane_is_found_at_another_with_their_history(
 ) -> None:
     one, two = make_lane("T01"), make_lane("T02")
     jane = new_customer(one, "Jane Okafor", "(217) 555-0175", "jane.okafor@example.com")
-    sale = one.sell([("apparel", 1)])
-    with one.store.uow() as uow:  # the desk attached Jane to the sale (as CompleteSale does)
-        uow.customers.link(jane.id, "sale", sale.id, sale.receipt_number, one.store.clock.now())
-        uow.commit()
+    sale = sell_to(one, jane)  # the desk attached Jane to the sale
     assert find_customers(two.store.db.read, "555-0175") == []
     sync(one, two)
     found = find_customers(two.store.db.read, "555-0175")
     assert [c.id for c in found] == [jane.id]
     assert found[0].name == "Jane Okafor" and found[0].email == "jane.okafor@example.com"
     assert found[0].address is not None and found[0].address.line1 == "12 Elm Street"
+    # her history at lane 2 lists the purchase made at lane 1 (its links came from HQ)
+    history = customer_history(two.store.db.read, jane.id, two.store.cfg.currency)
+    assert [(h.kind, h.number, h.amount) for h in history] == [("purchase", sale.receipt_number, sale.total)]
+    assert sale.lines[0].name in history[0].text
+    assert [c.id for c in find_customers(two.store.db.read, sale.receipt_number)] == [jane.id]
     # HQ holds the details (sent apart from the journal, which never has them) ...
     with hq_engine.connect() as conn:
         row = conn.execute(select(hs.customers).where(hs.customers.c.id == jane.id)).mappings().one()

@@ -53,6 +53,8 @@ def upgrade() -> None:
         sa.Column("ref_id", sa.String(length=36), nullable=False),
         sa.Column("ref_number", sa.String(length=32), nullable=False),
         sa.Column("at", sa.String(length=32), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=True),
         pk="id",
     )
     op.create_index(op.f("ix_customer_links_customer_id"), "customer_links", ["customer_id"], unique=False)
