@@ -1,6 +1,7 @@
 """The ``counter`` command line.
 
     counter [--data-dir DIR]                 open the app (demo store built on first run)
+    counter --manager [--data-dir DIR]       open the app as a manager's station (remote approvals)
     counter init-demo --data-dir DIR         build the demo store without opening a window
     counter journal verify --data-dir DIR    every chain against its sealed head, protections, records
     counter journal export --data-dir DIR --out FILE   JSON lines + FILE.manifest.json for an auditor
@@ -33,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="counter", description="Counter point of sale", parents=[common])
     parser.add_argument("--printer", help="receipt printer URL, e.g. escpos+tcp://192.168.1.50:9100 or sim://printer")
     parser.add_argument("--no-demo", action="store_true", help="do not build the demo store when the folder is empty")
+    parser.add_argument(
+        "--manager", action="store_true", help="start as a manager's station: answer approval requests sent through HQ"
+    )
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("init-demo", parents=[common], help="build the demo store without opening a window")
     demo.add_argument("--days", type=int, default=60, help="days of past sales to generate (default 60)")
@@ -90,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_sync(args, data_dir)
         from ui.main_window import run_app
 
-        return run_app(data_dir, printer=args.printer, demo=not args.no_demo)
+        return run_app(data_dir, printer=args.printer, demo=not args.no_demo, manager=args.manager)
     except CounterError as exc:
         print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ from db.demo import build_demo
 from db.engine import DB_FILENAME, Database, badge_key, open_database, pin_key
 from db.hq_client import HqClient
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
+from db.remote_approvals import RemoteApprovals
 from db.sync import HqReservations, Syncer, offline_caps, sync_config
 from db.uow import SqlUnitOfWork
 from ui.config import Settings, load_settings
@@ -48,6 +49,8 @@ class AppContext:
     #: set by connect_sync when this store is enrolled with HQ
     syncer: Syncer | None = None
     upstream: HqReservations | None = None
+    #: remote approval through HQ (db/remote_approvals.py); set by connect_sync too
+    remote_approvals: RemoteApprovals | None = None
     #: set when the integrity check behind the sign-in screen found the file damaged
     #: (ui/startup_check.py): from then on nothing is recorded, what was recorded is kept
     damage: StoreError | None = None
@@ -125,3 +128,4 @@ def connect_sync(ctx: AppContext) -> None:
     ctx.closers.append(client.close)
     ctx.syncer = Syncer(ctx.db.write, ctx.db.read, client, config)
     ctx.upstream = HqReservations(client, ctx.syncer, ctx.db.read, ctx.store, ctx.terminal, offline_caps(ctx.db.read))
+    ctx.remote_approvals = RemoteApprovals(client, ctx.store.currency)

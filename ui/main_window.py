@@ -27,6 +27,7 @@ from ui.cash_office import CashOfficeScreen
 from ui.context import AppContext, build_context, connect_sync
 from ui.device_bridge import DeviceBridge, open_receipt_printer
 from ui.device_wiring import DeviceUi
+from ui.manager_station import ManagerStationScreen, attach_station, open_station
 from ui.ops import attempt, describe
 from ui.printing import PrintBridge
 from ui.return_screen import ReturnScreen
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.user: User | None = None
         self.devices: DeviceUi | None = None  # set by build_window
         self.trust: TrustUi | None = None  # set by build_window
+        self.station: ManagerStationScreen | None = None  # set by build_window (Ctrl+Shift+M)
         self.startup_check: StartupCheck | None = None  # set by build_window
 
     def _status_bar(self, notes: list[str]) -> None:
@@ -222,6 +224,7 @@ def build_window(ctx: AppContext) -> MainWindow:
     ctx.closers.append(window.trust.close)
     connect_sync(ctx)
     window.attach_sync(SyncBridge(ctx.syncer))
+    window.station = attach_station(window)  # approvals sent through HQ (ui/manager_station.py)
     if printer is not None:
         QTimer.singleShot(0, printer.refresh_status)
     window.startup_check = start_integrity_check(window)  # quick_check behind the sign-in screen
@@ -243,7 +246,7 @@ def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType
         window.statusBar().showMessage(problem.text, 20000)
 
 
-def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True) -> int:
+def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, manager: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Counter")
@@ -264,6 +267,8 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True) ->
     window.resize(1366, 800)
     window.show()
     window.signin.focus()
+    if manager and window.station is not None:  # counter --manager: a manager's station
+        open_station(window, window.station, manager_mode=True)
     try:
         return app.exec()
     finally:

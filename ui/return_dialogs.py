@@ -1,23 +1,32 @@
-"""Dialogs of the return screen: reason, customer ID, find a sale, supervisor approval,
-and how the customer pays an exchange difference (GUI thread only)."""
+"""Dialogs of the return screen: reason, customer ID, find a sale, supervisor approval
+(a PIN here, or sent through HQ to a manager's station), and how the customer pays an
+exchange difference (GUI thread only; calls to HQ run on ``ui.hq_calls`` workers)."""
 
 from __future__ import annotations
 
+import html
+import time
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QWidget
 
 from counter.approvals import Approval, grant_approval
+from counter.carddata import refuse_card_data
 from counter.errors import CounterError
 from counter.policy import ApprovalKind, Reason
+from counter.remote_approval import RemoteAsk, RemoteRequest, record_remote_approval
 from counter.returns import ID_TYPES, CustomerId, ReturnError
+from counter.upstream import UpstreamUnavailable
 from counter.users import Permission, User
 from db.queries import SaleSummary, find_sales, list_users
+from db.remote_approvals import RemoteApprovals
 from ui.context import AppContext
 from ui.dialogs import CounterDialog
+from ui.hq_calls import HqWorker
 
 REASONS = list(Reason)
 
@@ -143,7 +152,13 @@ class _Searched(Exception):
 
 
 class ApprovalDialog(CounterDialog):
-    """A supervisor picks their name, types their PIN and a reason."""
+    """A supervisor picks their name, types their PIN and a reason here; or, when this
+    counter is enrolled with HQ, F8 sends the request to a manager's station and the
+    dialog waits for the answer (polling HQ off the GUI thread, so the window stays
+    responsive). An approval that comes back is recorded here like a PIN typed here
+    (``counter.remote_approval.record_remote_approval``) and the dialog closes by itself."""
+
+    POLL_MS = 2000
 
     def __init__(
         self,
@@ -154,10 +169,11 @@ class ApprovalDialog(CounterDialog):
         kinds: frozenset[ApprovalKind],
         amount: Decimal,
         requester: User,
+        what: str = "",
     ) -> None:
         money = ctx.store.currency.format(amount, ctx.store.locale)
-        what = "\n".join(f"• {k.label}" for k in sorted(kinds))
-        super().__init__(parent, "Supervisor approval", f"Approval needed for {money}:\n{what}")
+        what_lines = "\n".join(f"• {k.label}" for k in sorted(kinds))
+        super().__init__(parent, "Supervisor approval", f"Approval needed for {money}:\n{what_lines}")
         self.ctx, self.request_id, self.kinds, self.amount, self.requester = ctx, request_id, kinds, amount, requester
         self.approver = QComboBox()
         self.approver.setMinimumHeight(40)
@@ -165,12 +181,44 @@ class ApprovalDialog(CounterDialog):
             if user.can(Permission.APPROVE):
                 self.approver.addItem(f"{user.name} ({user.role})", user.id)
         self.form.addRow("Supervisor", self.approver)
-        self.pin = self.line_edit("PIN", placeholder="the supervisor types it")
+        self.pin = self.line_edit("PIN", placeholder="the supervisor types it here")
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(8)
         self.reason = self.line_edit("Reason", placeholder="why it is approved")
         self.first_field = self.pin
         self.approvals: list[Approval] = []
+        self.what = what or _describe(parent, kinds, money)
+        # remote approval through HQ (only when this counter is enrolled)
+        self.remote: RemoteApprovals | None = getattr(ctx, "remote_approvals", None)
+        self.asked: RemoteAsk | None = None
+        self.sent: RemoteRequest | None = None
+        self.state = "form"  # form | sending | waiting
+        self.waiting = QLabel("")
+        self.waiting.setObjectName("approvalWaiting")
+        self.waiting.setWordWrap(True)
+        self.waiting.setMinimumHeight(150)
+        self.waiting.setTextFormat(Qt.TextFormat.RichText)
+        self.waiting.setStyleSheet(
+            "background: #eff6ff; border-left: 6px solid #2563eb; border-radius: 6px; padding: 12px; font-size: 15px;"
+        )
+        self.form.addRow(self.waiting)
+        self.form.setRowVisible(self.waiting, False)
+        if self.remote is not None:
+            self.send_button = QPushButton("Send to a manager's station  (F8)")
+            self.send_button.setAutoDefault(False)
+            self.send_button.setMinimumHeight(40)
+            self.send_button.clicked.connect(self.send_remote)
+            self.send_hint = QLabel("No supervisor here? A manager approves or declines at their own station.")
+            self.send_hint.setObjectName("dialogHint")
+            self.send_hint.setWordWrap(True)
+            self.form.addRow(self.send_button)
+            self.form.addRow(self.send_hint)
+            self.worker = HqWorker(self)
+            self.ticker = QTimer(self)
+            self.ticker.setInterval(1000)
+            self.ticker.timeout.connect(self._tick)
+            self._sent_at = 0.0
+            self._last_poll = 0.0
 
     def validate(self) -> None:
         pin = self.pin.text()
@@ -188,6 +236,188 @@ class ApprovalDialog(CounterDialog):
             clock=self.ctx.clock,
             currency_minor=self.ctx.store.currency.to_minor,
         )
+
+    def _try_accept(self) -> None:
+        if self.state == "form":
+            super()._try_accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        if event.key() == Qt.Key.Key_F8 and self.remote is not None:
+            self.send_remote()
+            return
+        super().keyPressEvent(event)
+
+    # ------------------------------------------------------------ remote approval
+    def send_remote(self) -> None:
+        """F8: send the request through HQ to the managers' stations and wait."""
+        if self.remote is None or self.state != "form":
+            return
+        remote = self.remote
+        reason = self.reason.text().strip()
+        try:
+            refuse_card_data(reason, "in a reason")
+        except CounterError as exc:
+            self.show_error(f"{exc.message} {exc.hint}".strip())
+            return
+        asked = RemoteAsk(
+            id=str(uuid.uuid4()),
+            request_id=self.request_id,
+            kinds=frozenset(self.kinds),
+            amount=self.amount,
+            requester=self.requester,
+            what=f"{self.what} ({reason})" if reason else self.what,
+        )
+        self.asked = asked
+        self._show_state("sending")
+        self.worker.run(lambda: remote.ask(asked), self._on_sent)
+
+    def _on_sent(self, result: RemoteRequest | None, error: CounterError | None) -> None:
+        if self.state != "sending":
+            return
+        if error is not None or result is None:
+            self._show_state("form")
+            if isinstance(error, UpstreamUnavailable):
+                self.show_error(
+                    "HQ cannot be reached, so the request was not sent to a manager's station. "
+                    "A supervisor can approve here with their PIN."
+                )
+            else:
+                self.show_error(f"HQ did not take the request: {error.message if error else 'no answer'}")
+            return
+        self.sent = result
+        self._sent_at = time.monotonic() - result.age.total_seconds()
+        self._last_poll = time.monotonic()
+        self._show_state("waiting")
+
+    def _tick(self) -> None:
+        if self.state != "waiting" or self.sent is None or self.remote is None:
+            return
+        self._show_waiting()
+        if time.monotonic() - self._last_poll >= self.POLL_MS / 1000 and self.worker.in_flight == 0:
+            self._last_poll = time.monotonic()
+            remote, approval_id = self.remote, self.sent.id
+            self.worker.run(lambda: remote.state(approval_id), self._on_polled)
+
+    def _on_polled(self, result: RemoteRequest | None, error: CounterError | None) -> None:
+        if self.state != "waiting" or self.sent is None:
+            return
+        if error is not None or result is None:
+            if isinstance(error, UpstreamUnavailable):
+                self._show_waiting(note="HQ is not answering just now; still trying.")
+                return
+            self._show_state("form")
+            self.show_error(f"{error.message if error else 'No answer from HQ.'} A supervisor can approve here.")
+            return
+        self.sent = result
+        if result.state == "pending":
+            self._show_waiting()
+        elif result.state == "approved":
+            self._record(result)
+        elif result.state == "declined":
+            self._show_state("form")
+            note = f": “{result.answer_note}”" if result.answer_note else " (no note)"
+            self.show_error(
+                f"Declined by {result.answered_by_name} at {result.answered_terminal}{note}. Nothing was recorded. "
+                "Change the return, or a supervisor here may approve with their PIN."
+            )
+        else:  # expired, cancelled
+            self._show_state("form")
+            self.show_error(
+                "No manager answered in time: the request expired. Send it again (F8), "
+                "or a supervisor here approves with their PIN."
+                if result.state == "expired"
+                else "The request was withdrawn. Send it again (F8), or approve here with a PIN."
+            )
+
+    def _record(self, answer: RemoteRequest) -> None:
+        """The manager approved: record it on this counter's journal and go on."""
+        assert self.asked is not None
+        try:
+            self.approvals = record_remote_approval(
+                asked=self.asked,
+                answer=answer,
+                uow_factory=self.ctx.uow,
+                clock=self.ctx.clock,
+                currency_minor=self.ctx.store.currency.to_minor,
+            )
+        except CounterError as exc:
+            self._show_state("form")
+            self.show_error(f"{exc.message} {exc.hint}".strip())
+            return
+        self.state = "done"
+        self.ticker.stop()
+        self.accept()
+
+    def reject(self) -> None:
+        """Esc while waiting withdraws the request (at HQ, in the background) and comes
+        back to the PIN here; Esc again closes."""
+        if self.remote is not None and self.state in ("sending", "waiting"):
+            remote, sent = self.remote, self.sent
+            self._show_state("form")
+            if sent is not None:
+                self.worker.run(lambda: remote.cancel(sent.id), self._on_withdrawn)
+            self.show_error("Request withdrawn. A supervisor can approve here with their PIN, or send it again (F8).")
+            return
+        if self.remote is not None:
+            self.ticker.stop()
+        super().reject()
+
+    def _on_withdrawn(self, result: RemoteRequest | None, error: CounterError | None) -> None:
+        # The manager may have approved just before the request was withdrawn: then the
+        # approval stands at HQ, and is recorded here if this dialog is still open.
+        request = getattr(error, "request", None)
+        if isinstance(request, RemoteRequest) and request.state == "approved" and self.isVisible():
+            self._record(request)
+
+    def _show_state(self, state: str) -> None:
+        self.state = state
+        form = state == "form"
+        for widget in (self.approver, self.pin, self.reason, self.send_button, self.send_hint):
+            self.form.setRowVisible(widget, form)
+        self.form.setRowVisible(self.waiting, not form)
+        self.ok_button.setVisible(form)
+        self.cancel_button.setText("Cancel  (Esc)" if form else "Withdraw request  (Esc)")
+        self.error.hide()
+        if state == "sending":
+            self.waiting.setText("Sending the request to HQ…")
+        elif state == "waiting":
+            self._show_waiting()
+            self.ticker.start()
+        else:
+            self.ticker.stop()
+            self.pin.setFocus()
+
+    def _show_waiting(self, note: str = "") -> None:
+        if self.sent is None:
+            return
+        elapsed = int(max(0.0, time.monotonic() - self._sent_at))
+        left = max(0, int(self.sent.expires_at.timestamp() - self.sent.created_at.timestamp()) - elapsed)
+        parts = [
+            "<div style='font-size: 19px; font-weight: 600; color: #1e3a8a;'>"
+            "Waiting for a manager at their station…</div>",
+            f"<div style='font-size: 17px; margin-top: 6px;'><b>Sent {elapsed // 60}:{elapsed % 60:02d} ago</b>"
+            f" &nbsp;·&nbsp; expires in {left // 60}:{left % 60:02d}</div>",
+            f"<div style='margin-top: 6px;'>{html.escape(self.sent.what)}</div>",
+        ]
+        if note:
+            parts.append(f"<div style='margin-top: 6px; color: #b45309; font-weight: 600;'>{html.escape(note)}</div>")
+        parts.append(
+            "<div style='margin-top: 8px; color: #4b5563;'>The manager approves or declines with their PIN; "
+            "this counter goes on by itself. Esc withdraws the request.</div>"
+        )
+        self.waiting.setText("".join(parts))
+
+
+def _describe(parent: QWidget | None, kinds: frozenset[ApprovalKind], money: str) -> str:
+    """What the manager reads at their station, e.g. "Return of S01-T01-000123: cash
+    refund above the limit, $182.40"."""
+    labels = ", ".join(k.label for k in sorted(kinds))
+    draft = getattr(parent, "draft", None)
+    sale = getattr(draft, "sale", None)
+    receipt = getattr(sale, "receipt_number", None)
+    if isinstance(receipt, str) and receipt:
+        return f"Return of {receipt}: {labels}, {money}"
+    return f"{labels[:1].upper()}{labels[1:]}, {money}"
 
 
 class PayDifferenceDialog(CounterDialog):

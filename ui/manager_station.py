@@ -1,0 +1,402 @@
+"""The manager station: approval requests sent by the store's lanes through HQ, answered
+here with a manager's or supervisor's PIN (GUI thread; HQ is asked on ``ui.hq_calls``
+workers, so the window never waits for the network).
+
+Reached with Ctrl+Shift+M by someone who may approve, or as the app's home screen with
+``counter --manager`` (a back-office machine: no one signs in, each answer takes a PIN).
+While the screen is shown it asks HQ for the store's pending requests every few
+seconds; the count is in the window title and on the screen, and a new request is
+announced in the message line. A (approve) and D (decline) open the PIN dialog; the PIN
+is checked here against this counter's users table (pulled from HQ) and the answer is
+journaled here once HQ has taken it (the first answer wins; a late one is told who
+answered first).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.errors import CounterError
+from counter.remote_approval import RemoteRequest, check_note, record_station_answer, verify_station_approver
+from counter.upstream import UpstreamUnavailable
+from counter.users import Permission, User
+from db.queries import list_users
+from ui.actions import Action
+from ui.context import AppContext
+from ui.dialogs import CounterDialog
+from ui.hq_calls import HqWorker
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+COLUMNS = ("What", "Amount", "Asked by", "Lane", "Waiting")
+
+
+def _clock(seconds: float) -> str:
+    s = max(0, int(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class StationAnswerDialog(CounterDialog):
+    """Approve or decline one request: who answers, their PIN, and a note for the lane."""
+
+    def __init__(
+        self, parent: QWidget | None, ctx: AppContext, request: RemoteRequest, *, approve: bool, preselect: str | None
+    ) -> None:
+        money = ctx.store.currency.format(ctx.store.currency.from_minor(request.amount_minor), ctx.store.locale)
+        verb = "Approve" if approve else "Decline"
+        super().__init__(
+            parent,
+            f"{verb} a request",
+            f"{verb} for {request.requester_name} at {request.terminal}?\n{request.what}\n{money}",
+        )
+        self.ctx, self.request, self.approve = ctx, request, approve
+        self.approver = QComboBox()
+        self.approver.setMinimumHeight(40)
+        for user in list_users(ctx.db.read):
+            if user.can(Permission.APPROVE):
+                self.approver.addItem(f"{user.name} ({user.role})", user.id)
+        if preselect is not None and (index := self.approver.findData(preselect)) >= 0:
+            self.approver.setCurrentIndex(index)
+        self.form.addRow("Manager", self.approver)
+        self.pin = self.line_edit("PIN", placeholder="your PIN")
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setMaxLength(8)
+        self.note = self.line_edit(
+            "Note", placeholder="optional: the lane reads it" if approve else "why not (the lane reads it)"
+        )
+        self.first_field = self.pin
+        self.ok_button.setText(f"{verb}  (Enter)")
+        self.approver_user: User | None = None
+        self.note_text = ""
+
+    def validate(self) -> None:
+        note = check_note(self.note.text())
+        pin = self.pin.text()
+        self.pin.clear()
+        self.approver_user = verify_station_approver(
+            request=self.request,
+            approver_id=self.approver.currentData(),
+            pin=pin,
+            uow_factory=self.ctx.uow,
+            hasher=self.ctx.hasher,
+            clock=self.ctx.clock,
+        )
+        self.note_text = note
+
+
+class ManagerStationScreen(QWidget):
+    finished = Signal()
+    #: the number of pending requests, after each look at HQ
+    count_changed = Signal(int)
+
+    POLL_MS = 3000
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("managerStation")
+        self.ctx = ctx
+        self.user: User | None = None
+        self.requests: list[RemoteRequest] = []
+        self.seen: set[str] = set()
+        self.first_look = True
+        self.listed_at = 0.0  # time.monotonic() of the last list
+        self.last_ok: str = ""
+        self.worker = HqWorker(self)
+        self.timer = QTimer(self)
+        self.timer.setInterval(self.POLL_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.ages = QTimer(self)  # the "Waiting" column counts up between looks
+        self.ages.setInterval(1000)
+        self.ages.timeout.connect(self._show_ages)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 18, 24, 0)
+        outer.setSpacing(12)
+        title = QLabel("MANAGER STATION")
+        title.setObjectName("screenTitle")
+        outer.addWidget(title)
+        self.headline = QLabel("Looking for requests…")
+        self.headline.setStyleSheet("font-size: 26px; font-weight: 700; color: #0f1b33;")
+        outer.addWidget(self.headline)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("cartTable")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(44)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.installEventFilter(self)
+        outer.addWidget(self.table, 1)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        outer.addWidget(self.message)
+        self.status = QLabel("")
+        self.status.setObjectName("subtle")
+        outer.addWidget(self.status)
+        outer.addWidget(self._legend())
+        if ctx.remote_approvals is None:
+            self.headline.setText("Not connected to HQ")
+            self.say(
+                "This counter is not enrolled with HQ, so no request can reach it. "
+                "Enrol it (`counter sync enrol`, see the README), then open the manager station again.",
+                "error",
+            )
+
+    def _legend(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("keyLegend")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.setSpacing(6)
+        for key, label, act in (
+            ("A", "Approve", lambda: self.answer(True)),
+            ("D", "Decline", lambda: self.answer(False)),
+            ("F5", "Refresh", self.refresh),
+            ("Esc", "Back", self.finished.emit),
+        ):
+            button = QPushButton(f"{key}\n{label}")
+            button.setObjectName("keyButton")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, a=act: a())
+            row.addWidget(button)
+        row.addStretch(1)
+        return bar
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self, user: User | None) -> None:
+        """Shown: look now, then every few seconds (GUI thread)."""
+        self.user = user
+        self.table.setFocus()
+        if self.ctx.remote_approvals is None:
+            return
+        self.refresh()
+        self.timer.start()
+        self.ages.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.ages.stop()
+
+    def hideEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        self.stop()  # polling only while someone can see the list
+        super().hideEvent(event)  # type: ignore[arg-type]
+
+    def say(self, text: str, kind: str = "info") -> None:
+        self.message.setText(text)
+        self.message.setProperty("kind", kind)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    # --------------------------------------------------------------- polling
+    def refresh(self) -> None:
+        remote = self.ctx.remote_approvals
+        if remote is None or self.worker.in_flight:
+            return  # one call at a time; the next tick asks again
+        self.worker.run(remote.pending, self._on_list)
+
+    def _on_list(self, result: list[RemoteRequest] | None, error: CounterError | None) -> None:
+        now = time.strftime("%H:%M:%S")
+        if error is not None or result is None:
+            unreachable = isinstance(error, UpstreamUnavailable)
+            what = "HQ cannot be reached" if unreachable else f"HQ refused: {error.message if error else '?'}"
+            since = f" (last answer {self.last_ok})" if self.last_ok else ""
+            self.status.setText(f"{what}{since}; new requests cannot arrive now. Trying again every few seconds.")
+            self.status.setStyleSheet("color: #b91c1c; font-weight: 600;")
+            return
+        self.last_ok = now
+        self.status.setText(f"Checked with HQ at {now}; every {self.POLL_MS / 1000:g} s while this screen is open.")
+        self.status.setStyleSheet("")
+        fresh = [r for r in result if r.id not in self.seen]
+        self.seen |= {r.id for r in result}
+        self.listed_at = time.monotonic()
+        self._fill(result)
+        if fresh and not self.first_look:
+            r = fresh[-1]
+            self.say(f"New request from {r.requester_name} at {r.terminal}: {r.what}. A approves, D declines.", "ok")
+        self.first_look = False
+        self.count_changed.emit(len(result))
+
+    def _fill(self, requests: list[RemoteRequest]) -> None:
+        current = self.current()
+        keep = current.id if current is not None else None
+        self.requests = requests
+        self.table.setRowCount(len(requests))
+        cur, loc = self.ctx.store.currency, self.ctx.store.locale
+        for row, r in enumerate(requests):
+            cells = (
+                r.what,
+                cur.format(cur.from_minor(r.amount_minor), loc),
+                r.requester_name,
+                r.terminal,
+                _clock(r.age.total_seconds()),
+            )
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col in (1, 4):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        n = len(requests)
+        self.headline.setText("No request waiting" if n == 0 else f"{n} request{'s' if n > 1 else ''} waiting")
+        if requests:
+            ids = [r.id for r in requests]
+            self.table.selectRow(ids.index(keep) if keep in ids else 0)
+
+    def _show_ages(self) -> None:
+        extra = time.monotonic() - self.listed_at
+        for row, r in enumerate(self.requests):
+            item = self.table.item(row, 4)
+            if item is not None:
+                item.setText(_clock(r.age.total_seconds() + extra))
+
+    def current(self) -> RemoteRequest | None:
+        row = self.table.currentRow()
+        return self.requests[row] if 0 <= row < len(self.requests) else None
+
+    # --------------------------------------------------------------- answers
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        # The table would take letters for its type-ahead search: A and D are ours.
+        if watched is self.table and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key == Qt.Key.Key_A:
+                self.answer(True)
+                return True
+            if key == Qt.Key.Key_D:
+                self.answer(False)
+                return True
+            if key == Qt.Key.Key_F5:
+                self.refresh()
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.finished.emit()
+                return True
+        return super().eventFilter(watched, event)
+
+    def answer(self, approve: bool) -> None:
+        remote = self.ctx.remote_approvals
+        request = self.current()
+        if remote is None:
+            return
+        if request is None:
+            self.say("No request is selected: there is nothing to answer yet.", "info")
+            return
+        preselect = self.user.id if self.user is not None else None
+        dialog = StationAnswerDialog(self, self.ctx, request, approve=approve, preselect=preselect)
+        if dialog.exec() != StationAnswerDialog.DialogCode.Accepted or dialog.approver_user is None:
+            self.say("Nothing was answered.", "info")
+            self.table.setFocus()
+            return
+        approver, note = dialog.approver_user, dialog.note_text
+        self.say(f"Sending {approver.name}'s answer to HQ…", "info")
+        self.worker.run(
+            lambda: remote.answer(request.id, approve=approve, approver_id=approver.id, note=note),
+            lambda result, error: self._on_answered(request, approver, approve, note, result, error),
+        )
+        self.table.setFocus()
+
+    def _on_answered(
+        self,
+        request: RemoteRequest,
+        approver: User,
+        approve: bool,
+        note: str,
+        result: RemoteRequest | None,
+        error: CounterError | None,
+    ) -> None:
+        if error is not None or result is None:
+            if isinstance(error, UpstreamUnavailable):
+                self.say("HQ cannot be reached: your answer was not sent. Press A or D again when it is back.", "error")
+            else:
+                self.say(error.message if error else "HQ did not answer.", "error")
+            self.refresh()
+            return
+        try:
+            record_station_answer(
+                request=result,
+                approver=approver,
+                approved=approve,
+                note=note,
+                uow_factory=self.ctx.uow,
+                clock=self.ctx.clock,
+            )
+        except CounterError as exc:  # HQ has the answer; only this station's journal missed it
+            self.say(f"Sent, but not recorded here: {exc.message}", "error")
+        else:
+            money = self.ctx.store.currency.format(
+                self.ctx.store.currency.from_minor(request.amount_minor), self.ctx.store.locale
+            )
+            if approve:
+                self.say(
+                    f"Approved by {approver.name}: {request.requester_name} at {request.terminal} goes on ({money}).",
+                    "ok",
+                )
+            else:
+                self.say(f"Declined by {approver.name}: {request.requester_name} at {request.terminal} is told.", "ok")
+        self.refresh()
+
+
+# ----------------------------------------------------------- the main window's entry
+
+
+def attach_station(window: MainWindow) -> ManagerStationScreen:
+    """Add the manager station to the window: Ctrl+Shift+M on the sale screen for whoever
+    may approve (``Action.MANAGER_STATION``), and the pending count in the window title
+    (composition root; GUI thread)."""
+    station = ManagerStationScreen(window.ctx)
+    window.stack.addWidget(station)
+    base_title = window.windowTitle()
+    window.sale.add_handler(Action.MANAGER_STATION, lambda: open_station(window, station))
+    station.finished.connect(lambda: _leave(window, station))
+    station.count_changed.connect(lambda n: window.setWindowTitle(f"({n} waiting) {base_title}" if n else base_title))
+    return station
+
+
+def open_station(window: MainWindow, station: ManagerStationScreen, *, manager_mode: bool = False) -> None:
+    user = window.user
+    if not manager_mode:
+        if user is None:
+            return  # from the sign-in screen: sign in first (or start with --manager)
+        if not user.can(Permission.APPROVE):
+            window.sale.say("Only a supervisor or a manager opens the manager station.", "error")
+            return
+        if window.stack.currentWidget() is not window.sale:
+            return
+    window.stack.setCurrentWidget(station)
+    station.start(user)
+
+
+def _leave(window: MainWindow, station: ManagerStationScreen) -> None:
+    station.stop()
+    if window.user is None:
+        window.stack.setCurrentWidget(window.signin)
+        window.signin.reload()
+        window.signin.focus()
+    else:
+        window.stack.setCurrentWidget(window.sale)
+        window.sale.input.setFocus()
+        window.sale.say("Back at the sale screen.", "info")
