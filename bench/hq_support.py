@@ -47,6 +47,31 @@ def note(text_: str) -> None:
     print(text_, file=sys.stderr, flush=True)
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+@contextmanager
+def cpu_meter(name: str) -> Iterator[None]:
+    """Emit how busy the machine's CPUs were (all processes: ours, PostgreSQL and anything
+    else running) over the block, and the 1-minute load average at its end. The machine is
+    shared, so a figure is only meaningful beside these two."""
+    try:
+        busy0, total0 = _cpu_times()
+    except OSError:
+        yield
+        return
+    yield
+    busy1, total1 = _cpu_times()
+    emit(f"{name}_cpu_busy", 100.0 * (busy1 - busy0) / max(1, total1 - total0), "%", None, None)
+    emit(f"{name}_loadavg_1m", os.getloadavg()[0], "", None, None)
+    emit(f"{name}_cpus", float(os.cpu_count() or 0), "", None, None)
+
+
 @contextmanager
 def hq_database() -> Iterator[tuple[str, Engine]]:
     """A fresh, migrated HQ database with the demo chain's reference data; dropped after."""

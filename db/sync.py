@@ -10,10 +10,12 @@ A ``gap`` answer (HQ holds less than we thought, e.g. its database was restored)
 Pull: pages of changes after the cursor kept in ``settings['sync_cursor']``; each page and
 the cursor move are written in one short transaction, so selling goes on between pages
 and an interrupted pull resumes where it stopped. The next page is fetched while the
-current one is written (one page ahead). A first load (a store with no items, cursor 0)
-sets the item search index's triggers aside while the catalog streams in, then indexes
-the items in chunks of ``FTS_CHUNK`` rows, each its own short transaction, and puts the
-triggers back with the last chunk; until then barcode and SKU look-ups find every item
+current one is written (one page ahead), and after each of its transactions the pull
+leaves the write lock free for half as long as it held it, so a sale never waits behind a
+run of them (SQLite's lock is not fair). A first load (a store with no items, cursor 0)
+sets the item search index's triggers aside while the catalog streams in, in pages of
+``FIRST_LOAD_PAGE``, then indexes the items in chunks of ``FTS_CHUNK`` rows, each its own
+short transaction, and puts the triggers back with the last chunk; until then barcode and SKU look-ups find every item
 already written, name search the ones indexed. The state of such a load is kept in
 ``settings['sync_first_load']``, so an interrupted one resumes (the indexing is finished
 before any later page is applied).
@@ -72,7 +74,14 @@ log = logging.getLogger(__name__)
 SYNC_KEY = "sync"
 CURSOR_KEY = "sync_cursor"
 FIRST_LOAD_KEY = "sync_first_load"
-FTS_CHUNK = 50_000  # items indexed per transaction at the end of a first load (~0.1 s of write lock)
+FIRST_LOAD_PAGE = 1_000  # changes per page (and local transaction, ~10-20 ms) during a first load
+FTS_CHUNK = 10_000  # items indexed per transaction at the end of a first load (tens of ms of write lock)
+#: After each of its write transactions a pull leaves the write lock free for half as long
+#: as it held it (at least ``YIELD_MIN`` s): a sale waiting for the lock gets it at one of
+#: its next polls instead of finding it taken again at once (SQLite's lock is not fair).
+YIELD_RATIO = 0.5
+YIELD_MIN = 0.005
+YIELD_MAX = 0.25
 CAPS_KEY = "offline_caps"
 
 
@@ -153,6 +162,7 @@ class Syncer:
         self.client = client
         self.config = config
         self.status = SyncStatus(enrolled=True, acked_seq=self.acked_seq())
+        self.held = 0.0  # how long the last pulled page held the write lock (s)
         self.status = replace(self.status, backlog=self.backlog())
 
     # ------------------------------------------------------------------ push
@@ -244,9 +254,11 @@ class Syncer:
             rows = list(page["changes"])
             cursor, more = int(page["cursor"]), bool(page["more"])
             with self.write.begin() as conn:
+                held = time.perf_counter()
                 apply_changes(conn, rows)
                 conn.execute(s.settings.delete().where(s.settings.c.key == CURSOR_KEY))
                 conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(cursor)))
+            self.held = time.perf_counter() - held
         except HqRefused:
             raise
         except (
@@ -279,6 +291,8 @@ class Syncer:
             first_load = None
         if first_load is None and self.cursor() == 0 and self._no_items():
             first_load = self._begin_first_load()
+        if first_load is not None:
+            limit = min(limit, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
         total = 0
         after = self.cursor()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
@@ -295,6 +309,7 @@ class Syncer:
                     progress(total)
                 if not more:
                     break
+                _let_others_write(self.held)
         if first_load is not None:
             self._finish_first_load(progress, total)
         return total
@@ -337,6 +352,7 @@ class Syncer:
         upto = int(state["indexed_upto"])
         while True:
             with self.write.begin() as conn:
+                held = time.perf_counter()
                 last = conn.execute(
                     text(
                         "SELECT max(rowid), count(*) FROM (SELECT rowid FROM items WHERE rowid > :a "
@@ -366,6 +382,7 @@ class Syncer:
             if done:
                 log.info("sync: first catalog load indexed for search (up to item rowid %d)", upto)
                 return
+            _let_others_write(time.perf_counter() - held)
 
     # ------------------------------------------------------------------ cycle
 
@@ -520,6 +537,10 @@ def _upsert_items(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         cursor.executemany(_ITEM_UPSERT, rows)
     finally:
         cursor.close()
+
+
+def _let_others_write(held: float) -> None:
+    time.sleep(min(YIELD_MAX, max(YIELD_MIN, held * YIELD_RATIO)))
 
 
 def _page_cursor(page: Any) -> int | None:
