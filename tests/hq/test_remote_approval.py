@@ -3,6 +3,7 @@ a lane asks, a manager's station of the same store answers, the lane reads the a
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,16 +15,17 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
+from counter.approvals import ApprovalError
 from counter.money import Currency
 from counter.policy import ApprovalKind
-from counter.remote_approval import RemoteAsk
+from counter.remote_approval import RemoteAsk, record_remote_approval
 from counter.users import Role, User, UserId
 from db.hq_client import HqClient, HqRefused
 from db.remote_approvals import RemoteApprovals, RemoteRefused
 from hq import access
 from hq import schema as hs
 from hq.serve import RunningHq
-from tests.hq.conftest import hq_count, run_threads
+from tests.hq.conftest import Lane, hq_count, run_threads
 
 USD = Currency.of("USD")
 MARIA = User(UserId("u-cashier-1"), "Maria Lopez", Role.CASHIER, "x")
@@ -260,3 +262,51 @@ def test_bad_tokens_and_payloads(hq: RunningHq, hq_engine: Engine) -> None:
         row = conn.execute(select(hs.approval_requests)).mappings().one()
     assert row["state"] == "pending" and row["amount_minor"] == 18240
     assert isinstance(row["created_at"], datetime)
+
+
+def test_the_lane_records_only_an_approval_of_exactly_what_it_asked(
+    make_lane: Callable[..., Lane], terminal: Callable[..., RemoteApprovals]
+) -> None:
+    lane = make_lane("T01")
+    station = terminal("T02")
+    service = RemoteApprovals(lane.client, lane.store.cfg.currency)
+    maria = lane.store.user("Maria")
+    wanted = ask(service, requester=maria, amount="150.00")
+    sent = service.ask(wanted)
+    to_minor = lane.store.cfg.currency.to_minor
+
+    def record(asked: RemoteAsk, answer: Any) -> Any:
+        return record_remote_approval(
+            asked=asked, answer=answer, uow_factory=lane.store.uow, clock=lane.store.clock, currency_minor=to_minor
+        )
+
+    def granted() -> dict[ApprovalKind, Decimal]:
+        with lane.store.uow() as uow:
+            return uow.approvals.granted(wanted.request_id, maria.id)
+
+    with pytest.raises(ApprovalError, match="pending, not approved"):
+        record(wanted, service.state(sent.id))
+    station.answer(sent.id, approve=True, approver_id="u-manager", note="ok for this one")
+    answer = service.state(sent.id)
+    for other in (
+        dataclasses.replace(wanted, amount=Decimal("149.99")),
+        dataclasses.replace(wanted, kinds=frozenset({ApprovalKind.NO_RECEIPT})),
+        dataclasses.replace(wanted, request_id=str(uuid.uuid4())),
+        dataclasses.replace(wanted, requester=lane.store.user("Sam")),
+    ):
+        with pytest.raises(ApprovalError, match="does not match what this counter asked"):
+            record(other, answer)
+    assert granted() == {}
+    before = len(lane.journal())
+    approvals = record(wanted, answer)
+    assert [(a.kind, a.amount, a.approver_name, a.reason) for a in approvals] == [
+        (ApprovalKind.CASH_REFUND_OVER_LIMIT, Decimal("150.00"), "Alex Morgan", "ok for this one")
+    ]
+    assert granted() == {ApprovalKind.CASH_REFUND_OVER_LIMIT: Decimal("150.00")}
+    assert record(wanted, answer) == []  # a repeated poll records nothing twice
+    assert len(lane.journal()) == before + 1
+    # a declined answer is never recorded
+    declined = service.ask(ask(service, requester=maria))
+    station.answer(declined.id, approve=False, approver_id="u-manager", note="no")
+    with pytest.raises(ApprovalError, match="declined, not approved"):
+        record(ask(service, requester=maria), service.state(declined.id))
