@@ -386,6 +386,8 @@ def open_station(window: MainWindow, station: ManagerStationScreen, *, manager_m
             return
         if window.stack.currentWidget() is not window.sale:
             return
+    if user is None:
+        window.user_label.setText("Manager station: a PIN for each answer")
     window.stack.setCurrentWidget(station)
     station.start(user)
 
@@ -393,6 +395,7 @@ def open_station(window: MainWindow, station: ManagerStationScreen, *, manager_m
 def _leave(window: MainWindow, station: ManagerStationScreen) -> None:
     station.stop()
     if window.user is None:
+        window.user_label.setText("Not signed in")
         window.stack.setCurrentWidget(window.signin)
         window.signin.reload()
         window.signin.focus()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ pytestmark = pytest.mark.slow
 
 CALCULATOR = "651925672867"  # Graphing Calculator, $119.99 + tax: a cash refund above the $100 limit
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+SAVING = bool(os.environ.get("COUNTER_SAVE_SCREENS"))
 
 Lane = tuple[AppContext, MainWindow]
 
@@ -50,7 +52,8 @@ Lane = tuple[AppContext, MainWindow]
 @pytest.fixture(autouse=True)
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ApprovalDialog, "POLL_MS", 300)
-    monkeypatch.setattr(ManagerStationScreen, "POLL_MS", 300)
+    if not SAVING:  # the screenshots show the real interval
+        monkeypatch.setattr(ManagerStationScreen, "POLL_MS", 300)
 
 
 @pytest.fixture
@@ -194,7 +197,7 @@ def journal_types(ctx: AppContext) -> list[tuple[str, dict[str, Any]]]:
 
 def save(widget: QWidget, name: str, tmp_path: Path) -> None:
     """Screens for docs/screens (COUNTER_SAVE_SCREENS=1) or the test's own folder."""
-    target = SCREENS if os.environ.get("COUNTER_SAVE_SCREENS") else tmp_path
+    target = SCREENS if SAVING else tmp_path
     widget.grab().save(str(target / f"remote-approval-{name}.png"))
 
 
@@ -223,7 +226,14 @@ def test_manager_station_approves_and_the_return_goes_on(make_lane: Callable[...
             save(station_window, "station", tmp_path)
             answer_at_station(station, Qt.Key.Key_A, "Alex", "4444", "known customer")
 
-        when(lambda: dialog.state == "waiting" and bool(station.requests), waiting_and_listed)
+        shown_for = 3 if SAVING else 0  # seconds on the clock in the screenshot
+
+        when(
+            lambda: (
+                dialog.state == "waiting" and bool(station.requests) and time.monotonic() - dialog._sent_at >= shown_for
+            ),
+            waiting_and_listed,
+        )
 
     when(lambda: modal_of(ApprovalDialog) is not None, in_approval)
     press(lane.returns.table, Qt.Key.Key_F10)  # complete: needs approval -> the dialog above
