@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hq_support import emit, enrol_token, hq_database, hq_process, note, sale_body, synth_entries  # noqa: E402
+from hq_support import cpu_meter, emit, enrol_token, hq_database, hq_process, note, sale_body, synth_entries  # noqa: E402
 
 ENTRIES = 25_000
 
@@ -49,10 +49,11 @@ def main() -> int:
         with hq_process(url, workers=2) as base:
             client = HqClient(base, token, timeout=60)
             syncer = Syncer(db.write, db.read, client, SyncConfig(base, token, "S01", "T01"))
-            note("draining ...")
-            start = time.perf_counter()
-            acked = syncer.push_all()
-            took = time.perf_counter() - start
+            with cpu_meter("hq_backlog"):
+                note("draining ...")
+                start = time.perf_counter()
+                acked = syncer.push_all()
+                took = time.perf_counter() - start
             client.close()
         assert acked == ENTRIES and syncer.backlog() == 0, (acked, syncer.backlog())
         db.dispose()

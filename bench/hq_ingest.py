@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hq_support import emit, enrol_token, hq_database, hq_process, note, synth_entries  # noqa: E402
+from hq_support import cpu_meter, emit, enrol_token, hq_database, hq_process, note, synth_entries  # noqa: E402
 
 LANES = 4
 PER_LANE = 5_000
@@ -56,14 +56,15 @@ def main() -> int:
                     client.push("S01", terminal, entries[i : i + BATCH], datetime.now(UTC))
                 client.close()
 
-            note("pushing over HTTP ...")
-            start = time.perf_counter()
-            threads = [threading.Thread(target=push, args=(t,)) for t in lanes]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            took = time.perf_counter() - start
+            with cpu_meter("hq_ingest"):
+                note("pushing over HTTP ...")
+                start = time.perf_counter()
+                threads = [threading.Thread(target=push, args=(t,)) for t in lanes]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                took = time.perf_counter() - start
         total = LANES * PER_LANE
         emit("hq_ingest_time_per_10k_entries", took / total * 10_000, "s", 1.0, floor / total * 10_000)
         emit("hq_ingest_rate", total / took, "entries/s", None, total / floor)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hq_support import emit, enrol_token, hq_database, hq_process, note, percentile, synth_entries  # noqa: E402
+from hq_support import cpu_meter, emit, enrol_token, hq_database, hq_process, note, percentile, synth_entries  # noqa: E402
 
 TERMINALS = 200
 ROUNDS = 5
@@ -63,11 +63,12 @@ def main() -> int:
                 client.close()
 
             note(f"{TERMINALS} lanes x {ROUNDS} rounds ...")
-            threads = [threading.Thread(target=lane, args=(n,)) for n in names]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            with cpu_meter("hq_push_latency"):
+                threads = [threading.Thread(target=lane, args=(n,)) for n in names]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
         if errors:
             note(f"{len(errors)} pushes failed, e.g. {errors[0]}")
         emit("hq_push_p50_200_terminals", percentile(latencies, 50) * 1000, "ms", None, percentile(alone, 50) * 1000)

@@ -95,7 +95,9 @@ class HqClient:
                 for e in entries
             ],
         }
-        return dict(self._call("POST", "/journal", json=payload))
+        # orjson: a batch is up to 500 bodies of text to escape (the stdlib takes ~3x as long).
+        body = orjson.dumps(payload)
+        return dict(self._call("POST", "/journal", content=body, headers={"Content-Type": "application/json"}))
 
     def changes(self, after: int, limit: int) -> dict[str, Any]:
         """One page of downstream changes (pages are large: decoded with orjson)."""

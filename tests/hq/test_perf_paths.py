@@ -124,6 +124,60 @@ def test_any_text_body_gets_the_same_verdict(text: str) -> None:
     assert hq_verdict(entries) == reference_verdict(entries)
 
 
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _reference_or_crash(entries: list[JournalEntry]) -> tuple[bool, int | None, str] | None:
+    try:
+        return reference_verdict(entries)
+    except (ValueError, RecursionError):  # verify itself chokes on a few (e.g. a lone surrogate)
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.sampled_from(["canonical", "orjson", "unsorted", "spaced"]))
+def test_hq_and_verify_agree_on_any_json_body(value: Any, how: str) -> None:
+    """The orjson fast path never takes a body the reference check would refuse, and
+    never refuses one it would take (floats, huge integers, any text, any key order)."""
+    import orjson
+
+    if how == "canonical":
+        body = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    elif how == "orjson":
+        try:
+            body = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # integers beyond 64 bits
+            body = json.dumps(value)
+    elif how == "unsorted":
+        body = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    else:
+        body = json.dumps(value, sort_keys=True, ensure_ascii=True)
+    entries = chain(2)
+    entries[1] = replace(entries[1], body=body)
+    expected = _reference_or_crash(entries)
+    got = hq_verdict(entries)
+    if expected is None:
+        assert got[0] is False
+    else:
+        assert got == expected
+    # and a correctly hashed entry with that body is taken exactly when its body is canonical
+    try:
+        data = json.loads(body)
+        good = make_entry("T01", 2, "id-2", "NoteTaken", datetime.now(UTC), {"v": data}, entries[0].hash)
+    except (TypeError, ValueError):
+        return
+    pair = [entries[0], good]
+    assert hq_verdict(pair) == reference_verdict(pair) == (True, None, "")
+
+
 # ----------------------------------------------------------------------- tokens
 
 
