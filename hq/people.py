@@ -105,7 +105,7 @@ def project(
             )
             continue
         customer = body.get("customer_id")
-        for kind, ref_id, number, amount, reference in _voucher_moves(e.type, body):
+        for kind, ref_id, _number, amount, reference in _voucher_moves(e.type, body):
             moves.append(
                 {
                     "id": f"{store_id}-{terminal_id}-{e.seq}:{ref_id}",
@@ -120,7 +120,8 @@ def project(
                 }
             )
             if customer and kind == "issue":
-                links.append(_link(customer, store_id, "voucher", ref_id, number, e.at, amount, "store credit"))
+                # as the lane links it: by the code, so the desk's store-credit total finds it
+                links.append(_link(customer, store_id, "voucher", ref_id, ref_id, e.at, amount, "store credit"))
         if customer and e.type == EventType.SALE_COMPLETED:
             names = ", ".join(str(ln["name"]) for ln in body["lines"])
             link = _link(

@@ -3,6 +3,7 @@ store files, real uvicorn, real PostgreSQL)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -13,11 +14,14 @@ from sqlalchemy import Engine, func, select
 from counter.cart import Cart
 from counter.checkout import CompleteSale, complete_sale
 from counter.customers import Address, ContactDetails, Customer, create_customer, update_customer
+from counter.policy import Condition, Reason
+from counter.refunds import RefundMethod
+from counter.returns import ProcessReturn, ReturnLineRequest, process_return
 from counter.sales import Sale
 from counter.tenders import Payment
 from counter.vouchers import VoucherError
 from db import schema as ls
-from db.desk_queries import customer_history, find_customers, get_customer
+from db.desk_queries import customer_history, customer_summary, find_customers, get_customer
 from hq import schema as hs
 from tests.hq.conftest import Lane, hq_count
 from ui.cli import main as cli_main
@@ -222,3 +226,37 @@ def test_customer_details_are_refused_when_malformed_or_unauthenticated(
     bad = httpx.post(url, json={"customers": [{"id": "x", "name": ""}]}, headers=auth, timeout=5)
     assert bad.status_code == 422 and bad.json()["error"] == "malformed"
     assert hq_count(hq_engine, hs.customers) == before
+
+
+def test_a_customers_store_credit_given_at_one_lane_shows_at_another(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    one, two = make_lane("T01"), make_lane("T02")
+    ada = new_customer(one, "Ada Mensah", "(217) 555-0177", "ada.mensah@example.com")
+    sale = one.sell([("apparel", 1)])
+    cmd = ProcessReturn(
+        request_id=str(uuid.uuid4()),
+        cashier=one.store.user("Dana"),
+        lines=(ReturnLineRequest(1, Reason.CHANGED_MIND, Condition.NEW, sale.lines[0].id),),
+        refund_method=RefundMethod.STORE_CREDIT,
+        original_receipt=sale.receipt_number,
+        customer=ada.id,  # the desk attached Ada to the return
+    )
+    record = process_return(
+        cmd,
+        uow_factory=one.store.uow,
+        clock=one.store.clock,
+        store=one.store.cfg,
+        terminal=one.store.terminal,
+        rules=one.store.rules,
+        upstream=one.upstream,
+    )
+    assert record.voucher_code is not None
+    credit = balance(one, record.voucher_code)
+    assert credit is not None and credit > 0
+    sync(one, two)
+    summary = customer_summary(two.store.db.read, ada.id, two.store.cfg.currency)
+    assert summary.store_credit == credit
+    history = customer_history(two.store.db.read, ada.id, two.store.cfg.currency)
+    assert [(h.kind, h.number) for h in history] == [("return", record.return_number)]
+    assert sale.lines[0].name in history[0].text
