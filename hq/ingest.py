@@ -115,19 +115,12 @@ def _ingest(
                 seq=new[0].seq,
             )
         bodies = check_chain(new, head_seq, head_hash)
-        now = utcnow()
-        copy_tuples(
-            conn,
-            s.journal.name,
-            JOURNAL_COLUMNS,
-            [(store_id, terminal_id, e.seq, e.id, e.type, e.at, e.body, e.prev_hash, e.hash, now) for e in new],
-        )
-        project(conn, store_id, terminal_id, new, bodies)
         head_seq, head_hash = new[-1].seq, new[-1].hash
-        conn.execute(update(t).where(lane).values(head_seq=head_seq, head_hash=head_hash, last_push_at=now))
+        project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()))
     return PushResult(head_seq, head_hash, len(new), len(old))
 
 
+COPY_FROM = 64  # entries: a smaller batch is written in one statement (one round trip), a larger one by COPY
 JOURNAL_COLUMNS = ("store_id", "terminal_id", "seq", "id", "type", "at", "body", "prev_hash", "hash", "received_at")
 SALE_COLUMNS = (
     "id", "receipt_number", "store_id", "terminal_id", "seq", "cashier_id", "completed_at", "currency",
@@ -296,10 +289,148 @@ def project(
     terminal_id: str,
     entries: Sequence[JournalEntry],
     bodies: Sequence[Any] | None = None,
+    *,
+    head: tuple[int, str, datetime] | None = None,
 ) -> None:
     """Project SaleCompleted and ReturnProcessed entries (others stay in the journal only).
     ``bodies`` are the entries' parsed bodies when the caller has them (the chain check
-    parsed each one already); otherwise each projected body is parsed here."""
+    parsed each one already); otherwise each projected body is parsed here.
+
+    With ``head`` (seq, hash, received at), the entries themselves are stored in the
+    journal too and the lane's head is moved: a batch under ``COPY_FROM`` entries (a
+    lane's everyday push) in one statement with its sales, lines and tenders (one round
+    trip), a larger one through COPY."""
+    sales, lines, tenders, returns = _projection_rows(store_id, terminal_id, entries, bodies)
+    late: set[str] = set()
+    if head is not None and len(entries) < COPY_FROM:
+        late = _write_small(conn, store_id, terminal_id, entries, sales, lines, tenders, head)
+    else:
+        if head is not None:
+            copy_tuples(
+                conn,
+                s.journal.name,
+                JOURNAL_COLUMNS,
+                [
+                    (store_id, terminal_id, e.seq, e.id, e.type, e.at, e.body, e.prev_hash, e.hash, head[2])
+                    for e in entries
+                ],
+            )
+            t = s.terminals
+            conn.execute(
+                update(t)
+                .where(t.c.store_id == store_id, t.c.terminal_id == terminal_id)
+                .values(head_seq=head[0], head_hash=head[1], last_push_at=head[2])
+            )
+        if sales:
+            copy_tuples(conn, s.sales.name, SALE_COLUMNS, sales)
+            copy_tuples(conn, s.sale_lines.name, LINE_COLUMNS, lines)
+            copy_tuples(conn, s.sale_tenders.name, TENDER_COLUMNS, tenders)
+    if returns:
+        _project_returns(conn, store_id, terminal_id, returns)
+    touched = {b["original_sale_id"] for _, b in returns if b.get("original_sale_id")} | late
+    # A sale arriving after returns of it (its lane synced later) is checked too.
+    if sales and (head is None or len(entries) >= COPY_FROM):
+        late_rows = conn.execute(
+            select(s.sale_lines.c.sale_id)
+            .join(s.return_lines, s.return_lines.c.sale_line_id == s.sale_lines.c.id)
+            .where(s.sale_lines.c.sale_id.in_([x[0] for x in sales]))
+            .distinct()
+        ).scalars()
+        touched |= set(late_rows)
+    if touched:
+        flag_over_returns(conn, sorted(touched))
+    people.project(conn, store_id, terminal_id, entries, bodies)  # customers and store credit (hq/people.py)
+
+
+_SMALL_BATCH_SQL = """
+WITH j AS (
+    INSERT INTO journal (store_id, terminal_id, seq, id, type, at, body, prev_hash, hash, received_at)
+    SELECT %(store)s::text, %(terminal)s::text, u.*, %(now)s::timestamptz
+    FROM unnest(%(j_seq)s::bigint[], %(j_id)s::text[], %(j_type)s::text[], %(j_at)s::text[], %(j_body)s::text[],
+                %(j_prev)s::text[], %(j_hash)s::text[]) AS u
+), sa AS (
+    INSERT INTO sales (id, receipt_number, store_id, terminal_id, seq, cashier_id, completed_at, currency,
+                       prices_include_tax, total_minor, rounding_minor, body)
+    SELECT u.id, u.receipt, %(store)s::text, %(terminal)s::text, u.seq, u.cashier, u.at, u.currency, u.incl,
+           u.total, u.rounding, u.body
+    FROM unnest(%(s_id)s::text[], %(s_receipt)s::text[], %(s_seq)s::bigint[], %(s_cashier)s::text[],
+                %(s_at)s::text[], %(s_currency)s::text[], %(s_incl)s::boolean[], %(s_total)s::bigint[],
+                %(s_rounding)s::bigint[], %(s_body)s::text[])
+         AS u(id, receipt, seq, cashier, at, currency, incl, total, rounding, body)
+), li AS (
+    INSERT INTO sale_lines (id, sale_id, line_no, item_id, sku, name, quantity, unit_price_minor,
+                            line_discount_minor, order_discount_minor, amount_minor, tax_minor, gross_minor,
+                            tax_code, tax_rate)
+    SELECT * FROM unnest(%(l_id)s::text[], %(l_sale)s::text[], %(l_no)s::int[], %(l_item)s::text[],
+                         %(l_sku)s::text[], %(l_name)s::text[], %(l_qty)s::int[], %(l_unit)s::bigint[],
+                         %(l_ldisc)s::bigint[], %(l_odisc)s::bigint[], %(l_amount)s::bigint[], %(l_tax)s::bigint[],
+                         %(l_gross)s::bigint[], %(l_code)s::text[], %(l_rate)s::text[])
+), te AS (
+    INSERT INTO sale_tenders (sale_id, seq, kind, amount_minor, tendered_minor, card_brand, card_last4,
+                              approval_code)
+    SELECT * FROM unnest(%(t_sale)s::text[], %(t_seq)s::int[], %(t_kind)s::text[], %(t_amount)s::bigint[],
+                         %(t_tendered)s::bigint[], %(t_brand)s::text[], %(t_last4)s::text[], %(t_approval)s::text[])
+), hd AS (
+    UPDATE terminals SET head_seq = %(head_seq)s, head_hash = %(head_hash)s, last_push_at = %(now)s::timestamptz
+    WHERE store_id = %(store)s AND terminal_id = %(terminal)s
+)
+SELECT DISTINCT sale_line_id FROM return_lines WHERE sale_line_id = ANY(%(l_id)s::text[])
+"""
+
+
+def _write_small(
+    conn: Connection,
+    store_id: str,
+    terminal_id: str,
+    entries: Sequence[JournalEntry],
+    sales: Sequence[tuple[Any, ...]],
+    lines: Sequence[tuple[Any, ...]],
+    tenders: Sequence[tuple[Any, ...]],
+    head: tuple[int, str, datetime],
+) -> set[str]:
+    """Store a small batch, its sales, lines and tenders, and move the lane's head, in one
+    statement (data-modifying CTEs over arrays); returns the ids of the batch's sales that
+    returns already recorded at HQ refer to (a sale arriving after returns of it)."""
+
+    def col(rows: Sequence[Sequence[Any]], i: int) -> list[Any]:
+        return [r[i] for r in rows]
+
+    params: dict[str, Any] = {
+        "store": store_id,
+        "terminal": terminal_id,
+        "now": head[2],
+        "head_seq": head[0],
+        "head_hash": head[1],
+        "j_seq": [e.seq for e in entries],
+        "j_id": [e.id for e in entries],
+        "j_type": [e.type for e in entries],
+        "j_at": [e.at for e in entries],
+        "j_body": [e.body for e in entries],
+        "j_prev": [e.prev_hash for e in entries],
+        "j_hash": [e.hash for e in entries],
+    }
+    # SALE_COLUMNS order: id, receipt, store, terminal, seq, cashier, at, currency, incl, total, rounding, body
+    for name, i in (("id", 0), ("receipt", 1), ("seq", 4), ("cashier", 5), ("at", 6), ("currency", 7)):
+        params[f"s_{name}"] = col(sales, i)
+    for name, i in (("incl", 8), ("total", 9), ("rounding", 10), ("body", 11)):
+        params[f"s_{name}"] = col(sales, i)
+    line_names = ("id", "sale", "no", "item", "sku", "name", "qty", "unit", "ldisc", "odisc", "amount", "tax")
+    for i, name in enumerate((*line_names, "gross", "code", "rate")):
+        params[f"l_{name}"] = col(lines, i)
+    for i, name in enumerate(("sale", "seq", "kind", "amount", "tendered", "brand", "last4", "approval")):
+        params[f"t_{name}"] = col(tenders, i)
+    raw: Any = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        cur.execute(_SMALL_BATCH_SQL, params)
+        returned = {str(r[0]) for r in cur.fetchall()}
+    sale_of_line = {ln[0]: ln[1] for ln in lines}
+    return {sale_of_line[line_id] for line_id in returned}
+
+
+def _projection_rows(
+    store_id: str, terminal_id: str, entries: Sequence[JournalEntry], bodies: Sequence[Any] | None
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[JournalEntry, Any]]]:
+    """The rows of sales, sale lines and tenders (in the *_COLUMNS orders) and the returns."""
     sales: list[tuple[Any, ...]] = []
     lines: list[tuple[Any, ...]] = []
     tenders: list[tuple[Any, ...]] = []
@@ -360,25 +491,7 @@ def project(
                 )
         elif e.type == return_type:
             returns.append((e, bodies[i] if bodies is not None else json.loads(e.body)))
-    if sales:
-        copy_tuples(conn, s.sales.name, SALE_COLUMNS, sales)
-        copy_tuples(conn, s.sale_lines.name, LINE_COLUMNS, lines)
-        copy_tuples(conn, s.sale_tenders.name, TENDER_COLUMNS, tenders)
-    if returns:
-        _project_returns(conn, store_id, terminal_id, returns)
-    touched = {b["original_sale_id"] for _, b in returns if b.get("original_sale_id")}
-    # A sale arriving after returns of it (its lane synced later) is checked too.
-    if sales:
-        late = conn.execute(
-            select(s.sale_lines.c.sale_id)
-            .join(s.return_lines, s.return_lines.c.sale_line_id == s.sale_lines.c.id)
-            .where(s.sale_lines.c.sale_id.in_([x[0] for x in sales]))
-            .distinct()
-        ).scalars()
-        touched |= set(late)
-    if touched:
-        flag_over_returns(conn, sorted(touched))
-    people.project(conn, store_id, terminal_id, entries, bodies)  # customers and store credit (hq/people.py)
+    return sales, lines, tenders, returns
 
 
 def _project_returns(

@@ -460,3 +460,141 @@ def test_a_sale_commits_while_a_first_load_runs(
     shop.close()
     syncer.client.close()
     db.dispose()
+
+
+# ------------------------------------------------------------------ small and large batches
+
+
+def sale_entries(terminal: str, n: int) -> list[JournalEntry]:
+    out, prev, at = [], GENESIS, datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    for seq in range(1, n + 1):
+        if seq % 7 == 0:
+            e = make_entry(terminal, seq, f"{terminal}-e{seq}", "SignedIn", at, {"user": "u1"}, prev)
+        else:
+            lines = [
+                {
+                    "line_id": f"{terminal}-l{seq}-{k}",
+                    "item_id": f"item-{k}",
+                    "sku": f"SKU-{k}",
+                    "name": "Crème ☕ kettle",
+                    "qty": 1 + k,
+                    "unit_price": 999,
+                    "line_discount": 0,
+                    "order_discount": 5 * k,
+                    "amount": 999 * (1 + k),
+                    "tax": 82,
+                    "gross": 1081,
+                    "tax_code": "A",
+                    "tax_rate": "0.0825",
+                }
+                for k in range(1 + seq % 3)
+            ]
+            tenders = [{"kind": "cash", "amount": 500, "tendered": 1000}]
+            if seq % 2:
+                tenders.append(
+                    {
+                        "kind": "card",
+                        "amount": 581,
+                        "tendered": 581,
+                        "card_brand": "Visa",
+                        "card_last4": "4242",
+                        "approval_code": "A1",
+                    }
+                )
+            body = {
+                "sale_id": f"{terminal}-s{seq}",
+                "receipt_number": f"{terminal}-R{seq:05d}",
+                "store": "S01",
+                "cashier": "u-cashier-1",
+                "currency": "USD",
+                "prices_include_tax": bool(seq % 2),
+                "lines": lines,
+                "taxes": [],
+                "tenders": tenders,
+                "rounding": seq % 3 - 1,
+                "total": 1081 * len(lines),
+            }
+            e = make_entry(terminal, seq, f"{terminal}-e{seq}", "SaleCompleted", at, body, prev)
+        out.append(e)
+        prev = e.hash
+    return out
+
+
+def projection(engine: Engine, terminal: str) -> list[list[tuple[Any, ...]]]:
+    def norm(row: Any) -> tuple[Any, ...]:
+        return tuple(str(v).replace(terminal, "LANE") if isinstance(v, str) else v for v in row)
+
+    with engine.connect() as conn:
+        return [
+            sorted(norm(r) for r in conn.execute(text(sql), {"t": terminal}))
+            for sql in (
+                "SELECT id, receipt_number, store_id, terminal_id, seq, cashier_id, completed_at, currency, "
+                "prices_include_tax, total_minor, rounding_minor, body FROM sales WHERE terminal_id = :t",
+                "SELECT l.* FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE s.terminal_id = :t",
+                "SELECT d.* FROM sale_tenders d JOIN sales s ON s.id = d.sale_id WHERE s.terminal_id = :t",
+                "SELECT store_id, terminal_id, seq, id, type, at, body FROM journal WHERE terminal_id = :t",
+                "SELECT head_seq FROM terminals WHERE terminal_id = :t",
+            )
+        ]
+
+
+def test_small_and_large_batches_store_and_project_the_same(hq: RunningHq, hq_engine: Engine) -> None:
+    """A lane's everyday push (one statement) and a backlog batch (COPY) leave the same rows."""
+    from hq.ingest import COPY_FROM, ingest
+
+    for lane in ("TA", "TB"):
+        access.enrol(hq_engine, access.new_enrol_code(hq_engine, "S01", lane))
+    a, b = sale_entries("TA", 150), sale_entries("TB", 150)
+    for i in range(0, 150, 5):
+        assert ingest(hq_engine, "S01", "TA", a[i : i + 5]).stored == 5  # one statement each
+    assert COPY_FROM <= 100
+    assert ingest(hq_engine, "S01", "TB", b[:100]).stored == 100  # through COPY
+    assert ingest(hq_engine, "S01", "TB", b[100:]).stored == 50
+    got_a, got_b = projection(hq_engine, "TA"), projection(hq_engine, "TB")
+    assert got_a[0] and got_a[1] and got_a[2]
+    assert [len(x) for x in got_a] == [len(x) for x in got_b]
+    assert got_a == got_b  # journal, sales, lines, tenders and head alike (the lane's name aside)
+    assert got_a[4] == got_b[4] == [(150,)]
+    # a re-send of a small batch is acknowledged, not stored twice
+    again = ingest(hq_engine, "S01", "TA", a[10:15])
+    assert (again.stored, again.repeated) == (0, 5)
+    assert hq_count(hq_engine, hs.sales, terminal_id="TA") == len(got_a[0])
+
+
+@pytest.mark.parametrize("batch", [5, 100])  # one statement / COPY
+def test_a_sale_arriving_after_a_return_of_it_is_checked_for_over_returns(
+    hq: RunningHq, hq_engine: Engine, batch: int
+) -> None:
+    from hq.ingest import ingest
+
+    for lane in ("TS", "TR"):
+        access.enrol(hq_engine, access.new_enrol_code(hq_engine, "S01", lane))
+    sold = sale_entries("TS", 100)
+    body = json.loads(sold[0].body)
+    line = body["lines"][0]
+    refund = {
+        "return_id": "ret-1",
+        "return_number": "TR-X0001",
+        "original_sale_id": body["sale_id"],
+        "original_receipt": body["receipt_number"],
+        "refund_total": 5000,
+        "lines": [
+            {
+                "sale_line_id": line["line_id"],
+                "item_id": line["item_id"],
+                "qty": line["qty"] + 2,
+                "amount": 4000,
+                "tax": 1000,
+                "gross": 5000,
+            }
+        ],
+        "refunds": [{"kind": "cash", "amount": 5000}],
+    }
+    ret = make_entry("TR", 1, "TR-e1", "ReturnProcessed", datetime.now(UTC), refund, GENESIS)
+    ingest(hq_engine, "S01", "TR", [ret])  # the other lane's offline return syncs first
+    assert hq_count(hq_engine, hs.exceptions) == 0
+    for i in range(0, 100, batch):
+        ingest(hq_engine, "S01", "TS", sold[i : i + batch])
+    with hq_engine.connect() as conn:
+        flagged = conn.execute(select(hs.exceptions.c.return_id, hs.exceptions.c.sale_line_id)).all()
+    assert [tuple(r) for r in flagged] == [("ret-1", line["line_id"])]
