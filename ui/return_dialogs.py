@@ -362,6 +362,12 @@ class ApprovalDialog(CounterDialog):
             self.ticker.stop()
         super().reject()
 
+    def done(self, result: int) -> None:  # noqa: D102 - QDialog.done: accepted or rejected
+        if self.remote is not None:
+            self.ticker.stop()
+            self.worker.forget()  # no answer still to come keeps this dialog alive
+        super().done(result)
+
     def _on_withdrawn(self, result: RemoteRequest | None, error: CounterError | None) -> None:
         # The manager may have approved just before the request was withdrawn: then the
         # approval stands at HQ, and is recorded here if this dialog is still open.

@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from counter.barcodes import read_code
 from counter.cart import Cart
@@ -31,6 +31,7 @@ from db.engine import DB_FILENAME, open_database
 from db.queries import journal_entries, list_users, read_settings, write_settings
 from db.sync import enrol
 from hq import access
+from hq import schema as hs
 from hq.serve import RunningHq
 from tests.db.support import Clock
 from tests.hq.conftest import dead_url, hq, hq_engine, hq_server, pg_url, reference_data  # noqa: F401 - fixtures
@@ -346,3 +347,32 @@ def test_the_station_key_is_for_those_who_may_approve(make_lane: Callable[..., L
     assert window.stack.currentWidget() is window.station
     QTest.keyClick(window.station.table, Qt.Key.Key_Escape)
     assert window.stack.currentWidget() is window.sale
+
+
+def test_esc_withdraws_the_request_at_hq(make_lane: Callable[..., Lane], hq_engine: Engine) -> None:  # noqa: F811
+    lane_ctx, lane = make_lane("T01")
+    sale = cash_sale(lane_ctx)
+    start_return(lane_ctx, lane, sale)
+    seen: dict[str, str] = {}
+
+    def states() -> list[str]:
+        with hq_engine.connect() as conn:
+            return list(conn.execute(select(hs.approval_requests.c.state)).scalars())
+
+    def in_approval() -> None:
+        dialog = approval_dialog()
+        QTest.keyClick(dialog.pin, Qt.Key.Key_F8)
+
+        def withdraw() -> None:
+            QTest.keyClick(dialog.pin, Qt.Key.Key_Escape)  # first Esc: withdraw, stay
+            seen["after_first_esc"] = f"{dialog.state} {dialog.isVisible()} {dialog.error.text()}"
+            when(lambda: states() == ["cancelled"], lambda: QTest.keyClick(dialog.pin, Qt.Key.Key_Escape))
+
+        when(lambda: dialog.state == "waiting" and states() == ["pending"], withdraw)
+
+    when(lambda: modal_of(ApprovalDialog) is not None, in_approval)
+    press(lane.returns.table, Qt.Key.Key_F10)
+    assert seen["after_first_esc"].startswith("form True Request withdrawn.")
+    assert states() == ["cancelled"]
+    assert lane.returns.last_record is None
+    assert "ApprovalGranted" not in [t for t, _ in journal_types(lane_ctx)]
