@@ -246,28 +246,34 @@ def find_sales(
     if card_last4:
         stmt = stmt.where(s.sales.c.id.in_(select(s.tenders.c.sale_id).where(s.tenders.c.card_last4 == card_last4)))
     stmt = stmt.order_by(s.sales.c.completed_at.desc()).limit(limit)
-    out = []
     with engine.connect() as conn:
-        for row in conn.execute(stmt).all():
-            tender_rows = conn.execute(
-                select(s.tenders.c.kind, s.tenders.c.card_brand, s.tenders.c.card_last4).where(
-                    s.tenders.c.sale_id == row.id
-                )
+        rows = conn.execute(stmt).all()
+        ids = [row.id for row in rows]
+        # the tenders and line counts of all of them in two queries (not two per sale)
+        tenders: dict[str, list[Any]] = {sale_id: [] for sale_id in ids}
+        for t in conn.execute(
+            select(s.tenders.c.sale_id, s.tenders.c.kind, s.tenders.c.card_brand, s.tenders.c.card_last4)
+            .where(s.tenders.c.sale_id.in_(ids))
+            .order_by(s.tenders.c.sale_id, s.tenders.c.seq)
+        ):
+            tenders[t.sale_id].append(t)
+        lines: dict[str, int] = dict(
+            conn.execute(
+                select(s.sale_lines.c.sale_id, func.count())
+                .where(s.sale_lines.c.sale_id.in_(ids))
+                .group_by(s.sale_lines.c.sale_id)
             ).all()
-            lines = conn.execute(
-                select(func.count()).select_from(s.sale_lines).where(s.sale_lines.c.sale_id == row.id)
-            ).scalar_one()
-            tenders = ", ".join(f"{b} …{l4}" if b else k for k, b, l4 in tender_rows)
-            out.append(
-                SaleSummary(
-                    row.receipt_number,
-                    parse_stamp(row.completed_at),
-                    currency.from_minor(row.total_minor),
-                    int(lines),
-                    tenders,
-                )
-            )
-    return out
+        )
+    return [
+        SaleSummary(
+            row.receipt_number,
+            parse_stamp(row.completed_at),
+            currency.from_minor(row.total_minor),
+            int(lines.get(row.id, 0)),
+            ", ".join(f"{t.card_brand} …{t.card_last4}" if t.card_brand else t.kind for t in tenders[row.id]),
+        )
+        for row in rows
+    ]
 
 
 def terminal_identity(settings: dict[str, Any]) -> TerminalIdentity:

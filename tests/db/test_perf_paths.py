@@ -278,3 +278,25 @@ def test_commits_that_never_pause_are_checkpointed_anyway(db) -> None:  # type: 
     assert cp.runs >= 2
     assert _wal_frames(db.path) < 300 * 2  # bounded: far fewer frames than were written
     cp.stop()
+
+
+# ------------------------------------------------------------------------- find_sales
+
+
+def test_find_sales_summarises_each_sale_as_it_was_recorded(db) -> None:  # type: ignore[no-untyped-def]
+    from db.queries import find_sales, sale_by_number
+
+    currency = store_config(read_settings(db.read)).currency
+    found = find_sales(db.read, currency, limit=500)
+    assert len(found) >= 10
+    for summary in found:
+        sale = sale_by_number(db.read, summary.receipt_number)
+        assert sale is not None
+        assert summary.total == sale.total and summary.lines == len(sale.lines)
+        expected = ", ".join(f"{t.card.brand} …{t.card.last4}" if t.card else str(t.kind) for t in sale.tenders)
+        assert summary.tenders == expected
+    card = next(s for s in found if "…" in s.tenders)
+    last4 = card.tenders.split("…")[1][:4]
+    by_card = find_sales(db.read, currency, card_last4=last4)
+    assert card.receipt_number in {s.receipt_number for s in by_card}
+    assert all(last4 in s.tenders for s in by_card)
