@@ -30,7 +30,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, true, update
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.journal import EventType, JournalEntry
@@ -88,13 +88,13 @@ def ingest(
 def _ingest(
     conn: Connection, store_id: str, terminal_id: str, entries: Sequence[JournalEntry], token_hash: str | None
 ) -> PushResult:
-    t, k = s.terminals, s.tokens
-    lane = and_(t.c.store_id == store_id, t.c.terminal_id == terminal_id)
-    live: Any = true()
-    if token_hash is not None:
-        live = select(k.c.token_hash).where(k.c.token_hash == token_hash, k.c.revoked_at.is_(None)).exists()
-    head = conn.execute(
-        select(t.c.head_seq, t.c.head_hash, live.label("live")).where(lane).with_for_update(of=t)
+    # Plain SQL (this runs on every push): the lane's head, locked, and whether the token
+    # is still live, in one round trip.
+    head = conn.exec_driver_sql(
+        "SELECT t.head_seq, t.head_hash, (%(token)s::text IS NULL OR EXISTS (SELECT 1 FROM tokens k "
+        "WHERE k.token_hash = %(token)s AND k.revoked_at IS NULL)) FROM terminals t "
+        "WHERE t.store_id = %(store)s AND t.terminal_id = %(terminal)s FOR UPDATE OF t",
+        {"token": token_hash, "store": store_id, "terminal": terminal_id},
     ).first()
     if head is None:
         raise PushRefused(403, "not_enrolled", f"Terminal {store_id}-{terminal_id} is not enrolled at HQ.")
