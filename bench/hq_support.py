@@ -188,7 +188,7 @@ def hq_process(url: str, workers: int = 2) -> Iterator[str]:
 
     import httpx
 
-    from hq.serve import URL_ENV, free_port
+    from hq.serve import KEEP_ALIVE_SECONDS, URL_ENV, free_port
 
     port = free_port()
     proc = subprocess.Popen(
@@ -207,6 +207,8 @@ def hq_process(url: str, workers: int = 2) -> Iterator[str]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--timeout-keep-alive",
+            str(KEEP_ALIVE_SECONDS),
         ],
         env={**os.environ, URL_ENV: url},
         cwd=ROOT,

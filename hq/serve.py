@@ -17,6 +17,10 @@ from hq.store import DEFAULT_URL, make_engine, migrate
 
 log = logging.getLogger("hq")
 URL_ENV = "COUNTER_HQ_DATABASE_URL"
+#: Lanes push every few seconds over one kept-alive connection each: uvicorn's default (5 s)
+#: would close it between pushes, and a push racing the close fails (ReadError) and waits
+#: for the retry. HTTP parsing is httptools and the loop uvloop when installed (pinned).
+KEEP_ALIVE_SECONDS = 75
 
 
 def app_from_env() -> ASGIApp:
@@ -31,9 +35,23 @@ def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, workers:
     log.info("HQ serving on http://%s:%d (database %s)", host, port, engine.url.render_as_string(hide_password=True))
     if workers > 1:
         os.environ[URL_ENV] = database_url
-        uvicorn.run("hq.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run(
+            "hq.serve:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
     else:
-        uvicorn.run(asgi(make_engine(database_url)), host=host, port=port, log_level="info")
+        uvicorn.run(
+            asgi(make_engine(database_url)),
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
 
 
 def free_port() -> int:
@@ -68,6 +86,7 @@ def start_in_thread(database_url: str, port: int | None = None, *, pool_size: in
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=1,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"hq-{port}", daemon=True)

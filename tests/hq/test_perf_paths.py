@@ -598,3 +598,20 @@ def test_a_sale_arriving_after_a_return_of_it_is_checked_for_over_returns(
     with hq_engine.connect() as conn:
         flagged = conn.execute(select(hs.exceptions.c.return_id, hs.exceptions.c.sale_line_id)).all()
     assert [tuple(r) for r in flagged] == [("ret-1", line["line_id"])]
+
+
+def test_hq_keeps_an_idle_connection_open_between_pushes(hq: RunningHq) -> None:
+    """A lane's connection stays usable across a pause longer than uvicorn's default 5 s
+    keep-alive, so the next push does not race the server closing it."""
+    import socket
+
+    from hq.serve import KEEP_ALIVE_SECONDS
+
+    assert KEEP_ALIVE_SECONDS > 30
+    request = b"GET /v1/health HTTP/1.1\r\nHost: hq\r\nConnection: keep-alive\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", hq.port), timeout=5) as sock:
+        for pause in (0.0, 5.5):
+            time.sleep(pause)
+            sock.sendall(request)
+            answer = sock.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:40]
