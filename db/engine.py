@@ -94,11 +94,29 @@ def install_functions(dbapi_connection: sqlite3.Connection, secret: Installation
 def _refuse_card_data(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
     """The last line: no statement of the write engine stores card data, whichever screen,
     service or import it came from (counter/carddata.py says what card data is)."""
-    if parameters and contains_card_data(parameters):
+    if parameters and may_hold_card_data(parameters) and contains_card_data(parameters):
         raise CardDataRefused(
             "That looks like a payment card number, and Counter never stores one; nothing was recorded.",
             "Take card payments on the card terminal and type only the last 4 digits. Remove the number and try again.",
         )
+
+
+#: Every card number and stripe track that counter.carddata recognises holds 13 digits in a
+#: row, maybe with single spaces or dashes between them; text without such a run holds none.
+_CARD_DIGITS = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
+
+
+def may_hold_card_data(value: Any) -> bool:
+    """A quick necessary condition for ``contains_card_data`` (one C regex search per
+    string instead of Python loops): the guard above runs on every parameter of every
+    statement, ~0.6 ms of a 10-line sale before this test."""
+    if isinstance(value, str):
+        return _CARD_DIGITS.search(value) is not None
+    if isinstance(value, dict):
+        return any(may_hold_card_data(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(may_hold_card_data(v) for v in value)
+    return False
 
 
 WAL_SIZE_LIMIT = 8 * 1024 * 1024  # the WAL file is cut back to this when it is reset

@@ -26,12 +26,15 @@ from uuid import uuid4
 import biip
 import pytest
 from biip.checksums import gs1_standard_check_digit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from counter.barcodes import canonical_gtin, read_code
+from counter.carddata import contains_card_data
 from counter.errors import BarcodeError
 from db import schema as s
-from db.engine import DB_FILENAME, Checkpointer, head_revision, open_database, script_head
+from db.engine import DB_FILENAME, Checkpointer, head_revision, may_hold_card_data, open_database, script_head
 from db.queries import SEARCH_CANDIDATES, SqlCatalog, read_settings, store_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -300,3 +303,28 @@ def test_find_sales_summarises_each_sale_as_it_was_recorded(db) -> None:  # type
     by_card = find_sales(db.read, currency, card_last4=last4)
     assert card.receipt_number in {s.receipt_number for s in by_card}
     assert all(last4 in s.tenders for s in by_card)
+
+
+# ------------------------------------------------------------------ the card-data guard
+
+_CARDS = ("4111111111111111", "4111 1111 1111 1111", "5500-0000-0000-0004", "%B4111111111111111^DOE/JOHN^2512101?")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(alphabet="0123456789 -=^;%?B/", max_size=40), st.sampled_from(_CARDS), st.text(max_size=20)),
+        max_size=6,
+    )
+)
+def test_the_quick_guard_never_lets_card_data_through(parts: list[str]) -> None:
+    text = "".join(parts)
+    if contains_card_data(text):
+        assert may_hold_card_data(text)
+        assert may_hold_card_data({"a": 1, "b": [None, ("x", text)]})
+
+
+def test_the_quick_guard_passes_what_holds_no_long_digit_run() -> None:
+    for card in _CARDS:
+        assert may_hold_card_data({"note": f"paid with {card}"})
+    assert not may_hold_card_data({"id": "3f2a1b4c-9d8e-4f00-8a11-0c0ffee00001", "qty": 3, "name": "Pan, 10 in"})
