@@ -102,6 +102,10 @@ class StationAnswerDialog(CounterDialog):
         )
         self.note_text = note
 
+    def done(self, result: int) -> None:  # noqa: D102 - QDialog.done
+        super().done(result)
+        self.deleteLater()  # owned by Python after exec(): deleted here, on the GUI thread
+
 
 class ManagerStationScreen(QWidget):
     finished = Signal()

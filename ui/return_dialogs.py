@@ -367,6 +367,9 @@ class ApprovalDialog(CounterDialog):
             self.ticker.stop()
             self.worker.forget()  # no answer still to come keeps this dialog alive
         super().done(result)
+        # exec() left this dialog owned by Python: have Qt delete it on the GUI thread once
+        # its caller has read the result, rather than whichever thread runs the collector.
+        self.deleteLater()
 
     def _on_withdrawn(self, result: RemoteRequest | None, error: CounterError | None) -> None:
         # The manager may have approved just before the request was withdrawn: then the
