@@ -163,7 +163,20 @@ def app_context(data_dir: Path, **overrides: object) -> Any:
     from ui.context import build_context
 
     ui.startup_check.StartupCheck.start = lambda self: None  # type: ignore[method-assign]
-    return build_context(data_dir, demo=False, overrides=dict(overrides) or None)
+    ctx = build_context(data_dir, demo=False, overrides=dict(overrides) or None)
+    settle_open_print_jobs(ctx)
+    return ctx
+
+
+def settle_open_print_jobs(ctx: Any) -> int:
+    """Benchmark processes end with ``os._exit`` while receipts may still be printing; the
+    next sign-in would then offer to reprint them in a modal dialog (db/spool.py) and a
+    script that signs in would wait on it until the idle lock fires. Mark them settled."""
+    from datetime import UTC, datetime
+
+    from db.spool import interrupted_jobs, settle_interrupted
+
+    return settle_interrupted(ctx.db.write, [j["id"] for j in interrupted_jobs(ctx.db.read)], datetime.now(UTC))
 
 
 def printed_code(gtin14: str) -> str:

@@ -101,6 +101,7 @@ class SaleScreen(QWidget):
         left.addWidget(self.input)
 
         self.results = QListWidget()
+        self._before_hint: tuple[str, str] | None = None  # the message a "type more" hint replaced
         self.results.setObjectName("searchResults")
         self.results.setMaximumHeight(260)
         self.results.itemActivated.connect(lambda _item: self._add_selected_result())
@@ -307,6 +308,7 @@ class SaleScreen(QWidget):
     def _search_as_you_type(self, text: str) -> None:
         stripped = text.strip()
         if len(stripped) < 2 or not any(ch.isalpha() for ch in stripped):
+            self._hint_more(stripped, capped=False)
             self.results.hide()
             return
         ok, items = attempt(lambda: self.ctx.catalog.search(stripped, SEARCH_LIMIT), self.problem)
@@ -318,16 +320,27 @@ class SaleScreen(QWidget):
         if ok and self.results.count():
             self.results.setCurrentRow(0)
             self.results.show()
-            if getattr(items, "capped", False):  # more matched than were ranked (db.queries.SearchResults)
-                self.say(
-                    f"Many items match “{stripped}”: the best {self.results.count()} are shown. "
-                    "Type more to narrow it down.",
-                    "info",
-                )
+            self._hint_more(stripped, capped=getattr(items, "capped", False))  # db.queries.SearchResults
         else:
+            self._hint_more(stripped, capped=False)
             self.results.hide()
             if ok:
                 self.say(f"No item matches “{stripped}”. Check the spelling, or scan the item.", "info")
+
+    def _hint_more(self, text: str, *, capped: bool) -> None:
+        """More items matched than search ranks: ask for more letters; take the hint back
+        (the message it replaced) once the search is narrow enough."""
+        if capped:
+            if self._before_hint is None:
+                self._before_hint = (self.message.text(), str(self.message.property("kind") or "info"))
+            self.say(
+                f"Many items match “{text}”: the best {self.results.count()} are shown. Type more to narrow it down.",
+                "info",
+            )
+        elif self._before_hint is not None:
+            if self.message.text().startswith("Many items match"):
+                self.say(*self._before_hint)
+            self._before_hint = None
 
     def _enter(self) -> None:
         text = self.input.text().strip()
