@@ -18,13 +18,14 @@ from sqlalchemy import Engine, select
 from counter.approvals import ApprovalError
 from counter.money import Currency
 from counter.policy import ApprovalKind
-from counter.remote_approval import RemoteAsk, record_remote_approval
+from counter.remote_approval import RemoteAsk, record_remote_approval, remote_request_from_wire, verify_station_approver
 from counter.users import Role, User, UserId
 from db.hq_client import HqClient, HqRefused
 from db.remote_approvals import RemoteApprovals, RemoteRefused
 from hq import access
 from hq import schema as hs
 from hq.serve import RunningHq
+from tests.conftest import FAST_HASHER
 from tests.hq.conftest import Lane, hq_count, run_threads
 
 USD = Currency.of("USD")
@@ -310,3 +311,50 @@ def test_the_lane_records_only_an_approval_of_exactly_what_it_asked(
     station.answer(declined.id, approve=False, approver_id="u-manager", note="no")
     with pytest.raises(ApprovalError, match="declined, not approved"):
         record(ask(service, requester=maria), service.state(declined.id))
+
+
+def test_the_station_checks_the_pin_and_the_rights_before_anything_is_sent(
+    make_lane: Callable[..., Lane], terminal: Callable[..., RemoteApprovals], hq_engine: Engine
+) -> None:
+    lane = terminal("T01")
+    station = make_lane("T02")
+    mine = remote_request_from_wire(lane.client.ask_approval(_payload(ask(lane, requester=ALEX))))
+
+    def verify(approver: str, pin: str) -> Any:
+        return verify_station_approver(
+            request=mine,
+            approver_id=UserId(approver),
+            pin=pin,
+            uow_factory=station.store.uow,
+            hasher=FAST_HASHER,
+            clock=station.store.clock,
+        )
+
+    before = len(station.journal())
+    with pytest.raises(ApprovalError, match="cannot approve your own request"):
+        verify("u-manager", "4444")  # Alex asked: Alex cannot answer, even with the right PIN
+    with pytest.raises(ApprovalError, match="may not approve"):
+        verify("u-cashier-2", "2222")
+    with pytest.raises(ApprovalError, match="PIN is not right"):
+        verify("u-supervisor", "0000")
+    with station.store.uow() as uow:
+        dana = uow.users.get(UserId("u-supervisor"))
+    assert dana is not None and dana.failed_attempts == 1  # counts toward Dana's lockout
+    assert verify("u-supervisor", "3333").name == "Dana Whitfield"
+    entries = station.journal()[before:]
+    assert len(entries) == 3  # the three refusals, journaled at the station; the right PIN adds nothing
+    with hq_engine.connect() as conn:
+        assert conn.execute(select(hs.approval_requests.c.state)).scalar_one() == "pending"  # nothing was sent
+
+
+def _payload(wanted: RemoteAsk) -> dict[str, Any]:
+    return {
+        "id": wanted.id,
+        "request_id": wanted.request_id,
+        "kinds": sorted(str(k) for k in wanted.kinds),
+        "amount_minor": USD.to_minor(wanted.amount),
+        "currency": "USD",
+        "what": wanted.what,
+        "requester_id": wanted.requester.id,
+        "requester_name": wanted.requester.name,
+    }
