@@ -63,12 +63,15 @@ class StationAnswerDialog(CounterDialog):
     ) -> None:
         money = ctx.store.currency.format(ctx.store.currency.from_minor(request.amount_minor), ctx.store.locale)
         verb = "Approve" if approve else "Decline"
-        super().__init__(
-            parent,
-            f"{verb} a request",
-            f"{verb} for {request.requester_name} at {request.terminal}?\n{request.what}\n{money}",
-        )
+        super().__init__(parent, f"{verb} a request", f"{verb} for {request.requester_name} at {request.terminal}?")
+        self.setMinimumWidth(540)
         self.ctx, self.request, self.approve = ctx, request, approve
+        amount = QLabel(money)
+        amount.setObjectName("dialogAmount")
+        self.form.addRow(amount)
+        what = QLabel(request.what)
+        what.setWordWrap(True)
+        self.form.addRow(what)
         self.approver = QComboBox()
         self.approver.setMinimumHeight(40)
         for user in list_users(ctx.db.read):

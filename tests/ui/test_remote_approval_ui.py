@@ -181,6 +181,10 @@ def answer_at_station(station: ManagerStationScreen, key: Qt.Key, name: str, pin
         combo = dialog.approver
         combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemText(i).startswith(name)))
         QTest.keyClicks(dialog.note, note)
+        if SAVING and key == Qt.Key.Key_A:
+            QTest.keyClicks(dialog.pin, pin)
+            dialog.grab().save(str(SCREENS / "remote-approval-answer.png"))
+            dialog.pin.clear()
         type_enter(dialog.pin, pin)
 
     def press_key() -> None:
