@@ -12,8 +12,12 @@ Two engines over one file:
 Trust (docs/trust.md): the write engine registers ``counter_seal`` (the seal of journal
 entries and heads, keyed with the installation secret of db/keys.py) and refuses, before any
 statement runs, parameters that hold payment card data. Opening a store checks it with
-``quick_check``, checks that it belongs to this installation's key and that none of its
-protective triggers was dropped, and keys any plain PIN verifier.
+``quick_check`` (except the app's start, which runs ``IntegrityCheck`` behind the sign-in
+screen: it reads the whole file), checks that it belongs to this installation's key and
+that none of its protective triggers was dropped, and keys any plain PIN verifier.
+
+The write engine never checkpoints the WAL inside a commit (``wal_autocheckpoint=0``);
+``Checkpointer`` does it between sales (docs/benchmarks.md).
 """
 
 from __future__ import annotations
