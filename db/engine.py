@@ -175,7 +175,8 @@ class Checkpointer:
             pending, self._pending = self._pending, 0
         mode = "RESTART" if pending >= self.max_commits else "PASSIVE"
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0.25)
+            uri = f"{self.path.resolve().as_uri()}?mode=rw"  # never creates a file that is not there any more
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=0.25)
         except sqlite3.Error:
             return None
         try:
@@ -310,7 +311,7 @@ class IntegrityCheck:
 
     def run(self) -> StoreError | None:
         try:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         except sqlite3.Error as exc:
             return self._damaged(str(exc))
         with self._lock:
