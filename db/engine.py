@@ -134,15 +134,25 @@ class Checkpointer:
     the store has been quiet for ``idle`` seconds after a commit (PASSIVE takes no lock a
     sale needs; with nobody writing it copies the whole WAL, and the next commit starts the
     WAL again from its beginning), and ``Database.dispose`` runs a last one. If commits
-    never pause for ``max_commits`` commits (a bulk load, a first catalog pull), it runs
+    never pause for ``max_commits`` commits, or the WAL file grows past ``max_wal_bytes``
+    (a bulk load, a first catalog pull of big transactions), it runs
     ``wal_checkpoint(RESTART)`` instead, which makes writers wait while it copies (what
     SQLite's automatic checkpoint did inside a commit) so that the WAL restarts: the WAL
     stays bounded whoever writes (the app, a CLI command, the sync worker). SQLite keeps
     checkpoints crash-safe; one that could not copy everything (a reader held an old
     snapshot) is tried again at the next poll."""
 
-    def __init__(self, path: Path, *, idle: float = 1.5, max_commits: int = 300, poll: float = 0.5) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        idle: float = 1.5,
+        max_commits: int = 300,
+        max_wal_bytes: int = 64 * 1024 * 1024,
+        poll: float = 0.5,
+    ) -> None:
         self.path, self.idle, self.max_commits, self.poll = path, idle, max_commits, poll
+        self.max_wal_bytes = max_wal_bytes
         self._lock = threading.Lock()
         self._pending = 0
         self._last_commit = 0.0
@@ -158,10 +168,17 @@ class Checkpointer:
                 self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
                 self._thread.start()
 
+    def _wal_too_big(self) -> bool:
+        try:
+            return (self.path.parent / (self.path.name + "-wal")).stat().st_size > self.max_wal_bytes
+        except OSError:
+            return False
+
     def due(self) -> bool:
         with self._lock:
             quiet = time.monotonic() - self._last_commit >= self.idle
-            return self._pending > 0 and (quiet or self._pending >= self.max_commits)
+            pending, many = self._pending, self._pending >= self.max_commits
+        return pending > 0 and (quiet or many or self._wal_too_big())
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll):
@@ -170,10 +187,11 @@ class Checkpointer:
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """One checkpoint now (any thread): (busy, WAL frames, frames copied), or None if
-        the file could not be opened. PASSIVE, or RESTART after ``max_commits`` commits."""
+        the file could not be opened. PASSIVE, or RESTART after ``max_commits`` commits or
+        with a WAL past ``max_wal_bytes``."""
         with self._lock:
             pending, self._pending = self._pending, 0
-        mode = "RESTART" if pending >= self.max_commits else "PASSIVE"
+        mode = "RESTART" if pending >= self.max_commits or self._wal_too_big() else "PASSIVE"
         try:
             uri = f"{self.path.resolve().as_uri()}?mode=rw"  # never creates a file that is not there any more
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=0.25)

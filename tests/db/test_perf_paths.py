@@ -328,3 +328,17 @@ def test_the_quick_guard_passes_what_holds_no_long_digit_run() -> None:
     for card in _CARDS:
         assert may_hold_card_data({"note": f"paid with {card}"})
     assert not may_hold_card_data({"id": "3f2a1b4c-9d8e-4f00-8a11-0c0ffee00001", "qty": 3, "name": "Pan, 10 in"})
+
+
+def test_big_transactions_without_a_pause_are_checkpointed_by_size(db) -> None:  # type: ignore[no-untyped-def]
+    db.checkpointer.stop()
+    db.checkpointer = cp = Checkpointer(db.path, idle=60, max_commits=10_000, max_wal_bytes=1_000_000, poll=0.02)
+    for n in range(40):  # ~100 KB a transaction, a few ms apart: no idle moment, few commits
+        with db.write.begin() as conn:
+            for k in range(30):
+                conn.execute(s.settings.delete().where(s.settings.c.key == f"bulk_{n}_{k}"))
+                conn.execute(s.settings.insert().values(key=f"bulk_{n}_{k}", value='"' + "y" * 3000 + '"'))
+        time.sleep(0.03)
+    assert cp.runs >= 1
+    assert _wal_frames(db.path) * 4096 < 40 * 100_000  # restarted on the way, not all 40 transactions
+    cp.stop()
