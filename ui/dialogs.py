@@ -84,6 +84,17 @@ class CounterDialog(QDialog):
         layout.addLayout(buttons)
         self.first_field: QLineEdit | None = None
 
+    def exec(self) -> int:
+        """Run the dialog, then have Qt delete it on the GUI thread once control returns to
+        the event loop (callers read its fields right after ``exec`` returns). A dialog run by
+        ``exec`` is left owned by Python: kept alive it costs memory all day (every dialog is
+        a child of its screen); caught in a reference cycle, the garbage collector could free
+        it on whatever thread it runs on (a printer's), which crashes Qt."""
+        try:
+            return super().exec()
+        finally:
+            self.deleteLater()
+
     def line_edit(self, label: str, text: str = "", placeholder: str = "") -> QLineEdit:
         edit = QLineEdit(text)
         edit.setPlaceholderText(placeholder)
