@@ -63,7 +63,9 @@ def sale_body(n: int) -> dict[str, Any]:
     sale_id = str(uuid.uuid4())
     return {
         "sale_id": sale_id,
-        "receipt_number": f"P{uuid.uuid4().hex[:20]}",
+        # 12 hex characters: 20 held a run of 13+ digits passing the Luhn check about once in
+        # 5,000 sales, and the store rightly refused it as a card number (a flaky test).
+        "receipt_number": f"P{uuid.uuid4().hex[:12]}",
         "store": "S01",
         "cashier": "u-cashier-1",
         "currency": "USD",
