@@ -211,9 +211,10 @@ def verify(
             return Verification(False, checked, entry.seq, "does not link to the entry before it", prev)
         try:
             data = _parse_checked(entry.body)
-        except (ValueError, TypeError):
+            same = _dumps(data).decode("utf-8") == entry.body
+        except (ValueError, TypeError, RecursionError):  # RecursionError: nested past any body we write
             return Verification(False, checked, entry.seq, "body is not canonical JSON", prev)
-        if _dumps(data).decode("utf-8") != entry.body:
+        if not same:
             return Verification(False, checked, entry.seq, "body is not in canonical form", prev)
         env = envelope(entry.terminal, entry.seq, entry.id, entry.type, entry.at, data)
         if hashlib.sha256(prev.encode("ascii") + b"\n" + _dumps(env)).hexdigest() != entry.hash:

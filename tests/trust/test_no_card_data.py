@@ -43,12 +43,19 @@ _GROUPED = re.compile(rb"(?<![0-9])[0-9]{4}(?:[ -][0-9]{3,6}){2,4}(?![0-9])")
 
 
 def _hex_token(data: bytes, start: int, end: int) -> bool:
+    """True when the digits are part of random hexadecimal data, not a number of their own:
+    a long hex token (a hash, a key), or a token of hex digits and dashes with at least one
+    letter a-f, as the UUIDs the records are full of (a SQLite record keeps text columns
+    side by side, so a UUID's digits may run on into the next column's). Any card number
+    the test entered is still looked for as it is, wherever it is (card_numbers_in)."""
     left, right = start, end
-    while left > 0 and chr(data[left - 1]).isalnum():
+    while left > 0 and (chr(data[left - 1]).isalnum() or data[left - 1] == 0x2D):
         left -= 1
-    while right < len(data) and chr(data[right]).isalnum():
+    while right < len(data) and (chr(data[right]).isalnum() or data[right] == 0x2D):
         right += 1
-    return right - left >= 32 and all(chr(c) in "0123456789abcdefABCDEF" for c in data[left:right])
+    token = data[left:right].decode("latin-1")
+    hexish = all(ch in "0123456789abcdefABCDEF-" for ch in token)
+    return hexish and (len(token.replace("-", "")) >= 32 or any(ch in "abcdefABCDEF" for ch in token))
 
 
 def card_numbers_in(data: bytes) -> list[bytes]:
@@ -57,6 +64,8 @@ def card_numbers_in(data: bytes) -> list[bytes]:
     inside a hash), plus any of the card numbers this test tried to enter, however found."""
     found = [m.group() for m in _RUN.finditer(data) if not _hex_token(data, *m.span()) and is_pan(m.group().decode())]
     for m in _GROUPED.finditer(data):
+        if _hex_token(data, *m.span()):
+            continue
         digits = re.sub(rb"[ -]", b"", m.group())
         if 13 <= len(digits) <= 19 and luhn_ok(digits.decode()) and is_pan(digits.decode()):
             found.append(m.group())

@@ -81,3 +81,12 @@ def test_non_canonical_body_text_is_caught() -> None:
     entries[1] = replace(entries[1], body=entries[1].body.replace(",", ", "))
     result = verify(entries)
     assert not result.ok and result.first_bad_seq == 2
+
+
+def test_a_body_nested_past_reason_is_named_not_a_crash() -> None:
+    """A tampered body of 100,000 nested lists: verify names the entry (json would raise
+    RecursionError)."""
+    entries = chain(3)
+    entries[1] = replace(entries[1], body="[" * 100_000 + "]" * 100_000)
+    result = verify(entries)
+    assert not result.ok and result.first_bad_seq == 2 and "canonical JSON" in result.reason
