@@ -11,7 +11,6 @@ an e-mail address, a name, a scanned loyalty card, a receipt number or a case nu
 from __future__ import annotations
 
 import html
-import uuid
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
@@ -30,28 +29,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.accounts import charge_service, open_account, pay_on_account
 from counter.cases import Case, CaseError, events_text, record_letter
 from counter.customers import Customer, format_phone
-from counter.desk_payments import DeskPayment
-from counter.orders import OrderKind, cancel_order, open_order, pay_order, pick_up_order
 from counter.referrals import Referral, ReferralStatus
-from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded
-from counter.sales import receipt_for
 from counter.service_desk import DeskError
 from counter.service_documents import (
     SlipDocument,
     adjustment_slip,
     case_slip,
-    order_agreement,
     outcome_letter,
-    payment_receipt,
 )
-from counter.tenders import Tender, TenderKind
+from counter.tenders import TenderKind
 from counter.users import User
 from db.desk_queries import (
-    account_of,
     case_by_number,
     case_events,
     case_links,
@@ -65,7 +55,7 @@ from db.desk_queries import (
 )
 from devices.barcodes import ScanData
 from devices.escpos.slips import render_slip
-from devices.letters import render_letter_pdf, render_slip_pdf
+from devices.letters import render_letter_pdf
 from devices.scanner import scan_text
 from ui.actions import ServiceAction
 from ui.context import AppContext
@@ -79,33 +69,16 @@ from ui.desk_dialogs import (
 )
 from ui.desk_money import (
     AdjustDialog,
-    AmountDialog,
     ChoiceDialog,
-    OrderDialog,
-    PickOrderDialog,
-    ServiceChargeDialog,
-    collect_tenders,
-    config,
 )
+from ui.desk_payment_actions import DeskPaymentActions
 from ui.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
-from ui.return_dialogs import ApprovalDialog
 from ui.return_docs import documents_dir
 
-PAYMENT_CHOICES = [
-    ("Service charge (repair, alteration, delivery, installation)", "service"),
-    ("New layaway, with its deposit", "layaway"),
-    ("New special order, with its deposit", "special_order"),
-    ("Payment on a layaway or special order", "order_payment"),
-    ("Pickup: collect an order and pay the balance", "pickup"),
-    ("Cancel an order (refund under its terms)", "cancel"),
-    ("Payment on the house account", "account_payment"),
-    ("Open a house account (supervisor)", "open_account"),
-]
 
-
-class ServiceDeskScreen(QWidget):
+class ServiceDeskScreen(DeskPaymentActions, QWidget):
     finished = Signal()  # back to the screen it came from
     attach_requested = Signal(object)  # counter.customers.Customer, for the sale or return in progress
 
@@ -597,216 +570,3 @@ class ServiceDeskScreen(QWidget):
                 parts.append(f"give {self._money(p.amount)} cash")
         self.refresh()
         self.say(f"{record.kind.label} {record.number} recorded: " + "; ".join(parts) + ".", "ok")
-
-    def _payments(self) -> None:
-        choice = ChoiceDialog(self, "Payments", "Take or give back money at the desk", PAYMENT_CHOICES)
-        if choice.exec() != ChoiceDialog.DialogCode.Accepted:
-            return
-        {
-            "service": self._service_charge,
-            "layaway": lambda: self._new_order(OrderKind.LAYAWAY),
-            "special_order": lambda: self._new_order(OrderKind.SPECIAL_ORDER),
-            "order_payment": self._order_payment,
-            "pickup": self._pickup,
-            "cancel": self._cancel_order,
-            "account_payment": self._account_payment,
-            "open_account": self._open_account,
-        }[choice.value]()
-
-    def _kw(self) -> dict[str, object]:
-        return {
-            "uow_factory": self.ctx.uow,
-            "clock": self.ctx.clock,
-            "store": self.ctx.store,
-            "terminal": self.ctx.terminal,
-        }
-
-    def _receipt(self, payment: DeskPayment, what: str, owed: Decimal | None) -> None:
-        customer = self.customer.name if self.customer else ""
-        doc = payment_receipt(
-            payment, self.ctx.store, cashier=self._user().name, customer=customer, what=what, owed_after=owed
-        )
-        self._print_slip(doc, payment.number)
-
-    def _service_charge(self) -> None:
-        customer = self.customer
-        account = account_of(self.ctx.db.read, customer.id, self.ctx.store.currency) if customer else None
-        dialog = ServiceChargeDialog(self, self.ctx, customer, account is not None)
-        if dialog.exec() != ServiceChargeDialog.DialogCode.Accepted:
-            return
-        from counter.pricing import LineInput, price_lines
-
-        with self.ctx.uow() as uow:
-            tax = uow.desk.tax_class(config(self.ctx).service(dialog.service.currentData()).tax_code)
-        assert tax is not None
-        total = price_lines(
-            [LineInput(dialog.value, 1, tax)],
-            self.ctx.store.currency,
-            prices_include_tax=self.ctx.store.prices_include_tax,
-        ).total
-        if dialog.on_account.isChecked():
-            tenders: list[Tender] | None = [Tender(TenderKind.HOUSE_ACCOUNT, total, total)]
-        else:
-            tenders = collect_tenders(self, self.ctx, total)
-        if tenders is None:
-            self.say("Nothing was charged.", "info")
-            return
-        sale = charge_service(
-            self._user(),
-            dialog.service.currentData(),
-            dialog.value,
-            dialog.description.text(),
-            customer.id if customer else None,
-            tenders,
-            Decimal(0),
-            config=config(self.ctx),
-            **self._kw(),  # type: ignore[arg-type]
-        )
-        self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
-        self.refresh()
-        self.say(f"Service charged: receipt {sale.receipt_number}, {self._money(sale.total)}.", "ok")
-
-    def _new_order(self, kind: OrderKind) -> None:
-        customer = self._need_customer()
-        dialog = OrderDialog(self, self.ctx, kind)
-        if dialog.exec() != OrderDialog.DialogCode.Accepted:
-            return
-        tenders = collect_tenders(self, self.ctx, dialog.amount)
-        if tenders is None:
-            self.say(f"No deposit was taken: the {kind.label.lower()} was not recorded.", "info")
-            return
-        result = open_order(
-            self._user(),
-            kind,
-            customer.id,
-            dialog.lines,
-            tenders,
-            rules=config(self.ctx).rules,
-            **self._kw(),  # type: ignore[arg-type]
-        )
-        order = result.order
-        agreement = order_agreement(order, customer, self.ctx.store, result.payment, self._user().name)
-        self._print_slip(agreement, order.number)
-        path = documents_dir(self.ctx) / f"agreement-{order.number}.pdf"
-        path.write_bytes(render_slip_pdf(agreement))
-        self.refresh()
-        self.say(
-            f"{kind.label} {order.number}: deposit {self._money(order.paid)} taken, {self._money(order.balance)} owed, "
-            f"collect by {order.terms.due_on.isoformat()}. Agreement printing; PDF saved as {path.name}.",
-            "ok",
-        )
-
-    def _pick_order(self, what: str):  # type: ignore[no-untyped-def]
-        customer = self._need_customer()
-        orders = orders_for(self.ctx.db.read, customer.id, open_only=True)
-        if not orders:
-            raise DeskError(f"{customer.name} has no open layaway or special order.", "")
-        if len(orders) == 1:
-            return orders[0]
-        dialog = PickOrderDialog(self, self.ctx, orders, what)
-        if dialog.exec() != PickOrderDialog.DialogCode.Accepted:
-            return None
-        return next(o for o in orders if o.id == dialog.value)
-
-    def _order_payment(self) -> None:
-        order = self._pick_order("Payment on an order")
-        if order is None:
-            return
-        dialog = AmountDialog(self, self.ctx, "Order payment", f"{order.kind.label} {order.number}", order.balance)
-        if dialog.exec() != AmountDialog.DialogCode.Accepted:
-            return
-        tenders = collect_tenders(self, self.ctx, dialog.value)
-        if tenders is None:
-            return
-        result = pay_order(self._user(), order.id, tenders, **self._kw())  # type: ignore[arg-type]
-        assert result.payment is not None
-        self._receipt(result.payment, f"{order.kind.label} {order.number}", result.order.balance)
-        self.refresh()
-        self.say(f"Payment {result.payment.number} taken; {self._money(result.order.balance)} still owed.", "ok")
-
-    def _pickup(self) -> None:
-        order = self._pick_order("Pickup")
-        if order is None:
-            return
-        tenders: list[Tender] | None = []
-        if order.balance > 0:
-            tenders = collect_tenders(self, self.ctx, order.balance)
-            if tenders is None:
-                return
-        result = pick_up_order(self._user(), order.id, tenders or [], Decimal(0), **self._kw())  # type: ignore[arg-type]
-        assert result.sale is not None
-        self.printing.print_receipt(
-            receipt_for(result.sale, self.ctx.store), reference=result.sale.receipt_number, copy_number=0
-        )
-        self.refresh()
-        self.say(f"{order.kind.label} {order.number} picked up: sale {result.sale.receipt_number}.", "ok")
-
-    def _cancel_order(self) -> None:
-        order = self._pick_order("Cancel an order")
-        if order is None:
-            return
-        request_id = str(uuid.uuid4())
-        reason = AmountDialog(self, self.ctx, "Cancel order", f"Cancel {order.number}: why?", Decimal(0))
-        reason.amount.setPlaceholderText("the customer's reason")
-        reason.validate = lambda: None  # type: ignore[method-assign]
-        if reason.exec() != AmountDialog.DialogCode.Accepted:
-            return
-        for _ in range(2):
-            try:
-                result = cancel_order(
-                    self._user(),
-                    order.id,
-                    reason.amount.text() or "customer asked",
-                    RefundMethod.ORIGINAL,
-                    request_id,
-                    rules=self.ctx.rules,
-                    **self._kw(),  # type: ignore[arg-type]
-                )
-                break
-            except ApprovalNeeded as needed:
-                approval = ApprovalDialog(
-                    self,
-                    self.ctx,
-                    request_id=request_id,
-                    kinds=needed.kinds,
-                    amount=needed.amount,
-                    requester=self._user(),
-                )
-                if approval.exec() != ApprovalDialog.DialogCode.Accepted:
-                    return
-        else:
-            return
-        if result.payment is not None:
-            self._receipt(result.payment, f"Cancelled {order.number}", None)
-        self.refresh()
-        back = self._money(result.payment.amount) if result.payment else self._money(Decimal(0))
-        self.say(f"{order.number} cancelled: {self._money(result.kept)} kept under its terms, {back} refunded.", "ok")
-
-    def _account_payment(self) -> None:
-        customer = self._need_customer()
-        account = account_of(self.ctx.db.read, customer.id, self.ctx.store.currency)
-        if account is None:
-            raise DeskError(f"{customer.name} has no house account.", "A supervisor opens one (F9, 8).")
-        dialog = AmountDialog(self, self.ctx, "House account", f"Account {account.number}", account.owed)
-        if dialog.exec() != AmountDialog.DialogCode.Accepted:
-            return
-        tenders = collect_tenders(self, self.ctx, dialog.value)
-        if tenders is None:
-            return
-        result = pay_on_account(self._user(), account.id, tenders, **self._kw())  # type: ignore[arg-type]
-        self._receipt(result.payment, f"House account {account.number}", result.account.owed)
-        self.refresh()
-        self.say(
-            f"Payment {result.payment.number} on account {account.number}: "
-            f"{self._money(result.account.owed)} still owed.",
-            "ok",
-        )
-
-    def _open_account(self) -> None:
-        customer = self._need_customer()
-        dialog = AmountDialog(self, self.ctx, "Open house account", f"Credit limit for {customer.name}", Decimal(500))
-        if dialog.exec() != AmountDialog.DialogCode.Accepted:
-            return
-        account = open_account(self._user(), customer.id, dialog.value, **self._kw())  # type: ignore[arg-type]
-        self.refresh()
-        self.say(f"House account {account.number} opened with a {self._money(account.credit_limit)} limit.", "ok")
