@@ -33,11 +33,9 @@ from PySide6.QtWidgets import (
 from counter.barcodes import read_code
 from counter.cart import Cart, CartLine, parse_quantity
 from counter.catalog import Item
-from counter.checkout import CompleteSale, complete_sale
-from counter.documents import ReceiptKind
-from counter.errors import CartError, ItemNotFound, StoreError, TenderError
+from counter.errors import CartError, ItemNotFound
 from counter.journal import EventType
-from counter.sales import Sale, receipt_for
+from counter.sales import Sale
 from counter.shifts import require_open_shift
 from counter.tenders import Payment
 from counter.users import Permission, User
@@ -47,16 +45,16 @@ from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action
 from ui.cart_model import CartModel
 from ui.context import AppContext
-from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, VoucherDialog, ask
-from ui.ops import Problem, attempt, describe
+from ui.dialogs import DiscountDialog, QuantityDialog, ask
+from ui.ops import Problem, attempt
 from ui.preview import ReceiptPreview
 from ui.printing import PrintBridge
+from ui.sale_payment_actions import SalePaymentActions
 
 SEARCH_LIMIT = 50
-PRINTING = "Printing the receipt…"
 
 
-class SaleScreen(QWidget):
+class SaleScreen(SalePaymentActions, QWidget):
     signed_out = Signal()
     returns_requested = Signal()
     cash_office_requested = Signal()
@@ -493,128 +491,6 @@ class SaleScreen(QWidget):
         assert self.user is not None
         return self.user
 
-    # ------------------------------------------------------------- payment
-    def _start_payment(self) -> Payment:
-        if self.cart.is_empty:
-            raise TenderError("There is nothing to pay yet.", "Scan an item first.")
-        if self.ctx.damage is not None:  # the integrity check found damage: take no money (ui/startup_check.py)
-            raise StoreError(self.ctx.damage.message, self.ctx.damage.hint)
-        if self.payment is None:
-            self.payment = Payment(self.cart.total, self.cart.currency, self.ctx.store.smallest_coin)
-        return self.payment
-
-    def _pay_cash(self) -> None:
-        def run() -> None:
-            payment = self._start_payment()
-            if payment.is_complete:
-                self._finish()
-                return
-            dialog = CashDialog(self, payment.cash_due, self.cart.currency, self.ctx.store.locale)
-            if ask(dialog, lambda: True) is None:
-                return
-            tender = payment.add_cash(dialog.tendered, part_payment=dialog.part_payment)
-            if payment.is_complete:
-                self._finish()
-            else:
-                self._refresh()
-                self.say(
-                    f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10).",
-                    "info",
-                )
-
-        attempt(run, self.problem)
-
-    def _pay_card(self) -> None:
-        def run() -> None:
-            payment = self._start_payment()
-            if payment.is_complete:
-                self._finish()
-                return
-            dialog = CardDialog(self, payment.remaining, self.cart.currency, self.ctx.store.locale)
-            if ask(dialog, lambda: True) is None or dialog.card is None:
-                return
-            tender = payment.add_card(dialog.amount_value, dialog.card)
-            if payment.is_complete:
-                self._finish()
-            else:
-                self._refresh()
-                self.say(
-                    f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due.",
-                    "info",
-                )
-
-        attempt(run, self.problem)
-
-    def _finish(self) -> None:
-        payment = self.payment
-        assert payment is not None and payment.is_complete
-        cmd = CompleteSale(
-            self._user(),
-            list(self.cart.lines),
-            self.cart.order_discount,
-            list(payment.tenders),
-            payment.rounding,
-            self.customer_id,
-        )
-        try:
-            sale = complete_sale(
-                cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store, terminal=self.ctx.terminal
-            )
-        except Exception as exc:  # the payment stays on screen so that nothing is lost
-            p = describe(exc)
-            self.say(
-                f"The sale was NOT recorded: {p.message} The payment is kept on screen; "
-                "press F9 or F10 to try recording it again.",
-                "error",
-            )
-            return
-        self.last_sale = sale
-        change = sale.change
-        self._reset_sale()
-        self._show_change(sale)
-        self.sale_recorded.emit(sale)
-        message = f"Sale {sale.receipt_number} recorded: {self._money(sale.total)}."
-        if change:
-            message += f" Give {self._money(change)} change."
-        self.say(f"{message} {PRINTING}", "ok")
-        self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
-
-    def _show_change(self, sale: Sale) -> None:
-        """Until the next scan, the total panel shows the sale just paid and its change."""
-        self.total_box.setProperty("state", "change")
-        self.total_caption.setText(
-            f"CHANGE DUE · {sale.receipt_number}" if sale.change else f"PAID · {sale.receipt_number}"
-        )
-        self.total_value.setText(self._money(sale.change) if sale.change else self._money(sale.total))
-        details = {
-            "Subtotal": self._money(sale.subtotal),
-            "Discounts": f"−{self._money(sale.discount_total)}" if sale.discount_total else "—",
-            "Tax": self._money(sale.tax_total),
-            "Items": str(sum(ln.quantity for ln in sale.lines)),
-            "Paid": self._money(sum((t.tendered for t in sale.tenders), Decimal(0))),
-            "Due": self._money(Decimal(0)),
-        }
-        for key, text in details.items():
-            self.detail_labels[key].setText(text)
-        self.total_box.style().unpolish(self.total_box)
-        self.total_box.style().polish(self.total_box)
-
-    def _print_finished(self, job_id: str, reference: str, error: str) -> None:
-        current = self.message.text()
-        if error:
-            again = (
-                "press F11 to print it"
-                if self.last_sale is not None and reference == self.last_sale.receipt_number
-                else "print a copy from Print jobs (Ctrl+Shift+P)"
-            )
-            self.say(
-                f"{current}\nReceipt {reference} did NOT print: {error} The sale is saved; {again} "
-                "once the printer is fixed.",
-                "error",
-            )
-        elif current.endswith(PRINTING):
-            self.say(current.replace(PRINTING, "Receipt printed."), "ok")
-
     def _returns(self) -> None:
         if not self.cart.is_empty or self.payment is not None:
             self.say(
@@ -628,61 +504,6 @@ class SaleScreen(QWidget):
             self.say("Finish or void this sale (Shift+F6) before going to the cash office.", "error")
             return
         self.cash_office_requested.emit()
-
-    def _gift_receipt(self) -> None:
-        def run() -> None:
-            if self.last_sale is None:
-                raise CartError("No sale has been completed on this screen yet.", "Complete a sale first.")
-            sale = self.last_sale
-            receipt = receipt_for(sale, self.ctx.store, kind=ReceiptKind.GIFT)
-            self.printing.print_receipt(receipt, reference=f"{sale.receipt_number}/gift", copy_number=0)
-            self.say(f"Gift receipt for {sale.receipt_number} (no prices). {PRINTING}", "info")
-
-        attempt(run, self.problem)
-
-    def _pay_voucher(self) -> None:
-        def run() -> None:
-            payment = self._start_payment()
-            if payment.is_complete:
-                self._finish()
-                return
-            dialog = VoucherDialog(self, self.ctx, payment.remaining)
-            if dialog.exec() != VoucherDialog.DialogCode.Accepted or dialog.code is None:
-                return
-            tender = payment.add_store_credit(dialog.amount_value, dialog.code, dialog.balance)
-            if payment.is_complete:
-                self._finish()
-            else:
-                self._refresh()
-                self.say(
-                    f"Store credit {self._money(tender.amount)} taken from {dialog.code}. "
-                    f"{self._money(payment.remaining)} still due.",
-                    "info",
-                )
-
-        attempt(run, self.problem)
-
-    def _reprint(self) -> None:
-        def run() -> None:
-            if self.last_sale is None:
-                raise CartError("No sale has been completed on this screen yet.", "Complete a sale first.")
-            sale = self.last_sale
-            copy_number = self.printing.next_copy_number(sale.receipt_number)
-            with self.ctx.uow() as uow:
-                uow.journal.append(
-                    EventType.RECEIPT_REPRINTED,
-                    {"receipt_number": sale.receipt_number, "copy": copy_number, "user": self._user().id},
-                    self.ctx.clock.now(),
-                )
-                uow.commit()
-            self.printing.print_receipt(
-                receipt_for(sale, self.ctx.store, copy_number=copy_number),
-                reference=sale.receipt_number,
-                copy_number=copy_number,
-            )
-            self.say(f"Reprint of receipt {sale.receipt_number}, marked COPY {copy_number}. {PRINTING}", "info")
-
-        attempt(run, self.problem)
 
     # ------------------------------------------------------------ the rest
     def _focus_search(self) -> None:
