@@ -3,15 +3,20 @@ printed (UPC-A or EAN-13 digits) of random existing items.
 
 Figures (3 runs of --n look-ups each, the median of the runs' percentiles):
 
-* ``barcode_lookup_p99``: the app's path (parse and validate the code with biip, build the
-  GTIN-14, one indexed query through SQLAlchemy on the read engine, build the Item);
-  floor: the same indexed SELECT with raw sqlite3 on the GTIN-14;
+* ``barcode_lookup_p99``: the app's path (check the code's GS1 check digit with biip, build
+  the GTIN-14, one prepared indexed query on the catalog's kept look-up connection, build
+  the Item); floor: the same indexed SELECT with raw sqlite3 on the GTIN-14;
 * ``barcode_lookup_p99_vs_floor``: the ratio (target 3x);
 * ``barcode_lookup_p50`` and the parts: ``read_code`` alone and ``by_code`` alone.
+
+After the warm-up the script freezes the objects made so far out of the garbage
+collector's generations (``gc.freeze()``), as ``ui.main_window.run_app`` does once the
+window is up.
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -74,6 +79,7 @@ def main() -> int:
     for c, g in zip(printed[:500], gtins[:500], strict=True):  # warm-up: caches, pool, index pages
         app(c)
         floor(g)
+    gc.freeze()  # as the app does after start-up (ui/main_window.py)
 
     app_runs, floor_runs, parse_runs, query_runs = [], [], [], []
     for _ in range(args.runs):

@@ -14,13 +14,25 @@ tests/db/test_perf_paths.py checks; ``biip.parse`` is kept for UPC-E and EAN-8.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from counter.carddata import card_data_in_code, mask_card_data, refuse_card_data
 from counter.errors import BarcodeError
 
-_GTIN_LENGTHS = {8, 12, 13, 14}
+_GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+_CODE_LENGTHS = _GTIN_LENGTHS | {6, 7}  # and UPC-E's 6-8 digits
 MAX_CODE_LENGTH = 48
+_check_digit: Callable[[str], int] | None = None  # biip's GS1 check digit, imported at the first scan
+
+
+def _gs1_check_digit(digits: str) -> int:
+    global _check_digit
+    if _check_digit is None:
+        from biip.checksums import gs1_standard_check_digit
+
+        _check_digit = gs1_standard_check_digit
+    return _check_digit(digits)
 
 
 class CodeKind(enum.Enum):
@@ -38,16 +50,14 @@ class ScannedCode:
 def canonical_gtin(text: str) -> str:
     """The GTIN-14 form of a valid EAN-13/EAN-8/UPC-A/UPC-E/GTIN-14, or BarcodeError."""
     digits = text.strip()
-    if not (digits.isascii() and digits.isdigit()) or len(digits) not in _GTIN_LENGTHS | {6, 7}:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) not in _CODE_LENGTHS:
         shown = mask_card_data(digits)  # a mistyped barcode may pass for a card number: never echo one
         raise BarcodeError(
             f"“{shown}” is not a product barcode.",
             "Scan the barcode again, or type the 8, 12 or 13 digits under it.",
         )
     if len(digits) >= 12:  # UPC-A, EAN-13, GTIN-14: the check digit is all there is to validate
-        from biip.checksums import gs1_standard_check_digit
-
-        if gs1_standard_check_digit(digits[:-1]) != int(digits[-1]):
+        if _gs1_check_digit(digits[:-1]) != int(digits[-1]):
             raise _invalid(digits, "check digit")
         return digits.zfill(14)
     import biip

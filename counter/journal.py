@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
 GENESIS = "0" * 64
@@ -81,7 +82,26 @@ def _reject(value: Any) -> Any:
     raise TypeError(f"journal bodies hold only str, int, bool, None, lists and dicts, not {type(value).__name__}")
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _check(value: Any) -> None:
+    # Exact built-in types first (the whole of a body we write): one set look-up each.
+    kind = type(value)
+    if kind in _PLAIN:
+        return
+    if kind is dict:
+        for k, v in value.items():
+            if type(k) is not str and not isinstance(k, str):
+                raise TypeError("journal keys are strings")
+            if type(v) not in _PLAIN:
+                _check(v)
+        return
+    if kind is list or kind is tuple:
+        for v in value:
+            if type(v) not in _PLAIN:
+                _check(v)
+        return
     if isinstance(value, float | Decimal):
         raise TypeError("journal bodies never hold floats or Decimals: use minor units or strings")
     if isinstance(value, Mapping):
@@ -153,18 +173,44 @@ class JournalEntry:
 def make_entry(
     terminal: str, seq: int, entry_id: str, type_: str, at: datetime, body: Mapping[str, Any], prev_hash: str
 ) -> JournalEntry:
+    """The entry of ``body``, chained to ``prev_hash``. The body is checked and serialised
+    once; the envelope's text is that serialisation with the other fields around it (the
+    same bytes as ``canonical(envelope(...))``, tests/db/test_commit_path.py)."""
     stamp = utc_stamp(at)
-    env = envelope(terminal, seq, entry_id, type_, stamp, body)
+    body_text = canonical(body).decode("utf-8")
     return JournalEntry(
         terminal=terminal,
         seq=seq,
         id=entry_id,
         type=type_,
         at=stamp,
-        body=canonical(body).decode("utf-8"),
+        body=body_text,
         prev_hash=prev_hash,
-        hash=chain_hash(prev_hash, env),
+        hash=hashlib.sha256(
+            prev_hash.encode("ascii") + b"\n" + envelope_text(terminal, seq, entry_id, type_, stamp, body_text)
+        ).hexdigest(),
     )
+
+
+_encode_str = encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
+
+
+def envelope_text(terminal: str, seq: int, entry_id: str, type_: str, at: str, body_text: str) -> bytes:
+    """``canonical(envelope(...))`` around a body already in canonical text: the envelope's
+    keys in sorted order (at, body, id, seq, terminal, type), each value as json.dumps
+    writes it. Anything but str fields and an int ``seq`` goes the long way."""
+    if (
+        type(seq) is int
+        and isinstance(terminal, str)
+        and isinstance(entry_id, str)
+        and isinstance(type_, str)
+        and isinstance(at, str)
+    ):
+        return (
+            f'{{"at":{_encode_str(at)},"body":{body_text},"id":{_encode_str(entry_id)},"seq":{seq},'
+            f'"terminal":{_encode_str(terminal)},"type":{_encode_str(type_)}}}'
+        ).encode()
+    return canonical(envelope(terminal, seq, entry_id, type_, at, json.loads(body_text)))
 
 
 @dataclass(frozen=True)

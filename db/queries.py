@@ -63,6 +63,10 @@ _SEARCH_SQL = text(
 )
 
 
+#: Distinct prices whose Decimal SqlCatalog keeps (a few hundred KB at most).
+PRICE_CACHE_SIZE = 20_000
+
+
 class SearchResults(list[Item]):
     """The items found, best first; ``capped`` when more items matched than were ranked
     (SEARCH_CANDIDATES): the screen then asks for more letters."""
@@ -83,6 +87,7 @@ class SqlCatalog:
         self._engine = engine
         self._currency = currency
         self._tax_cache: dict[tuple[str, str, str], TaxClass] = {}
+        self._price_cache: dict[int, Decimal] = {}
         self._lookup: sqlite3.Connection | None = None
         self._lookup_thread: int | None = None
 
@@ -92,11 +97,16 @@ class SqlCatalog:
         tax = self._tax_cache.get(key)
         if tax is None:
             tax = self._tax_cache[key] = TaxClass(code, label, Decimal(rate))
+        price = self._price_cache.get(price_minor)
+        if price is None:  # a Decimal is immutable: one per price seen (~3 Decimal operations saved a scan)
+            price = self._currency.from_minor(price_minor)
+            if len(self._price_cache) < PRICE_CACHE_SIZE:
+                self._price_cache[price_minor] = price
         return Item(
             id=ItemId(id_),
             sku=sku,
             name=name,
-            price=self._currency.from_minor(price_minor),
+            price=price,
             tax=tax,
             category_id=CategoryId(category_id),
             barcode=barcode or "",

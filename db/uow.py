@@ -17,7 +17,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from counter.catalog import TaxClass
@@ -36,85 +36,85 @@ from db.returns import SqlApprovals, SqlReturns, SqlVouchers
 from db.shifts import SqlShifts
 
 
+def _insert_sql(table: Any, columns: tuple[str, ...]) -> str:
+    """A prebuilt positional INSERT: the write path runs it through ``exec_driver_sql``
+    (no statement compiled per sale; the write engine's card-data guard still sees it)."""
+    if not all(c in table.c for c in columns):  # a column renamed in db/schema.py
+        raise ValueError(f"{table.name} has no column among {columns}")
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_SALE_SQL = _insert_sql(
+    s.sales,
+    (
+        "id", "receipt_number", "store_id", "terminal_id", "cashier_id", "cashier_name", "completed_at", "currency",
+        "prices_include_tax", "subtotal_minor", "discount_minor", "tax_minor", "total_minor", "rounding_minor",
+        "change_minor",
+    ),
+)  # fmt: skip
+_LINE_SQL = _insert_sql(
+    s.sale_lines,
+    (
+        "id", "sale_id", "line_no", "item_id", "sku", "name", "quantity", "unit_price_minor", "line_discount_minor",
+        "order_discount_minor", "amount_minor", "tax_minor", "gross_minor", "tax_code", "tax_rate",
+    ),
+)  # fmt: skip
+_TAX_SQL = _insert_sql(s.sale_taxes, ("sale_id", "code", "label", "rate", "base_minor", "tax_minor"))
+_TENDER_SQL = _insert_sql(
+    s.tenders,
+    (
+        "sale_id", "seq", "kind", "amount_minor", "tendered_minor", "card_brand", "card_last4", "approval_code",
+        "voucher_code",
+    ),
+)  # fmt: skip
+
+
 class SqlSales:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def add(self, sale: Sale) -> None:
+        """The sale, its lines, taxes and tenders: one INSERT and three executemany."""
         m = sale.currency.to_minor
-        self._conn.execute(
-            insert(s.sales).values(
-                id=sale.id,
-                receipt_number=sale.receipt_number,
-                store_id=sale.store_id,
-                terminal_id=sale.terminal_id,
-                cashier_id=sale.cashier_id,
-                cashier_name=sale.cashier_name,
-                completed_at=utc_stamp(sale.completed_at),
-                currency=sale.currency.code,
-                prices_include_tax=sale.prices_include_tax,
-                subtotal_minor=m(sale.subtotal),
-                discount_minor=m(sale.discount_total),
-                tax_minor=m(sale.tax_total),
-                total_minor=m(sale.total),
-                rounding_minor=m(sale.rounding),
-                change_minor=m(sale.change),
+        sale_id = sale.id
+        run = self._conn.exec_driver_sql
+        lines = sale.lines
+        subtotal = discount = total = 0
+        line_rows = []
+        for ln in lines:
+            amount, gross = m(ln.amount), m(ln.gross)
+            line_discount, order_discount = m(ln.line_discount), m(ln.order_discount)
+            subtotal += amount
+            discount += line_discount + order_discount
+            total += gross
+            line_rows.append(
+                (
+                    ln.id, sale_id, ln.line_no, ln.item_id, ln.sku, ln.name, ln.quantity, m(ln.unit_price),
+                    line_discount, order_discount, amount, m(ln.tax), gross, ln.tax_code, str(ln.tax_rate),
+                )
+            )  # fmt: skip
+        tax_rows = [(sale_id, t.tax.code, t.tax.label, str(t.tax.rate), m(t.base), m(t.amount)) for t in sale.taxes]
+        tender_rows = [
+            (
+                sale_id, n, str(t.kind), m(t.amount), m(t.tendered), t.card.brand if t.card else None,
+                t.card.last4 if t.card else None, t.card.approval_code if t.card else None, t.voucher,
             )
-        )
-        self._conn.execute(
-            insert(s.sale_lines),
-            [
-                {
-                    "id": ln.id,
-                    "sale_id": sale.id,
-                    "line_no": ln.line_no,
-                    "item_id": ln.item_id,
-                    "sku": ln.sku,
-                    "name": ln.name,
-                    "quantity": ln.quantity,
-                    "unit_price_minor": m(ln.unit_price),
-                    "line_discount_minor": m(ln.line_discount),
-                    "order_discount_minor": m(ln.order_discount),
-                    "amount_minor": m(ln.amount),
-                    "tax_minor": m(ln.tax),
-                    "gross_minor": m(ln.gross),
-                    "tax_code": ln.tax_code,
-                    "tax_rate": str(ln.tax_rate),
-                }
-                for ln in sale.lines
-            ],
-        )
-        self._conn.execute(
-            insert(s.sale_taxes),
-            [
-                {
-                    "sale_id": sale.id,
-                    "code": t.tax.code,
-                    "label": t.tax.label,
-                    "rate": str(t.tax.rate),
-                    "base_minor": m(t.base),
-                    "tax_minor": m(t.amount),
-                }
-                for t in sale.taxes
-            ],
-        )
-        self._conn.execute(
-            insert(s.tenders),
-            [
-                {
-                    "sale_id": sale.id,
-                    "seq": n,
-                    "kind": str(t.kind),
-                    "amount_minor": m(t.amount),
-                    "tendered_minor": m(t.tendered),
-                    "card_brand": t.card.brand if t.card else None,
-                    "card_last4": t.card.last4 if t.card else None,
-                    "approval_code": t.card.approval_code if t.card else None,
-                    "voucher_code": t.voucher,
-                }
-                for n, t in enumerate(sale.tenders, start=1)
-            ],
-        )
+            for n, t in enumerate(sale.tenders, start=1)
+        ]  # fmt: skip
+        run(
+            _SALE_SQL,
+            (
+                sale_id, sale.receipt_number, sale.store_id, sale.terminal_id, sale.cashier_id, sale.cashier_name,
+                utc_stamp(sale.completed_at), sale.currency.code, sale.prices_include_tax, subtotal, discount,
+                sum(r[5] for r in tax_rows), total, m(sale.rounding), m(sale.change),
+            ),
+        )  # fmt: skip
+        if line_rows:
+            run(_LINE_SQL, line_rows)
+        if tax_rows:
+            run(_TAX_SQL, tax_rows)
+        if tender_rows:
+            run(_TENDER_SQL, tender_rows)
 
     def get_by_number(self, receipt_number: str) -> Sale | None:
         return load_sale(self._conn, receipt_number)
@@ -253,29 +253,23 @@ class SqlJournal:
         self._terminal = terminal
 
     def append(self, type_: str, body: Mapping[str, Any], at: datetime) -> JournalEntry:
-        last = self._conn.execute(
-            select(s.journal.c.seq, s.journal.c.hash)
-            .where(s.journal.c.terminal_id == self._terminal)
-            .order_by(s.journal.c.seq.desc())
-            .limit(1)
-        ).first()
+        run = self._conn.exec_driver_sql
+        last = run(_LAST_ENTRY_SQL, (self._terminal,)).first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         entry = make_entry(self._terminal, seq, str(uuid.uuid4()), type_, at, body, prev)
-        self._conn.execute(
-            insert(s.journal).values(
-                terminal_id=entry.terminal,
-                seq=entry.seq,
-                id=entry.id,
-                type=entry.type,
-                at=entry.at,
-                body=entry.body,
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-                # The installation key's seal, computed inside SQLite (db/engine.py).
-                seal=func.counter_seal(entry.terminal, entry.seq, entry.hash),
-            )
+        # The installation key's seal, computed inside SQLite (db/engine.py): counter_seal(terminal, seq, hash).
+        run(
+            _APPEND_SQL,
+            (entry.terminal, entry.seq, entry.id, entry.type, entry.at, entry.body, entry.prev_hash, entry.hash),
         )
         return entry
+
+
+_LAST_ENTRY_SQL = "SELECT seq, hash FROM journal WHERE terminal_id = ? ORDER BY seq DESC LIMIT 1"
+_APPEND_SQL = (
+    "INSERT INTO journal (terminal_id, seq, id, type, at, body, prev_hash, hash, seal) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, counter_seal(?1, ?2, ?8))"
+)
 
 
 class SqlReceiptNumbers:
@@ -284,24 +278,21 @@ class SqlReceiptNumbers:
         self._terminal = terminal
 
     def next(self, series: str = "receipt") -> str:
-        key = {"terminal_id": self._terminal.terminal_id, "name": series}
-        row = self._conn.execute(
-            select(s.counters.c.value).where(
-                s.counters.c.terminal_id == key["terminal_id"], s.counters.c.name == key["name"]
-            )
-        ).first()
-        value = (row[0] if row else 0) + 1
-        if row:
-            self._conn.execute(
-                update(s.counters)
-                .where(s.counters.c.terminal_id == key["terminal_id"], s.counters.c.name == key["name"])
-                .values(value=value)
-            )
+        key = (self._terminal.terminal_id, series)
+        run = self._conn.exec_driver_sql
+        row = run(_NEXT_NUMBER_SQL, key).first()
+        if row is not None:
+            value = int(row[0])
         else:
-            self._conn.execute(insert(s.counters).values(**key, value=value))
+            value = 1
+            run(_FIRST_NUMBER_SQL, key)
         if series == "return":
             return f"{self._terminal.code}-R{value:06d}"
         return self._terminal.receipt_number(value)
+
+
+_NEXT_NUMBER_SQL = "UPDATE counters SET value = value + 1 WHERE terminal_id = ? AND name = ? RETURNING value"
+_FIRST_NUMBER_SQL = "INSERT INTO counters (terminal_id, name, value) VALUES (?, ?, 1)"
 
 
 class SqlPrintJobs:

@@ -7,6 +7,7 @@ printer (the built-in simulated one by default), and shows the sign-in screen.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -267,6 +268,7 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, ma
     window.resize(1366, 800)
     window.show()
     window.signin.focus()
+    gc.freeze()  # start-up's objects leave the collector's generations: no full collection walks them mid-scan
     if manager and window.station is not None:  # counter --manager: a manager's station
         open_station(window, window.station, manager_mode=True)
     try:
