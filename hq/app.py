@@ -19,7 +19,7 @@ own connection from the pool, so the process holds no state between requests.
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -261,45 +261,23 @@ def create_app(engine: Engine) -> FastAPI:
     # The answer is built by hand (response_model stays for the OpenAPI description): a
     # Response is sent as is, without a second validation of what HQ itself just made.
     # The body (up to 500 entries) is parsed by orjson (_OrjsonRoute), then validated as usual.
+    # As served (``asgi``), a well-formed push from a terminal whose token is known is taken
+    # by the lean route in hq/fastpush.py before it reaches FastAPI; everything else (and
+    # every malformed body) comes here, so these models decide every refusal of shape.
     def push(batch: PushBatch, who: Annotated[access.Caller, Depends(lane)]) -> Response:
-        assert who.store_id and who.terminal_id
-        if (batch.store, batch.terminal) != (who.store_id, who.terminal_id):
-            detail = f"{who.name} tried to push the journal of {batch.store}-{batch.terminal}"
-            ingest.record_alert(engine, "forbidden", who.store_id, who.terminal_id, None, detail)
-            raise Refusal(403, "forbidden", "A terminal may push only its own journal.")
-        skew = ingest.clock_skew(batch.sent_at, utcnow())
-        if skew > MAX_CLOCK_SKEW_SECONDS:
-            detail = f"terminal clock is {skew:.0f} s away from HQ's"
-            ingest.record_alert(engine, "clock_skew", who.store_id, who.terminal_id, None, detail)
-            raise Refusal(
-                400,
-                "clock_skew",
-                f"This terminal's clock is {skew / 60:.0f} minutes away from HQ's; set the time right.",
-                skew_seconds=round(skew),
-            )
-        entries = []
-        first = batch.entries[0].seq
-        for n, e in enumerate(batch.entries):
-            if e.seq != first + n:
-                raise Refusal(422, "malformed", "Entries of a batch must be in seq order, without gaps.")
-            entries.append(JournalEntry(who.terminal_id, e.seq, e.id, e.type, e.at, e.body, e.prev_hash, e.hash))
-        try:
-            result = ingest.ingest(engine, who.store_id, who.terminal_id, entries, token_hash=who.token_hash)
-        except ingest.PushRefused as exc:
-            if exc.status == 401:
-                tokens.forget(who.token_hash)  # revoked meanwhile: this process stops taking it now
-            raise Refusal(exc.status, exc.error, exc.message, **exc.extra) from exc
-        return _json(
-            {
-                "acked_seq": result.acked_seq,
-                "head_hash": result.head_hash,
-                "stored": result.stored,
-                "repeated": result.repeated,
-            }
-        )
+        rows = [(e.seq, e.id, e.type, e.at, e.body, e.prev_hash, e.hash) for e in batch.entries]
+        return _json(accept_push(engine, tokens, who, batch.store, batch.terminal, batch.sent_at, rows))
 
     app.router.add_api_route(
-        "/v1/journal", push, methods=["POST"], response_model=PushAck, route_class_override=_OrjsonRoute
+        "/v1/journal",
+        push,
+        methods=["POST"],
+        response_model=PushAck,
+        route_class_override=_OrjsonRoute,
+        summary="Push a batch of the caller's journal entries",
+        description="Entries must continue the lane's chain from HQ's head (or repeat entries HQ holds "
+        "exactly). The answer is the new head. Served by a lean route (hq/fastpush.py) for well-formed "
+        "batches; the same limits, refusals and answers either way.",
     )
 
     @app.get("/v1/changes")
@@ -363,6 +341,55 @@ def create_app(engine: Engine) -> FastAPI:
     return app
 
 
+def accept_push(
+    engine: Engine,
+    tokens: access.TokenCache,
+    who: access.Caller,
+    store: str,
+    terminal: str,
+    sent_at: datetime,
+    rows: Sequence[tuple[int, str, str, str, str, str, str]],
+) -> dict[str, Any]:
+    """A validated push (``rows``: seq, id, type, at, body, prev_hash, hash) from ``who``:
+    the lane, clock and order checks, then ingest; the acknowledgement, or ``Refusal``.
+    Shared by the FastAPI route and the lean one (hq/fastpush.py); runs on a worker thread."""
+    assert who.store_id and who.terminal_id
+    if (store, terminal) != (who.store_id, who.terminal_id):
+        detail = f"{who.name} tried to push the journal of {store}-{terminal}"
+        ingest.record_alert(engine, "forbidden", who.store_id, who.terminal_id, None, detail)
+        raise Refusal(403, "forbidden", "A terminal may push only its own journal.")
+    if sent_at.tzinfo is None:  # subtracting it from HQ's aware clock would fail (a 500 before)
+        raise Refusal(422, "malformed", "Malformed request: body.sent_at: a time zone is required (send UTC).")
+    skew = ingest.clock_skew(sent_at, utcnow())
+    if skew > MAX_CLOCK_SKEW_SECONDS:
+        detail = f"terminal clock is {skew:.0f} s away from HQ's"
+        ingest.record_alert(engine, "clock_skew", who.store_id, who.terminal_id, None, detail)
+        raise Refusal(
+            400,
+            "clock_skew",
+            f"This terminal's clock is {skew / 60:.0f} minutes away from HQ's; set the time right.",
+            skew_seconds=round(skew),
+        )
+    entries = []
+    first = rows[0][0]
+    for n, (seq, id_, type_, at, body, prev_hash, hash_) in enumerate(rows):
+        if seq != first + n:
+            raise Refusal(422, "malformed", "Entries of a batch must be in seq order, without gaps.")
+        entries.append(JournalEntry(who.terminal_id, seq, id_, type_, at, body, prev_hash, hash_))
+    try:
+        result = ingest.ingest(engine, who.store_id, who.terminal_id, entries, token_hash=who.token_hash)
+    except ingest.PushRefused as exc:
+        if exc.status == 401:
+            tokens.forget(who.token_hash)  # revoked meanwhile: this process stops taking it now
+        raise Refusal(exc.status, exc.error, exc.message, **exc.extra) from exc
+    return {
+        "acked_seq": result.acked_seq,
+        "head_hash": result.head_hash,
+        "stored": result.stored,
+        "repeated": result.repeated,
+    }
+
+
 class _OrjsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -393,5 +420,9 @@ def _rows(engine: Engine, table: Any, limit: int) -> list[dict[str, Any]]:
 
 
 def asgi(engine: Engine) -> ASGIApp:
-    """The app as uvicorn serves it: the API behind the body-size limit."""
-    return BodyLimit(create_app(engine), MAX_BODY_BYTES)
+    """The app as uvicorn serves it: the API, with the lean push route ahead of it
+    (hq/fastpush.py), behind the body-size limit."""
+    from hq.fastpush import FastPush  # it builds on this module
+
+    app = create_app(engine)
+    return BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)

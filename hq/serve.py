@@ -25,7 +25,20 @@ KEEP_ALIVE_SECONDS = 75
 
 def app_from_env() -> ASGIApp:
     """uvicorn factory for several worker processes: ``uvicorn --factory hq.serve:app_from_env``."""
-    return asgi(make_engine(os.environ.get(URL_ENV, DEFAULT_URL)))
+    return warm_app(os.environ.get(URL_ENV, DEFAULT_URL))
+
+
+def warm_app(database_url: str, *, pool_size: int = 10) -> ASGIApp:
+    """The app over a new engine whose pool already holds the connections the push route
+    uses at once (``fastpush.THREADS``): lanes reconnecting together after a restart
+    otherwise wait while each process opens its connections one push at a time."""
+    from hq.fastpush import THREADS
+
+    engine = make_engine(database_url, pool_size=pool_size)
+    opened = [engine.connect() for _ in range(min(THREADS, pool_size))]
+    for conn in opened:
+        conn.close()
+    return asgi(engine)
 
 
 def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
@@ -46,7 +59,7 @@ def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, workers:
         )
     else:
         uvicorn.run(
-            asgi(make_engine(database_url)),
+            warm_app(database_url),
             host=host,
             port=port,
             log_level="info",
@@ -80,7 +93,7 @@ def start_in_thread(database_url: str, port: int | None = None, *, pool_size: in
     accepts connections."""
     port = port or free_port()
     config = uvicorn.Config(
-        asgi(make_engine(database_url, pool_size=pool_size)),
+        warm_app(database_url, pool_size=pool_size),
         host="127.0.0.1",
         port=port,
         log_level="warning",
