@@ -16,12 +16,16 @@ each sale/floor/probe triple (``--checkpoint-every 1``), untimed, on the same th
 own duration is ``sale_commit_idle_checkpoint_p50``/``_p99``. The raw connection of the
 floor gets ``wal_autocheckpoint=0`` too, so that neither side pays for a checkpoint.
 
+After the warm-up the objects made so far are frozen out of the garbage collector's
+generations (``gc.freeze()``), as ``ui.main_window.run_app`` does once the window is up.
+
 Both write into terminal T01 of the benchmark store (the chain stays valid), so every run
 adds 2 x runs x --n sales to it.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import random
 import sys
@@ -197,6 +201,7 @@ def main() -> int:
     note(f"sale_commit: {args.runs} runs of {args.n} app sales + {args.n} raw ones, {args.lines} lines, 2 tenders")
     for _ in range(5):  # warm-up
         app(make_cart())
+    gc.freeze()  # as the app does once its window is up (ui/main_window.py)
     app_runs: list[list[float]] = []
     floor_runs: list[list[float]] = []
     fsync_runs: list[list[float]] = []
