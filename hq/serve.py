@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from hq.app import ASGIApp, asgi
 from hq.store import DEFAULT_URL, make_engine, migrate
@@ -35,7 +36,12 @@ def warm_app(database_url: str, *, pool_size: int = 10) -> ASGIApp:
     from hq.fastpush import THREADS
 
     engine = make_engine(database_url, pool_size=pool_size)
-    opened = [engine.connect() for _ in range(min(THREADS, pool_size))]
+    opened = []
+    try:
+        for _ in range(min(THREADS, pool_size)):
+            opened.append(engine.connect())
+    except SQLAlchemyError as exc:  # PostgreSQL not up yet: serve anyway, connect on demand
+        log.warning("HQ could not open its database connections at start (%s); it will on demand", exc)
     for conn in opened:
         conn.close()
     return asgi(engine)
