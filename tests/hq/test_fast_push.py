@@ -134,7 +134,7 @@ def test_what_the_lean_route_takes_the_models_take_alike(changes: list[tuple[int
     data = copy.deepcopy(GOOD)
     for where, name, drop, value in changes:
         entries: Any = data.get("entries")
-        if where >= 0 and not (type(entries) is list and type(entries[where]) is dict):
+        if where >= 0 and not (type(entries) is list and len(entries) > where and type(entries[where]) is dict):
             continue  # the entries themselves were replaced or dropped just before
         target = data if where < 0 else entries[where]
         if drop:
