@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from counter.carddata import contains_card_data
 from counter.journal import EventType, JournalEntry
 from hq import access
 from hq import schema as s
@@ -423,6 +424,12 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
     @api.post("/v1/customers")
     def customers(req: CustomersIn, who: Terminal) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
+        if contains_card_data(req.model_dump()):
+            from hq.app import Refusal  # hq.app mounts this router
+
+            raise Refusal(
+                422, "card_data", "A customer's details look like they hold a card number; nothing was stored."
+            )
         with engine.begin() as conn:
             changed = store_details(conn, who.store_id, who.terminal_id, req.customers)
         return {"received": len(req.customers), "changed": changed}

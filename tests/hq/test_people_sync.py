@@ -225,6 +225,12 @@ def test_customer_details_are_refused_when_malformed_or_unauthenticated(
     auth = {"Authorization": f"Bearer {lane.config.token}"}
     bad = httpx.post(url, json={"customers": [{"id": "x", "name": ""}]}, headers=auth, timeout=5)
     assert bad.status_code == 422 and bad.json()["error"] == "malformed"
+    stamp = "2026-11-25T10:00:00.000000Z"
+    card = {"id": "c-card", "name": "Pat Doe", "created_at": stamp, "created_by": "u-cashier-1", "updated_at": stamp}
+    card["address"] = {"line1": "4111 1111 1111 1111", "city": "Springfield"}
+    refused = httpx.post(url, json={"customers": [card]}, headers=auth, timeout=5)
+    assert refused.status_code == 422 and refused.json()["error"] == "card_data", refused.text
+    assert "4111" not in refused.text
     assert hq_count(hq_engine, hs.customers) == before
 
 
