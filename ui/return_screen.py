@@ -16,13 +16,10 @@ Quotes re-use the sale HQ sent when the receipt was loaded, never the network.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QEventLoop, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,18 +42,15 @@ from counter.policy import Condition
 from counter.refunds import RefundMethod
 from counter.return_draft import DraftError, ReturnDraft
 from counter.returns import (
-    ApprovalNeeded,
     ReturnError,
     ReturnQuote,
     ReturnRecord,
     find_sale_anywhere,
     load_context,
     normalize_receipt_number,
-    process_return,
     quote,
     returnable_lines,
 )
-from counter.tenders import Payment, Tender
 from counter.upstream import RemoteSale, ReturnReservations
 from counter.users import User
 from db.queries import lowest_recent_price
@@ -64,30 +58,21 @@ from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ReturnAction
 from ui.context import AppContext
-from ui.dialogs import CardDialog, CashDialog, QuantityDialog
+from ui.dialogs import QuantityDialog
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
+from ui.return_completion import ReturnCompletion
 from ui.return_dialogs import (
     REASONS,
-    ApprovalDialog,
     CustomerIdDialog,
     FindSaleDialog,
-    PayDifferenceDialog,
     ReasonDialog,
     reason_legend,
 )
-from ui.return_docs import return_receipt, save_credit_note
 from ui.return_model import ReturnLinesModel
 
 CONDITIONS = list(Condition)
 METHODS = list(RefundMethod)
-T = TypeVar("T")
-
-
-class _Relay(QObject):
-    """Carries "the worker is done" to the GUI thread (a queued signal)."""
-
-    done = Signal()
 
 
 class _KnownSale:
@@ -108,7 +93,7 @@ class _KnownSale:
         return getattr(self._upstream, name)
 
 
-class ReturnScreen(QWidget):
+class ReturnScreen(ReturnCompletion, QWidget):
     finished = Signal()  # back to the sale screen
     recorded = Signal(object)  # counter.returns.ReturnRecord
     customer_requested = Signal()  # Ctrl+U: the service desk
@@ -638,204 +623,7 @@ class ReturnScreen(QWidget):
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
         )
 
-    # ----------------------------------------------------------- approvals
-    def _approve(self, kinds: frozenset | None = None, amount: Decimal | None = None) -> bool:  # type: ignore[type-arg]
-        assert self.draft is not None and self.user is not None
-        q = self.quote or self._quote()
-        if kinds is None:
-            if q is None or not q.approvals:
-                raise ReturnError("Nothing here needs a supervisor's approval.", "")
-            kinds, amount = q.approvals, q.refund_total
-        assert amount is not None
-        dialog = ApprovalDialog(
-            self, self.ctx, request_id=self.draft.request_id, kinds=kinds, amount=amount, requester=self.user
-        )
-        if dialog.exec() != ApprovalDialog.DialogCode.Accepted:
-            self.say("Not approved: nothing was recorded.", "info")
-            return False
-        names = {a.approver_name for a in dialog.approvals}
-        self.say(f"Approved by {', '.join(sorted(names))} for {self._money(amount)}.", "ok")
-        return True
-
-    def _policies(self) -> None:
-        from ui.policy_dialog import PolicyDialog
-
-        assert self.user is not None
-        PolicyDialog(self, self.ctx, self.user).exec()
-        self._refresh()
-
-    # ------------------------------------------------------------- complete
-    def _complete(self) -> None:
-        draft = self.draft
-        assert draft is not None
-        if draft.is_empty:
-            raise ReturnError("No item is marked to return.", "Pick a line and press Space.")
-        for line_id, pick in list(draft.picks.items()):
-            if pick.quantity and pick.reason is None:
-                self._select_line(line_id)
-                dialog = ReasonDialog(self, self._line_name(line_id))
-                if dialog.exec() != ReasonDialog.DialogCode.Accepted:
-                    return
-                pick.reason = dialog.value
-        for nr in draft.no_receipt:
-            if nr.reason is None:
-                dialog = ReasonDialog(self, nr.item.name)
-                if dialog.exec() != ReasonDialog.DialogCode.Accepted:
-                    return
-                nr.reason = dialog.value
-        if not draft.has_receipt and draft.customer_id is None:
-            self._ask_customer_id()
-            if draft.customer_id is None:
-                return
-        self._refresh()
-        q = self.quote
-        if q is None:
-            return  # the message panel already says why
-        if q.refused:
-            raise ReturnError(
-                "Cannot take this return: " + " / ".join(q.refused), "Explain the policy to the customer."
-            )
-        tenders, rounding = self._exchange_payment(q)
-        if tenders is None:
-            return
-        for _attempt in range(3):
-            cmd = draft.command(exchange_tenders=tenders, exchange_rounding=rounding)
-            cmd = replace(cmd, customer=self.customer_id)
-
-            def commit(cmd: Any = cmd) -> ReturnRecord:
-                return process_return(
-                    cmd,
-                    uow_factory=self.ctx.uow,
-                    clock=self.ctx.clock,
-                    store=self.ctx.store,
-                    terminal=self.ctx.terminal,
-                    rules=self.ctx.rules,
-                    upstream=self.ctx.upstream,
-                )
-
-            try:
-                if self.ctx.upstream is None:
-                    record = commit()
-                else:
-                    # The reservation at HQ is a network call: off the GUI thread.
-                    record = self._off_gui(commit, "Checking this receipt with HQ…")
-            except ApprovalNeeded as needed:
-                if not self._approve(needed.kinds, needed.amount):
-                    return
-                continue
-            self._done(record)
-            return
-
-    def _off_gui(self, work: Callable[[], T], waiting_for: str) -> T:
-        """Run ``work`` on a short-lived thread while the window stays live, and return
-        its result (or raise its error) here, on the GUI thread. Meanwhile the screen is
-        greyed, says what it waits for, and takes no keys or scans. ``work`` touches no
-        widget: it opens its own connections (SQLite allows them from any thread, and a
-        write still takes BEGIN IMMEDIATE, so the atomic return stays atomic)."""
-        box: dict[str, Any] = {}
-        loop = QEventLoop()
-        relay = _Relay()
-        relay.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
-
-        def run() -> None:
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # handed back to the GUI thread as is
-                box["error"] = exc
-            finally:
-                relay.done.emit()
-
-        self.busy = waiting_for
-        self.say(waiting_for, "info")
-        self.setEnabled(False)
-        worker = threading.Thread(target=run, name="return-hq", daemon=True)
-        worker.start()
-        try:
-            loop.exec()
-            worker.join()
-        finally:
-            self.busy = ""
-            self.setEnabled(True)
-            self.table.setFocus()
-        error = box.pop("error", None)
-        if error is not None:
-            try:
-                raise error
-            finally:
-                # Break the cycle frame -> error -> traceback -> frame, so the traceback (and
-                # the Qt objects its frames hold) is freed here, on the GUI thread, when the
-                # error has been reported, never later by the collector on another thread.
-                del error, box
-        return cast(T, box["value"])
-
     def _select_line(self, line_id: str) -> None:
         for row in range(self.model.rowCount()):
             if self.model.line_id(row) == line_id:
                 self._select(row)
-
-    def _exchange_payment(self, q: ReturnQuote) -> tuple[list[Tender] | None, Decimal]:
-        """Tenders of the exchange's new sale: the credit of the returned items, plus what
-        the customer pays on top. (None, 0) when the cashier cancelled."""
-        if not q.exchange_total:
-            return [], Decimal(0)
-        cur = self.ctx.store.currency
-        payment = Payment(q.exchange_total, cur, self.ctx.store.smallest_coin)
-        if q.exchange_credit:
-            payment.add_exchange_credit(q.exchange_credit)
-        while not payment.is_complete:
-            choice = PayDifferenceDialog(self, f"Customer pays {self._money(payment.remaining)}: cash or card?")
-            if choice.exec() != PayDifferenceDialog.DialogCode.Accepted:
-                return None, Decimal(0)
-            if choice.choice == "c":
-                cash = CashDialog(self, payment.cash_due, cur, self.ctx.store.locale)
-                if cash.exec() != CashDialog.DialogCode.Accepted:
-                    continue
-                payment.add_cash(cash.tendered, part_payment=cash.part_payment)
-            else:
-                card = CardDialog(self, payment.remaining, cur, self.ctx.store.locale)
-                if card.exec() != CardDialog.DialogCode.Accepted or card.card is None:
-                    continue
-                payment.add_card(card.amount_value, card.card)
-        self._exchange_change = payment.change
-        return list(payment.tenders), payment.rounding
-
-    def _done(self, record: ReturnRecord) -> None:
-        self.last_record = record
-        q = record.quote
-        parts = []
-        for part in q.allocation.parts:
-            if part.kind.value == "card" and part.card:
-                parts.append(
-                    f"refund {self._money(part.amount)} on the card terminal to {part.card.label} "
-                    f"(original approval {part.reference})"
-                )
-            elif part.kind.value == "cash":
-                parts.append(f"give {self._money(part.amount)} cash")
-            else:
-                parts.append(f"store credit {self._money(part.amount)} on voucher {record.voucher_code}")
-        said = "; ".join(parts)
-        message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if parts else "")
-        if q.to_pay > 0:
-            message += f" Customer paid {self._money(q.to_pay)} for the exchange."
-            change = getattr(self, "_exchange_change", Decimal(0))
-            if change:
-                message += f" Give {self._money(change)} change."
-        self.recorded.emit(record)
-        assert self.user is not None
-        receipt = return_receipt(record, self.ctx.store, self.user.name)
-        self.printing.print_receipt(receipt, reference=record.return_number, copy_number=0)
-        if record.exchange_sale is not None:
-            from counter.sales import receipt_for
-
-            self.printing.print_receipt(
-                receipt_for(record.exchange_sale, self.ctx.store),
-                reference=record.exchange_sale.receipt_number,
-                copy_number=0,
-            )
-        ok, path = attempt(lambda: save_credit_note(self.ctx, receipt), self.problem)
-        if ok and path is not None:
-            message += f" Credit note saved: {path.name}."
-        self._new_draft()
-        self.say(message, "ok")
-        self.total_caption.setText(f"DONE · {record.return_number}")
-        self.total_value.setText(self._money(q.allocation.total or q.to_pay))

@@ -83,6 +83,9 @@ def test_receipted_partial_return_to_card_in_three_keys(returns) -> None:  # typ
     q = ctx.store.currency.quantize
     assert record.quote.refund_total == q(sale.lines[0].amount / 2) + q(sale.lines[0].tax / 2)
     assert "on the card terminal to Visa •••• 4242" in screen.message.text()
+    # The panel shows what was done (to the card), not the next, empty return's "Refund to".
+    assert screen.total_caption.text() == f"DONE · {record.return_number}"
+    assert "Visa" in screen.breakdown.text() and "Refund to" not in screen.breakdown.text()
     jobs = window.printing.printer.simulator.wait_for_jobs(1, timeout=10)
     text = decode(jobs[-1], page=window.printing.profile.page).text()
     assert "RETURN" in text and sale.receipt_number in text and "Changed mind" in text
