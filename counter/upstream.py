@@ -3,7 +3,7 @@ receipt look-up brings back from HQ, the ``ReturnReservations`` port through whi
 return reserves its quantities chain-wide, and the offline caps that bound what a lane
 may refund while HQ cannot be asked.
 
-No I/O here: ``db/sync.py`` implements the port over HTTP, ``hq/`` serves it.
+No I/O here: ``db/reservations.py`` implements the port over HTTP, ``hq/`` serves it.
 """
 
 from __future__ import annotations

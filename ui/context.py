@@ -22,7 +22,8 @@ from db.engine import DB_FILENAME, Database, badge_key, open_database, pin_key
 from db.hq_client import HqClient
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
 from db.remote_approvals import RemoteApprovals
-from db.sync import HqReservations, Syncer, offline_caps, sync_config
+from db.reservations import HqReservations
+from db.sync import Syncer, offline_caps, sync_config
 from db.uow import SqlUnitOfWork
 from ui.config import Settings, load_settings
 

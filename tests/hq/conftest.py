@@ -35,7 +35,8 @@ from db.demo import DEMO_DIR, DEMO_USERS, FLOAT, TAX_CLASSES
 from db.engine import DB_FILENAME, open_database
 from db.hq_client import HqClient
 from db.queries import read_settings, write_settings
-from db.sync import HqReservations, SyncConfig, Syncer, enrol
+from db.reservations import HqReservations
+from db.sync import SyncConfig, Syncer, enrol
 from hq import access, catalog
 from hq import schema as hs
 from hq.serve import RunningHq, free_port, start_in_thread
