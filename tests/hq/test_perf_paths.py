@@ -39,7 +39,7 @@ from db.queries import SqlCatalog, read_settings, write_settings
 from db.sync import Syncer, enrol
 from hq import access, catalog
 from hq import schema as hs
-from hq.ingest import PushRefused, check_chain
+from hq.chain import PushRefused, check_chain
 from hq.serve import RunningHq
 from tests.db.support import TestStore
 from tests.hq.conftest import ensure_shift, hq_count
