@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from counter.carddata import refuse_card_data
@@ -55,6 +56,21 @@ def approver_refusal(approver: User, requester_id: str, kinds: Iterable[Approval
     return None
 
 
+def check_approver_pin(
+    uow: UnitOfWork, approver: User, pin: str, hasher: PinHasher, now: datetime
+) -> ApprovalError | SignInError | None:
+    """Is ``pin`` the approver's? None when it is; else why not (a wrong PIN, or the lock a
+    run of wrong ones brought). The attempt counts toward the lockout like a sign-in."""
+    try:
+        outcome = attempt_sign_in(approver, pin, hasher, now)
+    except SignInError as exc:  # locked out
+        return exc
+    uow.users.save_sign_in_state(outcome.user)
+    if not outcome.ok:
+        return ApprovalError("That PIN is not right.", f"{approver.name}, type your PIN again.")
+    return None
+
+
 def grant_approval(
     *,
     request_id: str,
@@ -82,16 +98,7 @@ def grant_approval(
         approver = uow.users.get(approver_id)
         if approver is None:
             raise ApprovalError("Pick the supervisor from the list.", "")
-        refusal = approver_refusal(approver, requester.id, kinds)
-        if refusal is None:
-            try:
-                outcome = attempt_sign_in(approver, pin, hasher, now)
-            except SignInError as exc:  # locked out
-                refusal = exc
-            else:
-                uow.users.save_sign_in_state(outcome.user)
-                if not outcome.ok:
-                    refusal = ApprovalError("That PIN is not right.", f"{approver.name}, type your PIN again.")
+        refusal = approver_refusal(approver, requester.id, kinds) or check_approver_pin(uow, approver, pin, hasher, now)
         body = {
             "request_id": request_id,
             "kinds": [str(k) for k in kinds],

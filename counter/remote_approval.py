@@ -28,13 +28,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from counter.approvals import Approval, ApprovalError, approver_refusal
+from counter.approvals import Approval, ApprovalError, approver_refusal, check_approver_pin
 from counter.carddata import refuse_card_data
 from counter.errors import SignInError
 from counter.journal import EventType
 from counter.policy import ApprovalKind
 from counter.ports import Clock, UnitOfWork
-from counter.users import PinHasher, User, UserId, attempt_sign_in
+from counter.users import PinHasher, User, UserId
 
 PENDING, APPROVED, DECLINED, CANCELLED, EXPIRED = "pending", "approved", "declined", "cancelled", "expired"
 
@@ -150,16 +150,9 @@ def verify_station_approver(
         approver = uow.users.get(approver_id)
         if approver is None:
             raise ApprovalError("Pick your name from the list.", "")
-        refusal = approver_refusal(approver, request.requester_id, request.kinds)
-        if refusal is None:
-            try:
-                outcome = attempt_sign_in(approver, pin, hasher, now)
-            except SignInError as exc:  # locked out
-                refusal = exc
-            else:
-                uow.users.save_sign_in_state(outcome.user)
-                if not outcome.ok:
-                    refusal = ApprovalError("That PIN is not right.", f"{approver.name}, type your PIN again.")
+        refusal = approver_refusal(approver, request.requester_id, request.kinds) or check_approver_pin(
+            uow, approver, pin, hasher, now
+        )
         if refusal is not None:
             uow.journal.append(EventType.APPROVAL_REFUSED, {**_body(request, approver.id), "why": refusal.message}, now)
             uow.commit()
