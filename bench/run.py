@@ -3,6 +3,7 @@
     python bench/run.py                 # on /tmp/bench-store (1M items, 10M lines): generate it first
     python bench/run.py --quick         # on /tmp/bench-store-quick (50k items, 200k lines), made if missing
     python bench/run.py --only search   # some of them
+    python bench/run.py --terminal      # the terminal's only (no PostgreSQL needed)
 
 Each benchmark runs in its own process (Qt and SQLAlchemy state do not leak between them).
 Progress goes to stderr; stdout is only the JSON lines. A benchmark that fails is reported
@@ -22,7 +23,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BENCHES = ("barcode_lookup", "search", "sale_commit", "scan_to_paint", "receipt_lookup", "cold_start", "close_day")
+TERMINAL_BENCHES = (
+    "barcode_lookup",
+    "search",
+    "sale_commit",
+    "scan_to_paint",
+    "receipt_lookup",
+    "cold_start",
+    "close_day",
+)
+#: HQ's (issue "Upstream"): each makes and drops its own PostgreSQL database (COUNTER_BENCH_PG)
+HQ_BENCHES = ("hq_ingest", "hq_backlog", "hq_catalog_pull", "hq_push_latency")
+BENCHES = TERMINAL_BENCHES + HQ_BENCHES
 QUICK_DIR = Path("/tmp/bench-store-quick")
 QUICK_SIZE = ("--items", "50000", "--lines", "200000")
 
@@ -62,6 +74,7 @@ def main() -> int:
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--quick", action="store_true", help="small dataset (made if missing), fewer samples")
     p.add_argument("--only", nargs="*", choices=BENCHES, default=None)
+    p.add_argument("--terminal", action="store_true", help="only the terminal's benchmarks (no HQ, no PostgreSQL)")
     p.add_argument("--out", type=Path, default=HERE / "results" / "latest.jsonl")
     p.add_argument("--cold-cache", action="store_true", help="cold_start: also one start with the db out of cache")
     p.add_argument("--merge", action="store_true", help="keep the other benchmarks' lines already in --out")
@@ -74,9 +87,12 @@ def main() -> int:
     )
     args = p.parse_args()
     data_dir = args.data_dir or (QUICK_DIR if args.quick else Path("/tmp/bench-store"))
+    chosen = list(args.only or (TERMINAL_BENCHES if args.terminal else BENCHES))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
 
-    if args.quick:
+    if not any(name in TERMINAL_BENCHES for name in chosen):
+        pass  # HQ's benchmarks make their own data
+    elif args.quick:
         subprocess.run(
             [sys.executable, str(HERE / "generate.py"), "--data-dir", str(data_dir), *QUICK_SIZE], check=True, env=env
         )
@@ -95,12 +111,13 @@ def main() -> int:
     failed = []
     t_all = time.perf_counter()
     busy: dict[str, float] = {}
-    for name in args.only or BENCHES:
+    for name in chosen:
         busy[name] = round(wait_idle(0.25, args.wait_idle) if args.wait_idle else cpu_busy(), 2)
         t0 = time.perf_counter()
         print(f"== {name} (machine {busy[name]:.0%} busy before it)", file=sys.stderr, flush=True)
+        where = [] if name in HQ_BENCHES else ["--data-dir", str(data_dir), *extra.get(name, [])]
         proc = subprocess.run(
-            [sys.executable, str(HERE / f"{name}.py"), "--data-dir", str(data_dir), *extra.get(name, [])],
+            [sys.executable, str(HERE / f"{name}.py"), *where],
             stdout=subprocess.PIPE,
             text=True,
             env=env,
@@ -115,11 +132,12 @@ def main() -> int:
             print(f"!! {name} failed with status {proc.returncode}", file=sys.stderr, flush=True)
         print(f"   {name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
 
-    manifest = json.loads((data_dir / "bench-dataset.json").read_text(encoding="utf-8"))
+    dataset = data_dir / "bench-dataset.json"
+    manifest = json.loads(dataset.read_text(encoding="utf-8")) if dataset.exists() else {}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.merge and args.out.exists():  # keep the lines of benchmarks not run this time
         kept = [json.loads(x) for x in args.out.read_text(encoding="utf-8").splitlines() if x.strip()]
-        lines = [x for x in kept if _bench_of(str(x["name"])) not in (args.only or BENCHES)] + lines
+        lines = [x for x in kept if _bench_of(str(x["name"])) not in chosen] + lines
     with args.out.open("w", encoding="utf-8") as fh:
         for line in lines:
             fh.write(json.dumps(line) + "\n")
@@ -130,7 +148,7 @@ def main() -> int:
         "commit": _git("rev-parse", "--short", "HEAD"),
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "seconds": round(time.perf_counter() - t_all),
-        "ran": list(args.only or BENCHES),
+        "ran": chosen,
         "cpu_busy_before": busy,
         "loadavg_after": os.getloadavg(),
     }
@@ -157,6 +175,10 @@ def _bench_of(figure: str) -> str:
         "lowest_recent_price": "receipt_lookup",
         "cold_start": "cold_start",
         "rss": "cold_start",
+        "hq_ingest": "hq_ingest",
+        "hq_backlog": "hq_backlog",
+        "hq_catalog": "hq_catalog_pull",
+        "hq_push": "hq_push_latency",
     }
     return next((bench for prefix, bench in prefixes.items() if figure.startswith(prefix)), "")
 
