@@ -7,7 +7,12 @@ a key is never assigned twice on a screen and the legend never lies.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QEvent, QKeyCombination, QObject
+from PySide6.QtGui import QKeyEvent
 
 
 @dataclass(frozen=True)
@@ -110,3 +115,26 @@ class ServiceAction(_Keyed):
 
 SALE_ACTIONS = tuple(Action)
 RETURN_ACTIONS = tuple(ReturnAction)
+
+
+class ActionKeys(QObject):
+    """Takes a screen's action keys before the text field that has the focus acts on them.
+
+    A key a QLineEdit does not use travels up to the screen's ``keyPressEvent``; one it uses
+    never arrives there. On X11 (a Linux till) a QLineEdit deletes to the end of the line on
+    Ctrl+K and the whole line on Ctrl+U, so the cash office (Ctrl+K) and the customer
+    (Ctrl+U) would never open from the scan field. Installed on a screen's fields, this
+    filter gives every key of the screen's keymap to ``trigger`` first, on every platform."""
+
+    def __init__(self, keymap: Mapping[QKeyCombination, Any], trigger: Callable[[Any], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self.keymap = keymap
+        self.trigger = trigger
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            action = self.keymap.get(event.keyCombination())
+            if action is not None:
+                self.trigger(action)
+                return True
+        return False

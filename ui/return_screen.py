@@ -56,7 +56,7 @@ from counter.users import User
 from db.queries import lowest_recent_price
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
-from ui.actions import RETURN_ACTIONS, ReturnAction
+from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction
 from ui.context import AppContext
 from ui.dialogs import QuantityDialog
 from ui.ops import Problem, attempt
@@ -116,6 +116,8 @@ class ReturnScreen(ReturnCompletion, QWidget):
         self.busy = ""
         self._build()
         self.keymap = {QKeySequence(a.key)[0]: a for a in RETURN_ACTIONS}
+        self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
+        self.input.installEventFilter(self.action_keys)
 
     # ----------------------------------------------------------------- layout
     def _build(self) -> None:

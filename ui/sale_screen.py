@@ -42,7 +42,7 @@ from counter.users import Permission, User
 from counter.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
-from ui.actions import SALE_ACTIONS, Action
+from ui.actions import SALE_ACTIONS, Action, ActionKeys
 from ui.cart_model import CartModel
 from ui.context import AppContext
 from ui.dialogs import DiscountDialog, QuantityDialog, ask
@@ -210,6 +210,8 @@ class SaleScreen(SalePaymentActions, QWidget):
         # window is active, which a till without a window manager may never report.
         # Keys the scan field does not use (F-keys, Esc) propagate up to keyPressEvent.
         self.keymap = {QKeySequence(action.key)[0]: action for action in SALE_ACTIONS}
+        self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
+        self.input.installEventFilter(self.action_keys)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
         action = self.keymap.get(event.keyCombination())

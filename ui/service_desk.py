@@ -57,7 +57,7 @@ from devices.barcodes import ScanData
 from devices.escpos.slips import render_slip
 from devices.letters import render_letter_pdf
 from devices.scanner import scan_text
-from ui.actions import ServiceAction
+from ui.actions import ActionKeys, ServiceAction
 from ui.context import AppContext
 from ui.desk_dialogs import (
     ContactDialog,
@@ -91,6 +91,8 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.cases: list[Case] = []
         self.keymap = {QKeySequence(a.key)[0]: a for a in ServiceAction}
         self._build()
+        self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
+        self.input.installEventFilter(self.action_keys)
 
     # ----------------------------------------------------------------- layout
     def _build(self) -> None:

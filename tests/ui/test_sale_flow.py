@@ -127,3 +127,35 @@ def test_the_keys_follow_the_screen_an_f_key_opens(app_window, qtbot) -> None:  
     window.signin.select("u-cashier-2")
     QTest.keyClick(window.focusWidget(), Qt.Key.Key_Return)
     assert window.user is not None and window.user.name.startswith("Sam")
+
+
+def test_screen_keys_are_taken_before_the_text_field_acts_on_them(app_window) -> None:  # type: ignore[no-untyped-def]
+    """On X11 a QLineEdit deletes the line on Ctrl+U and to its end on Ctrl+K, so those keys
+    never travelled up from the scan field to the screen (the cash office and the customer
+    did not open on a Linux till). Each screen's fields hand every key of its keymap to the
+    screen first, whatever the platform's text bindings: what the field's filter does with
+    Ctrl+K / Ctrl+U / Ctrl+N is what the key does, and the field's text stays as it was."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    ctx, window = app_window
+    sign_in(window, "Maria", "1111")
+    ctrl = Qt.KeyboardModifier.ControlModifier
+
+    def through_field_filter(screen: QWidget, key: Qt.Key) -> bool:
+        event = QKeyEvent(QEvent.Type.KeyPress, key, ctrl)
+        return screen.action_keys.eventFilter(screen.input, event)  # type: ignore[attr-defined]
+
+    window.sale.input.setText("half-typed")
+    assert through_field_filter(window.sale, Qt.Key.Key_K)
+    assert window.stack.currentWidget() is window.cash_office
+    press(window.cash_office, Qt.Key.Key_Escape)
+    assert window.sale.input.text() == "half-typed"
+    window.sale.input.clear()
+    press(window.sale.input, Qt.Key.Key_F7)
+    assert window.stack.currentWidget() is window.returns
+    assert through_field_filter(window.returns, Qt.Key.Key_N)  # no receipt
+    assert window.returns.no_receipt_mode
+    assert through_field_filter(window.returns, Qt.Key.Key_U)
+    assert window.stack.currentWidget() is window.desk
+    assert not through_field_filter(window.desk, Qt.Key.Key_K)  # not a desk key: the field keeps it
