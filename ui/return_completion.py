@@ -145,6 +145,7 @@ class ReturnCompletion:
                     # The reservation at HQ is a network call: off the GUI thread.
                     record = self._off_gui(commit, "Checking this receipt with HQ…")
             except ApprovalNeeded as needed:
+                self.say(f"{needed.message} {needed.hint}", "info")  # not "Checking … with HQ" any more
                 if not self._approve(needed.kinds, needed.amount):
                     return
                 continue

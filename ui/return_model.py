@@ -13,7 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from counter.money import Currency
-from counter.policy import Condition, Reason, Status
+from counter.policy import Condition, LineDecision, Reason, Status
 from counter.return_draft import ReturnDraft
 from counter.returns import QuotedLine, ReturnQuote
 
@@ -84,7 +84,7 @@ class ReturnLinesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _CENTER if col in (0, 2, 3, 4, 6) else (_RIGHT if col == 5 else None)
         if role == Qt.ItemDataRole.ForegroundRole and col == DECISION_COLUMN and quoted is not None:
-            return QBrush(QColor(_STATUS_COLOURS[quoted.decision.status]))
+            return QBrush(QColor(_STATUS_COLOURS[_shown_status(quoted.decision)]))
         if role == Qt.ItemDataRole.ToolTipRole and col == DECISION_COLUMN and quoted is not None:
             return quoted.decision.summary
         if role != Qt.ItemDataRole.DisplayRole:
@@ -119,10 +119,19 @@ class ReturnLinesModel(QAbstractTableModel):
             return values[col]
         if quoted is None:
             return ""
-        text = quoted.decision.status.label
+        text = _shown_status(quoted.decision).label
         if quoted.fee:
             text += f" (fee {fmt(quoted.fee)})"
         return text
+
+
+def _shown_status(decision: LineDecision) -> Status:
+    """A line the policy refuses but a supervisor may let through (final sale, past the
+    window) reads "Needs approval": F9 is what to do. "Refused" is kept for a refusal no
+    approval overrides (e.g. no receipt for an item that needs one)."""
+    if decision.status is Status.REFUSED and decision.overridable:
+        return Status.NEEDS_APPROVAL
+    return decision.status
 
 
 def _reason_condition(reason: Reason | None, condition: Condition) -> str:

@@ -143,7 +143,7 @@ def test_out_of_window_refused_then_allowed_with_a_supervisor_pin(returns) -> No
     QTest.keyClick(screen.table, Qt.Key.Key_Space)
     QTest.keyClicks(screen.table, "3")
     decision = screen.model.index(0, DECISION_COLUMN).data()
-    assert decision == "Refused"
+    assert decision == "Needs approval"  # refused by the policy, unless a supervisor lets it through
     assert "return window" in screen.model.index(0, DECISION_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
     approve_as.last_error = ""
     in_dialog(approve_as("Dana", "0000"))  # a wrong PIN: still refused, nothing recorded
