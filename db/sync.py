@@ -126,6 +126,8 @@ class SyncStatus:
     last_sync: datetime | None = None
     problem: str = ""  # a refusal that needs a person (revoked token, clock, tampering)
     pulling: str = ""  # progress of a pull in pages, e.g. "catalog 40,000 changes"
+    #: how far a pull has come, 0-1 (from HQ's newest version), None when not known
+    pull_fraction: float | None = None
 
     def describe(self) -> str:
         if not self.enrolled:
@@ -152,6 +154,7 @@ class Syncer:
         self.config = config
         self.status = SyncStatus(enrolled=True, acked_seq=self.acked_seq())
         self.held = 0.0  # how long the last pulled page held the write lock (s)
+        self.pull_fraction: float | None = None  # how far the pull under way has come (0-1)
         self.status = replace(self.status, backlog=self.backlog())
 
     # ------------------------------------------------------------------ push
@@ -284,6 +287,8 @@ class Syncer:
             limit = min(limit, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
         total = 0
         after = self.cursor()
+        start = after
+        self.pull_fraction = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
             ahead: Future[Any] | None = fetcher.submit(self.client.changes, after, limit)
             while ahead is not None:
@@ -294,6 +299,9 @@ class Syncer:
                     ahead = fetcher.submit(self.client.changes, next_after, limit)
                 n, after, more = self._apply_page(after, page)
                 total += n
+                head = page.get("head") if isinstance(page, dict) else None
+                if isinstance(head, int) and head > start:
+                    self.pull_fraction = min(1.0, max(0.0, (after - start) / (head - start)))
                 if progress is not None:
                     progress(total)
                 if not more:
@@ -385,19 +393,30 @@ class Syncer:
 
             def pulled(n: int) -> None:
                 if n and progress is not None:
-                    self.status = replace(self.status, pulling=f"receiving changes, {n:,} so far")
+                    share = self.pull_fraction
+                    said = f" ({share:.0%})" if share is not None else ""
+                    self.status = replace(
+                        self.status, pulling=f"receiving changes, {n:,} so far{said}", pull_fraction=share
+                    )
                     progress(self.status)
 
             self.pull_all(pulled)
             self.status = replace(
-                self.status, pulling="", last_sync=datetime.now(UTC), acked_seq=self.acked_seq(), backlog=self.backlog()
+                self.status,
+                pulling="",
+                pull_fraction=None,
+                last_sync=datetime.now(UTC),
+                acked_seq=self.acked_seq(),
+                backlog=self.backlog(),
             )
         except UpstreamUnavailable as exc:
             log.info("sync: %s", exc.message)
-            self.status = replace(self.status, online=False, pulling="", backlog=self.backlog())
+            self.status = replace(self.status, online=False, pulling="", pull_fraction=None, backlog=self.backlog())
         except HqRefused as exc:
             log.warning("sync refused by HQ: %s (%s)", exc.message, exc.error)
-            self.status = replace(self.status, online=True, pulling="", problem=_problem(exc), backlog=self.backlog())
+            self.status = replace(
+                self.status, online=True, pulling="", pull_fraction=None, problem=_problem(exc), backlog=self.backlog()
+            )
         return self.status
 
 

@@ -289,9 +289,12 @@ def create_app(engine: Engine) -> FastAPI:
         assert who.store_id
         with engine.connect() as conn:
             rows, cursor, more = catalog.changes(conn, who.store_id, after, limit)
+            head = catalog.newest_version(conn) if more else cursor
         # Pages are large and plain (str, int, bool, None): encode them directly (orjson,
-        # ~10x json.dumps) rather than through FastAPI's generic encoder.
-        return Response(orjson.dumps({"changes": rows, "cursor": cursor, "more": more}), media_type="application/json")
+        # ~10x json.dumps) rather than through FastAPI's generic encoder. ``head`` (the newest
+        # version HQ has given out) lets a lane show how far a long pull has come.
+        body = {"changes": rows, "cursor": cursor, "more": more, "head": max(head, cursor)}
+        return Response(orjson.dumps(body), media_type="application/json")
 
     @app.get("/v1/sales/{receipt_number}")
     def sale(receipt_number: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:

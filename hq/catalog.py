@@ -19,7 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, or_, select
+from sqlalchemy import Connection, Engine, Table, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.barcodes import canonical_gtin
@@ -106,6 +106,12 @@ def changes(conn: Connection, store_id: str, after: int, limit: int) -> tuple[li
     out = [{"kind": kind, "version": version, "deleted": gone, "data": data} for version, kind, gone, data in page]
     cursor = page[-1][0] if page else after
     return out, cursor, len(found) > limit
+
+
+def newest_version(conn: Connection) -> int:
+    """The newest version given out (the change sequence's last value; versions of other
+    stores' rows count too, so a progress figure built on it is an estimate)."""
+    return int(conn.execute(text(f"SELECT last_value FROM {s.change_seq.name}")).scalar_one())
 
 
 # ----------------------------------------------------------------------- CSV import

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QProgressBar, QStackedWidget, QWidget
 
 from counter.errors import CounterError
 from counter.staff import sign_out
@@ -97,6 +97,14 @@ class MainWindow(QMainWindow):
         for label in (self.customer_label, *labels):
             label.setObjectName("statusItem")
             bar.addPermanentWidget(label)
+        # A long pull (a first catalog load) shows how far it has come; selling goes on.
+        self.sync_progress = QProgressBar()
+        self.sync_progress.setRange(0, 1000)
+        self.sync_progress.setTextVisible(False)
+        self.sync_progress.setFixedWidth(120)
+        self.sync_progress.setFixedHeight(10)
+        self.sync_progress.hide()
+        bar.addPermanentWidget(self.sync_progress)
         if notes:
             bar.showMessage(" ".join(notes), 15000)
         if self.printing.printer is None:
@@ -116,6 +124,11 @@ class MainWindow(QMainWindow):
             f"Acknowledged by HQ up to entry {status.acked_seq}; {status.backlog} waiting"
             + (f"; last sync {status.last_sync.astimezone():%Y-%m-%d %H:%M:%S}" if status.last_sync else "")
         )
+        if status.pulling and status.pull_fraction is not None:
+            self.sync_progress.setValue(round(status.pull_fraction * 1000))
+            self.sync_progress.show()
+        else:
+            self.sync_progress.hide()
         kind = "error" if status.problem else ("ok" if status.online and status.enrolled else "")
         self.sync_label.setProperty("kind", kind)
         self.sync_label.style().unpolish(self.sync_label)

@@ -615,3 +615,26 @@ def test_hq_keeps_an_idle_connection_open_between_pushes(hq: RunningHq) -> None:
             sock.sendall(request)
             answer = sock.recv(4096)
             assert answer.startswith(b"HTTP/1.1 200"), answer[:40]
+
+
+def test_a_long_pull_reports_how_far_it_has_come(
+    hq: RunningHq, hq_engine: Engine, demo_template: Path, tmp_path: Path
+) -> None:
+    """HQ's pages carry its newest version, so a lane can show a progress bar for a long
+    pull: the share rises page by page and reaches 1 with the last page; the status the
+    sync worker publishes carries it, and it is gone once the pull is done."""
+    add_items(hq_engine, 2_000)
+    db, syncer = fresh_lane(tmp_path / "progress", demo_template, hq, hq_engine, "T06")
+    shares: list[float | None] = []
+    syncer.pull_all(lambda n: shares.append(syncer.pull_fraction), limit=300)
+    assert len(shares) >= 8 and all(f is not None for f in shares)
+    known = [f for f in shares if f is not None]
+    assert known == sorted(known) and known[0] < 1.0 and known[-1] == 1.0
+    add_items(hq_engine, 1_200, start=10_000)
+    published: list[sync.SyncStatus] = []
+    status = syncer.cycle(published.append)
+    assert published and all(p.pulling and p.pull_fraction is not None for p in published)
+    assert published[-1].pull_fraction == 1.0 and "%" in published[-1].describe()
+    assert status.pulling == "" and status.pull_fraction is None
+    syncer.client.close()
+    db.dispose()

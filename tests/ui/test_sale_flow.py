@@ -159,3 +159,20 @@ def test_screen_keys_are_taken_before_the_text_field_acts_on_them(app_window) ->
     assert through_field_filter(window.returns, Qt.Key.Key_U)
     assert window.stack.currentWidget() is window.desk
     assert not through_field_filter(window.desk, Qt.Key.Key_K)  # not a desk key: the field keeps it
+
+
+def test_a_long_pull_shows_a_progress_bar_in_the_status_bar(app_window) -> None:  # type: ignore[no-untyped-def]
+    from db.sync import SyncStatus
+
+    ctx, window = app_window
+    window.show()
+    assert not window.sync_progress.isVisible()
+    pulling = SyncStatus(
+        enrolled=True, online=True, pulling="receiving changes, 400,000 so far (40%)", pull_fraction=0.4
+    )
+    window._sync_status(pulling)
+    assert window.sync_progress.isVisible() and window.sync_progress.value() == 400
+    assert window.sync_label.text() == "Sync: receiving changes, 400,000 so far (40%)"
+    window._sync_status(SyncStatus(enrolled=True, online=True))
+    assert not window.sync_progress.isVisible()
+    assert window.sync_label.text().startswith("Sync: up to date")
