@@ -97,3 +97,28 @@ class TestStore:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def add_zebra_notebooks(db: Database, n: int) -> None:
+    """``n`` items named "Zebra notebook N" (more than search ranks, for the capped case)."""
+    from uuid import uuid4
+
+    with db.write.begin() as conn:
+        category = conn.execute(select(s.categories.c.id).limit(1)).scalar_one()
+        tax = conn.execute(select(s.tax_classes.c.code).limit(1)).scalar_one()
+        conn.execute(
+            s.items.insert(),
+            [
+                {
+                    "id": str(uuid4()),
+                    "sku": f"ZB-{k}",
+                    "barcode": None,
+                    "name": f"Zebra notebook {k}",
+                    "category_id": category,
+                    "price_minor": 100 + k,
+                    "tax_code": tax,
+                    "active": True,
+                }
+                for k in range(n)
+            ],
+        )

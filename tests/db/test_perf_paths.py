@@ -18,7 +18,6 @@ import random
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from uuid import uuid4
@@ -36,6 +35,7 @@ from counter.errors import BarcodeError
 from db import schema as s
 from db.engine import DB_FILENAME, Checkpointer, head_revision, may_hold_card_data, open_database, script_head
 from db.queries import SEARCH_CANDIDATES, SqlCatalog, read_settings, store_config
+from tests.db.support import add_zebra_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,53 +177,7 @@ def test_by_code_sees_commits_made_after_its_connection_opened(db) -> None:  # t
     _new_item(db, code.value, 1234)
     item = catalog.by_code(code)
     assert item is not None and item.name == "Brand new thing" and item.price == catalog._currency.from_minor(1234)
-    with db.write.begin() as conn:
-        conn.execute(s.items.update().where(s.items.c.barcode == code.value).values(price_minor=999))
-    again = catalog.by_code(code)
-    assert again is not None and again.price == catalog._currency.from_minor(999)
-    assert catalog.by_code(read_code(again.sku)) == again  # by SKU on the same connection
-    # between look-ups it holds no read snapshot: a checkpoint copies the whole WAL
-    busy, frames, copied = db.checkpointer.checkpoint()  # type: ignore[misc]
-    assert busy == 0 and copied == frames
-    catalog.close()
-
-
-def test_by_code_from_another_thread_goes_through_the_engine(db) -> None:  # type: ignore[no-untyped-def]
-    catalog = catalog_of(db)
-    with db.read.connect() as conn:
-        gtin = conn.execute(select(s.items.c.barcode).where(s.items.c.barcode.is_not(None)).limit(1)).scalar_one()
-    here = catalog.by_code(read_code(gtin))  # this thread owns the kept connection
-    there: list[object] = []
-    worker = threading.Thread(target=lambda: there.append(catalog.by_code(read_code(gtin))))
-    worker.start()
-    worker.join()
-    assert here is not None and there == [here]
-    catalog.close()
-
-
-def test_search_says_when_it_ranked_only_part_of_the_matches(db) -> None:  # type: ignore[no-untyped-def]
-    catalog = catalog_of(db)
-    few = catalog.search("bat")
-    assert few and not few.capped
-    with db.write.begin() as conn:  # more items named "Zebra ..." than search ranks
-        category = conn.execute(select(s.categories.c.id).limit(1)).scalar_one()
-        tax = conn.execute(select(s.tax_classes.c.code).limit(1)).scalar_one()
-        conn.execute(
-            s.items.insert(),
-            [
-                {
-                    "id": str(uuid4()),
-                    "sku": f"ZB-{n}",
-                    "barcode": None,
-                    "name": f"Zebra notebook {n}",
-                    "category_id": category,
-                    "price_minor": 100 + n,
-                    "tax_code": tax,
-                    "active": True,
-                }
-                for n in range(SEARCH_CANDIDATES + 10)
-            ],
-        )
+    add_zebra_notebooks(db, SEARCH_CANDIDATES + 10)  # more items named "Zebra ..." than search ranks
     many = catalog.search("zebra", 50)
     assert len(many) == 50 and many.capped
     assert all("Zebra" in item.name for item in many)
