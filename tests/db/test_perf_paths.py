@@ -18,6 +18,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from uuid import uuid4
@@ -177,6 +178,34 @@ def test_by_code_sees_commits_made_after_its_connection_opened(db) -> None:  # t
     _new_item(db, code.value, 1234)
     item = catalog.by_code(code)
     assert item is not None and item.name == "Brand new thing" and item.price == catalog._currency.from_minor(1234)
+    with db.write.begin() as conn:
+        conn.execute(s.items.update().where(s.items.c.barcode == code.value).values(price_minor=999))
+    again = catalog.by_code(code)
+    assert again is not None and again.price == catalog._currency.from_minor(999)
+    assert catalog.by_code(read_code(again.sku)) == again  # by SKU on the same connection
+    # between look-ups it holds no read snapshot: a checkpoint copies the whole WAL
+    busy, frames, copied = db.checkpointer.checkpoint()  # type: ignore[misc]
+    assert busy == 0 and copied == frames
+    catalog.close()
+
+
+def test_by_code_from_another_thread_goes_through_the_engine(db) -> None:  # type: ignore[no-untyped-def]
+    catalog = catalog_of(db)
+    with db.read.connect() as conn:
+        gtin = conn.execute(select(s.items.c.barcode).where(s.items.c.barcode.is_not(None)).limit(1)).scalar_one()
+    here = catalog.by_code(read_code(gtin))  # this thread owns the kept connection
+    there: list[object] = []
+    worker = threading.Thread(target=lambda: there.append(catalog.by_code(read_code(gtin))))
+    worker.start()
+    worker.join()
+    assert here is not None and there == [here]
+    catalog.close()
+
+
+def test_search_says_when_it_ranked_only_part_of_the_matches(db) -> None:  # type: ignore[no-untyped-def]
+    catalog = catalog_of(db)
+    few = catalog.search("bat")
+    assert few and not few.capped
     add_zebra_notebooks(db, SEARCH_CANDIDATES + 10)  # more items named "Zebra ..." than search ranks
     many = catalog.search("zebra", 50)
     assert len(many) == 50 and many.capped
