@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, insert, select, update
 
 from counter.customers import Address
+from counter.upstream import parse_stamp
 from db import schema as s
-from db.customers import current_address
+from db.customers import SqlCustomers, current_address
 from db.hq_client import HqRefused
 from db.queries import read_settings, write_settings
 
@@ -96,12 +97,13 @@ def _apply_customer(conn: Connection, d: dict[str, Any]) -> None:
                 value = None
         values[field] = value
     address = _address(d.get("address"))
+    customers, at = SqlCustomers(conn), parse_stamp(str(values["updated_at"]))
     if local is None:
         conn.execute(
             insert(c).values(id=cid, created_at=str(d["created_at"]), created_by=str(d["created_by"]), **values)
         )
         if address is not None:
-            _add_address(conn, cid, address, values["updated_at"])
+            customers.add_address(cid, address, HQ_USER, at, FROM_HQ)
         return
     conn.execute(update(c).where(c.c.id == cid).values(**values))
     for field in (*DETAIL_FIELDS, "email_consent"):
@@ -109,19 +111,9 @@ def _apply_customer(conn: Connection, d: dict[str, Any]) -> None:
         if field == "email_consent":
             before, after = _yes(bool(before)), _yes(bool(after))
         if (before or "") != (after or ""):
-            conn.execute(
-                insert(s.customer_changes).values(
-                    customer_id=cid,
-                    field=field,
-                    old_value=before or "",
-                    new_value=after or "",
-                    reason=FROM_HQ,
-                    user_id=HQ_USER,
-                    at=values["updated_at"],
-                )
-            )
+            customers.add_change(cid, field, before or "", after or "", HQ_USER, at, FROM_HQ)
     if address is not None and address != current_address(conn, cid):
-        _add_address(conn, cid, address, values["updated_at"])
+        customers.add_address(cid, address, HQ_USER, at, FROM_HQ)
 
 
 def _yes(flag: bool) -> str:
@@ -133,23 +125,6 @@ def _address(raw: Any) -> Address | None:
         return None
     data = json.loads(raw) if isinstance(raw, str) else dict(raw)
     return Address(**{k: str(data.get(k, "")) for k in Address.__dataclass_fields__})
-
-
-def _add_address(conn: Connection, cid: str, address: Address, at: str) -> None:
-    conn.execute(
-        insert(s.customer_addresses).values(
-            customer_id=cid,
-            line1=address.line1,
-            line2=address.line2,
-            city=address.city,
-            region=address.region,
-            postal_code=address.postal_code,
-            country=address.country,
-            reason=FROM_HQ,
-            user_id=HQ_USER,
-            valid_from=at,
-        )
-    )
 
 
 def _apply_link(conn: Connection, d: dict[str, Any]) -> None:
