@@ -7,33 +7,28 @@ below for the reader."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, SignalInstance
+from PySide6.QtCore import QEventLoop, QObject, SignalInstance
 from PySide6.QtWidgets import QLabel, QTableView
 
+from counter.errors import CounterError
 from counter.return_draft import ReturnDraft
 from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnRecord, process_return
 from counter.tenders import Payment, Tender
 from counter.users import User
 from ui.context import AppContext
 from ui.dialogs import CardDialog, CashDialog
+from ui.hq_calls import HqWorker
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
 from ui.return_dialogs import ApprovalDialog, PayDifferenceDialog, ReasonDialog
 from ui.return_docs import return_receipt, save_credit_note
 
 T = TypeVar("T")
-
-
-class _Relay(QObject):
-    """Carries "the worker is done" to the GUI thread (a queued signal)."""
-
-    done = Signal()
 
 
 class ReturnCompletion:
@@ -153,46 +148,45 @@ class ReturnCompletion:
             return
 
     def _off_gui(self, work: Callable[[], T], waiting_for: str) -> T:
-        """Run ``work`` on a short-lived thread while the window stays live, and return
-        its result (or raise its error) here, on the GUI thread. Meanwhile the screen is
-        greyed, says what it waits for, and takes no keys or scans. ``work`` touches no
-        widget: it opens its own connections (SQLite allows them from any thread, and a
-        write still takes BEGIN IMMEDIATE, so the atomic return stays atomic)."""
-        box: dict[str, Any] = {}
+        """Run ``work`` on a short-lived thread (``ui.hq_calls.HqWorker``) while the window
+        stays live, and return its result (or raise its error) here, on the GUI thread.
+        Meanwhile the screen is greyed, says what it waits for, and takes no keys or scans.
+        ``work`` touches no widget: it opens its own connections (SQLite allows them from any
+        thread, and a write still takes BEGIN IMMEDIATE, so the atomic return stays atomic)."""
+        answer: list[Any] = []
         loop = QEventLoop()
-        relay = _Relay()
-        relay.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
 
-        def run() -> None:
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # handed back to the GUI thread as is
-                box["error"] = exc
-            finally:
-                relay.done.emit()
+        def done(result: Any, error: CounterError | None) -> None:  # GUI thread, queued
+            answer[:] = [result, error]
+            loop.quit()
 
         self.busy = waiting_for
         self.say(waiting_for, "info")
         self.setEnabled(False)
-        worker = threading.Thread(target=run, name="return-hq", daemon=True)
-        worker.start()
         try:
-            loop.exec()
-            worker.join()
+            self._hq_worker().run(work, done)
+            loop.exec()  # the answer is queued: it arrives inside this loop, never before it
         finally:
             self.busy = ""
             self.setEnabled(True)
             self.table.setFocus()
-        error = box.pop("error", None)
+        result, error = answer
+        answer.clear()
         if error is not None:
             try:
                 raise error
             finally:
-                # Break the cycle frame -> error -> traceback -> frame, so the traceback (and
-                # the Qt objects its frames hold) is freed here, on the GUI thread, when the
-                # error has been reported, never later by the collector on another thread.
-                del error, box
-        return cast(T, box["value"])
+                # Break the cycle frame -> error -> traceback -> frame (whose locals hold the
+                # QEventLoop), so it is freed here, on the GUI thread, never later by the
+                # collector on another thread (which crashes Qt).
+                del error, loop
+        return cast(T, result)
+
+    def _hq_worker(self) -> HqWorker:
+        worker = getattr(self, "_worker", None)
+        if worker is None:
+            worker = self._worker = HqWorker(cast(QObject, self))
+        return worker
 
     def _exchange_payment(self, q: ReturnQuote) -> tuple[list[Tender] | None, Decimal]:
         """Tenders of the exchange's new sale: the credit of the returned items, plus what
