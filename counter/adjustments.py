@@ -290,11 +290,8 @@ def adjust_bill(
         )
         record_payment(uow, payment, store.currency)  # first: the adjustment row refers to it
         uow.desk.add_adjustment(record, store.currency)
-        if voucher:
-            credit = sum((p.amount for p in q.allocation.parts if p.kind is TenderKind.STORE_CREDIT), ZERO)
-            uow.vouchers.issue(voucher, credit, adjustment_id, cmd.cashier.id, now)
-            if cmd.customer_id:
-                uow.customers.link(cmd.customer_id, "voucher", voucher, voucher, now)
+        if voucher and cmd.customer_id:
+            uow.customers.link(cmd.customer_id, "voucher", voucher, voucher, now)
         if cmd.customer_id:
             uow.customers.link(cmd.customer_id, "adjustment", adjustment_id, record.number, now)
         uow.journal.append(EventType.BILL_ADJUSTED, adjustment_body(record, store, cmd.request_id), now)

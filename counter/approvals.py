@@ -114,8 +114,12 @@ def grant_approval(
             approval = Approval(
                 str(uuid.uuid4()), request_id, kind, amount, requester.id, approver.id, approver.name, reason.strip()
             )
-            uow.approvals.add(approval, now)
             approvals.append(approval)
-        uow.journal.append(EventType.APPROVAL_GRANTED, {**body, "reason": reason.strip()}, now)
+        # the approval rows are this entry's projection (counter.projection)
+        uow.journal.append(
+            EventType.APPROVAL_GRANTED,
+            {**body, "reason": reason.strip(), "approval_ids": [a.id for a in approvals]},
+            now,
+        )
         uow.commit()
     return approvals

@@ -129,8 +129,7 @@ def record_sale(
     )
     for tender in sale.tenders:
         if tender.kind is TenderKind.STORE_CREDIT and tender.voucher:
-            uow.vouchers.redeem(tender.voucher, tender.amount, sale.id, now)
-    uow.sales.add(sale)
+            uow.vouchers.check_redeem(tender.voucher, tender.amount)
     body = sale.journal_body()
     if exchange_id:
         body["exchange_id"] = exchange_id

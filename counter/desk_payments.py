@@ -130,7 +130,7 @@ def record_payment(uow: UnitOfWork, payment: DeskPayment, currency: Currency) ->
     """Write a desk payment (and redeem any store credit it takes) in the caller's unit of work."""
     for t in payment.tenders:
         if t.kind is TenderKind.STORE_CREDIT and t.voucher:
-            uow.vouchers.redeem(t.voucher, t.amount, payment.id, payment.at)
+            uow.vouchers.check_redeem(t.voucher, t.amount)
     uow.desk.add_payment(payment, currency)
     if payment.customer_id:
         uow.customers.link(payment.customer_id, "payment", payment.id, payment.number, payment.at)

@@ -31,6 +31,8 @@ class EventType(enum.StrEnum):
 
     SALE_COMPLETED = "SaleCompleted"
     SALE_VOIDED = "SaleVoided"
+    SALE_ADOPTED = "SaleAdopted"  # a copy of another lane's sale, kept for a return of it here
+    VOUCHERS_RECEIVED = "VouchersReceived"  # store credit issued or spent at other lanes, pulled from HQ
     SIGNED_IN = "SignedIn"
     SIGN_IN_FAILED = "SignInFailed"
     SIGNED_OUT = "SignedOut"

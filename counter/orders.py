@@ -428,8 +428,6 @@ def cancel_order(
             )
             record_payment(uow, payment, store.currency)
             if voucher:
-                credit = sum((p.amount for p in q.allocation.parts if p.kind is TenderKind.STORE_CREDIT), ZERO)
-                uow.vouchers.issue(voucher, credit, order.id, user.id, now)
                 uow.customers.link(order.customer_id, "voucher", voucher, voucher, now)
         uow.desk.set_order_status(order.id, OrderStatus.CANCELLED, now, None, q.kept)
         m = store.currency.to_minor

@@ -19,13 +19,11 @@ from counter.sales import Sale
 from counter.users import User, UserId
 
 if TYPE_CHECKING:  # the modules below import ports themselves
-    from counter.approvals import Approval
     from counter.desk_ports import CasesRepository, CustomersRepository, DeskRepository
-    from counter.money import Currency
     from counter.policy import ApprovalKind, ReturnPolicy
     from counter.reports import GrandTotals
-    from counter.returns import Returned, ReturnRecord
-    from counter.shifts import MovementKind, Shift
+    from counter.returns import Returned
+    from counter.shifts import Shift
 
 
 class Clock(Protocol):
@@ -41,8 +39,7 @@ class CatalogQueries(Protocol):
 
 
 class SalesRepository(Protocol):
-    def add(self, sale: Sale) -> None: ...
-
+    # No add: a sale's rows are its SaleCompleted entry's projection (counter.projection).
     def get_by_number(self, receipt_number: str) -> Sale | None: ...
 
 
@@ -82,10 +79,9 @@ class VoucherRepository(Protocol):
         """None when no voucher has this code."""
         ...
 
-    def issue(self, code: str, amount: Decimal, return_id: str, user_id: str, at: datetime) -> None: ...
-
-    def redeem(self, code: str, amount: Decimal, sale_id: str, at: datetime) -> None:
-        """Take ``amount`` off the voucher; VoucherError if it does not hold that much."""
+    def check_redeem(self, code: str, amount: Decimal) -> None:
+        """VoucherError unless the voucher holds ``amount``. The movement itself is the
+        journal entry's projection (counter.projection), written with it."""
         ...
 
 
@@ -102,54 +98,17 @@ class ReturnsRepository(Protocol):
 
     def no_receipt_total(self, customer_key: str, now: datetime, days: int) -> Decimal: ...
 
-    def add(self, record: ReturnRecord, currency: Currency) -> None: ...
-
 
 class ShiftsRepository(Protocol):
     def current(self, terminal_id: str) -> Shift | None: ...
 
     def get(self, shift_id: str) -> Shift | None: ...
 
-    def open(self, shift: Shift, count: dict[str, int]) -> None: ...
-
-    def add_movement(
-        self, shift_id: str, kind: MovementKind, amount: Decimal, reason: str, user_id: str, at: datetime
-    ) -> None: ...
-
     def expected_cash(self, shift: Shift) -> Decimal: ...
-
-    def close(
-        self,
-        shift_id: str,
-        at: datetime,
-        counted: Decimal,
-        expected: Decimal,
-        count: dict[str, int],
-        note: str,
-        user_id: str,
-    ) -> None: ...
-
-    def recount(
-        self, shift_id: str, counted: Decimal, count: dict[str, int], note: str, user_id: str, at: datetime
-    ) -> None: ...
 
     def in_z_report(self, shift_id: str) -> bool: ...
 
     def last_z(self, terminal_id: str) -> tuple[int, int, GrandTotals, str]: ...
-
-    def add_z(
-        self,
-        terminal_id: str,
-        number: int,
-        first_seq: int,
-        last_seq: int,
-        at: datetime,
-        user_id: str,
-        sales: Decimal,
-        returns: Decimal,
-        grand: GrandTotals,
-        shift_ids: list[str],
-    ) -> None: ...
 
     def journal_after(self, terminal_id: str, after_seq: int) -> Iterator[JournalEntry]: ...
 
@@ -157,8 +116,6 @@ class ShiftsRepository(Protocol):
 
 
 class ApprovalsRepository(Protocol):
-    def add(self, approval: Approval, at: datetime) -> None: ...
-
     def granted(self, request_id: str, requester_id: str) -> dict[ApprovalKind, Decimal]:
         """Approvals given for a request by people other than the requester: kind → amount."""
         ...

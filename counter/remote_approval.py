@@ -261,9 +261,11 @@ def record_remote_approval(
                 approver.name,
                 reason,
             )
-            uow.approvals.add(approval, now)
             approvals.append(approval)
-        uow.journal.append(EventType.APPROVAL_GRANTED, {**body, "reason": reason}, now)
+        # the approval rows are this entry's projection (counter.projection)
+        uow.journal.append(
+            EventType.APPROVAL_GRANTED, {**body, "reason": reason, "approval_ids": [a.id for a in approvals]}, now
+        )
         uow.commit()
     return approvals
 

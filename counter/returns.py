@@ -211,11 +211,13 @@ class ReturnRecord:
             "cashier": self.cashier_id,
             "currency": currency.code,
             "customer_key": self.customer_key,
+            "customer_hint": self.customer_hint,
             "lines": [
                 {
                     "sale_line_id": ln.sale_line_id,
                     "item_id": ln.item_id,
                     "sku": ln.sku,
+                    "name": ln.name,
                     "qty": ln.request.quantity,
                     "amount": m(ln.amount),
                     "tax": m(ln.tax),
@@ -235,6 +237,8 @@ class ReturnRecord:
                     "amount": m(p.amount),
                     "original_tender": p.original_seq,
                     "reference": p.reference,
+                    "card_brand": p.card.brand if p.card else None,
+                    "card_last4": p.card.last4 if p.card else None,
                 }
                 for p in q.allocation.parts
             ],
@@ -296,7 +300,7 @@ def process_return(
                 )
             raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
         if ctx.remote is not None and upstream is not None:
-            upstream.adopt(uow, ctx.remote.sale)
+            upstream.adopt(uow, ctx.remote.sale, now)
         guard.reserved = _reserve(upstream, guard.return_id, ctx, q, store, now)
         exchange_sale = None
         exchange_id = None
@@ -339,10 +343,7 @@ def process_return(
                 exchange_id=exchange_id,
             )
             record = ReturnRecord(**{**record.__dict__, "exchange_sale": exchange_sale})
-        uow.returns.add(record, store.currency)
-        if voucher:
-            amount = sum((p.amount for p in q.allocation.parts if p.kind is TenderKind.STORE_CREDIT), ZERO)
-            uow.vouchers.issue(voucher, amount, record.id, cmd.cashier.id, now)
+        # the return's rows, its refunds and its voucher are this entry's projection (counter.projection)
         body = record.journal_body(store.currency)
         if cmd.customer:
             uow.customers.link(cmd.customer, "return", record.id, record.return_number, now)

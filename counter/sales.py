@@ -80,6 +80,7 @@ class Sale:
             "receipt_number": self.receipt_number,
             "store": self.store_id,
             "cashier": self.cashier_id,
+            "cashier_name": self.cashier_name,
             "currency": self.currency.code,
             "prices_include_tax": self.prices_include_tax,
             "lines": [
@@ -101,7 +102,14 @@ class Sale:
                 for ln in self.lines
             ],
             "taxes": [
-                {"code": t.tax.code, "rate": str(t.tax.rate), "base": m(t.base), "tax": m(t.amount)} for t in self.taxes
+                {
+                    "code": t.tax.code,
+                    "label": t.tax.label,
+                    "rate": str(t.tax.rate),
+                    "base": m(t.base),
+                    "tax": m(t.amount),
+                }
+                for t in self.taxes
             ],
             "tenders": [
                 {

@@ -148,7 +148,6 @@ def open_shift(
             )
         now = clock.now()
         shift = Shift(str(uuid.uuid4()), terminal_id, user.id, now, count.total)
-        uow.shifts.open(shift, count.to_json(currency))
         uow.journal.append(
             EventType.SHIFT_OPENED,
             {
@@ -212,7 +211,6 @@ def record_movement(
                 "Check the amount.",
             )
         now = clock.now()
-        uow.shifts.add_movement(shift.id, kind, amount, reason.strip(), user.id, now)
         uow.journal.append(
             EventType.CASH_MOVED,
             {
@@ -273,7 +271,6 @@ def close_shift(
                 "Count again, or write a note saying what happened; a manager will review it.",
             )
         now = clock.now()
-        uow.shifts.close(shift.id, now, count.total, expected, count.to_json(currency), note.strip(), user.id)
         uow.journal.append(
             EventType.SHIFT_CLOSED,
             {
@@ -319,7 +316,6 @@ def recount_shift(
         if uow.shifts.in_z_report(shift_id):
             raise ShiftError("This shift is already in a Z report.", "Its count can no longer change.")
         now = clock.now()
-        uow.shifts.recount(shift_id, count.total, count.to_json(currency), note.strip(), manager.id, now)
         uow.journal.append(
             EventType.SHIFT_RECOUNTED,
             {
@@ -376,18 +372,6 @@ def take_z_report(
         )
         now = clock.now()
         after = report.grand_after
-        uow.shifts.add_z(
-            terminal_id,
-            number + 1,
-            report.first_seq,
-            report.last_seq,
-            now,
-            user.id,
-            report.sales.amount,
-            report.returns.amount,
-            after,
-            [s.shift_id for s in report.shifts],
-        )
         m = currency.to_minor
         uow.journal.append(
             EventType.Z_REPORT_TAKEN,
@@ -403,6 +387,7 @@ def take_z_report(
                 "over_short": m(report.over_short),
                 "grand_sales": m(after.sales),
                 "grand_returns": m(after.returns),
+                "shift_ids": [s.shift_id for s in report.shifts],
             },
             now,
         )

@@ -127,8 +127,9 @@ class ReturnReservations(Protocol):
         """Give back a reservation whose return was not recorded after all."""
         ...
 
-    def adopt(self, uow: UnitOfWork, sale: Sale) -> None:
-        """Keep a copy of another lane's sale in this unit of work, so the return points at it."""
+    def adopt(self, uow: UnitOfWork, sale: Sale, now: datetime) -> None:
+        """Keep a copy of another lane's sale in this unit of work, so the return points at it
+        (journaled here as SaleAdopted: its rows are that entry's projection)."""
         ...
 
     def offline_refunded_today(self, now: datetime) -> Decimal:

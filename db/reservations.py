@@ -30,7 +30,6 @@ from counter.upstream import (
 from db import schema as s
 from db.hq_client import HqClient, HqRefused
 from db.sync import Syncer
-from db.uow import SqlSales
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ class HqReservations:
         except HqRefused as exc:
             log.warning("HQ did not release reservation %s: %s", return_id, exc.message)
 
-    def adopt(self, uow: UnitOfWork, sale: Sale) -> None:
+    def adopt(self, uow: UnitOfWork, sale: Sale, now: datetime) -> None:
         conn: Connection = uow.connection  # type: ignore[attr-defined]
         if conn.execute(select(s.sales.c.id).where(s.sales.c.id == sale.id)).first() is not None:
             return
@@ -134,7 +133,13 @@ class HqReservations:
                     failed_attempts=0,
                 )
             )
-        SqlSales(conn).add(sale)
+        # The copy is journaled here, so verify derives its rows like any other (counter.projection).
+        body = {
+            **sale.journal_body(),
+            "origin_terminal": sale.terminal_id,
+            "completed_at": utc_stamp(sale.completed_at),
+        }
+        uow.journal.append(EventType.SALE_ADOPTED, body, now)
 
     def offline_refunded_today(self, now: datetime) -> Decimal:
         midnight = now.astimezone(self.store.zone).replace(hour=0, minute=0, second=0, microsecond=0)

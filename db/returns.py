@@ -11,15 +11,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, RowMapping, func, insert, select
+from sqlalchemy import Connection, RowMapping, func, select
 
 from counter.adjustments import merge_adjustments
-from counter.approvals import Approval
 from counter.journal import utc_stamp
 from counter.money import ZERO, Currency
-from counter.policy import ApprovalKind, ReturnPolicy, disposition_for
-from counter.returns import Returned, ReturnRecord
-from counter.tenders import TenderKind
+from counter.policy import ApprovalKind, ReturnPolicy
+from counter.returns import Returned
 from counter.vouchers import VoucherError
 from db import schema as s
 from db.desk import adjusted_lines, refunded_by_desk
@@ -93,76 +91,6 @@ class SqlReturns:
         ).one()
         return Currency.of(row[1]).from_minor(row[0]) if row[1] else ZERO
 
-    def add(self, record: ReturnRecord, currency: Currency) -> None:
-        m = currency.to_minor
-        q = record.quote
-        number = record.return_number
-        store_id, terminal_id = number.split("-")[0], number.split("-")[1]
-        self._conn.execute(
-            insert(s.returns).values(
-                id=record.id,
-                return_number=number,
-                request_id=record.request_id,
-                store_id=store_id,
-                terminal_id=terminal_id,
-                original_sale_id=record.original_sale_id,
-                original_receipt=record.original_receipt,
-                cashier_id=record.cashier_id,
-                completed_at=utc_stamp(record.completed_at),
-                currency=currency.code,
-                refund_minor=m(q.refund_total),
-                fee_minor=m(q.fee_total),
-                exchange_credit_minor=m(q.exchange_credit),
-                exchange_sale_id=record.exchange_sale.id if record.exchange_sale else None,
-                customer_key=record.customer_key,
-                customer_hint=record.customer_hint,
-                voucher_code=record.voucher_code,
-            )
-        )
-        self._conn.execute(
-            insert(s.return_lines),
-            [
-                {
-                    "id": f"{record.id}:{n}",
-                    "return_id": record.id,
-                    "line_no": n,
-                    "sale_line_id": ln.sale_line_id,
-                    "item_id": ln.item_id,
-                    "sku": ln.sku,
-                    "name": ln.name,
-                    "quantity": ln.request.quantity,
-                    "amount_minor": m(ln.amount),
-                    "tax_minor": m(ln.tax),
-                    "gross_minor": m(ln.gross),
-                    "fee_minor": m(ln.fee),
-                    "tax_code": ln.tax_code,
-                    "tax_rate": str(ln.tax_rate),
-                    "reason": str(ln.request.reason),
-                    "condition": str(ln.request.condition),
-                    "disposition": str(disposition_for(ln.request.condition)),
-                }
-                for n, ln in enumerate(q.lines, start=1)
-            ],
-        )
-        if q.allocation.parts:
-            self._conn.execute(
-                insert(s.refunds),
-                [
-                    {
-                        "return_id": record.id,
-                        "seq": n,
-                        "kind": str(p.kind),
-                        "amount_minor": m(p.amount),
-                        "original_sale_id": record.original_sale_id if p.original_seq else None,
-                        "original_tender_seq": p.original_seq,
-                        "reference": record.voucher_code if p.kind is TenderKind.STORE_CREDIT else p.reference,
-                        "card_brand": p.card.brand if p.card else None,
-                        "card_last4": p.card.last4 if p.card else None,
-                    }
-                    for n, p in enumerate(q.allocation.parts, start=1)
-                ],
-            )
-
 
 def policy_from_row(r: RowMapping) -> ReturnPolicy:
     return ReturnPolicy(
@@ -178,20 +106,6 @@ class SqlApprovals:
     def __init__(self, conn: Connection, currency: Currency) -> None:
         self._conn = conn
         self._currency = currency
-
-    def add(self, approval: Approval, at: datetime) -> None:
-        self._conn.execute(
-            insert(s.approvals).values(
-                id=approval.id,
-                request_id=approval.request_id,
-                kind=str(approval.kind),
-                amount_minor=self._currency.to_minor(approval.amount),
-                requester_id=approval.requester_id,
-                approver_id=approval.approver_id,
-                reason=approval.reason,
-                at=utc_stamp(at),
-            )
-        )
 
     def granted(self, request_id: str, requester_id: str) -> dict[ApprovalKind, Decimal]:
         rows = self._conn.execute(
@@ -223,20 +137,8 @@ class SqlVouchers:
         ).scalar_one()
         return self._currency.from_minor(int(total))
 
-    def issue(self, code: str, amount: Decimal, return_id: str, user_id: str, at: datetime) -> None:
-        minor = self._currency.to_minor(amount)
-        self._conn.execute(
-            insert(s.vouchers).values(
-                code=code, issued_at=utc_stamp(at), issued_by=user_id, return_id=return_id, initial_minor=minor
-            )
-        )
-        self._conn.execute(
-            insert(s.voucher_movements).values(
-                voucher_code=code, at=utc_stamp(at), amount_minor=minor, reference=return_id
-            )
-        )
-
-    def redeem(self, code: str, amount: Decimal, sale_id: str, at: datetime) -> None:
+    def check_redeem(self, code: str, amount: Decimal) -> None:
+        """The movement is the entry's projection (counter.projection), written with it."""
         balance = self.balance(code)
         if balance is None:
             raise VoucherError(f"No store-credit voucher has the code {code}.", "Check the code on the voucher.")
@@ -246,8 +148,3 @@ class SqlVouchers:
                 f"it cannot pay {self._currency.format(amount)}.",
                 "Take the balance from it and the rest with another tender.",
             )
-        self._conn.execute(
-            insert(s.voucher_movements).values(
-                voucher_code=code, at=utc_stamp(at), amount_minor=-self._currency.to_minor(amount), reference=sale_id
-            )
-        )

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, select
 
 from counter.journal import JournalEntry, utc_stamp
 from counter.money import Currency
@@ -70,32 +69,6 @@ class SqlShifts:
             shift = replace(shift, counted=self._currency.from_minor(recount))
         return shift
 
-    def open(self, shift: Shift, count: dict[str, int]) -> None:
-        self._conn.execute(
-            insert(s.shifts).values(
-                id=shift.id,
-                terminal_id=shift.terminal_id,
-                opened_by=shift.opened_by,
-                opened_at=utc_stamp(shift.opened_at),
-                float_minor=self._currency.to_minor(shift.float_total),
-                float_count=json.dumps(count),
-            )
-        )
-
-    def add_movement(
-        self, shift_id: str, kind: MovementKind, amount: Decimal, reason: str, user_id: str, at: datetime
-    ) -> None:
-        self._conn.execute(
-            insert(s.cash_movements).values(
-                shift_id=shift_id,
-                kind=str(kind),
-                amount_minor=self._currency.to_minor(amount),
-                reason=reason,
-                user_id=user_id,
-                at=utc_stamp(at),
-            )
-        )
-
     def expected_cash(self, shift: Shift) -> Decimal:
         since = utc_stamp(shift.opened_at)
         until = utc_stamp(shift.closed_at) if shift.closed_at else "9999"
@@ -141,43 +114,6 @@ class SqlShifts:
         float_minor = self._currency.to_minor(shift.float_total)
         return self._currency.from_minor(float_minor + int(taken) - int(refunded) + moved)
 
-    def close(
-        self,
-        shift_id: str,
-        at: datetime,
-        counted: Decimal,
-        expected: Decimal,
-        count: dict[str, int],
-        note: str,
-        user_id: str,
-    ) -> None:
-        self._conn.execute(
-            update(s.shifts)
-            .where(s.shifts.c.id == shift_id)
-            .values(
-                closed_at=utc_stamp(at),
-                closed_by=user_id,
-                counted_minor=self._currency.to_minor(counted),
-                expected_minor=self._currency.to_minor(expected),
-                closing_count=json.dumps(count),
-                note=note,
-            )
-        )
-
-    def recount(
-        self, shift_id: str, counted: Decimal, count: dict[str, int], note: str, user_id: str, at: datetime
-    ) -> None:
-        self._conn.execute(
-            insert(s.shift_recounts).values(
-                shift_id=shift_id,
-                counted_minor=self._currency.to_minor(counted),
-                count=json.dumps(count),
-                note=note,
-                user_id=user_id,
-                at=utc_stamp(at),
-            )
-        )
-
     def in_z_report(self, shift_id: str) -> bool:
         rows = self._conn.execute(select(s.z_reports.c.shift_ids)).scalars()
         return any(shift_id in json.loads(ids) for ids in rows)
@@ -212,36 +148,6 @@ class SqlShifts:
             row["last_seq"],
             GrandTotals(f(row["grand_sales_minor"]), f(row["grand_returns_minor"])),
             row["taken_at"],
-        )
-
-    def add_z(
-        self,
-        terminal_id: str,
-        number: int,
-        first_seq: int,
-        last_seq: int,
-        at: datetime,
-        user_id: str,
-        sales: Decimal,
-        returns: Decimal,
-        grand: GrandTotals,
-        shift_ids: list[str],
-    ) -> None:
-        m = self._currency.to_minor
-        self._conn.execute(
-            insert(s.z_reports).values(
-                terminal_id=terminal_id,
-                number=number,
-                first_seq=first_seq,
-                last_seq=last_seq,
-                taken_at=utc_stamp(at),
-                taken_by=user_id,
-                sales_minor=m(sales),
-                returns_minor=m(returns),
-                grand_sales_minor=m(grand.sales),
-                grand_returns_minor=m(grand.returns),
-                shift_ids=json.dumps(shift_ids),
-            )
         )
 
     def journal_after(self, terminal_id: str, after_seq: int) -> Iterator[JournalEntry]:

@@ -247,7 +247,7 @@ class Syncer:
             cursor, more = int(page["cursor"]), bool(page["more"])
             with self.write.begin() as conn:
                 held = time.perf_counter()
-                apply_changes(conn, rows)
+                apply_changes(conn, rows, self.config.terminal)
                 conn.execute(s.settings.delete().where(s.settings.c.key == CURSOR_KEY))
                 conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(cursor)))
             self.held = time.perf_counter() - held
@@ -452,7 +452,7 @@ class Backoff:
 # ------------------------------------------------------------------ applying changes
 
 
-def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]], terminal: str) -> None:
     """Upsert pulled rows into the local tables, one statement per kind and page
     (executemany); a tombstone deactivates (local sales still point at the item or user,
     so nothing is deleted)."""
@@ -490,7 +490,7 @@ def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
             ),
             [{**u, "failed_attempts": 0} for u in users],
         )
-    apply_people(conn, by_kind)  # customers and store credit (db/sync_people.py)
+    apply_people(conn, by_kind, terminal)  # customers and store credit (db/sync_people.py)
 
 
 def _pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -30,16 +30,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
 from counter.customers import Address
+from counter.journal import EventType
 from counter.upstream import parse_stamp
 from db import schema as s
 from db.customers import SqlCustomers, current_address
 from db.hq_client import HqRefused
 from db.queries import read_settings, write_settings
+from db.uow import SqlJournal
 
 if TYPE_CHECKING:
     from db.sync import Syncer
@@ -57,9 +60,13 @@ HQ_USER = "hq"
 # ---------------------------------------------------------------------------- down
 
 
-def apply_people(conn: Connection, page: Mapping[str, Iterable[dict[str, Any]]]) -> None:
+def apply_people(conn: Connection, page: Mapping[str, Iterable[dict[str, Any]]], terminal: str) -> None:
     """Apply the customer and voucher rows of one pulled page, given by kind (other kinds
-    are skipped; so are tombstones: customers and vouchers are never deleted here)."""
+    are skipped; so are tombstones: customers and vouchers are never deleted here).
+
+    Store credit that is new here is journaled on this lane's chain as ``VouchersReceived``
+    and written as that entry's projection (counter.projection), so a voucher balance is
+    only ever summed from rows that ``journal verify`` derives from a sealed entry."""
     by_kind = {
         kind: [row["data"] for row in page.get(kind, ()) if not row["deleted"]]
         for kind in ("customer", "customer_link", "voucher", "voucher_movement")
@@ -69,10 +76,15 @@ def apply_people(conn: Connection, page: Mapping[str, Iterable[dict[str, Any]]])
     for d in by_kind.get("customer_link", []):
         _apply_link(conn, d)
     vouchers = {str(d["code"]): d for d in by_kind.get("voucher", [])}
+    new_vouchers: dict[str, dict[str, Any]] = {}
     for d in vouchers.values():
-        _ensure_voucher(conn, str(d["code"]), d)
+        _ensure_voucher(conn, str(d["code"]), d, new_vouchers)
+    movements: list[dict[str, Any]] = []
     for d in by_kind.get("voucher_movement", []):
-        _apply_movement(conn, d, vouchers.get(str(d["voucher_code"])))
+        _apply_movement(conn, d, vouchers.get(str(d["voucher_code"])), new_vouchers, movements)
+    if new_vouchers or movements:
+        body = {"vouchers": list(new_vouchers.values()), "movements": movements}
+        SqlJournal(conn, terminal).append(EventType.VOUCHERS_RECEIVED, body, datetime.now(UTC))
 
 
 def _apply_customer(conn: Connection, d: dict[str, Any]) -> None:
@@ -149,34 +161,42 @@ def _apply_link(conn: Connection, d: dict[str, Any]) -> None:
         )
 
 
-def _ensure_voucher(conn: Connection, code: str, d: dict[str, Any] | None) -> None:
-    if conn.execute(select(s.vouchers.c.code).where(s.vouchers.c.code == code)).first() is not None:
+def _ensure_voucher(conn: Connection, code: str, d: dict[str, Any] | None, new: dict[str, dict[str, Any]]) -> None:
+    if code in new or conn.execute(select(s.vouchers.c.code).where(s.vouchers.c.code == code)).first() is not None:
         return
-    conn.execute(
-        insert(s.vouchers).values(
-            code=code,
-            issued_at=str(d["issued_at"]) if d else "",
-            issued_by=str(d["issued_by"] or HQ_USER) if d else HQ_USER,
-            return_id=(str(d["reference"]) if d.get("reference") else None) if d else None,
-            initial_minor=int(d["initial_minor"]) if d else 0,
-        )
-    )
+    new[code] = {
+        "code": code,
+        "issued_at": str(d["issued_at"]) if d else "",
+        "issued_by": str(d["issued_by"] or HQ_USER) if d else HQ_USER,
+        "return_id": (str(d["reference"]) if d.get("reference") else None) if d else None,
+        "initial_minor": int(d["initial_minor"]) if d else 0,
+    }
 
 
-def _apply_movement(conn: Connection, d: dict[str, Any], voucher: dict[str, Any] | None) -> None:
+def _apply_movement(
+    conn: Connection,
+    d: dict[str, Any],
+    voucher: dict[str, Any] | None,
+    new: dict[str, dict[str, Any]],
+    movements: list[dict[str, Any]],
+) -> None:
     vm = s.voucher_movements
     code = str(d["voucher_code"])
-    _ensure_voucher(conn, code, voucher)
+    _ensure_voucher(conn, code, voucher, new)
     amount = int(d["amount_minor"])
+    row = {"voucher_code": code, "at": str(d["at"]), "amount_minor": amount, "reference": str(d["reference"])}
+    if any(
+        m["voucher_code"] == code and m["reference"] == row["reference"] and m["amount_minor"] == amount
+        for m in movements
+    ):
+        return
     known = conn.execute(
         select(vm.c.id).where(
-            and_(vm.c.voucher_code == code, vm.c.reference == str(d["reference"]), vm.c.amount_minor == amount)
+            and_(vm.c.voucher_code == code, vm.c.reference == row["reference"], vm.c.amount_minor == amount)
         )
     ).first()
     if known is None:
-        conn.execute(
-            insert(vm).values(voucher_code=code, at=str(d["at"]), amount_minor=amount, reference=str(d["reference"]))
-        )
+        movements.append(row)
 
 
 # ------------------------------------------------------------------------------ up

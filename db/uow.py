@@ -25,10 +25,12 @@ from counter.errors import StoreError
 from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp
 from counter.money import Currency
 from counter.pricing import TaxTotal
+from counter.projection import EntryRef, project
 from counter.sales import Sale, SaleLine
 from counter.store import TerminalIdentity
 from counter.tenders import CardDetails, Tender, TenderKind
 from counter.users import Role, User, UserId
+from db import projector
 from db import schema as s
 from db.customers import SqlCases, SqlCustomers
 from db.desk import SqlDesk
@@ -36,85 +38,12 @@ from db.returns import SqlApprovals, SqlReturns, SqlVouchers
 from db.shifts import SqlShifts
 
 
-def _insert_sql(table: Any, columns: tuple[str, ...]) -> str:
-    """A prebuilt positional INSERT: the write path runs it through ``exec_driver_sql``
-    (no statement compiled per sale; the write engine's card-data guard still sees it)."""
-    if not all(c in table.c for c in columns):  # a column renamed in db/schema.py
-        raise ValueError(f"{table.name} has no column among {columns}")
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
-_SALE_SQL = _insert_sql(
-    s.sales,
-    (
-        "id", "receipt_number", "store_id", "terminal_id", "cashier_id", "cashier_name", "completed_at", "currency",
-        "prices_include_tax", "subtotal_minor", "discount_minor", "tax_minor", "total_minor", "rounding_minor",
-        "change_minor",
-    ),
-)  # fmt: skip
-_LINE_SQL = _insert_sql(
-    s.sale_lines,
-    (
-        "id", "sale_id", "line_no", "item_id", "sku", "name", "quantity", "unit_price_minor", "line_discount_minor",
-        "order_discount_minor", "amount_minor", "tax_minor", "gross_minor", "tax_code", "tax_rate",
-    ),
-)  # fmt: skip
-_TAX_SQL = _insert_sql(s.sale_taxes, ("sale_id", "code", "label", "rate", "base_minor", "tax_minor"))
-_TENDER_SQL = _insert_sql(
-    s.tenders,
-    (
-        "sale_id", "seq", "kind", "amount_minor", "tendered_minor", "card_brand", "card_last4", "approval_code",
-        "voucher_code",
-    ),
-)  # fmt: skip
-
-
 class SqlSales:
+    """Reads sales. Their rows are written only as the projection of their SaleCompleted
+    entry (SqlJournal.append, counter.projection)."""
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    def add(self, sale: Sale) -> None:
-        """The sale, its lines, taxes and tenders: one INSERT and three executemany."""
-        m = sale.currency.to_minor
-        sale_id = sale.id
-        run = self._conn.exec_driver_sql
-        lines = sale.lines
-        subtotal = discount = total = 0
-        line_rows = []
-        for ln in lines:
-            amount, gross = m(ln.amount), m(ln.gross)
-            line_discount, order_discount = m(ln.line_discount), m(ln.order_discount)
-            subtotal += amount
-            discount += line_discount + order_discount
-            total += gross
-            line_rows.append(
-                (
-                    ln.id, sale_id, ln.line_no, ln.item_id, ln.sku, ln.name, ln.quantity, m(ln.unit_price),
-                    line_discount, order_discount, amount, m(ln.tax), gross, ln.tax_code, str(ln.tax_rate),
-                )
-            )  # fmt: skip
-        tax_rows = [(sale_id, t.tax.code, t.tax.label, str(t.tax.rate), m(t.base), m(t.amount)) for t in sale.taxes]
-        tender_rows = [
-            (
-                sale_id, n, str(t.kind), m(t.amount), m(t.tendered), t.card.brand if t.card else None,
-                t.card.last4 if t.card else None, t.card.approval_code if t.card else None, t.voucher,
-            )
-            for n, t in enumerate(sale.tenders, start=1)
-        ]  # fmt: skip
-        run(
-            _SALE_SQL,
-            (
-                sale_id, sale.receipt_number, sale.store_id, sale.terminal_id, sale.cashier_id, sale.cashier_name,
-                utc_stamp(sale.completed_at), sale.currency.code, sale.prices_include_tax, subtotal, discount,
-                sum(r[5] for r in tax_rows), total, m(sale.rounding), m(sale.change),
-            ),
-        )  # fmt: skip
-        if line_rows:
-            run(_LINE_SQL, line_rows)
-        if tax_rows:
-            run(_TAX_SQL, tax_rows)
-        if tender_rows:
-            run(_TENDER_SQL, tender_rows)
 
     def get_by_number(self, receipt_number: str) -> Sale | None:
         return load_sale(self._conn, receipt_number)
@@ -262,6 +191,10 @@ class SqlJournal:
             _APPEND_SQL,
             (entry.terminal, entry.seq, entry.id, entry.type, entry.at, entry.body, entry.prev_hash, entry.hash),
         )
+        # The entry's rows in the derived tables: its projection, and nothing else (counter.projection).
+        ops = project(type_, body, EntryRef(entry.terminal, entry.seq, entry.type, entry.at))
+        if ops:
+            projector.apply(self._conn, ops)
         return entry
 
 

@@ -68,6 +68,7 @@ def sale_body(n: int) -> dict[str, Any]:
         "receipt_number": f"P{uuid.uuid4().hex[:12]}",
         "store": "S01",
         "cashier": "u-cashier-1",
+        "cashier_name": "Casey",
         "currency": "USD",
         "prices_include_tax": False,
         "lines": [
@@ -87,7 +88,7 @@ def sale_body(n: int) -> dict[str, Any]:
                 "tax_rate": "0.0825",
             }
         ],
-        "taxes": [{"code": "A", "rate": "0.0825", "base": 999, "tax": 82}],
+        "taxes": [{"code": "A", "label": "Sales tax", "rate": "0.0825", "base": 999, "tax": 82}],
         "tenders": [{"kind": "cash", "amount": 1081, "tendered": 1081}],
         "rounding": 0,
         "total": 1081,
@@ -102,6 +103,14 @@ class Lane:
         self.db: Database = open_database(folder)
         self.config = enrol(self.db.write, hq.url, access.new_enrol_code(engine, "S01", self.terminal))
         self.hq_url = hq.url
+        from db import schema as ls
+
+        with self.db.write.begin() as conn:  # the cashier the sales name (their rows refer to a user)
+            conn.execute(
+                ls.users.insert().values(
+                    id="u-cashier-1", name="Casey", role="cashier", pin_hash="!", active=True, failed_attempts=0
+                )
+            )
         self.start()
 
     def start(self) -> None:

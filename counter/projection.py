@@ -1,0 +1,749 @@
+"""The journal is the one source of truth: the rows each entry puts in the tables that hold
+money, stock, cash, customers and desk records, as pure functions of the entry.
+
+``project(entry)`` returns the entry's row operations: ``Insert(table, row)`` for a new row
+and ``Update(table, key, values)`` for a row that changes state later (a shift closing).
+The lane's write path applies exactly these operations (``db.projector``), ``counter
+journal verify`` folds every chain in the file through them and compares every column of
+every row with what is stored (``db.derive``), and HQ checks pushed entries with the same
+rules. No I/O here: an entry in, rows out.
+
+Rows are plain dicts of column → value, keyed as ``TABLES`` says. A value the entry does
+not carry (an entry written before its body held that column) is ``UNKNOWN``; verify skips
+it and says how many columns it could not check.
+
+Rows whose table key is an ordinal (``#``): the tables whose own id is an autoincrement
+(cash movements, recounts, voucher movements, approvals) are matched in order within their
+parent (the n-th movement of a shift is the n-th ``CashMoved`` of that shift).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+
+class _Unknown:
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+ORDINAL: Final = "#"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A derived table: its key columns (``#`` is the row's place among rows with the same
+    other key columns, in insertion order) and the columns compared."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    mutable: bool = False  # rows that a later entry updates (fold before comparing)
+    json_columns: tuple[str, ...] = ()  # text holding JSON: compared as parsed values
+
+
+TABLES: Final[dict[str, TableSpec]] = {
+    t.name: t
+    for t in (
+        TableSpec(
+            "sales",
+            ("id",),
+            (
+                "id",
+                "receipt_number",
+                "store_id",
+                "terminal_id",
+                "cashier_id",
+                "cashier_name",
+                "completed_at",
+                "currency",
+                "prices_include_tax",
+                "subtotal_minor",
+                "discount_minor",
+                "tax_minor",
+                "total_minor",
+                "rounding_minor",
+                "change_minor",
+            ),
+        ),  # fmt: skip
+        TableSpec(
+            "sale_lines",
+            ("id",),
+            (
+                "id",
+                "sale_id",
+                "line_no",
+                "item_id",
+                "sku",
+                "name",
+                "quantity",
+                "unit_price_minor",
+                "line_discount_minor",
+                "order_discount_minor",
+                "amount_minor",
+                "tax_minor",
+                "gross_minor",
+                "tax_code",
+                "tax_rate",
+            ),
+        ),  # fmt: skip
+        TableSpec("sale_taxes", ("sale_id", "code"), ("sale_id", "code", "label", "rate", "base_minor", "tax_minor")),
+        TableSpec(
+            "tenders",
+            ("sale_id", "seq"),
+            (
+                "sale_id",
+                "seq",
+                "kind",
+                "amount_minor",
+                "tendered_minor",
+                "card_brand",
+                "card_last4",
+                "approval_code",
+                "voucher_code",
+            ),
+        ),  # fmt: skip
+        TableSpec(
+            "returns",
+            ("id",),
+            (
+                "id",
+                "return_number",
+                "request_id",
+                "store_id",
+                "terminal_id",
+                "original_sale_id",
+                "original_receipt",
+                "cashier_id",
+                "completed_at",
+                "currency",
+                "refund_minor",
+                "fee_minor",
+                "exchange_credit_minor",
+                "exchange_sale_id",
+                "customer_key",
+                "customer_hint",
+                "voucher_code",
+            ),
+        ),  # fmt: skip
+        TableSpec(
+            "return_lines",
+            ("id",),
+            (
+                "id",
+                "return_id",
+                "line_no",
+                "sale_line_id",
+                "item_id",
+                "sku",
+                "name",
+                "quantity",
+                "amount_minor",
+                "tax_minor",
+                "gross_minor",
+                "fee_minor",
+                "tax_code",
+                "tax_rate",
+                "reason",
+                "condition",
+                "disposition",
+            ),
+        ),  # fmt: skip
+        TableSpec(
+            "refunds",
+            ("return_id", "seq"),
+            (
+                "return_id",
+                "seq",
+                "kind",
+                "amount_minor",
+                "original_sale_id",
+                "original_tender_seq",
+                "reference",
+                "card_brand",
+                "card_last4",
+            ),
+        ),  # fmt: skip
+        TableSpec("vouchers", ("code",), ("code", "issued_at", "issued_by", "return_id", "initial_minor")),
+        TableSpec(
+            "voucher_movements",
+            ("voucher_code", "reference", ORDINAL),
+            ("voucher_code", "at", "amount_minor", "reference"),
+        ),
+        TableSpec(
+            "approvals",
+            ("request_id", "kind", ORDINAL),
+            ("id", "request_id", "kind", "amount_minor", "requester_id", "approver_id", "reason", "at"),
+        ),
+        TableSpec(
+            "shifts",
+            ("id",),
+            (
+                "id",
+                "terminal_id",
+                "opened_by",
+                "opened_at",
+                "float_minor",
+                "float_count",
+                "closed_at",
+                "closed_by",
+                "counted_minor",
+                "expected_minor",
+                "closing_count",
+                "note",
+            ),
+            mutable=True,
+            json_columns=("float_count", "closing_count"),
+        ),  # fmt: skip
+        TableSpec(
+            "cash_movements",
+            ("shift_id", ORDINAL),
+            ("shift_id", "kind", "amount_minor", "reason", "user_id", "at"),
+        ),
+        TableSpec(
+            "shift_recounts",
+            ("shift_id", ORDINAL),
+            ("shift_id", "counted_minor", "count", "note", "user_id", "at"),
+            json_columns=("count",),
+        ),
+        TableSpec(
+            "z_reports",
+            ("terminal_id", "number"),
+            (
+                "terminal_id",
+                "number",
+                "first_seq",
+                "last_seq",
+                "taken_at",
+                "taken_by",
+                "sales_minor",
+                "returns_minor",
+                "grand_sales_minor",
+                "grand_returns_minor",
+                "shift_ids",
+            ),
+            json_columns=("shift_ids",),
+        ),  # fmt: skip
+    )
+}
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """Where a row came from: the entry's terminal, sequence number, type and time."""
+
+    terminal: str
+    seq: int
+    type: str
+    at: str
+
+    def __str__(self) -> str:
+        return f"{self.terminal} #{self.seq} ({self.type})"
+
+
+@dataclass(frozen=True)
+class Insert:
+    table: str
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Update:
+    table: str
+    key: tuple[Any, ...]
+    values: dict[str, Any]
+
+
+Op = Insert | Update
+
+
+class ProjectionError(ValueError):
+    """The entry's body cannot be projected (a field missing or of the wrong kind)."""
+
+
+def _get(body: Mapping[str, Any], name: str, default: Any = UNKNOWN) -> Any:
+    return body.get(name, default)
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProjectionError(f"{what} is not a whole number: {value!r}")
+    return value
+
+
+def _json_text(value: Any) -> str:
+    """How the lane stores a JSON column (json.dumps defaults); compared parsed anyway."""
+    return json.dumps(value)
+
+
+# --------------------------------------------------------------------------- sales
+
+
+def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    sale_id = str(body["sale_id"])
+    lines = body["lines"]
+    taxes = body["taxes"]
+    tenders = body["tenders"]
+    ops: list[Op] = []
+    subtotal = discount = total = tax_total = change = 0
+    for n, ln in enumerate(lines, start=1):
+        amount = _int(ln["amount"], "a line's amount")
+        gross = _int(ln["gross"], "a line's gross")
+        line_discount = _int(ln["line_discount"], "a line discount")
+        order_discount = _int(ln["order_discount"], "an order discount")
+        subtotal += amount
+        discount += line_discount + order_discount
+        total += gross
+        ops.append(
+            Insert(
+                "sale_lines",
+                {
+                    "id": str(ln["line_id"]),
+                    "sale_id": sale_id,
+                    "line_no": n,
+                    "item_id": str(ln["item_id"]),
+                    "sku": str(ln["sku"]),
+                    "name": str(ln["name"]),
+                    "quantity": _int(ln["qty"], "a quantity"),
+                    "unit_price_minor": _int(ln["unit_price"], "a unit price"),
+                    "line_discount_minor": line_discount,
+                    "order_discount_minor": order_discount,
+                    "amount_minor": amount,
+                    "tax_minor": _int(ln["tax"], "a line's tax"),
+                    "gross_minor": gross,
+                    "tax_code": str(ln["tax_code"]),
+                    "tax_rate": str(ln["tax_rate"]),
+                },
+            )
+        )
+    for t in taxes:
+        tax_total += _int(t["tax"], "a tax amount")
+        ops.append(
+            Insert(
+                "sale_taxes",
+                {
+                    "sale_id": sale_id,
+                    "code": str(t["code"]),
+                    "label": _get(t, "label"),
+                    "rate": str(t["rate"]),
+                    "base_minor": _int(t["base"], "a tax base"),
+                    "tax_minor": _int(t["tax"], "a tax amount"),
+                },
+            )
+        )
+    for n, t in enumerate(tenders, start=1):
+        amount = _int(t["amount"], "a tender's amount")
+        tendered = _int(t["tendered"], "what was tendered")
+        change += tendered - amount
+        ops.append(
+            Insert(
+                "tenders",
+                {
+                    "sale_id": sale_id,
+                    "seq": n,
+                    "kind": str(t["kind"]),
+                    "amount_minor": amount,
+                    "tendered_minor": tendered,
+                    "card_brand": t.get("card_brand"),
+                    "card_last4": t.get("card_last4"),
+                    "approval_code": t.get("approval_code"),
+                    "voucher_code": t.get("voucher"),
+                },
+            )
+        )
+        if t.get("voucher") and str(t["kind"]) == "store_credit":
+            ops.append(
+                Insert(
+                    "voucher_movements",
+                    {"voucher_code": str(t["voucher"]), "at": ref.at, "amount_minor": -amount, "reference": sale_id},
+                )
+            )
+    sale = Insert(
+        "sales",
+        {
+            "id": sale_id,
+            "receipt_number": str(body["receipt_number"]),
+            "store_id": str(body["store"]),
+            "terminal_id": ref.terminal,
+            "cashier_id": str(body["cashier"]),
+            "cashier_name": _get(body, "cashier_name"),
+            "completed_at": ref.at,
+            "currency": str(body["currency"]),
+            "prices_include_tax": bool(body["prices_include_tax"]),
+            "subtotal_minor": subtotal,
+            "discount_minor": discount,
+            "tax_minor": tax_total,
+            "total_minor": total,
+            "rounding_minor": _int(body["rounding"], "the cash rounding"),
+            "change_minor": change,
+        },
+    )
+    # the sale first (its lines and tenders point at it); a redemption after its tender
+    return [sale, *ops]
+
+
+def adopted_sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """Another lane's sale kept here for a return of it: the rows of that sale as HQ gave
+    them (its lane and time are in the body; HQ holds the sale's own entry)."""
+    origin = EntryRef(str(body["origin_terminal"]), ref.seq, ref.type, str(body["completed_at"]))
+    return [op for op in sale_ops(body, origin) if not (isinstance(op, Insert) and op.table == "voucher_movements")]
+
+
+# --------------------------------------------------------------------------- returns
+
+
+def return_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    return_id = str(body["return_id"])
+    number = str(body["return_number"])
+    parts = number.split("-")
+    original_sale_id = body.get("original_sale_id")
+    voucher = body.get("voucher")
+    ops: list[Op] = [
+        Insert(
+            "returns",
+            {
+                "id": return_id,
+                "return_number": number,
+                "request_id": str(body["request_id"]),
+                "store_id": parts[0],
+                "terminal_id": parts[1] if len(parts) > 1 else UNKNOWN,
+                "original_sale_id": original_sale_id,
+                "original_receipt": body.get("original_receipt"),
+                "cashier_id": str(body["cashier"]),
+                "completed_at": ref.at,
+                "currency": str(body["currency"]),
+                "refund_minor": _int(body["refund_total"], "the refund total"),
+                "fee_minor": _int(body["fee_total"], "the fee total"),
+                "exchange_credit_minor": _int(body["exchange_credit"], "the exchange credit"),
+                "exchange_sale_id": body.get("exchange_sale_id"),
+                "customer_key": body.get("customer_key"),
+                "customer_hint": _get(body, "customer_hint"),
+                "voucher_code": voucher,
+            },
+        )
+    ]
+    for n, ln in enumerate(body["lines"], start=1):
+        ops.append(
+            Insert(
+                "return_lines",
+                {
+                    "id": f"{return_id}:{n}",
+                    "return_id": return_id,
+                    "line_no": n,
+                    "sale_line_id": ln.get("sale_line_id"),
+                    "item_id": str(ln["item_id"]),
+                    "sku": str(ln["sku"]),
+                    "name": _get(ln, "name"),
+                    "quantity": _int(ln["qty"], "a returned quantity"),
+                    "amount_minor": _int(ln["amount"], "a returned amount"),
+                    "tax_minor": _int(ln["tax"], "a returned tax"),
+                    "gross_minor": _int(ln["gross"], "a returned gross"),
+                    "fee_minor": _int(ln["fee"], "a fee"),
+                    "tax_code": str(ln["tax_code"]),
+                    "tax_rate": str(ln["tax_rate"]),
+                    "reason": str(ln["reason"]),
+                    "condition": str(ln["condition"]),
+                    "disposition": str(ln["disposition"]),
+                },
+            )
+        )
+    credit = 0
+    for n, p in enumerate(body["refunds"], start=1):
+        amount = _int(p["amount"], "a refund")
+        kind = str(p["kind"])
+        if kind == "store_credit":
+            credit += amount
+        ops.append(
+            Insert(
+                "refunds",
+                {
+                    "return_id": return_id,
+                    "seq": n,
+                    "kind": kind,
+                    "amount_minor": amount,
+                    "original_sale_id": original_sale_id if p.get("original_tender") else None,
+                    "original_tender_seq": p.get("original_tender"),
+                    "reference": voucher if kind == "store_credit" else p.get("reference"),
+                    "card_brand": _get(p, "card_brand"),
+                    "card_last4": _get(p, "card_last4"),
+                },
+            )
+        )
+    if voucher:
+        ops.append(
+            Insert(
+                "vouchers",
+                {
+                    "code": str(voucher),
+                    "issued_at": ref.at,
+                    "issued_by": str(body["cashier"]),
+                    "return_id": return_id,
+                    "initial_minor": credit,
+                },
+            )
+        )
+        ops.append(
+            Insert(
+                "voucher_movements",
+                {"voucher_code": str(voucher), "at": ref.at, "amount_minor": credit, "reference": return_id},
+            )
+        )
+    return ops
+
+
+# --------------------------------------------------------------------------- approvals
+
+
+def approval_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """The approval rows of the asking lane. A manager station's own record of its answer
+    (``lane`` names the asking lane) holds no approval of this lane's."""
+    if "lane" in body:
+        return []
+    kinds = list(body["kinds"])
+    ids = body.get("approval_ids")
+    if ids is not None and len(ids) != len(kinds):
+        raise ProjectionError("approval_ids and kinds differ in length")
+    return [
+        Insert(
+            "approvals",
+            {
+                "id": str(ids[n]) if ids is not None else UNKNOWN,
+                "request_id": str(body["request_id"]),
+                "kind": str(kind),
+                "amount_minor": _int(body["amount"], "an approved amount"),
+                "requester_id": str(body["requester"]),
+                "approver_id": str(body["approver"]),
+                "reason": str(body.get("reason", "")),
+                "at": ref.at,
+            },
+        )
+        for n, kind in enumerate(kinds)
+    ]
+
+
+# --------------------------------------------------------------------------- cash office
+
+
+def shift_opened_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    return [
+        Insert(
+            "shifts",
+            {
+                "id": str(body["shift_id"]),
+                "terminal_id": ref.terminal,
+                "opened_by": str(body["user"]),
+                "opened_at": ref.at,
+                "float_minor": _int(body["float"], "the float"),
+                "float_count": _json_text(body["count"]),
+                "closed_at": None,
+                "closed_by": None,
+                "counted_minor": None,
+                "expected_minor": None,
+                "closing_count": None,
+                "note": None,
+            },
+        )
+    ]
+
+
+def shift_closed_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    return [
+        Update(
+            "shifts",
+            (str(body["shift_id"]),),
+            {
+                "closed_at": ref.at,
+                "closed_by": str(body["user"]),
+                "counted_minor": _int(body["counted"], "the counted cash"),
+                "expected_minor": _int(body["expected"], "the expected cash"),
+                "closing_count": _json_text(body["count"]),
+                "note": str(body.get("note", "")),
+            },
+        )
+    ]
+
+
+def shift_recounted_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    return [
+        Insert(
+            "shift_recounts",
+            {
+                "shift_id": str(body["shift_id"]),
+                "counted_minor": _int(body["counted"], "the recounted cash"),
+                "count": _json_text(body["count"]),
+                "note": str(body.get("note", "")),
+                "user_id": str(body["user"]),
+                "at": ref.at,
+            },
+        )
+    ]
+
+
+def cash_moved_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    return [
+        Insert(
+            "cash_movements",
+            {
+                "shift_id": str(body["shift_id"]),
+                "kind": str(body["kind"]),
+                "amount_minor": _int(body["amount"], "a cash movement"),
+                "reason": str(body["reason"]),
+                "user_id": str(body["user"]),
+                "at": ref.at,
+            },
+        )
+    ]
+
+
+def z_report_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    return [
+        Insert(
+            "z_reports",
+            {
+                "terminal_id": ref.terminal,
+                "number": _int(body["number"], "the Z number"),
+                "first_seq": _int(body["first_seq"], "the first entry"),
+                "last_seq": _int(body["last_seq"], "the last entry"),
+                "taken_at": ref.at,
+                "taken_by": str(body["user"]),
+                "sales_minor": _int(body["sales"], "the Z sales"),
+                "returns_minor": _int(body["returns"], "the Z returns"),
+                "grand_sales_minor": _int(body["grand_sales"], "the grand sales"),
+                "grand_returns_minor": _int(body["grand_returns"], "the grand returns"),
+                "shift_ids": _json_text(body["shift_ids"]) if "shift_ids" in body else UNKNOWN,
+            },
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- store credit at the desk
+
+
+def _payments(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The desk payments an entry carries: its own (``payment_id`` + ``tenders``) and those
+    nested as ``payment``, ``deposit`` or ``refund``."""
+    found = [body] if "payment_id" in body and "tenders" in body else []
+    for name in ("payment", "deposit", "refund"):
+        nested = body.get(name)
+        if isinstance(nested, Mapping) and "payment_id" in nested:
+            found.append(nested)
+    return found
+
+
+def desk_voucher_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """Store credit that a desk payment redeems (a store-credit tender, money in), and the
+    voucher a desk refund issues (a bill adjustment, a cancelled order)."""
+    ops: list[Op] = []
+    issued: dict[str, int] = {}
+    for payment in _payments(body):
+        pid = str(payment["payment_id"])
+        tenders = payment.get("tenders") or payment.get("refunds") or []
+        for t in tenders:
+            if str(t.get("kind")) != "store_credit":
+                continue
+            amount = _int(t["amount"], "a store-credit amount")
+            if amount > 0 and t.get("voucher"):
+                ops.append(
+                    Insert(
+                        "voucher_movements",
+                        {"voucher_code": str(t["voucher"]), "at": ref.at, "amount_minor": -amount, "reference": pid},
+                    )
+                )
+            elif amount < 0 and t.get("reference"):
+                issued[str(t["reference"])] = issued.get(str(t["reference"]), 0) - amount
+    if ref.type == "BillAdjusted" and body.get("voucher"):
+        code = str(body["voucher"])
+        credit = -sum(_int(p["amount"], "a refund") for p in body["refunds"] if str(p.get("kind")) == "store_credit")
+        issued = {code: credit}
+        owner, by = str(body["adjustment_id"]), str(body["cashier"])
+    elif ref.type == "OrderCancelled":
+        owner, by = str(body["order_id"]), str(body["user"])
+    else:
+        return ops
+    for code, credit in issued.items():
+        ops.append(
+            Insert(
+                "vouchers",
+                {"code": code, "issued_at": ref.at, "issued_by": by, "return_id": owner, "initial_minor": credit},
+            )
+        )
+        ops.append(
+            Insert(
+                "voucher_movements", {"voucher_code": code, "at": ref.at, "amount_minor": credit, "reference": owner}
+            )
+        )
+    return ops
+
+
+def vouchers_received_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """Store credit of other lanes, as pulled from HQ: the vouchers and movements new here."""
+    ops: list[Op] = [
+        Insert(
+            "vouchers",
+            {
+                "code": str(v["code"]),
+                "issued_at": str(v["issued_at"]),
+                "issued_by": str(v["issued_by"]),
+                "return_id": v.get("return_id"),
+                "initial_minor": _int(v["initial_minor"], "a voucher's value"),
+            },
+        )
+        for v in body["vouchers"]
+    ]
+    ops += [
+        Insert(
+            "voucher_movements",
+            {
+                "voucher_code": str(m["voucher_code"]),
+                "at": str(m["at"]),
+                "amount_minor": _int(m["amount_minor"], "a voucher movement"),
+                "reference": str(m["reference"]),
+            },
+        )
+        for m in body["movements"]
+    ]
+    return ops
+
+
+PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]] = {
+    "SaleCompleted": sale_ops,
+    "SaleAdopted": adopted_sale_ops,
+    "ReturnProcessed": return_ops,
+    "ApprovalGranted": approval_ops,
+    "ShiftOpened": shift_opened_ops,
+    "ShiftClosed": shift_closed_ops,
+    "ShiftRecounted": shift_recounted_ops,
+    "CashMoved": cash_moved_ops,
+    "ZReportTaken": z_report_ops,
+    "VouchersReceived": vouchers_received_ops,
+    "BillAdjusted": desk_voucher_ops,
+    "OrderOpened": desk_voucher_ops,
+    "OrderPaymentTaken": desk_voucher_ops,
+    "OrderCancelled": desk_voucher_ops,
+    "AccountPaymentTaken": desk_voucher_ops,
+}
+
+
+def project(type_: str, body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """The rows this entry puts in the derived tables ([] for an event that has none).
+    ProjectionError when the body is not what its type needs."""
+    fn = PROJECTIONS.get(type_)
+    if fn is None:
+        return []
+    try:
+        return fn(body, ref)
+    except ProjectionError:
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ProjectionError(f"{ref}: the body lacks what a {type_} needs ({exc!r})") from exc

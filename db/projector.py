@@ -1,0 +1,71 @@
+"""The lane's write path for the derived tables: the rows of a journal entry, as
+``counter.projection`` derives them, written through the unit of work's connection.
+
+``SqlJournal.append`` calls ``apply`` right after the entry itself, in the same
+transaction, so the rows of every money, cash and approval table are the entry's
+projection by construction (``counter journal verify`` re-derives them the same way).
+No repository writes these tables any more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from counter.projection import ORDINAL, TABLES, UNKNOWN, Insert, Op, ProjectionError, Update
+from db import schema as s
+
+
+def _columns(table: str) -> tuple[str, ...]:
+    spec = TABLES[table]
+    cols = tuple(c for c in spec.columns if c != ORDINAL)
+    missing = [c for c in cols if c not in s.metadata.tables[table].c]
+    if missing:  # a column renamed in db/schema.py and not in counter/projection.py
+        raise ValueError(f"{table} has no column {missing}")
+    return cols
+
+
+_INSERT: dict[str, tuple[str, tuple[str, ...]]] = {}
+for _name in TABLES:
+    _cols = _columns(_name)
+    _INSERT[_name] = (
+        f"INSERT INTO {_name} ({', '.join(_cols)}) VALUES ({', '.join('?' * len(_cols))})",
+        _cols,
+    )
+
+
+def apply(conn: Connection, ops: Iterable[Op]) -> None:
+    """Write the operations in order; runs of inserts into one table go as one executemany."""
+    run = conn.exec_driver_sql
+    batch: list[tuple[Any, ...]] = []
+    batch_table = ""
+    for op in ops:
+        if isinstance(op, Insert):
+            sql, cols = _INSERT[op.table]
+            row = op.row
+            values = tuple(row[c] for c in cols)
+            if UNKNOWN in values:
+                raise ProjectionError(f"{op.table}: the entry does not say {[c for c in cols if row[c] is UNKNOWN]}")
+            if op.table != batch_table and batch:
+                run(_INSERT[batch_table][0], batch if len(batch) > 1 else batch[0])
+                batch = []
+            batch_table = op.table
+            batch.append(values)
+            continue
+        if batch:
+            run(_INSERT[batch_table][0], batch if len(batch) > 1 else batch[0])
+            batch, batch_table = [], ""
+        _update(conn, op)
+    if batch:
+        run(_INSERT[batch_table][0], batch if len(batch) > 1 else batch[0])
+
+
+def _update(conn: Connection, op: Update) -> None:
+    spec = TABLES[op.table]
+    sets = ", ".join(f"{c} = ?" for c in op.values)
+    where = " AND ".join(f"{c} = ?" for c in spec.key)
+    result = conn.exec_driver_sql(f"UPDATE {op.table} SET {sets} WHERE {where}", (*op.values.values(), *op.key))
+    if result.rowcount != 1:
+        raise ProjectionError(f"{op.table} {op.key} is not there to update")
