@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from counter.journal import EventType, JournalEntry, JournalHead, Verification, utc_stamp, verify_chain
+from counter.journal import JournalEntry, JournalHead, Verification, utc_stamp, verify_chain
 from counter.store import TerminalIdentity
 from db import schema as s
+from db.derive import derive_and_compare
 from db.guards import missing_triggers
 from db.keys import InstallationSecret
 from db.queries import journal_entries, read_settings
@@ -139,69 +140,22 @@ def z_report_reach(engine: Engine) -> dict[str, int]:
 
 
 def record_problems(engine: Engine) -> list[str]:
-    """The local terminal's sales and returns must be exactly those its journal records:
-    a row edited, added or deleted behind Counter's back shows here even if the journal
-    itself was left alone."""
+    """Every derived table must be exactly what the journal's entries make of it
+    (``db.derive``: every chain in the file, every row, every column), approvals must name
+    an approver who held the right then, and receipt and return numbers must run without
+    a gap up to the terminal's counter."""
     settings = read_settings(engine)
     try:
         store_id, terminal = settings["store"]["id"], settings["terminal"]["id"]
     except (KeyError, TypeError):
         return ["the store's settings (store and terminal) are missing"]
-    sales: dict[str, tuple[int, str, int, int, int]] = {}
-    returns: dict[str, tuple[int, str, int]] = {}
-    problems: list[str] = []
-    for entry in journal_entries(engine, terminal):
-        if entry.type not in (EventType.SALE_COMPLETED, EventType.RETURN_PROCESSED):
-            continue
-        try:
-            b = entry.body_data()
-            if entry.type == EventType.SALE_COMPLETED:
-                sales[b["sale_id"]] = (entry.seq, b["receipt_number"], b["total"], len(b["lines"]), len(b["tenders"]))
-            else:
-                returns[b["return_id"]] = (entry.seq, b["return_number"], b["refund_total"])
-        except (ValueError, KeyError, TypeError):
-            problems.append(f"journal entry {entry.seq} cannot be read")
+    problems = derive_and_compare(engine).lines()
     with engine.connect() as conn:
-        lines: dict[str, int] = dict(
-            conn.execute(select(s.sale_lines.c.sale_id, func.count()).group_by(s.sale_lines.c.sale_id)).all()
-        )
-        tenders: dict[str, int] = dict(
-            conn.execute(select(s.tenders.c.sale_id, func.count()).group_by(s.tenders.c.sale_id)).all()
-        )
-        rows = conn.execute(
-            select(s.sales.c.id, s.sales.c.receipt_number, s.sales.c.total_minor).where(
-                s.sales.c.store_id == store_id, s.sales.c.terminal_id == terminal
-            )
-        ).all()
-        for sale_id, number, total in rows:
-            journaled = sales.pop(sale_id, None)
-            if journaled is None:
-                problems.append(f"sale {number} is in the sales table but in no journal entry (added outside Counter)")
-                continue
-            seq, j_number, j_total, j_lines, j_tenders = journaled
-            if (number, total, lines.get(sale_id, 0), tenders.get(sale_id, 0)) != (
-                j_number,
-                j_total,
-                j_lines,
-                j_tenders,
-            ):
-                problems.append(f"sale {j_number} differs from journal entry {seq} (changed outside Counter)")
-        for seq, number, *_ in sorted(sales.values()):
-            problems.append(f"sale {number} of journal entry {seq} is missing from the sales table (deleted)")
-        r_rows = conn.execute(
-            select(s.returns.c.id, s.returns.c.return_number, s.returns.c.refund_minor).where(
-                s.returns.c.store_id == store_id, s.returns.c.terminal_id == terminal
-            )
-        ).all()
-        for return_id, number, refund in r_rows:
-            r_journaled = returns.pop(return_id, None)
-            if r_journaled is None:
-                problems.append(f"return {number} is in the returns table but in no journal entry")
-            elif (number, refund) != r_journaled[1:]:
-                problems.append(f"return {number} differs from journal entry {r_journaled[0]}")
-        for seq, number, _ in sorted(returns.values()):
-            problems.append(f"return {number} of journal entry {seq} is missing from the returns table (deleted)")
-        problems += _numbering(conn, TerminalIdentity(store_id, terminal), [r[1] for r in rows], [r[1] for r in r_rows])
+        ours = (s.sales.c.store_id == store_id) & (s.sales.c.terminal_id == terminal)
+        receipts = [r[0] for r in conn.execute(select(s.sales.c.receipt_number).where(ours))]
+        r_ours = (s.returns.c.store_id == store_id) & (s.returns.c.terminal_id == terminal)
+        return_numbers = [r[0] for r in conn.execute(select(s.returns.c.return_number).where(r_ours))]
+        problems += _numbering(conn, TerminalIdentity(store_id, terminal), receipts, return_numbers)
     return problems
 
 

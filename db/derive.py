@@ -1,0 +1,276 @@
+"""Verify re-derives everything: every chain in the file folded through the projections
+(``counter.projection``) and compared, row by row and column by column, with the tables.
+
+A row edited, deleted or inserted behind Counter's back (triggers dropped and put back, or
+the file edited by hand) shows as a ``Difference`` naming the table, the row's key, the
+column, the stored value, the derived value and the journal entry it comes from. Rows of
+every terminal in the file are derived, not only the local one's.
+
+Reads only (the read engine). Memory: the derived rows of the file are held while they are
+compared (a day's or a year's store fits; see docs/benchmarks.md for the 10M-line store).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine
+
+from counter.approvals import approver_refusal
+from counter.journal import EventType
+from counter.policy import ApprovalKind
+from counter.projection import ORDINAL, TABLES, UNKNOWN, EntryRef, Insert, ProjectionError, TableSpec, project
+from counter.users import Role, User, UserId
+
+MAX_REPORTED = 50
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    key: tuple[Any, ...]
+    column: str | None  # None: the whole row (missing, or not from any entry)
+    stored: Any
+    derived: Any
+    entry: EntryRef | None
+
+    def describe(self) -> str:
+        key = ", ".join(str(k) for k in self.key)
+        where = f"journal entry {self.entry}" if self.entry else "no journal entry"
+        if self.column is None and self.stored is None:
+            return f"{self.table} [{key}]: missing (deleted outside Counter); derived from {where}"
+        if self.column is None:
+            return f"{self.table} [{key}]: stored, but {where} makes it (inserted outside Counter)"
+        return (
+            f"{self.table} [{key}] {self.column}: stored {self.stored!r}, derived {self.derived!r} "
+            f"from {where} (changed outside Counter)"
+        )
+
+
+@dataclass
+class Derivation:
+    entries: int = 0
+    rows: int = 0
+    unchecked: int = 0  # column values an older entry did not carry
+    differences: list[Difference] = field(default_factory=list)
+    entry_problems: list[str] = field(default_factory=list)
+    approval_problems: list[str] = field(default_factory=list)
+    total_differences: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.total_differences and not self.entry_problems and not self.approval_problems
+
+    def lines(self) -> list[str]:
+        out = [f"BAD: derived tables: {d.describe()}" for d in self.differences]
+        if self.total_differences > len(self.differences):
+            out.append(f"BAD: derived tables: {self.total_differences - len(self.differences)} more differences")
+        out += [f"BAD: journal: {p}" for p in self.entry_problems]
+        out += [f"BAD: approvals: {p}" for p in self.approval_problems]
+        return out
+
+
+class _Fold:
+    """The derived rows: table → key → (row, entry that made it, column → entry that last set it)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[tuple[Any, ...], tuple[dict[str, Any], EntryRef, dict[str, EntryRef]]]] = {
+            name: {} for name in TABLES
+        }
+        self.ordinals: dict[str, dict[tuple[Any, ...], int]] = {name: {} for name in TABLES}
+
+    def key(self, spec: TableSpec, row: dict[str, Any]) -> tuple[Any, ...]:
+        if ORDINAL not in spec.key:
+            return tuple(row[c] for c in spec.key)
+        parent = tuple(row[c] for c in spec.key if c != ORDINAL)
+        n = self.ordinals[spec.name].get(parent, 0) + 1
+        self.ordinals[spec.name][parent] = n
+        return (*parent, n)
+
+
+def _journal(engine: Engine) -> Iterator[tuple[str, int, str, str, str]]:
+    with engine.connect() as conn:
+        result = conn.exec_driver_sql("SELECT terminal_id, seq, type, at, body FROM journal ORDER BY terminal_id, seq")
+        while batch := result.fetchmany(5000):
+            yield from batch
+
+
+def derive_and_compare(engine: Engine) -> Derivation:
+    out = Derivation()
+    fold = _Fold()
+    roles = _RoleHistory(engine)
+    for terminal, seq, type_, at, text in _journal(engine):
+        out.entries += 1
+        ref = EntryRef(terminal, seq, type_, at)
+        try:
+            body = orjson.loads(text)
+            if not isinstance(body, dict):
+                raise ProjectionError("its body is not an object")
+            ops = project(type_, body, ref)
+        except (orjson.JSONDecodeError, ProjectionError) as exc:
+            if type_ in _PROJECTED:
+                out.entry_problems.append(f"entry {ref} cannot be projected: {exc}")
+            continue
+        roles.see(type_, body, ref, out)
+        for op in ops:
+            spec = TABLES[op.table]
+            if isinstance(op, Insert):
+                key = fold.key(spec, op.row)
+                if key in fold.rows[op.table]:
+                    out.entry_problems.append(f"entry {ref} makes {op.table} [{_k(key)}] a second time")
+                    continue
+                fold.rows[op.table][key] = (dict(op.row), ref, {})
+            else:
+                found = fold.rows[op.table].get(op.key)
+                if found is None:
+                    out.entry_problems.append(f"entry {ref} changes {op.table} [{_k(op.key)}], which no entry made")
+                    continue
+                found[0].update(op.values)
+                found[2].update(dict.fromkeys(op.values, ref))
+    for spec in TABLES.values():
+        _compare(engine, spec, fold, out)
+    return out
+
+
+_PROJECTED = frozenset(
+    {"SaleCompleted", "SaleAdopted", "ReturnProcessed", "ApprovalGranted", "ShiftOpened", "ShiftClosed"}
+    | {"ShiftRecounted", "CashMoved", "ZReportTaken", "VouchersReceived"}
+)
+
+
+def _k(key: tuple[Any, ...]) -> str:
+    return ", ".join(str(k) for k in key)
+
+
+def _stored_rows(engine: Engine, spec: TableSpec) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    cols = list(spec.columns)
+    order = "rowid"
+    with engine.connect() as conn:
+        result = conn.exec_driver_sql(f"SELECT {', '.join(cols)} FROM {spec.name} ORDER BY {order}")
+        ordinals: dict[tuple[Any, ...], int] = {}
+        while batch := result.fetchmany(5000):
+            for values in batch:
+                row = dict(zip(cols, values, strict=True))
+                if ORDINAL in spec.key:
+                    parent = tuple(row[c] for c in spec.key if c != ORDINAL)
+                    n = ordinals.get(parent, 0) + 1
+                    ordinals[parent] = n
+                    yield (*parent, n), row
+                else:
+                    yield tuple(row[c] for c in spec.key), row
+
+
+def _same(spec: TableSpec, column: str, stored: Any, derived: Any) -> bool:
+    if column in spec.json_columns and isinstance(stored, str) and isinstance(derived, str):
+        try:
+            return bool(json.loads(stored) == json.loads(derived))
+        except ValueError:
+            return False
+    if isinstance(derived, bool) or isinstance(stored, bool):
+        return stored is not None and derived is not None and bool(stored) == bool(derived) and stored in (0, 1)
+    return bool(stored == derived) and type(stored) is type(derived) or (stored is None and derived is None)
+
+
+def _compare(engine: Engine, spec: TableSpec, fold: _Fold, out: Derivation) -> None:
+    derived = fold.rows[spec.name]
+    seen: set[tuple[Any, ...]] = set()
+    for key, stored in _stored_rows(engine, spec):
+        out.rows += 1
+        found = derived.get(key)
+        if found is None:
+            _add(out, Difference(spec.name, key, None, stored, None, None))
+            continue
+        seen.add(key)
+        row, ref, col_refs = found
+        for column in spec.columns:
+            want = row[column]
+            if want is UNKNOWN:
+                out.unchecked += 1
+                continue
+            if not _same(spec, column, stored[column], want):
+                _add(out, Difference(spec.name, key, column, stored[column], want, col_refs.get(column, ref)))
+    for key, (row, ref, _) in derived.items():
+        if key not in seen:
+            _add(out, Difference(spec.name, key, None, None, row, ref))
+
+
+def _add(out: Derivation, d: Difference) -> None:
+    out.total_differences += 1
+    if len(out.differences) < MAX_REPORTED:
+        out.differences.append(d)
+
+
+class _RoleHistory:
+    """Who held which role when, so each approval is checked against the approver's role
+    and standing at the moment it was given (and never by the person who asked). A user's
+    state before their first staff event is what that event says it changed from (the
+    users table as it is now for someone no staff event names)."""
+
+    _STAFF = (EventType.USER_ADDED, EventType.USER_ROLE_CHANGED, EventType.USER_DEACTIVATED, EventType.USER_REACTIVATED)
+
+    def __init__(self, engine: Engine) -> None:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT id, name, role, active FROM users").all()
+            staff = conn.exec_driver_sql(
+                f"SELECT type, body FROM journal WHERE type IN ({', '.join('?' * len(self._STAFF))}) "
+                "ORDER BY at, terminal_id, seq",
+                tuple(str(s) for s in self._STAFF),
+            ).all()
+        self.names = {str(r[0]): str(r[1]) for r in rows}
+        self.state: dict[str, tuple[str, bool]] = {str(r[0]): (str(r[2]), bool(r[3])) for r in rows}
+        first: dict[str, tuple[str, bool]] = {}
+        for type_, text in staff:
+            try:
+                body = orjson.loads(text)
+                uid = str(body["user"])
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue
+            role, active = first.get(uid, self.state.get(uid, ("", True)))
+            if uid in first:
+                continue
+            if type_ == EventType.USER_ROLE_CHANGED:
+                role = str(body.get("from", role))
+            elif type_ == EventType.USER_DEACTIVATED:
+                active = True
+            elif type_ == EventType.USER_REACTIVATED:
+                active = False
+            elif type_ == EventType.USER_ADDED:
+                role, active = str(body.get("role", role)), True
+            first[uid] = (role, active)
+        self.state.update(first)
+
+    def see(self, type_: str, body: dict[str, Any], ref: EntryRef, out: Derivation) -> None:
+        uid = str(body.get("user", "")) if isinstance(body.get("user"), str) else ""
+        if type_ == EventType.USER_ADDED and uid:
+            self.state[uid] = (str(body.get("role", "")), True)
+        elif type_ == EventType.USER_ROLE_CHANGED and uid:
+            self.state[uid] = (str(body.get("to", "")), self.state.get(uid, ("", True))[1])
+        elif type_ in (EventType.USER_DEACTIVATED, EventType.USER_REACTIVATED) and uid:
+            self.state[uid] = (self.state.get(uid, ("", True))[0], type_ == EventType.USER_REACTIVATED)
+        elif type_ == EventType.APPROVAL_GRANTED and "lane" not in body:
+            self._check_approval(body, ref, out)
+
+    def _check_approval(self, body: dict[str, Any], ref: EntryRef, out: Derivation) -> None:
+        approver_id, requester_id = str(body.get("approver", "")), str(body.get("requester", ""))
+        if approver_id == requester_id:
+            out.approval_problems.append(f"entry {ref}: {approver_id} approved their own request")
+            return
+        held = self.state.get(approver_id)
+        if held is None:
+            out.approval_problems.append(f"entry {ref}: the approver {approver_id} is not on the staff list")
+            return
+        role, active = held
+        name = self.names.get(approver_id, approver_id)
+        try:
+            kinds = [ApprovalKind(k) for k in body.get("kinds", [])]
+            user = User(UserId(approver_id), name, Role(role), "", active=active)
+        except (ValueError, TypeError):
+            out.approval_problems.append(f"entry {ref}: the approval names kinds or a role Counter does not know")
+            return
+        refusal = approver_refusal(user, requester_id, kinds)
+        if refusal is not None:
+            out.approval_problems.append(f"entry {ref}: {name} ({role}) could not approve this: {refusal.message}")
