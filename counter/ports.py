@@ -86,6 +86,11 @@ class VoucherRepository(Protocol):
 
 
 class ReturnsRepository(Protocol):
+    def differences_from_journal(self, sale_id: str) -> list[str]:
+        """The sale's rows and its earlier returns' rows against the sealed journal entries
+        they come from: [] when they match (what a refund is decided from is verified)."""
+        ...
+
     def returned_for(self, sale_id: str) -> Mapping[str, Returned]:
         """The ledger: what has been returned of each line of a sale, by sale line id."""
         ...

@@ -430,6 +430,14 @@ def load_context(
     shift = uow.shifts.current(terminal.terminal_id)
     ctx = ReturnContext(sale=sale, drawer_cash=uow.shifts.expected_cash(shift) if shift else ZERO)
     ctx.remote = remote
+    if sale is not None and remote is None:
+        changed = uow.returns.differences_from_journal(sale.id)
+        if changed:
+            raise ReturnError(
+                f"The records of receipt {sale.receipt_number} were changed outside Counter: "
+                f"they no longer match its journal ({changed[0]}), so nothing can be refunded on them.",
+                "Call a manager. `counter journal verify` names what was changed.",
+            )
     if sale is not None:
         lines = returnable_lines(uow, sale, remote)
         ctx.returnable = {rl.line.id: rl for rl in lines}

@@ -12,16 +12,18 @@ compared (a day's or a year's store fits; see docs/benchmarks.md for the 10M-lin
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from counter.approvals import approver_refusal
-from counter.journal import EventType
+from counter.journal import EventType, JournalEntry
 from counter.policy import ApprovalKind
 from counter.projection import ORDINAL, TABLES, UNKNOWN, EntryRef, Insert, ProjectionError, TableSpec, project
 from counter.users import Role, User, UserId
@@ -274,3 +276,82 @@ class _RoleHistory:
         refusal = approver_refusal(user, requester_id, kinds)
         if refusal is not None:
             out.approval_problems.append(f"entry {ref}: {name} ({role}) could not approve this: {refusal.message}")
+
+
+# --------------------------------------------------------------------------- one receipt, before money moves
+
+_SUBJECT_TABLES = {
+    "sales": "id = ?",
+    "sale_lines": "sale_id = ?",
+    "sale_taxes": "sale_id = ?",
+    "tenders": "sale_id = ?",
+    "returns": "original_sale_id = ?",
+    "return_lines": "return_id IN (SELECT id FROM returns WHERE original_sale_id = ?)",
+    "refunds": "return_id IN (SELECT id FROM returns WHERE original_sale_id = ?)",
+}
+
+
+def sale_differences(conn: Connection, sale_id: str) -> list[str]:
+    """The rows a refund of this sale is decided from (the sale, its lines, taxes and
+    tenders; its earlier returns, their lines and refunds) against the sealed journal
+    entries they come from: [] when they match, else what differs, in words."""
+    run = conn.exec_driver_sql
+    entries = run(
+        "SELECT terminal_id, seq, id, type, at, body, prev_hash, hash, seal FROM journal "
+        "WHERE type IN ('SaleCompleted', 'SaleAdopted') AND json_extract(body, '$.sale_id') = ? "
+        "UNION ALL SELECT terminal_id, seq, id, type, at, body, prev_hash, hash, seal FROM journal "
+        "WHERE type = 'ReturnProcessed' AND json_extract(body, '$.original_sale_id') = ? "
+        "ORDER BY 1, 2",
+        (sale_id, sale_id),
+    ).all()
+    problems: list[str] = []
+    derived: dict[str, dict[tuple[Any, ...], tuple[dict[str, Any], EntryRef]]] = {t: {} for t in _SUBJECT_TABLES}
+    for terminal, seq, entry_id, type_, at, text, prev, hash_, seal in entries:
+        ref = EntryRef(terminal, seq, type_, at)
+        entry = JournalEntry(terminal, seq, entry_id, type_, at, text, prev, hash_)
+        if entry.computed_hash() != hash_ or not _sealed(conn, terminal, seq, hash_, seal):
+            problems.append(f"journal entry {ref} is not the one Counter wrote (its hash or seal does not match)")
+            continue
+        try:
+            ops = project(type_, orjson.loads(text), ref)
+        except (orjson.JSONDecodeError, ProjectionError) as exc:
+            problems.append(f"journal entry {ref} cannot be read: {exc}")
+            continue
+        for op in ops:
+            if isinstance(op, Insert) and op.table in derived:
+                spec = TABLES[op.table]
+                derived[op.table][tuple(op.row[c] for c in spec.key)] = (op.row, ref)
+    if not derived["sales"]:
+        return [*problems, f"no journal entry records sale {sale_id}"]
+    for table, where in _SUBJECT_TABLES.items():
+        spec = TABLES[table]
+        cols = list(spec.columns)
+        stored = {
+            tuple(r[cols.index(k)] for k in spec.key): dict(zip(cols, r, strict=True))
+            for r in run(f"SELECT {', '.join(cols)} FROM {table} WHERE {where}", (sale_id,)).all()
+        }
+        want = derived[table]
+        for key in stored.keys() - want.keys():
+            problems.append(f"{table} [{_k(key)}] is in no journal entry (inserted outside Counter)")
+        for key, (row, ref) in want.items():
+            have = stored.get(key)
+            if have is None:
+                problems.append(f"{table} [{_k(key)}] of journal entry {ref} is missing (deleted outside Counter)")
+                continue
+            for column in spec.columns:
+                if row[column] is not UNKNOWN and not _same(spec, column, have[column], row[column]):
+                    problems.append(
+                        f"{table} [{_k(key)}] {column}: stored {have[column]!r}, journal entry {ref} says "
+                        f"{row[column]!r} (changed outside Counter)"
+                    )
+    return problems
+
+
+def _sealed(conn: Connection, terminal: str, seq: int, hash_: str, seal: str | None) -> bool:
+    """The seal, where this connection can compute it (the write engine's connections
+    register ``counter_seal``; a read connection without it trusts the hash alone)."""
+    try:
+        want = conn.exec_driver_sql("SELECT counter_seal(?, ?, ?)", (terminal, seq, hash_)).scalar()
+    except OperationalError:
+        return True
+    return bool(seal) and hmac.compare_digest(str(want), str(seal))

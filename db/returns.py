@@ -20,12 +20,16 @@ from counter.policy import ApprovalKind, ReturnPolicy
 from counter.returns import Returned
 from counter.vouchers import VoucherError
 from db import schema as s
+from db.derive import sale_differences
 from db.desk import adjusted_lines, refunded_by_desk
 
 
 class SqlReturns:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    def differences_from_journal(self, sale_id: str) -> list[str]:
+        return sale_differences(self._conn, sale_id)
 
     def returned_for(self, sale_id: str) -> Mapping[str, Returned]:
         rl = s.return_lines

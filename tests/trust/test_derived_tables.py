@@ -23,7 +23,14 @@ import pytest
 from counter.approvals import grant_approval
 from counter.policy import Condition, Reason
 from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded, CustomerId, ProcessReturn, ReturnLineRequest, process_return
+from counter.returns import (
+    ApprovalNeeded,
+    CustomerId,
+    ProcessReturn,
+    ReturnError,
+    ReturnLineRequest,
+    process_return,
+)
 from counter.shifts import CashRules, MovementKind, close_shift, record_movement, recount_shift
 from db.demo import count_for
 from db.derive import Difference, derive_and_compare
@@ -317,3 +324,48 @@ def test_journal_verify_names_the_edit_and_fails(busy: Path) -> None:
     )
     assert done.returncode != 0, done.stdout
     assert "cash_movements [" in done.stdout and "amount_minor: stored 1, derived 500" in done.stdout, done.stdout
+
+
+def test_a_receipt_inflated_behind_the_back_refunds_nothing(store_dir: Path) -> None:
+    """The review's attack: a line's quantity and amount raised together with its cash
+    tender (the sale's total left alone). The return reads the receipt's rows only after
+    checking them against the sealed entry, so it refuses instead of refunding 5x."""
+    shop = TestStore(store_dir)
+    try:
+        sale = shop.sell([(shop.item_in("apparel"), 1)])
+    finally:
+        shop.close()
+    with behind_the_back(store_dir) as conn:
+        conn.execute(
+            "UPDATE sale_lines SET quantity = 5, amount_minor = amount_minor * 5, gross_minor = gross_minor * 5 "
+            "WHERE sale_id = ?",
+            (sale.id,),
+        )
+        conn.execute("UPDATE tenders SET amount_minor = amount_minor * 5, tendered_minor = tendered_minor * 5 "
+                     "WHERE sale_id = ?", (sale.id,))  # fmt: skip
+    shop = TestStore(store_dir)
+    try:
+        with raw(store_dir) as conn:
+            before = conn.execute("SELECT count(*) FROM returns").fetchone()[0]
+        run = {"uow_factory": shop.uow, "clock": shop.clock, "store": shop.cfg, "terminal": shop.terminal}
+        with pytest.raises(ReturnError) as refused:
+            process_return(_request(shop, sale.receipt_number, sale.lines[0].id, 5), rules=shop.rules, **run)
+        assert f"receipt {sale.receipt_number} were changed outside Counter" in refused.value.message
+        assert "sale_lines [" in refused.value.message and "quantity: stored 5" in refused.value.message
+        assert "Call a manager" in refused.value.hint
+        with raw(store_dir) as conn:
+            assert conn.execute("SELECT count(*) FROM returns").fetchone()[0] == before
+    finally:
+        shop.close()
+
+
+def test_an_untouched_receipt_still_returns(store_dir: Path) -> None:
+    shop = TestStore(store_dir)
+    try:
+        sale = shop.sell([(shop.item_in("apparel"), 2)])
+        run = {"uow_factory": shop.uow, "clock": shop.clock, "store": shop.cfg, "terminal": shop.terminal}
+        first = process_return(_request(shop, sale.receipt_number, sale.lines[0].id, 1), rules=shop.rules, **run)
+        second = process_return(_request(shop, sale.receipt_number, sale.lines[0].id, 1), rules=shop.rules, **run)
+        assert first.quote.refund_total + second.quote.refund_total == sale.total
+    finally:
+        shop.close()
