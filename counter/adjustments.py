@@ -23,9 +23,10 @@ from typing import Any
 from counter.customers import CustomerError
 from counter.desk_payments import DeskPayment, Purpose, record_payment
 from counter.journal import EventType
-from counter.money import ZERO
+from counter.money import ZERO, Currency
 from counter.policy import ApprovalKind, ReturnRules
 from counter.ports import Clock, UnitOfWork
+from counter.proration import split_gross
 from counter.refunds import Allocation, PaidTender, RefundMethod, allocate_refund
 from counter.returns import ApprovalNeeded, Returned, ReturnError, find_sale
 from counter.sales import Sale, SaleLine
@@ -192,7 +193,9 @@ def quote_adjustment(
                 f"{ctx.returned.quantity} returned).",
                 "Lower the quantity.",
             )
-        amount, tax, gross, unit_paid = _difference(line, ctx.returned, cmd.quantity, new_price, store)
+        amount, tax, gross, unit_paid = price_difference(
+            line, ctx.returned, cmd.quantity, new_price, cur, store.prices_include_tax
+        )
         unit_new = new_price
         if gross <= 0:
             raise DeskError(
@@ -214,24 +217,31 @@ def quote_adjustment(
     return AdjustmentQuote(cmd.kind, amount, tax, gross, allocation, frozenset(approvals), name, unit_paid, unit_new)
 
 
-def _difference(
-    line: SaleLine, returned: Returned, k: int, new_price: Decimal, store: StoreConfig
+def price_difference(
+    line: SaleLine, returned: Returned, k: int, new_price: Decimal, currency: Currency, prices_include_tax: bool
 ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """(amount, tax, gross, unit paid) given back for ``k`` units now priced ``new_price``.
+    """(amount net of tax, tax, gross, unit paid) given back for ``k`` units now priced ``new_price``.
 
     What a unit still holds is what is left of the line (after returns and earlier
-    adjustments) over the units left, so adjusting twice never gives back more."""
-    cur = store.currency
+    adjustments) over the units left, so adjusting twice never gives back more. Net and
+    tax are each capped at what is left of them on the line (``counter.proration.split_gross``):
+    the tax on the difference can round above the line's own share of its rate's tax, and
+    the line's ledger must never go below zero, or a later return would refund a negative
+    tax or more than was paid."""
     left = line.quantity - returned.quantity
-    if store.prices_include_tax:
-        unit_paid = (line.gross - returned.gross) / left
-        gross = cur.quantize((unit_paid - new_price) * k)
-        tax = cur.quantize(gross * line.tax_rate / (1 + line.tax_rate))
-        return gross - tax, tax, gross, cur.quantize(unit_paid)
-    unit_paid = (line.amount - returned.amount) / left
-    amount = cur.quantize((unit_paid - new_price) * k)
-    tax = cur.quantize(amount * line.tax_rate)
-    return amount, tax, amount + tax, cur.quantize(unit_paid)
+    gross_left = line.gross - returned.gross
+    tax_left = line.tax - returned.tax
+    net_left = gross_left - tax_left
+    rate = line.tax_rate
+    if prices_include_tax:
+        unit_paid = gross_left / left
+        gross = min(currency.quantize((unit_paid - new_price) * k), gross_left)
+        net, tax = split_gross(gross, currency.quantize(gross * rate / (1 + rate)), net_left, tax_left)
+        return net, tax, gross, currency.quantize(unit_paid)
+    unit_paid = net_left / left
+    net = min(currency.quantize((unit_paid - new_price) * k), net_left)
+    tax = max(ZERO, min(currency.quantize(net * rate), tax_left))
+    return net, tax, net + tax, currency.quantize(unit_paid)
 
 
 def adjust_bill(

@@ -16,6 +16,7 @@ from counter.checkout import CompleteSale
 from counter.errors import CounterError
 from counter.money import ZERO, Currency
 from counter.policy import ApprovalKind, Condition, LineDecision, Reason, ReturnPolicy, Status
+from counter.proration import LineShare, prorate_line
 from counter.refunds import Allocation, PaidTender, RefundMethod
 from counter.sales import Sale, SaleLine
 from counter.upstream import RemoteSale
@@ -66,45 +67,36 @@ class ReturnableLine:
         """What one unit cost the customer, tax included (for display; refunds prorate)."""
         return self.line.gross / self.line.quantity
 
-    def refund_for(self, k: int, currency: Currency, prices_include_tax: bool) -> tuple[Decimal, Decimal, Decimal]:
-        """(amount, tax, gross) refunded for k more units: cumulative proration."""
+    def refund_for(self, k: int, currency: Currency, prices_include_tax: bool) -> LineShare:
+        """(amount, tax, gross) refunded for k more units (``counter.proration.prorate_line``).
+
+        Without bill adjustments the whole line is shared over its units, cumulatively.
+        After a price adjustment (``counter.adjustments``) the line's units no longer hold
+        equal shares of what was paid: what is left of the line is shared over the units
+        left, by the same function, so the line still adds up to what the customer paid."""
         if not 0 < k <= self.returnable:
             raise ReturnError(
                 f"Only {self.returnable} of {self.line.name} can still be returned.",
                 "Lower the quantity to return.",
             )
-        q, r = self.line.quantity, self.returned.quantity
-        if self.returned.adjusted_gross:
-            return self._share_of_what_is_left(k, currency, prices_include_tax)
-
-        def upto(total: Decimal, n: int) -> Decimal:
-            return total if n == q else currency.quantize(total * n / q)
-
-        tax = upto(self.line.tax, r + k) - self.returned.tax
-        if prices_include_tax:
-            gross = upto(self.line.gross, r + k) - self.returned.gross
-            return gross, tax, gross
-        amount = upto(self.line.amount, r + k) - self.returned.amount
-        return amount, tax, amount + tax
-
-    def _share_of_what_is_left(
-        self, k: int, currency: Currency, prices_include_tax: bool
-    ) -> tuple[Decimal, Decimal, Decimal]:
-        """After a price adjustment (counter.adjustments) the line's units no longer hold
-        equal shares of what was paid: k of the n units left refund k/n of what is left,
-        and the last ones all of it, so the line still adds up to what the customer paid."""
-        n = self.returnable
-
-        def share(total: Decimal, done: Decimal) -> Decimal:
-            left = total - done
-            return left if k == n else currency.quantize(left * k / n)
-
-        tax = share(self.line.tax, self.returned.tax)
-        if prices_include_tax:
-            gross = share(self.line.gross, self.returned.gross)
-            return gross, tax, gross
-        amount = share(self.line.amount, self.returned.amount)
-        return amount, tax, amount + tax
+        line, done = self.line, self.returned
+        if done.adjusted_gross:
+            pool_gross, pool_tax, units = line.gross - done.gross, line.tax - done.tax, self.returnable
+            done_gross, done_tax, done_units = ZERO, ZERO, 0
+        else:
+            pool_gross, pool_tax, units = line.gross, line.tax, line.quantity
+            done_gross, done_tax, done_units = done.gross, done.tax, done.quantity
+        return prorate_line(
+            gross=pool_gross,
+            tax=pool_tax,
+            units=units,
+            done_gross=done_gross,
+            done_tax=done_tax,
+            done_units=done_units,
+            k=k,
+            currency=currency,
+            prices_include_tax=prices_include_tax,
+        )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ paid total G, returning k more units when r were returned before refunds
     round(G × (r + k) / q) − (what was refunded for the first r units)
 
 so that any sequence of partial returns adds up to G exactly, to the cent, once all q
-units are back. Amount (net of discounts) and tax are prorated the same way.
+units are back. The tax is then split inside that gross, and the net is the rest
+(``counter.proration.prorate_line``).
 """
 
 from __future__ import annotations

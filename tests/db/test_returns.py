@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -11,10 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from counter.approvals import ApprovalError, grant_approval
-from counter.cart import CartLine
-from counter.checkout import CompleteSale
+from counter.cart import Cart, CartLine
+from counter.catalog import TaxClass
+from counter.checkout import CompleteSale, complete_sale
 from counter.journal import verify
 from counter.policy import ApprovalKind, Condition, Reason
+from counter.pricing import Discount
 from counter.refunds import RefundError, RefundMethod
 from counter.returns import (
     ApprovalNeeded,
@@ -101,6 +104,42 @@ def test_partial_returns_to_card_over_two_visits_refund_exactly_what_was_paid(sh
     assert [e.type for e in entries[-2:]] == ["ReturnProcessed", "ReturnProcessed"]
     assert entries[-1].body_data()["original_receipt"] == sale.receipt_number
     assert verify(entries).ok
+
+
+def test_issue_13_two_visits_of_a_discounted_line_refund_10_81_each(shop: TestStore) -> None:
+    """2 × 9.99 less 0.01, 8.25 % tax added (net 19.97, tax 1.65, total 21.62): each unit
+    refunds 10.81 (9.98 + 0.83, then 9.99 + 0.82), never 10.82 then 10.80."""
+    assert not shop.cfg.prices_include_tax
+    item = dataclasses.replace(
+        shop.item_in("apparel"), price=Decimal("9.99"), tax=TaxClass("A", "Sales tax 8.25%", Decimal("0.0825"))
+    )
+    cart = Cart(shop.cfg.currency, shop.cfg.prices_include_tax)
+    cart_line = cart.add(item, 2)
+    cart.discount_line(cart_line.id, Discount(False, Decimal("0.01")))
+    payment = Payment(cart.total, shop.cfg.currency, shop.cfg.smallest_coin)
+    payment.add_card(cart.total, CardDetails("Visa", "4242", "APPR01"))
+    sale = complete_sale(
+        CompleteSale(shop.user("Maria"), cart.lines, None, payment.tenders, payment.rounding),
+        uow_factory=shop.uow,
+        clock=shop.clock,
+        store=shop.cfg,
+        terminal=shop.terminal,
+    )
+    (line,) = sale.lines
+    assert (line.amount, line.tax, line.gross) == (Decimal("19.97"), Decimal("1.65"), Decimal("21.62"))
+    first = ret(shop, request(shop, sale, [(0, 1)]))
+    second = ret(shop, request(shop, sale, [(0, 1)]))
+    assert (first.quote.refund_total, second.quote.refund_total) == (Decimal("10.81"), Decimal("10.81"))
+    rl = s.return_lines
+    with shop.db.read.connect() as conn:
+        stored = conn.execute(
+            select(rl.c.amount_minor, rl.c.tax_minor, rl.c.gross_minor)
+            .join(s.returns, s.returns.c.id == rl.c.return_id)
+            .where(rl.c.sale_line_id == line.id)
+            .order_by(s.returns.c.return_number)
+        ).all()
+    assert [tuple(r) for r in stored] == [(998, 83, 1081), (999, 82, 1081)]
+    assert [p.amount for r in (first, second) for p in r.quote.allocation.parts] == [Decimal("10.81")] * 2
 
 
 def test_the_same_receipt_twice_in_a_row_never_returns_more_than_sold(shop: TestStore) -> None:
