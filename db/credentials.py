@@ -130,13 +130,25 @@ def move_token_out(engine: Engine, data_dir: Path) -> bool:
     token = str(value.pop("token") or "")
     if token and read_token(data_dir) is None:
         write_token(data_dir, token)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("PRAGMA secure_delete = ON")  # the old bytes are overwritten, not left in free pages
+    # One raw connection, so that secure_delete is on for exactly this update (the old
+    # bytes are overwritten, not left in free space) and the checkpoint runs outside any
+    # transaction (the WAL's older frames go too; best effort if a reader holds them).
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection
+        assert dbapi is not None
+        dbapi.execute("PRAGMA secure_delete = ON")
+        dbapi.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute(text("UPDATE settings SET value = :v WHERE key = :k"), {"k": SYNC_KEY, "v": json.dumps(value)})
+            dbapi.execute("UPDATE settings SET value = ? WHERE key = ?", (json.dumps(value), SYNC_KEY))
+            dbapi.execute("COMMIT")
+        except BaseException:
+            dbapi.execute("ROLLBACK")
+            raise
         finally:
-            conn.exec_driver_sql("PRAGMA secure_delete = OFF")
-    with engine.connect() as conn:  # best effort: the WAL's older frames go too
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            dbapi.execute("PRAGMA secure_delete = OFF")
+        dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
     log.warning("moved this lane's HQ token out of the store's database into %s (mode 0600)", token_path(data_dir))
     return True
