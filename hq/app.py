@@ -250,8 +250,8 @@ def create_app(engine: Engine) -> FastAPI:
                 tokens.put(token_hash, who)
             return who
         except access.AccessError as exc:
-            if exc.status == 401:
-                await run_in_threadpool(count_failure, address, "wrong or revoked tokens")
+            if exc.status == 401 and not exc.revoked:  # a revoked lane retrying is not guessing
+                await run_in_threadpool(count_failure, address, "wrong tokens")
             raise Refusal(exc.status, "unauthorized", exc.message) from exc
 
     def terminal(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:

@@ -27,7 +27,7 @@ def test_wrong_tokens_get_429_and_one_alert_per_burst(hq: RunningHq, hq_engine: 
             answer = http.get("/journal/head", headers={"Authorization": f"Bearer guess-{n}"})
             assert answer.status_code == 401, answer.text
         assert _alerts(hq_engine) and len(_alerts(hq_engine)) == 1
-        assert "wrong or revoked tokens from 127.0.0.1" in _alerts(hq_engine)[0]
+        assert "wrong tokens from 127.0.0.1" in _alerts(hq_engine)[0]
         for token in ("guess-again", good):  # the address waits, whatever it sends now
             limited = http.get("/approvals", headers={"Authorization": f"Bearer {token}"})
             assert limited.status_code == 429, limited.text
@@ -40,6 +40,16 @@ def test_wrong_tokens_get_429_and_one_alert_per_burst(hq: RunningHq, hq_engine: 
         assert len(_alerts(hq_engine)) == 1  # one burst, one alert
         # a health check carries no credential: still answered
         assert http.get("/health").status_code == 200
+
+
+def test_a_revoked_lane_retrying_is_not_a_burst(hq: RunningHq, hq_engine: Engine) -> None:
+    _, _, old = access.enrol(hq_engine, access.new_enrol_code(hq_engine, "S01", "T03"))
+    access.revoke(hq_engine, "T03", "S01")
+    with httpx.Client(base_url=f"{hq.url}/v1", timeout=10) as http:
+        for _ in range(LIMIT + 5):
+            answer = http.get("/journal/head", headers={"Authorization": f"Bearer {old}"})
+            assert answer.status_code == 401 and "revoked" in answer.json()["message"]
+    assert _alerts(hq_engine) == []
 
 
 def test_wrong_enrolment_codes_are_limited_too(hq: RunningHq, hq_engine: Engine) -> None:
