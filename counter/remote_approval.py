@@ -4,23 +4,33 @@ Three steps, each on its own terminal and its own journal:
 
 1. The lane sends a ``RemoteAsk`` (bound, as at the counter, to one request id, its
    kinds and one amount) and waits; nothing is recorded yet.
-2. At the manager's station, ``verify_station_approver`` checks the person answering
-   against the station's own users table (pulled from HQ): the same rules as at the
-   counter (``counter.approvals.approver_refusal``: not the asker, may approve, may let
-   a cash refund above the limit through) and their PIN, which counts toward their
-   lockout. A refusal is journaled there (ApprovalRefused) and nothing is sent. Once HQ
-   has taken the answer (the first answer wins), ``record_station_answer`` journals it
-   on the station (ApprovalGranted, or ApprovalRefused with ``declined``).
-3. Back at the lane, ``record_remote_approval`` checks HQ's answer against what was
-   asked (same request, kinds and amount, an approver other than the asker, known here
-   and with the rights) and records it through the same write path as a PIN typed at the
-   counter: one approval row per kind and one ApprovalGranted entry, marked
-   ``remote: true`` with HQ's request id. The return's handler then finds it exactly as
-   it finds a local approval, so its checks are unchanged.
+2. At the manager's station, ``verify_station_approver`` checks what the station can
+   without the PIN (the same rules as at the counter, ``counter.approvals.approver_refusal``:
+   not the asker, may approve, may let a cash refund above the limit through); a refusal
+   is journaled there (ApprovalRefused) and nothing is sent. The approver's PIN goes to
+   HQ with the answer, and **HQ** checks it against the verifier it holds, counting
+   wrong PINs toward a lockout (hq/approvals.py): no terminal, neither the station nor
+   the asking lane, ever vouches for who approved. Once HQ has taken the answer (the
+   first answer wins), ``record_station_answer`` journals it on the station
+   (ApprovalGranted, or ApprovalRefused with ``declined``); a refusal from HQ (wrong
+   PIN, locked, no right) is journaled by ``record_station_refusal``.
+3. Back at the lane, ``record_remote_approval`` records HQ's answer only if it carries
+   HQ's proof: ``answer_auth`` ("pin@hq", how the approver proved who they are), signed
+   by HQ with a key derived from this lane's own token (``answer_mac``; HQ keeps only
+   the token's SHA-256, which is the key, so only the HQ that enrolled this lane can
+   sign it, and a copy of the answer made for another lane does not verify here). It
+   must also be an approval of exactly what was asked (same request, kinds and amount),
+   by someone other than the asker, known here and with the rights. It is recorded
+   through the same write path as a PIN typed at the counter: one approval row per kind
+   and one ApprovalGranted entry, marked ``remote: true`` with HQ's request id and
+   ``auth: "pin@hq"``. The return's handler then finds it exactly as it finds a local
+   approval, so its checks are unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,15 +38,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from counter.approvals import Approval, ApprovalError, approver_refusal, check_approver_pin
+from counter.approvals import Approval, ApprovalError, approver_refusal
 from counter.carddata import refuse_card_data
-from counter.errors import SignInError
 from counter.journal import EventType
 from counter.policy import ApprovalKind
 from counter.ports import Clock, UnitOfWork
-from counter.users import PinHasher, User, UserId
+from counter.users import User, UserId, check_pin_format
 
 PENDING, APPROVED, DECLINED, CANCELLED, EXPIRED = "pending", "approved", "declined", "cancelled", "expired"
+#: How an approver proved who they are for a remote answer: their PIN, checked by HQ.
+PIN_AT_HQ = "pin@hq"
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,9 @@ class RemoteRequest:
     answered_at: datetime | None
     answered_terminal: str | None
     hq_now: datetime
+    #: how the approver proved who they are ("pin@hq"), only when HQ's signature over the
+    #: answer verified with this terminal's key; None otherwise (no proof: never recorded)
+    answer_auth: str | None = None
 
     @property
     def age(self) -> timedelta:
@@ -85,8 +99,46 @@ class RemoteRequest:
         return max(self.expires_at - self.hq_now, timedelta(0))
 
 
-def remote_request_from_wire(data: Mapping[str, Any]) -> RemoteRequest:
-    """HQ's JSON (hq/approvals.py ``view``) as a RemoteRequest; ValueError if it is not one."""
+def answer_mac(key: bytes, data: Mapping[str, Any]) -> str:
+    """HQ's signature over an answered request (HMAC-SHA256, hex) under ``key``: the
+    SHA-256 of the reading terminal's token (HQ holds it; the terminal computes it from
+    its token). It covers everything the lane records: the request, what was asked, the
+    state, who answered, where and how they proved it."""
+    fields = (
+        "id",
+        "store",
+        "terminal",
+        "request_id",
+        "kinds",
+        "amount_minor",
+        "currency",
+        "requester_id",
+        "state",
+        "answered_by_id",
+        "answered_terminal",
+        "answer_auth",
+        "answer_note",
+    )
+    parts = []
+    for name in fields:
+        value = data.get(name)
+        if isinstance(value, list):
+            value = ",".join(sorted(str(v) for v in value))
+        parts.append("" if value is None else str(value))
+    message = "counter-approval-answer/v1\x1f" + "\x1f".join(parts)
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _verified_auth(data: Mapping[str, Any], key: bytes | None) -> str | None:
+    auth, mac = data.get("answer_auth"), data.get("proof")
+    if key is None or not isinstance(auth, str) or not isinstance(mac, str):
+        return None
+    return auth if hmac.compare_digest(answer_mac(key, data), mac) else None
+
+
+def remote_request_from_wire(data: Mapping[str, Any], key: bytes | None = None) -> RemoteRequest:
+    """HQ's JSON (hq/approvals.py ``view``) as a RemoteRequest; ValueError if it is not one.
+    ``answer_auth`` is set only when HQ's ``proof`` verifies under ``key`` (``answer_mac``)."""
     try:
 
         def stamp(key: str) -> datetime | None:
@@ -115,6 +167,7 @@ def remote_request_from_wire(data: Mapping[str, Any]) -> RemoteRequest:
             answered_at=stamp("answered_at"),
             answered_terminal=str(data["answered_terminal"]) if data.get("answered_terminal") else None,
             hq_now=now,
+            answer_auth=_verified_auth(data, key),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an approval request: {exc}") from exc
@@ -139,26 +192,41 @@ def verify_station_approver(
     approver_id: UserId,
     pin: str,
     uow_factory: Callable[[], UnitOfWork],
-    hasher: PinHasher,
     clock: Clock,
 ) -> User:
     """At the manager's station, before anything is sent to HQ: may this person answer
-    this request, and is this their PIN? A refusal is journaled here and raised."""
-    refusal: ApprovalError | SignInError | None = None
+    this request (not the asker, the rights, by this station's copy of the staff list)?
+    A refusal is journaled here and raised. The PIN is only checked for its form here:
+    HQ checks it (and counts a wrong one toward the approver's lockout)."""
+    check_pin_format(pin)
     with uow_factory() as uow:
         now = clock.now()
         approver = uow.users.get(approver_id)
         if approver is None:
             raise ApprovalError("Pick your name from the list.", "")
-        refusal = approver_refusal(approver, request.requester_id, request.kinds) or check_approver_pin(
-            uow, approver, pin, hasher, now
-        )
+        refusal = approver_refusal(approver, request.requester_id, request.kinds)
         if refusal is not None:
             uow.journal.append(EventType.APPROVAL_REFUSED, {**_body(request, approver.id), "why": refusal.message}, now)
             uow.commit()
             raise refusal
-        uow.commit()  # the right PIN resets the wrong-PIN count
     return approver
+
+
+def record_station_refusal(
+    *,
+    request: RemoteRequest,
+    approver: User,
+    why: str,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+) -> None:
+    """HQ refused this station's answer because of the approver (a wrong PIN, locked, no
+    right at HQ): journal it here, as a refused PIN at the counter is."""
+    with uow_factory() as uow:
+        now = clock.now()
+        body = {**_body(request, approver.id), "auth": PIN_AT_HQ, "why": why[:500]}
+        uow.journal.append(EventType.APPROVAL_REFUSED, body, now)
+        uow.commit()
 
 
 def record_station_answer(
@@ -174,7 +242,7 @@ def record_station_answer(
     marked ``declined``), with the lane and HQ's request id."""
     with uow_factory() as uow:
         now = clock.now()
-        body = _body(request, approver.id)
+        body = {**_body(request, approver.id), "auth": request.answer_auth or PIN_AT_HQ}
         if approved:
             uow.journal.append(EventType.APPROVAL_GRANTED, {**body, "reason": note.strip() or "approved remotely"}, now)
         else:
@@ -205,6 +273,11 @@ def record_remote_approval(
     kinds = sorted(asked.kinds)
     if answer.state != APPROVED:
         raise ApprovalError(f"This request is {answer.state}, not approved.", "")
+    if answer.answer_auth != PIN_AT_HQ:
+        raise ApprovalError(
+            "HQ's answer carries no proof that the approver typed their PIN at HQ.",
+            "Nothing was recorded; ask again, or a supervisor types their PIN here.",
+        )
     amount_minor = currency_minor(asked.amount)
     if (
         answer.id != asked.id
@@ -238,6 +311,7 @@ def record_remote_approval(
             "remote": True,
             "hq_request": answer.id,
             "station": answer.answered_terminal,
+            "auth": answer.answer_auth,
         }
         refusal = approver_refusal(approver, asked.requester.id, kinds)
         if refusal is not None:

@@ -39,6 +39,7 @@ from counter.carddata import CardDataRefused, has_card_data
 from counter.errors import StoreError
 from counter.users import PinHasher
 from db import schema as s
+from db.credentials import create_private, move_token_out, protect_store_file
 from db.guards import missing_triggers
 from db.keys import InstallationSecret, load_secret
 
@@ -482,6 +483,9 @@ def open_database(
         secret = _audit_secret(path)
     elif secret is None:
         secret = load_secret()
+    if not audit:  # the store and its WAL are the owner's only (db/credentials.py)
+        create_private(path)
+        protect_store_file(path)
     write = _make_engine(path, immediate=True, synchronous="FULL" if durable else "OFF", secret=secret)
     read = _make_engine(path, immediate=False)
     try:
@@ -493,6 +497,7 @@ def open_database(
             _check_key(write, secret)
             _key_pin_verifiers(write, secret)
             _check_guards(write)
+            move_token_out(write, data_dir)
     except OperationalError as exc:
         write.dispose()
         read.dispose()

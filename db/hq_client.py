@@ -2,13 +2,16 @@
 and every way of not getting an answer into one exception, ``UpstreamUnavailable``.
 
 * no connection, a time-out, a 5xx: ``UpstreamUnavailable`` (try again later, calmly);
-* a refusal (401, 403, 409, 413, 422, 400): ``HqRefused`` with HQ's error code and message.
+* a refusal (401, 403, 409, 413, 422, 429, 400): ``HqRefused`` with HQ's error code and message;
+* HQ's TLS certificate not the one trusted (``db/hq_tls.py``): ``HqUntrusted`` (a refusal that
+  needs a person, never "offline": nothing was sent).
 
 Thread-safe as httpx.Client is: the sync worker and a return on the GUI thread may share it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +22,7 @@ import orjson
 from counter.errors import CounterError
 from counter.journal import JournalEntry, utc_stamp
 from counter.upstream import API, UpstreamUnavailable
+from db.hq_tls import HqTrust, cert_error, fingerprint, server_certificate
 
 
 class HqRefused(CounterError):
@@ -29,6 +33,11 @@ class HqRefused(CounterError):
         self.data = data
 
 
+class HqUntrusted(HqRefused):
+    """HQ's TLS certificate is not the one this terminal trusts: the connection was
+    refused during the handshake, before the request (token, PIN) was sent."""
+
+
 class HqClient:
     def __init__(
         self,
@@ -37,10 +46,19 @@ class HqClient:
         *,
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
+        trust: HqTrust | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
+        self.trust = trust
+        self.timeout = timeout
+        #: the key HQ signs approval answers with for this terminal: SHA-256 of its token
+        #: (HQ keeps exactly that hash), see counter.remote_approval.answer_mac
+        self.answer_key = hashlib.sha256(token.strip().encode("utf-8")).digest() if token else None
+        verify: Any = trust.context() if trust is not None else True
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport, verify=verify
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -49,7 +67,18 @@ class HqClient:
         try:
             response = self._http.request(method, API + path, **kwargs)
         except httpx.HTTPError as exc:
+            bad_cert = cert_error(exc)
+            if bad_cert is not None:
+                raise self._untrusted(bad_cert) from exc
             raise UpstreamUnavailable(f"HQ cannot be reached ({type(exc).__name__}).", "Work goes on offline.") from exc
+        if response.status_code == 429:
+            data = _json_or_empty(response)
+            raise HqRefused(
+                429,
+                str(data.get("error", "too_many_failures")),
+                str(data.get("message", "HQ refused: too many failed attempts from this address; wait a minute.")),
+                {**data, "retry_after": response.headers.get("retry-after", "")},
+            )
         if response.status_code >= 500:
             raise UpstreamUnavailable(f"HQ answered {response.status_code}.", "Work goes on offline.")
         try:
@@ -66,6 +95,24 @@ class HqClient:
                 data,
             )
         return data
+
+    def _untrusted(self, exc: Exception) -> HqUntrusted:
+        expected = (
+            self.trust.describe() if self.trust is not None else "a certificate signed by a CA this machine trusts"
+        )
+        try:
+            shown = f"HQ showed SHA-256 {fingerprint(server_certificate(self.base_url, self.timeout))}"
+        except (OSError, ValueError):
+            shown = "HQ's certificate could not be read"
+        reason = getattr(exc, "verify_message", "") or str(exc)
+        return HqUntrusted(
+            495,
+            "untrusted_hq",
+            f"HQ's TLS certificate is not trusted ({reason}): this terminal expects {expected}; {shown}. "
+            "Nothing was sent. If HQ's certificate was replaced on purpose, enrol this terminal again; "
+            "otherwise someone may be in the way: call support.",
+            {},
+        )
 
     def health(self) -> dict[str, Any]:
         return dict(self._call("GET", "/health"))
@@ -132,3 +179,11 @@ class HqClient:
 
     def cancel_approval(self, approval_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/approvals/{approval_id}/cancel"))
+
+
+def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -30,19 +30,19 @@ class RemoteRefused(HqRefused):
         self.request = request
 
 
-def _parse(data: dict[str, Any]) -> RemoteRequest:
+def _parse(data: dict[str, Any], key: bytes | None) -> RemoteRequest:
     try:
-        return remote_request_from_wire(data)
+        return remote_request_from_wire(data, key)
     except ValueError as exc:
         raise UpstreamUnavailable("HQ's answer about the approval could not be read.", "Try again.") from exc
 
 
-def _refused(exc: HqRefused) -> RemoteRefused:
+def _refused(exc: HqRefused, key: bytes | None) -> RemoteRefused:
     raw = exc.data.get("approval")
     request = None
     if isinstance(raw, dict):
         try:
-            request = remote_request_from_wire(raw)
+            request = remote_request_from_wire(raw, key)
         except ValueError:
             request = None
     return RemoteRefused(exc, request)
@@ -67,25 +67,32 @@ class RemoteApprovals:
         }
         if self.expires_in_seconds is not None:
             payload["expires_in_seconds"] = self.expires_in_seconds
-        return _parse(self.client.ask_approval(payload))
+        return _parse(self.client.ask_approval(payload), self.client.answer_key)
 
     def state(self, approval_id: str) -> RemoteRequest:
-        return _parse(self.client.approval(approval_id))
+        return _parse(self.client.approval(approval_id), self.client.answer_key)
 
     def pending(self) -> list[RemoteRequest]:
-        return [_parse(row) for row in self.client.pending_approvals()]
+        return [_parse(row, self.client.answer_key) for row in self.client.pending_approvals()]
 
-    def answer(self, approval_id: str, *, approve: bool, approver_id: str, note: str) -> RemoteRequest:
-        payload = {"decision": "approve" if approve else "decline", "approver_id": approver_id, "note": note}
+    def answer(self, approval_id: str, *, approve: bool, approver_id: str, pin: str, note: str) -> RemoteRequest:
+        """Answer at a manager's station: the approver's PIN goes to HQ, which checks it
+        (and counts a wrong one toward their lockout); this terminal never vouches for it."""
+        payload = {
+            "decision": "approve" if approve else "decline",
+            "approver_id": approver_id,
+            "pin": pin,
+            "note": note,
+        }
         try:
-            return _parse(self.client.answer_approval(approval_id, payload))
+            return _parse(self.client.answer_approval(approval_id, payload), self.client.answer_key)
         except RemoteRefused:
             raise
         except HqRefused as exc:
-            raise _refused(exc) from exc
+            raise _refused(exc, self.client.answer_key) from exc
 
     def cancel(self, approval_id: str) -> RemoteRequest:
         try:
-            return _parse(self.client.cancel_approval(approval_id))
+            return _parse(self.client.cancel_approval(approval_id), self.client.answer_key)
         except HqRefused as exc:
-            raise _refused(exc) from exc
+            raise _refused(exc, self.client.answer_key) from exc

@@ -36,7 +36,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,8 +53,10 @@ from counter.upstream import (
     UpstreamUnavailable,
 )
 from db import schema as s
+from db.credentials import data_dir_of, read_token, write_token
 from db.engine import _refuse_card_data
 from db.hq_client import HqClient, HqRefused
+from db.hq_tls import HqTrust, pin_at_enrolment
 from db.queries import read_settings, write_settings
 from db.sync_people import apply_people, push_customers
 
@@ -76,27 +78,56 @@ CAPS_KEY = "offline_caps"
 
 @dataclass(frozen=True)
 class SyncConfig:
+    """Where HQ is and how this lane proves itself and checks HQ. The token lives in the
+    data folder's ``hq.token`` (mode 0600, db/credentials.py), never in the database;
+    ``trust`` (HQ's pinned certificate or a CA file, db/hq_tls.py) is in
+    ``settings['sync']``."""
+
     hq: str
-    token: str
+    token: str = field(repr=False)
     store: str
     terminal: str
+    trust: HqTrust | None = None
+
+    def client(self, *, timeout: float = 5.0, transport: Any = None) -> HqClient:
+        return HqClient(self.hq, self.token, timeout=timeout, transport=transport, trust=self.trust)
 
 
 def sync_config(engine: Engine) -> SyncConfig | None:
     raw = read_settings(engine).get(SYNC_KEY)
     if not raw:
         return None
-    return SyncConfig(str(raw["hq"]), str(raw["token"]), str(raw["store"]), str(raw["terminal"]))
+    token = read_token(data_dir_of(engine))
+    if token is None:
+        raise CounterError(
+            "This terminal is enrolled with HQ but its token file (hq.token) is missing.",
+            "Enrol it again with a new code (`counter sync enrol`).",
+        )
+    return SyncConfig(
+        str(raw["hq"]), token, str(raw["store"]), str(raw["terminal"]), HqTrust.from_json(raw.get("trust"))
+    )
 
 
 def offline_caps(engine: Engine) -> OfflineCaps:
     return OfflineCaps.from_json(read_settings(engine).get(CAPS_KEY))
 
 
-def enrol(engine: Engine, hq_url: str, code: str, *, transport: Any = None) -> SyncConfig:
-    """Spend an enrolment code at HQ and keep the token in this store's settings. The store
-    must be the one the code was made for; the terminal id becomes the code's."""
-    client = HqClient(hq_url, transport=transport)
+def enrol(
+    engine: Engine,
+    hq_url: str,
+    code: str,
+    *,
+    transport: Any = None,
+    fingerprint: str | None = None,
+    ca_file: str | None = None,
+) -> SyncConfig:
+    """Spend an enrolment code at HQ: the token goes to ``hq.token`` (0600), where HQ is and
+    how to trust it to the store's settings. Over https HQ's certificate is pinned (its
+    SHA-256 must be ``fingerprint``) or checked against ``ca_file``; plain http only to a
+    loopback HQ (db/hq_tls.py). The store must be the one the code was made for; the
+    terminal id becomes the code's."""
+    trust = pin_at_enrolment(hq_url, fingerprint, ca_file)
+    client = HqClient(hq_url, transport=transport, trust=trust)
     try:
         answer = client.enrol(code)
     finally:
@@ -107,8 +138,12 @@ def enrol(engine: Engine, hq_url: str, code: str, *, transport: Any = None) -> S
         raise HqRefused(
             409, "wrong_store", f"That code is for store {answer['store']}, and this is store {store}.", answer
         )
-    config = SyncConfig(hq_url.rstrip("/"), str(answer["token"]), str(answer["store"]), str(answer["terminal"]))
-    values: dict[str, Any] = {SYNC_KEY: config.__dict__}
+    config = SyncConfig(hq_url.rstrip("/"), str(answer["token"]), str(answer["store"]), str(answer["terminal"]), trust)
+    write_token(data_dir_of(engine), config.token)
+    kept: dict[str, Any] = {"hq": config.hq, "store": config.store, "terminal": config.terminal}
+    if trust is not None:
+        kept["trust"] = trust.to_json()
+    values: dict[str, Any] = {SYNC_KEY: kept}
     if settings.get("terminal", {}).get("id") != config.terminal:
         values["terminal"] = {**settings.get("terminal", {}), "id": config.terminal}
     write_settings(engine, values)
@@ -421,6 +456,10 @@ class Syncer:
 
 
 def _problem(exc: HqRefused) -> str:
+    if exc.error == "untrusted_hq":
+        return "HQ's certificate is not the one this terminal trusts (see counter.log); nothing was sent"
+    if exc.status == 429:
+        return "HQ refused: too many failed attempts from this address; it tries again later"
     if exc.status == 401:
         return "HQ refused this terminal's token (enrol it again)"
     if exc.error == "clock_skew":

@@ -33,10 +33,11 @@ TOKEN_CACHE_SECONDS = 2.0  # how long a revoked token may still be taken by a pr
 class AccessError(Exception):
     """A refused credential; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, revoked: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.revoked = revoked  # a real token, revoked (not a guess: not rate-limited)
 
 
 @dataclass(frozen=True)
@@ -197,5 +198,5 @@ def caller_of(conn: Connection, token_hash: str) -> Caller:
     if row is None:
         raise AccessError(401, "Unknown token.")
     if row["revoked_at"] is not None:
-        raise AccessError(401, "This token was revoked: enrol the terminal again.")
+        raise AccessError(401, "This token was revoked: enrol the terminal again.", revoked=True)
     return Caller(row["kind"], row["store_id"], row["terminal_id"], row["name"], token_hash)

@@ -36,6 +36,7 @@ from counter.journal import JournalEntry
 from counter.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
 from hq import access, approvals, catalog, ingest, ledger, people
 from hq import schema as s
+from hq.ratelimit import FailureLimiter
 from hq.store import utcnow
 
 log = logging.getLogger("hq")
@@ -129,6 +130,7 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
+        self.state: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -189,7 +191,10 @@ def create_app(engine: Engine) -> FastAPI:
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal) -> JSONResponse:
         log.warning("refused %s %s: %s %s", request.method, request.url.path, exc.status, exc.message)
-        return JSONResponse({"error": exc.error, "message": exc.message, **exc.extra}, status_code=exc.status)
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        return JSONResponse(
+            {"error": exc.error, "message": exc.message, **exc.extra}, status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -210,8 +215,33 @@ def create_app(engine: Engine) -> FastAPI:
         with engine.connect() as conn:
             return access.caller_of(conn, token_hash)
 
+    # Wrong tokens and enrolment codes, per client address (hq/ratelimit.py): past the
+    # limit an address gets 429 with Retry-After, and each burst raises one alert.
+    failures = FailureLimiter()
+    app.state.failures = failures
+
+    def address_of(request: Request) -> str:
+        return request.client.host if request.client is not None else "unknown"
+
+    def refuse_if_limited(address: str) -> None:
+        wait = failures.retry_after(address)
+        if wait is not None:
+            raise Refusal(
+                429,
+                "too_many_failures",
+                f"Too many wrong tokens or enrolment codes from {address}; try again in {wait} seconds.",
+                retry_after=wait,
+            )
+
+    def count_failure(address: str, what: str) -> None:
+        if failures.failed(address):
+            detail = f"{failures.limit} {what} from {address} within {failures.window:g} s; refused for a while"
+            ingest.record_alert(engine, "auth_burst", None, None, None, detail)
+
     # The dependencies are coroutines: a cache hit costs no trip through the thread pool.
-    async def caller(authorization: Annotated[str | None, Header()] = None) -> access.Caller:
+    async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> access.Caller:
+        address = address_of(request)
+        refuse_if_limited(address)
         try:
             token_hash = access.bearer_hash(authorization)
             who = tokens.get(token_hash)
@@ -220,6 +250,8 @@ def create_app(engine: Engine) -> FastAPI:
                 tokens.put(token_hash, who)
             return who
         except access.AccessError as exc:
+            if exc.status == 401 and not exc.revoked:  # a revoked lane retrying is not guessing
+                await run_in_threadpool(count_failure, address, "wrong tokens")
             raise Refusal(exc.status, "unauthorized", exc.message) from exc
 
     def terminal(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:
@@ -241,10 +273,13 @@ def create_app(engine: Engine) -> FastAPI:
         return {"ok": True, "time": utcnow().isoformat()}
 
     @app.post("/v1/enrol", response_model=EnrolAnswer)
-    def enrol(req: EnrolRequest) -> EnrolAnswer:
+    def enrol(req: EnrolRequest, request: Request) -> EnrolAnswer:
+        address = address_of(request)
+        refuse_if_limited(address)
         try:
             store, term, token = access.enrol(engine, req.code)
         except access.AccessError as exc:
+            count_failure(address, "wrong enrolment codes")
             raise Refusal(exc.status, "bad_code", exc.message) from exc
         log.info("enrolled %s-%s", store, term)
         return EnrolAnswer(store=store, terminal=term, token=token)
@@ -428,4 +463,6 @@ def asgi(engine: Engine) -> ASGIApp:
     from hq.fastpush import FastPush  # it builds on this module
 
     app = create_app(engine)
-    return BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
+    outer = BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
+    outer.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
+    return outer

@@ -7,11 +7,19 @@
     POST   /v1/approvals/{id}/cancel   the asking lane withdraws it
 
 Every call is a terminal's and sees only its own store's requests (another store's id
-answers 404, as an unknown one does). The station checks the approver's PIN against its
-own copy of the users table (pulled from HQ) and journals the answer; HQ checks what it
-can without the PIN: the approver is active staff of this store, has the right to
-approve (and to let a cash refund above the limit through, when that is asked), and is
-not the person asking.
+answers 404, as an unknown one does). A terminal's token alone never approves anything:
+an answer carries the approver's id **and PIN**, and HQ itself checks them, at that
+moment, against its ``users`` table: active staff of this store, the right to approve
+(and to let a cash refund above the limit through, when that is asked), not the person
+who asked (the request's stored ``requester_id``), and the PIN against their argon2id
+verifier. Wrong PINs count toward a lockout kept here (``approver_pins``: the counter's
+rules, ``counter.users.attempt_sign_in``; a lock raises an alert). The lane that asked
+cannot answer its own request (at that counter a supervisor types their PIN locally).
+
+Every request HQ returns carries, once answered, ``answer_auth`` ("pin@hq") and
+``proof``: an HMAC over the answer under the SHA-256 of the *reading* terminal's token
+(``counter.remote_approval.answer_mac``), which the asking lane checks before it records
+anything. The requester named by a lane must be active staff of its store.
 
 The first answer wins: the answer is one conditional ``UPDATE ... WHERE state = 'pending'
 AND expires_at > now``; PostgreSQL makes a second concurrent UPDATE wait for the first and
@@ -33,12 +41,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, Engine, and_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.carddata import has_card_data
+from counter.errors import SignInError
 from counter.policy import ApprovalKind
-from counter.users import PERMISSIONS, Permission, Role
+from counter.remote_approval import PIN_AT_HQ, answer_mac
+from counter.users import MAX_FAILED_ATTEMPTS, PERMISSIONS, Permission, PinHasher, Role, User, UserId, attempt_sign_in
 from hq import access
 from hq import schema as s
 from hq.store import utcnow
@@ -71,6 +81,7 @@ class CreateApproval(Strict):
 class AnswerApproval(Strict):
     decision: Literal["approve", "decline"]
     approver_id: str = Field(min_length=1, max_length=36)
+    pin: str = Field(pattern=r"^[0-9]{4,8}$")  # the approver's, checked here (never stored)
     note: str = Field(default="", max_length=500)
 
 
@@ -81,10 +92,11 @@ def default_ttl() -> int:
     return DEFAULT_TTL_SECONDS
 
 
-def view(row: Any, now: datetime) -> dict[str, Any]:
+def view(row: Any, now: datetime, key: bytes | None = None) -> dict[str, Any]:
     """A request as the wire carries it; ``state`` is what it is *now* (a pending request
     past its time reads as expired) and ``now`` is HQ's clock, so "sent 0:12 ago" and
-    "expires in 4:48" do not depend on the reader's clock."""
+    "expires in 4:48" do not depend on the reader's clock. With ``key`` (the reading
+    terminal's token hash), an answered request carries ``proof`` (``answer_mac``)."""
     state = row["state"]
     if state == PENDING and row["expires_at"] <= now:
         state = EXPIRED
@@ -92,7 +104,7 @@ def view(row: Any, now: datetime) -> dict[str, Any]:
     def stamp(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
-    return {
+    data = {
         "id": row["id"],
         "store": row["store_id"],
         "terminal": row["terminal_id"],
@@ -111,8 +123,19 @@ def view(row: Any, now: datetime) -> dict[str, Any]:
         "answer_note": row["answer_note"],
         "answered_at": stamp(row["answered_at"]),
         "answered_terminal": row["answered_terminal"],
+        "answer_auth": row["answer_auth"],
         "now": now.isoformat(),
     }
+    if key is not None and row["answer_auth"] and state in (APPROVED, DECLINED):
+        data["proof"] = answer_mac(key, data)
+    return data
+
+
+def _key(who: access.Caller) -> bytes | None:
+    try:
+        return bytes.fromhex(who.token_hash) if who.token_hash else None
+    except ValueError:
+        return None
 
 
 def _find(conn: Connection, store_id: str, approval_id: str, *, lock: bool = False) -> Any:
@@ -161,6 +184,13 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         if bad:
             raise Refusal(422, "malformed", f"Unknown approval kind {bad[0]!r}.")
         no_card_data(req.what, "description")
+        with engine.connect() as conn:
+            if _approver(conn, who.store_id, req.requester_id) is None:
+                raise Refusal(
+                    422,
+                    "unknown_requester",
+                    "The person asking is not active staff of this store at HQ; sign in as yourself and ask again.",
+                )
         kinds = ",".join(sorted(set(req.kinds)))
         now = utcnow()
         values = {
@@ -185,7 +215,7 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         if not same:  # the id was already used for something else (or by someone else)
             raise Refusal(409, "id_conflict", "This approval request id is already used for another request.")
         log.info("approval %s asked by %s-%s: %s", req.id, who.store_id, who.terminal_id, kinds)
-        return view(row, utcnow())
+        return view(row, utcnow(), _key(who))
 
     @api.get("")
     def pending(who: Terminal) -> dict[str, Any]:
@@ -212,17 +242,29 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
             row = _find(conn, who.store_id, approval_id[:64])
         if row is None:
             raise Refusal(404, "unknown_approval", "No such approval request in this store.")
-        return view(row, utcnow())
+        return view(row, utcnow(), _key(who))
 
     @api.post("/{approval_id}/answer")
     def answer(approval_id: str, req: AnswerApproval, who: Terminal) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
         no_card_data(req.note, "note")
         table = s.approval_requests
-        with engine.begin() as conn:
+        key = _key(who)
+        with engine.connect() as conn:
             row = _find(conn, who.store_id, approval_id[:64])
             if row is None:
                 raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+            if row["terminal_id"] == who.terminal_id:
+                raise Refusal(
+                    403,
+                    "own_lane",
+                    "The lane that asked cannot answer its own request: a manager answers at another station, "
+                    "or a supervisor types their PIN at this counter.",
+                )
+            now = utcnow()
+            if view(row, now)["state"] != PENDING:
+                status, error, message = _why_closed(row, now)
+                raise Refusal(status, error, message, approval=view(row, now, key))
             approver = _approver(conn, who.store_id, req.approver_id)
             if approver is None:
                 raise Refusal(403, "unknown_approver", "That person is not active staff of this store at HQ.")
@@ -240,6 +282,8 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
                 raise Refusal(
                     403, "no_right", f"{approver['name']} may not let a cash refund above the limit go through."
                 )
+        check_pin(engine, approver, req.pin, who)  # its own transaction: a wrong PIN counts even though refused
+        with engine.begin() as conn:
             now = utcnow()
             done = (
                 conn.execute(
@@ -258,6 +302,7 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
                         answer_note=req.note.strip(),
                         answered_at=now,
                         answered_terminal=who.terminal_id,
+                        answer_auth=PIN_AT_HQ,
                     )
                     .returning(*table.c)
                 )
@@ -267,9 +312,9 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
             if done is None:
                 latest = _find(conn, who.store_id, row["id"])
                 status, error, message = _why_closed(latest, now)
-                raise Refusal(status, error, message, approval=view(latest, now))
-        log.info("approval %s %s by %s at %s", row["id"], done["state"], approver["id"], who.terminal_id)
-        return view(done, now)
+                raise Refusal(status, error, message, approval=view(latest, now, key))
+        log.info("approval %s %s by %s (PIN at HQ) at %s", row["id"], done["state"], approver["id"], who.terminal_id)
+        return view(done, now, key)
 
     @api.post("/{approval_id}/cancel")
     def cancel(approval_id: str, who: Terminal) -> dict[str, Any]:
@@ -287,10 +332,77 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
                 row = _find(conn, who.store_id, row["id"])
             elif row["state"] != CANCELLED:
                 status, error, message = _why_closed(row, now)
-                raise Refusal(status, error, message, approval=view(row, now))
-        return view(row, now)
+                raise Refusal(status, error, message, approval=view(row, now, _key(who)))
+        return view(row, now, _key(who))
 
     return api
+
+
+#: Plain argon2id, as HQ stores verifiers (the parameters are read from each verifier).
+_HASHER = PinHasher()
+
+
+def check_pin(engine: Engine, approver: Any, pin: str, who: access.Caller) -> None:
+    """Is ``pin`` this approver's, by HQ's own verifier? The attempt counts toward their
+    lockout (``approver_pins``, the counter's rules); a wrong PIN or a lock is a Refusal
+    (403 wrong_pin, 423 locked) and the count is kept. Reaching a lock raises an alert."""
+    from hq.app import Refusal
+
+    table = s.approver_pins
+    with engine.begin() as conn:
+        conn.execute(
+            pg_insert(table)
+            .values(user_id=approver["id"], failed_attempts=0, locked_until=None)
+            .on_conflict_do_nothing(index_elements=["user_id"])
+        )
+        state = conn.execute(select(table).where(table.c.user_id == approver["id"]).with_for_update()).mappings().one()
+        pin_hash = conn.execute(select(s.users.c.pin_hash).where(s.users.c.id == approver["id"])).scalar_one()
+        user = User(
+            UserId(approver["id"]),
+            approver["name"],
+            Role(approver["role"]),
+            pin_hash,
+            failed_attempts=int(state["failed_attempts"]),
+            locked_until=state["locked_until"],
+        )
+        now = utcnow()
+        try:
+            outcome = attempt_sign_in(user, pin, _HASHER, now)
+        except SignInError as exc:
+            raise Refusal(423, "locked", f"{exc.message} {exc.hint}".strip()) from exc
+        after = outcome.user
+        conn.execute(
+            update(table)
+            .where(table.c.user_id == user.id)
+            .values(failed_attempts=after.failed_attempts, locked_until=after.locked_until)
+        )
+        if after.locked_until is not None and not outcome.ok:
+            conn.execute(
+                insert(s.alerts).values(
+                    at=now,
+                    kind="approver_locked",
+                    store_id=who.store_id,
+                    terminal_id=who.terminal_id,
+                    seq=None,
+                    detail=f"{user.name} ({user.id}) locked at HQ after {after.failed_attempts} wrong approver PINs "
+                    f"typed at {who.store_id}-{who.terminal_id}",
+                )
+            )
+    if not outcome.ok:
+        left = MAX_FAILED_ATTEMPTS - after.failed_attempts % MAX_FAILED_ATTEMPTS
+        if after.locked_until is not None:
+            raise Refusal(
+                423,
+                "locked",
+                f"That PIN is not right, and {user.name} is now locked after {MAX_FAILED_ATTEMPTS} wrong PINs; "
+                "another manager may answer.",
+            )
+        raise Refusal(
+            403,
+            "wrong_pin",
+            f"That PIN is not right for {user.name} ({left} more tries before a lock); type it again.",
+            tries_left=left,
+        )
 
 
 def _rights(role: str) -> frozenset[Permission]:

@@ -1,6 +1,7 @@
 """``counter hq ...``: run and administer HQ (on the HQ machine, against its database).
 
-    counter hq serve [--database-url URL] [--host H] [--port N] [--workers N]
+    counter hq serve [--database-url URL] [--host H] [--port N] [--workers N] [--certfile F --keyfile F]
+    counter hq fingerprint --certfile F                  the SHA-256 terminals pin at enrolment
     counter hq migrate [--database-url URL]
     counter hq enrol-code --store S01 --terminal T01     print a one-time enrolment code
     counter hq revoke T01 [--store S01]                  revoke a terminal's tokens
@@ -35,6 +36,15 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HQ is stateless)")
+    p.add_argument("--certfile", default=None, help="TLS certificate (PEM): HQ serves https and prints its SHA-256")
+    p.add_argument("--keyfile", default=None, help="the certificate's private key (PEM)")
+    p.add_argument(
+        "--allow-plain-http",
+        action="store_true",
+        help="serve plain http on a non-loopback address (only behind a TLS-terminating proxy)",
+    )
+    p = hsub.add_parser("fingerprint", parents=[common], help="print a certificate's SHA-256 for terminals to pin")
+    p.add_argument("--certfile", required=True)
     hsub.add_parser("migrate", parents=[common, db], help="bring HQ's schema to the newest revision")
     p = hsub.add_parser("enrol-code", parents=[common, db], help="print a one-time enrolment code")
     p.add_argument("--store", required=True)
@@ -54,9 +64,30 @@ def run(args: argparse.Namespace) -> int:
     from hq.serve import URL_ENV, serve
     from hq.store import DEFAULT_URL, make_engine, migrate
 
+    if args.hq_command == "fingerprint":
+        from hq.serve import tls_fingerprint
+
+        try:
+            print(tls_fingerprint(args.certfile))
+        except CounterError as exc:
+            print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)
+            return 1
+        return 0
     url = args.database_url or os.environ.get(URL_ENV) or DEFAULT_URL
     if args.hq_command == "serve":
-        serve(url, args.host, args.port, args.workers)
+        try:
+            serve(
+                url,
+                args.host,
+                args.port,
+                args.workers,
+                certfile=args.certfile,
+                keyfile=args.keyfile,
+                allow_plain_http=args.allow_plain_http,
+            )
+        except CounterError as exc:
+            print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)
+            return 1
         return 0
     engine = make_engine(url, pool_size=2)
     try:

@@ -400,6 +400,19 @@ approval_requests = Table(
     Column("answer_note", Text, nullable=True),
     Column("answered_at", Stamp, nullable=True),
     Column("answered_terminal", String(16), nullable=True),
+    #: how the approver proved who they are (migration 0004): "pin@hq" (their PIN checked
+    #: by HQ against ``users.pin_hash``); None for a pending request
+    Column("answer_auth", String(16), nullable=True),
+)
+
+#: Wrong approver PINs typed at HQ (remote approval answers, hq/approvals.py), per person:
+#: the same lockout rules as at a counter (counter.users.attempt_sign_in). Migration 0004.
+approver_pins = Table(
+    "approver_pins",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("locked_until", Stamp, nullable=True),
 )
 
 Index("ix_approval_requests_store_state", approval_requests.c.store_id, approval_requests.c.state)

@@ -1,5 +1,12 @@
 """Running HQ: uvicorn in the foreground (``counter hq serve``), or in a thread of the
-calling process (tests and benchmarks: a real server on a loopback port)."""
+calling process (tests and benchmarks: a real server on a loopback port).
+
+With a certificate and its key (``--certfile``/``--keyfile``) HQ serves TLS and prints
+the certificate's SHA-256, which a terminal pins at enrolment (``db/hq_tls.py``). Without
+them it serves plain http, and only on a loopback address unless ``--allow-plain-http``
+is given (for a TLS-terminating proxy in front): terminal tokens and approvers' PINs must
+not cross a network in clear.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from dataclasses import dataclass
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
+from counter.errors import CounterError
 from hq.app import ASGIApp, asgi
 from hq.store import DEFAULT_URL, make_engine, migrate
 
@@ -47,11 +55,73 @@ def warm_app(database_url: str, *, pool_size: int = 10) -> ASGIApp:
     return asgi(engine)
 
 
-def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
+def tls_fingerprint(certfile: str) -> str:
+    """The SHA-256 fingerprint terminals pin (of the first certificate in ``certfile``),
+    as db/hq_tls.py computes it: SHA-256 of the DER bytes, ``AB:CD:...``."""
+    import hashlib
+    import ssl
+
+    def fingerprint(pem: str) -> str:
+        digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+        return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+    try:
+        text = open(certfile, encoding="ascii").read()  # noqa: SIM115 - read once
+        begin = text.index("-----BEGIN CERTIFICATE-----")
+        end = text.index("-----END CERTIFICATE-----", begin) + len("-----END CERTIFICATE-----")
+        return fingerprint(text[begin:end] + "\n")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CounterError(
+            f"The certificate {certfile} cannot be read ({exc}).", "Give a PEM certificate file."
+        ) from None
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(host: str, certfile: str | None, keyfile: str | None, allow_plain_http: bool = False) -> str | None:
+    """The fingerprint to print (None for plain http); CounterError for a set-up that
+    would send tokens and PINs in clear, or half a TLS set-up."""
+    if bool(certfile) != bool(keyfile):
+        raise CounterError("TLS needs both --certfile and --keyfile.", "Give the certificate and its private key.")
+    if certfile:
+        return tls_fingerprint(certfile)
+    if not _loopback(host) and not allow_plain_http:
+        raise CounterError(
+            f"HQ would serve plain http on {host}: terminal tokens and approvers' PINs "
+            "would cross the network in clear.",
+            "Give --certfile and --keyfile (see the README, 'HQ over TLS'), or --allow-plain-http behind a TLS proxy.",
+        )
+    return None
+
+
+def serve(
+    database_url: str,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    workers: int = 1,
+    *,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    allow_plain_http: bool = False,
+) -> None:
+    pin = check_transport(host, certfile, keyfile, allow_plain_http)
     engine = make_engine(database_url)
     migrate(engine)
     engine.dispose()
-    log.info("HQ serving on http://%s:%d (database %s)", host, port, engine.url.render_as_string(hide_password=True))
+    scheme = "https" if certfile else "http"
+    where = engine.url.render_as_string(hide_password=True)
+    log.info("HQ serving on %s://%s:%d (database %s)", scheme, host, port, where)
+    if pin is not None:
+        print(f"HQ serves TLS; terminals enrol with --hq-fingerprint {pin}", flush=True)
     if workers > 1:
         os.environ[URL_ENV] = database_url
         uvicorn.run(
@@ -62,6 +132,8 @@ def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, workers:
             workers=workers,
             log_level="info",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
     else:
         uvicorn.run(
@@ -70,6 +142,8 @@ def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, workers:
             port=port,
             log_level="info",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
 
 
@@ -84,19 +158,33 @@ class RunningHq:
     server: uvicorn.Server
     thread: threading.Thread
     port: int
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def reset_limits(self) -> None:
+        """Forget counted credential failures (tests: each starts with a clean slate)."""
+        state = getattr(self.server.config.app, "state", None)
+        if state is not None:
+            state.failures.reset()
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
 
-def start_in_thread(database_url: str, port: int | None = None, *, pool_size: int = 10) -> RunningHq:
-    """Start a real uvicorn server on a loopback port in a daemon thread; returns once it
-    accepts connections."""
+def start_in_thread(
+    database_url: str,
+    port: int | None = None,
+    *,
+    pool_size: int = 10,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+) -> RunningHq:
+    """Start a real uvicorn server on a loopback port in a daemon thread (TLS with
+    ``certfile``/``keyfile``); returns once it accepts connections."""
     port = port or free_port()
     config = uvicorn.Config(
         warm_app(database_url, pool_size=pool_size),
@@ -106,6 +194,8 @@ def start_in_thread(database_url: str, port: int | None = None, *, pool_size: in
         access_log=False,
         timeout_graceful_shutdown=1,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"hq-{port}", daemon=True)
@@ -115,4 +205,4 @@ def start_in_thread(database_url: str, port: int | None = None, *, pool_size: in
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError(f"HQ did not start on port {port}")
         time.sleep(0.02)
-    return RunningHq(server, thread, port)
+    return RunningHq(server, thread, port, tls=bool(certfile))

@@ -5,7 +5,7 @@
     counter init-demo --data-dir DIR         build the demo store without opening a window
     counter journal verify --data-dir DIR    every chain against its sealed head, protections, records
     counter journal export --data-dir DIR --out FILE   JSON lines + FILE.manifest.json for an auditor
-    counter hq serve|migrate|enrol-code|revoke|admin-token|import-catalog|report|seed-demo
+    counter hq serve|fingerprint|migrate|enrol-code|revoke|admin-token|import-catalog|report|seed-demo
     counter sync enrol|now|status --data-dir DIR
     counter devices list|test URL|print-test [URL] --data-dir DIR
 

@@ -19,7 +19,6 @@ from counter.store import StoreConfig, TerminalIdentity
 from counter.users import PinHasher
 from db.demo import build_demo
 from db.engine import DB_FILENAME, Database, badge_key, open_database, pin_key
-from db.hq_client import HqClient
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
 from db.remote_approvals import RemoteApprovals
 from db.reservations import HqReservations
@@ -125,7 +124,7 @@ def connect_sync(ctx: AppContext) -> None:
     config = sync_config(ctx.db.read)
     if config is None:
         return
-    client = HqClient(config.hq, config.token, timeout=4.0)
+    client = config.client(timeout=4.0)
     ctx.closers.append(client.close)
     ctx.syncer = Syncer(ctx.db.write, ctx.db.read, client, config)
     ctx.upstream = HqReservations(client, ctx.syncer, ctx.db.read, ctx.store, ctx.terminal, offline_caps(ctx.db.read))

@@ -6,14 +6,18 @@ Reached with Ctrl+Shift+M by someone who may approve, or as the app's home scree
 ``counter --manager`` (a back-office machine: no one signs in, each answer takes a PIN).
 While the screen is shown it asks HQ for the store's pending requests every few
 seconds; the count is in the window title and on the screen, and a new request is
-announced in the message line. A (approve) and D (decline) open the PIN dialog; the PIN
-is checked here against this counter's users table (pulled from HQ) and the answer is
+announced in the message line. A (approve) and D (decline) open the PIN dialog; the
+rights are checked here against this counter's users table (pulled from HQ), and the PIN
+goes to HQ with the answer: **HQ** checks it against its own verifier and counts a wrong
+one toward the approver's lockout (this station never vouches for anyone). The answer is
 journaled here once HQ has taken it (the first answer wins; a late one is told who
-answered first).
+answered first); a wrong PIN, a lock or a missing right HQ found is said on screen and
+journaled here as a refusal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -35,9 +39,16 @@ from PySide6.QtWidgets import (
 )
 
 from counter.errors import CounterError
-from counter.remote_approval import RemoteRequest, check_note, record_station_answer, verify_station_approver
+from counter.remote_approval import (
+    RemoteRequest,
+    check_note,
+    record_station_answer,
+    record_station_refusal,
+    verify_station_approver,
+)
 from counter.upstream import UpstreamUnavailable
 from counter.users import Permission, User
+from db.hq_client import HqRefused
 from db.queries import list_users
 from ui.actions import Action
 from ui.context import AppContext
@@ -48,6 +59,15 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 COLUMNS = ("What", "Amount", "Asked by", "Lane", "Waiting")
+#: HQ's refusals of the approver (hq/approvals.py), as the station's message opens them
+APPROVER_REFUSALS = {
+    "wrong_pin": "Wrong PIN (checked by HQ)",
+    "locked": "Locked at HQ",
+    "no_right": "Not allowed",
+    "self_approval": "Not allowed",
+    "unknown_approver": "Not allowed",
+    "own_lane": "Not allowed",
+}
 
 
 def _clock(seconds: float) -> str:
@@ -90,6 +110,7 @@ class StationAnswerDialog(CounterDialog):
         self.ok_button.setText(f"{verb}  (Enter)")
         self.approver_user: User | None = None
         self.note_text = ""
+        self.pin_text = ""  # handed to HQ with the answer, then dropped
 
     def validate(self) -> None:
         note = check_note(self.note.text())
@@ -100,10 +121,10 @@ class StationAnswerDialog(CounterDialog):
             approver_id=self.approver.currentData(),
             pin=pin,
             uow_factory=self.ctx.uow,
-            hasher=self.ctx.hasher,
             clock=self.ctx.clock,
         )
         self.note_text = note
+        self.pin_text = pin
 
     def done(self, result: int) -> None:  # noqa: D102 - QDialog.done
         super().done(result)
@@ -318,10 +339,11 @@ class ManagerStationScreen(QWidget):
             self.say("Nothing was answered.", "info")
             self.table.setFocus()
             return
-        approver, note = dialog.approver_user, dialog.note_text
-        self.say(f"Sending {approver.name}'s answer to HQ…", "info")
+        approver, note, pin = dialog.approver_user, dialog.note_text, dialog.pin_text
+        dialog.pin_text = ""
+        self.say(f"Sending {approver.name}'s answer to HQ, which checks the PIN…", "info")
         self.worker.run(
-            lambda: remote.answer(request.id, approve=approve, approver_id=approver.id, note=note),
+            lambda: remote.answer(request.id, approve=approve, approver_id=approver.id, pin=pin, note=note),
             lambda result, error: self._on_answered(request, approver, approve, note, result, error),
         )
         self.table.setFocus()
@@ -338,6 +360,17 @@ class ManagerStationScreen(QWidget):
         if error is not None or result is None:
             if isinstance(error, UpstreamUnavailable):
                 self.say("HQ cannot be reached: your answer was not sent. Press A or D again when it is back.", "error")
+            elif isinstance(error, HqRefused) and error.error in APPROVER_REFUSALS:
+                self.say(f"{APPROVER_REFUSALS[error.error]}: {error.message} Nothing was answered.", "error")
+                # the refusal is HQ's to keep; this station's journal only mirrors it
+                with contextlib.suppress(CounterError):
+                    record_station_refusal(
+                        request=request,
+                        approver=approver,
+                        why=error.message,
+                        uow_factory=self.ctx.uow,
+                        clock=self.ctx.clock,
+                    )
             else:
                 self.say(error.message if error else "HQ did not answer.", "error")
             self.refresh()

@@ -1,6 +1,7 @@
 """``counter sync ...`` (a terminal and its HQ) and ``counter hq seed-demo``.
 
-counter sync enrol --hq URL --code CODE --data-dir DIR   enrol this store file's lane
+counter sync enrol --hq URL --code CODE [--hq-fingerprint SHA256 | --ca-file F] --data-dir DIR
+                                                         enrol this store file's lane (https: HQ's certificate pinned)
 counter sync now --data-dir DIR                          push the journal and pull changes once
 counter sync status --data-dir DIR                       what is waiting, and where HQ is
 counter hq seed-demo [--database-url URL]                load the demo chain's catalog and staff into HQ
@@ -24,34 +25,41 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     sync = sub.add_parser("sync", help="this terminal and HQ")
     ssub = sync.add_subparsers(dest="sync_command", required=True)
     p = ssub.add_parser("enrol", parents=[common], help="enrol this terminal with HQ using a one-time code")
-    p.add_argument("--hq", required=True, help="HQ's address, e.g. http://hq.example:8765")
+    p.add_argument("--hq", required=True, help="HQ's address, e.g. https://hq.example:8765")
     p.add_argument("--code", required=True, help="the code printed by `counter hq enrol-code`")
+    p.add_argument(
+        "--hq-fingerprint",
+        default=None,
+        help="SHA-256 of HQ's certificate, as `counter hq serve` printed it: pinned for every later connection",
+    )
+    p.add_argument("--ca-file", default=None, help="instead of a fingerprint: the CA that signed HQ's certificate")
     ssub.add_parser("now", parents=[common], help="push the journal and pull changes once")
     ssub.add_parser("status", parents=[common], help="show what is waiting to be sent")
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
     from db.engine import open_database
-    from db.hq_client import HqClient, HqRefused
+    from db.hq_client import HqRefused
     from db.sync import Syncer, enrol, sync_config
 
     db = open_database(data_dir, create=False)
     try:
         if args.sync_command == "enrol":
             try:
-                config = enrol(db.write, args.hq, args.code)
+                config = enrol(db.write, args.hq, args.code, fingerprint=args.hq_fingerprint, ca_file=args.ca_file)
             except HqRefused as exc:
                 print(f"counter sync: HQ refused: {exc.message}", file=sys.stderr)
                 return 1
             except UpstreamUnavailable as exc:
                 print(f"counter sync: {exc.message}", file=sys.stderr)
                 return 1
-            print(f"Enrolled as {config.store}-{config.terminal} with {config.hq}.")
+            trusted = f"; trusting {config.trust.describe()}" if config.trust is not None else ""
+            print(f"Enrolled as {config.store}-{config.terminal} with {config.hq}{trusted}.")
             return 0
         config = sync_config(db.read)
         if config is None:
             raise CounterError("This terminal is not enrolled with HQ.", "Run `counter sync enrol` first.")
-        client = HqClient(config.hq, config.token)
+        client = config.client()
         try:
             syncer = Syncer(db.write, db.read, client, config)
             if args.sync_command == "now":

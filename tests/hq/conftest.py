@@ -30,6 +30,7 @@ from counter.returns import ProcessReturn, ReturnLineRequest, ReturnRecord, proc
 from counter.sales import Sale
 from counter.shifts import open_shift
 from counter.upstream import OfflineCaps
+from counter.users import PinHasher
 from db import schema as ls
 from db.demo import DEMO_DIR, DEMO_USERS, FLOAT, TAX_CLASSES
 from db.engine import DB_FILENAME, open_database
@@ -91,7 +92,10 @@ def hq_engine(pg_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def reference_data() -> dict[str, object]:
-    return demo_reference_data(FAST_HASHER, DEMO_DIR, DEMO_USERS, TAX_CLASSES, canonical_gtin)
+    # HQ holds plain argon2id verifiers (it has no installation key; a lane keys them on
+    # arrival), and checks approvers' PINs against them: cheap parameters, no key.
+    plain = PinHasher(time_cost=FAST_HASHER.time_cost, memory_cost=FAST_HASHER.memory_cost)
+    return demo_reference_data(plain, DEMO_DIR, DEMO_USERS, TAX_CLASSES, canonical_gtin)
 
 
 def reset_hq(engine: Engine, reference: dict[str, object]) -> None:
@@ -111,6 +115,7 @@ def hq_server(pg_url: str, hq_engine: Engine) -> Iterator[RunningHq]:
 @pytest.fixture
 def hq(hq_server: RunningHq, hq_engine: Engine, reference_data: dict[str, object]) -> RunningHq:
     reset_hq(hq_engine, reference_data)
+    hq_server.reset_limits()  # wrong tokens counted by an earlier test do not make this one's 429
     return hq_server
 
 

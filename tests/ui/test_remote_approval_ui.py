@@ -380,3 +380,57 @@ def test_esc_withdraws_the_request_at_hq(make_lane: Callable[..., Lane], hq_engi
     assert states() == ["cancelled"]
     assert lane.returns.last_record is None
     assert "ApprovalGranted" not in [t for t, _ in journal_types(lane_ctx)]
+
+
+def test_the_station_says_a_wrong_pin_or_a_lock_that_hq_found(
+    make_lane: Callable[..., Lane],
+    hq_engine: Engine,  # noqa: F811 - the fixture
+    qtbot: Any,
+) -> None:
+    """The approver's PIN is checked by HQ: a wrong one is said on the station's screen
+    (with the tries left), journaled there as a refusal and counted at HQ; a lock too."""
+    import uuid
+    from decimal import Decimal
+
+    from counter.policy import ApprovalKind
+    from counter.remote_approval import RemoteAsk
+
+    lane_ctx, _ = make_lane("T01")
+    station_ctx, station_window = make_lane("T02")
+    station = station_window.station
+    assert station is not None and lane_ctx.remote_approvals is not None
+    maria = next(u for u in list_users(lane_ctx.db.read) if u.name == "Maria Lopez")
+    sent = lane_ctx.remote_approvals.ask(
+        RemoteAsk(
+            str(uuid.uuid4()),
+            str(uuid.uuid4()),
+            frozenset({ApprovalKind.CASH_REFUND_OVER_LIMIT}),
+            Decimal("129.89"),
+            maria,
+            "Return: cash refund above the limit, $129.89",
+        )
+    )
+    open_station(station_window, station, manager_mode=True)
+
+    def state() -> tuple[str, int]:
+        with hq_engine.connect() as conn:
+            row = conn.execute(select(hs.approval_requests.c.state).where(hs.approval_requests.c.id == sent.id))
+            failed = conn.execute(
+                select(hs.approver_pins.c.failed_attempts).where(hs.approver_pins.c.user_id == "u-manager")
+            ).scalar()
+        return str(row.scalar_one()), int(failed or 0)
+
+    answer_at_station(station, Qt.Key.Key_A, "Alex", "1234")
+    qtbot.waitUntil(lambda: "Wrong PIN" in station.message.text(), timeout=15_000)
+    assert "That PIN is not right for Alex Morgan (4 more tries before a lock)" in station.message.text()
+    assert "Nothing was answered" in station.message.text()
+    assert state() == ("pending", 1)
+    refused = [b for t, b in journal_types(station_ctx) if t == "ApprovalRefused"]
+    assert refused and refused[-1]["auth"] == "pin@hq" and refused[-1]["approver"] == "u-manager"
+
+    with hq_engine.begin() as conn:  # four more wrong PINs elsewhere locked Alex at HQ
+        conn.execute(hs.approver_pins.update().values(failed_attempts=5, locked_until=datetime(2999, 1, 1, tzinfo=UTC)))
+    answer_at_station(station, Qt.Key.Key_A, "Alex", "4444")
+    qtbot.waitUntil(lambda: "Locked at HQ" in station.message.text(), timeout=15_000)
+    assert "Alex Morgan is locked" in station.message.text()
+    assert state()[0] == "pending"
