@@ -10,16 +10,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from counter.catalog import TaxClass
-from counter.money import Currency
 from counter.store import TerminalIdentity
 
 if TYPE_CHECKING:
     from counter.accounts import Account
-    from counter.adjustments import AdjustmentRecord
     from counter.cases import Case, CaseStatus, ContactKind, LinkedTransaction, LinkKind
     from counter.customers import Address, Customer
-    from counter.desk_payments import DeskPayment
-    from counter.orders import Order, OrderStatus
+    from counter.orders import Order
     from counter.referrals import Referral
     from counter.refunds import PaidTender
     from counter.returns import Returned
@@ -41,11 +38,6 @@ class CustomersRepository(Protocol):
     ) -> None: ...
 
     def add_address(self, customer_id: str, address: Address, user_id: str, at: datetime, reason: str) -> None: ...
-
-    def link(self, customer_id: str, kind: str, ref_id: str, ref_number: str, at: datetime) -> None:
-        """Tie a transaction (sale, return, order, payment, adjustment, voucher) to the customer."""
-        ...
-
 
 class CasesRepository(Protocol):
     def next_number(self, terminal: TerminalIdentity) -> str: ...
@@ -100,37 +92,14 @@ class DeskRepository(Protocol):
 
     def current_price(self, item_id: str) -> Decimal | None: ...
 
-    def add_payment(self, payment: DeskPayment, currency: Currency) -> None: ...
-
-    def add_order(self, order: Order, currency: Currency) -> None: ...
-
     def get_order(self, order_id: str) -> Order | None: ...
-
-    def set_order_status(
-        self, order_id: str, status: OrderStatus, at: datetime, sale_id: str | None, kept: Decimal | None
-    ) -> None: ...
 
     def order_tenders(self, order_id: str) -> tuple[PaidTender, ...]:
         """The tenders that paid an order, each with what was refunded of it (for a cancellation)."""
         ...
 
-    def add_account(self, account: Account, user_id: str, currency: Currency) -> None: ...
-
     def get_account(self, account_id: str) -> Account | None: ...
 
     def account_for(self, customer_id: str) -> Account | None: ...
-
-    def add_account_entry(
-        self,
-        account_id: str,
-        kind: str,
-        amount: Decimal,
-        reference: str,
-        user_id: str,
-        at: datetime,
-        currency: Currency,
-    ) -> None: ...
-
-    def add_adjustment(self, record: AdjustmentRecord, currency: Currency) -> None: ...
 
     def adjusted_lines(self, sale_id: str) -> Mapping[str, Returned]: ...

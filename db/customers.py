@@ -140,14 +140,6 @@ class SqlCustomers:
             )
         )
 
-    def link(self, customer_id: str, kind: str, ref_id: str, ref_number: str, at: datetime) -> None:
-        self._conn.execute(
-            insert(s.customer_links).values(
-                customer_id=customer_id, kind=kind, ref_id=ref_id, ref_number=ref_number, at=utc_stamp(at)
-            )
-        )
-
-
 def case_from_row(row: RowMapping) -> Case:
     return Case(
         id=row["id"],
