@@ -750,4 +750,5 @@ def project(type_: str, body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
 
 
 # The service desk's tables and events register themselves here (they build on the above).
+import counter.case_projection  # noqa: E402, F401
 import counter.desk_projection  # noqa: E402, F401
