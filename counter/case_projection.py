@@ -139,6 +139,58 @@ def customer_updated_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     return ops
 
 
+def customer_received_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """A customer new or changed at another lane, as pulled from HQ (db.sync_people): its
+    row (every personal column from ``private``), a history row per changed field and its
+    new address, stamped with HQ's time and user."""
+    cid = str(body["customer_id"])
+    user, at, reason = str(body["user"]), str(body["at"]), str(body["reason"])
+    consent = bool(body["email_consent"])
+    row = {
+        "name": UNKNOWN,
+        "phone": _optional(body, "has_phone"),
+        "email": _optional(body, "has_email"),
+        "loyalty_card": _optional(body, "has_card"),
+        "email_consent": consent,
+        "updated_at": str(body["updated_at"]),
+    }
+    ops: list[Op]
+    if body["new"]:
+        created = {"id": cid, "created_at": str(body["created_at"]), "created_by": str(body["created_by"])}
+        ops = [Insert("customers", {**created, **row})]
+    else:
+        ops = [Update("customers", (cid,), row)]
+    fields = list(body["fields"])
+    for name in CHANGE_ORDER:
+        if name in fields:
+            old, new = (_yes(not consent), _yes(consent)) if name == "email_consent" else (UNKNOWN, UNKNOWN)
+            change = {"customer_id": cid, "field": name, "old_value": old, "new_value": new, "reason": reason}
+            ops.append(Insert("customer_changes", {**change, "user_id": user, "at": at}))
+    if "address" in fields:
+        ops.append(_address(cid, user, at, reason))
+    return ops
+
+
+def customer_links_received_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """Customers' sales and returns at other lanes, as pulled from HQ (with their amount and
+    the items they were about, for the customer's history)."""
+    return [
+        Insert(
+            "customer_links",
+            {
+                "customer_id": str(ln["customer_id"]),
+                "kind": str(ln["kind"]),
+                "ref_id": str(ln["ref_id"]),
+                "ref_number": str(ln["ref_number"]),
+                "at": str(ln["at"]),
+                "amount_minor": ln.get("amount_minor"),
+                "summary": ln.get("summary"),
+            },
+        )
+        for ln in body["links"]
+    ]
+
+
 # --------------------------------------------------------------------------- cases
 
 
@@ -318,6 +370,8 @@ def customer_informed_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
 CASE_PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]] = {
     "CustomerCreated": customer_created_ops,
     "CustomerUpdated": customer_updated_ops,
+    "CustomerReceived": customer_received_ops,
+    "CustomerLinksReceived": customer_links_received_ops,
     "ContactLogged": contact_logged_ops,
     **{t: case_status_ops for t in _STATUS_EVENT},
     "FollowUpRecorded": follow_up_ops,

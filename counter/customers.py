@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -227,7 +228,7 @@ def create_customer(
         )
         # the customer's row and address are this entry's projection (counter.case_projection);
         # the personal details go beside the entry, never into it
-        private = {
+        private: dict[str, list[dict[str, Any]]] = {
             "customers": [_personal(details)],
             "customer_addresses": [_address_row(details.address)] if details.address is not None else [],
         }
@@ -288,7 +289,7 @@ def update_customer(
         )
         fields = sorted(changed) + (["address"] if address_changed else [])
         personal = any(getattr(details, f) for f in ("name", "phone", "email", "loyalty_card") if f in changed)
-        private = {
+        private: dict[str, list[dict[str, Any]]] = {
             "customers": [_personal(details)] if personal else [],
             "customer_changes": [
                 {"old_value": before, "new_value": after, "reason": reason.strip()}
