@@ -127,7 +127,8 @@ def _apply_customer(conn: Connection, journal: SqlJournal, d: dict[str, Any]) ->
                 before, after = _yes(bool(before)), _yes(bool(after))
             if (before or "") != (after or ""):
                 changes.append(field)
-                private_changes.append({"old_value": before or "", "new_value": after or ""})
+                if field != "email_consent":  # its yes/no and the reason are in the entry
+                    private_changes.append({"old_value": before or "", "new_value": after or ""})
         if address is not None and address == current_address(conn, cid):
             address = None
     body = {
