@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from counter.cases import CaseStatus, ContactKind, LogContact, log_contact, record_letter, set_follow_up
+from counter.cases import (
+    CaseStatus,
+    ContactKind,
+    LogContact,
+    change_status,
+    log_contact,
+    record_letter,
+    set_follow_up,
+)
 from counter.desk_projection import DESK_TABLES, PRIVATE_COLUMNS
 from counter.projection import ORDINAL, TABLES, UNKNOWN, EntryRef, Insert, project
 from db import schema as s
@@ -114,8 +122,8 @@ def _follow_ups_and_letters(shop: TestStore) -> None:
     set_follow_up(maria, case.id, due, "Did the part come?", store=shop.cfg, **kw)
     set_follow_up(maria, case.id, None, "It came.", store=shop.cfg, **kw)
     record_letter(maria, case.id, "slip", **kw)
-    flows.change_status(maria, case.id, CaseStatus.WAITING, "", **kw)
-    flows.change_status(maria, case.id, CaseStatus.RESOLVED, "Called back.", **kw)
+    change_status(maria, case.id, CaseStatus.WAITING, "", **kw)
+    change_status(maria, case.id, CaseStatus.RESOLVED, "Called back.", **kw)
     record_letter(maria, case.id, "letter", **kw)
 
 
