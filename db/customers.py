@@ -1,6 +1,8 @@
-"""Repositories of customers, cases, contacts and referrals (write side, inside a
-SqlUnitOfWork's ``BEGIN IMMEDIATE`` transaction). History rows are only ever inserted;
-the database refuses to update or delete them (migration 0005)."""
+"""Repositories of customers, cases, contacts and referrals, inside a SqlUnitOfWork's
+``BEGIN IMMEDIATE`` transaction: reads and the per-terminal numbers. Their rows are written
+only as the projection of journal entries (counter.case_projection, SqlJournal.append).
+History rows are only ever inserted; the database refuses to update or delete them
+(migration 0005)."""
 
 from __future__ import annotations
 

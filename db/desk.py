@@ -1,5 +1,6 @@
-"""The service desk's money (write side, inside a SqlUnitOfWork): orders and their lines,
-house accounts and their entries, desk payments and their tenders, bill adjustments.
+"""The service desk's money, inside a SqlUnitOfWork: orders and their lines, house
+accounts and their entries, desk payments and their tenders, bill adjustments. Read here;
+written only as the projection of journal entries (counter.desk_projection).
 
 Balances (what an order has been paid, what an account owes) are summed from the rows
 each time, never stored as a number that could drift.
