@@ -20,7 +20,7 @@ from decimal import Decimal
 from counter.cart import CartLine
 from counter.catalog import CategoryId, Item, ItemId
 from counter.checkout import CompleteSale, check_settlement, price_command, record_sale
-from counter.desk_payments import DeskPayment, Purpose, check_tenders, record_payment
+from counter.desk_payments import DeskPayment, Purpose, check_tenders, payment_fields, record_payment
 from counter.journal import EventType
 from counter.money import ZERO
 from counter.ports import Clock, UnitOfWork
@@ -76,7 +76,6 @@ def open_account(
             raise DeskError("This customer already has a house account.", "")
         now = clock.now()
         account = Account(str(uuid.uuid4()), uow.desk.next_number(terminal, "account"), customer_id, credit_limit, now)
-        uow.desk.add_account(account, user.id, store.currency)
         uow.journal.append(
             EventType.ACCOUNT_OPENED,
             {
@@ -134,7 +133,6 @@ def pay_on_account(
             reference=account.number,
         )
         record_payment(uow, payment, store.currency)
-        uow.desk.add_account_entry(account.id, "payment", -amount, payment.number, user.id, now, store.currency)
         after = Account(**{**account.__dict__, "owed": account.owed - amount})
         uow.journal.append(
             EventType.ACCOUNT_PAYMENT_TAKEN,
@@ -146,6 +144,7 @@ def pay_on_account(
                 "payment_number": payment.number,
                 "amount": store.currency.to_minor(amount),
                 "tenders": payment.journal_tenders(store.currency),
+                "desk_payment": payment_fields(payment, store.currency),
                 "owed_after": store.currency.to_minor(after.owed),
                 "user": user.id,
             },
@@ -208,7 +207,6 @@ def charge_service(
         sale = record_sale(uow, cmd, pricing, now, store, terminal)
         if account is not None:
             charged = sum((t.amount for t in on_account), ZERO)
-            uow.desk.add_account_entry(account.id, "charge", charged, sale.receipt_number, user.id, now, store.currency)
             uow.journal.append(
                 EventType.ACCOUNT_CHARGED,
                 {

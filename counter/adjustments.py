@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from counter.customers import CustomerError
-from counter.desk_payments import DeskPayment, Purpose, record_payment
+from counter.desk_payments import DeskPayment, Purpose, payment_fields, record_payment
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.policy import ApprovalKind, ReturnRules
@@ -299,11 +299,6 @@ def adjust_bill(
             now,
         )
         record_payment(uow, payment, store.currency)  # first: the adjustment row refers to it
-        uow.desk.add_adjustment(record, store.currency)
-        if voucher and cmd.customer_id:
-            uow.customers.link(cmd.customer_id, "voucher", voucher, voucher, now)
-        if cmd.customer_id:
-            uow.customers.link(cmd.customer_id, "adjustment", adjustment_id, record.number, now)
         uow.journal.append(EventType.BILL_ADJUSTED, adjustment_body(record, store, cmd.request_id), now)
         uow.commit()
     return record
@@ -332,6 +327,9 @@ def adjustment_body(record: AdjustmentRecord, store: StoreConfig, request_id: st
         "approvals": sorted(str(k) for k in q.approvals),
         "customer_id": record.customer_id,
         "cashier": record.payment.user_id,
+        "reason": record.reason,
+        "competitor": record.competitor,
+        "desk_payment": payment_fields(record.payment, store.currency),
     }
 
 

@@ -212,8 +212,6 @@ def log_contact(
                 cmd.follow_up_on,
                 "Were the changes made?" if cmd.follow_up_on else "",
             )
-            uow.cases.add(case)
-            uow.cases.add_event(case.id, now, user.id, "opened", f"{cmd.kind.label}: {cmd.category}", "", "open")
         else:
             found = uow.cases.get(cmd.case_id)
             if found is None:
@@ -227,13 +225,14 @@ def log_contact(
                     "Reopen it first (F7), or log the contact on a new case.",
                 )
         contact_id = str(uuid.uuid4())
-        uow.cases.add_contact(
-            contact_id, case.id, cmd.customer_id, cmd.kind, cmd.category, words, actions, user.id, now
-        )
-        uow.cases.add_links(contact_id, cmd.links)
-        uow.cases.add_event(case.id, now, user.id, "contact", f"{cmd.kind.label}: {words}", "", "")
-        if actions:
-            uow.cases.add_event(case.id, now, user.id, "action", actions, "", "")
+        # The case, the contact, its links and the case events are this entry's projection
+        # (counter.case_projection); the customer's words and the actions stay off the journal.
+        events = [{"text": f"{cmd.kind.label}: {words}"}] + ([{"text": actions}] if actions else [])
+        private = {
+            "cases": [{"subject": case.subject}] if new_case else [],
+            "contacts": [{"words": words, "actions": actions}],
+            "case_events": events,
+        }
         uow.journal.append(
             EventType.CONTACT_LOGGED,
             {
@@ -246,8 +245,11 @@ def log_contact(
                 "category": cmd.category,
                 "links": [{"kind": str(ln.kind), "number": ln.number} for ln in cmd.links],
                 "handled_by": user.id,
+                "follow_up_on": case.follow_up_on.isoformat() if new_case and case.follow_up_on else None,
+                "has_actions": bool(actions),
             },
             now,
+            private,
         )
         uow.commit()
     return ContactLogged(case, contact_id, new_case)
@@ -287,11 +289,9 @@ def change_status(
         check_transition(case, to)
         now = clock.now()
         resolution = note if to is CaseStatus.RESOLVED else ("" if reopen else case.resolution)
-        uow.cases.set_status(case_id, to, now, resolution)
         event = {CaseStatus.RESOLVED: "resolved", CaseStatus.CLOSED: "closed"}.get(
             to, "reopened" if reopen else "status"
         )
-        uow.cases.add_event(case_id, now, user.id, event, note.strip(), str(case.status), str(to))
         journal_type = {
             "resolved": EventType.CASE_RESOLVED,
             "closed": EventType.CASE_CLOSED,
@@ -308,6 +308,10 @@ def change_status(
                 "has_note": bool(note.strip()),
             },
             now,
+            {
+                "cases": [{"resolution": resolution}] if to is CaseStatus.RESOLVED else [],
+                "case_events": [{"text": note.strip()}] if note.strip() else [],
+            },
         )
         uow.commit()
     return Case(**{**case.__dict__, "status": to, "resolution": resolution})
@@ -333,14 +337,12 @@ def set_follow_up(
             if on < today:
                 raise CaseError("A follow-up date cannot be in the past.", "Pick today or a later day.")
             text = note.strip() or "Were the changes made?"
-            uow.cases.set_follow_up(case_id, on, text, now)
-            uow.cases.add_event(case_id, now, user.id, "follow_up_set", f"{on.isoformat()}: {text}", "", "")
+            private = {"cases": [{"follow_up_note": text}], "case_events": [{"text": f"{on.isoformat()}: {text}"}]}
         else:
             if case.follow_up_on is None:
                 raise CaseError(f"Case {case.number} has no follow-up due.", "")
             text = _text(note, "what the follow-up found", "For example: “customer confirms the refund arrived”.")
-            uow.cases.set_follow_up(case_id, None, "", now)
-            uow.cases.add_event(case_id, now, user.id, "follow_up_done", text, "", "")
+            private = {"case_events": [{"text": text}]}
         uow.journal.append(
             EventType.FOLLOW_UP_RECORDED,
             {
@@ -351,6 +353,7 @@ def set_follow_up(
                 "user": user.id,
             },
             now,
+            private,
         )
         uow.commit()
 
@@ -397,8 +400,7 @@ def record_letter(
     with uow_factory() as uow:
         case = _load(uow, case_id)
         now = clock.now()
-        text = "outcome letter (PDF)" if kind == "letter" else "case slip with its barcode"
-        uow.cases.add_event(case_id, now, user.id, kind, text, "", "")
+        # its case event (a fixed text) is this entry's projection (counter.case_projection)
         uow.journal.append(
             EventType.LETTER_ISSUED,
             {"case_id": case_id, "case_number": case.number, "kind": kind, "user": user.id},

@@ -134,7 +134,6 @@ def record_sale(
     if exchange_id:
         body["exchange_id"] = exchange_id
     if cmd.customer_id:
-        uow.customers.link(cmd.customer_id, "sale", sale.id, sale.receipt_number, now)
         body["customer_id"] = cmd.customer_id
     uow.journal.append(EventType.SALE_COMPLETED, body, now)
     return sale

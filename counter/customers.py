@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -225,9 +226,12 @@ def create_customer(
             details.address,
             now,
         )
-        uow.customers.add(customer, user.id, now)
-        if details.address is not None:
-            uow.customers.add_address(customer.id, details.address, user.id, now, "new customer")
+        # the customer's row and address are this entry's projection (counter.case_projection);
+        # the personal details go beside the entry, never into it
+        private: dict[str, list[dict[str, Any]]] = {
+            "customers": [_personal(details)],
+            "customer_addresses": [_address_row(details.address)] if details.address is not None else [],
+        }
         uow.journal.append(
             EventType.CUSTOMER_CREATED,
             {
@@ -235,9 +239,12 @@ def create_customer(
                 "user": user.id,
                 "has_phone": bool(details.phone),
                 "has_email": bool(details.email),
+                "has_card": bool(details.loyalty_card),
+                "has_address": details.address is not None,
                 "email_consent": details.email_consent,
             },
             now,
+            private,
         )
         uow.commit()
     return customer
@@ -280,17 +287,50 @@ def update_customer(
             email_consent=details.email_consent,
             address=details.address if address_changed else old.address,
         )
-        uow.customers.update(new, now)
-        for name, (before, after) in changed.items():
-            uow.customers.add_change(customer_id, name, before, after, user.id, now, reason.strip())
-        if address_changed and details.address is not None:
-            uow.customers.add_address(customer_id, details.address, user.id, now, reason.strip() or "moved")
         fields = sorted(changed) + (["address"] if address_changed else [])
+        personal = any(getattr(details, f) for f in ("name", "phone", "email", "loyalty_card") if f in changed)
+        private: dict[str, list[dict[str, Any]]] = {
+            "customers": [_personal(details)] if personal else [],
+            "customer_changes": [
+                {"old_value": before, "new_value": after, "reason": reason.strip()}
+                for before, after in changed.values()  # in CHANGE_ORDER, as the projection
+            ],
+            "customer_addresses": (
+                [{**_address_row(details.address), "reason": reason.strip() or "moved"}]
+                if address_changed and details.address is not None
+                else []
+            ),
+        }
         uow.journal.append(
-            EventType.CUSTOMER_UPDATED, {"customer_id": customer_id, "user": user.id, "fields": fields}, now
+            EventType.CUSTOMER_UPDATED,
+            {
+                "customer_id": customer_id,
+                "user": user.id,
+                "fields": fields,
+                "email_consent": details.email_consent,
+                "has_phone": bool(details.phone),
+                "has_email": bool(details.email),
+                "has_card": bool(details.loyalty_card),
+            },
+            now,
+            private,
         )
         uow.commit()
     return new
+
+
+def _personal(details: ContactDetails) -> dict[str, str | None]:
+    """The personal columns of a customer's row (never journaled)."""
+    return {
+        "name": details.name,
+        "phone": details.phone or None,
+        "email": details.email or None,
+        "loyalty_card": details.loyalty_card or None,
+    }
+
+
+def _address_row(address: Address) -> dict[str, str]:
+    return {f: getattr(address, f) for f in ("line1", "line2", "city", "region", "postal_code", "country")}
 
 
 def _yes(flag: bool) -> str:

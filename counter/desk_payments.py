@@ -79,6 +79,9 @@ class DeskPayment:
                     "amount": -m(p.amount),
                     "original_tender": p.original_seq,
                     "reference": self.voucher_code if p.kind is TenderKind.STORE_CREDIT else p.reference,
+                    "card_brand": p.card.brand if p.card else None,
+                    "card_last4": p.card.last4 if p.card else None,
+                    "approval_code": p.reference if p.card else None,
                 }
                 for p in self.parts
             ]
@@ -94,6 +97,27 @@ class DeskPayment:
             }
             for t in self.tenders
         ]
+
+
+def payment_fields(payment: DeskPayment, currency: Currency) -> dict[str, Any]:
+    """The payment's own fields in a journal body: every column of its desk_payments row
+    (counter.desk_projection derives the row from them; the amount is always positive,
+    the purpose says which way it went)."""
+    return {
+        "payment_id": payment.id,
+        "number": payment.number,
+        "purpose": str(payment.purpose),
+        "amount": currency.to_minor(payment.amount),
+        "currency": currency.code,
+        "customer_id": payment.customer_id,
+        "order_id": payment.order_id,
+        "account_id": payment.account_id,
+        "original_sale_id": payment.original_sale_id,
+        "voucher_code": payment.voucher_code,
+        "reference": payment.reference,
+        "user": payment.user_id,
+        "terminal": payment.terminal_id,
+    }
 
 
 def check_tenders(tenders: Sequence[Tender], amount: Decimal, currency: Currency) -> None:
@@ -127,10 +151,9 @@ def check_tenders(tenders: Sequence[Tender], amount: Decimal, currency: Currency
 
 
 def record_payment(uow: UnitOfWork, payment: DeskPayment, currency: Currency) -> None:
-    """Write a desk payment (and redeem any store credit it takes) in the caller's unit of work."""
+    """Check that the store credit a desk payment takes can be redeemed. The payment's rows
+    (its tenders, its customer link, the redemption) are the projection of the journal entry
+    that carries it (``payment_fields`` and ``journal_tenders``; counter.desk_projection)."""
     for t in payment.tenders:
         if t.kind is TenderKind.STORE_CREDIT and t.voucher:
             uow.vouchers.check_redeem(t.voucher, t.amount)
-    uow.desk.add_payment(payment, currency)
-    if payment.customer_id:
-        uow.customers.link(payment.customer_id, "payment", payment.id, payment.number, payment.at)

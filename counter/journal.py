@@ -33,6 +33,8 @@ class EventType(enum.StrEnum):
     SALE_VOIDED = "SaleVoided"
     SALE_ADOPTED = "SaleAdopted"  # a copy of another lane's sale, kept for a return of it here
     VOUCHERS_RECEIVED = "VouchersReceived"  # store credit issued or spent at other lanes, pulled from HQ
+    CUSTOMER_RECEIVED = "CustomerReceived"  # a customer new or changed at another lane, pulled from HQ
+    CUSTOMER_LINKS_RECEIVED = "CustomerLinksReceived"  # customers' sales and returns at other lanes
     SIGNED_IN = "SignedIn"
     SIGN_IN_FAILED = "SignInFailed"
     SIGNED_OUT = "SignedOut"

@@ -25,7 +25,7 @@ from decimal import Decimal
 from counter.cart import CartLine, check_quantity
 from counter.catalog import Item
 from counter.checkout import CompleteSale, check_settlement, price_command, record_sale
-from counter.desk_payments import DeskPayment, Purpose, check_tenders, record_payment
+from counter.desk_payments import DeskPayment, Purpose, check_tenders, payment_fields, record_payment
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.policy import ReturnRules
@@ -203,11 +203,10 @@ def open_order(
             terms,
             amount,
         )
-        uow.desk.add_order(order, store.currency)
         payment = _payment(uow, terminal, Purpose.DEPOSIT, amount, now, user, order, deposit)
         record_payment(uow, payment, store.currency)
-        uow.customers.link(customer_id, "order", order.id, order.number, now)
         m = store.currency.to_minor
+        # the order, its lines, the deposit and the customer's links are this entry's projection
         uow.journal.append(
             EventType.ORDER_OPENED,
             {
@@ -216,9 +215,22 @@ def open_order(
                 "kind": str(kind),
                 "customer_id": customer_id,
                 "lines": [
-                    {"item_id": ln.item.id, "sku": ln.item.sku, "qty": ln.quantity, "unit_price": m(ln.item.price)}
-                    for ln in lines
+                    {
+                        "line_no": ln.line_no,
+                        "item_id": ln.item.id,
+                        "sku": ln.item.sku,
+                        "name": ln.item.name,
+                        "category_id": ln.item.category_id,
+                        "qty": ln.quantity,
+                        "unit_price": m(ln.item.price),
+                        "tax_code": ln.item.tax.code,
+                        "tax_label": ln.item.tax.label,
+                        "tax_rate": str(ln.item.tax.rate),
+                    }
+                    for ln in order.lines
                 ],
+                "currency": store.currency.code,
+                "min_deposit": m(terms.min_deposit),
                 "total": m(total),
                 "tax": m(tax),
                 "due": terms.due_on.isoformat(),
@@ -259,12 +271,7 @@ def _payment(
 
 
 def _payment_body(payment: DeskPayment, currency: Currency) -> dict[str, object]:
-    return {
-        "payment_id": payment.id,
-        "number": payment.number,
-        "amount": currency.to_minor(payment.amount),
-        "tenders": payment.journal_tenders(currency),
-    }
+    return {**payment_fields(payment, currency), "tenders": payment.journal_tenders(currency)}
 
 
 def _money(store: StoreConfig) -> Callable[[Decimal], str]:
@@ -349,7 +356,6 @@ def pick_up_order(
         check_settlement(cmd, pricing.total, store)
         now = clock.now()
         sale = record_sale(uow, cmd, pricing, now, store, terminal)
-        uow.desk.set_order_status(order.id, OrderStatus.PICKED_UP, now, sale.id, None)
         uow.journal.append(
             EventType.ORDER_PICKED_UP,
             {
@@ -427,9 +433,6 @@ def cancel_order(
                 voucher_code=voucher,
             )
             record_payment(uow, payment, store.currency)
-            if voucher:
-                uow.customers.link(order.customer_id, "voucher", voucher, voucher, now)
-        uow.desk.set_order_status(order.id, OrderStatus.CANCELLED, now, None, q.kept)
         m = store.currency.to_minor
         uow.journal.append(
             EventType.ORDER_CANCELLED,

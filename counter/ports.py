@@ -64,7 +64,18 @@ class UsersRepository(Protocol):
 
 
 class JournalWriter(Protocol):
-    def append(self, type_: str, body: Mapping[str, Any], at: datetime) -> JournalEntry: ...
+    def append(
+        self,
+        type_: str,
+        body: Mapping[str, Any],
+        at: datetime,
+        private: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> JournalEntry:
+        """Append the entry and write its projection (counter.projection). ``private``:
+        per table, in order, the values of the columns the projection leaves UNKNOWN
+        because the journal must never hold them (personal data, free text); they are
+        written to the rows, never to the journal."""
+        ...
 
 
 class ReceiptNumbers(Protocol):

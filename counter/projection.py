@@ -747,3 +747,8 @@ def project(type_: str, body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
         raise
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ProjectionError(f"{ref}: the body lacks what a {type_} needs ({exc!r})") from exc
+
+
+# The service desk's tables and events register themselves here (they build on the above).
+import counter.case_projection  # noqa: E402, F401
+import counter.desk_projection  # noqa: E402, F401

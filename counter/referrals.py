@@ -113,17 +113,8 @@ def refer_case(
             user.id,
             note,
         )
-        uow.cases.add_referral(referral)
-        uow.cases.set_status(case.id, CaseStatus.REFERRED, now, case.resolution)
-        uow.cases.add_event(
-            case.id,
-            now,
-            user.id,
-            "referred",
-            f"to {dept.name}, {priority.label.lower()} priority, due {due.isoformat()}: {note}",
-            str(case.status),
-            "referred",
-        )
+        # the referral, the case's new status and its event are this entry's projection
+        text = f"to {dept.name}, {priority.label.lower()} priority, due {due.isoformat()}: {note}"
         uow.journal.append(
             EventType.CASE_REFERRED,
             {
@@ -134,8 +125,11 @@ def refer_case(
                 "priority": str(priority),
                 "due": due.isoformat(),
                 "user": user.id,
+                "department_name": dept.name,
+                "from": str(case.status),
             },
             now,
+            {"referrals": [{"note": note}], "case_events": [{"text": text}]},
         )
         uow.commit()
     return referral
@@ -165,19 +159,14 @@ def add_department_note(
                 "Tell the customer the outcome, or refer the case again.",
             )
         now = clock.now()
-        uow.cases.add_referral_note(referral_id, now, user.id, "outcome" if outcome else "note", note)
-        event = "answered" if outcome else "department_note"
         case = uow.cases.get(referral.case_id)
         assert case is not None
-        status_to = ""
-        if outcome:
-            uow.cases.answer_referral(referral_id, note, now)
-            if case.status is CaseStatus.REFERRED:
-                uow.cases.set_status(case.id, CaseStatus.OPEN, now, case.resolution)
-                status_to = "open"
-        uow.cases.add_event(
-            case.id, now, user.id, event, f"{referral.department_name}: {note}", str(case.status), status_to
-        )
+        # the note, the referral's answer, the case's status and its event are this entry's projection
+        private = {
+            "referral_notes": [{"text": note}],
+            "referrals": [{"outcome": note}] if outcome else [],
+            "case_events": [{"text": f"{referral.department_name}: {note}"}],
+        }
         uow.journal.append(
             EventType.REFERRAL_ANSWERED if outcome else EventType.REFERRAL_NOTED,
             {
@@ -186,8 +175,10 @@ def add_department_note(
                 "case_number": case.number,
                 "department": referral.department,
                 "user": user.id,
+                "case_status": str(case.status),
             },
             now,
+            private,
         )
         uow.commit()
     status = ReferralStatus.ANSWERED if outcome else referral.status
@@ -219,9 +210,7 @@ def tell_customer(
             raise CaseError("The customer has already been told this outcome.", "")
         now = clock.now()
         text = what.strip() or referral.outcome
-        uow.cases.add_referral_note(referral_id, now, user.id, "told", f"by {how}: {text}")
-        uow.cases.close_referral(referral_id, how, now)
-        uow.cases.add_event(referral.case_id, now, user.id, "told", f"by {how}: {text}", "", "")
+        told = {"text": f"by {how}: {text}"}  # the note, the referral closed and the event: the projection
         uow.journal.append(
             EventType.CUSTOMER_INFORMED,
             {
@@ -232,5 +221,6 @@ def tell_customer(
                 "user": user.id,
             },
             now,
+            {"referral_notes": [told], "case_events": [told]},
         )
         uow.commit()

@@ -347,7 +347,6 @@ def process_return(
         # the return's rows, its refunds and its voucher are this entry's projection (counter.projection)
         body = record.journal_body(store.currency)
         if cmd.customer:
-            uow.customers.link(cmd.customer, "return", record.id, record.return_number, now)
             body["customer_id"] = cmd.customer
         uow.journal.append(EventType.RETURN_PROCESSED, body, now)
         uow.commit()

@@ -1,5 +1,6 @@
-"""The service desk's money (write side, inside a SqlUnitOfWork): orders and their lines,
-house accounts and their entries, desk payments and their tenders, bill adjustments.
+"""The service desk's money, inside a SqlUnitOfWork: orders and their lines, house
+accounts and their entries, desk payments and their tenders, bill adjustments. Read here;
+written only as the projection of journal entries (counter.desk_projection).
 
 Balances (what an order has been paid, what an account owes) are summed from the rows
 each time, never stored as a number that could drift.
@@ -11,13 +12,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, select
 
 from counter.accounts import Account
-from counter.adjustments import AdjustmentRecord
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
-from counter.desk_payments import DeskPayment
-from counter.journal import utc_stamp
 from counter.money import Currency
 from counter.orders import Order, OrderKind, OrderLine, OrderStatus, Terms
 from counter.refunds import PaidTender
@@ -121,118 +119,9 @@ class SqlDesk:
         minor = self._conn.execute(select(s.items.c.price_minor).where(s.items.c.id == item_id)).scalar()
         return None if minor is None else self._currency.from_minor(int(minor))
 
-    def add_payment(self, payment: DeskPayment, currency: Currency) -> None:
-        m = currency.to_minor
-        sign = -1 if payment.purpose.is_refund else 1
-        self._conn.execute(
-            insert(s.desk_payments).values(
-                id=payment.id,
-                number=payment.number,
-                terminal_id=payment.terminal_id,
-                purpose=str(payment.purpose),
-                amount_minor=sign * m(payment.amount),
-                currency=currency.code,
-                customer_id=payment.customer_id,
-                order_id=payment.order_id,
-                account_id=payment.account_id,
-                original_sale_id=payment.original_sale_id,
-                voucher_code=payment.voucher_code,
-                reference=payment.reference,
-                user_id=payment.user_id,
-                at=utc_stamp(payment.at),
-            )
-        )
-        rows = [
-            {
-                "payment_id": payment.id,
-                "seq": n,
-                "kind": str(t.kind),
-                "amount_minor": m(t.amount),
-                "tendered_minor": m(t.tendered),
-                "card_brand": t.card.brand if t.card else None,
-                "card_last4": t.card.last4 if t.card else None,
-                "approval_code": t.card.approval_code if t.card else None,
-                "voucher_code": t.voucher,
-                "original_seq": None,
-            }
-            for n, t in enumerate(payment.tenders, start=1)
-        ] + [
-            {
-                "payment_id": payment.id,
-                "seq": n,
-                "kind": str(p.kind),
-                "amount_minor": -m(p.amount),
-                "tendered_minor": -m(p.amount),
-                "card_brand": p.card.brand if p.card else None,
-                "card_last4": p.card.last4 if p.card else None,
-                "approval_code": p.reference if p.card else None,
-                "voucher_code": payment.voucher_code if p.kind is TenderKind.STORE_CREDIT else None,
-                "original_seq": p.original_seq,
-            }
-            for n, p in enumerate(payment.parts, start=1)
-        ]
-        if rows:
-            self._conn.execute(insert(s.desk_tenders), rows)
-
-    # --- orders -------------------------------------------------------------------------
-
-    def add_order(self, order: Order, currency: Currency) -> None:
-        m = currency.to_minor
-        self._conn.execute(
-            insert(s.orders).values(
-                id=order.id,
-                number=order.number,
-                kind=str(order.kind),
-                customer_id=order.customer_id,
-                status=str(order.status),
-                created_at=utc_stamp(order.created_at),
-                created_by=order.created_by,
-                currency=currency.code,
-                total_minor=m(order.total),
-                tax_minor=m(order.tax),
-                min_deposit_minor=m(order.terms.min_deposit),
-                due_on=order.terms.due_on.isoformat(),
-                cancel_fee_minor=m(order.terms.cancel_fee),
-                deposit_refundable=order.terms.deposit_refundable,
-            )
-        )
-        self._conn.execute(
-            insert(s.order_lines),
-            [
-                {
-                    "order_id": order.id,
-                    "line_no": ln.line_no,
-                    "item_id": ln.item.id,
-                    "sku": ln.item.sku,
-                    "name": ln.item.name,
-                    "category_id": ln.item.category_id,
-                    "quantity": ln.quantity,
-                    "unit_price_minor": m(ln.item.price),
-                    "tax_code": ln.item.tax.code,
-                    "tax_label": ln.item.tax.label,
-                    "tax_rate": str(ln.item.tax.rate),
-                }
-                for ln in order.lines
-            ],
-        )
-
     def get_order(self, order_id: str) -> Order | None:
         row = self._conn.execute(select(s.orders).where(s.orders.c.id == order_id)).mappings().first()
         return load_order(self._conn, row) if row else None
-
-    def set_order_status(
-        self, order_id: str, status: OrderStatus, at: datetime, sale_id: str | None, kept: Decimal | None
-    ) -> None:
-        self._conn.execute(
-            update(s.orders)
-            .where(s.orders.c.id == order_id)
-            .values(
-                status=str(status),
-                closed_at=utc_stamp(at),
-                sale_id=sale_id,
-                kept_minor=self._currency.to_minor(kept) if kept is not None else None,
-            )
-        )
 
     def order_tenders(self, order_id: str) -> tuple[PaidTender, ...]:
         """Tenders of the order's payments numbered 1.. in the order they were taken; a
@@ -265,18 +154,6 @@ class SqlDesk:
 
     # --- house accounts -----------------------------------------------------------------
 
-    def add_account(self, account: Account, user_id: str, currency: Currency) -> None:
-        self._conn.execute(
-            insert(s.accounts).values(
-                id=account.id,
-                number=account.number,
-                customer_id=account.customer_id,
-                credit_limit_minor=currency.to_minor(account.credit_limit),
-                opened_at=utc_stamp(account.opened_at),
-                opened_by=user_id,
-            )
-        )
-
     def get_account(self, account_id: str) -> Account | None:
         row = self._conn.execute(select(s.accounts).where(s.accounts.c.id == account_id)).mappings().first()
         return load_account(self._conn, row, self._currency) if row else None
@@ -284,53 +161,6 @@ class SqlDesk:
     def account_for(self, customer_id: str) -> Account | None:
         row = self._conn.execute(select(s.accounts).where(s.accounts.c.customer_id == customer_id)).mappings().first()
         return load_account(self._conn, row, self._currency) if row else None
-
-    def add_account_entry(
-        self,
-        account_id: str,
-        kind: str,
-        amount: Decimal,
-        reference: str,
-        user_id: str,
-        at: datetime,
-        currency: Currency,
-    ) -> None:
-        self._conn.execute(
-            insert(s.account_entries).values(
-                account_id=account_id,
-                kind=kind,
-                amount_minor=currency.to_minor(amount),
-                reference=reference,
-                user_id=user_id,
-                at=utc_stamp(at),
-            )
-        )
-
-    # --- adjustments --------------------------------------------------------------------
-
-    def add_adjustment(self, record: AdjustmentRecord, currency: Currency) -> None:
-        m = currency.to_minor
-        q = record.quote
-        self._conn.execute(
-            insert(s.adjustments).values(
-                id=record.id,
-                number=record.number,
-                kind=str(record.kind),
-                payment_id=record.payment.id,
-                sale_id=record.sale_id,
-                sale_line_id=record.sale_line_id,
-                quantity=record.quantity,
-                amount_minor=m(q.amount),
-                tax_minor=m(q.tax),
-                gross_minor=m(q.gross),
-                currency=currency.code,
-                reason=record.reason,
-                competitor=record.competitor,
-                customer_id=record.customer_id,
-                user_id=record.payment.user_id,
-                at=utc_stamp(record.at),
-            )
-        )
 
     def adjusted_lines(self, sale_id: str) -> Mapping[str, Returned]:
         return adjusted_lines(self._conn, sale_id)

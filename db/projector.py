@@ -9,7 +9,7 @@ No repository writes these tables any more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -36,12 +36,33 @@ for _name in TABLES:
     )
 
 
-def apply(conn: Connection, ops: Iterable[Op]) -> None:
-    """Write the operations in order; runs of inserts into one table go as one executemany."""
+def _filled(ops: Iterable[Op], private: Mapping[str, Sequence[Mapping[str, Any]]]) -> Iterator[Op]:
+    """The operations with their UNKNOWN columns filled from ``private``: the n-th operation
+    on a table that leaves columns UNKNOWN takes the n-th private row of that table."""
+    taken = {table: iter(rows) for table, rows in private.items()}
+    for op in ops:
+        values = op.row if isinstance(op, Insert) else op.values
+        if any(v is UNKNOWN for v in values.values()) and op.table in taken:
+            extra = next(taken[op.table], None)
+            if extra is None:
+                raise ProjectionError(f"{op.table}: no private values left for {op}")
+            merged = {c: (extra[c] if v is UNKNOWN and c in extra else v) for c, v in values.items()}
+            op = Insert(op.table, merged) if isinstance(op, Insert) else Update(op.table, op.key, merged)
+        yield op
+    for table, rest in taken.items():
+        if next(rest, None) is not None:
+            raise ProjectionError(f"{table}: more private values than rows that need them")
+
+
+def apply(
+    conn: Connection, ops: Iterable[Op], private: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+) -> None:
+    """Write the operations in order; runs of inserts into one table go as one executemany.
+    ``private`` fills the columns the journal must not hold (see ``_filled``)."""
     run = conn.exec_driver_sql
     batch: list[tuple[Any, ...]] = []
     batch_table = ""
-    for op in ops:
+    for op in _filled(ops, private) if private else ops:
         if isinstance(op, Insert):
             sql, cols = _INSERT[op.table]
             row = op.row
@@ -64,6 +85,8 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
 
 def _update(conn: Connection, op: Update) -> None:
     spec = TABLES[op.table]
+    if any(v is UNKNOWN for v in op.values.values()):
+        raise ProjectionError(f"{op.table}: the entry does not say {[c for c, v in op.values.items() if v is UNKNOWN]}")
     sets = ", ".join(f"{c} = ?" for c in op.values)
     where = " AND ".join(f"{c} = ?" for c in spec.key)
     result = conn.exec_driver_sql(f"UPDATE {op.table} SET {sets} WHERE {where}", (*op.values.values(), *op.key))

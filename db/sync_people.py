@@ -33,13 +33,13 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, select
 
 from counter.customers import Address
-from counter.journal import EventType
+from counter.journal import EventType, utc_stamp
 from counter.upstream import parse_stamp
 from db import schema as s
-from db.customers import SqlCustomers, current_address
+from db.customers import current_address
 from db.hq_client import HqRefused
 from db.queries import read_settings, write_settings
 from db.uow import SqlJournal
@@ -71,10 +71,15 @@ def apply_people(conn: Connection, page: Mapping[str, Iterable[dict[str, Any]]],
         kind: [row["data"] for row in page.get(kind, ()) if not row["deleted"]]
         for kind in ("customer", "customer_link", "voucher", "voucher_movement")
     }
+    journal = SqlJournal(conn, terminal)
     for d in by_kind.get("customer", []):
-        _apply_customer(conn, d)
+        _apply_customer(conn, journal, d)
+    links: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
     for d in by_kind.get("customer_link", []):
-        _apply_link(conn, d)
+        _apply_link(conn, d, links, seen)
+    if links:
+        journal.append(EventType.CUSTOMER_LINKS_RECEIVED, {"links": links}, datetime.now(UTC))
     vouchers = {str(d["code"]): d for d in by_kind.get("voucher", [])}
     new_vouchers: dict[str, dict[str, Any]] = {}
     for d in vouchers.values():
@@ -84,10 +89,13 @@ def apply_people(conn: Connection, page: Mapping[str, Iterable[dict[str, Any]]],
         _apply_movement(conn, d, vouchers.get(str(d["voucher_code"])), new_vouchers, movements)
     if new_vouchers or movements:
         body = {"vouchers": list(new_vouchers.values()), "movements": movements}
-        SqlJournal(conn, terminal).append(EventType.VOUCHERS_RECEIVED, body, datetime.now(UTC))
+        journal.append(EventType.VOUCHERS_RECEIVED, body, datetime.now(UTC))
 
 
-def _apply_customer(conn: Connection, d: dict[str, Any]) -> None:
+def _apply_customer(conn: Connection, journal: SqlJournal, d: dict[str, Any]) -> None:
+    """A customer from HQ, journaled here as ``CustomerReceived`` and written as that entry's
+    projection (counter.case_projection): the entry says which fields changed, when and by
+    whom; the personal details go beside it (``private``), never into the journal."""
     if not d.get("name"):
         return  # HQ knows of them from the journal only; the details have not reached it yet
     c = s.customers
@@ -109,23 +117,42 @@ def _apply_customer(conn: Connection, d: dict[str, Any]) -> None:
                 value = None
         values[field] = value
     address = _address(d.get("address"))
-    customers, at = SqlCustomers(conn), parse_stamp(str(values["updated_at"]))
-    if local is None:
-        conn.execute(
-            insert(c).values(id=cid, created_at=str(d["created_at"]), created_by=str(d["created_by"]), **values)
-        )
-        if address is not None:
-            customers.add_address(cid, address, HQ_USER, at, FROM_HQ)
-        return
-    conn.execute(update(c).where(c.c.id == cid).values(**values))
-    for field in (*DETAIL_FIELDS, "email_consent"):
-        before, after = local[field], values[field]
-        if field == "email_consent":
-            before, after = _yes(bool(before)), _yes(bool(after))
-        if (before or "") != (after or ""):
-            customers.add_change(cid, field, before or "", after or "", HQ_USER, at, FROM_HQ)
-    if address is not None and address != current_address(conn, cid):
-        customers.add_address(cid, address, HQ_USER, at, FROM_HQ)
+    at = parse_stamp(str(values["updated_at"]))
+    changes: list[str] = []
+    private_changes: list[dict[str, str]] = []
+    if local is not None:
+        for field in (*DETAIL_FIELDS, "email_consent"):
+            before, after = local[field], values[field]
+            if field == "email_consent":
+                before, after = _yes(bool(before)), _yes(bool(after))
+            if (before or "") != (after or ""):
+                changes.append(field)
+                if field != "email_consent":  # its yes/no and the reason are in the entry
+                    private_changes.append({"old_value": before or "", "new_value": after or ""})
+        if address is not None and address == current_address(conn, cid):
+            address = None
+    body = {
+        "customer_id": cid,
+        "new": local is None,
+        "created_at": str(d["created_at"]) if local is None else None,
+        "created_by": str(d["created_by"]) if local is None else None,
+        "updated_at": str(values["updated_at"]),
+        "email_consent": bool(values["email_consent"]),
+        "has_phone": values["phone"] is not None,
+        "has_email": values["email"] is not None,
+        "has_card": values["loyalty_card"] is not None,
+        "fields": changes + (["address"] if address is not None else []),
+        "user": HQ_USER,
+        "reason": FROM_HQ,
+        "at": utc_stamp(at),
+    }
+    addresses = [] if address is None else [{f: getattr(address, f) for f in Address.__dataclass_fields__}]
+    private = {
+        "customers": [{f: values[f] for f in DETAIL_FIELDS}],
+        "customer_changes": private_changes,
+        "customer_addresses": addresses,
+    }
+    journal.append(EventType.CUSTOMER_RECEIVED, body, datetime.now(UTC), private)
 
 
 def _yes(flag: bool) -> str:
@@ -139,25 +166,31 @@ def _address(raw: Any) -> Address | None:
     return Address(**{k: str(data.get(k, "")) for k in Address.__dataclass_fields__})
 
 
-def _apply_link(conn: Connection, d: dict[str, Any]) -> None:
+def _apply_link(
+    conn: Connection, d: dict[str, Any], new: list[dict[str, Any]], seen: set[tuple[str, str, str]]
+) -> None:
+    """A customer's sale or return at another lane: added to ``new`` (journaled as
+    ``CustomerLinksReceived``, written as its projection) unless it is here already."""
     links = s.customer_links
     cid = str(d["customer_id"])
     if conn.execute(select(s.customers.c.id).where(s.customers.c.id == cid)).first() is None:
         return  # its customer's details have not come yet; the link comes again with the next change
+    key = (cid, str(d["kind"]), str(d["ref_id"]))
     known = conn.execute(
         select(links.c.id).where(links.c.customer_id == cid, links.c.kind == d["kind"], links.c.ref_id == d["ref_id"])
     ).first()
-    if known is None:
-        conn.execute(
-            insert(links).values(
-                customer_id=cid,
-                kind=str(d["kind"]),
-                ref_id=str(d["ref_id"]),
-                ref_number=str(d["ref_number"]),
-                at=str(d["at"]),
-                amount_minor=None if d.get("amount_minor") is None else int(d["amount_minor"]),
-                summary=d.get("summary") or "",
-            )
+    if known is None and key not in seen:
+        seen.add(key)
+        new.append(
+            {
+                "customer_id": cid,
+                "kind": key[1],
+                "ref_id": key[2],
+                "ref_number": str(d["ref_number"]),
+                "at": str(d["at"]),
+                "amount_minor": None if d.get("amount_minor") is None else int(d["amount_minor"]),
+                "summary": d.get("summary") or "",
+            }
         )
 
 

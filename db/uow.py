@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -181,7 +181,13 @@ class SqlJournal:
         self._conn = conn
         self._terminal = terminal
 
-    def append(self, type_: str, body: Mapping[str, Any], at: datetime) -> JournalEntry:
+    def append(
+        self,
+        type_: str,
+        body: Mapping[str, Any],
+        at: datetime,
+        private: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> JournalEntry:
         run = self._conn.exec_driver_sql
         last = run(_LAST_ENTRY_SQL, (self._terminal,)).first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
@@ -194,7 +200,9 @@ class SqlJournal:
         # The entry's rows in the derived tables: its projection, and nothing else (counter.projection).
         ops = project(type_, body, EntryRef(entry.terminal, entry.seq, entry.type, entry.at))
         if ops:
-            projector.apply(self._conn, ops)
+            projector.apply(self._conn, ops, private)
+        elif private:
+            raise ValueError(f"{type_} has no rows to take private values")
         return entry
 
 
