@@ -11,6 +11,10 @@ The rules, per lane (store, terminal):
   the terminal where to resume;
 * new entries must continue the chain from the stored head (``counter.journal.verify``);
   a broken chain (an edited, inserted or re-ordered entry) is refused (422) and alerted;
+* every new entry must meet the domain rules (``hq/checks.py`` over
+  ``counter.entry_rules``: sales that add up, returns that follow from their sale, no
+  card numbers, amounts in range); one broken rule refuses the whole push (422
+  ``entry_refused`` naming the entry and the rule) and is alerted;
 * nothing of a refused batch is stored. Alerts are written in their own transaction,
   after the batch's has rolled back.
 
@@ -30,9 +34,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DataError, IntegrityError
 
 from counter.journal import EventType, JournalEntry
-from hq import people
+from hq import checks, people
 from hq import schema as s
 from hq.chain import PushRefused as PushRefused  # re-exported: hq.app catches ingest.PushRefused
 from hq.chain import check_chain
@@ -73,8 +78,9 @@ def ingest(
         with engine.begin() as conn:
             return _ingest(conn, store_id, terminal_id, entries, token_hash)
     except PushRefused as exc:
-        if exc.error in {"seq_conflict", "chain_broken", "gap"}:
-            record_alert(engine, exc.error, store_id, terminal_id, exc.extra.get("seq"), exc.message)
+        if exc.error in {"seq_conflict", "chain_broken", "gap", "entry_refused"}:
+            kind = f"entry_refused:{exc.extra.get('rule')}" if exc.error == "entry_refused" else exc.error
+            record_alert(engine, kind[:32], store_id, terminal_id, exc.extra.get("seq"), exc.message)
         raise
 
 
@@ -109,8 +115,12 @@ def _ingest(
                 seq=new[0].seq,
             )
         bodies = check_chain(new, head_seq, head_hash)
+        checks.check_batch(conn, store_id, new, bodies)  # the domain rules (counter.entry_rules)
         head_seq, head_hash = new[-1].seq, new[-1].hash
-        project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()))
+        try:
+            project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()))
+        except (IntegrityError, DataError) as exc:  # an id HQ holds, a value no column takes
+            raise checks.refusal_for_integrity(exc, new) from exc
     return PushResult(head_seq, head_hash, len(new), len(old))
 
 
