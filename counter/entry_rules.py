@@ -426,7 +426,7 @@ def _check_against_sale(
                     )
         if reserved:
             r = reserved.get(line_id)
-            if r is None or t.quantity > r.quantity or t.amount > r.amount or t.tax > r.tax or t.gross > r.gross:
+            if r is None or t.quantity > r.quantity or t.gross > r.gross:
                 raise _Broken("not_reserved", f"{item}: the return takes more than HQ reserved for it")
 
 
