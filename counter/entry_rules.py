@@ -118,7 +118,7 @@ def _int(value: Any, where: str, *, low: int = 0, high: int = MAX_MINOR - 1) -> 
     if type(value) is not int:
         raise _Broken("bad_number", f"{where} must be a whole number of minor units, not {type(value).__name__}")
     if not low <= value <= high:
-        if value < low and low == 0:
+        if value < 0 <= low:
             raise _Broken("negative", f"{where} is {value}; it may not be negative")
         raise _Broken("out_of_range", f"{where} is outside {low}..{high}")
     return value

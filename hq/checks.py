@@ -145,19 +145,21 @@ _UNIQUE_WHAT = {
     "sale_lines": "a sale line id",
     "returns": "a return id",
     "return_lines": "a return line",
-    "sale_tenders": "a tender",
+    "sale_tenders": "a sale id",
 }
 
 
-def refusal_for_integrity(exc: DBAPIError, entries: Sequence[JournalEntry]) -> PushRefused:
+def refusal_for_integrity(exc: Exception, entries: Sequence[JournalEntry]) -> PushRefused:
     """A projection the database refused (a unique key HQ already holds, a value no
-    column takes) as the push's refusal, naming the entry that carries the value."""
-    diag = getattr(exc.orig, "diag", None)
+    column takes) as the push's refusal, naming the entry that carries the value.
+    ``exc``: SQLAlchemy's wrapper, or psycopg's own error (the raw-cursor write paths)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    diag = getattr(orig, "diag", None)
     table = getattr(diag, "table_name", None) or ""
     detail = getattr(diag, "message_detail", None) or ""
-    value = detail.split("=(", 1)[1].split(")", 1)[0] if "=(" in detail else ""
+    value = detail.split("=(", 1)[1].split(")", 1)[0].split(",", 1)[0] if "=(" in detail else ""
     seq = next((e.seq for e in entries if value and f'"{value}"' in e.body), entries[0].seq)
-    if getattr(exc.orig, "sqlstate", "") == "23505":
+    if getattr(orig, "sqlstate", "") == "23505":
         what = _UNIQUE_WHAT.get(table, "an id")
         return refused(seq, "duplicate_id", f"Entry {seq} repeats {what} HQ already holds ({value})")
-    return refused(seq, "unstorable", f"Entry {seq} holds a value HQ cannot store ({type(exc.orig).__name__})")
+    return refused(seq, "unstorable", f"Entry {seq} holds a value HQ cannot store ({type(orig).__name__})")
