@@ -19,8 +19,9 @@ units are back. The tax is then split inside that gross, and the net is the rest
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -66,6 +67,7 @@ from counter.upstream import (
     ReservedLine,
     ReturnReservations,
     UpstreamUnavailable,
+    by_line,
     check_offline_return,
     merged_ledger,
 )
@@ -302,7 +304,9 @@ def process_return(
             raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
         if ctx.remote is not None and upstream is not None:
             upstream.adopt(uow, ctx.remote.sale, now)
-        guard.reserved = _reserve(upstream, guard.return_id, ctx, q, store, now)
+        guard.reserved, answered = _reserve(upstream, guard.return_id, ctx, q, store, now)
+        if answered:
+            q = held_to_hq(q, answered, cmd, ctx, store, rules)
         exchange_sale = None
         exchange_id = None
         if cmd.exchange is not None:
@@ -378,10 +382,11 @@ def _reserve(
     q: ReturnQuote,
     store: StoreConfig,
     now: datetime,
-) -> bool:
-    """Reserve at HQ (True), or check the offline caps (False). No HQ set up: nothing to do."""
+) -> tuple[bool, Sequence[ReservedLine]]:
+    """Reserve at HQ (True, with HQ's amounts), or check the offline caps (False). No HQ
+    set up: nothing to do."""
     if upstream is None:
-        return False
+        return False, ()
     m = store.currency.to_minor
     if ctx.sale is not None:
         reservation = Reservation(
@@ -394,14 +399,13 @@ def _reserve(
             ),
         )
         try:
-            upstream.reserve(reservation)
-            return True
+            return True, upstream.reserve(reservation)
         except ReservationRefused as exc:
             raise ReturnError(exc.message, exc.hint) from exc
         except UpstreamUnavailable:
             pass
     elif upstream.reachable():
-        return False  # a no-receipt return has no sale ledger to reserve against
+        return False, ()  # a no-receipt return has no sale ledger to reserve against
     check_offline_return(
         upstream.caps,
         q.refund_total,
@@ -409,7 +413,60 @@ def _reserve(
         ctx.sale is not None,
         lambda a: store.currency.format(a, store.locale),
     )
-    return False
+    return False, ()
+
+
+def held_to_hq(
+    q: ReturnQuote,
+    answered: Sequence[ReservedLine],
+    cmd: ProcessReturn,
+    ctx: ReturnContext,
+    store: StoreConfig,
+    rules: ReturnRules,
+) -> ReturnQuote:
+    """The quote with HQ's amounts where HQ computed less for a line than this lane: HQ
+    prorates from the chain's ledger, which may hold a return of the receipt by another
+    lane that this lane had not yet seen (and HQ's ingest refuses a reserved return above
+    its reservation). The refund is allocated again; nothing else changes."""
+    cur = store.currency
+    hq = by_line(answered)
+    per_line: dict[str, int] = {}
+    for ql in q.lines:
+        per_line[ql.sale_line_id or ""] = per_line.get(ql.sale_line_id or "", 0) + 1
+    lines: list[QuotedLine] = []
+    for ql in q.lines:
+        a = hq.get(ql.sale_line_id or "")
+        if a is None or cur.from_minor(a.gross_minor) >= ql.gross:
+            lines.append(ql)
+            continue
+        if per_line[ql.sale_line_id or ""] > 1 or a.quantity != ql.request.quantity:
+            raise ReturnError(
+                f"Another lane returned some of {ql.name} since this receipt was looked up.",
+                "Look the receipt up again.",
+            )
+        gross = cur.from_minor(a.gross_minor)
+        fee = min(ql.fee, gross)
+        if ql.decision.restocking_fee_percent and not cmd.waive_fees:
+            fee = cur.quantize(gross * ql.decision.restocking_fee_percent / HUNDRED)
+        lines.append(
+            dataclasses.replace(
+                ql, amount=cur.from_minor(a.amount_minor), tax=cur.from_minor(a.tax_minor), gross=gross, fee=fee
+            )
+        )
+    if lines == list(q.lines):
+        return q
+    refund_total = sum((ln.refund for ln in lines), ZERO)
+    credit = min(refund_total, q.exchange_total)
+    method = cmd.refund_method if ctx.sale is not None else RefundMethod.STORE_CREDIT
+    allocation = allocate_refund(
+        refund_total - credit,
+        ctx.paid,
+        method,
+        drawer_cash=ctx.drawer_cash,
+        rules=rules,
+        format_money=lambda m: cur.format(m, store.locale),
+    )
+    return dataclasses.replace(q, lines=tuple(lines), allocation=allocation, exchange_credit=credit)
 
 
 def load_context(

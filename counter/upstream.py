@@ -8,7 +8,7 @@ No I/O here: ``db/reservations.py`` implements the port over HTTP, ``hq/`` serve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -73,10 +73,32 @@ class ReservedLine:
 
 @dataclass(frozen=True)
 class Reservation:
+    """A return's reservation: HQ is sent the quantities only (the amounts are the lane's
+    quote; ``counter.returns`` holds them to what HQ answers)."""
+
     return_id: str
     sale_id: str
     receipt_number: str
     lines: tuple[ReservedLine, ...]
+
+
+def by_line(lines: Sequence[ReservedLine]) -> dict[str, ReservedLine]:
+    """The lines merged per sale line."""
+    out: dict[str, ReservedLine] = {}
+    for ln in lines:
+        p = out.get(ln.sale_line_id)
+        out[ln.sale_line_id] = (
+            ln
+            if p is None
+            else ReservedLine(
+                ln.sale_line_id,
+                p.quantity + ln.quantity,
+                p.amount_minor + ln.amount_minor,
+                p.tax_minor + ln.tax_minor,
+                p.gross_minor + ln.gross_minor,
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,9 +140,10 @@ class ReturnReservations(Protocol):
         """The sale with that receipt number anywhere in the chain, or None."""
         ...
 
-    def reserve(self, reservation: Reservation) -> None:
+    def reserve(self, reservation: Reservation) -> Sequence[ReservedLine]:
         """Reserve the quantities atomically at HQ; ReservationRefused if they are no
-        longer there. Idempotent by return id."""
+        longer there. Idempotent by return id. The answer: per sale line, the amounts HQ
+        computed from the chain's ledger (HQ takes no lane's amounts)."""
         ...
 
     def release(self, return_id: str) -> None:

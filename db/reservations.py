@@ -24,6 +24,7 @@ from counter.upstream import (
     RemoteSale,
     Reservation,
     ReservationRefused,
+    ReservedLine,
     UpstreamUnavailable,
     remote_sale_from_wire,
 )
@@ -76,27 +77,18 @@ class HqReservations:
             self._cache[receipt_number] = (time.monotonic(), remote)
         return remote
 
-    def reserve(self, reservation: Reservation) -> None:
+    def reserve(self, reservation: Reservation) -> list[ReservedLine]:
+        """Reserve the quantities; HQ computes the amounts and answers them."""
         payload = {
             "return_id": reservation.return_id,
             "sale_id": reservation.sale_id,
-            "lines": [
-                {
-                    "sale_line_id": ln.sale_line_id,
-                    "quantity": ln.quantity,
-                    "amount_minor": ln.amount_minor,
-                    "tax_minor": ln.tax_minor,
-                    "gross_minor": ln.gross_minor,
-                }
-                for ln in reservation.lines
-            ],
+            "lines": [{"sale_line_id": ln.sale_line_id, "quantity": ln.quantity} for ln in reservation.lines],
         }
         with self._lock:
             self._cache.pop(reservation.receipt_number, None)
         for attempt in range(2):
             try:
-                self.client._call("POST", "/reservations", json=payload, timeout=self.timeout)
-                return
+                data = self.client._call("POST", "/reservations", json=payload, timeout=self.timeout)
             except HqRefused as exc:
                 if exc.error == "unknown_sale" and attempt == 0:
                     # Our own sale not pushed yet: send the journal (without touching the
@@ -108,6 +100,24 @@ class HqReservations:
                 raise ReservationRefused(
                     exc.message, "Check what the customer brings back against the receipt."
                 ) from exc
+            return self._answered(reservation, data)
+        raise UpstreamUnavailable("HQ does not hold this sale yet.", "")
+
+    def _answered(self, reservation: Reservation, data: object) -> list[ReservedLine]:
+        try:
+            return [
+                ReservedLine(
+                    str(ln["sale_line_id"]),
+                    int(ln["quantity"]),
+                    int(ln["amount_minor"]),
+                    int(ln["tax_minor"]),
+                    int(ln["gross_minor"]),
+                )
+                for ln in data["lines"]  # type: ignore[index]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            self.release(reservation.return_id)
+            raise UpstreamUnavailable("HQ's answer to the reservation is not understood.", "") from exc
 
     def release(self, return_id: str) -> None:
         try:

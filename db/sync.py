@@ -466,6 +466,8 @@ def _problem(exc: HqRefused) -> str:
         return "this terminal's clock is wrong; set the time"
     if exc.error in {"chain_broken", "seq_conflict"}:
         return "HQ found the journal altered; call support"
+    if exc.error == "entry_refused":
+        return f"HQ refused journal entry {exc.data.get('seq')} ({exc.data.get('rule')}); call support"
     return f"HQ refused: {exc.message}"
 
 

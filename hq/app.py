@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
@@ -107,17 +108,20 @@ class Head(Strict):
     head_hash: str
 
 
+ID = r"^[^\x00-\x1f]{1,36}$"  # an id: 1..36 characters, no control characters
+
+
 class ReserveLine(Strict):
-    sale_line_id: str = Field(min_length=1, max_length=36)
+    """A line to reserve: its quantity only. HQ computes the amounts (hq/ledger.py); a
+    request that carries amounts is refused as malformed."""
+
+    sale_line_id: str = Field(pattern=ID)
     quantity: int = Field(ge=1, le=100_000)
-    amount_minor: int
-    tax_minor: int
-    gross_minor: int
 
 
 class ReserveRequest(Strict):
-    return_id: str = Field(min_length=1, max_length=36)
-    sale_id: str = Field(min_length=1, max_length=36)
+    return_id: str = Field(pattern=ID)
+    sale_id: str = Field(pattern=ID)
     lines: list[ReserveLine] = Field(min_length=1, max_length=500)
 
 
@@ -195,6 +199,16 @@ def create_app(engine: Engine) -> FastAPI:
         return JSONResponse(
             {"error": exc.error, "message": exc.message, **exc.extra}, status_code=exc.status, headers=headers
         )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # The last line of defence: a value the models let through that no column takes
+        # (out of range, a NUL in text). A lane reads a 5xx as "HQ away" and retries forever.
+        log.warning(
+            "refused %s %s: 422 unstorable value (%s)", request.method, request.url.path, type(exc.orig).__name__
+        )
+        message = "A value in this request is out of range or cannot be stored; nothing was stored. Correct it."
+        return JSONResponse({"error": "unstorable", "message": message}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -335,8 +349,13 @@ def create_app(engine: Engine) -> FastAPI:
     def sale(receipt_number: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
         if len(receipt_number) > 32:
             raise Refusal(422, "malformed", "A receipt number has at most 32 characters.")
-        with engine.connect() as conn:
-            found = ledger.lookup(conn, receipt_number)
+        if "\x00" in receipt_number:
+            raise Refusal(422, "malformed", "A receipt number holds no control characters.")
+        try:
+            with engine.connect() as conn:
+                found = ledger.lookup(conn, receipt_number, who.store_id)
+        except ledger.LedgerError as exc:
+            raise Refusal(exc.status, exc.error, exc.message) from exc
         if found is None:
             raise Refusal(404, "unknown_sale", f"No sale in the chain has the receipt number {receipt_number}.")
         return found
@@ -344,20 +363,22 @@ def create_app(engine: Engine) -> FastAPI:
     @app.post("/v1/reservations")
     def reserve(req: ReserveRequest, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
-        wanted = [
-            ledger.WantedLine(ln.sale_line_id, ln.quantity, ln.amount_minor, ln.tax_minor, ln.gross_minor)
-            for ln in req.lines
-        ]
+        wanted = [ledger.WantedLine(ln.sale_line_id, ln.quantity) for ln in req.lines]
         try:
             with engine.begin() as conn:
-                ledger.reserve(conn, who.store_id, who.terminal_id, req.return_id, req.sale_id, wanted)
+                lines = ledger.reserve(conn, who.store_id, who.terminal_id, req.return_id, req.sale_id, wanted)
         except ledger.LedgerError as exc:
+            if exc.error in {"another_store", "return_id_taken"}:  # no honest lane does this: alert
+                detail = f"{who.name} tried to reserve return {req.return_id} of sale {req.sale_id}: {exc.message}"
+                ingest.record_alert(engine, exc.error, who.store_id, who.terminal_id, None, detail)
             raise Refusal(exc.status, exc.error, exc.message) from exc
-        return {"reserved": True, "return_id": req.return_id}
+        return {"reserved": True, "return_id": req.return_id, "lines": lines}
 
     @app.delete("/v1/reservations/{return_id}")
     def release(return_id: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
+        if len(return_id) > 36 or "\x00" in return_id:
+            raise Refusal(422, "malformed", "A return id has 1..36 characters and no control characters.")
         with engine.begin() as conn:
             n = ledger.release(conn, who.store_id, who.terminal_id, return_id)
         return {"released": n}

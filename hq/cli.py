@@ -132,10 +132,27 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
             print(f"  {a['at']:%Y-%m-%d %H:%M} {a['kind']} {lane} seq {a['seq']}: {a['detail']}")
         print(f"{len(over)} exception(s): over-returns and over-spent vouchers")
         for x in over:
-            lane = f"{x['store_id']}-{x['terminal_id']}"
-            if x["kind"] == "voucher_overdrawn":  # hq/people.py: sale_line_id holds the voucher code
-                print(f"  voucher {x['sale_line_id']}: redeemed by {x['sale_id']} at {lane}: {x['detail']}")
-                continue
-            where = f"return {x['return_id']} at {lane}"
-            print(f"  sale {x['sale_id']} line {x['sale_line_id']}: {where}: {x['detail']}")
+            print("  " + describe_exception(x))
     return 0
+
+
+def describe_exception(x: Any) -> str:
+    """One line a person can act on: what happened, on which receipt and item, by which
+    returns at which lanes, and the amount (minor units shown as 0.00)."""
+    amount = x.get("amount_minor")
+    money = f"{amount / 100:,.2f}" if amount is not None else "?"
+    if x["kind"] == "voucher_overdrawn":  # hq/people.py: sale_line_id holds the voucher code
+        where = x.get("receipt_number") or x["sale_id"]
+        return (
+            f"voucher {x['sale_line_id']} overdrawn: {money} redeemed by {where} at {x['store_id']}-{x['terminal_id']} "
+            f"({x['returned']} redeemed of {x['sold']} issued; issued by {x.get('return_numbers') or '?'}; "
+            f"lanes {x.get('lanes') or '?'})"
+        )
+    if x.get("receipt_number"):
+        return (
+            f"over-return on receipt {x['receipt_number']}: {x.get('item_name')} ({x.get('sku')}), "
+            f"{x['returned']} returned of {x['sold']} sold by {x.get('return_numbers')} at {x.get('lanes')}; "
+            f"the last refunded {money}"
+        )
+    where = f"return {x['return_id']} at {x['store_id']}-{x['terminal_id']}"  # flagged before migration 0005
+    return f"sale {x['sale_id']} line {x['sale_line_id']}: {where}: {x['detail']}"

@@ -11,6 +11,10 @@ The rules, per lane (store, terminal):
   the terminal where to resume;
 * new entries must continue the chain from the stored head (``counter.journal.verify``);
   a broken chain (an edited, inserted or re-ordered entry) is refused (422) and alerted;
+* every new entry must meet the domain rules (``hq/checks.py`` over
+  ``counter.entry_rules``: sales that add up, returns that follow from their sale, no
+  card numbers, amounts in range); one broken rule refuses the whole push (422
+  ``entry_refused`` naming the entry and the rule) and is alerted;
 * nothing of a refused batch is stored. Alerts are written in their own transaction,
   after the batch's has rolled back.
 
@@ -28,11 +32,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DataError, IntegrityError
 
 from counter.journal import EventType, JournalEntry
-from hq import people
+from hq import checks, people
 from hq import schema as s
 from hq.chain import PushRefused as PushRefused  # re-exported: hq.app catches ingest.PushRefused
 from hq.chain import check_chain
@@ -73,8 +79,9 @@ def ingest(
         with engine.begin() as conn:
             return _ingest(conn, store_id, terminal_id, entries, token_hash)
     except PushRefused as exc:
-        if exc.error in {"seq_conflict", "chain_broken", "gap"}:
-            record_alert(engine, exc.error, store_id, terminal_id, exc.extra.get("seq"), exc.message)
+        if exc.error in {"seq_conflict", "chain_broken", "gap", "entry_refused"}:
+            kind = f"entry_refused:{exc.extra.get('rule')}" if exc.error == "entry_refused" else exc.error
+            record_alert(engine, kind[:32], store_id, terminal_id, exc.extra.get("seq"), exc.message)
         raise
 
 
@@ -109,8 +116,13 @@ def _ingest(
                 seq=new[0].seq,
             )
         bodies = check_chain(new, head_seq, head_hash)
+        checks.check_batch(conn, store_id, new, bodies)  # the domain rules (counter.entry_rules)
         head_seq, head_hash = new[-1].seq, new[-1].hash
-        project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()))
+        try:
+            project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()))
+        except (IntegrityError, DataError, psycopg.IntegrityError, psycopg.DataError) as exc:
+            # an id HQ already holds, a value no column takes: the lane's fault, a 422
+            raise checks.refusal_for_integrity(exc, new) from exc
     return PushResult(head_seq, head_hash, len(new), len(old))
 
 
@@ -442,16 +454,31 @@ def _project_returns(
 
 def flag_over_returns(conn: Connection, sale_ids: Sequence[str]) -> None:
     """Add every return that took a sale line past its sold quantity to the exception
-    report (once; both the sale and the returns stay as recorded)."""
+    report (once; both the sale and the returns stay as recorded), naming what a person
+    needs to act: the receipt, the returns of the line in order and their lanes, the item
+    and what the flagged return refunded for it."""
     sl, rl, r = s.sale_lines, s.return_lines, s.returns
     sold = {
-        row.id: (row.sale_id, int(row.quantity))
-        for row in conn.execute(select(sl.c.id, sl.c.sale_id, sl.c.quantity).where(sl.c.sale_id.in_(sale_ids)))
+        row.id: row
+        for row in conn.execute(
+            select(sl.c.id, sl.c.sale_id, sl.c.quantity, sl.c.sku, sl.c.name, s.sales.c.receipt_number)
+            .join(s.sales, s.sales.c.id == sl.c.sale_id)
+            .where(sl.c.sale_id.in_(sale_ids))
+        )
     }
     if not sold:
         return
     taken = conn.execute(
-        select(rl.c.sale_line_id, rl.c.return_id, rl.c.quantity, r.c.store_id, r.c.terminal_id, r.c.completed_at)
+        select(
+            rl.c.sale_line_id,
+            rl.c.return_id,
+            rl.c.quantity,
+            rl.c.gross_minor,
+            r.c.store_id,
+            r.c.terminal_id,
+            r.c.completed_at,
+            r.c.return_number,
+        )  # fmt: skip
         .join(r, r.c.id == rl.c.return_id)
         .where(rl.c.sale_line_id.in_(list(sold)))
         # Returns HQ reserved were checked against the ledger when taken: they count first,
@@ -464,23 +491,36 @@ def flag_over_returns(conn: Connection, sale_ids: Sequence[str]) -> None:
     now = utcnow()
     found = []
     for line_id, rows in per_line.items():
-        sale_id, quantity = sold[line_id]
+        line = sold[line_id]
+        quantity = int(line.quantity)
         running = 0
-        for row in rows:
+        for n, row in enumerate(rows):
             running += int(row.quantity)
             if running > quantity:
+                so_far = rows[: n + 1]
+                numbers = ", ".join(x.return_number for x in so_far)
+                lanes = ", ".join(dict.fromkeys(f"{x.store_id}-{x.terminal_id}" for x in so_far))
                 found.append(
                     {
                         "at": now,
                         "kind": "over_return",
-                        "sale_id": sale_id,
+                        "sale_id": line.sale_id,
                         "sale_line_id": line_id,
                         "return_id": row.return_id,
                         "store_id": row.store_id,
                         "terminal_id": row.terminal_id,
                         "sold": quantity,
                         "returned": running,
-                        "detail": f"{running} returned of {quantity} sold (return at {row.completed_at})",
+                        "receipt_number": line.receipt_number,
+                        "return_numbers": numbers,
+                        "lanes": lanes,
+                        "sku": line.sku,
+                        "item_name": line.name,
+                        "amount_minor": int(row.gross_minor),
+                        "detail": f"receipt {line.receipt_number}: {running} of {quantity} × {line.name} "
+                        f"({line.sku}) returned by {numbers} at {lanes}; {row.return_number} at "
+                        f"{row.store_id}-{row.terminal_id} ({row.completed_at}) went over and refunded "
+                        f"{int(row.gross_minor)} (minor units) for it",
                     }
                 )
     if found:

@@ -6,7 +6,8 @@ journal entry and younger than the reservation lifetime (``reservation_ttl``, 15
 by default: a reservation whose return never came frees its quantities). A reservation
 locks the sale's lines (``SELECT ... FOR UPDATE``, in id order) before it counts, so N
 lanes racing on one receipt are served one at a time and never reserve more than was sold,
-whichever HQ process each one reaches.
+whichever HQ process each one reaches. A reservation carries quantities only; HQ computes
+its amounts (``reserve``), and a lane reserves and looks up its own store's sales only.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from counter.money import Currency
+from counter.return_types import ReturnableLine, Returned
+from counter.sales import SaleLine
 from hq import schema as s
 from hq.store import utcnow
 
@@ -62,9 +67,6 @@ class LedgerError(Exception):
 class WantedLine:
     sale_line_id: str
     quantity: int
-    amount_minor: int
-    tax_minor: int
-    gross_minor: int
 
 
 def _returned(conn: Connection, line_ids: Sequence[str], ttl: timedelta | None = None) -> dict[str, dict[str, int]]:
@@ -105,15 +107,24 @@ def _returned(conn: Connection, line_ids: Sequence[str], ttl: timedelta | None =
     return out
 
 
-def lookup(conn: Connection, receipt_number: str) -> dict[str, Any] | None:
-    """The sale (as its SaleCompleted body plus where and when) and its ledger."""
+def lookup(conn: Connection, receipt_number: str, store_id: str | None = None) -> dict[str, Any] | None:
+    """The sale (as its SaleCompleted body plus where and when) and its ledger. With
+    ``store_id``, a sale of another store is refused (403 ``another_store``): a lane
+    returns its own store's sales only."""
     row = conn.execute(
-        select(s.sales.c.id, s.sales.c.body, s.sales.c.terminal_id, s.sales.c.completed_at).where(
+        select(s.sales.c.id, s.sales.c.body, s.sales.c.terminal_id, s.sales.c.completed_at, s.sales.c.store_id).where(
             s.sales.c.receipt_number == receipt_number
         )
     ).first()
     if row is None:
         return None
+    if store_id is not None and row.store_id != store_id:
+        raise LedgerError(
+            403,
+            "another_store",
+            f"Receipt {receipt_number} was sold at store {row.store_id}; it is returned at that store, "
+            "or here without a receipt.",
+        )
     sale = json.loads(row.body)
     sale["terminal"] = row.terminal_id
     cashier = conn.execute(select(s.users.c.name).where(s.users.c.id == sale.get("cashier"))).scalar()
@@ -145,28 +156,83 @@ def reserve(
     wanted: Sequence[WantedLine],
     *,
     ttl: timedelta | None = None,
-) -> None:
+) -> list[dict[str, Any]]:
     """Reserve quantities of a sale's lines for one return, or refuse (409) naming what is
-    left. Reservations of the sale older than ``ttl`` and never confirmed expire first."""
+    left; the answer is, per line, the quantity and the amounts HQ computed for it.
+
+    The lane sends quantities only: HQ prorates the amounts itself from the sale's lines
+    and what the chain returned of them before (``counter.return_types.ReturnableLine``,
+    the lane's own cumulative proration), so no lane's figure ever enters the ledger
+    that every other lane's refunds are computed from. A terminal may reserve only
+    against a sale of its own store (403 ``another_store``). Reservations of the sale older
+    than ``ttl`` and never confirmed expire first."""
     ttl = ttl or reservation_ttl()
     sl, rr = s.sale_lines, s.return_reservations
+    head = conn.execute(
+        select(s.sales.c.store_id, s.sales.c.currency, s.sales.c.prices_include_tax, s.sales.c.receipt_number).where(
+            s.sales.c.id == sale_id
+        )
+    ).first()
+    if head is None:
+        raise LedgerError(404, "unknown_sale", "HQ does not hold this sale yet.")
+    if head.store_id != store_id:
+        raise LedgerError(
+            403,
+            "another_store",
+            f"Receipt {head.receipt_number} was sold at store {head.store_id}; a lane reserves returns "
+            "of its own store's sales only. Return the items at that store, or without a receipt.",
+        )
     lines = {
         r.id: r
         for r in conn.execute(
-            select(sl.c.id, sl.c.name, sl.c.quantity).where(sl.c.sale_id == sale_id).order_by(sl.c.id).with_for_update()
+            select(
+                sl.c.id,
+                sl.c.line_no,
+                sl.c.item_id,
+                sl.c.sku,
+                sl.c.name,
+                sl.c.quantity,
+                sl.c.unit_price_minor,
+                sl.c.line_discount_minor,
+                sl.c.order_discount_minor,
+                sl.c.amount_minor,
+                sl.c.tax_minor,
+                sl.c.gross_minor,
+                sl.c.tax_code,
+                sl.c.tax_rate,
+            )  # fmt: skip
+            .where(sl.c.sale_id == sale_id)
+            .order_by(sl.c.id)
+            .with_for_update()
         )
     }
-    if not lines:
-        raise LedgerError(404, "unknown_sale", "HQ does not hold this sale yet.")
     now = utcnow()
     expire(conn, list(lines), now, ttl)
-    existing = conn.execute(select(rr.c.state).where(rr.c.return_id == return_id)).scalars().all()
+    existing = conn.execute(
+        select(
+            rr.c.state,
+            rr.c.store_id,
+            rr.c.terminal_id,
+            rr.c.sale_id,
+            rr.c.sale_line_id,
+            rr.c.quantity,
+            rr.c.amount_minor,
+            rr.c.tax_minor,
+            rr.c.gross_minor,
+        ).where(rr.c.return_id == return_id)  # fmt: skip
+    ).all()
     if existing:
-        if "released" in existing:
+        if any((r.store_id, r.terminal_id, r.sale_id) != (store_id, terminal_id, sale_id) for r in existing):
+            raise LedgerError(
+                409, "return_id_taken", "Another return already uses this return id; start the return again."
+            )
+        states = {r.state for r in existing}
+        if "released" in states:
             raise LedgerError(409, "released", "This return's reservation was released; start the return again.")
-        if "expired" in existing:
+        if "expired" in states:
             raise LedgerError(409, "expired", "This return's reservation expired; start the return again.")
-        return  # the same return asked again (its answer was lost): already reserved
+        # the same return asked again (its answer was lost): already reserved, the same answer
+        return [_answer(r.sale_line_id, r.quantity, r.amount_minor, r.tax_minor, r.gross_minor) for r in existing]
     want: dict[str, int] = {}
     for w in wanted:
         if w.sale_line_id not in lines:
@@ -175,53 +241,66 @@ def reserve(
             raise LedgerError(422, "bad_quantity", "Quantities to reserve must be positive.")
         want[w.sale_line_id] = want.get(w.sale_line_id, 0) + w.quantity
     returned = _returned(conn, list(want), ttl)
+    currency = Currency.of(head.currency)
+    rows: list[dict[str, Any]] = []
     for line_id, qty in want.items():
         line = lines[line_id]
-        left = int(line.quantity) - returned[line_id]["qty"]
+        done = returned[line_id]
+        left = int(line.quantity) - done["qty"]
         if qty > left:
             raise LedgerError(
                 409,
                 "over_return",
-                f"Only {max(left, 0)} of {line.name} can still be returned: {returned[line_id]['qty']} of "
+                f"Only {max(left, 0)} of {line.name} can still be returned: {done['qty']} of "
                 f"{line.quantity} already came back at this or another lane.",
             )
-    conn.execute(
-        insert(rr),
-        [
+        amount, tax, gross = _prorated(line, done, qty, currency, bool(head.prices_include_tax))
+        rows.append(
             {
                 "return_id": return_id,
-                "sale_line_id": w.sale_line_id,
+                "sale_line_id": line_id,
                 "sale_id": sale_id,
                 "store_id": store_id,
                 "terminal_id": terminal_id,
-                "quantity": w.quantity,
-                "amount_minor": w.amount_minor,
-                "tax_minor": w.tax_minor,
-                "gross_minor": w.gross_minor,
+                "quantity": qty,
+                "amount_minor": amount,
+                "tax_minor": tax,
+                "gross_minor": gross,
                 "state": "reserved",
                 "created_at": now,
             }
-            for w in _merge(wanted)
-        ],
-    )
-
-
-def _merge(wanted: Sequence[WantedLine]) -> list[WantedLine]:
-    by_line: dict[str, WantedLine] = {}
-    for w in wanted:
-        p = by_line.get(w.sale_line_id)
-        by_line[w.sale_line_id] = (
-            w
-            if p is None
-            else WantedLine(
-                w.sale_line_id,
-                p.quantity + w.quantity,
-                p.amount_minor + w.amount_minor,
-                p.tax_minor + w.tax_minor,
-                p.gross_minor + w.gross_minor,
-            )
         )
-    return list(by_line.values())
+    conn.execute(insert(rr), rows)
+    return [
+        _answer(r["sale_line_id"], r["quantity"], r["amount_minor"], r["tax_minor"], r["gross_minor"]) for r in rows
+    ]
+
+
+def _answer(line_id: str, quantity: int, amount: int, tax: int, gross: int) -> dict[str, Any]:
+    return {
+        "sale_line_id": line_id,
+        "quantity": int(quantity),
+        "amount_minor": int(amount),
+        "tax_minor": int(tax),
+        "gross_minor": int(gross),
+    }
+
+
+def _prorated(line: Any, done: dict[str, int], k: int, currency: Currency, inclusive: bool) -> tuple[int, int, int]:
+    """(amount, tax, gross) in minor units for k more units of ``line`` after ``done`` (the
+    chain's returns and live reservations of it): the lane's own cumulative proration,
+    never below zero (a line an over-return took past its value refunds nothing more)."""
+    f = currency.from_minor
+    sold = SaleLine(
+        id=line.id, line_no=line.line_no, item_id=line.item_id, sku=line.sku, name=line.name,
+        quantity=int(line.quantity), unit_price=f(line.unit_price_minor), line_discount=f(line.line_discount_minor),
+        order_discount=f(line.order_discount_minor), amount=f(line.amount_minor), tax=f(line.tax_minor),
+        gross=f(line.gross_minor), tax_code=line.tax_code, tax_rate=Decimal(line.tax_rate),
+    )  # fmt: skip
+    before = Returned(done["qty"], f(done["amount"]), f(done["tax"]), f(done["gross"]))
+    amount, tax, gross = ReturnableLine(sold, before, "").refund_for(k, currency, inclusive)
+    m = currency.to_minor
+    return max(m(amount), 0), max(m(tax), 0), max(m(gross), 0)
 
 
 def release(conn: Connection, store_id: str, terminal_id: str, return_id: str) -> int:

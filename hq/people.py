@@ -307,6 +307,11 @@ def flag_overdrawn(conn: Connection, codes: Sequence[str]) -> None:
     per_code: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
         per_code[r.voucher_code].append(r)
+    refs = sorted({str(r.reference) for r in rows})
+    numbers = dict(conn.execute(select(s.sales.c.id, s.sales.c.receipt_number).where(s.sales.c.id.in_(refs))).all())
+    numbers.update(
+        conn.execute(select(s.returns.c.id, s.returns.c.return_number).where(s.returns.c.id.in_(refs))).all()
+    )
     now = utcnow()
     found = []
     for code, moves in per_code.items():
@@ -315,12 +320,16 @@ def flag_overdrawn(conn: Connection, codes: Sequence[str]) -> None:
             continue  # its issue has not reached HQ yet: judged when it does
         balance = issued
         taken = 0
-        for m in moves:
+        for n, m in enumerate(moves):
             if m.amount_minor > 0:
                 continue
             balance += int(m.amount_minor)
             taken -= int(m.amount_minor)
             if balance < 0:
+                so_far = moves[: n + 1]
+                issues = ", ".join(numbers.get(x.reference, x.reference) for x in so_far if x.amount_minor > 0)
+                lanes = ", ".join(dict.fromkeys(f"{x.store_id}-{x.terminal_id}" for x in so_far))
+                receipt = numbers.get(m.reference)
                 found.append(
                     {
                         "at": now,
@@ -332,8 +341,15 @@ def flag_overdrawn(conn: Connection, codes: Sequence[str]) -> None:
                         "terminal_id": m.terminal_id,
                         "sold": issued,
                         "returned": taken,
-                        "detail": f"voucher {code}: {taken} redeemed of {issued} issued (minor units), "
-                        f"balance {balance} after the redemption at {m.at} ({m.id})",
+                        "receipt_number": receipt,
+                        "return_numbers": issues,
+                        "lanes": lanes,
+                        "sku": None,
+                        "item_name": f"store-credit voucher {code}",
+                        "amount_minor": -int(m.amount_minor),
+                        "detail": f"voucher {code} (issued by {issues or 'an entry not yet at HQ'}): {taken} redeemed "
+                        f"of {issued} issued (minor units) at {lanes}; {receipt or m.reference} at "
+                        f"{m.store_id}-{m.terminal_id} ({m.at}) took it to {balance}",
                     }
                 )
     if found:

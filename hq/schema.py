@@ -247,6 +247,14 @@ exceptions = Table(
     Column("sold", Integer, nullable=False),
     Column("returned", Integer, nullable=False),
     Column("detail", Text, nullable=False),
+    # What a person needs to act (migration 0005): the receipt, every return of the line
+    # (or voucher) in order, the lanes that took them, the item and the amount at stake.
+    Column("receipt_number", String(32), nullable=True),
+    Column("return_numbers", Text, nullable=True),  # "S01-T01-R000001, S01-T02-R000001"
+    Column("lanes", Text, nullable=True),  # "S01-T01, S01-T02"
+    Column("sku", String(48), nullable=True),
+    Column("item_name", String(200), nullable=True),
+    Column("amount_minor", BigInteger, nullable=True),  # refunded (or redeemed) by the flagged one
     UniqueConstraint("return_id", "sale_line_id"),
 )
 

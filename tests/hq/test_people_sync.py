@@ -209,7 +209,9 @@ def test_a_voucher_spent_offline_at_two_lanes_beyond_its_balance_is_an_exception
     capsys.readouterr()
     assert cli_main(["hq", "report", "--database-url", pg_url, "--data-dir", str(tmp_path)]) == 0
     report = capsys.readouterr().out
-    assert f"voucher {code}: redeemed by" in report and "1 exception(s)" in report
+    assert f"voucher {code} overdrawn: 21.63 redeemed by S01-T0" in report and "1 exception(s)" in report
+    # a person can act on it: the redeeming receipt, the return that issued it, both lanes
+    assert "issued by S01-T01-R0" in report and "lanes S01-T01, S01-T02" in report
 
 
 def test_customer_details_are_refused_when_malformed_or_unauthenticated(

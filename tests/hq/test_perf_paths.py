@@ -471,25 +471,34 @@ def sale_entries(terminal: str, n: int) -> list[JournalEntry]:
         if seq % 7 == 0:
             e = make_entry(terminal, seq, f"{terminal}-e{seq}", "SignedIn", at, {"user": "u1"}, prev)
         else:
-            lines = [
-                {
-                    "line_id": f"{terminal}-l{seq}-{k}",
-                    "item_id": f"item-{k}",
-                    "sku": f"SKU-{k}",
-                    "name": "Crème ☕ kettle",
-                    "qty": 1 + k,
-                    "unit_price": 999,
-                    "line_discount": 0,
-                    "order_discount": 5 * k,
-                    "amount": 999 * (1 + k),
-                    "tax": 82,
-                    "gross": 1081,
-                    "tax_code": "A",
-                    "tax_rate": "0.0825",
-                }
-                for k in range(1 + seq % 3)
-            ]
-            tenders = [{"kind": "cash", "amount": 500, "tendered": 1000}]
+            # A sale that adds up (HQ checks it: counter.entry_rules): inclusive prices on
+            # odd seqs, exclusive on even ones; cash settles what a card does not.
+            inclusive = bool(seq % 2)
+            lines = []
+            for k in range(1 + seq % 3):
+                amount = 999 * (1 + k) - 5 * k
+                tax = 82 * (1 + k)
+                lines.append(
+                    {
+                        "line_id": f"{terminal}-l{seq}-{k}",
+                        "item_id": f"item-{k}",
+                        "sku": f"SKU-{k}",
+                        "name": "Crème ☕ kettle",
+                        "qty": 1 + k,
+                        "unit_price": 999,
+                        "line_discount": 0,
+                        "order_discount": 5 * k,
+                        "amount": amount,
+                        "tax": tax,
+                        "gross": amount if inclusive else amount + tax,
+                        "tax_code": "A",
+                        "tax_rate": "0.0825",
+                    }
+                )
+            total = sum(ln["gross"] for ln in lines)
+            amounts, taxes = sum(ln["amount"] for ln in lines), sum(ln["tax"] for ln in lines)
+            rounding = seq % 3 - 1
+            tenders = [{"kind": "cash", "amount": total + rounding - (581 if seq % 2 else 0), "tendered": 10_000}]
             if seq % 2:
                 tenders.append(
                     {
@@ -507,12 +516,14 @@ def sale_entries(terminal: str, n: int) -> list[JournalEntry]:
                 "store": "S01",
                 "cashier": "u-cashier-1",
                 "currency": "USD",
-                "prices_include_tax": bool(seq % 2),
+                "prices_include_tax": inclusive,
                 "lines": lines,
-                "taxes": [],
+                "taxes": [
+                    {"code": "A", "rate": "0.0825", "base": amounts - taxes if inclusive else amounts, "tax": taxes}
+                ],
                 "tenders": tenders,
-                "rounding": seq % 3 - 1,
-                "total": 1081 * len(lines),
+                "rounding": rounding,
+                "total": total,
             }
             e = make_entry(terminal, seq, f"{terminal}-e{seq}", "SaleCompleted", at, body, prev)
         out.append(e)

@@ -77,21 +77,21 @@ def sale_body(n: int) -> dict[str, Any]:
                 "item_id": "item-000001",
                 "sku": "APP-00004",
                 "name": "Shirt",
-                "qty": 1 + n % 3,
-                "unit_price": 999,
+                "qty": 1,  # a sale that adds up: HQ checks it (counter.entry_rules)
+                "unit_price": 999 - n % 3,
                 "line_discount": 0,
                 "order_discount": 0,
-                "amount": 999,
+                "amount": 999 - n % 3,
                 "tax": 82,
-                "gross": 1081,
+                "gross": 1081 - n % 3,
                 "tax_code": "A",
                 "tax_rate": "0.0825",
             }
         ],
-        "taxes": [{"code": "A", "label": "Sales tax", "rate": "0.0825", "base": 999, "tax": 82}],
-        "tenders": [{"kind": "cash", "amount": 1081, "tendered": 1081}],
+        "taxes": [{"code": "A", "label": "Sales tax", "rate": "0.0825", "base": 999 - n % 3, "tax": 82}],
+        "tenders": [{"kind": "cash", "amount": 1081 - n % 3, "tendered": 1081}],
         "rounding": 0,
-        "total": 1081,
+        "total": 1081 - n % 3,
     }
 
 

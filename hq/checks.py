@@ -1,0 +1,165 @@
+"""The domain checks of a pushed batch at HQ: ``counter.entry_rules`` fed with what HQ
+holds (the sales the batch's returns name, what was returned of them, HQ's own
+reservations), run on every new entry before anything of the batch is projected. A
+broken rule refuses the whole push (422 ``entry_refused``, naming the entry and the
+rule); ``hq.ingest.ingest`` raises the alert in its own transaction.
+
+Runs in the push's transaction, after the chain check; the sale lines of the returned
+sales are locked here (``FOR UPDATE``, in id order), so two lanes pushing returns of one
+receipt are checked one after the other.
+
+A store-wide uniqueness HQ's tables already keep (a sale id, a receipt number, a sale
+line id, a return id) is not read beforehand: the insert's unique violation is turned
+into the same refusal (``refusal_for_integrity``), so an everyday push costs no query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import DBAPIError
+
+from counter.entry_rules import (
+    RETURN_PROCESSED,
+    BatchRules,
+    EntryRefused,
+    HeldSale,
+    LineLedger,
+    Reserved,
+    SaleLedger,
+    SoldLine,
+    return_sale_ids,
+)
+from counter.journal import JournalEntry
+from hq import schema as s
+from hq.chain import PushRefused
+
+WHAT_TO_DO = (
+    "Nothing of this push was stored and HQ raised an alert. The lane keeps the entry and "
+    "retries; call support to look at this lane's journal."
+)
+
+
+def refused(seq: int, rule: str, message: str) -> PushRefused:
+    return PushRefused(422, "entry_refused", f"{message}. {WHAT_TO_DO}", seq=seq, rule=rule)
+
+
+def check_batch(conn: Connection, store_id: str, entries: Sequence[JournalEntry], bodies: Sequence[Any]) -> None:
+    """Every entry of the batch meets the domain rules, or ``PushRefused`` (422)."""
+    kinds = [e.type for e in entries]
+    named = return_sale_ids(kinds, bodies)
+    held: dict[str, HeldSale] = {}
+    ledgers: dict[str, SaleLedger] = {}
+    reserved: dict[str, dict[str, Reserved]] = {}
+    if named:
+        held, ledgers = _held(conn, sorted(named))
+        return_ids = [
+            b["return_id"]
+            for k, b in zip(kinds, bodies, strict=True)
+            if k == RETURN_PROCESSED and type(b) is dict and type(b.get("return_id")) is str
+        ]
+        reserved = _reserved(conn, return_ids)
+    rules = BatchRules(store_id, held, ledgers, reserved)
+    for e, body in zip(entries, bodies, strict=True):
+        try:
+            rules.check(e.seq, e.type, e.body, body)
+        except EntryRefused as exc:
+            raise refused(exc.seq, exc.rule, exc.message) from None
+
+
+def _held(conn: Connection, sale_ids: list[str]) -> tuple[dict[str, HeldSale], dict[str, SaleLedger]]:
+    sl, st, rl = s.sale_lines, s.sale_tenders, s.return_lines
+    heads = conn.execute(
+        select(s.sales.c.id, s.sales.c.receipt_number, s.sales.c.store_id, s.sales.c.prices_include_tax).where(
+            s.sales.c.id.in_(sale_ids)
+        )
+    ).all()
+    if not heads:
+        return {}, {}
+    lines: dict[str, dict[str, SoldLine]] = defaultdict(dict)
+    for r in conn.execute(
+        select(
+            sl.c.id,
+            sl.c.sale_id,
+            sl.c.sku,
+            sl.c.name,
+            sl.c.quantity,
+            sl.c.amount_minor,
+            sl.c.tax_minor,
+            sl.c.gross_minor,
+        )
+        .where(sl.c.sale_id.in_(sale_ids))
+        .order_by(sl.c.id)
+        .with_for_update()
+    ):
+        lines[r.sale_id][r.id] = SoldLine(r.id, r.sku, r.name, r.quantity, r.amount_minor, r.tax_minor, r.gross_minor)
+    tenders: dict[str, list[int]] = defaultdict(list)
+    for tr in conn.execute(
+        select(st.c.sale_id, st.c.amount_minor).where(st.c.sale_id.in_(sale_ids)).order_by(st.c.seq)
+    ):
+        tenders[tr.sale_id].append(int(tr.amount_minor))
+    sale_of = {line_id: sale_id for sale_id, ls in lines.items() for line_id in ls}
+    ledgers: dict[str, SaleLedger] = {h.id: SaleLedger() for h in heads}
+    if sale_of:
+        for t in conn.execute(
+            select(
+                rl.c.sale_line_id,
+                func.sum(rl.c.quantity),
+                func.sum(rl.c.amount_minor),
+                func.sum(rl.c.tax_minor),
+                func.sum(rl.c.gross_minor),
+                func.count(),
+            )
+            .where(rl.c.sale_line_id.in_(list(sale_of)))
+            .group_by(rl.c.sale_line_id)
+        ):
+            ledgers[sale_of[t[0]]].lines[t[0]] = LineLedger(int(t[1]), int(t[2]), int(t[3]), int(t[4]), int(t[5]))
+    held = {
+        h.id: HeldSale(
+            h.id, h.receipt_number, h.store_id, bool(h.prices_include_tax), lines[h.id], tuple(tenders[h.id])
+        )
+        for h in heads
+    }
+    return held, ledgers
+
+
+def _reserved(conn: Connection, return_ids: list[str]) -> dict[str, dict[str, Reserved]]:
+    if not return_ids:
+        return {}
+    rr = s.return_reservations
+    out: dict[str, dict[str, Reserved]] = defaultdict(dict)
+    for r in conn.execute(
+        select(
+            rr.c.return_id, rr.c.sale_line_id, rr.c.quantity, rr.c.amount_minor, rr.c.tax_minor, rr.c.gross_minor
+        ).where(rr.c.return_id.in_(return_ids))
+    ):
+        out[r.return_id][r.sale_line_id] = Reserved(r.quantity, r.amount_minor, r.tax_minor, r.gross_minor)
+    return dict(out)
+
+
+_UNIQUE_WHAT = {
+    "sales": "a sale id or receipt number",
+    "sale_lines": "a sale line id",
+    "returns": "a return id",
+    "return_lines": "a return line",
+    "sale_tenders": "a sale id",
+}
+
+
+def refusal_for_integrity(exc: Exception, entries: Sequence[JournalEntry]) -> PushRefused:
+    """A projection the database refused (a unique key HQ already holds, a value no
+    column takes) as the push's refusal, naming the entry that carries the value.
+    ``exc``: SQLAlchemy's wrapper, or psycopg's own error (the raw-cursor write paths)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    diag = getattr(orig, "diag", None)
+    table = getattr(diag, "table_name", None) or ""
+    detail = getattr(diag, "message_detail", None) or ""
+    value = detail.split("=(", 1)[1].split(")", 1)[0].split(",", 1)[0] if "=(" in detail else ""
+    seq = next((e.seq for e in entries if value and f'"{value}"' in e.body), entries[0].seq)
+    if getattr(orig, "sqlstate", "") == "23505":
+        what = _UNIQUE_WHAT.get(table, "an id")
+        return refused(seq, "duplicate_id", f"Entry {seq} repeats {what} HQ already holds ({value})")
+    return refused(seq, "unstorable", f"Entry {seq} holds a value HQ cannot store ({type(orig).__name__})")
