@@ -19,7 +19,6 @@ parent (the n-th movement of a shift is the n-th ``CashMoved`` of that shift).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -53,128 +52,60 @@ class TableSpec:
     json_columns: tuple[str, ...] = ()  # text holding JSON: compared as parsed values
 
 
+def _cols(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
+
+
 TABLES: Final[dict[str, TableSpec]] = {
     t.name: t
     for t in (
         TableSpec(
             "sales",
             ("id",),
-            (
-                "id",
-                "receipt_number",
-                "store_id",
-                "terminal_id",
-                "cashier_id",
-                "cashier_name",
-                "completed_at",
-                "currency",
-                "prices_include_tax",
-                "subtotal_minor",
-                "discount_minor",
-                "tax_minor",
-                "total_minor",
-                "rounding_minor",
-                "change_minor",
+            _cols(
+                "id receipt_number store_id terminal_id cashier_id cashier_name completed_at currency "
+                "prices_include_tax subtotal_minor discount_minor tax_minor total_minor rounding_minor "
+                "change_minor"
             ),
-        ),  # fmt: skip
+        ),
         TableSpec(
             "sale_lines",
             ("id",),
-            (
-                "id",
-                "sale_id",
-                "line_no",
-                "item_id",
-                "sku",
-                "name",
-                "quantity",
-                "unit_price_minor",
-                "line_discount_minor",
-                "order_discount_minor",
-                "amount_minor",
-                "tax_minor",
-                "gross_minor",
-                "tax_code",
-                "tax_rate",
+            _cols(
+                "id sale_id line_no item_id sku name quantity unit_price_minor line_discount_minor "
+                "order_discount_minor amount_minor tax_minor gross_minor tax_code tax_rate"
             ),
-        ),  # fmt: skip
+        ),
         TableSpec("sale_taxes", ("sale_id", "code"), ("sale_id", "code", "label", "rate", "base_minor", "tax_minor")),
         TableSpec(
             "tenders",
             ("sale_id", "seq"),
-            (
-                "sale_id",
-                "seq",
-                "kind",
-                "amount_minor",
-                "tendered_minor",
-                "card_brand",
-                "card_last4",
-                "approval_code",
-                "voucher_code",
-            ),
-        ),  # fmt: skip
+            _cols("sale_id seq kind amount_minor tendered_minor card_brand card_last4 approval_code voucher_code"),
+        ),
         TableSpec(
             "returns",
             ("id",),
-            (
-                "id",
-                "return_number",
-                "request_id",
-                "store_id",
-                "terminal_id",
-                "original_sale_id",
-                "original_receipt",
-                "cashier_id",
-                "completed_at",
-                "currency",
-                "refund_minor",
-                "fee_minor",
-                "exchange_credit_minor",
-                "exchange_sale_id",
-                "customer_key",
-                "customer_hint",
-                "voucher_code",
+            _cols(
+                "id return_number request_id store_id terminal_id original_sale_id original_receipt cashier_id "
+                "completed_at currency refund_minor fee_minor exchange_credit_minor exchange_sale_id customer_key "
+                "customer_hint voucher_code"
             ),
-        ),  # fmt: skip
+        ),
         TableSpec(
             "return_lines",
             ("id",),
-            (
-                "id",
-                "return_id",
-                "line_no",
-                "sale_line_id",
-                "item_id",
-                "sku",
-                "name",
-                "quantity",
-                "amount_minor",
-                "tax_minor",
-                "gross_minor",
-                "fee_minor",
-                "tax_code",
-                "tax_rate",
-                "reason",
-                "condition",
-                "disposition",
+            _cols(
+                "id return_id line_no sale_line_id item_id sku name quantity amount_minor tax_minor gross_minor "
+                "fee_minor tax_code tax_rate reason condition disposition"
             ),
-        ),  # fmt: skip
+        ),
         TableSpec(
             "refunds",
             ("return_id", "seq"),
-            (
-                "return_id",
-                "seq",
-                "kind",
-                "amount_minor",
-                "original_sale_id",
-                "original_tender_seq",
-                "reference",
-                "card_brand",
-                "card_last4",
+            _cols(
+                "return_id seq kind amount_minor original_sale_id original_tender_seq reference card_brand card_last4"
             ),
-        ),  # fmt: skip
+        ),
         TableSpec("vouchers", ("code",), ("code", "issued_at", "issued_by", "return_id", "initial_minor")),
         TableSpec(
             "voucher_movements",
@@ -186,55 +117,6 @@ TABLES: Final[dict[str, TableSpec]] = {
             ("request_id", "kind", ORDINAL),
             ("id", "request_id", "kind", "amount_minor", "requester_id", "approver_id", "reason", "at"),
         ),
-        TableSpec(
-            "shifts",
-            ("id",),
-            (
-                "id",
-                "terminal_id",
-                "opened_by",
-                "opened_at",
-                "float_minor",
-                "float_count",
-                "closed_at",
-                "closed_by",
-                "counted_minor",
-                "expected_minor",
-                "closing_count",
-                "note",
-            ),
-            mutable=True,
-            json_columns=("float_count", "closing_count"),
-        ),  # fmt: skip
-        TableSpec(
-            "cash_movements",
-            ("shift_id", ORDINAL),
-            ("shift_id", "kind", "amount_minor", "reason", "user_id", "at"),
-        ),
-        TableSpec(
-            "shift_recounts",
-            ("shift_id", ORDINAL),
-            ("shift_id", "counted_minor", "count", "note", "user_id", "at"),
-            json_columns=("count",),
-        ),
-        TableSpec(
-            "z_reports",
-            ("terminal_id", "number"),
-            (
-                "terminal_id",
-                "number",
-                "first_seq",
-                "last_seq",
-                "taken_at",
-                "taken_by",
-                "sales_minor",
-                "returns_minor",
-                "grand_sales_minor",
-                "grand_returns_minor",
-                "shift_ids",
-            ),
-            json_columns=("shift_ids",),
-        ),  # fmt: skip
     )
 }
 
@@ -280,11 +162,6 @@ def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProjectionError(f"{what} is not a whole number: {value!r}")
     return value
-
-
-def _json_text(value: Any) -> str:
-    """How the lane stores a JSON column (json.dumps defaults); compared parsed anyway."""
-    return json.dumps(value)
 
 
 # --------------------------------------------------------------------------- sales
@@ -481,25 +358,19 @@ def return_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
             )
         )
     if voucher:
-        ops.append(
-            Insert(
-                "vouchers",
-                {
-                    "code": str(voucher),
-                    "issued_at": ref.at,
-                    "issued_by": str(body["cashier"]),
-                    "return_id": return_id,
-                    "initial_minor": credit,
-                },
-            )
-        )
-        ops.append(
-            Insert(
-                "voucher_movements",
-                {"voucher_code": str(voucher), "at": ref.at, "amount_minor": credit, "reference": return_id},
-            )
-        )
+        ops += _voucher_issued(str(voucher), credit, return_id, str(body["cashier"]), ref.at)
     return ops
+
+
+def _voucher_issued(code: str, credit: int, owner: str, by: str, at: str) -> list[Op]:
+    """A store-credit voucher issued for ``owner`` (a return, an adjustment, an order) and
+    its first movement."""
+    return [
+        Insert(
+            "vouchers", {"code": code, "issued_at": at, "issued_by": by, "return_id": owner, "initial_minor": credit}
+        ),
+        Insert("voucher_movements", {"voucher_code": code, "at": at, "amount_minor": credit, "reference": owner}),
+    ]
 
 
 # --------------------------------------------------------------------------- approvals
@@ -532,108 +403,13 @@ def approval_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     ]
 
 
-# --------------------------------------------------------------------------- cash office
-
-
-def shift_opened_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
-    return [
-        Insert(
-            "shifts",
-            {
-                "id": str(body["shift_id"]),
-                "terminal_id": ref.terminal,
-                "opened_by": str(body["user"]),
-                "opened_at": ref.at,
-                "float_minor": _int(body["float"], "the float"),
-                "float_count": _json_text(body["count"]),
-                "closed_at": None,
-                "closed_by": None,
-                "counted_minor": None,
-                "expected_minor": None,
-                "closing_count": None,
-                "note": None,
-            },
-        )
-    ]
-
-
-def shift_closed_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
-    return [
-        Update(
-            "shifts",
-            (str(body["shift_id"]),),
-            {
-                "closed_at": ref.at,
-                "closed_by": str(body["user"]),
-                "counted_minor": _int(body["counted"], "the counted cash"),
-                "expected_minor": _int(body["expected"], "the expected cash"),
-                "closing_count": _json_text(body["count"]),
-                "note": str(body.get("note", "")),
-            },
-        )
-    ]
-
-
-def shift_recounted_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
-    return [
-        Insert(
-            "shift_recounts",
-            {
-                "shift_id": str(body["shift_id"]),
-                "counted_minor": _int(body["counted"], "the recounted cash"),
-                "count": _json_text(body["count"]),
-                "note": str(body.get("note", "")),
-                "user_id": str(body["user"]),
-                "at": ref.at,
-            },
-        )
-    ]
-
-
-def cash_moved_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
-    return [
-        Insert(
-            "cash_movements",
-            {
-                "shift_id": str(body["shift_id"]),
-                "kind": str(body["kind"]),
-                "amount_minor": _int(body["amount"], "a cash movement"),
-                "reason": str(body["reason"]),
-                "user_id": str(body["user"]),
-                "at": ref.at,
-            },
-        )
-    ]
-
-
-def z_report_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
-    return [
-        Insert(
-            "z_reports",
-            {
-                "terminal_id": ref.terminal,
-                "number": _int(body["number"], "the Z number"),
-                "first_seq": _int(body["first_seq"], "the first entry"),
-                "last_seq": _int(body["last_seq"], "the last entry"),
-                "taken_at": ref.at,
-                "taken_by": str(body["user"]),
-                "sales_minor": _int(body["sales"], "the Z sales"),
-                "returns_minor": _int(body["returns"], "the Z returns"),
-                "grand_sales_minor": _int(body["grand_sales"], "the grand sales"),
-                "grand_returns_minor": _int(body["grand_returns"], "the grand returns"),
-                "shift_ids": _json_text(body["shift_ids"]) if "shift_ids" in body else UNKNOWN,
-            },
-        )
-    ]
-
-
 # --------------------------------------------------------------------------- store credit at the desk
 
 
 def _payments(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The desk payments an entry carries: its own (``payment_id`` + ``tenders``) and those
-    nested as ``payment``, ``deposit`` or ``refund``."""
-    found = [body] if "payment_id" in body and "tenders" in body else []
+    """The desk payments an entry carries: its own (``payment_id`` with ``tenders``, or a
+    bill adjustment's ``refunds``) and those nested as ``payment``, ``deposit`` or ``refund``."""
+    found = [body] if "payment_id" in body and ("tenders" in body or "refunds" in body) else []
     for name in ("payment", "deposit", "refund"):
         nested = body.get(name)
         if isinstance(nested, Mapping) and "payment_id" in nested:
@@ -641,15 +417,19 @@ def _payments(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
+#: the events whose desk refund can issue store credit: the owner's id field and who issued it
+_VOUCHER_OWNER: Final = {"BillAdjusted": ("adjustment_id", "cashier"), "OrderCancelled": ("order_id", "user")}
+
+
 def desk_voucher_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     """Store credit that a desk payment redeems (a store-credit tender, money in), and the
-    voucher a desk refund issues (a bill adjustment, a cancelled order)."""
+    voucher a desk refund issues (a bill adjustment, a cancelled order: a store-credit part,
+    money out, whose reference is the new voucher's code)."""
     ops: list[Op] = []
     issued: dict[str, int] = {}
     for payment in _payments(body):
         pid = str(payment["payment_id"])
-        tenders = payment.get("tenders") or payment.get("refunds") or []
-        for t in tenders:
+        for t in payment.get("tenders", payment.get("refunds", [])):
             if str(t.get("kind")) != "store_credit":
                 continue
             amount = _int(t["amount"], "a store-credit amount")
@@ -662,27 +442,10 @@ def desk_voucher_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                 )
             elif amount < 0 and t.get("reference"):
                 issued[str(t["reference"])] = issued.get(str(t["reference"]), 0) - amount
-    if ref.type == "BillAdjusted" and body.get("voucher"):
-        code = str(body["voucher"])
-        credit = -sum(_int(p["amount"], "a refund") for p in body["refunds"] if str(p.get("kind")) == "store_credit")
-        issued = {code: credit}
-        owner, by = str(body["adjustment_id"]), str(body["cashier"])
-    elif ref.type == "OrderCancelled":
-        owner, by = str(body["order_id"]), str(body["user"])
-    else:
-        return ops
-    for code, credit in issued.items():
-        ops.append(
-            Insert(
-                "vouchers",
-                {"code": code, "issued_at": ref.at, "issued_by": by, "return_id": owner, "initial_minor": credit},
-            )
-        )
-        ops.append(
-            Insert(
-                "voucher_movements", {"voucher_code": code, "at": ref.at, "amount_minor": credit, "reference": owner}
-            )
-        )
+    owner = _VOUCHER_OWNER.get(ref.type)
+    if owner is not None:
+        for code, credit in issued.items():
+            ops += _voucher_issued(code, credit, str(body[owner[0]]), str(body[owner[1]]), ref.at)
     return ops
 
 
@@ -721,17 +484,9 @@ PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]]
     "SaleAdopted": adopted_sale_ops,
     "ReturnProcessed": return_ops,
     "ApprovalGranted": approval_ops,
-    "ShiftOpened": shift_opened_ops,
-    "ShiftClosed": shift_closed_ops,
-    "ShiftRecounted": shift_recounted_ops,
-    "CashMoved": cash_moved_ops,
-    "ZReportTaken": z_report_ops,
     "VouchersReceived": vouchers_received_ops,
-    "BillAdjusted": desk_voucher_ops,
-    "OrderOpened": desk_voucher_ops,
-    "OrderPaymentTaken": desk_voucher_ops,
-    "OrderCancelled": desk_voucher_ops,
-    "AccountPaymentTaken": desk_voucher_ops,
+    # the cash office's and the service desk's events (with desk_voucher_ops inside) are
+    # registered by counter.cash_projection, counter.desk_projection and counter.case_projection
 }
 
 
@@ -749,6 +504,8 @@ def project(type_: str, body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
         raise ProjectionError(f"{ref}: the body lacks what a {type_} needs ({exc!r})") from exc
 
 
-# The service desk's tables and events register themselves here (they build on the above).
+# The cash office's and the service desk's tables and events register themselves here
+# (they build on the above).
 import counter.case_projection  # noqa: E402, F401
+import counter.cash_projection  # noqa: E402, F401
 import counter.desk_projection  # noqa: E402, F401

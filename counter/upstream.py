@@ -8,6 +8,9 @@ No I/O here: ``db/reservations.py`` implements the port over HTTP, ``hq/`` serve
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +23,24 @@ from counter.money import Currency
 from counter.pricing import TaxTotal
 from counter.sales import Sale, SaleLine
 from counter.tenders import CardDetails, Tender, TenderKind
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost or a loopback address: the only place HQ may be reached over plain http."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def certificate_fingerprint(pem: str) -> str:
+    """SHA-256 of a certificate (its DER bytes), as ``AB:CD:...`` like ``openssl x509 -fingerprint``:
+    what ``counter hq serve`` prints and a terminal pins at enrolment."""
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
 
 if TYPE_CHECKING:  # returns imports this module
     from counter.ports import UnitOfWork

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,18 @@ from sqlalchemy.exc import OperationalError
 from counter.approvals import approver_refusal
 from counter.journal import EventType, JournalEntry
 from counter.policy import ApprovalKind
-from counter.projection import ORDINAL, TABLES, UNKNOWN, EntryRef, Insert, ProjectionError, TableSpec, project
+from counter.projection import (
+    ORDINAL,
+    PROJECTIONS,
+    TABLES,
+    UNKNOWN,
+    EntryRef,
+    Insert,
+    Op,
+    ProjectionError,
+    TableSpec,
+    project,
+)
 from counter.users import Role, User, UserId
 
 MAX_REPORTED = 50
@@ -76,22 +87,51 @@ class Derivation:
         return out
 
 
-class _Fold:
-    """The derived rows: table → key → (row, entry that made it, column → entry that last set it)."""
+class _Keys:
+    """A table's row keys; an ORDINAL key column counts the rows with the same other key
+    columns in the order they come (entries in journal order, stored rows in rowid order)."""
 
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[tuple[Any, ...], tuple[dict[str, Any], EntryRef, dict[str, EntryRef]]]] = {
-            name: {} for name in TABLES
-        }
-        self.ordinals: dict[str, dict[tuple[Any, ...], int]] = {name: {} for name in TABLES}
+    def __init__(self, spec: TableSpec) -> None:
+        self.spec = spec
+        self.parent = tuple(c for c in spec.key if c != ORDINAL)
+        self.counted: dict[tuple[Any, ...], int] | None = {} if ORDINAL in spec.key else None
 
-    def key(self, spec: TableSpec, row: dict[str, Any]) -> tuple[Any, ...]:
-        if ORDINAL not in spec.key:
-            return tuple(row[c] for c in spec.key)
-        parent = tuple(row[c] for c in spec.key if c != ORDINAL)
-        n = self.ordinals[spec.name].get(parent, 0) + 1
-        self.ordinals[spec.name][parent] = n
+    def __call__(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        parent = tuple(row[c] for c in self.parent)
+        if self.counted is None:
+            return parent
+        n = self.counted[parent] = self.counted.get(parent, 0) + 1
         return (*parent, n)
+
+
+#: a derived row: its values, the entry that made it, and the entry that last set a column
+_Derived = tuple[dict[str, Any], EntryRef, dict[str, EntryRef]]
+
+
+class _Fold:
+    """The derived rows of the given tables, table → key → row, as the entries make them."""
+
+    def __init__(self, tables: Iterable[str]) -> None:
+        self.rows: dict[str, dict[tuple[Any, ...], _Derived]] = {name: {} for name in tables}
+        self.keys = {name: _Keys(TABLES[name]) for name in tables}
+
+    def add(self, op: Op, ref: EntryRef, problems: list[str]) -> None:
+        rows = self.rows.get(op.table)
+        if rows is None:
+            return
+        if isinstance(op, Insert):
+            key = self.keys[op.table](op.row)
+            if key in rows:
+                problems.append(f"entry {ref} makes {op.table} [{_k(key)}] a second time")
+            else:
+                rows[key] = (dict(op.row), ref, {})
+            return
+        found = rows.get(op.key)
+        if found is None:
+            problems.append(f"entry {ref} changes {op.table} [{_k(op.key)}], which no entry made")
+            return
+        found[0].update(op.values)
+        found[2].update(dict.fromkeys(op.values, ref))
 
 
 def _journal(engine: Engine) -> Iterator[tuple[str, int, str, str, str]]:
@@ -103,7 +143,7 @@ def _journal(engine: Engine) -> Iterator[tuple[str, int, str, str, str]]:
 
 def derive_and_compare(engine: Engine) -> Derivation:
     out = Derivation()
-    fold = _Fold()
+    fold = _Fold(TABLES)
     roles = _RoleHistory(engine)
     for terminal, seq, type_, at, text in _journal(engine):
         out.entries += 1
@@ -114,74 +154,59 @@ def derive_and_compare(engine: Engine) -> Derivation:
                 raise ProjectionError("its body is not an object")
             ops = project(type_, body, ref)
         except (orjson.JSONDecodeError, ProjectionError) as exc:
-            if type_ in _PROJECTED:
+            if type_ in PROJECTIONS:
                 out.entry_problems.append(f"entry {ref} cannot be projected: {exc}")
             continue
         roles.see(type_, body, ref, out)
         for op in ops:
-            spec = TABLES[op.table]
-            if isinstance(op, Insert):
-                key = fold.key(spec, op.row)
-                if key in fold.rows[op.table]:
-                    out.entry_problems.append(f"entry {ref} makes {op.table} [{_k(key)}] a second time")
-                    continue
-                fold.rows[op.table][key] = (dict(op.row), ref, {})
-            else:
-                found = fold.rows[op.table].get(op.key)
-                if found is None:
-                    out.entry_problems.append(f"entry {ref} changes {op.table} [{_k(op.key)}], which no entry made")
-                    continue
-                found[0].update(op.values)
-                found[2].update(dict.fromkeys(op.values, ref))
-    for spec in TABLES.values():
-        _compare(engine, spec, fold, out)
+            fold.add(op, ref, out.entry_problems)
+    with engine.connect() as conn:
+        for spec in TABLES.values():
+            _compare(spec, fold.rows[spec.name], _stored_rows(conn, spec, f"SELECT {{}} FROM {spec.name}"), out)
     return out
-
-
-_PROJECTED = frozenset(
-    {"SaleCompleted", "SaleAdopted", "ReturnProcessed", "ApprovalGranted", "ShiftOpened", "ShiftClosed"}
-    | {"ShiftRecounted", "CashMoved", "ZReportTaken", "VouchersReceived"}
-)
 
 
 def _k(key: tuple[Any, ...]) -> str:
     return ", ".join(str(k) for k in key)
 
 
-def _stored_rows(engine: Engine, spec: TableSpec) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
-    cols = list(spec.columns)
-    order = "rowid"
-    with engine.connect() as conn:
-        result = conn.exec_driver_sql(f"SELECT {', '.join(cols)} FROM {spec.name} ORDER BY {order}")
-        ordinals: dict[tuple[Any, ...], int] = {}
-        while batch := result.fetchmany(5000):
-            for values in batch:
-                row = dict(zip(cols, values, strict=True))
-                if ORDINAL in spec.key:
-                    parent = tuple(row[c] for c in spec.key if c != ORDINAL)
-                    n = ordinals.get(parent, 0) + 1
-                    ordinals[parent] = n
-                    yield (*parent, n), row
-                else:
-                    yield tuple(row[c] for c in spec.key), row
+def _stored_rows(
+    conn: Connection, spec: TableSpec, select: str, params: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """The rows ``select`` finds (``{}`` stands for the columns), keyed, in rowid order."""
+    cols = spec.columns
+    keys = _Keys(spec)
+    result = conn.exec_driver_sql(select.format(", ".join(cols)) + " ORDER BY rowid", params)
+    while batch := result.fetchmany(5000):
+        for values in batch:
+            row = dict(zip(cols, values, strict=True))
+            yield keys(row), row
 
 
 def _same(spec: TableSpec, column: str, stored: Any, derived: Any) -> bool:
+    if stored is None or derived is None:
+        return stored is derived
     if column in spec.json_columns and isinstance(stored, str) and isinstance(derived, str):
         try:
             return bool(json.loads(stored) == json.loads(derived))
         except ValueError:
             return False
-    if isinstance(derived, bool) or isinstance(stored, bool):
-        return stored is not None and derived is not None and bool(stored) == bool(derived) and stored in (0, 1)
-    return bool(stored == derived) and type(stored) is type(derived) or (stored is None and derived is None)
+    if isinstance(derived, bool):  # stored as 0 or 1
+        return stored in (0, 1) and bool(stored) == derived
+    return type(stored) is type(derived) and bool(stored == derived)
 
 
-def _compare(engine: Engine, spec: TableSpec, fold: _Fold, out: Derivation) -> None:
-    derived = fold.rows[spec.name]
+def _compare(
+    spec: TableSpec,
+    derived: Mapping[tuple[Any, ...], _Derived],
+    stored_rows: Iterable[tuple[tuple[Any, ...], dict[str, Any]]],
+    out: Derivation,
+) -> None:
+    """Every stored row against the derived one of the same key, column by column; then
+    the derived rows no stored row matched (deleted)."""
     columns = spec.columns
     seen: set[tuple[Any, ...]] = set()
-    for key, stored in _stored_rows(engine, spec):
+    for key, stored in stored_rows:
         out.rows += 1
         found = derived.get(key)
         if found is None:
@@ -196,8 +221,7 @@ def _compare(engine: Engine, spec: TableSpec, fold: _Fold, out: Derivation) -> N
         for column, want, have in zip(columns, want_values, have_values, strict=True):
             if want is UNKNOWN:
                 out.unchecked += 1
-                continue
-            if not _same(spec, column, have, want):
+            elif not _same(spec, column, have, want):
                 _add(out, Difference(spec.name, key, column, have, want, col_refs.get(column, ref)))
     for key, (row, ref, _) in derived.items():
         if key not in seen:
@@ -299,8 +323,7 @@ def sale_differences(conn: Connection, sale_id: str) -> list[str]:
     """The rows a refund of this sale is decided from (the sale, its lines, taxes and
     tenders; its earlier returns, their lines and refunds) against the sealed journal
     entries they come from: [] when they match, else what differs, in words."""
-    run = conn.exec_driver_sql
-    entries = run(
+    entries = conn.exec_driver_sql(
         "SELECT terminal_id, seq, id, type, at, body, prev_hash, hash, seal FROM journal "
         "WHERE type IN ('SaleCompleted', 'SaleAdopted') AND json_extract(body, '$.sale_id') = ? "
         "UNION ALL SELECT terminal_id, seq, id, type, at, body, prev_hash, hash, seal FROM journal "
@@ -308,47 +331,31 @@ def sale_differences(conn: Connection, sale_id: str) -> list[str]:
         "ORDER BY 1, 2",
         (sale_id, sale_id),
     ).all()
-    problems: list[str] = []
-    derived: dict[str, dict[tuple[Any, ...], tuple[dict[str, Any], EntryRef]]] = {t: {} for t in _SUBJECT_TABLES}
+    out = Derivation()
+    fold = _Fold(_SUBJECT_TABLES)
     for terminal, seq, entry_id, type_, at, text, prev, hash_, seal in entries:
         ref = EntryRef(terminal, seq, type_, at)
         entry = JournalEntry(terminal, seq, entry_id, type_, at, text, prev, hash_)
         if entry.computed_hash() != hash_ or not _sealed(conn, terminal, seq, hash_, seal):
-            problems.append(f"journal entry {ref} is not the one Counter wrote (its hash or seal does not match)")
+            out.entry_problems.append(
+                f"journal entry {ref} is not the one Counter wrote (its hash or seal does not match)"
+            )
             continue
         try:
             ops = project(type_, orjson.loads(text), ref)
         except (orjson.JSONDecodeError, ProjectionError) as exc:
-            problems.append(f"journal entry {ref} cannot be read: {exc}")
+            out.entry_problems.append(f"journal entry {ref} cannot be read: {exc}")
             continue
         for op in ops:
-            if isinstance(op, Insert) and op.table in derived:
-                spec = TABLES[op.table]
-                derived[op.table][tuple(op.row[c] for c in spec.key)] = (op.row, ref)
-    if not derived["sales"]:
-        return [*problems, f"no journal entry records sale {sale_id}"]
+            fold.add(op, ref, out.entry_problems)
+    if not fold.rows["sales"]:
+        return [*out.entry_problems, f"no journal entry records sale {sale_id}"]
     for table, where in _SUBJECT_TABLES.items():
         spec = TABLES[table]
-        cols = list(spec.columns)
-        stored = {
-            tuple(r[cols.index(k)] for k in spec.key): dict(zip(cols, r, strict=True))
-            for r in run(f"SELECT {', '.join(cols)} FROM {table} WHERE {where}", (sale_id,)).all()
-        }
-        want = derived[table]
-        for key in stored.keys() - want.keys():
-            problems.append(f"{table} [{_k(key)}] is in no journal entry (inserted outside Counter)")
-        for key, (row, ref) in want.items():
-            have = stored.get(key)
-            if have is None:
-                problems.append(f"{table} [{_k(key)}] of journal entry {ref} is missing (deleted outside Counter)")
-                continue
-            for column in spec.columns:
-                if row[column] is not UNKNOWN and not _same(spec, column, have[column], row[column]):
-                    problems.append(
-                        f"{table} [{_k(key)}] {column}: stored {have[column]!r}, journal entry {ref} says "
-                        f"{row[column]!r} (changed outside Counter)"
-                    )
-    return problems
+        _compare(
+            spec, fold.rows[table], _stored_rows(conn, spec, f"SELECT {{}} FROM {table} WHERE {where}", (sale_id,)), out
+        )
+    return [*out.entry_problems, *(d.describe() for d in out.differences)]
 
 
 def _sealed(conn: Connection, terminal: str, seq: int, hash_: str, seal: str | None) -> bool:

@@ -21,8 +21,8 @@ import orjson
 
 from counter.errors import CounterError
 from counter.journal import JournalEntry, utc_stamp
-from counter.upstream import API, UpstreamUnavailable
-from db.hq_tls import HqTrust, cert_error, fingerprint, server_certificate
+from counter.upstream import API, UpstreamUnavailable, certificate_fingerprint
+from db.hq_tls import HqTrust, cert_error, server_certificate
 
 
 class HqRefused(CounterError):
@@ -101,7 +101,7 @@ class HqClient:
             self.trust.describe() if self.trust is not None else "a certificate signed by a CA this machine trusts"
         )
         try:
-            shown = f"HQ showed SHA-256 {fingerprint(server_certificate(self.base_url, self.timeout))}"
+            shown = f"HQ showed SHA-256 {certificate_fingerprint(server_certificate(self.base_url, self.timeout))}"
         except (OSError, ValueError):
             shown = "HQ's certificate could not be read"
         reason = getattr(exc, "verify_message", "") or str(exc)

@@ -18,24 +18,17 @@ with both fingerprints), never "offline": a terminal that cannot trust HQ says s
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import ssl
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from counter.errors import CounterError
+from counter.upstream import certificate_fingerprint, is_loopback_host
 
 
 class TlsSetupError(CounterError):
     """HQ's address or certificate cannot be used as given (at enrolment)."""
-
-
-def fingerprint(pem: str) -> str:
-    """SHA-256 of a certificate (its DER bytes), as ``AB:CD:...`` like ``openssl x509 -fingerprint``."""
-    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 def normalise_fingerprint(text: str) -> str:
@@ -49,13 +42,7 @@ def normalise_fingerprint(text: str) -> str:
 
 
 def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 @dataclass(frozen=True)
@@ -137,7 +124,7 @@ def pin_at_enrolment(url: str, expected: str | None, ca_file: str | None, timeou
         raise UpstreamUnavailable(
             f"HQ cannot be reached at {url} ({type(exc).__name__}).", "Check the address."
         ) from exc
-    seen = fingerprint(pem)
+    seen = certificate_fingerprint(pem)
     if seen != wanted:
         raise TlsSetupError(
             f"HQ's certificate at {url} has the SHA-256 {seen}, not {wanted}; nothing was sent.",

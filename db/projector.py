@@ -10,17 +10,17 @@ No repository writes these tables any more.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection
 
-from counter.projection import ORDINAL, TABLES, UNKNOWN, Insert, Op, ProjectionError, Update
+from counter.projection import TABLES, UNKNOWN, Insert, Op, ProjectionError, Update
 from db import schema as s
 
 
 def _columns(table: str) -> tuple[str, ...]:
-    spec = TABLES[table]
-    cols = tuple(c for c in spec.columns if c != ORDINAL)
+    cols = TABLES[table].columns
     missing = [c for c in cols if c not in s.metadata.tables[table].c]
     if missing:  # a column renamed in db/schema.py and not in counter/projection.py
         raise ValueError(f"{table} has no column {missing}")
@@ -57,30 +57,25 @@ def _filled(ops: Iterable[Op], private: Mapping[str, Sequence[Mapping[str, Any]]
 def apply(
     conn: Connection, ops: Iterable[Op], private: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
 ) -> None:
-    """Write the operations in order; runs of inserts into one table go as one executemany.
+    """Write the operations in order; a run of inserts into one table goes as one executemany.
     ``private`` fills the columns the journal must not hold (see ``_filled``)."""
-    run = conn.exec_driver_sql
-    batch: list[tuple[Any, ...]] = []
-    batch_table = ""
-    for op in _filled(ops, private) if private else ops:
-        if isinstance(op, Insert):
-            sql, cols = _INSERT[op.table]
-            row = op.row
-            values = tuple(row[c] for c in cols)
-            if UNKNOWN in values:
-                raise ProjectionError(f"{op.table}: the entry does not say {[c for c in cols if row[c] is UNKNOWN]}")
-            if op.table != batch_table and batch:
-                run(_INSERT[batch_table][0], batch if len(batch) > 1 else batch[0])
-                batch = []
-            batch_table = op.table
-            batch.append(values)
+    for (is_insert, table), run in groupby(
+        _filled(ops, private) if private else ops, key=lambda op: (isinstance(op, Insert), op.table)
+    ):
+        if not is_insert:
+            for op in run:
+                _update(conn, op)  # type: ignore[arg-type]
             continue
-        if batch:
-            run(_INSERT[batch_table][0], batch if len(batch) > 1 else batch[0])
-            batch, batch_table = [], ""
-        _update(conn, op)
-    if batch:
-        run(_INSERT[batch_table][0], batch if len(batch) > 1 else batch[0])
+        sql, cols = _INSERT[table]
+        rows = [_values(op, cols) for op in run]  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql, rows if len(rows) > 1 else rows[0])
+
+
+def _values(op: Insert, cols: tuple[str, ...]) -> tuple[Any, ...]:
+    values = tuple(op.row[c] for c in cols)
+    if UNKNOWN in values:
+        raise ProjectionError(f"{op.table}: the entry does not say {[c for c in cols if op.row[c] is UNKNOWN]}")
+    return values
 
 
 def _update(conn: Connection, op: Update) -> None:

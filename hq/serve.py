@@ -21,6 +21,7 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import CounterError
+from counter.upstream import certificate_fingerprint, is_loopback_host
 from hq.app import ASGIApp, asgi
 from hq.store import DEFAULT_URL, make_engine, migrate
 
@@ -58,33 +59,15 @@ def warm_app(database_url: str, *, pool_size: int = 10) -> ASGIApp:
 def tls_fingerprint(certfile: str) -> str:
     """The SHA-256 fingerprint terminals pin (of the first certificate in ``certfile``),
     as db/hq_tls.py computes it: SHA-256 of the DER bytes, ``AB:CD:...``."""
-    import hashlib
-    import ssl
-
-    def fingerprint(pem: str) -> str:
-        digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
-        return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
-
     try:
         text = open(certfile, encoding="ascii").read()  # noqa: SIM115 - read once
         begin = text.index("-----BEGIN CERTIFICATE-----")
         end = text.index("-----END CERTIFICATE-----", begin) + len("-----END CERTIFICATE-----")
-        return fingerprint(text[begin:end] + "\n")
+        return certificate_fingerprint(text[begin:end] + "\n")
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise CounterError(
             f"The certificate {certfile} cannot be read ({exc}).", "Give a PEM certificate file."
         ) from None
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_transport(host: str, certfile: str | None, keyfile: str | None, allow_plain_http: bool = False) -> str | None:
@@ -94,7 +77,7 @@ def check_transport(host: str, certfile: str | None, keyfile: str | None, allow_
         raise CounterError("TLS needs both --certfile and --keyfile.", "Give the certificate and its private key.")
     if certfile:
         return tls_fingerprint(certfile)
-    if not _loopback(host) and not allow_plain_http:
+    if not is_loopback_host(host) and not allow_plain_http:
         raise CounterError(
             f"HQ would serve plain http on {host}: terminal tokens and approvers' PINs "
             "would cross the network in clear.",

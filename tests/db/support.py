@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -9,10 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from counter.approvals import grant_approval
 from counter.cart import Cart
 from counter.catalog import Item
 from counter.checkout import CompleteSale, complete_sale
-from counter.policy import ReturnRules
+from counter.policy import ApprovalKind, ReturnRules
+from counter.returns import ProcessReturn
 from counter.sales import Sale
 from counter.tenders import CardDetails, Payment
 from counter.users import User
@@ -20,6 +23,7 @@ from db import schema as s
 from db.engine import Database, open_database
 from db.queries import SqlCatalog, list_users, read_settings, return_rules, store_config, terminal_identity
 from db.uow import SqlUnitOfWork
+from tests.conftest import FAST_HASHER
 
 
 @dataclass
@@ -122,3 +126,27 @@ def add_zebra_notebooks(db: Database, n: int) -> None:
                 for k in range(n)
             ],
         )
+
+
+def approve(
+    shop: TestStore,
+    cmd: ProcessReturn,
+    kinds: Iterable[ApprovalKind],
+    amount: Decimal,
+    approver: str = "Dana",
+    pin: str = "3333",
+) -> None:
+    """A supervisor's approval of ``cmd`` at the counter, with their PIN."""
+    grant_approval(
+        request_id=cmd.request_id,
+        kinds=kinds,
+        amount=amount,
+        requester=cmd.cashier,
+        approver_id=shop.user(approver).id,
+        pin=pin,
+        reason="customer is a regular",
+        uow_factory=shop.uow,
+        hasher=FAST_HASHER,
+        clock=shop.clock,
+        currency_minor=shop.cfg.currency.to_minor,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from counter.approvals import ApprovalError, grant_approval
+from counter.approvals import ApprovalError
 from counter.cart import Cart, CartLine
 from counter.catalog import TaxClass
 from counter.checkout import CompleteSale, complete_sale
@@ -33,8 +33,7 @@ from counter.tenders import CardDetails, Payment, TenderKind
 from counter.vouchers import VoucherError
 from db import schema as s
 from db.queries import journal_entries
-from tests.conftest import FAST_HASHER
-from tests.db.support import TestStore
+from tests.db.support import TestStore, approve
 
 
 @pytest.fixture
@@ -69,24 +68,6 @@ def request(shop: TestStore, sale, picks, *, method=RefundMethod.ORIGINAL, cashi
 def count(shop: TestStore, table) -> int:  # type: ignore[no-untyped-def]
     with shop.db.read.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def approve(
-    shop: TestStore, cmd: ProcessReturn, kinds, amount: Decimal, approver: str = "Dana", pin: str = "3333"
-) -> None:  # type: ignore[no-untyped-def]
-    grant_approval(
-        request_id=cmd.request_id,
-        kinds=kinds,
-        amount=amount,
-        requester=cmd.cashier,
-        approver_id=shop.user(approver).id,
-        pin=pin,
-        reason="customer is a regular",
-        uow_factory=shop.uow,
-        hasher=FAST_HASHER,
-        clock=shop.clock,
-        currency_minor=shop.cfg.currency.to_minor,
-    )
 
 
 def test_partial_returns_to_card_over_two_visits_refund_exactly_what_was_paid(shop: TestStore) -> None:

@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from counter.errors import CounterError
+from counter.upstream import certificate_fingerprint as fingerprint
 from db.credentials import token_path
 from db.engine import DB_FILENAME, open_database
 from db.hq_client import HqClient, HqUntrusted
-from db.hq_tls import HqTrust, TlsSetupError, fingerprint
+from db.hq_tls import HqTrust, TlsSetupError
 from db.queries import read_settings
 from db.sync import Syncer, enrol, sync_config
 from hq import access

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from counter.approvals import grant_approval
+from counter.journal import EventType
 from counter.policy import Condition, Reason
 from counter.refunds import RefundMethod
 from counter.returns import (
@@ -33,10 +33,9 @@ from counter.returns import (
 )
 from counter.shifts import CashRules, MovementKind, close_shift, record_movement, recount_shift
 from db.demo import count_for
-from db.derive import Difference, derive_and_compare
+from db.derive import Derivation, Difference, derive_and_compare
 from db.engine import DB_FILENAME, open_database
-from tests.conftest import FAST_HASHER
-from tests.db.support import TestStore
+from tests.db.support import TestStore, approve
 from tests.trust.support import audit, raw
 
 
@@ -78,19 +77,7 @@ def busy_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory)
         try:
             process_return(cmd, rules=shop.rules, **run)
         except ApprovalNeeded as needed:
-            grant_approval(
-                request_id=cmd.request_id,
-                kinds=needed.kinds,
-                amount=needed.amount,
-                requester=cmd.cashier,
-                approver_id=shop.user("Dana").id,
-                pin="3333",
-                reason="known customer",
-                uow_factory=shop.uow,
-                hasher=FAST_HASHER,
-                clock=shop.clock,
-                currency_minor=shop.cfg.currency.to_minor,
-            )
+            approve(shop, cmd, needed.kinds, needed.amount)
         record = process_return(cmd, rules=shop.rules, **run)
         assert record.voucher_code
         cheap = shop.item_in("office-school")
@@ -187,6 +174,11 @@ CASES = [
 ]  # fmt: skip
 
 
+each_case = pytest.mark.parametrize(
+    ("table", "where", "column", "change", "key"), CASES, ids=[f"{c[0]}.{c[2]}" for c in CASES]
+)
+
+
 def _pick(conn: sqlite3.Connection, table: str, where: str) -> dict[str, object]:
     conn.row_factory = sqlite3.Row
     row = conn.execute(f"SELECT rowid AS _rowid, * FROM {table} WHERE {where} ORDER BY rowid LIMIT 1").fetchone()
@@ -195,7 +187,7 @@ def _pick(conn: sqlite3.Connection, table: str, where: str) -> dict[str, object]
     return dict(row)
 
 
-@pytest.mark.parametrize(("table", "where", "column", "change", "key"), CASES, ids=[f"{c[0]}.{c[2]}" for c in CASES])
+@each_case
 def test_an_edited_column_is_named(
     busy: Path, table: str, where: str, column: str, change: str, key: tuple[str, ...]
 ) -> None:
@@ -212,7 +204,7 @@ def test_an_edited_column_is_named(
     assert any(f"{table} [" in p and f"{column}: stored {after!r}" in p for p in lines), lines
 
 
-@pytest.mark.parametrize(("table", "where", "column", "change", "key"), CASES, ids=[f"{c[0]}.{c[2]}" for c in CASES])
+@each_case
 def test_a_deleted_row_is_named(
     busy: Path, table: str, where: str, column: str, change: str, key: tuple[str, ...]
 ) -> None:
@@ -228,7 +220,7 @@ def test_a_deleted_row_is_named(
     assert any("missing (deleted outside Counter)" in p for p in audit(busy).record_problems)
 
 
-@pytest.mark.parametrize(("table", "where", "column", "change", "key"), CASES, ids=[f"{c[0]}.{c[2]}" for c in CASES])
+@each_case
 def test_an_inserted_row_is_named(
     busy: Path, table: str, where: str, column: str, change: str, key: tuple[str, ...]
 ) -> None:
@@ -263,53 +255,33 @@ def test_an_inserted_row_is_named(
 _AUTO_ID = {"cash_movements", "shift_recounts", "voucher_movements"}
 
 
+def _journal_an_approval(store_dir: Path, requester: str, approver: str) -> Derivation:
+    """An ApprovalGranted written through Counter's own write path (as someone with the key
+    could), then the store re-derived."""
+    shop = TestStore(store_dir)
+    try:
+        body = {
+            "request_id": "r1", "kinds": ["no_receipt"], "amount": 500, "requester": shop.user(requester).id,
+            "approver": shop.user(approver).id, "reason": "x", "approval_ids": ["a1"],
+        }  # fmt: skip
+        with shop.uow() as u:
+            u.journal.append(EventType.APPROVAL_GRANTED, body, shop.clock.now())
+            u.commit()
+        return derive_and_compare(shop.db.read)
+    finally:
+        shop.close()
+
+
 def test_an_approval_by_the_requester_is_named_even_with_its_row_matching(busy: Path) -> None:
     """An attacker with the key could write a matching entry and row; verify still checks
     that the approver is not the requester and held the right at that moment."""
-    db = open_database(busy)
-    try:
-        from counter.journal import EventType
-        from db.uow import SqlUnitOfWork
-
-        shop = TestStore(busy)
-        maria = shop.user("Maria")
-        with SqlUnitOfWork(db.write, shop.terminal, shop.cfg.currency) as u:
-            u.journal.append(
-                EventType.APPROVAL_GRANTED,
-                {"request_id": "r1", "kinds": ["no_receipt"], "amount": 500, "requester": maria.id,
-                 "approver": maria.id, "reason": "mine", "approval_ids": ["a1"]},
-                shop.clock.now(),
-            )  # fmt: skip
-            u.commit()
-        shop.close()
-        result = derive_and_compare(db.read)
-    finally:
-        db.dispose()
+    result = _journal_an_approval(busy, "Maria", "Maria")
     assert any("approved their own request" in p for p in result.approval_problems), result.approval_problems
     assert not result.ok
 
 
 def test_a_cashier_approval_is_named(busy: Path) -> None:
-    db = open_database(busy)
-    try:
-        from counter.journal import EventType
-        from db.uow import SqlUnitOfWork
-
-        shop = TestStore(busy)
-        cashiers = [u for u in shop.users.values() if str(u.role) == "cashier"]
-        other = next(u for u in shop.users.values() if u.id != cashiers[0].id)
-        with SqlUnitOfWork(db.write, shop.terminal, shop.cfg.currency) as u:
-            u.journal.append(
-                EventType.APPROVAL_GRANTED,
-                {"request_id": "r2", "kinds": ["no_receipt"], "amount": 500, "requester": other.id,
-                 "approver": cashiers[0].id, "reason": "x", "approval_ids": ["a2"]},
-                shop.clock.now(),
-            )  # fmt: skip
-            u.commit()
-        shop.close()
-        result = derive_and_compare(db.read)
-    finally:
-        db.dispose()
+    result = _journal_an_approval(busy, "Dana", "Sam")
     assert any("could not approve" in p and "(cashier)" in p for p in result.approval_problems)
 
 
