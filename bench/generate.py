@@ -82,7 +82,7 @@ from counter.store import TerminalIdentity  # noqa: E402
 from counter.tenders import CARD_BRANDS  # noqa: E402
 
 SETTINGS_KEY = "bench.dataset"
-VERSION = 2  # bump when the rows made change: a store made by another version is rebuilt
+VERSION = 3  # bump when the rows made change: a store made by another version is rebuilt
 STORE_ID = "S01"
 TERMINALS = ("T01", "T02")
 TERMINAL_SHARE = {"T01": 0.55, "T02": 0.45}
@@ -487,6 +487,7 @@ class SaleMaker:
                 "over_short": m(report.over_short),
                 "grand_sales": chain.grand_sales,
                 "grand_returns": chain.grand_returns,
+                "shift_ids": [x.shift_id for x in report.shifts],
             },
         )
         chain.since_z = chain.since_z[-1:]  # the ZReportTaken entry opens the next period
@@ -629,10 +630,11 @@ class SaleMaker:
             "receipt_number": receipt,
             "store": terminal.store_id,
             "cashier": cashier[0],
+            "cashier_name": cashier[1],
             "currency": "USD",
             "prices_include_tax": False,
             "lines": body_lines,
-            "taxes": [{"code": c, "rate": TAX[c][1], "base": b, "tax": x} for c, b, x in taxes],
+            "taxes": [{"code": c, "label": TAX[c][0], "rate": TAX[c][1], "base": b, "tax": x} for c, b, x in taxes],
             "tenders": [
                 {"kind": k, "amount": a, "tendered": td, "card_brand": cb, "card_last4": cl, "approval_code": ac}
                 for k, a, td, cb, cl, ac in tenders

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from sqlalchemy import Connection, Engine
@@ -88,24 +88,31 @@ class Derivation:
 
 
 class _Keys:
-    """A table's row keys; an ORDINAL key column counts the rows with the same other key
-    columns in the order they come (entries in journal order, stored rows in rowid order)."""
+    """A table's row keys, from its rows as tuples in ``spec.columns`` order. An ORDINAL key
+    column counts the rows with the same other key columns in the order they come (entries
+    in journal order, stored rows in rowid order)."""
 
     def __init__(self, spec: TableSpec) -> None:
-        self.spec = spec
-        self.parent = tuple(c for c in spec.key if c != ORDINAL)
+        self.at = tuple(spec.columns.index(c) for c in spec.key if c != ORDINAL)
         self.counted: dict[tuple[Any, ...], int] | None = {} if ORDINAL in spec.key else None
 
-    def __call__(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        parent = tuple(row[c] for c in self.parent)
+    def __call__(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        at = self.at
+        parent = (values[at[0]],) if len(at) == 1 else tuple([values[i] for i in at])
         if self.counted is None:
             return parent
         n = self.counted[parent] = self.counted.get(parent, 0) + 1
         return (*parent, n)
 
 
-#: a derived row: its values, the entry that made it, and the entry that last set a column
-_Derived = tuple[dict[str, Any], EntryRef, dict[str, EntryRef]]
+@dataclass
+class _Derived:
+    """A derived row: its values in ``spec.columns`` order, the entry that made it, and the
+    entry that last set a column (a later entry that updated it)."""
+
+    values: tuple[Any, ...]
+    ref: EntryRef
+    set_by: dict[str, EntryRef] = field(default_factory=dict)
 
 
 class _Fold:
@@ -113,57 +120,91 @@ class _Fold:
 
     def __init__(self, tables: Iterable[str]) -> None:
         self.rows: dict[str, dict[tuple[Any, ...], _Derived]] = {name: {} for name in tables}
-        self.keys = {name: _Keys(TABLES[name]) for name in tables}
+        self._table = {name: (self.rows[name], TABLES[name].columns, _Keys(TABLES[name])) for name in tables}
 
     def add(self, op: Op, ref: EntryRef, problems: list[str]) -> None:
-        rows = self.rows.get(op.table)
-        if rows is None:
+        table = self._table.get(op.table)
+        if table is None:
             return
+        rows, columns, keys = table
         if isinstance(op, Insert):
-            key = self.keys[op.table](op.row)
+            row = op.row
+            values = tuple([row[c] for c in columns])
+            key = keys(values)
             if key in rows:
                 problems.append(f"entry {ref} makes {op.table} [{_k(key)}] a second time")
             else:
-                rows[key] = (dict(op.row), ref, {})
+                rows[key] = _Derived(values, ref)
             return
         found = rows.get(op.key)
         if found is None:
             problems.append(f"entry {ref} changes {op.table} [{_k(op.key)}], which no entry made")
             return
-        found[0].update(op.values)
-        found[2].update(dict.fromkeys(op.values, ref))
+        found.values = tuple(op.values.get(c, v) for c, v in zip(columns, found.values, strict=True))
+        found.set_by.update(dict.fromkeys(op.values, ref))
 
 
-def _journal(engine: Engine) -> Iterator[tuple[str, int, str, str, str]]:
-    with engine.connect() as conn:
-        result = conn.exec_driver_sql("SELECT terminal_id, seq, type, at, body FROM journal ORDER BY terminal_id, seq")
-        while batch := result.fetchmany(5000):
-            yield from batch
+def _journal(conn: Connection) -> Iterator[tuple[str, int, str, str, str]]:
+    result = conn.exec_driver_sql("SELECT terminal_id, seq, type, at, body FROM journal ORDER BY terminal_id, seq")
+    while batch := result.fetchmany(5000):
+        yield from batch
 
 
-def derive_and_compare(engine: Engine) -> Derivation:
+#: The tables that grow with every sale, compared a chunk of entries at a time (their rows
+#: looked up by the sales the chunk made) so memory stays flat on a store of ten million
+#: lines: table → the column naming the sale.
+_BY_SALE: Final = {"sales": "id", "sale_lines": "sale_id", "sale_taxes": "sale_id", "tenders": "sale_id"}
+CHUNK = 20_000  # entries folded before their sales' rows are compared
+
+
+def derive_and_compare(engine: Engine, chunk: int = CHUNK) -> Derivation:
     out = Derivation()
     fold = _Fold(TABLES)
     roles = _RoleHistory(engine)
-    for terminal, seq, type_, at, text in _journal(engine):
-        out.entries += 1
-        ref = EntryRef(terminal, seq, type_, at)
-        try:
-            body = orjson.loads(text)
-            if not isinstance(body, dict):
-                raise ProjectionError("its body is not an object")
-            ops = project(type_, body, ref)
-        except (orjson.JSONDecodeError, ProjectionError) as exc:
-            if type_ in PROJECTIONS:
-                out.entry_problems.append(f"entry {ref} cannot be projected: {exc}")
-            continue
-        roles.see(type_, body, ref, out)
-        for op in ops:
-            fold.add(op, ref, out.entry_problems)
+    # One connection, one read transaction: the journal and the tables as of one moment,
+    # even while the counter goes on selling.
     with engine.connect() as conn:
+        for terminal, seq, type_, at, text in _journal(conn):
+            out.entries += 1
+            ref = EntryRef(terminal, seq, type_, at)
+            try:
+                body = orjson.loads(text)
+                if not isinstance(body, dict):
+                    raise ProjectionError("its body is not an object")
+                ops = project(type_, body, ref)
+            except (orjson.JSONDecodeError, ProjectionError) as exc:
+                if type_ in PROJECTIONS:
+                    out.entry_problems.append(f"entry {ref} cannot be projected: {exc}")
+                continue
+            roles.see(type_, body, ref, out)
+            for op in ops:
+                fold.add(op, ref, out.entry_problems)
+            if out.entries % chunk == 0:
+                _compare_sales(conn, fold, out)
+        _compare_sales(conn, fold, out)
+        for table, column in _BY_SALE.items():  # rows of a sale that no entry records
+            spec = TABLES[table]
+            stored = _stored_rows(conn, spec, f"SELECT {{}} FROM {table} WHERE {column} NOT IN ({_JOURNALED_SALES})")
+            _compare(spec, {}, stored, out)
         for spec in TABLES.values():
-            _compare(spec, fold.rows[spec.name], _stored_rows(conn, spec, f"SELECT {{}} FROM {spec.name}"), out)
+            if spec.name not in _BY_SALE:
+                _compare(spec, fold.rows[spec.name], _stored_rows(conn, spec, f"SELECT {{}} FROM {spec.name}"), out)
     return out
+
+
+#: every sale id a journal entry records (migration 0009's expression index serves it)
+_JOURNALED_SALES: Final = (
+    "SELECT json_extract(body, '$.sale_id') FROM journal WHERE type IN ('SaleCompleted', 'SaleAdopted')"
+)
+
+
+def _compare_sales(conn: Connection, fold: _Fold, out: Derivation) -> None:
+    """The sales the folded entries made so far, against their stored rows; then forgotten."""
+    sale_ids = orjson.dumps([key[0] for key in fold.rows["sales"]]).decode()
+    for table, column in _BY_SALE.items():
+        spec = TABLES[table]
+        select = f"SELECT {{}} FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))"
+        _compare(spec, fold.rows[table], _stored_rows(conn, spec, select, (sale_ids,)), out)
 
 
 def _k(key: tuple[Any, ...]) -> str:
@@ -172,15 +213,16 @@ def _k(key: tuple[Any, ...]) -> str:
 
 def _stored_rows(
     conn: Connection, spec: TableSpec, select: str, params: tuple[Any, ...] = ()
-) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
-    """The rows ``select`` finds (``{}`` stands for the columns), keyed, in rowid order."""
-    cols = spec.columns
+) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """The rows ``select`` finds (``{}`` stands for the columns) as (key, values), in rowid order."""
     keys = _Keys(spec)
-    result = conn.exec_driver_sql(select.format(", ".join(cols)) + " ORDER BY rowid", params)
-    while batch := result.fetchmany(5000):
+    # the driver's own cursor: plain tuples, in the transaction this connection already holds
+    cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+        select.format(", ".join(spec.columns)) + " ORDER BY rowid", params
+    )
+    while batch := cursor.fetchmany(5000):
         for values in batch:
-            row = dict(zip(cols, values, strict=True))
-            yield keys(row), row
+            yield keys(values), values
 
 
 def _same(spec: TableSpec, column: str, stored: Any, derived: Any) -> bool:
@@ -198,34 +240,29 @@ def _same(spec: TableSpec, column: str, stored: Any, derived: Any) -> bool:
 
 def _compare(
     spec: TableSpec,
-    derived: Mapping[tuple[Any, ...], _Derived],
-    stored_rows: Iterable[tuple[tuple[Any, ...], dict[str, Any]]],
+    derived: dict[tuple[Any, ...], _Derived],
+    stored_rows: Iterable[tuple[tuple[Any, ...], tuple[Any, ...]]],
     out: Derivation,
 ) -> None:
     """Every stored row against the derived one of the same key, column by column; then
-    the derived rows no stored row matched (deleted)."""
+    the derived rows no stored row matched (deleted). Takes the matched rows out of ``derived``."""
     columns = spec.columns
-    seen: set[tuple[Any, ...]] = set()
-    for key, stored in stored_rows:
+    for key, have in stored_rows:
         out.rows += 1
-        found = derived.get(key)
+        found = derived.pop(key, None)
         if found is None:
-            _add(out, Difference(spec.name, key, None, stored, None, None))
+            _add(out, Difference(spec.name, key, None, dict(zip(columns, have, strict=True)), None, None))
             continue
-        seen.add(key)
-        row, ref, col_refs = found
-        want_values = tuple(row[c] for c in columns)
-        have_values = tuple(stored[c] for c in columns)
-        if want_values == have_values and UNKNOWN not in want_values:
+        if found.values == have and UNKNOWN not in found.values:
             continue  # the common case: one tuple comparison (0/1 equals False/True here, as stored)
-        for column, want, have in zip(columns, want_values, have_values, strict=True):
+        for column, want, value in zip(columns, found.values, have, strict=True):
             if want is UNKNOWN:
                 out.unchecked += 1
-            elif not _same(spec, column, have, want):
-                _add(out, Difference(spec.name, key, column, have, want, col_refs.get(column, ref)))
-    for key, (row, ref, _) in derived.items():
-        if key not in seen:
-            _add(out, Difference(spec.name, key, None, None, row, ref))
+            elif not _same(spec, column, value, want):
+                _add(out, Difference(spec.name, key, column, value, want, found.set_by.get(column, found.ref)))
+    for key, found in derived.items():
+        _add(out, Difference(spec.name, key, None, None, dict(zip(columns, found.values, strict=True)), found.ref))
+    derived.clear()
 
 
 def _add(out: Derivation, d: Difference) -> None:

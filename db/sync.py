@@ -419,8 +419,8 @@ class Syncer:
     # ------------------------------------------------------------------ cycle
 
     def cycle(self, progress: Callable[[SyncStatus], None] | None = None) -> SyncStatus:
-        """One round of the worker: push everything waiting, then pull. Updates and
-        returns ``status``; never raises for HQ being away or refusing."""
+        """One round of the worker: push everything waiting, pull, and push what the pull
+        journaled. Updates and returns ``status``; never raises for HQ being away or refusing."""
         try:
             self.push_all()
             push_customers(self)  # contact details travel apart from the journal (db/sync_people.py)
@@ -436,6 +436,8 @@ class Syncer:
                     progress(self.status)
 
             self.pull_all(pulled)
+            if self.backlog():  # what the pull journaled here (store credit, customers received) goes up now
+                self.push_all()
             self.status = replace(
                 self.status,
                 pulling="",

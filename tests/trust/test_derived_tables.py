@@ -255,6 +255,26 @@ def test_an_inserted_row_is_named(
 _AUTO_ID = {"cash_movements", "shift_recounts", "voucher_movements"}
 
 
+def test_compared_a_few_entries_at_a_time_the_same_edits_are_named(busy: Path) -> None:
+    """Sales are compared a chunk of entries at a time (memory stays flat on a large
+    store): chunks of 7 entries find the same edited line and forged sale as one chunk."""
+    with behind_the_back(busy) as conn:
+        line = _pick(conn, "sale_lines", "sale_id IN (SELECT id FROM sales WHERE terminal_id = 'T02')")
+        conn.execute("UPDATE sale_lines SET quantity = quantity + 4 WHERE rowid = ?", (line["_rowid"],))
+        conn.execute(
+            "INSERT INTO tenders (sale_id, seq, kind, amount_minor, tendered_minor) "
+            "VALUES ('no-such-sale', 1, 'cash', 5, 5)"
+        )
+    db = open_database(busy, create=False, audit=True)
+    try:
+        whole, chunked = derive_and_compare(db.read), derive_and_compare(db.read, chunk=7)
+    finally:
+        db.dispose()
+    assert [d.describe() for d in chunked.differences] == [d.describe() for d in whole.differences]
+    assert {(d.table, d.column) for d in chunked.differences} == {("sale_lines", "quantity"), ("tenders", None)}
+    assert chunked.entries == whole.entries and chunked.rows == whole.rows
+
+
 def _journal_an_approval(store_dir: Path, requester: str, approver: str) -> Derivation:
     """An ApprovalGranted written through Counter's own write path (as someone with the key
     could), then the store re-derived."""
