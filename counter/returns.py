@@ -487,14 +487,6 @@ def load_context(
     shift = uow.shifts.current(terminal.terminal_id)
     ctx = ReturnContext(sale=sale, drawer_cash=uow.shifts.expected_cash(shift) if shift else ZERO)
     ctx.remote = remote
-    if sale is not None and remote is None:
-        changed = uow.returns.differences_from_journal(sale.id)
-        if changed:
-            raise ReturnError(
-                f"The records of receipt {sale.receipt_number} were changed outside Counter: "
-                f"they no longer match its journal ({changed[0]}), so nothing can be refunded on them.",
-                "Call a manager. `counter journal verify` names what was changed.",
-            )
     if sale is not None:
         lines = returnable_lines(uow, sale, remote)
         ctx.returnable = {rl.line.id: rl for rl in lines}
@@ -542,6 +534,8 @@ def find_sale_anywhere(
 
 
 def find_sale(uow: UnitOfWork, receipt_text: str, store: StoreConfig) -> Sale:
+    """The sale of this store file with that receipt number, its rows checked against its
+    sealed journal entries (ReturnError when they differ)."""
     number = normalize_receipt_number(receipt_text)
     sale = uow.sales.get_by_number(number)
     if sale is None:
@@ -553,6 +547,14 @@ def find_sale(uow: UnitOfWork, receipt_text: str, store: StoreConfig) -> Sale:
         raise ReturnError(
             f"No sale has the receipt number {number}.",
             "Check the number on the receipt, or search by date and amount.",
+        )
+    # Money is decided from these rows (a return, a bill adjustment): only as the journal has them.
+    changed = uow.returns.differences_from_journal(sale.id)
+    if changed:
+        raise ReturnError(
+            f"The records of receipt {number} were changed outside Counter: they no longer match "
+            "its journal, so nothing can be refunded on them.",
+            "Call a manager: `counter journal verify` names what was changed.",
         )
     return sale
 

@@ -237,3 +237,28 @@ def test_bad_receipts_are_explained(returns) -> None:  # type: ignore[no-untyped
     QTest.keyClick(screen.table, Qt.Key.Key_Space)  # more than was sold
     assert "can be returned" in screen.message.text()
     assert screen.draft.picks[sale.lines[0].id].quantity == 1
+
+
+def test_a_receipt_changed_behind_the_back_is_refused_when_it_is_scanned(returns, store_dir) -> None:  # type: ignore[no-untyped-def]
+    """The review's attack in the real screen: quantity, amount and cash tender inflated
+    together with raw SQL (triggers dropped and put back). Scanning the receipt says what
+    happened and what to do, and shows none of the inflated lines."""
+    from tests.trust.test_derived_tables import behind_the_back
+
+    ctx, window, screen = returns
+    sale = sell(ctx, [upc_codes(ctx, 1)[0]], card=False)
+    with behind_the_back(store_dir) as conn:
+        conn.execute(
+            "UPDATE sale_lines SET quantity = 5, amount_minor = amount_minor * 5, gross_minor = gross_minor * 5 "
+            "WHERE sale_id = ?",
+            (sale.id,),
+        )
+        conn.execute(
+            "UPDATE tenders SET amount_minor = amount_minor * 5, tendered_minor = tendered_minor * 5 WHERE sale_id = ?",
+            (sale.id,),
+        )
+    type_enter(screen.input, sale.receipt_number)
+    said = screen.message.text()
+    assert f"The records of receipt {sale.receipt_number} were changed outside Counter" in said, said
+    assert "Call a manager" in said and "journal verify" in said
+    assert screen.table.model().rowCount() == 0 and sale.receipt_number not in screen.header.text()
