@@ -66,6 +66,10 @@ def main() -> int:
                     t.join()
                 took = time.perf_counter() - start
         total = LANES * PER_LANE
+        with engine.connect() as conn:  # every push was taken (a refused one would end its thread early)
+            stored = conn.exec_driver_sql("SELECT count(*) FROM journal").scalar_one()
+        if stored != 2 * total:
+            raise SystemExit(f"HQ stored {stored:,} entries of {2 * total:,}: pushes were refused (see the log)")
         emit("hq_ingest_time_per_10k_entries", took / total * 10_000, "s", 1.0, floor / total * 10_000)
         emit("hq_ingest_rate", total / took, "entries/s", None, total / floor)
     return 0

@@ -133,15 +133,18 @@ def sale_body(n: int, lines: int = 3) -> dict[str, Any]:
         for k in range(lines)
     ]
     total = sum(int(ln["gross"]) for ln in body_lines)  # type: ignore[call-overload]
+    base = sum(int(ln["amount"]) for ln in body_lines)  # type: ignore[call-overload]
+    tax = sum(int(ln["tax"]) for ln in body_lines)  # type: ignore[call-overload]
     return {
         "sale_id": str(uuid.uuid4()),
         "receipt_number": f"S01-B{uuid.uuid4().hex[:12]}-{n:06d}",
         "store": "S01",
         "cashier": "u-cashier-1",
+        "cashier_name": "Maria Lopez",
         "currency": "USD",
         "prices_include_tax": False,
         "lines": body_lines,
-        "taxes": [{"code": "A", "rate": "0.0825", "base": total - 82, "tax": 82}],
+        "taxes": [{"code": "A", "label": "Sales tax", "rate": "0.0825", "base": base, "tax": tax}],
         "tenders": [
             {
                 "kind": "card",

@@ -40,6 +40,8 @@ from counter.errors import CounterError
 _PAN_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 _TRACK1 = re.compile(r"%?[Bb]([0-9]{13,19})\^[^^]{0,26}\^[^?\r\n]*\??")
 _TRACK2 = re.compile(r";?([0-9]{13,19})=[^?\r\n]*\??")
+#: what every card number and track holds: 13 digits in a row, perhaps split by spaces or dashes
+_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
 _BYTES_PAN = re.compile(rb"(?<![0-9])[0-9]{13,19}(?![0-9])")
 
 MASK = "•"
@@ -120,8 +122,8 @@ def has_track_data(text: str) -> bool:
 
 def has_card_data(text: str) -> bool:
     """True when ``text`` holds a card number or stripe track anywhere in it."""
-    if not text or not any("0" <= ch <= "9" for ch in text):
-        return False
+    if not text or not _DIGIT_RUN.search(text):
+        return False  # no run of 13 digits: neither a card number nor a track can be in it
     return has_track_data(text) or bool(_pan_spans(text))
 
 

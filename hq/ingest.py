@@ -37,7 +37,9 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DataError, IntegrityError
 
+from counter import projection
 from counter.journal import EventType, JournalEntry
+from counter.projection import EntryRef, Insert, ProjectionError
 from hq import checks, people
 from hq import schema as s
 from hq.chain import PushRefused as PushRefused  # re-exported: hq.app catches ingest.PushRefused
@@ -237,7 +239,7 @@ def project(
             copy_tuples(conn, s.sale_tenders.name, TENDER_COLUMNS, tenders)
     if returns:
         _project_returns(conn, store_id, terminal_id, returns)
-    touched = {b["original_sale_id"] for _, b in returns if b.get("original_sale_id")} | late
+    touched = {r["returns"][0]["original_sale_id"] for _, r, _ in returns if r["returns"][0]["original_sale_id"]} | late
     # A sale arriving after returns of it (its lane synced later) is checked too.
     if sales and (head is None or len(entries) >= COPY_FROM):
         late_rows = conn.execute(
@@ -319,117 +321,75 @@ def _write_small(
     return {sale_of_line[line_id] for line_id in returned}
 
 
+_RowsOf = dict[str, list[dict[str, Any]]]
+_Return = tuple[JournalEntry, _RowsOf, bool]  # an entry, its rows, whether HQ reserved it
+
+
+def _rows_of(entry: JournalEntry, body: Any, terminal_id: str) -> _RowsOf:
+    """The rows the lane's own projection (counter.projection) makes of this entry, by
+    table: HQ stores what it derives from the body, never a figure the lane sent beside it
+    (a sale's total is the sum of its lines' gross, as at the lane)."""
+    out: _RowsOf = defaultdict(list)
+    try:
+        for op in projection.project(entry.type, body, EntryRef(terminal_id, entry.seq, entry.type, entry.at)):
+            if isinstance(op, Insert):
+                out[op.table].append(op.row)
+    except ProjectionError as exc:
+        raise checks.refused(entry.seq, "shape", f"Entry {entry.seq} cannot be read as a {entry.type}: {exc}") from exc
+    return out
+
+
 def _projection_rows(
     store_id: str, terminal_id: str, entries: Sequence[JournalEntry], bodies: Sequence[Any] | None
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[JournalEntry, Any]]]:
-    """The rows of sales, sale lines and tenders (in the *_COLUMNS orders) and the returns."""
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[_Return]]:
+    """The rows of sales, sale lines and tenders (in the *_COLUMNS orders) and the returns'
+    rows, from the lane's projection. The store is the lane's (its token's), not the body's."""
     sales: list[tuple[Any, ...]] = []
     lines: list[tuple[Any, ...]] = []
     tenders: list[tuple[Any, ...]] = []
-    returns: list[tuple[JournalEntry, dict[str, Any]]] = []
+    returns: list[_Return] = []
     sale_type, return_type = str(EventType.SALE_COMPLETED), str(EventType.RETURN_PROCESSED)
     for i, e in enumerate(entries):
-        if e.type == sale_type:
-            body = bodies[i] if bodies is not None else json.loads(e.body)
-            sale_id = body["sale_id"]
-            sales.append(
-                (
-                    sale_id,
-                    body["receipt_number"],
-                    store_id,
-                    terminal_id,
-                    e.seq,
-                    body["cashier"],
-                    e.at,
-                    body["currency"],
-                    body["prices_include_tax"],
-                    body["total"],
-                    body["rounding"],
-                    e.body,
-                )
+        if e.type not in (sale_type, return_type):
+            continue
+        body = bodies[i] if bodies is not None else json.loads(e.body)
+        rows = _rows_of(e, body, terminal_id)
+        if e.type == return_type:
+            returns.append((e, rows, bool(body.get("hq_reserved", False))))
+            continue
+        (sale,) = rows["sales"]
+        sales.append(
+            (
+                sale["id"], sale["receipt_number"], store_id, terminal_id, e.seq, sale["cashier_id"],
+                sale["completed_at"], sale["currency"], sale["prices_include_tax"], sale["total_minor"],
+                sale["rounding_minor"], e.body,
             )
-            for n, ln in enumerate(body["lines"], start=1):
-                lines.append(
-                    (
-                        ln["line_id"],
-                        sale_id,
-                        n,
-                        ln["item_id"],
-                        ln["sku"],
-                        ln["name"],
-                        ln["qty"],
-                        ln["unit_price"],
-                        ln["line_discount"],
-                        ln["order_discount"],
-                        ln["amount"],
-                        ln["tax"],
-                        ln["gross"],
-                        ln["tax_code"],
-                        ln["tax_rate"],
-                    )
-                )
-            for n, td in enumerate(body["tenders"], start=1):
-                tenders.append(
-                    (
-                        sale_id,
-                        n,
-                        td["kind"],
-                        td["amount"],
-                        td["tendered"],
-                        td.get("card_brand"),
-                        td.get("card_last4"),
-                        td.get("approval_code"),
-                    )
-                )
-        elif e.type == return_type:
-            returns.append((e, bodies[i] if bodies is not None else json.loads(e.body)))
+        )  # fmt: skip
+        lines += [tuple(ln[c] for c in LINE_COLUMNS) for ln in rows["sale_lines"]]
+        tenders += [tuple(td[c] for c in TENDER_COLUMNS) for td in rows["tenders"]]
     return sales, lines, tenders, returns
 
 
-def _project_returns(
-    conn: Connection, store_id: str, terminal_id: str, returns: list[tuple[JournalEntry, dict[str, Any]]]
-) -> None:
+def _project_returns(conn: Connection, store_id: str, terminal_id: str, returns: list[_Return]) -> None:
     rows, lines, refunds = [], [], []
-    for e, body in returns:
+    for e, derived, reserved in returns:
+        (ret,) = derived["returns"]
         rows.append(
             {
-                "id": body["return_id"],
-                "return_number": body["return_number"],
+                "id": ret["id"],
+                "return_number": ret["return_number"],
                 "store_id": store_id,
                 "terminal_id": terminal_id,
                 "seq": e.seq,
-                "original_sale_id": body.get("original_sale_id"),
-                "original_receipt": body.get("original_receipt"),
-                "completed_at": e.at,
-                "refund_minor": body["refund_total"],
-                "reserved": bool(body.get("hq_reserved", False)),
+                "original_sale_id": ret["original_sale_id"],
+                "original_receipt": ret["original_receipt"],
+                "completed_at": ret["completed_at"],
+                "refund_minor": ret["refund_minor"],
+                "reserved": reserved,
             }
         )
-        for n, ln in enumerate(body["lines"], start=1):
-            lines.append(
-                {
-                    "return_id": body["return_id"],
-                    "line_no": n,
-                    "sale_line_id": ln.get("sale_line_id"),
-                    "item_id": ln["item_id"],
-                    "quantity": ln["qty"],
-                    "amount_minor": ln["amount"],
-                    "tax_minor": ln["tax"],
-                    "gross_minor": ln["gross"],
-                    "fee_minor": ln.get("fee", 0),
-                }
-            )
-        for n, rf in enumerate(body.get("refunds", []), start=1):
-            refunds.append(
-                {
-                    "return_id": body["return_id"],
-                    "seq": n,
-                    "kind": rf["kind"],
-                    "amount_minor": rf["amount"],
-                    "original_sale_id": body.get("original_sale_id") if rf.get("original_tender") else None,
-                    "original_tender_seq": rf.get("original_tender"),
-                }
-            )
+        lines += [{c: ln[c] for c in _RETURN_LINE_COLUMNS} for ln in derived["return_lines"]]
+        refunds += [{c: rf[c] for c in _REFUND_COLUMNS} for rf in derived["refunds"]]
     # Lock the affected sale lines first (sorted: two lanes' batches never deadlock on them).
     sale_ids = sorted({r["original_sale_id"] for r in rows if r["original_sale_id"]})
     if sale_ids:
@@ -450,6 +410,13 @@ def _project_returns(
         .where(rr.c.return_id.in_([r["id"] for r in rows]), rr.c.state == "reserved")
         .values(state="confirmed")
     )
+
+
+_RETURN_LINE_COLUMNS = (
+    "return_id", "line_no", "sale_line_id", "item_id", "quantity", "amount_minor", "tax_minor", "gross_minor",
+    "fee_minor",
+)  # fmt: skip
+_REFUND_COLUMNS = ("return_id", "seq", "kind", "amount_minor", "original_sale_id", "original_tender_seq")
 
 
 def flag_over_returns(conn: Connection, sale_ids: Sequence[str]) -> None:

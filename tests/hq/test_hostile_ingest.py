@@ -122,6 +122,7 @@ def refund(of: dict[str, Any], qty: int, gross: int, tax: int, *, tender: bool =
     return {
         "return_id": str(uuid.uuid4()),
         "return_number": f"R-{uuid.uuid4().hex[:10]}",
+        "request_id": str(uuid.uuid4()),
         "original_sale_id": of["sale_id"],
         "original_receipt": of["receipt_number"],
         "cashier": "u-cashier-1",
@@ -136,6 +137,11 @@ def refund(of: dict[str, Any], qty: int, gross: int, tax: int, *, tender: bool =
                 "tax": tax,
                 "gross": gross,
                 "fee": 0,
+                "tax_code": line.get("tax_code", "A"),
+                "tax_rate": line.get("tax_rate", "0.0825"),
+                "reason": "changed_mind",
+                "condition": "new",
+                "disposition": "restock",
             }
         ],
         "refunds": [{"kind": "cash", "amount": gross, "original_tender": 1 if tender else None, "reference": ""}],
