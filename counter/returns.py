@@ -41,7 +41,7 @@ from counter.policy import (
     disposition_for,
 )
 from counter.ports import Clock, UnitOfWork
-from counter.refunds import PaidTender, RefundMethod, allocate_refund
+from counter.refunds import Allocation, PaidTender, RefundMethod, allocate_refund
 from counter.return_types import (
     ID_TYPES,
     ApprovalNeeded,
@@ -163,14 +163,7 @@ def quote(
     method = cmd.refund_method if has_receipt else RefundMethod.STORE_CREDIT
     if not has_receipt and cmd.refund_method is RefundMethod.CASH:
         raise ReturnError("Returns without a receipt are refunded as store credit only.", "Choose store credit (F8).")
-    allocation = allocate_refund(
-        refund_total - credit,
-        ctx.paid,
-        method,
-        drawer_cash=ctx.drawer_cash,
-        rules=rules,
-        format_money=lambda m: cur.format(m, store.locale),
-    )
+    allocation = _allocate(refund_total - credit, ctx, method, rules, store)
     approvals |= allocation.approvals
     return ReturnQuote(tuple(quoted), allocation, exchange_total, credit, frozenset(approvals), tuple(refused))
 
@@ -416,6 +409,20 @@ def _reserve(
     return False, ()
 
 
+def _allocate(
+    refund: Decimal, ctx: ReturnContext, method: RefundMethod, rules: ReturnRules, store: StoreConfig
+) -> Allocation:
+    """The refund split over the sale's tenders (or store credit), capped by the drawer."""
+    return allocate_refund(
+        refund,
+        ctx.paid,
+        method,
+        drawer_cash=ctx.drawer_cash,
+        rules=rules,
+        format_money=lambda m: store.currency.format(m, store.locale),
+    )
+
+
 def held_to_hq(
     q: ReturnQuote,
     answered: Sequence[ReservedLine],
@@ -458,14 +465,7 @@ def held_to_hq(
     refund_total = sum((ln.refund for ln in lines), ZERO)
     credit = min(refund_total, q.exchange_total)
     method = cmd.refund_method if ctx.sale is not None else RefundMethod.STORE_CREDIT
-    allocation = allocate_refund(
-        refund_total - credit,
-        ctx.paid,
-        method,
-        drawer_cash=ctx.drawer_cash,
-        rules=rules,
-        format_money=lambda m: cur.format(m, store.locale),
-    )
+    allocation = _allocate(refund_total - credit, ctx, method, rules, store)
     return dataclasses.replace(q, lines=tuple(lines), allocation=allocation, exchange_credit=credit)
 
 
