@@ -167,7 +167,27 @@ def _int(value: Any, what: str) -> int:
 # --------------------------------------------------------------------------- sales
 
 
+_LINE_INTS: Final = (
+    ("qty", "a quantity"),
+    ("unit_price", "a unit price"),
+    ("amount", "a line's amount"),
+    ("gross", "a line's gross"),
+    ("line_discount", "a line discount"),
+    ("order_discount", "an order discount"),
+    ("tax", "a line's tax"),
+)
+
+
+def _not_whole(values: Mapping[str, Any], fields: tuple[tuple[str, str], ...]) -> ProjectionError:
+    """The error for the first of ``fields`` in ``values`` that is not a whole number."""
+    for name, what in fields:
+        _int(values[name], what)
+    return ProjectionError("a value is not a whole number")  # not reached
+
+
 def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    # The hot path of the write path and of verify (nearly every entry is a sale): values
+    # are checked with ``type(v) is int`` inline rather than a call per value.
     sale_id = str(body["sale_id"])
     lines = body["lines"]
     taxes = body["taxes"]
@@ -175,10 +195,18 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     ops: list[Op] = []
     subtotal = discount = total = tax_total = change = 0
     for n, ln in enumerate(lines, start=1):
-        amount = _int(ln["amount"], "a line's amount")
-        gross = _int(ln["gross"], "a line's gross")
-        line_discount = _int(ln["line_discount"], "a line discount")
-        order_discount = _int(ln["order_discount"], "an order discount")
+        qty, unit, amount, gross = ln["qty"], ln["unit_price"], ln["amount"], ln["gross"]
+        line_discount, order_discount, tax = ln["line_discount"], ln["order_discount"], ln["tax"]
+        if not (
+            type(qty) is int
+            and type(unit) is int
+            and type(amount) is int
+            and type(gross) is int
+            and type(line_discount) is int
+            and type(order_discount) is int
+            and type(tax) is int
+        ):
+            raise _not_whole(ln, _LINE_INTS)
         subtotal += amount
         discount += line_discount + order_discount
         total += gross
@@ -192,12 +220,12 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                     "item_id": str(ln["item_id"]),
                     "sku": str(ln["sku"]),
                     "name": str(ln["name"]),
-                    "quantity": _int(ln["qty"], "a quantity"),
-                    "unit_price_minor": _int(ln["unit_price"], "a unit price"),
+                    "quantity": qty,
+                    "unit_price_minor": unit,
                     "line_discount_minor": line_discount,
                     "order_discount_minor": order_discount,
                     "amount_minor": amount,
-                    "tax_minor": _int(ln["tax"], "a line's tax"),
+                    "tax_minor": tax,
                     "gross_minor": gross,
                     "tax_code": str(ln["tax_code"]),
                     "tax_rate": str(ln["tax_rate"]),
@@ -205,24 +233,29 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
             )
         )
     for t in taxes:
-        tax_total += _int(t["tax"], "a tax amount")
+        base, tax = t["base"], t["tax"]
+        if not (type(base) is int and type(tax) is int):
+            raise _not_whole(t, (("base", "a tax base"), ("tax", "a tax amount")))
+        tax_total += tax
         ops.append(
             Insert(
                 "sale_taxes",
                 {
                     "sale_id": sale_id,
                     "code": str(t["code"]),
-                    "label": _get(t, "label"),
+                    "label": t.get("label", UNKNOWN),
                     "rate": str(t["rate"]),
-                    "base_minor": _int(t["base"], "a tax base"),
-                    "tax_minor": _int(t["tax"], "a tax amount"),
+                    "base_minor": base,
+                    "tax_minor": tax,
                 },
             )
         )
     for n, t in enumerate(tenders, start=1):
-        amount = _int(t["amount"], "a tender's amount")
-        tendered = _int(t["tendered"], "what was tendered")
+        amount, tendered = t["amount"], t["tendered"]
+        if not (type(amount) is int and type(tendered) is int):
+            raise _not_whole(t, (("amount", "a tender's amount"), ("tendered", "what was tendered")))
         change += tendered - amount
+        voucher = t.get("voucher")
         ops.append(
             Insert(
                 "tenders",
@@ -235,15 +268,15 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                     "card_brand": t.get("card_brand"),
                     "card_last4": t.get("card_last4"),
                     "approval_code": t.get("approval_code"),
-                    "voucher_code": t.get("voucher"),
+                    "voucher_code": voucher,
                 },
             )
         )
-        if t.get("voucher") and str(t["kind"]) == "store_credit":
+        if voucher and str(t["kind"]) == "store_credit":
             ops.append(
                 Insert(
                     "voucher_movements",
-                    {"voucher_code": str(t["voucher"]), "at": ref.at, "amount_minor": -amount, "reference": sale_id},
+                    {"voucher_code": str(voucher), "at": ref.at, "amount_minor": -amount, "reference": sale_id},
                 )
             )
     sale = Insert(
@@ -254,7 +287,7 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
             "store_id": str(body["store"]),
             "terminal_id": ref.terminal,
             "cashier_id": str(body["cashier"]),
-            "cashier_name": _get(body, "cashier_name"),
+            "cashier_name": body.get("cashier_name", UNKNOWN),
             "completed_at": ref.at,
             "currency": str(body["currency"]),
             "prices_include_tax": bool(body["prices_include_tax"]),
