@@ -6,8 +6,12 @@ the file edited by hand) shows as a ``Difference`` naming the table, the row's k
 column, the stored value, the derived value and the journal entry it comes from. Rows of
 every terminal in the file are derived, not only the local one's.
 
-Reads only (the read engine). Memory: the derived rows of the file are held while they are
-compared (a day's or a year's store fits; see docs/benchmarks.md for the 10M-line store).
+Reads only (the read engine). The sale entries, nearly all of a store's journal, are
+checked by ``db.derive_sales`` in worker processes (one per core) a chunk at a time, so
+memory stays flat on a store of ten million lines; every other entry is folded here, in
+journal order, and its tables compared whole. Each process reads in one read transaction
+of its own: a sale committed while verify runs is either wholly in a process's view
+(entry and rows) or wholly out of it.
 """
 
 from __future__ import annotations
@@ -133,8 +137,7 @@ class _Fold:
             return
         rows, columns, keys = table
         if isinstance(op, Insert):
-            row = op.row
-            values = tuple([row[c] for c in columns])
+            values = op.values
             key = keys(values)
             if key in rows:
                 problems.append(f"entry {ref} makes {op.table} [{_k(key)}] a second time")
@@ -170,10 +173,13 @@ def derive_and_compare(engine: Engine, chunk: int = 20_000, workers: int | None 
         pool = _start(database, parts, chunk) if n > 1 and database else None
         sales = _in_process(raw, parts, chunk) if pool is None else None
         mine = _other_entries(conn, roles, out)
-        _no_entry_rows(conn, out)
+        counts = _row_counts(conn)
         results = _results(pool, raw, parts, chunk) if pool else [sales]
+        seen = dict.fromkeys(BY_SALE, 0)
         for result in results:
             assert result is not None
+            for table, n_rows in result.seen.items():
+                seen[table] += n_rows
             out.entries += result.entries
             out.rows += result.rows
             out.unchecked += result.unchecked
@@ -181,6 +187,7 @@ def derive_and_compare(engine: Engine, chunk: int = 20_000, workers: int | None 
             out.total_differences += result.total_differences
             out.differences += result.differences[: max(0, MAX_REPORTED - len(out.differences))]
             mine += result.other_ops
+        _no_entry_rows(conn, counts, seen, out)
         mine.sort(key=lambda m: m[0])
         for _, ref, ops in mine:
             for op in ops:
@@ -270,13 +277,26 @@ def _other_entries(
     return mine
 
 
-def _no_entry_rows(conn: Connection, out: Derivation) -> None:
+def _row_counts(conn: Connection) -> dict[str, int]:
+    return {table: int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()) for table in BY_SALE}
+
+
+def _no_entry_rows(conn: Connection, counts: dict[str, int], seen: dict[str, int], out: Derivation) -> None:
     """Rows of a sale that no entry records (inserted behind Counter's back), and a sale
-    that two entries record (each worker sees only its own part of the journal)."""
+    that two entries record (each worker sees only its own part of the journal). Looked
+    for only when a table holds another number of rows than the entries' sales have:
+    the search reads a whole table and the journal's sale index."""
+    if counts == seen:
+        return
     for table, column in BY_SALE.items():
-        spec = TABLES[table]
-        stored = _stored_rows(conn, spec, f"SELECT {{}} FROM {table} WHERE {column} NOT IN ({_JOURNALED_SALES})")
-        _compare(spec, {}, stored, out)
+        if counts[table] == seen[table]:
+            continue
+        strays = conn.exec_driver_sql(f"SELECT rowid FROM {table} WHERE {column} NOT IN ({_JOURNALED_SALES})").all()
+        if strays:
+            spec = TABLES[table]
+            rowids = orjson.dumps([r[0] for r in strays]).decode()
+            select = f"SELECT {{}} FROM {table} WHERE rowid IN (SELECT value FROM json_each(?))"
+            _compare(spec, {}, _stored_rows(conn, spec, select, (rowids,)), out)
     twice = conn.exec_driver_sql(
         "SELECT json_extract(body, '$.sale_id') AS sale, count(*) FROM journal WHERE type IN (?, ?) "
         "GROUP BY sale HAVING count(*) > 1",
