@@ -88,11 +88,12 @@ class Derivation:
         return not self.total_differences and not self.entry_problems and not self.approval_problems
 
     def lines(self) -> list[str]:
-        out = [f"BAD: derived tables: {d.describe()}" for d in self.differences]
+        """What is wrong, a line each (``db.audit`` puts "BAD: records:" before each)."""
+        out = [f"derived tables: {d.describe()}" for d in self.differences]
         if self.total_differences > len(self.differences):
-            out.append(f"BAD: derived tables: {self.total_differences - len(self.differences)} more differences")
-        out += [f"BAD: journal: {p}" for p in self.entry_problems]
-        out += [f"BAD: approvals: {p}" for p in self.approval_problems]
+            out.append(f"derived tables: {self.total_differences - len(self.differences)} more differences")
+        out += [f"journal: {p}" for p in self.entry_problems]
+        out += [f"approvals: {p}" for p in self.approval_problems]
         return out
 
 
