@@ -229,13 +229,17 @@ def run_mutmut(s: Settings, work: Path, modules: list[str], jobs: int) -> dict[s
         dirty = False
         for name, code in data.exit_code_by_key.items():
             fp = tests_fingerprint(tests_by_function.get(mangled_name_from_mutant_name(name), set()), hashes)
-            if code is not None and fingerprints.get(name) != fp:
+            if code is not None and fingerprints.get(name, fp) != fp:
                 data.exit_code_by_key[name] = None
                 dirty = True
             if data.exit_code_by_key[name] is None:
                 to_run.append(name)
+            # Recorded before the run, so that an interrupted run leaves a true cache: every
+            # verdict on disk was reached against these tests.
+            fingerprints[name] = fp
         if dirty:
             data.save()
+    cache_path.write_text(json.dumps({"test_hashes": hashes, "fingerprints": fingerprints}, indent=1))
 
     print(f"{len(to_run)} mutant(s) to test in {len(modules)} module(s); the rest keep their cached verdicts")
     if to_run:
@@ -251,12 +255,8 @@ def run_mutmut(s: Settings, work: Path, modules: list[str], jobs: int) -> dict[s
         data.load()
         mutants = []
         for name, code in data.exit_code_by_key.items():
-            fp = tests_fingerprint(tests_by_function.get(mangled_name_from_mutant_name(name), set()), hashes)
-            if code is not None:
-                fingerprints[name] = fp
             mutants.append(Mutant(name=name, module=module, status=status_by_exit_code[code]))
         results[module] = mutants
-    cache_path.write_text(json.dumps({"test_hashes": hashes, "fingerprints": fingerprints}, indent=1))
     return results
 
 
