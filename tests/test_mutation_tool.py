@@ -65,7 +65,7 @@ def mutate(project: Path) -> tuple[str, str]:
     return done.stdout, (project / ".mutation" / "report.md").read_text()
 
 
-def tested(stdout: str) -> int:
+def count_tested(stdout: str) -> int:
     found = re.search(r"(\d+) mutant\(s\) to test", stdout)
     assert found, stdout[-2000:]
     return int(found.group(1))
@@ -82,7 +82,7 @@ def test_killed_surviving_equivalent_and_cached(tmp_path: Path) -> None:
     (project / "equivalents.toml").write_text(EQUIVALENTS)
 
     stdout, report = mutate(project)
-    first = tested(stdout)
+    first = count_tested(stdout)
     assert first >= 3
     survivors = report.split("## Equivalent mutants")[0]
     # a + b -> a - b: test_add notices, so it is not among the survivors
@@ -101,13 +101,13 @@ def test_killed_surviving_equivalent_and_cached(tmp_path: Path) -> None:
 
     # Nothing changed: every verdict comes from the cache.
     stdout, _ = mutate(project)
-    assert tested(stdout) == 0
+    assert count_tested(stdout) == 0
 
     # A test for the boundary: only the mutants of the functions that file's tests call are
     # tested again (both functions here), and the boundary mutant is now killed.
     (project / "tests" / "test_ops.py").write_text(TESTS + "    assert is_adult(18)\n")
     stdout, report = mutate(project)
-    assert tested(stdout) == first
+    assert count_tested(stdout) == first
     assert "return age > 18" not in report.split("## Equivalent mutants")[0]
 
     # A second test file that calls only add(): only add's mutants are tested again.
@@ -121,4 +121,4 @@ def test_killed_surviving_equivalent_and_cached(tmp_path: Path) -> None:
             ''')
     )
     stdout, _ = mutate(project)
-    assert 0 < tested(stdout) < first
+    assert 0 < count_tested(stdout) < first
