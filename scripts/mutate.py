@@ -400,11 +400,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested side by side (default 2)")
     parser.add_argument("--report", type=Path, help="where the survivors go (default .mutation/report.md)")
     parser.add_argument("--rebuild", action="store_true", help="forget every cached verdict and start afresh")
+    parser.add_argument(
+        "--tests", nargs="+", metavar="ARG",
+        help="pytest selection instead of the table's `tests` (a separate cache), e.g. --tests tests/unit",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)  # the tool's own test
     args = parser.parse_args(argv)
 
     root = args.root.resolve()
     s = load_settings(root)
+    if args.tests:
+        s.tests = list(args.tests)
     modules = [str(Path(m)) for m in args.modules] or s.default_modules
     unknown = [m for m in modules if m not in s.mutation_set]
     if unknown:
