@@ -3,6 +3,8 @@
 
     python3 run.py start [counter options]   install (once) and open the demo store
     python3 run.py test  [pytest options]    install (once) and run the whole test suite
+    python3 run.py mutate [modules] [options] install (once) and mutation-test the money modules
+                                             (scripts/mutate.py; docs/testing.md)
 
 Uses only the Python standard library so that it works on a fresh machine with
 nothing but Python 3.11+. Versions come from constraints.txt, so a fresh install
@@ -50,13 +52,15 @@ def ensure_installed() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"start", "test"}:
+    if not argv or argv[0] not in {"start", "test", "mutate"}:
         print(__doc__)
         return 2
     ensure_installed()
     verb, rest = argv[0], argv[1:]
     if verb == "start":
         cmd = [str(PY), "-m", "ui.cli", *rest]
+    elif verb == "mutate":
+        cmd = [str(PY), str(ROOT / "scripts" / "mutate.py"), *rest]
     else:
         cmd = [str(PY), "-m", "pytest", *rest]
     return subprocess.call(cmd, cwd=ROOT)
