@@ -114,6 +114,11 @@ class ReturnsRepository(Protocol):
 
     def no_receipt_total(self, customer_key: str, now: datetime, days: int) -> Decimal: ...
 
+    def lowest_unit_amount(self, item_id: str, since: datetime) -> int | None:
+        """The lowest amount per unit (minor units, after discounts, before tax) the item
+        sold for since ``since``; None when it did not sell."""
+        ...
+
 
 class ShiftsRepository(Protocol):
     def current(self, terminal_id: str) -> Shift | None: ...

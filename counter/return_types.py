@@ -218,4 +218,8 @@ class ReturnContext:
     policies: Mapping[str, ReturnPolicy] = field(default_factory=dict)
     drawer_cash: Decimal = ZERO
     customer_recent_no_receipt: Decimal = ZERO
+    #: what a return without receipt refunds per unit of each item (by item id): the lowest
+    #: price it sold at in the store's window, or its shelf price if lower. Worked out here
+    #: from the sales that verify covers, never taken from the screen's request.
+    no_receipt_prices: Mapping[str, Decimal] = field(default_factory=dict)
     remote: RemoteSale | None = None  # the sale came from HQ (another lane or store)

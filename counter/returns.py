@@ -23,7 +23,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -124,7 +124,10 @@ def quote(
             if req.item is None or req.unit_price is None:
                 raise ReturnError("Scan the item the customer brings back.", "")
             item = req.item
-            amount, tax, gross = _no_receipt_amounts(req.unit_price, req.quantity, item.tax.rate, cur, store)
+            unit_price = ctx.no_receipt_prices.get(str(item.id))
+            if unit_price is None:  # load_context works it out for every item of the command
+                raise ReturnError(f"The refund for {item.name} could not be worked out.", "Scan the item again.")
+            amount, tax, gross = _no_receipt_amounts(unit_price, req.quantity, item.tax.rate, cur, store)
             policy = ctx.policies.get(item.category_id) or ReturnPolicy(item.category_id)
             facts = LineFacts(None, policy, req.condition, req.reason, False)
             line_info = (item.name, item.sku, str(item.id), None, item.tax.code, item.tax.rate)
@@ -501,7 +504,14 @@ def load_context(
         )
         ctx.policies = uow.returns.policies({rl.category_id for rl in lines})
     else:
-        ctx.policies = uow.returns.policies({ln.item.category_id for ln in cmd.lines if ln.item})
+        items = {str(ln.item.id): ln.item for ln in cmd.lines if ln.item}
+        ctx.policies = uow.returns.policies({item.category_id for item in items.values()})
+        since = now - timedelta(days=rules.no_receipt_lowest_price_days)
+        prices = {}
+        for item_id, item in items.items():
+            lowest = uow.returns.lowest_unit_amount(item_id, since)
+            prices[item_id] = item.price if lowest is None else min(item.price, store.currency.from_minor(lowest))
+        ctx.no_receipt_prices = prices
         if cmd.customer_id is not None:
             ctx.customer_recent_no_receipt = uow.returns.no_receipt_total(
                 cmd.customer_id.key, now, rules.no_receipt_window_days

@@ -344,12 +344,9 @@ def recent_print_jobs(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
 def lowest_recent_price(engine: Engine, item: Item, days: int, now: datetime, currency: Currency) -> Decimal:
     """The lowest price the item sold for in the last ``days`` days (after discounts, per
     unit, before tax), or its shelf price if lower: what a no-receipt return refunds."""
-    since = utc_stamp(now - timedelta(days=days))
-    stmt = (
-        select(func.min(s.sale_lines.c.amount_minor / s.sale_lines.c.quantity))
-        .join(s.sales, s.sales.c.id == s.sale_lines.c.sale_id)
-        .where(s.sale_lines.c.item_id == item.id, s.sales.c.completed_at >= since)
-    )
+    from db.returns import lowest_unit_amount_query
+
+    stmt = lowest_unit_amount_query(str(item.id), now - timedelta(days=days))
     with engine.connect() as conn:
         lowest = conn.execute(stmt).scalar()
     return item.price if lowest is None else min(item.price, currency.from_minor(int(lowest)))

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, Select, func, select
 
 from counter.adjustments import merge_adjustments
 from counter.journal import utc_stamp
@@ -94,6 +95,20 @@ class SqlReturns:
             )
         ).one()
         return Currency.of(row[1]).from_minor(row[0]) if row[1] else ZERO
+
+    def lowest_unit_amount(self, item_id: str, since: datetime) -> int | None:
+        lowest = self._conn.execute(lowest_unit_amount_query(item_id, since)).scalar()
+        return None if lowest is None else int(lowest)
+
+
+def lowest_unit_amount_query(item_id: str, since: datetime) -> Select[Any]:
+    """The lowest amount per unit an item sold for since ``since`` (one query for the
+    return command and the screens)."""
+    return (
+        select(func.min(s.sale_lines.c.amount_minor / s.sale_lines.c.quantity))
+        .join(s.sales, s.sales.c.id == s.sale_lines.c.sale_id)
+        .where(s.sale_lines.c.item_id == item_id, s.sales.c.completed_at >= utc_stamp(since))
+    )
 
 
 def policy_from_row(r: RowMapping) -> ReturnPolicy:

@@ -40,6 +40,7 @@ from counter.shifts import CashRules, Count, close_shift, open_shift, take_z_rep
 from counter.tenders import CardDetails, Payment, Tender, TenderKind
 from db import schema as s
 from db.demo import count_for
+from db.queries import lowest_recent_price
 from devices.escpos.decode import decode
 from devices.escpos.encoder import PrinterProfile, render_receipt
 from devices.escpos.report import render_report
@@ -275,11 +276,14 @@ def test_the_credit_note_names_its_number_the_receipt_the_tax_reversed_per_rate_
 
 def test_a_no_receipt_credit_note_shows_the_voucher_and_only_the_last_four_of_the_id(shop: TestStore) -> None:
     toy = item(shop, "toys-games")
-    price = Decimal("12.34")
+    # what the command refunds per unit: the lowest price it sold at lately, or the shelf
+    # price (the screen's figure in the request is not taken)
+    days, now = shop.rules.no_receipt_lowest_price_days, shop.clock.now()
+    price = lowest_recent_price(shop.db.read, toy, days, now, shop.cfg.currency)
     cmd = ProcessReturn(
         request_id=str(uuid.uuid4()),
         cashier=shop.user("Maria"),
-        lines=(ReturnLineRequest(2, Reason.GIFT, Condition.NEW, item=toy, unit_price=price),),
+        lines=(ReturnLineRequest(2, Reason.GIFT, Condition.NEW, item=toy, unit_price=Decimal("12.34")),),
         refund_method=RefundMethod.STORE_CREDIT,
         customer_id=CustomerId.checked("Driver's license", "D123-4567-8901"),
     )

@@ -19,7 +19,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -151,8 +151,9 @@ def test_no_receipt_refund_is_the_lowest_price_sold_at_in_the_window_not_the_she
     assert lowest_recent_price(shop.db.read, toy, 10, now, cur) == tenth
     assert lowest_recent_price(shop.db.read, toy, 200, now, cur) == half
 
-    # The return refunds that price with its tax, as store credit, on a voucher.
-    record = approved_return(shop, no_receipt(shop, [(toy, 1, lowest)], "D123-4567-8901"))
+    # The return refunds that price with its tax, as store credit, on a voucher: the
+    # command works it out, whatever price the request carries (here the shelf price).
+    record = approved_return(shop, no_receipt(shop, [(toy, 1, toy.price)], "D123-4567-8901"))
     (line,) = record.quote.lines
     tax = cur.quantize(lowest * toy.tax.rate)
     assert (line.amount, line.tax, line.gross) == (lowest, tax, lowest + tax)
@@ -179,19 +180,30 @@ def test_a_shelf_price_below_every_recent_sale_is_what_comes_back(shop: TestStor
 # ------------------------------------------------------------- customer limit
 
 
+def _gross(item: Item, quantity: int) -> Decimal:
+    """A no-receipt refund of ``quantity`` of ``item`` at its shelf price, worked out here
+    (the demo store's prices exclude tax; tax rounded half-up to the cent)."""
+    amount = item.price * quantity
+    return amount + (amount * item.tax.rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 def test_no_receipt_refunds_to_one_id_over_the_limit_in_30_days_need_a_supervisor(shop: TestStore) -> None:
     rules = shop.rules
     assert (rules.no_receipt_customer_limit, rules.no_receipt_window_days) == (Decimal("150.00"), 30)
     toy = unsold_item(shop, "toys-games")
+    # as many as stay under the limit, then one more goes over it
+    most = max(q for q in range(1, 50) if _gross(toy, q) <= Decimal("150.00"))
+    assert _gross(toy, most) + _gross(toy, 1) > Decimal("150.00")
     jane_id = "D123-4567-8901"
-    first = approved_return(shop, no_receipt(shop, [(toy, 2, Decimal("60.00"))], jane_id))
-    assert first.quote.refund_total == Decimal("129.90")  # 120.00 + 8.25 % tax: under the limit
+    # what the screen asks does not count: the command refunds the shelf price (never sold)
+    first = approved_return(shop, no_receipt(shop, [(toy, most, Decimal("999.00"))], jane_id))
+    assert first.quote.refund_total == _gross(toy, most)  # under the limit
     assert first.quote.approvals == {ApprovalKind.NO_RECEIPT}
 
-    # 32.48 more (30.00 + tax) takes Jane to 162.38 in 30 days: over 150.00.
-    second = no_receipt(shop, [(toy, 1, Decimal("30.00"))], jane_id)
+    # one more takes Jane over the limit in 30 days
+    second = no_receipt(shop, [(toy, 1, toy.price)], jane_id)
     kinds, amount = needed_kinds(shop, second)
-    assert kinds == {ApprovalKind.NO_RECEIPT, ApprovalKind.CUSTOMER_LIMIT} and amount == Decimal("32.48")
+    assert kinds == {ApprovalKind.NO_RECEIPT, ApprovalKind.CUSTOMER_LIMIT} and amount == _gross(toy, 1)
     # Approving only the no-receipt part is not enough.
     approve(shop, second, {ApprovalKind.NO_RECEIPT}, amount)
     with pytest.raises(ApprovalNeeded) as still:
@@ -200,29 +212,33 @@ def test_no_receipt_refunds_to_one_id_over_the_limit_in_30_days_need_a_superviso
 
     # The same return by another ID is under the limit; the ID is typed with spaces or
     # dashes and still the same customer.
-    other = no_receipt(shop, [(toy, 1, Decimal("30.00"))], "X999 0000 1111")
+    other = no_receipt(shop, [(toy, 1, toy.price)], "X999 0000 1111")
     assert needed_kinds(shop, other)[0] == {ApprovalKind.NO_RECEIPT}
-    same_jane = no_receipt(shop, [(toy, 1, Decimal("30.00"))], "d123 4567 8901")
+    same_jane = no_receipt(shop, [(toy, 1, toy.price)], "d123 4567 8901")
     assert needed_kinds(shop, same_jane)[0] == {ApprovalKind.NO_RECEIPT, ApprovalKind.CUSTOMER_LIMIT}
 
     # 31 days later the first return has left the window.
     shop.clock.advance(days=31)
-    later = no_receipt(shop, [(toy, 1, Decimal("30.00"))], jane_id)
+    later = no_receipt(shop, [(toy, 1, toy.price)], jane_id)
     assert needed_kinds(shop, later)[0] == {ApprovalKind.NO_RECEIPT}
 
 
 def test_the_limit_counts_what_was_refunded_not_what_was_asked(shop: TestStore) -> None:
-    """Two returns of 75.00 + tax each (81.19): the first alone is under the limit, the
-    second is over it by 12.38 — and a third small one after the second is still over."""
+    """Returns of just over half the limit each: the first alone is under the limit, the
+    second over it — and a third small one after the second is still over. The screen's
+    price in the request (here far higher) is never what counts."""
     toy = unsold_item(shop, "toys-games")
+    half = min(q for q in range(1, 50) if _gross(toy, q) * 2 > Decimal("150.00"))
+    assert _gross(toy, half) <= Decimal("150.00")
     jane_id = "P7788990"
-    one = approved_return(shop, no_receipt(shop, [(toy, 1, Decimal("75.00"))], jane_id))
-    assert one.quote.refund_total == Decimal("81.19") and ApprovalKind.CUSTOMER_LIMIT not in one.quote.approvals
-    two = approved_return(shop, no_receipt(shop, [(toy, 1, Decimal("75.00"))], jane_id))
+    one = approved_return(shop, no_receipt(shop, [(toy, half, Decimal("500.00"))], jane_id))
+    assert one.quote.refund_total == _gross(toy, half) and ApprovalKind.CUSTOMER_LIMIT not in one.quote.approvals
+    two = approved_return(shop, no_receipt(shop, [(toy, half, Decimal("0.01"))], jane_id))
+    assert two.quote.refund_total == _gross(toy, half)
     assert ApprovalKind.CUSTOMER_LIMIT in two.quote.approvals
     body = [e for e in journal_entries(shop.db.read, "T01") if e.type == "ReturnProcessed"][-1].body_data()
     assert "customer_limit" in body["approvals"]
-    three = no_receipt(shop, [(toy, 1, Decimal("1.00"))], jane_id)
+    three = no_receipt(shop, [(toy, 1, Decimal("0.01"))], jane_id)
     assert ApprovalKind.CUSTOMER_LIMIT in needed_kinds(shop, three)[0]
 
 
