@@ -114,7 +114,16 @@ class Reserved:
 # ------------------------------------------------------------------------- helpers
 
 
-def _int(value: Any, where: str, *, low: int = 0, high: int = MAX_MINOR - 1) -> int:
+def _where(where: str, at: str | int | None) -> str:
+    """``where`` named inside its part of the body (``at``: a line's or a tender's number,
+    formatted only when a value is refused: the checks run for every pushed line)."""
+    return where if at is None else f"{at} {where}"
+
+
+def _int(value: Any, where: str, *, low: int = 0, high: int = MAX_MINOR - 1, at: str | None = None) -> int:
+    if type(value) is int and low <= value <= high:
+        return value
+    where = _where(where, at)
     if type(value) is not int:
         raise _Broken("bad_number", f"{where} must be a whole number of minor units, not {type(value).__name__}")
     if not low <= value <= high:
@@ -124,9 +133,14 @@ def _int(value: Any, where: str, *, low: int = 0, high: int = MAX_MINOR - 1) -> 
     return value
 
 
-def _str(value: Any, where: str, longest: int, *, optional: bool = False, empty: bool = False) -> str | None:
+def _str(
+    value: Any, where: str, longest: int, *, optional: bool = False, empty: bool = False, at: str | None = None
+) -> str | None:
     if value is None and optional:
         return None
+    if type(value) is str and 0 < len(value) <= longest and "\x00" not in value:
+        return value
+    where = _where(where, at)
     if type(value) is not str:
         raise _Broken("bad_text", f"{where} must be text")
     if len(value) > longest or (not value and not empty):
@@ -148,7 +162,8 @@ def _dict(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _rate(value: Any, where: str) -> None:
+def _rate(value: Any, where: str, at: str | None = None) -> None:
+    where = _where(where, at)
     _str(value, where, 16)
     try:
         rate = Decimal(value)
@@ -195,23 +210,23 @@ def check_sale(body: Any, store_id: str) -> HeldSale:
     for n, raw_line in enumerate(_list(b.get("lines"), "lines", MAX_LINES), start=1):
         ln = _dict(raw_line, f"line {n}")
         at = f"line {n}"
-        line_id = _str(ln.get("line_id"), f"{at} line_id", 36)
+        line_id = _str(ln.get("line_id"), "line_id", 36, at=at)
         assert line_id is not None
         if line_id in lines:
             raise _Broken("duplicate_id", f"{at} repeats the line id {line_id}")
-        _str(ln.get("item_id"), f"{at} item_id", 36)
-        sku = _str(ln.get("sku"), f"{at} sku", 48)
-        name = _str(ln.get("name"), f"{at} name", 200)
-        qty = _int(ln.get("qty"), f"{at} qty", low=1, high=MAX_QTY)
-        unit = _int(ln.get("unit_price"), f"{at} unit_price")
-        line_off = _int(ln.get("line_discount"), f"{at} line_discount")
-        order_off = _int(ln.get("order_discount"), f"{at} order_discount")
-        amount = _int(ln.get("amount"), f"{at} amount")
-        tax = _int(ln.get("tax"), f"{at} tax")
-        gross = _int(ln.get("gross"), f"{at} gross")
-        code = _str(ln.get("tax_code"), f"{at} tax_code", 4)
+        _str(ln.get("item_id"), "item_id", 36, at=at)
+        sku = _str(ln.get("sku"), "sku", 48, at=at)
+        name = _str(ln.get("name"), "name", 200, at=at)
+        qty = _int(ln.get("qty"), "qty", low=1, high=MAX_QTY, at=at)
+        unit = _int(ln.get("unit_price"), "unit_price", at=at)
+        line_off = _int(ln.get("line_discount"), "line_discount", at=at)
+        order_off = _int(ln.get("order_discount"), "order_discount", at=at)
+        amount = _int(ln.get("amount"), "amount", at=at)
+        tax = _int(ln.get("tax"), "tax", at=at)
+        gross = _int(ln.get("gross"), "gross", at=at)
+        code = _str(ln.get("tax_code"), "tax_code", 4, at=at)
         assert code is not None
-        _rate(ln.get("tax_rate"), f"{at} tax_rate")
+        _rate(ln.get("tax_rate"), "tax_rate", at=at)
         if unit * qty - line_off - order_off != amount:
             raise _Broken(
                 "line_total",
@@ -311,13 +326,13 @@ def check_return(
     for n, raw in enumerate(lines, start=1):
         ln = _dict(raw, f"line {n}")
         at = f"line {n}"
-        line_id = _str(ln.get("sale_line_id"), f"{at} sale_line_id", 36, optional=True)
-        _str(ln.get("item_id"), f"{at} item_id", 36)
-        qty = _int(ln.get("qty"), f"{at} qty", low=1, high=MAX_QTY)
-        amount = _int(ln.get("amount"), f"{at} amount")
-        tax = _int(ln.get("tax"), f"{at} tax")
-        gross = _int(ln.get("gross"), f"{at} gross")
-        fee = _int(ln.get("fee", 0), f"{at} fee")
+        line_id = _str(ln.get("sale_line_id"), "sale_line_id", 36, optional=True, at=at)
+        _str(ln.get("item_id"), "item_id", 36, at=at)
+        qty = _int(ln.get("qty"), "qty", low=1, high=MAX_QTY, at=at)
+        amount = _int(ln.get("amount"), "amount", at=at)
+        tax = _int(ln.get("tax"), "tax", at=at)
+        gross = _int(ln.get("gross"), "gross", at=at)
+        fee = _int(ln.get("fee", 0), "fee", at=at)
         if fee > gross:
             raise _Broken("return_line", f"{at}: the fee {fee} is larger than the refund {gross}")
         inclusive = sale.prices_include_tax if sale is not None else gross == amount

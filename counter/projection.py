@@ -134,10 +134,46 @@ class EntryRef:
         return f"{self.terminal} #{self.seq} ({self.type})"
 
 
-@dataclass(frozen=True)
 class Insert:
-    table: str
-    row: dict[str, Any]
+    """A new row of ``table``: given as a dict of column → value (``Insert(table, row)``), or,
+    on the hot path of sales, as a tuple in ``TABLES[table].columns`` order
+    (``Insert.of(table, values)``). Each form is made from the other when first asked for:
+    the write path and verify take the tuple, HQ and tests the dict."""
+
+    __slots__ = ("table", "_row", "_values")
+
+    def __init__(self, table: str, row: dict[str, Any]) -> None:
+        self.table = table
+        self._row: dict[str, Any] | None = row
+        self._values: tuple[Any, ...] | None = None
+
+    @classmethod
+    def of(cls, table: str, values: tuple[Any, ...]) -> Insert:
+        op = cls.__new__(cls)
+        op.table, op._row, op._values = table, None, values
+        return op
+
+    @property
+    def row(self) -> dict[str, Any]:
+        if self._row is None:
+            self._row = dict(zip(TABLES[self.table].columns, self._values or (), strict=True))
+        return self._row
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """The row as a tuple in ``TABLES[table].columns`` order (KeyError: a column missing)."""
+        if self._values is None:
+            row = self.row
+            self._values = tuple([row[c] for c in TABLES[self.table].columns])
+        return self._values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Insert) and other.table == self.table and other.row == self.row
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Insert({self.table!r}, {self.row!r})"
 
 
 @dataclass(frozen=True)
@@ -167,7 +203,28 @@ def _int(value: Any, what: str) -> int:
 # --------------------------------------------------------------------------- sales
 
 
+_LINE_INTS: Final = (
+    ("qty", "a quantity"),
+    ("unit_price", "a unit price"),
+    ("amount", "a line's amount"),
+    ("gross", "a line's gross"),
+    ("line_discount", "a line discount"),
+    ("order_discount", "an order discount"),
+    ("tax", "a line's tax"),
+)
+
+
+def _not_whole(values: Mapping[str, Any], fields: tuple[tuple[str, str], ...]) -> ProjectionError:
+    """The error for the first of ``fields`` in ``values`` that is not a whole number."""
+    for name, what in fields:
+        _int(values[name], what)
+    return ProjectionError("a value is not a whole number")  # not reached
+
+
 def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    # The hot path of the write path and of verify (nearly every entry is a sale): rows
+    # are built as tuples in ``TABLES`` column order (each commented with its columns),
+    # and values checked with ``type(v) is int`` inline rather than a call per value.
     sale_id = str(body["sale_id"])
     lines = body["lines"]
     taxes = body["taxes"]
@@ -175,97 +232,80 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     ops: list[Op] = []
     subtotal = discount = total = tax_total = change = 0
     for n, ln in enumerate(lines, start=1):
-        amount = _int(ln["amount"], "a line's amount")
-        gross = _int(ln["gross"], "a line's gross")
-        line_discount = _int(ln["line_discount"], "a line discount")
-        order_discount = _int(ln["order_discount"], "an order discount")
+        qty, unit, amount, gross = ln["qty"], ln["unit_price"], ln["amount"], ln["gross"]
+        line_discount, order_discount, tax = ln["line_discount"], ln["order_discount"], ln["tax"]
+        if not (
+            type(qty) is int
+            and type(unit) is int
+            and type(amount) is int
+            and type(gross) is int
+            and type(line_discount) is int
+            and type(order_discount) is int
+            and type(tax) is int
+        ):
+            raise _not_whole(ln, _LINE_INTS)
         subtotal += amount
         discount += line_discount + order_discount
         total += gross
         ops.append(
-            Insert(
+            Insert.of(
                 "sale_lines",
-                {
-                    "id": str(ln["line_id"]),
-                    "sale_id": sale_id,
-                    "line_no": n,
-                    "item_id": str(ln["item_id"]),
-                    "sku": str(ln["sku"]),
-                    "name": str(ln["name"]),
-                    "quantity": _int(ln["qty"], "a quantity"),
-                    "unit_price_minor": _int(ln["unit_price"], "a unit price"),
-                    "line_discount_minor": line_discount,
-                    "order_discount_minor": order_discount,
-                    "amount_minor": amount,
-                    "tax_minor": _int(ln["tax"], "a line's tax"),
-                    "gross_minor": gross,
-                    "tax_code": str(ln["tax_code"]),
-                    "tax_rate": str(ln["tax_rate"]),
-                },
+                (  # id sale_id line_no item_id sku name quantity
+                    str(ln["line_id"]), sale_id, n, str(ln["item_id"]), str(ln["sku"]), str(ln["name"]), qty,
+                    # unit_price_minor line_discount_minor order_discount_minor amount_minor tax_minor gross_minor
+                    unit, line_discount, order_discount, amount, tax, gross,
+                    # tax_code tax_rate
+                    str(ln["tax_code"]), str(ln["tax_rate"]),
+                ),
             )
-        )
+        )  # fmt: skip
     for t in taxes:
-        tax_total += _int(t["tax"], "a tax amount")
+        base, tax = t["base"], t["tax"]
+        if not (type(base) is int and type(tax) is int):
+            raise _not_whole(t, (("base", "a tax base"), ("tax", "a tax amount")))
+        tax_total += tax
         ops.append(
-            Insert(
+            Insert.of(
                 "sale_taxes",
-                {
-                    "sale_id": sale_id,
-                    "code": str(t["code"]),
-                    "label": _get(t, "label"),
-                    "rate": str(t["rate"]),
-                    "base_minor": _int(t["base"], "a tax base"),
-                    "tax_minor": _int(t["tax"], "a tax amount"),
-                },
+                # sale_id code label rate base_minor tax_minor
+                (sale_id, str(t["code"]), t.get("label", UNKNOWN), str(t["rate"]), base, tax),
             )
         )
     for n, t in enumerate(tenders, start=1):
-        amount = _int(t["amount"], "a tender's amount")
-        tendered = _int(t["tendered"], "what was tendered")
+        amount, tendered = t["amount"], t["tendered"]
+        if not (type(amount) is int and type(tendered) is int):
+            raise _not_whole(t, (("amount", "a tender's amount"), ("tendered", "what was tendered")))
         change += tendered - amount
+        voucher = t.get("voucher")
+        kind = str(t["kind"])
         ops.append(
-            Insert(
+            Insert.of(
                 "tenders",
-                {
-                    "sale_id": sale_id,
-                    "seq": n,
-                    "kind": str(t["kind"]),
-                    "amount_minor": amount,
-                    "tendered_minor": tendered,
-                    "card_brand": t.get("card_brand"),
-                    "card_last4": t.get("card_last4"),
-                    "approval_code": t.get("approval_code"),
-                    "voucher_code": t.get("voucher"),
-                },
+                (  # sale_id seq kind amount_minor tendered_minor card_brand card_last4 approval_code voucher_code
+                    sale_id, n, kind, amount, tendered, t.get("card_brand"), t.get("card_last4"),
+                    t.get("approval_code"), voucher,
+                ),
             )
-        )
-        if t.get("voucher") and str(t["kind"]) == "store_credit":
+        )  # fmt: skip
+        if voucher and kind == "store_credit":
             ops.append(
                 Insert(
                     "voucher_movements",
-                    {"voucher_code": str(t["voucher"]), "at": ref.at, "amount_minor": -amount, "reference": sale_id},
+                    {"voucher_code": str(voucher), "at": ref.at, "amount_minor": -amount, "reference": sale_id},
                 )
             )
-    sale = Insert(
+    rounding = body["rounding"]
+    if type(rounding) is not int:
+        _int(rounding, "the cash rounding")
+    sale = Insert.of(
         "sales",
-        {
-            "id": sale_id,
-            "receipt_number": str(body["receipt_number"]),
-            "store_id": str(body["store"]),
-            "terminal_id": ref.terminal,
-            "cashier_id": str(body["cashier"]),
-            "cashier_name": _get(body, "cashier_name"),
-            "completed_at": ref.at,
-            "currency": str(body["currency"]),
-            "prices_include_tax": bool(body["prices_include_tax"]),
-            "subtotal_minor": subtotal,
-            "discount_minor": discount,
-            "tax_minor": tax_total,
-            "total_minor": total,
-            "rounding_minor": _int(body["rounding"], "the cash rounding"),
-            "change_minor": change,
-        },
-    )
+        (  # id receipt_number store_id terminal_id cashier_id cashier_name completed_at currency
+            sale_id, str(body["receipt_number"]), str(body["store"]), ref.terminal, str(body["cashier"]),
+            body.get("cashier_name", UNKNOWN), ref.at, str(body["currency"]),
+            # prices_include_tax subtotal_minor discount_minor tax_minor total_minor rounding_minor change_minor
+            bool(body["prices_include_tax"]), subtotal, discount, tax_total, total, rounding, change,
+        ),
+    )  # fmt: skip
     # the sale first (its lines and tenders point at it); a redemption after its tender
     return [sale, *ops]
 

@@ -6,15 +6,23 @@ the file edited by hand) shows as a ``Difference`` naming the table, the row's k
 column, the stored value, the derived value and the journal entry it comes from. Rows of
 every terminal in the file are derived, not only the local one's.
 
-Reads only (the read engine). Memory: the derived rows of the file are held while they are
-compared (a day's or a year's store fits; see docs/benchmarks.md for the 10M-line store).
+Reads only (the read engine). The sale entries, nearly all of a store's journal, are
+checked by ``db.derive_sales`` in worker processes (one per core) a chunk at a time, so
+memory stays flat on a store of ten million lines; every other entry is folded here, in
+journal order, and its tables compared whole. Each process reads in one read transaction
+of its own: a sale committed while verify runs is either wholly in a process's view
+(entry and rows) or wholly out of it.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -38,6 +46,7 @@ from counter.projection import (
     project,
 )
 from counter.users import Role, User, UserId
+from db.derive_sales import BY_SALE, SALE_TYPES, Part, SalesResult, check_entries, check_part
 
 MAX_REPORTED = 50
 
@@ -128,8 +137,7 @@ class _Fold:
             return
         rows, columns, keys = table
         if isinstance(op, Insert):
-            row = op.row
-            values = tuple([row[c] for c in columns])
+            values = op.values
             key = keys(values)
             if key in rows:
                 problems.append(f"entry {ref} makes {op.table} [{_k(key)}] a second time")
@@ -144,27 +152,114 @@ class _Fold:
         found.set_by.update(dict.fromkeys(op.values, ref))
 
 
-def _journal(conn: Connection) -> Iterator[tuple[str, int, str, str, str]]:
-    result = conn.exec_driver_sql("SELECT terminal_id, seq, type, at, body FROM journal ORDER BY terminal_id, seq")
-    while batch := result.fetchmany(5000):
-        yield from batch
-
-
-#: The tables that grow with every sale, compared a chunk of entries at a time (their rows
-#: looked up by the sales the chunk made) so memory stays flat on a store of ten million
-#: lines: table → the column naming the sale.
-_BY_SALE: Final = {"sales": "id", "sale_lines": "sale_id", "sale_taxes": "sale_id", "tenders": "sale_id"}
-CHUNK = 20_000  # entries folded before their sales' rows are compared
-
-
-def derive_and_compare(engine: Engine, chunk: int = CHUNK) -> Derivation:
+def derive_and_compare(engine: Engine, chunk: int = 20_000, workers: int | None = None) -> Derivation:
+    """Every chain in the file folded through the projections and compared with the
+    tables. The sale entries (nearly all of a store's journal) are checked by
+    ``db.derive_sales`` in ``workers`` processes (default: one per core once there are
+    enough of them to pay for starting a process; 0 or 1: in this process, in this read
+    transaction); everything else here, in journal order."""
     out = Derivation()
-    fold = _Fold(TABLES)
+    fold = _Fold([name for name in TABLES if name not in BY_SALE])
     roles = _RoleHistory(engine)
+    database = engine.url.database
     # One connection, one read transaction: the journal and the tables as of one moment,
-    # even while the counter goes on selling.
+    # even while the counter goes on selling (each worker holds its own such moment).
     with engine.connect() as conn:
-        for terminal, seq, type_, at, text in _journal(conn):
+        raw = conn.connection.driver_connection
+        heads = conn.exec_driver_sql("SELECT terminal_id, max(seq) FROM journal GROUP BY terminal_id").all()
+        count = sum(int(last) for _, last in heads)
+        n = _workers(workers, count, database)
+        parts = _split([(str(t), int(last)) for t, last in heads], max(n, 1))
+        pool = _start(database, parts, chunk) if n > 1 and database else None
+        sales = _in_process(raw, parts, chunk) if pool is None else None
+        mine = _other_entries(conn, roles, out)
+        counts = _row_counts(conn)
+        results = _results(pool, raw, parts, chunk) if pool else [sales]
+        seen = dict.fromkeys(BY_SALE, 0)
+        for result in results:
+            assert result is not None
+            for table, n_rows in result.seen.items():
+                seen[table] += n_rows
+            out.entries += result.entries
+            out.rows += result.rows
+            out.unchecked += result.unchecked
+            out.entry_problems += result.entry_problems
+            out.total_differences += result.total_differences
+            out.differences += result.differences[: max(0, MAX_REPORTED - len(out.differences))]
+            mine += result.other_ops
+        _no_entry_rows(conn, counts, seen, out)
+        mine.sort(key=lambda m: m[0])
+        for _, ref, ops in mine:
+            for op in ops:
+                fold.add(op, ref, out.entry_problems)
+        for spec in TABLES.values():
+            if spec.name not in BY_SALE:
+                _compare(spec, fold.rows[spec.name], _stored_rows(conn, spec, f"SELECT {{}} FROM {spec.name}"), out)
+    return out
+
+
+def _workers(asked: int | None, entries: int, database: str | None) -> int:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return 0
+    if asked is not None:
+        return asked
+    return min(os.cpu_count() or 1, 8) if entries >= PARALLEL_FROM else 0
+
+
+def _split(heads: list[tuple[str, int]], n: int) -> list[Part]:
+    """Each terminal's chain cut into ``n`` runs of sequence numbers; part k takes the k-th
+    run of every chain (so each part reads its entries, and their rows, in the order made)."""
+    parts: list[list[tuple[str, int, int]]] = [[] for _ in range(n)]
+    for terminal, last in heads:
+        step = -(-last // n)
+        for k in range(n):
+            first = k * step + 1
+            if first <= last:
+                parts[k].append((terminal, first, min(last, first + step - 1)))
+    return [tuple(p) for p in parts if p]
+
+
+_Pool = tuple[ProcessPoolExecutor, list[Future[SalesResult]]]
+
+
+def _start(database: str, parts: list[Part], chunk: int) -> _Pool | None:
+    try:
+        pool = ProcessPoolExecutor(max_workers=len(parts), mp_context=multiprocessing.get_context("spawn"))
+        return pool, [pool.submit(check_part, database, part, chunk) for part in parts]
+    except (OSError, RuntimeError):  # no processes here (a sandbox): the same work in this one
+        return None
+
+
+def _results(pool: _Pool, raw: Any, parts: list[Part], chunk: int) -> list[SalesResult | None]:
+    """The workers' results; if a worker could not run (killed, or no way to start one
+    here), its part again in this process."""
+    executor, futures = pool
+    out: list[SalesResult | None] = []
+    for part, future in zip(parts, futures, strict=True):
+        try:
+            out.append(future.result())
+        except (BrokenProcessPool, OSError):
+            out.append(check_entries(raw, part, chunk))
+    executor.shutdown()
+    return out
+
+
+def _in_process(raw: Any, parts: list[Part], chunk: int) -> SalesResult:
+    whole: list[tuple[str, int, int]] = [run for part in parts for run in part]
+    return check_entries(raw, tuple(whole), chunk)
+
+
+def _other_entries(
+    conn: Connection, roles: _RoleHistory, out: Derivation
+) -> list[tuple[tuple[str, int], EntryRef, list[Op]]]:
+    """The entries that are not sales, projected in journal order; staff and approvals seen."""
+    mine: list[tuple[tuple[str, int], EntryRef, list[Op]]] = []
+    result = conn.exec_driver_sql(
+        "SELECT terminal_id, seq, type, at, body FROM journal WHERE type NOT IN (?, ?) ORDER BY terminal_id, seq",
+        SALE_TYPES,
+    )
+    while batch := result.fetchmany(5000):
+        for terminal, seq, type_, at, text in batch:
             out.entries += 1
             ref = EntryRef(terminal, seq, type_, at)
             try:
@@ -177,34 +272,46 @@ def derive_and_compare(engine: Engine, chunk: int = CHUNK) -> Derivation:
                     out.entry_problems.append(f"entry {ref} cannot be projected: {exc}")
                 continue
             roles.see(type_, body, ref, out)
-            for op in ops:
-                fold.add(op, ref, out.entry_problems)
-            if out.entries % chunk == 0:
-                _compare_sales(conn, fold, out)
-        _compare_sales(conn, fold, out)
-        for table, column in _BY_SALE.items():  # rows of a sale that no entry records
+            if ops:
+                mine.append(((terminal, seq), ref, ops))
+    return mine
+
+
+def _row_counts(conn: Connection) -> dict[str, int]:
+    return {table: int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()) for table in BY_SALE}
+
+
+def _no_entry_rows(conn: Connection, counts: dict[str, int], seen: dict[str, int], out: Derivation) -> None:
+    """Rows of a sale that no entry records (inserted behind Counter's back), and a sale
+    that two entries record (each worker sees only its own part of the journal). Looked
+    for only when a table holds another number of rows than the entries' sales have:
+    the search reads a whole table and the journal's sale index."""
+    if counts == seen:
+        return
+    for table, column in BY_SALE.items():
+        if counts[table] == seen[table]:
+            continue
+        strays = conn.exec_driver_sql(f"SELECT rowid FROM {table} WHERE {column} NOT IN ({_JOURNALED_SALES})").all()
+        if strays:
             spec = TABLES[table]
-            stored = _stored_rows(conn, spec, f"SELECT {{}} FROM {table} WHERE {column} NOT IN ({_JOURNALED_SALES})")
-            _compare(spec, {}, stored, out)
-        for spec in TABLES.values():
-            if spec.name not in _BY_SALE:
-                _compare(spec, fold.rows[spec.name], _stored_rows(conn, spec, f"SELECT {{}} FROM {spec.name}"), out)
-    return out
+            rowids = orjson.dumps([r[0] for r in strays]).decode()
+            select = f"SELECT {{}} FROM {table} WHERE rowid IN (SELECT value FROM json_each(?))"
+            _compare(spec, {}, _stored_rows(conn, spec, select, (rowids,)), out)
+    twice = conn.exec_driver_sql(
+        "SELECT json_extract(body, '$.sale_id') AS sale, count(*) FROM journal WHERE type IN (?, ?) "
+        "GROUP BY sale HAVING count(*) > 1",
+        SALE_TYPES,
+    ).all()
+    for sale, times in twice:
+        out.entry_problems.append(f"{times} journal entries record sale {sale}: a sale is recorded once")
 
 
 #: every sale id a journal entry records (migration 0009's expression index serves it)
 _JOURNALED_SALES: Final = (
     "SELECT json_extract(body, '$.sale_id') FROM journal WHERE type IN ('SaleCompleted', 'SaleAdopted')"
 )
-
-
-def _compare_sales(conn: Connection, fold: _Fold, out: Derivation) -> None:
-    """The sales the folded entries made so far, against their stored rows; then forgotten."""
-    sale_ids = orjson.dumps([key[0] for key in fold.rows["sales"]]).decode()
-    for table, column in _BY_SALE.items():
-        spec = TABLES[table]
-        select = f"SELECT {{}} FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))"
-        _compare(spec, fold.rows[table], _stored_rows(conn, spec, select, (sale_ids,)), out)
+CHUNK: Final = 20_000  # sale entries compared in one step
+PARALLEL_FROM: Final = 50_000  # entries from which the sales are checked in worker processes
 
 
 def _k(key: tuple[Any, ...]) -> str:
@@ -215,11 +322,16 @@ def _stored_rows(
     conn: Connection, spec: TableSpec, select: str, params: tuple[Any, ...] = ()
 ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """The rows ``select`` finds (``{}`` stands for the columns) as (key, values), in rowid order."""
-    keys = _Keys(spec)
     # the driver's own cursor: plain tuples, in the transaction this connection already holds
-    cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-        select.format(", ".join(spec.columns)) + " ORDER BY rowid", params
-    )
+    raw = conn.connection.driver_connection
+    return _stored_rows_from(raw, spec, select.format(", ".join(spec.columns)), params)
+
+
+def _stored_rows_from(
+    raw: Any, spec: TableSpec, select: str, params: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    keys = _Keys(spec)
+    cursor = raw.execute(select + " ORDER BY rowid", params)
     while batch := cursor.fetchmany(5000):
         for values in batch:
             yield keys(values), values

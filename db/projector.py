@@ -72,7 +72,7 @@ def apply(
 
 
 def _values(op: Insert, cols: tuple[str, ...]) -> tuple[Any, ...]:
-    values = tuple(op.row[c] for c in cols)
+    values = op.values  # in TABLES column order, which is ``cols``
     if UNKNOWN in values:
         raise ProjectionError(f"{op.table}: the entry does not say {[c for c in cols if op.row[c] is UNKNOWN]}")
     return values

@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -239,7 +240,9 @@ def project(
             copy_tuples(conn, s.sale_tenders.name, TENDER_COLUMNS, tenders)
     if returns:
         _project_returns(conn, store_id, terminal_id, returns)
-    touched = {r["returns"][0]["original_sale_id"] for _, r, _ in returns if r["returns"][0]["original_sale_id"]} | late
+    touched = {
+        r["returns"][0].row["original_sale_id"] for _, r, _ in returns if r["returns"][0].row["original_sale_id"]
+    } | late
     # A sale arriving after returns of it (its lane synced later) is checked too.
     if sales and (head is None or len(entries) >= COPY_FROM):
         late_rows = conn.execute(
@@ -321,8 +324,12 @@ def _write_small(
     return {sale_of_line[line_id] for line_id in returned}
 
 
-_RowsOf = dict[str, list[dict[str, Any]]]
+_RowsOf = dict[str, list[Insert]]
 _Return = tuple[JournalEntry, _RowsOf, bool]  # an entry, its rows, whether HQ reserved it
+#: HQ's columns of a sale's lines and tenders picked out of the lane's rows (tuples in
+#: ``projection.TABLES`` column order)
+_LINE_AT = itemgetter(*(projection.TABLES["sale_lines"].columns.index(c) for c in LINE_COLUMNS))
+_TENDER_AT = itemgetter(*(projection.TABLES["tenders"].columns.index(c) for c in TENDER_COLUMNS))
 
 
 def _rows_of(entry: JournalEntry, body: Any, terminal_id: str) -> _RowsOf:
@@ -333,7 +340,7 @@ def _rows_of(entry: JournalEntry, body: Any, terminal_id: str) -> _RowsOf:
     try:
         for op in projection.project(entry.type, body, EntryRef(terminal_id, entry.seq, entry.type, entry.at)):
             if isinstance(op, Insert):
-                out[op.table].append(op.row)
+                out[op.table].append(op)
     except ProjectionError as exc:
         raise checks.refused(entry.seq, "shape", f"Entry {entry.seq} cannot be read as a {entry.type}: {exc}") from exc
     return out
@@ -357,7 +364,8 @@ def _projection_rows(
         if e.type == return_type:
             returns.append((e, rows, bool(body.get("hq_reserved", False))))
             continue
-        (sale,) = rows["sales"]
+        (sale_op,) = rows["sales"]
+        sale = sale_op.row
         sales.append(
             (
                 sale["id"], sale["receipt_number"], store_id, terminal_id, e.seq, sale["cashier_id"],
@@ -365,15 +373,15 @@ def _projection_rows(
                 sale["rounding_minor"], e.body,
             )
         )  # fmt: skip
-        lines += [tuple(ln[c] for c in LINE_COLUMNS) for ln in rows["sale_lines"]]
-        tenders += [tuple(td[c] for c in TENDER_COLUMNS) for td in rows["tenders"]]
+        lines += [_LINE_AT(op.values) for op in rows["sale_lines"]]
+        tenders += [_TENDER_AT(op.values) for op in rows["tenders"]]
     return sales, lines, tenders, returns
 
 
 def _project_returns(conn: Connection, store_id: str, terminal_id: str, returns: list[_Return]) -> None:
     rows, lines, refunds = [], [], []
     for e, derived, reserved in returns:
-        (ret,) = derived["returns"]
+        (ret,) = (op.row for op in derived["returns"])
         rows.append(
             {
                 "id": ret["id"],
@@ -388,8 +396,8 @@ def _project_returns(conn: Connection, store_id: str, terminal_id: str, returns:
                 "reserved": reserved,
             }
         )
-        lines += [{c: ln[c] for c in _RETURN_LINE_COLUMNS} for ln in derived["return_lines"]]
-        refunds += [{c: rf[c] for c in _REFUND_COLUMNS} for rf in derived["refunds"]]
+        lines += [{c: op.row[c] for c in _RETURN_LINE_COLUMNS} for op in derived["return_lines"]]
+        refunds += [{c: op.row[c] for c in _REFUND_COLUMNS} for op in derived["refunds"]]
     # Lock the affected sale lines first (sorted: two lanes' batches never deadlock on them).
     sale_ids = sorted({r["original_sale_id"] for r in rows if r["original_sale_id"]})
     if sale_ids:

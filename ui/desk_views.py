@@ -46,7 +46,9 @@ class QueueDialog(CounterDialog):
         self.form.addRow("Department", self.department)
         self.list = QListWidget()
         self.list.setMinimumHeight(340)
-        self.list.itemActivated.connect(lambda _i: self._note())
+        # Enter reaches the default button (_try_accept); a list's activation on Enter is
+        # ignored and passed on to the dialog, so connecting it too ran the action twice.
+        self.list.itemDoubleClicked.connect(lambda _i: self._note())
         self.form.addRow(self.list)
         self.ok_button.setText("Note / outcome  (Enter)")
         self.cancel_button.setText("Close  (Esc)")
@@ -109,7 +111,7 @@ class FollowUpsDialog(CounterDialog):
         self.ctx, self.user = ctx, user
         self.list = QListWidget()
         self.list.setMinimumHeight(320)
-        self.list.itemActivated.connect(lambda _i: self._done())
+        self.list.itemDoubleClicked.connect(lambda _i: self._done())  # Enter: the default button
         self.form.addRow(self.list)
         self.ok_button.setText("Record the call  (Enter)")
         self.cancel_button.setText("Close  (Esc)")

@@ -96,7 +96,9 @@ class PrintJobsDialog(CounterDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        self.table.itemActivated.connect(lambda _item: self._try_accept())
+        # Enter reaches the default button; the table's activation on Enter is passed on to
+        # the dialog too, so connecting it printed two copies for one key.
+        self.table.itemDoubleClicked.connect(lambda _item: self._try_accept())
         self.form.addRow(self.table)
         self.ok_button.setText("Print a copy  (Enter)")
         self.cancel_button.setText("Close  (Esc)")

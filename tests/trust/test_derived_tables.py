@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 
 from counter.journal import EventType
@@ -273,6 +274,55 @@ def test_compared_a_few_entries_at_a_time_the_same_edits_are_named(busy: Path) -
     assert [d.describe() for d in chunked.differences] == [d.describe() for d in whole.differences]
     assert {(d.table, d.column) for d in chunked.differences} == {("sale_lines", "quantity"), ("tenders", None)}
     assert chunked.entries == whole.entries and chunked.rows == whole.rows
+
+
+def test_in_worker_processes_the_same_edits_deletions_and_insertions_are_named(busy: Path) -> None:
+    """On a large store the sales are checked by worker processes, one per core, each on
+    its part of every chain: an edit, a deletion and an insertion in the sales' tables, and
+    an edit of a sale's store-credit redemption (folded back in the main process), are named
+    exactly as in one process."""
+    with behind_the_back(busy) as conn:
+        line = _pick(conn, "sale_lines", "sale_id IN (SELECT id FROM sales WHERE terminal_id = 'T02')")
+        conn.execute("UPDATE sale_lines SET amount_minor = amount_minor + 100 WHERE rowid = ?", (line["_rowid"],))
+        tax = _pick(conn, "sale_taxes", "sale_id IN (SELECT id FROM sales WHERE terminal_id = 'T01')")
+        conn.execute("DELETE FROM sale_taxes WHERE rowid = ?", (tax["_rowid"],))
+        conn.execute(
+            "INSERT INTO tenders (sale_id, seq, kind, amount_minor, tendered_minor) VALUES (?, 9, 'cash', 5, 5)",
+            (line["sale_id"],),
+        )
+        conn.execute("UPDATE voucher_movements SET amount_minor = amount_minor - 1 WHERE amount_minor < 0")
+    db = open_database(busy, create=False, audit=True)
+    try:
+        alone = derive_and_compare(db.read, workers=0)
+        spread = derive_and_compare(db.read, chunk=7, workers=2)
+    finally:
+        db.dispose()
+    assert sorted(d.describe() for d in spread.differences) == sorted(d.describe() for d in alone.differences)
+    named = {(d.table, d.column) for d in spread.differences}
+    assert named == {
+        ("sale_lines", "amount_minor"), ("sale_taxes", None), ("tenders", None), ("voucher_movements", "amount_minor")
+    }  # fmt: skip
+    assert spread.entries == alone.entries and spread.rows == alone.rows and not spread.ok
+
+
+def test_a_sale_journaled_twice_is_named(busy: Path) -> None:
+    """Each worker sees only its part of the journal, so a copy of a sale's entry in
+    another part would match its rows in both: verify counts the entries per sale."""
+    with behind_the_back(busy) as conn:
+        conn.row_factory = sqlite3.Row
+        entry = dict(conn.execute("SELECT * FROM journal WHERE type = 'SaleCompleted' ORDER BY seq LIMIT 1").fetchone())
+        conn.row_factory = None
+        last = conn.execute("SELECT max(seq) FROM journal WHERE terminal_id = ?", (entry["terminal_id"],)).fetchone()
+        entry.update(seq=last[0] + 1, id="copy-of-" + entry["id"][8:])
+        columns, marks = ", ".join(entry), ", ".join("?" * len(entry))
+        conn.execute(f"INSERT INTO journal ({columns}) VALUES ({marks})", list(entry.values()))
+    db = open_database(busy, create=False, audit=True)
+    try:
+        result = derive_and_compare(db.read, workers=2)
+    finally:
+        db.dispose()
+    sale = orjson.loads(entry["body"])["sale_id"]
+    assert f"2 journal entries record sale {sale}: a sale is recorded once" in result.entry_problems
 
 
 def _journal_an_approval(store_dir: Path, requester: str, approver: str) -> Derivation:

@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
 from devices.escpos.decode import decode
+from tests.db.test_documents_content import pdf_text
 from tests.ui.conftest import in_dialog, press, sign_in, type_enter
 
 
@@ -58,7 +59,12 @@ def test_a_day_at_the_cash_office(app_window) -> None:  # type: ignore[no-untype
     z_text = decode(jobs[-1], page=window.printing.profile.page).text()
     assert "Z REPORT" in z_text and "GRAND TOTALS" in z_text and "window cleaner" not in z_text
     assert "Paid out" in z_text
-    assert list((ctx.data_dir / "documents").glob("z-report-T01-*.pdf"))
+    (saved,) = (ctx.data_dir / "documents").glob("z-report-T01-*.pdf")
+    z_pdf = pdf_text(saved.read_bytes())
+    number = saved.name.split("-")[3]
+    assert f"Z REPORT {number}" in z_pdf and f"Z REPORT {number}" in z_text
+    assert "Paid out 1 $12.50" in z_pdf and "Paid out 1 $12.50" in " ".join(z_text.split())
+    assert "Shifts (counted − expected)" in z_pdf and "$200.00 /" in z_pdf, z_pdf  # the blind count
 
     press(office, Qt.Key.Key_F11)  # a reprint is a copy
     jobs = window.printing.printer.simulator.wait_for_jobs(3, timeout=10)

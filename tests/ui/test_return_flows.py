@@ -18,6 +18,7 @@ from counter.tenders import CardDetails, Payment
 from db.queries import journal_entries
 from devices.escpos.decode import decode
 from tests.db.support import Clock
+from tests.db.test_documents_content import pdf_text
 from tests.ui.conftest import in_dialog, press, sign_in, type_enter, upc_codes
 from ui.return_model import DECISION_COLUMN
 
@@ -89,7 +90,10 @@ def test_receipted_partial_return_to_card_in_three_keys(returns) -> None:  # typ
     jobs = window.printing.printer.simulator.wait_for_jobs(1, timeout=10)
     text = decode(jobs[-1], page=window.printing.profile.page).text()
     assert "RETURN" in text and sale.receipt_number in text and "Changed mind" in text
-    assert (ctx.data_dir / "documents" / f"credit-note-{record.return_number}.pdf").exists()
+    note = pdf_text((ctx.data_dir / "documents" / f"credit-note-{record.return_number}.pdf").read_bytes())
+    refund = ctx.store.currency.format(record.quote.refund_total, ctx.store.locale)
+    assert f"Number {record.return_number}" in note and f"Refers to receipt {sale.receipt_number}" in note
+    assert f"Total refunded {refund}" in note and f"To Visa •••• 4242 (Original approval ORIG77) {refund}" in note
     # the same receipt again: one of that line is still returnable, not two
     type_enter(screen.input, sale.receipt_number)
     assert screen.draft.returnable[0].returnable == 1

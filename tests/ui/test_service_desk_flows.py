@@ -22,6 +22,7 @@ from db.demo import DEMO_CUSTOMERS
 from db.desk_queries import address_history, case_events, cases_for, find_customers, referrals_for_case
 from db.queries import journal_entries, list_users
 from tests.db.support import Clock
+from tests.db.test_documents_content import pdf_text
 from tests.ui.conftest import count_rows, in_dialog, press, sign_in, type_enter, upc_codes
 from tests.ui.test_return_flows import approve_as, sell
 
@@ -145,7 +146,10 @@ def test_complaint_referred_noted_told_resolved_closed_with_a_letter(desk) -> No
     in_dialog(lambda d: QTest.keyClicks(d.list, "2"))  # the letter
     press(screen.input, Qt.Key.Key_F11)
     letter = ctx.data_dir / "documents" / f"letter-{case.number}.pdf"
-    assert letter.exists() and letter.read_bytes().startswith(b"%PDF")
+    text = pdf_text(letter.read_bytes())
+    assert "Jane Doe 12 Elm Street Riverton, IL 62704" in text and "Dear Jane," in text
+    assert f"Our reference: {case.number}" in text
+    assert "The outcome: Replaced under warranty; the new one is at the desk." in text
     in_dialog(lambda d: type_enter(d.note, "Kettle replaced under warranty."))  # type: ignore[attr-defined]
     press(screen.input, Qt.Key.Key_F7)
     in_dialog(lambda d: type_enter(d.note, ""))  # type: ignore[attr-defined]
@@ -242,7 +246,11 @@ def test_layaway_deposit_second_payment_and_pickup(desk) -> None:  # type: ignor
 
     (order,) = orders_for(ctx.db.read, jane.id)
     assert order.paid == Decimal("20.00") and [ln.quantity for ln in order.lines] == [2]
-    assert (ctx.data_dir / "documents" / f"agreement-{order.number}.pdf").exists()
+    agreement = pdf_text((ctx.data_dir / "documents" / f"agreement-{order.number}.pdf").read_bytes())
+    money = lambda a: ctx.store.currency.format(a, ctx.store.locale)  # noqa: E731
+    assert f"Agreement {order.number}" in agreement and "Customer Jane Doe" in agreement
+    assert f"TOTAL {money(order.total)}" in agreement and f"Paid today {money(Decimal('20.00'))}" in agreement
+    assert f"BALANCE DUE {money(order.total - Decimal('20.00'))}" in agreement
 
     def second(d: QWidget) -> None:
         in_dialog(pay_card)
