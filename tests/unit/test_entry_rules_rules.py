@@ -906,3 +906,203 @@ def test_the_sale_ids_a_batch_returns_name() -> None:
     assert return_sale_ids(kinds, bodies) == {"s1", "s3"}
     with pytest.raises(ValueError):
         return_sale_ids(kinds, bodies[:-1])
+
+
+# ------------------------------------------------------- what the mutation run showed
+
+
+def test_a_text_at_its_longest_that_holds_a_nul_is_named_for_the_nul() -> None:
+    assert broken_sale(lambda b: b.update(cashier="u" * 35 + "\x00")) == ("bad_text", "cashier holds a NUL character")
+
+
+def test_lines_of_one_tax_code_add_up_in_its_summary() -> None:
+    body = sale_body()
+    mug2 = dict(body["lines"][1], line_id="33333333-0000-4000-8000-000000000003", tax_code="A", tax_rate="0.0825")
+    mug2.update(tax=41, gross=541)
+    body["lines"].append(mug2)
+    body["taxes"][0].update(base=2350, tax=194)  # 1850 + 500 at A: 153 + 41
+    body.update(total=3044)
+    body["tenders"][0].update(amount=2541, tendered=2541)
+    assert check_sale(body, "S01").tenders == (2541, 500)
+    body["taxes"][0].update(base=1850, tax=153)  # the summary of the first line only
+    assert refusal(lambda: check_sale(body, "S01")) == (
+        "sale_taxes",
+        "tax A: 153 on 1850 does not match its lines (194 on 2350)",
+    )
+
+
+def test_a_tax_summary_entry_must_be_an_object() -> None:
+    assert broken_sale(lambda b: b["taxes"].append(5)) == ("bad_shape", "tax 3 must be an object")
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "message"),
+    [
+        (set_rline(item_id="i" * 37), "bad_text", "line 1 item_id must be 1..36 characters"),
+        (set_refund(kind="k" * 17), "bad_text", "refund 1 kind must be 1..16 characters"),
+        (lambda b: b.update(fee_total=-1), "negative", "fee_total is -1; it may not be negative"),
+        # an exclusive sale: a line whose gross is its amount leaves its tax out
+        (
+            set_rline(gross=925, amount=925, tax=77),
+            "return_line",
+            "line 1: gross 925 does not follow from amount 925 and tax 77",
+        ),
+    ],
+)
+def test_more_of_a_return_that_is_refused(change: Callable[[dict[str, Any]], object], rule: str, message: str) -> None:
+    assert broken_return(change) == (rule, message)
+
+
+def test_fees_credits_and_refunds_may_be_left_out_when_there_are_none() -> None:
+    body = return_body()
+    for key in ("fee_total", "exchange_credit"):
+        del body[key]
+    del body["lines"][0]["fee"]
+    ledger = SaleLedger()
+    check_return(copy.deepcopy(body), "S01", held(), ledger, None)
+    assert ledger.lines[L1] == LineLedger(1, 925, 77, 1002, 1)
+    body["exchange_credit"] = 1002  # all of it towards the new items: no refund list at all
+    del body["refunds"]
+    check_return(body, "S01", held(), SaleLedger(), None)
+    body["refund_total"] = 1001
+    assert refusal(lambda: check_return(body, "S01", held(), SaleLedger(), None)) == (
+        "refund_total",
+        "refund_total 1001 is not the lines' refunds less fees (1002)",
+    )
+
+
+def test_a_line_may_be_all_tax() -> None:
+    body = return_body(amount=5, tax=5, gross=5)
+    body["lines"][0]["sale_line_id"] = None
+    body["refunds"][0]["original_tender"] = None
+    check_return(body, "S01", None, None, None)
+
+
+def test_a_return_of_several_lines_adds_them_all_up() -> None:
+    body = return_body(fee=100)
+    mug = {"sale_line_id": L2, "item_id": "item-2", "qty": 1, "amount": 500, "tax": 0, "gross": 500, "fee": 50}
+    loose = {"sale_line_id": None, "item_id": "item-9", "qty": 1, "amount": 300, "tax": 25, "gross": 325}
+    body["lines"] = [loose, *body["lines"], mug]
+    body.update(refund_total=902 + 450 + 325, fee_total=150)
+    body["refunds"] = [{"kind": "cash", "amount": 1677, "original_tender": 1}]
+    ledger = SaleLedger()
+    check_return(body, "S01", held(), ledger, None)
+    assert ledger.lines == {L1: LineLedger(1, 925, 77, 1002, 1), L2: LineLedger(1, 500, 0, 500, 1)}
+
+
+def test_two_lines_of_one_sale_line_count_together_in_a_visit() -> None:
+    body = return_body()
+    body["lines"].append(dict(body["lines"][0]))
+    body["refund_total"] = 2004
+    body["refunds"] = [
+        {"kind": "cash", "amount": 2000, "original_tender": 1},
+        {"kind": "card", "amount": 4, "original_tender": 2},
+    ]
+    # both lines take one kettle's share: together 154 of tax, more than the line's 153
+    assert refusal(lambda: check_return(copy.deepcopy(body), "S01", held(), SaleLedger(), None)) == (
+        "over_refund",
+        "2 of Kettle (KET-01) on receipt S01-T01-000042 refund tax 154; their share of what was paid is 153",
+    )
+    fair = return_body(amount=462, tax=38, gross=500)
+    fair["lines"].append(dict(fair["lines"][0]))
+    fair["refund_total"] = 1000
+    fair["refunds"] = [{"kind": "cash", "amount": 1000, "original_tender": 1}]
+    ledger = SaleLedger()
+    check_return(fair, "S01", held(), ledger, None)
+    assert ledger.lines[L1] == LineLedger(2, 924, 76, 1000, 1)  # one visit, two units
+
+
+def test_refunds_without_a_tender_do_not_stop_the_ones_after_them() -> None:
+    body = return_body()
+    body["refunds"] = [
+        {"kind": "store_credit", "amount": 2, "reference": "", "original_tender": None},
+        {"kind": "cash", "amount": 1000, "reference": None, "original_tender": 1},
+    ]
+    ledger = SaleLedger()
+    check_return(body, "S01", held(), ledger, None)
+    assert ledger.refunded == {1: 1000}
+
+
+def test_more_people_fields() -> None:
+    assert refusal(lambda: check_people_fields("CustomerCreated", {"customer_id": "c" * 37})) == (
+        "bad_text",
+        "customer_id must be 1..36 characters",
+    )
+    check_people_fields("BillAdjusted", {"number": "A1", "adjustment_id": "a"})  # no refunds listed
+    check_people_fields("OrderCancelled", {"number": "O1", "order_id": "o", "refund": {"purpose": "order_refund"}})
+    top = MAX_MINOR - 1
+    check_people_fields(
+        "OrderCancelled",
+        {"number": "O1", "order_id": "o", "refund": {"tenders": [{"amount": -top, "reference": None}]}},
+    )
+    assert refusal(
+        lambda: check_people_fields(
+            "OrderCancelled", {"number": "O1", "order_id": "o", "refund": {"tenders": [{"amount": -top - 1}]}}
+        )
+    ) == ("out_of_range", f"refund tender 1 amount is outside {-top}..{top}")
+    assert refusal(
+        lambda: check_people_fields(
+            "OrderCancelled",
+            {"number": "O1", "order_id": "o", "refund": {"tenders": [{"amount": -top, "reference": 5}]}},
+        )
+    ) == ("bad_text", "refund tender 1 reference must be text")
+    # a store-credit refund is negative, down to the limit
+    credit = {"kind": "store_credit", "voucher": "SC-1", "amount": -top}
+    check_people_fields("OrderPaymentTaken", {"payment": {"tenders": [credit]}})
+    credit["amount"] = -top - 1
+    assert refusal(lambda: check_people_fields("OrderPaymentTaken", {"payment": {"tenders": [credit]}})) == (
+        "out_of_range",
+        f"store-credit amount is outside {-top}..{top}",
+    )
+
+
+def in_lists(depth: int) -> dict[str, Any]:
+    node: Any = {"payment_id": "p" * 37}
+    for _ in range(depth - 1):
+        node = [node]
+    return {"x": node}
+
+
+def test_payments_inside_lists_are_found_up_to_the_same_depth() -> None:
+    assert refusal(lambda: check_people_fields("OrderPickedUp", in_lists(32))) == (
+        "bad_text",
+        "payment_id must be 1..36 characters",
+    )
+    assert refusal(lambda: check_people_fields("OrderPickedUp", in_lists(33))) == (
+        "bad_shape",
+        "the body is nested too deeply",
+    )
+
+
+def test_a_batch_refuses_a_sale_line_id_twice() -> None:
+    rules = BatchRules("S01")
+    first = sale_body()
+    rules.check(1, "SaleCompleted", raw(first), first)
+    second = sale_body()
+    second.update(sale_id="another-sale", receipt_number="S01-T01-000043")
+    with pytest.raises(EntryRefused) as info:
+        rules.check(2, "SaleCompleted", raw(second), second)
+    assert info.value.message == f"Entry 2 breaks the rule 'duplicate_id': line {L1} appears twice in this batch"
+
+
+def test_a_batch_return_that_is_not_an_object_or_names_no_text_sale() -> None:
+    rules = BatchRules("S01", {SALE: held()})
+    with pytest.raises(EntryRefused) as info:
+        rules.check(3, "ReturnProcessed", "[]", [])
+    assert info.value.message == "Entry 3 breaks the rule 'bad_shape': the body must be an object"
+    odd = return_body()
+    odd["original_sale_id"] = [SALE]
+    with pytest.raises(EntryRefused) as info:
+        rules.check(4, "ReturnProcessed", raw(odd), odd)
+    assert info.value.message == "Entry 4 breaks the rule 'bad_text': original_sale_id must be text"
+
+
+def test_a_batch_starts_a_ledger_for_a_held_sale_with_no_returns_yet() -> None:
+    rules = BatchRules("S01", {SALE: held()})
+    ret = return_body(amount=925, tax=79, gross=1004)
+    rules.check(1, "ReturnProcessed", raw(ret), ret)
+    assert rules.ledgers[SALE].lines[L1] == LineLedger(1, 925, 79, 1004, 1)
+    again = return_body(amount=925, tax=79, gross=1004)
+    again["return_id"] = "another"
+    with pytest.raises(EntryRefused, match="would have refunded tax 158"):
+        rules.check(2, "ReturnProcessed", raw(again), again)
