@@ -6,6 +6,7 @@ entries (amounts in cents, what is owed after)."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from counter.desk_payments import Purpose
 from counter.errors import InvalidAmount
 from counter.service_desk import DeskConfig, DeskError, ServiceType
 from counter.tenders import CardDetails, Tender, TenderKind
+from counter.vouchers import VoucherError
 from db.queries import journal_entries
 from tests.db.support import TestStore
 
@@ -247,3 +249,42 @@ def test_a_payment_on_account_takes_at_most_what_is_owed(shop: TestStore) -> Non
     with shop.uow() as uow:
         assert uow.desk.get_account(account.id).owed == d(0)  # type: ignore[union-attr]
     assert desk_error(pay_on_account, maria, account.id, [cash("1.00")], **kw(shop))[0].startswith("Nothing is owed")
+
+
+def voucher(shop: TestStore, amount: str, customer_id: str) -> str:
+    """A store-credit voucher of ``amount`` (a goodwill credit without receipt)."""
+    from counter.adjustments import AdjustBill, AdjustmentKind
+    from tests.db.test_desk_flows import approved
+
+    cmd = AdjustBill(
+        str(uuid.uuid4()),
+        shop.user("Maria"),
+        AdjustmentKind.GOODWILL,
+        "sorry",
+        customer_id=customer_id,
+        amount=d(amount),
+    )
+    record, _, _ = approved(shop, cmd)
+    assert record.voucher_code is not None
+    return record.voucher_code
+
+
+def test_a_payment_on_account_by_store_credit_is_held_to_the_vouchers_balance(shop: TestStore) -> None:
+    jane = customer(shop)
+    maria = shop.user("Maria")
+    account = open_account(shop.user("Dana"), jane, d("100.00"), **kw(shop))  # type: ignore[arg-type]
+    charge(shop, "delivery", "39.00", jane, [on_account("39.00")])
+    code = voucher(shop, "10.00", jane)
+    credit = Tender(TenderKind.STORE_CREDIT, d("10.01"), d("10.01"), None, code)
+    with pytest.raises(VoucherError) as info:
+        pay_on_account(maria, account.id, [credit], **kw(shop))  # type: ignore[arg-type]
+    assert info.value.message == f"Voucher {code} holds only $10.00; it cannot pay $10.01."
+    paid = pay_on_account(
+        maria, account.id, [dataclasses.replace(credit, amount=d("10.00"), tendered=d("10.00"))], **kw(shop)
+    )  # type: ignore[arg-type]
+    assert paid.account.owed == d("29.00")
+    p = paid.payment
+    assert uuid.UUID(p.id) and p.number.startswith("S01-T01-P") and p.at == shop.clock.now()
+    assert (p.user_id, p.terminal_id) == (maria.id, "T01")
+    with shop.uow() as uow:
+        assert uow.vouchers.balance(code) == d(0)

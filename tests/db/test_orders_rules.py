@@ -22,6 +22,7 @@ from counter.refunds import RefundMethod
 from counter.returns import ApprovalNeeded
 from counter.service_desk import DeskConfig, DeskError
 from counter.tenders import CardDetails, Tender, TenderKind
+from counter.vouchers import VoucherError
 from db.queries import journal_entries
 from tests.db.support import TestStore
 from tests.db.test_desk_flows import grant
@@ -308,3 +309,32 @@ def test_a_special_order_cancelled_keeps_its_deposit_and_journals_no_refund(shop
     gone = dataclasses.replace(shop.user("Maria"), active=False)
     assert desk_error(cancel, shop, order.id, "r", user=gone)[0] == "Maria Lopez may not take payments."
     assert desk_error(cancel, shop, "no-order", "r") == ("That order is no longer on file.", "")
+
+
+def test_store_credit_pays_a_deposit_and_a_payment_up_to_its_balance(shop: TestStore) -> None:
+    from tests.db.test_accounts_rules import voucher
+
+    customer = jane(shop)
+    item = shop.item_in("small-appliances")
+    code = voucher(shop, "30.00", customer)
+    credit = lambda a: Tender(TenderKind.STORE_CREDIT, a, a, None, code)  # noqa: E731
+    with pytest.raises(VoucherError) as info:
+        open_layaway(shop, customer, [OrderLine(1, item, 2)], [credit(Decimal("30.01"))])
+    assert info.value.message == f"Voucher {code} holds only $30.00; it cannot pay $30.01."
+    assert bodies(shop, "OrderOpened") == []
+    opened = open_layaway(shop, customer, [OrderLine(1, item, 2)], [credit(Decimal("20.00"))])
+    p = opened.payment
+    assert p is not None and uuid.UUID(p.id) and p.number.startswith("S01-T01-P") and p.at == shop.clock.now()
+    assert (p.user_id, p.terminal_id, p.reference) == (shop.user("Maria").id, "T01", opened.order.number)
+    order = opened.order
+    assert uuid.UUID(order.id) and order.number.startswith("S01-T01-") and order.created_at == shop.clock.now()
+    assert (order.created_by, order.customer_id, order.kind) == (shop.user("Maria").id, customer, OrderKind.LAYAWAY)
+    maria = shop.user("Maria")
+    with pytest.raises(VoucherError):
+        pay_order(maria, order.id, [credit(Decimal("10.01"))], **kw(shop))  # type: ignore[arg-type]
+    paid = pay_order(maria, order.id, [credit(Decimal("10.00"))], **kw(shop))  # type: ignore[arg-type]
+    q = paid.payment
+    assert q is not None and uuid.UUID(q.id) and q.number != p.number and q.at == shop.clock.now()
+    assert (q.customer_id, q.order_id, q.reference) == (customer, order.id, order.number)
+    with shop.uow() as uow:
+        assert uow.vouchers.balance(code) == 0
