@@ -207,3 +207,16 @@ def test_returned_units_are_read_from_the_store(shop: TestStore) -> None:
     record, _, _ = approved(shop, dataclasses.replace(goodwill, amount=left))
     assert record.quote.allocation.parts[0].amount == left and record.quantity == 0 and record.sale_line_id is None
     assert record.payment.purpose is Purpose.GOODWILL
+
+
+def test_a_receipt_the_store_does_not_hold_is_named(shop: TestStore) -> None:
+    kettle = shop.item_in("small-appliances")
+    sale = shop.sell([(kettle, 1)], card=Decimal("1e6"), cash=False)
+    cmd = drop(shop, "S99-T01-000001", sale.lines[0].id)
+    assert refused(shop, cmd, ReturnError) == (
+        "Receipt S99-T01-000001 is from another store.",
+        "Look it up at that store, or return the items without a receipt.",
+    )
+    assert refused(shop, dataclasses.replace(cmd, receipt="S01-T01-999999"), ReturnError)[0] == (
+        "No sale has the receipt number S01-T01-999999."
+    )

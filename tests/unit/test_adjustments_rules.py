@@ -23,7 +23,7 @@ from counter.adjustments import (
 from counter.errors import InvalidAmount
 from counter.money import Currency
 from counter.policy import ApprovalKind, ReturnRules
-from counter.refunds import PaidTender, RefundMethod, RefundPart
+from counter.refunds import PaidTender, RefundError, RefundMethod, RefundPart
 from counter.return_types import Returned
 from counter.sales import Sale, SaleLine
 from counter.service_desk import DeskError, ServiceRules
@@ -329,3 +329,32 @@ def test_adjustments_enter_the_ledger_as_money_not_units() -> None:
         "L3": Returned(0, d("1.00"), d("0.08"), d("1.08"), d("1.08")),
     }
     assert returned["L1"] == Returned(1, d("20.00"), d("1.65"), d("21.65"))  # the input is left alone
+
+
+def test_a_goodwill_credit_of_a_dollar_or_less_is_taken() -> None:
+    assert quote(goodwill("1.00"), context()).gross == d("1.00")
+    assert quote(goodwill("0.01"), context()).gross == d("0.01")
+
+
+def canadian(c: AdjustBill, ctx: AdjustContext) -> AdjustmentQuote:
+    where = replace(store(), locale="en_CA")  # US dollars shown as a Canadian store shows them
+    return quote_adjustment(c, ctx, store=where, rules=ReturnRules(), desk_rules=ServiceRules(), now=NOW)
+
+
+def test_the_words_show_money_in_the_stores_locale() -> None:
+    paid = (PaidTender(1, TenderKind.CARD, d("64.95"), d("40.00"), VISA),)
+    with pytest.raises(DeskError) as info:
+        canadian(goodwill("24.96"), context(paid=paid))
+    assert info.value.message == "Only US$24.95 of receipt S01-T01-000042 can still go back to its payments."
+    with pytest.raises(DeskError) as info:
+        canadian(cmd(), context(shelf="20.00"))
+    assert info.value.message == (
+        "Kettle costs US$20.00 now; the customer paid US$20.00 a unit, so there is nothing to give back."
+    )
+    cash_paid = (PaidTender(1, TenderKind.CASH, d("64.95"), d(0)),)
+    short = replace(context(paid=cash_paid), drawer_cash=d("10.00"))
+    with pytest.raises(RefundError) as refused_cash:
+        canadian(goodwill("25.00"), short)
+    assert refused_cash.value.message == (
+        "The refund needs US$25.00 in cash, but the drawer should hold only US$10.00."
+    )
