@@ -93,6 +93,12 @@ def test_what_no_tender_can_take_back_becomes_store_credit() -> None:
         RefundPart(TenderKind.STORE_CREDIT, D("5.00")),
     )
     assert refund("9.99", []).parts == (RefundPart(TenderKind.STORE_CREDIT, D("9.99")),)
+    # a few cents left over still go to store credit
+    small = refund("10.40", [cash(1, "10.00")])
+    assert [(p.kind, p.amount) for p in small.parts] == [
+        (TenderKind.CASH, D("10.00")),
+        (TenderKind.STORE_CREDIT, D("0.40")),
+    ]
 
 
 def test_other_tenders_are_not_refunded_to() -> None:
@@ -130,6 +136,9 @@ def test_cash_for_a_sale_paid_otherwise_or_unknown_needs_approval() -> None:
     assert refund("10.00", [], RefundMethod.CASH).approvals == {ApprovalKind.DIFFERENT_TENDER}
     mixed = [cash(1, "5.00"), card(2, "5.00")]
     assert refund("5.00", mixed, RefundMethod.CASH).approvals == {ApprovalKind.DIFFERENT_TENDER}
+    # a card with only cents left to take back is still a card
+    cents_left = [cash(1, "5.00"), card(2, "10.00", "9.50")]
+    assert refund("5.00", cents_left, RefundMethod.CASH).approvals == {ApprovalKind.DIFFERENT_TENDER}
     # a card already refunded in full leaves only cash to give back: no approval
     spent = [cash(1, "5.00"), card(2, "5.00", "5.00")]
     assert refund("5.00", spent, RefundMethod.CASH).approvals == frozenset()

@@ -159,6 +159,12 @@ def test_store_credit_of_zero_or_less_is_refused(amount: str) -> None:
     assert err.value.hint == "Type the amount to take from the voucher."
 
 
+def test_store_credit_of_less_than_one_unit_is_taken() -> None:
+    p = payment("0.80")
+    p.add_store_credit(D("0.50"), "SCAAAA", D("0.50"))
+    assert p.remaining == D("0.30")
+
+
 def test_a_voucher_pays_once_per_sale() -> None:
     p = payment("30.00")
     p.add_store_credit(D("5.00"), "SCAAAA", D("10.00"))
@@ -217,6 +223,16 @@ def test_cash_of_zero_or_less_is_refused_while_cash_is_due(tendered: str) -> Non
     assert err.value.message == "The cash amount must be above zero."
     assert err.value.hint == "Type what the customer hands over."
     assert p.tenders == []
+
+
+def test_no_cash_is_refused_even_when_less_than_one_unit_is_due() -> None:
+    p = payment("0.50")
+    with pytest.raises(TenderError, match="The cash amount must be above zero."):
+        p.add_cash(D("0"), part_payment=True)
+    p.add_card(D("0.49"), VISA)
+    with pytest.raises(TenderError, match="The cash amount must be above zero."):
+        p.add_cash(D("0"), part_payment=True)
+    assert len(p.tenders) == 1
 
 
 def test_too_little_cash_is_refused_with_both_amounts() -> None:
