@@ -31,7 +31,10 @@ def test_killed_at_random_moments_nothing_acknowledged_is_lost_nothing_is_partia
     counts = run(demo_template, tmp_path, KILL_POINTS, workers=2, seed=3)
     print(counts.report())  # shown with -s; docs/trust.md records the script's run
     assert counts.kill_points == KILL_POINTS
-    assert counts.acknowledged_sales > KILL_POINTS  # the workload really worked between kills
+    # the workload really worked between kills: more than a sale every other kill (the kills
+    # come at random moments in time, so a machine busy with other work sells fewer: 84
+    # sales for 100 kills was seen on two shared cores, over 100 on a quiet machine)
+    assert counts.acknowledged_sales > KILL_POINTS // 2
     assert counts.ok, counts.report()
 
 

@@ -185,8 +185,12 @@ def test_damage_needs_a_supervisor_and_a_cash_refund_over_the_limit_too() -> Non
 # ---- without a receipt ---------------------------------------------------------------------
 
 
-def no_receipt_ctx(recent: str = "0") -> ReturnContext:
-    return ReturnContext(None, customer_recent_no_receipt=D(recent), drawer_cash=D(100))
+def no_receipt_ctx(recent: str = "0", price: str = "4.00") -> ReturnContext:
+    """``price``: what load_context worked out the mug refunds per unit (the lowest price
+    it sold at lately, or its shelf price)."""
+    return ReturnContext(
+        None, customer_recent_no_receipt=D(recent), drawer_cash=D(100), no_receipt_prices={str(MUG.id): D(price)}
+    )
 
 
 def nr(qty: int = 2, price: str = "4.00", item: Item | None = MUG, **kw: object) -> ReturnLineRequest:
@@ -209,7 +213,9 @@ def test_without_a_receipt_the_customer_id_is_required() -> None:
 
 
 def test_no_receipt_amounts_with_tax_added() -> None:
-    q = quote(cmd(nr(3, "3.35"), customer_id=PASSPORT), no_receipt_ctx(), store=STORE, rules=LENIENT, now=NOW)
+    q = quote(
+        cmd(nr(3, "3.35"), customer_id=PASSPORT), no_receipt_ctx(price="3.35"), store=STORE, rules=LENIENT, now=NOW
+    )
     [ln] = q.lines
     # 3 x 3.35 = 10.05; tax 10.05 x 0.0825 = 0.829125 -> 0.83
     assert (ln.amount, ln.tax, ln.gross) == (D("10.05"), D("0.83"), D("10.88"))
@@ -221,7 +227,9 @@ def test_no_receipt_amounts_with_tax_added() -> None:
 
 
 def test_no_receipt_amounts_with_tax_included() -> None:
-    q = quote(cmd(nr(3, "3.35"), customer_id=PASSPORT), no_receipt_ctx(), store=INCL, rules=LENIENT, now=NOW)
+    q = quote(
+        cmd(nr(3, "3.35"), customer_id=PASSPORT), no_receipt_ctx(price="3.35"), store=INCL, rules=LENIENT, now=NOW
+    )
     [ln] = q.lines
     # tax inside 10.05: 10.05 x 0.0825 / 1.0825 = 0.7659... -> 0.77
     assert (ln.amount, ln.tax, ln.gross) == (D("10.05"), D("0.77"), D("10.05"))
@@ -434,3 +442,16 @@ def test_the_journal_body_lists_approvals_sorted_and_the_exchange_credit() -> No
          "card_brand": None, "card_last4": None},
     ]  # fmt: skip
     assert body["hq_reserved"] is False
+
+
+def test_the_price_a_no_receipt_request_carries_is_not_what_is_refunded() -> None:
+    """The screen's figure in the request counts for nothing: the refund is the price
+    load_context worked out from the store's sales; an item it has no price for is refused."""
+    q = quote(
+        cmd(nr(1, "99.00"), customer_id=PASSPORT), no_receipt_ctx(price="2.50"), store=STORE, rules=LENIENT, now=NOW
+    )
+    [ln] = q.lines
+    assert (ln.amount, ln.tax, ln.gross) == (D("2.50"), D("0.21"), D("2.71"))
+    bare = ReturnContext(None, drawer_cash=D(100))
+    e = error(quote, cmd(nr(), customer_id=PASSPORT), bare, store=STORE, rules=LENIENT, now=NOW)
+    assert (e.message, e.hint) == (f"The refund for {MUG.name} could not be worked out.", "Scan the item again.")
