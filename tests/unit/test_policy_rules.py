@@ -145,6 +145,16 @@ def test_an_opened_item_carries_the_categorys_restocking_fee() -> None:
     assert half.reasons == ("opened: 7.5 % restocking fee",)
 
 
+def test_a_fee_below_one_percent_is_still_a_fee() -> None:
+    policy = ReturnPolicy("c7", restocking_fee_percent=Decimal("0.5"))
+    d = decide_line(facts(condition=Condition.OPENED, policy=policy), NOW)
+    assert (d.status, d.reasons, d.restocking_fee_percent) == (
+        Status.CONDITIONS,
+        ("opened: 0.5 % restocking fee",),
+        Decimal("0.5"),
+    )
+
+
 def test_no_fee_no_condition_and_only_opened_items_pay_it() -> None:
     assert decide_line(facts(condition=Condition.OPENED), NOW) == LineDecision(Status.ALLOWED)
     policy = ReturnPolicy("c5", restocking_fee_percent=Decimal("15"))
