@@ -28,7 +28,7 @@ from counter.checkout import CompleteSale
 from counter.money import Currency
 from counter.policy import ApprovalKind, Condition, ReturnPolicy, ReturnRules, Status
 from counter.policy import Reason as R
-from counter.refunds import PaidTender, RefundMethod, RefundPart
+from counter.refunds import PaidTender, RefundError, RefundMethod, RefundPart
 from counter.returns import (
     CustomerId,
     ExchangeSale,
@@ -434,3 +434,42 @@ def test_the_journal_body_lists_approvals_sorted_and_the_exchange_credit() -> No
          "card_brand": None, "card_last4": None},
     ]  # fmt: skip
     assert body["hq_reserved"] is False
+
+
+def test_hq_amounts_of_the_same_gross_keep_the_lanes_split() -> None:
+    c, x = lamp_quote()
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    assert held_to_hq(q, [ReservedLine("L2", 1, 3900, 430, 4330)], c, x, STORE, RULES) is q
+
+
+def test_only_the_lines_hq_computed_lower_change() -> None:
+    c, x = lamp_quote(req("L1", 1), req("L2", 1))
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    answered = [ReservedLine("L1", 1, 1000, 83, 1083), ReservedLine("L2", 1, 3000, 248, 3248)]
+    held = held_to_hq(q, answered, c, x, STORE, RULES)
+    assert [(ln.sale_line_id, ln.gross) for ln in held.lines] == [("L1", D("10.83")), ("L2", D("32.48"))]
+    assert held.refund_total == D("43.31")
+
+
+def test_a_line_asked_in_two_pieces_cannot_take_hqs_lower_amount() -> None:
+    c, x = lamp_quote(req("L1", 1), req("L1", 1))
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    e = error(held_to_hq, q, [ReservedLine("L1", 1, 900, 74, 974)], c, x, STORE, RULES)
+    assert e.message == "Another lane returned some of Kettle since this receipt was looked up."
+
+
+def test_lower_hq_amounts_are_refunded_the_way_the_cashier_chose() -> None:
+    c, x = lamp_quote(req("L2", 1), method=RefundMethod.CASH)
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    held = held_to_hq(q, [ReservedLine("L2", 1, 3000, 248, 3248)], c, x, STORE, RULES)
+    assert held.allocation.parts == (RefundPart(TenderKind.CASH, D("32.48")),)
+    assert held.allocation.approvals == {ApprovalKind.DIFFERENT_TENDER}
+
+
+def test_lower_hq_amounts_still_need_the_cash_in_the_drawer() -> None:
+    c, x = lamp_quote(req("L2", 1), method=RefundMethod.CASH)
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    x.drawer_cash = D("20.00")
+    with pytest.raises(RefundError) as err:
+        held_to_hq(q, [ReservedLine("L2", 1, 3000, 248, 3248)], c, x, STORE, RULES)
+    assert err.value.message == "The refund needs $32.48 in cash, but the drawer should hold only $20.00."
