@@ -311,3 +311,9 @@ def test_anchors_are_checked_in_order_the_first_wrong_one_is_named() -> None:
     entries = chain(5)
     anchors = {4: "d" * 64, 2: "c" * 64}
     assert verify_chain(entries, head=head_of(entries), anchors=anchors).first_bad_seq == 2
+
+
+def test_a_later_body_not_in_canonical_form_reports_the_last_good_hash() -> None:
+    entries = chain(3)
+    entries[2] = replace(entries[2], body='{"name":"Café","n":3}')
+    assert verify(entries) == Verification(False, 2, 3, "body is not in canonical form", entries[1].hash)
