@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -311,3 +312,30 @@ def test_anchors_are_checked_in_order_the_first_wrong_one_is_named() -> None:
     entries = chain(5)
     anchors = {4: "d" * 64, 2: "c" * 64}
     assert verify_chain(entries, head=head_of(entries), anchors=anchors).first_bad_seq == 2
+
+
+def test_a_later_body_not_in_canonical_form_reports_the_last_good_hash() -> None:
+    entries = chain(3)
+    entries[2] = replace(entries[2], body='{"name":"Café","n":3}')
+    assert verify(entries) == Verification(False, 2, 3, "body is not in canonical form", entries[1].hash)
+
+
+class _Row(list):  # type: ignore[type-arg]
+    """A list of another type than list (a row type some caller might hand in)."""
+
+
+@pytest.mark.parametrize("body", [{"a": _Row([1, 2.5])}, _Row([Decimal("0.10")]), OrderedDict(a=1.5)])
+def test_floats_inside_list_and_mapping_subclasses_are_refused_too(body: object) -> None:
+    with pytest.raises(TypeError) as err:
+        canonical(body)
+    assert str(err.value) == "journal bodies never hold floats or Decimals: use minor units or strings"
+
+
+def test_stamps_are_utc_whatever_the_machines_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/Chicago")
+    time.tzset()
+    try:
+        assert utc_stamp(datetime(2026, 11, 25, 3, 23, 14, 5, tzinfo=UTC)) == "2026-11-25T03:23:14.000005Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

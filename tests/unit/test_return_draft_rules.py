@@ -15,6 +15,7 @@ from counter.cart import Cart
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.money import Currency
 from counter.policy import Condition, Reason
+from counter.pricing import Discount
 from counter.refunds import RefundMethod
 from counter.return_draft import DraftError, DraftLine, ReturnDraft
 from counter.returns import CustomerId, ReturnableLine, Returned
@@ -71,6 +72,7 @@ def test_plus_and_minus_step_a_line_between_zero_and_what_is_still_out() -> None
     with pytest.raises(DraftError) as err:
         d.change("L1", +1)
     assert err.value.message == "Only 2 of Kettle can be returned (3 sold, 1 already returned)."
+    assert err.value.hint == ""
     assert d.picks["L1"].quantity == 2
     assert d.change("L1", -1).quantity == 1
     assert d.change("L1", -1).quantity == 0
@@ -95,6 +97,7 @@ def test_a_typed_quantity_is_kept_between_zero_and_what_is_still_out() -> None:
         with pytest.raises(DraftError) as err:
             d.set_quantity("L1", wrong)
         assert err.value.message == "Between 0 and 2 of Kettle can be returned."
+        assert err.value.hint == ""
     assert d.picks["L1"].quantity == 0
 
 
@@ -182,6 +185,7 @@ def test_an_exchange_carries_the_new_items_and_their_payment() -> None:
     d.exchange = cart
     assert d.command().exchange is None  # an empty exchange cart is no exchange
     cart.add(item(3, "Pan"), 2)
+    cart.order_discount = Discount(True, D(10))
     tenders = [Tender(TenderKind.EXCHANGE_CREDIT, D("8.00"), D("8.00")), Tender(TenderKind.CASH, D("0.05"), D("1.00"))]
     cmd = d.command(exchange_tenders=tenders, exchange_rounding=D("-0.01"))
     assert cmd.exchange is not None
@@ -190,6 +194,6 @@ def test_an_exchange_carries_the_new_items_and_their_payment() -> None:
     assert [(ln.item.name, ln.quantity) for ln in sale_cmd.lines] == [("Pan", 2)]
     assert list(sale_cmd.tenders) == tenders
     assert sale_cmd.rounding == D("-0.01")
-    assert sale_cmd.order_discount is None
+    assert sale_cmd.order_discount == Discount(True, D(10))  # the exchange's own discount goes with it
     assert list(d.command().exchange.sale.tenders) == []  # type: ignore[union-attr]
     assert d.command().exchange.sale.rounding == D(0)  # type: ignore[union-attr]

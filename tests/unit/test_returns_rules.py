@@ -28,7 +28,7 @@ from counter.checkout import CompleteSale
 from counter.money import Currency
 from counter.policy import ApprovalKind, Condition, ReturnPolicy, ReturnRules, Status
 from counter.policy import Reason as R
-from counter.refunds import PaidTender, RefundMethod, RefundPart
+from counter.refunds import PaidTender, RefundError, RefundMethod, RefundPart
 from counter.returns import (
     CustomerId,
     ExchangeSale,
@@ -455,3 +455,91 @@ def test_the_price_a_no_receipt_request_carries_is_not_what_is_refunded() -> Non
     bare = ReturnContext(None, drawer_cash=D(100))
     e = error(quote, cmd(nr(), customer_id=PASSPORT), bare, store=STORE, rules=LENIENT, now=NOW)
     assert (e.message, e.hint) == (f"The refund for {MUG.name} could not be worked out.", "Scan the item again.")
+
+
+def test_hq_amounts_of_the_same_gross_keep_the_lanes_split() -> None:
+    c, x = lamp_quote()
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    assert held_to_hq(q, [ReservedLine("L2", 1, 3900, 430, 4330)], c, x, STORE, RULES) is q
+
+
+def test_only_the_lines_hq_computed_lower_change() -> None:
+    c, x = lamp_quote(req("L1", 1), req("L2", 1))
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    answered = [ReservedLine("L1", 1, 1000, 83, 1083), ReservedLine("L2", 1, 3000, 248, 3248)]
+    held = held_to_hq(q, answered, c, x, STORE, RULES)
+    assert [(ln.sale_line_id, ln.gross) for ln in held.lines] == [("L1", D("10.83")), ("L2", D("32.48"))]
+    assert held.refund_total == D("43.31")
+
+
+def test_a_line_asked_in_two_pieces_cannot_take_hqs_lower_amount() -> None:
+    c, x = lamp_quote(req("L1", 1), req("L1", 1))
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    e = error(held_to_hq, q, [ReservedLine("L1", 1, 900, 74, 974)], c, x, STORE, RULES)
+    assert e.message == "Another lane returned some of Kettle since this receipt was looked up."
+
+
+def test_lower_hq_amounts_are_refunded_the_way_the_cashier_chose() -> None:
+    c, x = lamp_quote(req("L2", 1), method=RefundMethod.CASH)
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    held = held_to_hq(q, [ReservedLine("L2", 1, 3000, 248, 3248)], c, x, STORE, RULES)
+    assert held.allocation.parts == (RefundPart(TenderKind.CASH, D("32.48")),)
+    assert held.allocation.approvals == {ApprovalKind.DIFFERENT_TENDER}
+
+
+def test_lower_hq_amounts_still_need_the_cash_in_the_drawer() -> None:
+    c, x = lamp_quote(req("L2", 1), method=RefundMethod.CASH)
+    q = quote(c, x, store=STORE, rules=RULES, now=NOW)
+    x.drawer_cash = D("20.00")
+    with pytest.raises(RefundError) as err:
+        held_to_hq(q, [ReservedLine("L2", 1, 3000, 248, 3248)], c, x, STORE, RULES)
+    assert err.value.message == "The refund needs $32.48 in cash, but the drawer should hold only $20.00."
+
+
+def test_with_prices_including_tax_a_receipted_line_splits_its_tax_inside_the_gross() -> None:
+    line = SaleLine("L1", 1, "I1", "K-1", "Kettle", 3, D(10), D(0), D(0), D("27.71"), D("2.29"), D("30.00"), "A", RATE)
+    sale = Sale("s2", "S01-T01-000043", "S01", "T01", "u1", "Maria", SOLD, USD, True, (line,), (), (), D(0))
+    x = ReturnContext(sale, returnable={"L1": ReturnableLine(line, Returned(), "kitchen")}, drawer_cash=D(100))
+    q = quote(cmd(req("L1", 1), method=RefundMethod.STORE_CREDIT), x, store=INCL, rules=RULES, now=NOW)
+    [ln] = q.lines
+    expected = ReturnableLine(line, Returned(), "kitchen").refund_for(1, USD, True)
+    assert (ln.amount, ln.tax, ln.gross) == tuple(expected)
+    assert tuple(expected) != tuple(ReturnableLine(line, Returned(), "kitchen").refund_for(1, USD, False))
+
+
+def test_damaged_in_transit_needs_no_damage_approval_with_or_without_receipt() -> None:
+    q = quote(cmd(req("L1", 1, Condition.DAMAGED, R.DAMAGED_IN_TRANSIT)), ctx(), store=STORE, rules=RULES, now=NOW)
+    assert q.approvals == frozenset()
+    line = ReturnLineRequest(1, R.DAMAGED_IN_TRANSIT, Condition.DAMAGED, item=MUG, unit_price=D("4.00"))
+    q = quote(cmd(line, customer_id=PASSPORT), no_receipt_ctx(), store=STORE, rules=LENIENT, now=NOW)
+    assert q.approvals == frozenset()
+
+
+def test_an_opened_item_without_receipt_keeps_the_restocking_fee() -> None:
+    c = no_receipt_ctx()
+    c.policies = {"kitchen": ReturnPolicy("kitchen", restocking_fee_percent=D(10))}
+    line = ReturnLineRequest(2, R.CHANGED_MIND, Condition.OPENED, item=MUG, unit_price=D("4.00"))
+    q = quote(cmd(line, customer_id=PASSPORT), c, store=STORE, rules=LENIENT, now=NOW)
+    # 8.66 gross, 10 % fee 0.866 -> 0.87
+    assert (q.lines[0].gross, q.lines[0].fee, q.refund_total) == (D("8.66"), D("0.87"), D("7.79"))
+
+
+def test_a_cash_refund_above_the_drawer_is_refused_in_the_stores_locale() -> None:
+    de = StoreConfig("S01", "Test", USD, "de_DE", "Europe/Berlin", False, D("0.01"))
+    x = ctx()
+    x.drawer_cash = D("20.00")
+    with pytest.raises(RefundError) as err:
+        quote(cmd(req("L2", 1), method=RefundMethod.CASH), x, store=de, rules=RULES, now=NOW)
+    assert err.value.message == (
+        f"The refund needs {USD.format(D('43.30'), 'de_DE')} in cash, "
+        f"but the drawer should hold only {USD.format(D('20.00'), 'de_DE')}."
+    )
+    assert USD.format(D("43.30"), "de_DE") != USD.format(D("43.30"))
+
+
+def test_the_journal_body_names_the_exchange_sale() -> None:
+    c = cmd(req("L1", 1), exchange=exchange(3))
+    q = quote(c, ctx(), store=STORE, rules=RULES, now=NOW)
+    exchange_sale = Sale("x9", "S01-T01-000050", "S01", "T01", "u1", "Maria", NOW, USD, False, (), (), (), D(0))
+    record = ReturnRecord("r", "n", "q", "s1", "x", "u1", NOW, q, None, None, None, exchange_sale)
+    assert record.journal_body(USD)["exchange_sale_id"] == "x9"
