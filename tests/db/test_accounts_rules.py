@@ -288,3 +288,29 @@ def test_a_payment_on_account_by_store_credit_is_held_to_the_vouchers_balance(sh
     assert (p.user_id, p.terminal_id) == (maria.id, "T01")
     with shop.uow() as uow:
         assert uow.vouchers.balance(code) == d(0)
+
+
+def test_a_balance_of_a_dollar_or_less_is_still_owed_and_named_in_the_stores_locale(shop: TestStore) -> None:
+    jane = customer(shop)
+    maria = shop.user("Maria")
+    account = open_account(shop.user("Dana"), jane, d("100.00"), **kw(shop))  # type: ignore[arg-type]
+    charge(shop, "delivery", "0.50", jane, [on_account("0.50")])  # delivery is untaxed
+    canadian = {**kw(shop), "store": dataclasses.replace(shop.cfg, locale="en_CA")}
+    assert desk_error(pay_on_account, maria, account.id, [cash("0.51")], **canadian) == (
+        f"Only US$0.50 is owed on account {account.number}.",
+        "Take at most what is owed.",
+    )
+    assert desk_error(
+        charge_service,
+        maria,
+        "delivery",
+        d("99.51"),
+        "",
+        jane,
+        [on_account("99.51")],
+        d(0),
+        config=DeskConfig(),
+        **canadian,
+    ) == (f"Account {account.number} has US$99.50 left of its US$100.00 limit.", "Take the rest in cash or by card.")
+    paid = pay_on_account(maria, account.id, [cash("0.50")], **kw(shop))  # type: ignore[arg-type]
+    assert paid.account.owed == d(0)

@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from counter.adjustments import AdjustBill, AdjustmentKind
+from counter.adjustments import AdjustBill, AdjustmentKind, adjust_bill
 from counter.customers import CustomerError
 from counter.desk_payments import Purpose
 from counter.errors import CounterError
 from counter.policy import ApprovalKind, Condition, Reason
 from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnError, ReturnLineRequest, process_return
-from counter.service_desk import DeskError
+from counter.returns import ApprovalNeeded, ProcessReturn, ReturnError, ReturnLineRequest, process_return
+from counter.service_desk import DeskConfig, DeskError
+from counter.tenders import TenderKind
 from db import schema as s
 from tests.db.support import TestStore
 from tests.db.test_desk_flows import adjust, approved, half_up, jane, last_body
@@ -220,3 +221,48 @@ def test_a_receipt_the_store_does_not_hold_is_named(shop: TestStore) -> None:
     assert refused(shop, dataclasses.replace(cmd, receipt="S01-T01-999999"), ReturnError)[0] == (
         "No sale has the receipt number S01-T01-999999."
     )
+
+
+def test_the_approval_asked_for_names_the_amount_in_the_stores_locale(shop: TestStore) -> None:
+    kettle = shop.item_in("small-appliances")
+    sale = shop.sell([(kettle, 1)], card=Decimal("1e6"), cash=False)
+    set_price(shop, kettle.id, kettle.price - Decimal("1.00"))
+    canadian = dataclasses.replace(shop.cfg, locale="en_CA")
+    cmd = drop(shop, sale.receipt_number, sale.lines[0].id)
+    with pytest.raises(ApprovalNeeded) as needed:
+        adjust_bill(
+            cmd,
+            uow_factory=shop.uow,
+            clock=shop.clock,
+            store=canadian,
+            terminal=shop.terminal,
+            rules=shop.rules,
+            desk_rules=DeskConfig().rules,
+        )
+    gross = Decimal("1.00") + half_up(Decimal("1.00") * TAX_A)
+    assert needed.value.message == f"A supervisor must approve: {ApprovalKind.PRICE_ADJUSTMENT.label} (US${gross})."
+    record, _, _ = approved(shop, cmd)
+    assert record.payment.at == shop.clock.now()
+
+
+def test_a_goodwill_credit_goes_back_to_the_voucher_that_paid_after_the_card(shop: TestStore) -> None:
+    from tests.db.test_accounts_rules import voucher
+
+    customer = jane(shop)
+    code = voucher(shop, "20.00", customer.id)
+    kettle = shop.item_in("small-appliances")
+    sale = shop.sell([(kettle, 1)], card=Decimal("1e6"), cash=False, voucher=(code, Decimal("20.00"), Decimal("20.00")))
+    on_card = sale.total - Decimal("20.00")
+    goodwill = AdjustBill(
+        str(uuid.uuid4()),
+        shop.user("Maria"),
+        AdjustmentKind.GOODWILL,
+        "sorry",
+        receipt=sale.receipt_number,
+        amount=on_card + Decimal("2.00"),
+    )
+    record, _, _ = approved(shop, goodwill)
+    card, credit = record.quote.allocation.parts
+    assert (card.kind, card.amount, card.reference) == (TenderKind.CARD, on_card, "APPR01")
+    assert (credit.kind, credit.amount, credit.reference) == (TenderKind.STORE_CREDIT, Decimal("2.00"), code)
+    assert record.voucher_code is not None and record.voucher_code != code  # a new voucher holds it

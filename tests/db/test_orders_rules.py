@@ -338,3 +338,13 @@ def test_store_credit_pays_a_deposit_and_a_payment_up_to_its_balance(shop: TestS
     assert (q.customer_id, q.order_id, q.reference) == (customer, order.id, order.number)
     with shop.uow() as uow:
         assert uow.vouchers.balance(code) == 0
+
+
+def test_only_store_credit_is_redeemed_from_a_voucher(shop: TestStore) -> None:
+    customer = jane(shop)
+    item = shop.item_in("small-appliances")
+    order = open_layaway(shop, customer, [OrderLine(1, item, 2)], [cash(Decimal("20.00"))]).order
+    # a cash payment that happens to carry a voucher field is cash: no voucher is looked up
+    stray = Tender(TenderKind.CASH, Decimal("5.00"), Decimal("5.00"), None, "SC-NOPE")
+    paid = pay_order(shop.user("Maria"), order.id, [stray], **kw(shop))  # type: ignore[arg-type]
+    assert paid.order.paid == Decimal("25.00")
