@@ -374,3 +374,15 @@ def test_the_x_report_without_an_open_shift_is_the_day_since_the_last_z(shop: Te
     assert (x.kind, x.terminal, x.sales.count, x.sales.amount) == ("X", "T01", 1, sale.total)
     assert x.grand_after.sales == grand.sales + sale.total
     assert list(x.hourly) == [shop.clock.now().astimezone(shop.cfg.zone).hour]
+
+
+def test_an_inactive_user_may_not_close_the_shift(shop: TestStore) -> None:
+    gone = dataclasses.replace(shop.user("Maria"), active=False)
+    e = refused(
+        close_shift, gone, FLOAT, "",
+        uow_factory=shop.uow, clock=shop.clock, terminal_id="T01", currency=shop.cfg.currency, rules=CashRules(),
+    )  # fmt: skip
+    assert (e.message, e.hint) == ("Maria Lopez may not close the shift.", "Ask a supervisor.")
+    assert last_entry(shop).body_data()["action"] == "close the shift"
+    with shop.uow() as uow:
+        assert uow.shifts.current("T01") is not None
