@@ -5,6 +5,7 @@ tolerance (inclusive), a manager's recount, the Z report and the X report."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +33,8 @@ from db.queries import journal_entries
 from tests.db.support import TestStore
 
 D = Decimal
+#: counter.carddata's refusal (the store's own last-line refusal has other words)
+CARD_REFUSED = "That looks like a payment card number. Counter never takes card numbers {where}."
 
 
 @pytest.fixture
@@ -178,8 +181,9 @@ def test_a_movement_needs_a_reason(shop: TestStore, reason: str) -> None:
 
 
 def test_a_card_number_is_not_a_reason(shop: TestStore) -> None:
-    with pytest.raises(CardDataRefused):
+    with pytest.raises(CardDataRefused) as err:
         move(shop, MovementKind.PAID_IN, D(1), "card 4111 1111 1111 1111")
+    assert err.value.message == CARD_REFUSED.format(where="in a reason")
 
 
 def test_no_movement_without_an_open_shift(shop: TestStore) -> None:
@@ -229,8 +233,9 @@ def test_an_open_sale_blocks_the_close(shop: TestStore) -> None:
 
 
 def test_a_card_number_is_not_a_close_note(shop: TestStore) -> None:
-    with pytest.raises(CardDataRefused):
+    with pytest.raises(CardDataRefused) as err:
         close(shop, FLOAT, "4111111111111111")
+    assert err.value.message == CARD_REFUSED.format(where="in a note")
 
 
 # ---- recount -------------------------------------------------------------------------------
@@ -242,6 +247,7 @@ def test_a_recount_is_a_new_record_against_the_expected_cash_of_the_close(shop: 
     count = count_for(should - D("0.25"), shop.cfg.currency)
     again = recount(shop, result.shift.id, count, " found it ")
     assert (again.counted, again.expected, again.over_short) == (should - D("0.25"), should, D("-0.25"))
+    assert again.shift.id == result.shift.id and not again.shift.is_open
     entry = last_entry(shop)
     assert entry.type == EventType.SHIFT_RECOUNTED
     assert entry.body_data() == {
@@ -263,8 +269,9 @@ def test_a_cashier_may_not_recount_and_a_z_freezes_the_count(shop: TestStore) ->
     result = close(shop, count_for(expected(shop), shop.cfg.currency))
     e = refused(recount, shop, result.shift.id, FLOAT, user="Maria")
     assert (e.message, e.hint) == ("Maria Lopez may not recount a drawer.", "Ask a manager.")
-    with pytest.raises(CardDataRefused):
+    with pytest.raises(CardDataRefused) as err:
         recount(shop, result.shift.id, FLOAT, "4111111111111111")
+    assert err.value.message == CARD_REFUSED.format(where="in a note")
     z(shop)
     e = refused(recount, shop, result.shift.id, FLOAT)
     assert (e.message, e.hint) == ("This shift is already in a Z report.", "Its count can no longer change.")
@@ -286,6 +293,8 @@ def test_the_z_report_needs_every_shift_closed_and_something_to_close(shop: Test
         number_before, _, grand, _ = uow.shifts.last_z("T01")
     report = z(shop)
     assert report.number == number_before + 1
+    assert (report.kind, report.terminal) == ("Z", "T01")
+    assert list(report.hourly) == [shop.clock.now().astimezone(shop.cfg.zone).hour]  # hours of the store's zone
     entry = last_entry(shop)
     m = shop.cfg.currency.to_minor
     assert entry.type == EventType.Z_REPORT_TAKEN
@@ -333,3 +342,47 @@ def test_the_x_report_of_an_open_shift_starts_at_its_opening(shop: TestStore) ->
 
 def last_opened_seq(shop: TestStore) -> int:
     return [e.seq for e in journal_entries(shop.db.read, "T01") if e.type == EventType.SHIFT_OPENED][-1]
+
+
+def test_an_inactive_user_may_not_open_a_shift_and_the_refusal_is_journaled(shop: TestStore) -> None:
+    close(shop, count_for(expected(shop), shop.cfg.currency))
+    gone = dataclasses.replace(shop.user("Sam"), active=False)
+    e = refused(
+        open_shift, gone, FLOAT, uow_factory=shop.uow, clock=shop.clock, terminal_id="T01", currency=shop.cfg.currency
+    )
+    assert (e.message, e.hint) == ("Sam Carter may not open a shift.", "Ask a supervisor.")
+    entry = last_entry(shop)
+    assert entry.type == EventType.ACCESS_REFUSED
+    assert entry.body_data()["action"] == "open a shift"
+    with shop.uow() as uow:
+        assert uow.shifts.current("T01") is None
+
+
+def test_the_x_report_without_an_open_shift_is_the_day_since_the_last_z(shop: TestStore) -> None:
+    shop.sell([(shop.item_in("apparel"), 1)])
+    close(shop, count_for(expected(shop), shop.cfg.currency))
+    z(shop)
+    with shop.uow() as uow:
+        _, _, grand, _ = uow.shifts.last_z("T01")
+        empty = x_report(uow, "T01", shop.cfg.currency, shop.cfg.zone)
+    assert (empty.sales.count, empty.returns.count) == (0, 0)
+    assert grand.sales > 0
+    open_(shop)
+    sale = shop.sell([(shop.item_in("apparel"), 2)], cashier="Sam")
+    with shop.uow() as uow:
+        x = x_report(uow, "T01", shop.cfg.currency, shop.cfg.zone)
+    assert (x.kind, x.terminal, x.sales.count, x.sales.amount) == ("X", "T01", 1, sale.total)
+    assert x.grand_after.sales == grand.sales + sale.total
+    assert list(x.hourly) == [shop.clock.now().astimezone(shop.cfg.zone).hour]
+
+
+def test_an_inactive_user_may_not_close_the_shift(shop: TestStore) -> None:
+    gone = dataclasses.replace(shop.user("Maria"), active=False)
+    e = refused(
+        close_shift, gone, FLOAT, "",
+        uow_factory=shop.uow, clock=shop.clock, terminal_id="T01", currency=shop.cfg.currency, rules=CashRules(),
+    )  # fmt: skip
+    assert (e.message, e.hint) == ("Maria Lopez may not close the shift.", "Ask a supervisor.")
+    assert last_entry(shop).body_data()["action"] == "close the shift"
+    with shop.uow() as uow:
+        assert uow.shifts.current("T01") is not None
