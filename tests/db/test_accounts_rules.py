@@ -88,6 +88,7 @@ def test_a_supervisor_opens_a_house_account_with_a_limit_above_zero(shop: TestSt
         d("0.01"),
     )
     assert account.number.startswith("S01-T01-") and account.opened_at == shop.clock.now()
+    assert str(uuid.UUID(account.id)) == account.id  # an id minted where the account is born
     assert desk_error(open_account, dana, jane, d("100"), **kw(shop)) == (
         "This customer already has a house account.",
         "",

@@ -18,7 +18,7 @@ from counter.desk_payments import Purpose
 from counter.errors import CounterError
 from counter.orders import OrderKind, OrderLine, OrderStatus, cancel_order, open_order, pay_order, pick_up_order
 from counter.policy import ApprovalKind
-from counter.refunds import RefundMethod
+from counter.refunds import RefundError, RefundMethod
 from counter.returns import ApprovalNeeded
 from counter.service_desk import DeskConfig, DeskError
 from counter.tenders import CardDetails, Tender, TenderKind
@@ -256,12 +256,15 @@ def test_a_cash_refund_over_the_limit_waits_for_a_supervisor(shop: TestStore) ->
     with pytest.raises(ApprovalNeeded) as needed:
         cancel(shop, order.id, request)
     assert needed.value.kinds == {ApprovalKind.CASH_REFUND_OVER_LIMIT} and needed.value.amount == refund
+    money = shop.cfg.currency.format(refund, shop.cfg.locale)
+    assert needed.value.message == f"A supervisor must approve: {ApprovalKind.CASH_REFUND_OVER_LIMIT.label} ({money})."
     assert bodies(shop, "OrderCancelled") == []
     grant(shop, request, needed.value.kinds, refund)
     result = cancel(shop, order.id, request, "  moving away  ")
     assert result.order.status is OrderStatus.CANCELLED and result.kept == fee
     p = result.payment
     assert p is not None and (p.purpose, p.amount, p.voucher_code) == (Purpose.ORDER_REFUND, refund, None)
+    assert p.at == shop.clock.now() and p.order_id == order.id
     (body,) = bodies(shop, "OrderCancelled")
     m = shop.cfg.currency.to_minor
     assert {
@@ -348,3 +351,43 @@ def test_only_store_credit_is_redeemed_from_a_voucher(shop: TestStore) -> None:
     stray = Tender(TenderKind.CASH, Decimal("5.00"), Decimal("5.00"), None, "SC-NOPE")
     paid = pay_order(shop.user("Maria"), order.id, [stray], **kw(shop))  # type: ignore[arg-type]
     assert paid.order.paid == Decimal("25.00")
+
+
+def test_a_pickup_that_no_longer_prices_to_the_agreed_total_is_refused(shop: TestStore) -> None:
+    customer = jane(shop)
+    item = shop.item_in("small-appliances")
+    order = open_layaway(shop, customer, [OrderLine(1, item, 2)], [card(Decimal("60.00"))]).order
+    inclusive = dataclasses.replace(shop.cfg, prices_include_tax=True)  # the store changed its tax setup
+    with pytest.raises(DeskError) as info:
+        pick_up_order(
+            shop.user("Maria"),
+            order.id,
+            [cash(order.balance)],
+            Decimal(0),
+            uow_factory=shop.uow,
+            clock=shop.clock,
+            store=inclusive,
+            terminal=shop.terminal,
+        )
+    assert (info.value.message, info.value.hint) == (
+        f"Order {order.number} no longer prices to its agreed total.",
+        "Ask a manager to check the tax setup.",
+    )
+    assert bodies(shop, "OrderPickedUp") == []
+
+
+def test_a_cash_refund_of_a_cancellation_is_limited_by_the_drawer(shop: TestStore) -> None:
+    customer = jane(shop)
+    item = shop.item_in("small-appliances")
+    total = item.price * 20 + half_up(item.price * 20 * TAX_A)
+    order = open_layaway(shop, customer, [OrderLine(1, item, 20)], [card(total)]).order
+    with shop.uow() as uow:
+        in_drawer = uow.shifts.expected_cash(uow.shifts.current("T01"))  # type: ignore[arg-type]
+    refund = total - order.terms.cancel_fee
+    assert refund > in_drawer
+    with pytest.raises(RefundError) as info:
+        cancel(shop, order.id, "r", method=RefundMethod.CASH)
+    money = lambda a: shop.cfg.currency.format(a, shop.cfg.locale)  # noqa: E731
+    assert info.value.message == (
+        f"The refund needs {money(refund)} in cash, but the drawer should hold only {money(in_drawer)}."
+    )
