@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -391,3 +392,33 @@ def test_a_cash_refund_of_a_cancellation_is_limited_by_the_drawer(shop: TestStor
     assert info.value.message == (
         f"The refund needs {money(refund)} in cash, but the drawer should hold only {money(in_drawer)}."
     )
+
+
+def test_the_due_date_counts_from_the_stores_own_day(shop: TestStore) -> None:
+    customer = jane(shop)
+    item = shop.item_in("small-appliances")
+    # 03:00 UTC on December 7 is still December 6 in the store (America/Chicago)
+    shop.clock.moment = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    order = open_layaway(shop, customer, [OrderLine(1, item, 1)], [cash(Decimal("20.00"))]).order
+    assert order.terms.due_on == date(2026, 12, 6) + timedelta(days=60)
+
+
+def test_the_deposit_refusal_names_money_in_the_stores_locale(shop: TestStore) -> None:
+    customer = jane(shop)
+    item = shop.item_in("small-appliances")
+    total = item.price + half_up(item.price * TAX_A)
+    canadian = dataclasses.replace(shop.cfg, locale="en_CA")
+    with pytest.raises(DeskError) as info:
+        open_order(
+            shop.user("Maria"),
+            OrderKind.LAYAWAY,
+            customer,
+            [OrderLine(1, item, 1)],
+            [cash(total + CENT)],
+            rules=DeskConfig().rules,
+            uow_factory=shop.uow,
+            clock=shop.clock,
+            store=canadian,
+            terminal=shop.terminal,
+        )
+    assert info.value.message == f"The deposit is more than the US${total} total."
