@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -22,13 +20,6 @@ from counter.tenders import CardDetails, Tender, TenderKind
 from counter.vouchers import VoucherError
 from db.queries import journal_entries
 from tests.db.support import TestStore
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def d(text: str) -> Decimal:

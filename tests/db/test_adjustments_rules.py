@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -28,13 +26,6 @@ from tests.db.support import TestStore
 from tests.db.test_desk_flows import adjust, approved, half_up, jane, last_body
 
 TAX_A = Decimal("0.0825")
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def refused(shop: TestStore, cmd: AdjustBill, error: type[CounterError] = DeskError) -> tuple[str, str]:

@@ -6,9 +6,7 @@ import contextlib
 import random
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -33,13 +31,6 @@ from db import schema as s
 from db.demo import FLOAT, count_for
 from db.queries import journal_entries
 from tests.db.support import TestStore
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def expected(shop: TestStore) -> Decimal:

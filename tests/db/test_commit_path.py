@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,13 +30,6 @@ from db.uow import load_sale
 from tests.db.support import TestStore
 
 AT = datetime(2026, 11, 25, 14, 5, 9, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def count(shop: TestStore, table: Any) -> int:

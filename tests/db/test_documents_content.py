@@ -13,10 +13,8 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -51,13 +49,6 @@ from tests.db.support import TestStore, approve
 
 CENT = Decimal("0.01")
 PROFILE = PrinterProfile()
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 # ------------------------------------------------------------------ reading documents

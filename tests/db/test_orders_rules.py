@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 
@@ -30,13 +28,6 @@ from tests.db.test_desk_flows import grant
 
 CENT = Decimal("0.01")
 TAX_A = Decimal("0.0825")
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def half_up(amount: Decimal) -> Decimal:

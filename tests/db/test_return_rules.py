@@ -17,10 +17,8 @@ import csv
 import dataclasses
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -49,13 +47,6 @@ from db.desk_queries import analysis_rows
 from db.queries import journal_entries, lowest_recent_price
 from devices.letters import render_analysis_pdf
 from tests.db.support import TestStore, approve
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def unsold_item(shop: TestStore, category: str) -> Item:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -34,13 +32,6 @@ from counter.vouchers import VoucherError
 from db import schema as s
 from db.queries import journal_entries
 from tests.db.support import TestStore, approve
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def ret(shop: TestStore, cmd: ProcessReturn):  # type: ignore[no-untyped-def]

@@ -4,10 +4,8 @@ adjustments, orders and house accounts. Each refused step leaves nothing behind.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -48,13 +46,6 @@ from db.demo import DEMO_CUSTOMERS
 from db.queries import journal_entries
 from tests.conftest import FAST_HASHER
 from tests.db.support import TestStore
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def count(shop: TestStore, table) -> int:  # type: ignore[no-untyped-def]

@@ -6,9 +6,7 @@ tolerance (inclusive), a manager's recount, the Z report and the X report."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -35,13 +33,6 @@ from tests.db.support import TestStore
 D = Decimal
 #: counter.carddata's refusal (the store's own last-line refusal has other words)
 CARD_REFUSED = "That looks like a payment card number. Counter never takes card numbers {where}."
-
-
-@pytest.fixture
-def shop(store_dir: Path) -> Iterator[TestStore]:
-    store = TestStore(store_dir)
-    yield store
-    store.close()
 
 
 def expected(shop: TestStore) -> Decimal:
