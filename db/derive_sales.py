@@ -147,11 +147,11 @@ def _check_chunk(conn: sqlite3.Connection, entries: list[tuple[EntryRef, bytes]]
         out.seen[table] += len(stored)
         if stored == rows or (len(stored) == len(rows) and set(stored) == set(rows)):
             continue  # the common case: every derived row stored as derived, and nothing else
-        _name_differences(conn, entries, table, out)
+        _name_differences(conn, entries, table, ids, out)
 
 
 def _name_differences(
-    conn: sqlite3.Connection, entries: list[tuple[EntryRef, bytes]], table: str, out: SalesResult
+    conn: sqlite3.Connection, entries: list[tuple[EntryRef, bytes]], table: str, ids: str, out: SalesResult
 ) -> None:
     """This chunk's rows of ``table`` again, key by key and column by column."""
     from db.derive import Derivation, _compare, _Fold, _stored_rows_from
@@ -167,19 +167,10 @@ def _name_differences(
         for op in ops:
             fold.add(op, ref, problems)
     out.entry_problems += problems
-    sale_ids = sorted({str(_sale_of(entry)) for entry in entries})
     found = Derivation()
     spec = TABLES[table]
-    stored = _stored_rows_from(conn, spec, _SELECT[table], (orjson.dumps(sale_ids).decode(),))
+    stored = _stored_rows_from(conn, spec, _SELECT[table], (ids,))  # the chunk's sales, as looked up above
     _compare(spec, fold.rows[table], stored, found)
     out.unchecked += found.unchecked
     out.total_differences += found.total_differences
     out.differences += found.differences
-
-
-def _sale_of(entry: tuple[EntryRef, bytes]) -> Any:
-    try:
-        body = orjson.loads(entry[1])
-        return body.get("sale_id") if isinstance(body, dict) else None
-    except orjson.JSONDecodeError:
-        return None
