@@ -381,7 +381,8 @@ def _projection_rows(
 def _project_returns(conn: Connection, store_id: str, terminal_id: str, returns: list[_Return]) -> None:
     rows, lines, refunds = [], [], []
     for e, derived, reserved in returns:
-        (ret,) = (op.row for op in derived["returns"])
+        (ret_op,) = derived["returns"]
+        ret = ret_op.row
         rows.append(
             {
                 "id": ret["id"],
