@@ -20,7 +20,8 @@ from counter.journal import EventType
 from counter.money import round_to_coin
 from counter.ports import Clock, UnitOfWork
 from counter.pricing import Discount, LineInput, Pricing, price_lines
-from counter.sales import Sale, SaleLine
+from counter.outbox import Due
+from counter.sales import Sale, SaleLine, receipt_for
 from counter.shifts import require_open_shift
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import Tender, TenderKind
@@ -136,6 +137,8 @@ def record_sale(
     if cmd.customer_id:
         body["customer_id"] = cmd.customer_id
     uow.journal.append(EventType.SALE_COMPLETED, body, now)
+    # The receipt is due with the commit: a crash before it prints leaves it due (counter.outbox).
+    uow.outbox.add(Due.PRINT, sale.receipt_number, receipt_for(sale, store), now)
     return sale
 
 

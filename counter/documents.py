@@ -123,3 +123,108 @@ class ReportDocument:
     #: (hour, sales, refunds) for the chart of the PDF
     hourly: tuple[tuple[int, Decimal, Decimal], ...] = ()
     copy_number: int = 0
+
+
+# ------------------------------------------------------------------ as stored data
+# A document due after a commit is written with the commit (counter.outbox), as plain
+# JSON-able data: amounts and rates as strings (exact), times as ISO 8601 with their offset.
+
+
+def receipt_to_data(receipt: Receipt) -> dict[str, object]:
+    """The receipt as JSON-able data; ``receipt_from_data`` gives it back unchanged."""
+    return {
+        "kind": str(receipt.kind),
+        "store": {
+            "name": receipt.store.name,
+            "address_lines": list(receipt.store.address_lines),
+            "phone": receipt.store.phone,
+            "tax_id": receipt.store.tax_id,
+            "footer_lines": list(receipt.store.footer_lines),
+        },
+        "receipt_number": receipt.receipt_number,
+        "terminal": receipt.terminal,
+        "cashier": receipt.cashier,
+        "issued_at": receipt.issued_at.isoformat(),
+        "currency": receipt.currency,
+        "locale": receipt.locale,
+        "lines": [
+            [ln.name, ln.sku, ln.quantity, str(ln.unit_price), str(ln.amount), str(ln.discount), ln.tax_code]
+            for ln in receipt.lines
+        ],
+        "prices_include_tax": receipt.prices_include_tax,
+        "subtotal": str(receipt.subtotal),
+        "discount_total": str(receipt.discount_total),
+        "taxes": [[t.code, t.label, str(t.rate), str(t.base), str(t.tax)] for t in receipt.taxes],
+        "total": str(receipt.total),
+        "tenders": [[t.label, str(t.amount), t.detail] for t in receipt.tenders],
+        "change": str(receipt.change),
+        "rounding": str(receipt.rounding),
+        "copy_number": receipt.copy_number,
+        "barcode_data": receipt.barcode_data,
+        "qr_data": receipt.qr_data,
+        "notes": list(receipt.notes),
+        "original_receipt": receipt.original_receipt,
+        "voucher_code": receipt.voucher_code,
+    }
+
+
+def receipt_from_data(data: dict[str, object]) -> Receipt:
+    """The receipt that ``receipt_to_data`` wrote. Raises KeyError, TypeError or
+    ValueError (decimal.InvalidOperation is one) on data it did not write."""
+    d: dict[str, object] = dict(data)
+    store = d["store"]
+    if not isinstance(store, dict):
+        raise TypeError("store is not an object")
+    issued_at = datetime.fromisoformat(str(d["issued_at"]))
+    if issued_at.tzinfo is None:
+        raise ValueError("issued_at has no time zone")
+
+    def rows(key: str) -> list[list[object]]:
+        value = d[key]
+        if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
+            raise TypeError(f"{key} is not a list of rows")
+        return value
+
+    return Receipt(
+        kind=ReceiptKind(str(d["kind"])),
+        store=StoreHeader(
+            name=str(store["name"]),
+            address_lines=tuple(str(x) for x in _list(store["address_lines"])),
+            phone=str(store["phone"]),
+            tax_id=str(store["tax_id"]),
+            footer_lines=tuple(str(x) for x in _list(store["footer_lines"])),
+        ),
+        receipt_number=str(d["receipt_number"]),
+        terminal=str(d["terminal"]),
+        cashier=str(d["cashier"]),
+        issued_at=issued_at,
+        currency=str(d["currency"]),
+        locale=str(d["locale"]),
+        lines=tuple(
+            ReceiptLine(str(n), str(sku), int(str(q)), Decimal(str(u)), Decimal(str(a)), Decimal(str(disc)), str(c))
+            for n, sku, q, u, a, disc, c in rows("lines")
+        ),
+        prices_include_tax=bool(d["prices_include_tax"]),
+        subtotal=Decimal(str(d["subtotal"])),
+        discount_total=Decimal(str(d["discount_total"])),
+        taxes=tuple(
+            TaxSummaryLine(str(c), str(label), Decimal(str(r)), Decimal(str(b)), Decimal(str(t)))
+            for c, label, r, b, t in rows("taxes")
+        ),
+        total=Decimal(str(d["total"])),
+        tenders=tuple(TenderLine(str(label), Decimal(str(a)), str(detail)) for label, a, detail in rows("tenders")),
+        change=Decimal(str(d["change"])),
+        rounding=Decimal(str(d["rounding"])),
+        copy_number=int(str(d["copy_number"])),
+        barcode_data=str(d["barcode_data"]),
+        qr_data=str(d["qr_data"]),
+        notes=tuple(str(x) for x in _list(d["notes"])),
+        original_receipt=str(d["original_receipt"]),
+        voucher_code=str(d["voucher_code"]),
+    )
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError("not a list")
+    return value

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from counter.barcodes import ScannedCode
 from counter.catalog import Item
+from counter.documents import Receipt
 from counter.journal import JournalEntry
+from counter.outbox import Due, DueDocument, DueState
 from counter.sales import Sale
 from counter.users import User, UserId
 
@@ -150,6 +152,20 @@ class PrintJobs(Protocol):
     def mark(self, job_id: str, state: str, error: str | None, at: datetime) -> None: ...
 
 
+class OutboxRepository(Protocol):
+    """Documents due after a commit, written in the commit's transaction (counter.outbox)."""
+
+    def add(self, due: Due, reference: str, document: Receipt, at: datetime) -> str: ...
+
+    def pending(self, references: Sequence[str] | None = None) -> list[DueDocument]:
+        """Pending items, oldest first (of the given references only, when given)."""
+        ...
+
+    def settle(self, item_id: str, state: DueState, at: datetime, by: str | None = None) -> bool:
+        """Mark a pending item done or declined; False when it was no longer pending."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One person's action: everything written inside commits together or not at all.
 
@@ -170,6 +186,9 @@ class UnitOfWork(Protocol):
 
     @property
     def print_jobs(self) -> PrintJobs: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     @property
     def vouchers(self) -> VoucherRepository: ...

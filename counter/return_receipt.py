@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
 from counter.money import ZERO
 from counter.policy import REASON_LABELS
-from counter.returns import ReturnRecord
 from counter.store import StoreConfig
 from counter.tenders import TenderKind
+
+if TYPE_CHECKING:  # counter.returns imports this module
+    from counter.returns import ReturnRecord
 
 
 def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, *, copy_number: int = 0) -> Receipt:

@@ -40,6 +40,7 @@ from counter.policy import (
     decide_line,
     disposition_for,
 )
+from counter.outbox import Due
 from counter.ports import Clock, UnitOfWork
 from counter.refunds import Allocation, PaidTender, RefundMethod, allocate_refund
 from counter.return_types import (
@@ -56,6 +57,7 @@ from counter.return_types import (
     ReturnLineRequest,
     ReturnQuote,
 )
+from counter.return_receipt import return_receipt
 from counter.sales import Sale
 from counter.shifts import require_open_shift
 from counter.store import StoreConfig, TerminalIdentity
@@ -349,6 +351,10 @@ def process_return(
         if cmd.customer:
             body["customer_id"] = cmd.customer
         uow.journal.append(EventType.RETURN_PROCESSED, body, now)
+        # Its receipt and credit note are due with the commit (counter.outbox).
+        document = return_receipt(record, store, cmd.cashier.name)
+        uow.outbox.add(Due.PRINT, record.return_number, document, now)
+        uow.outbox.add(Due.CREDIT_NOTE, record.return_number, document, now)
         uow.commit()
     return record
 

@@ -63,6 +63,8 @@ EXPECTED_TRIGGERS = frozenset(
         "users_no_delete",
         "print_jobs_fixed",
         "print_jobs_no_delete",
+        "outbox_fixed",
+        "outbox_no_delete",
     }
 )
 

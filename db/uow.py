@@ -34,6 +34,7 @@ from db import projector
 from db import schema as s
 from db.customers import SqlCases, SqlCustomers
 from db.desk import SqlDesk
+from db.outbox import SqlOutbox
 from db.returns import SqlApprovals, SqlReturns, SqlVouchers
 from db.shifts import SqlShifts
 
@@ -269,6 +270,7 @@ class SqlUnitOfWork:
     journal: SqlJournal
     receipt_numbers: SqlReceiptNumbers
     print_jobs: SqlPrintJobs
+    outbox: SqlOutbox
     vouchers: SqlVouchers
     returns: SqlReturns
     approvals: SqlApprovals
@@ -291,6 +293,7 @@ class SqlUnitOfWork:
         self.journal = SqlJournal(self._conn, self._terminal.terminal_id)
         self.receipt_numbers = SqlReceiptNumbers(self._conn, self._terminal)
         self.print_jobs = SqlPrintJobs(self._conn)
+        self.outbox = SqlOutbox(self._conn)
         self.vouchers = SqlVouchers(self._conn, self._currency)
         self.returns = SqlReturns(self._conn)
         self.approvals = SqlApprovals(self._conn, self._currency)

@@ -39,7 +39,7 @@ from ui.dialogs import CounterDialog
 from ui.ops import Problem, attempt
 from ui.preview import ReceiptPreview
 from ui.printing import PrintBridge
-from ui.return_docs import documents_dir
+from app.reactions import documents_folder
 
 
 class CountDialog(CounterDialog):
@@ -341,7 +341,7 @@ class CashOfficeScreen(QWidget):
         )
         name = f"z-report-{report.terminal}-{report.number}" if report.kind == "Z" else f"x-report-{report.terminal}"
         stamp = datetime.now(self.ctx.store.zone).strftime("%Y%m%d-%H%M%S")
-        path = documents_dir(self.ctx) / f"{name}-{stamp}{'-copy' + str(copy_number) if copy_number else ''}.pdf"
+        path = documents_folder(self.ctx.data_dir) / f"{name}-{stamp}{'-copy' + str(copy_number) if copy_number else ''}.pdf"
         try:
             path.write_bytes(render_report_pdf(doc))
         except OSError as exc:

@@ -15,7 +15,6 @@ from counter.desk_payments import DeskPayment
 from counter.orders import OrderKind, cancel_order, open_order, pay_order, pick_up_order
 from counter.refunds import RefundMethod
 from counter.returns import ApprovalNeeded
-from counter.sales import receipt_for
 from counter.service_desk import DeskError
 from counter.service_documents import SlipDocument, order_agreement, payment_receipt
 from counter.tenders import Tender, TenderKind
@@ -34,7 +33,7 @@ from ui.desk_money import (
 )
 from ui.printing import PrintBridge
 from ui.return_dialogs import ApprovalDialog
-from ui.return_docs import documents_dir
+from app.reactions import documents_folder
 
 PAYMENT_CHOICES = [
     ("Service charge (repair, alteration, delivery, installation)", "service"),
@@ -125,7 +124,7 @@ class DeskPaymentActions:
             config=config(self.ctx),
             **self._kw(),  # type: ignore[arg-type]
         )
-        self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
+        self.printing.carry_out(sale.receipt_number)
         self.refresh()
         self.say(f"Service charged: receipt {sale.receipt_number}, {self._money(sale.total)}.", "ok")
 
@@ -150,7 +149,7 @@ class DeskPaymentActions:
         order = result.order
         agreement = order_agreement(order, customer, self.ctx.store, result.payment, self._user().name)
         self._print_slip(agreement, order.number)
-        path = documents_dir(self.ctx) / f"agreement-{order.number}.pdf"
+        path = documents_folder(self.ctx.data_dir) / f"agreement-{order.number}.pdf"
         path.write_bytes(render_slip_pdf(agreement))
         self.refresh()
         self.say(
@@ -198,9 +197,7 @@ class DeskPaymentActions:
                 return
         result = pick_up_order(self._user(), order.id, tenders or [], Decimal(0), **self._kw())  # type: ignore[arg-type]
         assert result.sale is not None
-        self.printing.print_receipt(
-            receipt_for(result.sale, self.ctx.store), reference=result.sale.receipt_number, copy_number=0
-        )
+        self.printing.carry_out(result.sale.receipt_number)
         self.refresh()
         self.say(f"{order.kind.label} {order.number} picked up: sale {result.sale.receipt_number}.", "ok")
 

@@ -28,7 +28,7 @@ from devices.letters import render_analysis_pdf
 from ui.context import AppContext
 from ui.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
-from ui.return_docs import documents_dir
+from app.reactions import documents_folder
 
 
 class QueueDialog(CounterDialog):
@@ -229,7 +229,7 @@ class AnalysisDialog(DeskDialog):
 
     def validate(self) -> None:
         a = self.analysis
-        folder = documents_dir(self.ctx)
+        folder = documents_folder(self.ctx.data_dir)
         stem = f"returns-and-complaints-{a.since}-{a.until}"
         pdf = folder / f"{stem}.pdf"
         csv_path = folder / f"{stem}.csv"

@@ -26,7 +26,6 @@ from ui.hq_calls import HqWorker
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
 from ui.return_dialogs import ApprovalDialog, PayDifferenceDialog, ReasonDialog
-from ui.return_docs import return_receipt, save_credit_note
 
 T = TypeVar("T")
 
@@ -236,22 +235,18 @@ class ReturnCompletion:
             if change:
                 message += f" Give {self._money(change)} change."
         self.recorded.emit(record)
-        assert self.user is not None
-        receipt = return_receipt(record, self.ctx.store, self.user.name)
-        self.printing.print_receipt(receipt, reference=record.return_number, copy_number=0)
+        # The return receipt, the exchange's receipt and the credit note were made due by
+        # the commit (counter.outbox): carried out now, or offered after a restart.
+        references = [record.return_number]
         if record.exchange_sale is not None:
-            from counter.sales import receipt_for
-
-            self.printing.print_receipt(
-                receipt_for(record.exchange_sale, self.ctx.store),
-                reference=record.exchange_sale.receipt_number,
-                copy_number=0,
-            )
-        ok, path = attempt(lambda: save_credit_note(self.ctx, receipt), self.problem)
-        if ok and path is not None:
+            references.append(record.exchange_sale.receipt_number)
+        done = self.printing.carry_out(*references)
+        for path in done.saved:
             message += f" Credit note saved: {path.name}."
+        if done.problems:
+            message += " " + " ".join(done.problems)
         self._new_draft()
-        self.say(message, "ok")
+        self.say(message, "error" if done.problems else "ok")
         self.total_caption.setText(f"DONE · {record.return_number}")
         self.total_value.setText(self._money(q.allocation.total or q.to_pay))
         # Under the total, what this return gave back (not the empty draft's "Refund to").

@@ -11,6 +11,7 @@ from decimal import Decimal
 from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QFrame, QLabel
 
+from app.crashpoints import crash_point
 from counter.cart import Cart
 from counter.checkout import CompleteSale, complete_sale
 from counter.documents import ReceiptKind
@@ -123,6 +124,7 @@ class SalePaymentActions:
                 "error",
             )
             return
+        crash_point("sale.committed")  # tests kill here: the receipt is due, not yet a job
         self.last_sale = sale
         change = sale.change
         self._reset_sale()
@@ -132,7 +134,9 @@ class SalePaymentActions:
         if change:
             message += f" Give {self._money(change)} change."
         self.say(f"{message} {PRINTING}", "ok")
-        self.printing.print_receipt(receipt_for(sale, self.ctx.store), reference=sale.receipt_number, copy_number=0)
+        done = self.printing.carry_out(sale.receipt_number)
+        if done.problems:
+            self.say(f"{message} " + " ".join(done.problems), "error")
 
     def _show_change(self, sale: Sale) -> None:
         """Until the next scan, the total panel shows the sale just paid and its change."""

@@ -75,7 +75,7 @@ from ui.desk_payment_actions import DeskPaymentActions
 from ui.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
-from ui.return_docs import documents_dir
+from app.reactions import documents_folder
 
 
 class ServiceDeskScreen(DeskPaymentActions, QWidget):
@@ -525,7 +525,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             events=events,
             referrals=referrals,
         )
-        path = documents_dir(self.ctx) / f"letter-{case.number}.pdf"
+        path = documents_folder(self.ctx.data_dir) / f"letter-{case.number}.pdf"
         try:
             path.write_bytes(render_letter_pdf(letter))
         except OSError as exc:

@@ -12,9 +12,12 @@ someone else signs in meanwhile, the open sale is parked under its owner's name 
 back when they sign in; a shift cannot be closed while a sale is parked. No right
 survives the lock: whoever comes back proves who they are again.
 
-**Interrupted print jobs.** Jobs a crash left queued or sent (db/spool.py) are read at
-start-up, before this run prints anything, and offered once to the first person who
-signs in: print copies (COPY n, journaled like F11) or skip; either way they are settled.
+**Interrupted print jobs.** Jobs a crash left queued or sent (db/spool.py), and documents
+a commit made due that never became a job (counter.outbox: a crash right after the
+commit), are read at start-up, before this run prints anything, and offered once to the
+first person who signs in: print them (the never-printed as originals, the unconfirmed as
+COPY n, journaled like F11) or skip (recorded with who skipped); either way they are
+settled. Due credit notes are files, not paper: they are saved whatever the answer.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QWidget
 
 from counter.cart import Cart
+from counter.outbox import Due, DueDocument
 from counter.staff import lock_session
 from counter.tenders import Payment
 from counter.users import User, UserId
@@ -81,6 +85,8 @@ class TrustUi(QObject):
         self.locked: tuple[User, QWidget] | None = None  # who the screen locked on, and where they were
         self.parked: dict[UserId, ParkedSale] = {}
         self.pending_jobs: list[dict[str, Any]] = interrupted_jobs(self.ctx.db.read)  # before anything prints
+        # Documents a commit made due that were never carried out (a crash right after it).
+        self.pending_due: list[DueDocument] = window.printing.reactions.pending()
         app = QApplication.instance()
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
@@ -194,24 +200,44 @@ class TrustUi(QObject):
     # ---------------------------------------------------- interrupted printing
     def _offer_interrupted(self, user: User) -> None:
         jobs, self.pending_jobs = self.pending_jobs, []
-        if not jobs:
+        due, self.pending_due = self.pending_due, []
+        if not jobs and not due:
             return
-        QTimer.singleShot(0, lambda: self._ask_reprint(user, jobs))
+        QTimer.singleShot(0, lambda: self._ask_reprint(user, jobs, due))
 
-    def _ask_reprint(self, user: User, jobs: list[dict[str, Any]]) -> None:
-        dialog = InterruptedJobsDialog(self.window.stack.currentWidget(), self.ctx, jobs)
-        answer = dialog.exec()
-        printed = []
-        if answer == QDialog.DialogCode.Accepted:
-            for job in jobs:
-                ok, text = attempt(
-                    lambda job=job: reprint(self.ctx, self.window.printing, user, job["id"]), self.window.sale.problem
-                )
-                if ok:
-                    printed.append(job["reference"])
-        settle_interrupted(self.ctx.db.write, [j["id"] for j in jobs], self.ctx.clock.now())
-        if printed:
-            self.window.sale.say(f"Printing copies of {', '.join(printed)}.", "info")
+    def _ask_reprint(self, user: User, jobs: list[dict[str, Any]], due: list[DueDocument]) -> None:
+        """Offer what a crash left unprinted. Credit notes (files, not paper) are saved
+        whatever the answer; receipts that never reached the printer are printed as
+        originals, those the printer may have had as copies (COPY n)."""
+        files = [d for d in due if d.due is Due.CREDIT_NOTE]
+        paper = [d for d in due if d.due is not Due.CREDIT_NOTE]
+        saved = self.window.printing.reactions.carry_out_items(files)
+        said = [f"Credit note saved: {p.name}." for p in saved.saved] + saved.problems
+        if jobs or paper:
+            dialog = InterruptedJobsDialog(self.window.stack.currentWidget(), self.ctx, jobs, paper)
+            answer = dialog.exec()
+            if answer == QDialog.DialogCode.Accepted:
+                done = self.window.printing.reactions.carry_out_items(paper)
+                if done.jobs:
+                    said.append(f"Printing {', '.join(d.label for d in paper)}.")
+                said += done.problems
+                printed = []
+                for job in jobs:
+                    ok, text = attempt(
+                        lambda job=job: reprint(self.ctx, self.window.printing, user, job["id"]),
+                        self.window.sale.problem,
+                    )
+                    if ok:
+                        printed.append(job["reference"])
+                if printed:
+                    said.append(f"Printing copies of {', '.join(printed)}.")
+            else:
+                declined = self.window.printing.reactions.decline(paper, user.id)
+                if declined:
+                    said.append(f"{declined} unprinted receipt{'s' if declined != 1 else ''} skipped by {user.name}.")
+            settle_interrupted(self.ctx.db.write, [j["id"] for j in jobs], self.ctx.clock.now())
+        if said:
+            self.window.sale.say(" ".join(said), "info")
 
     # ------------------------------------------------------------ card guard
     def _card_refused(self, widget: QWidget) -> None:
@@ -239,18 +265,38 @@ class TrustUi(QObject):
 
 
 class InterruptedJobsDialog(CounterDialog):
-    """At start-up: the receipts a crash left unconfirmed, to print again as copies."""
+    """At start-up: the receipts a crash left unprinted (recorded, never sent to the
+    printer: printed as originals) or unconfirmed (printed again as copies)."""
 
-    def __init__(self, parent: QWidget | None, ctx: Any, jobs: list[dict[str, Any]]) -> None:
+    #: at most this many of each group are listed; the rest are counted
+    SHOWN = 12
+
+    def __init__(
+        self, parent: QWidget | None, ctx: Any, jobs: list[dict[str, Any]], due: list[DueDocument] | None = None
+    ) -> None:
+        due = due or []
         super().__init__(
             parent,
             "Receipts to check",
-            "Counter stopped before the printer confirmed these. They may not have printed:",
+            "Counter stopped before these receipts were printed. The sales and returns are recorded.",
         )
+        zone = ctx.store.zone
+        if due:
+            self.form.addRow(QLabel("Never printed (they print as originals):"))
+            for item in due[-self.SHOWN :]:
+                when = item.created_at.astimezone(zone).strftime("%b %d %H:%M")
+                total = ctx.store.currency.format(item.document.total, ctx.store.locale)
+                label = QLabel(f"{item.label}  ·  {total}  ·  {when}")
+                label.setObjectName("unprintedDocument")
+                self.form.addRow(label)
+            if len(due) > self.SHOWN:
+                self.form.addRow(QLabel(f"… and {len(due) - self.SHOWN} older ones."))
+        if jobs:
+            self.form.addRow(QLabel("Sent to the printer, not confirmed (they print as COPY):"))
         for job in jobs:
-            when = datetime.fromisoformat(job["created_at"]).astimezone(ctx.store.zone).strftime("%b %d %H:%M")
+            when = datetime.fromisoformat(job["created_at"]).astimezone(zone).strftime("%b %d %H:%M")
             label = QLabel(f"{job['reference']}  ·  {job['kind']}  ·  {when}")
             label.setObjectName("interruptedJob")
             self.form.addRow(label)
-        self.ok_button.setText("Print copies  (Enter)")
-        self.cancel_button.setText("They printed: skip  (Esc)")
+        self.ok_button.setText("Print them  (Enter)")
+        self.cancel_button.setText("Not needed: skip  (Esc)")

@@ -1,0 +1,48 @@
+"""What must happen after a commit, recorded by the commit itself (the outbox).
+
+A sale or a return is only half done when its transaction commits: the customer still needs
+the receipt, and a return its credit note. If Counter is killed between the commit and the
+printer (a crash, the power, a frozen till), those are lost without a word, and the cashier
+cannot tell whether the sale went through. So the handler that commits also records each
+document that is *due*, with its full content, in the same transaction
+(``uow.outbox.add``). After the commit the application carries the due documents out
+(``app.reactions``): the print job is written in the transaction that settles the due
+item, so at every moment a receipt is either due, or a print job whose fate the
+interrupted-jobs check already follows (db/spool.py). At the next start, what is still due
+is offered to the person who signs in; nothing is printed behind anybody's back.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from counter.documents import Receipt
+
+
+class Due(enum.StrEnum):
+    PRINT = "print"  # a customer document for the receipt printer
+    CREDIT_NOTE = "credit_note"  # a return's credit note, saved as a PDF in the documents folder
+
+
+class DueState(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"  # carried out: a print job was written (its own state follows the printer)
+    DECLINED = "declined"  # offered after a restart, and the person chose not to print it
+
+
+@dataclass(frozen=True)
+class DueDocument:
+    id: str
+    due: Due
+    reference: str  # the receipt or return number
+    document: Receipt
+    created_at: datetime
+
+    @property
+    def label(self) -> str:
+        what = {"sale": "Receipt", "gift": "Gift receipt", "return": "Return receipt"}.get(str(self.document.kind))
+        if self.due is Due.CREDIT_NOTE:
+            what = "Credit note"
+        return f"{what or 'Document'} {self.reference}"
