@@ -35,7 +35,7 @@ def _fingerprint() -> str:
 
 
 def ensure_installed() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py is started by any python3, to say this
         sys.exit(f"Counter needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not PY.exists():
         print("Creating a virtual environment in .venv ...", flush=True)
@@ -45,8 +45,18 @@ def ensure_installed() -> None:
         return
     print("Installing Counter and its pinned dependencies ...", flush=True)
     subprocess.check_call(
-        [str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"]
+        [
+            str(PY),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            "-e",
+            f"{ROOT}[test]",
+        ]
     )
     STAMP.write_text(wanted)
 

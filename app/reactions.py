@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.spooler import AlreadyCarriedOut, Spooler
 from counter.errors import CounterError, StoreError
 from counter.outbox import Due, DueDocument, DueState
 from counter.ports import Clock, UnitOfWork
-from app.spooler import AlreadyCarriedOut, Spooler
 from devices.pdf import render_pdf
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,8 @@ class Reactions:
             except OSError as exc:
                 log.exception("could not carry out %s", item.id)
                 done.problems.append(
-                    f"{item.label} was not saved ({exc.strerror or exc}). It stays due and is offered again at the next sign-in."
+                    f"{item.label} was not saved ({exc.strerror or exc}). "
+                    "It stays due and is offered again at the next sign-in."
                 )
         return done
 

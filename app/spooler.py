@@ -114,11 +114,11 @@ class Spooler:
         return self.printer.status if self.printer else None
 
     # ------------------------------------------------------------------ jobs
-    def print_receipt(
-        self, receipt: Receipt, *, reference: str, copy_number: int, settles: str | None = None
-    ) -> str:
+    def print_receipt(self, receipt: Receipt, *, reference: str, copy_number: int, settles: str | None = None) -> str:
         data = render_receipt(receipt, self.profile)
-        return self.print_bytes(data, kind=str(receipt.kind), reference=reference, copy_number=copy_number, settles=settles)
+        return self.print_bytes(
+            data, kind=str(receipt.kind), reference=reference, copy_number=copy_number, settles=settles
+        )
 
     def print_bytes(
         self, data: bytes, *, kind: str, reference: str, copy_number: int, settles: str | None = None

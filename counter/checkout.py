@@ -18,9 +18,9 @@ from counter.cart import CartLine, check_quantity
 from counter.errors import CartError, TenderError
 from counter.journal import EventType
 from counter.money import round_to_coin
+from counter.outbox import Due
 from counter.ports import Clock, UnitOfWork
 from counter.pricing import Discount, LineInput, Pricing, price_lines
-from counter.outbox import Due
 from counter.sales import Sale, SaleLine, receipt_for
 from counter.shifts import require_open_shift
 from counter.store import StoreConfig, TerminalIdentity

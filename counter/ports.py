@@ -151,6 +151,10 @@ class PrintJobs(Protocol):
 
     def mark(self, job_id: str, state: str, error: str | None, at: datetime) -> None: ...
 
+    def last_copy_number(self, reference: str) -> int:
+        """The highest copy number printed of ``reference`` (0: only the original, or none)."""
+        ...
+
 
 class OutboxRepository(Protocol):
     """Documents due after a commit, written in the commit's transaction (counter.outbox)."""

@@ -31,6 +31,7 @@ from counter.access import authorize
 from counter.checkout import check_sale, check_settlement, price_command, record_sale
 from counter.journal import EventType
 from counter.money import ZERO, Currency
+from counter.outbox import Due
 from counter.policy import (
     ApprovalKind,
     LineFacts,
@@ -40,9 +41,9 @@ from counter.policy import (
     decide_line,
     disposition_for,
 )
-from counter.outbox import Due
 from counter.ports import Clock, UnitOfWork
 from counter.refunds import Allocation, PaidTender, RefundMethod, allocate_refund
+from counter.return_receipt import return_receipt
 from counter.return_types import (
     ID_TYPES,
     ApprovalNeeded,
@@ -57,7 +58,6 @@ from counter.return_types import (
     ReturnLineRequest,
     ReturnQuote,
 )
-from counter.return_receipt import return_receipt
 from counter.sales import Sale
 from counter.shifts import require_open_shift
 from counter.store import StoreConfig, TerminalIdentity
@@ -262,13 +262,19 @@ def process_return(
     terminal: TerminalIdentity,
     rules: ReturnRules,
     upstream: ReturnReservations | None = None,
+    read_uow_factory: Callable[[], UnitOfWork] | None = None,
 ) -> ReturnRecord:
     """Record a return (and the new sale of an exchange) in one unit of work.
 
     With ``upstream`` (an enrolled terminal), a receipted return first reserves its
     quantities at HQ, so lanes racing on one receipt never take back more than was sold
     (a reservation whose return then fails to commit is released); when HQ cannot be
-    asked, the return must stay within the offline caps instead."""
+    asked, the return must stay within the offline caps instead.
+
+    Nothing waits on the network inside a write transaction: the receipt is looked up
+    (at HQ when it is another lane's) and the return quoted in a read transaction
+    (``read_uow_factory``), then reserved at HQ with no transaction open, then written in
+    one unit of work that quotes again and refuses a return that changed meanwhile."""
     authorize(
         cmd.cashier,
         Permission.RETURN,
@@ -278,84 +284,135 @@ def process_return(
         error=ReturnError,
         hint="Ask a supervisor.",
     )
-    guard = _ReservationGuard(upstream, str(uuid.uuid4()))
-    with guard, uow_factory() as uow:
+    read = read_uow_factory or uow_factory
+    remote = None
+    if cmd.original_receipt and upstream is not None:
+        with read() as uow:  # the look-up's network call runs after this read has ended
+            here = uow.sales.get_by_number(normalize_receipt_number(cmd.original_receipt)) is not None
+        if not here:
+            remote = find_remote_sale(cmd.original_receipt, upstream)
+    with read() as uow:
         now = clock.now()
-        require_open_shift(uow, terminal.terminal_id)
-        ctx = load_context(uow, cmd, store, terminal, rules, now, upstream)
-        granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)
-        q = quote(cmd, ctx, store=store, rules=rules, now=now)
-        if q.refused:
-            raise ReturnError(
-                "This return cannot be taken: " + " / ".join(q.refused), "Explain the policy to the customer."
-            )
-        missing = frozenset(k for k in q.approvals if granted.get(k) != q.refund_total)
-        if missing:
-            stale = {k: granted[k] for k in missing if k in granted}
-            if stale:
-                was = ", ".join(sorted({store.currency.format(v, store.locale) for v in stale.values()}))
-                now_text = store.currency.format(q.refund_total, store.locale)
-                raise ReturnError(
-                    f"The approval was for {was}; the refund is now {now_text}.",
-                    "Ask the supervisor to approve again (F9).",
-                )
-            raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
-        if ctx.remote is not None and upstream is not None:
-            upstream.adopt(uow, ctx.remote.sale, now)
+        ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
+    guard = _ReservationGuard(upstream, str(uuid.uuid4()))
+    with guard:
         guard.reserved, answered = _reserve(upstream, guard.return_id, ctx, q, store, now)
-        if answered:
-            q = held_to_hq(q, answered, cmd, ctx, store, rules)
-        exchange_sale = None
-        exchange_id = None
-        if cmd.exchange is not None:
-            exchange_id = cmd.request_id
-            sale_cmd = cmd.exchange.sale
-            pricing = price_command(sale_cmd, store)
-            if q.exchange_credit and not any(t.kind is TenderKind.EXCHANGE_CREDIT for t in sale_cmd.tenders):
-                raise ReturnError("The exchange credit is missing from the payment.", "Take the payment again.")
-            credit_tenders = [t for t in sale_cmd.tenders if t.kind is TenderKind.EXCHANGE_CREDIT]
-            if sum((t.amount for t in credit_tenders), ZERO) != q.exchange_credit:
-                raise ReturnError("The exchange credit does not match the returned items.", "Take the payment again.")
-            check_settlement(sale_cmd, pricing.total, store)
-        voucher = None
-        if any(p.kind is TenderKind.STORE_CREDIT for p in q.allocation.parts):
-            voucher = new_voucher_code()
-        record = ReturnRecord(
-            id=guard.return_id,
-            return_number=uow.receipt_numbers.next("return"),
-            request_id=cmd.request_id,
-            original_sale_id=ctx.sale.id if ctx.sale else None,
-            original_receipt=ctx.sale.receipt_number if ctx.sale else None,
-            cashier_id=cmd.cashier.id,
-            completed_at=now,
-            quote=q,
-            customer_key=cmd.customer_id.key if cmd.customer_id else None,
-            customer_hint=f"{cmd.customer_id.id_type} …{cmd.customer_id.last4}" if cmd.customer_id else None,
-            voucher_code=voucher,
-            exchange_sale=None,
-            hq_reserved=guard.reserved,
+        with uow_factory() as uow:
+            now = clock.now()
+            reserved_q = q
+            ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
+            if [(ln.sale_line_id, ln.request.quantity) for ln in q.lines] != [
+                (ln.sale_line_id, ln.request.quantity) for ln in reserved_q.lines
+            ] or (not answered and q.refund_total != reserved_q.refund_total):
+                raise ReturnError(
+                    "This receipt changed while HQ was asked (another return of it was recorded here).",
+                    "Look the receipt up again.",
+                )
+            return _write_return(uow, cmd, ctx, q, answered, guard, store, terminal, rules, now, upstream)
+
+
+def _checked_quote(
+    uow: UnitOfWork,
+    cmd: ProcessReturn,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    now: datetime,
+    remote: RemoteSale | None,
+) -> tuple[ReturnContext, ReturnQuote]:
+    """The return's context and quote, refused when the policy refuses it or an approval
+    it needs is missing (or was given for another amount)."""
+    require_open_shift(uow, terminal.terminal_id)
+    ctx = load_context(uow, cmd, store, terminal, rules, now, remote)
+    granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)
+    q = quote(cmd, ctx, store=store, rules=rules, now=now)
+    if q.refused:
+        raise ReturnError(
+            "This return cannot be taken: " + " / ".join(q.refused), "Explain the policy to the customer."
         )
-        if cmd.exchange is not None:
-            exchange_sale = record_sale(
-                uow,
-                cmd.exchange.sale,
-                price_command(cmd.exchange.sale, store),
-                now,
-                store,
-                terminal,
-                exchange_id=exchange_id,
+    missing = frozenset(k for k in q.approvals if granted.get(k) != q.refund_total)
+    if missing:
+        stale = {k: granted[k] for k in missing if k in granted}
+        if stale:
+            was = ", ".join(sorted({store.currency.format(v, store.locale) for v in stale.values()}))
+            now_text = store.currency.format(q.refund_total, store.locale)
+            raise ReturnError(
+                f"The approval was for {was}; the refund is now {now_text}.",
+                "Ask the supervisor to approve again (F9).",
             )
-            record = ReturnRecord(**{**record.__dict__, "exchange_sale": exchange_sale})
-        # the return's rows, its refunds and its voucher are this entry's projection (counter.projection)
-        body = record.journal_body(store.currency)
-        if cmd.customer:
-            body["customer_id"] = cmd.customer
-        uow.journal.append(EventType.RETURN_PROCESSED, body, now)
-        # Its receipt and credit note are due with the commit (counter.outbox).
-        document = return_receipt(record, store, cmd.cashier.name)
-        uow.outbox.add(Due.PRINT, record.return_number, document, now)
-        uow.outbox.add(Due.CREDIT_NOTE, record.return_number, document, now)
-        uow.commit()
+        raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
+    return ctx, q
+
+
+def _write_return(
+    uow: UnitOfWork,
+    cmd: ProcessReturn,
+    ctx: ReturnContext,
+    q: ReturnQuote,
+    answered: Sequence[ReservedLine],
+    guard: _ReservationGuard,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    now: datetime,
+    upstream: ReturnReservations | None,
+) -> ReturnRecord:
+    """Write the checked return (and its exchange sale) in the caller's unit of work."""
+    if ctx.remote is not None and upstream is not None:
+        upstream.adopt(uow, ctx.remote.sale, now)
+    if answered:
+        q = held_to_hq(q, answered, cmd, ctx, store, rules)
+    exchange_sale = None
+    exchange_id = None
+    if cmd.exchange is not None:
+        exchange_id = cmd.request_id
+        sale_cmd = cmd.exchange.sale
+        pricing = price_command(sale_cmd, store)
+        if q.exchange_credit and not any(t.kind is TenderKind.EXCHANGE_CREDIT for t in sale_cmd.tenders):
+            raise ReturnError("The exchange credit is missing from the payment.", "Take the payment again.")
+        credit_tenders = [t for t in sale_cmd.tenders if t.kind is TenderKind.EXCHANGE_CREDIT]
+        if sum((t.amount for t in credit_tenders), ZERO) != q.exchange_credit:
+            raise ReturnError("The exchange credit does not match the returned items.", "Take the payment again.")
+        check_settlement(sale_cmd, pricing.total, store)
+    voucher = None
+    if any(p.kind is TenderKind.STORE_CREDIT for p in q.allocation.parts):
+        voucher = new_voucher_code()
+    record = ReturnRecord(
+        id=guard.return_id,
+        return_number=uow.receipt_numbers.next("return"),
+        request_id=cmd.request_id,
+        original_sale_id=ctx.sale.id if ctx.sale else None,
+        original_receipt=ctx.sale.receipt_number if ctx.sale else None,
+        cashier_id=cmd.cashier.id,
+        completed_at=now,
+        quote=q,
+        customer_key=cmd.customer_id.key if cmd.customer_id else None,
+        customer_hint=f"{cmd.customer_id.id_type} …{cmd.customer_id.last4}" if cmd.customer_id else None,
+        voucher_code=voucher,
+        exchange_sale=None,
+        hq_reserved=guard.reserved,
+    )
+    if cmd.exchange is not None:
+        exchange_sale = record_sale(
+            uow,
+            cmd.exchange.sale,
+            price_command(cmd.exchange.sale, store),
+            now,
+            store,
+            terminal,
+            exchange_id=exchange_id,
+        )
+        record = ReturnRecord(**{**record.__dict__, "exchange_sale": exchange_sale})
+    # the return's rows, its refunds and its voucher are this entry's projection (counter.projection)
+    body = record.journal_body(store.currency)
+    if cmd.customer:
+        body["customer_id"] = cmd.customer
+    uow.journal.append(EventType.RETURN_PROCESSED, body, now)
+    # Its receipt and credit note are due with the commit (counter.outbox).
+    document = return_receipt(record, store, cmd.cashier.name)
+    uow.outbox.add(Due.PRINT, record.return_number, document, now)
+    uow.outbox.add(Due.CREDIT_NOTE, record.return_number, document, now)
+    uow.commit()
     return record
 
 
@@ -485,14 +542,20 @@ def load_context(
     terminal: TerminalIdentity,
     rules: ReturnRules,
     now: datetime,
-    upstream: ReturnReservations | None = None,
+    remote: RemoteSale | None = None,
 ) -> ReturnContext:
-    """Read what a return needs, in the caller's transaction (and from HQ for a receipt
-    of another lane or store, when ``upstream`` is given)."""
+    """Read what a return needs, in the caller's transaction. A receipt of another lane
+    or store comes as ``remote`` (looked up at HQ beforehand, never from in here: no
+    network inside a transaction); any other receipt is found in this store file."""
     sale = None
-    remote = None
     if cmd.original_receipt:
-        sale, remote = find_sale_anywhere(uow, cmd.original_receipt, store, upstream)
+        number = normalize_receipt_number(cmd.original_receipt)
+        if remote is not None and remote.sale.receipt_number == number:
+            sale = remote.sale
+        else:
+            sale, remote = find_sale(uow, number, store), None
+    else:
+        remote = None
     shift = uow.shifts.current(terminal.terminal_id)
     ctx = ReturnContext(sale=sale, drawer_cash=uow.shifts.expected_cash(shift) if shift else ZERO)
     ctx.remote = remote
@@ -534,6 +597,14 @@ def find_sale_anywhere(
     number = normalize_receipt_number(receipt_text)
     if upstream is None or uow.sales.get_by_number(number) is not None:
         return find_sale(uow, number, store), None
+    remote = find_remote_sale(number, upstream)
+    return remote.sale, remote
+
+
+def find_remote_sale(receipt_text: str, upstream: ReturnReservations) -> RemoteSale:
+    """Another lane's or store's sale as HQ knows it (a network call: never inside a
+    transaction)."""
+    number = normalize_receipt_number(receipt_text)
     try:
         remote = upstream.lookup(number)
     except UpstreamUnavailable as exc:
@@ -546,7 +617,7 @@ def find_sale_anywhere(
             f"No sale in the chain has the receipt number {number}.",
             "Check the number on the receipt, or search by date and amount.",
         )
-    return remote.sale, remote
+    return remote
 
 
 def find_sale(uow: UnitOfWork, receipt_text: str, store: StoreConfig) -> Sale:
@@ -607,6 +678,7 @@ __all__ = [
     "ReturnableLine",
     "Returned",
     "find_sale",
+    "find_remote_sale",
     "find_sale_anywhere",
     "load_context",
     "normalize_receipt_number",

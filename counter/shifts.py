@@ -409,3 +409,28 @@ def x_report(uow: UnitOfWork, terminal_id: str, currency: Currency, zone: ZoneIn
     return build_report(
         "X", terminal_id, entries, currency=currency, zone=zone, users=uow.shifts.user_names(), grand_before=grand
     )
+
+
+def take_x_report(
+    user: User,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    read_uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    terminal_id: str,
+    currency: Currency,
+    zone: ZoneInfo,
+) -> DayReport:
+    """The X report, for a person the cash office is open to (a refusal is journaled as
+    AccessRefused, like every other refused right). Writes nothing else."""
+    authorize(
+        user,
+        Permission.CASH_OFFICE,
+        "print the X report",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=ShiftError,
+        hint="Ask a supervisor.",
+    )
+    with read_uow_factory() as uow:
+        return x_report(uow, terminal_id, currency, zone)

@@ -175,9 +175,7 @@ def build_demo(
     _customers_and_cases(db, store, users[0], today or datetime.now(UTC))
     with db.write.begin() as conn:  # the demo's history was printed long ago: nothing is due
         conn.execute(
-            update(s.outbox)
-            .where(s.outbox.c.state == "pending")
-            .values(state="done", settled_at=s.outbox.c.created_at)
+            update(s.outbox).where(s.outbox.c.state == "pending").values(state="done", settled_at=s.outbox.c.created_at)
         )
     db.dispose()
     return open_database(data_dir)

@@ -91,9 +91,10 @@ class HqReservations:
                 data = self.client._call("POST", "/reservations", json=payload, timeout=self.timeout)
             except HqRefused as exc:
                 if exc.error == "unknown_sale" and attempt == 0:
-                    # Our own sale not pushed yet: send the journal (without touching the
-                    # store: we are inside the return's unit of work), then ask again.
-                    self.syncer.push_all(record=False, max_batches=20)
+                    # Our own sale not pushed yet: send the journal, then ask again. (No
+                    # transaction of the return is open meanwhile: counter.returns
+                    # reserves between its read and its write.)
+                    self.syncer.push_all(max_batches=20)
                     continue
                 if exc.error == "unknown_sale":
                     raise UpstreamUnavailable("HQ does not hold this sale yet.", "") from exc

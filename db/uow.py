@@ -17,7 +17,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from counter.catalog import TaxClass
@@ -256,6 +256,10 @@ class SqlPrintJobs:
                 updated_at=stamp,
             )
         )
+
+    def last_copy_number(self, reference: str) -> int:
+        query = select(func.max(s.print_jobs.c.copy_number)).where(s.print_jobs.c.reference == reference)
+        return int(self._conn.execute(query).scalar_one() or 0)
 
     def mark(self, job_id: str, state: str, error: str | None, at: datetime) -> None:
         values: dict[str, Any] = {"state": state, "error": error, "updated_at": utc_stamp(at)}

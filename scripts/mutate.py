@@ -382,8 +382,10 @@ def report(s: Settings, results: dict[str, list[Mutant]], path: Path) -> list[Sc
     head.append("\nScore = detected / (mutants - equivalent). Detected = killed or timed out.\n")
     tail = ["## Equivalent mutants (left out of the score)\n"]
     for m in equivalents_seen:
-        tail.append(f"- {m.module}:{m.line} `{m.function}`: `{' / '.join(m.removed)}` -> "
-                    f"`{' / '.join(m.added)}`: {m.equivalent_reason}")
+        tail.append(
+            f"- {m.module}:{m.line} `{m.function}`: `{' / '.join(m.removed)}` -> "
+            f"`{' / '.join(m.added)}`: {m.equivalent_reason}"
+        )
     chosen = set(results)
     stale = [e for i, e in enumerate(entries) if i not in used and e["module"] in chosen]
     if stale:
@@ -401,7 +403,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--report", type=Path, help="where the survivors go (default .mutation/report.md)")
     parser.add_argument("--rebuild", action="store_true", help="forget every cached verdict and start afresh")
     parser.add_argument(
-        "--tests", nargs="+", metavar="ARG",
+        "--tests",
+        nargs="+",
+        metavar="ARG",
         help="pytest selection instead of the table's `tests` (a separate cache), e.g. --tests tests/unit",
     )
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)  # the tool's own test
@@ -424,8 +428,10 @@ def main(argv: list[str]) -> int:
     print()
     print(f"{'module':34} {'mutants':>7} {'detected':>8} {'equiv':>5} {'survived':>8} {'no tests':>8} {'score':>7}")
     for sc in scores:
-        print(f"{sc.module:34} {sc.total:7} {sc.detected:8} {sc.equivalent:5} {sc.survived:8} {sc.no_tests:8} "
-              f"{sc.percent:6.1f}%")
+        print(
+            f"{sc.module:34} {sc.total:7} {sc.detected:8} {sc.equivalent:5} {sc.survived:8} {sc.no_tests:8} "
+            f"{sc.percent:6.1f}%"
+        )
     print(f"\nSurvivors written to {report_path}")
     return 0
 

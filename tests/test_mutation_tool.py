@@ -12,16 +12,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-OPS = '''\
+OPS = """\
 def add(a, b):
     return a + b
 
 
 def is_adult(age):
     return age >= 18
-'''
+"""
 
-TESTS = '''\
+TESTS = """\
 from calc.ops import add, is_adult
 
 
@@ -32,9 +32,9 @@ def test_add():
 def test_adult():
     assert is_adult(30)
     assert not is_adult(5)
-'''
+"""
 
-PYPROJECT = '''\
+PYPROJECT = """\
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 
@@ -44,22 +44,24 @@ default_modules = ["calc/ops.py"]
 tests = ["tests"]
 pytest_args = ["-p", "no:cacheprovider"]
 equivalents = "equivalents.toml"
-'''
+"""
 
-EQUIVALENTS = '''\
+EQUIVALENTS = """\
 [[mutant]]
 module = "calc/ops.py"
 function = "is_adult"
 before = "return age >= 18"
 after = "return age >= 19"
 reason = "planted: stands for a mutant no test can tell apart"
-'''
+"""
 
 
 def mutate(project: Path) -> tuple[str, str]:
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "mutate.py"), "--root", str(project), "--jobs", "1"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout, (project / ".mutation" / "report.md").read_text()
@@ -112,13 +114,13 @@ def test_killed_surviving_equivalent_and_cached(tmp_path: Path) -> None:
 
     # A second test file that calls only add(): only add's mutants are tested again.
     (project / "tests" / "test_more.py").write_text(
-        textwrap.dedent('''\
+        textwrap.dedent("""\
             from calc.ops import add
 
 
             def test_add_zero():
                 assert add(0, 7) == 7
-            ''')
+            """)
     )
     stdout, _ = mutate(project)
     assert 0 < count_tested(stdout) < first

@@ -1,4 +1,5 @@
-"""Lint and type checks run with the suite: ruff everywhere, mypy strict on counter/ and db/."""
+"""Lint and type checks run with the suite: ruff check and ruff format on the whole tree,
+mypy strict on app/, counter/, db/ and hq/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing() -> None:
-    result = run("ruff", "check", "counter", "db", "ui", "devices", "tests", "scripts")
+    result = run("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_whole_tree_is_formatted() -> None:
+    result = run("ruff", "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

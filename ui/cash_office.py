@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from app.reactions import documents_folder
 from counter.report_document import report_document
 from counter.reports import DayReport
 from counter.shifts import (
@@ -27,8 +28,8 @@ from counter.shifts import (
     open_shift,
     record_movement,
     recount_shift,
+    take_x_report,
     take_z_report,
-    x_report,
 )
 from counter.users import Permission, User
 from devices.escpos.report import render_report
@@ -39,7 +40,6 @@ from ui.dialogs import CounterDialog
 from ui.ops import Problem, attempt
 from ui.preview import ReceiptPreview
 from ui.printing import PrintBridge
-from app.reactions import documents_folder
 
 
 class CountDialog(CounterDialog):
@@ -307,10 +307,15 @@ class CashOfficeScreen(QWidget):
         self.say(f"Recount recorded: {self._money(result.counted)}, over/short {self._money(result.over_short)}.", "ok")
 
     def _x(self) -> None:
-        if not self._user().can(Permission.CASH_OFFICE):
-            raise ShiftError(f"{self._user().name} may not print the X report.", "Ask a supervisor.")
-        with self.ctx.read_uow() as uow:
-            report = x_report(uow, self.ctx.terminal.terminal_id, self.ctx.store.currency, self.ctx.store.zone)
+        report = take_x_report(
+            self._user(),
+            uow_factory=self.ctx.uow,
+            read_uow_factory=self.ctx.read_uow,
+            clock=self.ctx.clock,
+            terminal_id=self.ctx.terminal.terminal_id,
+            currency=self.ctx.store.currency,
+            zone=self.ctx.store.zone,
+        )
         self._print(report, 0)
 
     def _z(self) -> None:
@@ -341,7 +346,8 @@ class CashOfficeScreen(QWidget):
         )
         name = f"z-report-{report.terminal}-{report.number}" if report.kind == "Z" else f"x-report-{report.terminal}"
         stamp = datetime.now(self.ctx.store.zone).strftime("%Y%m%d-%H%M%S")
-        path = documents_folder(self.ctx.data_dir) / f"{name}-{stamp}{'-copy' + str(copy_number) if copy_number else ''}.pdf"
+        copy = f"-copy{copy_number}" if copy_number else ""
+        path = documents_folder(self.ctx.data_dir) / f"{name}-{stamp}{copy}.pdf"
         try:
             path.write_bytes(render_report_pdf(doc))
         except OSError as exc:

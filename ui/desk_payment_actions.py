@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
+from app.reactions import documents_folder
 from counter.accounts import charge_service, open_account, pay_on_account
 from counter.customers import Customer
 from counter.desk_payments import DeskPayment
@@ -33,7 +34,6 @@ from ui.desk_money import (
 )
 from ui.printing import PrintBridge
 from ui.return_dialogs import ApprovalDialog
-from app.reactions import documents_folder
 
 PAYMENT_CHOICES = [
     ("Service charge (repair, alteration, delivery, installation)", "service"),

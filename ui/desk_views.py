@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.reactions import documents_folder
 from counter.analysis import TABLES, Analysis, analyse, to_csv
 from counter.referrals import Referral, ReferralStatus
 from counter.users import User
@@ -28,7 +29,6 @@ from devices.letters import render_analysis_pdf
 from ui.context import AppContext
 from ui.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
-from app.reactions import documents_folder
 
 
 class QueueDialog(CounterDialog):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTabl
 
 from counter.documents import ReceiptKind
 from counter.errors import CounterError
-from counter.journal import EventType
+from counter.sale_commands import record_reprint
 from counter.sales import receipt_for
 from counter.users import User
 from db.queries import print_job, recent_print_jobs, sale_by_number
@@ -55,20 +55,13 @@ def reprint(ctx: AppContext, printing: PrintBridge, user: User, job_id: str) -> 
     if job is None:
         raise ReprintError("That print job is no longer in the store.", "Pick another one.")
     reference, kind = job["reference"], job["kind"]
-    copy_number = printing.next_copy_number(reference)
-    receipt = None
+    sale = None
     if kind in (ReceiptKind.SALE, ReceiptKind.GIFT):
         sale = sale_by_number(ctx.db.read, reference.split("/")[0])
         if sale is None:
             raise ReprintError(f"The sale {reference} is not in this store.", "Print it where it was sold.")
-        receipt = receipt_for(sale, ctx.store, kind=ReceiptKind(kind), copy_number=copy_number)
-    with ctx.uow() as uow:
-        uow.journal.append(
-            EventType.RECEIPT_REPRINTED,
-            {"receipt_number": reference, "copy": copy_number, "user": user.id},
-            ctx.clock.now(),
-        )
-        uow.commit()
+    copy_number = record_reprint(user, reference, uow_factory=ctx.uow, clock=ctx.clock)
+    receipt = None if sale is None else receipt_for(sale, ctx.store, kind=ReceiptKind(kind), copy_number=copy_number)
     if receipt is not None:
         printing.print_receipt(receipt, reference=reference, copy_number=copy_number)
     else:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.reactions import CarriedOut, Reactions, documents_folder
-from app.spooler import JobFinished, JobQueued, PrinterChanged, SpoolEvent, Spooler
+from app.spooler import JobFinished, JobQueued, PrinterChanged, Spooler, SpoolEvent
 from counter.documents import Receipt
-from db.queries import print_jobs_for
 from devices.escpos.decode import decode
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
@@ -34,7 +33,9 @@ class PrintBridge(QObject):
         self.ctx = ctx
         self.spooler = Spooler(ctx.uow, ctx.clock, printer, profile)
         #: the documents a commit made due, carried out after it (and after a restart)
-        self.reactions = Reactions(ctx.uow, ctx.read_uow, ctx.clock, self.spooler, lambda: documents_folder(ctx.data_dir))
+        self.reactions = Reactions(
+            ctx.uow, ctx.read_uow, ctx.clock, self.spooler, lambda: documents_folder(ctx.data_dir)
+        )
         self._event.connect(self._on_event)
         self.spooler.subscribe(self._event.emit)
 
@@ -62,10 +63,6 @@ class PrintBridge(QObject):
     def carry_out(self, *references: str) -> CarriedOut:
         """Print and save what the commit of these documents made due (counter.outbox)."""
         return self.reactions.carry_out(references)
-
-    def next_copy_number(self, reference: str) -> int:
-        jobs = print_jobs_for(self.ctx.db.read, reference)
-        return max((j["copy_number"] for j in jobs), default=0) + 1
 
     def _on_event(self, event: SpoolEvent) -> None:  # GUI thread
         if isinstance(event, JobQueued):

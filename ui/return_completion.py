@@ -23,7 +23,7 @@ from counter.users import User
 from ui.context import AppContext
 from ui.dialogs import CardDialog, CashDialog
 from ui.hq_calls import HqWorker
-from ui.ops import Problem, attempt
+from ui.ops import Problem
 from ui.printing import PrintBridge
 from ui.return_dialogs import ApprovalDialog, PayDifferenceDialog, ReasonDialog
 
@@ -130,6 +130,7 @@ class ReturnCompletion:
                     terminal=self.ctx.terminal,
                     rules=self.ctx.rules,
                     upstream=self.ctx.upstream,
+                    read_uow_factory=self.ctx.read_uow,
                 )
 
             try:

@@ -17,7 +17,7 @@ Quotes re-use the sale HQ sent when the receipt was loaded, never the network.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
@@ -51,7 +51,7 @@ from counter.returns import (
     quote,
     returnable_lines,
 )
-from counter.upstream import RemoteSale, ReturnReservations
+from counter.upstream import RemoteSale
 from counter.users import User
 from db.queries import lowest_recent_price
 from devices.barcodes import CodeType, ScanData
@@ -73,24 +73,6 @@ from ui.return_model import ReturnLinesModel
 
 CONDITIONS = list(Condition)
 METHODS = list(RefundMethod)
-
-
-class _KnownSale:
-    """HQ's port for quotes: the receipt loaded from HQ is answered from memory, so a
-    re-quote on a key press never waits for the network on the GUI thread (completing the
-    return asks HQ again, on a worker thread)."""
-
-    def __init__(self, upstream: ReturnReservations, remote: RemoteSale) -> None:
-        self._upstream = upstream
-        self._remote = remote
-
-    def lookup(self, receipt_number: str) -> RemoteSale | None:
-        if receipt_number == self._remote.sale.receipt_number:
-            return self._remote
-        return self._upstream.lookup(receipt_number)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._upstream, name)
 
 
 class ReturnScreen(ReturnCompletion, QWidget):
@@ -557,10 +539,8 @@ class ReturnScreen(ReturnCompletion, QWidget):
         cmd = self.draft.command()
         with self.ctx.read_uow() as uow:
             now = self.ctx.clock.now()
-            upstream: ReturnReservations | None = self.ctx.upstream
-            if upstream is not None and self.remote is not None:
-                upstream = cast(ReturnReservations, _KnownSale(upstream, self.remote))
-            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now, upstream)
+            # the receipt HQ found is quoted from memory: a key press never waits on the network
+            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now, self.remote)
             return quote(cmd, rc, store=self.ctx.store, rules=self.ctx.rules, now=now)
 
     def _refresh(self) -> None:

@@ -16,7 +16,7 @@ from counter.cart import Cart
 from counter.checkout import CompleteSale, complete_sale
 from counter.documents import ReceiptKind
 from counter.errors import CartError, StoreError, TenderError
-from counter.journal import EventType
+from counter.sale_commands import record_reprint
 from counter.sales import Sale, receipt_for
 from counter.tenders import Payment
 from counter.users import User
@@ -212,14 +212,9 @@ class SalePaymentActions:
             if self.last_sale is None:
                 raise CartError("No sale has been completed on this screen yet.", "Complete a sale first.")
             sale = self.last_sale
-            copy_number = self.printing.next_copy_number(sale.receipt_number)
-            with self.ctx.uow() as uow:
-                uow.journal.append(
-                    EventType.RECEIPT_REPRINTED,
-                    {"receipt_number": sale.receipt_number, "copy": copy_number, "user": self._user().id},
-                    self.ctx.clock.now(),
-                )
-                uow.commit()
+            copy_number = record_reprint(
+                self._user(), sale.receipt_number, uow_factory=self.ctx.uow, clock=self.ctx.clock
+            )
             self.printing.print_receipt(
                 receipt_for(sale, self.ctx.store, copy_number=copy_number),
                 reference=sale.receipt_number,

@@ -34,7 +34,7 @@ from counter.barcodes import read_code
 from counter.cart import Cart, CartLine, parse_quantity
 from counter.catalog import Item
 from counter.errors import CartError, ItemNotFound
-from counter.journal import EventType
+from counter.sale_commands import void_line, void_sale
 from counter.sales import Sale
 from counter.shifts import require_open_shift
 from counter.tenders import Payment
@@ -458,9 +458,8 @@ class SaleScreen(SalePaymentActions, QWidget):
     def _void_line(self) -> None:
         def run() -> None:
             self._check_editable()
-            self._require(Permission.VOID_LINE)
             line = self._selected_line()
-            self.cart.void(line.id)
+            void_line(self._user(), self.cart, line.id, uow_factory=self.ctx.uow, clock=self.ctx.clock)
             self._refresh()
             self.say(f"Voided {line.item.name}.", "ok")
 
@@ -469,19 +468,9 @@ class SaleScreen(SalePaymentActions, QWidget):
     def _void_sale(self) -> None:
         def run() -> None:
             self._check_editable()
-            if self.cart.is_empty:
-                raise CartError("There is nothing to void.", "Scan an item to start a sale.")
-            total = self.cart.total
-            lines = len(self.cart.active_lines)
-            with self.ctx.uow() as uow:
-                uow.journal.append(
-                    EventType.SALE_VOIDED,
-                    {"user": self._user().id, "lines": lines, "total": self.cart.currency.to_minor(total)},
-                    self.ctx.clock.now(),
-                )
-                uow.commit()
+            voided = void_sale(self._user(), self.cart, uow_factory=self.ctx.uow, clock=self.ctx.clock)
             self._reset_sale()
-            self.say(f"Sale voided ({lines} lines, {self._money(total)}). Nothing was charged.", "ok")
+            self.say(f"Sale voided ({voided.lines} lines, {self._money(voided.total)}). Nothing was charged.", "ok")
 
         attempt(run, self.problem)
 

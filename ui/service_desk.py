@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.reactions import documents_folder
 from counter.cases import Case, CaseError, events_text, record_letter
 from counter.customers import Customer, format_phone
 from counter.referrals import Referral, ReferralStatus
@@ -75,7 +76,6 @@ from ui.desk_payment_actions import DeskPaymentActions
 from ui.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
-from app.reactions import documents_folder
 
 
 class ServiceDeskScreen(DeskPaymentActions, QWidget):

@@ -67,9 +67,7 @@ class P:
     tax: str | None = None  # None: the category's tax class
     code: str = "upc"  # "upc", "ean13:<GS1 prefix>", "ean8:<GS1 prefix>" or "none"
 
-    def __init__(
-        self, name: str, price: str, *axes: Axis, tax: str | None = None, code: str = "upc"
-    ) -> None:
+    def __init__(self, name: str, price: str, *axes: Axis, tax: str | None = None, code: str = "upc") -> None:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "price", price)
         object.__setattr__(self, "axes", axes)
@@ -552,8 +550,12 @@ PRODUCTS: dict[str, list[P]] = {
         P("Slicker Grooming Brush", "9.99"),
     ],
     "services": [
-        P("Gift Card, {}, {}", "10.00", ["Classic", "Birthday", "Thank You", "Holiday"],
-          ["$10", ("$25", "25.00"), ("$50", "50.00"), ("$100", "100.00")]),
+        P(
+            "Gift Card, {}, {}",
+            "10.00",
+            ["Classic", "Birthday", "Thank You", "Holiday"],
+            ["$10", ("$25", "25.00"), ("$50", "50.00"), ("$100", "100.00")],
+        ),
         P("Key Duplication, Standard House Key", "2.99", tax="A", code="none"),
         P("Key Duplication, Car Key (No Chip)", "5.99", tax="A", code="none"),
         P("Key Duplication, Transponder Car Key", "69.99", tax="A", code="none"),
@@ -562,8 +564,12 @@ PRODUCTS: dict[str, list[P]] = {
         P("Pants Hemming", "12.00", code="none"),
         P("Product Assembly", "19.99", ["Small Item", ("Furniture", "49.99")], code="none"),
         P("Screen Protector Installation", "4.99", code="none"),
-        P("2-Year Protection Plan", "9.99",
-          ["Items $50-$99.99", ("Items $100-$249.99", "24.99"), ("Items $250-$499.99", "39.99")], code="none"),
+        P(
+            "2-Year Protection Plan",
+            "9.99",
+            ["Items $50-$99.99", ("Items $100-$249.99", "24.99"), ("Items $250-$499.99", "39.99")],
+            code="none",
+        ),
         P("Photo Prints, 4 x 6 in, 25 Prints", "4.99", tax="A", code="none"),
         P("Propane Tank Exchange, 20 lb", "22.99", tax="A", code="none"),
     ],
@@ -592,10 +598,7 @@ def _variants(product: P) -> list[tuple[str, Decimal]]:
         for _, p in combo:
             if p is not None and p.startswith("+"):
                 price += Decimal(p[1:])
-        if "{}" in product.name:
-            name = product.name.format(*labels)
-        else:
-            name = ", ".join([product.name, *labels])
+        name = product.name.format(*labels) if "{}" in product.name else ", ".join([product.name, *labels])
         out.append((name, price))
     return out
 

@@ -53,6 +53,10 @@ class TestStore:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.db.write, self.terminal, self.cfg.currency)
 
+    def read_uow(self) -> SqlUnitOfWork:
+        """The same repositories over the read engine (a deferred transaction, rolled back)."""
+        return SqlUnitOfWork(self.db.read, self.terminal, self.cfg.currency)
+
     def user(self, first_name: str) -> User:
         return self.users[first_name]
 

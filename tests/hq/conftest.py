@@ -174,6 +174,7 @@ class Lane:
             terminal=self.store.terminal,
             rules=self.store.rules,
             upstream=self.upstream if kw.get("upstream", True) else None,
+            read_uow_factory=self.store.read_uow,
         )
 
     def journal(self) -> list[tuple[int, str]]:

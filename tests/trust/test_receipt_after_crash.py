@@ -70,7 +70,10 @@ def due_states(ctx, reference: str) -> list[str]:  # type: ignore[no-untyped-def
 
 @pytest.mark.parametrize("point", POINTS)
 def test_killed_between_the_commit_and_the_printer_the_receipt_is_offered(
-    point: str, store_dir: Path, open_window, qtbot  # type: ignore[no-untyped-def]
+    point: str,
+    store_dir: Path,
+    open_window,
+    qtbot,  # type: ignore[no-untyped-def]
 ) -> None:
     result = sell_and_crash(store_dir, point)
     assert result.returncode == -9, (result.returncode, result.stdout, result.stderr[-2000:])  # killed, for real

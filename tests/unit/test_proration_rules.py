@@ -20,8 +20,15 @@ def usd() -> Currency:
 
 def share(**changes: object) -> LineShare:
     args: dict[str, object] = {
-        "gross": D("10.00"), "tax": D("1.00"), "units": 3, "done_gross": D("0"), "done_tax": D("0"),
-        "done_units": 0, "k": 1, "currency": usd(), "prices_include_tax": True,
+        "gross": D("10.00"),
+        "tax": D("1.00"),
+        "units": 3,
+        "done_gross": D("0"),
+        "done_tax": D("0"),
+        "done_units": 0,
+        "k": 1,
+        "currency": usd(),
+        "prices_include_tax": True,
     }
     args.update(changes)
     return prorate_line(**args)  # type: ignore[arg-type]
