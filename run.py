@@ -68,7 +68,7 @@ def main(argv: list[str]) -> int:
     ensure_installed()
     verb, rest = argv[0], argv[1:]
     if verb == "start":
-        cmd = [str(PY), "-m", "ui.cli", *rest]
+        cmd = [str(PY), "-m", "cli.main", *rest]
     elif verb == "mutate":
         cmd = [str(PY), str(ROOT / "scripts" / "mutate.py"), *rest]
     else:

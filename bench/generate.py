@@ -861,10 +861,10 @@ def phase_base(data_dir: Path, plan: Plan, state: dict[str, Any]) -> None:
 def close_demo_shift(data_dir: Path, at: datetime) -> None:
     """build_demo leaves today's shift open on T01 (dated ``at``): close it and take the Z
     report through the app's cash office, so the history starts with no shift open."""
+    from app.context import build_context
     from counter.shifts import CashRules, close_shift, take_z_report
     from db.demo import count_for
     from db.queries import list_users
-    from ui.context import build_context
 
     class Clock:
         moment = at

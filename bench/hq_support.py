@@ -95,11 +95,11 @@ def hq_database() -> Iterator[tuple[str, Engine]]:
 
 
 def seed_reference(engine: Engine) -> None:
+    from cli.sync import demo_reference_data
     from counter.barcodes import canonical_gtin
     from counter.users import PinHasher
     from db.demo import DEMO_DIR, DEMO_USERS, TAX_CLASSES
     from hq.catalog import seed
-    from ui.sync_commands import demo_reference_data
 
     hasher = PinHasher(time_cost=1, memory_cost=1024)
     seed(engine, **demo_reference_data(hasher, DEMO_DIR, DEMO_USERS, TAX_CLASSES, canonical_gtin))

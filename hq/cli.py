@@ -156,3 +156,22 @@ def describe_exception(x: Any) -> str:
         )
     where = f"return {x['return_id']} at {x['store_id']}-{x['terminal_id']}"  # flagged before migration 0005
     return f"sale {x['sale_id']} line {x['sale_line_id']}: {where}: {x['detail']}"
+
+
+def seed_reference(database_url: str | None, reference: dict[str, Any]) -> int:
+    """``counter hq seed-demo``: load reference data (tax classes, categories with their
+    policies, catalog, staff) into HQ. The lane's command line builds the demo chain's
+    data and hands it over here, so it never reaches into HQ's store itself."""
+    from hq.catalog import seed
+    from hq.serve import URL_ENV
+    from hq.store import DEFAULT_URL, make_engine, migrate
+
+    url = database_url or os.environ.get(URL_ENV) or DEFAULT_URL
+    engine = make_engine(url, pool_size=2)
+    try:
+        migrate(engine)
+        seed(engine, **reference)
+    finally:
+        engine.dispose()
+    print("HQ now holds the demo chain's catalog and staff.")
+    return 0

@@ -303,10 +303,10 @@ def main() -> int:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from app.context import build_context
     from counter.users import PinHasher
     from db.demo import build_demo
     from scripts.screenshots import grab, paper, pdf_to_png, settle, when_dialog
-    from ui.context import build_context
     from ui.main_window import build_window, load_style
 
     parser = argparse.ArgumentParser()

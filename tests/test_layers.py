@@ -22,10 +22,26 @@ FORBIDDEN = {
         "db",
         "devices",
         "hq",
+        "app",
+        "cli",
     },
-    "db": {"PySide6", "ui", "devices", "escpos", "serial"},
-    "devices": {"PySide6", "ui", "db", "sqlalchemy", "alembic", "hq"},
-    "hq": {"PySide6", "ui", "devices", "db"},  # HQ has its own store; the terminal's is db/
+    "db": {"PySide6", "ui", "devices", "escpos", "serial", "app", "cli"},
+    "devices": {"PySide6", "ui", "db", "sqlalchemy", "alembic", "hq", "app", "cli"},
+    "hq": {"PySide6", "ui", "devices", "db", "app", "cli"},  # HQ has its own store; the terminal's is db/
+    # The application layer: no Qt, no screens, no HQ server (it reaches HQ over HTTP, db/).
+    "app": {"PySide6", "ui", "hq", "cli"},
+    # The screens draw: no HQ server internals, and the command line stands above them.
+    "ui": {"hq", "cli"},
+}
+
+#: Scripts that measure or photograph real windows, and so need the screens; every other
+#: bench or script file builds what it needs from app/, never from ui/.
+WINDOW_SCRIPTS = {
+    "bench/cold_start.py",
+    "bench/scan_to_paint.py",
+    "scripts/screenshots.py",
+    "scripts/office_screenshots.py",
+    "scripts/desk_screenshots.py",
 }
 
 
@@ -53,12 +69,44 @@ def test_layer_arrows(package: str) -> None:
 def test_nobody_imports_ui() -> None:
     offences = [
         f"{path.relative_to(ROOT)}:{line}"
-        for package in ("counter", "db", "devices", "hq")
+        for package in ("counter", "db", "devices", "hq", "app")
         for path in (ROOT / package).rglob("*.py")
         for name, line in imported_roots(path)
         if name == "ui"
     ]
     assert not offences
+
+
+def test_bench_and_scripts_use_the_app_not_the_screens() -> None:
+    offences = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in ("bench", "scripts")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in WINDOW_SCRIPTS
+        for name, line in imported_roots(path)
+        if name == "ui"
+    ]
+    assert not offences, "\n".join(offences)
+
+
+def test_the_command_line_reaches_hq_only_through_hqs_own_command_line() -> None:
+    offences = []
+    for path in sorted((ROOT / "cli").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offences += [
+                f"{path.relative_to(ROOT)}:{node.lineno} imports {m}"
+                for m in modules
+                if m.split(".")[0] == "hq" and m != "hq.cli"
+            ]
+    assert not offences, "\n".join(offences)
 
 
 def test_the_walker_sees_a_crossed_arrow(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
+from app.context import AppContext
 from counter.cash_drawer import (
     MIN_NOTE,
     NO_AMOUNT,
@@ -35,7 +36,6 @@ from counter.returns import ReturnRecord
 from counter.sales import Sale
 from counter.tenders import TenderKind
 from counter.users import User
-from ui.context import AppContext
 from ui.device_bridge import DEVICES_KEY, DeviceBridge
 from ui.dialogs import CounterDialog
 from ui.ops import describe

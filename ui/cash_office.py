@@ -8,6 +8,7 @@ is shown only after the count is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from app.context import AppContext
 from app.reactions import documents_folder
 from counter.report_document import report_document
 from counter.reports import DayReport
@@ -35,7 +37,6 @@ from counter.users import Permission, User
 from devices.escpos.report import render_report
 from devices.pdf import render_report_pdf
 from ui.actions import CashAction
-from ui.context import AppContext
 from ui.dialogs import CounterDialog
 from ui.ops import Problem, attempt
 from ui.preview import ReceiptPreview
@@ -117,6 +118,8 @@ class CashOfficeScreen(QWidget):
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cashOfficeScreen")
+        #: each says whether a sale is unfinished somewhere (see has_open_sale)
+        self.open_sale_checks: list[Callable[[], bool]] = []
         self.ctx, self.printing = ctx, printing
         self.user: User | None = None
         self.last_report: tuple[DayReport, int] | None = None
@@ -281,8 +284,9 @@ class CashOfficeScreen(QWidget):
         self.say(text, "ok")
 
     def has_open_sale(self) -> bool:
-        """Set by the main window: whether the sale screen holds an unfinished sale."""
-        return False
+        """Whether a sale is unfinished anywhere (the checks are added by the main window
+        and the trust wiring: the sale screen's cart, the sales parked at the idle lock)."""
+        return any(check() for check in self.open_sale_checks)
 
     def _recount(self) -> None:
         with self.ctx.read_uow() as uow:

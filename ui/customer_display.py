@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
+from app.context import AppContext
 from counter.returns import ReturnRecord
 from counter.sales import Sale
-from ui.context import AppContext
 from ui.device_bridge import DeviceBridge
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPlainTextEdit, QSpinBox, QWidget
 
+from app.context import AppContext
 from counter.cases import (
     CATEGORIES,
     Case,
@@ -39,7 +40,6 @@ from counter.referrals import TOLD_HOW, Priority, Referral, add_department_note,
 from counter.returns import normalize_receipt_number
 from counter.users import User
 from db.desk_queries import desk_config
-from ui.context import AppContext
 from ui.dialogs import CounterDialog
 from ui.ops import describe
 

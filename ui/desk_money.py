@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QListWidget, QListWidgetItem, QSpinBox, QWidget
 
+from app.context import AppContext
 from counter.adjustments import AdjustBill, AdjustmentKind, AdjustmentRecord, adjust_bill
 from counter.barcodes import read_code
 from counter.customers import Customer
@@ -28,7 +29,6 @@ from counter.service_desk import DeskConfig, DeskError
 from counter.tenders import Payment, Tender
 from counter.users import User
 from db.desk_queries import desk_config
-from ui.context import AppContext
 from ui.desk_dialogs import DeskDialog
 from ui.dialogs import CardDialog, CashDialog
 from ui.return_dialogs import ApprovalDialog, PayDifferenceDialog
@@ -315,6 +315,17 @@ class AmountDialog(DeskDialog):
     def validate(self) -> None:
         text = self.amount.text().strip()
         self.value = self.ctx.store.currency.parse(text, allow_zero=False) if text else self.owed
+
+
+class ReasonDialog(DeskDialog):
+    """One line of free text (why an order is cancelled); empty is allowed."""
+
+    def __init__(self, parent: QWidget | None, title: str, headline: str, placeholder: str) -> None:
+        super().__init__(parent, title, headline)
+        self.reason = self.line_edit("Reason", "", placeholder)
+
+    def validate(self) -> None:
+        return None
 
 
 class PickOrderDialog(ChoiceDialog):

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
+from app.context import AppContext
 from app.reactions import documents_folder
 from counter.accounts import charge_service, open_account, pay_on_account
 from counter.customers import Customer
@@ -22,12 +23,12 @@ from counter.tenders import Tender, TenderKind
 from counter.users import User
 from db.desk_queries import account_of, orders_for
 from devices.letters import render_slip_pdf
-from ui.context import AppContext
 from ui.desk_money import (
     AmountDialog,
     ChoiceDialog,
     OrderDialog,
     PickOrderDialog,
+    ReasonDialog,
     ServiceChargeDialog,
     collect_tenders,
     config,
@@ -206,17 +207,15 @@ class DeskPaymentActions:
         if order is None:
             return
         request_id = str(uuid.uuid4())
-        reason = AmountDialog(self, self.ctx, "Cancel order", f"Cancel {order.number}: why?", Decimal(0))
-        reason.amount.setPlaceholderText("the customer's reason")
-        reason.validate = lambda: None  # type: ignore[method-assign]
-        if reason.exec() != AmountDialog.DialogCode.Accepted:
+        reason = ReasonDialog(self, "Cancel order", f"Cancel {order.number}: why?", "the customer's reason")
+        if reason.exec() != ReasonDialog.DialogCode.Accepted:
             return
         for _ in range(2):
             try:
                 result = cancel_order(
                     self._user(),
                     order.id,
-                    reason.amount.text() or "customer asked",
+                    reason.reason.text() or "customer asked",
                     RefundMethod.ORIGINAL,
                     request_id,
                     rules=self.ctx.rules,

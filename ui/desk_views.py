@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from app.reactions import documents_folder
 from counter.analysis import TABLES, Analysis, analyse, to_csv
 from counter.referrals import Referral, ReferralStatus
 from counter.users import User
 from db.desk_queries import analysis_rows, department_queue, desk_config, follow_ups_due, get_case
 from devices.letters import render_analysis_pdf
-from ui.context import AppContext
 from ui.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
 

@@ -18,6 +18,9 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 
+from app.config import Settings
+from app.context import AppContext
+from app.device_checks import is_none, problem_text
 from counter.errors import CounterError
 from devices.display import LineDisplay
 from devices.drawer import PrinterDrawer, SerialDrawer
@@ -29,9 +32,6 @@ from devices.lifecycle import DeviceService, State
 from devices.printer import ReceiptPrinter
 from devices.scanner import SerialScanner
 from devices.urls import open_printer
-from ui.config import Settings
-from ui.context import AppContext
-from ui.device_checks import is_none, problem_text
 from ui.printing import PrintBridge
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class DeviceBridge(QObject):
     drawer_changed = Signal(object)  # True (open) / False (closed) / None (unknown)
     kick_finished = Signal(str, str)  # request id, error text ("" when the drawer was kicked)
     problem = Signal(str)  # a device failed: a sentence for the status bar
-    applied = Signal(object)  # ui.config.Settings: devices were set up anew
+    applied = Signal(object)  # app.config.Settings: devices were set up anew
     _event = Signal(object)  # from worker threads
     _kick_done = Signal(str, object)  # from worker threads: request id, DeviceError | None
 

@@ -4,7 +4,7 @@ Addresses are checked as they are typed (``devices.urls.parse_device_url`` says 
 wrong). The test buttons use the running device when the address is the one in use (the
 test page goes through the app's printer, the drawer opens as a journaled no-sale, the
 scan arrives through the app's own scan path) and otherwise check the typed address on a
-short-lived worker thread (``ui.device_checks``), so that a slow or absent device never
+short-lived worker thread (``app.device_checks``), so that a slow or absent device never
 freezes the window. Save writes ``counter.toml`` in the data folder and re-opens the
 devices whose settings changed.
 """
@@ -30,17 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.errors import CounterError
-from counter.users import User
-from devices.barcodes import ScanData
-from devices.escpos.codepages import CODE_PAGES
-from devices.escpos.decode import decode
-from devices.escpos.encoder import PrinterProfile, render_test_page
-from ui.cash_drawer import DrawerControl
-from ui.config import Settings, default_config_file
-from ui.context import AppContext
-from ui.device_bridge import DeviceBridge, DeviceState
-from ui.device_checks import (
+from app.config import Settings, default_config_file
+from app.context import AppContext
+from app.device_checks import (
     TEST_ROWS,
     CheckResult,
     check_display,
@@ -52,9 +44,17 @@ from ui.device_checks import (
     kind_of,
     problem_text,
 )
+from app.settings_file import save_settings
+from counter.errors import CounterError
+from counter.users import User
+from devices.barcodes import ScanData
+from devices.escpos.codepages import CODE_PAGES
+from devices.escpos.decode import decode
+from devices.escpos.encoder import PrinterProfile, render_test_page
+from ui.cash_drawer import DrawerControl
+from ui.device_bridge import DeviceBridge, DeviceState
 from ui.dialogs import CounterDialog
 from ui.printing import PrintBridge
-from ui.settings_file import save_settings
 
 #: What this window saves (every other setting in counter.toml is left as it is).
 DEVICE_SETTINGS = (

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from app.config import Settings
 from counter.returns import ReturnRecord
 from counter.sales import Sale
 from devices.barcodes import ScanData
 from ui.actions import Action
 from ui.cash_drawer import DrawerControl, Say
-from ui.config import Settings
 from ui.customer_display import CustomerDisplay
 from ui.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
 from ui.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator

@@ -288,7 +288,7 @@ class VoucherDialog(CounterDialog):
     """Pay with a store-credit voucher: scan or type its code, see its balance."""
 
     def __init__(self, parent: QWidget | None, ctx: object, remaining: Decimal) -> None:
-        from ui.context import AppContext
+        from app.context import AppContext
 
         assert isinstance(ctx, AppContext)
         super().__init__(

@@ -16,6 +16,7 @@ from types import TracebackType
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QProgressBar, QStackedWidget, QWidget
 
+from app.context import AppContext, build_context, connect_sync
 from counter.errors import CounterError
 from counter.staff import sign_out
 from counter.users import User
@@ -25,7 +26,6 @@ from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
 from ui.actions import Action
 from ui.cash_office import CashOfficeScreen
-from ui.context import AppContext, build_context, connect_sync
 from ui.device_bridge import DeviceBridge, open_receipt_printer
 from ui.device_wiring import DeviceUi
 from ui.manager_station import ManagerStationScreen, attach_station, open_station
@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.sale = SaleScreen(ctx, printing)
         self.returns = ReturnScreen(ctx, printing)
         self.cash_office = CashOfficeScreen(ctx, printing)
-        self.cash_office.has_open_sale = lambda: not self.sale.cart.is_empty or self.sale.payment is not None  # type: ignore[method-assign]
+        self.cash_office.open_sale_checks.append(lambda: not self.sale.cart.is_empty or self.sale.payment is not None)
         self.stack.addWidget(self.signin)
         self.stack.addWidget(self.sale)
         self.stack.addWidget(self.returns)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from counter.errors import CounterError
 from counter.remote_approval import (
     RemoteRequest,
@@ -51,7 +52,6 @@ from counter.users import Permission, User
 from db.hq_client import HqRefused
 from db.queries import list_users
 from ui.actions import Action
-from ui.context import AppContext
 from ui.dialogs import CounterDialog
 from ui.hq_calls import HqWorker
 

@@ -8,12 +8,12 @@ from decimal import Decimal, InvalidOperation
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QSpinBox, QTableWidget, QTableWidgetItem, QWidget
 
+from app.context import AppContext
 from counter.errors import CounterError
 from counter.policy import ReturnPolicy, ReturnRules
 from counter.policy_admin import change_policies
 from counter.users import Permission, User
 from db.queries import return_policies, rules_to_json, save_policies
-from ui.context import AppContext
 from ui.dialogs import CounterDialog
 
 

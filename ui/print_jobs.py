@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
+from app.context import AppContext
 from counter.documents import ReceiptKind
 from counter.errors import CounterError
 from counter.sale_commands import record_reprint
@@ -25,7 +26,6 @@ from counter.sales import receipt_for
 from counter.users import User
 from db.queries import print_job, recent_print_jobs, sale_by_number
 from devices.escpos.encoder import render_copy_banner
-from ui.context import AppContext
 from ui.dialogs import CounterDialog
 from ui.printing import PrintBridge
 

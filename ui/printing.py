@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from app.context import AppContext
 from app.reactions import CarriedOut, Reactions, documents_folder
 from app.spooler import JobFinished, JobQueued, PrinterChanged, Spooler, SpoolEvent
 from counter.documents import Receipt
@@ -17,7 +18,6 @@ from devices.escpos.decode import decode
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
-from ui.context import AppContext
 
 
 class PrintBridge(QObject):

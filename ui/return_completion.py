@@ -15,12 +15,12 @@ from typing import Any, TypeVar, cast
 from PySide6.QtCore import QEventLoop, QObject, SignalInstance
 from PySide6.QtWidgets import QLabel, QTableView
 
+from app.context import AppContext
 from counter.errors import CounterError
 from counter.return_draft import ReturnDraft
 from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnRecord, process_return
 from counter.tenders import Payment, Tender
 from counter.users import User
-from ui.context import AppContext
 from ui.dialogs import CardDialog, CashDialog
 from ui.hq_calls import HqWorker
 from ui.ops import Problem

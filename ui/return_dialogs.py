@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QWidget
 
+from app.context import AppContext
 from counter.approvals import Approval, grant_approval
 from counter.carddata import refuse_card_data
 from counter.errors import CounterError
@@ -24,7 +25,6 @@ from counter.upstream import UpstreamUnavailable
 from counter.users import Permission, User
 from db.queries import SaleSummary, find_sales, list_users
 from db.remote_approvals import RemoteApprovals
-from ui.context import AppContext
 from ui.dialogs import CounterDialog
 from ui.hq_calls import HqWorker
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from counter.barcodes import read_code
 from counter.cart import Cart
 from counter.errors import CounterError, ItemNotFound
@@ -57,7 +58,6 @@ from db.queries import lowest_recent_price
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction
-from ui.context import AppContext
 from ui.dialogs import QuantityDialog
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge

@@ -11,6 +11,7 @@ from decimal import Decimal
 from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QFrame, QLabel
 
+from app.context import AppContext
 from app.crashpoints import crash_point
 from counter.cart import Cart
 from counter.checkout import CompleteSale, complete_sale
@@ -20,7 +21,6 @@ from counter.sale_commands import record_reprint
 from counter.sales import Sale, receipt_for
 from counter.tenders import Payment
 from counter.users import User
-from ui.context import AppContext
 from ui.dialogs import CardDialog, CashDialog, VoucherDialog, ask
 from ui.ops import Problem, attempt, describe
 from ui.printing import PrintBridge

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from counter.barcodes import read_code
 from counter.cart import Cart, CartLine, parse_quantity
 from counter.catalog import Item
@@ -44,7 +45,6 @@ from devices.barcodes import ScanData
 from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action, ActionKeys
 from ui.cart_model import CartModel
-from ui.context import AppContext
 from ui.dialogs import DiscountDialog, QuantityDialog, ask
 from ui.ops import Problem, attempt
 from ui.preview import ReceiptPreview

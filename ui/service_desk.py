@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from app.reactions import documents_folder
 from counter.cases import Case, CaseError, events_text, record_letter
 from counter.customers import Customer, format_phone
@@ -59,7 +60,6 @@ from devices.escpos.slips import render_slip
 from devices.letters import render_letter_pdf
 from devices.scanner import scan_text
 from ui.actions import ActionKeys, ServiceAction
-from ui.context import AppContext
 from ui.desk_dialogs import (
     ContactDialog,
     CustomerDialog,

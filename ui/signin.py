@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from counter.staff import sign_in, sign_in_badge
 from counter.users import User
 from db.queries import list_users
 from devices.barcodes import ScanData
-from ui.context import AppContext
 from ui.ops import Problem, attempt
 from ui.wedge import PIN_ENTRY
 

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.context import AppContext
 from counter.errors import CounterError
 from counter.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
 from counter.users import Permission, Role, User, UserId, check_pin_format
 from devices.barcodes import ScanData
-from ui.context import AppContext
 from ui.dialogs import CounterDialog
 
 COLUMNS = ("Name", "Role", "Status", "Badge", "Sign-in")

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from app.context import AppContext
 from counter.errors import StoreError
 from db.engine import IntegrityCheck
-from ui.context import AppContext
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -80,7 +80,8 @@ def start_integrity_check(window: MainWindow) -> StartupCheck:
     check = StartupCheck(window.ctx)
     check.damaged.connect(lambda problem: refuse_to_sell(window, problem))
     window.ctx.closers.append(check.close)
-    QTimer.singleShot(0, check.start)
+    if window.ctx.settings.integrity_check_at_start:
+        QTimer.singleShot(0, check.start)
     return check
 
 

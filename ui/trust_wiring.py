@@ -101,8 +101,7 @@ class TrustUi(QObject):
         self.window.signin.signed_in.connect(self.signed_in)
         self.window.sale.signed_out.connect(self.idle.stop)
         self.window.sale.add_handler(Action.STAFF, self.open_staff)
-        has_open_sale = self.window.cash_office.has_open_sale
-        self.window.cash_office.has_open_sale = lambda: has_open_sale() or bool(self.parked)  # type: ignore[method-assign]
+        self.window.cash_office.open_sale_checks.append(lambda: bool(self.parked))
 
     def close(self) -> None:
         app = QApplication.instance()

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from app.context import AppContext, build_context
 from counter.cash_drawer import MIN_NOTE, DrawerError, DrawerReason, OpenDrawer, open_drawer, takes_cash
 from counter.tenders import CardDetails, Payment, Tender, TenderKind
 from db.queries import journal_entries, list_users
-from ui.context import AppContext, build_context
 
 
 @pytest.fixture

@@ -170,7 +170,7 @@ def test_journal_and_sales_refuse_update_and_delete(store_dir: Path) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_journal_verify_command_names_the_first_bad_entry(store_dir: Path) -> None:

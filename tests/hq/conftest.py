@@ -22,6 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from cli.sync import demo_reference_data
 from counter.barcodes import canonical_gtin
 from counter.errors import CounterError
 from counter.policy import Condition, Reason
@@ -44,7 +45,6 @@ from hq.serve import RunningHq, free_port, start_in_thread
 from hq.store import make_engine, migrate
 from tests.conftest import FAST_HASHER
 from tests.db.support import TestStore
-from ui.sync_commands import demo_reference_data
 
 PG_ADMIN_URL = os.environ.get("COUNTER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 HOW_TO_ENABLE = (

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from cli.main import main
 from hq import catalog
 from hq import schema as hs
 from hq.serve import RunningHq
-from ui.cli import main
 
 pytestmark = pytest.mark.slow
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from cli.main import main as cli_main
 from counter.cart import Cart
 from counter.checkout import CompleteSale, complete_sale
 from counter.customers import Address, ContactDetails, Customer, create_customer, update_customer
@@ -24,7 +25,6 @@ from db import schema as ls
 from db.desk_queries import customer_history, customer_summary, find_customers, get_customer
 from hq import schema as hs
 from tests.hq.conftest import Lane, hq_count
-from ui.cli import main as cli_main
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from app.context import build_context  # noqa: E402
 from tests.ui.conftest import in_dialog, sign_in, type_enter, upc_codes  # noqa: E402
-from ui.context import build_context  # noqa: E402
 from ui.main_window import build_window  # noqa: E402
 
 

@@ -359,7 +359,7 @@ def test_journal_verify_names_the_edit_and_fails(busy: Path) -> None:
     with behind_the_back(busy) as conn:
         conn.execute("UPDATE cash_movements SET amount_minor = 1 WHERE rowid = (SELECT min(rowid) FROM cash_movements)")
     done = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "journal", "verify", "--data-dir", str(busy)],
+        [sys.executable, "-m", "cli.main", "journal", "verify", "--data-dir", str(busy)],
         capture_output=True,
         text=True,
         timeout=120,

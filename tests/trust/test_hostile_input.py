@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from app.config import Settings, load_settings
 from counter.barcodes import CodeKind, read_code
 from counter.carddata import has_card_data, mask_card_data
 from counter.cart import MAX_QUANTITY, parse_quantity
@@ -31,7 +32,6 @@ from db.engine import DB_FILENAME
 from devices.barcodes import CodeType, decode_scan
 from devices.scanner import WedgeConfig, WedgeDecoder, WedgeKind
 from tests.db.support import TestStore
-from ui.config import Settings, load_settings
 from ui.dialogs import parse_discount
 
 USD = Currency.of("USD")

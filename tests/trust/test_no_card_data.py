@@ -21,6 +21,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import inspect, select, text
 
+from cli.main import _configure_logging
 from counter.approvals import grant_approval
 from counter.carddata import CardDataRefused, has_card_data, is_pan, luhn_ok
 from counter.journal import EventType
@@ -33,7 +34,6 @@ from db import schema as s
 from tests.ui.conftest import count_rows, in_dialog, press, type_enter, upc_codes
 from tests.ui.device_support import open_window_fixture, sign_in_as
 from tests.ui.wedge_keys import Clock, type_timed
-from ui.cli import _configure_logging
 
 open_window = open_window_fixture
 CARDS = ("4111111111111111", "5555555555554444", "378282246310005", "6011111111111117", "4012888888881881")

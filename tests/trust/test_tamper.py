@@ -262,7 +262,7 @@ def test_without_the_key_seals_are_not_checked_and_the_report_says_so(store_dir:
     db = open_database(store_dir, create=False, audit=True, secret=None)
     db.dispose()
     other = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "journal", "verify", "--data-dir", str(store_dir)],
+        [sys.executable, "-m", "cli.main", "journal", "verify", "--data-dir", str(store_dir)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -275,7 +275,7 @@ def test_without_the_key_seals_are_not_checked_and_the_report_says_so(store_dir:
 def test_verify_command_and_stdlib_script_catch_truncation(store_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "journal.jsonl"
     export = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "journal", "export", "--data-dir", str(store_dir), "--out", str(out)],
+        [sys.executable, "-m", "cli.main", "journal", "export", "--data-dir", str(store_dir), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -294,7 +294,7 @@ def test_verify_command_and_stdlib_script_catch_truncation(store_dir: Path, tmp_
         [
             sys.executable,
             "-m",
-            "ui.cli",
+            "cli.main",
             "journal",
             "verify",
             "--data-dir",

@@ -9,8 +9,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
 
+from app.context import AppContext, build_context
 from db import schema as s
-from ui.context import AppContext, build_context
 from ui.main_window import MainWindow, build_window, load_style
 
 

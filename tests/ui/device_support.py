@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
+from app.context import AppContext, build_context
 from counter.journal import JournalEntry
 from db.queries import journal_entries
 from tests.ui.conftest import in_dialog, press, sign_in
-from ui.context import AppContext, build_context
 from ui.main_window import MainWindow, build_window, load_style
 
 OpenWindow = Callable[..., tuple[AppContext, MainWindow]]

@@ -19,6 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine, select
 
+from app.context import AppContext, build_context
 from counter.shifts import open_shift
 from db import schema as ls
 from db.demo import FLOAT
@@ -32,7 +33,6 @@ from hq.serve import RunningHq
 from tests.hq.conftest import hq, hq_engine, hq_server, pg_url, reference_data  # noqa: F401 - fixtures
 from tests.ui.conftest import count_rows, press, sign_in, type_enter, upc_codes
 from tests.ui.test_return_flows import sell
-from ui.context import AppContext, build_context
 from ui.main_window import MainWindow, build_window, load_style
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def counter(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ui.cli", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "cli.main", *args, "--data-dir", str(data_dir)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -19,6 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from sqlalchemy import Engine, select
 
+from app.context import AppContext, build_context
 from counter.barcodes import read_code
 from counter.cart import Cart
 from counter.checkout import CompleteSale, complete_sale
@@ -36,7 +37,6 @@ from hq.serve import RunningHq
 from tests.db.support import Clock
 from tests.hq.conftest import dead_url, hq, hq_engine, hq_server, pg_url, reference_data  # noqa: F401 - fixtures
 from tests.ui.conftest import press, sign_in, type_enter
-from ui.context import AppContext, build_context
 from ui.main_window import MainWindow, build_window, load_style
 from ui.manager_station import ManagerStationScreen, StationAnswerDialog, open_station
 from ui.return_dialogs import ApprovalDialog

@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.context import build_context
 from db import schema as s
 from db.engine import DB_FILENAME
 from tests.ui.conftest import count_rows, press, sign_in, type_enter, upc_codes
-from ui.context import build_context
 from ui.main_window import build_window, load_style
 from ui.startup_check import start_integrity_check
 

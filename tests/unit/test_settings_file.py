@@ -1,5 +1,5 @@
 """Saving settings to counter.toml: values set in place, comments and other tables kept,
-the result always valid TOML that ``ui.config.load_settings`` reads back."""
+the result always valid TOML that ``app.config.load_settings`` reads back."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ui.config import load_settings
-from ui.settings_file import SettingsFileError, save_settings, toml_value, update_toml
+from app.config import load_settings
+from app.settings_file import SettingsFileError, save_settings, toml_value, update_toml
 
 
 def test_values_are_set_in_place_with_their_comments_and_new_ones_are_appended() -> None:

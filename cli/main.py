@@ -21,9 +21,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.config import default_data_dir
 from counter.carddata import CardDataFilter
 from counter.errors import CounterError
-from ui.config import default_data_dir
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,12 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     je = jsub.add_parser("export", parents=[common], help="write the journal as JSON lines plus a manifest")
     je.add_argument("--out", type=Path, required=True, help="the JSON lines file (FILE.manifest.json is written too)")
+    from cli.sync import add_parser as add_sync
     from hq.cli import add_parser as add_hq
-    from ui.sync_commands import add_parser as add_sync
 
     add_hq(sub, common)
     add_sync(sub, common)
-    from ui.devices_cli import add_parser as add_devices
+    from cli.devices import add_parser as add_devices
 
     add_devices(sub, common)
     return parser
@@ -76,20 +76,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "init-demo":
             return _init_demo(data_dir, args.days)
         if args.command == "journal":
-            from ui.journal_cli import run as run_journal
+            from cli.journal import run as run_journal
 
             return run_journal(args, data_dir)
         if args.command == "hq":
+            from cli.sync import seed_demo
             from hq.cli import run as run_hq
-            from ui.sync_commands import seed_demo
 
             return seed_demo(args.database_url) if args.hq_command == "seed-demo" else run_hq(args)
         if args.command == "devices":
-            from ui.devices_cli import run as run_devices
+            from cli.devices import run as run_devices
 
             return run_devices(args, data_dir)
         if args.command == "sync":
-            from ui.sync_commands import run as run_sync
+            from cli.sync import run as run_sync
 
             return run_sync(args, data_dir)
         from ui.main_window import run_app

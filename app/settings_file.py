@@ -6,7 +6,7 @@ table the app reads (``[counter]`` when the file has one, else the top level), a
 other line (comments, other settings, other tables) stays as it was. The result is parsed
 again before it replaces the file, so a bad write never leaves a broken settings file.
 
-Only scalar settings (str, int, bool) are written; that is all ``ui.config.Settings`` has.
+Only scalar settings (str, int, bool) are written; that is all ``app.config.Settings`` has.
 """
 
 from __future__ import annotations

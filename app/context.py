@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.config import Settings, load_settings
 from counter.errors import StoreError
 from counter.policy import ReturnRules
 from counter.ports import UnitOfWork
@@ -24,7 +25,6 @@ from db.remote_approvals import RemoteApprovals
 from db.reservations import HqReservations
 from db.sync import Syncer, offline_caps, sync_config
 from db.uow import SqlUnitOfWork
-from ui.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 

@@ -64,6 +64,9 @@ class Settings:
     #: Minutes without a key press, a click or a scan before the counter locks itself back
     #: to the sign-in screen (an open sale is kept for whoever signs back in); 0 never locks.
     idle_lock_minutes: int = 2
+    #: Check the whole file (``PRAGMA quick_check``) behind the sign-in screen at every
+    #: start. Off only for benchmarks, which time that check on its own (bench/cold_start.py).
+    integrity_check_at_start: bool = True
     #: Problems met while reading the settings, shown once at start-up.
     problems: list[str] = field(default_factory=list)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -79,23 +78,16 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
 def seed_demo(database_url: str | None) -> int:
     """Load the demo chain's tax classes, categories with policies, catalog (with the same
-    item ids as the demo store) and staff (with their PIN verifiers) into HQ."""
+    item ids as the demo store) and staff (with their PIN verifiers) into HQ, through
+    HQ's own command line (``hq.cli.seed_reference``)."""
     from counter.barcodes import canonical_gtin
     from counter.users import PinHasher
     from db.demo import DEMO_DIR, DEMO_USERS, TAX_CLASSES
-    from hq.catalog import seed
-    from hq.serve import URL_ENV
-    from hq.store import DEFAULT_URL, make_engine, migrate
+    from hq.cli import seed_reference
 
-    url = database_url or os.environ.get(URL_ENV) or DEFAULT_URL
-    engine = make_engine(url, pool_size=2)
-    try:
-        migrate(engine)
-        seed(engine, **demo_reference_data(PinHasher(), DEMO_DIR, DEMO_USERS, TAX_CLASSES, canonical_gtin))
-    finally:
-        engine.dispose()
-    print("HQ now holds the demo chain's catalog and staff.")
-    return 0
+    return seed_reference(
+        database_url, demo_reference_data(PinHasher(), DEMO_DIR, DEMO_USERS, TAX_CLASSES, canonical_gtin)
+    )
 
 
 def demo_reference_data(hasher: Any, demo_dir: Path, users: Any, taxes: Any, gtin: Any) -> dict[str, Any]:

@@ -16,10 +16,10 @@ import logging
 import sys
 from pathlib import Path
 
+from app.config import Settings, load_settings
+from app.device_checks import KINDS, CheckResult, check, check_printer, is_none, kind_of, problem_text
 from counter.errors import CounterError
 from devices.escpos.encoder import PrinterProfile
-from ui.config import Settings, load_settings
-from ui.device_checks import KINDS, CheckResult, check, check_printer, is_none, kind_of, problem_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
