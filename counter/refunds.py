@@ -133,3 +133,19 @@ def allocate_refund(
     if cash > rules.cash_refund_approval_over:
         approvals.add(ApprovalKind.CASH_REFUND_OVER_LIMIT)
     return Allocation(tuple(parts), frozenset(approvals))
+
+
+def describe_allocation(allocation: Allocation, money: Callable[[Decimal], str], voucher_code: str | None) -> str:
+    """What the person at the counter does with a refund, part by part, as one clause list
+    ("refund $5.00 on the card terminal to Visa •••• 4242 (original approval A1B2); give
+    $3.00 cash"): for returns and for the desk's bill adjustments alike."""
+    parts = []
+    for part in allocation.parts:
+        if part.kind is TenderKind.CARD and part.card:
+            text = f"refund {money(part.amount)} on the card terminal to {part.card.label}"
+            parts.append(f"{text} (original approval {part.reference})" if part.reference else text)
+        elif part.kind is TenderKind.STORE_CREDIT:
+            parts.append(f"store credit {money(part.amount)} on voucher {voucher_code or '(none)'}")
+        else:
+            parts.append(f"give {money(part.amount)} cash")
+    return "; ".join(parts)

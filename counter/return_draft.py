@@ -100,9 +100,56 @@ class ReturnDraft:
         return line
 
     def missing_reasons(self) -> list[str]:
+        """The names of the lines still without a reason, in the order they are asked."""
+        return [name for _, name in self.lines_missing_a_reason()]
+
+    def lines_missing_a_reason(self) -> list[tuple[str, str]]:
+        """(line id, name) of each line to return that has no reason yet: the receipt's
+        picked lines, then the no-receipt items."""
         names = {rl.line.id: rl.line.name for rl in self.returnable}
-        missing = [names[i] for i, p in self.picks.items() if p.quantity and p.reason is None]
-        return missing + [ln.item.name for ln in self.no_receipt if ln.reason is None]
+        missing = [(i, names[i]) for i, p in self.picks.items() if p.quantity and p.reason is None]
+        return missing + [(ln.id, ln.item.name) for ln in self.no_receipt if ln.reason is None]
+
+    def line_name(self, line_id: str) -> str:
+        for rl in self.returnable:
+            if rl.line.id == line_id:
+                return rl.line.name
+        return self._no_receipt_line(line_id).item.name
+
+    def _no_receipt_line(self, line_id: str) -> NoReceiptLine:
+        line = next((n for n in self.no_receipt if n.id == line_id), None)
+        if line is None:
+            raise DraftError("Pick a line first.", "Use ↑/↓.")
+        return line
+
+    def step(self, line_id: str, step: int) -> None:
+        """One more (+1) or one fewer (−1) of any line: a receipt line within what can
+        still be returned; a no-receipt item, which leaves the draft below one."""
+        if self.has_receipt:
+            self.change(line_id, step)
+            return
+        line = self._no_receipt_line(line_id)
+        if step < 0 and line.quantity == 1:
+            self.no_receipt.remove(line)
+        else:
+            line.quantity = max(1, line.quantity + step)
+
+    def set_reason(self, line_id: str, reason: Reason) -> None:
+        """Why it comes back; on a receipt line not picked yet, this picks one."""
+        if self.has_receipt:
+            pick = self.pick(line_id)
+            if not pick.quantity:
+                self.change(line_id, +1)
+            pick.reason = reason
+        else:
+            self._no_receipt_line(line_id).reason = reason
+
+    def next_condition(self, line_id: str) -> Condition:
+        """The line's condition moves to the next one (new, opened, damaged, ...)."""
+        target: DraftLine | NoReceiptLine = self.pick(line_id) if self.has_receipt else self._no_receipt_line(line_id)
+        order = list(Condition)
+        target.condition = order[(order.index(target.condition) + 1) % len(order)]
+        return target.condition
 
     def command(
         self, *, exchange_tenders: list[Tender] | None = None, exchange_rounding: Decimal = Decimal(0)

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from counter.access import authorize
+from counter.catalog import Item
 from counter.checkout import check_sale, check_settlement, price_command, record_sale
 from counter.journal import EventType
 from counter.money import ZERO, Currency
@@ -41,7 +42,7 @@ from counter.policy import (
     decide_line,
     disposition_for,
 )
-from counter.ports import Clock, UnitOfWork
+from counter.ports import Clock, ReturnsRepository, UnitOfWork
 from counter.refunds import Allocation, PaidTender, RefundMethod, allocate_refund
 from counter.return_receipt import return_receipt
 from counter.return_types import (
@@ -575,17 +576,23 @@ def load_context(
     else:
         items = {str(ln.item.id): ln.item for ln in cmd.lines if ln.item}
         ctx.policies = uow.returns.policies({item.category_id for item in items.values()})
-        since = now - timedelta(days=rules.no_receipt_lowest_price_days)
-        prices = {}
-        for item_id, item in items.items():
-            lowest = uow.returns.lowest_unit_amount(item_id, since)
-            prices[item_id] = item.price if lowest is None else min(item.price, store.currency.from_minor(lowest))
-        ctx.no_receipt_prices = prices
+        days = rules.no_receipt_lowest_price_days
+        ctx.no_receipt_prices = {
+            item_id: no_receipt_price(uow.returns, item, days, now, store.currency) for item_id, item in items.items()
+        }
         if cmd.customer_id is not None:
             ctx.customer_recent_no_receipt = uow.returns.no_receipt_total(
                 cmd.customer_id.key, now, rules.no_receipt_window_days
             )
     return ctx
+
+
+def no_receipt_price(returns: ReturnsRepository, item: Item, days: int, now: datetime, currency: Currency) -> Decimal:
+    """What a no-receipt return refunds per unit: the lowest price the item sold for in the
+    last ``days`` days (after discounts, before tax), or its shelf price if lower. The one
+    rule, for the quote, the command and the screen that shows it."""
+    lowest = returns.lowest_unit_amount(str(item.id), now - timedelta(days=days))
+    return item.price if lowest is None else min(item.price, currency.from_minor(lowest))
 
 
 def find_sale_anywhere(
@@ -681,6 +688,7 @@ __all__ = [
     "find_remote_sale",
     "find_sale_anywhere",
     "load_context",
+    "no_receipt_price",
     "normalize_receipt_number",
     "process_return",
     "quote",

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -344,12 +344,11 @@ def recent_print_jobs(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
 def lowest_recent_price(engine: Engine, item: Item, days: int, now: datetime, currency: Currency) -> Decimal:
     """The lowest price the item sold for in the last ``days`` days (after discounts, per
     unit, before tax), or its shelf price if lower: what a no-receipt return refunds."""
-    from db.returns import lowest_unit_amount_query
+    from counter.returns import no_receipt_price
+    from db.returns import SqlReturns
 
-    stmt = lowest_unit_amount_query(str(item.id), now - timedelta(days=days))
     with engine.connect() as conn:
-        lowest = conn.execute(stmt).scalar()
-    return item.price if lowest is None else min(item.price, currency.from_minor(int(lowest)))
+        return no_receipt_price(SqlReturns(conn), item, days, now, currency)
 
 
 def save_policies(uow: Any, policies: Sequence[ReturnPolicy], rules: ReturnRules) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QTableView
 
 from app.context import AppContext
 from counter.errors import CounterError
+from counter.refunds import describe_allocation
 from counter.return_draft import ReturnDraft
 from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnRecord, process_return
 from counter.tenders import Payment, Tender
@@ -89,19 +90,12 @@ class ReturnCompletion:
         assert draft is not None
         if draft.is_empty:
             raise ReturnError("No item is marked to return.", "Pick a line and press Space.")
-        for line_id, pick in list(draft.picks.items()):
-            if pick.quantity and pick.reason is None:
-                self._select_line(line_id)
-                dialog = ReasonDialog(self, self._line_name(line_id))
-                if dialog.exec() != ReasonDialog.DialogCode.Accepted:
-                    return
-                pick.reason = dialog.value
-        for nr in draft.no_receipt:
-            if nr.reason is None:
-                dialog = ReasonDialog(self, nr.item.name)
-                if dialog.exec() != ReasonDialog.DialogCode.Accepted:
-                    return
-                nr.reason = dialog.value
+        for line_id, name in draft.lines_missing_a_reason():
+            self._select_line(line_id)
+            dialog = ReasonDialog(self, name)
+            if dialog.exec() != ReasonDialog.DialogCode.Accepted or dialog.value is None:
+                return
+            draft.set_reason(line_id, dialog.value)
         if not draft.has_receipt and draft.customer_id is None:
             self._ask_customer_id()
             if draft.customer_id is None:
@@ -217,19 +211,8 @@ class ReturnCompletion:
     def _done(self, record: ReturnRecord) -> None:
         self.last_record = record
         q = record.quote
-        parts = []
-        for part in q.allocation.parts:
-            if part.kind.value == "card" and part.card:
-                parts.append(
-                    f"refund {self._money(part.amount)} on the card terminal to {part.card.label} "
-                    f"(original approval {part.reference})"
-                )
-            elif part.kind.value == "cash":
-                parts.append(f"give {self._money(part.amount)} cash")
-            else:
-                parts.append(f"store credit {self._money(part.amount)} on voucher {record.voucher_code}")
-        said = "; ".join(parts)
-        message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if parts else "")
+        said = describe_allocation(q.allocation, self._money, record.voucher_code)
+        message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if said else "")
         if q.to_pay > 0:
             message += f" Customer paid {self._money(q.to_pay)} for the exchange."
             change = getattr(self, "_exchange_change", Decimal(0))
@@ -251,7 +234,7 @@ class ReturnCompletion:
         self.total_caption.setText(f"DONE · {record.return_number}")
         self.total_value.setText(self._money(q.allocation.total or q.to_pay))
         # Under the total, what this return gave back (not the empty draft's "Refund to").
-        done = [f"{part.label}  {self._money(part.amount)}" for part in q.allocation.parts]
+        given = [f"{part.label}  {self._money(part.amount)}" for part in q.allocation.parts]
         if q.to_pay > 0:
-            done.append(f"Customer paid  {self._money(q.to_pay)}")
-        self.breakdown.setText("\n".join(done))
+            given.append(f"Customer paid  {self._money(q.to_pay)}")
+        self.breakdown.setText("\n".join(given))

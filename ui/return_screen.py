@@ -39,7 +39,7 @@ from app.context import AppContext
 from counter.barcodes import read_code
 from counter.cart import Cart
 from counter.errors import CounterError, ItemNotFound
-from counter.policy import Condition
+from counter.policy import Reason
 from counter.refunds import RefundMethod
 from counter.return_draft import DraftError, ReturnDraft
 from counter.returns import (
@@ -48,13 +48,13 @@ from counter.returns import (
     ReturnRecord,
     find_sale_anywhere,
     load_context,
+    no_receipt_price,
     normalize_receipt_number,
     quote,
     returnable_lines,
 )
 from counter.upstream import RemoteSale
 from counter.users import User
-from db.queries import lowest_recent_price
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction
@@ -71,7 +71,6 @@ from ui.return_dialogs import (
 )
 from ui.return_model import ReturnLinesModel
 
-CONDITIONS = list(Condition)
 METHODS = list(RefundMethod)
 
 
@@ -390,13 +389,9 @@ class ReturnScreen(ReturnCompletion, QWidget):
         item = self.ctx.catalog.by_code(read_code(text))
         if item is None:
             raise ItemNotFound(f"No item has the code {text}.", "Check the number, or scan the item again.")
-        price = lowest_recent_price(
-            self.ctx.db.read,
-            item,
-            self.ctx.rules.no_receipt_lowest_price_days,
-            self.ctx.clock.now(),
-            self.ctx.store.currency,
-        )
+        with self.ctx.read_uow() as uow:
+            days = self.ctx.rules.no_receipt_lowest_price_days
+            price = no_receipt_price(uow.returns, item, days, self.ctx.clock.now(), self.ctx.store.currency)
         line = self.draft.add_no_receipt(item, price)
         self._refresh()
         self._select(self.draft.no_receipt.index(line))
@@ -419,14 +414,7 @@ class ReturnScreen(ReturnCompletion, QWidget):
 
     def _step(self, step: int) -> None:
         assert self.draft is not None
-        line_id = self._current_id()
-        if self.draft.has_receipt:
-            self.draft.change(line_id, step)
-        else:
-            line = next(n for n in self.draft.no_receipt if n.id == line_id)
-            line.quantity = max(1, line.quantity + step) if step > 0 or line.quantity > 1 else line.quantity
-            if step < 0 and line.quantity == 1:
-                self.draft.no_receipt.remove(line)
+        self.draft.step(self._current_id(), step)
         self._refresh()
 
     def _ask_quantity(self) -> None:
@@ -444,16 +432,9 @@ class ReturnScreen(ReturnCompletion, QWidget):
                 self.draft.set_quantity(line_id, dialog.value)
         self._refresh()
 
-    def _set_reason(self, reason: object) -> None:
+    def _set_reason(self, reason: Reason) -> None:
         assert self.draft is not None
-        line_id = self._current_id()
-        if self.draft.has_receipt:
-            pick = self.draft.pick(line_id)
-            if not pick.quantity:
-                self.draft.change(line_id, +1)
-            pick.reason = reason  # type: ignore[assignment]
-        else:
-            next(n for n in self.draft.no_receipt if n.id == line_id).reason = reason  # type: ignore[assignment]
+        self.draft.set_reason(self._current_id(), reason)
         self._refresh()
 
     def _ask_reason(self) -> None:
@@ -465,22 +446,13 @@ class ReturnScreen(ReturnCompletion, QWidget):
 
     def _line_name(self, line_id: str) -> str:
         assert self.draft is not None
-        for rl in self.draft.returnable:
-            if rl.line.id == line_id:
-                return rl.line.name
-        return next(n.item.name for n in self.draft.no_receipt if n.id == line_id)
+        return self.draft.line_name(line_id)
 
     def _cycle_condition(self) -> None:
         assert self.draft is not None
-        line_id = self._current_id()
-        target = (
-            self.draft.pick(line_id)
-            if self.draft.has_receipt
-            else next(n for n in self.draft.no_receipt if n.id == line_id)
-        )
-        target.condition = CONDITIONS[(CONDITIONS.index(target.condition) + 1) % len(CONDITIONS)]
+        condition = self.draft.next_condition(self._current_id())
         self._refresh()
-        self.say(f"Condition: {target.condition.label}.", "info")
+        self.say(f"Condition: {condition.label}.", "info")
 
     def _cycle_method(self) -> None:
         assert self.draft is not None

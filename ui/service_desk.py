@@ -34,6 +34,7 @@ from app.reactions import documents_folder
 from counter.cases import Case, CaseError, events_text, record_letter
 from counter.customers import Customer, format_phone
 from counter.referrals import Referral, ReferralStatus
+from counter.refunds import describe_allocation
 from counter.service_desk import DeskError
 from counter.service_documents import (
     SlipDocument,
@@ -41,7 +42,6 @@ from counter.service_documents import (
     case_slip,
     outcome_letter,
 )
-from counter.tenders import TenderKind
 from counter.users import User
 from db.desk_queries import (
     case_by_number,
@@ -562,13 +562,6 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             return
         record = dialog.result
         self._print_slip(adjustment_slip(record, self.ctx.store, self._user().name), record.number)
-        parts = []
-        for p in record.quote.allocation.parts:
-            if p.kind is TenderKind.CARD and p.card:
-                parts.append(f"refund {self._money(p.amount)} on the card terminal to {p.card.label}")
-            elif p.kind is TenderKind.STORE_CREDIT:
-                parts.append(f"store credit {self._money(p.amount)} on voucher {record.voucher_code}")
-            else:
-                parts.append(f"give {self._money(p.amount)} cash")
+        said = describe_allocation(record.quote.allocation, self._money, record.voucher_code)
         self.refresh()
-        self.say(f"{record.kind.label} {record.number} recorded: " + "; ".join(parts) + ".", "ok")
+        self.say(f"{record.kind.label} {record.number} recorded: {said}.", "ok")

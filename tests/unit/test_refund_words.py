@@ -1,0 +1,44 @@
+"""What the person at the counter is told to do with a refund (counter.refunds.
+describe_allocation), one clause per part, for returns and the desk's adjustments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from counter.refunds import Allocation, RefundPart, describe_allocation
+from counter.tenders import CardDetails, TenderKind
+
+D = Decimal
+
+
+def money(amount: Decimal) -> str:
+    return f"${amount:.2f}"
+
+
+def test_each_part_says_what_to_do_with_its_amount() -> None:
+    card = CardDetails("Visa", "4242", "A1B2")
+    allocation = Allocation(
+        (
+            RefundPart(TenderKind.CARD, D("5.00"), 1, card, "A1B2"),
+            RefundPart(TenderKind.CASH, D("3.10")),
+            RefundPart(TenderKind.STORE_CREDIT, D("2.00")),
+        ),
+        frozenset(),
+    )
+    assert describe_allocation(allocation, money, "SC-7Q2M") == (
+        f"refund $5.00 on the card terminal to {card.label} (original approval A1B2); "
+        "give $3.10 cash; store credit $2.00 on voucher SC-7Q2M"
+    )
+
+
+def test_a_card_part_without_its_approval_and_a_voucher_not_yet_known() -> None:
+    card = CardDetails("Mastercard", "4444", "")
+    allocation = Allocation(
+        (RefundPart(TenderKind.CARD, D("1.00"), 1, card), RefundPart(TenderKind.STORE_CREDIT, D("0.50"))), frozenset()
+    )
+    said = describe_allocation(allocation, money, None)
+    assert said == f"refund $1.00 on the card terminal to {card.label}; store credit $0.50 on voucher (none)"
+
+
+def test_nothing_to_refund_says_nothing() -> None:
+    assert describe_allocation(Allocation((), frozenset()), money, None) == ""

@@ -1,0 +1,89 @@
+"""The return draft owns its stepping, its reasons and conditions, and which lines still
+need a reason (issue #15: the return screen used to do this itself)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from counter.policy import Condition, Reason
+from counter.return_draft import DraftError, ReturnDraft
+from tests.unit.test_return_draft_rules import CASHIER, item, receipted
+
+D = Decimal
+
+
+def no_receipt_draft() -> ReturnDraft:
+    d = ReturnDraft(CASHIER)
+    d.add_no_receipt(item(1, "Mug"), D("4.00"))
+    d.add_no_receipt(item(2, "Bowl"), D("6.00"))
+    return d
+
+
+def test_stepping_a_receipt_line_stays_within_what_can_still_come_back() -> None:
+    d = receipted()  # Kettle: 3 sold, 1 already returned
+    d.step("L1", +1)
+    d.step("L1", +1)
+    with pytest.raises(DraftError, match="Only 2 of Kettle"):
+        d.step("L1", +1)
+    d.step("L1", -1)
+    assert d.picks["L1"].quantity == 1
+    d.step("L1", -1)
+    d.step("L1", -1)  # never below none
+    assert d.picks["L1"].quantity == 0
+
+
+def test_stepping_a_no_receipt_item_down_from_two_keeps_one_and_from_one_removes_it() -> None:
+    d = no_receipt_draft()
+    mug = d.no_receipt[0]
+    d.step(mug.id, +1)
+    d.step(mug.id, +1)
+    assert mug.quantity == 3
+    d.step(mug.id, -1)
+    d.step(mug.id, -1)
+    assert mug.quantity == 1 and mug in d.no_receipt  # 2 -> 1 keeps the line
+    d.step(mug.id, -1)
+    assert [ln.item.name for ln in d.no_receipt] == ["Bowl"]
+    with pytest.raises(DraftError, match="Pick a line"):
+        d.step(mug.id, +1)
+
+
+def test_a_reason_on_a_receipt_line_not_yet_picked_picks_one() -> None:
+    d = receipted()
+    d.set_reason("L2", Reason.DEFECTIVE)
+    assert (d.picks["L2"].quantity, d.picks["L2"].reason) == (1, Reason.DEFECTIVE)
+    d.step("L1", +1)
+    d.set_reason("L1", Reason.WRONG_SIZE)
+    assert (d.picks["L1"].quantity, d.picks["L1"].reason) == (1, Reason.WRONG_SIZE)  # not one more
+
+
+def test_reasons_and_conditions_of_no_receipt_items() -> None:
+    d = no_receipt_draft()
+    bowl = d.no_receipt[1]
+    d.set_reason(bowl.id, Reason.CHANGED_MIND)
+    assert bowl.reason is Reason.CHANGED_MIND and d.no_receipt[0].reason is None
+    seen = [d.next_condition(bowl.id) for _ in range(len(Condition))]
+    assert seen == [Condition.OPENED, Condition.DAMAGED, Condition.DEFECTIVE, Condition.NEW]
+    assert d.no_receipt[0].condition is Condition.NEW
+
+
+def test_the_condition_of_a_receipt_line_cycles_through_every_condition() -> None:
+    d = receipted()
+    assert d.next_condition("L1") is Condition.OPENED
+    assert d.next_condition("L1") is Condition.DAMAGED
+    assert d.picks["L1"].condition is Condition.DAMAGED and d.picks["L1"].quantity == 0
+
+
+def test_the_lines_missing_a_reason_come_with_their_ids_in_the_order_they_are_asked() -> None:
+    d = receipted()
+    d.step("L2", +1)
+    d.step("L1", +1)
+    d.add_no_receipt(item(1, "Mug"), D("4.00"))
+    mug = d.no_receipt[0]
+    assert d.lines_missing_a_reason() == [("L2", "Toaster"), ("L1", "Kettle"), (mug.id, "Mug")]
+    d.set_reason("L2", Reason.DEFECTIVE)
+    assert d.missing_reasons() == ["Kettle", "Mug"]
+    assert d.line_name("L1") == "Kettle" and d.line_name(mug.id) == "Mug"
+    with pytest.raises(DraftError):
+        d.line_name("nope")
