@@ -51,7 +51,7 @@ class ReturnDraft:
     returnable: list[ReturnableLine] = field(default_factory=list)
     picks: dict[str, DraftLine] = field(default_factory=dict)
     no_receipt: list[NoReceiptLine] = field(default_factory=list)
-    customer_id: CustomerId | None = None
+    id_document: CustomerId | None = None
     refund_method: RefundMethod = RefundMethod.ORIGINAL
     waive_fees: bool = False
     exchange: Cart | None = None
@@ -181,7 +181,7 @@ class ReturnDraft:
             lines=tuple(lines),
             refund_method=self.refund_method if self.has_receipt else RefundMethod.STORE_CREDIT,
             original_receipt=self.sale.receipt_number if self.sale else None,
-            customer_id=self.customer_id,
+            id_document=self.id_document,
             waive_fees=self.waive_fees,
             exchange=exchange,
         )

@@ -152,7 +152,7 @@ class ProcessReturn:
     lines: tuple[ReturnLineRequest, ...]
     refund_method: RefundMethod
     original_receipt: str | None = None
-    customer_id: CustomerId | None = None
+    id_document: CustomerId | None = None  # the ID shown for a return without a receipt
     waive_fees: bool = False
     exchange: ExchangeSale | None = None
     customer: str | None = None  # the customer record (counter.customers) the desk attached

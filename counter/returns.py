@@ -154,7 +154,7 @@ def quote(
         approvals.add(ApprovalKind.FEE_WAIVER)
     refund_total = sum((ql.refund for ql in quoted), ZERO)
     if not has_receipt:
-        if cmd.customer_id is None:
+        if cmd.id_document is None:
             raise ReturnError("A return without a receipt needs the customer's ID.", "Press F7 and enter the ID.")
         if refund_total > rules.no_receipt_approval_over:
             approvals.add(ApprovalKind.NO_RECEIPT)
@@ -387,8 +387,8 @@ def _write_return(
         cashier_id=cmd.cashier.id,
         completed_at=now,
         quote=q,
-        customer_key=cmd.customer_id.key if cmd.customer_id else None,
-        customer_hint=f"{cmd.customer_id.id_type} …{cmd.customer_id.last4}" if cmd.customer_id else None,
+        customer_key=cmd.id_document.key if cmd.id_document else None,
+        customer_hint=f"{cmd.id_document.id_type} …{cmd.id_document.last4}" if cmd.id_document else None,
         voucher_code=voucher,
         exchange_sale=None,
         hq_reserved=guard.reserved,
@@ -580,9 +580,9 @@ def load_context(
         ctx.no_receipt_prices = {
             item_id: no_receipt_price(uow.returns, item, days, now, store.currency) for item_id, item in items.items()
         }
-        if cmd.customer_id is not None:
+        if cmd.id_document is not None:
             ctx.customer_recent_no_receipt = uow.returns.no_receipt_total(
-                cmd.customer_id.key, now, rules.no_receipt_window_days
+                cmd.id_document.key, now, rules.no_receipt_window_days
             )
     return ctx
 

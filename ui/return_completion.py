@@ -96,9 +96,9 @@ class ReturnCompletion:
             if dialog.exec() != ReasonDialog.DialogCode.Accepted or dialog.value is None:
                 return
             draft.set_reason(line_id, dialog.value)
-        if not draft.has_receipt and draft.customer_id is None:
+        if not draft.has_receipt and draft.id_document is None:
             self._ask_customer_id()
-            if draft.customer_id is None:
+            if draft.id_document is None:
                 return
         self._refresh()
         q = self.quote

@@ -474,7 +474,7 @@ class ReturnScreen(ReturnCompletion, QWidget):
         assert self.draft is not None
         dialog = CustomerIdDialog(self)
         if dialog.exec() == CustomerIdDialog.DialogCode.Accepted and dialog.value is not None:
-            self.draft.customer_id = dialog.value
+            self.draft.id_document = dialog.value
             self._refresh()
             self.say(f"ID recorded: {dialog.value.id_type} ending {dialog.value.last4}.", "ok")
 
@@ -565,8 +565,8 @@ class ReturnScreen(ReturnCompletion, QWidget):
             for refusal in q.refused:
                 lines.append(f"Refused: {refusal}")
         lines.append(f"Refund to: {draft.refund_method.label if draft.has_receipt else 'Store credit'}")
-        if draft.customer_id:
-            lines.append(f"ID: {draft.customer_id.id_type} …{draft.customer_id.last4}")
+        if draft.id_document:
+            lines.append(f"ID: {draft.id_document.id_type} …{draft.id_document.last4}")
         self.breakdown.setText("\n".join(lines))
         if problem is not None:
             self.say(f"{problem.message} {problem.hint}".strip(), "error")

@@ -276,7 +276,7 @@ def test_a_no_receipt_credit_note_shows_the_voucher_and_only_the_last_four_of_th
         cashier=shop.user("Maria"),
         lines=(ReturnLineRequest(2, Reason.GIFT, Condition.NEW, item=toy, unit_price=Decimal("12.34")),),
         refund_method=RefundMethod.STORE_CREDIT,
-        customer_id=CustomerId.checked("Driver's license", "D123-4567-8901"),
+        id_document=CustomerId.checked("Driver's license", "D123-4567-8901"),
     )
     from counter.returns import ApprovalNeeded
 

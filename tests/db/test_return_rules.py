@@ -96,7 +96,7 @@ def no_receipt(
         cashier=shop.user("Maria"),
         lines=tuple(ReturnLineRequest(q, reason, Condition.NEW, item=i, unit_price=p) for i, q, p in lines),
         refund_method=RefundMethod.STORE_CREDIT,
-        customer_id=CustomerId.checked("Driver's license", id_number),
+        id_document=CustomerId.checked("Driver's license", id_number),
     )
 
 

@@ -223,7 +223,7 @@ def test_no_receipt_return_to_store_credit_then_spend_the_voucher(shop: TestStor
         cashier=shop.user("Maria"),
         lines=(ReturnLineRequest(1, Reason.GIFT, Condition.NEW, item=toy, unit_price=toy.price),),
         refund_method=RefundMethod.STORE_CREDIT,
-        customer_id=CustomerId.checked("Driver's license", "D123-4567-8901"),
+        id_document=CustomerId.checked("Driver's license", "D123-4567-8901"),
     )
     with pytest.raises(ApprovalNeeded) as needed:
         ret(shop, cmd)

@@ -73,7 +73,7 @@ def busy_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory)
             cashier=shop.user("Maria"),
             lines=(ReturnLineRequest(1, Reason.GIFT, Condition.NEW, item=toy, unit_price=toy.price),),
             refund_method=RefundMethod.STORE_CREDIT,
-            customer_id=CustomerId.checked("Driver's license", "D123-4567-8901"),
+            id_document=CustomerId.checked("Driver's license", "D123-4567-8901"),
         )
         try:
             process_return(cmd, rules=shop.rules, **run)

@@ -151,7 +151,7 @@ def test_the_command_carries_the_picked_lines_with_their_reason_and_condition() 
     assert cmd.original_receipt == "S01-T01-000042"
     assert cmd.waive_fees is True
     assert cmd.exchange is None
-    assert cmd.customer_id is None
+    assert cmd.id_document is None
 
 
 def test_a_line_without_a_reason_goes_as_other() -> None:
@@ -163,7 +163,7 @@ def test_a_line_without_a_reason_goes_as_other() -> None:
 
 def test_without_a_receipt_the_command_is_store_credit_with_the_id_and_prices() -> None:
     d = ReturnDraft(CASHIER, refund_method=RefundMethod.CASH)
-    d.customer_id = CustomerId.checked("Passport", "X1234567")
+    d.id_document = CustomerId.checked("Passport", "X1234567")
     nr = d.add_no_receipt(item(1), D("3.75"))
     d.add_no_receipt(item(1), D("3.75"))
     nr.condition = Condition.DEFECTIVE
@@ -171,7 +171,7 @@ def test_without_a_receipt_the_command_is_store_credit_with_the_id_and_prices() 
     cmd = d.command()
     assert cmd.refund_method is RefundMethod.STORE_CREDIT
     assert cmd.original_receipt is None
-    assert cmd.customer_id == CustomerId("Passport", "X1234567")
+    assert cmd.id_document == CustomerId("Passport", "X1234567")
     [r] = cmd.lines
     assert (r.quantity, r.reason, r.condition, r.item, r.unit_price, r.sale_line_id) == (
         2, Reason.DEFECTIVE, Condition.DEFECTIVE, item(1), D("3.75"), None

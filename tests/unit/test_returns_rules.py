@@ -203,7 +203,7 @@ LENIENT = ReturnRules(no_receipt_approval_over=D(1000))
 
 def test_without_a_receipt_the_item_must_be_scanned() -> None:
     for line in (nr(item=None), nr(price="")):
-        e = error(quote, cmd(line, customer_id=PASSPORT), no_receipt_ctx(), store=STORE, rules=LENIENT, now=NOW)
+        e = error(quote, cmd(line, id_document=PASSPORT), no_receipt_ctx(), store=STORE, rules=LENIENT, now=NOW)
         assert (e.message, e.hint) == ("Scan the item the customer brings back.", "")
 
 
@@ -214,7 +214,7 @@ def test_without_a_receipt_the_customer_id_is_required() -> None:
 
 def test_no_receipt_amounts_with_tax_added() -> None:
     q = quote(
-        cmd(nr(3, "3.35"), customer_id=PASSPORT), no_receipt_ctx(price="3.35"), store=STORE, rules=LENIENT, now=NOW
+        cmd(nr(3, "3.35"), id_document=PASSPORT), no_receipt_ctx(price="3.35"), store=STORE, rules=LENIENT, now=NOW
     )
     [ln] = q.lines
     # 3 x 3.35 = 10.05; tax 10.05 x 0.0825 = 0.829125 -> 0.83
@@ -228,7 +228,7 @@ def test_no_receipt_amounts_with_tax_added() -> None:
 
 def test_no_receipt_amounts_with_tax_included() -> None:
     q = quote(
-        cmd(nr(3, "3.35"), customer_id=PASSPORT), no_receipt_ctx(price="3.35"), store=INCL, rules=LENIENT, now=NOW
+        cmd(nr(3, "3.35"), id_document=PASSPORT), no_receipt_ctx(price="3.35"), store=INCL, rules=LENIENT, now=NOW
     )
     [ln] = q.lines
     # tax inside 10.05: 10.05 x 0.0825 / 1.0825 = 0.7659... -> 0.77
@@ -237,25 +237,25 @@ def test_no_receipt_amounts_with_tax_included() -> None:
 
 def test_no_receipt_needs_approval_only_above_the_threshold() -> None:
     at = ReturnRules(no_receipt_approval_over=D("8.66"), no_receipt_customer_limit=D(1000))
-    q = quote(cmd(nr(), customer_id=PASSPORT), no_receipt_ctx(), store=STORE, rules=at, now=NOW)
+    q = quote(cmd(nr(), id_document=PASSPORT), no_receipt_ctx(), store=STORE, rules=at, now=NOW)
     assert q.refund_total == D("8.66")
     assert q.approvals == frozenset()
     below = ReturnRules(no_receipt_approval_over=D("8.65"), no_receipt_customer_limit=D(1000))
-    q = quote(cmd(nr(), customer_id=PASSPORT), no_receipt_ctx(), store=STORE, rules=below, now=NOW)
+    q = quote(cmd(nr(), id_document=PASSPORT), no_receipt_ctx(), store=STORE, rules=below, now=NOW)
     assert q.approvals == {ApprovalKind.NO_RECEIPT}
 
 
 def test_the_customer_limit_counts_the_window_total_and_this_refund() -> None:
-    q = quote(cmd(nr(), customer_id=PASSPORT), no_receipt_ctx("141.34"), store=STORE, rules=LENIENT, now=NOW)
+    q = quote(cmd(nr(), id_document=PASSPORT), no_receipt_ctx("141.34"), store=STORE, rules=LENIENT, now=NOW)
     assert q.approvals == frozenset()  # 141.34 + 8.66 = 150.00, the limit itself
-    q = quote(cmd(nr(), customer_id=PASSPORT), no_receipt_ctx("141.35"), store=STORE, rules=LENIENT, now=NOW)
+    q = quote(cmd(nr(), id_document=PASSPORT), no_receipt_ctx("141.35"), store=STORE, rules=LENIENT, now=NOW)
     assert q.approvals == {ApprovalKind.CUSTOMER_LIMIT}
 
 
 def test_a_no_receipt_refund_in_cash_is_refused() -> None:
     e = error(
         quote,
-        cmd(nr(), method=RefundMethod.CASH, customer_id=PASSPORT),
+        cmd(nr(), method=RefundMethod.CASH, id_document=PASSPORT),
         no_receipt_ctx(),
         store=STORE,
         rules=LENIENT,
@@ -268,7 +268,7 @@ def test_a_no_receipt_refund_in_cash_is_refused() -> None:
 def test_a_receipt_required_item_without_receipt_is_refused_outright() -> None:
     c = no_receipt_ctx()
     c.policies = {"kitchen": ReturnPolicy("kitchen", receipt_required=True)}
-    q = quote(cmd(nr(), customer_id=PASSPORT), c, store=STORE, rules=LENIENT, now=NOW)
+    q = quote(cmd(nr(), id_document=PASSPORT), c, store=STORE, rules=LENIENT, now=NOW)
     assert q.refused == (
         "Mug: this item is returned only with its receipt; no receipt: store credit only, at the lowest recent price",
     )
@@ -362,7 +362,7 @@ def test_a_line_another_lane_returned_meanwhile_is_refused_when_it_cannot_be_mat
 
 
 def test_a_no_receipt_return_held_to_hq_stays_store_credit() -> None:
-    c = cmd(nr(), customer_id=PASSPORT)
+    c = cmd(nr(), id_document=PASSPORT)
     x = no_receipt_ctx()
     q = quote(c, x, store=STORE, rules=LENIENT, now=NOW)
     held = held_to_hq(q, [ReservedLine("", 2, 500, 41, 541)], c, x, STORE, LENIENT)
@@ -385,7 +385,7 @@ def test_receipt_numbers_from_a_person_a_barcode_or_a_qr_code(typed: str, number
 
 
 def test_the_journal_body_of_a_return_holds_every_amount_in_cents() -> None:
-    c = cmd(req("L1", 2, reason=R.DEFECTIVE), req("L2", 1, Condition.OPENED), customer_id=PASSPORT)
+    c = cmd(req("L1", 2, reason=R.DEFECTIVE), req("L2", 1, Condition.OPENED), id_document=PASSPORT)
     q = quote(c, ctx(), store=STORE, rules=RULES, now=NOW)
     record = ReturnRecord(
         "ret-1", "S01-T01-R0001", "req-1", "s1", "S01-T01-000042", "u1", NOW, q,
@@ -448,12 +448,12 @@ def test_the_price_a_no_receipt_request_carries_is_not_what_is_refunded() -> Non
     """The screen's figure in the request counts for nothing: the refund is the price
     load_context worked out from the store's sales; an item it has no price for is refused."""
     q = quote(
-        cmd(nr(1, "99.00"), customer_id=PASSPORT), no_receipt_ctx(price="2.50"), store=STORE, rules=LENIENT, now=NOW
+        cmd(nr(1, "99.00"), id_document=PASSPORT), no_receipt_ctx(price="2.50"), store=STORE, rules=LENIENT, now=NOW
     )
     [ln] = q.lines
     assert (ln.amount, ln.tax, ln.gross) == (D("2.50"), D("0.21"), D("2.71"))
     bare = ReturnContext(None, drawer_cash=D(100))
-    e = error(quote, cmd(nr(), customer_id=PASSPORT), bare, store=STORE, rules=LENIENT, now=NOW)
+    e = error(quote, cmd(nr(), id_document=PASSPORT), bare, store=STORE, rules=LENIENT, now=NOW)
     assert (e.message, e.hint) == (f"The refund for {MUG.name} could not be worked out.", "Scan the item again.")
 
 
@@ -511,7 +511,7 @@ def test_damaged_in_transit_needs_no_damage_approval_with_or_without_receipt() -
     q = quote(cmd(req("L1", 1, Condition.DAMAGED, R.DAMAGED_IN_TRANSIT)), ctx(), store=STORE, rules=RULES, now=NOW)
     assert q.approvals == frozenset()
     line = ReturnLineRequest(1, R.DAMAGED_IN_TRANSIT, Condition.DAMAGED, item=MUG, unit_price=D("4.00"))
-    q = quote(cmd(line, customer_id=PASSPORT), no_receipt_ctx(), store=STORE, rules=LENIENT, now=NOW)
+    q = quote(cmd(line, id_document=PASSPORT), no_receipt_ctx(), store=STORE, rules=LENIENT, now=NOW)
     assert q.approvals == frozenset()
 
 
@@ -519,7 +519,7 @@ def test_an_opened_item_without_receipt_keeps_the_restocking_fee() -> None:
     c = no_receipt_ctx()
     c.policies = {"kitchen": ReturnPolicy("kitchen", restocking_fee_percent=D(10))}
     line = ReturnLineRequest(2, R.CHANGED_MIND, Condition.OPENED, item=MUG, unit_price=D("4.00"))
-    q = quote(cmd(line, customer_id=PASSPORT), c, store=STORE, rules=LENIENT, now=NOW)
+    q = quote(cmd(line, id_document=PASSPORT), c, store=STORE, rules=LENIENT, now=NOW)
     # 8.66 gross, 10 % fee 0.866 -> 0.87
     assert (q.lines[0].gross, q.lines[0].fee, q.refund_total) == (D("8.66"), D("0.87"), D("7.79"))
 
