@@ -25,12 +25,6 @@ class TaxClass:
 
 
 @dataclass(frozen=True)
-class Category:
-    id: CategoryId
-    name: str
-
-
-@dataclass(frozen=True)
 class Item:
     id: ItemId
     sku: str

@@ -78,9 +78,6 @@ class Customer:
     address: Address | None = None
     created_at: datetime | None = None
 
-    def phone_display(self, region: str = "US") -> str:
-        return format_phone(self.phone, region)
-
 
 @dataclass(frozen=True)
 class ContactDetails:

@@ -237,7 +237,3 @@ def decide_line(facts: LineFacts, now: datetime) -> LineDecision:
             b.status = Status.CONDITIONS
         b.reasons.append(f"opened: {policy.restocking_fee_percent.normalize():f} % restocking fee")
     return b.build()
-
-
-def overall(decisions: list[LineDecision]) -> Status:
-    return max((d.status for d in decisions), default=Status.ALLOWED)

@@ -94,10 +94,6 @@ class RemoteRequest:
     def age(self) -> timedelta:
         return max(self.hq_now - self.created_at, timedelta(0))
 
-    @property
-    def time_left(self) -> timedelta:
-        return max(self.expires_at - self.hq_now, timedelta(0))
-
 
 def answer_mac(key: bytes, data: Mapping[str, Any]) -> str:
     """HQ's signature over an answered request (HMAC-SHA256, hex) under ``key``: the

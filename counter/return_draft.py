@@ -99,10 +99,6 @@ class ReturnDraft:
         self.no_receipt.append(line)
         return line
 
-    def missing_reasons(self) -> list[str]:
-        """The names of the lines still without a reason, in the order they are asked."""
-        return [name for _, name in self.lines_missing_a_reason()]
-
     def lines_missing_a_reason(self) -> list[tuple[str, str]]:
         """(line id, name) of each line to return that has no reason yet: the receipt's
         picked lines, then the no-receipt items."""

@@ -94,20 +94,6 @@ class DeskConfig:
         raise DeskError(f"There is no service “{code}”.", "Pick a service from the list.")
 
 
-def config_to_json(config: DeskConfig) -> dict[str, Any]:
-    rules = {
-        f.name: str(v) if isinstance(v := getattr(config.rules, f.name), Decimal) else v for f in fields(ServiceRules)
-    }
-    return {
-        "departments": [{"code": d.code, "name": d.name} for d in config.departments],
-        "services": [
-            {"code": s.code, "name": s.name, "kind": s.kind, "price": str(s.price), "tax_code": s.tax_code}
-            for s in config.services
-        ],
-        "rules": rules,
-    }
-
-
 def config_from_json(data: dict[str, Any] | None) -> DeskConfig:
     if not data:
         return DeskConfig()

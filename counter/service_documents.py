@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from counter.accounts import Account
 from counter.adjustments import AdjustmentRecord
-from counter.cases import Case, CaseEvent
+from counter.cases import Case
 from counter.customers import Customer, format_phone
 from counter.desk_payments import DeskPayment
 from counter.documents import ReportRow, ReportSection, StoreHeader
@@ -206,15 +205,6 @@ def order_agreement(
     )
 
 
-def account_statement_rows(account: Account, store: StoreConfig) -> tuple[ReportRow, ...]:
-    return (
-        ReportRow("Account", account.number),
-        ReportRow("Owed", _m(store, account.owed), True),
-        ReportRow("Credit limit", _m(store, account.credit_limit)),
-        ReportRow("Available", _m(store, account.available)),
-    )
-
-
 def adjustment_slip(record: AdjustmentRecord, store: StoreConfig, cashier: str) -> SlipDocument:
     q = record.quote
     facts = [
@@ -246,9 +236,3 @@ def adjustment_slip(record: AdjustmentRecord, store: StoreConfig, cashier: str) 
         (ReportSection("Refund", tuple(rows)),),
         barcode_data=record.voucher_code or record.number,
     )
-
-
-def case_history_lines(events: Sequence[CaseEvent], store: StoreConfig) -> list[str]:
-    from counter.cases import events_text
-
-    return events_text(events, store.zone)

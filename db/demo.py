@@ -34,7 +34,7 @@ from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import CARD_BRANDS, CardDetails, Payment
 from counter.users import PinHasher, Role, User, UserId
 from db import schema as s
-from db.engine import DB_FILENAME, Database, open_database, pin_key
+from db.engine import Database, open_database, pin_key
 from db.queries import rules_to_json, store_config, write_settings
 from db.uow import SqlUnitOfWork
 
@@ -362,9 +362,3 @@ def count_for(amount: Decimal, currency: Currency) -> Count:
             pieces[denom] = n
             left -= denom * n
     return Count.of(currency, pieces)
-
-
-def open_or_build_demo(data_dir: Path) -> Database:
-    if (data_dir / DB_FILENAME).exists():
-        return open_database(data_dir)
-    return build_demo(data_dir)

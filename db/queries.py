@@ -307,13 +307,6 @@ def journal_entries(engine: Engine, terminal: str) -> Iterator[JournalEntry]:
             )
 
 
-def journal_terminals(engine: Engine) -> list[str]:
-    with engine.connect() as conn:
-        return [
-            r[0] for r in conn.execute(select(s.journal.c.terminal_id).distinct().order_by(s.journal.c.terminal_id))
-        ]
-
-
 def sale_by_number(engine: Engine, receipt_number: str) -> Sale | None:
     with engine.connect() as conn:
         return load_sale(conn, receipt_number)
@@ -323,14 +316,6 @@ def print_job(engine: Engine, job_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(select(s.print_jobs).where(s.print_jobs.c.id == job_id)).mappings().first()
         return dict(row) if row else None
-
-
-def print_jobs_for(engine: Engine, reference: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(s.print_jobs).where(s.print_jobs.c.reference == reference).order_by(s.print_jobs.c.created_at)
-        ).mappings()
-        return [dict(r) for r in rows]
 
 
 def recent_print_jobs(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:

@@ -69,10 +69,6 @@ class DeviceService:
         return self._state
 
     @property
-    def claimed(self) -> bool:
-        return self._claimed
-
-    @property
     def enabled(self) -> bool:
         return self._enabled
 

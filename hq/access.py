@@ -138,10 +138,6 @@ def revoke(engine: Engine, terminal_id: str, store_id: str | None = None) -> int
         return _revoke(conn, store_id, terminal_id, utcnow())
 
 
-def authenticate(conn: Connection, header: str | None) -> Caller:
-    return caller_of(conn, bearer_hash(header))
-
-
 class TokenCache:
     """Callers of recently accepted tokens, by token hash, for ``ttl`` seconds (only
     accepted ones: an unknown or revoked token is looked up every time). Bounded in size;

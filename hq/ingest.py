@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -142,13 +142,6 @@ LINE_COLUMNS = (
 TENDER_COLUMNS = (
     "sale_id", "seq", "kind", "amount_minor", "tendered_minor", "card_brand", "card_last4", "approval_code",
 )  # fmt: skip
-
-
-def copy_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk insert of dict rows through PostgreSQL's COPY (see ``copy_tuples``)."""
-    if rows:
-        columns = tuple(rows[0])
-        copy_tuples(conn, table.name, columns, [tuple(row[c] for c in columns) for row in rows])
 
 
 def copy_tuples(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -514,16 +507,6 @@ def lane_head(conn: Connection, store_id: str, terminal_id: str) -> tuple[int, s
         )
     ).first()
     return (int(row[0]), str(row[1])) if row else None
-
-
-def journal_count(conn: Connection, store_id: str, terminal_id: str) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(s.journal)
-            .where(s.journal.c.store_id == store_id, s.journal.c.terminal_id == terminal_id)
-        ).scalar_one()
-    )
 
 
 def clock_skew(sent_at: datetime, now: datetime) -> float:

@@ -92,10 +92,6 @@ class CountDialog(CounterDialog):
     def validate(self) -> None:
         self.count = Count.of(self.cur, {d: s.value() for d, s in self.spins.items()})
 
-    def set_count(self, pieces: dict[Decimal, int]) -> None:
-        for denom, n in pieces.items():
-            self.spins[denom].setValue(n)
-
 
 class MovementDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, kind: MovementKind) -> None:

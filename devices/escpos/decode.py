@@ -14,7 +14,6 @@ Pure; any thread.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from devices.escpos.codepages import DEFAULT_PAGE, CodePage, page_for_slot
@@ -489,9 +488,3 @@ def _code128_text(data: bytes) -> str:
         out.append(f"{b:02d}" if mode == "C" else chr(b))
         i += 1
     return "".join(out)
-
-
-def iter_text_lines(decoded: Decoded) -> Iterator[str]:
-    for line in decoded.lines:
-        if line.kind is LineKind.TEXT:
-            yield line.text

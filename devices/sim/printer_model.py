@@ -74,11 +74,6 @@ class SimPrinterModel:
     def close_drawer(self) -> None:
         self.drawer_open = False
 
-    def clear_faults(self) -> None:
-        self.offline = self.paper_out = self.paper_near_end = False
-        self.cover_open = self.cutter_error = self.silent = self.stalled = False
-        self.drop_mid_job = None
-
     def status_byte(self, n: int) -> bytes:
         """The answer to ``DLE EOT n`` for the current switches."""
         pin3_high = self.drawer_open if self.drawer_open_when_high else not self.drawer_open

@@ -23,7 +23,6 @@ from counter.policy import (
     Status,
     decide_line,
     disposition_for,
-    overall,
 )
 
 NOW = datetime(2026, 6, 30, 15, 0)
@@ -176,14 +175,6 @@ def test_the_fee_adds_to_a_no_receipt_return() -> None:
     assert d == LineDecision(
         Status.CONDITIONS, (NO_RECEIPT_TEXT, "opened: 20 % restocking fee"), frozenset(), Decimal("20"), True
     )
-
-
-def test_the_return_is_as_bad_as_its_worst_line() -> None:
-    assert overall([]) is Status.ALLOWED
-    lines = [LineDecision(Status.CONDITIONS), LineDecision(Status.NEEDS_APPROVAL), LineDecision(Status.ALLOWED)]
-    assert overall(lines) is Status.NEEDS_APPROVAL
-    assert overall([*lines, LineDecision(Status.REFUSED)]) is Status.REFUSED
-    assert overall([LineDecision(Status.ALLOWED)]) is Status.ALLOWED
 
 
 def test_a_summary_joins_the_reasons() -> None:
