@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QKeyCombination, QObject
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence
 
 
 @dataclass(frozen=True)
@@ -138,3 +138,9 @@ class ActionKeys(QObject):
                 self.trigger(action)
                 return True
         return False
+
+
+def key_of(spec: str) -> QKeyCombination:
+    """The key combination of a shortcut such as "Shift+F6" (its first, and only, chord)."""
+    combination: QKeyCombination = QKeySequence(spec)[0]  # type: ignore[index]  # PySide6's stub lacks __getitem__
+    return combination

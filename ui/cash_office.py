@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from app.context import AppContext
@@ -36,7 +36,7 @@ from counter.shifts import (
 from counter.users import Permission, User
 from devices.escpos.report import render_report
 from devices.pdf import render_report_pdf
-from ui.actions import CashAction
+from ui.actions import CashAction, key_of
 from ui.dialogs import CounterDialog
 from ui.ops import Problem, attempt
 from ui.preview import ReceiptPreview
@@ -119,7 +119,7 @@ class CashOfficeScreen(QWidget):
         self.ctx, self.printing = ctx, printing
         self.user: User | None = None
         self.last_report: tuple[DayReport, int] | None = None
-        self.keymap = {QKeySequence(a.key)[0]: a for a in CashAction}
+        self.keymap = {key_of(a.key): a for a in CashAction}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         body = QHBoxLayout()

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from PySide6.QtCore import QEventLoop, QObject, SignalInstance
-from PySide6.QtWidgets import QLabel, QTableView
+from PySide6.QtWidgets import QLabel, QTableView, QWidget
 
 from app.context import AppContext
 from counter.errors import CounterError
@@ -35,6 +35,7 @@ class ReturnCompletion:
     """F10 and what it leads to; the screen provides what is declared here."""
 
     ctx: AppContext
+    host: QWidget  # the screen this is mixed into: the dialogs' parent
     printing: PrintBridge
     user: User | None
     draft: ReturnDraft | None
@@ -68,7 +69,7 @@ class ReturnCompletion:
             kinds, amount = q.approvals, q.refund_total
         assert amount is not None
         dialog = ApprovalDialog(
-            self, self.ctx, request_id=self.draft.request_id, kinds=kinds, amount=amount, requester=self.user
+            self.host, self.ctx, request_id=self.draft.request_id, kinds=kinds, amount=amount, requester=self.user
         )
         if dialog.exec() != ApprovalDialog.DialogCode.Accepted:
             self.say("Not approved: nothing was recorded.", "info")
@@ -81,7 +82,7 @@ class ReturnCompletion:
         from ui.policy_dialog import PolicyDialog
 
         assert self.user is not None
-        PolicyDialog(self, self.ctx, self.user).exec()
+        PolicyDialog(self.host, self.ctx, self.user).exec()
         self._refresh()
 
     # ------------------------------------------------------------- complete
@@ -92,7 +93,7 @@ class ReturnCompletion:
             raise ReturnError("No item is marked to return.", "Pick a line and press Space.")
         for line_id, name in draft.lines_missing_a_reason():
             self._select_line(line_id)
-            dialog = ReasonDialog(self, name)
+            dialog = ReasonDialog(self.host, name)
             if dialog.exec() != ReasonDialog.DialogCode.Accepted or dialog.value is None:
                 return
             draft.set_reason(line_id, dialog.value)
@@ -192,16 +193,16 @@ class ReturnCompletion:
         if q.exchange_credit:
             payment.add_exchange_credit(q.exchange_credit)
         while not payment.is_complete:
-            choice = PayDifferenceDialog(self, f"Customer pays {self._money(payment.remaining)}: cash or card?")
+            choice = PayDifferenceDialog(self.host, f"Customer pays {self._money(payment.remaining)}: cash or card?")
             if choice.exec() != PayDifferenceDialog.DialogCode.Accepted:
                 return None, Decimal(0)
             if choice.choice == "c":
-                cash = CashDialog(self, payment.cash_due, cur, self.ctx.store.locale)
+                cash = CashDialog(self.host, payment.cash_due, cur, self.ctx.store.locale)
                 if cash.exec() != CashDialog.DialogCode.Accepted:
                     continue
                 payment.add_cash(cash.tendered, part_payment=cash.part_payment)
             else:
-                card = CardDialog(self, payment.remaining, cur, self.ctx.store.locale)
+                card = CardDialog(self.host, payment.remaining, cur, self.ctx.store.locale)
                 if card.exec() != CardDialog.DialogCode.Accepted or card.card is None:
                     continue
                 payment.add_card(card.amount_value, card.card)

@@ -7,6 +7,7 @@ each line is shown next to it, in words.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -89,7 +90,10 @@ class ReturnLinesModel(QAbstractTableModel):
             return quoted.decision.summary
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        fmt = lambda amount: self.currency.format(amount, self.locale)  # noqa: E731
+
+        def fmt(amount: Decimal) -> str:
+            return self.currency.format(amount, self.locale)
+
         if self.draft.has_receipt:
             rl = self.draft.returnable[row]
             pick = self.draft.picks.get(line_id)

@@ -16,11 +16,12 @@ Quotes re-use the sale HQ sent when the receipt was loaded, never the network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -57,7 +58,7 @@ from counter.upstream import RemoteSale
 from counter.users import User
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
-from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction
+from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
 from ui.dialogs import QuantityDialog
 from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
@@ -81,6 +82,7 @@ class ReturnScreen(ReturnCompletion, QWidget):
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.host: QWidget = self
         self.setObjectName("returnScreen")
         self.ctx = ctx
         self.printing = printing
@@ -96,7 +98,7 @@ class ReturnScreen(ReturnCompletion, QWidget):
         #: What the screen waits for from HQ ("" when it waits for nothing).
         self.busy = ""
         self._build()
-        self.keymap = {QKeySequence(a.key)[0]: a for a in RETURN_ACTIONS}
+        self.keymap = {key_of(a.key): a for a in RETURN_ACTIONS}
         self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
         self.input.installEventFilter(self.action_keys)
 
@@ -275,7 +277,7 @@ class ReturnScreen(ReturnCompletion, QWidget):
     def trigger(self, action: ReturnAction) -> None:
         if self.busy:
             return  # one thing at a time: the answer from HQ comes first
-        handlers = {
+        handlers: dict[ReturnAction, Callable[[], object]] = {
             ReturnAction.RECEIPT: lambda: self._new_draft(),
             ReturnAction.QUANTITY: self._ask_quantity,
             ReturnAction.REASON: self._ask_reason,

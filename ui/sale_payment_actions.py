@@ -9,7 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import SignalInstance
-from PySide6.QtWidgets import QFrame, QLabel
+from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from app.context import AppContext
 from app.crashpoints import crash_point
@@ -32,6 +32,7 @@ class SalePaymentActions:
     """Payment keys and what follows them; the screen provides what is declared here."""
 
     ctx: AppContext
+    host: QWidget  # the screen this is mixed into: the dialogs' parent
     printing: PrintBridge
     cart: Cart
     payment: Payment | None
@@ -65,7 +66,7 @@ class SalePaymentActions:
             if payment.is_complete:
                 self._finish()
                 return
-            dialog = CashDialog(self, payment.cash_due, self.cart.currency, self.ctx.store.locale)
+            dialog = CashDialog(self.host, payment.cash_due, self.cart.currency, self.ctx.store.locale)
             if ask(dialog, lambda: True) is None:
                 return
             tender = payment.add_cash(dialog.tendered, part_payment=dialog.part_payment)
@@ -86,7 +87,7 @@ class SalePaymentActions:
             if payment.is_complete:
                 self._finish()
                 return
-            dialog = CardDialog(self, payment.remaining, self.cart.currency, self.ctx.store.locale)
+            dialog = CardDialog(self.host, payment.remaining, self.cart.currency, self.ctx.store.locale)
             if ask(dialog, lambda: True) is None or dialog.card is None:
                 return
             tender = payment.add_card(dialog.amount_value, dialog.card)
@@ -191,7 +192,7 @@ class SalePaymentActions:
             if payment.is_complete:
                 self._finish()
                 return
-            dialog = VoucherDialog(self, self.ctx, payment.remaining)
+            dialog = VoucherDialog(self.host, self.ctx, payment.remaining)
             if dialog.exec() != VoucherDialog.DialogCode.Accepted or dialog.code is None:
                 return
             tender = payment.add_store_credit(dialog.amount_value, dialog.code, dialog.balance)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -43,7 +43,7 @@ from counter.users import Permission, User
 from counter.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
-from ui.actions import SALE_ACTIONS, Action, ActionKeys
+from ui.actions import SALE_ACTIONS, Action, ActionKeys, key_of
 from ui.cart_model import CartModel
 from ui.dialogs import DiscountDialog, QuantityDialog, ask
 from ui.ops import Problem, attempt
@@ -63,6 +63,7 @@ class SaleScreen(SalePaymentActions, QWidget):
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.host: QWidget = self
         self.setObjectName("saleScreen")
         self.ctx = ctx
         self.printing = printing
@@ -209,7 +210,7 @@ class SaleScreen(SalePaymentActions, QWidget):
         # Keys are matched here rather than with QShortcut: QShortcut fires only while the
         # window is active, which a till without a window manager may never report.
         # Keys the scan field does not use (F-keys, Esc) propagate up to keyPressEvent.
-        self.keymap = {QKeySequence(action.key)[0]: action for action in SALE_ACTIONS}
+        self.keymap = {key_of(action.key): action for action in SALE_ACTIONS}
         self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
         self.input.installEventFilter(self.action_keys)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -130,7 +131,7 @@ class TrustUi(QObject):
             else:
                 modal.close()
         attempt(lambda: lock_session(user, "idle", uow_factory=self.ctx.uow, clock=self.ctx.clock), w.sale.problem)
-        self.locked = (user, w.stack.currentWidget())
+        self.locked = (user, w.stack.currentWidget() or w.sale)
         w.user = None
         w.user_label.setText("Locked")
         w.stack.setCurrentWidget(w.signin)
@@ -223,8 +224,7 @@ class TrustUi(QObject):
                 printed = []
                 for job in jobs:
                     ok, text = attempt(
-                        lambda job=job: reprint(self.ctx, self.window.printing, user, job["id"]),
-                        self.window.sale.problem,
+                        partial(reprint, self.ctx, self.window.printing, user, job["id"]), self.window.sale.problem
                     )
                     if ok:
                         printed.append(job["reference"])
