@@ -595,19 +595,6 @@ def no_receipt_price(returns: ReturnsRepository, item: Item, days: int, now: dat
     return item.price if lowest is None else min(item.price, currency.from_minor(lowest))
 
 
-def find_sale_anywhere(
-    uow: UnitOfWork, receipt_text: str, store: StoreConfig, upstream: ReturnReservations | None
-) -> tuple[Sale, RemoteSale | None]:
-    """The sale in this store file; else, for an enrolled terminal, the sale anywhere in
-    the chain as HQ knows it, with HQ's return ledger. (A sale found here is not looked up
-    at HQ: the reservation at HQ catches what other lanes returned of it meanwhile.)"""
-    number = normalize_receipt_number(receipt_text)
-    if upstream is None or uow.sales.get_by_number(number) is not None:
-        return find_sale(uow, number, store), None
-    remote = find_remote_sale(number, upstream)
-    return remote.sale, remote
-
-
 def find_remote_sale(receipt_text: str, upstream: ReturnReservations) -> RemoteSale:
     """Another lane's or store's sale as HQ knows it (a network call: never inside a
     transaction)."""
@@ -686,7 +673,6 @@ __all__ = [
     "Returned",
     "find_sale",
     "find_remote_sale",
-    "find_sale_anywhere",
     "load_context",
     "no_receipt_price",
     "normalize_receipt_number",

@@ -7,7 +7,7 @@ with HQ's code and message, and for an answer that lost the race (409) or came t
 (410), the request as HQ holds it in ``RemoteRefused.request``.
 
 Threads: every method makes one HTTP call and must run off the GUI thread (the dialog
-and the manager station run them on a worker, ``ui/hq_calls.py``). The client is
+and the manager station run them on a worker, ``ui/runner.py``). The client is
 httpx's, which is safe to share between threads.
 """
 

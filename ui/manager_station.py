@@ -1,5 +1,5 @@
 """The manager station: approval requests sent by the store's lanes through HQ, answered
-here with a manager's or supervisor's PIN (GUI thread; HQ is asked on ``ui.hq_calls``
+here with a manager's or supervisor's PIN (GUI thread; HQ is asked on ``ui.runner``
 workers, so the window never waits for the network).
 
 Reached with Ctrl+Shift+M by someone who may approve, or as the app's home screen with
@@ -53,7 +53,7 @@ from db.hq_client import HqRefused
 from db.queries import list_users
 from ui.actions import Action
 from ui.dialogs import CounterDialog
-from ui.hq_calls import HqWorker
+from ui.runner import Runner
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -148,7 +148,7 @@ class ManagerStationScreen(QWidget):
         self.first_look = True
         self.listed_at = 0.0  # time.monotonic() of the last list
         self.last_ok: str = ""
-        self.worker = HqWorker(self)
+        self.worker = Runner(self)
         self.timer = QTimer(self)
         self.timer.setInterval(self.POLL_MS)
         self.timer.timeout.connect(self.refresh)
@@ -246,7 +246,7 @@ class ManagerStationScreen(QWidget):
         remote = self.ctx.remote_approvals
         if remote is None or self.worker.in_flight:
             return  # one call at a time; the next tick asks again
-        self.worker.run(remote.pending, self._on_list)
+        self.worker.off_gui(remote.pending, self._on_list)
 
     def _on_list(self, result: list[RemoteRequest] | None, error: CounterError | None) -> None:
         now = time.strftime("%H:%M:%S")
@@ -342,7 +342,7 @@ class ManagerStationScreen(QWidget):
         approver, note, pin = dialog.approver_user, dialog.note_text, dialog.pin_text
         dialog.pin_text = ""
         self.say(f"Sending {approver.name}'s answer to HQ, which checks the PIN…", "info")
-        self.worker.run(
+        self.worker.off_gui(
             lambda: remote.answer(request.id, approve=approve, approver_id=approver.id, pin=pin, note=note),
             lambda result, error: self._on_answered(request, approver, approve, note, result, error),
         )

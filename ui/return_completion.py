@@ -1,7 +1,8 @@
 """Completing a return on the return screen: the reasons still missing, the customer's id
 for a return without receipt, the exchange's payment, supervisor approval (at the counter
 or from a manager's station), the commit (on a worker thread when it must ask HQ), then
-the return receipt, the credit note and the message saying what to hand over. A mixin of
+the return receipt, the credit note and the message saying what to hand over. Nothing
+here waits in a nested event loop: the commit's outcome comes back to ``_committed``. A mixin of
 ``ui.return_screen.ReturnScreen``: it uses the screen's draft, quote and panels, named
 below for the reader."""
 
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from functools import partial
+from typing import TypeVar, cast
 
-from PySide6.QtCore import QEventLoop, QObject, SignalInstance
+from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QLabel, QTableView, QWidget
 
 from app.context import AppContext
@@ -23,10 +25,10 @@ from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnReco
 from counter.tenders import Payment, Tender
 from counter.users import User
 from ui.dialogs import CardDialog, CashDialog
-from ui.hq_calls import HqWorker
-from ui.ops import Problem
+from ui.ops import Problem, describe
 from ui.printing import PrintBridge
 from ui.return_dialogs import ApprovalDialog, PayDifferenceDialog, ReasonDialog
+from ui.runner import Runner
 
 T = TypeVar("T")
 
@@ -112,76 +114,73 @@ class ReturnCompletion:
         tenders, rounding = self._exchange_payment(q)
         if tenders is None:
             return
-        for _attempt in range(3):
-            cmd = draft.command(exchange_tenders=tenders, exchange_rounding=rounding)
-            cmd = replace(cmd, customer=self.customer_id)
+        self._commit_return(tenders, rounding, tries=3)
 
-            def commit(cmd: Any = cmd) -> ReturnRecord:
-                return process_return(
-                    cmd,
-                    uow_factory=self.ctx.uow,
-                    clock=self.ctx.clock,
-                    store=self.ctx.store,
-                    terminal=self.ctx.terminal,
-                    rules=self.ctx.rules,
-                    upstream=self.ctx.upstream,
-                    read_uow_factory=self.ctx.read_uow,
-                )
-
+    def _commit_return(self, tenders: list[Tender], rounding: Decimal, *, tries: int) -> None:
+        """Record the return: here when no HQ is set up, else off the GUI thread (the
+        reservation at HQ is a network call) while the screen is greyed and says what it
+        waits for. The outcome comes back in ``_committed`` either way; an approval it
+        still needs is asked for, and the return tried again (at most ``tries`` times)."""
+        draft = self.draft
+        assert draft is not None
+        cmd = replace(draft.command(exchange_tenders=tenders, exchange_rounding=rounding), customer=self.customer_id)
+        commit = partial(
+            process_return,
+            cmd,
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            store=self.ctx.store,
+            terminal=self.ctx.terminal,
+            rules=self.ctx.rules,
+            upstream=self.ctx.upstream,
+            read_uow_factory=self.ctx.read_uow,
+        )
+        again = partial(self._commit_return, tenders, rounding, tries=tries - 1)
+        if self.ctx.upstream is None:
             try:
-                if self.ctx.upstream is None:
-                    record = commit()
-                else:
-                    # The reservation at HQ is a network call: off the GUI thread.
-                    record = self._off_gui(commit, "Checking this receipt with HQ…")
-            except ApprovalNeeded as needed:
-                self.say(f"{needed.message} {needed.hint}", "info")  # not "Checking … with HQ" any more
-                if not self._approve(needed.kinds, needed.amount):
-                    return
-                continue
-            self._done(record)
+                record = commit()
+            except CounterError as exc:
+                self._committed(None, exc, again if tries > 1 else None)
+                return
+            self._committed(record, None, None)
             return
+        self._wait("Checking this receipt with HQ…")
+        self._runner().off_gui(
+            commit, lambda record, error: self._committed(record, error, again if tries > 1 else None)
+        )
 
-    def _off_gui(self, work: Callable[[], T], waiting_for: str) -> T:
-        """Run ``work`` on a short-lived thread (``ui.hq_calls.HqWorker``) while the window
-        stays live, and return its result (or raise its error) here, on the GUI thread.
-        Meanwhile the screen is greyed, says what it waits for, and takes no keys or scans.
-        ``work`` touches no widget: it opens its own connections (SQLite allows them from any
-        thread, and a write still takes BEGIN IMMEDIATE, so the atomic return stays atomic)."""
-        answer: list[Any] = []
-        loop = QEventLoop()
+    def _committed(
+        self, record: ReturnRecord | None, error: CounterError | None, again: Callable[[], None] | None
+    ) -> None:  # GUI thread
+        self._waited()
+        if isinstance(error, ApprovalNeeded):
+            self.say(f"{error.message} {error.hint}", "info")  # not "Checking … with HQ" any more
+            if again is not None and self._approve(error.kinds, error.amount):
+                again()
+            return
+        if error is not None:
+            self.problem(describe(error))
+            return
+        assert record is not None
+        self._done(record)
 
-        def done(result: Any, error: CounterError | None) -> None:  # GUI thread, queued
-            answer[:] = [result, error]
-            loop.quit()
-
+    def _wait(self, waiting_for: str) -> None:
+        """While HQ is asked: the screen is greyed, says what it waits for, takes no keys."""
         self.busy = waiting_for
         self.say(waiting_for, "info")
         self.setEnabled(False)
-        try:
-            self._hq_worker().run(work, done)
-            loop.exec()  # the answer is queued: it arrives inside this loop, never before it
-        finally:
+
+    def _waited(self) -> None:
+        if self.busy:
             self.busy = ""
             self.setEnabled(True)
             self.table.setFocus()
-        result, error = answer
-        answer.clear()
-        if error is not None:
-            try:
-                raise error
-            finally:
-                # Break the cycle frame -> error -> traceback -> frame (whose locals hold the
-                # QEventLoop), so it is freed here, on the GUI thread, never later by the
-                # collector on another thread (which crashes Qt).
-                del error, loop
-        return cast(T, result)
 
-    def _hq_worker(self) -> HqWorker:
-        worker = getattr(self, "_worker", None)
-        if worker is None:
-            worker = self._worker = HqWorker(cast(QObject, self))
-        return worker
+    def _runner(self) -> Runner:
+        runner = getattr(self, "_worker", None)
+        if runner is None:
+            runner = self._worker = Runner(cast(QObject, self))
+        return runner
 
     def _exchange_payment(self, q: ReturnQuote) -> tuple[list[Tender] | None, Decimal]:
         """Tenders of the exchange's new sale: the credit of the returned items, plus what

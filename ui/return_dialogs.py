@@ -1,6 +1,6 @@
 """Dialogs of the return screen: reason, customer ID, find a sale, supervisor approval
 (a PIN here, or sent through HQ to a manager's station), and how the customer pays an
-exchange difference (GUI thread only; calls to HQ run on ``ui.hq_calls`` workers)."""
+exchange difference (GUI thread only; calls to HQ run on ``ui.runner`` workers)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from counter.users import Permission, User
 from db.queries import SaleSummary, find_sales, list_users
 from db.remote_approvals import RemoteApprovals
 from ui.dialogs import CounterDialog
-from ui.hq_calls import HqWorker
+from ui.runner import Runner
 
 REASONS = list(Reason)
 
@@ -213,7 +213,7 @@ class ApprovalDialog(CounterDialog):
             self.send_hint.setWordWrap(True)
             self.form.addRow(self.send_button)
             self.form.addRow(self.send_hint)
-            self.worker = HqWorker(self)
+            self.worker = Runner(self)
             self.ticker = QTimer(self)
             self.ticker.setInterval(1000)
             self.ticker.timeout.connect(self._tick)
@@ -269,7 +269,7 @@ class ApprovalDialog(CounterDialog):
         )
         self.asked = asked
         self._show_state("sending")
-        self.worker.run(lambda: remote.ask(asked), self._on_sent)
+        self.worker.off_gui(lambda: remote.ask(asked), self._on_sent)
 
     def _on_sent(self, result: RemoteRequest | None, error: CounterError | None) -> None:
         if self.state != "sending":
@@ -296,7 +296,7 @@ class ApprovalDialog(CounterDialog):
         if time.monotonic() - self._last_poll >= self.POLL_MS / 1000 and self.worker.in_flight == 0:
             self._last_poll = time.monotonic()
             remote, approval_id = self.remote, self.sent.id
-            self.worker.run(lambda: remote.state(approval_id), self._on_polled)
+            self.worker.off_gui(lambda: remote.state(approval_id), self._on_polled)
 
     def _on_polled(self, result: RemoteRequest | None, error: CounterError | None) -> None:
         if self.state != "waiting" or self.sent is None:
@@ -355,7 +355,7 @@ class ApprovalDialog(CounterDialog):
             remote, sent = self.remote, self.sent
             self._show_state("form")
             if sent is not None:
-                self.worker.run(lambda: remote.cancel(sent.id), self._on_withdrawn)
+                self.worker.off_gui(lambda: remote.cancel(sent.id), self._on_withdrawn)
             self.show_error("Request withdrawn. A supervisor can approve here with their PIN, or send it again (F8).")
             return
         if self.remote is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -44,23 +43,26 @@ from counter.policy import Reason
 from counter.refunds import RefundMethod
 from counter.return_draft import DraftError, ReturnDraft
 from counter.returns import (
+    ReturnableLine,
     ReturnError,
     ReturnQuote,
     ReturnRecord,
-    find_sale_anywhere,
+    find_remote_sale,
+    find_sale,
     load_context,
     no_receipt_price,
     normalize_receipt_number,
     quote,
     returnable_lines,
 )
+from counter.sales import Sale
 from counter.upstream import RemoteSale
 from counter.users import User
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
 from ui.dialogs import QuantityDialog
-from ui.ops import Problem, attempt
+from ui.ops import Problem, attempt, describe
 from ui.printing import PrintBridge
 from ui.return_completion import ReturnCompletion
 from ui.return_dialogs import (
@@ -353,21 +355,35 @@ class ReturnScreen(ReturnCompletion, QWidget):
         self.say(f"{item.name}: one more marked to return. Type 1–8 for the reason.", "ok")
 
     def _load_receipt(self, text: str) -> None:
+        """The receipt from this store file; another lane's or store's from HQ when this
+        lane is enrolled, asked off the GUI thread (the answer comes to ``_found``)."""
         assert self.draft is not None
-
-        def find() -> tuple[Any, RemoteSale | None, Any]:
-            with self.ctx.read_uow() as uow:
-                # Another lane's or store's receipt is looked up at HQ when this lane is enrolled.
-                sale, remote = find_sale_anywhere(uow, text, self.ctx.store, self.ctx.upstream)
-                return sale, remote, returnable_lines(uow, sale, remote)
-
         number = normalize_receipt_number(text)
+        upstream = self.ctx.upstream
         with self.ctx.read_uow() as uow:
-            here = uow.sales.get_by_number(number) is not None
-        if here or self.ctx.upstream is None:
-            sale, remote, lines = find()
-        else:
-            sale, remote, lines = self._off_gui(find, f"Looking up receipt {number} at HQ…")
+            if upstream is None or uow.sales.get_by_number(number) is not None:
+                sale = find_sale(uow, number, self.ctx.store)
+                self._show_receipt(sale, None, returnable_lines(uow, sale, None))
+                return
+
+        def ask_hq() -> tuple[RemoteSale, list[ReturnableLine]]:
+            remote = find_remote_sale(number, upstream)  # the network call, with no transaction open
+            with self.ctx.read_uow() as uow:
+                return remote, returnable_lines(uow, remote.sale, remote)
+
+        self._wait(f"Looking up receipt {number} at HQ…")
+        self._runner().off_gui(ask_hq, self._found)
+
+    def _found(self, answer: tuple[RemoteSale, list[ReturnableLine]] | None, error: CounterError | None) -> None:
+        self._waited()
+        if error is not None or answer is None:
+            self.problem(describe(error or CounterError("HQ gave no answer.", "Try again.")))
+            return
+        remote, lines = answer
+        self._show_receipt(remote.sale, remote, lines)
+
+    def _show_receipt(self, sale: Sale, remote: RemoteSale | None, lines: list[ReturnableLine]) -> None:
+        assert self.draft is not None
         self.remote = remote
         self.draft = ReturnDraft(cashier=self.draft.cashier, sale=sale, returnable=lines)
         paid = ", ".join(f"{t.label} {self._money(t.amount)}" for t in sale.tenders)

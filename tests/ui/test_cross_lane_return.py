@@ -98,9 +98,15 @@ def open_returns(window: MainWindow) -> None:
     assert window.stack.currentWidget() is window.returns
 
 
+def wait_done(qtbot, screen) -> None:  # type: ignore[no-untyped-def]
+    """F10 with HQ set up runs the return off the GUI thread: wait for its outcome."""
+    qtbot.waitUntil(lambda: not screen.busy, timeout=20000)
+
+
 def test_a_receipt_from_lane_1_returned_at_lane_2_then_lane_1_cannot_take_more(
     lanes: dict[str, tuple[AppContext, MainWindow]],
     hq_engine: Engine,  # noqa: F811
+    qtbot,  # type: ignore[no-untyped-def]
 ) -> None:
     (ctx1, win1), (ctx2, win2) = lanes["T01"], lanes["T02"]
     code = upc_codes(ctx1, 1)[0]
@@ -117,6 +123,8 @@ def test_a_receipt_from_lane_1_returned_at_lane_2_then_lane_1_cannot_take_more(
     open_returns(win2)
     screen = win2.returns
     type_enter(screen.input, sale.receipt_number)
+    assert screen.busy == f"Looking up receipt {sale.receipt_number} at HQ…"  # asked off the GUI thread
+    wait_done(qtbot, screen)
     assert screen.draft is not None and screen.draft.sale is not None, screen.message.text()
     assert screen.draft.sale.id == sale.id and screen.remote is not None
     assert "Maria Lopez" in screen.header.text()  # HQ names the cashier of another lane
@@ -133,6 +141,8 @@ def test_a_receipt_from_lane_1_returned_at_lane_2_then_lane_1_cannot_take_more(
     ticker.timeout.connect(watch)
     ticker.start(20)
     press(table, Qt.Key.Key_F10)  # the reservation at HQ runs off the GUI thread
+    assert screen.busy  # ... and F10 came back at once, the screen waiting
+    wait_done(qtbot, screen)
     ticker.stop()
     record = screen.last_record
     assert record is not None, screen.message.text()
@@ -161,6 +171,7 @@ def test_a_receipt_from_lane_1_returned_at_lane_2_then_lane_1_cannot_take_more(
     QTest.keyClick(screen1.table, Qt.Key.Key_Space)
     QTest.keyClicks(screen1.table, "3")
     press(screen1.table, Qt.Key.Key_F10)
+    wait_done(qtbot, screen1)
     message = screen1.message.text()
     assert "Only 1 of" in message and "already came back at this or another lane" in message, message
     assert screen1.last_record is None
@@ -169,12 +180,14 @@ def test_a_receipt_from_lane_1_returned_at_lane_2_then_lane_1_cannot_take_more(
     # The one unit left can still be returned there.
     QTest.keyClick(screen1.table, Qt.Key.Key_Minus)
     press(screen1.table, Qt.Key.Key_F10)
+    wait_done(qtbot, screen1)
     assert screen1.last_record is not None, screen1.message.text()
     assert [ln.request.quantity for ln in screen1.last_record.quote.lines] == [1]
 
 
 def test_hq_silent_the_return_goes_offline_within_the_caps_and_the_window_stays_live(
     lanes: dict[str, tuple[AppContext, MainWindow]],
+    qtbot,  # type: ignore[no-untyped-def]
 ) -> None:
     ctx, window = lanes["T01"]
     assert ctx.upstream is not None and ctx.syncer is not None
@@ -199,6 +212,7 @@ def test_hq_silent_the_return_goes_offline_within_the_caps_and_the_window_stays_
         ticker.start(20)
         started = time.monotonic()
         press(screen.table, Qt.Key.Key_F10)
+        wait_done(qtbot, screen)
         waited = time.monotonic() - started
         ticker.stop()
     finally:

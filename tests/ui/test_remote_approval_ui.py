@@ -127,6 +127,18 @@ def start_return(ctx: AppContext, window: MainWindow, sale: Sale) -> None:
     QTest.keyClicks(screen.table, "3")  # changed mind
 
 
+def complete(screen: Any) -> None:
+    """F10, then wait for the return's outcome: with HQ set up it is recorded off the GUI
+    thread (ui.runner), and F10 comes back at once. The wait sleeps between event passes,
+    so the worker thread gets the interpreter."""
+    press(screen.table, Qt.Key.Key_F10)
+    deadline = time.monotonic() + 30
+    while screen.busy and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert not screen.busy, screen.message.text()
+
+
 def when(condition: Callable[[], bool], then: Callable[[], None], *, timeout_ms: int = 30_000) -> None:
     """Run ``then`` on the GUI thread once ``condition`` holds (tests run inside modal
     dialogs, so they are driven by timers rather than by qtbot.waitUntil).
@@ -241,7 +253,7 @@ def test_manager_station_approves_and_the_return_goes_on(make_lane: Callable[...
         )
 
     when(lambda: modal_of(ApprovalDialog) is not None, in_approval)
-    press(lane.returns.table, Qt.Key.Key_F10)  # complete: needs approval -> the dialog above
+    complete(lane.returns)  # complete: needs approval -> the dialog above
     record = lane.returns.last_record
     assert record is not None, lane.returns.message.text()
     assert record.quote.approvals == {"cash_refund_over_limit"}
@@ -296,7 +308,7 @@ def test_a_decline_is_shown_with_who_and_why(make_lane: Callable[..., Lane], tmp
         when(lambda: dialog.state == "form" and dialog.error.isVisible(), declined)
 
     when(lambda: modal_of(ApprovalDialog) is not None, in_approval)
-    press(lane.returns.table, Qt.Key.Key_F10)
+    complete(lane.returns)
     assert lane.returns.last_record is None
     assert seen["error"].startswith("Declined by Dana Whitfield at T02: “over the limit for this item”.")
     assert "Nothing was recorded" in seen["error"] and seen["pin_visible"] == "True"
@@ -327,7 +339,7 @@ def test_hq_down_says_so_and_the_pin_here_still_works(make_lane: Callable[..., L
         when(lambda: dialog.state == "form" and dialog.error.isVisible(), unreachable)
 
     when(lambda: modal_of(ApprovalDialog) is not None, in_approval)
-    press(lane.returns.table, Qt.Key.Key_F10)
+    complete(lane.returns)
     assert seen["error"].startswith("HQ cannot be reached, so the request was not sent")
     assert "approve here with their PIN" in seen["error"]
     record = lane.returns.last_record
@@ -375,7 +387,7 @@ def test_esc_withdraws_the_request_at_hq(make_lane: Callable[..., Lane], hq_engi
         when(lambda: dialog.state == "waiting" and states() == ["pending"], withdraw)
 
     when(lambda: modal_of(ApprovalDialog) is not None, in_approval)
-    press(lane.returns.table, Qt.Key.Key_F10)
+    complete(lane.returns)
     assert seen["after_first_esc"].startswith("form True Request withdrawn.")
     assert states() == ["cancelled"]
     assert lane.returns.last_record is None

@@ -1,7 +1,14 @@
-"""Calls to HQ off the GUI thread, their answers back on it.
+"""The runner: how a screen runs what a person asked for, and hears how it went.
 
-A screen or dialog owns one ``HqWorker`` (a child QObject, so it dies with its owner).
-``run(call, done)`` runs ``call()`` on a short-lived thread and delivers
+Two ways, one funnel. ``Runner.now(action, report)`` runs a local command on the GUI
+thread (a SQLite transaction of a few milliseconds), as ``ui.ops.attempt``: a CounterError
+becomes its message, anything unexpected is logged and said plainly. ``Runner.off_gui(call,
+done)`` runs what may wait on the network (HQ) on a short-lived thread while the window
+stays live, and delivers the outcome on the GUI thread; nothing waits inside a nested
+event loop.
+
+A screen or dialog owns one ``Runner`` (a child QObject, so it dies with its owner).
+``off_gui(call, done)`` runs ``call()`` on a short-lived thread and delivers
 ``done(result, error)`` on the GUI thread through a queued signal (``done`` itself never
 leaves the GUI thread): ``error`` is the
 CounterError met (HQ unreachable, refused, …) or None. The window never waits for the
@@ -16,22 +23,24 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from counter.errors import CounterError
+from ui.ops import Problem, attempt
 
 log = logging.getLogger(__name__)
 
 Done = Callable[[Any, CounterError | None], None]
+T = TypeVar("T")
 
 
 class _Relay(QObject):
     """Carries answers to the GUI thread. One per application, a child of it, so the
     worker threads hold a reference only to an object that outlives them."""
 
-    #: (weak reference to the HqWorker, call id, result, error)
+    #: (weak reference to the Runner, call id, result, error)
     answered = Signal(object, int, object, object)
 
     def __init__(self, parent: QObject) -> None:
@@ -57,7 +66,7 @@ def _relay() -> _Relay:
     return relay
 
 
-class HqWorker(QObject):
+class Runner(QObject):
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self._waiting: dict[int, Done] = {}
@@ -67,7 +76,11 @@ class HqWorker(QObject):
     def in_flight(self) -> int:
         return len(self._waiting)
 
-    def run(self, call: Callable[[], Any], done: Done) -> None:
+    def now(self, action: Callable[[], T], report: Callable[[Problem], None]) -> tuple[bool, T | None]:
+        """Run a local command here, on the GUI thread (see ui.ops.attempt)."""
+        return attempt(action, report)
+
+    def off_gui(self, call: Callable[[], Any], done: Done) -> None:
         """Start ``call`` on its own thread (GUI thread; returns at once).
 
         The thread holds no widget: ``done`` (usually a widget's method) stays here, and
