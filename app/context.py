@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.config import Settings, load_settings
+from app.reads import Reads
 from counter.errors import StoreError
 from counter.policy import ReturnRules
 from counter.ports import UnitOfWork
@@ -23,6 +24,7 @@ from db.engine import DB_FILENAME, Database, badge_key, open_database, pin_key
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
 from db.remote_approvals import RemoteApprovals
 from db.reservations import HqReservations
+from db.spool import settle_interrupted
 from db.sync import Syncer, offline_caps, sync_config
 from db.uow import SqlUnitOfWork
 
@@ -54,6 +56,18 @@ class AppContext:
     #: set when the integrity check behind the sign-in screen found the file damaged
     #: (ui/startup_check.py): from then on nothing is recorded, what was recorded is kept
     damage: StoreError | None = None
+    _reads: Reads | None = field(default=None, repr=False)
+
+    @property
+    def reads(self) -> Reads:
+        """The screens' reads (app/reads.py), bound to the read engine once."""
+        if self._reads is None:
+            self._reads = Reads(self.db.read)
+        return self._reads
+
+    def settle_interrupted(self, job_ids: list[str]) -> int:
+        """Mark print jobs a crash interrupted, once offered, as settled (db/spool.py)."""
+        return settle_interrupted(self.db.write, job_ids, self.clock.now())
 
     def uow(self) -> UnitOfWork:
         if self.damage is not None:

@@ -25,7 +25,6 @@ from app.reactions import documents_folder
 from counter.analysis import TABLES, Analysis, analyse, to_csv
 from counter.referrals import Referral, ReferralStatus
 from counter.users import User
-from db.desk_queries import analysis_rows, department_queue, desk_config, follow_ups_due, get_case
 from devices.letters import render_analysis_pdf
 from ui.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
@@ -40,7 +39,7 @@ class QueueDialog(CounterDialog):
         self.ctx, self.user = ctx, user
         self.department = QComboBox()
         self.department.setMinimumHeight(40)
-        for d in desk_config(ctx.db.read).departments:
+        for d in ctx.reads.desk_config().departments:
             self.department.addItem(d.name, d.code)
         self.department.currentIndexChanged.connect(lambda _i: self.reload())
         self.form.addRow("Department", self.department)
@@ -61,7 +60,7 @@ class QueueDialog(CounterDialog):
     def reload(self) -> None:
         self.list.clear()
         today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
-        for r in department_queue(self.ctx.db.read, self.department.currentData() or ""):
+        for r in self.ctx.reads.department_queue(self.department.currentData() or ""):
             late = "  OVERDUE" if r.overdue(today) else ""
             state = "" if r.status is ReferralStatus.OPEN else f"  [{r.status.label}]"
             item = QListWidgetItem(
@@ -123,7 +122,7 @@ class FollowUpsDialog(CounterDialog):
 
         self.list.clear()
         today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
-        for due in follow_ups_due(self.ctx.db.read, today):
+        for due in self.ctx.reads.follow_ups_due(today):
             c = due.case
             item = QListWidgetItem(
                 f"{c.follow_up_on}  {c.number}  {due.customer_name}  {format_phone(due.phone)}  "
@@ -143,7 +142,7 @@ class FollowUpsDialog(CounterDialog):
     def _done(self) -> None:
         item = self.list.currentItem()
         case_id = item.data(Qt.ItemDataRole.UserRole) if item else None
-        case = get_case(self.ctx.db.read, case_id) if case_id else None
+        case = self.ctx.reads.get_case(case_id) if case_id else None
         if case is None:
             return
         FollowUpDoneDialog(self, self.ctx, self.user, case).exec()
@@ -197,7 +196,7 @@ class AnalysisDialog(DeskDialog):
         since_day = today - timedelta(days=self.days.value() - 1)
         since = datetime.combine(since_day, time(0), zone)
         until = datetime.combine(today + timedelta(days=1), time(0), zone)
-        returns, contacts = analysis_rows(self.ctx.db.read, since, until, self.ctx.store.currency)
+        returns, contacts = self.ctx.reads.analysis_rows(since, until, self.ctx.store.currency)
         self.analysis: Analysis = analyse(returns, contacts, since_day, today)
         a, money = self.analysis, self._money
         self.summary.setText(

@@ -50,7 +50,6 @@ from counter.remote_approval import (
 from counter.upstream import UpstreamUnavailable
 from counter.users import Permission, User
 from db.hq_client import HqRefused
-from db.queries import list_users
 from ui.actions import Action
 from ui.dialogs import CounterDialog
 from ui.runner import Runner
@@ -94,7 +93,7 @@ class StationAnswerDialog(CounterDialog):
         self.form.addRow(what)
         self.approver = QComboBox()
         self.approver.setMinimumHeight(40)
-        for user in list_users(ctx.db.read):
+        for user in ctx.reads.list_users():
             if user.can(Permission.APPROVE):
                 self.approver.addItem(f"{user.name} ({user.role})", user.id)
         if preselect is not None and (index := self.approver.findData(preselect)) >= 0:

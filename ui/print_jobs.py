@@ -24,7 +24,6 @@ from counter.errors import CounterError
 from counter.sale_commands import record_reprint
 from counter.sales import receipt_for
 from counter.users import User
-from db.queries import print_job, recent_print_jobs, sale_by_number
 from devices.escpos.encoder import render_copy_banner
 from ui.dialogs import CounterDialog
 from ui.printing import PrintBridge
@@ -51,13 +50,13 @@ def unprinted(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def reprint(ctx: AppContext, printing: PrintBridge, user: User, job_id: str) -> str:
     """Print the document of ``job_id`` again as COPY n; returns what to tell the person."""
-    job = print_job(ctx.db.read, job_id)
+    job = ctx.reads.print_job(job_id)
     if job is None:
         raise ReprintError("That print job is no longer in the store.", "Pick another one.")
     reference, kind = job["reference"], job["kind"]
     sale = None
     if kind in (ReceiptKind.SALE, ReceiptKind.GIFT):
-        sale = sale_by_number(ctx.db.read, reference.split("/")[0])
+        sale = ctx.reads.sale_by_number(reference.split("/")[0])
         if sale is None:
             raise ReprintError(f"The sale {reference} is not in this store.", "Print it where it was sold.")
     copy_number = record_reprint(user, reference, uow_factory=ctx.uow, clock=ctx.clock)
@@ -100,7 +99,7 @@ class PrintJobsDialog(CounterDialog):
         self.reload()
 
     def reload(self) -> None:
-        jobs = recent_print_jobs(self.ctx.db.read, 100)
+        jobs = self.ctx.reads.recent_print_jobs(100)
         current = self._selected_id()
         self.table.setRowCount(len(jobs))
         for row, job in enumerate(jobs):
@@ -150,7 +149,7 @@ class _Stay(Exception):
 
 def failed_summary(ctx: AppContext) -> tuple[int, str]:
     """(how many documents did not print, a sentence for the status bar's tooltip)."""
-    failed = unprinted(recent_print_jobs(ctx.db.read, 200))
+    failed = unprinted(ctx.reads.recent_print_jobs(200))
     if not failed:
         return 0, "Every recent receipt printed."
     names = ", ".join(j["reference"] for j in failed[:5]) + ("…" if len(failed) > 5 else "")

@@ -23,7 +23,7 @@ from counter.remote_approval import RemoteAsk, RemoteRequest, record_remote_appr
 from counter.returns import ID_TYPES, CustomerId, ReturnError
 from counter.upstream import UpstreamUnavailable
 from counter.users import Permission, User
-from db.queries import SaleSummary, find_sales, list_users
+from db.queries import SaleSummary
 from db.remote_approvals import RemoteApprovals
 from ui.dialogs import CounterDialog
 from ui.runner import Runner
@@ -110,7 +110,7 @@ class FindSaleDialog(CounterDialog):
         if last4 is not None and not (len(last4) == 4 and last4.isdigit()):
             raise ReturnError("Type exactly the last 4 digits of the card.", "")
         since = datetime.now(self.ctx.store.zone) - timedelta(days=int(days_text))
-        found = find_sales(self.ctx.db.read, self.ctx.store.currency, day_from=since, amount=amount, card_last4=last4)
+        found = self.ctx.reads.find_sales(self.ctx.store.currency, day_from=since, amount=amount, card_last4=last4)
         self._show(found)
         raise _Searched()
 
@@ -177,7 +177,7 @@ class ApprovalDialog(CounterDialog):
         self.ctx, self.request_id, self.kinds, self.amount, self.requester = ctx, request_id, kinds, amount, requester
         self.approver = QComboBox()
         self.approver.setMinimumHeight(40)
-        for user in list_users(ctx.db.read):
+        for user in ctx.reads.list_users():
             if user.can(Permission.APPROVE):
                 self.approver.addItem(f"{user.name} ({user.role})", user.id)
         self.form.addRow("Supervisor", self.approver)

@@ -36,7 +36,6 @@ from counter.outbox import Due, DueDocument
 from counter.staff import lock_session
 from counter.tenders import Payment
 from counter.users import User, UserId
-from db.spool import interrupted_jobs, settle_interrupted
 from ui.actions import Action
 from ui.card_guard import REFUSED, CardGuard
 from ui.dialogs import CounterDialog
@@ -85,7 +84,7 @@ class TrustUi(QObject):
         self.ctx = window.ctx
         self.locked: tuple[User, QWidget] | None = None  # who the screen locked on, and where they were
         self.parked: dict[UserId, ParkedSale] = {}
-        self.pending_jobs: list[dict[str, Any]] = interrupted_jobs(self.ctx.db.read)  # before anything prints
+        self.pending_jobs: list[dict[str, Any]] = self.ctx.reads.interrupted_jobs()  # before anything prints
         # Documents a commit made due that were never carried out (a crash right after it).
         self.pending_due: list[DueDocument] = window.printing.reactions.pending()
         app = QApplication.instance()
@@ -234,7 +233,7 @@ class TrustUi(QObject):
                 declined = self.window.printing.reactions.decline(paper, user.id)
                 if declined:
                     said.append(f"{declined} unprinted receipt{'s' if declined != 1 else ''} skipped by {user.name}.")
-            settle_interrupted(self.ctx.db.write, [j["id"] for j in jobs], self.ctx.clock.now())
+            self.ctx.settle_interrupted([j["id"] for j in jobs])
         if said:
             self.window.sale.say(" ".join(said), "info")
 
