@@ -19,8 +19,8 @@ from counter.accounts import charge_service, open_account, pay_on_account
 from counter.customers import Customer
 from counter.desk_payments import DeskPayment
 from counter.orders import Order, OrderKind, cancel_order, open_order, pay_order, pick_up_order
-from counter.refunds import RefundMethod
 from counter.ports import Clock, UnitOfWork
+from counter.refunds import RefundMethod
 from counter.returns import ApprovalNeeded
 from counter.service_desk import DeskError
 from counter.service_documents import SlipDocument, order_agreement, payment_receipt
