@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPlainTextEdit, QSpinBox, QWidget
 
 from app.context import AppContext
@@ -98,7 +99,7 @@ class CustomerDialog(DeskDialog):
         self.postal = self.line_edit("ZIP code", a.postal_code, "62704")
         self.card = self.line_edit("Loyalty card", c.loyalty_card if c else "", "scan the card (optional)")
         self.reason = self.line_edit("Why changed", "", "e.g. moved house") if c else None
-        self.result: Customer | None = None
+        self.recorded: Customer | None = None
         self.used_existing = False
         self._duplicate: Customer | None = None
 
@@ -114,15 +115,15 @@ class CustomerDialog(DeskDialog):
 
     def validate(self) -> None:
         if self._duplicate is not None:  # the second Enter: use the customer already on file
-            self.result, self.used_existing = self._duplicate, True
+            self.recorded, self.used_existing = self._duplicate, True
             return
         details = self._details()
         try:
             if self.editing is None:
-                self.result = create_customer(self.user, details, uow_factory=self.ctx.uow, clock=self.ctx.clock)
+                self.recorded = create_customer(self.user, details, uow_factory=self.ctx.uow, clock=self.ctx.clock)
             else:
                 reason = self.reason.text() if self.reason else ""
-                self.result = update_customer(
+                self.recorded = update_customer(
                     self.user, self.editing.id, details, reason, uow_factory=self.ctx.uow, clock=self.ctx.clock
                 )
         except DuplicateCustomer as dup:
@@ -132,8 +133,8 @@ class CustomerDialog(DeskDialog):
             self.ok_button.setText(f"Use {dup.existing.name}  (Enter)")
             raise
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
-        super().showEvent(event)  # type: ignore[arg-type]
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
         for edit in (self.name, self.phone, self.email):
             edit.textEdited.connect(self._forget_duplicate)
 
@@ -155,7 +156,7 @@ class ContactDialog(DeskDialog):
         self.kind = _combo(self, "Kind", [(k.label, k) for k in ContactKind])
         self.category = _combo(self, "Category", [(c, c) for c in CATEGORIES])
         self.words = _text_box(self, "Customer says", "in the customer's own words")
-        self.actions = _text_box(self, "Done so far", "what you did or promised", 56)
+        self.done_so_far = _text_box(self, "Done so far", "what you did or promised", 56)
         self.links = self.line_edit("About", "", "receipt, return or order numbers, e.g. S01-T01-000123")
         self.on_case = QCheckBox(f"Add to case {case.number} ({case.status.label.lower()})" if case else "")
         self.on_case.setChecked(bool(case and case.status.is_active))
@@ -167,11 +168,11 @@ class ContactDialog(DeskDialog):
         self.form.addRow("Follow up in", self.follow_up)
         self.case = case
         self.first_field = None
-        self.result: ContactLogged | None = None
+        self.recorded: ContactLogged | None = None
         self.setMinimumWidth(620)
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
-        super().showEvent(event)  # type: ignore[arg-type]
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
         self.words.setFocus()
 
     def validate(self) -> None:
@@ -183,12 +184,12 @@ class ContactDialog(DeskDialog):
             ContactKind(self.kind.currentData()),
             self.category.currentData(),
             self.words.toPlainText(),
-            self.actions.toPlainText(),
+            self.done_so_far.toPlainText(),
             links,
             self.case.id if self.case and self.on_case.isChecked() else None,
             today + timedelta(days=follow) if follow else None,
         )
-        self.result = log_contact(
+        self.recorded = log_contact(
             self.user, cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock, terminal=self.ctx.terminal
         )
 
@@ -224,7 +225,7 @@ class ReferralDialog(DeskDialog):
         self.days.setSuffix(" days")
         self.form.addRow("Due in", self.days)
         self.note = self.line_edit("For them", "", "what the department should do")
-        self.result: Referral | None = None
+        self.recorded: Referral | None = None
 
     def validate(self) -> None:
         typed = self.department.currentText()
@@ -234,7 +235,7 @@ class ReferralDialog(DeskDialog):
             else typed
         )
         today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
-        self.result = refer_case(
+        self.recorded = refer_case(
             self.user,
             self.case.id,
             str(code or typed),
@@ -273,13 +274,13 @@ class StatusDialog(DeskDialog):
         hint = QLabel("A case is resolved only with a resolution note; reopening keeps its whole history.")
         hint.setObjectName("dialogHint")
         self.form.addRow("", hint)
-        self.result: Case | None = None
+        self.recorded: Case | None = None
 
     def choose(self, status: CaseStatus) -> None:
         self.status.setCurrentIndex(self.status.findData(status))
 
     def validate(self) -> None:
-        self.result = change_status(
+        self.recorded = change_status(
             self.user,
             self.case.id,
             CaseStatus(self.status.currentData()),
@@ -300,10 +301,10 @@ class DepartmentNoteDialog(DeskDialog):
         self.note = self.line_edit("Note", "", "what the department found or did")
         self.outcome = QCheckBox("This is the department's answer (the outcome to tell the customer)")
         self.form.addRow("", self.outcome)
-        self.result: Referral | None = None
+        self.recorded: Referral | None = None
 
     def validate(self) -> None:
-        self.result = add_department_note(
+        self.recorded = add_department_note(
             self.user,
             self.referral.id,
             self.note.text(),
@@ -347,9 +348,13 @@ class FollowUpDoneDialog(DeskDialog):
 
     def validate(self) -> None:
         days = self.again.value()
-        kw = dict(uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store)
-        if days:
-            today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
-            set_follow_up(self.user, self.case.id, today + timedelta(days=days), self.note.text(), **kw)  # type: ignore[arg-type]
-        else:
-            set_follow_up(self.user, self.case.id, None, self.note.text(), **kw)  # type: ignore[arg-type]
+        again = self.ctx.clock.now().astimezone(self.ctx.store.zone).date() + timedelta(days=days) if days else None
+        set_follow_up(
+            self.user,
+            self.case.id,
+            again,
+            self.note.text(),
+            uow_factory=self.ctx.uow,
+            clock=self.ctx.clock,
+            store=self.ctx.store,
+        )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QListWidget, QListWidgetItem, QSpinBox, QWidget
 
 from app.context import AppContext
@@ -77,8 +77,8 @@ class ChoiceDialog(DeskDialog):
         self.form.addRow(self.list)
         self.value = ""
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
-        super().showEvent(event)  # type: ignore[arg-type]
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
         self.list.setFocus()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
@@ -133,7 +133,7 @@ class AdjustDialog(DeskDialog):
         self.method.addItem("Store credit", RefundMethod.STORE_CREDIT)
         self.form.addRow("Refund to", self.method)
         self.sale: Sale | None = None
-        self.result: AdjustmentRecord | None = None
+        self.recorded: AdjustmentRecord | None = None
         self.first_field = self.receipt
 
     def _load_lines(self) -> None:
@@ -188,7 +188,7 @@ class AdjustDialog(DeskDialog):
             desk_rules=config(self.ctx).rules,
         )
         try:
-            self.result = run()
+            self.recorded = run()
         except ApprovalNeeded as needed:
             approval = ApprovalDialog(
                 self,
@@ -200,7 +200,7 @@ class AdjustDialog(DeskDialog):
             )
             if approval.exec() != ApprovalDialog.DialogCode.Accepted:
                 raise DeskError("Not approved: nothing was recorded.", "Ask a supervisor, or press Esc.") from None
-            self.result = run()
+            self.recorded = run()
 
 
 class ServiceChargeDialog(DeskDialog):
@@ -275,7 +275,9 @@ class OrderDialog(DeskDialog):
         self._show()
 
     def _show(self) -> None:
-        money = lambda a: self.ctx.store.currency.format(a, self.ctx.store.locale)  # noqa: E731
+        def money(amount: Decimal) -> str:
+            return self.ctx.store.currency.format(amount, self.ctx.store.locale)
+
         self.items.clear()
         for ln in self.lines:
             self.items.addItem(f"{ln.quantity} × {ln.item.name}   {money(ln.item.price * ln.quantity)}")
@@ -330,7 +332,9 @@ class ReasonDialog(DeskDialog):
 
 class PickOrderDialog(ChoiceDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, orders: list[Order], what: str) -> None:
-        money = lambda a: ctx.store.currency.format(a, ctx.store.locale)  # noqa: E731
+        def money(amount: Decimal) -> str:
+            return ctx.store.currency.format(amount, ctx.store.locale)
+
         choices = [
             (f"{o.number}  {o.kind.label}  total {money(o.total)}  owed {money(o.balance)}  by {o.terms.due_on}", o.id)
             for o in orders

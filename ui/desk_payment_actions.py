@@ -1,24 +1,30 @@
 """The service desk's money at the counter (F9 Payments): service charges, layaways and
 special orders (deposit, payments, pickup, cancellation under their terms), house
 accounts (payment, opening). A mixin of ``ui.service_desk.ServiceDeskScreen``: it uses the
-screen's context, customer, messages and printing, named below for the reader."""
+screen's context, customer, messages and printing, named below for the reader. It is a
+QWidget because the dialogs it opens are children of that screen."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypedDict
+
+from PySide6.QtWidgets import QWidget
 
 from app.context import AppContext
 from app.reactions import documents_folder
 from counter.accounts import charge_service, open_account, pay_on_account
 from counter.customers import Customer
 from counter.desk_payments import DeskPayment
-from counter.orders import OrderKind, cancel_order, open_order, pay_order, pick_up_order
+from counter.orders import Order, OrderKind, cancel_order, open_order, pay_order, pick_up_order
+from counter.ports import Clock, UnitOfWork
 from counter.refunds import RefundMethod
 from counter.returns import ApprovalNeeded
 from counter.service_desk import DeskError
 from counter.service_documents import SlipDocument, order_agreement, payment_receipt
+from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import Tender, TenderKind
 from counter.users import User
 from db.desk_queries import account_of, orders_for
@@ -48,7 +54,16 @@ PAYMENT_CHOICES = [
 ]
 
 
-class DeskPaymentActions:
+class _DeskServices(TypedDict):
+    """What every desk money command is given besides its own arguments."""
+
+    uow_factory: Callable[[], UnitOfWork]
+    clock: Clock
+    store: StoreConfig
+    terminal: TerminalIdentity
+
+
+class DeskPaymentActions(QWidget):
     """F9 Payments and what it leads to; the screen provides what is declared here."""
 
     ctx: AppContext
@@ -76,13 +91,10 @@ class DeskPaymentActions:
             "open_account": self._open_account,
         }[choice.value]()
 
-    def _kw(self) -> dict[str, object]:
-        return {
-            "uow_factory": self.ctx.uow,
-            "clock": self.ctx.clock,
-            "store": self.ctx.store,
-            "terminal": self.ctx.terminal,
-        }
+    def _kw(self) -> _DeskServices:
+        return _DeskServices(
+            uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store, terminal=self.ctx.terminal
+        )
 
     def _receipt(self, payment: DeskPayment, what: str, owed: Decimal | None) -> None:
         customer = self.customer.name if self.customer else ""
@@ -123,7 +135,7 @@ class DeskPaymentActions:
             tenders,
             Decimal(0),
             config=config(self.ctx),
-            **self._kw(),  # type: ignore[arg-type]
+            **self._kw(),
         )
         self.printing.carry_out(sale.receipt_number)
         self.refresh()
@@ -145,7 +157,7 @@ class DeskPaymentActions:
             dialog.lines,
             tenders,
             rules=config(self.ctx).rules,
-            **self._kw(),  # type: ignore[arg-type]
+            **self._kw(),
         )
         order = result.order
         agreement = order_agreement(order, customer, self.ctx.store, result.payment, self._user().name)
@@ -159,7 +171,7 @@ class DeskPaymentActions:
             "ok",
         )
 
-    def _pick_order(self, what: str):  # type: ignore[no-untyped-def]
+    def _pick_order(self, what: str) -> Order | None:
         customer = self._need_customer()
         orders = orders_for(self.ctx.db.read, customer.id, open_only=True)
         if not orders:
@@ -181,7 +193,7 @@ class DeskPaymentActions:
         tenders = collect_tenders(self, self.ctx, dialog.value)
         if tenders is None:
             return
-        result = pay_order(self._user(), order.id, tenders, **self._kw())  # type: ignore[arg-type]
+        result = pay_order(self._user(), order.id, tenders, **self._kw())
         assert result.payment is not None
         self._receipt(result.payment, f"{order.kind.label} {order.number}", result.order.balance)
         self.refresh()
@@ -196,7 +208,7 @@ class DeskPaymentActions:
             tenders = collect_tenders(self, self.ctx, order.balance)
             if tenders is None:
                 return
-        result = pick_up_order(self._user(), order.id, tenders or [], Decimal(0), **self._kw())  # type: ignore[arg-type]
+        result = pick_up_order(self._user(), order.id, tenders or [], Decimal(0), **self._kw())
         assert result.sale is not None
         self.printing.carry_out(result.sale.receipt_number)
         self.refresh()
@@ -219,7 +231,7 @@ class DeskPaymentActions:
                     RefundMethod.ORIGINAL,
                     request_id,
                     rules=self.ctx.rules,
-                    **self._kw(),  # type: ignore[arg-type]
+                    **self._kw(),
                 )
                 break
             except ApprovalNeeded as needed:
@@ -252,7 +264,7 @@ class DeskPaymentActions:
         tenders = collect_tenders(self, self.ctx, dialog.value)
         if tenders is None:
             return
-        result = pay_on_account(self._user(), account.id, tenders, **self._kw())  # type: ignore[arg-type]
+        result = pay_on_account(self._user(), account.id, tenders, **self._kw())
         self._receipt(result.payment, f"House account {account.number}", result.account.owed)
         self.refresh()
         self.say(
@@ -266,6 +278,6 @@ class DeskPaymentActions:
         dialog = AmountDialog(self, self.ctx, "Open house account", f"Credit limit for {customer.name}", Decimal(500))
         if dialog.exec() != AmountDialog.DialogCode.Accepted:
             return
-        account = open_account(self._user(), customer.id, dialog.value, **self._kw())  # type: ignore[arg-type]
+        account = open_account(self._user(), customer.id, dialog.value, **self._kw())
         self.refresh()
         self.say(f"House account {account.number} opened with a {self._money(account.credit_limit)} limit.", "ok")

@@ -9,7 +9,7 @@ device objects.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
@@ -88,10 +88,14 @@ class DeviceUi(QObject):
         sale.add_handler(Action.PRINT_JOBS, self.open_print_jobs)
         d.scanned.connect(self._serial_scan)
         d.drawer_changed.connect(self._drawer_changed)
-        d.problem.connect(lambda text: (w.statusBar().showMessage(text, 15000), self.refresh_states()))
+        d.problem.connect(self._device_problem)
         d.applied.connect(self._applied)
         w.printing.jobs_changed.connect(self.refresh_jobs)
         w.printing.printer_replaced.connect(self._printer_replaced)
+
+    def _device_problem(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 15000)
+        self.refresh_states()
 
     # ------------------------------------------------------- drawer, display
     def _after_sale(self, sale: Sale) -> None:
@@ -186,13 +190,21 @@ def _show(label: QLabel, text: str, state: DeviceState) -> None:
     label.style().polish(label)
 
 
-def _prepend(screen: QWidget) -> Say:
+class _Screen(Protocol):
+    """A screen with a message line (the sale and the return screens)."""
+
+    message: QLabel
+
+    def say(self, text: str, kind: str = ...) -> None: ...
+
+
+def _prepend(screen: _Screen) -> Say:
     """Say a device problem above what the screen already says (its sale or return
     message stays, and its printing line can still be updated at the end)."""
 
     def say(text: str, kind: str) -> None:
-        current = screen.message.text()  # type: ignore[attr-defined]
-        screen.say(f"{text}\n{current}" if current else text, kind)  # type: ignore[attr-defined]
+        current = screen.message.text()
+        screen.say(f"{text}\n{current}" if current else text, kind)
 
     return say
 

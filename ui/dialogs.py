@@ -222,7 +222,7 @@ class CashDialog(CounterDialog):
 
 
 def _quick_notes(due: Decimal) -> list[Decimal]:
-    notes = []
+    notes: list[Decimal] = []
     for n in (5, 10, 20, 50, 100):
         note = Decimal(n)
         if note > due and len(notes) < 3:

@@ -5,6 +5,7 @@ every saved change is a PolicyChanged journal entry (GUI thread only)."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QSpinBox, QTableWidget, QTableWidgetItem, QWidget
 
@@ -15,6 +16,8 @@ from counter.policy_admin import change_policies
 from counter.users import Permission, User
 from db.queries import return_policies, rules_to_json, save_policies
 from ui.dialogs import CounterDialog
+
+_Number = TypeVar("_Number", Decimal, int)
 
 
 class PolicyError(CounterError):
@@ -34,18 +37,21 @@ class PolicyDialog(CounterDialog):
         for col, width in enumerate((240, 110, 120, 160, 150)):
             self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setStretchLastSection(True)
+        #: per row, the editors the table shows: days, final sale, receipt needed, fee
+        self.row_edits: list[tuple[QSpinBox, QCheckBox, QCheckBox, QLineEdit]] = []
         for row, (name, policy) in enumerate(self.policies):
             self.table.setItem(row, 0, QTableWidgetItem(name))
             days = QSpinBox()
             days.setRange(0, 3650)
             days.setValue(policy.return_days)
             self.table.setCellWidget(row, 1, days)
-            for col, value in ((2, policy.final_sale), (3, policy.receipt_required)):
-                box = QCheckBox()
+            final_box, receipt_box = QCheckBox(), QCheckBox()
+            for col, box, value in ((2, final_box, policy.final_sale), (3, receipt_box, policy.receipt_required)):
                 box.setChecked(value)
                 self.table.setCellWidget(row, col, box)
             fee = QLineEdit(f"{policy.restocking_fee_percent.normalize():f}")
             self.table.setCellWidget(row, 4, fee)
+            self.row_edits.append((days, final_box, receipt_box, fee))
         self.form.addRow(self.table)
         rules = ctx.rules
         store_form = QFormLayout()
@@ -70,11 +76,13 @@ class PolicyDialog(CounterDialog):
         if not self.user.can(Permission.EDIT_POLICIES):
             return
         changed: list[ReturnPolicy] = []
-        for row, (name, policy) in enumerate(self.policies):
-            days = self.table.cellWidget(row, 1).value()  # type: ignore[union-attr]
-            final = self.table.cellWidget(row, 2).isChecked()  # type: ignore[union-attr]
-            receipt = self.table.cellWidget(row, 3).isChecked()  # type: ignore[union-attr]
-            fee_text = self.table.cellWidget(row, 4).text().strip() or "0"  # type: ignore[union-attr]
+        for (name, policy), (days_box, final_box, receipt_box, fee_edit) in zip(
+            self.policies, self.row_edits, strict=True
+        ):
+            days = days_box.value()
+            final = final_box.isChecked()
+            receipt = receipt_box.isChecked()
+            fee_text = fee_edit.text().strip() or "0"
             try:
                 fee = Decimal(fee_text)
             except InvalidOperation:
@@ -86,19 +94,14 @@ class PolicyDialog(CounterDialog):
             new = ReturnPolicy(policy.category_id, days, final, receipt, fee)
             if new != policy:
                 changed.append(new)
-        values: dict[str, Decimal | int] = {}
-        for key, edit in self.rule_edits.items():
-            default = getattr(ReturnRules(), key)
-            try:
-                value: Decimal | int = (
-                    Decimal(edit.text().strip()) if isinstance(default, Decimal) else int(edit.text())
-                )
-            except (InvalidOperation, ValueError):
-                raise PolicyError(f"“{edit.text()}” is not a valid value.", "Type a number.") from None
-            if value < 0:
-                raise PolicyError("Policy amounts and days cannot be negative.", "")
-            values[key] = value
-        rules = ReturnRules(**values)  # type: ignore[arg-type]
+        # In the order the form shows them, so the first wrong field is the one reported.
+        rules = ReturnRules(
+            cash_refund_approval_over=self._rule_amount("cash_refund_approval_over"),
+            no_receipt_approval_over=self._rule_amount("no_receipt_approval_over"),
+            no_receipt_customer_limit=self._rule_amount("no_receipt_customer_limit"),
+            no_receipt_window_days=self._rule_days("no_receipt_window_days"),
+            no_receipt_lowest_price_days=self._rule_days("no_receipt_lowest_price_days"),
+        )
         change_policies(
             self.user,
             changed,
@@ -108,3 +111,25 @@ class PolicyDialog(CounterDialog):
             clock=self.ctx.clock,
             save=save_policies,
         )
+
+    def _rule_amount(self, key: str) -> Decimal:
+        text = self.rule_edits[key].text()
+        try:
+            value = Decimal(text.strip())
+        except InvalidOperation:
+            raise PolicyError(f"“{text}” is not a valid value.", "Type a number.") from None
+        return _not_negative(value)
+
+    def _rule_days(self, key: str) -> int:
+        text = self.rule_edits[key].text()
+        try:
+            value = int(text)
+        except ValueError:
+            raise PolicyError(f"“{text}” is not a valid value.", "Type a number.") from None
+        return _not_negative(value)
+
+
+def _not_negative(value: _Number) -> _Number:
+    if value < 0:
+        raise PolicyError("Policy amounts and days cannot be negative.", "")
+    return value

@@ -11,9 +11,12 @@ an e-mail address, a name, a scanned loyalty card, a receipt number or a case nu
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
+from typing import cast
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QKeyCombination, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -78,6 +81,13 @@ from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
 
 
+def _key_combination(key: str) -> QKeyCombination:
+    """The one key combination of a shortcut such as "F5"."""
+    # PySide6's stubs omit QKeySequence.__getitem__ (Qt's operator[]), which gives the
+    # combination at that position; at run time the sequence is indexable.
+    return cast(Sequence[QKeyCombination], QKeySequence(key))[0]
+
+
 class ServiceDeskScreen(DeskPaymentActions, QWidget):
     finished = Signal()  # back to the screen it came from
     attach_requested = Signal(object)  # counter.customers.Customer, for the sale or return in progress
@@ -89,7 +99,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.user: User | None = None
         self.customer: Customer | None = None
         self.cases: list[Case] = []
-        self.keymap = {QKeySequence(a.key)[0]: a for a in ServiceAction}
+        self.keymap = {_key_combination(a.key): a for a in ServiceAction}
         self._build()
         self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
         self.input.installEventFilter(self.action_keys)
@@ -407,19 +417,19 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
     # ------------------------------------------------------------- customer actions
     def _new_customer(self) -> None:
         dialog = CustomerDialog(self, self.ctx, self._user())
-        if dialog.exec() != CustomerDialog.DialogCode.Accepted or dialog.result is None:
+        if dialog.exec() != CustomerDialog.DialogCode.Accepted or dialog.recorded is None:
             return
-        self.load_customer(dialog.result)
+        self.load_customer(dialog.recorded)
         if dialog.used_existing:
-            self.say(f"{dialog.result.name} was already on file: using that customer.", "ok")
+            self.say(f"{dialog.recorded.name} was already on file: using that customer.", "ok")
         else:
-            self.say(f"{dialog.result.name} added. F5 logs a contact, F10 attaches them to the sale.", "ok")
+            self.say(f"{dialog.recorded.name} added. F5 logs a contact, F10 attaches them to the sale.", "ok")
 
     def _edit_customer(self) -> None:
         customer = self._need_customer()
         dialog = CustomerDialog(self, self.ctx, self._user(), customer)
-        if dialog.exec() == CustomerDialog.DialogCode.Accepted and dialog.result is not None:
-            self.load_customer(dialog.result)
+        if dialog.exec() == CustomerDialog.DialogCode.Accepted and dialog.recorded is not None:
+            self.load_customer(dialog.recorded)
             self.say("Contact details changed; the old ones are kept in the history.", "ok")
 
     def _attach(self) -> None:
@@ -431,9 +441,9 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         customer = self._need_customer()
         current = self.cases[self.case_list.currentRow()] if self.cases and self.case_list.currentRow() >= 0 else None
         dialog = ContactDialog(self, self.ctx, self._user(), customer, current)
-        if dialog.exec() != ContactDialog.DialogCode.Accepted or dialog.result is None:
+        if dialog.exec() != ContactDialog.DialogCode.Accepted or dialog.recorded is None:
             return
-        logged = dialog.result
+        logged = dialog.recorded
         self.refresh(case_id=logged.case.id)
         opened = "opened" if logged.new_case else "updated"
         self.say(f"Contact logged; case {logged.case.number} {opened}. F6 refers it, F11 prints its slip.", "ok")
@@ -441,17 +451,17 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
     def _refer(self) -> None:
         case = self.selected_case()
         dialog = ReferralDialog(self, self.ctx, self._user(), case)
-        if dialog.exec() == ReferralDialog.DialogCode.Accepted and dialog.result is not None:
-            r = dialog.result
+        if dialog.exec() == ReferralDialog.DialogCode.Accepted and dialog.recorded is not None:
+            r = dialog.recorded
             self.refresh(case_id=case.id)
             self.say(f"Case {case.number} referred to {r.department_name}, due {r.due_on.isoformat()}.", "ok")
 
     def _status(self) -> None:
         case = self.selected_case()
         dialog = StatusDialog(self, self.ctx, self._user(), case)
-        if dialog.exec() == StatusDialog.DialogCode.Accepted and dialog.result is not None:
+        if dialog.exec() == StatusDialog.DialogCode.Accepted and dialog.recorded is not None:
             self.refresh(case_id=case.id)
-            self.say(f"Case {case.number} is now {dialog.result.status.label.lower()}.", "ok")
+            self.say(f"Case {case.number} is now {dialog.recorded.status.label.lower()}.", "ok")
 
     def _open_referral(self, case: Case, status: ReferralStatus) -> Referral:
         for r in reversed(referrals_for_case(self.ctx.db.read, case.id)):
@@ -506,7 +516,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.refresh(case_id=case.id)
         self.say(f"Case slip {case.number} printing: the customer brings it back, the desk scans it.", "ok")
 
-    def save_letter(self, case: Case, customer: Customer):  # type: ignore[no-untyped-def]
+    def save_letter(self, case: Case, customer: Customer) -> Path:
         referrals = referrals_for_case(self.ctx.db.read, case.id)
         outcome = case.resolution or next((r.outcome for r in reversed(referrals) if r.outcome), "")
         if not outcome:
@@ -558,9 +568,9 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
     # -------------------------------------------------------------- money
     def _adjust(self) -> None:
         dialog = AdjustDialog(self, self.ctx, self._user(), self.customer)
-        if dialog.exec() != AdjustDialog.DialogCode.Accepted or dialog.result is None:
+        if dialog.exec() != AdjustDialog.DialogCode.Accepted or dialog.recorded is None:
             return
-        record = dialog.result
+        record = dialog.recorded
         self._print_slip(adjustment_slip(record, self.ctx.store, self._user().name), record.number)
         said = describe_allocation(record.quote.allocation, self._money, record.voucher_code)
         self.refresh()

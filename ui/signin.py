@@ -34,6 +34,7 @@ from ui.wedge import PIN_ENTRY
 
 class SignInScreen(QWidget):
     signed_in = Signal(object)  # counter.users.User
+    pin: QLineEdit  # made after the user list, whose activation moves the focus to it
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -9,7 +9,10 @@ The last active administrator can be neither demoted nor deactivated.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -50,7 +53,8 @@ class StaffDialog(CounterDialog):
         self.table.setMinimumHeight(300)
         self.form.addRow(self.table)
         buttons = QHBoxLayout()
-        self.actions = {
+        # Not ``self.actions``: that would hide QWidget.actions().
+        self.staff_actions: dict[str, tuple[str, Callable[[], None]]] = {
             "Add person  (Ctrl+N)": ("Ctrl+N", self.add),
             "Role  (Ctrl+R)": ("Ctrl+R", self.role),
             "Reset PIN  (Ctrl+P)": ("Ctrl+P", self.pin),
@@ -58,14 +62,14 @@ class StaffDialog(CounterDialog):
             "Deactivate / reactivate  (Del)": ("Del", self.toggle_active),
         }
         # Keys are matched in keyPressEvent, not with QShortcut (which needs an active window).
-        self.keymap = {}
-        for label, (key, handler) in self.actions.items():
+        self.keymap: dict[QKeyCombination, Callable[[], None]] = {}
+        for label, (key, handler) in self.staff_actions.items():
             button = QPushButton(label)
             button.setAutoDefault(False)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(handler)
             buttons.addWidget(button)
-            self.keymap[QKeySequence(key)[0]] = handler
+            self.keymap[_key_combination(key)] = handler
         self.form.addRow(buttons)
         self.ok_button.hide()
         self.cancel_button.setText("Close  (Esc)")
@@ -109,15 +113,15 @@ class StaffDialog(CounterDialog):
             raise UserAdminError("Pick a person in the list first.", "")
         return self.users[row]
 
-    def _run(self, action: object) -> None:
+    def _run(self, action: Callable[[], tuple[User, str] | None]) -> None:
         """Run a staff change; its error shows in this window, the list is read again."""
         try:
-            changed = action()  # type: ignore[operator]
+            changed = action()
         except CounterError as exc:
             self.show_error(f"{exc.message} {exc.hint}".strip())
             self.reload()
             return
-        if isinstance(changed, tuple):
+        if changed is not None:
             user, text = changed
             self.error.hide()
             self.headline.setText(text)
@@ -197,6 +201,13 @@ class StaffDialog(CounterDialog):
             return changed, f"{changed.name} is {'active again' if changed.active else 'deactivated'}."
 
         self._run(act)
+
+
+def _key_combination(key: str) -> QKeyCombination:
+    """The one key combination of a shortcut such as "Ctrl+N"."""
+    # PySide6's stubs omit QKeySequence.__getitem__ (Qt's operator[]), which gives the
+    # combination at that position; at run time the sequence is indexable.
+    return cast(Sequence[QKeyCombination], QKeySequence(key))[0]
 
 
 def _pin_pair(dialog: CounterDialog) -> tuple[QLineEdit, QLineEdit]:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import enum
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import TypedDict, Unpack
 
 from babel.dates import format_datetime
 from babel.numbers import format_percent
@@ -42,6 +43,21 @@ class CutMode(enum.StrEnum):
     FULL = "full"
     PARTIAL = "partial"
     NONE = "none"  # printers without a cutter (many 58 mm models)
+
+
+class ProfileChanges(TypedDict, total=False):
+    """Fields of a PrinterProfile to set on top of a paper width's defaults."""
+
+    columns: int
+    codepage: str
+    codepage_slot: int | None
+    escpos_profile: str
+    cut: CutMode
+    dots: int
+    feed_before_cut: int
+    barcode_height: int
+    qr_module_size: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -75,12 +91,12 @@ class PrinterProfile:
         object.__setattr__(self, "cut", CutMode(self.cut))
 
     @classmethod
-    def mm80(cls, **overrides: object) -> PrinterProfile:
-        return cls(**{"columns": 42, "dots": 576, "name": "80 mm", **overrides})  # type: ignore[arg-type]
+    def mm80(cls, **overrides: Unpack[ProfileChanges]) -> PrinterProfile:
+        return replace(cls(columns=42, dots=576, name="80 mm"), **overrides)
 
     @classmethod
-    def mm58(cls, **overrides: object) -> PrinterProfile:
-        return cls(**{"columns": 32, "dots": 384, "name": "58 mm", **overrides})  # type: ignore[arg-type]
+    def mm58(cls, **overrides: Unpack[ProfileChanges]) -> PrinterProfile:
+        return replace(cls(columns=32, dots=384, name="58 mm"), **overrides)
 
     @property
     def page(self) -> CodePage:

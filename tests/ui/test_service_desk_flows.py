@@ -102,7 +102,7 @@ def test_complaint_referred_noted_told_resolved_closed_with_a_letter(desk) -> No
     def contact(d: QWidget) -> None:
         d.kind.setCurrentIndex(d.kind.findText("Complaint"))  # type: ignore[attr-defined]
         d.words.setPlainText("It stopped working after a week.")  # type: ignore[attr-defined]
-        d.actions.setPlainText("Tested it at the desk: dead.")  # type: ignore[attr-defined]
+        d.done_so_far.setPlainText("Tested it at the desk: dead.")  # type: ignore[attr-defined]
         type_enter(d.links, sale.receipt_number)  # type: ignore[attr-defined]
 
     in_dialog(contact)
