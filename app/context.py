@@ -20,7 +20,7 @@ from counter.ports import UnitOfWork
 from counter.store import StoreConfig, TerminalIdentity
 from counter.users import PinHasher
 from db.demo import build_demo
-from db.engine import DB_FILENAME, Database, badge_key, open_database, pin_key
+from db.engine import DB_FILENAME, Database, IntegrityCheck, badge_key, open_database, pin_key
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity
 from db.remote_approvals import RemoteApprovals
 from db.reservations import HqReservations
@@ -64,6 +64,10 @@ class AppContext:
         if self._reads is None:
             self._reads = Reads(self.db.read)
         return self._reads
+
+    def integrity_check(self) -> IntegrityCheck:
+        """``PRAGMA quick_check`` of the store file, on a connection of its own."""
+        return IntegrityCheck(self.db.path)
 
     def settle_interrupted(self, job_ids: list[str]) -> int:
         """Mark print jobs a crash interrupted, once offered, as settled (db/spool.py)."""

@@ -63,10 +63,10 @@ def _list(settings: Settings, profile: PrinterProfile) -> int:
                 rows.append((kind, "none", None))
             continue
         try:
-            result = check(url, kind_of(url, kind), printer_url=settings.printer, profile=profile)
+            checked: CheckResult | None = check(url, kind_of(url, kind), printer_url=settings.printer, profile=profile)
         except CounterError as exc:
-            result = CheckResult(False, problem_text(exc))
-        rows.append((kind, url, result))
+            checked = CheckResult(False, problem_text(exc))
+        rows.append((kind, url, checked))
     width = max(len(url) for _kind, url, _result in rows)
     for kind, url, result in rows:
         state = "—" if result is None else ("OK" if result.ok else "FAILED")

@@ -55,9 +55,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             trusted = f"; trusting {config.trust.describe()}" if config.trust is not None else ""
             print(f"Enrolled as {config.store}-{config.terminal} with {config.hq}{trusted}.")
             return 0
-        config = sync_config(db.read)
-        if config is None:
+        enrolled = sync_config(db.read)
+        if enrolled is None:
             raise CounterError("This terminal is not enrolled with HQ.", "Run `counter sync enrol` first.")
+        config = enrolled
         client = config.client()
         try:
             syncer = Syncer(db.write, db.read, client, config)

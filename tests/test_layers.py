@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,20 @@ def test_the_walker_sees_a_crossed_arrow(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import os\nfrom sqlalchemy import select\n")
     assert ("sqlalchemy", 2) in imported_roots(bad)
+
+
+def test_no_screen_reads_a_raw_engine() -> None:
+    """Screens read through ``ctx.reads`` (app/reads.py) and write through commands in
+    units of work; none holds the store's engines (issue #15)."""
+    pattern = re.compile(r"\.db\.(read|write)\b|\bctx\.db\b")
+    offences = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "ui").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert not offences, "\n".join(offences)
+
+
+def test_the_engine_check_sees_a_raw_read(tmp_path: Path) -> None:
+    assert re.search(r"\.db\.(read|write)\b", "rows = list_users(self.ctx.db.read)")

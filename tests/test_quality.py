@@ -1,5 +1,5 @@
 """Lint and type checks run with the suite: ruff check and ruff format on the whole tree,
-mypy strict on app/, counter/, db/ and hq/."""
+mypy strict on every package: app/, cli/, counter/, db/, devices/, hq/ and ui/."""
 
 from __future__ import annotations
 

@@ -40,7 +40,6 @@ from counter.customers import (
 from counter.referrals import TOLD_HOW, Priority, Referral, add_department_note, refer_case, tell_customer
 from counter.returns import normalize_receipt_number
 from counter.users import User
-from db.desk_queries import desk_config
 from ui.dialogs import CounterDialog
 from ui.ops import describe
 
@@ -215,7 +214,7 @@ class ReferralDialog(DeskDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, case: Case) -> None:
         super().__init__(parent, "Refer", f"Refer case {case.number} to a department")
         self.ctx, self.user, self.case = ctx, user, case
-        cfg = desk_config(ctx.db.read)
+        cfg = ctx.reads.desk_config()
         self.department = _combo(self, "Department", [(d.name, d.code) for d in cfg.departments], editable=True)
         self.priority = _combo(self, "Priority", [(p.label, p) for p in Priority])
         self.priority.setCurrentIndex(list(Priority).index(Priority.NORMAL))
@@ -242,7 +241,7 @@ class ReferralDialog(DeskDialog):
             Priority(self.priority.currentData()),
             today + timedelta(days=self.days.value()),
             self.note.text(),
-            config=desk_config(self.ctx.db.read),
+            config=self.ctx.reads.desk_config(),
             uow_factory=self.ctx.uow,
             clock=self.ctx.clock,
             store=self.ctx.store,

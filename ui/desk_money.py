@@ -28,14 +28,13 @@ from counter.sales import Sale
 from counter.service_desk import DeskConfig, DeskError
 from counter.tenders import Payment, Tender
 from counter.users import User
-from db.desk_queries import desk_config
 from ui.desk_dialogs import DeskDialog
 from ui.dialogs import CardDialog, CashDialog
 from ui.return_dialogs import ApprovalDialog, PayDifferenceDialog
 
 
 def config(ctx: AppContext) -> DeskConfig:
-    return desk_config(ctx.db.read)
+    return ctx.reads.desk_config()
 
 
 def collect_tenders(parent: QWidget, ctx: AppContext, amount: Decimal) -> list[Tender] | None:

@@ -27,7 +27,6 @@ from counter.service_documents import SlipDocument, order_agreement, payment_rec
 from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import Tender, TenderKind
 from counter.users import User
-from db.desk_queries import account_of, orders_for
 from devices.letters import render_slip_pdf
 from ui.desk_money import (
     AmountDialog,
@@ -105,7 +104,7 @@ class DeskPaymentActions(QWidget):
 
     def _service_charge(self) -> None:
         customer = self.customer
-        account = account_of(self.ctx.db.read, customer.id, self.ctx.store.currency) if customer else None
+        account = self.ctx.reads.account_of(customer.id, self.ctx.store.currency) if customer else None
         dialog = ServiceChargeDialog(self, self.ctx, customer, account is not None)
         if dialog.exec() != ServiceChargeDialog.DialogCode.Accepted:
             return
@@ -173,7 +172,7 @@ class DeskPaymentActions(QWidget):
 
     def _pick_order(self, what: str) -> Order | None:
         customer = self._need_customer()
-        orders = orders_for(self.ctx.db.read, customer.id, open_only=True)
+        orders = self.ctx.reads.orders_for(customer.id, open_only=True)
         if not orders:
             raise DeskError(f"{customer.name} has no open layaway or special order.", "")
         if len(orders) == 1:
@@ -255,7 +254,7 @@ class DeskPaymentActions(QWidget):
 
     def _account_payment(self) -> None:
         customer = self._need_customer()
-        account = account_of(self.ctx.db.read, customer.id, self.ctx.store.currency)
+        account = self.ctx.reads.account_of(customer.id, self.ctx.store.currency)
         if account is None:
             raise DeskError(f"{customer.name} has no house account.", "A supervisor opens one (F9, 8).")
         dialog = AmountDialog(self, self.ctx, "House account", f"Account {account.number}", account.owed)

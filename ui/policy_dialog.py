@@ -14,7 +14,7 @@ from counter.errors import CounterError
 from counter.policy import ReturnPolicy, ReturnRules
 from counter.policy_admin import change_policies
 from counter.users import Permission, User
-from db.queries import return_policies, rules_to_json, save_policies
+from db.queries import rules_to_json, save_policies
 from ui.dialogs import CounterDialog
 
 _Number = TypeVar("_Number", Decimal, int)
@@ -29,7 +29,7 @@ class PolicyDialog(CounterDialog):
         super().__init__(parent, "Return policies", "Return policies")
         self.ctx, self.user = ctx, user
         self.setMinimumSize(900, 760)
-        self.policies = return_policies(ctx.db.read)
+        self.policies = ctx.reads.return_policies()
         self.table = QTableWidget(len(self.policies), 5)
         self.table.setHorizontalHeaderLabels(["Category", "Days", "Final sale", "Receipt needed", "Fee % (opened)"])
         self.table.verticalHeader().hide()

@@ -11,9 +11,9 @@ from functools import lru_cache
 
 # python-barcode ships no type information, and the qrcode stubs (types-qrcode) are not a
 # dependency: both libraries are untyped here (their calls are in _symbol_png only).
-import barcode  # type: ignore[import-untyped]
-import qrcode  # type: ignore[import-untyped]
-from barcode.writer import ImageWriter  # type: ignore[import-untyped]
+import barcode
+import qrcode
+from barcode.writer import ImageWriter
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from devices.escpos.decode import Align, Decoded, LineKind, PreviewLine

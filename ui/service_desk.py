@@ -11,13 +11,11 @@ an e-mail address, a name, a scanned loyalty card, a receipt number or a case nu
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
 
-from PySide6.QtCore import QKeyCombination, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -46,23 +44,11 @@ from counter.service_documents import (
     outcome_letter,
 )
 from counter.users import User
-from db.desk_queries import (
-    case_by_number,
-    case_events,
-    case_links,
-    cases_for,
-    customer_history,
-    customer_summary,
-    find_customers,
-    get_customer,
-    orders_for,
-    referrals_for_case,
-)
 from devices.barcodes import ScanData
 from devices.escpos.slips import render_slip
 from devices.letters import render_letter_pdf
 from devices.scanner import scan_text
-from ui.actions import ActionKeys, ServiceAction
+from ui.actions import ActionKeys, ServiceAction, key_of
 from ui.desk_dialogs import (
     ContactDialog,
     CustomerDialog,
@@ -81,13 +67,6 @@ from ui.ops import Problem, attempt
 from ui.printing import PrintBridge
 
 
-def _key_combination(key: str) -> QKeyCombination:
-    """The one key combination of a shortcut such as "F5"."""
-    # PySide6's stubs omit QKeySequence.__getitem__ (Qt's operator[]), which gives the
-    # combination at that position; at run time the sequence is indexable.
-    return cast(Sequence[QKeyCombination], QKeySequence(key))[0]
-
-
 class ServiceDeskScreen(DeskPaymentActions, QWidget):
     finished = Signal()  # back to the screen it came from
     attach_requested = Signal(object)  # counter.customers.Customer, for the sale or return in progress
@@ -99,7 +78,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.user: User | None = None
         self.customer: Customer | None = None
         self.cases: list[Case] = []
-        self.keymap = {_key_combination(a.key): a for a in ServiceAction}
+        self.keymap = {key_of(a.key): a for a in ServiceAction}
         self._build()
         self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
         self.input.installEventFilter(self.action_keys)
@@ -290,8 +269,8 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.input.setModified(False)
         if not text:
             return
-        case = case_by_number(self.ctx.db.read, text)
-        found = find_customers(self.ctx.db.read, text)
+        case = self.ctx.reads.case_by_number(text)
+        found = self.ctx.reads.find_customers(text)
         self.results.clear()
         if not found:
             self.results.hide()
@@ -320,7 +299,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
 
     # ------------------------------------------------------------- customer
     def load_customer(self, customer: Customer, *, case_id: str | None = None) -> None:
-        fresh = get_customer(self.ctx.db.read, customer.id) or customer
+        fresh = self.ctx.reads.get_customer(customer.id) or customer
         self.customer = fresh
         self.refresh(case_id=case_id)
 
@@ -329,7 +308,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         if c is None:
             return
         cur = self.ctx.store.currency
-        summary = customer_summary(self.ctx.db.read, c.id, cur)
+        summary = self.ctx.reads.customer_summary(c.id, cur)
         esc = html.escape
         lines = [f"<b style='font-size:20px'>{esc(c.name)}</b>"]
         if c.phone:
@@ -350,7 +329,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             )
         else:
             money.append("<b>House account</b>: none")
-        for o in orders_for(self.ctx.db.read, c.id, open_only=True):
+        for o in self.ctx.reads.orders_for(c.id, open_only=True):
             money.append(
                 f"<b>{o.kind.label} {o.number}</b>: {self._money(o.balance)} owed of {self._money(o.total)}, "
                 f"collect by {o.terms.due_on.isoformat()}"
@@ -359,14 +338,14 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.money_box.setText("<br/>".join(money))
         self.history.clear()
         zone = self.ctx.store.zone
-        for h in customer_history(self.ctx.db.read, c.id, cur):
+        for h in self.ctx.reads.customer_history(c.id, cur):
             when = h.at.astimezone(zone).strftime("%b %d")
             self.history.addItem(
                 f"{when}  {h.kind.replace('_', ' '):<16} {h.number}  {self._money(h.amount)}  {h.text[:48]}"
             )
         if not self.history.count():
             self.history.addItem("No purchases or returns on file yet (F10 attaches the customer to the sale).")
-        self.cases = cases_for(self.ctx.db.read, c.id)
+        self.cases = self.ctx.reads.cases_for(c.id)
         self.case_list.blockSignals(True)
         self.case_list.clear()
         for case in self.cases:
@@ -398,10 +377,10 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             f"<b style='font-size:18px'>Case {case.number}</b> &nbsp; <b>{case.status.label}</b>",
             f"{case.kind.label} · {esc(case.category)}",
         ]
-        links = case_links(self.ctx.db.read, case.id)
+        links = self.ctx.reads.case_links(case.id)
         if links:
             head.append("About: " + ", ".join(f"{k} {n}" for k, n in links))
-        for r in referrals_for_case(self.ctx.db.read, case.id):
+        for r in self.ctx.reads.referrals_for_case(case.id):
             head.append(
                 f"<b>{esc(r.department_name)}</b>: {r.status.label.lower()}, {r.priority.label.lower()} priority, "
                 f"due {r.due_on.isoformat()}" + (f" — outcome: {esc(r.outcome)}" if r.outcome else "")
@@ -410,7 +389,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             head.append(f"Follow-up due {case.follow_up_on.isoformat()}: {esc(case.follow_up_note)}")
         if case.resolution:
             head.append(f"Resolution: {esc(case.resolution)}")
-        events = events_text(case_events(self.ctx.db.read, case.id), self.ctx.store.zone)
+        events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone)
         body = "<br/>".join(esc(e) for e in events)
         self.case_detail.setText("<br/>".join(head) + "<hr/>" + body)
 
@@ -464,7 +443,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             self.say(f"Case {case.number} is now {dialog.recorded.status.label.lower()}.", "ok")
 
     def _open_referral(self, case: Case, status: ReferralStatus) -> Referral:
-        for r in reversed(referrals_for_case(self.ctx.db.read, case.id)):
+        for r in reversed(self.ctx.reads.referrals_for_case(case.id)):
             if r.status is status:
                 return r
         if status is ReferralStatus.OPEN:
@@ -509,7 +488,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
 
     def print_case_slip(self, case: Case, customer: Customer) -> None:
         doc = case_slip(
-            case, customer, self.ctx.store, self.ctx.clock.now(), referrals_for_case(self.ctx.db.read, case.id)
+            case, customer, self.ctx.store, self.ctx.clock.now(), self.ctx.reads.referrals_for_case(case.id)
         )
         self._print_slip(doc, case.number)
         record_letter(self._user(), case.id, "slip", uow_factory=self.ctx.uow, clock=self.ctx.clock)
@@ -517,14 +496,14 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.say(f"Case slip {case.number} printing: the customer brings it back, the desk scans it.", "ok")
 
     def save_letter(self, case: Case, customer: Customer) -> Path:
-        referrals = referrals_for_case(self.ctx.db.read, case.id)
+        referrals = self.ctx.reads.referrals_for_case(case.id)
         outcome = case.resolution or next((r.outcome for r in reversed(referrals) if r.outcome), "")
         if not outcome:
             raise CaseError(
                 f"Case {case.number} has no outcome to write about yet.",
                 "Record the department's answer (Ctrl+O) or resolve the case (F7) first.",
             )
-        events = events_text(case_events(self.ctx.db.read, case.id), self.ctx.store.zone)
+        events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone)
         letter = outcome_letter(
             case,
             customer,

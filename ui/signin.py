@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from app.context import AppContext
 from counter.staff import sign_in, sign_in_badge
 from counter.users import User
-from db.queries import list_users
 from devices.barcodes import ScanData
 from ui.ops import Problem, attempt
 from ui.wedge import PIN_ENTRY
@@ -94,7 +93,7 @@ class SignInScreen(QWidget):
 
     def reload(self) -> None:
         self.users.clear()
-        for user in list_users(self.ctx.db.read):
+        for user in self.ctx.reads.list_users():
             item = QListWidgetItem(f"{user.name}    ·  {user.role}")
             item.setData(Qt.ItemDataRole.UserRole, user.id)
             self.users.addItem(item)

@@ -9,11 +9,10 @@ The last active administrator can be neither demoted nor deactivated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import cast
+from collections.abc import Callable
 
 from PySide6.QtCore import QKeyCombination, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,6 +31,7 @@ from counter.errors import CounterError
 from counter.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
 from counter.users import Permission, Role, User, UserId, check_pin_format
 from devices.barcodes import ScanData
+from ui.actions import key_of
 from ui.dialogs import CounterDialog
 
 COLUMNS = ("Name", "Role", "Status", "Badge", "Sign-in")
@@ -69,7 +69,7 @@ class StaffDialog(CounterDialog):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(handler)
             buttons.addWidget(button)
-            self.keymap[_key_combination(key)] = handler
+            self.keymap[key_of(key)] = handler
         self.form.addRow(buttons)
         self.ok_button.hide()
         self.cancel_button.setText("Close  (Esc)")
@@ -201,13 +201,6 @@ class StaffDialog(CounterDialog):
             return changed, f"{changed.name} is {'active again' if changed.active else 'deactivated'}."
 
         self._run(act)
-
-
-def _key_combination(key: str) -> QKeyCombination:
-    """The one key combination of a shortcut such as "Ctrl+N"."""
-    # PySide6's stubs omit QKeySequence.__getitem__ (Qt's operator[]), which gives the
-    # combination at that position; at run time the sequence is indexable.
-    return cast(Sequence[QKeyCombination], QKeySequence(key))[0]
 
 
 def _pin_pair(dialog: CounterDialog) -> tuple[QLineEdit, QLineEdit]:

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.context import AppContext
 from counter.errors import StoreError
-from db.engine import IntegrityCheck
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -37,7 +36,7 @@ class StartupCheck(QObject):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.check = IntegrityCheck(ctx.db.path)
+        self.check = ctx.integrity_check()
         self.result: StoreError | None = None
         self.done = False
         self._thread: threading.Thread | None = None
