@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.config import Settings, load_settings
+from app.events import AfterCommit
 from app.reads import Reads
 from counter.errors import StoreError
 from counter.policy import ReturnRules
@@ -56,6 +57,8 @@ class AppContext:
     #: set when the integrity check behind the sign-in screen found the file damaged
     #: (ui/startup_check.py): from then on nothing is recorded, what was recorded is kept
     damage: StoreError | None = None
+    #: what runs after a commit (app/events.py): receipts, drawer, display, sync nudge
+    after_commit: AfterCommit = field(default_factory=AfterCommit)
     _reads: Reads | None = field(default=None, repr=False)
 
     @property

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.events import AfterCommit, ReturnCommitted, SaleCommitted, Tell
 from app.spooler import AlreadyCarriedOut, Spooler
 from counter.errors import CounterError, StoreError
 from counter.outbox import Due, DueDocument, DueState
@@ -45,6 +46,28 @@ class Reactions:
         self._clock = clock
         self.spooler = spooler
         self._documents_dir = documents_dir
+
+    def subscribe_to(self, after_commit: AfterCommit) -> None:
+        """Carry out, after each committed sale or return, the documents it made due."""
+        after_commit.subscribe(SaleCommitted, self.on_sale)
+        after_commit.subscribe(ReturnCommitted, self.on_return)
+
+    def on_sale(self, event: SaleCommitted) -> None:
+        self._tell(self.carry_out([event.sale.receipt_number]), event.tell)
+
+    def on_return(self, event: ReturnCommitted) -> None:
+        record = event.record
+        references = [record.return_number]
+        if record.exchange_sale is not None:
+            references.append(record.exchange_sale.receipt_number)
+        self._tell(self.carry_out(references), event.tell)
+
+    @staticmethod
+    def _tell(done: CarriedOut, tell: Tell) -> None:
+        for path in done.saved:
+            tell(f"Credit note saved: {path.name}.", "ok")
+        if done.problems:
+            tell(" ".join(done.problems), "error")
 
     def pending(self, references: Sequence[str] | None = None) -> list[DueDocument]:
         with self._read() as uow:

@@ -9,12 +9,14 @@ device objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.config import Settings
+from app.events import ReturnCommitted, SaleCommitted
 from counter.returns import ReturnRecord
 from counter.sales import Sale
 from devices.barcodes import ScanData
@@ -55,6 +57,9 @@ class DeviceUi(QObject):
         self.display.welcome()
 
     def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.wedge)
@@ -76,11 +81,14 @@ class DeviceUi(QObject):
 
     def _connect(self) -> None:
         w, d = self.window, self.devices
-        sale, returns = w.sale, w.returns
-        # The screens emit these after their commit; the drawer is handled once the screen
-        # has said its own message (next turn of the event loop), so both stay visible.
-        sale.sale_recorded.connect(lambda s: QTimer.singleShot(0, lambda: self._after_sale(s)))
-        returns.recorded.connect(lambda r: QTimer.singleShot(0, lambda: self._after_return(r)))
+        sale = w.sale
+        # After-commit reactions (app/events.py): the drawer is handled once the screen has
+        # said its own message (next turn of the event loop), so both stay visible.
+        after = self.ctx.after_commit
+        self._unsubscribe: list[Callable[[], None]] = [
+            after.subscribe(SaleCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_sale(e.sale))),
+            after.subscribe(ReturnCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_return(e.record))),
+        ]
         sale.cart_changed.connect(lambda: self.display.cart_changed(sale))
         sale.before_new_sale = self.drawers.check_closed
         sale.add_handler(Action.NO_SALE, self.no_sale)

@@ -36,6 +36,7 @@ class PrintBridge(QObject):
         self.reactions = Reactions(
             ctx.uow, ctx.read_uow, ctx.clock, self.spooler, lambda: documents_folder(ctx.data_dir)
         )
+        self.reactions.subscribe_to(ctx.after_commit)
         self._event.connect(self._on_event)
         self.spooler.subscribe(self._event.emit)
 

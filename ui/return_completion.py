@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QLabel, QTableView, QWidget
 
 from app.context import AppContext
+from app.events import ReturnCommitted
 from counter.errors import CounterError
 from counter.refunds import describe_allocation
 from counter.return_draft import ReturnDraft
@@ -49,6 +50,7 @@ class ReturnCompletion:
     total_caption: QLabel
     total_value: QLabel
     breakdown: QLabel
+    message: QLabel
     recorded: SignalInstance
     say: Callable[..., None]
     problem: Callable[[Problem], None]
@@ -164,6 +166,10 @@ class ReturnCompletion:
         assert record is not None
         self._done(record)
 
+    def _tell(self, text: str, kind: str) -> None:
+        """A line added to what the screen says (an after-commit reaction's)."""
+        self.say(f"{self.message.text()} {text}".strip(), kind)
+
     def _wait(self, waiting_for: str) -> None:
         """While HQ is asked: the screen is greyed, says what it waits for, takes no keys."""
         self.busy = waiting_for
@@ -219,18 +225,11 @@ class ReturnCompletion:
             if change:
                 message += f" Give {self._money(change)} change."
         self.recorded.emit(record)
-        # The return receipt, the exchange's receipt and the credit note were made due by
-        # the commit (counter.outbox): carried out now, or offered after a restart.
-        references = [record.return_number]
-        if record.exchange_sale is not None:
-            references.append(record.exchange_sale.receipt_number)
-        done = self.printing.carry_out(*references)
-        for path in done.saved:
-            message += f" Credit note saved: {path.name}."
-        if done.problems:
-            message += " " + " ".join(done.problems)
         self._new_draft()
-        self.say(message, "error" if done.problems else "ok")
+        self.say(message, "ok")
+        # After the commit: the return receipt, the exchange's receipt and the credit note it
+        # made due (carried out now, or offered after a restart), the drawer, the display.
+        self.ctx.after_commit.publish(ReturnCommitted(record, self._tell))
         self.total_caption.setText(f"DONE · {record.return_number}")
         self.total_value.setText(self._money(q.allocation.total or q.to_pay))
         # Under the total, what this return gave back (not the empty draft's "Refund to").

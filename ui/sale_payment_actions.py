@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from app.context import AppContext
 from app.crashpoints import crash_point
+from app.events import SaleCommitted
 from counter.cart import Cart
 from counter.checkout import CompleteSale, complete_sale
 from counter.documents import ReceiptKind
@@ -135,9 +136,13 @@ class SalePaymentActions:
         if change:
             message += f" Give {self._money(change)} change."
         self.say(f"{message} {PRINTING}", "ok")
-        done = self.printing.carry_out(sale.receipt_number)
-        if done.problems:
-            self.say(f"{message} " + " ".join(done.problems), "error")
+        # After the commit: the receipt it made due, the drawer, the display, the sync nudge.
+        self.ctx.after_commit.publish(SaleCommitted(sale, self._tell))
+
+    def _tell(self, text: str, kind: str) -> None:
+        """A line added to what the screen says (an after-commit reaction's)."""
+        current = self.message.text().replace(f" {PRINTING}", "") if kind == "error" else self.message.text()
+        self.say(f"{current} {text}".strip(), kind)
 
     def _show_change(self, sale: Sale) -> None:
         """Until the next scan, the total panel shows the sale just paid and its change."""

@@ -37,6 +37,10 @@ class SyncBridge(QObject):
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
         self._thread.start()
 
+    def nudge(self) -> None:
+        """Something was recorded: push soon (GUI thread; returns at once)."""
+        self._wake.set()
+
     def close(self) -> None:
         self._stop.set()
         self._wake.set()

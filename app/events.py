@@ -1,0 +1,70 @@
+"""After a commit: the events screens publish once what they recorded is committed, and the
+reactions subscribed to them (issue #15: one mechanism for after-commit effects).
+
+A screen that committed a sale or a return publishes ``SaleCommitted`` or
+``ReturnCommitted`` on the context's ``AfterCommit`` with a ``tell`` callback (how to add a
+line to what the screen says). Subscribed, in the order they were wired: the documents the
+commit made due (``app.reactions``: receipt, credit note), the cash drawer and the
+customer display (``ui/device_wiring.py``), the sync nudge (``ui/sync_bridge.py``). A
+reaction that fails is logged and said; the others still run, and nothing recorded is
+touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, overload
+
+from counter.returns import ReturnRecord
+from counter.sales import Sale
+
+log = logging.getLogger(__name__)
+
+#: add a line to what the screen says: (text, "ok" | "info" | "error")
+Tell = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class SaleCommitted:
+    sale: Sale
+    tell: Tell
+
+
+@dataclass(frozen=True)
+class ReturnCommitted:
+    record: ReturnRecord
+    tell: Tell
+
+
+Committed = SaleCommitted | ReturnCommitted
+
+
+class AfterCommit:
+    def __init__(self) -> None:
+        self._reactions: list[tuple[type[Committed], Callable[[Any], None]]] = []
+
+    @overload
+    def subscribe(self, kind: type[SaleCommitted], reaction: Callable[[SaleCommitted], None]) -> Callable[[], None]: ...
+
+    @overload
+    def subscribe(
+        self, kind: type[ReturnCommitted], reaction: Callable[[ReturnCommitted], None]
+    ) -> Callable[[], None]: ...
+
+    def subscribe(self, kind: type[Committed], reaction: Callable[[Any], None]) -> Callable[[], None]:
+        """Run ``reaction`` after every commit of this kind; returns the unsubscribe."""
+        entry = (kind, reaction)
+        self._reactions.append(entry)
+        return lambda: self._reactions.remove(entry)
+
+    def publish(self, event: Committed) -> None:
+        for kind, reaction in list(self._reactions):
+            if not isinstance(event, kind):
+                continue
+            try:
+                reaction(event)
+            except Exception:  # one reaction's fault stops no other, and is said
+                log.exception("an after-commit reaction failed: %s", getattr(reaction, "__qualname__", reaction))
+                event.tell("Recorded, but something that follows it went wrong (details are in the log).", "error")
