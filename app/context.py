@@ -6,11 +6,14 @@ Nothing else constructs engines, printers or simulators; screens receive an
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from app.config import Settings, load_settings
 from app.events import AfterCommit
@@ -30,6 +33,30 @@ from db.sync import Syncer, offline_caps, sync_config
 from db.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+R = TypeVar("R")
+_DEPENDENCIES = frozenset(
+    {
+        "uow_factory",
+        "read_uow_factory",
+        "clock",
+        "store",
+        "terminal",
+        "terminal_id",
+        "currency",
+        "zone",
+        "rules",
+        "upstream",
+    }
+)
+
+
+@functools.cache
+def _dependencies(handler: Callable[..., object]) -> frozenset[str]:
+    """The keyword-only parameters of ``handler`` that the context provides."""
+    parameters = inspect.signature(handler).parameters.values()
+    return frozenset(p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.name in _DEPENDENCIES)
 
 
 class SystemClock:
@@ -75,6 +102,40 @@ class AppContext:
     def settle_interrupted(self, job_ids: list[str]) -> int:
         """Mark print jobs a crash interrupted, once offered, as settled (db/spool.py)."""
         return settle_interrupted(self.db.write, job_ids, self.clock.now())
+
+    def handle(self, handler: Callable[..., R], /, *args: Any, **given: Any) -> R:
+        """Run a command handler with the dependencies it names bound here once (Cosmic
+        Python's bootstrap): ``uow_factory``, ``read_uow_factory``, ``clock``, ``store``,
+        ``terminal``, ``terminal_id``, ``currency``, ``zone``, ``rules``, ``upstream``.
+        What the caller gives is passed as given; a dependency the handler does not name
+        is not passed."""
+        wanted = _dependencies(handler)
+        provided = {name: self._dependency(name) for name in wanted if name not in given}
+        return handler(*args, **provided, **given)
+
+    def _dependency(self, name: str) -> object:
+        match name:
+            case "uow_factory":
+                return self.uow
+            case "read_uow_factory":
+                return self.read_uow
+            case "clock":
+                return self.clock
+            case "store":
+                return self.store
+            case "terminal":
+                return self.terminal
+            case "terminal_id":
+                return self.terminal.terminal_id
+            case "currency":
+                return self.store.currency
+            case "zone":
+                return self.store.zone
+            case "rules":
+                return self.rules
+            case "upstream":
+                return self.upstream
+        raise KeyError(name)
 
     def uow(self) -> UnitOfWork:
         if self.damage is not None:

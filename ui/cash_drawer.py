@@ -96,7 +96,7 @@ class DrawerControl(QObject):
     def _open(self, cmd: OpenDrawer, say: Say) -> bool:
         """Journal, then kick. False (and said) when the drawer was not opened."""
         try:
-            open_drawer(cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock)
+            self.ctx.handle(open_drawer, cmd)
         except Exception as exc:  # what was recorded before stands; the drawer stays shut
             say(f"The cash drawer was not opened: {describe(exc).text}", "error")
             return False

@@ -228,14 +228,7 @@ class CashOfficeScreen(QWidget):
         dialog = CountDialog(self, self.ctx, "Open shift", "Count the float in the drawer", with_note=False)
         if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
             return
-        open_shift(
-            self._user(),
-            dialog.count,
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            terminal_id=self.ctx.terminal.terminal_id,
-            currency=self.ctx.store.currency,
-        )
+        self.ctx.handle(open_shift, self._user(), dialog.count)
         self.refresh()
         self.say(f"Shift open with a float of {self._money(dialog.count.total)}. Ready to sell.", "ok")
 
@@ -243,16 +236,7 @@ class CashOfficeScreen(QWidget):
         dialog = MovementDialog(self, self.ctx, kind)
         if dialog.exec() != MovementDialog.DialogCode.Accepted:
             return
-        record_movement(
-            self._user(),
-            kind,
-            dialog.value,
-            dialog.reason.text(),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            terminal_id=self.ctx.terminal.terminal_id,
-            currency=self.ctx.store.currency,
-        )
+        self.ctx.handle(record_movement, self._user(), kind, dialog.value, dialog.reason.text())
         self.refresh()
         self.say(f"{kind.label}: {self._money(dialog.value)} recorded ({dialog.reason.text().strip()}).", "ok")
 
@@ -262,14 +246,11 @@ class CashOfficeScreen(QWidget):
         )
         if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
             return
-        result = close_shift(
+        result = self.ctx.handle(
+            close_shift,
             self._user(),
             dialog.count,
             dialog.note.text() if dialog.note else "",
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            terminal_id=self.ctx.terminal.terminal_id,
-            currency=self.ctx.store.currency,
             rules=CashRules(),
             has_suspended_sale=self.has_open_sale(),
         )
@@ -294,39 +275,18 @@ class CashOfficeScreen(QWidget):
         dialog = CountDialog(self, self.ctx, "Recount", "Manager's recount of the last closed shift", with_note=True)
         if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
             return
-        result = recount_shift(
-            self._user(),
-            shift.id,
-            dialog.count,
-            dialog.note.text() if dialog.note else "",
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            currency=self.ctx.store.currency,
+        result = self.ctx.handle(
+            recount_shift, self._user(), shift.id, dialog.count, dialog.note.text() if dialog.note else ""
         )
         self.refresh()
         self.say(f"Recount recorded: {self._money(result.counted)}, over/short {self._money(result.over_short)}.", "ok")
 
     def _x(self) -> None:
-        report = take_x_report(
-            self._user(),
-            uow_factory=self.ctx.uow,
-            read_uow_factory=self.ctx.read_uow,
-            clock=self.ctx.clock,
-            terminal_id=self.ctx.terminal.terminal_id,
-            currency=self.ctx.store.currency,
-            zone=self.ctx.store.zone,
-        )
+        report = self.ctx.handle(take_x_report, self._user())
         self._print(report, 0)
 
     def _z(self) -> None:
-        report = take_z_report(
-            self._user(),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            terminal_id=self.ctx.terminal.terminal_id,
-            currency=self.ctx.store.currency,
-            zone=self.ctx.store.zone,
-        )
+        report = self.ctx.handle(take_z_report, self._user())
         self.refresh()
         self._print(report, 0)
 

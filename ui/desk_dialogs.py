@@ -119,12 +119,10 @@ class CustomerDialog(DeskDialog):
         details = self._details()
         try:
             if self.editing is None:
-                self.recorded = create_customer(self.user, details, uow_factory=self.ctx.uow, clock=self.ctx.clock)
+                self.recorded = self.ctx.handle(create_customer, self.user, details)
             else:
                 reason = self.reason.text() if self.reason else ""
-                self.recorded = update_customer(
-                    self.user, self.editing.id, details, reason, uow_factory=self.ctx.uow, clock=self.ctx.clock
-                )
+                self.recorded = self.ctx.handle(update_customer, self.user, self.editing.id, details, reason)
         except DuplicateCustomer as dup:
             if self.editing is not None:
                 raise
@@ -188,9 +186,7 @@ class ContactDialog(DeskDialog):
             self.case.id if self.case and self.on_case.isChecked() else None,
             today + timedelta(days=follow) if follow else None,
         )
-        self.recorded = log_contact(
-            self.user, cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock, terminal=self.ctx.terminal
-        )
+        self.recorded = self.ctx.handle(log_contact, self.user, cmd)
 
 
 def _link(text: str) -> LinkedTransaction:
@@ -234,7 +230,8 @@ class ReferralDialog(DeskDialog):
             else typed
         )
         today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
-        self.recorded = refer_case(
+        self.recorded = self.ctx.handle(
+            refer_case,
             self.user,
             self.case.id,
             str(code or typed),
@@ -242,9 +239,6 @@ class ReferralDialog(DeskDialog):
             today + timedelta(days=self.days.value()),
             self.note.text(),
             config=self.ctx.reads.desk_config(),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            store=self.ctx.store,
         )
 
 
@@ -279,13 +273,8 @@ class StatusDialog(DeskDialog):
         self.status.setCurrentIndex(self.status.findData(status))
 
     def validate(self) -> None:
-        self.recorded = change_status(
-            self.user,
-            self.case.id,
-            CaseStatus(self.status.currentData()),
-            self.note.text(),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
+        self.recorded = self.ctx.handle(
+            change_status, self.user, self.case.id, CaseStatus(self.status.currentData()), self.note.text()
         )
 
 
@@ -303,13 +292,8 @@ class DepartmentNoteDialog(DeskDialog):
         self.recorded: Referral | None = None
 
     def validate(self) -> None:
-        self.recorded = add_department_note(
-            self.user,
-            self.referral.id,
-            self.note.text(),
-            outcome=self.outcome.isChecked(),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
+        self.recorded = self.ctx.handle(
+            add_department_note, self.user, self.referral.id, self.note.text(), outcome=self.outcome.isChecked()
         )
 
 
@@ -323,14 +307,7 @@ class TellDialog(DeskDialog):
         self.what = self.line_edit("What was said", "", "(Enter = the outcome as written)")
 
     def validate(self) -> None:
-        tell_customer(
-            self.user,
-            self.referral.id,
-            self.how.currentData(),
-            self.what.text(),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-        )
+        self.ctx.handle(tell_customer, self.user, self.referral.id, self.how.currentData(), self.what.text())
 
 
 class FollowUpDoneDialog(DeskDialog):
@@ -348,12 +325,4 @@ class FollowUpDoneDialog(DeskDialog):
     def validate(self) -> None:
         days = self.again.value()
         again = self.ctx.clock.now().astimezone(self.ctx.store.zone).date() + timedelta(days=days) if days else None
-        set_follow_up(
-            self.user,
-            self.case.id,
-            again,
-            self.note.text(),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            store=self.ctx.store,
-        )
+        self.ctx.handle(set_follow_up, self.user, self.case.id, again, self.note.text())

@@ -9,7 +9,6 @@ the exact amount, then records the adjustment.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -177,15 +176,10 @@ class AdjustDialog(DeskDialog):
 
     def validate(self) -> None:
         cmd = self.command()
-        run: Callable[[], AdjustmentRecord] = lambda: adjust_bill(  # noqa: E731
-            cmd,
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            store=self.ctx.store,
-            terminal=self.ctx.terminal,
-            rules=self.ctx.rules,
-            desk_rules=config(self.ctx).rules,
-        )
+
+        def run() -> AdjustmentRecord:
+            return self.ctx.handle(adjust_bill, cmd, desk_rules=config(self.ctx).rules)
+
         try:
             self.recorded = run()
         except ApprovalNeeded as needed:

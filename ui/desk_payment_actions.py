@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TypedDict
 
 from PySide6.QtWidgets import QWidget
 
@@ -19,12 +18,10 @@ from counter.accounts import charge_service, open_account, pay_on_account
 from counter.customers import Customer
 from counter.desk_payments import DeskPayment
 from counter.orders import Order, OrderKind, cancel_order, open_order, pay_order, pick_up_order
-from counter.ports import Clock, UnitOfWork
 from counter.refunds import RefundMethod
 from counter.returns import ApprovalNeeded
 from counter.service_desk import DeskError
 from counter.service_documents import SlipDocument, order_agreement, payment_receipt
-from counter.store import StoreConfig, TerminalIdentity
 from counter.tenders import Tender, TenderKind
 from counter.users import User
 from devices.letters import render_slip_pdf
@@ -51,15 +48,6 @@ PAYMENT_CHOICES = [
     ("Payment on the house account", "account_payment"),
     ("Open a house account (supervisor)", "open_account"),
 ]
-
-
-class _DeskServices(TypedDict):
-    """What every desk money command is given besides its own arguments."""
-
-    uow_factory: Callable[[], UnitOfWork]
-    clock: Clock
-    store: StoreConfig
-    terminal: TerminalIdentity
 
 
 class DeskPaymentActions(QWidget):
@@ -89,11 +77,6 @@ class DeskPaymentActions(QWidget):
             "account_payment": self._account_payment,
             "open_account": self._open_account,
         }[choice.value]()
-
-    def _kw(self) -> _DeskServices:
-        return _DeskServices(
-            uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store, terminal=self.ctx.terminal
-        )
 
     def _receipt(self, payment: DeskPayment, what: str, owed: Decimal | None) -> None:
         customer = self.customer.name if self.customer else ""
@@ -125,7 +108,8 @@ class DeskPaymentActions(QWidget):
         if tenders is None:
             self.say("Nothing was charged.", "info")
             return
-        sale = charge_service(
+        sale = self.ctx.handle(
+            charge_service,
             self._user(),
             dialog.service.currentData(),
             dialog.value,
@@ -134,7 +118,6 @@ class DeskPaymentActions(QWidget):
             tenders,
             Decimal(0),
             config=config(self.ctx),
-            **self._kw(),
         )
         self.printing.carry_out(sale.receipt_number)
         self.refresh()
@@ -149,14 +132,8 @@ class DeskPaymentActions(QWidget):
         if tenders is None:
             self.say(f"No deposit was taken: the {kind.label.lower()} was not recorded.", "info")
             return
-        result = open_order(
-            self._user(),
-            kind,
-            customer.id,
-            dialog.lines,
-            tenders,
-            rules=config(self.ctx).rules,
-            **self._kw(),
+        result = self.ctx.handle(
+            open_order, self._user(), kind, customer.id, dialog.lines, tenders, rules=config(self.ctx).rules
         )
         order = result.order
         agreement = order_agreement(order, customer, self.ctx.store, result.payment, self._user().name)
@@ -192,7 +169,7 @@ class DeskPaymentActions(QWidget):
         tenders = collect_tenders(self, self.ctx, dialog.value)
         if tenders is None:
             return
-        result = pay_order(self._user(), order.id, tenders, **self._kw())
+        result = self.ctx.handle(pay_order, self._user(), order.id, tenders)
         assert result.payment is not None
         self._receipt(result.payment, f"{order.kind.label} {order.number}", result.order.balance)
         self.refresh()
@@ -207,7 +184,7 @@ class DeskPaymentActions(QWidget):
             tenders = collect_tenders(self, self.ctx, order.balance)
             if tenders is None:
                 return
-        result = pick_up_order(self._user(), order.id, tenders or [], Decimal(0), **self._kw())
+        result = self.ctx.handle(pick_up_order, self._user(), order.id, tenders or [], Decimal(0))
         assert result.sale is not None
         self.printing.carry_out(result.sale.receipt_number)
         self.refresh()
@@ -223,14 +200,13 @@ class DeskPaymentActions(QWidget):
             return
         for _ in range(2):
             try:
-                result = cancel_order(
+                result = self.ctx.handle(
+                    cancel_order,
                     self._user(),
                     order.id,
                     reason.reason.text() or "customer asked",
                     RefundMethod.ORIGINAL,
                     request_id,
-                    rules=self.ctx.rules,
-                    **self._kw(),
                 )
                 break
             except ApprovalNeeded as needed:
@@ -263,7 +239,7 @@ class DeskPaymentActions(QWidget):
         tenders = collect_tenders(self, self.ctx, dialog.value)
         if tenders is None:
             return
-        result = pay_on_account(self._user(), account.id, tenders, **self._kw())
+        result = self.ctx.handle(pay_on_account, self._user(), account.id, tenders)
         self._receipt(result.payment, f"House account {account.number}", result.account.owed)
         self.refresh()
         self.say(
@@ -277,6 +253,6 @@ class DeskPaymentActions(QWidget):
         dialog = AmountDialog(self, self.ctx, "Open house account", f"Credit limit for {customer.name}", Decimal(500))
         if dialog.exec() != AmountDialog.DialogCode.Accepted:
             return
-        account = open_account(self._user(), customer.id, dialog.value, **self._kw())
+        account = self.ctx.handle(open_account, self._user(), customer.id, dialog.value)
         self.refresh()
         self.say(f"House account {account.number} opened with a {self._money(account.credit_limit)} limit.", "ok")

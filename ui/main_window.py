@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
     def _signed_out(self) -> None:
         if self.user is not None:
             user = self.user
-            attempt(lambda: sign_out(user, uow_factory=self.ctx.uow, clock=self.ctx.clock), self.sale.problem)
+            attempt(lambda: self.ctx.handle(sign_out, user), self.sale.problem)
         self.user = None
         self.user_label.setText("Not signed in")
         self.stack.setCurrentWidget(self.signin)

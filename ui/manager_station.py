@@ -115,12 +115,8 @@ class StationAnswerDialog(CounterDialog):
         note = check_note(self.note.text())
         pin = self.pin.text()
         self.pin.clear()
-        self.approver_user = verify_station_approver(
-            request=self.request,
-            approver_id=self.approver.currentData(),
-            pin=pin,
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
+        self.approver_user = self.ctx.handle(
+            verify_station_approver, request=self.request, approver_id=self.approver.currentData(), pin=pin
         )
         self.note_text = note
         self.pin_text = pin
@@ -363,26 +359,13 @@ class ManagerStationScreen(QWidget):
                 self.say(f"{APPROVER_REFUSALS[error.error]}: {error.message} Nothing was answered.", "error")
                 # the refusal is HQ's to keep; this station's journal only mirrors it
                 with contextlib.suppress(CounterError):
-                    record_station_refusal(
-                        request=request,
-                        approver=approver,
-                        why=error.message,
-                        uow_factory=self.ctx.uow,
-                        clock=self.ctx.clock,
-                    )
+                    self.ctx.handle(record_station_refusal, request=request, approver=approver, why=error.message)
             else:
                 self.say(error.message if error else "HQ did not answer.", "error")
             self.refresh()
             return
         try:
-            record_station_answer(
-                request=result,
-                approver=approver,
-                approved=approve,
-                note=note,
-                uow_factory=self.ctx.uow,
-                clock=self.ctx.clock,
-            )
+            self.ctx.handle(record_station_answer, request=result, approver=approver, approved=approve, note=note)
         except CounterError as exc:  # HQ has the answer; only this station's journal missed it
             self.say(f"Sent, but not recorded here: {exc.message}", "error")
         else:

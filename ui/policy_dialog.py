@@ -102,15 +102,7 @@ class PolicyDialog(CounterDialog):
             no_receipt_window_days=self._rule_days("no_receipt_window_days"),
             no_receipt_lowest_price_days=self._rule_days("no_receipt_lowest_price_days"),
         )
-        change_policies(
-            self.user,
-            changed,
-            rules,
-            rules_to_json(rules),
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            save=save_policies,
-        )
+        self.ctx.handle(change_policies, self.user, changed, rules, rules_to_json(rules), save=save_policies)
 
     def _rule_amount(self, key: str) -> Decimal:
         text = self.rule_edits[key].text()

@@ -59,7 +59,7 @@ def reprint(ctx: AppContext, printing: PrintBridge, user: User, job_id: str) -> 
         sale = ctx.reads.sale_by_number(reference.split("/")[0])
         if sale is None:
             raise ReprintError(f"The sale {reference} is not in this store.", "Print it where it was sold.")
-    copy_number = record_reprint(user, reference, uow_factory=ctx.uow, clock=ctx.clock)
+    copy_number = ctx.handle(record_reprint, user, reference)
     receipt = None if sale is None else receipt_for(sale, ctx.store, kind=ReceiptKind(kind), copy_number=copy_number)
     if receipt is not None:
         printing.print_receipt(receipt, reference=reference, copy_number=copy_number)

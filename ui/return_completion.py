@@ -126,17 +126,7 @@ class ReturnCompletion:
         draft = self.draft
         assert draft is not None
         cmd = replace(draft.command(exchange_tenders=tenders, exchange_rounding=rounding), customer=self.customer_id)
-        commit = partial(
-            process_return,
-            cmd,
-            uow_factory=self.ctx.uow,
-            clock=self.ctx.clock,
-            store=self.ctx.store,
-            terminal=self.ctx.terminal,
-            rules=self.ctx.rules,
-            upstream=self.ctx.upstream,
-            read_uow_factory=self.ctx.read_uow,
-        )
+        commit = partial(self.ctx.handle, process_return, cmd)
         again = partial(self._commit_return, tenders, rounding, tries=tries - 1)
         if self.ctx.upstream is None:
             try:

@@ -223,7 +223,8 @@ class ApprovalDialog(CounterDialog):
     def validate(self) -> None:
         pin = self.pin.text()
         self.pin.clear()
-        self.approvals = grant_approval(
+        self.approvals = self.ctx.handle(
+            grant_approval,
             request_id=self.request_id,
             kinds=self.kinds,
             amount=self.amount,
@@ -231,9 +232,7 @@ class ApprovalDialog(CounterDialog):
             approver_id=self.approver.currentData(),
             pin=pin,
             reason=self.reason.text(),
-            uow_factory=self.ctx.uow,
             hasher=self.ctx.hasher,
-            clock=self.ctx.clock,
             currency_minor=self.ctx.store.currency.to_minor,
         )
 
@@ -333,12 +332,8 @@ class ApprovalDialog(CounterDialog):
         """The manager approved: record it on this counter's journal and go on."""
         assert self.asked is not None
         try:
-            self.approvals = record_remote_approval(
-                asked=self.asked,
-                answer=answer,
-                uow_factory=self.ctx.uow,
-                clock=self.ctx.clock,
-                currency_minor=self.ctx.store.currency.to_minor,
+            self.approvals = self.ctx.handle(
+                record_remote_approval, asked=self.asked, answer=answer, currency_minor=self.ctx.store.currency.to_minor
             )
         except CounterError as exc:
             self._show_state("form")

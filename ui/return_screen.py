@@ -531,7 +531,7 @@ class ReturnScreen(ReturnCompletion, QWidget):
             now = self.ctx.clock.now()
             # the receipt HQ found is quoted from memory: a key press never waits on the network
             rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now, self.remote)
-            return quote(cmd, rc, store=self.ctx.store, rules=self.ctx.rules, now=now)
+            return self.ctx.handle(quote, cmd, rc, now=now)
 
     def _refresh(self) -> None:
         assert self.draft is not None

@@ -115,9 +115,7 @@ class SalePaymentActions:
             self.customer_id,
         )
         try:
-            sale = complete_sale(
-                cmd, uow_factory=self.ctx.uow, clock=self.ctx.clock, store=self.ctx.store, terminal=self.ctx.terminal
-            )
+            sale = self.ctx.handle(complete_sale, cmd)
         except Exception as exc:  # the payment stays on screen so that nothing is lost
             p = describe(exc)
             self.say(
@@ -218,9 +216,7 @@ class SalePaymentActions:
             if self.last_sale is None:
                 raise CartError("No sale has been completed on this screen yet.", "Complete a sale first.")
             sale = self.last_sale
-            copy_number = record_reprint(
-                self._user(), sale.receipt_number, uow_factory=self.ctx.uow, clock=self.ctx.clock
-            )
+            copy_number = self.ctx.handle(record_reprint, self._user(), sale.receipt_number)
             self.printing.print_receipt(
                 receipt_for(sale, self.ctx.store, copy_number=copy_number),
                 reference=sale.receipt_number,

@@ -460,7 +460,7 @@ class SaleScreen(SalePaymentActions, QWidget):
         def run() -> None:
             self._check_editable()
             line = self._selected_line()
-            void_line(self._user(), self.cart, line.id, uow_factory=self.ctx.uow, clock=self.ctx.clock)
+            self.ctx.handle(void_line, self._user(), self.cart, line.id)
             self._refresh()
             self.say(f"Voided {line.item.name}.", "ok")
 
@@ -469,7 +469,7 @@ class SaleScreen(SalePaymentActions, QWidget):
     def _void_sale(self) -> None:
         def run() -> None:
             self._check_editable()
-            voided = void_sale(self._user(), self.cart, uow_factory=self.ctx.uow, clock=self.ctx.clock)
+            voided = self.ctx.handle(void_sale, self._user(), self.cart)
             self._reset_sale()
             self.say(f"Sale voided ({voided.lines} lines, {self._money(voided.total)}). Nothing was charged.", "ok")
 

@@ -491,7 +491,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             case, customer, self.ctx.store, self.ctx.clock.now(), self.ctx.reads.referrals_for_case(case.id)
         )
         self._print_slip(doc, case.number)
-        record_letter(self._user(), case.id, "slip", uow_factory=self.ctx.uow, clock=self.ctx.clock)
+        self.ctx.handle(record_letter, self._user(), case.id, "slip")
         self.refresh(case_id=case.id)
         self.say(f"Case slip {case.number} printing: the customer brings it back, the desk scans it.", "ok")
 
@@ -519,7 +519,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             path.write_bytes(render_letter_pdf(letter))
         except OSError as exc:
             raise DeskError(f"The letter could not be saved ({exc.strerror}).", "Check the disk.") from exc
-        record_letter(self._user(), case.id, "letter", uow_factory=self.ctx.uow, clock=self.ctx.clock)
+        self.ctx.handle(record_letter, self._user(), case.id, "letter")
         self.refresh(case_id=case.id)
         return path
 

@@ -127,13 +127,7 @@ class SignInScreen(QWidget):
         pin = self.pin.text()
         self.pin.clear()
         ok, user = attempt(
-            lambda: sign_in(
-                current.data(Qt.ItemDataRole.UserRole),
-                pin,
-                uow_factory=self.ctx.uow,
-                hasher=self.ctx.hasher,
-                clock=self.ctx.clock,
-            ),
+            lambda: self.ctx.handle(sign_in, current.data(Qt.ItemDataRole.UserRole), pin, hasher=self.ctx.hasher),
             self._show,
         )
         if ok and isinstance(user, User):
@@ -148,9 +142,7 @@ class SignInScreen(QWidget):
             self._show(Problem(scan.error, ""))
             return True
         ok, user = attempt(
-            lambda: sign_in_badge(
-                scan.text, uow_factory=self.ctx.uow, badge_key=self.ctx.badge_key, clock=self.ctx.clock
-            ),
+            lambda: self.ctx.handle(sign_in_badge, scan.text, badge_key=self.ctx.badge_key),
             self._show,
         )
         self.pin.clear()

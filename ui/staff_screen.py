@@ -132,16 +132,15 @@ class StaffDialog(CounterDialog):
             dialog = PersonDialog(self)
             if dialog.exec() != PersonDialog.DialogCode.Accepted:
                 return None
-            user = add_user(
+            user = self.ctx.handle(
+                add_user,
                 self.admin,
                 dialog.name.text(),
                 Role(dialog.role.currentText()),
                 dialog.pin_value,
                 badge=dialog.badge.text() or None,
-                uow_factory=self.ctx.uow,
                 hasher=self.ctx.hasher,
                 badge_key=self.ctx.badge_key,
-                clock=self.ctx.clock,
             )
             return user, f"{user.name} was added as {user.role}."
 
@@ -153,9 +152,7 @@ class StaffDialog(CounterDialog):
             dialog = RoleDialog(self, user)
             if dialog.exec() != RoleDialog.DialogCode.Accepted:
                 return None
-            changed = change_role(
-                self.admin, user.id, Role(dialog.role.currentText()), uow_factory=self.ctx.uow, clock=self.ctx.clock
-            )
+            changed = self.ctx.handle(change_role, self.admin, user.id, Role(dialog.role.currentText()))
             return changed, f"{changed.name} is now {changed.role}."
 
         self._run(act)
@@ -166,14 +163,7 @@ class StaffDialog(CounterDialog):
             dialog = PinDialog(self, user)
             if dialog.exec() != PinDialog.DialogCode.Accepted:
                 return None
-            changed = reset_pin(
-                self.admin,
-                user.id,
-                dialog.pin_value,
-                uow_factory=self.ctx.uow,
-                hasher=self.ctx.hasher,
-                clock=self.ctx.clock,
-            )
+            changed = self.ctx.handle(reset_pin, self.admin, user.id, dialog.pin_value, hasher=self.ctx.hasher)
             return changed, f"{changed.name} has a new PIN (and is not locked)."
 
         self._run(act)
@@ -185,9 +175,7 @@ class StaffDialog(CounterDialog):
             if dialog.exec() != BadgeDialog.DialogCode.Accepted:
                 return None
             code = None if dialog.remove.isChecked() else dialog.code.text()
-            changed = set_badge(
-                self.admin, user.id, code, uow_factory=self.ctx.uow, badge_key=self.ctx.badge_key, clock=self.ctx.clock
-            )
+            changed = self.ctx.handle(set_badge, self.admin, user.id, code, badge_key=self.ctx.badge_key)
             return changed, f"{changed.name}'s badge was {'taken away' if code is None else 'set'}."
 
         self._run(act)
@@ -195,9 +183,7 @@ class StaffDialog(CounterDialog):
     def toggle_active(self) -> None:
         def act() -> tuple[User, str]:
             user = self.selected()
-            changed = set_active(
-                self.admin, UserId(user.id), not user.active, uow_factory=self.ctx.uow, clock=self.ctx.clock
-            )
+            changed = self.ctx.handle(set_active, self.admin, UserId(user.id), not user.active)
             return changed, f"{changed.name} is {'active again' if changed.active else 'deactivated'}."
 
         self._run(act)

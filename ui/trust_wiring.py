@@ -129,7 +129,7 @@ class TrustUi(QObject):
                 modal.reject()
             else:
                 modal.close()
-        attempt(lambda: lock_session(user, "idle", uow_factory=self.ctx.uow, clock=self.ctx.clock), w.sale.problem)
+        attempt(lambda: self.ctx.handle(lock_session, user, "idle"), w.sale.problem)
         self.locked = (user, w.stack.currentWidget() or w.sale)
         w.user = None
         w.user_label.setText("Locked")
