@@ -56,7 +56,14 @@ _DEPENDENCIES = frozenset(
 def _dependencies(handler: Callable[..., object]) -> frozenset[str]:
     """The keyword-only parameters of ``handler`` that the context provides."""
     parameters = inspect.signature(handler).parameters.values()
-    return frozenset(p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.name in _DEPENDENCIES)
+    return frozenset(
+        p.name
+        for p in parameters
+        if p.kind is p.KEYWORD_ONLY
+        and p.name in _DEPENDENCIES
+        # "rules" is the return rules; the cash office's CashRules are given by the caller
+        and (p.name != "rules" or "ReturnRules" in str(p.annotation))
+    )
 
 
 class SystemClock:

@@ -45,16 +45,16 @@ from devices.barcodes import ScanData
 from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action, ActionKeys, key_of
 from ui.cart_model import CartModel
-from ui.dialogs import DiscountDialog, QuantityDialog, ask
+from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, VoucherDialog, ask
 from ui.ops import Problem, attempt
 from ui.preview import ReceiptPreview
 from ui.printing import PrintBridge
-from ui.sale_payment_actions import SalePaymentActions
+from ui.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
 
 SEARCH_LIMIT = 50
 
 
-class SaleScreen(SalePaymentActions, QWidget):
+class SaleScreen(QWidget):
     signed_out = Signal()
     returns_requested = Signal()
     cash_office_requested = Signal()
@@ -63,7 +63,6 @@ class SaleScreen(SalePaymentActions, QWidget):
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.host: QWidget = self
         self.setObjectName("saleScreen")
         self.ctx = ctx
         self.printing = printing
@@ -80,7 +79,8 @@ class SaleScreen(SalePaymentActions, QWidget):
         self._build()
         self._bind_keys()
         printing.preview_ready.connect(self.preview.show_decoded)
-        printing.job_finished.connect(self._print_finished)
+        self.payments = SalePayment(ctx, printing, self)  # the money keys' presenter
+        printing.job_finished.connect(self.payments.print_finished)
         self._refresh()
 
     # ----------------------------------------------------------------- layout
@@ -198,14 +198,14 @@ class SaleScreen(SalePaymentActions, QWidget):
             Action.ORDER_DISCOUNT: self._discount_order,
             Action.VOID_LINE: self._void_line,
             Action.VOID_SALE: self._void_sale,
-            Action.PAY_CASH: self._pay_cash,
-            Action.PAY_CARD: self._pay_card,
-            Action.REPRINT: self._reprint,
-            Action.GIFT_RECEIPT: self._gift_receipt,
+            Action.PAY_CASH: lambda: self._run(self.payments.pay_cash),
+            Action.PAY_CARD: lambda: self._run(self.payments.pay_card),
+            Action.REPRINT: lambda: self._run(self.payments.reprint),
+            Action.GIFT_RECEIPT: lambda: self._run(self.payments.gift_receipt),
             Action.SIGN_OUT: self._sign_out,
             Action.RETURNS: self._returns,
             Action.CASH_OFFICE: self._cash_office,
-            Action.PAY_VOUCHER: self._pay_voucher,
+            Action.PAY_VOUCHER: lambda: self._run(self.payments.pay_voucher),
         }
         # Keys are matched here rather than with QShortcut: QShortcut fires only while the
         # window is active, which a till without a window manager may never report.
@@ -482,6 +482,63 @@ class SaleScreen(SalePaymentActions, QWidget):
     def _user(self) -> User:
         assert self.user is not None
         return self.user
+
+    def _run(self, action: Callable[[], None]) -> None:
+        attempt(action, self.problem)
+
+    # ------------------------------------------------- the payment presenter's view
+    def current_user(self) -> User:
+        return self._user()
+
+    def message_text(self) -> str:
+        return self.message.text()
+
+    def refresh(self) -> None:
+        self._refresh()
+
+    def reset_sale(self) -> None:
+        self._reset_sale()
+
+    def recorded(self, sale: Sale) -> None:
+        self.sale_recorded.emit(sale)
+
+    def ask_cash(self, due: Decimal) -> CashGiven | None:
+        dialog = CashDialog(self, due, self.cart.currency, self.ctx.store.locale)
+        if ask(dialog, lambda: True) is None:
+            return None
+        return CashGiven(dialog.tendered, dialog.part_payment)
+
+    def ask_card(self, remaining: Decimal) -> CardTaken | None:
+        dialog = CardDialog(self, remaining, self.cart.currency, self.ctx.store.locale)
+        if ask(dialog, lambda: True) is None or dialog.card is None:
+            return None
+        return CardTaken(dialog.amount_value, dialog.card)
+
+    def ask_voucher(self, remaining: Decimal) -> VoucherTaken | None:
+        dialog = VoucherDialog(self, self.ctx, remaining)
+        if dialog.exec() != VoucherDialog.DialogCode.Accepted or dialog.code is None:
+            return None
+        return VoucherTaken(dialog.amount_value, dialog.code, dialog.balance)
+
+    def show_change(self, sale: Sale) -> None:
+        """Until the next scan, the total panel shows the sale just paid and its change."""
+        self.total_box.setProperty("state", "change")
+        self.total_caption.setText(
+            f"CHANGE DUE · {sale.receipt_number}" if sale.change else f"PAID · {sale.receipt_number}"
+        )
+        self.total_value.setText(self._money(sale.change) if sale.change else self._money(sale.total))
+        details = {
+            "Subtotal": self._money(sale.subtotal),
+            "Discounts": f"−{self._money(sale.discount_total)}" if sale.discount_total else "—",
+            "Tax": self._money(sale.tax_total),
+            "Items": str(sum(ln.quantity for ln in sale.lines)),
+            "Paid": self._money(sum((t.tendered for t in sale.tenders), Decimal(0))),
+            "Due": self._money(Decimal(0)),
+        }
+        for key, text in details.items():
+            self.detail_labels[key].setText(text)
+        self.total_box.style().unpolish(self.total_box)
+        self.total_box.style().polish(self.total_box)
 
     def _returns(self) -> None:
         if not self.cart.is_empty or self.payment is not None:

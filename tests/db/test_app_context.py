@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from app.context import build_context
+from counter.policy import ReturnRules
 from counter.sale_commands import record_reprint
+from counter.shifts import CashRules
 
 
 def test_a_handler_gets_the_dependencies_it_names_and_only_those(store_dir: Path) -> None:
@@ -26,7 +28,7 @@ def test_a_handler_gets_the_dependencies_it_names_and_only_those(store_dir: Path
             terminal_id: Any,
             currency: Any,
             zone: Any,
-            rules: Any,
+            rules: ReturnRules,
             upstream: Any,
         ) -> dict[str, Any]:
             return dict(locals())
@@ -54,5 +56,20 @@ def test_a_real_command_runs_through_it(store_dir: Path) -> None:
             maria = next(u for u in uow.users.all() if u.name.startswith("Maria"))
         assert ctx.handle(record_reprint, maria, "S01-T01-000001") == 1
         assert ctx.handle(record_reprint, maria, "S01-T01-000001") == 1  # no copy was printed in between
+    finally:
+        ctx.close()
+
+
+CASH_RULES = CashRules()
+
+
+def test_the_cash_offices_rules_are_never_taken_for_the_return_rules(store_dir: Path) -> None:
+    ctx = build_context(store_dir, demo=False)
+    try:
+
+        def closes(*, rules: CashRules = CASH_RULES, clock: Any) -> object:
+            return rules
+
+        assert isinstance(ctx.handle(closes), CashRules)  # its own default, not ReturnRules
     finally:
         ctx.close()
