@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -39,7 +40,7 @@ from app.context import AppContext
 from counter.barcodes import read_code
 from counter.cart import Cart
 from counter.errors import CounterError, ItemNotFound
-from counter.policy import Reason
+from counter.policy import ApprovalKind, Reason
 from counter.refunds import RefundMethod
 from counter.return_draft import DraftError, ReturnDraft
 from counter.returns import (
@@ -61,30 +62,33 @@ from counter.users import User
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
-from ui.dialogs import QuantityDialog
+from ui.dialogs import CardDialog, CashDialog, QuantityDialog
 from ui.ops import Problem, attempt, describe
 from ui.printing import PrintBridge
-from ui.return_completion import ReturnCompletion
+from ui.return_checkout import Done, ReturnCheckout
 from ui.return_dialogs import (
     REASONS,
+    ApprovalDialog,
     CustomerIdDialog,
     FindSaleDialog,
+    PayDifferenceDialog,
     ReasonDialog,
     reason_legend,
 )
 from ui.return_model import ReturnLinesModel
+from ui.runner import Runner
+from ui.sale_payment import CardTaken, CashGiven
 
 METHODS = list(RefundMethod)
 
 
-class ReturnScreen(ReturnCompletion, QWidget):
+class ReturnScreen(QWidget):
     finished = Signal()  # back to the sale screen
     recorded = Signal(object)  # counter.returns.ReturnRecord
     customer_requested = Signal()  # Ctrl+U: the service desk
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.host: QWidget = self
         self.setObjectName("returnScreen")
         self.ctx = ctx
         self.printing = printing
@@ -99,6 +103,8 @@ class ReturnScreen(ReturnCompletion, QWidget):
         self.remote: RemoteSale | None = None
         #: What the screen waits for from HQ ("" when it waits for nothing).
         self.busy = ""
+        self.runner = Runner(self)  # calls to HQ, off the GUI thread
+        self.checkout = ReturnCheckout(ctx, self)  # F9 and F10's presenter
         self._build()
         self.keymap = {key_of(a.key): a for a in RETURN_ACTIONS}
         self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
@@ -287,12 +293,12 @@ class ReturnScreen(ReturnCompletion, QWidget):
             ReturnAction.EXCHANGE: self._toggle_exchange,
             ReturnAction.CUSTOMER_ID: self._ask_customer_id,
             ReturnAction.REFUND_TO: self._cycle_method,
-            ReturnAction.APPROVE: self._approve,
-            ReturnAction.COMPLETE: self._complete,
+            ReturnAction.APPROVE: self.checkout.approve,
+            ReturnAction.COMPLETE: self.checkout.complete,
             ReturnAction.FIND_SALE: self._find_sale,
             ReturnAction.NO_RECEIPT: lambda: self._new_draft(no_receipt=True),
             ReturnAction.WAIVE_FEE: self._toggle_waiver,
-            ReturnAction.POLICIES: self._policies,
+            ReturnAction.POLICIES: self.checkout.policies,
             ReturnAction.CUSTOMER: self.customer_requested.emit,
             ReturnAction.BACK: self.finished.emit,
         }
@@ -371,11 +377,11 @@ class ReturnScreen(ReturnCompletion, QWidget):
             with self.ctx.read_uow() as uow:
                 return remote, returnable_lines(uow, remote.sale, remote)
 
-        self._wait(f"Looking up receipt {number} at HQ…")
-        self._runner().off_gui(ask_hq, self._found)
+        self.wait(f"Looking up receipt {number} at HQ…")
+        self.off_gui(ask_hq, self._found)
 
     def _found(self, answer: tuple[RemoteSale, list[ReturnableLine]] | None, error: CounterError | None) -> None:
-        self._waited()
+        self.waited()
         if error is not None or answer is None:
             self.problem(describe(error or CounterError("HQ gave no answer.", "Try again.")))
             return
@@ -599,3 +605,82 @@ class ReturnScreen(ReturnCompletion, QWidget):
         for row in range(self.model.rowCount()):
             if self.model.line_id(row) == line_id:
                 self._select(row)
+
+    # --------------------------------------------------- the checkout presenter's view
+    def message_text(self) -> str:
+        return self.message.text()
+
+    def refresh(self) -> None:
+        self._refresh()
+
+    def quote_now(self) -> ReturnQuote | None:
+        return self._quote()
+
+    def new_draft(self) -> None:
+        self._new_draft()
+
+    def select_line(self, line_id: str) -> None:
+        self._select_line(line_id)
+
+    def ask_id_document(self) -> None:
+        self._ask_customer_id()
+
+    def ask_reason(self, line_name: str) -> Reason | None:
+        dialog = ReasonDialog(self, line_name)
+        if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+            return None
+        return dialog.value
+
+    def ask_approval(self, kinds: frozenset[ApprovalKind], amount: Decimal, request_id: str) -> list[str] | None:
+        assert self.user is not None
+        dialog = ApprovalDialog(self, self.ctx, request_id=request_id, kinds=kinds, amount=amount, requester=self.user)
+        if dialog.exec() != ApprovalDialog.DialogCode.Accepted:
+            return None
+        return [a.approver_name for a in dialog.approvals]
+
+    def show_policies(self) -> None:
+        from ui.policy_dialog import PolicyDialog
+
+        assert self.user is not None
+        PolicyDialog(self, self.ctx, self.user).exec()
+
+    def ask_pay_how(self, remaining: Decimal) -> str | None:
+        choice = PayDifferenceDialog(self, f"Customer pays {self._money(remaining)}: cash or card?")
+        if choice.exec() != PayDifferenceDialog.DialogCode.Accepted:
+            return None
+        return "c" if choice.choice == "c" else "k"
+
+    def ask_cash(self, due: Decimal) -> CashGiven | None:
+        cash = CashDialog(self, due, self.ctx.store.currency, self.ctx.store.locale)
+        if cash.exec() != CashDialog.DialogCode.Accepted:
+            return None
+        return CashGiven(cash.tendered, cash.part_payment)
+
+    def ask_card(self, remaining: Decimal) -> CardTaken | None:
+        card = CardDialog(self, remaining, self.ctx.store.currency, self.ctx.store.locale)
+        if card.exec() != CardDialog.DialogCode.Accepted or card.card is None:
+            return None
+        return CardTaken(card.amount_value, card.card)
+
+    def wait(self, waiting_for: str) -> None:
+        """While HQ is asked: the screen is greyed, says what it waits for, takes no keys."""
+        self.busy = waiting_for
+        self.say(waiting_for, "info")
+        self.setEnabled(False)
+
+    def waited(self) -> None:
+        if self.busy:
+            self.busy = ""
+            self.setEnabled(True)
+            self.table.setFocus()
+
+    def off_gui(self, call: Callable[[], Any], done: Done) -> None:
+        self.runner.off_gui(call, done)
+
+    def show_done(self, caption: str, value: str, given: list[str]) -> None:
+        self.total_caption.setText(caption)
+        self.total_value.setText(value)
+        self.breakdown.setText("\n".join(given))
+
+    def emit_recorded(self, record: ReturnRecord) -> None:
+        self.recorded.emit(record)

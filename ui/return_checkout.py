@@ -1,0 +1,234 @@
+"""Completing a return, as a presenter: the reasons still missing, the ID for a return
+without a receipt, the exchange's payment, a supervisor's approval (at the counter or from a
+manager's station), the commit (off the GUI thread when it must ask HQ), then what to
+hand over. It talks to the return screen only through ``ReturnView``; nothing here waits in
+a nested event loop: the commit's outcome comes back to ``_committed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
+from functools import partial
+from typing import Any, Protocol
+
+from app.context import AppContext
+from app.events import ReturnCommitted
+from counter.errors import CounterError
+from counter.policy import ApprovalKind, Reason
+from counter.refunds import describe_allocation
+from counter.return_draft import ReturnDraft
+from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnRecord, process_return
+from counter.tenders import Payment, Tender
+from counter.users import User
+from ui.ops import Problem, describe
+from ui.sale_payment import CardTaken, CashGiven
+
+Done = Callable[[Any, CounterError | None], None]
+
+
+class ReturnView(Protocol):
+    """What the return presenter needs of the return screen."""
+
+    draft: ReturnDraft | None
+    quote: ReturnQuote | None
+    last_record: ReturnRecord | None
+    customer_id: str | None
+    user: User | None
+
+    def say(self, text: str, kind: str = "info") -> None: ...
+
+    def problem(self, p: Problem) -> None: ...
+
+    def message_text(self) -> str: ...
+
+    def refresh(self) -> None: ...
+
+    def quote_now(self) -> ReturnQuote | None: ...
+
+    def new_draft(self) -> None: ...
+
+    def select_line(self, line_id: str) -> None: ...
+
+    def ask_id_document(self) -> None:
+        """Ask for the ID of a return without a receipt (sets draft.id_document)."""
+        ...
+
+    def ask_reason(self, line_name: str) -> Reason | None: ...
+
+    def ask_approval(self, kinds: frozenset[ApprovalKind], amount: Decimal, request_id: str) -> list[str] | None:
+        """Names of who approved, or None when not approved."""
+        ...
+
+    def show_policies(self) -> None: ...
+
+    def ask_pay_how(self, remaining: Decimal) -> str | None:
+        """ "c" for cash, "k" for card, None when the cashier cancels the exchange."""
+        ...
+
+    def ask_cash(self, due: Decimal) -> CashGiven | None: ...
+
+    def ask_card(self, remaining: Decimal) -> CardTaken | None: ...
+
+    def wait(self, waiting_for: str) -> None: ...
+
+    def waited(self) -> None: ...
+
+    def off_gui(self, call: Callable[[], Any], done: Done) -> None: ...
+
+    def show_done(self, caption: str, value: str, given: list[str]) -> None: ...
+
+    def emit_recorded(self, record: ReturnRecord) -> None:
+        """The window's own state after a return (the customer it had attached)."""
+        ...
+
+
+class ReturnCheckout:
+    def __init__(self, ctx: AppContext, view: ReturnView) -> None:
+        self.ctx = ctx
+        self.view = view
+        self._exchange_change = Decimal(0)
+
+    def _money(self, amount: Decimal) -> str:
+        return self.ctx.store.currency.format(amount, self.ctx.store.locale)
+
+    # ----------------------------------------------------------- approvals
+    def approve(self, kinds: frozenset[ApprovalKind] | None = None, amount: Decimal | None = None) -> bool:
+        v = self.view
+        assert v.draft is not None and v.user is not None
+        if kinds is None:
+            q = v.quote or v.quote_now()
+            if q is None or not q.approvals:
+                raise ReturnError("Nothing here needs a supervisor's approval.", "")
+            kinds, amount = q.approvals, q.refund_total
+        assert amount is not None
+        names = v.ask_approval(kinds, amount, v.draft.request_id)
+        if names is None:
+            v.say("Not approved: nothing was recorded.", "info")
+            return False
+        v.say(f"Approved by {', '.join(sorted(set(names)))} for {self._money(amount)}.", "ok")
+        return True
+
+    def policies(self) -> None:
+        self.view.show_policies()
+        self.view.refresh()
+
+    # ------------------------------------------------------------- complete
+    def complete(self) -> None:
+        v = self.view
+        draft = v.draft
+        assert draft is not None
+        if draft.is_empty:
+            raise ReturnError("No item is marked to return.", "Pick a line and press Space.")
+        for line_id, name in draft.lines_missing_a_reason():
+            v.select_line(line_id)
+            reason = v.ask_reason(name)
+            if reason is None:
+                return
+            draft.set_reason(line_id, reason)
+        if not draft.has_receipt and draft.id_document is None:
+            v.ask_id_document()
+            if draft.id_document is None:
+                return
+        v.refresh()
+        q = v.quote
+        if q is None:
+            return  # the message panel already says why
+        if q.refused:
+            raise ReturnError(
+                "Cannot take this return: " + " / ".join(q.refused), "Explain the policy to the customer."
+            )
+        paid = self._exchange_payment(q)
+        if paid is None:
+            return
+        tenders, rounding = paid
+        self._commit(tenders, rounding, tries=3)
+
+    def _exchange_payment(self, q: ReturnQuote) -> tuple[list[Tender], Decimal] | None:
+        """Tenders of the exchange's new sale: the credit of the returned items, plus what
+        the customer pays on top. None when the cashier cancelled."""
+        self._exchange_change = Decimal(0)
+        if not q.exchange_total:
+            return [], Decimal(0)
+        v = self.view
+        payment = Payment(q.exchange_total, self.ctx.store.currency, self.ctx.store.smallest_coin)
+        if q.exchange_credit:
+            payment.add_exchange_credit(q.exchange_credit)
+        while not payment.is_complete:
+            how = v.ask_pay_how(payment.remaining)
+            if how is None:
+                return None
+            if how == "c":
+                cash = v.ask_cash(payment.cash_due)
+                if cash is not None:
+                    payment.add_cash(cash.tendered, part_payment=cash.part_payment)
+            else:
+                card = v.ask_card(payment.remaining)
+                if card is not None:
+                    payment.add_card(card.amount, card.card)
+        self._exchange_change = payment.change
+        return list(payment.tenders), payment.rounding
+
+    def _commit(self, tenders: list[Tender], rounding: Decimal, *, tries: int) -> None:
+        """Record the return: here when no HQ is set up, else off the GUI thread (the
+        reservation at HQ is a network call) while the screen waits. The outcome comes
+        back in ``_committed``; an approval it still needs is asked for, and the return
+        tried again (at most ``tries`` times)."""
+        v = self.view
+        assert v.draft is not None
+        cmd = replace(v.draft.command(exchange_tenders=tenders, exchange_rounding=rounding), customer=v.customer_id)
+        commit = partial(self.ctx.handle, process_return, cmd)
+        again = partial(self._commit, tenders, rounding, tries=tries - 1) if tries > 1 else None
+        if self.ctx.upstream is None:
+            try:
+                record = commit()
+            except CounterError as exc:
+                self._committed(None, exc, again)
+                return
+            self._committed(record, None, None)
+            return
+        v.wait("Checking this receipt with HQ…")
+        v.off_gui(commit, lambda record, error: self._committed(record, error, again))
+
+    def _committed(
+        self, record: ReturnRecord | None, error: CounterError | None, again: Callable[[], None] | None
+    ) -> None:  # GUI thread
+        v = self.view
+        v.waited()
+        if isinstance(error, ApprovalNeeded):
+            v.say(f"{error.message} {error.hint}", "info")  # not "Checking … with HQ" any more
+            if again is not None and self.approve(error.kinds, error.amount):
+                again()
+            return
+        if error is not None:
+            v.problem(describe(error))
+            return
+        assert record is not None
+        self._done(record)
+
+    def _done(self, record: ReturnRecord) -> None:
+        v = self.view
+        v.last_record = record
+        q = record.quote
+        said = describe_allocation(q.allocation, self._money, record.voucher_code)
+        message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if said else "")
+        if q.to_pay > 0:
+            message += f" Customer paid {self._money(q.to_pay)} for the exchange."
+            if self._exchange_change:
+                message += f" Give {self._money(self._exchange_change)} change."
+        v.emit_recorded(record)
+        v.new_draft()
+        v.say(message, "ok")
+        # After the commit: the return receipt, the exchange's receipt and the credit note it
+        # made due (carried out now, or offered after a restart), the drawer, the display.
+        self.ctx.after_commit.publish(ReturnCommitted(record, self.tell))
+        # Under the total, what this return gave back (not the empty draft's "Refund to").
+        given = [f"{part.label}  {self._money(part.amount)}" for part in q.allocation.parts]
+        if q.to_pay > 0:
+            given.append(f"Customer paid  {self._money(q.to_pay)}")
+        v.show_done(f"DONE · {record.return_number}", self._money(q.allocation.total or q.to_pay), given)
+
+    def tell(self, text: str, kind: str) -> None:
+        """A line added to what the screen says (an after-commit reaction's)."""
+        self.view.say(f"{self.view.message_text()} {text}".strip(), kind)
