@@ -130,6 +130,19 @@ class ReturnDraft:
         else:
             line.quantity = max(1, line.quantity + step)
 
+    def return_one_of(self, item: Item) -> int:
+        """A scanned item on a receipted return: one more of the first line of that item
+        that can still come back. Returns that line's row."""
+        if not self.has_receipt:
+            raise DraftError("Scan the receipt first.", "No receipt? Press Ctrl+N, then scan the item.")
+        row = next(
+            (n for n, rl in enumerate(self.returnable) if rl.line.item_id == item.id and rl.returnable > 0), None
+        )
+        if row is None:
+            raise DraftError(f"{item.name} is not on this receipt, or all of it came back already.", "")
+        self.change(self.returnable[row].line.id, +1)
+        return row
+
     def set_reason(self, line_id: str, reason: Reason) -> None:
         """Why it comes back; on a receipt line not picked yet, this picks one."""
         if self.has_receipt:

@@ -312,6 +312,22 @@ def process_return(
             return _write_return(uow, cmd, ctx, q, answered, guard, store, terminal, rules, now, upstream)
 
 
+def quote_draft(
+    uow: UnitOfWork,
+    cmd: ProcessReturn,
+    *,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    clock: Clock,
+    remote: RemoteSale | None = None,
+) -> ReturnQuote:
+    """What a return being prepared would refund, read in the caller's (read) unit of work:
+    the screen's quote on every key, from the same rules the command applies."""
+    now = clock.now()
+    return quote(cmd, load_context(uow, cmd, store, terminal, rules, now, remote), store=store, rules=rules, now=now)
+
+
 def _checked_quote(
     uow: UnitOfWork,
     cmd: ProcessReturn,
@@ -678,5 +694,6 @@ __all__ = [
     "normalize_receipt_number",
     "process_return",
     "quote",
+    "quote_draft",
     "returnable_lines",
 ]

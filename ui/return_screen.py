@@ -50,10 +50,9 @@ from counter.returns import (
     ReturnRecord,
     find_remote_sale,
     find_sale,
-    load_context,
     no_receipt_price,
     normalize_receipt_number,
-    quote,
+    quote_draft,
     returnable_lines,
 )
 from counter.sales import Sale
@@ -348,14 +347,7 @@ class ReturnScreen(QWidget):
             self._refresh()
             self.say(f"{item.name} added to the exchange.", "ok")
             return
-        if not self.draft.has_receipt:
-            raise ReturnError("Scan the receipt first.", "No receipt? Press Ctrl+N, then scan the item.")
-        row = next(
-            (n for n, rl in enumerate(self.draft.returnable) if rl.line.item_id == item.id and rl.returnable), None
-        )
-        if row is None:
-            raise ReturnError(f"{item.name} is not on this receipt, or all of it came back already.", "")
-        self.draft.change(self.draft.returnable[row].line.id, +1)
+        row = self.draft.return_one_of(item)
         self._refresh()
         self._select(row)
         self.say(f"{item.name}: one more marked to return. Type 1–8 for the reason.", "ok")
@@ -532,12 +524,9 @@ class ReturnScreen(QWidget):
         assert self.draft is not None
         if self.draft.is_empty:
             return None
-        cmd = self.draft.command()
         with self.ctx.read_uow() as uow:
-            now = self.ctx.clock.now()
             # the receipt HQ found is quoted from memory: a key press never waits on the network
-            rc = load_context(uow, cmd, self.ctx.store, self.ctx.terminal, self.ctx.rules, now, self.remote)
-            return self.ctx.handle(quote, cmd, rc, now=now)
+            return self.ctx.handle(quote_draft, uow, self.draft.command(), remote=self.remote)
 
     def _refresh(self) -> None:
         assert self.draft is not None

@@ -20,7 +20,7 @@ from counter.checkout import CompleteSale, complete_sale
 from counter.policy import ApprovalKind, Reason
 from counter.refunds import RefundMethod
 from counter.return_draft import ReturnDraft
-from counter.returns import ReturnQuote, ReturnRecord, load_context, quote, returnable_lines
+from counter.returns import ReturnQuote, ReturnRecord, quote_draft, returnable_lines
 from counter.sales import Sale
 from counter.tenders import Payment
 from counter.users import User
@@ -58,9 +58,7 @@ class ScriptedReturnView:
     def quote_now(self) -> ReturnQuote | None:
         assert self.draft is not None
         with self.ctx.read_uow() as uow:
-            now = self.ctx.clock.now()
-            rc = load_context(uow, self.draft.command(), self.ctx.store, self.ctx.terminal, self.ctx.rules, now)
-            return quote(self.draft.command(), rc, store=self.ctx.store, rules=self.ctx.rules, now=now)
+            return self.ctx.handle(quote_draft, uow, self.draft.command())
 
     def refresh(self) -> None:
         self.quote = self.quote_now()

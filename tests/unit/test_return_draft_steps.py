@@ -87,3 +87,21 @@ def test_the_lines_missing_a_reason_come_with_their_ids_in_the_order_they_are_as
     assert d.line_name("L1") == "Kettle" and d.line_name(mug.id) == "Mug"
     with pytest.raises(DraftError):
         d.line_name("nope")
+
+
+def test_a_scanned_item_returns_one_of_its_line_until_none_is_left() -> None:
+    from counter.catalog import CategoryId, Item, ItemId
+    from tests.unit.test_return_draft_rules import TAX
+
+    kettle = Item(ItemId("IL1"), "SL1", "Kettle", D("10"), TAX, CategoryId("kitchen"))  # line L1's item
+    d = receipted()  # Kettle: 3 sold, 1 already returned
+    assert d.return_one_of(kettle) == 0
+    assert d.return_one_of(kettle) == 0
+    assert d.picks["L1"].quantity == 2
+    with pytest.raises(DraftError, match="Only 2 of Kettle"):
+        d.return_one_of(kettle)
+    lamp = Item(ItemId("I-other"), "S9", "Lamp", D("5"), TAX, CategoryId("lighting"))
+    with pytest.raises(DraftError, match="Lamp is not on this receipt"):
+        d.return_one_of(lamp)
+    with pytest.raises(DraftError, match="Scan the receipt first"):
+        ReturnDraft(CASHIER).return_one_of(kettle)
