@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QP
 
 from app.context import AppContext, build_context, connect_sync
 from app.events import ReturnCommitted, SaleCommitted
-from counter.errors import CounterError
+from counter.errors import CounterError, StoreError
 from counter.staff import sign_out
 from counter.users import User
 from db.sync import SyncStatus
@@ -110,6 +110,25 @@ class MainWindow(QMainWindow):
             bar.showMessage(" ".join(notes), 15000)
         if self.printing.printer is None:
             self.printer_label.setText("Printer: none set up")
+
+    def refuse_to_sell(self, problem: StoreError) -> QMessageBox:
+        """The integrity check found the file damaged: say it wherever a person looks (the
+        box does not block the event loop); from now on nothing is recorded."""
+        line = f"{problem.message} {problem.hint}"
+        self.signin.error.setText(line)
+        self.sale.say(line, "error")
+        self.statusBar().showMessage(line)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Counter cannot record sales",
+            f"{problem.message}\n\n{problem.hint}\n\n"
+            "What this terminal recorded so far is kept; nothing more is recorded.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("storeDamaged")
+        box.open()
+        return box
 
     def attach_sync(self, sync: SyncBridge) -> None:
         """Show the sync worker's status; HQ away is a calm status, never a dialog."""
@@ -245,7 +264,7 @@ def build_window(ctx: AppContext) -> MainWindow:
     window.station = attach_station(window)  # approvals sent through HQ (ui/manager_station.py)
     if printer is not None:
         QTimer.singleShot(0, printer.refresh_status)
-    window.startup_check = start_integrity_check(window)  # quick_check behind the sign-in screen
+    window.startup_check = start_integrity_check(ctx, window.refuse_to_sell)  # quick_check behind the sign-in screen
     return window
 
 

@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox
 
 from app.context import AppContext
 from counter.errors import StoreError
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -74,29 +70,12 @@ class StartupCheck(QObject):
             self._thread.join(timeout=10)
 
 
-def start_integrity_check(window: MainWindow) -> StartupCheck:
-    """Run the check once the event loop runs (the window is painted first)."""
-    check = StartupCheck(window.ctx)
-    check.damaged.connect(lambda problem: refuse_to_sell(window, problem))
-    window.ctx.closers.append(check.close)
-    if window.ctx.settings.integrity_check_at_start:
+def start_integrity_check(ctx: AppContext, on_damage: Callable[[StoreError], object]) -> StartupCheck:
+    """Run the check once the event loop runs (the window is painted first); damage is
+    handed to ``on_damage`` on the GUI thread."""
+    check = StartupCheck(ctx)
+    check.damaged.connect(on_damage)
+    ctx.closers.append(check.close)
+    if ctx.settings.integrity_check_at_start:
         QTimer.singleShot(0, check.start)
     return check
-
-
-def refuse_to_sell(window: MainWindow, problem: StoreError) -> QMessageBox:
-    """Say it wherever a person looks; the box does not block the event loop."""
-    line = f"{problem.message} {problem.hint}"
-    window.signin.error.setText(line)
-    window.sale.say(line, "error")
-    window.statusBar().showMessage(line)
-    box = QMessageBox(
-        QMessageBox.Icon.Critical,
-        "Counter cannot record sales",
-        f"{problem.message}\n\n{problem.hint}\n\nWhat this terminal recorded so far is kept; nothing more is recorded.",
-        QMessageBox.StandardButton.Ok,
-        window,
-    )
-    box.setObjectName("storeDamaged")
-    box.open()
-    return box

@@ -96,7 +96,7 @@ def test_damage_found_during_a_sale_keeps_the_cart_and_records_nothing(store_dir
     assert sale.model.rowCount() == 1
     sales_before = count_rows(ctx, s.sales)
     damage_a_page(store_dir / DB_FILENAME)
-    check = start_integrity_check(window)  # as if the first check had still been running
+    check = start_integrity_check(ctx, window.refuse_to_sell)  # as if the first check were still running
     qtbot.waitUntil(lambda: check.done, timeout=10_000)
     assert ctx.damage is not None
     assert "damaged" in sale.message.text()
