@@ -89,7 +89,7 @@ class AppContext:
     #: remote approval through HQ (db/remote_approvals.py); set by connect_sync too
     remote_approvals: RemoteApprovals | None = None
     #: set when the integrity check behind the sign-in screen found the file damaged
-    #: (ui/startup_check.py): from then on nothing is recorded, what was recorded is kept
+    #: (ui/trust/startup_check.py): from then on nothing is recorded, what was recorded is kept
     damage: StoreError | None = None
     #: what runs after a commit (app/events.py): receipts, drawer, display, sync nudge
     after_commit: AfterCommit = field(default_factory=AfterCommit)
@@ -179,7 +179,7 @@ def build_context(
     ``demo`` is true) and wire the services. Raises counter.errors.StoreError.
 
     ``PRAGMA quick_check`` is not run here (on a store of 10 GB it reads the whole file,
-    ~18 s): the window runs it behind the sign-in screen (ui/startup_check.py)."""
+    ~18 s): the window runs it behind the sign-in screen (ui/trust/startup_check.py)."""
     if demo and not (data_dir / DB_FILENAME).exists():
         db = build_demo(data_dir)
     else:

@@ -5,7 +5,7 @@ A screen that committed a sale or a return publishes ``SaleCommitted`` or
 ``ReturnCommitted`` on the context's ``AfterCommit`` with a ``tell`` callback (how to add a
 line to what the screen says). Subscribed, in the order they were wired: the documents the
 commit made due (``app.reactions``: receipt, credit note), the cash drawer and the
-customer display (``ui/device_wiring.py``), the sync nudge (``ui/sync_bridge.py``). A
+customer display (``ui/devices/device_wiring.py``), the sync nudge (``ui/sync_bridge.py``). A
 reaction that fails is logged and said; the others still run, and nothing recorded is
 touched.
 """

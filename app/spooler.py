@@ -8,7 +8,7 @@ the cashier reprints (F11), and the copy says COPY. A job that carries out a due
 either due or a job.
 
 No Qt: what happens is told to listeners (``subscribe``), on the thread it happens on; the
-finished-job callback comes on the printer's worker thread. ``ui.printing.PrintBridge``
+finished-job callback comes on the printer's worker thread. ``ui.devices.printing.PrintBridge``
 re-emits them as Qt signals for the screens.
 """
 

@@ -9,7 +9,7 @@ The OS file cache is warm (the figure for a restart; after a reboot add the disk
 whatever start-up touches, see ``--cold-cache``).
 
 The store's integrity check (``PRAGMA quick_check``, which reads the whole file) runs
-behind the sign-in screen on its own thread (ui/startup_check.py); --check-runs of the
+behind the sign-in screen on its own thread (ui/trust/startup_check.py); --check-runs of the
 starts stay up until it answers.
 
 Figures: ``cold_start_p50`` (median of --runs, target 2 s), ``cold_start_imports``,

@@ -469,7 +469,7 @@ def open_database(
     never creates a key, writes nothing beyond migrations, and works without the key
     (``Database.secret`` is then None and seals cannot be checked). ``check=False`` leaves
     out ``PRAGMA quick_check`` (it reads the whole file): the app runs it behind the
-    sign-in screen with IntegrityCheck instead (ui/startup_check.py)."""
+    sign-in screen with IntegrityCheck instead (ui/trust/startup_check.py)."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

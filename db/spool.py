@@ -1,7 +1,7 @@
 """Print jobs interrupted by a crash: found at start-up, offered once, then settled.
 
 A job is written as ``queued`` before it is sent, marked ``sent`` just before the bytes
-go to the printer, and ``done`` or ``failed`` when the printer answers (ui/printing.py).
+go to the printer, and ``done`` or ``failed`` when the printer answers (ui/devices/printing.py).
 If Counter stops in between (a crash, the power), the job stays ``queued`` or ``sent``:
 it may or may not have printed. At the next start-up those jobs are listed for the
 cashier to reprint (as a COPY, like F11); once the cashier has answered, they are

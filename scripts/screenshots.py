@@ -74,7 +74,7 @@ _KEEP: list[object] = []
 
 def paper(preview, path: Path) -> None:  # type: ignore[no-untyped-def]
     """The preview's paper strip at full length, in a window of its own."""
-    from ui.preview import ReceiptPreview
+    from ui.sales.preview import ReceiptPreview
 
     copy = ReceiptPreview()
     copy.resize(520, 1400)

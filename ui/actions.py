@@ -52,8 +52,8 @@ class Action(_Keyed):
     NO_SALE = ActionSpec("Shift+F9", "No sale")
     PRINT_JOBS = ActionSpec("Ctrl+Shift+P", "Print jobs", in_legend=False)
     DEVICES = ActionSpec("Ctrl+Shift+D", "Devices", in_legend=False)
-    STAFF = ActionSpec("Ctrl+Shift+S", "Staff", in_legend=False)  # the staff list (ui/staff_screen.py)
-    MANAGER_STATION = ActionSpec("Ctrl+Shift+M", "Manager station", in_legend=False)  # ui/manager_station.py
+    STAFF = ActionSpec("Ctrl+Shift+S", "Staff", in_legend=False)  # the staff list (ui/trust/staff_screen.py)
+    MANAGER_STATION = ActionSpec("Ctrl+Shift+M", "Manager station", in_legend=False)  # ui/trust/manager_station.py
     CUSTOMER = ActionSpec("Ctrl+U", "Customer")
 
 

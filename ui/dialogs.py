@@ -120,7 +120,7 @@ class CounterDialog(QDialog):
         """Raise CounterError if the input is not acceptable; store the result otherwise."""
 
     def handle_scan(self, scan: ScanData) -> bool:
-        """A scan while this dialog is open (see ui.wedge): refused here, so that it lands
+        """A scan while this dialog is open (see ui.devices.wedge): refused here, so that it lands
         neither in a field of the dialog nor in the sale behind it. Dialogs that want
         scans override this; returning False passes the scan to the screen behind."""
         self.show_error(SCAN_IN_DIALOG)

@@ -26,19 +26,19 @@ from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
 from ui.actions import Action
-from ui.cash_office import CashOfficeScreen
-from ui.device_bridge import DeviceBridge, open_receipt_printer
-from ui.device_wiring import DeviceUi
-from ui.manager_station import ManagerStationScreen, attach_station, open_station
+from ui.cash.cash_office import CashOfficeScreen
+from ui.desk.service_desk import ServiceDeskScreen
+from ui.devices.device_bridge import DeviceBridge, open_receipt_printer
+from ui.devices.device_wiring import DeviceUi
+from ui.devices.printing import PrintBridge
 from ui.ops import attempt, describe
-from ui.printing import PrintBridge
-from ui.return_screen import ReturnScreen
-from ui.sale_screen import SaleScreen
-from ui.service_desk import ServiceDeskScreen
-from ui.signin import SignInScreen
-from ui.startup_check import StartupCheck, start_integrity_check
+from ui.returns.return_screen import ReturnScreen
+from ui.sales.sale_screen import SaleScreen
 from ui.sync_bridge import SyncBridge
-from ui.trust_wiring import TrustUi
+from ui.trust.manager_station import ManagerStationScreen, attach_station, open_station
+from ui.trust.signin import SignInScreen
+from ui.trust.startup_check import StartupCheck, start_integrity_check
+from ui.trust.trust_wiring import TrustUi
 
 log = logging.getLogger(__name__)
 STYLE = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
@@ -261,7 +261,7 @@ def build_window(ctx: AppContext) -> MainWindow:
     ctx.closers.append(window.trust.close)
     connect_sync(ctx)
     window.attach_sync(SyncBridge(ctx.syncer))
-    window.station = attach_station(window)  # approvals sent through HQ (ui/manager_station.py)
+    window.station = attach_station(window)  # approvals sent through HQ (ui/trust/manager_station.py)
     if printer is not None:
         QTimer.singleShot(0, printer.refresh_status)
     window.startup_check = start_integrity_check(ctx, window.refuse_to_sell)  # quick_check behind the sign-in screen

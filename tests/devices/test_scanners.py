@@ -107,7 +107,7 @@ def test_a_lone_enter_is_typing():
 @pytest.mark.parametrize("gap_ms", [4, 30, 75])
 def test_a_scan_tells_how_fast_its_keys_came(gap_ms):
     """The mean gap between a scan's keys (its Enter not counted, however late it comes):
-    what tells a badge scanner from a PIN typed briskly (ui.wedge)."""
+    what tells a badge scanner from a PIN typed briskly (ui.devices.wedge)."""
     d = WedgeDecoder()
     out = []
     for n, ch in enumerate("1111"):

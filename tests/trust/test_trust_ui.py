@@ -247,7 +247,7 @@ def test_the_staff_list_for_an_admin_and_the_last_admin_stays(open_window) -> No
     seen: list[str] = []
 
     def staff(dialog: QWidget) -> None:
-        from ui.staff_screen import StaffDialog
+        from ui.trust.staff_screen import StaffDialog
 
         assert isinstance(dialog, StaffDialog)
         row = next(i for i, u in enumerate(dialog.users) if u.name == "Jordan Reyes")

@@ -4,7 +4,7 @@
     python -m tests.trust.workload --zygote STORE_DIR ACK_FILE
 
 It drives the services the screens drive (no Qt): sales paid in cash or by card with
-their receipts rendered to ESC/POS and spooled exactly as ui/printing.py does (job
+their receipts rendered to ESC/POS and spooled exactly as ui/devices/printing.py does (job
 queued, then sent, bytes to the "printer" = ``spool.bin``, then done), receipted returns
 to the original payment, paid-ins, sign-ins, and now and then a blind shift close, a Z
 report and a new shift. After each step's commit has returned it appends one line to

@@ -81,11 +81,11 @@ def showing(display) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def fast_welcome():  # type: ignore[no-untyped-def]
-    import ui.customer_display
+    import ui.devices.customer_display
 
-    ui.customer_display.WELCOME_AFTER_MS = 700  # do not wait 8 s for the welcome text
+    ui.devices.customer_display.WELCOME_AFTER_MS = 700  # do not wait 8 s for the welcome text
     yield
-    ui.customer_display.WELCOME_AFTER_MS = 8000
+    ui.devices.customer_display.WELCOME_AFTER_MS = 8000
 
 
 def test_the_display_shows_the_refund_after_a_return_then_the_welcome_text(open_window, qtbot, fast_welcome) -> None:  # type: ignore[no-untyped-def]
@@ -358,7 +358,7 @@ def test_the_follow_ups_list_shows_what_is_due_and_drops_it_once_the_call_is_rec
 def test_enter_in_the_print_jobs_window_prints_one_copy(open_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Enter on a job prints it again once (it printed two copies: the table's activation
     and the dialog's default button both ran)."""
-    from ui.print_jobs import PrintJobsDialog
+    from ui.devices.print_jobs import PrintJobsDialog
 
     ctx, window = open_window()
     sign_in_as(window, "Dana", "3333")

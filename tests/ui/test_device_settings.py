@@ -14,7 +14,7 @@ from devices.sim.netprinter import SimNetworkPrinter
 from tests.ui.conftest import in_dialog, press
 from tests.ui.device_support import entries, open_window_fixture, sign_in_as  # noqa: F401
 from tests.ui.wedge_keys import Clock, type_timed
-from ui.device_settings import DeviceSettingsDialog
+from ui.devices.device_settings import DeviceSettingsDialog
 
 DEVICES_KEY = (Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
 

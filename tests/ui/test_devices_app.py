@@ -232,7 +232,7 @@ def test_a_cash_refund_kicks_the_drawer(open_window, qtbot) -> None:  # type: ig
 
 
 def test_the_display_shows_each_item_and_the_total_then_total_and_change(open_window, qtbot) -> None:  # type: ignore[no-untyped-def]
-    import ui.customer_display
+    import ui.devices.customer_display
 
     ctx, window = open_window(wedge=True)
     display = window.devices.devices.display.simulator
@@ -249,7 +249,7 @@ def test_the_display_shows_each_item_and_the_total_then_total_and_change(open_wi
     want = (fit(line.item.name, money(ctx, line.item.price)), fit("Total", money(ctx, total)))
     assert display.wait_for(*want) == want
 
-    ui.customer_display.WELCOME_AFTER_MS = 600  # do not wait 8 s for the welcome text
+    ui.devices.customer_display.WELCOME_AFTER_MS = 600  # do not wait 8 s for the welcome text
     try:
         pay_cash(window, "500")
         sale = window.sale.last_sale
@@ -257,4 +257,4 @@ def test_the_display_shows_each_item_and_the_total_then_total_and_change(open_wi
         qtbot.waitUntil(lambda: display.rows == paid, timeout=3000)  # the event loop must run
         qtbot.waitUntil(lambda: display.rows == tuple(r[:20] for r in welcome), timeout=3000)
     finally:
-        ui.customer_display.WELCOME_AFTER_MS = 8000
+        ui.devices.customer_display.WELCOME_AFTER_MS = 8000

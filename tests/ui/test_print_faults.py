@@ -17,7 +17,7 @@ from devices.escpos.decode import decode
 from devices.sim.netprinter import SimNetworkPrinter
 from tests.ui.conftest import in_dialog, press, type_enter, upc_codes
 from tests.ui.device_support import entries, open_window_fixture, pay_cash, sign_in_as  # noqa: F401
-from ui.print_jobs import PrintJobsDialog
+from ui.devices.print_jobs import PrintJobsDialog
 
 
 def _off(sim: SimNetworkPrinter) -> None:

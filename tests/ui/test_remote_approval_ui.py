@@ -38,8 +38,8 @@ from tests.db.support import Clock
 from tests.hq.conftest import dead_url, hq, hq_engine, hq_server, pg_url, reference_data  # noqa: F401 - fixtures
 from tests.ui.conftest import press, sign_in, type_enter
 from ui.main_window import MainWindow, build_window, load_style
-from ui.manager_station import ManagerStationScreen, StationAnswerDialog, open_station
-from ui.return_dialogs import ApprovalDialog
+from ui.returns.return_dialogs import ApprovalDialog
+from ui.trust.manager_station import ManagerStationScreen, StationAnswerDialog, open_station
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The return screen's checkout presenter without a window (ui/return_checkout.py): a view
+"""The return screen's checkout presenter without a window (ui/returns/return_checkout.py): a view
 answering from a script, the real store. The reasons still missing are asked line by line,
 a needed approval is asked for and the return tried again, a refusal records nothing, and an
 exchange takes what the customer pays on top."""
@@ -27,8 +27,8 @@ from counter.users import User
 from db import schema as s
 from tests.conftest import FAST_HASHER
 from ui.ops import Problem
-from ui.return_checkout import Done, ReturnCheckout
-from ui.sale_payment import CardTaken, CashGiven
+from ui.returns.return_checkout import Done, ReturnCheckout
+from ui.sales.sale_payment import CardTaken, CashGiven
 
 
 class ScriptedReturnView:

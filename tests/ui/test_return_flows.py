@@ -20,7 +20,7 @@ from devices.escpos.decode import decode
 from tests.db.support import Clock
 from tests.db.test_documents_content import pdf_text
 from tests.ui.conftest import in_dialog, press, sign_in, type_enter, upc_codes
-from ui.return_model import DECISION_COLUMN
+from ui.returns.return_model import DECISION_COLUMN
 
 
 def sell(ctx, codes: list[str], *, card: bool, when: datetime | None = None, cashier: str = "Maria Lopez") -> Sale:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""The sale screen's payment presenter without a window (ui/sale_payment.py): a view that
+"""The sale screen's payment presenter without a window (ui/sales/sale_payment.py): a view that
 answers the payment's questions from a script, the real store, the real spooler. Part
 payments, the change, the receipt made due and carried out, a failed commit that keeps
 the payment, and the reprint's copy number."""
@@ -21,9 +21,9 @@ from counter.tenders import CardDetails, Payment, TenderKind
 from counter.users import User
 from db import schema as s
 from devices.escpos.encoder import PrinterProfile
+from ui.devices.printing import PrintBridge
 from ui.ops import attempt
-from ui.printing import PrintBridge
-from ui.sale_payment import PRINTING, CardTaken, CashGiven, SalePayment, VoucherTaken
+from ui.sales.sale_payment import PRINTING, CardTaken, CashGiven, SalePayment, VoucherTaken
 
 
 class ScriptedView:

@@ -1,4 +1,4 @@
-"""The integrity check behind the sign-in screen (ui/startup_check.py).
+"""The integrity check behind the sign-in screen (ui/trust/startup_check.py).
 
 The window shows before ``PRAGMA quick_check`` has read the file; when the check finds
 damage the terminal refuses to record anything, in words, and keeps what it recorded. The
@@ -19,7 +19,7 @@ from db import schema as s
 from db.engine import DB_FILENAME
 from tests.ui.conftest import count_rows, press, sign_in, type_enter, upc_codes
 from ui.main_window import build_window, load_style
-from ui.startup_check import start_integrity_check
+from ui.trust.startup_check import start_integrity_check
 
 
 def damage_a_page(path: Path, index: str = "ix_sale_lines_item_id") -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import WedgeConfig
 from tests.ui.wedge_keys import Clock, send_key, type_timed
-from ui.wedge import WedgeFilter, route_scan
+from ui.devices.wedge import WedgeFilter, route_scan
 
 EAN = "4006381333931"
 

@@ -37,11 +37,11 @@ from counter.staff import lock_session
 from counter.tenders import Payment
 from counter.users import User, UserId
 from ui.actions import Action
-from ui.card_guard import REFUSED, CardGuard
+from ui.devices.print_jobs import reprint
 from ui.dialogs import CounterDialog
 from ui.ops import attempt
-from ui.print_jobs import reprint
-from ui.staff_screen import StaffDialog
+from ui.trust.card_guard import REFUSED, CardGuard
+from ui.trust.staff_screen import StaffDialog
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow

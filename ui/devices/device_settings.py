@@ -51,10 +51,10 @@ from devices.barcodes import ScanData
 from devices.escpos.codepages import CODE_PAGES
 from devices.escpos.decode import decode
 from devices.escpos.encoder import PrinterProfile, render_test_page
-from ui.cash_drawer import DrawerControl
-from ui.device_bridge import DeviceBridge, DeviceState
+from ui.cash.cash_drawer import DrawerControl
+from ui.devices.device_bridge import DeviceBridge, DeviceState
+from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
-from ui.printing import PrintBridge
 
 #: What this window saves (every other setting in counter.toml is left as it is).
 DEVICE_SETTINGS = (

@@ -44,12 +44,12 @@ from counter.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action, ActionKeys, key_of
-from ui.cart_model import CartModel
+from ui.devices.printing import PrintBridge
 from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, VoucherDialog, ask
 from ui.ops import Problem, attempt
-from ui.preview import ReceiptPreview
-from ui.printing import PrintBridge
-from ui.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
+from ui.sales.cart_model import CartModel
+from ui.sales.preview import ReceiptPreview
+from ui.sales.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
 
 SEARCH_LIMIT = 50
 

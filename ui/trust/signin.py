@@ -27,8 +27,8 @@ from app.context import AppContext
 from counter.staff import sign_in, sign_in_badge
 from counter.users import User
 from devices.barcodes import ScanData
+from ui.devices.wedge import PIN_ENTRY
 from ui.ops import Problem, attempt
-from ui.wedge import PIN_ENTRY
 
 
 class SignInScreen(QWidget):
@@ -68,7 +68,7 @@ class SignInScreen(QWidget):
         self.pin = QLineEdit()
         self.pin.setObjectName("pinField")
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.setProperty(PIN_ENTRY, True)  # digits typed on the list go to the PIN (ui.wedge)
+        self.setProperty(PIN_ENTRY, True)  # digits typed on the list go to the PIN (ui.devices.wedge)
         self.pin.setMaxLength(8)
         self.pin.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}"), self.pin))
         self.pin.setPlaceholderText("PIN")
@@ -137,7 +137,7 @@ class SignInScreen(QWidget):
             self.pin.setFocus()
 
     def handle_scan(self, scan: ScanData) -> bool:
-        """A scan while this screen shows is a staff badge (ui.wedge routes it here)."""
+        """A scan while this screen shows is a staff badge (ui.devices.wedge routes it here)."""
         if scan.error:
             self._show(Problem(scan.error, ""))
             return True

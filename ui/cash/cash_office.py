@@ -37,10 +37,10 @@ from counter.users import Permission, User
 from devices.escpos.report import render_report
 from devices.pdf import render_report_pdf
 from ui.actions import CashAction, key_of
+from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
 from ui.ops import Problem, attempt
-from ui.preview import ReceiptPreview
-from ui.printing import PrintBridge
+from ui.sales.preview import ReceiptPreview
 
 
 class CountDialog(CounterDialog):

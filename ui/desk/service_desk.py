@@ -49,7 +49,7 @@ from devices.escpos.slips import render_slip
 from devices.letters import render_letter_pdf
 from devices.scanner import scan_text
 from ui.actions import ActionKeys, ServiceAction, key_of
-from ui.desk_dialogs import (
+from ui.desk.desk_dialogs import (
     ContactDialog,
     CustomerDialog,
     DepartmentNoteDialog,
@@ -57,14 +57,14 @@ from ui.desk_dialogs import (
     StatusDialog,
     TellDialog,
 )
-from ui.desk_money import (
+from ui.desk.desk_money import (
     AdjustDialog,
     ChoiceDialog,
 )
-from ui.desk_payment_actions import DeskPaymentActions
-from ui.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
+from ui.desk.desk_payment_actions import DeskPaymentActions
+from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
+from ui.devices.printing import PrintBridge
 from ui.ops import Problem, attempt
-from ui.printing import PrintBridge
 
 
 class ServiceDeskScreen(DeskPaymentActions, QWidget):

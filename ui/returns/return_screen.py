@@ -61,11 +61,11 @@ from counter.users import User
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
+from ui.devices.printing import PrintBridge
 from ui.dialogs import CardDialog, CashDialog, QuantityDialog
 from ui.ops import Problem, attempt, describe
-from ui.printing import PrintBridge
-from ui.return_checkout import Done, ReturnCheckout
-from ui.return_dialogs import (
+from ui.returns.return_checkout import Done, ReturnCheckout
+from ui.returns.return_dialogs import (
     REASONS,
     ApprovalDialog,
     CustomerIdDialog,
@@ -74,9 +74,9 @@ from ui.return_dialogs import (
     ReasonDialog,
     reason_legend,
 )
-from ui.return_model import ReturnLinesModel
+from ui.returns.return_model import ReturnLinesModel
 from ui.runner import Runner
-from ui.sale_payment import CardTaken, CashGiven
+from ui.sales.sale_payment import CardTaken, CashGiven
 
 METHODS = list(RefundMethod)
 
@@ -628,7 +628,7 @@ class ReturnScreen(QWidget):
         return [a.approver_name for a in dialog.approvals]
 
     def show_policies(self) -> None:
-        from ui.policy_dialog import PolicyDialog
+        from ui.returns.policy_dialog import PolicyDialog
 
         assert self.user is not None
         PolicyDialog(self, self.ctx, self.user).exec()

@@ -21,11 +21,11 @@ from counter.returns import ReturnRecord
 from counter.sales import Sale
 from devices.barcodes import ScanData
 from ui.actions import Action
-from ui.cash_drawer import DrawerControl, Say
-from ui.customer_display import CustomerDisplay
-from ui.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
-from ui.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator
-from ui.wedge import WedgeFilter, route_scan, scan_start, wedge_config
+from ui.cash.cash_drawer import DrawerControl, Say
+from ui.devices.customer_display import CustomerDisplay
+from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
+from ui.devices.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator
+from ui.devices.wedge import WedgeFilter, route_scan, scan_start, wedge_config
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -142,7 +142,7 @@ class DeviceUi(QObject):
 
     # -------------------------------------------------------------- windows
     def open_settings(self) -> None:
-        from ui.device_settings import DeviceSettingsDialog
+        from ui.devices.device_settings import DeviceSettingsDialog
 
         w = self.window
         dialog = DeviceSettingsDialog(w.stack.currentWidget(), self.ctx, w.printing, self.devices, self.drawers, w.user)

@@ -27,9 +27,9 @@ from counter.sales import Sale
 from counter.service_desk import DeskConfig, DeskError
 from counter.tenders import Payment, Tender
 from counter.users import User
-from ui.desk_dialogs import DeskDialog
+from ui.desk.desk_dialogs import DeskDialog
 from ui.dialogs import CardDialog, CashDialog
-from ui.return_dialogs import ApprovalDialog, PayDifferenceDialog
+from ui.returns.return_dialogs import ApprovalDialog, PayDifferenceDialog
 
 
 def config(ctx: AppContext) -> DeskConfig:

@@ -25,8 +25,8 @@ from counter.sale_commands import record_reprint
 from counter.sales import receipt_for
 from counter.users import User
 from devices.escpos.encoder import render_copy_banner
+from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
-from ui.printing import PrintBridge
 
 COLUMNS = ("Time", "Document", "Kind", "Copy", "State", "What happened")
 

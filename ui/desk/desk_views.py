@@ -26,7 +26,7 @@ from counter.analysis import TABLES, Analysis, analyse, to_csv
 from counter.referrals import Referral, ReferralStatus
 from counter.users import User
 from devices.letters import render_analysis_pdf
-from ui.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
+from ui.desk.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
 
 

@@ -36,10 +36,10 @@ from counter.returns import ReturnRecord
 from counter.sales import Sale
 from counter.tenders import TenderKind
 from counter.users import User
-from ui.device_bridge import DEVICES_KEY, DeviceBridge
+from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge
 from ui.dialogs import CounterDialog
 from ui.ops import describe
-from ui.return_dialogs import ApprovalDialog
+from ui.returns.return_dialogs import ApprovalDialog
 
 Say = Callable[[str, str], None]  # a screen's message panel: (text, kind)
 

@@ -32,7 +32,7 @@ from devices.lifecycle import DeviceService, State
 from devices.printer import ReceiptPrinter
 from devices.scanner import SerialScanner
 from devices.urls import open_printer
-from ui.printing import PrintBridge
+from ui.devices.printing import PrintBridge
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class DeviceBridge(QObject):
     def _open_scanner(self) -> str | None:
         url = self.ctx.settings.scanner
         if is_none(url):
-            return None  # keyboard-wedge scanners only: ui.wedge reads them
+            return None  # keyboard-wedge scanners only: ui.devices.wedge reads them
         try:
             scanner = open_scanner(url)
         except CounterError as exc:

@@ -1,6 +1,6 @@
 """The service desk's money at the counter (F9 Payments): service charges, layaways and
 special orders (deposit, payments, pickup, cancellation under their terms), house
-accounts (payment, opening). A mixin of ``ui.service_desk.ServiceDeskScreen``: it uses the
+accounts (payment, opening). A mixin of ``ui.desk.service_desk.ServiceDeskScreen``: it uses the
 screen's context, customer, messages and printing, named below for the reader. It is a
 QWidget because the dialogs it opens are children of that screen."""
 
@@ -25,7 +25,7 @@ from counter.service_documents import SlipDocument, order_agreement, payment_rec
 from counter.tenders import Tender, TenderKind
 from counter.users import User
 from devices.letters import render_slip_pdf
-from ui.desk_money import (
+from ui.desk.desk_money import (
     AmountDialog,
     ChoiceDialog,
     OrderDialog,
@@ -35,8 +35,8 @@ from ui.desk_money import (
     collect_tenders,
     config,
 )
-from ui.printing import PrintBridge
-from ui.return_dialogs import ApprovalDialog
+from ui.devices.printing import PrintBridge
+from ui.returns.return_dialogs import ApprovalDialog
 
 PAYMENT_CHOICES = [
     ("Service charge (repair, alteration, delivery, installation)", "service"),

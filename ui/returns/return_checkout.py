@@ -23,7 +23,7 @@ from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnReco
 from counter.tenders import Payment, Tender
 from counter.users import User
 from ui.ops import Problem, describe
-from ui.sale_payment import CardTaken, CashGiven
+from ui.sales.sale_payment import CardTaken, CashGiven
 
 Done = Callable[[Any, CounterError | None], None]
 

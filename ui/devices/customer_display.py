@@ -16,10 +16,10 @@ from PySide6.QtCore import QObject, QTimer
 from app.context import AppContext
 from counter.returns import ReturnRecord
 from counter.sales import Sale
-from ui.device_bridge import DeviceBridge
+from ui.devices.device_bridge import DeviceBridge
 
 if TYPE_CHECKING:
-    from ui.sale_screen import SaleScreen
+    from ui.sales.sale_screen import SaleScreen
 
 WELCOME_AFTER_MS = 8000  # long enough to read the change, short enough for the next customer
 

@@ -25,8 +25,8 @@ from counter.sale_commands import record_reprint
 from counter.sales import Sale, receipt_for
 from counter.tenders import CardDetails, Payment
 from counter.users import User
+from ui.devices.printing import PrintBridge
 from ui.ops import describe
-from ui.printing import PrintBridge
 
 PRINTING = "Printing the receipt…"
 
@@ -94,7 +94,7 @@ class SalePayment:
         v = self.view
         if v.cart.is_empty:
             raise TenderError("There is nothing to pay yet.", "Scan an item first.")
-        if self.ctx.damage is not None:  # the integrity check found damage: take no money (ui/startup_check.py)
+        if self.ctx.damage is not None:  # the integrity check found damage: take no money (ui/trust/startup_check.py)
             raise StoreError(self.ctx.damage.message, self.ctx.damage.hint)
         if v.payment is None:
             v.payment = Payment(v.cart.total, v.cart.currency, self.ctx.store.smallest_coin)

@@ -1,0 +1,1 @@
+"""The screens of the cash office and the cash drawer."""

@@ -1,0 +1,1 @@
+"""The screens of the service desk: customers, cases, orders, accounts."""

@@ -1,0 +1,1 @@
+"""The screens of printer, drawer, scanner and display wiring, print jobs, device settings."""

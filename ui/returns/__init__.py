@@ -1,0 +1,1 @@
+"""The screens of the return screen, its checkout presenter and dialogs."""

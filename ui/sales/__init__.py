@@ -1,0 +1,1 @@
+"""The screens of the sale screen and its payment presenter."""
