@@ -160,7 +160,7 @@ def test_the_missing_reason_is_asked_then_the_return_recorded(shop) -> None:  # 
     draft.step(sale.lines[0].id, +1)
     draft.refund_method = RefundMethod.STORE_CREDIT
     view.reasons.append(Reason.WRONG_SIZE)
-    ReturnCheckout(ctx, view).complete()
+    ReturnCheckout(ctx, view, view).complete()
     record = view.last_record
     assert view.asked_reasons == [sale.lines[0].name] and record is not None
     assert record.original_receipt == sale.receipt_number and record.voucher_code
@@ -176,7 +176,7 @@ def test_no_reason_given_records_nothing(shop) -> None:  # type: ignore[no-untyp
     receipted(ctx, view, sale).step(sale.lines[0].id, +1)
     view.reasons.append(None)  # Esc in the reason dialog
     before = returns(ctx)
-    ReturnCheckout(ctx, view).complete()
+    ReturnCheckout(ctx, view, view).complete()
     assert view.last_record is None and returns(ctx) == before
 
 
@@ -188,7 +188,7 @@ def test_a_cash_refund_over_the_limit_asks_for_approval_and_goes_on_once_given(s
         draft.step(sale.lines[0].id, +1)
     draft.set_reason(sale.lines[0].id, Reason.CHANGED_MIND)
     draft.refund_method = RefundMethod.CASH
-    checkout = ReturnCheckout(ctx, view)
+    checkout = ReturnCheckout(ctx, view, view)
     before = returns(ctx)
     checkout.complete()  # asked, and nobody approves
     assert ("Not approved: nothing was recorded.", "info") in view.said and returns(ctx) == before

@@ -55,6 +55,22 @@ class ReturnView(Protocol):
         """Ask for the ID of a return without a receipt (sets draft.id_document)."""
         ...
 
+    def wait(self, waiting_for: str) -> None: ...
+
+    def waited(self) -> None: ...
+
+    def off_gui(self, call: Callable[[], Any], done: Done) -> None: ...
+
+    def show_done(self, caption: str, value: str, given: list[str]) -> None: ...
+
+    def emit_recorded(self, record: ReturnRecord) -> None:
+        """The window's own state after a return (the customer it had attached)."""
+        ...
+
+
+class ReturnQuestions(Protocol):
+    """What completing a return asks the person (ui.returns.return_questions: dialogs)."""
+
     def ask_reason(self, line_name: str) -> Reason | None: ...
 
     def ask_approval(self, kinds: frozenset[ApprovalKind], amount: Decimal, request_id: str) -> list[str] | None:
@@ -71,23 +87,12 @@ class ReturnView(Protocol):
 
     def ask_card(self, remaining: Decimal) -> CardTaken | None: ...
 
-    def wait(self, waiting_for: str) -> None: ...
-
-    def waited(self) -> None: ...
-
-    def off_gui(self, call: Callable[[], Any], done: Done) -> None: ...
-
-    def show_done(self, caption: str, value: str, given: list[str]) -> None: ...
-
-    def emit_recorded(self, record: ReturnRecord) -> None:
-        """The window's own state after a return (the customer it had attached)."""
-        ...
-
 
 class ReturnCheckout:
-    def __init__(self, ctx: AppContext, view: ReturnView) -> None:
+    def __init__(self, ctx: AppContext, view: ReturnView, ask: ReturnQuestions) -> None:
         self.ctx = ctx
         self.view = view
+        self.ask = ask
         self._exchange_change = Decimal(0)
 
     def _money(self, amount: Decimal) -> str:
@@ -103,7 +108,7 @@ class ReturnCheckout:
                 raise ReturnError("Nothing here needs a supervisor's approval.", "")
             kinds, amount = q.approvals, q.refund_total
         assert amount is not None
-        names = v.ask_approval(kinds, amount, v.draft.request_id)
+        names = self.ask.ask_approval(kinds, amount, v.draft.request_id)
         if names is None:
             v.say("Not approved: nothing was recorded.", "info")
             return False
@@ -111,7 +116,7 @@ class ReturnCheckout:
         return True
 
     def policies(self) -> None:
-        self.view.show_policies()
+        self.ask.show_policies()
         self.view.refresh()
 
     # ------------------------------------------------------------- complete
@@ -123,7 +128,7 @@ class ReturnCheckout:
             raise ReturnError("No item is marked to return.", "Pick a line and press Space.")
         for line_id, name in draft.lines_missing_a_reason():
             v.select_line(line_id)
-            reason = v.ask_reason(name)
+            reason = self.ask.ask_reason(name)
             if reason is None:
                 return
             draft.set_reason(line_id, reason)
@@ -151,20 +156,19 @@ class ReturnCheckout:
         self._exchange_change = Decimal(0)
         if not q.exchange_total:
             return [], Decimal(0)
-        v = self.view
         payment = Payment(q.exchange_total, self.ctx.store.currency, self.ctx.store.smallest_coin)
         if q.exchange_credit:
             payment.add_exchange_credit(q.exchange_credit)
         while not payment.is_complete:
-            how = v.ask_pay_how(payment.remaining)
+            how = self.ask.ask_pay_how(payment.remaining)
             if how is None:
                 return None
             if how == "c":
-                cash = v.ask_cash(payment.cash_due)
+                cash = self.ask.ask_cash(payment.cash_due)
                 if cash is not None:
                     payment.add_cash(cash.tendered, part_payment=cash.part_payment)
             else:
-                card = v.ask_card(payment.remaining)
+                card = self.ask.ask_card(payment.remaining)
                 if card is not None:
                     payment.add_card(card.amount, card.card)
         self._exchange_change = payment.change

@@ -40,7 +40,7 @@ from app.context import AppContext
 from counter.barcodes import read_code
 from counter.cart import Cart
 from counter.errors import CounterError, ItemNotFound
-from counter.policy import ApprovalKind, Reason
+from counter.policy import Reason
 from counter.refunds import RefundMethod
 from counter.return_draft import DraftError, ReturnDraft
 from counter.returns import (
@@ -62,21 +62,19 @@ from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
 from ui.devices.printing import PrintBridge
-from ui.dialogs import CardDialog, CashDialog, QuantityDialog
+from ui.dialogs import QuantityDialog
 from ui.ops import Problem, attempt, describe
 from ui.returns.return_checkout import Done, ReturnCheckout
 from ui.returns.return_dialogs import (
     REASONS,
-    ApprovalDialog,
     CustomerIdDialog,
     FindSaleDialog,
-    PayDifferenceDialog,
     ReasonDialog,
     reason_legend,
 )
 from ui.returns.return_model import ReturnLinesModel
+from ui.returns.return_questions import ReturnDialogs
 from ui.runner import Runner
-from ui.sales.sale_payment import CardTaken, CashGiven
 
 METHODS = list(RefundMethod)
 
@@ -103,7 +101,8 @@ class ReturnScreen(QWidget):
         #: What the screen waits for from HQ ("" when it waits for nothing).
         self.busy = ""
         self.runner = Runner(self)  # calls to HQ, off the GUI thread
-        self.checkout = ReturnCheckout(ctx, self)  # F9 and F10's presenter
+        # F9 and F10's presenter, asking its questions in dialogs over this screen
+        self.checkout = ReturnCheckout(ctx, self, ReturnDialogs(self, ctx, lambda: self.user))
         self._build()
         self.keymap = {key_of(a.key): a for a in RETURN_ACTIONS}
         self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
@@ -613,43 +612,6 @@ class ReturnScreen(QWidget):
 
     def ask_id_document(self) -> None:
         self._ask_customer_id()
-
-    def ask_reason(self, line_name: str) -> Reason | None:
-        dialog = ReasonDialog(self, line_name)
-        if dialog.exec() != ReasonDialog.DialogCode.Accepted:
-            return None
-        return dialog.value
-
-    def ask_approval(self, kinds: frozenset[ApprovalKind], amount: Decimal, request_id: str) -> list[str] | None:
-        assert self.user is not None
-        dialog = ApprovalDialog(self, self.ctx, request_id=request_id, kinds=kinds, amount=amount, requester=self.user)
-        if dialog.exec() != ApprovalDialog.DialogCode.Accepted:
-            return None
-        return [a.approver_name for a in dialog.approvals]
-
-    def show_policies(self) -> None:
-        from ui.returns.policy_dialog import PolicyDialog
-
-        assert self.user is not None
-        PolicyDialog(self, self.ctx, self.user).exec()
-
-    def ask_pay_how(self, remaining: Decimal) -> str | None:
-        choice = PayDifferenceDialog(self, f"Customer pays {self._money(remaining)}: cash or card?")
-        if choice.exec() != PayDifferenceDialog.DialogCode.Accepted:
-            return None
-        return "c" if choice.choice == "c" else "k"
-
-    def ask_cash(self, due: Decimal) -> CashGiven | None:
-        cash = CashDialog(self, due, self.ctx.store.currency, self.ctx.store.locale)
-        if cash.exec() != CashDialog.DialogCode.Accepted:
-            return None
-        return CashGiven(cash.tendered, cash.part_payment)
-
-    def ask_card(self, remaining: Decimal) -> CardTaken | None:
-        card = CardDialog(self, remaining, self.ctx.store.currency, self.ctx.store.locale)
-        if card.exec() != CardDialog.DialogCode.Accepted or card.card is None:
-            return None
-        return CardTaken(card.amount_value, card.card)
 
     def wait(self, waiting_for: str) -> None:
         """While HQ is asked: the screen is greyed, says what it waits for, takes no keys."""
