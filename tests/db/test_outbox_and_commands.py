@@ -23,9 +23,9 @@ from counter.journal import EventType
 from counter.outbox import Due, DueState
 from counter.policy import Condition, Reason
 from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnLineRequest, process_return
+from counter.returns import ProcessReturn, ReturnLineRequest, ReturnRecord, process_return
 from counter.sale_commands import record_reprint, void_line, void_sale
-from counter.sales import receipt_for
+from counter.sales import Sale, receipt_for
 from counter.shifts import ShiftError, take_x_report
 from db import schema as s
 from devices.escpos.decode import decode
@@ -63,6 +63,27 @@ def spooler(shop: TestStore) -> tuple[Spooler, list[object]]:
     return spool, events
 
 
+def return_first_line(
+    shop: TestStore, sale: Sale, request_id: str, reason: Reason, condition: Condition
+) -> ReturnRecord:
+    """One unit of the sale's first line back, to store credit, in the command's three steps."""
+    return process_return(
+        ProcessReturn(
+            request_id=request_id,
+            cashier=shop.user("Dana"),
+            lines=(ReturnLineRequest(1, reason, condition, sale.lines[0].id),),
+            refund_method=RefundMethod.STORE_CREDIT,
+            original_receipt=sale.receipt_number,
+        ),
+        uow_factory=shop.uow,
+        read_uow_factory=shop.read_uow,
+        clock=shop.clock,
+        store=shop.cfg,
+        terminal=shop.terminal,
+        rules=shop.rules,
+    )
+
+
 # ------------------------------------------------------------------ the outbox
 
 
@@ -78,21 +99,7 @@ def test_a_sale_makes_its_receipt_due_in_its_own_commit_with_its_whole_content(s
 
 def test_a_return_makes_its_receipt_and_its_credit_note_due(shop: TestStore) -> None:
     sale = shop.sell([(shop.item_in("apparel"), 2)])
-    record = process_return(
-        ProcessReturn(
-            request_id="r-1",
-            cashier=shop.user("Dana"),
-            lines=(ReturnLineRequest(1, Reason.CHANGED_MIND, Condition.NEW, sale.lines[0].id),),
-            refund_method=RefundMethod.STORE_CREDIT,
-            original_receipt=sale.receipt_number,
-        ),
-        uow_factory=shop.uow,
-        read_uow_factory=shop.read_uow,
-        clock=shop.clock,
-        store=shop.cfg,
-        terminal=shop.terminal,
-        rules=shop.rules,
-    )
+    record = return_first_line(shop, sale, "r-1", Reason.CHANGED_MIND, Condition.NEW)
     with shop.read_uow() as uow:
         items = uow.outbox.pending([record.return_number])
     assert sorted(i.due for i in items) == [Due.CREDIT_NOTE, Due.PRINT]
@@ -194,20 +201,7 @@ def test_carrying_out_a_receipt_writes_its_job_and_settles_it_in_one_step_and_ne
 
 def test_a_due_credit_note_is_saved_as_a_pdf_that_says_what_was_refunded(shop: TestStore, tmp_path: Path) -> None:
     sale = shop.sell([(shop.item_in("apparel"), 2)])
-    record = process_return(
-        ProcessReturn(
-            request_id="r-2",
-            cashier=shop.user("Dana"),
-            lines=(ReturnLineRequest(1, Reason.DEFECTIVE, Condition.OPENED, sale.lines[0].id),),
-            refund_method=RefundMethod.STORE_CREDIT,
-            original_receipt=sale.receipt_number,
-        ),
-        uow_factory=shop.uow,
-        clock=shop.clock,
-        store=shop.cfg,
-        terminal=shop.terminal,
-        rules=shop.rules,
-    )
+    record = return_first_line(shop, sale, "r-2", Reason.DEFECTIVE, Condition.OPENED)
     spool, _ = spooler(shop)
     reactions = Reactions(shop.uow, shop.read_uow, shop.clock, spool, lambda: documents_folder(tmp_path))
     done = reactions.carry_out([record.return_number])
@@ -221,20 +215,7 @@ def test_a_due_credit_note_is_saved_as_a_pdf_that_says_what_was_refunded(shop: T
 
 def test_a_credit_note_that_cannot_be_saved_stays_due_with_a_message(shop: TestStore, tmp_path: Path) -> None:
     sale = shop.sell([(shop.item_in("apparel"), 1)])
-    record = process_return(
-        ProcessReturn(
-            request_id="r-3",
-            cashier=shop.user("Dana"),
-            lines=(ReturnLineRequest(1, Reason.CHANGED_MIND, Condition.NEW, sale.lines[0].id),),
-            refund_method=RefundMethod.STORE_CREDIT,
-            original_receipt=sale.receipt_number,
-        ),
-        uow_factory=shop.uow,
-        clock=shop.clock,
-        store=shop.cfg,
-        terminal=shop.terminal,
-        rules=shop.rules,
-    )
+    record = return_first_line(shop, sale, "r-3", Reason.CHANGED_MIND, Condition.NEW)
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the documents folder should be")
     spool, _ = spooler(shop)
