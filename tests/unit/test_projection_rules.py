@@ -566,6 +566,33 @@ def test_a_cancelled_order_refunded_to_store_credit_issues_the_voucher_in_the_ca
     ]  # fmt: skip
 
 
+def test_one_cent_of_store_credit_taken_at_the_desk_moves_the_balance_by_one_cent() -> None:
+    body = {"payment": desk_payment("P-1", [{"kind": "store_credit", "amount": 1, "voucher": "SCA"}])}
+    assert rows(desk_voucher_ops(body, ref("OrderPaymentTaken"))) == [
+        ("voucher_movements", {"voucher_code": "SCA", "at": AT, "amount_minor": -1, "reference": "P-1"}),
+    ]
+
+
+def test_each_new_voucher_a_desk_refund_names_is_issued_and_none_drops_another() -> None:
+    body = {
+        "order_id": "O-3",
+        "refund": desk_payment(
+            "P-4",
+            [
+                {"kind": "store_credit", "amount": -100, "reference": "SCONE"},
+                {"kind": "store_credit", "amount": -250, "reference": "SCTWO"},
+            ],
+        ),
+        "user": "U-5",
+    }
+    assert rows(desk_voucher_ops(body, ref("OrderCancelled"))) == [
+        ("vouchers", {"code": "SCONE", "issued_at": AT, "issued_by": "U-5", "return_id": "O-3", "initial_minor": 100}),
+        ("voucher_movements", {"voucher_code": "SCONE", "at": AT, "amount_minor": 100, "reference": "O-3"}),
+        ("vouchers", {"code": "SCTWO", "issued_at": AT, "issued_by": "U-5", "return_id": "O-3", "initial_minor": 250}),
+        ("voucher_movements", {"voucher_code": "SCTWO", "at": AT, "amount_minor": 250, "reference": "O-3"}),
+    ]
+
+
 def test_store_credit_given_back_by_an_event_that_issues_no_voucher_makes_no_voucher() -> None:
     body = {"payment_id": "P-1", "refunds": [{"kind": "store_credit", "amount": -700, "reference": "SCX"}]}
     assert desk_voucher_ops(body, ref("AccountPaymentTaken")) == []
