@@ -216,7 +216,9 @@ def test_a_cash_body_lacking_a_field_is_a_projection_error_naming_the_entry(
     body = {k: v for k, v in body.items() if k != missing}
     with pytest.raises(ProjectionError) as err:
         project(type_, body, ref(type_, terminal="T02", seq=9))
-    assert str(err.value) == f"T02 #9 ({type_}): the body lacks what a {type_} needs ({KeyError(missing or 'reason')!r})"
+    assert (
+        str(err.value) == f"T02 #9 ({type_}): the body lacks what a {type_} needs ({KeyError(missing or 'reason')!r})"
+    )
 
 
 def test_a_json_column_is_stored_as_json_dumps_writes_it() -> None:

@@ -83,6 +83,15 @@ def without(body: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
+def new_voucher(code: str, value: int, owner: str, by: str) -> list[tuple[str, dict[str, Any]]]:
+    """The rows of a store-credit voucher issued for ``owner``: the voucher, then its first
+    movement (its whole value in)."""
+    return [
+        ("vouchers", {"code": code, "issued_at": AT, "issued_by": by, "return_id": owner, "initial_minor": value}),
+        ("voucher_movements", {"voucher_code": code, "at": AT, "amount_minor": value, "reference": owner}),
+    ]
+
+
 # --------------------------------------------------------------------------- a sale
 
 # 2 mugs at 10.00, 1.00 off the line and 0.50 of the order discount: 18.50 net, 8.25 % tax
@@ -194,39 +203,39 @@ def test_a_sale_with_tax_included_and_no_cashier_name_keeps_the_flag_and_leaves_
     body = sale_body()
     body["prices_include_tax"] = True
     del body["cashier_name"]  # an entry written before the body held the name
-    (sale, *_) = sale_ops(body, ref("SaleCompleted"))
-    assert sale.row["prices_include_tax"] is True
-    assert sale.row["cashier_name"] is UNKNOWN
+    (_, sale), *_ = rows(sale_ops(body, ref("SaleCompleted")))
+    assert sale["prices_include_tax"] is True
+    assert sale["cashier_name"] is UNKNOWN
 
 
 def test_the_terminal_and_time_of_a_sale_are_its_entrys_not_anything_in_the_body() -> None:
     body = sale_body()
     body["terminal"] = "T09"
     body["completed_at"] = "1999-01-01T00:00:00.000000Z"
-    (sale, *_) = sale_ops(body, EntryRef("T03", 7, "SaleCompleted", "2026-12-07T08:00:00.000000Z"))
-    assert (sale.row["terminal_id"], sale.row["completed_at"]) == ("T03", "2026-12-07T08:00:00.000000Z")
+    (_, sale), *_ = rows(sale_ops(body, EntryRef("T03", 7, "SaleCompleted", "2026-12-07T08:00:00.000000Z")))
+    assert (sale["terminal_id"], sale["completed_at"]) == ("T03", "2026-12-07T08:00:00.000000Z")
 
 
 def test_a_tax_without_a_label_leaves_the_label_unknown() -> None:
     body = without(sale_body(), ("taxes", 0, "label"))
-    ops = sale_ops(body, ref("SaleCompleted"))
-    assert [op.row["label"] for op in ops if op.table == "sale_taxes"] == [UNKNOWN, "No tax"]
+    got = rows(sale_ops(body, ref("SaleCompleted")))
+    assert [r["label"] for t, r in got if t == "sale_taxes"] == [UNKNOWN, "No tax"]
 
 
 def test_only_a_store_credit_tender_that_names_its_voucher_moves_a_balance() -> None:
     body = sale_body()
     del body["tenders"][2]["voucher"]  # store credit without its code: nothing to move
     body["tenders"][0]["voucher"] = "SC7K2M9Q4XY"  # a cash tender never redeems store credit
-    ops = sale_ops(body, ref("SaleCompleted"))
-    assert [op.table for op in ops].count("voucher_movements") == 0
-    assert [op.row["voucher_code"] for op in ops if op.table == "tenders"] == ["SC7K2M9Q4XY", None, None]
+    got = rows(sale_ops(body, ref("SaleCompleted")))
+    assert [t for t, _ in got].count("voucher_movements") == 0
+    assert [r["voucher_code"] for t, r in got if t == "tenders"] == ["SC7K2M9Q4XY", None, None]
 
 
 def test_a_sale_of_no_lines_and_no_tenders_is_a_sale_row_of_zeros() -> None:
     body = sale_body()
     body.update(lines=[], taxes=[], tenders=[], rounding=0)
-    (sale,) = sale_ops(body, ref("SaleCompleted"))
-    assert [sale.row[c] for c in ("subtotal_minor", "discount_minor", "tax_minor", "total_minor", "change_minor")] == [
+    ((_, sale),) = rows(sale_ops(body, ref("SaleCompleted")))
+    assert [sale[c] for c in ("subtotal_minor", "discount_minor", "tax_minor", "total_minor", "change_minor")] == [
         0, 0, 0, 0, 0,
     ]  # fmt: skip
 
@@ -295,9 +304,11 @@ def test_a_sale_kept_for_a_return_at_another_lane_has_that_lanes_terminal_and_ti
 
 # --------------------------------------------------------------------------- a return
 
-# A receipted return of one mug of S-1 (9.25 + 0.76 tax = 10.01 less a 1.00 restocking fee:
-# 9.01 back) and a no-receipt-style second line, refunded 2.00 to the original cash, 5.00 to
-# the original store-credit tender and the rest, 2.01, as store credit on the new voucher.
+
+# A return of one mug of S-1 (9.25 + 0.76 tax = 10.01 less a 1.00 restocking fee: 9.01
+# back) and of 2 defective cards not on the receipt (9.00): 18.01, refunded 2.00 to the
+# original cash, 9.00 to the Visa, 5.00 to the original store-credit tender and the rest,
+# 2.01, as store credit; both store-credit parts go onto the one new voucher.
 def return_body() -> dict[str, Any]:
     return {
         "return_id": "R-1",
@@ -386,9 +397,7 @@ def test_a_return_makes_its_row_lines_refunds_and_the_store_credit_voucher_it_is
         ("refunds", {**refund, "seq": 4, "kind": "store_credit", "amount_minor": 201, "original_sale_id": None,
                      "original_tender_seq": None, "reference": "SCNEW2M9Q4X"}),
         # the new voucher holds both store-credit parts: 5.00 + 2.01
-        ("vouchers", {"code": "SCNEW2M9Q4X", "issued_at": AT, "issued_by": "U-9", "return_id": "R-1",
-                      "initial_minor": 701}),
-        ("voucher_movements", {"voucher_code": "SCNEW2M9Q4X", "at": AT, "amount_minor": 701, "reference": "R-1"}),
+        *new_voucher("SCNEW2M9Q4X", 701, "R-1", by="U-9"),
     ]  # fmt: skip
     assert rows(project("ReturnProcessed", return_body(), ref("ReturnProcessed", terminal="T02"))) == got
 
@@ -414,18 +423,18 @@ def test_a_return_without_receipt_voucher_or_card_details_leaves_what_it_cannot_
 
 def test_a_return_number_without_a_lane_part_leaves_the_lane_unknown() -> None:
     body = {**return_body(), "return_number": "R000007"}
-    (ret, *_) = return_ops(body, ref("ReturnProcessed"))
-    assert (ret.row["store_id"], ret.row["terminal_id"]) == ("R000007", UNKNOWN)
+    (_, ret), *_ = rows(return_ops(body, ref("ReturnProcessed")))
+    assert (ret["store_id"], ret["terminal_id"]) == ("R000007", UNKNOWN)
     body = {**return_body(), "return_number": "S01-R000007"}
-    (ret, *_) = return_ops(body, ref("ReturnProcessed"))
-    assert (ret.row["store_id"], ret.row["terminal_id"]) == ("S01", "R000007")
+    (_, ret), *_ = rows(return_ops(body, ref("ReturnProcessed")))
+    assert (ret["store_id"], ret["terminal_id"]) == ("S01", "R000007")
 
 
 def test_a_refund_to_a_tender_of_no_sale_names_no_original_sale() -> None:
     body = return_body()
     body["refunds"] = [{"kind": "cash", "amount": 1801, "original_tender": 0, "reference": ""}]
-    (refund,) = (op for op in return_ops(body, ref("ReturnProcessed")) if op.table == "refunds")
-    assert (refund.row["original_sale_id"], refund.row["original_tender_seq"]) == (None, 0)
+    (refund,) = (r for t, r in rows(return_ops(body, ref("ReturnProcessed"))) if t == "refunds")
+    assert (refund["original_sale_id"], refund["original_tender_seq"]) == (None, 0)
 
 
 @pytest.mark.parametrize(
@@ -536,12 +545,7 @@ def test_a_bill_adjustment_refunded_to_store_credit_issues_one_voucher_for_all_i
             {"kind": "store_credit", "amount": -125, "original_tender": None, "reference": "SCADJ2M9Q4X"},
         ],
     }  # fmt: skip
-    assert rows(desk_voucher_ops(body, ref("BillAdjusted"))) == [
-        ("vouchers", {"code": "SCADJ2M9Q4X", "issued_at": AT, "issued_by": "U-4", "return_id": "ADJ-1",
-                      "initial_minor": 575}),
-        ("voucher_movements", {"voucher_code": "SCADJ2M9Q4X", "at": AT, "amount_minor": 575,
-                               "reference": "ADJ-1"}),
-    ]  # fmt: skip
+    assert rows(desk_voucher_ops(body, ref("BillAdjusted"))) == new_voucher("SCADJ2M9Q4X", 575, "ADJ-1", by="U-4")
 
 
 def test_a_cancelled_order_refunded_to_store_credit_issues_the_voucher_in_the_cancelling_users_name() -> None:
@@ -558,12 +562,7 @@ def test_a_cancelled_order_refunded_to_store_credit_issues_the_voucher_in_the_ca
         "kept": 500,
         "user": "U-5",
     }
-    assert rows(desk_voucher_ops(body, ref("OrderCancelled"))) == [
-        ("vouchers", {"code": "SCORD2M9Q4X", "issued_at": AT, "issued_by": "U-5", "return_id": "O-2",
-                      "initial_minor": 2000}),
-        ("voucher_movements", {"voucher_code": "SCORD2M9Q4X", "at": AT, "amount_minor": 2000,
-                               "reference": "O-2"}),
-    ]  # fmt: skip
+    assert rows(desk_voucher_ops(body, ref("OrderCancelled"))) == new_voucher("SCORD2M9Q4X", 2000, "O-2", by="U-5")
 
 
 def test_one_cent_of_store_credit_taken_at_the_desk_moves_the_balance_by_one_cent() -> None:
@@ -586,10 +585,8 @@ def test_each_new_voucher_a_desk_refund_names_is_issued_and_none_drops_another()
         "user": "U-5",
     }
     assert rows(desk_voucher_ops(body, ref("OrderCancelled"))) == [
-        ("vouchers", {"code": "SCONE", "issued_at": AT, "issued_by": "U-5", "return_id": "O-3", "initial_minor": 100}),
-        ("voucher_movements", {"voucher_code": "SCONE", "at": AT, "amount_minor": 100, "reference": "O-3"}),
-        ("vouchers", {"code": "SCTWO", "issued_at": AT, "issued_by": "U-5", "return_id": "O-3", "initial_minor": 250}),
-        ("voucher_movements", {"voucher_code": "SCTWO", "at": AT, "amount_minor": 250, "reference": "O-3"}),
+        *new_voucher("SCONE", 100, "O-3", by="U-5"),
+        *new_voucher("SCTWO", 250, "O-3", by="U-5"),
     ]
 
 
@@ -641,7 +638,7 @@ def test_the_desk_payments_of_an_entry_are_its_own_and_those_nested_in_it() -> N
 
 def test_store_credit_of_other_lanes_pulled_from_hq_makes_its_vouchers_then_its_movements() -> None:
     # as db.sync_people writes it: the vouchers new here, then the movements new here
-    body = {
+    body: dict[str, Any] = {
         "vouchers": [
             {"code": "SCA", "issued_at": "2026-12-01T09:00:00.000000Z", "issued_by": "U-2", "return_id": "R-9",
              "initial_minor": 2500},
@@ -659,7 +656,7 @@ def test_store_credit_of_other_lanes_pulled_from_hq_makes_its_vouchers_then_its_
                                "reference": "S-77"}),
     ]  # fmt: skip
     del body["vouchers"][1]["return_id"]
-    assert vouchers_received_ops(body, ref("VouchersReceived"))[1].row["return_id"] is None
+    assert rows(vouchers_received_ops(body, ref("VouchersReceived")))[1][1]["return_id"] is None
     with pytest.raises(ProjectionError, match=r"^a voucher's value is not a whole number: 25.0$"):
         vouchers_received_ops(broken(body, ("vouchers", 0, "initial_minor"), 25.0), ref("VouchersReceived"))
     with pytest.raises(ProjectionError, match=r"^a voucher movement is not a whole number: '-1000'$"):
