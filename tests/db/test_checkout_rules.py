@@ -154,7 +154,10 @@ def test_a_paid_sale_is_recorded_as_priced_with_its_receipt_number_tenders_and_c
         D("4.08"),
     )
     assert (bag.tax_code, bag.tax_rate) == ("B", D("0.0225"))
-    assert [(t.tax.code, t.base, t.amount) for t in sale.taxes] == [("A", D("19.98"), D("1.65")), ("B", D("3.99"), D("0.09"))]
+    assert [(t.tax.code, t.base, t.amount) for t in sale.taxes] == [
+        ("A", D("19.98"), D("1.65")),
+        ("B", D("3.99"), D("0.09")),
+    ]
     with shop.db.read.connect() as conn:
         assert load_sale(conn, sale.receipt_number) == sale
     entries = sale_entries(shop)
@@ -229,7 +232,9 @@ def test_a_sale_by_card_and_cash_keeps_both_tenders_in_order(shop: TestStore) ->
 
 def test_cash_rounding_to_a_five_cent_coin_is_recorded_with_the_sale(shop: TestStore) -> None:
     # 25.71 rounds to 25.70 with a 0.05 coin: the store gives up a cent
-    sale = sell(shop, command(shop, basket(shop), [cash("25.70", "40.00")], rounding="-0.01"), store=store(shop, "0.05"))
+    sale = sell(
+        shop, command(shop, basket(shop), [cash("25.70", "40.00")], rounding="-0.01"), store=store(shop, "0.05")
+    )
     assert (sale.total, sale.rounding, sale.change) == (D("25.71"), D("-0.01"), D("14.30"))
     assert sale_entries(shop)[-1].body_data()["rounding"] == -1
 
@@ -316,7 +321,9 @@ def test_a_discount_needs_the_discount_permission(shop: TestStore, cashiers_may_
     assert sell(shop, dana).total == D("9.73")
 
 
-def test_without_a_discount_the_discount_permission_is_not_needed(shop: TestStore, cashiers_may_not_discount: None) -> None:
+def test_without_a_discount_the_discount_permission_is_not_needed(
+    shop: TestStore, cashiers_may_not_discount: None
+) -> None:
     discounted_void = CartLine(kettle(shop), 1, voided=True, discount=Discount(False, D("5.00")))
     sale = sell(shop, command(shop, [*basket(shop), discounted_void], [cash("25.71")]))
     assert sale.total == D("25.71")
@@ -357,7 +364,9 @@ def settle(shop: TestStore, total: str, tenders: list[Tender], rounding: str = "
     check_settlement(cmd, D(total), store(shop, coin))
 
 
-def settle_refused(shop: TestStore, total: str, tenders: list[Tender], rounding: str = "0", coin: str = "0.01") -> tuple[str, str]:
+def settle_refused(
+    shop: TestStore, total: str, tenders: list[Tender], rounding: str = "0", coin: str = "0.01"
+) -> tuple[str, str]:
     return refused(lambda: settle(shop, total, tenders, rounding, coin), TenderError)
 
 
