@@ -213,6 +213,8 @@ def test_digits_grouped_otherwise_are_not_a_card(text: str, why: str) -> None:
         "da39a3ee5e6b4b0d4111111111111111afd80709",  # SHA-1 with a Visa's digits inside
         "seal=abcdef4111111111111111abcdefabcd;",  # 32 hex characters, inside text
         "abcdef4111111111111111abcdefabcd",  # 32 hex characters, the whole text
+        "(bcdef4111111111111111abcdefabcde)",  # 32, an odd number of letters before the digits
+        "hash =bcdef4111111111111111abcdefabcde",
         "",
         "no digits at all",
         "1234567890123",  # 13 digits failing the Luhn check
