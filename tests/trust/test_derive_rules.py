@@ -892,3 +892,73 @@ def test_a_receipts_rows_are_checked_against_its_sealed_entry_before_a_refund(st
             assert changed.endswith(f"from journal entry {ref} (changed outside Counter)")
     finally:
         db.dispose()
+
+
+def test_asked_for_workers_on_a_file_the_sales_go_to_a_pool_of_that_many_parts(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[str, list[Any], int]] = []
+
+    def start(database: str, parts: list[Any], chunk: int) -> None:
+        started.append((database, parts, chunk))
+        return None  # as if no process could start here: the same work in this process
+
+    monkeypatch.setattr(derive, "_start", start)
+    with sqlite3.connect(store_dir / DB_FILENAME) as conn:
+        heads = dict(conn.execute("SELECT terminal_id, max(seq) FROM journal GROUP BY terminal_id").fetchall())
+    assert verify(store_dir, workers=1).ok and verify(store_dir, workers=0).ok
+    assert started == []
+    assert verify(store_dir, workers=2, chunk=9).ok
+    ((database, parts, chunk),) = started
+    assert (Path(database), chunk) == (store_dir / DB_FILENAME, 9)
+    assert parts == derive._split(sorted(heads.items()), 2)
+
+
+def test_the_workers_results_are_added_up_and_fifty_differences_kept_of_all(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each part's result (here computed in this process, as a worker would) adds its entries,
+    rows and differences; of all parts' differences the first fifty are kept."""
+
+    def start(database: str, parts: list[Any], chunk: int) -> Any:
+        return _Executor(), [_Future(check_part(database, part, chunk)) for part in parts]
+
+    monkeypatch.setattr(derive, "_start", start)
+    whole = verify(store_dir, workers=0)
+    with behind_the_back(store_dir) as conn:
+        lines = conn.execute("SELECT count(*) FROM sale_lines").fetchone()[0]
+        conn.execute("UPDATE sale_lines SET name = name || ' (forged)'")
+        conn.execute("UPDATE shifts SET float_minor = float_minor + 1")
+        shifts = conn.execute("SELECT count(*) FROM shifts").fetchone()[0]
+    assert lines > 50
+    spread = verify(store_dir, workers=3)
+    assert (spread.entries, spread.rows, spread.unchecked) == (whole.entries, whole.rows, whole.unchecked)
+    assert spread.total_differences == lines + shifts
+    assert len(spread.differences) == 50
+    assert {(d.table, d.column) for d in spread.differences} == {("sale_lines", "name")}
+    assert spread.lines()[50] == f"derived tables: {lines + shifts - 50} more differences"
+
+
+def test_an_entry_verify_does_not_project_may_hold_anything(store_dir: Path) -> None:
+    with behind_the_back(store_dir) as conn:
+        last = conn.execute("SELECT max(seq) FROM journal WHERE terminal_id = 'T01'").fetchone()[0]
+        conn.execute(
+            "INSERT INTO journal (terminal_id, seq, id, type, at, body, prev_hash, hash) "
+            "VALUES ('T01', ?, 'x', 'UserPinReset', '2026-12-01T10:00:00.000000Z', '{broken', 'p', 'h')",
+            (last + 1,),
+        )
+        entries = conn.execute("SELECT count(*) FROM journal").fetchone()[0]
+    result = verify(store_dir)
+    assert result.ok, result.lines()
+    assert result.entries == entries
+
+
+def test_a_role_change_of_someone_not_on_the_list_leaves_them_active() -> None:
+    G = EventType.APPROVAL_GRANTED
+    history = derive._RoleHistory(staff_engine(STAFF, []))
+    assert problems_of(
+        history,
+        (EventType.USER_ROLE_CHANGED, {"user": "u-x", "from": "cashier", "to": "supervisor"}),
+        (G, approval("u-x")),
+        (G, {k: v for k, v in approval("u-sup").items() if k != "kinds"}),  # no kinds named: none asked
+    ) == []
