@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,12 @@ from sqlalchemy import create_engine
 
 import db.derive as derive
 import db.derive_sales as derive_sales
-from counter.journal import EventType
+from counter.journal import EventType, make_entry
 from counter.projection import TABLES, UNKNOWN, EntryRef, Insert, TableSpec, Update, project
 from db.derive import Derivation, Difference, derive_and_compare, sale_differences
 from db.derive_sales import BY_SALE, SalesResult, check_entries, check_part
 from db.engine import DB_FILENAME, open_database
+from db.uow import _APPEND_SQL
 from tests.trust.test_derived_tables import behind_the_back
 
 AT = "2026-12-01T10:00:00.000000Z"
@@ -452,7 +453,9 @@ def test_the_fold_makes_each_row_once_and_updates_only_rows_an_entry_made(monkey
         ("n", True, 1, False),
     ],
 )
-def test_a_stored_value_is_the_derived_one_only_in_kind_and_value(column: str, stored: Any, derived: Any, same: bool) -> None:
+def test_a_stored_value_is_the_derived_one_only_in_kind_and_value(
+    column: str, stored: Any, derived: Any, same: bool
+) -> None:
     assert derive._same(SPEC, column, stored, derived) is same
 
 
@@ -678,7 +681,9 @@ def test_staff_events_in_the_journal_change_who_may_approve_from_then_on() -> No
         (EventType.USER_REACTIVATED, {"user": 7}),
         (EventType.USER_ADDED, {"user": "", "role": "manager"}),
         (G, approval("u-man")),
-    ) == ["entry T01 #105 (ApprovalGranted): Alex Morgan (manager) could not approve this: Alex Morgan may not approve."]
+    ) == [
+        "entry T01 #105 (ApprovalGranted): Alex Morgan (manager) could not approve this: Alex Morgan may not approve."
+    ]
     assert "" not in history.state
 
 
@@ -846,9 +851,9 @@ def test_a_non_sale_entry_that_cannot_be_projected_is_named(store_dir: Path) -> 
             "SELECT seq, at FROM journal WHERE type = 'ShiftOpened' AND terminal_id = 'T02' ORDER BY seq LIMIT 1"
         ).fetchone()
         conn.execute("UPDATE journal SET body = '[]' WHERE terminal_id = 'T02' AND seq = ?", (seq,))
-        contact = conn.execute(
+        (contact,) = conn.execute(
             "SELECT seq FROM journal WHERE type = 'ContactLogged' ORDER BY seq LIMIT 1"
-        ).fetchone()[0]
+        ).fetchone()
         conn.execute("UPDATE journal SET body = '{broken' WHERE terminal_id = 'T02' AND seq = ?", (contact,))
     result = verify(store_dir)
     assert f"entry T02 #{seq} (ShiftOpened) cannot be projected: its body is not an object" in result.entry_problems
@@ -956,9 +961,35 @@ def test_an_entry_verify_does_not_project_may_hold_anything(store_dir: Path) -> 
 def test_a_role_change_of_someone_not_on_the_list_leaves_them_active() -> None:
     G = EventType.APPROVAL_GRANTED
     history = derive._RoleHistory(staff_engine(STAFF, []))
-    assert problems_of(
-        history,
-        (EventType.USER_ROLE_CHANGED, {"user": "u-x", "from": "cashier", "to": "supervisor"}),
-        (G, approval("u-x")),
-        (G, {k: v for k, v in approval("u-sup").items() if k != "kinds"}),  # no kinds named: none asked
-    ) == []
+    assert (
+        problems_of(
+            history,
+            (EventType.USER_ROLE_CHANGED, {"user": "u-x", "from": "cashier", "to": "supervisor"}),
+            (G, approval("u-x")),
+            (G, {k: v for k, v in approval("u-sup").items() if k != "kinds"}),  # no kinds named: none asked
+        )
+        == []
+    )
+
+
+def test_a_sealed_return_of_the_receipt_that_cannot_be_read_is_named(store_dir: Path) -> None:
+    """An entry with a good hash and seal (written with the key) whose body verify cannot
+    project: named, and the receipt's rows still compared with the sale's own entry."""
+    with sqlite3.connect(store_dir / DB_FILENAME) as conn:
+        sale, ref = first_sale(conn, "T01")
+        seq, prev = conn.execute(
+            "SELECT seq, hash FROM journal WHERE terminal_id = 'T01' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    db = open_database(store_dir, create=False)
+    try:
+        entry = make_entry("T01", seq + 1, "broken-return", "ReturnProcessed", datetime(2026, 12, 2, tzinfo=UTC),
+                           {"original_sale_id": sale, "return_id": "r-x"}, prev)  # fmt: skip
+        with db.write.begin() as conn:
+            conn.exec_driver_sql(_APPEND_SQL, (entry.terminal, entry.seq, entry.id, entry.type, entry.at, entry.body,
+                                               entry.prev_hash, entry.hash))  # fmt: skip
+            problems = sale_differences(conn, sale)
+    finally:
+        db.dispose()
+    bad = EntryRef("T01", seq + 1, "ReturnProcessed", entry.at)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"journal entry {bad} cannot be read: ")
