@@ -138,9 +138,7 @@ def test_what_earlier_returns_took_is_summed_per_line_with_the_visits_counted(co
     returned(conn, "r3", L2, 1, 500, 0, 500)
     returned(conn, "r4", "a-line-of-another-sale", 7, 7, 7, 7)
     _, ledgers = checks._held(conn, [SALE])
-    assert ledgers == {
-        SALE: SaleLedger({L1: LineLedger(2, 1849, 153, 2002, 2), L2: LineLedger(1, 500, 0, 500, 1)})
-    }
+    assert ledgers == {SALE: SaleLedger({L1: LineLedger(2, 1849, 153, 2002, 2), L2: LineLedger(1, 500, 0, 500, 1)})}
     assert all(type(v) is int for v in vars(ledgers[SALE].lines[L1]).values())
 
 
@@ -242,7 +240,8 @@ def test_a_reserved_return_is_held_to_what_hq_reserved_for_it(conn: Connection) 
     assert "Kettle (KET-01) on receipt S01-T01-000042: the return takes more than HQ reserved for it" in (
         refused.message
     )
-    conn.execute(s.return_reservations.update().values(gross_minor=1002).where(s.return_reservations.c.return_id == RET))
+    rr = s.return_reservations
+    conn.execute(rr.update().values(gross_minor=1002).where(rr.c.return_id == RET))
     checks.check_batch(conn, "S01", *entries(("ReturnProcessed", body)))
 
 
@@ -336,3 +335,14 @@ def test_a_value_no_column_takes_is_refused_as_unstorable() -> None:
     refused = checks.refusal_for_integrity(other, batch_of_two())
     assert refused.extra == {"seq": 9, "rule": "unstorable"}
     assert refused.message.startswith("Entry 9 holds a value HQ cannot store (Exception). ")
+
+
+def test_a_hostile_id_holding_the_details_own_marks_is_named_whole() -> None:
+    sale = sale_body()
+    ret = return_body()
+    ret["return_id"] = "ret=(0042"
+    batch = entries(("SaleCompleted", sale), ("ReturnProcessed", ret), first=8)[0]
+    error = pg_error("23505", "returns", "Key (id)=(ret=(0042) already exists.")
+    refused = checks.refusal_for_integrity(error, batch)
+    assert refused.extra == {"seq": 9, "rule": "duplicate_id"}
+    assert refused.message.startswith("Entry 9 repeats a return id HQ already holds (ret=(0042). ")
