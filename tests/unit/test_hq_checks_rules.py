@@ -38,8 +38,12 @@ OL1 = "33333333-0000-4000-8000-000000000003"
 @pytest.fixture
 def conn() -> Iterator[Connection]:
     engine = create_engine("sqlite://")
-    tables = [s.sales, s.sale_lines, s.sale_tenders, s.return_lines, s.return_reservations]
-    s.metadata.create_all(engine, tables=tables)
+    s.metadata.create_all(engine, tables=[s.sales, s.sale_lines, s.return_lines, s.return_reservations])
+    # the tenders without their primary key: rows come back in the order written unless the
+    # query orders them (as from PostgreSQL's heap)
+    columns = ", ".join(c.name for c in s.sale_tenders.columns)
+    with engine.begin() as c:
+        c.exec_driver_sql(f"CREATE TABLE sale_tenders ({columns})")
     with engine.begin() as c:
         yield c
     engine.dispose()
@@ -346,3 +350,35 @@ def test_a_hostile_id_holding_the_details_own_marks_is_named_whole() -> None:
     refused = checks.refusal_for_integrity(error, batch)
     assert refused.extra == {"seq": 9, "rule": "duplicate_id"}
     assert refused.message.startswith("Entry 9 repeats a return id HQ already holds (ret=(0042). ")
+
+
+def test_a_return_beside_entries_whose_bodies_are_not_objects_refuses_them_not_a_crash(conn: Connection) -> None:
+    hold_sale(conn)
+    batch, bodies = entries(("ReturnProcessed", return_body()), ("ReturnProcessed", {}), ("CustomerCreated", {}))
+    for n in (1, 2):  # what a hostile lane may push: valid JSON that is not an object
+        batch[n] = JournalEntry(batch[n].terminal, batch[n].seq, batch[n].id, batch[n].type, batch[n].at, "[1]",
+                                batch[n].prev_hash, batch[n].hash)  # fmt: skip
+        bodies[n] = [1]
+    refused = refusal_of(conn, "S01", (batch, bodies))
+    assert refused.extra == {"seq": 2, "rule": "bad_shape"}
+    assert refused.message == "Entry 2 breaks the rule 'bad_shape': the body must be an object. " + WHAT_TO_DO
+    refused = refusal_of(conn, "S01", ([batch[0], batch[2]], [bodies[0], bodies[2]]))
+    assert refused.extra == {"seq": 3, "rule": "bad_shape"}
+
+
+def test_of_a_key_of_three_columns_the_first_value_is_named() -> None:
+    error = pg_error("23505", "journal", "Key (store_id, terminal_id, seq)=(S01, T01, 9) already exists.")
+    refused = checks.refusal_for_integrity(error, batch_of_two())
+    assert refused.extra == {"seq": 8, "rule": "duplicate_id"}  # "S01" is the sale's store
+    assert refused.message.startswith("Entry 8 repeats an id HQ already holds (S01). ")
+
+
+def test_a_hostile_id_holding_a_closing_parenthesis_is_named_whole() -> None:
+    # PostgreSQL writes the value as it is: Key (id)=(ret)0042) already exists.
+    ret = return_body()
+    ret["return_id"] = "ret)0042"
+    batch = entries(("SaleCompleted", sale_body()), ("ReturnProcessed", ret), first=8)[0]
+    error = pg_error("23505", "returns", "Key (id)=(ret)0042) already exists.")
+    refused = checks.refusal_for_integrity(error, batch)
+    assert refused.extra == {"seq": 9, "rule": "duplicate_id"}
+    assert refused.message.startswith("Entry 9 repeats a return id HQ already holds (ret)0042). ")
