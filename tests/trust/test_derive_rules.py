@@ -993,3 +993,95 @@ def test_a_sealed_return_of_the_receipt_that_cannot_be_read_is_named(store_dir: 
     bad = EntryRef("T01", seq + 1, "ReturnProcessed", entry.at)
     assert len(problems) == 1
     assert problems[0].startswith(f"journal entry {bad} cannot be read: ")
+
+
+def append_sealed(store_dir: Path, terminal: str, type_: str, body: dict[str, Any]) -> EntryRef:
+    """An entry with a good hash and seal, written with the key on a chain of its own."""
+    db = open_database(store_dir, create=False)
+    try:
+        with db.write.begin() as conn:
+            last = conn.exec_driver_sql(
+                "SELECT seq, hash FROM journal WHERE terminal_id = ? ORDER BY seq DESC LIMIT 1", (terminal,)
+            ).first()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, "0" * 64)
+            entry = make_entry(
+                terminal, seq, f"e-{terminal}-{seq}", type_, datetime(2026, 12, 2, tzinfo=UTC), body, prev
+            )
+            values = (
+                entry.terminal,
+                entry.seq,
+                entry.id,
+                entry.type,
+                entry.at,
+                entry.body,
+                entry.prev_hash,
+                entry.hash,
+            )
+            conn.exec_driver_sql(_APPEND_SQL, values)
+    finally:
+        db.dispose()
+    return EntryRef(terminal, seq, type_, entry.at)
+
+
+def receipt_problems(store_dir: Path, sale: str) -> list[str]:
+    db = open_database(store_dir, create=False)
+    try:
+        with db.write.connect() as conn:
+            return sale_differences(conn, sale)
+    finally:
+        db.dispose()
+
+
+def test_entries_of_a_receipt_before_its_sale_that_cannot_be_trusted_do_not_stop_the_check(store_dir: Path) -> None:
+    """Entries are read terminal by terminal: an unreadable or forged one on T00 comes
+    before the sale's own on T01; each is named and the sale's rows are still compared."""
+    with sqlite3.connect(store_dir / DB_FILENAME) as conn:
+        sale, ref = first_sale(conn, "T01")
+    broken = append_sealed(store_dir, "T00", "ReturnProcessed", {"original_sale_id": sale, "return_id": "r-x"})
+    with behind_the_back(store_dir) as conn:
+        conn.execute(
+            "INSERT INTO journal (terminal_id, seq, id, type, at, body, prev_hash, hash, seal) "
+            "VALUES ('S00', 1, 'forged', 'ReturnProcessed', ?, ?, ?, 'not-its-hash', 'x')",
+            (AT, orjson.dumps({"original_sale_id": sale, "return_id": "r-y"}).decode(), "0" * 64),
+        )
+        conn.execute("UPDATE tenders SET tendered_minor = tendered_minor + 1 WHERE sale_id = ?", (sale,))
+    forged = EntryRef("S00", 1, "ReturnProcessed", AT)
+    problems = receipt_problems(store_dir, sale)
+    assert problems[0] == f"journal entry {forged} is not the one Counter wrote (its hash or seal does not match)"
+    assert problems[1].startswith(f"journal entry {broken} cannot be read: ")
+    assert problems[2].startswith(f"tenders [{sale}, 1] tendered_minor: stored ")
+    assert problems[2].endswith(f"from journal entry {ref} (changed outside Counter)")
+    assert len(problems) == 3
+
+
+def test_a_receipt_journaled_twice_is_named_before_a_refund(store_dir: Path) -> None:
+    with sqlite3.connect(store_dir / DB_FILENAME) as conn:
+        sale, ref = first_sale(conn, "T01")
+        (text,) = conn.execute(
+            "SELECT body FROM journal WHERE terminal_id = ? AND seq = ?", (ref.terminal, ref.seq)
+        ).fetchone()
+    again = append_sealed(store_dir, "T03", "SaleCompleted", orjson.loads(text))
+    problems = receipt_problems(store_dir, sale)
+    assert f"entry {again} makes sales [{sale}] a second time" in problems
+
+
+def test_the_pool_has_a_fresh_process_per_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spawned, not forked: a fork would copy this process's open SQLite connections."""
+    made: list[dict[str, Any]] = []
+
+    class Pool:
+        def __init__(self, **kwargs: Any) -> None:
+            made.append(kwargs)
+
+        def submit(self, fn: Any, *args: Any) -> Any:
+            return (fn, args)
+
+    monkeypatch.setattr(derive, "ProcessPoolExecutor", Pool)
+    parts = [(("T01", 1, 5),), (("T01", 6, 9),), (("T01", 10, 12),)]
+    started = derive._start("/s/counter.sqlite3", parts, 7)
+    assert started is not None
+    pool, futures = started
+    ((kwargs),) = made
+    assert kwargs["max_workers"] == 3
+    assert kwargs["mp_context"].get_start_method() == "spawn"
+    assert futures == [(check_part, ("/s/counter.sqlite3", part, 7)) for part in parts]
