@@ -279,23 +279,25 @@ def moved_line(shop: Shop, source: int, target: int) -> None:
     shop.conn.execute(f"UPDATE sale_lines SET sale_id = 'sale-{target}' WHERE id = 'line-{source}'")
 
 
-def test_within_one_chunk_a_moved_line_is_one_edited_column() -> None:
+def line_moved_to_the_next_terminal() -> tuple[Shop, EntryRef]:
+    """Sales 1 and 2 at T01, sale 3 at T02; sale 2's line moved onto sale 3. Returns sale 2's entry."""
     shop = Shop()
     shop.sell(1)
     ref = shop.sell(2)
     shop.sell(3, terminal="T02")
     moved_line(shop, 2, 3)
+    return shop, ref
+
+
+def test_within_one_chunk_a_moved_line_is_one_edited_column() -> None:
+    shop, ref = line_moved_to_the_next_terminal()
     result = shop.check(chunk=3)
     assert result.differences == [Difference("sale_lines", ("line-2",), "sale_id", "sale-3", "sale-2", ref)]
 
 
 def test_a_chunk_ends_once_it_holds_chunk_entries_so_a_line_moved_across_is_missing_and_inserted() -> None:
     # T01's two sales fill a chunk of 2; T02's sale is the next chunk
-    shop = Shop()
-    shop.sell(1)
-    ref = shop.sell(2)
-    shop.sell(3, terminal="T02")
-    moved_line(shop, 2, 3)
+    shop, ref = line_moved_to_the_next_terminal()
     result = shop.check(chunk=2)
     line = {"id": "line-2", "sale_id": "sale-2", "line_no": 1, "item_id": "item-1", "sku": "KET-01",
             "name": "Kettle", "quantity": 2, "unit_price_minor": 1000, "line_discount_minor": 0,
