@@ -1114,3 +1114,26 @@ def test_the_pool_has_a_fresh_process_per_part(monkeypatch: pytest.MonkeyPatch) 
     assert kwargs["max_workers"] == 3
     assert kwargs["mp_context"].get_start_method() == "spawn"
     assert futures == [(check_part, ("/s/counter.sqlite3", part, 7)) for part in parts]
+
+
+def test_in_one_process_each_chain_is_read_as_one_run_so_a_line_moved_along_it_is_one_edited_column(
+    store_dir: Path,
+) -> None:
+    """Chunks end only at the end of a run of entries read (or every 2,000): in one process
+    T01's chain is one run, so a line moved from its first sale to its last shows as its
+    edited columns, however small the chunk (cut in two runs, as missing and inserted)."""
+    with behind_the_back(store_dir) as conn:
+        first, ref = first_sale(conn, "T01")
+        (last_text,) = conn.execute(
+            "SELECT body FROM journal WHERE terminal_id = 'T01' AND type = 'SaleCompleted' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        last = orjson.loads(last_text)["sale_id"]
+        line, line_no = conn.execute(
+            "SELECT id, line_no FROM sale_lines WHERE sale_id = ? ORDER BY line_no LIMIT 1", (first,)
+        ).fetchone()
+        conn.execute("UPDATE sale_lines SET sale_id = ?, line_no = 99 WHERE id = ?", (last, line))
+    result = verify(store_dir, chunk=1)
+    assert result.differences == [
+        Difference("sale_lines", (line,), "sale_id", last, first, ref),
+        Difference("sale_lines", (line,), "line_no", 99, line_no, ref),
+    ]
