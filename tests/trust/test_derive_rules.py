@@ -951,22 +951,34 @@ def test_asked_for_workers_on_a_file_the_sales_go_to_a_pool_of_that_many_parts(
 def test_the_workers_results_are_added_up_and_fifty_differences_kept_of_all(
     store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each part's result (here computed in this process, as a worker would) adds its entries,
-    rows and differences; of all parts' differences the first fifty are kept."""
+    """Each part's result (here computed in this process, as a worker would; the second
+    part's worker dies and its part is checked again here) adds its entries, rows, unchecked
+    values and differences; of all parts' differences the first fifty are kept. The parts
+    are not checked here as well."""
 
     def start(database: str, parts: list[Any], chunk: int) -> Any:
-        return _Executor(), [_Future(check_part(database, part, chunk)) for part in parts]
+        futures = [_Future(check_part(database, part, chunk)) for part in parts]
+        futures[1] = _Future(error=BrokenProcessPool())
+        return _Executor(), futures
 
-    monkeypatch.setattr(derive, "_start", start)
+    def twice(*args: Any) -> Any:
+        raise AssertionError("the workers' sales checked again in this process")
+
+    with behind_the_back(store_dir) as conn:  # sales journaled before the body held the cashier's name
+        conn.execute("UPDATE journal SET body = json_remove(body, '$.cashier_name') WHERE type = 'SaleCompleted'")
+        sales = conn.execute("SELECT count(*) FROM sales").fetchone()[0]
     whole = verify(store_dir, workers=0)
+    monkeypatch.setattr(derive, "_start", start)
+    monkeypatch.setattr(derive, "_in_process", twice)
     with behind_the_back(store_dir) as conn:
         lines = conn.execute("SELECT count(*) FROM sale_lines").fetchone()[0]
         conn.execute("UPDATE sale_lines SET name = name || ' (forged)'")
         conn.execute("UPDATE shifts SET float_minor = float_minor + 1")
         shifts = conn.execute("SELECT count(*) FROM shifts").fetchone()[0]
     assert lines > 50
-    spread = verify(store_dir, workers=3)
+    spread = verify(store_dir, workers=3, chunk=4)
     assert (spread.entries, spread.rows, spread.unchecked) == (whole.entries, whole.rows, whole.unchecked)
+    assert whole.unchecked >= sales  # each sale's cashier name, and the desk's older entries
     assert spread.total_differences == lines + shifts
     assert len(spread.differences) == 50
     assert {(d.table, d.column) for d in spread.differences} == {("sale_lines", "name")}
