@@ -29,7 +29,7 @@ from db.derive import Derivation, Difference, derive_and_compare, sale_differenc
 from db.derive_sales import BY_SALE, SalesResult, check_entries, check_part
 from db.engine import DB_FILENAME, open_database
 from db.uow import _APPEND_SQL
-from tests.trust.test_derived_tables import behind_the_back
+from tests.trust.test_derived_tables import _journal_an_approval, behind_the_back
 
 AT = "2026-12-01T10:00:00.000000Z"
 
@@ -1149,4 +1149,16 @@ def test_in_one_process_each_chain_is_read_as_one_run_so_a_line_moved_along_it_i
     assert result.differences == [
         Difference("sale_lines", (line,), "sale_id", last, first, ref),
         Difference("sale_lines", (line,), "line_no", 99, line_no, ref),
+    ]
+
+
+def test_an_approval_in_the_journal_is_named_by_its_entry(store_dir: Path) -> None:
+    result = _journal_an_approval(store_dir, "Dana", "Sam")
+    with sqlite3.connect(store_dir / DB_FILENAME) as conn:
+        terminal, seq, at = conn.execute(
+            "SELECT terminal_id, seq, at FROM journal WHERE type = 'ApprovalGranted'"
+        ).fetchone()
+    assert result.approval_problems == [
+        f"entry {terminal} #{seq} (ApprovalGranted): Sam Carter (cashier) could not approve this: "
+        "Sam Carter may not approve."
     ]
