@@ -1003,15 +1003,15 @@ def test_an_entry_verify_does_not_project_may_hold_anything(store_dir: Path) -> 
 def test_a_role_change_of_someone_not_on_the_list_leaves_them_active() -> None:
     G = EventType.APPROVAL_GRANTED
     history = derive._RoleHistory(staff_engine(STAFF, []))
-    assert (
-        problems_of(
-            history,
-            (EventType.USER_ROLE_CHANGED, {"user": "u-x", "from": "cashier", "to": "supervisor"}),
-            (G, approval("u-x")),
-            (G, {k: v for k, v in approval("u-sup").items() if k != "kinds"}),  # no kinds named: none asked
-        )
-        == []
+    problems = problems_of(
+        history,
+        (EventType.USER_ROLE_CHANGED, {"user": "u-x", "from": "cashier", "to": "supervisor"}),
+        (G, approval("u-x")),
+        (G, {k: v for k, v in approval("u-sup").items() if k != "kinds"}),  # no kinds named: none asked
+        (EventType.USER_ADDED, {"user": 7, "role": "manager"}),  # not a text: adds nobody
+        (G, approval("7")),
     )
+    assert problems == ["entry T01 #105 (ApprovalGranted): the approver 7 is not on the staff list"]
 
 
 def test_a_sealed_return_of_the_receipt_that_cannot_be_read_is_named(store_dir: Path) -> None:
