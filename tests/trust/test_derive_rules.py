@@ -1010,8 +1010,13 @@ def test_a_role_change_of_someone_not_on_the_list_leaves_them_active() -> None:
         (G, {k: v for k, v in approval("u-sup").items() if k != "kinds"}),  # no kinds named: none asked
         (EventType.USER_ADDED, {"user": 7, "role": "manager"}),  # not a text: adds nobody
         (G, approval("7")),
+        (EventType.USER_REACTIVATED, {"user": "u-y"}),  # someone never added: no role
+        (G, approval("u-y")),
     )
-    assert problems == ["entry T01 #105 (ApprovalGranted): the approver 7 is not on the staff list"]
+    assert problems == [
+        "entry T01 #105 (ApprovalGranted): the approver 7 is not on the staff list",
+        "entry T01 #107 (ApprovalGranted): the approval names kinds or a role Counter does not know",
+    ]
 
 
 def test_a_sealed_return_of_the_receipt_that_cannot_be_read_is_named(store_dir: Path) -> None:
