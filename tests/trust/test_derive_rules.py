@@ -725,6 +725,7 @@ def test_before_their_first_staff_event_a_person_is_what_that_event_changed_from
         ("u-rae", "Rae Kim", "supervisor", 1),
     ]
     events = [
+        (EventType.USER_ROLE_CHANGED, "{broken"),  # skipped: the events after it still count
         (EventType.USER_ROLE_CHANGED, {"user": "u-cash", "from": "cashier", "to": "manager"}),
         (EventType.USER_ROLE_CHANGED, {"user": "u-cash", "from": "supervisor", "to": "manager"}),  # not the first
         (EventType.USER_DEACTIVATED, {"user": "u-sup"}),
@@ -751,9 +752,15 @@ def test_a_first_staff_event_without_its_old_value_keeps_the_table_or_defaults()
         (EventType.USER_ROLE_CHANGED, {"user": "u-a", "to": "cashier"}),  # no "from": the table's role
         (EventType.USER_ADDED, {"user": "u-b"}),  # no role: the table's, active
         (EventType.USER_DEACTIVATED, {"user": "u-z"}),  # nobody in the table: no role, was active
+        (EventType.USER_ROLE_CHANGED, {"user": "u-w", "from": "supervisor", "to": "manager"}),  # was active
     ]
     history = derive._RoleHistory(staff_engine(now, events))
-    assert history.state == {"u-a": ("manager", False), "u-b": ("supervisor", True), "u-z": ("", True)}
+    assert history.state == {
+        "u-a": ("manager", False),
+        "u-b": ("supervisor", True),
+        "u-z": ("", True),
+        "u-w": ("supervisor", True),
+    }
 
 
 # --------------------------------------------------------------------------- the whole of verify
