@@ -157,7 +157,7 @@ def refusal_for_integrity(exc: Exception, entries: Sequence[JournalEntry]) -> Pu
     diag = getattr(orig, "diag", None)
     table = getattr(diag, "table_name", None) or ""
     detail = getattr(diag, "message_detail", None) or ""
-    value = detail.split("=(", 1)[1].split(")", 1)[0].split(",", 1)[0] if "=(" in detail else ""
+    value = detail.split("=(", 1)[1].rsplit(")", 1)[0].split(",", 1)[0] if "=(" in detail else ""
     seq = next((e.seq for e in entries if value and f'"{value}"' in e.body), entries[0].seq)
     if getattr(orig, "sqlstate", "") == "23505":
         what = _UNIQUE_WHAT.get(table, "an id")
