@@ -30,12 +30,16 @@ Tell = Callable[[str, str], None]
 class SaleCommitted:
     sale: Sale
     tell: Tell
+    #: a device's problem, said above what the screen says (its printing line stays last);
+    #: None: said through ``tell``
+    warn: Tell | None = None
 
 
 @dataclass(frozen=True)
 class ReturnCommitted:
     record: ReturnRecord
     tell: Tell
+    warn: Tell | None = None
 
 
 Committed = SaleCommitted | ReturnCommitted

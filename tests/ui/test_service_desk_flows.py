@@ -3,6 +3,7 @@ widgets offscreen, a real store copied from the demo template, the simulated pri
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -224,7 +225,7 @@ def pay_card(choice: QWidget) -> None:
     QTest.keyClick(choice, Qt.Key.Key_K)
 
 
-def test_layaway_deposit_second_payment_and_pickup(desk) -> None:  # type: ignore[no-untyped-def]
+def test_layaway_deposit_second_payment_and_pickup(desk, qtbot) -> None:  # type: ignore[no-untyped-def]
     ctx, window, screen = desk
     jane = on_file(ctx)
     from counter.barcodes import read_code
@@ -271,6 +272,20 @@ def test_layaway_deposit_second_payment_and_pickup(desk) -> None:  # type: ignor
     assert drawer_after - drawer_before == Decimal("20.00") + balance
     types = [e.type for e in journal_entries(ctx.db.read, ctx.terminal.terminal_id)]
     assert types[-4:] == ["OrderOpened", "OrderPaymentTaken", "SaleCompleted", "OrderPickedUp"]
+    # After the commit (app/events.py), as for a sale at the counter: the pickup's receipt
+    # prints, and the cash taken opens the drawer (journaled with the receipt's number).
+    with ctx.db.read.connect() as conn:
+        receipt = conn.execute(select(s.sales.c.receipt_number).where(s.sales.c.id == order.sale_id)).scalar_one()
+    qtbot.waitUntil(
+        lambda: any(
+            e.type == "DrawerOpened" and json.loads(e.body)["reference"] == receipt
+            for e in journal_entries(ctx.db.read, ctx.terminal.terminal_id)
+        ),
+        timeout=5000,
+    )
+    with ctx.db.read.connect() as conn:
+        jobs = conn.execute(select(s.print_jobs.c.copy_number).where(s.print_jobs.c.reference == receipt)).all()
+    assert [j[0] for j in jobs] == [0]
 
 
 def test_payment_on_a_house_account(desk) -> None:  # type: ignore[no-untyped-def]

@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
+from app.events import SaleCommitted
 from app.reactions import documents_folder
 from counter.accounts import charge_service, open_account, pay_on_account
 from counter.customers import Customer
@@ -58,6 +59,7 @@ class DeskPaymentActions(QWidget):
     customer: Customer | None
     say: Callable[..., None]
     refresh: Callable[..., None]
+    message: QLabel
     _money: Callable[[Decimal], str]
     _user: Callable[[], User]
     _need_customer: Callable[[], Customer]
@@ -77,6 +79,11 @@ class DeskPaymentActions(QWidget):
             "account_payment": self._account_payment,
             "open_account": self._open_account,
         }[choice.value]()
+
+    def _after_commit_says(self, text: str, kind: str) -> None:
+        """A line added to what the desk says (an after-commit reaction's)."""
+        current = self.message.text()
+        self.say(f"{current} {text}".strip() if current else text, kind)
 
     def _receipt(self, payment: DeskPayment, what: str, owed: Decimal | None) -> None:
         customer = self.customer.name if self.customer else ""
@@ -119,9 +126,10 @@ class DeskPaymentActions(QWidget):
             Decimal(0),
             config=config(self.ctx),
         )
-        self.printing.carry_out(sale.receipt_number)
         self.refresh()
         self.say(f"Service charged: receipt {sale.receipt_number}, {self._money(sale.total)}.", "ok")
+        # After the commit: its receipt, the drawer for cash, the display, the sync nudge.
+        self.ctx.after_commit.publish(SaleCommitted(sale, self._after_commit_says))
 
     def _new_order(self, kind: OrderKind) -> None:
         customer = self._need_customer()
@@ -186,9 +194,9 @@ class DeskPaymentActions(QWidget):
                 return
         result = self.ctx.handle(pick_up_order, self._user(), order.id, tenders or [], Decimal(0))
         assert result.sale is not None
-        self.printing.carry_out(result.sale.receipt_number)
         self.refresh()
         self.say(f"{order.kind.label} {order.number} picked up: sale {result.sale.receipt_number}.", "ok")
+        self.ctx.after_commit.publish(SaleCommitted(result.sale, self._after_commit_says))
 
     def _cancel_order(self) -> None:
         order = self._pick_order("Cancel an order")

@@ -10,18 +10,16 @@ device objects.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.config import Settings
 from app.events import ReturnCommitted, SaleCommitted
-from counter.returns import ReturnRecord
-from counter.sales import Sale
 from devices.barcodes import ScanData
 from ui.actions import Action
-from ui.cash.cash_drawer import DrawerControl, Say
+from ui.cash.cash_drawer import DrawerControl
 from ui.devices.customer_display import CustomerDisplay
 from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
 from ui.devices.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator
@@ -86,8 +84,8 @@ class DeviceUi(QObject):
         # said its own message (next turn of the event loop), so both stay visible.
         after = self.ctx.after_commit
         self._unsubscribe: list[Callable[[], None]] = [
-            after.subscribe(SaleCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_sale(e.sale))),
-            after.subscribe(ReturnCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_return(e.record))),
+            after.subscribe(SaleCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_sale(e))),
+            after.subscribe(ReturnCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_return(e))),
         ]
         sale.cart_changed.connect(lambda: self.display.cart_changed(sale))
         sale.before_new_sale = self.drawers.check_closed
@@ -106,13 +104,14 @@ class DeviceUi(QObject):
         self.refresh_states()
 
     # ------------------------------------------------------- drawer, display
-    def _after_sale(self, sale: Sale) -> None:
-        self.drawers.after_sale(sale, _prepend(self.window.sale))
-        self.display.sale_paid(sale)
+    def _after_sale(self, event: SaleCommitted) -> None:
+        """A cash sale opens the drawer (at the counter or the desk); the display shows it."""
+        self.drawers.after_sale(event.sale, event.warn or event.tell)
+        self.display.sale_paid(event.sale)
 
-    def _after_return(self, record: ReturnRecord) -> None:
-        self.drawers.after_return(record, _prepend(self.window.returns))
-        self.display.return_done(record)
+    def _after_return(self, event: ReturnCommitted) -> None:
+        self.drawers.after_return(event.record, event.warn or event.tell)
+        self.display.return_done(event.record)
 
     def no_sale(self) -> None:
         sale, user = self.window.sale, self.window.user
@@ -196,25 +195,6 @@ def _show(label: QLabel, text: str, state: DeviceState) -> None:
     label.setProperty("kind", state.kind)
     label.style().unpolish(label)
     label.style().polish(label)
-
-
-class _Screen(Protocol):
-    """A screen with a message line (the sale and the return screens)."""
-
-    message: QLabel
-
-    def say(self, text: str, kind: str = ...) -> None: ...
-
-
-def _prepend(screen: _Screen) -> Say:
-    """Say a device problem above what the screen already says (its sale or return
-    message stays, and its printing line can still be updated at the end)."""
-
-    def say(text: str, kind: str) -> None:
-        current = screen.message.text()
-        screen.say(f"{text}\n{current}" if current else text, kind)
-
-    return say
 
 
 __all__ = ["DEVICES_KEY", "DeviceUi"]

@@ -226,12 +226,17 @@ class ReturnCheckout:
         v.say(message, "ok")
         # After the commit: the return receipt, the exchange's receipt and the credit note it
         # made due (carried out now, or offered after a restart), the drawer, the display.
-        self.ctx.after_commit.publish(ReturnCommitted(record, self.tell))
+        self.ctx.after_commit.publish(ReturnCommitted(record, self.tell, self.warn))
         # Under the total, what this return gave back (not the empty draft's "Refund to").
         given = [f"{part.label}  {self._money(part.amount)}" for part in q.allocation.parts]
         if q.to_pay > 0:
             given.append(f"Customer paid  {self._money(q.to_pay)}")
         v.show_done(f"DONE · {record.return_number}", self._money(q.allocation.total or q.to_pay), given)
+
+    def warn(self, text: str, kind: str) -> None:
+        """A device's problem, said above what the screen says."""
+        current = self.view.message_text()
+        self.view.say(f"{text}\n{current}" if current else text, kind)
 
     def tell(self, text: str, kind: str) -> None:
         """A line added to what the screen says (an after-commit reaction's)."""

@@ -183,7 +183,7 @@ class SalePayment:
             message += f" Give {self._money(sale.change)} change."
         v.say(f"{message} {PRINTING}", "ok")
         # After the commit: the receipt it made due, the drawer, the display, the sync nudge.
-        self.ctx.after_commit.publish(SaleCommitted(sale, self.tell))
+        self.ctx.after_commit.publish(SaleCommitted(sale, self.tell, self.warn))
 
     def tell(self, text: str, kind: str) -> None:
         """A line added to what the screen says (an after-commit reaction's)."""
@@ -191,6 +191,12 @@ class SalePayment:
         if kind == "error":
             current = current.replace(f" {PRINTING}", "")
         self.view.say(f"{current} {text}".strip(), kind)
+
+    def warn(self, text: str, kind: str) -> None:
+        """A device's problem, said above what the screen says (its printing line stays last,
+        to be told "Receipt printed." when the printer answers)."""
+        current = self.view.message_text()
+        self.view.say(f"{text}\n{current}" if current else text, kind)
 
     def gift_receipt(self) -> None:
         sale = self._last_sale()
