@@ -302,12 +302,14 @@ def process_return(
             now = clock.now()
             reserved_q = q
             ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
-            if [(ln.sale_line_id, ln.request.quantity) for ln in q.lines] != [
-                (ln.sale_line_id, ln.request.quantity) for ln in reserved_q.lines
-            ] or (not answered and q.refund_total != reserved_q.refund_total):
+            if q.refund_total != reserved_q.refund_total:  # what was reserved is not what it would be now
+                was, now_is = (
+                    store.currency.format(t, store.locale) for t in (reserved_q.refund_total, q.refund_total)
+                )
                 raise ReturnError(
-                    "This receipt changed while HQ was asked (another return of it was recorded here).",
-                    "Look the receipt up again.",
+                    f"The refund changed while HQ was asked, from {was} to {now_is} "
+                    "(the receipt or the policy changed meanwhile).",
+                    "Nothing was recorded: look the receipt up again.",
                 )
             return _write_return(uow, cmd, ctx, q, answered, guard, store, terminal, rules, now, upstream)
 

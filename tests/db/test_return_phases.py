@@ -1,0 +1,86 @@
+"""A return in three steps (issue #15): quoted in a read, reserved at HQ with no transaction
+open, written in one unit of work that quotes again. What the screen quotes is what the
+command refunds, and a refund that changed while HQ was asked is refused, with nothing
+recorded and the reservation given back."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from counter.policy import Condition
+from counter.refunds import RefundMethod
+from counter.returns import ProcessReturn, ReturnError, process_return, quote_draft
+from counter.upstream import Reservation, ReservedLine
+from db import schema as s
+from db.queries import return_policies, save_policies
+from tests.db.support import TestStore
+from tests.db.test_returns_store_rules import FakeHq, receipted, shirt_sale
+
+D = Decimal
+
+
+def returns(shop: TestStore) -> int:
+    with shop.db.read.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(s.returns)).scalar_one())
+
+
+def take(shop: TestStore, cmd: ProcessReturn, hq: FakeHq | None = None):  # type: ignore[no-untyped-def]
+    return process_return(
+        cmd,
+        uow_factory=shop.uow,
+        read_uow_factory=shop.read_uow,
+        clock=shop.clock,
+        store=shop.cfg,
+        terminal=shop.terminal,
+        rules=shop.rules,
+        upstream=hq,
+    )
+
+
+def test_what_the_screen_quotes_is_what_the_command_refunds(shop: TestStore) -> None:
+    sale = shirt_sale(shop)
+    cmd = receipted(shop, sale.receipt_number, [(sale.lines[0].id, 2)], method=RefundMethod.STORE_CREDIT)
+    with shop.read_uow() as uow:
+        q = quote_draft(uow, cmd, store=shop.cfg, terminal=shop.terminal, rules=shop.rules, clock=shop.clock)
+    assert [ln.request.quantity for ln in q.lines] == [2] and q.refund_total == D("21.63")  # 2 x 9.99 + 8.25 %
+    record = take(shop, cmd)
+    assert record.quote.refund_total == q.refund_total
+
+
+class PolicyChangedMeanwhile(FakeHq):
+    """HQ answers slowly; meanwhile a manager adds a restocking fee to the item's category."""
+
+    def __init__(self, shop: TestStore, category: str) -> None:
+        super().__init__(shop)
+        self.shop, self.category = shop, category
+
+    def reserve(self, reservation: Reservation) -> list[ReservedLine]:
+        policy = next(p for _, p in return_policies(self.shop.db.read) if p.category_id == self.category)
+        changed = dataclasses.replace(policy, restocking_fee_percent=D(15))
+        with self.shop.uow() as uow:
+            save_policies(uow, [changed], self.shop.rules)
+            uow.commit()
+        return super().reserve(reservation)
+
+
+def test_a_refund_that_changed_while_hq_was_asked_is_refused_and_its_reservation_given_back(shop: TestStore) -> None:
+    sale = shirt_sale(shop)
+    category = shop.item_in("apparel").category_id
+    hq = PolicyChangedMeanwhile(shop, category)
+    cmd = receipted(shop, sale.receipt_number, [(sale.lines[0].id, 1)], condition=Condition.OPENED)
+    before = returns(shop)
+    with pytest.raises(ReturnError) as refused:
+        take(shop, cmd, hq)
+    assert refused.value.message.startswith(
+        "The refund changed while HQ was asked, from $10.81 to $9.19"
+    )  # 32.44 / 3; less 15 % of it
+    assert refused.value.hint == "Nothing was recorded: look the receipt up again."
+    assert returns(shop) == before and len(hq.reserved) == 1
+    assert hq.released == [hq.reserved[0].return_id]  # HQ is told to let the reservation go
+    # looked up again (the fee now applies to what the screen quotes), it goes through
+    record = take(shop, cmd, hq)
+    assert record.quote.refund_total == D("9.19") and returns(shop) == before + 1
