@@ -106,6 +106,7 @@ def test_a_return_makes_its_receipt_and_its_credit_note_due(shop: TestStore) -> 
     doc = items[0].document
     assert doc.receipt_number == record.return_number and doc.original_receipt == sale.receipt_number
     assert doc.total == record.quote.refund_total and doc.voucher_code == record.voucher_code
+    assert doc.cashier == shop.user("Dana").name  # who took the return, on its receipt
     assert {i.label for i in items} == {f"Return receipt {record.return_number}", f"Credit note {record.return_number}"}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from counter.policy import Condition
 from counter.refunds import RefundMethod
 from counter.returns import ProcessReturn, ReturnError, process_return, quote_draft
+from counter.store import StoreConfig
 from counter.upstream import Reservation, ReservedLine
 from db import schema as s
 from db.queries import return_policies, save_policies
@@ -28,13 +29,13 @@ def returns(shop: TestStore) -> int:
         return int(conn.execute(select(func.count()).select_from(s.returns)).scalar_one())
 
 
-def take(shop: TestStore, cmd: ProcessReturn, hq: FakeHq | None = None):  # type: ignore[no-untyped-def]
+def take(shop: TestStore, cmd: ProcessReturn, hq: FakeHq | None = None, store: StoreConfig | None = None):  # type: ignore[no-untyped-def]
     return process_return(
         cmd,
         uow_factory=shop.uow,
         read_uow_factory=shop.read_uow,
         clock=shop.clock,
-        store=shop.cfg,
+        store=store or shop.cfg,
         terminal=shop.terminal,
         rules=shop.rules,
         upstream=hq,
@@ -59,6 +60,8 @@ class PolicyChangedMeanwhile(FakeHq):
         self.shop, self.category = shop, category
 
     def reserve(self, reservation: Reservation) -> list[ReservedLine]:
+        if not self.category:
+            return super().reserve(reservation)
         policy = next(p for _, p in return_policies(self.shop.db.read) if p.category_id == self.category)
         changed = dataclasses.replace(policy, restocking_fee_percent=D(15))
         with self.shop.uow() as uow:
@@ -81,6 +84,39 @@ def test_a_refund_that_changed_while_hq_was_asked_is_refused_and_its_reservation
     assert refused.value.hint == "Nothing was recorded: look the receipt up again."
     assert returns(shop) == before and len(hq.reserved) == 1
     assert hq.released == [hq.reserved[0].return_id]  # HQ is told to let the reservation go
+    hq.category = ""  # (no more changes)
     # looked up again (the fee now applies to what the screen quotes), it goes through
     record = take(shop, cmd, hq)
     assert record.quote.refund_total == D("9.19") and returns(shop) == before + 1
+
+
+def test_a_draft_without_a_receipt_is_quoted_at_the_lowest_recent_price_with_the_store_rules(shop: TestStore) -> None:
+    from counter.policy import Reason
+    from counter.returns import CustomerId, ReturnLineRequest
+
+    shirt = shop.item_in("apparel")
+    cmd = ProcessReturn(
+        request_id="nr-1",
+        cashier=shop.user("Dana"),
+        lines=(ReturnLineRequest(1, Reason.CHANGED_MIND, Condition.NEW, item=shirt, unit_price=shirt.price),),
+        refund_method=RefundMethod.STORE_CREDIT,
+        id_document=CustomerId.checked("Passport", "X1234567"),
+    )
+    with shop.read_uow() as uow:
+        q = quote_draft(uow, cmd, store=shop.cfg, terminal=shop.terminal, rules=shop.rules, clock=shop.clock)
+    assert [ln.gross for ln in q.lines] == [D("10.81")]  # 9.99 + 8.25 %: it sold at the shelf price lately
+    assert q.refund_total == D("10.81") and not q.refused
+
+
+def test_another_lanes_receipt_is_quoted_from_what_hq_sent(shop: TestStore) -> None:
+    from counter.upstream import RemoteSale
+
+    sale = shirt_sale(shop)
+    elsewhere = dataclasses.replace(sale, id="sale-of-lane-2", receipt_number="S01-T02-000777", terminal_id="T02")
+    cmd = receipted(shop, elsewhere.receipt_number, [(elsewhere.lines[0].id, 1)])
+    kw = dict(store=shop.cfg, terminal=shop.terminal, rules=shop.rules, clock=shop.clock)
+    with shop.read_uow() as uow:
+        q = quote_draft(uow, cmd, remote=RemoteSale(elsewhere), **kw)  # type: ignore[arg-type]
+        assert q.refund_total == D("10.81")
+        with pytest.raises(ReturnError, match="S01-T02-000777"):  # not in this store file
+            quote_draft(uow, cmd, **kw)  # type: ignore[arg-type]
