@@ -36,20 +36,6 @@ log = logging.getLogger(__name__)
 
 
 R = TypeVar("R")
-_DEPENDENCIES = frozenset(
-    {
-        "uow_factory",
-        "read_uow_factory",
-        "clock",
-        "store",
-        "terminal",
-        "terminal_id",
-        "currency",
-        "zone",
-        "rules",
-        "upstream",
-    }
-)
 
 
 @functools.cache
@@ -60,7 +46,7 @@ def _dependencies(handler: Callable[..., object]) -> frozenset[str]:
         p.name
         for p in parameters
         if p.kind is p.KEYWORD_ONLY
-        and p.name in _DEPENDENCIES
+        and p.name in _PROVIDERS
         # "rules" is the return rules; the cash office's CashRules are given by the caller
         and (p.name != "rules" or "ReturnRules" in str(p.annotation))
     )
@@ -117,32 +103,8 @@ class AppContext:
         What the caller gives is passed as given; a dependency the handler does not name
         is not passed."""
         wanted = _dependencies(handler)
-        provided = {name: self._dependency(name) for name in wanted if name not in given}
+        provided = {name: _PROVIDERS[name](self) for name in wanted if name not in given}
         return handler(*args, **provided, **given)
-
-    def _dependency(self, name: str) -> object:
-        match name:
-            case "uow_factory":
-                return self.uow
-            case "read_uow_factory":
-                return self.read_uow
-            case "clock":
-                return self.clock
-            case "store":
-                return self.store
-            case "terminal":
-                return self.terminal
-            case "terminal_id":
-                return self.terminal.terminal_id
-            case "currency":
-                return self.store.currency
-            case "zone":
-                return self.store.zone
-            case "rules":
-                return self.rules
-            case "upstream":
-                return self.upstream
-        raise KeyError(name)
 
     def uow(self) -> UnitOfWork:
         if self.damage is not None:
@@ -166,6 +128,21 @@ class AppContext:
                 log.exception("error while closing")
         self.catalog.close()
         self.db.dispose()
+
+
+#: What ``AppContext.handle`` gives a handler, by the name of its keyword-only parameter.
+_PROVIDERS: dict[str, Callable[[AppContext], object]] = {
+    "uow_factory": lambda c: c.uow,
+    "read_uow_factory": lambda c: c.read_uow,
+    "clock": lambda c: c.clock,
+    "store": lambda c: c.store,
+    "terminal": lambda c: c.terminal,
+    "terminal_id": lambda c: c.terminal.terminal_id,
+    "currency": lambda c: c.store.currency,
+    "zone": lambda c: c.store.zone,
+    "rules": lambda c: c.rules,
+    "upstream": lambda c: c.upstream,
+}
 
 
 def build_context(

@@ -31,6 +31,11 @@ class CarriedOut:
     saved: list[Path] = field(default_factory=list)  # credit notes written
     problems: list[str] = field(default_factory=list)  # what could not be done, for the person
 
+    @property
+    def saved_lines(self) -> list[str]:
+        """What to tell the person of the credit notes saved."""
+        return [f"Credit note saved: {path.name}." for path in self.saved]
+
 
 class Reactions:
     def __init__(
@@ -64,8 +69,8 @@ class Reactions:
 
     @staticmethod
     def _tell(done: CarriedOut, tell: Tell) -> None:
-        for path in done.saved:
-            tell(f"Credit note saved: {path.name}.", "ok")
+        for line in done.saved_lines:
+            tell(line, "ok")
         if done.problems:
             tell(" ".join(done.problems), "error")
 

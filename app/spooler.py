@@ -18,7 +18,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from app.crashpoints import crash_point
 from counter.carddata import mask_card_bytes
@@ -160,9 +159,6 @@ class Spooler:
             log.exception("could not record the print job's outcome")
         crash_point("spool.finished")
         self._tell(JobFinished(job_id, reference, text))
-
-    def now(self) -> datetime:
-        return self._clock.now()
 
 
 def _text(error: CounterError | None) -> str:

@@ -171,7 +171,7 @@ def receipt_to_data(receipt: Receipt) -> dict[str, object]:
 def receipt_from_data(data: dict[str, object]) -> Receipt:
     """The receipt that ``receipt_to_data`` wrote. Raises KeyError, TypeError or
     ValueError (decimal.InvalidOperation is one) on data it did not write."""
-    d: dict[str, object] = dict(data)
+    d = data
     store = d["store"]
     if not isinstance(store, dict):
         raise TypeError("store is not an object")
@@ -180,10 +180,7 @@ def receipt_from_data(data: dict[str, object]) -> Receipt:
         raise ValueError("issued_at has no time zone")
 
     def rows(key: str) -> list[list[object]]:
-        value = d[key]
-        if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
-            raise TypeError(f"{key} is not a list of rows")
-        return value
+        return [_list(row) for row in _list(d[key])]
 
     return Receipt(
         kind=ReceiptKind(str(d["kind"])),

@@ -272,10 +272,11 @@ def process_return(
     (a reservation whose return then fails to commit is released); when HQ cannot be
     asked, the return must stay within the offline caps instead.
 
-    Nothing waits on the network inside a write transaction: the receipt is looked up
+    Nothing waits on the network inside a transaction: with HQ, the receipt is looked up
     (at HQ when it is another lane's) and the return quoted in a read transaction
     (``read_uow_factory``), then reserved at HQ with no transaction open, then written in
-    one unit of work that quotes again and refuses a return that changed meanwhile."""
+    one unit of work that quotes again and refuses a return that changed meanwhile.
+    Without HQ there is nothing to wait for: it is quoted and written in one unit of work."""
     authorize(
         cmd.cashier,
         Permission.RETURN,
@@ -285,24 +286,28 @@ def process_return(
         error=ReturnError,
         hint="Ask a supervisor.",
     )
-    read = read_uow_factory or uow_factory
-    remote = None
-    if cmd.original_receipt and upstream is not None:
-        with read() as uow:  # the look-up's network call runs after this read has ended
-            here = uow.sales.get_by_number(normalize_receipt_number(cmd.original_receipt)) is not None
-        if not here:
-            remote = find_remote_sale(cmd.original_receipt, upstream)
-    with read() as uow:
-        now = clock.now()
-        ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
     guard = _ReservationGuard(upstream, str(uuid.uuid4()))
+    remote = None
+    reserved_q: ReturnQuote | None = None
+    answered: Sequence[ReservedLine] = ()
+    if upstream is not None:  # HQ is asked between a read and the write, never inside either
+        read = read_uow_factory or uow_factory
+        if cmd.original_receipt:
+            with read() as uow:
+                here = uow.sales.get_by_number(normalize_receipt_number(cmd.original_receipt)) is not None
+            if not here:
+                remote = find_remote_sale(cmd.original_receipt, upstream)
+        with read() as uow:
+            now = clock.now()
+            ctx, reserved_q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
     with guard:
-        guard.reserved, answered = _reserve(upstream, guard.return_id, ctx, q, store, now)
+        if reserved_q is not None:
+            guard.reserved, answered = _reserve(upstream, guard.return_id, ctx, reserved_q, store, now)
         with uow_factory() as uow:
             now = clock.now()
-            reserved_q = q
             ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
-            if q.refund_total != reserved_q.refund_total:  # what was reserved is not what it would be now
+            if reserved_q is not None and q.refund_total != reserved_q.refund_total:
+                # what was reserved is not what it would be now
                 was, now_is = (
                     store.currency.format(t, store.locale) for t in (reserved_q.refund_total, q.refund_total)
                 )

@@ -49,3 +49,14 @@ def attempt(action: Callable[[], T], report: Callable[[Problem], None]) -> tuple
     except Exception as exc:  # every failure becomes a message, never a traceback
         report(describe(exc))
         return False, None
+
+
+def said_after(current: str, text: str) -> str:
+    """What a message panel says once ``text`` is added after what it said."""
+    return f"{current} {text}".strip()
+
+
+def said_before(current: str, text: str) -> str:
+    """What a message panel says once ``text`` is put above what it said (a device's
+    problem: the screen's own line, with its printing state, stays last)."""
+    return f"{text}\n{current}" if current else text

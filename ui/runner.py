@@ -1,11 +1,10 @@
 """The runner: how a screen runs what a person asked for, and hears how it went.
 
-Two ways, one funnel. ``Runner.now(action, report)`` runs a local command on the GUI
-thread (a SQLite transaction of a few milliseconds), as ``ui.ops.attempt``: a CounterError
-becomes its message, anything unexpected is logged and said plainly. ``Runner.off_gui(call,
-done)`` runs what may wait on the network (HQ) on a short-lived thread while the window
-stays live, and delivers the outcome on the GUI thread; nothing waits inside a nested
-event loop.
+A local command runs on the GUI thread (a SQLite transaction of a few milliseconds)
+through ``ui.ops.attempt``: a CounterError becomes its message, anything unexpected is
+logged and said plainly. ``Runner.off_gui(call, done)`` runs what may wait on the network
+(HQ) on a short-lived thread while the window stays live, and delivers the outcome on the
+GUI thread; nothing waits inside a nested event loop.
 
 A screen or dialog owns one ``Runner`` (a child QObject, so it dies with its owner).
 ``off_gui(call, done)`` runs ``call()`` on a short-lived thread and delivers
@@ -23,17 +22,15 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from counter.errors import CounterError
-from ui.ops import Problem, attempt
 
 log = logging.getLogger(__name__)
 
 Done = Callable[[Any, CounterError | None], None]
-T = TypeVar("T")
 
 
 class _Relay(QObject):
@@ -75,10 +72,6 @@ class Runner(QObject):
     @property
     def in_flight(self) -> int:
         return len(self._waiting)
-
-    def now(self, action: Callable[[], T], report: Callable[[Problem], None]) -> tuple[bool, T | None]:
-        """Run a local command here, on the GUI thread (see ui.ops.attempt)."""
-        return attempt(action, report)
 
     def off_gui(self, call: Callable[[], Any], done: Done) -> None:
         """Start ``call`` on its own thread (GUI thread; returns at once).

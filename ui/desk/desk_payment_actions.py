@@ -37,6 +37,7 @@ from ui.desk.desk_money import (
     config,
 )
 from ui.devices.printing import PrintBridge
+from ui.ops import said_after
 from ui.returns.return_dialogs import ApprovalDialog
 
 PAYMENT_CHOICES = [
@@ -82,8 +83,7 @@ class DeskPaymentActions(QWidget):
 
     def _after_commit_says(self, text: str, kind: str) -> None:
         """A line added to what the desk says (an after-commit reaction's)."""
-        current = self.message.text()
-        self.say(f"{current} {text}".strip() if current else text, kind)
+        self.say(said_after(self.message.text(), text), kind)
 
     def _receipt(self, payment: DeskPayment, what: str, owed: Decimal | None) -> None:
         customer = self.customer.name if self.customer else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.context import AppContext
-from app.reactions import CarriedOut, Reactions, documents_folder
+from app.reactions import Reactions, documents_folder
 from app.spooler import JobFinished, JobQueued, PrinterChanged, Spooler, SpoolEvent
 from counter.documents import Receipt
 from devices.escpos.decode import decode
@@ -30,7 +30,6 @@ class PrintBridge(QObject):
 
     def __init__(self, ctx: AppContext, printer: ReceiptPrinter | None, profile: PrinterProfile) -> None:
         super().__init__()
-        self.ctx = ctx
         self.spooler = Spooler(ctx.uow, ctx.clock, printer, profile)
         #: the documents a commit made due, carried out after it (and after a restart)
         self.reactions = Reactions(
@@ -60,10 +59,6 @@ class PrintBridge(QObject):
 
     def print_bytes(self, data: bytes, *, kind: str, reference: str, copy_number: int) -> str:
         return self.spooler.print_bytes(data, kind=kind, reference=reference, copy_number=copy_number)
-
-    def carry_out(self, *references: str) -> CarriedOut:
-        """Print and save what the commit of these documents made due (counter.outbox)."""
-        return self.reactions.carry_out(references)
 
     def _on_event(self, event: SpoolEvent) -> None:  # GUI thread
         if isinstance(event, JobQueued):

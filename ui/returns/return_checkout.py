@@ -22,7 +22,7 @@ from counter.return_draft import ReturnDraft
 from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnRecord, process_return
 from counter.tenders import Payment, Tender
 from counter.users import User
-from ui.ops import Problem, describe
+from ui.ops import Problem, describe, said_after, said_before
 from ui.sales.sale_payment import CardTaken, CashGiven
 
 Done = Callable[[Any, CounterError | None], None]
@@ -235,9 +235,8 @@ class ReturnCheckout:
 
     def warn(self, text: str, kind: str) -> None:
         """A device's problem, said above what the screen says."""
-        current = self.view.message_text()
-        self.view.say(f"{text}\n{current}" if current else text, kind)
+        self.view.say(said_before(self.view.message_text(), text), kind)
 
     def tell(self, text: str, kind: str) -> None:
         """A line added to what the screen says (an after-commit reaction's)."""
-        self.view.say(f"{self.view.message_text()} {text}".strip(), kind)
+        self.view.say(said_after(self.view.message_text(), text), kind)

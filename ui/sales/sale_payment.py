@@ -26,7 +26,7 @@ from counter.sales import Sale, receipt_for
 from counter.tenders import CardDetails, Payment
 from counter.users import User
 from ui.devices.printing import PrintBridge
-from ui.ops import describe
+from ui.ops import describe, said_after, said_before
 
 PRINTING = "Printing the receipt…"
 
@@ -190,13 +190,12 @@ class SalePayment:
         current = self.view.message_text()
         if kind == "error":
             current = current.replace(f" {PRINTING}", "")
-        self.view.say(f"{current} {text}".strip(), kind)
+        self.view.say(said_after(current, text), kind)
 
     def warn(self, text: str, kind: str) -> None:
         """A device's problem, said above what the screen says (its printing line stays last,
         to be told "Receipt printed." when the printer answers)."""
-        current = self.view.message_text()
-        self.view.say(f"{text}\n{current}" if current else text, kind)
+        self.view.say(said_before(self.view.message_text(), text), kind)
 
     def gift_receipt(self) -> None:
         sale = self._last_sale()

@@ -211,7 +211,7 @@ class TrustUi(QObject):
         files = [d for d in due if d.due is Due.CREDIT_NOTE]
         paper = [d for d in due if d.due is not Due.CREDIT_NOTE]
         saved = self.window.printing.reactions.carry_out_items(files)
-        said = [f"Credit note saved: {p.name}." for p in saved.saved] + saved.problems
+        said = saved.saved_lines + saved.problems
         if jobs or paper:
             dialog = InterruptedJobsDialog(self.window.stack.currentWidget(), self.ctx, jobs, paper)
             answer = dialog.exec()
