@@ -19,10 +19,10 @@ from app.config import Settings, load_settings
 from app.events import AfterCommit
 from app.reads import Reads
 from counter.errors import StoreError
-from counter.policy import ReturnRules
+from counter.people.users import PinHasher
 from counter.ports import UnitOfWork
+from counter.returns.policy import ReturnRules
 from counter.store import StoreConfig, TerminalIdentity
-from counter.users import PinHasher
 from db.demo import build_demo
 from db.engine import DB_FILENAME, Database, IntegrityCheck, badge_key, open_database, pin_key
 from db.queries import SqlCatalog, read_settings, return_rules, store_config, terminal_identity

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, overload
 
-from counter.returns import ReturnRecord
-from counter.sales import Sale
+from counter.returns.process import ReturnRecord
+from counter.sales.sale import Sale
 
 log = logging.getLogger(__name__)
 

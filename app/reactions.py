@@ -1,4 +1,4 @@
-"""After a commit: carry out the documents it made due (counter.outbox).
+"""After a commit: carry out the documents it made due (counter.trust.outbox).
 
 ``carry_out`` runs right after the commit, on the screen's behalf: each due receipt becomes
 a print job (written in the transaction that settles it, app.spooler), each due credit note
@@ -18,8 +18,8 @@ from pathlib import Path
 from app.events import AfterCommit, ReturnCommitted, SaleCommitted, Tell
 from app.spooler import AlreadyCarriedOut, Spooler
 from counter.errors import CounterError, StoreError
-from counter.outbox import Due, DueDocument, DueState
 from counter.ports import Clock, UnitOfWork
+from counter.trust.outbox import Due, DueDocument, DueState
 from devices.pdf import render_pdf
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ The order matters: the job (its exact bytes) is written to the store *before* it
 the printer, so a printer fault or a crash never loses a receipt; its state moves from
 queued to sent, then done or failed, as the printer answers. Nothing is resent on its own:
 the cashier reprints (F11), and the copy says COPY. A job that carries out a due document
-(counter.outbox) is written in the transaction that settles it, so a receipt is always
+(counter.trust.outbox) is written in the transaction that settles it, so a receipt is always
 either due or a job.
 
 No Qt: what happens is told to listeners (``subscribe``), on the thread it happens on; the
@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.crashpoints import crash_point
-from counter.carddata import mask_card_bytes
 from counter.documents import Receipt
 from counter.errors import CounterError
-from counter.outbox import DueState
 from counter.ports import Clock, UnitOfWork
+from counter.trust.carddata import mask_card_bytes
+from counter.trust.outbox import DueState
 from devices.escpos.encoder import PrinterProfile, render_receipt
 from devices.escpos.status import PrinterStatus
 from devices.events import StatusChanged

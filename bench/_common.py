@@ -172,10 +172,10 @@ def settle_open_print_jobs(ctx: Any) -> int:
     script that signs in would wait on it until the idle lock fires. Mark them settled."""
     from datetime import UTC, datetime
 
-    from counter.outbox import DueState
+    from counter.trust.outbox import DueState
     from db.spool import interrupted_jobs, settle_interrupted
 
-    with ctx.uow() as uow:  # receipts left due (counter.outbox) would be offered the same way
+    with ctx.uow() as uow:  # receipts left due (counter.trust.outbox) would be offered the same way
         for item in uow.outbox.pending():
             uow.outbox.settle(item.id, DueState.DONE, datetime.now(UTC))
         uow.commit()

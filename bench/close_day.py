@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from counter.cart import Cart  # noqa: E402
-from counter.checkout import CompleteSale, complete_sale  # noqa: E402
-from counter.shifts import CashRules, close_shift, take_z_report  # noqa: E402
-from counter.tenders import CardDetails, Payment  # noqa: E402
-from counter.users import PinHasher  # noqa: E402
+from counter.cash.shifts import CashRules, close_shift, take_z_report  # noqa: E402
+from counter.people.users import PinHasher  # noqa: E402
+from counter.sales.cart import Cart  # noqa: E402
+from counter.sales.checkout import CompleteSale, complete_sale  # noqa: E402
+from counter.sales.tenders import CardDetails, Payment  # noqa: E402
 from db.demo import build_demo, count_for  # noqa: E402
 from db.engine import DB_FILENAME, open_database  # noqa: E402
 from db.queries import SqlCatalog, list_users, read_settings, store_config, terminal_identity  # noqa: E402

@@ -15,7 +15,7 @@ Builds, in ``--data-dir``:
   sale_taxes, tenders and one ``SaleCompleted`` journal entry per sale; each terminal-day
   as the app records it: SignedIn, ShiftOpened with the demo float, the sales, a blind
   close (ShiftClosed, expected cash as ``SqlShifts.expected_cash`` sums it), the Z report
-  computed by ``counter.reports.build_report`` (ZReportTaken and a ``z_reports`` row), and
+  computed by ``counter.cash.reports.build_report`` (ZReportTaken and a ``z_reports`` row), and
   SignedOut. Entries are made by ``counter.journal.make_entry`` and chained per terminal;
   where the store seals its journal (migration 0006) the seal is written with the app's
   sealing functions, so the append trigger checks every entry;
@@ -23,7 +23,7 @@ Builds, in ``--data-dir``:
 
 This is test data, not the write path: rows go in with raw ``sqlite3`` ``executemany`` in
 large transactions with ``synchronous=OFF`` and a rollback journal. Amounts are computed
-with integer arithmetic that follows ``counter.pricing`` (checked against
+with integer arithmetic that follows ``counter.sales.pricing`` (checked against
 ``price_lines`` on a sample while generating).
 
 Two worker processes (one per terminal, so each hash chain is built in order) make the
@@ -73,13 +73,13 @@ from _common import (
 )  # noqa: E402
 from biip.checksums import gs1_standard_check_digit  # noqa: E402
 
+from counter.cash.reports import GrandTotals, build_report  # noqa: E402
 from counter.catalog import TaxClass  # noqa: E402
 from counter.journal import GENESIS, JournalEntry, make_entry  # noqa: E402
 from counter.money import Currency  # noqa: E402
-from counter.pricing import Discount, LineInput, price_lines  # noqa: E402
-from counter.reports import GrandTotals, build_report  # noqa: E402
+from counter.sales.pricing import Discount, LineInput, price_lines  # noqa: E402
+from counter.sales.tenders import CARD_BRANDS  # noqa: E402
 from counter.store import TerminalIdentity  # noqa: E402
-from counter.tenders import CARD_BRANDS  # noqa: E402
 
 SETTINGS_KEY = "bench.dataset"
 VERSION = 3  # bump when the rows made change: a store made by another version is rebuilt
@@ -445,7 +445,7 @@ class SaleMaker:
         )
         rows.shifts.append((*shift, _stamp(closed), cashier[0], counted, expected, json.dumps(count), note))
 
-        # The Z report, computed by counter.reports.build_report from the entries since the last Z.
+        # The Z report, computed by counter.cash.reports.build_report from the entries since the last Z.
         taken = end + timedelta(minutes=45)
         cur = self.currency
         assert chain.since_z is not None
@@ -555,7 +555,7 @@ class SaleMaker:
             line_pct[0] = rng.choice((10, 15, 20))
         order_pct = 10 if rng.random() < 0.04 else 0
 
-        # counter.pricing.price_lines, exclusive prices, in integer cents.
+        # counter.sales.pricing.price_lines, exclusive prices, in integer cents.
         extended = [cat.prices[i] * q for i, q in zip(picks, qty, strict=True)]
         line_disc = [(e * p + 50) // 100 for e, p in zip(extended, line_pct, strict=True)]
         after = [e - d for e, d in zip(extended, line_disc, strict=True)]
@@ -664,7 +664,7 @@ class SaleMaker:
         line_tax: list[int],
         total: int,
     ) -> None:
-        """Compare the integer arithmetic with counter.pricing.price_lines for this sale."""
+        """Compare the integer arithmetic with counter.sales.pricing.price_lines for this sale."""
         cat, cur = self.cat, self.currency
         inputs = [
             LineInput(
@@ -688,7 +688,7 @@ class SaleMaker:
             cur.to_minor(priced.total),
         )
         if got != (line_disc, shares, line_tax, total):
-            raise AssertionError(f"generator pricing differs from counter.pricing: {got} != {line_disc, shares}")
+            raise AssertionError(f"generator pricing differs from counter.sales.pricing: {got} != {line_disc, shares}")
         self.checked += 1
 
 
@@ -862,7 +862,7 @@ def close_demo_shift(data_dir: Path, at: datetime) -> None:
     """build_demo leaves today's shift open on T01 (dated ``at``): close it and take the Z
     report through the app's cash office, so the history starts with no shift open."""
     from app.context import build_context
-    from counter.shifts import CashRules, close_shift, take_z_report
+    from counter.cash.shifts import CashRules, close_shift, take_z_report
     from db.demo import count_for
     from db.queries import list_users
 

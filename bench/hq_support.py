@@ -97,7 +97,7 @@ def hq_database() -> Iterator[tuple[str, Engine]]:
 def seed_reference(engine: Engine) -> None:
     from cli.sync import demo_reference_data
     from counter.barcodes import canonical_gtin
-    from counter.users import PinHasher
+    from counter.people.users import PinHasher
     from db.demo import DEMO_DIR, DEMO_USERS, TAX_CLASSES
     from hq.catalog import seed
 
@@ -113,7 +113,7 @@ def enrol_token(engine: Engine, terminal: str, store: str = "S01") -> str:
 
 
 def sale_body(n: int, lines: int = 3) -> dict[str, Any]:
-    """A SaleCompleted body shaped as counter.sales.Sale.journal_body makes it."""
+    """A SaleCompleted body shaped as counter.sales.sale.Sale.journal_body makes it."""
     body_lines = [
         {
             "line_id": str(uuid.uuid4()),

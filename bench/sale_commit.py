@@ -1,4 +1,4 @@
-"""Recording a sale: ``counter.checkout.complete_sale`` of a 10-line cart paid with two
+"""Recording a sale: ``counter.sales.checkout.complete_sale`` of a 10-line cart paid with two
 tenders (cash in part, the rest by card), i.e. pricing again, the receipt number, the sale,
 its lines, taxes and tenders and the SaleCompleted journal entry in one ``BEGIN IMMEDIATE``
 transaction committed with ``synchronous=FULL`` (WAL), on the store's write engine.
@@ -67,12 +67,12 @@ def main() -> int:
     require_dataset(args.data_dir)
 
     from counter.barcodes import CodeKind, ScannedCode
-    from counter.cart import Cart
     from counter.catalog import Item
-    from counter.checkout import CompleteSale, complete_sale
     from counter.journal import canonical, utc_stamp
-    from counter.sales import Sale
-    from counter.tenders import CardDetails, Payment
+    from counter.sales.cart import Cart
+    from counter.sales.checkout import CompleteSale, complete_sale
+    from counter.sales.sale import Sale
+    from counter.sales.tenders import CardDetails, Payment
     from db.queries import list_users
 
     ctx = app_context(args.data_dir)

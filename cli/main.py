@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import default_data_dir
-from counter.carddata import CardDataFilter
 from counter.errors import CounterError
+from counter.trust.carddata import CardDataFilter
 
 
 def _parser() -> argparse.ArgumentParser:

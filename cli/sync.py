@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from counter.errors import CounterError
-from counter.upstream import UpstreamUnavailable
+from counter.sync.upstream import UpstreamUnavailable
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -82,7 +82,7 @@ def seed_demo(database_url: str | None) -> int:
     item ids as the demo store) and staff (with their PIN verifiers) into HQ, through
     HQ's own command line (``hq.cli.seed_reference``)."""
     from counter.barcodes import canonical_gtin
-    from counter.users import PinHasher
+    from counter.people.users import PinHasher
     from db.demo import DEMO_DIR, DEMO_USERS, TAX_CLASSES
     from hq.cli import seed_reference
 

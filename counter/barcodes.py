@@ -17,8 +17,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from counter.carddata import card_data_in_code, mask_card_data, refuse_card_data
 from counter.errors import BarcodeError
+from counter.trust.carddata import card_data_in_code, mask_card_data, refuse_card_data
 
 _GTIN_LENGTHS = frozenset({8, 12, 13, 14})
 _CODE_LENGTHS = _GTIN_LENGTHS | {6, 7}  # and UPC-E's 6-8 digits

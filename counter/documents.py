@@ -1,6 +1,6 @@
 """Documents as data: what a receipt says, before anybody decides how to print it.
 
-A ``Receipt`` is built by the domain from a committed sale (``counter.sales``) and
+A ``Receipt`` is built by the domain from a committed sale (``counter.sales.sale``) and
 rendered by adapters: ESC/POS bytes for thermal printers (``devices.escpos``), PDF for
 A4 and e-mail, and the on-screen preview. Amounts are Decimals in ``currency``;
 renderers format them with ``Currency.format`` (Babel) in the receipt's ``locale``.
@@ -126,7 +126,7 @@ class ReportDocument:
 
 
 # ------------------------------------------------------------------ as stored data
-# A document due after a commit is written with the commit (counter.outbox), as plain
+# A document due after a commit is written with the commit (counter.trust.outbox), as plain
 # JSON-able data: amounts and rates as strings (exact), times as ISO 8601 with their offset.
 
 

@@ -58,7 +58,7 @@ class EventType(enum.StrEnum):
     USER_BADGE_SET = "UserBadgeSet"
     USER_DEACTIVATED = "UserDeactivated"
     USER_REACTIVATED = "UserReactivated"
-    # the service desk (counter.customers, cases, referrals, adjustments, orders, accounts)
+    # the service desk (counter.desk.customers, cases, referrals, adjustments, orders, accounts)
     CUSTOMER_CREATED = "CustomerCreated"
     CUSTOMER_UPDATED = "CustomerUpdated"
     CONTACT_LOGGED = "ContactLogged"

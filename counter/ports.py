@@ -16,16 +16,16 @@ from counter.barcodes import ScannedCode
 from counter.catalog import Item
 from counter.documents import Receipt
 from counter.journal import JournalEntry
-from counter.outbox import Due, DueDocument, DueState
-from counter.sales import Sale
-from counter.users import User, UserId
+from counter.people.users import User, UserId
+from counter.sales.sale import Sale
+from counter.trust.outbox import Due, DueDocument, DueState
 
 if TYPE_CHECKING:  # the modules below import ports themselves
-    from counter.desk_ports import CasesRepository, CustomersRepository, DeskRepository
-    from counter.policy import ApprovalKind, ReturnPolicy
-    from counter.reports import GrandTotals
-    from counter.returns import Returned
-    from counter.shifts import Shift
+    from counter.cash.reports import GrandTotals
+    from counter.cash.shifts import Shift
+    from counter.desk.ports import CasesRepository, CustomersRepository, DeskRepository
+    from counter.returns.model import Returned
+    from counter.returns.policy import ApprovalKind, ReturnPolicy
 
 
 class Clock(Protocol):
@@ -161,7 +161,7 @@ class PrintJobs(Protocol):
 
 
 class OutboxRepository(Protocol):
-    """Documents due after a commit, written in the commit's transaction (counter.outbox)."""
+    """Documents due after a commit, written in the commit's transaction (counter.trust.outbox)."""
 
     def add(self, due: Due, reference: str, document: Receipt, at: datetime) -> str: ...
 

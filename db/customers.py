@@ -1,6 +1,6 @@
 """Repositories of customers, cases, contacts and referrals, inside a SqlUnitOfWork's
 ``BEGIN IMMEDIATE`` transaction: reads and the per-terminal numbers. Their rows are written
-only as the projection of journal entries (counter.case_projection, SqlJournal.append).
+only as the projection of journal entries (counter.projection.cases, SqlJournal.append).
 History rows are only ever inserted; the database refuses to update or delete them
 (migration 0005)."""
 
@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, insert, select, update
 
-from counter.cases import Case, CaseStatus, ContactKind, LinkKind
-from counter.customers import Address, Customer
-from counter.referrals import Priority, Referral, ReferralStatus
+from counter.desk.cases import Case, CaseStatus, ContactKind, LinkKind
+from counter.desk.customers import Address, Customer
+from counter.desk.referrals import Priority, Referral, ReferralStatus
 from counter.store import TerminalIdentity
 from db import schema as s
 

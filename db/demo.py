@@ -19,20 +19,20 @@ from pathlib import Path
 from sqlalchemy import insert, update
 
 from counter.barcodes import canonical_gtin
-from counter.cart import Cart
-from counter.cases import ContactKind, LogContact, log_contact
+from counter.cash.shifts import CashRules, Count, close_shift, denominations, open_shift, take_z_report
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
-from counter.checkout import CompleteSale, complete_sale
-from counter.customers import Address, ContactDetails, create_customer
+from counter.desk.cases import ContactKind, LogContact, log_contact
+from counter.desk.customers import Address, ContactDetails, create_customer
+from counter.desk.referrals import Priority, refer_case
+from counter.desk.service import DeskConfig
 from counter.money import Currency
-from counter.policy import ReturnRules
-from counter.pricing import Discount
-from counter.referrals import Priority, refer_case
-from counter.service_desk import DeskConfig
-from counter.shifts import CashRules, Count, close_shift, denominations, open_shift, take_z_report
+from counter.people.users import PinHasher, Role, User, UserId
+from counter.returns.policy import ReturnRules
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.pricing import Discount
+from counter.sales.tenders import CARD_BRANDS, CardDetails, Payment
 from counter.store import StoreConfig, TerminalIdentity
-from counter.tenders import CARD_BRANDS, CardDetails, Payment
-from counter.users import PinHasher, Role, User, UserId
 from db import schema as s
 from db.engine import Database, open_database, pin_key
 from db.queries import rules_to_json, store_config, write_settings

@@ -30,9 +30,8 @@ import orjson
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from counter.approvals import approver_refusal
 from counter.journal import EventType, JournalEntry
-from counter.policy import ApprovalKind
+from counter.people.users import Role, User, UserId
 from counter.projection import (
     ORDINAL,
     PROJECTIONS,
@@ -45,7 +44,8 @@ from counter.projection import (
     TableSpec,
     project,
 )
-from counter.users import Role, User, UserId
+from counter.returns.policy import ApprovalKind
+from counter.trust.approvals import approver_refusal
 from db.derive_sales import BY_SALE, SALE_TYPES, Part, SalesResult, check_entries, check_part
 
 MAX_REPORTED = 50

@@ -1,6 +1,6 @@
 """The service desk's money, inside a SqlUnitOfWork: orders and their lines, house
 accounts and their entries, desk payments and their tenders, bill adjustments. Read here;
-written only as the projection of journal entries (counter.desk_projection).
+written only as the projection of journal entries (counter.projection.desk).
 
 Balances (what an order has been paid, what an account owes) are summed from the rows
 each time, never stored as a number that could drift.
@@ -14,14 +14,14 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, RowMapping, func, select
 
-from counter.accounts import Account
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
+from counter.desk.accounts import Account
+from counter.desk.orders import Order, OrderKind, OrderLine, OrderStatus, Terms
 from counter.money import Currency
-from counter.orders import Order, OrderKind, OrderLine, OrderStatus, Terms
-from counter.refunds import PaidTender
-from counter.returns import Returned
+from counter.returns.model import Returned
+from counter.returns.refunds import PaidTender
+from counter.sales.tenders import CardDetails, TenderKind
 from counter.store import TerminalIdentity
-from counter.tenders import CardDetails, TenderKind
 from db import schema as s
 from db.customers import next_in_series
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from counter.accounts import Account
-from counter.analysis import ComplaintRow, ReturnRow
-from counter.cases import Case, CaseEvent
-from counter.customers import (
+from counter.desk.accounts import Account
+from counter.desk.analysis import ComplaintRow, ReturnRow
+from counter.desk.cases import Case, CaseEvent
+from counter.desk.customers import (
     Customer,
     CustomerError,
     CustomerSummary,
@@ -23,12 +23,12 @@ from counter.customers import (
     looks_like_loyalty_card,
     normalize_phone,
 )
+from counter.desk.orders import Order, OrderStatus
+from counter.desk.referrals import Referral, ReferralStatus
+from counter.desk.service import DeskConfig, config_from_json
 from counter.journal import utc_stamp
 from counter.money import ZERO, Currency
-from counter.orders import Order, OrderStatus
-from counter.referrals import Referral, ReferralStatus
-from counter.returns import normalize_receipt_number
-from counter.service_desk import DeskConfig, config_from_json
+from counter.returns.lookup import normalize_receipt_number
 from db import schema as s
 from db.customers import case_from_row, customer_from_row, referral_from_row, referral_select
 from db.desk import load_account, load_order
@@ -183,7 +183,7 @@ class AddressRow:
 
 
 def address_history(engine: Engine, customer_id: str) -> list[AddressRow]:
-    from counter.customers import Address
+    from counter.desk.customers import Address
     from db.uow import parse_stamp
 
     a = s.customer_addresses

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from counter.carddata import CardDataRefused, has_card_data
 from counter.errors import StoreError
-from counter.users import PinHasher
+from counter.people.users import PinHasher
+from counter.trust.carddata import CardDataRefused, has_card_data
 from db import schema as s
 from db.credentials import create_private, move_token_out, protect_store_file
 from db.guards import missing_triggers
@@ -98,7 +98,7 @@ def install_functions(dbapi_connection: sqlite3.Connection, secret: Installation
 
 def _refuse_card_data(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
     """The last line: no statement of the write engine stores card data, whichever screen,
-    service or import it came from (counter/carddata.py says what card data is)."""
+    service or import it came from (counter/trust/carddata.py says what card data is)."""
     if parameters and any(has_card_data(text) for text in texts_that_may_hold_card_data(parameters)):
         raise CardDataRefused(
             "That looks like a payment card number, and Counter never stores one; nothing was recorded.",
@@ -110,7 +110,7 @@ def _shape_table() -> bytes:
     table = bytearray(b"." * 256)  # other characters, and every byte of a non-ASCII one
     for ch in b"0123456789":
         table[ch] = ord("0")
-    table[ord(" ")] = table[ord("-")] = ord("-")  # the separators counter.carddata allows
+    table[ord(" ")] = table[ord("-")] = ord("-")  # the separators counter.trust.carddata allows
     for ch in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
         table[ch] = ord("a")
     return bytes(table)
@@ -127,7 +127,7 @@ _NOT_TEXT = frozenset({int, float, bool, type(None), bytes})
 
 
 def _shape_may_hold_card_data(shape: bytes) -> bool:
-    """A necessary condition for ``counter.carddata.has_card_data`` on the shape of a text.
+    """A necessary condition for ``counter.trust.carddata.has_card_data`` on the shape of a text.
 
     What that check finds is (a) a stripe track or a card number without separators: 13
     digits in a row; or (b) a card number in groups, which it takes only as cards print
@@ -549,7 +549,7 @@ def _check_key(engine: Engine, secret: InstallationSecret) -> None:
 
 def _key_pin_verifiers(engine: Engine, secret: InstallationSecret) -> None:
     """Plain argon2id verifiers (an older store, users pulled from HQ) are keyed at once;
-    no PIN is needed for that (counter/users.py)."""
+    no PIN is needed for that (counter/people/users.py)."""
     hasher = PinHasher(key=pin_key(secret))
     with engine.begin() as conn:
         rows = conn.execute(select(s.users.c.id, s.users.c.pin_hash).where(s.users.c.pin_hash.like("$argon2id$%")))

@@ -21,7 +21,7 @@ import orjson
 
 from counter.errors import CounterError
 from counter.journal import JournalEntry, utc_stamp
-from counter.upstream import API, UpstreamUnavailable, certificate_fingerprint
+from counter.sync.upstream import API, UpstreamUnavailable, certificate_fingerprint
 from db.hq_tls import HqTrust, cert_error, server_certificate
 
 
@@ -53,7 +53,7 @@ class HqClient:
         self.trust = trust
         self.timeout = timeout
         #: the key HQ signs approval answers with for this terminal: SHA-256 of its token
-        #: (HQ keeps exactly that hash), see counter.remote_approval.answer_mac
+        #: (HQ keeps exactly that hash), see counter.trust.remote_approval.answer_mac
         self.answer_key = hashlib.sha256(token.strip().encode("utf-8")).digest() if token else None
         verify: Any = trust.context() if trust is not None else True
         self._http = httpx.Client(

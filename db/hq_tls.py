@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from counter.errors import CounterError
-from counter.upstream import certificate_fingerprint, is_loopback_host
+from counter.sync.upstream import certificate_fingerprint, is_loopback_host
 
 
 class TlsSetupError(CounterError):
@@ -119,7 +119,7 @@ def pin_at_enrolment(url: str, expected: str | None, ca_file: str | None, timeou
     try:
         pem = server_certificate(url, timeout)
     except (OSError, ssl.SSLError) as exc:
-        from counter.upstream import UpstreamUnavailable
+        from counter.sync.upstream import UpstreamUnavailable
 
         raise UpstreamUnavailable(
             f"HQ cannot be reached at {url} ({type(exc).__name__}).", "Check the address."

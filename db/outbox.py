@@ -1,4 +1,4 @@
-"""The outbox repository: documents due after a commit (counter.outbox), in the commit's
+"""The outbox repository: documents due after a commit (counter.trust.outbox), in the commit's
 own transaction; settled in the transaction that writes their print job."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from counter.documents import Receipt, receipt_from_data, receipt_to_data
 from counter.journal import utc_stamp
-from counter.outbox import Due, DueDocument, DueState
+from counter.trust.outbox import Due, DueDocument, DueState
 from db import schema as s
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ from counter.barcodes import CodeKind, ScannedCode
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.journal import JournalEntry, utc_stamp
 from counter.money import Currency
-from counter.policy import ReturnPolicy, ReturnRules
-from counter.sales import Sale
+from counter.people.users import User
+from counter.returns.policy import ReturnPolicy, ReturnRules
+from counter.sales.sale import Sale
 from counter.store import StoreConfig, TerminalIdentity
-from counter.users import User
 from db import schema as s
 from db.returns import policy_from_row
 from db.uow import load_sale, parse_stamp, user_from_row
@@ -329,7 +329,7 @@ def recent_print_jobs(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
 def lowest_recent_price(engine: Engine, item: Item, days: int, now: datetime, currency: Currency) -> Decimal:
     """The lowest price the item sold for in the last ``days`` days (after discounts, per
     unit, before tax), or its shelf price if lower: what a no-receipt return refunds."""
-    from counter.returns import no_receipt_price
+    from counter.returns.lookup import no_receipt_price
     from db.returns import SqlReturns
 
     with engine.connect() as conn:

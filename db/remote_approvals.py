@@ -1,6 +1,6 @@
 """Remote approval, the terminal's side of HQ's ``/v1/approvals`` (hq/approvals.py).
 
-``RemoteApprovals`` turns HQ's answers into ``counter.remote_approval.RemoteRequest``
+``RemoteApprovals`` turns HQ's answers into ``counter.trust.remote_approval.RemoteRequest``
 values. Every way of not getting an answer is ``UpstreamUnavailable`` (the counter says
 "HQ cannot be reached" and offers the PIN at the counter); a refusal is ``HqRefused``
 with HQ's code and message, and for an answer that lost the race (409) or came too late
@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from counter.money import Currency
-from counter.remote_approval import RemoteAsk, RemoteRequest, remote_request_from_wire
-from counter.upstream import UpstreamUnavailable
+from counter.sync.upstream import UpstreamUnavailable
+from counter.trust.remote_approval import RemoteAsk, RemoteRequest, remote_request_from_wire
 from db.hq_client import HqClient, HqRefused
 
 

@@ -1,4 +1,4 @@
-"""``HqReservations``: counter.upstream.ReturnReservations over HQ's API (chain-wide receipt
+"""``HqReservations``: counter.sync.upstream.ReturnReservations over HQ's API (chain-wide receipt
 look-up, reservations of returned quantities, offline caps). It runs on whichever thread
 runs the return (the return screen's worker thread, never the GUI thread) and writes to
 the store only inside the return's own unit of work."""
@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Engine, select, text
 from counter.journal import EventType, utc_stamp
 from counter.money import Currency
 from counter.ports import UnitOfWork
-from counter.sales import Sale
+from counter.sales.sale import Sale
 from counter.store import StoreConfig, TerminalIdentity
-from counter.upstream import (
+from counter.sync.upstream import (
     OfflineCaps,
     RemoteSale,
     Reservation,
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class HqReservations:
-    """Implements counter.upstream.ReturnReservations over HQ's API. Each call waits at most
+    """Implements counter.sync.upstream.ReturnReservations over HQ's API. Each call waits at most
     ``timeout`` seconds: past that HQ counts as away, and the return goes the offline way,
     within the caps (the return screen runs it off the GUI thread meanwhile)."""
 
@@ -92,7 +92,7 @@ class HqReservations:
             except HqRefused as exc:
                 if exc.error == "unknown_sale" and attempt == 0:
                     # Our own sale not pushed yet: send the journal, then ask again. (No
-                    # transaction of the return is open meanwhile: counter.returns
+                    # transaction of the return is open meanwhile: counter.returns.process
                     # reserves between its read and its write.)
                     self.syncer.push_all(max_batches=20)
                     continue

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, func, select
 
-from counter.adjustments import merge_adjustments
+from counter.desk.adjustments import merge_adjustments
 from counter.journal import utc_stamp
 from counter.money import ZERO, Currency
-from counter.policy import ApprovalKind, ReturnPolicy
-from counter.returns import Returned
-from counter.vouchers import VoucherError
+from counter.returns.model import Returned
+from counter.returns.policy import ApprovalKind, ReturnPolicy
+from counter.sales.vouchers import VoucherError
 from db import schema as s
 from db.derive import sale_differences
 from db.desk import adjusted_lines, refunded_by_desk
@@ -51,7 +51,7 @@ class SqlReturns:
         for line_id, qty, amount, tax, gross, code in rows:
             f = Currency.of(code).from_minor
             out[line_id] = Returned(int(qty), f(amount), f(tax), f(gross))
-        # price adjustments (counter.adjustments) gave money back on lines too
+        # price adjustments (counter.desk.adjustments) gave money back on lines too
         return merge_adjustments(out, adjusted_lines(self._conn, sale_id))
 
     def refunded_per_tender(self, sale_id: str) -> Mapping[int, Decimal]:

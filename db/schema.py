@@ -211,7 +211,7 @@ print_jobs = Table(
     Column("updated_at", String(32), nullable=False),
 )
 
-#: Documents due after a commit, written in the commit's own transaction (counter.outbox):
+#: Documents due after a commit, written in the commit's own transaction (counter.trust.outbox):
 #: pending until a print job is written for them (or the PDF saved), in the transaction
 #: that settles them; what a crash left pending is offered at the next sign-in.
 outbox = Table(

@@ -15,10 +15,10 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, RowMapping, func, select
 
+from counter.cash.reports import GrandTotals
+from counter.cash.shifts import MovementKind, Shift
 from counter.journal import JournalEntry, utc_stamp
 from counter.money import Currency
-from counter.reports import GrandTotals
-from counter.shifts import MovementKind, Shift
 from db import schema as s
 
 

@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import CounterError
 from counter.journal import JournalEntry
-from counter.upstream import (
+from counter.sync.upstream import (
     MAX_BATCH,
     PULL_PAGE,
     OfflineCaps,
@@ -553,7 +553,7 @@ _ITEM_UPSERT = (
     f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(ITEM_COLUMNS))}) "
     "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in ITEM_COLUMNS[1:])
 )
-#: Every card number or stripe track (counter/carddata.py) holds 13 digits in a row, with
+#: Every card number or stripe track (counter/trust/carddata.py) holds 13 digits in a row, with
 #: at most single spaces or dashes between them: text without such a run holds no card data.
 _MAYBE_CARD = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
 

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, select
 
-from counter.customers import Address
+from counter.desk.customers import Address
 from counter.journal import EventType, utc_stamp
-from counter.upstream import parse_stamp
+from counter.sync.upstream import parse_stamp
 from db import schema as s
 from db.customers import current_address
 from db.hq_client import HqRefused
@@ -94,7 +94,7 @@ def apply_people(conn: Connection, page: Mapping[str, Iterable[dict[str, Any]]],
 
 def _apply_customer(conn: Connection, journal: SqlJournal, d: dict[str, Any]) -> None:
     """A customer from HQ, journaled here as ``CustomerReceived`` and written as that entry's
-    projection (counter.case_projection): the entry says which fields changed, when and by
+    projection (counter.projection.cases): the entry says which fields changed, when and by
     whom; the personal details go beside it (``private``), never into the journal."""
     if not d.get("name"):
         return  # HQ knows of them from the journal only; the details have not reached it yet

@@ -24,12 +24,12 @@ from counter.catalog import TaxClass
 from counter.errors import StoreError
 from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp
 from counter.money import Currency
-from counter.pricing import TaxTotal
+from counter.people.users import Role, User, UserId
 from counter.projection import EntryRef, project
-from counter.sales import Sale, SaleLine
+from counter.sales.pricing import TaxTotal
+from counter.sales.sale import Sale, SaleLine
+from counter.sales.tenders import CardDetails, Tender, TenderKind
 from counter.store import TerminalIdentity
-from counter.tenders import CardDetails, Tender, TenderKind
-from counter.users import Role, User, UserId
 from db import projector
 from db import schema as s
 from db.customers import SqlCases, SqlCustomers

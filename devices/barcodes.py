@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from counter.carddata import card_data_in_code, mask_card_data
+from counter.trust.carddata import card_data_in_code, mask_card_data
 
 if TYPE_CHECKING:  # biip itself is imported by the first scan, not at start-up (~90 ms)
     from biip.symbology import SymbologyIdentifier
@@ -146,7 +146,7 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
     """Classify and decode one scan (never raises for bad input: see ``kind``/``error``).
 
     A payment card swiped on a keyboard reader, or a card number, is INVALID with its
-    text masked: the number goes no further than this function (counter/carddata.py)."""
+    text masked: the number goes no further than this function (counter/trust/carddata.py)."""
     raw = raw.rstrip("\r\n")
     aim = _aim(raw)
     aim_id = aim.value if aim is not None else None

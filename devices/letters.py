@@ -5,10 +5,10 @@ app's start-up (~100 ms; docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-from counter.analysis import Analysis
+from counter.desk.analysis import Analysis
+from counter.desk.documents import Letter, SlipDocument
 from counter.documents import StoreHeader
 from counter.money import Currency
-from counter.service_documents import Letter, SlipDocument
 
 
 def render_letter_pdf(letter: Letter) -> bytes:

@@ -13,10 +13,10 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from counter.analysis import TABLES, Analysis, Bucket
+from counter.desk.analysis import TABLES, Analysis, Bucket
+from counter.desk.documents import Letter, SlipDocument
 from counter.documents import StoreHeader
 from counter.money import Currency
-from counter.service_documents import Letter, SlipDocument
 
 _STYLES = getSampleStyleSheet()
 _BODY = ParagraphStyle("body", parent=_STYLES["Normal"], fontSize=10.5, leading=15, spaceAfter=8)

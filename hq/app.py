@@ -34,7 +34,7 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
-from counter.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
+from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
 from hq import access, approvals, catalog, ingest, ledger, people
 from hq import schema as s
 from hq.ratelimit import FailureLimiter

@@ -13,12 +13,12 @@ moment, against its ``users`` table: active staff of this store, the right to ap
 (and to let a cash refund above the limit through, when that is asked), not the person
 who asked (the request's stored ``requester_id``), and the PIN against their argon2id
 verifier. Wrong PINs count toward a lockout kept here (``approver_pins``: the counter's
-rules, ``counter.users.attempt_sign_in``; a lock raises an alert). The lane that asked
+rules, ``counter.people.users.attempt_sign_in``; a lock raises an alert). The lane that asked
 cannot answer its own request (at that counter a supervisor types their PIN locally).
 
 Every request HQ returns carries, once answered, ``answer_auth`` ("pin@hq") and
 ``proof``: an HMAC over the answer under the SHA-256 of the *reading* terminal's token
-(``counter.remote_approval.answer_mac``), which the asking lane checks before it records
+(``counter.trust.remote_approval.answer_mac``), which the asking lane checks before it records
 anything. The requester named by a lane must be active staff of its store.
 
 The first answer wins: the answer is one conditional ``UPDATE ... WHERE state = 'pending'
@@ -44,11 +44,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from counter.carddata import has_card_data
 from counter.errors import SignInError
-from counter.policy import ApprovalKind
-from counter.remote_approval import PIN_AT_HQ, answer_mac
-from counter.users import MAX_FAILED_ATTEMPTS, PERMISSIONS, Permission, PinHasher, Role, User, UserId, attempt_sign_in
+from counter.people.users import (
+    MAX_FAILED_ATTEMPTS,
+    PERMISSIONS,
+    Permission,
+    PinHasher,
+    Role,
+    User,
+    UserId,
+    attempt_sign_in,
+)
+from counter.returns.policy import ApprovalKind
+from counter.trust.carddata import has_card_data
+from counter.trust.remote_approval import PIN_AT_HQ, answer_mac
 from hq import access
 from hq import schema as s
 from hq.store import utcnow

@@ -1,4 +1,4 @@
-"""The domain checks of a pushed batch at HQ: ``counter.entry_rules`` fed with what HQ
+"""The domain checks of a pushed batch at HQ: ``counter.trust.entry_rules`` fed with what HQ
 holds (the sales the batch's returns name, what was returned of them, HQ's own
 reservations), run on every new entry before anything of the batch is projected. A
 broken rule refuses the whole push (422 ``entry_refused``, naming the entry and the
@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
-from counter.entry_rules import (
+from counter.journal import JournalEntry
+from counter.trust.entry_rules import (
     RETURN_PROCESSED,
     BatchRules,
     EntryRefused,
@@ -33,7 +34,6 @@ from counter.entry_rules import (
     SoldLine,
     return_sale_ids,
 )
-from counter.journal import JournalEntry
 from hq import schema as s
 from hq.chain import PushRefused
 

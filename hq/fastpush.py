@@ -39,7 +39,7 @@ import orjson
 from sqlalchemy import Engine
 
 from counter.journal import JournalEntry
-from counter.upstream import MAX_BATCH, MAX_CLOCK_SKEW_SECONDS
+from counter.sync.upstream import MAX_BATCH, MAX_CLOCK_SKEW_SECONDS
 from hq import access
 from hq.app import ASGIApp, Message, Receive, Refusal, Scope, Send
 from hq.ingest import PushRefused, clock_skew, ingest

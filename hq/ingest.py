@@ -12,7 +12,7 @@ The rules, per lane (store, terminal):
 * new entries must continue the chain from the stored head (``counter.journal.verify``);
   a broken chain (an edited, inserted or re-ordered entry) is refused (422) and alerted;
 * every new entry must meet the domain rules (``hq/checks.py`` over
-  ``counter.entry_rules``: sales that add up, returns that follow from their sale, no
+  ``counter.trust.entry_rules``: sales that add up, returns that follow from their sale, no
   card numbers, amounts in range); one broken rule refuses the whole push (422
   ``entry_refused`` naming the entry and the rule) and is alerted;
 * nothing of a refused batch is stored. Alerts are written in their own transaction,
@@ -119,7 +119,7 @@ def _ingest(
                 seq=new[0].seq,
             )
         bodies = check_chain(new, head_seq, head_hash)
-        checks.check_batch(conn, store_id, new, bodies)  # the domain rules (counter.entry_rules)
+        checks.check_batch(conn, store_id, new, bodies)  # the domain rules (counter.trust.entry_rules)
         head_seq, head_hash = new[-1].seq, new[-1].hash
         try:
             project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()))

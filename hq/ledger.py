@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from counter.money import Currency
-from counter.return_types import ReturnableLine, Returned
-from counter.sales import SaleLine
+from counter.returns.model import ReturnableLine, Returned
+from counter.sales.sale import SaleLine
 from hq import schema as s
 from hq.store import utcnow
 
@@ -161,7 +161,7 @@ def reserve(
     left; the answer is, per line, the quantity and the amounts HQ computed for it.
 
     The lane sends quantities only: HQ prorates the amounts itself from the sale's lines
-    and what the chain returned of them before (``counter.return_types.ReturnableLine``,
+    and what the chain returned of them before (``counter.returns.model.ReturnableLine``,
     the lane's own cumulative proration), so no lane's figure ever enters the ledger
     that every other lane's refunds are computed from. A terminal may reserve only
     against a sale of its own store (403 ``another_store``). Reservations of the sale older

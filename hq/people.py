@@ -38,8 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from counter.carddata import contains_card_data
 from counter.journal import EventType, JournalEntry
+from counter.trust.carddata import contains_card_data
 from hq import access
 from hq import schema as s
 from hq.store import CATALOG_WRITE_LOCK, utcnow

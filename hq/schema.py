@@ -325,7 +325,7 @@ customers = _versioned(
     Column("email", String(254), nullable=True),
     Column("loyalty_card", String(13), nullable=True),
     Column("email_consent", Boolean, nullable=False),
-    Column("address", Text, nullable=True),  # JSON of counter.customers.Address, or null
+    Column("address", Text, nullable=True),  # JSON of counter.desk.customers.Address, or null
     Column("created_at", String(32), nullable=False),
     Column("created_by", String(36), nullable=False),
     Column("updated_at", String(32), nullable=False),  # the lane's stamp of the last change: newest wins
@@ -414,7 +414,7 @@ approval_requests = Table(
 )
 
 #: Wrong approver PINs typed at HQ (remote approval answers, hq/approvals.py), per person:
-#: the same lockout rules as at a counter (counter.users.attempt_sign_in). Migration 0004.
+#: the same lockout rules as at a counter (counter.people.users.attempt_sign_in). Migration 0004.
 approver_pins = Table(
     "approver_pins",
     metadata,

@@ -21,7 +21,7 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import CounterError
-from counter.upstream import certificate_fingerprint, is_loopback_host
+from counter.sync.upstream import certificate_fingerprint, is_loopback_host
 from hq.app import ASGIApp, asgi
 from hq.store import DEFAULT_URL, make_engine, migrate
 

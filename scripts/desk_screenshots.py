@@ -16,16 +16,25 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from counter.accounts import charge_service, open_account
-from counter.cases import CaseStatus, ContactKind, LinkedTransaction, LinkKind, LogContact, change_status, log_contact
-from counter.customers import Address, ContactDetails, create_customer
-from counter.orders import OrderKind, OrderLine, open_order
-from counter.policy import Condition, Reason
-from counter.referrals import Priority, add_department_note, refer_case
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnLineRequest, process_return
-from counter.service_desk import DeskConfig
-from counter.tenders import CardDetails, Tender, TenderKind
+from counter.desk.accounts import charge_service, open_account
+from counter.desk.cases import (
+    CaseStatus,
+    ContactKind,
+    LinkedTransaction,
+    LinkKind,
+    LogContact,
+    change_status,
+    log_contact,
+)
+from counter.desk.customers import Address, ContactDetails, create_customer
+from counter.desk.orders import OrderKind, OrderLine, open_order
+from counter.desk.referrals import Priority, add_department_note, refer_case
+from counter.desk.service import DeskConfig
+from counter.returns.model import ProcessReturn, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.tenders import CardDetails, Tender, TenderKind
 from db.queries import list_users
 
 
@@ -143,9 +152,9 @@ def a_sale(ctx):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from counter.barcodes import read_code
-    from counter.cart import Cart
-    from counter.checkout import CompleteSale, complete_sale
-    from counter.tenders import Payment
+    from counter.sales.cart import Cart
+    from counter.sales.checkout import CompleteSale, complete_sale
+    from counter.sales.tenders import Payment
     from db import schema as s
 
     with ctx.db.read.connect() as conn:
@@ -277,7 +286,7 @@ def take(
     paper(window.cash_office.preview, out / "desk-case-slip.png")
     agreements = sorted((tmp / "documents").glob("agreement-*.pdf"))
     if not agreements:
-        from counter.service_documents import order_agreement
+        from counter.desk.documents import order_agreement
         from db.desk_queries import orders_for
         from devices.letters import render_slip_pdf
 
@@ -304,7 +313,7 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app.context import build_context
-    from counter.users import PinHasher
+    from counter.people.users import PinHasher
     from db.demo import build_demo
     from scripts.screenshots import grab, paper, pdf_to_png, settle, when_dialog
     from ui.main_window import build_window, load_style

@@ -35,7 +35,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="counter-kill-") as tmp:
         work = args.keep or Path(tmp)
         os.environ.setdefault("COUNTER_SECRET_FILE", str(work / "secret.key"))
-        from counter.users import PinHasher
+        from counter.people.users import PinHasher
         from db.demo import build_demo
         from tests.trust.harness import run
 

@@ -20,7 +20,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog  # noqa: E402
 
 from app.context import build_context  # noqa: E402
-from counter.users import PinHasher  # noqa: E402
+from counter.people.users import PinHasher  # noqa: E402
 from db.demo import build_demo  # noqa: E402
 from scripts.screenshots import grab, pdf_to_png, settle, type_line, when_dialog  # noqa: E402
 from ui.main_window import build_window, load_style  # noqa: E402

@@ -17,7 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # developer's own ~/.config/Counter/secret.key.
 os.environ["COUNTER_SECRET_FILE"] = os.path.join(tempfile.mkdtemp(prefix="counter-key-"), "secret.key")
 
-from counter.users import PinHasher  # noqa: E402
+from counter.people.users import PinHasher  # noqa: E402
 from db.demo import build_demo  # noqa: E402
 from db.engine import DB_FILENAME, pin_key  # noqa: E402
 from db.keys import load_secret  # noqa: E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,108 @@ def test_no_screen_reads_a_raw_engine() -> None:
 
 def test_the_engine_check_sees_a_raw_read(tmp_path: Path) -> None:
     assert re.search(r"\.db\.(read|write)\b", "rows = list_users(self.ctx.db.read)")
+
+
+PACKAGES = ("app", "cli", "counter", "db", "devices", "hq", "ui")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                lines |= set(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
+    return lines
+
+
+def run_time_imports(path: Path, known: set[str]) -> set[str]:
+    """The modules of ``known`` this file imports when it runs (anywhere in the file, in a
+    function too; not under ``if TYPE_CHECKING``), resolved to the module that holds the name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = _type_checking_lines(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in typing_only:
+            continue
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            targets = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+        for target in targets:
+            if target in known:
+                found.add(target)
+    return found
+
+
+def import_cycles(paths: list[Path]) -> list[list[str]]:
+    """The circles of imports among these files (strongly connected components of more than one)."""
+    names = {module_name(p): p for p in paths}
+    graph = {name: run_time_imports(path, set(names)) - {name} for name, path in names.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_circle_of_imports_inside_a_package(package: str) -> None:
+    cycles = import_cycles(sorted((ROOT / package).rglob("*.py")))
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_sees_a_circle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("def f():\n    from pkg.b import g\n")
+    (pkg / "b.py").write_text("from pkg import a\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import f\n")
+    assert import_cycles(sorted(pkg.rglob("*.py"))) == [["pkg.a", "pkg.b"]]
+
+
+#: The most lines a source file may hold: past it a file holds more than one idea.
+MAX_LINES = 600
+
+
+def test_no_file_over_about_six_hundred_lines() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}: {n} lines"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert not long, "\n".join(long)

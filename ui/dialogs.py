@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.cart import parse_quantity
 from counter.errors import CounterError, InvalidAmount
 from counter.money import Currency
-from counter.pricing import Discount
-from counter.tenders import CARD_BRANDS, CardDetails
+from counter.sales.cart import parse_quantity
+from counter.sales.pricing import Discount
+from counter.sales.tenders import CARD_BRANDS, CardDetails
 
 if TYPE_CHECKING:
     from devices.barcodes import ScanData
@@ -308,7 +308,7 @@ class VoucherDialog(CounterDialog):
         return True
 
     def validate(self) -> None:
-        from counter.vouchers import check_voucher_code
+        from counter.sales.vouchers import check_voucher_code
 
         code = check_voucher_code(self.code_edit.text())
         with self.ctx.read_uow() as uow:

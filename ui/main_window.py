@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QP
 from app.context import AppContext, build_context, connect_sync
 from app.events import ReturnCommitted, SaleCommitted
 from counter.errors import CounterError, StoreError
-from counter.staff import sign_out
-from counter.users import User
+from counter.people.staff import sign_out
+from counter.people.users import User
 from db.sync import SyncStatus
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
 
     def _attach_customer(self, customer: object, *, back: bool = True) -> None:
         """The customer goes with the next sale or return recorded here (then is let go)."""
-        from counter.customers import Customer
+        from counter.desk.customers import Customer
 
         chosen = customer if isinstance(customer, Customer) else None
         for screen in (self.sale, self.returns):

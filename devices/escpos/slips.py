@@ -4,7 +4,7 @@ balance owed, order agreements and adjustment slips. One job each."""
 
 from __future__ import annotations
 
-from counter.service_documents import SlipDocument
+from counter.desk.documents import SlipDocument
 from devices.escpos.encoder import PrinterProfile, _Job
 
 

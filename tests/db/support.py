@@ -10,15 +10,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from counter.approvals import grant_approval
-from counter.cart import Cart
 from counter.catalog import Item
-from counter.checkout import CompleteSale, complete_sale
-from counter.policy import ApprovalKind, ReturnRules
-from counter.returns import ProcessReturn
-from counter.sales import Sale
-from counter.tenders import CardDetails, Payment
-from counter.users import User
+from counter.people.users import User
+from counter.returns.model import ProcessReturn
+from counter.returns.policy import ApprovalKind, ReturnRules
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.sale import Sale
+from counter.sales.tenders import CardDetails, Payment
+from counter.trust.approvals import grant_approval
 from db import schema as s
 from db.engine import Database, open_database
 from db.queries import SqlCatalog, list_users, read_settings, return_rules, store_config, terminal_identity

@@ -1,4 +1,4 @@
-"""counter.accounts on a real store: who may open a house account and with what limit,
+"""counter.desk.accounts on a real store: who may open a house account and with what limit,
 what a payment on account may take, a service charge (its item, its tax, paid now or
 charged within the account's limit), each refusal with its words, and the journal
 entries (amounts in cents, what is owed after)."""
@@ -11,13 +11,13 @@ from decimal import Decimal
 
 import pytest
 
-from counter.accounts import charge_service, open_account, pay_on_account
-from counter.customers import ContactDetails, create_customer
-from counter.desk_payments import Purpose
+from counter.desk.accounts import charge_service, open_account, pay_on_account
+from counter.desk.customers import ContactDetails, create_customer
+from counter.desk.payments import Purpose
+from counter.desk.service import DeskConfig, DeskError, ServiceType
 from counter.errors import InvalidAmount
-from counter.service_desk import DeskConfig, DeskError, ServiceType
-from counter.tenders import CardDetails, Tender, TenderKind
-from counter.vouchers import VoucherError
+from counter.sales.tenders import CardDetails, Tender, TenderKind
+from counter.sales.vouchers import VoucherError
 from db.queries import journal_entries
 from tests.db.support import TestStore
 
@@ -245,7 +245,7 @@ def test_a_payment_on_account_takes_at_most_what_is_owed(shop: TestStore) -> Non
 
 def voucher(shop: TestStore, amount: str, customer_id: str) -> str:
     """A store-credit voucher of ``amount`` (a goodwill credit without receipt)."""
-    from counter.adjustments import AdjustBill, AdjustmentKind
+    from counter.desk.adjustments import AdjustBill, AdjustmentKind
     from tests.db.test_desk_flows import approved
 
     cmd = AdjustBill(

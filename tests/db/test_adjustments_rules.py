@@ -1,4 +1,4 @@
-"""counter.adjustments' command on a real store, at what the flows in test_desk_flows leave
+"""counter.desk.adjustments' command on a real store, at what the flows in test_desk_flows leave
 out: who may adjust, the refusals before anything is quoted (with their words), what the
 record and the BillAdjusted entry carry (every field, amounts in cents), the shelf price
 and the returns read from the store, and the drawer's cash as a limit."""
@@ -12,15 +12,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from counter.adjustments import AdjustBill, AdjustmentKind, adjust_bill
-from counter.customers import CustomerError
-from counter.desk_payments import Purpose
+from counter.desk.adjustments import AdjustBill, AdjustmentKind, adjust_bill
+from counter.desk.customers import CustomerError
+from counter.desk.payments import Purpose
+from counter.desk.service import DeskConfig, DeskError
 from counter.errors import CounterError
-from counter.policy import ApprovalKind, Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded, ProcessReturn, ReturnError, ReturnLineRequest, process_return
-from counter.service_desk import DeskConfig, DeskError
-from counter.tenders import TenderKind
+from counter.returns.model import ApprovalNeeded, ProcessReturn, ReturnError, ReturnLineRequest
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.tenders import TenderKind
 from db import schema as s
 from tests.db.support import TestStore
 from tests.db.test_desk_flows import adjust, approved, half_up, jane, last_body

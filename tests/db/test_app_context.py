@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from app.context import build_context
-from counter.policy import ReturnRules
-from counter.sale_commands import record_reprint
-from counter.shifts import CashRules
+from counter.cash.shifts import CashRules
+from counter.returns.policy import ReturnRules
+from counter.sales.commands import record_reprint
 
 
 def test_a_handler_gets_the_dependencies_it_names_and_only_those(store_dir: Path) -> None:

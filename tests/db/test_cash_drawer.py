@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from app.context import AppContext, build_context
-from counter.approvals import grant_approval
-from counter.cash_drawer import NO_AMOUNT, DrawerError, DrawerReason, OpenDrawer, open_drawer, takes_cash
+from counter.cash.drawer import NO_AMOUNT, DrawerError, DrawerReason, OpenDrawer, open_drawer, takes_cash
 from counter.journal import verify
-from counter.policy import ApprovalKind
-from counter.tenders import CardDetails, Payment
+from counter.returns.policy import ApprovalKind
+from counter.sales.tenders import CardDetails, Payment
+from counter.trust.approvals import grant_approval
 from db.queries import journal_entries, list_users
 
 

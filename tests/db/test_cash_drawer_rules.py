@@ -1,5 +1,5 @@
 """The cash drawer's rules at their edges, with their words (issue #14: the survivors of
-`scripts/mutate.py counter/cash_drawer.py`): when the drawer may open, what a refusal says
+`scripts/mutate.py counter/cash/drawer.py`): when the drawer may open, what a refusal says
 and leaves on the record, what the DrawerOpened entry holds."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from app.context import AppContext, build_context
-from counter.cash_drawer import MIN_NOTE, DrawerError, DrawerReason, OpenDrawer, open_drawer, takes_cash
-from counter.tenders import CardDetails, Payment, Tender, TenderKind
+from counter.cash.drawer import MIN_NOTE, DrawerError, DrawerReason, OpenDrawer, open_drawer, takes_cash
+from counter.sales.tenders import CardDetails, Payment, Tender, TenderKind
 from db.queries import journal_entries, list_users
 
 

@@ -11,11 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from counter.journal import verify
-from counter.policy import Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnError, ReturnLineRequest, process_return
-from counter.shifts import (
+from counter.cash.shifts import (
     CashRules,
     Count,
     MovementKind,
@@ -27,6 +23,11 @@ from counter.shifts import (
     take_z_report,
     x_report,
 )
+from counter.journal import verify
+from counter.returns.model import ProcessReturn, ReturnError, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
 from db import schema as s
 from db.demo import FLOAT, count_for
 from db.queries import journal_entries

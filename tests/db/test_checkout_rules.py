@@ -1,4 +1,4 @@
-"""counter.checkout's rules (issue #14): who may sell and give discounts, which lines count,
+"""counter.sales.checkout's rules (issue #14): who may sell and give discounts, which lines count,
 the payments that settle a total exactly (cash rounding to the coin, change only in cash,
 the details each tender needs), and what a completed sale writes: the sale as priced, its
 receipt number, its tenders and change, and one SaleCompleted entry with the customer and
@@ -15,18 +15,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from counter.cart import CartLine
+from counter.cash.shifts import ShiftError
 from counter.catalog import Item
-from counter.checkout import CompleteSale, check_settlement, complete_sale, price_command, record_sale
 from counter.errors import CartError, CounterError, InvalidQuantity, TenderError
 from counter.journal import EventType
-from counter.pricing import Discount
-from counter.sales import Sale
-from counter.shifts import ShiftError
+from counter.people.users import PERMISSIONS, Permission, Role
+from counter.sales.cart import CartLine
+from counter.sales.checkout import CompleteSale, check_settlement, complete_sale, price_command, record_sale
+from counter.sales.pricing import Discount
+from counter.sales.sale import Sale
+from counter.sales.tenders import CardDetails, Tender, TenderKind
+from counter.sales.vouchers import VoucherError
 from counter.store import StoreConfig
-from counter.tenders import CardDetails, Tender, TenderKind
-from counter.users import PERMISSIONS, Permission, Role
-from counter.vouchers import VoucherError
 from db import schema as s
 from db.queries import journal_entries
 from db.uow import load_sale

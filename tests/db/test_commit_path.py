@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from counter.barcodes import CodeKind, ScannedCode, read_code
-from counter.carddata import CardDataRefused, contains_card_data, has_card_data, luhn_ok
-from counter.cart import Cart, CartLine
-from counter.checkout import CompleteSale, complete_sale
 from counter.journal import GENESIS, EventType, canonical, chain_hash, envelope, make_entry, verify
-from counter.tenders import CardDetails, Payment
+from counter.sales.cart import Cart, CartLine
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.tenders import CardDetails, Payment
+from counter.trust.carddata import CardDataRefused, contains_card_data, has_card_data, luhn_ok
 from db import schema as s
 from db.audit import audit_store
 from db.engine import may_hold_card_data, text_may_hold_card_data, texts_that_may_hold_card_data

@@ -13,9 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from sqlalchemy import select
 
-from counter.adjustments import AdjustBill, AdjustmentKind, AdjustmentRecord, adjust_bill
-from counter.approvals import ApprovalError, grant_approval
-from counter.cases import (
+from counter.desk.adjustments import AdjustBill, AdjustmentKind, AdjustmentRecord, adjust_bill
+from counter.desk.cases import (
     CaseError,
     CaseStatus,
     ContactKind,
@@ -24,9 +23,9 @@ from counter.cases import (
     log_contact,
     set_follow_up,
 )
-from counter.customers import Address, ContactDetails, create_customer
-from counter.errors import CounterError
-from counter.orders import (
+from counter.desk.customers import Address, ContactDetails, create_customer
+from counter.desk.documents import adjustment_slip
+from counter.desk.orders import (
     OrderKind,
     OrderLine,
     OrderStatus,
@@ -35,13 +34,15 @@ from counter.orders import (
     pay_order,
     pick_up_order,
 )
-from counter.policy import ApprovalKind, Condition, Reason
-from counter.referrals import Priority, ReferralStatus, add_department_note, refer_case, tell_customer
-from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded, ProcessReturn, ReturnLineRequest, process_return
-from counter.service_desk import DeskConfig, DeskError
-from counter.service_documents import adjustment_slip
-from counter.tenders import CardDetails, Tender, TenderKind
+from counter.desk.referrals import Priority, ReferralStatus, add_department_note, refer_case, tell_customer
+from counter.desk.service import DeskConfig, DeskError
+from counter.errors import CounterError
+from counter.returns.model import ApprovalNeeded, ProcessReturn, ReturnLineRequest
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.tenders import CardDetails, Tender, TenderKind
+from counter.trust.approvals import ApprovalError, grant_approval
 from db import schema as s
 from db.desk_queries import (
     case_events,

@@ -20,22 +20,23 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from counter.cart import Cart
+from counter.cash.report_document import report_document
+from counter.cash.shifts import CashRules, Count, close_shift, open_shift, take_z_report
 from counter.catalog import Item
-from counter.checkout import CompleteSale, complete_sale
+from counter.desk.documents import order_agreement, outcome_letter, payment_receipt
+from counter.desk.orders import OrderKind, OrderLine, open_order, pay_order
+from counter.desk.service import DeskConfig
 from counter.documents import ReceiptKind
-from counter.orders import OrderKind, OrderLine, open_order, pay_order
-from counter.policy import ApprovalKind, Condition, Reason
-from counter.pricing import Discount
-from counter.refunds import RefundMethod
-from counter.report_document import report_document
-from counter.return_receipt import return_receipt
-from counter.returns import CustomerId, ProcessReturn, ReturnLineRequest, ReturnRecord, process_return
-from counter.sales import Sale, receipt_for
-from counter.service_desk import DeskConfig
-from counter.service_documents import order_agreement, outcome_letter, payment_receipt
-from counter.shifts import CashRules, Count, close_shift, open_shift, take_z_report
-from counter.tenders import CardDetails, Payment, Tender, TenderKind
+from counter.returns.model import CustomerId, ProcessReturn, ReturnLineRequest
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import ReturnRecord, process_return
+from counter.returns.receipt import return_receipt
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.pricing import Discount
+from counter.sales.sale import Sale, receipt_for
+from counter.sales.tenders import CardDetails, Payment, Tender, TenderKind
 from db import schema as s
 from db.demo import count_for
 from db.queries import lowest_recent_price
@@ -219,7 +220,7 @@ def test_the_credit_note_names_its_number_the_receipt_the_tax_reversed_per_rate_
         refund_method=RefundMethod.ORIGINAL,
         original_receipt=sale.receipt_number,
     )
-    from counter.returns import ApprovalNeeded
+    from counter.returns.model import ApprovalNeeded
 
     with pytest.raises(ApprovalNeeded) as needed:  # grocery is final sale
         ret(shop, cmd)
@@ -278,7 +279,7 @@ def test_a_no_receipt_credit_note_shows_the_voucher_and_only_the_last_four_of_th
         refund_method=RefundMethod.STORE_CREDIT,
         id_document=CustomerId.checked("Driver's license", "D123-4567-8901"),
     )
-    from counter.returns import ApprovalNeeded
+    from counter.returns.model import ApprovalNeeded
 
     with pytest.raises(ApprovalNeeded) as needed:
         ret(shop, cmd)
@@ -374,7 +375,7 @@ def test_the_z_report_adds_up_the_days_sales_returns_taxes_and_grand_totals(shop
 
 
 def new_customer(shop: TestStore):  # type: ignore[no-untyped-def]
-    from counter.customers import Address, ContactDetails, create_customer
+    from counter.desk.customers import Address, ContactDetails, create_customer
 
     details = ContactDetails.checked(
         "Jane Doe",
@@ -386,7 +387,7 @@ def new_customer(shop: TestStore):  # type: ignore[no-untyped-def]
 
 
 def test_the_letter_is_addressed_to_the_customer_quotes_the_case_and_says_the_outcome(shop: TestStore) -> None:
-    from counter.cases import (
+    from counter.desk.cases import (
         CaseStatus,
         ContactKind,
         LinkedTransaction,
@@ -395,7 +396,7 @@ def test_the_letter_is_addressed_to_the_customer_quotes_the_case_and_says_the_ou
         change_status,
         log_contact,
     )
-    from counter.referrals import Priority, add_department_note, refer_case
+    from counter.desk.referrals import Priority, add_department_note, refer_case
     from db.desk_queries import case_events, get_case, referrals_for_case
 
     jane = new_customer(shop)
@@ -435,7 +436,7 @@ def test_the_letter_is_addressed_to_the_customer_quotes_the_case_and_says_the_ou
     )
     case = get_case(shop.db.read, case.id)
     assert case is not None
-    from counter.cases import events_text
+    from counter.desk.cases import events_text
 
     letter = outcome_letter(
         case,

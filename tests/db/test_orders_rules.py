@@ -1,4 +1,4 @@
-"""counter.orders' commands at their edges on a real store: the deposit's limits (the
+"""counter.desk.orders' commands at their edges on a real store: the deposit's limits (the
 minimum and the total are both taken), what a payment may take, the refusals with their
 words, the journal entries HQ receives (amounts in cents) and a cancellation that needs a
 supervisor. The flows end to end are in tests/db/test_desk_flows.py."""
@@ -12,16 +12,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from counter.customers import ContactDetails, create_customer
-from counter.desk_payments import Purpose
+from counter.desk.customers import ContactDetails, create_customer
+from counter.desk.orders import OrderKind, OrderLine, OrderStatus, cancel_order, open_order, pay_order, pick_up_order
+from counter.desk.payments import Purpose
+from counter.desk.service import DeskConfig, DeskError
 from counter.errors import CounterError
-from counter.orders import OrderKind, OrderLine, OrderStatus, cancel_order, open_order, pay_order, pick_up_order
-from counter.policy import ApprovalKind
-from counter.refunds import RefundError, RefundMethod
-from counter.returns import ApprovalNeeded
-from counter.service_desk import DeskConfig, DeskError
-from counter.tenders import CardDetails, Tender, TenderKind
-from counter.vouchers import VoucherError
+from counter.returns.model import ApprovalNeeded
+from counter.returns.policy import ApprovalKind
+from counter.returns.refunds import RefundError, RefundMethod
+from counter.sales.tenders import CardDetails, Tender, TenderKind
+from counter.sales.vouchers import VoucherError
 from db.queries import journal_entries
 from tests.db.support import TestStore
 from tests.db.test_desk_flows import grant

@@ -16,17 +16,18 @@ from sqlalchemy.exc import IntegrityError
 
 from app.reactions import Reactions, documents_folder
 from app.spooler import AlreadyCarriedOut, JobFinished, JobQueued, Spooler
-from counter.cart import Cart
+from counter.cash.shifts import ShiftError, take_x_report
 from counter.documents import receipt_from_data, receipt_to_data
 from counter.errors import CartError
 from counter.journal import EventType
-from counter.outbox import Due, DueState
-from counter.policy import Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnLineRequest, ReturnRecord, process_return
-from counter.sale_commands import record_reprint, void_line, void_sale
-from counter.sales import Sale, receipt_for
-from counter.shifts import ShiftError, take_x_report
+from counter.returns.model import ProcessReturn, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import ReturnRecord, process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.commands import record_reprint, void_line, void_sale
+from counter.sales.sale import Sale, receipt_for
+from counter.trust.outbox import Due, DueState
 from db import schema as s
 from devices.escpos.decode import decode
 from devices.escpos.encoder import PrinterProfile
@@ -114,9 +115,9 @@ def test_a_failed_commit_leaves_nothing_due(shop: TestStore) -> None:
     before = due_rows(shop)
     cart = Cart(shop.cfg.currency, shop.cfg.prices_include_tax)
     cart.add(shop.item_in("apparel"), 1)
-    from counter.checkout import CompleteSale, complete_sale
     from counter.errors import TenderError
-    from counter.tenders import Payment
+    from counter.sales.checkout import CompleteSale, complete_sale
+    from counter.sales.tenders import Payment
 
     payment = Payment(cart.total, shop.cfg.currency, shop.cfg.smallest_coin)
     payment.add_cash(cart.total + Decimal("1"))  # paid, but the cart is changed before the commit

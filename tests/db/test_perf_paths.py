@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from counter.barcodes import canonical_gtin, read_code
-from counter.carddata import contains_card_data
 from counter.errors import BarcodeError
+from counter.trust.carddata import contains_card_data
 from db import schema as s
 from db.engine import DB_FILENAME, Checkpointer, head_revision, may_hold_card_data, open_database, script_head
 from db.queries import SEARCH_CANDIDATES, SqlCatalog, read_settings, store_config

@@ -11,11 +11,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from counter.policy import Condition
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnError, process_return, quote_draft
+from counter.returns.model import ProcessReturn, ReturnError
+from counter.returns.policy import Condition
+from counter.returns.process import process_return, quote_draft
+from counter.returns.refunds import RefundMethod
 from counter.store import StoreConfig
-from counter.upstream import Reservation, ReservedLine
+from counter.sync.upstream import Reservation, ReservedLine
 from db import schema as s
 from db.queries import return_policies, save_policies
 from tests.db.support import TestStore
@@ -91,8 +92,8 @@ def test_a_refund_that_changed_while_hq_was_asked_is_refused_and_its_reservation
 
 
 def test_a_draft_without_a_receipt_is_quoted_at_the_lowest_recent_price_with_the_store_rules(shop: TestStore) -> None:
-    from counter.policy import Reason
-    from counter.returns import CustomerId, ReturnLineRequest
+    from counter.returns.model import CustomerId, ReturnLineRequest
+    from counter.returns.policy import Reason
 
     shirt = shop.item_in("apparel")
     cmd = ProcessReturn(
@@ -109,7 +110,7 @@ def test_a_draft_without_a_receipt_is_quoted_at_the_lowest_recent_price_with_the
 
 
 def test_another_lanes_receipt_is_quoted_from_what_hq_sent(shop: TestStore) -> None:
-    from counter.upstream import RemoteSale
+    from counter.sync.upstream import RemoteSale
 
     sale = shirt_sale(shop)
     elsewhere = dataclasses.replace(sale, id="sale-of-lane-2", receipt_number="S01-T02-000777", terminal_id="T02")

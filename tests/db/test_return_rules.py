@@ -24,24 +24,18 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from counter.analysis import analyse, to_csv
-from counter.cart import Cart
-from counter.cases import ContactKind, LinkedTransaction, LinkKind, LogContact, log_contact
 from counter.catalog import Item
-from counter.checkout import CompleteSale, complete_sale
-from counter.customers import ContactDetails, create_customer
-from counter.policy import ApprovalKind, Condition, Reason
-from counter.pricing import Discount
-from counter.refunds import RefundMethod
-from counter.returns import (
-    ApprovalNeeded,
-    CustomerId,
-    ProcessReturn,
-    ReturnLineRequest,
-    ReturnRecord,
-    process_return,
-)
-from counter.tenders import CardDetails, Payment
+from counter.desk.analysis import analyse, to_csv
+from counter.desk.cases import ContactKind, LinkedTransaction, LinkKind, LogContact, log_contact
+from counter.desk.customers import ContactDetails, create_customer
+from counter.returns.model import ApprovalNeeded, CustomerId, ProcessReturn, ReturnLineRequest
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import ReturnRecord, process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.pricing import Discount
+from counter.sales.tenders import CardDetails, Payment
 from db import schema as s
 from db.desk_queries import analysis_rows
 from db.queries import journal_entries, lowest_recent_price

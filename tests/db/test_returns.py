@@ -9,26 +9,26 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from counter.approvals import ApprovalError
-from counter.cart import Cart, CartLine
+from counter.cash.shifts import MovementKind, record_movement
 from counter.catalog import TaxClass
-from counter.checkout import CompleteSale, complete_sale
 from counter.journal import verify
-from counter.policy import ApprovalKind, Condition, Reason
-from counter.pricing import Discount
-from counter.refunds import RefundError, RefundMethod
-from counter.returns import (
+from counter.returns.model import (
     ApprovalNeeded,
     CustomerId,
     ExchangeSale,
     ProcessReturn,
     ReturnError,
     ReturnLineRequest,
-    process_return,
 )
-from counter.shifts import MovementKind, record_movement
-from counter.tenders import CardDetails, Payment, TenderKind
-from counter.vouchers import VoucherError
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundError, RefundMethod
+from counter.sales.cart import Cart, CartLine
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.pricing import Discount
+from counter.sales.tenders import CardDetails, Payment, TenderKind
+from counter.sales.vouchers import VoucherError
+from counter.trust.approvals import ApprovalError
 from db import schema as s
 from db.queries import journal_entries
 from tests.db.support import TestStore, approve
@@ -254,7 +254,7 @@ def test_an_exchange_where_the_customer_pays_the_difference(shop: TestStore) -> 
     dearer = max((shop.item_in("footwear", n) for n in range(10)), key=lambda i: i.price)
     credit = sale.total
     new_lines = [CartLine(dearer, 1)]
-    from counter.checkout import price_command
+    from counter.sales.checkout import price_command
 
     new_total = price_command(CompleteSale(shop.user("Maria"), new_lines, None, (), Decimal(0)), shop.cfg).total
     payment = Payment(new_total, shop.cfg.currency, shop.cfg.smallest_coin)
@@ -274,7 +274,7 @@ def test_an_exchange_where_the_store_refunds_cash(shop: TestStore) -> None:
     sale = shop.sell([(dear, 1)], cash=True)
     cheap = shop.item_in("office-school", 0)
     lines = [CartLine(cheap, 1)]
-    from counter.checkout import price_command
+    from counter.sales.checkout import price_command
 
     new_total = price_command(CompleteSale(shop.user("Maria"), lines, None, (), Decimal(0)), shop.cfg).total
     payment = Payment(new_total, shop.cfg.currency, shop.cfg.smallest_coin)

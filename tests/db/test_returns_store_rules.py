@@ -1,4 +1,4 @@
-"""The store-bound steps of a return (counter.returns: process_return, load_context,
+"""The store-bound steps of a return (counter.returns.process: process_return, load_context,
 _reserve, find_sale*, returnable_lines), each held through the real write path on a real
 SQLite store (issue 14), by what the clerk is told and what the store records:
 
@@ -26,30 +26,27 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from counter.cart import CartLine
-from counter.checkout import CompleteSale, price_command
-from counter.customers import ContactDetails, create_customer
+from counter.cash.shifts import CashRules, ShiftError, close_shift
+from counter.desk.customers import ContactDetails, create_customer
 from counter.errors import CounterError
 from counter.journal import verify
-from counter.policy import ApprovalKind, Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import (
+from counter.returns.lookup import find_sale, load_context, returnable_lines
+from counter.returns.model import (
     ApprovalNeeded,
     CustomerId,
     ExchangeSale,
     ProcessReturn,
     ReturnError,
     ReturnLineRequest,
-    ReturnRecord,
-    find_sale,
-    load_context,
-    process_return,
-    returnable_lines,
 )
-from counter.sales import Sale
-from counter.shifts import CashRules, ShiftError, close_shift
-from counter.tenders import CardDetails, Payment, TenderKind
-from counter.upstream import (
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import ReturnRecord, process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import CartLine
+from counter.sales.checkout import CompleteSale, price_command
+from counter.sales.sale import Sale
+from counter.sales.tenders import CardDetails, Payment, TenderKind
+from counter.sync.upstream import (
     OfflineCaps,
     RemoteSale,
     Reservation,

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from counter.accounts import charge_service, open_account, pay_on_account
-from counter.adjustments import AdjustBill, AdjustmentKind, adjust_bill
-from counter.approvals import grant_approval
-from counter.cases import (
+from counter.cash.shifts import x_report
+from counter.desk.accounts import charge_service, open_account, pay_on_account
+from counter.desk.adjustments import AdjustBill, AdjustmentKind, adjust_bill
+from counter.desk.cases import (
     CaseError,
     CaseStatus,
     ContactKind,
@@ -24,7 +24,7 @@ from counter.cases import (
     change_status,
     log_contact,
 )
-from counter.customers import (
+from counter.desk.customers import (
     Address,
     ContactDetails,
     CustomerError,
@@ -32,15 +32,16 @@ from counter.customers import (
     create_customer,
     update_customer,
 )
+from counter.desk.orders import OrderKind, OrderLine, cancel_order, open_order, pay_order, pick_up_order
+from counter.desk.referrals import Priority, add_department_note, refer_case, tell_customer
+from counter.desk.service import DeskConfig, DeskError
 from counter.journal import verify
-from counter.orders import OrderKind, OrderLine, cancel_order, open_order, pay_order, pick_up_order
-from counter.policy import Condition, Reason
-from counter.referrals import Priority, add_department_note, refer_case, tell_customer
-from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded, ProcessReturn, ReturnLineRequest, process_return
-from counter.service_desk import DeskConfig, DeskError
-from counter.shifts import x_report
-from counter.tenders import CardDetails, Tender, TenderKind
+from counter.returns.model import ApprovalNeeded, ProcessReturn, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.tenders import CardDetails, Tender, TenderKind
+from counter.trust.approvals import grant_approval
 from db import schema as s
 from db.demo import DEMO_CUSTOMERS
 from db.queries import journal_entries

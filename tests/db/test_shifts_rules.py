@@ -1,4 +1,4 @@
-"""The cash-office steps of counter.shifts on a real SQLite store (issue 14), each asserted
+"""The cash-office steps of counter.cash.shifts on a real SQLite store (issue 14), each asserted
 by what the cashier is told, what the drawer should hold afterwards and what the journal
 records, in cents: opening a shift, paid in / paid out / cash drop, the blind close and its
 tolerance (inclusive), a manager's recount, the Z report and the X report."""
@@ -10,10 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from counter.carddata import CardDataRefused
-from counter.journal import EventType
-from counter.money import InvalidAmount
-from counter.shifts import (
+from counter.cash.shifts import (
     CashRules,
     Count,
     MovementKind,
@@ -26,12 +23,15 @@ from counter.shifts import (
     take_z_report,
     x_report,
 )
+from counter.journal import EventType
+from counter.money import InvalidAmount
+from counter.trust.carddata import CardDataRefused
 from db.demo import FLOAT, count_for
 from db.queries import journal_entries
 from tests.db.support import TestStore
 
 D = Decimal
-#: counter.carddata's refusal (the store's own last-line refusal has other words)
+#: counter.trust.carddata's refusal (the store's own last-line refusal has other words)
 CARD_REFUSED = "That looks like a payment card number. Counter never takes card numbers {where}."
 
 

@@ -15,13 +15,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from counter.barcodes import read_code
-from counter.cart import Cart
-from counter.checkout import CompleteSale, complete_sale
 from counter.errors import SignInError, StoreError
 from counter.journal import verify
-from counter.staff import sign_in
-from counter.tenders import CardDetails, Payment
-from counter.users import UserId
+from counter.people.staff import sign_in
+from counter.people.users import UserId
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.tenders import CardDetails, Payment
 from db import schema as s
 from db.engine import DB_FILENAME, current_revision, head_revision, open_database
 from db.queries import SqlCatalog, journal_entries, list_users, read_settings, store_config, terminal_identity

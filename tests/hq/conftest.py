@@ -24,14 +24,15 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from cli.sync import demo_reference_data
 from counter.barcodes import canonical_gtin
+from counter.cash.shifts import open_shift
 from counter.errors import CounterError
-from counter.policy import Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnLineRequest, ReturnRecord, process_return
-from counter.sales import Sale
-from counter.shifts import open_shift
-from counter.upstream import OfflineCaps
-from counter.users import PinHasher
+from counter.people.users import PinHasher
+from counter.returns.model import ProcessReturn, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import ReturnRecord, process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.sale import Sale
+from counter.sync.upstream import OfflineCaps
 from db import schema as ls
 from db.demo import DEMO_DIR, DEMO_USERS, FLOAT, TAX_CLASSES
 from db.engine import DB_FILENAME, open_database

@@ -16,11 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, insert, select, update
 
-from counter.approvals import ApprovalError
 from counter.money import Currency
-from counter.policy import ApprovalKind
-from counter.remote_approval import PIN_AT_HQ, RemoteAsk, record_remote_approval, remote_request_from_wire
-from counter.users import MAX_FAILED_ATTEMPTS, PinHasher, Role, User, UserId
+from counter.people.users import MAX_FAILED_ATTEMPTS, PinHasher, Role, User, UserId
+from counter.returns.policy import ApprovalKind
+from counter.trust.approvals import ApprovalError
+from counter.trust.remote_approval import PIN_AT_HQ, RemoteAsk, record_remote_approval, remote_request_from_wire
 from db import schema as ls
 from db.demo import DEMO_USERS
 from db.hq_client import HqClient

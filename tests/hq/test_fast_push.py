@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from counter.journal import GENESIS, make_entry, utc_stamp
-from counter.upstream import MAX_BATCH, MAX_BODY_BYTES
+from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES
 from hq import access
 from hq import schema as hs
 from hq.app import ASGIApp, BodyLimit, PushBatch, Scope, Send, create_app

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import select
 
-from counter.returns import ReturnRecord
+from counter.returns.process import ReturnRecord
 from db import schema as ls
 from tests.hq.conftest import Lane
 

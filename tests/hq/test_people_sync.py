@@ -12,15 +12,16 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cli.main import main as cli_main
-from counter.cart import Cart
-from counter.checkout import CompleteSale, complete_sale
-from counter.customers import Address, ContactDetails, Customer, create_customer, update_customer
-from counter.policy import Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnLineRequest, process_return
-from counter.sales import Sale
-from counter.tenders import Payment
-from counter.vouchers import VoucherError
+from counter.desk.customers import Address, ContactDetails, Customer, create_customer, update_customer
+from counter.returns.model import ProcessReturn, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.sale import Sale
+from counter.sales.tenders import Payment
+from counter.sales.vouchers import VoucherError
 from db import schema as ls
 from db.desk_queries import customer_history, customer_summary, find_customers, get_customer
 from hq import schema as hs

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, select, text
 from counter.barcodes import CodeKind, ScannedCode
 from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp, verify
 from counter.money import Currency
-from counter.upstream import UpstreamUnavailable
+from counter.sync.upstream import UpstreamUnavailable
 from db import schema as ls
 from db import sync
 from db.engine import DB_FILENAME, open_database
@@ -471,7 +471,7 @@ def sale_entries(terminal: str, n: int) -> list[JournalEntry]:
         if seq % 7 == 0:
             e = make_entry(terminal, seq, f"{terminal}-e{seq}", "SignedIn", at, {"user": "u1"}, prev)
         else:
-            # A sale that adds up (HQ checks it: counter.entry_rules): inclusive prices on
+            # A sale that adds up (HQ checks it: counter.trust.entry_rules): inclusive prices on
             # odd seqs, exclusive on even ones; cash settles what a card does not.
             inclusive = bool(seq % 2)
             lines = []

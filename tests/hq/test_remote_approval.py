@@ -15,12 +15,17 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from counter.approvals import ApprovalError
 from counter.errors import CounterError
 from counter.money import Currency
-from counter.policy import ApprovalKind
-from counter.remote_approval import RemoteAsk, record_remote_approval, remote_request_from_wire, verify_station_approver
-from counter.users import Role, User, UserId
+from counter.people.users import Role, User, UserId
+from counter.returns.policy import ApprovalKind
+from counter.trust.approvals import ApprovalError
+from counter.trust.remote_approval import (
+    RemoteAsk,
+    record_remote_approval,
+    remote_request_from_wire,
+    verify_station_approver,
+)
 from db.demo import DEMO_USERS
 from db.hq_client import HqClient, HqRefused
 from db.remote_approvals import RemoteApprovals, RemoteRefused

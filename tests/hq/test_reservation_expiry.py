@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select, update
 
-from counter.upstream import Reservation, ReservationRefused, ReservedLine
+from counter.sync.upstream import Reservation, ReservationRefused, ReservedLine
 from hq import ledger
 from hq import schema as hs
 from tests.hq.conftest import Lane

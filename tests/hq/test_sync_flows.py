@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from counter.journal import EventType
-from counter.returns import ReturnError
-from counter.upstream import OfflineCaps, UpstreamUnavailable
+from counter.returns.model import ReturnError
+from counter.sync.upstream import OfflineCaps, UpstreamUnavailable
 from db import schema as ls
 from hq import schema as hs
 from hq.serve import URL_ENV, free_port

@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import Engine, func, select
 
 from counter.journal import EventType
-from counter.upstream import UpstreamUnavailable
+from counter.sync.upstream import UpstreamUnavailable
 from db.engine import Database, open_database
 from db.hq_client import HqClient
 from db.sync import Syncer, enrol
@@ -77,7 +77,7 @@ def sale_body(n: int) -> dict[str, Any]:
                 "item_id": "item-000001",
                 "sku": "APP-00004",
                 "name": "Shirt",
-                "qty": 1,  # a sale that adds up: HQ checks it (counter.entry_rules)
+                "qty": 1,  # a sale that adds up: HQ checks it (counter.trust.entry_rules)
                 "unit_price": 999 - n % 3,
                 "line_discount": 0,
                 "order_discount": 0,

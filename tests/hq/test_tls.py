@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from counter.errors import CounterError
-from counter.upstream import certificate_fingerprint as fingerprint
+from counter.sync.upstream import certificate_fingerprint as fingerprint
 from db.credentials import token_path
 from db.engine import DB_FILENAME, open_database
 from db.hq_client import HqClient, HqUntrusted

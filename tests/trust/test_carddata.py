@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from counter.carddata import CardDataFilter, card_data_in_code, has_card_data, mask_card_bytes, mask_card_data
+from counter.trust.carddata import CardDataFilter, card_data_in_code, has_card_data, mask_card_bytes, mask_card_data
 
 
 @pytest.mark.parametrize(

@@ -21,18 +21,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from counter.cash.shifts import CashRules, MovementKind, close_shift, record_movement, recount_shift
 from counter.journal import EventType
-from counter.policy import Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import (
-    ApprovalNeeded,
-    CustomerId,
-    ProcessReturn,
-    ReturnError,
-    ReturnLineRequest,
-    process_return,
-)
-from counter.shifts import CashRules, MovementKind, close_shift, record_movement, recount_shift
+from counter.returns.model import ApprovalNeeded, CustomerId, ProcessReturn, ReturnError, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
 from db.demo import count_for
 from db.derive import Derivation, Difference, derive_and_compare, sale_differences
 from db.engine import DB_FILENAME, open_database

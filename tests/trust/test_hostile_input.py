@@ -20,13 +20,15 @@ from hypothesis import strategies as st
 
 from app.config import Settings, load_settings
 from counter.barcodes import CodeKind, read_code
-from counter.carddata import has_card_data, mask_card_data
-from counter.cart import MAX_QUANTITY, parse_quantity
 from counter.errors import CounterError
 from counter.money import MAX_AMOUNT, Currency
-from counter.policy import Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnLineRequest, load_context, quote
+from counter.returns.lookup import load_context
+from counter.returns.model import ProcessReturn, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import quote
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import MAX_QUANTITY, parse_quantity
+from counter.trust.carddata import has_card_data, mask_card_data
 from db import schema as s
 from db.engine import DB_FILENAME
 from devices.barcodes import CodeType, decode_scan

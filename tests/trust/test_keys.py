@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from counter.errors import StoreError
-from counter.users import KEYED, PinHasher, badge_digest
+from counter.people.users import KEYED, PinHasher, badge_digest
 from db import schema as s
 from db.engine import DB_FILENAME, alembic_config, open_database, pin_key
 from db.keys import load_secret

@@ -22,14 +22,14 @@ from PySide6.QtWidgets import QWidget
 from sqlalchemy import inspect, select, text
 
 from cli.main import _configure_logging
-from counter.approvals import grant_approval
-from counter.carddata import CardDataRefused, has_card_data, is_pan, luhn_ok
+from counter.cash.shifts import MovementKind, record_movement
 from counter.journal import EventType
-from counter.policy import ApprovalKind
-from counter.returns import CustomerId
-from counter.shifts import MovementKind, record_movement
-from counter.user_admin import add_user
-from counter.users import Role
+from counter.people.user_admin import add_user
+from counter.people.users import Role
+from counter.returns.model import CustomerId
+from counter.returns.policy import ApprovalKind
+from counter.trust.approvals import grant_approval
+from counter.trust.carddata import CardDataRefused, has_card_data, is_pan, luhn_ok
 from db import schema as s
 from tests.ui.conftest import count_rows, in_dialog, press, type_enter, upc_codes
 from tests.ui.device_support import open_window_fixture, sign_in_as
@@ -61,6 +61,9 @@ def _hex_token(data: bytes, start: int, end: int) -> bool:
 _UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+_STAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+
+
 class _Uuids:
     """The UUIDs a file holds (its records are full of them), to tell their digits from a
     card number's. SQLite keeps a record's text columns side by side, so the last group of
@@ -90,13 +93,23 @@ class _Uuids:
             return True
         return any(fragment[:k] in self.tails and fragment[k:] in self.heads for k in range(1, len(fragment)))
 
+    def runs_on(self, data: bytes, start: int, end: int) -> bool:
+        """The digits start inside a UUID of the file and run on into what SQLite stored next
+        to it: the start of another UUID, or the year of a time stamp (the tail
+        ...-6bc346006097 then 2026-12-06T05:15 reads 3460060972026)."""
+        for first, last in self.spans:
+            if first <= start < last < end:
+                rest = data[last:end]
+                return rest in self.heads or (_STAMP.match(data, last) is not None and len(rest) <= 4)
+        return False
+
     def explain(self, data: bytes, start: int, end: int) -> bool:
-        return self.cover(start, end) or self.piece_of(data[start:end])
+        return self.cover(start, end) or self.piece_of(data[start:end]) or self.runs_on(data, start, end)
 
 
 def card_numbers_in(data: bytes) -> list[bytes]:
     """Every 13-19 digit number (alone or grouped by spaces/dashes) that passes the Luhn
-    check and could be a card (counter.carddata.is_pan: not a product GTIN, not digits
+    check and could be a card (counter.trust.carddata.is_pan: not a product GTIN, not digits
     inside a hash), plus any of the card numbers this test tried to enter, however found."""
     uuids = _Uuids(data)
     found = [
@@ -274,3 +287,12 @@ def test_the_scan_finds_grouped_cards_and_passes_pieces_of_uuids() -> None:
     freed = b"\x00" + side_by_side + b"\x00\x00101151892073882\x00"  # the same digits cut loose
     assert card_numbers_in(freed) == []
     assert card_numbers_in(b"\x00" + b"4111111111111111\x00") != []  # a card on its own is found
+
+
+def test_a_uuid_running_on_into_a_time_stamp_is_not_a_card() -> None:
+    """A case's id then its opening time, side by side in a record (a run of this suite
+    failed on it): ...-6bc346006097 then 2026-12-06T05:15 reads 3460060972026."""
+    record = b"\x00UC#2c1c05aa-450e-4820-90c4-6bc3460060972026-12-06T05:15:00.000000Zu-cashier-1"
+    assert luhn_ok("3460060972026") and card_numbers_in(record) == []
+    # the same digits with no UUID before them still count
+    assert card_numbers_in(b"\x003460060972026-12-06T05:15\x00") != []

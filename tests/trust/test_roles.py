@@ -12,22 +12,23 @@ from pathlib import Path
 
 import pytest
 
-from counter.approvals import grant_approval
-from counter.cart import Cart
-from counter.cash_drawer import DrawerReason, OpenDrawer, open_drawer
-from counter.checkout import CompleteSale, complete_sale
+from counter.cash.drawer import DrawerReason, OpenDrawer, open_drawer
+from counter.cash.shifts import CashRules, MovementKind, close_shift, record_movement
 from counter.errors import CounterError, SignInError
 from counter.journal import EventType
-from counter.policy import ApprovalKind, Condition, Reason, ReturnPolicy
-from counter.policy_admin import change_policies
-from counter.pricing import Discount
-from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded, ProcessReturn, ReturnLineRequest, process_return
-from counter.shifts import CashRules, MovementKind, close_shift, record_movement
-from counter.staff import sign_in
-from counter.tenders import Payment
-from counter.user_admin import add_user
-from counter.users import MAX_LOCKOUT, PERMISSIONS, Permission, Role, User
+from counter.people.staff import sign_in
+from counter.people.user_admin import add_user
+from counter.people.users import MAX_LOCKOUT, PERMISSIONS, Permission, Role, User
+from counter.returns.model import ApprovalNeeded, ProcessReturn, ReturnLineRequest
+from counter.returns.policy import ApprovalKind, Condition, Reason, ReturnPolicy
+from counter.returns.policy_admin import change_policies
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.pricing import Discount
+from counter.sales.tenders import Payment
+from counter.trust.approvals import grant_approval
 from db.demo import count_for
 from db.queries import journal_entries, rules_to_json, save_policies
 from tests.conftest import FAST_HASHER

@@ -10,9 +10,9 @@ import pytest
 
 from counter.errors import SignInError
 from counter.journal import EventType
-from counter.staff import sign_in, sign_in_badge
-from counter.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
-from counter.users import Role, UserId
+from counter.people.staff import sign_in, sign_in_badge
+from counter.people.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
+from counter.people.users import Role, UserId
 from db.queries import journal_entries
 from tests.conftest import FAST_HASHER
 from tests.db.support import TestStore

@@ -329,8 +329,8 @@ def test_audit_of_the_store_reads_only(store_dir: Path) -> None:
 
 
 def test_the_z_report_prints_an_anchor_that_verify_accepts(store_dir: Path) -> None:
-    from counter.report_document import report_document
-    from counter.shifts import CashRules, close_shift, take_z_report
+    from counter.cash.report_document import report_document
+    from counter.cash.shifts import CashRules, close_shift, take_z_report
     from db.demo import count_for
 
     shop = TestStore(store_dir)

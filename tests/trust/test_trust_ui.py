@@ -13,8 +13,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from counter.journal import EventType
-from counter.user_admin import set_badge
-from counter.users import Role
+from counter.people.user_admin import set_badge
+from counter.people.users import Role
 from db import schema as s
 from db.engine import DB_FILENAME
 from db.queries import journal_entries

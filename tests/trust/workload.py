@@ -31,17 +31,18 @@ from pathlib import Path
 from sqlalchemy import select
 
 from counter.barcodes import CodeKind, ScannedCode
-from counter.cart import Cart
-from counter.checkout import CompleteSale, complete_sale
+from counter.cash.shifts import CashRules, MovementKind, close_shift, open_shift, record_movement, take_z_report
 from counter.errors import CounterError
-from counter.policy import Condition, Reason
-from counter.refunds import RefundMethod
-from counter.returns import ProcessReturn, ReturnLineRequest, process_return
-from counter.sales import receipt_for
-from counter.shifts import CashRules, MovementKind, close_shift, open_shift, record_movement, take_z_report
-from counter.staff import sign_in
-from counter.tenders import CardDetails, Payment
-from counter.users import PinHasher
+from counter.people.staff import sign_in
+from counter.people.users import PinHasher
+from counter.returns.model import ProcessReturn, ReturnLineRequest
+from counter.returns.policy import Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.sale import receipt_for
+from counter.sales.tenders import CardDetails, Payment
 from db import schema as s
 from db.demo import FLOAT, count_for
 from db.engine import open_database, pin_key

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine, select
 
 from app.context import AppContext, build_context
-from counter.shifts import open_shift
+from counter.cash.shifts import open_shift
 from db import schema as ls
 from db.demo import FLOAT
 from db.engine import DB_FILENAME, open_database

@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
 
 from counter.barcodes import read_code
-from counter.cart import Cart
-from counter.cases import ContactKind, LogContact, log_contact, set_follow_up
-from counter.checkout import CompleteSale, complete_sale
-from counter.pricing import Discount
-from counter.referrals import Priority, ReferralStatus, refer_case
-from counter.service_desk import DeskConfig
-from counter.tenders import CardDetails, Payment
+from counter.desk.cases import ContactKind, LogContact, log_contact, set_follow_up
+from counter.desk.referrals import Priority, ReferralStatus, refer_case
+from counter.desk.service import DeskConfig
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.pricing import Discount
+from counter.sales.tenders import CardDetails, Payment
 from db import schema as s
 from db.desk_queries import case_events, department_queue, follow_ups_due
 from db.queries import list_users

@@ -21,12 +21,12 @@ from sqlalchemy import Engine, select
 
 from app.context import AppContext, build_context
 from counter.barcodes import read_code
-from counter.cart import Cart
-from counter.checkout import CompleteSale, complete_sale
+from counter.cash.shifts import open_shift
 from counter.journal import verify
-from counter.sales import Sale
-from counter.shifts import open_shift
-from counter.tenders import Payment
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.sale import Sale
+from counter.sales.tenders import Payment
 from db.demo import FLOAT
 from db.engine import DB_FILENAME, open_database
 from db.queries import journal_entries, list_users, read_settings, write_settings
@@ -404,8 +404,8 @@ def test_the_station_says_a_wrong_pin_or_a_lock_that_hq_found(
     import uuid
     from decimal import Decimal
 
-    from counter.policy import ApprovalKind
-    from counter.remote_approval import RemoteAsk
+    from counter.returns.policy import ApprovalKind
+    from counter.trust.remote_approval import RemoteAsk
 
     lane_ctx, _ = make_lane("T01")
     station_ctx, station_window = make_lane("T02")

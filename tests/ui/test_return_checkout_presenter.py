@@ -14,16 +14,18 @@ import pytest
 from sqlalchemy import func, select
 
 from app.context import AppContext, build_context
-from counter.approvals import grant_approval
-from counter.cart import Cart
-from counter.checkout import CompleteSale, complete_sale
-from counter.policy import ApprovalKind, Reason
-from counter.refunds import RefundMethod
-from counter.return_draft import ReturnDraft
-from counter.returns import ReturnQuote, ReturnRecord, quote_draft, returnable_lines
-from counter.sales import Sale
-from counter.tenders import Payment
-from counter.users import User
+from counter.people.users import User
+from counter.returns.draft import ReturnDraft
+from counter.returns.lookup import returnable_lines
+from counter.returns.model import ReturnQuote
+from counter.returns.policy import ApprovalKind, Reason
+from counter.returns.process import ReturnRecord, quote_draft
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.sale import Sale
+from counter.sales.tenders import Payment
+from counter.trust.approvals import grant_approval
 from db import schema as s
 from tests.conftest import FAST_HASHER
 from ui.ops import Problem

@@ -10,11 +10,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
 from counter.barcodes import read_code
-from counter.cart import Cart
-from counter.checkout import CompleteSale, complete_sale
 from counter.journal import verify
-from counter.sales import Sale
-from counter.tenders import CardDetails, Payment
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.sale import Sale
+from counter.sales.tenders import CardDetails, Payment
 from db.queries import journal_entries
 from devices.escpos.decode import decode
 from tests.db.support import Clock

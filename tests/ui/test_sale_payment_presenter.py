@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from app.context import AppContext, build_context
-from counter.cart import Cart
+from counter.cash.shifts import CashRules, Count, close_shift
 from counter.errors import CartError, StoreError
-from counter.sales import Sale
-from counter.shifts import CashRules, Count, close_shift
-from counter.tenders import CardDetails, Payment, TenderKind
-from counter.users import User
+from counter.people.users import User
+from counter.sales.cart import Cart
+from counter.sales.sale import Sale
+from counter.sales.tenders import CardDetails, Payment, TenderKind
 from db import schema as s
 from devices.escpos.encoder import PrinterProfile
 from ui.devices.printing import PrintBridge

@@ -13,11 +13,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import select
 
-from counter.accounts import charge_service, open_account
-from counter.customers import Address, ContactDetails, create_customer
+from counter.desk.accounts import charge_service, open_account
+from counter.desk.customers import Address, ContactDetails, create_customer
+from counter.desk.service import DeskConfig
 from counter.journal import verify
-from counter.service_desk import DeskConfig
-from counter.tenders import Tender, TenderKind
+from counter.sales.tenders import Tender, TenderKind
 from db import schema as s
 from db.demo import DEMO_CUSTOMERS
 from db.desk_queries import address_history, case_events, cases_for, find_customers, referrals_for_case

@@ -1,4 +1,4 @@
-"""counter.adjustments' quote on a sale made here: what a price drop, a price match and a
+"""counter.desk.adjustments' quote on a sale made here: what a price drop, a price match and a
 goodwill credit give back (net, tax and gross to the cent, with prices excluding and
 including tax), which approvals each needs, where the window and the quantities stop,
 and the words of each refusal. The commands on a real store are in tests/db."""
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from counter.adjustments import (
+from counter.desk.adjustments import (
     AdjustBill,
     AdjustContext,
     AdjustmentKind,
@@ -20,16 +20,16 @@ from counter.adjustments import (
     price_difference,
     quote_adjustment,
 )
+from counter.desk.service import DeskError, ServiceRules
 from counter.errors import InvalidAmount
 from counter.money import Currency
-from counter.policy import ApprovalKind, ReturnRules
-from counter.refunds import PaidTender, RefundError, RefundMethod, RefundPart
-from counter.return_types import Returned
-from counter.sales import Sale, SaleLine
-from counter.service_desk import DeskError, ServiceRules
+from counter.people.users import Role, User, UserId
+from counter.returns.model import Returned
+from counter.returns.policy import ApprovalKind, ReturnRules
+from counter.returns.refunds import PaidTender, RefundError, RefundMethod, RefundPart
+from counter.sales.sale import Sale, SaleLine
+from counter.sales.tenders import CardDetails, Tender, TenderKind
 from counter.store import StoreConfig
-from counter.tenders import CardDetails, Tender, TenderKind
-from counter.users import Role, User, UserId
 
 USD = Currency.of("USD")
 NOW = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""counter.analysis on rows made here: every returned unit and refunded cent counted once
+"""counter.desk.analysis on rows made here: every returned unit and refunded cent counted once
 per dimension, contacts and complaints apart, labels for known codes (the code itself for
 unknown ones), the ranking of ``top`` and the CSV row by row."""
 
@@ -9,7 +9,7 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from counter.analysis import Analysis, Bucket, ComplaintRow, ReturnRow, analyse, to_csv
+from counter.desk.analysis import Analysis, Bucket, ComplaintRow, ReturnRow, analyse, to_csv
 
 SINCE, UNTIL = date(2026, 11, 1), date(2026, 11, 30)
 

@@ -1,4 +1,4 @@
-"""counter.carddata's rules at their edges (issue #14): which numbers are card numbers (every
+"""counter.trust.carddata's rules at their edges (issue #14): which numbers are card numbers (every
 brand's length, the Luhn check, the prefixes of 15-digit cards), how they may be grouped,
 magnetic-stripe tracks, what must never be taken for a card (product barcodes, GTIN-14s,
 IMEIs, UUIDs, hashes, receipt numbers), masks that keep only the last 4 digits, the
@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from counter.carddata import (
+from counter.errors import CounterError
+from counter.trust.carddata import (
     MASK,
     CardDataFilter,
     CardDataRefused,
@@ -25,7 +26,6 @@ from counter.carddata import (
     mask_card_data,
     refuse_card_data,
 )
-from counter.errors import CounterError
 
 DOTS = "••••"
 

@@ -1,7 +1,7 @@
-"""The cash office's rows as the journal's projection (counter.cash_projection), asserted
+"""The cash office's rows as the journal's projection (counter.projection.cash), asserted
 column by column (issue 14): a shift opened with its float, then closed by a later entry
 with what was counted and what was expected, paid-ins, paid-outs and drops, a manager's
-recount, and the Z report. Bodies are built as counter.shifts writes them (money in minor
+recount, and the Z report. Bodies are built as counter.cash.shifts writes them (money in minor
 units, a count as {denomination: pieces}, largest first); every figure is worked out by hand.
 A body the projection cannot read raises ``ProjectionError`` (HQ's 422)."""
 
@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from counter import cash_projection, projection
-from counter.cash_projection import CASH_PROJECTIONS, CASH_TABLES
+from counter.cash.shifts import Count
 from counter.journal import utc_stamp
 from counter.money import Currency
-from counter.projection import ORDINAL, TABLES, UNKNOWN, EntryRef, Insert, ProjectionError, Update, project
-from counter.shifts import Count
+from counter.projection import ORDINAL, PROJECTIONS, TABLES, UNKNOWN, EntryRef, Insert, ProjectionError, Update, project
+from counter.projection import cash as cash_projection
+from counter.projection.cash import CASH_PROJECTIONS, CASH_TABLES
 
 D = Decimal
 USD = Currency.of("USD")
@@ -227,22 +227,17 @@ def test_a_json_column_is_stored_as_json_dumps_writes_it() -> None:
     assert json.loads(cash_projection._json_text(FLOAT.to_json(USD))) == {"20": 3, "1": 5, "0.25": 4}
 
 
-def test_the_cash_office_tables_and_events_are_registered_with_the_projection(monkeypatch: pytest.MonkeyPatch) -> None:
-    tables: dict[str, Any] = {}
-    projections: dict[str, Any] = {}
-    monkeypatch.setattr(projection, "TABLES", tables)
-    monkeypatch.setattr(projection, "PROJECTIONS", projections)
-    cash_projection._register()
-    assert tables == {spec.name: spec for spec in CASH_TABLES}
-    assert set(tables) == {"shifts", "cash_movements", "shift_recounts", "z_reports"}
-    assert projections == {
+def test_the_cash_office_tables_and_events_are_part_of_the_projection() -> None:
+    assert {spec.name for spec in CASH_TABLES} == {"shifts", "cash_movements", "shift_recounts", "z_reports"}
+    assert all(TABLES[spec.name] is spec for spec in CASH_TABLES)
+    assert {
         "ShiftOpened": cash_projection.shift_opened_ops,
         "ShiftClosed": cash_projection.shift_closed_ops,
         "ShiftRecounted": cash_projection.shift_recounted_ops,
         "CashMoved": cash_projection.cash_moved_ops,
         "ZReportTaken": cash_projection.z_report_ops,
-    }
-    assert projections == CASH_PROJECTIONS
+    } == CASH_PROJECTIONS
+    assert all(PROJECTIONS[name] is fn for name, fn in CASH_PROJECTIONS.items())
 
 
 def test_the_cash_office_tables_are_keyed_and_folded_as_verify_needs() -> None:

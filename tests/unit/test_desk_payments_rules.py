@@ -1,4 +1,4 @@
-"""counter.desk_payments: what the desk takes as payment (with the words of each refusal),
+"""counter.desk.payments: what the desk takes as payment (with the words of each refusal),
 which purposes are refunds, and the journal fields of a payment in and of a refund out,
 in minor units and signed as the drawer sees them."""
 
@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from counter.desk_payments import PURPOSE_LABELS, DeskPayment, Purpose, check_tenders, payment_fields
+from counter.desk.payments import PURPOSE_LABELS, DeskPayment, Purpose, check_tenders, payment_fields
 from counter.errors import InvalidAmount, TenderError
 from counter.money import Currency
-from counter.refunds import RefundPart
-from counter.tenders import CardDetails, Tender, TenderKind
+from counter.returns.refunds import RefundPart
+from counter.sales.tenders import CardDetails, Tender, TenderKind
 
 USD = Currency.of("USD")
 VISA = CardDetails("Visa", "4242", "AP1234")

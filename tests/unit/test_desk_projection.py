@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from counter.cases import (
+from counter.desk.cases import (
     CaseStatus,
     ContactKind,
     LogContact,
@@ -24,8 +24,8 @@ from counter.cases import (
     record_letter,
     set_follow_up,
 )
-from counter.desk_projection import DESK_TABLES, PRIVATE_COLUMNS
 from counter.projection import ORDINAL, TABLES, UNKNOWN, EntryRef, Insert, project
+from counter.projection.desk import DESK_TABLES, PRIVATE_COLUMNS
 from db import schema as s
 from db.queries import journal_entries
 from db.sync_people import apply_people

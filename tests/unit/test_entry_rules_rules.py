@@ -1,4 +1,4 @@
-"""counter.entry_rules at its edges: what HQ refuses in a pushed entry, with the rule's code
+"""counter.trust.entry_rules at its edges: what HQ refuses in a pushed entry, with the rule's code
 and its exact words, and what it lets through (a sale that adds up, a return that follows
 from its sale and from what was returned before). Pure functions on plain bodies: every
 amount is in minor units and worked out here."""
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from counter.entry_rules import (
+from counter.trust.entry_rules import (
     MAX_LINES,
     MAX_MINOR,
     MAX_QTY,

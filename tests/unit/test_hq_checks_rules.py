@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import Connection, create_engine, insert
 from sqlalchemy.exc import IntegrityError
 
-from counter.entry_rules import HeldSale, LineLedger, Reserved, SaleLedger, SoldLine
 from counter.journal import GENESIS, JournalEntry, make_entry
+from counter.trust.entry_rules import HeldSale, LineLedger, Reserved, SaleLedger, SoldLine
 from hq import checks
 from hq import schema as s
 from hq.chain import PushRefused

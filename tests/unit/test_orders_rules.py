@@ -1,4 +1,4 @@
-"""counter.orders' rules without a store: the terms a layaway and a special order state
+"""counter.desk.orders' rules without a store: the terms a layaway and a special order state
 (minimum deposit, due date, the fee a cancellation keeps), the agreement's words, the
 order's total and tax, and what a cancellation keeps and refunds. The commands on a real
 store are in tests/db/test_orders_rules.py."""
@@ -11,8 +11,7 @@ from decimal import Decimal
 import pytest
 
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
-from counter.money import Currency
-from counter.orders import (
+from counter.desk.orders import (
     Order,
     OrderKind,
     OrderLine,
@@ -22,11 +21,12 @@ from counter.orders import (
     quote_cancel,
     terms_for,
 )
-from counter.policy import ApprovalKind, ReturnRules
-from counter.refunds import PaidTender, RefundError, RefundMethod, RefundPart
-from counter.service_desk import ServiceRules
+from counter.desk.service import ServiceRules
+from counter.money import Currency
+from counter.returns.policy import ApprovalKind, ReturnRules
+from counter.returns.refunds import PaidTender, RefundError, RefundMethod, RefundPart
+from counter.sales.tenders import CardDetails, TenderKind
 from counter.store import StoreConfig
-from counter.tenders import CardDetails, TenderKind
 
 USD = Currency.of("USD")
 TODAY = date(2026, 12, 6)

@@ -1,4 +1,4 @@
-"""counter.policy's rules at their edges: the return window ends at its last moment, no
+"""counter.returns.policy's rules at their edges: the return window ends at its last moment, no
 receipt means store credit only (or a refusal no one may override when the category wants
 its receipt), final sale and out-of-window refusals a supervisor may override, damage by the
 customer needs approval, an opened item carries its restocking fee; the words the cashier
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from counter.policy import (
+from counter.returns.policy import (
     ApprovalKind,
     Condition,
     Disposition,

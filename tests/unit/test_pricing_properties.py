@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from counter.catalog import TaxClass
 from counter.money import Currency
-from counter.pricing import Discount, LineInput, price_lines
+from counter.sales.pricing import Discount, LineInput, price_lines
 
 USD = Currency.of("USD")
 RATES = [

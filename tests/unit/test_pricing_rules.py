@@ -1,4 +1,4 @@
-"""counter.pricing's rules at their edges, to the cent: percent discounts rounded half up,
+"""counter.sales.pricing's rules at their edges, to the cent: percent discounts rounded half up,
 discounts that may equal but not exceed what they come off (with the words the cashier
 reads), the order discount split by largest remainder, tax per rate in code order, and
 inclusive prices whose tax is taken out of the amount. (Sums over random receipts are the
@@ -13,7 +13,7 @@ import pytest
 from counter.catalog import TaxClass
 from counter.errors import CartError
 from counter.money import Currency
-from counter.pricing import Discount, LineInput, PricedLine, Pricing, TaxTotal, price_lines
+from counter.sales.pricing import Discount, LineInput, PricedLine, Pricing, TaxTotal, price_lines
 
 USD = Currency.of("USD")
 STATE = TaxClass("A", "Standard", Decimal("0.0825"))

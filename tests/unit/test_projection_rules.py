@@ -4,8 +4,8 @@ re-derives them to find an edited table, and HQ ingests pushed entries through t
 wrong column here is a wrong column in every store and at HQ.
 
 Bodies are built as the write path builds them: a sale through ``Sale.journal_body`` (the
-SaleCompleted body of counter.checkout), the others as counter.returns, counter.approvals,
-counter.desk_payments, counter.adjustments, counter.orders and db.sync_people write them.
+SaleCompleted body of counter.sales.checkout), the others as counter.returns.process, counter.trust.approvals,
+counter.desk.payments, counter.desk.adjustments, counter.desk.orders and db.sync_people write them.
 Money is in integer minor units; every figure below is worked out by hand. A body the
 projection cannot read raises ``ProjectionError``, which HQ refuses with a 422
 (hq.ingest._rows_of)."""
@@ -19,29 +19,32 @@ from typing import Any
 
 import pytest
 
-from counter import projection
 from counter.catalog import TaxClass
 from counter.journal import utc_stamp
 from counter.money import Currency
-from counter.pricing import TaxTotal
 from counter.projection import (
+    PROJECTIONS,
     TABLES,
     UNKNOWN,
     EntryRef,
     Insert,
     ProjectionError,
     Update,
+    project,
+)
+from counter.projection import base as projection
+from counter.projection.sales import (
     _payments,
     adopted_sale_ops,
     approval_ops,
     desk_voucher_ops,
-    project,
     return_ops,
     sale_ops,
     vouchers_received_ops,
 )
-from counter.sales import Sale, SaleLine
-from counter.tenders import CardDetails, Tender, TenderKind
+from counter.sales.pricing import TaxTotal
+from counter.sales.sale import Sale, SaleLine
+from counter.sales.tenders import CardDetails, Tender, TenderKind
 
 D = Decimal
 USD = Currency.of("USD")
@@ -508,7 +511,7 @@ def test_approval_ids_that_do_not_match_the_kinds_are_refused() -> None:
 
 
 def desk_payment(pid: str, tenders: list[dict[str, Any]], **more: Any) -> dict[str, Any]:
-    """A desk payment as counter.orders._payment_body writes it (payment_fields + tenders)."""
+    """A desk payment as counter.desk.orders._payment_body writes it (payment_fields + tenders)."""
     return {"payment_id": pid, "number": f"N-{pid}", "purpose": "order_payment", "amount": 0, "tenders": tenders,
             **more}  # fmt: skip
 
@@ -531,7 +534,7 @@ def test_store_credit_taken_at_the_desk_lowers_the_vouchers_balance_by_what_it_p
 
 
 def test_a_bill_adjustment_refunded_to_store_credit_issues_one_voucher_for_all_its_store_credit_parts() -> None:
-    # counter.desk_payments.journal_tenders: money out is negative; every store-credit part
+    # counter.desk.payments.journal_tenders: money out is negative; every store-credit part
     # names the one new voucher as its reference
     body = {
         "adjustment_id": "ADJ-1",
@@ -696,7 +699,7 @@ def test_every_lookup_error_of_a_projection_becomes_a_projection_error(
     def fails(body: Any, r: EntryRef) -> list[Any]:
         raise error("x")
 
-    monkeypatch.setitem(projection.PROJECTIONS, "Broken", fails)
+    monkeypatch.setitem(PROJECTIONS, "Broken", fails)
     with pytest.raises(ProjectionError) as err:
         project("Broken", {}, EntryRef("T01", 3, "Broken", AT))
     assert str(err.value) == f"T01 #3 (Broken): the body lacks what a Broken needs ({error('x')!r})"

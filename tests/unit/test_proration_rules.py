@@ -1,4 +1,4 @@
-"""counter.proration at its edges: which refunds of a line's units are allowed, how a refund's
+"""counter.returns.proration at its edges: which refunds of a line's units are allowed, how a refund's
 gross is split into net and tax within what is left, and which of them is the line's amount.
 (The every-visit-sums-to-the-total properties are in test_returns_properties.py.)"""
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from counter.money import Currency
-from counter.proration import LineShare, prorate_line, split_gross
+from counter.returns.proration import LineShare, prorate_line, split_gross
 
 D = Decimal
 

@@ -1,12 +1,12 @@
-"""What the person at the counter is told to do with a refund (counter.refunds.
+"""What the person at the counter is told to do with a refund (counter.returns.refunds.
 describe_allocation), one clause per part, for returns and the desk's adjustments."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from counter.refunds import Allocation, RefundPart, describe_allocation
-from counter.tenders import CardDetails, TenderKind
+from counter.returns.refunds import Allocation, RefundPart, describe_allocation
+from counter.sales.tenders import CardDetails, TenderKind
 
 D = Decimal
 

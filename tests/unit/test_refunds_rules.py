@@ -1,4 +1,4 @@
-"""counter.refunds' rules at their edges: a refund "to the original payment" goes to cards
+"""counter.returns.refunds' rules at their edges: a refund "to the original payment" goes to cards
 first, then store credit, then cash, each capped at what it paid less what it already got
 back; what is left becomes store credit; a cash refund needs the cash in the drawer (and
 says so in words) and a supervisor above the limit or when the sale was not paid in cash."""
@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from counter.policy import ApprovalKind, ReturnRules
-from counter.refunds import Allocation, PaidTender, RefundError, RefundMethod, RefundPart, allocate_refund
-from counter.tenders import CardDetails, TenderKind
+from counter.returns.policy import ApprovalKind, ReturnRules
+from counter.returns.refunds import Allocation, PaidTender, RefundError, RefundMethod, RefundPart, allocate_refund
+from counter.sales.tenders import CardDetails, TenderKind
 
 D = Decimal
 RULES = ReturnRules(cash_refund_approval_over=D("100.00"))

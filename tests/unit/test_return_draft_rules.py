@@ -1,4 +1,4 @@
-"""The rules of a return being prepared (counter.return_draft), each asserted by what the
+"""The rules of a return being prepared (counter.returns.draft), each asserted by what the
 cashier sees or what the command carries (issue 14): never more picked than is still out
 of a line, the refusals' words, a no-receipt item scanned twice is one line of two, the
 lines still missing a reason, and the ProcessReturn built from the draft (store credit
@@ -11,17 +11,17 @@ from decimal import Decimal
 
 import pytest
 
-from counter.cart import Cart
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.money import Currency
-from counter.policy import Condition, Reason
-from counter.pricing import Discount
-from counter.refunds import RefundMethod
-from counter.return_draft import DraftError, DraftLine, ReturnDraft
-from counter.returns import CustomerId, ReturnableLine, Returned
-from counter.sales import Sale, SaleLine
-from counter.tenders import Tender, TenderKind
-from counter.users import Role, User, UserId
+from counter.people.users import Role, User, UserId
+from counter.returns.draft import DraftError, DraftLine, ReturnDraft
+from counter.returns.model import CustomerId, ReturnableLine, Returned
+from counter.returns.policy import Condition, Reason
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.pricing import Discount
+from counter.sales.sale import Sale, SaleLine
+from counter.sales.tenders import Tender, TenderKind
 
 USD = Currency.of("USD")
 D = Decimal

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from counter.policy import Condition, Reason
-from counter.return_draft import DraftError, ReturnDraft
+from counter.returns.draft import DraftError, ReturnDraft
+from counter.returns.policy import Condition, Reason
 from tests.unit.test_return_draft_rules import CASHIER, item, receipted
 
 D = Decimal

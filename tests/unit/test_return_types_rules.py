@@ -1,4 +1,4 @@
-"""The rules held by the value types of returns (counter.return_types), each asserted to the
+"""The rules held by the value types of returns (counter.returns.model), each asserted to the
 cent or to the word (issue 14): what a returnable line still allows and what k more units
 refund (also after a price adjustment), how a customer ID is checked and kept (a hash and
 the last four characters only), the approval message, and a quote's totals and status."""
@@ -10,11 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from counter.carddata import CardDataRefused
 from counter.money import Currency
-from counter.policy import ApprovalKind, Condition, LineDecision, Reason, Status
-from counter.refunds import Allocation
-from counter.return_types import (
+from counter.returns.model import (
     ID_TYPES,
     ApprovalNeeded,
     CustomerId,
@@ -25,7 +22,10 @@ from counter.return_types import (
     ReturnLineRequest,
     ReturnQuote,
 )
-from counter.sales import SaleLine
+from counter.returns.policy import ApprovalKind, Condition, LineDecision, Reason, Status
+from counter.returns.refunds import Allocation
+from counter.sales.sale import SaleLine
+from counter.trust.carddata import CardDataRefused
 
 USD = Currency.of("USD")
 D = Decimal

@@ -18,16 +18,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from counter.adjustments import merge_adjustments, price_difference
 from counter.catalog import TaxClass
+from counter.desk.adjustments import merge_adjustments, price_difference
 from counter.money import ZERO, Currency
-from counter.policy import ReturnRules
-from counter.pricing import Discount, LineInput, price_lines
-from counter.proration import prorate_line
-from counter.refunds import PaidTender, RefundMethod, allocate_refund
-from counter.returns import ReturnableLine, Returned, ReturnError
-from counter.sales import SaleLine
-from counter.tenders import CardDetails, TenderKind
+from counter.returns.model import ReturnableLine, Returned, ReturnError
+from counter.returns.policy import ReturnRules
+from counter.returns.proration import prorate_line
+from counter.returns.refunds import PaidTender, RefundMethod, allocate_refund
+from counter.sales.pricing import Discount, LineInput, price_lines
+from counter.sales.sale import SaleLine
+from counter.sales.tenders import CardDetails, TenderKind
 
 USD = Currency.of("USD")
 RATES = [TaxClass("A", "A", Decimal("0.0825")), TaxClass("B", "B", Decimal("0.0225")), TaxClass("N", "N", Decimal(0))]

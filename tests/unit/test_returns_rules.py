@@ -1,4 +1,4 @@
-"""The rules of a return's quote and record (counter.returns), asserted to the cent and to
+"""The rules of a return's quote and record (counter.returns.process), asserted to the cent and to
 the word (issue 14), on the same pure functions the handler calls inside its unit of work:
 
 * a receipted line refunds its cumulative share; never more than is still out, also when
@@ -22,14 +22,11 @@ from decimal import Decimal
 
 import pytest
 
-from counter.cart import CartLine
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
-from counter.checkout import CompleteSale
 from counter.money import Currency
-from counter.policy import ApprovalKind, Condition, ReturnPolicy, ReturnRules, Status
-from counter.policy import Reason as R
-from counter.refunds import PaidTender, RefundError, RefundMethod, RefundPart
-from counter.returns import (
+from counter.people.users import Role, User, UserId
+from counter.returns.lookup import normalize_receipt_number
+from counter.returns.model import (
     CustomerId,
     ExchangeSale,
     ProcessReturn,
@@ -38,16 +35,17 @@ from counter.returns import (
     Returned,
     ReturnError,
     ReturnLineRequest,
-    ReturnRecord,
-    held_to_hq,
-    normalize_receipt_number,
-    quote,
 )
-from counter.sales import Sale, SaleLine
+from counter.returns.policy import ApprovalKind, Condition, ReturnPolicy, ReturnRules, Status
+from counter.returns.policy import Reason as R
+from counter.returns.process import ReturnRecord, held_to_hq, quote
+from counter.returns.refunds import PaidTender, RefundError, RefundMethod, RefundPart
+from counter.sales.cart import CartLine
+from counter.sales.checkout import CompleteSale
+from counter.sales.sale import Sale, SaleLine
+from counter.sales.tenders import CardDetails, TenderKind
 from counter.store import StoreConfig
-from counter.tenders import CardDetails, TenderKind
-from counter.upstream import ReservedLine
-from counter.users import Role, User, UserId
+from counter.sync.upstream import ReservedLine
 
 USD = Currency.of("USD")
 D = Decimal

@@ -1,4 +1,4 @@
-"""The drawer's value rules (counter.shifts) asserted to the cent and the word (issue 14):
+"""The drawer's value rules (counter.cash.shifts) asserted to the cent and the word (issue 14):
 which notes and coins a count takes, its limits, its total, how it is written to the
 journal, over/short of a shift and of a close, and what each cash movement does to the
 drawer. The steps that need a store (open, move, close, recount, Z) are held on a real
@@ -11,8 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from counter.money import Currency
-from counter.shifts import (
+from counter.cash.shifts import (
     DENOMINATIONS,
     MAX_PIECES,
     CashRules,
@@ -23,6 +22,7 @@ from counter.shifts import (
     ShiftError,
     denominations,
 )
+from counter.money import Currency
 
 USD = Currency.of("USD")
 EUR = Currency.of("EUR")

@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from counter.barcodes import CodeKind, read_code
-from counter.cart import Cart, parse_quantity
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.errors import BarcodeError, CartError, InvalidQuantity, TenderError
 from counter.money import Currency
-from counter.pricing import Discount
-from counter.tenders import CardDetails, Payment
+from counter.sales.cart import Cart, parse_quantity
+from counter.sales.pricing import Discount
+from counter.sales.tenders import CardDetails, Payment
 
 USD = Currency.of("USD")
 TAX = TaxClass("A", "Sales tax", Decimal("0.0825"))

@@ -1,4 +1,4 @@
-"""counter.tenders' rules at their edges: what a card slip must give (and the words when it
+"""counter.sales.tenders' rules at their edges: what a card slip must give (and the words when it
 does not), the limits of each tender (equal is allowed, a cent more is refused), cash rounding
 to the coin and the change, and a paid sale that takes nothing more. (Random totals and
 splits are the property tests in test_tenders_and_cart.py.)"""
@@ -11,7 +11,7 @@ import pytest
 
 from counter.errors import InvalidAmount, TenderError
 from counter.money import Currency
-from counter.tenders import CARD_BRANDS, CardDetails, Payment, Tender, TenderKind
+from counter.sales.tenders import CARD_BRANDS, CardDetails, Payment, Tender, TenderKind
 
 USD = Currency.of("USD")
 D = Decimal

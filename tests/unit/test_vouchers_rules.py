@@ -1,4 +1,4 @@
-"""counter.vouchers' code rules: SC + 8 characters of Crockford base 32 + a check character
+"""counter.sales.vouchers' code rules: SC + 8 characters of Crockford base 32 + a check character
 (the position-weighted sum of the body, modulo 32), read back forgivingly (any case, dashes,
 spaces, O for 0, I and L for 1) and refused in the words the cashier reads when it is not a
 voucher code."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from counter.vouchers import ALPHABET, VoucherError, check_voucher_code, looks_like_voucher, new_voucher_code
+from counter.sales.vouchers import ALPHABET, VoucherError, check_voucher_code, looks_like_voucher, new_voucher_code
 
 REFUSAL_HINT = "Scan the voucher's barcode, or type the code printed under it (it starts with SC)."
 

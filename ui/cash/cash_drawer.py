@@ -8,7 +8,7 @@
   OPEN_DRAWER permission a supervisor approves with their PIN (the approval dialog of the
   return screen, bound to this request).
 
-Each opening is first journaled (``counter.cash_drawer.open_drawer``), then kicked. When
+Each opening is first journaled (``counter.cash.drawer.open_drawer``), then kicked. When
 ``drawer_wait_closed`` is on, a new sale cannot start while the drawer reports open.
 """
 
@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
-from counter.cash_drawer import (
+from counter.cash.drawer import (
     MIN_NOTE,
     NO_AMOUNT,
     DrawerError,
@@ -31,11 +31,11 @@ from counter.cash_drawer import (
     takes_cash,
 )
 from counter.errors import CartError
-from counter.policy import ApprovalKind
-from counter.returns import ReturnRecord
-from counter.sales import Sale
-from counter.tenders import TenderKind
-from counter.users import User
+from counter.people.users import User
+from counter.returns.policy import ApprovalKind
+from counter.returns.process import ReturnRecord
+from counter.sales.sale import Sale
+from counter.sales.tenders import TenderKind
 from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge
 from ui.dialogs import CounterDialog
 from ui.ops import describe

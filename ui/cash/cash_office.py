@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from app.context import AppContext
 from app.reactions import documents_folder
-from counter.report_document import report_document
-from counter.reports import DayReport
-from counter.shifts import (
+from counter.cash.report_document import report_document
+from counter.cash.reports import DayReport
+from counter.cash.shifts import (
     CashRules,
     Count,
     MovementKind,
@@ -33,7 +33,7 @@ from counter.shifts import (
     take_x_report,
     take_z_report,
 )
-from counter.users import Permission, User
+from counter.people.users import Permission, User
 from devices.escpos.report import render_report
 from devices.pdf import render_report_pdf
 from ui.actions import CashAction, key_of

@@ -14,7 +14,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPlainTextEdit, QSpinBox, QWidget
 
 from app.context import AppContext
-from counter.cases import (
+from counter.desk.cases import (
     CATEGORIES,
     Case,
     CaseError,
@@ -28,7 +28,7 @@ from counter.cases import (
     log_contact,
     set_follow_up,
 )
-from counter.customers import (
+from counter.desk.customers import (
     Address,
     ContactDetails,
     Customer,
@@ -37,9 +37,9 @@ from counter.customers import (
     format_phone,
     update_customer,
 )
-from counter.referrals import TOLD_HOW, Priority, Referral, add_department_note, refer_case, tell_customer
-from counter.returns import normalize_receipt_number
-from counter.users import User
+from counter.desk.referrals import TOLD_HOW, Priority, Referral, add_department_note, refer_case, tell_customer
+from counter.people.users import User
+from counter.returns.lookup import normalize_receipt_number
 from ui.dialogs import CounterDialog
 from ui.ops import describe
 

@@ -16,17 +16,18 @@ from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QListWidget, QListWidgetItem, QSpinBox, QWidget
 
 from app.context import AppContext
-from counter.adjustments import AdjustBill, AdjustmentKind, AdjustmentRecord, adjust_bill
 from counter.barcodes import read_code
-from counter.customers import Customer
+from counter.desk.adjustments import AdjustBill, AdjustmentKind, AdjustmentRecord, adjust_bill
+from counter.desk.customers import Customer
+from counter.desk.orders import Order, OrderKind, OrderLine, order_total
+from counter.desk.service import DeskConfig, DeskError
 from counter.errors import ItemNotFound
-from counter.orders import Order, OrderKind, OrderLine, order_total
-from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded, find_sale
-from counter.sales import Sale
-from counter.service_desk import DeskConfig, DeskError
-from counter.tenders import Payment, Tender
-from counter.users import User
+from counter.people.users import User
+from counter.returns.lookup import find_sale
+from counter.returns.model import ApprovalNeeded
+from counter.returns.refunds import RefundMethod
+from counter.sales.sale import Sale
+from counter.sales.tenders import Payment, Tender
 from ui.desk.desk_dialogs import DeskDialog
 from ui.dialogs import CardDialog, CashDialog
 from ui.returns.return_dialogs import ApprovalDialog, PayDifferenceDialog

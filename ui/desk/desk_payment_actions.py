@@ -15,16 +15,16 @@ from PySide6.QtWidgets import QLabel, QWidget
 from app.context import AppContext
 from app.events import SaleCommitted
 from app.reactions import documents_folder
-from counter.accounts import charge_service, open_account, pay_on_account
-from counter.customers import Customer
-from counter.desk_payments import DeskPayment
-from counter.orders import Order, OrderKind, cancel_order, open_order, pay_order, pick_up_order
-from counter.refunds import RefundMethod
-from counter.returns import ApprovalNeeded
-from counter.service_desk import DeskError
-from counter.service_documents import SlipDocument, order_agreement, payment_receipt
-from counter.tenders import Tender, TenderKind
-from counter.users import User
+from counter.desk.accounts import charge_service, open_account, pay_on_account
+from counter.desk.customers import Customer
+from counter.desk.documents import SlipDocument, order_agreement, payment_receipt
+from counter.desk.orders import Order, OrderKind, cancel_order, open_order, pay_order, pick_up_order
+from counter.desk.payments import DeskPayment
+from counter.desk.service import DeskError
+from counter.people.users import User
+from counter.returns.model import ApprovalNeeded
+from counter.returns.refunds import RefundMethod
+from counter.sales.tenders import Tender, TenderKind
 from devices.letters import render_slip_pdf
 from ui.desk.desk_money import (
     AmountDialog,
@@ -98,7 +98,7 @@ class DeskPaymentActions(QWidget):
         dialog = ServiceChargeDialog(self, self.ctx, customer, account is not None)
         if dialog.exec() != ServiceChargeDialog.DialogCode.Accepted:
             return
-        from counter.pricing import LineInput, price_lines
+        from counter.sales.pricing import LineInput, price_lines
 
         with self.ctx.uow() as uow:
             tax = uow.desk.tax_class(config(self.ctx).service(dialog.service.currentData()).tax_code)

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from app.reactions import documents_folder
-from counter.analysis import TABLES, Analysis, analyse, to_csv
-from counter.referrals import Referral, ReferralStatus
-from counter.users import User
+from counter.desk.analysis import TABLES, Analysis, analyse, to_csv
+from counter.desk.referrals import Referral, ReferralStatus
+from counter.people.users import User
 from devices.letters import render_analysis_pdf
 from ui.desk.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
@@ -118,7 +118,7 @@ class FollowUpsDialog(CounterDialog):
         self.reload()
 
     def reload(self) -> None:
-        from counter.customers import format_phone
+        from counter.desk.customers import format_phone
 
         self.list.clear()
         today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()

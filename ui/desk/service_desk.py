@@ -32,18 +32,18 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from app.reactions import documents_folder
-from counter.cases import Case, CaseError, events_text, record_letter
-from counter.customers import Customer, format_phone
-from counter.referrals import Referral, ReferralStatus
-from counter.refunds import describe_allocation
-from counter.service_desk import DeskError
-from counter.service_documents import (
+from counter.desk.cases import Case, CaseError, events_text, record_letter
+from counter.desk.customers import Customer, format_phone
+from counter.desk.documents import (
     SlipDocument,
     adjustment_slip,
     case_slip,
     outcome_letter,
 )
-from counter.users import User
+from counter.desk.referrals import Referral, ReferralStatus
+from counter.desk.service import DeskError
+from counter.people.users import User
+from counter.returns.refunds import describe_allocation
 from devices.barcodes import ScanData
 from devices.escpos.slips import render_slip
 from devices.letters import render_letter_pdf
@@ -69,7 +69,7 @@ from ui.ops import Problem, attempt
 
 class ServiceDeskScreen(DeskPaymentActions, QWidget):
     finished = Signal()  # back to the screen it came from
-    attach_requested = Signal(object)  # counter.customers.Customer, for the sale or return in progress
+    attach_requested = Signal(object)  # counter.desk.customers.Customer, for the sale or return in progress
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from app.context import AppContext
-from counter.returns import ReturnRecord
-from counter.sales import Sale
+from counter.returns.process import ReturnRecord
+from counter.sales.sale import Sale
 from ui.devices.device_bridge import DeviceBridge
 
 if TYPE_CHECKING:

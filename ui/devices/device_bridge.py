@@ -202,7 +202,7 @@ class DeviceBridge(QObject):
     def kick(self, request_id: str) -> None:
         """Open the drawer; the outcome arrives as ``kick_finished``. Raises CounterError at
         once when there is no drawer or it was opened a moment ago. Call only after the
-        opening was journaled (``counter.cash_drawer.open_drawer``)."""
+        opening was journaled (``counter.cash.drawer.open_drawer``)."""
         if self.drawer is None:
             raise DeviceError(
                 ErrorCode.NO_HARDWARE,

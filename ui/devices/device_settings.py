@@ -46,7 +46,7 @@ from app.device_checks import (
 )
 from app.settings_file import save_settings
 from counter.errors import CounterError
-from counter.users import User
+from counter.people.users import User
 from devices.barcodes import ScanData
 from devices.escpos.codepages import CODE_PAGES
 from devices.escpos.decode import decode

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTabl
 from app.context import AppContext
 from counter.documents import ReceiptKind
 from counter.errors import CounterError
-from counter.sale_commands import record_reprint
-from counter.sales import receipt_for
-from counter.users import User
+from counter.people.users import User
+from counter.sales.commands import record_reprint
+from counter.sales.sale import receipt_for
 from devices.escpos.encoder import render_copy_banner
 from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog

@@ -36,7 +36,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
-from counter.users import MAX_PIN_LENGTH
+from counter.people.users import MAX_PIN_LENGTH
 from devices.barcodes import DEFAULT_RULES, EmbeddedRule, ScanData, decode_scan
 from devices.scanner import WedgeConfig, WedgeDecoder, WedgeKind, WedgeResult, monotonic_ms
 

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QSpinBox, QTabl
 
 from app.context import AppContext
 from counter.errors import CounterError
-from counter.policy import ReturnPolicy, ReturnRules
-from counter.policy_admin import change_policies
-from counter.users import Permission, User
+from counter.people.users import Permission, User
+from counter.returns.policy import ReturnPolicy, ReturnRules
+from counter.returns.policy_admin import change_policies
 from db.queries import rules_to_json, save_policies
 from ui.dialogs import CounterDialog
 

@@ -16,12 +16,13 @@ from typing import Any, Protocol
 from app.context import AppContext
 from app.events import ReturnCommitted
 from counter.errors import CounterError
-from counter.policy import ApprovalKind, Reason
-from counter.refunds import describe_allocation
-from counter.return_draft import ReturnDraft
-from counter.returns import ApprovalNeeded, ReturnError, ReturnQuote, ReturnRecord, process_return
-from counter.tenders import Payment, Tender
-from counter.users import User
+from counter.people.users import User
+from counter.returns.draft import ReturnDraft
+from counter.returns.model import ApprovalNeeded, ReturnError, ReturnQuote
+from counter.returns.policy import ApprovalKind, Reason
+from counter.returns.process import ReturnRecord, process_return
+from counter.returns.refunds import describe_allocation
+from counter.sales.tenders import Payment, Tender
 from ui.ops import Problem, describe, said_after, said_before
 from ui.sales.sale_payment import CardTaken, CashGiven
 

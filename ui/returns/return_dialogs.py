@@ -15,14 +15,14 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QWidget
 
 from app.context import AppContext
-from counter.approvals import Approval, grant_approval
-from counter.carddata import refuse_card_data
 from counter.errors import CounterError
-from counter.policy import ApprovalKind, Reason
-from counter.remote_approval import RemoteAsk, RemoteRequest, record_remote_approval
-from counter.returns import ID_TYPES, CustomerId, ReturnError
-from counter.upstream import UpstreamUnavailable
-from counter.users import Permission, User
+from counter.people.users import Permission, User
+from counter.returns.model import ID_TYPES, CustomerId, ReturnError
+from counter.returns.policy import ApprovalKind, Reason
+from counter.sync.upstream import UpstreamUnavailable
+from counter.trust.approvals import Approval, grant_approval
+from counter.trust.carddata import refuse_card_data
+from counter.trust.remote_approval import RemoteAsk, RemoteRequest, record_remote_approval
 from db.queries import SaleSummary
 from db.remote_approvals import RemoteApprovals
 from ui.dialogs import CounterDialog
@@ -156,7 +156,7 @@ class ApprovalDialog(CounterDialog):
     counter is enrolled with HQ, F8 sends the request to a manager's station and the
     dialog waits for the answer (polling HQ off the GUI thread, so the window stays
     responsive). An approval that comes back is recorded here like a PIN typed here
-    (``counter.remote_approval.record_remote_approval``) and the dialog closes by itself."""
+    (``counter.trust.remote_approval.record_remote_approval``) and the dialog closes by itself."""
 
     POLL_MS = 2000
 

@@ -14,9 +14,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from counter.money import Currency
-from counter.policy import Condition, LineDecision, Reason, Status
-from counter.return_draft import ReturnDraft
-from counter.returns import QuotedLine, ReturnQuote
+from counter.returns.draft import ReturnDraft
+from counter.returns.model import QuotedLine, ReturnQuote
+from counter.returns.policy import Condition, LineDecision, Reason, Status
 
 RECEIPT_COLUMNS = ("#", "Item", "Sold", "Back", "Left", "Paid each", "Return", "Reason · condition", "Decision")
 NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition", "Decision")

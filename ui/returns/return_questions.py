@@ -10,8 +10,8 @@ from decimal import Decimal
 from PySide6.QtWidgets import QWidget
 
 from app.context import AppContext
-from counter.policy import ApprovalKind, Reason
-from counter.users import User
+from counter.people.users import User
+from counter.returns.policy import ApprovalKind, Reason
 from ui.dialogs import CardDialog, CashDialog
 from ui.returns.return_dialogs import ApprovalDialog, PayDifferenceDialog, ReasonDialog
 from ui.sales.sale_payment import CardTaken, CashGiven

@@ -38,26 +38,23 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from counter.barcodes import read_code
-from counter.cart import Cart
 from counter.errors import CounterError, ItemNotFound
-from counter.policy import Reason
-from counter.refunds import RefundMethod
-from counter.return_draft import DraftError, ReturnDraft
-from counter.returns import (
-    ReturnableLine,
-    ReturnError,
-    ReturnQuote,
-    ReturnRecord,
+from counter.people.users import User
+from counter.returns.draft import DraftError, ReturnDraft
+from counter.returns.lookup import (
     find_remote_sale,
     find_sale,
     no_receipt_price,
     normalize_receipt_number,
-    quote_draft,
     returnable_lines,
 )
-from counter.sales import Sale
-from counter.upstream import RemoteSale
-from counter.users import User
+from counter.returns.model import ReturnableLine, ReturnError, ReturnQuote
+from counter.returns.policy import Reason
+from counter.returns.process import ReturnRecord, quote_draft
+from counter.returns.refunds import RefundMethod
+from counter.sales.cart import Cart
+from counter.sales.sale import Sale
+from counter.sync.upstream import RemoteSale
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
@@ -81,7 +78,7 @@ METHODS = list(RefundMethod)
 
 class ReturnScreen(QWidget):
     finished = Signal()  # back to the sale screen
-    recorded = Signal(object)  # counter.returns.ReturnRecord
+    recorded = Signal(object)  # counter.returns.process.ReturnRecord
     customer_requested = Signal()  # Ctrl+U: the service desk
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from counter.cart import Cart, CartLine
-from counter.pricing import PricedLine, Pricing
+from counter.sales.cart import Cart, CartLine
+from counter.sales.pricing import PricedLine, Pricing
 
 COLUMNS = ("#", "Item", "Qty", "Price", "Discount", "Amount")
 LineIdRole = Qt.ItemDataRole.UserRole + 1

@@ -1,5 +1,5 @@
 """Taking the money on the sale screen, as a presenter: cash (F9), card (F10) and store
-credit (F8), the sale recorded once paid (``counter.checkout.complete_sale``), what follows
+credit (F8), the sale recorded once paid (``counter.sales.checkout.complete_sale``), what follows
 the commit (``app/events.py``), the gift receipt and the reprint of the last sale.
 
 It talks to the screen only through ``PaymentView``: the sale in progress, what to say,
@@ -17,14 +17,14 @@ from typing import Protocol
 from app.context import AppContext
 from app.crashpoints import crash_point
 from app.events import SaleCommitted
-from counter.cart import Cart
-from counter.checkout import CompleteSale, complete_sale
 from counter.documents import ReceiptKind
 from counter.errors import CartError, StoreError, TenderError
-from counter.sale_commands import record_reprint
-from counter.sales import Sale, receipt_for
-from counter.tenders import CardDetails, Payment
-from counter.users import User
+from counter.people.users import User
+from counter.sales.cart import Cart
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.commands import record_reprint
+from counter.sales.sale import Sale, receipt_for
+from counter.sales.tenders import CardDetails, Payment
 from ui.devices.printing import PrintBridge
 from ui.ops import describe, said_after, said_before
 

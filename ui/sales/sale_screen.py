@@ -32,15 +32,15 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from counter.barcodes import read_code
-from counter.cart import Cart, CartLine, parse_quantity
+from counter.cash.shifts import require_open_shift
 from counter.catalog import Item
 from counter.errors import CartError, ItemNotFound
-from counter.sale_commands import void_line, void_sale
-from counter.sales import Sale
-from counter.shifts import require_open_shift
-from counter.tenders import Payment
-from counter.users import Permission, User
-from counter.vouchers import looks_like_voucher
+from counter.people.users import Permission, User
+from counter.sales.cart import Cart, CartLine, parse_quantity
+from counter.sales.commands import void_line, void_sale
+from counter.sales.sale import Sale
+from counter.sales.tenders import Payment
+from counter.sales.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action, ActionKeys, key_of
@@ -59,7 +59,7 @@ class SaleScreen(QWidget):
     returns_requested = Signal()
     cash_office_requested = Signal()
     cart_changed = Signal()  # after every repaint of the cart (the customer display follows it)
-    sale_recorded = Signal(object)  # counter.sales.Sale
+    sale_recorded = Signal(object)  # counter.sales.sale.Sale
 
     def __init__(self, ctx: AppContext, printing: PrintBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -4,7 +4,7 @@
 text box, in every screen and dialog (the scan field, the search, notes, reasons,
 contacts, names): after each key is typed, when Enter or Tab is pressed, and when the
 field loses the focus, a field that holds a payment card number or a magnetic-stripe
-track (counter/carddata.py; a swipe on a keyboard card reader types one) is emptied at
+track (counter/trust/carddata.py; a swipe on a keyboard card reader types one) is emptied at
 once, its Enter swallowed so that no dialog accepts it, and the person is told why.
 
 It is the first of several nets: scans are masked in devices/barcodes.decode_scan, the
@@ -20,7 +20,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
-from counter.carddata import card_data_in_code
+from counter.trust.carddata import card_data_in_code
 
 REFUSED = (
     "A payment card number was typed or swiped here, and Counter never keeps one: the field was cleared. "

@@ -40,15 +40,15 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from counter.errors import CounterError
-from counter.remote_approval import (
+from counter.people.users import Permission, User
+from counter.sync.upstream import UpstreamUnavailable
+from counter.trust.remote_approval import (
     RemoteRequest,
     check_note,
     record_station_answer,
     record_station_refusal,
     verify_station_approver,
 )
-from counter.upstream import UpstreamUnavailable
-from counter.users import Permission, User
 from db.hq_client import HqRefused
 from ui.actions import Action
 from ui.dialogs import CounterDialog

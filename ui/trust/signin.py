@@ -24,15 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from counter.staff import sign_in, sign_in_badge
-from counter.users import User
+from counter.people.staff import sign_in, sign_in_badge
+from counter.people.users import User
 from devices.barcodes import ScanData
 from ui.devices.wedge import PIN_ENTRY
 from ui.ops import Problem, attempt
 
 
 class SignInScreen(QWidget):
-    signed_in = Signal(object)  # counter.users.User
+    signed_in = Signal(object)  # counter.people.users.User
     pin: QLineEdit  # made after the user list, whose activation moves the focus to it
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from counter.errors import CounterError
-from counter.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
-from counter.users import Permission, Role, User, UserId, check_pin_format
+from counter.people.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
+from counter.people.users import Permission, Role, User, UserId, check_pin_format
 from devices.barcodes import ScanData
 from ui.actions import key_of
 from ui.dialogs import CounterDialog

@@ -13,7 +13,7 @@ back when they sign in; a shift cannot be closed while a sale is parked. No righ
 survives the lock: whoever comes back proves who they are again.
 
 **Interrupted print jobs.** Jobs a crash left queued or sent (db/spool.py), and documents
-a commit made due that never became a job (counter.outbox: a crash right after the
+a commit made due that never became a job (counter.trust.outbox: a crash right after the
 commit), are read at start-up, before this run prints anything, and offered once to the
 first person who signs in: print them (the never-printed as originals, the unconfirmed as
 COPY n, journaled like F11) or skip (recorded with who skipped); either way they are
@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QWidget
 
-from counter.cart import Cart
-from counter.outbox import Due, DueDocument
-from counter.staff import lock_session
-from counter.tenders import Payment
-from counter.users import User, UserId
+from counter.people.staff import lock_session
+from counter.people.users import User, UserId
+from counter.sales.cart import Cart
+from counter.sales.tenders import Payment
+from counter.trust.outbox import Due, DueDocument
 from ui.actions import Action
 from ui.devices.print_jobs import reprint
 from ui.dialogs import CounterDialog

@@ -1,6 +1,6 @@
 """journal subjects: expression indexes that find a sale's own entry and the entries of its
 returns, so a return checks the receipt's rows against their sealed entries before any
-money is decided (counter.returns.load_context, db.returns.SqlReturns.differences_from_journal)
+money is decided (counter.returns.lookup.load_context, db.returns.SqlReturns.differences_from_journal)
 
 Revision ID: 0009
 Revises: 0008

@@ -1,6 +1,6 @@
 """outbox: the documents due after a commit (a sale's receipt, a return's receipt and credit
 note), written in the commit's own transaction, so a crash between the commit and the printer
-leaves them due and the next sign-in offers them (counter.outbox, app.reactions)
+leaves them due and the next sign-in offers them (counter.trust.outbox, app.reactions)
 
 Revision ID: 0010
 Revises: 0009

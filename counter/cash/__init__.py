@@ -1,0 +1,1 @@
+"""The cash office: shifts and the drawer's cash, counts and movements, X and Z reports."""

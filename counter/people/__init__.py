@@ -1,0 +1,2 @@
+"""Staff: users and roles, PINs, the admin's commands, and the permission check with its
+refusals on the record."""

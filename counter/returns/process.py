@@ -1,0 +1,552 @@
+"""Returns and exchanges: the returned-quantity ledger, refund amounts, and ProcessReturn.
+
+The ledger: every returned line points at the original sale line; what is still
+returnable is *computed* (sold − returned so far), never typed, and read inside the same
+``BEGIN IMMEDIATE`` transaction that records the return, so returning the same receipt
+twice in a row can never take back more than was sold.
+
+Refund amounts are cumulative prorations of what the line actually cost the customer
+(after line and order discounts, with its tax as charged). For a line of quantity q and
+paid total G, returning k more units when r were returned before refunds
+
+    round(G × (r + k) / q) − (what was refunded for the first r units)
+
+so that any sequence of partial returns adds up to G exactly, to the cent, once all q
+units are back. The tax is then split inside that gross, and the net is the rest
+(``counter.returns.proration.prorate_line``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from counter.cash.shifts import require_open_shift
+from counter.journal import EventType
+from counter.money import ZERO, Currency
+from counter.people.access import authorize
+from counter.people.users import Permission
+from counter.ports import Clock, UnitOfWork
+from counter.returns.lookup import find_remote_sale, load_context, normalize_receipt_number
+from counter.returns.model import (
+    ApprovalNeeded,
+    ProcessReturn,
+    QuotedLine,
+    ReturnContext,
+    ReturnError,
+    ReturnQuote,
+)
+from counter.returns.policy import (
+    ApprovalKind,
+    LineFacts,
+    ReturnPolicy,
+    ReturnRules,
+    Status,
+    decide_line,
+    disposition_for,
+)
+from counter.returns.receipt import return_receipt
+from counter.returns.refunds import Allocation, RefundMethod, allocate_refund
+from counter.sales.checkout import check_sale, check_settlement, price_command, record_sale
+from counter.sales.sale import Sale
+from counter.sales.tenders import TenderKind
+from counter.sales.vouchers import new_voucher_code
+from counter.store import StoreConfig, TerminalIdentity
+from counter.sync.upstream import (
+    RemoteSale,
+    Reservation,
+    ReservationRefused,
+    ReservedLine,
+    ReturnReservations,
+    UpstreamUnavailable,
+    by_line,
+    check_offline_return,
+)
+from counter.trust.outbox import Due
+
+HUNDRED = Decimal(100)
+
+
+def quote(
+    cmd: ProcessReturn,
+    ctx: ReturnContext,
+    *,
+    store: StoreConfig,
+    rules: ReturnRules,
+    now: datetime,
+) -> ReturnQuote:
+    if not cmd.lines:
+        raise ReturnError("No item is marked to return.", "Pick a line and press + (or Space) to return it.")
+    cur = store.currency
+    has_receipt = ctx.sale is not None
+    quoted: list[QuotedLine] = []
+    seen: dict[str, int] = {}
+    for req in cmd.lines:
+        if req.quantity <= 0:
+            raise ReturnError("A returned quantity must be at least 1.", "Lower or remove the line.")
+        if has_receipt:
+            assert ctx.sale is not None
+            rl = ctx.returnable.get(req.sale_line_id or "")
+            if rl is None:
+                raise ReturnError(
+                    f"That item is not on receipt {ctx.sale.receipt_number}.",
+                    "Return it without a receipt, or find the right receipt.",
+                )
+            seen[rl.line.id] = seen.get(rl.line.id, 0) + req.quantity
+            if seen[rl.line.id] > rl.returnable:
+                raise ReturnError(
+                    f"Only {rl.returnable} of {rl.line.name} can still be returned "
+                    f"({rl.line.quantity} sold, {rl.returned.quantity} already returned).",
+                    "Lower the quantity to return.",
+                )
+            amount, tax, gross = rl.refund_for(req.quantity, cur, store.prices_include_tax)
+            policy = ctx.policies.get(rl.category_id) or ReturnPolicy(rl.category_id)
+            facts = LineFacts(ctx.sale.completed_at, policy, req.condition, req.reason, True)
+            line_info: tuple[str, str, str, str | None, str, Decimal] = (
+                rl.line.name,
+                rl.line.sku,
+                rl.line.item_id,
+                rl.line.id,
+                rl.line.tax_code,
+                rl.line.tax_rate,
+            )
+        else:
+            if req.item is None or req.unit_price is None:
+                raise ReturnError("Scan the item the customer brings back.", "")
+            item = req.item
+            unit_price = ctx.no_receipt_prices.get(str(item.id))
+            if unit_price is None:  # load_context works it out for every item of the command
+                raise ReturnError(f"The refund for {item.name} could not be worked out.", "Scan the item again.")
+            amount, tax, gross = _no_receipt_amounts(unit_price, req.quantity, item.tax.rate, cur, store)
+            policy = ctx.policies.get(item.category_id) or ReturnPolicy(item.category_id)
+            facts = LineFacts(None, policy, req.condition, req.reason, False)
+            line_info = (item.name, item.sku, str(item.id), None, item.tax.code, item.tax.rate)
+        decision = decide_line(facts, now)
+        fee = ZERO
+        # A fee waiver is quoted as asked; the FEE_WAIVER approval it needs is bound to that amount.
+        if decision.restocking_fee_percent and not cmd.waive_fees:
+            fee = cur.quantize(gross * decision.restocking_fee_percent / HUNDRED)
+        name, sku, item_id, sale_line_id, tax_code, tax_rate = line_info
+        quoted.append(
+            QuotedLine(req, name, sku, item_id, sale_line_id, tax_code, tax_rate, amount, tax, gross, fee, decision)
+        )
+
+    approvals: set[ApprovalKind] = set()
+    refused: list[str] = []
+    for ql in quoted:
+        approvals |= ql.decision.approvals
+        if ql.decision.status is Status.REFUSED and not ql.decision.overridable:
+            refused.append(f"{ql.name}: {'; '.join(ql.decision.reasons)}")
+    if cmd.waive_fees and any(ql.decision.restocking_fee_percent for ql in quoted):
+        approvals.add(ApprovalKind.FEE_WAIVER)
+    refund_total = sum((ql.refund for ql in quoted), ZERO)
+    if not has_receipt:
+        if cmd.id_document is None:
+            raise ReturnError("A return without a receipt needs the customer's ID.", "Press F7 and enter the ID.")
+        if refund_total > rules.no_receipt_approval_over:
+            approvals.add(ApprovalKind.NO_RECEIPT)
+        if ctx.customer_recent_no_receipt + refund_total > rules.no_receipt_customer_limit:
+            approvals.add(ApprovalKind.CUSTOMER_LIMIT)
+
+    exchange_total = ZERO
+    if cmd.exchange is not None:
+        check_sale(cmd.exchange.sale, store)
+        exchange_total = price_command(cmd.exchange.sale, store).total
+    credit = min(refund_total, exchange_total)
+    method = cmd.refund_method if has_receipt else RefundMethod.STORE_CREDIT
+    if not has_receipt and cmd.refund_method is RefundMethod.CASH:
+        raise ReturnError("Returns without a receipt are refunded as store credit only.", "Choose store credit (F8).")
+    allocation = _allocate(refund_total - credit, ctx, method, rules, store)
+    approvals |= allocation.approvals
+    return ReturnQuote(tuple(quoted), allocation, exchange_total, credit, frozenset(approvals), tuple(refused))
+
+
+def _no_receipt_amounts(
+    unit_price: Decimal, quantity: int, rate: Decimal, cur: Currency, store: StoreConfig
+) -> tuple[Decimal, Decimal, Decimal]:
+    amount = cur.quantize(unit_price * quantity)
+    if store.prices_include_tax:
+        tax = cur.quantize(amount * rate / (1 + rate))
+        return amount, tax, amount
+    tax = cur.quantize(amount * rate)
+    return amount, tax, amount + tax
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    id: str
+    return_number: str
+    request_id: str
+    original_sale_id: str | None
+    original_receipt: str | None
+    cashier_id: str
+    completed_at: datetime
+    quote: ReturnQuote
+    customer_key: str | None
+    customer_hint: str | None
+    voucher_code: str | None
+    exchange_sale: Sale | None
+    hq_reserved: bool = False  # HQ reserved the quantities chain-wide before it was taken
+
+    def journal_body(self, currency: Currency) -> dict[str, Any]:
+        m = currency.to_minor
+        q = self.quote
+        return {
+            "return_id": self.id,
+            "return_number": self.return_number,
+            "request_id": self.request_id,
+            "original_sale_id": self.original_sale_id,
+            "original_receipt": self.original_receipt,
+            "cashier": self.cashier_id,
+            "currency": currency.code,
+            "customer_key": self.customer_key,
+            "customer_hint": self.customer_hint,
+            "lines": [
+                {
+                    "sale_line_id": ln.sale_line_id,
+                    "item_id": ln.item_id,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "qty": ln.request.quantity,
+                    "amount": m(ln.amount),
+                    "tax": m(ln.tax),
+                    "gross": m(ln.gross),
+                    "fee": m(ln.fee),
+                    "tax_code": ln.tax_code,
+                    "tax_rate": str(ln.tax_rate),
+                    "reason": str(ln.request.reason),
+                    "condition": str(ln.request.condition),
+                    "disposition": str(disposition_for(ln.request.condition)),
+                }
+                for ln in q.lines
+            ],
+            "refunds": [
+                {
+                    "kind": str(p.kind),
+                    "amount": m(p.amount),
+                    "original_tender": p.original_seq,
+                    "reference": p.reference,
+                    "card_brand": p.card.brand if p.card else None,
+                    "card_last4": p.card.last4 if p.card else None,
+                }
+                for p in q.allocation.parts
+            ],
+            "voucher": self.voucher_code,
+            "exchange_sale_id": self.exchange_sale.id if self.exchange_sale else None,
+            "exchange_credit": m(q.exchange_credit),
+            "fee_total": m(q.fee_total),
+            "refund_total": m(q.refund_total),
+            "approvals": sorted(str(k) for k in q.approvals),
+            "hq_reserved": self.hq_reserved,
+        }
+
+
+def process_return(
+    cmd: ProcessReturn,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    upstream: ReturnReservations | None = None,
+    read_uow_factory: Callable[[], UnitOfWork] | None = None,
+) -> ReturnRecord:
+    """Record a return (and the new sale of an exchange) in one unit of work.
+
+    With ``upstream`` (an enrolled terminal), a receipted return first reserves its
+    quantities at HQ, so lanes racing on one receipt never take back more than was sold
+    (a reservation whose return then fails to commit is released); when HQ cannot be
+    asked, the return must stay within the offline caps instead.
+
+    Nothing waits on the network inside a transaction: with HQ, the receipt is looked up
+    (at HQ when it is another lane's) and the return quoted in a read transaction
+    (``read_uow_factory``), then reserved at HQ with no transaction open, then written in
+    one unit of work that quotes again and refuses a return that changed meanwhile.
+    Without HQ there is nothing to wait for: it is quoted and written in one unit of work."""
+    authorize(
+        cmd.cashier,
+        Permission.RETURN,
+        "take returns",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=ReturnError,
+        hint="Ask a supervisor.",
+    )
+    guard = _ReservationGuard(upstream, str(uuid.uuid4()))
+    remote = None
+    reserved_q: ReturnQuote | None = None
+    answered: Sequence[ReservedLine] = ()
+    if upstream is not None:  # HQ is asked between a read and the write, never inside either
+        read = read_uow_factory or uow_factory
+        if cmd.original_receipt:
+            with read() as uow:
+                here = uow.sales.get_by_number(normalize_receipt_number(cmd.original_receipt)) is not None
+            if not here:
+                remote = find_remote_sale(cmd.original_receipt, upstream)
+        with read() as uow:
+            now = clock.now()
+            ctx, reserved_q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
+    with guard:
+        if reserved_q is not None:
+            guard.reserved, answered = _reserve(upstream, guard.return_id, ctx, reserved_q, store, now)
+        with uow_factory() as uow:
+            now = clock.now()
+            ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
+            if reserved_q is not None and q.refund_total != reserved_q.refund_total:
+                # what was reserved is not what it would be now
+                was, now_is = (
+                    store.currency.format(t, store.locale) for t in (reserved_q.refund_total, q.refund_total)
+                )
+                raise ReturnError(
+                    f"The refund changed while HQ was asked, from {was} to {now_is} "
+                    "(the receipt or the policy changed meanwhile).",
+                    "Nothing was recorded: look the receipt up again.",
+                )
+            return _write_return(uow, cmd, ctx, q, answered, guard, store, terminal, rules, now, upstream)
+
+
+def quote_draft(
+    uow: UnitOfWork,
+    cmd: ProcessReturn,
+    *,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    clock: Clock,
+    remote: RemoteSale | None = None,
+) -> ReturnQuote:
+    """What a return being prepared would refund, read in the caller's (read) unit of work:
+    the screen's quote on every key, from the same rules the command applies."""
+    now = clock.now()
+    return quote(cmd, load_context(uow, cmd, store, terminal, rules, now, remote), store=store, rules=rules, now=now)
+
+
+def _checked_quote(
+    uow: UnitOfWork,
+    cmd: ProcessReturn,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    now: datetime,
+    remote: RemoteSale | None,
+) -> tuple[ReturnContext, ReturnQuote]:
+    """The return's context and quote, refused when the policy refuses it or an approval
+    it needs is missing (or was given for another amount)."""
+    require_open_shift(uow, terminal.terminal_id)
+    ctx = load_context(uow, cmd, store, terminal, rules, now, remote)
+    granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)
+    q = quote(cmd, ctx, store=store, rules=rules, now=now)
+    if q.refused:
+        raise ReturnError(
+            "This return cannot be taken: " + " / ".join(q.refused), "Explain the policy to the customer."
+        )
+    missing = frozenset(k for k in q.approvals if granted.get(k) != q.refund_total)
+    if missing:
+        stale = {k: granted[k] for k in missing if k in granted}
+        if stale:
+            was = ", ".join(sorted({store.currency.format(v, store.locale) for v in stale.values()}))
+            now_text = store.currency.format(q.refund_total, store.locale)
+            raise ReturnError(
+                f"The approval was for {was}; the refund is now {now_text}.",
+                "Ask the supervisor to approve again (F9).",
+            )
+        raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
+    return ctx, q
+
+
+def _write_return(
+    uow: UnitOfWork,
+    cmd: ProcessReturn,
+    ctx: ReturnContext,
+    q: ReturnQuote,
+    answered: Sequence[ReservedLine],
+    guard: _ReservationGuard,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    rules: ReturnRules,
+    now: datetime,
+    upstream: ReturnReservations | None,
+) -> ReturnRecord:
+    """Write the checked return (and its exchange sale) in the caller's unit of work."""
+    if ctx.remote is not None and upstream is not None:
+        upstream.adopt(uow, ctx.remote.sale, now)
+    if answered:
+        q = held_to_hq(q, answered, cmd, ctx, store, rules)
+    exchange_sale = None
+    exchange_id = None
+    if cmd.exchange is not None:
+        exchange_id = cmd.request_id
+        sale_cmd = cmd.exchange.sale
+        pricing = price_command(sale_cmd, store)
+        if q.exchange_credit and not any(t.kind is TenderKind.EXCHANGE_CREDIT for t in sale_cmd.tenders):
+            raise ReturnError("The exchange credit is missing from the payment.", "Take the payment again.")
+        credit_tenders = [t for t in sale_cmd.tenders if t.kind is TenderKind.EXCHANGE_CREDIT]
+        if sum((t.amount for t in credit_tenders), ZERO) != q.exchange_credit:
+            raise ReturnError("The exchange credit does not match the returned items.", "Take the payment again.")
+        check_settlement(sale_cmd, pricing.total, store)
+    voucher = None
+    if any(p.kind is TenderKind.STORE_CREDIT for p in q.allocation.parts):
+        voucher = new_voucher_code()
+    record = ReturnRecord(
+        id=guard.return_id,
+        return_number=uow.receipt_numbers.next("return"),
+        request_id=cmd.request_id,
+        original_sale_id=ctx.sale.id if ctx.sale else None,
+        original_receipt=ctx.sale.receipt_number if ctx.sale else None,
+        cashier_id=cmd.cashier.id,
+        completed_at=now,
+        quote=q,
+        customer_key=cmd.id_document.key if cmd.id_document else None,
+        customer_hint=f"{cmd.id_document.id_type} …{cmd.id_document.last4}" if cmd.id_document else None,
+        voucher_code=voucher,
+        exchange_sale=None,
+        hq_reserved=guard.reserved,
+    )
+    if cmd.exchange is not None:
+        exchange_sale = record_sale(
+            uow,
+            cmd.exchange.sale,
+            price_command(cmd.exchange.sale, store),
+            now,
+            store,
+            terminal,
+            exchange_id=exchange_id,
+        )
+        record = ReturnRecord(**{**record.__dict__, "exchange_sale": exchange_sale})
+    # the return's rows, its refunds and its voucher are this entry's projection (counter.projection)
+    body = record.journal_body(store.currency)
+    if cmd.customer:
+        body["customer_id"] = cmd.customer
+    uow.journal.append(EventType.RETURN_PROCESSED, body, now)
+    # Its receipt and credit note are due with the commit (counter.trust.outbox).
+    document = return_receipt(record, store, cmd.cashier.name)
+    uow.outbox.add(Due.PRINT, record.return_number, document, now)
+    uow.outbox.add(Due.CREDIT_NOTE, record.return_number, document, now)
+    uow.commit()
+    return record
+
+
+class _ReservationGuard:
+    """Releases the HQ reservation of a return that did not commit (leaves after the uow)."""
+
+    def __init__(self, upstream: ReturnReservations | None, return_id: str) -> None:
+        self.upstream = upstream
+        self.return_id = return_id
+        self.reserved = False
+
+    def __enter__(self) -> _ReservationGuard:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc_type is not None and self.reserved and self.upstream is not None:
+            # If HQ cannot be told, it keeps the reservation, listed as unconfirmed.
+            with contextlib.suppress(UpstreamUnavailable):
+                self.upstream.release(self.return_id)
+
+
+def _reserve(
+    upstream: ReturnReservations | None,
+    return_id: str,
+    ctx: ReturnContext,
+    q: ReturnQuote,
+    store: StoreConfig,
+    now: datetime,
+) -> tuple[bool, Sequence[ReservedLine]]:
+    """Reserve at HQ (True, with HQ's amounts), or check the offline caps (False). No HQ
+    set up: nothing to do."""
+    if upstream is None:
+        return False, ()
+    m = store.currency.to_minor
+    if ctx.sale is not None:
+        reservation = Reservation(
+            return_id,
+            ctx.sale.id,
+            ctx.sale.receipt_number,
+            tuple(
+                ReservedLine(ln.sale_line_id or "", ln.request.quantity, m(ln.amount), m(ln.tax), m(ln.gross))
+                for ln in q.lines
+            ),
+        )
+        try:
+            return True, upstream.reserve(reservation)
+        except ReservationRefused as exc:
+            raise ReturnError(exc.message, exc.hint) from exc
+        except UpstreamUnavailable:
+            pass
+    elif upstream.reachable():
+        return False, ()  # a no-receipt return has no sale ledger to reserve against
+    check_offline_return(
+        upstream.caps,
+        q.refund_total,
+        upstream.offline_refunded_today(now),
+        ctx.sale is not None,
+        lambda a: store.currency.format(a, store.locale),
+    )
+    return False, ()
+
+
+def _allocate(
+    refund: Decimal, ctx: ReturnContext, method: RefundMethod, rules: ReturnRules, store: StoreConfig
+) -> Allocation:
+    """The refund split over the sale's tenders (or store credit), capped by the drawer."""
+    return allocate_refund(
+        refund,
+        ctx.paid,
+        method,
+        drawer_cash=ctx.drawer_cash,
+        rules=rules,
+        format_money=lambda m: store.currency.format(m, store.locale),
+    )
+
+
+def held_to_hq(
+    q: ReturnQuote,
+    answered: Sequence[ReservedLine],
+    cmd: ProcessReturn,
+    ctx: ReturnContext,
+    store: StoreConfig,
+    rules: ReturnRules,
+) -> ReturnQuote:
+    """The quote with HQ's amounts where HQ computed less for a line than this lane: HQ
+    prorates from the chain's ledger, which may hold a return of the receipt by another
+    lane that this lane had not yet seen (and HQ's ingest refuses a reserved return above
+    its reservation). The refund is allocated again; nothing else changes."""
+    cur = store.currency
+    hq = by_line(answered)
+    per_line: dict[str, int] = {}
+    for ql in q.lines:
+        per_line[ql.sale_line_id or ""] = per_line.get(ql.sale_line_id or "", 0) + 1
+    lines: list[QuotedLine] = []
+    for ql in q.lines:
+        a = hq.get(ql.sale_line_id or "")
+        if a is None or cur.from_minor(a.gross_minor) >= ql.gross:
+            lines.append(ql)
+            continue
+        if per_line[ql.sale_line_id or ""] > 1 or a.quantity != ql.request.quantity:
+            raise ReturnError(
+                f"Another lane returned some of {ql.name} since this receipt was looked up.",
+                "Look the receipt up again.",
+            )
+        gross = cur.from_minor(a.gross_minor)
+        fee = min(ql.fee, gross)
+        if ql.decision.restocking_fee_percent and not cmd.waive_fees:
+            fee = cur.quantize(gross * ql.decision.restocking_fee_percent / HUNDRED)
+        lines.append(
+            dataclasses.replace(
+                ql, amount=cur.from_minor(a.amount_minor), tax=cur.from_minor(a.tax_minor), gross=gross, fee=fee
+            )
+        )
+    if lines == list(q.lines):
+        return q
+    refund_total = sum((ln.refund for ln in lines), ZERO)
+    credit = min(refund_total, q.exchange_total)
+    method = cmd.refund_method if ctx.sale is not None else RefundMethod.STORE_CREDIT
+    allocation = _allocate(refund_total - credit, ctx, method, rules, store)
+    return dataclasses.replace(q, lines=tuple(lines), allocation=allocation, exchange_credit=credit)

@@ -1,0 +1,82 @@
+"""The return receipt (and credit note) of a recorded return, as a document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
+from counter.money import ZERO
+from counter.returns.policy import REASON_LABELS
+from counter.sales.tenders import TenderKind
+from counter.store import StoreConfig
+
+if TYPE_CHECKING:  # counter.returns.process imports this module
+    from counter.returns.process import ReturnRecord
+
+
+def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, *, copy_number: int = 0) -> Receipt:
+    q = record.quote
+    taxes: dict[str, list[object]] = {}
+    for ln in q.lines:
+        entry = taxes.setdefault(ln.tax_code, [ln.tax_rate, ZERO, ZERO])
+        entry[1] += ln.gross - ln.tax  # type: ignore[operator]
+        entry[2] += ln.tax  # type: ignore[operator]
+    notes = []
+    if record.original_receipt:
+        notes.append(f"Original receipt: {record.original_receipt}")
+    else:
+        notes.append(f"Returned without a receipt. ID: {record.customer_hint}")
+    for ln in q.lines:
+        reason = REASON_LABELS[ln.request.reason]
+        notes.append(f"{ln.name[:24]}: {reason}, {ln.request.condition.label.lower()}")
+    if q.fee_total:
+        notes.append(f"Restocking fees kept: {store.currency.format(q.fee_total, store.locale)}")
+    if q.exchange_credit:
+        notes.append(f"Exchange credit used: {store.currency.format(q.exchange_credit, store.locale)}")
+    if record.exchange_sale is not None:
+        notes.append(f"New items on receipt {record.exchange_sale.receipt_number}")
+    tenders = []
+    for part in q.allocation.parts:
+        if part.kind is TenderKind.CARD and part.card:
+            tenders.append(TenderLine(f"To {part.card.label}", part.amount, f"Original approval {part.reference}"))
+        elif part.kind is TenderKind.STORE_CREDIT:
+            tenders.append(TenderLine("To store credit", part.amount, f"Voucher {record.voucher_code}"))
+        else:
+            tenders.append(TenderLine("Cash refunded", part.amount))
+    return Receipt(
+        kind=ReceiptKind.RETURN,
+        store=store.header,
+        receipt_number=record.return_number,
+        terminal=record.return_number.split("-")[1],
+        cashier=cashier_name,
+        issued_at=record.completed_at.astimezone(store.zone),
+        currency=store.currency.code,
+        locale=store.locale,
+        lines=tuple(
+            ReceiptLine(
+                name=ln.name,
+                sku=ln.sku,
+                quantity=ln.request.quantity,
+                unit_price=(ln.gross / ln.request.quantity).quantize(store.currency.quantum),
+                amount=ln.refund,
+                discount=ZERO,
+                tax_code=ln.tax_code,
+            )
+            for ln in q.lines
+        ),
+        prices_include_tax=True,  # refund amounts are shown tax included
+        subtotal=q.refund_total,
+        discount_total=ZERO,
+        taxes=tuple(
+            TaxSummaryLine(code, code, rate, base, tax)  # type: ignore[arg-type]
+            for code, (rate, base, tax) in sorted(taxes.items())
+        ),
+        total=q.refund_total,
+        tenders=tuple(tenders),
+        copy_number=copy_number,
+        barcode_data=record.voucher_code or record.return_number,
+        qr_data=f"CNTR:{record.return_number}",
+        notes=tuple(notes),
+        original_receipt=record.original_receipt or "",
+        voucher_code=record.voucher_code or "",
+    )

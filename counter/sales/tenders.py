@@ -1,0 +1,188 @@
+"""Taking payment: cash with change and cash rounding, and cards paid on an external terminal.
+
+Counter never sees a card number. A card tender records only what the external terminal
+prints: the brand, the last four digits and the approval code.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from counter.errors import TenderError
+from counter.money import ZERO, Currency, round_to_coin
+
+CARD_BRANDS = ("Visa", "Mastercard", "American Express", "Discover", "Debit", "Other")
+_APPROVAL = re.compile(r"^[A-Za-z0-9]{2,12}$")
+
+
+class TenderKind(enum.StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    STORE_CREDIT = "store_credit"  # a store-credit voucher, by its code
+    EXCHANGE_CREDIT = "exchange_credit"  # the value of items returned in the same exchange
+    DEPOSIT = "deposit"  # what a special order or layaway was paid before its pickup (counter.desk.orders)
+    HOUSE_ACCOUNT = "house_account"  # charged to the customer's house account (counter.desk.accounts)
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    brand: str
+    last4: str
+    approval_code: str
+
+    @classmethod
+    def checked(cls, brand: str, last4: str, approval_code: str) -> CardDetails:
+        last4 = last4.strip()
+        approval_code = approval_code.strip().upper()
+        if brand not in CARD_BRANDS:
+            raise TenderError(f"“{brand}” is not a card brand we take.", "Pick the brand from the list.")
+        if not (len(last4) == 4 and last4.isdigit()):
+            # Never echo what was typed: it may be a whole card number.
+            raise TenderError(
+                "Enter only the last 4 digits of the card.",
+                "They are printed on the terminal's slip, e.g. **** 4242.",
+            )
+        if not _APPROVAL.match(approval_code):
+            raise TenderError(
+                "The approval code is missing or not valid.",
+                "Copy the 2 to 12 letters or digits from the terminal's slip.",
+            )
+        return cls(brand, last4, approval_code)
+
+    @property
+    def label(self) -> str:
+        return f"{self.brand} •••• {self.last4}"
+
+
+@dataclass(frozen=True)
+class Tender:
+    kind: TenderKind
+    amount: Decimal  # what this tender pays of the sale (after cash rounding)
+    tendered: Decimal  # handed over; equal to amount except for cash with change
+    card: CardDetails | None = None
+    voucher: str | None = None
+
+    @property
+    def change(self) -> Decimal:
+        return self.tendered - self.amount
+
+    @property
+    def label(self) -> str:
+        if self.card:
+            return self.card.label
+        if self.kind is TenderKind.STORE_CREDIT:
+            return f"Store credit {self.voucher}"
+        if self.kind is TenderKind.EXCHANGE_CREDIT:
+            return "Exchange credit"
+        if self.kind is TenderKind.DEPOSIT:
+            return "Paid before (deposits)"
+        if self.kind is TenderKind.HOUSE_ACCOUNT:
+            return "Charged to house account"
+        return "Cash"
+
+
+@dataclass
+class Payment:
+    """The tenders taken so far for one sale; complete when nothing is due.
+
+    Cash rounding applies only to the cash part: when cash settles what is left, the
+    amount left is rounded to the smallest coin and the difference is the sale's
+    ``rounding`` (signed; it belongs to the store's rounding account).
+    """
+
+    total: Decimal
+    currency: Currency
+    smallest_coin: Decimal
+    tenders: list[Tender] = field(default_factory=list)
+    rounding: Decimal = ZERO
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((t.amount for t in self.tenders), ZERO)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.total + self.rounding - self.paid
+
+    @property
+    def is_complete(self) -> bool:
+        return self.remaining == 0 and bool(self.tenders)
+
+    @property
+    def change(self) -> Decimal:
+        return sum((t.change for t in self.tenders), ZERO)
+
+    @property
+    def cash_due(self) -> Decimal:
+        """What the customer must hand over to settle the rest in cash."""
+        return round_to_coin(self.remaining, self.smallest_coin)
+
+    def add_card(self, amount: Decimal, card: CardDetails) -> Tender:
+        self._check_open()
+        if amount <= 0:
+            raise TenderError("A card payment must be above zero.", "Type the amount charged.")
+        if amount > self.remaining:
+            raise TenderError(
+                f"The card amount is more than the {self.currency.format(self.remaining)} still due.",
+                "Charge only what is due; cash back is not given on cards here.",
+            )
+        self.currency.to_minor(amount)
+        tender = Tender(TenderKind.CARD, amount, amount, card)
+        self.tenders.append(tender)
+        return tender
+
+    def add_store_credit(self, amount: Decimal, voucher: str, balance: Decimal) -> Tender:
+        """Pay with a store-credit voucher; its balance is checked again when the sale commits."""
+        self._check_open()
+        if amount <= 0:
+            raise TenderError(
+                "The store-credit amount must be above zero.", "Type the amount to take from the voucher."
+            )
+        if amount > balance:
+            raise TenderError(
+                f"Voucher {voucher} holds only {self.currency.format(balance)}.",
+                "Take that much from it and the rest with another tender.",
+            )
+        if amount > self.remaining:
+            raise TenderError(
+                f"Only {self.currency.format(self.remaining)} is due.", "Take that much from the voucher."
+            )
+        if any(t.voucher == voucher for t in self.tenders):
+            raise TenderError(f"Voucher {voucher} is already used in this sale.", "Use another tender for the rest.")
+        tender = Tender(TenderKind.STORE_CREDIT, amount, amount, voucher=voucher)
+        self.tenders.append(tender)
+        return tender
+
+    def add_exchange_credit(self, amount: Decimal) -> Tender:
+        self._check_open()
+        tender = Tender(TenderKind.EXCHANGE_CREDIT, amount, amount)
+        self.tenders.append(tender)
+        return tender
+
+    def add_cash(self, tendered: Decimal, *, part_payment: bool = False) -> Tender:
+        """Take cash. Less than what is due is refused unless the cashier said it is a
+        part payment (the rest then goes on another tender)."""
+        self._check_open()
+        self.currency.to_minor(tendered)
+        due = self.cash_due
+        if tendered <= 0 and due > 0:
+            raise TenderError("The cash amount must be above zero.", "Type what the customer hands over.")
+        if tendered < due and not part_payment:
+            raise TenderError(
+                f"{self.currency.format(tendered)} is less than the {self.currency.format(due)} due.",
+                "Take more cash, or take this as a part payment and the rest by card.",
+            )
+        if tendered >= due:
+            self.rounding += due - self.remaining
+            tender = Tender(TenderKind.CASH, due, tendered)
+        else:
+            tender = Tender(TenderKind.CASH, tendered, tendered)
+        self.tenders.append(tender)
+        return tender
+
+    def _check_open(self) -> None:
+        if self.is_complete:
+            raise TenderError("This sale is already paid.", "Start a new sale.")
