@@ -223,8 +223,7 @@ def _variants() -> list[tuple[str, str, int, str]]:
     """(category, name, price in cents, tax code) of every demo product variant that has a barcode."""
     import csv
 
-    from resources.demo.make_catalog import CATEGORIES_CSV, PRODUCTS
-    from resources.demo.make_catalog import _variants as variants_of
+    from resources.demo.make_catalog import CATEGORIES_CSV, PRODUCTS, _variants as variants_of
 
     with CATEGORIES_CSV.open(newline="", encoding="utf-8") as fh:
         default_tax = {row["id"]: row["tax_code"] for row in csv.DictReader(fh)}

@@ -146,6 +146,11 @@ def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def parse_stamp(text: str) -> datetime:
+    """The moment a ``utc_stamp`` names (timezone-aware, UTC)."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def envelope(terminal: str, seq: int, entry_id: str, type_: str, at: str, body: Mapping[str, Any]) -> dict[str, Any]:
     return {"at": at, "body": body, "id": entry_id, "seq": seq, "terminal": terminal, "type": type_}
 

@@ -6,7 +6,7 @@ History rows are only ever inserted; the database refuses to update or delete th
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, insert, select, update
@@ -14,14 +14,9 @@ from sqlalchemy import Connection, RowMapping, Select, insert, select, update
 from counter.desk.cases import Case, CaseStatus, ContactKind, LinkKind
 from counter.desk.customers import Address, Customer
 from counter.desk.referrals import Priority, Referral, ReferralStatus
+from counter.journal import parse_stamp
 from counter.store import TerminalIdentity
 from db import schema as s
-
-
-def _stamp(text: str) -> datetime:
-    from db.uow import parse_stamp
-
-    return parse_stamp(text)
 
 
 def next_in_series(conn: Connection, terminal: TerminalIdentity, series: str) -> int:
@@ -61,7 +56,7 @@ def customer_from_row(conn: Connection, row: RowMapping) -> Customer:
         loyalty_card=row["loyalty_card"] or "",
         email_consent=bool(row["email_consent"]),
         address=current_address(conn, row["id"]),
-        created_at=_stamp(row["created_at"]),
+        created_at=parse_stamp(row["created_at"]),
     )
 
 
@@ -89,7 +84,7 @@ def case_from_row(row: RowMapping) -> Case:
         category=row["category"],
         subject=row["subject"],
         status=CaseStatus(row["status"]),
-        opened_at=_stamp(row["opened_at"]),
+        opened_at=parse_stamp(row["opened_at"]),
         opened_by=row["opened_by"],
         follow_up_on=date.fromisoformat(row["follow_up_on"]) if row["follow_up_on"] else None,
         follow_up_note=row["follow_up_note"],
@@ -107,7 +102,7 @@ def referral_from_row(row: RowMapping) -> Referral:
         priority=Priority(row["priority"]),
         due_on=date.fromisoformat(row["due_on"]),
         status=ReferralStatus(row["status"]),
-        referred_at=_stamp(row["referred_at"]),
+        referred_at=parse_stamp(row["referred_at"]),
         referred_by=row["referred_by"],
         note=row["note"],
         outcome=row["outcome"],

@@ -27,6 +27,7 @@ from typing import Any, Final
 import orjson
 
 from counter.projection import TABLES, EntryRef, Insert, Op, ProjectionError, project
+from db.derive_compare import Derivation, _compare, _Fold, _stored_rows_from
 
 SALE_TYPES: Final = ("SaleCompleted", "SaleAdopted")
 #: table → the column naming the sale
@@ -154,8 +155,6 @@ def _name_differences(
     conn: sqlite3.Connection, entries: list[tuple[EntryRef, bytes]], table: str, ids: str, out: SalesResult
 ) -> None:
     """This chunk's rows of ``table`` again, key by key and column by column."""
-    from db.derive import Derivation, _compare, _Fold, _stored_rows_from
-
     fold = _Fold((table,))
     problems: list[str] = []
     for ref, text in entries:

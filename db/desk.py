@@ -9,7 +9,7 @@ each time, never stored as a number that could drift.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Connection, RowMapping, func, select
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, RowMapping, func, select
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.desk.accounts import Account
 from counter.desk.orders import Order, OrderKind, OrderLine, OrderStatus, Terms
+from counter.journal import parse_stamp
 from counter.money import Currency
 from counter.returns.model import Returned
 from counter.returns.refunds import PaidTender
@@ -26,12 +27,6 @@ from db import schema as s
 from db.customers import next_in_series
 
 SERIES = {"payment": "P", "order": "L", "adjustment": "A", "account": "H"}
-
-
-def _stamp(text: str) -> datetime:
-    from db.uow import parse_stamp
-
-    return parse_stamp(text)
 
 
 def order_paid(conn: Connection, order_id: str, currency: Currency) -> Decimal:
@@ -53,7 +48,7 @@ def load_order(conn: Connection, row: RowMapping) -> Order:
         kind=OrderKind(row["kind"]),
         customer_id=row["customer_id"],
         status=OrderStatus(row["status"]),
-        created_at=_stamp(row["created_at"]),
+        created_at=parse_stamp(row["created_at"]),
         created_by=row["created_by"],
         lines=tuple(
             OrderLine(
@@ -98,7 +93,7 @@ def load_account(conn: Connection, row: RowMapping, currency: Currency) -> Accou
         row["number"],
         row["customer_id"],
         currency.from_minor(row["credit_limit_minor"]),
-        _stamp(row["opened_at"]),
+        parse_stamp(row["opened_at"]),
         account_owed(conn, row["id"], currency),
     )
 

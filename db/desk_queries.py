@@ -26,7 +26,7 @@ from counter.desk.customers import (
 from counter.desk.orders import Order, OrderStatus
 from counter.desk.referrals import Referral, ReferralStatus
 from counter.desk.service import DeskConfig, config_from_json
-from counter.journal import utc_stamp
+from counter.journal import parse_stamp, utc_stamp
 from counter.money import ZERO, Currency
 from counter.returns.lookup import normalize_receipt_number
 from db import schema as s
@@ -125,8 +125,6 @@ class HistoryRow:
 
 def customer_history(engine: Engine, customer_id: str, currency: Currency, limit: int = 200) -> list[HistoryRow]:
     """Purchases, returns, orders, desk payments and adjustments, newest first."""
-    from db.uow import parse_stamp
-
     f = currency.from_minor
     out: list[HistoryRow] = []
     links = s.customer_links
@@ -184,7 +182,6 @@ class AddressRow:
 
 def address_history(engine: Engine, customer_id: str) -> list[AddressRow]:
     from counter.desk.customers import Address
-    from db.uow import parse_stamp
 
     a = s.customer_addresses
     with engine.connect() as conn:
@@ -226,8 +223,6 @@ def case_by_number(engine: Engine, number: str) -> Case | None:
 
 
 def case_events(engine: Engine, case_id: str) -> list[CaseEvent]:
-    from db.uow import parse_stamp
-
     e = s.case_events
     with engine.connect() as conn:
         rows = conn.execute(
@@ -274,8 +269,6 @@ def department_queue(engine: Engine, department: str, *, include_answered: bool 
 
 
 def referral_notes(engine: Engine, referral_id: str) -> list[tuple[datetime, str, str, str]]:
-    from db.uow import parse_stamp
-
     n = s.referral_notes
     with engine.connect() as conn:
         rows = conn.execute(
@@ -321,8 +314,6 @@ def account_of(engine: Engine, customer_id: str, currency: Currency) -> Account 
 
 
 def account_entries(engine: Engine, account_id: str, currency: Currency) -> list[tuple[datetime, str, Decimal, str]]:
-    from db.uow import parse_stamp
-
     e = s.account_entries
     with engine.connect() as conn:
         rows = conn.execute(

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select, text
 
 from counter.barcodes import CodeKind, ScannedCode
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
-from counter.journal import JournalEntry, utc_stamp
+from counter.journal import JournalEntry, parse_stamp, utc_stamp
 from counter.money import Currency
 from counter.people.users import User
 from counter.returns.policy import ReturnPolicy, ReturnRules
@@ -27,7 +27,7 @@ from counter.sales.sale import Sale
 from counter.store import StoreConfig, TerminalIdentity
 from db import schema as s
 from db.returns import policy_from_row
-from db.uow import load_sale, parse_stamp, user_from_row
+from db.uow import load_sale, user_from_row
 
 _ITEM_COLUMNS = (
     s.items.c.id,

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -24,14 +23,27 @@ from sqlalchemy import (
     text,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
+from db.metadata import metadata as metadata
+
+# The service desk's tables, on the same metadata (re-exported: ``s.cases`` and the like).
+from db.schema_desk import (
+    account_entries as account_entries,
+    accounts as accounts,
+    adjustments as adjustments,
+    case_events as case_events,
+    cases as cases,
+    contact_links as contact_links,
+    contacts as contacts,
+    customer_addresses as customer_addresses,
+    customer_changes as customer_changes,
+    customer_links as customer_links,
+    customers as customers,
+    desk_payments as desk_payments,
+    desk_tenders as desk_tenders,
+    order_lines as order_lines,
+    orders as orders,
+    referral_notes as referral_notes,
+    referrals as referrals,
 )
 
 settings = Table(
@@ -390,270 +402,6 @@ z_reports = Table(
     Column("shift_ids", Text, nullable=False),
 )
 
-# --- the service desk (migration 0005) ----------------------------------------------------
-
-customers = Table(
-    "customers",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("name", String(120), nullable=False),
-    Column("phone", String(20), nullable=True, unique=True),  # E.164
-    Column("email", String(254), nullable=True, unique=True),  # normalised
-    Column("loyalty_card", String(13), nullable=True, unique=True),
-    Column("email_consent", Boolean, nullable=False),
-    Column("created_at", String(32), nullable=False),
-    Column("created_by", String(36), nullable=False),
-    Column("updated_at", String(32), nullable=False),
-)
-Index("ix_customers_name", customers.c.name)
-
-customer_changes = Table(
-    "customer_changes",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("field", String(32), nullable=False),
-    Column("old_value", Text, nullable=False),
-    Column("new_value", Text, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("user_id", String(36), nullable=False),
-    Column("at", String(32), nullable=False),
-)
-
-customer_addresses = Table(
-    "customer_addresses",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("line1", String(120), nullable=False),
-    Column("line2", String(120), nullable=False),
-    Column("city", String(80), nullable=False),
-    Column("region", String(40), nullable=False),
-    Column("postal_code", String(16), nullable=False),
-    Column("country", String(2), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("user_id", String(36), nullable=False),
-    Column("valid_from", String(32), nullable=False),
-)
-
-customer_links = Table(
-    "customer_links",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),
-    Column("ref_id", String(36), nullable=False),
-    Column("ref_number", String(32), nullable=False),
-    Column("at", String(32), nullable=False),
-    # A link pulled from HQ (a sale or return at another lane): its amount and a line about
-    # it, for the customer's history (migration 0008); null for this lane's own links.
-    Column("amount_minor", Integer, nullable=True),
-    Column("summary", Text, nullable=True),
-)
-Index("ix_customer_links_kind_ref", customer_links.c.kind, customer_links.c.ref_number)
-
-cases = Table(
-    "cases",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("number", String(32), nullable=False, unique=True),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),
-    Column("category", String(64), nullable=False),
-    Column("subject", String(120), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("opened_at", String(32), nullable=False),
-    Column("opened_by", String(36), nullable=False),
-    Column("updated_at", String(32), nullable=False),
-    Column("follow_up_on", String(10), nullable=True, index=True),
-    Column("follow_up_note", Text, nullable=False),
-    Column("resolution", Text, nullable=False),
-)
-
-case_events = Table(
-    "case_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
-    Column("at", String(32), nullable=False),
-    Column("user_id", String(36), nullable=False),
-    Column("event", String(24), nullable=False),
-    Column("status_from", String(16), nullable=False),
-    Column("status_to", String(16), nullable=False),
-    Column("text", Text, nullable=False),
-)
-
-contacts = Table(
-    "contacts",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("category", String(64), nullable=False),
-    Column("words", Text, nullable=False),
-    Column("actions", Text, nullable=False),
-    Column("handled_by", String(36), nullable=False),
-    Column("at", String(32), nullable=False, index=True),
-)
-
-contact_links = Table(
-    "contact_links",
-    metadata,
-    Column("contact_id", String(36), ForeignKey("contacts.id"), primary_key=True),
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),
-    Column("number", String(32), nullable=False),
-)
-
-referrals = Table(
-    "referrals",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
-    Column("department", String(32), nullable=False),
-    Column("department_name", String(80), nullable=False),
-    Column("priority", String(8), nullable=False),
-    Column("due_on", String(10), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("referred_at", String(32), nullable=False),
-    Column("referred_by", String(36), nullable=False),
-    Column("note", Text, nullable=False),
-    Column("outcome", Text, nullable=False),
-    Column("answered_at", String(32), nullable=True),
-    Column("told_at", String(32), nullable=True),
-    Column("told_how", String(16), nullable=True),
-)
-Index("ix_referrals_department_status", referrals.c.department, referrals.c.status)
-
-referral_notes = Table(
-    "referral_notes",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("referral_id", String(36), ForeignKey("referrals.id"), nullable=False, index=True),
-    Column("at", String(32), nullable=False),
-    Column("user_id", String(36), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("text", Text, nullable=False),
-)
-
-orders = Table(
-    "orders",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("number", String(32), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("status", String(16), nullable=False),
-    Column("created_at", String(32), nullable=False),
-    Column("created_by", String(36), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("total_minor", Integer, nullable=False),
-    Column("tax_minor", Integer, nullable=False),
-    Column("min_deposit_minor", Integer, nullable=False),
-    Column("due_on", String(10), nullable=False),
-    Column("cancel_fee_minor", Integer, nullable=False),
-    Column("deposit_refundable", Boolean, nullable=False),
-    Column("closed_at", String(32), nullable=True),
-    Column("sale_id", String(36), ForeignKey("sales.id"), nullable=True),
-    Column("kept_minor", Integer, nullable=True),
-)
-
-order_lines = Table(
-    "order_lines",
-    metadata,
-    Column("order_id", String(36), ForeignKey("orders.id"), primary_key=True),
-    Column("line_no", Integer, primary_key=True, autoincrement=False),
-    Column("item_id", String(36), nullable=False),
-    Column("sku", String(48), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("category_id", String(36), nullable=False),
-    Column("quantity", Integer, nullable=False),
-    Column("unit_price_minor", Integer, nullable=False),
-    Column("tax_code", String(4), nullable=False),
-    Column("tax_label", String(64), nullable=False),
-    Column("tax_rate", String(16), nullable=False),
-    CheckConstraint("quantity > 0", name="order_quantity_positive"),
-)
-
-accounts = Table(
-    "accounts",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("number", String(32), nullable=False, unique=True),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, unique=True),
-    Column("credit_limit_minor", Integer, nullable=False),
-    Column("opened_at", String(32), nullable=False),
-    Column("opened_by", String(36), nullable=False),
-)
-
-account_entries = Table(
-    "account_entries",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", String(36), ForeignKey("accounts.id"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),  # charge (+), payment (−)
-    Column("amount_minor", Integer, nullable=False),
-    Column("reference", String(32), nullable=False),
-    Column("user_id", String(36), nullable=False),
-    Column("at", String(32), nullable=False),
-)
-
-desk_payments = Table(
-    "desk_payments",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("number", String(32), nullable=False, unique=True),
-    Column("terminal_id", String(16), nullable=False),
-    Column("purpose", String(24), nullable=False),
-    Column("amount_minor", Integer, nullable=False),  # + money in, − money out
-    Column("currency", String(3), nullable=False),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=True, index=True),
-    Column("order_id", String(36), ForeignKey("orders.id"), nullable=True, index=True),
-    Column("account_id", String(36), ForeignKey("accounts.id"), nullable=True),
-    Column("original_sale_id", String(36), ForeignKey("sales.id"), nullable=True, index=True),
-    Column("voucher_code", String(16), nullable=True),
-    Column("reference", String(36), nullable=False),
-    Column("user_id", String(36), nullable=False),
-    Column("at", String(32), nullable=False),
-)
-Index("ix_desk_payments_terminal_at", desk_payments.c.terminal_id, desk_payments.c.at)
-
-desk_tenders = Table(
-    "desk_tenders",
-    metadata,
-    Column("payment_id", String(36), ForeignKey("desk_payments.id"), primary_key=True),
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),
-    Column("amount_minor", Integer, nullable=False),  # + taken, − refunded
-    Column("tendered_minor", Integer, nullable=False),
-    Column("card_brand", String(32), nullable=True),
-    Column("card_last4", String(4), nullable=True),
-    Column("approval_code", String(12), nullable=True),
-    Column("voucher_code", String(16), nullable=True),
-    Column("original_seq", Integer, nullable=True),  # refunds: the tender (of the sale or order) paid back
-)
-
-adjustments = Table(
-    "adjustments",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("number", String(32), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),
-    Column("payment_id", String(36), ForeignKey("desk_payments.id"), nullable=False),
-    Column("sale_id", String(36), ForeignKey("sales.id"), nullable=True, index=True),
-    Column("sale_line_id", String(36), ForeignKey("sale_lines.id"), nullable=True),
-    Column("quantity", Integer, nullable=False),
-    Column("amount_minor", Integer, nullable=False),
-    Column("tax_minor", Integer, nullable=False),
-    Column("gross_minor", Integer, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("competitor", String(120), nullable=False),
-    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=True),
-    Column("user_id", String(36), nullable=False),
-    Column("at", String(32), nullable=False),
-)
 
 # sale_lines(sale_id) is served by the unique (sale_id, line_no). Migration 0007 (bench/, docs/benchmarks.md):
 # a receipt found by its total on a day, by a card's last 4, and an item's recent prices for a no-receipt return.

@@ -17,14 +17,12 @@ from sqlalchemy import Connection, RowMapping, func, select
 
 from counter.cash.reports import GrandTotals
 from counter.cash.shifts import MovementKind, Shift
-from counter.journal import JournalEntry, utc_stamp
+from counter.journal import JournalEntry, parse_stamp, utc_stamp
 from counter.money import Currency
 from db import schema as s
 
 
 def _shift(row: RowMapping, currency: Currency) -> Shift:
-    from db.uow import parse_stamp
-
     return Shift(
         id=row["id"],
         terminal_id=row["terminal_id"],

@@ -6,7 +6,7 @@ the last time (``settings['people_pushed']``, the newest ``updated_at`` HQ ackno
 to ``POST /v1/customers``. HQ keeps per customer the details with the newest
 ``updated_at``.
 
-Down: ``apply_people`` runs inside the pull's page transaction (``db.sync.apply_changes``):
+Down: ``apply_people`` runs inside the pull's page transaction (``db.sync_apply.apply_changes``):
 
 * a customer HQ sends is added, or replaces the local one **only if HQ's change is newer**
   (``updated_at``): a change made here and not yet sent is never overwritten by an older
@@ -36,8 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, select
 
 from counter.desk.customers import Address
-from counter.journal import EventType, utc_stamp
-from counter.sync.upstream import parse_stamp
+from counter.journal import EventType, parse_stamp, utc_stamp
 from db import schema as s
 from db.customers import current_address
 from db.hq_client import HqRefused

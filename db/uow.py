@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from counter.catalog import TaxClass
 from counter.errors import StoreError
-from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp
+from counter.journal import GENESIS, JournalEntry, make_entry, parse_stamp, utc_stamp
 from counter.money import Currency
 from counter.people.users import Role, User, UserId
 from counter.projection import EntryRef, project
@@ -30,8 +30,7 @@ from counter.sales.pricing import TaxTotal
 from counter.sales.sale import Sale, SaleLine
 from counter.sales.tenders import CardDetails, Tender, TenderKind
 from counter.store import TerminalIdentity
-from db import projector
-from db import schema as s
+from db import projector, schema as s
 from db.customers import SqlCases, SqlCustomers
 from db.desk import SqlDesk
 from db.outbox import SqlOutbox
@@ -110,10 +109,6 @@ def load_sale(conn: Connection, receipt_number: str) -> Sale | None:
         ),
         rounding=f(row["rounding_minor"]),
     )
-
-
-def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def user_from_row(row: RowMapping) -> User:

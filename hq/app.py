@@ -19,7 +19,7 @@ own connection from the pool, so the process holds no state between requests.
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -35,31 +35,17 @@ from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
-from hq import access, approvals, catalog, ingest, ledger, people
-from hq import schema as s
+from hq import access, approvals, catalog, ingest, ledger, people, schema as s
+from hq.fastpush import FastPush
 from hq.ratelimit import FailureLimiter
 from hq.store import utcnow
+from hq.web import ASGIApp, Message, Receive, Refusal, Scope, Send
 
 log = logging.getLogger("hq")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"
 HEX64 = r"^[0-9a-f]{64}$"
 LANE = r"^[A-Za-z0-9_-]{1,16}$"
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.message = message
-        self.extra = extra
 
 
 # ------------------------------------------------------------------------ wire models
@@ -481,8 +467,6 @@ def _rows(engine: Engine, table: Any, limit: int) -> list[dict[str, Any]]:
 def asgi(engine: Engine) -> ASGIApp:
     """The app as uvicorn serves it: the API, with the lean push route ahead of it
     (hq/fastpush.py), behind the body-size limit."""
-    from hq.fastpush import FastPush  # it builds on this module
-
     app = create_app(engine)
     outer = BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
     outer.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)

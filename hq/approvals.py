@@ -58,9 +58,9 @@ from counter.people.users import (
 from counter.returns.policy import ApprovalKind
 from counter.trust.carddata import has_card_data
 from counter.trust.remote_approval import PIN_AT_HQ, answer_mac
-from hq import access
-from hq import schema as s
+from hq import access, schema as s
 from hq.store import utcnow
+from hq.web import Refusal
 
 log = logging.getLogger("hq.approvals")
 
@@ -176,7 +176,6 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
     """The approval endpoints, mounted by ``hq.app.create_app`` with its terminal-token
     dependency (so a refused token answers exactly as everywhere else)."""
     # Imported here, not at the top: hq.app imports this module to mount the router.
-    from hq.app import Refusal
 
     api = APIRouter(prefix="/v1/approvals", tags=["approvals"])
     ttl = default_ttl()
@@ -355,7 +354,6 @@ def check_pin(engine: Engine, approver: Any, pin: str, who: access.Caller) -> No
     """Is ``pin`` this approver's, by HQ's own verifier? The attempt counts toward their
     lockout (``approver_pins``, the counter's rules); a wrong PIN or a lock is a Refusal
     (403 wrong_pin, 423 locked) and the count is kept. Reaching a lock raises an alert."""
-    from hq.app import Refusal
 
     table = s.approver_pins
     with engine.begin() as conn:

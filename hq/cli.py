@@ -103,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
 def _admin(args: argparse.Namespace, engine: Any) -> int:
     from sqlalchemy import select
 
-    from hq import access, catalog
-    from hq import schema as s
+    from hq import access, catalog, schema as s
 
     cmd = args.hq_command
     if cmd == "migrate":

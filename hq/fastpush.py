@@ -41,9 +41,9 @@ from sqlalchemy import Engine
 from counter.journal import JournalEntry
 from counter.sync.upstream import MAX_BATCH, MAX_CLOCK_SKEW_SECONDS
 from hq import access
-from hq.app import ASGIApp, Message, Receive, Refusal, Scope, Send
 from hq.ingest import PushRefused, clock_skew, ingest
 from hq.store import utcnow
+from hq.web import ASGIApp, Message, Receive, Refusal, Scope, Send
 
 log = logging.getLogger("hq")
 

@@ -41,10 +41,11 @@ from sqlalchemy.exc import DataError, IntegrityError
 from counter import projection
 from counter.journal import EventType, JournalEntry
 from counter.projection import EntryRef, Insert, ProjectionError
-from hq import checks, people
-from hq import schema as s
-from hq.chain import PushRefused as PushRefused  # re-exported: hq.app catches ingest.PushRefused
-from hq.chain import check_chain
+from hq import checks, people, schema as s
+from hq.chain import (
+    PushRefused as PushRefused,  # re-exported: hq.app catches ingest.PushRefused
+    check_chain,
+)
 from hq.store import utcnow
 
 log = logging.getLogger(__name__)

@@ -40,9 +40,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.journal import EventType, JournalEntry
 from counter.trust.carddata import contains_card_data
-from hq import access
-from hq import schema as s
+from hq import access, schema as s
 from hq.store import CATALOG_WRITE_LOCK, utcnow
+from hq.web import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -441,8 +441,6 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
     def customers(req: CustomersIn, who: Terminal) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
         if contains_card_data(req.model_dump()):
-            from hq.app import Refusal  # hq.app mounts this router
-
             raise Refusal(
                 422, "card_data", "A customer's details look like they hold a card number; nothing was stored."
             )

@@ -22,8 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import CounterError
 from counter.sync.upstream import certificate_fingerprint, is_loopback_host
-from hq.app import ASGIApp, asgi
+from hq.app import asgi
 from hq.store import DEFAULT_URL, make_engine, migrate
+from hq.web import ASGIApp
 
 log = logging.getLogger("hq")
 URL_ENV = "COUNTER_HQ_DATABASE_URL"

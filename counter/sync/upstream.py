@@ -13,12 +13,13 @@ import ipaddress
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from counter.catalog import TaxClass
 from counter.errors import CounterError
+from counter.journal import parse_stamp
 from counter.money import Currency
 from counter.sales.pricing import TaxTotal
 from counter.sales.sale import Sale, SaleLine
@@ -201,10 +202,6 @@ def check_offline_return(caps: OfflineCaps, refund: Decimal, today: Decimal, has
 
 
 # ----------------------------------------------------------------------- wire formats
-
-
-def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def sale_from_wire(data: Mapping[str, Any]) -> Sale:

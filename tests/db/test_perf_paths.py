@@ -26,8 +26,7 @@ from uuid import uuid4
 import biip
 import pytest
 from biip.checksums import gs1_standard_check_digit
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import select
 
 from counter.barcodes import canonical_gtin, read_code

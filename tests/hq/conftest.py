@@ -40,8 +40,7 @@ from db.hq_client import HqClient
 from db.queries import read_settings, write_settings
 from db.reservations import HqReservations
 from db.sync import SyncConfig, Syncer, enrol
-from hq import access, catalog
-from hq import schema as hs
+from hq import access, catalog, schema as hs
 from hq.serve import RunningHq, free_port, start_in_thread
 from hq.store import make_engine, migrate
 from tests.conftest import FAST_HASHER

@@ -25,8 +25,7 @@ from db import schema as ls
 from db.demo import DEMO_USERS
 from db.hq_client import HqClient
 from db.remote_approvals import RemoteApprovals, RemoteRefused
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.serve import RunningHq
 from tests.hq.conftest import Lane, hq_count
 

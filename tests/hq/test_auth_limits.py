@@ -7,8 +7,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import Engine, select
 
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.ratelimit import LIMIT, WINDOW_SECONDS, FailureLimiter
 from hq.serve import RunningHq
 from tests.hq.conftest import hq_count

@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from counter.journal import GENESIS, make_entry, utc_stamp
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.serve import RunningHq
 from tests.hq.conftest import Lane, hq_count
 

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cli.main import main
-from hq import catalog
-from hq import schema as hs
+from hq import catalog, schema as hs
 from hq.serve import RunningHq
 
 pytestmark = pytest.mark.slow

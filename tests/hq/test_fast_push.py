@@ -16,19 +16,18 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from counter.journal import GENESIS, make_entry, utc_stamp
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES
-from hq import access
-from hq import schema as hs
-from hq.app import ASGIApp, BodyLimit, PushBatch, Scope, Send, create_app
+from hq import access, schema as hs
+from hq.app import BodyLimit, PushBatch, create_app
 from hq.fastpush import FastPush, well_formed
 from hq.serve import KEEP_ALIVE_SECONDS, RunningHq, free_port
 from hq.store import make_engine
+from hq.web import ASGIApp, Scope, Send
 from tests.hq.conftest import hq_count
 
 FIELDS = ("seq", "id", "type", "at", "body", "prev_hash", "hash")

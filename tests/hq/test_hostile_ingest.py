@@ -19,8 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from counter.journal import GENESIS, make_entry, utc_stamp
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.cli import describe_exception
 from hq.serve import RunningHq
 from tests.hq.conftest import Lane, hq_count

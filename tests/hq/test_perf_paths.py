@@ -23,22 +23,19 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import Engine, select, text
 
 from counter.barcodes import CodeKind, ScannedCode
 from counter.journal import GENESIS, JournalEntry, make_entry, utc_stamp, verify
 from counter.money import Currency
 from counter.sync.upstream import UpstreamUnavailable
-from db import schema as ls
-from db import sync
+from db import schema as ls, sync
 from db.engine import DB_FILENAME, open_database
 from db.hq_client import HqClient
 from db.queries import SqlCatalog, read_settings, write_settings
 from db.sync import Syncer, enrol
-from hq import access, catalog
-from hq import schema as hs
+from hq import access, catalog, schema as hs
 from hq.chain import PushRefused, check_chain
 from hq.serve import RunningHq
 from tests.db.support import TestStore

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from counter.sync.upstream import Reservation, ReservationRefused, ReservedLine
-from hq import ledger
-from hq import schema as hs
+from hq import ledger, schema as hs
 from tests.hq.conftest import Lane
 
 pytestmark = pytest.mark.slow

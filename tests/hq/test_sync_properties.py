@@ -18,8 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import Engine, func, select
 
@@ -29,8 +28,7 @@ from db.engine import Database, open_database
 from db.hq_client import HqClient
 from db.sync import Syncer, enrol
 from db.uow import SqlJournal
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.serve import RunningHq
 from tests.hq.conftest import hq_journal
 

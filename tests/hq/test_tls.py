@@ -22,8 +22,7 @@ from db.hq_client import HqClient, HqUntrusted
 from db.hq_tls import HqTrust, TlsSetupError
 from db.queries import read_settings
 from db.sync import Syncer, enrol, sync_config
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.serve import RunningHq, check_transport, start_in_thread, tls_fingerprint
 from tests.hq.conftest import reset_hq
 

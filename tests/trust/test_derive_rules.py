@@ -22,10 +22,12 @@ import pytest
 from sqlalchemy import create_engine
 
 import db.derive as derive
+import db.derive_compare as derive_compare
 import db.derive_sales as derive_sales
 from counter.journal import EventType, make_entry
 from counter.projection import TABLES, UNKNOWN, EntryRef, Insert, TableSpec, Update, project
-from db.derive import Derivation, Difference, derive_and_compare, sale_differences
+from db.derive import derive_and_compare, sale_differences
+from db.derive_compare import Derivation, Difference
 from db.derive_sales import BY_SALE, SalesResult, check_entries, check_part
 from db.engine import DB_FILENAME, open_database
 from db.uow import _APPEND_SQL
@@ -415,7 +417,7 @@ def test_a_derivation_is_ok_only_without_differences_entry_or_approval_problems(
 def test_only_the_first_fifty_differences_are_kept_all_are_counted() -> None:
     out = Derivation()
     for n in range(52):
-        derive._add(out, Difference("sales", (f"s-{n}",), None, {}, None, None))
+        derive_compare._add(out, Difference("sales", (f"s-{n}",), None, {}, None, None))
     assert out.total_differences == 52
     assert [d.key for d in out.differences] == [(f"s-{n}",) for n in range(50)]
     assert derive.MAX_REPORTED == 50
@@ -423,14 +425,14 @@ def test_only_the_first_fifty_differences_are_kept_all_are_counted() -> None:
 
 def test_row_keys_are_the_key_columns_and_an_ordinal_counts_rows_of_the_same_parent() -> None:
     spec = TableSpec("t", ("b",), ("a", "b", "c"))
-    assert derive._Keys(spec)(("x", "y", "z")) == ("y",)
+    assert derive_compare._Keys(spec)(("x", "y", "z")) == ("y",)
     two = TableSpec("t", ("c", "a"), ("a", "b", "c"))
-    assert derive._Keys(two)(("x", "y", "z")) == ("z", "x")
-    counted = derive._Keys(TableSpec("t", ("a", "#"), ("a", "b")))
+    assert derive_compare._Keys(two)(("x", "y", "z")) == ("z", "x")
+    counted = derive_compare._Keys(TableSpec("t", ("a", "#"), ("a", "b")))
     assert [counted(v) for v in (("p", 1), ("q", 2), ("p", 3), ("p", 4), ("q", 5))] == [
         ("p", 1), ("q", 1), ("p", 2), ("p", 3), ("q", 2)
     ]  # fmt: skip
-    both = derive._Keys(TableSpec("t", ("a", "b", "#"), ("a", "b", "c")))
+    both = derive_compare._Keys(TableSpec("t", ("a", "b", "#"), ("a", "b", "c")))
     assert [both(v) for v in (("p", 1, 0), ("p", 2, 0), ("p", 1, 0))] == [("p", 1, 1), ("p", 2, 1), ("p", 1, 2)]
 
 
@@ -439,7 +441,7 @@ SPEC = TableSpec("things", ("id",), ("id", "n", "doc", "flag"), json_columns=("d
 
 def test_the_fold_makes_each_row_once_and_updates_only_rows_an_entry_made(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(TABLES, "things", SPEC)
-    fold = derive._Fold(["things"])
+    fold = derive_compare._Fold(["things"])
     problems: list[str] = []
     first, later = REF, EntryRef("T01", 9, "ShiftClosed", AT)
     fold.add(Insert("things", {"id": "a", "n": 1, "doc": "{}", "flag": False}), first, problems)
@@ -485,11 +487,11 @@ def test_the_fold_makes_each_row_once_and_updates_only_rows_an_entry_made(monkey
 def test_a_stored_value_is_the_derived_one_only_in_kind_and_value(
     column: str, stored: Any, derived: Any, same: bool
 ) -> None:
-    assert derive._same(SPEC, column, stored, derived) is same
+    assert derive_compare._same(SPEC, column, stored, derived) is same
 
 
 def derived_rows(*rows: tuple[tuple[Any, ...], EntryRef]) -> dict[tuple[Any, ...], Any]:
-    return {(values[0],): derive._Derived(values, ref) for values, ref in rows}
+    return {(values[0],): derive_compare._Derived(values, ref) for values, ref in rows}
 
 
 def test_compare_names_each_column_each_deleted_and_each_inserted_row() -> None:
@@ -507,7 +509,7 @@ def test_compare_names_each_column_each_deleted_and_each_inserted_row() -> None:
         (("e",), ("e", 5, "{}", 0)),
     ]
     out = Derivation()
-    derive._compare(SPEC, derived, iter(stored), out)
+    derive_compare._compare(SPEC, derived, iter(stored), out)
     assert out.differences == [
         Difference("things", ("b",), "n", 20, 2, other),
         Difference("things", ("b",), "doc", "[]", "{}", REF),
@@ -524,14 +526,14 @@ def test_stored_rows_are_read_in_rowid_order_with_their_keys() -> None:
     conn.execute("CREATE TABLE t (a, b)")
     conn.executemany("INSERT INTO t (rowid, a, b) VALUES (?, ?, ?)", [(3, "p", 1), (1, "q", 2), (2, "p", 3)])
     spec = TableSpec("t", ("a", "#"), ("a", "b"))
-    rows = list(derive._stored_rows_from(conn, spec, "SELECT a, b FROM t"))
+    rows = list(derive_compare._stored_rows_from(conn, spec, "SELECT a, b FROM t"))
     assert rows == [(("q", 1), ("q", 2)), (("p", 1), ("p", 3)), (("p", 2), ("p", 1))]
-    where = list(derive._stored_rows_from(conn, spec, "SELECT a, b FROM t WHERE a = ?", ("p",)))
+    where = list(derive_compare._stored_rows_from(conn, spec, "SELECT a, b FROM t WHERE a = ?", ("p",)))
     assert where == [(("p", 1), ("p", 3)), (("p", 2), ("p", 1))]
     many = sqlite3.connect(":memory:")
     many.execute("CREATE TABLE t (a, b)")
     many.executemany("INSERT INTO t VALUES (?, ?)", [("k", n) for n in range(5001)])
-    assert len(list(derive._stored_rows_from(many, spec, "SELECT a, b FROM t"))) == 5001
+    assert len(list(derive_compare._stored_rows_from(many, spec, "SELECT a, b FROM t"))) == 5001
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,8 @@ from counter.returns.policy import Condition, Reason
 from counter.returns.process import process_return
 from counter.returns.refunds import RefundMethod
 from db.demo import count_for
-from db.derive import Derivation, Difference, derive_and_compare, sale_differences
+from db.derive import derive_and_compare, sale_differences
+from db.derive_compare import Derivation, Difference
 from db.engine import DB_FILENAME, open_database
 from tests.db.support import TestStore, approve
 from tests.trust.support import audit, raw

@@ -27,8 +27,7 @@ from db.engine import DB_FILENAME, open_database
 from db.hq_client import HqClient
 from db.queries import list_users
 from db.sync import enrol
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.serve import RunningHq
 from tests.hq.conftest import hq, hq_engine, hq_server, pg_url, reference_data  # noqa: F401 - fixtures
 from tests.ui.conftest import count_rows, press, sign_in, type_enter, upc_codes

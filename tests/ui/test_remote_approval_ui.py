@@ -31,8 +31,7 @@ from db.demo import FLOAT
 from db.engine import DB_FILENAME, open_database
 from db.queries import journal_entries, list_users, read_settings, write_settings
 from db.sync import enrol
-from hq import access
-from hq import schema as hs
+from hq import access, schema as hs
 from hq.serve import RunningHq
 from tests.db.support import Clock
 from tests.hq.conftest import dead_url, hq, hq_engine, hq_server, pg_url, reference_data  # noqa: F401 - fixtures

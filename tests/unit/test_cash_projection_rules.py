@@ -17,8 +17,18 @@ import pytest
 from counter.cash.shifts import Count
 from counter.journal import utc_stamp
 from counter.money import Currency
-from counter.projection import ORDINAL, PROJECTIONS, TABLES, UNKNOWN, EntryRef, Insert, ProjectionError, Update, project
-from counter.projection import cash as cash_projection
+from counter.projection import (
+    ORDINAL,
+    PROJECTIONS,
+    TABLES,
+    UNKNOWN,
+    EntryRef,
+    Insert,
+    ProjectionError,
+    Update,
+    cash as cash_projection,
+    project,
+)
 from counter.projection.cash import CASH_PROJECTIONS, CASH_TABLES
 
 D = Decimal

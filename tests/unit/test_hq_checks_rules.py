@@ -22,8 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from counter.journal import GENESIS, JournalEntry, make_entry
 from counter.trust.entry_rules import HeldSale, LineLedger, Reserved, SaleLedger, SoldLine
-from hq import checks
-from hq import schema as s
+from hq import checks, schema as s
 from hq.chain import PushRefused
 from tests.unit.test_entry_rules_rules import L1, L2, RET, SALE, held, return_body, sale_body
 

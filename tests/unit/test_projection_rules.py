@@ -30,9 +30,9 @@ from counter.projection import (
     Insert,
     ProjectionError,
     Update,
+    base as projection,
     project,
 )
-from counter.projection import base as projection
 from counter.projection.sales import (
     _payments,
     adopted_sale_ops,

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from counter.catalog import TaxClass
 from counter.desk.adjustments import merge_adjustments, price_difference

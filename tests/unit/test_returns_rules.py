@@ -36,8 +36,7 @@ from counter.returns.model import (
     ReturnError,
     ReturnLineRequest,
 )
-from counter.returns.policy import ApprovalKind, Condition, ReturnPolicy, ReturnRules, Status
-from counter.returns.policy import Reason as R
+from counter.returns.policy import ApprovalKind, Condition, Reason as R, ReturnPolicy, ReturnRules, Status
 from counter.returns.process import ReturnRecord, held_to_hq, quote
 from counter.returns.refunds import PaidTender, RefundError, RefundMethod, RefundPart
 from counter.sales.cart import CartLine

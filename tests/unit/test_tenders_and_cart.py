@@ -3,8 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from counter.barcodes import CodeKind, read_code
 from counter.catalog import CategoryId, Item, ItemId, TaxClass

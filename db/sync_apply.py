@@ -1,0 +1,111 @@
+"""The pull's write side: the rows HQ sends (catalog, tax classes, categories, return
+policies, users and people, tombstones) upserted into the local tables, one statement per
+kind and page, inside the page's transaction (``db.sync.Syncer.pull_page``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from db import schema as s
+from db.engine import _refuse_card_data
+from db.sync_people import apply_people
+
+
+def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]], terminal: str) -> None:
+    """Upsert pulled rows into the local tables, one statement per kind and page
+    (executemany); a tombstone deactivates (local sales still point at the item or user,
+    so nothing is deleted)."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_kind.setdefault(str(row["kind"]), []).append(row)
+    live = {k: [r["data"] for r in v if not r["deleted"]] for k, v in by_kind.items()}
+    gone = {k: [r["data"] for r in v if r["deleted"]] for k, v in by_kind.items()}
+    _upsert_many(conn, s.tax_classes, "code", [_pick(d, "code", "label", "rate") for d in live.get("tax_class", [])])
+    cats = live.get("category", [])  # a deleted category stays: past sales and items refer to it
+    _upsert_many(conn, s.categories, "id", [_pick(d, "id", "name", "tax_code") for d in cats])
+    _upsert_many(
+        conn,
+        s.return_policies,
+        "category_id",
+        [
+            {
+                "category_id": d["id"],
+                **_pick(d, "return_days", "final_sale", "receipt_required", "restocking_fee_percent"),
+            }
+            for d in cats
+        ],
+    )
+    _upsert_items(conn, [_item_row(d) for d in live.get("item", [])])
+    if gone.get("item"):
+        conn.execute(s.items.update().where(s.items.c.id.in_([d["id"] for d in gone["item"]])).values(active=False))
+    user_cols = ("id", "name", "role", "pin_hash")
+    users = [{**_pick(d, *user_cols), "active": bool(d["active"])} for d in live.get("user", [])]
+    users += [{**_pick(d, *user_cols), "active": False} for d in gone.get("user", [])]
+    if users:
+        stmt = sqlite_insert(s.users)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"], set_={c: stmt.excluded[c] for c in ("name", "role", "pin_hash", "active")}
+            ),
+            [{**u, "failed_attempts": 0} for u in users],
+        )
+    apply_people(conn, by_kind, terminal)  # customers and store credit (db/sync_people.py)
+
+
+def _pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys}
+
+
+def _upsert_many(conn: Connection, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = sqlite_insert(table)
+    cols = [c for c in rows[0] if c != key]
+    conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in cols}), rows)
+
+
+ITEM_COLUMNS = ("id", "sku", "barcode", "name", "category_id", "price_minor", "tax_code", "active")
+_ITEM_UPSERT = (
+    f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(ITEM_COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in ITEM_COLUMNS[1:])
+)
+#: Every card number or stripe track (counter/trust/carddata.py) holds 13 digits in a row, with
+#: at most single spaces or dashes between them: text without such a run holds no card data.
+_MAYBE_CARD = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
+
+
+def _item_row(d: dict[str, Any]) -> tuple[Any, ...]:
+    """One item of a page as the row to write, its types checked (ValueError if wrong)."""
+    row = (d["id"], d["sku"], d["barcode"], d["name"], d["category_id"], d["price_minor"], d["tax_code"], d["active"])
+    ok = (
+        all(isinstance(v, str) for v in (row[0], row[1], row[3], row[4], row[6]))
+        and (row[2] is None or isinstance(row[2], str))
+        and isinstance(row[5], int)
+        and not isinstance(row[5], bool)
+        and isinstance(row[7], bool | int)
+        and row[7] in (0, 1)
+    )
+    if not ok:
+        raise ValueError(f"item {d.get('id')!r}: a field has the wrong type")
+    return row[:7] + (bool(row[7]),)
+
+
+def _upsert_items(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Upsert items with one executemany on the driver's connection (a first load writes
+    a million): no per-row SQL expression work. The write engine's card-data guard is
+    kept: the page's text is searched for a card-number-like run first, and only then is
+    each value checked (db.engine's guard, same refusal)."""
+    if not rows:
+        return
+    if _MAYBE_CARD.search("\n".join(v for row in rows for v in row if isinstance(v, str))):
+        _refuse_card_data(conn, None, _ITEM_UPSERT, rows, None, True)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_ITEM_UPSERT, rows)
+    finally:
+        cursor.close()
