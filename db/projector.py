@@ -22,7 +22,7 @@ from db import schema as s
 def _columns(table: str) -> tuple[str, ...]:
     cols = TABLES[table].columns
     missing = [c for c in cols if c not in s.metadata.tables[table].c]
-    if missing:  # a column renamed in db/schema.py and not in counter/projection.py
+    if missing:  # a column renamed in db/schema.py and not in counter/projection/
         raise ValueError(f"{table} has no column {missing}")
     return cols
 

@@ -1,5 +1,5 @@
 """The local store's tables (SQLAlchemy Core). Alembic migrations in db/migrations create
-them; tests/db/test_migrations.py checks that the migrations and this metadata agree.
+them; tests/db/test_store.py checks that the migrations and this metadata agree.
 
 Money is always an INTEGER of minor units (``*_minor``): SQLite's NUMERIC goes through
 float. Rates are TEXT decimals. Timestamps are TEXT in UTC (``2026-11-25T03:23:14.000000Z``)
