@@ -100,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+#: marks the log handlers ``_configure_logging`` added, so a second call replaces them
+_OURS = "_counter_handler"
+
+
 def _configure_logging(data_dir: Path) -> None:
     """Warnings to the terminal; everything from INFO up to ``counter.log`` in the data
     folder, which is where error messages on screen send people for details."""
@@ -107,7 +111,11 @@ def _configure_logging(data_dir: Path) -> None:
     cards = CardDataFilter()  # no card number reaches a log, whatever logged it
     root = logging.getLogger()
     root.setLevel(logging.INFO)
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:  # called again: replace, not add
+        root.removeHandler(old)
+        old.close()
     console = logging.StreamHandler()
+    setattr(console, _OURS, True)
     console.setLevel(logging.WARNING)
     console.setFormatter(fmt)
     console.addFilter(cards)
@@ -117,6 +125,7 @@ def _configure_logging(data_dir: Path) -> None:
         handler = logging.FileHandler(data_dir / "counter.log", encoding="utf-8")
     except OSError:
         return  # an unusable folder is reported by whatever opens the store next
+    setattr(handler, _OURS, True)
     handler.setFormatter(fmt)
     handler.addFilter(cards)
     root.addHandler(handler)

@@ -16,6 +16,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One installation key for the whole session (and the subprocesses it starts), never the
 # developer's own ~/.config/Counter/secret.key.
 os.environ["COUNTER_SECRET_FILE"] = os.path.join(tempfile.mkdtemp(prefix="counter-key-"), "secret.key")
+# Nothing a test runs (the command line without --data-dir, the app's default folders) writes
+# to the developer's own ~/.local/share/Counter or ~/.config/Counter: the session gets its own.
+_HOME = tempfile.mkdtemp(prefix="counter-home-")
+for _name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    os.environ[_name] = os.path.join(_HOME, _name.lower())
 
 from counter.people.users import PinHasher  # noqa: E402
 from db.demo import build_demo  # noqa: E402
