@@ -89,6 +89,16 @@ class Receipt:
     original_receipt: str = ""
     #: a store-credit voucher issued with this document (printed with its own barcode)
     voucher_code: str = ""
+    #: return receipts: the part of the returned value that paid for the new items of an
+    #: exchange (not refunded: its total is "returned", not "refunded", when there is any)
+    exchange_credit: Decimal = Decimal(0)
+
+    @property
+    def total_label(self) -> str:
+        """What the total is called: a sale's total, or what a return refunded or took back."""
+        if self.kind is not ReceiptKind.RETURN:
+            return "Total"
+        return "Total returned" if self.exchange_credit else "Total refunded"
 
     @property
     def show_prices(self) -> bool:
@@ -165,6 +175,7 @@ def receipt_to_data(receipt: Receipt) -> dict[str, object]:
         "notes": list(receipt.notes),
         "original_receipt": receipt.original_receipt,
         "voucher_code": receipt.voucher_code,
+        "exchange_credit": str(receipt.exchange_credit),
     }
 
 
@@ -218,6 +229,7 @@ def receipt_from_data(data: dict[str, object]) -> Receipt:
         notes=tuple(str(x) for x in _list(d["notes"])),
         original_receipt=str(d["original_receipt"]),
         voucher_code=str(d["voucher_code"]),
+        exchange_credit=Decimal(str(d.get("exchange_credit", "0"))),  # absent: written before it existed
     )
 
 

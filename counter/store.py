@@ -44,3 +44,15 @@ class TerminalIdentity:
 
     def receipt_number(self, n: int) -> str:
         return f"{self.code}-{n:06d}"
+
+
+def receipt_store(number: str) -> str | None:
+    """The store id a receipt number names (``S01`` of ``S01-T01-000123``: everything before
+    the terminal and the running number), or None when the text does not have that shape (a
+    number mistyped or cut short). Return numbers (``S01-T01-R000001``) name theirs too."""
+    store, sep, rest = number.rpartition("-")
+    store, sep2, terminal = store.rpartition("-")
+    running = rest[1:] if rest[:1] == "R" else rest
+    if not (sep and sep2 and store and terminal and running.isdigit()):
+        return None
+    return store

@@ -92,7 +92,10 @@ def render_letter_pdf(letter: Letter) -> bytes:
     if letter.history:
         story += [Spacer(1, 10 * mm), Paragraph("<b>The history of your case</b>", _SMALL), Spacer(1, 1 * mm)]
         story += [Paragraph(_esc(h), _SMALL) for h in letter.history]
-    story += [Spacer(1, 6 * mm)] + [Paragraph(_esc(f), _SMALL) for f in letter.store.footer_lines]
+    # a letter's foot is how to reach the store, not the receipt's footer ("Returns within 30 days...")
+    store = letter.store
+    reach = " · ".join(part for part in (store.name, ", ".join(store.address_lines), store.phone) if part)
+    story += [Spacer(1, 6 * mm), Paragraph(_esc(reach), _SMALL)]
     doc.build(story)
     return out.getvalue()
 

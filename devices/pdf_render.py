@@ -100,7 +100,7 @@ def render_pdf(receipt: Receipt) -> bytes:
     story += [table, Spacer(1, 5 * mm)]
 
     if show_prices:
-        total_label = "Total refunded" if receipt.kind is ReceiptKind.RETURN else "Total"
+        total_label = receipt.total_label
         totals: list[list[str]] = []
         for tax in receipt.taxes:
             verb = "reversed" if receipt.kind is ReceiptKind.RETURN else "charged"

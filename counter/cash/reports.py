@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from counter.journal import EventType, JournalEntry
 from counter.money import ZERO, Currency
-from counter.returns.policy import REASON_LABELS
+from counter.returns.policy import APPROVAL_LABELS, REASON_LABELS
 
 
 @dataclass
@@ -105,6 +105,8 @@ class DayReport:
 
 
 _REASONS = {str(reason): label for reason, label in REASON_LABELS.items()}
+#: what a report says for each approval kind (the journal keeps the code)
+_APPROVALS = {str(kind): label for kind, label in APPROVAL_LABELS.items()}
 
 
 def _tender_label(kind: str, brand: str | None) -> str:
@@ -222,7 +224,8 @@ def build_report(
                 report.no_sales += 1
         elif t == EventType.APPROVAL_GRANTED:
             name = users.get(body["approver"], body["approver"])
-            report.approvals.append((", ".join(body["kinds"]), name, f(body["amount"])))
+            kinds = ", ".join(_APPROVALS.get(k, k) for k in body["kinds"])
+            report.approvals.append((kinds, name, f(body["amount"])))
         elif t == EventType.APPROVAL_REFUSED:
             report.approvals_refused += 1
         elif t == EventType.SHIFT_OPENED:

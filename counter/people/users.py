@@ -27,6 +27,7 @@ import binascii
 import enum
 import hashlib
 import hmac
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NewType
@@ -195,10 +196,10 @@ def attempt_sign_in(user: User, pin: str, hasher: PinHasher, now: datetime) -> S
     if not user.active:
         raise SignInError(f"{user.name} can no longer sign in.", "Ask a manager.")
     if user.locked_until is not None and now < user.locked_until:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
         raise SignInError(
             f"{user.name} is locked after {MAX_FAILED_ATTEMPTS} wrong PINs.",
-            f"Try again in {minutes} minute(s), or ask a manager.",
+            f"Try again in {minutes} minute{'' if minutes == 1 else 's'}, or ask a manager.",
         )
     if pin.isdigit() and hasher.matches(user.pin_hash, pin):
         pin_hash = hasher.wrap(user.pin_hash) if hasher.needs_upgrade(user.pin_hash) else user.pin_hash

@@ -16,7 +16,7 @@ from counter.returns.policy import ReturnRules
 from counter.returns.refunds import PaidTender
 from counter.sales.sale import Sale
 from counter.sales.tenders import TenderKind
-from counter.store import StoreConfig, TerminalIdentity
+from counter.store import StoreConfig, TerminalIdentity, receipt_store
 from counter.sync.upstream import RemoteSale, ReturnReservations, UpstreamUnavailable
 
 
@@ -104,14 +104,18 @@ def find_sale(uow: UnitOfWork, receipt_text: str, store: StoreConfig) -> Sale:
     number = normalize_receipt_number(receipt_text)
     sale = uow.sales.get_by_number(number)
     if sale is None:
-        if not number.startswith(store.store_id + "-"):
+        owner = receipt_store(number)
+        if owner is not None and owner != store.store_id:
             raise ReturnError(
                 f"Receipt {number} is from another store.",
                 "Look it up at that store, or return the items without a receipt.",
             )
         raise ReturnError(
             f"No sale has the receipt number {number}.",
-            "Check the number on the receipt, or search by date and amount.",
+            "Check the number on the receipt, or search by date and amount."
+            if owner is not None
+            else f"A receipt number looks like {store.store_id}-T01-000123: check it on the receipt, "
+            "or search by date and amount.",
         )
     # Money is decided from these rows (a return, a bill adjustment): only as the journal has them.
     changed = uow.returns.differences_from_journal(sale.id)

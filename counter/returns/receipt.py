@@ -14,6 +14,18 @@ if TYPE_CHECKING:  # counter.returns.process imports this module
     from counter.returns.process import ReturnRecord
 
 
+def short_name(name: str, width: int) -> str:
+    """An item's name cut to ``width`` characters at a word, never at a comma or a dash, and
+    marked as cut: "Men's Crew T-Shirt, Navy, Large" → "Men's Crew T-Shirt…"."""
+    name = " ".join(name.split())
+    if len(name) <= width:
+        return name
+    cut = name[: width - 1]
+    if " " in cut and name[width - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-/") + "…"
+
+
 def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, *, copy_number: int = 0) -> Receipt:
     q = record.quote
     taxes: dict[str, list[object]] = {}
@@ -28,7 +40,7 @@ def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, 
         notes.append(f"Returned without a receipt. ID: {record.customer_hint}")
     for ln in q.lines:
         reason = REASON_LABELS[ln.request.reason]
-        notes.append(f"{ln.name[:24]}: {reason}, {ln.request.condition.label.lower()}")
+        notes.append(f"{short_name(ln.name, 24)}: {reason}, {ln.request.condition.label.lower()}")
     if q.fee_total:
         notes.append(f"Restocking fees kept: {store.currency.format(q.fee_total, store.locale)}")
     if q.exchange_credit:
@@ -43,6 +55,10 @@ def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, 
             tenders.append(TenderLine("To store credit", part.amount, f"Voucher {record.voucher_code}"))
         else:
             tenders.append(TenderLine("Cash refunded", part.amount))
+    if q.exchange_credit and record.exchange_sale is not None:
+        tenders.append(
+            TenderLine("Toward the new items", q.exchange_credit, f"Receipt {record.exchange_sale.receipt_number}")
+        )
     return Receipt(
         kind=ReceiptKind.RETURN,
         store=store.header,
@@ -68,7 +84,7 @@ def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, 
         subtotal=q.refund_total,
         discount_total=ZERO,
         taxes=tuple(
-            TaxSummaryLine(code, code, rate, base, tax)  # type: ignore[arg-type]
+            TaxSummaryLine(code, "", rate, base, tax)  # type: ignore[arg-type]  # the code and rate say it
             for code, (rate, base, tax) in sorted(taxes.items())
         ),
         total=q.refund_total,
@@ -79,4 +95,5 @@ def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, 
         notes=tuple(notes),
         original_receipt=record.original_receipt or "",
         voucher_code=record.voucher_code or "",
+        exchange_credit=q.exchange_credit,
     )

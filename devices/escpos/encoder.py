@@ -309,7 +309,7 @@ def _totals(job: _Job, receipt: Receipt, money: _Money, pad: str) -> None:
         for tax in receipt.taxes:
             label = _tax_label(tax.code, tax.label, tax.rate, receipt.locale)
             job.pair(f"{label} on {money(tax.base)}", money(tax.tax) + pad)
-    job.pair("REFUND" if receipt.kind is ReceiptKind.RETURN else "TOTAL", money(receipt.total), bold=True, big=True)
+    job.pair(_total_word(receipt), money(receipt.total), bold=True, big=True)
     if receipt.rounding:
         job.pair("Cash rounding", money(receipt.rounding) + pad)
     for tender in receipt.tenders:
@@ -327,9 +327,17 @@ def _totals(job: _Job, receipt: Receipt, money: _Money, pad: str) -> None:
     job.rule()
 
 
+def _total_word(receipt: Receipt) -> str:
+    if receipt.kind is not ReceiptKind.RETURN:
+        return "TOTAL"
+    return "RETURNED" if receipt.exchange_credit else "REFUND"
+
+
 def _tax_label(code: str, label: str, rate: Decimal, locale: str) -> str:
+    if label == code:
+        label = ""  # "A 8.25%", not "A A 8.25%"
     text = label if "%" in label else f"{label} {format_percent(rate, '#,##0.###%', locale=locale)}"
-    return f"{code} {text}".strip()
+    return " ".join(f"{code} {text}".split())
 
 
 class _Money:

@@ -261,7 +261,7 @@ def test_the_credit_note_names_its_number_the_receipt_the_tax_reversed_per_rate_
     assert f"To Visa **** 4242 {m(refund)}" in printed and "Original approval APPR01" in printed
     for code, rate in (("A", "8.25%"), ("B", "2.25%")):
         gross, tax = want[code]
-        assert f"{code} {code} {rate} of {m(gross)} {m(tax)}" in printed, printed
+        assert f"{code} {rate} of {m(gross)} {m(tax)}" in printed, printed  # not "A A 8.25%"
     assert f"Original receipt: {sale.receipt_number}" in printed
     no_card_number(text)
 
@@ -301,6 +301,24 @@ def test_a_no_receipt_credit_note_shows_the_voucher_and_only_the_last_four_of_th
     text = slip_text(render_receipt(receipt, PROFILE))
     assert "STORE CREDIT VOUCHER" in text and f"Voucher {record.voucher_code}" in text
     assert "D12345678901" not in text and "…8901" in text.replace("...", "…")
+
+    # the day's report names the approval the way people say it, never by its code
+    from counter.cash.shifts import take_x_report
+
+    report = take_x_report(
+        shop.user("Dana"),
+        uow_factory=shop.uow,
+        read_uow_factory=shop.uow,
+        clock=shop.clock,
+        terminal_id="T01",
+        currency=shop.cfg.currency,
+        zone=shop.cfg.zone,
+    )
+    doc = report_document(report, shop.cfg, printed_at=shop.clock.now(), printed_by="Dana Whitfield")
+    for shown in (pdf_text(render_report_pdf(doc)), "\n".join(rows(slip_text(render_report(doc, PROFILE))))):
+        flat = " ".join(shown.split())
+        assert "return without a receipt" in flat, flat
+        assert "no_receipt" not in flat
 
 
 # ================================================================== Z report
@@ -463,6 +481,11 @@ def test_the_letter_is_addressed_to_the_customer_quotes_the_case_and_says_the_ou
     assert "Contact on file: jane@example.com" in pdf
     opened = case.opened_at.astimezone(shop.cfg.zone).strftime("%B %d, %Y")
     assert f"on {opened} about your complaint" in pdf
+    # its foot says how to reach the store; the receipt's footer is not a letter's
+    assert pdf.rstrip().endswith(f"{shop.cfg.phone}"), pdf[-200:]
+    assert f"Harbor & Main General Store · {', '.join(shop.cfg.address_lines)} · {shop.cfg.phone}" in pdf
+    for line in shop.cfg.footer_lines:
+        assert line not in pdf
 
 
 def test_the_layaway_agreement_states_the_items_total_deposit_balance_and_terms(shop: TestStore) -> None:

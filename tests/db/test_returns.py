@@ -267,6 +267,19 @@ def test_an_exchange_where_the_customer_pays_the_difference(shop: TestStore) -> 
     assert record.quote.to_pay == new_total - credit
     types = [e.type for e in journal_entries(shop.db.read, "T01")][-2:]
     assert types == ["SaleCompleted", "ReturnProcessed"]
+    # its return receipt and credit note say the value went into the new items: nothing refunded
+    from counter.returns.receipt import return_receipt
+    from devices.escpos.encoder import render_receipt
+    from devices.pdf import render_pdf
+    from tests.db.test_documents_content import PROFILE, pdf_text, rows, slip_text
+
+    receipt = return_receipt(record, shop.cfg, "Maria Lopez")
+    m = lambda a: shop.cfg.currency.format(a, shop.cfg.locale)  # noqa: E731
+    pdf = " ".join(pdf_text(render_pdf(receipt)).split())
+    assert f"Total returned {m(credit)}" in pdf and "Total refunded" not in pdf
+    assert f"Toward the new items (Receipt {record.exchange_sale.receipt_number}) {m(credit)}" in pdf
+    printed = rows(slip_text(render_receipt(receipt, PROFILE)))
+    assert f"RETURNED {m(credit)}" in printed and not any(r.startswith("REFUND") for r in printed)
 
 
 def test_an_exchange_where_the_store_refunds_cash(shop: TestStore) -> None:

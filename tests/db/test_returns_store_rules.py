@@ -275,6 +275,16 @@ def test_a_receipt_is_found_typed_scanned_or_from_its_qr_code(shop: TestStore, t
             "No sale has the receipt number S01-T01-999999.",
             "Check the number on the receipt, or search by date and amount.",
         ),
+        (
+            "12345",  # not a receipt number at all: not "from another store"
+            "No sale has the receipt number 12345.",
+            "A receipt number looks like S01-T01-000123: check it on the receipt, or search by date and amount.",
+        ),
+        (
+            "S01-T01",  # cut short
+            "No sale has the receipt number S01-T01.",
+            "A receipt number looks like S01-T01-000123: check it on the receipt, or search by date and amount.",
+        ),
     ],
 )
 def test_an_unknown_or_foreign_receipt_says_what_to_do(shop: TestStore, number: str, message: str, hint: str) -> None:
