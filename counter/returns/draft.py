@@ -15,7 +15,14 @@ from counter.catalog import Item
 from counter.errors import CounterError
 from counter.people.users import User
 from counter.returns.model import CustomerId, ExchangeSale, ProcessReturn, ReturnableLine, ReturnLineRequest
-from counter.returns.policy import Condition, Reason
+from counter.returns.policy import (
+    Condition,
+    Disposition,
+    Reason,
+    allowed_dispositions,
+    condition_for,
+    disposition_for,
+)
 from counter.returns.refunds import RefundMethod
 from counter.sales.cart import Cart
 from counter.sales.checkout import CompleteSale
@@ -32,6 +39,10 @@ class DraftLine:
     quantity: int = 0
     reason: Reason | None = None
     condition: Condition = Condition.NEW
+    #: None: where the condition proposes (``disposition_for``)
+    disposition: Disposition | None = None
+    #: the cashier chose the condition: a reason no longer changes it
+    condition_chosen: bool = False
 
 
 @dataclass
@@ -41,6 +52,8 @@ class NoReceiptLine:
     quantity: int = 1
     reason: Reason | None = None
     condition: Condition = Condition.NEW
+    disposition: Disposition | None = None
+    condition_chosen: bool = False
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
@@ -144,21 +157,49 @@ class ReturnDraft:
         return row
 
     def set_reason(self, line_id: str, reason: Reason) -> None:
-        """Why it comes back; on a receipt line not picked yet, this picks one."""
+        """Why it comes back; on a receipt line not picked yet, this picks one. The reason
+        proposes the condition (defective → defective, arrived damaged → damaged) until the
+        cashier chooses one."""
         if self.has_receipt:
             pick = self.pick(line_id)
             if not pick.quantity:
                 self.change(line_id, +1)
-            pick.reason = reason
+            target: DraftLine | NoReceiptLine = pick
         else:
-            self._no_receipt_line(line_id).reason = reason
+            target = self._no_receipt_line(line_id)
+        target.reason = reason
+        if not target.condition_chosen:
+            self._set_condition(target, condition_for(reason, target.condition))
 
     def next_condition(self, line_id: str) -> Condition:
         """The line's condition moves to the next one (new, opened, damaged, ...)."""
-        target: DraftLine | NoReceiptLine = self.pick(line_id) if self.has_receipt else self._no_receipt_line(line_id)
+        target = self._target(line_id)
         order = list(Condition)
-        target.condition = order[(order.index(target.condition) + 1) % len(order)]
+        self._set_condition(target, order[(order.index(target.condition) + 1) % len(order)])
+        target.condition_chosen = True
         return target.condition
+
+    def next_disposition(self, line_id: str) -> Disposition:
+        """Where the line's units go moves to the next one its condition allows (a defective
+        unit: return to vendor, scrap; never back to stock)."""
+        target = self._target(line_id)
+        allowed = allowed_dispositions(target.condition)
+        now = target.disposition or disposition_for(target.condition)
+        target.disposition = allowed[(allowed.index(now) + 1) % len(allowed)]
+        return target.disposition
+
+    def disposition(self, line_id: str) -> Disposition:
+        target = self._target(line_id)
+        return target.disposition or disposition_for(target.condition)
+
+    def _target(self, line_id: str) -> DraftLine | NoReceiptLine:
+        return self.pick(line_id) if self.has_receipt else self._no_receipt_line(line_id)
+
+    @staticmethod
+    def _set_condition(target: DraftLine | NoReceiptLine, condition: Condition) -> None:
+        target.condition = condition
+        if target.disposition is not None and target.disposition not in allowed_dispositions(condition):
+            target.disposition = None  # what the new condition proposes
 
     def command(
         self, *, exchange_tenders: list[Tender] | None = None, exchange_rounding: Decimal = Decimal(0)
@@ -166,11 +207,24 @@ class ReturnDraft:
         lines: list[ReturnLineRequest] = []
         for line_id, p in self.picks.items():
             if p.quantity:
-                lines.append(ReturnLineRequest(p.quantity, p.reason or Reason.OTHER, p.condition, sale_line_id=line_id))
+                lines.append(
+                    ReturnLineRequest(
+                        p.quantity,
+                        p.reason or Reason.OTHER,
+                        p.condition,
+                        sale_line_id=line_id,
+                        disposition=p.disposition,
+                    )
+                )
         for nr in self.no_receipt:
             lines.append(
                 ReturnLineRequest(
-                    nr.quantity, nr.reason or Reason.OTHER, nr.condition, item=nr.item, unit_price=nr.unit_price
+                    nr.quantity,
+                    nr.reason or Reason.OTHER,
+                    nr.condition,
+                    item=nr.item,
+                    unit_price=nr.unit_price,
+                    disposition=nr.disposition,
                 )
             )
         exchange = None

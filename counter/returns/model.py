@@ -14,7 +14,16 @@ from counter.catalog import Item
 from counter.errors import CounterError
 from counter.money import ZERO, Currency
 from counter.people.users import User
-from counter.returns.policy import ApprovalKind, Condition, LineDecision, Reason, ReturnPolicy, Status
+from counter.returns.policy import (
+    ApprovalKind,
+    Condition,
+    Disposition,
+    LineDecision,
+    Reason,
+    ReturnPolicy,
+    Status,
+    disposition_for,
+)
 from counter.returns.proration import LineShare, prorate_line
 from counter.returns.refunds import Allocation, PaidTender, RefundMethod
 from counter.sales.checkout import CompleteSale
@@ -136,6 +145,12 @@ class ReturnLineRequest:
     sale_line_id: str | None = None
     item: Item | None = None
     unit_price: Decimal | None = None
+    #: where the unit goes; None: what the condition proposes (``disposition_for``)
+    disposition: Disposition | None = None
+
+    @property
+    def goes_to(self) -> Disposition:
+        return self.disposition or disposition_for(self.condition)
 
 
 @dataclass(frozen=True)

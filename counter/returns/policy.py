@@ -61,19 +61,55 @@ class Condition(enum.StrEnum):
 
 
 class Disposition(enum.StrEnum):
-    RESTOCK = "restock"
-    OPEN_BOX = "open_box"
-    DAMAGED = "damaged"
-    RETURN_TO_VENDOR = "return_to_vendor"
+    """Where a returned unit goes. The condition proposes one (``disposition_for``); the
+    cashier can change it within what the condition allows (``allowed_dispositions``):
+    a defective or damaged unit never goes back on the shelf as new."""
+
+    RESTOCK = "restock"  # back to stock, sold as new
+    OPEN_BOX = "open_box"  # sold again as open box
+    RETURN_TO_VENDOR = "return_to_vendor"  # back to the maker or supplier (on the RTV list)
+    SCRAP = "scrap"  # written off
+    DAMAGED = "damaged"  # written off as damaged: what entries before "scrap" recorded; not offered
+
+    @property
+    def label(self) -> str:
+        return DISPOSITION_LABELS[self]
+
+
+DISPOSITION_LABELS = {
+    Disposition.RESTOCK: "Back to stock",
+    Disposition.OPEN_BOX: "Open box",
+    Disposition.RETURN_TO_VENDOR: "Return to vendor",
+    Disposition.SCRAP: "Scrap",
+    Disposition.DAMAGED: "Written off (damaged)",
+}
+
+_ALLOWED: dict[Condition, tuple[Disposition, ...]] = {
+    Condition.NEW: (Disposition.RESTOCK, Disposition.OPEN_BOX, Disposition.RETURN_TO_VENDOR, Disposition.SCRAP),
+    Condition.OPENED: (Disposition.OPEN_BOX, Disposition.RETURN_TO_VENDOR, Disposition.SCRAP),
+    Condition.DAMAGED: (Disposition.SCRAP, Disposition.RETURN_TO_VENDOR, Disposition.OPEN_BOX),
+    Condition.DEFECTIVE: (Disposition.RETURN_TO_VENDOR, Disposition.SCRAP),
+}
 
 
 def disposition_for(condition: Condition) -> Disposition:
-    return {
-        Condition.NEW: Disposition.RESTOCK,
-        Condition.OPENED: Disposition.OPEN_BOX,
-        Condition.DAMAGED: Disposition.DAMAGED,
-        Condition.DEFECTIVE: Disposition.RETURN_TO_VENDOR,
-    }[condition]
+    """What a unit in this condition proposes: the first it allows."""
+    return _ALLOWED[condition][0]
+
+
+def allowed_dispositions(condition: Condition) -> tuple[Disposition, ...]:
+    """Where a unit in this condition may go, the proposed one first."""
+    return _ALLOWED[condition]
+
+
+#: the condition a reason proposes, until the cashier says otherwise
+_REASON_CONDITION = {Reason.DEFECTIVE: Condition.DEFECTIVE, Reason.DAMAGED_IN_TRANSIT: Condition.DAMAGED}
+
+
+def condition_for(reason: Reason, current: Condition) -> Condition:
+    """The condition a reason sets: defective → defective, arrived damaged → damaged; any
+    other reason keeps ``current``."""
+    return _REASON_CONDITION.get(reason, current)
 
 
 class ApprovalKind(enum.StrEnum):

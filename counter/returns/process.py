@@ -44,12 +44,13 @@ from counter.returns.model import (
 )
 from counter.returns.policy import (
     ApprovalKind,
+    Disposition,
     LineFacts,
     ReturnPolicy,
     ReturnRules,
     Status,
+    allowed_dispositions,
     decide_line,
-    disposition_for,
 )
 from counter.returns.receipt import return_receipt
 from counter.returns.refunds import Allocation, RefundMethod, allocate_refund
@@ -127,6 +128,13 @@ def quote(
             policy = ctx.policies.get(item.category_id) or ReturnPolicy(item.category_id)
             facts = LineFacts(None, policy, req.condition, req.reason, False)
             line_info = (item.name, item.sku, str(item.id), None, item.tax.code, item.tax.rate)
+        if req.goes_to not in allowed_dispositions(req.condition):
+            raise ReturnError(
+                f"{line_info[0]} is {req.condition.label.lower()}: it cannot go {_where(req.goes_to)}.",
+                "Choose "
+                + " or ".join(d.label.lower() for d in allowed_dispositions(req.condition))
+                + " for it (D changes where it goes).",
+            )
         decision = decide_line(facts, now)
         fee = ZERO
         # A fee waiver is quoted as asked; the FEE_WAIVER approval it needs is bound to that amount.
@@ -165,6 +173,10 @@ def quote(
     allocation = _allocate(refund_total - credit, ctx, method, rules, store)
     approvals |= allocation.approvals
     return ReturnQuote(tuple(quoted), allocation, exchange_total, credit, frozenset(approvals), tuple(refused))
+
+
+def _where(disposition: Disposition) -> str:
+    return {Disposition.RESTOCK: "back to stock as new"}.get(disposition, f"to {disposition.label.lower()}")
 
 
 def _no_receipt_amounts(
@@ -222,7 +234,7 @@ class ReturnRecord:
                     "tax_rate": str(ln.tax_rate),
                     "reason": str(ln.request.reason),
                     "condition": str(ln.request.condition),
-                    "disposition": str(disposition_for(ln.request.condition)),
+                    "disposition": str(ln.request.goes_to),
                 }
                 for ln in q.lines
             ],

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from counter.returns.policy import Condition, Disposition, allowed_dispositions
 from counter.trust.carddata import contains_card_data, has_card_data
 
 #: Every amount is a whole number of minor units strictly inside ±MAX_MINOR (10^12: ten
@@ -335,6 +336,7 @@ def check_return(
         fee = _int(ln.get("fee", 0), "fee", at=at)
         if fee > gross:
             raise _Broken("return_line", f"{at}: the fee {fee} is larger than the refund {gross}")
+        _check_disposition(ln.get("condition"), ln.get("disposition"), at)
         inclusive = sale.prices_include_tax if sale is not None else gross == amount
         if gross != (amount if inclusive else amount + tax) or tax > gross:
             raise _Broken("return_line", f"{at}: gross {gross} does not follow from amount {amount} and tax {tax}")
@@ -396,6 +398,20 @@ def check_return(
             acc.visits += 1
         for seq, amount in to_tender.items():
             ledger.refunded[seq] = ledger.refunded.get(seq, 0) + amount
+
+
+def _check_disposition(condition: Any, disposition: Any, at: str) -> None:
+    """A returned unit goes where its condition allows: a defective or damaged one never
+    back to stock as new. ("damaged" is what lanes recorded for a damaged unit before "scrap".)"""
+    try:
+        cond, goes = Condition(condition), Disposition(disposition)
+    except ValueError:
+        raise _Broken(
+            "return_line", f"{at}: condition {condition!r} or disposition {disposition!r} is not one Counter knows"
+        ) from None
+    if goes not in allowed_dispositions(cond) and (cond, goes) != (Condition.DAMAGED, Disposition.DAMAGED):
+        article = "an" if str(cond)[0] in "aeiou" else "a"
+        raise _Broken("return_line", f"{at}: {article} {cond} unit cannot go to {goes}")
 
 
 def _check_against_sale(

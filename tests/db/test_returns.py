@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from counter.cash.shifts import MovementKind, record_movement
 from counter.catalog import TaxClass
@@ -315,3 +315,29 @@ def test_an_item_that_was_not_on_the_receipt(shop: TestStore) -> None:
     cmd = ProcessReturn(**{**cmd.__dict__, "lines": (ReturnLineRequest(1, Reason.OTHER, Condition.NEW, "not-a-line"),)})
     with pytest.raises(ReturnError, match="not on receipt"):
         ret(shop, cmd)
+
+
+def test_where_each_returned_unit_goes_is_recorded_and_a_defective_one_never_restocked(shop: TestStore) -> None:
+    from counter.returns.policy import Disposition
+
+    kettle, mug = shop.item_in("small-appliances", 0), shop.item_in("office-school", 0)
+    sale = shop.sell([(kettle, 2), (mug, 1)], card=Decimal("1e6"), cash=False)
+    defective = ReturnLineRequest(1, Reason.DEFECTIVE, Condition.DEFECTIVE, sale.lines[0].id)
+    shelf = dataclasses.replace(defective, disposition=Disposition.RESTOCK)
+    cmd = request(shop, sale, [])
+    with pytest.raises(ReturnError) as err:
+        ret(shop, dataclasses.replace(cmd, lines=(shelf,)))
+    assert err.value.message == f"{kettle.name} is defective: it cannot go back to stock as new."
+    assert err.value.hint == "Choose return to vendor or scrap for it (D changes where it goes)."
+    assert count(shop, s.returns) == 0
+    scrapped = dataclasses.replace(defective, disposition=Disposition.SCRAP)
+    as_is = ReturnLineRequest(1, Reason.CHANGED_MIND, Condition.NEW, sale.lines[1].id)
+    ret(shop, dataclasses.replace(cmd, lines=(defective, as_is)))
+    ret(shop, dataclasses.replace(cmd, request_id=str(uuid.uuid4()), lines=(scrapped,)))
+    with shop.db.read.connect() as conn:
+        got = conn.execute(text("SELECT sku, condition, disposition FROM return_lines ORDER BY rowid")).all()
+    assert [tuple(r) for r in got] == [
+        (kettle.sku, "defective", "return_to_vendor"),
+        (mug.sku, "new", "restock"),
+        (kettle.sku, "defective", "scrap"),
+    ]

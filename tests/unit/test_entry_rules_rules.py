@@ -148,6 +148,8 @@ def return_body(qty: int = 1, amount: int = 925, tax: int = 77, gross: int = 100
                 "tax": tax,
                 "gross": gross,
                 "fee": fee,
+                "condition": "new",
+                "disposition": "restock",
             }
         ],
         "refund_total": gross - fee,
@@ -980,8 +982,9 @@ def test_a_line_may_be_all_tax() -> None:
 
 def test_a_return_of_several_lines_adds_them_all_up() -> None:
     body = return_body(fee=100)
-    mug = {"sale_line_id": L2, "item_id": "item-2", "qty": 1, "amount": 500, "tax": 0, "gross": 500, "fee": 50}
-    loose = {"sale_line_id": None, "item_id": "item-9", "qty": 1, "amount": 300, "tax": 25, "gross": 325}
+    kept = {"condition": "opened", "disposition": "open_box"}
+    mug = {"sale_line_id": L2, "item_id": "item-2", "qty": 1, "amount": 500, "tax": 0, "gross": 500, "fee": 50, **kept}
+    loose = {"sale_line_id": None, "item_id": "item-9", "qty": 1, "amount": 300, "tax": 25, "gross": 325, **kept}
     body["lines"] = [loose, *body["lines"], mug]
     body.update(refund_total=902 + 450 + 325, fee_total=150)
     body["refunds"] = [{"kind": "cash", "amount": 1677, "original_tender": 1}]
@@ -1106,3 +1109,36 @@ def test_a_batch_starts_a_ledger_for_a_held_sale_with_no_returns_yet() -> None:
     again["return_id"] = "another"
     with pytest.raises(EntryRefused, match="would have refunded tax 158"):
         rules.check(2, "ReturnProcessed", raw(again), again)
+
+
+@pytest.mark.parametrize(
+    ("condition", "disposition", "refused"),
+    [
+        ("new", "restock", None),
+        ("new", "scrap", None),
+        ("opened", "open_box", None),
+        ("damaged", "scrap", None),
+        ("damaged", "damaged", None),  # what lanes recorded for a damaged unit before "scrap"
+        ("defective", "return_to_vendor", None),
+        ("defective", "scrap", None),
+        ("defective", "restock", "line 1: a defective unit cannot go to restock"),
+        ("damaged", "restock", "line 1: a damaged unit cannot go to restock"),
+        ("opened", "restock", "line 1: an opened unit cannot go to restock"),
+        ("defective", "damaged", "line 1: a defective unit cannot go to damaged"),
+        ("broken", "scrap", "line 1: condition 'broken' or disposition 'scrap' is not one Counter knows"),
+        ("new", "shelf", "line 1: condition 'new' or disposition 'shelf' is not one Counter knows"),
+        (None, None, "line 1: condition None or disposition None is not one Counter knows"),
+    ],
+)
+def test_a_returned_unit_goes_only_where_its_condition_allows(
+    condition: str | None, disposition: str | None, refused: str | None
+) -> None:
+    def change(body: dict[str, Any]) -> None:
+        body["lines"][0] |= {"condition": condition, "disposition": disposition}
+
+    if refused is None:
+        body = return_body()
+        change(body)
+        check_return(body, "S01", held(), SaleLedger(), None)
+    else:
+        assert broken_return(change) == ("return_line", refused)

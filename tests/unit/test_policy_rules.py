@@ -21,6 +21,8 @@ from counter.returns.policy import (
     ReturnPolicy,
     ReturnRules,
     Status,
+    allowed_dispositions,
+    condition_for,
     decide_line,
     disposition_for,
 )
@@ -186,9 +188,39 @@ def test_where_a_returned_item_goes() -> None:
     assert {c: disposition_for(c) for c in Condition} == {
         Condition.NEW: Disposition.RESTOCK,
         Condition.OPENED: Disposition.OPEN_BOX,
-        Condition.DAMAGED: Disposition.DAMAGED,
+        Condition.DAMAGED: Disposition.SCRAP,
         Condition.DEFECTIVE: Disposition.RETURN_TO_VENDOR,
     }
+    assert {c: allowed_dispositions(c) for c in Condition} == {
+        Condition.NEW: (Disposition.RESTOCK, Disposition.OPEN_BOX, Disposition.RETURN_TO_VENDOR, Disposition.SCRAP),
+        Condition.OPENED: (Disposition.OPEN_BOX, Disposition.RETURN_TO_VENDOR, Disposition.SCRAP),
+        Condition.DAMAGED: (Disposition.SCRAP, Disposition.RETURN_TO_VENDOR, Disposition.OPEN_BOX),
+        Condition.DEFECTIVE: (Disposition.RETURN_TO_VENDOR, Disposition.SCRAP),
+    }
+    # nothing but a new, unopened unit goes back on the shelf as new
+    assert [c for c in Condition if Disposition.RESTOCK in allowed_dispositions(c)] == [Condition.NEW]
+    assert [d.label for d in Disposition] == [
+        "Back to stock",
+        "Open box",
+        "Return to vendor",
+        "Scrap",
+        "Written off (damaged)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reason", "before", "after"),
+    [
+        (Reason.DEFECTIVE, Condition.NEW, Condition.DEFECTIVE),
+        (Reason.DAMAGED_IN_TRANSIT, Condition.NEW, Condition.DAMAGED),
+        (Reason.DEFECTIVE, Condition.OPENED, Condition.DEFECTIVE),
+        (Reason.WRONG_SIZE, Condition.OPENED, Condition.OPENED),
+        (Reason.CHANGED_MIND, Condition.NEW, Condition.NEW),
+        (Reason.OTHER, Condition.DAMAGED, Condition.DAMAGED),
+    ],
+)
+def test_a_reason_proposes_a_condition(reason: Reason, before: Condition, after: Condition) -> None:
+    assert condition_for(reason, before) is after
 
 
 def test_the_words_on_the_screen() -> None:

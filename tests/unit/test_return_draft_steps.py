@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from counter.returns.draft import DraftError, ReturnDraft
-from counter.returns.policy import Condition, Reason
+from counter.returns.policy import Condition, Disposition, Reason
 from tests.unit.test_return_draft_rules import CASHIER, item, receipted
 
 D = Decimal
@@ -105,3 +105,72 @@ def test_a_scanned_item_returns_one_of_its_line_until_none_is_left() -> None:
         d.return_one_of(lamp)
     with pytest.raises(DraftError, match="Scan the receipt first"):
         ReturnDraft(CASHIER).return_one_of(kettle)
+
+
+# ----------------------------------------------------------------- condition and disposition
+
+
+def test_the_three_key_return_of_a_defective_item_never_goes_back_on_the_shelf() -> None:
+    """Space, 2 (Defective), F10: the reason sets the condition, the condition where it goes
+    (issue #16: it stayed "new, unopened" and was recorded as restock)."""
+    d = receipted()
+    d.step("L1", +1)
+    d.set_reason("L1", Reason.DEFECTIVE)
+    assert d.picks["L1"].condition is Condition.DEFECTIVE
+    assert d.disposition("L1") is Disposition.RETURN_TO_VENDOR
+    (line,) = d.command().lines
+    assert (line.condition, line.goes_to) == (Condition.DEFECTIVE, Disposition.RETURN_TO_VENDOR)
+
+
+def test_arrived_damaged_sets_damaged_and_other_reasons_keep_the_condition() -> None:
+    d = receipted()
+    d.set_reason("L1", Reason.DAMAGED_IN_TRANSIT)
+    assert (d.picks["L1"].condition, d.disposition("L1")) == (Condition.DAMAGED, Disposition.SCRAP)
+    d.set_reason("L2", Reason.WRONG_SIZE)
+    assert (d.picks["L2"].condition, d.disposition("L2")) == (Condition.NEW, Disposition.RESTOCK)
+
+
+def test_a_condition_the_cashier_chose_is_not_changed_by_a_reason() -> None:
+    d = receipted()
+    d.step("L1", +1)
+    assert d.next_condition("L1") is Condition.OPENED
+    d.set_reason("L1", Reason.DEFECTIVE)  # the customer says so; the cashier saw it opened
+    assert d.picks["L1"].condition is Condition.OPENED
+    d.next_condition("L1")
+    d.next_condition("L1")
+    assert d.next_condition("L1") is Condition.NEW  # round again
+
+
+def test_the_disposition_steps_through_what_the_condition_allows() -> None:
+    d = receipted()
+    d.set_reason("L1", Reason.DEFECTIVE)
+    assert [d.next_disposition("L1") for _ in range(3)] == [
+        Disposition.SCRAP,
+        Disposition.RETURN_TO_VENDOR,
+        Disposition.SCRAP,
+    ]
+    (line,) = d.command().lines
+    assert line.disposition is Disposition.SCRAP and line.goes_to is Disposition.SCRAP
+
+
+def test_a_chosen_disposition_the_new_condition_does_not_allow_gives_way() -> None:
+    d = receipted()
+    d.step("L1", +1)
+    assert d.next_disposition("L1") is Disposition.OPEN_BOX  # new: restock, open box, ...
+    d.set_reason("L1", Reason.DEFECTIVE)  # defective: open box is not allowed
+    assert d.picks["L1"].disposition is None and d.disposition("L1") is Disposition.RETURN_TO_VENDOR
+    d.next_disposition("L1")
+    assert d.disposition("L1") is Disposition.SCRAP
+    d.set_reason("L1", Reason.DEFECTIVE)  # scrap stays: a defective unit may be scrapped
+    assert d.disposition("L1") is Disposition.SCRAP
+
+
+def test_a_no_receipt_line_takes_its_condition_and_disposition_the_same_way() -> None:
+    d = no_receipt_draft()
+    mug = d.no_receipt[0]
+    d.set_reason(mug.id, Reason.DEFECTIVE)
+    assert (mug.condition, d.disposition(mug.id)) == (Condition.DEFECTIVE, Disposition.RETURN_TO_VENDOR)
+    d.next_disposition(mug.id)
+    lines = {ln.item.name if ln.item else "": ln for ln in d.command().lines}
+    assert lines["Mug"].goes_to is Disposition.SCRAP
+    assert lines["Bowl"].goes_to is Disposition.RESTOCK and lines["Bowl"].disposition is None
