@@ -3,7 +3,9 @@ reactions subscribed to them (issue #15: one mechanism for after-commit effects)
 
 A screen that committed a sale or a return publishes ``SaleCommitted`` or
 ``ReturnCommitted`` on the context's ``AfterCommit`` with a ``tell`` callback (how to add a
-line to what the screen says). Subscribed, in the order they were wired: the documents the
+line to what the screen says); the service desk publishes ``DeskPaymentCommitted`` for money
+taken or given back outside a sale (deposits, order payments, cancellation refunds,
+payments on a house account). Subscribed, in the order they were wired: the documents the
 commit made due (``app.reactions``: receipt, credit note), the cash drawer and the
 customer display (``ui/devices/device_wiring.py``), the sync nudge (``ui/sync_bridge.py``). A
 reaction that fails is logged and said; the others still run, and nothing recorded is
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, overload
 
 from counter.returns.process import ReturnRecord
@@ -42,7 +45,19 @@ class ReturnCommitted:
     warn: Tell | None = None
 
 
-Committed = SaleCommitted | ReturnCommitted
+@dataclass(frozen=True)
+class DeskPaymentCommitted:
+    """Money taken or given back at the service desk outside a sale (its sales, service
+    charges and pickups, publish ``SaleCommitted``)."""
+
+    reference: str  # the order's number, or the payment's for a house account
+    cash_in: Decimal  # cash taken into the drawer
+    cash_out: Decimal  # cash handed back from it
+    tell: Tell
+    warn: Tell | None = None
+
+
+Committed = SaleCommitted | ReturnCommitted | DeskPaymentCommitted
 
 
 class AfterCommit:
@@ -55,6 +70,11 @@ class AfterCommit:
     @overload
     def subscribe(
         self, kind: type[ReturnCommitted], reaction: Callable[[ReturnCommitted], None]
+    ) -> Callable[[], None]: ...
+
+    @overload
+    def subscribe(
+        self, kind: type[DeskPaymentCommitted], reaction: Callable[[DeskPaymentCommitted], None]
     ) -> Callable[[], None]: ...
 
     def subscribe(self, kind: type[Committed], reaction: Callable[[Any], None]) -> Callable[[], None]:

@@ -270,8 +270,13 @@ def test_layaway_deposit_second_payment_and_pickup(desk, qtbot) -> None:  # type
     with ctx.read_uow() as uow:
         drawer_after = uow.shifts.expected_cash(uow.shifts.current(ctx.terminal.terminal_id))
     assert drawer_after - drawer_before == Decimal("20.00") + balance
-    types = [e.type for e in journal_entries(ctx.db.read, ctx.terminal.terminal_id)]
+    entries = list(journal_entries(ctx.db.read, ctx.terminal.terminal_id))
+    types = [e.type for e in entries if e.type != "DrawerOpened"]
     assert types[-4:] == ["OrderOpened", "OrderPaymentTaken", "SaleCompleted", "OrderPickedUp"]
+    # The cash deposit opened the drawer, with the order's number (app/events.DeskPaymentCommitted);
+    # the card payment did not.
+    opened = [json.loads(e.body) for e in entries if e.type == "DrawerOpened"]
+    assert [(o["reason"], o["reference"]) for o in opened][:1] == [("cash_sale", order.number)]
     # After the commit (app/events.py), as for a sale at the counter: the pickup's receipt
     # prints, and the cash taken opens the drawer (journaled with the receipt's number).
     with ctx.db.read.connect() as conn:

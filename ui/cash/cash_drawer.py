@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
+from app.events import DeskPaymentCommitted
 from counter.cash.drawer import (
     MIN_NOTE,
     NO_AMOUNT,
@@ -87,6 +88,11 @@ class DrawerControl(QObject):
         if cash_out or cash_in:
             reason = DrawerReason.CASH_REFUND if cash_out else DrawerReason.CASH_SALE
             self._open_for(reason, record.return_number, say)
+
+    def after_desk_payment(self, event: DeskPaymentCommitted, say: Say) -> None:
+        if event.cash_in > 0 or event.cash_out > 0:
+            reason = DrawerReason.CASH_REFUND if event.cash_out > 0 else DrawerReason.CASH_SALE
+            self._open_for(reason, event.reference, say)
 
     def _open_for(self, reason: DrawerReason, reference: str, say: Say) -> None:
         user = self.current_user()

@@ -61,13 +61,14 @@ from ui.desk.desk_money import (
     AdjustDialog,
     ChoiceDialog,
 )
-from ui.desk.desk_payment_actions import DeskPaymentActions
+from ui.desk.desk_payment import DeskPaymentPresenter
+from ui.desk.desk_questions import DeskDialogs
 from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
 from ui.devices.printing import PrintBridge
 from ui.ops import Problem, attempt
 
 
-class ServiceDeskScreen(DeskPaymentActions, QWidget):
+class ServiceDeskScreen(QWidget):
     finished = Signal()  # back to the screen it came from
     attach_requested = Signal(object)  # counter.desk.customers.Customer, for the sale or return in progress
 
@@ -80,6 +81,8 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.cases: list[Case] = []
         self.keymap = {key_of(a.key): a for a in ServiceAction}
         self._build()
+        # F9 Payments: the desk's money, as a presenter behind DeskView (ui/desk/desk_payment.py)
+        self.desk_payment = DeskPaymentPresenter(ctx, self, DeskDialogs(self, ctx, self.current_user))
         self.action_keys = ActionKeys(self.keymap, self.trigger, self)  # before the field acts on them
         self.input.installEventFilter(self.action_keys)
 
@@ -198,13 +201,16 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.message.style().unpolish(self.message)
         self.message.style().polish(self.message)
 
+    def message_text(self) -> str:
+        return self.message.text()
+
     def problem(self, p: Problem) -> None:
         self.say(p.text, "error")
 
     def _money(self, amount: Decimal) -> str:
         return self.ctx.store.currency.format(amount, self.ctx.store.locale)
 
-    def _user(self) -> User:
+    def current_user(self) -> User:
         assert self.user is not None
         return self.user
 
@@ -228,7 +234,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             ServiceAction.REFER: self._refer,
             ServiceAction.CASE_STATUS: self._status,
             ServiceAction.ADJUST: self._adjust,
-            ServiceAction.PAYMENTS: self._payments,
+            ServiceAction.PAYMENTS: self.desk_payment.payments,
             ServiceAction.ATTACH: self._attach,
             ServiceAction.PRINT: self._print,
             ServiceAction.DEPARTMENT_NOTE: self._department_note,
@@ -355,7 +361,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         self.case_list.setCurrentRow(row)
         self._show_case()
 
-    def _need_customer(self) -> Customer:
+    def need_customer(self) -> Customer:
         if self.customer is None:
             raise CaseError("No customer is picked.", "Find the customer first (F2), or add one (F3).")
         return self.customer
@@ -395,7 +401,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
 
     # ------------------------------------------------------------- customer actions
     def _new_customer(self) -> None:
-        dialog = CustomerDialog(self, self.ctx, self._user())
+        dialog = CustomerDialog(self, self.ctx, self.current_user())
         if dialog.exec() != CustomerDialog.DialogCode.Accepted or dialog.recorded is None:
             return
         self.load_customer(dialog.recorded)
@@ -405,21 +411,21 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             self.say(f"{dialog.recorded.name} added. F5 logs a contact, F10 attaches them to the sale.", "ok")
 
     def _edit_customer(self) -> None:
-        customer = self._need_customer()
-        dialog = CustomerDialog(self, self.ctx, self._user(), customer)
+        customer = self.need_customer()
+        dialog = CustomerDialog(self, self.ctx, self.current_user(), customer)
         if dialog.exec() == CustomerDialog.DialogCode.Accepted and dialog.recorded is not None:
             self.load_customer(dialog.recorded)
             self.say("Contact details changed; the old ones are kept in the history.", "ok")
 
     def _attach(self) -> None:
-        customer = self._need_customer()
+        customer = self.need_customer()
         self.attach_requested.emit(customer)
 
     # ----------------------------------------------------------------- cases
     def _log_contact(self) -> None:
-        customer = self._need_customer()
+        customer = self.need_customer()
         current = self.cases[self.case_list.currentRow()] if self.cases and self.case_list.currentRow() >= 0 else None
-        dialog = ContactDialog(self, self.ctx, self._user(), customer, current)
+        dialog = ContactDialog(self, self.ctx, self.current_user(), customer, current)
         if dialog.exec() != ContactDialog.DialogCode.Accepted or dialog.recorded is None:
             return
         logged = dialog.recorded
@@ -429,7 +435,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
 
     def _refer(self) -> None:
         case = self.selected_case()
-        dialog = ReferralDialog(self, self.ctx, self._user(), case)
+        dialog = ReferralDialog(self, self.ctx, self.current_user(), case)
         if dialog.exec() == ReferralDialog.DialogCode.Accepted and dialog.recorded is not None:
             r = dialog.recorded
             self.refresh(case_id=case.id)
@@ -437,7 +443,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
 
     def _status(self) -> None:
         case = self.selected_case()
-        dialog = StatusDialog(self, self.ctx, self._user(), case)
+        dialog = StatusDialog(self, self.ctx, self.current_user(), case)
         if dialog.exec() == StatusDialog.DialogCode.Accepted and dialog.recorded is not None:
             self.refresh(case_id=case.id)
             self.say(f"Case {case.number} is now {dialog.recorded.status.label.lower()}.", "ok")
@@ -453,7 +459,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
     def _department_note(self) -> None:
         case = self.selected_case()
         referral = self._open_referral(case, ReferralStatus.OPEN)
-        dialog = DepartmentNoteDialog(self, self.ctx, self._user(), referral)
+        dialog = DepartmentNoteDialog(self, self.ctx, self.current_user(), referral)
         if dialog.exec() == DepartmentNoteDialog.DialogCode.Accepted:
             self.refresh(case_id=case.id)
             self.say(f"{referral.department_name}'s note recorded on case {case.number}.", "ok")
@@ -461,14 +467,14 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
     def _tell(self) -> None:
         case = self.selected_case()
         referral = self._open_referral(case, ReferralStatus.ANSWERED)
-        dialog = TellDialog(self, self.ctx, self._user(), referral)
+        dialog = TellDialog(self, self.ctx, self.current_user(), referral)
         if dialog.exec() == TellDialog.DialogCode.Accepted:
             self.refresh(case_id=case.id)
             self.say("Recorded: the customer was told the outcome. F7 resolves the case.", "ok")
 
     def _print(self) -> None:
         case = self.selected_case()
-        customer = self._need_customer()
+        customer = self.need_customer()
         choice = ChoiceDialog(
             self,
             "Print",
@@ -490,8 +496,8 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
         doc = case_slip(
             case, customer, self.ctx.store, self.ctx.clock.now(), self.ctx.reads.referrals_for_case(case.id)
         )
-        self._print_slip(doc, case.number)
-        self.ctx.handle(record_letter, self._user(), case.id, "slip")
+        self.print_slip(doc, case.number)
+        self.ctx.handle(record_letter, self.current_user(), case.id, "slip")
         self.refresh(case_id=case.id)
         self.say(f"Case slip {case.number} printing: the customer brings it back, the desk scans it.", "ok")
 
@@ -509,7 +515,7 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             customer,
             self.ctx.store,
             outcome=outcome,
-            signed_by=self._user().name,
+            signed_by=self.current_user().name,
             now=self.ctx.clock.now(),
             events=events,
             referrals=referrals,
@@ -519,23 +525,23 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
             path.write_bytes(render_letter_pdf(letter))
         except OSError as exc:
             raise DeskError(f"The letter could not be saved ({exc.strerror}).", "Check the disk.") from exc
-        self.ctx.handle(record_letter, self._user(), case.id, "letter")
+        self.ctx.handle(record_letter, self.current_user(), case.id, "letter")
         self.refresh(case_id=case.id)
         return path
 
-    def _print_slip(self, doc: SlipDocument, reference: str) -> None:
+    def print_slip(self, doc: SlipDocument, reference: str) -> None:
         self.printing.print_bytes(
             render_slip(doc, self.printing.profile), kind="slip", reference=reference, copy_number=0
         )
 
     # -------------------------------------------------------------- lists
     def _queues(self) -> None:
-        QueueDialog(self, self.ctx, self._user()).exec()
+        QueueDialog(self, self.ctx, self.current_user()).exec()
         if self.customer:
             self.refresh()
 
     def _follow_ups(self) -> None:
-        FollowUpsDialog(self, self.ctx, self._user()).exec()
+        FollowUpsDialog(self, self.ctx, self.current_user()).exec()
         if self.customer:
             self.refresh()
 
@@ -546,11 +552,11 @@ class ServiceDeskScreen(DeskPaymentActions, QWidget):
 
     # -------------------------------------------------------------- money
     def _adjust(self) -> None:
-        dialog = AdjustDialog(self, self.ctx, self._user(), self.customer)
+        dialog = AdjustDialog(self, self.ctx, self.current_user(), self.customer)
         if dialog.exec() != AdjustDialog.DialogCode.Accepted or dialog.recorded is None:
             return
         record = dialog.recorded
-        self._print_slip(adjustment_slip(record, self.ctx.store, self._user().name), record.number)
+        self.print_slip(adjustment_slip(record, self.ctx.store, self.current_user().name), record.number)
         said = describe_allocation(record.quote.allocation, self._money, record.voucher_code)
         self.refresh()
         self.say(f"{record.kind.label} {record.number} recorded: {said}.", "ok")

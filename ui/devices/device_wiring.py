@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.config import Settings
-from app.events import ReturnCommitted, SaleCommitted
+from app.events import DeskPaymentCommitted, ReturnCommitted, SaleCommitted
 from devices.barcodes import ScanData
 from ui.actions import Action
 from ui.cash.cash_drawer import DrawerControl
@@ -86,6 +86,7 @@ class DeviceUi(QObject):
         self._unsubscribe: list[Callable[[], None]] = [
             after.subscribe(SaleCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_sale(e))),
             after.subscribe(ReturnCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_return(e))),
+            after.subscribe(DeskPaymentCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_desk_payment(e))),
         ]
         sale.cart_changed.connect(lambda: self.display.cart_changed(sale))
         sale.before_new_sale = self.drawers.check_closed
@@ -112,6 +113,10 @@ class DeviceUi(QObject):
     def _after_return(self, event: ReturnCommitted) -> None:
         self.drawers.after_return(event.record, event.warn or event.tell)
         self.display.return_done(event.record)
+
+    def _after_desk_payment(self, event: DeskPaymentCommitted) -> None:
+        """Cash taken or given back at the desk outside a sale opens the drawer."""
+        self.drawers.after_desk_payment(event, event.warn or event.tell)
 
     def no_sale(self) -> None:
         sale, user = self.window.sale, self.window.user
