@@ -343,6 +343,9 @@ def analysis_rows(
                 row.condition,
                 int(row.quantity),
                 currency.from_minor(int(row.gross_minor) - int(row.fee_minor)),
+                row.disposition,
+                row.return_number,
+                parse_stamp(row.completed_at).astimezone(since.tzinfo).date(),
             )
             for row in conn.execute(
                 select(
@@ -354,11 +357,15 @@ def analysis_rows(
                     rl.c.quantity,
                     rl.c.gross_minor,
                     rl.c.fee_minor,
+                    rl.c.disposition,
+                    r.c.return_number,
+                    r.c.completed_at,
                 )
                 .join(r, r.c.id == rl.c.return_id)
                 .join(s.items, s.items.c.id == rl.c.item_id, isouter=True)
                 .join(s.categories, s.categories.c.id == s.items.c.category_id, isouter=True)
                 .where(r.c.completed_at >= lo, r.c.completed_at < hi)
+                .order_by(r.c.completed_at, rl.c.line_no)
             )
         ]
         complaints = [

@@ -5,7 +5,9 @@ app's start-up (~100 ms; docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-from counter.desk.analysis import Analysis
+from datetime import date
+
+from counter.desk.analysis import Analysis, VendorItem
 from counter.desk.documents import Letter, SlipDocument
 from counter.documents import StoreHeader
 from counter.money import Currency
@@ -31,3 +33,12 @@ def render_analysis_pdf(analysis: Analysis, store: StoreHeader, currency: Curren
     from devices.letters_render import render_analysis_pdf as render
 
     return render(analysis, store, currency, locale)
+
+
+def render_vendor_pdf(
+    items: list[VendorItem], since: date, until: date, store: StoreHeader, currency: Currency, locale: str
+) -> bytes:
+    """The return-to-vendor list (counter.desk.analysis.return_to_vendor)."""
+    from devices.letters_render import render_vendor_pdf as render
+
+    return render(items, since, until, store, currency, locale)

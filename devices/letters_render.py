@@ -5,6 +5,8 @@ layaways, and the returns and complaints analysis."""
 from __future__ import annotations
 
 import io
+from datetime import date
+from decimal import Decimal
 
 from reportlab.graphics.barcode import code128
 from reportlab.lib import colors
@@ -13,7 +15,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from counter.desk.analysis import TABLES, Analysis, Bucket
+from counter.desk.analysis import TABLES, Analysis, Bucket, VendorItem
 from counter.desk.documents import Letter, SlipDocument
 from counter.documents import StoreHeader
 from counter.money import Currency
@@ -177,5 +179,58 @@ def render_analysis_pdf(analysis: Analysis, store: StoreHeader, currency: Curren
             )
         )
         story += [Spacer(1, 4 * mm), t]
+    doc.build(story)
+    return out.getvalue()
+
+
+def render_vendor_pdf(
+    items: list[VendorItem], since: date, until: date, store: StoreHeader, currency: Currency, locale: str
+) -> bytes:
+    """The return-to-vendor list: what goes back to the makers and suppliers, per item, with
+    why and the returns it came in with, for the buyer or the vendor's representative."""
+    out = io.BytesIO()
+    doc = _doc(out, "Return to vendor", store.name)
+    units = sum(i.units for i in items)
+    refunded = currency.format(sum((i.refunded for i in items), Decimal(0)), locale)
+    story: list[object] = [
+        _letterhead(store),
+        Spacer(1, 6 * mm),
+        Paragraph("Return to vendor", _TITLE),
+        Paragraph(
+            f"{since.isoformat()} to {until.isoformat()}: {units} units of {len(items)} items to send back "
+            f"({refunded} refunded to customers).",
+            _BODY,
+        ),
+    ]
+    if not items:
+        story.append(Paragraph("Nothing returned in this period goes back to a vendor.", _BODY))
+    else:
+        rows: list[list[object]] = [["Item", "SKU", "Units", "Refunded", "Why", "Returns"]]
+        for i in items:
+            rows.append(
+                [
+                    Paragraph(_esc(i.name), _SMALL),
+                    i.sku,
+                    str(i.units),
+                    currency.format(i.refunded, locale),
+                    Paragraph(_esc(i.reasons_text), _SMALL),
+                    Paragraph(_esc(", ".join(i.returns)), _SMALL),
+                ]
+            )
+        t = Table(rows, colWidths=[44 * mm, 22 * mm, 12 * mm, 20 * mm, 32 * mm, 40 * mm], repeatRows=1)
+        t.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e5e7eb")),
+                    ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f9fafb")]),
+                    ("ALIGN", (2, 0), (3, -1), "RIGHT"),
+                ]
+            )
+        )
+        story += [Spacer(1, 4 * mm), t]
+    story += [Spacer(1, 8 * mm), Paragraph("Packed by ____________________   Date __________", _BODY)]
     doc.build(story)
     return out.getvalue()

@@ -1,5 +1,6 @@
 """The returns and complaints analysis: what comes back and what people complain about,
-by item, category, reason and condition, over a period. Pure aggregation over rows the
+by item, category, reason, condition and where the units went, over a period, and the
+return-to-vendor list a manager prints for the buyer. Pure aggregation over rows the
 read side supplies; the screen, the PDF and the CSV all show this one result."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from counter.money import ZERO
-from counter.returns.policy import REASON_LABELS, Condition, Reason
+from counter.returns.policy import REASON_LABELS, Condition, Disposition, Reason
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class ReturnRow:
     condition: str
     quantity: int
     refunded: Decimal  # after fees
+    disposition: str = ""  # where the units went (counter.returns.policy.Disposition)
+    return_number: str = ""
+    day: date | None = None  # the return's day in the store's time zone
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Analysis:
     by_category: dict[str, Bucket] = field(default_factory=dict)
     by_reason: dict[str, Bucket] = field(default_factory=dict)
     by_condition: dict[str, Bucket] = field(default_factory=dict)
+    by_disposition: dict[str, Bucket] = field(default_factory=dict)
     by_contact_category: dict[str, Bucket] = field(default_factory=dict)
     units: int = 0
     refunded: Decimal = ZERO
@@ -76,6 +81,13 @@ def _condition_label(code: str) -> str:
         return code
 
 
+def _disposition_label(code: str) -> str:
+    try:
+        return Disposition(code).label
+    except ValueError:
+        return code or "(not recorded)"
+
+
 def analyse(returns: Iterable[ReturnRow], contacts: Iterable[ComplaintRow], since: date, until: date) -> Analysis:
     out = Analysis(since, until)
 
@@ -90,6 +102,7 @@ def analyse(returns: Iterable[ReturnRow], contacts: Iterable[ComplaintRow], sinc
             (out.by_category, r.category, r.category),
             (out.by_reason, r.reason, _reason_label(r.reason)),
             (out.by_condition, r.condition, _condition_label(r.condition)),
+            (out.by_disposition, r.disposition, _disposition_label(r.disposition)),
         ):
             b = bucket(table, key, label)
             b.units += r.quantity
@@ -115,6 +128,7 @@ TABLES = (
     ("by_category", "Returns by category"),
     ("by_reason", "Returns by reason"),
     ("by_condition", "Returns by condition"),
+    ("by_disposition", "Returns by where they went"),
     ("by_contact_category", "Contacts by category"),
 )
 
@@ -133,3 +147,37 @@ def to_csv(analysis: Analysis) -> str:
                 [analysis.since, analysis.until, title, b.label, b.units, f"{b.refunded:.2f}", b.complaints, b.contacts]
             )
     return buf.getvalue()
+
+
+@dataclass
+class VendorItem:
+    """One item on the return-to-vendor list: how many units go back, what they cost the
+    store in refunds, why, and the returns they came in with."""
+
+    sku: str
+    name: str
+    units: int = 0
+    refunded: Decimal = ZERO
+    reasons: dict[str, int] = field(default_factory=dict)  # label -> units
+    returns: list[str] = field(default_factory=list)  # return numbers, in the order they came
+
+    @property
+    def reasons_text(self) -> str:
+        return ", ".join(f"{label} {n}" for label, n in sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def return_to_vendor(returns: Iterable[ReturnRow]) -> list[VendorItem]:
+    """What goes back to the vendors: every unit whose disposition is return to vendor, per
+    item (by name, then SKU)."""
+    items: dict[str, VendorItem] = {}
+    for r in returns:
+        if r.disposition != Disposition.RETURN_TO_VENDOR:
+            continue
+        it = items.setdefault(r.sku, VendorItem(r.sku, r.name))
+        it.units += r.quantity
+        it.refunded += r.refunded
+        label = _reason_label(r.reason)
+        it.reasons[label] = it.reasons.get(label, 0) + r.quantity
+        if r.return_number and r.return_number not in it.returns:
+            it.returns.append(r.return_number)
+    return sorted(items.values(), key=lambda i: (i.name.casefold(), i.sku))

@@ -25,7 +25,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from counter.catalog import Item
-from counter.desk.analysis import analyse, to_csv
+from counter.desk.analysis import analyse, return_to_vendor, to_csv
 from counter.desk.cases import ContactKind, LinkedTransaction, LinkKind, LogContact, log_contact
 from counter.desk.customers import ContactDetails, create_customer
 from counter.returns.model import ApprovalNeeded, CustomerId, ProcessReturn, ReturnLineRequest
@@ -39,7 +39,7 @@ from counter.sales.tenders import CardDetails, Payment
 from db import schema as s
 from db.desk_queries import analysis_rows
 from db.queries import journal_entries, lowest_recent_price
-from devices.letters import render_analysis_pdf
+from devices.letters import render_analysis_pdf, render_vendor_pdf
 from tests.db.support import TestStore, approve
 
 
@@ -235,7 +235,7 @@ def test_the_limit_counts_what_was_refunded_not_what_was_asked(shop: TestStore) 
     [
         (Condition.NEW, Reason.CHANGED_MIND, "restock"),
         (Condition.OPENED, Reason.WRONG_SIZE, "open_box"),
-        (Condition.DAMAGED, Reason.CHANGED_MIND, "damaged"),
+        (Condition.DAMAGED, Reason.CHANGED_MIND, "scrap"),
         (Condition.DEFECTIVE, Reason.DEFECTIVE, "return_to_vendor"),
     ],
 )
@@ -375,6 +375,25 @@ def test_the_analysis_counts_every_returned_unit_by_item_category_reason_and_con
         "Changed mind": 1,
     }
     assert {b.label: b.units for b in a.by_condition.values()} == {"New, unopened": 2, "Defective": 1, "Opened": 1}
+    assert {b.label: b.units for b in a.by_disposition.values()} == {
+        "Back to stock": 2,
+        "Return to vendor": 1,
+        "Open box": 1,
+    }
+    # the return-to-vendor list: the defective gadget, with why and the return it came in with
+    (vendor,) = return_to_vendor(returns)
+    assert (vendor.sku, vendor.name, vendor.units) == (gadget.sku, gadget.name, 1)
+    assert vendor.refunded == first.quote.lines[1].refund
+    assert (vendor.reasons_text, vendor.returns) == ("Defective 1", [first.return_number])
+    vendor_pdf = " ".join(
+        " ".join(p.extract_text().split())
+        for p in PdfReader(
+            io.BytesIO(render_vendor_pdf([vendor], today, today, shop.cfg.header, cur, shop.cfg.locale))
+        ).pages
+    )
+    assert f"{today} to {today}: 1 units of 1 items to send back" in vendor_pdf
+    assert gadget.sku in vendor_pdf and first.return_number in vendor_pdf and "Defective 1" in vendor_pdf
+    assert shirt.sku not in vendor_pdf  # back to stock: not the vendor's
     shirt_bucket, gadget_bucket = a.by_item[shirt.sku], a.by_item[gadget.sku]
     assert (shirt_bucket.units, shirt_bucket.complaints, shirt_bucket.contacts) == (2, 1, 1)
     assert gadget_bucket.units == 2

@@ -16,9 +16,11 @@ SINCE, UNTIL = date(2026, 11, 1), date(2026, 11, 30)
 
 def rows() -> tuple[list[ReturnRow], list[ComplaintRow]]:
     returns = [
-        ReturnRow("KET-01", "Kettle", "small-appliances", "defective", "defective", 2, Decimal("43.30")),
-        ReturnRow("KET-01", "Kettle", "small-appliances", "changed_mind", "new", 1, Decimal("21.65")),
-        ReturnRow("MUG-01", "Mug", "kitchen", "changed_mind", "opened", 3, Decimal("11.97")),
+        ReturnRow(
+            "KET-01", "Kettle", "small-appliances", "defective", "defective", 2, Decimal("43.30"), "return_to_vendor"
+        ),
+        ReturnRow("KET-01", "Kettle", "small-appliances", "changed_mind", "new", 1, Decimal("21.65"), "restock"),
+        ReturnRow("MUG-01", "Mug", "kitchen", "changed_mind", "opened", 3, Decimal("11.97"), "open_box"),
         ReturnRow("OLD-9", "Old thing", "kitchen", "legacy_reason", "legacy_cond", 1, Decimal("0.99")),
     ]
     contacts = [
@@ -114,6 +116,10 @@ def test_the_csv_has_a_row_per_dimension_and_value_sorted_by_label() -> None:
         ["Returns by condition", "New, unopened", "1", "21.65", "0", "0"],
         ["Returns by condition", "Opened", "3", "11.97", "0", "0"],
         ["Returns by condition", "legacy_cond", "1", "0.99", "0", "0"],
+        ["Returns by where they went", "(not recorded)", "1", "0.99", "0", "0"],
+        ["Returns by where they went", "Back to stock", "1", "21.65", "0", "0"],
+        ["Returns by where they went", "Open box", "3", "11.97", "0", "0"],
+        ["Returns by where they went", "Return to vendor", "2", "43.30", "0", "0"],
         ["Contacts by category", "Product quality", "0", "0.00", "1", "2"],
         ["Contacts by category", "Service", "0", "0.00", "1", "2"],
     ]

@@ -4,6 +4,7 @@ and the returns and complaints analysis with its PDF and CSV."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -22,10 +24,10 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from app.reactions import documents_folder
-from counter.desk.analysis import TABLES, Analysis, analyse, to_csv
+from counter.desk.analysis import TABLES, Analysis, analyse, return_to_vendor, to_csv
 from counter.desk.referrals import Referral, ReferralStatus
 from counter.people.users import User
-from devices.letters import render_analysis_pdf
+from devices.letters import render_analysis_pdf, render_vendor_pdf
 from ui.desk.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
 
@@ -153,8 +155,9 @@ class FollowUpsDialog(CounterDialog):
 
 
 class AnalysisDialog(DeskDialog):
-    """Returns and complaints by item, category, reason and condition over the last N days;
-    P saves the PDF, S the CSV (in the store's documents folder)."""
+    """Returns and complaints by item, category, reason, condition and where the units went
+    over the last N days; Enter saves the PDF and the CSV, V the return-to-vendor list (in
+    the store's documents folder)."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext) -> None:
         super().__init__(parent, "Returns and complaints", "Returns and complaints")
@@ -184,10 +187,15 @@ class AnalysisDialog(DeskDialog):
         for col, width in ((1, 110), (2, 120), (3, 120)):
             self.table.setColumnWidth(col, width)
         self.form.addRow(self.table)
+        self.vendor_button = QPushButton("Return-to-vendor list  (V)")
+        self.vendor_button.setAutoDefault(False)
+        self.vendor_button.clicked.connect(self.save_vendor_list)
+        self.form.addRow(self.vendor_button)
         self.ok_button.setText("Save PDF and CSV  (Enter)")
         self.cancel_button.setText("Close  (Esc)")
         self.setMinimumWidth(900)
         self.saved: list[str] = []
+        self.vendor_saved: Path | None = None
         self.reload()
 
     def reload(self) -> None:
@@ -198,6 +206,7 @@ class AnalysisDialog(DeskDialog):
         until = datetime.combine(today + timedelta(days=1), time(0), zone)
         returns, contacts = self.ctx.reads.analysis_rows(since, until, self.ctx.store.currency)
         self.analysis: Analysis = analyse(returns, contacts, since_day, today)
+        self.vendor_items = return_to_vendor(returns)
         a, money = self.analysis, self._money
         self.summary.setText(
             f"{a.since} to {a.until}: {a.units} units returned, {money(a.refunded)} refunded; "
@@ -219,7 +228,27 @@ class AnalysisDialog(DeskDialog):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, cell)
 
+    def save_vendor_list(self) -> None:
+        """The return-to-vendor list of the period, as a PDF in the documents folder."""
+        a, store = self.analysis, self.ctx.store
+        folder = documents_folder(self.ctx.data_dir)
+        path = folder / f"return-to-vendor-{a.since}-{a.until}.pdf"
+        path.write_bytes(
+            render_vendor_pdf(self.vendor_items, a.since, a.until, store.header, store.currency, store.locale)
+        )
+        units = sum(i.units for i in self.vendor_items)
+        self.summary.setText(
+            f"Saved {path.name} in the documents folder: {units} units of {len(self.vendor_items)} items "
+            "go back to their vendors."
+            if self.vendor_items
+            else f"Saved {path.name} in the documents folder: nothing returned in this period goes back to a vendor."
+        )
+        self.vendor_saved = path
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        if event.key() == Qt.Key.Key_V and not event.modifiers():
+            self.save_vendor_list()
+            return
         if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             step = 1 if event.key() == Qt.Key.Key_Right else -1
             self.table_pick.setCurrentIndex((self.table_pick.currentIndex() + step) % self.table_pick.count())
