@@ -338,3 +338,50 @@ def test_attach_to_the_sale_puts_it_on_the_customers_history(desk) -> None:  # t
     assert sale is not None and window.customer_label.text() == ""
     found = find_customers(ctx.db.read, sale.receipt_number)
     assert [c.id for c in found] == [jane.id]
+
+
+def test_a_logged_contact_opens_a_new_case_unless_an_open_one_is_picked(desk) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16: the box "Add to case <the open case>" was ticked by default, so a zipper
+    complaint went into a thank-you case and its letter quoted the thank-you."""
+    ctx, window, screen = desk
+    jane = on_file(ctx)
+    type_enter(screen.input, "555-0175")
+    seen: dict[str, list[str]] = {}
+
+    def thanks(d: QWidget) -> None:
+        d.kind.setCurrentIndex(d.kind.findText("Comment"))  # type: ignore[attr-defined]
+        seen["first"] = [d.case_pick.itemText(i) for i in range(d.case_pick.count())]  # type: ignore[attr-defined]
+        d.words.setPlainText("Thank you, the staff were lovely.")  # type: ignore[attr-defined]
+        type_enter(d.links, "")  # type: ignore[attr-defined]
+
+    in_dialog(thanks)
+    press(screen.input, Qt.Key.Key_F5)
+    (thank_you,) = cases_for(ctx.db.read, jane.id)
+    assert seen["first"] == ["A new case"]
+
+    def zipper(d: QWidget) -> None:
+        d.kind.setCurrentIndex(d.kind.findText("Complaint"))  # type: ignore[attr-defined]
+        seen["second"] = [d.case_pick.itemText(i) for i in range(d.case_pick.count())]  # type: ignore[attr-defined]
+        seen["default"] = [d.case_pick.currentText()]  # type: ignore[attr-defined]
+        d.words.setPlainText("The zipper broke on day two.")  # type: ignore[attr-defined]
+        type_enter(d.links, "")  # type: ignore[attr-defined]
+
+    in_dialog(zipper)
+    press(screen.input, Qt.Key.Key_F5)
+    cases = {c.subject: c for c in cases_for(ctx.db.read, jane.id)}
+    assert set(cases) == {"Thank you, the staff were lovely.", "The zipper broke on day two."}
+    assert seen["default"] == ["A new case"]
+    assert seen["second"] == ["A new case", f"Add to {thank_you.number}: “Thank you, the staff were lovely.” (open)"]
+    zipper_case = cases["The zipper broke on day two."]
+    assert zipper_case.id != thank_you.id and zipper_case.number in screen.message.text()
+    assert "opened" in screen.message.text()
+
+    def follow_up(d: QWidget) -> None:  # picked on purpose: the customer calls back about the zipper
+        d.case_pick.setCurrentIndex(d.case_pick.findText(f"Add to {zipper_case.number}", Qt.MatchFlag.MatchStartsWith))  # type: ignore[attr-defined]
+        d.words.setPlainText("Calling back about the zipper.")  # type: ignore[attr-defined]
+        type_enter(d.links, "")  # type: ignore[attr-defined]
+
+    in_dialog(follow_up)
+    press(screen.input, Qt.Key.Key_F5)
+    assert len(cases_for(ctx.db.read, jane.id)) == 2
+    assert f"case {zipper_case.number} updated" in screen.message.text()

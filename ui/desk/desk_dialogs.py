@@ -8,6 +8,7 @@ lost; Enter accepts, Esc cancels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from PySide6.QtGui import QShowEvent
@@ -143,10 +144,12 @@ class CustomerDialog(DeskDialog):
 
 
 class ContactDialog(DeskDialog):
-    """Log a contact: kind, category, the customer's words, what was done, linked transactions."""
+    """Log a contact: kind, category, the customer's words, what was done, linked transactions,
+    and the case it belongs to: a new case unless the person picks one of the customer's
+    open cases (a complaint never lands in an unrelated case by default)."""
 
     def __init__(
-        self, parent: QWidget | None, ctx: AppContext, user: User, customer: Customer, case: Case | None
+        self, parent: QWidget | None, ctx: AppContext, user: User, customer: Customer, open_cases: Sequence[Case]
     ) -> None:
         super().__init__(parent, "Log contact", f"Contact with {customer.name}")
         self.ctx, self.user, self.customer = ctx, user, customer
@@ -155,18 +158,24 @@ class ContactDialog(DeskDialog):
         self.words = _text_box(self, "Customer says", "in the customer's own words")
         self.done_so_far = _text_box(self, "Done so far", "what you did or promised", 56)
         self.links = self.line_edit("About", "", "receipt, return or order numbers, e.g. S01-T01-000123")
-        self.on_case = QCheckBox(f"Add to case {case.number} ({case.status.label.lower()})" if case else "")
-        self.on_case.setChecked(bool(case and case.status.is_active))
-        self.on_case.setVisible(bool(case and case.status.is_active))
-        self.form.addRow("", self.on_case)
+        choices: list[tuple[str, object]] = [("A new case", None)]
+        choices += [(_case_choice(c), c) for c in open_cases if c.status.is_active]
+        self.case_pick = _combo(self, "Case", choices)
+        self.case_pick.setCurrentIndex(0)
+        self.case_pick.setEnabled(len(choices) > 1)
         self.follow_up = QSpinBox()
         self.follow_up.setRange(0, 60)
         self.follow_up.setSuffix(" days (0 = no follow-up)")
         self.form.addRow("Follow up in", self.follow_up)
-        self.case = case
         self.first_field = None
         self.recorded: ContactLogged | None = None
         self.setMinimumWidth(620)
+
+    @property
+    def case(self) -> Case | None:
+        """The open case this contact is added to; None: it opens a new one."""
+        picked = self.case_pick.currentData()
+        return picked if isinstance(picked, Case) else None
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
         super().showEvent(event)
@@ -183,10 +192,15 @@ class ContactDialog(DeskDialog):
             self.words.toPlainText(),
             self.done_so_far.toPlainText(),
             links,
-            self.case.id if self.case and self.on_case.isChecked() else None,
+            self.case.id if self.case else None,
             today + timedelta(days=follow) if follow else None,
         )
         self.recorded = self.ctx.handle(log_contact, self.user, cmd)
+
+
+def _case_choice(case: Case) -> str:
+    subject = case.subject if len(case.subject) <= 48 else case.subject[:47].rstrip() + "…"
+    return f"Add to {case.number}: “{subject}” ({case.status.label.lower()})"
 
 
 def _link(text: str) -> LinkedTransaction:

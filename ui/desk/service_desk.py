@@ -424,8 +424,7 @@ class ServiceDeskScreen(QWidget):
     # ----------------------------------------------------------------- cases
     def _log_contact(self) -> None:
         customer = self.need_customer()
-        current = self.cases[self.case_list.currentRow()] if self.cases and self.case_list.currentRow() >= 0 else None
-        dialog = ContactDialog(self, self.ctx, self.current_user(), customer, current)
+        dialog = ContactDialog(self, self.ctx, self.current_user(), customer, self.cases)
         if dialog.exec() != ContactDialog.DialogCode.Accepted or dialog.recorded is None:
             return
         logged = dialog.recorded
