@@ -237,3 +237,60 @@ def test_no_file_over_about_six_hundred_lines() -> None:
         if "migrations" not in path.parts and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     ]
     assert not long, "\n".join(long)
+
+
+#: The composition root: the one ui module that knows the whole window and builds it.
+COMPOSITION_ROOT = "ui/main_window.py"
+
+
+def modules_imported(path: Path) -> set[tuple[str, int]]:
+    """Every module this file names in an import, with its line: under ``if TYPE_CHECKING``
+    too, and ``from pkg import mod`` as ``pkg.mod`` (a name that is not a module is harmless)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: set[tuple[str, int]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {(alias.name, node.lineno) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add((node.module, node.lineno))
+            found |= {(f"{node.module}.{alias.name}", node.lineno) for alias in node.names}
+    return found
+
+
+def main_window_imports(paths: list[Path]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports ui.main_window"
+        for path in paths
+        if path.relative_to(ROOT).as_posix() != COMPOSITION_ROOT
+        for line in sorted(
+            {
+                line
+                for name, line in modules_imported(path)
+                if name == "ui.main_window" or name.startswith("ui.main_window.")
+            }
+        )
+    ]
+
+
+def test_no_ui_module_but_the_window_itself_imports_the_main_window() -> None:
+    """Wiring gets the pieces it uses, not MainWindow (issue #15): the devices', trust's and
+    the manager station's wiring, like every screen, is handed screens, callables and
+    status-bar items by ``build_window``; none imports ``ui.main_window``, not even for a
+    type, so no module can reach into the window and no circle of imports can form."""
+    offences = main_window_imports(sorted((ROOT / "ui").rglob("*.py")))
+    assert not offences, "\n".join(offences)
+
+
+def test_the_main_window_check_sees_an_import_for_a_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    (tmp_path / "ui" / "trust").mkdir(parents=True)
+    typed = tmp_path / "ui" / "trust" / "typed.py"
+    typed.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ui.main_window import MainWindow\n")
+    plain = tmp_path / "ui" / "plain.py"
+    plain.write_text("from ui import main_window\n")
+    root = tmp_path / "ui" / "main_window.py"
+    root.write_text("from ui.main_window import MainWindow\n")  # the window itself may
+    assert main_window_imports([typed, plain, root]) == [
+        "ui/trust/typed.py:3 imports ui.main_window",
+        "ui/plain.py:1 imports ui.main_window",
+    ]

@@ -1,8 +1,11 @@
 """The main window and the app's start-up (GUI thread).
 
-``build_window`` wires the screens to an AppContext; ``run_app`` is what ``counter``
-runs: it opens the store (building the demo store on first run), starts the receipt
-printer (the built-in simulated one by default), and shows the sign-in screen.
+``build_window`` wires the screens to an AppContext and is the composition root: the
+wiring around the screens (devices, trust, the manager station) is handed the pieces it
+uses (screens, the stack, the print bridge, the ``Session``, status-bar items), never this
+window; no ui module but this one imports it. ``run_app`` is what ``counter`` runs: it
+opens the store (building the demo store on first run), starts the receipt printer (the
+built-in simulated one by default), and shows the sign-in screen.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from ui.devices.printing import PrintBridge
 from ui.ops import attempt, describe
 from ui.returns.return_screen import ReturnScreen
 from ui.sales.sale_screen import SaleScreen
+from ui.session import Session
 from ui.sync_bridge import SyncBridge
-from ui.trust.manager_station import ManagerStationScreen, attach_station, open_station
+from ui.trust.manager_station import ManagerStationScreen, StationPlace, attach_station, open_station
 from ui.trust.signin import SignInScreen
 from ui.trust.startup_check import StartupCheck, start_integrity_check
 from ui.trust.trust_wiring import TrustUi
@@ -70,25 +74,35 @@ class MainWindow(QMainWindow):
         self.returns.recorded.connect(lambda _r: self._attach_customer(None, back=False))
         self._desk_origin: QWidget = self.sale
         self.setCentralWidget(self.stack)
-        self.signin.signed_in.connect(self._signed_in)
+        # signin.signed_in goes to TrustUi, which wraps begin_session (build_window)
         self.sale.signed_out.connect(self._signed_out)
         self.sale.returns_requested.connect(self._open_returns)
         self.returns.finished.connect(self._back_to_sale)
         self.sale.cash_office_requested.connect(self._open_cash_office)
         self.cash_office.finished.connect(self._back_to_sale)
-        self.cash_office.shift_changed.connect(self._show_shift)
+        self.cash_office.shift_changed.connect(self.show_shift)
         printing.preview_ready.connect(self.cash_office.preview.show_decoded)
         self._status_bar(startup_notes)
         printing.status_changed.connect(self._printer_status)
-        self.user: User | None = None
         self.devices: DeviceUi | None = None  # set by build_window
         self.trust: TrustUi | None = None  # set by build_window
         self.station: ManagerStationScreen | None = None  # set by build_window (Ctrl+Shift+M)
+        self.station_place = StationPlace(self.stack, self.sale, self.signin, self.session)
         self.startup_check: StartupCheck | None = None  # set by build_window
+
+    @property
+    def user(self) -> User | None:
+        """Who is signed in (the session's; the trust wiring locks and resumes it)."""
+        return self.session.user
+
+    def status(self, text: str, ms: int = 0) -> None:
+        """A line in the status bar, for ``ms`` milliseconds (0: until the next one)."""
+        self.statusBar().showMessage(text, ms)
 
     def _status_bar(self, notes: list[str]) -> None:
         bar = self.statusBar()
-        self.user_label = QLabel("Not signed in")
+        self.user_label = QLabel()
+        self.session = Session(self.user_label)
         self.terminal_label = QLabel(f"Terminal {self.ctx.terminal.code}")
         self.shift_label = QLabel("Shift: …")
         self.printer_label = QLabel("Printer: checking…")
@@ -117,7 +131,7 @@ class MainWindow(QMainWindow):
         line = f"{problem.message} {problem.hint}"
         self.signin.error.setText(line)
         self.sale.say(line, "error")
-        self.statusBar().showMessage(line)
+        self.status(line)
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Counter cannot record sales",
@@ -163,10 +177,10 @@ class MainWindow(QMainWindow):
         self.printer_label.style().unpolish(self.printer_label)
         self.printer_label.style().polish(self.printer_label)
 
-    def _signed_in(self, user: User) -> None:
-        self.user = user
-        self._show_shift()
-        self.user_label.setText(f"{user.name} ({user.role})")
+    def begin_session(self, user: User) -> None:
+        """A fresh sign-in: the sale screen, started for this person (the step TrustUi wraps)."""
+        self.session.begin(user)
+        self.show_shift()
         self.stack.setCurrentWidget(self.sale)
         self.sale.start(user)
 
@@ -175,7 +189,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.cash_office)
         self.cash_office.start(self.user)
 
-    def _show_shift(self) -> None:
+    def show_shift(self) -> None:
         """Status bar: the drawer's shift (GUI thread; a quick read)."""
         with self.ctx.read_uow() as uow:
             shift = uow.shifts.current(self.ctx.terminal.terminal_id)
@@ -233,8 +247,7 @@ class MainWindow(QMainWindow):
         if self.user is not None:
             user = self.user
             attempt(lambda: self.ctx.handle(sign_out, user), self.sale.problem)
-        self.user = None
-        self.user_label.setText("Not signed in")
+        self.session.end()
         self.stack.setCurrentWidget(self.signin)
         self.signin.reload()
         self.signin.focus()
@@ -255,13 +268,40 @@ def build_window(ctx: AppContext) -> MainWindow:
     devices = DeviceBridge(ctx, bridge)  # drawer, scanner, display; a failure is a note
     notes += devices.start()
     window = MainWindow(ctx, bridge, ctx.settings.problems + notes)
-    window.devices = DeviceUi(window, devices)
+    window.devices = DeviceUi(
+        ctx,
+        devices,
+        sale=window.sale,
+        stack=window.stack,
+        printing=bridge,
+        current_user=window.session.current,
+        status_bar=window.statusBar(),
+        printer_label=window.printer_label,
+        parent=window,
+    )
     ctx.closers.append(window.devices.close)
-    window.trust = TrustUi(window)  # idle lock, badges, card guard, staff, interrupted receipts
+    # idle lock, badges, card guard, staff, interrupted receipts; every sign-in goes through
+    # it: it wraps the window's begin_session (a locked person resumes where they were)
+    window.trust = TrustUi(
+        ctx,
+        session=window.session,
+        signin=window.signin,
+        sale=window.sale,
+        stack=window.stack,
+        printing=bridge,
+        begin_session=window.begin_session,
+        show_shift=window.show_shift,
+        status=window.status,
+        parent=window,
+    )
+    window.cash_office.open_sale_checks.append(window.trust.has_parked_sale)
     ctx.closers.append(window.trust.close)
     connect_sync(ctx)
     window.attach_sync(SyncBridge(ctx.syncer))
-    window.station = attach_station(window)  # approvals sent through HQ (ui/trust/manager_station.py)
+    # approvals sent through HQ (ui/trust/manager_station.py)
+    window.station = attach_station(
+        ctx, window.station_place, title=window.windowTitle(), set_title=window.setWindowTitle
+    )
     if printer is not None:
         QTimer.singleShot(0, printer.refresh_status)
     window.startup_check = start_integrity_check(ctx, window.refuse_to_sell)  # quick_check behind the sign-in screen
@@ -280,7 +320,7 @@ def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType
     problem = describe(exc.with_traceback(tb))
     window = next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)), None)
     if window is not None:
-        window.statusBar().showMessage(problem.text, 20000)
+        window.status(problem.text, 20000)
 
 
 def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, manager: bool = False) -> int:
@@ -306,7 +346,7 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, ma
     window.signin.focus()
     gc.freeze()  # start-up's objects leave the collector's generations: no full collection walks them mid-scan
     if manager and window.station is not None:  # counter --manager: a manager's station
-        open_station(window, window.station, manager_mode=True)
+        open_station(window.station_place, window.station, manager_mode=True)
     try:
         return app.exec()
     finally:

@@ -222,7 +222,7 @@ def test_manager_station_approves_and_the_return_goes_on(make_lane: Callable[...
     station_ctx, station_window = make_lane("T02")
     assert station_window.station is not None
     station = station_window.station
-    open_station(station_window, station, manager_mode=True)  # counter --manager
+    open_station(station_window.station_place, station, manager_mode=True)  # counter --manager
     assert station_window.stack.currentWidget() is station
     sale = cash_sale(lane_ctx)
     start_return(lane_ctx, lane, sale)
@@ -285,7 +285,7 @@ def test_a_decline_is_shown_with_who_and_why(make_lane: Callable[..., Lane], tmp
     station_ctx, station_window = make_lane("T02")
     assert station_window.station is not None
     station = station_window.station
-    open_station(station_window, station, manager_mode=True)
+    open_station(station_window.station_place, station, manager_mode=True)
     sale = cash_sale(lane_ctx)
     start_return(lane_ctx, lane, sale)
     seen: dict[str, str] = {}
@@ -351,7 +351,7 @@ def test_the_station_key_is_for_those_who_may_approve(make_lane: Callable[..., L
     ctx, window = make_lane("T02")
     assert window.station is not None
     sign_in(window, "Maria", "1111")
-    open_station(window, window.station)
+    open_station(window.station_place, window.station)
     assert window.stack.currentWidget() is window.sale
     assert "Only a supervisor or a manager" in window.sale.message.text()
     press(window.sale.input, Qt.Key.Key_F12)
@@ -421,7 +421,7 @@ def test_the_station_says_a_wrong_pin_or_a_lock_that_hq_found(
             "Return: cash refund above the limit, $129.89",
         )
     )
-    open_station(station_window, station, manager_mode=True)
+    open_station(station_window.station_place, station, manager_mode=True)
 
     def state() -> tuple[str, int]:
         with hq_engine.connect() as conn:

@@ -1,43 +1,59 @@
 """The devices' part of the main window (GUI thread): status-bar items, where scans go,
 when the drawer opens, what the customer display shows, and the device keys.
 
-Built once by the composition root (``ui.main_window.build_window``) after the screens:
-it plugs into their signals and extension points (``SaleScreen.add_handler``,
-``SaleScreen.before_new_sale``, ``handle_scan``) so that the screens know nothing of
-device objects.
+Built once by the composition root (``ui.main_window.build_window``) after the screens,
+with the pieces it uses (the sale screen, the stack, the print bridge, who is signed in,
+the status bar and its printer item): it plugs into the screens' signals and extension
+points (``SaleScreen.add_handler``, ``SaleScreen.before_new_sale``, ``handle_scan``) so
+that the screens know nothing of device objects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QStatusBar, QWidget
 
 from app.config import Settings
+from app.context import AppContext
 from app.events import DeskPaymentCommitted, ReturnCommitted, SaleCommitted
+from counter.people.users import User
 from devices.barcodes import ScanData
 from ui.actions import Action
 from ui.cash.cash_drawer import DrawerControl
 from ui.devices.customer_display import CustomerDisplay
 from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
 from ui.devices.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator
+from ui.devices.printing import PrintBridge
 from ui.devices.wedge import WedgeFilter, route_scan, scan_start, wedge_config
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+from ui.sales.sale_screen import SaleScreen
 
 STATE_POLL_MS = 2000  # scanners and displays reconnect quietly; their label follows
 
 
 class DeviceUi(QObject):
-    def __init__(self, window: MainWindow, devices: DeviceBridge) -> None:
-        super().__init__(window)
-        self.window = window
-        self.ctx = window.ctx
+    def __init__(
+        self,
+        ctx: AppContext,
+        devices: DeviceBridge,
+        *,
+        sale: SaleScreen,
+        stack: QStackedWidget,
+        printing: PrintBridge,
+        current_user: Callable[[], User | None],
+        status_bar: QStatusBar,
+        printer_label: QLabel,
+        parent: QObject | None = None,
+    ) -> None:
+        """``status_bar`` takes the device items and the devices' messages; ``printer_label``
+        is the window's printer item, reset when the printer is set up anew."""
+        super().__init__(parent)
+        self.ctx = ctx
         self.devices = devices
-        self.drawers = DrawerControl(self.ctx, devices, lambda: window.user)
+        self.sale, self.stack, self.printing, self.current_user = sale, stack, printing, current_user
+        self.status_bar, self.printer_label = status_bar, printer_label
+        self.drawers = DrawerControl(self.ctx, devices, current_user)
         self.display = CustomerDisplay(self.ctx, devices)
         s = self.ctx.settings
         self.wedge = WedgeFilter(wedge_config(s.wedge_max_gap_ms, s.wedge_min_length, s.wedge_prefix), self._wedge_scan)
@@ -67,7 +83,7 @@ class DeviceUi(QObject):
     def _status_items(self) -> None:
         """Drawer, scanner and display after the window's own items, then the (usually
         hidden) "not printed" button."""
-        bar = self.window.statusBar()
+        bar = self.status_bar
         self.labels: dict[str, QLabel] = {}
         for kind in ("drawer", "scanner", "display"):
             label = QLabel("")
@@ -78,8 +94,8 @@ class DeviceUi(QObject):
         bar.addPermanentWidget(self.jobs_button)
 
     def _connect(self) -> None:
-        w, d = self.window, self.devices
-        sale = w.sale
+        d = self.devices
+        sale = self.sale
         # After-commit reactions (app/events.py): the drawer is handled once the screen has
         # said its own message (next turn of the event loop), so both stay visible.
         after = self.ctx.after_commit
@@ -97,11 +113,11 @@ class DeviceUi(QObject):
         d.drawer_changed.connect(self._drawer_changed)
         d.problem.connect(self._device_problem)
         d.applied.connect(self._applied)
-        w.printing.jobs_changed.connect(self.refresh_jobs)
-        w.printing.printer_replaced.connect(self._printer_replaced)
+        self.printing.jobs_changed.connect(self.refresh_jobs)
+        self.printing.printer_replaced.connect(self._printer_replaced)
 
     def _device_problem(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, 15000)
+        self.status_bar.showMessage(text, 15000)
         self.refresh_states()
 
     # ------------------------------------------------------- drawer, display
@@ -119,7 +135,7 @@ class DeviceUi(QObject):
         self.drawers.after_desk_payment(event, event.warn or event.tell)
 
     def no_sale(self) -> None:
-        sale, user = self.window.sale, self.window.user
+        sale, user = self.sale, self.current_user()
         if user is None:
             return
         if not sale.cart.is_empty or sale.payment is not None:
@@ -129,36 +145,37 @@ class DeviceUi(QObject):
 
     def _drawer_changed(self, opened: object) -> None:
         self.refresh_states()
-        sale = self.window.sale
+        sale = self.sale
         if opened is False and "drawer is still open" in sale.message.text():
             sale.say("The cash drawer is closed: scan the first item of the next sale.", "info")
 
     # ---------------------------------------------------------------- scans
     def _wedge_scan(self, start: QWidget | None, scan: ScanData) -> None:
-        route_scan(start or scan_start() or self.window.stack.currentWidget(), scan, self._unhandled)
+        route_scan(start or scan_start() or self.stack.currentWidget(), scan, self._unhandled)
 
     def _serial_scan(self, scan: ScanData) -> None:
-        route_scan(scan_start() or self.window.stack.currentWidget(), scan, self._unhandled)
+        route_scan(scan_start() or self.stack.currentWidget(), scan, self._unhandled)
 
     def _unhandled(self, scan: ScanData) -> None:
-        where = "Sign in first, then scan." if self.window.user is None else "Go to the sale screen to scan items."
-        self.window.statusBar().showMessage(f"Scanned “{scan.text}”, but this screen takes no scans. {where}", 10000)
+        where = "Sign in first, then scan." if self.current_user() is None else "Go to the sale screen to scan items."
+        self.status_bar.showMessage(f"Scanned “{scan.text}”, but this screen takes no scans. {where}", 10000)
 
     # -------------------------------------------------------------- windows
     def open_settings(self) -> None:
         from ui.devices.device_settings import DeviceSettingsDialog
 
-        w = self.window
-        dialog = DeviceSettingsDialog(w.stack.currentWidget(), self.ctx, w.printing, self.devices, self.drawers, w.user)
+        dialog = DeviceSettingsDialog(
+            self.stack.currentWidget(), self.ctx, self.printing, self.devices, self.drawers, self.current_user()
+        )
         if dialog.exec() == DeviceSettingsDialog.DialogCode.Accepted:
             text = "Device settings saved to counter.toml and in use now."
             if dialog.saved_notes:
                 text += " But: " + " ".join(dialog.saved_notes)
-            self.window.sale.say(text, "error" if dialog.saved_notes else "ok")
+            self.sale.say(text, "error" if dialog.saved_notes else "ok")
         self.refresh_states()
 
     def open_print_jobs(self) -> None:
-        PrintJobsDialog(self.window.stack.currentWidget(), self.ctx, self.window.printing, self.window.user).exec()
+        PrintJobsDialog(self.stack.currentWidget(), self.ctx, self.printing, self.current_user()).exec()
         self.refresh_jobs()
 
     # --------------------------------------------------------------- states
@@ -179,8 +196,8 @@ class DeviceUi(QObject):
         button.setToolTip(detail)
 
     def _printer_replaced(self) -> None:
-        label = self.window.printer_label
-        label.setText("Printer: checking…" if self.window.printing.printer else "Printer: none set up")
+        label = self.printer_label
+        label.setText("Printer: checking…" if self.printing.printer else "Printer: none set up")
         label.setProperty("kind", "")
         label.style().unpolish(label)
         label.style().polish(label)

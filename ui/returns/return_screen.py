@@ -12,6 +12,9 @@ return, which reserves its quantities at HQ) runs on a short-lived worker thread
 the window stays responsive and says what it waits for; the screen takes no keys until
 the answer (or the client's time-out, then the offline path with its caps) is back.
 Quotes re-use the sale HQ sent when the receipt was loaded, never the network.
+
+The lines table and its keys are in ``ui.returns.return_lines``, what the total box says
+in ``ui.returns.return_summary``, F9 and F10 in ``ui.returns.return_checkout``.
 """
 
 from __future__ import annotations
@@ -20,27 +23,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFrame,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from app.context import AppContext
 from counter.barcodes import read_code
 from counter.errors import CounterError, ItemNotFound
 from counter.people.users import User
-from counter.returns.draft import DraftError, ReturnDraft
+from counter.returns.draft import ReturnDraft
 from counter.returns.lookup import (
     find_remote_sale,
     find_sale,
@@ -62,15 +53,11 @@ from ui.devices.printing import PrintBridge
 from ui.dialogs import QuantityDialog
 from ui.ops import Problem, attempt, describe
 from ui.returns.return_checkout import Done, ReturnCheckout
-from ui.returns.return_dialogs import (
-    REASONS,
-    CustomerIdDialog,
-    FindSaleDialog,
-    ReasonDialog,
-    reason_legend,
-)
+from ui.returns.return_dialogs import CustomerIdDialog, FindSaleDialog, ReasonDialog, reason_legend
+from ui.returns.return_lines import ReturnLinesTable
 from ui.returns.return_model import ReturnLinesModel
 from ui.returns.return_questions import ReturnDialogs
+from ui.returns.return_summary import summarize
 from ui.runner import Runner
 
 METHODS = list(RefundMethod)
@@ -128,22 +115,9 @@ class ReturnScreen(QWidget):
         self.header.setWordWrap(True)
         left.addWidget(self.header)
         self.model = ReturnLinesModel(ReturnDraft(cashier=None), self.ctx.store.currency, self.ctx.store.locale)  # type: ignore[arg-type]
-        self.table = QTableView()
-        self.table.setObjectName("cartTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setDefaultSectionSize(36)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((0, 34), (2, 62), (3, 62), (4, 58), (5, 104), (6, 78), (7, 200), (8, 130)):
-            self.table.setColumnWidth(col, width)
-        self.table.installEventFilter(self)
+        self.table = ReturnLinesTable(self.model)
+        self.table.stepped.connect(lambda n: attempt(lambda: self._step(n), self.problem))
+        self.table.reason_keyed.connect(lambda r: attempt(lambda: self._set_reason(r), self.problem))
         left.addWidget(self.table, 3)
         self.reasons = QLabel(reason_legend())
         self.reasons.setObjectName("subtle")
@@ -261,22 +235,6 @@ class ReturnScreen(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        """Line keys while the lines table has the focus: Space/+ one more, − one fewer,
-        1–8 the reason."""
-        if watched is self.table and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
-            text = event.text()
-            if text in (" ", "+"):
-                attempt(lambda: self._step(+1), self.problem)
-                return True
-            if text == "-":
-                attempt(lambda: self._step(-1), self.problem)
-                return True
-            if text.isdigit() and 1 <= int(text) <= len(REASONS):
-                attempt(lambda: self._set_reason(REASONS[int(text) - 1]), self.problem)
-                return True
-        return super().eventFilter(watched, event)
-
     def trigger(self, action: ReturnAction) -> None:
         if self.busy:
             return  # one thing at a time: the answer from HQ comes first
@@ -345,7 +303,7 @@ class ReturnScreen(QWidget):
             return
         row = self.draft.return_one_of(item)
         self._refresh()
-        self._select(row)
+        self.table.select_row(row)
         self.say(f"{item.name}: one more marked to return. Type 1–8 for the reason.", "ok")
 
     def _load_receipt(self, text: str) -> None:
@@ -393,7 +351,7 @@ class ReturnScreen(QWidget):
         if first is None:
             self.say(f"Everything on receipt {sale.receipt_number} has already been returned.", "error")
         else:
-            self._select(first)
+            self.table.select_row(first)
             self.say("Space returns one of the selected line; type 1–8 for the reason; F10 completes.", "info")
 
     def _add_no_receipt_item(self, text: str) -> None:
@@ -406,7 +364,7 @@ class ReturnScreen(QWidget):
             price = no_receipt_price(uow.returns, item, days, self.ctx.clock.now(), self.ctx.store.currency)
         line = self.draft.add_no_receipt(item, price)
         self._refresh()
-        self._select(self.draft.no_receipt.index(line))
+        self.table.select_row(self.draft.no_receipt.index(line))
         self.say(f"{item.name}: refund {self._money(price)} each (lowest recent price). Type 1–8 for the reason.", "ok")
         self.table.setFocus()
 
@@ -417,21 +375,14 @@ class ReturnScreen(QWidget):
             self._load_receipt(dialog.value)
 
     # ----------------------------------------------------------- line edits
-    def _current_id(self) -> str:
-        row = self.table.currentIndex().row()
-        line_id = self.model.line_id(row if row >= 0 else 0)
-        if line_id is None:
-            raise DraftError("There is no line to change yet.", "Scan the receipt, or Ctrl+N for no receipt.")
-        return line_id
-
     def _step(self, step: int) -> None:
         assert self.draft is not None
-        self.draft.step(self._current_id(), step)
+        self.draft.step(self.table.current_line_id(), step)
         self._refresh()
 
     def _ask_quantity(self) -> None:
         assert self.draft is not None
-        line_id = self._current_id()
+        line_id = self.table.current_line_id()
         if not self.draft.has_receipt:
             line = next(n for n in self.draft.no_receipt if n.id == line_id)
             dialog = QuantityDialog(self, line.item.name, line.quantity)
@@ -446,11 +397,11 @@ class ReturnScreen(QWidget):
 
     def _set_reason(self, reason: Reason) -> None:
         assert self.draft is not None
-        self.draft.set_reason(self._current_id(), reason)
+        self.draft.set_reason(self.table.current_line_id(), reason)
         self._refresh()
 
     def _ask_reason(self) -> None:
-        line_id = self._current_id()
+        line_id = self.table.current_line_id()
         name = self._line_name(line_id)
         dialog = ReasonDialog(self, name)
         if dialog.exec() == ReasonDialog.DialogCode.Accepted and dialog.value is not None:
@@ -462,7 +413,7 @@ class ReturnScreen(QWidget):
 
     def _cycle_condition(self) -> None:
         assert self.draft is not None
-        condition = self.draft.next_condition(self._current_id())
+        condition = self.draft.next_condition(self.table.current_line_id())
         self._refresh()
         self.say(f"Condition: {condition.label}.", "info")
 
@@ -532,10 +483,7 @@ class ReturnScreen(QWidget):
         except CounterError as exc:
             self.quote = None
             problem = exc
-        row = self.table.currentIndex().row()
-        self.model.reset(self.draft, self.quote)
-        if row >= 0 and row < self.model.rowCount():
-            self._select(row)
+        self.table.show_lines(self.draft, self.quote)
         self.exchange_list.clear()
         if self.draft.exchange is not None:
             for line in self.draft.exchange.active_lines:
@@ -543,53 +491,11 @@ class ReturnScreen(QWidget):
         self._summary(problem)
 
     def _summary(self, problem: CounterError | None) -> None:
-        q, draft = self.quote, self.draft
-        assert draft is not None
-        lines: list[str] = []
-        if q is None:
-            self.total_caption.setText("REFUND")
-            self.total_value.setText("—")
-        elif q.exchange_total:
-            if q.to_pay > 0:
-                self.total_caption.setText("CUSTOMER PAYS")
-                self.total_value.setText(self._money(q.to_pay))
-            elif q.allocation.total > 0:
-                self.total_caption.setText("REFUND")
-                self.total_value.setText(self._money(q.allocation.total))
-            else:
-                self.total_caption.setText("EVEN EXCHANGE")
-                self.total_value.setText(self._money(Decimal(0)))
-            lines.append(f"Returned items  {self._money(q.refund_total)}")
-            lines.append(f"New items  {self._money(q.exchange_total)}")
-        else:
-            self.total_caption.setText("REFUND")
-            self.total_value.setText(self._money(q.refund_total))
-        if q is not None:
-            if q.fee_total:
-                lines.append(f"Restocking fees kept  {self._money(q.fee_total)}")
-            for part in q.allocation.parts:
-                lines.append(f"{part.label}  {self._money(part.amount)}")
-            if q.approvals:
-                lines.append("Needs approval: " + ", ".join(sorted(k.label for k in q.approvals)))
-            for refusal in q.refused:
-                lines.append(f"Refused: {refusal}")
-        lines.append(f"Refund to: {draft.refund_method.label if draft.has_receipt else 'Store credit'}")
-        if draft.id_document:
-            lines.append(f"ID: {draft.id_document.id_type} …{draft.id_document.last4}")
-        self.breakdown.setText("\n".join(lines))
+        assert self.draft is not None
+        said = summarize(self.quote, self.draft, self._money)
+        self.show_done(said.caption, said.value, said.lines)
         if problem is not None:
             self.say(f"{problem.message} {problem.hint}".strip(), "error")
-
-    def _select(self, row: int) -> None:
-        index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        )
-
-    def _select_line(self, line_id: str) -> None:
-        for row in range(self.model.rowCount()):
-            if self.model.line_id(row) == line_id:
-                self._select(row)
 
     # --------------------------------------------------- the checkout presenter's view
     def message_text(self) -> str:
@@ -605,7 +511,7 @@ class ReturnScreen(QWidget):
         self._new_draft()
 
     def select_line(self, line_id: str) -> None:
-        self._select_line(line_id)
+        self.table.select_line(line_id)
 
     def ask_id_document(self) -> None:
         self._ask_customer_id()
@@ -626,6 +532,7 @@ class ReturnScreen(QWidget):
         self.runner.off_gui(call, done)
 
     def show_done(self, caption: str, value: str, given: list[str]) -> None:
+        """The total box: a caption, an amount and the lines under them."""
         self.total_caption.setText(caption)
         self.total_value.setText(value)
         self.breakdown.setText("\n".join(given))

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -53,9 +55,9 @@ from db.hq_client import HqRefused
 from ui.actions import Action
 from ui.dialogs import CounterDialog
 from ui.runner import Runner
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+from ui.sales.sale_screen import SaleScreen
+from ui.session import Session
+from ui.trust.signin import SignInScreen
 
 COLUMNS = ("What", "Amount", "Asked by", "Lane", "Waiting")
 #: HQ's refusals of the approver (hq/approvals.py), as the station's message opens them
@@ -385,43 +387,55 @@ class ManagerStationScreen(QWidget):
 # ----------------------------------------------------------- the main window's entry
 
 
-def attach_station(window: MainWindow) -> ManagerStationScreen:
+@dataclass(frozen=True)
+class StationPlace:
+    """Where the manager station sits (built by ``ui.main_window.build_window``): the
+    window's stack, the screens it is opened from and goes back to, and who is signed in."""
+
+    stack: QStackedWidget
+    sale: SaleScreen
+    signin: SignInScreen
+    session: Session
+
+
+def attach_station(
+    ctx: AppContext, place: StationPlace, *, title: str, set_title: Callable[[str], None]
+) -> ManagerStationScreen:
     """Add the manager station to the window: Ctrl+Shift+M on the sale screen for whoever
     may approve (``Action.MANAGER_STATION``), and the pending count in the window title
-    (composition root; GUI thread)."""
-    station = ManagerStationScreen(window.ctx)
-    window.stack.addWidget(station)
-    base_title = window.windowTitle()
-    window.sale.add_handler(Action.MANAGER_STATION, lambda: open_station(window, station))
-    station.finished.connect(lambda: _leave(window, station))
-    station.count_changed.connect(lambda n: window.setWindowTitle(f"({n} waiting) {base_title}" if n else base_title))
+    (``title`` as it is, ``set_title`` to change it; composition root, GUI thread)."""
+    station = ManagerStationScreen(ctx)
+    place.stack.addWidget(station)
+    place.sale.add_handler(Action.MANAGER_STATION, lambda: open_station(place, station))
+    station.finished.connect(lambda: _leave(place, station))
+    station.count_changed.connect(lambda n: set_title(f"({n} waiting) {title}" if n else title))
     return station
 
 
-def open_station(window: MainWindow, station: ManagerStationScreen, *, manager_mode: bool = False) -> None:
-    user = window.user
+def open_station(place: StationPlace, station: ManagerStationScreen, *, manager_mode: bool = False) -> None:
+    user = place.session.user
     if not manager_mode:
         if user is None:
             return  # from the sign-in screen: sign in first (or start with --manager)
         if not user.can(Permission.APPROVE):
-            window.sale.say("Only a supervisor or a manager opens the manager station.", "error")
+            place.sale.say("Only a supervisor or a manager opens the manager station.", "error")
             return
-        if window.stack.currentWidget() is not window.sale:
+        if place.stack.currentWidget() is not place.sale:
             return
     if user is None:
-        window.user_label.setText("Manager station: a PIN for each answer")
-    window.stack.setCurrentWidget(station)
+        place.session.end("Manager station: a PIN for each answer")
+    place.stack.setCurrentWidget(station)
     station.start(user)
 
 
-def _leave(window: MainWindow, station: ManagerStationScreen) -> None:
+def _leave(place: StationPlace, station: ManagerStationScreen) -> None:
     station.stop()
-    if window.user is None:
-        window.user_label.setText("Not signed in")
-        window.stack.setCurrentWidget(window.signin)
-        window.signin.reload()
-        window.signin.focus()
+    if place.session.user is None:
+        place.session.end()
+        place.stack.setCurrentWidget(place.signin)
+        place.signin.reload()
+        place.signin.focus()
     else:
-        window.stack.setCurrentWidget(window.sale)
-        window.sale.input.setFocus()
-        window.sale.say("Back at the sale screen.", "info")
+        place.stack.setCurrentWidget(place.sale)
+        place.sale.input.setFocus()
+        place.sale.say("Back at the sale screen.", "info")

@@ -1,7 +1,9 @@
 """Trust in the app (GUI thread only): the idle lock, badge and PIN sign-in back into a
 kept sale, the card-number guard on every text field, the staff list, and the offer to
 reprint receipts that a crash interrupted. Built by ``ui.main_window.build_window``
-(``TrustUi(window)``), so that the screens know nothing of it.
+with the pieces it uses, so that the screens know nothing of it. The sign-in screen's
+``signed_in`` comes here: ``TrustUi`` is handed the window's fresh sign-in step
+(``begin_session``) and wraps it (see the idle lock), then offers what a crash left unprinted.
 
 **Idle lock.** Any key, click or scan restarts a timer (``idle_lock_minutes``, 2 by
 default). When it runs out while someone is signed in, open dialogs are cancelled (what
@@ -23,14 +25,16 @@ settled. Due credit notes are files, not paper: they are saved whatever the answ
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QStackedWidget, QWidget
 
+from app.context import AppContext
 from counter.people.staff import lock_session
 from counter.people.users import User, UserId
 from counter.sales.cart import Cart
@@ -38,13 +42,14 @@ from counter.sales.tenders import Payment
 from counter.trust.outbox import Due, DueDocument
 from ui.actions import Action
 from ui.devices.print_jobs import reprint
+from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
 from ui.ops import attempt
+from ui.sales.sale_screen import SaleScreen
+from ui.session import Session
 from ui.trust.card_guard import REFUSED, CardGuard
+from ui.trust.signin import SignInScreen
 from ui.trust.staff_screen import StaffDialog
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +83,32 @@ class ParkedSale:
 
 
 class TrustUi(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.ctx = window.ctx
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        session: Session,
+        signin: SignInScreen,
+        sale: SaleScreen,
+        stack: QStackedWidget,
+        printing: PrintBridge,
+        begin_session: Callable[[User], None],
+        show_shift: Callable[[], None],
+        status: Callable[[str, int], None],
+        parent: QObject | None = None,
+    ) -> None:
+        """``begin_session`` is the window's fresh sign-in (the sale screen, started for
+        the person), which ``signed_in`` wraps; ``show_shift`` re-reads the shift for the
+        status bar; ``status(text, ms)`` shows a line in the status bar."""
+        super().__init__(parent)
+        self.ctx = ctx
+        self.session, self.signin, self.sale, self.stack, self.printing = session, signin, sale, stack, printing
+        self.begin_session, self.show_shift, self.status = begin_session, show_shift, status
         self.locked: tuple[User, QWidget] | None = None  # who the screen locked on, and where they were
         self.parked: dict[UserId, ParkedSale] = {}
         self.pending_jobs: list[dict[str, Any]] = self.ctx.reads.interrupted_jobs()  # before anything prints
         # Documents a commit made due that were never carried out (a crash right after it).
-        self.pending_due: list[DueDocument] = window.printing.reactions.pending()
+        self.pending_due: list[DueDocument] = printing.reactions.pending()
         app = QApplication.instance()
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
@@ -97,11 +119,13 @@ class TrustUi(QObject):
         if app is not None:
             app.installEventFilter(self.activity)
             app.installEventFilter(self.guard)
-        self.window.signin.signed_in.disconnect(self.window._signed_in)
-        self.window.signin.signed_in.connect(self.signed_in)
-        self.window.sale.signed_out.connect(self.idle.stop)
-        self.window.sale.add_handler(Action.STAFF, self.open_staff)
-        self.window.cash_office.open_sale_checks.append(lambda: bool(self.parked))
+        signin.signed_in.connect(self.signed_in)  # its only handler: begin_session is wrapped here
+        sale.signed_out.connect(self.idle.stop)
+        sale.add_handler(Action.STAFF, self.open_staff)
+
+    def has_parked_sale(self) -> bool:
+        """A sale is kept at the idle lock for someone not signed in (no shift closes then)."""
+        return bool(self.parked)
 
     def close(self) -> None:
         app = QApplication.instance()
@@ -117,9 +141,8 @@ class TrustUi(QObject):
     # --------------------------------------------------------------- locking
     def lock(self) -> None:
         """The idle timer ran out: back to the sign-in screen, keeping everything open."""
-        w = self.window
-        user = w.user
-        if user is None or w.stack.currentWidget() is w.signin:
+        user = self.session.user
+        if user is None or self.stack.currentWidget() is self.signin:
             return
         for _ in range(10):  # cancel dialogs (innermost first): nothing in them was recorded
             modal = QApplication.activeModalWidget()
@@ -129,38 +152,35 @@ class TrustUi(QObject):
                 modal.reject()
             else:
                 modal.close()
-        attempt(lambda: self.ctx.handle(lock_session, user, "idle"), w.sale.problem)
-        self.locked = (user, w.stack.currentWidget() or w.sale)
-        w.user = None
-        w.user_label.setText("Locked")
-        w.stack.setCurrentWidget(w.signin)
-        w.signin.reload()
-        w.signin.select(user.id)
-        kept = " The open sale is kept." if not w.sale.cart.is_empty or w.sale.payment is not None else ""
+        attempt(lambda: self.ctx.handle(lock_session, user, "idle"), self.sale.problem)
+        self.locked = (user, self.stack.currentWidget() or self.sale)
+        self.session.end("Locked")
+        self.stack.setCurrentWidget(self.signin)
+        self.signin.reload()
+        self.signin.select(user.id)
+        kept = " The open sale is kept." if not self.sale.cart.is_empty or self.sale.payment is not None else ""
         minutes = max(1, round(self.idle_ms / 60_000))
-        w.signin.error.setText(
+        self.signin.error.setText(
             f"Locked after {minutes} minute{'s' * (minutes != 1)} without activity.{kept} "
             f"{user.name}, sign in again to go on."
         )
-        w.signin.focus()
+        self.signin.focus()
 
     def signed_in(self, user: User) -> None:
-        w = self.window
         locked, self.locked = self.locked, None
         if locked is not None and locked[0].id == user.id:
             where = locked[1]
-            w.user = user
-            w.user_label.setText(f"{user.name} ({user.role})")
-            w._show_shift()
-            w.stack.setCurrentWidget(where)
-            if where is w.sale:
-                w.sale.user = user
-                w.sale.input.setFocus()
-                w.sale.say(f"Welcome back, {user.name}: everything is as you left it.", "info")
+            self.session.begin(user)
+            self.show_shift()
+            self.stack.setCurrentWidget(where)
+            if where is self.sale:
+                self.sale.user = user
+                self.sale.input.setFocus()
+                self.sale.say(f"Welcome back, {user.name}: everything is as you left it.", "info")
         else:
             if locked is not None:
                 self._park(locked[0])
-            w._signed_in(user)
+            self.begin_session(user)
             self._unpark(user)
         self._arm()
         self._offer_interrupted(user)
@@ -170,7 +190,7 @@ class TrustUi(QObject):
             self.idle.start()
 
     def _park(self, owner: User) -> None:
-        sale = self.window.sale
+        sale = self.sale
         if sale.cart.is_empty and sale.payment is None:
             return
         self.parked[owner.id] = ParkedSale(
@@ -179,7 +199,7 @@ class TrustUi(QObject):
 
     def _unpark(self, user: User) -> None:
         parked = self.parked.pop(user.id, None)
-        sale = self.window.sale
+        sale = self.sale
         if parked is None:
             if self.parked:
                 names = ", ".join(sorted(self._name(uid) for uid in self.parked))
@@ -210,32 +230,30 @@ class TrustUi(QObject):
         originals, those the printer may have had as copies (COPY n)."""
         files = [d for d in due if d.due is Due.CREDIT_NOTE]
         paper = [d for d in due if d.due is not Due.CREDIT_NOTE]
-        saved = self.window.printing.reactions.carry_out_items(files)
+        saved = self.printing.reactions.carry_out_items(files)
         said = saved.saved_lines + saved.problems
         if jobs or paper:
-            dialog = InterruptedJobsDialog(self.window.stack.currentWidget(), self.ctx, jobs, paper)
+            dialog = InterruptedJobsDialog(self.stack.currentWidget(), self.ctx, jobs, paper)
             answer = dialog.exec()
             if answer == QDialog.DialogCode.Accepted:
-                done = self.window.printing.reactions.carry_out_items(paper)
+                done = self.printing.reactions.carry_out_items(paper)
                 if done.jobs:
                     said.append(f"Printing {', '.join(d.label for d in paper)}.")
                 said += done.problems
                 printed = []
                 for job in jobs:
-                    ok, text = attempt(
-                        partial(reprint, self.ctx, self.window.printing, user, job["id"]), self.window.sale.problem
-                    )
+                    ok, text = attempt(partial(reprint, self.ctx, self.printing, user, job["id"]), self.sale.problem)
                     if ok:
                         printed.append(job["reference"])
                 if printed:
                     said.append(f"Printing copies of {', '.join(printed)}.")
             else:
-                declined = self.window.printing.reactions.decline(paper, user.id)
+                declined = self.printing.reactions.decline(paper, user.id)
                 if declined:
                     said.append(f"{declined} unprinted receipt{'s' if declined != 1 else ''} skipped by {user.name}.")
             self.ctx.settle_interrupted([j["id"] for j in jobs])
         if said:
-            self.window.sale.say(" ".join(said), "info")
+            self.sale.say(" ".join(said), "info")
 
     # ------------------------------------------------------------ card guard
     def _card_refused(self, widget: QWidget) -> None:
@@ -243,23 +261,23 @@ class TrustUi(QObject):
         if isinstance(top, CounterDialog):
             top.show_error(REFUSED)
             return
-        screen = self.window.stack.currentWidget()
+        screen = self.stack.currentWidget()
         say = getattr(screen, "say", None)
         if callable(say):
             say(REFUSED, "error")
         else:
-            self.window.statusBar().showMessage(REFUSED, 15000)
+            self.status(REFUSED, 15000)
         results = getattr(screen, "results", None)
         if results is not None:
             results.hide()
 
     # ----------------------------------------------------------------- staff
     def open_staff(self) -> None:
-        w = self.window
-        if w.user is None:
+        user = self.session.user
+        if user is None:
             return
-        StaffDialog(w.stack.currentWidget(), self.ctx, w.user).exec()
-        w.signin.reload()
+        StaffDialog(self.stack.currentWidget(), self.ctx, user).exec()
+        self.signin.reload()
 
 
 class InterruptedJobsDialog(CounterDialog):

@@ -1,0 +1,82 @@
+"""The return screen's lines table (GUI thread only): the view over ``ReturnLinesModel``,
+its columns, the line keys and which line is picked.
+
+While the table has the focus, Space or + returns one more of the picked line, − one
+fewer, and a digit 1–8 gives its reason. The table only says which key asked for what
+(``stepped``, ``reason_keyed``); the return screen changes the draft and re-quotes it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from counter.returns.draft import DraftError, ReturnDraft
+from counter.returns.model import ReturnQuote
+from ui.returns.return_dialogs import REASONS
+from ui.returns.return_model import ReturnLinesModel
+
+#: column widths in pixels; the item's name (column 1) takes the rest
+WIDTHS = ((0, 34), (2, 62), (3, 62), (4, 58), (5, 104), (6, 78), (7, 200), (8, 130))
+
+
+class ReturnLinesTable(QTableView):
+    stepped = Signal(int)  # +1 (Space, +) or -1 (−) on the picked line
+    reason_keyed = Signal(object)  # counter.returns.policy.Reason, by its digit 1–8
+
+    def __init__(self, model: ReturnLinesModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lines = model
+        self.setObjectName("cartTable")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().hide()
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.verticalHeader().setDefaultSectionSize(36)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for col, width in WIDTHS:
+            self.setColumnWidth(col, width)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        """The line keys are the table's (not its type-ahead search); others go on as usual."""
+        text = event.text()
+        if text in (" ", "+"):
+            self.stepped.emit(+1)
+        elif text == "-":
+            self.stepped.emit(-1)
+        elif text.isdigit() and 1 <= int(text) <= len(REASONS):
+            self.reason_keyed.emit(REASONS[int(text) - 1])
+        else:
+            super().keyPressEvent(event)
+
+    def show_lines(self, draft: ReturnDraft, quote: ReturnQuote | None) -> None:
+        """The draft's lines with the quote's decisions, the same row still picked."""
+        row = self.currentIndex().row()
+        self.lines.reset(draft, quote)
+        if 0 <= row < self.lines.rowCount():
+            self.select_row(row)
+
+    def current_line_id(self) -> str:
+        """The picked line (the first when none is): what a line key changes."""
+        row = self.currentIndex().row()
+        line_id = self.lines.line_id(row if row >= 0 else 0)
+        if line_id is None:
+            raise DraftError("There is no line to change yet.", "Scan the receipt, or Ctrl+N for no receipt.")
+        return line_id
+
+    def select_row(self, row: int) -> None:
+        index = self.lines.index(row, 0)
+        self.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+
+    def select_line(self, line_id: str) -> None:
+        for row in range(self.lines.rowCount()):
+            if self.lines.line_id(row) == line_id:
+                self.select_row(row)
