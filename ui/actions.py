@@ -79,6 +79,7 @@ class ReturnAction(_Keyed):
     QUANTITY = ActionSpec("F3", "Quantity")
     REASON = ActionSpec("F4", "Reason")
     CONDITION = ActionSpec("F5", "Condition")
+    DISPOSITION = ActionSpec("Shift+F5", "Goes to")
     EXCHANGE = ActionSpec("F6", "Exchange")
     CUSTOMER_ID = ActionSpec("F7", "Customer ID")
     REFUND_TO = ActionSpec("F8", "Refund to")

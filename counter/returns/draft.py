@@ -188,6 +188,9 @@ class ReturnDraft:
         target.disposition = allowed[(allowed.index(now) + 1) % len(allowed)]
         return target.disposition
 
+    def condition(self, line_id: str) -> Condition:
+        return self._target(line_id).condition
+
     def disposition(self, line_id: str) -> Disposition:
         target = self._target(line_id)
         return target.disposition or disposition_for(target.condition)

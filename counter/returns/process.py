@@ -133,7 +133,7 @@ def quote(
                 f"{line_info[0]} is {req.condition.label.lower()}: it cannot go {_where(req.goes_to)}.",
                 "Choose "
                 + " or ".join(d.label.lower() for d in allowed_dispositions(req.condition))
-                + " for it (D changes where it goes).",
+                + " for it (Shift+F5 changes where it goes).",
             )
         decision = decide_line(facts, now)
         fee = ZERO

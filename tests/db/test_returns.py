@@ -328,7 +328,7 @@ def test_where_each_returned_unit_goes_is_recorded_and_a_defective_one_never_res
     with pytest.raises(ReturnError) as err:
         ret(shop, dataclasses.replace(cmd, lines=(shelf,)))
     assert err.value.message == f"{kettle.name} is defective: it cannot go back to stock as new."
-    assert err.value.hint == "Choose return to vendor or scrap for it (D changes where it goes)."
+    assert err.value.hint == "Choose return to vendor or scrap for it (Shift+F5 changes where it goes)."
     assert count(shop, s.returns) == 0
     scrapped = dataclasses.replace(defective, disposition=Disposition.SCRAP)
     as_is = ReturnLineRequest(1, Reason.CHANGED_MIND, Condition.NEW, sale.lines[1].id)

@@ -100,6 +100,35 @@ def test_receipted_partial_return_to_card_in_three_keys(returns) -> None:  # typ
     assert verify(journal_entries(ctx.db.read, ctx.terminal.terminal_id)).ok
 
 
+def test_a_defective_item_returned_in_three_keys_goes_to_the_vendor_or_scrap(returns) -> None:  # type: ignore[no-untyped-def]
+    """Space, 2 (Defective), F10 recorded the line as restock (issue #16): the reason now
+    sets the condition, the condition where it goes, and Shift+F5 changes that."""
+    from sqlalchemy import text
+
+    ctx, window, screen = returns
+    a, b = upc_codes(ctx, 2)
+    sale = sell(ctx, [a, b], card=True)
+    type_enter(screen.input, sale.receipt_number)
+    table = screen.table
+    QTest.keyClick(table, Qt.Key.Key_Space)
+    QTest.keyClicks(table, "2")  # Defective
+    said = screen.message.text()
+    assert said.startswith("Defective: defective, goes to return to vendor."), said
+    cell = screen.table.model().index(0, 7).data()
+    assert cell == "Defective · defective → return to vendor", cell
+    press(table, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
+    assert screen.message.text() == "Goes to: Scrap."
+    assert screen.table.model().index(0, 7).data().endswith("→ scrap")
+    press(table, Qt.Key.Key_F10)
+    record = screen.last_record
+    assert record is not None, screen.message.text()
+    with ctx.db.read.connect() as conn:
+        row = conn.execute(
+            text("SELECT condition, disposition FROM return_lines WHERE return_id = :r"), {"r": record.id}
+        ).one()
+    assert tuple(row) == ("defective", "scrap")
+
+
 def test_no_receipt_return_to_store_credit_with_id_then_spent(returns) -> None:  # type: ignore[no-untyped-def]
     ctx, window, screen = returns
     code = upc_codes(ctx, 30)[25]

@@ -16,10 +16,20 @@ from PySide6.QtGui import QBrush, QColor
 from counter.money import Currency
 from counter.returns.draft import ReturnDraft
 from counter.returns.model import QuotedLine, ReturnQuote
-from counter.returns.policy import Condition, LineDecision, Reason, Status
+from counter.returns.policy import Condition, Disposition, LineDecision, Reason, Status
 
-RECEIPT_COLUMNS = ("#", "Item", "Sold", "Back", "Left", "Paid each", "Return", "Reason · condition", "Decision")
-NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition", "Decision")
+RECEIPT_COLUMNS = (
+    "#",
+    "Item",
+    "Sold",
+    "Back",
+    "Left",
+    "Paid each",
+    "Return",
+    "Reason · condition → goes to",
+    "Decision",
+)
+NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition → goes to", "Decision")
 DECISION_COLUMN = 8
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
@@ -105,7 +115,9 @@ class ReturnLinesModel(QAbstractTableModel):
                 str(rl.returnable),
                 fmt(rl.unit_paid),
                 str(pick.quantity) if pick and pick.quantity else "",
-                _reason_condition(pick.reason, pick.condition) if pick and pick.quantity else "",
+                _reason_condition(pick.reason, pick.condition, self.draft.disposition(line_id))
+                if pick and pick.quantity
+                else "",
             ]
         else:
             nr = self.draft.no_receipt[row]
@@ -117,7 +129,7 @@ class ReturnLinesModel(QAbstractTableModel):
                 "",
                 fmt(nr.unit_price),
                 str(nr.quantity),
-                _reason_condition(nr.reason, nr.condition),
+                _reason_condition(nr.reason, nr.condition, self.draft.disposition(line_id)),
             ]
         if col < DECISION_COLUMN:
             return values[col]
@@ -138,5 +150,5 @@ def _shown_status(decision: LineDecision) -> Status:
     return decision.status
 
 
-def _reason_condition(reason: Reason | None, condition: Condition) -> str:
-    return f"{reason.label if reason else 'reason? (1–8)'} · {condition.label.lower()}"
+def _reason_condition(reason: Reason | None, condition: Condition, goes_to: Disposition) -> str:
+    return f"{reason.label if reason else 'reason? (1–8)'} · {condition.label.lower()} → {goes_to.label.lower()}"

@@ -243,6 +243,7 @@ class ReturnScreen(QWidget):
             ReturnAction.QUANTITY: self._ask_quantity,
             ReturnAction.REASON: self._ask_reason,
             ReturnAction.CONDITION: self._cycle_condition,
+            ReturnAction.DISPOSITION: self._cycle_disposition,
             ReturnAction.EXCHANGE: self._toggle_exchange,
             ReturnAction.CUSTOMER_ID: self._ask_customer_id,
             ReturnAction.REFUND_TO: self._cycle_method,
@@ -397,8 +398,15 @@ class ReturnScreen(QWidget):
 
     def _set_reason(self, reason: Reason) -> None:
         assert self.draft is not None
-        self.draft.set_reason(self.table.current_line_id(), reason)
+        line_id = self.table.current_line_id()
+        self.draft.set_reason(line_id, reason)
         self._refresh()
+        condition, goes_to = self.draft.condition(line_id), self.draft.disposition(line_id)
+        self.say(
+            f"{reason.label}: {condition.label.lower()}, goes to {goes_to.label.lower()}. "
+            "F5 changes the condition, Shift+F5 where it goes.",
+            "info",
+        )
 
     def _ask_reason(self) -> None:
         line_id = self.table.current_line_id()
@@ -413,9 +421,16 @@ class ReturnScreen(QWidget):
 
     def _cycle_condition(self) -> None:
         assert self.draft is not None
-        condition = self.draft.next_condition(self.table.current_line_id())
+        line_id = self.table.current_line_id()
+        condition = self.draft.next_condition(line_id)
         self._refresh()
-        self.say(f"Condition: {condition.label}.", "info")
+        self.say(f"Condition: {condition.label}; goes to {self.draft.disposition(line_id).label.lower()}.", "info")
+
+    def _cycle_disposition(self) -> None:
+        assert self.draft is not None
+        goes_to = self.draft.next_disposition(self.table.current_line_id())
+        self._refresh()
+        self.say(f"Goes to: {goes_to.label}.", "info")
 
     def _cycle_method(self) -> None:
         assert self.draft is not None
