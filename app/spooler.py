@@ -40,6 +40,7 @@ class JobQueued:
     job_id: str
     reference: str
     data: bytes  # what was spooled (masked), for the preview
+    kind: str = ""  # sale, gift, return, report, ... (print_jobs.kind)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class Spooler:
             uow.print_jobs.add(job_id, kind, reference, data, copy_number, now)
             uow.commit()
         crash_point("spool.job_written")
-        self._tell(JobQueued(job_id, reference, data))
+        self._tell(JobQueued(job_id, reference, data, kind))
         if self.printer is None:
             self._finish(job_id, reference, NO_PRINTER)
             return job_id

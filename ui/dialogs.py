@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.errors import CounterError, InvalidAmount
+from counter.errors import CounterError, InvalidAmount, InvalidQuantity
 from counter.money import Currency
-from counter.sales.cart import parse_quantity
+from counter.sales.cart import is_large_line, parse_quantity
 from counter.sales.pricing import Discount
 from counter.sales.tenders import CARD_BRANDS, CardDetails
 
@@ -78,7 +78,8 @@ class CounterDialog(QDialog):
         self.ok_button = QPushButton("OK  (Enter)")
         self.ok_button.setObjectName("primary")
         self.ok_button.setDefault(True)
-        self.ok_button.clicked.connect(self._try_accept)
+        self.ok_button.clicked.connect(self._ok_clicked)
+        self._enter_taken = False  # this Enter was handled by a field already (see _field_enter)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.ok_button)
         layout.addLayout(buttons)
@@ -99,7 +100,7 @@ class CounterDialog(QDialog):
         edit = QLineEdit(text)
         edit.setPlaceholderText(placeholder)
         edit.setMinimumHeight(40)
-        edit.returnPressed.connect(self._try_accept)
+        edit.returnPressed.connect(self._field_enter)
         self.form.addRow(label, edit)
         if self.first_field is None:
             self.first_field = edit
@@ -126,6 +127,21 @@ class CounterDialog(QDialog):
         self.show_error(SCAN_IN_DIALOG)
         return True
 
+    def _field_enter(self) -> None:
+        """Enter in a field. The same key press then reaches the dialog, which clicks its
+        default button: that second go is skipped, so one Enter validates once (a first
+        Enter that only warns, as a large quantity does, is not taken as the second)."""
+        self._enter_taken = True
+        QTimer.singleShot(0, self._enter_done)
+        self._try_accept()
+
+    def _enter_done(self) -> None:
+        self._enter_taken = False
+
+    def _ok_clicked(self) -> None:
+        if not self._enter_taken:
+            self._try_accept()
+
     def _try_accept(self) -> None:
         try:
             self.validate()
@@ -141,15 +157,38 @@ def _check_not_scan(text: str) -> None:
 
 
 class QuantityDialog(CounterDialog):
-    def __init__(self, parent: QWidget | None, item_name: str, quantity: int) -> None:
+    """How many of an item. With its price, a large line (``is_large_line``: 100 or more, or
+    $1,000 or more) is said with its amount and taken on a second Enter: 1,000 typed for
+    100 never goes on the sale unseen."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        item_name: str,
+        quantity: int,
+        *,
+        unit_price: Decimal | None = None,
+        money: Callable[[Decimal], str] | None = None,
+    ) -> None:
         super().__init__(parent, "Quantity", f"How many of {item_name}?")
+        self.item_name = item_name
         self.edit = self.line_edit("Quantity", str(quantity))
         self.edit.selectAll()
         self.value = quantity
+        self.unit_price = unit_price
+        self.money = money or str
+        self._confirmed: int | None = None  # the large quantity already said once
 
     def validate(self) -> None:
         _check_not_scan(self.edit.text())
-        self.value = parse_quantity(self.edit.text())
+        quantity = parse_quantity(self.edit.text())
+        if self.unit_price is not None and is_large_line(quantity, self.unit_price) and self._confirmed != quantity:
+            self._confirmed = quantity
+            raise InvalidQuantity(
+                f"{quantity:,} × {self.item_name} comes to {self.money(self.unit_price * quantity)}.",
+                "Press Enter again if that is right, or change the quantity.",
+            )
+        self.value = quantity
 
     def handle_scan(self, scan: ScanData) -> bool:
         return False  # the next item, scanned while this is open: the sale screen adds it

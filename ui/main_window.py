@@ -33,7 +33,7 @@ from ui.cash.cash_office import CashOfficeScreen
 from ui.desk.service_desk import ServiceDeskScreen
 from ui.devices.device_bridge import DeviceBridge, open_receipt_printer
 from ui.devices.device_wiring import DeviceUi
-from ui.devices.printing import PrintBridge
+from ui.devices.printing import REPORT, PrintBridge
 from ui.ops import attempt, describe
 from ui.returns.return_screen import ReturnScreen
 from ui.sales.sale_screen import SaleScreen
@@ -81,7 +81,9 @@ class MainWindow(QMainWindow):
         self.sale.cash_office_requested.connect(self._open_cash_office)
         self.cash_office.finished.connect(self._back_to_sale)
         self.cash_office.shift_changed.connect(self.show_shift)
-        printing.preview_ready.connect(self.cash_office.preview.show_decoded)
+        printing.preview_ready.connect(
+            lambda decoded, kind: self.cash_office.preview.show_decoded(decoded) if kind == REPORT else None
+        )
         self._status_bar(startup_notes)
         printing.status_changed.connect(self._printer_status)
         self.devices: DeviceUi | None = None  # set by build_window

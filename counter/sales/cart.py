@@ -31,6 +31,17 @@ def check_quantity(quantity: int) -> int:
     return quantity
 
 
+#: a line this big is confirmed before it goes on the sale: a quantity typed with a zero
+#: too many (1000 for 100, 1200 for 12) is the commonest costly slip at a till
+LARGE_QUANTITY = 100
+LARGE_LINE = Decimal(1000)
+
+
+def is_large_line(quantity: int, unit_price: Decimal) -> bool:
+    """True when ``quantity`` of an item at ``unit_price`` should be confirmed first."""
+    return quantity >= LARGE_QUANTITY or quantity * unit_price >= LARGE_LINE
+
+
 def parse_quantity(text: str) -> int:
     text = text.strip()
     if not (text.isascii() and text.isdigit()):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from devices.escpos.decode import decode
 from tests.db.test_documents_content import pdf_text
@@ -44,9 +44,14 @@ def test_a_day_at_the_cash_office(app_window) -> None:  # type: ignore[no-untype
     press(office, Qt.Key.Key_F4)
     assert "Paid out: $12.50 recorded" in office.message.text(), office.message.text()
 
+    before = window.sale.preview.toPlainText()
     press(office, Qt.Key.Key_F6)
     jobs = window.printing.printer.simulator.wait_for_jobs(1, timeout=10)
     assert "X REPORT" in decode(jobs[-1], page=window.printing.profile.page).text()
+    QApplication.processEvents()  # the preview follows the spooler's queued signal
+    # the report shows in the cash office, never as the next cashier's "last receipt" (issue #16)
+    assert "X REPORT" in office.preview.toPlainText()
+    assert window.sale.preview.toPlainText() == before and "X REPORT" not in before
 
     in_dialog(fill_count({"20": 10}, note="short: will check the safe"))
     press(office, Qt.Key.Key_F7)

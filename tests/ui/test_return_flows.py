@@ -224,6 +224,8 @@ def test_exchange_where_the_customer_pays_the_difference(returns) -> None:  # ty
     press(screen.table, Qt.Key.Key_F6)
     type_enter(screen.exchange_input, dear)
     assert screen.total_caption.text() == "CUSTOMER PAYS"
+    # nothing goes back to the customer: no "Refund to: To the original payment" (issue #16)
+    assert "Refund to" not in screen.breakdown.text(), screen.breakdown.text()
 
     def pay_cash(choice: QWidget) -> None:
         in_dialog(lambda cash: type_enter(cash.focusWidget(), ""))  # exact cash
@@ -256,6 +258,20 @@ def test_exchange_where_the_store_refunds_cash(returns) -> None:  # type: ignore
     (part,) = record.quote.allocation.parts
     assert part.kind == "cash" and part.amount == record.quote.refund_total - record.exchange_sale.total
     assert "cash" in screen.message.text()
+
+
+def test_a_new_return_says_what_to_do_not_what_the_last_one_did(returns) -> None:  # type: ignore[no-untyped-def]
+    ctx, window, screen = returns
+    sale = sell(ctx, upc_codes(ctx, 1), card=True)
+    type_enter(screen.input, sale.receipt_number)
+    QTest.keyClick(screen.table, Qt.Key.Key_Space)
+    QTest.keyClicks(screen.table, "3")
+    press(screen.table, Qt.Key.Key_F10)
+    assert screen.last_record is not None and "recorded" in screen.message.text(), screen.message.text()
+    press(screen.input, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # the next customer has no receipt
+    assert screen.message.text() == "No receipt: scan the item the customer brings back, then Enter."
+    press(screen.input, Qt.Key.Key_F2)
+    assert screen.message.text().startswith("Scan the receipt's barcode")
 
 
 def test_bad_receipts_are_explained(returns) -> None:  # type: ignore[no-untyped-def]

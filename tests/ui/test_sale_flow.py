@@ -176,3 +176,41 @@ def test_a_long_pull_shows_a_progress_bar_in_the_status_bar(app_window) -> None:
     window._sync_status(SyncStatus(enrolled=True, online=True))
     assert not window.sync_progress.isVisible()
     assert window.sync_label.text().startswith("Sync: up to date")
+
+
+def test_a_thousand_units_are_said_with_their_amount_and_taken_on_a_second_enter(app_window) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16: 1,000 units ($10,814) went on the sale without a word."""
+    ctx, window = app_window
+    sign_in(window, "Maria", "1111")
+    screen = window.sale
+    (code,) = upc_codes(ctx, 1)
+    type_enter(screen.input, code)
+    item = screen.model.line_at(0).item
+    amount = ctx.store.currency.format(item.price * 1000, ctx.store.locale)
+    seen: dict[str, str] = {}
+
+    def thousand_then_enter_again(d) -> None:  # type: ignore[no-untyped-def]
+        type_enter(d.focusWidget(), "1000")
+        seen["first"] = d.error.text()
+        assert d.isVisible()  # not taken yet
+        type_enter(d.focusWidget(), "")  # Enter again: that is right
+        seen["closed"] = str(not d.isVisible())
+
+    in_dialog(thousand_then_enter_again)
+    press(screen.input, Qt.Key.Key_F3)
+    assert seen["first"].startswith(f"1,000 × {item.name} comes to {amount}.")
+    assert "Press Enter again if that is right" in seen["first"]
+    assert seen["closed"] == "True" and screen.model.line_at(0).quantity == 1000
+
+    def large_then_changed(d) -> None:  # type: ignore[no-untyped-def]
+        type_enter(d.focusWidget(), "200")
+        seen["second"] = d.error.text()
+        d.focusWidget().selectAll()
+        type_enter(d.focusWidget(), "20")  # corrected: a small line goes on at once, if it is small
+        seen["closed2"] = str(not d.isVisible())
+
+    in_dialog(large_then_changed)
+    press(screen.input, Qt.Key.Key_F3)
+    assert seen["second"].startswith(f"200 × {item.name} comes to")
+    if item.price * 20 < 1000:
+        assert seen["closed2"] == "True" and screen.model.line_at(0).quantity == 20

@@ -37,7 +37,7 @@ from counter.people.users import Permission, User
 from devices.escpos.report import render_report
 from devices.pdf import render_report_pdf
 from ui.actions import CashAction, key_of
-from ui.devices.printing import PrintBridge
+from ui.devices.printing import REPORT, PrintBridge
 from ui.dialogs import CounterDialog
 from ui.ops import Problem, attempt
 from ui.sales.preview import ReceiptPreview
@@ -313,7 +313,7 @@ class CashOfficeScreen(QWidget):
         except OSError as exc:
             raise ShiftError(f"The PDF could not be saved ({exc.strerror}).", "Check the disk.") from exc
         data = render_report(doc, self.printing.profile)
-        self.printing.print_bytes(data, kind="report", reference=name, copy_number=copy_number)
+        self.printing.print_bytes(data, kind=REPORT, reference=name, copy_number=copy_number)
         self.last_report = (report, copy_number)
         label = f"Z report {report.number}" if report.kind == "Z" else "X report"
         copy = f" (COPY {copy_number})" if copy_number else ""

@@ -284,7 +284,7 @@ class DeviceSettingsDialog(CounterDialog):
         printer = self.printing.printer
         assert printer is not None
         data = render_test_page(self.printing.profile)
-        self.printing.preview_ready.emit(decode(data, page=self.printing.profile.page))
+        self.printing.preview_ready.emit(decode(data, page=self.printing.profile.page), "test")
         self._say("printer", "Printing the test page…")
         try:
             printer.submit(

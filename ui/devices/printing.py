@@ -19,9 +19,12 @@ from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
 
+#: the kind of print job that is a cash-office report (X, Z), not a customer's document
+REPORT = "report"
+
 
 class PrintBridge(QObject):
-    preview_ready = Signal(object)  # devices.escpos.decode.Decoded
+    preview_ready = Signal(object, str)  # devices.escpos.decode.Decoded, the job's kind (REPORT: a report)
     job_finished = Signal(str, str, str)  # job id, reference, error text ("" when printed)
     status_changed = Signal(object)  # PrinterStatus
     printer_replaced = Signal()  # the printer was set up anew (device settings saved)
@@ -63,7 +66,7 @@ class PrintBridge(QObject):
     def _on_event(self, event: SpoolEvent) -> None:  # GUI thread
         if isinstance(event, JobQueued):
             self.jobs_changed.emit()
-            self.preview_ready.emit(decode(event.data, page=self.profile.page))
+            self.preview_ready.emit(decode(event.data, page=self.profile.page), event.kind)
         elif isinstance(event, JobFinished):
             self.job_finished.emit(event.job_id, event.reference, event.error)
             self.jobs_changed.emit()

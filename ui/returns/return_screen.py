@@ -212,6 +212,15 @@ class ReturnScreen(QWidget):
         self._refresh()
         self.input.setFocus()
 
+    def _start_over(self, *, no_receipt: bool = False) -> None:
+        """F2 or Ctrl+N: a new return, and the message says what to do now (what the last
+        return said is done with)."""
+        self._new_draft(no_receipt=no_receipt)
+        if no_receipt:
+            self.say("No receipt: scan the item the customer brings back, then Enter.", "info")
+        else:
+            self.say("Scan the receipt's barcode, or type its number and press Enter. No receipt? Ctrl+N.", "info")
+
     # ------------------------------------------------------------ messages
     def say(self, text: str, kind: str = "info") -> None:
         self.message.setText(text)
@@ -239,7 +248,7 @@ class ReturnScreen(QWidget):
         if self.busy:
             return  # one thing at a time: the answer from HQ comes first
         handlers: dict[ReturnAction, Callable[[], object]] = {
-            ReturnAction.RECEIPT: lambda: self._new_draft(),
+            ReturnAction.RECEIPT: self._start_over,
             ReturnAction.QUANTITY: self._ask_quantity,
             ReturnAction.REASON: self._ask_reason,
             ReturnAction.CONDITION: self._cycle_condition,
@@ -250,7 +259,7 @@ class ReturnScreen(QWidget):
             ReturnAction.APPROVE: self.checkout.approve,
             ReturnAction.COMPLETE: self.checkout.complete,
             ReturnAction.FIND_SALE: self._find_sale,
-            ReturnAction.NO_RECEIPT: lambda: self._new_draft(no_receipt=True),
+            ReturnAction.NO_RECEIPT: lambda: self._start_over(no_receipt=True),
             ReturnAction.WAIVE_FEE: self._toggle_waiver,
             ReturnAction.POLICIES: self.checkout.policies,
             ReturnAction.CUSTOMER: self.customer_requested.emit,

@@ -47,7 +47,9 @@ def summarize(quote: ReturnQuote | None, draft: ReturnDraft, money: Callable[[De
             lines.append("Needs approval: " + ", ".join(sorted(k.label for k in q.approvals)))
         for refusal in q.refused:
             lines.append(f"Refused: {refusal}")
-    lines.append(f"Refund to: {draft.refund_method.label if draft.has_receipt else 'Store credit'}")
+    if q is None or q.allocation.total > 0 or not q.exchange_total:
+        # nothing is refunded when the customer pays on top of an exchange, or it is even
+        lines.append(f"Refund to: {draft.refund_method.label if draft.has_receipt else 'Store credit'}")
     if draft.id_document:
         lines.append(f"ID: {draft.id_document.id_type} …{draft.id_document.last4}")
     return Summary(caption, value, lines)

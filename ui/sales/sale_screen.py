@@ -44,7 +44,7 @@ from counter.sales.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action, ActionKeys, key_of
-from ui.devices.printing import PrintBridge
+from ui.devices.printing import REPORT, PrintBridge
 from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, VoucherDialog, ask
 from ui.ops import Problem, attempt
 from ui.sales.cart_model import CartModel
@@ -78,7 +78,8 @@ class SaleScreen(QWidget):
         self.model = CartModel(self.cart, ctx.store.locale)
         self._build()
         self._bind_keys()
-        printing.preview_ready.connect(self.preview.show_decoded)
+        # the last customer document printed (an X or Z report is the cash office's)
+        printing.preview_ready.connect(lambda doc, kind: self.preview.show_decoded(doc) if kind != REPORT else None)
         self.payments = SalePayment(ctx, printing, self)  # the money keys' presenter
         printing.job_finished.connect(self.payments.print_finished)
         self._refresh()
@@ -413,7 +414,8 @@ class SaleScreen(QWidget):
         def run() -> None:
             self._check_editable()
             line = self._selected_line()
-            dialog = QuantityDialog(self, line.item.name, line.quantity)
+            item = line.item
+            dialog = QuantityDialog(self, item.name, line.quantity, unit_price=item.price, money=self._money)
             quantity = ask(dialog, lambda: dialog.value)
             if quantity is None:
                 return
