@@ -6,6 +6,10 @@ a PDF in the store's documents folder. If Counter stops before that, the documen
 due: ``pending`` lists them at the next start, and the person who signs in prints them or
 says they are not wanted (``decline``, recorded with who and when). Nothing is printed
 behind anybody's back, and nothing recorded is left without its receipt and without a word.
+
+The cash drawer's openings, due with the same commits, are carried out by app.drawer: the
+drawer's reaction is wired with the devices (ui/devices/device_wiring.py, ui/cash/cash_drawer.py),
+which kick the drawer once its opening is journaled.
 """
 
 from __future__ import annotations

@@ -175,8 +175,8 @@ def settle_open_print_jobs(ctx: Any) -> int:
     from counter.trust.outbox import DueState
     from db.spool import interrupted_jobs, settle_interrupted
 
-    with ctx.uow() as uow:  # receipts left due (counter.trust.outbox) would be offered the same way
-        for item in uow.outbox.pending():
+    with ctx.uow() as uow:  # receipts and drawer openings left due (counter.trust.outbox): offered the same way
+        for item in [*uow.outbox.pending(), *uow.outbox.pending_drawers()]:
             uow.outbox.settle(item.id, DueState.DONE, datetime.now(UTC))
         uow.commit()
     return settle_interrupted(ctx.db.write, [j["id"] for j in interrupted_jobs(ctx.db.read)], datetime.now(UTC))

@@ -13,12 +13,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from counter.barcodes import ScannedCode
+from counter.cash.drawer import DrawerOpening
 from counter.catalog import Item
 from counter.documents import Receipt
 from counter.journal import JournalEntry
 from counter.people.users import User, UserId
 from counter.sales.sale import Sale
-from counter.trust.outbox import Due, DueDocument, DueState
+from counter.trust.outbox import Due, DueDocument, DueDrawer, DueState
 
 if TYPE_CHECKING:  # the modules below import ports themselves
     from counter.cash.reports import GrandTotals
@@ -165,8 +166,16 @@ class OutboxRepository(Protocol):
 
     def add(self, due: Due, reference: str, document: Receipt, at: datetime) -> str: ...
 
+    def add_drawer(self, reference: str, opening: DrawerOpening, at: datetime) -> str:
+        """A drawer opening due (``Due.DRAWER``), with the commit that moved the cash."""
+        ...
+
     def pending(self, references: Sequence[str] | None = None) -> list[DueDocument]:
-        """Pending items, oldest first (of the given references only, when given)."""
+        """Pending documents, oldest first (of the given references only, when given)."""
+        ...
+
+    def pending_drawers(self, references: Sequence[str] | None = None) -> list[DueDrawer]:
+        """Pending drawer openings, oldest first (of the given references only, when given)."""
         ...
 
     def settle(self, item_id: str, state: DueState, at: datetime, by: str | None = None) -> bool:

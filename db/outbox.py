@@ -1,5 +1,6 @@
-"""The outbox repository: documents due after a commit (counter.trust.outbox), in the commit's
-own transaction; settled in the transaction that writes their print job."""
+"""The outbox repository: what is due after a commit (counter.trust.outbox), in the commit's
+own transaction: documents, settled in the transaction that writes their print job, and
+drawer openings, settled in the transaction that journals DrawerOpened (app.drawer)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 
+from counter.cash.drawer import DrawerOpening
 from counter.documents import Receipt, receipt_from_data, receipt_to_data
 from counter.journal import utc_stamp
-from counter.trust.outbox import Due, DueDocument, DueState
+from counter.trust.outbox import Due, DueDocument, DueDrawer, DueState
 from db import schema as s
 
 log = logging.getLogger(__name__)
 _T = s.outbox
+_INSERT = insert(_T)
 
 
 class SqlOutbox:
@@ -25,27 +28,38 @@ class SqlOutbox:
         self._conn = conn
 
     def add(self, due: Due, reference: str, document: Receipt, at: datetime) -> str:
+        if due is Due.DRAWER:
+            raise ValueError("a drawer opening is added with add_drawer")
+        return self._add(due, reference, receipt_to_data(document), at)
+
+    def add_drawer(self, reference: str, opening: DrawerOpening, at: datetime) -> str:
+        return self._add(Due.DRAWER, reference, opening.to_data(), at)
+
+    def _add(self, due: Due, reference: str, data: object, at: datetime) -> str:
         item_id = str(uuid.uuid4())
-        self._conn.execute(
-            insert(_T).values(
-                id=item_id,
-                due=str(due),
-                reference=reference,
-                document=json.dumps(receipt_to_data(document), ensure_ascii=False, separators=(",", ":")),
-                state=str(DueState.PENDING),
-                created_at=utc_stamp(at),
-            )
-        )
+        row = {
+            "id": item_id,
+            "due": str(due),
+            "reference": reference,
+            "document": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+            "state": str(DueState.PENDING),
+            "created_at": utc_stamp(at),
+        }
+        self._conn.execute(_INSERT, row)  # (one statement compiled once: a row costs its bind, not a build)
         return item_id
 
-    def pending(self, references: Sequence[str] | None = None) -> list[DueDocument]:
+    def _pending(self, references: Sequence[str] | None, drawers: bool) -> Select[tuple[str, str, str, str, str]]:
+        drawer = str(Due.DRAWER)
         query = select(_T.c.id, _T.c.due, _T.c.reference, _T.c.document, _T.c.created_at).where(
-            _T.c.state == str(DueState.PENDING)
+            _T.c.state == str(DueState.PENDING), (_T.c.due == drawer) if drawers else (_T.c.due != drawer)
         )
         if references is not None:
             query = query.where(_T.c.reference.in_(list(references)))
+        return query.order_by(_T.c.created_at, _T.c.reference)
+
+    def pending(self, references: Sequence[str] | None = None) -> list[DueDocument]:
         out = []
-        for row in self._conn.execute(query.order_by(_T.c.created_at, _T.c.reference)):
+        for row in self._conn.execute(self._pending(references, drawers=False)):
             try:
                 document = receipt_from_data(json.loads(row.document))
                 due = Due(row.due)
@@ -54,6 +68,17 @@ class SqlOutbox:
                 log.error("the due document %s (%s) cannot be read; it stays in the outbox", row.id, row.reference)
                 continue
             out.append(DueDocument(row.id, due, row.reference, document, datetime.fromisoformat(row.created_at)))
+        return out
+
+    def pending_drawers(self, references: Sequence[str] | None = None) -> list[DueDrawer]:
+        out = []
+        for row in self._conn.execute(self._pending(references, drawers=True)):
+            try:
+                opening = DrawerOpening.from_data(json.loads(row.document))
+            except (KeyError, TypeError, ValueError, ArithmeticError):
+                log.error("the drawer opening %s (%s) cannot be read; it stays in the outbox", row.id, row.reference)
+                continue
+            out.append(DueDrawer(row.id, row.reference, opening, datetime.fromisoformat(row.created_at)))
         return out
 
     def settle(self, item_id: str, state: DueState, at: datetime, by: str | None = None) -> bool:

@@ -223,20 +223,20 @@ print_jobs = Table(
     Column("updated_at", String(32), nullable=False),
 )
 
-#: Documents due after a commit, written in the commit's own transaction (counter.trust.outbox):
-#: pending until a print job is written for them (or the PDF saved), in the transaction
-#: that settles them; what a crash left pending is offered at the next sign-in.
+#: What is due after a commit, written in the commit's own transaction (counter.trust.outbox):
+#: pending until a print job is written (a PDF saved, DrawerOpened journaled) in the
+#: transaction that settles it; what a crash left pending is offered at the next sign-in.
 outbox = Table(
     "outbox",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("due", String(16), nullable=False),  # print, credit_note
+    Column("due", String(16), nullable=False),  # print, credit_note, drawer
     Column("reference", String(64), nullable=False, index=True),
-    Column("document", Text, nullable=False),  # counter.documents.receipt_to_data as JSON
+    Column("document", Text, nullable=False),  # receipt_to_data (drawer: DrawerOpening.to_data), JSON
     Column("state", String(16), nullable=False),  # pending, done, declined
     Column("created_at", String(32), nullable=False),
     Column("settled_at", String(32), nullable=True),
-    Column("settled_by", String(36), nullable=True),  # who declined it
+    Column("settled_by", String(36), nullable=True),  # who declined it (or opened the drawer)
     Index("ix_outbox_pending", "created_at", sqlite_where=text("state = 'pending'")),
 )
 

@@ -294,6 +294,7 @@ def build_window(ctx: AppContext) -> MainWindow:
         begin_session=window.begin_session,
         show_shift=window.show_shift,
         status=window.status,
+        drawers=window.devices.drawers,
         parent=window,
     )
     window.cash_office.open_sale_checks.append(window.trust.has_parked_sale)

@@ -8,23 +8,32 @@ before, as ApprovalGranted, by ``counter.trust.approvals.grant_approval``).
 Every opening is one ``DrawerOpened`` journal entry, committed *before* the drawer is
 kicked: an opening is never unrecorded, and a kick that then fails is said on screen (the
 cashier opens the drawer with its key, or asks again, which is a new entry).
+
+An opening for a cash movement is *due* with the commit that moved the cash: the sale's or
+the return's handler records a ``DrawerOpening`` in the outbox in its own transaction
+(counter.trust.outbox, ``Due.DRAWER``). After the commit the application journals
+``DrawerOpened`` in the transaction that settles it (app.drawer), then kicks; a crash in
+between leaves it due, and the next sign-in offers it. A drawer never opens by itself.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from counter.errors import CounterError
 from counter.journal import EventType
 from counter.people.users import Permission, User
-from counter.ports import Clock, UnitOfWork
 from counter.returns.policy import ApprovalKind
+from counter.returns.refunds import RefundPart
 from counter.sales.tenders import Tender, TenderKind
+
+if TYPE_CHECKING:  # (counter.ports names the outbox, whose drawer items hold a DrawerOpening)
+    from counter.ports import Clock, UnitOfWork
 
 MIN_NOTE = 3  # "float" is a reason; "x" is not
 
@@ -64,6 +73,86 @@ def takes_cash(tenders: Iterable[Tender]) -> bool:
     return any(t.kind is TenderKind.CASH and t.tendered > 0 for t in tenders)
 
 
+@dataclass(frozen=True)
+class DrawerOpening:
+    """The drawer opening a commit owes (``Due.DRAWER`` in the outbox): why, for whom, and
+    the cash that went in or out, said to the person if a crash left it due."""
+
+    reason: DrawerReason  # CASH_SALE (a sale, or the cash part of an exchange) or CASH_REFUND
+    record: str  # what the item's reference numbers: "sale" or "return"
+    user: str  # who took or handed out the cash (the cashier's id)
+    cashier: str  # their name
+    cash: Decimal  # taken by the sale or exchange, or handed out by the refund
+    change: Decimal = Decimal(0)  # given back from what was tendered
+
+    def to_data(self) -> dict[str, str]:
+        return {
+            "reason": str(self.reason),
+            "record": self.record,
+            "user": self.user,
+            "cashier": self.cashier,
+            "cash": str(self.cash),
+            "change": str(self.change),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> DrawerOpening:
+        """What ``to_data`` wrote; raises KeyError, ValueError or ArithmeticError otherwise."""
+        reason, record = DrawerReason(data["reason"]), str(data["record"])
+        if reason is DrawerReason.NO_SALE or record not in ("sale", "return"):
+            raise ValueError(f"not an opening a commit owes: {reason}, {record!r}")
+        return cls(
+            reason,
+            record,
+            str(data["user"]),
+            str(data["cashier"]),
+            Decimal(data["cash"]),
+            Decimal(data["change"]),
+        )
+
+    def text(self, reference: str, money: Callable[[Decimal], str]) -> str:
+        """What the offer after a restart says, e.g. "Sale S01-T01-000042 took $20.00 cash"."""
+        if self.reason is DrawerReason.CASH_REFUND:
+            return f"Return {reference} handed out {money(self.cash)} cash"
+        what = "Sale" if self.record == "sale" else "Exchange"
+        change = f" and gave {money(self.change)} change" if self.change else ""
+        return f"{what} {reference} took {money(self.cash)} cash{change}"
+
+
+def opening_for_sale(tenders: Iterable[Tender], cashier: User, record: str = "sale") -> DrawerOpening | None:
+    """The opening a sale (or an exchange's new sale) owes: one when it took cash."""
+    cash = [t for t in tenders if t.kind is TenderKind.CASH and t.tendered > 0]
+    if not cash:
+        return None
+    amount = sum((t.amount for t in cash), Decimal(0))
+    change = sum((t.change for t in cash), Decimal(0))
+    return DrawerOpening(DrawerReason.CASH_SALE, record, cashier.id, cashier.name, amount, change)
+
+
+def opening_for_return(
+    refunds: Iterable[RefundPart], exchange: Iterable[Tender] | None, cashier: User
+) -> DrawerOpening | None:
+    """The opening a return owes: one when it hands out cash, or its exchange takes cash."""
+    out = sum((p.amount for p in refunds if p.kind is TenderKind.CASH and p.amount > 0), Decimal(0))
+    if out > 0:
+        return DrawerOpening(DrawerReason.CASH_REFUND, "return", cashier.id, cashier.name, out)
+    return opening_for_sale(exchange or (), cashier, "return")
+
+
+def opening_body(
+    request_id: str, reason: DrawerReason, user: str, reference: str | None, note: str, approved: bool
+) -> dict[str, Any]:
+    """The body of a ``DrawerOpened`` entry (here, and for a due opening: app.drawer)."""
+    return {
+        "request_id": request_id,
+        "reason": str(reason),
+        "user": user,
+        "reference": reference,
+        "note": note,
+        "approved": approved,
+    }
+
+
 def open_drawer(cmd: OpenDrawer, *, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> dict[str, Any]:
     """Check that the drawer may open and journal ``DrawerOpened``; returns the entry's body.
 
@@ -100,14 +189,7 @@ def open_drawer(cmd: OpenDrawer, *, uow_factory: Callable[[], UnitOfWork], clock
                     "A supervisor must approve it with their PIN.",
                 )
             approved = True
-        body: dict[str, Any] = {
-            "request_id": cmd.request_id,
-            "reason": str(cmd.reason),
-            "user": cmd.user.id,
-            "reference": cmd.reference,
-            "note": note,
-            "approved": approved,
-        }
+        body = opening_body(cmd.request_id, cmd.reason, cmd.user.id, cmd.reference, note, approved)
         uow.journal.append(EventType.DRAWER_OPENED, body, clock.now())
         uow.commit()
     return body

@@ -27,6 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from counter.cash.drawer import opening_for_return
 from counter.cash.shifts import require_open_shift
 from counter.journal import EventType
 from counter.money import ZERO, Currency
@@ -441,6 +442,11 @@ def _write_return(
     document = return_receipt(record, store, cmd.cashier.name)
     uow.outbox.add(Due.PRINT, record.return_number, document, now)
     uow.outbox.add(Due.CREDIT_NOTE, record.return_number, document, now)
+    # And the drawer's opening, for cash handed out or taken by the exchange.
+    exchange_tenders = exchange_sale.tenders if exchange_sale is not None else None
+    opening = opening_for_return(q.allocation.parts, exchange_tenders, cmd.cashier)
+    if opening is not None:
+        uow.outbox.add_drawer(record.return_number, opening, now)
     uow.commit()
     return record
 

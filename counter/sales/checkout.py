@@ -3,7 +3,8 @@
 One unit of work: the sale, its lines, its tenders and one SaleCompleted journal entry
 commit together or not at all. The handler prices the lines again itself rather than
 trusting the screen's totals, and refuses payments that do not settle the total exactly.
-Side effects (printing, the drawer) run only after it returns, i.e. after the commit.
+Side effects (printing, the drawer) run only after it returns, i.e. after the commit; the
+commit records them as due (counter.trust.outbox), so a crash cannot lose them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from counter.cash.drawer import opening_for_sale
 from counter.cash.shifts import require_open_shift
 from counter.errors import CartError, TenderError
 from counter.journal import EventType
@@ -139,6 +141,10 @@ def record_sale(
     uow.journal.append(EventType.SALE_COMPLETED, body, now)
     # The receipt is due with the commit: a crash before it prints leaves it due (counter.trust.outbox).
     uow.outbox.add(Due.PRINT, sale.receipt_number, receipt_for(sale, store), now)
+    # So is the drawer's opening for cash (an exchange's is its return's: counter.returns.process).
+    opening = opening_for_sale(sale.tenders, cmd.cashier) if exchange_id is None else None
+    if opening is not None:
+        uow.outbox.add_drawer(sale.receipt_number, opening, now)
     return sale
 
 

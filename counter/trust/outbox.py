@@ -10,26 +10,37 @@ document that is *due*, with its full content, in the same transaction
 item, so at every moment a receipt is either due, or a print job whose fate the
 interrupted-jobs check already follows (db/spool.py). At the next start, what is still due
 is offered to the person who signs in; nothing is printed behind anybody's back.
+
+The cash drawer's opening is due the same way (``Due.DRAWER``, a ``DueDrawer``): a commit
+that took or handed out cash records it (counter.cash.drawer.DrawerOpening), and
+``DrawerOpened`` is journaled in the transaction that settles it (app.drawer), before the
+kick. A drawer a crash left due is offered at the next sign-in, never opened by itself.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
+from counter.cash.drawer import DrawerOpening
 from counter.documents import Receipt
 
 
 class Due(enum.StrEnum):
     PRINT = "print"  # a customer document for the receipt printer
     CREDIT_NOTE = "credit_note"  # a return's credit note, saved as a PDF in the documents folder
+    DRAWER = "drawer"  # the cash drawer opens for the cash a sale or a return moved (a DueDrawer)
 
 
 class DueState(enum.StrEnum):
     PENDING = "pending"
-    DONE = "done"  # carried out: a print job was written (its own state follows the printer)
-    DECLINED = "declined"  # offered after a restart, and the person chose not to print it
+    # carried out: a print job written (its own state follows the printer), a PDF saved, or
+    # the drawer's DrawerOpened journaled
+    DONE = "done"
+    DECLINED = "declined"  # offered after a restart, and the person chose not to print it (or open it)
 
 
 @dataclass(frozen=True)
@@ -46,3 +57,17 @@ class DueDocument:
         if self.due is Due.CREDIT_NOTE:
             what = "Credit note"
         return f"{what or 'Document'} {self.reference}"
+
+
+@dataclass(frozen=True)
+class DueDrawer:
+    """A drawer opening a commit owes (``Due.DRAWER``): it holds no document."""
+
+    id: str
+    reference: str  # the receipt or return number
+    opening: DrawerOpening
+    created_at: datetime
+
+    def text(self, money: Callable[[Decimal], str]) -> str:
+        """What is said when it is offered: "Sale S01-T01-000042 took $20.00 cash"."""
+        return self.opening.text(self.reference, money)

@@ -90,8 +90,12 @@ def return_first_line(
 
 def test_a_sale_makes_its_receipt_due_in_its_own_commit_with_its_whole_content(shop: TestStore) -> None:
     before = due_rows(shop)
-    sale = shop.sell([(shop.item_in("apparel"), 2)])
-    assert due_rows(shop) == [*before, ("print", sale.receipt_number, "pending")]
+    sale = shop.sell([(shop.item_in("apparel"), 2)])  # for cash: the drawer's opening is due too
+    assert due_rows(shop) == [
+        *before,
+        ("drawer", sale.receipt_number, "pending"),
+        ("print", sale.receipt_number, "pending"),
+    ]
     with shop.read_uow() as uow:
         [item] = uow.outbox.pending([sale.receipt_number])
     assert item.due is Due.PRINT and item.label == f"Receipt {sale.receipt_number}"
@@ -236,8 +240,10 @@ def test_declined_documents_are_settled_with_who_declined(shop: TestStore, tmp_p
     assert reactions.decline(items, "u-cashier-2") == 1
     assert reactions.decline(items, "u-cashier-2") == 0
     with shop.db.read.connect() as conn:
-        row = conn.execute(select(s.outbox).where(s.outbox.c.reference == sale.receipt_number)).mappings().one()
-    assert (row["state"], row["settled_by"]) == ("declined", "u-cashier-2")
+        rows = conn.execute(select(s.outbox).where(s.outbox.c.reference == sale.receipt_number)).mappings().all()
+    by_due = {r["due"]: (r["state"], r["settled_by"]) for r in rows}
+    assert by_due["print"] == ("declined", "u-cashier-2")
+    assert by_due["drawer"] == ("pending", None)  # the drawer's opening is not a document: not declined with them
 
 
 # ------------------------------------------------------------------ commands with their rights

@@ -1,9 +1,10 @@
-"""Run by tests/trust/test_receipt_after_crash.py in a subprocess: open the real window
-(offscreen) on a store, sign in, sell one item for exact cash, and wait for its receipt.
-With COUNTER_CRASH_AT set, the process is SIGKILLed at that moment (app/crashpoints.py);
-without it, it prints the receipt number and exits 0.
+"""Run by tests/trust/test_receipt_after_crash.py and test_drawer_after_crash.py in a
+subprocess: open the real window (offscreen) on a store, sign in, sell one item for exact
+cash (or by card), and wait for its receipt. With COUNTER_CRASH_AT set, the process is
+SIGKILLed at that moment (app/crashpoints.py); without it, it prints the receipt number and
+exits 0.
 
-    python -m tests.trust.sale_then_crash STORE_DIR
+    python -m tests.trust.sale_then_crash STORE_DIR [cash|card]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.ui.conftest import in_dialog, sign_in, type_enter, upc_codes  # noqa:
 from ui.main_window import build_window  # noqa: E402
 
 
-def main(store: Path) -> int:
+def main(store: Path, tender: str = "cash") -> int:
     app = QApplication.instance() or QApplication([])
     ctx = build_context(store, overrides={"printer": "sim://printer", "wedge": False})
     window = build_window(ctx)
@@ -37,8 +38,13 @@ def main(store: Path) -> int:
         dialog.edit.setText(str(due))  # type: ignore[attr-defined]
         QTest.keyClick(dialog.edit, Qt.Key.Key_Return)  # type: ignore[attr-defined]
 
-    in_dialog(pay)
-    QTest.keyClick(window.sale.input, Qt.Key.Key_F9)
+    def pay_card(dialog: QWidget) -> None:
+        dialog.last4.setText("4242")  # type: ignore[attr-defined]
+        dialog.approval.setText("A1B2C3")  # type: ignore[attr-defined]
+        QTest.keyClick(dialog.approval, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+
+    in_dialog(pay_card if tender == "card" else pay)
+    QTest.keyClick(window.sale.input, Qt.Key.Key_F10 if tender == "card" else Qt.Key.Key_F9)
     deadline = 200
     while deadline and "Receipt printed" not in window.sale.message.text():
         QTest.qWait(25)
@@ -51,4 +57,4 @@ def main(store: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(Path(sys.argv[1]), *sys.argv[2:3]))

@@ -1,11 +1,11 @@
 """A paid sale never loses its receipt without a word (issue #15).
 
-The real window sells one item for cash in a subprocess, which is SIGKILLed at each
-moment between the sale's commit and the printer's answer (app/crashpoints.py). The next
+The real window sells one item by card in a subprocess, which is SIGKILLed at each moment
+between the sale's commit and the printer's answer (app/crashpoints.py). The next
 start-up, in this process, must then offer that sale's receipt to the person who signs
 in: as an original when it never reached the printer, as a COPY when the printer may have
 had it; or nothing, when the printer said it printed. Answered, it prints, and it is not
-offered again."""
+offered again. (A cash sale's drawer after a kill: tests/trust/test_drawer_after_crash.py.)"""
 
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ open_window = open_window_fixture
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def sell_and_crash(store: Path, point: str) -> subprocess.CompletedProcess[str]:
+def sell_and_crash(store: Path, point: str, tender: str = "card") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COUNTER_CRASH_AT": point}
     return subprocess.run(
-        [sys.executable, "-m", "tests.trust.sale_then_crash", str(store)],
+        [sys.executable, "-m", "tests.trust.sale_then_crash", str(store), tender],
         cwd=ROOT,
         env=env,
         capture_output=True,

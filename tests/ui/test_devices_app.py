@@ -12,8 +12,10 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
+from sqlalchemy import select
 
 from counter.journal import verify
+from db import schema as s
 from db.queries import journal_entries
 from devices.display import fit
 from tests.ui.conftest import in_dialog, press, type_enter, upc_codes
@@ -24,6 +26,20 @@ from tests.ui.wedge_keys import Clock, type_timed
 
 def money(ctx, amount: Decimal) -> str:  # type: ignore[no-untyped-def]
     return ctx.store.currency.format(amount, ctx.store.locale)
+
+
+def due_drawer(ctx, reference: str) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    """(state, settled_by) of the drawer openings due for ``reference`` (counter.trust.outbox)."""
+    with ctx.read_uow() as uow:
+        pending = uow.outbox.pending_drawers([reference])
+    with ctx.db.read.connect() as conn:
+        rows = conn.execute(
+            select(s.outbox.c.state, s.outbox.c.settled_by).where(
+                s.outbox.c.reference == reference, s.outbox.c.due == "drawer"
+            )
+        ).all()
+    assert len(pending) == sum(1 for r in rows if r.state == "pending")
+    return [(r.state, r.settled_by) for r in rows]
 
 
 # --------------------------------------------------------------------------- scanning
@@ -117,6 +133,7 @@ def test_a_cash_sale_kicks_the_drawer_and_a_card_sale_does_not(open_window, qtbo
         "note": "",
         "approved": False,
     }
+    assert due_drawer(ctx, receipt) == [("done", window.user.id)]  # due with the sale, settled with its entry
     printer.close_drawer()
     window.printing.printer.refresh_status()
     qtbot.waitUntil(lambda: window.devices.labels["drawer"].text() == "Drawer: closed", timeout=5000)
@@ -127,6 +144,7 @@ def test_a_cash_sale_kicks_the_drawer_and_a_card_sale_does_not(open_window, qtbo
     QTest.qWait(600)  # a kick would have reached the printer by now
     assert not printer.drawer_open
     assert len(entries(ctx, "DrawerOpened")) == 1
+    assert due_drawer(ctx, window.sale.last_sale.receipt_number) == []  # a card sale owes the drawer nothing
     assert verify(list(journal_entries(ctx.db.read, ctx.terminal.terminal_id))).ok
 
 
@@ -226,6 +244,22 @@ def test_a_cash_refund_kicks_the_drawer(open_window, qtbot) -> None:  # type: ig
     qtbot.waitUntil(lambda: drawer.kicks == 1, timeout=5000)
     (opened,) = entries(ctx, "DrawerOpened")
     assert (opened.body_data()["reason"], opened.body_data()["reference"]) == ("cash_refund", record.return_number)
+    assert due_drawer(ctx, record.return_number) == [("done", window.user.id)]
+
+
+def test_a_cash_sale_whose_drawer_does_not_open_says_so(open_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ctx, window = open_window(drawer="none")
+    sign_in_as(window, "Maria", "1111")
+    type_enter(window.sale.input, upc_codes(ctx, 1)[0])
+    pay_cash(window, "500")
+    receipt = window.sale.last_sale.receipt_number
+    qtbot.waitUntil(lambda: "The cash drawer did not open" in window.sale.message.text(), timeout=5000)
+    text = window.sale.message.text()
+    assert "No cash drawer is set up" in text and "Open it with its key" in text
+    assert receipt in text  # the sale's own line is still there
+    # its opening was journaled before the kick, as every opening is: not left due to be offered again
+    assert due_drawer(ctx, receipt) == [("done", window.user.id)]
+    assert [e.body_data()["reference"] for e in entries(ctx, "DrawerOpened")] == [receipt]
 
 
 # ---------------------------------------------------------------------------- display

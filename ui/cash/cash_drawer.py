@@ -1,25 +1,32 @@
 """When the cash drawer opens, at the counter (GUI thread).
 
-* After a committed cash sale (the sale screen's ``sale_recorded``) or a committed return
-  that hands out cash or takes cash for an exchange (the return screen's ``recorded``):
-  both signals are emitted after the commit, so the drawer never opens for something
-  that was not recorded.
+* After a committed cash sale or a committed return that hands out cash or takes cash for
+  an exchange (``SaleCommitted``/``ReturnCommitted``, app/events.py): the commit itself
+  made the opening due (counter.trust.outbox, ``Due.DRAWER``), so the drawer never opens
+  for something that was not recorded, and a crash never loses an opening. Here it is
+  journaled and settled in one transaction (app.drawer), then kicked.
+* After a crash: the openings it left due are offered to the first person who signs in
+  (``offer_due``, from ui/trust/trust_wiring.py): Enter opens the drawer, journaled with
+  their name; Esc records that it was not needed. The drawer never opens by itself.
 * For a no-sale (a key on the sale screen): the person types why; without the
   OPEN_DRAWER permission a supervisor approves with their PIN (the approval dialog of the
   return screen, bound to this request).
 
-Each opening is first journaled (``counter.cash.drawer.open_drawer``), then kicked. When
-``drawer_wait_closed`` is on, a new sale cannot start while the drawer reports open.
+Each opening is first journaled (``counter.cash.drawer.open_drawer``, app.drawer), then
+kicked. When ``drawer_wait_closed`` is on, a new sale cannot start while the drawer
+reports open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
+from app.drawer import AFTER_RESTART, DueDrawers
 from app.events import DeskPaymentCommitted
 from counter.cash.drawer import (
     MIN_NOTE,
@@ -29,14 +36,13 @@ from counter.cash.drawer import (
     OpenDrawer,
     needs_approval,
     open_drawer,
-    takes_cash,
 )
 from counter.errors import CartError
 from counter.people.users import User
 from counter.returns.policy import ApprovalKind
 from counter.returns.process import ReturnRecord
 from counter.sales.sale import Sale
-from counter.sales.tenders import TenderKind
+from counter.trust.outbox import DueDrawer
 from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge
 from ui.dialogs import CounterDialog
 from ui.ops import describe
@@ -68,26 +74,57 @@ class NoSaleDialog(CounterDialog):
         self.value = text
 
 
+class DueDrawerDialog(CounterDialog):
+    """At the first sign-in after a crash: the cash movements whose drawer never opened."""
+
+    def __init__(self, parent: QWidget | None, items: Sequence[DueDrawer], money: Callable[[Decimal], str]) -> None:
+        super().__init__(
+            parent, "Cash drawer", "Counter stopped before the drawer opened. The sales and returns are recorded."
+        )
+        for item in items:
+            label = QLabel(f"{item.text(money)}, but the drawer did not open.")
+            label.setObjectName("dueDrawer")
+            label.setWordWrap(True)
+            self.form.addRow(label)
+        self.ok_button.setText("Open it now  (Enter)")
+        self.cancel_button.setText("Not needed  (Esc)")
+
+
 class DrawerControl(QObject):
     def __init__(self, ctx: AppContext, devices: DeviceBridge, current_user: Callable[[], User | None]) -> None:
         super().__init__()
         self.ctx = ctx
         self.devices = devices
         self.current_user = current_user
+        #: the openings commits made due (app.drawer)
+        self.due = DueDrawers(ctx.uow, ctx.read_uow, ctx.clock)
         self._pending: dict[str, Say] = {}  # request id -> where to say how the kick went
         devices.kick_finished.connect(self._kick_finished)
 
     # ------------------------------------------------------- cash movements
     def after_sale(self, sale: Sale, say: Say) -> None:
-        if takes_cash(sale.tenders):
-            self._open_for(DrawerReason.CASH_SALE, sale.receipt_number, say)
+        self._open_due([sale.receipt_number], say)
 
     def after_return(self, record: ReturnRecord, say: Say) -> None:
-        cash_out = any(p.kind is TenderKind.CASH and p.amount > 0 for p in record.quote.allocation.parts)
-        cash_in = record.exchange_sale is not None and takes_cash(record.exchange_sale.tenders)
-        if cash_out or cash_in:
-            reason = DrawerReason.CASH_REFUND if cash_out else DrawerReason.CASH_SALE
-            self._open_for(reason, record.return_number, say)
+        self._open_due([record.return_number], say)
+
+    def _open_due(self, references: Sequence[str], say: Say) -> None:
+        """After their commit: journal the openings these records made due (each settled in
+        the same transaction), then kick. Nothing due (a card sale): nothing happens."""
+        user = self.current_user()
+        if user is None:
+            return  # (nobody signed in: it stays due, offered when Counter next starts)
+        try:
+            kicks = self.due.open_for(references, user.id)
+        except Exception as exc:  # the opening stays due; the drawer stays shut
+            say(
+                f"The cash drawer was not opened: {describe(exc).text} Open it with its key; "
+                "the opening stays due and is offered when Counter next starts.",
+                "error",
+            )
+            return
+        if kicks:
+            self._kick(kicks[0], say)  # one kick opens the drawer for all of them
 
     def after_desk_payment(self, event: DeskPaymentCommitted, say: Say) -> None:
         if event.cash_in > 0 or event.cash_out > 0:
@@ -95,6 +132,7 @@ class DrawerControl(QObject):
             self._open_for(reason, event.reference, say)
 
     def _open_for(self, reason: DrawerReason, reference: str, say: Say) -> None:
+        """An opening no commit made due: journaled here, then kicked."""
         user = self.current_user()
         if user is not None:
             self._open(OpenDrawer(user, reason, reference), say)
@@ -106,18 +144,49 @@ class DrawerControl(QObject):
         except Exception as exc:  # what was recorded before stands; the drawer stays shut
             say(f"The cash drawer was not opened: {describe(exc).text}", "error")
             return False
+        return self._kick(cmd.request_id, say)
+
+    def _kick(self, request_id: str, say: Say) -> bool:
+        """Kick an opening already journaled. False (and said) when it did not open."""
         try:
-            self.devices.kick(cmd.request_id)
+            self.devices.kick(request_id)
         except Exception as exc:
             say(f"The cash drawer did not open: {describe(exc).text}", "error")
             return False
-        self._pending[cmd.request_id] = say
+        self._pending[request_id] = say
         return True
 
     def _kick_finished(self, request_id: str, error: str) -> None:
         say = self._pending.pop(request_id, None)
         if say is not None and error:
             say(f"The cash drawer did not open: {error} Open it with its key.", "error")
+
+    # ---------------------------------------------------------- after a crash
+    def offer_due(self, parent: QWidget | None, user: User, items: Sequence[DueDrawer], say: Say) -> None:
+        """Offer ``user`` the openings a crash left due: Enter journals them with their name
+        and kicks the drawer once; Esc settles them as not needed, with their name."""
+        if not items:
+            return
+        store = self.ctx.store
+        dialog = DueDrawerDialog(parent, items, lambda amount: store.currency.format(amount, store.locale))
+        references = ", ".join(item.reference for item in items)
+        if dialog.exec() != DueDrawerDialog.DialogCode.Accepted:
+            try:
+                self.due.decline(items, user.id)
+            except Exception as exc:
+                say(f"“Not needed” was not recorded: {describe(exc).text}", "error")
+                return
+            say(f"Drawer not opened for {references}: recorded as not needed by {user.name}.", "info")
+            return
+        try:
+            kicks = [rid for item in items if (rid := self.due.open(item, user.id, AFTER_RESTART)) is not None]
+        except Exception as exc:
+            say(f"The cash drawer was not opened: {describe(exc).text} Open it with its key.", "error")
+            return
+        if not kicks:
+            say(f"The drawer for {references} was opened meanwhile: nothing more to do.", "info")
+        elif self._kick(kicks[0], say):
+            say(f"Drawer opened for {references}, recorded with your name.", "ok")
 
     # -------------------------------------------------------------- no sale
     def no_sale(self, parent: QWidget, user: User, say: Say, *, note: str | None = None) -> None:
@@ -167,4 +236,4 @@ class DrawerControl(QObject):
         )
 
 
-__all__ = ["DrawerControl", "NoSaleDialog"]
+__all__ = ["DrawerControl", "DueDrawerDialog", "NoSaleDialog"]

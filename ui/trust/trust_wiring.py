@@ -19,7 +19,9 @@ a commit made due that never became a job (counter.trust.outbox: a crash right a
 commit), are read at start-up, before this run prints anything, and offered once to the
 first person who signs in: print them (the never-printed as originals, the unconfirmed as
 COPY n, journaled like F11) or skip (recorded with who skipped); either way they are
-settled. Due credit notes are files, not paper: they are saved whatever the answer.
+settled. Due credit notes are files, not paper: they are saved whatever the answer. Then
+the cash drawer openings a crash left due (a cash sale whose drawer never opened) are
+offered the same way (``DrawerControl.offer_due``): opened now, or recorded as not needed.
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ from counter.people.staff import lock_session
 from counter.people.users import User, UserId
 from counter.sales.cart import Cart
 from counter.sales.tenders import Payment
-from counter.trust.outbox import Due, DueDocument
+from counter.trust.outbox import Due, DueDocument, DueDrawer
 from ui.actions import Action
+from ui.cash.cash_drawer import DrawerControl
 from ui.devices.print_jobs import reprint
 from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
-from ui.ops import attempt
+from ui.ops import attempt, said_after
 from ui.sales.sale_screen import SaleScreen
 from ui.session import Session
 from ui.trust.card_guard import REFUSED, CardGuard
@@ -95,6 +98,7 @@ class TrustUi(QObject):
         begin_session: Callable[[User], None],
         show_shift: Callable[[], None],
         status: Callable[[str, int], None],
+        drawers: DrawerControl | None = None,
         parent: QObject | None = None,
     ) -> None:
         """``begin_session`` is the window's fresh sign-in (the sale screen, started for
@@ -109,6 +113,9 @@ class TrustUi(QObject):
         self.pending_jobs: list[dict[str, Any]] = self.ctx.reads.interrupted_jobs()  # before anything prints
         # Documents a commit made due that were never carried out (a crash right after it).
         self.pending_due: list[DueDocument] = printing.reactions.pending()
+        # And the drawer openings such a commit made due (ui/cash/cash_drawer.py).
+        self.drawers = drawers
+        self.pending_drawers: list[DueDrawer] = drawers.due.pending() if drawers is not None else []
         app = QApplication.instance()
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
@@ -220,14 +227,18 @@ class TrustUi(QObject):
     def _offer_interrupted(self, user: User) -> None:
         jobs, self.pending_jobs = self.pending_jobs, []
         due, self.pending_due = self.pending_due, []
-        if not jobs and not due:
+        drawers, self.pending_drawers = self.pending_drawers, []
+        if not jobs and not due and not drawers:
             return
-        QTimer.singleShot(0, lambda: self._ask_reprint(user, jobs, due))
+        QTimer.singleShot(0, lambda: self._ask_reprint(user, jobs, due, drawers))
 
-    def _ask_reprint(self, user: User, jobs: list[dict[str, Any]], due: list[DueDocument]) -> None:
+    def _ask_reprint(
+        self, user: User, jobs: list[dict[str, Any]], due: list[DueDocument], drawers: list[DueDrawer] | None = None
+    ) -> None:
         """Offer what a crash left unprinted. Credit notes (files, not paper) are saved
         whatever the answer; receipts that never reached the printer are printed as
-        originals, those the printer may have had as copies (COPY n)."""
+        originals, those the printer may have had as copies (COPY n). Then the drawer
+        openings it left due."""
         files = [d for d in due if d.due is Due.CREDIT_NOTE]
         paper = [d for d in due if d.due is not Due.CREDIT_NOTE]
         saved = self.printing.reactions.carry_out_items(files)
@@ -254,6 +265,14 @@ class TrustUi(QObject):
             self.ctx.settle_interrupted([j["id"] for j in jobs])
         if said:
             self.sale.say(" ".join(said), "info")
+        if drawers and self.drawers is not None:
+            sale = self.sale
+            self.drawers.offer_due(
+                self.stack.currentWidget(),
+                user,
+                drawers,
+                lambda text, kind: sale.say(said_after(sale.message.text(), text), kind),
+            )
 
     # ------------------------------------------------------------ card guard
     def _card_refused(self, widget: QWidget) -> None:
