@@ -50,7 +50,7 @@ class DeskPaymentCommitted:
     """Money taken or given back at the service desk outside a sale (its sales, service
     charges and pickups, publish ``SaleCommitted``)."""
 
-    reference: str  # the order's number, or the payment's for a house account
+    reference: str  # the payment's number (the outbox keys the drawer's opening by it)
     cash_in: Decimal  # cash taken into the drawer
     cash_out: Decimal  # cash handed back from it
     tell: Tell

@@ -99,7 +99,7 @@ class DrawerOpening:
     def from_data(cls, data: Mapping[str, Any]) -> DrawerOpening:
         """What ``to_data`` wrote; raises KeyError, ValueError or ArithmeticError otherwise."""
         reason, record = DrawerReason(data["reason"]), str(data["record"])
-        if reason is DrawerReason.NO_SALE or record not in ("sale", "return"):
+        if reason is DrawerReason.NO_SALE or record not in ("sale", "return", "payment"):
             raise ValueError(f"not an opening a commit owes: {reason}, {record!r}")
         return cls(
             reason,
@@ -113,8 +113,9 @@ class DrawerOpening:
     def text(self, reference: str, money: Callable[[Decimal], str]) -> str:
         """What the offer after a restart says, e.g. "Sale S01-T01-000042 took $20.00 cash"."""
         if self.reason is DrawerReason.CASH_REFUND:
-            return f"Return {reference} handed out {money(self.cash)} cash"
-        what = "Sale" if self.record == "sale" else "Exchange"
+            what = "Payment" if self.record == "payment" else "Return"
+            return f"{what} {reference} handed out {money(self.cash)} cash"
+        what = {"sale": "Sale", "payment": "Payment"}.get(self.record, "Exchange")
         change = f" and gave {money(self.change)} change" if self.change else ""
         return f"{what} {reference} took {money(self.cash)} cash{change}"
 
@@ -130,13 +131,15 @@ def opening_for_sale(tenders: Iterable[Tender], cashier: User, record: str = "sa
 
 
 def opening_for_return(
-    refunds: Iterable[RefundPart], exchange: Iterable[Tender] | None, cashier: User
+    refunds: Iterable[RefundPart], exchange: Iterable[Tender] | None, cashier: User, record: str = "return"
 ) -> DrawerOpening | None:
-    """The opening a return owes: one when it hands out cash, or its exchange takes cash."""
+    """The opening a return owes: one when it hands out cash, or its exchange takes cash.
+    A desk payment (``record="payment"``: a deposit, an order or account payment, a
+    cancellation's or an adjustment's refund) owes one the same way."""
     out = sum((p.amount for p in refunds if p.kind is TenderKind.CASH and p.amount > 0), Decimal(0))
     if out > 0:
-        return DrawerOpening(DrawerReason.CASH_REFUND, "return", cashier.id, cashier.name, out)
-    return opening_for_sale(exchange or (), cashier, "return")
+        return DrawerOpening(DrawerReason.CASH_REFUND, record, cashier.id, cashier.name, out)
+    return opening_for_sale(exchange or (), cashier, record)
 
 
 def opening_body(

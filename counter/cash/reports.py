@@ -220,7 +220,7 @@ def build_report(
             report.movements[body["kind"]].add(f(body["amount"]))
         elif t == "DrawerOpened":
             report.drawer_openings += 1
-            if body.get("kind") == "no_sale" or body.get("no_sale"):
+            if body.get("reason") == "no_sale":
                 report.no_sales += 1
         elif t == EventType.APPROVAL_GRANTED:
             name = users.get(body["approver"], body["approver"])

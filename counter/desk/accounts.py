@@ -132,7 +132,7 @@ def pay_on_account(
             tenders=tuple(tenders),
             reference=account.number,
         )
-        record_payment(uow, payment, store.currency)
+        record_payment(uow, payment, store.currency, user)
         after = Account(**{**account.__dict__, "owed": account.owed - amount})
         uow.journal.append(
             EventType.ACCOUNT_PAYMENT_TAKEN,

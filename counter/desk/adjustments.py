@@ -299,7 +299,7 @@ def adjust_bill(
             cmd.customer_id,
             now,
         )
-        record_payment(uow, payment, store.currency)  # first: the adjustment row refers to it
+        record_payment(uow, payment, store.currency, cmd.cashier)  # first: the adjustment row refers to it
         uow.journal.append(EventType.BILL_ADJUSTED, adjustment_body(record, store, cmd.request_id), now)
         uow.commit()
     return record

@@ -204,7 +204,7 @@ def open_order(
             amount,
         )
         payment = _payment(uow, terminal, Purpose.DEPOSIT, amount, now, user, order, deposit)
-        record_payment(uow, payment, store.currency)
+        record_payment(uow, payment, store.currency, user)
         m = store.currency.to_minor
         # the order, its lines, the deposit and the customer's links are this entry's projection
         uow.journal.append(
@@ -311,7 +311,7 @@ def pay_order(
         check_tenders(tenders, amount, store.currency)
         now = clock.now()
         payment = _payment(uow, terminal, Purpose.ORDER_PAYMENT, amount, now, user, order, tenders)
-        record_payment(uow, payment, store.currency)
+        record_payment(uow, payment, store.currency, user)
         order = replace(order, paid=order.paid + amount)
         uow.journal.append(
             EventType.ORDER_PAYMENT_TAKEN,
@@ -432,7 +432,7 @@ def cancel_order(
                 parts=q.allocation.parts,
                 voucher_code=voucher,
             )
-            record_payment(uow, payment, store.currency)
+            record_payment(uow, payment, store.currency, user)
         m = store.currency.to_minor
         uow.journal.append(
             EventType.ORDER_CANCELLED,

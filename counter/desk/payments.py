@@ -18,8 +18,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from counter.cash.drawer import opening_for_return
 from counter.errors import TenderError
 from counter.money import ZERO, Currency
+from counter.people.users import User
 from counter.ports import UnitOfWork
 from counter.returns.refunds import RefundPart
 from counter.sales.tenders import Tender, TenderKind
@@ -150,10 +152,16 @@ def check_tenders(tenders: Sequence[Tender], amount: Decimal, currency: Currency
             raise TenderError("A store-credit payment is missing its voucher code.", "Scan the voucher again.")
 
 
-def record_payment(uow: UnitOfWork, payment: DeskPayment, currency: Currency) -> None:
-    """Check that the store credit a desk payment takes can be redeemed. The payment's rows
-    (its tenders, its customer link, the redemption) are the projection of the journal entry
-    that carries it (``payment_fields`` and ``journal_tenders``; counter.projection.desk)."""
+def record_payment(uow: UnitOfWork, payment: DeskPayment, currency: Currency, cashier: User) -> None:
+    """Check that the store credit a desk payment takes can be redeemed, and make the drawer's
+    opening due with the commit when it takes or hands out cash (the outbox, keyed by the
+    payment's number; app.drawer opens it after the commit, or offers it after a crash).
+    The payment's rows (its tenders, its customer link, the redemption) are the projection
+    of the journal entry that carries it (``payment_fields`` and ``journal_tenders``;
+    counter.projection.desk)."""
     for t in payment.tenders:
         if t.kind is TenderKind.STORE_CREDIT and t.voucher:
             uow.vouchers.check_redeem(t.voucher, t.amount)
+    opening = opening_for_return(payment.parts, payment.tenders, cashier, "payment")
+    if opening is not None:
+        uow.outbox.add_drawer(payment.number, opening, payment.at)

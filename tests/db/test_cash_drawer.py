@@ -86,6 +86,11 @@ def test_a_supervisor_opens_without_approval_and_a_sale_opening_names_its_receip
         ("no_sale", None, False),
         ("cash_sale", "S01-T01-000001", False),
     ]
+    # the X report counts both openings, and the no-sale as one (it always said 0)
+    from counter.cash.shifts import take_x_report
+
+    report = ctx.handle(take_x_report, dana)
+    assert (report.drawer_openings, report.no_sales) == (2, 1)
 
 
 def test_only_cash_taken_opens_the_drawer(ctx: AppContext) -> None:

@@ -276,3 +276,39 @@ def test_the_opening_reads_back_only_what_it_wrote(broken: dict[str, str]) -> No
     assert DrawerOpening.from_data(json.loads(json.dumps(opening.to_data()))) == opening
     with pytest.raises((KeyError, ValueError, ArithmeticError)):
         DrawerOpening.from_data(broken)
+
+
+def test_a_desk_payment_in_cash_makes_the_drawer_due_keyed_by_its_number(shop: TestStore) -> None:
+    """Deposits, order and account payments, cancellation refunds: the desk's cash opens the
+    drawer the durable way too (before, the desk journaled the opening after its commit)."""
+    from counter.desk.customers import ContactDetails, create_customer
+    from counter.desk.orders import OrderKind, OrderLine, open_order
+    from counter.desk.service import DeskConfig
+
+    maria = shop.user("Maria")
+    jane = create_customer(
+        maria,
+        ContactDetails.checked("Jane Doe", "(217) 555-0175", "jane@example.com"),
+        uow_factory=shop.uow,
+        clock=shop.clock,
+    )
+    kw = dict(uow_factory=shop.uow, clock=shop.clock, store=shop.cfg, terminal=shop.terminal)
+    toaster = shop.item_in("small-appliances")
+    rules = DeskConfig().rules
+    cash = Tender(TenderKind.CASH, Decimal("25.00"), Decimal("30.00"))
+    by_cash = open_order(maria, OrderKind.LAYAWAY, jane.id, [OrderLine(1, toaster, 2)], [cash], rules=rules, **kw)  # type: ignore[arg-type]
+    card = Tender(TenderKind.CARD, Decimal("25.00"), Decimal("25.00"), CardDetails("Visa", "4242", "LAY001"))
+    by_card = open_order(maria, OrderKind.LAYAWAY, jane.id, [OrderLine(1, toaster, 2)], [card], rules=rules, **kw)  # type: ignore[arg-type]
+    assert by_cash.payment is not None and by_card.payment is not None
+    number = by_cash.payment.number
+    assert rows(shop, number) == [("drawer", "pending", None)]
+    assert rows(shop, by_card.payment.number) == []  # a card deposit opens nothing
+    [item] = drawers(shop).pending([number])
+    assert item.opening == DrawerOpening(
+        DrawerReason.CASH_SALE, "payment", maria.id, maria.name, Decimal("25.00"), Decimal("5.00")
+    )
+    money = lambda m: shop.cfg.currency.format(m, shop.cfg.locale)  # noqa: E731
+    assert item.text(money) == f"Payment {number} took $25.00 cash and gave $5.00 change"
+    drawers(shop).open_for([number], maria.id)
+    assert rows(shop, number) == [("drawer", "done", maria.id)]
+    assert [(o["reason"], o["reference"]) for o in openings(shop, number)] == [("cash_sale", number)]

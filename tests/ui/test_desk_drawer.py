@@ -11,12 +11,30 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
+from sqlalchemy import text
 
 from counter.barcodes import read_code
 from db.desk_queries import orders_for
 from tests.ui.conftest import in_dialog, press, type_enter, upc_codes
 from tests.ui.device_support import entries, open_window_fixture, sign_in_as  # noqa: F401
 from tests.ui.test_service_desk_flows import on_file, pay_card, pay_cash_exact
+
+
+def payments_of(ctx, order_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The numbers of an order's desk payments, in the order they were taken."""
+    with ctx.db.read.connect() as conn:
+        rows = conn.execute(
+            text("SELECT number FROM desk_payments WHERE order_id = :o ORDER BY rowid"), {"o": order_id}
+        )
+        return [r[0] for r in rows]
+
+
+def drawer_items(ctx) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with ctx.db.read.connect() as conn:
+        rows = conn.execute(
+            text("SELECT reference, state FROM outbox WHERE due = 'drawer' AND reference LIKE '%-P%' ORDER BY rowid")
+        )
+        return [(r[0], r[1]) for r in rows]
 
 
 def test_a_cash_layaway_deposit_opens_the_drawer_with_the_orders_number_and_a_card_one_opens_nothing(  # type: ignore[no-untyped-def]
@@ -52,7 +70,9 @@ def test_a_cash_layaway_deposit_opens_the_drawer_with_the_orders_number_and_a_ca
     qtbot.waitUntil(lambda: drawer.kicks == 1, timeout=5000)
     (opened,) = entries(ctx, "DrawerOpened")  # the cash deposit's only: the card one opened nothing
     body = opened.body_data()
-    assert (body["reason"], body["reference"], body["user"]) == ("cash_sale", in_cash.number, window.user.id)
+    (deposit,) = payments_of(ctx, in_cash.id)  # the opening names the deposit's payment
+    assert (body["reason"], body["reference"], body["user"]) == ("cash_sale", deposit, window.user.id)
+    assert drawer_items(ctx) == [(deposit, "done")]  # due with the deposit's commit, settled once opened
     assert screen.message.text().startswith(f"Layaway {in_cash.number}: deposit $20.00 taken")
 
     # Cancelled: the part of the cash deposit its terms give back leaves the drawer.
@@ -68,4 +88,6 @@ def test_a_cash_layaway_deposit_opens_the_drawer_with_the_orders_number_and_a_ca
     assert f"{in_cash.number} cancelled:" in screen.message.text(), screen.message.text()
     qtbot.waitUntil(lambda: drawer.kicks == 2, timeout=5000)
     refund = entries(ctx, "DrawerOpened")[-1].body_data()
-    assert (refund["reason"], refund["reference"]) == ("cash_refund", in_cash.number)
+    (_deposit, cancellation) = payments_of(ctx, in_cash.id)
+    assert (refund["reason"], refund["reference"]) == ("cash_refund", cancellation)
+    assert drawer_items(ctx) == [(deposit, "done"), (cancellation, "done")]

@@ -273,10 +273,16 @@ def test_layaway_deposit_second_payment_and_pickup(desk, qtbot) -> None:  # type
     entries = list(journal_entries(ctx.db.read, ctx.terminal.terminal_id))
     types = [e.type for e in entries if e.type != "DrawerOpened"]
     assert types[-4:] == ["OrderOpened", "OrderPaymentTaken", "SaleCompleted", "OrderPickedUp"]
-    # The cash deposit opened the drawer, with the order's number (app/events.DeskPaymentCommitted);
-    # the card payment did not.
+    # The cash deposit opened the drawer, with the deposit's payment number (due with its commit:
+    # the outbox; app/events.DeskPaymentCommitted); the card payment did not.
     opened = [json.loads(e.body) for e in entries if e.type == "DrawerOpened"]
-    assert [(o["reason"], o["reference"]) for o in opened][:1] == [("cash_sale", order.number)]
+    with ctx.db.read.connect() as conn:
+        deposit = conn.execute(
+            select(s.desk_payments.c.number).where(
+                s.desk_payments.c.order_id == order.id, s.desk_payments.c.purpose == "deposit"
+            )
+        ).scalar_one()
+    assert [(o["reason"], o["reference"]) for o in opened][:1] == [("cash_sale", deposit)]
     # After the commit (app/events.py), as for a sale at the counter: the pickup's receipt
     # prints, and the cash taken opens the drawer (journaled with the receipt's number).
     with ctx.db.read.connect() as conn:

@@ -128,8 +128,7 @@ class DrawerControl(QObject):
 
     def after_desk_payment(self, event: DeskPaymentCommitted, say: Say) -> None:
         if event.cash_in > 0 or event.cash_out > 0:
-            reason = DrawerReason.CASH_REFUND if event.cash_out > 0 else DrawerReason.CASH_SALE
-            self._open_for(reason, event.reference, say)
+            self._open_due([event.reference], say)  # due with the payment's commit, like a sale's
 
     def _open_for(self, reason: DrawerReason, reference: str, say: Say) -> None:
         """An opening no commit made due: journaled here, then kicked."""

@@ -162,7 +162,7 @@ class DeskPaymentPresenter:
         """A line added to what the desk says (an after-commit reaction's)."""
         self.view.say(said_after(self.view.message_text(), text), kind)
 
-    def _desk_payment_committed(self, reference: str, taken: Decimal, given: Decimal) -> None:
+    def committed(self, reference: str, taken: Decimal, given: Decimal) -> None:
         # After the commit: the drawer opens for the cash taken or given back.
         self.ctx.after_commit.publish(DeskPaymentCommitted(reference, taken, given, self.tell))
 
@@ -227,6 +227,8 @@ class DeskPaymentPresenter:
         lines = list(asked.lines)
         result = self.ctx.handle(open_order, v.current_user(), kind, customer.id, lines, tenders, rules=rules)
         order = result.order
+        if result.payment is not None:  # first, whatever happens to the agreement's PDF
+            self.committed(result.payment.number, cash_in(tenders), Decimal(0))
         agreement = order_agreement(order, customer, self.ctx.store, result.payment, v.current_user().name)
         v.print_slip(agreement, order.number)
         path = documents_folder(self.ctx.data_dir) / f"agreement-{order.number}.pdf"
@@ -237,7 +239,6 @@ class DeskPaymentPresenter:
             f"collect by {order.terms.due_on.isoformat()}. Agreement printing; PDF saved as {path.name}.",
             "ok",
         )
-        self._desk_payment_committed(order.number, cash_in(tenders), Decimal(0))
 
     def _pick_order(self, what: str) -> Order | None:
         customer = self.view.need_customer()
@@ -261,10 +262,10 @@ class DeskPaymentPresenter:
             return
         result = self.ctx.handle(pay_order, v.current_user(), order.id, tenders)
         assert result.payment is not None
+        self.committed(result.payment.number, cash_in(tenders), Decimal(0))
         self._receipt(result.payment, f"{order.kind.label} {order.number}", result.order.balance)
         v.refresh()
         v.say(f"Payment {result.payment.number} taken; {self._money(result.order.balance)} still owed.", "ok")
-        self._desk_payment_committed(order.number, cash_in(tenders), Decimal(0))
 
     def pickup(self) -> None:
         v = self.view
@@ -305,12 +306,11 @@ class DeskPaymentPresenter:
         else:
             return
         if result.payment is not None:
+            self.committed(result.payment.number, Decimal(0), cash_out(result.payment.parts))
             self._receipt(result.payment, f"Cancelled {order.number}", None)
         v.refresh()
         back = self._money(result.payment.amount) if result.payment else self._money(Decimal(0))
         v.say(f"{order.number} cancelled: {self._money(result.kept)} kept under its terms, {back} refunded.", "ok")
-        if result.payment is not None:
-            self._desk_payment_committed(order.number, Decimal(0), cash_out(result.payment.parts))
 
     def account_payment(self) -> None:
         v = self.view
@@ -325,6 +325,7 @@ class DeskPaymentPresenter:
         if tenders is None:
             return
         result = self.ctx.handle(pay_on_account, v.current_user(), account.id, tenders)
+        self.committed(result.payment.number, cash_in(tenders), Decimal(0))
         self._receipt(result.payment, f"House account {account.number}", result.account.owed)
         v.refresh()
         v.say(
@@ -332,7 +333,6 @@ class DeskPaymentPresenter:
             f"{self._money(result.account.owed)} still owed.",
             "ok",
         )
-        self._desk_payment_committed(result.payment.number, cash_in(tenders), Decimal(0))
 
     def open_account(self) -> None:
         v = self.view

@@ -61,7 +61,7 @@ from ui.desk.desk_money import (
     AdjustDialog,
     ChoiceDialog,
 )
-from ui.desk.desk_payment import DeskPaymentPresenter
+from ui.desk.desk_payment import DeskPaymentPresenter, cash_out
 from ui.desk.desk_questions import DeskDialogs
 from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
 from ui.devices.printing import PrintBridge
@@ -555,6 +555,9 @@ class ServiceDeskScreen(QWidget):
         if dialog.exec() != AdjustDialog.DialogCode.Accepted or dialog.recorded is None:
             return
         record = dialog.recorded
+        given = cash_out(record.payment.parts)
+        if given:  # the drawer's opening is due with the adjustment's commit
+            self.desk_payment.committed(record.payment.number, Decimal(0), given)
         self.print_slip(adjustment_slip(record, self.ctx.store, self.current_user().name), record.number)
         said = describe_allocation(record.quote.allocation, self._money, record.voucher_code)
         self.refresh()
