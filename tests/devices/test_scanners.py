@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from devices.barcodes import CodeType
+from devices.barcodes import CodeType, decode_scan
 from devices.errors import ErrorCode
 from devices.events import DataEvent, DeviceErrorEvent
 from devices.scanner import SerialScanner, WedgeConfig, WedgeDecoder, WedgeKind, WedgeResult
@@ -25,10 +25,58 @@ def type_keys(decoder: WedgeDecoder, text: str, gap_ms: float, start: float = 10
     return out
 
 
-@pytest.mark.parametrize("gap_ms", [5, 20, 50])
+@pytest.mark.parametrize("gap_ms", [2, 5, 12, 20, 30])
 def test_a_barcode_at_scanner_speed_is_one_scan(gap_ms):
     results = type_keys(WedgeDecoder(), "4006381333931\r", gap_ms)
     assert results == [WedgeResult(WedgeKind.SCAN, "4006381333931")]
+
+
+@pytest.mark.parametrize("gap_ms", [31, 40, 55, 80])
+def test_the_same_barcode_at_a_typists_pace_is_typing_every_key_in_order(gap_ms):
+    """Even keys 31 ms apart or slower are a person's (a practised typist: 40 ms and up)."""
+    results = type_keys(WedgeDecoder(), "4006381333931\r", gap_ms)
+    assert all(r.kind is WedgeKind.TYPING for r in results)
+    assert "".join(r.text for r in results) == "4006381333931\r"
+
+
+@pytest.mark.parametrize("first_gap", [31, 45, 60, 80])
+def test_a_scanner_may_send_its_first_key_late(first_gap):
+    d = WedgeDecoder()
+    out = d.feed("4", 1000) + type_keys(d, "006381333931\r", 8, start=1000 + first_gap)
+    assert out == [WedgeResult(WedgeKind.SCAN, "4006381333931")]
+
+
+def test_a_first_key_later_than_the_longest_gap_is_typing_and_the_rest_a_scan():
+    d = WedgeDecoder()
+    out = d.feed("x", 1000) + type_keys(d, "4006381333931\r", 8, start=1081)
+    assert out == [WedgeResult(WedgeKind.TYPING, "x"), WedgeResult(WedgeKind.SCAN, "4006381333931")]
+
+
+@pytest.mark.parametrize("enter_gap", [31, 60, 80])
+def test_an_enter_slower_than_the_scanners_pace_makes_the_burst_typing(enter_gap):
+    d = WedgeDecoder()
+    out = type_keys(d, "4006381333931", 8)
+    out += d.feed("\r", 1000 + 12 * 8 + enter_gap)
+    assert all(r.kind is WedgeKind.TYPING for r in out)
+    assert "".join(r.text for r in out) == "4006381333931\r"
+
+
+def test_a_typed_word_with_enter_at_55_ms_a_key_is_typing():
+    """The issue's case: "chino" and Enter typed 55-60 ms a key is a search, not a code."""
+    d = WedgeDecoder()
+    out = []
+    for ch, t in zip("chino\r", [0, 57, 112, 170, 226, 283], strict=True):
+        out += d.feed(ch, 1000 + t)
+    assert all(r.kind is WedgeKind.TYPING for r in out)
+    assert "".join(r.text for r in out) == "chino\r"
+    assert not d.holding
+
+
+def test_while_a_person_types_at_most_two_keys_are_held():
+    d = WedgeDecoder()
+    for n, ch in enumerate("It stopped working after three days"):
+        d.feed(ch, 1000 + 55 * n)
+        assert len(d._keys) <= 2  # the newest key, and one that may be a scanner's slow first key
 
 
 @pytest.mark.parametrize("gap_ms", [120, 200, 350])
@@ -63,13 +111,18 @@ def test_a_scan_right_after_typing():
     ]
 
 
-def test_one_slow_gap_in_a_burst_makes_it_typing():
+def test_a_scanner_that_stalls_mid_burst_is_typed_whole_never_cut_into_a_scan():
+    """A stall in the middle: the keys are typing, all of them, and the run after the
+    stall (fast, long enough) is not taken for a scan of its own."""
     d = WedgeDecoder()
     out = []
-    for ch, t in zip("12345678\r", [0, 10, 20, 30, 200, 210, 220, 230, 240], strict=True):
-        out += d.feed(ch, t)
-    assert WedgeResult(WedgeKind.SCAN, "12345678") not in out
-    assert out[0] == WedgeResult(WedgeKind.TYPING, "1234")
+    times = [0, 8, 16, 24, 60, 68, 76, 84, 92, 100, 108, 116, 124, 132]
+    for ch, t in zip("4006381333931\r", times, strict=True):
+        out += d.feed(ch, 1000 + t)
+    assert all(r.kind is WedgeKind.TYPING for r in out)
+    assert "".join(r.text for r in out) == "4006381333931\r"
+    out = type_keys(d, "96385074\r", 8, start=1000 + 132 + 81)  # after a pause: scans again
+    assert out == [WedgeResult(WedgeKind.SCAN, "96385074")]
 
 
 def test_burst_without_terminator_is_flushed_by_poll():
@@ -89,30 +142,61 @@ def test_unterminated_burst_is_typing_when_a_terminator_is_required():
     assert d.poll(500) == [WedgeResult(WedgeKind.TYPING, "96385074")]
 
 
-def test_prefix_makes_a_scan_whatever_the_speed():
+def test_a_control_character_prefix_makes_a_scan_whatever_the_speed():
     d = WedgeDecoder(WedgeConfig(prefix="\x02"))
     results = type_keys(d, "\x02AB1\r", 150)  # slow, short: still a scan thanks to the prefix
     assert results == [WedgeResult(WedgeKind.SCAN, "AB1")]
 
 
-def test_aim_id_survives_the_wedge():
-    results = type_keys(WedgeDecoder(), "]E04006381333931\r", 10)
-    assert results == [WedgeResult(WedgeKind.SCAN, "]E04006381333931")]
+def test_a_printable_prefix_marks_a_short_scan_but_not_a_persons_burst():
+    config = WedgeConfig(prefix="#")
+    assert type_keys(WedgeDecoder(config), "#AB1\r", 6) == [WedgeResult(WedgeKind.SCAN, "AB1")]
+    typed = type_keys(WedgeDecoder(config), "#AB1\r", 55)
+    assert all(r.kind is WedgeKind.TYPING for r in typed) and "".join(r.text for r in typed) == "#AB1\r"
+
+
+def test_a_suffix_is_stripped_and_marks_a_short_scan():
+    config = WedgeConfig(suffix="\x03")
+    assert type_keys(WedgeDecoder(config), "42\x03\r", 6) == [WedgeResult(WedgeKind.SCAN, "42")]
+    assert type_keys(WedgeDecoder(config), "4006381333931\x03\r", 6) == [WedgeResult(WedgeKind.SCAN, "4006381333931")]
+
+
+def test_an_aim_id_is_stripped_and_kept_for_the_symbology():
+    (scan,) = type_keys(WedgeDecoder(), "]E04006381333931\r", 10)
+    assert scan == WedgeResult(WedgeKind.SCAN, "4006381333931", "]E0")
+    assert scan.scanned == "]E04006381333931"
+    assert decode_scan(scan.scanned).symbology == "EAN_UPC"
+
+
+def test_a_short_code_with_an_aim_id_is_a_scan_and_without_one_typing():
+    assert type_keys(WedgeDecoder(), "]C042\r", 6) == [WedgeResult(WedgeKind.SCAN, "42", "]C0")]
+    assert type_keys(WedgeDecoder(), "42\r", 6) == [WedgeResult(WedgeKind.TYPING, "42\r")]
+
+
+def test_an_aim_id_typed_at_a_persons_pace_is_typing():
+    results = type_keys(WedgeDecoder(), "]C042\r", 60)
+    assert all(r.kind is WedgeKind.TYPING for r in results)
+    assert "".join(r.text for r in results) == "]C042\r"
+
+
+def test_a_persons_key_just_before_a_scanners_aim_id_stays_typing():
+    d = WedgeDecoder()
+    out = d.feed("k", 1000) + type_keys(d, "]E04006381333931\r", 6, start=1050)
+    assert out == [WedgeResult(WedgeKind.TYPING, "k"), WedgeResult(WedgeKind.SCAN, "4006381333931", "]E0")]
 
 
 def test_a_lone_enter_is_typing():
     assert WedgeDecoder().feed("\r", 0) == [WedgeResult(WedgeKind.TYPING, "\r")]
 
 
-@pytest.mark.parametrize("gap_ms", [4, 30, 75])
+@pytest.mark.parametrize("gap_ms", [2, 8, 20, 30])
 def test_a_scan_tells_how_fast_its_keys_came(gap_ms):
-    """The mean gap between a scan's keys (its Enter not counted, however late it comes):
+    """The mean gap between a scan's keys after the first, however late the first came:
     what tells a badge scanner from a PIN typed briskly (ui.devices.wedge)."""
     d = WedgeDecoder()
-    out = []
-    for n, ch in enumerate("1111"):
-        out += d.feed(ch, 1000.0 + n * gap_ms)
-    out += d.feed("\r", 1000.0 + 3 * gap_ms + 70)
+    out = d.feed("1", 1000.0)
+    for n, ch in enumerate("111\r"):
+        out += d.feed(ch, 1050.0 + n * gap_ms)
     (scan,) = out
     assert scan.kind is WedgeKind.SCAN and scan.text == "1111"
     assert scan.mean_gap_ms == pytest.approx(gap_ms)

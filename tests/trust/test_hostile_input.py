@@ -110,7 +110,7 @@ def test_the_wedge_state_machine_loses_and_invents_no_key(
         results += decoder.feed(char, now)
     results += decoder.poll(now + 10 * config.prefix_timeout_ms + 1)
     assert not decoder.holding
-    out = "".join(r.text for r in results)
+    out = "".join(r.scanned for r in results)  # a scan's AIM id is kept beside its code
     swallowed = 0
     k = 0
     for char, _gap in presses:  # the output is the input, in order, less swallowed keys

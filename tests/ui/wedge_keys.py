@@ -3,9 +3,13 @@
 ``type_timed`` sends each character as a ShortcutOverride, a KeyPress and a KeyRelease
 (what the window system sends), stamped ``gap_ms`` apart on the events' own clock, so the
 wedge filter's timing decisions do not depend on how fast the test machine runs.
+``type_gaps`` takes one gap per key (a person's uneven typing), ``type_at`` the stamps
+themselves (tests/devices/wedge_timing.py makes them).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
@@ -65,3 +69,18 @@ def type_timed(widget: QWidget, text: str, gap_ms: int, clock: Clock, *, enter: 
     for char in text + ("\r" if enter else ""):
         clock.now += gap_ms
         send_key(widget, char, clock.now)
+
+
+def type_gaps(widget: QWidget, text: str, gaps: Sequence[int], clock: Clock) -> None:
+    """``text`` with ``gaps[i]`` ms before its ``i``-th key, on the events' clock."""
+    for char, gap in zip(text, gaps, strict=True):
+        clock.now += gap
+        send_key(widget, char, clock.now)
+
+
+def type_at(widget: QWidget, keys: str, times: Sequence[float], clock: Clock | None = None) -> None:
+    """Each key at its own stamp (whole milliseconds); ``clock`` ends at the last one."""
+    for char, stamp in zip(keys, times, strict=True):
+        send_key(widget, char, round(stamp))
+    if clock is not None and times:
+        clock.now = round(times[-1])

@@ -4,16 +4,23 @@ A USB scanner in keyboard mode "types" its code, a key every few milliseconds, t
 ``WedgeFilter`` is an event filter on the QApplication (GUI thread) that feeds every key
 press that could be part of a scan to ``devices.scanner.WedgeDecoder`` (timing from
 ``QKeyEvent.timestamp()``, or the monotonic clock for synthetic events that carry none)
-and **holds** those keys while the decoder cannot yet tell:
+and **holds** those keys while the decoder cannot yet tell. The decoder judges the whole
+burst (its docstring has the rule): after a first key that may lag, a scanner's keys,
+Enter included, come evenly at most ``WedgeConfig.pace_ms`` (30 ms) apart, where a
+person's come 40 ms apart and more; a configured prefix or suffix, or an AIM symbology
+id, marks a burst as a scanner's. The rule is the same in every field:
 
 * a completed scan is swallowed, keys and Enter alike, and handed to ``route_scan``: it
   never lands in the quantity or search field that happened to have the focus, and its
   Enter or control characters (GS in GS1 codes) never press a button or a shortcut;
-* keys that turn out to be a person's (too slow, too short) are replayed, in order, to
-  the widget they were meant for, about a tenth of a second later;
-* where a PIN is typed (``takes_pin``), a digits-only burst no longer than a PIN is a scan
-  (a staff badge) only at a scanner's speed: a PIN typed briskly and Enter pressed at once
-  is given to the field, Enter included, never taken for an unknown badge.
+* keys that turn out to be a person's are replayed to the widget they were meant for,
+  exactly as typed: the same characters in the same order, Enter or Tab after the text,
+  none lost or doubled. While a person types, at most the last key or two are held:
+  until the next key, or about a tenth of a second once the keys pause;
+* where a PIN is typed (``takes_pin``), a digits-only burst no longer than a PIN is a
+  scan (a staff badge) only if its keys came less than ``SCANNER_MEAN_GAP_MS`` apart on
+  average: a PIN typed as briskly as a person can, Enter right after it, is given to the
+  field, Enter included, never taken for an unknown badge.
 
 Keys that cannot start a scan (F-keys, arrows, Ctrl+letter from a person, a lone Enter)
 pass straight through; if they arrive while keys are held, the held keys are replayed
@@ -44,8 +51,8 @@ ScanSink = Callable[[QWidget | None, ScanData], None]
 
 #: the Qt property that marks a widget whose keys make a PIN (see ``takes_pin``)
 PIN_ENTRY = "pinEntry"
-#: a scanner's keys come a few milliseconds apart; a burst slower than this on average
-#: is a person's, however regular its gaps
+#: where a PIN is typed, a short digits-only burst is a badge only if its keys (after the
+#: first) came less than this far apart on average: scanners send a key every 2-20 ms
 SCANNER_MEAN_GAP_MS = 20.0
 
 _MODIFIER_KEYS = {
@@ -192,19 +199,20 @@ class WedgeFilter(QObject):
                     if not held.released:
                         self._swallow_release[held.event.key()] += 1
                 target = batch[0].receiver if batch and shiboken6.isValid(batch[0].receiver) else None
-                self._deliver(target, decode_scan(result.text, self.rules))
+                self._deliver(target, decode_scan(result.scanned, self.rules))
         if not self.decoder.holding and self._held:
             self._replay(self._held)  # cannot happen with a consistent decoder; never lose keys
             self._held = []
         if self.decoder.holding:
-            wait = self.config.prefix_timeout_ms if self.config.prefix else self.config.max_gap_ms
-            self._timer.start(int(wait) + 20)
+            self._timer.start(int(self.decoder.hold_ms) + 20)
         else:
             self._timer.stop()
 
     def _typed_pin(self, result: WedgeResult) -> bool:
-        """A PIN typed briskly where a PIN goes can be as quick and as long as a short badge
-        code. There, only a burst at a scanner's speed is a scan."""
+        """Where a PIN goes, a short digits-only burst is taken for a badge only when its
+        keys came less than ``SCANNER_MEAN_GAP_MS`` apart on average: a scan of a wrong
+        badge is journaled as a failed sign-in, so there the rule errs on the side of the
+        PIN."""
         if not self._held or not shiboken6.isValid(self._held[0].receiver):
             return False
         short_digits = result.text.isdigit() and len(result.text) <= MAX_PIN_LENGTH
