@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from counter.errors import CounterError, InvalidAmount, InvalidQuantity
 from counter.money import Currency
-from counter.sales.cart import is_large_line, parse_quantity
+from counter.sales.cart import MAX_QUANTITY, is_large_line, parse_quantity
 from counter.sales.pricing import Discount
 from counter.sales.tenders import CARD_BRANDS, CardDetails
 
@@ -180,8 +180,13 @@ class QuantityDialog(CounterDialog):
         self._confirmed: int | None = None  # the large quantity already said once
 
     def validate(self) -> None:
-        _check_not_scan(self.edit.text())
-        quantity = parse_quantity(self.edit.text())
+        text = self.edit.text().strip()
+        if looks_like_scan(text):  # a quantity first; a barcode typed (or scanned, wedge off) too
+            raise InvalidQuantity(
+                f"{text} is more than {MAX_QUANTITY:,} of one item.",
+                "Type the quantity. If that was a barcode, press Esc, then scan it on the sale.",
+            )
+        quantity = parse_quantity(text)
         if self.unit_price is not None and is_large_line(quantity, self.unit_price) and self._confirmed != quantity:
             self._confirmed = quantity
             raise InvalidQuantity(

@@ -62,7 +62,8 @@ def dialog_says(window, key: Qt.Key, typed: str) -> str:  # type: ignore[no-unty
         ("0", "at least 1"),
         ("-3", "negative"),
         ("10000", "more than 9,999"),
-        ("4006381333931", "looked like a barcode scan"),  # a scan while the dialog is open
+        ("99999999", "99999999 is more than 9,999 of one item"),  # not "looked like a barcode scan"
+        ("4006381333931", "If that was a barcode, press Esc"),  # a barcode typed (the wedge off)
     ],
 )
 def test_bad_quantities_stay_in_the_dialog(signed_in, typed: str, fragment: str) -> None:  # type: ignore[no-untyped-def]

@@ -65,10 +65,13 @@ def test_quantities_typed_fast_get_the_quantity_dialogs_own_answers(open_window,
         seen["99999"] = dialog.error.text()  # type: ignore[attr-defined]
         dialog.edit.selectAll()  # type: ignore[attr-defined]
         typist(rng, dialog.edit, "1200\r", clock)  # type: ignore[attr-defined]
+        seen["1200"] = dialog.error.text()  # type: ignore[attr-defined]
+        typist(rng, dialog.edit, "\r", clock)  # a large line is taken on a second Enter
 
     in_dialog(act)
     press(sale.input, Qt.Key.Key_F3)
     assert "99999 is more than 9,999 of one item" in seen["99999"]
+    assert seen["1200"].startswith("1,200 × ")  # said with its amount first
     assert "No item has the code" not in sale.message.text()
     assert sale.model.line_at(0).quantity == 1200
     assert "quantity is now 1200" in sale.message.text()
