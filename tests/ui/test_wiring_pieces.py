@@ -200,7 +200,9 @@ def test_the_sign_in_offers_a_receipt_a_crash_left_due_and_records_who_skipped_i
         assert any(sale.receipt_number in text for text in offered) and "Never printed" in "\n".join(offered)
         with ctx.db.read.connect() as conn:
             row = conn.execute(
-                select(s.outbox.c.state, s.outbox.c.settled_by).where(s.outbox.c.reference == sale.receipt_number)
+                select(s.outbox.c.state, s.outbox.c.settled_by).where(
+                    s.outbox.c.reference == sale.receipt_number, s.outbox.c.due == "print"
+                )
             ).one()
         assert (row.state, row.settled_by) == ("declined", "u-cashier-2")
         assert trust.pending_due == []  # offered once
