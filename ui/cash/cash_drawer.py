@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
-from app.events import DeskPaymentCommitted
+from app.events import DeskPaymentCommitted, VoidCommitted
 from counter.cash.drawer import (
     MIN_NOTE,
     NO_AMOUNT,
@@ -93,6 +93,11 @@ class DrawerControl(QObject):
         if event.cash_in > 0 or event.cash_out > 0:
             reason = DrawerReason.CASH_REFUND if event.cash_out > 0 else DrawerReason.CASH_SALE
             self._open_for(reason, event.reference, say)
+
+    def after_void(self, event: VoidCommitted, say: Say) -> None:
+        """A sale voided after payments were taken: the drawer opens for the cash given back."""
+        if event.record.cash_out > 0:
+            self._open_for(DrawerReason.CASH_REFUND, event.record.void_number, say)
 
     def _open_for(self, reason: DrawerReason, reference: str, say: Say) -> None:
         user = self.current_user()
