@@ -5,8 +5,10 @@ A screen that committed a sale or a return publishes ``SaleCommitted`` or
 ``ReturnCommitted`` on the context's ``AfterCommit`` with a ``tell`` callback (how to add a
 line to what the screen says); the service desk publishes ``DeskPaymentCommitted`` for money
 taken or given back outside a sale (deposits, order payments, cancellation refunds,
-payments on a house account). Subscribed, in the order they were wired: the documents the
-commit made due (``app.reactions``: receipt, credit note), the cash drawer and the
+payments on a house account), and the sale screen ``VoidCommitted`` for a sale voided after
+payments were taken (each given back by its own tender). Subscribed, in the order they were
+wired: the documents the commit made due (``app.reactions``: receipt, credit note, void
+slip), the cash drawer and the
 customer display (``ui/devices/device_wiring.py``), the sync nudge (``ui/sync_bridge.py``). A
 reaction that fails is logged and said; the others still run, and nothing recorded is
 touched.
@@ -22,6 +24,7 @@ from typing import Any, overload
 
 from counter.returns.process import ReturnRecord
 from counter.sales.sale import Sale
+from counter.sales.voids import VoidRecord
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,17 @@ class DeskPaymentCommitted:
     warn: Tell | None = None
 
 
-Committed = SaleCommitted | ReturnCommitted | DeskPaymentCommitted
+@dataclass(frozen=True)
+class VoidCommitted:
+    """A sale voided after payments were taken, each given back by its own tender
+    (counter.sales.voids): its slip is due, the drawer opens for the cash given back."""
+
+    record: VoidRecord
+    tell: Tell
+    warn: Tell | None = None
+
+
+Committed = SaleCommitted | ReturnCommitted | DeskPaymentCommitted | VoidCommitted
 
 
 class AfterCommit:
@@ -76,6 +89,9 @@ class AfterCommit:
     def subscribe(
         self, kind: type[DeskPaymentCommitted], reaction: Callable[[DeskPaymentCommitted], None]
     ) -> Callable[[], None]: ...
+
+    @overload
+    def subscribe(self, kind: type[VoidCommitted], reaction: Callable[[VoidCommitted], None]) -> Callable[[], None]: ...
 
     def subscribe(self, kind: type[Committed], reaction: Callable[[Any], None]) -> Callable[[], None]:
         """Run ``reaction`` after every commit of this kind; returns the unsubscribe."""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.events import AfterCommit, ReturnCommitted, SaleCommitted, Tell
+from app.events import AfterCommit, ReturnCommitted, SaleCommitted, Tell, VoidCommitted
 from app.spooler import AlreadyCarriedOut, Spooler
 from counter.errors import CounterError, StoreError
 from counter.ports import Clock, UnitOfWork
@@ -60,6 +60,7 @@ class Reactions:
         """Carry out, after each committed sale or return, the documents it made due."""
         after_commit.subscribe(SaleCommitted, self.on_sale)
         after_commit.subscribe(ReturnCommitted, self.on_return)
+        after_commit.subscribe(VoidCommitted, self.on_void)
 
     def on_sale(self, event: SaleCommitted) -> None:
         self._tell(self.carry_out([event.sale.receipt_number]), event.tell)
@@ -70,6 +71,10 @@ class Reactions:
         if record.exchange_sale is not None:
             references.append(record.exchange_sale.receipt_number)
         self._tell(self.carry_out(references), event.tell)
+
+    def on_void(self, event: VoidCommitted) -> None:
+        """The void slip (counter.sales.voids) made due with the void."""
+        self._tell(self.carry_out([event.record.void_number]), event.tell)
 
     @staticmethod
     def _tell(done: CarriedOut, tell: Tell) -> None:

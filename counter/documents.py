@@ -18,6 +18,7 @@ class ReceiptKind(enum.StrEnum):
     SALE = "sale"
     GIFT = "gift"  # the same sale, without any price
     RETURN = "return"
+    VOID = "void"  # a sale voided after payments were taken: what was given back (counter.sales.voids)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class Receipt:
     @property
     def total_label(self) -> str:
         """What the total is called: a sale's total, or what a return refunded or took back."""
+        if self.kind is ReceiptKind.VOID:
+            return "Total voided"
         if self.kind is not ReceiptKind.RETURN:
             return "Total"
         return "Total returned" if self.exchange_credit else "Total refunded"

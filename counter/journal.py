@@ -30,7 +30,8 @@ class EventType(enum.StrEnum):
     """Business events, named in the past tense. Bodies are documented where built."""
 
     SALE_COMPLETED = "SaleCompleted"
-    SALE_VOIDED = "SaleVoided"
+    SALE_VOIDED = "SaleVoided"  # with ``given_back`` when payments were taken (counter.sales.voids)
+    PART_PAYMENT_TAKEN = "PartPaymentTaken"  # a tender of a sale not yet paid in full (counter.sales.part_payments)
     SALE_ADOPTED = "SaleAdopted"  # a copy of another lane's sale, kept for a return of it here
     VOUCHERS_RECEIVED = "VouchersReceived"  # store credit issued or spent at other lanes, pulled from HQ
     CUSTOMER_RECEIVED = "CustomerReceived"  # a customer new or changed at another lane, pulled from HQ

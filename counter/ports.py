@@ -19,6 +19,7 @@ from counter.documents import Receipt
 from counter.journal import JournalEntry
 from counter.people.users import User, UserId
 from counter.sales.sale import Sale
+from counter.sales.tenders import TakenBefore, Tender
 from counter.trust.outbox import Due, DueDocument, DueDrawer, DueState
 
 if TYPE_CHECKING:  # the modules below import ports themselves
@@ -44,6 +45,18 @@ class CatalogQueries(Protocol):
 class SalesRepository(Protocol):
     # No add: a sale's rows are its SaleCompleted entry's projection (counter.projection).
     def get_by_number(self, receipt_number: str) -> Sale | None: ...
+
+    def part_payments(self, sale_id: str) -> list[Tender]:
+        """The part payments journaled for this sale id, in the order taken."""
+        ...
+
+    def sale_state(self, sale_id: str) -> str:
+        """One of "completed", "voided" (its payments were given back) or "open"."""
+        ...
+
+    def interrupted(self, terminal_id: str) -> list[TakenBefore]:
+        """The terminal's sales with part payments, neither completed nor voided, oldest first."""
+        ...
 
 
 class UsersRepository(Protocol):
@@ -146,6 +159,10 @@ class ShiftsRepository(Protocol):
 class ApprovalsRepository(Protocol):
     def granted(self, request_id: str, requester_id: str) -> dict[ApprovalKind, Decimal]:
         """Approvals given for a request by people other than the requester: kind → amount."""
+        ...
+
+    def approver_of(self, request_id: str, requester_id: str, kind: ApprovalKind) -> str | None:
+        """Who gave the latest approval of ``kind`` for the request (None: nobody)."""
         ...
 
 

@@ -41,6 +41,9 @@ APPEND_ONLY = (
     "desk_payments",
     "desk_tenders",
     "adjustments",
+    # part payments and what voids gave back (migration 0011)
+    "part_payments",
+    "voided_payments",
 )
 #: Changed over time (each change is a history row and a journal entry) but never deleted.
 NEVER_DELETED = ("shifts", "customers", "cases", "referrals", "orders", "accounts")

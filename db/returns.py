@@ -139,6 +139,16 @@ class SqlApprovals:
         # The latest approval of a kind counts (a re-approval after the amount changed).
         return {ApprovalKind(kind): self._currency.from_minor(amount) for kind, amount, _ in rows}
 
+    def approver_of(self, request_id: str, requester_id: str, kind: ApprovalKind) -> str | None:
+        a = s.approvals.c
+        return self._conn.execute(
+            select(a.approver_id)
+            .where(a.request_id == request_id, a.requester_id == requester_id, a.approver_id != requester_id)
+            .where(a.kind == str(kind))
+            .order_by(a.at.desc())
+            .limit(1)
+        ).scalar()
+
 
 class SqlVouchers:
     def __init__(self, conn: Connection, currency: Currency) -> None:

@@ -166,6 +166,52 @@ tenders = Table(
     Column("voucher_code", String(16), nullable=True),
 )
 
+#: A tender of a sale taken before the sale is paid in full, as it was taken (the projection of
+#: its PartPaymentTaken entry, migration 0011): the sale completes with it, or is voided and
+#: it is given back (``voided_payments``). Neither: the sale was interrupted (Counter stopped).
+part_payments = Table(
+    "part_payments",
+    metadata,
+    Column("sale_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("terminal_id", String(16), nullable=False),
+    Column("taken_at", String(32), nullable=False),
+    Column("cashier_id", String(36), nullable=False),
+    Column("total_minor", Integer, nullable=False),  # the sale's total when it was taken
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("tendered_minor", Integer, nullable=False),
+    Column("card_brand", String(32), nullable=True),
+    Column("card_last4", String(4), nullable=True),
+    Column("approval_code", String(12), nullable=True),
+    Column("voucher_code", String(16), nullable=True),
+    Index("ix_part_payments_terminal_taken", "terminal_id", "taken_at"),
+)
+
+#: What a void gave back, each by its own tender (the projection of a SaleVoided entry with
+#: ``given_back``, migration 0011). ``recorded_before``: it was a journaled part payment
+#: (its cash was in the drawer's expected cash); else the last tender of a sale whose
+#: completion failed, handed back as it was handed over.
+voided_payments = Table(
+    "voided_payments",
+    metadata,
+    Column("sale_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("void_number", String(32), nullable=False, index=True),
+    Column("terminal_id", String(16), nullable=False),
+    Column("given_back_at", String(32), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("approver_id", String(36), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("card_brand", String(32), nullable=True),
+    Column("card_last4", String(4), nullable=True),
+    Column("approval_code", String(12), nullable=True),
+    Column("voucher_code", String(16), nullable=True),
+    Column("recorded_before", Boolean, nullable=False),
+    Index("ix_voided_payments_terminal_at", "terminal_id", "given_back_at"),
+)
+
 counters = Table(
     "counters",
     metadata,

@@ -2,7 +2,8 @@
 
 The cash expected in the drawer is summed from the records themselves each time it is
 asked for (never kept as a running number that could drift): the counted float, cash
-tenders of this terminal's sales since the shift opened (net of change), cash refunds,
+tenders of this terminal's sales since the shift opened (net of change), cash part payments
+of sales not completed less the cash voids gave back of them, cash refunds,
 the service desk's cash (deposits and payments in, desk refunds out) and the shift's cash
 movements.
 """
@@ -19,7 +20,7 @@ from counter.cash.reports import GrandTotals
 from counter.cash.shifts import MovementKind, Shift
 from counter.journal import JournalEntry, parse_stamp, utc_stamp
 from counter.money import Currency
-from db import schema as s
+from db import part_payments, schema as s
 
 
 def _shift(row: RowMapping, currency: Currency) -> Shift:
@@ -102,7 +103,8 @@ class SqlShifts:
                 s.desk_tenders.c.kind == "cash",
             )
         ).scalar_one()
-        moved = int(desk)
+        # part payments of sales not completed (yet, or ever), less what voids gave back of them
+        moved = int(desk) + part_payments.cash_in_shift(self._conn, shift.terminal_id, since, until)
         for kind, total in self._conn.execute(
             select(s.cash_movements.c.kind, func.sum(s.cash_movements.c.amount_minor))
             .where(s.cash_movements.c.shift_id == shift.id)

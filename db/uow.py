@@ -28,9 +28,9 @@ from counter.people.users import Role, User, UserId
 from counter.projection import EntryRef, project
 from counter.sales.pricing import TaxTotal
 from counter.sales.sale import Sale, SaleLine
-from counter.sales.tenders import CardDetails, Tender, TenderKind
+from counter.sales.tenders import CardDetails, TakenBefore, Tender, TenderKind
 from counter.store import TerminalIdentity
-from db import projector, schema as s
+from db import part_payments, projector, schema as s
 from db.customers import SqlCases, SqlCustomers
 from db.desk import SqlDesk
 from db.outbox import SqlOutbox
@@ -42,11 +42,21 @@ class SqlSales:
     """Reads sales. Their rows are written only as the projection of their SaleCompleted
     entry (SqlJournal.append, counter.projection)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, currency: Currency) -> None:
         self._conn = conn
+        self._currency = currency
 
     def get_by_number(self, receipt_number: str) -> Sale | None:
         return load_sale(self._conn, receipt_number)
+
+    def part_payments(self, sale_id: str) -> list[Tender]:
+        return part_payments.part_payments(self._conn, sale_id, self._currency)
+
+    def sale_state(self, sale_id: str) -> str:
+        return part_payments.sale_state(self._conn, sale_id)
+
+    def interrupted(self, terminal_id: str) -> list[TakenBefore]:
+        return part_payments.interrupted(self._conn, terminal_id, self._currency)
 
 
 def load_sale(conn: Connection, receipt_number: str) -> Sale | None:
@@ -225,6 +235,8 @@ class SqlReceiptNumbers:
             run(_FIRST_NUMBER_SQL, key)
         if series == "return":
             return f"{self._terminal.code}-R{value:06d}"
+        if series == "void":  # a void that gave payments back (counter.sales.voids)
+            return f"{self._terminal.code}-V{value:06d}"
         return self._terminal.receipt_number(value)
 
 
@@ -287,7 +299,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         self._conn = self._engine.connect()
         self._tx = self._conn.begin()
-        self.sales = SqlSales(self._conn)
+        self.sales = SqlSales(self._conn, self._currency)
         self.users = SqlUsers(self._conn)
         self.journal = SqlJournal(self._conn, self._terminal.terminal_id)
         self.receipt_numbers = SqlReceiptNumbers(self._conn, self._terminal)

@@ -6,9 +6,10 @@ Two ways in, one way out:
 * **the journal** (``project``, called by ``hq.ingest.project`` in the push's own
   transaction): ``CustomerCreated`` makes the customer's row (its id, home store and lane);
   a sale or return the desk tied to a customer adds a ``customer_links`` row; a store
-  credit issued (return, bill adjustment, cancelled order) or redeemed (a sale or a desk
-  payment paid with a voucher) adds a ``voucher_movements`` row and moves the voucher's
-  balance. Journal bodies never carry a customer's name, phone, e-mail or address (the
+  credit issued (return, bill adjustment, cancelled order), redeemed (a sale, a part
+  payment or a desk payment paid with a voucher) or restored (a voided sale gives a part
+  payment back) adds a ``voucher_movements`` row and moves the voucher's balance.
+  Journal bodies never carry a customer's name, phone, e-mail or address (the
   journal can never be erased), so
 * **the details** come apart from the journal: ``POST /v1/customers`` (``router``), a lane
   sending the current contact details of the customers it created or changed. HQ keeps,
@@ -61,6 +62,8 @@ PEOPLE_EVENTS = frozenset(
         EventType.ORDER_PICKED_UP,
         EventType.ORDER_CANCELLED,
         EventType.ACCOUNT_PAYMENT_TAKEN,
+        EventType.PART_PAYMENT_TAKEN,
+        EventType.SALE_VOIDED,
     }
 )
 STORE_CREDIT = "store_credit"
@@ -118,6 +121,7 @@ def project(
                     "amount_minor": amount,
                     "reference": reference,
                     "issued_by": str(body.get("cashier") or body.get("user") or ""),
+                    "issue": kind == "issue",
                 }
             )
             if customer and kind == "issue":
@@ -184,9 +188,22 @@ def _voucher_moves(kind: str, body: dict[str, Any]) -> Iterator[tuple[str, str, 
     reference) for every store-credit movement the entry records; the reference is what
     the lane wrote in its ``voucher_movements.reference``."""
     if kind == EventType.SALE_COMPLETED:
-        for t in body.get("tenders", []):
+        # the first ``part_payments`` tenders redeemed their vouchers when taken (PartPaymentTaken)
+        for t in body.get("tenders", [])[body.get("part_payments", 0) :]:
             if t.get("kind") == STORE_CREDIT and t.get("voucher"):
                 yield "redeem", str(t["voucher"]), body["receipt_number"], -int(t["amount"]), body["sale_id"]
+        return
+    if kind == EventType.PART_PAYMENT_TAKEN:
+        t = body["tender"]
+        if t.get("kind") == STORE_CREDIT and t.get("voucher"):
+            yield "redeem", str(t["voucher"]), body["sale_id"], -int(t["amount"]), body["sale_id"]
+        return
+    if kind == EventType.SALE_VOIDED:
+        # a void gives back onto its voucher what a part payment had taken from it
+        recorded = body.get("part_payments", 0)
+        for t in body.get("given_back", []):
+            if t.get("kind") == STORE_CREDIT and t.get("voucher") and t["seq"] <= recorded:
+                yield "restore", str(t["voucher"]), body["void_number"], int(t["amount"]), body["sale_id"]
         return
     code = body.get("voucher")
     if kind == EventType.RETURN_PROCESSED and code:
@@ -225,7 +242,7 @@ def _desk_redemptions(node: Any, payment: tuple[str, str] | None) -> Iterator[tu
 
 def _project_moves(conn: Connection, moves: list[dict[str, Any]]) -> None:
     v, vm = s.vouchers, s.voucher_movements
-    issues = [m for m in moves if m["amount_minor"] > 0]
+    issues = [m for m in moves if m["issue"] and m["amount_minor"] > 0]  # not a void's restored credit
     if issues:
         stmt = pg_insert(v).values(version=s.change_seq.next_value(), deleted=False, balance_minor=0)
         conn.execute(
@@ -255,7 +272,7 @@ def _project_moves(conn: Connection, moves: list[dict[str, Any]]) -> None:
                 for m in issues
             ],
         )
-    others = [m for m in moves if m["amount_minor"] <= 0]
+    others = [m for m in moves if not (m["issue"] and m["amount_minor"] > 0)]
     if others:
         stmt = pg_insert(v).values(version=s.change_seq.next_value(), deleted=False, balance_minor=0)
         conn.execute(
@@ -276,7 +293,7 @@ def _project_moves(conn: Connection, moves: list[dict[str, Any]]) -> None:
     stmt = pg_insert(vm).values(version=s.change_seq.next_value(), deleted=False)
     conn.execute(
         stmt.on_conflict_do_nothing(index_elements=["id"]),
-        [{k: m[k] for k in m if k != "issued_by"} for m in moves],
+        [{k: m[k] for k in m if k not in ("issued_by", "issue")} for m in moves],
     )
     codes = sorted({m["voucher_code"] for m in moves})
     totals = dict(

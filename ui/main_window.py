@@ -20,7 +20,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QProgressBar, QStackedWidget, QWidget
 
 from app.context import AppContext, build_context, connect_sync
-from app.events import ReturnCommitted, SaleCommitted
+from app.events import ReturnCommitted, SaleCommitted, VoidCommitted
 from counter.errors import CounterError, StoreError
 from counter.people.staff import sign_out
 from counter.people.users import User
@@ -150,9 +150,10 @@ class MainWindow(QMainWindow):
         """Show the sync worker's status; HQ away is a calm status, never a dialog."""
         self.sync = sync
         sync.status_changed.connect(self._sync_status)
-        # what a sale or a return recorded goes to HQ soon, not at the next interval
+        # what a sale, a return or a void recorded goes to HQ soon, not at the next interval
         self.ctx.after_commit.subscribe(SaleCommitted, lambda _e: sync.nudge())
         self.ctx.after_commit.subscribe(ReturnCommitted, lambda _e: sync.nudge())
+        self.ctx.after_commit.subscribe(VoidCommitted, lambda _e: sync.nudge())  # a voucher's restored balance
         self._sync_status(sync.status)
         self.ctx.closers.append(sync.close)
         sync.start()

@@ -99,7 +99,7 @@ class DrawerOpening:
     def from_data(cls, data: Mapping[str, Any]) -> DrawerOpening:
         """What ``to_data`` wrote; raises KeyError, ValueError or ArithmeticError otherwise."""
         reason, record = DrawerReason(data["reason"]), str(data["record"])
-        if reason is DrawerReason.NO_SALE or record not in ("sale", "return", "payment"):
+        if reason is DrawerReason.NO_SALE or record not in ("sale", "return", "payment", "void"):
             raise ValueError(f"not an opening a commit owes: {reason}, {record!r}")
         return cls(
             reason,
@@ -113,7 +113,7 @@ class DrawerOpening:
     def text(self, reference: str, money: Callable[[Decimal], str]) -> str:
         """What the offer after a restart says, e.g. "Sale S01-T01-000042 took $20.00 cash"."""
         if self.reason is DrawerReason.CASH_REFUND:
-            what = "Payment" if self.record == "payment" else "Return"
+            what = {"payment": "Payment", "void": "Void"}.get(self.record, "Return")
             return f"{what} {reference} handed out {money(self.cash)} cash"
         what = {"sale": "Sale", "payment": "Payment"}.get(self.record, "Exchange")
         change = f" and gave {money(self.change)} change" if self.change else ""

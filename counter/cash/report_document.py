@@ -55,6 +55,9 @@ def report_document(
                 ReportRow("Exchanges", str(report.exchanges)),
                 ReportRow("Restocking fees kept", m(report.fees)),
                 ReportRow("Voided sales", f"{report.voids.count}  {m(report.voids.amount)}"),
+                ReportRow(
+                    "  payments given back", f"{report.voids_given_back.count}  {m(report.voids_given_back.amount)}"
+                ),
                 ReportRow("NET", m(report.net_sales), True),
             ),
         ),
@@ -63,7 +66,7 @@ def report_document(
             tuple(ReportRow(k, f"{t.count}  {m(t.amount)}") for k, t in sorted(report.tenders_in.items())),
         ),
         ReportSection(
-            "Refunded by tender",
+            "Refunded or given back by tender",
             tuple(ReportRow(k, f"{t.count}  {m(t.amount)}") for k, t in sorted(report.tenders_out.items())),
         ),
         ReportSection(

@@ -73,6 +73,8 @@ class DayReport:
     fees: Decimal = ZERO
     exchanges: int = 0
     voids: Tally = field(default_factory=Tally)
+    #: what voids gave back of the part payments taken before (also in ``tenders_out``)
+    voids_given_back: Tally = field(default_factory=Tally)
     #: The hash of the last journal entry the report covers: printed on the report, it is
     #: an anchor outside the store (``counter journal verify --anchor T:SEQ:HASH``).
     last_hash: str = ""
@@ -192,8 +194,12 @@ def build_report(
                 rate = report.tax_by_rate.setdefault(ln["tax_code"], [Decimal(ln["tax_rate"]), ZERO, ZERO])
                 rate[1] += f(ln["gross"] - ln["tax"])
                 rate[2] += f(ln["tax"])
-            for tender in body["tenders"]:
+            # the first ``part_payments`` tenders were counted when taken (PartPaymentTaken)
+            for tender in body["tenders"][body.get("part_payments", 0) :]:
                 report.tenders_in[_tender_label(tender["kind"], tender.get("card_brand"))].add(f(tender["amount"]))
+        elif t == EventType.PART_PAYMENT_TAKEN:
+            tender = body["tender"]
+            report.tenders_in[_tender_label(tender["kind"], tender.get("card_brand"))].add(f(tender["amount"]))
         elif t == EventType.RETURN_PROCESSED:
             refund = f(body["refund_total"])
             report.returns.add(refund)
@@ -216,6 +222,13 @@ def build_report(
             _desk(report, t, body, f)
         elif t == EventType.SALE_VOIDED:
             report.voids.add(f(body.get("total", 0)))
+            # what went back of the part payments: out by its own tender (a last tender whose
+            # sale failed to record was never counted in, so it is not counted out either)
+            recorded = body.get("part_payments", 0)
+            for tender in (g for g in body.get("given_back", []) if g["seq"] <= recorded):
+                amount = f(tender["amount"])
+                report.tenders_out[_tender_label(tender["kind"], tender.get("card_brand"))].add(amount)
+                report.voids_given_back.add(amount)
         elif t == EventType.CASH_MOVED:
             report.movements[body["kind"]].add(f(body["amount"]))
         elif t == "DrawerOpened":

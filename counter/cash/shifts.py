@@ -4,6 +4,7 @@ A drawer (one per terminal) belongs to at most one open shift. Selling and refun
 need an open shift. The cash expected in the drawer is always known:
 
     expected = counted float + cash taken by sales (net of change)
+               + cash part payments of sales not completed − what voids gave back of them
                − cash refunded + paid in − paid out − cash drops
 
 A close is blind: the cashier counts by denomination without seeing the expected amount;

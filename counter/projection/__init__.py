@@ -36,6 +36,7 @@ from counter.projection.base import (
 from counter.projection.cases import CASE_PROJECTIONS
 from counter.projection.cash import CASH_PROJECTIONS, CASH_TABLES
 from counter.projection.desk import DESK_PROJECTIONS, DESK_TABLES
+from counter.projection.part_payments import PART_PAYMENT_PROJECTIONS, PART_PAYMENT_TABLES
 from counter.projection.sales import SALES_PROJECTIONS, SALES_TABLES
 
 __all__ = [
@@ -52,13 +53,14 @@ __all__ = [
     "project",
 ]
 
-TABLES.update({t.name: t for t in (*SALES_TABLES, *CASH_TABLES, *DESK_TABLES)})
+TABLES.update({t.name: t for t in (*SALES_TABLES, *CASH_TABLES, *DESK_TABLES, *PART_PAYMENT_TABLES)})
 
 PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]] = {
     **SALES_PROJECTIONS,
     **CASH_PROJECTIONS,
     **DESK_PROJECTIONS,
     **CASE_PROJECTIONS,
+    **PART_PAYMENT_PROJECTIONS,
 }
 
 

@@ -107,6 +107,9 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     lines = body["lines"]
     taxes = body["taxes"]
     tenders = body["tenders"]
+    # the first ``part_payments`` tenders were journaled as they were taken (PartPaymentTaken,
+    # counter.projection.part_payments): their vouchers were redeemed then
+    taken_before = body.get("part_payments", 0)
     ops: list[Op] = []
     subtotal = discount = total = tax_total = change = 0
     for n, ln in enumerate(lines, start=1):
@@ -165,7 +168,7 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                 ),
             )
         )  # fmt: skip
-        if voucher and kind == "store_credit":
+        if voucher and kind == "store_credit" and n > taken_before:
             ops.append(
                 Insert(
                     "voucher_movements",

@@ -126,6 +126,7 @@ class ApprovalKind(enum.StrEnum):
     PRICE_ADJUSTMENT = "price_adjustment"
     PRICE_MATCH = "price_match"
     GOODWILL = "goodwill"
+    VOID_PAID = "void_paid"  # voiding a sale after payments were taken, giving them back
 
     @property
     def label(self) -> str:
@@ -146,6 +147,7 @@ APPROVAL_LABELS = {
     ApprovalKind.PRICE_ADJUSTMENT: "a price adjustment on a past purchase",
     ApprovalKind.PRICE_MATCH: "matching a competitor's price",
     ApprovalKind.GOODWILL: "a goodwill credit",
+    ApprovalKind.VOID_PAID: "voiding a sale and giving back what was paid",
 }
 
 

@@ -23,6 +23,7 @@ from counter.money import round_to_coin
 from counter.people.users import Permission, User
 from counter.ports import Clock, UnitOfWork
 from counter.sales.cart import CartLine, check_quantity
+from counter.sales.part_payments import check_taken_before
 from counter.sales.pricing import Discount, LineInput, Pricing, price_lines
 from counter.sales.sale import Sale, SaleLine, receipt_for
 from counter.sales.tenders import Tender, TenderKind
@@ -38,6 +39,10 @@ class CompleteSale:
     tenders: Sequence[Tender]
     rounding: Decimal
     customer_id: str | None = None  # the customer the desk attached (counter.desk.customers)
+    #: the id the part payments were journaled under (counter.sales.part_payments); None: a new one
+    sale_id: str | None = None
+    #: the first ``part_payments`` tenders were journaled as they were taken
+    part_payments: int = 0
 
 
 def check_sale(cmd: CompleteSale, store: StoreConfig) -> None:
@@ -97,8 +102,12 @@ def record_sale(
     Store-credit tenders are redeemed here, against the voucher balance read in the same
     transaction, so two lanes can never spend one voucher twice."""
     lines = [ln for ln in cmd.lines if not ln.voided]
+    if cmd.sale_id is not None:  # the id part payments were journaled under: exactly those, once
+        check_taken_before(uow, cmd.sale_id, cmd.tenders, cmd.part_payments)
+    elif cmd.part_payments:
+        raise TenderError("Part payments name the sale they were taken for.", "Take the payment again.")
     sale = Sale(
-        id=str(uuid.uuid4()),
+        id=cmd.sale_id or str(uuid.uuid4()),
         receipt_number=uow.receipt_numbers.next(),
         store_id=terminal.store_id,
         terminal_id=terminal.terminal_id,
@@ -130,10 +139,12 @@ def record_sale(
         tenders=tuple(cmd.tenders),
         rounding=cmd.rounding,
     )
-    for tender in sale.tenders:
+    for tender in sale.tenders[cmd.part_payments :]:  # a part payment's voucher was redeemed when taken
         if tender.kind is TenderKind.STORE_CREDIT and tender.voucher:
             uow.vouchers.check_redeem(tender.voucher, tender.amount)
     body = sale.journal_body()
+    if cmd.part_payments:
+        body["part_payments"] = cmd.part_payments
     if exchange_id:
         body["exchange_id"] = exchange_id
     if cmd.customer_id:
@@ -151,6 +162,8 @@ def record_sale(
 def check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> None:
     if not cmd.tenders:
         raise TenderError("No payment was taken.", "Take cash (F9) or card (F10).")
+    if not 0 <= cmd.part_payments <= len(cmd.tenders):
+        raise TenderError("The part payments do not match the payments.", "Take the payment again.")
     paid = sum((t.amount for t in cmd.tenders), Decimal(0))
     if cmd.rounding and not any(t.kind is TenderKind.CASH for t in cmd.tenders):
         raise TenderError("Cash rounding applies only to cash.", "Take the payment again.")

@@ -24,7 +24,8 @@ class VoidedSale:
 
 
 def void_sale(user: User, cart: Cart, *, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> VoidedSale:
-    """Journal SaleVoided for the open cart (nothing was charged) and empty it."""
+    """Journal SaleVoided for the open cart (nothing was charged) and empty it. A sale with
+    payments taken is voided by ``counter.sales.voids.void_paid_sale``, which gives them back."""
     if cart.is_empty:
         raise CartError("There is nothing to void.", "Scan an item to start a sale.")
     authorize(user, Permission.VOID_LINE, "void a sale", uow_factory=uow_factory, clock=clock, error=CartError)

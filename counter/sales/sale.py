@@ -111,19 +111,7 @@ class Sale:
                 }
                 for t in self.taxes
             ],
-            "tenders": [
-                {
-                    "kind": str(t.kind),
-                    "amount": m(t.amount),
-                    "tendered": m(t.tendered),
-                    "card_brand": t.card.brand if t.card else None,
-                    "card_last4": t.card.last4 if t.card else None,
-                    "approval_code": t.card.approval_code if t.card else None,
-                    # the voucher a store-credit tender redeemed (HQ moves its balance for every lane)
-                    **({"voucher": t.voucher} if t.voucher else {}),
-                }
-                for t in self.tenders
-            ],
+            "tenders": [t.journal_body(m) for t in self.tenders],
             "rounding": m(self.rounding),
             "total": m(self.total),
         }

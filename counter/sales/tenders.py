@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import enum
 import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from counter.errors import TenderError
 from counter.money import ZERO, Currency, round_to_coin
@@ -83,6 +86,30 @@ class Tender:
             return "Charged to house account"
         return "Cash"
 
+    def journal_body(self, minor: Callable[[Decimal], int]) -> dict[str, Any]:
+        """The tender as journal bodies hold it (``SaleCompleted``, ``PartPaymentTaken``,
+        ``SaleVoided``): money in minor units, a card by brand, last 4 and approval code only."""
+        return {
+            "kind": str(self.kind),
+            "amount": minor(self.amount),
+            "tendered": minor(self.tendered),
+            "card_brand": self.card.brand if self.card else None,
+            "card_last4": self.card.last4 if self.card else None,
+            "approval_code": self.card.approval_code if self.card else None,
+            # the voucher a store-credit tender redeemed (HQ moves its balance for every lane)
+            **({"voucher": self.voucher} if self.voucher else {}),
+        }
+
+
+@dataclass(frozen=True)
+class TakenBefore:
+    """Part payments journaled for a sale that was neither completed nor voided: Counter
+    stopped in between. The next person to sign in gives them back (counter.sales.voids)."""
+
+    sale_id: str
+    total: Decimal  # the sale's total when they were taken
+    tenders: tuple[Tender, ...]
+
 
 @dataclass
 class Payment:
@@ -91,6 +118,10 @@ class Payment:
     Cash rounding applies only to the cash part: when cash settles what is left, the
     amount left is rounded to the smallest coin and the difference is the sale's
     ``rounding`` (signed; it belongs to the store's rounding account).
+
+    On the sale screen a tender that leaves something due is journaled as it is taken
+    (``counter.sales.part_payments``): ``recorded`` counts those, and ``sale_id`` is the id
+    they name, which the sale keeps when it completes (or its void, when it is voided).
     """
 
     total: Decimal
@@ -98,6 +129,8 @@ class Payment:
     smallest_coin: Decimal
     tenders: list[Tender] = field(default_factory=list)
     rounding: Decimal = ZERO
+    sale_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    recorded: int = 0  # the first ``recorded`` tenders are journaled as part payments
 
     @property
     def paid(self) -> Decimal:

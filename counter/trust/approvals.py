@@ -44,6 +44,7 @@ def approver_refusal(approver: User, requester_id: str, kinds: Iterable[Approval
     """Why ``approver`` may not approve these kinds for ``requester_id`` (None: they may).
     The same rules hold at the counter (``grant_approval``) and at a manager's station
     through HQ (``counter.trust.remote_approval``)."""
+    asked = set(kinds)
     if approver.id == requester_id:
         return ApprovalError(
             f"{approver.name}, you cannot approve your own request.",
@@ -51,8 +52,10 @@ def approver_refusal(approver: User, requester_id: str, kinds: Iterable[Approval
         )
     if not approver.can(Permission.APPROVE):
         return ApprovalError(f"{approver.name} may not approve.", "Ask a supervisor or a manager.")
-    if ApprovalKind.CASH_REFUND_OVER_LIMIT in set(kinds) and not approver.can(Permission.REFUND_CASH):
+    if ApprovalKind.CASH_REFUND_OVER_LIMIT in asked and not approver.can(Permission.REFUND_CASH):
         return ApprovalError(f"{approver.name} may not let a cash refund above the limit go through.", "Ask a manager.")
+    if ApprovalKind.VOID_PAID in asked and not approver.can(Permission.REFUND_CASH):
+        return ApprovalError(f"{approver.name} may not let payments be given back.", "Ask a manager.")
     return None
 
 

@@ -1,6 +1,8 @@
 """The domain rules a journal entry must meet before anybody projects it: a received
 ``SaleCompleted`` must add up, a received ``ReturnProcessed`` must follow from the sale it
-names and from what was returned of it before, and no body may carry a card number.
+names and from what was returned of it before, a part payment and a void that gave payments
+back must be well formed (``counter.trust.void_rules``), and no body may carry a card number.
+The field checks they are made of are in ``counter.trust.entry_fields``.
 
 HQ runs them on every pushed entry (``hq/ingest.py``), feeding in what it holds of the
 sales the batch's returns name (``HeldSale``), the returns recorded before (``SaleLedger``)
@@ -27,10 +29,18 @@ from typing import Any
 
 from counter.returns.policy import Condition, Disposition, allowed_dispositions
 from counter.trust.carddata import contains_card_data, has_card_data
+from counter.trust.entry_fields import (
+    MAX_MINOR as MAX_MINOR,  # re-exported: the tests and HQ name it here
+    Broken as _Broken,
+    check_tender,
+    dict_field as _dict,
+    int_field as _int,
+    list_field as _list,
+    str_field as _str,
+    where_at as _where,
+)
+from counter.trust.void_rules import PART_PAYMENT_TAKEN, SALE_VOIDED, check_part_payment, check_void
 
-#: Every amount is a whole number of minor units strictly inside ±MAX_MINOR (10^12: ten
-#: billion dollars), far above any sale and far below a 64-bit column.
-MAX_MINOR = 10**12
 #: Units of one line.
 MAX_QTY = 100_000
 MAX_LINES = 2_000
@@ -53,13 +63,6 @@ class EntryRefused(Exception):
         self.seq = seq
         self.rule = rule
         self.message = f"Entry {seq} breaks the rule '{rule}': {message}"
-
-
-class _Broken(Exception):
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -113,54 +116,6 @@ class Reserved:
 
 
 # ------------------------------------------------------------------------- helpers
-
-
-def _where(where: str, at: str | int | None) -> str:
-    """``where`` named inside its part of the body (``at``: a line's or a tender's number,
-    formatted only when a value is refused: the checks run for every pushed line)."""
-    return where if at is None else f"{at} {where}"
-
-
-def _int(value: Any, where: str, *, low: int = 0, high: int = MAX_MINOR - 1, at: str | None = None) -> int:
-    if type(value) is int and low <= value <= high:
-        return value
-    where = _where(where, at)
-    if type(value) is not int:
-        raise _Broken("bad_number", f"{where} must be a whole number of minor units, not {type(value).__name__}")
-    if not low <= value <= high:
-        if value < 0 <= low:
-            raise _Broken("negative", f"{where} is {value}; it may not be negative")
-        raise _Broken("out_of_range", f"{where} is outside {low}..{high}")
-    return value
-
-
-def _str(
-    value: Any, where: str, longest: int, *, optional: bool = False, empty: bool = False, at: str | None = None
-) -> str | None:
-    if value is None and optional:
-        return None
-    if type(value) is str and 0 < len(value) <= longest and "\x00" not in value:
-        return value
-    where = _where(where, at)
-    if type(value) is not str:
-        raise _Broken("bad_text", f"{where} must be text")
-    if len(value) > longest or (not value and not empty):
-        raise _Broken("bad_text", f"{where} must be 1..{longest} characters")
-    if "\x00" in value:
-        raise _Broken("bad_text", f"{where} holds a NUL character")
-    return value
-
-
-def _list(value: Any, where: str, longest: int, *, empty: bool = False) -> list[Any]:
-    if type(value) is not list or len(value) > longest or (not value and not empty):
-        raise _Broken("bad_shape", f"{where} must be a list of {0 if empty else 1}..{longest} items")
-    return value
-
-
-def _dict(value: Any, where: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise _Broken("bad_shape", f"{where} must be an object")
-    return value
 
 
 def _rate(value: Any, where: str, at: str | None = None) -> None:
@@ -247,6 +202,7 @@ def check_sale(body: Any, store_id: str) -> HeldSale:
         raise _Broken("sale_total", f"the total {total} is not the sum of the lines' gross {gross_sum}")
     rounding = _int(b.get("rounding"), "rounding", low=-MAX_ROUNDING, high=MAX_ROUNDING)
     tenders = _check_tenders(b.get("tenders"), total + rounding)
+    _int(b.get("part_payments", 0), "part_payments", high=len(tenders))  # journaled as taken (void_rules)
     assert sale_id is not None and receipt is not None
     return HeldSale(sale_id, receipt, store_id, inclusive, lines, tenders)
 
@@ -278,19 +234,7 @@ def _check_taxes(value: Any, tax_by_code: dict[str, int], amount_by_code: dict[s
 def _check_tenders(value: Any, due: int) -> tuple[int, ...]:
     amounts: list[int] = []
     for n, raw in enumerate(_list(value, "tenders", MAX_TENDERS), start=1):
-        t = _dict(raw, f"tender {n}")
-        _str(t.get("kind"), f"tender {n} kind", 16)
-        amount = _int(t.get("amount"), f"tender {n} amount")
-        tendered = _int(t.get("tendered"), f"tender {n} tendered")
-        if tendered < amount:
-            raise _Broken("tenders", f"tender {n}: {tendered} handed over is less than the {amount} it pays")
-        _str(t.get("card_brand"), f"tender {n} card_brand", 32, optional=True)
-        last4 = _str(t.get("card_last4"), f"tender {n} card_last4", 4, optional=True)
-        if last4 is not None and not (len(last4) == 4 and last4.isascii() and last4.isdigit()):
-            raise _Broken("bad_text", f"tender {n} card_last4 must be 4 digits")
-        _str(t.get("approval_code"), f"tender {n} approval_code", 12, optional=True, empty=True)
-        _str(t.get("voucher"), f"tender {n} voucher", 16, optional=True)
-        amounts.append(amount)
+        amounts.append(check_tender(raw, f"tender {n}"))
     if sum(amounts) != due:
         raise _Broken("settlement", f"the tenders pay {sum(amounts)}, the total with rounding is {due}")
     return tuple(amounts)
@@ -570,6 +514,10 @@ class BatchRules:
                 self._fresh(f"return {return_id}")
             elif kind in PEOPLE_KINDS:
                 check_people_fields(kind, body)
+            elif kind == PART_PAYMENT_TAKEN:
+                check_part_payment(body)
+            elif kind == SALE_VOIDED:
+                check_void(body)
         except _Broken as exc:
             raise EntryRefused(seq, exc.rule, exc.message) from None
         except RecursionError:

@@ -53,7 +53,9 @@ class DueDocument:
 
     @property
     def label(self) -> str:
-        what = {"sale": "Receipt", "gift": "Gift receipt", "return": "Return receipt"}.get(str(self.document.kind))
+        what = {"sale": "Receipt", "gift": "Gift receipt", "return": "Return receipt", "void": "Void slip"}.get(
+            str(self.document.kind)
+        )
         if self.due is Due.CREDIT_NOTE:
             what = "Credit note"
         return f"{what or 'Document'} {self.reference}"

@@ -279,9 +279,12 @@ def _header(job: _Job, receipt: Receipt) -> None:
         job.centered("GIFT RECEIPT", bold=True, big=True)
     elif receipt.kind is ReceiptKind.RETURN:
         job.centered("RETURN", bold=True, big=True)
+    elif receipt.kind is ReceiptKind.VOID:
+        job.centered("VOID", bold=True, big=True)
+        job.centered("Sale voided: payments given back")
     if receipt.is_copy or receipt.kind is not ReceiptKind.SALE:
         job.feed()
-    job.pair("Receipt", receipt.receipt_number)
+    job.pair("Void" if receipt.kind is ReceiptKind.VOID else "Receipt", receipt.receipt_number)
     job.pair("Date", format_datetime(receipt.issued_at, "short", locale=receipt.locale))
     job.pair(f"Terminal {receipt.terminal}", f"Cashier {receipt.cashier}")
 
@@ -328,6 +331,8 @@ def _totals(job: _Job, receipt: Receipt, money: _Money, pad: str) -> None:
 
 
 def _total_word(receipt: Receipt) -> str:
+    if receipt.kind is ReceiptKind.VOID:
+        return "VOIDED"
     if receipt.kind is not ReceiptKind.RETURN:
         return "TOTAL"
     return "RETURNED" if receipt.exchange_credit else "REFUND"

@@ -79,6 +79,8 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
         conn.execute("CREATE INDEX ix_sales_total_minor ON sales (total_minor)")
         conn.execute("CREATE INDEX ix_sale_lines_sale_id ON sale_lines (sale_id)")
         conn.execute("DROP TABLE outbox")  # 0010's (its triggers go with it)
+        conn.execute("DROP TABLE part_payments")  # 0011's
+        conn.execute("DROP TABLE voided_payments")
         conn.execute("UPDATE alembic_version SET version_num = '0006'")
     conn.close()
     open_database(store_dir).dispose()
@@ -90,6 +92,7 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
     assert {"ix_tenders_card_last4", "ix_sale_lines_item_id", "ix_sales_total_completed"} <= names
     assert not {"ix_sales_total_minor", "ix_sale_lines_sale_id"} & names
     assert "ix_outbox_pending" in names  # and the outbox is back, with its index
+    assert "ix_part_payments_terminal_taken" in names  # and the part payments
 
 
 @pytest.mark.parametrize(

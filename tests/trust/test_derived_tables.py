@@ -1,5 +1,6 @@
 """The derived tables against the journal: a store with sales, returns, refunds, store
-credit, approvals, cash movements, a recount and Z reports on two terminals; each table is
+credit, approvals, part payments, a void that gave them back, cash movements, a recount
+and Z reports on two terminals; each table is
 edited, deleted from and inserted into behind Counter's back (triggers dropped, as an
 attacker with the file would), and verify names the table, the row's key and the column.
 
@@ -27,6 +28,7 @@ from counter.returns.model import ApprovalNeeded, CustomerId, ProcessReturn, Ret
 from counter.returns.policy import Condition, Reason
 from counter.returns.process import process_return
 from counter.returns.refunds import RefundMethod
+from counter.sales.checkout import CompleteSale, complete_sale
 from db.demo import count_for
 from db.derive import derive_and_compare, sale_differences
 from db.derive_compare import Derivation, Difference
@@ -79,6 +81,7 @@ def busy_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory)
         cheap = shop.item_in("office-school")
         credit = record.quote.refund_total
         shop.sell([(cheap, 1)], voucher=(record.voucher_code, min(credit, cheap.price), credit))
+        _part_paid(shop)
         cash = {"clock": shop.clock, "terminal_id": "T01", "currency": shop.cfg.currency}
         record_movement(
             shop.user("Dana"), MovementKind.PAID_OUT, Decimal("5.00"), "window cleaner",
@@ -99,6 +102,26 @@ def busy_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory)
     finally:
         shop.close()
     return folder
+
+
+def _part_paid(shop: TestStore) -> None:
+    """A sale paid $5 cash and $4 by card before the rest (completed), and one voided after
+    $5 cash and $4 by card were taken (given back)."""
+    from tests.db.test_part_payment_voids import VISA, open_sale, taken, void
+
+    for complete in (True, False):
+        cart, payment = open_sale(shop)
+        taken(shop, payment, payment.add_cash(Decimal("5.00"), part_payment=True))
+        taken(shop, payment, payment.add_card(Decimal("4.00"), VISA))
+        if not complete:
+            void(shop, cart, payment)
+            continue
+        payment.add_cash(payment.cash_due)
+        cmd = CompleteSale(
+            shop.user("Maria"), cart.lines, None, payment.tenders, payment.rounding, sale_id=payment.sale_id,
+            part_payments=payment.recorded,
+        )  # fmt: skip
+        complete_sale(cmd, uow_factory=shop.uow, clock=shop.clock, store=shop.cfg, terminal=shop.terminal)
 
 
 def _request(shop: TestStore, receipt: str, line_id: str, qty: int) -> ProcessReturn:
@@ -138,7 +161,10 @@ def test_a_busy_store_derives_exactly_what_is_stored(busy: Path) -> None:
     assert result.ok, result.lines()
     assert result.entries > 50 and result.rows > 150
     with raw(busy) as conn:
-        for table in ("returns", "refunds", "vouchers", "voucher_movements", "approvals", "cash_movements"):
+        for table in (
+            "returns", "refunds", "vouchers", "voucher_movements", "approvals", "cash_movements", "part_payments",
+            "voided_payments",
+        ):  # fmt: skip
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
         assert conn.execute("SELECT count(*) FROM shift_recounts").fetchone()[0] == 1
         assert conn.execute("SELECT count(DISTINCT terminal_id) FROM sales").fetchone()[0] == 2
@@ -167,6 +193,8 @@ CASES = [
     ("cash_movements", "1", "amount_minor", "amount_minor - 400", ("shift_id",)),
     ("shift_recounts", "1", "counted_minor", "counted_minor + 1", ("shift_id",)),
     ("z_reports", "terminal_id = 'T02'", "grand_sales_minor", "grand_sales_minor + 1", ("terminal_id", "number")),
+    ("part_payments", "kind = 'cash'", "amount_minor", "amount_minor + 500", ("sale_id", "seq")),
+    ("voided_payments", "kind = 'cash'", "recorded_before", "0", ("sale_id", "seq")),
 ]  # fmt: skip
 
 

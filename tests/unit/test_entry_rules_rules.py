@@ -167,8 +167,8 @@ def refusal(check: Callable[[], object], seq: int = 7) -> tuple[str, str]:
     with pytest.raises(EntryRefused) as info:
         try:
             check()
-        except Exception as exc:  # the module's private _Broken, turned into what HQ sends
-            if type(exc).__name__ != "_Broken":
+        except Exception as exc:  # counter.trust.entry_fields.Broken, turned into what HQ sends
+            if type(exc).__name__ != "Broken":
                 raise
             raise EntryRefused(seq, exc.rule, exc.message) from None  # type: ignore[attr-defined]
     return info.value.rule, info.value.message.split(": ", 1)[1]

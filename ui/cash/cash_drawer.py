@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
 from app.drawer import AFTER_RESTART, DueDrawers
-from app.events import DeskPaymentCommitted
+from app.events import DeskPaymentCommitted, VoidCommitted
 from counter.cash.drawer import (
     MIN_NOTE,
     NO_AMOUNT,
@@ -129,6 +129,12 @@ class DrawerControl(QObject):
     def after_desk_payment(self, event: DeskPaymentCommitted, say: Say) -> None:
         if event.cash_in > 0 or event.cash_out > 0:
             self._open_due([event.reference], say)  # due with the payment's commit, like a sale's
+
+    def after_void(self, event: VoidCommitted, say: Say) -> None:
+        """A sale voided after payments were taken: the drawer opens for the cash given back
+        (due with the void's commit, like a refund's)."""
+        if event.record.cash_out > 0:
+            self._open_due([event.record.void_number], say)
 
     def _open_for(self, reason: DrawerReason, reference: str, say: Say) -> None:
         """An opening no commit made due: journaled here, then kicked."""

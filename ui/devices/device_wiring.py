@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QStatusBar, 
 
 from app.config import Settings
 from app.context import AppContext
-from app.events import DeskPaymentCommitted, ReturnCommitted, SaleCommitted
+from app.events import DeskPaymentCommitted, ReturnCommitted, SaleCommitted, VoidCommitted
 from counter.people.users import User
 from devices.barcodes import ScanData
 from ui.actions import Action
@@ -103,6 +103,7 @@ class DeviceUi(QObject):
             after.subscribe(SaleCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_sale(e))),
             after.subscribe(ReturnCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_return(e))),
             after.subscribe(DeskPaymentCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_desk_payment(e))),
+            after.subscribe(VoidCommitted, lambda e: QTimer.singleShot(0, lambda: self._after_void(e))),
         ]
         sale.cart_changed.connect(lambda: self.display.cart_changed(sale))
         sale.before_new_sale = self.drawers.check_closed
@@ -133,6 +134,10 @@ class DeviceUi(QObject):
     def _after_desk_payment(self, event: DeskPaymentCommitted) -> None:
         """Cash taken or given back at the desk outside a sale opens the drawer."""
         self.drawers.after_desk_payment(event, event.warn or event.tell)
+
+    def _after_void(self, event: VoidCommitted) -> None:
+        """A sale voided after payments were taken opens the drawer for the cash given back."""
+        self.drawers.after_void(event, event.warn or event.tell)
 
     def no_sale(self) -> None:
         sale, user = self.sale, self.current_user()

@@ -1,6 +1,7 @@
 """Taking the money on the sale screen, as a presenter: cash (F9), card (F10) and store
-credit (F8), the sale recorded once paid (``counter.sales.checkout.complete_sale``), what follows
-the commit (``app/events.py``), the gift receipt and the reprint of the last sale.
+credit (F8), each part payment journaled as it is taken (``counter.sales.part_payments``),
+the sale recorded once paid (``counter.sales.checkout.complete_sale``), what follows the
+commit (``app/events.py``), the gift receipt and the reprint of the last sale.
 
 It talks to the screen only through ``PaymentView``: the sale in progress, what to say,
 and the three questions a payment asks (how much cash, which card, which voucher). So it
@@ -23,8 +24,9 @@ from counter.people.users import User
 from counter.sales.cart import Cart
 from counter.sales.checkout import CompleteSale, complete_sale
 from counter.sales.commands import record_reprint
+from counter.sales.part_payments import TakePartPayment, take_part_payment
 from counter.sales.sale import Sale, receipt_for
-from counter.sales.tenders import CardDetails, Payment
+from counter.sales.tenders import CardDetails, Payment, Tender, TenderKind
 from ui.devices.printing import PrintBridge
 from ui.ops import describe, said_after, said_before
 
@@ -113,6 +115,8 @@ class SalePayment:
         if payment.is_complete:
             self.finish()
             return
+        if not self._record_part(payment, tender):
+            return
         self.view.refresh()
         self.view.say(
             f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10).", "info"
@@ -129,6 +133,8 @@ class SalePayment:
         tender = payment.add_card(taken.amount, taken.card)
         if payment.is_complete:
             self.finish()
+            return
+        if not self._record_part(payment, tender):
             return
         self.view.refresh()
         self.view.say(
@@ -147,12 +153,35 @@ class SalePayment:
         if payment.is_complete:
             self.finish()
             return
+        if not self._record_part(payment, tender):
+            return
         self.view.refresh()
         self.view.say(
             f"Store credit {self._money(tender.amount)} taken from {taken.code}. "
             f"{self._money(payment.remaining)} still due.",
             "info",
         )
+
+    def _record_part(self, payment: Payment, tender: Tender) -> bool:
+        """Journal the part payment just taken; if that fails it is taken off the sale again
+        and the person is told how to hand it back."""
+        cmd = TakePartPayment(self.view.current_user(), payment.sale_id, len(payment.tenders), tender, payment.total)
+        try:
+            self.ctx.handle(take_part_payment, cmd)
+        except Exception as exc:  # nothing of it was recorded
+            payment.tenders.pop()
+            self.view.refresh()
+            undo = {
+                TenderKind.CASH: "Give the cash back.",
+                TenderKind.CARD: "Reverse the charge on the card terminal.",
+            }.get(tender.kind, "Nothing was taken from the voucher.")
+            self.view.say(
+                f"The {self._money(tender.amount)} payment ({tender.label}) was NOT taken: {describe(exc).text} {undo}",
+                "error",
+            )
+            return False
+        payment.recorded = len(payment.tenders)
+        return True
 
     def finish(self) -> None:
         """Record the paid sale; on failure the payment stays on screen so nothing is lost."""
@@ -161,7 +190,7 @@ class SalePayment:
         assert payment is not None and payment.is_complete
         cmd = CompleteSale(
             v.current_user(), list(v.cart.lines), v.cart.order_discount, list(payment.tenders), payment.rounding,
-            v.customer_id,
+            v.customer_id, sale_id=payment.sale_id if payment.recorded else None, part_payments=payment.recorded,
         )  # fmt: skip
         try:
             sale = self.ctx.handle(complete_sale, cmd)

@@ -37,7 +37,7 @@ from counter.catalog import Item
 from counter.errors import CartError, ItemNotFound
 from counter.people.users import Permission, User
 from counter.sales.cart import Cart, CartLine, parse_quantity
-from counter.sales.commands import void_line, void_sale
+from counter.sales.commands import void_line
 from counter.sales.sale import Sale
 from counter.sales.tenders import Payment
 from counter.sales.vouchers import looks_like_voucher
@@ -50,6 +50,8 @@ from ui.ops import Problem, attempt
 from ui.sales.cart_model import CartModel
 from ui.sales.preview import ReceiptPreview
 from ui.sales.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
+from ui.sales.sale_void import SaleVoid
+from ui.sales.void_questions import VoidDialogs
 
 SEARCH_LIMIT = 50
 
@@ -81,6 +83,7 @@ class SaleScreen(QWidget):
         # the last customer document printed (an X or Z report is the cash office's)
         printing.preview_ready.connect(lambda doc, kind: self.preview.show_decoded(doc) if kind != REPORT else None)
         self.payments = SalePayment(ctx, printing, self)  # the money keys' presenter
+        self.voids = SaleVoid(ctx, self, VoidDialogs(self, ctx))  # Shift+F6, payments given back
         printing.job_finished.connect(self.payments.print_finished)
         self._refresh()
 
@@ -198,7 +201,7 @@ class SaleScreen(QWidget):
             Action.LINE_DISCOUNT: self._discount_line,
             Action.ORDER_DISCOUNT: self._discount_order,
             Action.VOID_LINE: self._void_line,
-            Action.VOID_SALE: self._void_sale,
+            Action.VOID_SALE: lambda: self._run(self.voids.void),
             Action.PAY_CASH: lambda: self._run(self.payments.pay_cash),
             Action.PAY_CARD: lambda: self._run(self.payments.pay_card),
             Action.REPRINT: lambda: self._run(self.payments.reprint),
@@ -253,6 +256,7 @@ class SaleScreen(QWidget):
         self.user = user
         self._reset_sale()
         self.say(f"Signed in as {user.name}. Scan the first item.", "info")
+        attempt(self.voids.restore_interrupted, self.problem)  # part payments a stop left, to give back
         self.input.setFocus()
 
     def _new_cart(self) -> Cart:
@@ -400,7 +404,8 @@ class SaleScreen(QWidget):
     def _check_editable(self) -> None:
         if self.payment is not None and self.payment.tenders:
             raise CartError(
-                "A payment has already been taken for this sale.", "Finish paying before you change the items."
+                "A payment has already been taken for this sale.",
+                "Finish paying, or void the sale (Shift+F6) to give the payments back.",
             )
 
     def _selected_line(self) -> CartLine:
@@ -465,15 +470,6 @@ class SaleScreen(QWidget):
             self.ctx.handle(void_line, self._user(), self.cart, line.id)
             self._refresh()
             self.say(f"Voided {line.item.name}.", "ok")
-
-        attempt(run, self.problem)
-
-    def _void_sale(self) -> None:
-        def run() -> None:
-            self._check_editable()
-            voided = self.ctx.handle(void_sale, self._user(), self.cart)
-            self._reset_sale()
-            self.say(f"Sale voided ({voided.lines} lines, {self._money(voided.total)}). Nothing was charged.", "ok")
 
         attempt(run, self.problem)
 
