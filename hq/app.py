@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
-from hq import access, approvals, catalog, ingest, ledger, people, schema as s
+from hq import access, approvals, catalog, desk_api, ingest, ledger, people, schema as s
 from hq.fastpush import FastPush
 from hq.ratelimit import FailureLimiter
 from hq.store import utcnow
@@ -383,6 +383,7 @@ def create_app(engine: Engine) -> FastAPI:
 
     app.include_router(approvals.router(engine, terminal))
     app.include_router(people.router(engine, terminal))
+    app.include_router(desk_api.router(engine, terminal))  # the store's orders, accounts and cases
     return app
 
 

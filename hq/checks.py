@@ -1,6 +1,8 @@
 """The domain checks of a pushed batch at HQ: ``counter.trust.entry_rules`` fed with what HQ
 holds (the sales the batch's returns name, what was returned of them, HQ's own
-reservations), run on every new entry before anything of the batch is projected. A
+reservations) and ``counter.trust.desk_rules`` fed with what HQ holds of the orders,
+accounts and sales its desk entries name (hq/desk_held.py), run on every new entry before
+anything of the batch is projected. A
 broken rule refuses the whole push (422 ``entry_refused``, naming the entry and the
 rule); ``hq.ingest.ingest`` raises the alert in its own transaction.
 
@@ -23,6 +25,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
 from counter.journal import JournalEntry
+from counter.trust.desk_rules import DeskRules
 from counter.trust.entry_rules import (
     RETURN_PROCESSED,
     BatchRules,
@@ -34,7 +37,7 @@ from counter.trust.entry_rules import (
     SoldLine,
     return_sale_ids,
 )
-from hq import schema as s
+from hq import desk_held, schema as s
 from hq.chain import PushRefused
 
 WHAT_TO_DO = (
@@ -63,9 +66,12 @@ def check_batch(conn: Connection, store_id: str, entries: Sequence[JournalEntry]
         ]
         reserved = _reserved(conn, return_ids)
     rules = BatchRules(store_id, held, ledgers, reserved)
+    desk = DeskRules(entries[0].terminal, *desk_held.held(conn, store_id, kinds, bodies)) if entries else None
     for e, body in zip(entries, bodies, strict=True):
         try:
             rules.check(e.seq, e.type, e.body, body)
+            if desk is not None:
+                desk.check(e.seq, e.type, body)  # the desk's orders, accounts, cases (desk_rules)
         except EntryRefused as exc:
             raise refused(exc.seq, exc.rule, exc.message) from None
 
@@ -146,20 +152,49 @@ _UNIQUE_WHAT = {
     "returns": "a return id",
     "return_lines": "a return line",
     "sale_tenders": "a sale id",
+    "cases": "a case id or number",
+    "contacts": "a contact id",
+    "referrals": "a referral id",
+    "orders": "an order id or number",
+    "accounts": "a house account id or number",
+    "desk_payments": "a desk payment id or number",
+    "adjustments": "an adjustment id or number",
+}
+#: The desk's parents, as a person calls them (a child naming one HQ does not hold).
+_PARENT_WHAT = {
+    "cases": "case",
+    "contacts": "contact",
+    "referrals": "referral",
+    "orders": "order",
+    "accounts": "house account",
+    "desk_payments": "desk payment",
 }
 
 
 def refusal_for_integrity(exc: Exception, entries: Sequence[JournalEntry]) -> PushRefused:
-    """A projection the database refused (a unique key HQ already holds, a value no
-    column takes) as the push's refusal, naming the entry that carries the value.
-    ``exc``: SQLAlchemy's wrapper, or psycopg's own error (the raw-cursor write paths)."""
+    """A projection the database refused (a unique key HQ already holds, a parent it does
+    not hold, a value no column takes) as the push's refusal, naming the entry that carries
+    the value. ``exc``: SQLAlchemy's wrapper, or psycopg's own error (the raw-cursor write
+    paths)."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     diag = getattr(orig, "diag", None)
     table = getattr(diag, "table_name", None) or ""
     detail = getattr(diag, "message_detail", None) or ""
-    value = detail.split("=(", 1)[1].rsplit(")", 1)[0].split(",", 1)[0] if "=(" in detail else ""
-    seq = next((e.seq for e in entries if value and f'"{value}"' in e.body), entries[0].seq)
-    if getattr(orig, "sqlstate", "") == "23505":
+    values: list[str] = []
+    if "=(" in detail:  # Key (store_id, id)=(S01, 5a1e...) already exists.
+        columns = detail.split("(", 1)[1].split(")=", 1)[0].split(", ")
+        values = detail.split("=(", 1)[1].rsplit(")", 1)[0].split(", ")
+        if table in s.DESK and len(columns) == len(values) > 1 and columns[0] == "store_id":
+            values = [", ".join(values[1:])]  # a desk row, in the lane's own store: the rest names it
+    value = values[0] if values else ""
+    first = value.split(", ", 1)[0]
+    seq = next((e.seq for e in entries if first and f'"{first}"' in e.body), entries[0].seq)
+    state = getattr(orig, "sqlstate", "")
+    if state == "23505":
         what = _UNIQUE_WHAT.get(table, "an id")
         return refused(seq, "duplicate_id", f"Entry {seq} repeats {what} HQ already holds ({value})")
+    if state == "23503":
+        parent = detail.rsplit('table "', 1)[-1].rstrip('".') if 'table "' in detail else ""
+        what = _PARENT_WHAT.get(parent, "record")
+        return refused(seq, "unknown_record", f"Entry {seq} names a {what} HQ does not hold for this store ({value})")
     return refused(seq, "unstorable", f"Entry {seq} holds a value HQ cannot store ({type(orig).__name__})")

@@ -41,7 +41,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from counter import projection
 from counter.journal import EventType, JournalEntry
 from counter.projection import EntryRef, Insert, ProjectionError
-from hq import checks, people, schema as s
+from hq import checks, desk, people, schema as s
 from hq.chain import (
     PushRefused as PushRefused,  # re-exported: hq.app catches ingest.PushRefused
     check_chain,
@@ -199,7 +199,8 @@ def project(
     *,
     head: tuple[int, str, datetime] | None = None,
 ) -> None:
-    """Project SaleCompleted and ReturnProcessed entries (others stay in the journal only).
+    """Project SaleCompleted and ReturnProcessed entries, customers and store credit
+    (hq/people.py) and the service desk's events (hq/desk.py); others stay in the journal only.
     ``bodies`` are the entries' parsed bodies when the caller has them (the chain check
     parsed each one already); otherwise each projected body is parsed here.
 
@@ -249,6 +250,7 @@ def project(
     if touched:
         flag_over_returns(conn, sorted(touched))
     people.project(conn, store_id, terminal_id, entries, bodies)  # customers and store credit (hq/people.py)
+    desk.project(conn, store_id, terminal_id, entries, bodies)  # orders, accounts, cases (hq/desk.py)
 
 
 def _recordset_insert(name: str, table: str, columns: Sequence[str]) -> str:

@@ -15,7 +15,11 @@ Three groups:
 * downstream: ``tax_classes``, ``categories`` (with their return policy), ``items``,
   ``users``, ``customers``, ``customer_links``, ``vouchers``, ``voucher_movements``;
   every row carries ``version`` from the ``change_seq`` sequence and a
-  ``deleted`` flag (a tombstone), which is the change cursor terminals pull by.
+  ``deleted`` flag (a tombstone), which is the change cursor terminals pull by;
+* the service desk (hq/schema_desk.py, projected by hq/desk.py): ``cases``,
+  ``case_events``, ``contacts``, ``contact_links``, ``referrals``, ``referral_notes``,
+  ``orders``, ``order_lines``, ``accounts``, ``account_entries``, ``desk_payments``,
+  ``desk_tenders``, ``adjustments``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from hq import schema_desk
 
 metadata = MetaData(
     naming_convention={
@@ -424,3 +430,21 @@ approver_pins = Table(
 )
 
 Index("ix_approval_requests_store_state", approval_requests.c.store_id, approval_requests.c.state)
+
+# ------------------------------------------------------------------- the service desk
+
+DESK = schema_desk.define(metadata)
+cases, contacts, contact_links, case_events = (
+    DESK["cases"],
+    DESK["contacts"],
+    DESK["contact_links"],
+    DESK["case_events"],
+)
+referrals, referral_notes = DESK["referrals"], DESK["referral_notes"]
+orders, order_lines, accounts, account_entries = (
+    DESK["orders"],
+    DESK["order_lines"],
+    DESK["accounts"],
+    DESK["account_entries"],
+)
+desk_payments, desk_tenders, adjustments = DESK["desk_payments"], DESK["desk_tenders"], DESK["adjustments"]

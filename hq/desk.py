@@ -1,0 +1,187 @@
+"""The service desk at HQ: every desk event a lane pushes, projected into HQ's desk tables
+(hq/schema_desk.py) with the lanes' own projection functions (``counter.projection``), in
+the push's transaction, and what the desk's entry rules (``counter.trust.desk_rules``) need
+to know of HQ's rows.
+
+* **Rows** (``project``, called by ``hq.ingest.project``): each desk entry's ``Insert``
+  operations become rows of the same table and columns, stamped with the pushing lane's
+  store, terminal and the entry's seq; its ``Update`` operations change the row of that
+  key in the lane's store, exactly one (none: the push is refused, naming the entry, as
+  for an unknown order or case). A column the journal does not hold (a customer's words,
+  a note, an outcome) is null. Only new entries are projected (ingest takes a re-sent
+  entry as acknowledged, never again), and every row's key is that of the entry or of an
+  id the lane minted, so a batch projected twice would fail rather than double.
+* **Derived, never taken**: an order's paid amount and balance and an account's balance
+  are sums of payment and entry rows (hq/desk_api.py), never a stored number; what a
+  cancelled order kept is HQ's sum of its payment rows, not the body's ``kept``.
+* **For the rules**: what HQ holds of the orders, accounts and sales a batch names
+  (hq/desk_held.py).
+* **Backfill** (``backfill``, run by migration 0006): the desk entries HQ's journal held
+  before these tables existed, projected once in the order HQ received them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+
+from counter import projection
+from counter.journal import JournalEntry
+from counter.projection import UNKNOWN, EntryRef, Insert, ProjectionError
+from counter.trust.desk_rules import DESK_KINDS
+from hq import checks, schema as s
+from hq.chain import PushRefused
+from hq.schema_desk import ORDINAL_TABLES
+from hq.store import utcnow
+
+log = logging.getLogger(__name__)
+
+#: What a person calls a row of the tables an entry changes.
+_WHAT = {"cases": "case", "referrals": "referral", "orders": "order"}
+
+
+class _Op(NamedTuple):
+    seq: int
+    table: str
+    row: dict[str, Any]  # an insert's row, or an update's new values
+    key: tuple[Any, ...] | None  # None: an insert
+    label: str  # what the entry calls the record (its number), for a refusal
+
+
+def _known(value: Any) -> Any:
+    return None if value is UNKNOWN else value
+
+
+def rows_of(store_id: str, terminal_id: str, entry: JournalEntry, body: Any) -> list[_Op]:
+    """The entry's operations on HQ's desk tables, from the lane's projection."""
+    ref = EntryRef(terminal_id, entry.seq, entry.type, entry.at)
+    try:
+        ops = projection.project(entry.type, body, ref)
+    except ProjectionError as exc:
+        raise checks.refused(entry.seq, "shape", f"Entry {entry.seq} cannot be read as a {entry.type}: {exc}") from exc
+    label = str(body.get("case_number") or body.get("number") or "") if isinstance(body, dict) else ""
+    out: list[_Op] = []
+    places: Counter[str] = Counter()
+    for op in ops:
+        if op.table not in s.DESK:
+            continue  # customers, links and vouchers: hq/people.py
+        if isinstance(op, Insert):
+            row = {c: _known(v) for c, v in op.row.items()}
+            row.update(store_id=store_id, origin_terminal=terminal_id, origin_seq=entry.seq)
+            if op.table in ORDINAL_TABLES:
+                places[op.table] += 1
+                row["n"] = places[op.table]
+            out.append(_Op(entry.seq, op.table, row, None, label))
+        else:
+            values = {c: _known(v) for c, v in op.values.items()}
+            out.append(_Op(entry.seq, op.table, values, op.key, label or str(op.key[0])))
+    return out
+
+
+def project(
+    conn: Connection,
+    store_id: str,
+    terminal_id: str,
+    entries: Sequence[JournalEntry],
+    bodies: Sequence[Any] | None = None,
+) -> None:
+    """Project the desk entries of one pushed batch (the caller's transaction); ``bodies``:
+    the entries' parsed bodies when the caller has them."""
+    ops: list[_Op] = []
+    for n, e in enumerate(entries):
+        if e.type in DESK_KINDS:
+            body = bodies[n] if bodies is not None else json.loads(e.body)
+            ops += rows_of(store_id, terminal_id, e, body)
+    if ops:
+        _write(conn, store_id, ops)
+
+
+def _runs(ops: Iterable[_Op]) -> Iterator[list[_Op]]:
+    """The operations in order, a run of inserts into one table together."""
+    run: list[_Op] = []
+    for op in ops:
+        if run and (op.key is not None or run[0].key is not None or op.table != run[0].table):
+            yield run
+            run = []
+        run.append(op)
+    if run:
+        yield run
+
+
+def _write(conn: Connection, store_id: str, ops: Sequence[_Op]) -> None:
+    for run in _runs(ops):
+        table = s.DESK[run[0].table]
+        if run[0].key is None:
+            conn.execute(insert(table), [op.row for op in run])
+            continue
+        (op,) = run
+        assert op.key is not None
+        spec = projection.TABLES[op.table]
+        values = dict(op.row)
+        if op.table == "orders" and values.get("status") == "cancelled":
+            values["kept_minor"] = paid_of(store_id, table.c.id)  # what the rows say it kept
+        stmt = (
+            update(table)
+            .where(table.c.store_id == store_id, *(table.c[k] == v for k, v in zip(spec.key, op.key, strict=True)))
+            .values(values)
+        )
+        if conn.execute(stmt).rowcount != 1:
+            what = _WHAT.get(op.table, op.table)
+            raise checks.refused(
+                op.seq,
+                "unknown_record",
+                f"Entry {op.seq} changes {what} {op.label}, which HQ does not hold for {store_id}",
+            )
+
+
+def paid_of(store_id: str, order_id: Any) -> Any:
+    """What the order's payment rows sum to (refunds below zero), as a scalar subquery."""
+    p = s.desk_payments
+    return (
+        select(func.coalesce(func.sum(p.c.amount_minor), 0))
+        .where(p.c.store_id == store_id, p.c.order_id == order_id)
+        .scalar_subquery()
+    )
+
+
+# ------------------------------------------------------------------------- backfill
+
+
+def backfill(conn: Connection) -> int:
+    """Project the desk entries of HQ's journal (stored before HQ projected them) in the
+    order HQ received them; returns how many. An entry that cannot be projected is left
+    out and raised as an alert (``desk_backfill``), naming the entry and why."""
+    j = s.journal
+    rows = conn.execute(
+        select(j.c.store_id, j.c.terminal_id, j.c.seq, j.c.id, j.c.type, j.c.at, j.c.body, j.c.prev_hash, j.c.hash)
+        .where(j.c.type.in_(sorted(DESK_KINDS)))
+        .order_by(j.c.received_at, j.c.store_id, j.c.terminal_id, j.c.seq)
+    ).all()
+    done = 0
+    for r in rows:
+        entry = JournalEntry(r.terminal_id, r.seq, r.id, r.type, r.at, r.body, r.prev_hash, r.hash)
+        try:
+            with conn.begin_nested():
+                project(conn, r.store_id, r.terminal_id, [entry])
+            done += 1
+        except (PushRefused, IntegrityError, DataError, ValueError) as exc:
+            reason = exc.message if isinstance(exc, PushRefused) else type(exc).__name__
+            detail = f"{r.type} (entry {r.seq}) was not projected into the desk tables: {reason}"
+            log.warning("desk backfill %s-%s: %s", r.store_id, r.terminal_id, detail)
+            conn.execute(
+                insert(s.alerts).values(
+                    at=utcnow(),
+                    kind="desk_backfill",
+                    store_id=r.store_id,
+                    terminal_id=r.terminal_id,
+                    seq=r.seq,
+                    detail=detail,
+                )
+            )
+    return done
