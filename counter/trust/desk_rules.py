@@ -33,18 +33,15 @@ from counter.desk.adjustments import AdjustmentKind
 from counter.desk.cases import CaseStatus, ContactKind
 from counter.desk.orders import OrderKind
 from counter.desk.referrals import TOLD_HOW, Priority
-from counter.trust.entry_rules import (
-    MAX_LINES,
+from counter.trust.entry_fields import (
     MAX_MINOR,
-    MAX_QTY,
-    MAX_TENDERS,
-    EntryRefused,
-    _Broken,
-    _dict,
-    _int,
-    _list,
-    _str,
+    Broken as _Broken,
+    dict_field as _dict,
+    int_field as _int,
+    list_field as _list,
+    str_field as _str,
 )
+from counter.trust.entry_rules import MAX_LINES, MAX_QTY, MAX_TENDERS, EntryRefused
 
 ORDER_EVENTS: Final = frozenset({"OrderOpened", "OrderPaymentTaken", "OrderPickedUp", "OrderCancelled"})
 ACCOUNT_EVENTS: Final = frozenset({"AccountOpened", "AccountCharged", "AccountPaymentTaken"})
