@@ -18,9 +18,11 @@ from counter.returns.draft import ReturnDraft
 from counter.returns.model import QuotedLine, ReturnQuote
 from counter.returns.policy import Condition, LineDecision, Reason, Status
 
-RECEIPT_COLUMNS = ("#", "Item", "Sold", "Back", "Left", "Paid each", "Return", "Reason · condition", "Decision")
-NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition", "Decision")
+# "Reason · condition" on two lines: the column may narrow to its wider word
+RECEIPT_COLUMNS = ("#", "Item", "Sold", "Back", "Left", "Paid each", "Return", "Reason ·\ncondition", "Decision")
+NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason ·\ncondition", "Decision")
 DECISION_COLUMN = 8
+NAME_COLUMN = 1
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
 _STATUS_COLOURS = {
@@ -88,6 +90,8 @@ class ReturnLinesModel(QAbstractTableModel):
             return QBrush(QColor(_STATUS_COLOURS[_shown_status(quoted.decision)]))
         if role == Qt.ItemDataRole.ToolTipRole and col == DECISION_COLUMN and quoted is not None:
             return quoted.decision.summary
+        if role == Qt.ItemDataRole.ToolTipRole and col == NAME_COLUMN:  # the name in full
+            return self.data(index)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
 
