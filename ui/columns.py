@@ -156,8 +156,8 @@ class ColumnFit(QObject):
             if i in self.hidden:
                 out.append(i)
                 continue
-            text = str(table.model().index(row, i).data() or "")
-            if text and table.fontMetrics().horizontalAdvance(text) + self._margin() > table.columnWidth(i):
+            index = table.model().index(row, i)
+            if index.data() and table.sizeHintForIndex(index).width() > table.columnWidth(i):
                 out.append(i)
         return out
 

@@ -234,6 +234,7 @@ def walk(ctx: AppContext, window: MainWindow, shots: Path | None, faults: set[st
     QTest.keyClick(sale.input, Qt.Key.Key_F11, SHIFT)  # a gift receipt that does not print
     until(lambda: "Out of paper" in window.printer_label.text())
     w.look("sale-not-printed")  # the printer's state, and the "not printed" key, in the status bar
+    w.dialog("print-jobs-failed", Qt.Key.Key_P, CTRL | SHIFT, on=sale.input)  # what happened, in full
     printer.simulator.paper_out = False  # type: ignore[attr-defined]
     printer.refresh_status()
     until(lambda: window.printer_label.text() == "Printer: Ready")

@@ -55,6 +55,7 @@ DIALOGS = {
     "store-credit",
     "devices",
     "print-jobs",
+    "print-jobs-failed",
     "staff",
     "return-reason",
     "return-quantity",
