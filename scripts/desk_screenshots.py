@@ -186,7 +186,10 @@ def take(
     paper,
     pdf_to_png,
     settle,
+    docs: Path | None = None,
 ) -> None:  # type: ignore[no-untyped-def]
+    """Screens and dialogs into ``out``; the letter, slip and agreement into ``docs`` (or ``out``)."""
+    docs = docs or out
     sale = window.sale
     last = a_sale(ctx)
     receipt = last.receipt_number
@@ -228,7 +231,7 @@ def take(
     def contact(d: QDialog) -> None:
         d.kind.setCurrentIndex(1)  # type: ignore[attr-defined]
         d.words.setPlainText("The toaster's lever will not stay down.")  # type: ignore[attr-defined]
-        d.actions.setPlainText("Checked: it does not latch. Offered an exchange.")  # type: ignore[attr-defined]
+        d.done_so_far.setPlainText("Checked: it does not latch. Offered an exchange.")  # type: ignore[attr-defined]
         d.links.setText(receipt)  # type: ignore[attr-defined]
         d.follow_up.setValue(3)  # type: ignore[attr-defined]
 
@@ -280,10 +283,10 @@ def take(
     case = next(c for c in desk.cases if c.kind == "complaint")
     desk.case_list.setCurrentRow(desk.cases.index(case))
     path = desk.save_letter(case, desk.customer)
-    pdf_to_png(path, out / "desk-letter.png")
+    pdf_to_png(path, docs / "desk-letter.png")
     desk.print_case_slip(case, desk.customer)
     settle(800)
-    paper(window.cash_office.preview, out / "desk-case-slip.png")
+    paper(window.cash_office.preview, docs / "desk-case-slip.png")
     agreements = sorted((tmp / "documents").glob("agreement-*.pdf"))
     if not agreements:
         from counter.desk.documents import order_agreement
@@ -295,7 +298,7 @@ def take(
         target = tmp / "documents" / f"agreement-{order.number}.pdf"
         target.write_bytes(render_slip_pdf(doc))
         agreements = [target]
-    pdf_to_png(agreements[-1], out / "desk-agreement.png")
+    pdf_to_png(agreements[-1], docs / "desk-agreement.png")
     desk.refresh()
     settle(200)
     grab(window, out / "service-desk-case.png")
@@ -304,7 +307,8 @@ def take(
 
 
 def main() -> int:
-    """Only the service desk's screenshots: ``python scripts/desk_screenshots.py [--out DIR]``."""
+    """Only the service desk's screenshots: ``python scripts/desk_screenshots.py [--out DIR] [--size WxH]``
+    (run it like scripts/screenshots.py: screens into DIR/<width>x<height>/)."""
     import argparse
     import os
     import sys
@@ -315,27 +319,31 @@ def main() -> int:
     from app.context import build_context
     from counter.people.users import PinHasher
     from db.demo import build_demo
-    from scripts.screenshots import grab, paper, pdf_to_png, settle, when_dialog
+    from scripts.screenshots import grab, open_for_shots, paper, pdf_to_png, settle, shrink, type_line, when_dialog
     from ui.main_window import build_window, load_style
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
+    parser.add_argument("--size", help="the window's size, e.g. 1024x768 (default: the screen's)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
     load_style(app)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as tmp:
         build_demo(Path(tmp), days=3, hasher=PinHasher(time_cost=1, memory_cost=1024)).dispose()
-        ctx = build_context(Path(tmp), overrides={"printer": "sim://printer"})
+        # QTest types as fast as a scanner: the wedge filter would take the PIN for a scan
+        ctx = build_context(Path(tmp), overrides={"printer": "sim://printer", "wedge": False})
         window = build_window(ctx)
-        window.resize(1366, 800)
-        window.show()
-        settle(300)
-        window._signed_in(next(u for u in list_users(ctx.db.read) if u.name.startswith("Maria")))
+        shots = args.out / open_for_shots(window, args.size)
+        shots.mkdir(parents=True, exist_ok=True)
+        users = window.signin.users
+        users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Maria")))
+        type_line(window.signin.pin, "1111")
         settle(200)
-        take(app, ctx, window, args.out, Path(tmp), grab, when_dialog, paper, pdf_to_png, settle)  # type: ignore[arg-type]
+        take(app, ctx, window, shots, Path(tmp), grab, when_dialog, paper, pdf_to_png, settle, docs=args.out)  # type: ignore[arg-type]
         window.close()
         ctx.close()
+    shrink(shots)
     return 0
 
 

@@ -1,10 +1,15 @@
-"""Regenerate the screenshots in docs/screens/ from the running app (offscreen Qt).
+"""Regenerate the screenshots in docs/screens/ from the running app.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screens]
+    Xvfb :99 -screen 0 1024x768x24 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python scripts/screenshots.py [--out docs/screens]
 
 Builds a throwaway demo store, drives the real widgets with key events, and grabs each
 screen to PNG. Nothing here is mocked: the receipt preview shows the bytes that went
-over TCP to the simulated printer.
+over TCP to the simulated printer. The window opens as ``counter`` opens it, over the
+whole screen, so the screens and dialogs go to ``docs/screens/<width>x<height>/`` (run it
+once per screen size); the paper and the PDFs, which do not depend on the screen, go to
+``docs/screens/``. ``--size 1024x768`` sizes the window without such a screen (offscreen).
+The PNGs are cut to 64 colours (pngquant, or ImageMagick) to keep the repository small.
 """
 
 from __future__ import annotations
@@ -86,6 +91,35 @@ def paper(preview, path: Path) -> None:  # type: ignore[no-untyped-def]
     _KEEP.append(copy)  # let Qt delete it with the others at the end, not the garbage collector mid-run
 
 
+def open_for_shots(window: QWidget, size: str | None) -> str:
+    """Show the window as ``counter`` does (over the screen), or at ``size`` ("1024x768");
+    the folder name of its size."""
+    from ui.fit import show_on_screen
+
+    if size:
+        width, height = (int(n) for n in size.lower().split("x"))
+        window.setGeometry(0, 0, width, height)
+        window.show()
+    else:
+        show_on_screen(window)
+    settle(400)
+    return f"{window.width()}x{window.height()}"
+
+
+def shrink(folder: Path) -> None:
+    """64 colours per PNG, undithered (the screens are flat colours; the text stays crisp):
+    pngquant, or ImageMagick."""
+    import shutil
+    import subprocess
+
+    for png in sorted(folder.glob("*.png")):
+        if shutil.which("pngquant"):
+            command = ["pngquant", "--force", "--skip-if-larger", "--nofs", "--ext", ".png", "64", str(png)]
+            subprocess.run(command, check=False)
+        elif shutil.which("convert"):
+            subprocess.run(["convert", str(png), "-strip", "+dither", "-colors", "64", f"PNG8:{png}"], check=True)
+
+
 def pdf_to_png(pdf: Path, png: Path) -> None:
     import shutil
     import subprocess
@@ -148,8 +182,10 @@ def devices_and_print_jobs(window, out: Path) -> None:  # type: ignore[no-untype
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
+    parser.add_argument("--size", help="the window's size, e.g. 1024x768 (default: the screen's)")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    docs = args.out  # paper and PDFs: the same on any screen
+    docs.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
     load_style(app)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,12 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         # QTest types as fast as a scanner: the wedge filter would take the PIN for a scan
         ctx = build_context(Path(tmp), overrides={"printer": "sim://printer", "wedge": False})
         window = build_window(ctx)
-        window.resize(1366, 800)
-        window.show()
-        settle(400)
+        shots = docs / open_for_shots(window, args.size)  # screens and dialogs: per screen size
+        shots.mkdir(parents=True, exist_ok=True)
         users = window.signin.users
         users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Maria")))
-        grab(window, args.out / "signin.png")
+        grab(window, shots / "signin.png")
         type_line(window.signin.pin, "1111")
         sale = window.sale
         from sqlalchemy import select
@@ -177,25 +212,25 @@ def main(argv: list[str] | None = None) -> int:
             type_line(sale.input, code)
         QTest.keyClicks(sale.input, "kettle")
         settle(200)
-        grab(window, args.out / "sale-search.png")
+        grab(window, shots / "sale-search.png")
         QTest.keyClick(sale.input, Qt.Key.Key_Return)
         settle()
-        grab(window, args.out / "sale.png")
+        grab(window, shots / "sale.png")
 
         def pay() -> None:
             dialog = app.activeModalWidget()
             if isinstance(dialog, QDialog):
-                grab(dialog, args.out / "cash-dialog.png")
+                grab(dialog, shots / "cash-dialog.png")
                 dialog.edit.setText("100")  # type: ignore[attr-defined]
                 QTest.keyClick(dialog.edit, Qt.Key.Key_Return)  # type: ignore[attr-defined]
 
         QTimer.singleShot(300, pay)
         QTest.keyClick(sale.input, Qt.Key.Key_F9)
         ctx.closers and settle(1500)
-        grab(window, args.out / "sale-change.png")
-        paper(sale.preview, args.out / "receipt-preview.png")
+        grab(window, shots / "sale-change.png")
+        paper(sale.preview, docs / "receipt-preview.png")
         receipt_number = sale.last_sale.receipt_number
-        devices_and_print_jobs(window, args.out)
+        devices_and_print_jobs(window, shots)
 
         # Returns: the receipt scanned, one line picked with its reason
         QTest.keyClick(sale.input, Qt.Key.Key_F7)
@@ -206,15 +241,15 @@ def main(argv: list[str] | None = None) -> int:
         QTest.keyClick(screen.table, Qt.Key.Key_Down)
         QTest.keyClick(screen.table, Qt.Key.Key_Space)
         settle()
-        grab(window, args.out / "return.png")
-        when_dialog(lambda d: (grab(d, args.out / "return-reason.png"), QTest.keyClicks(d, "3")))
+        grab(window, shots / "return.png")
+        when_dialog(lambda d: (grab(d, shots / "return-reason.png"), QTest.keyClicks(d, "3")))
         QTest.keyClick(screen.table, Qt.Key.Key_F10)
         settle(1200)
-        grab(window, args.out / "return-done.png")
-        paper(window.sale.preview, args.out / "return-receipt.png")
+        grab(window, shots / "return-done.png")
+        paper(window.sale.preview, docs / "return-receipt.png")
         pdfs = sorted((Path(tmp) / "documents").glob("credit-note-*.pdf"))
         if pdfs:
-            pdf_to_png(pdfs[-1], args.out / "credit-note.png")
+            pdf_to_png(pdfs[-1], docs / "credit-note.png")
 
         # No receipt: ID and a supervisor's approval
         QTest.keyClick(screen.input, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
@@ -223,13 +258,13 @@ def main(argv: list[str] | None = None) -> int:
 
         def customer_id(d: QDialog) -> None:
             d.number.setText("D123 4567 8901")  # type: ignore[attr-defined]
-            grab(d, args.out / "customer-id.png")
+            grab(d, shots / "customer-id.png")
 
             def approval(a: QDialog) -> None:
                 combo = a.approver  # type: ignore[attr-defined]
                 combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemText(i).startswith("Dana")))
                 a.reason.setText("regular customer, has the box")  # type: ignore[attr-defined]
-                grab(a, args.out / "approval.png")
+                grab(a, shots / "approval.png")
                 a.pin.setText("3333")  # type: ignore[attr-defined]
                 QTest.keyClick(a.pin, Qt.Key.Key_Return)  # type: ignore[attr-defined]
 
@@ -239,13 +274,13 @@ def main(argv: list[str] | None = None) -> int:
         when_dialog(customer_id)
         QTest.keyClick(screen.table, Qt.Key.Key_F10)
         settle(800)
-        grab(window, args.out / "return-no-receipt.png")
+        grab(window, shots / "return-no-receipt.png")
         QTest.keyClick(screen.table, Qt.Key.Key_Escape)
 
         # The service desk: customers, cases, referrals, adjustments, orders (scripts/desk_screenshots.py)
         from scripts.desk_screenshots import take as desk_screenshots
 
-        desk_screenshots(app, ctx, window, args.out, Path(tmp), grab, when_dialog, paper, pdf_to_png, settle)
+        desk_screenshots(app, ctx, window, shots, Path(tmp), grab, when_dialog, paper, pdf_to_png, settle, docs=docs)
 
         # The cash office (as a supervisor): paid out, blind close, Z report
         QTest.keyClick(sale.input, Qt.Key.Key_F12)
@@ -254,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         QTest.keyClick(sale.input, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
         office = window.cash_office
         settle()
-        grab(window, args.out / "cash-office.png")
+        grab(window, shots / "cash-office.png")
 
         def blind(d: QDialog) -> None:
             from decimal import Decimal
@@ -262,19 +297,21 @@ def main(argv: list[str] | None = None) -> int:
             for denom, n in {"20": 9, "10": 6, "5": 5, "1": 13, "0.25": 7}.items():
                 d.spins[Decimal(denom)].setValue(n)  # type: ignore[attr-defined]
             d.note.setText("a $20 note was torn and taken to the safe")  # type: ignore[attr-defined]
-            grab(d, args.out / "blind-close.png")
+            grab(d, shots / "blind-close.png")
             QTest.keyClick(d, Qt.Key.Key_Return)
 
         when_dialog(blind)
         QTest.keyClick(office, Qt.Key.Key_F7)
         QTest.keyClick(office, Qt.Key.Key_F9)
         settle(1200)
-        grab(window, args.out / "cash-office-z.png")
+        grab(window, shots / "cash-office-z.png")
         zs = sorted((Path(tmp) / "documents").glob("z-report-*.pdf"))
         if zs:
-            pdf_to_png(zs[-1], args.out / "z-report.png")
+            pdf_to_png(zs[-1], docs / "z-report.png")
         window.close()
         ctx.close()
+    shrink(shots)
+    shrink(docs)
     return 0
 
 

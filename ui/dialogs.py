@@ -11,17 +11,20 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +34,7 @@ from counter.money import Currency
 from counter.sales.cart import MAX_QUANTITY, is_large_line, parse_quantity
 from counter.sales.pricing import Discount
 from counter.sales.tenders import CARD_BRANDS, CardDetails
+from ui.fit import dialog_room, keep_inside, text_room
 
 if TYPE_CHECKING:
     from devices.barcodes import ScanData
@@ -46,8 +50,42 @@ def looks_like_scan(text: str) -> bool:
 SCAN_IN_DIALOG = "That looked like a barcode scan. Finish this window first (or press Esc), then scan again."
 
 
+class _FormScroll(QScrollArea):
+    """The dialog's headline, form and error line, scrolling only when the screen is too
+    low for them. Its size hint is the whole form (not QScrollArea's capped one), and the
+    keys pass through it to the dialog: arrows and Page keys never scroll it away."""
+
+    def __init__(self, body: QWidget) -> None:
+        super().__init__()
+        self.body = body
+        self.setObjectName("dialogScroll")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setWidget(body)
+        self.viewport().setAutoFillBackground(False)
+        body.setAutoFillBackground(False)
+
+    def body_height(self, width: int) -> int:
+        body = self.body
+        hint = body.heightForWidth(width) if body.hasHeightForWidth() else -1
+        return max(hint, body.minimumSizeHint().height(), 0 if hint > 0 else body.sizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        width = max(self.body.sizeHint().width(), self.body.minimumSizeHint().width())
+        return QSize(width, self.body_height(width))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        event.ignore()
+
+
 class CounterDialog(QDialog):
-    """A dialog with a headline, a form, an error line and OK/Cancel on Enter/Esc."""
+    """A dialog with a headline, a form, an error line and OK/Cancel on Enter/Esc.
+
+    It opens as large as its form asks, never larger than the screen's free area (the form
+    scrolls there); an error shown later makes it taller so that the error wraps below
+    the fields instead of covering them."""
 
     def __init__(self, parent: QWidget | None, title: str, headline: str) -> None:
         super().__init__(parent)
@@ -56,21 +94,31 @@ class CounterDialog(QDialog):
         self.setModal(True)
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 20, 24, 20)
-        layout.setSpacing(14)
+        layout.setContentsMargins(0, 0, 0, 20)
+        layout.setSpacing(8)
+        body = QWidget()
+        body.setObjectName("dialogBody")
+        content = QVBoxLayout(body)
+        content.setContentsMargins(24, 20, 24, 6)
+        content.setSpacing(14)
         self.headline = QLabel(headline)
         self.headline.setObjectName("dialogHeadline")
         self.headline.setWordWrap(True)
-        layout.addWidget(self.headline)
+        content.addWidget(self.headline)
         self.form = QFormLayout()
         self.form.setSpacing(10)
-        layout.addLayout(self.form)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        content.addLayout(self.form)
         self.error = QLabel("")
         self.error.setObjectName("dialogError")
         self.error.setWordWrap(True)
         self.error.hide()
-        layout.addWidget(self.error)
-        buttons = QHBoxLayout()
+        content.addWidget(self.error)
+        content.addStretch(1)
+        self.form_scroll = _FormScroll(body)
+        layout.addWidget(self.form_scroll, 1)
+        self.button_row = buttons = QHBoxLayout()
+        buttons.setContentsMargins(24, 0, 24, 0)
         buttons.addStretch(1)
         self.cancel_button = QPushButton("Cancel  (Esc)")
         self.cancel_button.setAutoDefault(False)
@@ -84,6 +132,69 @@ class CounterDialog(QDialog):
         buttons.addWidget(self.ok_button)
         layout.addLayout(buttons)
         self.first_field: QLineEdit | None = None
+
+    # ------------------------------------------------------------ on the screen
+    def _natural_height(self, width: int) -> int:
+        """The height that shows the whole form at ``width`` without scrolling."""
+        layout = self.layout()
+        assert layout is not None
+        margins = layout.contentsMargins()
+        scroll_width = width - margins.left() - margins.right()
+        chrome = margins.top() + margins.bottom() + layout.spacing()
+        return self.form_scroll.body_height(scroll_width) + chrome + self.button_row.sizeHint().height()
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt naming
+        """Before it first shows: as large as the form asks, within the screen's free area."""
+        if visible and not self.isVisible():
+            self._fit_to_screen()
+        super().setVisible(visible)
+
+    def _fit_to_screen(self) -> None:
+        max_width, max_height = dialog_room(self.parentWidget() or self)
+        self.setMinimumSize(min(self.minimumWidth(), max_width), min(self.minimumHeight(), max_height))
+        self.ensurePolished()
+        for edit in self.findChildren(QLineEdit):  # a field as wide as its placeholder says what to type
+            if edit.placeholderText():
+                edit.ensurePolished()
+                needed = edit.width() - text_room(edit) + edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+                edit.setMinimumWidth(max(edit.minimumWidth(), min(needed + 1, max_width // 2)))
+        layout = self.layout()
+        assert layout is not None
+        layout.activate()
+        width = min(
+            max(self.sizeHint().width(), self.minimumWidth(), self.width() if self.isVisible() else 0), max_width
+        )
+        natural = max(self._natural_height(width), self.minimumHeight())
+        if natural > max_height:
+            width = self._scrolling_width(width, max_width)
+        self.resize(width, min(natural, max_height))
+
+    def _scrolling_width(self, width: int, max_width: int) -> int:
+        """The form scrolls up and down: as wide again as its scroll bar, so it never
+        has to scroll sideways too."""
+        layout = self.layout()
+        assert layout is not None
+        margins = layout.contentsMargins().left() + layout.contentsMargins().right()
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        body = max(self.form_scroll.body.minimumSizeHint().width(), self.form_scroll.body.sizeHint().width())
+        return min(max(width, body + margins + bar + 2), max_width)
+
+    def fit_height(self) -> None:
+        """Taller, up to the screen's free height, when the form needs it (a long error)."""
+        if not self.isVisible():
+            return  # sized when it shows
+        layout = self.layout()
+        assert layout is not None
+        layout.activate()
+        max_width, max_height = dialog_room(self)
+        natural = self._natural_height(self.width())
+        width = self._scrolling_width(self.width(), max_width) if natural > max_height else self.width()
+        wanted = min(natural, max_height)
+        if wanted > self.height() or width > self.width():
+            self.resize(width, max(wanted, self.height()))
+            keep_inside(self)
+        if self.error.isVisible():
+            self.form_scroll.ensureWidgetVisible(self.error)
 
     def exec(self) -> int:
         """Run the dialog, then have Qt delete it on the GUI thread once control returns to
@@ -116,6 +227,7 @@ class CounterDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+        self.fit_height()
 
     def validate(self) -> None:
         """Raise CounterError if the input is not acceptable; store the result otherwise."""

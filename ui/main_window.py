@@ -34,10 +34,12 @@ from ui.desk.service_desk import ServiceDeskScreen
 from ui.devices.device_bridge import DeviceBridge, open_receipt_printer
 from ui.devices.device_wiring import DeviceUi
 from ui.devices.printing import REPORT, PrintBridge
+from ui.fit import show_on_screen
 from ui.ops import attempt, describe
 from ui.returns.return_screen import ReturnScreen
 from ui.sales.sale_screen import SaleScreen
 from ui.session import Session
+from ui.status_bar import CounterStatusBar
 from ui.sync_bridge import SyncBridge
 from ui.trust.manager_station import ManagerStationScreen, StationPlace, attach_station, open_station
 from ui.trust.signin import SignInScreen
@@ -102,7 +104,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, ms)
 
     def _status_bar(self, notes: list[str]) -> None:
-        bar = self.statusBar()
+        bar = CounterStatusBar()
+        self.setStatusBar(bar)
         self.user_label = QLabel()
         self.session = Session(self.user_label)
         self.terminal_label = QLabel(f"Terminal {self.ctx.terminal.code}")
@@ -110,10 +113,14 @@ class MainWindow(QMainWindow):
         self.printer_label = QLabel("Printer: checking…")
         self.sync_label = QLabel("Sync: local only (no HQ)")
         self.customer_label = QLabel("")  # the customer attached at the service desk (Ctrl+U)
+        self.customer_label.hide()
+        # when room is short, the terminal steps aside first (the title names it), then sync, shift, user
+        yielding = (self.terminal_label, self.sync_label, self.shift_label, self.user_label)
         labels = (self.user_label, self.terminal_label, self.shift_label, self.printer_label, self.sync_label)
         for label in (self.customer_label, *labels):
             label.setObjectName("statusItem")
-            bar.addPermanentWidget(label)
+            bar.add_item(label, may_yield=label in yielding)
+        bar.yielding.sort(key=yielding.index)
         # A long pull (a first catalog load) shows how far it has come; selling goes on.
         self.sync_progress = QProgressBar()
         self.sync_progress.setRange(0, 1000)
@@ -235,6 +242,7 @@ class MainWindow(QMainWindow):
             screen.customer = chosen
             screen.customer_id = chosen.id if chosen else None
         self.customer_label.setText(f"Customer: {chosen.name}" if chosen else "")
+        self.customer_label.setVisible(chosen is not None)
         if back:
             self._back_from_desk()
             origin = self.sale if self._desk_origin is not self.returns else self.returns
@@ -312,6 +320,14 @@ def build_window(ctx: AppContext) -> MainWindow:
     return window
 
 
+def open_window(ctx: AppContext) -> MainWindow:
+    """The main window over the free area of the screen it opens on, at the sign-in screen."""
+    window = build_window(ctx)
+    show_on_screen(window)
+    window.signin.focus()
+    return window
+
+
 def load_style(app: QApplication) -> None:
     try:
         app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
@@ -344,10 +360,7 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, ma
         QMessageBox.critical(QWidget(), "Counter cannot start", f"{problem.message}\n\n{problem.hint}")
         return 1
     sys.excepthook = _excepthook
-    window = build_window(ctx)
-    window.resize(1366, 800)
-    window.show()
-    window.signin.focus()
+    window = open_window(ctx)
     gc.freeze()  # start-up's objects leave the collector's generations: no full collection walks them mid-scan
     if manager and window.station is not None:  # counter --manager: a manager's station
         open_station(window.station_place, window.station, manager_mode=True)

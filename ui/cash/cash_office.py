@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from app.context import AppContext
 from app.reactions import documents_folder
@@ -39,6 +40,7 @@ from devices.pdf import render_report_pdf
 from ui.actions import CashAction, key_of
 from ui.devices.printing import REPORT, PrintBridge
 from ui.dialogs import CounterDialog
+from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt
 from ui.sales.preview import ReceiptPreview
 
@@ -146,16 +148,7 @@ class CashOfficeScreen(QWidget):
         container = QWidget()
         container.setLayout(body)
         outer.addWidget(container, 1)
-        legend = QFrame()
-        legend.setObjectName("keyLegend")
-        row = QHBoxLayout(legend)
-        row.setContentsMargins(12, 6, 12, 6)
-        for action in CashAction:
-            button = QPushButton(f"{action.key}\n{action.label}")
-            button.setObjectName("keyButton")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
-            row.addWidget(button)
+        legend = KeyLegend([(a.key, a.label, partial(self.trigger, a)) for a in CashAction])
         outer.addWidget(legend)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the screen itself takes the keys
 

@@ -30,6 +30,7 @@ from counter.sales.sale import Sale
 from counter.sales.tenders import Payment, Tender
 from ui.desk.desk_dialogs import DeskDialog
 from ui.dialogs import CardDialog, CashDialog
+from ui.fit import wrap_items
 from ui.returns.return_dialogs import ApprovalDialog, PayDifferenceDialog
 
 
@@ -71,6 +72,12 @@ class ChoiceDialog(DeskDialog):
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         self.list.setMinimumHeight(min(360, 44 * len(choices) + 10))
+        widest = max(
+            (self.list.fontMetrics().horizontalAdvance(self.list.item(n).text()) for n in range(len(choices))),
+            default=0,
+        )
+        self.list.setMinimumWidth(min(widest + 40, 640))  # one line each where the screen allows
+        wrap_items(self.list)  # else they wrap
         self.list.itemActivated.connect(lambda _i: self._try_accept())
         self.list.installEventFilter(self)
         self.form.addRow(self.list)

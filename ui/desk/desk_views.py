@@ -4,6 +4,7 @@ and the returns and complaints analysis with its PDF and CSV."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -11,7 +12,6 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -28,8 +28,10 @@ from counter.desk.analysis import TABLES, Analysis, analyse, return_to_vendor, t
 from counter.desk.referrals import Referral, ReferralStatus
 from counter.people.users import User
 from devices.letters import render_analysis_pdf, render_vendor_pdf
+from ui.columns import Column, ColumnFit, LineDetail
 from ui.desk.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneDialog
 from ui.dialogs import CounterDialog
+from ui.fit import shorten, wrap_items
 
 
 class QueueDialog(CounterDialog):
@@ -47,6 +49,7 @@ class QueueDialog(CounterDialog):
         self.form.addRow("Department", self.department)
         self.list = QListWidget()
         self.list.setMinimumHeight(340)
+        wrap_items(self.list)  # a long note wraps, never cut
         # Enter reaches the default button (_try_accept); a list's activation on Enter is
         # ignored and passed on to the dialog, so connecting it too ran the action twice.
         self.list.itemDoubleClicked.connect(lambda _i: self._note())
@@ -67,7 +70,7 @@ class QueueDialog(CounterDialog):
             state = "" if r.status is ReferralStatus.OPEN else f"  [{r.status.label}]"
             item = QListWidgetItem(
                 f"{r.priority.label:<7} due {r.due_on.isoformat()}{late}  {r.case_number}  {r.customer_name}: "
-                f"{r.note[:60]}{state}"
+                f"{shorten(r.note, 90)}{state}"
             )
             item.setData(Qt.ItemDataRole.UserRole, r)
             self.list.addItem(item)
@@ -112,6 +115,7 @@ class FollowUpsDialog(CounterDialog):
         self.ctx, self.user = ctx, user
         self.list = QListWidget()
         self.list.setMinimumHeight(320)
+        wrap_items(self.list)
         self.list.itemDoubleClicked.connect(lambda _i: self._done())  # Enter: the default button
         self.form.addRow(self.list)
         self.ok_button.setText("Record the call  (Enter)")
@@ -182,11 +186,11 @@ class AnalysisDialog(DeskDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(330)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 110), (2, 120), (3, 120)):
-            self.table.setColumnWidth(col, width)
+        money = ctx.store.currency.format(Decimal("99999.99"), ctx.store.locale)
+        columns = [Column(1, "9999"), Column(2, money), Column(3, "9999")]
+        self.columns = ColumnFit(self.table, 0, columns)  # the item, category or reason takes the rest
         self.form.addRow(self.table)
+        self.form.addRow(LineDetail(self.columns))  # the picked line in full
         self.vendor_button = QPushButton("Return-to-vendor list  (V)")
         self.vendor_button.setAutoDefault(False)
         self.vendor_button.clicked.connect(self.save_vendor_list)
@@ -224,6 +228,7 @@ class AnalysisDialog(DeskDialog):
         for row, b in enumerate(buckets):
             for col, text in enumerate((b.label, str(b.units), self._money(b.refunded), str(b.complaints))):
                 cell = QTableWidgetItem(text)
+                cell.setToolTip(text if col == 0 else "")
                 if col:
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, cell)

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import html
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -65,6 +63,8 @@ from ui.desk.desk_payment import DeskPaymentPresenter, cash_out
 from ui.desk.desk_questions import DeskDialogs
 from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
 from ui.devices.printing import PrintBridge
+from ui.fit import fit_placeholder, shorten, wrap_items
+from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt
 
 
@@ -102,7 +102,13 @@ class ServiceDeskScreen(QWidget):
         left.addWidget(title)
         self.input = QLineEdit()
         self.input.setObjectName("scanInput")
-        self.input.setPlaceholderText("Phone, e-mail, name, loyalty card, receipt or case number, then Enter")
+        fit_placeholder(
+            self.input,
+            "Phone, e-mail, name, loyalty card, receipt or case number, then Enter",
+            "Phone, e-mail, name, card, receipt or case number",
+            "Phone, e-mail, name or number",
+            "Phone, e-mail or name",
+        )
         self.input.returnPressed.connect(self._search)
         left.addWidget(self.input)
         self.results = QListWidget()
@@ -121,8 +127,7 @@ class ServiceDeskScreen(QWidget):
         left.addWidget(history_title)
         self.history = QListWidget()
         self.history.setObjectName("historyList")
-        self.history.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.history.setTextElideMode(Qt.TextElideMode.ElideRight)
+        wrap_items(self.history)  # a line too long for a narrow window wraps
         left.addWidget(self.history, 1)
         body.addLayout(left, 5)
 
@@ -134,8 +139,7 @@ class ServiceDeskScreen(QWidget):
         self.case_list = QListWidget()
         self.case_list.setObjectName("caseList")
         self.case_list.setMaximumHeight(170)
-        self.case_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.case_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        wrap_items(self.case_list)
         self.case_list.currentRowChanged.connect(lambda _r: self._show_case())
         middle.addWidget(self.case_list)
         self.case_detail = QLabel("")
@@ -170,19 +174,7 @@ class ServiceDeskScreen(QWidget):
         container = QWidget()
         container.setLayout(body)
         outer.addWidget(container, 1)
-        legend = QFrame()
-        legend.setObjectName("keyLegend")
-        grid = QGridLayout(legend)
-        grid.setContentsMargins(12, 6, 12, 6)
-        grid.setSpacing(6)
-        actions = list(ServiceAction)
-        per_row = (len(actions) + 1) // 2
-        for n, action in enumerate(actions):
-            button = QPushButton(f"{action.key}  {action.label}")
-            button.setObjectName("keyButton")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
-            grid.addWidget(button, n // per_row, n % per_row)
+        legend = KeyLegend([(a.key, a.label, partial(self.trigger, a)) for a in ServiceAction])
         outer.addWidget(legend)
 
     # ------------------------------------------------------------- lifecycle
@@ -347,7 +339,8 @@ class ServiceDeskScreen(QWidget):
         for h in self.ctx.reads.customer_history(c.id, cur):
             when = h.at.astimezone(zone).strftime("%b %d")
             self.history.addItem(
-                f"{when}  {h.kind.replace('_', ' '):<16} {h.number}  {self._money(h.amount)}  {h.text[:48]}"
+                f"{when} · {h.kind.replace('_', ' ')} · {h.number} · {self._money(h.amount)}"
+                + (f" · {shorten(h.text, 60)}" if h.text else "")
             )
         if not self.history.count():
             self.history.addItem("No purchases or returns on file yet (F10 attaches the customer to the sale).")
@@ -355,7 +348,9 @@ class ServiceDeskScreen(QWidget):
         self.case_list.blockSignals(True)
         self.case_list.clear()
         for case in self.cases:
-            self.case_list.addItem(f"{case.number}  {case.status.label:<20} {case.kind.label}: {case.subject[:50]}")
+            self.case_list.addItem(
+                f"{case.number} · {case.status.label} · {case.kind.label}: {shorten(case.subject, 70)}"
+            )
         self.case_list.blockSignals(False)
         row = next((n for n, k in enumerate(self.cases) if k.id == case_id), 0) if self.cases else -1
         self.case_list.setCurrentRow(row)

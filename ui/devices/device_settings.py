@@ -208,13 +208,7 @@ class DeviceSettingsDialog(CounterDialog):
 
     def _grow(self) -> None:
         """A longer note (an error over two lines) gets the room it needs, never clipped."""
-        layout = self.layout()
-        if layout is None:
-            raise RuntimeError("The device settings dialog has no layout to measure (CounterDialog makes one).")
-        layout.activate()
-        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else self.sizeHint().height()
-        if needed > self.height():
-            self.resize(self.width(), needed)
+        self.fit_height()
 
     def url_problem(self, kind: str) -> str | None:
         """What is wrong with the typed address, or None."""

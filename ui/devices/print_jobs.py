@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
 from app.context import AppContext
 from counter.documents import ReceiptKind
@@ -25,6 +25,7 @@ from counter.people.users import User
 from counter.sales.commands import record_reprint
 from counter.sales.sale import receipt_for
 from devices.escpos.encoder import render_copy_banner
+from ui.columns import Column, ColumnFit, LineDetail
 from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
 
@@ -85,13 +86,13 @@ class PrintJobsDialog(CounterDialog):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         self.table.setMinimumHeight(320)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        # what happened takes the rest, elided in the middle; the picked job's says it in full below
+        self.columns = ColumnFit(self.table, len(COLUMNS) - 1, [Column(n) for n in range(len(COLUMNS) - 1)])
         # Enter reaches the default button; the table's activation on Enter is passed on to
         # the dialog too, so connecting it printed two copies for one key.
         self.table.itemDoubleClicked.connect(lambda _item: self._try_accept())
         self.form.addRow(self.table)
+        self.form.addRow(LineDetail(self.columns))
         self.ok_button.setText("Print a copy  (Enter)")
         self.cancel_button.setText("Close  (Esc)")
         self.message = ""

@@ -32,7 +32,9 @@ REASONS = list(Reason)
 
 
 def reason_legend() -> str:
-    return "   ".join(f"{n} {r.label}" for n, r in enumerate(REASONS, start=1))
+    """ "1 Wrong size or fit   2 Defective …": each reason kept whole on its line (no-break spaces)."""
+    nbsp = "\u00a0"
+    return "   ".join(f"{n}{nbsp}{r.label.replace(' ', nbsp)}" for n, r in enumerate(REASONS, start=1))
 
 
 class ReasonDialog(CounterDialog):

@@ -8,17 +8,36 @@ fewer, and a digit 1–8 gives its reason. The table only says which key asked f
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from counter.returns.draft import DraftError, ReturnDraft
 from counter.returns.model import ReturnQuote
+from counter.returns.policy import Status
+from ui.columns import Column, ColumnFit
 from ui.returns.return_dialogs import REASONS
-from ui.returns.return_model import ReturnLinesModel
+from ui.returns.return_model import DECISION_COLUMN, NAME_COLUMN, ReturnLinesModel
 
-#: column widths in pixels; the item's name (column 1) takes the rest
-WIDTHS = ((0, 34), (2, 62), (3, 62), (4, 58), (5, 104), (6, 78), (7, 200), (8, 130))
+
+def line_columns(model: ReturnLinesModel) -> list[Column]:
+    """How the columns give way on a narrow window: what was already brought back, then
+    what was sold (what is left to return says enough), the line number, the price paid
+    (the refund box adds it up; the line under the table says it); then the reason and
+    condition narrow. The decision and the counts always show."""
+    money = model.currency.format(Decimal("999.99"), model.locale)
+    return [
+        Column(0, "99", hide_rank=3),
+        Column(2, "99", hide_rank=2),
+        Column(3, "99", hide_rank=1),
+        Column(4, "99"),
+        Column(5, money, hide_rank=4),
+        Column(6, "99"),
+        Column(7, shrink_chars=12),
+        Column(DECISION_COLUMN, Status.NEEDS_APPROVAL.label),
+    ]
 
 
 class ReturnLinesTable(QTableView):
@@ -37,11 +56,7 @@ class ReturnLinesTable(QTableView):
         self.setShowGrid(False)
         self.setWordWrap(False)
         self.verticalHeader().setDefaultSectionSize(36)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col, width in WIDTHS:
-            self.setColumnWidth(col, width)
+        self.columns = ColumnFit(self, NAME_COLUMN, line_columns(model))  # the item's name takes the rest
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
         """The line keys are the table's (not its type-ahead search); others go on as usual."""

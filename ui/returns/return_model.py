@@ -18,6 +18,7 @@ from counter.returns.draft import ReturnDraft
 from counter.returns.model import QuotedLine, ReturnQuote
 from counter.returns.policy import Condition, Disposition, LineDecision, Reason, Status
 
+# "Reason · condition → goes to" on two lines: the column may narrow to its wider part
 RECEIPT_COLUMNS = (
     "#",
     "Item",
@@ -26,11 +27,12 @@ RECEIPT_COLUMNS = (
     "Left",
     "Paid each",
     "Return",
-    "Reason · condition → goes to",
+    "Reason · condition\n→ goes to",
     "Decision",
 )
-NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition → goes to", "Decision")
+NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition\n→ goes to", "Decision")
 DECISION_COLUMN = 8
+NAME_COLUMN = 1
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
 _STATUS_COLOURS = {
@@ -98,6 +100,8 @@ class ReturnLinesModel(QAbstractTableModel):
             return QBrush(QColor(_STATUS_COLOURS[_shown_status(quoted.decision)]))
         if role == Qt.ItemDataRole.ToolTipRole and col == DECISION_COLUMN and quoted is not None:
             return quoted.decision.summary
+        if role == Qt.ItemDataRole.ToolTipRole and col == NAME_COLUMN:  # the name in full
+            return self.data(index)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
 

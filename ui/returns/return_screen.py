@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget
 
 from app.context import AppContext
 from counter.barcodes import read_code
@@ -49,8 +50,11 @@ from counter.sync.upstream import RemoteSale
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
+from ui.columns import LineDetail
 from ui.devices.printing import PrintBridge
 from ui.dialogs import QuantityDialog
+from ui.fit import fit_placeholder, wrap_items
+from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt, describe
 from ui.returns.return_checkout import Done, ReturnCheckout
 from ui.returns.return_dialogs import CustomerIdDialog, FindSaleDialog, ReasonDialog, reason_legend
@@ -109,6 +113,7 @@ class ReturnScreen(QWidget):
         self.input = QLineEdit()
         self.input.setObjectName("scanInput")
         self.input.returnPressed.connect(self._enter)
+        self.placeholder = fit_placeholder(self.input, "Scan the receipt's barcode, or type its number, then Enter")
         left.addWidget(self.input)
         self.header = QLabel("")
         self.header.setObjectName("receiptHeader")
@@ -119,6 +124,8 @@ class ReturnScreen(QWidget):
         self.table.stepped.connect(lambda n: attempt(lambda: self._step(n), self.problem))
         self.table.reason_keyed.connect(lambda r: attempt(lambda: self._set_reason(r), self.problem))
         left.addWidget(self.table, 3)
+        self.line_detail = LineDetail(self.table.columns)  # the picked line in full
+        left.addWidget(self.line_detail)
         self.reasons = QLabel(reason_legend())
         self.reasons.setObjectName("subtle")
         self.reasons.setWordWrap(True)
@@ -130,14 +137,16 @@ class ReturnScreen(QWidget):
         ex.setContentsMargins(10, 8, 10, 8)
         ex.addWidget(QLabel("New items for the exchange"))
         self.exchange_input = QLineEdit()
-        self.exchange_input.setPlaceholderText("Scan or type the new item's barcode, then Enter")
+        fit_placeholder(
+            self.exchange_input, "Scan or type the new item's barcode, then Enter", "Scan the new item's barcode"
+        )
         self.exchange_input.returnPressed.connect(self._exchange_enter)
         ex.addWidget(self.exchange_input)
         self.exchange_list = QListWidget()
         self.exchange_list.setMaximumHeight(130)
+        wrap_items(self.exchange_list)
         ex.addWidget(self.exchange_list)
-        self.exchange_box.hide()
-        left.addWidget(self.exchange_box, 1)
+        self.exchange_box.hide()  # beside the refund (below), where the table keeps its rows
         body.addLayout(left, 5)
 
         right = QVBoxLayout()
@@ -148,6 +157,7 @@ class ReturnScreen(QWidget):
         tb.setContentsMargins(18, 14, 18, 14)
         self.total_caption = QLabel("REFUND")
         self.total_caption.setObjectName("totalCaption")
+        self.total_caption.setWordWrap(True)  # "CHANGE DUE · receipt number" wraps when narrow
         self.total_value = QLabel("—")
         self.total_value.setObjectName("totalValue")
         self.total_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -164,26 +174,17 @@ class ReturnScreen(QWidget):
         self.message.setMinimumHeight(96)
         self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         right.addWidget(self.message)
+        right.addWidget(self.exchange_box)
         right.addStretch(1)
         body.addLayout(right, 2)
-        self.total_box.setMinimumWidth(360)
+        self.total_box.setMinimumWidth(300)
 
         container = QWidget()
         container.setLayout(body)
         outer.addWidget(container, 1)
-        legend = QFrame()
-        legend.setObjectName("keyLegend")
-        row = QHBoxLayout(legend)
-        row.setContentsMargins(12, 6, 12, 6)
-        row.setSpacing(6)
-        for action in RETURN_ACTIONS:
-            if action is ReturnAction.POLICIES:
-                continue  # a manager's key, listed in the README, kept off the cashier's bar
-            button = QPushButton(f"{action.key}\n{action.label}")
-            button.setObjectName("keyButton")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
-            row.addWidget(button)
+        # Policies (Ctrl+P) is a manager's key, listed in the README, kept off the cashier's bar
+        shown = [a for a in RETURN_ACTIONS if a is not ReturnAction.POLICIES]
+        legend = KeyLegend([(a.key, a.label, partial(self.trigger, a)) for a in shown])
         outer.addWidget(legend)
 
     # ------------------------------------------------------------- lifecycle
@@ -199,10 +200,10 @@ class ReturnScreen(QWidget):
         self.remote = None
         self.no_receipt_mode = no_receipt
         self.input.clear()
-        self.input.setPlaceholderText(
-            "Scan the item the customer brings back, then Enter"
+        self.placeholder.set_wordings(
+            ("Scan the item the customer brings back, then Enter", "Scan the item brought back")
             if no_receipt
-            else "Scan the receipt's barcode, or type its number, then Enter"
+            else ("Scan the receipt's barcode, or type its number, then Enter", "Scan the receipt, or type its number")
         )
         self.header.setText(
             "No receipt: store credit at the lowest recent price, with the customer's ID." if no_receipt else ""

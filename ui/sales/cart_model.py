@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from counter.sales.cart import Cart, CartLine
 from counter.sales.pricing import PricedLine, Pricing
+from ui.columns import Column
 
 COLUMNS = ("#", "Item", "Qty", "Price", "Discount", "Amount")
+NAME_COLUMN = 1
 LineIdRole = Qt.ItemDataRole.UserRole + 1
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
+
+
+def cart_columns(money: Callable[[Decimal], str]) -> list[Column]:
+    """How the cart's columns give way on a narrow window: the discount first (the amount
+    is net of it), then the line number, then the unit price; quantity and amount stay."""
+    return [
+        Column(0, "99", hide_rank=2),
+        Column(2, "999"),
+        Column(3, money(Decimal("999.99")), hide_rank=3),
+        Column(4, f"−{money(Decimal('99.99'))}", hide_rank=1),
+        Column(5, money(Decimal("9999.99"))),
+    ]
 
 
 class CartModel(QAbstractTableModel):
@@ -126,7 +142,7 @@ class CartModel(QAbstractTableModel):
             return _CENTER if col in (0, 2) else (_RIGHT if col > 2 else None)
         if role == LineIdRole:
             return self._rows[row].id
-        if role == Qt.ItemDataRole.ToolTipRole and col == 1:
+        if role == Qt.ItemDataRole.ToolTipRole and col == NAME_COLUMN:  # the name in full, and the codes
             item = self._rows[row].item
-            return f"SKU {item.sku}" + (f" · barcode {item.barcode}" if item.barcode else "")
+            return f"{item.name} · SKU {item.sku}" + (f" · barcode {item.barcode}" if item.barcode else "")
         return None

@@ -14,7 +14,9 @@ from functools import lru_cache
 import barcode
 import qrcode
 from barcode.writer import ImageWriter
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QStyle, QTextBrowser, QWidget
 
 from devices.escpos.decode import Align, Decoded, LineKind, PreviewLine
 
@@ -82,6 +84,12 @@ def _symbol_png(kind: LineKind, symbology: str | None, data: str) -> str | None:
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
+#: the paper's width in characters the preview always has room for (80 mm paper)
+PAPER_COLUMNS = 42
+#: resources/style.qss #receiptPreview: padding and border, each side
+_PREVIEW_PADDING = 9
+
+
 class ReceiptPreview(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +97,16 @@ class ReceiptPreview(QTextBrowser):
         self.setOpenLinks(False)
         self.decoded: Decoded | None = None
         self.setPlaceholderText("The last receipt printed appears here.")
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        """Never narrower than the paper: a line of the receipt is never cut off at the right."""
+        font = QFont("DejaVu Sans Mono")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSizeF(11)  # preview_html's font
+        paper = QFontMetrics(font).horizontalAdvance("0" * PAPER_COLUMNS)
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        chrome = 2 * int(self.document().documentMargin()) + 2 * _PREVIEW_PADDING + scroll_bar + 2
+        return QSize(paper + chrome, 0)  # as low as need be: a long message above it comes first
 
     def show_decoded(self, decoded: Decoded) -> None:
         self.decoded = decoded

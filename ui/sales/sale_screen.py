@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -44,10 +44,13 @@ from counter.sales.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
 from ui.actions import SALE_ACTIONS, Action, ActionKeys, key_of
+from ui.columns import ColumnFit, LineDetail
 from ui.devices.printing import REPORT, PrintBridge
 from ui.dialogs import CardDialog, CashDialog, DiscountDialog, QuantityDialog, VoucherDialog, ask
+from ui.fit import fit_placeholder
+from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt
-from ui.sales.cart_model import CartModel
+from ui.sales.cart_model import NAME_COLUMN, CartModel, cart_columns
 from ui.sales.preview import ReceiptPreview
 from ui.sales.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
 from ui.sales.sale_void import SaleVoid
@@ -97,7 +100,13 @@ class SaleScreen(QWidget):
         left.setSpacing(8)
         self.input = QLineEdit()
         self.input.setObjectName("scanInput")
-        self.input.setPlaceholderText("Scan a barcode, or type a barcode or an item name, then Enter")
+        fit_placeholder(
+            self.input,
+            "Scan a barcode, or type a barcode or an item name, then Enter",
+            "Scan, or type a barcode or an item name, then Enter",
+            "Scan, or type a barcode or a name",
+            "Scan or type",
+        )
         self.input.returnPressed.connect(self._enter)
         self.input.textEdited.connect(self._search_as_you_type)
         self.input.installEventFilter(self)
@@ -121,13 +130,11 @@ class SaleScreen(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((0, 44), (2, 70), (3, 110), (4, 110), (5, 120)):
-            self.table.setColumnWidth(col, width)
         self.table.verticalHeader().setDefaultSectionSize(38)
+        self.columns = ColumnFit(self.table, NAME_COLUMN, cart_columns(self._money))  # the name takes the rest
         left.addWidget(self.table, 1)
+        self.line_detail = LineDetail(self.columns)  # the picked line in full
+        left.addWidget(self.line_detail)
         root.addLayout(left, 3)
 
         right = QVBoxLayout()
@@ -138,6 +145,7 @@ class SaleScreen(QWidget):
         grid.setContentsMargins(18, 14, 18, 14)
         self.total_caption = QLabel("TOTAL")
         self.total_caption.setObjectName("totalCaption")
+        self.total_caption.setWordWrap(True)  # "CHANGE DUE · receipt number" wraps when narrow
         self.total_value = QLabel()
         self.total_value.setObjectName("totalValue")
         self.total_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -179,19 +187,9 @@ class SaleScreen(QWidget):
         self.setLayout(outer)
 
     def _legend(self) -> QWidget:
-        bar = QFrame()
-        bar.setObjectName("keyLegend")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(12, 6, 12, 6)
-        row.setSpacing(6)
-        self.legend_buttons: dict[Action, QPushButton] = {}
-        for action in (a for a in SALE_ACTIONS if a.value.in_legend):
-            button = QPushButton(f"{action.key}\n{action.label}")
-            button.setObjectName("keyButton")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _=False, a=action: self.trigger(a))
-            row.addWidget(button)
-            self.legend_buttons[action] = button
+        actions = [a for a in SALE_ACTIONS if a.value.in_legend]
+        bar = KeyLegend([(a.key, a.label, partial(self.trigger, a)) for a in actions])
+        self.legend_buttons: dict[Action, QPushButton] = dict(zip(actions, bar.buttons, strict=True))
         return bar
 
     def _bind_keys(self) -> None:

@@ -27,12 +27,8 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -53,7 +49,9 @@ from counter.trust.remote_approval import (
 )
 from db.hq_client import HqRefused
 from ui.actions import Action
+from ui.columns import Column, ColumnFit, LineDetail
 from ui.dialogs import CounterDialog
+from ui.key_legend import KeyLegend
 from ui.runner import Runner
 from ui.sales.sale_screen import SaleScreen
 from ui.session import Session
@@ -171,12 +169,12 @@ class ManagerStationScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setDefaultSectionSize(44)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        money = ctx.store.currency.format(ctx.store.currency.from_minor(999_999), ctx.store.locale)
+        columns = [Column(1, money), Column(2), Column(3), Column(4, "99:59")]
+        self.columns = ColumnFit(self.table, 0, columns)  # what is asked takes the rest
         self.table.installEventFilter(self)
         outer.addWidget(self.table, 1)
+        outer.addWidget(LineDetail(self.columns))  # the picked request in full
         self.message = QLabel("")
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -194,24 +192,15 @@ class ManagerStationScreen(QWidget):
             )
 
     def _legend(self) -> QWidget:
-        bar = QFrame()
-        bar.setObjectName("keyLegend")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(12, 6, 12, 6)
-        row.setSpacing(6)
-        for key, label, act in (
-            ("A", "Approve", lambda: self.answer(True)),
-            ("D", "Decline", lambda: self.answer(False)),
-            ("F5", "Refresh", self.refresh),
-            ("Esc", "Back", self.finished.emit),
-        ):
-            button = QPushButton(f"{key}\n{label}")
-            button.setObjectName("keyButton")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _=False, a=act: a())
-            row.addWidget(button)
-        row.addStretch(1)
-        return bar
+        return KeyLegend(
+            [
+                ("A", "Approve", lambda: self.answer(True)),
+                ("D", "Decline", lambda: self.answer(False)),
+                ("F5", "Refresh", self.refresh),
+                ("Esc", "Back", self.finished.emit),
+            ],
+            fill=False,
+        )
 
     # ------------------------------------------------------------- lifecycle
     def start(self, user: User | None) -> None:
@@ -283,6 +272,7 @@ class ManagerStationScreen(QWidget):
             )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text if col == 0 else "")
                 if col in (1, 4):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)

@@ -87,7 +87,7 @@ class SignInScreen(QWidget):
         button.setObjectName("primary")
         button.clicked.connect(self.submit)
         col.addWidget(button)
-        outer.addWidget(card)
+        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignVCenter)  # as tall as it needs, centred
         outer.addStretch(1)
         self.reload()
 
