@@ -50,9 +50,11 @@ def sign_in(screen: Screen, app: App, name: str, pin: str) -> None:
     time.sleep(0.5)  # the sale screen takes the keys
 
 
-@pytest.mark.parametrize("screen", [(1024, 768)], indirect=True)
+@pytest.mark.parametrize("screen", [(1024, 768), (1920, 1080)], indirect=True, ids=["1024x768", "1920x1080"])
 def test_typed_words_search_and_a_scan_adds_in_one_cash_sale(screen: Screen, app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a = app()
+    geometry = dict(line.split("=") for line in screen.run("getwindowgeometry", "--shell", a.window).split())
+    assert int(geometry["WIDTH"]) <= screen.width and int(geometry["HEIGHT"]) <= screen.height, geometry
     sign_in(screen, a, "Maria", "1111")
     ((sku, barcode),) = query(
         a.data_dir,
