@@ -18,7 +18,7 @@ from counter.returns.draft import ReturnDraft
 from counter.returns.model import QuotedLine, ReturnQuote
 from counter.returns.policy import Condition, Disposition, LineDecision, Reason, Status
 
-# "Reason · condition → goes to" on two lines: the column may narrow to its wider part
+# "Reason · condition → goes to" on three lines: the column may narrow to its widest part
 RECEIPT_COLUMNS = (
     "#",
     "Item",
@@ -27,10 +27,10 @@ RECEIPT_COLUMNS = (
     "Left",
     "Paid each",
     "Return",
-    "Reason · condition\n→ goes to",
+    "Reason ·\ncondition\n→ goes to",
     "Decision",
 )
-NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason · condition\n→ goes to", "Decision")
+NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason ·\ncondition\n→ goes to", "Decision")
 DECISION_COLUMN = 8
 NAME_COLUMN = 1
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
