@@ -128,7 +128,10 @@ class ReturnsRepository(Protocol):
 
     def policies(self, category_ids: set[str]) -> Mapping[str, ReturnPolicy]: ...
 
-    def no_receipt_total(self, customer_key: str, now: datetime, days: int) -> Decimal: ...
+    def no_receipt_refunds(self, customer_key: str, now: datetime, days: int) -> Mapping[str, Decimal]:
+        """What this store file's returns without a receipt for that customer key refunded
+        in the last ``days`` days, by return id (counter.returns.customer_limit adds HQ's)."""
+        ...
 
     def lowest_unit_amount(self, item_id: str, since: datetime) -> int | None:
         """The lowest amount per unit (minor units, after discounts, before tax) the item

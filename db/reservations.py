@@ -1,5 +1,5 @@
 """``HqReservations``: counter.sync.upstream.ReturnReservations over HQ's API (chain-wide receipt
-look-up, reservations of returned quantities, offline caps). It runs on whichever thread
+look-up, reservations of returned quantities, no-receipt totals and holds, offline caps). It runs on whichever thread
 runs the return (the return screen's worker thread, never the GUI thread) and writes to
 the store only inside the return's own unit of work."""
 
@@ -20,12 +20,15 @@ from counter.ports import UnitOfWork
 from counter.sales.sale import Sale
 from counter.store import StoreConfig, TerminalIdentity
 from counter.sync.upstream import (
+    ChainNoReceipt,
+    NoReceiptHold,
     OfflineCaps,
     RemoteSale,
     Reservation,
     ReservationRefused,
     ReservedLine,
     UpstreamUnavailable,
+    chain_no_receipt_from_wire,
     remote_sale_from_wire,
 )
 from db import schema as s
@@ -119,6 +122,25 @@ class HqReservations:
         except (KeyError, TypeError, ValueError) as exc:
             self.release(reservation.return_id)
             raise UpstreamUnavailable("HQ's answer to the reservation is not understood.", "") from exc
+
+    def hold_no_receipt(self, hold: NoReceiptHold) -> ChainNoReceipt:
+        """Ask HQ the customer's no-receipt total in the chain and hold this return's amount
+        against it (hq/no_receipt.py). Only the ID document's key is sent, never its number."""
+        payload = {
+            "return_id": hold.return_id,
+            "customer_key": hold.customer_key,
+            "amount_minor": hold.amount_minor,
+            "window_days": hold.window_days,
+        }
+        try:
+            data = self.client._call("POST", "/no-receipt/holds", json=payload, timeout=self.timeout)
+        except HqRefused as exc:
+            raise ReservationRefused(exc.message, "Start the return again; if it happens again, call support.") from exc
+        try:
+            return chain_no_receipt_from_wire(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.release(hold.return_id)
+            raise UpstreamUnavailable("HQ's answer about the customer's returns is not understood.", "") from exc
 
     def release(self, return_id: str) -> None:
         try:

@@ -85,16 +85,15 @@ class SqlReturns:
         ).mappings()
         return {r["category_id"]: policy_from_row(r) for r in rows}
 
-    def no_receipt_total(self, customer_key: str, now: datetime, days: int) -> Decimal:
+    def no_receipt_refunds(self, customer_key: str, now: datetime, days: int) -> Mapping[str, Decimal]:
         since = utc_stamp(now - timedelta(days=days))
-        row = self._conn.execute(
-            select(func.coalesce(func.sum(s.returns.c.refund_minor), 0), func.max(s.returns.c.currency)).where(
-                s.returns.c.customer_key == customer_key,
-                s.returns.c.original_sale_id.is_(None),
-                s.returns.c.completed_at >= since,
+        r = s.returns.c
+        rows = self._conn.execute(
+            select(r.id, r.refund_minor, r.currency).where(
+                r.customer_key == customer_key, r.original_sale_id.is_(None), r.completed_at >= since
             )
-        ).one()
-        return Currency.of(row[1]).from_minor(row[0]) if row[1] else ZERO
+        ).all()
+        return {str(i): Currency.of(code).from_minor(int(minor)) for i, minor, code in rows}
 
     def lowest_unit_amount(self, item_id: str, since: datetime) -> int | None:
         lowest = self._conn.execute(lowest_unit_amount_query(item_id, since)).scalar()

@@ -3,7 +3,8 @@
 
 Every call but ``/v1/health`` and ``/v1/enrol`` carries ``Authorization: Bearer TOKEN``.
 A terminal's token lets it push only its own journal and read only its own store's
-downstream data, plus the chain-wide receipt look-up and reservations that returns need.
+downstream data, plus the chain-wide receipt look-up, reservations and no-receipt totals
+that returns need.
 Admin tokens read the alerts and the exception report.
 
 Refusals answer ``{"error": CODE, "message": TEXT}`` with a clear status (401 token,
@@ -35,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
-from hq import access, approvals, catalog, desk_api, ingest, ledger, people, schema as s
+from hq import access, approvals, catalog, desk_api, ingest, ledger, no_receipt, people, schema as s
 from hq.fastpush import FastPush
 from hq.ratelimit import FailureLimiter
 from hq.store import utcnow
@@ -367,6 +368,7 @@ def create_app(engine: Engine) -> FastAPI:
             raise Refusal(422, "malformed", "A return id has 1..36 characters and no control characters.")
         with engine.begin() as conn:
             n = ledger.release(conn, who.store_id, who.terminal_id, return_id)
+            n += no_receipt.release(conn, who.store_id, who.terminal_id, return_id)  # a no-receipt hold
         return {"released": n}
 
     @app.get("/v1/alerts")
@@ -383,6 +385,7 @@ def create_app(engine: Engine) -> FastAPI:
 
     app.include_router(approvals.router(engine, terminal))
     app.include_router(people.router(engine, terminal))
+    app.include_router(no_receipt.router(engine, terminal))  # a customer's no-receipt total in the chain
     app.include_router(desk_api.router(engine, terminal))  # the store's orders, accounts and cases
     return app
 

@@ -7,7 +7,8 @@
     counter hq revoke T01 [--store S01]                  revoke a terminal's tokens
     counter hq admin-token --name NAME                   print a token for /v1/alerts, /v1/exceptions
     counter hq import-catalog FILE                       validate and load a catalog CSV
-    counter hq report                                    alerts and the exception report (over-returns, vouchers)
+    counter hq report                                    alerts and the exception report (over-returns, vouchers,
+                                                         no-receipt limits)
 
 The database URL comes from ``--database-url``, else ``COUNTER_HQ_DATABASE_URL``, else
 ``postgresql+psycopg://postgres@127.0.0.1:5432/counter_hq``.
@@ -129,7 +130,7 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         for a in alerts:
             lane = f"{a['store_id']}-{a['terminal_id']}"
             print(f"  {a['at']:%Y-%m-%d %H:%M} {a['kind']} {lane} seq {a['seq']}: {a['detail']}")
-        print(f"{len(over)} exception(s): over-returns and over-spent vouchers")
+        print(f"{len(over)} exception(s): over-returns, over-spent vouchers, no-receipt limits passed")
         for x in over:
             print("  " + describe_exception(x))
     return 0
@@ -146,6 +147,13 @@ def describe_exception(x: Any) -> str:
             f"voucher {x['sale_line_id']} overdrawn: {money} redeemed by {where} at {x['store_id']}-{x['terminal_id']} "
             f"({x['returned']} redeemed of {x['sold']} issued; issued by {x.get('return_numbers') or '?'}; "
             f"lanes {x.get('lanes') or '?'})"
+        )
+    if x["kind"] == "no_receipt_limit":  # hq/no_receipt.py: sold holds the limit, returned the total
+        key = str(x.get("customer_key") or "?")
+        return (
+            f"no-receipt returns of customer ID key {key[:12]}… over the limit: {x['returned'] / 100:,.2f} refunded "
+            f"by {x.get('return_numbers')} at {x.get('lanes')} (limit {x['sold'] / 100:,.2f}); "
+            f"the last, at {x['store_id']}-{x['terminal_id']}, refunded {money}"
         )
     if x.get("receipt_number"):
         return (

@@ -41,7 +41,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from counter import projection
 from counter.journal import EventType, JournalEntry
 from counter.projection import EntryRef, Insert, ProjectionError
-from hq import checks, desk, people, schema as s
+from hq import checks, desk, no_receipt, people, schema as s
 from hq.chain import (
     PushRefused as PushRefused,  # re-exported: hq.app catches ingest.PushRefused
     check_chain,
@@ -251,6 +251,7 @@ def project(
         flag_over_returns(conn, sorted(touched))
     people.project(conn, store_id, terminal_id, entries, bodies)  # customers and store credit (hq/people.py)
     desk.project(conn, store_id, terminal_id, entries, bodies)  # orders, accounts, cases (hq/desk.py)
+    no_receipt.project(conn, store_id, terminal_id, entries, bodies)  # by customer key (hq/no_receipt.py)
 
 
 def _recordset_insert(name: str, table: str, columns: Sequence[str]) -> str:

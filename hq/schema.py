@@ -10,7 +10,8 @@ Three groups:
   revocable), ``enrol_codes`` (hashed, one use);
 * upstream: ``journal`` (every terminal's entries, verbatim), its projections ``sales``,
   ``sale_lines``, ``sale_tenders``, ``returns``, ``return_lines``, ``return_refunds``, the
-  online-return ledger ``return_reservations``, and the reports ``alerts`` and
+  online-return ledger ``return_reservations``, the no-receipt returns by customer key
+  ``no_receipt_returns`` with their ``no_receipt_holds``, and the reports ``alerts`` and
   ``exceptions``;
 * downstream: ``tax_classes``, ``categories`` (with their return policy), ``items``,
   ``users``, ``customers``, ``customer_links``, ``vouchers``, ``voucher_movements``;
@@ -261,7 +262,44 @@ exceptions = Table(
     Column("sku", String(48), nullable=True),
     Column("item_name", String(200), nullable=True),
     Column("amount_minor", BigInteger, nullable=True),  # refunded (or redeemed) by the flagged one
+    # a no-receipt return over the customer's limit (migration 0007, hq/no_receipt.py): the
+    # ID document's key, never its number
+    Column("customer_key", String(64), nullable=True),
     UniqueConstraint("return_id", "sale_line_id"),
+)
+
+#: Returns without a receipt, by the key of the customer's ID document (migration 0007,
+#: projected by hq/no_receipt.py): the chain-wide total a lane asks for, and the limit each
+#: return was taken under, as its lane's entry states it (HQ holds no store rules).
+no_receipt_returns = Table(
+    "no_receipt_returns",
+    metadata,
+    Column("return_id", String(36), primary_key=True),
+    Column("customer_key", String(64), nullable=False, index=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("return_number", String(32), nullable=False),
+    Column("completed_at", String(32), nullable=False),
+    Column("refund_minor", BigInteger, nullable=False),
+    Column("limit_minor", BigInteger, nullable=True),  # None: an entry from before the lanes stated it
+    Column("window_days", Integer, nullable=True),
+    Column("approved", Boolean, nullable=False),  # a supervisor approved it over the limit (customer_limit)
+)
+
+#: A no-receipt return's amount held against its customer's total while its lane records it
+#: (asked online, hq/no_receipt.py): counted until the return's entry arrives (``confirmed``),
+#: its lane gives it back (``released``), or the reservation lifetime passes.
+no_receipt_holds = Table(
+    "no_receipt_holds",
+    metadata,
+    Column("return_id", String(36), primary_key=True),
+    Column("customer_key", String(64), nullable=False, index=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("state", String(12), nullable=False),  # reserved | confirmed | released
+    Column("created_at", Stamp, nullable=False),
 )
 
 # ------------------------------------------------------------------------- downstream

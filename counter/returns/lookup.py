@@ -11,13 +11,14 @@ from decimal import Decimal
 from counter.catalog import Item
 from counter.money import ZERO, Currency
 from counter.ports import ReturnsRepository, UnitOfWork
+from counter.returns.customer_limit import customer_total
 from counter.returns.model import ProcessReturn, ReturnableLine, ReturnContext, Returned, ReturnError
 from counter.returns.policy import ReturnRules
 from counter.returns.refunds import PaidTender
 from counter.sales.sale import Sale
 from counter.sales.tenders import TenderKind
 from counter.store import StoreConfig, TerminalIdentity, receipt_store
-from counter.sync.upstream import RemoteSale, ReturnReservations, UpstreamUnavailable
+from counter.sync.upstream import ChainNoReceipt, RemoteSale, ReturnReservations, UpstreamUnavailable
 
 
 def load_context(
@@ -28,10 +29,14 @@ def load_context(
     rules: ReturnRules,
     now: datetime,
     remote: RemoteSale | None = None,
+    chain: ChainNoReceipt | None = None,
 ) -> ReturnContext:
     """Read what a return needs, in the caller's transaction. A receipt of another lane
     or store comes as ``remote`` (looked up at HQ beforehand, never from in here: no
-    network inside a transaction); any other receipt is found in this store file."""
+    network inside a transaction); any other receipt is found in this store file. Without
+    a receipt, ``chain`` is HQ's answer about the customer's returns at the other lanes
+    (asked beforehand the same way; None: not asked), added to this file's own
+    (``counter.returns.customer_limit``)."""
     sale = None
     if cmd.original_receipt:
         number = normalize_receipt_number(cmd.original_receipt)
@@ -65,9 +70,8 @@ def load_context(
             item_id: no_receipt_price(uow.returns, item, days, now, store.currency) for item_id, item in items.items()
         }
         if cmd.id_document is not None:
-            ctx.customer_recent_no_receipt = uow.returns.no_receipt_total(
-                cmd.id_document.key, now, rules.no_receipt_window_days
-            )
+            own = uow.returns.no_receipt_refunds(cmd.id_document.key, now, rules.no_receipt_window_days)
+            ctx.customer_recent_no_receipt = customer_total(own, chain, store.currency)
     return ctx
 
 

@@ -18,7 +18,6 @@ units are back. The tax is then split inside that gross, and the net is the rest
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
@@ -34,6 +33,8 @@ from counter.money import ZERO, Currency
 from counter.people.access import authorize
 from counter.people.users import Permission
 from counter.ports import Clock, UnitOfWork
+from counter.returns.customer_limit import limit_note
+from counter.returns.hq_phase import HqAnswer, ReservationGuard, ask_hq
 from counter.returns.lookup import find_remote_sale, load_context, normalize_receipt_number
 from counter.returns.model import (
     ApprovalNeeded,
@@ -60,16 +61,7 @@ from counter.sales.sale import Sale
 from counter.sales.tenders import TenderKind
 from counter.sales.vouchers import new_voucher_code
 from counter.store import StoreConfig, TerminalIdentity
-from counter.sync.upstream import (
-    RemoteSale,
-    Reservation,
-    ReservationRefused,
-    ReservedLine,
-    ReturnReservations,
-    UpstreamUnavailable,
-    by_line,
-    check_offline_return,
-)
+from counter.sync.upstream import ChainNoReceipt, RemoteSale, ReservedLine, ReturnReservations, by_line
 from counter.trust.outbox import Due
 
 HUNDRED = Decimal(100)
@@ -274,9 +266,11 @@ def process_return(
     """Record a return (and the new sale of an exchange) in one unit of work.
 
     With ``upstream`` (an enrolled terminal), a receipted return first reserves its
-    quantities at HQ, so lanes racing on one receipt never take back more than was sold
-    (a reservation whose return then fails to commit is released); when HQ cannot be
-    asked, the return must stay within the offline caps instead.
+    quantities at HQ, so lanes racing on one receipt never take back more than was sold,
+    and a return without a receipt asks HQ the customer's no-receipt total at every lane
+    and holds its own amount against it (``counter.returns.hq_phase``; a reservation or
+    hold whose return then fails to commit is released); when HQ cannot be asked, the
+    return must stay within the offline caps instead.
 
     Nothing waits on the network inside a transaction: with HQ, the receipt is looked up
     (at HQ when it is another lane's) and the return quoted in a read transaction
@@ -292,10 +286,10 @@ def process_return(
         error=ReturnError,
         hint="Ask a supervisor.",
     )
-    guard = _ReservationGuard(upstream, str(uuid.uuid4()))
+    guard = ReservationGuard(upstream, str(uuid.uuid4()))
     remote = None
     reserved_q: ReturnQuote | None = None
-    answered: Sequence[ReservedLine] = ()
+    answer = HqAnswer()
     if upstream is not None:  # HQ is asked between a read and the write, never inside either
         read = read_uow_factory or uow_factory
         if cmd.original_receipt:
@@ -305,13 +299,16 @@ def process_return(
                 remote = find_remote_sale(cmd.original_receipt, upstream)
         with read() as uow:
             now = clock.now()
-            ctx, reserved_q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
+            # Without a receipt the approvals wait for HQ's total: one supervisor visit for all.
+            approvals = bool(cmd.original_receipt)
+            ctx, reserved_q = _checked_quote(uow, cmd, store, terminal, rules, now, remote, approvals=approvals)
     with guard:
         if reserved_q is not None:
-            guard.reserved, answered = _reserve(upstream, guard.return_id, ctx, reserved_q, store, now)
+            answer = ask_hq(upstream, guard.return_id, cmd, ctx, reserved_q, store, rules, now)
+            guard.reserved = answer.reserved
         with uow_factory() as uow:
             now = clock.now()
-            ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote)
+            ctx, q = _checked_quote(uow, cmd, store, terminal, rules, now, remote, answer.chain)
             if reserved_q is not None and q.refund_total != reserved_q.refund_total:
                 # what was reserved is not what it would be now
                 was, now_is = (
@@ -322,7 +319,7 @@ def process_return(
                     "(the receipt or the policy changed meanwhile).",
                     "Nothing was recorded: look the receipt up again.",
                 )
-            return _write_return(uow, cmd, ctx, q, answered, guard, store, terminal, rules, now, upstream)
+            return _write_return(uow, cmd, ctx, q, answer.lines, guard, store, terminal, rules, now, upstream)
 
 
 def quote_draft(
@@ -349,11 +346,14 @@ def _checked_quote(
     rules: ReturnRules,
     now: datetime,
     remote: RemoteSale | None,
+    chain: ChainNoReceipt | None = None,
+    *,
+    approvals: bool = True,
 ) -> tuple[ReturnContext, ReturnQuote]:
-    """The return's context and quote, refused when the policy refuses it or an approval
-    it needs is missing (or was given for another amount)."""
+    """The return's context and quote, refused when the policy refuses it or (unless
+    ``approvals`` is False) an approval it needs is missing (or was given for another amount)."""
     require_open_shift(uow, terminal.terminal_id)
-    ctx = load_context(uow, cmd, store, terminal, rules, now, remote)
+    ctx = load_context(uow, cmd, store, terminal, rules, now, remote, chain)
     granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)
     q = quote(cmd, ctx, store=store, rules=rules, now=now)
     if q.refused:
@@ -361,7 +361,7 @@ def _checked_quote(
             "This return cannot be taken: " + " / ".join(q.refused), "Explain the policy to the customer."
         )
     missing = frozenset(k for k in q.approvals if granted.get(k) != q.refund_total)
-    if missing:
+    if missing and approvals:
         stale = {k: granted[k] for k in missing if k in granted}
         if stale:
             was = ", ".join(sorted({store.currency.format(v, store.locale) for v in stale.values()}))
@@ -380,7 +380,7 @@ def _write_return(
     ctx: ReturnContext,
     q: ReturnQuote,
     answered: Sequence[ReservedLine],
-    guard: _ReservationGuard,
+    guard: ReservationGuard,
     store: StoreConfig,
     terminal: TerminalIdentity,
     rules: ReturnRules,
@@ -437,6 +437,8 @@ def _write_return(
     body = record.journal_body(store.currency)
     if cmd.customer:
         body["customer_id"] = cmd.customer
+    if ctx.sale is None and cmd.id_document is not None:  # HQ judges the chain's total by it
+        body["no_receipt_limit"] = limit_note(rules, ctx.customer_recent_no_receipt, store.currency)
     uow.journal.append(EventType.RETURN_PROCESSED, body, now)
     # Its receipt and credit note are due with the commit (counter.trust.outbox).
     document = return_receipt(record, store, cmd.cashier.name)
@@ -449,65 +451,6 @@ def _write_return(
         uow.outbox.add_drawer(record.return_number, opening, now)
     uow.commit()
     return record
-
-
-class _ReservationGuard:
-    """Releases the HQ reservation of a return that did not commit (leaves after the uow)."""
-
-    def __init__(self, upstream: ReturnReservations | None, return_id: str) -> None:
-        self.upstream = upstream
-        self.return_id = return_id
-        self.reserved = False
-
-    def __enter__(self) -> _ReservationGuard:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc_type is not None and self.reserved and self.upstream is not None:
-            # If HQ cannot be told, it keeps the reservation, listed as unconfirmed.
-            with contextlib.suppress(UpstreamUnavailable):
-                self.upstream.release(self.return_id)
-
-
-def _reserve(
-    upstream: ReturnReservations | None,
-    return_id: str,
-    ctx: ReturnContext,
-    q: ReturnQuote,
-    store: StoreConfig,
-    now: datetime,
-) -> tuple[bool, Sequence[ReservedLine]]:
-    """Reserve at HQ (True, with HQ's amounts), or check the offline caps (False). No HQ
-    set up: nothing to do."""
-    if upstream is None:
-        return False, ()
-    m = store.currency.to_minor
-    if ctx.sale is not None:
-        reservation = Reservation(
-            return_id,
-            ctx.sale.id,
-            ctx.sale.receipt_number,
-            tuple(
-                ReservedLine(ln.sale_line_id or "", ln.request.quantity, m(ln.amount), m(ln.tax), m(ln.gross))
-                for ln in q.lines
-            ),
-        )
-        try:
-            return True, upstream.reserve(reservation)
-        except ReservationRefused as exc:
-            raise ReturnError(exc.message, exc.hint) from exc
-        except UpstreamUnavailable:
-            pass
-    elif upstream.reachable():
-        return False, ()  # a no-receipt return has no sale ledger to reserve against
-    check_offline_return(
-        upstream.caps,
-        q.refund_total,
-        upstream.offline_refunded_today(now),
-        ctx.sale is not None,
-        lambda a: store.currency.format(a, store.locale),
-    )
-    return False, ()
 
 
 def _allocate(

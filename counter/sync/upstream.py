@@ -123,6 +123,29 @@ def by_line(lines: Sequence[ReservedLine]) -> dict[str, ReservedLine]:
 
 
 @dataclass(frozen=True)
+class NoReceiptHold:
+    """A return without a receipt, about to be taken: HQ is asked the customer's no-receipt
+    total in the chain over the window, and holds this return's amount against it until
+    the return's journal entry arrives (or ``release``). ``customer_key`` is the ID
+    document's key (``counter.returns.model.CustomerId.key``), never the ID's number."""
+
+    return_id: str
+    customer_key: str
+    amount_minor: int
+    window_days: int
+
+
+@dataclass(frozen=True)
+class ChainNoReceipt:
+    """HQ's answer: what the customer's other returns without a receipt refunded over the
+    window at every lane and store of the chain (minor units), those HQ received and those
+    it holds for a lane that has not pushed them yet, and the ids of the returns counted."""
+
+    total_minor: int
+    counted: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class OfflineCaps:
     """What a lane may refund while HQ cannot be asked (store settings, key ``offline_caps``)."""
 
@@ -167,8 +190,13 @@ class ReturnReservations(Protocol):
         computed from the chain's ledger (HQ takes no lane's amounts)."""
         ...
 
+    def hold_no_receipt(self, hold: NoReceiptHold) -> ChainNoReceipt:
+        """The customer's no-receipt total in the chain (other returns than this one), with
+        this return's amount held against it at HQ. Idempotent by return id."""
+        ...
+
     def release(self, return_id: str) -> None:
-        """Give back a reservation whose return was not recorded after all."""
+        """Give back a reservation (or a no-receipt hold) whose return was not recorded after all."""
         ...
 
     def adopt(self, uow: UnitOfWork, sale: Sale, now: datetime) -> None:
@@ -185,7 +213,8 @@ def check_offline_return(caps: OfflineCaps, refund: Decimal, today: Decimal, has
     """Refuse an offline return beyond the caps. ``money`` formats an amount for people."""
     if not has_receipt and not caps.no_receipt:
         raise CounterError(
-            "Returns without a receipt are not taken while HQ cannot be reached.",
+            "Returns without a receipt are not taken while HQ cannot be reached: the customer's "
+            "returns at the other lanes cannot be counted.",
             "Ask the customer to come back later, or call the store manager.",
         )
     if refund > caps.per_return:
@@ -266,3 +295,13 @@ def remote_sale_from_wire(data: Mapping[str, Any]) -> RemoteSale:
     }
     refunded = {int(k): f(int(v)) for k, v in data.get("refunded", {}).items()}
     return RemoteSale(sale, returned, refunded)
+
+
+def chain_no_receipt_from_wire(data: Mapping[str, Any]) -> ChainNoReceipt:
+    """HQ's answer to a no-receipt hold (``hq/no_receipt.py``); ValueError, KeyError or
+    TypeError when it is not one."""
+    total = data["total_minor"]
+    counted = data["returns"]
+    if type(total) is not int or total < 0 or not isinstance(counted, list):
+        raise ValueError("not a no-receipt total")
+    return ChainNoReceipt(total, frozenset(str(x) for x in counted))

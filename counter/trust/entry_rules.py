@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from counter.returns.customer_limit import MAX_WINDOW_DAYS
 from counter.returns.policy import Condition, Disposition, allowed_dispositions
 from counter.trust.carddata import contains_card_data, has_card_data
 from counter.trust.entry_fields import (
@@ -261,6 +262,7 @@ def check_return(
     _str(b.get("original_receipt"), "original_receipt", 32, optional=True)
     _str(b.get("customer_id"), "customer_id", 36, optional=True)
     _str(b.get("voucher"), "voucher", 16, optional=True)
+    _check_customer_key(b)
     if sale is not None and sale.store_id != store_id:
         raise _Broken(
             "another_store", f"the return names a sale of store {sale.store_id}; a lane returns its own store's sales"
@@ -342,6 +344,20 @@ def check_return(
             acc.visits += 1
         for seq, amount in to_tender.items():
             ledger.refunded[seq] = ledger.refunded.get(seq, 0) + amount
+
+
+def _check_customer_key(b: dict[str, Any]) -> None:
+    """The ID document's key is a SHA-256 (never the ID's number), and a return without a
+    receipt states the limit it was taken under (``counter.returns.customer_limit.limit_note``)."""
+    key = _str(b.get("customer_key"), "customer_key", 64, optional=True)
+    if key is not None and not (len(key) == 64 and all(c in "0123456789abcdef" for c in key)):
+        raise _Broken("customer_key", "customer_key must be the ID document's key (64 hex digits), never the ID")
+    note = b.get("no_receipt_limit")
+    if note is not None:
+        n = _dict(note, "no_receipt_limit")
+        _int(n.get("limit"), "no_receipt_limit limit")
+        _int(n.get("window_days"), "no_receipt_limit window_days", high=MAX_WINDOW_DAYS)
+        _int(n.get("before"), "no_receipt_limit before")
 
 
 def _check_disposition(condition: Any, disposition: Any, at: str) -> None:

@@ -11,15 +11,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from counter.catalog import Item
 from counter.returns.model import ProcessReturn, ReturnError
-from counter.returns.policy import Condition
+from counter.returns.policy import ApprovalKind, Condition
 from counter.returns.process import process_return, quote_draft
 from counter.returns.refunds import RefundMethod
 from counter.store import StoreConfig
-from counter.sync.upstream import Reservation, ReservedLine
+from counter.sync.upstream import ChainNoReceipt, NoReceiptHold, Reservation, ReservedLine
 from db import schema as s
 from db.queries import return_policies, save_policies
-from tests.db.support import TestStore
+from tests.db.support import TestStore, approve
+from tests.db.test_return_rules import no_receipt, sell_discounted, unsold_item
 from tests.db.test_returns_store_rules import FakeHq, receipted, shirt_sale
 
 D = Decimal
@@ -121,3 +123,35 @@ def test_another_lanes_receipt_is_quoted_from_what_hq_sent(shop: TestStore) -> N
         assert q.refund_total == D("10.81")
         with pytest.raises(ReturnError, match="S01-T02-000777"):  # not in this store file
             quote_draft(uow, cmd, **kw)  # type: ignore[arg-type]
+
+
+class SoldCheaperMeanwhile(FakeHq):
+    """HQ answers slowly about the customer's returns without a receipt; meanwhile the item
+    sells at half price, which lowers what a return without a receipt refunds."""
+
+    def __init__(self, shop: TestStore, item: Item) -> None:
+        super().__init__(shop)
+        self.shop, self.item = shop, item
+
+    def hold_no_receipt(self, hold: NoReceiptHold) -> ChainNoReceipt:
+        answer = super().hold_no_receipt(hold)
+        if len(self.held) == 1:
+            sell_discounted(self.shop, self.item, "50")
+        return answer
+
+
+def test_a_no_receipt_refund_that_changed_while_hq_was_asked_is_refused_and_its_hold_given_back(
+    shop: TestStore,
+) -> None:
+    toy = unsold_item(shop, "toys-games")
+    hq = SoldCheaperMeanwhile(shop, toy)
+    cmd = no_receipt(shop, [(toy, 1, toy.price)], "P7788990")
+    assert toy.price == D("24.99")  # 27.05 with its tax; half price: 13.52
+    approve(shop, cmd, {ApprovalKind.NO_RECEIPT}, D("27.05"))
+    before = returns(shop)
+    with pytest.raises(ReturnError) as refused:
+        take(shop, cmd, hq)
+    # the supervisor approved 27.05: the approval no longer covers it, and nothing is taken
+    assert refused.value.message == "The approval was for $27.05; the refund is now $13.52."
+    (held,) = hq.held
+    assert hq.released == [held.return_id] and returns(shop) == before

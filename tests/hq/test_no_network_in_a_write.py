@@ -9,26 +9,32 @@ waited on it until SQLite's busy time-out (5 s) said "database is locked"."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 
 import httpx
 from sqlalchemy import select
 
-from counter.returns.process import ReturnRecord
+from counter.returns.model import ApprovalNeeded, CustomerId, ProcessReturn, ReturnLineRequest
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import ReturnRecord, process_return
+from counter.returns.refunds import RefundMethod
 from db import schema as ls
 from tests.hq.conftest import Lane
 
 
 class HeldReservation(httpx.BaseTransport):
-    """The real HTTP transport, except that a reservation's answer is held until released."""
+    """The real HTTP transport, except that a reservation's answer (or the one to ``path``)
+    is held until released."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "/reservations") -> None:
         self.inner = httpx.HTTPTransport()
+        self.path = path
         self.asked = threading.Event()
         self.release = threading.Event()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and request.url.path.endswith("/reservations"):
+        if request.method == "POST" and request.url.path.endswith(self.path):
             self.asked.set()
             assert self.release.wait(30), "the test never let HQ answer"
         return self.inner.handle_request(request)
@@ -73,3 +79,53 @@ def test_a_slow_reservation_holds_up_no_pull_no_print_job_and_no_sale(make_lane:
         numbers = set(conn.execute(select(ls.sales.c.receipt_number)).scalars())
         job = conn.execute(select(ls.print_jobs.c.state).where(ls.print_jobs.c.id == "job-meanwhile")).scalar_one()
     assert another.receipt_number in numbers and job == "done"
+
+
+def test_a_slow_answer_about_the_customers_returns_holds_up_no_sale(make_lane: Callable[..., Lane]) -> None:
+    """Without a receipt, HQ is asked the customer's total at the other lanes (issue #17
+    point 4): while HQ sits on its answer, the lane sells and pulls."""
+    lane = make_lane("T01")
+    toy = lane.store.item_in("toys-games")
+    cmd = ProcessReturn(
+        request_id=str(uuid.uuid4()),
+        cashier=lane.store.user("Maria"),
+        lines=(ReturnLineRequest(1, Reason.GIFT, Condition.NEW, item=toy, unit_price=toy.price),),
+        refund_method=RefundMethod.STORE_CREDIT,
+        id_document=CustomerId.checked("Passport", "P7788990"),
+    )
+    transport = HeldReservation("/no-receipt/holds")
+    lane.go_online(transport)
+    outcome: list[ReturnRecord | BaseException] = []
+
+    def take_return() -> None:
+        try:
+            outcome.append(
+                process_return(
+                    cmd,
+                    uow_factory=lane.store.uow,
+                    clock=lane.store.clock,
+                    store=lane.store.cfg,
+                    terminal=lane.store.terminal,
+                    rules=lane.store.rules,
+                    upstream=lane.upstream,
+                    read_uow_factory=lane.store.read_uow,
+                )
+            )
+        except BaseException as exc:  # reported below, on the test's thread
+            outcome.append(exc)
+
+    returning = threading.Thread(target=take_return)
+    returning.start()
+    try:
+        assert transport.asked.wait(30), outcome
+        lane.syncer.pull_all()
+        sold = lane.sell([("apparel", 1)])
+        assert returning.is_alive() and outcome == []
+    finally:
+        transport.release.set()
+        returning.join(30)
+    [needed] = outcome
+    # HQ answered; the quote then asked for the supervisor (any return without a receipt does)
+    assert isinstance(needed, ApprovalNeeded) and needed.kinds == {ApprovalKind.NO_RECEIPT}, needed
+    with lane.store.db.read.connect() as conn:
+        assert sold.receipt_number in set(conn.execute(select(ls.sales.c.receipt_number)).scalars())

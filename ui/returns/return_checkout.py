@@ -177,7 +177,8 @@ class ReturnCheckout:
 
     def _commit(self, tenders: list[Tender], rounding: Decimal, *, tries: int) -> None:
         """Record the return: here when no HQ is set up, else off the GUI thread (the
-        reservation at HQ is a network call) while the screen waits. The outcome comes
+        reservation at HQ, or the customer's no-receipt total, is a network call) while the
+        screen waits. The outcome comes
         back in ``_committed``; an approval it still needs is asked for, and the return
         tried again (at most ``tries`` times)."""
         v = self.view
@@ -193,7 +194,7 @@ class ReturnCheckout:
                 return
             self._committed(record, None, None)
             return
-        v.wait("Checking this receipt with HQ…")
+        v.wait("Checking this receipt with HQ…" if cmd.original_receipt else "Checking the customer's returns with HQ…")
         v.off_gui(commit, lambda record, error: self._committed(record, error, again))
 
     def _committed(
