@@ -5,7 +5,7 @@ orders and accounts, and the rows of the returns and complaints analysis."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,7 +29,7 @@ from counter.desk.service import DeskConfig, config_from_json
 from counter.journal import parse_stamp, utc_stamp
 from counter.money import ZERO, Currency
 from counter.returns.lookup import normalize_receipt_number
-from db import schema as s
+from db import desk_hq, schema as s
 from db.customers import case_from_row, customer_from_row, referral_from_row, referral_select
 from db.desk import load_account, load_order
 
@@ -37,9 +37,14 @@ _RECEIPT = re.compile(r"^(CNTR:)?[A-Z0-9]{2,8}-[A-Z0-9]{2,8}-[A-Z]?\d{5,6}$", re
 
 
 def desk_config(engine: Engine) -> DeskConfig:
+    """The desk's configuration from the store's settings, with HQ's departments once the
+    lane has pulled them (the settings' list is the fallback of a lane that never synced)."""
     from db.queries import read_settings
 
-    return config_from_json(read_settings(engine).get("service_desk"))
+    config = config_from_json(read_settings(engine).get("service_desk"))
+    with engine.connect() as conn:
+        pulled = desk_hq.departments(conn)
+    return replace(config, departments=pulled) if pulled else config
 
 
 def find_customers(engine: Engine, text: str, *, region: str = "US", limit: int = 30) -> list[Customer]:
@@ -258,14 +263,26 @@ def referrals_for_case(engine: Engine, case_id: str) -> list[Referral]:
 
 
 def department_queue(engine: Engine, department: str, *, include_answered: bool = True) -> list[Referral]:
-    """A department's open referrals, most urgent first, then oldest due date."""
+    """A department's open referrals and those HQ escalated to it (from any lane of the
+    store), escalated first, then most urgent, then oldest due date."""
     wanted = [str(ReferralStatus.OPEN)] + ([str(ReferralStatus.ANSWERED)] if include_answered else [])
+    r = s.referrals
     with engine.connect() as conn:
-        rows = conn.execute(
-            referral_select().where(s.referrals.c.department == department, s.referrals.c.status.in_(wanted))
+        rows = conn.execute(referral_select().where(r.c.department == department, r.c.status.in_(wanted))).mappings()
+        found = [referral_from_row(x) for x in rows]
+        e = s.referral_escalations
+        escalated = select(e.c.referral_id).where(e.c.escalated_to == department, e.c.settled_at.is_(None))
+        here = conn.execute(
+            referral_select().where(r.c.id.in_(escalated), r.c.department != department, r.c.status == "open")
         ).mappings()
-        found = [referral_from_row(r) for r in rows]
-    return sorted(found, key=lambda r: (r.status is not ReferralStatus.OPEN, r.priority.rank, r.due_on))
+        found += [referral_from_row(x) for x in here]
+        marks = desk_hq.escalations_of(conn, [x.id for x in found])
+        found = [desk_hq.with_escalation(x, marks.get(x.id)) for x in found]
+        held = set(conn.execute(select(r.c.id).where(r.c.id.in_(escalated))).scalars())
+        found += desk_hq.escalated_referrals(conn, department, held)
+    return sorted(
+        found, key=lambda x: (x.status is not ReferralStatus.OPEN, not x.escalated_to, x.priority.rank, x.due_on)
+    )
 
 
 def referral_notes(engine: Engine, referral_id: str) -> list[tuple[datetime, str, str, str]]:

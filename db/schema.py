@@ -38,10 +38,12 @@ from db.schema_desk import (
     customer_changes as customer_changes,
     customer_links as customer_links,
     customers as customers,
+    departments as departments,
     desk_payments as desk_payments,
     desk_tenders as desk_tenders,
     order_lines as order_lines,
     orders as orders,
+    referral_escalations as referral_escalations,
     referral_notes as referral_notes,
     referrals as referrals,
 )

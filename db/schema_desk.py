@@ -281,3 +281,37 @@ adjustments = Table(
     Column("user_id", String(36), nullable=False),
     Column("at", String(32), nullable=False),
 )
+
+# HQ's departments and escalations, pulled on the change feed (migration 0012, db/sync_desk.py).
+# Not derived from this lane's journal: they are HQ's data, as the catalog is.
+departments = Table(
+    "departments",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("active", Boolean, nullable=False),  # false: HQ closed it to new referrals
+    Column("referral_days", Integer, nullable=False),
+    Column("escalate_to", String(32), nullable=True),
+)
+
+referral_escalations = Table(
+    "referral_escalations",
+    metadata,
+    Column("referral_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False),
+    Column("case_number", String(32), nullable=False),
+    Column("origin_terminal", String(16), nullable=False),  # the lane that holds the referral
+    Column("customer_id", String(36), nullable=False),
+    Column("department", String(32), nullable=False),
+    Column("department_name", String(80), nullable=False),
+    Column("priority", String(8), nullable=False),
+    Column("referred_at", String(32), nullable=False),
+    Column("lane_due_on", String(10), nullable=False),
+    Column("hq_due_on", String(10), nullable=False),
+    Column("escalated_to", String(32), nullable=False),
+    Column("escalated_to_name", String(80), nullable=False),
+    Column("escalated_at", String(32), nullable=False),
+    Column("days_overdue", Integer, nullable=False),
+    Column("settled_at", String(32), nullable=True),
+)
+Index("ix_referral_escalations_escalated_to", referral_escalations.c.escalated_to)

@@ -1,6 +1,7 @@
 """The pull's write side: the rows HQ sends (catalog, tax classes, categories, return
-policies, users and people, tombstones) upserted into the local tables, one statement per
-kind and page, inside the page's transaction (``db.sync.Syncer.pull_page``)."""
+policies, users and people, the desk's departments and escalations, tombstones) upserted
+into the local tables, one statement per kind and page, inside the page's transaction
+(``db.sync.Syncer.pull_page``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from db import schema as s
+from db.desk_hq import apply_desk
 from db.engine import _refuse_card_data
 from db.sync_people import apply_people
 
@@ -55,6 +57,7 @@ def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]], terminal: st
             [{**u, "failed_attempts": 0} for u in users],
         )
     apply_people(conn, by_kind, terminal)  # customers and store credit (db/sync_people.py)
+    apply_desk(conn, by_kind)  # the desk's departments and HQ's escalations (db/desk_hq.py)
 
 
 def _pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:

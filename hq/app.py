@@ -5,7 +5,8 @@ Every call but ``/v1/health`` and ``/v1/enrol`` carries ``Authorization: Bearer 
 A terminal's token lets it push only its own journal and read only its own store's
 downstream data, plus the chain-wide receipt look-up, reservations and no-receipt totals
 that returns need.
-Admin tokens read the alerts and the exception report.
+Admin tokens read the alerts and the exception report, edit the desk's departments and
+record the escalations of overdue referrals (hq/departments_api.py).
 
 Refusals answer ``{"error": CODE, "message": TEXT}`` with a clear status (401 token,
 403 someone else's lane, 409 conflict or gap, 413 too large, 422 malformed or broken
@@ -36,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
-from hq import access, approvals, catalog, desk_api, ingest, ledger, no_receipt, people, schema as s
+from hq import access, approvals, catalog, departments_api, desk_api, ingest, ledger, no_receipt, people, schema as s
 from hq.fastpush import FastPush
 from hq.ratelimit import FailureLimiter
 from hq.store import utcnow
@@ -266,7 +267,7 @@ def create_app(engine: Engine) -> FastAPI:
 
     async def admin(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:
         if who.kind != "admin":
-            raise Refusal(403, "forbidden", "Only an admin token may read this.")
+            raise Refusal(403, "forbidden", "Only an admin token may do this (counter hq admin-token).")
         return who
 
     @app.get("/v1/health")
@@ -387,6 +388,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(people.router(engine, terminal))
     app.include_router(no_receipt.router(engine, terminal))  # a customer's no-receipt total in the chain
     app.include_router(desk_api.router(engine, terminal))  # the store's orders, accounts and cases
+    app.include_router(departments_api.router(engine, caller, admin))  # departments, overdue referrals
     return app
 
 

@@ -1,6 +1,7 @@
 """Downstream data: catalog, prices, categories and their return policies, tax classes,
 users with their PIN verifiers, customers and store-credit vouchers (written by
-``hq/people.py``); the change cursor terminals pull by; CSV import.
+``hq/people.py``), the desk's departments (``hq/departments.py``) and referral
+escalations (``hq/escalation.py``); the change cursor terminals pull by; CSV import.
 
 Every write takes ``CATALOG_WRITE_LOCK`` (a transaction-level advisory lock) and stamps
 each row it touches with ``nextval('change_seq')``; a deletion is a tombstone
@@ -36,6 +37,8 @@ KIND_ORDER = (  # parents before children
     "customer_link",
     "voucher",
     "voucher_movement",
+    "department",
+    "referral_escalation",
 )
 KEYS = {
     "tax_class": "code",
@@ -46,9 +49,11 @@ KEYS = {
     "customer_link": "id",
     "voucher": "code",
     "voucher_movement": "id",
+    "department": "code",
+    "referral_escalation": "id",
 }
 #: Kinds a lane receives only for its own store (``store_id`` null: every store).
-STORE_SCOPED = frozenset({"user", "customer", "customer_link", "voucher", "voucher_movement"})
+STORE_SCOPED = frozenset({"user", "customer", "customer_link", "voucher", "voucher_movement", "referral_escalation"})
 
 
 def _lock(conn: Connection) -> None:

@@ -9,6 +9,11 @@
     counter hq import-catalog FILE                       validate and load a catalog CSV
     counter hq report                                    alerts and the exception report (over-returns, vouchers,
                                                          no-receipt limits)
+    counter hq departments                               the desk's departments, as the lanes pull them
+    counter hq department CODE [--name N] [--days N] [--escalate-to CODE | --no-escalation] [--open | --close]
+                                                         add a department or change one
+    counter hq store-zone S01 America/Chicago            the zone a store's days (due dates) are reckoned in
+    counter hq escalate                                  escalate the referrals past HQ's due date (cron it)
 
 The database URL comes from ``--database-url``, else ``COUNTER_HQ_DATABASE_URL``, else
 ``postgresql+psycopg://postgres@127.0.0.1:5432/counter_hq``.
@@ -59,6 +64,21 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path)
     hsub.add_parser("report", parents=[common, db], help="print alerts and over-returns")
     hsub.add_parser("seed-demo", parents=[common, db], help="load the demo chain's catalog and staff")
+    hsub.add_parser("departments", parents=[common, db], help="list the desk's departments")
+    p = hsub.add_parser("department", parents=[common, db], help="add a department or change one")
+    p.add_argument("code")
+    p.add_argument("--name", default=None)
+    p.add_argument("--days", type=int, default=None, help="a referral is due this many days after it is made")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--escalate-to", default=None, help="the department an overdue referral goes to")
+    where.add_argument("--no-escalation", action="store_true", help="overdue referrals go nowhere")
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--open", dest="active", action="store_const", const=True, default=None)
+    state.add_argument("--close", dest="active", action="store_const", const=False, help="no new referrals")
+    p = hsub.add_parser("store-zone", parents=[common, db], help="set the time zone of a store's days")
+    p.add_argument("store")
+    p.add_argument("zone")
+    hsub.add_parser("escalate", parents=[common, db], help="escalate the referrals past HQ's due date")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,6 +142,10 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         report = catalog.import_catalog(engine, args.file)
         print(report.describe())
         return 1 if report.errors else 0
+    elif cmd in DESK_COMMANDS:
+        from hq.departments_cli import run_desk_command
+
+        return run_desk_command(args, engine)
     elif cmd == "report":
         with engine.connect() as conn:
             alerts = conn.execute(select(s.alerts).order_by(s.alerts.c.id)).mappings().all()
@@ -134,6 +158,9 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         for x in over:
             print("  " + describe_exception(x))
     return 0
+
+
+DESK_COMMANDS = frozenset({"departments", "department", "store-zone", "escalate"})
 
 
 def describe_exception(x: Any) -> str:

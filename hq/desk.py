@@ -8,7 +8,8 @@ to know of HQ's rows.
   store, terminal and the entry's seq; its ``Update`` operations change the row of that
   key in the lane's store, exactly one (none: the push is refused, naming the entry, as
   for an unknown order or case). A column the journal does not hold (a customer's words,
-  a note, an outcome) is null. Only new entries are projected (ingest takes a re-sent
+  a note, an outcome) is null. A referral also gets HQ's own due date (``hq_due_on``,
+  hq/escalation.py), from the department's days at HQ. Only new entries are projected (ingest takes a re-sent
   entry as acknowledged, never again), and every row's key is that of the entry or of an
   id the lane minted, so a batch projected twice would fail rather than double.
 * **Derived, never taken**: an order's paid amount and balance and an account's balance
@@ -16,7 +17,7 @@ to know of HQ's rows.
   cancelled order kept is HQ's sum of its payment rows, not the body's ``kept``.
 * **For the rules**: what HQ holds of the orders, accounts and sales a batch names
   (hq/desk_held.py).
-* **Backfill** (``backfill``, run by migration 0006): the desk entries HQ's journal held
+* **Backfill** (``backfill``, run by migration 0007): the desk entries HQ's journal held
   before these tables existed, projected once in the order HQ received them.
 """
 
@@ -35,7 +36,7 @@ from counter import projection
 from counter.journal import JournalEntry
 from counter.projection import UNKNOWN, EntryRef, Insert, ProjectionError
 from counter.trust.desk_rules import DESK_KINDS
-from hq import checks, schema as s
+from hq import checks, escalation, schema as s
 from hq.chain import PushRefused
 from hq.schema_desk import ORDINAL_TABLES
 from hq.store import utcnow
@@ -99,6 +100,8 @@ def project(
             body = bodies[n] if bodies is not None else json.loads(e.body)
             ops += rows_of(store_id, terminal_id, e, body)
     if ops:
+        referred = [(op.seq, op.row) for op in ops if op.key is None and op.table == "referrals"]
+        escalation.set_due_dates(conn, store_id, terminal_id, referred)  # HQ's own due date of each
         _write(conn, store_id, ops)
 
 

@@ -8,7 +8,7 @@ cases (hq/desk.py projects them from every lane's journal), for the lanes of tha
 * ``GET /v1/desk/accounts/{number}``: a house account with its entries (charges +,
   payments −), its payments and their tenders, what it owes and what is left of its limit;
 * ``GET /v1/desk/cases/{number}``: a case with its events, contacts and referrals (with
-  their notes).
+  their notes, HQ's due date and HQ's escalation, if any: hq/escalation.py).
 
 Every amount is in minor units; paid, balance and owed are sums of HQ's rows, never a
 number a lane sent. Words the journal never holds (a customer's words, notes, outcomes)
@@ -58,9 +58,10 @@ _CASE = (
 _EVENT = ("at", "user_id", "event", "status_from", "status_to", "origin_terminal")
 _CONTACT = ("id", "kind", "category", "handled_by", "at", "origin_terminal")
 _REFERRAL = (
-    "id", "department", "department_name", "priority", "due_on", "status", "referred_at", "referred_by",
-    "answered_at", "told_at", "told_how", "origin_terminal",
+    "id", "department", "department_name", "priority", "due_on", "hq_due_on", "status", "referred_at",
+    "referred_by", "answered_at", "told_at", "told_how", "origin_terminal",
 )  # fmt: skip
+_ESCALATION = ("escalated_to", "escalated_to_name", "escalated_at", "days_overdue", "settled_at")
 _NOTE = ("at", "user_id", "kind", "origin_terminal")
 
 
@@ -186,7 +187,13 @@ def case_detail(conn: Connection, store_id: str, number: str, terminal: str | No
             select(rf).where(rf.c.store_id == store_id, rf.c.case_id == row["id"]).order_by(rf.c.referred_at, rf.c.id)
         ).mappings()
     ]
+    escalations: dict[str, dict[str, Any]] = {}
     if referrals:
+        esc = s.referral_escalations
+        for r in conn.execute(
+            select(esc).where(esc.c.store_id == store_id, esc.c.referral_id.in_([x["id"] for x in referrals]))
+        ).mappings():
+            escalations[r["referral_id"]] = _pick(r, _ESCALATION)
         for r in conn.execute(
             select(rn)
             .where(rn.c.store_id == store_id, rn.c.referral_id.in_([x["id"] for x in referrals]))
@@ -197,7 +204,7 @@ def case_detail(conn: Connection, store_id: str, number: str, terminal: str | No
         "case": _pick(row, _CASE),
         "events": [_pick(r, _EVENT) for r in events],
         "contacts": [{**c, "links": links[c["id"]]} for c in contacts],
-        "referrals": [{**x, "notes": notes[x["id"]]} for x in referrals],
+        "referrals": [{**x, "notes": notes[x["id"]], "escalation": escalations.get(x["id"])} for x in referrals],
     }
 
 

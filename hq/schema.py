@@ -20,7 +20,9 @@ Three groups:
 * the service desk (hq/schema_desk.py, projected by hq/desk.py): ``cases``,
   ``case_events``, ``contacts``, ``contact_links``, ``referrals``, ``referral_notes``,
   ``orders``, ``order_lines``, ``accounts``, ``account_entries``, ``desk_payments``,
-  ``desk_tenders``, ``adjustments``.
+  ``desk_tenders``, ``adjustments``;
+* departments and escalations (hq/schema_departments.py): ``departments`` and
+  ``referral_escalations`` (downstream, versioned), ``stores`` (each store's time zone).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from hq import schema_desk
+from hq import schema_departments, schema_desk
 
 metadata = MetaData(
     naming_convention={
@@ -412,6 +414,13 @@ voucher_movements = _versioned(
     Column("reference", String(36), nullable=False),  # the sale, payment, return ... as on the lane
 )
 
+DEPARTMENTS = schema_departments.define(metadata)
+departments, stores, referral_escalations = (
+    DEPARTMENTS["departments"],
+    DEPARTMENTS["stores"],
+    DEPARTMENTS["referral_escalations"],
+)
+
 DOWNSTREAM = {
     "tax_class": tax_classes,
     "category": categories,
@@ -421,6 +430,8 @@ DOWNSTREAM = {
     "customer_link": customer_links,
     "voucher": vouchers,
     "voucher_movement": voucher_movements,
+    "department": departments,
+    "referral_escalation": referral_escalations,
 }
 
 Index("ix_sales_original_lookup", sales.c.store_id, sales.c.terminal_id, sales.c.seq)

@@ -156,6 +156,9 @@ def define(metadata: MetaData) -> dict[str, Table]:
         Column("answered_at", String(32), nullable=True),
         Column("told_at", String(32), nullable=True),
         Column("told_how", String(16), nullable=True),
+        # HQ's own due date (migration 0007): the referral's day in its store's zone plus
+        # the department's days at HQ, when it was projected (hq/escalation.py)
+        Column("hq_due_on", String(10), nullable=True),
         PrimaryKeyConstraint("store_id", "id"),
         _parent("case_id", "cases"),
     )

@@ -1,5 +1,8 @@
 """Referrals: a case handed to a department (warranty and repair, billing, the store
-manager, online orders: the store's own list) with a priority and a due date.
+manager, online orders: HQ's list, pulled by the lane) with a priority and a due date.
+HQ computes a due date of its own from the department's days and escalates an open
+referral past it to the department's escalation target (hq/escalation.py); the lane
+shows that in the department queues.
 
 Each department works its queue (open referrals, most urgent and oldest due first),
 writes notes, and answers with an outcome; the case comes back to the desk (status
@@ -66,6 +69,15 @@ class Referral:
     note: str
     outcome: str = ""
     customer_name: str = ""
+    #: HQ escalated it (past HQ's due date): the department it went to, by name ("" not)
+    escalated_to: str = ""
+    #: HQ's due date (from the department's days at HQ), when HQ escalated it
+    hq_due_on: date | None = None
+    #: how many days past HQ's due date it was when HQ escalated it
+    days_overdue: int = 0
+    #: the lane that holds the referral, when it is not this one (known here from HQ's
+    #: escalation only; its notes and outcome are written at that lane)
+    held_at: str = ""
 
     def overdue(self, today: date) -> bool:
         return self.status is ReferralStatus.OPEN and self.due_on < today
@@ -86,7 +98,7 @@ def refer_case(
 ) -> Referral:
     if not user.can(Permission.SELL):
         raise CaseError(f"{user.name} may not refer cases.", "")
-    dept = config.department(department)  # a department that does not exist is refused here, in words
+    dept = config.referable(department)  # unknown, or closed to referrals at HQ: refused here, in words
     note = note.strip()
     if not note:
         raise CaseError("Write what the department should do.", "For example: “check the kettle's thermostat”.")
@@ -97,7 +109,7 @@ def refer_case(
         check_transition(case, CaseStatus.REFERRED)
         now = clock.now()
         today = now.astimezone(store.zone).date()
-        due = due_on or today + timedelta(days=config.rules.referral_days)
+        due = due_on or today + timedelta(days=config.referral_days(dept))
         if due < today:
             raise CaseError("The due date is in the past.", "Pick today or a later day.")
         referral = Referral(

@@ -2,8 +2,12 @@
 govern bill adjustments, layaways, special orders and follow-ups.
 
 All of it is data (the ``service_desk`` key of the store's settings), so a store edits
-its own list of departments and services without a release. ``DeskConfig.department``
-is where a referral to a department that does not exist is refused, in words.
+its own list of departments and services without a release. The departments are HQ's
+once the lane has synced (hq/departments.py, pulled on the change feed): then the lane's
+list is HQ's, each with whether it takes new referrals, its referral days and where HQ
+escalates an overdue referral; the settings' list is the fallback of a lane that never
+synced. ``DeskConfig.referable`` is where a referral to a department that does not
+exist, or that HQ closed to new referrals, is refused, in words.
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ class DeskError(CounterError):
 class Department:
     code: str
     name: str
+    #: False: HQ closed it to new referrals (its queue stays, to be worked off)
+    active: bool = True
+    #: a referral's default due date, in days (None: the desk's ``ServiceRules.referral_days``)
+    referral_days: int | None = None
+    #: where HQ escalates a referral past its due date ("": nowhere, e.g. the store manager)
+    escalate_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,11 +66,13 @@ class ServiceRules:
     follow_up_days: int = 3
 
 
+#: The store manager: where an overdue referral goes (HQ's default escalation target).
+MANAGER = "manager"
 DEFAULT_DEPARTMENTS = (
-    Department("warranty", "Warranty and repair"),
-    Department("billing", "Billing"),
-    Department("manager", "Store manager"),
-    Department("online", "Online orders"),
+    Department("warranty", "Warranty and repair", escalate_to=MANAGER),
+    Department("billing", "Billing", escalate_to=MANAGER),
+    Department(MANAGER, "Store manager"),
+    Department("online", "Online orders", escalate_to=MANAGER),
 )
 DEFAULT_SERVICES = (
     ServiceType("repair", "Repair", "repair", Decimal("45.00"), "A"),
@@ -84,8 +96,24 @@ class DeskConfig:
         names = ", ".join(d.name for d in self.departments) or "none is set up"
         raise DeskError(
             f"There is no department “{code.strip()}” to refer to.",
-            f"Pick one of: {names}. A manager can add departments in the service desk settings.",
+            f"Pick one of: {names}. Departments are set up at HQ (counter hq department).",
         )
+
+    def referable(self, code: str) -> Department:
+        """The department a new referral goes to; refused, in words, when it does not exist
+        or HQ closed it to new referrals."""
+        dept = self.department(code)
+        if not dept.active:
+            names = ", ".join(d.name for d in self.departments if d.active) or "none is open"
+            raise DeskError(
+                f"{dept.name} takes no new referrals: HQ closed it.",
+                f"Refer the case to another department ({names}), or ask HQ to open {dept.name} again.",
+            )
+        return dept
+
+    def referral_days(self, dept: Department) -> int:
+        """Days until a new referral to ``dept`` is due, by default."""
+        return self.rules.referral_days if dept.referral_days is None else dept.referral_days
 
     def service(self, code: str) -> ServiceType:
         for svc in self.services:
@@ -108,9 +136,21 @@ def config_from_json(data: dict[str, Any] | None) -> DeskConfig:
             values[f.name] = Decimal(str(raw))
         else:
             values[f.name] = int(raw)
-    departments = tuple(Department(d["code"], d["name"]) for d in data.get("departments", ()))
+    departments = tuple(department_from_json(d) for d in data.get("departments", ()))
     services = tuple(
         ServiceType(s["code"], s["name"], s["kind"], Decimal(s["price"]), s["tax_code"])
         for s in data.get("services", ())
     )
     return DeskConfig(departments or DEFAULT_DEPARTMENTS, services or DEFAULT_SERVICES, ServiceRules(**values))
+
+
+def department_from_json(d: dict[str, Any]) -> Department:
+    """A department as the settings or HQ's change feed hold it (only code and name needed)."""
+    days = d.get("referral_days")
+    return Department(
+        str(d["code"]),
+        str(d["name"]),
+        bool(d.get("active", True)),
+        None if days is None else int(days),
+        str(d.get("escalate_to") or ""),
+    )

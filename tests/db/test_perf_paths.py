@@ -81,6 +81,8 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
         conn.execute("DROP TABLE outbox")  # 0010's (its triggers go with it)
         conn.execute("DROP TABLE part_payments")  # 0011's
         conn.execute("DROP TABLE voided_payments")
+        conn.execute("DROP TABLE departments")  # 0012's
+        conn.execute("DROP TABLE referral_escalations")
         conn.execute("UPDATE alembic_version SET version_num = '0006'")
     conn.close()
     open_database(store_dir).dispose()
@@ -93,6 +95,7 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
     assert not {"ix_sales_total_minor", "ix_sale_lines_sale_id"} & names
     assert "ix_outbox_pending" in names  # and the outbox is back, with its index
     assert "ix_part_payments_terminal_taken" in names  # and the part payments
+    assert "ix_referral_escalations_escalated_to" in names  # and HQ's departments and escalations
 
 
 @pytest.mark.parametrize(

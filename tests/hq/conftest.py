@@ -40,7 +40,7 @@ from db.hq_client import HqClient
 from db.queries import read_settings, write_settings
 from db.reservations import HqReservations
 from db.sync import SyncConfig, Syncer, enrol
-from hq import access, catalog, schema as hs
+from hq import access, catalog, departments, schema as hs
 from hq.serve import RunningHq, free_port, start_in_thread
 from hq.store import make_engine, migrate
 from tests.conftest import FAST_HASHER
@@ -102,6 +102,7 @@ def reset_hq(engine: Engine, reference: dict[str, object]) -> None:
     names = ", ".join(t.name for t in hs.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+        departments.seed_defaults(conn)  # as migration 0007 leaves a new HQ
     catalog.seed(engine, **reference)  # type: ignore[arg-type]
 
 

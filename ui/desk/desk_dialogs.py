@@ -225,16 +225,25 @@ class ReferralDialog(DeskDialog):
         super().__init__(parent, "Refer", f"Refer case {case.number} to a department")
         self.ctx, self.user, self.case = ctx, user, case
         cfg = ctx.reads.desk_config()
-        self.department = _combo(self, "Department", [(d.name, d.code) for d in cfg.departments], editable=True)
+        self.open_departments = [d for d in cfg.departments if d.active]  # HQ's closed ones take no referrals
+        self.department = _combo(self, "Department", [(d.name, d.code) for d in self.open_departments], editable=True)
         self.priority = _combo(self, "Priority", [(p.label, p) for p in Priority])
         self.priority.setCurrentIndex(list(Priority).index(Priority.NORMAL))
         self.days = QSpinBox()
-        self.days.setRange(0, 90)
-        self.days.setValue(cfg.rules.referral_days)
+        self.days.setRange(0, 365)
         self.days.setSuffix(" days")
         self.form.addRow("Due in", self.days)
+        # each department's own days (HQ's), the desk's rule for one without
+        self._days_of = {d.code: cfg.referral_days(d) for d in self.open_departments}
+        self.days.setValue(self._days_of.get(self.department.currentData(), cfg.rules.referral_days))
+        self.department.currentIndexChanged.connect(self._department_days)
         self.note = self.line_edit("For them", "", "what the department should do")
         self.recorded: Referral | None = None
+
+    def _department_days(self, _index: int) -> None:
+        days = self._days_of.get(self.department.currentData())
+        if days is not None:
+            self.days.setValue(days)
 
     def validate(self) -> None:
         typed = self.department.currentText()

@@ -43,8 +43,8 @@ class QueueDialog(CounterDialog):
         self.ctx, self.user = ctx, user
         self.department = QComboBox()
         self.department.setMinimumHeight(40)
-        for d in ctx.reads.desk_config().departments:
-            self.department.addItem(d.name, d.code)
+        for d in ctx.reads.desk_config().departments:  # a closed one's queue is still worked off
+            self.department.addItem(d.name if d.active else f"{d.name} (closed to new referrals)", d.code)
         self.department.currentIndexChanged.connect(lambda _i: self.reload())
         self.form.addRow("Department", self.department)
         self.list = QListWidget()
@@ -65,12 +65,13 @@ class QueueDialog(CounterDialog):
     def reload(self) -> None:
         self.list.clear()
         today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
-        for r in self.ctx.reads.department_queue(self.department.currentData() or ""):
+        code = self.department.currentData() or ""
+        for r in self.ctx.reads.department_queue(code):
             late = "  OVERDUE" if r.overdue(today) else ""
             state = "" if r.status is ReferralStatus.OPEN else f"  [{r.status.label}]"
             item = QListWidgetItem(
-                f"{r.priority.label:<7} due {r.due_on.isoformat()}{late}  {r.case_number}  {r.customer_name}: "
-                f"{shorten(r.note, 90)}{state}"
+                f"{_escalation(r, code)}{r.priority.label:<7} due {r.due_on.isoformat()}{late}  {r.case_number}  "
+                f"{r.customer_name}: {shorten(r.note, 90) if r.note else f'(note at {r.held_at})'}{state}"
             )
             item.setData(Qt.ItemDataRole.UserRole, r)
             self.list.addItem(item)
@@ -89,6 +90,12 @@ class QueueDialog(CounterDialog):
         if referral is None or referral.status is not ReferralStatus.OPEN:
             self.show_error("Pick a referral still with the department.")
             return
+        if referral.held_at:
+            self.show_error(
+                f"Case {referral.case_number} was referred at lane {referral.held_at}, which holds it: "
+                f"write {referral.department_name}'s note or outcome there."
+            )
+            return
         DepartmentNoteDialog(self, self.ctx, self.user, referral).exec()
         self.reload()
 
@@ -101,6 +108,16 @@ class QueueDialog(CounterDialog):
             self.validate()
         except _Stay:
             return
+
+
+def _escalation(r: Referral, department: str) -> str:
+    """What HQ's escalation says, at the head of a queue line ("" none)."""
+    if not r.escalated_to:
+        return ""
+    days = f"{r.days_overdue} day{'s' if r.days_overdue != 1 else ''} past HQ's due {r.hq_due_on}"
+    if r.department == department:
+        return f"ESCALATED to {r.escalated_to} ({days})  "
+    return f"ESCALATED from {r.department_name} ({days})  "
 
 
 class _Stay(Exception):

@@ -1,6 +1,6 @@
 """hq schema: the service desk's tables (cases, contacts, referrals, orders, house accounts,
 desk payments, bill adjustments), projected from every lane's desk events; the desk events
-HQ's journal already holds are projected once here (hq.desk.backfill)
+HQ's journal already holds are projected once by 0007 (hq.desk.backfill), after it changed them
 
 Revision ID: 0006
 Revises: 0005
@@ -318,11 +318,8 @@ def upgrade() -> None:
             "store_id", "number", "origin_terminal", name=op.f("uq_adjustments_store_id_number_origin_terminal")
         ),
     )
-    # The projection as it runs at ingest, on what was pushed before. It uses today's code
-    # and tables: a later migration that changes these tables must move this call after it.
-    from hq.desk import backfill
-
-    backfill(op.get_bind())
+    # The projection of what was pushed before these tables runs in 0007, which changes
+    # them (it uses today's code and tables: hq.desk.backfill).
 
 
 def downgrade() -> None:
