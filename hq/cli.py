@@ -8,7 +8,7 @@
     counter hq admin-token --name NAME                   print a token for /v1/alerts, /v1/exceptions
     counter hq import-catalog FILE                       validate and load a catalog CSV
     counter hq report                                    alerts and the exception report (over-returns, vouchers,
-                                                         no-receipt limits)
+                                                         no-receipt limits, desk payments and cases)
     counter hq departments                               the desk's departments, as the lanes pull them
     counter hq department CODE [--name N] [--days N] [--escalate-to CODE | --no-escalation] [--open | --close]
                                                          add a department or change one
@@ -154,7 +154,10 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         for a in alerts:
             lane = f"{a['store_id']}-{a['terminal_id']}"
             print(f"  {a['at']:%Y-%m-%d %H:%M} {a['kind']} {lane} seq {a['seq']}: {a['detail']}")
-        print(f"{len(over)} exception(s): over-returns, over-spent vouchers, no-receipt limits passed")
+        print(
+            f"{len(over)} exception(s): over-returns, over-spent vouchers, no-receipt limits passed, "
+            "desk orders over-paid or paid after closing, closed cases changed elsewhere"
+        )
         for x in over:
             print("  " + describe_exception(x))
     return 0
@@ -168,6 +171,10 @@ def describe_exception(x: Any) -> str:
     returns at which lanes, and the amount (minor units shown as 0.00)."""
     amount = x.get("amount_minor")
     money = f"{amount / 100:,.2f}" if amount is not None else "?"
+    from hq import desk_exceptions
+
+    if x["kind"] in desk_exceptions.KINDS:  # hq/desk_exceptions.py: two lanes' offline desk work
+        return desk_exceptions.describe(x)
     if x["kind"] == "voucher_overdrawn":  # hq/people.py: sale_line_id holds the voucher code
         where = x.get("receipt_number") or x["sale_id"]
         return (

@@ -15,6 +15,10 @@ to know of HQ's rows.
 * **Derived, never taken**: an order's paid amount and balance and an account's balance
   are sums of payment and entry rows (hq/desk_api.py), never a stored number; what a
   cancelled order kept is HQ's sum of its payment rows, not the body's ``kept``.
+* **Two lanes' offline work** (hq/desk_exceptions.py, after each batch's rows): a case's
+  status is its latest status change by time, not the last pushed; an over-payment, a
+  payment after another lane closed the order and a change to a case another lane closed
+  are listed in ``exceptions``, once each.
 * **For the rules**: what HQ holds of the orders, accounts and sales a batch names
   (hq/desk_held.py).
 * **Backfill** (``backfill``, run by migration 0007): the desk entries HQ's journal held
@@ -36,7 +40,7 @@ from counter import projection
 from counter.journal import JournalEntry
 from counter.projection import UNKNOWN, EntryRef, Insert, ProjectionError
 from counter.trust.desk_rules import DESK_KINDS
-from hq import checks, escalation, schema as s
+from hq import checks, desk_exceptions, escalation, schema as s
 from hq.chain import PushRefused
 from hq.schema_desk import ORDINAL_TABLES
 from hq.store import utcnow
@@ -103,6 +107,10 @@ def project(
         referred = [(op.seq, op.row) for op in ops if op.key is None and op.table == "referrals"]
         escalation.set_due_dates(conn, store_id, terminal_id, referred)  # HQ's own due date of each
         _write(conn, store_id, ops)
+        orders = {op.row.get("order_id") for op in ops if op.table == "desk_payments" and op.key is None}
+        orders |= {op.key[0] for op in ops if op.table == "orders" and op.key is not None}
+        cases = {op.row["case_id"] for op in ops if op.table == "case_events"}
+        desk_exceptions.check(conn, store_id, {str(o) for o in orders if o}, cases)  # hq/desk_exceptions.py
 
 
 def _runs(ops: Iterable[_Op]) -> Iterator[list[_Op]]:

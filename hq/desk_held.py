@@ -1,7 +1,7 @@
 """What the desk's entry rules (``counter.trust.desk_rules``) need of HQ's rows to check a
 pushed batch (``hq.checks.check_batch``): the orders and accounts the batch's desk entries
 name, locked ``FOR UPDATE`` in id order (two lanes' pushes about one order are checked one
-after the other), with what their payment or entry rows sum to and which lanes wrote them,
+after the other), with what their payment or entry rows sum to (and an order's refunds) and which lanes wrote them,
 and what the sales they name paid, by tender kind. Plain SQLAlchemy Core."""
 
 from __future__ import annotations
@@ -61,8 +61,24 @@ def _orders(conn: Connection, store_id: str, ids: list[str]) -> dict[str, HeldOr
         .with_for_update()
     ).all()
     paid = _sums(conn, s.desk_payments, "order_id", store_id, ids)
+    p = s.desk_payments
+    refunded = dict(
+        conn.execute(
+            select(p.c.order_id, -func.sum(p.c.amount_minor))
+            .where(p.c.store_id == store_id, p.c.order_id.in_(ids), p.c.amount_minor < 0)
+            .group_by(p.c.order_id)
+        ).all()
+    )
     return {
-        r.id: HeldOrder(r.id, r.number, int(r.total_minor), r.status, paid[r.id][0], frozenset(paid[r.id][1]))
+        r.id: HeldOrder(
+            r.id,
+            r.number,
+            int(r.total_minor),
+            r.status,
+            paid[r.id][0],
+            frozenset(paid[r.id][1]),
+            int(refunded.get(r.id, 0)),
+        )
         for r in rows
     }
 

@@ -16,7 +16,8 @@ What HQ can derive it checks, and what it cannot it bounds:
   is never stored: HQ recomputes balances from the payment rows. It is checked against
   them: a lane cannot know of a payment HQ does not hold (its own earlier ones came first
   in its journal, other lanes' reach it through HQ), so it may claim *less* paid than HQ
-  holds (another lane paid offline: kept, for HQ's exception report) but never more; and
+  holds (another lane paid offline: kept, for HQ's exception report) but never more than
+  was paid in (another lane's refund may be unknown to it); and
   when every payment HQ holds was taken by this very lane, the claim must be exact.
 
 Pure functions and plain values, no I/O: HQ feeds in what it holds (``HeldOrder``,
@@ -75,7 +76,7 @@ DATE_LEN = 10  # 2026-12-01
 @dataclass
 class HeldOrder:
     """An order as HQ holds it: its total, status and what its payment rows sum to (refunds
-    below zero), and the lanes that took those payments."""
+    below zero), the lanes that took those payments, and what its refunds paid back."""
 
     order_id: str
     number: str
@@ -83,6 +84,7 @@ class HeldOrder:
     status: str
     paid: int
     lanes: frozenset[str] = frozenset()
+    refunded: int = 0
 
 
 @dataclass
@@ -324,8 +326,10 @@ class DeskRules:
         return held
 
     def _claims_paid(self, held: HeldOrder, claimed: int, what: str) -> None:
-        """A lane's word on what the order was paid before this entry, against HQ's rows."""
-        if claimed > held.paid or (held.lanes <= {self.terminal} and claimed != held.paid):
+        """A lane's word on what the order was paid before this entry, against HQ's rows
+        (another lane's refund may be unknown to it: a payment taken offline after another
+        lane cancelled the order is kept, for HQ's exception report)."""
+        if claimed > held.paid + held.refunded or (held.lanes <= {self.terminal} and claimed != held.paid):
             raise _Broken(
                 "balance",
                 f"{what}; HQ's payment rows of order {held.number} say {held.paid} was paid of its {held.total}",
@@ -411,7 +415,11 @@ class DeskRules:
         if kept + back != paid:
             raise _Broken("refund", f"it keeps {kept} and refunds {back} of the {paid} paid")
         self.orders[held.order_id] = replace(
-            held, status="cancelled", paid=held.paid - back, lanes=held.lanes | {self.terminal}
+            held,
+            status="cancelled",
+            paid=held.paid - back,
+            lanes=held.lanes | {self.terminal},
+            refunded=held.refunded + back,
         )
 
     # ------------------------------------------------------------------ accounts

@@ -132,6 +132,21 @@ def test_a_lanes_word_on_what_was_paid_never_exceeds_hqs_rows_and_is_exact_when_
     assert refused(held(), "OrderPaymentTaken", paid(500, -1))[0] == "negative"
 
 
+def test_a_payment_from_a_lane_that_missed_another_lanes_cancellation_is_kept_up_to_what_was_paid_in() -> None:
+    # T02 cancelled (1000 paid, 500 refunded); T01 took 300 offline, knowing of the deposit
+    cancelled = DeskRules(
+        "T01", {ORDER: HeldOrder(ORDER, "S01-T01-L00001", 2165, "cancelled", 500, frozenset({"T01", "T02"}), 500)}
+    )
+    cancelled.check(7, "OrderPaymentTaken", paid(300, 865))  # claims 1000 paid before: kept
+    assert cancelled.orders[ORDER].paid == 800
+    # more than was ever paid in is still no lane's
+    assert refused(cancelled, "OrderPaymentTaken", paid(300, 0))[0] == "balance"
+    without = DeskRules(
+        "T01", {ORDER: HeldOrder(ORDER, "S01-T01-L00001", 2165, "cancelled", 500, frozenset({"T01", "T02"}))}
+    )
+    assert refused(without, "OrderPaymentTaken", paid(300, 865))[0] == "balance"  # no refund HQ knows of
+
+
 def test_an_entry_about_an_order_hq_does_not_hold_is_refused() -> None:
     rule, words = refused(DeskRules("T01"), "OrderPaymentTaken", paid(500, 665))
     assert (rule, "order S01-T01-L00001, which HQ does not hold for this store" in words) == ("unknown_record", True)
