@@ -156,7 +156,7 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
             print(f"  {a['at']:%Y-%m-%d %H:%M} {a['kind']} {lane} seq {a['seq']}: {a['detail']}")
         print(
             f"{len(over)} exception(s): over-returns, over-spent vouchers, no-receipt limits passed, "
-            "desk orders over-paid or paid after closing, closed cases changed elsewhere"
+            "desk orders over-paid or paid after or missed by a closing, closed cases changed elsewhere"
         )
         for x in over:
             print("  " + describe_exception(x))

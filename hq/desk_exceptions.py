@@ -12,6 +12,9 @@ the cause, and the kind), naming the order or case number, the lanes and the amo
   credit owed to the customer.
 * ``order_paid_closed``: a payment taken at or after the time another lane picked the order
   up or cancelled it (the lane did not know).
+* ``order_closed_unaware``: a payment another lane took before the pickup or cancellation
+  (by time) that the closing entry did not count (its ``paid`` or ``deposits_applied``):
+  kept, neither refunded nor applied.
 * ``case_reopened``: a case status change at one lane timed after another lane closed the
   case.
 
@@ -43,8 +46,9 @@ log = logging.getLogger(__name__)
 
 OVERPAID = "order_overpaid"
 PAID_CLOSED = "order_paid_closed"
+UNAWARE = "order_closed_unaware"
 REOPENED = "case_reopened"
-KINDS = frozenset({OVERPAID, PAID_CLOSED, REOPENED})
+KINDS = frozenset({OVERPAID, PAID_CLOSED, UNAWARE, REOPENED})
 INT32 = 2**31 - 1
 
 
@@ -82,17 +86,33 @@ def _row(kind: str, parent: Any, cause: str, store_id: str, lane: str, now: date
     }
 
 
-def _closer(conn: Connection, store_id: str, order_id: str, status: str) -> tuple[str, int] | None:
-    """The lane and entry that picked the order up or cancelled it (from HQ's journal)."""
+def _closer(conn: Connection, store_id: str, order: Any, payments: Sequence[Any]) -> tuple[str, int] | None:
+    """The lane that picked the closed order up or cancelled it, and what its entry counted
+    as paid before (``deposits_applied``, ``paid``), from HQ's journal; asked only when two
+    lanes' work meets on the order (payments or the pickup's sale from more than one lane,
+    or a payment timed after the closing), so one lane's orders cost no journal read."""
+    lanes = {str(x.origin_terminal) for x in payments}
+    if order.status == "picked_up" and order.sale_id is not None:
+        sold_at = select(s.sales.c.terminal_id).where(s.sales.c.id == order.sale_id)
+        lanes |= {str(t) for t in conn.execute(sold_at).scalars()}
+    late = any(int(x.amount_minor) > 0 and str(x.at) >= str(order.closed_at) for x in payments)
+    if len(lanes) < 2 and not late:
+        return None
     j = s.journal
-    kind = "OrderPickedUp" if status == "picked_up" else "OrderCancelled"
+    kind, said = ("OrderPickedUp", "deposits_applied") if order.status == "picked_up" else ("OrderCancelled", "paid")
+    body = cast(j.c.body, JSONB)
     row = conn.execute(
-        select(j.c.terminal_id, j.c.seq)
-        .where(j.c.store_id == store_id, j.c.type == kind, cast(j.c.body, JSONB)["order_id"].astext == order_id)
-        .order_by(j.c.at, j.c.terminal_id, j.c.seq)
+        select(j.c.terminal_id, body[said].astext.label("counted"))
+        .where(
+            j.c.store_id == store_id,
+            j.c.type == kind,
+            j.c.at == order.closed_at,  # the closing entry's time (hq/desk.py)
+            body["order_id"].astext == order.id,
+        )
+        .order_by(j.c.terminal_id, j.c.seq)
         .limit(1)
     ).first()
-    return (str(row.terminal_id), int(row.seq)) if row is not None else None
+    return (str(row.terminal_id), int(row.counted)) if row is not None else None
 
 
 def _order(conn: Connection, store_id: str, order_id: str, now: datetime) -> list[dict[str, Any]]:
@@ -109,14 +129,29 @@ def _order(conn: Connection, store_id: str, order_id: str, now: datetime) -> lis
     paid_all = sum(int(x.amount_minor) for x in payments)
     what = f"{order.kind} {order.number}"
     closed = order.status in ("picked_up", "cancelled") and order.closed_at is not None
-    closer = _closer(conn, store_id, order_id, order.status) if closed else None
+    closer = _closer(conn, store_id, order, payments) if closed else None
+    verb = "picked up" if order.status == "picked_up" else "cancelled"
     found: list[dict[str, Any]] = []
-    paid = 0
+    # what the closing entry counted of the other lanes' payments before it: what it said
+    # was paid less its own lane's payments (it knew those)
+    own = sum(
+        int(x.amount_minor)
+        for x in payments
+        if closer is not None
+        and x.origin_terminal == closer[0]
+        and int(x.amount_minor) > 0
+        and str(x.at) < str(order.closed_at)
+    )
+    knew = closer[1] - own if closer is not None else 0
+    paid = paid_in = 0
     for n, x in enumerate(payments):
         amount = int(x.amount_minor)
         paid += amount
         if amount <= 0:
             continue  # a refund: never the cause
+        before = closed and str(x.at) < str(order.closed_at)
+        if closer is not None and before and x.origin_terminal != closer[0]:
+            paid_in += amount  # other lanes' payments before the closing, in time order
         so_far = payments[: n + 1]
         lanes = list(dict.fromkeys(f"{store_id}-{y.origin_terminal}" for y in so_far))
         numbers = ", ".join(str(y.number) for y in so_far)
@@ -128,8 +163,21 @@ def _order(conn: Connection, store_id: str, order_id: str, now: datetime) -> lis
             "amount_minor": amount,
         }
         at_lane = f"{store_id}-{x.origin_terminal}"
-        if closed and closer is not None and closer[0] != x.origin_terminal and str(x.at) >= str(order.closed_at):
-            verb = "picked up" if order.status == "picked_up" else "cancelled"
+        elsewhere = closer is not None and closer[0] != x.origin_terminal
+        if closer is not None and elsewhere and before and paid_in > knew:
+            where = f"{store_id}-{closer[0]}"
+            missed = min(amount, paid_in - knew)
+            detail = (
+                f"{what}: payment {x.number} of {_money(amount)} taken at {at_lane} ({x.at}) was not counted when "
+                f"the order was {verb} at {where} ({order.closed_at}, which counted {_money(closer[1])} paid): "
+                f"{_money(missed)} of it is kept and neither refunded nor applied; settle it with the customer"
+            )
+            common["amount_minor"] = missed
+            all_lanes = ", ".join(dict.fromkeys([*lanes, where]))
+            found.append(
+                _row(UNAWARE, order, x.id, store_id, x.origin_terminal, now, lanes=all_lanes, detail=detail, **common)
+            )
+        elif closer is not None and elsewhere and not before:
             where = f"{store_id}-{closer[0]}"
             all_lanes = ", ".join(dict.fromkeys([*lanes, where]))
             detail = (
@@ -229,5 +277,10 @@ def _reopened(case: Any, changes: Sequence[Any], store_id: str, now: datetime) -
 
 def describe(x: Any) -> str:
     """One line of ``counter hq report`` for a desk exception."""
-    label = {OVERPAID: "over-paid", PAID_CLOSED: "paid after closing", REOPENED: "closed case changed elsewhere"}
+    label = {
+        OVERPAID: "over-paid",
+        PAID_CLOSED: "paid after closing",
+        UNAWARE: "payment missed at closing",
+        REOPENED: "closed case changed elsewhere",
+    }
     return f"desk {label.get(x['kind'], x['kind'])} ({x.get('lanes')}): {x['detail']}"

@@ -187,7 +187,7 @@ def test_a_payment_taken_offline_after_another_lane_cancelled_the_order_is_kept_
     assert len(exceptions(hq, hq_engine)) == 1
 
 
-def test_a_payment_before_the_cancellation_in_time_is_not_a_payment_on_a_cancelled_order(
+def test_a_payment_the_cancelling_lane_did_not_count_is_kept_and_raised_as_missed_not_as_paid_after(
     lanes: Callable[[str], Lane], hq: RunningHq, hq_engine: Engine
 ) -> None:
     one, two = lanes("T01"), lanes("T02")
@@ -196,12 +196,32 @@ def test_a_payment_before_the_cancellation_in_time_is_not_a_payment_on_a_cancell
     order_id = opened["order_id"]
     one.record(0, "OrderOpened", opened)
     one.sync()
-    two.record(5, "OrderPaymentTaken", order_payment("T02", order_id, number, 300, 865))
-    one.record(10, "OrderCancelled", cancellation(order_id, number, 1000, 500, "T01"))
+    two.record(5, "OrderPaymentTaken", order_payment("T02", order_id, number, 300, 865))  # before the cancel
+    one.record(7, "OrderPaymentTaken", order_payment("T01", order_id, number, 200, 965))  # T01 knew its own
+    one.record(10, "OrderCancelled", cancellation(order_id, number, 1200, 500, "T01"))  # counted 1200 paid
     two.sync()
     one.sync()
-    assert [x["kind"] for x in exceptions(hq, hq_engine)] == []
-    assert payments_at_hq(hq_engine, order_id) == [("T01", -500), ("T01", 1000), ("T02", 300)]
+    assert payments_at_hq(hq_engine, order_id) == [("T01", -700), ("T01", 200), ("T01", 1000), ("T02", 300)]
+    (x,) = exceptions(hq, hq_engine)
+    assert (x["kind"], x["receipt_number"], x["terminal_id"], x["lanes"], x["amount_minor"]) == (
+        "order_closed_unaware", number, "T02", "S01-T01, S01-T02", 300
+    )  # fmt: skip
+    assert "was not counted when the order was cancelled at S01-T01" in x["detail"]
+    assert "which counted 12.00 paid" in x["detail"] and "3.00 of it is kept" in x["detail"]
+
+
+def test_one_lanes_layaway_paid_and_cancelled_raises_nothing(
+    lanes: Callable[[str], Lane], hq: RunningHq, hq_engine: Engine
+) -> None:
+    one = lanes("T01")
+    number = "S01-T01-L00004"
+    opened = order_opened("T01", number)
+    order_id = opened["order_id"]
+    one.record(0, "OrderOpened", opened)
+    one.record(5, "OrderPaymentTaken", order_payment("T01", order_id, number, 300, 865))
+    one.record(10, "OrderCancelled", cancellation(order_id, number, 1300, 500, "T01"))
+    one.sync()
+    assert exceptions(hq, hq_engine) == []
 
 
 # ================================================================== cases
