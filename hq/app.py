@@ -37,7 +37,19 @@ from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
-from hq import access, approvals, catalog, departments_api, desk_api, ingest, ledger, no_receipt, people, schema as s
+from hq import (
+    access,
+    analysis_api,
+    approvals,
+    catalog,
+    departments_api,
+    desk_api,
+    ingest,
+    ledger,
+    no_receipt,
+    people,
+    schema as s,
+)
 from hq.fastpush import FastPush
 from hq.ratelimit import FailureLimiter
 from hq.store import utcnow
@@ -389,6 +401,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(no_receipt.router(engine, terminal))  # a customer's no-receipt total in the chain
     app.include_router(desk_api.router(engine, terminal))  # the store's orders, accounts and cases
     app.include_router(departments_api.router(engine, caller, admin))  # departments, overdue referrals
+    app.include_router(analysis_api.router(engine, caller))  # the returns and complaints analysis
     return app
 
 

@@ -1,0 +1,199 @@
+"""The returns and complaints analysis at HQ over every lane and store (issue #17 point 5):
+the rows of counter.desk.chain_analysis read from HQ's projected tables, per store in its own
+time zone, and fed to the same pure aggregation the lanes use (counter.desk.analysis).
+
+A returned line's reason, condition and where the units went are in its lane's journal entry
+(HQ's return_lines keep only amounts): they are read back through the lanes' own projection
+(counter.projection.sales.return_ops) of that entry, so a line reads as on its lane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, select, union
+
+from counter.desk.analysis import ComplaintRow, ReturnRow
+from counter.desk.chain_analysis import CaseRow, ChainAnalysis, LaneReturnRow, SoldRow, analyse_chain
+from counter.journal import parse_stamp, utc_stamp
+from counter.money import Currency
+from counter.projection.base import EntryRef, Insert
+from counter.projection.sales import return_ops
+from hq import departments, schema as s
+
+NOT_IN_CATALOG = "(not in the catalog)"
+
+
+def bounds(conn: Connection, store: str, since: date, until: date) -> tuple[str, str]:
+    """[since, until] (whole days in the store's zone) as UTC journal stamps [lo, hi)."""
+    zone = departments.zone_of(conn, store)
+    lo = datetime.combine(since, time(0), zone)
+    hi = datetime.combine(until + timedelta(days=1), time(0), zone)
+    return utc_stamp(lo), utc_stamp(hi)
+
+
+def _categories(conn: Connection) -> dict[str, str]:
+    """Item id -> its category's name."""
+    it, cat = s.items, s.categories
+    rows = conn.execute(select(it.c.id, cat.c.name).join(cat, cat.c.id == it.c.category_id, isouter=True))
+    return {str(r[0]): str(r[1]) if r[1] is not None else NOT_IN_CATALOG for r in rows}
+
+
+def _names(conn: Connection) -> dict[str, str]:
+    return {str(r[0]): str(r[1]) for r in conn.execute(select(s.users.c.id, s.users.c.name))}
+
+
+def sold_rows(
+    conn: Connection, store: str, lo: str, hi: str, cats: dict[str, str], names: dict[str, str]
+) -> list[SoldRow]:
+    sl, sa = s.sale_lines, s.sales
+    rows = conn.execute(
+        select(sl.c.sku, sl.c.name, sl.c.item_id, sl.c.quantity, sa.c.terminal_id, sa.c.cashier_id)
+        .join(sa, sa.c.id == sl.c.sale_id)
+        .where(sa.c.store_id == store, sa.c.completed_at >= lo, sa.c.completed_at < hi)
+    )
+    return [
+        SoldRow(
+            r.sku,
+            r.name,
+            cats.get(r.item_id, NOT_IN_CATALOG),
+            f"{store}-{r.terminal_id}",
+            names.get(r.cashier_id, r.cashier_id),
+            int(r.quantity),
+        )
+        for r in rows
+    ]
+
+
+def return_rows(
+    conn: Connection, store: str, lo: str, hi: str, cats: dict[str, str], names: dict[str, str], zone: Any
+) -> list[LaneReturnRow]:
+    r, j = s.returns, s.journal
+    entries = conn.execute(
+        select(j.c.terminal_id, j.c.seq, j.c.type, j.c.at, j.c.body)
+        .join(r, (r.c.store_id == j.c.store_id) & (r.c.terminal_id == j.c.terminal_id) & (r.c.seq == j.c.seq))
+        .where(r.c.store_id == store, r.c.completed_at >= lo, r.c.completed_at < hi)
+        .order_by(r.c.completed_at, j.c.terminal_id, j.c.seq)
+    )
+    out: list[LaneReturnRow] = []
+    for e in entries:
+        body = orjson.loads(e.body)
+        ops = return_ops(body, EntryRef(str(e.terminal_id), int(e.seq), str(e.type), str(e.at)))
+        (ret,) = [op.row for op in ops if isinstance(op, Insert) and op.table == "returns"]
+        currency = Currency.of(str(ret["currency"]))
+        day = parse_stamp(str(ret["completed_at"])).astimezone(zone).date()
+        staff = names.get(str(ret["cashier_id"]), str(ret["cashier_id"]))
+        for op in ops:
+            if not isinstance(op, Insert) or op.table != "return_lines":
+                continue
+            ln = op.row
+            row = ReturnRow(
+                str(ln["sku"]),
+                str(ln["name"] or ""),
+                cats.get(str(ln["item_id"]), NOT_IN_CATALOG),
+                str(ln["reason"]),
+                str(ln["condition"]),
+                int(ln["quantity"]),
+                currency.from_minor(int(ln["gross_minor"]) - int(ln["fee_minor"])),
+                str(ln["disposition"]),
+                str(ret["return_number"]),
+                day,
+            )
+            out.append(LaneReturnRow(row, f"{store}-{e.terminal_id}", staff))
+    return out
+
+
+def complaint_rows(conn: Connection, store: str, lo: str, hi: str) -> list[ComplaintRow]:
+    """Each contact logged in the period, with the first item of the sale it is linked to."""
+    c, cl, sa, sl = s.contacts, s.contact_links, s.sales, s.sale_lines
+    first = (
+        select(sl.c.sku, sl.c.name)
+        .join(sa, sa.c.id == sl.c.sale_id)
+        .where(sa.c.receipt_number == cl.c.number)
+        .order_by(sl.c.line_no)
+        .limit(1)
+    )
+    sku = first.with_only_columns(sl.c.sku).scalar_subquery()
+    name = first.with_only_columns(sl.c.name).scalar_subquery()
+    link = (
+        select(cl.c.store_id, cl.c.contact_id, sku.label("sku"), name.label("item"))
+        .where(cl.c.kind == "sale", cl.c.seq == 1)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(c.c.kind, c.c.category, link.c.sku, link.c.item)
+        .join(link, (link.c.contact_id == c.c.id) & (link.c.store_id == c.c.store_id), isouter=True)
+        .where(c.c.store_id == store, c.c.at >= lo, c.c.at < hi)
+    )
+    return [ComplaintRow(str(r.kind), str(r.category), r.sku or "", r.item or "") for r in rows]
+
+
+def case_rows(conn: Connection, store: str, lo: str, hi: str) -> list[CaseRow]:
+    """Cases opened in the period, with the departments they were referred to and, when
+    they stand resolved or closed, when they were last resolved (from the case events)."""
+    ca, ev, rf = s.cases, s.case_events, s.referrals
+    cases = conn.execute(
+        select(ca.c.id, ca.c.number, ca.c.kind, ca.c.category, ca.c.status, ca.c.opened_at).where(
+            ca.c.store_id == store, ca.c.opened_at >= lo, ca.c.opened_at < hi
+        )
+    ).all()
+    ids = [str(r.id) for r in cases]
+    depts: dict[str, set[str]] = {}
+    resolved: dict[str, str] = {}
+    if ids:
+        for ref in conn.execute(
+            select(rf.c.case_id, rf.c.department, rf.c.department_name).where(
+                rf.c.store_id == store, rf.c.case_id.in_(ids)
+            )
+        ):
+            depts.setdefault(str(ref.case_id), set()).add(str(ref.department_name or ref.department))
+        for e in conn.execute(
+            select(ev.c.case_id, ev.c.at).where(ev.c.store_id == store, ev.c.case_id.in_(ids), ev.c.event == "resolved")
+        ):
+            resolved[str(e.case_id)] = max(resolved.get(str(e.case_id), ""), str(e.at))
+    out = []
+    for r in cases:
+        done = r.status in ("resolved", "closed") and str(r.id) in resolved
+        out.append(
+            CaseRow(
+                str(r.number),
+                str(r.kind),
+                str(r.category),
+                tuple(sorted(depts.get(str(r.id), set()))),
+                parse_stamp(str(r.opened_at)),
+                parse_stamp(resolved[str(r.id)]) if done else None,
+            )
+        )
+    return out
+
+
+def analysis(engine: Engine, since: date, until: date, store: str | None = None) -> ChainAnalysis:
+    """The analysis of [since, until] (whole days, each store's own) over one store or all."""
+    sold: list[SoldRow] = []
+    returned: list[LaneReturnRow] = []
+    contacts: list[ComplaintRow] = []
+    cases: list[CaseRow] = []
+    with engine.connect() as conn:
+        cats, names = _categories(conn), _names(conn)
+        for st in [store] if store is not None else _stores_with_data(conn):
+            lo, hi = bounds(conn, st, since, until)
+            zone = departments.zone_of(conn, st)
+            sold += sold_rows(conn, st, lo, hi, cats, names)
+            returned += return_rows(conn, st, lo, hi, cats, names, zone)
+            contacts += complaint_rows(conn, st, lo, hi)
+            cases += case_rows(conn, st, lo, hi)
+    return analyse_chain(sold, returned, contacts, cases, since, until)
+
+
+def _stores_with_data(conn: Connection) -> Sequence[str]:
+    q = union(
+        select(s.terminals.c.store_id),
+        select(s.sales.c.store_id),
+        select(s.returns.c.store_id),
+        select(s.cases.c.store_id),
+        select(s.contacts.c.store_id),
+    )
+    return sorted({str(r[0]) for r in conn.execute(q)})
