@@ -136,12 +136,6 @@ class DrawerControl(QObject):
         if event.record.cash_out > 0:
             self._open_due([event.record.void_number], say)
 
-    def _open_for(self, reason: DrawerReason, reference: str, say: Say) -> None:
-        """An opening no commit made due: journaled here, then kicked."""
-        user = self.current_user()
-        if user is not None:
-            self._open(OpenDrawer(user, reason, reference), say)
-
     def _open(self, cmd: OpenDrawer, say: Say) -> bool:
         """Journal, then kick. False (and said) when the drawer was not opened."""
         try:

@@ -11,9 +11,10 @@ Errors are raised as CounterErrors; the screen runs each key through ``ui.ops.at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from app.context import AppContext
 from app.crashpoints import crash_point
@@ -31,6 +32,10 @@ from ui.devices.printing import PrintBridge
 from ui.ops import describe, said_after, said_before
 
 PRINTING = "Printing the receipt…"
+
+
+#: what a payment key asked the person (CashGiven, CardTaken, VoucherTaken)
+_Answer = TypeVar("_Answer")
 
 
 @dataclass(frozen=True)
@@ -104,63 +109,56 @@ class SalePayment:
 
     # ------------------------------------------------------------------ the keys
     def pay_cash(self) -> None:
-        payment = self._start()
-        if payment.is_complete:
-            self.finish()
-            return
-        given = self.view.ask_cash(payment.cash_due)
-        if given is None:
-            return
-        tender = payment.add_cash(given.tendered, part_payment=given.part_payment)
-        if payment.is_complete:
-            self.finish()
-            return
-        if not self._record_part(payment, tender):
-            return
-        self.view.refresh()
-        self.view.say(
-            f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10).", "info"
+        self._take(
+            lambda payment: self.view.ask_cash(payment.cash_due),
+            lambda payment, given: payment.add_cash(given.tendered, part_payment=given.part_payment),
+            lambda tender, given, payment: (
+                f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10)."
+            ),
         )
 
     def pay_card(self) -> None:
-        payment = self._start()
-        if payment.is_complete:
-            self.finish()
-            return
-        taken = self.view.ask_card(payment.remaining)
-        if taken is None:
-            return
-        tender = payment.add_card(taken.amount, taken.card)
-        if payment.is_complete:
-            self.finish()
-            return
-        if not self._record_part(payment, tender):
-            return
-        self.view.refresh()
-        self.view.say(
-            f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due.", "info"
+        self._take(
+            lambda payment: self.view.ask_card(payment.remaining),
+            lambda payment, taken: payment.add_card(taken.amount, taken.card),
+            lambda tender, taken, payment: (
+                f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due."
+            ),
         )
 
     def pay_voucher(self) -> None:
+        self._take(
+            lambda payment: self.view.ask_voucher(payment.remaining),
+            lambda payment, taken: payment.add_store_credit(taken.amount, taken.code, taken.balance),
+            lambda tender, taken, payment: (
+                f"Store credit {self._money(tender.amount)} taken from {taken.code}. "
+                f"{self._money(payment.remaining)} still due."
+            ),
+        )
+
+    def _take(
+        self,
+        ask: Callable[[Payment], _Answer | None],
+        add: Callable[[Payment, _Answer], Tender],
+        said: Callable[[Tender, _Answer, Payment], str],
+    ) -> None:
+        """One key's tender: asked, added, then the sale finished when it is paid, or the
+        part payment journaled and what is still due said."""
         payment = self._start()
         if payment.is_complete:
             self.finish()
             return
-        taken = self.view.ask_voucher(payment.remaining)
-        if taken is None:
+        answer = ask(payment)
+        if answer is None:
             return
-        tender = payment.add_store_credit(taken.amount, taken.code, taken.balance)
+        tender = add(payment, answer)
         if payment.is_complete:
             self.finish()
             return
         if not self._record_part(payment, tender):
             return
         self.view.refresh()
-        self.view.say(
-            f"Store credit {self._money(tender.amount)} taken from {taken.code}. "
-            f"{self._money(payment.remaining)} still due.",
-            "info",
-        )
+        self.view.say(said(tender, answer, payment), "info")
 
     def _record_part(self, payment: Payment, tender: Tender) -> bool:
         """Journal the part payment just taken; if that fails it is taken off the sale again
