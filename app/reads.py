@@ -52,3 +52,4 @@ class Reads:
         self.analysis_rows = _bound(desk_queries.analysis_rows, engine)
         self.orders_for = _bound(desk_queries.orders_for, engine)
         self.account_of = _bound(desk_queries.account_of, engine)
+        self.account_entries = _bound(desk_queries.account_entries, engine)

@@ -70,6 +70,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
                 f"{config.store}-{config.terminal} at {config.hq}: {syncer.backlog()} entries waiting, "
                 f"acknowledged up to {syncer.acked_seq()}, pull cursor {syncer.cursor()}"
             )
+            for feed_id, tries, problem in syncer.desk_waiting():
+                print(f"  desk event {feed_id} from another lane not applied ({tries} tries): {problem}")
             return 0
         finally:
             client.close()

@@ -36,6 +36,7 @@ class EventType(enum.StrEnum):
     VOUCHERS_RECEIVED = "VouchersReceived"  # store credit issued or spent at other lanes, pulled from HQ
     CUSTOMER_RECEIVED = "CustomerReceived"  # a customer new or changed at another lane, pulled from HQ
     CUSTOMER_LINKS_RECEIVED = "CustomerLinksReceived"  # customers' sales and returns at other lanes
+    DESK_EVENT_RECEIVED = "DeskEventReceived"  # another lane's desk event, pulled from HQ (db/desk_feed.py)
     SIGNED_IN = "SignedIn"
     SIGN_IN_FAILED = "SignInFailed"
     SIGNED_OUT = "SignedOut"

@@ -146,6 +146,10 @@ class HqClient:
         body = orjson.dumps(payload)
         return dict(self._call("POST", "/journal", content=body, headers={"Content-Type": "application/json"}))
 
+    def push_texts(self, texts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The typed text of desk entries about to be pushed (db/desk_feed.py)."""
+        return dict(self._call("POST", "/desk/texts", json={"texts": list(texts)}))
+
     def changes(self, after: int, limit: int) -> dict[str, Any]:
         """One page of downstream changes (pages are large: decoded with orjson)."""
         return dict(self._call("GET", "/changes", params={"after": after, "limit": limit}, loads=orjson.loads))

@@ -9,13 +9,13 @@ No repository writes these tables any more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection
 
-from counter.projection import TABLES, UNKNOWN, Insert, Op, ProjectionError, Update
+from counter.projection import TABLES, UNKNOWN, Insert, Op, ProjectionError, Update, fill_private
 from db import schema as s
 
 
@@ -36,31 +36,13 @@ for _name in TABLES:
     )
 
 
-def _filled(ops: Iterable[Op], private: Mapping[str, Sequence[Mapping[str, Any]]]) -> Iterator[Op]:
-    """The operations with their UNKNOWN columns filled from ``private``: the n-th operation
-    on a table that leaves columns UNKNOWN takes the n-th private row of that table."""
-    taken = {table: iter(rows) for table, rows in private.items()}
-    for op in ops:
-        values = op.row if isinstance(op, Insert) else op.values
-        if any(v is UNKNOWN for v in values.values()) and op.table in taken:
-            extra = next(taken[op.table], None)
-            if extra is None:
-                raise ProjectionError(f"{op.table}: no private values left for {op}")
-            merged = {c: (extra[c] if v is UNKNOWN and c in extra else v) for c, v in values.items()}
-            op = Insert(op.table, merged) if isinstance(op, Insert) else Update(op.table, op.key, merged)
-        yield op
-    for table, rest in taken.items():
-        if next(rest, None) is not None:
-            raise ProjectionError(f"{table}: more private values than rows that need them")
-
-
 def apply(
     conn: Connection, ops: Iterable[Op], private: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
 ) -> None:
     """Write the operations in order; a run of inserts into one table goes as one executemany.
-    ``private`` fills the columns the journal must not hold (see ``_filled``)."""
+    ``private`` fills the columns the journal must not hold (``counter.projection.fill_private``)."""
     for (is_insert, table), run in groupby(
-        _filled(ops, private) if private else ops, key=lambda op: (isinstance(op, Insert), op.table)
+        fill_private(ops, private) if private else ops, key=lambda op: (isinstance(op, Insert), op.table)
     ):
         if not is_insert:
             for op in run:

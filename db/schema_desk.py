@@ -315,3 +315,37 @@ referral_escalations = Table(
     Column("settled_at", String(32), nullable=True),
 )
 Index("ix_referral_escalations_escalated_to", referral_escalations.c.escalated_to)
+
+# Other lanes' desk work (migration 0013, db/desk_feed.py).
+#: Each other lane's desk event this lane holds: the projection's mark (``DeskEventReceived``,
+#: counter.projection.received), so an event is never applied twice.
+desk_received = Table(
+    "desk_received",
+    metadata,
+    Column("terminal_id", String(16), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("at", String(32), nullable=False),
+)
+
+#: Events pulled from HQ that could not be applied yet (a customer not here yet, a record
+#: whose first event has not come): retried, in HQ's order, with every later pull.
+desk_inbox = Table(
+    "desk_inbox",
+    metadata,
+    Column("id", String(60), primary_key=True),  # HQ's feed id: store:terminal:seq
+    Column("version", Integer, nullable=False, index=True),
+    Column("data", Text, nullable=False),  # the feed row as HQ sent it (JSON)
+    Column("tries", Integer, nullable=False),
+    Column("problem", Text, nullable=False),
+)
+
+#: The typed text (notes, words, outcomes) of this lane's own desk entries: what the journal
+#: must not hold, sent to HQ before the entries (db/sync.py), so other lanes get it with them.
+desk_texts = Table(
+    "desk_texts",
+    metadata,
+    Column("terminal_id", String(16), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("private", Text, nullable=False),  # JSON: table → rows of column → text
+)

@@ -53,6 +53,7 @@ from counter.sync.upstream import (
 )
 from db import schema as s
 from db.credentials import data_dir_of, read_token, write_token
+from db.desk_feed import texts_between, waiting_events
 from db.hq_client import HqClient, HqRefused
 from db.hq_tls import HqTrust, pin_at_enrolment
 from db.queries import read_settings, write_settings
@@ -162,6 +163,8 @@ class SyncStatus:
     pulling: str = ""  # progress of a pull in pages, e.g. "catalog 40,000 changes"
     #: how far a pull has come, 0-1 (from HQ's newest version), None when not known
     pull_fraction: float | None = None
+    #: other lanes' desk events pulled and not applied yet (db/desk_feed.py)
+    desk_waiting: int = 0
 
     def describe(self) -> str:
         if not self.enrolled:
@@ -175,6 +178,8 @@ class SyncStatus:
             return f"Sync: {self.pulling}"
         if self.backlog:
             return f"Sync: sending, {self.backlog} waiting"
+        if self.desk_waiting:
+            return f"Sync: up to date ({when}); {self.desk_waiting} desk records of other lanes wait"
         return f"Sync: up to date ({when})"
 
 
@@ -229,6 +234,7 @@ class Syncer:
         entries = self._pending(start, batch)
         if not entries:
             return start
+        self._push_texts(entries[0].seq, entries[-1].seq)
         try:
             ack = self.client.push(self.config.store, self.config.terminal, entries, datetime.now(UTC))
         except HqRefused as exc:
@@ -243,6 +249,27 @@ class Syncer:
         if record:
             self._set_acked(acked)
         return acked
+
+    def _push_texts(self, first: int, last: int) -> None:
+        """The typed text of the desk entries ``first``..``last``, sent before them, so HQ
+        hands it to the other lanes with the entries (db/desk_feed.py). An HQ that refuses
+        it (an older HQ) gets the entries all the same: the other lanes then show the
+        record without its text."""
+        with self.read.connect() as conn:
+            texts = texts_between(conn, self.config.terminal, first, last)
+        if not texts:
+            return
+        try:
+            self.client.push_texts(texts)
+        except HqRefused as exc:
+            if exc.status in (401, 403, 429):
+                raise
+            log.warning("HQ refused the desk texts of entries %d-%d: %s", first, last, exc.message)
+
+    def desk_waiting(self) -> list[tuple[str, int, str]]:
+        """Other lanes' desk events pulled and not applied yet: (feed id, tries, why)."""
+        with self.read.connect() as conn:
+            return waiting_events(conn)
 
     def push_all(self, *, record: bool = True, max_batches: int | None = None) -> int:
         """Push until nothing is waiting (or ``max_batches``); returns the acked seq."""
@@ -444,6 +471,7 @@ class Syncer:
                 last_sync=datetime.now(UTC),
                 acked_seq=self.acked_seq(),
                 backlog=self.backlog(),
+                desk_waiting=len(self.desk_waiting()),
             )
         except UpstreamUnavailable as exc:
             log.info("sync: %s", exc.message)

@@ -1,5 +1,6 @@
 """The pull's write side: the rows HQ sends (catalog, tax classes, categories, return
-policies, users and people, the desk's departments and escalations, tombstones) upserted
+policies, users and people, the desk's departments and escalations, other lanes' desk
+events, tombstones) upserted
 into the local tables, one statement per kind and page, inside the page's transaction
 (``db.sync.Syncer.pull_page``)."""
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from db import schema as s
+from db.desk_feed import apply_desk_events
 from db.desk_hq import apply_desk
 from db.engine import _refuse_card_data
 from db.sync_people import apply_people
@@ -58,6 +60,9 @@ def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]], terminal: st
         )
     apply_people(conn, by_kind, terminal)  # customers and store credit (db/sync_people.py)
     apply_desk(conn, by_kind)  # the desk's departments and HQ's escalations (db/desk_hq.py)
+    # other lanes' desk events, after the customers they name (db/desk_feed.py)
+    events = [{**r["data"], "version": r["version"]} for r in by_kind.get("desk_event", []) if not r["deleted"]]
+    apply_desk_events(conn, events, terminal)
 
 
 def _pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ see docs/architecture.md, Threads).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,7 @@ from counter.sales.pricing import TaxTotal
 from counter.sales.sale import Sale, SaleLine
 from counter.sales.tenders import CardDetails, TakenBefore, Tender, TenderKind
 from counter.store import TerminalIdentity
+from counter.trust.desk_rules import DESK_KINDS
 from db import part_payments, projector, schema as s
 from db.customers import SqlCases, SqlCustomers
 from db.desk import SqlDesk
@@ -209,9 +211,12 @@ class SqlJournal:
             projector.apply(self._conn, ops, private)
         elif private:
             raise ValueError(f"{type_} has no rows to take private values")
+        if private and type_ in DESK_KINDS:  # other lanes get the typed text through HQ (db/desk_feed.py)
+            run(_TEXTS_SQL, (entry.terminal, entry.seq, json.dumps(private, sort_keys=True)))
         return entry
 
 
+_TEXTS_SQL = "INSERT INTO desk_texts (terminal_id, seq, private) VALUES (?, ?, ?)"
 _LAST_ENTRY_SQL = "SELECT seq, hash FROM journal WHERE terminal_id = ? ORDER BY seq DESC LIMIT 1"
 _APPEND_SQL = (
     "INSERT INTO journal (terminal_id, seq, id, type, at, body, prev_hash, hash, seal) "

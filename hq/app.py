@@ -337,7 +337,7 @@ def create_app(engine: Engine) -> FastAPI:
     ) -> Response:
         assert who.store_id
         with engine.connect() as conn:
-            rows, cursor, more = catalog.changes(conn, who.store_id, after, limit)
+            rows, cursor, more = catalog.changes(conn, who.store_id, after, limit, who.terminal_id)
             head = catalog.newest_version(conn) if more else cursor
         # Pages are large and plain (str, int, bool, None): encode them directly (orjson,
         # ~10x json.dumps) rather than through FastAPI's generic encoder. ``head`` (the newest

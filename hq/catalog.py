@@ -1,7 +1,8 @@
 """Downstream data: catalog, prices, categories and their return policies, tax classes,
 users with their PIN verifiers, customers and store-credit vouchers (written by
-``hq/people.py``), the desk's departments (``hq/departments.py``) and referral
-escalations (``hq/escalation.py``); the change cursor terminals pull by; CSV import.
+``hq/people.py``), the desk's departments (``hq/departments.py``), referral escalations
+(``hq/escalation.py``) and every lane's desk events (``hq/desk_feed.py``); the change
+cursor terminals pull by; CSV import.
 
 Every write takes ``CATALOG_WRITE_LOCK`` (a transaction-level advisory lock) and stamps
 each row it touches with ``nextval('change_seq')``; a deletion is a tombstone
@@ -39,6 +40,7 @@ KIND_ORDER = (  # parents before children
     "voucher_movement",
     "department",
     "referral_escalation",
+    "desk_event",
 )
 KEYS = {
     "tax_class": "code",
@@ -51,9 +53,12 @@ KEYS = {
     "voucher_movement": "id",
     "department": "code",
     "referral_escalation": "id",
+    "desk_event": "id",
 }
 #: Kinds a lane receives only for its own store (``store_id`` null: every store).
-STORE_SCOPED = frozenset({"user", "customer", "customer_link", "voucher", "voucher_movement", "referral_escalation"})
+STORE_SCOPED = frozenset(
+    {"user", "customer", "customer_link", "voucher", "voucher_movement", "referral_escalation", "desk_event"}
+)
 
 
 def _lock(conn: Connection) -> None:
@@ -88,15 +93,20 @@ def tombstone(engine: Engine, kind: str, keys: Iterable[str]) -> int:
         ).rowcount
 
 
-def changes(conn: Connection, store_id: str, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
+def changes(
+    conn: Connection, store_id: str, after: int, limit: int, terminal: str | None = None
+) -> tuple[list[dict[str, Any]], int, bool]:
     """Rows of every kind changed after ``after``, oldest first, at most ``limit``:
-    (changes, next cursor, more to come)."""
+    (changes, next cursor, more to come). ``terminal``: the lane asking, which is not sent
+    its own desk events."""
     found: list[tuple[int, str, bool, dict[str, Any]]] = []
     for kind in KIND_ORDER:
         table = s.DOWNSTREAM[kind]
         stmt = select(table).where(table.c.version > after).order_by(table.c.version).limit(limit + 1)
         if kind in STORE_SCOPED:
             stmt = stmt.where(or_(table.c.store_id.is_(None), table.c.store_id == store_id))
+        if kind == "desk_event" and terminal is not None:
+            stmt = stmt.where(table.c.origin_terminal != terminal)
         if kind == "customer":
             stmt = stmt.where(table.c.name != "")  # known from the journal, details not yet sent
         result = conn.execute(stmt)

@@ -8,10 +8,11 @@ to know of HQ's rows.
   store, terminal and the entry's seq; its ``Update`` operations change the row of that
   key in the lane's store, exactly one (none: the push is refused, naming the entry, as
   for an unknown order or case). A column the journal does not hold (a customer's words,
-  a note, an outcome) is null. A referral also gets HQ's own due date (``hq_due_on``,
-  hq/escalation.py), from the department's days at HQ. Only new entries are projected (ingest takes a re-sent
-  entry as acknowledged, never again), and every row's key is that of the entry or of an
-  id the lane minted, so a batch projected twice would fail rather than double.
+  a note, an outcome) is the text the lane sent beside the entry, else null. A referral
+  also gets HQ's own due date (``hq_due_on``, hq/escalation.py), from the department's
+  days at HQ. Only new entries are projected (ingest takes a re-sent entry as
+  acknowledged, never again), and every row's key is that of the entry or of an id the
+  lane minted, so a batch projected twice would fail rather than double.
 * **Derived, never taken**: an order's paid amount and balance and an account's balance
   are sums of payment and entry rows (hq/desk_api.py), never a stored number; what a
   cancelled order kept is HQ's sum of its payment rows, not the body's ``kept``.
@@ -19,6 +20,8 @@ to know of HQ's rows.
   status is its latest status change by time, not the last pushed; an over-payment, a
   payment after another lane closed the order and a change to a case another lane closed
   are listed in ``exceptions``, once each.
+* **To the other lanes** (hq/desk_feed.py): each desk entry goes on the store's desk
+  feed with the typed text its lane sent before it, and that text fills HQ's rows too.
 * **For the rules**: what HQ holds of the orders, accounts and sales a batch names
   (hq/desk_held.py).
 * **Backfill** (``backfill``, run by migration 0007): the desk entries HQ's journal held
@@ -30,7 +33,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -40,7 +43,7 @@ from counter import projection
 from counter.journal import JournalEntry
 from counter.projection import UNKNOWN, EntryRef, Insert, ProjectionError
 from counter.trust.desk_rules import DESK_KINDS
-from hq import checks, desk_exceptions, escalation, schema as s
+from hq import checks, desk_exceptions, desk_feed, escalation, schema as s
 from hq.chain import PushRefused
 from hq.schema_desk import ORDINAL_TABLES
 from hq.store import utcnow
@@ -63,13 +66,18 @@ def _known(value: Any) -> Any:
     return None if value is UNKNOWN else value
 
 
-def rows_of(store_id: str, terminal_id: str, entry: JournalEntry, body: Any) -> list[_Op]:
-    """The entry's operations on HQ's desk tables, from the lane's projection."""
+def rows_of(
+    store_id: str, terminal_id: str, entry: JournalEntry, body: Any, private: Mapping[str, Any] | None = None
+) -> list[_Op]:
+    """The entry's operations on HQ's desk tables, from the lane's projection, with the
+    typed text the lane sent beside it (``private``, hq/desk_feed.py) where it fits."""
     ref = EntryRef(terminal_id, entry.seq, entry.type, entry.at)
     try:
         ops = projection.project(entry.type, body, ref)
     except ProjectionError as exc:
         raise checks.refused(entry.seq, "shape", f"Entry {entry.seq} cannot be read as a {entry.type}: {exc}") from exc
+    if private:
+        ops = list(projection.fill_private(ops, private))  # checked to fit by the caller
     label = str(body.get("case_number") or body.get("number") or "") if isinstance(body, dict) else ""
     out: list[_Op] = []
     places: Counter[str] = Counter()
@@ -95,14 +103,22 @@ def project(
     terminal_id: str,
     entries: Sequence[JournalEntry],
     bodies: Sequence[Any] | None = None,
+    *,
+    feed: bool = True,
 ) -> None:
     """Project the desk entries of one pushed batch (the caller's transaction); ``bodies``:
-    the entries' parsed bodies when the caller has them."""
+    the entries' parsed bodies when the caller has them. ``feed=False`` (the backfill of a
+    migration older than the feed): no texts, nothing put on the feed."""
     ops: list[_Op] = []
-    for n, e in enumerate(entries):
-        if e.type in DESK_KINDS:
-            body = bodies[n] if bodies is not None else json.loads(e.body)
-            ops += rows_of(store_id, terminal_id, e, body)
+    desk = [(n, e) for n, e in enumerate(entries) if e.type in DESK_KINDS]
+    sent = desk_feed.texts_for(conn, store_id, terminal_id, [e.seq for _, e in desk]) if feed else {}
+    texts: dict[int, Mapping[str, Any] | None] = {}
+    for n, e in desk:
+        body = bodies[n] if bodies is not None else json.loads(e.body)
+        texts[e.seq] = _fitting(conn, store_id, terminal_id, e, body, sent.get(e.seq))
+        ops += rows_of(store_id, terminal_id, e, body, texts[e.seq])
+    if feed:
+        desk_feed.publish(conn, store_id, terminal_id, [e for _, e in desk], texts)  # to the other lanes
     if ops:
         referred = [(op.seq, op.row) for op in ops if op.key is None and op.table == "referrals"]
         escalation.set_due_dates(conn, store_id, terminal_id, referred)  # HQ's own due date of each
@@ -111,6 +127,32 @@ def project(
         orders |= {op.key[0] for op in ops if op.table == "orders" and op.key is not None}
         cases = {op.row["case_id"] for op in ops if op.table == "case_events"}
         desk_exceptions.check(conn, store_id, {str(o) for o in orders if o}, cases)  # hq/desk_exceptions.py
+
+
+def _fitting(
+    conn: Connection, store_id: str, terminal_id: str, e: JournalEntry, body: Any, private: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
+    """The entry's texts when they fit its rows (one row per row that leaves text to the
+    lane, table by table); otherwise None and an alert naming the entry."""
+    private = {t: rows for t, rows in (private or {}).items() if rows}
+    if not private:
+        return None
+    try:
+        ops = projection.project(e.type, body, EntryRef(terminal_id, e.seq, e.type, e.at))
+        needs = projection.private_needs(ops)
+        list(projection.fill_private(ops, {t: rows for t, rows in private.items() if t in needs}))
+        if set(private) - set(needs) or any(len(private.get(t, ())) != len(rows) for t, rows in needs.items()):
+            raise ProjectionError("the texts do not match the entry's rows")
+    except ProjectionError as exc:
+        detail = f"{e.type} (entry {e.seq}): its typed text was left off: {exc}"
+        log.warning("desk texts %s-%s: %s", store_id, terminal_id, detail)
+        conn.execute(
+            insert(s.alerts).values(
+                at=utcnow(), kind="desk_texts", store_id=store_id, terminal_id=terminal_id, seq=e.seq, detail=detail
+            )
+        )
+        return None
+    return private
 
 
 def _runs(ops: Iterable[_Op]) -> Iterator[list[_Op]]:
@@ -179,7 +221,7 @@ def backfill(conn: Connection) -> int:
         entry = JournalEntry(r.terminal_id, r.seq, r.id, r.type, r.at, r.body, r.prev_hash, r.hash)
         try:
             with conn.begin_nested():
-                project(conn, r.store_id, r.terminal_id, [entry])
+                project(conn, r.store_id, r.terminal_id, [entry], feed=False)
             done += 1
         except (PushRefused, IntegrityError, DataError, ValueError) as exc:
             reason = exc.message if isinstance(exc, PushRefused) else type(exc).__name__

@@ -26,10 +26,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from sqlalchemy import Connection, Engine, Table, select
 
-from hq import access, schema as s
+from hq import access, desk_feed, schema as s
 from hq.desk import paid_of
 from hq.web import Refusal
 
@@ -261,5 +261,10 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
     def case(number: str, who: Terminal, terminal: str | None = None) -> dict[str, Any]:
         with engine.connect() as conn:
             return case_detail(conn, store_of(who), _number(number, "a case"), _lane(terminal))
+
+    @api.post("/v1/desk/texts", summary="The typed text of desk entries about to be pushed")
+    def texts(who: Terminal, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+        assert who.terminal_id
+        return desk_feed.receive_texts(engine, store_of(who), who.terminal_id, payload)
 
     return api

@@ -43,7 +43,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from hq import schema_departments, schema_desk
+from hq import schema_departments, schema_desk, schema_feed
 
 metadata = MetaData(
     naming_convention={
@@ -421,6 +421,9 @@ departments, stores, referral_escalations = (
     DEPARTMENTS["referral_escalations"],
 )
 
+FEED = schema_feed.define(metadata)
+desk_feed, desk_texts = FEED["desk_feed"], FEED["desk_texts"]
+
 DOWNSTREAM = {
     "tax_class": tax_classes,
     "category": categories,
@@ -432,6 +435,7 @@ DOWNSTREAM = {
     "voucher_movement": voucher_movements,
     "department": departments,
     "referral_escalation": referral_escalations,
+    "desk_event": desk_feed,
 }
 
 Index("ix_sales_original_lookup", sales.c.store_id, sales.c.terminal_id, sales.c.seq)

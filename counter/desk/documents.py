@@ -1,7 +1,8 @@
 """Documents of the service desk, as data: the case slip (printed, with the case number as
 a barcode so the customer can come back with it), the letter to the customer with the
 outcome of their case (PDF), receipts of desk payments with the balance still owed, the
-agreement of a special order or layaway, and the slip of a bill adjustment.
+agreement of a special order or layaway, the slip of a bill adjustment, and a house
+account's statement.
 
 Renderers: ``devices/escpos/slips.py`` (thermal) and ``devices/letters.py`` (PDF).
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from counter.desk.accounts import Account
 from counter.desk.adjustments import AdjustmentRecord
 from counter.desk.cases import Case
 from counter.desk.customers import Customer, format_phone
@@ -235,4 +237,43 @@ def adjustment_slip(record: AdjustmentRecord, store: StoreConfig, cashier: str) 
         tuple(facts),
         (ReportSection("Refund", tuple(rows)),),
         barcode_data=record.voucher_code or record.number,
+    )
+
+
+def account_statement(
+    account: Account,
+    customer: str,
+    entries: Sequence[tuple[datetime, str, Decimal, str]],
+    store: StoreConfig,
+    *,
+    printed_at: datetime,
+) -> SlipDocument:
+    """A house account's statement: every charge and payment (made at any lane of the
+    store), oldest first, each with the balance after it; what is owed and what is left of
+    the limit. ``entries``: (when, kind, amount, reference), a payment below zero."""
+    rows = (
+        ReportRow("Account", account.number, True),
+        ReportRow("Customer", customer),
+        ReportRow("Credit limit", _m(store, account.credit_limit)),
+        ReportRow("Statement date", _when(store, printed_at)),
+    )
+    lines: list[ReportRow] = []
+    balance = Decimal(0)
+    for at, kind, amount, reference in entries:
+        balance += amount
+        what = "Payment" if kind == "payment" else "Charge"
+        lines.append(ReportRow(f"{_when(store, at)[:10]} {what} {reference}", _m(store, amount)))
+        lines.append(ReportRow("  balance", _m(store, balance)))
+    if not lines:
+        lines.append(ReportRow("No charges or payments yet", ""))
+    totals = (
+        ReportRow("OWED", _m(store, balance), True),
+        ReportRow("Left of the limit", _m(store, account.credit_limit - balance)),
+    )
+    return SlipDocument(
+        "HOUSE ACCOUNT STATEMENT",
+        store.header,
+        rows,
+        (ReportSection("Charges and payments", tuple(lines)), ReportSection("Balance", totals)),
+        barcode_data=account.number,
     )

@@ -29,14 +29,18 @@ from counter.projection.base import (
     EntryRef,
     Insert,
     Op,
+    Private,
     ProjectionError,
     TableSpec,
     Update,
+    fill_private,
+    private_needs,
 )
 from counter.projection.cases import CASE_PROJECTIONS
 from counter.projection.cash import CASH_PROJECTIONS, CASH_TABLES
 from counter.projection.desk import DESK_PROJECTIONS, DESK_TABLES
 from counter.projection.part_payments import PART_PAYMENT_PROJECTIONS, PART_PAYMENT_TABLES
+from counter.projection.received import RECEIVED_PROJECTIONS, RECEIVED_TABLES
 from counter.projection.sales import SALES_PROJECTIONS, SALES_TABLES
 
 __all__ = [
@@ -44,16 +48,19 @@ __all__ = [
     "PROJECTIONS",
     "TABLES",
     "UNKNOWN",
+    "Private",
     "EntryRef",
     "Insert",
     "Op",
     "ProjectionError",
     "TableSpec",
     "Update",
+    "fill_private",
+    "private_needs",
     "project",
 ]
 
-TABLES.update({t.name: t for t in (*SALES_TABLES, *CASH_TABLES, *DESK_TABLES, *PART_PAYMENT_TABLES)})
+TABLES.update({t.name: t for t in (*SALES_TABLES, *CASH_TABLES, *DESK_TABLES, *PART_PAYMENT_TABLES, *RECEIVED_TABLES)})
 
 PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]] = {
     **SALES_PROJECTIONS,
@@ -61,6 +68,7 @@ PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]]
     **DESK_PROJECTIONS,
     **CASE_PROJECTIONS,
     **PART_PAYMENT_PROJECTIONS,
+    **RECEIVED_PROJECTIONS,
 }
 
 

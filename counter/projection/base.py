@@ -6,7 +6,7 @@ reads a table's column order from it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -123,3 +123,38 @@ def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProjectionError(f"{what} is not a whole number: {value!r}")
     return value
+
+
+Private = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+def fill_private(ops: Iterable[Op], private: Private) -> Iterator[Op]:
+    """The operations with their UNKNOWN columns filled from ``private`` (the values the
+    journal must not hold, given beside the entry): the n-th operation on a table that
+    leaves columns UNKNOWN takes the n-th private row of that table. ProjectionError when
+    a table has fewer private rows than operations that need them, or more."""
+    taken = {table: iter(rows) for table, rows in private.items()}
+    for op in ops:
+        values = op.row if isinstance(op, Insert) else op.values
+        if any(v is UNKNOWN for v in values.values()) and op.table in taken:
+            extra = next(taken[op.table], None)
+            if extra is None:
+                raise ProjectionError(f"{op.table}: no private values left for {op}")
+            merged = {c: (extra[c] if v is UNKNOWN and c in extra else v) for c, v in values.items()}
+            op = Insert(op.table, merged) if isinstance(op, Insert) else Update(op.table, op.key, merged)
+        yield op
+    for table, rest in taken.items():
+        if next(rest, None) is not None:
+            raise ProjectionError(f"{table}: more private values than rows that need them")
+
+
+def private_needs(ops: Iterable[Op]) -> dict[str, list[tuple[str, ...]]]:
+    """Per table, in order, the columns each operation leaves UNKNOWN (what ``private``
+    must give, one row per operation)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for op in ops:
+        values = op.row if isinstance(op, Insert) else op.values
+        unknown = tuple(c for c, v in values.items() if v is UNKNOWN)
+        if unknown:
+            out.setdefault(op.table, []).append(unknown)
+    return out

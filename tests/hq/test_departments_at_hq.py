@@ -299,18 +299,24 @@ def test_a_referral_made_at_t01_past_hqs_due_date_is_escalated_once_and_t02_sees
     (nowhere,) = [o for o in overdue_on(hq_due + timedelta(days=3)) if o["referral_id"] == boss.id]
     assert (nowhere["escalate_to"], nowhere["escalated_at"]) == (None, None)
 
-    # T02 pulls the escalation: the store manager's queue there shows the case T01 holds
+    # T02 pulls the escalation: the store manager's queue there shows the case T01 opened,
+    # from T02's own copy of it (pulled on the desk feed), so T02 can work it too
     sync(two)
     (seen,) = [r for r in department_queue(two.store.db.read, "manager") if r.id == kettle.id]
     assert (seen.case_number, seen.held_at, seen.escalated_to, seen.days_overdue, seen.hq_due_on) == (
         kettle.case_number,
-        "T01",
+        "",
         "Store manager",
         3,
         hq_due,
     )
-    assert (seen.department_name, seen.customer_name) == ("Warranty and repair", "Jane Okafor")
-    assert case_by_number(two.store.db.read, kettle.case_number) is None  # T02 holds no copy of the case
+    assert (seen.department_name, seen.customer_name, seen.note) == (
+        "Warranty and repair",
+        "Jane Okafor",
+        "Kettle seam leaks",
+    )
+    copy = case_by_number(two.store.db.read, kettle.case_number)
+    assert copy is not None and copy.id == kettle.case_id
     with api(hq, two) as http:
         body = http.get(f"/v1/desk/cases/{kettle.case_number}").json()
     (ref,) = body["referrals"]

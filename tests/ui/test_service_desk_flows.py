@@ -328,6 +328,17 @@ def test_payment_on_a_house_account(desk) -> None:  # type: ignore[no-untyped-de
 
     text = decode(jobs[-1], page=window.printing.profile.page).text()
     assert "PAYMENT ON ACCOUNT" in text and "Still owed" in text
+    paid_number = screen.message.text().split()[1]
+
+    # the statement: the charge and the payment, each with the balance after it
+    in_dialog(lambda m: QTest.keyClicks(m.list, "9"))  # type: ignore[attr-defined]
+    press(screen.input, Qt.Key.Key_F9)
+    assert f"Statement of account {account.number} printed: 2 entries" in screen.message.text()
+    jobs = window.printing.printer.simulator.wait_for_jobs(3, timeout=10)  # receipt, drawer, statement
+    (statement,) = [x for x in (decode(j, page=window.printing.profile.page).text() for j in jobs) if "STATEMENT" in x]
+    assert "HOUSE ACCOUNT\nSTATEMENT" in statement and account.number in statement and "Jane Doe" in statement
+    assert paid_number in statement and "-$39.00" in statement
+    assert statement.count("  balance") == 2 and "OWED                                 $0.00" in statement
 
 
 def test_attach_to_the_sale_puts_it_on_the_customers_history(desk) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from app.events import DeskPaymentCommitted, SaleCommitted
 from app.reactions import documents_folder
 from counter.desk.accounts import charge_service, open_account, pay_on_account
 from counter.desk.customers import Customer
-from counter.desk.documents import SlipDocument, order_agreement, payment_receipt
+from counter.desk.documents import SlipDocument, account_statement, order_agreement, payment_receipt
 from counter.desk.orders import Order, OrderKind, OrderLine, cancel_order, open_order, pay_order, pick_up_order
 from counter.desk.payments import DeskPayment
 from counter.desk.service import DeskError
@@ -49,6 +49,7 @@ PAYMENT_CHOICES = [
     ("Cancel an order (refund under its terms)", "cancel"),
     ("Payment on the house account", "account_payment"),
     ("Open a house account (supervisor)", "open_account"),
+    ("House account statement (every lane's charges and payments)", "statement"),
 ]
 
 
@@ -155,6 +156,7 @@ class DeskPaymentPresenter:
             "cancel": self.cancel_order,
             "account_payment": self.account_payment,
             "open_account": self.open_account,
+            "statement": self.statement,
         }[choice]()
 
     # ------------------------------------------------------- after the commit
@@ -331,6 +333,23 @@ class DeskPaymentPresenter:
         v.say(
             f"Payment {result.payment.number} on account {account.number}: "
             f"{self._money(result.account.owed)} still owed.",
+            "ok",
+        )
+
+    def statement(self) -> None:
+        """Print the customer's house-account statement: every charge and payment, at any
+        lane of the store (those pulled from HQ included), with the balance after each."""
+        v = self.view
+        customer = v.need_customer()
+        cur = self.ctx.store.currency
+        account = self.ctx.reads.account_of(customer.id, cur)
+        if account is None:
+            raise DeskError(f"{customer.name} has no house account.", "A supervisor opens one (F9, 8).")
+        entries = self.ctx.reads.account_entries(account.id, cur)
+        doc = account_statement(account, customer.name, entries, self.ctx.store, printed_at=self.ctx.clock.now())
+        v.print_slip(doc, account.number)
+        v.say(
+            f"Statement of account {account.number} printed: {len(entries)} entries, {self._money(account.owed)} owed.",
             "ok",
         )
 
