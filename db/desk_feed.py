@@ -7,7 +7,8 @@ them. Each is journaled here as ``DeskEventReceived`` and written as that entry'
 projection (counter.projection.received), with its typed text beside it, so an order,
 account or case opened at another lane is here with its payments, contacts, referrals
 and notes, found by number, customer or phone as a local one, and continued here as if
-it had been opened here. An event that cannot be applied yet (its customer has not come,
+it had been opened here. A case's status is its latest status change by time, as at HQ.
+An event that cannot be applied yet (its customer has not come,
 an earlier event of the same record is missing) waits in ``desk_inbox`` and is tried
 again, in HQ's order, with every later page; nothing else waits for it.
 
@@ -24,12 +25,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from counter.journal import EventType
-from counter.projection import ProjectionError, private_needs
+from counter.projection import ProjectionError, Update, private_needs
 from counter.projection.received import inner_ops
 from db import schema as s
 from db.uow import SqlJournal
@@ -105,6 +106,8 @@ def _apply(conn: Connection, journal: SqlJournal, d: Mapping[str, Any]) -> str |
     if here is not None:
         return None
     try:
+        if _superseded(conn, body):
+            body["superseded"] = True
         private = _private(inner_ops(body), d.get("private"))
         with conn.begin_nested():
             journal.append(EventType.DESK_EVENT_RECEIVED, body, datetime.now(UTC), private=private or None)
@@ -113,6 +116,19 @@ def _apply(conn: Connection, journal: SqlJournal, d: Mapping[str, Any]) -> str |
     except IntegrityError as exc:
         return f"{body['type']} from {body['terminal']} (entry {body['seq']}) waits for what it refers to: {exc.orig}"
     return None
+
+
+def _superseded(conn: Connection, body: dict[str, Any]) -> bool:
+    """Whether the event changes a case's status and this lane holds a later status change
+    of that case (by time): then the later one stands (counter.projection.received)."""
+    changes = [op for op in inner_ops(body) if isinstance(op, Update) and op.table == "cases" and "status" in op.values]
+    if not changes:
+        return False
+    e = s.case_events
+    latest = conn.execute(
+        select(func.max(e.c.at)).where(e.c.case_id == str(changes[0].key[0]), e.c.status_to != "")
+    ).scalar()
+    return latest is not None and str(latest) > str(body["at"])
 
 
 def _private(ops: list[Any], sent: Any) -> dict[str, list[dict[str, Any]]]:

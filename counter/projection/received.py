@@ -12,6 +12,10 @@ What changes on the way:
   links) reaches the lane by its own feed (``VouchersReceived``, db/sync_people.py);
 * a reference to a sale of another lane (a pick-up's sale, an adjustment's sale line, a
   refund's original sale) is dropped: the sale is not in this lane's file;
+* a case's status is its latest status change by time, as at HQ: a status change that
+  comes after a later one of the same case (two lanes offline) is marked ``superseded``
+  by the lane that takes it, and adds its event to the case's history without changing
+  its status;
 * every received event leaves a ``desk_received`` row (its lane and seq), the mark that
   it is here, so it is never applied twice.
 
@@ -112,8 +116,11 @@ def inner_ops(body: Mapping[str, Any]) -> list[Op]:
     if not isinstance(inner, Mapping):
         raise ProjectionError(f"{ref}: the received body is not an object")
     projections = {**DESK_PROJECTIONS, **CASE_PROJECTIONS}
+    superseded = body.get("superseded") is True
     out: list[Op] = []
     for op in projections[ref.type](inner, ref):
+        if superseded and isinstance(op, Update) and op.table == "cases" and "status" in op.values:
+            continue  # a later status change of the case is here already, and stands
         own = _own(op)
         if own is not None:
             out.append(own)

@@ -83,6 +83,9 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
         conn.execute("DROP TABLE voided_payments")
         conn.execute("DROP TABLE departments")  # 0012's
         conn.execute("DROP TABLE referral_escalations")
+        conn.execute("DROP TABLE desk_received")  # 0013's
+        conn.execute("DROP TABLE desk_inbox")
+        conn.execute("DROP TABLE desk_texts")
         conn.execute("UPDATE alembic_version SET version_num = '0006'")
     conn.close()
     open_database(store_dir).dispose()
@@ -96,6 +99,7 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
     assert "ix_outbox_pending" in names  # and the outbox is back, with its index
     assert "ix_part_payments_terminal_taken" in names  # and the part payments
     assert "ix_referral_escalations_escalated_to" in names  # and HQ's departments and escalations
+    assert "ix_desk_inbox_version" in names  # and other lanes' desk work
 
 
 @pytest.mark.parametrize(

@@ -297,3 +297,42 @@ def test_two_offline_lanes_paying_one_layaway_keep_both_payments_everywhere_and_
     assert len(found) == 1 and opened.number in found[0]["detail"]
     assert "T01" in found[0]["detail"] and "T02" in found[0]["detail"]
     verified(hq_engine, one, two, three)
+
+
+def test_two_offline_lanes_changing_one_case_agree_with_hq_on_the_latest_change_by_time(
+    make_lane: Callable[..., Lane], hq_engine: Engine, hq: RunningHq
+) -> None:
+    one, two, three = make_lane("T01"), make_lane("T02"), make_lane("T03")
+    jane = customer(one)
+    case = log_contact(
+        one.store.user("Maria"),
+        LogContact(jane, ContactKind.COMPLAINT, "Billing and price", "Charged twice.", ""),
+        uow_factory=one.store.uow,
+        clock=one.store.clock,
+        terminal=one.store.terminal,
+    ).case
+    sync(one, two, three)
+    one.go_offline()
+    two.go_offline()
+    # T01 resolves it first; an hour later T02, not knowing, sets it waiting on the customer
+    change_status(one.store.user("Maria"), case.id, CaseStatus.RESOLVED, "Refunded the second charge.",
+                  uow_factory=one.store.uow, clock=one.store.clock)  # fmt: skip
+    two.store.clock.advance(hours=1)
+    change_status(two.store.user("Sam"), case.id, CaseStatus.WAITING, "Asked for the bank statement.",
+                  uow_factory=two.store.uow, clock=two.store.clock)  # fmt: skip
+    two.go_online()
+    one.go_online()
+    sync(two, one, two, three)  # T02's later change reaches HQ first; T01's earlier one after it
+
+    with hq_engine.connect() as conn:
+        at_hq = conn.execute(select(hs.cases.c.status).where(hs.cases.c.id == case.id)).scalar_one()
+    assert at_hq == "waiting"
+    for lane in (one, two, three):
+        held = get_case(lane.store.db.read, case.id)
+        assert held is not None and held.status is CaseStatus.WAITING, lane.terminal_id
+        events = [e.event for e in case_events(lane.store.db.read, case.id)]
+        assert events.count("resolved") == 1 and events.count("status") == 1, (lane.terminal_id, events)
+    with two.store.db.read.connect() as conn:
+        bodies = conn.execute(select(ls.journal.c.body).where(ls.journal.c.type == "DeskEventReceived")).scalars()
+        assert any('"superseded":true' in b and case.id in b for b in bodies)
+    verified(hq_engine, one, two, three)

@@ -9,6 +9,7 @@ Real store files, a real uvicorn, the real PostgreSQL."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -118,10 +119,11 @@ def test_text_that_does_not_fit_its_entry_is_left_off_with_an_alert_and_the_entr
     case = complaint(one, jane, "The kettle leaks.")
     t = ls.desk_texts
     with one.store.db.write.begin() as conn:
-        seq, private = conn.execute(select(t.c.seq, t.c.private).order_by(t.c.seq.desc())).first()  # type: ignore[misc]
+        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
+        seq, private = conn.execute(mine).first()  # type: ignore[misc]
         forged = json.loads(private)
         forged["contacts"].append({"words": "a second contact that is not there"})
-        conn.execute(update(t).where(t.c.seq == seq).values(private=json.dumps(forged)))
+        conn.execute(update(t).where(t.c.terminal_id == "T01", t.c.seq == seq).values(private=json.dumps(forged)))
     sync(one, two)
     with hq_engine.connect() as conn:
         alerts = conn.execute(select(hs.alerts.c.detail).where(hs.alerts.c.kind == "desk_texts")).scalars().all()
@@ -139,8 +141,10 @@ def test_text_sent_after_its_entry_reaches_the_lanes_that_had_not_pulled_it(
     case = complaint(one, jane, "The kettle leaks.")
     t = ls.desk_texts
     with one.store.db.write.begin() as conn:
-        seq, private = conn.execute(select(t.c.seq, t.c.private).order_by(t.c.seq.desc())).first()  # type: ignore[misc]
-        conn.execute(delete(t).where(t.c.seq == seq))  # as if the text had not gone up with it
+        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
+        seq, private = conn.execute(mine).first()  # type: ignore[misc]
+        # as if the text had not gone up with it
+        conn.execute(delete(t).where(t.c.terminal_id == "T01", t.c.seq == seq))
     sync(one)
     (before,) = [r for r in feed_rows(hq_engine, "T01") if r.seq == seq]
     assert before.private is None
@@ -153,3 +157,59 @@ def test_text_sent_after_its_entry_reaches_the_lanes_that_had_not_pulled_it(
     assert after.version > before.version and json.loads(after.private) == json.loads(private)
     sync(two)
     assert words_at(two, case.id) == ["The kettle leaks."]
+
+
+def test_an_hq_at_0008_puts_the_desk_entries_its_journal_holds_on_the_feed_in_the_order_it_took_them(
+    pg_url: str,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy import insert, text
+
+    from hq.store import alembic_config, make_engine
+    from tests.hq.conftest import _admin_engine
+
+    admin_engine = _admin_engine()
+    name = f"counter_test_0008_{uuid.uuid4().hex[:8]}"
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(pg_url.rsplit("/", 1)[0] + "/" + name, pool_size=1)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0008")
+        taken = datetime(2026, 12, 1, 9, tzinfo=UTC)
+        entries = [  # (store, terminal, seq, type, received): T02's entry came in before T01's
+            ("S01", "T01", 1, "OrderOpened", taken + timedelta(minutes=5)),
+            ("S01", "T02", 1, "OrderPaymentTaken", taken),
+            ("S01", "T01", 2, "SaleCompleted", taken + timedelta(minutes=6)),
+            ("S02", "T01", 1, "ContactLogged", taken + timedelta(minutes=7)),
+        ]
+        with engine.begin() as conn:
+            for store, terminal, seq, kind, received in entries:
+                conn.execute(
+                    insert(hs.journal).values(
+                        store_id=store, terminal_id=terminal, seq=seq, id=str(uuid.uuid4()), type=kind,
+                        at="2026-12-01T08:00:00.000000Z", body='{"x": 1}', prev_hash="0" * 64, hash="1" * 64,
+                        received_at=received,
+                    )
+                )  # fmt: skip
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            f = hs.desk_feed
+            rows = conn.execute(select(f.c.id, f.c.type, f.c.body, f.c.private).order_by(f.c.version)).all()
+        assert [(r.id, r.type) for r in rows] == [
+            ("S01:T02:1", "OrderPaymentTaken"),
+            ("S01:T01:1", "OrderOpened"),
+            ("S02:T01:1", "ContactLogged"),
+        ]  # no sale: only the desk's events
+        assert {(r.body, r.private) for r in rows} == {('{"x": 1}', None)}
+    finally:
+        engine.dispose()
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
