@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -87,6 +87,34 @@ def waiting_events(conn: Connection) -> list[tuple[str, int, str]]:
     i = s.desk_inbox
     rows = conn.execute(select(i.c.id, i.c.tries, i.c.problem).order_by(i.c.version))
     return [(str(a), int(b), str(c)) for a, b, c in rows]
+
+
+#: What a pull's news says of each kind of event (singular, plural), in this order.
+_NEWS = (
+    ("CaseReferred", "referral to a department", "referrals to departments"),
+    ("ReferralAnswered", "department answer to tell the customer", "department answers to tell the customers"),
+    ("ContactLogged", "contact logged", "contacts logged"),
+    ("OrderOpened", "order opened", "orders opened"),
+    ("OrderPaymentTaken", "order payment", "order payments"),
+    ("AccountPaymentTaken", "payment on account", "payments on account"),
+)
+
+
+def desk_mark(engine: Engine) -> int:
+    """Where the received events stand now (before a pull): see ``desk_news``."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(text("rowid"))).select_from(s.desk_received)).scalar() or 0)
+
+
+def desk_news(engine: Engine, mark: int) -> str:
+    """What came of other lanes' desk work since ``mark``, in words for the status bar:
+    "From other lanes: 1 referral to a department, 2 order payments." ("" when nothing)."""
+    r = s.desk_received
+    with engine.connect() as conn:
+        stmt = select(r.c.type, func.count()).where(text("rowid > :mark")).group_by(r.c.type)
+        counts = {str(kind): int(n) for kind, n in conn.execute(stmt, {"mark": mark})}
+    said = [f"{counts[k]} {one if counts[k] == 1 else many}" for k, one, many in _NEWS if counts.get(k)]
+    return f"From other lanes: {', '.join(said)}." if said else ""
 
 
 def _apply(conn: Connection, journal: SqlJournal, d: Mapping[str, Any]) -> str | None:

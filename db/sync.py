@@ -53,7 +53,7 @@ from counter.sync.upstream import (
 )
 from db import schema as s
 from db.credentials import data_dir_of, read_token, write_token
-from db.desk_feed import texts_between, waiting_events
+from db.desk_feed import desk_mark, desk_news, texts_between, waiting_events
 from db.hq_client import HqClient, HqRefused
 from db.hq_tls import HqTrust, pin_at_enrolment
 from db.queries import read_settings, write_settings
@@ -165,6 +165,8 @@ class SyncStatus:
     pull_fraction: float | None = None
     #: other lanes' desk events pulled and not applied yet (db/desk_feed.py)
     desk_waiting: int = 0
+    #: what the last pull brought of other lanes' desk work, in words ("" when nothing)
+    desk_news: str = ""
 
     def describe(self) -> str:
         if not self.enrolled:
@@ -461,7 +463,9 @@ class Syncer:
                     )
                     progress(self.status)
 
+            mark = desk_mark(self.read)
             self.pull_all(pulled)
+            news = desk_news(self.read, mark)
             if self.backlog():  # what the pull journaled here (store credit, customers received) goes up now
                 self.push_all()
             self.status = replace(
@@ -472,6 +476,7 @@ class Syncer:
                 acked_seq=self.acked_seq(),
                 backlog=self.backlog(),
                 desk_waiting=len(self.desk_waiting()),
+                desk_news=news,
             )
         except UpstreamUnavailable as exc:
             log.info("sync: %s", exc.message)

@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, printing: PrintBridge, startup_notes: list[str]) -> None:
         super().__init__()
         self.ctx = ctx
+        self._desk_news = ""  # what the last pull brought of other lanes' desk work, once said
         self.printing = printing
         self.setWindowTitle(f"Counter — {ctx.store.name} — {ctx.terminal.code}")
         self.stack = QStackedWidget()
@@ -166,6 +167,9 @@ class MainWindow(QMainWindow):
         sync.start()
 
     def _sync_status(self, status: SyncStatus) -> None:
+        if status.desk_news and status.desk_news != self._desk_news:
+            self.status(status.desk_news + " See the desk (Ctrl+U) and its queues (Ctrl+Q).", 30000)
+        self._desk_news = status.desk_news
         self.sync_label.setText(status.describe())
         self.sync_label.setToolTip(
             f"Acknowledged by HQ up to entry {status.acked_seq}; {status.backlog} waiting"

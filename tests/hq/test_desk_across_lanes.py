@@ -216,7 +216,8 @@ def test_a_complaint_logged_at_t01_is_answered_told_at_t02_and_closed_at_t01(
     )  # fmt: skip
     sync(one, two)
 
-    # T02 holds the case with the customer's words and the referral's note, found by number
+    # T02 is told, and holds the case with the customer's words and the referral's note
+    assert two.syncer.status.desk_news == "From other lanes: 1 referral to a department, 1 contact logged."
     copy = case_by_number(two.store.db.read, case.number)
     assert copy is not None and copy.id == case.id and copy.status is CaseStatus.REFERRED
     (queued,) = [r for r in department_queue(two.store.db.read, "warranty") if r.id == referral.id]
@@ -234,6 +235,7 @@ def test_a_complaint_logged_at_t01_is_answered_told_at_t02_and_closed_at_t01(
         dana, referral.id, "Seal replaced.", outcome=True, uow_factory=one.store.uow, clock=one.store.clock
     )
     sync(one, two)
+    assert two.syncer.status.desk_news == "From other lanes: 1 department answer to tell the customer."
     (answered,) = [r for r in department_queue(two.store.db.read, "warranty") if r.id == referral.id]
     assert (answered.status, answered.outcome) == (ReferralStatus.ANSWERED, "Seal replaced.")
     tell_customer(sam, referral.id, "phone", "Collect it Friday", uow_factory=two.store.uow, clock=two.store.clock)

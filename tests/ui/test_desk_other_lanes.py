@@ -116,3 +116,14 @@ def test_a_complaint_t02_referred_is_in_t01s_queue_with_the_customers_words(
     assert "The lamp flickers." in detail and "Warranty" in detail, detail
     status = SyncStatus(enrolled=True, online=True, desk_waiting=2)
     assert "2 desk records of other lanes wait" in status.describe()
+
+
+def test_what_a_pull_brought_of_other_lanes_desk_work_is_said_once_in_the_status_bar(app_window) -> None:  # type: ignore[no-untyped-def]
+    _ctx, window = app_window
+    news = "From other lanes: 1 referral to a department."
+    window._sync_status(SyncStatus(enrolled=True, online=True, desk_news=news))
+    said = window.statusBar().currentMessage()
+    assert said.startswith(news) and "Ctrl+Q" in said
+    window.statusBar().clearMessage()
+    window._sync_status(SyncStatus(enrolled=True, online=True, desk_news=news))  # the same news again: not repeated
+    assert window.statusBar().currentMessage() == ""
