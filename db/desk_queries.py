@@ -80,6 +80,11 @@ def find_customers(engine: Engine, text: str, *, region: str = "US", limit: int 
         return [customer_from_row(conn, r) for r in rows]
 
 
+def looks_like_number(text: str) -> bool:
+    """Whether the text is a receipt, return, order, payment or case number (as scanned or typed)."""
+    return bool(_RECEIPT.match(text.strip()))
+
+
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -60,6 +60,13 @@ def test_a_layaway_opened_at_t02_is_found_and_paid_at_t01s_desk(desk, demo_templ
     finally:
         two.close()
 
+    # a number not here (yet) is named, and the desk says where it may come from
+    type_enter(screen.input, "S01-T07-L00042")
+    said = screen.message.text()
+    assert "Nothing numbered S01-T07-L00042 is on file at this lane." in said and "next sync" in said
+    assert screen.input.text() == "S01-T07-L00042"  # kept, to correct
+    screen.input.clear()
+
     # found by the number on the customer's agreement: the customer, with the layaway's balance
     type_enter(screen.input, order.number)
     assert "Ines Moreau" in screen.card.text(), screen.message.text()

@@ -42,6 +42,7 @@ from counter.desk.referrals import Referral, ReferralStatus
 from counter.desk.service import DeskError
 from counter.people.users import User
 from counter.returns.refunds import describe_allocation
+from db.desk_queries import looks_like_number
 from devices.barcodes import ScanData
 from devices.escpos.slips import render_slip
 from devices.letters import render_letter_pdf
@@ -272,6 +273,12 @@ class ServiceDeskScreen(QWidget):
         self.results.clear()
         if not found:
             self.results.hide()
+            if looks_like_number(text):
+                raise CaseError(
+                    f"Nothing numbered {text} is on file at this lane.",
+                    "Check the number. A record another lane made arrives with the next sync "
+                    "(see Sync in the status bar); or find the customer by name or phone.",
+                )
             raise CaseError(f"No customer matches “{text}”.", "Check it, or press F3 to add the customer.")
         if len(found) == 1:
             self.results.hide()
