@@ -200,3 +200,32 @@ def test_an_event_whose_text_never_reached_hq_is_applied_with_the_text_left_empt
 def _bodies(shop: TestStore) -> list[str]:
     with shop.db.read.connect() as conn:
         return [f"{t} {b}" for t, b in conn.execute(select(s.journal.c.type, s.journal.c.body))]
+
+
+def test_an_event_this_file_already_holds_in_its_lanes_own_chain_is_not_applied_again(
+    shop: TestStore, demo_template: Path
+) -> None:
+    """The demo's two lanes are copies of one file: each holds the other's chain. Enrolled,
+    each is sent the other's desk events, which are here already: nothing waits, nothing doubles."""
+    j = s.journal
+    with shop.db.read.connect() as conn:
+        rows = conn.execute(
+            select(j.c.seq, j.c.type, j.c.at, j.c.body).where(j.c.terminal_id == "T02", j.c.type == "ContactLogged")
+        ).all()
+    assert rows, "the demo has desk work at T02"
+    feed = [
+        {"kind": "desk_event", "version": 10 + n, "deleted": False,
+         "data": {"id": f"S01:T02:{r.seq}", "store_id": "S01", "origin_terminal": "T02", "seq": r.seq,
+                  "type": r.type, "at": r.at, "body": r.body, "private": None}}
+        for n, r in enumerate(rows)
+    ]  # fmt: skip
+    before = count(shop, s.contacts)
+    pull(shop, feed)
+    with shop.db.read.connect() as conn:
+        assert waiting_events(conn) == []
+    assert count(shop, s.contacts) == before and count(shop, s.journal, type="DeskEventReceived") == 0
+    # the same number with another body is another lane's event: it is not taken for this one
+    forged = {**feed[0], "data": {**feed[0]["data"], "body": feed[0]["data"]["body"].replace('"', '"', 1) + " "}}
+    pull(shop, [forged])
+    with shop.db.read.connect() as conn:
+        assert len(waiting_events(conn)) == 1
