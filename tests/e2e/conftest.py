@@ -104,19 +104,21 @@ class App:
 
 
 @pytest.fixture
-def app(screen: Screen, store_dir: Path, tmp_path: Path) -> Iterator[Callable[[], App]]:
+def app(screen: Screen, store_dir: Path, tmp_path: Path) -> Iterator[Callable[..., App]]:
     started: list[App] = []
 
-    def start() -> App:
-        log = tmp_path / "app.err"
+    def start(data_dir: Path | None = None) -> App:
+        """The app on the test's store (or on ``data_dir``: another lane's, say)."""
+        folder = data_dir or store_dir
+        log = tmp_path / f"app-{len(started)}.err"
         env = {
             **os.environ,
             "DISPLAY": screen.display,
             "QT_QPA_PLATFORM": "xcb",
-            "COUNTER_DATA_DIR": str(store_dir),
+            "COUNTER_DATA_DIR": str(folder),
         }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "--data-dir", str(store_dir)],
+            [sys.executable, "-m", "cli.main", "--data-dir", str(folder)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -136,7 +138,7 @@ def app(screen: Screen, store_dir: Path, tmp_path: Path) -> Iterator[Callable[[]
                 time.sleep(0.2)
         screen.run("windowfocus", "--sync", window)
         time.sleep(0.5)  # the sign-in list is filled and the PIN field has the focus
-        app = App(proc, window, store_dir, log)
+        app = App(proc, window, folder, log)
         started.append(app)
         return app
 
