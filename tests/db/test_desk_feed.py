@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from counter.desk.cases import ContactKind, LogContact, log_contact
-from counter.desk.orders import OrderKind, OrderLine, open_order, order_total, pay_order
+from counter.desk.orders import OrderKind, OrderLine, cancel_order, open_order, order_total, pay_order, pick_up_order
 from counter.desk.service import DeskConfig
+from counter.returns.refunds import RefundMethod
 from counter.sales.tenders import CardDetails, Tender, TenderKind
 from db import schema as s
 from db.audit import audit_store
@@ -47,17 +48,17 @@ def kw(lane: TestStore) -> dict[str, Any]:
     return dict(uow_factory=lane.uow, clock=lane.clock, store=lane.cfg, terminal=lane.terminal)
 
 
-def layaway_at(two: TestStore) -> tuple[str, Any]:
-    ines = registered_there(two)
+def layaway_at(two: TestStore, customer_id: str | None = None) -> tuple[str, Any]:
+    ines = registered_there(two).id if customer_id is None else customer_id
     bike = max((two.item_in("sporting-goods", n) for n in range(5)), key=lambda i: i.price)
     total, _ = order_total([OrderLine(1, bike, 1)], two.cfg)
     deposit = Tender(TenderKind.CASH, Decimal("10.00"), Decimal("10.00"))
     order = open_order(
-        two.user("Sam"), OrderKind.LAYAWAY, ines.id, [OrderLine(1, bike, 1)], [deposit], rules=DeskConfig().rules,
+        two.user("Sam"), OrderKind.LAYAWAY, ines, [OrderLine(1, bike, 1)], [deposit], rules=DeskConfig().rules,
         **kw(two),
     ).order  # fmt: skip
     assert order.total == total
-    return ines.id, order
+    return ines, order
 
 
 def order_here(shop: TestStore, order_id: str) -> Any:
@@ -229,3 +230,43 @@ def test_an_event_this_file_already_holds_in_its_lanes_own_chain_is_not_applied_
     pull(shop, [forged])
     with shop.db.read.connect() as conn:
         assert len(waiting_events(conn)) == 1
+
+
+def test_another_lanes_cancellation_to_store_credit_and_pickup_bring_the_desks_rows_only(
+    shop: TestStore, two: TestStore
+) -> None:
+    """The desk's own rows come with the event; the voucher a cancellation issued comes by the
+    store-credit feed (VouchersReceived), and a pickup's sale stays at its lane."""
+    start = last_seq(two)
+    ines, cancelled = layaway_at(two)
+    _, picked = layaway_at(two, ines)
+    rules = two.rules
+    back = cancel_order(
+        two.user("Sam"), cancelled.id, "changed her mind", RefundMethod.STORE_CREDIT, "req-9", rules=rules, **kw(two)
+    )
+    assert back.payment is not None and back.payment.voucher_code
+    rest = picked.total - Decimal("10.00")
+    done = pick_up_order(two.user("Sam"), picked.id, [Tender(TenderKind.CASH, rest, rest)], Decimal(0), **kw(two))
+    assert done.sale is not None
+    vouchers, movements = count(shop, s.vouchers), count(shop, s.voucher_movements)
+    pull(shop, [customer_row(two, ines), *desk_feed(two, start)])
+    with shop.db.read.connect() as conn:
+        assert waiting_events(conn) == []
+    assert (count(shop, s.vouchers), count(shop, s.voucher_movements)) == (vouchers, movements)
+    here = order_here(shop, cancelled.id)
+    assert here.status.value == "cancelled" and here.paid == Decimal("10.00") - back.payment.amount
+    kinds = sorted(
+        k for (k,) in _rows(shop, select(s.customer_links.c.kind).where(s.customer_links.c.customer_id == ines))
+    )
+    assert kinds == ["order", "order", "payment", "payment", "payment"]  # two deposits and the refund
+    gone = order_here(shop, picked.id)
+    assert gone.status.value == "picked_up"
+    ((sale_id,),) = _rows(shop, select(s.orders.c.sale_id).where(s.orders.c.id == picked.id))
+    assert sale_id is None  # T02's sale is not in this file
+    assert count(shop, s.sales, id=done.sale.id) == 0
+    assert audit_store(shop.db.read, shop.db.secret).ok
+
+
+def _rows(shop: TestStore, stmt: Any) -> list[tuple[Any, ...]]:
+    with shop.db.read.connect() as conn:
+        return [tuple(r) for r in conn.execute(stmt)]
