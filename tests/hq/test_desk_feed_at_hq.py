@@ -213,3 +213,35 @@ def test_an_hq_at_0008_puts_the_desk_entries_its_journal_holds_on_the_feed_in_th
         with admin_engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()
+
+
+class CutAfterTexts(httpx.BaseTransport):
+    """HQ takes the texts, then the connection drops before the journal gets there (once)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.cut = True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/journal") and self.cut:
+            self.cut = False
+            raise httpx.ConnectError("HQ went away", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_hq_gone_between_the_text_and_its_entry_loses_nothing_and_doubles_nothing(
+    make_lane: Callable[..., Lane], hq_engine: Engine, hq: RunningHq
+) -> None:
+    one, two = make_lane("T01"), make_lane("T02")
+    jane = customer(one)
+    case = complaint(one, jane, "The kettle leaks.")
+    one.go_online(CutAfterTexts())
+    status = one.syncer.cycle()
+    assert not status.online and status.backlog > 0  # offline: the entries wait at the lane
+    with hq_engine.connect() as conn:
+        kept = conn.execute(select(hs.desk_texts.c.seq).where(hs.desk_texts.c.terminal_id == "T01")).scalars().all()
+    assert kept and not [r for r in feed_rows(hq_engine, "T01") if case.id in r.body]
+    sync(one, two)  # back: the entry goes, its text already waiting at HQ
+    (row,) = [r for r in feed_rows(hq_engine, "T01") if r.type == "ContactLogged" and case.id in r.body]
+    assert json.loads(row.private)["contacts"][0]["words"] == "The kettle leaks."
+    assert words_at(two, case.id) == ["The kettle leaks."]
