@@ -51,6 +51,8 @@ from hq import (
     schema as s,
 )
 from hq.fastpush import FastPush
+from hq.office import pages as office
+from hq.office.routes import office_routers
 from hq.ratelimit import FailureLimiter
 from hq.store import utcnow
 from hq.web import ASGIApp, Message, Receive, Refusal, Scope, Send
@@ -402,6 +404,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(desk_api.router(engine, terminal))  # the store's orders, accounts and cases
     app.include_router(departments_api.router(engine, caller, admin))  # departments, overdue referrals
     app.include_router(analysis_api.router(engine, caller))  # the returns and complaints analysis
+    office.mount(app, engine, *office_routers(engine))  # the back office on the web (hq/office/)
     return app
 
 

@@ -79,6 +79,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("store")
     p.add_argument("zone")
     hsub.add_parser("escalate", parents=[common, db], help="escalate the referrals past HQ's due date")
+    from hq.office.cli import add_parsers as add_office_parsers
+
+    add_office_parsers(hsub, [common, db])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,6 +145,10 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         report = catalog.import_catalog(engine, args.file)
         print(report.describe())
         return 1 if report.errors else 0
+    elif cmd in OFFICE_COMMANDS:
+        from hq.office.cli import run_office_command
+
+        return run_office_command(args, engine)
     elif cmd in DESK_COMMANDS:
         from hq.departments_cli import run_desk_command
 
@@ -164,6 +171,7 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
 
 
 DESK_COMMANDS = frozenset({"departments", "department", "store-zone", "escalate"})
+OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset"})
 
 
 def describe_exception(x: Any) -> str:

@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 
 from hq import schema_departments, schema_desk, schema_feed
+from hq.office import schema as schema_office
 
 metadata = MetaData(
     naming_convention={
@@ -238,6 +239,10 @@ alerts = Table(
     Column("terminal_id", String(16), nullable=True),
     Column("seq", BigInteger, nullable=True),
     Column("detail", Text, nullable=False),
+    # acknowledged in the back office (migration 0010, hq/office/): by whom, when, with a note
+    Column("acknowledged_at", Stamp, nullable=True),
+    Column("acknowledged_by", String(40), nullable=True),
+    Column("ack_note", Text, nullable=True),
 )
 
 #: The exception report: every return that took a sale line past what was sold (two
@@ -267,6 +272,10 @@ exceptions = Table(
     # a no-receipt return over the customer's limit (migration 0007, hq/no_receipt.py): the
     # ID document's key, never its number
     Column("customer_key", String(64), nullable=True),
+    # acknowledged in the back office (migration 0010, hq/office/): by whom, when, with a note
+    Column("acknowledged_at", Stamp, nullable=True),
+    Column("acknowledged_by", String(40), nullable=True),
+    Column("ack_note", Text, nullable=True),
     UniqueConstraint("return_id", "sale_line_id"),
 )
 
@@ -422,6 +431,13 @@ departments, stores, referral_escalations = (
 )
 
 FEED = schema_feed.define(metadata)
+OFFICE = schema_office.define(metadata)
+office_logins, office_roles, office_sessions, office_actions = (
+    OFFICE["office_logins"],
+    OFFICE["office_roles"],
+    OFFICE["office_sessions"],
+    OFFICE["office_actions"],
+)
 desk_feed, desk_texts = FEED["desk_feed"], FEED["desk_texts"]
 
 DOWNSTREAM = {

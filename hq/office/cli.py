@@ -1,0 +1,51 @@
+"""``counter hq office-users``, ``office-user`` and ``office-reset``: the back office's logins
+from HQ's command line (the first admin is made here; later ones on the staff page too)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sqlalchemy import Engine
+
+OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset"})
+
+
+def add_parsers(hsub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    hsub.add_parser("office-users", parents=parents, help="list the back office's logins")
+    p = hsub.add_parser("office-user", parents=parents, help="give a staff member a back-office login")
+    p.add_argument("login", help="the name they sign in with, e.g. dana.w")
+    p.add_argument("--user-id", required=True, help="their staff id (a user of the chain)")
+    p.add_argument("--role", required=True, choices=["agent", "store_manager", "hq_staff", "admin"])
+    p.add_argument("--store", default=None, help="their store (a store manager's; an agent's, or every store)")
+    p.add_argument("--department", default=None, help="an agent's department, e.g. warranty")
+    p = hsub.add_parser("office-reset", parents=parents, help="set a new one-time password for a login")
+    p.add_argument("login")
+
+
+def run_office_command(args: argparse.Namespace, engine: Engine) -> int:
+    from hq.office import auth
+
+    try:
+        if args.hq_command == "office-users":
+            for r in auth.logins(engine):
+                where = r["store_id"] or "every store"
+                dept = f" ({r['department']})" if r["department"] else ""
+                state = "" if r["active"] else " — inactive"
+                print(f"{r['login']:<16} {r['name']:<24} {auth.ROLE_LABELS[r['role']]}{dept}, {where}{state}")
+            return 0
+        if args.hq_command == "office-user":
+            password = auth.add_login(
+                engine, args.login, args.user_id, args.role, store_id=args.store, department=args.department
+            )
+            print(password)
+            print(f"One-time password for {args.login}: to be changed at the first sign-in (/office).", file=sys.stderr)
+            return 0
+        password = auth.reset(engine, args.login)
+        print(password)
+        print(f"New one-time password for {args.login}; its sessions ended.", file=sys.stderr)
+        return 0
+    except auth.OfficeError as exc:
+        print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)
+        return 1

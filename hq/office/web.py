@@ -1,0 +1,126 @@
+"""What every back-office page shares: the templates (Jinja2, autoescaped: text anyone typed
+is shown as text, never run), the signed-in person from the session cookie, the form token
+check, and the pages that say no (not signed in, not yours, a stale form, not found).
+
+A page handler takes ``who = await signed_in(request)`` (a redirect to the sign-in page
+when the session is missing or ended) and, for a form, ``await form_of(request, who)``
+(refused with a page and nothing changed when its form token is not the session's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from starlette.datastructures import FormData
+
+from hq.office import auth
+from hq.office.auth import COOKIE, Office
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+MAX_FORM_FIELD = 4000
+
+
+class PageRefusal(Exception):
+    """A page that says no: its status, title, what happened and what to do."""
+
+    def __init__(self, status: int, title: str, message: str, hint: str = "", who: Office | None = None) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message, self.hint, self.who = status, title, message, hint, who
+
+
+class SignInFirst(Exception):
+    """No session (or it ended): to the sign-in page, saying why, then back to ``next``."""
+
+    def __init__(self, next_url: str, said: str = "") -> None:
+        super().__init__(said)
+        self.next_url, self.said = next_url, said
+
+
+def page(request: Request, template: str, who: Office | None, status: int = 200, **context: Any) -> HTMLResponse:
+    response = TEMPLATES.TemplateResponse(request, template, {"who": who, **context}, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def refusal_page(request: Request, exc: PageRefusal) -> HTMLResponse:
+    return page(request, "refused.html", exc.who, exc.status, title=exc.title, message=exc.message, hint=exc.hint)
+
+
+def to_sign_in(request: Request, exc: SignInFirst) -> Response:
+    target = f"/office/sign-in?next={quote(exc.next_url)}"
+    if exc.said:
+        target += f"&said={quote(exc.said)}"
+    return RedirectResponse(target, status_code=303)
+
+
+def session_of(engine: Engine, request: Request) -> Office | None:
+    return auth.current(engine, request.cookies.get(COOKIE))
+
+
+async def signed_in(engine: Engine, request: Request) -> Office:
+    who = session_of(engine, request)
+    if who is None:
+        said = ""
+        if request.cookies.get(COOKIE):
+            said = (
+                "Your session ended; sign in again."
+                if request.method == "GET"
+                else "Your session ended before the form was sent; nothing was changed. Sign in again."
+            )
+        raise SignInFirst(request.url.path if request.method == "GET" else "/office", said)
+    if who.must_change and request.url.path != "/office/password":
+        raise SignInFirst("/office/password")
+    return who
+
+
+async def form_of(request: Request, who: Office | None) -> FormData:
+    """The posted form, once its form token is this session's; else a refusal page."""
+    form = await request.form(max_files=0, max_fields=50)
+    if who is None:
+        raise PageRefusal(
+            401, "Sign in again", "Your session ended before this form was sent; nothing was changed.",
+            "Sign in again, then send the form again.",
+        )  # fmt: skip
+    if not auth.csrf_ok(who, _text(form.get("csrf"))):
+        raise PageRefusal(
+            403, "Form refused", "This form is out of date or was not sent from this back office; nothing was changed.",
+            "Go back, reload the page and send it again.", who,
+        )  # fmt: skip
+    for key, value in form.multi_items():
+        if isinstance(value, str) and len(value) > MAX_FORM_FIELD:
+            raise PageRefusal(
+                422, "Too long",
+                f"The field {key[:40]} is longer than {MAX_FORM_FIELD} characters; nothing was changed.",
+                "Shorten it and send the form again.", who,
+            )  # fmt: skip
+    return form
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def not_yours(who: Office, what: str) -> PageRefusal:
+    return PageRefusal(
+        403, "Not yours", f"{what} is not in what your role lets you see; nothing is shown.",
+        "Ask HQ staff if it should be.", who,
+    )  # fmt: skip
+
+
+def not_found(who: Office | None, what: str) -> PageRefusal:
+    return PageRefusal(404, "Not found", f"There is no {what}.", "Check the link, or go back to your list.", who)
