@@ -4,11 +4,15 @@ no script), each with its table beside it for screen readers and a CSV of the wh
 analysis. A store manager sees their store; HQ staff and admins any store or all of them.
 
 Charts: the return rate (units returned per unit sold) by item, category, lane and staff
-member; returns by reason; complaints by department with the mean hours to resolution.
+member; returns by reason; complaints by department with the mean hours to resolution;
+no-sales and over/short by lane and staff member (hq/office/cash_analysis.py). Each chart
+has a CSV of its own; the page's CSV holds the whole returns and complaints analysis.
 No return rate by vendor: the catalog records none (the page says so)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +25,7 @@ from sqlalchemy import Engine
 from counter.desk import chain_analysis
 from hq import analysis
 from hq.office.auth import Office, record
+from hq.office.cash_analysis import CashAnalysis, cash_analysis
 from hq.office.web import PageRefusal, not_yours, page, signed_in
 
 MAX_DAYS = 400
@@ -83,6 +88,44 @@ def charts(a: chain_analysis.ChainAnalysis) -> list[Chart]:
     return out
 
 
+def _money(minor: int) -> str:
+    return f"{'-' if minor < 0 else '+' if minor > 0 else ''}{abs(minor) / 100:,.2f}"
+
+
+def cash_charts(c: CashAnalysis) -> list[Chart]:
+    out: list[Chart] = []
+    for key, title, lines in (("lane", "lane", c.by_lane), ("staff", "staff member", c.by_staff)):
+        ranked = sorted(lines.values(), key=lambda x: (-x.no_sales, x.label))[:TOP]
+        bars = tuple(Bar(x.label, float(x.no_sales), str(x.no_sales), f"{x.shifts} shifts closed") for x in ranked)
+        out.append(
+            Chart(f"no_sales_by_{key}", f"No-sales by {title}", "drawer openings without a sale", bars, "Shifts")
+        )
+        ranked = sorted(lines.values(), key=lambda x: (x.over_short_minor, x.label))[:TOP]
+        bars = tuple(
+            Bar(
+                x.label,
+                float(abs(x.over_short_minor)),
+                _money(x.over_short_minor),
+                f"{x.short} of {x.shifts} shifts short",
+            )
+            for x in ranked
+            if x.shifts
+        )
+        out.append(
+            Chart(f"over_short_by_{key}", f"Over/short by {title}", "over (+) or short (-)", bars, "Short shifts")
+        )
+    return out
+
+
+def chart_csv(chart: Chart, first: date, last: date) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["period_from", "period_to", "chart", "value", chart.unit, chart.extra_head])
+    for b in chart.bars:
+        w.writerow([first, last, chart.title, b.label, b.shown, b.extra])
+    return buf.getvalue()
+
+
 def _period(who: Office, since: str, until: str) -> tuple[date, date]:
     today = datetime.now(UTC).date()
     try:
@@ -121,22 +164,34 @@ def router(engine: Engine) -> APIRouter:
         scope = _store(who, store[:16])
         first, last = _period(who, since[:10], until[:10])
         result = analysis.analysis(engine, first, last, scope)
+        cash = cash_charts(cash_analysis(engine, first, last, scope))
         query = f"since={first}&until={last}" + (f"&store={scope}" if scope else "")
         return page(
-            request, "analysis.html", who, a=result, charts=charts(result), since=first, until=last, store=scope or "",
-            query=query, rate=_pct(result.rate.rate),
+            request, "analysis.html", who, a=result, charts=charts(result) + cash, since=first, until=last,
+            store=scope or "", query=query, rate=_pct(result.rate.rate),
         )  # fmt: skip
 
     @api.get("/office/analysis.csv")
-    async def analysis_csv(request: Request, since: str = "", until: str = "", store: str = "") -> Response:
+    async def analysis_csv(
+        request: Request, since: str = "", until: str = "", store: str = "", chart: str = ""
+    ) -> Response:
         who = await signed_in(engine, request)
         scope = _store(who, store[:16])
         first, last = _period(who, since[:10], until[:10])
         result = analysis.analysis(engine, first, last, scope)
-        record(engine, who, "analysis_csv", f"{scope or 'all'} {first}..{last}", "", scope)
-        name = f"analysis-{scope or 'all'}-{first}-{last}.csv"
+        record(engine, who, "analysis_csv", f"{scope or 'all'} {first}..{last} {chart[:40]}".strip(), "", scope)
+        sheet = chain_analysis.to_csv(result)
+        if chart:
+            every = charts(result) + cash_charts(cash_analysis(engine, first, last, scope))
+            picked = [c for c in every if c.key == chart]
+            if not picked:
+                raise PageRefusal(
+                    404, "No such chart", f"There is no chart {chart[:40]!r}.", "Go back to the page.", who
+                )
+            sheet = chart_csv(picked[0], first, last)
+        name = f"analysis-{chart or 'all'}-{scope or 'all'}-{first}-{last}.csv"
         return Response(
-            chain_analysis.to_csv(result),
+            sheet,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
