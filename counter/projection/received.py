@@ -52,6 +52,7 @@ DESK_EVENT_TYPES: Final = frozenset(
         "CaseReferred",
         "ReferralNoted",
         "ReferralAnswered",
+        "ReferralReassigned",
         "CustomerInformed",
     }
 )
