@@ -111,18 +111,25 @@ def test_malformed_text_is_refused_with_what_is_wrong(
         assert conn.execute(select(hs.desk_texts)).all() == []
 
 
+def complaint_at_t01(make_lane: Callable[..., Lane]) -> tuple[Lane, Lane, Any, int, str]:
+    """T01 and T02, and a complaint logged at T01: (T01, T02, the case, its entry's seq and text)."""
+    one, two = make_lane("T01"), make_lane("T02")
+    case = complaint(one, customer(one), "The kettle leaks.")
+    t = ls.desk_texts
+    with one.store.db.read.connect() as conn:
+        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
+        seq, private = conn.execute(mine).first()  # type: ignore[misc]
+    return one, two, case, int(seq), str(private)
+
+
 def test_text_that_does_not_fit_its_entry_is_left_off_with_an_alert_and_the_entry_is_taken(
     make_lane: Callable[..., Lane], hq_engine: Engine, hq: RunningHq
 ) -> None:
-    one, two = make_lane("T01"), make_lane("T02")
-    jane = customer(one)
-    case = complaint(one, jane, "The kettle leaks.")
+    one, two, case, seq, private = complaint_at_t01(make_lane)
     t = ls.desk_texts
+    forged = json.loads(private)
+    forged["contacts"].append({"words": "a second contact that is not there"})
     with one.store.db.write.begin() as conn:
-        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
-        seq, private = conn.execute(mine).first()  # type: ignore[misc]
-        forged = json.loads(private)
-        forged["contacts"].append({"words": "a second contact that is not there"})
         conn.execute(update(t).where(t.c.terminal_id == "T01", t.c.seq == seq).values(private=json.dumps(forged)))
     sync(one, two)
     with hq_engine.connect() as conn:
@@ -136,14 +143,9 @@ def test_text_that_does_not_fit_its_entry_is_left_off_with_an_alert_and_the_entr
 def test_text_sent_after_its_entry_reaches_the_lanes_that_had_not_pulled_it(
     make_lane: Callable[..., Lane], hq_engine: Engine, hq: RunningHq
 ) -> None:
-    one, two = make_lane("T01"), make_lane("T02")
-    jane = customer(one)
-    case = complaint(one, jane, "The kettle leaks.")
+    one, two, case, seq, private = complaint_at_t01(make_lane)
     t = ls.desk_texts
-    with one.store.db.write.begin() as conn:
-        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
-        seq, private = conn.execute(mine).first()  # type: ignore[misc]
-        # as if the text had not gone up with it
+    with one.store.db.write.begin() as conn:  # as if the text had not gone up with it
         conn.execute(delete(t).where(t.c.terminal_id == "T01", t.c.seq == seq))
     sync(one)
     (before,) = [r for r in feed_rows(hq_engine, "T01") if r.seq == seq]
