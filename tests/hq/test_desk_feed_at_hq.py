@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from counter.desk.cases import ContactKind, LogContact, log_contact
 from db import schema as ls
 from hq import schema as hs
 from hq.serve import RunningHq
-from tests.hq.conftest import Lane
+from tests.hq.conftest import Lane, scratch_hq
 from tests.hq.test_desk_at_hq import api, customer, sync
 from tests.hq.test_hostile_ingest import Rogue
 
@@ -164,31 +165,14 @@ def test_text_sent_after_its_entry_reaches_the_lanes_that_had_not_pulled_it(
 def test_an_hq_at_0008_puts_the_desk_entries_its_journal_holds_on_the_feed_in_the_order_it_took_them(
     pg_url: str,
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from alembic import command
-    from sqlalchemy import insert, text
-
-    from hq.store import alembic_config, make_engine
-    from tests.hq.conftest import _admin_engine
-
-    admin_engine = _admin_engine()
-    name = f"counter_test_0008_{uuid.uuid4().hex[:8]}"
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(pg_url.rsplit("/", 1)[0] + "/" + name, pool_size=1)
-    try:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0008")
-        taken = datetime(2026, 12, 1, 9, tzinfo=UTC)
-        entries = [  # (store, terminal, seq, type, received): T02's entry came in before T01's
-            ("S01", "T01", 1, "OrderOpened", taken + timedelta(minutes=5)),
-            ("S01", "T02", 1, "OrderPaymentTaken", taken),
-            ("S01", "T01", 2, "SaleCompleted", taken + timedelta(minutes=6)),
-            ("S02", "T01", 1, "ContactLogged", taken + timedelta(minutes=7)),
-        ]
+    taken = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    entries = [  # (store, terminal, seq, type, received): T02's entry came in before T01's
+        ("S01", "T01", 1, "OrderOpened", taken + timedelta(minutes=5)),
+        ("S01", "T02", 1, "OrderPaymentTaken", taken),
+        ("S01", "T01", 2, "SaleCompleted", taken + timedelta(minutes=6)),
+        ("S02", "T01", 1, "ContactLogged", taken + timedelta(minutes=7)),
+    ]
+    with scratch_hq(pg_url, "0008") as (engine, upgrade):
         with engine.begin() as conn:
             for store, terminal, seq, kind, received in entries:
                 conn.execute(
@@ -198,23 +182,16 @@ def test_an_hq_at_0008_puts_the_desk_entries_its_journal_holds_on_the_feed_in_th
                         received_at=received,
                     )
                 )  # fmt: skip
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        upgrade("head")
         with engine.connect() as conn:
             f = hs.desk_feed
             rows = conn.execute(select(f.c.id, f.c.type, f.c.body, f.c.private).order_by(f.c.version)).all()
-        assert [(r.id, r.type) for r in rows] == [
-            ("S01:T02:1", "OrderPaymentTaken"),
-            ("S01:T01:1", "OrderOpened"),
-            ("S02:T01:1", "ContactLogged"),
-        ]  # no sale: only the desk's events
-        assert {(r.body, r.private) for r in rows} == {('{"x": 1}', None)}
-    finally:
-        engine.dispose()
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    assert [(r.id, r.type) for r in rows] == [
+        ("S01:T02:1", "OrderPaymentTaken"),
+        ("S01:T01:1", "OrderOpened"),
+        ("S02:T01:1", "ContactLogged"),
+    ]  # no sale: only the desk's events
+    assert {(r.body, r.private) for r in rows} == {('{"x": 1}', None)}
 
 
 class CutAfterTexts(httpx.BaseTransport):
