@@ -8,6 +8,6 @@ from sqlalchemy import Engine
 
 
 def office_routers(engine: Engine) -> list[APIRouter]:
-    from hq.office import desk_pages
+    from hq.office import approval_pages, desk_pages, exception_pages
 
-    return [desk_pages.router(engine)]
+    return [desk_pages.router(engine), approval_pages.router(engine), exception_pages.router(engine)]
