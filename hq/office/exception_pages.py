@@ -46,7 +46,8 @@ def _scoped(table: Table, who: Office) -> Any:
 
 def _names(conn: Connection) -> dict[str, str]:
     lg, u = s.office_logins, s.users
-    return {str(login): str(name) for login, name in conn.execute(select(lg.c.login, u.c.name).join(u))}
+    rows = conn.execute(select(lg.c.login, u.c.name).join(u, u.c.id == lg.c.user_id))
+    return {str(login): str(name) for login, name in rows}
 
 
 def _stamp(value: Any) -> str:
