@@ -96,10 +96,14 @@ def office_actions(engine: Engine) -> list[tuple[str, str, str]]:
         return [(str(x), str(y), str(z)) for x, y, z in conn.execute(select(a.c.login, a.c.action, a.c.detail))]
 
 
-def answer(client: httpx.Client, approval_id: str, decision: str, pin: str, note: str = "", **extra: str) -> Any:
+def answer(client: httpx.Client, approval_id: str, decision: str, pin: str, note: str = "") -> Any:
     form = client.get(f"/office/approvals/{approval_id}")
-    data = {"csrf": csrf_of(form.text), "decision": decision, "pin": pin, "note": note, **extra}
-    return client.post(f"/office/approvals/{approval_id}", data={k: v for k, v in data.items() if v is not None})
+    return answer_with(client, approval_id, csrf_of(form.text), decision, pin, note)
+
+
+def answer_with(client: httpx.Client, approval_id: str, csrf: str, decision: str, pin: str, note: str = "") -> Any:
+    data = {"csrf": csrf, "decision": decision, "pin": pin, "note": note}
+    return client.post(f"/office/approvals/{approval_id}", data=data)
 
 
 def pending_row(engine: Engine, approval_id: str) -> bool:
@@ -123,7 +127,8 @@ def test_the_list_shows_the_stores_waiting_requests_in_words_newest_first(
     make_login(hq_engine, "jordan", "u-admin", "admin")
     make_login(hq_engine, "dana", "u-supervisor", "agent", department="warranty")
 
-    page = web("alex").get("/office/approvals")
+    alex = web("alex")
+    page = alex.get("/office/approvals")
     assert page.status_code == 200
     html = page.text
     assert "$12.34" in html and "$5.00" in html and "1234" not in html
@@ -135,6 +140,11 @@ def test_the_list_shows_the_stores_waiting_requests_in_words_newest_first(
     assert foreign.what not in html and "$77.00" not in html  # another store's
     assert old.what not in html  # expired: nothing to answer
     assert f'href="/office/approvals/{first.id}"' in html and "2 waiting" in html
+    expired = alex.get(f"/office/approvals/{old.id}")
+    assert "Expired before anyone answered" in expired.text and 'name="pin"' not in expired.text
+    late = answer_with(alex, old.id, csrf_of(expired.text), "approve", ALEX_PIN)
+    assert late.status_code == 410 and "expired before anyone answered it" in late.text
+    assert pending_row(hq_engine, old.id) and wrong_pins(hq_engine, "u-manager") == 0
 
     everywhere = web("jordan").get("/office/approvals").text
     assert foreign.what in everywhere and first.what in everywhere and "every store" in everywhere
