@@ -498,8 +498,10 @@ def test_the_department_queue_most_urgent_first_then_answered_then_gone_once_the
     toaster = refer(open_case(shop, customer.id, "Toaster burns."), "warranty", Priority.URGENT, 7)
     lamp = refer(open_case(shop, customer.id, "Lamp flickers."), "warranty", Priority.NORMAL, 2)
     bill = refer(open_case(shop, customer.id, "Charged twice."), "billing", Priority.HIGH, 1)
-    today = shop.clock.now().astimezone(shop.cfg.zone).date()
-    assert kettle.due_on == today + timedelta(days=cfg.rules.referral_days)
+    # due the given days after the day it was referred, in the store's zone (an hour before
+    # "today" here: across the store's midnight, that is the day before)
+    referred_day = kettle.referred_at.astimezone(shop.cfg.zone).date()
+    assert kettle.due_on == referred_day + timedelta(days=cfg.rules.referral_days)
     assert (kettle.referred_by, kettle.referred_at) == (maria.id, shop.clock.now() - timedelta(hours=1))
 
     mine = {kettle.id, toaster.id, lamp.id, bill.id}
