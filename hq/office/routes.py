@@ -8,6 +8,6 @@ from sqlalchemy import Engine
 
 
 def office_routers(engine: Engine) -> list[APIRouter]:
-    from hq.office import desk_pages
+    from hq.office import desk_pages, lane_pages, staff_pages
 
-    return [desk_pages.router(engine)]
+    return [desk_pages.router(engine), lane_pages.router(engine), staff_pages.router(engine)]
