@@ -3,6 +3,10 @@
 in a few words and the other lanes' desk events it has not applied. HQ's back office shows
 them on its lanes page.
 
+A report goes when it differs from the last one HQ took, or ``RESEND_SECONDS`` after it
+(so a busy lane's cycles, one per sale, do not each add a request, and HQ still sees a
+quiet lane alive well within its 15 minutes of staleness).
+
 The report is a courtesy: whatever becomes of it (HQ away, an older HQ that answers 404,
 a refusal) the sync goes on; it is logged once per kind of failure, not every cycle.
 The printer's state comes from a callable the app sets (``Syncer.printer_state``; the
@@ -12,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections.abc import Callable
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +31,7 @@ log = logging.getLogger(__name__)
 
 DISTRIBUTION = "counter-pos"  # pyproject.toml's project name
 UNKNOWN = "unknown"
+RESEND_SECONDS = 60.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -61,13 +68,20 @@ def lane_report(syncer: Syncer) -> dict[str, Any]:
 class LaneReporter:
     """Sends the report; never raises for HQ's answer, and logs a failure once per kind."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.last_failure = ""
         self.sent = 0
+        self._last: tuple[dict[str, Any], float] | None = None  # the last report HQ took, and when
 
     def send(self, syncer: Syncer) -> bool:
+        """Report unless HQ took the same report less than ``RESEND_SECONDS`` ago; False
+        when HQ did not take it (logged)."""
+        report, now = lane_report(syncer), self.clock()
+        if self._last is not None and self._last[0] == report and now - self._last[1] < RESEND_SECONDS:
+            return True
         try:
-            syncer.client.lane_status(lane_report(syncer))
+            syncer.client.lane_status(report)
         except HqRefused as exc:
             said = (
                 "HQ does not take lane status reports (an older HQ); the sync goes on"
@@ -83,6 +97,7 @@ class LaneReporter:
             log.info("sync: HQ takes this lane's status reports again")
         self.last_failure = ""
         self.sent += 1
+        self._last = (report, now)
         return True
 
     def _failed(self, said: str) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, insert, select, update
 from app.spooler import Spooler
 from counter.journal import GENESIS
 from db.hq_client import HqClient, HqRefused
+from db.lane_report import LaneReporter
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import Paper, PrinterStatus
 from hq import access, schema as hs
@@ -173,6 +174,8 @@ def test_a_report_hq_does_not_take_never_breaks_the_sync(
 ) -> None:
     lane = make_lane("T01")
     before = report_of(hq_engine, "T01")
+    ticks = iter(range(0, 10_000, 61))  # a minute and more between cycles: each one reports
+    lane.syncer.reporter = LaneReporter(clock=lambda: float(next(ticks)))
     transport = NoLaneStatus(answer)
     lane.go_online(transport)
     caplog.set_level(logging.INFO, logger="db.lane_report")
@@ -191,6 +194,28 @@ def test_a_report_hq_does_not_take_never_breaks_the_sync(
     lane.syncer.printer_state = lambda: "Ready"
     assert lane.syncer.cycle().online
     assert report_of(hq_engine, "T01")["printer"] == "Ready" and lane.syncer.reporter.last_failure == ""
+
+
+def test_a_lane_reports_again_when_its_state_changed_or_a_minute_has_passed(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    lane = make_lane("T01", push=False)
+    now = [1000.0]
+    lane.syncer.reporter = LaneReporter(clock=lambda: now[0])
+    lane.syncer.cycle()
+    first = report_of(hq_engine, "T01")["reported_at"]
+    now[0] += 30
+    lane.sell([("apparel", 1)])  # pushed in the cycle: the same report after it (backlog 0)
+    assert lane.syncer.cycle().online
+    assert report_of(hq_engine, "T01")["reported_at"] == first and lane.syncer.reporter.sent == 1
+    now[0] += 31  # a minute since HQ took it: again, so HQ sees the lane alive
+    lane.syncer.cycle()
+    second = report_of(hq_engine, "T01")["reported_at"]
+    assert second > first  # type: ignore[operator]
+    now[0] += 1
+    lane.syncer.printer_state = lambda: "Cover open"  # changed: at once
+    lane.syncer.cycle()
+    assert report_of(hq_engine, "T01")["printer"] == "Cover open" and lane.syncer.reporter.sent == 3
 
 
 def _other_store_lane(engine: Engine, store: str, terminal: str, minutes_ago: int) -> None:
