@@ -83,6 +83,14 @@ def router(engine: Engine) -> APIRouter:
             department = None
         if store is not None and not LANE_ID.fullmatch(store):
             return failed(request, who, OfficeError("A store id is 1 to 16 letters, digits, dashes or underscores."))
+        if role == "store_manager" and store is None:
+            return failed(request, who, OfficeError("A store manager needs a store.", "Type it, e.g. S01."))
+        if role == "agent" and department is None:
+            return failed(request, who, OfficeError("A department agent needs a department.", "Choose one."))
+        with engine.connect() as conn:
+            known = departments(conn)
+        if department is not None and department not in known:
+            return failed(request, who, OfficeError(f"There is no open department {department[:32]!r}.", "Choose one."))
         try:
             password = auth.add_login(
                 engine, login, user_id[:36], role, store_id=store, department=department, by=who.login,

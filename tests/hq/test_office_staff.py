@@ -115,9 +115,13 @@ def test_an_admin_adds_a_login_whose_one_time_password_works_once_and_must_be_ch
     taken = post(admin, "/office/staff/add", {"user_id": "u-cashier-2", "login": "maria.l", "role": "hq_staff"})
     assert taken.status_code == 422 and "The login maria.l is taken." in taken.text
     no_store = post(admin, "/office/staff/add", {"user_id": "u-cashier-2", "login": "sam", "role": "store_manager"})
-    assert no_store.status_code == 422 and "A store manager needs a store." in no_store.text
+    assert no_store.status_code == 422 and "A store manager needs a store. Type it, e.g. S01." in no_store.text
     has_one = post(admin, "/office/staff/add", {"user_id": "u-cashier-1", "login": "maria2", "role": "hq_staff"})
     assert has_one.status_code == 422 and "u-cashier-1 has a login already." in has_one.text
+    no_dept = post(admin, "/office/staff/add", {"user_id": "u-cashier-2", "login": "sam", "role": "agent",
+                                                "department": "<b>nowhere</b>"})  # fmt: skip
+    assert no_dept.status_code == 422 and "There is no open department" in no_dept.text
+    assert "<b>nowhere" not in no_dept.text  # typed text is shown as text
     assert state(hq_engine) == before
 
 
