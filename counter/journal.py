@@ -71,6 +71,7 @@ class EventType(enum.StrEnum):
     CASE_REFERRED = "CaseReferred"
     REFERRAL_NOTED = "ReferralNoted"
     REFERRAL_ANSWERED = "ReferralAnswered"
+    REFERRAL_REASSIGNED = "ReferralReassigned"  # to another department, at HQ's back office (hq/office)
     CUSTOMER_INFORMED = "CustomerInformed"
     FOLLOW_UP_RECORDED = "FollowUpRecorded"
     LETTER_ISSUED = "LetterIssued"

@@ -255,74 +255,12 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
     @api.post("/{approval_id}/answer")
     def answer(approval_id: str, req: AnswerApproval, who: Terminal) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
-        no_card_data(req.note, "note")
-        table = s.approval_requests
         key = _key(who)
-        with engine.connect() as conn:
-            row = _find(conn, who.store_id, approval_id[:64])
-            if row is None:
-                raise Refusal(404, "unknown_approval", "No such approval request in this store.")
-            if row["terminal_id"] == who.terminal_id:
-                raise Refusal(
-                    403,
-                    "own_lane",
-                    "The lane that asked cannot answer its own request: a manager answers at another station, "
-                    "or a supervisor types their PIN at this counter.",
-                )
-            now = utcnow()
-            if view(row, now)["state"] != PENDING:
-                status, error, message = _why_closed(row, now)
-                raise Refusal(status, error, message, approval=view(row, now, key))
-            approver = _approver(conn, who.store_id, req.approver_id)
-            if approver is None:
-                raise Refusal(403, "unknown_approver", "That person is not active staff of this store at HQ.")
-            if approver["id"] == row["requester_id"]:
-                raise Refusal(
-                    403,
-                    "self_approval",
-                    f"{approver['name']} asked for this approval and cannot answer it; another manager must.",
-                )
-            rights = _rights(approver["role"])
-            if Permission.APPROVE not in rights:
-                raise Refusal(403, "no_right", f"{approver['name']} may not approve or decline requests.")
-            cash = ApprovalKind.CASH_REFUND_OVER_LIMIT.value in row["kinds"].split(",")
-            if cash and Permission.REFUND_CASH not in rights:
-                raise Refusal(
-                    403, "no_right", f"{approver['name']} may not let a cash refund above the limit go through."
-                )
-        check_pin(engine, approver, req.pin, who)  # its own transaction: a wrong PIN counts even though refused
-        with engine.begin() as conn:
-            now = utcnow()
-            done = (
-                conn.execute(
-                    update(table)
-                    .where(
-                        and_(
-                            table.c.id == row["id"],
-                            table.c.state == PENDING,
-                            table.c.expires_at > now,
-                        )
-                    )
-                    .values(
-                        state=APPROVED if req.decision == "approve" else DECLINED,
-                        answered_by_id=approver["id"],
-                        answered_by_name=approver["name"],
-                        answer_note=req.note.strip(),
-                        answered_at=now,
-                        answered_terminal=who.terminal_id,
-                        answer_auth=PIN_AT_HQ,
-                    )
-                    .returning(*table.c)
-                )
-                .mappings()
-                .first()
-            )
-            if done is None:
-                latest = _find(conn, who.store_id, row["id"])
-                status, error, message = _why_closed(latest, now)
-                raise Refusal(status, error, message, approval=view(latest, now, key))
-        log.info("approval %s %s by %s (PIN at HQ) at %s", row["id"], done["state"], approver["id"], who.terminal_id)
-        return view(done, now, key)
+        done = answer_request(
+            engine, who.store_id, approval_id, decision=req.decision, approver_id=req.approver_id, pin=req.pin,
+            note=req.note, station=who, key=key,
+        )  # fmt: skip
+        return view(done, done["answered_at"], key)
 
     @api.post("/{approval_id}/cancel")
     def cancel(approval_id: str, who: Terminal) -> dict[str, Any]:
@@ -344,6 +282,88 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         return view(row, now, _key(who))
 
     return api
+
+
+def answer_request(
+    engine: Engine,
+    store_id: str,
+    approval_id: str,
+    *,
+    decision: str,
+    approver_id: str,
+    pin: str,
+    note: str,
+    station: access.Caller,
+    key: bytes | None = None,
+    auth: str = PIN_AT_HQ,
+) -> Any:
+    """Approve (``decision == "approve"``) or decline a pending request of ``store_id`` by
+    HQ's rules, for the JSON route and the back office alike: the request is this store's;
+    the asking lane does not answer its own; it is still pending; the approver is active
+    staff of the store, not the requester, with the right to approve (and to let a cash
+    refund above the limit through); their PIN is right (``check_pin``: it counts toward a
+    lockout); the first answer wins. ``station`` is who answers (a terminal, or the back
+    office as ``terminal_id`` "office"). Returns the answered row; a Refusal otherwise."""
+    if has_card_data(note):
+        raise Refusal(422, "card_data", "The note looks like it holds a card number; leave card numbers out.")
+    table = s.approval_requests
+    with engine.connect() as conn:
+        row = _find(conn, store_id, approval_id[:64])
+        if row is None:
+            raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+        if row["terminal_id"] == station.terminal_id:
+            raise Refusal(
+                403,
+                "own_lane",
+                "The lane that asked cannot answer its own request: a manager answers at another station, "
+                "or a supervisor types their PIN at this counter.",
+            )
+        now = utcnow()
+        if view(row, now)["state"] != PENDING:
+            status, error, message = _why_closed(row, now)
+            raise Refusal(status, error, message, approval=view(row, now, key))
+        approver = _approver(conn, store_id, approver_id)
+        if approver is None:
+            raise Refusal(403, "unknown_approver", "That person is not active staff of this store at HQ.")
+        if approver["id"] == row["requester_id"]:
+            raise Refusal(
+                403,
+                "self_approval",
+                f"{approver['name']} asked for this approval and cannot answer it; another manager must.",
+            )
+        rights = _rights(approver["role"])
+        if Permission.APPROVE not in rights:
+            raise Refusal(403, "no_right", f"{approver['name']} may not approve or decline requests.")
+        cash = ApprovalKind.CASH_REFUND_OVER_LIMIT.value in row["kinds"].split(",")
+        if cash and Permission.REFUND_CASH not in rights:
+            raise Refusal(403, "no_right", f"{approver['name']} may not let a cash refund above the limit go through.")
+    check_pin(engine, approver, pin, station)  # its own transaction: a wrong PIN counts even though refused
+    with engine.begin() as conn:
+        now = utcnow()
+        done = (
+            conn.execute(
+                update(table)
+                .where(and_(table.c.id == row["id"], table.c.state == PENDING, table.c.expires_at > now))
+                .values(
+                    state=APPROVED if decision == "approve" else DECLINED,
+                    answered_by_id=approver["id"],
+                    answered_by_name=approver["name"],
+                    answer_note=note.strip(),
+                    answered_at=now,
+                    answered_terminal=station.terminal_id,
+                    answer_auth=auth,
+                )
+                .returning(*table.c)
+            )
+            .mappings()
+            .first()
+        )
+        if done is None:
+            latest = _find(conn, store_id, row["id"])
+            status, error, message = _why_closed(latest, now)
+            raise Refusal(status, error, message, approval=view(latest, now, key))
+    log.info("approval %s %s by %s (PIN at HQ) at %s", row["id"], done["state"], approver["id"], station.terminal_id)
+    return done
 
 
 #: Plain argon2id, as HQ stores verifiers (the parameters are read from each verifier).

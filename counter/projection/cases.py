@@ -355,6 +355,21 @@ def referral_answered_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     return ops
 
 
+def referral_reassigned_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
+    """A referral given to another department (HQ's back office): it leaves the first
+    department's queue for the other's, with the other's due date."""
+    department = str(body["department"])
+    return [
+        _note(body, ref, "reassigned"),
+        Update(
+            "referrals",
+            (str(body["referral_id"]),),
+            {"department": department, "department_name": _get(body, "department_name"), "due_on": str(body["due"])},
+        ),
+        _event(body["case_id"], ref, body["user"], "reassigned", UNKNOWN),
+    ]
+
+
 def customer_informed_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
     return [
         _note(body, ref, "told"),
@@ -379,5 +394,6 @@ CASE_PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[O
     "CaseReferred": case_referred_ops,
     "ReferralNoted": referral_noted_ops,
     "ReferralAnswered": referral_answered_ops,
+    "ReferralReassigned": referral_reassigned_ops,
     "CustomerInformed": customer_informed_ops,
 }

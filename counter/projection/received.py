@@ -31,29 +31,10 @@ from counter.projection.base import EntryRef, Insert, Op, ProjectionError, Table
 from counter.projection.cases import CASE_PROJECTIONS
 from counter.projection.desk import DESK_PROJECTIONS
 
-#: The events another lane's desk work is made of (``counter.trust.desk_rules.DESK_KINDS``).
-DESK_EVENT_TYPES: Final = frozenset(
-    {
-        "OrderOpened",
-        "OrderPaymentTaken",
-        "OrderPickedUp",
-        "OrderCancelled",
-        "AccountOpened",
-        "AccountCharged",
-        "AccountPaymentTaken",
-        "BillAdjusted",
-        "ContactLogged",
-        "CaseStatusChanged",
-        "CaseResolved",
-        "CaseClosed",
-        "CaseReopened",
-        "FollowUpRecorded",
-        "LetterIssued",
-        "CaseReferred",
-        "ReferralNoted",
-        "ReferralAnswered",
-        "CustomerInformed",
-    }
+#: The events another lane's desk work is made of (``counter.trust.desk_rules.DESK_KINDS``):
+#: every desk and case event but a sale's, a return's and a customer's own.
+DESK_EVENT_TYPES: Final = (frozenset(DESK_PROJECTIONS) - {"SaleCompleted", "ReturnProcessed"}) | (
+    frozenset(CASE_PROJECTIONS) - {"CustomerCreated", "CustomerUpdated", "CustomerReceived", "CustomerLinksReceived"}
 )
 
 #: The desk's own tables: what a received event may write.

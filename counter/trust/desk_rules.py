@@ -58,6 +58,7 @@ CASE_EVENTS: Final = frozenset(
         "CaseReferred",
         "ReferralNoted",
         "ReferralAnswered",
+        "ReferralReassigned",
         "CustomerInformed",
     }
 )
@@ -214,6 +215,11 @@ _CASE_FIELDS: Final[dict[str, tuple[tuple[str, int, bool], ...]]] = {
     "CaseStatusChanged": (("case_id", 36, False), ("case_number", 32, False), ("user", 36, False)),
 }
 _CASE_FIELDS["ReferralAnswered"] = _CASE_FIELDS["ReferralNoted"]
+_CASE_FIELDS["ReferralReassigned"] = (
+    *_CASE_FIELDS["ReferralNoted"],
+    ("department", 32, False),
+    ("department_name", 80, True),
+)
 for _kind in ("CaseResolved", "CaseClosed", "CaseReopened"):
     _CASE_FIELDS[_kind] = _CASE_FIELDS["CaseStatusChanged"]
 
@@ -255,6 +261,8 @@ def check_case_event(kind: str, b: dict[str, Any]) -> None:
         _date(b.get("due"), "due")
     elif kind == "CustomerInformed":
         _one_of(b.get("how"), TOLD_HOW, "how the customer was told")
+    elif kind == "ReferralReassigned":
+        _date(b.get("due"), "due")
 
 
 # ---------------------------------------------------------------------------- rules

@@ -11,7 +11,7 @@ referred to their department only, in their store (or every store)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -141,7 +141,7 @@ def router(engine: Engine) -> APIRouter:
     api = APIRouter(include_in_schema=False)
 
     @api.get("/office/queue")
-    async def queue(request: Request, department: str = "", answered: str = "1") -> Response:
+    async def queue(request: Request, department: str = "", answered: str = "1", said: str = "") -> Response:
         who = await signed_in(engine, request)
         with engine.connect() as conn:
             departments = _departments(conn)
@@ -151,7 +151,7 @@ def router(engine: Engine) -> APIRouter:
         )  # fmt: skip
         return page(
             request, "queue.html", who, rows=rows, departments=departments, department=department, title=title,
-            answered=answered != "0", today=datetime.now(UTC).date().isoformat(),
+            answered=answered != "0", today=datetime.now(UTC).date().isoformat(), said=said[:200],
         )  # fmt: skip
 
     @api.get("/office/cases/{store_id}/{case_id}")
@@ -163,7 +163,8 @@ def router(engine: Engine) -> APIRouter:
             if not _may_see_case(conn, who, store_id, case_id):
                 raise not_yours(who, "This case")
             view = case_view(conn, store_id, case_id)
-        return page(request, "case.html", who, said=said[:200], **view)
+            departments = _departments(conn)
+        return page(request, "case.html", who, said=said[:200], departments=departments, **view)
 
     @api.post("/office/cases/{store_id}/{case_id}/referrals/{referral_id}")
     async def work_referral(request: Request, store_id: str, case_id: str, referral_id: str) -> Response:
@@ -185,9 +186,13 @@ def router(engine: Engine) -> APIRouter:
                 raise not_yours(who, f"The referral to {ref['department_name']}")
             if action == "escalate":
                 said = _escalate(conn, who, store_id, ref)
+            elif action == "reassign":
+                said = _reassign(conn, who, store_id, ref, field(form, "department"), note)
             else:
                 said = _note(conn, who, store_id, ref, note, outcome=action == "outcome")
         record(engine, who, f"referral_{action or 'note'}", f"{store_id}:{referral_id}", note[:500], store_id)
+        if action == "reassign" and who.role == "agent":  # the case is another department's now
+            return RedirectResponse(f"/office/queue?said={quote(said)}", status_code=303)
         return RedirectResponse(f"/office/cases/{quote(store_id)}/{quote(case_id)}?said={quote(said)}", status_code=303)
 
     return api
@@ -222,6 +227,38 @@ def _note(conn: Connection, who: Office, store_id: str, ref: Any, note: str, *, 
     kind = EventType.REFERRAL_ANSWERED if outcome else EventType.REFERRAL_NOTED
     append(conn, store_id, kind, body, private)
     return "Outcome recorded: the lanes will tell the customer." if outcome else "Note added."
+
+
+def _reassign(conn: Connection, who: Office, store_id: str, ref: Any, department: str, note: str) -> str:
+    d = s.departments
+    target = conn.execute(
+        select(d.c.code, d.c.name, d.c.active, d.c.referral_days).where(d.c.code == department)
+    ).first()
+    if target is None or not target.active or department == ref["department"]:
+        raise PageRefusal(
+            422, "Pick a department", "Pick another department that takes referrals; nothing was changed.", "", who
+        )
+    if not note:
+        raise PageRefusal(422, "Say why", "Say why the case goes to another department; nothing was changed.", "", who)
+    if ref["status"] != "open":
+        raise PageRefusal(
+            409, "Already answered", "An answered referral is not reassigned; nothing was changed.", "", who
+        )
+    case = _case(conn, store_id, str(ref["case_id"]))
+    due = (datetime.now(UTC).date() + timedelta(days=int(target.referral_days))).isoformat()
+    body = {
+        "referral_id": str(ref["id"]),
+        "case_id": str(case["id"]),
+        "case_number": str(case["number"]),
+        "department": str(target.code),
+        "department_name": str(target.name),
+        "due": due,
+        "user": who.user_id,
+    }
+    text = f"Reassigned from {ref['department_name']} to {target.name}: {note}"
+    private = {"referral_notes": [{"text": text}], "case_events": [{"text": text}]}
+    append(conn, store_id, EventType.REFERRAL_REASSIGNED, body, private)
+    return f"Case {case['number']} is with {target.name} now, due {due}."
 
 
 def _escalate(conn: Connection, who: Office, store_id: str, ref: Any) -> str:

@@ -77,7 +77,8 @@ async def signed_in(engine: Engine, request: Request) -> Office:
                 if request.method == "GET"
                 else "Your session ended before the form was sent; nothing was changed. Sign in again."
             )
-        raise SignInFirst(request.url.path if request.method == "GET" else "/office", said)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInFirst(here if request.method == "GET" else "/office", said)
     if who.must_change and request.url.path != "/office/password":
         raise SignInFirst("/office/password")
     return who

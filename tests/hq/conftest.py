@@ -14,6 +14,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -293,3 +294,33 @@ def run_threads(targets: list[Callable[[], object]]) -> list[object]:
 
 
 __all__ = ["Decimal", "Lane", "dead_url", "hq_count", "hq_journal", "run_threads"]
+
+
+@contextmanager
+def scratch_hq(pg_url: str, revision: str) -> Iterator[tuple[Engine, Callable[[str], None]]]:
+    """A database of its own with HQ's schema at ``revision``: (engine, upgrade to a revision),
+    dropped afterwards. For the tests of what a migration does to the data it finds."""
+    from alembic import command
+
+    from hq.store import alembic_config, make_engine
+
+    admin_engine = _admin_engine()
+    name = f"counter_test_{revision}_{uuid.uuid4().hex[:8]}"
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(pg_url.rsplit("/", 1)[0] + "/" + name, pool_size=1)
+    cfg = alembic_config()
+
+    def upgrade(to: str) -> None:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, to)
+
+    try:
+        upgrade(revision)
+        yield engine, upgrade
+    finally:
+        engine.dispose()
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()

@@ -4,7 +4,9 @@ steps every browser test takes: make a login, sign in by keyboard, read the page
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +26,13 @@ from hq.office import auth
 PHONE = (390, 844)
 LAPTOP = (1366, 768)
 PASSWORD = "a long enough secret"
-SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens" / "office"
+#: Where ``shot`` writes: docs/screens/office/ when COUNTER_SCREENS=docs (to refresh the
+#: screenshots the README shows), else a folder under the system's temporary directory,
+#: so that a test run leaves the checkout as it found it.
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens" / "office"
+SCREENS = (
+    DOCS if os.environ.get("COUNTER_SCREENS") == "docs" else Path(tempfile.gettempdir()) / "counter-office-screens"
+)
 
 
 def _need(tool: str) -> str:
@@ -49,6 +57,9 @@ def chrome(request: pytest.FixtureRequest) -> Iterator[WebDriver]:
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(_need("chromedriver")))
     driver.set_page_load_timeout(20)
+    if width < 500:  # headless Chromium keeps a window 500 px wide at least: a phone's width is emulated
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     try:
         yield driver
     finally:

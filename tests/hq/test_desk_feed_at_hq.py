@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from counter.desk.cases import ContactKind, LogContact, log_contact
 from db import schema as ls
 from hq import schema as hs
 from hq.serve import RunningHq
-from tests.hq.conftest import Lane
+from tests.hq.conftest import Lane, scratch_hq
 from tests.hq.test_desk_at_hq import api, customer, sync
 from tests.hq.test_hostile_ingest import Rogue
 
@@ -111,18 +112,25 @@ def test_malformed_text_is_refused_with_what_is_wrong(
         assert conn.execute(select(hs.desk_texts)).all() == []
 
 
+def complaint_at_t01(make_lane: Callable[..., Lane]) -> tuple[Lane, Lane, Any, int, str]:
+    """T01 and T02, and a complaint logged at T01: (T01, T02, the case, its entry's seq and text)."""
+    one, two = make_lane("T01"), make_lane("T02")
+    case = complaint(one, customer(one), "The kettle leaks.")
+    t = ls.desk_texts
+    with one.store.db.read.connect() as conn:
+        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
+        seq, private = conn.execute(mine).first()  # type: ignore[misc]
+    return one, two, case, int(seq), str(private)
+
+
 def test_text_that_does_not_fit_its_entry_is_left_off_with_an_alert_and_the_entry_is_taken(
     make_lane: Callable[..., Lane], hq_engine: Engine, hq: RunningHq
 ) -> None:
-    one, two = make_lane("T01"), make_lane("T02")
-    jane = customer(one)
-    case = complaint(one, jane, "The kettle leaks.")
+    one, two, case, seq, private = complaint_at_t01(make_lane)
     t = ls.desk_texts
+    forged = json.loads(private)
+    forged["contacts"].append({"words": "a second contact that is not there"})
     with one.store.db.write.begin() as conn:
-        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
-        seq, private = conn.execute(mine).first()  # type: ignore[misc]
-        forged = json.loads(private)
-        forged["contacts"].append({"words": "a second contact that is not there"})
         conn.execute(update(t).where(t.c.terminal_id == "T01", t.c.seq == seq).values(private=json.dumps(forged)))
     sync(one, two)
     with hq_engine.connect() as conn:
@@ -136,14 +144,9 @@ def test_text_that_does_not_fit_its_entry_is_left_off_with_an_alert_and_the_entr
 def test_text_sent_after_its_entry_reaches_the_lanes_that_had_not_pulled_it(
     make_lane: Callable[..., Lane], hq_engine: Engine, hq: RunningHq
 ) -> None:
-    one, two = make_lane("T01"), make_lane("T02")
-    jane = customer(one)
-    case = complaint(one, jane, "The kettle leaks.")
+    one, two, case, seq, private = complaint_at_t01(make_lane)
     t = ls.desk_texts
-    with one.store.db.write.begin() as conn:
-        mine = select(t.c.seq, t.c.private).where(t.c.terminal_id == "T01").order_by(t.c.seq.desc())
-        seq, private = conn.execute(mine).first()  # type: ignore[misc]
-        # as if the text had not gone up with it
+    with one.store.db.write.begin() as conn:  # as if the text had not gone up with it
         conn.execute(delete(t).where(t.c.terminal_id == "T01", t.c.seq == seq))
     sync(one)
     (before,) = [r for r in feed_rows(hq_engine, "T01") if r.seq == seq]
@@ -162,31 +165,14 @@ def test_text_sent_after_its_entry_reaches_the_lanes_that_had_not_pulled_it(
 def test_an_hq_at_0008_puts_the_desk_entries_its_journal_holds_on_the_feed_in_the_order_it_took_them(
     pg_url: str,
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from alembic import command
-    from sqlalchemy import insert, text
-
-    from hq.store import alembic_config, make_engine
-    from tests.hq.conftest import _admin_engine
-
-    admin_engine = _admin_engine()
-    name = f"counter_test_0008_{uuid.uuid4().hex[:8]}"
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(pg_url.rsplit("/", 1)[0] + "/" + name, pool_size=1)
-    try:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0008")
-        taken = datetime(2026, 12, 1, 9, tzinfo=UTC)
-        entries = [  # (store, terminal, seq, type, received): T02's entry came in before T01's
-            ("S01", "T01", 1, "OrderOpened", taken + timedelta(minutes=5)),
-            ("S01", "T02", 1, "OrderPaymentTaken", taken),
-            ("S01", "T01", 2, "SaleCompleted", taken + timedelta(minutes=6)),
-            ("S02", "T01", 1, "ContactLogged", taken + timedelta(minutes=7)),
-        ]
+    taken = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    entries = [  # (store, terminal, seq, type, received): T02's entry came in before T01's
+        ("S01", "T01", 1, "OrderOpened", taken + timedelta(minutes=5)),
+        ("S01", "T02", 1, "OrderPaymentTaken", taken),
+        ("S01", "T01", 2, "SaleCompleted", taken + timedelta(minutes=6)),
+        ("S02", "T01", 1, "ContactLogged", taken + timedelta(minutes=7)),
+    ]
+    with scratch_hq(pg_url, "0008") as (engine, upgrade):
         with engine.begin() as conn:
             for store, terminal, seq, kind, received in entries:
                 conn.execute(
@@ -196,23 +182,16 @@ def test_an_hq_at_0008_puts_the_desk_entries_its_journal_holds_on_the_feed_in_th
                         received_at=received,
                     )
                 )  # fmt: skip
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        upgrade("head")
         with engine.connect() as conn:
             f = hs.desk_feed
             rows = conn.execute(select(f.c.id, f.c.type, f.c.body, f.c.private).order_by(f.c.version)).all()
-        assert [(r.id, r.type) for r in rows] == [
-            ("S01:T02:1", "OrderPaymentTaken"),
-            ("S01:T01:1", "OrderOpened"),
-            ("S02:T01:1", "ContactLogged"),
-        ]  # no sale: only the desk's events
-        assert {(r.body, r.private) for r in rows} == {('{"x": 1}', None)}
-    finally:
-        engine.dispose()
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    assert [(r.id, r.type) for r in rows] == [
+        ("S01:T02:1", "OrderPaymentTaken"),
+        ("S01:T01:1", "OrderOpened"),
+        ("S02:T01:1", "ContactLogged"),
+    ]  # no sale: only the desk's events
+    assert {(r.body, r.private) for r in rows} == {('{"x": 1}', None)}
 
 
 class CutAfterTexts(httpx.BaseTransport):

@@ -196,3 +196,44 @@ def test_overdue_referrals_are_marked_escalation_reaches_the_lanes_and_typed_scr
         a = hs.office_actions
         done = conn.execute(select(a.c.login, a.c.action).where(a.c.action.like("referral_%"))).all()
     assert [tuple(x) for x in done] == [("hq", "referral_escalate")]
+
+
+def test_a_referral_reassigned_at_hq_moves_to_the_other_departments_queue_there_and_at_the_lanes(
+    make_lane: Callable[..., Lane], hq_engine: Engine, hq: RunningHq, office: Callable[[str], httpx.Client]
+) -> None:
+    one, two = make_lane("T01"), make_lane("T02")
+    case, referral = complaint(one)
+    sync(one, two)
+    make_login(hq_engine, "wanda", "u-supervisor", "agent", store_id="S01", department="warranty")
+    agent = office("wanda")
+    page = agent.get(f"/office/cases/S01/{case.id}")
+    url = f"/office/cases/S01/{case.id}/referrals/{referral.id}"
+    same = agent.post(
+        url, data={"csrf": csrf_of(page.text), "action": "reassign", "department": "warranty", "note": "x"}
+    )
+    assert same.status_code == 422 and "Pick another department" in same.text
+    why = agent.post(url, data={"csrf": csrf_of(page.text), "action": "reassign", "department": "billing", "note": ""})
+    assert why.status_code == 422
+    moved = agent.post(
+        url,
+        data={
+            "csrf": csrf_of(page.text),
+            "action": "reassign",
+            "department": "billing",
+            "note": "Charged twice, not a fault",
+        },
+    )
+    assert moved.status_code == 303 and moved.headers["location"].startswith("/office/queue")
+    said = agent.get(moved.headers["location"]).text
+    assert f"Case {case.number} is with Billing" in said and f">{case.number}</a>" not in said  # no longer theirs
+    assert agent.get(f"/office/cases/S01/{case.id}").status_code == 403
+    (entry,) = hq_chain(hq_engine)
+    assert entry.type == "ReferralReassigned"
+    sync(two)
+    assert [r.id for r in department_queue(two.store.db.read, "billing") if r.id == referral.id] == [referral.id]
+    assert referral.id not in [r.id for r in department_queue(two.store.db.read, "warranty")]
+    events = case_events(two.store.db.read, case.id)
+    assert any(e.event == "reassigned" and "Charged twice, not a fault" in e.text for e in events)
+    make_login(hq_engine, "bill", "u-cashier-2", "agent", store_id="S01", department="billing")
+    assert case.number in office("bill").get("/office/queue").text
+    verified(hq_engine, one, two)
