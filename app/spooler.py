@@ -113,6 +113,16 @@ class Spooler:
     def status(self) -> PrinterStatus | None:
         return self.printer.status if self.printer else None
 
+    def state_words(self) -> str:
+        """The printer's state in a few words for HQ's lanes page ("Ready", "Out of paper",
+        "Not connected"; "unknown" before its first answer). Any thread."""
+        status = self.status
+        if status is None:
+            return "Not connected"
+        if not status.known and status.reachable is None:  # not polled yet
+            return "unknown"
+        return status.describe()
+
     # ------------------------------------------------------------------ jobs
     def print_receipt(self, receipt: Receipt, *, reference: str, copy_number: int, settles: str | None = None) -> str:
         data = render_receipt(receipt, self.profile)

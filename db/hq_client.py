@@ -150,6 +150,10 @@ class HqClient:
         """The typed text of desk entries about to be pushed (db/desk_feed.py)."""
         return dict(self._call("POST", "/desk/texts", json={"texts": list(texts)}))
 
+    def lane_status(self, report: dict[str, Any]) -> dict[str, Any]:
+        """This lane's state after a sync cycle (db/lane_report.py)."""
+        return dict(self._call("POST", "/lane-status", json=report))
+
     def changes(self, after: int, limit: int) -> dict[str, Any]:
         """One page of downstream changes (pages are large: decoded with orjson)."""
         return dict(self._call("GET", "/changes", params={"after": after, "limit": limit}, loads=orjson.loads))

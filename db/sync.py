@@ -56,6 +56,7 @@ from db.credentials import data_dir_of, read_token, write_token
 from db.desk_feed import desk_mark, desk_news, texts_between, waiting_events
 from db.hq_client import HqClient, HqRefused
 from db.hq_tls import HqTrust, pin_at_enrolment
+from db.lane_report import UNKNOWN, LaneReporter
 from db.queries import read_settings, write_settings
 from db.sync_apply import apply_changes
 from db.sync_people import push_customers
@@ -196,6 +197,10 @@ class Syncer:
         self.status = SyncStatus(enrolled=True, acked_seq=self.acked_seq())
         self.held = 0.0  # how long the last pulled page held the write lock (s)
         self.pull_fraction: float | None = None  # how far the pull under way has come (0-1)
+        #: the printer's state in a few words ("Ready", "Out of paper"), for the report to
+        #: HQ after each push (db/lane_report.py); the app sets it (ui/main_window.py)
+        self.printer_state: Callable[[], str] = lambda: UNKNOWN
+        self.reporter = LaneReporter()
         self.status = replace(self.status, backlog=self.backlog())
 
     # ------------------------------------------------------------------ push
@@ -446,12 +451,26 @@ class Syncer:
 
     # ------------------------------------------------------------------ cycle
 
+    def _push_and_report(self) -> None:
+        """Push everything waiting (contact details travel apart from the journal,
+        db/sync_people.py), then report this lane's state for HQ's lanes page
+        (db/lane_report.py; never fails the cycle), also when HQ refused the push: that
+        backlog is what HQ's staff need to see. Not with a token HQ refuses, nor past a
+        rate limit or an untrusted certificate."""
+        try:
+            self.push_all()
+            push_customers(self)
+        except HqRefused as exc:
+            if exc.status not in (401, 429, 495):
+                self.reporter.send(self)
+            raise
+        self.reporter.send(self)
+
     def cycle(self, progress: Callable[[SyncStatus], None] | None = None) -> SyncStatus:
         """One round of the worker: push everything waiting, pull, and push what the pull
         journaled. Updates and returns ``status``; never raises for HQ being away or refusing."""
         try:
-            self.push_all()
-            push_customers(self)  # contact details travel apart from the journal (db/sync_people.py)
+            self._push_and_report()
             self.status = replace(self.status, online=True, problem="", backlog=self.backlog())
 
             def pulled(n: int) -> None:

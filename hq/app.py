@@ -45,6 +45,7 @@ from hq import (
     departments_api,
     desk_api,
     ingest,
+    lane_status,
     ledger,
     no_receipt,
     people,
@@ -404,6 +405,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(desk_api.router(engine, terminal))  # the store's orders, accounts and cases
     app.include_router(departments_api.router(engine, caller, admin))  # departments, overdue referrals
     app.include_router(analysis_api.router(engine, caller))  # the returns and complaints analysis
+    app.include_router(lane_status.router(engine, terminal))  # each lane's state after its sync (the lanes page)
     office.mount(app, engine, *office_routers(engine))  # the back office on the web (hq/office/)
     return app
 

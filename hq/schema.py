@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 
 from hq import schema_departments, schema_desk, schema_feed
-from hq.office import schema as schema_office
+from hq.office import schema as schema_office, schema_lanes
 
 metadata = MetaData(
     naming_convention={
@@ -439,6 +439,7 @@ office_logins, office_roles, office_sessions, office_actions = (
     OFFICE["office_actions"],
 )
 desk_feed, desk_texts = FEED["desk_feed"], FEED["desk_texts"]
+lane_status = schema_lanes.define(metadata)["lane_status"]  # migration 0011 (hq/office/schema_lanes.py)
 
 DOWNSTREAM = {
     "tax_class": tax_classes,

@@ -313,6 +313,8 @@ def build_window(ctx: AppContext) -> MainWindow:
     window.cash_office.open_sale_checks.append(window.trust.has_parked_sale)
     ctx.closers.append(window.trust.close)
     connect_sync(ctx)
+    if ctx.syncer is not None:  # the printer's state goes to HQ with each sync's report
+        ctx.syncer.printer_state = bridge.spooler.state_words
     window.attach_sync(SyncBridge(ctx.syncer))
     # approvals sent through HQ (ui/trust/manager_station.py)
     window.station = attach_station(

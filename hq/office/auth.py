@@ -263,6 +263,7 @@ def add_login(
     store_id: str | None = None,
     department: str | None = None,
     by: str = "admin (command line)",
+    by_user: str = "",
 ) -> str:
     """A login for a staff member with a role; returns its one-time password (to be
     changed at the first sign-in). OfficeError for a bad login name, role or person."""
@@ -293,11 +294,12 @@ def add_login(
             )
         )  # fmt: skip
         conn.execute(insert(s.office_roles).values(login=login, role=role, store_id=store_id, department=department))
-        _action(conn, by, "", "login_added", login, f"{role} {store_id or 'every store'} {department or ''}".strip())
+        detail = f"{role} {store_id or 'every store'} {department or ''}".strip()
+        _action(conn, by, by_user, "login_added", login, detail, store_id)
     return password
 
 
-def reset(engine: Engine, login: str, by: str = "admin (command line)") -> str:
+def reset(engine: Engine, login: str, by: str = "admin (command line)", by_user: str = "") -> str:
     """A new one-time password for the login (unlocked; its sessions end)."""
     password = secrets.token_urlsafe(12)
     with engine.begin() as conn:
@@ -309,16 +311,31 @@ def reset(engine: Engine, login: str, by: str = "admin (command line)") -> str:
         if not done:
             raise OfficeError(f"There is no login {login}.", "See `counter hq office-users`.")
         conn.execute(delete(s.office_sessions).where(s.office_sessions.c.login == login))
-        _action(conn, by, "", "password_reset", login)
+        _action(conn, by, by_user, "password_reset", login)
     return password
+
+
+def set_active(engine: Engine, login: str, active: bool, by: Office) -> None:
+    """Deactivate a login (its sessions end; it cannot sign in) or make it active again."""
+    if not active and login == by.login:
+        raise OfficeError("You cannot deactivate your own login.", "Ask another administrator.")
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(s.office_logins).where(s.office_logins.c.login == login).values(active=active)
+        ).rowcount
+        if not done:
+            raise OfficeError(f"There is no login {login}.", "Reload the staff page.")
+        if not active:
+            conn.execute(delete(s.office_sessions).where(s.office_sessions.c.login == login))
+        _action(conn, by.login, by.user_id, "login_reactivated" if active else "login_deactivated", login)
 
 
 def logins(engine: Engine) -> list[dict[str, Any]]:
     lg, rl, u = s.office_logins, s.office_roles, s.users
     with engine.connect() as conn:
         rows = conn.execute(
-            select(lg.c.login, lg.c.user_id, lg.c.active, lg.c.locked_until, rl.c.role, rl.c.store_id,
-                   rl.c.department, u.c.name)
+            select(lg.c.login, lg.c.user_id, lg.c.active, lg.c.locked_until, lg.c.must_change, rl.c.role,
+                   rl.c.store_id, rl.c.department, u.c.name)
             .join(rl, rl.c.login == lg.c.login)
             .join(u, u.c.id == lg.c.user_id)
             .order_by(lg.c.login)

@@ -8,7 +8,15 @@ from sqlalchemy import Engine
 
 
 def office_routers(engine: Engine) -> list[APIRouter]:
-    from hq.office import analysis_pages, approval_pages, catalog_pages, desk_pages, exception_pages
+    from hq.office import (
+        analysis_pages,
+        approval_pages,
+        catalog_pages,
+        desk_pages,
+        exception_pages,
+        lane_pages,
+        staff_pages,
+    )
 
     return [
         desk_pages.router(engine),
@@ -16,4 +24,6 @@ def office_routers(engine: Engine) -> list[APIRouter]:
         exception_pages.router(engine),
         analysis_pages.router(engine),
         catalog_pages.router(engine),
+        lane_pages.router(engine),
+        staff_pages.router(engine),
     ]

@@ -1,0 +1,168 @@
+"""Lanes and stores in the back office (issue #18, point 6): every lane a person may see,
+with its enrolment, its last push and journal head (``terminals``), and what it reported of
+itself after its last sync (``lane_status``: backlog, app version, printer, desk events
+waiting), marked stale when that report is older than ``STALE_MINUTES``.
+
+A store manager sees their store's lanes; HQ staff and administrators every store's; a
+department agent is refused. Only an administrator issues an enrolment code (shown once)
+or revokes a lane's tokens (typing its terminal id to confirm); anyone else who posts is
+refused and nothing changes. Each is an office action (``auth.record``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection, Engine, and_, func, select, union
+
+from hq import access, schema as s
+from hq.office.auth import Office, record
+from hq.office.web import PageRefusal, field, form_of, page, signed_in
+from hq.store import utcnow
+
+STALE_MINUTES = 15
+#: what a store or terminal id may be: what HQ's push and the lanes' settings take
+LANE_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
+def ago(then: datetime | None, now: datetime) -> str:
+    """``then`` in words from ``now``: "just now", "5 minutes ago", "3 hours ago", "never"."""
+    if then is None:
+        return "never"
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for size, unit, upto in ((60, "minute", 60), (3600, "hour", 48), (86400, "day", 10**9)):
+        n = int(seconds // size)
+        if n < upto:
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return "long ago"  # pragma: no cover - the last unit has no upper bound
+
+
+def lane_rows(conn: Connection, who: Office, now: datetime) -> list[dict[str, Any]]:
+    t, ls, tk = s.terminals, s.lane_status, s.tokens
+    live = (
+        select(func.count())
+        .where(tk.c.store_id == t.c.store_id, tk.c.terminal_id == t.c.terminal_id, tk.c.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            t.c.store_id, t.c.terminal_id, t.c.enrolled_at, t.c.head_seq, t.c.last_push_at, ls.c.reported_at,
+            ls.c.backlog, ls.c.app_version, ls.c.printer, ls.c.desk_waiting, live.label("live_tokens"),
+        )
+        .join(ls, and_(ls.c.store_id == t.c.store_id, ls.c.terminal_id == t.c.terminal_id), isouter=True)
+        .order_by(t.c.store_id, t.c.terminal_id)
+    )  # fmt: skip
+    if who.store_id is not None:
+        stmt = stmt.where(t.c.store_id == who.store_id)
+    rows = [dict(r) for r in conn.execute(stmt.limit(5000)).mappings()]
+    for r in rows:
+        r["pushed_ago"] = ago(r["last_push_at"], now)
+        r["reported_ago"] = ago(r["reported_at"], now)
+        r["stale"] = r["reported_at"] is not None and now - r["reported_at"] > timedelta(minutes=STALE_MINUTES)
+        r["revoked"] = not r["live_tokens"]
+    return rows
+
+
+def known_stores(conn: Connection) -> list[str]:
+    found = conn.execute(
+        union(
+            select(s.terminals.c.store_id),
+            select(s.stores.c.store_id),
+            select(s.users.c.store_id).where(s.users.c.store_id.is_not(None)),
+        )
+    ).scalars()
+    return sorted(str(x) for x in found if x)
+
+
+def _may_see_lanes(who: Office) -> None:
+    if who.role == "agent":
+        raise PageRefusal(
+            403, "Not for your role", "The lanes page is for store managers, HQ staff and administrators; "
+            "nothing is shown.", "Your department's work is in the queue.", who,
+        )  # fmt: skip
+
+
+def _admin_only(who: Office) -> None:
+    if who.role != "admin":
+        raise PageRefusal(
+            403, "Administrators only",
+            "Only an administrator may issue enrolment codes or revoke a lane; nothing was changed.",
+            "Ask an administrator.", who,
+        )  # fmt: skip
+
+
+def _lane_ids(who: Office, store: str, terminal: str) -> None:
+    for what, value, example in (("store", store, "S01"), ("terminal", terminal, "T03")):
+        if not LANE_ID.fullmatch(value):
+            raise PageRefusal(
+                422, f"Not a {what} id",
+                f"A {what} id is 1 to 16 letters, digits, dashes or underscores; nothing was changed.",
+                f"For example: {example}. Go back and correct it.", who,
+            )  # fmt: skip
+
+
+def router(engine: Engine) -> APIRouter:
+    api = APIRouter(include_in_schema=False)
+
+    def show(request: Request, who: Office, status: int = 200, **said: Any) -> Response:
+        now = utcnow()
+        with engine.connect() as conn:
+            rows = lane_rows(conn, who, now)
+            stores = known_stores(conn) if who.role == "admin" else []
+        return page(
+            request, "lanes.html", who, status, rows=rows, stores=stores, stale_minutes=STALE_MINUTES,
+            now=now, **said,
+        )  # fmt: skip
+
+    @api.get("/office/lanes")
+    async def lanes(request: Request) -> Response:
+        who = await signed_in(engine, request)
+        _may_see_lanes(who)
+        return show(request, who)
+
+    @api.post("/office/lanes/enrol-code")
+    async def enrol_code(request: Request) -> Response:
+        who = await signed_in(engine, request)
+        form = await form_of(request, who)
+        _admin_only(who)
+        store, terminal = field(form, "store"), field(form, "terminal")
+        _lane_ids(who, store, terminal)
+        code = access.new_enrol_code(engine, store, terminal)
+        record(engine, who, "enrol_code", f"{store}-{terminal}", "one-time code issued, valid 24 hours", store)
+        return show(request, who, code=code, code_for=f"{store}-{terminal}")
+
+    @api.post("/office/lanes/revoke")
+    async def revoke(request: Request) -> Response:
+        who = await signed_in(engine, request)
+        form = await form_of(request, who)
+        _admin_only(who)
+        store, terminal = field(form, "store"), field(form, "terminal")
+        _lane_ids(who, store, terminal)
+        t = s.terminals
+        with engine.connect() as conn:
+            known = conn.execute(select(t.c.terminal_id).where(t.c.store_id == store, t.c.terminal_id == terminal))
+            if known.first() is None:
+                raise PageRefusal(
+                    404, "No such lane", f"No lane {store}-{terminal} is enrolled; nothing was changed.",
+                    "Go back to the lanes page.", who,
+                )  # fmt: skip
+        if field(form, "confirm") != terminal:
+            return show(
+                request, who, 422,
+                error=f"To revoke {store}-{terminal}, type its terminal id ({terminal}) in the box; nothing was "
+                "changed.",
+            )  # fmt: skip
+        n = access.revoke(engine, terminal, store)
+        record(engine, who, "lane_revoked", f"{store}-{terminal}", f"{n} token(s) revoked", store)
+        said = (
+            f"{store}-{terminal} is revoked ({n} token{'' if n == 1 else 's'}): it can no longer reach HQ, and its "
+            "sales stay on the lane. Issue a new enrolment code to bring it back."
+        )
+        return show(request, who, said=said)
+
+    return api
