@@ -37,15 +37,18 @@ class Page(HTMLParser):
         self.svgs: list[dict[str, str]] = []
         self._in: list[str] = []
         self._text: list[str] = []
+        self._label = 0  # inside a <label>: a field there is labelled by it
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "html":
             self.lang = a.get("lang", "")
         if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
-            self.fields.append(a)
-        if tag == "label" and a.get("for"):
-            self.labels_for.add(a["for"])
+            self.fields.append({**a, "_wrapped": "yes" if self._label else ""})
+        if tag == "label":
+            self._label += 1
+            if a.get("for"):
+                self.labels_for.add(a["for"])
         if tag == "h1":
             self.h1 += 1
         if tag == "a" and a.get("href") == "#main":
@@ -61,6 +64,8 @@ class Page(HTMLParser):
             self._text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "label" and self._label:
+            self._label -= 1
         if tag in ("button", "a") and self._in:
             self._in.pop()
             said = " ".join("".join(self._text).split())
@@ -74,7 +79,8 @@ def check(url: str, html: str) -> None:
     assert p.h1 == 1, f"{url}: {p.h1} main headings"
     assert p.skip, f"{url}: no skip link"
     for f in p.fields:
-        assert f.get("id") in p.labels_for or f.get("aria-label"), f"{url}: a field without a label: {f}"
+        labelled = f.get("id") in p.labels_for or f.get("aria-label") or f.get("_wrapped")
+        assert labelled, f"{url}: a field without a label: {f}"
     assert all(b for b in p.buttons), f"{url}: a button that says nothing"
     assert all(a for a in p.links), f"{url}: a link that says nothing"
     for svg in p.svgs:
