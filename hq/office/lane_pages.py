@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, func, select, union
 
 from hq import access, schema as s
 from hq.office.auth import Office, record
+from hq.office.hq_chain import HQ_TERMINAL
 from hq.office.web import PageRefusal, field, form_of, page, signed_in
 from hq.store import utcnow
 
@@ -55,6 +56,7 @@ def lane_rows(conn: Connection, who: Office, now: datetime) -> list[dict[str, An
             ls.c.backlog, ls.c.app_version, ls.c.printer, ls.c.desk_waiting, live.label("live_tokens"),
         )
         .join(ls, and_(ls.c.store_id == t.c.store_id, ls.c.terminal_id == t.c.terminal_id), isouter=True)
+        .where(t.c.terminal_id != HQ_TERMINAL)  # HQ's own chain of the store (hq/office/hq_chain.py) is no lane
         .order_by(t.c.store_id, t.c.terminal_id)
     )  # fmt: skip
     if who.store_id is not None:

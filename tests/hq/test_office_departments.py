@@ -138,6 +138,10 @@ def test_an_outcome_recorded_at_hq_is_told_at_t02_and_the_case_closed_at_t01(
     assert events.index("answered") < events.index("told") < events.index("closed")
     page = agent.get(f"/office/cases/S01/{case.id}")
     assert "Seal replaced under warranty." in page.text and "customer told" in page.text
+    make_login(hq_engine, "jordan", "u-admin", "admin")
+    lanes = office("jordan").get("/office/lanes").text
+    assert "<strong>T01</strong>" in lanes or ">T01<" in lanes
+    assert ">HQ<" not in lanes and "<strong>HQ</strong>" not in lanes  # HQ's own chain is not a lane
     verified(hq_engine, one, two)
 
 
