@@ -73,8 +73,9 @@ def cpu_meter(name: str) -> Iterator[None]:
 
 
 @contextmanager
-def hq_database() -> Iterator[tuple[str, Engine]]:
-    """A fresh, migrated HQ database with the demo chain's reference data; dropped after."""
+def hq_database(keep: bool = False) -> Iterator[tuple[str, Engine]]:
+    """A fresh, migrated HQ database with the demo chain's reference data; dropped after
+    (unless ``keep``: then its URL is noted, to be used again or dropped by hand)."""
     from hq.store import make_engine, migrate
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -89,8 +90,11 @@ def hq_database() -> Iterator[tuple[str, Engine]]:
         yield url, engine
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            note(f"kept the database: {url}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

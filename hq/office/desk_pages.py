@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, case, func, insert, select
 
 from counter.desk.referrals import Priority
 from counter.journal import EventType, utc_stamp
@@ -28,6 +28,7 @@ from hq.office.web import PageRefusal, field, form_of, not_found, not_yours, pag
 from hq.store import CATALOG_WRITE_LOCK, utcnow
 
 PRIORITY_RANK = {p.value: p.rank for p in Priority}
+QUEUE_LIMIT = 2000  # referrals on a queue page: the most pressing ones
 
 
 def _departments(conn: Connection) -> dict[str, str]:
@@ -36,25 +37,33 @@ def _departments(conn: Connection) -> dict[str, str]:
 
 
 def queue_rows(conn: Connection, who: Office, department: str | None, include_answered: bool) -> list[dict[str, Any]]:
+    """The referrals waiting in the queue, most pressing first: at most ``QUEUE_LIMIT``,
+    chosen by that order among the referrals before their cases and customers are joined."""
     r, c, cu = s.DESK["referrals"], s.DESK["cases"], s.customers
-    stmt = (
-        select(
-            r.c.store_id, r.c.id, r.c.case_id, r.c.department, r.c.department_name, r.c.priority, r.c.due_on,
-            r.c.hq_due_on, r.c.status, r.c.referred_at, r.c.note, c.c.number, c.c.category,
-            c.c.status.label("case_status"), cu.c.name.label("customer"),
-        )
-        .join(c, (c.c.store_id == r.c.store_id) & (c.c.id == r.c.case_id))
-        .join(cu, cu.c.id == c.c.customer_id, isouter=True)
-        .where(r.c.status.in_(["open", "answered"] if include_answered else ["open"]))
-    )  # fmt: skip
+    waiting = select(
+        r.c.store_id, r.c.id, r.c.case_id, r.c.department, r.c.department_name, r.c.priority, r.c.due_on,
+        r.c.hq_due_on, r.c.status, r.c.referred_at, r.c.note,
+    ).where(r.c.status.in_(["open", "answered"] if include_answered else ["open"]))  # fmt: skip
     if who.store_id is not None:
-        stmt = stmt.where(r.c.store_id == who.store_id)
+        waiting = waiting.where(r.c.store_id == who.store_id)
     if who.role == "agent":
-        stmt = stmt.where(r.c.department == who.department)
+        waiting = waiting.where(r.c.department == who.department)
     elif department:
-        stmt = stmt.where(r.c.department == department)
+        waiting = waiting.where(r.c.department == department)
+    due_on = func.coalesce(func.nullif(r.c.hq_due_on, ""), r.c.due_on)
+    rank = case(*((r.c.priority == p, n) for p, n in PRIORITY_RANK.items()), else_=9)
+    first = (
+        waiting.order_by(case((r.c.status == "open", 0), else_=1), due_on, rank, r.c.referred_at, r.c.store_id, r.c.id)
+        .limit(QUEUE_LIMIT)
+        .subquery()
+    )
+    stmt = (
+        select(first, c.c.number, c.c.category, c.c.status.label("case_status"), cu.c.name.label("customer"))
+        .join(c, (c.c.store_id == first.c.store_id) & (c.c.id == first.c.case_id))
+        .join(cu, cu.c.id == c.c.customer_id, isouter=True)
+    )
     today = datetime.now(UTC).date().isoformat()
-    rows = [dict(x) for x in conn.execute(stmt.limit(2000)).mappings()]
+    rows = [dict(x) for x in conn.execute(stmt).mappings()]
     for x in rows:
         due = x["hq_due_on"] or x["due_on"]
         x["due"] = due
