@@ -456,6 +456,14 @@ DOWNSTREAM = {
 }
 
 Index("ix_sales_original_lookup", sales.c.store_id, sales.c.terminal_id, sales.c.seq)
+# The back office's reads by period (migration 0012, measured in docs/benchmarks.md, issue #18)
+Index("ix_returns_store_completed", returns.c.store_id, returns.c.completed_at)
+Index(
+    "ix_journal_cash_by_period",
+    journal.c.store_id,
+    journal.c.at,
+    postgresql_where=journal.c.type.in_(["DrawerOpened", "ShiftClosed"]),
+)
 
 # ----------------------------------------------------------------- remote approvals
 

@@ -319,4 +319,14 @@ def define(metadata: MetaData) -> dict[str, Table]:
         ("account_entries", ("account_id",)),
     ):
         Index(None, t[table].c.store_id, *(t[table].c[c] for c in columns))
+    # the back office's reads by period and the open queue (migration 0012)
+    Index("ix_contacts_store_at", t["contacts"].c.store_id, t["contacts"].c.at)
+    Index("ix_cases_store_opened", t["cases"].c.store_id, t["cases"].c.opened_at)
+    r = t["referrals"]
+    Index(
+        "ix_referrals_open_by_department",
+        r.c.store_id,
+        r.c.department,
+        postgresql_where=r.c.status.in_(["open", "answered"]),
+    )
     return t
