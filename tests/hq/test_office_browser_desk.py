@@ -69,3 +69,69 @@ def test_sign_in_by_keyboard_with_a_wrong_password_says_so_and_keeps_the_login( 
     assert "The login or the password is not right." in text(chrome)
     assert chrome.find_element(By.ID, "login").get_attribute("value") == "wanda"
     shot(chrome, "sign-in-refused-laptop")
+
+
+@pytest.mark.parametrize("chrome", [LAPTOP], indirect=True)
+def test_five_wrong_passwords_in_the_browser_lock_the_login_and_say_until_when(  # noqa: F811
+    chrome: WebDriver,  # noqa: F811
+    hq_engine: Engine,
+    hq: RunningHq,
+) -> None:
+    make_login(hq_engine, "wanda", "u-supervisor", "agent", store_id="S01", department="warranty")
+    for _ in range(4):
+        sign_in(chrome, hq.url, "wanda", "not the password")
+        assert "The login or the password is not right." in text(chrome)
+    sign_in(chrome, hq.url, "wanda", "not the password")
+    assert "this login is locked for 15 minutes" in text(chrome)
+    sign_in(chrome, hq.url, "wanda")  # the right password, while locked
+    assert "locked after 5 wrong passwords, until" in text(chrome)
+    assert "/office/sign-in" in chrome.current_url
+
+
+@pytest.mark.parametrize("chrome", [LAPTOP], indirect=True)
+def test_a_form_from_another_site_is_refused_in_the_browser_and_changes_nothing(  # noqa: F811
+    chrome: WebDriver,  # noqa: F811
+    make_lane: Callable[..., Lane],
+    hq_engine: Engine,
+    hq: RunningHq,
+) -> None:
+    one = make_lane("T01")
+    case, referral = complaint(one)
+    sync(one)
+    make_login(hq_engine, "wanda", "u-supervisor", "agent", store_id="S01", department="warranty")
+    sign_in(chrome, hq.url, "wanda")
+    # a page that posts to the back office with the session's cookie but not its form token
+    # (what a forged form on another site would send; SameSite keeps the cookie off it too)
+    url = f"{hq.url}/office/cases/S01/{case.id}/referrals/{referral.id}"
+    chrome.get(f"{hq.url}/office/queue")
+    chrome.execute_script(
+        "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];"
+        "for (const [k, v] of [['csrf', 'forged'], ['action', 'outcome'], ['note', 'not from us']]) {"
+        "  const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); }"
+        "document.body.appendChild(f); f.submit();",
+        url,
+    )
+    wait_for(chrome, By.TAG_NAME, "h1")
+    assert "This form is out of date or was not sent from this back office; nothing was changed." in text(chrome)
+    sync(one)
+    assert [r.status for r in department_queue(one.store.db.read, "warranty") if r.id == referral.id] == [
+        ReferralStatus.OPEN
+    ]
+
+
+@pytest.mark.parametrize("chrome", [PHONE], indirect=True)
+def test_an_agent_of_another_department_is_refused_the_case_in_the_browser(  # noqa: F811
+    chrome: WebDriver,  # noqa: F811
+    make_lane: Callable[..., Lane],
+    hq_engine: Engine,
+    hq: RunningHq,
+) -> None:
+    one = make_lane("T01")
+    case, _ = complaint(one)
+    sync(one)
+    make_login(hq_engine, "bill", "u-cashier-2", "agent", store_id="S01", department="billing")
+    sign_in(chrome, hq.url, "bill", path=f"/office/cases/S01/{case.id}")
+    page = text(chrome)
+    assert "Not yours" in page and "not in what your role lets you see" in page
+    assert "The kettle leaks" not in page
+    shot(chrome, "case-refused-phone")
