@@ -15,6 +15,7 @@ def office_routers(engine: Engine) -> list[APIRouter]:
         desk_pages,
         exception_pages,
         lane_pages,
+        people_pages,
         staff_pages,
     )
 
@@ -26,4 +27,5 @@ def office_routers(engine: Engine) -> list[APIRouter]:
         catalog_pages.router(engine),
         lane_pages.router(engine),
         staff_pages.router(engine),
+        people_pages.router(engine),
     ]

@@ -110,7 +110,8 @@ def test_every_page_each_role_sees_is_labelled_and_keyboard_operable(
         "alex": ["/office/queue", f"/office/cases/S01/{case.id}", "/office/analysis", "/office/catalog?q=kettle",
                  "/office/policies"],
         "jordan": ["/office/queue?department=warranty", "/office/analysis", f"/office/catalog?q={kettle.sku}",
-                   "/office/policies", "/office/approvals", "/office/exceptions", "/office/lanes", "/office/staff"],
+                   "/office/policies", "/office/approvals", "/office/exceptions", "/office/lanes", "/office/staff",
+                   "/office/people"],
     }  # fmt: skip
     seen: list[Any] = []
     for login, urls in pages.items():

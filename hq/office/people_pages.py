@@ -1,0 +1,134 @@
+"""The chain's staff members in the back office (issue #18, point 7), for administrators: add
+a person with a role, a store (or every store) and a first PIN; change their role or store;
+deactivate them or make them active again; set a new PIN. Each is a new version of the
+``users`` row under the downstream writers' lock, so every lane takes it on its next pull
+(who may sign in at the till, with what rights and what PIN), and an office action with who
+took it (never the PIN). A PIN is hashed with argon2id here (``PinHasher``, as HQ checks a
+manager's PIN); the lanes key it with their own PIN key on arrival."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection, Engine, select
+from starlette.datastructures import FormData
+
+from counter.errors import SignInError
+from counter.people.users import PinHasher, Role, check_pin_format
+from hq import catalog, schema as s
+from hq.office.auth import Office, record
+from hq.office.web import PageRefusal, field, form_of, not_found, page, signed_in
+from hq.store import CATALOG_WRITE_LOCK
+
+STORE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+ROLE_WORDS = {str(r): "Administrator" if r is Role.ADMIN else str(r).capitalize() for r in Role}  # the lanes' roles
+_HASHER = PinHasher()
+
+
+def _admin_only(who: Office) -> None:
+    if who.role != "admin":
+        raise PageRefusal(
+            403, "Administrators only", "The staff members are for administrators only; nothing was changed.",
+            "Ask an administrator.", who,
+        )  # fmt: skip
+
+
+def _refuse(who: Office, message: str) -> PageRefusal:
+    return PageRefusal(422, "Not saved", f"{message} Nothing was changed.", "Go back, correct it and save again.", who)
+
+
+def _checked(who: Office, form: FormData, name: str | None = None) -> tuple[str, str, str | None]:
+    name = field(form, "name") if name is None else name
+    role, store = field(form, "role"), field(form, "store") or None
+    if not 2 <= len(name) <= 120:
+        raise _refuse(who, "A name is 2 to 120 characters.")
+    if role not in ROLE_WORDS:
+        raise _refuse(who, f"Pick a role: {', '.join(ROLE_WORDS.values())}.")
+    if store is not None and not STORE.match(store):
+        raise _refuse(who, "A store id is 1 to 16 letters, digits, dashes or underscores (like S01), or empty.")
+    return name, role, store
+
+
+def _pin(who: Office, pin: str) -> str:
+    try:
+        return _HASHER.hash(check_pin_format(pin))
+    except SignInError as exc:
+        raise _refuse(who, exc.message) from None
+
+
+def _save(conn: Connection, row: dict[str, Any]) -> None:
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
+    catalog.upsert(conn, "user", [row])
+
+
+def router(engine: Engine) -> APIRouter:
+    api = APIRouter(include_in_schema=False)
+
+    @api.get("/office/people")
+    async def people(request: Request, said: str = "") -> Response:
+        who = await signed_in(engine, request)
+        _admin_only(who)
+        u = s.users
+        with engine.connect() as conn:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    select(u.c.id, u.c.name, u.c.role, u.c.store_id, u.c.active).order_by(u.c.active.desc(), u.c.name)
+                ).mappings()
+            ]
+        return page(request, "people.html", who, people=rows, roles=ROLE_WORDS, said=said[:200])
+
+    @api.post("/office/people")
+    async def add(request: Request) -> Response:
+        who = await signed_in(engine, request)
+        form = await form_of(request, who)
+        _admin_only(who)
+        name, role, store = _checked(who, form)
+        pin_hash = _pin(who, field(form, "pin"))
+        user_id = f"u-{uuid.uuid4().hex[:12]}"
+        with engine.begin() as conn:
+            _save(
+                conn,
+                {"id": user_id, "store_id": store, "name": name, "role": role, "pin_hash": pin_hash, "active": True},
+            )
+        record(engine, who, "staff_added", user_id, f"{name}, {role}, {store or 'every store'}", store)
+        said = f"{name} added as {ROLE_WORDS[role].lower()}: they sign in at the tills after the next sync."
+        return RedirectResponse(f"/office/people?said={quote(said)}", status_code=303)
+
+    @api.post("/office/people/{user_id}")
+    async def change(request: Request, user_id: str) -> Response:
+        who = await signed_in(engine, request)
+        form = await form_of(request, who)
+        _admin_only(who)
+        action = field(form, "action")
+        with engine.begin() as conn:
+            row = conn.execute(select(s.users).where(s.users.c.id == user_id[:36]).with_for_update()).mappings().first()
+            if row is None:
+                raise not_found(who, "such staff member")
+            new = {k: row[k] for k in ("id", "store_id", "name", "role", "pin_hash", "active")}
+            if action == "pin":
+                new["pin_hash"] = _pin(who, field(form, "pin"))
+                detail, said = "a new PIN", f"{row['name']}: new PIN set; it works at the tills after the next sync."
+            elif action in ("deactivate", "activate"):
+                if row["id"] == who.user_id:
+                    raise _refuse(who, "You cannot deactivate yourself.")
+                new["active"] = action == "activate"
+                detail = "active" if new["active"] else "deactivated"
+                said = f"{row['name']} {detail}: the tills take it at the next sync."
+            elif action == "role":
+                _, role, store = _checked(who, form, str(row["name"]))
+                new.update(role=role, store_id=store)
+                detail = f"role {row['role']} → {role}, store {row['store_id'] or 'every'} → {store or 'every'}"
+                said = f"{row['name']}: {ROLE_WORDS[role].lower()} at {store or 'every store'} from the next sync."
+            else:
+                raise _refuse(who, "Pick what to change.")
+            _save(conn, new)
+        record(engine, who, f"staff_{action}", str(row["id"]), detail, new["store_id"])
+        return RedirectResponse(f"/office/people?said={quote(said)}", status_code=303)
+
+    return api
