@@ -45,7 +45,10 @@ ROLE_LABELS = {
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 COOKIE = "counter_office"
 
-_HASHER = PasswordHasher()  # argon2id, the library's defaults
+# argon2id with OWASP's settings for a password store (19 MiB, two passes, one lane): about
+# a third of the library's default cost, which took 150-200 ms a sign-in on a busy HQ
+# (docs/benchmarks.md); hashes made with other settings still verify (they carry theirs).
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verified when the login is unknown, so an unknown login costs what a known one does.
 _DUMMY = _HASHER.hash("not a password of anyone")
 

@@ -28,7 +28,7 @@ from hq.office.web import PageRefusal, field, form_of, not_found, not_yours, pag
 from hq.store import CATALOG_WRITE_LOCK, utcnow
 
 PRIORITY_RANK = {p.value: p.rank for p in Priority}
-QUEUE_LIMIT = 2000  # referrals on a queue page: the most pressing ones
+QUEUE_LIMIT = 200  # referrals on a queue page: the most pressing first, the next on the next page
 
 
 def _departments(conn: Connection) -> dict[str, str]:
@@ -36,9 +36,12 @@ def _departments(conn: Connection) -> dict[str, str]:
     return {str(c): str(n) for c, n in conn.execute(select(d.c.code, d.c.name))}
 
 
-def queue_rows(conn: Connection, who: Office, department: str | None, include_answered: bool) -> list[dict[str, Any]]:
-    """The referrals waiting in the queue, most pressing first: at most ``QUEUE_LIMIT``,
-    chosen by that order among the referrals before their cases and customers are joined."""
+def queue_rows(
+    conn: Connection, who: Office, department: str | None, include_answered: bool, page_no: int = 0
+) -> list[dict[str, Any]]:
+    """The referrals waiting in the queue, most pressing first: page ``page_no`` of
+    ``QUEUE_LIMIT``, chosen by that order among the referrals before their cases and
+    customers are joined."""
     r, c, cu = s.DESK["referrals"], s.DESK["cases"], s.customers
     waiting = select(
         r.c.store_id, r.c.id, r.c.case_id, r.c.department, r.c.department_name, r.c.priority, r.c.due_on,
@@ -54,6 +57,7 @@ def queue_rows(conn: Connection, who: Office, department: str | None, include_an
     rank = case(*((r.c.priority == p, n) for p, n in PRIORITY_RANK.items()), else_=9)
     first = (
         waiting.order_by(case((r.c.status == "open", 0), else_=1), due_on, rank, r.c.referred_at, r.c.store_id, r.c.id)
+        .offset(page_no * QUEUE_LIMIT)
         .limit(QUEUE_LIMIT)
         .subquery()
     )
@@ -150,17 +154,21 @@ def router(engine: Engine) -> APIRouter:
     api = APIRouter(include_in_schema=False)
 
     @api.get("/office/queue")
-    async def queue(request: Request, department: str = "", answered: str = "1", said: str = "") -> Response:
+    async def queue(
+        request: Request, department: str = "", answered: str = "1", said: str = "", page_no: int = 0
+    ) -> Response:
         who = await signed_in(engine, request)
+        page_no = max(0, min(page_no, 10_000))
         with engine.connect() as conn:
             departments = _departments(conn)
-            rows = queue_rows(conn, who, department[:32] or None, answered != "0")
+            rows = queue_rows(conn, who, department[:32] or None, answered != "0", page_no)
         title = departments.get(who.department or "", who.department) if who.role == "agent" else (
             departments.get(department, department) if department else "Every department"
         )  # fmt: skip
         return page(
             request, "queue.html", who, rows=rows, departments=departments, department=department, title=title,
             answered=answered != "0", today=datetime.now(UTC).date().isoformat(), said=said[:200],
+            page_no=page_no, more=len(rows) == QUEUE_LIMIT, per_page=QUEUE_LIMIT,
         )  # fmt: skip
 
     @api.get("/office/cases/{store_id}/{case_id}")

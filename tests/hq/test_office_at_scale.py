@@ -56,6 +56,11 @@ def test_a_long_queue_keeps_the_most_pressing(
     with hq_engine.connect() as conn:
         rows = desk_pages.queue_rows(conn, HQ_STAFF, None, include_answered=True)
     assert [r["id"] for r in rows] == ["ref-5", "ref-4", "ref-3", "ref-2", "ref-1"]
+    # a page at a time, in that order, nothing twice and nothing left out
+    monkeypatch.setattr(desk_pages, "QUEUE_LIMIT", 2)
+    with hq_engine.connect() as conn:
+        pages = [[r["id"] for r in desk_pages.queue_rows(conn, HQ_STAFF, None, True, n)] for n in range(4)]
+    assert pages == [["ref-5", "ref-4"], ["ref-3", "ref-2"], ["ref-1"], []]
 
 
 def test_the_chain_analysis_finds_every_store_with_data(hq_engine: Engine, reference_data: dict[str, object]) -> None:
