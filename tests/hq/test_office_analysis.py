@@ -6,7 +6,7 @@ agent; a bad period said in words. Real lanes, a real uvicorn, the real PostgreS
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -85,6 +85,9 @@ def test_no_sales_and_over_short_by_lane_and_staff_come_from_the_lanes_journals(
     office: Callable[[str], httpx.Client],  # noqa: F811
 ) -> None:
     one, two = make_lane("T01"), make_lane("T02")
+    for lane in (one, two):  # two days on: none of the demo's shifts or no-sales on that day
+        lane.store.clock.advance(days=2)
+    day = (datetime.now(UTC) + timedelta(days=2)).date()
     for lane, who in ((one, "Dana"), (one, "Dana"), (two, "Dana")):
         open_drawer(OpenDrawer(lane.store.user(who), DrawerReason.NO_SALE, note="change"), uow_factory=lane.store.uow,
                     clock=lane.store.clock)  # fmt: skip
@@ -99,7 +102,7 @@ def test_no_sales_and_over_short_by_lane_and_staff_come_from_the_lanes_journals(
     sync(one, two)
     make_login(hq_engine, "alex", "u-manager", "store_manager", store_id="S01")
     manager = office("alex")
-    today = {"since": str(datetime.now(UTC).date()), "until": str(datetime.now(UTC).date())}  # not the demo's days
+    today = {"since": str(day), "until": str(day)}
     html = manager.get("/office/analysis", params=today).text
 
     def row(chart: str, label: str) -> str:

@@ -121,7 +121,7 @@ def test_the_list_shows_the_stores_waiting_requests_in_words_newest_first(
     old = raise_request(t01, amount="3.00", what="A request that expired")
     with hq_engine.begin() as conn:
         t = hs.approval_requests
-        conn.execute(update(t).where(t.c.id == old.id).values(expires_at=t.c.created_at + timedelta(seconds=1)))
+        conn.execute(update(t).where(t.c.id == old.id).values(expires_at=t.c.created_at - timedelta(seconds=1)))
         conn.execute(update(t).where(t.c.id == first.id).values(created_at=t.c.created_at - timedelta(seconds=125)))
     make_login(hq_engine, "alex", "u-manager", "store_manager", store_id="S01")
     make_login(hq_engine, "jordan", "u-admin", "admin")

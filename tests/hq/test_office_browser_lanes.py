@@ -89,7 +89,7 @@ def test_an_admin_reads_the_lanes_and_issues_an_enrolment_code_by_keyboard(  # n
     shot(chrome, "lanes-phone-revoke")
 
     chrome.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    chrome.find_element(By.LINK_TEXT, "Staff").click()
+    chrome.find_element(By.LINK_TEXT, "Logins").click()
     wait_for(chrome, By.ID, "login-jordan")
     assert "Jordan Reyes" in chrome.find_element(By.ID, "login-jordan").text and "Add the login" in text(chrome)
     assert "Store manager S01" in chrome.find_element(By.ID, "login-alex").text
