@@ -50,10 +50,14 @@ def sold_rows(
     conn: Connection, store: str, lo: str, hi: str, cats: dict[str, str], names: dict[str, str]
 ) -> list[SoldRow]:
     sl, sa = s.sale_lines, s.sales
+    # summed in PostgreSQL per item, lane and cashier: a row per combination, not per line
+    # (the analysis only adds them up; docs/benchmarks.md, issue #18)
+    keys = (sl.c.sku, sl.c.name, sl.c.item_id, sa.c.terminal_id, sa.c.cashier_id)
     rows = conn.execute(
-        select(sl.c.sku, sl.c.name, sl.c.item_id, sl.c.quantity, sa.c.terminal_id, sa.c.cashier_id)
+        select(*keys, func.sum(sl.c.quantity).label("quantity"))
         .join(sa, sa.c.id == sl.c.sale_id)
         .where(sa.c.store_id == store, sa.c.completed_at >= lo, sa.c.completed_at < hi)
+        .group_by(*keys)
     )
     return [
         SoldRow(
