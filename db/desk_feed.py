@@ -134,9 +134,11 @@ def _apply(conn: Connection, journal: SqlJournal, d: Mapping[str, Any]) -> str |
     if here is not None or _in_this_file(conn, body["terminal"], body["seq"], str(d["body"])):
         return None
     try:
-        if _superseded(conn, body):
+        ops = inner_ops(body)
+        if _superseded(conn, ops, str(body["at"])):
             body["superseded"] = True
-        private = _private(inner_ops(body), d.get("private"))
+            ops = inner_ops(body)
+        private = _private(ops, d.get("private"))
         with conn.begin_nested():
             journal.append(EventType.DESK_EVENT_RECEIVED, body, datetime.now(UTC), private=private or None)
     except (ProjectionError, KeyError, TypeError, ValueError) as exc:
@@ -154,17 +156,18 @@ def _in_this_file(conn: Connection, terminal: str, seq: int, body: str) -> bool:
     return held is not None and str(held) == body
 
 
-def _superseded(conn: Connection, body: dict[str, Any]) -> bool:
-    """Whether the event changes a case's status and this lane holds a later status change
-    of that case (by time): then the later one stands (counter.projection.received)."""
-    changes = [op for op in inner_ops(body) if isinstance(op, Update) and op.table == "cases" and "status" in op.values]
+def _superseded(conn: Connection, ops: list[Any], at: str) -> bool:
+    """Whether the event's ``ops`` change a case's status and this lane holds a later status
+    change of that case than ``at`` (by time): then the later one stands
+    (counter.projection.received)."""
+    changes = [op for op in ops if isinstance(op, Update) and op.table == "cases" and "status" in op.values]
     if not changes:
         return False
     e = s.case_events
     latest = conn.execute(
         select(func.max(e.c.at)).where(e.c.case_id == str(changes[0].key[0]), e.c.status_to != "")
     ).scalar()
-    return latest is not None and str(latest) > str(body["at"])
+    return latest is not None and str(latest) > at
 
 
 def _private(ops: list[Any], sent: Any) -> dict[str, list[dict[str, Any]]]:

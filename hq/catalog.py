@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from counter.barcodes import canonical_gtin
 from counter.errors import CounterError
 from hq import schema as s
-from hq.store import CATALOG_WRITE_LOCK
+from hq.store import lock_downstream
 
 KIND_ORDER = (  # parents before children
     "tax_class",
@@ -61,10 +61,6 @@ STORE_SCOPED = frozenset(
 )
 
 
-def _lock(conn: Connection) -> None:
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
-
-
 def upsert(conn: Connection, kind: str, rows: Sequence[dict[str, Any]], *, conflict: str | None = None) -> None:
     """Insert or update rows of one kind, each with a new version (caller holds the lock)."""
     if not rows:
@@ -85,7 +81,7 @@ def tombstone(engine: Engine, kind: str, keys: Iterable[str]) -> int:
     table = s.DOWNSTREAM[kind]
     key_col = table.c[KEYS[kind]]
     with engine.begin() as conn:
-        _lock(conn)
+        lock_downstream(conn)
         return conn.execute(
             table.update()
             .where(key_col.in_(list(keys)), table.c.deleted.is_(False))
@@ -167,7 +163,7 @@ def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> I
     except OSError as exc:
         raise CounterError(f"Cannot read {path}: {exc.strerror}.", "Check the file name.") from exc
     with fh, engine.begin() as conn:
-        _lock(conn)
+        lock_downstream(conn)
         reader = csv.DictReader(fh)
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
@@ -259,7 +255,7 @@ def seed(
 ) -> None:
     """Load reference data as given (used for the demo chain and by tests)."""
     with engine.begin() as conn:
-        _lock(conn)
+        lock_downstream(conn)
         upsert(conn, "tax_class", tax_classes)
         upsert(conn, "category", categories)
         upsert(conn, "item", items)

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.desk.service import DEFAULT_DEPARTMENTS, MANAGER, ServiceRules
 from hq import schema as s
-from hq.store import CATALOG_WRITE_LOCK
+from hq.store import lock_downstream
 
 CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 MAX_DAYS = 365
@@ -62,14 +62,10 @@ class HqDepartment:
         }
 
 
-def _lock(conn: Connection) -> None:
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
-
-
 def seed_defaults(conn: Connection) -> int:
     """The desk's default departments, each unless HQ already holds its code; returns how
     many were added (run by migration 0007, and by tests after emptying HQ)."""
-    _lock(conn)
+    lock_downstream(conn)
     days = ServiceRules().referral_days
     rows = [
         {
@@ -127,7 +123,7 @@ def save(
     if referral_days is not None and not 0 <= referral_days <= MAX_DAYS:
         raise DepartmentError(f"Referral days are 0..{MAX_DAYS} (a referral is due that many days after it is made).")
     with engine.begin() as conn:
-        _lock(conn)
+        lock_downstream(conn)
         held = by_code(conn)
         old = held.get(code)
         if old is None and name is None:

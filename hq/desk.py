@@ -66,16 +66,28 @@ def _known(value: Any) -> Any:
     return None if value is UNKNOWN else value
 
 
-def rows_of(
-    store_id: str, terminal_id: str, entry: JournalEntry, body: Any, private: Mapping[str, Any] | None = None
-) -> list[_Op]:
-    """The entry's operations on HQ's desk tables, from the lane's projection, with the
-    typed text the lane sent beside it (``private``, hq/desk_feed.py) where it fits."""
+def entry_ops(terminal_id: str, entry: JournalEntry, body: Any) -> list[projection.Op]:
+    """The lane's projection of the entry; a push refusal when its body cannot be read."""
     ref = EntryRef(terminal_id, entry.seq, entry.type, entry.at)
     try:
-        ops = projection.project(entry.type, body, ref)
+        return projection.project(entry.type, body, ref)
     except ProjectionError as exc:
         raise checks.refused(entry.seq, "shape", f"Entry {entry.seq} cannot be read as a {entry.type}: {exc}") from exc
+
+
+def rows_of(
+    store_id: str,
+    terminal_id: str,
+    entry: JournalEntry,
+    body: Any,
+    private: Mapping[str, Any] | None = None,
+    ops: list[projection.Op] | None = None,
+) -> list[_Op]:
+    """The entry's operations on HQ's desk tables, from the lane's projection (``ops`` when
+    the caller made it), with the typed text the lane sent beside it (``private``,
+    hq/desk_feed.py) where it fits."""
+    if ops is None:
+        ops = entry_ops(terminal_id, entry, body)
     if private:
         ops = list(projection.fill_private(ops, private))  # checked to fit by the caller
     label = str(body.get("case_number") or body.get("number") or "") if isinstance(body, dict) else ""
@@ -115,8 +127,9 @@ def project(
     texts: dict[int, Mapping[str, Any] | None] = {}
     for n, e in desk:
         body = bodies[n] if bodies is not None else json.loads(e.body)
-        texts[e.seq] = _fitting(conn, store_id, terminal_id, e, body, sent.get(e.seq))
-        ops += rows_of(store_id, terminal_id, e, body, texts[e.seq])
+        own = entry_ops(terminal_id, e, body)
+        texts[e.seq] = _fitting(conn, store_id, terminal_id, e, own, sent.get(e.seq))
+        ops += rows_of(store_id, terminal_id, e, body, texts[e.seq], own)
     if feed:
         desk_feed.publish(conn, store_id, terminal_id, [e for _, e in desk], texts)  # to the other lanes
     if ops:
@@ -130,21 +143,21 @@ def project(
 
 
 def _fitting(
-    conn: Connection, store_id: str, terminal_id: str, e: JournalEntry, body: Any, private: Mapping[str, Any] | None
+    conn: Connection,
+    store_id: str,
+    terminal_id: str,
+    e: JournalEntry,
+    ops: list[projection.Op],
+    private: Mapping[str, Any] | None,
 ) -> Mapping[str, Any] | None:
-    """The entry's texts when they fit its rows (one row per row that leaves text to the
-    lane, table by table); otherwise None and an alert naming the entry."""
+    """The entry's texts when they fit its rows (``ops``: one text row per row that leaves
+    text to the lane, table by table); otherwise None and an alert naming the entry."""
     private = {t: rows for t, rows in (private or {}).items() if rows}
     if not private:
         return None
-    try:
-        ops = projection.project(e.type, body, EntryRef(terminal_id, e.seq, e.type, e.at))
-        needs = projection.private_needs(ops)
-        list(projection.fill_private(ops, {t: rows for t, rows in private.items() if t in needs}))
-        if set(private) - set(needs) or any(len(private.get(t, ())) != len(rows) for t, rows in needs.items()):
-            raise ProjectionError("the texts do not match the entry's rows")
-    except ProjectionError as exc:
-        detail = f"{e.type} (entry {e.seq}): its typed text was left off: {exc}"
+    needs = projection.private_needs(ops)
+    if set(private) - set(needs) or any(len(private.get(t, ())) != len(rows) for t, rows in needs.items()):
+        detail = f"{e.type} (entry {e.seq}): its typed text was left off: the texts do not match the entry's rows"
         log.warning("desk texts %s-%s: %s", store_id, terminal_id, detail)
         conn.execute(
             insert(s.alerts).values(

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from counter.journal import JournalEntry
 from counter.projection.desk import PRIVATE_COLUMNS
 from hq import schema as s
-from hq.store import CATALOG_WRITE_LOCK, utcnow
+from hq.store import lock_downstream, utcnow
 from hq.web import Refusal
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def receive_texts(engine: Engine, store_id: str, terminal_id: str, payload: Any)
             )
         }
         if late:
-            _lock(conn)
+            lock_downstream(conn)
             for r in rows:
                 if r["seq"] in late:
                     conn.execute(
@@ -146,7 +146,7 @@ def publish(
     """Put the batch's desk entries on the feed, in seq order, with the texts that fit them."""
     if not entries:
         return
-    _lock(conn)
+    lock_downstream(conn)
     conn.execute(
         insert(s.desk_feed).values(version=s.change_seq.next_value(), deleted=False),
         [
@@ -163,7 +163,3 @@ def publish(
             for e in entries
         ],
     )
-
-
-def _lock(conn: Connection) -> None:
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")

@@ -37,7 +37,7 @@ from counter.desk.service import MANAGER, ServiceRules
 from counter.journal import parse_stamp, utc_stamp
 from hq import schema as s
 from hq.departments import HqDepartment, by_code, zone_of
-from hq.store import CATALOG_WRITE_LOCK, utcnow
+from hq.store import lock_downstream, utcnow
 
 #: A referral to a department HQ does not hold is due after the desk's default days and
 #: escalates to the store manager.
@@ -204,7 +204,7 @@ def escalate(engine: Engine, now: datetime | None = None, store_id: str | None =
     at = utc_stamp(now)
     done: list[Overdue] = []
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
+        lock_downstream(conn)
         stores = conn.execute(select(s.referrals.c.store_id).where(s.referrals.c.status == "open").distinct()).scalars()
         for store in sorted(x for x in stores if store_id is None or x == store_id):
             for o in overdue(conn, store, today_in(zone_of(conn, store), now)):

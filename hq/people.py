@@ -42,7 +42,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from counter.journal import EventType, JournalEntry
 from counter.trust.carddata import contains_card_data
 from hq import access, schema as s
-from hq.store import CATALOG_WRITE_LOCK, utcnow
+from hq.store import lock_downstream, utcnow
 from hq.web import Refusal
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,6 @@ PEOPLE_EVENTS = frozenset(
     }
 )
 STORE_CREDIT = "store_credit"
-
-
-def _lock(conn: Connection) -> None:
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
 
 
 # ------------------------------------------------------------------ from the journal
@@ -142,7 +138,7 @@ def project(
     if not (created or links or moves):
         return
     _name_returned_items(conn, links)
-    _lock(conn)
+    lock_downstream(conn)
     if created:
         stmt = pg_insert(s.customers).values(version=s.change_seq.next_value(), deleted=False)
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]), created)
@@ -414,7 +410,7 @@ def store_details(conn: Connection, store_id: str, terminal_id: str, customers: 
     returns how many rows changed. A customer of another store is never touched."""
     if not customers:
         return 0
-    _lock(conn)
+    lock_downstream(conn)
     c = s.customers
     stmt = pg_insert(c).values(version=s.change_seq.next_value(), deleted=False)
     cols = ("name", "phone", "email", "loyalty_card", "email_consent", "address", "updated_at")

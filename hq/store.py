@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/counter_hq"
@@ -21,6 +21,12 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/counter_hq"
 #: order of ``change_seq`` values is also their commit order and a pull cursor never
 #: skips a row committed late.
 CATALOG_WRITE_LOCK = 7_401
+
+
+def lock_downstream(conn: Connection) -> None:
+    """Take ``CATALOG_WRITE_LOCK`` for the caller's transaction (every downstream writer
+    does, before it stamps a row with ``change_seq``)."""
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
 
 
 def utcnow() -> datetime:

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Engine, or_, select
 
 from hq import catalog, schema as s
 from hq.office.auth import Office, record
-from hq.office.web import PageRefusal, field, form_of, not_found, not_yours, page, signed_in
-from hq.store import CATALOG_WRITE_LOCK
+from hq.office.web import field, form_of, not_found, not_saved, not_yours, page, signed_in
+from hq.store import lock_downstream
 
 MAX_PRICE = Decimal("1000000")
 CENT = Decimal("0.01")
@@ -43,17 +43,13 @@ def _categories(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(select(c).where(c.c.deleted.is_(False)).order_by(c.c.name)).mappings()]
 
 
-def _refuse(who: Office, message: str) -> PageRefusal:
-    return PageRefusal(422, "Not saved", f"{message} Nothing was changed.", "Go back, correct it and save again.", who)
-
-
 def _price(who: Office, text: str) -> int:
     try:
         price = Decimal(text.replace(",", "").replace("$", "").strip())
     except InvalidOperation:
-        raise _refuse(who, f"{text[:20]!r} is not a price: type it like 12.99.") from None
+        raise not_saved(who, f"{text[:20]!r} is not a price: type it like 12.99.") from None
     if not price.is_finite() or price < 0 or price > MAX_PRICE or price != price.quantize(CENT):
-        raise _refuse(who, f"{text[:20]!r} is not a price: 0.00 to {MAX_PRICE:,.2f}, in cents.")
+        raise not_saved(who, f"{text[:20]!r} is not a price: 0.00 to {MAX_PRICE:,.2f}, in cents.")
     return int(price * 100)
 
 
@@ -100,17 +96,17 @@ def router(engine: Engine) -> APIRouter:
         _may_edit(who)
         name = field(form, "name")
         if not 1 <= len(name) <= 200:
-            raise _refuse(who, "An item's name is 1 to 200 characters.")
+            raise not_saved(who, "An item's name is 1 to 200 characters.")
         price = _price(who, field(form, "price"))
         category = field(form, "category_id")
         active = field(form, "active") == "yes"
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
+            lock_downstream(conn)
             row = conn.execute(select(s.items).where(s.items.c.id == item_id[:36]).with_for_update()).mappings().first()
             if row is None:
                 raise not_found(who, "such item")
             if category not in {c["id"] for c in _categories(conn)}:
-                raise _refuse(who, "Pick the item's category from the list.")
+                raise not_saved(who, "Pick the item's category from the list.")
             after = {"name": name, "price_minor": price, "category_id": category, "active": active}
             changed = {k: (row[k], v) for k, v in after.items() if row[k] != v}
             if changed:
@@ -138,11 +134,11 @@ def router(engine: Engine) -> APIRouter:
             days = int(field(form, "return_days"))
             fee = Decimal(field(form, "restocking_fee_percent") or "0")
         except (ValueError, InvalidOperation):
-            raise _refuse(who, "Days are a whole number and the fee a percentage like 15.") from None
+            raise not_saved(who, "Days are a whole number and the fee a percentage like 15.") from None
         if not 0 <= days <= 365:
-            raise _refuse(who, "A return window is 0 to 365 days.")
+            raise not_saved(who, "A return window is 0 to 365 days.")
         if not fee.is_finite() or not 0 <= fee <= 100 or fee != fee.quantize(CENT):
-            raise _refuse(who, "A restocking fee is 0 to 100 percent.")
+            raise not_saved(who, "A restocking fee is 0 to 100 percent.")
         after = {
             "return_days": days,
             "final_sale": field(form, "final_sale") == "yes",
@@ -150,7 +146,7 @@ def router(engine: Engine) -> APIRouter:
             "restocking_fee_percent": str(fee.normalize() if fee else Decimal(0)),
         }
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
+            lock_downstream(conn)
             c = s.categories
             row = conn.execute(select(c).where(c.c.id == category_id[:36]).with_for_update()).mappings().first()
             if row is None:

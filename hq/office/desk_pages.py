@@ -25,7 +25,7 @@ from hq import schema as s
 from hq.office.auth import Office, record
 from hq.office.hq_chain import append
 from hq.office.web import PageRefusal, field, form_of, not_found, not_yours, page, signed_in
-from hq.store import CATALOG_WRITE_LOCK, utcnow
+from hq.store import lock_downstream, utcnow
 
 PRIORITY_RANK = {p.value: p.rank for p in Priority}
 QUEUE_LIMIT = 200  # referrals on a queue page: the most pressing first, the next on the next page
@@ -288,7 +288,7 @@ def _escalate(conn: Connection, who: Office, store_id: str, ref: Any) -> str:
         raise PageRefusal(409, "Escalated already", "This referral is escalated already; nothing was changed.", "", who)
     case = conn.execute(select(c).where(c.c.store_id == store_id, c.c.id == ref["case_id"])).mappings().one()
     manager = conn.execute(select(dep.c.name).where(dep.c.code == "manager")).scalar() or "Store manager"
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")  # downstream writers in order
+    lock_downstream(conn)
     now = utcnow()
     due = str(ref["hq_due_on"] or ref["due_on"])
     days = max(0, (now.date() - datetime.fromisoformat(due).date()).days) if due else 0

@@ -22,8 +22,8 @@ from counter.errors import SignInError
 from counter.people.users import PinHasher, Role, check_pin_format
 from hq import catalog, schema as s
 from hq.office.auth import Office, record
-from hq.office.web import PageRefusal, field, form_of, not_found, page, signed_in
-from hq.store import CATALOG_WRITE_LOCK
+from hq.office.web import PageRefusal, field, form_of, not_found, not_saved, page, signed_in
+from hq.store import lock_downstream
 
 STORE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 ROLE_WORDS = {str(r): "Administrator" if r is Role.ADMIN else str(r).capitalize() for r in Role}  # the lanes' roles
@@ -38,19 +38,15 @@ def _admin_only(who: Office) -> None:
         )  # fmt: skip
 
 
-def _refuse(who: Office, message: str) -> PageRefusal:
-    return PageRefusal(422, "Not saved", f"{message} Nothing was changed.", "Go back, correct it and save again.", who)
-
-
 def _checked(who: Office, form: FormData, name: str | None = None) -> tuple[str, str, str | None]:
     name = field(form, "name") if name is None else name
     role, store = field(form, "role"), field(form, "store") or None
     if not 2 <= len(name) <= 120:
-        raise _refuse(who, "A name is 2 to 120 characters.")
+        raise not_saved(who, "A name is 2 to 120 characters.")
     if role not in ROLE_WORDS:
-        raise _refuse(who, f"Pick a role: {', '.join(ROLE_WORDS.values())}.")
+        raise not_saved(who, f"Pick a role: {', '.join(ROLE_WORDS.values())}.")
     if store is not None and not STORE.match(store):
-        raise _refuse(who, "A store id is 1 to 16 letters, digits, dashes or underscores (like S01), or empty.")
+        raise not_saved(who, "A store id is 1 to 16 letters, digits, dashes or underscores (like S01), or empty.")
     return name, role, store
 
 
@@ -58,11 +54,11 @@ def _pin(who: Office, pin: str) -> str:
     try:
         return _HASHER.hash(check_pin_format(pin))
     except SignInError as exc:
-        raise _refuse(who, exc.message) from None
+        raise not_saved(who, exc.message) from None
 
 
 def _save(conn: Connection, row: dict[str, Any]) -> None:
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOG_WRITE_LOCK})")
+    lock_downstream(conn)
     catalog.upsert(conn, "user", [row])
 
 
@@ -116,7 +112,7 @@ def router(engine: Engine) -> APIRouter:
                 detail, said = "a new PIN", f"{row['name']}: new PIN set; it works at the tills after the next sync."
             elif action in ("deactivate", "activate"):
                 if row["id"] == who.user_id:
-                    raise _refuse(who, "You cannot deactivate yourself.")
+                    raise not_saved(who, "You cannot deactivate yourself.")
                 new["active"] = action == "activate"
                 detail = "active" if new["active"] else "deactivated"
                 said = f"{row['name']} {detail}: the tills take it at the next sync."
@@ -126,7 +122,7 @@ def router(engine: Engine) -> APIRouter:
                 detail = f"role {row['role']} → {role}, store {row['store_id'] or 'every'} → {store or 'every'}"
                 said = f"{row['name']}: {ROLE_WORDS[role].lower()} at {store or 'every store'} from the next sync."
             else:
-                raise _refuse(who, "Pick what to change.")
+                raise not_saved(who, "Pick what to change.")
             _save(conn, new)
         record(engine, who, f"staff_{action}", str(row["id"]), detail, new["store_id"])
         return RedirectResponse(f"/office/people?said={quote(said)}", status_code=303)

@@ -123,5 +123,10 @@ def not_yours(who: Office, what: str) -> PageRefusal:
     )  # fmt: skip
 
 
+def not_saved(who: Office, message: str) -> PageRefusal:
+    """A form whose values are refused: what is wrong; nothing was changed."""
+    return PageRefusal(422, "Not saved", f"{message} Nothing was changed.", "Go back, correct it and save again.", who)
+
+
 def not_found(who: Office | None, what: str) -> PageRefusal:
     return PageRefusal(404, "Not found", f"There is no {what}.", "Check the link, or go back to your list.", who)
