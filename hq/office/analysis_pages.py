@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,11 +25,10 @@ from counter.desk import chain_analysis
 from hq import analysis
 from hq.office.auth import Office, record
 from hq.office.cash_analysis import CashAnalysis, cash_analysis
-from hq.office.web import PageRefusal, not_yours, page, signed_in
+from hq.office.web import PageRefusal, known_stores, not_yours, page, signed_in, store_scope
 
 MAX_DAYS = 400
 TOP = 12
-STORE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
 @dataclass(frozen=True)
@@ -146,13 +144,7 @@ def _period(who: Office, since: str, until: str) -> tuple[date, date]:
 def _store(who: Office, store: str) -> str | None:
     if who.role == "agent":
         raise not_yours(who, "The analysis")
-    if store and not STORE.match(store):
-        raise PageRefusal(422, "Not a store", "A store id has 1..16 letters, digits, dashes or underscores.", "", who)
-    if who.store_id is not None:
-        if store and store != who.store_id:
-            raise not_yours(who, f"Store {store}")
-        return who.store_id
-    return store or None
+    return store_scope(who, store)
 
 
 def router(engine: Engine) -> APIRouter:
@@ -161,14 +153,16 @@ def router(engine: Engine) -> APIRouter:
     @api.get("/office/analysis")
     async def analysis_page(request: Request, since: str = "", until: str = "", store: str = "") -> Response:
         who = await signed_in(engine, request)
-        scope = _store(who, store[:16])
+        scope = _store(who, store)
         first, last = _period(who, since[:10], until[:10])
         result = analysis.analysis(engine, first, last, scope)
         cash = cash_charts(cash_analysis(engine, first, last, scope))
         query = f"since={first}&until={last}" + (f"&store={scope}" if scope else "")
+        with engine.connect() as conn:
+            stores = known_stores(conn) if who.store_id is None else []
         return page(
             request, "analysis.html", who, a=result, charts=charts(result) + cash, since=first, until=last,
-            store=scope or "", query=query, rate=_pct(result.rate.rate),
+            store=scope or "", stores=stores, query=query, rate=_pct(result.rate.rate),
         )  # fmt: skip
 
     @api.get("/office/analysis.csv")
@@ -176,7 +170,7 @@ def router(engine: Engine) -> APIRouter:
         request: Request, since: str = "", until: str = "", store: str = "", chart: str = ""
     ) -> Response:
         who = await signed_in(engine, request)
-        scope = _store(who, store[:16])
+        scope = _store(who, store)
         first, last = _period(who, since[:10], until[:10])
         result = analysis.analysis(engine, first, last, scope)
         record(engine, who, "analysis_csv", f"{scope or 'all'} {first}..{last} {chart[:40]}".strip(), "", scope)

@@ -32,7 +32,17 @@ from hq import schema as s
 from hq.access import Caller
 from hq.approvals import APPROVED, DECLINED, PENDING, answer_request, view
 from hq.office.auth import Office, record
-from hq.office.web import PageRefusal, field, form_of, not_found, not_yours, page, signed_in
+from hq.office.web import (
+    PageRefusal,
+    field,
+    form_of,
+    known_stores,
+    not_found,
+    not_yours,
+    page,
+    signed_in,
+    store_scope,
+)
 from hq.store import utcnow
 from hq.web import Refusal
 
@@ -94,11 +104,12 @@ def described(row: Any, now: datetime) -> dict[str, Any]:
     return data
 
 
-def pending_rows(conn: Connection, who: Office, now: datetime) -> list[dict[str, Any]]:
+def pending_rows(conn: Connection, scope: str | None, now: datetime) -> list[dict[str, Any]]:
+    """The requests waiting in one store (``scope``), or in every store when it is None."""
     t = s.approval_requests
     stmt = select(t).where(t.c.state == PENDING, t.c.expires_at > now)
-    if who.store_id is not None:
-        stmt = stmt.where(t.c.store_id == who.store_id)
+    if scope is not None:
+        stmt = stmt.where(t.c.store_id == scope)
     rows = conn.execute(stmt.order_by(t.c.created_at.desc()).limit(500)).mappings().all()
     return [described(r, now) for r in rows]
 
@@ -136,13 +147,17 @@ def router(engine: Engine) -> APIRouter:
     api = APIRouter(include_in_schema=False)
 
     @api.get("/office/approvals")
-    async def approvals(request: Request, said: str = "") -> Response:
+    async def approvals(request: Request, said: str = "", store: str = "") -> Response:
         who = await signed_in(engine, request)
         _no_agents(who)
+        scope = store_scope(who, store)
         now = utcnow()
         with engine.connect() as conn:
-            rows = pending_rows(conn, who, now)
-        return page(request, "approvals.html", who, rows=rows, said=said[:200], now=now)
+            rows = pending_rows(conn, scope, now)
+            stores = known_stores(conn) if who.store_id is None else []
+        return page(
+            request, "approvals.html", who, rows=rows, said=said[:200], now=now, store=scope or "", stores=stores
+        )
 
     @api.get("/office/approvals/{approval_id}")
     async def approval(request: Request, approval_id: str, said: str = "") -> Response:

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, Table, select, true, update
 from hq import schema as s
 from hq.exception_words import describe_exception
 from hq.office.auth import Office, record
-from hq.office.web import PageRefusal, field, form_of, not_found, not_yours, page, signed_in
+from hq.office.web import PageRefusal, field, form_of, known_stores, not_found, not_yours, page, signed_in, store_scope
 from hq.store import utcnow
 
 MAX_NOTE = 2000
@@ -40,8 +40,8 @@ ALERT_WORDS = {
 }
 
 
-def _scoped(table: Table, who: Office) -> Any:
-    return table.c.store_id == who.store_id if who.store_id is not None else true()
+def _scoped(table: Table, scope: str | None) -> Any:
+    return table.c.store_id == scope if scope is not None else true()
 
 
 def _names(conn: Connection) -> dict[str, str]:
@@ -61,11 +61,11 @@ def alert_words(a: Any) -> str:
     return f"{ALERT_WORDS.get(kind, kind.replace('_', ' ')).capitalize()} ({kind}) at {lane}{seq}: {a['detail']}"
 
 
-def rows_for(conn: Connection, who: Office, include_acknowledged: bool) -> list[dict[str, Any]]:
+def rows_for(conn: Connection, scope: str | None, include_acknowledged: bool) -> list[dict[str, Any]]:
     names = _names(conn)
     found: list[dict[str, Any]] = []
     for source, table in SOURCES.items():
-        stmt = select(table).where(_scoped(table, who))
+        stmt = select(table).where(_scoped(table, scope))
         if not include_acknowledged:
             stmt = stmt.where(table.c.acknowledged_at.is_(None))
         for x in conn.execute(stmt.order_by(table.c.at.desc(), table.c.id.desc()).limit(1000)).mappings():
@@ -95,7 +95,7 @@ def acknowledge(conn: Connection, who: Office, source: str, item_id: int, note: 
     table = SOURCES[source]
     done = conn.execute(
         update(table)
-        .where(table.c.id == item_id, table.c.acknowledged_at.is_(None), _scoped(table, who))
+        .where(table.c.id == item_id, table.c.acknowledged_at.is_(None), _scoped(table, who.store_id))
         .values(acknowledged_at=utcnow(), acknowledged_by=who.login, ack_note=note)
         .returning(*table.c)
     ).mappings().first()  # fmt: skip
@@ -123,15 +123,18 @@ def router(engine: Engine) -> APIRouter:
             raise not_yours(who, "The exceptions and alerts")
 
     @api.get("/office/exceptions")
-    async def exceptions(request: Request, all: str = "", said: str = "") -> Response:  # noqa: A002
+    async def exceptions(request: Request, all: str = "", said: str = "", store: str = "") -> Response:  # noqa: A002
         who = await signed_in(engine, request)
         no_agents(who)
+        scope = store_scope(who, store)
         with engine.connect() as conn:
-            rows = rows_for(conn, who, all == "1")
+            rows = rows_for(conn, scope, all == "1")
+            stores = known_stores(conn) if who.store_id is None else []
         open_count = sum(1 for r in rows if not r["acknowledged"])
         return page(
-            request, "exceptions.html", who, rows=rows, show_all=all == "1", said=said[:300], open_count=open_count
-        )
+            request, "exceptions.html", who, rows=rows, show_all=all == "1", said=said[:300], open_count=open_count,
+            store=scope or "", stores=stores,
+        )  # fmt: skip
 
     @api.post("/office/exceptions/{source}/{item_id}/acknowledge")
     async def acknowledge_one(request: Request, source: str, item_id: str) -> Response:

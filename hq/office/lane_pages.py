@@ -10,23 +10,20 @@ refused and nothing changes. Each is an office action (``auth.record``)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, Engine, and_, func, select, union
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from hq import access, schema as s
 from hq.office.auth import Office, record
 from hq.office.hq_chain import HQ_TERMINAL
-from hq.office.web import PageRefusal, field, form_of, page, signed_in
+from hq.office.web import STORE_ID, PageRefusal, field, form_of, known_stores, page, signed_in, store_scope
 from hq.store import utcnow
 
 STALE_MINUTES = 15
-#: what a store or terminal id may be: what HQ's push and the lanes' settings take
-LANE_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 def ago(then: datetime | None, now: datetime) -> str:
@@ -43,7 +40,7 @@ def ago(then: datetime | None, now: datetime) -> str:
     return "long ago"  # pragma: no cover - the last unit has no upper bound
 
 
-def lane_rows(conn: Connection, who: Office, now: datetime) -> list[dict[str, Any]]:
+def lane_rows(conn: Connection, scope: str | None, now: datetime) -> list[dict[str, Any]]:
     t, ls, tk = s.terminals, s.lane_status, s.tokens
     live = (
         select(func.count())
@@ -59,8 +56,8 @@ def lane_rows(conn: Connection, who: Office, now: datetime) -> list[dict[str, An
         .where(t.c.terminal_id != HQ_TERMINAL)  # HQ's own chain of the store (hq/office/hq_chain.py) is no lane
         .order_by(t.c.store_id, t.c.terminal_id)
     )  # fmt: skip
-    if who.store_id is not None:
-        stmt = stmt.where(t.c.store_id == who.store_id)
+    if scope is not None:
+        stmt = stmt.where(t.c.store_id == scope)
     rows = [dict(r) for r in conn.execute(stmt.limit(5000)).mappings()]
     for r in rows:
         r["pushed_ago"] = ago(r["last_push_at"], now)
@@ -68,17 +65,6 @@ def lane_rows(conn: Connection, who: Office, now: datetime) -> list[dict[str, An
         r["stale"] = r["reported_at"] is not None and now - r["reported_at"] > timedelta(minutes=STALE_MINUTES)
         r["revoked"] = not r["live_tokens"]
     return rows
-
-
-def known_stores(conn: Connection) -> list[str]:
-    found = conn.execute(
-        union(
-            select(s.terminals.c.store_id),
-            select(s.stores.c.store_id),
-            select(s.users.c.store_id).where(s.users.c.store_id.is_not(None)),
-        )
-    ).scalars()
-    return sorted(str(x) for x in found if x)
 
 
 def _may_see_lanes(who: Office) -> None:
@@ -100,7 +86,7 @@ def _admin_only(who: Office) -> None:
 
 def _lane_ids(who: Office, store: str, terminal: str) -> None:
     for what, value, example in (("store", store, "S01"), ("terminal", terminal, "T03")):
-        if not LANE_ID.fullmatch(value):
+        if not STORE_ID.fullmatch(value):
             raise PageRefusal(
                 422, f"Not a {what} id",
                 f"A {what} id is 1 to 16 letters, digits, dashes or underscores; nothing was changed.",
@@ -111,21 +97,21 @@ def _lane_ids(who: Office, store: str, terminal: str) -> None:
 def router(engine: Engine) -> APIRouter:
     api = APIRouter(include_in_schema=False)
 
-    def show(request: Request, who: Office, status: int = 200, **said: Any) -> Response:
+    def show(request: Request, who: Office, status: int = 200, scope: str | None = None, **said: Any) -> Response:
         now = utcnow()
         with engine.connect() as conn:
-            rows = lane_rows(conn, who, now)
-            stores = known_stores(conn) if who.role == "admin" else []
+            rows = lane_rows(conn, scope if who.store_id is None else who.store_id, now)
+            stores = known_stores(conn) if who.store_id is None else []
         return page(
-            request, "lanes.html", who, status, rows=rows, stores=stores, stale_minutes=STALE_MINUTES,
-            now=now, **said,
+            request, "lanes.html", who, status, rows=rows, stores=stores, store=scope or "",
+            stale_minutes=STALE_MINUTES, now=now, **said,
         )  # fmt: skip
 
     @api.get("/office/lanes")
-    async def lanes(request: Request) -> Response:
+    async def lanes(request: Request, store: str = "") -> Response:
         who = await signed_in(engine, request)
         _may_see_lanes(who)
-        return show(request, who)
+        return show(request, who, scope=store_scope(who, store))
 
     @api.post("/office/lanes/enrol-code")
     async def enrol_code(request: Request) -> Response:

@@ -8,7 +8,6 @@ manager's PIN); the lanes key it with their own PIN key on arrival."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -22,10 +21,9 @@ from counter.errors import SignInError
 from counter.people.users import PinHasher, Role, check_pin_format
 from hq import catalog, schema as s
 from hq.office.auth import Office, record
-from hq.office.web import PageRefusal, field, form_of, not_found, not_saved, page, signed_in
+from hq.office.web import STORE_ID, PageRefusal, field, form_of, not_found, not_saved, page, signed_in
 from hq.store import lock_downstream
 
-STORE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 ROLE_WORDS = {str(r): "Administrator" if r is Role.ADMIN else str(r).capitalize() for r in Role}  # the lanes' roles
 _HASHER = PinHasher()
 
@@ -45,7 +43,7 @@ def _checked(who: Office, form: FormData, name: str | None = None) -> tuple[str,
         raise not_saved(who, "A name is 2 to 120 characters.")
     if role not in ROLE_WORDS:
         raise not_saved(who, f"Pick a role: {', '.join(ROLE_WORDS.values())}.")
-    if store is not None and not STORE.match(store):
+    if store is not None and not STORE_ID.fullmatch(store):
         raise not_saved(who, "A store id is 1 to 16 letters, digits, dashes or underscores (like S01), or empty.")
     return name, role, store
 

@@ -17,8 +17,7 @@ from sqlalchemy import Connection, Engine, select
 from hq import schema as s
 from hq.office import auth
 from hq.office.auth import ROLE_LABELS, ROLES, Office, OfficeError
-from hq.office.lane_pages import LANE_ID, known_stores
-from hq.office.web import PageRefusal, field, form_of, page, signed_in
+from hq.office.web import STORE_ID, PageRefusal, field, form_of, known_stores, page, signed_in
 from hq.store import utcnow
 
 
@@ -81,7 +80,7 @@ def router(engine: Engine) -> APIRouter:
             store, department = None, None  # they see every store, and no department's queue alone
         elif role == "store_manager":
             department = None
-        if store is not None and not LANE_ID.fullmatch(store):
+        if store is not None and not STORE_ID.fullmatch(store):
             return failed(request, who, OfficeError("A store id is 1 to 16 letters, digits, dashes or underscores."))
         if role == "store_manager" and store is None:
             return failed(request, who, OfficeError("A store manager needs a store.", "Type it, e.g. S01."))

@@ -8,6 +8,7 @@ when the session is missing or ended) and, for a form, ``await form_of(request, 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,14 +16,16 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select, union
 from starlette.datastructures import FormData
 
+from hq import schema as s
 from hq.office import auth
 from hq.office.auth import COOKIE, Office
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_FORM_FIELD = 4000
+STORE_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")  # what HQ's push and the lanes' settings take
 
 
 class PageRefusal(Exception):
@@ -130,3 +133,31 @@ def not_saved(who: Office, message: str) -> PageRefusal:
 
 def not_found(who: Office | None, what: str) -> PageRefusal:
     return PageRefusal(404, "Not found", f"There is no {what}.", "Check the link, or go back to your list.", who)
+
+
+def store_scope(who: Office, store: str) -> str | None:
+    """The store a page shows (``?store=``): a store manager's own, always; for those who see
+    every store, the one they picked, or None for every store."""
+    store = store.strip()[:40]
+    if store and not STORE_ID.fullmatch(store):
+        raise PageRefusal(
+            422, "Not a store", f"{store!r} is not a store id: 1 to 16 letters, digits, dashes or underscores.",
+            "Pick the store from the list.", who,
+        )  # fmt: skip
+    if who.store_id is not None:
+        if store and store != who.store_id:
+            raise not_yours(who, f"Store {store}")
+        return who.store_id
+    return store or None
+
+
+def known_stores(conn: Connection) -> list[str]:
+    """Every store HQ knows of: with a lane, a time zone or staff."""
+    found = conn.execute(
+        union(
+            select(s.terminals.c.store_id),
+            select(s.stores.c.store_id),
+            select(s.users.c.store_id).where(s.users.c.store_id.is_not(None)),
+        )
+    ).scalars()
+    return sorted(str(x) for x in found if x)

@@ -277,6 +277,10 @@ def test_a_store_manager_sees_their_stores_lanes_only_and_no_forms(
     sam = office("sam").get("/office/lanes").text  # HQ staff: every store, no forms
     assert row_text(sam, "lane-S01-T01") and row_text(sam, "lane-S02-T09")
     assert "New enrolment code" not in sam and "/office/lanes/revoke" not in sam
+    picked = office("sam").get("/office/lanes?store=S02").text  # one store, from the list of stores
+    assert row_text(picked, "lane-S02-T09") and not row_text(picked, "lane-S01-T01")
+    assert "Lanes: store S02" in picked and "1 lane." in picked
+    assert office("alex").get("/office/lanes?store=S02").status_code == 403
 
 
 def test_a_department_agent_is_refused_the_lanes_page(

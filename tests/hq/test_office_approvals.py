@@ -146,8 +146,19 @@ def test_the_list_shows_the_stores_waiting_requests_in_words_newest_first(
     assert late.status_code == 410 and "expired before anyone answered it" in late.text
     assert pending_row(hq_engine, old.id) and wrong_pins(hq_engine, "u-manager") == 0
 
-    everywhere = web("jordan").get("/office/approvals").text
+    jordan = web("jordan")
+    everywhere = jordan.get("/office/approvals").text
     assert foreign.what in everywhere and first.what in everywhere and "every store" in everywhere
+    assert '<option value="S02">S02</option>' in everywhere and "3 waiting" in everywhere
+    only_s02 = jordan.get("/office/approvals?store=S02").text  # the store picked from the list
+    assert foreign.what in only_s02 and first.what not in only_s02 and second.what not in only_s02
+    assert "1 waiting" in only_s02 and '<option value="S02" selected>' in only_s02
+    assert 'href="/office/approvals?store=S02"' in only_s02  # Refresh keeps the store
+    assert alex.get("/office/approvals?store=S01").text.count("<tr") == html.count("<tr")  # their own: as before
+    other = alex.get("/office/approvals?store=S02")  # a manager cannot pick another store
+    assert other.status_code == 403 and foreign.what not in other.text and "Store S02 is not in" in other.text
+    bad = jordan.get("/office/approvals", params={"store": "S01'; drop"})
+    assert bad.status_code == 422 and "is not a store id" in bad.text and first.what not in bad.text
 
     agent = web("dana").get("/office/approvals")
     assert agent.status_code == 403 and "Approvals is not in what your role lets you see" in agent.text

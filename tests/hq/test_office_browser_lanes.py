@@ -65,7 +65,7 @@ def test_an_admin_reads_the_lanes_and_issues_an_enrolment_code_by_keyboard(  # n
     assert "Out of paper" in first and "just now" in first and "Stale" not in first
     assert "25 minutes ago" in second and "Stale" in second
     # a new code by keyboard: into the store box, Tab to the terminal, Enter sends
-    chrome.find_element(By.ID, "store").send_keys("S01", Keys.TAB, "T05", Keys.ENTER)
+    chrome.find_element(By.ID, "enrol-store").send_keys("S01", Keys.TAB, "T05", Keys.ENTER)
     wait_for(chrome, By.ID, "enrol-code")
     code = chrome.find_element(By.ID, "enrol-code").text
     assert "One-time enrolment code for S01-T05" in text(chrome) and len(code) == 14

@@ -183,5 +183,10 @@ def test_agents_are_refused_and_another_stores_items_are_neither_listed_nor_ackn
     forged = alex.post(f"/office/exceptions/exception/{mine}/acknowledge", data={"csrf": "forged", "note": "x"})
     assert forged.status_code == 403 and ack_of(hq_engine, hs.exceptions, mine)[0] is None
 
-    everything = web("jordan").get("/office/exceptions").text
+    jordan = web("jordan")
+    everything = jordan.get("/office/exceptions").text
     assert "S01-T01-000060" in everything and "S02-T01-000061" in everything and "HQ-wide alert" in everything
+    s02 = jordan.get("/office/exceptions?store=S02&all=1").text  # one store, picked from the list
+    assert "S02-T01-000061" in s02 and "S01-T01-000060" not in s02 and "HQ-wide alert" not in s02
+    assert "Store S02: 1 not acknowledged" in s02 and '<option value="S02" selected>' in s02
+    assert alex.get("/office/exceptions?store=S02").status_code == 403
