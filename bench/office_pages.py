@@ -189,21 +189,21 @@ def analysis_parts(engine: Engine, store: str | None) -> None:
     cases: list[Any] = []
     with engine.connect() as conn:
         with part("items_staff"):
-            cats, names = analysis._categories(conn), analysis._names(conn)
+            cats, names = analysis.categories(conn), analysis.names_of(conn)
         with part("stores"):
-            stores = [store] if store else analysis._stores_with_data(conn)
+            stores = [store] if store else analysis.stores_with_data(conn)
         for st in stores:
             with part("bounds"):
                 lo, hi = analysis.bounds(conn, st, first, last)
                 zone = departments.zone_of(conn, st)
             with part("sold"):
-                sold += analysis.sold_rows(conn, st, lo, hi, cats, names)
+                sold += [row for *_, row in analysis.sold_rows(conn, [st], lo, hi, cats, names, zone)]
             with part("returns"):
-                returned += analysis.return_rows(conn, st, lo, hi, cats, names, zone)
+                returned += [row for _, row in analysis.return_rows(conn, [st], lo, hi, cats, names, zone)]
             with part("complaints"):
-                contacts += analysis.complaint_rows(conn, st, lo, hi)
+                contacts += [row for *_, row in analysis.complaint_rows(conn, [st], lo, hi, zone)]
             with part("cases"):
-                cases += analysis.case_rows(conn, st, lo, hi)
+                cases += [row for _, row in analysis.case_rows(conn, [st], lo, hi)]
     with part("aggregate"):
         analyse_chain(sold, returned, contacts, cases, first, last)
     with part("cash"):
@@ -211,6 +211,43 @@ def analysis_parts(engine: Engine, store: str | None) -> None:
     shown = ", ".join(f"{k} {v:.0f}" for k, v in took.items())
     note(f"  analysis parts, {store or 'every store'}, 30 days, ms: {shown} (sum {sum(took.values()):.0f});"
          f" {len(sold):,} sold lines, {len(returned):,} returned")  # fmt: skip
+
+
+def kept_days(engine: Engine, days: int) -> None:
+    """Make the kept analysis days as ``counter hq serve``'s refresher does (the last
+    ``days`` of every store, and every store's), timed; the pages then read them."""
+    from hq.office import analysis_days
+
+    start = time.perf_counter()
+    made = analysis_days.refresh(engine, keep_days=days)
+    took = time.perf_counter() - start
+    note(f"kept analysis days: {made:,} store days made in {took:.1f} s ({took / max(made, 1) * 1000:.1f} ms each)")
+    emit("office_analysis_days_made", made, "store days")
+    emit("office_analysis_days_refresh", took, "s")
+    start = time.perf_counter()
+    again = analysis_days.refresh(engine, keep_days=days)
+    emit("office_analysis_days_refresh_nothing_stale", (time.perf_counter() - start) * 1000, "ms")
+    note(f"  a refresh with nothing stale: {again} made in {(time.perf_counter() - start) * 1000:.0f} ms")
+    # between two refreshes of a live chain: every store pushed today, so the page makes
+    # today's day again for each store before it adds the days up (in-process, no HTTP)
+    from datetime import UTC, datetime, timedelta
+
+    from hq import analysis, analysis_dirty
+
+    with engine.connect() as conn:
+        stores = list(analysis.stores_with_data(conn))
+    last = datetime.now(UTC).date()
+    took_ms = []
+    for _ in range(5):
+        with engine.begin() as conn:
+            for st in stores:
+                analysis_dirty.mark(conn, st, [last])
+        start = time.perf_counter()
+        kept = analysis_days.read(engine, last - timedelta(days=29), last, None)
+        took_ms.append((time.perf_counter() - start) * 1000)
+    note(f"  every store, 30 days, after {len(stores)} stores pushed today: {kept.made} store days made, "
+         f"p50 {percentile(took_ms, 50):.0f} ms, max {max(took_ms):.0f} ms")  # fmt: skip
+    emit("office_analysis_every_store_after_pushes_p50", percentile(took_ms, 50), "ms")
 
 
 def report(name: str, took: list[float], floor: float | None = None) -> None:
@@ -255,6 +292,7 @@ def main() -> int:
         "--proposed-indexes", action="store_true", help="make the indexes of office_data.PROPOSED_INDEXES first"
     )
     ap.add_argument("--parts", action="store_true", help="first time the analysis's parts in-process (stderr)")
+    ap.add_argument("--refresh-days", type=int, default=35, help="days back the kept analysis is made before timing")
     ap.add_argument("--only", default="", help="comma-separated figure names (e.g. queue_agent,policies)")
     args = ap.parse_args()
     with database(args) as (url, engine):
@@ -262,6 +300,7 @@ def main() -> int:
         if args.parts:
             for store in ("S001", "S001", None):  # the first warms the cache
                 analysis_parts(engine, store)
+        kept_days(engine, args.refresh_days)
         note(f"timing {args.runs} fetches per page after {args.warmups} warm-ups ...")
         measure(url, engine, args.runs, args.warmups, {x for x in args.only.split(",") if x})
     return 0

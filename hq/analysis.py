@@ -9,12 +9,15 @@ A returned line's reason, condition and where the units went are in its lane's j
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, func, select, union
+from sqlalchemy import Connection, Date, DateTime, Engine, Table, cast, func, select, union
 
 from counter.desk.analysis import ComplaintRow, ReturnRow
 from counter.desk.chain_analysis import CaseRow, ChainAnalysis, LaneReturnRow, SoldRow, analyse_chain
@@ -29,60 +32,98 @@ NOT_IN_CATALOG = "(not in the catalog)"
 
 def bounds(conn: Connection, store: str, since: date, until: date) -> tuple[str, str]:
     """[since, until] (whole days in the store's zone) as UTC journal stamps [lo, hi)."""
-    zone = departments.zone_of(conn, store)
+    return zone_bounds(departments.zone_of(conn, store), since, until)
+
+
+def zone_bounds(zone: ZoneInfo, since: date, until: date) -> tuple[str, str]:
     lo = datetime.combine(since, time(0), zone)
     hi = datetime.combine(until + timedelta(days=1), time(0), zone)
     return utc_stamp(lo), utc_stamp(hi)
 
 
-def _categories(conn: Connection) -> dict[str, str]:
+def by_zone(conn: Connection, stores: Sequence[str]) -> dict[str, tuple[ZoneInfo, list[str]]]:
+    """The stores grouped by the zone their days are reckoned in (zone name -> zone, stores)."""
+    out: dict[str, tuple[ZoneInfo, list[str]]] = {}
+    for st in sorted(set(stores)):
+        zone = departments.zone_of(conn, st)
+        out.setdefault(zone.key, (zone, []))[1].append(st)
+    return out
+
+
+def categories(conn: Connection) -> dict[str, str]:
     """Item id -> its category's name."""
     it, cat = s.items, s.categories
     rows = conn.execute(select(it.c.id, cat.c.name).join(cat, cat.c.id == it.c.category_id, isouter=True))
     return {str(r[0]): str(r[1]) if r[1] is not None else NOT_IN_CATALOG for r in rows}
 
 
-def _names(conn: Connection) -> dict[str, str]:
+def names_of(conn: Connection) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in conn.execute(select(s.users.c.id, s.users.c.name))}
 
 
+def local_day(stamp: Any, zone: ZoneInfo) -> Any:
+    """A text journal stamp's whole day in the store's zone, in SQL (PostgreSQL's own copy of
+    the IANA zones)."""
+    return cast(func.timezone(zone.key, cast(stamp, DateTime(timezone=True))), Date)
+
+
 def sold_rows(
-    conn: Connection, store: str, lo: str, hi: str, cats: dict[str, str], names: dict[str, str]
-) -> list[SoldRow]:
+    conn: Connection,
+    stores: Sequence[str],
+    lo: str,
+    hi: str,
+    cats: dict[str, str],
+    names: dict[str, str],
+    zone: ZoneInfo,
+) -> list[tuple[str, date, SoldRow]]:
+    """The units sold in [lo, hi) at stores of one zone, each row with its store and day."""
     sl, sa = s.sale_lines, s.sales
-    # summed in PostgreSQL per item, lane and cashier: a row per combination, not per line
-    # (the analysis only adds them up; docs/benchmarks.md, issue #18)
-    keys = (sl.c.sku, sl.c.name, sl.c.item_id, sa.c.terminal_id, sa.c.cashier_id)
+    # summed in PostgreSQL per store, day, item, lane and cashier: a row per combination,
+    # not per line (the analysis only adds them up; docs/benchmarks.md, issue #18)
+    day = local_day(sa.c.completed_at, zone).label("day")
+    keys = (sa.c.store_id, day, sl.c.sku, sl.c.name, sl.c.item_id, sa.c.terminal_id, sa.c.cashier_id)
     rows = conn.execute(
         select(*keys, func.sum(sl.c.quantity).label("quantity"))
         .join(sa, sa.c.id == sl.c.sale_id)
-        .where(sa.c.store_id == store, sa.c.completed_at >= lo, sa.c.completed_at < hi)
+        .where(sa.c.store_id.in_(stores), sa.c.completed_at >= lo, sa.c.completed_at < hi)
         .group_by(*keys)
     )
     return [
-        SoldRow(
-            r.sku,
-            r.name,
-            cats.get(r.item_id, NOT_IN_CATALOG),
-            f"{store}-{r.terminal_id}",
-            names.get(r.cashier_id, r.cashier_id),
-            int(r.quantity),
+        (
+            str(r.store_id),
+            r.day,
+            SoldRow(
+                r.sku,
+                r.name,
+                cats.get(r.item_id, NOT_IN_CATALOG),
+                f"{r.store_id}-{r.terminal_id}",
+                names.get(r.cashier_id, r.cashier_id),
+                int(r.quantity),
+            ),
         )
         for r in rows
     ]
 
 
 def return_rows(
-    conn: Connection, store: str, lo: str, hi: str, cats: dict[str, str], names: dict[str, str], zone: Any
-) -> list[LaneReturnRow]:
+    conn: Connection,
+    stores: Sequence[str],
+    lo: str,
+    hi: str,
+    cats: dict[str, str],
+    names: dict[str, str],
+    zone: ZoneInfo,
+) -> list[tuple[str, LaneReturnRow]]:
+    """Each line returned in [lo, hi) at stores of one zone, with its store (its day is the
+    return's, in the zone)."""
     r, j = s.returns, s.journal
     entries = conn.execute(
-        select(j.c.terminal_id, j.c.seq, j.c.type, j.c.at, j.c.body)
+        select(j.c.store_id, j.c.terminal_id, j.c.seq, j.c.type, j.c.at, j.c.body)
         .join(r, (r.c.store_id == j.c.store_id) & (r.c.terminal_id == j.c.terminal_id) & (r.c.seq == j.c.seq))
-        .where(r.c.store_id == store, r.c.completed_at >= lo, r.c.completed_at < hi)
-        .order_by(r.c.completed_at, j.c.terminal_id, j.c.seq)
+        .where(r.c.store_id.in_(stores), r.c.completed_at >= lo, r.c.completed_at < hi)
+        .order_by(r.c.completed_at, j.c.store_id, j.c.terminal_id, j.c.seq)
     )
-    out: list[LaneReturnRow] = []
+    out: list[tuple[str, LaneReturnRow]] = []
     for e in entries:
         body = orjson.loads(e.body)
         ops = return_ops(body, EntryRef(str(e.terminal_id), int(e.seq), str(e.type), str(e.at)))
@@ -106,12 +147,15 @@ def return_rows(
                 str(ret["return_number"]),
                 day,
             )
-            out.append(LaneReturnRow(row, f"{store}-{e.terminal_id}", staff))
+            out.append((str(e.store_id), LaneReturnRow(row, f"{e.store_id}-{e.terminal_id}", staff)))
     return out
 
 
-def complaint_rows(conn: Connection, store: str, lo: str, hi: str) -> list[ComplaintRow]:
-    """Each contact logged in the period, with the first item of the sale it is linked to."""
+def complaint_rows(
+    conn: Connection, stores: Sequence[str], lo: str, hi: str, zone: ZoneInfo
+) -> list[tuple[str, date, ComplaintRow]]:
+    """Each contact logged in the period at stores of one zone (with its store and day),
+    with the first item of the sale it is linked to."""
     c, cl, sa, sl = s.contacts, s.contact_links, s.sales, s.sale_lines
     first = (
         select(sl.c.sku, sl.c.name)
@@ -128,71 +172,124 @@ def complaint_rows(conn: Connection, store: str, lo: str, hi: str) -> list[Compl
         .subquery()
     )
     rows = conn.execute(
-        select(c.c.kind, c.c.category, link.c.sku, link.c.item)
+        select(c.c.store_id, c.c.at, c.c.kind, c.c.category, link.c.sku, link.c.item)
         .join(link, (link.c.contact_id == c.c.id) & (link.c.store_id == c.c.store_id), isouter=True)
-        .where(c.c.store_id == store, c.c.at >= lo, c.c.at < hi)
+        .where(c.c.store_id.in_(stores), c.c.at >= lo, c.c.at < hi)
     )
-    return [ComplaintRow(str(r.kind), str(r.category), r.sku or "", r.item or "") for r in rows]
+    return [
+        (
+            str(r.store_id),
+            parse_stamp(str(r.at)).astimezone(zone).date(),
+            ComplaintRow(str(r.kind), str(r.category), r.sku or "", r.item or ""),
+        )
+        for r in rows
+    ]
 
 
-def case_rows(conn: Connection, store: str, lo: str, hi: str) -> list[CaseRow]:
-    """Cases opened in the period, with the departments they were referred to and, when
-    they stand resolved or closed, when they were last resolved (from the case events)."""
+def case_rows(conn: Connection, stores: Sequence[str], lo: str, hi: str) -> list[tuple[str, CaseRow]]:
+    """Cases opened in the period at the stores (with their store), with the departments
+    they were referred to and, when they stand resolved or closed, when they were last
+    resolved (from the case events)."""
     ca, ev, rf = s.cases, s.case_events, s.referrals
     cases = conn.execute(
-        select(ca.c.id, ca.c.number, ca.c.kind, ca.c.category, ca.c.status, ca.c.opened_at).where(
-            ca.c.store_id == store, ca.c.opened_at >= lo, ca.c.opened_at < hi
+        select(ca.c.store_id, ca.c.id, ca.c.number, ca.c.kind, ca.c.category, ca.c.status, ca.c.opened_at).where(
+            ca.c.store_id.in_(stores), ca.c.opened_at >= lo, ca.c.opened_at < hi
         )
     ).all()
-    ids = [str(r.id) for r in cases]
-    depts: dict[str, set[str]] = {}
-    resolved: dict[str, str] = {}
+    ids = sorted({str(r.id) for r in cases})
+    depts: dict[tuple[str, str], set[str]] = {}
+    resolved: dict[tuple[str, str], str] = {}
     if ids:
         for ref in conn.execute(
-            select(rf.c.case_id, rf.c.department, rf.c.department_name).where(
-                rf.c.store_id == store, rf.c.case_id.in_(ids)
+            select(rf.c.store_id, rf.c.case_id, rf.c.department, rf.c.department_name).where(
+                rf.c.store_id.in_(stores), rf.c.case_id.in_(ids)
             )
         ):
-            depts.setdefault(str(ref.case_id), set()).add(str(ref.department_name or ref.department))
+            depts.setdefault((str(ref.store_id), str(ref.case_id)), set()).add(
+                str(ref.department_name or ref.department)
+            )
         for e in conn.execute(
-            select(ev.c.case_id, ev.c.at).where(ev.c.store_id == store, ev.c.case_id.in_(ids), ev.c.event == "resolved")
+            select(ev.c.store_id, ev.c.case_id, ev.c.at).where(
+                ev.c.store_id.in_(stores), ev.c.case_id.in_(ids), ev.c.event == "resolved"
+            )
         ):
-            resolved[str(e.case_id)] = max(resolved.get(str(e.case_id), ""), str(e.at))
+            key = (str(e.store_id), str(e.case_id))
+            resolved[key] = max(resolved.get(key, ""), str(e.at))
     out = []
     for r in cases:
-        done = r.status in ("resolved", "closed") and str(r.id) in resolved
+        key = (str(r.store_id), str(r.id))
+        done = r.status in ("resolved", "closed") and key in resolved
         out.append(
-            CaseRow(
-                str(r.number),
-                str(r.kind),
-                str(r.category),
-                tuple(sorted(depts.get(str(r.id), set()))),
-                parse_stamp(str(r.opened_at)),
-                parse_stamp(resolved[str(r.id)]) if done else None,
+            (
+                key[0],
+                CaseRow(
+                    str(r.number),
+                    str(r.kind),
+                    str(r.category),
+                    tuple(sorted(depts.get(key, set()))),
+                    parse_stamp(str(r.opened_at)),
+                    parse_stamp(resolved[key]) if done else None,
+                ),
             )
         )
     return out
 
 
+@dataclass
+class DayRows:
+    """One store's rows of one day (in its zone), as the analysis takes them."""
+
+    sold: list[SoldRow] = field(default_factory=list)
+    returned: list[LaneReturnRow] = field(default_factory=list)
+    contacts: list[ComplaintRow] = field(default_factory=list)
+    cases: list[CaseRow] = field(default_factory=list)
+
+
+def rows_by_day(
+    conn: Connection,
+    stores: Sequence[str],
+    zone: ZoneInfo,
+    since: date,
+    until: date,
+    cats: dict[str, str],
+    names: dict[str, str],
+) -> dict[tuple[str, date], DayRows]:
+    """The rows of [since, until] (whole days in their zone) of stores of one zone, per
+    store and day."""
+    lo, hi = zone_bounds(zone, since, until)
+    days: dict[tuple[str, date], DayRows] = defaultdict(DayRows)
+    for st, day, sold in sold_rows(conn, stores, lo, hi, cats, names, zone):
+        days[st, day].sold.append(sold)
+    for st, ret in return_rows(conn, stores, lo, hi, cats, names, zone):
+        days[st, ret.row.day or since].returned.append(ret)  # its return's day in the zone
+    for st, day, contact in complaint_rows(conn, stores, lo, hi, zone):
+        days[st, day].contacts.append(contact)
+    for st, case in case_rows(conn, stores, lo, hi):
+        days[st, case.opened_at.astimezone(zone).date()].cases.append(case)
+    return dict(days)
+
+
 def analysis(engine: Engine, since: date, until: date, store: str | None = None) -> ChainAnalysis:
-    """The analysis of [since, until] (whole days, each store's own) over one store or all."""
+    """The analysis of [since, until] (whole days, each store's own) over one store or all,
+    read from the projected tables. The back office and the API read the same result from
+    the kept days (hq/office/analysis_days.py); this is what those days are made of."""
     sold: list[SoldRow] = []
     returned: list[LaneReturnRow] = []
     contacts: list[ComplaintRow] = []
     cases: list[CaseRow] = []
     with engine.connect() as conn:
-        cats, names = _categories(conn), _names(conn)
-        for st in [store] if store is not None else _stores_with_data(conn):
-            lo, hi = bounds(conn, st, since, until)
-            zone = departments.zone_of(conn, st)
-            sold += sold_rows(conn, st, lo, hi, cats, names)
-            returned += return_rows(conn, st, lo, hi, cats, names, zone)
-            contacts += complaint_rows(conn, st, lo, hi)
-            cases += case_rows(conn, st, lo, hi)
+        cats, names = categories(conn), names_of(conn)
+        stores = [store] if store is not None else stores_with_data(conn)
+        for zone, group in by_zone(conn, stores).values():
+            for rows in rows_by_day(conn, group, zone, since, until, cats, names).values():
+                sold += rows.sold
+                returned += rows.returned
+                contacts += rows.contacts
+                cases += rows.cases
     return analyse_chain(sold, returned, contacts, cases, since, until)
 
 
-def _stores_with_data(conn: Connection) -> Sequence[str]:
+def stores_with_data(conn: Connection) -> Sequence[str]:
     """Every store with a lane, a sale, a return, a case or a contact. The big tables are
     read by skipping along their index on ``store_id`` (one look-up per store, not a scan
     of every sale); ``returns`` has no such index and is small beside ``sales``."""

@@ -22,7 +22,8 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from counter.desk import chain_analysis
-from hq import access, analysis
+from hq import access
+from hq.office import analysis_days
 from hq.web import Refusal
 
 STORE = r"^[A-Za-z0-9_-]{1,16}$"
@@ -73,7 +74,7 @@ def router(engine: Engine, caller: Callable[..., Any]) -> APIRouter:
             store = who.store_id
         if format not in ("json", "csv"):
             raise Refusal(422, "malformed", "Ask for format=json (the default) or format=csv.")
-        result = analysis.analysis(engine, first, last, store)
+        result = analysis_days.read(engine, first, last, store).chain  # the kept days: the rows' analysis
         if format == "csv":
             name = f"analysis-{store or 'all'}-{first}-{last}.csv"
             return Response(

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.barcodes import canonical_gtin
 from counter.errors import CounterError
-from hq import schema as s
+from hq import analysis_dirty, schema as s
 from hq.store import lock_downstream
 
 KIND_ORDER = (  # parents before children
@@ -172,9 +172,9 @@ def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> I
             )
         cats = set(conn.execute(select(s.categories.c.id).where(s.categories.c.deleted.is_(False))).scalars())
         taxes = set(conn.execute(select(s.tax_classes.c.code).where(s.tax_classes.c.deleted.is_(False))).scalars())
-        by_sku = {
-            r.sku: (r.id, r.barcode) for r in conn.execute(select(s.items.c.id, s.items.c.sku, s.items.c.barcode))
-        }
+        held = conn.execute(select(s.items.c.id, s.items.c.sku, s.items.c.barcode, s.items.c.category_id)).all()
+        by_sku = {r.sku: (r.id, r.barcode) for r in held}
+        category_of = {str(r.sku): str(r.category_id) for r in held}
         barcode_owner = {bc: sku for sku, (_, bc) in by_sku.items() if bc}
         seen_sku: set[str] = set()
         seen_bc: dict[str, str] = {}
@@ -235,6 +235,8 @@ def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> I
                 }
             )
         upsert(conn, "item", good, conflict="sku")
+        if any(r["sku"] in category_of and category_of[r["sku"]] != r["category_id"] for r in good):
+            analysis_dirty.forget(conn)  # an item sold under one category counts under its new one
         report.upserted = len(good)
         if gone:
             report.deleted = conn.execute(

@@ -29,6 +29,7 @@ from typing import Any
 
 from counter.errors import CounterError
 from hq.exception_words import describe_exception
+from hq.office.cli import OFFICE_COMMANDS
 
 # The rest (SQLAlchemy over PostgreSQL, uvicorn, FastAPI) is imported when an hq command
 # runs, so that building the `counter` command line stays quick.
@@ -45,6 +46,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HQ is stateless)")
     p.add_argument("--certfile", default=None, help="TLS certificate (PEM): HQ serves https and prints its SHA-256")
     p.add_argument("--keyfile", default=None, help="the certificate's private key (PEM)")
+    p.add_argument(
+        "--refresh-analysis",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="make the back office's stale analysis days this often (0: never; `counter hq analysis-refresh`)",
+    )
     p.add_argument(
         "--allow-plain-http",
         action="store_true",
@@ -109,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 certfile=args.certfile,
                 keyfile=args.keyfile,
                 allow_plain_http=args.allow_plain_http,
+                refresh_analysis=args.refresh_analysis,
             )
         except CounterError as exc:
             print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)
@@ -172,7 +181,6 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
 
 
 DESK_COMMANDS = frozenset({"departments", "department", "store-zone", "escalate"})
-OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset"})
 
 
 def seed_reference(database_url: str | None, reference: dict[str, Any]) -> int:

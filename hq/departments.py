@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.desk.service import DEFAULT_DEPARTMENTS, MANAGER, ServiceRules
@@ -187,6 +187,9 @@ def set_zone(engine: Engine, store_id: str, zone: str) -> str:
     stmt = pg_insert(s.stores).values(store_id=store_id, timezone=name)
     with engine.begin() as conn:
         conn.execute(stmt.on_conflict_do_update(index_elements=["store_id"], set_={"timezone": name}))
+        # its days are other days now: what the analysis kept of them is made again
+        conn.execute(delete(s.analysis_days).where(s.analysis_days.c.store_id == store_id))
+        conn.execute(delete(s.analysis_chain_days))
     return name
 
 

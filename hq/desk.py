@@ -43,7 +43,7 @@ from counter import projection
 from counter.journal import JournalEntry
 from counter.projection import UNKNOWN, EntryRef, Insert, ProjectionError
 from counter.trust.desk_rules import DESK_KINDS
-from hq import checks, desk_exceptions, desk_feed, escalation, schema as s
+from hq import analysis_dirty, checks, desk_exceptions, desk_feed, escalation, schema as s
 from hq.chain import PushRefused
 from hq.schema_desk import ORDINAL_TABLES
 from hq.store import utcnow
@@ -140,6 +140,35 @@ def project(
         orders |= {op.key[0] for op in ops if op.table == "orders" and op.key is not None}
         cases = {op.row["case_id"] for op in ops if op.table == "case_events"}
         desk_exceptions.check(conn, store_id, {str(o) for o in orders if o}, cases)  # hq/desk_exceptions.py
+        _mark_analysis(conn, store_id, ops)
+
+
+def _mark_analysis(conn: Connection, store_id: str, ops: Sequence[_Op]) -> None:
+    """Mark the store days whose analysis these rows change: a contact's day, and the day
+    each case they touch was opened (a case counts on that day, resolved or not)."""
+    stamps: list[object] = [op.row.get("at") for op in ops if op.table == "contacts" and op.key is None]
+    case_ids: set[str] = set()
+    referral_ids: set[str] = set()
+    for op in ops:
+        if op.table == "cases":
+            case_ids.add(str(op.row["id"] if op.key is None else op.key[0]))
+        elif op.table == "case_events" and op.row.get("case_id"):
+            case_ids.add(str(op.row["case_id"]))
+        elif op.table == "referrals":
+            if op.key is None:
+                case_ids.add(str(op.row["case_id"]))
+            else:
+                referral_ids.add(str(op.key[0]))
+        elif op.table == "referral_notes" and op.row.get("referral_id"):
+            referral_ids.add(str(op.row["referral_id"]))
+    ca, rf = s.cases, s.referrals
+    if referral_ids:
+        found = select(rf.c.case_id).where(rf.c.store_id == store_id, rf.c.id.in_(sorted(referral_ids)))
+        case_ids |= {str(x) for x in conn.execute(found).scalars()}
+    if case_ids:
+        opened = select(ca.c.opened_at).where(ca.c.store_id == store_id, ca.c.id.in_(sorted(case_ids)))
+        stamps += list(conn.execute(opened).scalars())
+    analysis_dirty.mark_stamps(conn, store_id, stamps)
 
 
 def _fitting(

@@ -41,7 +41,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from counter import projection
 from counter.journal import EventType, JournalEntry
 from counter.projection import EntryRef, Insert, ProjectionError
-from hq import checks, desk, no_receipt, people, schema as s
+from hq import analysis_dirty, checks, desk, no_receipt, people, schema as s
 from hq.chain import (
     PushRefused as PushRefused,  # re-exported: hq.app catches ingest.PushRefused
     check_chain,
@@ -131,6 +131,7 @@ def _ingest(
 
 
 COPY_FROM = 64  # entries: a smaller batch is written in one statement (one round trip), a larger one by COPY
+_CASH_TYPES = frozenset({"DrawerOpened", "ShiftClosed"})  # what the no-sales and over/short read
 JOURNAL_COLUMNS = ("store_id", "terminal_id", "seq", "id", "type", "at", "body", "prev_hash", "hash", "received_at")
 SALE_COLUMNS = (
     "id", "receipt_number", "store_id", "terminal_id", "seq", "cashier_id", "completed_at", "currency",
@@ -252,6 +253,10 @@ def project(
     people.project(conn, store_id, terminal_id, entries, bodies)  # customers and store credit (hq/people.py)
     desk.project(conn, store_id, terminal_id, entries, bodies)  # orders, accounts, cases (hq/desk.py)
     no_receipt.project(conn, store_id, terminal_id, entries, bodies)  # by customer key (hq/no_receipt.py)
+    # the store days whose analysis this batch changes (the desk's: hq/desk.py)
+    cash = [e.at for e in entries if e.type in _CASH_TYPES]
+    completed = [x[6] for x in sales] + [r["returns"][0].row["completed_at"] for _, r, _ in returns]
+    analysis_dirty.mark_stamps(conn, store_id, cash + completed)
 
 
 def _recordset_insert(name: str, table: str, columns: Sequence[str]) -> str:

@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 
 from hq import schema_departments, schema_desk, schema_feed
-from hq.office import schema as schema_office, schema_lanes
+from hq.office import schema as schema_office, schema_analysis, schema_lanes
 
 metadata = MetaData(
     naming_convention={
@@ -440,6 +440,13 @@ office_logins, office_roles, office_sessions, office_actions = (
 )
 desk_feed, desk_texts = FEED["desk_feed"], FEED["desk_texts"]
 lane_status = schema_lanes.define(metadata)["lane_status"]  # migration 0011 (hq/office/schema_lanes.py)
+ANALYSIS = schema_analysis.define(metadata)  # migration 0013 (hq/office/schema_analysis.py)
+analysis_days, analysis_chain_days, analysis_dirty, analysis_refreshing = (
+    ANALYSIS["analysis_days"],
+    ANALYSIS["analysis_chain_days"],
+    ANALYSIS["analysis_dirty"],
+    ANALYSIS["analysis_refreshing"],
+)
 
 DOWNSTREAM = {
     "tax_class": tax_classes,

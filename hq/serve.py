@@ -96,11 +96,16 @@ def serve(
     certfile: str | None = None,
     keyfile: str | None = None,
     allow_plain_http: bool = False,
+    refresh_analysis: float = 60.0,
 ) -> None:
     pin = check_transport(host, certfile, keyfile, allow_plain_http)
     engine = make_engine(database_url)
     migrate(engine)
     engine.dispose()
+    if refresh_analysis > 0:  # the back office's analysis days, made ahead of the pages
+        from hq.office.analysis_days import start_refresher
+
+        start_refresher(make_engine(database_url, pool_size=1), refresh_analysis)
     scheme = "https" if certfile else "http"
     where = engine.url.render_as_string(hide_password=True)
     log.info("HQ serving on %s://%s:%d (database %s)", scheme, host, port, where)

@@ -22,9 +22,9 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from counter.desk import chain_analysis
-from hq import analysis
+from hq.office import analysis_days
 from hq.office.auth import Office, record
-from hq.office.cash_analysis import CashAnalysis, cash_analysis
+from hq.office.cash_analysis import CashAnalysis
 from hq.office.web import PageRefusal, known_stores, not_yours, page, signed_in, store_scope
 
 MAX_DAYS = 400
@@ -155,8 +155,8 @@ def router(engine: Engine) -> APIRouter:
         who = await signed_in(engine, request)
         scope = _store(who, store)
         first, last = _period(who, since[:10], until[:10])
-        result = analysis.analysis(engine, first, last, scope)
-        cash = cash_charts(cash_analysis(engine, first, last, scope))
+        kept = analysis_days.read(engine, first, last, scope)
+        result, cash = kept.chain, cash_charts(kept.cash)
         query = f"since={first}&until={last}" + (f"&store={scope}" if scope else "")
         with engine.connect() as conn:
             stores = known_stores(conn) if who.store_id is None else []
@@ -172,11 +172,12 @@ def router(engine: Engine) -> APIRouter:
         who = await signed_in(engine, request)
         scope = _store(who, store)
         first, last = _period(who, since[:10], until[:10])
-        result = analysis.analysis(engine, first, last, scope)
+        kept = analysis_days.read(engine, first, last, scope)
+        result = kept.chain
         record(engine, who, "analysis_csv", f"{scope or 'all'} {first}..{last} {chart[:40]}".strip(), "", scope)
         sheet = chain_analysis.to_csv(result)
         if chart:
-            every = charts(result) + cash_charts(cash_analysis(engine, first, last, scope))
+            every = charts(result) + cash_charts(kept.cash)
             picked = [c for c in every if c.key == chart]
             if not picked:
                 raise PageRefusal(

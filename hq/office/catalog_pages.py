@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, or_, select
 
-from hq import catalog, schema as s
+from hq import analysis_dirty, catalog, schema as s
 from hq.office.auth import Office, record
 from hq.office.web import field, form_of, not_found, not_saved, not_yours, page, signed_in
 from hq.store import lock_downstream
@@ -111,6 +111,8 @@ def router(engine: Engine) -> APIRouter:
             changed = {k: (row[k], v) for k, v in after.items() if row[k] != v}
             if changed:
                 catalog.upsert(conn, "item", [{**{k: row[k] for k in ("id", "sku", "barcode", "tax_code")}, **after}])
+            if "category_id" in changed:
+                analysis_dirty.forget(conn)  # its sales and returns count under the new category
         said = "Nothing changed." if not changed else "Saved: the lanes take it on their next sync."
         if changed:
             detail = "; ".join(f"{k} {_shown(k, a)} → {_shown(k, b)}" for k, (a, b) in changed.items())

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from sqlalchemy import Engine
 
-OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset"})
+OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset", "analysis-refresh"})
 
 
 def add_parsers(hsub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -22,11 +23,23 @@ def add_parsers(hsub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--department", default=None, help="an agent's department, e.g. warranty")
     p = hsub.add_parser("office-reset", parents=parents, help="set a new one-time password for a login")
     p.add_argument("login")
+    p = hsub.add_parser(
+        "analysis-refresh", parents=parents, help="make the analysis's stale days, and the last days of every store"
+    )
+    p.add_argument("--days", type=int, default=35, help="how many days back to keep made (1..400)")
 
 
 def run_office_command(args: argparse.Namespace, engine: Engine) -> int:
-    from hq.office import auth
+    from hq.office import analysis_days, auth
 
+    if args.hq_command == "analysis-refresh":
+        if not 1 <= args.days <= 400:
+            print("counter hq: --days is 1 to 400.", file=sys.stderr)
+            return 2
+        started = time.perf_counter()
+        made = analysis_days.refresh(engine, keep_days=args.days)
+        print(f"{made} store day(s) of the analysis made in {time.perf_counter() - started:.1f} s.")
+        return 0
     try:
         if args.hq_command == "office-users":
             for r in auth.logins(engine):

@@ -64,7 +64,7 @@ def test_a_long_queue_keeps_the_most_pressing(
 
 
 def test_the_chain_analysis_finds_every_store_with_data(hq_engine: Engine, reference_data: dict[str, object]) -> None:
-    """The stores the analysis over every store reads (``hq.analysis._stores_with_data``,
+    """The stores the analysis over every store reads (``hq.analysis.stores_with_data``,
     found by skipping along the indexes): a store with only sales, only a return, only a
     case (and its contact) or only a lane is each found, and none twice."""
     from hq import analysis
@@ -106,4 +106,4 @@ def test_the_chain_analysis_finds_every_store_with_data(hq_engine: Engine, refer
                     )
                 )  # fmt: skip
     with hq_engine.connect() as conn:
-        assert list(analysis._stores_with_data(conn)) == ["S02", "S03", "S05", "S07", "S09", "S11"]
+        assert list(analysis.stores_with_data(conn)) == ["S02", "S03", "S05", "S07", "S09", "S11"]
