@@ -61,6 +61,16 @@ def ensure_installed() -> None:
     STAMP.write_text(wanted)
 
 
+def qt_problem(args: list[str]) -> str | None:
+    """What stops Qt from opening the window on this machine, said with what to do, or
+    None (scripts/qt_check.py: missing system libraries, no display; Linux only)."""
+    try:
+        from scripts.qt_check import check, opens_window
+    except ImportError:  # a copy of run.py without scripts/: start as before
+        return None
+    return check(VENV) if opens_window(args) else None
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"start", "test", "mutate"}:
         print(__doc__)
@@ -68,6 +78,10 @@ def main(argv: list[str]) -> int:
     ensure_installed()
     verb, rest = argv[0], argv[1:]
     if verb == "start":
+        problem = qt_problem(rest)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
         cmd = [str(PY), "-m", "cli.main", *rest]
     elif verb == "mutate":
         cmd = [str(PY), str(ROOT / "scripts" / "mutate.py"), *rest]
