@@ -13,6 +13,7 @@ whichever module logged it. Called on the main thread before anything else runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -86,7 +87,8 @@ def configure_logging(data_dir: Path, *, max_kb: int, files: int) -> Path | None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if os.name == "posix":
-            folder.chmod(0o700)  # staff names and store details: the owner's only, like the store
+            with contextlib.suppress(OSError):  # a folder someone else owns: log to it all the same
+                folder.chmod(0o700)  # staff names and store details: the owner's only, like the store
         handler = logging.handlers.RotatingFileHandler(
             path,
             maxBytes=_clamp(max_kb, MAX_KB_RANGE) * 1024,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -19,8 +20,9 @@ from sqlalchemy import text
 
 from db.credentials import write_token
 from db.demo import DEMO_CUSTOMERS
-from db.engine import open_database, script_head
+from db.engine import DB_FILENAME, open_database, script_head
 from db.queries import write_settings
+from devices.sim.netprinter import SimNetworkPrinter
 
 VISA = "4111111111111111"
 TOKEN = "Hq7" + secrets.token_urlsafe(32)
@@ -210,3 +212,41 @@ def test_an_enrolled_lane_bundles_its_backlog_and_never_its_token(store_dir: Pat
     later = run_cli("sync", "status", "--data-dir", str(store_dir))
     assert f"{entries - 5} entries waiting, acknowledged up to 5" in later.stdout
     assert f"last entry HQ acknowledged written at {at} (UTC)" in later.stdout
+
+
+def test_a_tampered_store_is_bundled_with_what_verify_says(store_dir: Path, tmp_path: Path) -> None:
+    conn = sqlite3.connect(store_dir / DB_FILENAME)
+    conn.execute("DROP TRIGGER journal_no_update")  # what someone tampering would do first
+    seq = conn.execute(
+        "SELECT min(seq) FROM journal WHERE terminal_id='T01' AND type='SaleCompleted' AND body LIKE '%\"qty\":1%'"
+    ).fetchone()[0]
+    conn.execute(
+        "UPDATE journal SET body = replace(body, '\"qty\":1', '\"qty\":2') WHERE terminal_id='T01' AND seq = ?", (seq,)
+    )
+    conn.commit()
+    conn.close()
+    out = tmp_path / "support.zip"
+    result = run_cli("diagnose", "--data-dir", str(store_dir), "--out", str(out), "--no-probe")
+    assert result.returncode == 0, result.stderr  # the bundle was written: that is what support needs now
+    assert "The store did not verify; journal_verify.txt says why (RESULT: BAD)" in result.stdout
+    verify = read_zip(out)["journal_verify.txt"]
+    assert verify.startswith("RESULT: BAD\n") and f"T01: BAD: entry {seq}:" in verify and "T02: OK" in verify
+    assert "journal_no_update" in verify
+    if os.name == "posix":
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_a_printer_that_does_not_answer_is_said_and_does_not_hold_the_command(store_dir: Path, tmp_path: Path) -> None:
+    printer = SimNetworkPrinter().start()
+    printer.silent = True  # accepts the connection, never answers a status request
+    try:
+        (store_dir / "counter.toml").write_text(f'printer = "{printer.url}"\ndisplay = "none"\n', encoding="utf-8")
+        out = tmp_path / "support.zip"
+        result = run_cli("diagnose", "--data-dir", str(store_dir), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        devices = read_zip(out)["devices.txt"]
+    finally:
+        printer.stop()
+    assert f"printer: {printer.url}\n  FAILED: Receipt printer {printer.url}: Not answering" in devices
+    assert "drawer: printer\n  FAILED:" in devices and "display: none" in devices
+    assert printer.jobs == []  # asked its status, nothing printed
