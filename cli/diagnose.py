@@ -12,7 +12,8 @@ street lines and desk notes are taken out wherever they appear, unless
 ``--with-customer-data``, which adds ``customers.json`` and leaves them in. docs/support.md.
 
 Exit codes: 0 when the zip was written (whatever it says about the store: read its
-``journal_verify.txt``), 1 when it could not be (the line says why and what to do).
+``journal_verify.txt``), 1 when it could not be (the line says why and what to do), 130 when
+stopped with Ctrl+C (nothing written).
 Runs on the main thread; each device probe on a short-lived daemon thread of its own,
 waited for at most ``PROBE_SECONDS``, so a device that hangs never holds the command.
 """
@@ -102,6 +103,9 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         os.replace(part, out)
     except OSError as exc:
         raise BundleRefused(f"Cannot write {out} ({exc.strerror or exc}).", "Give another --out.") from None
+    except KeyboardInterrupt:
+        print("counter diagnose: stopped; nothing was written.", file=sys.stderr)
+        return 130
     finally:
         part.unlink(missing_ok=True)
     print(f"Wrote {out}")
@@ -151,6 +155,7 @@ def gather(data_dir: Path, now: datetime, *, with_customers: bool, probe: bool) 
     texts: list[str] = []
     phones: list[str] = []
     customers: str | None = None
+    looked_up = False
     try:
         db: Database | None = open_database(data_dir, create=False, audit=True)
     except CounterError as exc:
@@ -164,13 +169,19 @@ def gather(data_dir: Path, now: datetime, *, with_customers: bool, probe: bool) 
             sections["store_counts.txt"] = _section(lambda: _counts(db))
             from db.diagnostics import customer_records, customer_texts
 
-            texts, phones = customer_texts(db.read)
+            try:
+                texts, phones = customer_texts(db.read)
+                looked_up = True
+            except Exception:  # a damaged table: the bundle says its customers could not be taken out
+                log.exception("counter diagnose could not read the store's customers")
             if with_customers:
-                customers = json.dumps(customer_records(db.read), indent=1, ensure_ascii=False, default=str)
+                customers = _section(
+                    lambda: json.dumps(customer_records(db.read), indent=1, ensure_ascii=False, default=str)
+                )
         finally:
             db.dispose()
     scrub = (lambda t: t) if with_customers else CustomerScrubber(texts, phones).scrub
-    files = {"README.txt": scrub(redact(_readme(data_dir, now, with_customers, db is not None)))}
+    files = {"README.txt": scrub(redact(_readme(data_dir, now, with_customers, looked_up)))}
     files.update({name: scrub(redact(body)) for name, body in sections.items()})
     if customers is not None:
         files["customers.json"] = customers  # asked for: as the store has them
@@ -199,7 +210,7 @@ def _logs(data_dir: Path, scrub: Callable[[str], str]) -> dict[str, str]:
     return out
 
 
-def _readme(data_dir: Path, now: datetime, with_customers: bool, opened: bool) -> str:
+def _readme(data_dir: Path, now: datetime, with_customers: bool, looked_up: bool) -> str:
     lines = [
         "Counter support bundle (counter diagnose)",
         f"Made {now:%Y-%m-%d %H:%M:%S} UTC from the data folder {data_dir}.",
@@ -210,12 +221,12 @@ def _readme(data_dir: Path, now: datetime, with_customers: bool, opened: bool) -
     ]
     if with_customers:
         lines.append("Customer details: INCLUDED (--with-customer-data): customers.json, and as they appear elsewhere.")
-    elif opened:
+    elif looked_up:
         lines.append("Customer details: left out (names, phones, e-mails, street lines and desk notes of the store's")
         lines.append("customers are replaced by [customer] wherever they appeared).")
     else:
-        lines.append("Customer details: the store could not be opened, so its customers' names could not be looked")
-        lines.append("up and taken out; e-mail addresses and phone numbers are redacted all the same.")
+        lines.append("Customer details: the store's customers could not be read, so their names could not be taken")
+        lines.append("out; e-mail addresses and phone numbers are redacted all the same.")
     lines += ["", "Files:"]
     lines += [f"  {name}: {what}" for name, what in CONTENTS.items() if name != "customers.json" or with_customers]
     lines.append("  logs/: the log files, newest first (counter.log, counter.log.1, ...), redacted again")

@@ -250,3 +250,17 @@ def test_a_printer_that_does_not_answer_is_said_and_does_not_hold_the_command(st
     assert f"printer: {printer.url}\n  FAILED: Receipt printer {printer.url}: Not answering" in devices
     assert "drawer: printer\n  FAILED:" in devices and "display: none" in devices
     assert printer.jobs == []  # asked its status, nothing printed
+
+
+def test_when_the_customers_cannot_be_read_the_bundle_says_so(planted: Path, tmp_path: Path) -> None:
+    conn = sqlite3.connect(planted / DB_FILENAME)
+    conn.execute("DROP TABLE customer_changes")  # a table of customer texts lost: they cannot be looked up
+    conn.commit()
+    conn.close()
+    out = tmp_path / "support.zip"
+    result = run_cli("diagnose", "--data-dir", str(planted), "--out", str(out), "--no-probe")
+    assert result.returncode == 0, result.stderr
+    files = read_zip(out)
+    assert "the store's customers could not be read, so their names could not be taken" in files["README.txt"]
+    assert "Priya Raman called from [phone]" in files["logs/old-counter.log"]  # as documented: names stay
+    assert f"pin={PIN}" not in files["logs/old-counter.log"] and VISA not in files["logs/old-counter.log"]
