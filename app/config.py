@@ -67,6 +67,12 @@ class Settings:
     #: Check the whole file (``PRAGMA quick_check``) behind the sign-in screen at every
     #: start. Off only for benchmarks, which time that check on its own (bench/cold_start.py).
     integrity_check_at_start: bool = True
+    #: The log (``logs/counter.log`` in the data folder) is rotated when it reaches this many
+    #: kilobytes (16 to 102400); app/logs.py.
+    log_max_kb: int = 1024
+    #: How many log files are kept, the one being written included (2 to 100): the log takes
+    #: at most about ``log_max_kb`` × ``log_files``.
+    log_files: int = 5
     #: Problems met while reading the settings, shown once at start-up.
     problems: list[str] = field(default_factory=list)
 

@@ -108,9 +108,9 @@ def _print_test(url: str, profile: PrinterProfile) -> int:
 
 def _quiet_device_warnings() -> None:
     """The one-line result says what went wrong; the device layer's warnings stay in
-    counter.log instead of repeating it on the terminal."""
+    the log file instead of repeating it on the terminal."""
     for handler in logging.getLogger().handlers:
-        if type(handler) is logging.StreamHandler:  # the consoles, not counter.log
+        if type(handler) is logging.StreamHandler:  # the consoles, not the log file
             handler.addFilter(lambda r: not r.name.startswith("devices") or r.levelno >= logging.ERROR)
 
 

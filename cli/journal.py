@@ -14,7 +14,7 @@ from pathlib import Path
 
 from counter.errors import CounterError
 from db.audit import audit_store, export_journal, manifest_path
-from db.engine import open_database
+from db.engine import Database, open_database
 
 
 class AnchorError(CounterError):
@@ -35,15 +35,22 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
                     print(f"  {line}")
                 return 1
             return 0
-        anchors = parse_anchors(args.anchor, args.manifest)
-        audit = audit_store(db.read, db.secret, anchors)
-        for line in audit.lines():
+        ok, lines = verify_report(db, parse_anchors(args.anchor, args.manifest))
+        for line in lines:
             print(line)
-        if db.secret is None:
-            print("NOTE: the installation key (secret.key) is missing or not this store's: seals were not checked.")
-        return 0 if audit.ok else 1
+        return 0 if ok else 1
     finally:
         db.dispose()
+
+
+def verify_report(db: Database, anchors: dict[str, dict[int, str]] | None = None) -> tuple[bool, list[str]]:
+    """What ``counter journal verify`` says of the store (also bundled by ``counter
+    diagnose``): whether every check passed, and its lines."""
+    audit = audit_store(db.read, db.secret, anchors)
+    lines = audit.lines()
+    if db.secret is None:
+        lines.append("NOTE: the installation key (secret.key) is missing or not this store's: seals were not checked.")
+    return audit.ok, lines
 
 
 def parse_anchors(texts: list[str], manifest: Path | None) -> dict[str, dict[int, str]]:

@@ -8,6 +8,7 @@
     counter hq serve|fingerprint|migrate|enrol-code|revoke|admin-token|import-catalog|report|seed-demo
     counter sync enrol|now|status --data-dir DIR
     counter devices list|test URL|print-test [URL] --data-dir DIR
+    counter diagnose [--out FILE] [--with-customer-data] --data-dir DIR   a zip for support
 
 Every entry takes ``--data-dir`` so a script or a test can use a throwaway store.
 Errors print one clear line (and exit 1), never a traceback.
@@ -16,14 +17,12 @@ Errors print one clear line (and exit 1), never a traceback.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.config import default_data_dir
+from app.config import default_data_dir, load_settings
 from counter.errors import CounterError
-from counter.trust.carddata import CardDataFilter
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli.devices import add_parser as add_devices
 
     add_devices(sub, common)
+    from cli.diagnose import add_parser as add_diagnose
+
+    add_diagnose(sub, common)
     return parser
 
 
@@ -88,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cli.devices import run as run_devices
 
             return run_devices(args, data_dir)
+        if args.command == "diagnose":
+            from cli.diagnose import run as run_diagnose
+
+            return run_diagnose(args, data_dir)
         if args.command == "sync":
             from cli.sync import run as run_sync
 
@@ -100,36 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-#: marks the log handlers ``_configure_logging`` added, so a second call replaces them
-_OURS = "_counter_handler"
-
-
 def _configure_logging(data_dir: Path) -> None:
-    """Warnings to the terminal; everything from INFO up to ``counter.log`` in the data
-    folder, which is where error messages on screen send people for details."""
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cards = CardDataFilter()  # no card number reaches a log, whatever logged it
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:  # called again: replace, not add
-        root.removeHandler(old)
-        old.close()
-    console = logging.StreamHandler()
-    setattr(console, _OURS, True)
-    console.setLevel(logging.WARNING)
-    console.setFormatter(fmt)
-    console.addFilter(cards)
-    root.addHandler(console)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(data_dir / "counter.log", encoding="utf-8")
-    except OSError:
-        return  # an unusable folder is reported by whatever opens the store next
-    setattr(handler, _OURS, True)
-    handler.setFormatter(fmt)
-    handler.addFilter(cards)
-    root.addHandler(handler)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    """The rotated, redacted log in ``data_dir/logs`` (app/logs.py), sized by counter.toml."""
+    from app.logs import configure_logging
+
+    settings = load_settings(data_dir)
+    configure_logging(data_dir, max_kb=settings.log_max_kb, files=settings.log_files)
 
 
 def _init_demo(data_dir: Path, days: int) -> int:

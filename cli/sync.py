@@ -14,10 +14,13 @@ import csv
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from counter.errors import CounterError
 from counter.sync.upstream import UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from db.sync import Syncer
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -66,17 +69,34 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
                 status = syncer.cycle()
                 print(status.describe())
                 return 0 if status.online and not status.problem else 1
-            print(
-                f"{config.store}-{config.terminal} at {config.hq}: {syncer.backlog()} entries waiting, "
-                f"acknowledged up to {syncer.acked_seq()}, pull cursor {syncer.cursor()}"
-            )
-            for feed_id, tries, problem in syncer.desk_waiting():
-                print(f"  desk event {feed_id} from another lane not applied ({tries} tries): {problem}")
+            for line in status_lines(syncer):
+                print(line)
             return 0
         finally:
             client.close()
     finally:
         db.dispose()
+
+
+def status_lines(syncer: Syncer) -> list[str]:
+    """What ``counter sync status`` says (also bundled by ``counter diagnose``); reads the
+    store only, asks HQ nothing."""
+    from db.diagnostics import entry_written_at
+
+    config = syncer.config
+    acked = syncer.acked_seq()
+    lines = [
+        f"{config.store}-{config.terminal} at {config.hq}: {syncer.backlog()} entries waiting, "
+        f"acknowledged up to {acked}, pull cursor {syncer.cursor()}"
+    ]
+    written = entry_written_at(syncer.read, config.terminal, acked) if acked else None
+    if written:
+        lines.append(f"  last entry HQ acknowledged written at {written} (UTC)")
+    else:
+        lines.append("  HQ has acknowledged nothing yet")
+    for feed_id, tries, problem in syncer.desk_waiting():
+        lines.append(f"  desk event {feed_id} from another lane not applied ({tries} tries): {problem}")
+    return lines
 
 
 def seed_demo(database_url: str | None) -> int:

@@ -434,7 +434,7 @@ class IntegrityCheck:
     def _damaged(self, detail: str) -> StoreError:
         log.error("integrity check of %s: %s", self.path, detail)  # SQLite's words go to the log
         return StoreError(
-            "The store's database is damaged: the integrity check found errors in it (details in counter.log).",
+            "The store's database is damaged: the integrity check found errors in it (details in logs/counter.log).",
             "Do not sell on this terminal. Follow 'Recovering a damaged store' in the README.",
         )
 

@@ -510,7 +510,7 @@ class Syncer:
 
 def _problem(exc: HqRefused) -> str:
     if exc.error == "untrusted_hq":
-        return "HQ's certificate is not the one this terminal trusts (see counter.log); nothing was sent"
+        return "HQ's certificate is not the one this terminal trusts (see logs/counter.log); nothing was sent"
     if exc.status == 429:
         return "HQ refused: too many failed attempts from this address; it tries again later"
     if exc.status == 401:

@@ -107,6 +107,8 @@ def _body(relay: _Relay, worker_ref: Any, call_id: int, call: Callable[[], Any])
         error.__cause__ = error.__context__ = None
     except Exception as exc:  # a bug must not be lost on a worker thread: log it, say it plainly
         log.exception("call to HQ failed")
-        error = CounterError(f"Something went wrong asking HQ ({type(exc).__name__}).", "See counter.log.")
+        error = CounterError(
+            f"Something went wrong asking HQ ({type(exc).__name__}).", "See logs/counter.log in the data folder."
+        )
     with contextlib.suppress(RuntimeError):  # the application is shutting down
         relay.answered.emit(worker_ref, call_id, result, error)

@@ -129,12 +129,12 @@ def card_numbers_in(data: bytes) -> list[bytes]:
 
 @pytest.fixture
 def logged(store_dir: Path) -> Any:
-    """The app's own logging (counter.log in the data folder, with its card filter)."""
+    """The app's own logging (logs/counter.log in the data folder, with its redacting filter)."""
     root = logging.getLogger()
     before = list(root.handlers)
     _configure_logging(store_dir)
     ours = [h for h in root.handlers if h not in before]
-    yield store_dir / "counter.log", ours
+    yield store_dir / "logs" / "counter.log", ours
     for handler in ours:
         handler.close()
         root.removeHandler(handler)
@@ -249,13 +249,14 @@ def test_no_card_number_in_the_database_its_wal_the_log_or_the_spool(
     assert count_rows(ctx, s.print_jobs) >= jobs + 2  # and printed
     for handler in logged[1]:
         handler.flush()
-    files = {p.name: p.read_bytes() for p in store_dir.iterdir() if p.is_file()}
-    assert {"counter.sqlite3", "counter.sqlite3-wal", "counter.log"} <= set(files)
+    found = [*store_dir.iterdir(), *(store_dir / "logs").iterdir()]
+    files = {p.relative_to(store_dir).as_posix(): p.read_bytes() for p in found if p.is_file()}
+    assert {"counter.sqlite3", "counter.sqlite3-wal", "logs/counter.log"} <= set(files)
     for name, data in files.items():
         found = card_numbers_in(data)
         # with the bytes around each (a hash cut by a page boundary once looked like one)
         assert found == [], (name, [data[max(0, data.find(f) - 40) : data.find(f) + 60] for f in found])
-    log_text = files["counter.log"].decode("utf-8")
+    log_text = files["logs/counter.log"].decode("utf-8")
     assert "•••• 1111" in log_text and "card swipe removed" in log_text  # it was logged, masked
     # Value by value too: every text and blob of every table.
     with ctx.db.read.connect() as conn:
