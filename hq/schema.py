@@ -438,6 +438,7 @@ office_logins, office_roles, office_sessions, office_actions = (
     OFFICE["office_sessions"],
     OFFICE["office_actions"],
 )
+office_audit_head = OFFICE["office_audit_head"]  # migration 0014 (hq/office/audit.py)
 desk_feed, desk_texts = FEED["desk_feed"], FEED["desk_texts"]
 lane_status = schema_lanes.define(metadata)["lane_status"]  # migration 0011 (hq/office/schema_lanes.py)
 ANALYSIS = schema_analysis.define(metadata)  # migration 0013 (hq/office/schema_analysis.py)

@@ -110,11 +110,9 @@ def check_password_rules(password: str, login: str) -> None:
 def _action(
     conn: Connection, login: str, user_id: str, action: str, target: str, detail: str = "", store: str | None = None
 ) -> None:
-    conn.execute(
-        insert(s.office_actions).values(
-            at=utcnow(), login=login, user_id=user_id, action=action, store_id=store, target=target[:80], detail=detail
-        )
-    )
+    from hq.office import audit  # the chain of actions (audit imports this module's Office)
+
+    audit.append(conn, login, user_id, action, target, detail, store)
 
 
 def record(engine: Engine, who: Office, action: str, target: str, detail: str = "", store: str | None = None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset", "analysis-refresh"})
+OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset", "analysis-refresh", "office-audit"})
 
 
 def add_parsers(hsub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -23,6 +23,8 @@ def add_parsers(hsub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--department", default=None, help="an agent's department, e.g. warranty")
     p = hsub.add_parser("office-reset", parents=parents, help="set a new one-time password for a login")
     p.add_argument("login")
+    p = hsub.add_parser("office-audit", parents=parents, help="check the back office's audit chain; show the newest")
+    p.add_argument("--last", type=int, default=20, help="how many of the newest actions to show (0: none)")
     p = hsub.add_parser(
         "analysis-refresh", parents=parents, help="make the analysis's stale days, and the last days of every store"
     )
@@ -32,6 +34,8 @@ def add_parsers(hsub: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run_office_command(args: argparse.Namespace, engine: Engine) -> int:
     from hq.office import analysis_days, auth
 
+    if args.hq_command == "office-audit":
+        return _audit(engine, max(0, min(args.last, 10_000)))
     if args.hq_command == "analysis-refresh":
         if not 1 <= args.days <= 400:
             print("counter hq: --days is 1 to 400.", file=sys.stderr)
@@ -62,3 +66,20 @@ def run_office_command(args: argparse.Namespace, engine: Engine) -> int:
     except auth.OfficeError as exc:
         print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)
         return 1
+
+
+def _audit(engine: Engine, last: int) -> int:
+    from sqlalchemy import select
+
+    from hq import schema as s
+    from hq.office import audit
+
+    a = s.office_actions
+    with engine.connect() as conn:
+        check = audit.verify(conn)
+        rows = conn.execute(select(a).order_by(a.c.id.desc()).limit(last)).mappings().all() if last else []
+    for r in reversed(rows):
+        where = f" [{r['store_id']}]" if r["store_id"] else ""
+        print(f"#{r['id']} {r['at']:%Y-%m-%d %H:%M:%S} {r['login']} {r['action']}{where} {r['target']}: {r['detail']}")
+    print(check.words, file=sys.stdout if check.ok else sys.stderr)
+    return 0 if check.ok else 1

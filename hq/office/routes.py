@@ -11,6 +11,7 @@ def office_routers(engine: Engine) -> list[APIRouter]:
     from hq.office import (
         analysis_pages,
         approval_pages,
+        audit,
         catalog_pages,
         desk_pages,
         exception_pages,
@@ -28,4 +29,5 @@ def office_routers(engine: Engine) -> list[APIRouter]:
         lane_pages.router(engine),
         staff_pages.router(engine),
         people_pages.router(engine),
+        audit.router(engine),
     ]

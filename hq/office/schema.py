@@ -9,7 +9,8 @@
   store, and the staff).
 * ``office_sessions``: a signed-in browser: the SHA-256 of the cookie's random token, the
   form token (CSRF) and when it expires (idle and absolute).
-* ``office_actions``: every action taken in the back office, with who took it.
+* ``office_actions``: every action taken in the back office, with who took it, on a hash
+  chain whose newest hash and length are in ``office_audit_head`` (hq/office/audit.py).
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def define(metadata: MetaData) -> dict[str, Table]:
         Column("store_id", String(16), nullable=True),
         Column("target", String(80), nullable=False),
         Column("detail", Text, nullable=False),
+        Column("prev_hash", String(64), nullable=False),  # the chain (hq/office/audit.py, migration 0014)
+        Column("hash", String(64), nullable=False),
     )
     Index(None, t["office_actions"].c.at)
+    t["office_audit_head"] = Table(
+        "office_audit_head",
+        metadata,
+        Column("chain", String(16), primary_key=True),
+        Column("hash", String(64), nullable=False),
+        Column("rows", BigInteger, nullable=False),
+    )
     return t

@@ -116,7 +116,7 @@ def test_every_page_each_role_sees_is_labelled_and_keyboard_operable(
                  "/office/policies"],
         "jordan": ["/office/queue?department=warranty", "/office/analysis", f"/office/catalog?q={kettle.sku}",
                    "/office/policies", "/office/approvals", "/office/exceptions", "/office/lanes", "/office/staff",
-                   "/office/people", "/office/lanes?store=S01", "/office/analysis?store=S01"],
+                   "/office/people", "/office/lanes?store=S01", "/office/analysis?store=S01", "/office/audit"],
     }  # fmt: skip
     seen: list[Any] = []
     for login, urls in pages.items():
