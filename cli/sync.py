@@ -113,11 +113,35 @@ def seed_demo(database_url: str | None) -> int:
     )
 
 
+#: The demo chain's vendors (invented). A demo item's vendor follows the company prefix of its
+#: barcode (resources/demo/make_catalog.py gives each product family a supplier's prefix, two
+#: house-brand suppliers per category), so every variant of a family has one vendor; the
+#: prefixes, in order, take the names in turn. Items sold by SKU only have none on file.
+DEMO_VENDORS = (
+    "Northwind Trading", "Bluebird Brands", "Cedar & Vine", "Brightline Supply", "Meridian Imports",
+    "Lakeside Goods", "Copperfield & Co.", "Redwood Brands", "Silverline Wholesale", "Oakridge Partners",
+    "Harbor Point Supply", "Kestrel Sourcing", "Maple Street Brands", "Pinecrest Distributors", "Sterling Row",
+    "Tidewater Trading", "Union Hill Supply", "Westgate Brands", "Alder & Finch", "Granite Peak Goods",
+)  # fmt: skip
+
+
+def _company_prefix(digits: str) -> str:
+    return digits[:3] if len(digits) == 8 else digits[:6] if len(digits) == 12 else digits[:7]
+
+
+def demo_vendors(barcodes: list[str]) -> dict[str, str]:
+    """Printed barcode -> its demo vendor (from the company prefix; a barcode-less item: none)."""
+    prefixes = sorted({_company_prefix(b) for b in barcodes if b})
+    name = {p: DEMO_VENDORS[n % len(DEMO_VENDORS)] for n, p in enumerate(prefixes)}
+    return {b: name[_company_prefix(b)] for b in barcodes if b}
+
+
 def demo_reference_data(hasher: Any, demo_dir: Path, users: Any, taxes: Any, gtin: Any) -> dict[str, Any]:
     with (demo_dir / "categories.csv").open(newline="", encoding="utf-8") as fh:
         cats = list(csv.DictReader(fh))
     with (demo_dir / "catalog.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
+    vendors = demo_vendors([r["barcode"] for r in rows])
     return {
         "tax_classes": [{"code": t.code, "label": t.label, "rate": str(t.rate)} for t in taxes],
         "categories": [
@@ -142,6 +166,7 @@ def demo_reference_data(hasher: Any, demo_dir: Path, users: Any, taxes: Any, gti
                 "price_minor": int(Decimal(r["price"]).scaleb(2)),
                 "tax_code": r["tax_code"],
                 "active": True,
+                "vendor": vendors.get(r["barcode"]),
             }
             for n, r in enumerate(rows, start=1)
         ],

@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import Connection, Date, DateTime, Engine, Table, cast, func, select, union
 
 from counter.desk.analysis import ComplaintRow, ReturnRow
-from counter.desk.chain_analysis import CaseRow, ChainAnalysis, LaneReturnRow, SoldRow, analyse_chain
+from counter.desk.chain_analysis import NO_VENDOR, CaseRow, ChainAnalysis, LaneReturnRow, SoldRow, analyse_chain
 from counter.journal import parse_stamp, utc_stamp
 from counter.money import Currency
 from counter.projection.base import EntryRef, Insert
@@ -50,11 +50,30 @@ def by_zone(conn: Connection, stores: Sequence[str]) -> dict[str, tuple[ZoneInfo
     return out
 
 
-def categories(conn: Connection) -> dict[str, str]:
-    """Item id -> its category's name."""
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the analysis reads of the catalog: each item's category name and vendor."""
+
+    categories: dict[str, str]
+    vendors: dict[str, str]
+
+    def category_of(self, item_id: str) -> str:
+        return self.categories.get(item_id, NOT_IN_CATALOG)
+
+    def vendor_of(self, item_id: str) -> str:
+        return self.vendors.get(item_id) or NO_VENDOR
+
+
+def categories(conn: Connection) -> ItemFacts:
+    """Each item's category name and vendor, by item id."""
     it, cat = s.items, s.categories
-    rows = conn.execute(select(it.c.id, cat.c.name).join(cat, cat.c.id == it.c.category_id, isouter=True))
-    return {str(r[0]): str(r[1]) if r[1] is not None else NOT_IN_CATALOG for r in rows}
+    rows = conn.execute(
+        select(it.c.id, cat.c.name, it.c.vendor).join(cat, cat.c.id == it.c.category_id, isouter=True)
+    ).all()
+    return ItemFacts(
+        {str(r[0]): str(r[1]) if r[1] is not None else NOT_IN_CATALOG for r in rows},
+        {str(r[0]): str(r[2]) for r in rows if r[2]},
+    )
 
 
 def names_of(conn: Connection) -> dict[str, str]:
@@ -72,7 +91,7 @@ def sold_rows(
     stores: Sequence[str],
     lo: str,
     hi: str,
-    cats: dict[str, str],
+    cats: ItemFacts,
     names: dict[str, str],
     zone: ZoneInfo,
 ) -> list[tuple[str, date, SoldRow]]:
@@ -95,10 +114,11 @@ def sold_rows(
             SoldRow(
                 r.sku,
                 r.name,
-                cats.get(r.item_id, NOT_IN_CATALOG),
+                cats.category_of(r.item_id),
                 f"{r.store_id}-{r.terminal_id}",
                 names.get(r.cashier_id, r.cashier_id),
                 int(r.quantity),
+                cats.vendor_of(r.item_id),
             ),
         )
         for r in rows
@@ -110,7 +130,7 @@ def return_rows(
     stores: Sequence[str],
     lo: str,
     hi: str,
-    cats: dict[str, str],
+    cats: ItemFacts,
     names: dict[str, str],
     zone: ZoneInfo,
 ) -> list[tuple[str, LaneReturnRow]]:
@@ -138,7 +158,7 @@ def return_rows(
             row = ReturnRow(
                 str(ln["sku"]),
                 str(ln["name"] or ""),
-                cats.get(str(ln["item_id"]), NOT_IN_CATALOG),
+                cats.category_of(str(ln["item_id"])),
                 str(ln["reason"]),
                 str(ln["condition"]),
                 int(ln["quantity"]),
@@ -147,7 +167,8 @@ def return_rows(
                 str(ret["return_number"]),
                 day,
             )
-            out.append((str(e.store_id), LaneReturnRow(row, f"{e.store_id}-{e.terminal_id}", staff)))
+            lane = f"{e.store_id}-{e.terminal_id}"
+            out.append((str(e.store_id), LaneReturnRow(row, lane, staff, cats.vendor_of(str(ln["item_id"])))))
     return out
 
 
@@ -251,7 +272,7 @@ def rows_by_day(
     zone: ZoneInfo,
     since: date,
     until: date,
-    cats: dict[str, str],
+    cats: ItemFacts,
     names: dict[str, str],
 ) -> dict[tuple[str, date], DayRows]:
     """The rows of [since, until] (whole days in their zone) of stores of one zone, per

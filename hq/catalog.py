@@ -151,7 +151,8 @@ REQUIRED = ("sku", "name", "category_id", "price", "tax_code")
 
 def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> ImportReport:
     """Validate a catalog CSV (``sku,barcode,name,category_id,price,tax_code`` and optional
-    ``id``, ``active``, ``delete``) and apply the valid rows in one transaction.
+    ``id``, ``active``, ``delete``, ``vendor``) and apply the valid rows in one transaction.
+    Without a ``vendor`` column each item keeps the vendor it has.
 
     A row is refused, with its line number and why, for: a missing field, a price that is
     not a non-negative amount with at most ``currency_digits`` decimals, an unknown
@@ -172,9 +173,12 @@ def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> I
             )
         cats = set(conn.execute(select(s.categories.c.id).where(s.categories.c.deleted.is_(False))).scalars())
         taxes = set(conn.execute(select(s.tax_classes.c.code).where(s.tax_classes.c.deleted.is_(False))).scalars())
-        held = conn.execute(select(s.items.c.id, s.items.c.sku, s.items.c.barcode, s.items.c.category_id)).all()
+        held = conn.execute(
+            select(s.items.c.id, s.items.c.sku, s.items.c.barcode, s.items.c.category_id, s.items.c.vendor)
+        ).all()
         by_sku = {r.sku: (r.id, r.barcode) for r in held}
-        category_of = {str(r.sku): str(r.category_id) for r in held}
+        category_of = {str(r.sku): (str(r.category_id), r.vendor) for r in held}
+        with_vendor = "vendor" in (reader.fieldnames or [])  # else each item keeps the vendor it has
         barcode_owner = {bc: sku for sku, (_, bc) in by_sku.items() if bc}
         seen_sku: set[str] = set()
         seen_bc: dict[str, str] = {}
@@ -215,6 +219,9 @@ def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> I
                     owner = seen_bc.get(barcode) or barcode_owner.get(barcode)
                     if owner is not None and owner != sku:
                         problem = f"barcode {row['barcode']} already belongs to SKU {owner}"
+            vendor = " ".join((row.get("vendor") or "").split()) or None
+            if problem is None and vendor is not None and len(vendor) > 80:
+                problem = "a vendor's name is at most 80 characters"
             if problem is not None:
                 report.errors.append((n, problem))
                 continue
@@ -232,11 +239,17 @@ def import_catalog(engine: Engine, path: Path, *, currency_digits: int = 2) -> I
                     "price_minor": int(price.scaleb(currency_digits)),
                     "tax_code": row["tax_code"].strip(),
                     "active": (row.get("active") or "true").strip().lower() not in {"0", "no", "false"},
+                    **({"vendor": vendor} if with_vendor else {}),
                 }
             )
         upsert(conn, "item", good, conflict="sku")
-        if any(r["sku"] in category_of and category_of[r["sku"]] != r["category_id"] for r in good):
-            analysis_dirty.forget(conn)  # an item sold under one category counts under its new one
+
+        def moved(r: dict[str, Any]) -> bool:  # to another category or vendor
+            was = category_of.get(r["sku"])
+            return was is not None and was != (r["category_id"], r.get("vendor", was[1]))
+
+        if any(moved(r) for r in good):
+            analysis_dirty.forget(conn)  # its sales and returns count under the new category or vendor
         report.upserted = len(good)
         if gone:
             report.deleted = conn.execute(

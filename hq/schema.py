@@ -354,6 +354,7 @@ items = _versioned(
     Column("price_minor", BigInteger, nullable=False),
     Column("tax_code", String(4), nullable=False),
     Column("active", Boolean, nullable=False),
+    Column("vendor", String(80), nullable=True),  # who supplies it (migration 0015): HQ's analysis
 )
 
 users = _versioned(

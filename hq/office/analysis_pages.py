@@ -7,7 +7,7 @@ Charts: the return rate (units returned per unit sold) by item, category, lane a
 member; returns by reason; complaints by department with the mean hours to resolution;
 no-sales and over/short by lane and staff member (hq/office/cash_analysis.py). Each chart
 has a CSV of its own; the page's CSV holds the whole returns and complaints analysis.
-No return rate by vendor: the catalog records none (the page says so)."""
+The return rate by vendor follows each item's vendor in HQ's catalog."""
 
 from __future__ import annotations
 

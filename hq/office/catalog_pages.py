@@ -87,7 +87,9 @@ def router(engine: Engine) -> APIRouter:
             if row is None:
                 raise not_found(who, "such item")
             cats = _categories(conn)
-        return page(request, "item.html", who, item=dict(row), categories=cats, said=said[:200])
+            vendors = conn.execute(select(s.items.c.vendor).where(s.items.c.vendor.is_not(None)).distinct()).scalars()
+            known = sorted(str(v) for v in vendors)[:500]
+        return page(request, "item.html", who, item=dict(row), categories=cats, vendors=known, said=said[:200])
 
     @api.post("/office/catalog/items/{item_id}")
     async def save_item(request: Request, item_id: str) -> Response:
@@ -99,6 +101,9 @@ def router(engine: Engine) -> APIRouter:
             raise not_saved(who, "An item's name is 1 to 200 characters.")
         price = _price(who, field(form, "price"))
         category = field(form, "category_id")
+        vendor = " ".join(field(form, "vendor").split()) or None
+        if vendor is not None and len(vendor) > 80:
+            raise not_saved(who, "A vendor's name is at most 80 characters.")
         active = field(form, "active") == "yes"
         with engine.begin() as conn:
             lock_downstream(conn)
@@ -107,12 +112,12 @@ def router(engine: Engine) -> APIRouter:
                 raise not_found(who, "such item")
             if category not in {c["id"] for c in _categories(conn)}:
                 raise not_saved(who, "Pick the item's category from the list.")
-            after = {"name": name, "price_minor": price, "category_id": category, "active": active}
+            after = {"name": name, "price_minor": price, "category_id": category, "vendor": vendor, "active": active}
             changed = {k: (row[k], v) for k, v in after.items() if row[k] != v}
             if changed:
                 catalog.upsert(conn, "item", [{**{k: row[k] for k in ("id", "sku", "barcode", "tax_code")}, **after}])
-            if "category_id" in changed:
-                analysis_dirty.forget(conn)  # its sales and returns count under the new category
+            if "category_id" in changed or "vendor" in changed:
+                analysis_dirty.forget(conn)  # its sales and returns count under the new category or vendor
         said = "Nothing changed." if not changed else "Saved: the lanes take it on their next sync."
         if changed:
             detail = "; ".join(f"{k} {_shown(k, a)} → {_shown(k, b)}" for k, (a, b) in changed.items())

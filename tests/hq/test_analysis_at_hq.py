@@ -263,7 +263,16 @@ def test_the_analysis_at_hq_is_the_sum_of_the_lanes_with_return_rates_and_resolu
     for table in ("rate_by_item", "rate_by_category", "rate_by_lane", "rate_by_staff"):
         for label, (sold, back, rate) in rates(body, table).items():
             assert rate == (f"{Decimal(back) / Decimal(sold):.4f}" if sold else None), (table, label)
-    assert "no vendor" in body["vendor"]
+    # by vendor: the vendor each item has in HQ's catalog (the demo's: by its barcode's company prefix)
+    with hq_engine.connect() as conn:
+        vendor = dict(conn.execute(select(hs.items.c.sku, hs.items.c.vendor)).all())
+    expected_vendors: dict[str, tuple[int, int]] = {}
+    for item, change in ((shirt, (7, 3)), (kettle, (2, 1)), (shoe, (5, 0))):
+        was = expected_vendors.get(vendor[item.sku], (0, 0))
+        expected_vendors[vendor[item.sku]] = (was[0] + change[0], was[1] + change[1])
+    assert all(vendor[i.sku] for i in (shirt, kettle, shoe))
+    assert added(body, before, "rate_by_vendor") == expected_vendors
+    assert "Return rate by vendor" not in body["vendor"] and "catalog" in body["vendor"]
 
     with hq_engine.connect() as conn:
         warranty = conn.execute(

@@ -66,3 +66,33 @@ def test_the_command_prints_the_report_and_fails_on_errors(
     good = tmp_path / "good.csv"
     good.write_text("sku,barcode,name,category_id,price,tax_code\nNEW-9,,Pots,garden,3.00,A\n", encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "hq", "import-catalog", str(good), "--database-url", pg_url]) == 0
+
+
+def test_a_vendor_column_sets_each_items_vendor_and_a_file_without_one_keeps_them(
+    hq: RunningHq, hq_engine: Engine, tmp_path: Path
+) -> None:
+    def vendors() -> dict[str, str | None]:
+        with hq_engine.connect() as conn:
+            stmt = select(hs.items.c.sku, hs.items.c.vendor).where(hs.items.c.sku.in_(["V-1", "V-2", "APP-00004"]))
+            return {str(k): v for k, v in conn.execute(stmt).all()}
+
+    with hq_engine.connect() as conn:
+        demo = conn.execute(select(hs.items.c.vendor).where(hs.items.c.sku == "APP-00004")).scalar_one()
+    assert demo  # the demo's items have one
+    path = tmp_path / "with.csv"
+    path.write_text(
+        "sku,barcode,name,category_id,price,tax_code,vendor\n"
+        "V-1,,Garden gnome,garden,19.99,A,  Gnome   Works Ltd \n"
+        "V-2,,Compost bin,garden,29.99,A,\n"
+        f"V-3,,Trowel,garden,4.99,A,{'x' * 81}\n",
+        encoding="utf-8",
+    )
+    report = catalog.import_catalog(hq_engine, path)
+    assert report.upserted == 2 and report.errors == [(4, "a vendor's name is at most 80 characters")]
+    assert vendors() == {"V-1": "Gnome Works Ltd", "V-2": None, "APP-00004": demo}
+    without = tmp_path / "without.csv"
+    without.write_text(
+        "sku,barcode,name,category_id,price,tax_code\nV-1,,Garden gnome,garden,21.99,A\n", encoding="utf-8"
+    )
+    assert catalog.import_catalog(hq_engine, without).upserted == 1
+    assert vendors()["V-1"] == "Gnome Works Ltd"  # a file without the column keeps the vendor

@@ -52,6 +52,8 @@ def test_a_price_and_a_return_policy_changed_at_hq_reach_the_lane_and_are_record
     )
     assert bad.status_code == 422 and "is not a price" in bad.text and "Nothing was changed" in bad.text
     new_price = kettle.price - Decimal("1.00")
+    vendor = re.search(r'id="vendor" name="vendor" value="([^"]*)"', form.text).group(1)  # type: ignore[union-attr]
+    assert vendor  # the demo's kettle has one (by its barcode's company prefix)
     ok = staff.post(
         f"/office/catalog/items/{item_id}",
         data={
@@ -59,6 +61,7 @@ def test_a_price_and_a_return_policy_changed_at_hq_reach_the_lane_and_are_record
             "name": kettle.name,
             "price": f"{new_price:.2f}",
             "category_id": "home-kitchen",
+            "vendor": vendor,
             "active": "yes",
         },
     )
@@ -87,6 +90,26 @@ def test_a_price_and_a_return_policy_changed_at_hq_reach_the_lane_and_are_record
     changes = [(x[1], x[2], x[3]) for x in done if x[1] in ("item_changed", "policy_changed")]
     assert changes[0] == ("item_changed", kettle.sku, f"price_minor {kettle.price:.2f} → {new_price:.2f}")
     assert changes[1][0] == "policy_changed" and "return_days" in changes[1][2] and "→ 14" in changes[1][2]
+
+    # a new vendor: recorded with what it was, and the analysis counts the kettle's sales under it
+    long = staff.post(
+        f"/office/catalog/items/{item_id}",
+        data={"csrf": csrf_of(form.text), "name": kettle.name, "price": f"{new_price:.2f}",
+              "category_id": "home-kitchen", "vendor": "V" * 81, "active": "yes"},
+    )  # fmt: skip
+    assert long.status_code == 422 and "at most 80 characters" in long.text
+    moved = staff.post(
+        f"/office/catalog/items/{item_id}",
+        data={"csrf": csrf_of(form.text), "name": kettle.name, "price": f"{new_price:.2f}",
+              "category_id": "home-kitchen", "vendor": "  Acme   Kitchen  Co. ", "active": "yes"},
+    )  # fmt: skip
+    assert moved.status_code == 303 and "vendor Acme Kitchen Co." in staff.get(moved.headers["location"]).text
+    with hq_engine.connect() as conn:
+        assert (
+            conn.execute(select(hs.items.c.vendor).where(hs.items.c.id == item_id)).scalar_one() == "Acme Kitchen Co."
+        )
+        last = conn.execute(select(a.c.detail).order_by(a.c.id.desc()).limit(1)).scalar_one()
+    assert last == f"vendor {vendor} → Acme Kitchen Co."
 
 
 def test_a_store_manager_reads_the_catalog_and_cannot_change_it(

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
+
+from counter.desk import chain_parts
 from counter.desk.analysis import ComplaintRow, ReturnRow, analyse
 from counter.desk.chain_analysis import (
     NOT_REFERRED,
@@ -26,13 +31,14 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 def ret(sku: str, qty: int, lane: str, staff: str, reason: str = "defective", amount: str = "10.00") -> LaneReturnRow:
     name, category = {"A1": ("Shirt", "Apparel"), "K1": ("Kettle", "Home")}[sku]
-    return LaneReturnRow(ReturnRow(sku, name, category, reason, "new", qty, Decimal(amount), "restock"), lane, staff)
+    row = ReturnRow(sku, name, category, reason, "new", qty, Decimal(amount), "restock")
+    return LaneReturnRow(row, lane, staff, *(["Northwind"] if sku == "A1" else []))
 
 
 SOLD = [
-    SoldRow("A1", "Shirt", "Apparel", "S01-T01", "Maria", 6),
-    SoldRow("K1", "Kettle", "Home", "S01-T01", "Maria", 2),
-    SoldRow("A1", "Shirt", "Apparel", "S02-T01", "Sam", 4),
+    SoldRow("A1", "Shirt", "Apparel", "S01-T01", "Maria", 6, "Northwind"),
+    SoldRow("K1", "Kettle", "Home", "S01-T01", "Maria", 2),  # no vendor on file
+    SoldRow("A1", "Shirt", "Apparel", "S02-T01", "Sam", 4, "Northwind"),
 ]
 RETURNS = [
     ret("A1", 1, "S01-T01", "Dana"),
@@ -58,7 +64,11 @@ def test_return_rate_by_item_category_lane_and_staff() -> None:
     a = analyse_chain(SOLD, RETURNS, CONTACTS, CASES, DAY, DAY)
     got = {
         t: {r.label: (r.sold, r.returned, r.rate) for r in getattr(a, t).values()}
-        for t in ("rate_by_item", "rate_by_category", "rate_by_lane", "rate_by_staff")
+        for t in ("rate_by_item", "rate_by_category", "rate_by_vendor", "rate_by_lane", "rate_by_staff")
+    }
+    assert got["rate_by_vendor"] == {
+        "Northwind": (10, 3, Decimal("0.3000")),
+        "(no vendor on file)": (2, 1, Decimal("0.5000")),
     }
     assert got["rate_by_item"] == {
         "Shirt (A1)": (10, 3, Decimal("0.3000")),
@@ -114,3 +124,20 @@ def test_json_and_csv_say_the_same() -> None:
     assert (warranty["complaints"], warranty["resolved"], warranty["mean_hours_to_resolution"]) == ("2", "2", "14.3")
     assert rows[("Returns by reason", "Defective")]["units_returned"] == "2"
     assert rows[("Contacts by category", "Product quality")]["complaints"] == "1"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_sum_of_any_split_into_parts_is_the_analysis_of_the_whole(seed: int) -> None:
+    """What HQ keeps by store and day (counter.desk.chain_parts) adds up to the whole."""
+    rng = random.Random(seed)
+    parts: list[tuple[list[Any], list[Any], list[Any], list[Any]]] = [([], [], [], []) for _ in range(4)]
+    for n, rows in enumerate((SOLD, RETURNS, CONTACTS, CASES)):
+        for row in rows:
+            parts[rng.randrange(4)][n].append(row)
+    total = chain_parts.Sum()
+    for sold, returned, contacts, cases in parts:
+        half = chain_parts.Sum()  # a day's parts summed, then kept and added again (every store's day)
+        half.add(chain_parts.to_doc(analyse_chain(sold, returned, contacts, cases, DAY, DAY)))
+        total.add(half.doc())
+    whole = analyse_chain(SOLD, RETURNS, CONTACTS, CASES, DAY, DAY)
+    assert to_json(total.analysis(DAY, DAY)) == to_json(whole)
