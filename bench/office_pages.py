@@ -261,9 +261,10 @@ def report(name: str, took: list[float], floor: float | None = None) -> None:
 @contextmanager
 def database(args: argparse.Namespace) -> Iterator[tuple[str, Engine]]:
     if args.db:
-        from hq.store import make_engine
+        from hq.store import make_engine, migrate
 
         engine = make_engine(args.db, pool_size=2)
+        migrate(engine)  # a database kept by an older version: to this code's schema first
         try:
             yield args.db, engine
         finally:

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, select, tuple_
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 KEEP_DAYS = 35  # the days back ``refresh`` keeps made for every store (the page's default is 30)
 CLAIM_MINUTES = 10  # a claim older than this was left by a process that died: marked again
+BODY_VERSION = 2  # the kept body's shape (2: with the rate by vendor); another is made again
+_PREFIX = f'{{"v":{BODY_VERSION},'  # how a kept body of this shape starts (orjson keeps key order)
 LOCK_KEY = 0x414E414C  # the refresher's advisory lock (one at a time over a database)
 RUN_GAP = 7  # store days further apart than this are made from separate reads of the rows
 
@@ -94,9 +97,14 @@ def _stale(conn: Connection, first: date, last: date, store: str | None) -> set[
     return found
 
 
+def _current(body: Any) -> Any:
+    """A kept body of this code's making (one of an older shape is made again)."""
+    return func.left(body, len(_PREFIX)) == _PREFIX
+
+
 def _kept_days(conn: Connection, first: date, last: date, store: str | None) -> set[tuple[str, date]]:
     d = s.analysis_days
-    stmt = select(d.c.store_id, d.c.day).where(d.c.day >= first, d.c.day <= last)
+    stmt = select(d.c.store_id, d.c.day).where(d.c.day >= first, d.c.day <= last, _current(d.c.body))
     if store is not None:
         stmt = stmt.where(d.c.store_id == store)
     return {(str(a), b) for a, b in conn.execute(stmt)}
@@ -173,7 +181,8 @@ def _bodies(engine: Engine, claim: list[tuple[str, date]]) -> dict[tuple[str, da
                             continue
                         r = rows.get((st, d), analysis.DayRows())
                         part = analyse_chain(r.sold, r.returned, r.contacts, r.cases, d, d)
-                        body = {"chain": chain_parts.to_doc(part), "cash": cash_doc(cash.get((st, d), CashAnalysis()))}
+                        cash_part = cash_doc(cash.get((st, d), CashAnalysis()))
+                        body = {"v": BODY_VERSION, "chain": chain_parts.to_doc(part), "cash": cash_part}
                         out[st, d] = orjson.dumps(body).decode()
     return out
 
@@ -196,7 +205,9 @@ def read(engine: Engine, since: date, until: date, store: str | None = None) -> 
         d = s.analysis_days
         with engine.connect() as conn:
             rows = conn.execute(
-                select(d.c.body).where(d.c.store_id == store, d.c.day >= since, d.c.day <= until).order_by(d.c.day)
+                select(d.c.body)
+                .where(d.c.store_id == store, d.c.day >= since, d.c.day <= until, _current(d.c.body))
+                .order_by(d.c.day)
             )
             for (body,) in rows:
                 _add(total, cash, str(body))
@@ -210,7 +221,8 @@ def read(engine: Engine, since: date, until: date, store: str | None = None) -> 
         made = _make_chain_days(engine, stores, missing)
     c = s.analysis_chain_days
     with engine.connect() as conn:
-        for (body,) in conn.execute(select(c.c.body).where(c.c.day >= since, c.c.day <= until).order_by(c.c.day)):
+        kept = select(c.c.body).where(c.c.day >= since, c.c.day <= until, _current(c.c.body)).order_by(c.c.day)
+        for (body,) in conn.execute(kept):
             _add(total, cash, str(body))
     return Kept(total.analysis(since, until), cash, made)
 
@@ -229,7 +241,7 @@ def _chain_days_ok(conn: Connection, first: date, last: date, stores: int) -> se
     stale_days = {day for _, day in _stale(conn, first, last, None)}
     ok: set[date] = set()
     for day, at, n in conn.execute(
-        select(c.c.day, c.c.computed_at, c.c.stores).where(c.c.day >= first, c.c.day <= last)
+        select(c.c.day, c.c.computed_at, c.c.stores).where(c.c.day >= first, c.c.day <= last, _current(c.c.body))
     ):
         if day not in stale_days and newest.get(day) == (at, n) and n == stores:
             ok.add(day)
@@ -248,7 +260,7 @@ def _make_chain_days(engine: Engine, stores: list[str], days: list[date]) -> int
     with engine.connect() as conn:
         rows = conn.execute(
             select(a.c.day, a.c.body, a.c.computed_at)
-            .where(a.c.day >= first, a.c.day <= last, a.c.store_id.in_(stores))
+            .where(a.c.day >= first, a.c.day <= last, a.c.store_id.in_(stores), _current(a.c.body))
             .order_by(a.c.day, a.c.store_id)
         )
         for day, body, at in rows:
@@ -261,7 +273,7 @@ def _make_chain_days(engine: Engine, stores: list[str], days: list[date]) -> int
     with engine.begin() as conn:
         rows_out = []
         for day, (total, cash) in sums.items():
-            body = {"chain": total.doc(), "cash": cash_doc(cash)}
+            body = {"v": BODY_VERSION, "chain": total.doc(), "cash": cash_doc(cash)}
             at, n = newest[day]
             text = orjson.dumps(body).decode()
             rows_out.append({"day": day, "stores": n, "body": text, "computed_at": at})

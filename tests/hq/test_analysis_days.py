@@ -215,3 +215,16 @@ def test_the_refresher_and_the_command_make_what_a_push_made_stale(
     finally:
         stop.set()
     same_as_rows(hq_engine, SINCE, UNTIL, None)
+
+
+def test_a_day_kept_in_an_older_shape_is_made_again_not_read(
+    three_lanes: dict[str, Any],  # noqa: F811
+    hq_engine: Engine,
+) -> None:
+    same_as_rows(hq_engine, SINCE, UNTIL, None)
+    with hq_engine.begin() as conn:  # as an older HQ kept them: no shape mark, no rate by vendor
+        for table in (hs.analysis_days, hs.analysis_chain_days):
+            conn.execute(table.update().values(body='{"chain":{},"cash":{}}'))
+    again = same_as_rows(hq_engine, SINCE, UNTIL, None)
+    assert again.chain.rate_by_vendor and again.chain.sold > 0
+    assert same_as_rows(hq_engine, SINCE, UNTIL, "S01").made == 0  # made again once, then kept
