@@ -32,14 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx  # noqa: E402
 from hq_support import cpu_meter, emit, hq_database, hq_process, note, percentile  # noqa: E402
 from office_data import Size, generate, proposed_indexes  # noqa: E402
-from sqlalchemy import Engine, select, update  # noqa: E402
+from sqlalchemy import Engine, func, select, update  # noqa: E402
 
 PASSWORD = "bench-office-password-1"
 LOGINS = {  # login: (user, role, store, department)
     "bench.agent": ("u-cashier-2", "agent", "S001", "warranty"),
     "bench.manager": ("u-manager", "store_manager", "S001", None),
     "bench.hq": ("u-admin", "hq_staff", None, None),
+    "bench.admin": ("u-supervisor", "admin", None, None),
 }
+AUDIT_ROWS = 100_000  # a busy chain's year of back-office actions, on the audit chain
 TARGET_MS = 200.0
 
 
@@ -59,6 +61,41 @@ def make_logins(engine: Engine) -> None:
                 .where(hs.office_logins.c.login == login)
                 .values(password_hash=auth.hash_password(PASSWORD), must_change=False)
             )
+
+
+def audit_rows(engine: Engine, wanted: int = AUDIT_ROWS) -> None:
+    """Fill the back office's audit chain up to ``wanted`` actions, chained as HQ chains them
+    (hq/office/audit.py), in bulk."""
+    from datetime import UTC, datetime, timedelta
+
+    from hq import schema as hs
+    from hq.office import audit
+
+    a, h = hs.office_actions, hs.office_audit_head
+    with engine.begin() as conn:
+        have = int(conn.execute(select(func.count()).select_from(a)).scalar_one())
+        if have >= wanted:
+            return
+        head = conn.execute(select(h.c.hash, h.c.rows).where(h.c.chain == audit.CHAIN).with_for_update()).first()
+        prev = str(head.hash) if head is not None else "0" * 64
+        start = time.perf_counter()
+        at0 = datetime.now(UTC) - timedelta(days=365)
+        rows = []
+        for n in range(wanted - have):
+            at = at0 + timedelta(seconds=n * 300)
+            store = f"S{n % 100 + 1:03d}"
+            values = {"login": "bench.manager", "user_id": "u-manager", "action": "approval_approve",
+                      "store_id": store, "target": f"{store}:req-{n}", "detail": "ok"}  # fmt: skip
+            digest = audit.row_hash(prev, at, values)
+            rows.append({"at": at, "prev_hash": prev, "hash": digest, **values})
+            prev = digest
+        for i in range(0, len(rows), 5000):
+            conn.execute(a.insert(), rows[i : i + 5000])
+        if head is None:
+            conn.execute(h.insert().values(chain=audit.CHAIN, hash=prev, rows=wanted))
+        else:
+            conn.execute(h.update().where(h.c.chain == audit.CHAIN).values(hash=prev, rows=wanted))
+    note(f"audit chain: {wanted - have:,} actions added in {time.perf_counter() - start:.1f} s")
 
 
 def csrf_of(html: str) -> str:
@@ -124,11 +161,21 @@ def pages(engine: Engine) -> list[tuple[str, str, str, str]]:
         ("analysis_csv_manager_30d", "bench.manager", "/office/analysis.csv", "period_from"),
         ("catalog_search", "bench.hq", "/office/catalog?q=shirt", "T-Shirt"),
         ("policies", "bench.hq", "/office/policies", "Apparel"),
+        ("item_hq", "bench.hq", "/office/catalog/items/item-000001", "Vendor"),
+        ("approvals_manager", "bench.manager", "/office/approvals", "Approvals waiting"),
+        ("approvals_hq_every_store", "bench.hq", "/office/approvals", "every store"),
+        ("exceptions_hq_every_store", "bench.hq", "/office/exceptions", "Exceptions and alerts"),
+        ("lanes_hq_every_store", "bench.hq", "/office/lanes", "S100"),
+        ("people_admin", "bench.admin", "/office/people", "Staff"),
+        ("logins_admin", "bench.admin", "/office/staff", "Staff logins"),
+        ("audit_admin_newest", "bench.admin", "/office/audit", "Intact."),
+        ("audit_admin_every_action", "bench.admin", "/office/audit?whole=1", "Every action was checked"),
     ]
 
 
 def measure(url: str, engine: Engine, runs: int, warmups: int, only: set[str]) -> None:
     make_logins(engine)
+    audit_rows(engine)
     plan = pages(engine)
     with hq_process(url, workers=2) as base, cpu_meter("office_pages"):
         clients = {login: httpx.Client(base_url=base, timeout=120) for login in LOGINS}

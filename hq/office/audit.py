@@ -7,8 +7,10 @@ in the action's own transaction under the head's row lock (one action at a time)
 
 ``verify`` walks the chain: a row edited, inserted, reordered or deleted behind HQ's back,
 or rows cut off the end, is found and named (the first one that does not fit). The audit
-page (admins) lists the newest actions with the chain's state; ``counter hq office-audit``
-prints the same and exits 1 when the chain does not hold.
+page (admins) lists the newest actions with the state of the newest ``PAGE_ROWS`` of the
+chain and its head, and checks every action when asked (a year of a chain's actions takes
+seconds); ``counter hq office-audit`` checks every action and exits 1 when the chain does
+not hold.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from counter.journal import GENESIS, canonical, utc_stamp
 from hq import schema as s
@@ -74,12 +76,20 @@ class Check:
         return f"The chain does not hold: {self.problem}"
 
 
-def verify(conn: Connection) -> Check:
-    """Walk every action in order: each must follow the one before and hash to itself; the
-    head must name the last one and the count."""
+def verify(conn: Connection, newest: int | None = None) -> Check:
+    """Walk every action in order (or only the ``newest`` ones, from the hash the row before
+    them holds): each must follow the one before and hash to itself; the head must name the
+    last one and the count."""
     a, h = s.office_actions, s.office_audit_head
     prev, n = GENESIS, 0
-    rows = conn.execute(select(a).order_by(a.c.id)).mappings()
+    stmt = select(a).order_by(a.c.id)
+    if newest is not None:
+        total = int(conn.execute(select(func.count()).select_from(a)).scalar_one())
+        start = conn.execute(select(a.c.id, a.c.hash).order_by(a.c.id.desc()).offset(newest).limit(1)).first()
+        if start is not None:  # older rows are taken as they are: the whole walk checks them
+            prev, n = str(start.hash), total - newest
+            stmt = stmt.where(a.c.id > start.id)
+    rows = conn.execute(stmt).mappings()
     for r in rows:
         n += 1
         if r["prev_hash"] != prev:
@@ -101,7 +111,7 @@ def router(engine: Engine) -> APIRouter:
     api = APIRouter(include_in_schema=False)
 
     @api.get("/office/audit")
-    async def audit(request: Request, login: str = "", action: str = "") -> Response:
+    async def audit(request: Request, login: str = "", action: str = "", whole: str = "") -> Response:
         who = await signed_in(engine, request)
         _admins_only(who)
         a = s.office_actions
@@ -113,8 +123,11 @@ def router(engine: Engine) -> APIRouter:
             stmt = stmt.where(a.c.action == action)
         with engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(stmt).mappings()]
-            check = verify(conn)
-        return page(request, "audit.html", who, rows=rows, check=check, login=login, action=action, limit=PAGE_ROWS)
+            check = verify(conn, None if whole == "1" else PAGE_ROWS)
+        return page(
+            request, "audit.html", who, rows=rows, check=check, login=login, action=action, limit=PAGE_ROWS,
+            whole=whole == "1",
+        )  # fmt: skip
 
     return api
 

@@ -112,3 +112,26 @@ def test_the_migration_puts_the_actions_recorded_before_it_on_the_chain(pg_url: 
         with engine.begin() as conn:  # the next action continues the same chain
             audit.append(conn, "jordan", "u-admin", "item_changed", "SKU-9", "name", None)
         assert check(engine).ok and check(engine).rows == 4
+
+
+def test_the_page_checks_the_newest_and_every_action_when_asked(
+    hq_engine: Engine,
+    admin: httpx.Client,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for login in ("q.one", "q.two", "q.three", "q.four"):
+        post(admin, "/office/staff/add", {"login": login, "user_id": "u-supervisor", "role": "hq_staff"})
+    monkeypatch.setattr(audit, "PAGE_ROWS", 2)
+    a = hs.office_actions
+    with hq_engine.begin() as conn:  # an old action rewritten: beyond the newest two
+        first = conn.execute(select(a.c.id).order_by(a.c.id).limit(1)).scalar_one()
+        conn.execute(update(a).where(a.c.id == first).values(detail="rewritten"))
+    quick = admin.get("/office/audit").text
+    assert "Intact." in quick and "Checked: the newest 2 and the chain" in quick and "whole=1" in quick
+    whole = admin.get("/office/audit", params={"whole": "1"}).text
+    assert "Altered." in whole and f"action #{first}" in whole
+    with hq_engine.begin() as conn:  # the newest one rewritten: the page's own check finds it
+        conn.execute(update(a).where(a.c.id == first).values(detail=""))
+        newest = conn.execute(select(a.c.id).order_by(a.c.id.desc()).limit(1)).scalar_one()
+        conn.execute(update(a).where(a.c.id == newest).values(detail="rewritten"))
+    assert "Altered." in admin.get("/office/audit").text
