@@ -99,3 +99,22 @@ def test_an_admin_reads_the_lanes_and_issues_an_enrolment_code_by_keyboard(  # n
     inner, page = viewport(chrome)
     assert inner > 1000 and page <= inner  # no sideways scrolling (a scroll bar may take its 15 px)
     shot(chrome, "staff-laptop")
+
+    # the store picker by keyboard: every store, then S01 only
+    chrome.get(hq.url + "/office/lanes")
+    wait_for(chrome, By.ID, "lane-S01-T01")
+    picker = chrome.find_element(By.ID, "store")
+    assert picker.get_attribute("value") == ""  # every store
+    picker.send_keys("S01", Keys.TAB, Keys.ENTER)  # type to pick, Tab to Show, Enter
+    wait_for(chrome, By.XPATH, "//h1[contains(., 'store S01')]")
+    assert "Lanes: store S01" in text(chrome) and chrome.find_element(By.ID, "store").get_attribute("value") == "S01"
+    shot(chrome, "lanes-one-store-laptop")
+
+    # the audit trail: what was just done (the enrolment code), the chain intact; every action on request
+    chrome.find_element(By.LINK_TEXT, "Audit trail").click()
+    wait_for(chrome, By.ID, "chain-state")
+    assert "Intact." in chrome.find_element(By.ID, "chain-state").text
+    assert "enrol_code" in text(chrome) and "S01-T05" in text(chrome)
+    chrome.find_element(By.LINK_TEXT, "Check every action").click()
+    wait_for(chrome, By.XPATH, "//*[@id='chain-state'][contains(., 'Every action was checked')]")
+    shot(chrome, "audit-laptop")
