@@ -69,7 +69,7 @@ def audit_rows(engine: Engine, wanted: int = AUDIT_ROWS) -> None:
     from datetime import UTC, datetime, timedelta
 
     from hq import schema as hs
-    from hq.office import audit
+    from hq.office import audit_chain as audit
 
     a, h = hs.office_actions, hs.office_audit_head
     with engine.begin() as conn:

@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from hq import schema as s
+from hq.office import audit_chain
 from hq.store import utcnow
 
 MAX_FAILURES = 5
@@ -110,9 +111,7 @@ def check_password_rules(password: str, login: str) -> None:
 def _action(
     conn: Connection, login: str, user_id: str, action: str, target: str, detail: str = "", store: str | None = None
 ) -> None:
-    from hq.office import audit  # the chain of actions (audit imports this module's Office)
-
-    audit.append(conn, login, user_id, action, target, detail, store)
+    audit_chain.append(conn, login, user_id, action, target, detail, store)
 
 
 def record(engine: Engine, who: Office, action: str, target: str, detail: str = "", store: str | None = None) -> None:

@@ -72,7 +72,7 @@ def _audit(engine: Engine, last: int) -> int:
     from sqlalchemy import select
 
     from hq import schema as s
-    from hq.office import audit
+    from hq.office import audit_chain as audit
 
     a = s.office_actions
     with engine.connect() as conn:

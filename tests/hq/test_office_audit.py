@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, delete, insert, select, text, update
 
 from hq import schema as hs
-from hq.office import audit
+from hq.office import audit, audit_chain
 from hq.store import utcnow
 from tests.hq.conftest import scratch_hq
 from tests.hq.office_browser import make_login
@@ -25,9 +25,9 @@ from tests.hq.test_office_staff import admin, office, post  # noqa: F401
 pytestmark = pytest.mark.slow
 
 
-def check(engine: Engine) -> audit.Check:
+def check(engine: Engine) -> audit_chain.Check:
     with engine.connect() as conn:
-        return audit.verify(conn)
+        return audit_chain.verify(conn)
 
 
 def test_every_action_is_on_the_chain_and_an_admin_reads_it(
@@ -110,7 +110,7 @@ def test_the_migration_puts_the_actions_recorded_before_it_on_the_chain(pg_url: 
         found = check(engine)
         assert found.ok and found.rows == 3, found
         with engine.begin() as conn:  # the next action continues the same chain
-            audit.append(conn, "jordan", "u-admin", "item_changed", "SKU-9", "name", None)
+            audit_chain.append(conn, "jordan", "u-admin", "item_changed", "SKU-9", "name", None)
         assert check(engine).ok and check(engine).rows == 4
 
 
