@@ -9,6 +9,7 @@
     counter sync enrol|now|status --data-dir DIR
     counter devices list|test URL|print-test [URL] --data-dir DIR
     counter diagnose [--out FILE] [--with-customer-data] --data-dir DIR   a zip for support
+    counter restore-from-hq --hq URL --code CODE [--new-chain] [--yes] --data-dir NEW_DIR   rebuild a dead lane
 
 Every entry takes ``--data-dir`` so a script or a test can use a throwaway store.
 Errors print one clear line (and exit 1), never a traceback.
@@ -67,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     from cli.diagnose import add_parser as add_diagnose
 
     add_diagnose(sub, common)
+    from cli.restore_hq import add_from_hq_arguments
+
+    # Joins `counter restore --from-hq` when the file restore (cli/backup.py) is merged.
+    add_from_hq_arguments(
+        sub.add_parser("restore-from-hq", parents=[common], help="rebuild a dead lane's store from HQ's journal")
+    )
     return parser
 
 
@@ -94,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cli.diagnose import run as run_diagnose
 
             return run_diagnose(args, data_dir)
+        if args.command == "restore-from-hq":  # joins `counter restore --from-hq` when merged
+            from cli.restore_hq import run_from_hq
+
+            return run_from_hq(args, data_dir)
         if args.command == "sync":
             from cli.sync import run as run_sync
 

@@ -37,6 +37,7 @@ class EventType(enum.StrEnum):
     CUSTOMER_RECEIVED = "CustomerReceived"  # a customer new or changed at another lane, pulled from HQ
     CUSTOMER_LINKS_RECEIVED = "CustomerLinksReceived"  # customers' sales and returns at other lanes
     DESK_EVENT_RECEIVED = "DeskEventReceived"  # another lane's desk event, pulled from HQ (db/desk_feed.py)
+    LANE_RESTORED = "LaneRestored"  # this store rebuilt from the journal HQ holds (db/restore_hq.py)
     SIGNED_IN = "SignedIn"
     SIGN_IN_FAILED = "SignInFailed"
     SIGNED_OUT = "SignedOut"

@@ -120,6 +120,15 @@ class HqClient:
     def enrol(self, code: str) -> dict[str, Any]:
         return dict(self._call("POST", "/enrol", json={"code": code}))
 
+    def restore(self, code: str, new_chain: bool) -> dict[str, Any]:
+        """Spend a restore code (hq/restore.py): the new token and HQ's head of the old chain."""
+        return dict(self._call("POST", "/restore", json={"code": code, "new_chain": new_chain}))
+
+    def restore_journal(self, after: int, limit: int) -> dict[str, Any]:
+        """One page of the chain this terminal is rebuilt from (pages are large: orjson)."""
+        params = {"after": after, "limit": limit}
+        return dict(self._call("GET", "/restore/journal", params=params, loads=orjson.loads))
+
     def head(self) -> tuple[int, str]:
         data = self._call("GET", "/journal/head")
         return int(data["acked_seq"]), str(data["head_hash"])

@@ -49,6 +49,7 @@ from hq import (
     ledger,
     no_receipt,
     people,
+    restore,
     schema as s,
 )
 from hq.fastpush import FastPush
@@ -406,6 +407,13 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(departments_api.router(engine, caller, admin))  # departments, overdue referrals
     app.include_router(analysis_api.router(engine, caller))  # the returns and complaints analysis
     app.include_router(lane_status.router(engine, terminal))  # each lane's state after its sync (the lanes page)
+
+    def gate(request: Request) -> str:
+        address = address_of(request)
+        refuse_if_limited(address)
+        return address
+
+    app.include_router(restore.router(engine, terminal, gate, count_failure))  # rebuild a dead lane (hq/restore.py)
     office.mount(app, engine, *office_routers(engine))  # the back office on the web (hq/office/)
     return app
 

@@ -4,6 +4,8 @@
     counter hq fingerprint --certfile F                  the SHA-256 terminals pin at enrolment
     counter hq migrate [--database-url URL]
     counter hq enrol-code --store S01 --terminal T01     print a one-time enrolment code
+    counter hq restore-code --store S01 --terminal T01 [--new-terminal T05]
+                                                         a one-time code to rebuild a dead lane (hq/restore.py)
     counter hq revoke T01 [--store S01]                  revoke a terminal's tokens
     counter hq admin-token --name NAME                   print a token for /v1/alerts, /v1/exceptions
     counter hq import-catalog FILE                       validate and load a catalog CSV
@@ -64,6 +66,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = hsub.add_parser("enrol-code", parents=[common, db], help="print a one-time enrolment code")
     p.add_argument("--store", required=True)
     p.add_argument("--terminal", required=True)
+    p = hsub.add_parser(
+        "restore-code", parents=[common, db], help="print a one-time code to rebuild a dead lane from HQ's journal"
+    )
+    p.add_argument("--store", required=True)
+    p.add_argument("--terminal", required=True, help="the dead lane")
+    p.add_argument("--new-terminal", default=None, help="start a declared new chain of this id, linked to the old")
     p = hsub.add_parser("revoke", parents=[common, db], help="revoke a terminal's tokens")
     p.add_argument("terminal")
     p.add_argument("--store", default=None)
@@ -146,6 +154,25 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         code = access.new_enrol_code(engine, args.store, args.terminal)
         print(code)
         print(f"One-time code for {args.store}-{args.terminal}, valid 24 hours.", file=sys.stderr)
+    elif cmd == "restore-code":
+        from hq.restore import RestoreError, new_restore_code
+
+        try:
+            code = new_restore_code(engine, args.store, args.terminal, args.new_terminal)
+        except RestoreError as exc:
+            print(f"counter hq: {exc.message}", file=sys.stderr)
+            return 1
+        print(code)
+        chain = (
+            f"a new chain {args.store}-{args.new_terminal} linked to {args.store}-{args.terminal}"
+            if args.new_terminal
+            else f"the chain of {args.store}-{args.terminal}, continued"
+        )
+        print(
+            f"One-time restore code for {chain}, valid 24 hours. Redeeming it revokes every token of "
+            f"{args.store}-{args.terminal}.",
+            file=sys.stderr,
+        )
     elif cmd == "revoke":
         n = access.revoke(engine, args.terminal, args.store)
         print(f"Revoked {n} token(s) of {args.terminal}.")

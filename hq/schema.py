@@ -7,7 +7,7 @@ within a store, and a terminal's journal entries carry only its terminal id.
 Three groups:
 
 * access: ``terminals`` (one row per lane, holding its chain head), ``tokens`` (hashed,
-  revocable), ``enrol_codes`` (hashed, one use);
+  revocable), ``enrol_codes`` (hashed, one use), ``restore_codes`` (hq/restore.py);
 * upstream: ``journal`` (every terminal's entries, verbatim), its projections ``sales``,
   ``sale_lines``, ``sale_tenders``, ``returns``, ``return_lines``, ``return_refunds``, the
   online-return ledger ``return_reservations``, the no-receipt returns by customer key
@@ -96,6 +96,24 @@ enrol_codes = Table(
     Column("created_at", Stamp, nullable=False),
     Column("expires_at", Stamp, nullable=False),
     Column("used_at", Stamp, nullable=True),
+)
+
+#: One-time codes to rebuild a dead lane from HQ (migration 0016, hq/restore.py): for the
+#: terminal ``terminal_id`` (whose tokens the redemption revokes), continued as the same
+#: chain, or as the declared new chain ``new_terminal_id``; when spent, HQ's head of the old
+#: chain then (``head_seq``, ``head_hash``) and the terminal that was given the new token.
+restore_codes = Table(
+    "restore_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("store_id", String(16), nullable=False),
+    Column("terminal_id", String(16), nullable=False),
+    Column("new_terminal_id", String(16), nullable=True),
+    Column("created_at", Stamp, nullable=False),
+    Column("expires_at", Stamp, nullable=False),
+    Column("used_at", Stamp, nullable=True),
+    Column("head_seq", BigInteger, nullable=True),
+    Column("head_hash", String(64), nullable=True),
 )
 
 # --------------------------------------------------------------------------- upstream

@@ -1,0 +1,75 @@
+"""``counter restore-from-hq``: rebuild a dead lane's store from the journal HQ holds
+(db/restore_hq.py, docs/restore.md). It joins ``counter restore --from-hq`` when the file
+restore (``counter restore --from BACKUP``) is merged: ``add_from_hq_arguments`` and
+``run_from_hq`` are written to be called from that command too.
+
+    counter restore-from-hq --hq URL --code CODE [--new-chain] [--store-settings FILE]
+                            [--hq-fingerprint SHA256 | --ca-file F] [--yes] --data-dir NEW_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from counter.sync.upstream import UpstreamUnavailable
+
+
+def add_from_hq_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hq", required=True, help="HQ's address, e.g. https://hq.example:8765")
+    parser.add_argument("--code", required=True, help="the code printed by `counter hq restore-code`")
+    parser.add_argument(
+        "--new-chain",
+        action="store_true",
+        help="start the declared new chain the code names (a new terminal id), linked to the old one",
+    )
+    parser.add_argument(
+        "--store-settings",
+        type=Path,
+        default=None,
+        help="a JSON file with the store's details ('store': name, address, currency...); default: the demo's",
+    )
+    parser.add_argument(
+        "--hq-fingerprint", default=None, help="SHA-256 of HQ's certificate, as `counter hq serve` printed it"
+    )
+    parser.add_argument("--ca-file", default=None, help="instead of a fingerprint: the CA that signed HQ's certificate")
+    parser.add_argument("--yes", action="store_true", help="do not ask before spending the code")
+
+
+def run_from_hq(args: argparse.Namespace, data_dir: Path) -> int:
+    from db.hq_client import HqRefused
+    from db.restore_hq import restore_from_hq
+
+    if not args.yes:
+        print(
+            f"This rebuilds a store in {data_dir} from the journal HQ holds. Spending the code revokes the old "
+            "terminal's access to HQ for good: the old machine can never send its unsynced sales.",
+            file=sys.stderr,
+        )
+        if not sys.stdin.isatty():
+            print("counter restore: add --yes to go ahead (no one is here to answer).", file=sys.stderr)
+            return 1
+        if input("Type yes to go ahead: ").strip().lower() != "yes":
+            print("Nothing was done.", file=sys.stderr)
+            return 1
+    try:
+        report = restore_from_hq(
+            data_dir,
+            args.hq,
+            args.code,
+            new_chain=args.new_chain,
+            store_settings=args.store_settings,
+            fingerprint=args.hq_fingerprint,
+            ca_file=args.ca_file,
+            say=print,
+        )
+    except HqRefused as exc:
+        print(f"counter restore: HQ refused: {exc.message} Nothing was restored.", file=sys.stderr)
+        return 1
+    except UpstreamUnavailable as exc:
+        print(f"counter restore: {exc.message} Nothing was restored.", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    return 0
