@@ -17,9 +17,11 @@ from sqlalchemy import Engine, select, text
 
 from cli.main import main
 from counter.journal import JournalEntry
-from db.engine import DB_FILENAME
+from db.demo import STORE
+from db.engine import DB_FILENAME, open_database
 from db.hq_client import HqClient, HqRefused
 from db.keys import load_secret
+from db.queries import read_settings
 from db.restore_hq import STAGE, RestoreRefused, restore_from_hq
 from db.sync import Syncer, enrol, sync_config
 from hq import access, schema as hs
@@ -389,3 +391,38 @@ def test_the_desk_comes_back_with_its_words_and_other_lanes_go_on_feeding_it(
         got = conn.execute("SELECT words FROM contacts WHERE case_id = ?", (later.id,)).fetchone()
     assert got == ("Customer called again: any news?",)
     assert audit(new_machine).ok
+
+
+def test_the_command_says_what_went_wrong_in_one_line_and_spends_nothing_it_need_not(
+    make_lane, hq: RunningHq, hq_engine: Engine, new_machine: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_lane("T01")
+    code = new_restore_code(hq_engine, "S01", "T01")
+    base = ["restore-from-hq", "--data-dir", str(new_machine), "--code", code, "--yes"]
+
+    assert main([*base, "--hq", dead_url()]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and "the code is not spent" in err and "Traceback" not in err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "a shop"}', encoding="utf-8")
+    assert main([*base, "--hq", hq.url, "--store-settings", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be used (it has no 'store' object)" in err and "Traceback" not in err
+    assert main(base[:-1] + ["--hq", hq.url]) == 1  # no one to answer the question, and no --yes
+    assert "add --yes" in capsys.readouterr().err
+    _nothing_left(new_machine)
+
+    good = tmp_path / "store.json"
+    good.write_text(json.dumps({"store": {**STORE, "id": "S99", "name": "Harbor North"}, "terminal": {"id": "T77"}}))
+    assert main([*base, "--hq", hq.url, "--store-settings", str(good)]) == 0  # the code was still good
+    assert f"are from {good}" in capsys.readouterr().out
+    db = open_database(new_machine, create=False)
+    try:
+        settings = read_settings(db.read)
+    finally:
+        db.dispose()
+    assert (settings["store"]["id"], settings["store"]["name"], settings["terminal"]) == (
+        "S01",
+        "Harbor North",
+        {"id": "T01"},
+    )
