@@ -46,7 +46,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,14 +54,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from counter.errors import CounterError
-from counter.journal import GENESIS, EventType, JournalEntry, verify
-from counter.projection import EntryRef, Op, private_needs, project
+from counter.journal import EventType
 from counter.returns.policy import ReturnRules
 from counter.store import TerminalIdentity
 from counter.sync.upstream import UpstreamUnavailable
-from counter.trust.desk_rules import DESK_KINDS
-from db import projector, schema as s
+from db import schema as s
 from db.audit import audit_store
 from db.credentials import write_token
 from db.desk import SERIES
@@ -69,62 +66,18 @@ from db.engine import DB_FILENAME, KEY_SETTING, Database, open_database
 from db.hq_client import HqClient
 from db.hq_tls import pin_at_enrolment
 from db.queries import rules_to_json, store_config, write_settings
+from db.restore_pages import PAGE, Redemption, RestoreRefused, rebuild_journal, still_at_head
 from db.sync import CURSOR_KEY, FIRST_LOAD_KEY, SYNC_KEY, SyncConfig, Syncer
 from db.uow import SqlJournal
 
 log = logging.getLogger(__name__)
 
 STAGE = ".restore-incomplete"
-PAGE = 500
 #: Settings a store-settings file may not bring: this install's own.
 NOT_COPIED = frozenset({SYNC_KEY, "terminal", KEY_SETTING, CURSOR_KEY, FIRST_LOAD_KEY, "people_pushed"})
-_APPEND_SQL = (
-    "INSERT INTO journal (terminal_id, seq, id, type, at, body, prev_hash, hash, seal) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, counter_seal(?1, ?2, ?8))"
-)
-_TEXTS_SQL = "INSERT INTO desk_texts (terminal_id, seq, private) VALUES (?, ?, ?)"
 #: Document number prefixes (after ``S01-T01-``) and the counter each one runs on.
 _SERIES_OF_PREFIX = {"": "receipt", "R": "return", "V": "void", "C": "case", **{p: n for n, p in SERIES.items()}}
 _NUMBER_COLUMNS = ("receipt_number", "return_number", "void_number", "number")
-
-
-class RestoreRefused(CounterError):
-    """The restore stopped: what happened and what to do; no store was left behind."""
-
-
-@dataclass(frozen=True)
-class Redemption:
-    """What HQ answered when the restore code was spent."""
-
-    store: str
-    terminal: str
-    source: str
-    token: str
-    head_seq: int
-    head_hash: str
-    head_at: str | None
-
-    @classmethod
-    def of(cls, answer: Mapping[str, Any]) -> Redemption:
-        try:
-            head_at = answer.get("head_at")
-            return cls(
-                str(answer["store"]),
-                str(answer["terminal"]),
-                str(answer["source_terminal"]),
-                str(answer["token"]),
-                int(answer["head_seq"]),
-                str(answer["head_hash"]),
-                str(head_at) if head_at else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RestoreRefused(
-                f"HQ's answer to the restore code cannot be read ({exc!r}).", "Check that HQ runs this version."
-            ) from None
-
-    @property
-    def new_chain(self) -> bool:
-        return self.terminal != self.source
 
 
 @dataclass(frozen=True)
@@ -142,6 +95,7 @@ class RestoreReport:
     profile_from: str
     pushed: bool
     push_problem: str
+    staff_without_pin: tuple[str, ...] = ()
 
     @property
     def new_chain(self) -> bool:
@@ -170,6 +124,11 @@ class RestoreReport:
                 "terminal used for lost sales are used again."
             )
         out.append(f"The store's details (name, address, currency) are {self.profile_from}.")
+        if self.staff_without_pin:
+            out.append(
+                f"Staff added at this terminal alone are back without a PIN (HQ never had them): "
+                f"{', '.join(self.staff_without_pin)}. An administrator sets their PINs on the staff screen."
+            )
         if self.pushed:
             out.append("HQ took the LaneRestored entry: the chain at HQ goes on from here.")
         else:
@@ -240,8 +199,22 @@ def restore_from_hq(
         raise
     _move_into_place(stage, data_dir)
     pushed, problem = _first_push(data_dir, say)
-    return RestoreReport(data_dir, got.store, got.terminal, got.source, got.head_seq, got.head_hash, got.head_at,
-                         built.sales, built.last_receipt, built.pulled, profile_from, pushed, problem)  # fmt: skip
+    return RestoreReport(
+        data_dir,
+        got.store,
+        got.terminal,
+        got.source,
+        got.head_seq,
+        got.head_hash,
+        got.head_at,
+        built.sales,
+        built.last_receipt,
+        built.pulled,
+        profile_from,
+        pushed,
+        problem,
+        built.staff,
+    )
 
 
 @dataclass(frozen=True)
@@ -249,6 +222,7 @@ class _Built:
     sales: int
     last_receipt: str | None
     pulled: int
+    staff: tuple[str, ...]
 
 
 def _build(
@@ -272,7 +246,7 @@ def _build(
         write_settings(db.write, {SYNC_KEY: kept})
         client = config.client(timeout=30.0, transport=transport)
         try:
-            _rebuild_journal(db.write, client, got, page, say, after_page)
+            rebuild_journal(db.write, client, got, page, say, after_page)
             with db.write.begin() as conn:
                 _continue_counters(conn, TerminalIdentity(got.store, got.source))
                 if not got.new_chain:  # HQ holds every entry restored: none is to be pushed again
@@ -281,9 +255,11 @@ def _build(
             say("Journal rebuilt and verified link by link; pulling the catalog, staff and customers ...")
             syncer = Syncer(db.write, db.read, client, config)
             pulled = syncer.pull_all()
+            with db.write.begin() as conn:
+                staff = _lane_only_staff(conn, got.source)
             _check_references(db.read)
             _check_verify(db, got)
-            _still_at_head(client, got)
+            still_at_head(client, got)
         finally:
             client.close()
         with db.read.connect() as conn:
@@ -292,166 +268,9 @@ def _build(
             last = conn.execute(
                 select(s.sales.c.receipt_number).where(ours).order_by(s.sales.c.receipt_number.desc()).limit(1)
             ).scalar()
-        return _Built(sales, str(last) if last else None, pulled)
+        return _Built(sales, str(last) if last else None, pulled, tuple(staff))
     finally:
         db.dispose()
-
-
-# ------------------------------------------------------------------------ the journal
-
-
-def _rebuild_journal(
-    engine: Engine, client: HqClient, got: Redemption, page: int, say: Say, after_page: Callable[[int], None] | None
-) -> None:
-    old = f"{got.store}-{got.source}"
-    after, prev = 0, GENESIS
-    while after < got.head_seq:
-        answer = client.restore_journal(after, page)
-        _same_head(answer, got)
-        try:
-            rows = list(answer["entries"])
-            entries = [
-                JournalEntry(
-                    got.source,
-                    int(e["seq"]),
-                    str(e["id"]),
-                    str(e["type"]),
-                    str(e["at"]),
-                    str(e["body"]),
-                    str(e["prev_hash"]),
-                    str(e["hash"]),
-                )  # fmt: skip
-                for e in rows
-            ]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RestoreRefused(
-                f"HQ sent a page of {old}'s journal after entry {after} that cannot be read ({exc!r}).",
-                "Nothing was restored. Check that HQ runs this version.",
-            ) from None
-        if not entries:
-            raise RestoreRefused(
-                f"HQ stopped sending {old}'s journal at entry {after}, short of its head {got.head_seq}.",
-                "Nothing was restored. Run the restore again with a new code; call support if it happens again.",
-            )
-        check = verify(entries, after_seq=after, after_hash=prev)
-        if not check.ok or entries[-1].seq > got.head_seq:
-            why = check.reason if not check.ok else f"goes past HQ's head ({got.head_seq})"
-            bad = check.first_bad_seq if not check.ok else entries[-1].seq
-            raise RestoreRefused(
-                f"HQ sent entry {bad} of {old}'s journal, and it {_as_clause(why)}: the page does not continue "
-                f"the chain verified up to entry {after}. Nothing was restored.",
-                "HQ's copy of this lane's journal may be damaged: call support before you sell on this terminal.",
-            )
-        _write_page(engine, entries, rows)
-        after, prev = entries[-1].seq, entries[-1].hash
-        say(f"  entries {entries[0].seq}-{after} of {got.head_seq} written and sealed")
-        if after_page is not None:
-            after_page(after)
-    if (after, prev) != (got.head_seq, got.head_hash):
-        raise RestoreRefused(
-            f"The journal HQ sent ends at entry {after} with hash {prev[:12]}…, not at the head HQ named "
-            f"(entry {got.head_seq}, {got.head_hash[:12]}…). Nothing was restored.",
-            "Call support: HQ's copy of this lane's journal and its head disagree.",
-        )
-
-
-def _as_clause(reason: str) -> str:
-    """verify's reason as the end of a sentence ("it does not link to the entry before it")."""
-    if reason.startswith(("does ", "goes ")):
-        return reason
-    if reason.startswith("expected"):
-        return f"is out of order ({reason})"
-    return f"fails the check: {reason}"
-
-
-def _same_head(answer: Mapping[str, Any], got: Redemption) -> None:
-    try:
-        head = (int(answer["head_seq"]), str(answer["head_hash"]))
-    except (KeyError, TypeError, ValueError):
-        head = (-1, "")
-    if head != (got.head_seq, got.head_hash):
-        old = f"{got.store}-{got.source}"
-        raise RestoreRefused(
-            f"{old}'s journal at HQ moved during the restore (it ended at entry {got.head_seq} when the restore "
-            f"began, now at entry {head[0]}): something is still pushing as {old}. Nothing was restored, so that "
-            "the chain does not fork.",
-            f"Find what still runs as {old} (the old machine, another install) and stop it; then ask HQ for a "
-            "new restore code and run the restore again.",
-        )
-
-
-def _still_at_head(client: HqClient, got: Redemption) -> None:
-    _same_head(client.restore_journal(got.head_seq, 1), got)
-
-
-def _write_page(engine: Engine, entries: Sequence[JournalEntry], rows: Sequence[Mapping[str, Any]]) -> None:
-    """One page in one transaction: each entry as it was (the triggers check its place and
-    seal), then its rows. The rows may name staff, items and customers the first pull
-    brings later, so references are checked after that pull (``_check_references``)
-    rather than row by row here."""
-    with engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        raw.execute("PRAGMA foreign_keys = OFF")  # outside a transaction, as SQLite requires
-        try:
-            with conn.begin():
-                for entry, row in zip(entries, rows, strict=True):
-                    _write_entry(conn, entry, row)
-        finally:
-            raw.execute("PRAGMA foreign_keys = ON")
-
-
-def _write_entry(conn: Connection, e: JournalEntry, row: Mapping[str, Any]) -> None:
-    run = conn.exec_driver_sql
-    run(_APPEND_SQL, (e.terminal, e.seq, e.id, e.type, e.at, e.body, e.prev_hash, e.hash))
-    ops = project(e.type, json.loads(e.body), EntryRef(e.terminal, e.seq, e.type, e.at))
-    if not ops:
-        return
-    private = beside(ops, row.get("private"), row.get("customer"))
-    projector.apply(conn, ops, private or None)
-    if private and e.type in DESK_KINDS:  # as the journal writer keeps them (db/uow.py)
-        run(_TEXTS_SQL, (e.terminal, e.seq, json.dumps(private, sort_keys=True)))
-
-
-def beside(ops: Sequence[Op], sent: Any, customer: Any) -> dict[str, list[dict[str, Any]]]:
-    """The values the journal does not hold that ``ops`` need, per table, one row per
-    operation: the typed text HQ kept for the entry (``sent``), a customer's details as HQ
-    holds them now (``customer``); what HQ does not have is left empty ("" or NULL, as the
-    column takes). ``journal verify`` never compares these columns."""
-    given = sent if isinstance(sent, dict) else {}
-    details = customer if isinstance(customer, dict) else {}
-    out: dict[str, list[dict[str, Any]]] = {}
-    for table, needs in private_needs(ops).items():
-        rows = given.get(table)
-        if not isinstance(rows, list) or len(rows) != len(needs) or not all(isinstance(r, dict) for r in rows):
-            rows = [{} for _ in needs]
-        filled = []
-        for row, cols in zip(rows, needs, strict=True):
-            source = {**_customer_values(table, details), **row}
-            filled.append({c: _cell(table, c, source.get(c)) for c in cols})
-        out[table] = filled
-    return out
-
-
-def _customer_values(table: str, details: Mapping[str, Any]) -> dict[str, Any]:
-    if not details:
-        return {}
-    if table == "customers":
-        return {k: details.get(k) for k in ("name", "phone", "email", "loyalty_card")}
-    if table == "customer_addresses":
-        raw = details.get("address")
-        try:
-            address = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError:
-            address = None
-        return dict(address) if isinstance(address, dict) else {}
-    return {}
-
-
-def _cell(table: str, column: str, value: Any) -> Any:
-    if value is None:
-        return None if s.metadata.tables[table].c[column].nullable else ""
-    return value if isinstance(value, str) else str(value)
 
 
 # ------------------------------------------------------------------------ after it
@@ -494,13 +313,48 @@ def _record_restore(conn: Connection, got: Redemption, db: Database) -> None:
     SqlJournal(conn, got.terminal).append(EventType.LANE_RESTORED, body, datetime.now(UTC))
 
 
+#: A PIN verifier no PIN matches (counter.people.users.PinHasher.matches: not argon2).
+NO_PIN = "!restored-without-pin"
+_STAFF_TYPES = (
+    EventType.USER_ADDED,
+    EventType.USER_ROLE_CHANGED,
+    EventType.USER_DEACTIVATED,
+    EventType.USER_REACTIVATED,
+)
+
+
+def _lane_only_staff(conn: Connection, terminal: str) -> list[str]:
+    """People added at the dead lane alone (its ``UserAdded`` entries) that HQ's staff list
+    does not hold, put back with their role and whether they are active as the journal last
+    says, and a PIN verifier no PIN matches (the journal never holds one): their sales and
+    approvals name them. Their names, for the report."""
+    j = s.journal
+    rows = conn.execute(
+        select(j.c.type, j.c.body).where(j.c.terminal_id == terminal, j.c.type.in_(_STAFF_TYPES)).order_by(j.c.seq)
+    ).all()
+    known = set(conn.execute(select(s.users.c.id)).scalars())
+    people: dict[str, dict[str, Any]] = {}
+    for type_, raw in rows:
+        body = json.loads(raw)
+        user = str(body.get("user", ""))
+        if type_ == EventType.USER_ADDED and user not in known:
+            people[user] = {"id": user, "name": str(body["name"]), "role": str(body["role"]), "active": True}
+        elif user in people and type_ == EventType.USER_ROLE_CHANGED:
+            people[user]["role"] = str(body["to"])
+        elif user in people:
+            people[user]["active"] = type_ == EventType.USER_REACTIVATED
+    for person in people.values():
+        conn.execute(insert(s.users).values(**person, pin_hash=NO_PIN, failed_attempts=0))
+    return [p["name"] for p in people.values()]
+
+
 def _check_references(engine: Engine) -> None:
     with engine.connect() as conn:
         broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
         tables = sorted({f"{r[0]} -> {r[2]}" for r in broken})
         raise RestoreRefused(
-            f"{len(broken)} restored records refer to rows HQ did not send ({', '.join(tables[:5])}). "
+            f"The restored records refer to {len(broken)} rows HQ did not send ({', '.join(tables[:5])}). "
             "Nothing was restored.",
             "Check HQ's staff and catalog (nothing there is ever deleted), then run the restore again with a new code.",
         )

@@ -17,6 +17,8 @@ from sqlalchemy import Engine, select, text
 
 from cli.main import main
 from counter.journal import JournalEntry
+from counter.people.user_admin import add_user
+from counter.people.users import Role
 from db.demo import STORE
 from db.engine import DB_FILENAME, open_database
 from db.hq_client import HqClient, HqRefused
@@ -27,6 +29,7 @@ from db.sync import Syncer, enrol, sync_config
 from hq import access, schema as hs
 from hq.restore import new_restore_code
 from hq.serve import RunningHq
+from tests.conftest import FAST_HASHER
 from tests.db.support import TestStore
 from tests.hq.conftest import Lane, dead_url, ensure_shift, hq_journal
 from tests.hq.test_desk_feed_at_hq import complaint
@@ -426,3 +429,36 @@ def test_the_command_says_what_went_wrong_in_one_line_and_spends_nothing_it_need
         "Harbor North",
         {"id": "T01"},
     )
+
+
+def test_staff_added_at_the_lane_alone_come_back_without_a_pin(
+    make_lane, hq: RunningHq, hq_engine: Engine, new_machine: Path
+) -> None:
+    lane = make_lane("T01")
+    casey = add_user(
+        lane.store.user("Jordan"),
+        "Casey Newhire",
+        Role.CASHIER,
+        "5678",
+        uow_factory=lane.store.uow,
+        hasher=FAST_HASHER,
+        badge_key=b"k" * 32,
+        clock=lane.store.clock,
+    )
+    lane.store.users["Casey"] = casey
+    sale = lane.store.sell([(lane.store.item_in("apparel"), 1)], cashier="Casey")
+    lane.syncer.cycle()
+    _destroy(lane)
+
+    report = restore_from_hq(new_machine, hq.url, new_restore_code(hq_engine, "S01", "T01"))
+    assert report.staff_without_pin == ("Casey Newhire",)
+    assert "Casey Newhire. An administrator sets their PINs" in "\n".join(report.lines())
+    with raw(new_machine) as conn:
+        row = conn.execute("SELECT name, role, active, pin_hash FROM users WHERE id = ?", (casey.id,)).fetchone()
+        cashier = conn.execute(
+            "SELECT cashier_id FROM sales WHERE receipt_number = ?", (sale.receipt_number,)
+        ).fetchone()
+    assert row[:3] == ("Casey Newhire", "cashier", 1)
+    assert not FAST_HASHER.matches(row[3], "5678")
+    assert cashier == (casey.id,)
+    assert audit(new_machine).ok
