@@ -54,7 +54,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from counter.journal import EventType
+from counter.journal import EventType, parse_stamp
 from counter.returns.policy import ReturnRules
 from counter.store import TerminalIdentity
 from counter.sync.upstream import UpstreamUnavailable
@@ -107,7 +107,7 @@ class RestoreReport:
         if self.last_receipt:
             out[0] += f" (the last {self.last_receipt})"
         out[0] += f"; {self.pulled} changes pulled (catalog, staff, customers, other lanes' desk work)."
-        when = f", written {self.last_at} UTC" if self.last_at else ""
+        when = f", written {_moment(self.last_at)}" if self.last_at else ""
         out.append(
             f"HQ had {old}'s journal up to entry {self.restored_seq}{when}. Whatever the old terminal recorded "
             "after that (sales, returns, cash) never reached HQ and is LOST: find those paper receipts."
@@ -139,6 +139,14 @@ class RestoreReport:
 
 
 Say = Callable[[str], None]
+
+
+def _moment(stamp: str) -> str:
+    """A journal stamp as a person reads it: ``2026-12-07 16:42:10 UTC``."""
+    try:
+        return parse_stamp(stamp).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return stamp
 
 
 def restore_from_hq(
@@ -402,7 +410,8 @@ def _profile(path: Path | None) -> tuple[dict[str, Any], str]:
         from db.demo import STORE
 
         return {"store": dict(STORE), "return_rules": rules_to_json(ReturnRules())}, (
-            "the demo chain's (no --store-settings file was given): set yours before you print a receipt"
+            "the demo chain's, as no --store-settings file was given: receipts show the demo store's name and "
+            "address (docs/restore.md)"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

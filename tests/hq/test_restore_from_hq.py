@@ -362,8 +362,11 @@ def test_the_desk_comes_back_with_its_words_and_other_lanes_go_on_feeding_it(
     t1.syncer.cycle()
     _destroy(t1)
 
-    report = restore_from_hq(new_machine, hq.url, new_restore_code(hq_engine, "S01", "T01"))
-    assert report.pushed
+    pages: list[int] = []
+    report = restore_from_hq(
+        new_machine, hq.url, new_restore_code(hq_engine, "S01", "T01"), page=4, after_page=pages.append
+    )
+    assert report.pushed and len(pages) > 5 and pages[-1] == report.restored_seq  # many pages, each chained on
     with raw(new_machine) as conn:
         name, phone = conn.execute("SELECT name, phone FROM customers WHERE id = ?", (jane.id,)).fetchone()
         city = conn.execute("SELECT city FROM customer_addresses WHERE customer_id = ?", (jane.id,)).fetchone()[0]
