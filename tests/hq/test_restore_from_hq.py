@@ -107,6 +107,8 @@ def test_the_drill_every_sale_hq_received_is_back_and_the_chain_continues(
     lane = make_lane("T01")
     old_key = load_secret().key_id
     synced = [lane.sell(SALES) for _ in range(3)]
+    returned = lane.take_return(synced[0], [(0, 1)])  # to store credit: a return, its refund and a voucher
+    assert returned.voucher_code is not None
     assert lane.syncer.cycle().backlog == 0
     head_seq = lane.syncer.acked_seq()
     lost = [lane.sell([("footwear", 3)]) for _ in range(2)]  # never synced: lost with the disk
@@ -128,6 +130,12 @@ def test_the_drill_every_sale_hq_received_is_back_and_the_chain_continues(
 
     # every sale HQ received is back, with its receipt number and total; the lost ones are not
     assert _lane_sales(new_machine, "T01") == at_hq
+    with raw(new_machine) as conn:  # and the return, with its store credit
+        assert conn.execute("SELECT return_number FROM returns").fetchall() == [(returned.return_number,)]
+        credit = conn.execute(
+            "SELECT sum(amount_minor) FROM voucher_movements WHERE voucher_code = ?", (returned.voucher_code,)
+        ).fetchone()[0]
+    assert credit > 0
     # journal verify passes (the CLI), with HQ's head as an anchor, on the new machine's key
     hq_head = hq_journal(hq_engine, "T01")
     assert (
