@@ -428,12 +428,18 @@ def _profile(path: Path | None) -> tuple[dict[str, Any], str]:
 
 
 def _move_into_place(stage: Path, data_dir: Path) -> None:
-    """The whole store, its WAL folded in, and its token into ``data_dir``; the store file
-    last, so that a folder with a store in it always has its token."""
+    """The whole store and its token into ``data_dir``; the store file last, so that a
+    folder with a store in it always has its token."""
     names = sorted(os.listdir(stage), key=lambda n: n == DB_FILENAME)
-    for name in names:
-        os.replace(stage / name, data_dir / name)
-    stage.rmdir()
+    try:
+        for name in names:
+            os.replace(stage / name, data_dir / name)
+        stage.rmdir()
+    except OSError as exc:
+        raise RestoreRefused(
+            f"The rebuilt store is whole in {stage}, but it could not be moved into {data_dir} ({exc.strerror}).",
+            f"Move every file of {stage} into {data_dir} by hand ({DB_FILENAME} last), then start Counter.",
+        ) from exc
 
 
 def _remove(stage: Path) -> None:
