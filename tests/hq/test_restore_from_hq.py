@@ -189,6 +189,16 @@ def test_the_drill_every_sale_hq_received_is_back_and_the_chain_continues(
     finally:
         old.close()
     assert refused.value.status == 401
+    # ...nor could its lost entries fork the chain under the new token: HQ's entry of that
+    # seq is the restored lane's now
+    new_token = (new_machine / "hq.token").read_text(encoding="ascii").strip()
+    forked = HqClient(hq.url, new_token)
+    try:
+        with pytest.raises(HqRefused) as fork:
+            forked.push("S01", "T01", unsynced, datetime.now(UTC))
+    finally:
+        forked.close()
+    assert (fork.value.status, fork.value.error) == (409, "seq_conflict")
 
     # and a row changed afterwards is caught: an attacker edits a restored sale and rehashes
     with raw(new_machine) as conn:
