@@ -9,7 +9,7 @@
     counter sync enrol|now|status --data-dir DIR
     counter devices list|test URL|print-test [URL] --data-dir DIR
     counter diagnose [--out FILE] [--with-customer-data] --data-dir DIR   a zip for support
-    counter restore-from-hq --hq URL --code CODE [--new-chain] [--yes] --data-dir NEW_DIR   rebuild a dead lane
+    counter restore-from-hq --from-hq URL --code CODE [--new-chain] [--yes] --data-dir NEW_DIR   rebuild a dead lane
 
 Every entry takes ``--data-dir`` so a script or a test can use a throwaway store.
 Errors print one clear line (and exit 1), never a traceback.

@@ -3,7 +3,7 @@
 restore (``counter restore --from BACKUP``) is merged: ``add_from_hq_arguments`` and
 ``run_from_hq`` are written to be called from that command too.
 
-    counter restore-from-hq --hq URL --code CODE [--new-chain] [--store-settings FILE]
+    counter restore-from-hq --from-hq URL --code CODE [--new-chain] [--store-settings FILE]
                             [--hq-fingerprint SHA256 | --ca-file F] [--yes] --data-dir NEW_DIR
 """
 
@@ -12,35 +12,45 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from counter.sync.upstream import UpstreamUnavailable
 
 
 def add_from_hq_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hq", required=True, help="HQ's address, e.g. https://hq.example:8765")
-    parser.add_argument("--code", required=True, help="the code printed by `counter hq restore-code`")
-    parser.add_argument(
+    """The arguments of a restore from HQ, on ``parser`` (this command's, or ``counter
+    restore``'s once merged: an option the parser has already, such as ``--yes``, is kept)."""
+    known = set(parser._option_string_actions)
+
+    def add(*names: str, **kwargs: Any) -> None:
+        if not known.intersection(names):
+            parser.add_argument(*names, **kwargs)
+
+    add("--from-hq", metavar="URL", default=None, help="HQ's address, e.g. https://hq.example:8765")
+    add("--code", default=None, help="the code printed by `counter hq restore-code`")
+    add(
         "--new-chain",
         action="store_true",
         help="start the declared new chain the code names (a new terminal id), linked to the old one",
     )
-    parser.add_argument(
+    add(
         "--store-settings",
         type=Path,
         default=None,
         help="a JSON file with the store's details ('store': name, address, currency...); default: the demo's",
     )
-    parser.add_argument(
-        "--hq-fingerprint", default=None, help="SHA-256 of HQ's certificate, as `counter hq serve` printed it"
-    )
-    parser.add_argument("--ca-file", default=None, help="instead of a fingerprint: the CA that signed HQ's certificate")
-    parser.add_argument("--yes", action="store_true", help="do not ask before spending the code")
+    add("--hq-fingerprint", default=None, help="SHA-256 of HQ's certificate, as `counter hq serve` printed it")
+    add("--ca-file", default=None, help="instead of a fingerprint: the CA that signed HQ's certificate")
+    add("--yes", action="store_true", help="do not ask before going ahead")
 
 
 def run_from_hq(args: argparse.Namespace, data_dir: Path) -> int:
     from db.hq_client import HqRefused
     from db.restore_hq import restore_from_hq
 
+    if not args.from_hq or not args.code:
+        print("counter restore: give HQ's address and the restore code: --from-hq URL --code CODE.", file=sys.stderr)
+        return 1
     if not args.yes:
         print(
             f"This rebuilds a store in {data_dir} from the journal HQ holds. Spending the code revokes the old "
@@ -56,7 +66,7 @@ def run_from_hq(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         report = restore_from_hq(
             data_dir,
-            args.hq,
+            args.from_hq,
             args.code,
             new_chain=args.new_chain,
             store_settings=args.store_settings,

@@ -122,7 +122,7 @@ def test_the_drill_every_sale_hq_received_is_back_and_the_chain_continues(
     _new_key(monkeypatch, tmp_path)
 
     code = _code(capsys, pg_url, "--terminal", "T01")
-    rc = main(["restore-from-hq", "--data-dir", str(new_machine), "--hq", hq.url, "--code", code, "--yes"])
+    rc = main(["restore-from-hq", "--data-dir", str(new_machine), "--from-hq", hq.url, "--code", code, "--yes"])
     said = capsys.readouterr()
     assert rc == 0, said.err
     assert f"HQ had S01-T01's journal up to entry {head_seq}" in said.out
@@ -424,21 +424,23 @@ def test_the_command_says_what_went_wrong_in_one_line_and_spends_nothing_it_need
     code = new_restore_code(hq_engine, "S01", "T01")
     base = ["restore-from-hq", "--data-dir", str(new_machine), "--code", code, "--yes"]
 
-    assert main([*base, "--hq", dead_url()]) == 1
+    assert main(base) == 1  # no HQ named
+    assert "--from-hq URL --code CODE" in capsys.readouterr().err
+    assert main([*base, "--from-hq", dead_url()]) == 1
     err = capsys.readouterr().err
     assert "cannot be reached" in err and "the code is not spent" in err and "Traceback" not in err
     bad = tmp_path / "bad.json"
     bad.write_text('{"name": "a shop"}', encoding="utf-8")
-    assert main([*base, "--hq", hq.url, "--store-settings", str(bad)]) == 1
+    assert main([*base, "--from-hq", hq.url, "--store-settings", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "cannot be used (it has no 'store' object)" in err and "Traceback" not in err
-    assert main(base[:-1] + ["--hq", hq.url]) == 1  # no one to answer the question, and no --yes
+    assert main(base[:-1] + ["--from-hq", hq.url]) == 1  # no one to answer the question, and no --yes
     assert "add --yes" in capsys.readouterr().err
     _nothing_left(new_machine)
 
     good = tmp_path / "store.json"
     good.write_text(json.dumps({"store": {**STORE, "id": "S99", "name": "Harbor North"}, "terminal": {"id": "T77"}}))
-    assert main([*base, "--hq", hq.url, "--store-settings", str(good)]) == 0  # the code was still good
+    assert main([*base, "--from-hq", hq.url, "--store-settings", str(good)]) == 0  # the code was still good
     assert f"are from {good}" in capsys.readouterr().out
     db = open_database(new_machine, create=False)
     try:
@@ -483,3 +485,22 @@ def test_staff_added_at_the_lane_alone_come_back_without_a_pin(
     assert not FAST_HASHER.matches(row[3], "5678")
     assert cashier == (casey.id,)
     assert audit(new_machine).ok
+
+
+def test_the_arguments_join_a_restore_command_that_has_its_own_yes() -> None:
+    import argparse
+
+    from cli.restore_hq import add_from_hq_arguments
+
+    restore = argparse.ArgumentParser(prog="counter restore")
+    restore.add_argument("--from", dest="backup")
+    restore.add_argument("--yes", action="store_true")
+    add_from_hq_arguments(restore)  # no clash over --yes
+    args = restore.parse_args(["--from-hq", "https://hq.example:8765", "--code", "AB12-CD34-EF56", "--yes"])
+    assert (args.from_hq, args.code, args.yes, args.new_chain, args.backup) == (
+        "https://hq.example:8765",
+        "AB12-CD34-EF56",
+        True,
+        False,
+        None,
+    )
