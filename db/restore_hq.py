@@ -96,6 +96,7 @@ class RestoreReport:
     pushed: bool
     push_problem: str
     staff_without_pin: tuple[str, ...] = ()
+    push_refused: bool = False  # HQ answered, and refused (not merely away)
 
     @property
     def new_chain(self) -> bool:
@@ -131,6 +132,12 @@ class RestoreReport:
             )
         if self.pushed:
             out.append("HQ took the LaneRestored entry: the chain at HQ goes on from here.")
+        elif self.push_refused:
+            out.append(
+                f"HQ REFUSED the LaneRestored entry ({self.push_problem}): its copy of the chain moved on after "
+                "the restore was checked, so something else still sends as this terminal. Do not sell here; "
+                "call support."
+            )
         else:
             out.append(
                 f"HQ has not taken the LaneRestored entry yet ({self.push_problem}); it goes with the next sync."
@@ -206,7 +213,7 @@ def restore_from_hq(
         _remove(stage)
         raise
     _move_into_place(stage, data_dir)
-    pushed, problem = _first_push(data_dir, say)
+    pushed, problem, refused = _first_push(data_dir, say)
     return RestoreReport(
         data_dir,
         got.store,
@@ -222,6 +229,7 @@ def restore_from_hq(
         pushed,
         problem,
         built.staff,
+        refused,
     )
 
 
@@ -377,7 +385,7 @@ def _check_verify(db: Database, got: Redemption) -> None:
         )
 
 
-def _first_push(data_dir: Path, say: Say) -> tuple[bool, str]:
+def _first_push(data_dir: Path, say: Say) -> tuple[bool, str, bool]:
     """Push the ``LaneRestored`` entry (and what the first pull journaled): HQ takes it only
     as the next entry of the chain it holds."""
     from db.sync import sync_config
@@ -394,10 +402,10 @@ def _first_push(data_dir: Path, say: Say) -> tuple[bool, str]:
     finally:
         db.dispose()
     if status.online and not status.problem and status.backlog == 0:
-        return True, ""
+        return True, "", False
     problem = status.problem or ("HQ cannot be reached" if not status.online else f"{status.backlog} waiting")
     say(f"The first push did not go through: {problem}.")
-    return False, problem
+    return False, problem, bool(status.problem)
 
 
 # ------------------------------------------------------------------------ files
