@@ -48,8 +48,11 @@ CODE_VALID = timedelta(hours=24)
 PAGE = 500  # entries per page by default
 MAX_PAGE = 2000
 LANE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
-#: Entry types whose body names a customer whose details the lane's tables hold.
+#: The customer's details HQ holds, and the entries whose rows take them (their projection
+#: leaves a customer's name, phone, e-mail, card and address to the lane): no other entry
+#: is sent anyone's details.
 CUSTOMER_FIELDS = ("name", "phone", "email", "loyalty_card", "address")
+CUSTOMER_TYPES = frozenset({"CustomerCreated", "CustomerUpdated", "CustomerReceived"})
 DESK_EVENT_RECEIVED = "DeskEventReceived"
 
 
@@ -274,15 +277,14 @@ def _add_beside(conn: Connection, store_id: str, source: str, entries: list[dict
     feed_ids: dict[int, str] = {}
     customer_ids: dict[int, str] = {}
     for e in entries:
-        if e["type"] != DESK_EVENT_RECEIVED and '"customer_id"' not in e["body"]:
+        if e["type"] != DESK_EVENT_RECEIVED and e["type"] not in CUSTOMER_TYPES:
             continue
         body = json.loads(e["body"])
         if not isinstance(body, dict):
             continue
         if e["type"] == DESK_EVENT_RECEIVED:
             feed_ids[e["seq"]] = f"{store_id}:{body.get('terminal')}:{body.get('seq')}"
-            inner = body.get("body")
-            body = inner if isinstance(inner, dict) else {}
+            continue
         cid = body.get("customer_id")
         if isinstance(cid, str):
             customer_ids[e["seq"]] = cid
