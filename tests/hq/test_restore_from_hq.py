@@ -20,7 +20,7 @@ from counter.journal import JournalEntry
 from counter.people.user_admin import add_user
 from counter.people.users import Role
 from db.demo import STORE
-from db.engine import DB_FILENAME, open_database
+from db.engine import DB_FILENAME, open_database, pin_key
 from db.hq_client import HqClient, HqRefused
 from db.keys import load_secret
 from db.queries import read_settings
@@ -159,6 +159,12 @@ def test_the_drill_every_sale_hq_received_is_back_and_the_chain_continues(
     body = json.loads(restored.body)
     assert body["restored_to_seq"] == head_seq and body["new_chain"] is False
     assert body["sealed_with_key"] == load_secret().key_id != old_key
+
+    # the staff HQ holds sign in with their PINs, keyed with the new machine's key
+    with raw(new_machine) as conn:
+        maria = conn.execute("SELECT pin_hash FROM users WHERE id = 'u-cashier-1'").fetchone()[0]
+    new_pins = FAST_HASHER.keyed(pin_key(load_secret()))
+    assert new_pins.matches(maria, "1111") and not new_pins.matches(maria, "1112")
 
     # the next sale continues the chain, and HQ takes its push
     store = TestStore(new_machine)
