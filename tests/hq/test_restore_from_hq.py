@@ -359,13 +359,15 @@ def test_a_page_that_does_not_chain_is_refused(make_lane, hq: RunningHq, hq_engi
     _nothing_left(new_machine)
 
 
-def test_restore_codes_name_an_enrolled_terminal_and_an_unused_new_one(make_lane, hq_engine: Engine) -> None:
+def test_restore_codes_name_an_enrolled_terminal_and_an_unused_new_one(
+    make_lane, hq_engine: Engine, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     from hq.restore import RestoreError
 
     make_lane("T01")
     make_lane("T02", push=False)
-    with pytest.raises(RestoreError, match="never enrolled"):
-        new_restore_code(hq_engine, "S01", "T09")
+    assert main(["hq", "restore-code", "--database-url", pg_url, "--store", "S01", "--terminal", "T09"]) == 1
+    assert "HQ holds no journal of S01-T09: it never enrolled here." in capsys.readouterr().err
     with pytest.raises(RestoreError, match="already enrolled"):
         new_restore_code(hq_engine, "S01", "T01", "T02")
 
