@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -42,6 +41,7 @@ from db import schema as s
 from db.credentials import create_private, move_token_out, protect_store_file
 from db.guards import missing_triggers
 from db.keys import InstallationSecret, load_secret
+from db.upgrade import prepare_migration, record_upgrade, script_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -348,44 +348,38 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|None)", re.MULTILINE)
-
-
 def script_head() -> str | None:
     """The head revision read straight from the migration files (``revision`` and
     ``down_revision`` of each, a linear history), without importing Alembic (~330 ms of a
     start); None if the files do not make one clear head. tests/db/test_perf_paths.py checks
     it against Alembic's ``head_revision``."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        found = {m[0]: m[1] or m[2] for m in _REVISION.findall(script.read_text(encoding="utf-8"))}
-        if found.get("revision"):
-            revisions.add(found["revision"])
-        if found.get("down_revision"):
-            parents.add(found["down_revision"])
-    heads = revisions - parents
+    revisions = script_revisions(MIGRATIONS / "versions")
+    heads = set(revisions) - {parent for parent in revisions.values() if parent}
     return heads.pop() if len(heads) == 1 else None
 
 
 def migrate(engine: Engine) -> None:
     """Upgrade to the head; a store already there is seen with one SELECT, without
-    loading Alembic at all."""
+    loading Alembic at all. A store behind is copied first, and a store newer than this
+    app refused, untouched (db/upgrade.py, docs/upgrades.md)."""
     head = script_head()
-    if head is not None:
-        try:
-            with engine.connect() as conn:
-                current = [r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()]
-        except OperationalError:  # no alembic_version yet: a new store
-            current = []
-        if current == [head]:
-            return
+    try:
+        with engine.connect() as conn:
+            current = [r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()]
+    except OperationalError:  # no alembic_version yet: a new store
+        current = []
+    if head is not None and current == [head]:
+        return
+    head = head or head_revision()
+    assert head is not None, "the migrations make one head"
+    prepare_migration(engine, current, head)
     from alembic import command
 
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        record_upgrade(conn, head)
 
 
 def quick_check(engine: Engine) -> None:
