@@ -117,10 +117,12 @@ def project(
     bodies: Sequence[Any] | None = None,
     *,
     feed: bool = True,
+    analysis: bool = True,
 ) -> None:
     """Project the desk entries of one pushed batch (the caller's transaction); ``bodies``:
     the entries' parsed bodies when the caller has them. ``feed=False`` (the backfill of a
-    migration older than the feed): no texts, nothing put on the feed."""
+    migration older than the feed): no texts, nothing put on the feed. ``analysis=False``
+    (likewise older than the kept analysis days, migration 0013): no day marked stale."""
     ops: list[_Op] = []
     desk = [(n, e) for n, e in enumerate(entries) if e.type in DESK_KINDS]
     sent = desk_feed.texts_for(conn, store_id, terminal_id, [e.seq for _, e in desk]) if feed else {}
@@ -140,7 +142,8 @@ def project(
         orders |= {op.key[0] for op in ops if op.table == "orders" and op.key is not None}
         cases = {op.row["case_id"] for op in ops if op.table == "case_events"}
         desk_exceptions.check(conn, store_id, {str(o) for o in orders if o}, cases)  # hq/desk_exceptions.py
-        _mark_analysis(conn, store_id, ops)
+        if analysis:
+            _mark_analysis(conn, store_id, ops)
 
 
 def _mark_analysis(conn: Connection, store_id: str, ops: Sequence[_Op]) -> None:
@@ -248,10 +251,11 @@ def paid_of(store_id: str, order_id: Any) -> Any:
 # ------------------------------------------------------------------------- backfill
 
 
-def backfill(conn: Connection) -> int:
+def backfill(conn: Connection, *, analysis: bool = True) -> int:
     """Project the desk entries of HQ's journal (stored before HQ projected them) in the
     order HQ received them; returns how many. An entry that cannot be projected is left
-    out and raised as an alert (``desk_backfill``), naming the entry and why."""
+    out and raised as an alert (``desk_backfill``), naming the entry and why.
+    ``analysis=False``: on a database older than the kept analysis days (migration 0008)."""
     j = s.journal
     rows = conn.execute(
         select(j.c.store_id, j.c.terminal_id, j.c.seq, j.c.id, j.c.type, j.c.at, j.c.body, j.c.prev_hash, j.c.hash)
@@ -263,7 +267,7 @@ def backfill(conn: Connection) -> int:
         entry = JournalEntry(r.terminal_id, r.seq, r.id, r.type, r.at, r.body, r.prev_hash, r.hash)
         try:
             with conn.begin_nested():
-                project(conn, r.store_id, r.terminal_id, [entry], feed=False)
+                project(conn, r.store_id, r.terminal_id, [entry], feed=False, analysis=analysis)
             done += 1
         except (PushRefused, IntegrityError, DataError, ValueError) as exc:
             reason = exc.message if isinstance(exc, PushRefused) else type(exc).__name__

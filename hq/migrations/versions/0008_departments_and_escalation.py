@@ -114,8 +114,11 @@ def upgrade() -> None:
         )
     # ... and, on an HQ that never ran 0006's backfill (a new one, since it moved here), the
     # desk events its journal holds. An HQ that did holds desk rows, and is not projected twice.
+    # No analysis day is marked stale: that table comes with 0013, which keeps none yet (an
+    # HQ from before 0006 holding desk entries stopped here with "analysis_dirty does not
+    # exist", tests/hq/test_upgrade_from_every_version.py).
     if all(conn.execute(sa.select(t).limit(1)).first() is None for t in DESK.values()):
-        backfill(conn)
+        backfill(conn, analysis=False)
 
 
 def downgrade() -> None:
