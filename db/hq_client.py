@@ -5,6 +5,13 @@ and every way of not getting an answer into one exception, ``UpstreamUnavailable
 * a refusal (401, 403, 409, 413, 422, 429, 400): ``HqRefused`` with HQ's error code and message;
 * HQ's TLS certificate not the one trusted (``db/hq_tls.py``): ``HqUntrusted`` (a refusal that
   needs a person, never "offline": nothing was sent).
+* HQ serves no API version this lane speaks (426, counter/sync/api_version.py):
+  ``HqApiMismatch``, with HQ's words (which side to upgrade). The client then answers every
+  call itself with that refusal for ``API_RECHECK_SECONDS`` and asks HQ again after: the
+  sync worker and the return screens do not knock on HQ at every cycle meanwhile.
+
+Every call says which API versions this lane speaks and its Counter version; ``hq_api`` is
+what HQ said it serves (None: an HQ from before the negotiation, which serves version 1).
 
 Thread-safe as httpx.Client is: the sync worker and a return on the GUI thread may share it.
 """
@@ -12,6 +19,7 @@ Thread-safe as httpx.Client is: the sync worker and a return on the GUI thread m
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,7 +29,17 @@ import orjson
 
 from counter.errors import CounterError
 from counter.journal import JournalEntry, utc_stamp
+from counter.sync.api_version import (
+    API_HEADER,
+    APP_HEADER,
+    LANE_SPEAKS,
+    REFUSED_ERROR,
+    REFUSED_STATUS,
+    SUPPORTED_HEADER,
+    ApiRange,
+)
 from counter.sync.upstream import API, UpstreamUnavailable, certificate_fingerprint
+from db.app_version import app_version
 from db.hq_tls import HqTrust, cert_error, server_certificate
 
 
@@ -38,6 +56,14 @@ class HqUntrusted(HqRefused):
     refused during the handshake, before the request (token, PIN) was sent."""
 
 
+class HqApiMismatch(HqRefused):
+    """HQ serves no API version this lane speaks: one side needs upgrading (words from HQ)."""
+
+
+#: How long a client answers calls itself after HQ refused its API version.
+API_RECHECK_SECONDS = 600.0
+
+
 class HqClient:
     def __init__(
         self,
@@ -47,8 +73,14 @@ class HqClient:
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
         trust: HqTrust | None = None,
+        api: ApiRange = LANE_SPEAKS,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers |= {API_HEADER: str(api), APP_HEADER: app_version()}
+        self.api = api
+        #: the versions HQ said it serves at its last answer ("1-2"); None: it did not say
+        self.hq_api: str | None = None
+        self._mismatch: tuple[float, HqApiMismatch] | None = None
         self.base_url = base_url.rstrip("/")
         self.trust = trust
         self.timeout = timeout
@@ -64,6 +96,11 @@ class HqClient:
         self._http.close()
 
     def _call(self, method: str, path: str, *, loads: Callable[[bytes], Any] | None = None, **kwargs: Any) -> Any:
+        if self._mismatch is not None:
+            until, refused = self._mismatch
+            if time.monotonic() < until:
+                raise refused
+            self._mismatch = None
         try:
             response = self._http.request(method, API + path, **kwargs)
         except httpx.HTTPError as exc:
@@ -79,6 +116,9 @@ class HqClient:
                 str(data.get("message", "HQ refused: too many failed attempts from this address; wait a minute.")),
                 {**data, "retry_after": response.headers.get("retry-after", "")},
             )
+        self.hq_api = response.headers.get(SUPPORTED_HEADER)
+        if response.status_code == REFUSED_STATUS:
+            raise self._api_refused(response)
         if response.status_code >= 500:
             raise UpstreamUnavailable(f"HQ answered {response.status_code}.", "Work goes on offline.")
         try:
@@ -95,6 +135,16 @@ class HqClient:
                 data,
             )
         return data
+
+    def _api_refused(self, response: httpx.Response) -> HqApiMismatch:
+        data = _json_or_empty(response)
+        message = str(data.get("message") or "") or (
+            f"HQ refused this lane's API version ({self.api}); it serves {self.hq_api or 'another'}. "
+            "Install the same Counter release on HQ and this lane."
+        )
+        refused = HqApiMismatch(REFUSED_STATUS, REFUSED_ERROR, message, data)
+        self._mismatch = (time.monotonic() + API_RECHECK_SECONDS, refused)
+        return refused
 
     def _untrusted(self, exc: Exception) -> HqUntrusted:
         expected = (

@@ -461,7 +461,7 @@ class Syncer:
             self.push_all()
             push_customers(self)
         except HqRefused as exc:
-            if exc.status not in (401, 429, 495):
+            if exc.status not in (401, 426, 429, 495):
                 self.reporter.send(self)
             raise
         self.reporter.send(self)
@@ -509,6 +509,8 @@ class Syncer:
 
 
 def _problem(exc: HqRefused) -> str:
+    if exc.error == "api_version":  # HQ's words: which side to upgrade (db/hq_client.HqApiMismatch)
+        return exc.message
     if exc.error == "untrusted_hq":
         return "HQ's certificate is not the one this terminal trusts (see logs/counter.log); nothing was sent"
     if exc.status == 429:

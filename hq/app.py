@@ -36,6 +36,7 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from counter.journal import JournalEntry
+from counter.sync.api_version import HQ_SERVES, ApiRange
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
 from hq import (
     access,
@@ -52,6 +53,7 @@ from hq import (
     restore,
     schema as s,
 )
+from hq.api_version import ApiVersionGate
 from hq.fastpush import FastPush
 from hq.office import pages as office
 from hq.office.routes import office_routers
@@ -188,7 +190,9 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def create_app(engine: Engine) -> FastAPI:
+def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
+    """The API. ``api``: the versions of the API this HQ serves, said by ``/v1/health``
+    (None: as an HQ from before the negotiation, which says nothing; tests)."""
     app = FastAPI(
         title="Counter HQ",
         version="1",
@@ -288,7 +292,8 @@ def create_app(engine: Engine) -> FastAPI:
 
     @app.get("/v1/health")
     def health() -> dict[str, Any]:
-        return {"ok": True, "time": utcnow().isoformat()}
+        said = {"api": {"serves": api.header(), "version": api.high}} if api is not None else {}
+        return {"ok": True, "time": utcnow().isoformat(), **said}
 
     @app.post("/v1/enrol", response_model=EnrolAnswer)
     def enrol(req: EnrolRequest, request: Request) -> EnrolAnswer:
@@ -496,10 +501,15 @@ def _rows(engine: Engine, table: Any, limit: int) -> list[dict[str, Any]]:
         return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
 
 
-def asgi(engine: Engine) -> ASGIApp:
+def asgi(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> ASGIApp:
     """The app as uvicorn serves it: the API, with the lean push route ahead of it
-    (hq/fastpush.py), behind the body-size limit."""
-    app = create_app(engine)
-    outer = BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
-    outer.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
-    return outer
+    (hq/fastpush.py), behind the body-size limit, behind the API version gate
+    (hq/api_version.py; ``api`` None: none, as an HQ from before the negotiation)."""
+    app = create_app(engine, api=api)
+    limited = BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
+    limited.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
+    if api is None:
+        return limited
+    gate = ApiVersionGate(limited, api)
+    gate.state = app.state
+    return gate

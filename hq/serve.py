@@ -21,6 +21,7 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import CounterError
+from counter.sync.api_version import HQ_SERVES, ApiRange
 from counter.sync.upstream import certificate_fingerprint, is_loopback_host
 from hq.app import asgi
 from hq.store import DEFAULT_URL, make_engine, migrate
@@ -39,7 +40,7 @@ def app_from_env() -> ASGIApp:
     return warm_app(os.environ.get(URL_ENV, DEFAULT_URL))
 
 
-def warm_app(database_url: str, *, pool_size: int = 10) -> ASGIApp:
+def warm_app(database_url: str, *, pool_size: int = 10, api: ApiRange | None = HQ_SERVES) -> ASGIApp:
     """The app over a new engine whose pool already holds the connections the push route
     uses at once (``fastpush.THREADS``): lanes reconnecting together after a restart
     otherwise wait while each process opens its connections one push at a time."""
@@ -54,7 +55,7 @@ def warm_app(database_url: str, *, pool_size: int = 10) -> ASGIApp:
         log.warning("HQ could not open its database connections at start (%s); it will on demand", exc)
     for conn in opened:
         conn.close()
-    return asgi(engine)
+    return asgi(engine, api=api)
 
 
 def tls_fingerprint(certfile: str) -> str:
@@ -171,12 +172,15 @@ def start_in_thread(
     pool_size: int = 10,
     certfile: str | None = None,
     keyfile: str | None = None,
+    api: ApiRange | None = HQ_SERVES,
 ) -> RunningHq:
     """Start a real uvicorn server on a loopback port in a daemon thread (TLS with
-    ``certfile``/``keyfile``); returns once it accepts connections."""
+    ``certfile``/``keyfile``); returns once it accepts connections. ``api``: the API
+    versions it serves (tests play an HQ of another release with it; None: one from
+    before the negotiation)."""
     port = port or free_port()
     config = uvicorn.Config(
-        warm_app(database_url, pool_size=pool_size),
+        warm_app(database_url, pool_size=pool_size, api=api),
         host="127.0.0.1",
         port=port,
         log_level="warning",

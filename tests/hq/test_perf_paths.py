@@ -251,7 +251,11 @@ def fresh_lane(folder: Path, template: Path, hq: RunningHq, hq_engine: Engine, t
     """A new, empty store (no catalog, cursor 0) with the demo store's settings, enrolled."""
     db = open_database(folder)
     with sqlite3.connect(template / DB_FILENAME) as src:
-        settings = [r for r in src.execute("SELECT key, value FROM settings") if not r[0].startswith(("sync", "inst"))]
+        settings = [
+            r
+            for r in src.execute("SELECT key, value FROM settings")
+            if not r[0].startswith(("sync", "inst", "counter_version"))
+        ]
     with db.write.begin() as conn:
         for key, value in settings:
             conn.execute(ls.settings.insert().values(key=key, value=value))
