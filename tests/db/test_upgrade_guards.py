@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -123,5 +126,40 @@ def test_when_the_copy_cannot_be_made_the_migration_is_refused_and_nothing_chang
         open_database(store_dir, create=False)
     assert "from version 0012 to 0013" in refused.value.message
     assert "the copy could not be made" in refused.value.message
+    assert refused.value.hint.startswith("Nothing was changed.")
+    assert _version(store_dir) == "0012" and snapshot(store_dir / DB_FILENAME) == before
+
+
+@contextmanager
+def small_disk(folder: Path, options: str) -> Iterator[None]:
+    """A filesystem of its own at ``folder`` (tmpfs with ``options``), unmounted afterwards;
+    skipped where this user may not mount one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here ({done.stderr.strip() or done.returncode})")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.parametrize(
+    ("options", "said", "hint"),
+    [
+        ("size=2m", "that disk has 2 MB free and the copy needs", "Free some space on that disk"),
+        ("ro,size=64m", "the copy could not be made (Read-only file system)", "writable"),
+    ],
+)
+def test_a_full_or_read_only_backup_disk_refuses_the_migration_and_changes_nothing(
+    store_dir: Path, options: str, said: str, hint: str
+) -> None:
+    _one_revision_behind(store_dir)
+    before = snapshot(store_dir / DB_FILENAME)
+    with small_disk(store_dir / PRE_MIGRATION_DIR, options):
+        with pytest.raises(StoreError) as refused:
+            open_database(store_dir, create=False)
+        assert not list((store_dir / PRE_MIGRATION_DIR).iterdir())  # no copy, not even a part of one
+    assert said in refused.value.message and hint in refused.value.hint
     assert refused.value.hint.startswith("Nothing was changed.")
     assert _version(store_dir) == "0012" and snapshot(store_dir / DB_FILENAME) == before
