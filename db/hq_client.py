@@ -98,8 +98,8 @@ class HqClient:
     def _call(self, method: str, path: str, *, loads: Callable[[bytes], Any] | None = None, **kwargs: Any) -> Any:
         if self._mismatch is not None:
             until, refused = self._mismatch
-            if time.monotonic() < until:
-                raise refused
+            if time.monotonic() < until:  # a new exception each time: no traceback piling up on one
+                raise HqApiMismatch(refused.status, refused.error, refused.message, refused.data)
             self._mismatch = None
         try:
             response = self._http.request(method, API + path, **kwargs)
