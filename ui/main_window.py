@@ -359,6 +359,8 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, ma
             print(f"Building the demo store in {data_dir} (first run, a few seconds)…", flush=True)
         ctx = build_context(data_dir, demo=demo, overrides={"printer": printer})
     except CounterError as exc:
+        # the same words on stderr: a launcher's log or a service manager keeps them
+        print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr, flush=True)
         QMessageBox.critical(QWidget(), "Counter cannot start", f"{exc.message}\n\n{exc.hint}")
         return 1
     except Exception as exc:  # never a traceback at start-up: a sentence, and the log

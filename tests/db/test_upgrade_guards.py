@@ -84,7 +84,8 @@ def test_the_app_refuses_a_newer_store_at_start_with_the_message(store_dir: Path
     assert run_app(store_dir, demo=False) == 1
     assert shown and shown[0].startswith("Counter cannot start: This store was upgraded by Counter 9.1.0")
     assert "Install Counter 9.1.0 or later" in shown[0]
-    assert "Traceback" not in "".join(capsys.readouterr())
+    out, err = capsys.readouterr()
+    assert err.startswith("counter: This store was upgraded by Counter 9.1.0") and "Traceback" not in out + err
     assert _version(store_dir) == NEWER
 
 
