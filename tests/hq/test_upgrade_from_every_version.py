@@ -25,8 +25,17 @@ from hq.office import audit_chain
 from hq.serve import RunningHq
 from tests.hq.conftest import Lane, scratch_hq
 
-HEAD = "0015"
-EARLIER = [f"{n:04d}" for n in range(1, int(HEAD))]
+
+def _hq_revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from hq.store import alembic_config
+
+    return sorted(s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
+HEAD = _hq_revisions()[-1]
+EARLIER = _hq_revisions()[:-1]
 #: made again from the sales after 0015 (kept analysis days carry their shape's version)
 CACHES = ("analysis_days", "analysis_chain_days")
 DESK_TABLES = ("cases", "case_events", "contacts", "referrals", "referral_notes")
