@@ -4,12 +4,14 @@ with every call (db/hq_client.py) and what a store records when it is upgraded
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import metadata
 
 DISTRIBUTION = "counter-pos"  # pyproject.toml's project name
 UNKNOWN = "unknown"
 
 
+@cache  # read once: every HQ client sends it
 def app_version() -> str:
     """The installed version ("unknown" when Counter runs without being installed)."""
     try:
