@@ -69,12 +69,13 @@ from db.queries import rules_to_json, store_config, write_settings
 from db.restore_pages import PAGE, Redemption, RestoreRefused, rebuild_journal, still_at_head
 from db.sync import CURSOR_KEY, FIRST_LOAD_KEY, SYNC_KEY, SyncConfig, Syncer
 from db.uow import SqlJournal
+from db.upgrade import VERSION_KEY
 
 log = logging.getLogger(__name__)
 
 STAGE = ".restore-incomplete"
 #: Settings a store-settings file may not bring: this install's own.
-NOT_COPIED = frozenset({SYNC_KEY, "terminal", KEY_SETTING, CURSOR_KEY, FIRST_LOAD_KEY, "people_pushed"})
+NOT_COPIED = frozenset({SYNC_KEY, "terminal", KEY_SETTING, CURSOR_KEY, FIRST_LOAD_KEY, "people_pushed", VERSION_KEY})
 #: Document number prefixes (after ``S01-T01-``) and the counter each one runs on.
 _SERIES_OF_PREFIX = {"": "receipt", "R": "return", "V": "void", "C": "case", **{p: n for n, p in SERIES.items()}}
 _NUMBER_COLUMNS = ("receipt_number", "return_number", "void_number", "number")
