@@ -9,6 +9,8 @@
     counter sync enrol|now|status --data-dir DIR
     counter devices list|test URL|print-test [URL] --data-dir DIR
     counter diagnose [--out FILE] [--with-customer-data] --data-dir DIR   a zip for support
+    counter backup now|list|check|key --data-dir DIR   backups, checked (docs/backup.md)
+    counter restore --from BACKUP [--yes] [--force] [--key FILE] --data-dir DIR
 
 Every entry takes ``--data-dir`` so a script or a test can use a throwaway store.
 Errors print one clear line (and exit 1), never a traceback.
@@ -67,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli.diagnose import add_parser as add_diagnose
 
     add_diagnose(sub, common)
+    from cli.backup import add_parser as add_backup
+
+    add_backup(sub, common)
     return parser
 
 
@@ -94,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cli.diagnose import run as run_diagnose
 
             return run_diagnose(args, data_dir)
+        if args.command in ("backup", "restore"):
+            from cli.backup import run as run_backup
+
+            return run_backup(args, data_dir)
         if args.command == "sync":
             from cli.sync import run as run_sync
 

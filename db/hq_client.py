@@ -172,6 +172,15 @@ class HqClient:
     def release(self, return_id: str) -> dict[str, Any]:
         return dict(self._call("DELETE", f"/reservations/{return_id}"))
 
+    def upload_backup(self, name: str, manifest_header: str, content: Any) -> dict[str, Any]:
+        """A backup of this lane's store (hq/backups.py): ``content`` the file, streamed;
+        the manifest rides in a header. Sent with the client's own timeout per read/write."""
+        headers = {"Content-Type": "application/octet-stream", "X-Counter-Manifest": manifest_header}
+        return dict(self._call("PUT", f"/backups/{name}", content=content, headers=headers))
+
+    def list_backups(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/backups")["backups"])
+
     # remote approval (hq/approvals.py; db/remote_approvals.py wraps these)
     def ask_approval(self, payload: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("POST", "/approvals", json=payload))
