@@ -41,6 +41,7 @@ from hq import (
     access,
     analysis_api,
     approvals,
+    backups,
     catalog,
     departments_api,
     desk_api,
@@ -140,7 +141,8 @@ class BodyLimit:
         self.state: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(backups.PATH):
+            # a lane's backup is streamed to disk under its own, larger cap (hq/backups.py)
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -406,6 +408,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(departments_api.router(engine, caller, admin))  # departments, overdue referrals
     app.include_router(analysis_api.router(engine, caller))  # the returns and complaints analysis
     app.include_router(lane_status.router(engine, terminal))  # each lane's state after its sync (the lanes page)
+    app.include_router(backups.router(engine, terminal))  # lanes' backups of their stores (docs/backup.md)
     office.mount(app, engine, *office_routers(engine))  # the back office on the web (hq/office/)
     return app
 
