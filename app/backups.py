@@ -22,14 +22,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.config import Settings
+from app.events import ZReportCommitted
 from counter.errors import CounterError
 from counter.journal import parse_stamp
 from db.backup import BackupResult, backup_store, list_backups
 from db.backup_hq import send_to_hq
 from db.keys import InstallationSecret
 from db.lane_report import app_version
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +64,16 @@ class BackupRun:
         return self.result is not None and self.result.ok
 
     def lines(self) -> list[str]:
-        if self.problem is not None:
-            return [f"{self.problem.message} {self.problem.hint}".strip()]
-        assert self.result is not None
+        if self.result is None:
+            problem = self.problem or CounterError("No backup was made.")
+            return [f"{problem.message} {problem.hint}".strip()]
         return [*self.result.lines(), *([self.hq] if self.hq else []), *self.notes]
 
     def status_line(self) -> str:
         """One line for the status bar."""
-        if self.problem is not None:
-            return f"Backup failed: {self.problem.message} {self.problem.hint}".strip()
-        assert self.result is not None
+        if self.result is None:
+            problem = self.problem or CounterError("No backup was made.")
+            return f"Backup failed: {problem.message} {problem.hint}".strip()
         where = self.result.backup.path.parent
         if not self.result.ok:
             return (
@@ -126,8 +131,10 @@ class BackupWorker:
         *,
         every_hours: float,
         newest: Callable[[], datetime | None] = lambda: None,
+        first_delay: float = FIRST_DELAY_SECONDS,
     ) -> None:
         self._take, self._report, self._newest = take, report, newest
+        self.first_delay = first_delay
         self.interval = every_hours * 3600.0
         self._asked: list[str] = []
         self._lock = threading.Lock()
@@ -152,15 +159,16 @@ class BackupWorker:
         if self._thread is not None:
             self._thread.join(timeout=60)  # a backup under way finishes (its copy is atomic either way)
 
-    def _first_wait(self) -> float:
+    def first_wait(self) -> float:
+        """Seconds from start to the first scheduled backup."""
         if self.interval <= 0:
             return float("inf")
         newest = self._newest()
         age = (datetime.now(UTC) - newest).total_seconds() if newest is not None else float("inf")
-        return max(FIRST_DELAY_SECONDS, self.interval - age)
+        return max(self.first_delay, self.interval - age)
 
     def _run(self) -> None:  # the backup thread
-        due = time.monotonic() + self._first_wait()
+        due = time.monotonic() + self.first_wait()
         while not self._stop.is_set():
             wait = due - time.monotonic()
             self._wake.wait(None if wait == float("inf") else max(0.0, wait))
@@ -180,9 +188,12 @@ class BackupWorker:
                     reason,
                     problem=CounterError("The backup failed unexpectedly.", "See logs/counter.log; call support."),
                 )
-            if run.problem is not None or not run.ok:
-                log.warning("backup (%s): %s", reason, run.status_line())
-            self._report(run)
+            try:
+                if not run.ok:
+                    log.warning("backup (%s): %s", reason, run.status_line())
+                self._report(run)
+            except Exception:  # the window going away mid-report must not kill the worker
+                log.exception("backup (%s) could not be reported", reason)
             if self.interval > 0:
                 due = time.monotonic() + self.interval
 
@@ -193,3 +204,19 @@ def newest_backup_time(folder: Path) -> datetime | None:
     except CounterError:
         return None
     return parse_stamp(found[0].created_at) if found else None
+
+
+def app_worker(ctx: AppContext, report: Callable[[BackupRun], None]) -> BackupWorker:
+    """The app's worker over ``ctx``'s store (not started): a backup after each Z report
+    and every ``backup_every_hours``, each outcome to ``report`` (on the backup thread);
+    closed with the context."""
+    data_dir, settings, db = ctx.data_dir, ctx.settings, ctx.db
+    worker = BackupWorker(
+        lambda reason: back_up(data_dir, db.path, settings, reason, secret=db.secret),  # the backup thread
+        report,
+        every_hours=max(0, settings.backup_every_hours),
+        newest=lambda: newest_backup_time(backup_folder(data_dir, settings)),
+    )
+    ctx.after_commit.subscribe(ZReportCommitted, lambda _e: worker.request("z-report"))
+    ctx.closers.append(worker.close)
+    return worker
