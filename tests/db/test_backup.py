@@ -195,3 +195,13 @@ def test_backup_key_on_the_command_line(store_dir: Path, tmp_path: Path) -> None
     weak = {"COUNTER_BACKUP_PASSPHRASE": "abc"}
     short = run_cli("backup", "key", "--out", str(tmp_path / "k2"), "--data-dir", str(store_dir), env=weak)
     assert short.returncode == 1 and "too short" in short.stderr and not (tmp_path / "k2").exists()
+
+
+def test_a_backup_before_a_migration_checks_integrity_and_leaves_the_journal_to_the_restore(
+    shop: TestStore, tmp_path: Path
+) -> None:
+    result = backup_store(shop.db.path, tmp_path, "pre-migration")
+    assert result.ok and result.backup.reason == "pre-migration"
+    assert result.check.lines[0] == "OK: integrity check"
+    assert any("journal verify not run on an older schema" in line for line in result.check.lines)
+    assert not any(line.startswith("journal:") for line in result.check.lines)
