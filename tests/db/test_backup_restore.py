@@ -23,8 +23,15 @@ def sold(store_dir: Path) -> Iterator[tuple[Path, list[str]]]:
     """A store with sales of its own today, closed (as the lane is when IT restores)."""
     shop = TestStore(store_dir)
     numbers = sell_some(shop, 4)
-    shop.close()
+    close(shop)
     yield store_dir, numbers
+
+
+def close(shop: TestStore) -> None:
+    """Close the store as the app does: its catalog's kept look-up connection too (left to
+    the collector, it would close at a random moment and take the -wal and -shm with it)."""
+    shop.catalog.close()
+    shop.close()
 
 
 def destroy(store_dir: Path) -> None:
@@ -201,7 +208,7 @@ def test_another_lanes_backup_is_refused_over_this_lanes_store(sold: tuple[Path,
     shutil.copyfile(store_dir / DB_FILENAME, other_dir / DB_FILENAME)
     lane2 = TestStore(other_dir)
     write_settings(lane2.db.write, {"terminal": {"id": "T02", "code": "S01-T02"}})
-    lane2.close()
+    close(lane2)
     before = store_fingerprint(other_dir)
     done = run_cli("restore", "--from", str(backup), "--yes", "--data-dir", str(other_dir))
     assert done.returncode == 1 and "a foreign backup" in done.stderr, done.stderr
@@ -216,7 +223,7 @@ def test_unsynced_sales_refuse_the_restore_unless_forced_and_forced_keeps_them_a
     backup = backup_now(store_dir, tmp_path / "usb")
     shop = TestStore(store_dir)
     later = sell_some(shop, 3)  # in no backup, and this lane is not enrolled: nowhere else
-    shop.close()
+    close(shop)
     before = store_fingerprint(store_dir)
 
     done = run_cli("restore", "--from", str(backup), "--yes", "--data-dir", str(store_dir))
@@ -266,3 +273,17 @@ def test_the_restored_store_is_the_backup_even_when_the_wal_held_more(
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(f"file:{store_dir / DB_FILENAME}?mode=ro", uri=True) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_damaged_store_is_replaced_without_force_and_kept_aside(sold: tuple[Path, list[str]], tmp_path: Path) -> None:
+    store_dir, _ = sold
+    before = receipts(store_dir / DB_FILENAME)
+    backup = backup_now(store_dir, tmp_path / "usb")
+    (store_dir / DB_FILENAME).write_bytes(b"this disk sector went bad" * 400)
+    (store_dir / (DB_FILENAME + "-wal")).unlink(missing_ok=True)
+    done = run_cli("restore", "--from", str(backup), "--yes", "--data-dir", str(store_dir))
+    assert done.returncode == 0, done.stderr
+    assert "cannot be read (damaged?)" in done.stdout and "kept aside" in done.stdout
+    (aside,) = store_dir.glob(f"{DB_FILENAME}.before-restore-*[0-9]Z")
+    assert aside.read_bytes().startswith(b"this disk sector went bad")
+    assert receipts(store_dir / DB_FILENAME) == before
