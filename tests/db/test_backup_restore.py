@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from db.backup import BackupError
+from db.backup_restore import plan_restore
 from db.engine import DB_FILENAME
 from db.queries import write_settings
 from tests.db.support import TestStore
@@ -287,3 +289,32 @@ def test_a_damaged_store_is_replaced_without_force_and_kept_aside(sold: tuple[Pa
     (aside,) = store_dir.glob(f"{DB_FILENAME}.before-restore-*[0-9]Z")
     assert aside.read_bytes().startswith(b"this disk sector went bad")
     assert receipts(store_dir / DB_FILENAME) == before
+
+
+def test_what_hq_acknowledged_is_not_lost_and_the_rest_is_listed(sold: tuple[Path, list[str]], tmp_path: Path) -> None:
+    store_dir, _ = sold
+    backup = backup_now(store_dir, tmp_path / "usb")
+    shop = TestStore(store_dir)
+    later = sell_some(shop, 3)
+    with shop.db.write.begin() as conn:
+        first_later = conn.exec_driver_sql(
+            "SELECT seq FROM journal WHERE type = 'SaleCompleted' AND body LIKE ?", (f'%"{later[0]}"%',)
+        ).scalar_one()
+        conn.exec_driver_sql(  # HQ acknowledged up to the first of the later sales
+            "INSERT INTO sync_state (terminal_id, acked_seq) VALUES ('T01', ?)", (first_later,)
+        )
+    close(shop)
+    with pytest.raises(BackupError) as refused:
+        plan_restore(backup, store_dir)
+    assert "2 sale(s)" in refused.value.message and later[0] not in refused.value.message
+    assert later[1] in refused.value.message and later[2] in refused.value.message
+
+    shop = TestStore(store_dir)
+    with shop.db.write.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE sync_state SET acked_seq = (SELECT seq FROM journal_head WHERE terminal_id = 'T01')"
+        )
+    close(shop)
+    plan = plan_restore(backup, store_dir)  # everything beyond the backup is at HQ: nothing lost
+    assert plan.losses == []
+    assert any("HQ holds entries" in note and "behind HQ" in note for note in plan.notes), plan.notes
