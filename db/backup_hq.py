@@ -15,7 +15,7 @@ from pathlib import Path
 from counter.errors import CounterError
 from counter.sync.upstream import UpstreamUnavailable
 from db.backup import Backup, read_only_engine
-from db.hq_client import HqRefused
+from db.hq_client import HqClient, HqRefused
 from db.sync import sync_config
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def send_to_hq(db_path: Path, backup: Backup) -> str:
         engine.dispose()
     if config is None:
         return ""
-    client = config.client(timeout=UPLOAD_TIMEOUT)
+    # a long read and write (HQ hashes and checks the file before it answers), a short connect
+    client = HqClient(config.hq, config.token, timeout=UPLOAD_TIMEOUT, trust=config.trust, connect_timeout=5.0)
     try:
         with backup.path.open("rb") as fh:
             client.upload_backup(backup.path.name, manifest_header(backup), fh)

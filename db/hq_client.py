@@ -47,6 +47,7 @@ class HqClient:
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
         trust: HqTrust | None = None,
+        connect_timeout: float | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
@@ -57,7 +58,11 @@ class HqClient:
         self.answer_key = hashlib.sha256(token.strip().encode("utf-8")).digest() if token else None
         verify: Any = trust.context() if trust is not None else True
         self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport, verify=verify
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
+            transport=transport,
+            verify=verify,
         )
 
     def close(self) -> None:
