@@ -40,7 +40,7 @@ from db.backup import (
     read_meta,
     verify_backup,
 )
-from db.engine import open_database
+from db.engine import open_database, script_head
 from db.key_escrow import EscrowedKey, open_key, read_escrow
 from db.keys import InstallationSecret, default_secret_path, load_secret
 
@@ -108,7 +108,9 @@ def plan_restore(
     backup = load_backup(backup_file)
     key_id = backup.manifest.get("key_id")
     secret, from_escrow = _the_key(backup, str(key_id) if key_id else None, key_file, passphrase)
-    check = verify_backup(backup, secret)
+    # A backup at an older schema (before a migration, or by an older version) is verified
+    # after the restore has migrated it (carry_out); here its file and integrity are checked.
+    check = verify_backup(backup, secret, journal=backup.manifest.get("schema_revision") == script_head())
     if not check.ok:
         raise BackupError(
             f"The backup {backup.path.name} does not pass its check, so it was not restored; the store is untouched: "
@@ -118,7 +120,12 @@ def plan_restore(
     store = data_dir / STORE_FILE
     current = _current_meta(store)
     plan = RestorePlan(backup, check, secret, from_escrow, current)
-    if current is not None:
+    if current is not None and current.get("unreadable"):
+        plan.notes.append(
+            "The store in the data folder cannot be read (damaged?): what it holds beyond the backup cannot be "
+            "listed. It is kept aside, not deleted."
+        )
+    elif current is not None:
         if (current["store_id"], current["terminal_id"]) != backup.lane and not force:
             raise BackupError(
                 f"The backup is of store {backup.lane[0]} terminal {backup.lane[1]}, and the store in {data_dir} "
@@ -279,15 +286,18 @@ def carry_out(plan: RestorePlan, data_dir: Path, *, now: datetime | None = None)
             _install_key(plan.secret, stamp, moved)
         os.replace(staging, store)
         lines = _open_and_verify(data_dir, plan.secret)
-    except (OSError, CounterError) as exc:
+    except Exception as exc:  # whatever failed, the folder goes back to what it was
         _put_back(store, staging, present, moved)
         if isinstance(exc, CounterError):
             raise BackupError(f"The restore was undone: {exc.message}", exc.hint) from None
+        log.exception("restore of %s failed; undone", plan.backup.path)
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise BackupError(
-            f"The restore was undone ({exc.strerror or exc}); the store is as it was.", "Check the disk and try again."
+            f"The restore was undone ({what}); the store is as it was.", "Check the disk; details are in the log."
         ) from None
-    log.info("restored %s into %s (kept aside: %s)", plan.backup.path, data_dir, [str(t) for _, t in moved])
-    return RestoreOutcome(store, [t for _, t in moved], lines)
+    kept = [target for _, target in moved if target != Path()]
+    log.info("restored %s into %s (kept aside: %s)", plan.backup.path, data_dir, [str(t) for t in kept])
+    return RestoreOutcome(store, kept, lines)
 
 
 def _install_key(secret: InstallationSecret, stamp: str, moved: list[tuple[Path, Path]]) -> None:

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from db.backup import BackupError
-from db.backup_restore import plan_restore
+from db.backup_restore import carry_out, plan_restore
 from db.engine import DB_FILENAME
+from db.keys import InstallationSecret
 from db.queries import write_settings
 from tests.db.support import TestStore
 from tests.db.test_backup import PASSPHRASE, receipts, run_cli, sell_some, store_fingerprint
@@ -97,6 +98,7 @@ def test_the_drill_on_a_new_machine_needs_the_escrowed_key_and_its_passphrase(
         env={**machine, **env},
     )  # fmt: skip
     assert right.returncode == 0, right.stderr
+    assert "Kept aside" not in right.stdout  # nothing was there to keep
     assert new_key.exists() and new_key.stat().st_mode & 0o077 == 0
     verify = run_cli("journal", "verify", "--data-dir", str(new_dir), env=machine)
     assert verify.returncode == 0 and "NOTE" not in verify.stdout, verify.stdout  # seals checked with the key
@@ -318,3 +320,17 @@ def test_what_hq_acknowledged_is_not_lost_and_the_rest_is_listed(sold: tuple[Pat
     plan = plan_restore(backup, store_dir)  # everything beyond the backup is at HQ: nothing lost
     assert plan.losses == []
     assert any("HQ holds entries" in note and "behind HQ" in note for note in plan.notes), plan.notes
+
+
+def test_a_restore_that_fails_after_the_swap_puts_everything_back(sold: tuple[Path, list[str]], tmp_path: Path) -> None:
+    store_dir, _ = sold
+    backup = backup_now(store_dir, tmp_path / "usb")
+    plan = plan_restore(backup, store_dir)
+    before = store_fingerprint(store_dir)
+    # the restored store is then opened with a key that is not its own: it refuses to open
+    plan.secret = InstallationSecret(plan.secret.path, bytes(32))
+    undone = "The restore was undone: This store was set up with another installation key"
+    with pytest.raises(BackupError, match=undone):
+        carry_out(plan, store_dir)
+    assert store_fingerprint(store_dir) == before
+    assert sorted(p.name for p in store_dir.iterdir() if "restor" in p.name) == []
