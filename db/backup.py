@@ -449,7 +449,7 @@ def check_file(path: Path, secret: InstallationSecret | None, *, reason: str = "
         return Check(False, ["BAD: integrity check: " + "; ".join(rows[:5])])
     lines.append("OK: integrity check")
     if reason == "pre-migration":
-        lines.append("NOTE: journal verify not run before a migration (the restore migrates, then verifies)")
+        lines.append("NOTE: journal verify not run on an older schema (a restore migrates it, then verifies)")
         return Check(True, lines)
     engine = read_only_engine(path)
     try:
@@ -487,9 +487,10 @@ def load_backup(path: Path) -> Backup:
     return Backup(path, manifest)
 
 
-def verify_backup(backup: Backup, secret: InstallationSecret | None = None) -> Check:
+def verify_backup(backup: Backup, secret: InstallationSecret | None = None, *, journal: bool = True) -> Check:
     """Check a backup again: the file is the one its manifest names (SHA-256, size), then
-    the integrity check and the journal verify."""
+    the integrity check and the journal verify (not for a backup taken before a migration,
+    nor with ``journal=False``: a store at an older schema is verified once migrated)."""
     try:
         digest, size = file_digest(backup.path)
     except OSError as exc:
@@ -503,7 +504,8 @@ def verify_backup(backup: Backup, secret: InstallationSecret | None = None) -> C
                 "it was damaged or changed after it was made"
             ],
         )
-    check = check_file(backup.path, _secret_for(backup.manifest.get("key_id"), secret))
+    reason = backup.reason if journal else "pre-migration"
+    check = check_file(backup.path, _secret_for(backup.manifest.get("key_id"), secret), reason=reason)
     return Check(check.ok, ["OK: SHA-256 and size as the manifest says", *check.lines])
 
 
