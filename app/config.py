@@ -73,6 +73,14 @@ class Settings:
     #: How many log files are kept, the one being written included (2 to 100): the log takes
     #: at most about ``log_max_kb`` × ``log_files``.
     log_files: int = 5
+    #: Where backups go (docs/backup.md): a folder on a USB drive or a share, e.g.
+    #: ``/media/counter-usb/backups``; empty: ``backups`` in the data folder (same disk as
+    #: the store: it guards against damage, not against the disk dying).
+    backup_dir: str = ""
+    #: How many backups of this lane the folder keeps (1 to 1000); the newest good one always.
+    backup_keep: int = 14
+    #: Hours between backups while the app runs (0: only after each Z report and by hand).
+    backup_every_hours: int = 4
     #: Problems met while reading the settings, shown once at start-up.
     problems: list[str] = field(default_factory=list)
 

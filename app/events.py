@@ -6,7 +6,8 @@ A screen that committed a sale or a return publishes ``SaleCommitted`` or
 line to what the screen says); the service desk publishes ``DeskPaymentCommitted`` for money
 taken or given back outside a sale (deposits, order payments, cancellation refunds,
 payments on a house account), and the sale screen ``VoidCommitted`` for a sale voided after
-payments were taken (each given back by its own tender). Subscribed, in the order they were
+payments were taken (each given back by its own tender), and the cash office
+``ZReportCommitted`` for a Z report (a backup follows it, app/backups.py). Subscribed, in the order they were
 wired: the documents the commit made due (``app.reactions``: receipt, credit note, void
 slip), the cash drawer and the
 customer display (``ui/devices/device_wiring.py``), the sync nudge (``ui/sync_bridge.py``). A
@@ -70,7 +71,17 @@ class VoidCommitted:
     warn: Tell | None = None
 
 
-Committed = SaleCommitted | ReturnCommitted | DeskPaymentCommitted | VoidCommitted
+@dataclass(frozen=True)
+class ZReportCommitted:
+    """A Z report was taken (the cash office): the day is closed, and a backup follows
+    (app/backups.py)."""
+
+    number: int | None
+    tell: Tell
+    warn: Tell | None = None
+
+
+Committed = SaleCommitted | ReturnCommitted | DeskPaymentCommitted | VoidCommitted | ZReportCommitted
 
 
 class AfterCommit:
@@ -92,6 +103,11 @@ class AfterCommit:
 
     @overload
     def subscribe(self, kind: type[VoidCommitted], reaction: Callable[[VoidCommitted], None]) -> Callable[[], None]: ...
+
+    @overload
+    def subscribe(
+        self, kind: type[ZReportCommitted], reaction: Callable[[ZReportCommitted], None]
+    ) -> Callable[[], None]: ...
 
     def subscribe(self, kind: type[Committed], reaction: Callable[[Any], None]) -> Callable[[], None]:
         """Run ``reaction`` after every commit of this kind; returns the unsubscribe."""

@@ -9,7 +9,9 @@
     counter sync enrol|now|status --data-dir DIR
     counter devices list|test URL|print-test [URL] --data-dir DIR
     counter diagnose [--out FILE] [--with-customer-data] --data-dir DIR   a zip for support
-    counter restore-from-hq --from-hq URL --code CODE [--new-chain] [--yes] --data-dir NEW_DIR   rebuild a dead lane
+    counter backup now|list|check|key --data-dir DIR   backups, checked (docs/backup.md)
+    counter restore --from BACKUP [--yes] [--force] [--key FILE] --data-dir DIR
+    counter restore --from-hq URL --code CODE [--new-chain] [--yes] --data-dir NEW_DIR   rebuild a dead lane
 
 Every entry takes ``--data-dir`` so a script or a test can use a throwaway store.
 Errors print one clear line (and exit 1), never a traceback.
@@ -68,12 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     from cli.diagnose import add_parser as add_diagnose
 
     add_diagnose(sub, common)
-    from cli.restore_hq import add_from_hq_arguments
+    from cli.backup import add_parser as add_backup
 
-    # Joins `counter restore --from-hq` when the file restore (cli/backup.py) is merged.
-    add_from_hq_arguments(
-        sub.add_parser("restore-from-hq", parents=[common], help="rebuild a dead lane's store from HQ's journal")
-    )
+    add_backup(sub, common)
     return parser
 
 
@@ -101,10 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cli.diagnose import run as run_diagnose
 
             return run_diagnose(args, data_dir)
-        if args.command == "restore-from-hq":  # joins `counter restore --from-hq` when merged
-            from cli.restore_hq import run_from_hq
+        if args.command in ("backup", "restore"):
+            from cli.backup import run as run_backup
 
-            return run_from_hq(args, data_dir)
+            return run_backup(args, data_dir)
         if args.command == "sync":
             from cli.sync import run as run_sync
 

@@ -1,9 +1,9 @@
-"""``counter restore-from-hq``: rebuild a dead lane's store from the journal HQ holds
+"""``counter restore --from-hq``: rebuild a dead lane's store from the journal HQ holds
 (db/restore_hq.py, docs/restore.md). It joins ``counter restore --from-hq`` when the file
 restore (``counter restore --from BACKUP``) is merged: ``add_from_hq_arguments`` and
 ``run_from_hq`` are written to be called from that command too.
 
-    counter restore-from-hq --from-hq URL --code CODE [--new-chain] [--store-settings FILE]
+    counter restore --from-hq --from-hq URL --code CODE [--new-chain] [--store-settings FILE]
                             [--hq-fingerprint SHA256 | --ca-file F] [--yes] --data-dir NEW_DIR
 """
 
@@ -17,16 +17,19 @@ from typing import Any
 from counter.sync.upstream import UpstreamUnavailable
 
 
-def add_from_hq_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of a restore from HQ, on ``parser`` (this command's, or ``counter
-    restore``'s once merged: an option the parser has already, such as ``--yes``, is kept)."""
+def add_from_hq_arguments(parser: argparse.ArgumentParser, source: Any = None) -> None:
+    """The arguments of a restore from HQ on ``counter restore``'s parser, ``--from-hq`` in its
+    group of sources (``source``: one of ``--from BACKUP`` or ``--from-hq URL``); an option the
+    parser has already, such as ``--yes``, is kept."""
     known = set(parser._option_string_actions)
 
     def add(*names: str, **kwargs: Any) -> None:
         if not known.intersection(names):
             parser.add_argument(*names, **kwargs)
 
-    add("--from-hq", metavar="URL", default=None, help="HQ's address, e.g. https://hq.example:8765")
+    (source or parser).add_argument(
+        "--from-hq", metavar="URL", default=None, help="HQ's address, e.g. https://hq.example:8765"
+    )
     add("--code", default=None, help="the code printed by `counter hq restore-code`")
     add(
         "--new-chain",

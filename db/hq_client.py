@@ -74,6 +74,7 @@ class HqClient:
         transport: httpx.BaseTransport | None = None,
         trust: HqTrust | None = None,
         api: ApiRange = LANE_SPEAKS,
+        connect_timeout: float | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         headers |= {API_HEADER: str(api), APP_HEADER: app_version()}
@@ -89,7 +90,11 @@ class HqClient:
         self.answer_key = hashlib.sha256(token.strip().encode("utf-8")).digest() if token else None
         verify: Any = trust.context() if trust is not None else True
         self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport, verify=verify
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
+            transport=transport,
+            verify=verify,
         )
 
     def close(self) -> None:
@@ -230,6 +235,15 @@ class HqClient:
 
     def release(self, return_id: str) -> dict[str, Any]:
         return dict(self._call("DELETE", f"/reservations/{return_id}"))
+
+    def upload_backup(self, name: str, manifest_header: str, content: Any) -> dict[str, Any]:
+        """A backup of this lane's store (hq/backups.py): ``content`` the file, streamed;
+        the manifest rides in a header. Sent with the client's own timeout per read/write."""
+        headers = {"Content-Type": "application/octet-stream", "X-Counter-Manifest": manifest_header}
+        return dict(self._call("PUT", f"/backups/{name}", content=content, headers=headers))
+
+    def list_backups(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/backups")["backups"])
 
     # remote approval (hq/approvals.py; db/remote_approvals.py wraps these)
     def ask_approval(self, payload: dict[str, Any]) -> dict[str, Any]:

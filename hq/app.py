@@ -42,6 +42,7 @@ from hq import (
     access,
     analysis_api,
     approvals,
+    backups,
     catalog,
     departments_api,
     desk_api,
@@ -143,7 +144,8 @@ class BodyLimit:
         self.state: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(backups.PATH):
+            # a lane's backup is streamed to disk under its own, larger cap (hq/backups.py)
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -419,6 +421,7 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
         return address
 
     app.include_router(restore.router(engine, terminal, gate, count_failure))  # rebuild a dead lane (hq/restore.py)
+    app.include_router(backups.router(engine, terminal))  # lanes' backups of their stores (docs/backup.md)
     office.mount(app, engine, *office_routers(engine))  # the back office on the web (hq/office/)
     return app
 

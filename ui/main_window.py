@@ -29,6 +29,7 @@ from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import PrinterStatus
 from devices.printer import ReceiptPrinter
 from ui.actions import Action
+from ui.backup_bridge import BackupBridge
 from ui.cash.cash_office import CashOfficeScreen
 from ui.desk.service_desk import ServiceDeskScreen
 from ui.devices.device_bridge import DeviceBridge, open_receipt_printer
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.devices: DeviceUi | None = None  # set by build_window
         self.trust: TrustUi | None = None  # set by build_window
         self.station: ManagerStationScreen | None = None  # set by build_window (Ctrl+Shift+M)
+        self.backups: BackupBridge | None = None  # set by build_window
         self.station_place = StationPlace(self.stack, self.sale, self.signin, self.session)
         self.startup_check: StartupCheck | None = None  # set by build_window
 
@@ -316,6 +318,7 @@ def build_window(ctx: AppContext) -> MainWindow:
     if ctx.syncer is not None:  # the printer's state goes to HQ with each sync's report
         ctx.syncer.printer_state = bridge.spooler.state_words
     window.attach_sync(SyncBridge(ctx.syncer))
+    window.backups = BackupBridge(ctx, window.status, parent=window)  # after each Z report and on a schedule
     # approvals sent through HQ (ui/trust/manager_station.py)
     window.station = attach_station(
         ctx, window.station_place, title=window.windowTitle(), set_title=window.setWindowTitle

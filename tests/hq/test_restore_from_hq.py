@@ -1,5 +1,5 @@
 """Rebuild a dead lane from HQ (issue #19, point 4), over the real HQ (PostgreSQL, uvicorn):
-the drill (sales synced, sales not synced, the store destroyed, `counter restore-from-hq`
+the drill (sales synced, sales not synced, the store destroyed, `counter restore --from-hq`
 into a new folder on a machine with a new installation key), the declared new chain, and
 what is refused: a wrong or used code, a code for the other kind of chain, HQ's head moving
 during the restore, HQ away before and during it, a page that does not chain."""
@@ -122,7 +122,7 @@ def test_the_drill_every_sale_hq_received_is_back_and_the_chain_continues(
     _new_key(monkeypatch, tmp_path)
 
     code = _code(capsys, pg_url, "--terminal", "T01")
-    rc = main(["restore-from-hq", "--data-dir", str(new_machine), "--from-hq", hq.url, "--code", code, "--yes"])
+    rc = main(["restore", "--data-dir", str(new_machine), "--from-hq", hq.url, "--code", code, "--yes"])
     said = capsys.readouterr()
     assert rc == 0, said.err
     assert f"HQ had S01-T01's journal up to entry {head_seq}" in said.out
@@ -430,10 +430,11 @@ def test_the_command_says_what_went_wrong_in_one_line_and_spends_nothing_it_need
 ) -> None:
     make_lane("T01")
     code = new_restore_code(hq_engine, "S01", "T01")
-    base = ["restore-from-hq", "--data-dir", str(new_machine), "--code", code, "--yes"]
+    base = ["restore", "--data-dir", str(new_machine), "--code", code, "--yes"]
 
-    assert main(base) == 1  # no HQ named
-    assert "--from-hq URL --code CODE" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # no source named: --from BACKUP or --from-hq URL
+        main(base)
+    assert usage.value.code == 2 and "--from-hq" in capsys.readouterr().err
     assert main([*base, "--from-hq", dead_url()]) == 1
     err = capsys.readouterr().err
     assert "cannot be reached" in err and "the code is not spent" in err and "Traceback" not in err

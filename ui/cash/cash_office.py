@@ -18,6 +18,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from app.context import AppContext
+from app.events import ZReportCommitted
 from app.reactions import documents_folder
 from counter.cash.report_document import report_document
 from counter.cash.reports import DayReport
@@ -282,6 +283,7 @@ class CashOfficeScreen(QWidget):
         report = self.ctx.handle(take_z_report, self._user())
         self.refresh()
         self._print(report, 0)
+        self.ctx.after_commit.publish(ZReportCommitted(report.number, self.say))  # the day's backup follows
 
     def _reprint(self) -> None:
         if self.last_report is None:
