@@ -302,7 +302,7 @@ def control_text(app: Path, pkg_version: str, arch: str, size_kib: int) -> str:
     )
 
 
-def stage_deb(app: Path, root: Path, pkg_version: str, arch: str) -> None:
+def stage_deb(app: Path, root: Path, pkg_version: str, arch: str, source: str) -> None:
     """The package's tree: /opt/counter (the build), /usr/bin/counter, the launcher entry,
     its icon, the udev rules for USB receipt printers, the copyright note, DEBIAN/."""
     shutil.rmtree(root, ignore_errors=True)
@@ -327,7 +327,7 @@ def stage_deb(app: Path, root: Path, pkg_version: str, arch: str) -> None:
         "The build in /opt/counter also carries Python, Qt (LGPL-3.0) through PySide6, and the\n"
         "Python libraries listed in the source's constraints.txt, each under its own licence.\n"
     )
-    (root / INSTALL_DIR / "BUILD-INFO").write_text(f"version {pkg_version}\nsource {fingerprint()}\n")
+    (root / INSTALL_DIR / "BUILD-INFO").write_text(f"version {pkg_version}\nsource {source}\n")
     debian = root / "DEBIAN"
     debian.mkdir()
     for script in ("postinst", "postrm"):
@@ -339,13 +339,13 @@ def stage_deb(app: Path, root: Path, pkg_version: str, arch: str) -> None:
             path.chmod(0o755)
 
 
-def build_deb(app: Path, out: Path, compress: str = "xz") -> Path:
+def build_deb(app: Path, out: Path, source: str, compress: str = "xz") -> Path:
     if not shutil.which("dpkg-deb"):
         raise BuildError("dpkg-deb is not installed: the .deb is built on Debian or Ubuntu (package dpkg).")
     arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
     pkg_version = version()
     root = out / "deb-root"
-    stage_deb(app, root, pkg_version, arch)
+    stage_deb(app, root, pkg_version, arch, source)
     deb = out / f"{PACKAGE}_{pkg_version}_{arch}.deb"
     deb.unlink(missing_ok=True)
     _run(
@@ -354,6 +354,15 @@ def build_deb(app: Path, out: Path, compress: str = "xz") -> Path:
     )
     shutil.rmtree(root)
     return deb
+
+
+def prune_cache(cache: Path, keep: Path, builds: int = 3) -> None:
+    """The newest ``builds`` kept packages stay (each is 70-90 MB); older ones go."""
+    kept = [p for p in cache.iterdir() if p.is_dir() and list(p.glob(f"{PACKAGE}_*.deb"))]
+    kept.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in kept[builds:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # --- the command --------------------------------------------------------------------------
@@ -391,9 +400,10 @@ def main(argv: Sequence[str]) -> int:
         print(f"The build needs Python 3.11 or newer; this is {platform.python_version()}.", file=sys.stderr)
         return 1
     started = time.monotonic()
+    source = fingerprint()  # once: a file changed during the build does not mislabel it
     try:
         if args.what == "deb" and args.cache is not None:
-            kept = args.cache / f"{fingerprint()}-{args.compress}"
+            kept = args.cache / f"{source}-{args.compress}"
             found = sorted(kept.glob(f"{PACKAGE}_*.deb"))
             if found:
                 print(f"{found[-1]} (kept from a build of the same sources, {_size(found[-1])})")
@@ -402,14 +412,15 @@ def main(argv: Sequence[str]) -> int:
         app = build_app(ensure_venv(args.venv), args.out)
         print(f"App: {app} ({_size(app)}) in {time.monotonic() - started:.0f} s", flush=True)
         if args.what == "deb":
-            deb = build_deb(app, args.out, args.compress)
+            deb = build_deb(app, args.out, source, args.compress)
             if args.cache is not None:
-                kept = args.cache / f"{fingerprint()}-{args.compress}"
+                kept = args.cache / f"{source}-{args.compress}"
                 kept.mkdir(parents=True, exist_ok=True)
                 tmp = kept / (deb.name + ".part")
                 shutil.copyfile(deb, tmp)
                 tmp.replace(kept / deb.name)  # whole or not at all, for a test that runs alongside
                 deb = kept / deb.name
+                prune_cache(args.cache, keep=kept)
             print(f"Package: {deb} ({_size(deb)}) in {time.monotonic() - started:.0f} s")
     except BuildError as exc:
         print(f"build_package: {exc}", file=sys.stderr)

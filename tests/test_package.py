@@ -18,6 +18,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tomllib
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,6 +179,19 @@ def test_help_and_the_demo_store_from_the_unpacked_package(
         wrap([program, "journal", "verify", "--data-dir", str(store)]), env=env, capture_output=True, text=True
     )
     assert checked.returncode == 0 and "OK" in checked.stdout, checked.stdout + checked.stderr
+    bundle = tmp_path / "support.zip"
+    support = subprocess.run(
+        wrap([program, "diagnose", "--data-dir", str(store), "--out", str(bundle)]),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert support.returncode == 0, support.stderr
+    with zipfile.ZipFile(bundle) as z:
+        versions = z.read("versions.txt").decode()
+    ours = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f"Counter {ours}\n" in versions and "(not installed)" not in versions, versions
     with sqlite3.connect(store / "counter.sqlite3") as conn:
         (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         (users,) = conn.execute("SELECT count(*) FROM users").fetchone()
