@@ -7,6 +7,8 @@ run only when ``COUNTER_PACKAGE_TEST=1`` (``python3 run.py test`` then runs them
 their own; ``.ci/run`` sets it). A .deb built from the same sources is reused from
 /tmp/counter-package-cache (``scripts/build_package.py --cache``), so a second run only
 unpacks and starts it. Needs dpkg-deb, Xvfb and xdotool (``.ci/run`` installs them).
+With ``COUNTER_PACKAGE_MINIMAL=1`` too, one more installs it with apt on a minimal Debian
+made by debootstrap (root and Debian's mirror needed; .ci/run does not set it).
 """
 
 from __future__ import annotations
@@ -280,3 +282,88 @@ def test_the_installed_app_opens_the_demo_store_on_a_fresh_account_under_xvfb(
         except subprocess.TimeoutExpired:
             app.kill()
             app.wait()
+
+
+def _in_debian(root: Path, command: list[str]) -> list[str]:
+    """``command`` inside the Debian tree at ``root`` (chroot), with /proc, a pseudo-terminal
+    file system of its own and the host's X11 sockets mounted in a mount namespace that ends
+    with the command: nothing stays mounted under ``root`` afterwards, so deleting it later
+    can never reach the host's /dev or /tmp."""
+    mounts = (
+        f"mount -t proc proc '{root}/proc'"
+        f" && mount -t devpts -o newinstance,ptmxmode=0666 devpts '{root}/dev/pts'"
+        f" && ln -sf pts/ptmx '{root}/dev/ptmx'"
+        f" && mount --bind /tmp/.X11-unix '{root}/tmp/.X11-unix'"
+    )
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", f'{mounts} && exec chroot "$@"', "sh"] + [
+        str(root),
+        *command,
+    ]
+
+
+@pytest.mark.skipif(
+    os.environ.get("COUNTER_PACKAGE_MINIMAL") != "1",
+    reason="a minimal Debian is made only when COUNTER_PACKAGE_MINIMAL=1 (root, debootstrap, Debian's mirror)",
+)
+def test_apt_installs_it_on_a_minimal_debian_without_python_where_it_opens_and_purge_keeps_the_store(
+    deb: Path, display: str, tmp_path: Path
+) -> None:
+    """The package on what a store's IT starts from: Debian's minimal base system (no Python,
+    no X11 libraries, no fonts). apt must find every dependency from the package's Depends;
+    then the program opens the sign-in window, and a purge removes the program and leaves the
+    account's store and key."""
+    for tool in ("debootstrap", "unshare", "chroot"):
+        _need(tool)
+    if os.geteuid() != 0:
+        pytest.skip("debootstrap and chroot need root")
+    release = dict(line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line)
+    codename = release.get("VERSION_CODENAME", "bookworm").strip('"')
+    mirror = os.environ.get("COUNTER_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+    root = tmp_path / "debian"
+    try:
+        _minimal_debian(root, codename, mirror, deb, display, tmp_path)
+    finally:  # 500 MB; nothing is mounted under it (each mount ended with its namespace)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _minimal_debian(root: Path, codename: str, mirror: str, deb: Path, display: str, tmp_path: Path) -> None:
+    made = subprocess.run(
+        ["debootstrap", "--variant=minbase", codename, str(root), mirror], capture_output=True, text=True, timeout=900
+    )
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    assert not list((root / "usr/bin").glob("python*")), "the minimal system has a Python"
+    shutil.copyfile("/etc/resolv.conf", root / "etc/resolv.conf")
+    shutil.copyfile(deb, root / "tmp" / deb.name)
+    (root / "tmp/.X11-unix").mkdir(exist_ok=True)
+    apt = f"apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /tmp/{deb.name}"
+    installed = subprocess.run(_in_debian(root, ["sh", "-c", apt]), capture_output=True, text=True, timeout=900)
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    assert (root / "usr/bin/counter").is_symlink() and (root / "opt/counter/counter").exists()
+    till = ["env", "-i", "HOME=/home/till", "PATH=/usr/bin:/bin", f"DISPLAY={display}", "LANG=C.UTF-8"]
+    log = tmp_path / "app.err"
+    with log.open("wb") as err:
+        app = subprocess.Popen(_in_debian(root, [*till, "counter"]), stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 120
+        while not _windows(display, "^Counter — Harbor & Main General Store"):
+            assert app.poll() is None, f"the app stopped: {log.read_text(errors='replace')[-2000:]}"
+            assert time.monotonic() < deadline, "no Counter window within 120 s"
+            time.sleep(0.2)
+        time.sleep(10)
+        assert app.poll() is None, f"the app stopped: {log.read_text(errors='replace')[-2000:]}"
+    finally:
+        app.terminate()
+        try:
+            app.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+    store = root / "home/till/.local/share/Counter/counter.sqlite3"
+    key = root / "home/till/.config/Counter/secret.key"
+    assert store.exists() and key.exists()
+    purge = "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq counter-pos"
+    purged = subprocess.run(_in_debian(root, ["sh", "-c", purge]), capture_output=True, text=True, timeout=300)
+    assert purged.returncode == 0, purged.stdout[-2000:] + purged.stderr[-2000:]
+    assert not (root / "opt/counter").exists() and not (root / "usr/bin/counter").is_symlink()
+    assert not (root / "lib/udev/rules.d/60-counter-printers.rules").exists()
+    assert store.exists() and key.exists(), "a purge must leave the account's store and key"
