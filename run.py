@@ -3,6 +3,7 @@
 
     python3 run.py start [counter options]   install (once) and open the demo store
     python3 run.py test  [pytest options]    install (once) and run the whole test suite
+                                             (COUNTER_PACKAGE_TEST=1: then the .deb's tests)
     python3 run.py mutate [modules] [options] install (once) and mutation-test the money modules
                                              (scripts/mutate.py; docs/testing.md)
 
@@ -86,8 +87,20 @@ def main(argv: list[str]) -> int:
     elif verb == "mutate":
         cmd = [str(PY), str(ROOT / "scripts" / "mutate.py"), *rest]
     else:
-        cmd = [str(PY), "-m", "pytest", *rest]
+        return run_tests(rest)
     return subprocess.call(cmd, cwd=ROOT)
+
+
+def run_tests(rest: list[str]) -> int:
+    """pytest. When COUNTER_PACKAGE_TEST=1 (.ci/run sets it), first the Linux package's tests
+    (tests/test_package.py, marker ``package``: minutes of PyInstaller) as a step of their
+    own, then the rest, so that the suite's summary is the last line."""
+    pytest = [str(PY), "-m", "pytest"]
+    if os.environ.get("COUNTER_PACKAGE_TEST") != "1" or rest:
+        return subprocess.call([*pytest, *rest], cwd=ROOT)
+    print("The Linux package (COUNTER_PACKAGE_TEST=1): build, unpack, start; then the suite", flush=True)
+    package = subprocess.call([*pytest, "-m", "package", "tests/test_package.py"], cwd=ROOT)
+    return subprocess.call([*pytest, "-m", "not package"], cwd=ROOT) or package
 
 
 if __name__ == "__main__":
