@@ -13,10 +13,20 @@ import os
 import select
 import tty
 
+from devices.errors import DeviceError, ErrorCode
+
 
 class PtyPair:
     def __init__(self) -> None:
-        self.master, self._slave = os.openpty()
+        try:
+            self.master, self._slave = os.openpty()
+        except OSError as exc:  # a container or chroot without /dev/pts (ENODEV, ENOENT)
+            raise DeviceError(
+                ErrorCode.NO_HARDWARE,
+                f"This machine offers no pseudo-terminals ({exc.strerror or exc}), which the simulated "
+                "customer display and scanner use, so they are off.",
+                "Mount /dev/pts (devpts), or set the display and scanner to none in Devices.",
+            ) from None
         tty.setraw(self._slave)
         self.path = os.ttyname(self._slave)
 

@@ -89,3 +89,22 @@ def test_real_serial_urls_build_without_io():
     drawer = open_cash_drawer("serial:///dev/ttyS0?baudrate=9600", status_line="ri")
     for service in (scanner, display, drawer):
         service.close()
+
+
+def test_a_machine_without_pseudo_terminals_gets_words_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container or chroot without /dev/pts (found starting the .deb in a minimal Debian):
+    the simulated display and scanner say so, and the bridge shows it as a device note."""
+    import errno
+    import os
+
+    from devices.errors import DeviceError
+    from devices.factory import open_display
+
+    def no_pts() -> tuple[int, int]:
+        raise OSError(errno.ENODEV, "No such device")
+
+    monkeypatch.setattr(os, "openpty", no_pts)
+    with pytest.raises(DeviceError) as refused:
+        open_display("sim://display")
+    said = refused.value.message + " " + refused.value.hint
+    assert "no pseudo-terminals (No such device)" in said and "Mount /dev/pts" in said
