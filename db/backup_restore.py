@@ -255,6 +255,7 @@ def carry_out(plan: RestorePlan, data_dir: Path, *, now: datetime | None = None)
     staging = data_dir / f".{STORE_FILE}.restoring"
     try:
         shutil.copyfile(plan.backup.path, staging)
+        os.chmod(staging, 0o600)  # the store is the owner's only, as Counter makes it
         digest, size = file_digest(staging)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -62,6 +62,8 @@ def test_the_drill_sell_back_up_destroy_restore_verify(sold: tuple[Path, list[st
     restored = run_cli("restore", "--from", str(backup), "--yes", "--data-dir", str(store_dir))
     assert restored.returncode == 0, restored.stderr
     assert "The data folder holds no store now." in restored.stdout and "the journal verifies" in restored.stdout
+    assert "readable by other users" not in restored.stderr  # restored owner-only, not tightened afterwards
+    assert (store_dir / "counter.sqlite3").stat().st_mode & 0o777 == 0o600
 
     verify = run_cli("journal", "verify", "--data-dir", str(store_dir))
     assert verify.returncode == 0, verify.stdout
