@@ -78,7 +78,15 @@ def run_from_hq(args: argparse.Namespace, data_dir: Path) -> int:
             say=print,
         )
     except HqRefused as exc:
-        print(f"counter restore: HQ refused: {exc.message} Nothing was restored.", file=sys.stderr)
+        if exc.status in (404, 405):  # an HQ from before restores (hq/restore.py)
+            print(
+                f"counter restore: HQ at {args.from_hq} does not offer restores (it answered {exc.status}: an "
+                "older HQ). Nothing was restored and the code is not spent: upgrade HQ first, then try again.",
+                file=sys.stderr,
+            )
+            return 1
+        said = exc.message if exc.message.startswith("HQ") else f"HQ refused: {exc.message}"
+        print(f"counter restore: {said} Nothing was restored.", file=sys.stderr)
         return 1
     except UpstreamUnavailable as exc:
         print(f"counter restore: {exc.message} Nothing was restored.", file=sys.stderr)

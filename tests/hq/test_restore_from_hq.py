@@ -513,3 +513,37 @@ def test_the_arguments_join_a_restore_command_that_has_its_own_yes() -> None:
         False,
         None,
     )
+
+
+def test_an_hq_from_before_restores_is_named_and_the_code_is_not_spent(
+    new_machine: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An older HQ answers 404 to the restore: the person is told to upgrade HQ first."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class OlderHq(BaseHTTPRequestHandler):
+        def _404(self) -> None:
+            body = b'{"detail": "Not Found"}'
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _404  # noqa: N815 - http.server's names
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OlderHq)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        args = ["restore", "--data-dir", str(new_machine), "--from-hq", url, "--code", "ABCD-EFGH-IJKL", "--yes"]
+        assert main(args) == 1
+    finally:
+        server.shutdown()
+    err = capsys.readouterr().err
+    assert "does not offer restores (it answered 404: an older HQ)" in err and "upgrade HQ first" in err
+    assert "Traceback" not in err and not (new_machine / DB_FILENAME).exists()
