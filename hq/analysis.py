@@ -44,8 +44,7 @@ def zone_bounds(zone: ZoneInfo, since: date, until: date) -> tuple[str, str]:
 def by_zone(conn: Connection, stores: Sequence[str]) -> dict[str, tuple[ZoneInfo, list[str]]]:
     """The stores grouped by the zone their days are reckoned in (zone name -> zone, stores)."""
     out: dict[str, tuple[ZoneInfo, list[str]]] = {}
-    for st in sorted(set(stores)):
-        zone = departments.zone_of(conn, st)
+    for st, zone in departments.zones_of(conn, stores).items():
         out.setdefault(zone.key, (zone, []))[1].append(st)
     return out
 

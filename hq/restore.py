@@ -56,14 +56,8 @@ CUSTOMER_TYPES = frozenset({"CustomerCreated", "CustomerUpdated", "CustomerRecei
 DESK_EVENT_RECEIVED = "DeskEventReceived"
 
 
-class RestoreError(Exception):
-    """A restore refused; ``status`` and ``error`` as HQ answers them."""
-
-    def __init__(self, status: int, error: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.message = message
+class RestoreError(Refusal):
+    """A restore refused; ``status``, ``error`` and ``message`` as HQ answers them."""
 
 
 @dataclass(frozen=True)
@@ -333,7 +327,7 @@ def router(
         except RestoreError as exc:
             if exc.status == 401:
                 failed(address, "wrong restore codes")
-            raise Refusal(exc.status, exc.error, exc.message) from exc
+            raise
         return done.answer()
 
     @api.get("/v1/restore/journal")

@@ -200,18 +200,21 @@ class CardDataFilter(logging.Filter):
     """A logging filter that masks card numbers and tracks in messages and tracebacks.
 
     Attach it to every handler (``handler.addFilter``): it rewrites the record in place,
-    so whatever formatter runs next sees only masked text."""
+    so whatever formatter runs next sees only masked text. ``rewrite`` is what runs over
+    each text (counter/trust/redaction.py's filter runs more than the card scan)."""
+
+    rewrite = staticmethod(mask_card_data)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: keep the raw text
             message = str(record.msg)
-        record.msg, record.args = mask_card_data(message), None
+        record.msg, record.args = self.rewrite(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_card_data(record.exc_text)
+            record.exc_text = self.rewrite(record.exc_text)
         if record.stack_info:
-            record.stack_info = mask_card_data(record.stack_info)
+            record.stack_info = self.rewrite(record.stack_info)
         return True

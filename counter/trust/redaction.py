@@ -30,11 +30,10 @@ customers with ``CustomerScrubber`` unless support asked for them (docs/support.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 
-from counter.trust.carddata import MASK, mask_card_data
+from counter.trust.carddata import MASK, CardDataFilter, mask_card_data
 
 REDACTED = "[redacted]"
 TOKEN = "[redacted token]"
@@ -112,25 +111,13 @@ def redact(text: str) -> str:
     return redact_contacts(redact_secrets(text))
 
 
-class RedactingFilter(logging.Filter):
+class RedactingFilter(CardDataFilter):
     """A logging filter that runs ``redact`` over a record's message (its arguments merged
-    in), its traceback and its stack. Attach it to every handler (``handler.addFilter``):
-    it rewrites the record in place, so whatever formatter runs next sees redacted text
-    only. A bad format string keeps its raw text, redacted."""
+    in), its traceback and its stack: the card-data filter's mechanism with the whole
+    redaction. Attach it to every handler (``handler.addFilter``); a bad format string
+    keeps its raw text, redacted."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string: keep the raw text
-            message = str(record.msg)
-        record.msg, record.args = redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
+    rewrite = staticmethod(redact)
 
 
 class CustomerScrubber:

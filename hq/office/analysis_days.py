@@ -82,9 +82,8 @@ def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
 
 
 def _stores(conn: Connection) -> list[str]:
-    """Every store the analysis covers: with data (hq/analysis.py) or a lane (the cash)."""
-    lanes = {str(x) for x in conn.execute(select(s.terminals.c.store_id).distinct()).scalars()}
-    return sorted(set(analysis.stores_with_data(conn)) | lanes)
+    """Every store the analysis covers: with data or a lane (hq/analysis.py)."""
+    return list(analysis.stores_with_data(conn))
 
 
 def _stale(conn: Connection, first: date, last: date, store: str | None) -> set[tuple[str, date]]:
@@ -303,7 +302,8 @@ def refresh(engine: Engine, *, keep_days: int = KEEP_DAYS, today: date | None = 
     with engine.connect() as conn:
         dirty = [(str(a), b) for a, b in conn.execute(select(s.analysis_dirty.c.store_id, s.analysis_dirty.c.day))]
         stores = _stores(conn)
-        last = today or max((datetime.now(departments.zone_of(conn, st)).date() for st in stores), default=now.date())
+        zones = departments.zones_of(conn, stores).values()
+        last = today or max((datetime.now(zone).date() for zone in zones), default=now.date())
     made = make(engine, dirty)
     first = last - timedelta(days=keep_days - 1)
     with engine.connect() as conn:
