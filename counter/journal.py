@@ -84,6 +84,11 @@ class EventType(enum.StrEnum):
     ACCOUNT_OPENED = "AccountOpened"
     ACCOUNT_CHARGED = "AccountCharged"
     ACCOUNT_PAYMENT_TAKEN = "AccountPaymentTaken"
+    # the integrated card terminal (counter.payments.requests): journaled before it is asked
+    CARD_REQUEST_SENT = "CardRequestSent"
+    CARD_REQUEST_SETTLED = "CardRequestSettled"
+    CARD_REFUND_CLOSED = "CardRefundClosed"  # a card refund the terminal did not make, paid another way
+    CARD_DAY_CLOSED = "CardDayClosed"  # the terminal's end of day, with its totals
 
 
 def _reject(value: Any) -> Any:

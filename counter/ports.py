@@ -17,6 +17,7 @@ from counter.cash.drawer import DrawerOpening
 from counter.catalog import Item
 from counter.documents import Receipt
 from counter.journal import JournalEntry
+from counter.payments.ports import CardRequests
 from counter.people.users import User, UserId
 from counter.sales.sale import Sale
 from counter.sales.tenders import TakenBefore, Tender
@@ -247,6 +248,9 @@ class UnitOfWork(Protocol):
 
     @property
     def desk(self) -> DeskRepository: ...
+
+    @property
+    def cards(self) -> CardRequests: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -44,6 +44,11 @@ APPEND_ONLY = (
     # part payments and what voids gave back (migration 0011)
     "part_payments",
     "voided_payments",
+    # the card terminal's requests, answers, refunds paid another way and ends of day (migration 0014)
+    "card_requests",
+    "card_answers",
+    "card_refunds_closed",
+    "card_days",
 )
 #: Changed over time (each change is a history row and a journal entry) but never deleted.
 NEVER_DELETED = ("shifts", "customers", "cases", "referrals", "orders", "accounts")

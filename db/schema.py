@@ -25,6 +25,14 @@ from sqlalchemy import (
 
 from db.metadata import metadata as metadata
 
+# The card terminal's tables (migration 0014), on the same metadata.
+from db.schema_cards import (
+    card_answers as card_answers,
+    card_days as card_days,
+    card_refunds_closed as card_refunds_closed,
+    card_requests as card_requests,
+)
+
 # The service desk's tables, on the same metadata (re-exported: ``s.cases`` and the like).
 from db.schema_desk import (
     account_entries as account_entries,

@@ -105,6 +105,17 @@ class SqlShifts:
         ).scalar_one()
         # part payments of sales not completed (yet, or ever), less what voids gave back of them
         moved = int(desk) + part_payments.cash_in_shift(self._conn, shift.terminal_id, since, until)
+        # card refunds the terminal did not make, paid in cash instead (counter.payments.card_refunds)
+        moved -= int(
+            self._conn.execute(
+                select(func.coalesce(func.sum(s.card_refunds_closed.c.amount_minor), 0)).where(
+                    s.card_refunds_closed.c.terminal_id == shift.terminal_id,
+                    s.card_refunds_closed.c.closed_at >= since,
+                    s.card_refunds_closed.c.closed_at < until,
+                    s.card_refunds_closed.c.how == "cash",
+                )
+            ).scalar_one()
+        )
         for kind, total in self._conn.execute(
             select(s.cash_movements.c.kind, func.sum(s.cash_movements.c.amount_minor))
             .where(s.cash_movements.c.shift_id == shift.id)

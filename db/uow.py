@@ -33,6 +33,7 @@ from counter.sales.tenders import CardDetails, TakenBefore, Tender, TenderKind
 from counter.store import TerminalIdentity
 from counter.trust.desk_rules import DESK_KINDS
 from db import part_payments, projector, schema as s
+from db.card_requests import SqlCardRequests
 from db.customers import SqlCases, SqlCustomers
 from db.desk import SqlDesk
 from db.outbox import SqlOutbox
@@ -294,6 +295,7 @@ class SqlUnitOfWork:
     customers: SqlCustomers
     cases: SqlCases
     desk: SqlDesk
+    cards: SqlCardRequests
 
     def __init__(self, engine: Engine, terminal: TerminalIdentity, currency: Currency) -> None:
         self._engine = engine
@@ -317,6 +319,7 @@ class SqlUnitOfWork:
         self.customers = SqlCustomers(self._conn)
         self.cases = SqlCases(self._conn)
         self.desk = SqlDesk(self._conn, self._currency)
+        self.cards = SqlCardRequests(self._conn)
         return self
 
     @property

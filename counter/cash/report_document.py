@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from counter.cash.reports import DayReport
@@ -69,6 +70,7 @@ def report_document(
             "Refunded or given back by tender",
             tuple(ReportRow(k, f"{t.count}  {m(t.amount)}") for k, t in sorted(report.tenders_out.items())),
         ),
+        ReportSection("Card terminal, end of day (terminal / till)", _card_rows(report, m)),
         ReportSection(
             "Refunds by reason",
             tuple(ReportRow(k, f"{t.count}  {m(t.amount)}") for k, t in sorted(report.refunds_by_reason.items())),
@@ -126,3 +128,17 @@ def report_document(
         )
     hourly = tuple((h, v[0], v[1]) for h, v in sorted(report.hourly.items()))
     return ReportDocument(title, store.header, facts, tuple(sections), hourly, copy_number)
+
+
+def _card_rows(report: DayReport, m: Callable[[object], str]) -> tuple[ReportRow, ...]:
+    """Each end of day the terminal closed in the period, its totals beside the till's,
+    and a flagged row for any difference (counter.payments.card_day)."""
+    rows: list[ReportRow] = []
+    for n, amount, till_n, till_amount in report.card_days:
+        rows.append(ReportRow("Terminal", f"{n}  {m(amount)}"))
+        rows.append(ReportRow("Till", f"{till_n}  {m(till_amount)}"))
+        if n != till_n or amount != till_amount:
+            rows.append(ReportRow("CARD DIFFERENCE", f"{n - till_n:+d}  {m(amount - till_amount)}", True))
+        else:
+            rows.append(ReportRow("Card totals agree", "yes"))
+    return tuple(rows)

@@ -92,6 +92,8 @@ class DayReport:
     #: the service desk, by what the money was for (deposits, payments on account, adjustments, ...)
     desk: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     grand_before: GrandTotals = field(default_factory=GrandTotals)
+    #: the card terminal's ends of day: (its count, its amount, the till's count, the till's amount)
+    card_days: list[tuple[int, Decimal, int, Decimal]] = field(default_factory=list)
 
     @property
     def over_short(self) -> Decimal:
@@ -229,6 +231,12 @@ def build_report(
                 amount = f(tender["amount"])
                 report.tenders_out[_tender_label(tender["kind"], tender.get("card_brand"))].add(amount)
                 report.voids_given_back.add(amount)
+        elif t == EventType.CARD_REFUND_CLOSED:  # a card refund paid in cash or store credit instead
+            report.tenders_out["Cash" if body["how"] == "cash" else "Store credit"].add(f(body["amount"]))
+        elif t == EventType.CARD_DAY_CLOSED:
+            report.card_days.append(
+                (body["count"], f(body["amount"]), body.get("till_count", 0), f(body.get("till_amount", 0)))
+            )
         elif t == EventType.CASH_MOVED:
             report.movements[body["kind"]].add(f(body["amount"]))
         elif t == "DrawerOpened":

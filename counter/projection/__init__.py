@@ -36,6 +36,7 @@ from counter.projection.base import (
     fill_private,
     private_needs,
 )
+from counter.projection.card_requests import CARD_PROJECTIONS, CARD_TABLES
 from counter.projection.cases import CASE_PROJECTIONS
 from counter.projection.cash import CASH_PROJECTIONS, CASH_TABLES
 from counter.projection.desk import DESK_PROJECTIONS, DESK_TABLES
@@ -60,7 +61,8 @@ __all__ = [
     "project",
 ]
 
-TABLES.update({t.name: t for t in (*SALES_TABLES, *CASH_TABLES, *DESK_TABLES, *PART_PAYMENT_TABLES, *RECEIVED_TABLES)})
+_AREAS = (SALES_TABLES, CASH_TABLES, DESK_TABLES, PART_PAYMENT_TABLES, RECEIVED_TABLES, CARD_TABLES)
+TABLES.update({t.name: t for area in _AREAS for t in area})
 
 PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]] = {
     **SALES_PROJECTIONS,
@@ -69,6 +71,7 @@ PROJECTIONS: Final[dict[str, Callable[[Mapping[str, Any], EntryRef], list[Op]]]]
     **CASE_PROJECTIONS,
     **PART_PAYMENT_PROJECTIONS,
     **RECEIVED_PROJECTIONS,
+    **CARD_PROJECTIONS,
 }
 
 

@@ -127,6 +127,9 @@ class ApprovalKind(enum.StrEnum):
     PRICE_MATCH = "price_match"
     GOODWILL = "goodwill"
     VOID_PAID = "void_paid"  # voiding a sale after payments were taken, giving them back
+    CARD_OUTCOME = "card_outcome"  # settling a card payment's unknown outcome from the terminal's own slip
+    CARD_MANUAL = "card_manual"  # a card keyed by hand from a standalone terminal while the integrated one is set up
+    CARD_REFUND_OTHER_WAY = "card_refund_other_way"  # a card refund the terminal did not make, paid another way
 
     @property
     def label(self) -> str:
@@ -148,6 +151,9 @@ APPROVAL_LABELS = {
     ApprovalKind.PRICE_MATCH: "matching a competitor's price",
     ApprovalKind.GOODWILL: "a goodwill credit",
     ApprovalKind.VOID_PAID: "voiding a sale and giving back what was paid",
+    ApprovalKind.CARD_OUTCOME: "settling a card payment's outcome by hand",
+    ApprovalKind.CARD_MANUAL: "a card payment keyed by hand",
+    ApprovalKind.CARD_REFUND_OTHER_WAY: "paying a failed card refund another way",
 }
 
 

@@ -30,6 +30,8 @@ from counter.cash.drawer import opening_for_return
 from counter.cash.shifts import require_open_shift
 from counter.journal import EventType
 from counter.money import ZERO, Currency
+from counter.payments.card_refunds import journal_refund_requests
+from counter.payments.terminal import PaymentTerminal
 from counter.people.access import authorize
 from counter.people.users import Permission
 from counter.ports import Clock, UnitOfWork
@@ -262,6 +264,7 @@ def process_return(
     rules: ReturnRules,
     upstream: ReturnReservations | None = None,
     read_uow_factory: Callable[[], UnitOfWork] | None = None,
+    card_terminal: PaymentTerminal | None = None,
 ) -> ReturnRecord:
     """Record a return (and the new sale of an exchange) in one unit of work.
 
@@ -276,7 +279,11 @@ def process_return(
     (at HQ when it is another lane's) and the return quoted in a read transaction
     (``read_uow_factory``), then reserved at HQ with no transaction open, then written in
     one unit of work that quotes again and refuses a return that changed meanwhile.
-    Without HQ there is nothing to wait for: it is quoted and written in one unit of work."""
+    Without HQ there is nothing to wait for: it is quoted and written in one unit of work.
+
+    With ``card_terminal``, each refund to a card that paid through it is journaled as a
+    card request with the return (``counter.payments.card_refunds``); the caller then asks
+    the terminal (``send_refunds``), with no transaction open."""
     authorize(
         cmd.cashier,
         Permission.RETURN,
@@ -319,7 +326,16 @@ def process_return(
                     "(the receipt or the policy changed meanwhile).",
                     "Nothing was recorded: look the receipt up again.",
                 )
-            return _write_return(uow, cmd, ctx, q, answer.lines, guard, store, terminal, rules, now, upstream)
+            record = _write_return(uow, cmd, ctx, q, answer.lines, guard, store, terminal, rules, now, upstream)
+            if card_terminal is not None:
+                parts = record.quote.allocation.parts
+                device = card_terminal.name
+                journal_refund_requests(
+                    uow, record.id, record.original_sale_id, parts, cmd.cashier,
+                    clock=clock, store=store, terminal=terminal, device=device,
+                )  # fmt: skip
+            uow.commit()
+            return record
 
 
 def quote_draft(
@@ -449,7 +465,6 @@ def _write_return(
     opening = opening_for_return(q.allocation.parts, exchange_tenders, cmd.cashier)
     if opening is not None:
         uow.outbox.add_drawer(record.return_number, opening, now)
-    uow.commit()
     return record
 
 

@@ -70,27 +70,48 @@ def take_part_payment(
     voucher's redemption with it)."""
     authorize(cmd.cashier, Permission.SELL, "take a payment", uow_factory=uow_factory, clock=clock, error=CartError)
     check_part_tender(cmd.tender, cmd.total)
-    minor = store.currency.to_minor
     with uow_factory() as uow:
         require_open_shift(uow, terminal.terminal_id)
-        state = uow.sales.sale_state(cmd.sale_id)
-        if state != "open":
-            raise CartError(f"This sale is already {state}.", "Start a new sale.")
-        if len(uow.sales.part_payments(cmd.sale_id)) != cmd.seq - 1:
-            raise CartError("The payments on screen do not match those recorded.", "Void the sale and start again.")
-        t = cmd.tender
-        if t.kind is TenderKind.STORE_CREDIT and t.voucher:
-            uow.vouchers.check_redeem(t.voucher, t.amount)
-        body = {
-            "sale_id": cmd.sale_id,
-            "seq": cmd.seq,
-            "user": cmd.cashier.id,
-            "currency": store.currency.code,
-            "total": minor(cmd.total),
-            "tender": t.journal_body(minor),
-        }
-        uow.journal.append(EventType.PART_PAYMENT_TAKEN, body, clock.now())
+        check_next_part(uow, cmd.sale_id, cmd.seq)
+        journal_part_payment(uow, cmd, store, clock)
         uow.commit()
+
+
+def check_next_part(uow: UnitOfWork, sale_id: str, seq: int) -> None:
+    """The sale is open, ``seq`` is its next part payment, and no card request for it is
+    waiting for its outcome (counter.payments.requests)."""
+    state = uow.sales.sale_state(sale_id)
+    if state != "open":
+        raise CartError(f"This sale is already {state}.", "Start a new sale.")
+    if len(uow.sales.part_payments(sale_id)) != seq - 1:
+        raise CartError("The payments on screen do not match those recorded.", "Void the sale and start again.")
+    check_no_card_pending(uow, sale_id)
+
+
+def check_no_card_pending(uow: UnitOfWork, sale_id: str) -> None:
+    if any(r.pending for r in uow.cards.for_purpose("sale", sale_id)):
+        raise TenderError(
+            "A card payment of this sale has an unknown outcome.",
+            "Wait until the terminal's answer is known (Retry), or let a supervisor settle it.",
+        )
+
+
+def journal_part_payment(uow: UnitOfWork, cmd: TakePartPayment, store: StoreConfig, clock: Clock) -> None:
+    """Journal ``cmd``'s tender as the sale's part payment (and redeem its voucher), in the
+    caller's unit of work."""
+    minor = store.currency.to_minor
+    t = cmd.tender
+    if t.kind is TenderKind.STORE_CREDIT and t.voucher:
+        uow.vouchers.check_redeem(t.voucher, t.amount)
+    body = {
+        "sale_id": cmd.sale_id,
+        "seq": cmd.seq,
+        "user": cmd.cashier.id,
+        "currency": store.currency.code,
+        "total": minor(cmd.total),
+        "tender": t.journal_body(minor),
+    }
+    uow.journal.append(EventType.PART_PAYMENT_TAKEN, body, clock.now())
 
 
 def check_taken_before(uow: UnitOfWork, sale_id: str, tenders: Sequence[Tender], count: int) -> None:
@@ -99,6 +120,7 @@ def check_taken_before(uow: UnitOfWork, sale_id: str, tenders: Sequence[Tender],
     state = uow.sales.sale_state(sale_id)
     if state != "open":
         raise CartError(f"This sale is already {state}.", "Start a new sale.")
+    check_no_card_pending(uow, sale_id)
     recorded = uow.sales.part_payments(sale_id)
     if list(tenders[:count]) != recorded or len(recorded) != count:
         raise TenderError(

@@ -86,6 +86,8 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
         conn.execute("DROP TABLE desk_received")  # 0013's
         conn.execute("DROP TABLE desk_inbox")
         conn.execute("DROP TABLE desk_texts")
+        for table in ("card_requests", "card_answers", "card_refunds_closed", "card_days"):  # 0014's
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE alembic_version SET version_num = '0006'")
     conn.close()
     open_database(store_dir).dispose()

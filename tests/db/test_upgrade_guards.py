@@ -90,25 +90,25 @@ def test_the_app_refuses_a_newer_store_at_start_with_the_message(store_dir: Path
 
 
 def _one_revision_behind(store_dir: Path) -> None:
-    """The store as the version before the head left it (0013 added other lanes' desk work)."""
+    """The store as the version before the head left it (0014 added the card terminal's tables)."""
     with sqlite3.connect(store_dir / DB_FILENAME) as conn:
-        for table in ("desk_received", "desk_inbox", "desk_texts"):
+        for table in ("card_requests", "card_answers", "card_refunds_closed", "card_days"):
             conn.execute(f"DROP TABLE {table}")
-        conn.execute("UPDATE alembic_version SET version_num = '0012'")
+        conn.execute("UPDATE alembic_version SET version_num = '0013'")
     conn.close()
 
 
 def test_a_store_behind_is_copied_before_it_is_migrated(store_dir: Path) -> None:
-    assert HEAD == "0013"
+    assert HEAD == "0014"
     _one_revision_behind(store_dir)
     before = snapshot(store_dir / DB_FILENAME)
     open_database(store_dir, create=False).dispose()
     (copy,) = (store_dir / PRE_MIGRATION_DIR).glob("*.sqlite3")
-    assert copy.name.startswith("counter-0012-to-0013-")
+    assert copy.name.startswith("counter-0013-to-0014-")
     assert snapshot(copy) == before and copy.stat().st_mode & 0o077 == 0
     assert not list((store_dir / PRE_MIGRATION_DIR).glob("*.partial"))
     assert not copy.with_name(copy.name + "-wal").exists()  # one file, no WAL beside it
-    assert _version(store_dir) == "0013"
+    assert _version(store_dir) == "0014"
     open_database(store_dir, create=False).dispose()  # at the head: no second copy
     assert len(list((store_dir / PRE_MIGRATION_DIR).glob("*.sqlite3"))) == 1
 
@@ -125,10 +125,10 @@ def test_when_the_copy_cannot_be_made_the_migration_is_refused_and_nothing_chang
     before = snapshot(store_dir / DB_FILENAME)
     with pytest.raises(StoreError) as refused:
         open_database(store_dir, create=False)
-    assert "from version 0012 to 0013" in refused.value.message
+    assert "from version 0013 to 0014" in refused.value.message
     assert "the copy could not be made" in refused.value.message
     assert refused.value.hint.startswith("Nothing was changed.")
-    assert _version(store_dir) == "0012" and snapshot(store_dir / DB_FILENAME) == before
+    assert _version(store_dir) == "0013" and snapshot(store_dir / DB_FILENAME) == before
 
 
 @contextmanager
@@ -163,4 +163,4 @@ def test_a_full_or_read_only_backup_disk_refuses_the_migration_and_changes_nothi
         assert not list((store_dir / PRE_MIGRATION_DIR).iterdir())  # no copy, not even a part of one
     assert said in refused.value.message and hint in refused.value.hint
     assert refused.value.hint.startswith("Nothing was changed.")
-    assert _version(store_dir) == "0012" and snapshot(store_dir / DB_FILENAME) == before
+    assert _version(store_dir) == "0013" and snapshot(store_dir / DB_FILENAME) == before

@@ -1,0 +1,415 @@
+"""Card requests through the integrated terminal: journaled before they are sent, never
+charged twice, never lost.
+
+Every request to the terminal (a sale's card payment, a return's card refund, a void's
+reversal) goes the same way:
+
+1. ``CardRequestSent`` is journaled and committed, with the request's own id, before a byte
+   goes to the terminal. It names what the request is for (the sale and the tender's number,
+   or the return and its refund's number) and the terminal's last trace number this lane
+   knew (``prior_trace``).
+2. The terminal is asked, with no transaction open.
+3. Its answer is journaled (``CardRequestSettled``, ``how: "answer"``); an approved sale
+   payment is journaled as the sale's part payment in the same transaction
+   (``counter.sales.part_payments``), so the charge and the sale it pays for never part.
+
+A request whose answer never came (the connection cut, Counter killed, the terminal
+garbled it) stays **pending**: nothing else goes to the terminal until it is resolved, by
+asking the terminal for its last transaction (``resolve_pending``). The terminal's last
+transaction is this request's when its trace number is newer than ``prior_trace`` and its
+amount is the request's; then its outcome is journaled (``how: "asked"``). When the
+terminal holds nothing newer, the request never reached it: ``not_charged``. When the
+terminal cannot be reached, it stays pending, and only a supervisor may settle it by hand
+from the terminal's own slip (``settle_by_hand``, approval ``CARD_OUTCOME``).
+
+A crash at any moment therefore leaves at most one charge, and the next start resolves it:
+before step 1 nothing was asked; between 1 and 3 the request is pending and resolved by
+asking; after 3 it is recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from counter.errors import CounterError, TenderError
+from counter.journal import EventType
+from counter.payments.ports import CardRequestRow
+from counter.payments.terminal import Answer, Outcome, PaymentTerminal, StatusCallback
+from counter.people.users import User
+from counter.ports import Clock, UnitOfWork
+from counter.returns.policy import ApprovalKind
+from counter.sales.tenders import CARD_BRANDS, CardDetails, Tender
+from counter.store import StoreConfig, TerminalIdentity
+
+#: the crash points tests kill at (app.crashpoints): after the request is journaled, and
+#: after the terminal answered but before the answer is journaled
+CRASH_SENT = "card.sent"
+CRASH_ANSWERED = "card.answered"
+
+
+class CardNotApproved(TenderError):
+    """The terminal said no (declined, cancelled) or was not reached: nothing was charged."""
+
+    def __init__(self, message: str, hint: str, outcome: str) -> None:
+        super().__init__(message, hint)
+        self.outcome = outcome
+
+
+class CardOutcomeUnknown(TenderError):
+    """The request was sent and no answer came, and asking the terminal did not settle it."""
+
+    def __init__(self, request: CardRequestRow | str, money: str, why: str = "") -> None:
+        super().__init__(
+            f"Payment outcome unknown for {money}: the card terminal did not answer{why}.",
+            "Do not charge the card again. Check the terminal: press Retry to ask it again, "
+            "or let a supervisor settle it from the terminal's own slip.",
+        )
+        self.request_id = request if isinstance(request, str) else request.request_id
+
+
+class CardApprovalNeeded(TenderError):
+    """A supervisor must approve this before it is recorded (``kinds``)."""
+
+    def __init__(self, kind: ApprovalKind, amount: Decimal, message: str, hint: str) -> None:
+        super().__init__(message, hint)
+        self.kinds = frozenset({kind})
+        self.amount = amount
+
+
+@dataclass(frozen=True)
+class Purpose:
+    kind: str  # sale | return | void
+    id: str
+    seq: int  # the tender's (or refund's) number within it
+
+
+@dataclass(frozen=True)
+class CardRequest:
+    op: str  # sale | refund | reversal
+    amount: Decimal
+    purpose: Purpose
+    original: str = ""  # the reference a refund or reversal names
+    total: Decimal | None = None  # a sale payment: the sale's total (its part payment names it)
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A request with its outcome recorded. ``tender``: the card tender an approved sale
+    payment became (journaled as the sale's part payment)."""
+
+    request_id: str
+    purpose: Purpose
+    outcome: str
+    text: str
+    amount: Decimal
+    answer: Answer | None = None
+    tender: Tender | None = None
+
+
+def money_of(store: StoreConfig) -> Callable[[Decimal], str]:
+    return lambda amount: store.currency.format(amount, store.locale)
+
+
+def card_details(answer: Answer) -> CardDetails:
+    """The card tender's details from the terminal's answer: only the last 4 digits and the
+    approval code (the trace number when the terminal gives no code)."""
+    brand = next((b for b in CARD_BRANDS if b.lower() == answer.card_brand.strip().lower()), "Other")
+    last4 = answer.pan_last4 if len(answer.pan_last4) == 4 and answer.pan_last4.isdigit() else "0000"
+    code = "".join(ch for ch in (answer.approval_code or answer.trace or answer.receipt_no) if ch.isalnum())[:12]
+    return CardDetails(brand, last4, code.upper() or "TERMINAL")
+
+
+def pending_block(uow: UnitOfWork, terminal: TerminalIdentity, store: StoreConfig) -> None:
+    """Refuse a new request while an earlier one's outcome is unknown."""
+    pending = uow.cards.pending(terminal.terminal_id)
+    if pending:
+        first = pending[0]
+        money = money_of(store)(store.currency.from_minor(first.amount_minor))
+        raise CardOutcomeUnknown(first, money, " to an earlier request")
+
+
+def journal_sent(
+    uow: UnitOfWork, req: CardRequest, user: User, store: StoreConfig, terminal: TerminalIdentity, clock: Clock,
+    device: str,
+) -> None:  # fmt: skip
+    """Journal the request (step 1), in the caller's unit of work (which commits it)."""
+    uow.journal.append(
+        EventType.CARD_REQUEST_SENT,
+        {
+            "request_id": req.request_id,
+            "op": req.op,
+            "amount": store.currency.to_minor(req.amount),
+            "currency": store.currency.code,
+            "user": user.id,
+            "for": req.purpose.kind,
+            "for_id": req.purpose.id,
+            "seq": req.purpose.seq,
+            "original": req.original,
+            **({"total": store.currency.to_minor(req.total)} if req.total is not None else {}),
+            "prior_trace": uow.cards.last_trace(terminal.terminal_id),
+            "device": device[:64],
+        },
+        clock.now(),
+    )
+
+
+def answer_body(answer: Answer, outcome: str, how: str, user: User) -> dict[str, Any]:
+    return {
+        "outcome": outcome,
+        "how": how,
+        "amount": answer.amount_minor,
+        "reference": answer.reference[:64],
+        "trace": answer.trace[:16],
+        "receipt_no": answer.receipt_no[:16],
+        "approval_code": answer.approval_code[:16],
+        "card_brand": answer.card_brand[:32],
+        "card_last4": answer.pan_last4 if len(answer.pan_last4) == 4 and answer.pan_last4.isdigit() else "",
+        "device_terminal_id": answer.terminal_id[:16],
+        "text": answer.text[:500],
+        "user": user.id,
+    }
+
+
+def call_terminal(
+    device: PaymentTerminal, req: CardRequest, amount_minor: int, on_status: StatusCallback | None
+) -> Answer:
+    """Step 2. A DeviceError (not sent) propagates."""
+    if req.op == "sale":
+        return device.sale(amount_minor, on_status=on_status)
+    if req.op == "refund":
+        return device.refund(amount_minor, req.original, on_status=on_status)
+    return device.reverse(req.original, on_status=on_status)
+
+
+def checked_outcome(answer: Answer, amount_minor: int) -> Outcome:
+    """The answer's outcome, with an approval for another amount than asked not trusted."""
+    if answer.outcome is Outcome.APPROVED and answer.amount_minor != amount_minor:
+        return Outcome.UNKNOWN
+    return answer.outcome
+
+
+def send(
+    req: CardRequest,
+    user: User,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    card_terminal: PaymentTerminal,
+    on_status: StatusCallback | None = None,
+    check: Callable[[UnitOfWork], None] = lambda uow: None,
+    settle: Callable[[UnitOfWork, Settled], None] = lambda uow, settled: None,
+    step: Callable[[str], None] = lambda name: None,
+) -> Settled:
+    """Steps 1 to 3 for one request. ``check`` runs in step 1's unit of work before the
+    request is journaled; ``settle`` in step 3's when the answer is approved (an approved
+    sale payment's part payment). ``step`` is called at the crash points. Raises
+    CardNotApproved, CardOutcomeUnknown, or what ``check`` raises."""
+    with uow_factory() as uow:
+        pending_block(uow, terminal, store)
+        check(uow)
+        journal_sent(uow, req, user, store, terminal, clock, card_terminal.name)
+        uow.commit()
+    return ask(req, user, uow_factory=uow_factory, clock=clock, store=store, card_terminal=card_terminal,
+               on_status=on_status, settle=settle, step=step)  # fmt: skip
+
+
+def ask(
+    req: CardRequest,
+    user: User,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    card_terminal: PaymentTerminal,
+    on_status: StatusCallback | None = None,
+    settle: Callable[[UnitOfWork, Settled], None] = lambda uow, settled: None,
+    step: Callable[[str], None] = lambda name: None,
+) -> Settled:
+    """Steps 2 and 3 for a request already journaled (step 1)."""
+    money = money_of(store)
+    amount_minor = store.currency.to_minor(req.amount)
+    step(CRASH_SENT)
+    try:
+        answer = call_terminal(card_terminal, req, amount_minor, on_status)
+    except CounterError as exc:  # not sent: nothing was charged
+        failed = Answer(Outcome.DECLINED, 0, f"{exc.message} {exc.hint}".strip())
+        record(req.request_id, failed, "failed", "answer", user, uow_factory=uow_factory, clock=clock)
+        raise CardNotApproved(
+            f"The card terminal was not reached: {exc.message} Nothing was charged.",
+            exc.hint or "Check the terminal's cable and power, then try again, or take another tender.",
+            "failed",
+        ) from exc
+    step(CRASH_ANSWERED)
+    outcome = checked_outcome(answer, amount_minor)
+    if outcome is Outcome.UNKNOWN:
+        why = " for this amount" if answer.outcome is Outcome.APPROVED else ""
+        raise CardOutcomeUnknown(req.request_id, money(req.amount), why)
+    return record(
+        req.request_id, answer, str(outcome), "answer", user,
+        uow_factory=uow_factory, clock=clock, settle=settle, amount=req.amount,
+    )  # fmt: skip
+
+
+def record(
+    request_id: str,
+    answer: Answer,
+    outcome: str,
+    how: str,
+    user: User,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    settle: Callable[[UnitOfWork, Settled], None] = lambda uow, settled: None,
+    amount: Decimal = Decimal(0),
+    approved_by: str | None = None,
+) -> Settled:
+    """Step 3: journal the outcome of a pending request (and, approved, what ``settle`` adds)."""
+    with uow_factory() as uow:
+        row = uow.cards.get(request_id)
+        if row is None or not row.pending:
+            raise TenderError("This card request is already settled.", "Look at the sale or return again.")
+        purpose = Purpose(row.for_kind, row.for_id, row.seq)
+        settled = Settled(request_id, purpose, outcome, answer.text, amount, answer)
+        body = {"request_id": request_id, **answer_body(answer, outcome, how, user)}
+        if approved_by:
+            body["approved_by"] = approved_by
+        uow.journal.append(EventType.CARD_REQUEST_SETTLED, body, clock.now())
+        if outcome == "approved":
+            settle(uow, settled)
+        uow.commit()
+    if outcome not in ("approved", "failed"):
+        raise CardNotApproved(*not_approved_words(answer, outcome), outcome)
+    return settled
+
+
+def not_approved_words(answer: Answer, outcome: str) -> tuple[str, str]:
+    said = answer.text.rstrip(".") or {"declined": "Declined", "cancelled": "Cancelled at the terminal"}.get(
+        outcome, "Not charged"
+    )
+    if outcome == "not_charged":
+        return (
+            "The card terminal has no record of this payment: nothing was charged.",
+            "Charge the card again, or take another tender.",
+        )
+    if outcome == "cancelled":
+        return (f"{said}. Nothing was charged.", "Press F10 to try the card again, or take another tender.")
+    return (f"{said}. Nothing was charged.", "Ask for another card, or take cash (F9) or store credit (F8).")
+
+
+# ------------------------------------------------------------------ resolving the unknown
+
+
+def matches(row: CardRequestRow, last: Answer | None) -> bool:
+    """Is the terminal's last transaction this request's? Newer than what the lane knew
+    when it sent the request, and for the request's amount."""
+    return (
+        last is not None
+        and last.outcome is not Outcome.UNKNOWN
+        and bool(last.trace)
+        and last.trace != row.prior_trace
+        and last.amount_minor == row.amount_minor
+    )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    request: CardRequestRow
+    outcome: str  # approved | declined | cancelled | not_charged | pending (still unknown)
+    text: str
+
+
+def resolve_pending(
+    user: User,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    card_terminal: PaymentTerminal | None,
+    settle_sale: Callable[[UnitOfWork, Settled], None],
+) -> list[Resolution]:
+    """Ask the terminal about every pending request of this lane, oldest first, and journal
+    what it says. One the terminal cannot settle stays pending (outcome "pending")."""
+    with uow_factory() as uow:
+        pending = uow.cards.pending(terminal.terminal_id)
+    out: list[Resolution] = []
+    for row in pending:
+        if card_terminal is None:
+            out.append(Resolution(row, "pending", "No card terminal is set up to ask."))
+            continue
+        try:
+            last = card_terminal.last_transaction()
+        except CounterError as exc:
+            out.append(Resolution(row, "pending", f"{exc.message} {exc.hint}".strip()))
+            break  # the terminal is not answering: the later ones wait too
+        amount = store.currency.from_minor(row.amount_minor)
+        if matches(row, last):
+            assert last is not None
+            outcome = str(last.outcome)
+            answer = last
+        else:
+            outcome = "not_charged"
+            answer = Answer(Outcome.DECLINED, 0, "The terminal has no record of it: nothing was charged.")
+        settle = settle_sale if row.for_kind == "sale" else (lambda uow, settled: None)
+        with contextlib.suppress(CardNotApproved):  # recorded; the outcome says it
+            record(row.request_id, answer, outcome, "asked", user, uow_factory=uow_factory, clock=clock,
+                   settle=settle, amount=amount)  # fmt: skip
+        out.append(Resolution(row, outcome, answer.text))
+    return out
+
+
+def settle_by_hand(
+    request_id: str,
+    user: User,
+    charged: bool,
+    card: CardDetails | None,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    settle_sale: Callable[[UnitOfWork, Settled], None],
+) -> Settled | None:
+    """A supervisor settles a pending request from the terminal's own slip: charged (with the
+    slip's card details) or not. Needs a CARD_OUTCOME approval bound to the request id."""
+    with uow_factory() as uow:
+        row = uow.cards.get(request_id)
+        if row is None or not row.pending:
+            raise TenderError("This card request is already settled.", "Look at the sale again.")
+        amount = store.currency.from_minor(row.amount_minor)
+        granted = uow.approvals.granted(request_id, user.id)
+        if ApprovalKind.CARD_OUTCOME not in granted:
+            raise CardApprovalNeeded(
+                ApprovalKind.CARD_OUTCOME, amount,
+                "A supervisor must settle a card payment whose outcome is unknown.",
+                "Ask a supervisor to read the terminal's own slip and enter their PIN.",
+            )  # fmt: skip
+        approver = uow.approvals.approver_of(request_id, user.id, ApprovalKind.CARD_OUTCOME)
+    if charged and card is None:
+        raise TenderError("Enter the card's details from the terminal's slip.", "Brand, last 4 and approval code.")
+    answer = (
+        Answer(
+            Outcome.APPROVED,
+            row.amount_minor,
+            "Settled by hand: charged, as the terminal's slip shows.",
+            approval_code=card.approval_code,
+            card_brand=card.brand,
+            pan_last4=card.last4,
+        )  # fmt: skip
+        if charged and card is not None
+        else Answer(Outcome.DECLINED, 0, "Settled by hand: not charged, as the terminal shows.")
+    )
+    outcome = "approved" if charged else "not_charged"
+    settle = settle_sale if row.for_kind == "sale" else (lambda uow, settled: None)
+    try:
+        return record(request_id, answer, outcome, "supervisor", user, uow_factory=uow_factory, clock=clock,
+                      settle=settle, amount=amount, approved_by=approver)  # fmt: skip
+    except CardNotApproved:
+        return None
