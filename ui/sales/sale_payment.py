@@ -87,6 +87,11 @@ class PaymentView(Protocol):
 
     def ask_voucher(self, remaining: Decimal) -> VoucherTaken | None: ...
 
+    def ask_terminal_card(self, payment: Payment) -> Tender | None:
+        """Charge on the integrated terminal (``ui.sales.terminal_payment``): the approved
+        card tender, already journaled as the sale's part payment; None when nothing was charged."""
+        ...
+
 
 class SalePayment:
     def __init__(self, ctx: AppContext, printing: PrintBridge, view: PaymentView) -> None:
@@ -118,6 +123,9 @@ class SalePayment:
         )
 
     def pay_card(self) -> None:
+        if self.ctx.card_terminal is not None:
+            self._pay_on_terminal()
+            return
         self._take(
             lambda payment: self.view.ask_card(payment.remaining),
             lambda payment, taken: payment.add_card(taken.amount, taken.card),
@@ -125,6 +133,25 @@ class SalePayment:
                 f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due."
             ),
         )
+
+    def _pay_on_terminal(self) -> None:
+        """F10 with an integrated terminal: the dialog charges the card and journals it as a
+        part payment; the sale completes when that paid the rest."""
+        payment = self._start()
+        if payment.is_complete:
+            self.finish()
+            return
+        tender = self.view.ask_terminal_card(payment)
+        if tender is None:
+            return
+        payment.tenders.append(tender)
+        payment.recorded = len(payment.tenders)
+        if payment.is_complete:
+            self.finish()
+            return
+        self.view.refresh()
+        due = self._money(payment.remaining)
+        self.view.say(f"{tender.label}: {self._money(tender.amount)} approved. {due} still due.", "info")
 
     def pay_voucher(self) -> None:
         self._take(
@@ -188,7 +215,7 @@ class SalePayment:
         assert payment is not None and payment.is_complete
         cmd = CompleteSale(
             v.current_user(), list(v.cart.lines), v.cart.order_discount, list(payment.tenders), payment.rounding,
-            v.customer_id, sale_id=payment.sale_id if payment.recorded else None, part_payments=payment.recorded,
+            v.customer_id, sale_id=payment.sale_id, part_payments=payment.recorded,
         )  # fmt: skip
         try:
             sale = self.ctx.handle(complete_sale, cmd)

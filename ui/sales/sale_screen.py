@@ -39,7 +39,7 @@ from counter.people.users import Permission, User
 from counter.sales.cart import Cart, CartLine, parse_quantity
 from counter.sales.commands import void_line
 from counter.sales.sale import Sale
-from counter.sales.tenders import Payment
+from counter.sales.tenders import Payment, Tender
 from counter.sales.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
@@ -54,6 +54,7 @@ from ui.sales.cart_model import NAME_COLUMN, CartModel, cart_columns
 from ui.sales.preview import ReceiptPreview
 from ui.sales.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
 from ui.sales.sale_void import SaleVoid
+from ui.sales.terminal_payment import TerminalPaymentDialog
 from ui.sales.void_questions import VoidDialogs
 
 SEARCH_LIMIT = 50
@@ -509,6 +510,11 @@ class SaleScreen(QWidget):
         if ask(dialog, lambda: True) is None or dialog.card is None:
             return None
         return CardTaken(dialog.amount_value, dialog.card)
+
+    def ask_terminal_card(self, payment: Payment) -> Tender | None:
+        user = self.current_user()
+        dialog = TerminalPaymentDialog(self, self.ctx, payment, user)
+        return ask(dialog, lambda: dialog.tender)
 
     def ask_voucher(self, remaining: Decimal) -> VoucherTaken | None:
         dialog = VoucherDialog(self, self.ctx, remaining)
