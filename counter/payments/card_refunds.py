@@ -113,6 +113,7 @@ def send_refunds(
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     store: StoreConfig,
+    terminal: TerminalIdentity,
     card_terminal: PaymentTerminal | None,
     on_status: StatusCallback | None = None,
 ) -> list[RefundOutcome]:
@@ -130,7 +131,8 @@ def send_refunds(
         out.append(
             _outcome(
                 functools.partial(
-                    ask, req, user, uow_factory=uow_factory, clock=clock, store=store, card_terminal=device,
+                    ask, req, user, uow_factory=uow_factory, clock=clock, store=store, terminal=terminal,
+                    card_terminal=device,
                     on_status=on_status,
                 ),
                 row.seq, req.amount, money,

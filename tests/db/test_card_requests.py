@@ -1,0 +1,267 @@
+"""Card payments through the integrated terminal on a real store, against the ZVT simulator
+over real TCP (issue #20 point 4): journaled before they are sent, never charged twice,
+never lost (counter.payments.requests, counter.payments.card_sale)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from counter.errors import TenderError
+from counter.journal import EventType
+from counter.payments.card_sale import ChargeCard, charge_card, resolve_cards, settle_card_by_hand
+from counter.payments.requests import CRASH_SENT, CardApprovalNeeded, CardNotApproved, CardOutcomeUnknown
+from counter.payments.terminal import PaymentTerminal
+from counter.returns.policy import ApprovalKind
+from counter.sales.checkout import CompleteSale, complete_sale
+from counter.sales.tenders import CardDetails, Payment, Tender, TenderKind
+from counter.trust.approvals import grant_approval
+from db.derive import derive_and_compare
+from db.queries import journal_entries
+from devices.payment.zvt import ZvtTerminal
+from devices.sim.zvt_terminal import Fault, SimZvtTerminal
+from tests.conftest import FAST_HASHER
+from tests.db.support import TestStore
+from tests.db.test_part_payment_voids import open_sale
+from tests.devices.payment.conftest import client_for
+
+D = Decimal
+
+
+@pytest.fixture
+def sim() -> Iterator[SimZvtTerminal]:
+    simulator = SimZvtTerminal(step_delay=0.001, customer_timeout=0.05, ack_timeout=1.0).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def terminal(sim: SimZvtTerminal) -> Iterator[ZvtTerminal]:
+    client = client_for(sim.port)
+    yield client
+    client.close()
+
+
+def deps(shop: TestStore, terminal: PaymentTerminal | None) -> dict[str, Any]:
+    return {
+        "uow_factory": shop.uow,
+        "clock": shop.clock,
+        "store": shop.cfg,
+        "terminal": shop.terminal,
+        "card_terminal": terminal,
+    }
+
+
+def charge(shop: TestStore, terminal: PaymentTerminal | None, payment: Payment, amount: D, **kw: Any) -> Tender:
+    cmd = ChargeCard(shop.user("Maria"), payment.sale_id, len(payment.tenders) + 1, amount, payment.total)
+    tender = charge_card(cmd, **deps(shop, terminal), **kw)
+    payment.tenders.append(tender)
+    payment.recorded = len(payment.tenders)
+    return tender
+
+
+def finish(shop: TestStore, cart: Any, payment: Payment) -> Any:
+    cmd = CompleteSale(
+        shop.user("Maria"), cart.lines, None, payment.tenders, payment.rounding, None,
+        sale_id=payment.sale_id, part_payments=payment.recorded,
+    )  # fmt: skip
+    return complete_sale(cmd, uow_factory=shop.uow, clock=shop.clock, store=shop.cfg, terminal=shop.terminal)
+
+
+def entries(shop: TestStore) -> list[tuple[str, dict[str, Any]]]:
+    return [(e.type, e.body_data()) for e in journal_entries(shop.db.read, shop.terminal.terminal_id)]
+
+
+def card_entries(shop: TestStore) -> list[tuple[str, dict[str, Any]]]:
+    kinds = {EventType.CARD_REQUEST_SENT, EventType.CARD_REQUEST_SETTLED, EventType.PART_PAYMENT_TAKEN}
+    return [(t, b) for t, b in entries(shop) if t in kinds]
+
+
+def test_an_approved_card_payment_is_journaled_before_and_after_and_pays_the_sale(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    cart, payment = open_sale(shop)
+    tender = charge(shop, terminal, payment, payment.total)
+    assert tender.kind is TenderKind.CARD and tender.card is not None
+    assert (tender.card.brand, tender.card.last4) == ("Visa", "4242")
+    sale = finish(shop, cart, payment)
+    kinds = [t for t, _ in card_entries(shop)]
+    assert kinds == [EventType.CARD_REQUEST_SENT, EventType.CARD_REQUEST_SETTLED, EventType.PART_PAYMENT_TAKEN]
+    sent, settled = card_entries(shop)[0][1], card_entries(shop)[1][1]
+    assert sent["amount"] == shop.cfg.currency.to_minor(payment.total) and sent["for_id"] == payment.sale_id
+    assert settled["outcome"] == "approved" and settled["card_last4"] == "4242"
+    (charged,) = sim.charged()
+    assert settled["reference"] == charged.reference and charged.amount_minor == sent["amount"]
+    assert sale.tenders[0].card == tender.card
+    with shop.read_uow() as uow:
+        assert uow.cards.payment_reference(payment.sale_id, 1) == charged.reference
+        assert uow.cards.pending(shop.terminal.terminal_id) == []
+    assert derive_and_compare(shop.db.write).ok
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome", "words"),
+    [
+        (Fault.DECLINED, "declined", "Declined"),
+        (Fault.INSUFFICIENT_FUNDS, "declined", "nsufficient funds"),
+        (Fault.PIN_CANCELLED, "cancelled", "PIN"),
+        (Fault.CARD_REMOVED, "cancelled", "removed"),
+        (Fault.TIMEOUT, "cancelled", ""),
+    ],
+)
+def test_a_refusal_at_the_terminal_charges_nothing_and_says_what_to_do(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal, fault: Fault, outcome: str, words: str
+) -> None:
+    cart, payment = open_sale(shop)
+    sim.fault = fault
+    with pytest.raises(CardNotApproved) as refused:
+        charge(shop, terminal, payment, payment.total)
+    assert refused.value.outcome == outcome
+    assert words in refused.value.message and "Nothing was charged" in refused.value.message
+    assert refused.value.hint
+    assert sim.charged() == []
+    assert [t for t, _ in card_entries(shop)] == [EventType.CARD_REQUEST_SENT, EventType.CARD_REQUEST_SETTLED]
+    assert card_entries(shop)[1][1]["outcome"] == outcome
+    tender = charge(shop, terminal, payment, payment.total)  # the next card is charged once
+    assert tender.card is not None and len(sim.charged()) == 1
+
+
+def test_a_terminal_that_cannot_be_reached_charges_nothing(shop: TestStore) -> None:
+    cart, payment = open_sale(shop)
+    dead = client_for(1)  # nothing listens on port 1
+    with pytest.raises(CardNotApproved) as refused:
+        charge(shop, dead, payment, payment.total)
+    assert refused.value.outcome == "failed" and "not reached" in refused.value.message
+    assert card_entries(shop)[1][1]["outcome"] == "failed"
+    with shop.read_uow() as uow:
+        assert uow.cards.pending(shop.terminal.terminal_id) == []
+
+
+def test_a_busy_terminal_charges_nothing(shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    cart, payment = open_sale(shop)
+    sim.fault = Fault.BUSY
+    with pytest.raises(CardNotApproved) as refused:
+        charge(shop, terminal, payment, payment.total)
+    assert refused.value.outcome == "failed" and sim.charged() == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.CUT_AFTER_AUTH, Fault.GARBAGE_FRAME, Fault.TRUNCATED_FRAME, Fault.WRONG_LENGTH, Fault.UNKNOWN_BMP],
+)
+def test_a_lost_answer_is_resolved_by_asking_the_terminal_and_charged_once(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal, fault: Fault
+) -> None:
+    cart, payment = open_sale(shop)
+    sim.fault = fault
+    with pytest.raises(CardOutcomeUnknown) as unknown:
+        charge(shop, terminal, payment, payment.total)
+    assert "Payment outcome unknown" in unknown.value.message and "Do not charge the card again" in unknown.value.hint
+    assert len(sim.transactions) == 1  # the terminal did charge (or answered for another amount)
+    with shop.read_uow() as uow:
+        (pending,) = uow.cards.pending(shop.terminal.terminal_id)
+    # nothing else goes to the terminal, and the sale cannot be finished another way meanwhile
+    with pytest.raises(CardOutcomeUnknown):
+        charge(shop, terminal, payment, payment.total)
+    cash = Payment(payment.total, shop.cfg.currency, shop.cfg.smallest_coin, sale_id=payment.sale_id)
+    cash.add_cash(payment.total + 5)
+    with pytest.raises(TenderError, match="unknown outcome"):
+        finish(shop, cart, cash)
+    (resolution,) = resolve_cards(shop.user("Maria"), **deps(shop, terminal))
+    assert resolution.outcome == "approved" and resolution.request.request_id == pending.request_id
+    with shop.read_uow() as uow:
+        (card,) = uow.sales.part_payments(payment.sale_id)
+        assert uow.cards.pending(shop.terminal.terminal_id) == []
+    payment.tenders.append(card)
+    payment.recorded = 1
+    sale = finish(shop, cart, payment)
+    assert sale.total == payment.total and len(sim.charged()) == 1
+    settled = [b for t, b in entries(shop) if t == EventType.CARD_REQUEST_SETTLED]
+    assert [b["how"] for b in settled] == ["asked"]
+    assert derive_and_compare(shop.db.write).ok
+
+
+def test_a_request_that_never_reached_the_terminal_is_found_not_charged(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    """Counter stopped after journaling the request, before sending it."""
+    cart, payment = open_sale(shop)
+    charge(shop, terminal, payment, D("1.00"))  # an earlier payment: the terminal's last transaction
+
+    class Stopped(Exception):
+        pass
+
+    def stop_at(name: str) -> None:
+        if name == CRASH_SENT:
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        charge(shop, terminal, payment, payment.remaining, step=stop_at)
+    (resolution,) = resolve_cards(shop.user("Maria"), **deps(shop, terminal))
+    assert resolution.outcome == "not_charged"
+    assert len(sim.charged()) == 1  # only the first
+    tender = charge(shop, terminal, payment, payment.remaining)
+    assert tender.amount == payment.total - D("1.00") and len(sim.charged()) == 2
+
+
+def test_a_terminal_that_cannot_say_leaves_it_to_a_supervisor(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    cart, payment = open_sale(shop)
+    sim.fault = Fault.CUT_AFTER_AUTH
+    with pytest.raises(CardOutcomeUnknown) as unknown:
+        charge(shop, terminal, payment, payment.total)
+    request_id = unknown.value.request_id
+    (still,) = resolve_cards(shop.user("Maria"), **deps(shop, client_for(1)))
+    assert still.outcome == "pending" and still.text
+    slip = CardDetails("Visa", "4242", "SLIP42")
+    settle = {"uow_factory": shop.uow, "clock": shop.clock, "store": shop.cfg}
+    with pytest.raises(CardApprovalNeeded):
+        settle_card_by_hand(request_id, shop.user("Maria"), True, slip, **settle)
+    grant_approval(
+        request_id=request_id, kinds=[ApprovalKind.CARD_OUTCOME], amount=payment.total, requester=shop.user("Maria"),
+        approver_id=shop.user("Dana").id, pin="3333", reason="terminal slip shows approved", uow_factory=shop.uow,
+        hasher=FAST_HASHER, clock=shop.clock, currency_minor=shop.cfg.currency.to_minor,
+    )  # fmt: skip
+    tender = settle_card_by_hand(request_id, shop.user("Maria"), True, slip, **settle)
+    assert tender is not None and tender.card == slip
+    (settled,) = [b for t, b in entries(shop) if t == EventType.CARD_REQUEST_SETTLED]
+    assert settled["how"] == "supervisor" and settled["approved_by"] == shop.user("Dana").id
+
+
+def test_a_split_tender_of_card_and_cash(shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    cart, payment = open_sale(shop, "apparel", "home-kitchen")
+    charge(shop, terminal, payment, D("20.00"))
+    payment.add_cash(D("50.00"))
+    sale = finish(shop, cart, payment)
+    assert [t.kind for t in sale.tenders] == [TenderKind.CARD, TenderKind.CASH]
+    assert sale.tenders[0].amount == D("20.00") and sale.change == D("50.00") - (payment.total - D("20.00"))
+    (charged,) = sim.charged()
+    assert charged.amount_minor == 2000
+    assert derive_and_compare(shop.db.write).ok
+
+
+def test_an_approval_for_another_amount_is_never_the_payment_and_is_reversed_at_once(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    cart, payment = open_sale(shop)
+    sim.fault = Fault.OTHER_AMOUNT
+    with pytest.raises(CardNotApproved) as refused:
+        charge(shop, terminal, payment, payment.total)
+    asked = shop.cfg.currency.to_minor(payment.total)
+    assert "instead of" in refused.value.message and "reversed" in refused.value.message
+    assert refused.value.hint == "Charge the card again."
+    assert sim.charged() == []  # charged asked + 1.00, then reversed
+    kinds = [t.kind for t in sim.transactions]
+    assert kinds == ["sale", "reversal"] and sim.transactions[0].amount_minor == asked + 100
+    settled = [b for t, b in entries(shop) if t == EventType.CARD_REQUEST_SETTLED]
+    assert [b["outcome"] for b in settled] == ["other_amount", "approved"]
+    with shop.read_uow() as uow:
+        assert uow.sales.part_payments(payment.sale_id) == []
+        totals = uow.cards.till_totals(shop.terminal.terminal_id)
+    assert (totals.count, totals.amount_minor) == (2, 0)  # charged and reversed, as the terminal counts
+    tender = charge(shop, terminal, payment, payment.total)
+    assert tender.amount == payment.total and len(sim.charged()) == 1
