@@ -4,18 +4,28 @@ never lost (counter.payments.requests, counter.payments.card_sale)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from counter.cash.report_document import report_document
+from counter.cash.reports import DayReport
+from counter.cash.shifts import x_report
+from counter.documents import ReportDocument
 from counter.errors import TenderError
 from counter.journal import EventType
+from counter.payments.card_day import close_terminal_day
+from counter.payments.card_refunds import CloseCardRefund, close_refund_otherwise, retry_refund, send_refunds
 from counter.payments.card_sale import ChargeCard, charge_card, resolve_cards, settle_card_by_hand
 from counter.payments.requests import CRASH_SENT, CardApprovalNeeded, CardNotApproved, CardOutcomeUnknown
 from counter.payments.terminal import PaymentTerminal
-from counter.returns.policy import ApprovalKind
+from counter.returns.model import ProcessReturn, ReturnLineRequest
+from counter.returns.policy import ApprovalKind, Condition, Reason
+from counter.returns.process import process_return
+from counter.returns.refunds import RefundMethod
 from counter.sales.checkout import CompleteSale, complete_sale
 from counter.sales.tenders import CardDetails, Payment, Tender, TenderKind
 from counter.trust.approvals import grant_approval
@@ -265,3 +275,135 @@ def test_an_approval_for_another_amount_is_never_the_payment_and_is_reversed_at_
     assert (totals.count, totals.amount_minor) == (2, 0)  # charged and reversed, as the terminal counts
     tender = charge(shop, terminal, payment, payment.total)
     assert tender.amount == payment.total and len(sim.charged()) == 1
+
+
+# ------------------------------------------------------------------ refunds to the card that paid
+
+
+def card_sale(shop: TestStore, terminal: ZvtTerminal, *categories: str) -> Any:
+    cart, payment = open_sale(shop, *categories)
+    for category in categories:
+        cart.add(shop.item_in(category, 1), 1)  # two of each kind, so partial returns are partial
+    payment = Payment(cart.total, shop.cfg.currency, shop.cfg.smallest_coin)
+    charge(shop, terminal, payment, payment.total)
+    return finish(shop, cart, payment)
+
+
+def card_return(shop: TestStore, terminal: ZvtTerminal | None, sale: Any, line: int) -> Any:
+    cmd = ProcessReturn(
+        str(uuid.uuid4()), shop.user("Maria"),
+        (ReturnLineRequest(1, Reason.CHANGED_MIND, Condition.NEW, sale.lines[line].id),),
+        RefundMethod.ORIGINAL, original_receipt=sale.receipt_number,
+    )  # fmt: skip
+    record = process_return(cmd, **deps(shop, terminal), rules=shop.rules)
+    outcomes = send_refunds(record.id, shop.user("Maria"), **deps(shop, terminal))
+    return record, outcomes
+
+
+def test_a_referenced_partial_refund_after_two_earlier_partial_returns(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    sale = card_sale(shop, terminal, "apparel", "home-kitchen")
+    (payment,) = sim.charged()
+    refunded = 0
+    for line in (0, 1, 2):
+        record, (outcome,) = card_return(shop, terminal, sale, line)
+        assert outcome.approved, outcome.text
+        refund = sim.transactions[-1]
+        assert refund.kind == "refund" and refund.approved
+        assert (refund.original_receipt, refund.original_trace) == (payment.receipt_no, payment.trace)
+        assert refund.amount_minor == shop.cfg.currency.to_minor(record.quote.refund_total)
+        refunded += refund.amount_minor
+    with shop.read_uow() as uow:
+        requests = uow.cards.for_purpose("return", record.id)
+        assert [r.original for r in requests] == [payment.reference]
+        assert uow.cards.open_refunds(shop.terminal.terminal_id) == []
+    assert refunded < payment.amount_minor  # one line is left: the card is owed no more than that
+    settled = [b for t, b in entries(shop) if t == EventType.CARD_REQUEST_SETTLED]
+    assert all(b["card_last4"] in ("", "4242") for b in settled)
+    assert derive_and_compare(shop.db.write).ok
+
+
+def test_a_refund_beyond_what_the_card_paid_is_declined_by_the_terminal(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    """The till caps the refund by what that card paid; the terminal, asked for more by a
+    hostile or broken till, refuses too (the simulator checks it against its ledger)."""
+    card_sale(shop, terminal, "apparel")
+    (payment,) = sim.charged()
+    answer = terminal.refund(payment.amount_minor + 1, payment.reference)
+    assert not answer.approved and answer.text
+
+
+def test_a_declined_card_refund_keeps_the_return_open_until_paid_another_way(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    sale = card_sale(shop, terminal, "apparel")
+    sim.fault = Fault.DECLINED
+    record, (outcome,) = card_return(shop, terminal, sale, 0)
+    assert not outcome.approved and "Declined" in outcome.text
+    with shop.read_uow() as uow:
+        (open_refund,) = uow.cards.open_refunds(shop.terminal.terminal_id)
+        shift = uow.shifts.current(shop.terminal.terminal_id)
+        assert shift is not None
+        cash_before = uow.shifts.expected_cash(shift)
+    assert open_refund.for_id == record.id
+    # tried again: declined again, still open
+    sim.fault = Fault.DECLINED
+    again = retry_refund(record.id, open_refund.seq, shop.user("Maria"), **deps(shop, terminal))
+    assert not again.approved
+    # paid in cash instead: only with a supervisor's approval for that amount
+    close = CloseCardRefund(shop.user("Maria"), record.id, open_refund.seq, "cash")
+    settle = {"uow_factory": shop.uow, "clock": shop.clock, "store": shop.cfg, "terminal": shop.terminal}
+    with pytest.raises(CardApprovalNeeded):
+        close_refund_otherwise(close, **settle)
+    amount = shop.cfg.currency.from_minor(open_refund.amount_minor)
+    grant_approval(
+        request_id=close.request_id, kinds=[ApprovalKind.CARD_REFUND_OTHER_WAY], amount=amount,
+        requester=shop.user("Maria"), approver_id=shop.user("Dana").id, pin="3333", reason="card expired",
+        uow_factory=shop.uow, hasher=FAST_HASHER, clock=shop.clock, currency_minor=shop.cfg.currency.to_minor,
+    )  # fmt: skip
+    closed = close_refund_otherwise(close, **settle)
+    assert closed.amount == amount and closed.approved_by == shop.user("Dana").id
+    with shop.read_uow() as uow:
+        assert uow.cards.open_refunds(shop.terminal.terminal_id) == []
+        assert uow.shifts.expected_cash(shift) == cash_before - amount
+        (drawer,) = [d for d in uow.outbox.pending_drawers() if d.opening.cash == amount]
+    assert sim.transactions[-1].kind == "refund" and not sim.transactions[-1].approved
+    assert derive_and_compare(shop.db.write).ok
+    with pytest.raises(TenderError, match="not open"):
+        close_refund_otherwise(close, **settle)  # paid once, never twice
+
+
+def test_the_terminal_day_closes_beside_the_tills_and_a_difference_is_flagged(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    sale = card_sale(shop, terminal, "apparel")
+    card_return(shop, terminal, sale, 0)
+    day = close_terminal_day(shop.user("Dana"), **deps(shop, terminal))
+    net = sim.transactions[0].amount_minor - sim.transactions[1].amount_minor
+    assert day.agrees and shop.cfg.currency.to_minor(day.till_amount) == net == shop.cfg.currency.to_minor(
+        day.terminal_amount
+    )
+    # a payment made on the terminal behind the till's back shows as a difference
+    shop.clock.advance(minutes=5)
+    card_sale(shop, terminal, "apparel")
+    terminal.sale(500)
+    shop.clock.advance(minutes=5)
+    day = close_terminal_day(shop.user("Dana"), **deps(shop, terminal))
+    assert not day.agrees and day.difference == D("5.00") and day.terminal_count == day.till_count + 1
+    rows = dict(day.lines(lambda a: f"{a}"))
+    assert rows["CARD DIFFERENCE"].startswith("5.00")
+    report = x_report_of(shop)
+    assert report.card_days[-1][1] - report.card_days[-1][3] == D("5.00")
+    text = "\n".join(f"{r.label} {r.value}" for s in document_of(shop, report).sections for r in s.rows)
+    assert "CARD DIFFERENCE +1" in text
+
+
+def x_report_of(shop: TestStore) -> DayReport:
+    with shop.read_uow() as uow:
+        return x_report(uow, shop.terminal.terminal_id, shop.cfg.currency, shop.cfg.zone)
+
+
+def document_of(shop: TestStore, report: DayReport) -> ReportDocument:
+    return report_document(report, shop.cfg, printed_at=shop.clock.now(), printed_by="Dana")
