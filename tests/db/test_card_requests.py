@@ -15,11 +15,12 @@ from counter.cash.report_document import report_document
 from counter.cash.reports import DayReport
 from counter.cash.shifts import x_report
 from counter.documents import ReportDocument
-from counter.errors import TenderError
+from counter.errors import CartError, TenderError
 from counter.journal import EventType
 from counter.payments.card_day import close_terminal_day
 from counter.payments.card_refunds import CloseCardRefund, close_refund_otherwise, retry_refund, send_refunds
 from counter.payments.card_sale import ChargeCard, charge_card, resolve_cards, settle_card_by_hand
+from counter.payments.card_void import reverse_card_payments
 from counter.payments.requests import CRASH_SENT, CardApprovalNeeded, CardNotApproved, CardOutcomeUnknown
 from counter.payments.terminal import PaymentTerminal
 from counter.returns.model import ProcessReturn, ReturnLineRequest
@@ -28,6 +29,7 @@ from counter.returns.process import process_return
 from counter.returns.refunds import RefundMethod
 from counter.sales.checkout import CompleteSale, complete_sale
 from counter.sales.tenders import CardDetails, Payment, Tender, TenderKind
+from counter.sales.voids import VoidPaidSale, void_paid_sale
 from counter.trust.approvals import grant_approval
 from db.derive import derive_and_compare
 from db.queries import journal_entries
@@ -407,3 +409,32 @@ def x_report_of(shop: TestStore) -> DayReport:
 
 def document_of(shop: TestStore, report: DayReport) -> ReportDocument:
     return report_document(report, shop.cfg, printed_at=shop.clock.now(), printed_by="Dana")
+
+
+def test_a_void_gives_the_card_back_on_the_terminal_before_it_is_journaled(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    cart, payment = open_sale(shop, "apparel", "home-kitchen")
+    charge(shop, terminal, payment, D("10.00"))
+    void = VoidPaidSale(shop.user("Alex"), payment.sale_id, cart, payment.total, tuple(payment.tenders), 1)
+    said = reverse_card_payments(payment.sale_id, payment.tenders, shop.user("Alex"), void.request_id,
+                                 **deps(shop, terminal))  # fmt: skip
+    assert said == ["$10.00 went back to Visa •••• 4242 on the terminal."]
+    assert sim.charged() == [] and sim.transactions[-1].kind == "reversal"
+    record = void_paid_sale(void, uow_factory=shop.uow, clock=shop.clock, store=shop.cfg, terminal=shop.terminal)
+    assert record.given_back[0].kind is TenderKind.CARD
+    # done once: asking again reverses nothing more
+    assert reverse_card_payments(payment.sale_id, payment.tenders, shop.user("Alex"), void.request_id,
+                                 **deps(shop, terminal)) == []  # fmt: skip
+    assert len(sim.transactions) == 2
+
+
+def test_a_cashier_cannot_reverse_a_card_without_the_voids_approval(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    cart, payment = open_sale(shop)
+    charge(shop, terminal, payment, D("5.00"))
+    with pytest.raises(CartError, match="approve"):
+        reverse_card_payments(payment.sale_id, payment.tenders, shop.user("Maria"), "no-approval",
+                              **deps(shop, terminal))  # fmt: skip
+    assert len(sim.charged()) == 1
