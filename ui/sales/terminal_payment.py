@@ -27,12 +27,13 @@ from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 from app.context import AppContext
 from app.crashpoints import crash_point
 from counter.errors import CounterError, InvalidAmount
-from counter.payments.card_sale import ChargeCard, charge_card, resolve_cards, settle_card_by_hand
+from counter.payments.card_sale import CardCharge, ChargeCard, charge_card, resolve_cards, settle_card_by_hand
+from counter.payments.ports import CardRequestRow
 from counter.payments.requests import CardNotApproved, CardOutcomeUnknown
 from counter.people.users import User
 from counter.returns.policy import ApprovalKind
 from counter.sales.tenders import CARD_BRANDS, CardDetails, Payment, Tender
-from ui.dialogs import CounterDialog
+from ui.dialogs import CounterDialog, ask
 from ui.returns.return_dialogs import ApprovalDialog
 from ui.runner import Runner
 
@@ -60,11 +61,37 @@ class TerminalPaymentDialog(CounterDialog):
         self.runner = Runner(self)
         self.status_seen.connect(self._terminal_says)
         self.tender: Tender | None = None
+        self.receipt_lines: tuple[str, ...] = ()  # the terminal's receipt text, when it sent one
         self.amount_value = payment.remaining
+        self.outcome_text = ""
+        self.resumed = False  # opened at sign-in for a request a stop left unknown
         self.phase = "amount"  # amount | sent | unknown | checking
         self.request_id: str | None = None
         self.retry_key = QShortcut(QKeySequence("F5"), self, self.check_again)
         self.settle_key = QShortcut(QKeySequence("F8"), self, self.settle_by_hand)
+
+    @classmethod
+    def resuming(
+        cls, parent: QWidget | None, ctx: AppContext, row: CardRequestRow, cashier: User
+    ) -> TerminalPaymentDialog:
+        """For a request a stop left without an outcome (at sign-in): it starts by asking the
+        terminal. Esc is allowed here (later), but no card goes to the terminal until it is resolved."""
+        cur = ctx.store.currency
+        with ctx.read_uow() as uow:
+            taken = uow.sales.part_payments(row.for_id) if row.for_kind == "sale" else []
+        total = cur.from_minor(row.total_minor if row.total_minor is not None else row.amount_minor)
+        payment = Payment(total, cur, ctx.store.smallest_coin, list(taken), sale_id=row.for_id, recorded=len(taken))
+        dialog = cls(parent, ctx, payment, cashier)
+        dialog.resumed = True
+        dialog.request_id = row.request_id
+        dialog.amount_value = cur.from_minor(row.amount_minor)
+        dialog.amount.setText(str(dialog.amount_value))
+        dialog._busy(True)
+        dialog.cancel_button.setEnabled(True)
+        what = {"sale": "card payment", "return": "card refund", "void": "card reversal"}.get(row.for_kind, "card")
+        dialog.setWindowTitle(f"Unknown {what}")
+        dialog._unknown(None)
+        return dialog
 
     # ------------------------------------------------------------------ sending
     def validate(self) -> None:
@@ -99,9 +126,10 @@ class TerminalPaymentDialog(CounterDialog):
         self.request_id = cmd.request_id
         self.runner.off_gui(lambda: self.ctx.handle(charge_card, cmd, step=crash_point), self._answered)
 
-    def _answered(self, tender: Tender | None, error: CounterError | None) -> None:
-        if error is None and tender is not None:
-            self._approved(tender)
+    def _answered(self, charged: CardCharge | None, error: CounterError | None) -> None:
+        if error is None and charged is not None:
+            self.receipt_lines = charged.receipt_lines
+            self._approved(charged.tender)
         elif isinstance(error, CardOutcomeUnknown):
             self._unknown(error)
         else:
@@ -120,7 +148,7 @@ class TerminalPaymentDialog(CounterDialog):
         self.accept()
 
     # ------------------------------------------------------------------ the unknown
-    def _unknown(self, error: CounterError) -> None:
+    def _unknown(self, error: CounterError | None) -> None:
         self.phase = "checking"
         self._show_state(CHECKING, "unknown")
         self.headline.setText(f"Payment outcome unknown — {self._money(self.amount_value)}")
@@ -154,6 +182,11 @@ class TerminalPaymentDialog(CounterDialog):
             if tenders is not None:
                 self._approved(tenders)
                 return
+        if self.resumed:  # settled: nothing more to do here
+            self.phase = "done"
+            self.outcome_text = f"The terminal says: {mine.text}" if mine.text else "Settled."
+            self.accept()
+            return
         self.phase = "amount"
         self._busy(False)
         self.headline.setText(f"Card: charge {self._money(self.payment.remaining)} on the terminal")
@@ -204,6 +237,9 @@ class TerminalPaymentDialog(CounterDialog):
 
     # ------------------------------------------------------------------ the screen
     def reject(self) -> None:
+        if self.resumed and self.phase == "unknown":
+            super().reject()  # later: the block on new card requests stays until it is resolved
+            return
         if self.phase in ("sent", "checking", "unknown"):
             self.show_error(
                 "The terminal has this payment: wait for its answer."
@@ -266,3 +302,15 @@ class SlipDialog(CounterDialog):
         self.charged = self.outcome.currentIndex() == 1
         if self.charged:
             self.card = CardDetails.checked(self.brand.currentText(), self.last4.text(), self.approval.text())
+
+
+def charge_on_terminal(parent: QWidget, ctx: AppContext, payment: Payment, cashier: User) -> CardCharge | None:
+    """The dialog run for one card payment: what was charged, or None."""
+    dialog = TerminalPaymentDialog(parent, ctx, payment, cashier)
+    return ask(dialog, lambda: CardCharge(dialog.tender, dialog.receipt_lines) if dialog.tender else None)
+
+
+def resume_on_terminal(parent: QWidget, ctx: AppContext, row: CardRequestRow, cashier: User) -> str:
+    """The dialog run for a request a stop left unknown: what was found, "" when still unknown."""
+    dialog = TerminalPaymentDialog.resuming(parent, ctx, row, cashier)
+    return ask(dialog, lambda: dialog.outcome_text or "The card payment went through.") or ""

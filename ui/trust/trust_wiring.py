@@ -191,6 +191,9 @@ class TrustUi(QObject):
             self._unpark(user)
         self._arm()
         self._offer_interrupted(user)
+        # a card request a stop left unknown is resolved before anything else (then the
+        # interrupted sale it paid comes back on screen to be given back)
+        QTimer.singleShot(0, lambda: self.sale.payments.recover_cards() and self.sale.voids.restore_interrupted())
 
     def _arm(self) -> None:
         if self.idle_ms:
