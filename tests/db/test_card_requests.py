@@ -69,7 +69,9 @@ def deps(shop: TestStore, terminal: PaymentTerminal | None) -> dict[str, Any]:
 
 def charge(shop: TestStore, terminal: PaymentTerminal | None, payment: Payment, amount: D, **kw: Any) -> Tender:
     cmd = ChargeCard(shop.user("Maria"), payment.sale_id, len(payment.tenders) + 1, amount, payment.total)
-    tender = charge_card(cmd, **deps(shop, terminal), **kw)
+    charged = charge_card(cmd, **deps(shop, terminal), **kw)
+    tender = charged.tender
+    assert charged.receipt_lines and any("4242" in line for line in charged.receipt_lines)
     payment.tenders.append(tender)
     payment.recorded = len(payment.tenders)
     return tender
