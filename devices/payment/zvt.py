@@ -40,9 +40,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import devices.payment.zvt_texts as zvt_texts
 from counter.payments.terminal import Answer, BrandTotal, DayTotals, Outcome, StatusCallback, TerminalStatus
 from devices.errors import DeviceError, ErrorCode
-from devices.payment import zvt_texts
 from devices.payment.zvt_codec import Bmps, amount_bmp, bcd, bcd_digits, encode_apdu, from_bcd, pan_last4
 from devices.payment.zvt_link import ZvtLink
 from devices.payment.zvt_session import Exchange, run_exchange

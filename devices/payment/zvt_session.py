@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import devices.payment.zvt_texts as zvt_texts
 from devices.errors import DeviceError, ErrorCode
-from devices.payment import zvt_texts
 from devices.payment.zvt_codec import ACK, Apdu, Bmps, ZvtFormatError, decode_apdu, iter_tlv, parse_bmps
 from devices.payment.zvt_link import ZvtLink
 

@@ -77,9 +77,7 @@ def test_busy_terminal_raises_before_anything_starts(sim: SimZvtTerminal, termin
     assert sim.transactions == []
 
 
-def test_cut_after_auth_is_unknown_and_resolved_by_last_transaction(
-    sim: SimZvtTerminal, terminal: ZvtTerminal
-) -> None:
+def test_cut_after_auth_is_unknown_and_resolved_by_last_transaction(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
     sim.fault = Fault.CUT_AFTER_AUTH
     answer = terminal.sale(999)
     assert answer.outcome is Outcome.UNKNOWN
