@@ -226,8 +226,9 @@ class ZvtTerminal:
             return exchange
 
     def _connected(self) -> ZvtLink:
-        if self._link is not None:
+        if self._link is not None and self._link.is_alive():
             return self._link
+        self._drop()
         link = self._factory()
         link.open()
         try:

@@ -24,6 +24,7 @@ a ZVT message (a frame cut short, a CRC that stays wrong). Used by one thread at
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import time
 from collections.abc import Mapping
@@ -60,6 +61,10 @@ class ZvtLink(Protocol):
     def send(self, apdu: bytes) -> None: ...
 
     def receive(self, timeout: float) -> bytes | None: ...
+
+    def is_alive(self) -> bool:
+        """False when the other side is known to have gone (checked before reusing a link)."""
+        ...
 
 
 # --- serial framing (pure) ------------------------------------------------------------------
@@ -176,6 +181,26 @@ class TcpZvtLink:
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
+    def is_alive(self) -> bool:
+        """Terminals often close an idle connection; a command written into a closed one
+        would come back as UNKNOWN, so look first. Stray bytes between exchanges are dropped."""
+        sock = self._sock
+        if sock is None:
+            return False
+        try:
+            while select.select([sock], [], [], 0)[0]:
+                sock.setblocking(False)
+                try:
+                    if not sock.recv(4096):
+                        return False
+                finally:
+                    sock.setblocking(True)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+        return True
+
     def send(self, apdu: bytes) -> None:
         sock = self._connected()
         sock.settimeout(self.deadlines.write)
@@ -275,6 +300,9 @@ class SerialZvtLink:
                 port.reset_output_buffer()
             with contextlib.suppress(Exception):
                 port.close()
+
+    def is_alive(self) -> bool:
+        return self._serial is not None  # a serial line has no connection to lose
 
     def send(self, apdu: bytes) -> None:
         data = frame(apdu)

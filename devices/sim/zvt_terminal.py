@@ -172,6 +172,13 @@ class SimZvtTerminal:
             self._pty.close()
             self._pty = None
 
+    def hang_up(self) -> None:
+        """Close every open connection, as terminals do with an idle one (TCP only)."""
+        with self._lock:
+            channels, self._channels = self._channels, []
+        for channel in channels:
+            channel.drop()
+
     def __enter__(self) -> SimZvtTerminal:
         return self.start()
 

@@ -3,6 +3,8 @@ words, and what the terminal's journal holds (charged at most once)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from counter.payments.terminal import Outcome
@@ -132,3 +134,19 @@ def test_status_and_diagnosis(terminal: ZvtTerminal) -> None:
     assert terminal.status().ready
     diagnosis = terminal.diagnose()
     assert diagnosis.ready and diagnosis.terminal_id == "52500042"
+
+
+def test_a_connection_the_terminal_closed_is_reopened_not_unknown(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    assert terminal.sale(100).approved
+    sim.hang_up()  # terminals close idle connections
+    time.sleep(0.05)  # let the close reach the client's socket
+    answer = terminal.sale(200)
+    assert answer.outcome is Outcome.APPROVED
+    assert sim.commands.count("06 00") == 2  # registered again on the new connection
+
+
+def test_a_failing_status_display_does_not_lose_the_answer(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    def broken(text: str) -> None:
+        raise RuntimeError("display gone")
+
+    assert terminal.sale(100, on_status=broken).approved
