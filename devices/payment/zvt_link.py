@@ -12,7 +12,8 @@ computed over the APDU (undoubled) and the ETX byte, sent low byte first. The re
 answers each frame with ACK (0x06) when the CRC is right, NAK (0x15) otherwise; the
 sender repeats a frame up to three times on NAK or when no ACK comes. This link-layer
 ACK is separate from ZVT's application ACK (the ``80 00 00`` APDU), which goes in a
-frame of its own.
+frame of its own. A frame that is never ACKed counts as not sent (``DeviceError``) unless
+the terminal's answer frame arrived meanwhile (its ACK byte was lost, it got the command).
 
 Both links: ``send`` raises ``DeviceError`` when the bytes could not go out (nothing was
 asked); ``receive`` returns one APDU's bytes, None when nothing came in time, raises
@@ -315,6 +316,8 @@ class SerialZvtLink:
                     return
                 if answer == "nak":
                     break
+            if self._frames:
+                return  # no ACK seen, but the terminal answered the command: it got it
         raise DeviceError(
             ErrorCode.TIMEOUT,
             f"The {self.device} did not take the request.",

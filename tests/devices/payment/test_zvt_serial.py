@@ -3,14 +3,17 @@ pseudo-terminal round trip against the simulator."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from counter.payments.terminal import Outcome
+from devices.errors import DeviceError, ErrorCode
 from devices.payment import open_terminal
 from devices.payment.zvt import ZvtTerminal
 from devices.payment.zvt_link import FrameReader, LinkDeadlines, SerialZvtLink, crc16, frame
+from devices.sim.pty import PtyPair
 from devices.sim.zvt_terminal import Fault, SimZvtTerminal
 from tests.devices.payment.conftest import DEADLINES
 
@@ -89,16 +92,12 @@ def test_cut_after_auth_over_serial_is_resolved(serial_sim: SimZvtTerminal, seri
     assert len(serial_sim.charged()) == 1
 
 
-def test_link_nak_makes_the_sender_repeat(serial_sim: SimZvtTerminal) -> None:
-    """A frame the terminal NAKs is sent again; the exchange still succeeds."""
-    from devices.sim.pty import PtyPair
-
+def test_link_nak_makes_the_sender_repeat() -> None:
+    """A frame the terminal NAKs is sent again, and send() returns once it is ACKed."""
     pair = PtyPair()
     try:
         link = SerialZvtLink(pair.path, deadlines=LinkDeadlines(link_ack=0.3), device="card terminal")
         link.open()
-        import threading
-
         got: list[bytes] = []
 
         def terminal_side() -> None:
@@ -115,5 +114,23 @@ def test_link_nak_makes_the_sender_repeat(serial_sim: SimZvtTerminal) -> None:
         thread.join(2)
         link.close()
         assert got[0] == got[1] == frame(h("06 01 07 04 00 00 00 00 01 00"))
+    finally:
+        pair.close()
+
+
+def test_a_terminal_that_never_acks_is_not_sent() -> None:
+    """No link ACK after three tries: DeviceError (the request is taken as not sent)."""
+    pair = PtyPair()
+    try:
+        link = SerialZvtLink(pair.path, deadlines=LinkDeadlines(link_ack=0.05), device="card terminal")
+        link.open()
+        with pytest.raises(DeviceError) as caught:
+            link.send(h("06 01 07 04 00 00 00 00 01 00"))
+        assert caught.value.code is ErrorCode.TIMEOUT
+        link.close()
+        sent = pair.read(0.2)
+        while more := pair.read(0.05):
+            sent += more
+        assert sent == frame(h("06 01 07 04 00 00 00 00 01 00")) * 3
     finally:
         pair.close()
