@@ -53,6 +53,7 @@ from devices.payment.zvt_codec import (
     decode_apdu,
     encode_apdu,
     encode_bmp,
+    encode_tlv,
     masked_pan,
     parse_bmps,
 )
@@ -126,6 +127,8 @@ class SimZvtTerminal:
         self.terminal_id = "52500042"
         self.currency_code = 978
         self.commands: list[str] = []  # "06 01", ... as received, for tests
+        self.text_blocks = False  # receipts as one 06 D3 text block (BMP 06, TLV 25/07) instead of 06 D1 lines
+        self.footer: list[str] = []  # extra receipt lines (a long footer makes a block need extended length)
         self._lock = threading.Lock()
         self._running = False
         self._server: socket.socket | None = None
@@ -410,6 +413,12 @@ class SimZvtTerminal:
         ]
 
     def _print(self, ch: Channel, lines: list[str]) -> None:
+        lines = [*lines, *self.footer]
+        if self.text_blocks:
+            texts = b"".join(encode_tlv(0x07, line.encode("cp437", "replace")) for line in lines)
+            texts += encode_tlv(0x1F07, b"\x02")  # the customer's copy
+            self._send_acked(ch, encode_apdu(0x06, 0xD3, encode_bmp(0x06, encode_tlv(0x25, texts))))
+            return
         for line in lines:
             self._send_acked(ch, encode_apdu(0x06, 0xD1, b"\x00" + line.encode("cp437", "replace")))
 

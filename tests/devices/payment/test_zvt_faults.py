@@ -150,3 +150,14 @@ def test_a_failing_status_display_does_not_lose_the_answer(sim: SimZvtTerminal, 
         raise RuntimeError("display gone")
 
     assert terminal.sale(100, on_status=broken).approved
+
+
+def test_receipt_as_a_long_text_block(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    """06 D3 with BMP 06 / TLV 25 / 07 lines, over 254 bytes: the APDU's extended length (FF lo hi)."""
+    sim.text_blocks = True
+    sim.footer = [f"THANK YOU FOR SHOPPING WITH US {n:02d}" for n in range(10)]
+    answer = terminal.sale(100)
+    assert answer.approved
+    assert answer.receipt_lines[0] == "CUSTOMER COPY"
+    assert answer.receipt_lines[-1] == "THANK YOU FOR SHOPPING WITH US 09"
+    assert len("".join(answer.receipt_lines)) > 300

@@ -134,3 +134,24 @@ def test_a_terminal_that_never_acks_is_not_sent() -> None:
         assert sent == frame(h("06 01 07 04 00 00 00 00 01 00")) * 3
     finally:
         pair.close()
+
+
+def test_a_lost_link_ack_with_an_answer_counts_as_sent() -> None:
+    pair = PtyPair()
+    try:
+        link = SerialZvtLink(pair.path, deadlines=LinkDeadlines(link_ack=1.0), device="card terminal")
+        link.open()
+
+        def terminal_side() -> None:
+            pair.read(1.0)  # the command; its ACK byte is "lost"
+            pair.write(frame(h("80 00 00")))
+
+        thread = threading.Thread(target=terminal_side)
+        thread.start()
+        link.send(h("06 01 07 04 00 00 00 00 01 00"))  # does not raise
+        thread.join(2)
+        assert link.receive(0.5) == h("80 00 00")
+        assert pair.read(0.5) == b"\x06"  # the link ACKed the terminal's frame
+        link.close()
+    finally:
+        pair.close()
