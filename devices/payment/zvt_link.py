@@ -312,12 +312,10 @@ class SerialZvtLink:
             deadline = time.monotonic() + self.deadlines.link_ack
             while time.monotonic() < deadline:
                 answer = self._link_byte(deadline)
-                if answer == "ack":
+                if answer == "ack" or self._frames:  # an answer frame without ACK: its ACK was lost
                     return
                 if answer == "nak":
                     break
-            if self._frames:
-                return  # no ACK seen, but the terminal answered the command: it got it
         raise DeviceError(
             ErrorCode.TIMEOUT,
             f"The {self.device} did not take the request.",

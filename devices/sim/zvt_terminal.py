@@ -26,7 +26,7 @@ is True. Administrative commands (status, diagnosis, end of day, repeat receipt)
 ``truncated_frame`` approved and journalled, then half of the status information, then silence
 ``wrong_length``    approved and journalled, status information whose length byte is 4 short
 ``unknown_bmp``     approved and journalled, status information with an unknown BMP (0x99)
-                    before the amount
+                    before the amount, then receipt and completion as usual
 ``other_amount``    approves and journals 1.00 more than asked, and says so
 =================  ============================================================================
 
@@ -347,8 +347,11 @@ class SimZvtTerminal:
                 ch.send_raw(wrong)
             else:
                 ch.send(wrong)
-        elif fault is Fault.UNKNOWN_BMP:
-            ch.send(encode_apdu(0x04, 0x0F, b"\x27\x00\x99\x01\x02" + info[5:]))
+        elif fault is Fault.UNKNOWN_BMP:  # otherwise a normal ending: receipt and completion
+            self._send_acked(ch, encode_apdu(0x04, 0x0F, b"\x27\x00\x99\x01\x02" + info[5:]))
+            self._print(ch, self._receipt(tx))
+            self._finish(ch, encode_apdu(0x06, 0x0F))
+            return
         ch.receive(self.ack_timeout)  # whatever the till says, this exchange is over
 
     def _repeat(self, ch: Channel) -> None:

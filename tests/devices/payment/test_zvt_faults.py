@@ -110,6 +110,9 @@ def test_bad_answers_are_never_an_approval(sim: SimZvtTerminal, terminal: ZvtTer
         assert "11.00 instead of 10.00" in answer.text
     else:
         assert answer.amount_minor == 1000
+    if fault is Fault.UNKNOWN_BMP:
+        assert "could not be read in full" in answer.text
+        assert "AMOUNT EUR 10.00" in answer.receipt_lines  # the exchange ended normally
     last = terminal.last_transaction()
     assert last is not None and last.reference == tx.reference and last.amount_minor == tx.amount_minor
 
