@@ -152,3 +152,10 @@ def test_urls_build_without_connecting() -> None:
     with pytest.raises(DeviceError) as caught:
         terminal.sale(100)
     assert caught.value.code is ErrorCode.OFFLINE
+
+
+def test_an_unreadable_journal_starts_empty(tmp_path: Path) -> None:
+    state = tmp_path / "terminal.json"
+    state.write_text("{not json", encoding="utf-8")
+    sim = SimZvtTerminal(state)
+    assert sim.transactions == []
