@@ -338,17 +338,29 @@ def record(
 
 
 def not_approved_words(answer: Answer, outcome: str) -> tuple[str, str]:
-    said = answer.text.rstrip(".") or {"declined": "Declined", "cancelled": "Cancelled at the terminal"}.get(
-        outcome, "Not charged"
-    )
+    """(what happened, what to do) from the terminal's words: its first sentence says what
+    happened, the rest what to do (devices.payment.zvt_texts); ours when it gave none."""
     if outcome == "not_charged":
         return (
             "The card terminal has no record of this payment: nothing was charged.",
             "Charge the card again, or take another tender.",
         )
-    if outcome == "cancelled":
-        return (f"{said}. Nothing was charged.", "Press F10 to try the card again, or take another tender.")
-    return (f"{said}. Nothing was charged.", "Ask for another card, or take cash (F9) or store credit (F8).")
+    text, _, extra = answer.text.strip().partition(" The terminal says: ")
+    what, _, said = text.partition(". ")
+    what = what.rstrip(".") or {"declined": "Declined", "cancelled": "Cancelled at the terminal"}.get(
+        outcome, "Not charged"
+    )
+    extra = extra.strip().rstrip(".")
+    if extra and extra.lower() not in what.lower():
+        what = f"{what} ({extra})"
+    said = said.removeprefix("Nothing was charged; ").strip()
+    said = said[:1].upper() + said[1:]
+    default = (
+        "Press Enter to try the card again, or take another tender."
+        if outcome == "cancelled"
+        else "Ask for another card, or take cash (F9) or store credit (F8)."
+    )
+    return (f"{what}. Nothing was charged.", said.strip() or default)
 
 
 # ------------------------------------------------------------------ resolving the unknown

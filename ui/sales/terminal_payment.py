@@ -87,7 +87,6 @@ class TerminalPaymentDialog(CounterDialog):
         dialog.amount_value = cur.from_minor(row.amount_minor)
         dialog.amount.setText(str(dialog.amount_value))
         dialog._busy(True)
-        dialog.cancel_button.setEnabled(True)
         what = {"sale": "card payment", "return": "card refund", "void": "card reversal"}.get(row.for_kind, "card")
         dialog.setWindowTitle(f"Unknown {what}")
         dialog._unknown(None)
@@ -107,6 +106,9 @@ class TerminalPaymentDialog(CounterDialog):
     def _try_accept(self) -> None:
         if self.phase in ("sent", "checking"):
             return  # the terminal has it: wait for its answer
+        if self.phase == "unknown":
+            self.check_again()
+            return
         try:
             self.validate()
         except CounterError as exc:
@@ -135,10 +137,9 @@ class TerminalPaymentDialog(CounterDialog):
         else:
             self.phase = "amount"
             self._busy(False)
-            words = f"{error.message} {error.hint}".strip() if error else "The terminal did not take the card."
             kind = "declined" if isinstance(error, CardNotApproved) else "error"
-            self._show_state(words, kind)
-            self.show_error(words)
+            self._show_state(error.message if error else "The terminal did not take the card.", kind)
+            self.show_error(error.hint if error and error.hint else "Press Enter to try again, or Esc.")
             self.ok_button.setText("Try again  (Enter)")
 
     def _approved(self, tender: Tender) -> None:
@@ -176,6 +177,10 @@ class TerminalPaymentDialog(CounterDialog):
                 "from the terminal's own slip."
             )
             self.ok_button.setText("Ask again  (F5)")
+            self.ok_button.setEnabled(True)
+            self.cancel_button.setEnabled(self.resumed)  # a sale's unknown payment cannot be left
+            self.cancel_button.setVisible(self.resumed)
+            self.cancel_button.setText("Later  (Esc)")
             return
         if mine.outcome == "approved":
             tenders = self._recorded_tender()
@@ -270,6 +275,9 @@ class TerminalPaymentDialog(CounterDialog):
         self.amount.setEnabled(not busy)
         self.ok_button.setEnabled(not busy)
         self.cancel_button.setEnabled(not busy)
+        self.cancel_button.setVisible(not busy)  # the terminal has it: there is nothing to cancel here
+        if busy:
+            self.ok_button.setText("Waiting for the terminal…")
 
     def _money(self, amount: Decimal) -> str:
         return self.ctx.store.currency.format(amount, self.ctx.store.locale)
