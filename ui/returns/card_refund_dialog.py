@@ -8,10 +8,13 @@ approval for that amount; Esc leaves it open (it is listed again at the next sig
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
+from app.events import DeskPaymentCommitted, Tell
 from counter.errors import CounterError
 from counter.payments.card_refunds import CloseCardRefund, close_refund_otherwise, retry_refund
 from counter.payments.ports import CardRequestRow
@@ -23,13 +26,15 @@ from ui.runner import Runner
 
 
 class OpenCardRefundDialog(CounterDialog):
-    def __init__(self, parent: QWidget | None, ctx: AppContext, row: CardRequestRow, user: User, said: str) -> None:
+    def __init__(
+        self, parent: QWidget | None, ctx: AppContext, row: CardRequestRow, user: User, said: str, tell: Tell
+    ) -> None:
         cur = ctx.store.currency
         self.amount = cur.from_minor(row.amount_minor)
         money = cur.format(self.amount, ctx.store.locale)
         super().__init__(parent, "Card refund not made", f"The {money} card refund did not go through")
         self.setObjectName("openCardRefund")
-        self.ctx, self.row, self.user = ctx, row, user
+        self.ctx, self.row, self.user, self.tell = ctx, row, user, tell
         self.said = QLabel(said)
         self.said.setWordWrap(True)
         self.said.setObjectName("terminalState")
@@ -84,6 +89,8 @@ class OpenCardRefundDialog(CounterDialog):
             self.show_error(f"{exc.message} {exc.hint}".strip())
             return
         money = self.ctx.store.currency.format(closed.amount, self.ctx.store.locale)
+        if closed.how == "cash":  # the drawer opens now, for the cash handed out (due with the commit)
+            self.ctx.after_commit.publish(DeskPaymentCommitted(closed.reference, Decimal(0), closed.amount, self.tell))
         self.result_text = (
             f"Card refund paid in cash instead: give the customer {money} from the drawer."
             if closed.how == "cash"
@@ -92,9 +99,9 @@ class OpenCardRefundDialog(CounterDialog):
         self.accept()
 
 
-def settle_open_refund(parent: QWidget, ctx: AppContext, row: CardRequestRow, user: User, said: str) -> str:
-    """Run the dialog; what was done ("" when it stays open)."""
-    dialog = OpenCardRefundDialog(parent, ctx, row, user, said)
+def settle_open_refund(parent: QWidget, ctx: AppContext, row: CardRequestRow, user: User, said: str, tell: Tell) -> str:
+    """Run the dialog; what was done ("" when it stays open). ``tell`` hears the drawer's problems."""
+    dialog = OpenCardRefundDialog(parent, ctx, row, user, said, tell)
     try:
         return dialog.result_text if dialog.exec() == OpenCardRefundDialog.DialogCode.Accepted else ""
     finally:

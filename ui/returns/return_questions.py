@@ -49,7 +49,8 @@ class ReturnDialogs:
     def settle_open_refund(self, row: CardRequestRow, said: str) -> str:
         user = self._user()
         assert user is not None
-        return settle_open_refund(self.parent, self.ctx, row, user, said)
+        say = getattr(self.parent, "say", lambda text, kind="info": None)
+        return settle_open_refund(self.parent, self.ctx, row, user, said, say)
 
     def show_policies(self) -> None:
         from ui.returns.policy_dialog import PolicyDialog

@@ -205,7 +205,7 @@ class TrustUi(QObject):
             owed = list(uow.cards.open_refunds(self.ctx.terminal.terminal_id))
         for row in owed:
             said = row.answer.text if row.answer is not None else ""
-            done = settle_open_refund(self.sale, self.ctx, row, user, said)
+            done = settle_open_refund(self.sale, self.ctx, row, user, said, self.sale.say)
             if done:
                 self.sale.say(done, "ok")
 
