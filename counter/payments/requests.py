@@ -323,7 +323,7 @@ def record(
         row = uow.cards.get(request_id)
         if row is None or not row.pending:
             raise TenderError("This card request is already settled.", "Look at the sale or return again.")
-        purpose = Purpose(row.for_kind, row.for_id, row.seq)
+        purpose, op = Purpose(row.for_kind, row.for_id, row.seq), row.op
         settled = Settled(request_id, purpose, outcome, answer.text, amount, answer)
         body = {"request_id": request_id, **answer_body(answer, outcome, how, user)}
         if approved_by:
@@ -333,13 +333,20 @@ def record(
             settle(uow, settled)
         uow.commit()
     if outcome not in ("approved", "failed", "other_amount"):
-        raise CardNotApproved(*not_approved_words(answer, outcome), outcome)
+        raise CardNotApproved(*not_approved_words(answer, outcome, op), outcome)
     return settled
 
 
-def not_approved_words(answer: Answer, outcome: str) -> tuple[str, str]:
+def not_approved_words(answer: Answer, outcome: str, op: str = "sale") -> tuple[str, str]:
     """(what happened, what to do) from the terminal's words: its first sentence says what
-    happened, the rest what to do (devices.payment.zvt_texts); ours when it gave none."""
+    happened, the rest what to do (devices.payment.zvt_texts); ours when it gave none.
+    A refund or reversal says nothing was given back (not "charged")."""
+    nothing = {"refund": "Nothing was refunded", "reversal": "Nothing was given back"}.get(op, "Nothing was charged")
+    if op != "sale":
+        what = answer.text.strip().partition(". ")[0].rstrip(".") or "Not made"
+        if outcome == "not_charged":
+            what = "The card terminal has no record of it"
+        return (f"{what}. {nothing} to the card.", "Try again, or pay it another way with a supervisor.")
     if outcome == "not_charged":
         return (
             "The card terminal has no record of this payment: nothing was charged.",

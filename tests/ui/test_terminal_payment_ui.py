@@ -171,3 +171,87 @@ def test_an_unknown_outcome_blocks_the_sale_until_the_terminal_is_asked(
     assert sale is not None, window.sale.message.text()
     assert sale.total == sale.tenders[0].amount and len(sim.charged()) == 1
     assert Decimal(0) == sum((t.amount for t in sale.tenders), Decimal(0)) - sale.total
+
+
+# ------------------------------------------------------------------ a return's card refund
+
+
+def paid_on_terminal(ctx: AppContext, window: MainWindow, qtbot: Any) -> Any:
+    """A sale of two items paid by card on the terminal, through the sale screen."""
+    type_enter(window.sale.input, upc_codes(ctx, 2)[1])
+    run_dialog(window, qtbot, lambda dialog: QTest.keyClick(dialog.amount, Qt.Key.Key_Return))
+    sale = window.sale.last_sale
+    assert sale is not None and len(sale.lines) == 2
+    return sale
+
+
+def start_return(window: MainWindow, sale: Any) -> Any:
+    press(window.sale.input, Qt.Key.Key_F7)
+    screen = window.returns
+    type_enter(screen.input, sale.receipt_number)
+    QTest.keyClick(screen.table, Qt.Key.Key_Space)
+    QTest.keyClicks(screen.table, "3")  # changed mind
+    return screen
+
+
+def test_a_return_refunds_the_card_that_paid_on_the_terminal(
+    till: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any
+) -> None:
+    ctx, window = till
+    sale = paid_on_terminal(ctx, window, qtbot)
+    (payment,) = sim.charged()
+    screen = start_return(window, sale)
+    press(screen.table, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: "refunded to the card" in screen.message.text(), timeout=8000)
+    refund = sim.transactions[-1]
+    assert refund.kind == "refund" and refund.approved
+    assert (refund.original_receipt, refund.original_trace) == (payment.receipt_no, payment.trace)
+    record = screen.last_record
+    assert refund.amount_minor == ctx.store.currency.to_minor(record.quote.refund_total)
+
+
+def test_a_declined_card_refund_is_paid_in_cash_with_a_supervisor(
+    till: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any, tmp_path: Path
+) -> None:
+    from tests.ui.test_return_flows import approve_as
+    from ui.returns.card_refund_dialog import OpenCardRefundDialog
+    from ui.returns.return_dialogs import ApprovalDialog
+
+    ctx, window = till
+    sale = paid_on_terminal(ctx, window, qtbot)
+    screen = start_return(window, sale)
+    sim.fault = Fault.DECLINED
+    seen: list[str] = []
+
+    def act(dialog: TerminalPaymentDialog | Any) -> None:
+        assert isinstance(dialog, OpenCardRefundDialog)
+        seen.append(dialog.said.text())
+        save(dialog, "refund-declined", tmp_path)
+        in_next_dialog(approve_as("Dana", "3333", "card closed"), ApprovalDialog)
+        QTest.keyClick(dialog, Qt.Key.Key_F9)
+
+    in_next_dialog(act, OpenCardRefundDialog)
+    press(screen.table, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: "paid in cash instead" in screen.message.text(), timeout=8000)
+    assert seen and "Declined" in seen[0]
+    with ctx.read_uow() as uow:
+        assert uow.cards.open_refunds(ctx.terminal.terminal_id) == []
+    assert [t.kind for t in sim.transactions if t.approved] == ["sale"]  # no refund on the card
+
+
+def in_next_dialog(act: Any, kind: type | None = None) -> None:
+    """Run ``act`` on the next modal dialog (of ``kind``) once it is up, from the event loop."""
+    from PySide6.QtCore import QTimer
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or (kind is not None and not isinstance(dialog, kind)):
+            QTimer.singleShot(10, poll)
+            return
+        try:
+            act(dialog)
+        except BaseException:
+            dialog.close()
+            raise
+
+    QTimer.singleShot(0, poll)

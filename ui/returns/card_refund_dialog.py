@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.context import AppContext
@@ -51,8 +52,14 @@ class OpenCardRefundDialog(CounterDialog):
         self.cancel_button.setText("Later  (Esc)")
         self.runner = Runner(self)
         self.result_text = ""
-        QShortcut(QKeySequence("F9"), self, lambda: self._other_way("cash"))
-        QShortcut(QKeySequence("F8"), self, lambda: self._other_way("store_credit"))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        """F9 cash, F8 store credit (keys, not shortcuts: they reach the dialog wherever the focus is)."""
+        how = {Qt.Key.Key_F9: "cash", Qt.Key.Key_F8: "store_credit"}.get(Qt.Key(event.key()))
+        if how is not None:
+            self._other_way(how)
+            return
+        super().keyPressEvent(event)
 
     def _try_accept(self) -> None:
         self.ok_button.setEnabled(False)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from app.context import AppContext
@@ -67,8 +67,6 @@ class TerminalPaymentDialog(CounterDialog):
         self.resumed = False  # opened at sign-in for a request a stop left unknown
         self.phase = "amount"  # amount | sent | unknown | checking
         self.request_id: str | None = None
-        self.retry_key = QShortcut(QKeySequence("F5"), self, self.check_again)
-        self.settle_key = QShortcut(QKeySequence("F8"), self, self.settle_by_hand)
 
     @classmethod
     def resuming(
@@ -255,6 +253,13 @@ class TerminalPaymentDialog(CounterDialog):
         super().reject()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        """F5 asks the terminal again, F8 calls a supervisor (while the outcome is unknown)."""
+        if event.key() == Qt.Key.Key_F5:
+            self.check_again()
+            return
+        if event.key() == Qt.Key.Key_F8:
+            self.settle_by_hand()
+            return
         if event.key() == Qt.Key.Key_Escape and self.phase != "amount":
             self.reject()
             return
