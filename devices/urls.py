@@ -7,7 +7,9 @@ Accepted forms (docs: devices/README.md)::
     escpos+usb://04b8:0202                   USB vendor:product id (hex)
     escpos+file:///dev/usb/lp0               Linux usblp device file
     serial:///dev/ttyACM0?baudrate=9600      raw serial (scanner, drawer, display)
-    sim://printer                            simulated device (printer, drawer, scanner, display)
+    sim://printer                            simulated device (printer, drawer, scanner, display, terminal)
+    zvt+tcp://HOST[:PORT]                    ZVT card terminal over the network, port 20007 by default
+    zvt+serial:///dev/ttyUSB0?baudrate=9600  ZVT card terminal on a serial port
 
 Settings in the query string are checked against what the scheme accepts, so a typo
 ("baud=9600") is an error that names the right key instead of being ignored.
@@ -27,8 +29,8 @@ from devices.escpos.encoder import PrinterProfile
 from devices.links.base import Deadlines, Link
 from devices.printer import ReceiptPrinter
 
-SCHEMES = ("escpos+tcp", "escpos+serial", "escpos+usb", "escpos+file", "serial", "sim")
-SIM_KINDS = ("printer", "drawer", "scanner", "display")
+SCHEMES = ("escpos+tcp", "escpos+serial", "escpos+usb", "escpos+file", "serial", "sim", "zvt+tcp", "zvt+serial")
+SIM_KINDS = ("printer", "drawer", "scanner", "display", "terminal")
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 _SERIAL_KEYS = {"baudrate", "bytesize", "parity", "stopbits", "rtscts", "xonxoff", "dsrdtr"}
@@ -39,7 +41,11 @@ _ALLOWED_KEYS: dict[str, set[str]] = {
     "escpos+file": set(),
     "serial": _SERIAL_KEYS,
     "sim": {"port"},
+    "zvt+tcp": set(),
+    "zvt+serial": _SERIAL_KEYS,
 }
+#: default TCP port per scheme, and what to call the device in messages
+_TCP_DEFAULTS = {"escpos+tcp": (9100, "printer"), "zvt+tcp": (20007, "card terminal")}
 
 
 @dataclass(frozen=True)
@@ -124,9 +130,9 @@ def parse_device_url(url: str) -> DeviceUrl:
 
     netloc = parts.netloc
     path = unquote(parts.path)
-    if scheme == "escpos+tcp":
-        return _parse_tcp(text, parts.hostname or "", netloc, params)
-    if scheme in ("escpos+serial", "serial"):
+    if scheme in _TCP_DEFAULTS:
+        return _parse_tcp(text, scheme, parts.hostname or "", netloc, params)
+    if scheme in ("escpos+serial", "serial", "zvt+serial"):
         _check_serial(text, params)
         port = path or netloc  # serial:///dev/ttyUSB0 or serial://COM3
         if netloc and path:
@@ -161,21 +167,24 @@ def parse_device_url(url: str) -> DeviceUrl:
     return DeviceUrl(text, scheme, host=kind, port=sim_port, path=path.strip("/"), params=params)
 
 
-def _parse_tcp(text: str, host: str, netloc: str, params: dict[str, str]) -> DeviceUrl:
+def _parse_tcp(text: str, scheme: str, host: str, netloc: str, params: dict[str, str]) -> DeviceUrl:
+    default_port, what = _TCP_DEFAULTS[scheme]
     if not host:
-        raise bad_url(text, "no printer address is given", "For example escpos+tcp://192.168.1.50:9100.")
+        raise bad_url(text, f"no {what} address is given", f"For example {scheme}://192.168.1.50:{default_port}.")
     if "@" in netloc:
-        raise bad_url(text, "printers take no user name or password")
+        raise bad_url(text, f"{what}s take no user name or password")
     port_text = netloc.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in netloc.rsplit("]", 1)[-1] else ""
     if port_text == "":
-        port = 9100
+        port = default_port
     elif not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise bad_url(text, f"“{port_text}” is not a port number", "Network printers usually listen on port 9100.")
+        raise bad_url(
+            text, f"“{port_text}” is not a port number", f"Network {what}s usually listen on port {default_port}."
+        )
     else:
         port = int(port_text)
     if not re.fullmatch(r"[A-Za-z0-9._:-]+", host):
         raise bad_url(text, f"“{host}” is not a host name or IP address")
-    return DeviceUrl(text, "escpos+tcp", host=host, port=port, params=params)
+    return DeviceUrl(text, scheme, host=host, port=port, params=params)
 
 
 def _check_serial(text: str, params: dict[str, str]) -> None:
