@@ -61,6 +61,12 @@ class Settings:
     display_command_set: str = "epson"
     #: First row of the display between sales; the second row is the store's name.
     display_welcome: str = "Welcome!"
+    #: Card terminal (integrated, semi-integrated: the card never touches Counter):
+    #: ``zvt+tcp://HOST:20007``, ``zvt+serial:///dev/ttyUSB0?baudrate=9600``, ``sim://terminal``
+    #: (the built-in simulated terminal), or ``none`` (cards keyed from a standalone terminal).
+    card_terminal: str = "sim://terminal"
+    #: The terminal prints its own receipts; off, the till's printer prints the terminal's receipt text.
+    card_terminal_prints: bool = False
     #: Minutes without a key press, a click or a scan before the counter locks itself back
     #: to the sign-in screen (an open sale is kept for whoever signs back in); 0 never locks.
     idle_lock_minutes: int = 2

@@ -19,6 +19,7 @@ from app.config import Settings, load_settings
 from app.events import AfterCommit
 from app.reads import Reads
 from counter.errors import StoreError
+from counter.payments.terminal import PaymentTerminal
 from counter.people.users import PinHasher
 from counter.ports import UnitOfWork
 from counter.returns.policy import ReturnRules
@@ -74,6 +75,7 @@ class AppContext:
     upstream: HqReservations | None = None
     #: remote approval through HQ (db/remote_approvals.py); set by connect_sync too
     remote_approvals: RemoteApprovals | None = None
+    card_terminal: PaymentTerminal | None = None  # set by the UI's device bridge (ui/devices/device_bridge.py)
     #: set when the integrity check behind the sign-in screen found the file damaged
     #: (ui/trust/startup_check.py): from then on nothing is recorded, what was recorded is kept
     damage: StoreError | None = None
@@ -142,6 +144,7 @@ _PROVIDERS: dict[str, Callable[[AppContext], object]] = {
     "zone": lambda c: c.store.zone,
     "rules": lambda c: c.rules,
     "upstream": lambda c: c.upstream,
+    "card_terminal": lambda c: c.card_terminal,
 }
 
 
