@@ -137,7 +137,8 @@ def test_save_writes_the_terminal_and_opens_it_anew(open_window, qtbot) -> None:
 def test_counter_devices_tests_and_lists_the_terminal(tmp_path) -> None:  # type: ignore[no-untyped-def]
     ok = counter("devices", "test", "sim://terminal", data_dir=tmp_path)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "OK: Card terminal sim://terminal (terminal id 52500042): ready, and it reaches its bank."
+    said = ok.stdout.strip()
+    assert said == "OK: Card terminal sim://terminal (terminal id 52500042): ready, and it reaches its bank."
 
     url = dead_address()
     dead = counter("devices", "test", url, "--kind", "terminal", data_dir=tmp_path)
