@@ -59,15 +59,11 @@ def open_card_terminal(url: str, *, currency: str, data_dir: Path | None = None)
 
 @dataclass(frozen=True)
 class TerminalReading:
-    """What the watch knows: the last answer (None before the first), and for how long the
-    call in hand has been running (0 when none is)."""
+    """What the watch knows: the last answer (None before the first), and whether the
+    terminal is busy (it said so, or the status call in hand has waited too long for it)."""
 
     status: TerminalStatus | None
-    checking_for: float = 0.0
-
-    @property
-    def busy(self) -> bool:
-        return (self.status is not None and self.status.busy) or self.checking_for >= BUSY_AFTER_SECONDS
+    busy: bool = False
 
 
 class TerminalWatch:
@@ -79,10 +75,12 @@ class TerminalWatch:
         terminal: PaymentTerminal,
         *,
         interval: float = POLL_SECONDS,
+        busy_after: float = BUSY_AFTER_SECONDS,
         on_change: Callable[[TerminalStatus], None] | None = None,
     ) -> None:
         self.terminal = terminal
         self.interval = interval
+        self.busy_after = busy_after
         self.on_change = on_change
         self._lock = threading.Lock()
         self._status: TerminalStatus | None = None
@@ -98,8 +96,10 @@ class TerminalWatch:
     def reading(self) -> TerminalReading:
         """The last answer (any thread; never waits on the terminal)."""
         with self._lock:
-            since = self._since
-            return TerminalReading(self._status, time.monotonic() - since if since is not None else 0.0)
+            status, since = self._status, self._since
+        running = time.monotonic() - since if since is not None else 0.0
+        said_busy = status is not None and status.busy
+        return TerminalReading(status, busy=said_busy or running >= self.busy_after)
 
     def check_soon(self) -> None:
         """Ask again now rather than at the next tick (after a payment, after a test)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import tomllib
 
 import pytest
@@ -154,3 +155,29 @@ def test_counter_devices_tests_and_lists_the_terminal(tmp_path) -> None:  # type
     assert listed.returncode == 1
     (row,) = [x for x in listed.stdout.splitlines() if x.startswith("terminal")]
     assert url in row and "FAILED" in row and "not answering" in row
+
+
+def test_the_watch_says_busy_while_a_payment_holds_the_terminal(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """No Qt: the watch's thread asks; a sale the terminal never acknowledges holds it."""
+    from app.card_terminal import TerminalWatch
+    from devices.payment import ZvtDeadlines, open_terminal
+    from devices.sim.zvt_terminal import Fault
+
+    terminal = open_terminal("sim://terminal", deadlines=ZvtDeadlines(ack=2.0, idle=2.0, total=4.0))
+    changes: list[object] = []
+    watch = TerminalWatch(terminal, interval=0.1, busy_after=0.3, on_change=changes.append).start()
+    try:
+        qtbot.waitUntil(lambda: watch.reading().status is not None and watch.reading().status.ready, timeout=5000)
+        assert not watch.reading().busy
+        terminal.simulator.fault = Fault.SILENT  # the sale waits for an acknowledgement that never comes
+        sale = threading.Thread(target=lambda: terminal.sale(1250), daemon=True)
+        sale.start()
+        qtbot.waitUntil(lambda: watch.reading().busy, timeout=5000)
+        sale.join(10)
+        qtbot.waitUntil(lambda: not watch.reading().busy, timeout=5000)
+        assert watch.reading().status is not None and watch.reading().status.ready
+    finally:
+        watch.stop()
+    assert getattr(changes[0], "ready", None) is True  # the first answer was passed on
+    with pytest.raises(ConnectionRefusedError):  # the watch's thread closed the terminal, its simulator stopped
+        socket.create_connection(("127.0.0.1", terminal.simulator.port), timeout=2).close()
