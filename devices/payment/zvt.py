@@ -8,10 +8,11 @@ Commands used (ZVT PA00P015, ECR -> PT):
   the till may start payments and administration.
 * ``06 01`` Authorization (sale): BMP 04 amount. The currency is the registration's.
 * ``06 31`` Refund: BMP 04 amount, then the original's receipt number (BMP 87) and trace
-  (BMP 37, "trace of the original transaction"). ZVT's refund does not require a
-  reference; terminals that check refunds against their journal use these two, others
-  ignore them. ``referenced_refunds=False`` leaves them out for a terminal that rejects
-  them.
+  (BMP 37, "trace of the original transaction"). The open implementations send no
+  reference in 06 31 (Portalum.Zvt: password + 04; kotlin-zvt-library: + 49); we borrow
+  BMP 87 from how Book Total (06 24) names its pre-authorisation. A terminal that rejects
+  the extra BMPs answers ``84 9A`` (nothing charged, ``DeviceError``):
+  ``referenced_refunds=False`` then leaves them out.
 * ``06 30`` Reversal of a transaction of the open batch, by its receipt number (BMP 87).
 * ``06 50`` End of day; totals from status information (BMP 04 and BMP 60).
 * ``06 20`` Repeat receipt, used by ``last_transaction``: the terminal sends the last
@@ -40,9 +41,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import devices.payment.zvt_texts as zvt_texts
 from counter.payments.terminal import Answer, BrandTotal, DayTotals, Outcome, StatusCallback, TerminalStatus
 from devices.errors import DeviceError, ErrorCode
-from devices.payment import zvt_texts
 from devices.payment.zvt_codec import Bmps, amount_bmp, bcd, bcd_digits, encode_apdu, from_bcd, pan_last4
 from devices.payment.zvt_link import ZvtLink
 from devices.payment.zvt_session import Exchange, run_exchange
@@ -226,8 +227,9 @@ class ZvtTerminal:
             return exchange
 
     def _connected(self) -> ZvtLink:
-        if self._link is not None:
+        if self._link is not None and self._link.is_alive():
             return self._link
+        self._drop()
         link = self._factory()
         link.open()
         try:

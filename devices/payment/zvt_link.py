@@ -12,7 +12,8 @@ computed over the APDU (undoubled) and the ETX byte, sent low byte first. The re
 answers each frame with ACK (0x06) when the CRC is right, NAK (0x15) otherwise; the
 sender repeats a frame up to three times on NAK or when no ACK comes. This link-layer
 ACK is separate from ZVT's application ACK (the ``80 00 00`` APDU), which goes in a
-frame of its own.
+frame of its own. A frame that is never ACKed counts as not sent (``DeviceError``) unless
+the terminal's answer frame arrived meanwhile (its ACK byte was lost, it got the command).
 
 Both links: ``send`` raises ``DeviceError`` when the bytes could not go out (nothing was
 asked); ``receive`` returns one APDU's bytes, None when nothing came in time, raises
@@ -24,6 +25,7 @@ a ZVT message (a frame cut short, a CRC that stays wrong). Used by one thread at
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import time
 from collections.abc import Mapping
@@ -60,6 +62,10 @@ class ZvtLink(Protocol):
     def send(self, apdu: bytes) -> None: ...
 
     def receive(self, timeout: float) -> bytes | None: ...
+
+    def is_alive(self) -> bool:
+        """False when the other side is known to have gone (checked before reusing a link)."""
+        ...
 
 
 # --- serial framing (pure) ------------------------------------------------------------------
@@ -176,6 +182,26 @@ class TcpZvtLink:
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
+    def is_alive(self) -> bool:
+        """Terminals often close an idle connection; a command written into a closed one
+        would come back as UNKNOWN, so look first. Stray bytes between exchanges are dropped."""
+        sock = self._sock
+        if sock is None:
+            return False
+        try:
+            while select.select([sock], [], [], 0)[0]:
+                sock.setblocking(False)
+                try:
+                    if not sock.recv(4096):
+                        return False
+                finally:
+                    sock.setblocking(True)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+        return True
+
     def send(self, apdu: bytes) -> None:
         sock = self._connected()
         sock.settimeout(self.deadlines.write)
@@ -276,6 +302,9 @@ class SerialZvtLink:
             with contextlib.suppress(Exception):
                 port.close()
 
+    def is_alive(self) -> bool:
+        return self._serial is not None  # a serial line has no connection to lose
+
     def send(self, apdu: bytes) -> None:
         data = frame(apdu)
         for _ in range(SEND_TRIES):
@@ -283,7 +312,7 @@ class SerialZvtLink:
             deadline = time.monotonic() + self.deadlines.link_ack
             while time.monotonic() < deadline:
                 answer = self._link_byte(deadline)
-                if answer == "ack":
+                if answer == "ack" or self._frames:  # an answer frame without ACK: its ACK was lost
                     return
                 if answer == "nak":
                     break

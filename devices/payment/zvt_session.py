@@ -18,14 +18,17 @@ exchange with ``lost`` set; the caller turns that into an UNKNOWN outcome.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import devices.payment.zvt_texts as zvt_texts
 from devices.errors import DeviceError, ErrorCode
-from devices.payment import zvt_texts
 from devices.payment.zvt_codec import ACK, Apdu, Bmps, ZvtFormatError, decode_apdu, iter_tlv, parse_bmps
 from devices.payment.zvt_link import ZvtLink
+
+log = logging.getLogger(__name__)
 
 REFUSE = b"\x84\x83\x00"  # "function not possible": the till's answer to a message it does not know
 
@@ -113,7 +116,10 @@ def _handle(link: ZvtLink, message: Apdu, out: Exchange, on_status: Callable[[st
     if command == (0x04, 0xFF):
         link.send(ACK)
         if on_status is not None and message.data:
-            on_status(zvt_texts.status_text(message.data[0]))
+            try:
+                on_status(zvt_texts.status_text(message.data[0]))
+            except Exception:  # the caller's display failing must not lose the payment's answer
+                log.exception("on_status failed")
         return False
     if command == (0x06, 0xD1):
         link.send(ACK)

@@ -18,12 +18,15 @@ Thread-safe: the simulator's connection threads and the test's thread share it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from counter.payments.terminal import BrandTotal
+
+log = logging.getLogger(__name__)
 
 REFUND_REFUSED = 0xB7  # "amount wrong" for the original: unknown original, or over-refunded
 ALREADY_REVERSED = 0xB4
@@ -166,9 +169,13 @@ class SimLedger:
     def _load(self) -> _State:
         if self.path is None or not self.path.exists():
             return _State()
-        data = json.loads(self.path.read_text(encoding="utf-8"))
-        txs = [SimTransaction(**t) for t in data.get("transactions", [])]
-        return _State(trace=data["trace"], receipt_no=data["receipt_no"], batch=data["batch"], transactions=txs)
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            txs = [SimTransaction(**t) for t in data.get("transactions", [])]
+            return _State(trace=data["trace"], receipt_no=data["receipt_no"], batch=data["batch"], transactions=txs)
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("The simulated terminal's journal %s is unreadable; starting an empty one.", self.path)
+            return _State()
 
     def _save(self) -> None:
         if self.path is None:

@@ -26,7 +26,7 @@ is True. Administrative commands (status, diagnosis, end of day, repeat receipt)
 ``truncated_frame`` approved and journalled, then half of the status information, then silence
 ``wrong_length``    approved and journalled, status information whose length byte is 4 short
 ``unknown_bmp``     approved and journalled, status information with an unknown BMP (0x99)
-                    before the amount
+                    before the amount, then receipt and completion as usual
 ``other_amount``    approves and journals 1.00 more than asked, and says so
 =================  ============================================================================
 
@@ -53,6 +53,7 @@ from devices.payment.zvt_codec import (
     decode_apdu,
     encode_apdu,
     encode_bmp,
+    encode_tlv,
     masked_pan,
     parse_bmps,
 )
@@ -126,6 +127,8 @@ class SimZvtTerminal:
         self.terminal_id = "52500042"
         self.currency_code = 978
         self.commands: list[str] = []  # "06 01", ... as received, for tests
+        self.text_blocks = False  # receipts as one 06 D3 text block (BMP 06, TLV 25/07) instead of 06 D1 lines
+        self.footer: list[str] = []  # extra receipt lines (a long footer makes a block need extended length)
         self._lock = threading.Lock()
         self._running = False
         self._server: socket.socket | None = None
@@ -171,6 +174,13 @@ class SimZvtTerminal:
         if self._pty is not None:
             self._pty.close()
             self._pty = None
+
+    def hang_up(self) -> None:
+        """Close every open connection, as terminals do with an idle one (TCP only)."""
+        with self._lock:
+            channels, self._channels = self._channels, []
+        for channel in channels:
+            channel.drop()
 
     def __enter__(self) -> SimZvtTerminal:
         return self.start()
@@ -337,8 +347,11 @@ class SimZvtTerminal:
                 ch.send_raw(wrong)
             else:
                 ch.send(wrong)
-        elif fault is Fault.UNKNOWN_BMP:
-            ch.send(encode_apdu(0x04, 0x0F, b"\x27\x00\x99\x01\x02" + info[5:]))
+        elif fault is Fault.UNKNOWN_BMP:  # otherwise a normal ending: receipt and completion
+            self._send_acked(ch, encode_apdu(0x04, 0x0F, b"\x27\x00\x99\x01\x02" + info[5:]))
+            self._print(ch, self._receipt(tx))
+            self._finish(ch, encode_apdu(0x06, 0x0F))
+            return
         ch.receive(self.ack_timeout)  # whatever the till says, this exchange is over
 
     def _repeat(self, ch: Channel) -> None:
@@ -403,6 +416,12 @@ class SimZvtTerminal:
         ]
 
     def _print(self, ch: Channel, lines: list[str]) -> None:
+        lines = [*lines, *self.footer]
+        if self.text_blocks:
+            texts = b"".join(encode_tlv(0x07, line.encode("cp437", "replace")) for line in lines)
+            texts += encode_tlv(0x1F07, b"\x02")  # the customer's copy
+            self._send_acked(ch, encode_apdu(0x06, 0xD3, encode_bmp(0x06, encode_tlv(0x25, texts))))
+            return
         for line in lines:
             self._send_acked(ch, encode_apdu(0x06, 0xD1, b"\x00" + line.encode("cp437", "replace")))
 

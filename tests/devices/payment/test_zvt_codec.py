@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from counter.payments.terminal import BrandTotal, Outcome
 from devices.payment.zvt import ZvtTerminal, encode_totals, parse_totals, to_answer
 from devices.payment.zvt_codec import (
     Apdu,
@@ -25,7 +26,6 @@ from devices.payment.zvt_codec import (
 )
 from devices.payment.zvt_session import Exchange, text_block_lines
 from devices.payment.zvt_texts import result
-from counter.payments.terminal import BrandTotal, Outcome
 
 
 def h(text: str) -> bytes:
@@ -152,9 +152,7 @@ def test_status_information_with_tlv_container() -> None:
 
 def test_abort_status_information() -> None:
     # Portalum StatusInformationParserTest.Parse_AbortByKey_Successful: 27 6C, "Abbruch durch Kunde"
-    raw = h(
-        "04 0F 1E 27 6C 29 28 00 48 69 3C F0 F1 F9 41 62 62 72 75 63 68 20 64 75 72 63 68 20 4B 75 6E 64 65"
-    )
+    raw = h("04 0F 1E 27 6C 29 28 00 48 69 3C F0 F1 F9 41 62 62 72 75 63 68 20 64 75 72 63 68 20 4B 75 6E 64 65")
     answer = to_answer(Exchange(aborted=True, abort_code=0x6C, status=parse_bmps(decode_apdu(raw).data)), 500)
     assert answer.outcome is Outcome.CANCELLED
     assert "Cancelled at the terminal" in answer.text and "Abbruch durch Kunde" in answer.text

@@ -3,6 +3,8 @@ words, and what the terminal's journal holds (charged at most once)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from counter.payments.terminal import Outcome
@@ -77,9 +79,7 @@ def test_busy_terminal_raises_before_anything_starts(sim: SimZvtTerminal, termin
     assert sim.transactions == []
 
 
-def test_cut_after_auth_is_unknown_and_resolved_by_last_transaction(
-    sim: SimZvtTerminal, terminal: ZvtTerminal
-) -> None:
+def test_cut_after_auth_is_unknown_and_resolved_by_last_transaction(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
     sim.fault = Fault.CUT_AFTER_AUTH
     answer = terminal.sale(999)
     assert answer.outcome is Outcome.UNKNOWN
@@ -110,6 +110,9 @@ def test_bad_answers_are_never_an_approval(sim: SimZvtTerminal, terminal: ZvtTer
         assert "11.00 instead of 10.00" in answer.text
     else:
         assert answer.amount_minor == 1000
+    if fault is Fault.UNKNOWN_BMP:
+        assert "could not be read in full" in answer.text
+        assert "AMOUNT EUR 10.00" in answer.receipt_lines  # the exchange ended normally
     last = terminal.last_transaction()
     assert last is not None and last.reference == tx.reference and last.amount_minor == tx.amount_minor
 
@@ -134,3 +137,30 @@ def test_status_and_diagnosis(terminal: ZvtTerminal) -> None:
     assert terminal.status().ready
     diagnosis = terminal.diagnose()
     assert diagnosis.ready and diagnosis.terminal_id == "52500042"
+
+
+def test_a_connection_the_terminal_closed_is_reopened_not_unknown(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    assert terminal.sale(100).approved
+    sim.hang_up()  # terminals close idle connections
+    time.sleep(0.05)  # let the close reach the client's socket
+    answer = terminal.sale(200)
+    assert answer.outcome is Outcome.APPROVED
+    assert sim.commands.count("06 00") == 2  # registered again on the new connection
+
+
+def test_a_failing_status_display_does_not_lose_the_answer(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    def broken(text: str) -> None:
+        raise RuntimeError("display gone")
+
+    assert terminal.sale(100, on_status=broken).approved
+
+
+def test_receipt_as_a_long_text_block(sim: SimZvtTerminal, terminal: ZvtTerminal) -> None:
+    """06 D3 with BMP 06 / TLV 25 / 07 lines, over 254 bytes: the APDU's extended length (FF lo hi)."""
+    sim.text_blocks = True
+    sim.footer = [f"THANK YOU FOR SHOPPING WITH US {n:02d}" for n in range(10)]
+    answer = terminal.sale(100)
+    assert answer.approved
+    assert answer.receipt_lines[0] == "CUSTOMER COPY"
+    assert answer.receipt_lines[-1] == "THANK YOU FOR SHOPPING WITH US 09"
+    assert len("".join(answer.receipt_lines)) > 300
