@@ -45,7 +45,7 @@ def test_the_simulated_terminal_opens_and_the_status_bar_says_ready(open_window,
     label = window.devices.labels["terminal"]
     qtbot.waitUntil(lambda: label.text() == "Card terminal: ready", timeout=5000)
     assert label.isVisible() and label.property("kind") == "ok"
-    assert "terminal id 52500042" in label.toolTip() and "sim://terminal" in label.toolTip()
+    assert label.toolTip().startswith("Terminal id 52500042 at sim://terminal.")
     assert terminal.simulator.ledger.path == ctx.data_dir / "sim-terminal.json"  # its ledger outlives a restart
     ctx.close()
     assert ctx.card_terminal is None  # closed with the app, the simulator stopped with it

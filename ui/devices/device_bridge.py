@@ -370,8 +370,8 @@ class DeviceBridge(QObject):
         if status is None:
             return DeviceState("checking…", "", f"Asking the card terminal {url}…")
         if status.ready:
-            tid = f" (terminal id {status.terminal_id})" if status.terminal_id else ""
-            return DeviceState("ready", "ok", f"{status.text}{tid}: {url}.")
+            tid = f"Terminal id {status.terminal_id} at " if status.terminal_id else "At "
+            return DeviceState("ready", "ok", f"{tid}{url}.")
         return DeviceState("not answering", "error", f"{url}: {status.text} {OFFLINE_HINT}")
 
     # --------------------------------------------------------------- events

@@ -80,7 +80,7 @@ PLACEHOLDERS = {
     "drawer": "none",
     "scanner": "keyboard (USB) scanners only",
     "display": "none",
-    "terminal": "zvt+tcp://HOST:20007 · zvt+serial:///dev/ttyUSB0?baudrate=9600 · sim://terminal · none",
+    "terminal": "zvt+tcp://HOST:20007 · zvt+serial://PORT · sim://terminal",
 }
 NAMES = {
     "printer": "receipt printer",
@@ -94,8 +94,7 @@ EXAMPLES = {
     "drawer": "printer (on the printer's drawer port) · serial:///dev/ttyS0 · sim://drawer · none",
     "scanner": "empty = USB scanners in keyboard mode only · serial:///dev/ttyACM0?baudrate=9600 · sim://scanner",
     "display": "serial:///dev/ttyUSB1?baudrate=9600 · sim://display · none",
-    "terminal": "zvt+tcp://192.168.1.60:20007 · zvt+serial:///dev/ttyUSB0?baudrate=9600 · sim://terminal · "
-    "none (cards keyed from a standalone terminal)",
+    "terminal": "zvt+tcp://192.168.1.60:20007 · zvt+serial:///dev/ttyUSB0?baudrate=9600 · sim://terminal · none",
 }
 
 
