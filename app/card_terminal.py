@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from counter.payments.terminal import PaymentTerminal, TerminalStatus
+from devices.errors import map_exception
 from devices.payment import open_terminal
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,13 @@ def is_simulated(url: str) -> bool:
 
 def open_card_terminal(url: str, *, currency: str, data_dir: Path | None = None) -> PaymentTerminal:
     """The terminal at ``url``; raises ``DeviceError(CONFIG)`` for an address that is not a
-    card terminal's. The simulator (``sim://terminal``) keeps its ledger in ``data_dir``."""
+    card terminal's, and ``DeviceError`` when the simulator (``sim://terminal``, which keeps
+    its ledger in ``data_dir``) cannot listen on its port."""
     state_path = str(data_dir / "sim-terminal.json") if data_dir is not None and is_simulated(url) else None
-    return open_terminal(url, name=TERMINAL_NAME, currency_code=currency_number(currency), state_path=state_path)
+    try:
+        return open_terminal(url, name=TERMINAL_NAME, currency_code=currency_number(currency), state_path=state_path)
+    except OSError as exc:  # only the simulator does I/O here: it starts listening at once
+        raise map_exception(exc, device="simulated card terminal") from exc
 
 
 @dataclass(frozen=True)

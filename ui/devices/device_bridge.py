@@ -238,7 +238,7 @@ class DeviceBridge(QObject):
         self.ctx.card_terminal = None
         self.notes.pop("terminal", None)
         if watch is not None:
-            watch.stop()
+            watch.stop(wait=0.0)  # never wait on the terminal here: this is the GUI thread
 
     @property
     def card_terminal(self) -> PaymentTerminal | None:
