@@ -12,6 +12,8 @@ from sqlalchemy import Connection, RowMapping, Select, and_, case, func, select
 from counter.payments.ports import CardAnswerRow, CardRequestRow, TillCardTotals
 from db import schema as s
 
+#: outcomes where the terminal moved money (an approval for another amount, reversed after)
+_CHARGED = ("approved", "other_amount")
 _rq, _an, _cl, _days = s.card_requests, s.card_answers, s.card_refunds_closed, s.card_days
 
 
@@ -100,7 +102,7 @@ class SqlCardRequests:
         )
         q = (
             select(func.count(), func.coalesce(signed, 0))
-            .select_from(_rq.join(_an, and_(_an.c.request_id == _rq.c.request_id, _an.c.outcome == "approved")))
+            .select_from(_rq.join(_an, and_(_an.c.request_id == _rq.c.request_id, _an.c.outcome.in_(_CHARGED))))
             .where(_rq.c.terminal_id == terminal_id, _an.c.answered_at > after)
         )
         count, amount = self._conn.execute(q).one()

@@ -64,6 +64,7 @@ PEOPLE_EVENTS = frozenset(
         EventType.ACCOUNT_PAYMENT_TAKEN,
         EventType.PART_PAYMENT_TAKEN,
         EventType.SALE_VOIDED,
+        EventType.CARD_REFUND_CLOSED,  # a card refund paid as store credit instead
     }
 )
 STORE_CREDIT = "store_credit"
@@ -202,6 +203,10 @@ def _voucher_moves(kind: str, body: dict[str, Any]) -> Iterator[tuple[str, str, 
                 yield "restore", str(t["voucher"]), body["void_number"], int(t["amount"]), body["sale_id"]
         return
     code = body.get("voucher")
+    if kind == EventType.CARD_REFUND_CLOSED:
+        if body.get("how") == STORE_CREDIT and code:
+            yield "issue", str(code), str(body["return_id"]), int(body["amount"]), str(body["return_id"])
+        return
     if kind == EventType.RETURN_PROCESSED and code:
         credit = sum(int(p["amount"]) for p in body.get("refunds", []) if p.get("kind") == STORE_CREDIT)
         yield "issue", str(code), body["return_number"], abs(credit), body["return_id"]

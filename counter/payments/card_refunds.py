@@ -113,6 +113,7 @@ def send_refunds(
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     store: StoreConfig,
+    terminal: TerminalIdentity,
     card_terminal: PaymentTerminal | None,
     on_status: StatusCallback | None = None,
 ) -> list[RefundOutcome]:
@@ -130,7 +131,8 @@ def send_refunds(
         out.append(
             _outcome(
                 functools.partial(
-                    ask, req, user, uow_factory=uow_factory, clock=clock, store=store, card_terminal=device,
+                    ask, req, user, uow_factory=uow_factory, clock=clock, store=store, terminal=terminal,
+                    card_terminal=device,
                     on_status=on_status,
                 ),
                 row.seq, req.amount, money,
@@ -198,6 +200,7 @@ class ClosedRefund:
     how: str
     voucher: str | None
     approved_by: str
+    reference: str  # what the drawer's opening (cash) is due under
 
 
 def close_refund_otherwise(
@@ -227,6 +230,7 @@ def close_refund_otherwise(
         if approver is None:
             raise CounterError("The approval has no approver.", "Ask a supervisor to approve again.")
         voucher = new_voucher_code() if cmd.how == "store_credit" else None
+        reference = f"{cmd.return_id[:8]}/{cmd.seq}"
         now = clock.now()
         uow.journal.append(
             EventType.CARD_REFUND_CLOSED,
@@ -245,6 +249,6 @@ def close_refund_otherwise(
         if cmd.how == "cash":
             opening = DrawerOpening(DrawerReason.CASH_REFUND, "return", cmd.user.id, cmd.user.name,
                                     amount)  # fmt: skip
-            uow.outbox.add_drawer(f"{cmd.return_id[:8]}/{cmd.seq}", opening, now)
+            uow.outbox.add_drawer(reference, opening, now)
         uow.commit()
-    return ClosedRefund(amount, cmd.how, voucher, approver)
+    return ClosedRefund(amount, cmd.how, voucher, approver, reference)

@@ -67,6 +67,15 @@ def sale_settler(store: StoreConfig, clock: Clock) -> Callable[[UnitOfWork, Sett
     return settle
 
 
+@dataclass(frozen=True)
+class CardCharge:
+    """An approved payment: its card tender (journaled as the sale's part payment) and the
+    terminal's receipt text, for the till's printer when the terminal has none."""
+
+    tender: Tender
+    receipt_lines: tuple[str, ...]
+
+
 def tender_of(settled: Settled) -> Tender:
     assert settled.answer is not None
     return Tender(TenderKind.CARD, settled.amount, settled.amount, card_details(settled.answer))
@@ -81,7 +90,7 @@ def charge_card(
     terminal: TerminalIdentity,
     card_terminal: PaymentTerminal | None,
     step: Callable[[str], None] = lambda name: None,
-) -> Tender:
+) -> CardCharge:
     """Charge ``cmd.amount`` on the terminal for the open sale; the approved card tender,
     already journaled as the sale's part payment. Raises CardNotApproved (nothing charged),
     CardOutcomeUnknown (resolve before anything else)."""
@@ -102,7 +111,8 @@ def charge_card(
         card_terminal=card_terminal, on_status=cmd.on_status, check=check, settle=sale_settler(store, clock),
         step=step,
     )  # fmt: skip
-    return tender_of(settled)
+    assert settled.answer is not None
+    return CardCharge(tender_of(settled), settled.answer.receipt_lines)
 
 
 def resolve_cards(

@@ -187,6 +187,13 @@ def call_terminal(
     return device.reverse(req.original, on_status=on_status)
 
 
+def other_amount(answer: Answer, amount_minor: int) -> bool:
+    """The terminal approved another amount than asked: an approval, or an answer the
+    device layer did not trust for that reason, that carries the terminal's reference."""
+    trusted = answer.outcome is Outcome.APPROVED or (answer.outcome is Outcome.UNKNOWN and bool(answer.reference))
+    return trusted and answer.amount_minor != amount_minor
+
+
 def checked_outcome(answer: Answer, amount_minor: int) -> Outcome:
     """The answer's outcome, with an approval for another amount than asked not trusted."""
     if answer.outcome is Outcome.APPROVED and answer.amount_minor != amount_minor:
@@ -217,8 +224,8 @@ def send(
         check(uow)
         journal_sent(uow, req, user, store, terminal, clock, card_terminal.name)
         uow.commit()
-    return ask(req, user, uow_factory=uow_factory, clock=clock, store=store, card_terminal=card_terminal,
-               on_status=on_status, settle=settle, step=step)  # fmt: skip
+    return ask(req, user, uow_factory=uow_factory, clock=clock, store=store, terminal=terminal,
+               card_terminal=card_terminal, on_status=on_status, settle=settle, step=step)  # fmt: skip
 
 
 def ask(
@@ -228,6 +235,7 @@ def ask(
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     store: StoreConfig,
+    terminal: TerminalIdentity,
     card_terminal: PaymentTerminal,
     on_status: StatusCallback | None = None,
     settle: Callable[[UnitOfWork, Settled], None] = lambda uow, settled: None,
@@ -248,14 +256,53 @@ def ask(
             "failed",
         ) from exc
     step(CRASH_ANSWERED)
+    if other_amount(answer, amount_minor):
+        reverse_other_amount(req.request_id, req.purpose, answer, user, uow_factory=uow_factory, clock=clock,
+                             store=store, terminal=terminal, card_terminal=card_terminal)  # fmt: skip
     outcome = checked_outcome(answer, amount_minor)
     if outcome is Outcome.UNKNOWN:
-        why = " for this amount" if answer.outcome is Outcome.APPROVED else ""
-        raise CardOutcomeUnknown(req.request_id, money(req.amount), why)
+        raise CardOutcomeUnknown(req.request_id, money(req.amount))
     return record(
         req.request_id, answer, str(outcome), "answer", user,
         uow_factory=uow_factory, clock=clock, settle=settle, amount=req.amount,
     )  # fmt: skip
+
+
+def reverse_other_amount(
+    request_id: str,
+    purpose: Purpose,
+    answer: Answer,
+    user: User,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+    card_terminal: PaymentTerminal,
+) -> None:
+    """The terminal approved another amount than asked: that answer is journaled as
+    ``other_amount`` (never as the sale's payment), and the charge is reversed at once, as
+    a request of its own. Always raises: CardNotApproved saying what happened."""
+    money = money_of(store)
+    charged = store.currency.from_minor(answer.amount_minor)
+    with uow_factory() as uow:
+        row = uow.cards.get(request_id)
+        asked = store.currency.from_minor(row.amount_minor) if row is not None else charged
+    with contextlib.suppress(CardNotApproved):
+        record(request_id, answer, "other_amount", "answer", user, uow_factory=uow_factory, clock=clock)
+    reversal = CardRequest("reversal", charged, Purpose("void", purpose.id, purpose.seq), original=answer.reference)
+    what = f"The card terminal charged {money(charged)} instead of {money(asked)}."
+    try:
+        send(reversal, user, uow_factory=uow_factory, clock=clock, store=store, terminal=terminal,
+             card_terminal=card_terminal)  # fmt: skip
+    except CardNotApproved as exc:
+        raise CardNotApproved(
+            f"{what} Its reversal failed: {exc.message}",
+            f"Reverse it on the terminal by hand (reference {answer.reference}), then charge the card again.",
+            "other_amount",
+        ) from exc
+    raise CardNotApproved(f"{what} That charge was reversed: nothing is charged now.", "Charge the card again.",
+                          "other_amount")  # fmt: skip
 
 
 def record(
@@ -285,23 +332,35 @@ def record(
         if outcome == "approved":
             settle(uow, settled)
         uow.commit()
-    if outcome not in ("approved", "failed"):
+    if outcome not in ("approved", "failed", "other_amount"):
         raise CardNotApproved(*not_approved_words(answer, outcome), outcome)
     return settled
 
 
 def not_approved_words(answer: Answer, outcome: str) -> tuple[str, str]:
-    said = answer.text.rstrip(".") or {"declined": "Declined", "cancelled": "Cancelled at the terminal"}.get(
-        outcome, "Not charged"
-    )
+    """(what happened, what to do) from the terminal's words: its first sentence says what
+    happened, the rest what to do (devices.payment.zvt_texts); ours when it gave none."""
     if outcome == "not_charged":
         return (
             "The card terminal has no record of this payment: nothing was charged.",
             "Charge the card again, or take another tender.",
         )
-    if outcome == "cancelled":
-        return (f"{said}. Nothing was charged.", "Press F10 to try the card again, or take another tender.")
-    return (f"{said}. Nothing was charged.", "Ask for another card, or take cash (F9) or store credit (F8).")
+    text, _, extra = answer.text.strip().partition(" The terminal says: ")
+    what, _, said = text.partition(". ")
+    what = what.rstrip(".") or {"declined": "Declined", "cancelled": "Cancelled at the terminal"}.get(
+        outcome, "Not charged"
+    )
+    extra = extra.strip().rstrip(".")
+    if extra and extra.lower() not in what.lower():
+        what = f"{what} ({extra})"
+    said = said.removeprefix("Nothing was charged; ").strip()
+    said = said[:1].upper() + said[1:]
+    default = (
+        "Press Enter to try the card again, or take another tender."
+        if outcome == "cancelled"
+        else "Ask for another card, or take cash (F9) or store credit (F8)."
+    )
+    return (f"{what}. Nothing was charged.", said.strip() or default)
 
 
 # ------------------------------------------------------------------ resolving the unknown
@@ -319,10 +378,22 @@ def matches(row: CardRequestRow, last: Answer | None) -> bool:
     )
 
 
+def newer_other_amount(row: CardRequestRow, last: Answer | None) -> bool:
+    """The terminal's last transaction is newer than the request and approved, but for
+    another amount: a charge to reverse."""
+    return (
+        last is not None
+        and last.outcome is Outcome.APPROVED
+        and bool(last.trace)
+        and last.trace != row.prior_trace
+        and last.amount_minor != row.amount_minor
+    )
+
+
 @dataclass(frozen=True)
 class Resolution:
     request: CardRequestRow
-    outcome: str  # approved | declined | cancelled | not_charged | pending (still unknown)
+    outcome: str  # approved | declined | cancelled | not_charged | other_amount (reversed) | pending
     text: str
 
 
@@ -351,6 +422,16 @@ def resolve_pending(
             out.append(Resolution(row, "pending", f"{exc.message} {exc.hint}".strip()))
             break  # the terminal is not answering: the later ones wait too
         amount = store.currency.from_minor(row.amount_minor)
+        if newer_other_amount(row, last):
+            assert last is not None
+            try:
+                reverse_other_amount(
+                    row.request_id, Purpose(row.for_kind, row.for_id, row.seq), last, user, uow_factory=uow_factory,
+                    clock=clock, store=store, terminal=terminal, card_terminal=card_terminal,
+                )  # fmt: skip
+            except CardNotApproved as exc:
+                out.append(Resolution(row, "other_amount", f"{exc.message} {exc.hint}"))
+            continue
         if matches(row, last):
             assert last is not None
             outcome = str(last.outcome)

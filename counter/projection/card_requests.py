@@ -12,7 +12,8 @@
    "how" (answer | asked | supervisor), "amount", "reference", "trace", "receipt_no",
    "approval_code", "card_brand", "card_last4", "device_terminal_id", "text", "user",
    "approved_by"?}
-  ``failed``: the request never reached the terminal. ``not_charged``: it was sent, the
+  ``failed``: the request never reached the terminal. ``other_amount``: the terminal
+  approved another amount than asked; never a payment, and reversed at once. ``not_charged``: it was sent, the
   answer was lost, and the terminal had no record of it afterwards.
 - ``CardRefundClosed`` is one ``card_refunds_closed`` row: a return's card refund that the
   terminal did not make, paid another way with a supervisor's approval:
@@ -61,7 +62,7 @@ CARD_TABLES: Final = (
 
 OPS = ("sale", "refund", "reversal")
 FOR_KINDS = ("sale", "return", "void")
-OUTCOMES = ("approved", "declined", "cancelled", "failed", "not_charged")
+OUTCOMES = ("approved", "declined", "cancelled", "failed", "not_charged", "other_amount")
 HOWS = ("answer", "asked", "supervisor")
 
 

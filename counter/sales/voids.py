@@ -194,12 +194,15 @@ def give_back_question(tenders: Sequence[Tender], money: Callable[[Decimal], str
     return f"{said[:1].upper()}{said[1:]}?"
 
 
-def what_to_do(record: VoidRecord, money: Callable[[Decimal], str]) -> str:
-    """The cashier's steps after the void, one sentence per tender."""
+def what_to_do(record: VoidRecord, money: Callable[[Decimal], str], *, cards_done: bool = False) -> str:
+    """The cashier's steps after the void, one sentence per tender (none for the cards when
+    the integrated terminal gave them back already: ``cards_done``)."""
     steps = []
     for t in record.given_back:
         if t.kind is TenderKind.CASH:
             steps.append(f"Give the customer {money(t.amount)} cash from the drawer.")
+        elif t.kind is TenderKind.CARD and cards_done:
+            continue
         elif t.kind is TenderKind.CARD and t.card is not None:
             steps.append(
                 f"Reverse {t.card.label} {money(t.amount)} on the card terminal (approval {t.card.approval_code})."

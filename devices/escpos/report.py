@@ -26,3 +26,15 @@ def render_report(doc: ReportDocument, profile: PrinterProfile) -> bytes:
     job.rule()
     job.centered("End of report")
     return job.cut()
+
+
+def render_terminal_slip(title: str, lines: tuple[str, ...], profile: PrinterProfile) -> bytes:
+    """The card terminal's own receipt text (it has no printer, or prints to the till's), one
+    job: its lines as the terminal sent them, clipped to the paper's width."""
+    job = _Job(profile)
+    job.centered(title, bold=True)
+    job.rule()
+    for text in lines:
+        job.line(text[: profile.columns])
+    job.rule()
+    return job.cut()

@@ -26,7 +26,7 @@ from ui.main_window import build_window  # noqa: E402
 
 def main(store: Path, tender: str = "cash") -> int:
     app = QApplication.instance() or QApplication([])
-    ctx = build_context(store, overrides={"printer": "sim://printer", "wedge": False})
+    ctx = build_context(store, overrides={"printer": "sim://printer", "wedge": False, "card_terminal": "none"})
     window = build_window(ctx)
     window.resize(1366, 800)
     window.show()

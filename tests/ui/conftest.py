@@ -19,7 +19,7 @@ def app_window(store_dir: Path, qtbot) -> Iterator[tuple[AppContext, MainWindow]
     load_style(QApplication.instance())  # type: ignore[arg-type]
     # QTest types at machine speed, which the wedge filter rightly takes for a scanner:
     # these tests type as a keyboard; tests/ui/test_wedge.py turns the filter on.
-    ctx = build_context(store_dir, overrides={"printer": "sim://printer", "wedge": False})
+    ctx = build_context(store_dir, overrides={"printer": "sim://printer", "wedge": False, "card_terminal": "none"})
     window = build_window(ctx)
     qtbot.addWidget(window)
     window.resize(1366, 800)

@@ -30,7 +30,7 @@ def open_window_fixture(store_dir: Path, qtbot) -> Iterator[OpenWindow]:  # type
 
     def make(**overrides: Any) -> tuple[AppContext, MainWindow]:
         load_style(QApplication.instance())  # type: ignore[arg-type]
-        settings = {"printer": "sim://printer", "wedge": False, **overrides}
+        settings = {"printer": "sim://printer", "wedge": False, "card_terminal": "none", **overrides}
         ctx = build_context(store_dir, overrides=settings)
         window = build_window(ctx)
         qtbot.addWidget(window)

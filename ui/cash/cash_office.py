@@ -35,14 +35,17 @@ from counter.cash.shifts import (
     take_x_report,
     take_z_report,
 )
+from counter.errors import CounterError
+from counter.payments.card_day import CardDay, close_terminal_day
 from counter.people.users import Permission, User
-from devices.escpos.report import render_report
+from devices.escpos.report import render_report, render_terminal_slip
 from devices.pdf import render_report_pdf
 from ui.actions import CashAction, key_of
 from ui.devices.printing import REPORT, PrintBridge
 from ui.dialogs import CounterDialog
 from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt
+from ui.runner import Runner
 from ui.sales.preview import ReceiptPreview
 
 
@@ -136,6 +139,7 @@ class CashOfficeScreen(QWidget):
         self.status.setObjectName("receiptHeader")
         self.status.setWordWrap(True)
         left.addWidget(self.status)
+        self.runner = Runner(self)  # the card terminal's end of day runs off the GUI thread
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -280,6 +284,35 @@ class CashOfficeScreen(QWidget):
         self._print(report, 0)
 
     def _z(self) -> None:
+        """With an integrated card terminal, its day closes first (off the GUI thread), so the
+        Z report holds its totals beside the till's; a terminal that cannot close is said, and
+        the Z is taken without them."""
+        if self.ctx.card_terminal is None:
+            self._take_z()
+            return
+        self.say("Closing the card terminal's day first…", "info")
+        call = partial(self.ctx.handle, close_terminal_day, self._user())
+        self.runner.off_gui(call, self._terminal_closed)
+
+    def _terminal_closed(self, day: CardDay | None, error: CounterError | None) -> None:
+        note = ""
+        if day is not None:
+            if day.receipt_lines and not self.ctx.settings.card_terminal_prints:
+                slip = render_terminal_slip("Card terminal end of day", day.receipt_lines, self.printing.profile)
+                self.printing.print_bytes(slip, kind="card_slip", reference="card-end-of-day", copy_number=0)
+            note = (
+                f" Card totals agree: {self._money(day.till_amount)}."
+                if day.agrees
+                else f" CARD DIFFERENCE: the terminal has {self._money(day.terminal_amount)} "
+                f"({day.terminal_count}), the till {self._money(day.till_amount)} ({day.till_count}). Check the slips."
+            )
+        elif error is not None:
+            note = f" The card terminal's day was NOT closed: {error.message} {error.hint}".rstrip()
+        attempt(self._take_z, self.problem)
+        if note:
+            self.say(f"{self.message.text()}{note}", "ok" if day is not None and day.agrees else "error")
+
+    def _take_z(self) -> None:
         report = self.ctx.handle(take_z_report, self._user())
         self.refresh()
         self._print(report, 0)

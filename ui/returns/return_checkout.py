@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from app.context import AppContext
 from app.events import ReturnCommitted
 from counter.errors import CounterError
+from counter.payments.card_refunds import RefundOutcome, send_refunds
+from counter.payments.ports import CardRequestRow
 from counter.people.users import User
 from counter.returns.draft import ReturnDraft
 from counter.returns.model import ApprovalNeeded, ReturnError, ReturnQuote
@@ -79,6 +81,11 @@ class ReturnQuestions(Protocol):
         ...
 
     def show_policies(self) -> None: ...
+
+    def settle_open_refund(self, row: CardRequestRow, said: str) -> str:
+        """A card refund the terminal did not make: try again or pay it another way (the
+        dialog); what was done, "" when it stays open."""
+        ...
 
     def ask_pay_how(self, remaining: Decimal) -> str | None:
         """ "c" for cash, "k" for card, None when the cashier cancels the exchange."""
@@ -234,6 +241,38 @@ class ReturnCheckout:
         if q.to_pay > 0:
             given.append(f"Customer paid  {self._money(q.to_pay)}")
         v.show_done(f"DONE · {record.return_number}", self._money(q.allocation.total or q.to_pay), given)
+        self._refund_cards(record)
+
+    def _refund_cards(self, record: ReturnRecord) -> None:
+        """The card refunds journaled with the return go to the terminal now, off the GUI thread."""
+        if self.ctx.card_terminal is None or self.view.user is None:
+            return
+        with self.ctx.read_uow() as uow:
+            if not any(r.pending for r in uow.cards.for_purpose("return", record.id)):
+                return
+        self.tell("Refunding to the card on the terminal: the customer follows it…", "info")
+        user = self.view.user
+        call = partial(self.ctx.handle, send_refunds, record.id, user)
+        self.view.off_gui(call, lambda outcomes, error: self._cards_refunded(record, outcomes, error))
+
+    def _cards_refunded(
+        self, record: ReturnRecord, outcomes: list[RefundOutcome] | None, error: CounterError | None
+    ) -> None:
+        if error is not None:
+            self.tell(f"The card refund was not sent: {error.message} {error.hint}", "error")
+        for outcome in outcomes or []:
+            if outcome.approved:
+                self.tell(outcome.text, "ok")
+                continue
+            with self.ctx.read_uow() as uow:
+                row = next((r for r in uow.cards.open_refunds(self.ctx.terminal.terminal_id)
+                            if r.for_id == record.id and r.seq == outcome.seq), None)  # fmt: skip
+            if row is None:  # unknown: it is resolved at the next sign-in, before anything else
+                self.tell(outcome.text, "error")
+                continue
+            done = self.ask.settle_open_refund(row, outcome.text)
+            self.tell(done or f"The {self._money(outcome.amount)} card refund is still owed: the return stays open "
+                      "and is offered again at the next sign-in.", "ok" if done else "error")  # fmt: skip
 
     def warn(self, text: str, kind: str) -> None:
         """A device's problem, said above what the screen says."""

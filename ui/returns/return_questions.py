@@ -10,9 +10,11 @@ from decimal import Decimal
 from PySide6.QtWidgets import QWidget
 
 from app.context import AppContext
+from counter.payments.ports import CardRequestRow
 from counter.people.users import User
 from counter.returns.policy import ApprovalKind, Reason
 from ui.dialogs import CardDialog, CashDialog
+from ui.returns.card_refund_dialog import settle_open_refund
 from ui.returns.return_dialogs import ApprovalDialog, PayDifferenceDialog, ReasonDialog
 from ui.sales.sale_payment import CardTaken, CashGiven
 
@@ -43,6 +45,12 @@ class ReturnDialogs:
         if dialog.exec() != ApprovalDialog.DialogCode.Accepted:
             return None
         return [a.approver_name for a in dialog.approvals]
+
+    def settle_open_refund(self, row: CardRequestRow, said: str) -> str:
+        user = self._user()
+        assert user is not None
+        say = getattr(self.parent, "say", lambda text, kind="info": None)
+        return settle_open_refund(self.parent, self.ctx, row, user, said, say)
 
     def show_policies(self) -> None:
         from ui.returns.policy_dialog import PolicyDialog

@@ -21,6 +21,8 @@ from app.crashpoints import crash_point
 from app.events import SaleCommitted
 from counter.documents import ReceiptKind
 from counter.errors import CartError, StoreError, TenderError
+from counter.payments.card_sale import CardCharge
+from counter.payments.ports import CardRequestRow
 from counter.people.users import User
 from counter.sales.cart import Cart
 from counter.sales.checkout import CompleteSale, complete_sale
@@ -28,6 +30,7 @@ from counter.sales.commands import record_reprint
 from counter.sales.part_payments import TakePartPayment, take_part_payment
 from counter.sales.sale import Sale, receipt_for
 from counter.sales.tenders import CardDetails, Payment, Tender, TenderKind
+from devices.escpos.report import render_terminal_slip
 from ui.devices.printing import PrintBridge
 from ui.ops import describe, said_after, said_before
 
@@ -87,6 +90,17 @@ class PaymentView(Protocol):
 
     def ask_voucher(self, remaining: Decimal) -> VoucherTaken | None: ...
 
+    def resume_card(self, row: CardRequestRow) -> str:
+        """Ask the terminal about a request a stop left unknown (the dialog); what was found,
+        or "" when it is still unknown."""
+        ...
+
+    def ask_terminal_card(self, payment: Payment) -> CardCharge | None:
+        """Charge on the integrated terminal (``ui.sales.terminal_payment``): the approved
+        card tender, already journaled as the sale's part payment, with the terminal's
+        receipt text; None when nothing was charged."""
+        ...
+
 
 class SalePayment:
     def __init__(self, ctx: AppContext, printing: PrintBridge, view: PaymentView) -> None:
@@ -118,6 +132,9 @@ class SalePayment:
         )
 
     def pay_card(self) -> None:
+        if self.ctx.card_terminal is not None:
+            self._pay_on_terminal()
+            return
         self._take(
             lambda payment: self.view.ask_card(payment.remaining),
             lambda payment, taken: payment.add_card(taken.amount, taken.card),
@@ -125,6 +142,46 @@ class SalePayment:
                 f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due."
             ),
         )
+
+    def _pay_on_terminal(self) -> None:
+        """F10 with an integrated terminal: the dialog charges the card and journals it as a
+        part payment; the sale completes when that paid the rest."""
+        payment = self._start()
+        if payment.is_complete:
+            self.finish()
+            return
+        charged = self.view.ask_terminal_card(payment)
+        if charged is None:
+            return
+        tender = charged.tender
+        payment.tenders.append(tender)
+        seq = len(payment.tenders)
+        if charged.receipt_lines and not self.ctx.settings.card_terminal_prints:
+            slip = render_terminal_slip("Card terminal receipt", charged.receipt_lines, self.printing.profile)
+            self.printing.print_bytes(slip, kind="card_slip", reference=f"{payment.sale_id[:8]}/{seq}", copy_number=0)
+        payment.recorded = len(payment.tenders)
+        if payment.is_complete:
+            self.finish()
+            return
+        self.view.refresh()
+        due = self._money(payment.remaining)
+        self.view.say(f"{tender.label}: {self._money(tender.amount)} approved. {due} still due.", "info")
+
+    def recover_cards(self) -> bool:
+        """At sign-in, before anything else: a card request a stop left without an outcome is
+        resolved by asking the terminal (or by a supervisor). True when there was one."""
+        with self.ctx.read_uow() as uow:
+            pending = uow.cards.pending(self.ctx.terminal.terminal_id)
+        if not pending:
+            return False
+        row = pending[0]
+        money = self._money(self.ctx.store.currency.from_minor(row.amount_minor))
+        self.view.say(f"Payment outcome unknown for {money}: checking with the card terminal…", "error")
+        said = self.view.resume_card(row)
+        self.view.say(said or f"The outcome of the {money} card request is still unknown: no card goes to the "
+                      "terminal until it is known. Sign in again to check, or call a supervisor.",
+                      "info" if said else "error")  # fmt: skip
+        return True
 
     def pay_voucher(self) -> None:
         self._take(
@@ -188,7 +245,7 @@ class SalePayment:
         assert payment is not None and payment.is_complete
         cmd = CompleteSale(
             v.current_user(), list(v.cart.lines), v.cart.order_discount, list(payment.tenders), payment.rounding,
-            v.customer_id, sale_id=payment.sale_id if payment.recorded else None, part_payments=payment.recorded,
+            v.customer_id, sale_id=payment.sale_id, part_payments=payment.recorded,
         )  # fmt: skip
         try:
             sale = self.ctx.handle(complete_sale, cmd)

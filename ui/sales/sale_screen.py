@@ -35,6 +35,8 @@ from counter.barcodes import read_code
 from counter.cash.shifts import require_open_shift
 from counter.catalog import Item
 from counter.errors import CartError, ItemNotFound
+from counter.payments.card_sale import CardCharge
+from counter.payments.ports import CardRequestRow
 from counter.people.users import Permission, User
 from counter.sales.cart import Cart, CartLine, parse_quantity
 from counter.sales.commands import void_line
@@ -54,6 +56,7 @@ from ui.sales.cart_model import NAME_COLUMN, CartModel, cart_columns
 from ui.sales.preview import ReceiptPreview
 from ui.sales.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
 from ui.sales.sale_void import SaleVoid
+from ui.sales.terminal_payment import charge_on_terminal, resume_on_terminal
 from ui.sales.void_questions import VoidDialogs
 
 SEARCH_LIMIT = 50
@@ -509,6 +512,12 @@ class SaleScreen(QWidget):
         if ask(dialog, lambda: True) is None or dialog.card is None:
             return None
         return CardTaken(dialog.amount_value, dialog.card)
+
+    def ask_terminal_card(self, payment: Payment) -> CardCharge | None:
+        return charge_on_terminal(self, self.ctx, payment, self.current_user())
+
+    def resume_card(self, row: CardRequestRow) -> str:
+        return resume_on_terminal(self, self.ctx, row, self.current_user())
 
     def ask_voucher(self, remaining: Decimal) -> VoucherTaken | None:
         dialog = VoucherDialog(self, self.ctx, remaining)

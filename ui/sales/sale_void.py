@@ -21,6 +21,8 @@ from typing import Protocol
 
 from app.context import AppContext
 from app.events import VoidCommitted
+from counter.errors import CounterError
+from counter.payments.card_void import reverse_card_payments
 from counter.people.users import User
 from counter.sales.cart import Cart
 from counter.sales.commands import void_sale
@@ -89,16 +91,20 @@ class SaleVoid:
         if needs_void_approval(user) and not self.ask.approve_void(cmd.given_back_total, cmd.request_id, user):
             v.say("Not approved: the sale stays open and nothing was given back.", "info")
             return
+        try:  # the terminal gives its card payments back first (the sale stays open if it does not)
+            on_card = self.ctx.handle(reverse_card_payments, payment.sale_id, tuple(payment.tenders), user,
+                                      cmd.request_id)  # fmt: skip
+        except CounterError as exc:
+            v.say(f"{exc.message} {exc.hint}", "error")
+            return
         try:
             record = self.ctx.handle(void_paid_sale, cmd)
         except VoidApprovalNeeded as exc:  # the approval did not hold (another amount, say)
             v.say(f"{exc.message} {exc.hint}", "error")
             return
         v.reset_sale()
-        v.say(
-            f"Sale voided ({record.void_number}). {what_to_do(record, self._money)} {PRINTING}",
-            "ok",
-        )
+        steps = " ".join([*on_card, what_to_do(record, self._money, cards_done=bool(on_card))]).strip()
+        v.say(f"Sale voided ({record.void_number}). {steps} {PRINTING}", "ok")
         # After the commit: the void slip it made due, the drawer for the cash given back.
         self.ctx.after_commit.publish(VoidCommitted(record, self.tell, self.warn))
         self.restore_interrupted()

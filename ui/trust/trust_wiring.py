@@ -48,6 +48,7 @@ from ui.devices.print_jobs import reprint
 from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
 from ui.ops import attempt, said_after
+from ui.returns.card_refund_dialog import settle_open_refund
 from ui.sales.sale_screen import SaleScreen
 from ui.session import Session
 from ui.trust.card_guard import REFUSED, CardGuard
@@ -191,6 +192,22 @@ class TrustUi(QObject):
             self._unpark(user)
         self._arm()
         self._offer_interrupted(user)
+        # a card request a stop left unknown is resolved before anything else (then the
+        # interrupted sale it paid comes back on screen to be given back)
+        QTimer.singleShot(0, lambda: self._recover_cards(user))
+
+    def _recover_cards(self, user: User) -> None:
+        """Card requests a stop left unknown first (then the interrupted sale they paid comes
+        back to be given back), then the card refunds still owed (their returns stay open)."""
+        if self.sale.payments.recover_cards():
+            self.sale.voids.restore_interrupted()
+        with self.ctx.read_uow() as uow:
+            owed = list(uow.cards.open_refunds(self.ctx.terminal.terminal_id))
+        for row in owed:
+            said = row.answer.text if row.answer is not None else ""
+            done = settle_open_refund(self.sale, self.ctx, row, user, said, self.sale.say)
+            if done:
+                self.sale.say(done, "ok")
 
     def _arm(self) -> None:
         if self.idle_ms:

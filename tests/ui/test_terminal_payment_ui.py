@@ -1,0 +1,173 @@
+"""F10 on the sale screen with an integrated card terminal (issue #20): real widgets, the ZVT
+simulator over real TCP. The payment in progress, a declined card and an unknown outcome,
+each on screen (saved to docs/screens/card-*.png with COUNTER_SAVE_SCREENS=1)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+from sqlalchemy import select
+
+from app.context import AppContext
+from counter.payments.terminal import Answer
+from db import schema as s
+from devices.errors import DeviceError, ErrorCode
+from devices.payment.zvt import ZvtTerminal
+from devices.sim.zvt_terminal import Fault, SimZvtTerminal
+from tests.devices.payment.conftest import client_for
+from tests.ui.conftest import press, sign_in, type_enter, upc_codes
+from ui.main_window import MainWindow
+from ui.sales.terminal_payment import TerminalPaymentDialog
+
+SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+SAVING = os.environ.get("COUNTER_SAVE_SCREENS") == "1"
+
+
+class Deaf:
+    """The real client, but the terminal cannot be asked afterwards (its cable pulled right
+    after the payment): ``last_transaction`` fails until ``hears`` is set."""
+
+    def __init__(self, real: ZvtTerminal) -> None:
+        self.real, self.hears, self.name = real, False, real.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def last_transaction(self) -> Answer | None:
+        if not self.hears:
+            raise DeviceError(ErrorCode.TIMEOUT, "The card terminal does not answer.", "Check its cable and power.")
+        return self.real.last_transaction()
+
+
+@pytest.fixture
+def sim() -> Iterator[SimZvtTerminal]:
+    simulator = SimZvtTerminal(step_delay=0.05, customer_timeout=0.05, ack_timeout=1.0).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def till(app_window: tuple[AppContext, MainWindow], sim: SimZvtTerminal) -> Iterator[tuple[AppContext, MainWindow]]:
+    ctx, window = app_window
+    ctx.card_terminal = client_for(sim.port)
+    sign_in(window, "Sam", "2222")
+    type_enter(window.sale.input, upc_codes(ctx, 1)[0])
+    yield ctx, window
+    ctx.card_terminal.close()
+    ctx.card_terminal = None
+
+
+def save(widget: QWidget, name: str, tmp_path: Path) -> None:
+    (SCREENS if SAVING else tmp_path).mkdir(parents=True, exist_ok=True)
+    assert widget.grab().save(str((SCREENS if SAVING else tmp_path) / f"card-{name}.png"))
+
+
+def run_dialog(window: MainWindow, qtbot: Any, act: Any) -> None:
+    """Press F10 and run ``act(dialog)`` once the terminal dialog is up."""
+    seen: list[TerminalPaymentDialog] = []
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, TerminalPaymentDialog):
+            qtbot.wait(0)
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(10, poll)
+            return
+        seen.append(dialog)
+        try:
+            act(dialog)
+        except BaseException:
+            dialog.phase = "amount"
+            dialog.close()
+            raise
+
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, poll)
+    press(window.sale.input, Qt.Key.Key_F10)
+    assert seen, "the terminal dialog never opened"
+
+
+def test_an_approved_card_payment_on_the_terminal_records_the_sale_and_prints_its_slip(
+    till: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any, tmp_path: Path
+) -> None:
+    ctx, window = till
+    sim.step_delay = 0.4  # slow enough to see the terminal's words
+
+    def act(dialog: TerminalPaymentDialog) -> None:
+        QTest.keyClick(dialog.amount, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: dialog.state_label.text().startswith("Terminal:"), timeout=5000)
+        assert not dialog.ok_button.isEnabled() and not dialog.amount.isEnabled()
+        save(dialog, "in-progress", tmp_path)
+        QTest.keyClick(dialog, Qt.Key.Key_Escape)  # refused: the terminal has it
+        assert dialog.isVisible() and "wait for its answer" in dialog.error.text()
+
+    run_dialog(window, qtbot, act)
+    sale = window.sale.last_sale
+    assert sale is not None, window.sale.message.text()
+    (tender,) = sale.tenders
+    assert tender.card is not None and tender.card.last4 == "4242" and tender.amount == sale.total
+    assert len(sim.charged()) == 1 and sim.charged()[0].amount_minor == ctx.store.currency.to_minor(sale.total)
+    with ctx.db.read.connect() as conn:
+        kinds = [r[0] for r in conn.execute(select(s.print_jobs.c.kind).order_by(s.print_jobs.c.created_at))]
+    assert "card_slip" in kinds
+
+
+def test_a_declined_card_says_so_and_the_sale_stays_open(
+    till: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any, tmp_path: Path
+) -> None:
+    ctx, window = till
+    sim.fault = Fault.INSUFFICIENT_FUNDS
+
+    def act(dialog: TerminalPaymentDialog) -> None:
+        QTest.keyClick(dialog.amount, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=5000)
+        said = dialog.state_label.text()
+        assert said == "Declined: insufficient funds. Nothing was charged."
+        assert dialog.error.text() == "Ask for another card or another way to pay."
+        assert dialog.ok_button.text().startswith("Try again")
+        save(dialog, "declined", tmp_path)
+        QTest.keyClick(dialog, Qt.Key.Key_Escape)
+
+    run_dialog(window, qtbot, act)
+    assert window.sale.last_sale is None and sim.charged() == []
+    assert window.sale.payment is None or not window.sale.payment.tenders
+
+
+def test_an_unknown_outcome_blocks_the_sale_until_the_terminal_is_asked(
+    till: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any, tmp_path: Path
+) -> None:
+    ctx, window = till
+    real = ctx.card_terminal
+    assert isinstance(real, ZvtTerminal)
+    deaf = Deaf(real)
+    ctx.card_terminal = deaf  # type: ignore[assignment]
+    sim.fault = Fault.CUT_AFTER_AUTH
+
+    def act(dialog: TerminalPaymentDialog) -> None:
+        QTest.keyClick(dialog.amount, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: dialog.phase == "unknown", timeout=8000)
+        assert dialog.headline.text().startswith("Payment outcome unknown")
+        assert "Do NOT charge the card again" in dialog.state_label.text()
+        assert "F8" in dialog.error.text()
+        save(dialog, "unknown", tmp_path)
+        QTest.keyClick(dialog, Qt.Key.Key_Escape)  # refused: the outcome is unknown
+        assert dialog.isVisible()
+        deaf.hears = True  # the cable is back: F5 asks again
+        QTest.keyClick(dialog, Qt.Key.Key_F5)
+
+    run_dialog(window, qtbot, act)
+    ctx.card_terminal = real
+    sale = window.sale.last_sale
+    assert sale is not None, window.sale.message.text()
+    assert sale.total == sale.tenders[0].amount and len(sim.charged()) == 1
+    assert Decimal(0) == sum((t.amount for t in sale.tenders), Decimal(0)) - sale.total
