@@ -7,7 +7,8 @@ on the GUI thread. Each returns a ``CheckResult`` whose text is one line saying 
 happened and what to do; a URL that cannot be parsed raises DeviceError(CONFIG).
 
 A check never opens a cash drawer: every opening is journaled with a person's name, so
-the app does that (a no-sale), not a test.
+the app does that (a no-sale), not a test. A card terminal check asks its status and its
+own diagnosis, never a payment.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from app.card_terminal import OFFLINE_HINT, open_card_terminal
 from counter.errors import CounterError
+from counter.payments.terminal import PaymentTerminal
 from devices.barcodes import ScanData
 from devices.display import LineDisplay
 from devices.drawer import PrinterDrawer, SerialDrawer
@@ -28,7 +31,9 @@ from devices.factory import open_cash_drawer, open_display, open_scanner
 from devices.lifecycle import DeviceService, State
 from devices.urls import open_printer, parse_device_url
 
-KINDS = ("printer", "drawer", "scanner", "display")
+KINDS = ("printer", "drawer", "scanner", "display", "terminal")
+#: The setting (app.config.Settings) that holds each kind's address.
+SETTING = {kind: kind for kind in KINDS} | {"terminal": "card_terminal"}
 TEST_ROWS = ("Counter display test", "12345678901234567890")
 
 
@@ -58,10 +63,20 @@ def kind_of(url: str, kind: str | None = None) -> str:
         if kind not in (None, "printer"):
             raise DeviceError(ErrorCode.CONFIG, f"“{url}” is a receipt printer's address, not a {kind}'s.", "")
         return "printer"
+    if parsed.scheme.startswith("zvt+"):
+        if kind not in (None, "terminal"):
+            raise DeviceError(ErrorCode.CONFIG, f"“{url}” is a card terminal's address, not a {kind}'s.", "")
+        return "terminal"
     if parsed.scheme == "sim":
         if kind not in (None, parsed.sim_kind):
             raise DeviceError(ErrorCode.CONFIG, f"“{url}” is a simulated {parsed.sim_kind}, not a {kind}.", "")
         return parsed.sim_kind
+    if kind == "terminal":
+        raise DeviceError(
+            ErrorCode.CONFIG,
+            "A card terminal's address starts with zvt+tcp:// or zvt+serial:// (or is sim://terminal).",
+            f"For a terminal on that serial port use zvt+{url}." if parsed.scheme == "serial" else "",
+        )
     if kind is None:
         raise DeviceError(
             ErrorCode.CONFIG,
@@ -83,6 +98,8 @@ def check(url: str, kind: str, *, printer_url: str = "", profile: PrinterProfile
         return check_drawer(url, printer_url=printer_url, profile=profile)
     if kind == "scanner":
         return check_scanner(url, wait=0.0)
+    if kind == "terminal":
+        return check_terminal(url)
     return check_display(url)
 
 
@@ -231,6 +248,36 @@ def check_display(url: str, *, rows: tuple[str, ...] | None = TEST_ROWS, timeout
         return CheckResult(False, f"Customer display {url}: {problem_text(exc)}")
     finally:
         display.close()
+
+
+def check_terminal(url: str, *, in_use: PaymentTerminal | None = None, currency: str = "EUR") -> CheckResult:
+    """Ask the terminal its status, then (when it is ready) its own check of the line to its
+    bank (ZVT diagnosis). ``in_use`` is the app's terminal when ``url`` is the address it runs
+    (the calls wait their turn behind a payment); otherwise a terminal is opened for the
+    check and closed after it (a simulated one starts with an empty ledger)."""
+    if is_none(url):
+        return CheckResult(True, "No card terminal is set up: cards are taken on a standalone terminal and keyed in.")
+    terminal = in_use if in_use is not None else open_card_terminal(url, currency=currency)
+    try:
+        status = terminal.status()
+        tid = f" (terminal id {status.terminal_id})" if status.terminal_id else ""
+        if status.busy:
+            return CheckResult(False, f"Card terminal {url} is busy with a payment. Test again when it is finished.")
+        if not status.ready:
+            return CheckResult(False, f"Card terminal {url} is not answering: {status.text} {OFFLINE_HINT}")
+        diagnosis = terminal.diagnose()
+        if diagnosis.ready:
+            return CheckResult(True, f"Card terminal {url}{tid}: ready, and it reaches its bank.")
+        return CheckResult(
+            False,
+            f"Card terminal {url}{tid} answers, but its own check failed: {diagnosis.text} "
+            "Card payments may be refused; if this stays, call the terminal's provider.",
+        )
+    except CounterError as exc:
+        return CheckResult(False, f"Card terminal {url}: {problem_text(exc)}")
+    finally:
+        if in_use is None:
+            terminal.close()
 
 
 def describe_scan(scan: ScanData) -> str:

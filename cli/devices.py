@@ -4,6 +4,9 @@
     counter devices test URL [--kind KIND]             open it, read its state, close it
     counter devices print-test URL [--data-dir DIR]    print the printer test page
 
+A card terminal (kind ``terminal``: ``sim://terminal``, ``zvt+tcp://...``, ``zvt+serial://...``)
+is asked its status and its own diagnosis, never a payment.
+
 Exit codes: 0 when every device checked is fine, 1 when one is not (the line says why and
 what to do), 2 when the address or the command is wrong. A check never opens a cash
 drawer (openings are journaled by the app, with a person's name).
@@ -17,7 +20,7 @@ import sys
 from pathlib import Path
 
 from app.config import Settings, load_settings
-from app.device_checks import KINDS, CheckResult, check, check_printer, is_none, kind_of, problem_text
+from app.device_checks import KINDS, SETTING, CheckResult, check, check_printer, is_none, kind_of, problem_text
 from counter.errors import CounterError
 from devices.escpos.encoder import PrinterProfile
 
@@ -25,11 +28,13 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    devices = sub.add_parser("devices", help="list and check the printer, drawer, scanner and display")
+    devices = sub.add_parser("devices", help="list and check the printer, drawer, scanner, display and card terminal")
     dsub = devices.add_subparsers(dest="devices_command", required=True)
     dsub.add_parser("list", parents=[common], help="the configured devices and their state")
     test = dsub.add_parser("test", parents=[common], help="open a device by URL, read its state, close it")
-    test.add_argument("url", help="e.g. escpos+tcp://192.168.1.50:9100, serial:///dev/ttyS0, sim://display")
+    test.add_argument(
+        "url", help="e.g. escpos+tcp://192.168.1.50:9100, serial:///dev/ttyS0, zvt+tcp://10.0.0.7, sim://terminal"
+    )
     test.add_argument("--kind", choices=KINDS, help="the kind of device, for serial:// addresses")
     pt = dsub.add_parser("print-test", parents=[common], help="print the printer test page")
     pt.add_argument("url", nargs="?", help="printer URL (default: the configured printer)")
@@ -55,7 +60,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 def _list(settings: Settings, profile: PrinterProfile) -> int:
     rows: list[tuple[str, str, CheckResult | None]] = []
     for kind in KINDS:
-        url: str = getattr(settings, kind)
+        url: str = getattr(settings, SETTING[kind])
         if is_none(url):
             if kind == "scanner" and settings.wedge:
                 rows.append((kind, "keyboard wedge", CheckResult(True, "USB scanners in keyboard mode: no set-up.")))

@@ -37,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 
 from app.config import Settings, default_config_file, load_settings
-from app.device_checks import KINDS, CheckResult, check, check_drawer, check_printer, is_none, problem_text
+from app.device_checks import KINDS, SETTING, CheckResult, check, check_drawer, check_printer, is_none, problem_text
 from app.logs import log_files, log_folder
 from counter.errors import CounterError
 from counter.trust.redaction import CustomerScrubber, redact
@@ -66,7 +66,7 @@ CONTENTS = {
     "README.txt": "what this bundle is and what was left out",
     "versions.txt": "Counter, Python, Qt, SQLAlchemy and the OS; the store's schema revision",
     "settings.txt": "the settings in use (counter.toml), secrets removed",
-    "devices.txt": "printer, drawer, scanner and display: address and state",
+    "devices.txt": "printer, drawer, scanner, display and card terminal: address and state",
     "journal_verify.txt": "what `counter journal verify` says of the store",
     "sync_status.txt": "what `counter sync status` says: backlog, last acknowledged entry",
     "store_counts.txt": "rows per table of the store",
@@ -273,16 +273,17 @@ def _settings(data_dir: Path, settings: Settings) -> str:
 def _devices(settings: Settings, probe: bool) -> str:
     lines = []
     for kind in KINDS:
-        url: str = getattr(settings, kind)
+        url: str = getattr(settings, SETTING[kind])
         if is_none(url):
             wedge = kind == "scanner" and settings.wedge
             lines.append(f"{kind}: {'keyboard wedge (no set-up)' if wedge else 'none'}")
             continue
         if not probe:
             state = "not probed (--no-probe)"
-        elif kind in ("scanner", "display") and not url.startswith("sim://"):
-            # a probe reads the scanner's port (a scan could go to it instead of the app)
-            # or writes to the display the customer is looking at: not without a person
+        elif kind in ("scanner", "display", "terminal") and not url.startswith("sim://"):
+            # a probe reads the scanner's port (a scan could go to it instead of the app),
+            # writes to the display the customer is looking at, or opens a second connection
+            # to the card terminal the lane may be taking a payment on: not without a person
             state = f"not probed (check it with: counter devices test {url} --kind {kind})"
         else:
             result = _probe(partial(_check, kind, url, settings))

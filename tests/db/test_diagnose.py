@@ -98,6 +98,7 @@ def test_the_bundle_holds_what_support_needs_and_no_customer_or_secret(planted: 
     assert verify.startswith("RESULT: OK\n") and "T01: OK" in verify and "T02: OK" in verify
     assert any(line.split() == ["customers", "5"] for line in files["store_counts.txt"].splitlines())
     assert "printer: sim://printer\n  OK:" in files["devices.txt"]
+    assert "terminal: sim://terminal\n  OK: Card terminal sim://terminal" in files["devices.txt"]
     assert "Not enrolled with HQ" in files["sync_status.txt"]
     assert "log_max_kb = 1024" in files["settings.txt"]
     # the logs are in, the customers out of them

@@ -28,7 +28,7 @@ def open_with_settings(store_dir: Path, qtbot, toml: str) -> Iterator[tuple[AppC
     """The real window over the store, with ``toml`` as its counter.toml."""
     (store_dir / "counter.toml").write_text(toml, encoding="utf-8")
     load_style(QApplication.instance())  # type: ignore[arg-type]
-    ctx = build_context(store_dir, overrides={"printer": "sim://printer", "wedge": False})
+    ctx = build_context(store_dir, overrides={"printer": "sim://printer", "wedge": False, "card_terminal": "none"})
     window = build_window(ctx)
     qtbot.addWidget(window)
     window.resize(1366, 800)

@@ -31,11 +31,12 @@ def test_list_shows_each_configured_device_and_its_state(tmp_path: Path) -> None
     result = counter("devices", "list", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["printer", "drawer", "scanner", "display"]
+    assert [line.split()[0] for line in lines] == ["printer", "drawer", "scanner", "display", "terminal"]
     assert "sim://printer" in lines[0] and "OK" in lines[0] and "Ready" in lines[0]
     assert "printer" in lines[1].split()[1] and "closed" in lines[1]
     assert "keyboard wedge" in lines[2]
     assert "sim://display" in lines[3] and "OK" in lines[3]
+    assert "sim://terminal" in lines[4] and "OK" in lines[4] and "reaches its bank" in lines[4]
     assert "Traceback" not in result.stderr
 
 

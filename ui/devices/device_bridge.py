@@ -1,10 +1,13 @@
-"""The app's devices besides the receipt printer's jobs: cash drawer, serial scanner and
-customer display, built from the settings and turned into Qt signals (GUI thread).
+"""The app's devices besides the receipt printer's jobs: cash drawer, serial scanner,
+customer display and card terminal, built from the settings and turned into Qt signals
+(GUI thread).
 
 Device services call their subscribers on their own worker threads (``drawer:``,
 ``scanner:``, ``display:``, or the printer's for a drawer kicked through it). Every such
 callback only emits ``_event``; because this QObject lives on the GUI thread, Qt queues
-the call, and ``_on_event`` runs on the GUI thread, where it re-emits typed signals.
+the call, and ``_on_event`` runs on the GUI thread, where it re-emits typed signals. The
+card terminal is asked its status by its watch's thread (``app.card_terminal``), whose
+answers come the same way; the GUI only ever reads the watch's last answer.
 
 A device that cannot be opened is a note for the status bar, never fatal: the sale goes
 on without it. ``apply`` re-opens the devices whose settings changed (the device settings
@@ -18,10 +21,12 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 
+from app.card_terminal import OFFLINE_HINT, TerminalWatch, open_card_terminal
 from app.config import Settings
 from app.context import AppContext
 from app.device_checks import is_none, problem_text
 from counter.errors import CounterError
+from counter.payments.terminal import PaymentTerminal, TerminalStatus
 from devices.display import LineDisplay
 from devices.drawer import PrinterDrawer, SerialDrawer
 from devices.errors import DeviceError, ErrorCode
@@ -75,8 +80,10 @@ class DeviceBridge(QObject):
     kick_finished = Signal(str, str)  # request id, error text ("" when the drawer was kicked)
     problem = Signal(str)  # a device failed: a sentence for the status bar
     applied = Signal(object)  # app.config.Settings: devices were set up anew
+    terminal_changed = Signal(object)  # counter.payments.terminal.TerminalStatus: the card terminal's new state
     _event = Signal(object)  # from worker threads
     _kick_done = Signal(str, object)  # from worker threads: request id, DeviceError | None
+    _terminal_status = Signal(object, object)  # from the watch's thread: TerminalWatch, TerminalStatus
 
     def __init__(self, ctx: AppContext, printing: PrintBridge) -> None:
         super().__init__()
@@ -85,17 +92,20 @@ class DeviceBridge(QObject):
         self.drawer: PrinterDrawer | SerialDrawer | None = None
         self.scanner: SerialScanner | None = None
         self.display: LineDisplay | None = None
-        #: why a configured device is not running, by kind ("drawer", "scanner", "display")
+        self.terminal_watch: TerminalWatch | None = None  # ctx.card_terminal is its terminal
+        #: why a configured device is not running, by kind ("drawer", "scanner", "display", "terminal")
         self.notes: dict[str, str] = {}
         self._event.connect(self._on_event)
+        self._terminal_status.connect(self._on_terminal_status)
         self._kick_done.connect(lambda rid, err: self.kick_finished.emit(rid, problem_text(err)))
         self._closed = False
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> list[str]:
-        """Open the drawer, scanner and display of ``ctx.settings``; returns the notes."""
+        """Open the drawer, scanner, display and card terminal of ``ctx.settings``; returns the notes."""
         self.ctx.closers.append(self.close)
-        return [n for n in (self._open_drawer(), self._open_scanner(), self._open_display()) if n]
+        opened = (self._open_drawer(), self._open_scanner(), self._open_display(), self._open_terminal())
+        return [n for n in opened if n]
 
     def apply(self, new: Settings) -> list[str]:
         """Use ``new`` settings: re-open what changed (GUI thread; closing a printer waits
@@ -126,6 +136,9 @@ class DeviceBridge(QObject):
         if (old.display, old.display_command_set) != (new.display, new.display_command_set):
             self._close("display")
             notes.append(self._open_display() or "")
+        if old.card_terminal != new.card_terminal:
+            self._close_terminal()
+            notes.append(self._open_terminal() or "")
         self.applied.emit(self.ctx.settings)
         return [n for n in notes if n]
 
@@ -135,6 +148,7 @@ class DeviceBridge(QObject):
         self._closed = True
         for kind in ("drawer", "scanner", "display"):
             self._close(kind)
+        self._close_terminal()
         if self.printing.printer is not None:
             self.printing.printer.close()
 
@@ -162,7 +176,12 @@ class DeviceBridge(QObject):
 
     def _note(self, kind: str, exc: CounterError | Exception) -> str:
         text = problem_text(exc) if isinstance(exc, CounterError) else str(exc)
-        names = {"drawer": "Cash drawer", "scanner": "Scanner", "display": "Customer display"}
+        names = {
+            "drawer": "Cash drawer",
+            "scanner": "Scanner",
+            "display": "Customer display",
+            "terminal": "Card terminal",
+        }
         self.notes[kind] = f"{names[kind]} not available: {text}"
         return self.notes[kind]
 
@@ -197,6 +216,45 @@ class DeviceBridge(QObject):
         except ValueError as exc:  # an unknown command set
             return self._note("display", DeviceError(ErrorCode.CONFIG, f"{exc}.", "Use epson or cd5220."))
         return self._start_service("display", display)
+
+    def _open_terminal(self) -> str | None:
+        """Build the terminal and start its watch; nothing is sent until the watch asks, so
+        a terminal that is away shows as "not answering" a moment later, not here."""
+        url = self.ctx.settings.card_terminal
+        if is_none(url):
+            return None
+        try:
+            terminal = open_card_terminal(url, currency=self.ctx.store.currency.code, data_dir=self.ctx.data_dir)
+        except CounterError as exc:
+            return self._note("terminal", exc)
+        self.ctx.card_terminal = terminal
+        watch = TerminalWatch(terminal, on_change=lambda status: self._terminal_status.emit(watch, status))
+        self.terminal_watch = watch.start()  # the callback runs on the watch's thread
+        return None
+
+    def _close_terminal(self) -> None:
+        """Forget the terminal now; its watch's thread closes it once the call in hand ends."""
+        watch, self.terminal_watch = self.terminal_watch, None
+        self.ctx.card_terminal = None
+        self.notes.pop("terminal", None)
+        if watch is not None:
+            watch.stop(wait=0.0)  # never wait on the terminal here: this is the GUI thread
+
+    @property
+    def card_terminal(self) -> PaymentTerminal | None:
+        return self.ctx.card_terminal
+
+    def check_terminal_soon(self) -> None:
+        """Have the watch ask the terminal now (after a payment or a test)."""
+        if self.terminal_watch is not None:
+            self.terminal_watch.check_soon()
+
+    def _on_terminal_status(self, watch: TerminalWatch, status: TerminalStatus) -> None:  # GUI thread
+        if watch is not self.terminal_watch:
+            return  # an answer from a terminal replaced meanwhile
+        if not status.ready and not status.busy:
+            self.problem.emit(f"Card terminal not answering: {status.text} {OFFLINE_HINT}")
+        self.terminal_changed.emit(status)
 
     # --------------------------------------------------------------- drawer
     def kick(self, request_id: str) -> None:
@@ -295,6 +353,26 @@ class DeviceBridge(QObject):
         if display.state is State.ERROR:
             return DeviceState("not answering", "error", problem_text(display.last_error))
         return DeviceState("ready", "ok", f"Customer display {self.ctx.settings.display}")
+
+    def terminal_state(self) -> DeviceState:
+        """The watch's last answer (never asks the terminal itself: this is the GUI thread)."""
+        watch = self.terminal_watch
+        if watch is None:
+            note = self.notes.get("terminal")
+            if note:
+                return DeviceState("not available", "error", note)
+            return DeviceState("none", "", "No integrated card terminal: cards are taken on a standalone one.")
+        url = self.ctx.settings.card_terminal
+        reading = watch.reading()
+        status = reading.status
+        if reading.busy:
+            return DeviceState("busy", "", f"The card terminal {url} is busy with a payment.")
+        if status is None:
+            return DeviceState("checking…", "", f"Asking the card terminal {url}…")
+        if status.ready:
+            tid = f"Terminal id {status.terminal_id} at " if status.terminal_id else "At "
+            return DeviceState("ready", "ok", f"{tid}{url}.")
+        return DeviceState("not answering", "error", f"{url}: {status.text} {OFFLINE_HINT}")
 
     # --------------------------------------------------------------- events
     def _on_event(self, event: object) -> None:  # GUI thread (queued from the workers)

@@ -3,7 +3,8 @@
 Addresses are checked as they are typed (``devices.urls.parse_device_url`` says what is
 wrong). The test buttons use the running device when the address is the one in use (the
 test page goes through the app's printer, the drawer opens as a journaled no-sale, the
-scan arrives through the app's own scan path) and otherwise check the typed address on a
+scan arrives through the app's own scan path, the card terminal in use is asked on a worker
+thread, after any payment it is busy with) and otherwise check the typed address on a
 short-lived worker thread (``app.device_checks``), so that a slow or absent device never
 freezes the window. Save writes ``counter.toml`` in the data folder and re-opens the
 devices whose settings changed.
@@ -33,12 +34,14 @@ from PySide6.QtWidgets import (
 from app.config import Settings, default_config_file
 from app.context import AppContext
 from app.device_checks import (
+    SETTING,
     TEST_ROWS,
     CheckResult,
     check_display,
     check_drawer,
     check_printer,
     check_scanner,
+    check_terminal,
     describe_scan,
     is_none,
     kind_of,
@@ -68,6 +71,8 @@ DEVICE_SETTINGS = (
     "wedge_max_gap_ms",
     "display",
     "display_command_set",
+    "card_terminal",
+    "card_terminal_prints",
 )
 PAPER = {42: "80 mm · 42 columns", 48: "80 mm · 48 columns", 32: "58 mm · 32 columns"}
 PLACEHOLDERS = {
@@ -75,13 +80,21 @@ PLACEHOLDERS = {
     "drawer": "none",
     "scanner": "keyboard (USB) scanners only",
     "display": "none",
+    "terminal": "zvt+tcp://HOST:20007 · zvt+serial://PORT · sim://terminal",
 }
-NAMES = {"printer": "receipt printer", "drawer": "cash drawer", "scanner": "scanner", "display": "customer display"}
+NAMES = {
+    "printer": "receipt printer",
+    "drawer": "cash drawer",
+    "scanner": "scanner",
+    "display": "customer display",
+    "terminal": "card terminal",
+}
 EXAMPLES = {
     "printer": "escpos+tcp://192.168.1.50:9100 · escpos+serial:///dev/ttyUSB0?baudrate=19200 · sim://printer · none",
     "drawer": "printer (on the printer's drawer port) · serial:///dev/ttyS0 · sim://drawer · none",
     "scanner": "empty = USB scanners in keyboard mode only · serial:///dev/ttyACM0?baudrate=9600 · sim://scanner",
     "display": "serial:///dev/ttyUSB1?baudrate=9600 · sim://display · none",
+    "terminal": "zvt+tcp://192.168.1.60:20007 · zvt+serial:///dev/ttyUSB0?baudrate=9600 · sim://terminal · none",
 }
 
 
@@ -133,6 +146,12 @@ class DeviceSettingsDialog(CounterDialog):
         self.close_sim.setVisible(devices.drawer_simulator is not None)
         drawer.addLayout(_options(self.wait_closed, self.close_sim))
 
+        terminal = self._row("terminal", "Card terminal", s.card_terminal, "Test terminal")
+        self.terminal_prints = QCheckBox("The terminal prints its own receipts")
+        self.terminal_prints.setToolTip("Off: the receipt printer prints the terminal's receipt text.")
+        self.terminal_prints.setChecked(s.card_terminal_prints)
+        terminal.addLayout(_options(self.terminal_prints))
+
         scanner = self._row("scanner", "Scanner", s.scanner, "Scan test")
         self.wedge = QCheckBox("Tell keyboard scans from typing: keys at most")
         self.wedge.setChecked(s.wedge)
@@ -154,6 +173,7 @@ class DeviceSettingsDialog(CounterDialog):
         self._checked.connect(self._show_check)
         devices.drawer_changed.connect(lambda _opened: self._show_state("drawer"))
         printing.status_changed.connect(lambda _status: self._show_state("printer"))
+        devices.terminal_changed.connect(self._terminal_changed)  # a method: let go with the window
         for kind in self.urls:
             self._show_state(kind)
         self.first_field = self.urls["printer"]
@@ -193,8 +213,9 @@ class DeviceSettingsDialog(CounterDialog):
 
     def _running(self, kind: str) -> bool:
         """The typed address is the one the app uses now (and that device is up)."""
-        same = self.url(kind) == str(getattr(self.ctx.settings, kind)).strip()
-        service = self.printing.printer if kind == "printer" else getattr(self.devices, kind)
+        same = self.url(kind) == str(getattr(self.ctx.settings, SETTING[kind])).strip()
+        services = {"printer": self.printing.printer, "terminal": self.devices.card_terminal}
+        service = services[kind] if kind in services else getattr(self.devices, kind)
         return same and service is not None
 
     def _say(self, kind: str, text: str, style: str = "hint") -> None:
@@ -232,6 +253,7 @@ class DeviceSettingsDialog(CounterDialog):
                 text = {
                     "printer": "No printer: receipts are kept, and print once one is set up.",
                     "scanner": "Keyboard (USB) scanners only." if self.wedge_on else "No scanner.",
+                    "terminal": "No card terminal: cards are taken on a standalone terminal and keyed in.",
                 }.get(kind, f"No {NAMES[kind]}.")
             else:
                 text = "Not in use yet: test it, then Save."
@@ -245,6 +267,9 @@ class DeviceSettingsDialog(CounterDialog):
         if state is not None:
             style = "error" if state.kind == "error" else ""
             self._say(kind, f"In use now: {state.text}. {state.detail}".strip(), style)
+
+    def _terminal_changed(self, _status: object) -> None:
+        self._show_state("terminal")
 
     @property
     def wedge_on(self) -> bool:
@@ -268,6 +293,8 @@ class DeviceSettingsDialog(CounterDialog):
             self._test_drawer(url, running)
         elif kind == "scanner":
             self._test_scanner(url, running)
+        elif kind == "terminal":
+            self._test_terminal(url, running)
         else:
             self._test_display(url, running)
 
@@ -335,6 +362,18 @@ class DeviceSettingsDialog(CounterDialog):
         self._say("scanner", f"Read {describe_scan(scan)}.", "error" if scan.error else "")
         return True
 
+    def _test_terminal(self, url: str, running: bool) -> None:
+        """Status, then the terminal's own diagnosis, on a worker thread; the terminal in use
+        when the address is its own (the test waits behind a payment), else one of its own."""
+        if is_none(url):
+            self._say("terminal", "No card terminal is set: cards are taken on a standalone terminal.", "error")
+            return
+        in_use = self.devices.card_terminal if running else None
+        currency = self.ctx.store.currency.code
+        self._check("terminal", lambda: check_terminal(url, in_use=in_use, currency=currency))
+        if running:
+            self.devices.check_terminal_soon()  # the status bar follows the test's news
+
     def _test_display(self, url: str, running: bool) -> None:
         if is_none(url):
             self._say("display", "No display is set, so there is nothing to show.", "error")
@@ -393,6 +432,8 @@ class DeviceSettingsDialog(CounterDialog):
             wedge_max_gap_ms=self.gap.value(),
             display=self.url("display") or "none",
             display_command_set=str(self.command_set.currentData()),
+            card_terminal=self.url("terminal") or "none",
+            card_terminal_prints=self.terminal_prints.isChecked(),
             problems=[],
         )
 

@@ -30,6 +30,7 @@ from ui.devices.wedge import WedgeFilter, route_scan, scan_start, wedge_config
 from ui.sales.sale_screen import SaleScreen
 
 STATE_POLL_MS = 2000  # scanners and displays reconnect quietly; their label follows
+LABELS = {"drawer": "Drawer", "terminal": "Card terminal", "scanner": "Scanner", "display": "Display"}
 
 
 class DeviceUi(QObject):
@@ -81,11 +82,11 @@ class DeviceUi(QObject):
 
     # ------------------------------------------------------------- wiring
     def _status_items(self) -> None:
-        """Drawer, scanner and display after the window's own items, then the (usually
-        hidden) "not printed" button."""
+        """Drawer, card terminal, scanner and display after the window's own items, then
+        the (usually hidden) "not printed" button."""
         bar = self.status_bar
         self.labels: dict[str, QLabel] = {}
-        for kind in ("drawer", "scanner", "display"):
+        for kind in ("drawer", "terminal", "scanner", "display"):
             label = QLabel("")
             label.setObjectName("statusItem")
             self.labels[kind] = label
@@ -114,6 +115,7 @@ class DeviceUi(QObject):
         d.drawer_changed.connect(self._drawer_changed)
         d.problem.connect(self._device_problem)
         d.applied.connect(self._applied)
+        d.terminal_changed.connect(lambda _status: self.refresh_states())
         self.printing.jobs_changed.connect(self.refresh_jobs)
         self.printing.printer_replaced.connect(self._printer_replaced)
 
@@ -186,12 +188,19 @@ class DeviceUi(QObject):
     # --------------------------------------------------------------- states
     def refresh_states(self) -> None:
         d = self.devices
-        states = {"drawer": d.drawer_state(), "scanner": d.scanner_state(), "display": d.display_state()}
+        states = {
+            "drawer": d.drawer_state(),
+            "terminal": d.terminal_state(),
+            "scanner": d.scanner_state(),
+            "display": d.display_state(),
+        }
         for kind, state in states.items():
-            _show(self.labels[kind], f"{kind.capitalize()}: {state.text}", state)
-            # The drawer is always there (open/closed matters at every sale); a scanner or
-            # display that works needs no room in a full status bar, one in trouble does.
-            self.labels[kind].setVisible(kind == "drawer" or state.kind == "error")
+            _show(self.labels[kind], f"{LABELS[kind]}: {state.text}", state)
+            # The drawer and a set-up card terminal are always there (they matter at every
+            # sale); a scanner or display that works needs no room in a full status bar, one
+            # in trouble does.
+            always = kind == "drawer" or (kind == "terminal" and state.text != "none")
+            self.labels[kind].setVisible(always or state.kind == "error")
 
     def refresh_jobs(self) -> None:
         count, detail = failed_summary(self.ctx)
