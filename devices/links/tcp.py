@@ -39,20 +39,12 @@ class TcpLink:
     def open(self) -> None:
         if self._sock is not None:
             return
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.deadlines.connect)
-        except Exception as exc:
-            raise map_exception(exc, device=self.device) from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock = sock
+        self._sock = connect(self.host, self.port, self.deadlines.connect, self.device)
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
-        if sock is None:
-            return
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
+        if sock is not None:
+            hang_up(sock)
 
     def write(self, data: bytes) -> None:
         sock = self._connected()
@@ -121,3 +113,20 @@ class TcpLink:
             if not chunk:
                 self.close()
                 raise offline(self.device)
+
+
+def connect(host: str, port: int, timeout: float, device: str) -> socket.socket:
+    """A TCP connection for a device (Nagle off: small frames go at once); DeviceError when
+    it cannot be made. Shared by the printer's link and the card terminal's."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except Exception as exc:
+        raise map_exception(exc, device=device) from exc
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def hang_up(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()

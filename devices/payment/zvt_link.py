@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from devices.errors import DeviceError, ErrorCode, map_exception, offline
+from devices.links import tcp
 from devices.links.serial import SerialFactory, open_serial
 from devices.payment.zvt_codec import ZvtFormatError, data_length, header_size
 
@@ -168,19 +169,12 @@ class TcpZvtLink:
     def open(self) -> None:
         if self._sock is not None:
             return
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.deadlines.connect)
-        except Exception as exc:
-            raise map_exception(exc, device=self.device) from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock = sock
+        self._sock = tcp.connect(self.host, self.port, self.deadlines.connect, self.device)
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
         if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+            tcp.hang_up(sock)
 
     def is_alive(self) -> bool:
         """Terminals often close an idle connection; a command written into a closed one

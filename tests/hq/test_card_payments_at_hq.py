@@ -5,7 +5,7 @@ voucher chain-wide, so another lane can spend it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
@@ -19,26 +19,12 @@ from devices.payment.zvt import ZvtTerminal
 from devices.sim.zvt_terminal import Fault, SimZvtTerminal
 from tests.conftest import FAST_HASHER
 from tests.db.test_card_requests import card_return, card_sale, deps
-from tests.devices.payment.conftest import client_for
+from tests.db.test_card_requests import sim, terminal  # noqa: F401 - the simulator and a client, as fixtures
 from tests.hq.conftest import Lane
 from tests.hq.test_part_payments_at_hq import hq_balance, hq_types
 from tests.hq.test_people_sync import balance, sync
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sim() -> Iterator[SimZvtTerminal]:
-    simulator = SimZvtTerminal(step_delay=0.001, customer_timeout=0.05, ack_timeout=1.0).start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def terminal(sim: SimZvtTerminal) -> Iterator[ZvtTerminal]:
-    client = client_for(sim.port)
-    yield client
-    client.close()
 
 
 def test_card_requests_refunds_and_the_terminals_day_are_accepted_at_hq(
