@@ -18,13 +18,14 @@ from counter.trust.approvals import grant_approval
 from devices.payment.zvt import ZvtTerminal
 from devices.sim.zvt_terminal import Fault, SimZvtTerminal
 from tests.conftest import FAST_HASHER
+from tests.db import test_card_requests as cards
 from tests.db.test_card_requests import card_return, card_sale, deps
-from tests.db.test_card_requests import sim, terminal  # noqa: F401 - the simulator and a client, as fixtures
 from tests.hq.conftest import Lane
 from tests.hq.test_part_payments_at_hq import hq_balance, hq_types
 from tests.hq.test_people_sync import balance, sync
 
 pytestmark = pytest.mark.slow
+sim, terminal = cards.sim, cards.terminal  # the simulator and a client to it, as fixtures here too
 
 
 def test_card_requests_refunds_and_the_terminals_day_are_accepted_at_hq(
