@@ -255,3 +255,47 @@ def in_next_dialog(act: Any, kind: type | None = None) -> None:
             raise
 
     QTimer.singleShot(0, poll)
+
+
+def test_at_sign_in_a_payment_a_stop_left_unknown_is_resolved_first(
+    app_window: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any
+) -> None:
+    """Counter stopped while the terminal's answer was on its way: the card was charged, the
+    journal says only that it was asked. The next sign-in asks the terminal first, records
+    the payment, and puts the interrupted sale on screen to be given back."""
+    from counter.payments.card_sale import ChargeCard, charge_card
+    from counter.payments.requests import CardOutcomeUnknown
+    from counter.sales.cart import Cart
+    from tests.ui.conftest import sign_in as sign_in_as
+
+    ctx, window = app_window
+    ctx.card_terminal = client_for(sim.port)
+    cart = Cart(ctx.store.currency, ctx.store.prices_include_tax)
+    maria = next(u for u in ctx.reads.list_users() if u.name.startswith("Maria"))
+    sim.fault = Fault.CUT_AFTER_AUTH
+    with pytest.raises(CardOutcomeUnknown):
+        ctx.handle(charge_card, ChargeCard(maria, "interrupted-sale", 1, Decimal("12.50"), Decimal("12.50")))
+    assert cart.is_empty and len(sim.charged()) == 1
+    sign_in_as(window, "Maria", "1111")
+    qtbot.waitUntil(lambda: "interrupted" in window.sale.message.text(), timeout=8000)
+    assert "Visa •••• 4242 $12.50" in window.sale.message.text()
+    assert "Shift+F6" in window.sale.message.text()
+    with ctx.read_uow() as uow:
+        assert uow.cards.pending(ctx.terminal.terminal_id) == []
+        (tender,) = uow.sales.part_payments("interrupted-sale")
+    assert tender.amount == Decimal("12.50") and len(sim.charged()) == 1
+    # Shift+F6 gives it back: the terminal reverses it first, with a supervisor's approval
+    from tests.ui.test_return_flows import approve_as
+    from ui.returns.return_dialogs import ApprovalDialog
+
+    def confirm(dialog: Any) -> None:
+        in_next_dialog(approve_as("Dana", "3333", "customer left"), ApprovalDialog)
+        QTest.keyClick(dialog, Qt.Key.Key_Return)
+
+    in_next_dialog(confirm)
+    press(window.sale.input, Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: "voided" in window.sale.message.text(), timeout=8000)
+    assert "$12.50 went back to Visa •••• 4242 on the terminal." in window.sale.message.text()
+    assert sim.charged() == [] and sim.transactions[-1].kind == "reversal"
+    ctx.card_terminal.close()
+    ctx.card_terminal = None
