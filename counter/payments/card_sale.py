@@ -16,6 +16,7 @@ from decimal import Decimal
 from counter.cash.shifts import require_open_shift
 from counter.errors import CartError, TenderError
 from counter.payments.requests import (
+    CardApprovalNeeded,
     CardRequest,
     Purpose,
     Resolution,
@@ -29,6 +30,7 @@ from counter.payments.terminal import PaymentTerminal, StatusCallback
 from counter.people.access import authorize
 from counter.people.users import Permission, User, UserId
 from counter.ports import Clock, UnitOfWork
+from counter.returns.policy import ApprovalKind
 from counter.sales.part_payments import TakePartPayment, check_next_part, journal_part_payment
 from counter.sales.tenders import CardDetails, Tender, TenderKind
 from counter.store import StoreConfig, TerminalIdentity
@@ -146,3 +148,43 @@ def settle_card_by_hand(
     settled = settle_by_hand(request_id, user, charged, card, uow_factory=uow_factory, clock=clock, store=store,
                              settle_sale=sale_settler(store, clock))  # fmt: skip
     return tender_of(settled) if settled is not None else None
+
+
+@dataclass(frozen=True)
+class KeyCardByHand:
+    """A card paid on a standalone terminal while the integrated one cannot be reached."""
+
+    cashier: User
+    sale_id: str
+    seq: int
+    amount: Decimal
+    total: Decimal
+    card: CardDetails
+    request_id: str  # the CARD_MANUAL approval's
+
+
+def key_card_by_hand(
+    cmd: KeyCardByHand,
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    store: StoreConfig,
+    terminal: TerminalIdentity,
+) -> Tender:
+    """Journal a card keyed from a standalone terminal's slip as the sale's part payment; with
+    an integrated terminal set up, only with a supervisor's CARD_MANUAL approval for it (a
+    keyed card is not checked by anything: the slip is the only proof)."""
+    authorize(cmd.cashier, Permission.SELL, "take a payment", uow_factory=uow_factory, clock=clock, error=CartError)
+    tender = Tender(TenderKind.CARD, cmd.amount, cmd.amount, cmd.card)
+    with uow_factory() as uow:
+        if uow.approvals.granted(cmd.request_id, cmd.cashier.id).get(ApprovalKind.CARD_MANUAL) != cmd.amount:
+            raise CardApprovalNeeded(
+                ApprovalKind.CARD_MANUAL, cmd.amount,
+                "A supervisor must approve a card keyed by hand while the card terminal is set up.",
+                "Ask a supervisor to enter their PIN, or take another tender.",
+            )  # fmt: skip
+        require_open_shift(uow, terminal.terminal_id)
+        check_next_part(uow, cmd.sale_id, cmd.seq)
+        journal_part_payment(uow, TakePartPayment(cmd.cashier, cmd.sale_id, cmd.seq, tender, cmd.total), store, clock)
+        uow.commit()
+    return tender

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,14 @@ from counter.errors import CartError, TenderError
 from counter.journal import EventType
 from counter.payments.card_day import close_terminal_day
 from counter.payments.card_refunds import CloseCardRefund, close_refund_otherwise, retry_refund, send_refunds
-from counter.payments.card_sale import ChargeCard, charge_card, resolve_cards, settle_card_by_hand
+from counter.payments.card_sale import (
+    ChargeCard,
+    KeyCardByHand,
+    charge_card,
+    key_card_by_hand,
+    resolve_cards,
+    settle_card_by_hand,
+)
 from counter.payments.card_void import reverse_card_payments
 from counter.payments.requests import CRASH_SENT, CardApprovalNeeded, CardNotApproved, CardOutcomeUnknown
 from counter.payments.terminal import PaymentTerminal
@@ -440,3 +448,28 @@ def test_a_cashier_cannot_reverse_a_card_without_the_voids_approval(
         reverse_card_payments(payment.sale_id, payment.tenders, shop.user("Maria"), "no-approval",
                               **deps(shop, terminal))  # fmt: skip
     assert len(sim.charged()) == 1
+
+
+def test_a_card_keyed_by_hand_needs_a_supervisors_approval_for_that_amount(shop: TestStore) -> None:
+    cart, payment = open_sale(shop)
+    slip = CardDetails("Visa", "4242", "STAND1")
+    cmd = KeyCardByHand(shop.user("Maria"), payment.sale_id, 1, payment.total, payment.total, slip, "keyed-1")
+    settle = {"uow_factory": shop.uow, "clock": shop.clock, "store": shop.cfg, "terminal": shop.terminal}
+    with pytest.raises(CardApprovalNeeded):
+        key_card_by_hand(cmd, **settle)
+    grant_approval(
+        request_id="keyed-1", kinds=[ApprovalKind.CARD_MANUAL], amount=payment.total - D("1.00"),
+        requester=shop.user("Maria"), approver_id=shop.user("Dana").id, pin="3333", reason="terminal down",
+        uow_factory=shop.uow, hasher=FAST_HASHER, clock=shop.clock, currency_minor=shop.cfg.currency.to_minor,
+    )  # fmt: skip
+    with pytest.raises(CardApprovalNeeded):  # approved for another amount
+        key_card_by_hand(cmd, **settle)
+    grant_approval(
+        request_id="keyed-2", kinds=[ApprovalKind.CARD_MANUAL], amount=payment.total,
+        requester=shop.user("Maria"), approver_id=shop.user("Dana").id, pin="3333", reason="terminal down",
+        uow_factory=shop.uow, hasher=FAST_HASHER, clock=shop.clock, currency_minor=shop.cfg.currency.to_minor,
+    )  # fmt: skip
+    tender = key_card_by_hand(replace(cmd, request_id="keyed-2"), **settle)
+    assert tender.card == slip
+    with shop.read_uow() as uow:
+        assert uow.sales.part_payments(payment.sale_id) == [tender]

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.context import AppContext
 from counter.payments.terminal import Answer
 from db import schema as s
+from db.queries import journal_entries
 from devices.errors import DeviceError, ErrorCode
 from devices.payment.zvt import ZvtTerminal
 from devices.sim.zvt_terminal import Fault, SimZvtTerminal
@@ -299,3 +300,39 @@ def test_at_sign_in_a_payment_a_stop_left_unknown_is_resolved_first(
     assert sim.charged() == [] and sim.transactions[-1].kind == "reversal"
     ctx.card_terminal.close()
     ctx.card_terminal = None
+
+
+def test_a_terminal_that_cannot_be_reached_lets_a_supervisor_key_a_standalone_card(
+    till: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any
+) -> None:
+    from tests.ui.test_return_flows import approve_as
+    from ui.dialogs import CardDialog
+    from ui.returns.return_dialogs import ApprovalDialog
+
+    ctx, window = till
+    real = ctx.card_terminal
+    ctx.card_terminal = client_for(1)  # nothing listens there: the terminal's cable is out
+
+    def keyed(dialog: Any) -> None:
+        dialog.last4.setText("4242")
+        dialog.approval.setText("STAND1")
+        QTest.keyClick(dialog.approval, Qt.Key.Key_Return)
+
+    def act(dialog: TerminalPaymentDialog) -> None:
+        QTest.keyClick(dialog.amount, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: dialog.unreachable, timeout=5000)
+        assert "not reached" in dialog.state_label.text() and "F8" in dialog.error.text()
+        in_next_dialog(approve_as("Dana", "3333", "terminal cable broken"), ApprovalDialog)
+        in_next_dialog(keyed, CardDialog)
+        QTest.keyClick(dialog, Qt.Key.Key_F8)
+
+    run_dialog(window, qtbot, act)
+    ctx.card_terminal.close()
+    ctx.card_terminal = real
+    sale = window.sale.last_sale
+    assert sale is not None, window.sale.message.text()
+    (tender,) = sale.tenders
+    assert tender.card is not None and tender.card.approval_code == "STAND1" and sim.charged() == []
+    journal = [e.body_data() for e in journal_entries(ctx.db.read, ctx.terminal.terminal_id)
+               if e.type == "ApprovalGranted"]  # fmt: skip
+    assert journal[-1]["kinds"] == ["card_manual"]

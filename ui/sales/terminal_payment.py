@@ -7,7 +7,9 @@ the dialog shows what the terminal says ("Insert, tap or swipe the card", "Enter
 - **Approved:** the dialog closes with the card tender, already journaled as the sale's
   part payment.
 - **Declined, cancelled, not reached:** it says so and what to do; Enter tries again, Esc
-  goes back to the sale (nothing was charged).
+  goes back to the sale (nothing was charged). When the terminal cannot be reached, F8 takes
+  a card paid on a standalone terminal instead, keyed from its slip, with a supervisor's
+  approval (``CARD_MANUAL``).
 - **Outcome unknown:** it says "Payment outcome unknown — checking", asks the terminal for
   its last transaction (``resolve_cards``), and closes with the tender if the payment went
   through, or offers to try again if it did not. When the terminal cannot say, the dialog
@@ -18,6 +20,7 @@ the dialog shows what the terminal says ("Insert, tap or swipe the card", "Enter
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
@@ -27,13 +30,21 @@ from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 from app.context import AppContext
 from app.crashpoints import crash_point
 from counter.errors import CounterError, InvalidAmount
-from counter.payments.card_sale import CardCharge, ChargeCard, charge_card, resolve_cards, settle_card_by_hand
+from counter.payments.card_sale import (
+    CardCharge,
+    ChargeCard,
+    KeyCardByHand,
+    charge_card,
+    key_card_by_hand,
+    resolve_cards,
+    settle_card_by_hand,
+)
 from counter.payments.ports import CardRequestRow
 from counter.payments.requests import CardNotApproved, CardOutcomeUnknown
 from counter.people.users import User
 from counter.returns.policy import ApprovalKind
 from counter.sales.tenders import CARD_BRANDS, CardDetails, Payment, Tender
-from ui.dialogs import CounterDialog, ask
+from ui.dialogs import CardDialog, CounterDialog, ask
 from ui.returns.return_dialogs import ApprovalDialog
 from ui.runner import Runner
 
@@ -64,6 +75,7 @@ class TerminalPaymentDialog(CounterDialog):
         self.receipt_lines: tuple[str, ...] = ()  # the terminal's receipt text, when it sent one
         self.amount_value = payment.remaining
         self.outcome_text = ""
+        self.unreachable = False  # the last try did not reach the terminal (F8 keys a card by hand)
         self.resumed = False  # opened at sign-in for a request a stop left unknown
         self.phase = "amount"  # amount | sent | unknown | checking
         self.request_id: str | None = None
@@ -137,7 +149,11 @@ class TerminalPaymentDialog(CounterDialog):
             self._busy(False)
             kind = "declined" if isinstance(error, CardNotApproved) else "error"
             self._show_state(error.message if error else "The terminal did not take the card.", kind)
-            self.show_error(error.hint if error and error.hint else "Press Enter to try again, or Esc.")
+            hint = error.hint if error and error.hint else "Press Enter to try again, or Esc."
+            self.unreachable = isinstance(error, CardNotApproved) and error.outcome == "failed"
+            if self.unreachable:  # a standalone terminal can take the card instead, with a supervisor
+                hint += " F8: a card paid on a standalone terminal, keyed by hand (a supervisor approves)."
+            self.show_error(hint)
             self.ok_button.setText("Try again  (Enter)")
 
     def _approved(self, tender: Tender) -> None:
@@ -238,6 +254,31 @@ class TerminalPaymentDialog(CounterDialog):
         self._show_state("Settled by a supervisor: not charged.", "declined")
         self.show_error("Nothing was charged. Press Enter to try again, or Esc for another tender.")
 
+    def key_by_hand(self) -> None:
+        """F8 when the terminal cannot be reached: a card paid on a standalone terminal, keyed
+        from its slip, with a supervisor's approval (counter.payments.card_sale.key_card_by_hand)."""
+        request_id = str(uuid.uuid4())
+        approval = ApprovalDialog(
+            self, self.ctx, request_id=request_id, kinds=frozenset({ApprovalKind.CARD_MANUAL}),
+            amount=self.amount_value, requester=self.cashier,
+            what="The card terminal cannot be reached; the card is paid on a standalone terminal instead.",
+        )  # fmt: skip
+        if approval.exec() != ApprovalDialog.DialogCode.Accepted:
+            return
+        cur, locale = self.ctx.store.currency, self.ctx.store.locale
+        keyed = CardDialog(self, self.amount_value, cur, locale)
+        keyed.amount.setReadOnly(True)  # the amount the supervisor approved
+        if keyed.exec() != CardDialog.DialogCode.Accepted or keyed.card is None:
+            return
+        cmd = KeyCardByHand(self.cashier, self.payment.sale_id, len(self.payment.tenders) + 1, self.amount_value,
+                            self.payment.total, keyed.card, request_id)  # fmt: skip
+        try:
+            tender = self.ctx.handle(key_card_by_hand, cmd)
+        except CounterError as exc:
+            self.show_error(f"{exc.message} {exc.hint}".strip())
+            return
+        self._approved(tender)
+
     # ------------------------------------------------------------------ the screen
     def reject(self) -> None:
         if self.resumed and self.phase == "unknown":
@@ -258,7 +299,10 @@ class TerminalPaymentDialog(CounterDialog):
             self.check_again()
             return
         if event.key() == Qt.Key.Key_F8:
-            self.settle_by_hand()
+            if self.phase == "amount" and self.unreachable:
+                self.key_by_hand()
+            else:
+                self.settle_by_hand()
             return
         if event.key() == Qt.Key.Key_Escape and self.phase != "amount":
             self.reject()
