@@ -128,6 +128,8 @@ class DeviceUi(QObject):
         """A cash sale opens the drawer (at the counter or the desk); the display shows it."""
         self.drawers.after_sale(event.sale, event.warn or event.tell)
         self.display.sale_paid(event.sale)
+        if any(t.card is not None for t in event.sale.tenders):
+            self.devices.check_terminal_soon()  # the status bar follows the terminal after a card
 
     def _after_return(self, event: ReturnCommitted) -> None:
         self.drawers.after_return(event.record, event.warn or event.tell)
