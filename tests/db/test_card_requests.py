@@ -5,7 +5,6 @@ never lost (counter.payments.requests, counter.payments.card_sale)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -46,23 +45,11 @@ from devices.sim.zvt_terminal import Fault, SimZvtTerminal
 from tests.conftest import FAST_HASHER
 from tests.db.support import TestStore
 from tests.db.test_part_payment_voids import open_sale
+from tests.devices.payment import conftest as payment
 from tests.devices.payment.conftest import client_for
 
 D = Decimal
-
-
-@pytest.fixture
-def sim() -> Iterator[SimZvtTerminal]:
-    simulator = SimZvtTerminal(step_delay=0.001, customer_timeout=0.05, ack_timeout=1.0).start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def terminal(sim: SimZvtTerminal) -> Iterator[ZvtTerminal]:
-    client = client_for(sim.port)
-    yield client
-    client.close()
+sim, terminal = payment.sim, payment.terminal  # the simulator over TCP and a client to it, as fixtures here too
 
 
 def deps(shop: TestStore, terminal: PaymentTerminal | None) -> dict[str, Any]:
