@@ -135,13 +135,22 @@ def allocate_refund(
     return Allocation(tuple(parts), frozenset(approvals))
 
 
-def describe_allocation(allocation: Allocation, money: Callable[[Decimal], str], voucher_code: str | None) -> str:
+def describe_allocation(
+    allocation: Allocation,
+    money: Callable[[Decimal], str],
+    voucher_code: str | None,
+    on_terminal: frozenset[int] = frozenset(),
+) -> str:
     """What the person at the counter does with a refund, part by part, as one clause list
     ("refund $5.00 on the card terminal to Visa •••• 4242 (original approval A1B2); give
-    $3.00 cash"): for returns and for the desk's bill adjustments alike."""
+    $3.00 cash"): for returns and for the desk's bill adjustments alike. The card parts
+    whose original tender is in ``on_terminal`` go through the integrated terminal by
+    themselves: they are said as what happens, not as something to key."""
     parts = []
     for part in allocation.parts:
-        if part.kind is TenderKind.CARD and part.card:
+        if part.kind is TenderKind.CARD and part.card and part.original_seq in on_terminal:
+            parts.append(f"{money(part.amount)} goes back to {part.card.label} through the card terminal")
+        elif part.kind is TenderKind.CARD and part.card:
             text = f"refund {money(part.amount)} on the card terminal to {part.card.label}"
             parts.append(f"{text} (original approval {part.reference})" if part.reference else text)
         elif part.kind is TenderKind.STORE_CREDIT:

@@ -204,6 +204,8 @@ def test_a_return_refunds_the_card_that_paid_on_the_terminal(
     screen = start_return(window, sale)
     press(screen.table, Qt.Key.Key_F10)
     qtbot.waitUntil(lambda: "refunded to the card" in screen.message.text(), timeout=8000)
+    said = screen.message.text()
+    assert "goes back to Visa •••• 4242 through the card terminal" in said and "on the card terminal to" not in said
     refund = sim.transactions[-1]
     assert refund.kind == "refund" and refund.approved
     assert (refund.original_receipt, refund.original_trace) == (payment.receipt_no, payment.trace)

@@ -42,3 +42,11 @@ def test_a_card_part_without_its_approval_and_a_voucher_not_yet_known() -> None:
 
 def test_nothing_to_refund_says_nothing() -> None:
     assert describe_allocation(Allocation((), frozenset()), money, None) == ""
+
+
+def test_a_card_part_refunded_through_the_integrated_terminal_is_said_as_done_there() -> None:
+    visa = CardDetails("Visa", "4242", "A1B2")
+    allocation = Allocation((RefundPart(TenderKind.CARD, D("5.00"), 1, visa, "0001/000001"),), frozenset())
+    said = describe_allocation(allocation, money, None, frozenset({1}))
+    assert said == "$5.00 goes back to Visa •••• 4242 through the card terminal"
+    assert "on the card terminal to" in describe_allocation(allocation, money, None, frozenset({2}))

@@ -224,7 +224,9 @@ class ReturnCheckout:
         v = self.view
         v.last_record = record
         q = record.quote
-        said = describe_allocation(q.allocation, self._money, record.voucher_code)
+        with self.ctx.read_uow() as uow:  # the card refunds journaled for the terminal (sent just after)
+            on_terminal = frozenset(r.seq for r in uow.cards.for_purpose("return", record.id))
+        said = describe_allocation(q.allocation, self._money, record.voucher_code, on_terminal)
         message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if said else "")
         if q.to_pay > 0:
             message += f" Customer paid {self._money(q.to_pay)} for the exchange."
