@@ -338,3 +338,84 @@ def test_a_terminal_that_cannot_be_reached_lets_a_supervisor_key_a_standalone_ca
     journal = [e.body_data() for e in journal_entries(ctx.db.read, ctx.terminal.terminal_id)
                if e.type == "ApprovalGranted"]  # fmt: skip
     assert journal[-1]["kinds"] == ["card_manual"]
+
+
+# ------------------------------------------------------------------ the day closes together
+
+
+def z_in_the_office(window: MainWindow, qtbot: Any) -> Any:
+    from tests.ui.conftest import in_dialog
+    from tests.ui.test_cash_office_screen import fill_count, open_office
+
+    office = open_office(window, "Dana", "3333")
+    in_dialog(fill_count({"20": 10}, note="end of day"))
+    press(office, Qt.Key.Key_F7)  # close the shift
+    press(office, Qt.Key.Key_F9)  # Z: the terminal's day first, off the GUI thread
+    qtbot.waitUntil(lambda: "Z report" in office.message.text(), timeout=10_000)
+    return office
+
+
+def test_the_z_report_closes_the_terminals_day_and_shows_its_totals(
+    till: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any
+) -> None:
+    ctx, window = till
+    sale = paid_on_terminal(ctx, window, qtbot)
+    press(window.sale.input, Qt.Key.Key_F12)
+    office = z_in_the_office(window, qtbot)
+    money = ctx.store.currency.format(sale.total, ctx.store.locale)
+    assert f"Card totals agree: {money}." in office.message.text()
+    assert sim.ledger.batch == 2  # the terminal's batch was closed
+    with ctx.db.read.connect() as conn:
+        kinds = [r[0] for r in conn.execute(select(s.print_jobs.c.reference))]
+    assert "card-end-of-day" in kinds
+
+
+def test_a_terminal_that_cannot_close_its_day_is_said_and_the_z_is_taken(
+    app_window: tuple[AppContext, MainWindow], qtbot: Any
+) -> None:
+    ctx, window = app_window
+    ctx.card_terminal = client_for(1)  # unplugged
+    office = z_in_the_office(window, qtbot)
+    said = office.message.text()
+    assert "The card terminal's day was NOT closed" in said and "Z report" in said
+    with ctx.db.read.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM card_days").scalar_one() == 0
+    ctx.card_terminal.close()
+    ctx.card_terminal = None
+
+
+def test_a_card_refund_still_owed_is_offered_at_sign_in_and_paid_as_store_credit(
+    app_window: tuple[AppContext, MainWindow], sim: SimZvtTerminal, qtbot: Any
+) -> None:
+    from tests.ui.test_return_flows import approve_as
+    from ui.returns.card_refund_dialog import OpenCardRefundDialog
+    from ui.returns.return_dialogs import ApprovalDialog
+
+    ctx, window = app_window
+    ctx.card_terminal = client_for(sim.port)
+    sign_in(window, "Sam", "2222")
+    type_enter(window.sale.input, upc_codes(ctx, 1)[0])  # as the till fixture does
+    sale = paid_on_terminal(ctx, window, qtbot)
+    screen = start_return(window, sale)
+    sim.fault = Fault.DECLINED
+    in_next_dialog(lambda dialog: QTest.keyClick(dialog, Qt.Key.Key_Escape), OpenCardRefundDialog)  # later
+    press(screen.table, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: "still owed" in screen.message.text(), timeout=8000)
+    press(screen.table, Qt.Key.Key_Escape)  # back to the sale screen
+    press(window.sale.input, Qt.Key.Key_F12)
+
+    def act(dialog: Any) -> None:
+        in_next_dialog(approve_as("Dana", "3333", "card closed"), ApprovalDialog)
+        QTest.keyClick(dialog, Qt.Key.Key_F8)
+
+    in_next_dialog(act, OpenCardRefundDialog)
+    sign_in(window, "Maria", "1111")
+    qtbot.waitUntil(lambda: "store credit instead" in window.sale.message.text(), timeout=8000)
+    with ctx.read_uow() as uow:
+        assert uow.cards.open_refunds(ctx.terminal.terminal_id) == []
+    code = window.sale.message.text().split("voucher ")[1].split(" ")[0]
+    with ctx.db.read.connect() as conn:
+        held = conn.exec_driver_sql("SELECT initial_minor FROM vouchers WHERE code = ?", (code,)).scalar_one()
+    assert held == ctx.store.currency.to_minor(screen.last_record.quote.refund_total)
+    ctx.card_terminal.close()
+    ctx.card_terminal = None
