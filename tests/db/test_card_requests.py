@@ -460,3 +460,24 @@ def test_a_card_keyed_by_hand_needs_a_supervisors_approval_for_that_amount(shop:
     assert tender.card == slip
     with shop.read_uow() as uow:
         assert uow.sales.part_payments(payment.sale_id) == [tender]
+
+
+def test_a_card_answer_holding_more_than_the_last_4_digits_cannot_be_projected() -> None:
+    from counter.projection import ProjectionError, project
+    from counter.projection.base import EntryRef
+
+    ref = EntryRef("T01", 9, "CardRequestSettled", "2026-12-07T10:00:00.000000Z")
+    body = {
+        "request_id": "r1",
+        "outcome": "approved",
+        "how": "answer",
+        "amount": 100,
+        "user": "u",
+        "card_last4": "4242",
+    }
+    (row,) = project("CardRequestSettled", body, ref)
+    assert row.row["card_last4"] == "4242"  # type: ignore[union-attr]
+    with pytest.raises(ProjectionError, match="last 4"):
+        project("CardRequestSettled", {**body, "card_last4": "4111111111111111"}, ref)
+    with pytest.raises(ProjectionError, match="outcome"):
+        project("CardRequestSettled", {**body, "outcome": "maybe"}, ref)
