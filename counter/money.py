@@ -13,11 +13,21 @@ Rules (documented in docs/architecture.md, pinned by tests/unit/test_money.py):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_decimal,
+)
 
 from counter.errors import InvalidAmount
 
@@ -61,45 +71,107 @@ class Currency:
     def from_minor(self, minor: int) -> Decimal:
         return Decimal(minor).scaleb(-self.digits).quantize(self.quantum)
 
-    def parse(self, text: str, *, allow_zero: bool = True, maximum: Decimal = MAX_AMOUNT) -> Decimal:
-        """Parse an amount typed by a person: ``12``, ``12.5``, ``12.50``, ``1,234.50``.
+    def parse(
+        self, text: str, *, locale: str = "en_US", allow_zero: bool = True, maximum: Decimal = MAX_AMOUNT
+    ) -> Decimal:
+        """Parse an amount typed by a person, the locale's way: ``12``, ``12.50`` and
+        ``1,234.50`` in en_US; ``12,50`` and ``1.234,50`` in de_DE; ``1 234,50`` in fr_FR and
+        sv_SE (any space typed stands for the locale's own); ``1'234.50`` in de_CH. A
+        currency symbol or code around it is ignored.
 
         Raises InvalidAmount with a message fit for the screen for anything else:
-        letters, several points, more decimals than the currency has, a negative amount,
-        or an amount above ``maximum``.
+        letters, separators out of place for the locale (``12.50`` in German: did you mean
+        ``12,50``?), more decimals than the currency has, a negative amount, or an amount
+        above ``maximum``.
         """
-        cleaned = text.strip().replace(",", "").replace(" ", "")
-        for symbol in ("$", "€", "£", self.code):
+        raw = text.strip()
+        example = _example(locale)
+        cleaned = raw
+        for symbol in sorted({"$", "€", "£", "CHF", "kr", self.code, get_currency_symbol(self.code, locale)}, key=len)[
+            ::-1
+        ]:
             cleaned = cleaned.replace(symbol, "")
+        cleaned = _typed_groups(cleaned.strip(), locale)
         if not cleaned:
-            raise InvalidAmount("No amount was entered.", "Type an amount, for example 12.50.")
+            raise InvalidAmount("No amount was entered.", f"Type an amount, for example {example}.")
+        if cleaned.startswith("-"):
+            raise InvalidAmount("Amounts cannot be negative here.", "Type the amount without a minus sign.")
+        if cleaned.lower().lstrip("+") in ("inf", "infinity", "nan", "snan"):
+            raise InvalidAmount(f"“{raw}” is not an amount.", f"Type an amount, for example {example}.")
         try:
-            amount = Decimal(cleaned)
-        except InvalidOperation:
-            raise InvalidAmount(
-                f"“{text.strip()}” is not an amount.", "Type digits and at most one point, for example 12.50."
-            ) from None
+            amount = parse_decimal(cleaned, locale=locale, strict=True)
+        except (NumberFormatError, InvalidOperation, ValueError) as exc:
+            point = "point" if get_decimal_symbol(locale) == "." else "comma"
+            meant = [s for s in getattr(exc, "suggestions", None) or [] if get_decimal_symbol(locale) in s]
+            hint = f"Type digits and at most one {point}, for example {example}."
+            if meant:
+                hint = f"Did you mean {meant[-1]}? {hint}"
+            raise InvalidAmount(f"“{raw}” is not an amount.", hint) from None
         if not amount.is_finite():
-            raise InvalidAmount(f"“{text.strip()}” is not an amount.", "Type an amount, for example 12.50.")
+            raise InvalidAmount(f"“{raw}” is not an amount.", f"Type an amount, for example {example}.")
         if amount < 0:
             raise InvalidAmount("Amounts cannot be negative here.", "Type the amount without a minus sign.")
         if amount.as_tuple().exponent < -self.digits:  # type: ignore[operator]
             raise InvalidAmount(
-                f"{text.strip()} has more decimals than {self.code} allows.",
+                f"{raw} has more decimals than {self.code} allows.",
                 f"Use at most {self.digits} decimals.",
             )
         if amount > maximum:
             raise InvalidAmount(
-                f"{text.strip()} is more than this counter accepts ({maximum}).",
+                f"{raw} is more than this counter accepts ({maximum}).",
                 "Check the amount; larger amounts need the back office.",
             )
         if amount == 0 and not allow_zero:
             raise InvalidAmount("The amount cannot be zero.", "Type an amount above zero.")
         return amount.quantize(self.quantum)
 
+    def plain(self, amount: Decimal, locale: str = "en_US") -> str:
+        """The amount as a person types it in ``locale``, no symbol, no grouping (``12,50``
+        in German): what an amount field is filled with, so that ``parse`` takes it back."""
+        pattern = "0." + "0" * self.digits if self.digits else "0"
+        return str(format_decimal(amount, format=pattern, locale=locale))
+
     def format(self, amount: Decimal, locale: str = "en_US") -> str:
         """Format for people (screens, receipts) through Babel's CLDR data."""
         return str(format_currency(amount, self.code, locale=locale))
+
+
+def _example(locale: str) -> str:
+    """12.50 the locale's way (12,50 in German and French)."""
+    return str(format_decimal(Decimal("12.50"), format="0.00", locale=locale))
+
+
+def _typed_groups(text: str, locale: str) -> str:
+    """What a person types for the locale's thousands separator, made the locale's own: a
+    plain space where the locale groups with a (narrow) no-break space, an apostrophe where
+    it groups with a typographic one; spaces elsewhere are dropped (``1 234.50`` in en_US)."""
+    group = get_group_symbol(locale)
+    if group in ("\u00a0", "\u202f", " "):
+        return re.sub("[ \u00a0\u202f]", group, text)
+    text = re.sub("[ \u00a0\u202f]", "", text)
+    if group == "\u2019":
+        text = text.replace("'", group)
+    return text
+
+
+#: Cash is paid to the nearest of these where the smallest coin in use is not the minor
+#: unit (the store's ``smallest_coin`` setting starts from it): Swiss francs to 5 centimes,
+#: Swedish and Norwegian kronor to the whole krona, Danish to 50 øre, Canadian, Australian
+#: and New Zealand dollars to 5 or 10 cents.
+CASH_ROUNDING: dict[str, Decimal] = {
+    "CHF": Decimal("0.05"),
+    "SEK": Decimal("1"),
+    "NOK": Decimal("1"),
+    "DKK": Decimal("0.50"),
+    "CAD": Decimal("0.05"),
+    "AUD": Decimal("0.05"),
+    "NZD": Decimal("0.10"),
+}
+
+
+def smallest_coin_for(currency: Currency) -> Decimal:
+    """The smallest cash step of ``currency`` (its minor unit unless listed in CASH_ROUNDING)."""
+    return CASH_ROUNDING.get(currency.code, currency.quantum)
 
 
 def round_to_coin(amount: Decimal, smallest_coin: Decimal) -> Decimal:

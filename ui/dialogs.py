@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
+from babel.numbers import NumberFormatError, parse_decimal
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -311,25 +312,27 @@ class QuantityDialog(CounterDialog):
         return False  # the next item, scanned while this is open: the sale screen adds it
 
 
-def parse_discount(text: str, currency: Currency) -> Discount:
+def parse_discount(text: str, currency: Currency, locale: str = "en_US") -> Discount:
     cleaned = text.strip().replace(" ", "")
     if cleaned.endswith("%"):
         number = cleaned[:-1]
         try:
-            value = Decimal(number)
-        except ArithmeticError:
+            value = parse_decimal(number, locale=locale, strict=True)
+        except (ArithmeticError, NumberFormatError):
             raise InvalidAmount(f"“{text.strip()}” is not a percentage.", "Type for example 10% or 2.50.") from None
         if not value.is_finite() or value <= 0 or value > 100:
             raise InvalidAmount("A percentage must be above 0 and at most 100.", "Type for example 10%.")
         return Discount(True, value)
-    return Discount(False, currency.parse(cleaned, allow_zero=False))
+    return Discount(False, currency.parse(cleaned, locale=locale, allow_zero=False))
 
 
 class DiscountDialog(CounterDialog):
-    def __init__(self, parent: QWidget | None, title: str, headline: str, currency: Currency) -> None:
+    def __init__(
+        self, parent: QWidget | None, title: str, headline: str, currency: Currency, locale: str = "en_US"
+    ) -> None:
         super().__init__(parent, title, headline)
-        self.currency = currency
-        self.edit = self.line_edit("Discount", placeholder="10%  or  2.50")
+        self.currency, self.number_locale = currency, locale
+        self.edit = self.line_edit("Discount", placeholder=f"10%  or  {currency.plain(Decimal('2.50'), locale)}")
         hint = QLabel("End with % for a percentage; otherwise it is an amount off.")
         hint.setObjectName("dialogHint")
         self.form.addRow("", hint)
@@ -337,7 +340,7 @@ class DiscountDialog(CounterDialog):
 
     def validate(self) -> None:
         _check_not_scan(self.edit.text())
-        self.value = parse_discount(self.edit.text(), self.currency)
+        self.value = parse_discount(self.edit.text(), self.currency, self.number_locale)
 
 
 class CashDialog(CounterDialog):
@@ -346,8 +349,8 @@ class CashDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, due: Decimal, currency: Currency, locale: str) -> None:
         super().__init__(parent, "Cash", f"Cash due: {currency.format(due, locale)}")
         self.headline.setObjectName("dialogAmount")
-        self.currency, self.due = currency, due
-        self.edit = self.line_edit("Tendered", placeholder=f"{due}  (Enter = exact amount)")
+        self.currency, self.due, self.number_locale = currency, due, locale
+        self.edit = self.line_edit("Tendered", placeholder=f"{currency.plain(due, locale)}  (Enter = exact amount)")
         self.part = QCheckBox("Part payment: take this cash and the rest by card  (Alt+P)")
         self.part.setShortcut("Alt+P")
         self.form.addRow("", self.part)
@@ -362,13 +365,13 @@ class CashDialog(CounterDialog):
         self.part_payment = False
 
     def _quick(self, note: Decimal) -> None:
-        self.edit.setText(str(note))
+        self.edit.setText(self.currency.plain(note, self.number_locale))
         self._try_accept()
 
     def validate(self) -> None:
         text = self.edit.text().strip()
         _check_not_scan(text)
-        self.tendered = self.currency.parse(text, allow_zero=False) if text else self.due
+        self.tendered = self.currency.parse(text, locale=self.number_locale, allow_zero=False) if text else self.due
         self.part_payment = self.part.isChecked()
         if self.tendered < self.due and not self.part_payment:
             raise InvalidAmount(
@@ -392,11 +395,11 @@ class CardDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, remaining: Decimal, currency: Currency, locale: str) -> None:
         super().__init__(parent, "Card", f"Card: charge {currency.format(remaining, locale)} on the terminal")
         self.headline.setObjectName("dialogAmount")
-        self.currency, self.remaining = currency, remaining
+        self.currency, self.remaining, self.number_locale = currency, remaining, locale
         self.last4 = QLineEdit()  # first in focus: the amount is usually right already
         self.approval = QLineEdit()
         self.first_field = self.last4
-        self.amount = self.line_edit("Amount", str(remaining))
+        self.amount = self.line_edit("Amount", currency.plain(remaining, locale))
         self.brand = QComboBox()
         self.brand.addItems(CARD_BRANDS)
         self.brand.setMinimumHeight(40)
@@ -422,7 +425,7 @@ class CardDialog(CounterDialog):
 
     def validate(self) -> None:
         _check_not_scan(self.amount.text())
-        self.amount_value = self.currency.parse(self.amount.text(), allow_zero=False)
+        self.amount_value = self.currency.parse(self.amount.text(), locale=self.number_locale, allow_zero=False)
         if self.amount_value > self.remaining:
             raise InvalidAmount(
                 f"Only {self.currency.format(self.remaining)} is due.", "Charge the card for that amount or less."
@@ -475,7 +478,9 @@ class VoucherDialog(CounterDialog):
             raise InvalidAmount(f"Voucher {code} has been spent.", "Take another tender.")
         text = self.amount.text().strip()
         cur = self.ctx.store.currency
-        amount = cur.parse(text, allow_zero=False) if text else min(balance, self.remaining)
+        amount = (
+            cur.parse(text, locale=self.ctx.store.locale, allow_zero=False) if text else min(balance, self.remaining)
+        )
         if amount > balance:
             raise InvalidAmount(f"Voucher {code} holds only {cur.format(balance)}.", "Take that much from it.")
         self.code, self.balance, self.amount_value = code, balance, amount

@@ -103,12 +103,13 @@ class MovementDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, kind: MovementKind) -> None:
         super().__init__(parent, kind.label, kind.label)
         self.ctx, self.kind = ctx, kind
-        self.amount = self.line_edit("Amount", placeholder="e.g. 20.00")
+        example = ctx.store.currency.plain(Decimal("20"), ctx.store.locale)
+        self.amount = self.line_edit("Amount", placeholder=f"e.g. {example}")
         self.reason = self.line_edit("Reason", placeholder="e.g. window cleaner, change from the bank")
         self.value = Decimal(0)
 
     def validate(self) -> None:
-        self.value = self.ctx.store.currency.parse(self.amount.text(), allow_zero=False)
+        self.value = self.ctx.store.currency.parse(self.amount.text(), locale=self.ctx.store.locale, allow_zero=False)
         if not self.reason.text().strip():
             raise ShiftError("Say why the cash moves.", "Type a short reason.")
 

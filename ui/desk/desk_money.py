@@ -177,9 +177,13 @@ class AdjustDialog(DeskDialog):
             receipt=self.sale.receipt_number if self.sale else None,
             sale_line_id=self.line.currentData() if kind is not AdjustmentKind.GOODWILL else None,
             quantity=self.quantity.value(),
-            new_price=cur.parse(self.price.text()) if self.price.text().strip() else None,
+            new_price=cur.parse(self.price.text(), locale=self.ctx.store.locale) if self.price.text().strip() else None,
             competitor=self.competitor.text(),
-            amount=cur.parse(self.amount.text(), allow_zero=False) if self.amount.text().strip() else None,
+            amount=(
+                cur.parse(self.amount.text(), locale=self.ctx.store.locale, allow_zero=False)
+                if self.amount.text().strip()
+                else None
+            ),
         )
 
     def validate(self) -> None:
@@ -227,10 +231,10 @@ class ServiceChargeDialog(DeskDialog):
 
     def _default_price(self) -> None:
         svc = self._cfg.service(self.service.currentData())
-        self.price.setText(str(svc.price))
+        self.price.setText(self.ctx.store.currency.plain(svc.price, self.ctx.store.locale))
 
     def validate(self) -> None:
-        self.value = self.ctx.store.currency.parse(self.price.text(), allow_zero=False)
+        self.value = self.ctx.store.currency.parse(self.price.text(), locale=self.ctx.store.locale, allow_zero=False)
 
 
 class OrderDialog(DeskDialog):
@@ -302,7 +306,8 @@ class OrderDialog(DeskDialog):
             raise DeskError("The order has no items.", "Scan the items the customer wants.")
         total, _ = order_total(self.lines, self.ctx.store)
         text = self.deposit.text().strip()
-        self.amount = self.ctx.store.currency.parse(text, allow_zero=False) if text else self.minimum(total)
+        cur, locale = self.ctx.store.currency, self.ctx.store.locale
+        self.amount = cur.parse(text, locale=locale, allow_zero=False) if text else self.minimum(total)
 
 
 class AmountDialog(DeskDialog):
@@ -317,7 +322,8 @@ class AmountDialog(DeskDialog):
 
     def validate(self) -> None:
         text = self.amount.text().strip()
-        self.value = self.ctx.store.currency.parse(text, allow_zero=False) if text else self.owed
+        cur, locale = self.ctx.store.currency, self.ctx.store.locale
+        self.value = cur.parse(text, locale=locale, allow_zero=False) if text else self.owed
 
 
 class ReasonDialog(DeskDialog):

@@ -107,7 +107,8 @@ class FindSaleDialog(CounterDialog):
         days_text = self.days.text().strip() or "30"
         if not days_text.isdigit() or not 1 <= int(days_text) <= 3650:
             raise ReturnError("Days back must be a whole number from 1 to 3650.", "")
-        amount = self.ctx.store.currency.parse(self.amount.text()) if self.amount.text().strip() else None
+        typed = self.amount.text().strip()
+        amount = self.ctx.store.currency.parse(typed, locale=self.ctx.store.locale) if typed else None
         last4 = self.last4.text().strip() or None
         if last4 is not None and not (len(last4) == 4 and last4.isdigit()):
             raise ReturnError("Type exactly the last 4 digits of the card.", "")

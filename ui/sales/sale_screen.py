@@ -436,15 +436,14 @@ class SaleScreen(QWidget):
             self._check_editable()
             self._require(Permission.DISCOUNT)
             line = self._selected_line()
-            dialog = DiscountDialog(self, "Line discount", f"Discount on {line.item.name}", self.cart.currency)
+            cur, locale = self.cart.currency, self.ctx.store.locale
+            dialog = DiscountDialog(self, "Line discount", f"Discount on {line.item.name}", cur, locale)
             discount = ask(dialog, lambda: dialog.value)
             if discount is None:
                 return
             self.cart.discount_line(line.id, discount)
             self._refresh(select=line)
-            self.say(
-                f"Discount {discount.describe(self.cart.currency, self.ctx.store.locale)} on {line.item.name}.", "ok"
-            )
+            self.say(f"Discount {discount.describe(cur, locale)} on {line.item.name}.", "ok")
 
         attempt(run, self.problem)
 
@@ -454,13 +453,14 @@ class SaleScreen(QWidget):
             self._require(Permission.DISCOUNT)
             if self.cart.is_empty:
                 raise CartError("There is no item in the sale yet.", "Scan an item first.")
-            dialog = DiscountDialog(self, "Sale discount", "Discount on the whole sale", self.cart.currency)
+            locale = self.ctx.store.locale
+            dialog = DiscountDialog(self, "Sale discount", "Discount on the whole sale", self.cart.currency, locale)
             discount = ask(dialog, lambda: dialog.value)
             if discount is None:
                 return
             self.cart.discount_order(discount)
             self._refresh()
-            self.say(f"Sale discount {discount.describe(self.cart.currency, self.ctx.store.locale)}.", "ok")
+            self.say(f"Sale discount {discount.describe(self.cart.currency, locale)}.", "ok")
 
         attempt(run, self.problem)
 

@@ -60,7 +60,7 @@ class TerminalPaymentDialog(CounterDialog):
         self.setObjectName("terminalPayment")
         self.headline.setObjectName("dialogAmount")
         self.ctx, self.payment, self.cashier = ctx, payment, cashier
-        self.amount = self.line_edit("Amount", str(payment.remaining))
+        self.amount = self.line_edit("Amount", ctx.store.currency.plain(payment.remaining, ctx.store.locale))
         self.amount.setAccessibleName("Amount to charge on the card terminal")
         self.state_label = QLabel("Press Enter to send the amount to the terminal.")
         self.state_label.setObjectName("terminalState")
@@ -95,7 +95,7 @@ class TerminalPaymentDialog(CounterDialog):
         dialog.resumed = True
         dialog.request_id = row.request_id
         dialog.amount_value = cur.from_minor(row.amount_minor)
-        dialog.amount.setText(str(dialog.amount_value))
+        dialog.amount.setText(cur.plain(dialog.amount_value, ctx.store.locale))
         dialog._busy(True)
         what = {"sale": "card payment", "return": "card refund", "void": "card reversal"}.get(row.for_kind, "card")
         dialog.setWindowTitle(f"Unknown {what}")
@@ -107,7 +107,7 @@ class TerminalPaymentDialog(CounterDialog):
         if self.phase == "unknown":
             raise CardOutcomeUnknown(self.request_id or "", self._money(self.amount_value))
         cur = self.ctx.store.currency
-        self.amount_value = cur.parse(self.amount.text(), allow_zero=False)
+        self.amount_value = cur.parse(self.amount.text(), locale=self.ctx.store.locale, allow_zero=False)
         if self.amount_value > self.payment.remaining:
             raise InvalidAmount(
                 f"Only {self._money(self.payment.remaining)} is due.", "Charge the card for that amount or less."
