@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select, text
 from counter.barcodes import CodeKind, ScannedCode
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
 from counter.journal import JournalEntry, parse_stamp, utc_stamp
-from counter.money import Currency
+from counter.money import Currency, smallest_coin_for
 from counter.people.users import User
 from counter.returns.policy import ReturnPolicy, ReturnRules
 from counter.sales.sale import Sale
@@ -183,14 +183,16 @@ def write_settings(engine: Engine, values: dict[str, Any]) -> None:
 
 def store_config(settings: dict[str, Any]) -> StoreConfig:
     store = settings["store"]
+    currency = Currency.of(store["currency"])
     return StoreConfig(
         store_id=store["id"],
         name=store["name"],
-        currency=Currency.of(store["currency"]),
+        currency=currency,
         locale=store["locale"],
         timezone=store["timezone"],
         prices_include_tax=store["prices_include_tax"],
-        smallest_coin=Decimal(store["smallest_coin"]),
+        # the store's own setting, else its currency's cash step (CHF 0.05, SEK 1: counter.money)
+        smallest_coin=Decimal(store["smallest_coin"]) if "smallest_coin" in store else smallest_coin_for(currency),
         address_lines=tuple(store.get("address_lines", ())),
         phone=store.get("phone", ""),
         tax_id=store.get("tax_id", ""),

@@ -126,3 +126,13 @@ def test_a_german_stores_cash_and_card_dialogs_take_amounts_as_germans_type_them
     card.validate()
     assert card.amount_value == D("1234.50")
     QTest.keyClick(card.amount, Qt.Key.Key_Escape)
+
+
+@pytest.mark.parametrize(("code", "step"), [("CHF", "0.05"), ("SEK", "1"), ("EUR", "0.01"), ("USD", "0.01")])
+def test_a_store_without_its_own_cash_step_takes_its_currencys(code: str, step: str) -> None:
+    from db.queries import store_config
+
+    store = {"id": "S9", "name": "Laden", "currency": code, "locale": "de_CH", "timezone": "Europe/Zurich",
+             "prices_include_tax": True}  # fmt: skip
+    assert store_config({"store": store}).smallest_coin == D(step)
+    assert store_config({"store": {**store, "smallest_coin": "0.10"}}).smallest_coin == D("0.10")  # its own wins
