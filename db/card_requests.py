@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, case, func, select
+from sqlalchemy import Connection, RowMapping, Select, and_, case, exists, func, literal_column, or_, select
 
 from counter.payments.ports import CardAnswerRow, CardRequestRow, TillCardTotals
 from db import schema as s
@@ -78,21 +78,34 @@ class SqlCardRequests:
         ref = self._conn.execute(q).scalar()
         return str(ref) if ref else None
 
-    def refund_closed(self, return_id: str, seq: int) -> bool:
-        q = select(_cl.c.return_id).where(_cl.c.return_id == return_id, _cl.c.seq == seq)
-        return self._conn.execute(q).first() is not None
-
     def open_refunds(self, terminal_id: str) -> Sequence[CardRequestRow]:
-        q = _select().where(_rq.c.terminal_id == terminal_id, _rq.c.for_kind == "return", _rq.c.op == "refund")
-        newest: dict[tuple[str, int], CardRequestRow] = {}
-        for r in self._conn.execute(q.order_by(_rq.c.sent_at)).mappings():
-            row = _row(r)
-            newest[(row.for_id, row.seq)] = row
-        return [
-            row
-            for (return_id, seq), row in newest.items()
-            if row.answer is not None and not row.approved and not self.refund_closed(return_id, seq)
-        ]
+        """One query (read at every sign-in): each refund's newest request, answered but not
+        approved, with no later try and not paid another way."""
+        later = _rq.alias("later")
+        # a try journaled at the same moment is later by its place in the table
+        same_time_after = literal_column("later.rowid") > literal_column("card_requests.rowid")
+        tried_again = exists().where(
+            later.c.terminal_id == _rq.c.terminal_id,
+            later.c.for_kind == _rq.c.for_kind,
+            later.c.for_id == _rq.c.for_id,
+            later.c.seq == _rq.c.seq,
+            later.c.op == _rq.c.op,
+            or_(
+                later.c.sent_at > _rq.c.sent_at,
+                and_(later.c.sent_at == _rq.c.sent_at, same_time_after),
+            ),
+        )
+        paid_otherwise = exists().where(_cl.c.return_id == _rq.c.for_id, _cl.c.seq == _rq.c.seq)
+        q = _select().where(
+            _rq.c.terminal_id == terminal_id,
+            _rq.c.for_kind == "return",
+            _rq.c.op == "refund",
+            _an.c.outcome.is_not(None),
+            _an.c.outcome != "approved",
+            ~tried_again,
+            ~paid_otherwise,
+        )
+        return [_row(r) for r in self._conn.execute(q.order_by(_rq.c.sent_at)).mappings()]
 
     def till_totals(self, terminal_id: str) -> TillCardTotals:
         since = self._conn.execute(select(func.max(_days.c.closed_at)).where(_days.c.terminal_id == terminal_id))

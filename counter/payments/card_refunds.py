@@ -156,12 +156,13 @@ def retry_refund(
     """Try an open card refund again on the terminal, as a new request naming the same payment."""
     if card_terminal is None:
         raise TenderError("No card terminal is set up.", "Set one up in Devices, or pay the refund another way.")
-    row = _open_refund(return_id, seq, uow_factory, terminal)
+    with uow_factory() as uow:
+        row = open_refund(uow, return_id, seq, terminal)
     req = CardRequest("refund", store.currency.from_minor(row.amount_minor), Purpose("return", return_id, seq),
                       original=row.original)  # fmt: skip
 
     def check(uow: UnitOfWork) -> None:
-        _open_refund(return_id, seq, lambda: uow, terminal, in_uow=True)
+        open_refund(uow, return_id, seq, terminal)
 
     return _outcome(
         lambda: send(req, user, uow_factory=uow_factory, clock=clock, store=store, terminal=terminal,
@@ -170,19 +171,12 @@ def retry_refund(
     )  # fmt: skip
 
 
-def _open_refund(
-    return_id: str, seq: int, uow_factory: Callable[[], UnitOfWork], terminal: TerminalIdentity, in_uow: bool = False
-) -> CardRequestRow:
-    def find(uow: UnitOfWork) -> CardRequestRow:
-        for row in uow.cards.open_refunds(terminal.terminal_id):
-            if row.for_id == return_id and row.seq == seq:
-                return row
-        raise TenderError("This card refund is not open any more.", "Look at the open card refunds again.")
-
-    if in_uow:
-        return find(uow_factory())
-    with uow_factory() as uow:
-        return find(uow)
+def open_refund(uow: UnitOfWork, return_id: str, seq: int, terminal: TerminalIdentity) -> CardRequestRow:
+    """The return's card refund ``seq`` while it is open (in the caller's unit of work)."""
+    for row in uow.cards.open_refunds(terminal.terminal_id):
+        if row.for_id == return_id and row.seq == seq:
+            return row
+    raise TenderError("This card refund is not open any more.", "Look at the open card refunds again.")
 
 
 @dataclass(frozen=True)
@@ -217,7 +211,7 @@ def close_refund_otherwise(
     if cmd.how not in ("cash", "store_credit"):
         raise TenderError("A card refund can be paid instead in cash or store credit.", "Pick one of the two.")
     with uow_factory() as uow:
-        row = _open_refund(cmd.return_id, cmd.seq, lambda: uow, terminal, in_uow=True)
+        row = open_refund(uow, cmd.return_id, cmd.seq, terminal)
         amount = store.currency.from_minor(row.amount_minor)
         granted = uow.approvals.granted(cmd.request_id, cmd.user.id)
         if granted.get(ApprovalKind.CARD_REFUND_OTHER_WAY) != amount:

@@ -75,10 +75,6 @@ class CardRequests(Protocol):
         sale ``sale_id`` (None: that tender did not go through the terminal)."""
         ...
 
-    def refund_closed(self, return_id: str, seq: int) -> bool:
-        """Was this return's card refund paid another way (``CardRefundClosed``)?"""
-        ...
-
     def open_refunds(self, terminal_id: str) -> Sequence[CardRequestRow]:
         """Returns' card refunds on this lane that the terminal has not made and that were not
         paid another way: for each (return, seq), its newest request, when not approved."""

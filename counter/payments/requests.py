@@ -194,13 +194,6 @@ def other_amount(answer: Answer, amount_minor: int) -> bool:
     return trusted and answer.amount_minor != amount_minor
 
 
-def checked_outcome(answer: Answer, amount_minor: int) -> Outcome:
-    """The answer's outcome, with an approval for another amount than asked not trusted."""
-    if answer.outcome is Outcome.APPROVED and answer.amount_minor != amount_minor:
-        return Outcome.UNKNOWN
-    return answer.outcome
-
-
 def send(
     req: CardRequest,
     user: User,
@@ -259,11 +252,10 @@ def ask(
     if other_amount(answer, amount_minor):
         reverse_other_amount(req.request_id, req.purpose, answer, user, uow_factory=uow_factory, clock=clock,
                              store=store, terminal=terminal, card_terminal=card_terminal)  # fmt: skip
-    outcome = checked_outcome(answer, amount_minor)
-    if outcome is Outcome.UNKNOWN:
+    if answer.outcome is Outcome.UNKNOWN:  # (an approval for another amount was reversed just above)
         raise CardOutcomeUnknown(req.request_id, money(req.amount))
     return record(
-        req.request_id, answer, str(outcome), "answer", user,
+        req.request_id, answer, str(answer.outcome), "answer", user,
         uow_factory=uow_factory, clock=clock, settle=settle, amount=req.amount,
     )  # fmt: skip
 
@@ -373,14 +365,18 @@ def not_approved_words(answer: Answer, outcome: str, op: str = "sale") -> tuple[
 # ------------------------------------------------------------------ resolving the unknown
 
 
+def _newer(row: CardRequestRow, last: Answer | None) -> bool:
+    """The terminal's last transaction came after what the lane knew when it sent ``row``."""
+    return last is not None and bool(last.trace) and last.trace != row.prior_trace
+
+
 def matches(row: CardRequestRow, last: Answer | None) -> bool:
     """Is the terminal's last transaction this request's? Newer than what the lane knew
     when it sent the request, and for the request's amount."""
     return (
-        last is not None
+        _newer(row, last)
+        and last is not None
         and last.outcome is not Outcome.UNKNOWN
-        and bool(last.trace)
-        and last.trace != row.prior_trace
         and last.amount_minor == row.amount_minor
     )
 
@@ -389,10 +385,9 @@ def newer_other_amount(row: CardRequestRow, last: Answer | None) -> bool:
     """The terminal's last transaction is newer than the request and approved, but for
     another amount: a charge to reverse."""
     return (
-        last is not None
+        _newer(row, last)
+        and last is not None
         and last.outcome is Outcome.APPROVED
-        and bool(last.trace)
-        and last.trace != row.prior_trace
         and last.amount_minor != row.amount_minor
     )
 

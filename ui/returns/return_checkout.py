@@ -224,8 +224,10 @@ class ReturnCheckout:
         v = self.view
         v.last_record = record
         q = record.quote
-        with self.ctx.read_uow() as uow:  # the card refunds journaled for the terminal (sent just after)
-            on_terminal = frozenset(r.seq for r in uow.cards.for_purpose("return", record.id))
+        on_terminal: frozenset[int] = frozenset()  # the card refunds journaled for the terminal, sent below
+        if self.ctx.card_terminal is not None:
+            with self.ctx.read_uow() as uow:
+                on_terminal = frozenset(r.seq for r in uow.cards.for_purpose("return", record.id))
         said = describe_allocation(q.allocation, self._money, record.voucher_code, on_terminal)
         message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if said else "")
         if q.to_pay > 0:
@@ -243,15 +245,14 @@ class ReturnCheckout:
         if q.to_pay > 0:
             given.append(f"Customer paid  {self._money(q.to_pay)}")
         v.show_done(f"DONE · {record.return_number}", self._money(q.allocation.total or q.to_pay), given)
-        self._refund_cards(record)
+        if on_terminal:
+            self._refund_cards(record)
 
     def _refund_cards(self, record: ReturnRecord) -> None:
-        """The card refunds journaled with the return go to the terminal now, off the GUI thread."""
-        if self.ctx.card_terminal is None or self.view.user is None:
+        """The card refunds journaled with the return (none sent yet) go to the terminal now,
+        off the GUI thread."""
+        if self.view.user is None:
             return
-        with self.ctx.read_uow() as uow:
-            if not any(r.pending for r in uow.cards.for_purpose("return", record.id)):
-                return
         self.tell("Refunding to the card on the terminal: the customer follows it…", "info")
         user = self.view.user
         call = partial(self.ctx.handle, send_refunds, record.id, user)
