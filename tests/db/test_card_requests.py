@@ -481,3 +481,18 @@ def test_a_card_answer_holding_more_than_the_last_4_digits_cannot_be_projected()
         project("CardRequestSettled", {**body, "card_last4": "4111111111111111"}, ref)
     with pytest.raises(ProjectionError, match="outcome"):
         project("CardRequestSettled", {**body, "outcome": "maybe"}, ref)
+
+
+def test_a_declined_card_refund_tried_again_and_made_is_no_longer_open(
+    shop: TestStore, sim: SimZvtTerminal, terminal: ZvtTerminal
+) -> None:
+    sale = card_sale(shop, terminal, "apparel")
+    sim.fault = Fault.DECLINED
+    record, (outcome,) = card_return(shop, terminal, sale, 0)
+    assert not outcome.approved
+    with shop.read_uow() as uow:
+        (owed,) = uow.cards.open_refunds(shop.terminal.terminal_id)
+    again = retry_refund(record.id, owed.seq, shop.user("Maria"), **deps(shop, terminal))
+    assert again.approved and sim.transactions[-1].kind == "refund" and sim.transactions[-1].approved
+    with shop.read_uow() as uow:
+        assert uow.cards.open_refunds(shop.terminal.terminal_id) == []
