@@ -20,7 +20,7 @@ language (``set_screen_language``) follows the signed-in person; a document is m
 
 Catalogues live in ``resources/locale/<lang>/LC_MESSAGES/counter.po`` and are read as they
 are (no compiled .mo in the tree). Two pseudo-languages are made from the English text, for
-tests and for translators: ``en_XA`` (accented and a third longer, in brackets, so that text
+tests and for translators: ``en_XA`` (accented and 40 % longer, in brackets, so that text
 that escaped translation and text that would be clipped both show) and ``ar_XB`` (each word
 written right to left, and screens laid out mirrored).
 """
@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import gettext as _gettext
 import io
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +55,9 @@ LANGUAGES = (SOURCE_LANGUAGE, *CATALOGUES)
 _RTL = {"ar", "he", "fa", "ur", PSEUDO_RTL}
 
 _override: ContextVar[str | None] = ContextVar("counter_language", default=None)
-_screen: list[str] = [SOURCE_LANGUAGE]
+_screen: list[str] = [SOURCE_LANGUAGE]  # COUNTER_LANGUAGE's, when set (end of this module)
+#: the environment variable that makes everything one language (translators, tests, the CLI)
+FORCE_VARIABLE = "COUNTER_LANGUAGE"
 
 
 def normalize(code: str | None) -> str:
@@ -70,6 +73,13 @@ def normalize(code: str | None) -> str:
     return base if base in LANGUAGES else SOURCE_LANGUAGE
 
 
+def forced() -> str | None:
+    """The language ``COUNTER_LANGUAGE`` imposes on screens and documents alike, if set: a
+    translator checking a catalogue, or a pseudo-language run."""
+    code = os.environ.get(FORCE_VARIABLE, "").strip()
+    return normalize(code) if code else None
+
+
 def language() -> str:
     """The language of what is being made now: the document's inside ``use_language``, else
     the screen's."""
@@ -83,7 +93,7 @@ def screen_language() -> str:
 def set_screen_language(code: str | None) -> str:
     """The screen speaks ``code`` from now on (the signed-in person's preference, or the
     store's language when they have none). Returns the catalogue chosen."""
-    _screen[0] = normalize(code)
+    _screen[0] = forced() or normalize(code)
     return _screen[0]
 
 
@@ -91,7 +101,7 @@ def set_screen_language(code: str | None) -> str:
 def use_language(code: str | None) -> Iterator[str]:
     """Make a document in ``code`` (the store's or the customer's language), whatever the
     screen speaks; the screen's language is back afterwards."""
-    token = _override.set(normalize(code))
+    token = _override.set(forced() or normalize(code))
     try:
         yield language()
     finally:
@@ -175,7 +185,7 @@ PSEUDO_CLOSE = "]"
 
 
 def pseudo_long(message: str) -> str:
-    """``message`` accented and a third longer, in brackets: "[Šçáñ áñ îţéɱ ~~~~]". Every
+    """``message`` accented and 40 % longer, in brackets: "[Šçáñ áñ îţéɱ ~~~~]". Every
     ASCII letter becomes another letter, so English left on a screen stands out."""
     if not message:
         return message
@@ -184,14 +194,14 @@ def pseudo_long(message: str) -> str:
     letters = 0
     for match in KEEP.finditer(message):
         chunk = message[pos : match.start()]
-        letters += sum(ch.isalpha() for ch in chunk)
+        letters += len(chunk)
         parts.append(chunk.translate(_ACCENTS))
         parts.append(match.group(0))
         pos = match.end()
     tail = message[pos:]
-    letters += sum(ch.isalpha() for ch in tail)
+    letters += len(tail)
     parts.append(tail.translate(_ACCENTS))
-    padding = "~" * max(1, (letters + 2) // 3)
+    padding = "~" * max(1, (letters * 2 + 4) // 5)  # German runs about a third longer than English
     lead = len(message) - len(message.lstrip("\n"))
     trail = len(message) - len(message.rstrip("\n"))
     body = "".join(parts)
@@ -239,3 +249,6 @@ class _Pseudo(_gettext.NullTranslations):
 
     def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
         return self._make(msgid1 if n == 1 else msgid2)
+
+
+_screen[0] = forced() or SOURCE_LANGUAGE

@@ -30,15 +30,23 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
 from app.context import build_context  # noqa: E402
 from counter.people.users import PinHasher  # noqa: E402
 from db.demo import build_demo  # noqa: E402
-from ui.main_window import build_window, load_style  # noqa: E402
+from scripts.screen_audit import Auditor  # noqa: E402
+from ui.main_window import build_window  # noqa: E402
+from ui.theme import apply_style  # noqa: E402
 
 
 def settle(ms: int = 150) -> None:
     until(lambda: False, ms / 1000)
 
 
+#: set by ``--audit``: every screen grabbed is walked for English left and unnamed controls
+AUDITOR: Auditor | None = None
+
+
 def grab(widget: QWidget, path: Path) -> None:
     settle()
+    if AUDITOR is not None:
+        AUDITOR.audit(path.stem, widget)
     widget.grab().save(str(path))
     print(f"wrote {path}")
 
@@ -75,6 +83,8 @@ def when_dialog(act) -> None:  # type: ignore[no-untyped-def]
 
 
 _KEEP: list[object] = []
+#: what the walk types or makes: data, not words to translate
+TYPED = ("kettle D123 4567 8901 regular customer, has the box a $20 note was torn and taken to the safe",)
 
 
 def paper(preview, path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -183,13 +193,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
     parser.add_argument("--size", help="the window's size, e.g. 1024x768 (default: the screen's)")
+    parser.add_argument("--language", help="screens and documents in this language (de, fr, es, en_XA, ar_XB)")
+    parser.add_argument("--theme", default="standard", help="standard or high-contrast")
+    parser.add_argument("--scale", type=float, default=1.0, help="text scale: 1.0, 1.5, 2.0")
+    parser.add_argument("--audit", type=Path, help="write what escaped translation and unnamed controls to (JSON)")
     args = parser.parse_args(argv)
+    global AUDITOR
+    if args.language:
+        os.environ["COUNTER_LANGUAGE"] = args.language  # the store's, the people's and the documents' language
     docs = args.out  # paper and PDFs: the same on any screen
     docs.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
-    load_style(app)  # type: ignore[arg-type]
+    apply_style(app, args.theme, args.scale)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as tmp:
         build_demo(Path(tmp), days=5, hasher=PinHasher(time_cost=1, memory_cost=1024)).dispose()
+        if args.audit:
+            AUDITOR = Auditor(args.audit, Path(tmp) / "counter.sqlite3")
+            # what this script types, and the people and cases scripts/desk_screenshots.py makes
+            AUDITOR.allow(TYPED)
         # QTest types as fast as a scanner: the wedge filter would take the PIN for a scan
         ctx = build_context(Path(tmp), overrides={"printer": "sim://printer", "wedge": False})
         window = build_window(ctx)
@@ -310,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
             pdf_to_png(zs[-1], docs / "z-report.png")
         window.close()
         ctx.close()
+    if AUDITOR is not None:
+        AUDITOR.write()
     shrink(shots)
     shrink(docs)
     return 0

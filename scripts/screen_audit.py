@@ -1,0 +1,219 @@
+"""What a screen shows that escaped translation, and which controls have no accessible name.
+
+Used by ``scripts/screenshots.py --audit FILE``: each screen and dialog it grabs is walked
+here first. Two kinds of finding:
+
+- ``untranslated``: in the pseudo-language ``en_XA`` every translated letter is accented, so a
+  run of two or more plain ASCII letters on a screen is English that did not go through
+  ``counter.i18n``, unless it is data (an item's or a person's name, a code, a key name): the
+  caller gives those words.
+- ``unnamed``: a control that takes the keyboard focus whose accessible name (what a screen
+  reader says: its ``accessibleName``, its text, or its label's) is empty, walked through
+  Qt's accessibility tree (``QAccessible``), as an assistive technology sees it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, Qt
+from PySide6.QtGui import QAccessible, QAccessibleInterface
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabWidget,
+    QTextEdit,
+    QWidget,
+)
+
+#: key names stay as the keyboard prints them, in every language
+KEY_NAMES = {
+    "Esc", "Enter", "Ctrl", "Shift", "Alt", "Tab", "PgUp", "PgDn", "Del", "Home", "End", "Space",
+    "Backspace", "Ins", "Up", "Down", "Left", "Right", "Return",
+}  # fmt: skip
+ASCII_RUN = re.compile(r"[A-Za-z]{2,}")
+TAG = re.compile(r"<[^>]*>")
+#: roles of the controls a person operates; each needs a name
+CONTROL_ROLES = {
+    QAccessible.Role.PushButton,
+    QAccessible.Role.CheckBox,
+    QAccessible.Role.RadioButton,
+    QAccessible.Role.ComboBox,
+    QAccessible.Role.EditableText,
+    QAccessible.Role.SpinBox,
+    QAccessible.Role.List,
+    QAccessible.Role.Table,
+    QAccessible.Role.Tree,
+    QAccessible.Role.PageTab,
+    QAccessible.Role.Slider,
+    QAccessible.Role.ButtonMenu,
+    QAccessible.Role.ButtonDropDown,
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    screen: str
+    kind: str  # "untranslated" | "unnamed" | "undescribed"
+    where: str  # the widget's class and object name
+    text: str
+
+
+def _where(widget: QWidget) -> str:
+    name = widget.objectName()
+    return f"{type(widget).__name__}{'#' + name if name else ''}"
+
+
+def shown_texts(top: QWidget) -> Iterable[tuple[QWidget, str]]:
+    """Every text ``top`` and its visible children show a person."""
+    widgets = [top, *top.findChildren(QWidget)]
+    for widget in widgets:
+        if widget is not top and not widget.isVisibleTo(top):
+            continue
+        if widget.isWindow():
+            yield widget, widget.windowTitle()
+        if widget.toolTip():
+            yield widget, widget.toolTip()
+        if isinstance(widget, QLabel):
+            yield widget, html.unescape(TAG.sub(" ", widget.text()))
+        elif isinstance(widget, QAbstractButton):
+            yield widget, widget.text()
+        elif isinstance(widget, QLineEdit):
+            yield widget, widget.placeholderText()
+        elif isinstance(widget, QGroupBox):
+            yield widget, widget.title()
+        elif isinstance(widget, QTabWidget):
+            for i in range(widget.count()):
+                yield widget, widget.tabText(i)
+        elif isinstance(widget, QComboBox):
+            for i in range(widget.count()):
+                yield widget, widget.itemText(i)
+        elif isinstance(widget, QPlainTextEdit | QTextEdit):
+            yield widget, widget.toPlainText() if widget.isReadOnly() else widget.placeholderText()
+        elif isinstance(widget, QAbstractItemView) and widget.model() is not None:
+            model = widget.model()
+            columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount()
+            for column in range(columns):
+                yield widget, str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            for row in range(min(model.rowCount(), 30)):
+                for column in range(columns):
+                    yield widget, str(model.data(model.index(row, column)) or "")
+
+
+def untranslated(screen: str, top: QWidget, data_words: set[str]) -> list[Finding]:
+    found: dict[tuple[str, str], Finding] = {}
+    allowed = data_words | KEY_NAMES
+    for widget, text in shown_texts(top):
+        for line in text.splitlines():
+            english = [w for w in ASCII_RUN.findall(line) if w not in allowed and w.lower() not in allowed]
+            if english:
+                key = (_where(widget), line.strip())
+                found.setdefault(key, Finding(screen, "untranslated", key[0], line.strip()[:160]))
+    return list(found.values())
+
+
+def _walk(iface: QAccessibleInterface | None, depth: int = 0) -> Iterable[QAccessibleInterface]:
+    if iface is None or not iface.isValid() or depth > 60:
+        return
+    yield iface
+    for i in range(iface.childCount()):
+        yield from _walk(iface.child(i), depth + 1)
+
+
+def unnamed(screen: str, top: QWidget) -> list[Finding]:
+    """The focusable controls of ``top``'s accessibility tree that a screen reader cannot name."""
+    found: list[Finding] = []
+    for iface in _walk(QAccessible.queryAccessibleInterface(top)):
+        state = iface.state()
+        if iface.role() not in CONTROL_ROLES or not state.focusable or state.invisible:
+            continue
+        obj = iface.object()
+        if isinstance(obj, QWidget) and not obj.isVisibleTo(top):
+            continue
+        where = _where(obj) if isinstance(obj, QWidget) else iface.role().name
+        if not iface.text(QAccessible.Text.Name).strip():
+            found.append(Finding(screen, "unnamed", where, iface.role().name))
+        elif not iface.text(QAccessible.Text.Description).strip():
+            found.append(Finding(screen, "undescribed", where, iface.text(QAccessible.Text.Name)[:80]))
+    return found
+
+
+class Auditor:
+    """Collects the findings of every screen grabbed, then writes them as JSON."""
+
+    def __init__(self, path: Path, store_file: Path | None = None) -> None:
+        self.path = path
+        self.store_file = store_file
+        self.data_words: set[str] = set()
+        self.screens: list[str] = []
+        self.findings: list[Finding] = []
+
+    def allow(self, texts: Iterable[str]) -> None:
+        """Words of data shown on screens (names, codes, typed notes): not English to translate."""
+        for text in texts:
+            self.data_words.update(ASCII_RUN.findall(text or ""))
+
+    def audit(self, screen: str, top: QWidget) -> None:
+        if self.store_file is not None:  # read again: the walk makes customers and cases as it goes
+            self.data_words |= data_words(self.store_file)
+        self.screens.append(screen)
+        self.findings += untranslated(screen, top, self.data_words)
+        self.findings += unnamed(screen, top)
+
+    def write(self) -> None:
+        self.path.write_text(
+            json.dumps({"screens": self.screens, "findings": [asdict(f) for f in self.findings]}, indent=1),
+            encoding="utf-8",
+        )
+
+
+#: the columns whose text is data a person typed or the store configured, not words to translate
+DATA_COLUMNS = {
+    "items": ("name", "sku"),
+    "users": ("name",),
+    "customers": ("name", "email"),
+    "customer_addresses": ("line1", "line2", "city", "region"),
+    "categories": ("name",),
+    "departments": ("name", "code"),
+    "tax_classes": ("label",),
+    "cases": ("subject", "follow_up_note", "resolution"),
+    "contacts": ("words", "actions"),
+    "case_events": ("text",),
+    "referrals": ("note", "outcome"),
+    "referral_notes": ("text",),
+    "shifts": ("note",),
+    "cash_movements": ("reason",),
+    "approvals": ("reason",),
+    "adjustments": ("reason", "competitor"),
+    "tenders": ("card_brand",),
+    "part_payments": ("card_brand",),
+    "counters": ("name",),
+    "settings": ("value",),
+}
+
+
+def data_words(db_file: Path) -> set[str]:
+    """The words of the store's own data (names, notes, its settings) in a lane's store file."""
+    import sqlite3
+
+    words: set[str] = set()
+    with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as conn:
+        for table, columns in DATA_COLUMNS.items():
+            for column in columns:
+                try:
+                    rows = conn.execute(f"SELECT DISTINCT {column} FROM {table}")  # noqa: S608 - names from the table above
+                except sqlite3.Error:
+                    continue
+                for (value,) in rows:
+                    words.update(ASCII_RUN.findall(str(value or "")))
+    return words

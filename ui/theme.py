@@ -1,0 +1,56 @@
+"""How the screens look: the theme and the text scale (GUI thread only).
+
+``resources/style.qss`` is the one style sheet; the high-contrast theme lays
+``resources/high_contrast.qss`` over it. The text scale (1.0, 1.5, 2.0; settings
+``text_scale``) multiplies every font size of the sheet and the application's font, so
+the screens grow their text while the layouts (which follow their text's size) grow with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+STYLE = RESOURCES / "style.qss"
+HIGH_CONTRAST = RESOURCES / "high_contrast.qss"
+THEMES = ("standard", "high-contrast")
+SCALES = (1.0, 1.25, 1.5, 2.0)
+_SIZE = re.compile(r"(font-size|min-height|min-width)\s*:\s*(\d+(?:\.\d+)?)px")
+
+log = logging.getLogger(__name__)
+
+
+def style_sheet(theme: str = "standard", scale: float = 1.0) -> str:
+    """The sheet for ``theme`` with every font size (and the heights that hold text) times
+    ``scale``."""
+    parts = [STYLE.read_text(encoding="utf-8")]
+    if theme == "high-contrast":
+        parts.append(HIGH_CONTRAST.read_text(encoding="utf-8"))
+    sheet = "\n".join(parts)
+    if scale != 1.0:
+        sheet = _SIZE.sub(lambda m: f"{m.group(1)}: {round(float(m.group(2)) * scale)}px", sheet)
+    return sheet
+
+
+def apply_style(app: QApplication, theme: str = "standard", scale: float = 1.0) -> None:
+    """Style the whole application; an unknown theme is the standard one, a missing sheet the
+    platform's style (said in the log, never fatal)."""
+    if theme not in THEMES:
+        log.warning("unknown theme %r; using the standard one", theme)
+        theme = "standard"
+    scale = min(max(scale, 1.0), 3.0)
+    try:
+        app.setStyleSheet(style_sheet(theme, scale))
+    except OSError:
+        log.warning("style sheet %s not found; using the platform style", STYLE)
+        return
+    font = app.font()
+    if font.pointSizeF() > 0:
+        base = app.property("counterBasePointSize") or font.pointSizeF()
+        app.setProperty("counterBasePointSize", base)
+        font.setPointSizeF(float(base) * scale)
+        app.setFont(font)
