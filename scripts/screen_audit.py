@@ -151,10 +151,10 @@ def unnamed(screen: str, top: QWidget) -> list[Finding]:
 class Auditor:
     """Collects the findings of every screen grabbed, then writes them as JSON."""
 
-    def __init__(self, path: Path, store_file: Path | None = None) -> None:
+    def __init__(self, path: Path, store_file: Path | None = None, locale: str = "en_US") -> None:
         self.path = path
         self.store_file = store_file
-        self.data_words: set[str] = set()
+        self.data_words: set[str] = locale_words(locale) | {"Counter"}  # the product's name
         self.screens: list[str] = []
         self.findings: list[Finding] = []
 
@@ -200,6 +200,24 @@ DATA_COLUMNS = {
     "counters": ("name",),
     "settings": ("value",),
 }
+
+
+def locale_words(locale: str) -> set[str]:
+    """Month and day names and the AM/PM marks of a locale: dates shown the store locale's way
+    (counter.dates) are locale data from CLDR, not text of the catalogue."""
+    from babel import Locale
+
+    loc = Locale.parse(locale)
+    words: set[str] = set()
+    for table in (loc.months, loc.days):
+        for context in table.values():
+            for names in context.values():
+                for name in names.values():
+                    words.update(ASCII_RUN.findall(name))
+    periods = loc.day_periods.get("format", {}).get("abbreviated", {})
+    for mark in (periods.get("am", ""), periods.get("pm", "")):
+        words.update(ASCII_RUN.findall(mark))
+    return words
 
 
 def data_words(db_file: Path) -> set[str]:
