@@ -19,7 +19,7 @@ import functools
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image, ImageDraw, ImageFont, features
 
@@ -37,7 +37,7 @@ FONT_CANDIDATES = (
 class _TextJob(Protocol):
     """The encoder's job, for what stays a printer command (``devices.escpos.encoder._Job``)."""
 
-    p: object
+    p: Any  # python-escpos' Dummy
     cols: int
 
     def barcode128(self, data: str) -> None: ...
@@ -170,19 +170,21 @@ class RasterJob:
         ascent, descent = font.getmetrics() if isinstance(font, ImageFont.FreeTypeFont) else (self.size, 4)
         return Image.new("1", (self.width, ascent + descent + self.gap), 1)
 
-    def _options(self) -> dict[str, str]:
-        if not shaping():
-            return {}
-        return {"direction": "rtl", "language": self.language} if self.rtl else {"direction": "ltr"}
+    def _direction(self) -> str | None:
+        return ("rtl" if self.rtl else "ltr") if shaping() else None
+
+    def _language(self) -> str | None:
+        return self.language or None if shaping() and self.rtl else None
 
     def _measure(self, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
-        return int(font.getlength(text, **self._options())) if text else 0
+        return int(font.getlength(text, direction=self._direction(), language=self._language())) if text else 0
 
     def _draw(
         self, draw: ImageDraw.ImageDraw, x: int, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     ) -> None:
         if text:
-            draw.text((max(0, x), self.gap // 2), text, font=font, fill=0, **self._options())
+            at = (max(0, x), self.gap // 2)
+            draw.text(at, text, font=font, fill=0, direction=self._direction(), language=self._language())
 
     def _wrap(self, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> list[str]:
         words, lines, current = text.split(" "), [], ""
