@@ -53,6 +53,9 @@ CRASH_SENT = "card.sent"
 CRASH_ANSWERED = "card.answered"
 #: what is journaled (in English) when the terminal has no record of a request; shown through _()
 NO_RECORD = N_("The terminal has no record of it: nothing was charged.")
+#: journaled (in English) when a supervisor settles a request by hand; shown through _()
+SETTLED_CHARGED = N_("Settled by hand: charged, as the terminal's slip shows.")
+SETTLED_NOT_CHARGED = N_("Settled by hand: not charged, as the terminal shows.")
 
 
 class CardNotApproved(TenderError):
@@ -504,13 +507,13 @@ def settle_by_hand(
         Answer(
             Outcome.APPROVED,
             row.amount_minor,
-            "Settled by hand: charged, as the terminal's slip shows.",
+            SETTLED_CHARGED,
             approval_code=card.approval_code,
             card_brand=card.brand,
             pan_last4=card.last4,
         )  # fmt: skip
         if charged and card is not None
-        else Answer(Outcome.DECLINED, 0, "Settled by hand: not charged, as the terminal shows.")
+        else Answer(Outcome.DECLINED, 0, SETTLED_NOT_CHARGED)
     )
     outcome = "approved" if charged else "not_charged"
     settle = settle_sale if row.for_kind == "sale" else (lambda uow, settled: None)
