@@ -383,6 +383,7 @@ def not_approved_words(answer: Answer, outcome: str, op: str = "sale") -> tuple[
         if outcome == "cancelled"
         else _("Ask for another card, or take cash (F9) or store credit (F8).")
     )
+    # Translators: {what} is the card terminal's own words ("Declined")
     return (_("{what}. Nothing was charged.").format(what=what), said.strip() or default)
 
 

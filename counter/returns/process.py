@@ -157,6 +157,7 @@ def quote(
     for ql in quoted:
         approvals |= ql.decision.approvals
         if ql.decision.status is Status.REFUSED and not ql.decision.overridable:
+            # Translators: why a returned item is refused: the item's name, then the policy's reasons
             refused.append(_("{item}: {reasons}").format(item=ql.name, reasons="; ".join(ql.decision.reasons)))
     if cmd.waive_fees and any(ql.decision.restocking_fee_percent for ql in quoted):
         approvals.add(ApprovalKind.FEE_WAIVER)

@@ -60,6 +60,7 @@ def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, 
     tenders = []
     for part in q.allocation.parts:
         if part.kind is TenderKind.CARD and part.card:
+            # Translators: a refund line of a return receipt; {card} is "Visa •••• 4242"
             to_card = _("To {card}").format(card=part.card.label)
             tenders.append(TenderLine(to_card, part.amount, _("Original approval {code}").format(code=part.reference)))
         elif part.kind is TenderKind.STORE_CREDIT:

@@ -74,6 +74,7 @@ class RefundPart:
     @property
     def label(self) -> str:
         if self.kind is TenderKind.CARD and self.card:
+            # Translators: where a refund goes; {card} is "Visa •••• 4242"
             return _("Back to {card}").format(card=self.card.label)
         if self.kind is TenderKind.STORE_CREDIT:
             return _("Store credit voucher")

@@ -148,6 +148,7 @@ def receipt_for(
         taxes=tuple(TaxSummaryLine(t.tax.code, t.tax.label, t.tax.rate, t.base, t.amount) for t in sale.taxes),
         total=sale.total,
         tenders=tuple(
+            # Translators: on a receipt, under a card payment: the terminal's approval code
             TenderLine(t.label, t.tendered, _("Approval {code}").format(code=t.card.approval_code) if t.card else "")
             for t in sale.tenders
         ),

@@ -192,6 +192,7 @@ def give_back_phrases(tenders: Sequence[Tender], money: Callable[[Decimal], str]
         elif t.kind is TenderKind.STORE_CREDIT:
             out.append(_("put {amount} back on voucher {voucher}").format(amount=money(t.amount), voucher=t.voucher))
         else:
+            # Translators: part of the question before a void; {tender}: a payment, lower case ("exchange credit")
             out.append(_("release {amount} {tender}").format(amount=money(t.amount), tender=t.label.lower()))
     return out
 
@@ -227,6 +228,7 @@ def what_to_do(record: VoidRecord, money: Callable[[Decimal], str], *, cards_don
         elif t.kind is TenderKind.STORE_CREDIT:
             steps.append(_("{amount} is back on voucher {voucher}.").format(amount=money(t.amount), voucher=t.voucher))
         else:
+            # Translators: after a void; {tender} is a payment's name, lower case ("exchange credit")
             steps.append(_("{amount} {tender} released.").format(amount=money(t.amount), tender=t.label.lower()))
     return " ".join(steps)
 
@@ -236,12 +238,14 @@ def _given_back_line(t: Tender) -> TenderLine:
         return TenderLine(_("Cash given back"), t.amount)
     if t.kind is TenderKind.CARD and t.card is not None:
         return TenderLine(
+            # Translators: a line of the void slip; {card} is "Visa •••• 4242"
             _("{card} reversed").format(card=t.card.label),
             t.amount,
             _("Approval {code}").format(code=t.card.approval_code),
         )
     if t.kind is TenderKind.STORE_CREDIT:
         return TenderLine(_("Back on store credit"), t.amount, _("Voucher {code}").format(code=t.voucher))
+    # Translators: a line of the void slip; {tender} is a payment's name ("Exchange credit")
     return TenderLine(_("{tender} released").format(tender=t.label), t.amount)
 
 
