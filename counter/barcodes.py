@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from counter.errors import BarcodeError
+from counter.i18n import _
 from counter.trust.carddata import card_data_in_code, mask_card_data, refuse_card_data
 
 _GTIN_LENGTHS = frozenset({8, 12, 13, 14})
@@ -53,8 +54,8 @@ def canonical_gtin(text: str) -> str:
     if not (digits.isascii() and digits.isdigit()) or len(digits) not in _CODE_LENGTHS:
         shown = mask_card_data(digits)  # a mistyped barcode may pass for a card number: never echo one
         raise BarcodeError(
-            f"“{shown}” is not a product barcode.",
-            "Scan the barcode again, or type the 8, 12 or 13 digits under it.",
+            _("“{shown}” is not a product barcode.").format(shown=shown),
+            _("Scan the barcode again, or type the 8, 12 or 13 digits under it."),
         )
     if len(digits) >= 12:  # UPC-A, EAN-13, GTIN-14: the check digit is all there is to validate
         if _gs1_check_digit(digits[:-1]) != int(digits[-1]):
@@ -72,12 +73,12 @@ def _invalid(digits: str, error: str) -> BarcodeError:
     shown = mask_card_data(digits)  # a mistyped barcode may pass for a card number: never echo one
     if "check digit" in error:
         return BarcodeError(
-            f"The barcode {shown} has a wrong check digit.",
-            "Scan it again; if you typed it, check the last digit.",
+            _("The barcode {shown} has a wrong check digit.").format(shown=shown),
+            _("Scan it again; if you typed it, check the last digit."),
         )
     return BarcodeError(
-        f"“{shown}” is not a valid product barcode.",
-        "Scan it again, or search the item by name (F2).",
+        _("“{shown}” is not a valid product barcode.").format(shown=shown),
+        _("Scan it again, or search the item by name (F2)."),
     )
 
 
@@ -86,11 +87,11 @@ def read_code(text: str) -> ScannedCode:
     raw = text
     text = text.strip()
     if not text:
-        raise BarcodeError("Nothing was scanned.", "Scan the item or type its barcode.")
+        raise BarcodeError(_("Nothing was scanned."), _("Scan the item or type its barcode."))
     if card_data_in_code(text):  # a swiped or typed card never goes further
         refuse_card_data(text, "in the item field")
     if len(text) > MAX_CODE_LENGTH or not text.isprintable():
-        raise BarcodeError("That input is not a barcode.", "Scan the item again, or type its barcode or name.")
+        raise BarcodeError(_("That input is not a barcode."), _("Scan the item again, or type its barcode or name."))
     if text.isascii() and text.isdigit() and len(text) in _GTIN_LENGTHS:
         return ScannedCode(CodeKind.GTIN, canonical_gtin(text), raw)
     return ScannedCode(CodeKind.SKU, text.upper(), raw)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from counter.i18n import _
+
 
 class ReceiptKind(enum.StrEnum):
     SALE = "sale"
@@ -98,10 +100,11 @@ class Receipt:
     def total_label(self) -> str:
         """What the total is called: a sale's total, or what a return refunded or took back."""
         if self.kind is ReceiptKind.VOID:
-            return "Total voided"
+            return _("Total voided")
         if self.kind is not ReceiptKind.RETURN:
-            return "Total"
-        return "Total returned" if self.exchange_credit else "Total refunded"
+            # Translators: the total of a sale, as a receipt prints it
+            return _("Total")
+        return _("Total returned") if self.exchange_credit else _("Total refunded")
 
     @property
     def show_prices(self) -> bool:

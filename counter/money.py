@@ -30,6 +30,7 @@ from babel.numbers import (
 )
 
 from counter.errors import InvalidAmount
+from counter.i18n import _
 
 #: The largest amount a single line, tender or document may carry (in major units).
 #: Beyond this is a typing or scanning accident at a service counter, not a sale.
@@ -63,8 +64,8 @@ class Currency:
         scaled = amount.scaleb(self.digits)
         if scaled != scaled.to_integral_value():
             raise InvalidAmount(
-                f"{amount} has more decimals than {self.code} allows.",
-                f"Use at most {self.digits} decimals.",
+                _("{amount} has more decimals than {code} allows.").format(amount=amount, code=self.code),
+                _("Use at most {digits} decimals.").format(digits=self.digits),
             )
         return int(scaled)
 
@@ -93,36 +94,46 @@ class Currency:
             cleaned = cleaned.replace(symbol, "")
         cleaned = _typed_groups(cleaned.strip(), locale)
         if not cleaned:
-            raise InvalidAmount("No amount was entered.", f"Type an amount, for example {example}.")
+            raise InvalidAmount(
+                _("No amount was entered."), _("Type an amount, for example {example}.").format(example=example)
+            )
         if cleaned.startswith("-"):
-            raise InvalidAmount("Amounts cannot be negative here.", "Type the amount without a minus sign.")
+            raise InvalidAmount(_("Amounts cannot be negative here."), _("Type the amount without a minus sign."))
         if cleaned.lower().lstrip("+") in ("inf", "infinity", "nan", "snan"):
-            raise InvalidAmount(f"“{raw}” is not an amount.", f"Type an amount, for example {example}.")
+            raise InvalidAmount(
+                _("“{raw}” is not an amount.").format(raw=raw),
+                _("Type an amount, for example {example}.").format(example=example),
+            )
         try:
             amount = parse_decimal(cleaned, locale=locale, strict=True)
         except (NumberFormatError, InvalidOperation, ValueError) as exc:
-            point = "point" if get_decimal_symbol(locale) == "." else "comma"
             meant = [s for s in getattr(exc, "suggestions", None) or [] if get_decimal_symbol(locale) in s]
-            hint = f"Type digits and at most one {point}, for example {example}."
+            if get_decimal_symbol(locale) == ".":
+                hint = _("Type digits and at most one point, for example {example}.").format(example=example)
+            else:
+                hint = _("Type digits and at most one comma, for example {example}.").format(example=example)
             if meant:
-                hint = f"Did you mean {meant[-1]}? {hint}"
-            raise InvalidAmount(f"“{raw}” is not an amount.", hint) from None
+                hint = _("Did you mean {amount}? {hint}").format(amount=meant[-1], hint=hint)
+            raise InvalidAmount(_("“{raw}” is not an amount.").format(raw=raw), hint) from None
         if not amount.is_finite():
-            raise InvalidAmount(f"“{raw}” is not an amount.", f"Type an amount, for example {example}.")
+            raise InvalidAmount(
+                _("“{raw}” is not an amount.").format(raw=raw),
+                _("Type an amount, for example {example}.").format(example=example),
+            )
         if amount < 0:
-            raise InvalidAmount("Amounts cannot be negative here.", "Type the amount without a minus sign.")
+            raise InvalidAmount(_("Amounts cannot be negative here."), _("Type the amount without a minus sign."))
         if amount.as_tuple().exponent < -self.digits:  # type: ignore[operator]
             raise InvalidAmount(
-                f"{raw} has more decimals than {self.code} allows.",
-                f"Use at most {self.digits} decimals.",
+                _("{raw} has more decimals than {code} allows.").format(raw=raw, code=self.code),
+                _("Use at most {digits} decimals.").format(digits=self.digits),
             )
         if amount > maximum:
             raise InvalidAmount(
-                f"{raw} is more than this counter accepts ({maximum}).",
-                "Check the amount; larger amounts need the back office.",
+                _("{raw} is more than this counter accepts ({maximum}).").format(raw=raw, maximum=maximum),
+                _("Check the amount; larger amounts need the back office."),
             )
         if amount == 0 and not allow_zero:
-            raise InvalidAmount("The amount cannot be zero.", "Type an amount above zero.")
+            raise InvalidAmount(_("The amount cannot be zero."), _("Type an amount above zero."))
         return amount.quantize(self.quantum)
 
     def plain(self, amount: Decimal, locale: str = "en_US") -> str:
@@ -180,7 +191,7 @@ def round_to_coin(amount: Decimal, smallest_coin: Decimal) -> Decimal:
     ``smallest_coin`` of 0.01 leaves the amount alone; 0.05 gives Swiss/Canadian rounding.
     """
     if smallest_coin <= 0:
-        raise InvalidAmount("The smallest coin must be above zero.", "Fix the store's cash rounding setting.")
+        raise InvalidAmount(_("The smallest coin must be above zero."), _("Fix the store's cash rounding setting."))
     units = (amount / smallest_coin).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return (units * smallest_coin).quantize(smallest_coin)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from counter.errors import TenderError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.payments.terminal import DayTotals, PaymentTerminal
 from counter.people.access import authorize
@@ -44,14 +45,17 @@ class CardDay:
     def lines(self, money: Callable[[Decimal], str]) -> list[tuple[str, str]]:
         """The Z report's rows."""
         rows = [
-            ("Card terminal (end of day)", f"{self.terminal_count} / {money(self.terminal_amount)}"),
-            ("Till, cards through terminal", f"{self.till_count} / {money(self.till_amount)}"),
+            (_("Card terminal (end of day)"), f"{self.terminal_count} / {money(self.terminal_amount)}"),
+            (_("Till, cards through terminal"), f"{self.till_count} / {money(self.till_amount)}"),
         ]
         rows += [(f"  {brand}", f"{n} / {money(amount)}") for brand, (n, amount) in sorted(self.by_brand.items())]
         if self.agrees:
-            rows.append(("Card totals", "agree"))
+            # Translators: a row of the Z report: the terminal's and the till's card totals are the same
+            rows.append((_("Card totals"), _("agree")))
         else:
-            rows.append(("CARD DIFFERENCE", f"{money(self.difference)} ({self.terminal_count - self.till_count:+d})"))
+            rows.append(
+                (_("CARD DIFFERENCE"), f"{money(self.difference)} ({self.terminal_count - self.till_count:+d})")
+            )
         return rows
 
 
@@ -66,18 +70,27 @@ def close_terminal_day(
 ) -> CardDay:
     """Run the terminal's end of day and journal it with its totals."""
     if card_terminal is None:
-        raise TenderError("No card terminal is set up.", "Set one up in Devices (Ctrl+Shift+D).")
-    authorize(user, Permission.CLOSE_SHIFT, "close the card terminal's day", uow_factory=uow_factory, clock=clock)
+        raise TenderError(_("No card terminal is set up."), _("Set one up in Devices (Ctrl+Shift+D)."))
+    authorize(
+        user,
+        Permission.CLOSE_SHIFT,
+        "close the card terminal's day",
+        uow_factory=uow_factory,
+        clock=clock,
+        message=_("{name} may not close the card terminal's day.").format(name=user.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     with uow_factory() as uow:
         if uow.cards.pending(terminal.terminal_id):
             raise TenderError(
-                "A card payment's outcome is still unknown.", "Resolve it first (sign in again, or press Retry)."
+                _("A card payment's outcome is still unknown."), _("Resolve it first (sign in again, or press Retry).")
             )
         till = uow.cards.till_totals(terminal.terminal_id)
     totals: DayTotals = card_terminal.end_of_day()  # DeviceError: nothing closed, nothing journaled
     if not totals.ok:
         raise TenderError(
-            f"The card terminal did not close its day: {totals.text}", "Try again, or call the terminal's help line."
+            _("The card terminal did not close its day: {text}").format(text=totals.text),
+            _("Try again, or call the terminal's help line."),
         )
     cur = store.currency
     with uow_factory() as uow:

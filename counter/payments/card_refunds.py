@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from counter.cash.drawer import DrawerOpening, DrawerReason
 from counter.errors import CounterError, TenderError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.payments.ports import CardRequestRow
 from counter.payments.requests import (
@@ -103,7 +104,7 @@ def _outcome(call: Callable[[], Settled], seq: int, amount: Decimal, money: Call
         return RefundOutcome(seq, amount, False, f"{exc.message} {exc.hint}".strip())
     except CardOutcomeUnknown as exc:
         return RefundOutcome(seq, amount, False, f"{exc.message} {exc.hint}".strip(), unknown=True)
-    return RefundOutcome(seq, amount, True, f"{money(amount)} refunded to the card.")
+    return RefundOutcome(seq, amount, True, _("{amount} refunded to the card.").format(amount=money(amount)))
 
 
 def send_refunds(
@@ -125,7 +126,7 @@ def send_refunds(
     for row in rows:
         req = _request_of(row, store)
         if card_terminal is None:
-            out.append(RefundOutcome(row.seq, req.amount, False, "No card terminal is set up.", unknown=True))
+            out.append(RefundOutcome(row.seq, req.amount, False, _("No card terminal is set up."), unknown=True))
             continue
         device = card_terminal
         out.append(
@@ -155,7 +156,7 @@ def retry_refund(
 ) -> RefundOutcome:
     """Try an open card refund again on the terminal, as a new request naming the same payment."""
     if card_terminal is None:
-        raise TenderError("No card terminal is set up.", "Set one up in Devices, or pay the refund another way.")
+        raise TenderError(_("No card terminal is set up."), _("Set one up in Devices, or pay the refund another way."))
     with uow_factory() as uow:
         row = open_refund(uow, return_id, seq, terminal)
     req = CardRequest("refund", store.currency.from_minor(row.amount_minor), Purpose("return", return_id, seq),
@@ -176,7 +177,7 @@ def open_refund(uow: UnitOfWork, return_id: str, seq: int, terminal: TerminalIde
     for row in uow.cards.open_refunds(terminal.terminal_id):
         if row.for_id == return_id and row.seq == seq:
             return row
-    raise TenderError("This card refund is not open any more.", "Look at the open card refunds again.")
+    raise TenderError(_("This card refund is not open any more."), _("Look at the open card refunds again."))
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def close_refund_otherwise(
     approval for its amount bound to ``cmd.request_id``. A cash payment opens the drawer
     after the commit (its opening is due with it)."""
     if cmd.how not in ("cash", "store_credit"):
-        raise TenderError("A card refund can be paid instead in cash or store credit.", "Pick one of the two.")
+        raise TenderError(_("A card refund can be paid instead in cash or store credit."), _("Pick one of the two."))
     with uow_factory() as uow:
         row = open_refund(uow, cmd.return_id, cmd.seq, terminal)
         amount = store.currency.from_minor(row.amount_minor)
@@ -217,12 +218,14 @@ def close_refund_otherwise(
         if granted.get(ApprovalKind.CARD_REFUND_OTHER_WAY) != amount:
             raise CardApprovalNeeded(
                 ApprovalKind.CARD_REFUND_OTHER_WAY, amount,
-                f"A supervisor must approve paying the {money_of(store)(amount)} card refund another way.",
-                "Ask a supervisor to enter their PIN.",
+                _("A supervisor must approve paying the {amount} card refund another way.").format(
+                    amount=money_of(store)(amount)
+                ),
+                _("Ask a supervisor to enter their PIN."),
             )  # fmt: skip
         approver = uow.approvals.approver_of(cmd.request_id, cmd.user.id, ApprovalKind.CARD_REFUND_OTHER_WAY)
         if approver is None:
-            raise CounterError("The approval has no approver.", "Ask a supervisor to approve again.")
+            raise CounterError(_("The approval has no approver."), _("Ask a supervisor to approve again."))
         voucher = new_voucher_code() if cmd.how == "store_credit" else None
         reference = f"{cmd.return_id[:8]}/{cmd.seq}"
         now = clock.now()

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from counter.cash.shifts import require_open_shift
 from counter.errors import CartError, TenderError
+from counter.i18n import _
 from counter.payments.requests import (
     CardApprovalNeeded,
     CardRequest,
@@ -97,10 +98,21 @@ def charge_card(
     already journaled as the sale's part payment. Raises CardNotApproved (nothing charged),
     CardOutcomeUnknown (resolve before anything else)."""
     if card_terminal is None:
-        raise TenderError("No card terminal is set up.", "Set one up in Devices, or key the card by hand.")
-    authorize(cmd.cashier, Permission.SELL, "take a payment", uow_factory=uow_factory, clock=clock, error=CartError)
+        raise TenderError(_("No card terminal is set up."), _("Set one up in Devices, or key the card by hand."))
+    authorize(
+        cmd.cashier,
+        Permission.SELL,
+        "take a payment",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not take a payment.").format(name=cmd.cashier.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     if cmd.amount <= 0 or cmd.amount > cmd.total:
-        raise TenderError("A card payment must be above zero and at most what is due.", "Type the amount to charge.")
+        raise TenderError(
+            _("A card payment must be above zero and at most what is due."), _("Type the amount to charge.")
+        )
 
     def check(uow: UnitOfWork) -> None:
         require_open_shift(uow, terminal.terminal_id)
@@ -174,14 +186,23 @@ def key_card_by_hand(
     """Journal a card keyed from a standalone terminal's slip as the sale's part payment; with
     an integrated terminal set up, only with a supervisor's CARD_MANUAL approval for it (a
     keyed card is not checked by anything: the slip is the only proof)."""
-    authorize(cmd.cashier, Permission.SELL, "take a payment", uow_factory=uow_factory, clock=clock, error=CartError)
+    authorize(
+        cmd.cashier,
+        Permission.SELL,
+        "take a payment",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not take a payment.").format(name=cmd.cashier.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     tender = Tender(TenderKind.CARD, cmd.amount, cmd.amount, cmd.card)
     with uow_factory() as uow:
         if uow.approvals.granted(cmd.request_id, cmd.cashier.id).get(ApprovalKind.CARD_MANUAL) != cmd.amount:
             raise CardApprovalNeeded(
                 ApprovalKind.CARD_MANUAL, cmd.amount,
-                "A supervisor must approve a card keyed by hand while the card terminal is set up.",
-                "Ask a supervisor to enter their PIN, or take another tender.",
+                _("A supervisor must approve a card keyed by hand while the card terminal is set up."),
+                _("Ask a supervisor to enter their PIN, or take another tender."),
             )  # fmt: skip
         require_open_shift(uow, terminal.terminal_id)
         check_next_part(uow, cmd.sale_id, cmd.seq)

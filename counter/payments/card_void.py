@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from counter.errors import CartError
+from counter.i18n import _
 from counter.payments.requests import CardNotApproved, CardRequest, Purpose, money_of, send
 from counter.payments.terminal import PaymentTerminal
 from counter.people.users import User
@@ -44,7 +45,7 @@ def reverse_card_payments(
     todo: list[tuple[int, Tender, str]] = []
     with uow_factory() as uow:
         if needs_void_approval(user) and ApprovalKind.VOID_PAID not in uow.approvals.granted(request_id, user.id):
-            raise CartError("A supervisor must approve giving the payments back first.", "Press Shift+F6 again.")
+            raise CartError(_("A supervisor must approve giving the payments back first."), _("Press Shift+F6 again."))
         done = {r.seq for r in uow.cards.for_purpose("void", sale_id) if r.approved}
         for seq, t in enumerate(tenders, start=1):
             if t.kind is not TenderKind.CARD or seq in done:
@@ -53,8 +54,8 @@ def reverse_card_payments(
             if reference is not None:
                 todo.append((seq, t, reference))
     if todo and card_terminal is None:
-        raise CartError("The card terminal is not set up, so the card payments cannot be given back.",
-                        "Set it up in Devices (Ctrl+Shift+D), then void again.")  # fmt: skip
+        raise CartError(_("The card terminal is not set up, so the card payments cannot be given back."),
+                        _("Set it up in Devices (Ctrl+Shift+D), then void again."))  # fmt: skip
     said: list[str] = []
     for seq, t, reference in todo:
         assert card_terminal is not None
@@ -62,7 +63,6 @@ def reverse_card_payments(
             _give_back, t.amount, Purpose("void", sale_id, seq), reference, user, uow_factory=uow_factory,
             clock=clock, store=store, terminal=terminal, card_terminal=card_terminal,
         )  # fmt: skip
-        label = t.card.label if t.card else "the card"
         try:
             give_back("reversal")
         except CardNotApproved as reversal:
@@ -70,11 +70,21 @@ def reverse_card_payments(
                 give_back("refund")
             except CardNotApproved as refund:
                 raise CardNotApproved(
-                    f"The terminal did not give back {money(t.amount)} to {label}: {refund.message}",
-                    "The sale stays open. Try Shift+F6 again, or call a manager.",
+                    (
+                        _("The terminal did not give back {amount} to {card}: {message}")
+                        if t.card
+                        else _("The terminal did not give back {amount} to the card: {message}")
+                    ).format(amount=money(t.amount), card=t.card.label if t.card else "", message=refund.message),
+                    _("The sale stays open. Try Shift+F6 again, or call a manager."),
                     refund.outcome,
                 ) from reversal
-        said.append(f"{money(t.amount)} went back to {label} on the terminal.")
+        said.append(
+            (
+                _("{amount} went back to {card} on the terminal.")
+                if t.card
+                else _("{amount} went back to the card on the terminal.")
+            ).format(amount=money(t.amount), card=t.card.label if t.card else "")
+        )
     return said
 
 

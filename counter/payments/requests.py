@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from counter.errors import CounterError, TenderError
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.payments.ports import CardRequestRow
 from counter.payments.terminal import Answer, Outcome, PaymentTerminal, StatusCallback
@@ -50,6 +51,11 @@ from counter.store import StoreConfig, TerminalIdentity
 #: after the terminal answered but before the answer is journaled
 CRASH_SENT = "card.sent"
 CRASH_ANSWERED = "card.answered"
+#: what is journaled (in English) when the terminal has no record of a request; shown through _()
+NO_RECORD = N_("The terminal has no record of it: nothing was charged.")
+#: journaled (in English) when a supervisor settles a request by hand; shown through _()
+SETTLED_CHARGED = N_("Settled by hand: charged, as the terminal's slip shows.")
+SETTLED_NOT_CHARGED = N_("Settled by hand: not charged, as the terminal shows.")
 
 
 class CardNotApproved(TenderError):
@@ -63,11 +69,17 @@ class CardNotApproved(TenderError):
 class CardOutcomeUnknown(TenderError):
     """The request was sent and no answer came, and asking the terminal did not settle it."""
 
-    def __init__(self, request: CardRequestRow | str, money: str, why: str = "") -> None:
+    def __init__(self, request: CardRequestRow | str, money: str, earlier: bool = False) -> None:
         super().__init__(
-            f"Payment outcome unknown for {money}: the card terminal did not answer{why}.",
-            "Do not charge the card again. Check the terminal: press Retry to ask it again, "
-            "or let a supervisor settle it from the terminal's own slip.",
+            (
+                _("Payment outcome unknown for {amount}: the card terminal did not answer to an earlier request.")
+                if earlier
+                else _("Payment outcome unknown for {amount}: the card terminal did not answer.")
+            ).format(amount=money),
+            _(
+                "Do not charge the card again. Check the terminal: press Retry to ask it again, "
+                "or let a supervisor settle it from the terminal's own slip."
+            ),
         )
         self.request_id = request if isinstance(request, str) else request.request_id
 
@@ -131,7 +143,7 @@ def pending_block(uow: UnitOfWork, terminal: TerminalIdentity, store: StoreConfi
     if pending:
         first = pending[0]
         money = money_of(store)(store.currency.from_minor(first.amount_minor))
-        raise CardOutcomeUnknown(first, money, " to an earlier request")
+        raise CardOutcomeUnknown(first, money, earlier=True)
 
 
 def journal_sent(
@@ -244,8 +256,8 @@ def ask(
         failed = Answer(Outcome.DECLINED, 0, f"{exc.message} {exc.hint}".strip())
         record(req.request_id, failed, "failed", "answer", user, uow_factory=uow_factory, clock=clock)
         raise CardNotApproved(
-            f"The card terminal was not reached: {exc.message} Nothing was charged.",
-            exc.hint or "Check the terminal's cable and power, then try again, or take another tender.",
+            _("The card terminal was not reached: {message} Nothing was charged.").format(message=exc.message),
+            exc.hint or _("Check the terminal's cable and power, then try again, or take another tender."),
             "failed",
         ) from exc
     step(CRASH_ANSWERED)
@@ -283,18 +295,25 @@ def reverse_other_amount(
     with contextlib.suppress(CardNotApproved):
         record(request_id, answer, "other_amount", "answer", user, uow_factory=uow_factory, clock=clock)
     reversal = CardRequest("reversal", charged, Purpose("void", purpose.id, purpose.seq), original=answer.reference)
-    what = f"The card terminal charged {money(charged)} instead of {money(asked)}."
+    what = _("The card terminal charged {charged} instead of {asked}.").format(
+        charged=money(charged), asked=money(asked)
+    )
     try:
         send(reversal, user, uow_factory=uow_factory, clock=clock, store=store, terminal=terminal,
              card_terminal=card_terminal)  # fmt: skip
     except CardNotApproved as exc:
         raise CardNotApproved(
-            f"{what} Its reversal failed: {exc.message}",
-            f"Reverse it on the terminal by hand (reference {answer.reference}), then charge the card again.",
+            _("{what} Its reversal failed: {message}").format(what=what, message=exc.message),
+            _("Reverse it on the terminal by hand (reference {reference}), then charge the card again.").format(
+                reference=answer.reference
+            ),
             "other_amount",
         ) from exc
-    raise CardNotApproved(f"{what} That charge was reversed: nothing is charged now.", "Charge the card again.",
-                          "other_amount")  # fmt: skip
+    raise CardNotApproved(
+        _("{what} That charge was reversed: nothing is charged now.").format(what=what),
+        _("Charge the card again."),
+        "other_amount",
+    )
 
 
 def record(
@@ -314,7 +333,7 @@ def record(
     with uow_factory() as uow:
         row = uow.cards.get(request_id)
         if row is None or not row.pending:
-            raise TenderError("This card request is already settled.", "Look at the sale or return again.")
+            raise TenderError(_("This card request is already settled."), _("Look at the sale or return again."))
         purpose, op = Purpose(row.for_kind, row.for_id, row.seq), row.op
         settled = Settled(request_id, purpose, outcome, answer.text, amount, answer)
         body = {"request_id": request_id, **answer_body(answer, outcome, how, user)}
@@ -333,33 +352,39 @@ def not_approved_words(answer: Answer, outcome: str, op: str = "sale") -> tuple[
     """(what happened, what to do) from the terminal's words: its first sentence says what
     happened, the rest what to do (devices.payment.zvt_texts); ours when it gave none.
     A refund or reversal says nothing was given back (not "charged")."""
-    nothing = {"refund": "Nothing was refunded", "reversal": "Nothing was given back"}.get(op, "Nothing was charged")
     if op != "sale":
-        what = answer.text.strip().partition(". ")[0].rstrip(".") or "Not made"
+        # Translators: what a card refund or reversal the terminal did not make is called
+        what = answer.text.strip().partition(". ")[0].rstrip(".") or _("Not made")
         if outcome == "not_charged":
-            what = "The card terminal has no record of it"
-        return (f"{what}. {nothing} to the card.", "Try again, or pay it another way with a supervisor.")
+            what = _("The card terminal has no record of it")
+        nothing = {
+            "refund": _("{what}. Nothing was refunded to the card."),
+            "reversal": _("{what}. Nothing was given back to the card."),
+        }.get(op, _("{what}. Nothing was charged to the card."))
+        return (nothing.format(what=what), _("Try again, or pay it another way with a supervisor."))
     if outcome == "not_charged":
         return (
-            "The card terminal has no record of this payment: nothing was charged.",
-            "Charge the card again, or take another tender.",
+            _("The card terminal has no record of this payment: nothing was charged."),
+            _("Charge the card again, or take another tender."),
         )
-    text, _, extra = answer.text.strip().partition(" The terminal says: ")
-    what, _, said = text.partition(". ")
-    what = what.rstrip(".") or {"declined": "Declined", "cancelled": "Cancelled at the terminal"}.get(
-        outcome, "Not charged"
-    )
+    # The terminal's own words (devices.payment.zvt_texts) are read as the device layer wrote them.
+    text, _sep, extra = answer.text.strip().partition(" The terminal says: ")
+    what, _sep, said = text.partition(". ")
+    if not what.rstrip("."):
+        what = {"declined": _("Declined"), "cancelled": _("Cancelled at the terminal")}.get(outcome, _("Not charged"))
+    what = what.rstrip(".")
     extra = extra.strip().rstrip(".")
     if extra and extra.lower() not in what.lower():
         what = f"{what} ({extra})"
     said = said.removeprefix("Nothing was charged; ").strip()
     said = said[:1].upper() + said[1:]
     default = (
-        "Press Enter to try the card again, or take another tender."
+        _("Press Enter to try the card again, or take another tender.")
         if outcome == "cancelled"
-        else "Ask for another card, or take cash (F9) or store credit (F8)."
+        else _("Ask for another card, or take cash (F9) or store credit (F8).")
     )
-    return (f"{what}. Nothing was charged.", said.strip() or default)
+    # Translators: {what} is the card terminal's own words ("Declined")
+    return (_("{what}. Nothing was charged.").format(what=what), said.strip() or default)
 
 
 # ------------------------------------------------------------------ resolving the unknown
@@ -416,7 +441,7 @@ def resolve_pending(
     out: list[Resolution] = []
     for row in pending:
         if card_terminal is None:
-            out.append(Resolution(row, "pending", "No card terminal is set up to ask."))
+            out.append(Resolution(row, "pending", _("No card terminal is set up to ask.")))
             continue
         try:
             last = card_terminal.last_transaction()
@@ -440,12 +465,12 @@ def resolve_pending(
             answer = last
         else:
             outcome = "not_charged"
-            answer = Answer(Outcome.DECLINED, 0, "The terminal has no record of it: nothing was charged.")
+            answer = Answer(Outcome.DECLINED, 0, NO_RECORD)  # journaled as it is: English
         settle = settle_sale if row.for_kind == "sale" else (lambda uow, settled: None)
         with contextlib.suppress(CardNotApproved):  # recorded; the outcome says it
             record(row.request_id, answer, outcome, "asked", user, uow_factory=uow_factory, clock=clock,
                    settle=settle, amount=amount)  # fmt: skip
-        out.append(Resolution(row, outcome, answer.text))
+        out.append(Resolution(row, outcome, _(NO_RECORD) if answer.text == NO_RECORD else answer.text))
     return out
 
 
@@ -465,29 +490,31 @@ def settle_by_hand(
     with uow_factory() as uow:
         row = uow.cards.get(request_id)
         if row is None or not row.pending:
-            raise TenderError("This card request is already settled.", "Look at the sale again.")
+            raise TenderError(_("This card request is already settled."), _("Look at the sale again."))
         amount = store.currency.from_minor(row.amount_minor)
         granted = uow.approvals.granted(request_id, user.id)
         if ApprovalKind.CARD_OUTCOME not in granted:
             raise CardApprovalNeeded(
                 ApprovalKind.CARD_OUTCOME, amount,
-                "A supervisor must settle a card payment whose outcome is unknown.",
-                "Ask a supervisor to read the terminal's own slip and enter their PIN.",
+                _("A supervisor must settle a card payment whose outcome is unknown."),
+                _("Ask a supervisor to read the terminal's own slip and enter their PIN."),
             )  # fmt: skip
         approver = uow.approvals.approver_of(request_id, user.id, ApprovalKind.CARD_OUTCOME)
     if charged and card is None:
-        raise TenderError("Enter the card's details from the terminal's slip.", "Brand, last 4 and approval code.")
+        raise TenderError(
+            _("Enter the card's details from the terminal's slip."), _("Brand, last 4 and approval code.")
+        )
     answer = (
         Answer(
             Outcome.APPROVED,
             row.amount_minor,
-            "Settled by hand: charged, as the terminal's slip shows.",
+            SETTLED_CHARGED,
             approval_code=card.approval_code,
             card_brand=card.brand,
             pan_last4=card.last4,
         )  # fmt: skip
         if charged and card is not None
-        else Answer(Outcome.DECLINED, 0, "Settled by hand: not charged, as the terminal shows.")
+        else Answer(Outcome.DECLINED, 0, SETTLED_NOT_CHARGED)
     )
     outcome = "approved" if charged else "not_charged"
     settle = settle_sale if row.for_kind == "sale" else (lambda uow, settled: None)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from counter.catalog import Item
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.people.users import User
 from counter.returns.model import CustomerId, ExchangeSale, ProcessReturn, ReturnableLine, ReturnLineRequest
 from counter.returns.policy import (
@@ -85,13 +86,17 @@ class ReturnDraft:
         """Return one more (step +1) or one fewer (step −1) of a receipt line."""
         line = next((rl for rl in self.returnable if rl.line.id == line_id), None)
         if line is None:
-            raise DraftError("Pick a line of the receipt first.", "Use ↑/↓.")
+            raise DraftError(_("Pick a line of the receipt first."), _("Use ↑/↓."))
         pick = self.pick(line_id)
         wanted = pick.quantity + step
         if wanted > line.returnable:
             raise DraftError(
-                f"Only {line.returnable} of {line.line.name} can be returned "
-                f"({line.line.quantity} sold, {line.returned.quantity} already returned).",
+                _("Only {returnable} of {name} can be returned ({sold} sold, {returned} already returned).").format(
+                    returnable=line.returnable,
+                    name=line.line.name,
+                    sold=line.line.quantity,
+                    returned=line.returned.quantity,
+                ),
                 "",
             )
         pick.quantity = max(0, wanted)
@@ -100,7 +105,12 @@ class ReturnDraft:
     def set_quantity(self, line_id: str, quantity: int) -> None:
         line = next(rl for rl in self.returnable if rl.line.id == line_id)
         if quantity < 0 or quantity > line.returnable:
-            raise DraftError(f"Between 0 and {line.returnable} of {line.line.name} can be returned.", "")
+            raise DraftError(
+                _("Between 0 and {returnable} of {name} can be returned.").format(
+                    returnable=line.returnable, name=line.line.name
+                ),
+                "",
+            )
         self.pick(line_id).quantity = quantity
 
     def add_no_receipt(self, item: Item, unit_price: Decimal) -> NoReceiptLine:
@@ -128,7 +138,7 @@ class ReturnDraft:
     def _no_receipt_line(self, line_id: str) -> NoReceiptLine:
         line = next((n for n in self.no_receipt if n.id == line_id), None)
         if line is None:
-            raise DraftError("Pick a line first.", "Use ↑/↓.")
+            raise DraftError(_("Pick a line first."), _("Use ↑/↓."))
         return line
 
     def step(self, line_id: str, step: int) -> None:
@@ -147,12 +157,14 @@ class ReturnDraft:
         """A scanned item on a receipted return: one more of the first line of that item
         that can still come back. Returns that line's row."""
         if not self.has_receipt:
-            raise DraftError("Scan the receipt first.", "No receipt? Press Ctrl+N, then scan the item.")
+            raise DraftError(_("Scan the receipt first."), _("No receipt? Press Ctrl+N, then scan the item."))
         row = next(
             (n for n, rl in enumerate(self.returnable) if rl.line.item_id == item.id and rl.returnable > 0), None
         )
         if row is None:
-            raise DraftError(f"{item.name} is not on this receipt, or all of it came back already.", "")
+            raise DraftError(
+                _("{name} is not on this receipt, or all of it came back already.").format(name=item.name), ""
+            )
         self.change(self.returnable[row].line.id, +1)
         return row
 

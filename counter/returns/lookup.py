@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from counter.catalog import Item
+from counter.i18n import _
 from counter.money import ZERO, Currency
 from counter.ports import ReturnsRepository, UnitOfWork
 from counter.returns.customer_limit import customer_total
@@ -91,13 +92,13 @@ def find_remote_sale(receipt_text: str, upstream: ReturnReservations) -> RemoteS
         remote = upstream.lookup(number)
     except UpstreamUnavailable as exc:
         raise ReturnError(
-            f"Receipt {number} is not from this lane, and HQ cannot be reached to look it up.",
-            "Try again when the status bar shows Sync online, or return the items without a receipt.",
+            _("Receipt {number} is not from this lane, and HQ cannot be reached to look it up.").format(number=number),
+            _("Try again when the status bar shows Sync online, or return the items without a receipt."),
         ) from exc
     if remote is None:
         raise ReturnError(
-            f"No sale in the chain has the receipt number {number}.",
-            "Check the number on the receipt, or search by date and amount.",
+            _("No sale in the chain has the receipt number {number}.").format(number=number),
+            _("Check the number on the receipt, or search by date and amount."),
         )
     return remote
 
@@ -111,23 +112,26 @@ def find_sale(uow: UnitOfWork, receipt_text: str, store: StoreConfig) -> Sale:
         owner = receipt_store(number)
         if owner is not None and owner != store.store_id:
             raise ReturnError(
-                f"Receipt {number} is from another store.",
-                "Look it up at that store, or return the items without a receipt.",
+                _("Receipt {number} is from another store.").format(number=number),
+                _("Look it up at that store, or return the items without a receipt."),
             )
         raise ReturnError(
-            f"No sale has the receipt number {number}.",
-            "Check the number on the receipt, or search by date and amount."
+            _("No sale has the receipt number {number}.").format(number=number),
+            _("Check the number on the receipt, or search by date and amount.")
             if owner is not None
-            else f"A receipt number looks like {store.store_id}-T01-000123: check it on the receipt, "
-            "or search by date and amount.",
+            else _(
+                "A receipt number looks like {example}: check it on the receipt, or search by date and amount."
+            ).format(example=f"{store.store_id}-T01-000123"),
         )
     # Money is decided from these rows (a return, a bill adjustment): only as the journal has them.
     changed = uow.returns.differences_from_journal(sale.id)
     if changed:
         raise ReturnError(
-            f"The records of receipt {number} were changed outside Counter: they no longer match "
-            "its journal, so nothing can be refunded on them.",
-            "Call a manager: `counter journal verify` names what was changed.",
+            _(
+                "The records of receipt {number} were changed outside Counter: they no longer match "
+                "its journal, so nothing can be refunded on them."
+            ).format(number=number),
+            _("Call a manager: `counter journal verify` names what was changed."),
         )
     return sale
 

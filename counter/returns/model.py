@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from counter.catalog import Item
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.money import ZERO, Currency
 from counter.people.users import User
 from counter.returns.policy import (
@@ -31,7 +32,9 @@ from counter.sales.sale import Sale, SaleLine
 from counter.sync.upstream import RemoteSale
 from counter.trust.carddata import refuse_card_data
 
-ID_TYPES = ("Driver's license", "State ID", "Passport", "Military ID", "Other")
+#: the kinds of ID a no-receipt return takes; kept as they are (English) in the customer hint,
+#: shown through ``_()``
+ID_TYPES = (N_("Driver's license"), N_("State ID"), N_("Passport"), N_("Military ID"), N_("Other"))
 
 
 class ReturnError(CounterError):
@@ -42,8 +45,8 @@ class ApprovalNeeded(ReturnError):
     def __init__(self, kinds: frozenset[ApprovalKind], amount: Decimal, money: str) -> None:
         names = ", ".join(sorted(k.label for k in kinds))
         super().__init__(
-            f"A supervisor must approve: {names} ({money}).",
-            "Press F9 and ask a supervisor to enter their PIN.",
+            _("A supervisor must approve: {approvals} ({amount}).").format(approvals=names, amount=money),
+            _("Press F9 and ask a supervisor to enter their PIN."),
         )
         self.kinds = kinds
         self.amount = amount
@@ -85,8 +88,10 @@ class ReturnableLine:
         left, by the same function, so the line still adds up to what the customer paid."""
         if not 0 < k <= self.returnable:
             raise ReturnError(
-                f"Only {self.returnable} of {self.line.name} can still be returned.",
-                "Lower the quantity to return.",
+                _("Only {returnable} of {name} can still be returned.").format(
+                    returnable=self.returnable, name=self.line.name
+                ),
+                _("Lower the quantity to return."),
             )
         line, done = self.line, self.returned
         if done.adjusted_gross:
@@ -119,9 +124,9 @@ class CustomerId:
     def checked(cls, id_type: str, number: str) -> CustomerId:
         number = number.strip().upper().replace(" ", "").replace("-", "")
         if id_type not in ID_TYPES:
-            raise ReturnError("Pick the type of ID from the list.", "")
+            raise ReturnError(_("Pick the type of ID from the list."), "")
         if not (4 <= len(number) <= 20 and number.isalnum()):
-            raise ReturnError("The ID number must be 4 to 20 letters or digits.", "Type it as printed on the ID.")
+            raise ReturnError(_("The ID number must be 4 to 20 letters or digits."), _("Type it as printed on the ID."))
         refuse_card_data(number, "as an ID: a payment card is not an ID")
         return cls(id_type, number)
 

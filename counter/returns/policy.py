@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from counter.i18n import N_, _
+
 
 class Reason(enum.StrEnum):
     WRONG_SIZE = "wrong_size"
@@ -34,18 +36,21 @@ class Reason(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return REASON_LABELS[self]
+        return _(REASON_LABELS[self])
 
 
+#: English (marked with N_); ``Reason.label`` is the shown, translated one
 REASON_LABELS = {
-    Reason.WRONG_SIZE: "Wrong size or fit",
-    Reason.DEFECTIVE: "Defective",
-    Reason.CHANGED_MIND: "Changed mind",
-    Reason.NOT_AS_DESCRIBED: "Not as described",
-    Reason.DAMAGED_IN_TRANSIT: "Arrived damaged",
-    Reason.GIFT: "Unwanted gift",
-    Reason.PRICE: "Found a better price",
-    Reason.OTHER: "Other",
+    Reason.WRONG_SIZE: N_("Wrong size or fit"),
+    # Translators: a reason for a return: the item does not work
+    Reason.DEFECTIVE: N_("Defective"),
+    Reason.CHANGED_MIND: N_("Changed mind"),
+    Reason.NOT_AS_DESCRIBED: N_("Not as described"),
+    Reason.DAMAGED_IN_TRANSIT: N_("Arrived damaged"),
+    Reason.GIFT: N_("Unwanted gift"),
+    Reason.PRICE: N_("Found a better price"),
+    # Translators: a reason for a return, none of the listed ones
+    Reason.OTHER: N_("Other"),
 }
 
 
@@ -57,7 +62,19 @@ class Condition(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"new": "New, unopened", "opened": "Opened", "damaged": "Damaged", "defective": "Defective"}[self]
+        return _(CONDITION_LABELS[self])
+
+
+#: English (marked with N_); ``Condition.label`` is the shown, translated one
+CONDITION_LABELS = {
+    Condition.NEW: N_("New, unopened"),
+    # Translators: the condition of a returned unit: opened or lightly used
+    Condition.OPENED: N_("Opened"),
+    # Translators: the condition of a returned unit: damaged by the customer
+    Condition.DAMAGED: N_("Damaged"),
+    # Translators: the condition of a returned unit: it does not work
+    Condition.DEFECTIVE: N_("Defective"),
+}
 
 
 class Disposition(enum.StrEnum):
@@ -73,15 +90,18 @@ class Disposition(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return DISPOSITION_LABELS[self]
+        return _(DISPOSITION_LABELS[self])
 
 
+#: English (marked with N_); ``Disposition.label`` is the shown, translated one
 DISPOSITION_LABELS = {
-    Disposition.RESTOCK: "Back to stock",
-    Disposition.OPEN_BOX: "Open box",
-    Disposition.RETURN_TO_VENDOR: "Return to vendor",
-    Disposition.SCRAP: "Scrap",
-    Disposition.DAMAGED: "Written off (damaged)",
+    Disposition.RESTOCK: N_("Back to stock"),
+    # Translators: where a returned unit goes: sold again as an opened ("open box") item
+    Disposition.OPEN_BOX: N_("Open box"),
+    Disposition.RETURN_TO_VENDOR: N_("Return to vendor"),
+    # Translators: where a returned unit goes: thrown away, written off
+    Disposition.SCRAP: N_("Scrap"),
+    Disposition.DAMAGED: N_("Written off (damaged)"),
 }
 
 _ALLOWED: dict[Condition, tuple[Disposition, ...]] = {
@@ -133,27 +153,28 @@ class ApprovalKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return APPROVAL_LABELS[self]
+        return _(APPROVAL_LABELS[self])
 
 
+#: English (marked with N_); ``ApprovalKind.label`` is the shown, translated one
 APPROVAL_LABELS = {
-    ApprovalKind.OUT_OF_WINDOW: "return after the return window",
-    ApprovalKind.NO_RECEIPT: "return without a receipt",
-    ApprovalKind.CASH_REFUND_OVER_LIMIT: "cash refund above the limit",
-    ApprovalKind.FEE_WAIVER: "waiving the restocking fee",
-    ApprovalKind.DIFFERENT_TENDER: "refund to a different tender than paid",
-    ApprovalKind.CUSTOMER_LIMIT: "no-receipt returns above the customer's limit",
-    ApprovalKind.DAMAGED_ITEM: "taking back an item the customer damaged",
-    ApprovalKind.FINAL_SALE: "taking back a final-sale item",
-    ApprovalKind.PRICE_OVERRIDE: "a price override",
-    ApprovalKind.NO_SALE: "opening the cash drawer without a sale",
-    ApprovalKind.PRICE_ADJUSTMENT: "a price adjustment on a past purchase",
-    ApprovalKind.PRICE_MATCH: "matching a competitor's price",
-    ApprovalKind.GOODWILL: "a goodwill credit",
-    ApprovalKind.VOID_PAID: "voiding a sale and giving back what was paid",
-    ApprovalKind.CARD_OUTCOME: "settling a card payment's outcome by hand",
-    ApprovalKind.CARD_MANUAL: "a card payment keyed by hand",
-    ApprovalKind.CARD_REFUND_OTHER_WAY: "paying a failed card refund another way",
+    ApprovalKind.OUT_OF_WINDOW: N_("return after the return window"),
+    ApprovalKind.NO_RECEIPT: N_("return without a receipt"),
+    ApprovalKind.CASH_REFUND_OVER_LIMIT: N_("cash refund above the limit"),
+    ApprovalKind.FEE_WAIVER: N_("waiving the restocking fee"),
+    ApprovalKind.DIFFERENT_TENDER: N_("refund to a different tender than paid"),
+    ApprovalKind.CUSTOMER_LIMIT: N_("no-receipt returns above the customer's limit"),
+    ApprovalKind.DAMAGED_ITEM: N_("taking back an item the customer damaged"),
+    ApprovalKind.FINAL_SALE: N_("taking back a final-sale item"),
+    ApprovalKind.PRICE_OVERRIDE: N_("a price override"),
+    ApprovalKind.NO_SALE: N_("opening the cash drawer without a sale"),
+    ApprovalKind.PRICE_ADJUSTMENT: N_("a price adjustment on a past purchase"),
+    ApprovalKind.PRICE_MATCH: N_("matching a competitor's price"),
+    ApprovalKind.GOODWILL: N_("a goodwill credit"),
+    ApprovalKind.VOID_PAID: N_("voiding a sale and giving back what was paid"),
+    ApprovalKind.CARD_OUTCOME: N_("settling a card payment's outcome by hand"),
+    ApprovalKind.CARD_MANUAL: N_("a card payment keyed by hand"),
+    ApprovalKind.CARD_REFUND_OTHER_WAY: N_("paying a failed card refund another way"),
 }
 
 
@@ -167,7 +188,17 @@ class Status(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return {0: "Allowed", 1: "Allowed with conditions", 2: "Needs approval", 3: "Refused"}[self.value]
+        return _(STATUS_LABELS[self.value])
+
+
+#: English (marked with N_) by ``Status`` value; ``Status.label`` is the shown, translated one
+STATUS_LABELS = {
+    0: N_("Allowed"),
+    1: N_("Allowed with conditions"),
+    2: N_("Needs approval"),
+    # Translators: the status of a return line the policy does not allow
+    3: N_("Refused"),
+}
 
 
 @dataclass(frozen=True)
@@ -219,7 +250,10 @@ class LineDecision:
 
     @property
     def summary(self) -> str:
-        return f"{self.status.label}: " + "; ".join(self.reasons) if self.reasons else self.status.label
+        if not self.reasons:
+            return self.status.label
+        # Translators: a return line's policy status, then why ("Refused: bought 30 days ago; ...")
+        return _("{status}: {reasons}").format(status=self.status.label, reasons="; ".join(self.reasons))
 
 
 @dataclass
@@ -257,27 +291,31 @@ def decide_line(facts: LineFacts, now: datetime) -> LineDecision:
     b = _Builder()
     policy = facts.policy
     if policy.final_sale:
-        b.refuse("final-sale item: not returnable", overridable_by=ApprovalKind.FINAL_SALE)
+        b.refuse(_("final-sale item: not returnable"), overridable_by=ApprovalKind.FINAL_SALE)
     if not facts.has_receipt:
         if policy.receipt_required:
-            b.refuse("this item is returned only with its receipt", overridable_by=None)
+            b.refuse(_("this item is returned only with its receipt"), overridable_by=None)
         b.credit_only = True
         if b.status < Status.CONDITIONS:
             b.status = Status.CONDITIONS
-        b.reasons.append("no receipt: store credit only, at the lowest recent price")
+        b.reasons.append(_("no receipt: store credit only, at the lowest recent price"))
     elif facts.sold_at is not None:
         deadline = facts.sold_at + timedelta(days=policy.return_days)
         if now > deadline:
             days = (now - facts.sold_at).days
             b.refuse(
-                f"bought {days} days ago; the return window is {policy.return_days} days",
+                _("bought {days} days ago; the return window is {window} days").format(
+                    days=days, window=policy.return_days
+                ),
                 overridable_by=ApprovalKind.OUT_OF_WINDOW,
             )
     if facts.condition is Condition.DAMAGED and facts.reason is not Reason.DAMAGED_IN_TRANSIT:
-        b.need(ApprovalKind.DAMAGED_ITEM, "damaged by the customer")
+        b.need(ApprovalKind.DAMAGED_ITEM, _("damaged by the customer"))
     if facts.condition is Condition.OPENED and policy.restocking_fee_percent > 0:
         b.fee = policy.restocking_fee_percent
         if b.status < Status.CONDITIONS:
             b.status = Status.CONDITIONS
-        b.reasons.append(f"opened: {policy.restocking_fee_percent.normalize():f} % restocking fee")
+        b.reasons.append(
+            _("opened: {percent} % restocking fee").format(percent=f"{policy.restocking_fee_percent.normalize():f}")
+        )
     return b.build()

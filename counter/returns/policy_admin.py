@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.people.access import authorize
 from counter.people.users import Permission, User
@@ -38,7 +39,8 @@ def change_policies(
         uow_factory=uow_factory,
         clock=clock,
         error=PolicyError,
-        hint="A manager can change them.",
+        message=_("{name} may not change the return policies.").format(name=user.name),
+        hint=_("A manager can change them."),
     )
     with uow_factory() as uow:
         save(uow, changed, rules)

@@ -28,6 +28,7 @@ from typing import Any
 
 from counter.cash.drawer import opening_for_return
 from counter.cash.shifts import require_open_shift
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.payments.card_refunds import journal_refund_requests
@@ -78,28 +79,34 @@ def quote(
     now: datetime,
 ) -> ReturnQuote:
     if not cmd.lines:
-        raise ReturnError("No item is marked to return.", "Pick a line and press + (or Space) to return it.")
+        raise ReturnError(_("No item is marked to return."), _("Pick a line and press + (or Space) to return it."))
     cur = store.currency
     has_receipt = ctx.sale is not None
     quoted: list[QuotedLine] = []
     seen: dict[str, int] = {}
     for req in cmd.lines:
         if req.quantity <= 0:
-            raise ReturnError("A returned quantity must be at least 1.", "Lower or remove the line.")
+            raise ReturnError(_("A returned quantity must be at least 1."), _("Lower or remove the line."))
         if has_receipt:
             assert ctx.sale is not None
             rl = ctx.returnable.get(req.sale_line_id or "")
             if rl is None:
                 raise ReturnError(
-                    f"That item is not on receipt {ctx.sale.receipt_number}.",
-                    "Return it without a receipt, or find the right receipt.",
+                    _("That item is not on receipt {receipt_number}.").format(receipt_number=ctx.sale.receipt_number),
+                    _("Return it without a receipt, or find the right receipt."),
                 )
             seen[rl.line.id] = seen.get(rl.line.id, 0) + req.quantity
             if seen[rl.line.id] > rl.returnable:
                 raise ReturnError(
-                    f"Only {rl.returnable} of {rl.line.name} can still be returned "
-                    f"({rl.line.quantity} sold, {rl.returned.quantity} already returned).",
-                    "Lower the quantity to return.",
+                    _(
+                        "Only {returnable} of {name} can still be returned ({sold} sold, {returned} already returned)."
+                    ).format(
+                        returnable=rl.returnable,
+                        name=rl.line.name,
+                        sold=rl.line.quantity,
+                        returned=rl.returned.quantity,
+                    ),
+                    _("Lower the quantity to return."),
                 )
             amount, tax, gross = rl.refund_for(req.quantity, cur, store.prices_include_tax)
             policy = ctx.policies.get(rl.category_id) or ReturnPolicy(rl.category_id)
@@ -114,21 +121,26 @@ def quote(
             )
         else:
             if req.item is None or req.unit_price is None:
-                raise ReturnError("Scan the item the customer brings back.", "")
+                raise ReturnError(_("Scan the item the customer brings back."), "")
             item = req.item
             unit_price = ctx.no_receipt_prices.get(str(item.id))
             if unit_price is None:  # load_context works it out for every item of the command
-                raise ReturnError(f"The refund for {item.name} could not be worked out.", "Scan the item again.")
+                raise ReturnError(
+                    _("The refund for {name} could not be worked out.").format(name=item.name),
+                    _("Scan the item again."),
+                )
             amount, tax, gross = _no_receipt_amounts(unit_price, req.quantity, item.tax.rate, cur, store)
             policy = ctx.policies.get(item.category_id) or ReturnPolicy(item.category_id)
             facts = LineFacts(None, policy, req.condition, req.reason, False)
             line_info = (item.name, item.sku, str(item.id), None, item.tax.code, item.tax.rate)
         if req.goes_to not in allowed_dispositions(req.condition):
             raise ReturnError(
-                f"{line_info[0]} is {req.condition.label.lower()}: it cannot go {_where(req.goes_to)}.",
-                "Choose "
-                + " or ".join(d.label.lower() for d in allowed_dispositions(req.condition))
-                + " for it (Shift+F5 changes where it goes).",
+                _("{item} is {condition}: it cannot go {where}.").format(
+                    item=line_info[0], condition=req.condition.label.lower(), where=_where(req.goes_to)
+                ),
+                _("Choose {choices} for it (Shift+F5 changes where it goes).").format(
+                    choices=_either([d.label.lower() for d in allowed_dispositions(req.condition)])
+                ),
             )
         decision = decide_line(facts, now)
         fee = ZERO
@@ -145,13 +157,14 @@ def quote(
     for ql in quoted:
         approvals |= ql.decision.approvals
         if ql.decision.status is Status.REFUSED and not ql.decision.overridable:
-            refused.append(f"{ql.name}: {'; '.join(ql.decision.reasons)}")
+            # Translators: why a returned item is refused: the item's name, then the policy's reasons
+            refused.append(_("{item}: {reasons}").format(item=ql.name, reasons="; ".join(ql.decision.reasons)))
     if cmd.waive_fees and any(ql.decision.restocking_fee_percent for ql in quoted):
         approvals.add(ApprovalKind.FEE_WAIVER)
     refund_total = sum((ql.refund for ql in quoted), ZERO)
     if not has_receipt:
         if cmd.id_document is None:
-            raise ReturnError("A return without a receipt needs the customer's ID.", "Press F7 and enter the ID.")
+            raise ReturnError(_("A return without a receipt needs the customer's ID."), _("Press F7 and enter the ID."))
         if refund_total > rules.no_receipt_approval_over:
             approvals.add(ApprovalKind.NO_RECEIPT)
         if ctx.customer_recent_no_receipt + refund_total > rules.no_receipt_customer_limit:
@@ -164,14 +177,35 @@ def quote(
     credit = min(refund_total, exchange_total)
     method = cmd.refund_method if has_receipt else RefundMethod.STORE_CREDIT
     if not has_receipt and cmd.refund_method is RefundMethod.CASH:
-        raise ReturnError("Returns without a receipt are refunded as store credit only.", "Choose store credit (F8).")
+        raise ReturnError(
+            _("Returns without a receipt are refunded as store credit only."), _("Choose store credit (F8).")
+        )
     allocation = _allocate(refund_total - credit, ctx, method, rules, store)
     approvals |= allocation.approvals
     return ReturnQuote(tuple(quoted), allocation, exchange_total, credit, frozenset(approvals), tuple(refused))
 
 
+#: where a unit cannot go, as "it cannot go {where}" says it
+_WHERE = {
+    Disposition.RESTOCK: N_("back to stock as new"),
+    Disposition.OPEN_BOX: N_("to open box"),
+    Disposition.RETURN_TO_VENDOR: N_("to return to vendor"),
+    Disposition.SCRAP: N_("to scrap"),
+    Disposition.DAMAGED: N_("to written off (damaged)"),
+}
+
+
 def _where(disposition: Disposition) -> str:
-    return {Disposition.RESTOCK: "back to stock as new"}.get(disposition, f"to {disposition.label.lower()}")
+    return _(_WHERE[disposition])
+
+
+def _either(choices: list[str]) -> str:
+    """The choices as "a or b or c", one added at a time."""
+    said = choices[0]
+    for choice in choices[1:]:
+        # Translators: one more choice added to a list of choices ("open box or scrap")
+        said = _("{earlier} or {last}").format(earlier=said, last=choice)
+    return said
 
 
 def _no_receipt_amounts(
@@ -291,7 +325,8 @@ def process_return(
         uow_factory=uow_factory,
         clock=clock,
         error=ReturnError,
-        hint="Ask a supervisor.",
+        message=_("{name} may not take returns.").format(name=cmd.cashier.name),
+        hint=_("Ask a supervisor."),
     )
     guard = ReservationGuard(upstream, str(uuid.uuid4()))
     remote = None
@@ -322,9 +357,11 @@ def process_return(
                     store.currency.format(t, store.locale) for t in (reserved_q.refund_total, q.refund_total)
                 )
                 raise ReturnError(
-                    f"The refund changed while HQ was asked, from {was} to {now_is} "
-                    "(the receipt or the policy changed meanwhile).",
-                    "Nothing was recorded: look the receipt up again.",
+                    _(
+                        "The refund changed while HQ was asked, from {was} to {now} "
+                        "(the receipt or the policy changed meanwhile)."
+                    ).format(was=was, now=now_is),
+                    _("Nothing was recorded: look the receipt up again."),
                 )
             record = _write_return(uow, cmd, ctx, q, answer.lines, guard, store, terminal, rules, now, upstream)
             if card_terminal is not None:
@@ -374,7 +411,8 @@ def _checked_quote(
     q = quote(cmd, ctx, store=store, rules=rules, now=now)
     if q.refused:
         raise ReturnError(
-            "This return cannot be taken: " + " / ".join(q.refused), "Explain the policy to the customer."
+            _("This return cannot be taken: {why}").format(why=" / ".join(q.refused)),
+            _("Explain the policy to the customer."),
         )
     missing = frozenset(k for k in q.approvals if granted.get(k) != q.refund_total)
     if missing and approvals:
@@ -383,8 +421,8 @@ def _checked_quote(
             was = ", ".join(sorted({store.currency.format(v, store.locale) for v in stale.values()}))
             now_text = store.currency.format(q.refund_total, store.locale)
             raise ReturnError(
-                f"The approval was for {was}; the refund is now {now_text}.",
-                "Ask the supervisor to approve again (F9).",
+                _("The approval was for {was}; the refund is now {now}.").format(was=was, now=now_text),
+                _("Ask the supervisor to approve again (F9)."),
             )
         raise ApprovalNeeded(missing, q.refund_total, store.currency.format(q.refund_total, store.locale))
     return ctx, q
@@ -415,10 +453,10 @@ def _write_return(
         sale_cmd = cmd.exchange.sale
         pricing = price_command(sale_cmd, store)
         if q.exchange_credit and not any(t.kind is TenderKind.EXCHANGE_CREDIT for t in sale_cmd.tenders):
-            raise ReturnError("The exchange credit is missing from the payment.", "Take the payment again.")
+            raise ReturnError(_("The exchange credit is missing from the payment."), _("Take the payment again."))
         credit_tenders = [t for t in sale_cmd.tenders if t.kind is TenderKind.EXCHANGE_CREDIT]
         if sum((t.amount for t in credit_tenders), ZERO) != q.exchange_credit:
-            raise ReturnError("The exchange credit does not match the returned items.", "Take the payment again.")
+            raise ReturnError(_("The exchange credit does not match the returned items."), _("Take the payment again."))
         check_settlement(sale_cmd, pricing.total, store)
     voucher = None
     if any(p.kind is TenderKind.STORE_CREDIT for p in q.allocation.parts):
@@ -507,8 +545,8 @@ def held_to_hq(
             continue
         if per_line[ql.sale_line_id or ""] > 1 or a.quantity != ql.request.quantity:
             raise ReturnError(
-                f"Another lane returned some of {ql.name} since this receipt was looked up.",
-                "Look the receipt up again.",
+                _("Another lane returned some of {name} since this receipt was looked up.").format(name=ql.name),
+                _("Look the receipt up again."),
             )
         gross = cur.from_minor(a.gross_minor)
         fee = min(ql.fee, gross)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
+from counter.i18n import _
 from counter.money import ZERO
 from counter.returns.policy import REASON_LABELS
 from counter.sales.tenders import TenderKind
@@ -35,30 +36,41 @@ def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, 
         entry[2] += ln.tax  # type: ignore[operator]
     notes = []
     if record.original_receipt:
-        notes.append(f"Original receipt: {record.original_receipt}")
+        notes.append(_("Original receipt: {receipt}").format(receipt=record.original_receipt))
     else:
-        notes.append(f"Returned without a receipt. ID: {record.customer_hint}")
+        # the ID's type is as the journal keeps it (English)
+        notes.append(_("Returned without a receipt. ID: {id}").format(id=record.customer_hint))
     for ln in q.lines:
-        reason = REASON_LABELS[ln.request.reason]
-        notes.append(f"{short_name(ln.name, 24)}: {reason}, {ln.request.condition.label.lower()}")
+        # Translators: a returned line on a return receipt: "{item}: {reason}, {condition}"
+        notes.append(
+            _("{item}: {reason}, {condition}").format(
+                item=short_name(ln.name, 24),
+                reason=_(REASON_LABELS[ln.request.reason]),
+                condition=ln.request.condition.label.lower(),
+            )
+        )
     if q.fee_total:
-        notes.append(f"Restocking fees kept: {store.currency.format(q.fee_total, store.locale)}")
+        fees = store.currency.format(q.fee_total, store.locale)
+        notes.append(_("Restocking fees kept: {amount}").format(amount=fees))
     if q.exchange_credit:
-        notes.append(f"Exchange credit used: {store.currency.format(q.exchange_credit, store.locale)}")
+        used = store.currency.format(q.exchange_credit, store.locale)
+        notes.append(_("Exchange credit used: {amount}").format(amount=used))
     if record.exchange_sale is not None:
-        notes.append(f"New items on receipt {record.exchange_sale.receipt_number}")
+        notes.append(_("New items on receipt {receipt}").format(receipt=record.exchange_sale.receipt_number))
     tenders = []
     for part in q.allocation.parts:
         if part.kind is TenderKind.CARD and part.card:
-            tenders.append(TenderLine(f"To {part.card.label}", part.amount, f"Original approval {part.reference}"))
+            # Translators: a refund line of a return receipt; {card} is "Visa •••• 4242"
+            to_card = _("To {card}").format(card=part.card.label)
+            tenders.append(TenderLine(to_card, part.amount, _("Original approval {code}").format(code=part.reference)))
         elif part.kind is TenderKind.STORE_CREDIT:
-            tenders.append(TenderLine("To store credit", part.amount, f"Voucher {record.voucher_code}"))
+            voucher = _("Voucher {code}").format(code=record.voucher_code)
+            tenders.append(TenderLine(_("To store credit"), part.amount, voucher))
         else:
-            tenders.append(TenderLine("Cash refunded", part.amount))
+            tenders.append(TenderLine(_("Cash refunded"), part.amount))
     if q.exchange_credit and record.exchange_sale is not None:
-        tenders.append(
-            TenderLine("Toward the new items", q.exchange_credit, f"Receipt {record.exchange_sale.receipt_number}")
-        )
+        receipt = _("Receipt {receipt}").format(receipt=record.exchange_sale.receipt_number)
+        tenders.append(TenderLine(_("Toward the new items"), q.exchange_credit, receipt))
     return Receipt(
         kind=ReceiptKind.RETURN,
         store=store.header,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.money import ZERO
 from counter.returns.policy import ApprovalKind, ReturnRules
 from counter.sales.tenders import CardDetails, TenderKind
@@ -37,7 +38,12 @@ class RefundMethod(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"original": "To the original payment", "store_credit": "Store credit", "cash": "Cash"}[self.value]
+        if self is RefundMethod.ORIGINAL:
+            return _("To the original payment")
+        if self is RefundMethod.STORE_CREDIT:
+            return _("Store credit")
+        # Translators: a refund paid in cash
+        return _("Cash")
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,12 @@ class RefundPart:
     @property
     def label(self) -> str:
         if self.kind is TenderKind.CARD and self.card:
-            return f"Back to {self.card.label}"
+            # Translators: where a refund goes; {card} is "Visa •••• 4242"
+            return _("Back to {card}").format(card=self.card.label)
         if self.kind is TenderKind.STORE_CREDIT:
-            return "Store credit voucher"
-        return "Cash"
+            return _("Store credit voucher")
+        # Translators: a refund paid in cash
+        return _("Cash")
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ def allocate_refund(
 ) -> Allocation:
     """Split ``total`` over refund tenders. Raises RefundError with what to do instead."""
     if total < 0:
-        raise RefundError("A refund cannot be negative.", "Check the returned lines.")
+        raise RefundError(_("A refund cannot be negative."), _("Check the returned lines."))
     approvals: set[ApprovalKind] = set()
     parts: list[RefundPart] = []
     if total == 0:
@@ -126,9 +134,10 @@ def allocate_refund(
     cash = sum((p.amount for p in parts if p.kind is TenderKind.CASH), ZERO)
     if cash > drawer_cash:
         raise RefundError(
-            f"The refund needs {format_money(cash)} in cash, "
-            f"but the drawer should hold only {format_money(drawer_cash)}.",
-            "Refund as store credit (F8), or ask a manager to bring cash to the drawer.",
+            _("The refund needs {cash} in cash, but the drawer should hold only {drawer}.").format(
+                cash=format_money(cash), drawer=format_money(drawer_cash)
+            ),
+            _("Refund as store credit (F8), or ask a manager to bring cash to the drawer."),
         )
     if cash > rules.cash_refund_approval_over:
         approvals.add(ApprovalKind.CASH_REFUND_OVER_LIMIT)
@@ -149,12 +158,29 @@ def describe_allocation(
     parts = []
     for part in allocation.parts:
         if part.kind is TenderKind.CARD and part.card and part.original_seq in on_terminal:
-            parts.append(f"{money(part.amount)} goes back to {part.card.label} through the card terminal")
+            parts.append(
+                _("{amount} goes back to {card} through the card terminal").format(
+                    amount=money(part.amount), card=part.card.label
+                )
+            )
+        elif part.kind is TenderKind.CARD and part.card and part.reference:
+            parts.append(
+                _("refund {amount} on the card terminal to {card} (original approval {code})").format(
+                    amount=money(part.amount), card=part.card.label, code=part.reference
+                )
+            )
         elif part.kind is TenderKind.CARD and part.card:
-            text = f"refund {money(part.amount)} on the card terminal to {part.card.label}"
-            parts.append(f"{text} (original approval {part.reference})" if part.reference else text)
+            parts.append(
+                _("refund {amount} on the card terminal to {card}").format(
+                    amount=money(part.amount), card=part.card.label
+                )
+            )
         elif part.kind is TenderKind.STORE_CREDIT:
-            parts.append(f"store credit {money(part.amount)} on voucher {voucher_code or '(none)'}")
+            parts.append(
+                _("store credit {amount} on voucher {voucher}").format(
+                    amount=money(part.amount), voucher=voucher_code or _("(none)")
+                )
+            )
         else:
-            parts.append(f"give {money(part.amount)} cash")
+            parts.append(_("give {amount} cash").format(amount=money(part.amount)))
     return "; ".join(parts)

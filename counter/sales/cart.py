@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from counter.catalog import Item
 from counter.errors import CartError, InvalidQuantity
+from counter.i18n import _
 from counter.money import Currency
 from counter.sales.pricing import Discount, LineInput, Pricing, price_lines
 
@@ -22,11 +23,13 @@ MAX_LINES = 500
 
 def check_quantity(quantity: int) -> int:
     if quantity < 1:
-        raise InvalidQuantity("The quantity must be at least 1.", "To take an item off, void the line (F6).")
+        raise InvalidQuantity(_("The quantity must be at least 1."), _("To take an item off, void the line (F6)."))
     if quantity > MAX_QUANTITY:
         raise InvalidQuantity(
-            f"{quantity} is more than {MAX_QUANTITY:,} of one item.",
-            "Check the quantity; a larger order goes through the back office.",
+            _("{quantity} is more than {max_quantity:,} of one item.").format(
+                quantity=quantity, max_quantity=MAX_QUANTITY
+            ),
+            _("Check the quantity; a larger order goes through the back office."),
         )
     return quantity
 
@@ -46,20 +49,23 @@ def parse_quantity(text: str) -> int:
     text = text.strip()
     if not (text.isascii() and text.isdigit()):
         if text.startswith("-"):
-            raise InvalidQuantity("A quantity cannot be negative.", "To take items back, use Returns.")
-        raise InvalidQuantity(f"“{text}” is not a whole number.", "Type a quantity such as 2.")
+            raise InvalidQuantity(_("A quantity cannot be negative."), _("To take items back, use Returns."))
+        raise InvalidQuantity(_("“{text}” is not a whole number.").format(text=text), _("Type a quantity such as 2."))
     if len(text) > 6:
-        raise InvalidQuantity(f"{text} is more than {MAX_QUANTITY:,} of one item.", "Check the quantity.")
+        raise InvalidQuantity(
+            _("{text} is more than {max_quantity:,} of one item.").format(text=text, max_quantity=MAX_QUANTITY),
+            _("Check the quantity."),
+        )
     return check_quantity(int(text))
 
 
 def check_discount(discount: Discount, currency: Currency) -> Discount:
     if discount.value <= 0:
-        raise CartError("A discount must be above zero.", "Type a percentage or an amount.")
+        raise CartError(_("A discount must be above zero."), _("Type a percentage or an amount."))
     if discount.is_percent and discount.value > 100:
-        raise CartError("A discount cannot be more than 100 %.", "Type a smaller percentage.")
+        raise CartError(_("A discount cannot be more than 100 %."), _("Type a smaller percentage."))
     if discount.is_percent and discount.value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise CartError("Use at most two decimals in a percentage.", "For example 12.5.")
+        raise CartError(_("Use at most two decimals in a percentage."), _("For example 12.5."))
     if not discount.is_percent:
         currency.to_minor(discount.value)  # refuses sub-cent amounts
     return discount
@@ -96,13 +102,18 @@ class Cart:
         """Add an item; the same item again (undiscounted) raises that line's quantity."""
         check_quantity(quantity)
         if not item.active:
-            raise CartError(f"{item.name} is no longer sold.", "Ask a supervisor before selling it.")
+            raise CartError(
+                _("{name} is no longer sold.").format(name=item.name), _("Ask a supervisor before selling it.")
+            )
         for line in reversed(self.lines):
             if line.item.id == item.id and not line.voided and line.discount is None:
                 line.quantity = check_quantity(line.quantity + quantity)
                 return line
         if len(self.active_lines) >= MAX_LINES:
-            raise CartError(f"A sale can hold at most {MAX_LINES} lines.", "Pay this sale and start another.")
+            raise CartError(
+                _("A sale can hold at most {max_lines} lines.").format(max_lines=MAX_LINES),
+                _("Pay this sale and start another."),
+            )
         line = CartLine(item, quantity)
         self.lines.append(line)
         return line
@@ -111,7 +122,7 @@ class Cart:
         for line in self.lines:
             if line.id == line_id and not line.voided:
                 return line
-        raise CartError("That line is not in the sale any more.", "Pick a line from the list.")
+        raise CartError(_("That line is not in the sale any more."), _("Pick a line from the list."))
 
     def set_quantity(self, line_id: str, quantity: int) -> CartLine:
         line = self.line(line_id)
@@ -135,8 +146,8 @@ class Cart:
             extended = line.item.price * line.quantity
             if not discount.is_percent and discount.value > extended:
                 raise CartError(
-                    f"The discount is larger than the line ({extended}).",
-                    "Enter a smaller amount, or void the line instead.",
+                    _("The discount is larger than the line ({extended}).").format(extended=extended),
+                    _("Enter a smaller amount, or void the line instead."),
                 )
         line.discount = discount
         return line

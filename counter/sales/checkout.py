@@ -18,6 +18,7 @@ from decimal import Decimal
 from counter.cash.drawer import opening_for_sale
 from counter.cash.shifts import require_open_shift
 from counter.errors import CartError, TenderError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.money import round_to_coin
 from counter.people.users import Permission, User
@@ -47,15 +48,15 @@ class CompleteSale:
 
 def check_sale(cmd: CompleteSale, store: StoreConfig) -> None:
     if not cmd.cashier.can(Permission.SELL):
-        raise CartError(f"{cmd.cashier.name} may not sell.", "Sign in as a cashier.")
+        raise CartError(_("{name} may not sell.").format(name=cmd.cashier.name), _("Sign in as a cashier."))
     lines = [ln for ln in cmd.lines if not ln.voided]
     if not lines:
-        raise CartError("The sale has no items.", "Scan an item first.")
+        raise CartError(_("The sale has no items."), _("Scan an item first."))
     for ln in lines:
         check_quantity(ln.quantity)
     discounted = cmd.order_discount is not None or any(ln.discount is not None for ln in lines)
     if discounted and not cmd.cashier.can(Permission.DISCOUNT):
-        raise CartError(f"{cmd.cashier.name} may not give discounts.", "Ask a supervisor.")
+        raise CartError(_("{name} may not give discounts.").format(name=cmd.cashier.name), _("Ask a supervisor."))
 
 
 def complete_sale(
@@ -105,7 +106,7 @@ def record_sale(
     if cmd.sale_id is not None:  # the id part payments were journaled under: exactly those, once
         check_taken_before(uow, cmd.sale_id, cmd.tenders, cmd.part_payments)
     elif cmd.part_payments:
-        raise TenderError("Part payments name the sale they were taken for.", "Take the payment again.")
+        raise TenderError(_("Part payments name the sale they were taken for."), _("Take the payment again."))
     sale = Sale(
         id=cmd.sale_id or str(uuid.uuid4()),
         receipt_number=uow.receipt_numbers.next(),
@@ -161,32 +162,34 @@ def record_sale(
 
 def check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> None:
     if not cmd.tenders:
-        raise TenderError("No payment was taken.", "Take cash (F9) or card (F10).")
+        raise TenderError(_("No payment was taken."), _("Take cash (F9) or card (F10)."))
     if not 0 <= cmd.part_payments <= len(cmd.tenders):
-        raise TenderError("The part payments do not match the payments.", "Take the payment again.")
+        raise TenderError(_("The part payments do not match the payments."), _("Take the payment again."))
     paid = sum((t.amount for t in cmd.tenders), Decimal(0))
     if cmd.rounding and not any(t.kind is TenderKind.CASH for t in cmd.tenders):
-        raise TenderError("Cash rounding applies only to cash.", "Take the payment again.")
+        raise TenderError(_("Cash rounding applies only to cash."), _("Take the payment again."))
     if abs(cmd.rounding) * 2 > store.smallest_coin:
-        raise TenderError("The cash rounding is larger than half the smallest coin.", "Take the payment again.")
+        raise TenderError(_("The cash rounding is larger than half the smallest coin."), _("Take the payment again."))
     if cmd.rounding and round_to_coin(total + cmd.rounding, store.smallest_coin) != total + cmd.rounding:
-        raise TenderError("The cash rounding does not match the smallest coin.", "Take the payment again.")
+        raise TenderError(_("The cash rounding does not match the smallest coin."), _("Take the payment again."))
     if paid != total + cmd.rounding:
         raise TenderError(
-            f"The payments ({store.currency.format(paid, store.locale)}) do not match the total "
-            f"({store.currency.format(total + cmd.rounding, store.locale)}).",
-            "Take the payment again.",
+            _("The payments ({paid}) do not match the total ({total}).").format(
+                paid=store.currency.format(paid, store.locale),
+                total=store.currency.format(total + cmd.rounding, store.locale),
+            ),
+            _("Take the payment again."),
         )
     for t in cmd.tenders:
         # A zero cash tender is how cash rounding settles a total below half a coin.
         zero_ok = t.kind is TenderKind.CASH and t.amount == 0 and cmd.rounding != 0
         if (t.amount <= 0 and not zero_ok) or t.tendered < t.amount:
-            raise TenderError("A payment amount is not valid.", "Take the payment again.")
+            raise TenderError(_("A payment amount is not valid."), _("Take the payment again."))
         if t.kind is not TenderKind.CASH and t.tendered != t.amount:
-            raise TenderError("Only cash can give change.", "Take the payment again.")
+            raise TenderError(_("Only cash can give change."), _("Take the payment again."))
         if t.kind is TenderKind.STORE_CREDIT and not t.voucher:
-            raise TenderError("A store-credit payment is missing its voucher code.", "Scan the voucher again.")
+            raise TenderError(_("A store-credit payment is missing its voucher code."), _("Scan the voucher again."))
         if t.kind is TenderKind.CARD and (t.card is None or t.tendered != t.amount):
             raise TenderError(
-                "A card payment is missing its details.", "Enter the card's brand, last 4 and approval code."
+                _("A card payment is missing its details."), _("Enter the card's brand, last 4 and approval code.")
             )

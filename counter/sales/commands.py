@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from counter.errors import CartError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.people.access import authorize
 from counter.people.users import Permission, User
@@ -27,8 +28,17 @@ def void_sale(user: User, cart: Cart, *, uow_factory: Callable[[], UnitOfWork], 
     """Journal SaleVoided for the open cart (nothing was charged) and empty it. A sale with
     payments taken is voided by ``counter.sales.voids.void_paid_sale``, which gives them back."""
     if cart.is_empty:
-        raise CartError("There is nothing to void.", "Scan an item to start a sale.")
-    authorize(user, Permission.VOID_LINE, "void a sale", uow_factory=uow_factory, clock=clock, error=CartError)
+        raise CartError(_("There is nothing to void."), _("Scan an item to start a sale."))
+    authorize(
+        user,
+        Permission.VOID_LINE,
+        "void a sale",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not void a sale.").format(name=user.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     voided = VoidedSale(len(cart.active_lines), cart.total)
     with uow_factory() as uow:
         uow.journal.append(
@@ -42,7 +52,16 @@ def void_sale(user: User, cart: Cart, *, uow_factory: Callable[[], UnitOfWork], 
 
 def void_line(user: User, cart: Cart, line_id: str, *, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> CartLine:
     """Void one line of the open cart, for a person who may."""
-    authorize(user, Permission.VOID_LINE, "void a line", uow_factory=uow_factory, clock=clock, error=CartError)
+    authorize(
+        user,
+        Permission.VOID_LINE,
+        "void a line",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not void a line.").format(name=user.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     return cart.void(line_id)
 
 
@@ -50,7 +69,16 @@ def record_reprint(user: User, reference: str, *, uow_factory: Callable[[], Unit
     """Journal ReceiptReprinted for the next copy of ``reference`` and return its number
     (1 for the first copy): read and written in one unit of work, so two reprints never
     share a number."""
-    authorize(user, Permission.SELL, "reprint a receipt", uow_factory=uow_factory, clock=clock, error=CartError)
+    authorize(
+        user,
+        Permission.SELL,
+        "reprint a receipt",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not reprint a receipt.").format(name=user.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     with uow_factory() as uow:
         copy_number = uow.print_jobs.last_copy_number(reference) + 1
         body = {"receipt_number": reference, "copy": copy_number, "user": user.id}

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from counter.cash.shifts import require_open_shift
 from counter.errors import CartError, TenderError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.people.access import authorize
 from counter.people.users import Permission, User
@@ -47,15 +48,25 @@ class TakePartPayment:
     total: Decimal  # the sale's total
 
 
+def _already(state: str) -> str:
+    """What a sale no longer open already is ("completed" or "voided", as stored)."""
+    return _("This sale is already completed.") if state == "completed" else _("This sale is already voided.")
+
+
 def check_part_tender(tender: Tender, total: Decimal) -> None:
     if tender.kind not in PART_KINDS:
-        raise TenderError(f"{tender.label} cannot be taken as a part payment.", "Take cash, a card or store credit.")
+        raise TenderError(
+            _("{label} cannot be taken as a part payment.").format(label=tender.label),
+            _("Take cash, a card or store credit."),
+        )
     if tender.amount <= 0 or tender.tendered != tender.amount or tender.amount > total:
-        raise TenderError("A part payment amount is not valid.", "Take the payment again.")
+        raise TenderError(_("A part payment amount is not valid."), _("Take the payment again."))
     if tender.kind is TenderKind.CARD and tender.card is None:
-        raise TenderError("A card payment is missing its details.", "Enter the card's brand, last 4 and approval code.")
+        raise TenderError(
+            _("A card payment is missing its details."), _("Enter the card's brand, last 4 and approval code.")
+        )
     if tender.kind is TenderKind.STORE_CREDIT and not tender.voucher:
-        raise TenderError("A store-credit payment is missing its voucher code.", "Scan the voucher again.")
+        raise TenderError(_("A store-credit payment is missing its voucher code."), _("Scan the voucher again."))
 
 
 def take_part_payment(
@@ -68,7 +79,16 @@ def take_part_payment(
 ) -> None:
     """Journal one part payment of the open sale ``cmd.sale_id`` (the store-credit
     voucher's redemption with it)."""
-    authorize(cmd.cashier, Permission.SELL, "take a payment", uow_factory=uow_factory, clock=clock, error=CartError)
+    authorize(
+        cmd.cashier,
+        Permission.SELL,
+        "take a payment",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not take a payment.").format(name=cmd.cashier.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     check_part_tender(cmd.tender, cmd.total)
     with uow_factory() as uow:
         require_open_shift(uow, terminal.terminal_id)
@@ -82,17 +102,17 @@ def check_next_part(uow: UnitOfWork, sale_id: str, seq: int) -> None:
     waiting for its outcome (counter.payments.requests)."""
     state = uow.sales.sale_state(sale_id)
     if state != "open":
-        raise CartError(f"This sale is already {state}.", "Start a new sale.")
+        raise CartError(_already(state), _("Start a new sale."))
     if len(uow.sales.part_payments(sale_id)) != seq - 1:
-        raise CartError("The payments on screen do not match those recorded.", "Void the sale and start again.")
+        raise CartError(_("The payments on screen do not match those recorded."), _("Void the sale and start again."))
     check_no_card_pending(uow, sale_id)
 
 
 def check_no_card_pending(uow: UnitOfWork, sale_id: str) -> None:
     if any(r.pending for r in uow.cards.for_purpose("sale", sale_id)):
         raise TenderError(
-            "A card payment of this sale has an unknown outcome.",
-            "Wait until the terminal's answer is known (Retry), or let a supervisor settle it.",
+            _("A card payment of this sale has an unknown outcome."),
+            _("Wait until the terminal's answer is known (Retry), or let a supervisor settle it."),
         )
 
 
@@ -119,11 +139,11 @@ def check_taken_before(uow: UnitOfWork, sale_id: str, tenders: Sequence[Tender],
     and the sale is neither completed nor voided (in the caller's unit of work)."""
     state = uow.sales.sale_state(sale_id)
     if state != "open":
-        raise CartError(f"This sale is already {state}.", "Start a new sale.")
+        raise CartError(_already(state), _("Start a new sale."))
     check_no_card_pending(uow, sale_id)
     recorded = uow.sales.part_payments(sale_id)
     if list(tenders[:count]) != recorded or len(recorded) != count:
         raise TenderError(
-            "The payments on screen do not match the part payments recorded for this sale.",
-            "Void the sale (Shift+F6) to give them back, and ring it up again.",
+            _("The payments on screen do not match the part payments recorded for this sale."),
+            _("Void the sale (Shift+F6) to give them back, and ring it up again."),
         )

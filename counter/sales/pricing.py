@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from counter.catalog import TaxClass
 from counter.errors import CartError
+from counter.i18n import _
 from counter.money import ZERO, Currency, allocate
 
 HUNDRED = Decimal(100)
@@ -117,12 +118,12 @@ def price_lines(
         li.discount.amount_off(ext, currency) if li.discount else ZERO for li, ext in zip(lines, extended, strict=True)
     ]
     if any(d > e for d, e in zip(line_disc, extended, strict=True)):
-        raise CartError("A line discount is larger than its line.", "Enter a smaller discount, or void the line.")
+        raise CartError(_("A line discount is larger than its line."), _("Enter a smaller discount, or void the line."))
     after_line = [e - d for e, d in zip(extended, line_disc, strict=True)]
     base_total = sum(after_line, ZERO)
     order_off = order_discount.amount_off(base_total, currency) if order_discount else ZERO
     if order_off > base_total:
-        raise CartError("The order discount is larger than the sale.", "Enter a smaller discount.")
+        raise CartError(_("The order discount is larger than the sale."), _("Enter a smaller discount."))
     shares = allocate(order_off, after_line, q) if lines else []
     amounts = [a - s for a, s in zip(after_line, shares, strict=True)]
 

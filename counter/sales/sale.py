@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
+from counter.i18n import _
 from counter.money import ZERO, Currency
 from counter.sales.pricing import TaxTotal
 from counter.sales.tenders import Tender
@@ -147,7 +148,9 @@ def receipt_for(
         taxes=tuple(TaxSummaryLine(t.tax.code, t.tax.label, t.tax.rate, t.base, t.amount) for t in sale.taxes),
         total=sale.total,
         tenders=tuple(
-            TenderLine(t.label, t.tendered, f"Approval {t.card.approval_code}" if t.card else "") for t in sale.tenders
+            # Translators: on a receipt, under a card payment: the terminal's approval code
+            TenderLine(t.label, t.tendered, _("Approval {code}").format(code=t.card.approval_code) if t.card else "")
+            for t in sale.tenders
         ),
         change=sale.change,
         rounding=sale.rounding,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from counter.errors import TenderError
+from counter.i18n import _
 from counter.money import ZERO, Currency, round_to_coin
 
 CARD_BRANDS = ("Visa", "Mastercard", "American Express", "Discover", "Debit", "Other")
@@ -41,17 +42,19 @@ class CardDetails:
         last4 = last4.strip()
         approval_code = approval_code.strip().upper()
         if brand not in CARD_BRANDS:
-            raise TenderError(f"“{brand}” is not a card brand we take.", "Pick the brand from the list.")
+            raise TenderError(
+                _("“{brand}” is not a card brand we take.").format(brand=brand), _("Pick the brand from the list.")
+            )
         if not (len(last4) == 4 and last4.isdigit()):
             # Never echo what was typed: it may be a whole card number.
             raise TenderError(
-                "Enter only the last 4 digits of the card.",
-                "They are printed on the terminal's slip, e.g. **** 4242.",
+                _("Enter only the last 4 digits of the card."),
+                _("They are printed on the terminal's slip, e.g. **** 4242."),
             )
         if not _APPROVAL.match(approval_code):
             raise TenderError(
-                "The approval code is missing or not valid.",
-                "Copy the 2 to 12 letters or digits from the terminal's slip.",
+                _("The approval code is missing or not valid."),
+                _("Copy the 2 to 12 letters or digits from the terminal's slip."),
             )
         return cls(brand, last4, approval_code)
 
@@ -77,14 +80,15 @@ class Tender:
         if self.card:
             return self.card.label
         if self.kind is TenderKind.STORE_CREDIT:
-            return f"Store credit {self.voucher}"
+            return _("Store credit {voucher}").format(voucher=self.voucher)
         if self.kind is TenderKind.EXCHANGE_CREDIT:
-            return "Exchange credit"
+            return _("Exchange credit")
         if self.kind is TenderKind.DEPOSIT:
-            return "Paid before (deposits)"
+            return _("Paid before (deposits)")
         if self.kind is TenderKind.HOUSE_ACCOUNT:
-            return "Charged to house account"
-        return "Cash"
+            return _("Charged to house account")
+        # Translators: a payment in cash, as a receipt lists it
+        return _("Cash")
 
     def journal_body(self, minor: Callable[[Decimal], int]) -> dict[str, Any]:
         """The tender as journal bodies hold it (``SaleCompleted``, ``PartPaymentTaken``,
@@ -156,11 +160,11 @@ class Payment:
     def add_card(self, amount: Decimal, card: CardDetails) -> Tender:
         self._check_open()
         if amount <= 0:
-            raise TenderError("A card payment must be above zero.", "Type the amount charged.")
+            raise TenderError(_("A card payment must be above zero."), _("Type the amount charged."))
         if amount > self.remaining:
             raise TenderError(
-                f"The card amount is more than the {self.currency.format(self.remaining)} still due.",
-                "Charge only what is due; cash back is not given on cards here.",
+                _("The card amount is more than the {due} still due.").format(due=self.currency.format(self.remaining)),
+                _("Charge only what is due; cash back is not given on cards here."),
             )
         self.currency.to_minor(amount)
         tender = Tender(TenderKind.CARD, amount, amount, card)
@@ -172,19 +176,25 @@ class Payment:
         self._check_open()
         if amount <= 0:
             raise TenderError(
-                "The store-credit amount must be above zero.", "Type the amount to take from the voucher."
+                _("The store-credit amount must be above zero."), _("Type the amount to take from the voucher.")
             )
         if amount > balance:
             raise TenderError(
-                f"Voucher {voucher} holds only {self.currency.format(balance)}.",
-                "Take that much from it and the rest with another tender.",
+                _("Voucher {voucher} holds only {balance}.").format(
+                    voucher=voucher, balance=self.currency.format(balance)
+                ),
+                _("Take that much from it and the rest with another tender."),
             )
         if amount > self.remaining:
             raise TenderError(
-                f"Only {self.currency.format(self.remaining)} is due.", "Take that much from the voucher."
+                _("Only {due} is due.").format(due=self.currency.format(self.remaining)),
+                _("Take that much from the voucher."),
             )
         if any(t.voucher == voucher for t in self.tenders):
-            raise TenderError(f"Voucher {voucher} is already used in this sale.", "Use another tender for the rest.")
+            raise TenderError(
+                _("Voucher {voucher} is already used in this sale.").format(voucher=voucher),
+                _("Use another tender for the rest."),
+            )
         tender = Tender(TenderKind.STORE_CREDIT, amount, amount, voucher=voucher)
         self.tenders.append(tender)
         return tender
@@ -202,11 +212,13 @@ class Payment:
         self.currency.to_minor(tendered)
         due = self.cash_due
         if tendered <= 0 and due > 0:
-            raise TenderError("The cash amount must be above zero.", "Type what the customer hands over.")
+            raise TenderError(_("The cash amount must be above zero."), _("Type what the customer hands over."))
         if tendered < due and not part_payment:
             raise TenderError(
-                f"{self.currency.format(tendered)} is less than the {self.currency.format(due)} due.",
-                "Take more cash, or take this as a part payment and the rest by card.",
+                _("{tendered} is less than the {due} due.").format(
+                    tendered=self.currency.format(tendered), due=self.currency.format(due)
+                ),
+                _("Take more cash, or take this as a part payment and the rest by card."),
             )
         if tendered >= due:
             self.rounding += due - self.remaining
@@ -218,4 +230,4 @@ class Payment:
 
     def _check_open(self) -> None:
         if self.is_complete:
-            raise TenderError("This sale is already paid.", "Start a new sale.")
+            raise TenderError(_("This sale is already paid."), _("Start a new sale."))

@@ -31,6 +31,7 @@ from decimal import Decimal
 from counter.cash.drawer import DrawerOpening, DrawerReason
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
 from counter.errors import CartError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.money import ZERO
 from counter.people.access import authorize
@@ -49,8 +50,8 @@ class VoidApprovalNeeded(CartError):
 
     def __init__(self, amount: Decimal, money: str) -> None:
         super().__init__(
-            f"A supervisor must approve giving back {money} before the sale is voided.",
-            "Press Shift+F6 again and ask a supervisor to enter their PIN.",
+            _("A supervisor must approve giving back {amount} before the sale is voided.").format(amount=money),
+            _("Press Shift+F6 again and ask a supervisor to enter their PIN."),
         )
         self.kinds = frozenset({ApprovalKind.VOID_PAID})
         self.amount = amount
@@ -74,7 +75,7 @@ class VoidPaidSale:
 
     @property
     def given_back_total(self) -> Decimal:
-        return sum((t.amount for _, t in self.given_back), ZERO)
+        return sum((t.amount for _seq, t in self.given_back), ZERO)
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,17 @@ def void_paid_sale(
     """Journal the void of an open sale with payments taken, each given back by its own
     tender, and make its slip due; returns what to tell the person."""
     if not cmd.given_back:
-        raise CartError("No payment was taken for this sale.", "Void it with Shift+F6: nothing goes back.")
-    authorize(cmd.user, Permission.VOID_LINE, "void a sale", uow_factory=uow_factory, clock=clock, error=CartError)
+        raise CartError(_("No payment was taken for this sale."), _("Void it with Shift+F6: nothing goes back."))
+    authorize(
+        cmd.user,
+        Permission.VOID_LINE,
+        "void a sale",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not void a sale.").format(name=cmd.user.name),
+        hint=_("Ask a supervisor or a manager."),
+    )
     cur = store.currency
     amount = cmd.given_back_total
     with uow_factory() as uow:
@@ -141,7 +151,7 @@ def void_paid_sale(
             sale_id=cmd.sale_id,
             lines=len(cmd.cart.active_lines),
             total=cmd.total,
-            given_back=tuple(t for _, t in cmd.given_back),
+            given_back=tuple(t for _seq, t in cmd.given_back),
             voided_by=cmd.user.name,
             approved_by=approver.name if approver else None,
             at=now,
@@ -176,13 +186,14 @@ def give_back_phrases(tenders: Sequence[Tender], money: Callable[[Decimal], str]
     out = []
     for t in tenders:
         if t.kind is TenderKind.CASH:
-            out.append(f"give back {money(t.amount)} cash")
+            out.append(_("give back {amount} cash").format(amount=money(t.amount)))
         elif t.kind is TenderKind.CARD and t.card is not None:
-            out.append(f"reverse {t.card.label} {money(t.amount)}")
+            out.append(_("reverse {card} {amount}").format(card=t.card.label, amount=money(t.amount)))
         elif t.kind is TenderKind.STORE_CREDIT:
-            out.append(f"put {money(t.amount)} back on voucher {t.voucher}")
+            out.append(_("put {amount} back on voucher {voucher}").format(amount=money(t.amount), voucher=t.voucher))
         else:
-            out.append(f"release {money(t.amount)} {t.label.lower()}")
+            # Translators: part of the question before a void; {tender}: a payment, lower case ("exchange credit")
+            out.append(_("release {amount} {tender}").format(amount=money(t.amount), tender=t.label.lower()))
     return out
 
 
@@ -190,8 +201,13 @@ def give_back_question(tenders: Sequence[Tender], money: Callable[[Decimal], str
     """The question before a void: "Give back $5.00 cash and reverse Visa •••• 4242 $20.00?"
     (each tender's ``amount``: what goes back)."""
     phrases = give_back_phrases(tenders, money)
-    said = phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])} and {phrases[-1]}"
-    return f"{said[:1].upper()}{said[1:]}?"
+    if len(phrases) == 1:
+        said = phrases[0]
+    else:
+        # Translators: the last two of a list of things to give back ("{earlier}" is the rest, comma-separated)
+        said = _("{earlier} and {last}").format(earlier=", ".join(phrases[:-1]), last=phrases[-1])
+    # Translators: a question asked before voiding a paid sale; {actions} lists what goes back
+    return _("{actions}?").format(actions=f"{said[:1].upper()}{said[1:]}")
 
 
 def what_to_do(record: VoidRecord, money: Callable[[Decimal], str], *, cards_done: bool = False) -> str:
@@ -200,40 +216,51 @@ def what_to_do(record: VoidRecord, money: Callable[[Decimal], str], *, cards_don
     steps = []
     for t in record.given_back:
         if t.kind is TenderKind.CASH:
-            steps.append(f"Give the customer {money(t.amount)} cash from the drawer.")
+            steps.append(_("Give the customer {amount} cash from the drawer.").format(amount=money(t.amount)))
         elif t.kind is TenderKind.CARD and cards_done:
             continue
         elif t.kind is TenderKind.CARD and t.card is not None:
             steps.append(
-                f"Reverse {t.card.label} {money(t.amount)} on the card terminal (approval {t.card.approval_code})."
+                _("Reverse {card} {amount} on the card terminal (approval {approval}).").format(
+                    card=t.card.label, amount=money(t.amount), approval=t.card.approval_code
+                )
             )
         elif t.kind is TenderKind.STORE_CREDIT:
-            steps.append(f"{money(t.amount)} is back on voucher {t.voucher}.")
+            steps.append(_("{amount} is back on voucher {voucher}.").format(amount=money(t.amount), voucher=t.voucher))
         else:
-            steps.append(f"{money(t.amount)} {t.label.lower()} released.")
+            # Translators: after a void; {tender} is a payment's name, lower case ("exchange credit")
+            steps.append(_("{amount} {tender} released.").format(amount=money(t.amount), tender=t.label.lower()))
     return " ".join(steps)
 
 
 def _given_back_line(t: Tender) -> TenderLine:
     if t.kind is TenderKind.CASH:
-        return TenderLine("Cash given back", t.amount)
+        return TenderLine(_("Cash given back"), t.amount)
     if t.kind is TenderKind.CARD and t.card is not None:
-        return TenderLine(f"{t.card.label} reversed", t.amount, f"Approval {t.card.approval_code}")
+        return TenderLine(
+            # Translators: a line of the void slip; {card} is "Visa •••• 4242"
+            _("{card} reversed").format(card=t.card.label),
+            t.amount,
+            _("Approval {code}").format(code=t.card.approval_code),
+        )
     if t.kind is TenderKind.STORE_CREDIT:
-        return TenderLine("Back on store credit", t.amount, f"Voucher {t.voucher}")
-    return TenderLine(f"{t.label} released", t.amount)
+        return TenderLine(_("Back on store credit"), t.amount, _("Voucher {code}").format(code=t.voucher))
+    # Translators: a line of the void slip; {tender} is a payment's name ("Exchange credit")
+    return TenderLine(_("{tender} released").format(tender=t.label), t.amount)
 
 
 def void_slip(record: VoidRecord, cart: Cart, store: StoreConfig, terminal: TerminalIdentity) -> Receipt:
     """VOID, the items, each payment given back by tender, who voided, who approved."""
     pricing = cart.price()
     lines = cart.active_lines
-    notes = [f"Voided by {record.voided_by}."]
-    notes.append(f"Approved by {record.approved_by}." if record.approved_by else "No approval was needed.")
+    notes = [_("Voided by {name}.").format(name=record.voided_by)]
+    notes.append(
+        _("Approved by {name}.").format(name=record.approved_by) if record.approved_by else _("No approval was needed.")
+    )
     if not lines:
-        notes.append("Items unknown: the sale was interrupted.")
+        notes.append(_("Items unknown: the sale was interrupted."))
     if any(t.kind is TenderKind.CARD for t in record.given_back):
-        notes.append("Cards are reversed on the card terminal.")
+        notes.append(_("Cards are reversed on the card terminal."))
     return Receipt(
         kind=ReceiptKind.VOID,
         store=store.header,

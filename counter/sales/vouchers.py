@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 
 from counter.errors import CounterError
+from counter.i18n import _
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PREFIX = "SC"
@@ -30,7 +31,7 @@ def _check_char(body: str) -> str:
 
 
 def new_voucher_code() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY))
+    body = "".join(secrets.choice(ALPHABET) for _unused in range(BODY))
     return PREFIX + body + _check_char(body)
 
 
@@ -49,7 +50,7 @@ def check_voucher_code(text: str) -> str:
         or _check_char(body) != code[-1]
     ):
         raise VoucherError(
-            f"“{text.strip()}” is not a valid store-credit voucher code.",
-            "Scan the voucher's barcode, or type the code printed under it (it starts with SC).",
+            _("“{code}” is not a valid store-credit voucher code.").format(code=text.strip()),
+            _("Scan the voucher's barcode, or type the code printed under it (it starts with SC)."),
         )
     return code
