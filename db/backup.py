@@ -40,6 +40,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 from counter.errors import CounterError
+from counter.i18n import _, ngettext
 from counter.journal import utc_stamp
 from db.audit import audit_store
 from db.keys import InstallationSecret, load_secret
@@ -110,7 +111,8 @@ class Backup:
         return dict(self.manifest.get("heads", {}))
 
     def describe_heads(self) -> str:
-        return ", ".join(f"{t} at {h.get('seq')}" for t, h in sorted(self.heads.items())) or "empty journal"
+        heads = [_("{terminal} at {seq}").format(terminal=t, seq=h.get("seq")) for t, h in sorted(self.heads.items())]
+        return ", ".join(heads) or _("empty journal")
 
 
 @dataclass(frozen=True)
@@ -126,19 +128,28 @@ class BackupResult:
 
     def lines(self) -> list[str]:
         b = self.backup
+        good = _("Backup {path} ({size}, {reason}, journal {heads}): checked OK.")
+        bad = _("Backup {path} ({size}, {reason}, journal {heads}): its check FAILED:")
         out = [
-            f"Backup {b.path} ({_mb(b.size)}, {b.reason}, journal {b.describe_heads()}): "
-            + ("checked OK." if self.ok else "its check FAILED:")
+            (good if self.ok else bad).format(path=b.path, size=_mb(b.size), reason=b.reason, heads=b.describe_heads())
         ]
         if not self.ok:
             out += [f"  {line}" for line in self.check.lines if not line.startswith("OK")]
             out.append(
-                "  The backup was kept, marked as failed; the store itself may be damaged: "
-                "run `counter journal verify`."
+                "  "
+                + _(
+                    "The backup was kept, marked as failed; the store itself may be damaged: "
+                    "run `counter journal verify`."
+                )
             )
         out += self.notes
         if self.removed:
-            out.append(f"Removed {len(self.removed)} older backup(s) beyond the {_generations(self)} kept.")
+            said = ngettext(
+                "Removed {n} older backup(s) beyond the {kept} kept.",
+                "Removed {n} older backup(s) beyond the {kept} kept.",
+                len(self.removed),
+            )
+            out.append(said.format(n=len(self.removed), kept=_generations(self)))
         return out
 
 
@@ -151,7 +162,7 @@ def manifest_path(backup: Path) -> Path:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    return _("{megabytes} MB").format(megabytes=f"{size / 1_000_000:.1f}")
 
 
 # ------------------------------------------------------------------------ making one
@@ -176,7 +187,7 @@ def backup_store(
     if reason not in REASONS:
         raise BackupError(f"Unknown backup reason {reason!r}.", f"Use one of {', '.join(REASONS)}.")
     if not db_path.is_file():
-        raise BackupError(f"There is no store at {db_path} to back up.", "Check --data-dir.")
+        raise BackupError(_("There is no store at {path} to back up.").format(path=db_path), _("Check --data-dir."))
     _check_folder(folder, _store_size(db_path))
     when = now or datetime.now(UTC)
     partial = folder / f".counter-backup-{os.getpid()}-{when:%Y%m%dT%H%M%S%f}.partial"
@@ -240,14 +251,18 @@ def _store_size(db_path: Path) -> int:
 def _check_folder(folder: Path, needed: int) -> None:
     if not folder.exists():
         raise BackupError(
-            f"The backup folder {folder} is missing (is the USB drive plugged in, the share mounted?). "
-            "No backup was made; the store is untouched.",
-            "Plug in the drive or mount the share, or choose another folder (backup_dir in counter.toml, or --to).",
+            _(
+                "The backup folder {folder} is missing (is the USB drive plugged in, the share mounted?). "
+                "No backup was made; the store is untouched."
+            ).format(folder=folder),
+            _("Plug in the drive or mount the share, or choose another folder (backup_dir in counter.toml, or --to)."),
         )
     if not folder.is_dir():
         raise BackupError(
-            f"The backup folder {folder} is not a folder. No backup was made; the store is untouched.",
-            "Choose a folder (backup_dir in counter.toml, or --to).",
+            _("The backup folder {folder} is not a folder. No backup was made; the store is untouched.").format(
+                folder=folder
+            ),
+            _("Choose a folder (backup_dir in counter.toml, or --to)."),
         )
     probe = folder / f".counter-backup-probe-{os.getpid()}"
     try:  # a real write says read-only (a mount, a write-protected stick, permissions) as root too
@@ -258,9 +273,11 @@ def _check_folder(folder: Path, needed: int) -> None:
         raise _folder_error(folder, exc) from None
     if free < needed + MARGIN_BYTES:
         raise BackupError(
-            f"The backup folder {folder} is full: {_mb(free)} free, and the backup needs about {_mb(needed)}. "
-            "No backup was made; the store is untouched.",
-            "Make room there (older backups of other lanes, other files), or choose another folder.",
+            _(
+                "The backup folder {folder} is full: {free} free, and the backup needs about {needed}. "
+                "No backup was made; the store is untouched."
+            ).format(folder=folder, free=_mb(free), needed=_mb(needed)),
+            _("Make room there (older backups of other lanes, other files), or choose another folder."),
         )
 
 
@@ -268,18 +285,23 @@ def _folder_error(folder: Path, exc: OSError) -> BackupError:
     log.info("backup to %s failed: %s", folder, exc)  # the BackupError says it
     if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
         return BackupError(
-            f"The backup folder {folder} ran out of room while writing. No backup was made; the store is untouched.",
-            "Make room there, or choose another folder (backup_dir in counter.toml, or --to).",
+            _(
+                "The backup folder {folder} ran out of room while writing. No backup was made; the store is untouched."
+            ).format(folder=folder),
+            _("Make room there, or choose another folder (backup_dir in counter.toml, or --to)."),
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return BackupError(
-            f"The backup folder {folder} cannot be written to ({exc.strerror}). "
-            "No backup was made; the store is untouched.",
-            "Check that the drive is not write-protected and the folder's permissions, or choose another folder.",
+            _(
+                "The backup folder {folder} cannot be written to ({error}). No backup was made; the store is untouched."
+            ).format(folder=folder, error=exc.strerror),
+            _("Check that the drive is not write-protected and the folder's permissions, or choose another folder."),
         )
     return BackupError(
-        f"The backup to {folder} failed ({exc.strerror or exc}). No backup was made; the store is untouched.",
-        "Check the drive or share, or choose another folder.",
+        _("The backup to {folder} failed ({error}). No backup was made; the store is untouched.").format(
+            folder=folder, error=exc.strerror or exc
+        ),
+        _("Check the drive or share, or choose another folder."),
     )
 
 
@@ -291,7 +313,8 @@ def _copy(db_path: Path, target: Path) -> None:
         source = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
     except sqlite3.Error as exc:
         raise BackupError(
-            f"The store {db_path} cannot be opened for a backup ({exc}).", "Check the data folder."
+            _("The store {path} cannot be opened for a backup ({error}).").format(path=db_path, error=exc),
+            _("Check the data folder."),
         ) from None
     try:
         dest = sqlite3.connect(target)
@@ -307,12 +330,13 @@ def _copy(db_path: Path, target: Path) -> None:
         if "readonly" in text or "read-only" in text or "unable to open" in text:
             raise OSError(errno.EACCES, "Permission denied") from None
         raise BackupError(
-            f"The store could not be copied ({exc}).", "Try again; if it persists, see docs/backup.md."
+            _("The store could not be copied ({error}).").format(error=exc),
+            _("Try again; if it persists, see docs/backup.md."),
         ) from None
     except sqlite3.DatabaseError as exc:
         raise BackupError(
-            f"The store could not be copied: it is damaged ({exc}). No backup was made.",
-            "Do not sell on this terminal; restore the newest good backup (docs/backup.md).",
+            _("The store could not be copied: it is damaged ({error}). No backup was made.").format(error=exc),
+            _("Do not sell on this terminal; restore the newest good backup (docs/backup.md)."),
         ) from None
     finally:
         source.close()
@@ -385,7 +409,9 @@ def read_meta(path: Path) -> dict[str, Any]:
     try:
         conn = open_read_only(path)
     except sqlite3.Error as exc:
-        raise BackupError(f"{path} cannot be opened ({exc}).", "Give a Counter backup file.") from None
+        raise BackupError(
+            _("{path} cannot be opened ({error}).").format(path=path, error=exc), _("Give a Counter backup file.")
+        ) from None
     try:
         settings = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM settings")}
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -397,8 +423,10 @@ def read_meta(path: Path) -> dict[str, Any]:
         terminal_id = str(settings["terminal"]["id"])
     except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
         raise BackupError(
-            f"{path} is not a Counter store, or it is damaged ({type(exc).__name__}: {exc}).",
-            "Give a backup that Counter made (counter backup list shows them).",
+            _("{path} is not a Counter store, or it is damaged ({error}).").format(
+                path=path, error=f"{type(exc).__name__}: {exc}"
+            ),
+            _("Give a backup that Counter made (counter backup list shows them)."),
         ) from None
     finally:
         conn.close()
@@ -468,22 +496,35 @@ def check_file(path: Path, secret: InstallationSecret | None, *, reason: str = "
 def load_backup(path: Path) -> Backup:
     """A backup file and its manifest; BackupError if either is missing or not Counter's."""
     if path.is_dir():
-        raise BackupError(f"{path} is a folder.", "Give one backup file (counter backup list --in FOLDER shows them).")
+        raise BackupError(
+            _("{path} is a folder.").format(path=path),
+            _("Give one backup file (counter backup list --in FOLDER shows them)."),
+        )
     if path.name.endswith(MANIFEST_SUFFIX):
         path = path.with_name(path.name.removesuffix(MANIFEST_SUFFIX) + SUFFIX)
     if not path.is_file():
-        raise BackupError(f"There is no backup at {path}.", "Check the path (counter backup list --in FOLDER).")
+        raise BackupError(
+            _("There is no backup at {path}.").format(path=path), _("Check the path (counter backup list --in FOLDER).")
+        )
     try:
         manifest = json.loads(manifest_path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BackupError(
-            f"{path} has no manifest beside it ({manifest_path(path).name}): it is not a finished Counter backup.",
-            "Give a backup that `counter backup list` shows.",
+            _("{path} has no manifest beside it ({manifest}): it is not a finished Counter backup.").format(
+                path=path, manifest=manifest_path(path).name
+            ),
+            _("Give a backup that `counter backup list` shows."),
         ) from None
     except (OSError, ValueError) as exc:
-        raise BackupError(f"The manifest of {path} cannot be read ({exc}).", "Give another backup.") from None
+        raise BackupError(
+            _("The manifest of {path} cannot be read ({error}).").format(path=path, error=exc),
+            _("Give another backup."),
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"{path} is not a Counter backup (its manifest is not {FORMAT}).", "Give another backup.")
+        raise BackupError(
+            _("{path} is not a Counter backup (its manifest is not {format}).").format(path=path, format=FORMAT),
+            _("Give another backup."),
+        )
     return Backup(path, manifest)
 
 
@@ -512,7 +553,10 @@ def verify_backup(backup: Backup, secret: InstallationSecret | None = None, *, j
 def list_backups(folder: Path) -> list[Backup]:
     """The finished backups in ``folder``, newest first (files without a manifest are not)."""
     if not folder.is_dir():
-        raise BackupError(f"The backup folder {folder} is missing.", "Plug in the drive, or give --in FOLDER.")
+        raise BackupError(
+            _("The backup folder {folder} is missing.").format(folder=folder),
+            _("Plug in the drive, or give --in FOLDER."),
+        )
     found = []
     for path in folder.glob(f"counter-*{SUFFIX}"):
         with contextlib.suppress(BackupError):
@@ -546,9 +590,11 @@ def rotate(folder: Path, lane: tuple[str, str], keep: int) -> tuple[list[Path], 
             b.manifest_path.unlink()
             b.path.unlink()
         except OSError as exc:
-            notes.append(f"Could not remove the old backup {b.path.name} ({exc.strerror}).")
+            notes.append(
+                _("Could not remove the old backup {name} ({error}).").format(name=b.path.name, error=exc.strerror)
+            )
             continue
         removed.append(b.path)
         if not b.checked_ok:
-            notes.append(f"Removed the old backup {b.path.name}, which had FAILED its check.")
+            notes.append(_("Removed the old backup {name}, which had FAILED its check.").format(name=b.path.name))
     return removed, notes

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.sync.upstream import UpstreamUnavailable
 from db.backup import Backup, read_only_engine
 from db.hq_client import HqClient, HqRefused
@@ -40,7 +41,7 @@ def send_to_hq(db_path: Path, backup: Backup) -> str:
     try:
         config = sync_config(engine)
     except CounterError as exc:
-        return f"HQ did not get this backup: {exc.message}"
+        return _("HQ did not get this backup: {reason}").format(reason=exc.message)
     finally:
         engine.dispose()
     if config is None:
@@ -52,12 +53,14 @@ def send_to_hq(db_path: Path, backup: Backup) -> str:
             client.upload_backup(backup.path.name, manifest_header(backup), fh)
     except UpstreamUnavailable as exc:
         log.info("backup %s not sent to HQ: %s", backup.path.name, exc.message)
-        return f"HQ did not get this backup ({exc.message.rstrip('.')}); the next backup will be sent."
+        return _("HQ did not get this backup ({reason}); the next backup will be sent.").format(
+            reason=exc.message.rstrip(".")
+        )
     except HqRefused as exc:
         log.info("HQ refused backup %s: %s %s", backup.path.name, exc.status, exc.message)
-        return f"HQ refused this backup: {exc.message} The backup in the folder stands."
+        return _("HQ refused this backup: {reason} The backup in the folder stands.").format(reason=exc.message)
     except OSError as exc:
-        return f"HQ did not get this backup: it could not be read ({exc.strerror})."
+        return _("HQ did not get this backup: it could not be read ({error}).").format(error=exc.strerror)
     finally:
         client.close()
-    return f"HQ got a copy ({config.hq})."
+    return _("HQ got a copy ({hq}).").format(hq=config.hq)

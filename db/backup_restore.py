@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from counter.errors import CounterError
+from counter.i18n import _, ngettext
 from db.audit import audit_store
 from db.backup import (
     STORE_FILE,
@@ -61,10 +62,19 @@ class Loss:
 
     def describe(self) -> str:
         shown = ", ".join(self.receipts[:5]) + (" …" if len(self.receipts) > 5 else "")
-        sales = f"{len(self.receipts)} sale(s) ({shown})" if self.receipts else "no sales"
-        return (
-            f"{self.terminal}: {self.count} journal entries after entry {self.after_seq}, "
-            f"the newest at {self.newest_at}, with {sales}"
+        n = len(self.receipts)
+        sales = ngettext("{n} sale(s) ({receipts})", "{n} sale(s) ({receipts})", n).format(n=n, receipts=shown)
+        said = ngettext(
+            "{terminal}: {count} journal entries after entry {seq}, the newest at {newest}, with {sales}",
+            "{terminal}: {count} journal entries after entry {seq}, the newest at {newest}, with {sales}",
+            self.count,
+        )
+        return said.format(
+            terminal=self.terminal,
+            count=self.count,
+            seq=self.after_seq,
+            newest=self.newest_at,
+            sales=sales if self.receipts else _("no sales"),
         )
 
 
@@ -80,19 +90,27 @@ class RestorePlan:
 
     def what_is_replaced(self) -> list[str]:
         b = self.backup
-        out = [f"Restore {b.path.name}: made {b.created_at} ({b.reason}), journal {b.describe_heads()}."]
+        out = [
+            _("Restore {name}: made {made} ({reason}), journal {heads}.").format(
+                name=b.path.name, made=b.created_at, reason=b.reason, heads=b.describe_heads()
+            )
+        ]
         if self.current is None:
-            out.append("The data folder holds no store now.")
+            out.append(_("The data folder holds no store now."))
         else:
             heads = self.current.get("heads") or {}
             assert isinstance(heads, dict)
-            where = ", ".join(f"{t} at {h['seq']}" for t, h in sorted(heads.items())) or "empty journal"
-            out.append(f"It replaces the store in the data folder (journal {where}); that file is kept aside.")
+            where = [_("{terminal} at {seq}").format(terminal=t, seq=h["seq"]) for t, h in sorted(heads.items())]
+            out.append(
+                _("It replaces the store in the data folder (journal {heads}); that file is kept aside.").format(
+                    heads=", ".join(where) or _("empty journal")
+                )
+            )
         if self.from_escrow:
             out.append(
-                "The installation key comes from the escrow file; this machine's key file is replaced (kept aside)."
+                _("The installation key comes from the escrow file; this machine's key file is replaced (kept aside).")
             )
-        out += [f"Would be lost: {loss.describe()}" for loss in self.losses]
+        out += [_("Would be lost: {loss}").format(loss=loss.describe()) for loss in self.losses]
         return out + self.notes
 
 
@@ -113,33 +131,50 @@ def plan_restore(
     check = verify_backup(backup, secret, journal=backup.manifest.get("schema_revision") == script_head())
     if not check.ok:
         raise BackupError(
-            f"The backup {backup.path.name} does not pass its check, so it was not restored; the store is untouched: "
-            + "; ".join(line for line in check.lines if line.startswith("BAD") or "BAD" in line),
-            "Restore an older backup (counter backup list), or `counter restore --from-hq` if this lane is enrolled.",
+            _(
+                "The backup {name} does not pass its check, so it was not restored; the store is untouched: {problems}"
+            ).format(name=backup.path.name, problems="; ".join(line for line in check.lines if "BAD" in line)),
+            _(
+                "Restore an older backup (counter backup list), "
+                "or `counter restore --from-hq` if this lane is enrolled."
+            ),
         )
     store = data_dir / STORE_FILE
     current = _current_meta(store)
     plan = RestorePlan(backup, check, secret, from_escrow, current)
     if current is not None and current.get("unreadable"):
         plan.notes.append(
-            "The store in the data folder cannot be read (damaged?): what it holds beyond the backup cannot be "
-            "listed. It is kept aside, not deleted."
+            _(
+                "The store in the data folder cannot be read (damaged?): what it holds beyond the backup cannot be "
+                "listed. It is kept aside, not deleted."
+            )
         )
     elif current is not None:
         if (current["store_id"], current["terminal_id"]) != backup.lane and not force:
             raise BackupError(
-                f"The backup is of store {backup.lane[0]} terminal {backup.lane[1]}, and the store in {data_dir} "
-                f"is store {current['store_id']} terminal {current['terminal_id']}: a foreign backup. "
-                "Nothing was changed.",
-                "Give this lane's backup, or another --data-dir; --force replaces the store anyway (kept aside).",
+                _(
+                    "The backup is of store {store} terminal {terminal}, and the store in {folder} "
+                    "is store {current_store} terminal {current_terminal}: a foreign backup. Nothing was changed."
+                ).format(
+                    store=backup.lane[0],
+                    terminal=backup.lane[1],
+                    folder=data_dir,
+                    current_store=current["store_id"],
+                    current_terminal=current["terminal_id"],
+                ),
+                _("Give this lane's backup, or another --data-dir; --force replaces the store anyway (kept aside)."),
             )
         plan.losses, plan.notes = _losses(store, backup)
         if plan.losses and not force:
             raise BackupError(
-                "The store has journal entries that are neither in this backup nor at HQ; restoring would lose them. "
-                "Nothing was changed:\n  " + "\n  ".join(loss.describe() for loss in plan.losses),
-                "Let the lane sync with HQ first (counter sync now), or take a backup of it now (counter backup now) "
-                "and keep it; --force restores anyway and keeps the current store aside.",
+                _(
+                    "The store has journal entries that are neither in this backup nor at HQ; restoring would lose "
+                    "them. Nothing was changed:\n  {losses}"
+                ).format(losses="\n  ".join(loss.describe() for loss in plan.losses)),
+                _(
+                    "Let the lane sync with HQ first (counter sync now), or take a backup of it now (counter backup "
+                    "now) and keep it; --force restores anyway and keeps the current store aside."
+                ),
             )
     return plan
 
@@ -153,21 +188,33 @@ def _the_key(
         mine = None
     if mine is not None and (key_id is None or mine.key_id == key_id):
         return mine, False
-    have = f"this machine's key is {mine.key_id}" if mine is not None else "this machine has no installation key"
     if key_file is None:
+        said = (
+            _(
+                "The backup {name} is sealed with installation key {key}, and this machine's key is {mine}. "
+                "Nothing was changed."
+            )
+            if mine is not None
+            else _(
+                "The backup {name} is sealed with installation key {key}, and this machine has no installation key. "
+                "Nothing was changed."
+            )
+        )
         raise BackupError(
-            f"The backup {backup.path.name} is sealed with installation key {key_id}, and {have}. Nothing was changed.",
-            "Give the key escrow file made by `counter backup key` with --key FILE; its passphrase will be asked.",
+            said.format(name=backup.path.name, key=key_id, mine=mine.key_id if mine is not None else ""),
+            _("Give the key escrow file made by `counter backup key` with --key FILE; its passphrase will be asked."),
         )
     held = str(read_escrow(key_file).get("key_id"))
     if held != key_id:
         raise BackupError(
-            f"The key escrow file {key_file} holds installation key {held}, and the backup needs {key_id}: "
-            "it is another installation's key, or the backup is another store's. Nothing was changed.",
-            "Give the escrow file of the installation that made this backup.",
+            _(
+                "The key escrow file {path} holds installation key {held}, and the backup needs {key}: "
+                "it is another installation's key, or the backup is another store's. Nothing was changed."
+            ).format(path=key_file, held=held, key=key_id),
+            _("Give the escrow file of the installation that made this backup."),
         )
     if passphrase is None:
-        raise BackupError("The key escrow file needs its passphrase.", "Run the restore where it can be typed.")
+        raise BackupError(_("The key escrow file needs its passphrase."), _("Run the restore where it can be typed."))
     opened: EscrowedKey = open_key(key_file, passphrase())
     return InstallationSecret(default_secret_path(), opened.key), True
 
@@ -189,7 +236,7 @@ def _losses(store: Path, backup: Backup) -> tuple[list[Loss], list[str]]:
     try:
         conn = open_read_only(store)
     except sqlite3.Error:
-        return [], ["The current store cannot be read; what it holds beyond the backup is not known."]
+        return [], [_("The current store cannot be read; what it holds beyond the backup is not known.")]
     try:
         heads = dict(conn.execute("SELECT terminal_id, seq FROM journal_head").fetchall())
         try:
@@ -204,15 +251,17 @@ def _losses(store: Path, backup: Backup) -> tuple[list[Loss], list[str]]:
                     "SELECT hash FROM journal WHERE terminal_id = ? AND seq = ?", (terminal, in_backup)
                 ).fetchone()
                 if row is None or row[0] != theirs.get("hash"):
-                    notes.append(f"{terminal}: the backup's journal is not on this store's chain.")
+                    notes.append(
+                        _("{terminal}: the backup's journal is not on this store's chain.").format(terminal=terminal)
+                    )
                     in_backup = 0
             at_hq = int(acked.get(terminal, 0))
             if at_hq > in_backup:
-                notes.append(
-                    f"{terminal}: HQ holds entries {in_backup + 1}..{at_hq} that the backup does not: after the "
-                    "restore this lane is behind HQ, and HQ refuses its next entries until it is rebuilt from HQ "
-                    "(docs/backup.md)."
+                said = _(
+                    "{terminal}: HQ holds entries {first}..{last} that the backup does not: after the restore this "
+                    "lane is behind HQ, and HQ refuses its next entries until it is rebuilt from HQ (docs/backup.md)."
                 )
+                notes.append(said.format(terminal=terminal, first=in_backup + 1, last=at_hq))
             after = max(in_backup, at_hq)
             if int(top) <= after:
                 continue
@@ -228,7 +277,9 @@ def _losses(store: Path, backup: Backup) -> tuple[list[Loss], list[str]]:
             losses.append(Loss(terminal, after, len(rows), receipts, str(rows[0][1]) if rows else ""))
     except sqlite3.Error as exc:
         notes.append(
-            f"The current store's journal cannot be read ({exc}); what it holds beyond the backup is not known."
+            _(
+                "The current store's journal cannot be read ({error}); what it holds beyond the backup is not known."
+            ).format(error=exc)
         )
     finally:
         conn.close()
@@ -249,7 +300,8 @@ def carry_out(plan: RestorePlan, data_dir: Path, *, now: datetime | None = None)
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BackupError(
-            f"The data folder {data_dir} cannot be made ({exc.strerror}).", "Choose another --data-dir."
+            _("The data folder {folder} cannot be made ({error}).").format(folder=data_dir, error=exc.strerror),
+            _("Choose another --data-dir."),
         ) from None
     store = data_dir / STORE_FILE
     staging = data_dir / f".{STORE_FILE}.restoring"
@@ -261,14 +313,16 @@ def carry_out(plan: RestorePlan, data_dir: Path, *, now: datetime | None = None)
         with contextlib.suppress(OSError):
             staging.unlink()
         raise BackupError(
-            f"The backup could not be copied into {data_dir} ({exc.strerror}). The store is untouched.",
-            "Make room on the disk, or check the folder's permissions.",
+            _("The backup could not be copied into {folder} ({error}). The store is untouched.").format(
+                folder=data_dir, error=exc.strerror
+            ),
+            _("Make room on the disk, or check the folder's permissions."),
         ) from None
     if (digest, size) != (plan.backup.manifest.get("sha256"), plan.backup.manifest.get("size")):
         staging.unlink()
         raise BackupError(
-            "The backup's copy in the data folder is not the backup (the disk?); the store is untouched.",
-            "Check the disk.",
+            _("The backup's copy in the data folder is not the backup (the disk?); the store is untouched."),
+            _("Check the disk."),
         )
     moved: list[tuple[Path, Path]] = []  # (original, aside)
     present = {p for p in _store_files(store) if p.exists()}
@@ -290,13 +344,14 @@ def carry_out(plan: RestorePlan, data_dir: Path, *, now: datetime | None = None)
     except Exception as exc:  # whatever failed, the folder goes back to what it was
         _put_back(store, staging, present, moved)
         if isinstance(exc, CounterError):
-            raise BackupError(f"The restore was undone: {exc.message}", exc.hint) from None
+            raise BackupError(_("The restore was undone: {reason}").format(reason=exc.message), exc.hint) from None
         log.exception("restore of %s failed; undone", plan.backup.path)
         what = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise BackupError(
-            f"The restore was undone ({what}); the store is as it was.", "Check the disk; details are in the log."
+            _("The restore was undone ({what}); the store is as it was.").format(what=what),
+            _("Check the disk; details are in the log."),
         ) from None
-    kept = [target for _, target in moved if target != Path()]
+    kept = [target for _original, target in moved if target != Path()]
     log.info("restored %s into %s (kept aside: %s)", plan.backup.path, data_dir, [str(t) for t in kept])
     return RestoreOutcome(store, kept, lines)
 
@@ -325,7 +380,10 @@ def _open_and_verify(data_dir: Path, secret: InstallationSecret) -> list[str]:
     finally:
         db.dispose()
     if not audit.ok:
-        raise BackupError("the restored store does not verify: " + "; ".join(audit.lines()[:3]), "Try an older backup.")
+        raise BackupError(
+            _("the restored store does not verify: {problems}").format(problems="; ".join(audit.lines()[:3])),
+            _("Try an older backup."),
+        )
     return audit.lines()
 
 
@@ -336,7 +394,7 @@ def _store_files(store: Path) -> list[Path]:
 def _put_back(store: Path, staging: Path, present: set[Path], moved: list[tuple[Path, Path]]) -> None:
     """Undo a restore: what stands at a store path now is new if that path's file was set
     aside or was not there before; the files set aside go back."""
-    originals = {original for original, _ in moved}
+    originals = {original for original, _target in moved}
     for path in (*_store_files(store), staging):
         if path in originals or path not in present:
             with contextlib.suppress(OSError):

@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from counter.errors import StoreError
+from counter.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def data_dir_of(engine: Engine) -> Path:
     """The folder of the store file an engine opens."""
     database = engine.url.database
     if not database:
-        raise StoreError("This store has no file, so it has no HQ token file.", "")
+        raise StoreError(_("This store has no file, so it has no HQ token file."), "")
     return Path(database).resolve().parent
 
 
@@ -61,7 +62,8 @@ def write_token(data_dir: Path, token: str) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(
-            f"Cannot keep the HQ token in {path} ({exc.strerror}).", "Check the data folder's permissions."
+            _("Cannot keep the HQ token in {path} ({error}).").format(path=path, error=exc.strerror),
+            _("Check the data folder's permissions."),
         ) from exc
     return path
 
@@ -76,7 +78,10 @@ def read_token(data_dir: Path) -> str | None:
     try:
         token = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"The HQ token {path} cannot be read ({exc}).", "Enrol this terminal again.") from None
+        raise StoreError(
+            _("The HQ token {path} cannot be read ({error}).").format(path=path, error=exc),
+            _("Enrol this terminal again."),
+        ) from None
     return token or None
 
 
@@ -102,7 +107,8 @@ def create_private(path: Path) -> None:
         return
     except OSError as exc:
         raise StoreError(
-            f"Cannot create the store {path} ({exc.strerror}).", "Check the folder's permissions."
+            _("Cannot create the store {path} ({error}).").format(path=path, error=exc.strerror),
+            _("Check the folder's permissions."),
         ) from exc
     os.close(fd)
 

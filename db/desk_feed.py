@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from counter.i18n import _, ngettext
 from counter.journal import EventType
 from counter.projection import ProjectionError, Update, private_needs
 from counter.projection.received import inner_ops
@@ -89,14 +90,19 @@ def waiting_events(conn: Connection) -> list[tuple[str, int, str]]:
     return [(str(a), int(b), str(c)) for a, b, c in rows]
 
 
-#: What a pull's news says of each kind of event (singular, plural), in this order.
-_NEWS = (
-    ("CaseReferred", "referral to a department", "referrals to departments"),
-    ("ReferralAnswered", "department answer to tell the customer", "department answers to tell the customers"),
-    ("ContactLogged", "contact logged", "contacts logged"),
-    ("OrderOpened", "order opened", "orders opened"),
-    ("OrderPaymentTaken", "order payment", "order payments"),
-    ("AccountPaymentTaken", "payment on account", "payments on account"),
+#: What a pull's news says of each kind of event (for a count ``n``), in this order.
+_NEWS: tuple[tuple[str, Callable[[int], str]], ...] = (
+    ("CaseReferred", lambda n: ngettext("{n} referral to a department", "{n} referrals to departments", n)),
+    (
+        "ReferralAnswered",
+        lambda n: ngettext(
+            "{n} department answer to tell the customer", "{n} department answers to tell the customers", n
+        ),
+    ),
+    ("ContactLogged", lambda n: ngettext("{n} contact logged", "{n} contacts logged", n)),
+    ("OrderOpened", lambda n: ngettext("{n} order opened", "{n} orders opened", n)),
+    ("OrderPaymentTaken", lambda n: ngettext("{n} order payment", "{n} order payments", n)),
+    ("AccountPaymentTaken", lambda n: ngettext("{n} payment on account", "{n} payments on account", n)),
 )
 
 
@@ -113,8 +119,8 @@ def desk_news(engine: Engine, mark: int) -> str:
     with engine.connect() as conn:
         stmt = select(r.c.type, func.count()).where(text("rowid > :mark")).group_by(r.c.type)
         counts = {str(kind): int(n) for kind, n in conn.execute(stmt, {"mark": mark})}
-    said = [f"{counts[k]} {one if counts[k] == 1 else many}" for k, one, many in _NEWS if counts.get(k)]
-    return f"From other lanes: {', '.join(said)}." if said else ""
+    said = [words(counts[k]).format(n=counts[k]) for k, words in _NEWS if counts.get(k)]
+    return _("From other lanes: {news}.").format(news=", ".join(said)) if said else ""
 
 
 def _apply(conn: Connection, journal: SqlJournal, d: Mapping[str, Any]) -> str | None:
@@ -178,7 +184,7 @@ def _private(ops: list[Any], sent: Any) -> dict[str, list[dict[str, Any]]]:
     for table, needs in private_needs(ops).items():
         rows = given.get(table) if isinstance(given, dict) else None
         if not isinstance(rows, list) or len(rows) != len(needs) or not all(isinstance(x, dict) for x in rows):
-            rows = [{} for _ in needs]
+            rows = [{} for _unused in needs]
         out[table] = [
             {c: (_text(row.get(c)) if row.get(c) is not None else NOT_RECEIVED) for c in cols}
             for row, cols in zip(rows, needs, strict=True)

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from counter.errors import StoreError
+from counter.i18n import _
 from counter.people.users import PinHasher
 from counter.trust.carddata import CardDataRefused, has_card_data
 from db import schema as s
@@ -101,8 +102,11 @@ def _refuse_card_data(conn: Any, cursor: Any, statement: str, parameters: Any, c
     service or import it came from (counter/trust/carddata.py says what card data is)."""
     if parameters and any(has_card_data(text) for text in texts_that_may_hold_card_data(parameters)):
         raise CardDataRefused(
-            "That looks like a payment card number, and Counter never stores one; nothing was recorded.",
-            "Take card payments on the card terminal and type only the last 4 digits. Remove the number and try again.",
+            _("That looks like a payment card number, and Counter never stores one; nothing was recorded."),
+            _(
+                "Take card payments on the card terminal and type only the last 4 digits. "
+                "Remove the number and try again."
+            ),
         )
 
 
@@ -316,7 +320,9 @@ class Database:
 
     def require_secret(self) -> InstallationSecret:
         if self.secret is None:
-            raise StoreError("This store was opened without its installation key.", "Open it with Counter itself.")
+            raise StoreError(
+                _("This store was opened without its installation key."), _("Open it with Counter itself.")
+            )
         return self.secret
 
     def dispose(self) -> None:
@@ -428,8 +434,8 @@ class IntegrityCheck:
     def _damaged(self, detail: str) -> StoreError:
         log.error("integrity check of %s: %s", self.path, detail)  # SQLite's words go to the log
         return StoreError(
-            "The store's database is damaged: the integrity check found errors in it (details in logs/counter.log).",
-            "Do not sell on this terminal. Follow 'Recovering a damaged store' in the README.",
+            _("The store's database is damaged: the integrity check found errors in it (details in logs/counter.log)."),
+            _("Do not sell on this terminal. Follow 'Recovering a damaged store' in the README."),
         )
 
     def cancel(self) -> None:
@@ -441,8 +447,8 @@ class IntegrityCheck:
 
 def _corrupt(detail: str) -> StoreError:
     return StoreError(
-        f"The store's database is damaged and cannot be used ({detail}).",
-        "Do not sell on this terminal. Follow 'Recovering a damaged store' in the README.",
+        _("The store's database is damaged and cannot be used ({detail}).").format(detail=detail),
+        _("Do not sell on this terminal. Follow 'Recovering a damaged store' in the README."),
     )
 
 
@@ -468,11 +474,15 @@ def open_database(
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
-            f"Cannot use the data folder {data_dir}: {exc.strerror}.", "Choose another --data-dir."
+            _("Cannot use the data folder {folder}: {error}.").format(folder=data_dir, error=exc.strerror),
+            _("Choose another --data-dir."),
         ) from exc
     path = data_dir / DB_FILENAME
     if not path.exists() and not create:
-        raise StoreError(f"There is no store in {data_dir}.", "Run `counter init-demo --data-dir DIR` first.")
+        raise StoreError(
+            _("There is no store in {folder}.").format(folder=data_dir),
+            _("Run `counter init-demo --data-dir DIR` first."),
+        )
     if audit and secret is None:
         secret = _audit_secret(path)
     elif secret is None:
@@ -496,7 +506,8 @@ def open_database(
         write.dispose()
         read.dispose()
         raise StoreError(
-            f"Cannot open the store's database: {exc.orig}.", "Check the disk and the folder's permissions."
+            _("Cannot open the store's database: {error}.").format(error=exc.orig),
+            _("Check the disk and the folder's permissions."),
         ) from exc
     except (StoreError, DatabaseError) as exc:
         write.dispose()
@@ -535,9 +546,11 @@ def _check_key(engine: Engine, secret: InstallationSecret) -> None:
             conn.execute(s.settings.insert().values(key=KEY_SETTING, value=json.dumps(secret.key_id)))
         elif json.loads(row[0]) != secret.key_id:
             raise StoreError(
-                f"This store was set up with another installation key than {secret.path}.",
-                "Restore that store's secret.key from your backup (see 'Recovering a damaged store' in the README); "
-                "without it nobody can sign in and the journal's seal cannot be checked.",
+                _("This store was set up with another installation key than {path}.").format(path=secret.path),
+                _(
+                    "Restore that store's secret.key from your backup (see 'Recovering a damaged store' in the "
+                    "README); without it nobody can sign in and the journal's seal cannot be checked."
+                ),
             )
 
 
@@ -564,8 +577,19 @@ def _check_guards(engine: Engine) -> None:
         missing = missing_triggers(conn)
     if missing:
         raise StoreError(
-            f"The store's protections were removed outside Counter ({', '.join(missing[:3])}"
-            f"{' and more' if len(missing) > 3 else ''} missing): its records may have been changed.",
-            "Do not sell on this terminal. Run `counter journal verify` and call the administrator; "
-            "see 'Recovering a damaged store' in the README.",
+            (
+                _(
+                    "The store's protections were removed outside Counter ({names} and more missing): "
+                    "its records may have been changed."
+                )
+                if len(missing) > 3
+                else _(
+                    "The store's protections were removed outside Counter ({names} missing): "
+                    "its records may have been changed."
+                )
+            ).format(names=", ".join(missing[:3])),
+            _(
+                "Do not sell on this terminal. Run `counter journal verify` and call the administrator; "
+                "see 'Recovering a damaged store' in the README."
+            ),
         )

@@ -28,6 +28,7 @@ import httpx
 import orjson
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.journal import JournalEntry, utc_stamp
 from counter.sync.api_version import (
     API_HEADER,
@@ -112,31 +113,37 @@ class HqClient:
             bad_cert = cert_error(exc)
             if bad_cert is not None:
                 raise self._untrusted(bad_cert) from exc
-            raise UpstreamUnavailable(f"HQ cannot be reached ({type(exc).__name__}).", "Work goes on offline.") from exc
+            raise UpstreamUnavailable(
+                _("HQ cannot be reached ({error}).").format(error=type(exc).__name__), _("Work goes on offline.")
+            ) from exc
         if response.status_code == 429:
             data = _json_or_empty(response)
             raise HqRefused(
                 429,
                 str(data.get("error", "too_many_failures")),
-                str(data.get("message", "HQ refused: too many failed attempts from this address; wait a minute.")),
+                str(data.get("message", _("HQ refused: too many failed attempts from this address; wait a minute."))),
                 {**data, "retry_after": response.headers.get("retry-after", "")},
             )
         self.hq_api = response.headers.get(SUPPORTED_HEADER)
         if response.status_code == REFUSED_STATUS:
             raise self._api_refused(response)
         if response.status_code >= 500:
-            raise UpstreamUnavailable(f"HQ answered {response.status_code}.", "Work goes on offline.")
+            raise UpstreamUnavailable(
+                _("HQ answered {status}.").format(status=response.status_code), _("Work goes on offline.")
+            )
         try:
             data = response.json() if loads is None else loads(response.content)
         except ValueError as exc:
-            raise UpstreamUnavailable(f"HQ answered {response.status_code} without JSON.", "") from exc
+            raise UpstreamUnavailable(
+                _("HQ answered {status} without JSON.").format(status=response.status_code), ""
+            ) from exc
         if response.status_code >= 400:
             if not isinstance(data, dict):
                 data = {}
             raise HqRefused(
                 response.status_code,
                 str(data.get("error", "refused")),
-                str(data.get("message", f"HQ refused ({response.status_code})")),
+                str(data.get("message", _("HQ refused ({status})").format(status=response.status_code))),
                 data,
             )
         return data
@@ -144,8 +151,10 @@ class HqClient:
     def _api_refused(self, response: httpx.Response) -> HqApiMismatch:
         data = _json_or_empty(response)
         message = str(data.get("message") or "") or (
-            f"HQ refused this lane's API version ({self.api}); it serves {self.hq_api or 'another'}. "
-            "Install the same Counter release on HQ and this lane."
+            _(
+                "HQ refused this lane's API version ({mine}); it serves {theirs}. "
+                "Install the same Counter release on HQ and this lane."
+            ).format(mine=self.api, theirs=self.hq_api or _("another"))
         )
         refused = HqApiMismatch(REFUSED_STATUS, REFUSED_ERROR, message, data)
         self._mismatch = (time.monotonic() + API_RECHECK_SECONDS, refused)
@@ -153,19 +162,22 @@ class HqClient:
 
     def _untrusted(self, exc: Exception) -> HqUntrusted:
         expected = (
-            self.trust.describe() if self.trust is not None else "a certificate signed by a CA this machine trusts"
+            self.trust.describe() if self.trust is not None else _("a certificate signed by a CA this machine trusts")
         )
         try:
-            shown = f"HQ showed SHA-256 {certificate_fingerprint(server_certificate(self.base_url, self.timeout))}"
+            seen = certificate_fingerprint(server_certificate(self.base_url, self.timeout))
+            shown = _("HQ showed SHA-256 {fingerprint}").format(fingerprint=seen)
         except (OSError, ValueError):
-            shown = "HQ's certificate could not be read"
+            shown = _("HQ's certificate could not be read")
         reason = getattr(exc, "verify_message", "") or str(exc)
         return HqUntrusted(
             495,
             "untrusted_hq",
-            f"HQ's TLS certificate is not trusted ({reason}): this terminal expects {expected}; {shown}. "
-            "Nothing was sent. If HQ's certificate was replaced on purpose, enrol this terminal again; "
-            "otherwise someone may be in the way: call support.",
+            _(
+                "HQ's TLS certificate is not trusted ({reason}): this terminal expects {expected}; {shown}. "
+                "Nothing was sent. If HQ's certificate was replaced on purpose, enrol this terminal again; "
+                "otherwise someone may be in the way: call support."
+            ).format(reason=reason, expected=expected, shown=shown),
             {},
         )
 

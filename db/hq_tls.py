@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.sync.upstream import certificate_fingerprint, is_loopback_host
 
 
@@ -35,8 +36,8 @@ def normalise_fingerprint(text: str) -> str:
     raw = "".join(ch for ch in text.upper() if ch in "0123456789ABCDEF")
     if len(raw) != 64:
         raise TlsSetupError(
-            "That is not a SHA-256 fingerprint (64 hex digits).",
-            "Copy it from the line `counter hq serve` printed, or from `counter hq fingerprint --certfile FILE`.",
+            _("That is not a SHA-256 fingerprint (64 hex digits)."),
+            _("Copy it from the line `counter hq serve` printed, or from `counter hq fingerprint --certfile FILE`."),
         )
     return ":".join(raw[i : i + 2] for i in range(0, 64, 2))
 
@@ -64,17 +65,20 @@ class HqTrust:
             try:
                 ctx.load_verify_locations(cafile=self.ca_file)
             except (OSError, ssl.SSLError) as exc:
-                raise TlsSetupError(f"The CA file {self.ca_file} cannot be read ({exc}).", "Check the file.") from exc
+                raise TlsSetupError(
+                    _("The CA file {path} cannot be read ({error}).").format(path=self.ca_file, error=exc),
+                    _("Check the file."),
+                ) from exc
         else:
             ctx.load_default_certs()
         return ctx
 
     def describe(self) -> str:
         if self.sha256:
-            return f"the certificate pinned at enrolment (SHA-256 {self.sha256})"
+            return _("the certificate pinned at enrolment (SHA-256 {fingerprint})").format(fingerprint=self.sha256)
         if self.ca_file:
-            return f"a certificate signed by the CA in {self.ca_file}"
-        return "a certificate signed by a CA this machine trusts"
+            return _("a certificate signed by the CA in {path}").format(path=self.ca_file)
+        return _("a certificate signed by a CA this machine trusts")
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in (("cert_pem", self.cert_pem), ("sha256", self.sha256), ("ca_file", self.ca_file)) if v}
@@ -101,19 +105,21 @@ def pin_at_enrolment(url: str, expected: str | None, ca_file: str | None, timeou
         if is_loopback(url):
             return None
         raise TlsSetupError(
-            f"{url} is plain http: the token and approvers' PINs would cross the network in clear.",
-            "Serve HQ with TLS (`counter hq serve --certfile … --keyfile …`) and enrol with https://.",
+            _("{url} is plain http: the token and approvers' PINs would cross the network in clear.").format(url=url),
+            _("Serve HQ with TLS (`counter hq serve --certfile … --keyfile …`) and enrol with https://."),
         )
     if scheme != "https":
-        raise TlsSetupError(f"{url} is not an http(s) address.", "Give HQ's address as https://host:port.")
+        raise TlsSetupError(
+            _("{url} is not an http(s) address.").format(url=url), _("Give HQ's address as https://host:port.")
+        )
     if ca_file:
         trust = HqTrust(ca_file=ca_file)
         trust.context()  # a CA file that cannot be read is said now
         return trust
     if not expected:
         raise TlsSetupError(
-            "HQ's certificate fingerprint is needed to enrol over https without a CA file.",
-            "Add --hq-fingerprint with the SHA-256 `counter hq serve` printed (or give --ca-file).",
+            _("HQ's certificate fingerprint is needed to enrol over https without a CA file."),
+            _("Add --hq-fingerprint with the SHA-256 `counter hq serve` printed (or give --ca-file)."),
         )
     wanted = normalise_fingerprint(expected)
     try:
@@ -122,13 +128,16 @@ def pin_at_enrolment(url: str, expected: str | None, ca_file: str | None, timeou
         from counter.sync.upstream import UpstreamUnavailable
 
         raise UpstreamUnavailable(
-            f"HQ cannot be reached at {url} ({type(exc).__name__}).", "Check the address."
+            _("HQ cannot be reached at {url} ({error}).").format(url=url, error=type(exc).__name__),
+            _("Check the address."),
         ) from exc
     seen = certificate_fingerprint(pem)
     if seen != wanted:
         raise TlsSetupError(
-            f"HQ's certificate at {url} has the SHA-256 {seen}, not {wanted}; nothing was sent.",
-            "Check the fingerprint with the person running HQ; a different one may mean someone is in the way.",
+            _("HQ's certificate at {url} has the SHA-256 {seen}, not {wanted}; nothing was sent.").format(
+                url=url, seen=seen, wanted=wanted
+            ),
+            _("Check the fingerprint with the person running HQ; a different one may mean someone is in the way."),
         )
     return HqTrust(cert_pem=pem, sha256=seen)
 

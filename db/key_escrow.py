@@ -29,6 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from counter.errors import CounterError
+from counter.i18n import _, ngettext
 from counter.journal import utc_stamp
 from db.keys import InstallationSecret
 
@@ -53,11 +54,15 @@ class EscrowedKey:
 def check_passphrase(passphrase: str) -> None:
     if len(passphrase) < MIN_PASSPHRASE:
         raise EscrowError(
-            f"That passphrase is too short ({len(passphrase)} characters); it must have at least {MIN_PASSPHRASE}.",
-            "Choose a longer one, e.g. four words you will remember, and keep it apart from the backups.",
+            ngettext(
+                "That passphrase is too short ({n} characters); it must have at least {least}.",
+                "That passphrase is too short ({n} characters); it must have at least {least}.",
+                len(passphrase),
+            ).format(n=len(passphrase), least=MIN_PASSPHRASE),
+            _("Choose a longer one, e.g. four words you will remember, and keep it apart from the backups."),
         )
     if len(set(passphrase)) < 4:
-        raise EscrowError("That passphrase repeats too few characters to be safe.", "Choose another one.")
+        raise EscrowError(_("That passphrase repeats too few characters to be safe."), _("Choose another one."))
 
 
 def _derive(passphrase: str, salt: bytes, time_cost: int, memory_kib: int, parallelism: int) -> bytes:
@@ -93,9 +98,13 @@ def seal_key(secret: InstallationSecret, passphrase: str, out: Path) -> dict[str
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise EscrowError(f"{out} already exists; it was left as it is.", "Give a new file name.") from None
+        raise EscrowError(
+            _("{path} already exists; it was left as it is.").format(path=out), _("Give a new file name.")
+        ) from None
     except OSError as exc:
-        raise EscrowError(f"{out} cannot be written ({exc.strerror}).", "Choose another place.") from None
+        raise EscrowError(
+            _("{path} cannot be written ({error}).").format(path=out, error=exc.strerror), _("Choose another place.")
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=1)
         fh.write("\n")
@@ -109,12 +118,19 @@ def read_escrow(path: Path) -> dict[str, Any]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise EscrowError(
-            f"There is no key escrow file at {path}.", "Give the file `counter backup key` wrote."
+            _("There is no key escrow file at {path}.").format(path=path),
+            _("Give the file `counter backup key` wrote."),
         ) from None
     except (OSError, ValueError) as exc:
-        raise EscrowError(f"The key escrow file {path} cannot be read ({exc}).", "Give another copy of it.") from None
+        raise EscrowError(
+            _("The key escrow file {path} cannot be read ({error}).").format(path=path, error=exc),
+            _("Give another copy of it."),
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise EscrowError(f"{path} is not a Counter key escrow file.", "Give the file `counter backup key` wrote.")
+        raise EscrowError(
+            _("{path} is not a Counter key escrow file.").format(path=path),
+            _("Give the file `counter backup key` wrote."),
+        )
     return doc
 
 
@@ -131,18 +147,27 @@ def open_key(path: Path, passphrase: str) -> EscrowedKey:
         salt, nonce, sealed = _unb64(kdf["salt"]), _unb64(doc["nonce"]), _unb64(doc["sealed_key"])
         key_id = str(doc["key_id"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise EscrowError(f"The key escrow file {path} is damaged ({exc}).", "Give another copy of it.") from None
+        raise EscrowError(
+            _("The key escrow file {path} is damaged ({error}).").format(path=path, error=exc),
+            _("Give another copy of it."),
+        ) from None
     kek = _derive(passphrase, salt, params["time_cost"], params["memory_kib"], params["parallelism"])
     try:
         key = AESGCM(kek).decrypt(nonce, sealed, _aad(key_id))
     except InvalidTag:
         raise EscrowError(
-            f"That passphrase does not open the key escrow file {path} (or the file was changed). Nothing was changed.",
-            "Type the passphrase chosen when the key was escrowed; it is case-sensitive.",
+            _(
+                "That passphrase does not open the key escrow file {path} (or the file was changed). "
+                "Nothing was changed."
+            ).format(path=path),
+            _("Type the passphrase chosen when the key was escrowed; it is case-sensitive."),
         ) from None
     opened = InstallationSecret(path, key)
     if len(key) != 32 or opened.key_id != key_id:
-        raise EscrowError(f"The key in {path} is not a Counter installation key.", "Give another copy of the file.")
+        raise EscrowError(
+            _("The key in {path} is not a Counter installation key.").format(path=path),
+            _("Give another copy of the file."),
+        )
     return EscrowedKey(key, key_id)
 
 

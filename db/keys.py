@@ -28,6 +28,7 @@ from pathlib import Path
 from platformdirs import user_config_dir
 
 from counter.errors import StoreError
+from counter.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +75,24 @@ def load_secret(path: Path | None = None, *, create: bool = True) -> Installatio
     except FileNotFoundError:
         if not create:
             raise StoreError(
-                f"The installation key {path} is missing.", "Restore secret.key from your backup (see the README)."
+                _("The installation key {path} is missing.").format(path=path),
+                _("Restore secret.key from your backup (see the README)."),
             ) from None
         return _create(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError(
-            f"The installation key {path} cannot be read ({exc}).", "Check the file and its permissions."
+            _("The installation key {path} cannot be read ({error}).").format(path=path, error=exc),
+            _("Check the file and its permissions."),
         ) from None
     try:
         key = bytes.fromhex(text)
     except ValueError:
         key = b""
     if len(key) != 32:
-        raise StoreError(f"The installation key {path} is not a Counter key.", "Restore secret.key from your backup.")
+        raise StoreError(
+            _("The installation key {path} is not a Counter key.").format(path=path),
+            _("Restore secret.key from your backup."),
+        )
     _tighten(path)
     return InstallationSecret(path, key)
 
@@ -100,7 +106,8 @@ def _create(path: Path) -> InstallationSecret:
         return load_secret(path, create=False)
     except OSError as exc:
         raise StoreError(
-            f"Cannot create the installation key {path} ({exc.strerror}).", "Check the folder's permissions."
+            _("Cannot create the installation key {path} ({error}).").format(path=path, error=exc.strerror),
+            _("Check the folder's permissions."),
         ) from None
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key.hex() + "\n")

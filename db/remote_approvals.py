@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from counter.i18n import _
 from counter.money import Currency
 from counter.sync.upstream import UpstreamUnavailable
 from counter.trust.remote_approval import RemoteAsk, RemoteRequest, remote_request_from_wire
@@ -34,7 +35,7 @@ def _parse(data: dict[str, Any], key: bytes | None) -> RemoteRequest:
     try:
         return remote_request_from_wire(data, key)
     except ValueError as exc:
-        raise UpstreamUnavailable("HQ's answer about the approval could not be read.", "Try again.") from exc
+        raise UpstreamUnavailable(_("HQ's answer about the approval could not be read."), _("Try again.")) from exc
 
 
 def _refused(exc: HqRefused, key: bytes | None) -> RemoteRefused:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, select, text
 
+from counter.i18n import _
 from counter.journal import EventType, utc_stamp
 from counter.money import Currency
 from counter.ports import UnitOfWork
@@ -100,12 +101,12 @@ class HqReservations:
                     self.syncer.push_all(max_batches=20)
                     continue
                 if exc.error == "unknown_sale":
-                    raise UpstreamUnavailable("HQ does not hold this sale yet.", "") from exc
+                    raise UpstreamUnavailable(_("HQ does not hold this sale yet."), "") from exc
                 raise ReservationRefused(
-                    exc.message, "Check what the customer brings back against the receipt."
+                    exc.message, _("Check what the customer brings back against the receipt.")
                 ) from exc
             return self._answered(reservation, data)
-        raise UpstreamUnavailable("HQ does not hold this sale yet.", "")
+        raise UpstreamUnavailable(_("HQ does not hold this sale yet."), "")
 
     def _answered(self, reservation: Reservation, data: object) -> list[ReservedLine]:
         try:
@@ -121,7 +122,7 @@ class HqReservations:
             ]
         except (KeyError, TypeError, ValueError) as exc:
             self.release(reservation.return_id)
-            raise UpstreamUnavailable("HQ's answer to the reservation is not understood.", "") from exc
+            raise UpstreamUnavailable(_("HQ's answer to the reservation is not understood."), "") from exc
 
     def hold_no_receipt(self, hold: NoReceiptHold) -> ChainNoReceipt:
         """Ask HQ the customer's no-receipt total in the chain and hold this return's amount
@@ -135,12 +136,14 @@ class HqReservations:
         try:
             data = self.client._call("POST", "/no-receipt/holds", json=payload, timeout=self.timeout)
         except HqRefused as exc:
-            raise ReservationRefused(exc.message, "Start the return again; if it happens again, call support.") from exc
+            raise ReservationRefused(
+                exc.message, _("Start the return again; if it happens again, call support.")
+            ) from exc
         try:
             return chain_no_receipt_from_wire(data)
         except (KeyError, TypeError, ValueError) as exc:
             self.release(hold.return_id)
-            raise UpstreamUnavailable("HQ's answer about the customer's returns is not understood.", "") from exc
+            raise UpstreamUnavailable(_("HQ's answer about the customer's returns is not understood."), "") from exc
 
     def release(self, return_id: str) -> None:
         try:

@@ -54,6 +54,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
+from counter.i18n import _, ngettext
 from counter.journal import EventType, parse_stamp
 from counter.returns.policy import ReturnRules
 from counter.store import TerminalIdentity
@@ -93,7 +94,7 @@ class RestoreReport:
     sales: int
     last_receipt: str | None
     pulled: int
-    profile_from: str
+    profile_from: str  # the sentence saying where the store's details come from
     pushed: bool
     push_problem: str
     staff_without_pin: tuple[str, ...] = ()
@@ -105,43 +106,77 @@ class RestoreReport:
 
     def lines(self) -> list[str]:
         old = f"{self.store}-{self.source}"
-        out = [f"Restored {old} from HQ into {self.folder}: {self.restored_seq} journal entries, {self.sales} sales"]
-        if self.last_receipt:
-            out[0] += f" (the last {self.last_receipt})"
-        out[0] += f"; {self.pulled} changes pulled (catalog, staff, customers, other lanes' desk work)."
-        when = f", written {_moment(self.last_at)}" if self.last_at else ""
-        out.append(
-            f"HQ had {old}'s journal up to entry {self.restored_seq}{when}. Whatever the old terminal recorded "
-            "after that (sales, returns, cash) never reached HQ and is LOST: find those paper receipts."
+        values = {
+            "old": old,
+            "folder": self.folder,
+            "entries": self.restored_seq,
+            "sales": self.sales,
+            "last": self.last_receipt,
+            "pulled": self.pulled,
+            "new": f"{self.store}-{self.terminal}",
+            "next": self.restored_seq + 1,
+            "written": _moment(self.last_at) if self.last_at else "",
+        }
+        first = (
+            _(
+                "Restored {old} from HQ into {folder}: {entries} journal entries, {sales} sales (the last {last}); "
+                "{pulled} changes pulled (catalog, staff, customers, other lanes' desk work)."
+            )
+            if self.last_receipt
+            else _(
+                "Restored {old} from HQ into {folder}: {entries} journal entries, {sales} sales; "
+                "{pulled} changes pulled (catalog, staff, customers, other lanes' desk work)."
+            )
+        )
+        lost = (
+            _(
+                "HQ had {old}'s journal up to entry {entries}, written {written}. Whatever the old terminal recorded "
+                "after that (sales, returns, cash) never reached HQ and is LOST: find those paper receipts."
+            )
+            if self.last_at
+            else _(
+                "HQ had {old}'s journal up to entry {entries}. Whatever the old terminal recorded "
+                "after that (sales, returns, cash) never reached HQ and is LOST: find those paper receipts."
+            )
         )
         if self.new_chain:
-            out.append(
-                f"This install is the new chain {self.store}-{self.terminal}: its first entry (LaneRestored) links "
-                f"it to {old} at entry {self.restored_seq}; {old} is closed at HQ."
+            chain = _(
+                "This install is the new chain {new}: its first entry (LaneRestored) links "
+                "it to {old} at entry {entries}; {old} is closed at HQ."
+            )
+        elif self.last_receipt:
+            chain = _(
+                "The chain continues: the next entry is {next} (LaneRestored), linked to HQ's head. Receipt numbers "
+                "continue after {last}, so numbers the old terminal used for lost sales are used again."
             )
         else:
-            out.append(
-                f"The chain continues: the next entry is {self.restored_seq + 1} (LaneRestored), linked to HQ's "
-                f"head. Receipt numbers continue after {self.last_receipt or 'the first'}, so numbers the old "
-                "terminal used for lost sales are used again."
+            chain = _(
+                "The chain continues: the next entry is {next} (LaneRestored), linked to HQ's head. Receipt numbers "
+                "continue after the first, so numbers the old terminal used for lost sales are used again."
             )
-        out.append(f"The store's details (name, address, currency) are {self.profile_from}.")
+        out = [first.format(**values), lost.format(**values), chain.format(**values), self.profile_from]
         if self.staff_without_pin:
             out.append(
-                f"Staff added at this terminal alone are back without a PIN (HQ never had them): "
-                f"{', '.join(self.staff_without_pin)}. An administrator sets their PINs on the staff screen."
+                _(
+                    "Staff added at this terminal alone are back without a PIN (HQ never had them): "
+                    "{names}. An administrator sets their PINs on the staff screen."
+                ).format(names=", ".join(self.staff_without_pin))
             )
         if self.pushed:
-            out.append("HQ took the LaneRestored entry: the chain at HQ goes on from here.")
+            out.append(_("HQ took the LaneRestored entry: the chain at HQ goes on from here."))
         elif self.push_refused:
             out.append(
-                f"HQ REFUSED the LaneRestored entry ({self.push_problem}): its copy of the chain moved on after "
-                "the restore was checked, so something else still sends as this terminal. Do not sell here; "
-                "call support."
+                _(
+                    "HQ REFUSED the LaneRestored entry ({problem}): its copy of the chain moved on after "
+                    "the restore was checked, so something else still sends as this terminal. Do not sell here; "
+                    "call support."
+                ).format(problem=self.push_problem)
             )
         else:
             out.append(
-                f"HQ has not taken the LaneRestored entry yet ({self.push_problem}); it goes with the next sync."
+                _("HQ has not taken the LaneRestored entry yet ({problem}); it goes with the next sync.").format(
+                    problem=self.push_problem
+                )
             )
         return out
 
@@ -177,7 +212,8 @@ def restore_from_hq(
     each page written (tests use it to act while a restore runs)."""
     if (data_dir / DB_FILENAME).exists():
         raise RestoreRefused(
-            f"{data_dir} already holds a store.", "Restore into an empty folder, or move that store away first."
+            _("{folder} already holds a store.").format(folder=data_dir),
+            _("Restore into an empty folder, or move that store away first."),
         )
     profile, profile_from = _profile(store_settings)
     trust = pin_at_enrolment(hq_url, fingerprint, ca_file)
@@ -189,15 +225,19 @@ def restore_from_hq(
         answer = client.restore(code, new_chain)
     except UpstreamUnavailable as exc:
         raise RestoreRefused(
-            f"HQ cannot be reached at {hq_url} ({exc.message}); nothing was restored and the code is not spent.",
-            "Check HQ's address and the network, then run the restore again.",
+            _("HQ cannot be reached at {url} ({reason}); nothing was restored and the code is not spent.").format(
+                url=hq_url, reason=exc.message
+            ),
+            _("Check HQ's address and the network, then run the restore again."),
         ) from None
     finally:
         client.close()
     got = Redemption.of(answer)
     say(
-        f"HQ holds {got.store}-{got.source}'s journal up to entry {got.head_seq}; "
-        f"the old terminal's tokens are revoked. Rebuilding in {stage} ..."
+        _(
+            "HQ holds {lane}'s journal up to entry {seq}; the old terminal's tokens are revoked. "
+            "Rebuilding in {folder} ..."
+        ).format(lane=f"{got.store}-{got.source}", seq=got.head_seq, folder=stage)
     )
     config = SyncConfig(hq_url.rstrip("/"), got.token, got.store, got.terminal, trust)
     try:
@@ -206,9 +246,13 @@ def restore_from_hq(
     except UpstreamUnavailable as exc:
         _remove(stage)
         raise RestoreRefused(
-            f"HQ could not be reached during the restore ({exc.message}): nothing was restored in {data_dir}.",
-            "The code is spent and the old terminal's tokens stay revoked: ask HQ for a new restore code "
-            "(`counter hq restore-code`), then run the restore again.",
+            _("HQ could not be reached during the restore ({reason}): nothing was restored in {folder}.").format(
+                reason=exc.message, folder=data_dir
+            ),
+            _(
+                "The code is spent and the old terminal's tokens stay revoked: ask HQ for a new restore code "
+                "(`counter hq restore-code`), then run the restore again."
+            ),
         ) from None
     except BaseException:
         _remove(stage)
@@ -269,7 +313,7 @@ def _build(
                 if not got.new_chain:  # HQ holds every entry restored: none is to be pushed again
                     conn.execute(insert(s.sync_state).values(terminal_id=got.terminal, acked_seq=got.head_seq))
                 _record_restore(conn, got, db)
-            say("Journal rebuilt and verified link by link; pulling the catalog, staff and customers ...")
+            say(_("Journal rebuilt and verified link by link; pulling the catalog, staff and customers ..."))
             syncer = Syncer(db.write, db.read, client, config)
             pulled = syncer.pull_all()
             with db.write.begin() as conn:
@@ -371,9 +415,13 @@ def _check_references(engine: Engine) -> None:
     if broken:
         tables = sorted({f"{r[0]} -> {r[2]}" for r in broken})
         raise RestoreRefused(
-            f"The restored records refer to {len(broken)} rows HQ did not send ({', '.join(tables[:5])}). "
-            "Nothing was restored.",
-            "Check HQ's staff and catalog (nothing there is ever deleted), then run the restore again with a new code.",
+            _("The restored records refer to {n} rows HQ did not send ({tables}). Nothing was restored.").format(
+                n=len(broken), tables=", ".join(tables[:5])
+            ),
+            _(
+                "Check HQ's staff and catalog (nothing there is ever deleted), "
+                "then run the restore again with a new code."
+            ),
         )
 
 
@@ -382,7 +430,10 @@ def _check_verify(db: Database, got: Redemption) -> None:
     if not audit.ok:
         lines = "; ".join(audit.lines()[:4])
         raise RestoreRefused(
-            f"The rebuilt store does not pass journal verify ({lines}). Nothing was restored.", "Call support."
+            _("The rebuilt store does not pass journal verify ({problems}). Nothing was restored.").format(
+                problems=lines
+            ),
+            _("Call support."),
         )
 
 
@@ -404,8 +455,12 @@ def _first_push(data_dir: Path, say: Say) -> tuple[bool, str, bool]:
         db.dispose()
     if status.online and not status.problem and status.backlog == 0:
         return True, "", False
-    problem = status.problem or ("HQ cannot be reached" if not status.online else f"{status.backlog} waiting")
-    say(f"The first push did not go through: {problem}.")
+    problem = status.problem or (
+        _("HQ cannot be reached")
+        if not status.online
+        else ngettext("{n} waiting", "{n} waiting", status.backlog).format(n=status.backlog)
+    )
+    say(_("The first push did not go through: {problem}.").format(problem=problem))
     return False, problem, bool(status.problem)
 
 
@@ -418,9 +473,9 @@ def _profile(path: Path | None) -> tuple[dict[str, Any], str]:
     if path is None:
         from db.demo import STORE
 
-        return {"store": dict(STORE), "return_rules": rules_to_json(ReturnRules())}, (
-            "the demo chain's, as no --store-settings file was given: receipts show the demo store's name and "
-            "address (docs/restore.md)"
+        return {"store": dict(STORE), "return_rules": rules_to_json(ReturnRules())}, _(
+            "The store's details (name, address, currency) are the demo chain's, as no --store-settings file was "
+            "given: receipts show the demo store's name and address (docs/restore.md)."
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -429,11 +484,15 @@ def _profile(path: Path | None) -> tuple[dict[str, Any], str]:
         store_config({**data, "store": {**data["store"], "id": "S00"}})
     except (OSError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
         raise RestoreRefused(
-            f"The store settings file {path} cannot be used ({exc}).",
-            "Give a JSON file with a 'store' object: name, currency, locale, timezone, prices_include_tax, "
-            "smallest_coin (see docs/restore.md).",
+            _("The store settings file {path} cannot be used ({error}).").format(path=path, error=exc),
+            _(
+                "Give a JSON file with a 'store' object: name, currency, locale, timezone, prices_include_tax, "
+                "smallest_coin (see docs/restore.md)."
+            ),
         ) from None
-    return {k: v for k, v in data.items() if k not in NOT_COPIED}, f"from {path}"
+    return {k: v for k, v in data.items() if k not in NOT_COPIED}, _(
+        "The store's details (name, address, currency) are from {path}."
+    ).format(path=path)
 
 
 def _move_into_place(stage: Path, data_dir: Path) -> None:
@@ -446,8 +505,12 @@ def _move_into_place(stage: Path, data_dir: Path) -> None:
         stage.rmdir()
     except OSError as exc:
         raise RestoreRefused(
-            f"The rebuilt store is whole in {stage}, but it could not be moved into {data_dir} ({exc.strerror}).",
-            f"Move every file of {stage} into {data_dir} by hand ({DB_FILENAME} last), then start Counter.",
+            _("The rebuilt store is whole in {stage}, but it could not be moved into {folder} ({error}).").format(
+                stage=stage, folder=data_dir, error=exc.strerror
+            ),
+            _("Move every file of {stage} into {folder} by hand ({file} last), then start Counter.").format(
+                stage=stage, folder=data_dir, file=DB_FILENAME
+            ),
         ) from exc
 
 

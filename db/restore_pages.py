@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.journal import GENESIS, JournalEntry, verify
 from counter.projection import EntryRef, Op, private_needs, project
 from counter.trust.desk_rules import DESK_KINDS
@@ -63,7 +64,8 @@ class Redemption:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RestoreRefused(
-                f"HQ's answer to the restore code cannot be read ({exc!r}).", "Check that HQ runs this version."
+                _("HQ's answer to the restore code cannot be read ({error}).").format(error=repr(exc)),
+                _("Check that HQ runs this version."),
             ) from None
 
     @property
@@ -101,43 +103,66 @@ def rebuild_journal(
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise RestoreRefused(
-                f"HQ sent a page of {old}'s journal after entry {after} that cannot be read ({exc!r}).",
-                "Nothing was restored. Check that HQ runs this version.",
+                _("HQ sent a page of {lane}'s journal after entry {seq} that cannot be read ({error}).").format(
+                    lane=old, seq=after, error=repr(exc)
+                ),
+                _("Nothing was restored. Check that HQ runs this version."),
             ) from None
         if not entries:
             raise RestoreRefused(
-                f"HQ stopped sending {old}'s journal at entry {after}, short of its head {got.head_seq}.",
-                "Nothing was restored. Run the restore again with a new code; call support if it happens again.",
+                _("HQ stopped sending {lane}'s journal at entry {seq}, short of its head {head}.").format(
+                    lane=old, seq=after, head=got.head_seq
+                ),
+                _("Nothing was restored. Run the restore again with a new code; call support if it happens again."),
             )
         check = verify(entries, after_seq=after, after_hash=prev)
         if not check.ok or entries[-1].seq > got.head_seq:
-            why = check.reason if not check.ok else f"goes past HQ's head ({got.head_seq})"
             bad = check.first_bad_seq if not check.ok else entries[-1].seq
             raise RestoreRefused(
-                f"HQ sent entry {bad} of {old}'s journal, and it {_as_clause(why)}: the page does not continue "
-                f"the chain verified up to entry {after}. Nothing was restored.",
-                "HQ's copy of this lane's journal may be damaged: call support before you sell on this terminal.",
+                _bad_entry(check.reason if not check.ok else None).format(
+                    seq=bad, lane=old, reason=check.reason, head=got.head_seq, after=after
+                ),
+                _("HQ's copy of this lane's journal may be damaged: call support before you sell on this terminal."),
             )
         _write_page(engine, entries, rows)
         after, prev = entries[-1].seq, entries[-1].hash
-        say(f"  entries {entries[0].seq}-{after} of {got.head_seq} written and sealed")
+        said = _("entries {first}-{last} of {head} written and sealed")
+        say("  " + said.format(first=entries[0].seq, last=after, head=got.head_seq))
         if after_page is not None:
             after_page(after)
     if (after, prev) != (got.head_seq, got.head_hash):
         raise RestoreRefused(
-            f"The journal HQ sent ends at entry {after} with hash {prev[:12]}…, not at the head HQ named "
-            f"(entry {got.head_seq}, {got.head_hash[:12]}…). Nothing was restored.",
-            "Call support: HQ's copy of this lane's journal and its head disagree.",
+            _(
+                "The journal HQ sent ends at entry {seq} with hash {hash}…, not at the head HQ named "
+                "(entry {head}, {head_hash}…). Nothing was restored."
+            ).format(seq=after, hash=prev[:12], head=got.head_seq, head_hash=got.head_hash[:12]),
+            _("Call support: HQ's copy of this lane's journal and its head disagree."),
         )
 
 
-def _as_clause(reason: str) -> str:
-    """verify's reason as the end of a sentence ("it does not link to the entry before it")."""
+def _bad_entry(reason: str | None) -> str:
+    """The sentence for an entry of a page that does not continue the chain, for verify's
+    ``reason`` (None: the entry goes past HQ's head); placeholders seq, lane, reason, head, after."""
+    if reason is None:
+        return _(
+            "HQ sent entry {seq} of {lane}'s journal, and it goes past HQ's head ({head}): the page does not "
+            "continue the chain verified up to entry {after}. Nothing was restored."
+        )
     if reason.startswith(("does ", "goes ")):
-        return reason
+        # Translators: {reason} is the journal check's own words, e.g. "does not link to the entry before it"
+        return _(
+            "HQ sent entry {seq} of {lane}'s journal, and it {reason}: the page does not continue "
+            "the chain verified up to entry {after}. Nothing was restored."
+        )
     if reason.startswith("expected"):
-        return f"is out of order ({reason})"
-    return f"fails the check: {reason}"
+        return _(
+            "HQ sent entry {seq} of {lane}'s journal, and it is out of order ({reason}): the page does not "
+            "continue the chain verified up to entry {after}. Nothing was restored."
+        )
+    return _(
+        "HQ sent entry {seq} of {lane}'s journal, and it fails the check: {reason}: the page does not continue "
+        "the chain verified up to entry {after}. Nothing was restored."
+    )
 
 
 def _same_head(answer: Mapping[str, Any], got: Redemption) -> None:
@@ -148,11 +173,15 @@ def _same_head(answer: Mapping[str, Any], got: Redemption) -> None:
     if head != (got.head_seq, got.head_hash):
         old = f"{got.store}-{got.source}"
         raise RestoreRefused(
-            f"{old}'s journal at HQ moved during the restore (it ended at entry {got.head_seq} when the restore "
-            f"began, now at entry {head[0]}): something is still pushing as {old}. Nothing was restored, so that "
-            "the chain does not fork.",
-            f"Find what still runs as {old} (the old machine, another install) and stop it; then ask HQ for a "
-            "new restore code and run the restore again.",
+            _(
+                "{lane}'s journal at HQ moved during the restore (it ended at entry {head} when the restore "
+                "began, now at entry {now}): something is still pushing as {lane}. Nothing was restored, so that "
+                "the chain does not fork."
+            ).format(lane=old, head=got.head_seq, now=head[0]),
+            _(
+                "Find what still runs as {lane} (the old machine, another install) and stop it; then ask HQ for a "
+                "new restore code and run the restore again."
+            ).format(lane=old),
         )
 
 
@@ -200,7 +229,7 @@ def beside(ops: Sequence[Op], sent: Any, customer: Any) -> dict[str, list[dict[s
     for table, needs in private_needs(ops).items():
         rows = given.get(table)
         if not isinstance(rows, list) or len(rows) != len(needs) or not all(isinstance(r, dict) for r in rows):
-            rows = [{} for _ in needs]
+            rows = [{} for _unused in needs]
         filled = []
         for row, cols in zip(rows, needs, strict=True):
             source = {**_customer_values(table, details), **row}

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, Select, func, select
 
 from counter.desk.adjustments import merge_adjustments
+from counter.i18n import _
 from counter.journal import utc_stamp
 from counter.money import ZERO, Currency
 from counter.returns.model import Returned
@@ -136,7 +137,7 @@ class SqlApprovals:
             .order_by(s.approvals.c.at)
         ).all()
         # The latest approval of a kind counts (a re-approval after the amount changed).
-        return {ApprovalKind(kind): self._currency.from_minor(amount) for kind, amount, _ in rows}
+        return {ApprovalKind(kind): self._currency.from_minor(amount) for kind, amount, _unused in rows}
 
     def approver_of(self, request_id: str, requester_id: str, kind: ApprovalKind) -> str | None:
         a = s.approvals.c
@@ -169,10 +170,13 @@ class SqlVouchers:
         """The movement is the entry's projection (counter.projection), written with it."""
         balance = self.balance(code)
         if balance is None:
-            raise VoucherError(f"No store-credit voucher has the code {code}.", "Check the code on the voucher.")
+            raise VoucherError(
+                _("No store-credit voucher has the code {code}.").format(code=code), _("Check the code on the voucher.")
+            )
         if amount > balance:
             raise VoucherError(
-                f"Voucher {code} holds only {self._currency.format(balance)}; "
-                f"it cannot pay {self._currency.format(amount)}.",
-                "Take the balance from it and the rest with another tender.",
+                _("Voucher {code} holds only {balance}; it cannot pay {amount}.").format(
+                    code=code, balance=self._currency.format(balance), amount=self._currency.format(amount)
+                ),
+                _("Take the balance from it and the rest with another tender."),
             )

@@ -44,6 +44,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import CounterError
+from counter.i18n import _, ngettext
 from counter.journal import JournalEntry
 from counter.sync.upstream import (
     MAX_BATCH,
@@ -101,8 +102,8 @@ def sync_config(engine: Engine) -> SyncConfig | None:
     token = read_token(data_dir_of(engine))
     if token is None:
         raise CounterError(
-            "This terminal is enrolled with HQ but its token file (hq.token) is missing.",
-            "Enrol it again with a new code (`counter sync enrol`).",
+            _("This terminal is enrolled with HQ but its token file (hq.token) is missing."),
+            _("Enrol it again with a new code (`counter sync enrol`)."),
         )
     return SyncConfig(
         str(raw["hq"]), token, str(raw["store"]), str(raw["terminal"]), HqTrust.from_json(raw.get("trust"))
@@ -137,7 +138,12 @@ def enrol(
     store = settings.get("store", {}).get("id")
     if store is not None and store != answer["store"]:
         raise HqRefused(
-            409, "wrong_store", f"That code is for store {answer['store']}, and this is store {store}.", answer
+            409,
+            "wrong_store",
+            _("That code is for store {code_store}, and this is store {store}.").format(
+                code_store=answer["store"], store=store
+            ),
+            answer,
         )
     config = SyncConfig(hq_url.rstrip("/"), str(answer["token"]), str(answer["store"]), str(answer["terminal"]), trust)
     write_token(data_dir_of(engine), config.token)
@@ -171,19 +177,27 @@ class SyncStatus:
 
     def describe(self) -> str:
         if not self.enrolled:
-            return "Sync: local only (no HQ)"
+            return _("Sync: local only (no HQ)")
         if self.problem:
-            return f"Sync: {self.problem}"
+            return _("Sync: {problem}").format(problem=self.problem)
         if not self.online:
-            return f"Sync: offline, {self.backlog} waiting"
+            return ngettext("Sync: offline, {n} waiting", "Sync: offline, {n} waiting", self.backlog).format(
+                n=self.backlog
+            )
         when = self.last_sync.astimezone().strftime("%H:%M") if self.last_sync else "—"
         if self.pulling:
-            return f"Sync: {self.pulling}"
+            return _("Sync: {progress}").format(progress=self.pulling)
         if self.backlog:
-            return f"Sync: sending, {self.backlog} waiting"
+            return ngettext("Sync: sending, {n} waiting", "Sync: sending, {n} waiting", self.backlog).format(
+                n=self.backlog
+            )
         if self.desk_waiting:
-            return f"Sync: up to date ({when}); {self.desk_waiting} desk records of other lanes wait"
-        return f"Sync: up to date ({when})"
+            return ngettext(
+                "Sync: up to date ({time}); {n} desk records of other lanes wait",
+                "Sync: up to date ({time}); {n} desk records of other lanes wait",
+                self.desk_waiting,
+            ).format(time=when, n=self.desk_waiting)
+        return _("Sync: up to date ({time})").format(time=when)
 
 
 class Syncer:
@@ -476,10 +490,16 @@ class Syncer:
             def pulled(n: int) -> None:
                 if n and progress is not None:
                     share = self.pull_fraction
-                    said = f" ({share:.0%})" if share is not None else ""
-                    self.status = replace(
-                        self.status, pulling=f"receiving changes, {n:,} so far{said}", pull_fraction=share
+                    said = (
+                        ngettext("receiving changes, {n} so far", "receiving changes, {n} so far", n).format(n=f"{n:,}")
+                        if share is None
+                        else ngettext(
+                            "receiving changes, {n} so far ({percent})",
+                            "receiving changes, {n} so far ({percent})",
+                            n,
+                        ).format(n=f"{n:,}", percent=f"{share:.0%}")
                     )
+                    self.status = replace(self.status, pulling=said, pull_fraction=share)
                     progress(self.status)
 
             mark = desk_mark(self.read)
@@ -512,18 +532,20 @@ def _problem(exc: HqRefused) -> str:
     if exc.error == "api_version":  # HQ's words: which side to upgrade (db/hq_client.HqApiMismatch)
         return exc.message
     if exc.error == "untrusted_hq":
-        return "HQ's certificate is not the one this terminal trusts (see logs/counter.log); nothing was sent"
+        return _("HQ's certificate is not the one this terminal trusts (see logs/counter.log); nothing was sent")
     if exc.status == 429:
-        return "HQ refused: too many failed attempts from this address; it tries again later"
+        return _("HQ refused: too many failed attempts from this address; it tries again later")
     if exc.status == 401:
-        return "HQ refused this terminal's token (enrol it again)"
+        return _("HQ refused this terminal's token (enrol it again)")
     if exc.error == "clock_skew":
-        return "this terminal's clock is wrong; set the time"
+        return _("this terminal's clock is wrong; set the time")
     if exc.error in {"chain_broken", "seq_conflict"}:
-        return "HQ found the journal altered; call support"
+        return _("HQ found the journal altered; call support")
     if exc.error == "entry_refused":
-        return f"HQ refused journal entry {exc.data.get('seq')} ({exc.data.get('rule')}); call support"
-    return f"HQ refused: {exc.message}"
+        return _("HQ refused journal entry {seq} ({rule}); call support").format(
+            seq=exc.data.get("seq"), rule=exc.data.get("rule")
+        )
+    return _("HQ refused: {reason}").format(reason=exc.message)
 
 
 class Backoff:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from counter.catalog import TaxClass
 from counter.errors import StoreError
+from counter.i18n import _
 from counter.journal import GENESIS, JournalEntry, make_entry, parse_stamp, utc_stamp
 from counter.money import Currency
 from counter.people.users import Role, User, UserId
@@ -341,8 +342,8 @@ class SqlUnitOfWork:
             self._conn.close()
         if isinstance(exc, OperationalError) and disk_full(exc):
             raise StoreError(
-                "The disk is full, so this step was NOT recorded (nothing of it was kept).",
-                "Free space on the disk (or call the administrator), then do it again.",
+                _("The disk is full, so this step was NOT recorded (nothing of it was kept)."),
+                _("Free space on the disk (or call the administrator), then do it again."),
             ) from exc
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import StoreError
+from counter.i18n import _
 from db.app_version import app_version
 
 log = logging.getLogger(__name__)
@@ -79,12 +80,27 @@ def prepare_migration(engine: Engine, current: list[str], head: str) -> Path | N
 def newer_store_error(revision: str, head: str, by: str | None) -> StoreError:
     """What a person reads when the store was upgraded by a newer Counter."""
     mine = app_version()
-    who, install = (f"Counter {by}", f"Counter {by} or later") if by else ("a newer Counter", "that newer Counter")
+    if by:
+        message = _(
+            "This store was upgraded by Counter {by}: its database is at version {revision}, and this Counter "
+            "({mine}) knows database versions up to {head} only. Nothing was changed."
+        )
+        hint = _(
+            "Install Counter {by} or later on this terminal, or restore a backup made by Counter {mine} "
+            "(the copy taken before that upgrade is in {folder} of the data folder; see docs/upgrades.md)."
+        )
+    else:
+        message = _(
+            "This store was upgraded by a newer Counter: its database is at version {revision}, and this Counter "
+            "({mine}) knows database versions up to {head} only. Nothing was changed."
+        )
+        hint = _(
+            "Install that newer Counter on this terminal, or restore a backup made by Counter {mine} "
+            "(the copy taken before that upgrade is in {folder} of the data folder; see docs/upgrades.md)."
+        )
     return StoreError(
-        f"This store was upgraded by {who}: its database is at version {revision}, and this Counter "
-        f"({mine}) knows database versions up to {head} only. Nothing was changed.",
-        f"Install {install} on this terminal, or restore a backup made by Counter {mine} "
-        f"(the copy taken before that upgrade is in {PRE_MIGRATION_DIR} of the data folder; see docs/upgrades.md).",
+        message.format(by=by, revision=revision, mine=mine, head=head),
+        hint.format(by=by, mine=mine, folder=PRE_MIGRATION_DIR),
     )
 
 
@@ -120,18 +136,18 @@ def backup_before_migration(path: Path, from_rev: str, to_rev: str, *, now: date
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"counter-{from_rev}-to-{to_rev}-{stamp}.sqlite3"
     partial = target.with_name(target.name + ".partial")
-    what = (
-        f"Counter must upgrade this store's database from version {from_rev} to {to_rev}, "
-        f"and first copies it to {folder}"
-    )
+    said = {"old": from_rev, "new": to_rev, "folder": folder}
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         need = _size(path) + SPARE_BYTES
         free = shutil.disk_usage(folder).free
         if free < need:
             raise StoreError(
-                f"{what}; that disk has {_mb(free)} free and the copy needs {_mb(need)}.",
-                "Nothing was changed. Free some space on that disk, then start Counter again.",
+                _(
+                    "Counter must upgrade this store's database from version {old} to {new}, and first copies it "
+                    "to {folder}; that disk has {free} free and the copy needs {need}."
+                ).format(**said, free=_mb(free), need=_mb(need)),
+                _("Nothing was changed. Free some space on that disk, then start Counter again."),
             )
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         os.close(fd)
@@ -139,8 +155,14 @@ def backup_before_migration(path: Path, from_rev: str, to_rev: str, *, now: date
         if problems:
             log.error("pre-migration copy of %s: integrity check: %s", path, "; ".join(problems[:10]))
             raise StoreError(
-                f"{what}; the copy did not pass SQLite's integrity check, so the store itself may be damaged.",
-                "Nothing was changed. Do not sell on this terminal; follow 'Recovering a damaged store' in the README.",
+                _(
+                    "Counter must upgrade this store's database from version {old} to {new}, and first copies it "
+                    "to {folder}; the copy did not pass SQLite's integrity check, so the store itself may be damaged."
+                ).format(**said),
+                _(
+                    "Nothing was changed. Do not sell on this terminal; "
+                    "follow 'Recovering a damaged store' in the README."
+                ),
             )
         os.replace(partial, target)
         _sync_folder(folder)
@@ -151,8 +173,13 @@ def backup_before_migration(path: Path, from_rev: str, to_rev: str, *, now: date
         _remove_quietly(partial)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise StoreError(
-            f"{what}; the copy could not be made ({reason}).",
-            f"Nothing was changed. Make {folder} writable and free some space on its disk, then start Counter again.",
+            _(
+                "Counter must upgrade this store's database from version {old} to {new}, and first copies it "
+                "to {folder}; the copy could not be made ({error})."
+            ).format(**said, error=reason),
+            _(
+                "Nothing was changed. Make {folder} writable and free some space on its disk, then start Counter again."
+            ).format(folder=folder),
         ) from exc
     log.info("copied the store before its migration %s -> %s: %s", from_rev, to_rev, target)
     return target
@@ -183,7 +210,9 @@ def _size(path: Path) -> int:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1_048_576:,.0f} MB" if n >= 1_048_576 else f"{n / 1024:,.0f} KB"
+    if n >= 1_048_576:
+        return _("{megabytes} MB").format(megabytes=f"{n / 1_048_576:,.0f}")
+    return _("{kilobytes} KB").format(kilobytes=f"{n / 1024:,.0f}")
 
 
 def _sync_folder(folder: Path) -> None:
