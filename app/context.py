@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -161,7 +162,7 @@ def build_context(
     ``PRAGMA quick_check`` is not run here (on a store of 10 GB it reads the whole file,
     ~18 s): the window runs it behind the sign-in screen (ui/trust/startup_check.py)."""
     if demo and not (data_dir / DB_FILENAME).exists():
-        db = build_demo(data_dir)
+        db = build_demo(data_dir, profile=os.environ.get("COUNTER_DEMO_PROFILE", "us"))
     else:
         db = open_database(data_dir, create=False, check=False)
     raw = read_settings(db.read)

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("init-demo", parents=[common], help="build the demo store without opening a window")
     demo.add_argument("--days", type=int, default=60, help="days of past sales to generate (default 60)")
+    demo.add_argument("--profile", choices=("us", "de"), default="us", help="us (default) or de: German store, VAT")
     journal = sub.add_parser("journal", help="the tamper-evident journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
     jv = jsub.add_parser(
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(data_dir)
     try:
         if args.command == "init-demo":
-            return _init_demo(data_dir, args.days)
+            return _init_demo(data_dir, args.days, args.profile)
         if args.command == "journal":
             from cli.journal import run as run_journal
 
@@ -124,14 +125,14 @@ def _configure_logging(data_dir: Path) -> None:
     configure_logging(data_dir, max_kb=settings.log_max_kb, files=settings.log_files)
 
 
-def _init_demo(data_dir: Path, days: int) -> int:
+def _init_demo(data_dir: Path, days: int, profile: str = "us") -> int:
     from db.demo import build_demo
     from db.engine import DB_FILENAME
 
     if (data_dir / DB_FILENAME).exists():
         print(f"counter: {data_dir} already holds a store; choose an empty folder.", file=sys.stderr)
         return 1
-    db = build_demo(data_dir, days=days)
+    db = build_demo(data_dir, days=days, profile=profile)
     db.dispose()
     print(f"Demo store built in {data_dir}")
     return 0

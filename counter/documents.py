@@ -95,6 +95,9 @@ class Receipt:
     #: return receipts: the part of the returned value that paid for the new items of an
     #: exchange (not refunded: its total is "returned", not "refunded", when there is any)
     exchange_credit: Decimal = Decimal(0)
+    #: the store's prices include VAT: its taxes print as a table per rate (net, VAT,
+    #: gross), as EU receipts must show them
+    vat_table: bool = False
 
     @property
     def total_label(self) -> str:
@@ -182,6 +185,7 @@ def receipt_to_data(receipt: Receipt) -> dict[str, object]:
         "original_receipt": receipt.original_receipt,
         "voucher_code": receipt.voucher_code,
         "exchange_credit": str(receipt.exchange_credit),
+        "vat_table": receipt.vat_table,
     }
 
 
@@ -236,6 +240,7 @@ def receipt_from_data(data: dict[str, object]) -> Receipt:
         original_receipt=str(d["original_receipt"]),
         voucher_code=str(d["voucher_code"]),
         exchange_credit=Decimal(str(d.get("exchange_credit", "0"))),  # absent: written before it existed
+        vat_table=d.get("vat_table") is True,  # absent: written before it existed
     )
 
 

@@ -1,8 +1,10 @@
-"""Build the demo store: a US general-merchandise store with staff, catalog and 60 days
-of past sales over two terminals, made through the real write path (CompleteSale), so
-that every past sale has its journal entry and the chains verify.
+"""Build the demo store: a US general-merchandise store (or, with ``profile="de"``, a
+German one with VAT included in its prices; db/demo_profiles.py) with staff, catalog and
+60 days of past sales over two terminals, made through the real write path
+(CompleteSale), so that every past sale has its journal entry and the chains verify.
 
-Used by ``counter init-demo --data-dir DIR`` and by the app's embedded default.
+Used by ``counter init-demo --data-dir DIR [--profile de]`` and by the app's embedded
+default (``COUNTER_DEMO_PROFILE=de`` for the German store).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import csv
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -20,13 +21,13 @@ from sqlalchemy import insert, update
 
 from counter.barcodes import canonical_gtin
 from counter.cash.shifts import CashRules, Count, close_shift, denominations, open_shift, take_z_report
-from counter.catalog import CategoryId, Item, ItemId, TaxClass
+from counter.catalog import CategoryId, Item, ItemId
 from counter.desk.cases import ContactKind, LogContact, log_contact
 from counter.desk.customers import Address, ContactDetails, create_customer
 from counter.desk.referrals import Priority, refer_case
 from counter.desk.service import DeskConfig
 from counter.money import Currency
-from counter.people.users import PinHasher, Role, User, UserId
+from counter.people.users import PinHasher, User, UserId
 from counter.returns.policy import ReturnRules
 from counter.sales.cart import Cart
 from counter.sales.checkout import CompleteSale, complete_sale
@@ -34,49 +35,15 @@ from counter.sales.pricing import Discount
 from counter.sales.tenders import CARD_BRANDS, CardDetails, Payment
 from counter.store import StoreConfig, TerminalIdentity
 from db import schema as s
+from db.demo_profiles import DEMO_DIR as DEMO_DIR, US, DemoProfile, DemoUser as DemoUser, demo_profile
 from db.engine import Database, open_database, pin_key
 from db.queries import rules_to_json, store_config, write_settings
 from db.uow import SqlUnitOfWork
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
-
-STORE = {
-    "id": "S01",
-    "name": "Harbor & Main General Store",
-    "currency": "USD",
-    "locale": "en_US",
-    "timezone": "America/Chicago",
-    "prices_include_tax": False,
-    "smallest_coin": "0.01",
-    "address_lines": ["1200 Harbor Avenue", "Riverton, IL 62704"],
-    "phone": "(217) 555-0142",
-    "tax_id": "IL 4417-2290",
-    "footer_lines": ["Returns within 30 days with receipt.", "Thank you for shopping with us!"],
-}
-
-TAX_CLASSES = [
-    TaxClass("A", "Sales tax 8.25%", Decimal("0.0825")),
-    TaxClass("B", "Food 2.25%", Decimal("0.0225")),
-    TaxClass("N", "Non-taxable", Decimal("0")),
-]
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    id: str
-    name: str
-    role: Role
-    pin: str
-
-
+STORE = US.store
+TAX_CLASSES = list(US.tax_classes)
 #: Listed in the README. PINs are for the demo only.
-DEMO_USERS = (
-    DemoUser("u-cashier-1", "Maria Lopez", Role.CASHIER, "1111"),
-    DemoUser("u-cashier-2", "Sam Carter", Role.CASHIER, "2222"),
-    DemoUser("u-supervisor", "Dana Whitfield", Role.SUPERVISOR, "3333"),
-    DemoUser("u-manager", "Alex Morgan", Role.MANAGER, "4444"),
-    DemoUser("u-admin", "Jordan Reyes", Role.ADMIN, "9999"),
-)
+DEMO_USERS = US.users
 
 
 class _SteppingClock:
@@ -87,10 +54,12 @@ class _SteppingClock:
         return self.moment
 
 
-def _load_catalog(conn_exec: Callable[..., object], currency: Currency) -> list[Item]:
-    taxes = {t.code: t for t in TAX_CLASSES}
-    conn_exec(insert(s.tax_classes), [{"code": t.code, "label": t.label, "rate": str(t.rate)} for t in TAX_CLASSES])
-    with (DEMO_DIR / "categories.csv").open(newline="", encoding="utf-8") as fh:
+def _load_catalog(conn_exec: Callable[..., object], currency: Currency, profile: DemoProfile = US) -> list[Item]:
+    taxes = {t.code: t for t in profile.tax_classes}
+    conn_exec(
+        insert(s.tax_classes), [{"code": t.code, "label": t.label, "rate": str(t.rate)} for t in profile.tax_classes]
+    )
+    with profile.categories_csv.open(newline="", encoding="utf-8") as fh:
         cats = list(csv.DictReader(fh))
     conn_exec(insert(s.categories), [{"id": c["id"], "name": c["name"], "tax_code": c["tax_code"]} for c in cats])
     conn_exec(
@@ -107,7 +76,7 @@ def _load_catalog(conn_exec: Callable[..., object], currency: Currency) -> list[
         ],
     )
     items: list[Item] = []
-    with (DEMO_DIR / "catalog.csv").open(newline="", encoding="utf-8") as fh:
+    with profile.catalog_csv.open(newline="", encoding="utf-8") as fh:
         for n, row in enumerate(csv.DictReader(fh), start=1):
             items.append(
                 Item(
@@ -147,16 +116,19 @@ def build_demo(
     hasher: PinHasher | None = None,
     today: datetime | None = None,
     seed: int = 7,
+    profile: str = "us",
 ) -> Database:
-    """Create the demo store in an empty ``data_dir`` and return it opened."""
+    """Create the demo store in an empty ``data_dir`` and return it opened. ``profile``
+    "de" builds the German store (EUR, VAT included in prices; db/demo_profiles.py)."""
+    demo = demo_profile(profile)
     db = open_database(data_dir, durable=False)
     hasher = (hasher or PinHasher()).keyed(pin_key(db.require_secret()))
-    settings = {"store": STORE, "terminal": {"id": "T01"}, "return_rules": rules_to_json(ReturnRules())}
+    settings = {"store": demo.store, "terminal": {"id": "T01"}, "return_rules": rules_to_json(ReturnRules())}
     write_settings(db.write, settings)
     store = store_config(settings)
-    users = [User(UserId(u.id), u.name, u.role, hasher.hash(u.pin)) for u in DEMO_USERS]
+    users = [User(UserId(u.id), u.name, u.role, hasher.hash(u.pin)) for u in demo.users]
     with db.write.begin() as conn:
-        items = _load_catalog(conn.execute, store.currency)
+        items = _load_catalog(conn.execute, store.currency, demo)
         conn.execute(
             insert(s.users),
             [
@@ -171,8 +143,8 @@ def build_demo(
                 for u in users
             ],
         )
-    _past_sales(db, store, items, users[:3], days, sales_per_day, today or datetime.now(UTC), seed)
-    _customers_and_cases(db, store, users[0], today or datetime.now(UTC))
+    _past_sales(db, store, items, users[:3], days, sales_per_day, today or datetime.now(UTC), seed, demo)
+    _customers_and_cases(db, store, users[0], today or datetime.now(UTC), demo)
     with db.write.begin() as conn:  # the demo's history was printed long ago: nothing is due
         conn.execute(
             update(s.outbox).where(s.outbox.c.state == "pending").values(state="done", settled_at=s.outbox.c.created_at)
@@ -190,6 +162,7 @@ def _past_sales(
     per_day: tuple[int, int],
     today: datetime,
     seed: int,
+    demo: DemoProfile = US,
 ) -> None:
     """Each past day on each terminal: a shift opened with a counted float, the day's
     sales, a blind close (now and then a little over or short, with a note) and a Z
@@ -206,13 +179,20 @@ def _past_sales(
             opening = (local_today - timedelta(days=day)).replace(hour=8, minute=55)
             cashier = rng.choice(staff[:2])
             clock.moment = opening
-            open_shift(cashier, FLOAT, uow_factory=uow, clock=clock, terminal_id=terminal_id, currency=store.currency)
+            open_shift(
+                cashier,
+                demo.float_count,
+                uow_factory=uow,
+                clock=clock,
+                terminal_id=terminal_id,
+                currency=store.currency,
+            )
             moments = sorted(
                 opening + timedelta(seconds=rng.randint(600, 11 * 3600)) for _ in range(rng.randint(*per_day))
             )
             for moment in moments:
                 clock.moment = moment
-                _one_sale(rng, store, items, cashier, terminal, uow, clock)
+                _one_sale(rng, store, items, cashier, terminal, uow, clock, demo.cash_notes)
             clock.moment = opening.replace(hour=20, minute=30)
             with uow() as u:
                 shift = u.shifts.current(terminal_id)
@@ -222,7 +202,7 @@ def _past_sales(
             close_shift(
                 cashier,
                 count_for(expected + off, store.currency),
-                "" if not off else "Counted twice; cause unknown",
+                "" if not off else demo.count_note,
                 uow_factory=uow,
                 clock=clock,
                 terminal_id=terminal_id,
@@ -234,7 +214,7 @@ def _past_sales(
                 manager, uow_factory=uow, clock=clock, terminal_id=terminal_id, currency=store.currency, zone=store.zone
             )
     clock.moment = today
-    open_shift(staff[0], FLOAT, uow_factory=uow, clock=clock, terminal_id="T01", currency=store.currency)
+    open_shift(staff[0], demo.float_count, uow_factory=uow, clock=clock, terminal_id="T01", currency=store.currency)
 
 
 def _one_sale(
@@ -245,6 +225,7 @@ def _one_sale(
     terminal: TerminalIdentity,
     uow: Callable[[], SqlUnitOfWork],
     clock: _SteppingClock,
+    cash_notes: tuple[int, ...] = US.cash_notes,
 ) -> None:
     cart = Cart(store.currency, store.prices_include_tax)
     for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 6))):
@@ -259,7 +240,7 @@ def _one_sale(
         card = CardDetails(rng.choice(CARD_BRANDS[:5]), f"{rng.randint(0, 9999):04d}", f"{rng.randint(0, 999999):06d}")
         payment.add_card(total, card)
     else:
-        notes = [Decimal(n) for n in (5, 10, 20, 50, 100) if n >= total]
+        notes = [Decimal(n) for n in cash_notes if n >= total]
         payment.add_cash(rng.choice(notes) if notes and rng.random() < 0.7 else total)
     complete_sale(
         CompleteSale(cashier, cart.lines, cart.order_discount, payment.tenders, payment.rounding),
@@ -272,16 +253,12 @@ def _one_sale(
 
 #: Demo customers (fictional 555-01xx numbers, example.org addresses): name, phone,
 #: e-mail, street, city, postal code.
-DEMO_CUSTOMERS = (
-    ("Priya Raman", "(217) 555-0101", "priya.raman@example.org", "418 Maple Avenue", "Springfield", "62704"),
-    ("Marcus Bell", "(217) 555-0102", "", "77 Lakeview Drive", "Chatham", "62629"),
-    ("Elena Novak", "(217) 555-0103", "elena.novak@example.org", "12 Cedar Court", "Springfield", "62711"),
-    ("Tom Whitaker", "", "tom.whitaker@example.org", "905 Walnut Street", "Rochester", "62563"),
-    ("Grace Lindqvist", "(217) 555-0105", "grace.l@example.org", "3 Birch Lane", "Sherman", "62684"),
-)
+DEMO_CUSTOMERS = tuple((c.name, c.phone, c.email, c.street, c.city, c.postal_code) for c in US.customers)
 
 
-def _customers_and_cases(db: Database, store: StoreConfig, cashier: User, today: datetime) -> None:
+def _customers_and_cases(
+    db: Database, store: StoreConfig, cashier: User, today: datetime, demo: DemoProfile = US
+) -> None:
     """A handful of customers at the service desk, two logged contacts and one open
     complaint referred to warranty and repair, written by the desk's own commands at T02
     late yesterday evening (after its last Z report, so its journal stays in time order)."""
@@ -290,10 +267,16 @@ def _customers_and_cases(db: Database, store: StoreConfig, cashier: User, today:
     midnight = today.astimezone(store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
     clock = _SteppingClock(midnight - timedelta(hours=2, minutes=40))
     people = []
-    for name, phone, email, street, city, postal in DEMO_CUSTOMERS:
+    inquiry, checked, thanks, complaint_words, took_in, referral_note = demo.case_texts
+    for c in demo.customers:
         clock.moment += timedelta(minutes=7)
         details = ContactDetails.checked(
-            name, phone, email, email_consent=bool(email), address=Address(street, "", city, "IL", postal)
+            c.name,
+            c.phone,
+            c.email,
+            email_consent=bool(c.email),
+            address=Address(c.street, "", c.city, c.region, c.postal_code, demo.country),
+            region=demo.country,
         )
         people.append(create_customer(cashier, details, uow_factory=uow, clock=clock))
     contacts = (
@@ -301,14 +284,14 @@ def _customers_and_cases(db: Database, store: StoreConfig, cashier: User, today:
             people[0],
             ContactKind.INQUIRY,
             "Online order",
-            "Is the patio set back in stock soon?",
-            "Checked: due Friday.",
+            inquiry,
+            checked,
         ),
         (
             people[2],
             ContactKind.COMMENT,
             "Service at the store",
-            "Thanks to the desk for sorting out my exchange so fast.",
+            thanks,
             "",
         ),
     )
@@ -328,8 +311,8 @@ def _customers_and_cases(db: Database, store: StoreConfig, cashier: User, today:
             people[1].id,
             ContactKind.COMPLAINT,
             "Warranty and repair",
-            "The kettle I bought stops heating after a minute.\nWants it repaired, not replaced.",
-            "Took the kettle in; gave the case slip.",
+            complaint_words,
+            took_in,
         ),
         uow_factory=uow,
         clock=clock,
@@ -341,7 +324,7 @@ def _customers_and_cases(db: Database, store: StoreConfig, cashier: User, today:
         "warranty",
         Priority.HIGH,
         None,
-        "Check the kettle's thermostat; call the customer with the outcome.",
+        referral_note,
         config=DeskConfig(),
         uow_factory=uow,
         clock=clock,
@@ -349,8 +332,8 @@ def _customers_and_cases(db: Database, store: StoreConfig, cashier: User, today:
     )
 
 
-#: The demo float: 6 × $20, 4 × $10, 6 × $5, 10 × $1 = $200.
-FLOAT = Count({Decimal(20): 6, Decimal(10): 4, Decimal(5): 6, Decimal(1): 10})
+#: The US demo float: 6 × $20, 4 × $10, 6 × $5, 10 × $1 = $200.
+FLOAT = US.float_count
 
 
 def count_for(amount: Decimal, currency: Currency) -> Count:

@@ -108,4 +108,5 @@ def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, 
         original_receipt=record.original_receipt or "",
         voucher_code=record.voucher_code or "",
         exchange_credit=q.exchange_credit,
+        vat_table=store.prices_include_tax,
     )

@@ -157,4 +157,5 @@ def receipt_for(
         copy_number=copy_number,
         barcode_data=sale.receipt_number,
         qr_data=f"CNTR:{sale.receipt_number}",
+        vat_table=sale.prices_include_tax,
     )

@@ -289,4 +289,5 @@ def void_slip(record: VoidRecord, cart: Cart, store: StoreConfig, terminal: Term
         total=record.total,
         tenders=tuple(_given_back_line(t) for t in record.given_back),
         notes=tuple(notes),
+        vat_table=cart.prices_include_tax,
     )

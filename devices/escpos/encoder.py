@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import TypedDict, Unpack
 
 from babel.dates import format_datetime
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 from escpos.constants import QR_ECLEVEL_M
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine
@@ -321,7 +321,9 @@ def _totals(job: _Job, receipt: Receipt, money: _Money, pad: str) -> None:
             job.line("  " + tender.detail)
     if receipt.change:
         job.pair("Change", money(receipt.change) + pad, bold=True)
-    if receipt.prices_include_tax and receipt.taxes:
+    if receipt.vat_table and receipt.taxes:
+        _vat_table(job, receipt)
+    elif receipt.prices_include_tax and receipt.taxes:
         job.feed()
         job.line("Tax included:")
         for tax in receipt.taxes:
@@ -343,6 +345,35 @@ def _tax_label(code: str, label: str, rate: Decimal, locale: str) -> str:
         label = ""  # "A 8.25%", not "A A 8.25%"
     text = label if "%" in label else f"{label} {format_percent(rate, '#,##0.###%', locale=locale)}"
     return " ".join(f"{code} {text}".split())
+
+
+def _vat_table(job: _Job, receipt: Receipt) -> None:
+    """The VAT in the prices, one row per rate: rate, net, VAT, gross (and their sums when
+    there are several rates), as EU receipts must show it. The amounts are plain numbers
+    in the receipt's currency, so that four columns fit 58 mm paper."""
+    digits = Currency.of(receipt.currency).digits
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+
+    def num(amount: Decimal) -> str:
+        return str(format_decimal(amount, format=pattern, locale=receipt.locale))
+
+    rows = [
+        (f"{tax.code} {format_percent(tax.rate, '#,##0.###%', locale=receipt.locale)}", tax.base, tax.tax)
+        for tax in receipt.taxes
+    ]
+    if len(rows) > 1:
+        rows.append(("Total", sum((r[1] for r in rows), Decimal(0)), sum((r[2] for r in rows), Decimal(0))))
+    table = [("VAT", "Net", "VAT", "Gross")] + [(label, num(net), num(vat), num(net + vat)) for label, net, vat in rows]
+    width = max(len(job.t(cell)) for row in table for cell in row[1:]) + 1
+    label_width = job.cols - 3 * width
+    job.feed()
+    for label, *amounts in table:
+        right = "".join(job.t(a).rjust(width) for a in amounts)
+        if len(job.t(label)) <= label_width:
+            job.line(job.t(label).ljust(label_width) + right)
+        else:  # a long rate label: on a line of its own, its amounts under it
+            job.line(label)
+            job.line(right.rjust(job.cols))
 
 
 class _Money:
