@@ -59,6 +59,7 @@ class EventType(enum.StrEnum):
     USER_ROLE_CHANGED = "UserRoleChanged"
     USER_PIN_RESET = "UserPinReset"
     USER_BADGE_SET = "UserBadgeSet"
+    USER_LANGUAGE_SET = "UserLanguageSet"
     USER_DEACTIVATED = "UserDeactivated"
     USER_REACTIVATED = "UserReactivated"
     # the service desk (counter.desk.customers, cases, referrals, adjustments, orders, accounts)

@@ -57,6 +57,7 @@ def customer_from_row(conn: Connection, row: RowMapping) -> Customer:
         email_consent=bool(row["email_consent"]),
         address=current_address(conn, row["id"]),
         created_at=parse_stamp(row["created_at"]),
+        language=row.get("language") or "",
     )
 
 

@@ -108,6 +108,7 @@ users = Table(
     Column("failed_attempts", Integer, nullable=False, default=0),
     Column("locked_until", String(32), nullable=True),
     Column("badge_hash", String(64), nullable=True),  # HMAC of the staff badge (migration 0006)
+    Column("language", String(8), nullable=False, default="", server_default=""),  # screen language (0015)
 )
 # A badge signs in one person only.
 Index("ux_users_badge_hash", users.c.badge_hash, unique=True, sqlite_where=users.c.badge_hash.isnot(None))

@@ -31,6 +31,7 @@ customers = Table(
     Column("created_at", String(32), nullable=False),
     Column("created_by", String(36), nullable=False),
     Column("updated_at", String(32), nullable=False),
+    Column("language", String(8), nullable=False, default="", server_default=""),  # documents' (0015)
 )
 Index("ix_customers_name", customers.c.name)
 

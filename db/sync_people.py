@@ -106,6 +106,7 @@ def _apply_customer(conn: Connection, journal: SqlJournal, d: dict[str, Any]) ->
         "name": str(d["name"]),
         "email_consent": bool(d["email_consent"]),
         "updated_at": str(d["updated_at"]),
+        "language": str(d.get("language") or ""),  # an HQ before 0017 sends none
     }
     for field in UNIQUE_FIELDS:
         value = d.get(field) or None
@@ -120,7 +121,7 @@ def _apply_customer(conn: Connection, journal: SqlJournal, d: dict[str, Any]) ->
     changes: list[str] = []
     private_changes: list[dict[str, str]] = []
     if local is not None:
-        for field in (*DETAIL_FIELDS, "email_consent"):
+        for field in (*DETAIL_FIELDS, "email_consent", "language"):
             before, after = local[field], values[field]
             if field == "email_consent":
                 before, after = _yes(bool(before)), _yes(bool(after))
@@ -137,6 +138,7 @@ def _apply_customer(conn: Connection, journal: SqlJournal, d: dict[str, Any]) ->
         "created_by": str(d["created_by"]) if local is None else None,
         "updated_at": str(values["updated_at"]),
         "email_consent": bool(values["email_consent"]),
+        "language": values["language"],
         "has_phone": values["phone"] is not None,
         "has_email": values["email"] is not None,
         "has_card": values["loyalty_card"] is not None,
@@ -273,6 +275,7 @@ def _wire(conn: Connection, r: Any) -> dict[str, Any]:
         "email": r["email"],
         "loyalty_card": r["loyalty_card"],
         "email_consent": bool(r["email_consent"]),
+        "language": r["language"] or "",
         "address": None if address is None else {k: getattr(address, k) for k in Address.__dataclass_fields__},
         "created_at": r["created_at"],
         "created_by": r["created_by"],

@@ -135,6 +135,7 @@ def user_from_row(row: RowMapping) -> User:
         failed_attempts=row["failed_attempts"],
         locked_until=parse_stamp(row["locked_until"]) if row["locked_until"] else None,
         badge_hash=row["badge_hash"],
+        language=row.get("language") or "",
     )
 
 
@@ -147,6 +148,7 @@ def _user_values(user: User) -> dict[str, Any]:
         "failed_attempts": user.failed_attempts,
         "locked_until": utc_stamp(user.locked_until) if user.locked_until else None,
         "badge_hash": user.badge_hash,
+        "language": user.language,
     }
 
 

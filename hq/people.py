@@ -400,6 +400,7 @@ class CustomerIn(_Strict):
     email: str | None = Field(default=None, max_length=254)
     loyalty_card: str | None = Field(default=None, max_length=13)
     email_consent: bool = False
+    language: str = Field(default="", pattern=r"^(|[a-z]{2}(_[A-Z]{2})?)$")  # documents' language; "" the store's
     address: AddressIn | None = None
     created_at: str = Field(pattern=STAMP)
     created_by: str = Field(max_length=36)
@@ -418,7 +419,7 @@ def store_details(conn: Connection, store_id: str, terminal_id: str, customers: 
     lock_downstream(conn)
     c = s.customers
     stmt = pg_insert(c).values(version=s.change_seq.next_value(), deleted=False)
-    cols = ("name", "phone", "email", "loyalty_card", "email_consent", "address", "updated_at")
+    cols = ("name", "phone", "email", "loyalty_card", "email_consent", "language", "address", "updated_at")
     stmt = stmt.on_conflict_do_update(
         index_elements=["id"],
         set_={**{k: stmt.excluded[k] for k in cols}, "version": s.change_seq.next_value()},
@@ -440,6 +441,7 @@ def store_details(conn: Connection, store_id: str, terminal_id: str, customers: 
                 "email": cu.email or None,
                 "loyalty_card": cu.loyalty_card or None,
                 "email_consent": cu.email_consent,
+                "language": cu.language,
                 "address": json.dumps(cu.address.model_dump(), sort_keys=True) if cu.address else None,
                 "created_at": cu.created_at,
                 "created_by": cu.created_by,

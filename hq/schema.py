@@ -399,6 +399,7 @@ customers = _versioned(
     Column("email", String(254), nullable=True),
     Column("loyalty_card", String(13), nullable=True),
     Column("email_consent", Boolean, nullable=False),
+    Column("language", String(8), nullable=False, server_default=""),  # documents' language (0017)
     Column("address", Text, nullable=True),  # JSON of counter.desk.customers.Address, or null
     Column("created_at", String(32), nullable=False),
     Column("created_by", String(36), nullable=False),

@@ -23,6 +23,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from counter.errors import CounterError
+from counter.i18n import LANGUAGES, _
 from counter.journal import EventType
 from counter.money import ZERO
 from counter.people.users import Permission, User
@@ -77,6 +78,8 @@ class Customer:
     email_consent: bool = False
     address: Address | None = None
     created_at: datetime | None = None
+    #: the language the customer reads their receipts and letters in; "" for the store's
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class ContactDetails:
     loyalty_card: str = ""
     email_consent: bool = False
     address: Address | None = None
+    language: str = ""  # "" for the store's (counter.i18n.LANGUAGES)
 
     @classmethod
     def checked(
@@ -101,6 +105,7 @@ class ContactDetails:
         address: Address | None = None,
         *,
         region: str = "US",
+        language: str = "",
     ) -> ContactDetails:
         name = " ".join(name.split())
         if len(name) < 2:
@@ -119,7 +124,12 @@ class ContactDetails:
             raise CustomerError("Documents can be e-mailed only to an e-mail address.", "Type the address, or untick.")
         if address is not None:
             address = _checked_address(address)
-        return cls(name, phone_e164, email_norm, card, email_consent, address)
+        if language and language not in LANGUAGES:
+            raise CustomerError(
+                _("Counter has no documents in “{language}”.").format(language=language),
+                _("Choose a language from the list, or the store's."),
+            )
+        return cls(name, phone_e164, email_norm, card, email_consent, address, language)
 
 
 def normalize_phone(text: str, region: str = "US") -> str:
@@ -222,6 +232,7 @@ def create_customer(
             details.email_consent,
             details.address,
             now,
+            details.language,
         )
         # the customer's row and address are this entry's projection (counter.projection.cases);
         # the personal details go beside the entry, never into it
@@ -239,6 +250,7 @@ def create_customer(
                 "has_card": bool(details.loyalty_card),
                 "has_address": details.address is not None,
                 "email_consent": details.email_consent,
+                "language": details.language,
             },
             now,
             private,
@@ -272,6 +284,8 @@ def update_customer(
                 changed[name] = (before, after)
         if old.email_consent != details.email_consent:
             changed["email_consent"] = (_yes(old.email_consent), _yes(details.email_consent))
+        if old.language != details.language:
+            changed["language"] = (old.language, details.language)
         address_changed = details.address is not None and details.address != old.address
         if not changed and not address_changed:
             raise CustomerError("Nothing was changed.", "Change a detail, or press Esc.")
@@ -283,6 +297,7 @@ def update_customer(
             loyalty_card=details.loyalty_card,
             email_consent=details.email_consent,
             address=details.address if address_changed else old.address,
+            language=details.language,
         )
         fields = sorted(changed) + (["address"] if address_changed else [])
         personal = any(getattr(details, f) for f in ("name", "phone", "email", "loyalty_card") if f in changed)
@@ -305,6 +320,7 @@ def update_customer(
                 "user": user.id,
                 "fields": fields,
                 "email_consent": details.email_consent,
+                "language": details.language,
                 "has_phone": bool(details.phone),
                 "has_email": bool(details.email),
                 "has_card": bool(details.loyalty_card),

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from counter.errors import CounterError
+from counter.i18n import LANGUAGES, _
 from counter.journal import EventType
 from counter.people.access import authorize
 from counter.people.users import Permission, PinHasher, Role, User, UserId, badge_digest, check_pin_format
@@ -193,6 +194,31 @@ def set_active(
             EventType.USER_DEACTIVATED if not active else EventType.USER_REACTIVATED,
             {"user": user.id, "by": admin.id},
             clock.now(),
+        )
+        uow.commit()
+    return changed
+
+
+def set_language(
+    actor: User, user_id: UserId, language: str, *, uow_factory: Callable[[], UnitOfWork], clock: Clock
+) -> User:
+    """The screen language ``user_id`` works in ("" for the store's). Anyone chooses their own;
+    choosing someone else's is managing the staff list."""
+    if language and language not in LANGUAGES:
+        raise UserAdminError(
+            _("“{language}” is not a language Counter speaks.").format(language=language),
+            _("Choose one of the list, or the store's language."),
+        )
+    if user_id != actor.id:
+        _may(actor, "set a person's language", uow_factory, clock, user_id)
+    with uow_factory() as uow:
+        user = _load(uow, user_id)
+        if user.language == language:
+            return user
+        changed = replace(user, language=language)
+        uow.users.save(changed)
+        uow.journal.append(
+            EventType.USER_LANGUAGE_SET, {"user": user.id, "by": actor.id, "language": language}, clock.now()
         )
         uow.commit()
     return changed

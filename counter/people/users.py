@@ -89,6 +89,8 @@ class User:
     failed_attempts: int = 0
     locked_until: datetime | None = None
     badge_hash: str | None = None
+    #: the screen language this person chose ("de"); empty: the store's (counter.i18n)
+    language: str = ""
 
     def can(self, permission: Permission) -> bool:
         return self.active and permission in PERMISSIONS[self.role]

@@ -15,7 +15,7 @@ from typing import Any, Final
 from counter.projection.base import UNKNOWN, EntryRef, Insert, Op, Update, _get
 
 #: The canonical order of a customer's changed fields (their history rows come in this order).
-CHANGE_ORDER: Final = ("name", "phone", "email", "loyalty_card", "email_consent")
+CHANGE_ORDER: Final = ("name", "phone", "email", "loyalty_card", "email_consent", "language")
 #: A case event's fixed texts, by the event.
 LETTER_TEXT: Final = {"letter": "outcome letter (PDF)", "slip": "case slip with its barcode"}
 DEFAULT_FOLLOW_UP: Final = "Were the changes made?"
@@ -69,6 +69,7 @@ def customer_created_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                 "email": _optional(body, "has_email"),
                 "loyalty_card": _optional(body, "has_card"),
                 "email_consent": bool(body["email_consent"]),
+                "language": str(body.get("language", "")),  # entries before 0015 have none
                 "created_at": ref.at,
                 "created_by": user,
                 "updated_at": ref.at,
@@ -111,6 +112,8 @@ def customer_updated_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
         values["email_consent"] = bool(consent)
     elif "email_consent" in fields:
         values["email_consent"] = UNKNOWN
+    if "language" in fields:
+        values["language"] = str(body["language"]) if "language" in body else UNKNOWN
     values["updated_at"] = ref.at
     ops: list[Op] = [Update("customers", (cid,), values)]
     for name in CHANGE_ORDER:
@@ -154,6 +157,8 @@ def customer_received_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
         "email_consent": consent,
         "updated_at": str(body["updated_at"]),
     }
+    if "language" in body:
+        row["language"] = str(body["language"])
     ops: list[Op]
     if body["new"]:
         created = {"id": cid, "created_at": str(body["created_at"]), "created_by": str(body["created_by"])}

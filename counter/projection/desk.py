@@ -44,7 +44,18 @@ DESK_TABLES: Final[tuple[TableSpec, ...]] = (
     TableSpec(
         "customers",
         ("id",),
-        ("id", "name", "phone", "email", "loyalty_card", "email_consent", "created_at", "created_by", "updated_at"),
+        (
+            "id",
+            "name",
+            "phone",
+            "email",
+            "loyalty_card",
+            "email_consent",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "language",
+        ),  # fmt: skip
         mutable=True,
     ),
     TableSpec(
