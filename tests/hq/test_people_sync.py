@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from cli.journal import verify_report
 from cli.main import main as cli_main
 from counter.desk.customers import Address, ContactDetails, Customer, create_customer, update_customer
 from counter.returns.model import ProcessReturn, ReturnLineRequest
@@ -270,3 +271,32 @@ def test_a_customers_store_credit_given_at_one_lane_shows_at_another(
     history = customer_history(two.store.db.read, ada.id, two.store.cfg.currency)
     assert [(h.kind, h.number) for h in history] == [("return", record.return_number)]
     assert sale.lines[0].name in history[0].text
+
+
+def test_a_customers_document_language_reaches_every_lane_and_verifies(
+    make_lane: Callable[..., Lane], hq_engine: Engine
+) -> None:
+    """The language a customer reads their receipts in goes with their details: set at one lane,
+    held by HQ, pulled by the other, changed there with a history row, and every chain verifies."""
+    one, two = make_lane("T01"), make_lane("T02")
+    details = ContactDetails.checked("Klaus Berger", "(217) 555-0188", "klaus@example.com", language="de")
+    klaus = create_customer(one.store.user("Maria"), details, uow_factory=one.store.uow, clock=one.store.clock)
+    sync(one, two)
+    with hq_engine.connect() as conn:
+        assert conn.execute(select(hs.customers.c.language).where(hs.customers.c.id == klaus.id)).scalar() == "de"
+    pulled = get_customer(two.store.db.read, klaus.id)
+    assert pulled is not None and pulled.language == "de"
+    change(two, klaus, language="fr")
+    sync(two, one)
+    back = get_customer(one.store.db.read, klaus.id)
+    assert back is not None and back.language == "fr"
+    with one.store.db.read.connect() as conn:
+        changes = conn.execute(
+            select(ls.customer_changes.c.field, ls.customer_changes.c.old_value, ls.customer_changes.c.new_value).where(
+                ls.customer_changes.c.customer_id == klaus.id
+            )
+        ).all()
+    assert changes == [("language", "de", "fr")]
+    for lane in (one, two):
+        ok, lines = verify_report(lane.store.db)
+        assert ok, lines
