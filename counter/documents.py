@@ -98,6 +98,14 @@ class Receipt:
     #: the store's prices include VAT: its taxes print as a table per rate (net, VAT,
     #: gross), as EU receipts must show them
     vat_table: bool = False
+    #: the language its words print in: the customer's when on file, else the store's
+    #: ("" for a document written before it existed: the store locale's language)
+    language: str = ""
+
+    @property
+    def words(self) -> str:
+        """The language this document's words are made in (``counter.i18n.use_language``)."""
+        return self.language or self.locale
 
     @property
     def total_label(self) -> str:
@@ -186,6 +194,7 @@ def receipt_to_data(receipt: Receipt) -> dict[str, object]:
         "voucher_code": receipt.voucher_code,
         "exchange_credit": str(receipt.exchange_credit),
         "vat_table": receipt.vat_table,
+        "language": receipt.language,
     }
 
 
@@ -241,6 +250,7 @@ def receipt_from_data(data: dict[str, object]) -> Receipt:
         voucher_code=str(d["voucher_code"]),
         exchange_credit=Decimal(str(d.get("exchange_credit", "0"))),  # absent: written before it existed
         vat_table=d.get("vat_table") is True,  # absent: written before it existed
+        language=str(d.get("language") or ""),
     )
 
 

@@ -59,7 +59,7 @@ from counter.returns.policy import (
 )
 from counter.returns.receipt import return_receipt
 from counter.returns.refunds import Allocation, RefundMethod, allocate_refund
-from counter.sales.checkout import check_sale, check_settlement, price_command, record_sale
+from counter.sales.checkout import check_sale, check_settlement, customer_language, price_command, record_sale
 from counter.sales.sale import Sale
 from counter.sales.tenders import TenderKind
 from counter.sales.vouchers import new_voucher_code
@@ -495,7 +495,7 @@ def _write_return(
         body["no_receipt_limit"] = limit_note(rules, ctx.customer_recent_no_receipt, store.currency)
     uow.journal.append(EventType.RETURN_PROCESSED, body, now)
     # Its receipt and credit note are due with the commit (counter.trust.outbox).
-    document = return_receipt(record, store, cmd.cashier.name)
+    document = return_receipt(record, store, cmd.cashier.name, language=customer_language(uow, cmd.customer))
     uow.outbox.add(Due.PRINT, record.return_number, document, now)
     uow.outbox.add(Due.CREDIT_NOTE, record.return_number, document, now)
     # And the drawer's opening, for cash handed out or taken by the exchange.

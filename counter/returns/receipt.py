@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
-from counter.i18n import _
+from counter.i18n import _, use_language
 from counter.money import ZERO
 from counter.returns.policy import REASON_LABELS
 from counter.sales.tenders import TenderKind
@@ -27,7 +28,16 @@ def short_name(name: str, width: int) -> str:
     return cut.rstrip(" ,;:-/") + "…"
 
 
-def return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, *, copy_number: int = 0) -> Receipt:
+def return_receipt(
+    record: ReturnRecord, store: StoreConfig, cashier_name: str, *, copy_number: int = 0, language: str = ""
+) -> Receipt:
+    """The return receipt and credit note, its words in ``language`` (the customer's), else
+    the store's."""
+    with use_language(language or store.locale):
+        return replace(_return_receipt(record, store, cashier_name, copy_number), language=language)
+
+
+def _return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str, copy_number: int) -> Receipt:
     q = record.quote
     taxes: dict[str, list[object]] = {}
     for ln in q.lines:

@@ -152,7 +152,8 @@ def record_sale(
         body["customer_id"] = cmd.customer_id
     uow.journal.append(EventType.SALE_COMPLETED, body, now)
     # The receipt is due with the commit: a crash before it prints leaves it due (counter.trust.outbox).
-    uow.outbox.add(Due.PRINT, sale.receipt_number, receipt_for(sale, store), now)
+    receipt = receipt_for(sale, store, language=customer_language(uow, cmd.customer_id))
+    uow.outbox.add(Due.PRINT, sale.receipt_number, receipt, now)
     # So is the drawer's opening for cash (an exchange's is its return's: counter.returns.process).
     opening = opening_for_sale(sale.tenders, cmd.cashier) if exchange_id is None else None
     if opening is not None:
@@ -193,3 +194,12 @@ def check_settlement(cmd: CompleteSale, total: Decimal, store: StoreConfig) -> N
             raise TenderError(
                 _("A card payment is missing its details."), _("Enter the card's brand, last 4 and approval code.")
             )
+
+
+def customer_language(uow: UnitOfWork, customer_id: str | None) -> str:
+    """The language the customer reads their documents in ("" when none is on file: the
+    store's)."""
+    if not customer_id:
+        return ""
+    customer = uow.customers.get(customer_id)
+    return customer.language if customer is not None else ""

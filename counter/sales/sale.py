@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
-from counter.i18n import _
+from counter.i18n import _, use_language
 from counter.money import ZERO, Currency
 from counter.sales.pricing import TaxTotal
 from counter.sales.tenders import Tender
@@ -119,8 +119,14 @@ class Sale:
 
 
 def receipt_for(
-    sale: Sale, store: StoreConfig, *, kind: ReceiptKind = ReceiptKind.SALE, copy_number: int = 0
+    sale: Sale, store: StoreConfig, *, kind: ReceiptKind = ReceiptKind.SALE, copy_number: int = 0, language: str = ""
 ) -> Receipt:
+    """The receipt of ``sale``, its words in ``language`` (the customer's), else the store's."""
+    with use_language(language or store.locale):
+        return _receipt(sale, store, kind, copy_number, language)
+
+
+def _receipt(sale: Sale, store: StoreConfig, kind: ReceiptKind, copy_number: int, language: str) -> Receipt:
     return Receipt(
         kind=kind,
         store=store.header,
@@ -158,4 +164,5 @@ def receipt_for(
         barcode_data=sale.receipt_number,
         qr_data=f"CNTR:{sale.receipt_number}",
         vat_table=sale.prices_include_tax,
+        language=language,
     )
