@@ -94,7 +94,8 @@ class DeskConfig:
         for dept in self.departments:
             if dept.code == wanted or dept.name.lower() == wanted:
                 return dept
-        names = ", ".join(d.name for d in self.departments) or "none is set up"
+        # Translators: in "Pick one of: {names}." when no department exists
+        names = ", ".join(d.name for d in self.departments) or _("none is set up")
         raise DeskError(
             _("There is no department “{code}” to refer to.").format(code=code.strip()),
             _("Pick one of: {names}. Departments are set up at HQ (counter hq department).").format(names=names),
@@ -105,7 +106,8 @@ class DeskConfig:
         or HQ closed it to new referrals."""
         dept = self.department(code)
         if not dept.active:
-            names = ", ".join(d.name for d in self.departments if d.active) or "none is open"
+            # Translators: in "Refer the case to another department ({names})" when none is open
+            names = ", ".join(d.name for d in self.departments if d.active) or _("none is open")
             raise DeskError(
                 _("{name} takes no new referrals: HQ closed it.").format(name=dept.name),
                 _("Refer the case to another department ({names}), or ask HQ to open {name} again.").format(
