@@ -280,7 +280,7 @@ class _RoleHistory:
             return
         refusal = approver_refusal(user, requester_id, kinds)
         if refusal is not None:
-            out.approval_problems.append(f"entry {ref}: {name} ({role}) could not approve this: {refusal.message}")
+            out.approval_problems.append(f"entry {ref}: {name} ({role}) could not approve this: {refusal.why}")
 
 
 # --------------------------------------------------------------------------- one receipt, before money moves

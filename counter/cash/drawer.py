@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.people.users import Permission, User
 from counter.returns.policy import ApprovalKind
@@ -49,7 +50,11 @@ class DrawerReason(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"cash_sale": "cash sale", "cash_refund": "cash refund", "no_sale": "no sale"}[self.value]
+        return _(_REASON_LABELS[self.value])
+
+
+#: what each reason is called on screen (the journal keeps the code)
+_REASON_LABELS = {"cash_sale": N_("cash sale"), "cash_refund": N_("cash refund"), "no_sale": N_("no sale")}
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,31 @@ class DrawerOpening:
 
     def text(self, reference: str, money: Callable[[Decimal], str]) -> str:
         """What the offer after a restart says, e.g. "Sale S01-T01-000042 took $20.00 cash"."""
+        cash, change = money(self.cash), money(self.change)
         if self.reason is DrawerReason.CASH_REFUND:
-            what = {"payment": "Payment", "void": "Void"}.get(self.record, "Return")
-            return f"{what} {reference} handed out {money(self.cash)} cash"
-        what = {"sale": "Sale", "payment": "Payment"}.get(self.record, "Exchange")
-        change = f" and gave {money(self.change)} change" if self.change else ""
-        return f"{what} {reference} took {money(self.cash)} cash{change}"
+            if self.record == "payment":
+                return _("Payment {reference} handed out {cash} cash").format(reference=reference, cash=cash)
+            if self.record == "void":
+                return _("Void {reference} handed out {cash} cash").format(reference=reference, cash=cash)
+            return _("Return {reference} handed out {cash} cash").format(reference=reference, cash=cash)
+        texts = {
+            "sale": (
+                N_("Sale {reference} took {cash} cash"),
+                N_("Sale {reference} took {cash} cash and gave {change} change"),
+            ),
+            "payment": (
+                N_("Payment {reference} took {cash} cash"),
+                N_("Payment {reference} took {cash} cash and gave {change} change"),
+            ),
+        }
+        plain, with_change = texts.get(
+            self.record,
+            (
+                N_("Exchange {reference} took {cash} cash"),
+                N_("Exchange {reference} took {cash} cash and gave {change} change"),
+            ),
+        )
+        return _(with_change if self.change else plain).format(reference=reference, cash=cash, change=change)
 
 
 def opening_for_sale(tenders: Iterable[Tender], cashier: User, record: str = "sale") -> DrawerOpening | None:
@@ -164,11 +188,11 @@ def open_drawer(cmd: OpenDrawer, *, uow_factory: Callable[[], UnitOfWork], clock
     if cmd.reason is DrawerReason.NO_SALE:
         if len(note) < MIN_NOTE:
             raise DrawerError(
-                "Say why the drawer is opened without a sale.",
-                "Type a short reason, for example “change for the float”.",
+                _("Say why the drawer is opened without a sale."),
+                _("Type a short reason, for example “change for the float”."),
             )
     elif not cmd.reference:
-        raise DrawerError("The drawer opens for a recorded sale or return only.", "This is a bug in the app.")
+        raise DrawerError(_("The drawer opens for a recorded sale or return only."), _("This is a bug in the app."))
     with uow_factory() as uow:
         approved = False
         if cmd.reason is DrawerReason.NO_SALE and needs_approval(cmd.user):
@@ -188,8 +212,8 @@ def open_drawer(cmd: OpenDrawer, *, uow_factory: Callable[[], UnitOfWork], clock
                 )
                 uow.commit()
                 raise DrawerError(
-                    f"{cmd.user.name} may not open the drawer without a sale.",
-                    "A supervisor must approve it with their PIN.",
+                    _("{name} may not open the drawer without a sale.").format(name=cmd.user.name),
+                    _("A supervisor must approve it with their PIN."),
                 )
             approved = True
         body = opening_body(cmd.request_id, cmd.reason, cmd.user.id, cmd.reference, note, approved)

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from counter.i18n import N_
 from counter.journal import EventType, JournalEntry
 from counter.money import ZERO, Currency
 from counter.returns.policy import APPROVAL_LABELS, REASON_LABELS
@@ -85,7 +86,7 @@ class DayReport:
     movements: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     no_sales: int = 0
     drawer_openings: int = 0
-    approvals: list[tuple[str, str, Decimal]] = field(default_factory=list)  # kinds, approver, amount
+    approvals: list[tuple[tuple[str, ...], str, Decimal]] = field(default_factory=list)  # kinds, approver, amount
     approvals_refused: int = 0
     shifts: list[ShiftLine] = field(default_factory=list)
     hourly: dict[int, list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [ZERO, ZERO]))
@@ -110,29 +111,41 @@ class DayReport:
 
 _REASONS = {str(reason): label for reason, label in REASON_LABELS.items()}
 #: what a report says for each approval kind (the journal keeps the code)
-_APPROVALS = {str(kind): label for kind, label in APPROVAL_LABELS.items()}
+APPROVALS = {str(kind): label for kind, label in APPROVAL_LABELS.items()}
+
+#: The report's rows are keyed by these English labels (and by card brands, and by return
+#: reasons' labels); the document translates them when it prints (counter.cash.report_document).
+_TENDERS = {
+    "cash": N_("Cash"),
+    "store_credit": N_("Store credit"),
+    "exchange_credit": N_("Exchange credit"),
+    "deposit": N_("Deposits applied"),
+    "house_account": N_("House account"),
+}
+CARD = N_("Card")
+GOODWILL = N_("Goodwill credits")
+CHARGED = N_("Charged to house accounts")
 
 
 def _tender_label(kind: str, brand: str | None) -> str:
-    return {
-        "cash": "Cash",
-        "store_credit": "Store credit",
-        "exchange_credit": "Exchange credit",
-        "deposit": "Deposits applied",
-        "house_account": "House account",
-    }.get(kind, brand or "Card")
+    return _TENDERS.get(kind, brand or CARD)
 
 
 #: journal entries of the service desk that move money, and what the desk section calls them
 _DESK_IN: dict[str, tuple[str, str]] = {
-    EventType.ORDER_OPENED: ("deposit", "Deposit"),
-    EventType.ORDER_PAYMENT_TAKEN: ("payment", "Order payment"),
-    EventType.ACCOUNT_PAYMENT_TAKEN: ("", "Payment on account"),
+    EventType.ORDER_OPENED: ("deposit", N_("Deposit")),
+    EventType.ORDER_PAYMENT_TAKEN: ("payment", N_("Order payment")),
+    EventType.ACCOUNT_PAYMENT_TAKEN: ("", N_("Payment on account")),
 }
 _DESK_OUT: dict[str, str] = {
-    EventType.BILL_ADJUSTED: "Bill adjustments",
-    EventType.ORDER_CANCELLED: "Order cancellation refunds",
+    EventType.BILL_ADJUSTED: N_("Bill adjustments"),
+    EventType.ORDER_CANCELLED: N_("Order cancellation refunds"),
 }
+#: the labels a report document translates (a card brand or an unknown reason code is shown as it is)
+SHOWN_LABELS = frozenset(
+    {*_TENDERS.values(), CARD, GOODWILL, CHARGED, *(v[1] for v in _DESK_IN.values()), *_DESK_OUT.values()}
+    | set(_REASONS.values())
+)
 
 
 def _desk(report: DayReport, t: str, body: dict[str, object], f: Callable[[int], Decimal]) -> None:
@@ -153,12 +166,12 @@ def _desk(report: DayReport, t: str, body: dict[str, object], f: Callable[[int],
         amount = -sum(int(x["amount"]) for x in tenders)
         label = _DESK_OUT[t]
         if t == EventType.BILL_ADJUSTED and body.get("kind") == "goodwill":
-            label = "Goodwill credits"
+            label = GOODWILL
         report.desk[label].add(f(amount))
         for tender in tenders:
             report.tenders_out[_tender_label(tender["kind"], None)].add(f(-int(tender["amount"])))
     elif t == EventType.ACCOUNT_CHARGED:
-        report.desk["Charged to house accounts"].add(f(int(str(body["amount"]))))
+        report.desk[CHARGED].add(f(int(str(body["amount"]))))
 
 
 def build_report(
@@ -219,7 +232,7 @@ def build_report(
             for part in body["refunds"]:
                 report.tenders_out[_tender_label(part["kind"], None)].add(f(part["amount"]))
             if body.get("exchange_credit"):
-                report.tenders_out["Exchange credit"].add(f(body["exchange_credit"]))
+                report.tenders_out[_TENDERS["exchange_credit"]].add(f(body["exchange_credit"]))
         elif t in _DESK_IN or t in _DESK_OUT or t == EventType.ACCOUNT_CHARGED:
             _desk(report, t, body, f)
         elif t == EventType.SALE_VOIDED:
@@ -232,7 +245,7 @@ def build_report(
                 report.tenders_out[_tender_label(tender["kind"], tender.get("card_brand"))].add(amount)
                 report.voids_given_back.add(amount)
         elif t == EventType.CARD_REFUND_CLOSED:  # a card refund paid in cash or store credit instead
-            report.tenders_out["Cash" if body["how"] == "cash" else "Store credit"].add(f(body["amount"]))
+            report.tenders_out[_TENDERS["cash" if body["how"] == "cash" else "store_credit"]].add(f(body["amount"]))
         elif t == EventType.CARD_DAY_CLOSED:
             report.card_days.append(
                 (body["count"], f(body["amount"]), body.get("till_count", 0), f(body.get("till_amount", 0)))
@@ -245,7 +258,7 @@ def build_report(
                 report.no_sales += 1
         elif t == EventType.APPROVAL_GRANTED:
             name = users.get(body["approver"], body["approver"])
-            kinds = ", ".join(_APPROVALS.get(k, k) for k in body["kinds"])
+            kinds = tuple(str(k) for k in body["kinds"])
             report.approvals.append((kinds, name, f(body["amount"])))
         elif t == EventType.APPROVAL_REFUSED:
             report.approvals_refused += 1

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from counter.cash.reports import DayReport, build_report
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.people.access import authorize
@@ -55,18 +56,31 @@ class MovementKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"paid_in": "Paid in", "paid_out": "Paid out", "cash_drop": "Cash drop to the safe"}[self.value]
+        return _(_MOVEMENT_LABELS[self.value])
 
     @property
     def sign(self) -> int:
         return 1 if self is MovementKind.PAID_IN else -1
 
 
+#: what each movement is called on screen and on reports (the journal keeps the code)
+_MOVEMENT_LABELS = {"paid_in": N_("Paid in"), "paid_out": N_("Paid out"), "cash_drop": N_("Cash drop to the safe")}
+#: the action an AccessRefused entry records (stored: stays English)
+_MOVEMENT_ACTIONS = {
+    "paid_in": "record a paid in",
+    "paid_out": "record a paid out",
+    "cash_drop": "record a cash drop to the safe",
+}
+
+
 def denominations(currency: Currency) -> tuple[Decimal, ...]:
     try:
         return tuple(Decimal(d) for d in DENOMINATIONS[currency.code])
     except KeyError:
-        raise ShiftError(f"No denominations are set up for {currency.code}.", "Ask the administrator.") from None
+        raise ShiftError(
+            _("No denominations are set up for {currency}.").format(currency=currency.code),
+            _("Ask the administrator."),
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -80,11 +94,16 @@ class Count:
         allowed = set(denominations(currency))
         for denom, n in pieces.items():
             if denom not in allowed:
-                raise ShiftError(f"{denom} is not a {currency.code} note or coin.", "")
+                raise ShiftError(
+                    _("{value} is not a {currency} note or coin.").format(value=denom, currency=currency.code), ""
+                )
             if n < 0:
-                raise ShiftError("A count cannot be negative.", "Type how many of each note or coin, 0 or more.")
+                raise ShiftError(_("A count cannot be negative."), _("Type how many of each note or coin, 0 or more."))
             if n > MAX_PIECES:
-                raise ShiftError(f"{n:,} pieces of {denom} is not a drawer count.", "Check the number.")
+                raise ShiftError(
+                    _("{count} pieces of {value} is not a drawer count.").format(count=f"{n:,}", value=denom),
+                    _("Check the number."),
+                )
         return cls({d: n for d, n in pieces.items() if n})
 
     @property
@@ -139,16 +158,17 @@ def open_shift(
     authorize(
         user,
         Permission.SELL,
-        "open a shift",
+        N_("open a shift"),
         uow_factory=uow_factory,
         clock=clock,
         error=ShiftError,
-        hint="Ask a supervisor.",
+        hint=_("Ask a supervisor."),
     )
     with uow_factory() as uow:
         if uow.shifts.current(terminal_id) is not None:
             raise ShiftError(
-                "A shift is already open on this drawer.", "Close it (blind count) before opening another one."
+                _("A shift is already open on this drawer."),
+                _("Close it (blind count) before opening another one."),
             )
         now = clock.now()
         shift = Shift(str(uuid.uuid4()), terminal_id, user.id, now, count.total)
@@ -170,8 +190,8 @@ def require_open_shift(uow: UnitOfWork, terminal_id: str) -> Shift:
     shift = uow.shifts.current(terminal_id)
     if shift is None:
         raise ShiftError(
-            "No shift is open on this drawer, so nothing can be sold or refunded.",
-            "Open a shift and count the float (Cash office, Ctrl+K).",
+            _("No shift is open on this drawer, so nothing can be sold or refunded."),
+            _("Open a shift and count the float (Cash office, Ctrl+K)."),
         )
     return shift
 
@@ -192,27 +212,28 @@ def record_movement(
         authorize(
             user,
             Permission.CASH_OFFICE,
-            f"record a {kind.label.lower()}",
+            _MOVEMENT_ACTIONS[kind.value],
             uow_factory=uow_factory,
             clock=clock,
             error=ShiftError,
-            message=f"{user.name} may not take cash out of the drawer.",
-            hint="Ask a supervisor.",
+            message=_("{name} may not take cash out of the drawer.").format(name=user.name),
+            hint=_("Ask a supervisor."),
         )
     if amount <= 0:
-        raise ShiftError("The amount must be above zero.", "Type the amount of cash.")
+        raise ShiftError(_("The amount must be above zero."), _("Type the amount of cash."))
     currency.to_minor(amount)
     if not reason.strip():
-        raise ShiftError("Say why the cash moves.", "Type a short reason, e.g. “window cleaner”.")
-    refuse_card_data(reason, "in a reason")
+        raise ShiftError(_("Say why the cash moves."), _("Type a short reason, e.g. “window cleaner”."))
+    refuse_card_data(reason, N_("in a reason"))
     with uow_factory() as uow:
         shift = require_open_shift(uow, terminal_id)
         expected = uow.shifts.expected_cash(shift)
         if kind.sign < 0 and amount > expected:
             raise ShiftError(
-                f"The drawer should hold only {currency.format(expected)}; "
-                f"{currency.format(amount)} cannot come out of it.",
-                "Check the amount.",
+                _("The drawer should hold only {expected}; {amount} cannot come out of it.").format(
+                    expected=currency.format(expected), amount=currency.format(amount)
+                ),
+                _("Check the amount."),
             )
         now = clock.now()
         uow.journal.append(
@@ -256,23 +277,23 @@ def close_shift(
     authorize(
         user,
         Permission.CLOSE_SHIFT,
-        "close the shift",
+        N_("close the shift"),
         uow_factory=uow_factory,
         clock=clock,
         error=ShiftError,
-        hint="Ask a supervisor.",
+        hint=_("Ask a supervisor."),
     )
-    refuse_card_data(note, "in a note")
+    refuse_card_data(note, N_("in a note"))
     if has_suspended_sale:
-        raise ShiftError("A sale is still open on this counter.", "Pay or void it before closing the shift.")
+        raise ShiftError(_("A sale is still open on this counter."), _("Pay or void it before closing the shift."))
     with uow_factory() as uow:
         shift = require_open_shift(uow, terminal_id)
         expected = uow.shifts.expected_cash(shift)
         over_short = count.total - expected
         if abs(over_short) > rules.close_tolerance and not note.strip():
             raise ShiftError(
-                "The count does not match what the drawer should hold.",
-                "Count again, or write a note saying what happened; a manager will review it.",
+                _("The count does not match what the drawer should hold."),
+                _("Count again, or write a note saying what happened; a manager will review it."),
             )
         now = clock.now()
         uow.journal.append(
@@ -306,19 +327,19 @@ def recount_shift(
     authorize(
         manager,
         Permission.CASH_OFFICE,
-        "recount a drawer",
+        N_("recount a drawer"),
         uow_factory=uow_factory,
         clock=clock,
         error=ShiftError,
-        hint="Ask a manager.",
+        hint=_("Ask a manager."),
     )
-    refuse_card_data(note, "in a note")
+    refuse_card_data(note, N_("in a note"))
     with uow_factory() as uow:
         shift = uow.shifts.get(shift_id)
         if shift is None or shift.is_open or shift.expected is None:
-            raise ShiftError("Only a closed shift can be recounted.", "Close the shift first.")
+            raise ShiftError(_("Only a closed shift can be recounted."), _("Close the shift first."))
         if uow.shifts.in_z_report(shift_id):
-            raise ShiftError("This shift is already in a Z report.", "Its count can no longer change.")
+            raise ShiftError(_("This shift is already in a Z report."), _("Its count can no longer change."))
         now = clock.now()
         uow.journal.append(
             EventType.SHIFT_RECOUNTED,
@@ -350,7 +371,7 @@ def take_z_report(
     authorize(
         user,
         Permission.CASH_OFFICE,
-        "take the Z report",
+        N_("take the Z report"),
         uow_factory=uow_factory,
         clock=clock,
         error=ShiftError,
@@ -358,12 +379,12 @@ def take_z_report(
     with uow_factory() as uow:
         if uow.shifts.current(terminal_id) is not None:
             raise ShiftError(
-                "A shift is still open on this drawer.", "Close it with a blind count before the Z report."
+                _("A shift is still open on this drawer."), _("Close it with a blind count before the Z report.")
             )
-        number, last_seq, grand, _ = uow.shifts.last_z(terminal_id)
+        number, last_seq, grand, _unused = uow.shifts.last_z(terminal_id)
         entries = list(uow.shifts.journal_after(terminal_id, last_seq))
         if all(e.type == EventType.Z_REPORT_TAKEN for e in entries):
-            raise ShiftError("Nothing has happened since the last Z report.", "There is no day to close.")
+            raise ShiftError(_("Nothing has happened since the last Z report."), _("There is no day to close."))
         report = build_report(
             "Z",
             terminal_id,
@@ -402,7 +423,7 @@ def take_z_report(
 def x_report(uow: UnitOfWork, terminal_id: str, currency: Currency, zone: ZoneInfo) -> DayReport:
     """The open shift so far (or, with no open shift, the day since the last Z). Writes nothing."""
     shift = uow.shifts.current(terminal_id)
-    _, last_seq, grand, _ = uow.shifts.last_z(terminal_id)
+    _unused, last_seq, grand, _unused_too = uow.shifts.last_z(terminal_id)
     entries = list(uow.shifts.journal_after(terminal_id, last_seq))
     if shift is not None:
         start = next(
@@ -430,11 +451,11 @@ def take_x_report(
     authorize(
         user,
         Permission.CASH_OFFICE,
-        "print the X report",
+        N_("print the X report"),
         uow_factory=uow_factory,
         clock=clock,
         error=ShiftError,
-        hint="Ask a supervisor.",
+        hint=_("Ask a supervisor."),
     )
     with read_uow_factory() as uow:
         return x_report(uow, terminal_id, currency, zone)

@@ -21,6 +21,7 @@ from counter.cash.shifts import require_open_shift
 from counter.catalog import CategoryId, Item, ItemId
 from counter.desk.payments import DeskPayment, Purpose, check_tenders, payment_fields, record_payment
 from counter.desk.service import DeskConfig, DeskError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.money import ZERO
 from counter.people.users import Permission, User
@@ -65,15 +66,17 @@ def open_account(
     terminal: TerminalIdentity,
 ) -> Account:
     if not user.can(Permission.APPROVE):
-        raise DeskError(f"{user.name} may not open house accounts.", "Ask a supervisor or a manager.")
+        raise DeskError(
+            _("{name} may not open house accounts.").format(name=user.name), _("Ask a supervisor or a manager.")
+        )
     if credit_limit <= 0:
-        raise DeskError("The credit limit must be above zero.", "")
+        raise DeskError(_("The credit limit must be above zero."), "")
     store.currency.to_minor(credit_limit)
     with uow_factory() as uow:
         if uow.customers.get(customer_id) is None:
-            raise DeskError("That customer is no longer on file.", "")
+            raise DeskError(_("That customer is no longer on file."), "")
         if uow.desk.account_for(customer_id) is not None:
-            raise DeskError("This customer already has a house account.", "")
+            raise DeskError(_("This customer already has a house account."), "")
         now = clock.now()
         account = Account(str(uuid.uuid4()), uow.desk.next_number(terminal, "account"), customer_id, credit_limit, now)
         uow.journal.append(
@@ -102,20 +105,22 @@ def pay_on_account(
     terminal: TerminalIdentity,
 ) -> AccountPayment:
     if not user.can(Permission.SELL):
-        raise DeskError(f"{user.name} may not take payments.", "Sign in as a cashier.")
+        raise DeskError(_("{name} may not take payments.").format(name=user.name), _("Sign in as a cashier."))
     amount = sum((t.amount for t in tenders), ZERO)
     with uow_factory() as uow:
         require_open_shift(uow, terminal.terminal_id)
         account = uow.desk.get_account(account_id)
         if account is None:
-            raise DeskError("That house account is no longer on file.", "")
+            raise DeskError(_("That house account is no longer on file."), "")
         money = store.currency.format
         if account.owed <= 0:
-            raise DeskError(f"Nothing is owed on account {account.number}.", "")
+            raise DeskError(_("Nothing is owed on account {number}.").format(number=account.number), "")
         if amount > account.owed:
             raise DeskError(
-                f"Only {money(account.owed, store.locale)} is owed on account {account.number}.",
-                "Take at most what is owed.",
+                _("Only {amount} is owed on account {number}.").format(
+                    amount=money(account.owed, store.locale), number=account.number
+                ),
+                _("Take at most what is owed."),
             )
         check_tenders(tenders, amount, store.currency)
         now = clock.now()
@@ -157,7 +162,10 @@ def pay_on_account(
 def service_item(code: str, name: str, price: Decimal, uow: UnitOfWork, tax_code: str) -> Item:
     tax = uow.desk.tax_class(tax_code)
     if tax is None:
-        raise DeskError(f"The tax class {tax_code} of this service is not set up.", "Ask the administrator.")
+        raise DeskError(
+            _("The tax class {tax_code} of this service is not set up.").format(tax_code=tax_code),
+            _("Ask the administrator."),
+        )
     return Item(ItemId(f"service:{code}"), f"SVC-{code.upper()}", name, price, tax, SERVICE_CATEGORY)
 
 
@@ -178,10 +186,10 @@ def charge_service(
 ) -> Sale:
     """Charge for a service: a sale of it, paid now or charged to the house account."""
     if not user.can(Permission.SELL):
-        raise DeskError(f"{user.name} may not charge for services.", "Sign in as a cashier.")
+        raise DeskError(_("{name} may not charge for services.").format(name=user.name), _("Sign in as a cashier."))
     svc = config.service(service_code)
     if price <= 0:
-        raise DeskError("The price of the service must be above zero.", "")
+        raise DeskError(_("The price of the service must be above zero."), "")
     store.currency.to_minor(price)
     name = f"{svc.name}: {description.strip()}" if description.strip() else svc.name
     with uow_factory() as uow:
@@ -193,14 +201,17 @@ def charge_service(
         account = None
         if on_account:
             if customer_id is None or (account := uow.desk.account_for(customer_id)) is None:
-                raise DeskError("This customer has no house account.", "Take cash or card.")
+                raise DeskError(_("This customer has no house account."), _("Take cash or card."))
             charged = sum((t.amount for t in on_account), ZERO)
             if charged > account.available:
                 money = store.currency.format
                 raise DeskError(
-                    f"Account {account.number} has {money(account.available, store.locale)} left of its "
-                    f"{money(account.credit_limit, store.locale)} limit.",
-                    "Take the rest in cash or by card.",
+                    _("Account {number} has {available} left of its {limit} limit.").format(
+                        number=account.number,
+                        available=money(account.available, store.locale),
+                        limit=money(account.credit_limit, store.locale),
+                    ),
+                    _("Take the rest in cash or by card."),
                 )
         check_settlement(cmd, pricing.total, store)
         now = clock.now()

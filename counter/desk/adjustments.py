@@ -24,6 +24,7 @@ from counter.cash.shifts import require_open_shift
 from counter.desk.customers import CustomerError
 from counter.desk.payments import DeskPayment, Purpose, payment_fields, record_payment
 from counter.desk.service import DeskError, ServiceRules
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.people.users import Permission, User
@@ -46,7 +47,14 @@ class AdjustmentKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"price_drop": "Price drop", "price_match": "Price match", "goodwill": "Goodwill credit"}[self.value]
+        return _(_ADJUSTMENT_LABELS[self.value])
+
+
+_ADJUSTMENT_LABELS = {
+    "price_drop": N_("Price drop"),
+    "price_match": N_("Price match"),
+    "goodwill": N_("Goodwill credit"),
+}
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,10 @@ def load_adjust_context(
     if cmd.sale_line_id:
         line = next((ln for ln in sale.lines if ln.id == cmd.sale_line_id), None)
         if line is None:
-            raise DeskError(f"That line is not on receipt {sale.receipt_number}.", "Pick the line again.")
+            raise DeskError(
+                _("That line is not on receipt {receipt_number}.").format(receipt_number=sale.receipt_number),
+                _("Pick the line again."),
+            )
         ctx.line = line
         ctx.returned = uow.returns.returned_for(sale.id).get(line.id, Returned())
         ctx.shelf_price = uow.desk.current_price(line.item_id)
@@ -145,54 +156,61 @@ def quote_adjustment(
 ) -> AdjustmentQuote:
     cur = store.currency
     if not cmd.reason.strip():
-        raise DeskError("Say why the bill is adjusted.", "For example: “advertised price from Sunday's flyer”.")
+        raise DeskError(_("Say why the bill is adjusted."), _("For example: “advertised price from Sunday's flyer”."))
     approvals: set[ApprovalKind] = set()
     name, unit_paid, unit_new = "", ZERO, ZERO
     if cmd.kind is AdjustmentKind.GOODWILL:
         if cmd.amount is None or cmd.amount <= 0:
-            raise DeskError("Type the amount of the goodwill credit.", "")
+            raise DeskError(_("Type the amount of the goodwill credit."), "")
         cur.to_minor(cmd.amount)
         gross, amount, tax = cmd.amount, cmd.amount, ZERO
         if ctx.sale is not None and cmd.refund_method is not RefundMethod.STORE_CREDIT:
             left = sum((p.refundable for p in ctx.paid), ZERO)
             if gross > left:
                 raise DeskError(
-                    f"Only {cur.format(left, store.locale)} of receipt {ctx.sale.receipt_number} can still go back "
-                    "to its payments.",
-                    "Give the goodwill credit as store credit (F8), or lower it.",
+                    _("Only {amount} of receipt {receipt_number} can still go back to its payments.").format(
+                        amount=cur.format(left, store.locale), receipt_number=ctx.sale.receipt_number
+                    ),
+                    _("Give the goodwill credit as store credit (F8), or lower it."),
                 )
         approvals.add(ApprovalKind.GOODWILL)
     else:
         sale, line = ctx.sale, ctx.line
         if sale is None or line is None:
             raise DeskError(
-                "A price adjustment is on a line of a past purchase.", "Scan the receipt and pick the line."
+                _("A price adjustment is on a line of a past purchase."), _("Scan the receipt and pick the line.")
             )
         name = line.name
         age = now - sale.completed_at
         if cmd.kind is AdjustmentKind.PRICE_DROP:
             if age > timedelta(days=desk_rules.price_adjustment_days):
                 raise DeskError(
-                    f"{line.name} was bought {age.days} days ago; price drops are adjusted within "
-                    f"{desk_rules.price_adjustment_days} days.",
-                    "Explain the policy; a goodwill credit needs a manager.",
+                    _(
+                        "{name} was bought {days} days ago; price drops are adjusted within "
+                        "{price_adjustment_days} days."
+                    ).format(name=line.name, days=age.days, price_adjustment_days=desk_rules.price_adjustment_days),
+                    _("Explain the policy; a goodwill credit needs a manager."),
                 )
             if ctx.shelf_price is None:
-                raise DeskError(f"{line.name} is no longer in the catalog.", "Use a price match with the price shown.")
+                raise DeskError(
+                    _("{name} is no longer in the catalog.").format(name=line.name),
+                    _("Use a price match with the price shown."),
+                )
             new_price = ctx.shelf_price
         else:
             if cmd.new_price is None or cmd.new_price < 0:
-                raise DeskError("Type the competitor's price.", "As the customer shows it (ad, web page).")
+                raise DeskError(_("Type the competitor's price."), _("As the customer shows it (ad, web page)."))
             if not cmd.competitor.strip():
-                raise DeskError("Name the competitor whose price is matched.", "")
+                raise DeskError(_("Name the competitor whose price is matched."), "")
             new_price = cmd.new_price
             approvals.add(ApprovalKind.PRICE_MATCH)
         units_left = line.quantity - ctx.returned.quantity
         if not 0 < cmd.quantity <= units_left:
             raise DeskError(
-                f"{units_left} of {line.name} can still be adjusted ({line.quantity} bought, "
-                f"{ctx.returned.quantity} returned).",
-                "Lower the quantity.",
+                _("{units_left} of {name} can still be adjusted ({bought} bought, {returned} returned).").format(
+                    units_left=units_left, name=line.name, bought=line.quantity, returned=ctx.returned.quantity
+                ),
+                _("Lower the quantity."),
             )
         amount, tax, gross, unit_paid = price_difference(
             line, ctx.returned, cmd.quantity, new_price, cur, store.prices_include_tax
@@ -200,8 +218,11 @@ def quote_adjustment(
         unit_new = new_price
         if gross <= 0:
             raise DeskError(
-                f"{line.name} costs {cur.format(new_price, store.locale)} now; the customer paid "
-                f"{cur.format(unit_paid, store.locale)} a unit, so there is nothing to give back.",
+                _(
+                    "{name} costs {price} now; the customer paid {paid} a unit, so there is nothing to give back."
+                ).format(
+                    name=line.name, price=cur.format(new_price, store.locale), paid=cur.format(unit_paid, store.locale)
+                ),
                 "",
             )
         if gross > desk_rules.adjustment_approval_over:
@@ -256,12 +277,12 @@ def adjust_bill(
     desk_rules: ServiceRules,
 ) -> AdjustmentRecord:
     if not cmd.cashier.can(Permission.RETURN):
-        raise ReturnError(f"{cmd.cashier.name} may not adjust bills.", "Ask a supervisor.")
+        raise ReturnError(_("{name} may not adjust bills.").format(name=cmd.cashier.name), _("Ask a supervisor."))
     with uow_factory() as uow:
         now = clock.now()
         require_open_shift(uow, terminal.terminal_id)
         if cmd.customer_id and uow.customers.get(cmd.customer_id) is None:
-            raise CustomerError("That customer is no longer on file.", "Look the customer up again.")
+            raise CustomerError(_("That customer is no longer on file."), _("Look the customer up again."))
         ctx = load_adjust_context(uow, cmd, store, terminal)
         q = quote_adjustment(cmd, ctx, store=store, rules=rules, desk_rules=desk_rules, now=now)
         granted = uow.approvals.granted(cmd.request_id, cmd.cashier.id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from counter.i18n import N_
 from counter.money import ZERO
 from counter.returns.policy import REASON_LABELS, Condition, Disposition, Reason
 
@@ -123,13 +124,14 @@ def analyse(returns: Iterable[ReturnRow], contacts: Iterable[ComplaintRow], sinc
     return out
 
 
+#: each table's title (marked; the screen and PDF show ``_(title)``, the CSV keeps the English)
 TABLES = (
-    ("by_item", "By item"),
-    ("by_category", "Returns by category"),
-    ("by_reason", "Returns by reason"),
-    ("by_condition", "Returns by condition"),
-    ("by_disposition", "Returns by where they went"),
-    ("by_contact_category", "Contacts by category"),
+    ("by_item", N_("By item")),
+    ("by_category", N_("Returns by category")),
+    ("by_reason", N_("Returns by reason")),
+    ("by_condition", N_("Returns by condition")),
+    ("by_disposition", N_("Returns by where they went")),
+    ("by_contact_category", N_("Contacts by category")),
 )
 
 

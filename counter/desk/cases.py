@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from counter.desk.service import DeskError
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.people.users import Permission, User
 from counter.ports import Clock, UnitOfWork
@@ -40,18 +41,28 @@ class ContactKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return _(_CONTACT_LABELS[self.value])
 
 
+_CONTACT_LABELS = {
+    "inquiry": N_("Inquiry"),
+    "complaint": N_("Complaint"),
+    "comment": N_("Comment"),
+    "request": N_("Request"),
+}
+
+#: A case's category is stored in English (the journal and HQ's analysis group by it);
+#: where it is shown, it is translated: ``_(case.category)``.
 CATEGORIES = (
-    "Product quality",
-    "Billing and price",
-    "Service at the store",
-    "Delivery and installation",
-    "Warranty and repair",
-    "Online order",
-    "Returns and refunds",
-    "Other",
+    N_("Product quality"),
+    N_("Billing and price"),
+    N_("Service at the store"),
+    N_("Delivery and installation"),
+    N_("Warranty and repair"),
+    N_("Online order"),
+    N_("Returns and refunds"),
+    # Translators: a case's category
+    N_("Other"),
 )
 
 
@@ -64,17 +75,24 @@ class CaseStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "open": "Open",
-            "waiting": "Waiting on customer",
-            "referred": "Referred",
-            "resolved": "Resolved",
-            "closed": "Closed",
-        }[self.value]
+        return _(_STATUS_LABELS[self.value])
 
     @property
     def is_active(self) -> bool:
         return self in (CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.REFERRED)
+
+
+_STATUS_LABELS = {
+    # Translators: a case's status
+    "open": N_("Open"),
+    "waiting": N_("Waiting on customer"),
+    # Translators: a case's status: sent to a department
+    "referred": N_("Referred"),
+    # Translators: a case's status
+    "resolved": N_("Resolved"),
+    # Translators: a case's status
+    "closed": N_("Closed"),
+}
 
 
 class LinkKind(enum.StrEnum):
@@ -152,24 +170,30 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 def check_transition(case: Case, to: CaseStatus) -> None:
     if to is CaseStatus.CLOSED and case.status is not CaseStatus.RESOLVED:
         raise CaseError(
-            f"Case {case.number} has no resolution yet, so it cannot be closed.",
-            "Resolve it first with a note of what was done (F7, then R).",
+            _("Case {number} has no resolution yet, so it cannot be closed.").format(number=case.number),
+            _("Resolve it first with a note of what was done (F7, then R)."),
         )
     if to not in ALLOWED[case.status]:
-        raise CaseError(f"Case {case.number} is {case.status.label.lower()}; it cannot become {to.label.lower()}.", "")
+        raise CaseError(
+            _("Case {number} is {status}; it cannot become {new_status}.").format(
+                number=case.number, status=case.status.label.lower(), new_status=to.label.lower()
+            ),
+            "",
+        )
 
 
 def _may_serve(user: User) -> None:
     if not user.can(Permission.SELL):
-        raise CaseError(f"{user.name} may not log contacts.", "Sign in as a cashier.")
+        raise CaseError(_("{name} may not log contacts.").format(name=user.name), _("Sign in as a cashier."))
 
 
-def _text(value: str, what: str, hint: str) -> str:
+def _text(value: str, what: tuple[str, str], hint: str) -> str:
+    """``value`` stripped; ``what``: the messages (marked N_) when it is empty and when it is too long."""
     value = value.strip()
     if not value:
-        raise CaseError(f"Write {what}.", hint)
+        raise CaseError(_(what[0]), _(hint))
     if len(value) > 4000:
-        raise CaseError(f"{what.capitalize()} is longer than 4,000 characters.", "Shorten it.")
+        raise CaseError(_(what[1]), _("Shorten it."))
     return value
 
 
@@ -183,19 +207,23 @@ def log_contact(
 ) -> ContactLogged:
     """Log one contact, on a new case or on an open one."""
     _may_serve(user)
-    words = _text(cmd.words, "what the customer said", "In their own words, as near as you can.")
+    words = _text(
+        cmd.words,
+        (N_("Write what the customer said."), N_("What the customer said is longer than 4,000 characters.")),
+        N_("In their own words, as near as you can."),
+    )
     actions = cmd.actions.strip()
     if cmd.category not in CATEGORIES:
-        raise CaseError("Pick a category from the list.", "")
+        raise CaseError(_("Pick a category from the list."), "")
     with uow_factory() as uow:
         now = clock.now()
         if uow.customers.get(cmd.customer_id) is None:
-            raise CaseError("That customer is no longer on file.", "Look the customer up again.")
+            raise CaseError(_("That customer is no longer on file."), _("Look the customer up again."))
         for link in cmd.links:
             if not uow.cases.transaction_exists(link.kind, link.number):
                 raise CaseError(
-                    f"No {link.kind.value} has the number {link.number}.",
-                    "Check the number on the receipt, or leave the link out.",
+                    _("No {value} has the number {number}.").format(value=link.kind.value, number=link.number),
+                    _("Check the number on the receipt, or leave the link out."),
                 )
         new_case = cmd.case_id is None
         if cmd.case_id is None:
@@ -215,19 +243,20 @@ def log_contact(
         else:
             found = uow.cases.get(cmd.case_id)
             if found is None:
-                raise CaseError("That case is no longer on file.", "")
+                raise CaseError(_("That case is no longer on file."), "")
             case = found
             if case.customer_id != cmd.customer_id:
-                raise CaseError(f"Case {case.number} belongs to another customer.", "")
+                raise CaseError(_("Case {number} belongs to another customer.").format(number=case.number), "")
             if not case.status.is_active:
                 raise CaseError(
-                    f"Case {case.number} is {case.status.label.lower()}.",
-                    "Reopen it first (F7), or log the contact on a new case.",
+                    _("Case {number} is {label}.").format(number=case.number, label=case.status.label.lower()),
+                    _("Reopen it first (F7), or log the contact on a new case."),
                 )
         contact_id = str(uuid.uuid4())
         # The case, the contact, its links and the case events are this entry's projection
         # (counter.projection.cases); the customer's words and the actions stay off the journal.
-        events = [{"text": f"{cmd.kind.label}: {words}"}] + ([{"text": actions}] if actions else [])
+        # the event's text is stored: the contact's kind in English, never translated
+        events = [{"text": f"{cmd.kind.value.capitalize()}: {words}"}] + ([{"text": actions}] if actions else [])
         private = {
             "cases": [{"subject": case.subject}] if new_case else [],
             "contacts": [{"words": words, "actions": actions}],
@@ -258,7 +287,7 @@ def log_contact(
 def _load(uow: UnitOfWork, case_id: str) -> Case:
     case = uow.cases.get(case_id)
     if case is None:
-        raise CaseError("That case is no longer on file.", "")
+        raise CaseError(_("That case is no longer on file."), "")
     return case
 
 
@@ -276,16 +305,29 @@ def change_status(
     if to is CaseStatus.RESOLVED:
         note = _text(
             note,
-            "the resolution: a case is resolved only with a note of what was done",
-            "For example: “Replaced under warranty; customer collected it on Friday.”",
+            (
+                N_("Write the resolution: a case is resolved only with a note of what was done."),
+                N_(
+                    "The resolution: a case is resolved only with a note of what was done "
+                    "is longer than 4,000 characters."
+                ),
+            ),
+            N_("For example: “Replaced under warranty; customer collected it on Friday.”"),
         )
     if to is CaseStatus.REFERRED:
-        raise CaseError("A case is referred through a referral to a department.", "Press F6.")
+        raise CaseError(_("A case is referred through a referral to a department."), _("Press F6."))
     with uow_factory() as uow:
         case = _load(uow, case_id)
         reopen = to is CaseStatus.OPEN and not case.status.is_active
         if reopen:
-            note = _text(note, "why the case is reopened", "For example: “the repair did not hold”.")
+            note = _text(
+                note,
+                (
+                    N_("Write why the case is reopened."),
+                    N_("Why the case is reopened is longer than 4,000 characters."),
+                ),
+                N_("For example: “the repair did not hold”."),
+            )
         check_transition(case, to)
         now = clock.now()
         resolution = note if to is CaseStatus.RESOLVED else ("" if reopen else case.resolution)
@@ -335,13 +377,20 @@ def set_follow_up(
         today = now.astimezone(store.zone).date()
         if on is not None:
             if on < today:
-                raise CaseError("A follow-up date cannot be in the past.", "Pick today or a later day.")
+                raise CaseError(_("A follow-up date cannot be in the past."), _("Pick today or a later day."))
             text = note.strip() or "Were the changes made?"
             private = {"cases": [{"follow_up_note": text}], "case_events": [{"text": f"{on.isoformat()}: {text}"}]}
         else:
             if case.follow_up_on is None:
-                raise CaseError(f"Case {case.number} has no follow-up due.", "")
-            text = _text(note, "what the follow-up found", "For example: “customer confirms the refund arrived”.")
+                raise CaseError(_("Case {number} has no follow-up due.").format(number=case.number), "")
+            text = _text(
+                note,
+                (
+                    N_("Write what the follow-up found."),
+                    N_("What the follow-up found is longer than 4,000 characters."),
+                ),
+                N_("For example: “customer confirms the refund arrived”."),
+            )
             private = {"case_events": [{"text": text}]}
         uow.journal.append(
             EventType.FOLLOW_UP_RECORDED,
@@ -363,27 +412,27 @@ def events_text(events: Sequence[CaseEvent], zone: object) -> list[str]:
     out = []
     for e in events:
         when = e.at.astimezone(zone).strftime("%b %d %H:%M")  # type: ignore[arg-type]
-        label = EVENT_LABELS.get(e.event, e.event)
+        label = _(EVENT_LABELS[e.event]) if e.event in EVENT_LABELS else e.event
         out.append(f"{when}  {label} ({e.user_name}){': ' + e.text if e.text else ''}")
     return out
 
 
 EVENT_LABELS = {
-    "opened": "Case opened",
-    "contact": "Contact",
-    "action": "Action taken",
-    "status": "Status changed",
-    "referred": "Referred",
-    "department_note": "Department note",
-    "answered": "Department answered",
-    "told": "Customer told the outcome",
-    "resolved": "Resolved",
-    "closed": "Closed",
-    "reopened": "Reopened",
-    "follow_up_set": "Follow-up due",
-    "follow_up_done": "Follow-up done",
-    "letter": "Letter sent",
-    "slip": "Case slip printed",
+    "opened": N_("Case opened"),
+    "contact": N_("Contact"),
+    "action": N_("Action taken"),
+    "status": N_("Status changed"),
+    "referred": N_("Referred"),
+    "department_note": N_("Department note"),
+    "answered": N_("Department answered"),
+    "told": N_("Customer told the outcome"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+    "reopened": N_("Reopened"),
+    "follow_up_set": N_("Follow-up due"),
+    "follow_up_done": N_("Follow-up done"),
+    "letter": N_("Letter sent"),
+    "slip": N_("Case slip printed"),
 }
 
 

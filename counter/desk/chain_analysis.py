@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from counter.desk.analysis import TABLES, Analysis, Bucket, ComplaintRow, ReturnRow, analyse
+from counter.i18n import N_
 
 NOT_REFERRED = "(not referred)"
 NO_VENDOR = "(no vendor on file)"
@@ -100,15 +101,15 @@ class Resolution:
 
 
 RATE_TABLES = (
-    ("rate_by_item", "Return rate by item"),
-    ("rate_by_category", "Return rate by category"),
-    ("rate_by_vendor", "Return rate by vendor"),
-    ("rate_by_lane", "Return rate by lane"),
-    ("rate_by_staff", "Return rate by staff member"),
+    ("rate_by_item", N_("Return rate by item")),
+    ("rate_by_category", N_("Return rate by category")),
+    ("rate_by_vendor", N_("Return rate by vendor")),
+    ("rate_by_lane", N_("Return rate by lane")),
+    ("rate_by_staff", N_("Return rate by staff member")),
 )
 COMPLAINT_TABLES = (
-    ("complaints_by_category", "Complaints by category"),
-    ("complaints_by_department", "Complaints by department"),
+    ("complaints_by_category", N_("Complaints by category")),
+    ("complaints_by_department", N_("Complaints by department")),
 )
 
 

@@ -23,7 +23,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from counter.errors import CounterError
-from counter.i18n import LANGUAGES, _
+from counter.i18n import LANGUAGES, N_, _
 from counter.journal import EventType
 from counter.money import ZERO
 from counter.people.users import Permission, User
@@ -42,8 +42,8 @@ class DuplicateCustomer(CustomerError):
 
     def __init__(self, existing: Customer, field: str) -> None:
         super().__init__(
-            f"{existing.name} already has this {field}.",
-            "Use that customer (Enter), or go back and check the details (Esc).",
+            _(_DUPLICATE.get(field, "{name} already has this {field}.")).format(name=existing.name, field=field),
+            _("Use that customer (Enter), or go back and check the details (Esc)."),
         )
         self.existing = existing
         self.field = field
@@ -109,19 +109,21 @@ class ContactDetails:
     ) -> ContactDetails:
         name = " ".join(name.split())
         if len(name) < 2:
-            raise CustomerError("Type the customer's name.", "First and last name, as the customer says it.")
+            raise CustomerError(_("Type the customer's name."), _("First and last name, as the customer says it."))
         if len(name) > 120:
-            raise CustomerError("The name is longer than 120 characters.", "Shorten it.")
+            raise CustomerError(_("The name is longer than 120 characters."), _("Shorten it."))
         phone_e164 = normalize_phone(phone, region) if phone.strip() else ""
         email_norm = normalize_email(email) if email.strip() else ""
         if not phone_e164 and not email_norm:
             raise CustomerError(
-                "A customer needs a phone number or an e-mail address.",
-                "Ask how the store can reach them about their case.",
+                _("A customer needs a phone number or an e-mail address."),
+                _("Ask how the store can reach them about their case."),
             )
         card = check_loyalty_card(loyalty_card) if loyalty_card.strip() else ""
         if email_consent and not email_norm:
-            raise CustomerError("Documents can be e-mailed only to an e-mail address.", "Type the address, or untick.")
+            raise CustomerError(
+                _("Documents can be e-mailed only to an e-mail address."), _("Type the address, or untick.")
+            )
         if address is not None:
             address = _checked_address(address)
         if language and language not in LANGUAGES:
@@ -141,13 +143,13 @@ def normalize_phone(text: str, region: str = "US") -> str:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):
         raise CustomerError(
-            f"“{raw}” is not a phone number.",
-            "Type it with its area code, e.g. (217) 555-0142, or +44 20 7946 0018 for abroad.",
+            _("“{raw}” is not a phone number.").format(raw=raw),
+            _("Type it with its area code, e.g. (217) 555-0142, or +44 20 7946 0018 for abroad."),
         )
     if not phonenumbers.is_valid_number(number):
         raise CustomerError(
-            f"“{raw}” is not a phone number in use (the area code or exchange does not exist).",
-            "Check the digits with the customer.",
+            _("“{raw}” is not a phone number in use (the area code or exchange does not exist).").format(raw=raw),
+            _("Check the digits with the customer."),
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -171,8 +173,8 @@ def normalize_email(text: str) -> str:
         return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise CustomerError(
-            f"“{raw}” is not a valid e-mail address: {str(exc).rstrip('.')}.",
-            "Read it back to the customer letter by letter.",
+            _("“{raw}” is not a valid e-mail address: {problem}.").format(raw=raw, problem=str(exc).rstrip(".")),
+            _("Read it back to the customer letter by letter."),
         ) from None
 
 
@@ -190,8 +192,8 @@ def check_loyalty_card(text: str) -> str:
     code = text.strip().replace(" ", "")
     if not looks_like_loyalty_card(code) or loyalty_check_digit(code[:12]) != code[12]:
         raise CustomerError(
-            f"“{text.strip()}” is not a loyalty card number.",
-            "Scan the card, or type the 13 digits under its barcode (they start with 29).",
+            _("“{text}” is not a loyalty card number.").format(text=text.strip()),
+            _("Scan the card, or type the 13 digits under its barcode (they start with 29)."),
         )
     return code
 
@@ -199,11 +201,11 @@ def check_loyalty_card(text: str) -> str:
 def _checked_address(address: Address) -> Address:
     cleaned = Address(*(" ".join(getattr(address, f).split()) for f in Address.__dataclass_fields__))
     if not cleaned.line1:
-        raise CustomerError("The address needs at least its first line.", "Street and number.")
+        raise CustomerError(_("The address needs at least its first line."), _("Street and number."))
     if not cleaned.city:
-        raise CustomerError("The address needs a city.", "")
+        raise CustomerError(_("The address needs a city."), "")
     if len(cleaned.country) != 2 or not cleaned.country.isalpha():
-        raise CustomerError("The country is a two-letter code, e.g. US.", "")
+        raise CustomerError(_("The country is a two-letter code, e.g. US."), "")
     return replace(cleaned, country=cleaned.country.upper(), region=cleaned.region.upper())
 
 
@@ -274,7 +276,7 @@ def update_customer(
     with uow_factory() as uow:
         old = uow.customers.get(customer_id)
         if old is None:
-            raise CustomerError("That customer is no longer on file.", "Look the customer up again.")
+            raise CustomerError(_("That customer is no longer on file."), _("Look the customer up again."))
         _refuse_duplicates(uow, details, customer_id)
         now = clock.now()
         changed: dict[str, tuple[str, str]] = {}
@@ -288,7 +290,7 @@ def update_customer(
             changed["language"] = (old.language, details.language)
         address_changed = details.address is not None and details.address != old.address
         if not changed and not address_changed:
-            raise CustomerError("Nothing was changed.", "Change a detail, or press Esc.")
+            raise CustomerError(_("Nothing was changed."), _("Change a detail, or press Esc."))
         new = replace(
             old,
             name=details.name,
@@ -346,13 +348,21 @@ def _address_row(address: Address) -> dict[str, str]:
     return {f: getattr(address, f) for f in ("line1", "line2", "city", "region", "postal_code", "country")}
 
 
-def _yes(flag: bool) -> str:
+#: what DuplicateCustomer says, by the field it found taken
+_DUPLICATE = {
+    "phone number": N_("{name} already has this phone number."),
+    "e-mail address": N_("{name} already has this e-mail address."),
+    "loyalty card": N_("{name} already has this loyalty card."),
+}
+
+
+def _yes(flag: bool) -> str:  # stored in the customer's changes: English
     return "yes" if flag else "no"
 
 
 def _may_serve(user: User) -> None:
     if not user.can(Permission.SELL):
-        raise CustomerError(f"{user.name} may not serve customers.", "Sign in as a cashier.")
+        raise CustomerError(_("{name} may not serve customers.").format(name=user.name), _("Sign in as a cashier."))
 
 
 def _refuse_duplicates(uow: UnitOfWork, details: ContactDetails, own_id: str | None) -> None:

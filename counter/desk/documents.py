@@ -22,6 +22,7 @@ from counter.desk.orders import Order
 from counter.desk.payments import DeskPayment
 from counter.desk.referrals import Referral
 from counter.documents import ReportRow, ReportSection, StoreHeader
+from counter.i18n import N_, _
 from counter.sales.tenders import TenderKind
 from counter.store import StoreConfig
 
@@ -53,6 +54,30 @@ class Letter:
     history: tuple[str, ...] = ()  # the case's steps, as an appendix
 
 
+#: the letter's first sentence and its subject, by the kind of contact (whole sentences)
+_THANKS = {
+    "inquiry": N_(
+        "Thank you for contacting {store} on {date} about your inquiry: “{subject}”. Your case number is {case}."
+    ),
+    "complaint": N_(
+        "Thank you for contacting {store} on {date} about your complaint: “{subject}”. Your case number is {case}."
+    ),
+    "comment": N_(
+        "Thank you for contacting {store} on {date} about your comment: “{subject}”. Your case number is {case}."
+    ),
+    "request": N_(
+        "Thank you for contacting {store} on {date} about your request: “{subject}”. Your case number is {case}."
+    ),
+}
+_SUBJECTS = {
+    "inquiry": N_("Your inquiry about {category}"),
+    "complaint": N_("Your complaint about {category}"),
+    "comment": N_("Your comment about {category}"),
+    "request": N_("Your request about {category}"),
+}
+_AGREEMENTS = {"layaway": N_("LAYAWAY AGREEMENT"), "special_order": N_("SPECIAL ORDER AGREEMENT")}
+
+
 def _m(store: StoreConfig, amount: Decimal) -> str:
     return store.currency.format(amount, store.locale)
 
@@ -65,23 +90,28 @@ def case_slip(
     case: Case, customer: Customer, store: StoreConfig, printed_at: datetime, referrals: Sequence[Referral] = ()
 ) -> SlipDocument:
     facts = [
-        ReportRow("Case", case.number, True),
-        ReportRow("Customer", customer.name),
-        ReportRow("Opened", _when(store, case.opened_at)),
-        ReportRow("About", f"{case.kind.label}, {case.category}"),
-        ReportRow("Status", case.status.label),
+        ReportRow(_("Case"), case.number, True),
+        ReportRow(_("Customer"), customer.name),
+        ReportRow(_("Opened"), _when(store, case.opened_at)),
+        ReportRow(_("About"), _("{kind}, {category}").format(kind=case.kind.label, category=_(case.category))),
+        ReportRow(_("Status"), case.status.label),
     ]
     for r in referrals:
-        facts.append(ReportRow("With", f"{r.department_name}, due {r.due_on.isoformat()}"))
+        # Translators: the department a case is with, and when it answers
+        facts.append(
+            ReportRow(
+                _("With"), _("{department}, due {date}").format(department=r.department_name, date=r.due_on.isoformat())
+            )
+        )
     if case.follow_up_on:
-        facts.append(ReportRow("We call you by", case.follow_up_on.isoformat()))
+        facts.append(ReportRow(_("We call you by"), case.follow_up_on.isoformat()))
     notes = (
         case.subject,
         "",
-        "Bring this slip (or quote the case number) when you come back: the desk scans it.",
-        f"Printed {_when(store, printed_at)}",
+        _("Bring this slip (or quote the case number) when you come back: the desk scans it."),
+        _("Printed {date}").format(date=_when(store, printed_at)),
     )
-    return SlipDocument("SERVICE CASE", store.header, tuple(facts), notes=notes, barcode_data=case.number)
+    return SlipDocument(_("SERVICE CASE"), store.header, tuple(facts), notes=notes, barcode_data=case.number)
 
 
 def outcome_letter(
@@ -99,28 +129,45 @@ def outcome_letter(
     first = customer.name.split()[0]
     opened = case.opened_at.astimezone(store.zone).strftime("%B %d, %Y")
     paragraphs = [
-        f"Thank you for contacting {store.name} on {opened} about your {case.kind.label.lower()}: "
-        f"“{case.subject.rstrip('.')}”. Your case number is {case.number}.",
+        _(_THANKS[str(case.kind)]).format(
+            store=store.name, date=opened, subject=case.subject.rstrip("."), case=case.number
+        ),
     ]
     for r in referrals:
-        paragraphs.append(f"We passed your case to our {r.department_name} team, who looked into it.")
-    paragraphs.append(f"The outcome: {outcome.strip()}")
-    paragraphs.append(
-        "If anything is still not right, come to the service desk with this letter or call us"
-        + (f" on {store.phone}" if store.phone else "")
-        + f", quoting case {case.number}, and we will reopen it."
-    )
+        paragraphs.append(
+            _("We passed your case to our {department} team, who looked into it.").format(department=r.department_name)
+        )
+    paragraphs.append(_("The outcome: {outcome}").format(outcome=outcome.strip()))
+    if store.phone:
+        paragraphs.append(
+            _(
+                "If anything is still not right, come to the service desk with this letter or call us on {phone}, "
+                "quoting case {case}, and we will reopen it."
+            ).format(phone=store.phone, case=case.number)
+        )
+    else:
+        paragraphs.append(
+            _(
+                "If anything is still not right, come to the service desk with this letter or call us, "
+                "quoting case {case}, and we will reopen it."
+            ).format(case=case.number)
+        )
     contact = customer.email or format_phone(customer.phone)
     return Letter(
         store=store.header,
         date_text=now.astimezone(store.zone).strftime("%B %d, %Y"),
         recipient=recipient,
         reference=case.number,
-        subject=f"Your {case.kind.label.lower()} about {case.category.lower()}",
-        salutation=f"Dear {first},",
+        subject=_(_SUBJECTS[str(case.kind)]).format(category=_(case.category).lower()),
+        salutation=_("Dear {name},").format(name=first),
         paragraphs=tuple(paragraphs),
-        signature=("Yours sincerely,", "", signed_by, f"Service desk, {store.name}"),
-        history=tuple(events) + ((f"Contact on file: {contact}",) if contact else ()),
+        signature=(
+            _("Yours sincerely,"),
+            "",
+            signed_by,
+            _("Service desk, {store}").format(store=store.name),
+        ),
+        history=tuple(events) + ((_("Contact on file: {contact}").format(contact=contact),) if contact else ()),
     )
 
 
@@ -135,33 +182,40 @@ def payment_receipt(
     copy_number: int = 0,
 ) -> SlipDocument:
     rows = [
-        ReportRow("Receipt", payment.number, True),
-        ReportRow("Date", _when(store, payment.at)),
-        ReportRow("Customer", customer),
-        ReportRow("For", what),
-        ReportRow("Cashier", cashier),
+        ReportRow(_("Receipt"), payment.number, True),
+        ReportRow(_("Date"), _when(store, payment.at)),
+        ReportRow(_("Customer"), customer),
+        ReportRow(_("For"), what),
+        ReportRow(_("Cashier"), cashier),
     ]
     tenders = []
     for t in payment.tenders:
-        label = t.card.label if t.card else ("Store credit " + (t.voucher or "") if t.voucher else "Cash")
+        label = (
+            t.card.label
+            if t.card
+            else (_("Store credit {voucher}").format(voucher=t.voucher) if t.voucher else _("Cash"))
+        )
         tenders.append(ReportRow(label, _m(store, t.tendered)))
         if t.card:
-            tenders.append(ReportRow("  approval", t.card.approval_code))
+            # Translators: a card payment's approval code, under the card (keep the two leading spaces)
+            tenders.append(ReportRow(_("  approval"), t.card.approval_code))
         if t.kind is TenderKind.CASH and t.change:
-            tenders.append(ReportRow("Change", _m(store, t.change)))
+            tenders.append(ReportRow(_("Change"), _m(store, t.change)))
     for p in payment.parts:
         if p.kind is TenderKind.CARD and p.card:
-            tenders.append(ReportRow(f"Back to {p.card.label}", _m(store, p.amount)))
+            tenders.append(ReportRow(_("Back to {card}").format(card=p.card.label), _m(store, p.amount)))
         elif p.kind is TenderKind.STORE_CREDIT:
-            tenders.append(ReportRow(f"Store credit {payment.voucher_code}", _m(store, p.amount)))
+            tenders.append(
+                ReportRow(_("Store credit {voucher}").format(voucher=payment.voucher_code), _m(store, p.amount))
+            )
         else:
-            tenders.append(ReportRow("Cash refunded", _m(store, p.amount)))
-    total_label = "REFUNDED" if payment.purpose.is_refund else "PAID"
+            tenders.append(ReportRow(_("Cash refunded"), _m(store, p.amount)))
+    total_label = _("REFUNDED") if payment.purpose.is_refund else _("PAID")
     sections = [
         ReportSection(payment.purpose.label, (ReportRow(total_label, _m(store, payment.amount), True), *tenders))
     ]
     if owed_after is not None:
-        sections.append(ReportSection("Balance", (ReportRow("Still owed", _m(store, owed_after), True),)))
+        sections.append(ReportSection(_("Balance"), (ReportRow(_("Still owed"), _m(store, owed_after), True),)))
     return SlipDocument(
         payment.purpose.label.upper(),
         store.header,
@@ -179,63 +233,66 @@ def order_agreement(
         return _m(store, amount)
 
     facts = (
-        ReportRow("Agreement", order.number, True),
-        ReportRow("Date", _when(store, order.created_at)),
-        ReportRow("Customer", customer.name),
-        ReportRow("Phone", format_phone(customer.phone) or customer.email),
-        ReportRow("Collect by", order.terms.due_on.isoformat(), True),
-        ReportRow("Cashier", cashier),
+        ReportRow(_("Agreement"), order.number, True),
+        ReportRow(_("Date"), _when(store, order.created_at)),
+        ReportRow(_("Customer"), customer.name),
+        ReportRow(_("Phone"), format_phone(customer.phone) or customer.email),
+        ReportRow(_("Collect by"), order.terms.due_on.isoformat(), True),
+        ReportRow(_("Cashier"), cashier),
     )
     items = tuple(
-        ReportRow(f"{ln.quantity} × {ln.item.name}", money(ln.item.price * ln.quantity)) for ln in order.lines
+        ReportRow(
+            _("{quantity} × {item}").format(quantity=ln.quantity, item=ln.item.name), money(ln.item.price * ln.quantity)
+        )
+        for ln in order.lines
     )
     totals = (
-        ReportRow("Tax", money(order.tax)),
-        ReportRow("TOTAL", money(order.total), True),
-        ReportRow("Paid today" if payment else "Paid", money(order.paid)),
-        ReportRow("BALANCE DUE", money(order.balance), True),
+        ReportRow(_("Tax"), money(order.tax)),
+        ReportRow(_("TOTAL"), money(order.total), True),
+        ReportRow(_("Paid today") if payment else _("Paid"), money(order.paid)),
+        ReportRow(_("BALANCE DUE"), money(order.balance), True),
     )
     terms = order.terms.lines(order.kind, money)
     return SlipDocument(
-        f"{order.kind.label.upper()} AGREEMENT",
+        _(_AGREEMENTS[str(order.kind)]),
         store.header,
         facts,
-        (ReportSection("Items", items), ReportSection("Amounts", totals)),
-        notes=("Terms:", *(f"- {t}" for t in terms)),
+        (ReportSection(_("Items"), items), ReportSection(_("Amounts"), totals)),
+        notes=(_("Terms:"), *(f"- {t}" for t in terms)),
         barcode_data=order.number,
-        signature_lines=("Customer's signature", "For the store"),
+        signature_lines=(_("Customer's signature"), _("For the store")),
     )
 
 
 def adjustment_slip(record: AdjustmentRecord, store: StoreConfig, cashier: str) -> SlipDocument:
     q = record.quote
     facts = [
-        ReportRow("Adjustment", record.number, True),
-        ReportRow("Date", _when(store, record.at)),
-        ReportRow("Kind", record.kind.label),
-        ReportRow("Reason", record.reason),
-        ReportRow("Cashier", cashier),
+        ReportRow(_("Adjustment"), record.number, True),
+        ReportRow(_("Date"), _when(store, record.at)),
+        ReportRow(_("Kind"), record.kind.label),
+        ReportRow(_("Reason"), record.reason),
+        ReportRow(_("Cashier"), cashier),
     ]
     if record.receipt:
-        facts.append(ReportRow("On receipt", record.receipt))
+        facts.append(ReportRow(_("On receipt"), record.receipt))
     if q.line_name:
-        facts.append(ReportRow("Item", f"{record.quantity} × {q.line_name}"))
-        facts.append(ReportRow("Paid / now", f"{_m(store, q.unit_paid)} / {_m(store, q.unit_new)}"))
+        facts.append(ReportRow(_("Item"), _("{quantity} × {item}").format(quantity=record.quantity, item=q.line_name)))
+        facts.append(ReportRow(_("Paid / now"), f"{_m(store, q.unit_paid)} / {_m(store, q.unit_new)}"))
     if record.competitor:
-        facts.append(ReportRow("Matched", record.competitor))
-    rows = [ReportRow("Tax", _m(store, q.tax)), ReportRow("GIVEN BACK", _m(store, q.gross), True)]
+        facts.append(ReportRow(_("Matched"), record.competitor))
+    rows = [ReportRow(_("Tax"), _m(store, q.tax)), ReportRow(_("GIVEN BACK"), _m(store, q.gross), True)]
     for p in q.allocation.parts:
         if p.kind is TenderKind.CARD and p.card:
-            rows.append(ReportRow(f"To {p.card.label}", _m(store, p.amount)))
+            rows.append(ReportRow(_("To {card}").format(card=p.card.label), _m(store, p.amount)))
         elif p.kind is TenderKind.STORE_CREDIT:
-            rows.append(ReportRow(f"Store credit {record.voucher_code}", _m(store, p.amount)))
+            rows.append(ReportRow(_("Store credit {voucher}").format(voucher=record.voucher_code), _m(store, p.amount)))
         else:
-            rows.append(ReportRow("Cash", _m(store, p.amount)))
+            rows.append(ReportRow(_("Cash"), _m(store, p.amount)))
     return SlipDocument(
         record.kind.label.upper(),
         store.header,
         tuple(facts),
-        (ReportSection("Refund", tuple(rows)),),
+        (ReportSection(_("Refund"), tuple(rows)),),
         barcode_data=record.voucher_code or record.number,
     )
 
@@ -252,28 +309,29 @@ def account_statement(
     store), oldest first, each with the balance after it; what is owed and what is left of
     the limit. ``entries``: (when, kind, amount, reference), a payment below zero."""
     rows = (
-        ReportRow("Account", account.number, True),
-        ReportRow("Customer", customer),
-        ReportRow("Credit limit", _m(store, account.credit_limit)),
-        ReportRow("Statement date", _when(store, printed_at)),
+        ReportRow(_("Account"), account.number, True),
+        ReportRow(_("Customer"), customer),
+        ReportRow(_("Credit limit"), _m(store, account.credit_limit)),
+        ReportRow(_("Statement date"), _when(store, printed_at)),
     )
     lines: list[ReportRow] = []
     balance = Decimal(0)
     for at, kind, amount, reference in entries:
         balance += amount
-        what = "Payment" if kind == "payment" else "Charge"
-        lines.append(ReportRow(f"{_when(store, at)[:10]} {what} {reference}", _m(store, amount)))
-        lines.append(ReportRow("  balance", _m(store, balance)))
+        line = _("{date} Payment {reference}") if kind == "payment" else _("{date} Charge {reference}")
+        lines.append(ReportRow(line.format(date=_when(store, at)[:10], reference=reference), _m(store, amount)))
+        # Translators: the account's balance after the line above (keep the two leading spaces)
+        lines.append(ReportRow(_("  balance"), _m(store, balance)))
     if not lines:
-        lines.append(ReportRow("No charges or payments yet", ""))
+        lines.append(ReportRow(_("No charges or payments yet"), ""))
     totals = (
-        ReportRow("OWED", _m(store, balance), True),
-        ReportRow("Left of the limit", _m(store, account.credit_limit - balance)),
+        ReportRow(_("OWED"), _m(store, balance), True),
+        ReportRow(_("Left of the limit"), _m(store, account.credit_limit - balance)),
     )
     return SlipDocument(
-        "HOUSE ACCOUNT STATEMENT",
+        _("HOUSE ACCOUNT STATEMENT"),
         store.header,
         rows,
-        (ReportSection("Charges and payments", tuple(lines)), ReportSection("Balance", totals)),
+        (ReportSection(_("Charges and payments"), tuple(lines)), ReportSection(_("Balance"), totals)),
         barcode_data=account.number,
     )

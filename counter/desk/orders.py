@@ -26,6 +26,7 @@ from counter.cash.shifts import require_open_shift
 from counter.catalog import Item
 from counter.desk.payments import DeskPayment, Purpose, check_tenders, payment_fields, record_payment
 from counter.desk.service import DeskError, ServiceRules
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.people.users import Permission, User
@@ -50,7 +51,7 @@ class OrderKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"layaway": "Layaway", "special_order": "Special order"}[self.value]
+        return _({"layaway": N_("Layaway"), "special_order": N_("Special order")}[self.value])
 
 
 class OrderStatus(enum.StrEnum):
@@ -60,7 +61,8 @@ class OrderStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"open": "Open", "picked_up": "Picked up", "cancelled": "Cancelled"}[self.value]
+        # Translators: an order's status
+        return _({"open": N_("Open"), "picked_up": N_("Picked up"), "cancelled": N_("Cancelled")}[self.value])
 
 
 @dataclass(frozen=True)
@@ -73,20 +75,26 @@ class Terms:
     deposit_refundable: bool
 
     def lines(self, kind: OrderKind, money: Callable[[Decimal], str]) -> tuple[str, ...]:
-        what = "the items are held for you" if kind is OrderKind.LAYAWAY else "the items are ordered for you"
+        deposit = (
+            N_("A deposit of at least {deposit} is paid today; the items are held for you.")
+            if kind is OrderKind.LAYAWAY
+            else N_("A deposit of at least {deposit} is paid today; the items are ordered for you.")
+        )
         out = [
-            f"A deposit of at least {money(self.min_deposit)} is paid today; {what}.",
-            f"Pay the balance and collect the items by {self.due_on.strftime('%B %d, %Y')}.",
-            "Payments of any amount can be made at the service desk until then.",
+            _(deposit).format(deposit=money(self.min_deposit)),
+            _("Pay the balance and collect the items by {date}.").format(date=self.due_on.strftime("%B %d, %Y")),
+            _("Payments of any amount can be made at the service desk until then."),
         ]
         if self.deposit_refundable:
             out.append(
-                f"If you cancel, everything paid is refunded less a cancellation fee of {money(self.cancel_fee)}, "
-                "to the card or cash that paid it."
+                _(
+                    "If you cancel, everything paid is refunded less a cancellation fee of {fee}, "
+                    "to the card or cash that paid it."
+                ).format(fee=money(self.cancel_fee))
             )
         else:
-            out.append("Special-ordered items are bought for you: if you cancel, the deposit is not refunded.")
-        out.append("Prices are those of today and do not change.")
+            out.append(_("Special-ordered items are bought for you: if you cancel, the deposit is not refunded."))
+        out.append(_("Prices are those of today and do not change."))
         return tuple(out)
 
 
@@ -151,7 +159,7 @@ def order_total(lines: Sequence[OrderLine], store: StoreConfig) -> tuple[Decimal
 
 def _may_take_money(user: User) -> None:
     if not user.can(Permission.SELL):
-        raise DeskError(f"{user.name} may not take payments.", "Sign in as a cashier.")
+        raise DeskError(_("{name} may not take payments.").format(name=user.name), _("Sign in as a cashier."))
 
 
 def open_order(
@@ -169,7 +177,7 @@ def open_order(
 ) -> OrderResult:
     _may_take_money(user)
     if not lines:
-        raise DeskError("The order has no items.", "Scan the items the customer wants.")
+        raise DeskError(_("The order has no items."), _("Scan the items the customer wants."))
     for ln in lines:
         check_quantity(ln.quantity)
     total, tax = order_total(lines, store)
@@ -178,16 +186,21 @@ def open_order(
         require_open_shift(uow, terminal.terminal_id)
         now = clock.now()
         if uow.customers.get(customer_id) is None:
-            raise DeskError("That customer is no longer on file.", "Look the customer up again.")
+            raise DeskError(_("That customer is no longer on file."), _("Look the customer up again."))
         terms = terms_for(kind, total, rules, now.astimezone(store.zone).date(), store.currency)
         money = _money(store)
         if amount < terms.min_deposit:
             raise DeskError(
-                f"The deposit must be at least {money(terms.min_deposit)} of the {money(total)} total.",
-                "Take a larger deposit.",
+                _("The deposit must be at least {deposit} of the {total} total.").format(
+                    deposit=money(terms.min_deposit), total=money(total)
+                ),
+                _("Take a larger deposit."),
             )
         if amount > total:
-            raise DeskError(f"The deposit is more than the {money(total)} total.", "Take at most the total.")
+            raise DeskError(
+                _("The deposit is more than the {amount} total.").format(amount=money(total)),
+                _("Take at most the total."),
+            )
         check_tenders(deposit, amount, store.currency)
         order = Order(
             str(uuid.uuid4()),
@@ -281,9 +294,11 @@ def _money(store: StoreConfig) -> Callable[[Decimal], str]:
 def _open_order(uow: UnitOfWork, order_id: str) -> Order:
     order = uow.desk.get_order(order_id)
     if order is None:
-        raise DeskError("That order is no longer on file.", "")
+        raise DeskError(_("That order is no longer on file."), "")
     if order.status is not OrderStatus.OPEN:
-        raise DeskError(f"Order {order.number} is {order.status.label.lower()}.", "")
+        raise DeskError(
+            _("Order {number} is {label}.").format(number=order.number, label=order.status.label.lower()), ""
+        )
     return order
 
 
@@ -306,7 +321,8 @@ def pay_order(
         money = _money(store)
         if amount > order.balance:
             raise DeskError(
-                f"Only {money(order.balance)} is owed on order {order.number}.", "Take at most the balance."
+                _("Only {amount} is owed on order {number}.").format(amount=money(order.balance), number=order.number),
+                _("Take at most the balance."),
             )
         check_tenders(tenders, amount, store.currency)
         now = clock.now()
@@ -351,7 +367,8 @@ def pick_up_order(
         pricing = price_command(cmd, store)
         if pricing.total != order.total:
             raise DeskError(
-                f"Order {order.number} no longer prices to its agreed total.", "Ask a manager to check the tax setup."
+                _("Order {number} no longer prices to its agreed total.").format(number=order.number),
+                _("Ask a manager to check the tax setup."),
             )
         check_settlement(cmd, pricing.total, store)
         now = clock.now()
@@ -411,7 +428,7 @@ def cancel_order(
     """Cancel under the order's stated terms; the refund goes back to the tenders that paid."""
     _may_take_money(user)
     if not reason.strip():
-        raise DeskError("Say why the order is cancelled.", "")
+        raise DeskError(_("Say why the order is cancelled."), "")
     with uow_factory() as uow:
         require_open_shift(uow, terminal.terminal_id)
         order = _open_order(uow, order_id)

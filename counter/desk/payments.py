@@ -20,6 +20,7 @@ from typing import Any
 
 from counter.cash.drawer import opening_for_return
 from counter.errors import TenderError
+from counter.i18n import N_, _
 from counter.money import ZERO, Currency
 from counter.people.users import User
 from counter.ports import UnitOfWork
@@ -37,7 +38,7 @@ class Purpose(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return PURPOSE_LABELS[self]
+        return _(PURPOSE_LABELS[self])
 
     @property
     def is_refund(self) -> bool:
@@ -45,12 +46,12 @@ class Purpose(enum.StrEnum):
 
 
 PURPOSE_LABELS = {
-    Purpose.DEPOSIT: "Deposit",
-    Purpose.ORDER_PAYMENT: "Order payment",
-    Purpose.ACCOUNT_PAYMENT: "Payment on account",
-    Purpose.ORDER_REFUND: "Order cancellation refund",
-    Purpose.PRICE_ADJUSTMENT: "Price adjustment",
-    Purpose.GOODWILL: "Goodwill credit",
+    Purpose.DEPOSIT: N_("Deposit"),
+    Purpose.ORDER_PAYMENT: N_("Order payment"),
+    Purpose.ACCOUNT_PAYMENT: N_("Payment on account"),
+    Purpose.ORDER_REFUND: N_("Order cancellation refund"),
+    Purpose.PRICE_ADJUSTMENT: N_("Price adjustment"),
+    Purpose.GOODWILL: N_("Goodwill credit"),
 }
 
 
@@ -125,15 +126,17 @@ def payment_fields(payment: DeskPayment, currency: Currency) -> dict[str, Any]:
 def check_tenders(tenders: Sequence[Tender], amount: Decimal, currency: Currency) -> None:
     """Money in at the desk: the tenders pay ``amount`` exactly (cash may give change)."""
     if amount <= 0:
-        raise TenderError("The amount must be above zero.", "Type the amount the customer pays.")
+        raise TenderError(_("The amount must be above zero."), _("Type the amount the customer pays."))
     currency.to_minor(amount)
     if not tenders:
-        raise TenderError("No payment was taken.", "Take cash or card.")
+        raise TenderError(_("No payment was taken."), _("Take cash or card."))
     paid = sum((t.amount for t in tenders), ZERO)
     if paid != amount:
         raise TenderError(
-            f"The payments ({currency.format(paid)}) do not match the amount ({currency.format(amount)}).",
-            "Take the payment again.",
+            _("The payments ({paid}) do not match the amount ({amount}).").format(
+                paid=currency.format(paid), amount=currency.format(amount)
+            ),
+            _("Take the payment again."),
         )
     for t in tenders:
         if t.kind is TenderKind.EXCHANGE_CREDIT or t.kind not in (
@@ -141,15 +144,17 @@ def check_tenders(tenders: Sequence[Tender], amount: Decimal, currency: Currency
             TenderKind.CARD,
             TenderKind.STORE_CREDIT,
         ):
-            raise TenderError("The desk takes cash, card or store credit.", "Take the payment again.")
+            raise TenderError(_("The desk takes cash, card or store credit."), _("Take the payment again."))
         if t.amount <= 0 or t.tendered < t.amount:
-            raise TenderError("A payment amount is not valid.", "Take the payment again.")
+            raise TenderError(_("A payment amount is not valid."), _("Take the payment again."))
         if t.kind is not TenderKind.CASH and t.tendered != t.amount:
-            raise TenderError("Only cash can give change.", "Take the payment again.")
+            raise TenderError(_("Only cash can give change."), _("Take the payment again."))
         if t.kind is TenderKind.CARD and t.card is None:
-            raise TenderError("A card payment is missing its details.", "Enter the card's last 4 and approval code.")
+            raise TenderError(
+                _("A card payment is missing its details."), _("Enter the card's last 4 and approval code.")
+            )
         if t.kind is TenderKind.STORE_CREDIT and not t.voucher:
-            raise TenderError("A store-credit payment is missing its voucher code.", "Scan the voucher again.")
+            raise TenderError(_("A store-credit payment is missing its voucher code."), _("Scan the voucher again."))
 
 
 def record_payment(uow: UnitOfWork, payment: DeskPayment, currency: Currency, cashier: User) -> None:

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 
 from counter.desk.cases import CaseError, CaseStatus, check_transition
 from counter.desk.service import DeskConfig
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.people.users import Permission, User
 from counter.ports import Clock, UnitOfWork
@@ -34,7 +35,8 @@ class Priority(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        # Translators: a referral's priority
+        return _({"low": N_("Low"), "normal": N_("Normal"), "high": N_("High"), "urgent": N_("Urgent")}[self.value])
 
     @property
     def rank(self) -> int:
@@ -48,10 +50,14 @@ class ReferralStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"open": "With the department", "answered": "Answered", "closed": "Customer told"}[self.value]
+        return _(
+            {"open": N_("With the department"), "answered": N_("Answered"), "closed": N_("Customer told")}[self.value]
+        )
 
 
-TOLD_HOW = ("phone", "e-mail", "letter", "in person")
+#: how the customer was told (stored as it is; shown translated: ``_(how)``)
+# Translators: how a customer was told an outcome: by phone, by e-mail, by letter, in person
+TOLD_HOW = (N_("phone"), N_("e-mail"), N_("letter"), N_("in person"))
 
 
 @dataclass(frozen=True)
@@ -97,21 +103,21 @@ def refer_case(
     store: StoreConfig,
 ) -> Referral:
     if not user.can(Permission.SELL):
-        raise CaseError(f"{user.name} may not refer cases.", "")
+        raise CaseError(_("{name} may not refer cases.").format(name=user.name), "")
     dept = config.referable(department)  # unknown, or closed to referrals at HQ: refused here, in words
     note = note.strip()
     if not note:
-        raise CaseError("Write what the department should do.", "For example: “check the kettle's thermostat”.")
+        raise CaseError(_("Write what the department should do."), _("For example: “check the kettle's thermostat”."))
     with uow_factory() as uow:
         case = uow.cases.get(case_id)
         if case is None:
-            raise CaseError("That case is no longer on file.", "")
+            raise CaseError(_("That case is no longer on file."), "")
         check_transition(case, CaseStatus.REFERRED)
         now = clock.now()
         today = now.astimezone(store.zone).date()
         due = due_on or today + timedelta(days=config.referral_days(dept))
         if due < today:
-            raise CaseError("The due date is in the past.", "Pick today or a later day.")
+            raise CaseError(_("The due date is in the past."), _("Pick today or a later day."))
         referral = Referral(
             str(uuid.uuid4()),
             case.id,
@@ -126,7 +132,7 @@ def refer_case(
             note,
         )
         # the referral, the case's new status and its event are this entry's projection
-        text = f"to {dept.name}, {priority.label.lower()} priority, due {due.isoformat()}: {note}"
+        text = f"to {dept.name}, {priority.value} priority, due {due.isoformat()}: {note}"  # stored: English
         uow.journal.append(
             EventType.CASE_REFERRED,
             {
@@ -160,15 +166,17 @@ def add_department_note(
     case comes back to the desk (open) so the customer can be told."""
     note = note.strip()
     if not note:
-        raise CaseError("Write the department's note.", "")
+        raise CaseError(_("Write the department's note."), "")
     with uow_factory() as uow:
         referral = uow.cases.get_referral(referral_id)
         if referral is None:
-            raise CaseError("That referral is no longer on file.", "")
+            raise CaseError(_("That referral is no longer on file."), "")
         if referral.status is not ReferralStatus.OPEN:
             raise CaseError(
-                f"{referral.department_name} has already answered case {referral.case_number}.",
-                "Tell the customer the outcome, or refer the case again.",
+                _("{department_name} has already answered case {case_number}.").format(
+                    department_name=referral.department_name, case_number=referral.case_number
+                ),
+                _("Tell the customer the outcome, or refer the case again."),
             )
         now = clock.now()
         case = uow.cases.get(referral.case_id)
@@ -208,18 +216,18 @@ def tell_customer(
 ) -> None:
     """Record that the customer was told the department's outcome (and how)."""
     if how not in TOLD_HOW:
-        raise CaseError("Say how the customer was told: " + ", ".join(TOLD_HOW) + ".", "")
+        raise CaseError(_("Say how the customer was told: {ways}.").format(ways=", ".join(_(h) for h in TOLD_HOW)), "")
     with uow_factory() as uow:
         referral = uow.cases.get_referral(referral_id)
         if referral is None:
-            raise CaseError("That referral is no longer on file.", "")
+            raise CaseError(_("That referral is no longer on file."), "")
         if referral.status is ReferralStatus.OPEN:
             raise CaseError(
-                f"{referral.department_name} has not answered yet.",
-                "Add the department's outcome first (in the queue, or Ctrl+O here).",
+                _("{department_name} has not answered yet.").format(department_name=referral.department_name),
+                _("Add the department's outcome first (in the queue, or Ctrl+O here)."),
             )
         if referral.status is ReferralStatus.CLOSED:
-            raise CaseError("The customer has already been told this outcome.", "")
+            raise CaseError(_("The customer has already been told this outcome."), "")
         now = clock.now()
         text = what.strip() or referral.outcome
         told = {"text": f"by {how}: {text}"}  # the note, the referral closed and the event: the projection

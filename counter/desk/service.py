@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from counter.errors import CounterError
+from counter.i18n import _
 
 
 class DeskError(CounterError):
@@ -93,10 +94,11 @@ class DeskConfig:
         for dept in self.departments:
             if dept.code == wanted or dept.name.lower() == wanted:
                 return dept
-        names = ", ".join(d.name for d in self.departments) or "none is set up"
+        # Translators: in "Pick one of: {names}." when no department exists
+        names = ", ".join(d.name for d in self.departments) or _("none is set up")
         raise DeskError(
-            f"There is no department “{code.strip()}” to refer to.",
-            f"Pick one of: {names}. Departments are set up at HQ (counter hq department).",
+            _("There is no department “{code}” to refer to.").format(code=code.strip()),
+            _("Pick one of: {names}. Departments are set up at HQ (counter hq department).").format(names=names),
         )
 
     def referable(self, code: str) -> Department:
@@ -104,10 +106,13 @@ class DeskConfig:
         or HQ closed it to new referrals."""
         dept = self.department(code)
         if not dept.active:
-            names = ", ".join(d.name for d in self.departments if d.active) or "none is open"
+            # Translators: in "Refer the case to another department ({names})" when none is open
+            names = ", ".join(d.name for d in self.departments if d.active) or _("none is open")
             raise DeskError(
-                f"{dept.name} takes no new referrals: HQ closed it.",
-                f"Refer the case to another department ({names}), or ask HQ to open {dept.name} again.",
+                _("{name} takes no new referrals: HQ closed it.").format(name=dept.name),
+                _("Refer the case to another department ({names}), or ask HQ to open {name} again.").format(
+                    names=names, name=dept.name
+                ),
             )
         return dept
 
@@ -119,7 +124,7 @@ class DeskConfig:
         for svc in self.services:
             if svc.code == code:
                 return svc
-        raise DeskError(f"There is no service “{code}”.", "Pick a service from the list.")
+        raise DeskError(_("There is no service “{code}”.").format(code=code), _("Pick a service from the list."))
 
 
 def config_from_json(data: dict[str, Any] | None) -> DeskConfig:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.journal import EventType
 from counter.people.users import Permission, User
 from counter.ports import Clock, UnitOfWork
@@ -33,14 +34,20 @@ def authorize(
     clock: Clock,
     error: type[CounterError] = AccessRefused,
     message: str = "",
-    hint: str = "Ask a supervisor or a manager.",
+    hint: str | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Return if ``user`` may; else journal the refusal and raise ``error``."""
+    """Return if ``user`` may; else journal the refusal and raise ``error``.
+
+    ``action`` goes in the journal as it is (English, e.g. "open a shift": mark it with
+    ``N_``); the message shows it in the person's language."""
     if user.can(permission):
         return
     refuse(user, permission, action, uow_factory=uow_factory, clock=clock, detail=detail)
-    raise error(message or f"{user.name} may not {action}.", hint)
+    if not message:
+        # Translators: {action} is what they tried, e.g. "open a shift" (translated on its own)
+        message = _("{name} may not {action}.").format(name=user.name, action=_(action))
+    raise error(message, _("Ask a supervisor or a manager.") if hint is None else hint)
 
 
 def refuse(

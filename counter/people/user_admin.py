@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from counter.errors import CounterError
-from counter.i18n import LANGUAGES, _
+from counter.i18n import LANGUAGES, N_, _
 from counter.journal import EventType
 from counter.people.access import authorize
 from counter.people.users import Permission, PinHasher, Role, User, UserId, badge_digest, check_pin_format
@@ -32,16 +32,19 @@ class UserAdminError(CounterError):
 def _check_name(name: str) -> str:
     name = " ".join(name.split())
     if not 2 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
-        raise UserAdminError("Type the person's name (2 to 120 characters).", "")
-    refuse_card_data(name, "in a name")
+        raise UserAdminError(_("Type the person's name (2 to 120 characters)."), "")
+    refuse_card_data(name, N_("in a name"))
     return name
 
 
 def _check_badge(code: str) -> str:
     code = code.strip()
     if len(code) < MIN_BADGE_LENGTH or not code.isprintable():
-        raise UserAdminError(f"A badge code is at least {MIN_BADGE_LENGTH} characters.", "Scan the staff badge again.")
-    refuse_card_data(code, "as a badge")
+        raise UserAdminError(
+            _("A badge code is at least {count} characters.").format(count=MIN_BADGE_LENGTH),
+            _("Scan the staff badge again."),
+        )
+    refuse_card_data(code, N_("as a badge"))
     return code
 
 
@@ -53,7 +56,7 @@ def _may(admin: User, action: str, uow_factory: Callable[[], UnitOfWork], clock:
         uow_factory=uow_factory,
         clock=clock,
         error=UserAdminError,
-        hint="Only an administrator manages the staff list.",
+        hint=_("Only an administrator manages the staff list."),
         detail={"target": target} if target else None,
     )
 
@@ -61,7 +64,7 @@ def _may(admin: User, action: str, uow_factory: Callable[[], UnitOfWork], clock:
 def _load(uow: UnitOfWork, user_id: UserId) -> User:
     user = uow.users.get(user_id)
     if user is None:
-        raise UserAdminError("That person is not on this store's staff list.", "Pick someone from the list.")
+        raise UserAdminError(_("That person is not on this store's staff list."), _("Pick someone from the list."))
     return user
 
 
@@ -81,14 +84,14 @@ def add_user(
     badge_key: bytes,
     clock: Clock,
 ) -> User:
-    _may(admin, "add a person to the staff list", uow_factory, clock)
+    _may(admin, N_("add a person to the staff list"), uow_factory, clock)
     name = _check_name(name)
     check_pin_format(pin)
     badge_hash = badge_digest(badge_key, _check_badge(badge)) if badge else None
     user = User(UserId(str(uuid.uuid4())), name, Role(role), hasher.hash(pin), badge_hash=badge_hash)
     with uow_factory() as uow:
         if badge_hash and uow.users.by_badge(badge_hash) is not None:
-            raise UserAdminError("That badge already belongs to someone.", "Use another badge.")
+            raise UserAdminError(_("That badge already belongs to someone."), _("Use another badge."))
         uow.users.add(user)
         uow.journal.append(
             EventType.USER_ADDED,
@@ -102,7 +105,7 @@ def add_user(
 def change_role(
     admin: User, user_id: UserId, role: Role, *, uow_factory: Callable[[], UnitOfWork], clock: Clock
 ) -> User:
-    _may(admin, "change a role", uow_factory, clock, user_id)
+    _may(admin, N_("change a role"), uow_factory, clock, user_id)
     role = Role(role)
     with uow_factory() as uow:
         user = _load(uow, user_id)
@@ -110,8 +113,8 @@ def change_role(
             return user
         if user.role is Role.ADMIN and user.active and _other_active_admins(uow, user.id) == 0:
             raise UserAdminError(
-                f"{user.name} is the last administrator and stays one.",
-                "Make someone else an administrator first.",
+                _("{name} is the last administrator and stays one.").format(name=user.name),
+                _("Make someone else an administrator first."),
             )
         changed = replace(user, role=role)
         uow.users.save(changed)
@@ -134,7 +137,7 @@ def reset_pin(
     clock: Clock,
 ) -> User:
     """A new PIN, and the lock (if any) lifted."""
-    _may(admin, "reset a PIN", uow_factory, clock, user_id)
+    _may(admin, N_("reset a PIN"), uow_factory, clock, user_id)
     verifier = hasher.hash(pin)
     with uow_factory() as uow:
         user = _load(uow, user_id)
@@ -159,14 +162,16 @@ def set_badge(
     clock: Clock,
 ) -> User:
     """Give ``user_id`` the badge scanned (None takes their badge away)."""
-    _may(admin, "set a badge", uow_factory, clock, user_id)
+    _may(admin, N_("set a badge"), uow_factory, clock, user_id)
     badge_hash = badge_digest(badge_key, _check_badge(badge)) if badge else None
     with uow_factory() as uow:
         user = _load(uow, user_id)
         if badge_hash is not None:
             holder = uow.users.by_badge(badge_hash)
             if holder is not None and holder.id != user.id:
-                raise UserAdminError(f"That badge belongs to {holder.name}.", "Use another badge.")
+                raise UserAdminError(
+                    _("That badge belongs to {name}.").format(name=holder.name), _("Use another badge.")
+                )
         changed = replace(user, badge_hash=badge_hash)
         uow.users.save(changed)
         uow.journal.append(
@@ -179,15 +184,18 @@ def set_badge(
 def set_active(
     admin: User, user_id: UserId, active: bool, *, uow_factory: Callable[[], UnitOfWork], clock: Clock
 ) -> User:
-    _may(admin, "deactivate a person" if not active else "reactivate a person", uow_factory, clock, user_id)
+    _may(admin, N_("deactivate a person") if not active else N_("reactivate a person"), uow_factory, clock, user_id)
     with uow_factory() as uow:
         user = _load(uow, user_id)
         if user.active == active:
             return user
         if not active and user.id == admin.id:
-            raise UserAdminError("You cannot deactivate yourself.", "Another administrator can.")
+            raise UserAdminError(_("You cannot deactivate yourself."), _("Another administrator can."))
         if not active and user.role is Role.ADMIN and _other_active_admins(uow, user.id) == 0:
-            raise UserAdminError(f"{user.name} is the last administrator.", "Make someone else an administrator first.")
+            raise UserAdminError(
+                _("{name} is the last administrator.").format(name=user.name),
+                _("Make someone else an administrator first."),
+            )
         changed = replace(user, active=active, failed_attempts=0, locked_until=None)
         uow.users.save(changed)
         uow.journal.append(
@@ -210,7 +218,7 @@ def set_language(
             _("Choose one of the list, or the store's language."),
         )
     if user_id != actor.id:
-        _may(actor, "set a person's language", uow_factory, clock, user_id)
+        _may(actor, N_("set a person's language"), uow_factory, clock, user_id)
     with uow_factory() as uow:
         user = _load(uow, user_id)
         if user.language == language:

@@ -37,6 +37,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from argon2.low_level import hash_secret_raw
 
 from counter.errors import SignInError
+from counter.i18n import _, ngettext
 
 UserId = NewType("UserId", str)
 
@@ -183,7 +184,7 @@ def badge_digest(key: bytes, code: str) -> str:
 
 def check_pin_format(pin: str) -> str:
     if not (pin.isdigit() and MIN_PIN_LENGTH <= len(pin) <= MAX_PIN_LENGTH):
-        raise SignInError("A PIN is 4 to 8 digits.", "Type your PIN again.")
+        raise SignInError(_("A PIN is 4 to 8 digits."), _("Type your PIN again."))
     return pin
 
 
@@ -196,12 +197,16 @@ class SignInOutcome:
 def attempt_sign_in(user: User, pin: str, hasher: PinHasher, now: datetime) -> SignInOutcome:
     """Decide a sign-in attempt. The caller stores ``outcome.user`` and journals it."""
     if not user.active:
-        raise SignInError(f"{user.name} can no longer sign in.", "Ask a manager.")
+        raise SignInError(_("{name} can no longer sign in.").format(name=user.name), _("Ask a manager."))
     if user.locked_until is not None and now < user.locked_until:
         minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
         raise SignInError(
-            f"{user.name} is locked after {MAX_FAILED_ATTEMPTS} wrong PINs.",
-            f"Try again in {minutes} minute{'' if minutes == 1 else 's'}, or ask a manager.",
+            _("{name} is locked after {times} wrong PINs.").format(name=user.name, times=MAX_FAILED_ATTEMPTS),
+            ngettext(
+                "Try again in {minutes} minute, or ask a manager.",
+                "Try again in {minutes} minutes, or ask a manager.",
+                minutes,
+            ).format(minutes=minutes),
         )
     if pin.isdigit() and hasher.matches(user.pin_hash, pin):
         pin_hash = hasher.wrap(user.pin_hash) if hasher.needs_upgrade(user.pin_hash) else user.pin_hash

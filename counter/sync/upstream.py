@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from counter.catalog import TaxClass
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.journal import parse_stamp
 from counter.money import Currency
 from counter.sales.pricing import TaxTotal
@@ -213,20 +214,25 @@ def check_offline_return(caps: OfflineCaps, refund: Decimal, today: Decimal, has
     """Refuse an offline return beyond the caps. ``money`` formats an amount for people."""
     if not has_receipt and not caps.no_receipt:
         raise CounterError(
-            "Returns without a receipt are not taken while HQ cannot be reached: the customer's "
-            "returns at the other lanes cannot be counted.",
-            "Ask the customer to come back later, or call the store manager.",
+            _(
+                "Returns without a receipt are not taken while HQ cannot be reached: the customer's "
+                "returns at the other lanes cannot be counted."
+            ),
+            _("Ask the customer to come back later, or call the store manager."),
         )
     if refund > caps.per_return:
         raise CounterError(
-            f"HQ cannot be reached, and offline a return may refund at most {money(caps.per_return)} "
-            f"(this one is {money(refund)}).",
-            "Split the return, or wait until the status bar shows Sync online.",
+            _("HQ cannot be reached, and offline a return may refund at most {limit} (this one is {amount}).").format(
+                limit=money(caps.per_return), amount=money(refund)
+            ),
+            _("Split the return, or wait until the status bar shows Sync online."),
         )
     if today + refund > caps.per_day:
         raise CounterError(
-            f"HQ cannot be reached, and this lane's offline refunds today would pass {money(caps.per_day)}.",
-            "Wait until the status bar shows Sync online, or ask a manager.",
+            _("HQ cannot be reached, and this lane's offline refunds today would pass {limit}.").format(
+                limit=money(caps.per_day)
+            ),
+            _("Wait until the status bar shows Sync online, or ask a manager."),
         )
 
 

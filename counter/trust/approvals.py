@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from counter.errors import CounterError, SignInError
+from counter.i18n import N_, SOURCE_LANGUAGE, _, use_language
 from counter.journal import EventType
 from counter.people.users import Permission, PinHasher, User, UserId, attempt_sign_in
 from counter.ports import Clock, UnitOfWork
@@ -25,7 +26,23 @@ from counter.trust.carddata import refuse_card_data
 
 
 class ApprovalError(CounterError):
-    """An approval that cannot be given."""
+    """An approval that cannot be given. ``why`` is the message in English, for the journal
+    (ApprovalRefused keeps it whatever language the screen speaks)."""
+
+    def __init__(self, message: str, hint: str = "", why: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.why = message if why is None else why
+
+
+def _refused(message: str, hint: str, **values: str) -> ApprovalError:
+    """An ApprovalError shown in the current language and journaled in English (``message``
+    and ``hint`` are marked with N_ where they are written)."""
+    return ApprovalError(_(message).format(**values), _(hint).format(**values), message.format(**values))
+
+
+def why_refused(refusal: CounterError) -> str:
+    """What ApprovalRefused records of a refusal: its English message."""
+    return refusal.why if isinstance(refusal, ApprovalError) else getattr(refusal, "why", refusal.message)
 
 
 @dataclass(frozen=True)
@@ -46,16 +63,21 @@ def approver_refusal(approver: User, requester_id: str, kinds: Iterable[Approval
     through HQ (``counter.trust.remote_approval``)."""
     asked = set(kinds)
     if approver.id == requester_id:
-        return ApprovalError(
-            f"{approver.name}, you cannot approve your own request.",
-            "Another supervisor or manager must approve it.",
+        return _refused(
+            N_("{name}, you cannot approve your own request."),
+            N_("Another supervisor or manager must approve it."),
+            name=approver.name,
         )
     if not approver.can(Permission.APPROVE):
-        return ApprovalError(f"{approver.name} may not approve.", "Ask a supervisor or a manager.")
+        return _refused(N_("{name} may not approve."), N_("Ask a supervisor or a manager."), name=approver.name)
     if ApprovalKind.CASH_REFUND_OVER_LIMIT in asked and not approver.can(Permission.REFUND_CASH):
-        return ApprovalError(f"{approver.name} may not let a cash refund above the limit go through.", "Ask a manager.")
+        return _refused(
+            N_("{name} may not let a cash refund above the limit go through."),
+            N_("Ask a manager."),
+            name=approver.name,
+        )
     if ApprovalKind.VOID_PAID in asked and not approver.can(Permission.REFUND_CASH):
-        return ApprovalError(f"{approver.name} may not let payments be given back.", "Ask a manager.")
+        return _refused(N_("{name} may not let payments be given back."), N_("Ask a manager."), name=approver.name)
     return None
 
 
@@ -67,10 +89,15 @@ def check_approver_pin(
     try:
         outcome = attempt_sign_in(approver, pin, hasher, now)
     except SignInError as exc:  # locked out
+        with use_language(SOURCE_LANGUAGE):  # the same refusal in English, for the journal
+            try:
+                attempt_sign_in(approver, pin, hasher, now)
+            except SignInError as english:
+                exc.why = english.message  # type: ignore[attr-defined]
         return exc
     uow.users.save_sign_in_state(outcome.user)
     if not outcome.ok:
-        return ApprovalError("That PIN is not right.", f"{approver.name}, type your PIN again.")
+        return _refused(N_("That PIN is not right."), N_("{name}, type your PIN again."), name=approver.name)
     return None
 
 
@@ -90,17 +117,19 @@ def grant_approval(
 ) -> list[Approval]:
     kinds = sorted(set(kinds))
     if not kinds:
-        raise ApprovalError("Nothing needs approval.", "")
+        raise ApprovalError(_("Nothing needs approval."), "")
     if not reason.strip():
-        raise ApprovalError("Say why this is approved.", "Type a short reason, e.g. “manager knows the customer”.")
-    refuse_card_data(reason, "in a reason")
+        raise ApprovalError(
+            _("Say why this is approved."), _("Type a short reason, e.g. “manager knows the customer”.")
+        )
+    refuse_card_data(reason, N_("in a reason"))
     refusal: ApprovalError | SignInError | None = None
     approvals: list[Approval] = []
     with uow_factory() as uow:
         now = clock.now()
         approver = uow.users.get(approver_id)
         if approver is None:
-            raise ApprovalError("Pick the supervisor from the list.", "")
+            raise ApprovalError(_("Pick the supervisor from the list."), "")
         refusal = approver_refusal(approver, requester.id, kinds) or check_approver_pin(uow, approver, pin, hasher, now)
         body = {
             "request_id": request_id,
@@ -110,7 +139,7 @@ def grant_approval(
             "approver": approver.id,
         }
         if refusal is not None:
-            uow.journal.append(EventType.APPROVAL_REFUSED, {**body, "why": refusal.message}, now)
+            uow.journal.append(EventType.APPROVAL_REFUSED, {**body, "why": why_refused(refusal)}, now)
             uow.commit()
             raise refusal
         for kind in kinds:

@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 from counter.errors import CounterError
+from counter.i18n import N_, _
 
 #: A run of 13-19 digits, maybe grouped by single spaces or dashes, not inside a longer
 #: run of digits.
@@ -175,12 +176,15 @@ def mask_card_bytes(data: bytes) -> bytes:
     return _BYTES_PAN.sub(star, data)
 
 
-def refuse_card_data(text: str, where: str = "here") -> str:
+def refuse_card_data(text: str, where: str = N_("here")) -> str:
     """``text`` unchanged, or CardDataRefused (whose message never repeats the number)."""
     if has_card_data(text):
         raise CardDataRefused(
-            f"That looks like a payment card number. Counter never takes card numbers {where}.",
-            "Take card payments on the card terminal; for a card payment type only the last 4 digits.",
+            # Translators: {where} is e.g. "in a note" (translated on its own)
+            _("That looks like a payment card number. Counter never takes card numbers {where}.").format(
+                where=_(where)
+            ),
+            _("Take card payments on the card terminal; for a card payment type only the last 4 digits."),
         )
     return text
 

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from counter.cash.drawer import DrawerOpening
 from counter.documents import Receipt
+from counter.i18n import N_, _
 
 
 class Due(enum.StrEnum):
@@ -53,12 +54,19 @@ class DueDocument:
 
     @property
     def label(self) -> str:
-        what = {"sale": "Receipt", "gift": "Gift receipt", "return": "Return receipt", "void": "Void slip"}.get(
-            str(self.document.kind)
-        )
+        text = _DOCUMENT_LABELS.get(str(self.document.kind), N_("Document {reference}"))
         if self.due is Due.CREDIT_NOTE:
-            what = "Credit note"
-        return f"{what or 'Document'} {self.reference}"
+            text = N_("Credit note {reference}")
+        return _(text).format(reference=self.reference)
+
+
+#: what a due document is called when it is offered after a restart
+_DOCUMENT_LABELS = {
+    "sale": N_("Receipt {reference}"),
+    "gift": N_("Gift receipt {reference}"),
+    "return": N_("Return receipt {reference}"),
+    "void": N_("Void slip {reference}"),
+}
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from counter.i18n import N_, _
 from counter.journal import EventType
 from counter.people.users import User, UserId, check_pin_format
 from counter.ports import Clock, UnitOfWork
 from counter.returns.policy import ApprovalKind
-from counter.trust.approvals import Approval, ApprovalError, approver_refusal
+from counter.trust.approvals import Approval, ApprovalError, approver_refusal, why_refused
 from counter.trust.carddata import refuse_card_data
 
 PENDING, APPROVED, DECLINED, CANCELLED, EXPIRED = "pending", "approved", "declined", "cancelled", "expired"
@@ -199,10 +200,12 @@ def verify_station_approver(
         now = clock.now()
         approver = uow.users.get(approver_id)
         if approver is None:
-            raise ApprovalError("Pick your name from the list.", "")
+            raise ApprovalError(_("Pick your name from the list."), "")
         refusal = approver_refusal(approver, request.requester_id, request.kinds)
         if refusal is not None:
-            uow.journal.append(EventType.APPROVAL_REFUSED, {**_body(request, approver.id), "why": refusal.message}, now)
+            uow.journal.append(
+                EventType.APPROVAL_REFUSED, {**_body(request, approver.id), "why": why_refused(refusal)}, now
+            )
             uow.commit()
             raise refusal
     return approver
@@ -250,8 +253,8 @@ def record_station_answer(
 def check_note(note: str) -> str:
     note = note.strip()
     if len(note) > 500:
-        raise ApprovalError("The note is too long.", "Keep it under 500 characters.")
-    refuse_card_data(note, "in a note")
+        raise ApprovalError(_("The note is too long."), _("Keep it under 500 characters."))
+    refuse_card_data(note, N_("in a note"))
     return note
 
 
@@ -268,11 +271,12 @@ def record_remote_approval(
     by someone other than the asker who is known here and has the rights."""
     kinds = sorted(asked.kinds)
     if answer.state != APPROVED:
-        raise ApprovalError(f"This request is {answer.state}, not approved.", "")
+        # Translators: {state} is the request's state code as HQ sends it (pending, declined, cancelled, expired)
+        raise ApprovalError(_("This request is {state}, not approved.").format(state=answer.state), "")
     if answer.answer_auth != PIN_AT_HQ:
         raise ApprovalError(
-            "HQ's answer carries no proof that the approver typed their PIN at HQ.",
-            "Nothing was recorded; ask again, or a supervisor types their PIN here.",
+            _("HQ's answer carries no proof that the approver typed their PIN at HQ."),
+            _("Nothing was recorded; ask again, or a supervisor types their PIN here."),
         )
     amount_minor = currency_minor(asked.amount)
     if (
@@ -283,19 +287,21 @@ def record_remote_approval(
         or answer.requester_id != asked.requester.id
     ):
         raise ApprovalError(
-            "HQ's answer does not match what this counter asked (request, kinds or amount).",
-            "Nothing was recorded; ask again or type a PIN here.",
+            _("HQ's answer does not match what this counter asked (request, kinds or amount)."),
+            _("Nothing was recorded; ask again or type a PIN here."),
         )
     if not answer.answered_by_id:
-        raise ApprovalError("HQ's answer does not say who approved.", "Ask again or type a PIN here.")
+        raise ApprovalError(_("HQ's answer does not say who approved."), _("Ask again or type a PIN here."))
     approvals: list[Approval] = []
     with uow_factory() as uow:
         now = clock.now()
         approver = uow.users.get(UserId(answer.answered_by_id))
         if approver is None:
             raise ApprovalError(
-                f"{answer.answered_by_name or 'The approver'} is not known at this counter yet.",
-                "Let the counter sync its staff list, or ask a supervisor to type their PIN here.",
+                _("{name} is not known at this counter yet.").format(name=answer.answered_by_name)
+                if answer.answered_by_name
+                else _("The approver is not known at this counter yet."),
+                _("Let the counter sync its staff list, or ask a supervisor to type their PIN here."),
             )
         body = {
             "request_id": asked.request_id,
@@ -311,7 +317,7 @@ def record_remote_approval(
         }
         refusal = approver_refusal(approver, asked.requester.id, kinds)
         if refusal is not None:
-            uow.journal.append(EventType.APPROVAL_REFUSED, {**body, "why": refusal.message}, now)
+            uow.journal.append(EventType.APPROVAL_REFUSED, {**body, "why": why_refused(refusal)}, now)
             uow.commit()
             raise refusal
         granted = uow.approvals.granted(asked.request_id, asked.requester.id)
