@@ -28,6 +28,12 @@ ROLE_NAMES = {
 }
 
 
+def role_name(role: str) -> str:
+    """A role's name in the screen's language (the role itself is a stored code)."""
+    name = ROLE_NAMES.get(str(role))
+    return _(name) if name else str(role)
+
+
 class Session:
     def __init__(self, label: QLabel) -> None:
         self.user: User | None = None
@@ -40,10 +46,8 @@ class Session:
 
     def begin(self, user: User) -> None:
         self.user = user
-        role = ROLE_NAMES.get(str(user.role))
-        shown_role = _(role) if role else str(user.role)
         # Translators: the status bar's item naming who is signed in, e.g. "Anna (cashier)"
-        self.label.setText(_("{name} ({role})").format(name=user.name, role=shown_role))
+        self.label.setText(_("{name} ({role})").format(name=user.name, role=role_name(user.role)))
 
     def end(self, shown: str | None = None) -> None:
         """No one is signed in; the status bar says ``shown`` ("Locked", ..., already in the

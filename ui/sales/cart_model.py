@@ -140,7 +140,7 @@ class CartModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
-                return _(COLUMNS[section])
+                return COLUMNS[section] if section == 0 else _(COLUMNS[section])  # "#" is no word
             if role == Qt.ItemDataRole.TextAlignmentRole and section >= 2:
                 return _RIGHT if section > 2 else _CENTER
         return None
