@@ -93,7 +93,9 @@ class MainWindow(QMainWindow):
             lambda decoded, kind: self.cash_office.preview.show_decoded(decoded) if kind == REPORT else None
         )
         self._status_bar(startup_notes)
+        self._printer_state: PrinterStatus | None = None
         printing.status_changed.connect(self._printer_status)
+        live(self.shift_label, self._relabel_status)  # the status items follow the screen's language
         self.devices: DeviceUi | None = None  # set by build_window
         self.trust: TrustUi | None = None  # set by build_window
         self.station: ManagerStationScreen | None = None  # set by build_window (Ctrl+Shift+M)
@@ -197,7 +199,18 @@ class MainWindow(QMainWindow):
         self.sync_label.style().unpolish(self.sync_label)
         self.sync_label.style().polish(self.sync_label)
 
+    def _relabel_status(self) -> None:
+        """The status items said again in the screen's language (after a switch)."""
+        if self.session.user is not None:
+            self.show_shift()
+        if self._printer_state is not None:
+            self._printer_status(self._printer_state)
+        sync = getattr(self, "sync", None)
+        if isinstance(sync, SyncBridge):
+            self._sync_status(sync.status)
+
     def _printer_status(self, status: PrinterStatus) -> None:
+        self._printer_state = status
         self.printer_label.setText(_("Printer: {state}").format(state=status.describe()))
         self.printer_label.setProperty("kind", "ok" if status.ready else "error")
         self.printer_label.style().unpolish(self.printer_label)
