@@ -14,11 +14,13 @@ from typing import Any
 from PySide6.QtCore import QEvent, QKeyCombination, QObject
 from PySide6.QtGui import QKeyEvent, QKeySequence
 
+from counter.i18n import N_, _
+
 
 @dataclass(frozen=True)
 class ActionSpec:
     key: str  # a QKeySequence string
-    label: str
+    label: str  # English, marked N_(): shown through _() (``shown``; ui.key_legend translates it)
     in_legend: bool = True  # False: a back-office key, said where it is needed (status bar, README)
 
 
@@ -29,89 +31,113 @@ class _Keyed(enum.Enum):
 
     @property
     def label(self) -> str:
+        """The label's English (what the key legend is given; it translates it itself)."""
         return self.value.label  # type: ignore[no-any-return]
+
+    @property
+    def shown(self) -> str:
+        """The label in the screen's language, for a message."""
+        return _(self.value.label)
 
 
 class Action(_Keyed):
     """The sale screen."""
 
-    SEARCH = ActionSpec("F2", "Find item")
-    QUANTITY = ActionSpec("F3", "Quantity")
-    LINE_DISCOUNT = ActionSpec("F4", "Line discount")
-    ORDER_DISCOUNT = ActionSpec("F5", "Sale discount")
-    VOID_LINE = ActionSpec("F6", "Void line")
-    VOID_SALE = ActionSpec("Shift+F6", "Void sale")
-    RETURNS = ActionSpec("F7", "Returns")
-    PAY_VOUCHER = ActionSpec("F8", "Store credit")
-    PAY_CASH = ActionSpec("F9", "Cash")
-    PAY_CARD = ActionSpec("F10", "Card")
-    REPRINT = ActionSpec("F11", "Reprint")
-    GIFT_RECEIPT = ActionSpec("Shift+F11", "Gift receipt")
-    SIGN_OUT = ActionSpec("F12", "Sign out")
-    CASH_OFFICE = ActionSpec("Ctrl+K", "Cash office")
-    NO_SALE = ActionSpec("Shift+F9", "No sale")
-    PRINT_JOBS = ActionSpec("Ctrl+Shift+P", "Print jobs", in_legend=False)
-    DEVICES = ActionSpec("Ctrl+Shift+D", "Devices", in_legend=False)
-    STAFF = ActionSpec("Ctrl+Shift+S", "Staff", in_legend=False)  # the staff list (ui/trust/staff_screen.py)
-    MANAGER_STATION = ActionSpec("Ctrl+Shift+M", "Manager station", in_legend=False)  # ui/trust/manager_station.py
-    CUSTOMER = ActionSpec("Ctrl+U", "Customer")
+    SEARCH = ActionSpec("F2", N_("Find item"))
+    # Translators: a key: change how many of the picked line
+    QUANTITY = ActionSpec("F3", N_("Quantity"))
+    LINE_DISCOUNT = ActionSpec("F4", N_("Line discount"))
+    ORDER_DISCOUNT = ActionSpec("F5", N_("Sale discount"))
+    VOID_LINE = ActionSpec("F6", N_("Void line"))
+    VOID_SALE = ActionSpec("Shift+F6", N_("Void sale"))
+    RETURNS = ActionSpec("F7", N_("Returns"))
+    PAY_VOUCHER = ActionSpec("F8", N_("Store credit"))
+    # Translators: a key: take a cash payment
+    PAY_CASH = ActionSpec("F9", N_("Cash"))
+    # Translators: a key: take a card payment
+    PAY_CARD = ActionSpec("F10", N_("Card"))
+    REPRINT = ActionSpec("F11", N_("Reprint"))
+    GIFT_RECEIPT = ActionSpec("Shift+F11", N_("Gift receipt"))
+    SIGN_OUT = ActionSpec("F12", N_("Sign out"))
+    CASH_OFFICE = ActionSpec("Ctrl+K", N_("Cash office"))
+    NO_SALE = ActionSpec("Shift+F9", N_("No sale"))
+    PRINT_JOBS = ActionSpec("Ctrl+Shift+P", N_("Print jobs"), in_legend=False)
+    DEVICES = ActionSpec("Ctrl+Shift+D", N_("Devices"), in_legend=False)
+    STAFF = ActionSpec("Ctrl+Shift+S", N_("Staff"), in_legend=False)  # the staff list (ui/trust/staff_screen.py)
+    MANAGER_STATION = ActionSpec("Ctrl+Shift+M", N_("Manager station"), in_legend=False)  # ui/trust/manager_station.py
+    # Translators: a key: attach a customer (at the service desk)
+    CUSTOMER = ActionSpec("Ctrl+U", N_("Customer"))
 
 
 class CashAction(_Keyed):
     """The cash office."""
 
-    OPEN_SHIFT = ActionSpec("F2", "Open shift")
-    PAID_IN = ActionSpec("F3", "Paid in")
-    PAID_OUT = ActionSpec("F4", "Paid out")
-    CASH_DROP = ActionSpec("F5", "Cash drop")
-    X_REPORT = ActionSpec("F6", "X report")
-    CLOSE_SHIFT = ActionSpec("F7", "Close shift")
-    RECOUNT = ActionSpec("F8", "Recount")
-    Z_REPORT = ActionSpec("F9", "Z report")
-    REPRINT = ActionSpec("F11", "Reprint report")
-    BACK = ActionSpec("Esc", "Back to sale")
+    OPEN_SHIFT = ActionSpec("F2", N_("Open shift"))
+    PAID_IN = ActionSpec("F3", N_("Paid in"))
+    PAID_OUT = ActionSpec("F4", N_("Paid out"))
+    CASH_DROP = ActionSpec("F5", N_("Cash drop"))
+    X_REPORT = ActionSpec("F6", N_("X report"))
+    CLOSE_SHIFT = ActionSpec("F7", N_("Close shift"))
+    # Translators: a key: count the drawer again
+    RECOUNT = ActionSpec("F8", N_("Recount"))
+    Z_REPORT = ActionSpec("F9", N_("Z report"))
+    REPRINT = ActionSpec("F11", N_("Reprint report"))
+    BACK = ActionSpec("Esc", N_("Back to sale"))
 
 
 class ReturnAction(_Keyed):
     """The return screen."""
 
-    RECEIPT = ActionSpec("F2", "New return")
-    QUANTITY = ActionSpec("F3", "Quantity")
-    REASON = ActionSpec("F4", "Reason")
-    CONDITION = ActionSpec("F5", "Condition")
-    DISPOSITION = ActionSpec("Shift+F5", "Goes to")
-    EXCHANGE = ActionSpec("F6", "Exchange")
-    CUSTOMER_ID = ActionSpec("F7", "Customer ID")
-    REFUND_TO = ActionSpec("F8", "Refund to")
-    APPROVE = ActionSpec("F9", "Approve")
-    COMPLETE = ActionSpec("F10", "Complete")
-    FIND_SALE = ActionSpec("Ctrl+F", "Find sale")
-    NO_RECEIPT = ActionSpec("Ctrl+N", "No receipt")
-    WAIVE_FEE = ActionSpec("Shift+F4", "Waive fee")
-    POLICIES = ActionSpec("Ctrl+P", "Policies")
-    CUSTOMER = ActionSpec("Ctrl+U", "Customer")
-    BACK = ActionSpec("Esc", "Back to sale")
+    RECEIPT = ActionSpec("F2", N_("New return"))
+    # Translators: a key: change how many of the picked line
+    QUANTITY = ActionSpec("F3", N_("Quantity"))
+    # Translators: a key: choose why the item is returned
+    REASON = ActionSpec("F4", N_("Reason"))
+    # Translators: a key: choose the returned item's condition
+    CONDITION = ActionSpec("F5", N_("Condition"))
+    # Translators: a key: choose where the returned item goes (shelf, repair, scrap...)
+    DISPOSITION = ActionSpec("Shift+F5", N_("Goes to"))
+    # Translators: a key: exchange the returned items for others
+    EXCHANGE = ActionSpec("F6", N_("Exchange"))
+    CUSTOMER_ID = ActionSpec("F7", N_("Customer ID"))
+    # Translators: a key: choose how the refund is paid
+    REFUND_TO = ActionSpec("F8", N_("Refund to"))
+    # Translators: a key: ask a supervisor to approve the return
+    APPROVE = ActionSpec("F9", N_("Approve"))
+    # Translators: a key: finish the return
+    COMPLETE = ActionSpec("F10", N_("Complete"))
+    FIND_SALE = ActionSpec("Ctrl+F", N_("Find sale"))
+    NO_RECEIPT = ActionSpec("Ctrl+N", N_("No receipt"))
+    WAIVE_FEE = ActionSpec("Shift+F4", N_("Waive fee"))
+    POLICIES = ActionSpec("Ctrl+P", N_("Policies"))
+    # Translators: a key: attach a customer (at the service desk)
+    CUSTOMER = ActionSpec("Ctrl+U", N_("Customer"))
+    BACK = ActionSpec("Esc", N_("Back to sale"))
 
 
 class ServiceAction(_Keyed):
     """The service desk (customers, cases, referrals, adjustments, orders and accounts)."""
 
-    FIND = ActionSpec("F2", "Find customer")
-    NEW_CUSTOMER = ActionSpec("F3", "New customer")
-    EDIT_CUSTOMER = ActionSpec("F4", "Edit contact")
-    LOG_CONTACT = ActionSpec("F5", "Log contact")
-    REFER = ActionSpec("F6", "Refer")
-    CASE_STATUS = ActionSpec("F7", "Case status")
-    ADJUST = ActionSpec("F8", "Adjust bill")
-    PAYMENTS = ActionSpec("F9", "Payments")
-    ATTACH = ActionSpec("F10", "Attach to sale")
-    PRINT = ActionSpec("F11", "Slip / letter")
-    DEPARTMENT_NOTE = ActionSpec("Ctrl+O", "Dept. note")
-    TELL = ActionSpec("Ctrl+T", "Tell outcome")
-    QUEUES = ActionSpec("Ctrl+Q", "Queues")
-    FOLLOW_UPS = ActionSpec("Ctrl+L", "Follow-ups")
-    REPORT = ActionSpec("Ctrl+R", "Returns report")
-    BACK = ActionSpec("Esc", "Back")
+    FIND = ActionSpec("F2", N_("Find customer"))
+    NEW_CUSTOMER = ActionSpec("F3", N_("New customer"))
+    EDIT_CUSTOMER = ActionSpec("F4", N_("Edit contact"))
+    LOG_CONTACT = ActionSpec("F5", N_("Log contact"))
+    # Translators: a key: refer the customer's case to a department
+    REFER = ActionSpec("F6", N_("Refer"))
+    CASE_STATUS = ActionSpec("F7", N_("Case status"))
+    ADJUST = ActionSpec("F8", N_("Adjust bill"))
+    # Translators: a key: the customer's order payments
+    PAYMENTS = ActionSpec("F9", N_("Payments"))
+    ATTACH = ActionSpec("F10", N_("Attach to sale"))
+    PRINT = ActionSpec("F11", N_("Slip / letter"))
+    DEPARTMENT_NOTE = ActionSpec("Ctrl+O", N_("Dept. note"))
+    TELL = ActionSpec("Ctrl+T", N_("Tell outcome"))
+    # Translators: a key: the service desk's work queues
+    QUEUES = ActionSpec("Ctrl+Q", N_("Queues"))
+    FOLLOW_UPS = ActionSpec("Ctrl+L", N_("Follow-ups"))
+    REPORT = ActionSpec("Ctrl+R", N_("Returns report"))
+    # Translators: a key: back to the previous screen
+    BACK = ActionSpec("Esc", N_("Back"))
 
 
 SALE_ACTIONS = tuple(Action)

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from counter.i18n import _
+
 #: the fewest characters of a name a table shows before other columns give way
 NAME_CHARS = 16
 #: the characters of a name a shrinking column gives way to
@@ -192,7 +194,8 @@ class LineDetail(QLabel):
             text = str(model.index(row, i).data() or "")
             heading = " ".join(str(model.headerData(i, Qt.Orientation.Horizontal) or "").split())
             if text and heading != "#":
-                parts.append(f"{heading}: {text}" if heading else text)
+                # Translators: a table column's heading and the cell's text, in the line under a table
+                parts.append(_("{heading}: {text}").format(heading=heading, text=text) if heading else text)
         return " · ".join(p for p in parts if p)
 
     def _changed(self, *_args: object) -> None:

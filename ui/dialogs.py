@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter.errors import CounterError, InvalidAmount, InvalidQuantity
+from counter.i18n import N_, _
 from counter.money import Currency
 from counter.sales.cart import MAX_QUANTITY, is_large_line, parse_quantity
 from counter.sales.pricing import Discount
@@ -48,7 +49,7 @@ def looks_like_scan(text: str) -> bool:
     return digits.isdigit() and len(digits) >= 8
 
 
-SCAN_IN_DIALOG = "That looked like a barcode scan. Finish this window first (or press Esc), then scan again."
+SCAN_IN_DIALOG = N_("That looked like a barcode scan. Finish this window first (or press Esc), then scan again.")
 
 
 class _FormScroll(QScrollArea):
@@ -121,10 +122,10 @@ class CounterDialog(QDialog):
         self.button_row = buttons = QHBoxLayout()
         buttons.setContentsMargins(24, 0, 24, 0)
         buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel  (Esc)")
+        self.cancel_button = QPushButton(_("Cancel  (Esc)"))
         self.cancel_button.setAutoDefault(False)
         self.cancel_button.clicked.connect(self.reject)
-        self.ok_button = QPushButton("OK  (Enter)")
+        self.ok_button = QPushButton(_("OK  (Enter)"))
         self.ok_button.setObjectName("primary")
         self.ok_button.setDefault(True)
         self.ok_button.clicked.connect(self._ok_clicked)
@@ -237,7 +238,7 @@ class CounterDialog(QDialog):
         """A scan while this dialog is open (see ui.devices.wedge): refused here, so that it lands
         neither in a field of the dialog nor in the sale behind it. Dialogs that want
         scans override this; returning False passes the scan to the screen behind."""
-        self.show_error(SCAN_IN_DIALOG)
+        self.show_error(_(SCAN_IN_DIALOG))
         return True
 
     def _field_enter(self) -> None:
@@ -266,7 +267,7 @@ class CounterDialog(QDialog):
 
 def _check_not_scan(text: str) -> None:
     if looks_like_scan(text):
-        raise InvalidAmount(SCAN_IN_DIALOG)
+        raise InvalidAmount(_(SCAN_IN_DIALOG))
 
 
 class QuantityDialog(CounterDialog):
@@ -283,9 +284,9 @@ class QuantityDialog(CounterDialog):
         unit_price: Decimal | None = None,
         money: Callable[[Decimal], str] | None = None,
     ) -> None:
-        super().__init__(parent, "Quantity", f"How many of {item_name}?")
+        super().__init__(parent, _("Quantity"), _("How many of {item}?").format(item=item_name))
         self.item_name = item_name
-        self.edit = self.line_edit("Quantity", str(quantity))
+        self.edit = self.line_edit(_("Quantity"), str(quantity))
         self.edit.selectAll()
         self.value = quantity
         self.unit_price = unit_price
@@ -296,15 +297,17 @@ class QuantityDialog(CounterDialog):
         text = self.edit.text().strip()
         if looks_like_scan(text):  # a quantity first; a barcode typed (or scanned, wedge off) too
             raise InvalidQuantity(
-                f"{text} is more than {MAX_QUANTITY:,} of one item.",
-                "Type the quantity. If that was a barcode, press Esc, then scan it on the sale.",
+                _("{typed} is more than {limit:,} of one item.").format(typed=text, limit=MAX_QUANTITY),
+                _("Type the quantity. If that was a barcode, press Esc, then scan it on the sale."),
             )
         quantity = parse_quantity(text)
         if self.unit_price is not None and is_large_line(quantity, self.unit_price) and self._confirmed != quantity:
             self._confirmed = quantity
             raise InvalidQuantity(
-                f"{quantity:,} × {self.item_name} comes to {self.money(self.unit_price * quantity)}.",
-                "Press Enter again if that is right, or change the quantity.",
+                _("{quantity:,} × {item} comes to {amount}.").format(
+                    quantity=quantity, item=self.item_name, amount=self.money(self.unit_price * quantity)
+                ),
+                _("Press Enter again if that is right, or change the quantity."),
             )
         self.value = quantity
 
@@ -319,9 +322,11 @@ def parse_discount(text: str, currency: Currency, locale: str = "en_US") -> Disc
         try:
             value = parse_decimal(number, locale=locale, strict=True)
         except (ArithmeticError, NumberFormatError):
-            raise InvalidAmount(f"“{text.strip()}” is not a percentage.", "Type for example 10% or 2.50.") from None
+            raise InvalidAmount(
+                _("“{typed}” is not a percentage.").format(typed=text.strip()), _("Type for example 10% or 2.50.")
+            ) from None
         if not value.is_finite() or value <= 0 or value > 100:
-            raise InvalidAmount("A percentage must be above 0 and at most 100.", "Type for example 10%.")
+            raise InvalidAmount(_("A percentage must be above 0 and at most 100."), _("Type for example 10%."))
         return Discount(True, value)
     return Discount(False, currency.parse(cleaned, locale=locale, allow_zero=False))
 
@@ -332,8 +337,9 @@ class DiscountDialog(CounterDialog):
     ) -> None:
         super().__init__(parent, title, headline)
         self.currency, self.number_locale = currency, locale
-        self.edit = self.line_edit("Discount", placeholder=f"10%  or  {currency.plain(Decimal('2.50'), locale)}")
-        hint = QLabel("End with % for a percentage; otherwise it is an amount off.")
+        example = _("10%  or  {amount}").format(amount=currency.plain(Decimal("2.50"), locale))
+        self.edit = self.line_edit(_("Discount"), placeholder=example)
+        hint = QLabel(_("End with % for a percentage; otherwise it is an amount off."))
         hint.setObjectName("dialogHint")
         self.form.addRow("", hint)
         self.value: Discount | None = None
@@ -347,20 +353,24 @@ class CashDialog(CounterDialog):
     """Amount tendered. Enter on an empty field means the exact amount."""
 
     def __init__(self, parent: QWidget | None, due: Decimal, currency: Currency, locale: str) -> None:
-        super().__init__(parent, "Cash", f"Cash due: {currency.format(due, locale)}")
+        # Translators: the title of the dialog taking a cash payment
+        super().__init__(parent, _("Cash"), _("Cash due: {amount}").format(amount=currency.format(due, locale)))
         self.headline.setObjectName("dialogAmount")
         self.currency, self.due, self.number_locale = currency, due, locale
-        self.edit = self.line_edit("Tendered", placeholder=f"{currency.plain(due, locale)}  (Enter = exact amount)")
-        self.part = QCheckBox("Part payment: take this cash and the rest by card  (Alt+P)")
+        exact = _("{amount}  (Enter = exact amount)").format(amount=currency.plain(due, locale))
+        # Translators: the cash the customer hands over
+        self.edit = self.line_edit(_("Tendered"), placeholder=exact)
+        self.part = QCheckBox(_("Part payment: take this cash and the rest by card  (Alt+P)"))
         self.part.setShortcut("Alt+P")
         self.form.addRow("", self.part)
         quick = QHBoxLayout()
         for note in _quick_notes(due):
             button = QPushButton(currency.format(note, locale))
             button.setAutoDefault(False)
-            button.clicked.connect(lambda _=False, n=note: self._quick(n))
+            button.clicked.connect(lambda _checked=False, n=note: self._quick(n))
             quick.addWidget(button)
-        self.form.addRow("Quick", quick)
+        # Translators: buttons for the usual banknotes handed over (one press: that much cash)
+        self.form.addRow(_("Quick"), quick)
         self.tendered = due
         self.part_payment = False
 
@@ -375,8 +385,10 @@ class CashDialog(CounterDialog):
         self.part_payment = self.part.isChecked()
         if self.tendered < self.due and not self.part_payment:
             raise InvalidAmount(
-                f"{self.currency.format(self.tendered)} is less than the {self.currency.format(self.due)} due.",
-                "Take more cash, or tick Part payment (Alt+P) and take the rest by card.",
+                _("{tendered} is less than the {due} due.").format(
+                    tendered=self.currency.format(self.tendered), due=self.currency.format(self.due)
+                ),
+                _("Take more cash, or tick Part payment (Alt+P) and take the rest by card."),
             )
 
 
@@ -393,19 +405,22 @@ class CardDialog(CounterDialog):
     """Card paid on the external terminal: record brand, last 4 and approval code only."""
 
     def __init__(self, parent: QWidget | None, remaining: Decimal, currency: Currency, locale: str) -> None:
-        super().__init__(parent, "Card", f"Card: charge {currency.format(remaining, locale)} on the terminal")
+        headline = _("Card: charge {amount} on the terminal").format(amount=currency.format(remaining, locale))
+        # Translators: the title of the dialog recording a card payment
+        super().__init__(parent, _("Card"), headline)
         self.headline.setObjectName("dialogAmount")
         self.currency, self.remaining, self.number_locale = currency, remaining, locale
         self.last4 = QLineEdit()  # first in focus: the amount is usually right already
         self.approval = QLineEdit()
         self.first_field = self.last4
-        self.amount = self.line_edit("Amount", currency.plain(remaining, locale))
+        self.amount = self.line_edit(_("Amount"), currency.plain(remaining, locale))
         self.brand = QComboBox()
         self.brand.addItems(CARD_BRANDS)
         self.brand.setMinimumHeight(40)
-        self.form.addRow("Brand", self.brand)
-        self._field(self.last4, "Last 4 digits", "4242", 4)
-        self._field(self.approval, "Approval code", "from the terminal's slip", 12)
+        # Translators: the card's brand (Visa, Mastercard...)
+        self.form.addRow(_("Brand"), self.brand)
+        self._field(self.last4, _("Last 4 digits"), "4242", 4)
+        self._field(self.approval, _("Approval code"), _("from the terminal's slip"), 12)
         self.amount_value = remaining
         self.card: CardDetails | None = None
 
@@ -428,7 +443,8 @@ class CardDialog(CounterDialog):
         self.amount_value = self.currency.parse(self.amount.text(), locale=self.number_locale, allow_zero=False)
         if self.amount_value > self.remaining:
             raise InvalidAmount(
-                f"Only {self.currency.format(self.remaining)} is due.", "Charge the card for that amount or less."
+                _("Only {amount} is due.").format(amount=self.currency.format(self.remaining)),
+                _("Charge the card for that amount or less."),
             )
         self.card = CardDetails.checked(self.brand.currentText(), self.last4.text(), self.approval.text())
 
@@ -451,11 +467,13 @@ class VoucherDialog(CounterDialog):
 
         assert isinstance(ctx, AppContext)
         super().__init__(
-            parent, "Store credit", f"Store credit: up to {ctx.store.currency.format(remaining, ctx.store.locale)}"
+            parent,
+            _("Store credit"),
+            _("Store credit: up to {amount}").format(amount=ctx.store.currency.format(remaining, ctx.store.locale)),
         )
         self.ctx, self.remaining = ctx, remaining
-        self.code_edit = self.line_edit("Voucher code", placeholder="scan the voucher, or type the code (SC…)")
-        self.amount = self.line_edit("Amount", placeholder="Enter = all that is due, up to the balance")
+        self.code_edit = self.line_edit(_("Voucher code"), placeholder=_("scan the voucher, or type the code (SC…)"))
+        self.amount = self.line_edit(_("Amount"), placeholder=_("Enter = all that is due, up to the balance"))
         self.code: str | None = None
         self.balance = Decimal(0)
         self.amount_value = Decimal(0)
@@ -473,14 +491,19 @@ class VoucherDialog(CounterDialog):
         with self.ctx.read_uow() as uow:
             balance = uow.vouchers.balance(code)
         if balance is None:
-            raise InvalidAmount(f"No store-credit voucher has the code {code}.", "Check the code on the voucher.")
+            raise InvalidAmount(
+                _("No store-credit voucher has the code {code}.").format(code=code), _("Check the code on the voucher.")
+            )
         if balance <= 0:
-            raise InvalidAmount(f"Voucher {code} has been spent.", "Take another tender.")
+            raise InvalidAmount(_("Voucher {code} has been spent.").format(code=code), _("Take another tender."))
         text = self.amount.text().strip()
         cur = self.ctx.store.currency
         amount = (
             cur.parse(text, locale=self.ctx.store.locale, allow_zero=False) if text else min(balance, self.remaining)
         )
         if amount > balance:
-            raise InvalidAmount(f"Voucher {code} holds only {cur.format(balance)}.", "Take that much from it.")
+            raise InvalidAmount(
+                _("Voucher {code} holds only {amount}.").format(code=code, amount=cur.format(balance)),
+                _("Take that much from it."),
+            )
         self.code, self.balance, self.amount_value = code, balance, amount

@@ -15,6 +15,9 @@ from PySide6.QtCore import QEvent, QObject, QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit, QListView, QStyle, QStyleOptionFrame, QWidget
 
+from counter.i18n import _
+from ui.i18n import live
+
 #: room kept for a window manager's title bar and frame around a dialog
 FRAME_ROOM = 48
 #: QLineEdit's own margin inside its contents rectangle, each side (qlineedit_p.h horizontalMargin)
@@ -70,13 +73,15 @@ def text_room(edit: QLineEdit) -> int:
 
 
 class PlaceholderFit(QObject):
-    """A field's placeholder: the longest of its wordings that fits the field's width."""
+    """A field's placeholder: the longest of its wordings that fits the field's width. The
+    wordings are English (marked ``N_``), shown in the screen's language, fitted again after
+    a language switch."""
 
     def __init__(self, edit: QLineEdit, wordings: Sequence[str]) -> None:
         super().__init__(edit)
         self.edit, self.wordings = edit, list(wordings)
         edit.installEventFilter(self)
-        self.fit()
+        live(self, self.fit)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
         if event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange, QEvent.Type.StyleChange):
@@ -91,12 +96,14 @@ class PlaceholderFit(QObject):
         edit = self.edit
         room = text_room(edit)
         fm = edit.fontMetrics()
-        fitting = [w for w in self.wordings if fm.horizontalAdvance(w) <= room]
-        edit.setPlaceholderText(fitting[0] if fitting else self.wordings[-1])
+        shown = [_(w) for w in self.wordings]
+        fitting = [w for w in shown if fm.horizontalAdvance(w) <= room]
+        edit.setPlaceholderText(fitting[0] if fitting else shown[-1])
 
 
 def fit_placeholder(edit: QLineEdit, *wordings: str) -> PlaceholderFit:
-    """Give ``edit`` the first of ``wordings`` (longest first) that fits it, as it resizes."""
+    """Give ``edit`` the first of ``wordings`` (longest first; English marked ``N_``, shown
+    translated) that fits it, as it resizes and after a language switch."""
     return PlaceholderFit(edit, wordings)
 
 

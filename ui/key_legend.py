@@ -14,13 +14,17 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from counter.i18n import _
+from ui.i18n import live
+
 MAX_ROWS = 3
 SPACING = 6
 MARGINS = (12, 6, 12, 6)
 
 
 class KeyLegend(QFrame):
-    """``keys`` are (key, label, what it does); ``fill``: the buttons share the whole width
+    """``keys`` are (key, label, what it does), the label in English (marked ``N_``: the
+    legend shows it translated, and again after a language switch); ``fill``: the buttons share the whole width
     (else they keep their natural width, from the left)."""
 
     def __init__(
@@ -30,17 +34,29 @@ class KeyLegend(QFrame):
         self.setObjectName("keyLegend")
         self.fill = fill
         self.buttons: list[QPushButton] = []
+        self.labels: list[tuple[str, str]] = []  # (key, label's English): the label is shown through _()
         for key, label, act in keys:
-            button = QPushButton(f"{key}\n{label}", self)
+            button = QPushButton(self)
             button.setObjectName("keyButton")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _=False, a=act: a())
+            button.clicked.connect(lambda _checked=False, a=act: a())
             self.buttons.append(button)
+            self.labels.append((key, label))
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(*MARGINS)
         self.column.setSpacing(SPACING)
         self.rows = 0
+        live(self, self._relabel)
         self._arrange(1)
+
+    def _relabel(self) -> None:
+        """Each button's key over its label in the screen's language (again after a switch,
+        when the rows are arranged again for the new widths)."""
+        for button, (key, label) in zip(self.buttons, self.labels, strict=True):
+            button.setText(f"{key}\n{_(label)}")
+        if self.rows:
+            self.rows = 0
+            self._arrange(self.rows_for(self.width()))
 
     # ------------------------------------------------------------ arrangement
     def _chunks(self, rows: int) -> list[list[QPushButton]]:

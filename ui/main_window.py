@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QP
 from app.context import AppContext, build_context, connect_sync
 from app.events import ReturnCommitted, SaleCommitted, VoidCommitted
 from counter.errors import CounterError, StoreError
+from counter.i18n import _
 from counter.people.staff import sign_out
 from counter.people.users import User
 from db.sync import SyncStatus
@@ -36,6 +37,7 @@ from ui.devices.device_bridge import DeviceBridge, open_receipt_printer
 from ui.devices.device_wiring import DeviceUi
 from ui.devices.printing import REPORT, PrintBridge
 from ui.fit import show_on_screen
+from ui.i18n import live
 from ui.ops import attempt, describe
 from ui.returns.return_screen import ReturnScreen
 from ui.sales.sale_screen import SaleScreen
@@ -57,7 +59,9 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self._desk_news = ""  # what the last pull brought of other lanes' desk work, once said
         self.printing = printing
-        self.setWindowTitle(f"Counter — {ctx.store.name} — {ctx.terminal.code}")
+        self.setWindowTitle(
+            _("Counter — {store} — {terminal}").format(store=ctx.store.name, terminal=ctx.terminal.code)
+        )
         self.stack = QStackedWidget()
         self.signin = SignInScreen(ctx)
         self.sale = SaleScreen(ctx, printing)
@@ -89,7 +93,9 @@ class MainWindow(QMainWindow):
             lambda decoded, kind: self.cash_office.preview.show_decoded(decoded) if kind == REPORT else None
         )
         self._status_bar(startup_notes)
+        self._printer_state: PrinterStatus | None = None
         printing.status_changed.connect(self._printer_status)
+        live(self.shift_label, self._relabel_status)  # the status items follow the screen's language
         self.devices: DeviceUi | None = None  # set by build_window
         self.trust: TrustUi | None = None  # set by build_window
         self.station: ManagerStationScreen | None = None  # set by build_window (Ctrl+Shift+M)
@@ -111,10 +117,12 @@ class MainWindow(QMainWindow):
         self.setStatusBar(bar)
         self.user_label = QLabel()
         self.session = Session(self.user_label)
-        self.terminal_label = QLabel(f"Terminal {self.ctx.terminal.code}")
-        self.shift_label = QLabel("Shift: …")
-        self.printer_label = QLabel("Printer: checking…")
-        self.sync_label = QLabel("Sync: local only (no HQ)")
+        self.terminal_label = QLabel()
+        code = self.ctx.terminal.code
+        live(self.terminal_label, lambda: self.terminal_label.setText(_("Terminal {code}").format(code=code)))
+        self.shift_label = QLabel(_("Shift: …"))
+        self.printer_label = QLabel(_("Printer: checking…"))
+        self.sync_label = QLabel(_("Sync: local only (no HQ)"))
         self.customer_label = QLabel("")  # the customer attached at the service desk (Ctrl+U)
         self.customer_label.hide()
         # when room is short, the terminal steps aside first (the title names it), then sync, shift, user
@@ -135,7 +143,7 @@ class MainWindow(QMainWindow):
         if notes:
             bar.showMessage(" ".join(notes), 15000)
         if self.printing.printer is None:
-            self.printer_label.setText("Printer: none set up")
+            self.printer_label.setText(_("Printer: none set up"))
 
     def refuse_to_sell(self, problem: StoreError) -> QMessageBox:
         """The integrity check found the file damaged: say it wherever a person looks (the
@@ -146,9 +154,9 @@ class MainWindow(QMainWindow):
         self.status(line)
         box = QMessageBox(
             QMessageBox.Icon.Critical,
-            "Counter cannot record sales",
+            _("Counter cannot record sales"),
             f"{problem.message}\n\n{problem.hint}\n\n"
-            "What this terminal recorded so far is kept; nothing more is recorded.",
+            + _("What this terminal recorded so far is kept; nothing more is recorded."),
             QMessageBox.StandardButton.Ok,
             self,
         )
@@ -170,13 +178,17 @@ class MainWindow(QMainWindow):
 
     def _sync_status(self, status: SyncStatus) -> None:
         if status.desk_news and status.desk_news != self._desk_news:
-            self.status(status.desk_news + " See the desk (Ctrl+U) and its queues (Ctrl+Q).", 30000)
+            see = _("See the desk (Ctrl+U) and its queues (Ctrl+Q).")
+            self.status(f"{status.desk_news} {see}", 30000)
         self._desk_news = status.desk_news
         self.sync_label.setText(status.describe())
-        self.sync_label.setToolTip(
-            f"Acknowledged by HQ up to entry {status.acked_seq}; {status.backlog} waiting"
-            + (f"; last sync {status.last_sync.astimezone():%Y-%m-%d %H:%M:%S}" if status.last_sync else "")
+        acked = _("Acknowledged by HQ up to entry {entry}; {waiting} waiting").format(
+            entry=status.acked_seq, waiting=status.backlog
         )
+        if status.last_sync:
+            last = f"{status.last_sync.astimezone():%Y-%m-%d %H:%M:%S}"
+            acked = _("{acknowledged}; last sync {time}").format(acknowledged=acked, time=last)
+        self.sync_label.setToolTip(acked)
         if status.pulling and status.pull_fraction is not None:
             self.sync_progress.setValue(round(status.pull_fraction * 1000))
             self.sync_progress.show()
@@ -187,8 +199,19 @@ class MainWindow(QMainWindow):
         self.sync_label.style().unpolish(self.sync_label)
         self.sync_label.style().polish(self.sync_label)
 
+    def _relabel_status(self) -> None:
+        """The status items said again in the screen's language (after a switch)."""
+        if self.session.user is not None:
+            self.show_shift()
+        if self._printer_state is not None:
+            self._printer_status(self._printer_state)
+        sync = getattr(self, "sync", None)
+        if isinstance(sync, SyncBridge):
+            self._sync_status(sync.status)
+
     def _printer_status(self, status: PrinterStatus) -> None:
-        self.printer_label.setText(f"Printer: {status.describe()}")
+        self._printer_state = status
+        self.printer_label.setText(_("Printer: {state}").format(state=status.describe()))
         self.printer_label.setProperty("kind", "ok" if status.ready else "error")
         self.printer_label.style().unpolish(self.printer_label)
         self.printer_label.style().polish(self.printer_label)
@@ -210,11 +233,11 @@ class MainWindow(QMainWindow):
         with self.ctx.read_uow() as uow:
             shift = uow.shifts.current(self.ctx.terminal.terminal_id)
         if shift is None:
-            self.shift_label.setText("Shift: none open (Ctrl+K)")
+            self.shift_label.setText(_("Shift: none open (Ctrl+K)"))
             self.shift_label.setProperty("kind", "error")
         else:
             since = shift.opened_at.astimezone(self.ctx.store.zone).strftime("%H:%M")
-            self.shift_label.setText(f"Shift: open since {since}")
+            self.shift_label.setText(_("Shift: open since {time}").format(time=since))
             self.shift_label.setProperty("kind", "ok")
         self.shift_label.style().unpolish(self.shift_label)
         self.shift_label.style().polish(self.shift_label)
@@ -247,18 +270,21 @@ class MainWindow(QMainWindow):
         for screen in (self.sale, self.returns):
             screen.customer = chosen
             screen.customer_id = chosen.id if chosen else None
-        self.customer_label.setText(f"Customer: {chosen.name}" if chosen else "")
+        self.customer_label.setText(_("Customer: {name}").format(name=chosen.name) if chosen else "")
         self.customer_label.setVisible(chosen is not None)
         if back:
             self._back_from_desk()
             origin = self.sale if self._desk_origin is not self.returns else self.returns
-            who = chosen.name if chosen else "No customer"
-            origin.say(f"{who} attached: this transaction goes on their history.", "ok")
+            if chosen:
+                said = _("{name} attached: this transaction goes on their history.").format(name=chosen.name)
+            else:
+                said = _("No customer attached: this transaction goes on their history.")
+            origin.say(said, "ok")
 
     def _back_to_sale(self) -> None:
         self.stack.setCurrentWidget(self.sale)
         self.sale.input.setFocus()
-        self.sale.say("Back at the sale screen. Scan the next item.", "info")
+        self.sale.say(_("Back at the sale screen. Scan the next item."), "info")
 
     def _signed_out(self) -> None:
         if self.user is not None:
@@ -359,16 +385,18 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, ma
     load_style(app)
     try:
         if demo and not (data_dir / "counter.sqlite3").exists():
-            print(f"Building the demo store in {data_dir} (first run, a few seconds)…", flush=True)
+            print(
+                _("Building the demo store in {folder} (first run, a few seconds)…").format(folder=data_dir), flush=True
+            )
         ctx = build_context(data_dir, demo=demo, overrides={"printer": printer})
     except CounterError as exc:
         # the same words on stderr: a launcher's log or a service manager keeps them
         print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr, flush=True)
-        QMessageBox.critical(QWidget(), "Counter cannot start", f"{exc.message}\n\n{exc.hint}")
+        QMessageBox.critical(QWidget(), _("Counter cannot start"), f"{exc.message}\n\n{exc.hint}")
         return 1
     except Exception as exc:  # never a traceback at start-up: a sentence, and the log
         problem = describe(exc)
-        QMessageBox.critical(QWidget(), "Counter cannot start", f"{problem.message}\n\n{problem.hint}")
+        QMessageBox.critical(QWidget(), _("Counter cannot start"), f"{problem.message}\n\n{problem.hint}")
         return 1
     sys.excepthook = _excepthook
     window = open_window(ctx)

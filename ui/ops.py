@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from counter.errors import CounterError
+from counter.i18n import _
 
 log = logging.getLogger("counter.ui")
 T = TypeVar("T")
@@ -37,8 +38,8 @@ def describe(exc: BaseException) -> Problem:
         return Problem(exc.message, exc.hint)
     log.error("unexpected error", exc_info=exc)
     return Problem(
-        "Something went wrong and this step was not recorded.",
-        "Try again; if it happens again, call a supervisor (details are in the log).",
+        _("Something went wrong and this step was not recorded."),
+        _("Try again; if it happens again, call a supervisor (details are in the log)."),
     )
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from counter.errors import CounterError
+from counter.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,8 @@ def _body(relay: _Relay, worker_ref: Any, call_id: int, call: Callable[[], Any])
     except Exception as exc:  # a bug must not be lost on a worker thread: log it, say it plainly
         log.exception("call to HQ failed")
         error = CounterError(
-            f"Something went wrong asking HQ ({type(exc).__name__}).", "See logs/counter.log in the data folder."
+            _("Something went wrong asking HQ ({error}).").format(error=type(exc).__name__),
+            _("See logs/counter.log in the data folder."),
         )
     with contextlib.suppress(RuntimeError):  # the application is shutting down
         relay.answered.emit(worker_ref, call_id, result, error)

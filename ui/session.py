@@ -11,16 +11,36 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
+from counter.i18n import N_, _
 from counter.people.users import User
+from ui.i18n import live
 
-SIGNED_OUT = "Not signed in"
+SIGNED_OUT = N_("Not signed in")
+#: a role's name as the status bar shows it (the role's value is its stored code)
+ROLE_NAMES = {
+    # Translators: a staff role, shown after the person's name in the status bar
+    "cashier": N_("cashier"),
+    # Translators: a staff role, shown after the person's name in the status bar
+    "supervisor": N_("supervisor"),
+    # Translators: a staff role, shown after the person's name in the status bar
+    "manager": N_("manager"),
+    # Translators: a staff role, shown after the person's name in the status bar
+    "admin": N_("admin"),
+}
+
+
+def role_name(role: str) -> str:
+    """A role's name in the screen's language (the role itself is a stored code)."""
+    name = ROLE_NAMES.get(str(role))
+    return _(name) if name else str(role)
 
 
 class Session:
     def __init__(self, label: QLabel) -> None:
         self.user: User | None = None
         self.label = label
-        self.label.setText(SIGNED_OUT)
+        self.shown: str | None = None  # what ``end`` was told to show (None: "Not signed in")
+        live(label, self._show)  # said again after a language switch
 
     def current(self) -> User | None:
         """The person signed in, or None (the sign-in screen, the lock, the manager station)."""
@@ -28,9 +48,19 @@ class Session:
 
     def begin(self, user: User) -> None:
         self.user = user
-        self.label.setText(f"{user.name} ({user.role})")
+        self._show()
 
-    def end(self, shown: str = SIGNED_OUT) -> None:
-        """No one is signed in; the status bar says ``shown`` ("Locked", ...)."""
+    def end(self, shown: str | None = None) -> None:
+        """No one is signed in; the status bar says ``shown`` ("Locked", ..., already in the
+        screen's language), else "Not signed in"."""
         self.user = None
-        self.label.setText(shown)
+        self.shown = shown
+        self._show()
+
+    def _show(self) -> None:
+        user = self.user
+        if user is not None:
+            # Translators: the status bar's item naming who is signed in, e.g. "Anna (cashier)"
+            self.label.setText(_("{name} ({role})").format(name=user.name, role=role_name(user.role)))
+        else:
+            self.label.setText(_(SIGNED_OUT) if self.shown is None else self.shown)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from app.context import AppContext
 from app.events import DeskPaymentCommitted, Tell
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.payments.card_refunds import CloseCardRefund, close_refund_otherwise, retry_refund
 from counter.payments.ports import CardRequestRow
 from counter.people.users import User
@@ -33,23 +34,28 @@ class OpenCardRefundDialog(CounterDialog):
         cur = ctx.store.currency
         self.amount = cur.from_minor(row.amount_minor)
         money = cur.format(self.amount, ctx.store.locale)
-        super().__init__(parent, "Card refund not made", f"The {money} card refund did not go through")
+        super().__init__(
+            parent, _("Card refund not made"), _("The {amount} card refund did not go through").format(amount=money)
+        )
         self.setObjectName("openCardRefund")
         self.ctx, self.row, self.user, self.tell = ctx, row, user, tell
         self.said = QLabel(said)
         self.said.setWordWrap(True)
         self.said.setObjectName("terminalState")
         self.said.setProperty("state", "declined")
-        self.said.setAccessibleName("What the card terminal said")
-        self.form.addRow("Terminal", self.said)
+        self.said.setAccessibleName(_("What the card terminal said"))
+        # Translators: the card terminal (the row where the dialog shows what it said)
+        self.form.addRow(_("Terminal"), self.said)
         ways = QLabel(
-            "The return stays open until this is settled. Enter: try the card again. "
-            "F9: pay it in cash, F8: as store credit (a supervisor approves either)."
+            _(
+                "The return stays open until this is settled. Enter: try the card again. "
+                "F9: pay it in cash, F8: as store credit (a supervisor approves either)."
+            )
         )
         ways.setWordWrap(True)
         self.form.addRow("", ways)
-        self.ok_button.setText("Try the card again  (Enter)")
-        self.cancel_button.setText("Later  (Esc)")
+        self.ok_button.setText(_("Try the card again  (Enter)"))
+        self.cancel_button.setText(_("Later  (Esc)"))
         self.runner = Runner(self)
         self.result_text = ""
 
@@ -63,7 +69,7 @@ class OpenCardRefundDialog(CounterDialog):
 
     def _try_accept(self) -> None:
         self.ok_button.setEnabled(False)
-        self.said.setText("Sent to the terminal: the customer follows it.")
+        self.said.setText(_("Sent to the terminal: the customer follows it."))
         call = lambda: self.ctx.handle(retry_refund, self.row.for_id, self.row.seq, self.user)  # noqa: E731
         self.runner.off_gui(call, self._retried)
 
@@ -79,7 +85,7 @@ class OpenCardRefundDialog(CounterDialog):
             self.accept()
             return
         self.said.setText(text)
-        self.show_error("The terminal did not make the refund. Try again, or pay it another way (F9, F8).")
+        self.show_error(_("The terminal did not make the refund. Try again, or pay it another way (F9, F8)."))
 
     def _other_way(self, how: str) -> None:
         close = CloseCardRefund(self.user, self.row.for_id, self.row.seq, how)
@@ -99,9 +105,11 @@ class OpenCardRefundDialog(CounterDialog):
         if closed.how == "cash":  # the drawer opens now, for the cash handed out (due with the commit)
             self.ctx.after_commit.publish(DeskPaymentCommitted(closed.reference, Decimal(0), closed.amount, self.tell))
         self.result_text = (
-            f"Card refund paid in cash instead: give the customer {money} from the drawer."
+            _("Card refund paid in cash instead: give the customer {amount} from the drawer.").format(amount=money)
             if closed.how == "cash"
-            else f"Card refund paid as store credit instead: voucher {closed.voucher} holds {money}."
+            else _("Card refund paid as store credit instead: voucher {voucher} holds {amount}.").format(
+                voucher=closed.voucher, amount=money
+            )
         )
         self.accept()
 

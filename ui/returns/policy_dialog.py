@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QSpinBox, QTabl
 
 from app.context import AppContext
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.people.users import Permission, User
 from counter.returns.policy import ReturnPolicy, ReturnRules
 from counter.returns.policy_admin import change_policies
@@ -26,12 +27,14 @@ class PolicyError(CounterError):
 
 class PolicyDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User) -> None:
-        super().__init__(parent, "Return policies", "Return policies")
+        super().__init__(parent, _("Return policies"), _("Return policies"))
         self.ctx, self.user = ctx, user
         self.setMinimumSize(900, 760)
         self.policies = ctx.reads.return_policies()
         self.table = QTableWidget(len(self.policies), 5)
-        self.table.setHorizontalHeaderLabels(["Category", "Days", "Final sale", "Receipt needed", "Fee % (opened)"])
+        self.table.setHorizontalHeaderLabels(
+            [_("Category"), _("Days"), _("Final sale"), _("Receipt needed"), _("Fee % (opened)")]
+        )
         self.table.verticalHeader().hide()
         self.table.setMinimumHeight(380)
         for col, width in enumerate((240, 110, 120, 160, 150)):
@@ -57,11 +60,11 @@ class PolicyDialog(CounterDialog):
         store_form = QFormLayout()
         self.rule_edits: dict[str, QLineEdit] = {}
         labels = {
-            "cash_refund_approval_over": "Cash refunds above this need approval",
-            "no_receipt_approval_over": "No-receipt returns above this need approval",
-            "no_receipt_customer_limit": "No-receipt refunds per customer ID (rolling window)",
-            "no_receipt_window_days": "Rolling window (days)",
-            "no_receipt_lowest_price_days": "No receipt: lowest price of the last (days)",
+            "cash_refund_approval_over": _("Cash refunds above this need approval"),
+            "no_receipt_approval_over": _("No-receipt returns above this need approval"),
+            "no_receipt_customer_limit": _("No-receipt refunds per customer ID (rolling window)"),
+            "no_receipt_window_days": _("Rolling window (days)"),
+            "no_receipt_lowest_price_days": _("No receipt: lowest price of the last (days)"),
         }
         for key, label in labels.items():
             edit = QLineEdit(str(getattr(rules, key)))
@@ -69,8 +72,9 @@ class PolicyDialog(CounterDialog):
             self.rule_edits[key] = edit
         self.form.addRow(store_form)
         if not user.can(Permission.EDIT_POLICIES):
-            self.headline.setText("Return policies (read only: a manager can change them)")
-            self.ok_button.setText("Close")
+            self.headline.setText(_("Return policies (read only: a manager can change them)"))
+            # Translators: a button closing the dialog
+            self.ok_button.setText(_("Close"))
 
     def validate(self) -> None:
         if not self.user.can(Permission.EDIT_POLICIES):
@@ -87,10 +91,13 @@ class PolicyDialog(CounterDialog):
                 fee = Decimal(fee_text)
             except InvalidOperation:
                 raise PolicyError(
-                    f"{name}: “{fee_text}” is not a percentage.", "Type a number from 0 to 100."
+                    _("{category}: “{typed}” is not a percentage.").format(category=name, typed=fee_text),
+                    _("Type a number from 0 to 100."),
                 ) from None
             if not fee.is_finite() or not 0 <= fee <= 100:
-                raise PolicyError(f"{name}: the restocking fee must be from 0 to 100 %.", "")
+                raise PolicyError(
+                    _("{category}: the restocking fee must be from 0 to 100 %.").format(category=name), ""
+                )
             new = ReturnPolicy(policy.category_id, days, final, receipt, fee)
             if new != policy:
                 changed.append(new)
@@ -109,7 +116,7 @@ class PolicyDialog(CounterDialog):
         try:
             value = Decimal(text.strip())
         except InvalidOperation:
-            raise PolicyError(f"“{text}” is not a valid value.", "Type a number.") from None
+            raise PolicyError(_("“{typed}” is not a valid value.").format(typed=text), _("Type a number.")) from None
         return _not_negative(value)
 
     def _rule_days(self, key: str) -> int:
@@ -117,11 +124,11 @@ class PolicyDialog(CounterDialog):
         try:
             value = int(text)
         except ValueError:
-            raise PolicyError(f"“{text}” is not a valid value.", "Type a number.") from None
+            raise PolicyError(_("“{typed}” is not a valid value.").format(typed=text), _("Type a number.")) from None
         return _not_negative(value)
 
 
 def _not_negative(value: _Number) -> _Number:
     if value < 0:
-        raise PolicyError("Policy amounts and days cannot be negative.", "")
+        raise PolicyError(_("Policy amounts and days cannot be negative."), "")
     return value

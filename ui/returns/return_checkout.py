@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from app.context import AppContext
 from app.events import ReturnCommitted
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.payments.card_refunds import RefundOutcome, send_refunds
 from counter.payments.ports import CardRequestRow
 from counter.people.users import User
@@ -113,14 +114,15 @@ class ReturnCheckout:
         if kinds is None:
             q = v.quote or v.quote_now()
             if q is None or not q.approvals:
-                raise ReturnError("Nothing here needs a supervisor's approval.", "")
+                raise ReturnError(_("Nothing here needs a supervisor's approval."), "")
             kinds, amount = q.approvals, q.refund_total
         assert amount is not None
         names = self.ask.ask_approval(kinds, amount, v.draft.request_id)
         if names is None:
-            v.say("Not approved: nothing was recorded.", "info")
+            v.say(_("Not approved: nothing was recorded."), "info")
             return False
-        v.say(f"Approved by {', '.join(sorted(set(names)))} for {self._money(amount)}.", "ok")
+        approvers = ", ".join(sorted(set(names)))
+        v.say(_("Approved by {names} for {amount}.").format(names=approvers, amount=self._money(amount)), "ok")
         return True
 
     def policies(self) -> None:
@@ -133,7 +135,7 @@ class ReturnCheckout:
         draft = v.draft
         assert draft is not None
         if draft.is_empty:
-            raise ReturnError("No item is marked to return.", "Pick a line and press Space.")
+            raise ReturnError(_("No item is marked to return."), _("Pick a line and press Space."))
         for line_id, name in draft.lines_missing_a_reason():
             v.select_line(line_id)
             reason = self.ask.ask_reason(name)
@@ -150,7 +152,8 @@ class ReturnCheckout:
             return  # the message panel already says why
         if q.refused:
             raise ReturnError(
-                "Cannot take this return: " + " / ".join(q.refused), "Explain the policy to the customer."
+                _("Cannot take this return: {refusals}").format(refusals=" / ".join(q.refused)),
+                _("Explain the policy to the customer."),
             )
         paid = self._exchange_payment(q)
         if paid is None:
@@ -201,7 +204,11 @@ class ReturnCheckout:
                 return
             self._committed(record, None, None)
             return
-        v.wait("Checking this receipt with HQ…" if cmd.original_receipt else "Checking the customer's returns with HQ…")
+        v.wait(
+            _("Checking this receipt with HQ…")
+            if cmd.original_receipt
+            else _("Checking the customer's returns with HQ…")
+        )
         v.off_gui(commit, lambda record, error: self._committed(record, error, again))
 
     def _committed(
@@ -229,11 +236,12 @@ class ReturnCheckout:
             with self.ctx.read_uow() as uow:
                 on_terminal = frozenset(r.seq for r in uow.cards.for_purpose("return", record.id))
         said = describe_allocation(q.allocation, self._money, record.voucher_code, on_terminal)
-        message = f"Return {record.return_number} recorded. " + (f"{said[:1].upper()}{said[1:]}." if said else "")
+        recorded = _("Return {number} recorded.").format(number=record.return_number)
+        message = f"{recorded} " + (f"{said[:1].upper()}{said[1:]}." if said else "")
         if q.to_pay > 0:
-            message += f" Customer paid {self._money(q.to_pay)} for the exchange."
+            message += " " + _("Customer paid {amount} for the exchange.").format(amount=self._money(q.to_pay))
             if self._exchange_change:
-                message += f" Give {self._money(self._exchange_change)} change."
+                message += " " + _("Give {amount} change.").format(amount=self._money(self._exchange_change))
         v.emit_recorded(record)
         v.new_draft()
         v.say(message, "ok")
@@ -243,8 +251,10 @@ class ReturnCheckout:
         # Under the total, what this return gave back (not the empty draft's "Refund to").
         given = [f"{part.label}  {self._money(part.amount)}" for part in q.allocation.parts]
         if q.to_pay > 0:
-            given.append(f"Customer paid  {self._money(q.to_pay)}")
-        v.show_done(f"DONE · {record.return_number}", self._money(q.allocation.total or q.to_pay), given)
+            given.append(_("Customer paid  {amount}").format(amount=self._money(q.to_pay)))
+        # Translators: the caption over a return just recorded (capitals), with its number
+        done = _("DONE · {number}").format(number=record.return_number)
+        v.show_done(done, self._money(q.allocation.total or q.to_pay), given)
         if on_terminal:
             self._refund_cards(record)
 
@@ -253,7 +263,7 @@ class ReturnCheckout:
         off the GUI thread."""
         if self.view.user is None:
             return
-        self.tell("Refunding to the card on the terminal: the customer follows it…", "info")
+        self.tell(_("Refunding to the card on the terminal: the customer follows it…"), "info")
         user = self.view.user
         call = partial(self.ctx.handle, send_refunds, record.id, user)
         self.view.off_gui(call, lambda outcomes, error: self._cards_refunded(record, outcomes, error))
@@ -262,7 +272,9 @@ class ReturnCheckout:
         self, record: ReturnRecord, outcomes: list[RefundOutcome] | None, error: CounterError | None
     ) -> None:
         if error is not None:
-            self.tell(f"The card refund was not sent: {error.message} {error.hint}", "error")
+            self.tell(
+                _("The card refund was not sent: {problem}").format(problem=f"{error.message} {error.hint}"), "error"
+            )
         for outcome in outcomes or []:
             if outcome.approved:
                 self.tell(outcome.text, "ok")
@@ -274,8 +286,9 @@ class ReturnCheckout:
                 self.tell(outcome.text, "error")
                 continue
             done = self.ask.settle_open_refund(row, outcome.text)
-            self.tell(done or f"The {self._money(outcome.amount)} card refund is still owed: the return stays open "
-                      "and is offered again at the next sign-in.", "ok" if done else "error")  # fmt: skip
+            self.tell(done or _("The {amount} card refund is still owed: the return stays open "
+                                "and is offered again at the next sign-in.").format(amount=self._money(outcome.amount)),
+                      "ok" if done else "error")  # fmt: skip
 
     def warn(self, text: str, kind: str) -> None:
         """A device's problem, said above what the screen says."""

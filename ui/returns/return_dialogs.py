@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QListWi
 
 from app.context import AppContext
 from counter.errors import CounterError
+from counter.i18n import _, ngettext
 from counter.people.users import Permission, User
 from counter.returns.model import ID_TYPES, CustomerId, ReturnError
 from counter.returns.policy import ApprovalKind, Reason
@@ -27,6 +28,7 @@ from db.queries import SaleSummary
 from db.remote_approvals import RemoteApprovals
 from ui.dialogs import CounterDialog
 from ui.runner import Runner
+from ui.session import role_name
 
 REASONS = list(Reason)
 
@@ -41,7 +43,8 @@ class ReasonDialog(CounterDialog):
     """Pick a reason with one digit key (or ↑/↓ and Enter)."""
 
     def __init__(self, parent: QWidget | None, item_name: str) -> None:
-        super().__init__(parent, "Reason", f"Why is {item_name} coming back?")
+        # Translators: the title of the dialog choosing why an item is returned
+        super().__init__(parent, _("Reason"), _("Why is {item} coming back?").format(item=item_name))
         self.list = QListWidget()
         for n, reason in enumerate(REASONS, start=1):
             self.list.addItem(QListWidgetItem(f"{n}   {reason.label}"))
@@ -69,13 +72,13 @@ class ReasonDialog(CounterDialog):
 
 class CustomerIdDialog(CounterDialog):
     def __init__(self, parent: QWidget | None) -> None:
-        super().__init__(parent, "Customer ID", "Returns without a receipt need the customer's ID")
+        super().__init__(parent, _("Customer ID"), _("Returns without a receipt need the customer's ID"))
         self.id_type = QComboBox()
-        self.id_type.addItems(ID_TYPES)
+        self.id_type.addItems(ID_TYPES)  # stored as chosen: the English names
         self.id_type.setMinimumHeight(40)
-        self.form.addRow("Type of ID", self.id_type)
-        self.number = self.line_edit("ID number", placeholder="as printed on the ID")
-        note = QLabel("Only the last 4 characters are kept on record.")
+        self.form.addRow(_("Type of ID"), self.id_type)
+        self.number = self.line_edit(_("ID number"), placeholder=_("as printed on the ID"))
+        note = QLabel(_("Only the last 4 characters are kept on record."))
         note.setObjectName("dialogHint")
         self.form.addRow("", note)
         self.value: CustomerId | None = None
@@ -88,16 +91,16 @@ class FindSaleDialog(CounterDialog):
     """Find a sale by day, total or card last 4; Enter on a result picks it."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext) -> None:
-        super().__init__(parent, "Find a sale", "Find the sale without its receipt number")
+        super().__init__(parent, _("Find a sale"), _("Find the sale without its receipt number"))
         self.ctx = ctx
-        self.days = self.line_edit("Days back", "30", "how many days to look back")
-        self.amount = self.line_edit("Total paid", placeholder="e.g. 51.72 (optional)")
-        self.last4 = self.line_edit("Card last 4", placeholder="optional")
+        self.days = self.line_edit(_("Days back"), "30", _("how many days to look back"))
+        self.amount = self.line_edit(_("Total paid"), placeholder=_("e.g. 51.72 (optional)"))
+        self.last4 = self.line_edit(_("Card last 4"), placeholder=_("optional"))
         self.results = QListWidget()
         self.results.setMinimumHeight(220)
         self.results.itemActivated.connect(lambda _i: self._pick())
         self.form.addRow(self.results)
-        self.ok_button.setText("Search  (Enter)")
+        self.ok_button.setText(_("Search  (Enter)"))
         self.value: str | None = None
 
     def validate(self) -> None:
@@ -106,12 +109,12 @@ class FindSaleDialog(CounterDialog):
             return
         days_text = self.days.text().strip() or "30"
         if not days_text.isdigit() or not 1 <= int(days_text) <= 3650:
-            raise ReturnError("Days back must be a whole number from 1 to 3650.", "")
+            raise ReturnError(_("Days back must be a whole number from 1 to 3650."), "")
         typed = self.amount.text().strip()
         amount = self.ctx.store.currency.parse(typed, locale=self.ctx.store.locale) if typed else None
         last4 = self.last4.text().strip() or None
         if last4 is not None and not (len(last4) == 4 and last4.isdigit()):
-            raise ReturnError("Type exactly the last 4 digits of the card.", "")
+            raise ReturnError(_("Type exactly the last 4 digits of the card."), "")
         since = datetime.now(self.ctx.store.zone) - timedelta(days=int(days_text))
         found = self.ctx.reads.find_sales(self.ctx.store.currency, day_from=since, amount=amount, card_last4=last4)
         self._show(found)
@@ -122,9 +125,16 @@ class FindSaleDialog(CounterDialog):
         fmt = self.ctx.store.currency.format
         for sale in found:
             when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%b %d %H:%M")
+            # Translators: a sale found; English says "lines" for one line too
+            row = "{receipt}   {when}   {total}   {count} lines   {tenders}"
             item = QListWidgetItem(
-                f"{sale.receipt_number}   {when}   {fmt(sale.total, self.ctx.store.locale)}   "
-                f"{sale.lines} lines   {sale.tenders}"
+                ngettext(row, row, sale.lines).format(
+                    receipt=sale.receipt_number,
+                    when=when,
+                    total=fmt(sale.total, self.ctx.store.locale),
+                    count=sale.lines,
+                    tenders=sale.tenders,
+                )
             )
             item.setData(Qt.ItemDataRole.UserRole, sale.receipt_number)
             self.results.addItem(item)
@@ -133,7 +143,7 @@ class FindSaleDialog(CounterDialog):
             self.results.setFocus()
             self.error.hide()
         else:
-            self.show_error("No sale matches. Widen the days, or leave the amount or card empty.")
+            self.show_error(_("No sale matches. Widen the days, or leave the amount or card empty."))
 
     def _pick(self) -> None:
         current = self.results.currentItem()
@@ -176,18 +186,20 @@ class ApprovalDialog(CounterDialog):
     ) -> None:
         money = ctx.store.currency.format(amount, ctx.store.locale)
         what_lines = "\n".join(f"• {k.label}" for k in sorted(kinds))
-        super().__init__(parent, "Supervisor approval", f"Approval needed for {money}:\n{what_lines}")
+        headline = _("Approval needed for {amount}:").format(amount=money)
+        super().__init__(parent, _("Supervisor approval"), f"{headline}\n{what_lines}")
         self.ctx, self.request_id, self.kinds, self.amount, self.requester = ctx, request_id, kinds, amount, requester
         self.approver = QComboBox()
         self.approver.setMinimumHeight(40)
         for user in ctx.reads.list_users():
             if user.can(Permission.APPROVE):
-                self.approver.addItem(f"{user.name} ({user.role})", user.id)
-        self.form.addRow("Supervisor", self.approver)
-        self.pin = self.line_edit("PIN", placeholder="the supervisor types it here")
+                self.approver.addItem(_("{name} ({role})").format(name=user.name, role=role_name(user.role)), user.id)
+        self.form.addRow(_("Supervisor"), self.approver)
+        self.pin = self.line_edit(_("PIN"), placeholder=_("the supervisor types it here"))
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(8)
-        self.reason = self.line_edit("Reason", placeholder="why it is approved")
+        # Translators: why the supervisor approves (typed, kept on record)
+        self.reason = self.line_edit(_("Reason"), placeholder=_("why it is approved"))
         self.first_field = self.pin
         self.approvals: list[Approval] = []
         self.what = what or _describe(parent, kinds, money)
@@ -207,11 +219,11 @@ class ApprovalDialog(CounterDialog):
         self.form.addRow(self.waiting)
         self.form.setRowVisible(self.waiting, False)
         if self.remote is not None:
-            self.send_button = QPushButton("Send to a manager's station  (F8)")
+            self.send_button = QPushButton(_("Send to a manager's station  (F8)"))
             self.send_button.setAutoDefault(False)
             self.send_button.setMinimumHeight(40)
             self.send_button.clicked.connect(self.send_remote)
-            self.send_hint = QLabel("No supervisor here? A manager approves or declines at their own station.")
+            self.send_hint = QLabel(_("No supervisor here? A manager approves or declines at their own station."))
             self.send_hint.setObjectName("dialogHint")
             self.send_hint.setWordWrap(True)
             self.form.addRow(self.send_button)
@@ -280,11 +292,14 @@ class ApprovalDialog(CounterDialog):
             self._show_state("form")
             if isinstance(error, UpstreamUnavailable):
                 self.show_error(
-                    "HQ cannot be reached, so the request was not sent to a manager's station. "
-                    "A supervisor can approve here with their PIN."
+                    _(
+                        "HQ cannot be reached, so the request was not sent to a manager's station. "
+                        "A supervisor can approve here with their PIN."
+                    )
                 )
             else:
-                self.show_error(f"HQ did not take the request: {error.message if error else 'no answer'}")
+                problem = error.message if error else _("no answer")
+                self.show_error(_("HQ did not take the request: {problem}").format(problem=problem))
             return
         self.sent = result
         self._sent_at = time.monotonic() - result.age.total_seconds()
@@ -305,10 +320,11 @@ class ApprovalDialog(CounterDialog):
             return
         if error is not None or result is None:
             if isinstance(error, UpstreamUnavailable):
-                self._show_waiting(note="HQ is not answering just now; still trying.")
+                self._show_waiting(note=_("HQ is not answering just now; still trying."))
                 return
             self._show_state("form")
-            self.show_error(f"{error.message if error else 'No answer from HQ.'} A supervisor can approve here.")
+            problem = error.message if error else _("No answer from HQ.")
+            self.show_error(_("{problem} A supervisor can approve here.").format(problem=problem))
             return
         self.sent = result
         if result.state == "pending":
@@ -317,18 +333,30 @@ class ApprovalDialog(CounterDialog):
             self._record(result)
         elif result.state == "declined":
             self._show_state("form")
-            note = f": “{result.answer_note}”" if result.answer_note else " (no note)"
+            if result.answer_note:
+                declined = _(
+                    "Declined by {name} at {terminal}: “{note}”. Nothing was recorded. "
+                    "Change the return, or a supervisor here may approve with their PIN."
+                )
+            else:
+                declined = _(
+                    "Declined by {name} at {terminal} (no note). Nothing was recorded. "
+                    "Change the return, or a supervisor here may approve with their PIN."
+                )
             self.show_error(
-                f"Declined by {result.answered_by_name} at {result.answered_terminal}{note}. Nothing was recorded. "
-                "Change the return, or a supervisor here may approve with their PIN."
+                declined.format(
+                    name=result.answered_by_name, terminal=result.answered_terminal, note=result.answer_note
+                )
             )
         else:  # expired, cancelled
             self._show_state("form")
             self.show_error(
-                "No manager answered in time: the request expired. Send it again (F8), "
-                "or a supervisor here approves with their PIN."
+                _(
+                    "No manager answered in time: the request expired. Send it again (F8), "
+                    "or a supervisor here approves with their PIN."
+                )
                 if result.state == "expired"
-                else "The request was withdrawn. Send it again (F8), or approve here with a PIN."
+                else _("The request was withdrawn. Send it again (F8), or approve here with a PIN.")
             )
 
     def _record(self, answer: RemoteRequest) -> None:
@@ -354,7 +382,9 @@ class ApprovalDialog(CounterDialog):
             self._show_state("form")
             if sent is not None:
                 self.worker.off_gui(lambda: remote.cancel(sent.id), self._on_withdrawn)
-            self.show_error("Request withdrawn. A supervisor can approve here with their PIN, or send it again (F8).")
+            self.show_error(
+                _("Request withdrawn. A supervisor can approve here with their PIN, or send it again (F8).")
+            )
             return
         if self.remote is not None:
             self.ticker.stop()
@@ -383,10 +413,10 @@ class ApprovalDialog(CounterDialog):
             self.form.setRowVisible(widget, form)
         self.form.setRowVisible(self.waiting, not form)
         self.ok_button.setVisible(form)
-        self.cancel_button.setText("Cancel  (Esc)" if form else "Withdraw request  (Esc)")
+        self.cancel_button.setText(_("Cancel  (Esc)") if form else _("Withdraw request  (Esc)"))
         self.error.hide()
         if state == "sending":
-            self.waiting.setText("Sending the request to HQ…")
+            self.waiting.setText(_("Sending the request to HQ…"))
         elif state == "waiting":
             self._show_waiting()
             self.ticker.start()
@@ -399,19 +429,22 @@ class ApprovalDialog(CounterDialog):
             return
         elapsed = int(max(0.0, time.monotonic() - self._sent_at))
         left = max(0, int(self.sent.expires_at.timestamp() - self.sent.created_at.timestamp()) - elapsed)
+        sent = _("Sent {time} ago").format(time=f"{elapsed // 60}:{elapsed % 60:02d}")
+        expires = _("expires in {time}").format(time=f"{left // 60}:{left % 60:02d}")
         parts = [
             "<div style='font-size: 19px; font-weight: 600; color: #1e3a8a;'>"
-            "Waiting for a manager at their station…</div>",
-            f"<div style='font-size: 17px; margin-top: 6px;'><b>Sent {elapsed // 60}:{elapsed % 60:02d} ago</b>"
-            f" &nbsp;·&nbsp; expires in {left // 60}:{left % 60:02d}</div>",
+            f"{html.escape(_('Waiting for a manager at their station…'))}</div>",
+            f"<div style='font-size: 17px; margin-top: 6px;'><b>{html.escape(sent)}</b>"
+            f" &nbsp;·&nbsp; {html.escape(expires)}</div>",
             f"<div style='margin-top: 6px;'>{html.escape(self.sent.what)}</div>",
         ]
         if note:
             parts.append(f"<div style='margin-top: 6px; color: #b45309; font-weight: 600;'>{html.escape(note)}</div>")
-        parts.append(
-            "<div style='margin-top: 8px; color: #4b5563;'>The manager approves or declines with their PIN; "
-            "this counter goes on by itself. Esc withdraws the request.</div>"
+        explained = _(
+            "The manager approves or declines with their PIN; this counter goes on by itself. "
+            "Esc withdraws the request."
         )
+        parts.append(f"<div style='margin-top: 8px; color: #4b5563;'>{html.escape(explained)}</div>")
         self.waiting.setText("".join(parts))
 
 
@@ -431,17 +464,18 @@ class PayDifferenceDialog(CounterDialog):
     """The customer owes money on an exchange: C for cash, K for card."""
 
     def __init__(self, parent: QWidget | None, text: str) -> None:
-        super().__init__(parent, "Exchange", text)
+        # Translators: the title of the dialog asking how the customer pays an exchange's difference
+        super().__init__(parent, _("Exchange"), text)
         self.choice = ""
         self.ok_button.hide()
-        for label, key in (("Cash  (C)", "c"), ("Card  (K)", "k")):
+        for label, key in ((_("Cash  (C)"), "c"), (_("Card  (K)"), "k")):
             button = self.add_choice(label, key)
             button.setShortcut(key.upper())
 
     def add_choice(self, label: str, key: str) -> QPushButton:
         button = QPushButton(label)
         button.setMinimumHeight(44)
-        button.clicked.connect(lambda _=False, k=key: self._choose(k))
+        button.clicked.connect(lambda _checked=False, k=key: self._choose(k))
         self.form.addRow(button)
         return button
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
+from counter.i18n import _
 from counter.returns.draft import DraftError, ReturnDraft
 from counter.returns.model import ReturnQuote
 from counter.returns.policy import Status
@@ -82,7 +83,7 @@ class ReturnLinesTable(QTableView):
         row = self.currentIndex().row()
         line_id = self.lines.line_id(row if row >= 0 else 0)
         if line_id is None:
-            raise DraftError("There is no line to change yet.", "Scan the receipt, or Ctrl+N for no receipt.")
+            raise DraftError(_("There is no line to change yet."), _("Scan the receipt, or Ctrl+N for no receipt."))
         return line_id
 
     def select_row(self, row: int) -> None:

@@ -13,24 +13,34 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from counter.i18n import N_, _
 from counter.money import Currency
 from counter.returns.draft import ReturnDraft
 from counter.returns.model import QuotedLine, ReturnQuote
 from counter.returns.policy import Condition, Disposition, LineDecision, Reason, Status
+from ui.i18n import live_headers
 
 # "Reason · condition → goes to" on three lines: the column may narrow to its widest part
+# (English, marked N_: headerData shows them translated; "#" and "" are shown as they are)
+_REASON_HEADING = N_("Reason ·\ncondition\n→ goes to")
 RECEIPT_COLUMNS = (
     "#",
-    "Item",
-    "Sold",
-    "Back",
-    "Left",
-    "Paid each",
-    "Return",
-    "Reason ·\ncondition\n→ goes to",
-    "Decision",
+    N_("Item"),
+    # Translators: a column heading: how many of the line were sold
+    N_("Sold"),
+    # Translators: a column heading: how many of the line were returned before
+    N_("Back"),
+    # Translators: a column heading: how many of the line may still be returned
+    N_("Left"),
+    # Translators: a column heading: the price paid for one of the item
+    N_("Paid each"),
+    # Translators: a column heading: how many of the line are returned now
+    N_("Return"),
+    _REASON_HEADING,
+    # Translators: a column heading: what the return policy decides for the line
+    N_("Decision"),
 )
-NO_RECEIPT_COLUMNS = ("#", "Item", "", "", "", "Refund each", "Return", "Reason ·\ncondition\n→ goes to", "Decision")
+NO_RECEIPT_COLUMNS = ("#", N_("Item"), "", "", "", N_("Refund each"), N_("Return"), _REASON_HEADING, N_("Decision"))
 DECISION_COLUMN = 8
 NAME_COLUMN = 1
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -50,6 +60,7 @@ class ReturnLinesModel(QAbstractTableModel):
         self.currency = currency
         self.locale = locale
         self.quote: ReturnQuote | None = None
+        live_headers(self)  # the headers follow the screen's language
 
     def reset(self, draft: ReturnDraft, quote: ReturnQuote | None) -> None:
         self.beginResetModel()
@@ -84,7 +95,8 @@ class ReturnLinesModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return (NO_RECEIPT_COLUMNS if self.draft.no_receipt else RECEIPT_COLUMNS)[section]
+            heading = (NO_RECEIPT_COLUMNS if self.draft.no_receipt else RECEIPT_COLUMNS)[section]
+            return _(heading) if heading not in ("", "#") else heading
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -141,7 +153,7 @@ class ReturnLinesModel(QAbstractTableModel):
             return ""
         text = _shown_status(quoted.decision).label
         if quoted.fee:
-            text += f" (fee {fmt(quoted.fee)})"
+            text = _("{decision} (fee {amount})").format(decision=text, amount=fmt(quoted.fee))
         return text
 
 
@@ -155,4 +167,7 @@ def _shown_status(decision: LineDecision) -> Status:
 
 
 def _reason_condition(reason: Reason | None, condition: Condition, goes_to: Disposition) -> str:
-    return f"{reason.label if reason else 'reason? (1–8)'} · {condition.label.lower()} → {goes_to.label.lower()}"
+    said = reason.label if reason else _("reason? (1–8)")
+    return _("{reason} · {condition} → {goes_to}").format(
+        reason=said, condition=condition.label.lower(), goes_to=goes_to.label.lower()
+    )

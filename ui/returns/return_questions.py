@@ -10,6 +10,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QWidget
 
 from app.context import AppContext
+from counter.i18n import _
 from counter.payments.ports import CardRequestRow
 from counter.people.users import User
 from counter.returns.policy import ApprovalKind, Reason
@@ -60,7 +61,8 @@ class ReturnDialogs:
         PolicyDialog(self.parent, self.ctx, user).exec()
 
     def ask_pay_how(self, remaining: Decimal) -> str | None:
-        choice = PayDifferenceDialog(self.parent, f"Customer pays {self._money(remaining)}: cash or card?")
+        asked = _("Customer pays {amount}: cash or card?").format(amount=self._money(remaining))
+        choice = PayDifferenceDialog(self.parent, asked)
         if choice.exec() != PayDifferenceDialog.DialogCode.Accepted:
             return None
         return "c" if choice.choice == "c" else "k"

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidge
 from app.context import AppContext
 from counter.barcodes import read_code
 from counter.errors import CounterError, ItemNotFound
+from counter.i18n import N_, _
 from counter.people.users import User
 from counter.returns.draft import ReturnDraft
 from counter.returns.lookup import (
@@ -54,6 +55,7 @@ from ui.columns import LineDetail
 from ui.devices.printing import PrintBridge
 from ui.dialogs import QuantityDialog
 from ui.fit import fit_placeholder, wrap_items
+from ui.i18n import live, live_text
 from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt, describe
 from ui.returns.return_checkout import Done, ReturnCheckout
@@ -61,7 +63,7 @@ from ui.returns.return_dialogs import CustomerIdDialog, FindSaleDialog, ReasonDi
 from ui.returns.return_lines import ReturnLinesTable
 from ui.returns.return_model import ReturnLinesModel
 from ui.returns.return_questions import ReturnDialogs
-from ui.returns.return_summary import summarize
+from ui.returns.return_summary import refund_caption, summarize
 from ui.runner import Runner
 
 METHODS = list(RefundMethod)
@@ -107,13 +109,14 @@ class ReturnScreen(QWidget):
 
         left = QVBoxLayout()
         left.setSpacing(8)
-        title = QLabel("RETURNS & EXCHANGES")
+        title = QLabel()
+        live_text(title, N_("RETURNS & EXCHANGES"))
         title.setObjectName("screenTitle")
         left.addWidget(title)
         self.input = QLineEdit()
         self.input.setObjectName("scanInput")
         self.input.returnPressed.connect(self._enter)
-        self.placeholder = fit_placeholder(self.input, "Scan the receipt's barcode, or type its number, then Enter")
+        self.placeholder = fit_placeholder(self.input, N_("Scan the receipt's barcode, or type its number, then Enter"))
         left.addWidget(self.input)
         self.header = QLabel("")
         self.header.setObjectName("receiptHeader")
@@ -126,7 +129,8 @@ class ReturnScreen(QWidget):
         left.addWidget(self.table, 3)
         self.line_detail = LineDetail(self.table.columns)  # the picked line in full
         left.addWidget(self.line_detail)
-        self.reasons = QLabel(reason_legend())
+        self.reasons = QLabel()
+        live(self.reasons, lambda: self.reasons.setText(reason_legend()))  # the reasons' names may be translated
         self.reasons.setObjectName("subtle")
         self.reasons.setWordWrap(True)
         left.addWidget(self.reasons)
@@ -135,10 +139,13 @@ class ReturnScreen(QWidget):
         self.exchange_box.setObjectName("exchangeBox")
         ex = QVBoxLayout(self.exchange_box)
         ex.setContentsMargins(10, 8, 10, 8)
-        ex.addWidget(QLabel("New items for the exchange"))
+        ex.addWidget(new_items := QLabel())
+        live_text(new_items, N_("New items for the exchange"))
         self.exchange_input = QLineEdit()
         fit_placeholder(
-            self.exchange_input, "Scan or type the new item's barcode, then Enter", "Scan the new item's barcode"
+            self.exchange_input,
+            N_("Scan or type the new item's barcode, then Enter"),
+            N_("Scan the new item's barcode"),
         )
         self.exchange_input.returnPressed.connect(self._exchange_enter)
         ex.addWidget(self.exchange_input)
@@ -155,7 +162,7 @@ class ReturnScreen(QWidget):
         self.total_box.setObjectName("totalBox")
         tb = QVBoxLayout(self.total_box)
         tb.setContentsMargins(18, 14, 18, 14)
-        self.total_caption = QLabel("REFUND")
+        self.total_caption = QLabel(refund_caption())
         self.total_caption.setObjectName("totalCaption")
         self.total_caption.setWordWrap(True)  # "CHANGE DUE · receipt number" wraps when narrow
         self.total_value = QLabel("—")
@@ -191,7 +198,7 @@ class ReturnScreen(QWidget):
     def start(self, user: User) -> None:
         self.user = user
         self._new_draft()
-        self.say("Scan the receipt's barcode, or type its number and press Enter. No receipt? Ctrl+N.", "info")
+        self.say(_("Scan the receipt's barcode, or type its number and press Enter. No receipt? Ctrl+N."), "info")
 
     def _new_draft(self, *, no_receipt: bool = False) -> None:
         assert self.user is not None
@@ -201,12 +208,15 @@ class ReturnScreen(QWidget):
         self.no_receipt_mode = no_receipt
         self.input.clear()
         self.placeholder.set_wordings(
-            ("Scan the item the customer brings back, then Enter", "Scan the item brought back")
+            (N_("Scan the item the customer brings back, then Enter"), N_("Scan the item brought back"))
             if no_receipt
-            else ("Scan the receipt's barcode, or type its number, then Enter", "Scan the receipt, or type its number")
+            else (
+                N_("Scan the receipt's barcode, or type its number, then Enter"),
+                N_("Scan the receipt, or type its number"),
+            )
         )
         self.header.setText(
-            "No receipt: store credit at the lowest recent price, with the customer's ID." if no_receipt else ""
+            _("No receipt: store credit at the lowest recent price, with the customer's ID.") if no_receipt else ""
         )
         self.exchange_box.hide()
         self.exchange_list.clear()
@@ -218,9 +228,9 @@ class ReturnScreen(QWidget):
         return said is done with)."""
         self._new_draft(no_receipt=no_receipt)
         if no_receipt:
-            self.say("No receipt: scan the item the customer brings back, then Enter.", "info")
+            self.say(_("No receipt: scan the item the customer brings back, then Enter."), "info")
         else:
-            self.say("Scan the receipt's barcode, or type its number and press Enter. No receipt? Ctrl+N.", "info")
+            self.say(_("Scan the receipt's barcode, or type its number and press Enter. No receipt? Ctrl+N."), "info")
 
     # ------------------------------------------------------------ messages
     def say(self, text: str, kind: str = "info") -> None:
@@ -274,9 +284,9 @@ class ReturnScreen(QWidget):
         if not text:
             return
         if self.no_receipt_mode:
-            ok, _ = attempt(lambda: self._add_no_receipt_item(text), self.problem)
+            ok, _unused = attempt(lambda: self._add_no_receipt_item(text), self.problem)
         else:
-            ok, _ = attempt(lambda: self._load_receipt(text), self.problem)
+            ok, _unused = attempt(lambda: self._load_receipt(text), self.problem)
         if ok:
             self.input.clear()
         else:
@@ -291,7 +301,7 @@ class ReturnScreen(QWidget):
         if self.busy:
             return True  # swallowed: the screen is waiting for HQ
         if scan.error:
-            self.say(f"{scan.error} Scan it again.", "error")
+            self.say(_("{problem} Scan it again.").format(problem=scan.error), "error")
             return True
         attempt(lambda: self._scanned(scan_text(scan), is_product=scan.kind is not CodeType.TEXT), self.problem)
         return True
@@ -306,16 +316,18 @@ class ReturnScreen(QWidget):
             return
         item = self.ctx.catalog.by_code(read_code(code))
         if item is None:
-            raise ItemNotFound(f"No item has the code {code}.", "Check the number, or scan it again.")
+            raise ItemNotFound(
+                _("No item has the code {code}.").format(code=code), _("Check the number, or scan it again.")
+            )
         if self.exchange_box.isVisible() and self.draft.exchange is not None:
             self.draft.exchange.add(item)
             self._refresh()
-            self.say(f"{item.name} added to the exchange.", "ok")
+            self.say(_("{item} added to the exchange.").format(item=item.name), "ok")
             return
         row = self.draft.return_one_of(item)
         self._refresh()
         self.table.select_row(row)
-        self.say(f"{item.name}: one more marked to return. Type 1–8 for the reason.", "ok")
+        self.say(_("{item}: one more marked to return. Type 1–8 for the reason.").format(item=item.name), "ok")
 
     def _load_receipt(self, text: str) -> None:
         """The receipt from this store file; another lane's or store's from HQ when this
@@ -334,13 +346,13 @@ class ReturnScreen(QWidget):
             with self.ctx.read_uow() as uow:
                 return remote, returnable_lines(uow, remote.sale, remote)
 
-        self.wait(f"Looking up receipt {number} at HQ…")
+        self.wait(_("Looking up receipt {receipt} at HQ…").format(receipt=number))
         self.off_gui(ask_hq, self._found)
 
     def _found(self, answer: tuple[RemoteSale, list[ReturnableLine]] | None, error: CounterError | None) -> None:
         self.waited()
         if error is not None or answer is None:
-            self.problem(describe(error or CounterError("HQ gave no answer.", "Try again.")))
+            self.problem(describe(error or CounterError(_("HQ gave no answer."), _("Try again."))))
             return
         remote, lines = answer
         self._show_receipt(remote.sale, remote, lines)
@@ -353,30 +365,41 @@ class ReturnScreen(QWidget):
         when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%a %b %d %Y, %H:%M")
         self.header.setVisible(True)
         self.header.setText(
-            f"Receipt {sale.receipt_number} · {when} · {sale.cashier_name} · "
-            f"total {self._money(sale.total)} · paid {paid}"
+            _("Receipt {receipt} · {when} · {cashier} · total {total} · paid {paid}").format(
+                receipt=sale.receipt_number,
+                when=when,
+                cashier=sale.cashier_name,
+                total=self._money(sale.total),
+                paid=paid,
+            )
         )
         self._refresh()
         self.table.setFocus()
         first = next((n for n, rl in enumerate(lines) if rl.returnable), None)
         if first is None:
-            self.say(f"Everything on receipt {sale.receipt_number} has already been returned.", "error")
+            self.say(
+                _("Everything on receipt {receipt} has already been returned.").format(receipt=sale.receipt_number),
+                "error",
+            )
         else:
             self.table.select_row(first)
-            self.say("Space returns one of the selected line; type 1–8 for the reason; F10 completes.", "info")
+            self.say(_("Space returns one of the selected line; type 1–8 for the reason; F10 completes."), "info")
 
     def _add_no_receipt_item(self, text: str) -> None:
         assert self.draft is not None
         item = self.ctx.catalog.by_code(read_code(text))
         if item is None:
-            raise ItemNotFound(f"No item has the code {text}.", "Check the number, or scan the item again.")
+            raise ItemNotFound(
+                _("No item has the code {code}.").format(code=text), _("Check the number, or scan the item again.")
+            )
         with self.ctx.read_uow() as uow:
             days = self.ctx.rules.no_receipt_lowest_price_days
             price = no_receipt_price(uow.returns, item, days, self.ctx.clock.now(), self.ctx.store.currency)
         line = self.draft.add_no_receipt(item, price)
         self._refresh()
         self.table.select_row(self.draft.no_receipt.index(line))
-        self.say(f"{item.name}: refund {self._money(price)} each (lowest recent price). Type 1–8 for the reason.", "ok")
+        said = _("{item}: refund {price} each (lowest recent price). Type 1–8 for the reason.")
+        self.say(said.format(item=item.name, price=self._money(price)), "ok")
         self.table.setFocus()
 
     def _find_sale(self) -> None:
@@ -413,8 +436,9 @@ class ReturnScreen(QWidget):
         self._refresh()
         condition, goes_to = self.draft.condition(line_id), self.draft.disposition(line_id)
         self.say(
-            f"{reason.label}: {condition.label.lower()}, goes to {goes_to.label.lower()}. "
-            "F5 changes the condition, Shift+F5 where it goes.",
+            _("{reason}: {condition}, goes to {goes_to}. F5 changes the condition, Shift+F5 where it goes.").format(
+                reason=reason.label, condition=condition.label.lower(), goes_to=goes_to.label.lower()
+            ),
             "info",
         )
 
@@ -434,28 +458,32 @@ class ReturnScreen(QWidget):
         line_id = self.table.current_line_id()
         condition = self.draft.next_condition(line_id)
         self._refresh()
-        self.say(f"Condition: {condition.label}; goes to {self.draft.disposition(line_id).label.lower()}.", "info")
+        goes_to = self.draft.disposition(line_id).label.lower()
+        self.say(
+            _("Condition: {condition}; goes to {goes_to}.").format(condition=condition.label, goes_to=goes_to), "info"
+        )
 
     def _cycle_disposition(self) -> None:
         assert self.draft is not None
         goes_to = self.draft.next_disposition(self.table.current_line_id())
         self._refresh()
-        self.say(f"Goes to: {goes_to.label}.", "info")
+        self.say(_("Goes to: {goes_to}.").format(goes_to=goes_to.label), "info")
 
     def _cycle_method(self) -> None:
         assert self.draft is not None
         if not self.draft.has_receipt:
-            raise ReturnError("Returns without a receipt are refunded as store credit only.", "")
+            raise ReturnError(_("Returns without a receipt are refunded as store credit only."), "")
         self.draft.refund_method = METHODS[(METHODS.index(self.draft.refund_method) + 1) % len(METHODS)]
         self._refresh()
-        self.say(f"Refund: {self.draft.refund_method.label}.", "info")
+        self.say(_("Refund: {method}.").format(method=self.draft.refund_method.label), "info")
 
     def _toggle_waiver(self) -> None:
         assert self.draft is not None
         self.draft.waive_fees = not self.draft.waive_fees
         self._refresh()
         self.say(
-            "Restocking fees waived (needs approval)." if self.draft.waive_fees else "Restocking fees apply.", "info"
+            _("Restocking fees waived (needs approval).") if self.draft.waive_fees else _("Restocking fees apply."),
+            "info",
         )
 
     def _ask_customer_id(self) -> None:
@@ -464,7 +492,8 @@ class ReturnScreen(QWidget):
         if dialog.exec() == CustomerIdDialog.DialogCode.Accepted and dialog.value is not None:
             self.draft.id_document = dialog.value
             self._refresh()
-            self.say(f"ID recorded: {dialog.value.id_type} ending {dialog.value.last4}.", "ok")
+            recorded = _("ID recorded: {id_type} ending {last4}.")
+            self.say(recorded.format(id_type=dialog.value.id_type, last4=dialog.value.last4), "ok")
 
     # ------------------------------------------------------------- exchange
     def _toggle_exchange(self) -> None:
@@ -473,7 +502,7 @@ class ReturnScreen(QWidget):
             self.draft.exchange = Cart(self.ctx.store.currency, self.ctx.store.prices_include_tax)
         self.exchange_box.show()
         self.exchange_input.setFocus()
-        self.say("Scan the new items. The returned items pay for them; F10 settles the difference.", "info")
+        self.say(_("Scan the new items. The returned items pay for them; F10 settles the difference."), "info")
 
     def _exchange_enter(self) -> None:
         text = self.exchange_input.text().strip()
@@ -484,7 +513,9 @@ class ReturnScreen(QWidget):
             assert self.draft is not None and self.draft.exchange is not None
             item = self.ctx.catalog.by_code(read_code(text))
             if item is None:
-                raise ItemNotFound(f"No item has the code {text}.", "Check the number, or scan it again.")
+                raise ItemNotFound(
+                    _("No item has the code {code}.").format(code=text), _("Check the number, or scan it again.")
+                )
             self.draft.exchange.add(item)
             self.exchange_input.clear()
             self._refresh()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from counter.i18n import _
 from counter.returns.draft import ReturnDraft
 from counter.returns.model import ReturnQuote
 
@@ -22,34 +23,46 @@ class Summary:
     lines: list[str]
 
 
+def refund_caption() -> str:
+    # Translators: the caption over the amount refunded (capitals)
+    return _("REFUND")
+
+
 def summarize(quote: ReturnQuote | None, draft: ReturnDraft, money: Callable[[Decimal], str]) -> Summary:
     q = quote
     lines: list[str] = []
     if q is None:
-        caption, value = "REFUND", "—"
+        caption, value = refund_caption(), "—"
     elif q.exchange_total:
         if q.to_pay > 0:
-            caption, value = "CUSTOMER PAYS", money(q.to_pay)
+            # Translators: the caption over what the customer pays on top of an exchange (capitals)
+            caption, value = _("CUSTOMER PAYS"), money(q.to_pay)
         elif q.allocation.total > 0:
-            caption, value = "REFUND", money(q.allocation.total)
+            caption, value = refund_caption(), money(q.allocation.total)
         else:
-            caption, value = "EVEN EXCHANGE", money(Decimal(0))
-        lines.append(f"Returned items  {money(q.refund_total)}")
-        lines.append(f"New items  {money(q.exchange_total)}")
+            # Translators: the caption of an exchange where nobody pays (capitals)
+            caption, value = _("EVEN EXCHANGE"), money(Decimal(0))
+        lines.append(_("Returned items  {amount}").format(amount=money(q.refund_total)))
+        lines.append(_("New items  {amount}").format(amount=money(q.exchange_total)))
     else:
-        caption, value = "REFUND", money(q.refund_total)
+        caption, value = refund_caption(), money(q.refund_total)
     if q is not None:
         if q.fee_total:
-            lines.append(f"Restocking fees kept  {money(q.fee_total)}")
+            lines.append(_("Restocking fees kept  {amount}").format(amount=money(q.fee_total)))
         for part in q.allocation.parts:
             lines.append(f"{part.label}  {money(part.amount)}")
         if q.approvals:
-            lines.append("Needs approval: " + ", ".join(sorted(k.label for k in q.approvals)))
+            kinds = ", ".join(sorted(k.label for k in q.approvals))
+            lines.append(_("Needs approval: {kinds}").format(kinds=kinds))
         for refusal in q.refused:
-            lines.append(f"Refused: {refusal}")
+            lines.append(_("Refused: {refusal}").format(refusal=refusal))
     if q is None or q.allocation.total > 0 or not q.exchange_total:
         # nothing is refunded when the customer pays on top of an exchange, or it is even
-        lines.append(f"Refund to: {draft.refund_method.label if draft.has_receipt else 'Store credit'}")
+        to = draft.refund_method.label if draft.has_receipt else _("Store credit")
+        lines.append(_("Refund to: {method}").format(method=to))
     if draft.id_document:
-        lines.append(f"ID: {draft.id_document.id_type} …{draft.id_document.last4}")
+        # Translators: the customer's ID taken for the return: its type and last characters
+        lines.append(
+            _("ID: {id_type} …{last4}").format(id_type=draft.id_document.id_type, last4=draft.id_document.last4)
+        )
     return Summary(caption, value, lines)

@@ -8,11 +8,23 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from counter.i18n import N_, _
 from counter.sales.cart import Cart, CartLine
 from counter.sales.pricing import PricedLine, Pricing
 from ui.columns import Column
+from ui.i18n import live_headers
 
-COLUMNS = ("#", "Item", "Qty", "Price", "Discount", "Amount")
+COLUMNS = (
+    "#",
+    N_("Item"),
+    # Translators: a column heading: the quantity of the line (short)
+    N_("Qty"),
+    # Translators: a column heading: the unit price
+    N_("Price"),
+    N_("Discount"),
+    # Translators: a column heading: the line's amount (quantity × price, less its discount)
+    N_("Amount"),
+)
 NAME_COLUMN = 1
 LineIdRole = Qt.ItemDataRole.UserRole + 1
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -47,6 +59,7 @@ class CartModel(QAbstractTableModel):
         self._text: list[tuple[str, ...]] = []  # columns 1..5 of each row
         self._cache: dict[str, tuple[tuple[object, ...], tuple[str, ...]]] = {}
         self._pricing: Pricing | None = None
+        live_headers(self)  # the headers follow the screen's language
         self.refresh()
 
     def set_cart(self, cart: Cart) -> None:
@@ -127,7 +140,7 @@ class CartModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section]
+                return COLUMNS[section] if section == 0 else _(COLUMNS[section])  # "#" is no word
             if role == Qt.ItemDataRole.TextAlignmentRole and section >= 2:
                 return _RIGHT if section > 2 else _CENTER
         return None
@@ -144,5 +157,9 @@ class CartModel(QAbstractTableModel):
             return self._rows[row].id
         if role == Qt.ItemDataRole.ToolTipRole and col == NAME_COLUMN:  # the name in full, and the codes
             item = self._rows[row].item
-            return f"{item.name} · SKU {item.sku}" + (f" · barcode {item.barcode}" if item.barcode else "")
+            if item.barcode:
+                return _("{name} · SKU {sku} · barcode {barcode}").format(
+                    name=item.name, sku=item.sku, barcode=item.barcode
+                )
+            return _("{name} · SKU {sku}").format(name=item.name, sku=item.sku)
         return None

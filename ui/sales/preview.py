@@ -18,7 +18,9 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QStyle, QTextBrowser, QWidget
 
+from counter.i18n import _
 from devices.escpos.decode import Align, Decoded, LineKind, PreviewLine
+from ui.i18n import live
 
 _ALIGN = {Align.LEFT: "left", Align.CENTER: "center", Align.RIGHT: "right"}
 
@@ -96,7 +98,7 @@ class ReceiptPreview(QTextBrowser):
         self.setObjectName("receiptPreview")
         self.setOpenLinks(False)
         self.decoded: Decoded | None = None
-        self.setPlaceholderText("The last receipt printed appears here.")
+        live(self, lambda: self.setPlaceholderText(_("The last receipt printed appears here.")))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt naming
         """Never narrower than the paper: a line of the receipt is never cut off at the right."""

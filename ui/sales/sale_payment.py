@@ -21,6 +21,7 @@ from app.crashpoints import crash_point
 from app.events import SaleCommitted
 from counter.documents import ReceiptKind
 from counter.errors import CartError, StoreError, TenderError
+from counter.i18n import N_, _
 from counter.payments.card_sale import CardCharge
 from counter.payments.ports import CardRequestRow
 from counter.people.users import User
@@ -34,7 +35,7 @@ from devices.escpos.report import render_terminal_slip
 from ui.devices.printing import PrintBridge
 from ui.ops import describe, said_after, said_before
 
-PRINTING = "Printing the receipt…"
+PRINTING = N_("Printing the receipt…")  # shown as _(PRINTING): the message ends with it until it prints
 
 
 #: what a payment key asked the person (CashGiven, CardTaken, VoucherTaken)
@@ -114,7 +115,7 @@ class SalePayment:
     def _start(self) -> Payment:
         v = self.view
         if v.cart.is_empty:
-            raise TenderError("There is nothing to pay yet.", "Scan an item first.")
+            raise TenderError(_("There is nothing to pay yet."), _("Scan an item first."))
         if self.ctx.damage is not None:  # the integrity check found damage: take no money (ui/trust/startup_check.py)
             raise StoreError(self.ctx.damage.message, self.ctx.damage.hint)
         if v.payment is None:
@@ -126,8 +127,8 @@ class SalePayment:
         self._take(
             lambda payment: self.view.ask_cash(payment.cash_due),
             lambda payment, given: payment.add_cash(given.tendered, part_payment=given.part_payment),
-            lambda tender, given, payment: (
-                f"Took {self._money(tender.amount)} cash. {self._money(payment.remaining)} still due: card (F10)."
+            lambda tender, given, payment: _("Took {amount} cash. {due} still due: card (F10).").format(
+                amount=self._money(tender.amount), due=self._money(payment.remaining)
             ),
         )
 
@@ -138,8 +139,8 @@ class SalePayment:
         self._take(
             lambda payment: self.view.ask_card(payment.remaining),
             lambda payment, taken: payment.add_card(taken.amount, taken.card),
-            lambda tender, taken, payment: (
-                f"{tender.label}: {self._money(tender.amount)} taken. {self._money(payment.remaining)} still due."
+            lambda tender, taken, payment: _("{tender}: {amount} taken. {due} still due.").format(
+                tender=tender.label, amount=self._money(tender.amount), due=self._money(payment.remaining)
             ),
         )
 
@@ -157,7 +158,7 @@ class SalePayment:
         payment.tenders.append(tender)
         seq = len(payment.tenders)
         if charged.receipt_lines and not self.ctx.settings.card_terminal_prints:
-            slip = render_terminal_slip("Card terminal receipt", charged.receipt_lines, self.printing.profile)
+            slip = render_terminal_slip(_("Card terminal receipt"), charged.receipt_lines, self.printing.profile)
             self.printing.print_bytes(slip, kind="card_slip", reference=f"{payment.sale_id[:8]}/{seq}", copy_number=0)
         payment.recorded = len(payment.tenders)
         if payment.is_complete:
@@ -165,7 +166,8 @@ class SalePayment:
             return
         self.view.refresh()
         due = self._money(payment.remaining)
-        self.view.say(f"{tender.label}: {self._money(tender.amount)} approved. {due} still due.", "info")
+        approved = _("{tender}: {amount} approved. {due} still due.")
+        self.view.say(approved.format(tender=tender.label, amount=self._money(tender.amount), due=due), "info")
 
     def recover_cards(self) -> bool:
         """At sign-in, before anything else: a card request a stop left without an outcome is
@@ -176,10 +178,12 @@ class SalePayment:
             return False
         row = pending[0]
         money = self._money(self.ctx.store.currency.from_minor(row.amount_minor))
-        self.view.say(f"Payment outcome unknown for {money}: checking with the card terminal…", "error")
+        checking = _("Payment outcome unknown for {amount}: checking with the card terminal…")
+        self.view.say(checking.format(amount=money), "error")
         said = self.view.resume_card(row)
-        self.view.say(said or f"The outcome of the {money} card request is still unknown: no card goes to the "
-                      "terminal until it is known. Sign in again to check, or call a supervisor.",
+        self.view.say(said or _("The outcome of the {amount} card request is still unknown: no card goes to the "
+                                "terminal until it is known. Sign in again to check, or call a supervisor."
+                                ).format(amount=money),
                       "info" if said else "error")  # fmt: skip
         return True
 
@@ -187,9 +191,8 @@ class SalePayment:
         self._take(
             lambda payment: self.view.ask_voucher(payment.remaining),
             lambda payment, taken: payment.add_store_credit(taken.amount, taken.code, taken.balance),
-            lambda tender, taken, payment: (
-                f"Store credit {self._money(tender.amount)} taken from {taken.code}. "
-                f"{self._money(payment.remaining)} still due."
+            lambda tender, taken, payment: _("Store credit {amount} taken from {code}. {due} still due.").format(
+                amount=self._money(tender.amount), code=taken.code, due=self._money(payment.remaining)
             ),
         )
 
@@ -227,13 +230,13 @@ class SalePayment:
             payment.tenders.pop()
             self.view.refresh()
             undo = {
-                TenderKind.CASH: "Give the cash back.",
-                TenderKind.CARD: "Reverse the charge on the card terminal.",
-            }.get(tender.kind, "Nothing was taken from the voucher.")
-            self.view.say(
-                f"The {self._money(tender.amount)} payment ({tender.label}) was NOT taken: {describe(exc).text} {undo}",
-                "error",
+                TenderKind.CASH: _("Give the cash back."),
+                TenderKind.CARD: _("Reverse the charge on the card terminal."),
+            }.get(tender.kind) or _("Nothing was taken from the voucher.")
+            not_taken = _("The {amount} payment ({tender}) was NOT taken: {problem} {undo}").format(
+                amount=self._money(tender.amount), tender=tender.label, problem=describe(exc).text, undo=undo
             )
+            self.view.say(not_taken, "error")
             return False
         payment.recorded = len(payment.tenders)
         return True
@@ -252,8 +255,10 @@ class SalePayment:
         except Exception as exc:  # the payment stays on screen so that nothing is lost
             p = describe(exc)
             v.say(
-                f"The sale was NOT recorded: {p.message} The payment is kept on screen; "
-                "press F9 or F10 to try recording it again.",
+                _(
+                    "The sale was NOT recorded: {problem} The payment is kept on screen; "
+                    "press F9 or F10 to try recording it again."
+                ).format(problem=p.message),
                 "error",
             )
             return
@@ -262,10 +267,13 @@ class SalePayment:
         v.reset_sale()
         v.show_change(sale)
         v.recorded(sale)
-        message = f"Sale {sale.receipt_number} recorded: {self._money(sale.total)}."
+        message = _("Sale {receipt} recorded: {amount}.").format(
+            receipt=sale.receipt_number, amount=self._money(sale.total)
+        )
         if sale.change:
-            message += f" Give {self._money(sale.change)} change."
-        v.say(f"{message} {PRINTING}", "ok")
+            change = _("Give {amount} change.").format(amount=self._money(sale.change))
+            message = f"{message} {change}"
+        v.say(f"{message} {_(PRINTING)}", "ok")
         # After the commit: the receipt it made due, the drawer, the display, the sync nudge.
         self.ctx.after_commit.publish(SaleCommitted(sale, self.tell, self.warn))
 
@@ -273,7 +281,7 @@ class SalePayment:
         """A line added to what the screen says (an after-commit reaction's)."""
         current = self.view.message_text()
         if kind == "error":
-            current = current.replace(f" {PRINTING}", "")
+            current = current.replace(f" {_(PRINTING)}", "")
         self.view.say(said_after(current, text), kind)
 
     def warn(self, text: str, kind: str) -> None:
@@ -285,7 +293,8 @@ class SalePayment:
         sale = self._last_sale()
         receipt = receipt_for(sale, self.ctx.store, kind=ReceiptKind.GIFT)
         self.printing.print_receipt(receipt, reference=f"{sale.receipt_number}/gift", copy_number=0)
-        self.view.say(f"Gift receipt for {sale.receipt_number} (no prices). {PRINTING}", "info")
+        gift = _("Gift receipt for {receipt} (no prices).").format(receipt=sale.receipt_number)
+        self.view.say(f"{gift} {_(PRINTING)}", "info")
 
     def reprint(self) -> None:
         sale = self._last_sale()
@@ -295,11 +304,14 @@ class SalePayment:
             reference=sale.receipt_number,
             copy_number=copy_number,
         )
-        self.view.say(f"Reprint of receipt {sale.receipt_number}, marked COPY {copy_number}. {PRINTING}", "info")
+        reprint = _("Reprint of receipt {receipt}, marked COPY {copy}.").format(
+            receipt=sale.receipt_number, copy=copy_number
+        )
+        self.view.say(f"{reprint} {_(PRINTING)}", "info")
 
     def _last_sale(self) -> Sale:
         if self.view.last_sale is None:
-            raise CartError("No sale has been completed on this screen yet.", "Complete a sale first.")
+            raise CartError(_("No sale has been completed on this screen yet."), _("Complete a sale first."))
         return self.view.last_sale
 
     def print_finished(self, job_id: str, reference: str, error: str) -> None:
@@ -307,15 +319,16 @@ class SalePayment:
         current = self.view.message_text()
         if error:
             last = self.view.last_sale
-            again = (
-                "press F11 to print it"
-                if last is not None and reference == last.receipt_number
-                else "print a copy from Print jobs (Ctrl+Shift+P)"
-            )
-            self.view.say(
-                f"{current}\nReceipt {reference} did NOT print: {error} The sale is saved; {again} "
-                "once the printer is fixed.",
-                "error",
-            )
-        elif current.endswith(PRINTING):
-            self.view.say(current.replace(PRINTING, "Receipt printed."), "ok")
+            if last is not None and reference == last.receipt_number:
+                failed = _(
+                    "Receipt {receipt} did NOT print: {problem} The sale is saved; press F11 to print it "
+                    "once the printer is fixed."
+                )
+            else:
+                failed = _(
+                    "Receipt {receipt} did NOT print: {problem} The sale is saved; print a copy from Print jobs "
+                    "(Ctrl+Shift+P) once the printer is fixed."
+                )
+            self.view.say(f"{current}\n{failed.format(receipt=reference, problem=error)}", "error")
+        elif current.endswith(_(PRINTING)):
+            self.view.say(current.replace(_(PRINTING), _("Receipt printed.")), "ok")

@@ -35,6 +35,7 @@ from counter.barcodes import read_code
 from counter.cash.shifts import require_open_shift
 from counter.catalog import Item
 from counter.errors import CartError, ItemNotFound
+from counter.i18n import _
 from counter.payments.card_sale import CardCharge
 from counter.payments.ports import CardRequestRow
 from counter.people.users import Permission, User
@@ -55,6 +56,15 @@ from ui.ops import Problem, attempt
 from ui.sales.cart_model import NAME_COLUMN, CartModel, cart_columns
 from ui.sales.preview import ReceiptPreview
 from ui.sales.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
+from ui.sales.sale_totals import (
+    SEARCH_WORDINGS,
+    change_caption,
+    change_details,
+    detail_rows,
+    discounts_text,
+    tax_text,
+    total_caption,
+)
 from ui.sales.sale_void import SaleVoid
 from ui.sales.terminal_payment import charge_on_terminal, resume_on_terminal
 from ui.sales.void_questions import VoidDialogs
@@ -103,13 +113,7 @@ class SaleScreen(QWidget):
         left.setSpacing(8)
         self.input = QLineEdit()
         self.input.setObjectName("scanInput")
-        fit_placeholder(
-            self.input,
-            "Scan a barcode, or type a barcode or an item name, then Enter",
-            "Scan, or type a barcode or an item name, then Enter",
-            "Scan, or type a barcode or a name",
-            "Scan or type",
-        )
+        fit_placeholder(self.input, *SEARCH_WORDINGS)
         self.input.returnPressed.connect(self._enter)
         self.input.textEdited.connect(self._search_as_you_type)
         self.input.installEventFilter(self)
@@ -117,6 +121,7 @@ class SaleScreen(QWidget):
 
         self.results = QListWidget()
         self._before_hint: tuple[str, str] | None = None  # the message a "type more" hint replaced
+        self._hint_text = ""  # that hint, as said
         self.results.setObjectName("searchResults")
         self.results.setMaximumHeight(260)
         self.results.itemActivated.connect(lambda _item: self._add_selected_result())
@@ -146,7 +151,7 @@ class SaleScreen(QWidget):
         self.total_box.setObjectName("totalBox")
         grid = QGridLayout(self.total_box)
         grid.setContentsMargins(18, 14, 18, 14)
-        self.total_caption = QLabel("TOTAL")
+        self.total_caption = QLabel(total_caption())
         self.total_caption.setObjectName("totalCaption")
         self.total_caption.setWordWrap(True)  # "CHANGE DUE · receipt number" wraps when narrow
         self.total_value = QLabel()
@@ -154,16 +159,7 @@ class SaleScreen(QWidget):
         self.total_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(self.total_caption, 0, 0, 1, 2)
         grid.addWidget(self.total_value, 1, 0, 1, 2)
-        self.detail_labels: dict[str, QLabel] = {}
-        for row, key in enumerate(("Subtotal", "Discounts", "Tax", "Items", "Paid", "Due"), start=2):
-            caption = QLabel(key)
-            caption.setObjectName("detailCaption")
-            value = QLabel()
-            value.setObjectName("detailValue")
-            value.setAlignment(Qt.AlignmentFlag.AlignRight)
-            grid.addWidget(caption, row, 0)
-            grid.addWidget(value, row, 1)
-            self.detail_labels[key] = value
+        self.detail_labels = detail_rows(grid)  # by English caption
         right.addWidget(self.total_box)
 
         self.message = QLabel()
@@ -231,7 +227,7 @@ class SaleScreen(QWidget):
     def trigger(self, action: Action) -> None:
         handler = self.handlers.get(action)
         if handler is None:
-            self.say(f"{action.label} is not set up on this terminal.", "error")
+            self.say(_("{action} is not set up on this terminal.").format(action=action.shown), "error")
         else:
             handler()
         if self.isVisible():  # sign out, returns, cash office: another screen has the keys now
@@ -247,7 +243,7 @@ class SaleScreen(QWidget):
         if self.user is None:
             return False
         if scan.error:
-            self.say(f"{scan.error} Scan it again.", "error")
+            self.say(_("{problem} Scan it again.").format(problem=scan.error), "error")
             return True
         attempt(lambda: self._add_code(scan_text(scan)), self.problem)
         return True
@@ -256,7 +252,7 @@ class SaleScreen(QWidget):
     def start(self, user: User) -> None:
         self.user = user
         self._reset_sale()
-        self.say(f"Signed in as {user.name}. Scan the first item.", "info")
+        self.say(_("Signed in as {name}. Scan the first item.").format(name=user.name), "info")
         attempt(self.voids.restore_interrupted, self.problem)  # part payments a stop left, to give back
         self.input.setFocus()
 
@@ -332,7 +328,8 @@ class SaleScreen(QWidget):
             self._hint_more(stripped, capped=False)
             self.results.hide()
             if ok:
-                self.say(f"No item matches “{stripped}”. Check the spelling, or scan the item.", "info")
+                said = _("No item matches “{text}”. Check the spelling, or scan the item.").format(text=stripped)
+                self.say(said, "info")
 
     def _hint_more(self, text: str, *, capped: bool) -> None:
         """More items matched than search ranks: ask for more letters; take the hint back
@@ -340,12 +337,12 @@ class SaleScreen(QWidget):
         if capped:
             if self._before_hint is None:
                 self._before_hint = (self.message.text(), str(self.message.property("kind") or "info"))
-            self.say(
-                f"Many items match “{text}”: the best {self.results.count()} are shown. Type more to narrow it down.",
-                "info",
-            )
+            self._hint_text = _(
+                "Many items match “{text}”: the best {count} are shown. Type more to narrow it down."
+            ).format(text=text, count=self.results.count())
+            self.say(self._hint_text, "info")
         elif self._before_hint is not None:
-            if self.message.text().startswith("Many items match"):
+            if self.message.text() == self._hint_text:
                 self.say(*self._before_hint)
             self._before_hint = None
 
@@ -356,7 +353,7 @@ class SaleScreen(QWidget):
         if self.results.isVisible() and self.results.currentItem() is not None:
             self._add_selected_result()
             return
-        ok, _ = attempt(lambda: self._add_code(text), self.problem)
+        ok, _unused = attempt(lambda: self._add_code(text), self.problem)
         if ok:
             self.input.clear()
         else:
@@ -365,18 +362,19 @@ class SaleScreen(QWidget):
     def _add_code(self, text: str) -> None:
         if looks_like_voucher(text):
             raise CartError(
-                "That is a store-credit voucher, not an item.",
-                "To pay with it, press F8 (Store credit) and scan it there.",
+                _("That is a store-credit voucher, not an item."),
+                _("To pay with it, press F8 (Store credit) and scan it there."),
             )
         quantity = 1
         if "*" in text:  # "3*4006381333931": three of the item
-            count, _, text = text.partition("*")
+            count, _star, text = text.partition("*")
             quantity = parse_quantity(count)
         code = read_code(text)
         item = self.ctx.catalog.by_code(code)
         if item is None:
             raise ItemNotFound(
-                f"No item has the code {text.strip()}.", "Check the number, or find the item by name (F2)."
+                _("No item has the code {code}.").format(code=text.strip()),
+                _("Check the number, or find the item by name (F2)."),
             )
         self._add_item(item, quantity)
 
@@ -385,7 +383,7 @@ class SaleScreen(QWidget):
         if current is None:
             return
         item: Item = current.data(Qt.ItemDataRole.UserRole)
-        ok, _ = attempt(lambda: self._add_item(item, 1), self.problem)
+        ok, _unused = attempt(lambda: self._add_item(item, 1), self.problem)
         if ok:
             self.input.clear()
             self.results.hide()
@@ -399,21 +397,22 @@ class SaleScreen(QWidget):
                 self.before_new_sale()  # e.g. refuses while the cash drawer is still open
         line = self.cart.add(item, quantity)
         self._refresh(select=line)
-        self.say(f"Added {item.name} — {self._money(item.price)} × {line.quantity}.", "ok")
+        added = _("Added {item} — {price} × {quantity}.")
+        self.say(added.format(item=item.name, price=self._money(item.price), quantity=line.quantity), "ok")
 
     # ---------------------------------------------------------- line edits
     def _check_editable(self) -> None:
         if self.payment is not None and self.payment.tenders:
             raise CartError(
-                "A payment has already been taken for this sale.",
-                "Finish paying, or void the sale (Shift+F6) to give the payments back.",
+                _("A payment has already been taken for this sale."),
+                _("Finish paying, or void the sale (Shift+F6) to give the payments back."),
             )
 
     def _selected_line(self) -> CartLine:
         row = self.table.currentIndex().row()
         line = self.model.line_at(row if row >= 0 else self.model.rowCount() - 1)
         if line is None:
-            raise CartError("There is no item in the sale yet.", "Scan an item first.")
+            raise CartError(_("There is no item in the sale yet."), _("Scan an item first."))
         return line
 
     def _change_quantity(self) -> None:
@@ -427,7 +426,7 @@ class SaleScreen(QWidget):
                 return
             self.cart.set_quantity(line.id, quantity)
             self._refresh(select=line)
-            self.say(f"{line.item.name}: quantity is now {quantity}.", "ok")
+            self.say(_("{item}: quantity is now {quantity}.").format(item=line.item.name, quantity=quantity), "ok")
 
         attempt(run, self.problem)
 
@@ -437,13 +436,15 @@ class SaleScreen(QWidget):
             self._require(Permission.DISCOUNT)
             line = self._selected_line()
             cur, locale = self.cart.currency, self.ctx.store.locale
-            dialog = DiscountDialog(self, "Line discount", f"Discount on {line.item.name}", cur, locale)
+            on_item = _("Discount on {item}").format(item=line.item.name)
+            dialog = DiscountDialog(self, _("Line discount"), on_item, cur, locale)
             discount = ask(dialog, lambda: dialog.value)
             if discount is None:
                 return
             self.cart.discount_line(line.id, discount)
             self._refresh(select=line)
-            self.say(f"Discount {discount.describe(cur, locale)} on {line.item.name}.", "ok")
+            said = _("Discount {discount} on {item}.")
+            self.say(said.format(discount=discount.describe(cur, locale), item=line.item.name), "ok")
 
         attempt(run, self.problem)
 
@@ -452,15 +453,17 @@ class SaleScreen(QWidget):
             self._check_editable()
             self._require(Permission.DISCOUNT)
             if self.cart.is_empty:
-                raise CartError("There is no item in the sale yet.", "Scan an item first.")
+                raise CartError(_("There is no item in the sale yet."), _("Scan an item first."))
             locale = self.ctx.store.locale
-            dialog = DiscountDialog(self, "Sale discount", "Discount on the whole sale", self.cart.currency, locale)
+            title, headline = _("Sale discount"), _("Discount on the whole sale")
+            dialog = DiscountDialog(self, title, headline, self.cart.currency, locale)
             discount = ask(dialog, lambda: dialog.value)
             if discount is None:
                 return
             self.cart.discount_order(discount)
             self._refresh()
-            self.say(f"Sale discount {discount.describe(self.cart.currency, locale)}.", "ok")
+            said = _("Sale discount {discount}.").format(discount=discount.describe(self.cart.currency, locale))
+            self.say(said, "ok")
 
         attempt(run, self.problem)
 
@@ -470,13 +473,14 @@ class SaleScreen(QWidget):
             line = self._selected_line()
             self.ctx.handle(void_line, self._user(), self.cart, line.id)
             self._refresh()
-            self.say(f"Voided {line.item.name}.", "ok")
+            self.say(_("Voided {item}.").format(item=line.item.name), "ok")
 
         attempt(run, self.problem)
 
     def _require(self, permission: Permission) -> None:
         if not self._user().can(permission):
-            raise CartError(f"{self._user().name} may not do this ({permission}).", "Ask a supervisor.")
+            refused = _("{name} may not do this ({permission}).").format(name=self._user().name, permission=permission)
+            raise CartError(refused, _("Ask a supervisor."))
 
     def _user(self) -> User:
         assert self.user is not None
@@ -528,19 +532,9 @@ class SaleScreen(QWidget):
     def show_change(self, sale: Sale) -> None:
         """Until the next scan, the total panel shows the sale just paid and its change."""
         self.total_box.setProperty("state", "change")
-        self.total_caption.setText(
-            f"CHANGE DUE · {sale.receipt_number}" if sale.change else f"PAID · {sale.receipt_number}"
-        )
+        self.total_caption.setText(change_caption(sale))
         self.total_value.setText(self._money(sale.change) if sale.change else self._money(sale.total))
-        details = {
-            "Subtotal": self._money(sale.subtotal),
-            "Discounts": f"−{self._money(sale.discount_total)}" if sale.discount_total else "—",
-            "Tax": self._money(sale.tax_total),
-            "Items": str(sum(ln.quantity for ln in sale.lines)),
-            "Paid": self._money(sum((t.tendered for t in sale.tenders), Decimal(0))),
-            "Due": self._money(Decimal(0)),
-        }
-        for key, text in details.items():
+        for key, text in change_details(sale, self._money).items():
             self.detail_labels[key].setText(text)
         self.total_box.style().unpolish(self.total_box)
         self.total_box.style().polish(self.total_box)
@@ -548,21 +542,22 @@ class SaleScreen(QWidget):
     def _returns(self) -> None:
         if not self.cart.is_empty or self.payment is not None:
             self.say(
-                "Finish or void this sale (Shift+F6) before taking a return. For an exchange, use F6 there.", "error"
+                _("Finish or void this sale (Shift+F6) before taking a return. For an exchange, use F6 there."),
+                "error",
             )
             return
         self.returns_requested.emit()
 
     def _cash_office(self) -> None:
         if not self.cart.is_empty or self.payment is not None:
-            self.say("Finish or void this sale (Shift+F6) before going to the cash office.", "error")
+            self.say(_("Finish or void this sale (Shift+F6) before going to the cash office."), "error")
             return
         self.cash_office_requested.emit()
 
     # ------------------------------------------------------------ the rest
     def _focus_search(self) -> None:
         self.input.selectAll()
-        self.say("Type part of the item's name; pick it with ↑/↓ and Enter.", "info")
+        self.say(_("Type part of the item's name; pick it with ↑/↓ and Enter."), "info")
 
     def _escape(self) -> None:
         if self.results.isVisible() or self.input.text():
@@ -571,7 +566,7 @@ class SaleScreen(QWidget):
 
     def _sign_out(self) -> None:
         if not self.cart.is_empty or self.payment is not None:
-            self.say("Finish or void this sale (Shift+F6) before signing out.", "error")
+            self.say(_("Finish or void this sale (Shift+F6) before signing out."), "error")
             return
         self.signed_out.emit()
 
@@ -581,14 +576,11 @@ class SaleScreen(QWidget):
         self.total_box.setProperty("state", "")
         self.total_box.style().unpolish(self.total_box)
         self.total_box.style().polish(self.total_box)
-        self.total_caption.setText("TOTAL")
+        self.total_caption.setText(total_caption())
         self.total_value.setText(self._money(pricing.total))
         self.detail_labels["Subtotal"].setText(self._money(pricing.subtotal))
-        self.detail_labels["Discounts"].setText(
-            f"−{self._money(pricing.discount_total)}" if pricing.discount_total else "—"
-        )
-        tax_text = self._money(pricing.tax_total)
-        self.detail_labels["Tax"].setText(f"incl. {tax_text}" if pricing.prices_include_tax else tax_text)
+        self.detail_labels["Discounts"].setText(discounts_text(pricing.discount_total, self._money))
+        self.detail_labels["Tax"].setText(tax_text(self._money(pricing.tax_total), pricing.prices_include_tax))
         self.detail_labels["Items"].setText(str(sum(ln.quantity for ln in self.cart.active_lines)))
         paid = self.payment.paid if self.payment else Decimal(0)
         self.detail_labels["Paid"].setText(self._money(paid) if paid else "—")

@@ -22,6 +22,7 @@ from typing import Protocol
 from app.context import AppContext
 from app.events import VoidCommitted
 from counter.errors import CounterError
+from counter.i18n import _, ngettext
 from counter.payments.card_void import reverse_card_payments
 from counter.people.users import User
 from counter.sales.cart import Cart
@@ -78,18 +79,21 @@ class SaleVoid:
         if payment is None or not payment.tenders:
             voided = self.ctx.handle(void_sale, v.current_user(), v.cart)
             v.reset_sale()
-            v.say(f"Sale voided ({voided.lines} lines, {self._money(voided.total)}). Nothing was charged.", "ok")
+            # Translators: English keeps "lines" for one line too; use your language's plural forms
+            done = "Sale voided ({count} lines, {amount}). Nothing was charged."
+            said = ngettext(done, done, voided.lines).format(count=voided.lines, amount=self._money(voided.total))
+            v.say(said, "ok")
             return
         user = v.current_user()
         cmd = VoidPaidSale(
             user, payment.sale_id, v.cart, payment.total, tuple(payment.tenders), payment.recorded
         )  # fmt: skip
-        going_back = [t for _, t in cmd.given_back]
+        going_back = [t for _seq, t in cmd.given_back]
         if not self.ask.confirm_void(give_back_question(going_back, self._money)):
-            v.say("The sale stays open: nothing was given back.", "info")
+            v.say(_("The sale stays open: nothing was given back."), "info")
             return
         if needs_void_approval(user) and not self.ask.approve_void(cmd.given_back_total, cmd.request_id, user):
-            v.say("Not approved: the sale stays open and nothing was given back.", "info")
+            v.say(_("Not approved: the sale stays open and nothing was given back."), "info")
             return
         try:  # the terminal gives its card payments back first (the sale stays open if it does not)
             on_card = self.ctx.handle(reverse_card_payments, payment.sale_id, tuple(payment.tenders), user,
@@ -104,7 +108,8 @@ class SaleVoid:
             return
         v.reset_sale()
         steps = " ".join([*on_card, what_to_do(record, self._money, cards_done=bool(on_card))]).strip()
-        v.say(f"Sale voided ({record.void_number}). {steps} {PRINTING}", "ok")
+        voided_number = _("Sale voided ({number}).").format(number=record.void_number)
+        v.say(f"{voided_number} {steps} {_(PRINTING)}", "ok")
         # After the commit: the void slip it made due, the drawer for the cash given back.
         self.ctx.after_commit.publish(VoidCommitted(record, self.tell, self.warn))
         self.restore_interrupted()
@@ -125,18 +130,26 @@ class SaleVoid:
         )  # fmt: skip
         v.refresh()
         taken = ", ".join(f"{t.label} {self._money(t.amount)}" for t in sale.tenders)
-        more = f" ({len(waiting) - 1} more after it)" if len(waiting) > 1 else ""
-        v.say(
-            f"A sale was interrupted after payments were taken ({taken}){more}. Its items are not known. "
-            "Press Shift+F6 to give the payments back.",
-            "error",
-        )
+        if len(waiting) > 1:
+            said = ngettext(
+                "A sale was interrupted after payments were taken ({taken}) ({more} more after it). "
+                "Its items are not known. Press Shift+F6 to give the payments back.",
+                "A sale was interrupted after payments were taken ({taken}) ({more} more after it). "
+                "Its items are not known. Press Shift+F6 to give the payments back.",
+                len(waiting) - 1,
+            ).format(taken=taken, more=len(waiting) - 1)
+        else:
+            said = _(
+                "A sale was interrupted after payments were taken ({taken}). Its items are not known. "
+                "Press Shift+F6 to give the payments back."
+            ).format(taken=taken)
+        v.say(said, "error")
         return True
 
     def tell(self, text: str, kind: str) -> None:
         current = self.view.message_text()
         if kind == "error":
-            current = current.replace(f" {PRINTING}", "")
+            current = current.replace(f" {_(PRINTING)}", "")
         self.view.say(said_after(current, text), kind)
 
     def warn(self, text: str, kind: str) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 from app.context import AppContext
 from app.crashpoints import crash_point
 from counter.errors import CounterError, InvalidAmount
+from counter.i18n import N_, _
 from counter.payments.card_sale import (
     CardCharge,
     ChargeCard,
@@ -48,7 +49,7 @@ from ui.dialogs import CardDialog, CounterDialog, ask
 from ui.returns.return_dialogs import ApprovalDialog
 from ui.runner import Runner
 
-CHECKING = "Payment outcome unknown — checking with the terminal…"
+CHECKING = N_("Payment outcome unknown — checking with the terminal…")
 
 
 class TerminalPaymentDialog(CounterDialog):
@@ -56,19 +57,21 @@ class TerminalPaymentDialog(CounterDialog):
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, payment: Payment, cashier: User) -> None:
         money = ctx.store.currency.format(payment.remaining, ctx.store.locale)
-        super().__init__(parent, "Card", f"Card: charge {money} on the terminal")
+        # Translators: the title of the dialog charging a card on the terminal
+        super().__init__(parent, _("Card"), _("Card: charge {amount} on the terminal").format(amount=money))
         self.setObjectName("terminalPayment")
         self.headline.setObjectName("dialogAmount")
         self.ctx, self.payment, self.cashier = ctx, payment, cashier
-        self.amount = self.line_edit("Amount", ctx.store.currency.plain(payment.remaining, ctx.store.locale))
-        self.amount.setAccessibleName("Amount to charge on the card terminal")
-        self.state_label = QLabel("Press Enter to send the amount to the terminal.")
+        self.amount = self.line_edit(_("Amount"), ctx.store.currency.plain(payment.remaining, ctx.store.locale))
+        self.amount.setAccessibleName(_("Amount to charge on the card terminal"))
+        self.state_label = QLabel(_("Press Enter to send the amount to the terminal."))
         self.state_label.setObjectName("terminalState")
         self.state_label.setProperty("state", "ready")
         self.state_label.setWordWrap(True)
-        self.state_label.setAccessibleName("Card terminal says")
-        self.form.addRow("Terminal", self.state_label)
-        self.ok_button.setText("Charge card  (Enter)")
+        self.state_label.setAccessibleName(_("Card terminal says"))
+        # Translators: the card terminal (the row where the dialog shows what it says)
+        self.form.addRow(_("Terminal"), self.state_label)
+        self.ok_button.setText(_("Charge card  (Enter)"))
         self.runner = Runner(self)
         self.status_seen.connect(self._terminal_says)
         self.tender: Tender | None = None
@@ -97,8 +100,12 @@ class TerminalPaymentDialog(CounterDialog):
         dialog.amount_value = cur.from_minor(row.amount_minor)
         dialog.amount.setText(cur.plain(dialog.amount_value, ctx.store.locale))
         dialog._busy(True)
-        what = {"sale": "card payment", "return": "card refund", "void": "card reversal"}.get(row.for_kind, "card")
-        dialog.setWindowTitle(f"Unknown {what}")
+        titles = {
+            "sale": _("Unknown card payment"),
+            "return": _("Unknown card refund"),
+            "void": _("Unknown card reversal"),
+        }
+        dialog.setWindowTitle(titles.get(row.for_kind) or _("Unknown card"))
         dialog._unknown(None)
         return dialog
 
@@ -110,7 +117,8 @@ class TerminalPaymentDialog(CounterDialog):
         self.amount_value = cur.parse(self.amount.text(), locale=self.ctx.store.locale, allow_zero=False)
         if self.amount_value > self.payment.remaining:
             raise InvalidAmount(
-                f"Only {self._money(self.payment.remaining)} is due.", "Charge the card for that amount or less."
+                _("Only {amount} is due.").format(amount=self._money(self.payment.remaining)),
+                _("Charge the card for that amount or less."),
             )
 
     def _try_accept(self) -> None:
@@ -130,7 +138,7 @@ class TerminalPaymentDialog(CounterDialog):
         self.phase = "sent"
         self._busy(True)
         self.error.hide()
-        self._show_state("Sent to the terminal: the customer follows it.", "busy")
+        self._show_state(_("Sent to the terminal: the customer follows it."), "busy")
         cmd = ChargeCard(
             self.cashier, self.payment.sale_id, len(self.payment.tenders) + 1, self.amount_value, self.payment.total,
             on_status=self.status_seen.emit,
@@ -148,25 +156,26 @@ class TerminalPaymentDialog(CounterDialog):
             self.phase = "amount"
             self._busy(False)
             kind = "declined" if isinstance(error, CardNotApproved) else "error"
-            self._show_state(error.message if error else "The terminal did not take the card.", kind)
-            hint = error.hint if error and error.hint else "Press Enter to try again, or Esc."
+            self._show_state(error.message if error else _("The terminal did not take the card."), kind)
+            hint = error.hint if error and error.hint else _("Press Enter to try again, or Esc.")
             self.unreachable = isinstance(error, CardNotApproved) and error.outcome == "failed"
             if self.unreachable:  # a standalone terminal can take the card instead, with a supervisor
-                hint += " F8: a card paid on a standalone terminal, keyed by hand (a supervisor approves)."
+                by_hand = _("F8: a card paid on a standalone terminal, keyed by hand (a supervisor approves).")
+                hint = f"{hint} {by_hand}"
             self.show_error(hint)
-            self.ok_button.setText("Try again  (Enter)")
+            self.ok_button.setText(_("Try again  (Enter)"))
 
     def _approved(self, tender: Tender) -> None:
         self.tender = tender
         self.phase = "done"
-        self._show_state(f"Approved: {tender.label}.", "ok")
+        self._show_state(_("Approved: {tender}.").format(tender=tender.label), "ok")
         self.accept()
 
     # ------------------------------------------------------------------ the unknown
     def _unknown(self, error: CounterError | None) -> None:
         self.phase = "checking"
-        self._show_state(CHECKING, "unknown")
-        self.headline.setText(f"Payment outcome unknown — {self._money(self.amount_value)}")
+        self._show_state(_(CHECKING), "unknown")
+        self.headline.setText(_("Payment outcome unknown — {amount}").format(amount=self._money(self.amount_value)))
         self.runner.off_gui(lambda: self.ctx.handle(resolve_cards, self.cashier), self._checked)
 
     def check_again(self) -> None:
@@ -174,7 +183,7 @@ class TerminalPaymentDialog(CounterDialog):
         if self.phase != "unknown":
             return
         self.phase = "checking"
-        self._show_state(CHECKING, "unknown")
+        self._show_state(_(CHECKING), "unknown")
         self.runner.off_gui(lambda: self.ctx.handle(resolve_cards, self.cashier), self._checked)
 
     def _checked(self, resolutions: list | None, error: CounterError | None) -> None:  # type: ignore[type-arg]
@@ -183,18 +192,22 @@ class TerminalPaymentDialog(CounterDialog):
             self.phase = "unknown"
             why = mine.text if mine is not None else (error.message if error else "")
             self._show_state(
-                f"Payment outcome unknown: the terminal cannot say yet ({why}). Do NOT charge the card again.",
+                _("Payment outcome unknown: the terminal cannot say yet ({why}). Do NOT charge the card again.").format(
+                    why=why
+                ),
                 "unknown",
             )
             self.show_error(
-                "Check the terminal and its cable. F5 asks it again; F8 lets a supervisor settle it "
-                "from the terminal's own slip."
+                _(
+                    "Check the terminal and its cable. F5 asks it again; F8 lets a supervisor settle it "
+                    "from the terminal's own slip."
+                )
             )
-            self.ok_button.setText("Ask again  (F5)")
+            self.ok_button.setText(_("Ask again  (F5)"))
             self.ok_button.setEnabled(True)
             self.cancel_button.setEnabled(self.resumed)  # a sale's unknown payment cannot be left
             self.cancel_button.setVisible(self.resumed)
-            self.cancel_button.setText("Later  (Esc)")
+            self.cancel_button.setText(_("Later  (Esc)"))
             return
         if mine.outcome == "approved":
             tenders = self._recorded_tender()
@@ -203,20 +216,23 @@ class TerminalPaymentDialog(CounterDialog):
                 return
         if self.resumed:  # settled: nothing more to do here
             self.phase = "done"
-            self.outcome_text = f"The terminal says: {mine.text}" if mine.text else "Settled."
+            self.outcome_text = _("The terminal says: {text}").format(text=mine.text) if mine.text else _("Settled.")
             self.accept()
             return
         self.phase = "amount"
         self._busy(False)
-        self.headline.setText(f"Card: charge {self._money(self.payment.remaining)} on the terminal")
+        self.headline.setText(
+            _("Card: charge {amount} on the terminal").format(amount=self._money(self.payment.remaining))
+        )
         text = (
-            "The terminal has no record of this payment: nothing was charged."
+            _("The terminal has no record of this payment: nothing was charged.")
             if mine.outcome == "not_charged"
-            else f"The terminal says: {mine.text}"
+            else _("The terminal says: {text}").format(text=mine.text)
         )
         self._show_state(text, "declined")
-        self.show_error(f"{text} Press Enter to try again, or Esc for another tender.")
-        self.ok_button.setText("Try again  (Enter)")
+        again = _("Press Enter to try again, or Esc for another tender.")
+        self.show_error(f"{text} {again}")
+        self.ok_button.setText(_("Try again  (Enter)"))
 
     def _recorded_tender(self) -> Tender | None:
         """The card tender the resolution journaled for this sale (its part payment)."""
@@ -251,8 +267,8 @@ class TerminalPaymentDialog(CounterDialog):
             return
         self.phase = "amount"
         self._busy(False)
-        self._show_state("Settled by a supervisor: not charged.", "declined")
-        self.show_error("Nothing was charged. Press Enter to try again, or Esc for another tender.")
+        self._show_state(_("Settled by a supervisor: not charged."), "declined")
+        self.show_error(_("Nothing was charged. Press Enter to try again, or Esc for another tender."))
 
     def key_by_hand(self) -> None:
         """F8 when the terminal cannot be reached: a card paid on a standalone terminal, keyed
@@ -286,9 +302,9 @@ class TerminalPaymentDialog(CounterDialog):
             return
         if self.phase in ("sent", "checking", "unknown"):
             self.show_error(
-                "The terminal has this payment: wait for its answer."
+                _("The terminal has this payment: wait for its answer.")
                 if self.phase != "unknown"
-                else "The payment's outcome is unknown: F5 asks the terminal again, F8 calls a supervisor."
+                else _("The payment's outcome is unknown: F5 asks the terminal again, F8 calls a supervisor.")
             )
             return
         super().reject()
@@ -311,7 +327,7 @@ class TerminalPaymentDialog(CounterDialog):
 
     def _terminal_says(self, text: str) -> None:
         if self.phase == "sent":
-            self._show_state(f"Terminal: {text}", "busy")
+            self._show_state(_("Terminal: {text}").format(text=text), "busy")
 
     def _show_state(self, text: str, state: str) -> None:
         self.state_label.setText(text)
@@ -326,7 +342,7 @@ class TerminalPaymentDialog(CounterDialog):
         self.cancel_button.setEnabled(not busy)
         self.cancel_button.setVisible(not busy)  # the terminal has it: there is nothing to cancel here
         if busy:
-            self.ok_button.setText("Waiting for the terminal…")
+            self.ok_button.setText(_("Waiting for the terminal…"))
 
     def _money(self, amount: Decimal) -> str:
         return self.ctx.store.currency.format(amount, self.ctx.store.locale)
@@ -337,19 +353,21 @@ class SlipDialog(CounterDialog):
     approval code) or not charged."""
 
     def __init__(self, parent: QWidget | None) -> None:
-        super().__init__(parent, "Terminal's slip", "What does the terminal's own slip or screen say?")
+        super().__init__(parent, _("Terminal's slip"), _("What does the terminal's own slip or screen say?"))
         self.outcome = QComboBox()
-        self.outcome.addItems(["Not charged (declined, cancelled, no slip)", "Charged (approved)"])
+        self.outcome.addItems([_("Not charged (declined, cancelled, no slip)"), _("Charged (approved)")])
         self.outcome.setMinimumHeight(40)
-        self.outcome.setAccessibleName("Did the terminal charge the card")
-        self.form.addRow("Outcome", self.outcome)
+        self.outcome.setAccessibleName(_("Did the terminal charge the card"))
+        # Translators: what the card terminal's slip says happened (charged or not)
+        self.form.addRow(_("Outcome"), self.outcome)
         self.brand = QComboBox()
         self.brand.addItems(CARD_BRANDS)
         self.brand.setMinimumHeight(40)
-        self.form.addRow("Brand", self.brand)
-        self.last4 = self.line_edit("Last 4 digits", placeholder="4242")
+        # Translators: the card's brand (Visa, Mastercard...)
+        self.form.addRow(_("Brand"), self.brand)
+        self.last4 = self.line_edit(_("Last 4 digits"), placeholder="4242")
         self.last4.setMaxLength(4)
-        self.approval = self.line_edit("Approval code", placeholder="from the slip")
+        self.approval = self.line_edit(_("Approval code"), placeholder=_("from the slip"))
         self.approval.setMaxLength(12)
         self.first_field = None
         self.charged = False
@@ -370,4 +388,4 @@ def charge_on_terminal(parent: QWidget, ctx: AppContext, payment: Payment, cashi
 def resume_on_terminal(parent: QWidget, ctx: AppContext, row: CardRequestRow, cashier: User) -> str:
     """The dialog run for a request a stop left unknown: what was found, "" when still unknown."""
     dialog = TerminalPaymentDialog.resuming(parent, ctx, row, cashier)
-    return ask(dialog, lambda: dialog.outcome_text or "The card payment went through.") or ""
+    return ask(dialog, lambda: dialog.outcome_text or _("The card payment went through.")) or ""

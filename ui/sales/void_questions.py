@@ -9,6 +9,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QWidget
 
 from app.context import AppContext
+from counter.i18n import _
 from counter.people.users import User
 from counter.returns.policy import ApprovalKind
 from ui.dialogs import CounterDialog
@@ -17,10 +18,10 @@ from ui.returns.return_dialogs import ApprovalDialog
 
 class ConfirmVoidDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, question: str) -> None:
-        super().__init__(parent, "Void sale", question)
+        super().__init__(parent, _("Void sale"), question)
         self.setObjectName("confirmVoid")
-        self.ok_button.setText("Void and give back  (Enter)")
-        self.cancel_button.setText("Keep the sale  (Esc)")
+        self.ok_button.setText(_("Void and give back  (Enter)"))
+        self.cancel_button.setText(_("Keep the sale  (Esc)"))
 
 
 class VoidDialogs:
