@@ -37,20 +37,20 @@ from ui.devices.device_bridge import DeviceBridge, open_receipt_printer
 from ui.devices.device_wiring import DeviceUi
 from ui.devices.printing import REPORT, PrintBridge
 from ui.fit import show_on_screen
-from ui.i18n import live
+from ui.i18n import live, switch_language
 from ui.ops import attempt, describe
 from ui.returns.return_screen import ReturnScreen
 from ui.sales.sale_screen import SaleScreen
 from ui.session import Session
 from ui.status_bar import CounterStatusBar
 from ui.sync_bridge import SyncBridge
+from ui.theme import apply_style
 from ui.trust.manager_station import ManagerStationScreen, StationPlace, attach_station, open_station
 from ui.trust.signin import SignInScreen
 from ui.trust.startup_check import StartupCheck, start_integrity_check
 from ui.trust.trust_wiring import TrustUi
 
 log = logging.getLogger(__name__)
-STYLE = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
 
 
 class MainWindow(QMainWindow):
@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         bar = CounterStatusBar()
         self.setStatusBar(bar)
         self.user_label = QLabel()
-        self.session = Session(self.user_label)
+        self.session = Session(self.user_label, self.ctx.store.locale)
         self.terminal_label = QLabel()
         code = self.ctx.terminal.code
         live(self.terminal_label, lambda: self.terminal_label.setText(_("Terminal {code}").format(code=code)))
@@ -306,6 +306,7 @@ def start_printer(ctx: AppContext) -> tuple[ReceiptPrinter | None, PrinterProfil
 
 
 def build_window(ctx: AppContext) -> MainWindow:
+    switch_language(ctx.store.locale)  # the sign-in screen speaks the store's language
     printer, profile, notes = start_printer(ctx)
     bridge = PrintBridge(ctx, printer, profile)
     devices = DeviceBridge(ctx, bridge)  # drawer, scanner, display; a failure is a note
@@ -363,11 +364,9 @@ def open_window(ctx: AppContext) -> MainWindow:
     return window
 
 
-def load_style(app: QApplication) -> None:
-    try:
-        app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
-    except OSError:
-        log.warning("style sheet %s not found; using the platform style", STYLE)
+def load_style(app: QApplication, theme: str = "standard", scale: float = 1.0) -> None:
+    """The style sheet, in ``theme`` and with text ``scale`` times its size (``ui.theme``)."""
+    apply_style(app, theme, scale)
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

@@ -9,11 +9,13 @@ names anyone but who is signed in.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtWidgets import QLabel
 
 from counter.i18n import N_, _
 from counter.people.users import User
-from ui.i18n import live
+from ui.i18n import live, switch_language
 
 SIGNED_OUT = N_("Not signed in")
 #: a role's name as the status bar shows it (the role's value is its stored code)
@@ -36,9 +38,13 @@ def role_name(role: str) -> str:
 
 
 class Session:
-    def __init__(self, label: QLabel) -> None:
+    """Also sets the screen's language: the person's while they are signed in, the store's
+    (``store_language``, its locale's) at the sign-in screen and the lock."""
+
+    def __init__(self, label: QLabel, store_language: str = "") -> None:
         self.user: User | None = None
         self.label = label
+        self.store_language = store_language
         self.shown: str | None = None  # what ``end`` was told to show (None: "Not signed in")
         live(label, self._show)  # said again after a language switch
 
@@ -48,13 +54,22 @@ class Session:
 
     def begin(self, user: User) -> None:
         self.user = user
+        switch_language(user.language or self.store_language)
         self._show()
+
+    def speak(self, language: str) -> None:
+        """The person signed in chose another language (their own, in the staff screen)."""
+        if self.user is not None:
+            self.user = replace(self.user, language=language)
+            switch_language(language or self.store_language)
+            self._show()
 
     def end(self, shown: str | None = None) -> None:
         """No one is signed in; the status bar says ``shown`` ("Locked", ..., already in the
         screen's language), else "Not signed in"."""
         self.user = None
         self.shown = shown
+        switch_language(self.store_language)
         self._show()
 
     def _show(self) -> None:
