@@ -60,6 +60,16 @@ def show_datetime(moment: datetime, store_locale: str, zone: ZoneInfo | None = N
     return format_datetime(_local(moment, zone), form, tzinfo=None, locale=date_locale(store_locale))
 
 
+def show_moment(moment: datetime, store_locale: str, zone: ZoneInfo | None = None) -> str:
+    """A moment in full, without seconds: ``Thu, Dec 24, 2026, 3:05 PM`` /
+    ``Do., 24.12.2026, 15:05``."""
+    loc = date_locale(store_locale)
+    local = _local(moment, zone)
+    day = format_skeleton("yMMMEd", local.date(), locale=loc)
+    clock = format_time(local.time(), "short", locale=loc)
+    return str(loc.datetime_formats["medium"]).replace("{1}", day).replace("{0}", clock)
+
+
 def show_time(moment: datetime | time, store_locale: str, zone: ZoneInfo | None = None) -> str:
     """``3:05 PM`` / ``15:05``."""
     if isinstance(moment, datetime):

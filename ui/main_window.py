@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QP
 
 from app.context import AppContext, build_context, connect_sync
 from app.events import ReturnCommitted, SaleCommitted, VoidCommitted
+from counter.dates import show_time
 from counter.errors import CounterError, StoreError
 from counter.i18n import _
 from counter.people.staff import sign_out
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
             self.shift_label.setText(_("Shift: none open (Ctrl+K)"))
             self.shift_label.setProperty("kind", "error")
         else:
-            since = shift.opened_at.astimezone(self.ctx.store.zone).strftime("%H:%M")
+            since = show_time(shift.opened_at, self.ctx.store.locale, self.ctx.store.zone)
             self.shift_label.setText(_("Shift: open since {time}").format(time=since))
             self.shift_label.setProperty("kind", "ok")
         self.shift_label.style().unpolish(self.shift_label)

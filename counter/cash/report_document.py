@@ -7,6 +7,7 @@ from datetime import datetime
 
 from counter.cash.reports import APPROVALS, SHOWN_LABELS, DayReport, Tally
 from counter.cash.shifts import MovementKind
+from counter.dates import show_datetime
 from counter.documents import ReportDocument, ReportRow, ReportSection
 from counter.i18n import _, pgettext
 from counter.money import Currency
@@ -25,7 +26,7 @@ def report_document(
         if not stamp:
             return "—"
         moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=printed_at.tzinfo)
-        return moment.astimezone(store.zone).strftime("%Y-%m-%d %H:%M")
+        return show_datetime(moment, store.locale, store.zone)
 
     def rows(tallies: dict[str, Tally]) -> tuple[ReportRow, ...]:
         return tuple(ReportRow(_label(k), f"{t.count}  {m(t.amount)}") for k, t in sorted(tallies.items()))
@@ -46,7 +47,7 @@ def report_document(
             else ()
         ),
         # Translators: when the report was printed
-        ReportRow(_("Printed"), printed_at.astimezone(store.zone).strftime("%Y-%m-%d %H:%M")),
+        ReportRow(_("Printed"), show_datetime(printed_at, store.locale, store.zone)),
         # Translators: who printed the report
         ReportRow(_("By"), printed_by),
     )

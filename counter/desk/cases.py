@@ -20,7 +20,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from counter.dates import show_day
 from counter.desk.service import DeskError
 from counter.i18n import N_, _
 from counter.journal import EventType
@@ -407,11 +409,11 @@ def set_follow_up(
         uow.commit()
 
 
-def events_text(events: Sequence[CaseEvent], zone: object) -> list[str]:
+def events_text(events: Sequence[CaseEvent], zone: ZoneInfo, locale: str = "en_US") -> list[str]:
     """The case's history as lines for the screen and the letter's appendix."""
     out = []
     for e in events:
-        when = e.at.astimezone(zone).strftime("%b %d %H:%M")  # type: ignore[arg-type]
+        when = show_day(e.at, locale, zone, clock=True)
         label = _(EVENT_LABELS[e.event]) if e.event in EVENT_LABELS else e.event
         out.append(f"{when}  {label} ({e.user_name}){': ' + e.text if e.text else ''}")
     return out

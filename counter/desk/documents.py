@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from counter.dates import show_date, show_datetime
 from counter.desk.accounts import Account
 from counter.desk.adjustments import AdjustmentRecord
 from counter.desk.cases import Case
@@ -83,7 +84,7 @@ def _m(store: StoreConfig, amount: Decimal) -> str:
 
 
 def _when(store: StoreConfig, moment: datetime) -> str:
-    return moment.astimezone(store.zone).strftime("%Y-%m-%d %H:%M")
+    return show_datetime(moment, store.locale, store.zone)
 
 
 def case_slip(
@@ -127,7 +128,7 @@ def outcome_letter(
 ) -> Letter:
     recipient = (customer.name, *(customer.address.lines if customer.address else ()))
     first = customer.name.split()[0]
-    opened = case.opened_at.astimezone(store.zone).strftime("%B %d, %Y")
+    opened = show_date(case.opened_at, store.locale, store.zone, form="long")
     paragraphs = [
         _(_THANKS[str(case.kind)]).format(
             store=store.name, date=opened, subject=case.subject.rstrip("."), case=case.number
@@ -155,7 +156,7 @@ def outcome_letter(
     contact = customer.email or format_phone(customer.phone)
     return Letter(
         store=store.header,
-        date_text=now.astimezone(store.zone).strftime("%B %d, %Y"),
+        date_text=show_date(now, store.locale, store.zone, form="long"),
         recipient=recipient,
         reference=case.number,
         subject=_(_SUBJECTS[str(case.kind)]).format(category=_(case.category).lower()),
@@ -252,7 +253,7 @@ def order_agreement(
         ReportRow(_("Paid today") if payment else _("Paid"), money(order.paid)),
         ReportRow(_("BALANCE DUE"), money(order.balance), True),
     )
-    terms = order.terms.lines(order.kind, money)
+    terms = order.terms.lines(order.kind, money, store.locale)
     return SlipDocument(
         _(_AGREEMENTS[str(order.kind)]),
         store.header,

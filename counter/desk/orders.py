@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from counter.cash.shifts import require_open_shift
 from counter.catalog import Item
+from counter.dates import show_date
 from counter.desk.payments import DeskPayment, Purpose, check_tenders, payment_fields, record_payment
 from counter.desk.service import DeskError, ServiceRules
 from counter.i18n import N_, _
@@ -74,7 +75,7 @@ class Terms:
     cancel_fee: Decimal  # what a cancellation keeps, at most what was paid
     deposit_refundable: bool
 
-    def lines(self, kind: OrderKind, money: Callable[[Decimal], str]) -> tuple[str, ...]:
+    def lines(self, kind: OrderKind, money: Callable[[Decimal], str], locale: str = "en_US") -> tuple[str, ...]:
         deposit = (
             N_("A deposit of at least {deposit} is paid today; the items are held for you.")
             if kind is OrderKind.LAYAWAY
@@ -82,7 +83,9 @@ class Terms:
         )
         out = [
             _(deposit).format(deposit=money(self.min_deposit)),
-            _("Pay the balance and collect the items by {date}.").format(date=self.due_on.strftime("%B %d, %Y")),
+            _("Pay the balance and collect the items by {date}.").format(
+                date=show_date(self.due_on, locale, form="long")
+            ),
             _("Payments of any amount can be made at the service desk until then."),
         ]
         if self.deposit_refundable:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QWidget
 
 from app.context import AppContext
+from counter.dates import show_day
 from counter.errors import CounterError
 from counter.i18n import _, ngettext
 from counter.people.users import Permission, User
@@ -124,7 +125,7 @@ class FindSaleDialog(CounterDialog):
         self.results.clear()
         fmt = self.ctx.store.currency.format
         for sale in found:
-            when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%b %d %H:%M")
+            when = show_day(sale.completed_at, self.ctx.store.locale, self.ctx.store.zone, clock=True)
             # Translators: a sale found; English says "lines" for one line too
             row = "{receipt}   {when}   {total}   {count} lines   {tenders}"
             item = QListWidgetItem(

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidge
 
 from app.context import AppContext
 from counter.barcodes import read_code
+from counter.dates import show_moment
 from counter.errors import CounterError, ItemNotFound
 from counter.i18n import N_, _
 from counter.people.users import User
@@ -362,7 +363,7 @@ class ReturnScreen(QWidget):
         self.remote = remote
         self.draft = ReturnDraft(cashier=self.draft.cashier, sale=sale, returnable=lines)
         paid = ", ".join(f"{t.label} {self._money(t.amount)}" for t in sale.tenders)
-        when = sale.completed_at.astimezone(self.ctx.store.zone).strftime("%a %b %d %Y, %H:%M")
+        when = show_moment(sale.completed_at, self.ctx.store.locale, self.ctx.store.zone)
         self.header.setVisible(True)
         self.header.setText(
             _("Receipt {receipt} · {when} · {cashier} · total {total} · paid {paid}").format(
