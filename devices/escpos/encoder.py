@@ -31,7 +31,7 @@ from babel.numbers import format_percent
 from escpos.constants import QR_ECLEVEL_M
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine
-from counter.i18n import _, pgettext
+from counter.i18n import N_, _, pgettext
 from counter.money import Currency
 from devices.escpos.codepages import CodePage, code_page, transliterate
 
@@ -389,6 +389,14 @@ def render_copy_banner(copy_number: int, profile: PrinterProfile) -> bytes:
 
 # --- test page ---------------------------------------------------------------------------
 
+#: how the printer cuts, in words for the test page
+_CUT_WORDS = {
+    CutMode.FULL: N_("full"),
+    CutMode.PARTIAL: N_("partial"),
+    # Translators: the printer has no cutter (test page, after "Cut")
+    CutMode.NONE: N_("none"),
+}
+
 
 def render_test_page(profile: PrinterProfile) -> bytes:
     """A page that shows whether the code page, widths, styles, barcode and QR work."""
@@ -400,7 +408,7 @@ def render_test_page(profile: PrinterProfile) -> bytes:
     job.pair(_("Columns"), str(profile.columns))
     job.pair(_("Code page"), f"{page.name} (ESC t {page.slot})")
     # Translators: how the printer cuts the paper (full, partial, none)
-    job.pair(pgettext("paper", "Cut"), profile.cut.value)
+    job.pair(pgettext("paper", "Cut"), _(_CUT_WORDS[profile.cut]))
     job.rule()
     ruler = "".join(str(i % 10) for i in range(1, profile.columns + 1))
     job.line(ruler)
