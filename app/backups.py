@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from app.config import Settings
 from app.events import ZReportCommitted
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.journal import parse_stamp
 from db.backup import BackupResult, backup_store, list_backups
 from db.backup_hq import send_to_hq
@@ -65,22 +66,24 @@ class BackupRun:
 
     def lines(self) -> list[str]:
         if self.result is None:
-            problem = self.problem or CounterError("No backup was made.")
+            problem = self.problem or CounterError(_("No backup was made."))
             return [f"{problem.message} {problem.hint}".strip()]
         return [*self.result.lines(), *([self.hq] if self.hq else []), *self.notes]
 
     def status_line(self) -> str:
         """One line for the status bar."""
         if self.result is None:
-            problem = self.problem or CounterError("No backup was made.")
-            return f"Backup failed: {problem.message} {problem.hint}".strip()
+            problem = self.problem or CounterError(_("No backup was made."))
+            return _("Backup failed: {problem}").format(problem=f"{problem.message} {problem.hint}".strip()).strip()
         where = self.result.backup.path.parent
         if not self.result.ok:
-            return (
-                f"Backup to {where} made, but its check FAILED: the store may be damaged. "
+            return _(
+                "Backup to {folder} made, but its check FAILED: the store may be damaged. "
                 "Run `counter journal verify` and call support."
-            )
-        return f"Backup made to {where} ({self.reason}). {self.hq}".strip()
+            ).format(folder=where)
+        # Translators: {reason} is why the backup was made, a code ("schedule", "z-report", "manual")
+        made = _("Backup made to {folder} ({reason}).").format(folder=where, reason=self.reason)
+        return f"{made} {self.hq}".strip()
 
 
 def back_up(
@@ -109,13 +112,18 @@ def back_up(
         return BackupRun(reason, problem=exc)
     except OSError as exc:  # the default folder could not be made
         return BackupRun(
-            reason, problem=CounterError(f"The backup folder cannot be made ({exc.strerror}).", "Set backup_dir.")
+            reason,
+            problem=CounterError(
+                _("The backup folder cannot be made ({reason}).").format(reason=exc.strerror), _("Set backup_dir.")
+            ),
         )
     notes = []
     if to is None and not settings.backup_dir.strip():
         notes.append(
-            "This backup is on the store's own disk; set backup_dir in counter.toml to a USB drive or share "
-            "(docs/backup.md)."
+            _(
+                "This backup is on the store's own disk; set backup_dir in counter.toml to a USB drive or share "
+                "(docs/backup.md)."
+            )
         )
     hq = send_to_hq(db_path, result.backup) if send else ""
     return BackupRun(reason, result, hq=hq, notes=notes)
@@ -186,7 +194,9 @@ class BackupWorker:
                 log.exception("backup (%s) failed", reason)
                 run = BackupRun(
                     reason,
-                    problem=CounterError("The backup failed unexpectedly.", "See logs/counter.log; call support."),
+                    problem=CounterError(
+                        _("The backup failed unexpectedly."), _("See logs/counter.log; call support.")
+                    ),
                 )
             try:
                 if not run.ok:

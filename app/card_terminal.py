@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from counter.i18n import N_, _
 from counter.payments.terminal import PaymentTerminal, TerminalStatus
 from devices.errors import map_exception
 from devices.payment import open_terminal
@@ -36,7 +37,8 @@ TERMINAL_NAME = "card terminal"
 
 #: ISO 4217 numeric codes of the currencies a ZVT terminal is registered with; others get EUR.
 CURRENCY_NUMBERS = {"EUR": 978, "USD": 840, "GBP": 826, "CHF": 756, "SEK": 752}
-OFFLINE_HINT = (
+#: shown with ``_(OFFLINE_HINT)``
+OFFLINE_HINT = N_(
     "Check that the terminal is switched on and connected and that its address is right; "
     "meanwhile take cards on a standalone terminal and key them in."
 )
@@ -137,7 +139,8 @@ class TerminalWatch:
             status = self.terminal.status()
         except Exception as exc:  # status() answers rather than raises; a bug must not end the watch
             log.exception("card terminal status failed")
-            status = TerminalStatus(ready=False, text=f"The card terminal's status could not be read ({exc}).")
+            text = _("The card terminal's status could not be read ({reason}).").format(reason=exc)
+            status = TerminalStatus(ready=False, text=text)
         with self._lock:
             before, self._status, self._since = self._status, status, None
         changed = before is None or (before.ready, before.busy, before.text) != (status.ready, status.busy, status.text)

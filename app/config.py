@@ -14,6 +14,8 @@ from pathlib import Path
 
 from platformdirs import user_config_dir, user_data_dir
 
+from counter.i18n import _
+
 APP = "Counter"
 
 
@@ -107,20 +109,25 @@ def _apply_file(settings: Settings, path: Path) -> None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        settings.problems.append(f"The settings file {path} could not be read ({exc}); defaults are used.")
+        problem = _("The settings file {path} could not be read ({reason}); defaults are used.")
+        settings.problems.append(problem.format(path=path, reason=exc))
         return
     known = {f.name: f for f in fields(Settings) if f.name != "problems"}
     section = data.get("counter", data)
     if not isinstance(section, dict):
-        settings.problems.append(f"“counter” in {path} should be a table of settings; defaults are used.")
+        problem = _("“counter” in {path} should be a table of settings; defaults are used.")
+        settings.problems.append(problem.format(path=path))
         return
     for key, value in section.items():
         f = known.get(key)
         if f is None:
-            settings.problems.append(f"Unknown setting “{key}” in {path} was ignored.")
+            settings.problems.append(
+                _("Unknown setting “{setting}” in {path} was ignored.").format(setting=key, path=path)
+            )
             continue
         expected = type(getattr(settings, key))
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
-            settings.problems.append(f"Setting “{key}” in {path} should be {expected.__name__}; the default is used.")
+            problem = _("Setting “{setting}” in {path} should be {type}; the default is used.")
+            settings.problems.append(problem.format(setting=key, path=path, type=expected.__name__))
             continue
         setattr(settings, key, value)

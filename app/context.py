@@ -20,6 +20,7 @@ from app.config import Settings, load_settings
 from app.events import AfterCommit
 from app.reads import Reads
 from counter.errors import StoreError
+from counter.i18n import _
 from counter.payments.terminal import PaymentTerminal
 from counter.people.users import PinHasher
 from counter.ports import UnitOfWork
@@ -172,8 +173,10 @@ def build_context(
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         db.dispose()
         raise StoreError(
-            f"The database in {data_dir} is not a Counter store (its store settings are missing: {exc}).",
-            "Choose the right --data-dir, or see 'Recovering a damaged store' in the README.",
+            _("The database in {folder} is not a Counter store (its store settings are missing: {reason}).").format(
+                folder=data_dir, reason=exc
+            ),
+            _("Choose the right --data-dir, or see 'Recovering a damaged store' in the README."),
         ) from None
     return AppContext(
         data_dir=data_dir,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from app.card_terminal import OFFLINE_HINT, open_card_terminal
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.payments.terminal import PaymentTerminal
 from devices.barcodes import ScanData
 from devices.display import LineDisplay
@@ -34,7 +35,13 @@ from devices.urls import open_printer, parse_device_url
 KINDS = ("printer", "drawer", "scanner", "display", "terminal")
 #: The setting (app.config.Settings) that holds each kind's address.
 SETTING = {kind: kind for kind in KINDS} | {"terminal": "card_terminal"}
-TEST_ROWS = ("Counter display test", "12345678901234567890")
+#: what the display test shows (the first row translated when shown: ``display_test_rows()``)
+TEST_ROWS = (N_("Counter display test"), "12345678901234567890")
+
+
+def display_test_rows() -> tuple[str, ...]:
+    """``TEST_ROWS`` in the current language."""
+    return (_(TEST_ROWS[0]), *TEST_ROWS[1:])
 
 
 def is_none(url: str) -> bool:
@@ -55,37 +62,51 @@ class CheckResult:
 def kind_of(url: str, kind: str | None = None) -> str:
     """Which kind of device ``url`` is (``kind`` when given and possible)."""
     if kind is not None and kind not in KINDS:
-        raise DeviceError(ErrorCode.CONFIG, f"“{kind}” is not a kind of device.", f"Use one of: {', '.join(KINDS)}.")
+        raise DeviceError(
+            ErrorCode.CONFIG,
+            _("“{kind}” is not a kind of device.").format(kind=kind),
+            _("Use one of: {choices}.").format(choices=", ".join(KINDS)),
+        )
     if kind == "drawer" and url.strip().lower() == "printer":
         return kind
     parsed = parse_device_url(url)
     if parsed.is_escpos:
         if kind not in (None, "printer"):
-            raise DeviceError(ErrorCode.CONFIG, f"“{url}” is a receipt printer's address, not a {kind}'s.", "")
+            # Translators: {kind} is the kind asked for, as typed after --kind (drawer, scanner, display, terminal)
+            message = _("“{address}” is a receipt printer's address, not a {kind}'s.").format(address=url, kind=kind)
+            raise DeviceError(ErrorCode.CONFIG, message, "")
         return "printer"
     if parsed.scheme.startswith("zvt+"):
         if kind not in (None, "terminal"):
-            raise DeviceError(ErrorCode.CONFIG, f"“{url}” is a card terminal's address, not a {kind}'s.", "")
+            message = _("“{address}” is a card terminal's address, not a {kind}'s.").format(address=url, kind=kind)
+            raise DeviceError(ErrorCode.CONFIG, message, "")
         return "terminal"
     if parsed.scheme == "sim":
         if kind not in (None, parsed.sim_kind):
-            raise DeviceError(ErrorCode.CONFIG, f"“{url}” is a simulated {parsed.sim_kind}, not a {kind}.", "")
+            message = _("“{address}” is a simulated {sim_kind}, not a {kind}.").format(
+                address=url, sim_kind=parsed.sim_kind, kind=kind
+            )
+            raise DeviceError(ErrorCode.CONFIG, message, "")
         return parsed.sim_kind
     if kind == "terminal":
         raise DeviceError(
             ErrorCode.CONFIG,
-            "A card terminal's address starts with zvt+tcp:// or zvt+serial:// (or is sim://terminal).",
-            f"For a terminal on that serial port use zvt+{url}." if parsed.scheme == "serial" else "",
+            _("A card terminal's address starts with zvt+tcp:// or zvt+serial:// (or is sim://terminal)."),
+            _("For a terminal on that serial port use {address}.").format(address=f"zvt+{url}")
+            if parsed.scheme == "serial"
+            else "",
         )
     if kind is None:
         raise DeviceError(
             ErrorCode.CONFIG,
-            f"“{url}” could be a scanner, a cash drawer or a customer display.",
-            "Say which with --kind scanner, --kind drawer or --kind display.",
+            _("“{address}” could be a scanner, a cash drawer or a customer display.").format(address=url),
+            _("Say which with --kind scanner, --kind drawer or --kind display."),
         )
     if kind == "printer":
         raise DeviceError(
-            ErrorCode.CONFIG, "A serial receipt printer's address starts with escpos+serial://.", f"Use escpos+{url}."
+            ErrorCode.CONFIG,
+            _("A serial receipt printer's address starts with escpos+serial://."),
+            _("Use {address}.").format(address=f"escpos+{url}"),
         )
     return kind
 
@@ -127,12 +148,13 @@ def check_printer(url: str, profile: PrinterProfile, *, print_test: bool = False
     try:
         printer.claim()
         status = _status_after_enable(printer, timeout=6.0)
-        described = status.describe() if status is not None else "Not answering"
+        described = status.describe() if status is not None else _("Not answering")
         if not print_test:
             if status is not None and status.ready:
-                return CheckResult(True, f"Receipt printer {url}: {described}.")
-            why = problem_text(printer.last_poll_error) or "Check that it is on, has paper and its cover is shut."
-            return CheckResult(False, f"Receipt printer {url}: {described}. {why}")
+                return CheckResult(True, _("Receipt printer {address}: {state}.").format(address=url, state=described))
+            why = problem_text(printer.last_poll_error) or _("Check that it is on, has paper and its cover is shut.")
+            text = _("Receipt printer {address}: {state}. {problem}").format(address=url, state=described, problem=why)
+            return CheckResult(False, text)
         done = threading.Event()
         errors: list[DeviceError | None] = []
 
@@ -142,12 +164,20 @@ def check_printer(url: str, profile: PrinterProfile, *, print_test: bool = False
 
         printer.submit("test-page", render_test_page(profile), on_done=finished)
         if not done.wait(timeout):
-            return CheckResult(False, f"The test page did not finish within {timeout:.0f} s. Check the printer.")
+            text = _("The test page did not finish within {seconds} s. Check the printer.").format(
+                seconds=f"{timeout:.0f}"
+            )
+            return CheckResult(False, text)
         if errors[0] is not None:
-            return CheckResult(False, f"The test page did not print: {problem_text(errors[0])}")
-        return CheckResult(True, f"Test page printed on {url} ({printer.status.describe()}).")
+            return CheckResult(
+                False, _("The test page did not print: {problem}").format(problem=problem_text(errors[0]))
+            )
+        text = _("Test page printed on {address} ({state}).").format(address=url, state=printer.status.describe())
+        return CheckResult(True, text)
     except CounterError as exc:
-        return CheckResult(False, f"Receipt printer {url}: {problem_text(exc)}")
+        return CheckResult(
+            False, _("Receipt printer {address}: {problem}").format(address=url, problem=problem_text(exc))
+        )
     finally:
         printer.close()
 
@@ -155,18 +185,19 @@ def check_printer(url: str, profile: PrinterProfile, *, print_test: bool = False
 def check_drawer(url: str, *, printer_url: str = "", profile: PrinterProfile | None = None) -> CheckResult:
     """The drawer's switch, read without opening it."""
     if is_none(url):
-        return CheckResult(True, "No cash drawer is set up.")
+        return CheckResult(True, _("No cash drawer is set up."))
     printer = None
     drawer: PrinterDrawer | SerialDrawer | None = None
     try:
         if url.strip().lower() == "printer":
             if is_none(printer_url):
-                return CheckResult(False, "The drawer is set to open through the printer, but no printer is set up.")
+                return CheckResult(False, _("The drawer is set to open through the printer, but no printer is set up."))
             printer = open_printer(printer_url, profile or PrinterProfile())
             printer.claim()
             status = _status_after_enable(printer, timeout=6.0)
             if status is None or not status.known:
-                return CheckResult(False, f"The printer {printer_url} does not answer, so its drawer cannot be read.")
+                text = _("The printer {address} does not answer, so its drawer cannot be read.")
+                return CheckResult(False, text.format(address=printer_url))
             drawer = open_cash_drawer("printer", printer=printer)
         else:
             drawer = open_cash_drawer(url)
@@ -177,15 +208,20 @@ def check_drawer(url: str, *, printer_url: str = "", profile: PrinterProfile | N
         changed.wait(2.0)
         error = getattr(drawer, "last_error", None)
         if drawer.state is State.ERROR and error is not None:
-            return CheckResult(False, f"Cash drawer {url}: {problem_text(error)}")
+            return CheckResult(
+                False, _("Cash drawer {address}: {problem}").format(address=url, problem=problem_text(error))
+            )
         opened = drawer.opened
         if opened is None:
             if not drawer.cap_status:
-                return CheckResult(True, f"Cash drawer {url}: connected (it has no sensor to say open or closed).")
-            return CheckResult(False, f"Cash drawer {url}: its switch could not be read. Check the cable.")
-        return CheckResult(True, f"Cash drawer {url}: {'open' if opened else 'closed'}.")
+                text = _("Cash drawer {address}: connected (it has no sensor to say open or closed).")
+                return CheckResult(True, text.format(address=url))
+            text = _("Cash drawer {address}: its switch could not be read. Check the cable.")
+            return CheckResult(False, text.format(address=url))
+        text = _("Cash drawer {address}: open.") if opened else _("Cash drawer {address}: closed.")
+        return CheckResult(True, text.format(address=url))
     except CounterError as exc:
-        return CheckResult(False, f"Cash drawer {url}: {problem_text(exc)}")
+        return CheckResult(False, _("Cash drawer {address}: {problem}").format(address=url, problem=problem_text(exc)))
     finally:
         if drawer is not None:
             drawer.close()
@@ -196,7 +232,7 @@ def check_drawer(url: str, *, printer_url: str = "", profile: PrinterProfile | N
 def check_scanner(url: str, *, wait: float = 0.0) -> CheckResult:
     """Open the scanner's port; with ``wait``, also wait that long for one scan."""
     if is_none(url):
-        return CheckResult(True, "No serial scanner is set up; keyboard-wedge scanners need no set-up.")
+        return CheckResult(True, _("No serial scanner is set up; keyboard-wedge scanners need no set-up."))
     scanner = open_scanner(url)
     got = threading.Event()
     box: list[object] = []
@@ -213,22 +249,29 @@ def check_scanner(url: str, *, wait: float = 0.0) -> CheckResult:
         got.wait(max(wait, 1.0))
         event = box[0] if box else None
         if isinstance(event, DeviceErrorEvent):
-            return CheckResult(False, f"Scanner {url}: {problem_text(event.error)}")
+            return CheckResult(
+                False, _("Scanner {address}: {problem}").format(address=url, problem=problem_text(event.error))
+            )
         if isinstance(event, DataEvent):
-            return CheckResult(True, f"Scanner {url}: read {describe_scan(event.data)}.")
+            text = _("Scanner {address}: read {scan}.").format(address=url, scan=describe_scan(event.data))
+            return CheckResult(True, text)
         if wait:
-            return CheckResult(False, f"Scanner {url}: the port is open, but nothing was scanned in {wait:.0f} s.")
-        return CheckResult(True, f"Scanner {url}: the port is open. Scan a barcode in the app to see it.")
+            text = _("Scanner {address}: the port is open, but nothing was scanned in {seconds} s.")
+            return CheckResult(False, text.format(address=url, seconds=f"{wait:.0f}"))
+        text = _("Scanner {address}: the port is open. Scan a barcode in the app to see it.")
+        return CheckResult(True, text.format(address=url))
     except CounterError as exc:
-        return CheckResult(False, f"Scanner {url}: {problem_text(exc)}")
+        return CheckResult(False, _("Scanner {address}: {problem}").format(address=url, problem=problem_text(exc)))
     finally:
         scanner.close()
 
 
 def check_display(url: str, *, rows: tuple[str, ...] | None = TEST_ROWS, timeout: float = 3.0) -> CheckResult:
     """Open the display and (with ``rows``) show them; without rows, just open its port."""
+    if rows == TEST_ROWS:
+        rows = display_test_rows()
     if is_none(url):
-        return CheckResult(True, "No customer display is set up.")
+        return CheckResult(True, _("No customer display is set up."))
     display: LineDisplay = open_display(url)
     try:
         display.claim()
@@ -238,14 +281,21 @@ def check_display(url: str, *, rows: tuple[str, ...] | None = TEST_ROWS, timeout
         while time.monotonic() < deadline and display.last_error is None and not display.shown:
             time.sleep(0.02)
         if display.last_error is not None:
-            return CheckResult(False, f"Customer display {url}: {problem_text(display.last_error)}")
+            text = _("Customer display {address}: {problem}").format(
+                address=url, problem=problem_text(display.last_error)
+            )
+            return CheckResult(False, text)
         if not display.shown:
-            return CheckResult(False, f"Customer display {url}: nothing could be written in {timeout:.0f} s.")
+            text = _("Customer display {address}: nothing could be written in {seconds} s.")
+            return CheckResult(False, text.format(address=url, seconds=f"{timeout:.0f}"))
         if rows:
-            return CheckResult(True, f"Customer display {url} shows: “{' / '.join(r.strip() for r in rows)}”.")
-        return CheckResult(True, f"Customer display {url}: ready.")
+            text = _("Customer display {address} shows: “{rows}”.")
+            return CheckResult(True, text.format(address=url, rows=" / ".join(r.strip() for r in rows)))
+        return CheckResult(True, _("Customer display {address}: ready.").format(address=url))
     except CounterError as exc:
-        return CheckResult(False, f"Customer display {url}: {problem_text(exc)}")
+        return CheckResult(
+            False, _("Customer display {address}: {problem}").format(address=url, problem=problem_text(exc))
+        )
     finally:
         display.close()
 
@@ -256,42 +306,57 @@ def check_terminal(url: str, *, in_use: PaymentTerminal | None = None, currency:
     (the calls wait their turn behind a payment); otherwise a terminal is opened for the
     check and closed after it (a simulated one starts with an empty ledger)."""
     if is_none(url):
-        return CheckResult(True, "No card terminal is set up: cards are taken on a standalone terminal and keyed in.")
+        return CheckResult(
+            True, _("No card terminal is set up: cards are taken on a standalone terminal and keyed in.")
+        )
     terminal = in_use if in_use is not None else open_card_terminal(url, currency=currency)
     try:
         status = terminal.status()
-        tid = f" (terminal id {status.terminal_id})" if status.terminal_id else ""
+        if status.terminal_id:
+            named = _("{address} (terminal id {terminal_id})").format(address=url, terminal_id=status.terminal_id)
+        else:
+            named = url
         if status.busy:
-            return CheckResult(False, f"Card terminal {url} is busy with a payment. Test again when it is finished.")
+            text = _("Card terminal {address} is busy with a payment. Test again when it is finished.")
+            return CheckResult(False, text.format(address=url))
         if not status.ready:
-            return CheckResult(False, f"Card terminal {url} is not answering: {status.text} {OFFLINE_HINT}")
+            text = _("Card terminal {address} is not answering: {problem} {hint}")
+            return CheckResult(False, text.format(address=url, problem=status.text, hint=_(OFFLINE_HINT)))
         diagnosis = terminal.diagnose()
         if diagnosis.ready:
-            return CheckResult(True, f"Card terminal {url}{tid}: ready, and it reaches its bank.")
-        return CheckResult(
-            False,
-            f"Card terminal {url}{tid} answers, but its own check failed: {diagnosis.text} "
-            "Card payments may be refused; if this stays, call the terminal's provider.",
+            return CheckResult(
+                True, _("Card terminal {terminal}: ready, and it reaches its bank.").format(terminal=named)
+            )
+        text = _(
+            "Card terminal {terminal} answers, but its own check failed: {problem} "
+            "Card payments may be refused; if this stays, call the terminal's provider."
         )
+        return CheckResult(False, text.format(terminal=named, problem=diagnosis.text))
     except CounterError as exc:
-        return CheckResult(False, f"Card terminal {url}: {problem_text(exc)}")
+        return CheckResult(
+            False, _("Card terminal {address}: {problem}").format(address=url, problem=problem_text(exc))
+        )
     finally:
         if in_use is None:
             terminal.close()
 
 
+#: a scan of each kind in words, with its code
+_SCAN_KINDS = {
+    "gtin": N_("a product barcode “{code}”"),
+    "variable_measure": N_("a price/weight label “{code}”"),
+    "gs1": N_("a GS1 code “{code}”"),
+    "text": N_("text “{code}”"),
+    "invalid": N_("an invalid code “{code}”"),
+}
+
+
 def describe_scan(scan: ScanData) -> str:
     """A scan in words for the test panels: what kind, and the lookup key."""
     if scan.error:
-        return f"“{scan.raw}”, which is not valid: {scan.error}"
-    what = {
-        "gtin": "a product barcode",
-        "variable_measure": "a price/weight label",
-        "gs1": "a GS1 code",
-        "text": "text",
-        "invalid": "an invalid code",
-    }.get(str(scan.kind), str(scan.kind))
-    parts = [f"{what} “{scan.text}”"]
+        return _("“{code}”, which is not valid: {problem}").format(code=scan.raw, problem=scan.error)
+    what = _SCAN_KINDS.get(str(scan.kind))
+    parts = [_(what).format(code=scan.text) if what else f"{scan.kind} “{scan.text}”"]
     if scan.symbology:
         parts.append(scan.symbology.replace("_", " "))
     if scan.gtin:

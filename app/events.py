@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, overload
 
+from counter.i18n import _
 from counter.returns.process import ReturnRecord
 from counter.sales.sale import Sale
 from counter.sales.voids import VoidRecord
@@ -123,4 +124,4 @@ class AfterCommit:
                 reaction(event)
             except Exception:  # one reaction's fault stops no other, and is said
                 log.exception("an after-commit reaction failed: %s", getattr(reaction, "__qualname__", reaction))
-                event.tell("Recorded, but something that follows it went wrong (details are in the log).", "error")
+                event.tell(_("Recorded, but something that follows it went wrong (details are in the log)."), "error")

@@ -22,6 +22,7 @@ from pathlib import Path
 from app.events import AfterCommit, ReturnCommitted, SaleCommitted, Tell, VoidCommitted
 from app.spooler import AlreadyCarriedOut, Spooler
 from counter.errors import CounterError, StoreError
+from counter.i18n import _
 from counter.ports import Clock, UnitOfWork
 from counter.trust.outbox import Due, DueDocument, DueState
 from devices.pdf import render_pdf
@@ -38,7 +39,7 @@ class CarriedOut:
     @property
     def saved_lines(self) -> list[str]:
         """What to tell the person of the credit notes saved."""
-        return [f"Credit note saved: {path.name}." for path in self.saved]
+        return [_("Credit note saved: {file}.").format(file=path.name) for path in self.saved]
 
 
 class Reactions:
@@ -110,8 +111,9 @@ class Reactions:
             except OSError as exc:
                 log.exception("could not carry out %s", item.id)
                 done.problems.append(
-                    f"{item.label} was not saved ({exc.strerror or exc}). "
-                    "It stays due and is offered again at the next sign-in."
+                    _(
+                        "{document} was not saved ({reason}). It stays due and is offered again at the next sign-in."
+                    ).format(document=item.label, reason=exc.strerror or exc)
                 )
         return done
 
@@ -143,7 +145,9 @@ def documents_folder(data_dir: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
-            f"The documents folder {folder} cannot be created ({exc.strerror or exc}).",
-            "Free space on the disk or fix the folder's permissions, then try again.",
+            _("The documents folder {folder} cannot be created ({reason}).").format(
+                folder=folder, reason=exc.strerror or exc
+            ),
+            _("Free space on the disk or fix the folder's permissions, then try again."),
         ) from exc
     return folder

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from counter.errors import CounterError
+from counter.i18n import _
 
 Scalar = str | int | bool
 
@@ -107,22 +108,27 @@ def save_settings(path: Path, values: Mapping[str, Scalar], *, template: Path | 
         text = source.read_text(encoding="utf-8") if source is not None and source.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsFileError(
-            f"The settings file {source} could not be read ({exc}).", "Check the file, or remove it."
+            _("The settings file {path} could not be read ({reason}).").format(path=source, reason=exc),
+            _("Check the file, or remove it."),
         ) from None
     new_text = update_toml(text, values)
     try:
         data = tomllib.loads(new_text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsFileError(
-            f"The settings file {path} has a line this app cannot update ({exc}); nothing was saved.",
-            "Fix the file by hand, or move it away and save again.",
+            _("The settings file {path} has a line this app cannot update ({reason}); nothing was saved.").format(
+                path=path, reason=exc
+            ),
+            _("Fix the file by hand, or move it away and save again."),
         ) from None
     table = data.get("counter", data)
     wrong = [key for key, value in values.items() if table.get(key) != value]
     if wrong:
         raise SettingsFileError(
-            f"The settings file {path} could not be updated for {', '.join(wrong)}; nothing was saved.",
-            "Fix the file by hand, or move it away and save again.",
+            _("The settings file {path} could not be updated for {settings}; nothing was saved.").format(
+                path=path, settings=", ".join(wrong)
+            ),
+            _("Fix the file by hand, or move it away and save again."),
         )
     tmp = path.with_name(path.name + ".tmp")
     try:
@@ -131,6 +137,6 @@ def save_settings(path: Path, values: Mapping[str, Scalar], *, template: Path | 
         os.replace(tmp, path)  # atomic: the old file or the new one, never half of each
     except OSError as exc:
         raise SettingsFileError(
-            f"The settings could not be saved to {path} ({exc.strerror or exc}).",
-            "Check that the data folder is writable.",
+            _("The settings could not be saved to {path} ({reason}).").format(path=path, reason=exc.strerror or exc),
+            _("Check that the data folder is writable."),
         ) from None

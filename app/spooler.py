@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from app.crashpoints import crash_point
 from counter.documents import Receipt
 from counter.errors import CounterError
+from counter.i18n import N_, SOURCE_LANGUAGE, _, use_language
 from counter.ports import Clock, UnitOfWork
 from counter.trust.carddata import mask_card_bytes
 from counter.trust.outbox import DueState
@@ -32,7 +33,8 @@ from devices.printer import ReceiptPrinter
 
 log = logging.getLogger(__name__)
 
-NO_PRINTER = "No receipt printer is set up: set one in Devices (Ctrl+Shift+D on the sale screen)."
+#: shown with ``_(NO_PRINTER)``
+NO_PRINTER = N_("No receipt printer is set up: set one in Devices (Ctrl+Shift+D on the sale screen).")
 
 
 @dataclass(frozen=True)
@@ -115,13 +117,15 @@ class Spooler:
 
     def state_words(self) -> str:
         """The printer's state in a few words for HQ's lanes page ("Ready", "Out of paper",
-        "Not connected"; "unknown" before its first answer). Any thread."""
+        "Not connected"; "unknown" before its first answer). Any thread. In English: HQ's
+        page shows them in its own language."""
         status = self.status
         if status is None:
             return "Not connected"
         if not status.known and status.reachable is None:  # not polled yet
             return "unknown"
-        return status.describe()
+        with use_language(SOURCE_LANGUAGE):
+            return status.describe()
 
     # ------------------------------------------------------------------ jobs
     def print_receipt(self, receipt: Receipt, *, reference: str, copy_number: int, settles: str | None = None) -> str:
@@ -141,13 +145,16 @@ class Spooler:
         now = self._clock.now()
         with self._uow() as uow:
             if settles is not None and not uow.outbox.settle(settles, DueState.DONE, now):
-                raise AlreadyCarriedOut(f"{reference} was already printed.", "Reprint it as a copy if needed (F11).")
+                raise AlreadyCarriedOut(
+                    _("{reference} was already printed.").format(reference=reference),
+                    _("Reprint it as a copy if needed (F11)."),
+                )
             uow.print_jobs.add(job_id, kind, reference, data, copy_number, now)
             uow.commit()
         crash_point("spool.job_written")
         self._tell(JobQueued(job_id, reference, data, kind))
         if self.printer is None:
-            self._finish(job_id, reference, NO_PRINTER)
+            self._finish(job_id, reference, _(NO_PRINTER))
             return job_id
         try:
             self._mark(job_id, "sent", None)

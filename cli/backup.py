@@ -24,6 +24,7 @@ from typing import Any
 from app.backups import back_up, backup_folder
 from app.config import load_settings
 from counter.errors import CounterError
+from counter.i18n import _, pgettext
 from db.backup import BackupError, list_backups, load_backup, unfinished, verify_backup
 
 PASSPHRASE_ENV = "COUNTER_BACKUP_PASSPHRASE"
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
                 return run_from_hq(args, data_dir)
             if args.code or args.new_chain or args.store_settings:
                 print(
-                    "counter restore: --code, --new-chain and --store-settings go with --from-hq URL.", file=sys.stderr
+                    _("counter restore: --code, --new-chain and --store-settings go with --from-hq URL."),
+                    file=sys.stderr,
                 )
                 return 2
             return _restore(args, data_dir)
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             return _list(folder)
         return _check(args.backup, folder)
     except CounterError as exc:
-        print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr)
+        print(_("counter: {problem}").format(problem=f"{exc.message} {exc.hint}".strip()), file=sys.stderr)
         return 1
 
 
@@ -96,7 +98,9 @@ def _now(args: argparse.Namespace, data_dir: Path, settings: Any) -> int:
 
     store = data_dir / DB_FILENAME
     if not store.exists():
-        raise BackupError(f"There is no store in {data_dir} to back up.", "Check --data-dir.")
+        raise BackupError(
+            _("There is no store in {folder} to back up.").format(folder=data_dir), _("Check --data-dir.")
+        )
     run = back_up(data_dir, store, settings, "manual", to=args.to, send=not args.no_hq)
     if run.problem is not None:
         raise run.problem
@@ -108,29 +112,34 @@ def _now(args: argparse.Namespace, data_dir: Path, settings: Any) -> int:
 def _list(folder: Path) -> int:
     found = list_backups(folder)
     if not found:
-        print(f"No backups in {folder}.")
+        print(_("No backups in {folder}.").format(folder=folder))
+    checked, failed = _("checked OK"), _("check FAILED")
+    state_width = max(12, len(checked), len(failed))
     for b in found:
-        state = "checked OK" if b.checked_ok else "check FAILED"
+        state = checked if b.checked_ok else failed
         store, terminal = b.lane
+        # Translators: "journal" names the backup's journal heads that follow it
+        heads = _("journal {heads}").format(heads=b.describe_heads())
         print(
-            f"{b.created_at}  {b.reason:<13} {b.size / 1_000_000:8.1f} MB  {state:<12}  {store}-{terminal}  "
-            f"journal {b.describe_heads()}  {b.path.name}"
+            f"{b.created_at}  {b.reason:<13} {b.size / 1_000_000:8.1f} MB  {state:<{state_width}}  {store}-{terminal}  "
+            f"{heads}  {b.path.name}"
         )
     for path in unfinished(folder):
-        print(f"UNFINISHED (no manifest; not a backup): {path.name}")
+        print(_("UNFINISHED (no manifest; not a backup): {file}").format(file=path.name))
     return 0
 
 
 def _check(one: Path | None, folder: Path) -> int:
     backups = [load_backup(one)] if one is not None else list_backups(folder)
     if not backups:
-        print(f"No backups in {folder}.")
+        print(_("No backups in {folder}.").format(folder=folder))
         return 1
     ok = True
     for b in backups:
         check = verify_backup(b)
         ok &= check.ok
-        print(f"{b.path.name}: {'OK' if check.ok else 'FAILED'}")
+        outcome = pgettext("backup check", "OK") if check.ok else pgettext("backup check", "FAILED")
+        print(f"{b.path.name}: {outcome}")
         for line in check.lines:
             print(f"  {line}")
     return 0 if ok else 1
@@ -143,12 +152,12 @@ def ask_passphrase(prompt: str, *, twice: bool) -> str:
         return given
     if not sys.stdin.isatty():
         raise CounterError(
-            "A passphrase is needed and there is no terminal to type it in.",
-            f"Run it in a terminal, or set {PASSPHRASE_ENV}.",
+            _("A passphrase is needed and there is no terminal to type it in."),
+            _("Run it in a terminal, or set {variable}.").format(variable=PASSPHRASE_ENV),
         )
     first = getpass.getpass(prompt)
-    if twice and getpass.getpass("Type it again: ") != first:
-        raise CounterError("The two passphrases differ; nothing was written.", "Run the command again.")
+    if twice and getpass.getpass(_("Type it again: ")) != first:
+        raise CounterError(_("The two passphrases differ; nothing was written."), _("Run the command again."))
     return first
 
 
@@ -158,12 +167,14 @@ def _key(out: Path) -> int:
 
     secret = load_secret(create=False)
     if out.exists():
-        raise CounterError(f"{out} already exists; it was left as it is.", "Give a new file name.")
-    passphrase = ask_passphrase("Passphrase for the key escrow (at least 12 characters): ", twice=True)
+        raise CounterError(
+            _("{file} already exists; it was left as it is.").format(file=out), _("Give a new file name.")
+        )
+    passphrase = ask_passphrase(_("Passphrase for the key escrow (at least 12 characters): "), twice=True)
     check_passphrase(passphrase)
     seal_key(secret, passphrase, out)
-    print(f"Wrote {out}: installation key {secret.key_id}, sealed with your passphrase.")
-    print("Keep it apart from the backups (another drive, the office safe), and the passphrase apart from both.")
+    print(_("Wrote {file}: installation key {key}, sealed with your passphrase.").format(file=out, key=secret.key_id))
+    print(_("Keep it apart from the backups (another drive, the office safe), and the passphrase apart from both."))
     return 0
 
 
@@ -174,28 +185,29 @@ def _restore(args: argparse.Namespace, data_dir: Path) -> int:
         args.backup,
         data_dir,
         key_file=args.key,
-        passphrase=lambda: ask_passphrase(f"Passphrase of {args.key}: ", twice=False),
+        passphrase=lambda: ask_passphrase(_("Passphrase of {file}: ").format(file=args.key), twice=False),
         force=args.force,
     )
     for line in plan.what_is_replaced():
         print(line)
     if not args.yes and not _confirmed():
-        print("Nothing was changed.")
+        print(_("Nothing was changed."))
         return 1
     outcome = carry_out(plan, data_dir)
     for line in outcome.verify_lines:
         print(f"  {line}")
-    print(f"Restored into {outcome.store}; the journal verifies.")
+    print(_("Restored into {store}; the journal verifies.").format(store=outcome.store))
     for path in outcome.kept_aside:
-        print(f"Kept aside: {path}")
+        print(_("Kept aside: {path}").format(path=path))
     return 0
 
 
 def _confirmed() -> bool:
     if not sys.stdin.isatty():
-        print("counter: not confirmed (no terminal to ask in); give --yes to restore.", file=sys.stderr)
+        print(_("counter: not confirmed (no terminal to ask in); give --yes to restore."), file=sys.stderr)
         return False
     try:
-        return input("Type yes to restore: ").strip().lower() == "yes"
+        # Translators: the person types the English word "yes", whatever the language
+        return input(_("Type yes to restore: ")).strip().lower() == "yes"
     except EOFError:
         return False

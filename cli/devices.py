@@ -22,6 +22,7 @@ from pathlib import Path
 from app.config import Settings, load_settings
 from app.device_checks import KINDS, SETTING, CheckResult, check, check_printer, is_none, kind_of, problem_text
 from counter.errors import CounterError
+from counter.i18n import _, pgettext
 from devices.escpos.encoder import PrinterProfile
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -44,11 +45,15 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     _quiet_device_warnings()
     settings = load_settings(data_dir)
     for problem in settings.problems:
-        print(f"counter: {problem}", file=sys.stderr)
+        print(_("counter: {problem}").format(problem=problem), file=sys.stderr)
     try:
         profile = PrinterProfile(columns=settings.printer_columns, codepage=settings.printer_codepage)
     except ValueError as exc:
-        print(f"counter: the printer settings are not valid ({exc}); fix printer_columns or printer_codepage.")
+        print(
+            _(
+                "counter: the printer settings are not valid ({reason}); fix printer_columns or printer_codepage."
+            ).format(reason=exc)
+        )
         return EXIT_USAGE
     if args.devices_command == "list":
         return _list(settings, profile)
@@ -63,7 +68,8 @@ def _list(settings: Settings, profile: PrinterProfile) -> int:
         url: str = getattr(settings, SETTING[kind])
         if is_none(url):
             if kind == "scanner" and settings.wedge:
-                rows.append((kind, "keyboard wedge", CheckResult(True, "USB scanners in keyboard mode: no set-up.")))
+                wedge = CheckResult(True, _("USB scanners in keyboard mode: no set-up."))
+                rows.append((kind, _("keyboard wedge"), wedge))
             else:
                 rows.append((kind, "none", None))
             continue
@@ -73,10 +79,13 @@ def _list(settings: Settings, profile: PrinterProfile) -> int:
             checked = CheckResult(False, problem_text(exc))
         rows.append((kind, url, checked))
     width = max(len(url) for _kind, url, _result in rows)
+    # Translators: a device check's outcome in `counter devices list` (a column)
+    ok, failed = pgettext("device check", "OK"), pgettext("device check", "FAILED")
+    state_width = max(6, len(ok), len(failed))
     for kind, url, result in rows:
-        state = "—" if result is None else ("OK" if result.ok else "FAILED")
-        text = "not set up" if result is None else result.text
-        print(f"{kind:<8} {url:<{width}}  {state:<6}  {text}")
+        state = "—" if result is None else (ok if result.ok else failed)
+        text = _("not set up") if result is None else result.text
+        print(f"{kind:<8} {url:<{width}}  {state:<{state_width}}  {text}")
     return EXIT_OK if all(r is None or r.ok for _k, _u, r in rows) else EXIT_FAILED
 
 
@@ -84,7 +93,7 @@ def _test(url: str, kind: str | None, settings: Settings, profile: PrinterProfil
     try:
         kind = kind_of(url, kind)
     except CounterError as exc:
-        print(f"counter: {problem_text(exc)}", file=sys.stderr)
+        print(_("counter: {problem}").format(problem=problem_text(exc)), file=sys.stderr)
         return EXIT_USAGE
     try:
         result = check(url, kind, printer_url=settings.printer, profile=profile)
@@ -95,14 +104,14 @@ def _test(url: str, kind: str | None, settings: Settings, profile: PrinterProfil
 
 def _print_test(url: str, profile: PrinterProfile) -> int:
     if is_none(url):
-        print("counter: no printer is set up; give its URL, e.g. counter devices print-test sim://printer")
+        print(_("counter: no printer is set up; give its URL, e.g. counter devices print-test sim://printer"))
         return EXIT_USAGE
     try:
         if kind_of(url) != "printer":
-            print(f"counter: {url} is not a receipt printer's address.", file=sys.stderr)
+            print(_("counter: {address} is not a receipt printer's address.").format(address=url), file=sys.stderr)
             return EXIT_USAGE
     except CounterError as exc:
-        print(f"counter: {problem_text(exc)}", file=sys.stderr)
+        print(_("counter: {problem}").format(problem=problem_text(exc)), file=sys.stderr)
         return EXIT_USAGE
     try:
         result = check_printer(url, profile, print_test=True)
@@ -121,7 +130,8 @@ def _quiet_device_warnings() -> None:
 
 def _report(result: CheckResult) -> int:
     if result.ok:
-        print(f"OK: {result.text}")
+        # Translators: a device check's outcome, then what was found
+        print(pgettext("device check", "OK: {result}").format(result=result.text))
         return EXIT_OK
-    print(f"FAILED: {result.text}", file=sys.stderr)
+    print(pgettext("device check", "FAILED: {result}").format(result=result.text), file=sys.stderr)
     return EXIT_FAILED

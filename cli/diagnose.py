@@ -40,6 +40,7 @@ from app.config import Settings, default_config_file, load_settings
 from app.device_checks import KINDS, SETTING, CheckResult, check, check_drawer, check_printer, is_none, problem_text
 from app.logs import log_files, log_folder
 from counter.errors import CounterError
+from counter.i18n import N_, SOURCE_LANGUAGE, _, use_language
 from counter.trust.redaction import CustomerScrubber, redact
 from db.engine import DB_FILENAME, Database, open_database, script_head
 
@@ -61,17 +62,19 @@ DISTRIBUTIONS = (
     "uvicorn",
     "psycopg",
 )
-#: What each file of the bundle is, in the order README.txt and the terminal list them.
+#: What each file of the bundle is, in the order README.txt and the terminal list them (the
+#: bundle is for support, in English; the terminal shows them with ``_()``).
 CONTENTS = {
-    "README.txt": "what this bundle is and what was left out",
-    "versions.txt": "Counter, Python, Qt, SQLAlchemy and the OS; the store's schema revision",
-    "settings.txt": "the settings in use (counter.toml), secrets removed",
-    "devices.txt": "printer, drawer, scanner, display and card terminal: address and state",
-    "journal_verify.txt": "what `counter journal verify` says of the store",
-    "sync_status.txt": "what `counter sync status` says: backlog, last acknowledged entry",
-    "store_counts.txt": "rows per table of the store",
-    "customers.json": "the customers' details (asked for with --with-customer-data)",
+    "README.txt": N_("what this bundle is and what was left out"),
+    "versions.txt": N_("Counter, Python, Qt, SQLAlchemy and the OS; the store's schema revision"),
+    "settings.txt": N_("the settings in use (counter.toml), secrets removed"),
+    "devices.txt": N_("printer, drawer, scanner, display and card terminal: address and state"),
+    "journal_verify.txt": N_("what `counter journal verify` says of the store"),
+    "sync_status.txt": N_("what `counter sync status` says: backlog, last acknowledged entry"),
+    "store_counts.txt": N_("rows per table of the store"),
+    "customers.json": N_("the customers' details (asked for with --with-customer-data)"),
 }
+LOG_FILE = N_("a log file, redacted")
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -98,24 +101,27 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     out: Path = args.out or Path.cwd() / f"counter-diagnose-{now:%Y%m%d-%H%M%S}.zip"
     part = _claim(out)  # before the minutes a verify may take: a wrong --out is said at once
     try:
-        files = gather(data_dir, now, with_customers=args.with_customer_data, probe=not args.no_probe)
+        with use_language(SOURCE_LANGUAGE):  # the bundle's files are read by support, in English
+            files = gather(data_dir, now, with_customers=args.with_customer_data, probe=not args.no_probe)
         _write_zip(part, files)
         os.replace(part, out)
     except OSError as exc:
-        raise BundleRefused(f"Cannot write {out} ({exc.strerror or exc}).", "Give another --out.") from None
+        raise BundleRefused(
+            _("Cannot write {file} ({reason}).").format(file=out, reason=exc.strerror or exc), _("Give another --out.")
+        ) from None
     except KeyboardInterrupt:
-        print("counter diagnose: stopped; nothing was written.", file=sys.stderr)
+        print(_("counter diagnose: stopped; nothing was written."), file=sys.stderr)
         return 130
     finally:
         part.unlink(missing_ok=True)
-    print(f"Wrote {out}")
+    print(_("Wrote {file}").format(file=out))
     for name in files:
-        print(f"  {name}: {CONTENTS.get(name, 'a log file, redacted')}")
+        print(f"  {name}: {_(CONTENTS.get(name, LOG_FILE))}")
     verdict = files["journal_verify.txt"].partition("\n")[0]
     if verdict != "RESULT: OK":
-        print(f"The store did not verify; journal_verify.txt says why ({verdict}).")
+        print(_("The store did not verify; journal_verify.txt says why ({verdict}).").format(verdict=verdict))
     if not args.with_customer_data:
-        print("Customer details were left out (--with-customer-data puts them in, only when support asks).")
+        print(_("Customer details were left out (--with-customer-data puts them in, only when support asks)."))
     return 0
 
 
@@ -124,15 +130,21 @@ def _claim(out: Path) -> Path:
     half-written zip never has the name); BundleRefused saying what is wrong with ``out``."""
     folder = out.parent
     if out.is_dir():
-        raise BundleRefused(f"{out} is a folder.", f"Give a file name, e.g. --out {out / 'counter-diagnose.zip'}.")
+        raise BundleRefused(
+            _("{file} is a folder.").format(file=out),
+            _("Give a file name, e.g. --out {example}.").format(example=out / "counter-diagnose.zip"),
+        )
     if not folder.is_dir():
-        raise BundleRefused(f"The folder {folder} does not exist.", "Create it, or give another --out.")
+        raise BundleRefused(
+            _("The folder {folder} does not exist.").format(folder=folder), _("Create it, or give another --out.")
+        )
     part = out.with_name(f".{out.name}.part")
     try:  # the owner's only: it names staff, and with --with-customer-data holds customers
         os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     except OSError as exc:
         raise BundleRefused(
-            f"Cannot write in {folder} ({exc.strerror or exc}).", "Give --out a file in a folder you can write to."
+            _("Cannot write in {folder} ({reason}).").format(folder=folder, reason=exc.strerror or exc),
+            _("Give --out a file in a folder you can write to."),
         ) from None
     return part
 

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from counter.errors import CounterError
+from counter.i18n import _
 from db.audit import audit_store, export_journal, manifest_path
 from db.engine import Database, open_database
 
@@ -27,10 +28,15 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         if args.journal_command == "export":
             manifest = export_journal(db.read, db.secret, args.out)
             for terminal, info in sorted(manifest["terminals"].items()):
-                print(f"{terminal}: {info['count']} entries, last hash {info['last_hash']}")
-            print(f"Wrote {args.out} and {manifest_path(args.out)} ({manifest['entries']} entries).")
+                print(
+                    _("{terminal}: {count} entries, last hash {hash}").format(
+                        terminal=terminal, count=info["count"], hash=info["last_hash"]
+                    )
+                )
+            wrote = _("Wrote {file} and {manifest} ({count} entries).")
+            print(wrote.format(file=args.out, manifest=manifest_path(args.out), count=manifest["entries"]))
             if not manifest["store_verification"]["ok"]:
-                print("WARNING: the store does not verify; the manifest says why:")
+                print(_("WARNING: the store does not verify; the manifest says why:"))
                 for line in manifest["store_verification"]["report"]:
                     print(f"  {line}")
                 return 1
@@ -49,17 +55,22 @@ def verify_report(db: Database, anchors: dict[str, dict[int, str]] | None = None
     audit = audit_store(db.read, db.secret, anchors)
     lines = audit.lines()
     if db.secret is None:
-        lines.append("NOTE: the installation key (secret.key) is missing or not this store's: seals were not checked.")
+        lines.append(
+            _("NOTE: the installation key (secret.key) is missing or not this store's: seals were not checked.")
+        )
     return audit.ok, lines
 
 
 def parse_anchors(texts: list[str], manifest: Path | None) -> dict[str, dict[int, str]]:
     anchors: dict[str, dict[int, str]] = {}
     for text in texts:
-        terminal, _, rest = text.partition(":")
-        seq, _, digest = rest.partition(":")
+        terminal, _colon, rest = text.partition(":")
+        seq, _colon, digest = rest.partition(":")
         if not (terminal and seq.isdigit() and len(digest) == 64):
-            raise AnchorError(f"The anchor {text!r} is not TERMINAL:SEQ:HASH.", "Example: T01:1234:<64 hex digits>.")
+            raise AnchorError(
+                _("The anchor {anchor} is not TERMINAL:SEQ:HASH.").format(anchor=repr(text)),
+                _("Example: T01:1234:<64 hex digits>."),
+            )
         anchors.setdefault(terminal, {})[int(seq)] = digest.lower()
     if manifest is not None:
         try:
@@ -69,6 +80,7 @@ def parse_anchors(texts: list[str], manifest: Path | None) -> dict[str, dict[int
                     anchors.setdefault(terminal, {})[int(info["last_seq"])] = str(info["last_hash"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise AnchorError(
-                f"The manifest {manifest} cannot be read ({exc}).", "Give the .manifest.json file."
+                _("The manifest {file} cannot be read ({reason}).").format(file=manifest, reason=exc),
+                _("Give the .manifest.json file."),
             ) from None
     return anchors

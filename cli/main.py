@@ -26,6 +26,7 @@ from pathlib import Path
 
 from app.config import default_data_dir, load_settings
 from counter.errors import CounterError
+from counter.i18n import _
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_app(data_dir, printer=args.printer, demo=not args.no_demo, manager=args.manager)
     except CounterError as exc:
-        print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr)
+        print(_("counter: {problem}").format(problem=f"{exc.message} {exc.hint}".strip()), file=sys.stderr)
         return 1
 
 
@@ -130,11 +131,14 @@ def _init_demo(data_dir: Path, days: int, profile: str = "us") -> int:
     from db.engine import DB_FILENAME
 
     if (data_dir / DB_FILENAME).exists():
-        print(f"counter: {data_dir} already holds a store; choose an empty folder.", file=sys.stderr)
+        print(
+            _("counter: {folder} already holds a store; choose an empty folder.").format(folder=data_dir),
+            file=sys.stderr,
+        )
         return 1
     db = build_demo(data_dir, days=days, profile=profile)
     db.dispose()
-    print(f"Demo store built in {data_dir}")
+    print(_("Demo store built in {folder}").format(folder=data_dir))
     return 0
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from counter.i18n import _
 from counter.sync.upstream import UpstreamUnavailable
 
 
@@ -52,19 +53,22 @@ def run_from_hq(args: argparse.Namespace, data_dir: Path) -> int:
     from db.restore_hq import restore_from_hq
 
     if not args.from_hq or not args.code:
-        print("counter restore: give HQ's address and the restore code: --from-hq URL --code CODE.", file=sys.stderr)
+        print(_("counter restore: give HQ's address and the restore code: --from-hq URL --code CODE."), file=sys.stderr)
         return 1
     if not args.yes:
         print(
-            f"This rebuilds a store in {data_dir} from the journal HQ holds. Spending the code revokes the old "
-            "terminal's access to HQ for good: the old machine can never send its unsynced sales.",
+            _(
+                "This rebuilds a store in {folder} from the journal HQ holds. Spending the code revokes the old "
+                "terminal's access to HQ for good: the old machine can never send its unsynced sales."
+            ).format(folder=data_dir),
             file=sys.stderr,
         )
         if not sys.stdin.isatty():
-            print("counter restore: add --yes to go ahead (no one is here to answer).", file=sys.stderr)
+            print(_("counter restore: add --yes to go ahead (no one is here to answer)."), file=sys.stderr)
             return 1
-        if input("Type yes to go ahead: ").strip().lower() != "yes":
-            print("Nothing was done.", file=sys.stderr)
+        # Translators: the person types the English word "yes", whatever the language
+        if input(_("Type yes to go ahead: ")).strip().lower() != "yes":
+            print(_("Nothing was done."), file=sys.stderr)
             return 1
     try:
         report = restore_from_hq(
@@ -80,16 +84,21 @@ def run_from_hq(args: argparse.Namespace, data_dir: Path) -> int:
     except HqRefused as exc:
         if exc.status in (404, 405):  # an HQ from before restores (hq/restore.py)
             print(
-                f"counter restore: HQ at {args.from_hq} does not offer restores (it answered {exc.status}: an "
-                "older HQ). Nothing was restored and the code is not spent: upgrade HQ first, then try again.",
+                _(
+                    "counter restore: HQ at {hq} does not offer restores (it answered {status}: an "
+                    "older HQ). Nothing was restored and the code is not spent: upgrade HQ first, then try again."
+                ).format(hq=args.from_hq, status=exc.status),
                 file=sys.stderr,
             )
             return 1
-        said = exc.message if exc.message.startswith("HQ") else f"HQ refused: {exc.message}"
-        print(f"counter restore: {said} Nothing was restored.", file=sys.stderr)
+        if exc.message.startswith("HQ"):
+            said = _("counter restore: {problem} Nothing was restored.").format(problem=exc.message)
+        else:
+            said = _("counter restore: HQ refused: {problem} Nothing was restored.").format(problem=exc.message)
+        print(said, file=sys.stderr)
         return 1
     except UpstreamUnavailable as exc:
-        print(f"counter restore: {exc.message} Nothing was restored.", file=sys.stderr)
+        print(_("counter restore: {problem} Nothing was restored.").format(problem=exc.message), file=sys.stderr)
         return 1
     for line in report.lines():
         print(line)

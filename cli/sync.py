@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from counter.errors import CounterError
+from counter.i18n import _
 from counter.sync.upstream import UpstreamUnavailable
 
 if TYPE_CHECKING:
@@ -50,17 +51,23 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             try:
                 config = enrol(db.write, args.hq, args.code, fingerprint=args.hq_fingerprint, ca_file=args.ca_file)
             except HqRefused as exc:
-                print(f"counter sync: HQ refused: {exc.message}", file=sys.stderr)
+                print(_("counter sync: HQ refused: {problem}").format(problem=exc.message), file=sys.stderr)
                 return 1
             except UpstreamUnavailable as exc:
-                print(f"counter sync: {exc.message}", file=sys.stderr)
+                print(_("counter sync: {problem}").format(problem=exc.message), file=sys.stderr)
                 return 1
-            trusted = f"; trusting {config.trust.describe()}" if config.trust is not None else ""
-            print(f"Enrolled as {config.store}-{config.terminal} with {config.hq}{trusted}.")
+            lane = f"{config.store}-{config.terminal}"
+            if config.trust is not None:
+                enrolled_text = _("Enrolled as {lane} with {hq}; trusting {trust}.").format(
+                    lane=lane, hq=config.hq, trust=config.trust.describe()
+                )
+            else:
+                enrolled_text = _("Enrolled as {lane} with {hq}.").format(lane=lane, hq=config.hq)
+            print(enrolled_text)
             return 0
         enrolled = sync_config(db.read)
         if enrolled is None:
-            raise CounterError("This terminal is not enrolled with HQ.", "Run `counter sync enrol` first.")
+            raise CounterError(_("This terminal is not enrolled with HQ."), _("Run `counter sync enrol` first."))
         config = enrolled
         client = config.client()
         try:
@@ -85,17 +92,24 @@ def status_lines(syncer: Syncer) -> list[str]:
 
     config = syncer.config
     acked = syncer.acked_seq()
+    head = _("{lane} at {hq}: {waiting} entries waiting, acknowledged up to {acked}, pull cursor {cursor}")
     lines = [
-        f"{config.store}-{config.terminal} at {config.hq}: {syncer.backlog()} entries waiting, "
-        f"acknowledged up to {acked}, pull cursor {syncer.cursor()}"
+        head.format(
+            lane=f"{config.store}-{config.terminal}",
+            hq=config.hq,
+            waiting=syncer.backlog(),
+            acked=acked,
+            cursor=syncer.cursor(),
+        )
     ]
     written = entry_written_at(syncer.read, config.terminal, acked) if acked else None
     if written:
-        lines.append(f"  last entry HQ acknowledged written at {written} (UTC)")
+        lines.append("  " + _("last entry HQ acknowledged written at {time} (UTC)").format(time=written))
     else:
-        lines.append("  HQ has acknowledged nothing yet")
+        lines.append("  " + _("HQ has acknowledged nothing yet"))
     for feed_id, tries, problem in syncer.desk_waiting():
-        lines.append(f"  desk event {feed_id} from another lane not applied ({tries} tries): {problem}")
+        waiting = _("desk event {event} from another lane not applied ({tries} tries): {problem}")
+        lines.append("  " + waiting.format(event=feed_id, tries=tries, problem=problem))
     return lines
 
 

@@ -150,6 +150,7 @@ class ReportDocument:
     #: (hour, sales, refunds) for the chart of the PDF
     hourly: tuple[tuple[int, Decimal, Decimal], ...] = ()
     copy_number: int = 0
+    language: str = ""  # its words' language: the store's
 
 
 # ------------------------------------------------------------------ as stored data

@@ -100,8 +100,9 @@ def set_screen_language(code: str | None) -> str:
 @contextmanager
 def use_language(code: str | None) -> Iterator[str]:
     """Make a document in ``code`` (the store's or the customer's language), whatever the
-    screen speaks; the screen's language is back afterwards."""
-    token = _override.set(forced() or normalize(code))
+    screen speaks; the screen's language is back afterwards. An empty ``code`` (a document
+    made before documents had a language) keeps the language of the moment."""
+    token = _override.set(forced() or (normalize(code) if code else language()))
     try:
         yield language()
     finally:

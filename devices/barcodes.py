@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from counter.i18n import N_, _
 from counter.trust.carddata import card_data_in_code, mask_card_data
 
 if TYPE_CHECKING:  # biip itself is imported by the first scan, not at start-up (~90 ms)
     from biip.symbology import SymbologyIdentifier
 
 GS = "\x1d"  # FNC1 as transmitted by scanners
-CARD_SWIPED = (
+CARD_SWIPED = N_(
     "That was a payment card, not a barcode: Counter never takes card numbers. Take card payments on the card terminal."
 )
 
@@ -153,7 +154,7 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
     text = raw[len(aim_id) :] if aim_id else raw
     if card_data_in_code(raw) or card_data_in_code(text):
         masked = mask_card_data(text)
-        return ScanData(masked, masked, CodeType.INVALID, error=CARD_SWIPED)
+        return ScanData(masked, masked, CodeType.INVALID, error=_(CARD_SWIPED))
     symbology = aim.iso_symbology.name if aim is not None else None
     # Wedge scanners often send FNC1 as a printable stand-in (Odoo: "Alt029", "#").
     text = text.replace("Alt029", GS)
@@ -176,7 +177,9 @@ def decode_scan(raw: str, rules: Sequence[EmbeddedRule] = DEFAULT_RULES) -> Scan
                 CodeType.INVALID,
                 aim_id,
                 symbology,
-                error=f"The barcode {shown} has a wrong check digit. Scan it again, or type the number.",
+                error=_("The barcode {code} has a wrong check digit. Scan it again, or type the number.").format(
+                    code=shown
+                ),
             )
         gtin14 = str(result.gtin.as_gtin_14())
         ean13 = gtin14[1:] if gtin14.startswith("0") else ""
@@ -211,7 +214,7 @@ def _gs1(raw: str, text: str, aim_id: str | None, symbology: str | None) -> Scan
             CodeType.INVALID,
             aim_id,
             symbology,
-            error="This GS1 barcode cannot be read. Scan it again, or type the item number.",
+            error=_("This GS1 barcode cannot be read. Scan it again, or type the item number."),
         )
     pairs = tuple((element.ai.ai, element.value) for element in message.element_strings)
     gtin = None
@@ -226,7 +229,7 @@ def _gs1(raw: str, text: str, aim_id: str | None, symbology: str | None) -> Scan
                     aim_id,
                     symbology,
                     gs1=pairs,
-                    error=f"The item number {value} in this barcode has a wrong check digit.",
+                    error=_("The item number {number} in this barcode has a wrong check digit.").format(number=value),
                 )
             gtin = str(parsed.gtin.as_gtin_14())
     measure, value_dec = _gs1_measure(pairs)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from counter.i18n import _
 from devices.errors import DeviceError, ErrorCode, map_exception
 from devices.escpos.encoder import drawer_kick, realtime_drawer_pulse
 from devices.events import DeviceErrorEvent, DeviceEvent, DrawerChanged, StatusChanged
@@ -67,8 +68,8 @@ class _DrawerBase(DeviceService):
         if self._last_kick is not None and now - self._last_kick < self.min_interval:
             raise DeviceError(
                 ErrorCode.BUSY,
-                "The cash drawer was opened a moment ago.",
-                "Wait a second before opening it again.",
+                _("The cash drawer was opened a moment ago."),
+                _("Wait a second before opening it again."),
                 device=self.name,
             )
         self._last_kick = now

@@ -18,6 +18,24 @@ import socket
 from typing import Any
 
 from counter.errors import CounterError
+from counter.i18n import N_, _
+
+#: the names the device services are given (their ``name``/``device``), for the catalogue: a
+#: message shows them through ``device_name``
+DEVICE_NAMES = (
+    N_("receipt printer"),
+    N_("cash drawer"),
+    N_("scanner"),
+    N_("customer display"),
+    N_("card terminal"),
+    N_("simulated card terminal"),
+    N_("device"),
+)
+
+
+def device_name(device: str) -> str:
+    """``device`` (a service's name, "receipt printer") in the current language."""
+    return _(device) if device else device
 
 
 class ErrorCode(enum.StrEnum):
@@ -86,8 +104,9 @@ class DeviceError(CounterError):
 def offline(device: str, *, may_have_printed: bool = False) -> DeviceError:
     return DeviceError(
         ErrorCode.OFFLINE,
-        f"The {device} is offline.",
-        "Check that it is switched on and that its cable is plugged in, then try again.",
+        # Translators: {device} is a device's name ("receipt printer", "cash drawer", ...)
+        _("The {device} is offline.").format(device=device_name(device)),
+        _("Check that it is switched on and that its cable is plugged in, then try again."),
         device=device,
         may_have_printed=may_have_printed,
     )
@@ -96,8 +115,8 @@ def offline(device: str, *, may_have_printed: bool = False) -> DeviceError:
 def paper_out(device: str, *, may_have_printed: bool = False) -> DeviceError:
     return DeviceError(
         ErrorCode.PAPER_OUT,
-        f"The {device} is out of paper.",
-        "Put in a new paper roll, close the cover, then print again.",
+        _("The {device} is out of paper.").format(device=device_name(device)),
+        _("Put in a new paper roll, close the cover, then print again."),
         device=device,
         may_have_printed=may_have_printed,
     )
@@ -106,8 +125,8 @@ def paper_out(device: str, *, may_have_printed: bool = False) -> DeviceError:
 def cover_open(device: str, *, may_have_printed: bool = False) -> DeviceError:
     return DeviceError(
         ErrorCode.COVER_OPEN,
-        f"The {device} cover is open.",
-        "Close the cover firmly until it clicks, then print again.",
+        _("The {device} cover is open.").format(device=device_name(device)),
+        _("Close the cover firmly until it clicks, then print again."),
         device=device,
         may_have_printed=may_have_printed,
     )
@@ -116,20 +135,23 @@ def cover_open(device: str, *, may_have_printed: bool = False) -> DeviceError:
 def cutter_error(device: str, *, may_have_printed: bool = True) -> DeviceError:
     return DeviceError(
         ErrorCode.CUTTER_ERROR,
-        f"The {device} paper cutter is stuck.",
-        "Open the cover, remove any jammed paper, close it, then check the receipt.",
+        _("The {device} paper cutter is stuck.").format(device=device_name(device)),
+        _("Open the cover, remove any jammed paper, close it, then check the receipt."),
         device=device,
         may_have_printed=may_have_printed,
     )
 
 
 def not_answering(device: str, *, may_have_printed: bool = False) -> DeviceError:
-    hint = "Check that it is switched on and connected."
     if may_have_printed:
-        hint = "Check whether the receipt came out before printing it again. " + hint
+        hint = _(
+            "Check whether the receipt came out before printing it again. Check that it is switched on and connected."
+        )
+    else:
+        hint = _("Check that it is switched on and connected.")
     return DeviceError(
         ErrorCode.TIMEOUT,
-        f"The {device} is not answering.",
+        _("The {device} is not answering.").format(device=device_name(device)),
         hint,
         device=device,
         may_have_printed=may_have_printed,
@@ -139,8 +161,8 @@ def not_answering(device: str, *, may_have_printed: bool = False) -> DeviceError
 def dropped(device: str, *, may_have_printed: bool = True) -> DeviceError:
     return DeviceError(
         ErrorCode.OFFLINE,
-        f"The connection to the {device} dropped while printing.",
-        "The receipt may be incomplete: check it, and print a copy if needed.",
+        _("The connection to the {device} dropped while printing.").format(device=device_name(device)),
+        _("The receipt may be incomplete: check it, and print a copy if needed."),
         device=device,
         may_have_printed=may_have_printed,
     )
@@ -193,8 +215,8 @@ def _map(exc: BaseException, device: str, writing: bool) -> DeviceError:
                     return mapped
             return DeviceError(
                 ErrorCode.FAILURE,
-                f"The {device} on the serial port stopped working.",
-                "Check the cable, then switch the device off and on again.",
+                _("The {device} on the serial port stopped working.").format(device=device_name(device)),
+                _("Check the cable, then switch the device off and on again."),
                 device=device,
                 may_have_printed=writing,
             )
@@ -219,16 +241,16 @@ def _map(exc: BaseException, device: str, writing: bool) -> DeviceError:
         if isinstance(exc, escpos_mod.Error):
             return DeviceError(
                 ErrorCode.FAILURE,
-                f"The {device} could not prepare this printout.",
-                "Try again; if it keeps failing, call support.",
+                _("The {device} could not prepare this printout.").format(device=device_name(device)),
+                _("Try again; if it keeps failing, call support."),
                 device=device,
             )
 
     if isinstance(exc, socket.gaierror):
         return DeviceError(
             ErrorCode.NO_HARDWARE,
-            f"The {device}'s network name cannot be found.",
-            "Check the printer address in the device settings.",
+            _("The {device}'s network name cannot be found.").format(device=device_name(device)),
+            _("Check the printer address in the device settings."),
             device=device,
         )
     if isinstance(exc, TimeoutError | socket.timeout):
@@ -246,8 +268,8 @@ def _map(exc: BaseException, device: str, writing: bool) -> DeviceError:
         return offline(device)
     return DeviceError(
         ErrorCode.FAILURE,
-        f"The {device} reported an unexpected problem.",
-        "Try again; if it keeps failing, switch the device off and on, or call support.",
+        _("The {device} reported an unexpected problem.").format(device=device_name(device)),
+        _("Try again; if it keeps failing, switch the device off and on, or call support."),
         device=device,
         may_have_printed=writing,
     )
@@ -265,16 +287,18 @@ def _from_errno(code: int, device: str, writing: bool, detail: str) -> DeviceErr
     if code in _DENIED_ERRNOS:
         return DeviceError(
             ErrorCode.PERMISSION_DENIED,
-            f"This computer is not allowed to use the {device}.",
-            "Ask the administrator to give the counter user access to the device "
-            "(on Linux: the dialout/lp group or a udev rule).",
+            _("This computer is not allowed to use the {device}.").format(device=device_name(device)),
+            _(
+                "Ask the administrator to give the counter user access to the device "
+                "(on Linux: the dialout/lp group or a udev rule)."
+            ),
             device=device,
         )
     if code in _BUSY_ERRNOS:
         return DeviceError(
             ErrorCode.CLAIMED,
-            f"The {device} is in use by another program.",
-            "Close the other program (or print spooler) that uses it, then try again.",
+            _("The {device} is in use by another program.").format(device=device_name(device)),
+            _("Close the other program (or print spooler) that uses it, then try again."),
             device=device,
         )
     return None
@@ -283,8 +307,8 @@ def _from_errno(code: int, device: str, writing: bool, detail: str) -> DeviceErr
 def _missing(device: str) -> DeviceError:
     return DeviceError(
         ErrorCode.NO_HARDWARE,
-        f"The {device} cannot be found.",
-        "Check that it is plugged in and switched on, and that the device settings name the right port.",
+        _("The {device} cannot be found.").format(device=device_name(device)),
+        _("Check that it is plugged in and switched on, and that the device settings name the right port."),
         device=device,
     )
 

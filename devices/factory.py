@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from counter.i18n import N_, _
 from devices.barcodes import DEFAULT_RULES, EmbeddedRule
 from devices.display import CommandSet, LineDisplay
 from devices.drawer import PrinterDrawer, SerialDrawer
@@ -54,8 +55,8 @@ def open_cash_drawer(
         if printer is None:
             raise DeviceError(
                 ErrorCode.CONFIG,
-                "The cash drawer is set to open through the receipt printer, but no printer is set up.",
-                "Set up the receipt printer, or give the drawer its own port.",
+                _("The cash drawer is set to open through the receipt printer, but no printer is set up."),
+                _("Set up the receipt printer, or give the drawer its own port."),
             )
         drawer: PrinterDrawer | SerialDrawer = PrinterDrawer(printer, name=name, **options)
         drawer.open()
@@ -73,7 +74,9 @@ def open_cash_drawer(
         drawer = SerialDrawer("sim://drawer", name=name, factory=sim.factory, **options)
         return _with_sim(drawer, sim, None)
     if parsed.scheme != "serial":
-        raise _unsupported(url, "cash drawers", "serial:///dev/ttyS0, or printer")
+        raise _unsupported(
+            url, N_("cash drawers connect through a serial port here"), "serial:///dev/ttyS0, or printer"
+        )
     drawer = SerialDrawer(parsed.path, parsed.serial_settings(), name=name, **options)
     drawer.open()
     return drawer
@@ -93,7 +96,9 @@ def open_display(url: str, *, name: str = "customer display", **options: Any) ->
         display = LineDisplay(sim.port_path, name=name, **options)
         return _with_sim(display, sim, sim.stop)
     if parsed.scheme != "serial":
-        raise _unsupported(url, "customer displays", "serial:///dev/ttyUSB1?baudrate=9600")
+        raise _unsupported(
+            url, N_("customer displays connect through a serial port here"), "serial:///dev/ttyUSB1?baudrate=9600"
+        )
     display = LineDisplay(parsed.path, parsed.serial_settings(), name=name, **options)
     display.open()
     return display
@@ -107,13 +112,23 @@ def _with_sim(service: S, sim: object, stop: Callable[[], None] | None) -> S:
     return service
 
 
+#: what a sim:// address of the wrong kind is told, whole sentences per kind wanted
+_NOT_SIM = {
+    "scanner": (N_("this is not a scanner"), N_("Use sim://scanner for a simulated scanner.")),
+    "drawer": (N_("this is not a drawer"), N_("Use sim://drawer for a simulated drawer.")),
+    "display": (N_("this is not a display"), N_("Use sim://display for a simulated display.")),
+}
+
+
 def _expect(kind: str, wanted: str, url: str) -> None:
     if kind != wanted:
-        raise bad_url(url, f"this is not a {wanted}", f"Use sim://{wanted} for a simulated {wanted}.")
+        why, hint = _NOT_SIM.get(wanted, (f"this is not a {wanted}", f"Use sim://{wanted} for a simulated {wanted}."))
+        raise bad_url(url, _(why), _(hint))
 
 
-def _unsupported(url: str, what: str, example: str) -> DeviceError:
-    return bad_url(url, f"{what} connect through a serial port here", f"For example {example}.")
+def _unsupported(url: str, why: str, example: str) -> DeviceError:
+    """``why`` is marked with ``N_``; ``example`` is an address, kept as it is."""
+    return bad_url(url, _(why), _("For example {address}.").format(address=example))
 
 
 __all__ = ["open_cash_drawer", "open_display", "open_scanner"]

@@ -18,6 +18,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from counter.desk.analysis import TABLES, Analysis, Bucket, VendorItem
 from counter.desk.documents import Letter, SlipDocument
 from counter.documents import StoreHeader
+from counter.i18n import _
 from counter.money import Currency
 
 _STYLES = getSampleStyleSheet()
@@ -51,7 +52,7 @@ def _doc(out: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
 def _letterhead(store: StoreHeader) -> Table:
     right = "<br/>".join(map(_esc, store.address_lines))
     if store.phone:
-        right += f"<br/>Tel. {_esc(store.phone)}"
+        right += "<br/>" + _esc(_("Tel. {phone}").format(phone=store.phone))
     t = Table(
         [[Paragraph(f"<b>{_esc(store.name)}</b>", _TITLE), Paragraph(right, _STORE)]], colWidths=[96 * mm, 70 * mm]
     )
@@ -73,12 +74,19 @@ def render_letter_pdf(letter: Letter) -> bytes:
     """The customer's letter: letterhead, address block, reference with its barcode, the
     outcome, a signature, and the case's history as an appendix in small type."""
     out = io.BytesIO()
-    doc = _doc(out, f"Case {letter.reference}", letter.store.name)
+    doc = _doc(out, _("Case {reference}").format(reference=letter.reference), letter.store.name)
     story: list[object] = [_letterhead(letter.store), Spacer(1, 10 * mm)]
     address = Paragraph("<br/>".join(_esc(x) for x in letter.recipient), _BODY)
     ref = Table(
         [
-            [Paragraph(f"Date: {_esc(letter.date_text)}<br/>Our reference: <b>{letter.reference}</b>", _SMALL)],
+            [
+                Paragraph(
+                    _("Date: {date}<br/>Our reference: <b>{reference}</b>").format(
+                        date=_esc(letter.date_text), reference=letter.reference
+                    ),
+                    _SMALL,
+                )
+            ],
             [code128.Code128(letter.reference, barHeight=9 * mm, barWidth=0.3 * mm, humanReadable=False)],
         ],
         colWidths=[62 * mm],
@@ -92,7 +100,7 @@ def render_letter_pdf(letter: Letter) -> bytes:
     story.append(Spacer(1, 4 * mm))
     story.append(KeepTogether([Paragraph(_esc(s) or "&nbsp;", _BODY) for s in letter.signature]))
     if letter.history:
-        story += [Spacer(1, 10 * mm), Paragraph("<b>The history of your case</b>", _SMALL), Spacer(1, 1 * mm)]
+        story += [Spacer(1, 10 * mm), Paragraph(_("<b>The history of your case</b>"), _SMALL), Spacer(1, 1 * mm)]
         story += [Paragraph(_esc(h), _SMALL) for h in letter.history]
     # a letter's foot is how to reach the store, not the receipt's footer ("Returns within 30 days...")
     store = letter.store
@@ -147,23 +155,29 @@ def render_slip_pdf(slip: SlipDocument) -> bytes:
 
 def render_analysis_pdf(analysis: Analysis, store: StoreHeader, currency: Currency, locale: str) -> bytes:
     out = io.BytesIO()
-    doc = _doc(out, "Returns and complaints", store.name)
-    period = f"{analysis.since.isoformat()} to {analysis.until.isoformat()}"
+    doc = _doc(out, _("Returns and complaints"), store.name)
+    summary = _(
+        "{since} to {until}: {units} units returned, {refunded} refunded; "
+        "{contacts} contacts logged, of which {complaints} complaints."
+    ).format(
+        since=analysis.since.isoformat(),
+        until=analysis.until.isoformat(),
+        units=analysis.units,
+        refunded=currency.format(analysis.refunded, locale),
+        contacts=analysis.contacts,
+        complaints=analysis.complaints,
+    )
     story: list[object] = [
         _letterhead(store),
         Spacer(1, 6 * mm),
-        Paragraph("Returns and complaints", _TITLE),
-        Paragraph(
-            f"{period}: {analysis.units} units returned, {currency.format(analysis.refunded, locale)} refunded; "
-            f"{analysis.contacts} contacts logged, of which {analysis.complaints} complaints.",
-            _BODY,
-        ),
+        Paragraph(_("Returns and complaints"), _TITLE),
+        Paragraph(summary, _BODY),
     ]
     for attr, title in TABLES:
         buckets: list[Bucket] = analysis.top(attr, 12)
         if not buckets:
             continue
-        rows = [[title, "Units", "Refunded", "Complaints"]] + [
+        rows = [[_(title), _("Units"), _("Refunded"), _("Complaints")]] + [
             [b.label[:70], str(b.units), currency.format(b.refunded, locale), str(b.complaints)] for b in buckets
         ]
         t = Table(rows, colWidths=[100 * mm, 18 * mm, 28 * mm, 20 * mm], repeatRows=1)
@@ -189,23 +203,27 @@ def render_vendor_pdf(
     """The return-to-vendor list: what goes back to the makers and suppliers, per item, with
     why and the returns it came in with, for the buyer or the vendor's representative."""
     out = io.BytesIO()
-    doc = _doc(out, "Return to vendor", store.name)
+    doc = _doc(out, _("Return to vendor"), store.name)
     units = sum(i.units for i in items)
     refunded = currency.format(sum((i.refunded for i in items), Decimal(0)), locale)
     story: list[object] = [
         _letterhead(store),
         Spacer(1, 6 * mm),
-        Paragraph("Return to vendor", _TITLE),
+        Paragraph(_("Return to vendor"), _TITLE),
         Paragraph(
-            f"{since.isoformat()} to {until.isoformat()}: {units} units of {len(items)} items to send back "
-            f"({refunded} refunded to customers).",
+            _(
+                "{since} to {until}: {units} units of {items} items to send back ({refunded} refunded to customers)."
+            ).format(
+                since=since.isoformat(), until=until.isoformat(), units=units, items=len(items), refunded=refunded
+            ),
             _BODY,
         ),
     ]
     if not items:
-        story.append(Paragraph("Nothing returned in this period goes back to a vendor.", _BODY))
+        story.append(Paragraph(_("Nothing returned in this period goes back to a vendor."), _BODY))
     else:
-        rows: list[list[object]] = [["Item", "SKU", "Units", "Refunded", "Why", "Returns"]]
+        # Translators: column headings of the return-to-vendor list ("Why" = the reasons given)
+        rows: list[list[object]] = [[_("Item"), _("SKU"), _("Units"), _("Refunded"), _("Why"), _("Returns")]]
         for i in items:
             rows.append(
                 [
@@ -231,6 +249,6 @@ def render_vendor_pdf(
             )
         )
         story += [Spacer(1, 4 * mm), t]
-    story += [Spacer(1, 8 * mm), Paragraph("Packed by ____________________   Date __________", _BODY)]
+    story += [Spacer(1, 8 * mm), Paragraph(_("Packed by ____________________   Date __________"), _BODY)]
     doc.build(story)
     return out.getvalue()

@@ -23,7 +23,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from devices.errors import DeviceError, ErrorCode
+from counter.i18n import N_, _
+from devices.errors import DeviceError, ErrorCode, device_name
 from devices.events import DeviceEvent
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,9 @@ class DeviceService:
     def open(self) -> None:
         with self._lock:
             if self._closed_for_good:
-                raise self._error(ErrorCode.CLOSED, "was closed and cannot be reopened", "Restart the app.")
+                raise self._error(
+                    ErrorCode.CLOSED, N_("The {device} was closed and cannot be reopened."), N_("Restart the app.")
+                )
             if self._opened:
                 return
             self._opened = True
@@ -93,8 +96,10 @@ class DeviceService:
                 if holder is not None and holder is not self:
                     raise DeviceError(
                         ErrorCode.CLAIMED,
-                        f"The {self.name} is already in use by another part of the app.",
-                        "Check the device settings: two devices cannot share one address.",
+                        _("The {device} is already in use by another part of the app.").format(
+                            device=device_name(self.name)
+                        ),
+                        _("Check the device settings: two devices cannot share one address."),
                         device=self.name,
                     )
                 _claims[self.claim_key] = self
@@ -104,7 +109,11 @@ class DeviceService:
         with self._lock:
             self._require_open()
             if not self._claimed:
-                raise self._error(ErrorCode.NOT_CLAIMED, "was not claimed before use", "This is a bug in the app.")
+                raise self._error(
+                    ErrorCode.NOT_CLAIMED,
+                    N_("The {device} was not claimed before use."),
+                    N_("This is a bug in the app."),
+                )
             if self._enabled:
                 return
             self._enabled = True
@@ -192,20 +201,23 @@ class DeviceService:
 
     def _require_open(self) -> None:
         if not self._opened:
-            raise self._error(ErrorCode.CLOSED, "is not open", "This is a bug in the app.")
+            raise self._error(ErrorCode.CLOSED, N_("The {device} is not open."), N_("This is a bug in the app."))
 
     def _require_enabled(self) -> None:
         if not self._opened:
-            raise self._error(ErrorCode.CLOSED, "is not open", "This is a bug in the app.")
+            raise self._error(ErrorCode.CLOSED, N_("The {device} is not open."), N_("This is a bug in the app."))
         if not self._claimed:
-            raise self._error(ErrorCode.NOT_CLAIMED, "was not claimed before use", "This is a bug in the app.")
+            raise self._error(
+                ErrorCode.NOT_CLAIMED, N_("The {device} was not claimed before use."), N_("This is a bug in the app.")
+            )
         if not self._enabled:
             raise DeviceError(
                 ErrorCode.DISABLED,
-                f"The {self.name} is switched off in the app.",
-                "Enable it in the device settings, or restart the app.",
+                _("The {device} is switched off in the app.").format(device=device_name(self.name)),
+                _("Enable it in the device settings, or restart the app."),
                 device=self.name,
             )
 
-    def _error(self, code: ErrorCode, what: str, hint: str) -> DeviceError:
-        return DeviceError(code, f"The {self.name} {what}.", hint, device=self.name)
+    def _error(self, code: ErrorCode, message: str, hint: str) -> DeviceError:
+        """``message`` (marked with ``N_``, naming ``{device}``) and ``hint`` in the current language."""
+        return DeviceError(code, _(message).format(device=device_name(self.name)), _(hint), device=self.name)

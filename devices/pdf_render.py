@@ -23,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from counter.documents import Receipt, ReceiptKind, ReportDocument
+from counter.i18n import _, pgettext
 from counter.money import Currency
 
 _STYLES = getSampleStyleSheet()
@@ -35,7 +36,12 @@ _TITLE = ParagraphStyle("title", parent=_STYLES["Title"], alignment=0, fontSize=
 def render_pdf(receipt: Receipt) -> bytes:
     """One document as PDF bytes (A4)."""
     out = io.BytesIO()
-    title = {ReceiptKind.RETURN: "Credit note", ReceiptKind.GIFT: "Gift receipt"}.get(receipt.kind, "Receipt")
+    if receipt.kind is ReceiptKind.RETURN:
+        title = _("Credit note")
+    elif receipt.kind is ReceiptKind.GIFT:
+        title = _("Gift receipt")
+    else:
+        title = _("Receipt")
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
@@ -43,7 +49,8 @@ def render_pdf(receipt: Receipt) -> bytes:
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=16 * mm,
-        title=f"{title} {receipt.receipt_number}",
+        # Translators: the PDF's title, e.g. "Credit note S01-T01-000042"
+        title=_("{document} {number}").format(document=title, number=receipt.receipt_number),
         author=receipt.store.name,
     )
     cur = Currency.of(receipt.currency)
@@ -55,18 +62,19 @@ def render_pdf(receipt: Receipt) -> bytes:
     story: list[object] = []
     store_lines = "<br/>".join([f"<b>{_esc(store.name)}</b>", *map(_esc, store.address_lines)])
     if store.phone:
-        store_lines += f"<br/>Tel. {_esc(store.phone)}"
+        store_lines += "<br/>" + _esc(_("Tel. {phone}").format(phone=store.phone))
     if store.tax_id:
-        store_lines += f"<br/>Tax ID {_esc(store.tax_id)}"
+        store_lines += "<br/>" + _esc(_("Tax ID {tax_id}").format(tax_id=store.tax_id))
     facts = [
-        ["Number", receipt.receipt_number],
-        ["Date", _plain(format_datetime(receipt.issued_at, "medium", locale=receipt.locale))],
-        ["Terminal / cashier", f"{receipt.terminal} / {receipt.cashier}"],
+        [_("Number"), receipt.receipt_number],
+        [_("Date"), _plain(format_datetime(receipt.issued_at, "medium", locale=receipt.locale))],
+        [_("Terminal / cashier"), f"{receipt.terminal} / {receipt.cashier}"],
     ]
     if receipt.original_receipt:
-        facts.append(["Refers to receipt", receipt.original_receipt])
+        facts.append([_("Refers to receipt"), receipt.original_receipt])
     if receipt.is_copy:
-        facts.append(["Copy", f"COPY {receipt.copy_number}"])
+        # Translators: a row label on a document printed again; its value is "COPY 2"
+        facts.append([pgettext("reprint", "Copy"), _("COPY {number}").format(number=receipt.copy_number)])
     head = Table(
         [[Paragraph(store_lines, _STYLES["Normal"]), _facts_table(facts)]],
         colWidths=[88 * mm, 86 * mm],
@@ -75,7 +83,9 @@ def render_pdf(receipt: Receipt) -> bytes:
     story += [Paragraph(title, _TITLE), head, Spacer(1, 8 * mm)]
 
     show_prices = receipt.show_prices
-    rows: list[list[str]] = [["Item", "Qty", "Unit", "Amount", "Tax"] if show_prices else ["Item", "Qty"]]
+    # Translators: column headings of a receipt's lines ("Qty" = quantity, "Unit" = unit price)
+    header = [_("Item"), _("Qty"), _("Unit"), _("Amount"), _("Tax")]
+    rows: list[list[str]] = [header if show_prices else header[:2]]
     for line in receipt.lines:
         if show_prices:
             rows.append([line.name, str(line.quantity), money(line.unit_price), money(line.amount), line.tax_code])
@@ -103,14 +113,18 @@ def render_pdf(receipt: Receipt) -> bytes:
         total_label = receipt.total_label
         totals: list[list[str]] = []
         for tax in receipt.taxes:
-            verb = "reversed" if receipt.kind is ReceiptKind.RETURN else "charged"
-            totals.append([f"Tax {tax.code} ({_rate(tax.rate)}) {verb} on {money(tax.base)}", money(tax.tax)])
+            if receipt.kind is ReceiptKind.RETURN:
+                text = _("Tax {code} ({rate}) reversed on {base}")
+            else:
+                text = _("Tax {code} ({rate}) charged on {base}")
+            totals.append([text.format(code=tax.code, rate=_rate(tax.rate), base=money(tax.base)), money(tax.tax)])
         totals.append([total_label, money(receipt.total)])
         for tender in receipt.tenders:
             detail = f"  ({tender.detail})" if tender.detail else ""
             totals.append([f"{tender.label}{detail}", money(tender.amount)])
         if receipt.change:
-            totals.append(["Change", money(receipt.change)])
+            # Translators: the cash given back to the customer
+            totals.append([pgettext("cash back", "Change"), money(receipt.change)])
         t = Table(totals, colWidths=[134 * mm, 40 * mm])
         bold_row = len(receipt.taxes)
         t.setStyle(
@@ -129,7 +143,7 @@ def render_pdf(receipt: Receipt) -> bytes:
     if receipt.voucher_code:
         story += [
             Spacer(1, 6 * mm),
-            Paragraph("<b>Store credit voucher</b>: scan or quote this code to spend it.", _STYLES["Normal"]),
+            Paragraph(_("<b>Store credit voucher</b>: scan or quote this code to spend it."), _STYLES["Normal"]),
             Spacer(1, 2 * mm),
             code128.Code128(receipt.voucher_code, barHeight=14 * mm, barWidth=0.42 * mm, humanReadable=True),
         ]
@@ -180,7 +194,9 @@ def render_report_pdf(doc: ReportDocument) -> bytes:
         author=doc.store.name,
     )
     story: list[object] = [Paragraph(_esc(doc.store.name), _STYLES["Normal"])]
-    title = doc.title + (f" — COPY {doc.copy_number}" if doc.copy_number else "")
+    title = (
+        _("{title} — COPY {number}").format(title=doc.title, number=doc.copy_number) if doc.copy_number else doc.title
+    )
     story += [Paragraph(_esc(title), _TITLE), _facts_table([[r.label, r.value] for r in doc.facts]), Spacer(1, 6 * mm)]
     if doc.hourly:
         story += [_hourly_chart(doc), Spacer(1, 4 * mm)]
@@ -207,12 +223,12 @@ def render_report_pdf(doc: ReportDocument) -> bytes:
 
 
 def _hourly_chart(doc: ReportDocument) -> Drawing:
-    hours = [h for h, _, _ in doc.hourly]
+    hours = [h for h, _s, _r in doc.hourly]
     drawing = Drawing(174 * mm, 62 * mm)
     chart = VerticalBarChart()
     chart.x, chart.y = 12 * mm, 10 * mm
     chart.width, chart.height = 150 * mm, 44 * mm
-    chart.data = [[float(s) for _, s, _ in doc.hourly], [float(r) for _, _, r in doc.hourly]]
+    chart.data = [[float(s) for _h, s, _r in doc.hourly], [float(r) for _h, _s, r in doc.hourly]]
     chart.categoryAxis.categoryNames = [f"{h:02d}" for h in hours]
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontSize = 7
@@ -227,8 +243,8 @@ def _hourly_chart(doc: ReportDocument) -> Drawing:
     legend.alignment = "right"
     legend.columnMaximum = 1
     legend.colorNamePairs = [
-        (colors.HexColor("#1d4ed8"), "Sales by hour"),
-        (colors.HexColor("#dc2626"), "Refunds by hour"),
+        (colors.HexColor("#1d4ed8"), _("Sales by hour")),
+        (colors.HexColor("#dc2626"), _("Refunds by hour")),
     ]
     drawing.add(legend)
     return drawing

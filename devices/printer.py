@@ -32,8 +32,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from counter.i18n import _
 from devices import errors
-from devices.errors import DeviceError, ErrorCode, map_exception
+from devices.errors import DeviceError, ErrorCode, device_name, map_exception
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import (
     STATUS_REQUESTS,
@@ -130,8 +131,8 @@ class ReceiptPrinter(DeviceService):
             if job_id in self._ids:
                 raise DeviceError(
                     ErrorCode.BUSY,
-                    "This receipt is already printing.",
-                    "Wait for it to come out before printing it again.",
+                    _("This receipt is already printing."),
+                    _("Wait for it to come out before printing it again."),
                     device=self.name,
                 )
             self._ids.add(job_id)
@@ -235,8 +236,10 @@ class ReceiptPrinter(DeviceService):
         if job.expires_at is not None and time.monotonic() > job.expires_at:
             return DeviceError(
                 ErrorCode.TIMEOUT,
-                f"The {self.name} was busy for too long, so this request was dropped.",
-                "Try again when the printer is ready.",
+                _("The {device} was busy for too long, so this request was dropped.").format(
+                    device=device_name(self.name)
+                ),
+                _("Try again when the printer is ready."),
                 device=self.name,
             )
         try:
@@ -291,8 +294,8 @@ class ReceiptPrinter(DeviceService):
         if status.unrecoverable_error:
             return DeviceError(
                 ErrorCode.FAILURE,
-                f"The {self.name} reports an error it cannot recover from.",
-                "Switch the printer off and on again; if it persists, call support.",
+                _("The {device} reports an error it cannot recover from.").format(device=device_name(self.name)),
+                _("Switch the printer off and on again; if it persists, call support."),
                 device=self.name,
                 may_have_printed=may_have_printed,
             )

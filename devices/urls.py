@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from counter.i18n import N_, _
 from devices.errors import DeviceError, ErrorCode
 from devices.escpos.encoder import PrinterProfile
 from devices.links.base import Deadlines, Link
@@ -46,6 +47,20 @@ _ALLOWED_KEYS: dict[str, set[str]] = {
 }
 #: default TCP port per scheme, and what to call the device in messages
 _TCP_DEFAULTS = {"escpos+tcp": (9100, "printer"), "zvt+tcp": (20007, "card terminal")}
+#: what the address of each kind of network device is told when it is wrong (no address, a
+#: user name, a bad port), whole sentences per kind
+_TCP_TEXTS = {
+    "printer": (
+        N_("no printer address is given"),
+        N_("printers take no user name or password"),
+        N_("Network printers usually listen on port {port}."),
+    ),
+    "card terminal": (
+        N_("no card terminal address is given"),
+        N_("card terminals take no user name or password"),
+        N_("Network card terminals usually listen on port {port}."),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -91,8 +106,9 @@ class DeviceUrl:
 def bad_url(url: str, why: str, hint: str = "") -> DeviceError:
     return DeviceError(
         ErrorCode.CONFIG,
-        f"The device address “{url}” is not valid: {why}.",
-        hint or "Fix it in the device settings, for example escpos+tcp://192.168.1.50:9100.",
+        # Translators: {reason} is a short clause in lower case ("it has no scheme")
+        _("The device address “{url}” is not valid: {reason}.").format(url=url, reason=why),
+        hint or _("Fix it in the device settings, for example escpos+tcp://192.168.1.50:9100."),
     )
 
 
@@ -100,15 +116,20 @@ def parse_device_url(url: str) -> DeviceUrl:
     """Parse and validate; raises DeviceError(CONFIG) with a message that says what is wrong."""
     text = (url or "").strip()
     if not text:
-        raise bad_url(url, "it is empty")
+        raise bad_url(url, _("it is empty"))
     if "://" not in text:
-        raise bad_url(text, "it has no scheme", f"Start it with one of: {', '.join(s + '://' for s in SCHEMES)}.")
+        kinds = ", ".join(s + "://" for s in SCHEMES)
+        raise bad_url(text, _("it has no scheme"), _("Start it with one of: {schemes}.").format(schemes=kinds))
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         near = get_close_matches(scheme, SCHEMES, n=1)
-        hint = f"Did you mean {near[0]}://?" if near else f"Use one of: {', '.join(s + '://' for s in SCHEMES)}."
-        raise bad_url(text, f"“{scheme}” is not a kind of device connection this app knows", hint)
+        if near:
+            hint = _("Did you mean {scheme}://?").format(scheme=near[0])
+        else:
+            hint = _("Use one of: {choices}.").format(choices=", ".join(s + "://" for s in SCHEMES))
+        why = _("“{scheme}” is not a kind of device connection this app knows").format(scheme=scheme)
+        raise bad_url(text, why, hint)
 
     params: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -116,16 +137,17 @@ def parse_device_url(url: str) -> DeviceUrl:
         allowed = _ALLOWED_KEYS[scheme]
         if key not in allowed:
             near = get_close_matches(key, sorted(allowed), n=1)
-            hint = (
-                f"Did you mean “{near[0]}”?"
-                if near
-                else (
-                    f"Settings allowed here: {', '.join(sorted(allowed))}." if allowed else "Remove the part after “?”."
-                )
+            if near:
+                hint = _("Did you mean “{setting}”?").format(setting=near[0])
+            elif allowed:
+                hint = _("Settings allowed here: {settings}.").format(settings=", ".join(sorted(allowed)))
+            else:
+                hint = _("Remove the part after “?”.")
+            raise bad_url(
+                text, _("“{setting}” is not a setting for {scheme}://").format(setting=key, scheme=scheme), hint
             )
-            raise bad_url(text, f"“{key}” is not a setting for {scheme}://", hint)
         if key in params:
-            raise bad_url(text, f"the setting “{key}” is given twice")
+            raise bad_url(text, _("the setting “{setting}” is given twice").format(setting=key))
         params[key] = value
 
     netloc = parts.netloc
@@ -136,54 +158,70 @@ def parse_device_url(url: str) -> DeviceUrl:
         _check_serial(text, params)
         port = path or netloc  # serial:///dev/ttyUSB0 or serial://COM3
         if netloc and path:
-            raise bad_url(text, "the port must follow three slashes", f"Write {scheme}:///dev/ttyUSB0.")
+            raise bad_url(
+                text, _("the port must follow three slashes"), _("Write {scheme}:///dev/ttyUSB0.").format(scheme=scheme)
+            )
         if not port:
-            raise bad_url(text, "no serial port is named", f"Write {scheme}:///dev/ttyUSB0 or {scheme}://COM3.")
+            raise bad_url(
+                text,
+                _("no serial port is named"),
+                _("Write {scheme}:///dev/ttyUSB0 or {scheme}://COM3.").format(scheme=scheme),
+            )
         return DeviceUrl(text, scheme, path=port, params=params)
     if scheme == "escpos+usb":
         match = re.fullmatch(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})", netloc)
         if not match or path not in ("", "/"):
             raise bad_url(
-                text, "the USB id must be vendor:product in hexadecimal", "For example escpos+usb://04b8:0202."
+                text, _("the USB id must be vendor:product in hexadecimal"), _("For example escpos+usb://04b8:0202.")
             )
         for key in ("interface", "in_ep", "out_ep"):
             if key in params and not re.fullmatch(r"(0x[0-9a-fA-F]+|\d+)", params[key]):
-                raise bad_url(text, f"“{key}” must be a number such as 0x82")
+                raise bad_url(text, _("“{setting}” must be a number such as 0x82").format(setting=key))
         return DeviceUrl(text, scheme, vendor_id=int(match[1], 16), product_id=int(match[2], 16), params=params)
     if scheme == "escpos+file":
         if netloc or not path.startswith("/"):
-            raise bad_url(text, "the device file needs an absolute path", "For example escpos+file:///dev/usb/lp0.")
+            raise bad_url(
+                text, _("the device file needs an absolute path"), _("For example escpos+file:///dev/usb/lp0.")
+            )
         return DeviceUrl(text, scheme, path=path, params=params)
     # sim://
     kind = netloc.lower()
     if kind not in SIM_KINDS:
         kinds = ", ".join("sim://" + k for k in SIM_KINDS)
-        raise bad_url(text, f"“{netloc}” is not a simulated device", f"Use one of: {kinds}.")
+        raise bad_url(
+            text,
+            _("“{kind}” is not a simulated device").format(kind=netloc),
+            _("Use one of: {choices}.").format(choices=kinds),
+        )
     sim_port: int | None = None
     if "port" in params:
         if not params["port"].isdigit() or not 0 <= int(params["port"]) <= 65535:
-            raise bad_url(text, "port must be a number from 0 to 65535")
+            raise bad_url(text, _("port must be a number from 0 to 65535"))
         sim_port = int(params["port"])
     return DeviceUrl(text, scheme, host=kind, port=sim_port, path=path.strip("/"), params=params)
 
 
 def _parse_tcp(text: str, scheme: str, host: str, netloc: str, params: dict[str, str]) -> DeviceUrl:
     default_port, what = _TCP_DEFAULTS[scheme]
+    no_address, no_user, usual_port = _TCP_TEXTS[what]
     if not host:
-        raise bad_url(text, f"no {what} address is given", f"For example {scheme}://192.168.1.50:{default_port}.")
+        example = _("For example {address}.").format(address=f"{scheme}://192.168.1.50:{default_port}")
+        raise bad_url(text, _(no_address), example)
     if "@" in netloc:
-        raise bad_url(text, f"{what}s take no user name or password")
+        raise bad_url(text, _(no_user))
     port_text = netloc.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in netloc.rsplit("]", 1)[-1] else ""
     if port_text == "":
         port = default_port
     elif not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         raise bad_url(
-            text, f"“{port_text}” is not a port number", f"Network {what}s usually listen on port {default_port}."
+            text,
+            _("“{port}” is not a port number").format(port=port_text),
+            _(usual_port).format(port=default_port),
         )
     else:
         port = int(port_text)
     if not re.fullmatch(r"[A-Za-z0-9._:-]+", host):
-        raise bad_url(text, f"“{host}” is not a host name or IP address")
+        raise bad_url(text, _("“{host}” is not a host name or IP address").format(host=host))
     return DeviceUrl(text, scheme, host=host, port=port, params=params)
 
 
@@ -191,18 +229,18 @@ def _check_serial(text: str, params: dict[str, str]) -> None:
     if "baudrate" in params and (not params["baudrate"].isdigit() or int(params["baudrate"]) not in BAUDRATES):
         raise bad_url(
             text,
-            f"“{params['baudrate']}” is not a usual baud rate",
-            f"Use one of {', '.join(map(str, BAUDRATES))} (as set on the device).",
+            _("“{baudrate}” is not a usual baud rate").format(baudrate=params["baudrate"]),
+            _("Use one of {choices} (as set on the device).").format(choices=", ".join(map(str, BAUDRATES))),
         )
     if params.get("bytesize", "8") not in ("5", "6", "7", "8"):
-        raise bad_url(text, "bytesize must be 5, 6, 7 or 8")
+        raise bad_url(text, _("bytesize must be 5, 6, 7 or 8"))
     if params.get("parity", "N").upper() not in ("N", "E", "O", "M", "S"):
-        raise bad_url(text, "parity must be N, E, O, M or S")
+        raise bad_url(text, _("parity must be N, E, O, M or S"))
     if params.get("stopbits", "1") not in ("1", "1.5", "2"):
-        raise bad_url(text, "stopbits must be 1, 1.5 or 2")
+        raise bad_url(text, _("stopbits must be 1, 1.5 or 2"))
     for flag in ("rtscts", "xonxoff", "dsrdtr"):
         if flag in params and params[flag].lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-            raise bad_url(text, f"{flag} must be 0 or 1")
+            raise bad_url(text, _("{setting} must be 0 or 1").format(setting=flag))
 
 
 # --- factory -------------------------------------------------------------------------------
@@ -230,7 +268,7 @@ def open_printer(
     factory: Callable[[], Link]
     if parsed.scheme == "sim":
         if parsed.sim_kind != "printer":
-            raise bad_url(url, "this is not a printer", "Use sim://printer for a simulated printer.")
+            raise bad_url(url, _("this is not a printer"), _("Use sim://printer for a simulated printer."))
         from devices.links.tcp import TcpLink
         from devices.sim.netprinter import SimNetworkPrinter
 
@@ -294,8 +332,8 @@ def _other_link_factory(parsed: DeviceUrl, deadlines: Deadlines, name: str) -> C
         )
     raise DeviceError(
         ErrorCode.NO_SERVICE,
-        f"Printers on {parsed.scheme}:// connections are not supported yet.",
-        "Connect the printer over the network (escpos+tcp://) or a serial port for now.",
+        _("Printers on {scheme}:// connections are not supported yet.").format(scheme=parsed.scheme),
+        _("Connect the printer over the network (escpos+tcp://) or a serial port for now."),
         device=name,
     )
 

@@ -9,10 +9,12 @@ Renderers: ``devices/escpos/slips.py`` (thermal) and ``devices/letters.py`` (PDF
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import ParamSpec, TypeVar
 
 from counter.dates import show_date, show_datetime
 from counter.desk.accounts import Account
@@ -23,7 +25,7 @@ from counter.desk.orders import Order
 from counter.desk.payments import DeskPayment
 from counter.desk.referrals import Referral
 from counter.documents import ReportRow, ReportSection, StoreHeader
-from counter.i18n import N_, _
+from counter.i18n import N_, _, language, use_language
 from counter.sales.tenders import TenderKind
 from counter.store import StoreConfig
 
@@ -40,6 +42,7 @@ class SlipDocument:
     barcode_data: str = ""
     signature_lines: tuple[str, ...] = ()  # agreements: where the customer signs
     copy_number: int = 0
+    language: str = ""  # its words' language: the customer's, else the store's
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Letter:
     paragraphs: tuple[str, ...]
     signature: tuple[str, ...]
     history: tuple[str, ...] = ()  # the case's steps, as an appendix
+    language: str = ""  # its words' language: the customer's, else the store's
 
 
 #: the letter's first sentence and its subject, by the kind of contact (whole sentences)
@@ -79,6 +83,28 @@ _SUBJECTS = {
 _AGREEMENTS = {"layaway": N_("LAYAWAY AGREEMENT"), "special_order": N_("SPECIAL ORDER AGREEMENT")}
 
 
+P = ParamSpec("P")
+D = TypeVar("D")
+
+
+def _in_their_language(build: Callable[P, D]) -> Callable[P, D]:
+    """Makes the document in the language of the customer it is for (when on file), else the
+    store's, and notes that language on it for the renderer's own words."""
+
+    @functools.wraps(build)
+    def made(*args: P.args, **kwargs: P.kwargs) -> D:
+        given = [*args, *kwargs.values()]
+        customer = next((a for a in given if isinstance(a, Customer)), None)
+        store = next((a for a in given if isinstance(a, StoreConfig)), None)
+        with use_language((customer.language if customer else "") or (store.locale if store else "")):
+            document = build(*args, **kwargs)
+            if isinstance(document, SlipDocument | Letter):
+                document = replace(document, language=language())
+            return document
+
+    return made
+
+
 def _m(store: StoreConfig, amount: Decimal) -> str:
     return store.currency.format(amount, store.locale)
 
@@ -87,6 +113,7 @@ def _when(store: StoreConfig, moment: datetime) -> str:
     return show_datetime(moment, store.locale, store.zone)
 
 
+@_in_their_language
 def case_slip(
     case: Case, customer: Customer, store: StoreConfig, printed_at: datetime, referrals: Sequence[Referral] = ()
 ) -> SlipDocument:
@@ -115,6 +142,7 @@ def case_slip(
     return SlipDocument(_("SERVICE CASE"), store.header, tuple(facts), notes=notes, barcode_data=case.number)
 
 
+@_in_their_language
 def outcome_letter(
     case: Case,
     customer: Customer,
@@ -172,6 +200,7 @@ def outcome_letter(
     )
 
 
+@_in_their_language
 def payment_receipt(
     payment: DeskPayment,
     store: StoreConfig,
@@ -227,6 +256,7 @@ def payment_receipt(
     )
 
 
+@_in_their_language
 def order_agreement(
     order: Order, customer: Customer, store: StoreConfig, payment: DeskPayment | None, cashier: str
 ) -> SlipDocument:
@@ -265,6 +295,7 @@ def order_agreement(
     )
 
 
+@_in_their_language
 def adjustment_slip(record: AdjustmentRecord, store: StoreConfig, cashier: str) -> SlipDocument:
     q = record.quote
     facts = [
@@ -298,6 +329,7 @@ def adjustment_slip(record: AdjustmentRecord, store: StoreConfig, cashier: str) 
     )
 
 
+@_in_their_language
 def account_statement(
     account: Account,
     customer: str,

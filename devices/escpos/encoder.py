@@ -31,6 +31,7 @@ from babel.numbers import format_decimal, format_percent
 from escpos.constants import QR_ECLEVEL_M
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine
+from counter.i18n import N_, _, pgettext
 from counter.money import Currency
 from devices.escpos.codepages import CodePage, code_page, transliterate
 
@@ -253,8 +254,8 @@ def render_receipt(receipt: Receipt, profile: PrinterProfile) -> bytes:
         job.centered(footer)
     job.feed()
     if receipt.voucher_code:
-        job.centered("STORE CREDIT VOUCHER", bold=True)
-        job.centered("Scan or quote this code to spend it")
+        job.centered(_("STORE CREDIT VOUCHER"), bold=True)
+        job.centered(_("Scan or quote this code to spend it"))
     if receipt.barcode_data:
         job.barcode128(receipt.barcode_data)
     if receipt.qr_data:
@@ -268,25 +269,32 @@ def _header(job: _Job, receipt: Receipt) -> None:
     for address in store.address_lines:
         job.centered(address)
     if store.phone:
-        job.centered(f"Tel. {store.phone}")
+        job.centered(_("Tel. {phone}").format(phone=store.phone))
     if store.tax_id:
-        job.centered(f"Tax ID {store.tax_id}")
+        job.centered(_("Tax ID {tax_id}").format(tax_id=store.tax_id))
     job.feed()
     if receipt.is_copy:
-        job.centered(f"COPY {receipt.copy_number}", bold=True, big=True)
-        job.centered("This is not the original receipt")
+        job.centered(_("COPY {number}").format(number=receipt.copy_number), bold=True, big=True)
+        job.centered(_("This is not the original receipt"))
     if receipt.kind is ReceiptKind.GIFT:
-        job.centered("GIFT RECEIPT", bold=True, big=True)
+        job.centered(_("GIFT RECEIPT"), bold=True, big=True)
     elif receipt.kind is ReceiptKind.RETURN:
-        job.centered("RETURN", bold=True, big=True)
+        # Translators: the heading of a return receipt (goods brought back)
+        job.centered(pgettext("receipt heading", "RETURN"), bold=True, big=True)
     elif receipt.kind is ReceiptKind.VOID:
-        job.centered("VOID", bold=True, big=True)
-        job.centered("Sale voided: payments given back")
+        # Translators: the heading of a receipt for a sale cancelled after payment
+        job.centered(pgettext("receipt heading", "VOID"), bold=True, big=True)
+        job.centered(_("Sale voided: payments given back"))
     if receipt.is_copy or receipt.kind is not ReceiptKind.SALE:
         job.feed()
-    job.pair("Void" if receipt.kind is ReceiptKind.VOID else "Receipt", receipt.receipt_number)
-    job.pair("Date", format_datetime(receipt.issued_at, "short", locale=receipt.locale))
-    job.pair(f"Terminal {receipt.terminal}", f"Cashier {receipt.cashier}")
+    # Translators: receipt row labels, followed by the receipt's number ("Void" = the voided sale's)
+    number_label = pgettext("receipt number", "Void") if receipt.kind is ReceiptKind.VOID else _("Receipt")
+    job.pair(number_label, receipt.receipt_number)
+    job.pair(_("Date"), format_datetime(receipt.issued_at, "short", locale=receipt.locale))
+    job.pair(
+        _("Terminal {terminal}").format(terminal=receipt.terminal),
+        _("Cashier {cashier}").format(cashier=receipt.cashier),
+    )
 
 
 def _priced_line(job: _Job, item: ReceiptLine, money: _Money, code: str) -> None:
@@ -295,49 +303,61 @@ def _priced_line(job: _Job, item: ReceiptLine, money: _Money, code: str) -> None
         job.pair(item.name, money(gross) + code)
     else:
         job.line(item.name)
-        job.pair(f"{item.quantity} x {money(item.unit_price)}", money(gross) + code, indent=2)
+        job.pair(
+            _("{quantity} x {unit_price}").format(quantity=item.quantity, unit_price=money(item.unit_price)),
+            money(gross) + code,
+            indent=2,
+        )
     if item.discount:
-        job.pair("Discount", money(-item.discount) + code, indent=2)
+        job.pair(_("Discount"), money(-item.discount) + code, indent=2)
 
 
 def _gift_line(job: _Job, item: ReceiptLine) -> None:
-    job.line(item.name if item.quantity == 1 else f"{item.quantity} x {item.name}")
+    job.line(
+        item.name if item.quantity == 1 else _("{quantity} x {name}").format(quantity=item.quantity, name=item.name)
+    )
 
 
 def _totals(job: _Job, receipt: Receipt, money: _Money, pad: str) -> None:
-    job.pair("Subtotal", money(receipt.subtotal) + pad)
+    job.pair(_("Subtotal"), money(receipt.subtotal) + pad)
     if receipt.discount_total:
-        job.pair("Your savings", money(receipt.discount_total) + pad)
+        job.pair(_("Your savings"), money(receipt.discount_total) + pad)
     if not receipt.prices_include_tax:
         for tax in receipt.taxes:
             label = _tax_label(tax.code, tax.label, tax.rate, receipt.locale)
-            job.pair(f"{label} on {money(tax.base)}", money(tax.tax) + pad)
+            # Translators: a tax line of a receipt, e.g. "A VAT 19% on 10.00"
+            job.pair(_("{tax} on {base}").format(tax=label, base=money(tax.base)), money(tax.tax) + pad)
     job.pair(_total_word(receipt), money(receipt.total), bold=True, big=True)
     if receipt.rounding:
-        job.pair("Cash rounding", money(receipt.rounding) + pad)
+        job.pair(_("Cash rounding"), money(receipt.rounding) + pad)
     for tender in receipt.tenders:
         job.pair(tender.label, money(tender.amount) + pad)
         if tender.detail:
             job.line("  " + tender.detail)
     if receipt.change:
-        job.pair("Change", money(receipt.change) + pad, bold=True)
+        # Translators: the cash given back to the customer
+        job.pair(pgettext("cash back", "Change"), money(receipt.change) + pad, bold=True)
     if receipt.vat_table and receipt.taxes:
         _vat_table(job, receipt)
     elif receipt.prices_include_tax and receipt.taxes:
         job.feed()
-        job.line("Tax included:")
+        job.line(_("Tax included:"))
         for tax in receipt.taxes:
             label = _tax_label(tax.code, tax.label, tax.rate, receipt.locale)
-            job.pair(f"{label} of {money(tax.base + tax.tax)}", money(tax.tax) + pad, indent=2)
+            # Translators: the tax included in a price, e.g. "A VAT 19% of 11.90"
+            job.pair(
+                _("{tax} of {gross}").format(tax=label, gross=money(tax.base + tax.tax)), money(tax.tax) + pad, indent=2
+            )
     job.rule()
 
 
 def _total_word(receipt: Receipt) -> str:
     if receipt.kind is ReceiptKind.VOID:
-        return "VOIDED"
+        return _("VOIDED")
     if receipt.kind is not ReceiptKind.RETURN:
-        return "TOTAL"
-    return "RETURNED" if receipt.exchange_credit else "REFUND"
+        return _("TOTAL")
+    # Translators: the total of a return: "RETURNED" when it went to an exchange, else "REFUND"
+    return _("RETURNED") if receipt.exchange_credit else _("REFUND")
 
 
 def _tax_label(code: str, label: str, rate: Decimal, locale: str) -> str:
@@ -362,8 +382,11 @@ def _vat_table(job: _Job, receipt: Receipt) -> None:
         for tax in receipt.taxes
     ]
     if len(rows) > 1:
-        rows.append(("Total", sum((r[1] for r in rows), Decimal(0)), sum((r[2] for r in rows), Decimal(0))))
-    table = [("VAT", "Net", "VAT", "Gross")] + [(label, num(net), num(vat), num(net + vat)) for label, net, vat in rows]
+        # Translators: the last row of the receipt's VAT table: the sums of every rate
+        rows.append((_("Total"), sum((r[1] for r in rows), Decimal(0)), sum((r[2] for r in rows), Decimal(0))))
+    # Translators: the head of the receipt's VAT table: the rate, the net amount, the VAT, the gross amount
+    heads = (pgettext("vat table", "Rate"), _("Net"), pgettext("vat table", "VAT"), _("Gross"))
+    table = [heads] + [(label, num(net), num(vat), num(net + vat)) for label, net, vat in rows]
     width = max(len(job.t(cell)) for row in table for cell in row[1:]) + 1
     label_width = job.cols - 3 * width
     job.feed()
@@ -392,39 +415,49 @@ def render_copy_banner(copy_number: int, profile: PrinterProfile) -> bytes:
     if copy_number < 1:
         raise ValueError("a copy is numbered from 1")
     job = _Job(profile)
-    job.centered(f"COPY {copy_number}", bold=True, big=True)
-    job.centered("This is not the original receipt")
+    job.centered(_("COPY {number}").format(number=copy_number), bold=True, big=True)
+    job.centered(_("This is not the original receipt"))
     job.feed()
     return bytes(job.p.output)
 
 
 # --- test page ---------------------------------------------------------------------------
 
+#: how the printer cuts, in words for the test page
+_CUT_WORDS = {
+    CutMode.FULL: N_("full"),
+    CutMode.PARTIAL: N_("partial"),
+    # Translators: the printer has no cutter (test page, after "Cut")
+    CutMode.NONE: N_("none"),
+}
+
 
 def render_test_page(profile: PrinterProfile) -> bytes:
     """A page that shows whether the code page, widths, styles, barcode and QR work."""
     job = _Job(profile)
     page = job.page
-    job.centered("PRINTER TEST", bold=True, big=True)
+    job.centered(_("PRINTER TEST"), bold=True, big=True)
     job.feed()
-    job.pair("Paper", profile.name)
-    job.pair("Columns", str(profile.columns))
-    job.pair("Code page", f"{page.name} (ESC t {page.slot})")
-    job.pair("Cut", profile.cut.value)
+    job.pair(_("Paper"), profile.name)
+    job.pair(_("Columns"), str(profile.columns))
+    job.pair(_("Code page"), f"{page.name} (ESC t {page.slot})")
+    # Translators: how the printer cuts the paper (full, partial, none)
+    job.pair(pgettext("paper", "Cut"), _(_CUT_WORDS[profile.cut]))
     job.rule()
     ruler = "".join(str(i % 10) for i in range(1, profile.columns + 1))
     job.line(ruler)
-    job.line("Accents: é è à ç ü ö ä ñ ø å æ ß")
-    job.line("Money:   € £ $ ¥ ¢")
-    job.line("Symbols: « » – … • °")
-    job.line("Bold line", bold=True)
-    job.line("left")
-    job.centered("centre")
-    job.line("right", align="right")
-    job.line("BIG", big=True, bold=True)
+    job.line(_("Accents: {sample}").format(sample="é è à ç ü ö ä ñ ø å æ ß"))
+    job.line(_("Money:   {sample}").format(sample="€ £ $ ¥ ¢"))
+    job.line(_("Symbols: {sample}").format(sample="« » – … • °"))
+    job.line(_("Bold line"), bold=True)
+    # Translators: printer test page, text printed aligned left / centred / right
+    job.line(_("left"))
+    job.centered(_("centre"))
+    job.line(_("right"), align="right")
+    # Translators: printer test page, text printed in double size
+    job.line(_("BIG"), big=True, bold=True)
     job.rule()
-    job.centered("If the accents above look wrong,")
-    job.centered("choose another code page.")
+    job.centered(_("If the accents above look wrong,\nchoose another code page."))
     job.feed()
     job.barcode128("TEST-0123456789")
     job.qr("https://example.org/counter/test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from counter.documents import ReportDocument
+from counter.i18n import _
 from devices.escpos.encoder import PrinterProfile, _Job
 
 
@@ -11,7 +12,7 @@ def render_report(doc: ReportDocument, profile: PrinterProfile) -> bytes:
     job.centered(doc.store.name, bold=True)
     job.feed()
     if doc.copy_number:
-        job.centered(f"COPY {doc.copy_number}", bold=True, big=True)
+        job.centered(_("COPY {number}").format(number=doc.copy_number), bold=True, big=True)
     job.centered(doc.title, bold=True, big=True)
     job.feed()
     for row in doc.facts:
@@ -24,7 +25,7 @@ def render_report(doc: ReportDocument, profile: PrinterProfile) -> bytes:
         for row in section.rows:
             job.pair(row.label, row.value, bold=row.bold)
     job.rule()
-    job.centered("End of report")
+    job.centered(_("End of report"))
     return job.cut()
 
 

@@ -5,6 +5,7 @@ balance owed, order agreements and adjustment slips. One job each."""
 from __future__ import annotations
 
 from counter.desk.documents import SlipDocument
+from counter.i18n import _
 from devices.escpos.encoder import PrinterProfile, _Job
 
 
@@ -15,10 +16,10 @@ def render_slip(doc: SlipDocument, profile: PrinterProfile) -> bytes:
     for line in store.address_lines:
         job.centered(line)
     if store.phone:
-        job.centered(f"Tel. {store.phone}")
+        job.centered(_("Tel. {phone}").format(phone=store.phone))
     job.feed()
     if doc.copy_number:
-        job.centered(f"COPY {doc.copy_number}", bold=True, big=True)
+        job.centered(_("COPY {number}").format(number=doc.copy_number), bold=True, big=True)
     job.centered(doc.title, bold=True, big=True)
     job.feed()
     for row in doc.facts:

@@ -22,6 +22,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from counter.i18n import _, pgettext
+
 DLE_EOT = b"\x10\x04"
 #: The requests in the order a full check sends them.
 STATUS_REQUESTS: tuple[int, ...] = (1, 2, 3, 4)
@@ -79,22 +81,24 @@ class PrinterStatus:
     def describe(self) -> str:
         """One short phrase for the status bar, most important problem first."""
         if self.reachable is False:
-            return "Not connected"
+            return _("Not connected")
         if self.online is None:
-            return "Not answering"
+            return _("Not answering")
         if self.cover_open:
-            return "Cover open"
+            return _("Cover open")
         if self.paper is Paper.EMPTY:
-            return "Out of paper"
+            return _("Out of paper")
         if self.cutter_error:
-            return "Paper cutter stuck"
+            return _("Paper cutter stuck")
         if self.unrecoverable_error:
-            return "Printer error: switch it off and on"
+            return _("Printer error: switch it off and on")
         if not self.online:
-            return "Offline"
+            # Translators: the receipt printer's state in the status bar
+            return pgettext("printer state", "Offline")
         if self.paper is Paper.NEAR_END:
-            return "Ready, paper running low"
-        return "Ready"
+            return _("Ready, paper running low")
+        # Translators: the receipt printer's state in the status bar
+        return pgettext("printer state", "Ready")
 
 
 UNKNOWN = PrinterStatus()

@@ -15,7 +15,8 @@ import os
 import select
 import time
 
-from devices.errors import DeviceError, ErrorCode, map_exception
+from counter.i18n import _
+from devices.errors import DeviceError, ErrorCode, device_name, map_exception
 from devices.links.base import Deadlines
 
 
@@ -54,7 +55,7 @@ class FileLink:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError
-                _, ready, _ = select.select([], [fd], [], left)
+                _r, ready, _x = select.select([], [fd], [], left)
                 if not ready:
                     continue
                 try:
@@ -77,7 +78,7 @@ class FileLink:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                ready, _, _ = select.select([fd], [], [], left)
+                ready, _w, _x = select.select([fd], [], [], left)
                 if ready:
                     try:
                         reply += os.read(fd, reply_size - len(reply))
@@ -100,8 +101,8 @@ class FileLink:
         if self._fd is None:
             raise DeviceError(
                 ErrorCode.CLOSED,
-                f"The {self.device} is not connected.",
-                "Try again; the app reconnects by itself.",
+                _("The {device} is not connected.").format(device=device_name(self.device)),
+                _("Try again; the app reconnects by itself."),
                 device=self.device,
             )
         return self._fd

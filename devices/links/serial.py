@@ -16,7 +16,8 @@ from typing import Any
 
 import serial
 
-from devices.errors import DeviceError, ErrorCode, map_exception
+from counter.i18n import _
+from devices.errors import DeviceError, ErrorCode, device_name, map_exception
 from devices.links.base import Deadlines
 
 SerialFactory = Callable[..., Any]
@@ -108,8 +109,8 @@ class SerialLink:
             self._abort()
             raise DeviceError(
                 ErrorCode.TIMEOUT,
-                f"The {self.device} stopped taking data.",
-                "Check whether the receipt came out, then check the printer (paper, cover, power).",
+                _("The {device} stopped taking data.").format(device=device_name(self.device)),
+                _("Check whether the receipt came out, then check the printer (paper, cover, power)."),
                 device=self.device,
                 may_have_printed=True,
             )
@@ -129,8 +130,8 @@ class SerialLink:
         if self._serial is None:
             raise DeviceError(
                 ErrorCode.CLOSED,
-                f"The {self.device} is not connected.",
-                "Try again; the app reconnects by itself.",
+                _("The {device} is not connected.").format(device=device_name(self.device)),
+                _("Try again; the app reconnects by itself."),
                 device=self.device,
             )
         return self._serial

@@ -12,7 +12,8 @@ import select
 import socket
 import time
 
-from devices.errors import DeviceError, ErrorCode, map_exception, offline
+from counter.i18n import _
+from devices.errors import DeviceError, ErrorCode, device_name, map_exception, offline
 from devices.links.base import Deadlines
 
 
@@ -87,8 +88,8 @@ class TcpLink:
         if self._sock is None:
             raise DeviceError(
                 ErrorCode.CLOSED,
-                f"The {self.device} is not connected.",
-                "Try again; the app reconnects by itself.",
+                _("The {device} is not connected.").format(device=device_name(self.device)),
+                _("Try again; the app reconnects by itself."),
                 device=self.device,
             )
         return self._sock
@@ -96,7 +97,7 @@ class TcpLink:
     def _drain(self, sock: socket.socket) -> None:
         """Discard stray bytes (late replies, ASB) so the next reply lines up."""
         while True:
-            ready, _, _ = select.select([sock], [], [], 0)
+            ready, _w, _x = select.select([sock], [], [], 0)
             if not ready:
                 return
             try:

@@ -17,7 +17,8 @@ import importlib
 import time
 from typing import Any
 
-from devices.errors import DeviceError, ErrorCode, map_exception
+from counter.i18n import _
+from devices.errors import DeviceError, ErrorCode, device_name, map_exception
 from devices.links.base import Deadlines
 
 CHUNK = 4096  # bytes per bulk write; small enough to keep each transfer's timeout short
@@ -31,8 +32,8 @@ def _pyusb() -> tuple[Any, Any]:
     except ImportError as exc:
         raise DeviceError(
             ErrorCode.NO_SERVICE,
-            "USB printers need the pyusb package, which is not installed.",
-            "Install pyusb (and libusb), or connect the printer through /dev/usb/lp0 (escpos+file://).",
+            _("USB printers need the pyusb package, which is not installed."),
+            _("Install pyusb (and libusb), or connect the printer through /dev/usb/lp0 (escpos+file://)."),
         ) from exc
     return core, util
 
@@ -82,8 +83,10 @@ class UsbLink:
             if dev is None:
                 raise DeviceError(
                     ErrorCode.NO_HARDWARE,
-                    f"The {self.device} is not connected (USB {self.description[4:]}).",
-                    "Check the USB cable and that the printer is switched on.",
+                    _("The {device} is not connected (USB {usb_id}).").format(
+                        device=device_name(self.device), usb_id=self.description[4:]
+                    ),
+                    _("Check the USB cable and that the printer is switched on."),
                     device=self.device,
                 )
             try:
@@ -114,8 +117,8 @@ class UsbLink:
         if ep is None and required:
             raise DeviceError(
                 ErrorCode.NO_HARDWARE,
-                f"The {self.device} on USB does not offer a way to send it data.",
-                "This USB device may not be a printer; check the vendor:product id in the settings.",
+                _("The {device} on USB does not offer a way to send it data.").format(device=device_name(self.device)),
+                _("This USB device may not be a printer; check the vendor:product id in the settings."),
                 device=self.device,
             )
         return ep
@@ -159,8 +162,8 @@ class UsbLink:
         if self._dev is None or endpoint is None:
             raise DeviceError(
                 ErrorCode.CLOSED,
-                f"The {self.device} is not connected.",
-                "Try again; the app reconnects by itself.",
+                _("The {device} is not connected.").format(device=device_name(self.device)),
+                _("Try again; the app reconnects by itself."),
                 device=self.device,
             )
         return endpoint

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from counter.i18n import _
 from devices.payment.zvt import ZvtDeadlines, ZvtTerminal
 from devices.payment.zvt_link import LinkDeadlines, SerialZvtLink, TcpZvtLink, ZvtLink
 from devices.urls import bad_url, parse_device_url
@@ -40,7 +41,7 @@ def open_terminal(
     factory: Callable[[], ZvtLink]
     if parsed.scheme == "sim":
         if parsed.sim_kind != "terminal":
-            raise bad_url(url, "this is not a card terminal", "Use sim://terminal for a simulated card terminal.")
+            raise bad_url(url, _("this is not a card terminal"), _("Use sim://terminal for a simulated card terminal."))
         from devices.sim.zvt_terminal import SimZvtTerminal
 
         simulator = SimZvtTerminal(state_path=state_path, port=parsed.port or 0).start()
@@ -55,8 +56,8 @@ def open_terminal(
     else:
         raise bad_url(
             url,
-            "this is not a card terminal address",
-            "Use zvt+tcp://192.168.1.60:20007, zvt+serial:///dev/ttyUSB0?baudrate=9600 or sim://terminal.",
+            _("this is not a card terminal address"),
+            _("Use zvt+tcp://192.168.1.60:20007, zvt+serial:///dev/ttyUSB0?baudrate=9600 or sim://terminal."),
         )
     terminal = ZvtTerminal(factory, name=name, password=password, currency_code=currency_code, deadlines=deadlines)
     if simulator is not None:

@@ -42,8 +42,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import devices.payment.zvt_texts as zvt_texts
+from counter.i18n import _
 from counter.payments.terminal import Answer, BrandTotal, DayTotals, Outcome, StatusCallback, TerminalStatus
-from devices.errors import DeviceError, ErrorCode
+from devices.errors import DeviceError, ErrorCode, device_name
 from devices.payment.zvt_codec import Bmps, amount_bmp, bcd, bcd_digits, encode_apdu, from_bcd, pan_last4
 from devices.payment.zvt_link import ZvtLink
 from devices.payment.zvt_session import Exchange, run_exchange
@@ -81,8 +82,8 @@ class ZvtTerminal:
         if len(password) != 6 or not password.isdigit():
             raise DeviceError(
                 ErrorCode.CONFIG,
-                f"The {name}'s password must be six digits.",
-                "Enter the terminal's cashier password (often 000000) in the device settings.",
+                _("The {device}'s password must be six digits.").format(device=device_name(name)),
+                _("Enter the terminal's cashier password (often 000000) in the device settings."),
             )
         self.name = name
         self.password = password
@@ -133,7 +134,7 @@ class ZvtTerminal:
         return self._payment(self.refund_apdu(amount_minor, receipt_no, trace), amount_minor, on_status)
 
     def reverse(self, original: str, *, on_status: StatusCallback | None = None) -> Answer:
-        receipt_no, _ = parse_reference(original, self.name)
+        receipt_no, _trace = parse_reference(original, self.name)
         return self._payment(self.reversal_apdu(receipt_no), None, on_status)
 
     def last_transaction(self) -> Answer | None:
@@ -150,14 +151,14 @@ class ZvtTerminal:
         except DeviceError as error:
             busy = error.code is ErrorCode.BUSY
             return TerminalStatus(ready=False, text=error.message, busy=busy)
-        return self._status_from(exchange, "Card terminal ready")
+        return self._status_from(exchange, _("Card terminal ready"))
 
     def diagnose(self) -> TerminalStatus:
         try:
             exchange = self._command(encode_apdu(0x06, 0x70), None)
         except DeviceError as error:
             return TerminalStatus(ready=False, text=error.message, busy=error.code is ErrorCode.BUSY)
-        return self._status_from(exchange, "Card terminal reaches its bank")
+        return self._status_from(exchange, _("Card terminal reaches its bank"))
 
     def end_of_day(self) -> DayTotals:
         exchange = self._command(self.admin_apdu(0x06, 0x50), None)
@@ -170,7 +171,7 @@ class ZvtTerminal:
             )
         code = exchange.result_code
         if exchange.aborted or (code not in (None, 0)):
-            _, text = zvt_texts.result(code if code is not None else 0xFF)
+            _outcome, text = zvt_texts.result(code if code is not None else 0xFF)
             return DayTotals(ok=False, text=f"End of day failed: {text}", receipt_lines=lines)
         status = exchange.status or Bmps()
         by_brand = parse_totals(status.get(0x60))
@@ -248,8 +249,12 @@ class ZvtTerminal:
             link.close()
             if exchange.lost:
                 raise _no_answer(self.name)
-            _, text = zvt_texts.result(exchange.result_code or 0xFF)
-            raise DeviceError(ErrorCode.FAILURE, f"The {self.name} did not accept the till: {text}", device=self.name)
+            text = zvt_texts.result_text(exchange.result_code or 0xFF)
+            raise DeviceError(
+                ErrorCode.FAILURE,
+                _("The {device} did not accept the till: {reason}").format(device=device_name(self.name), reason=text),
+                device=self.name,
+            )
         self._link = link
         return link
 
@@ -261,10 +266,11 @@ class ZvtTerminal:
     def _status_from(self, exchange: Exchange, ready_text: str) -> TerminalStatus:
         tid = _tid(exchange.status)
         if exchange.lost:
-            return TerminalStatus(ready=False, text=f"The {self.name} is not answering.", terminal_id=tid)
+            text = _("The {device} is not answering.").format(device=device_name(self.name))
+            return TerminalStatus(ready=False, text=text, terminal_id=tid)
         code = exchange.result_code
         if exchange.aborted or code not in (None, 0):
-            _, text = zvt_texts.result(code if code is not None else 0xFF)
+            text = zvt_texts.result_text(code if code is not None else 0xFF)
             return TerminalStatus(ready=False, text=text, terminal_id=tid)
         return TerminalStatus(ready=True, text=ready_text, terminal_id=tid)
 
@@ -323,12 +329,14 @@ def to_answer(exchange: Exchange, asked: int | None) -> Answer:
 
 def parse_reference(reference: str, device: str) -> tuple[int, int]:
     """``"<receipt_no>/<trace>"`` -> (receipt_no, trace); raises DeviceError(CONFIG) (nothing sent)."""
-    receipt, _, trace = reference.partition("/")
+    receipt, _slash, trace = reference.partition("/")
     if not (receipt.isdigit() and trace.isdigit() and len(receipt) <= 4 and len(trace) <= 6):
         raise DeviceError(
             ErrorCode.CONFIG,
-            f"“{reference}” is not a reference from the {device}, so nothing was sent.",
-            "Use the original card payment's reference (receipt number/trace), as printed on its receipt.",
+            _("“{reference}” is not a reference from the {device}, so nothing was sent.").format(
+                reference=reference, device=device_name(device)
+            ),
+            _("Use the original card payment's reference (receipt number/trace), as printed on its receipt."),
             device=device,
         )
     return int(receipt), int(trace)
@@ -416,8 +424,10 @@ def _check_amount(amount_minor: int, device: str) -> None:
     if not 0 < amount_minor <= 999_999_999_999:
         raise DeviceError(
             ErrorCode.CONFIG,
-            f"The amount {amount_minor} cannot be sent to the {device}.",
-            "Card payments need an amount above zero.",
+            _("The amount {amount} cannot be sent to the {device}.").format(
+                amount=amount_minor, device=device_name(device)
+            ),
+            _("Card payments need an amount above zero."),
             device=device,
         )
 
@@ -425,7 +435,7 @@ def _check_amount(amount_minor: int, device: str) -> None:
 def _no_answer(device: str) -> DeviceError:
     return DeviceError(
         ErrorCode.TIMEOUT,
-        f"The {device} is not answering.",
-        "Check that it is switched on, connected and showing its idle screen, then try again.",
+        _("The {device} is not answering.").format(device=device_name(device)),
+        _("Check that it is switched on, connected and showing its idle screen, then try again."),
         device=device,
     )

@@ -32,7 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from devices.errors import DeviceError, ErrorCode, map_exception, offline
+from counter.i18n import _
+from devices.errors import DeviceError, ErrorCode, device_name, map_exception, offline
 from devices.links import tcp
 from devices.links.serial import SerialFactory, open_serial
 from devices.payment.zvt_codec import ZvtFormatError, data_length, header_size
@@ -76,7 +77,7 @@ def crc16(data: bytes) -> int:
     crc = 0
     for byte in data:
         crc ^= byte
-        for _ in range(8):
+        for _try in range(8):
             crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
     return crc
 
@@ -301,7 +302,7 @@ class SerialZvtLink:
 
     def send(self, apdu: bytes) -> None:
         data = frame(apdu)
-        for _ in range(SEND_TRIES):
+        for _try in range(SEND_TRIES):
             self._write(data)
             deadline = time.monotonic() + self.deadlines.link_ack
             while time.monotonic() < deadline:
@@ -312,8 +313,8 @@ class SerialZvtLink:
                     break
         raise DeviceError(
             ErrorCode.TIMEOUT,
-            f"The {self.device} did not take the request.",
-            "Check that it is switched on and its cable is plugged in, then try again.",
+            _("The {device} did not take the request.").format(device=device_name(self.device)),
+            _("Check that it is switched on and its cable is plugged in, then try again."),
             device=self.device,
         )
 
@@ -392,7 +393,7 @@ class SerialZvtLink:
 def _not_connected(device: str) -> DeviceError:
     return DeviceError(
         ErrorCode.CLOSED,
-        f"The {device} is not connected.",
-        "Try again; the till reconnects by itself.",
+        _("The {device} is not connected.").format(device=device_name(device)),
+        _("Try again; the till reconnects by itself."),
         device=device,
     )

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import devices.payment.zvt_texts as zvt_texts
-from devices.errors import DeviceError, ErrorCode
+from counter.i18n import _
+from devices.errors import DeviceError, ErrorCode, device_name
 from devices.payment.zvt_codec import ACK, Apdu, Bmps, ZvtFormatError, decode_apdu, iter_tlv, parse_bmps
 from devices.payment.zvt_link import ZvtLink
 
@@ -170,15 +171,17 @@ def text_block_lines(data: bytes) -> list[str]:
 
 def refused(code: int, device: str) -> DeviceError:
     """The terminal refused the command before starting it (``84 xx``): nothing charged."""
-    _, text = zvt_texts.result(code)
     if code in zvt_texts.BUSY_CODES:
         return DeviceError(
             ErrorCode.BUSY,
-            f"The {device} is busy with something else. Nothing was charged.",
-            "Wait until the terminal shows its idle screen, then try again.",
+            _("The {device} is busy with something else. Nothing was charged.").format(device=device_name(device)),
+            _("Wait until the terminal shows its idle screen, then try again."),
             device=device,
         )
-    return DeviceError(ErrorCode.FAILURE, f"The {device} refused: {text} Nothing was charged.", device=device)
+    text = zvt_texts.result_text(code)
+    # Translators: {reason} is the terminal's refusal, a sentence ending with a full stop
+    message = _("The {device} refused: {reason} Nothing was charged.").format(device=device_name(device), reason=text)
+    return DeviceError(ErrorCode.FAILURE, message, device=device)
 
 
 def _why(exc: Exception) -> str:

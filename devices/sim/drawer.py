@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from counter.i18n import _
 from devices.errors import DeviceError, ErrorCode
 
 
@@ -72,7 +73,7 @@ class SimSerialDrawer:
     def factory(self, url: str = "", **settings: object) -> SimDrawerPort:
         """Pass as ``SerialDrawer(..., factory=sim.factory)``."""
         if self.unplugged:
-            raise DeviceError(ErrorCode.NO_HARDWARE, "The cash drawer cannot be found.", "Plug it in.")
+            raise DeviceError(ErrorCode.NO_HARDWARE, _("The cash drawer cannot be found."), _("Plug it in."))
         return SimDrawerPort(self)
 
     def close_drawer(self) -> None:

@@ -13,6 +13,7 @@ import os
 import select
 import tty
 
+from counter.i18n import _
 from devices.errors import DeviceError, ErrorCode
 
 
@@ -23,9 +24,11 @@ class PtyPair:
         except OSError as exc:  # a container or chroot without /dev/pts (ENODEV, ENOENT)
             raise DeviceError(
                 ErrorCode.NO_HARDWARE,
-                f"This machine offers no pseudo-terminals ({exc.strerror or exc}), which the simulated "
-                "customer display and scanner use, so they are off.",
-                "Mount /dev/pts (devpts), or set the display and scanner to none in Devices.",
+                _(
+                    "This machine offers no pseudo-terminals ({reason}), which the simulated "
+                    "customer display and scanner use, so they are off."
+                ).format(reason=exc.strerror or exc),
+                _("Mount /dev/pts (devpts), or set the display and scanner to none in Devices."),
             ) from None
         tty.setraw(self._slave)
         self.path = os.ttyname(self._slave)
@@ -39,7 +42,7 @@ class PtyPair:
 
     def read(self, timeout: float) -> bytes:
         """What the client wrote, or b"" after ``timeout`` seconds."""
-        ready, _, _ = select.select([self.master], [], [], timeout)
+        ready, _w, _x = select.select([self.master], [], [], timeout)
         if not ready:
             return b""
         try:

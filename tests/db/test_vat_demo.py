@@ -93,7 +93,7 @@ def add_item(shop: TestStore, sku: str, name: str, category: str, price: str) ->
 
 def vat_rows(lines: list[str]) -> list[str]:
     """The VAT table: its heading and the rows under it (up to the rule after it)."""
-    start = lines.index("VAT Net VAT Gross")
+    start = lines.index("Rate Net VAT Gross")
     end = next(i for i in range(start, len(lines)) if set(lines[i]) == {"-"})
     return lines[start:end]
 
