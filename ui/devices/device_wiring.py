@@ -28,6 +28,7 @@ from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
 from ui.devices.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator
 from ui.devices.printing import PrintBridge
 from ui.devices.wedge import WedgeFilter, route_scan, scan_start, wedge_config
+from ui.i18n import live
 from ui.sales.sale_screen import SaleScreen
 
 STATE_POLL_MS = 2000  # scanners and displays reconnect quietly; their label follows
@@ -69,8 +70,8 @@ class DeviceUi(QObject):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh_states)
         self._timer.start(STATE_POLL_MS)
-        self.refresh_states()
-        self.refresh_jobs()
+        live(self, self.refresh_states)  # again at once when the language changes
+        live(self, self.refresh_jobs)
         self.display.welcome()
 
     def close(self) -> None:
