@@ -38,6 +38,7 @@ from counter.cash.drawer import (
     open_drawer,
 )
 from counter.errors import CartError
+from counter.i18n import _
 from counter.people.users import User
 from counter.returns.policy import ApprovalKind
 from counter.returns.process import ReturnRecord
@@ -53,24 +54,24 @@ Say = Callable[[str, str], None]  # a screen's message panel: (text, kind)
 
 class NoSaleDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, approval_needed: bool) -> None:
-        super().__init__(parent, "No sale", "Open the cash drawer without a sale")
-        self.reason = self.line_edit("Reason", placeholder="why, e.g. change for the float")
+        super().__init__(parent, _("No sale"), _("Open the cash drawer without a sale"))
+        self.reason = self.line_edit(_("Reason"), placeholder=_("why, e.g. change for the float"))
         note = (
-            "A supervisor approves this with their PIN next. The opening is recorded with your name."
+            _("A supervisor approves this with their PIN next. The opening is recorded with your name.")
             if approval_needed
-            else "The opening is recorded with your name and this reason."
+            else _("The opening is recorded with your name and this reason.")
         )
         hint = QLabel(note)
         hint.setObjectName("dialogHint")
         hint.setWordWrap(True)
         self.form.addRow("", hint)
-        self.ok_button.setText("Open drawer  (Enter)")
+        self.ok_button.setText(_("Open drawer  (Enter)"))
         self.value = ""
 
     def validate(self) -> None:
         text = self.reason.text().strip()
         if len(text) < MIN_NOTE:
-            raise DrawerError("Say why the drawer is opened without a sale.", "Type a short reason, then Enter.")
+            raise DrawerError(_("Say why the drawer is opened without a sale."), _("Type a short reason, then Enter."))
         self.value = text
 
 
@@ -79,15 +80,17 @@ class DueDrawerDialog(CounterDialog):
 
     def __init__(self, parent: QWidget | None, items: Sequence[DueDrawer], money: Callable[[Decimal], str]) -> None:
         super().__init__(
-            parent, "Cash drawer", "Counter stopped before the drawer opened. The sales and returns are recorded."
+            parent,
+            _("Cash drawer"),
+            _("Counter stopped before the drawer opened. The sales and returns are recorded."),
         )
         for item in items:
-            label = QLabel(f"{item.text(money)}, but the drawer did not open.")
+            label = QLabel(_("{what}, but the drawer did not open.").format(what=item.text(money)))
             label.setObjectName("dueDrawer")
             label.setWordWrap(True)
             self.form.addRow(label)
-        self.ok_button.setText("Open it now  (Enter)")
-        self.cancel_button.setText("Not needed  (Esc)")
+        self.ok_button.setText(_("Open it now  (Enter)"))
+        self.cancel_button.setText(_("Not needed  (Esc)"))
 
 
 class DrawerControl(QObject):
@@ -118,8 +121,10 @@ class DrawerControl(QObject):
             kicks = self.due.open_for(references, user.id)
         except Exception as exc:  # the opening stays due; the drawer stays shut
             say(
-                f"The cash drawer was not opened: {describe(exc).text} Open it with its key; "
-                "the opening stays due and is offered when Counter next starts.",
+                _(
+                    "The cash drawer was not opened: {problem} Open it with its key; "
+                    "the opening stays due and is offered when Counter next starts."
+                ).format(problem=describe(exc).text),
                 "error",
             )
             return
@@ -141,7 +146,7 @@ class DrawerControl(QObject):
         try:
             self.ctx.handle(open_drawer, cmd)
         except Exception as exc:  # what was recorded before stands; the drawer stays shut
-            say(f"The cash drawer was not opened: {describe(exc).text}", "error")
+            say(_("The cash drawer was not opened: {problem}").format(problem=describe(exc).text), "error")
             return False
         return self._kick(cmd.request_id, say)
 
@@ -150,7 +155,7 @@ class DrawerControl(QObject):
         try:
             self.devices.kick(request_id)
         except Exception as exc:
-            say(f"The cash drawer did not open: {describe(exc).text}", "error")
+            say(_("The cash drawer did not open: {problem}").format(problem=describe(exc).text), "error")
             return False
         self._pending[request_id] = say
         return True
@@ -158,7 +163,7 @@ class DrawerControl(QObject):
     def _kick_finished(self, request_id: str, error: str) -> None:
         say = self._pending.pop(request_id, None)
         if say is not None and error:
-            say(f"The cash drawer did not open: {error} Open it with its key.", "error")
+            say(_("The cash drawer did not open: {problem} Open it with its key.").format(problem=error), "error")
 
     # ---------------------------------------------------------- after a crash
     def offer_due(self, parent: QWidget | None, user: User, items: Sequence[DueDrawer], say: Say) -> None:
@@ -173,19 +178,32 @@ class DrawerControl(QObject):
             try:
                 self.due.decline(items, user.id)
             except Exception as exc:
-                say(f"“Not needed” was not recorded: {describe(exc).text}", "error")
+                say(_("“Not needed” was not recorded: {problem}").format(problem=describe(exc).text), "error")
                 return
-            say(f"Drawer not opened for {references}: recorded as not needed by {user.name}.", "info")
+            say(
+                _("Drawer not opened for {references}: recorded as not needed by {name}.").format(
+                    references=references, name=user.name
+                ),
+                "info",
+            )
             return
         try:
             kicks = [rid for item in items if (rid := self.due.open(item, user.id, AFTER_RESTART)) is not None]
         except Exception as exc:
-            say(f"The cash drawer was not opened: {describe(exc).text} Open it with its key.", "error")
+            say(
+                _("The cash drawer was not opened: {problem} Open it with its key.").format(problem=describe(exc).text),
+                "error",
+            )
             return
         if not kicks:
-            say(f"The drawer for {references} was opened meanwhile: nothing more to do.", "info")
+            say(
+                _("The drawer for {references} was opened meanwhile: nothing more to do.").format(
+                    references=references
+                ),
+                "info",
+            )
         elif self._kick(kicks[0], say):
-            say(f"Drawer opened for {references}, recorded with your name.", "ok")
+            say(_("Drawer opened for {references}, recorded with your name.").format(references=references), "ok")
 
     # -------------------------------------------------------------- no sale
     def no_sale(self, parent: QWidget, user: User, say: Say, *, note: str | None = None) -> None:
@@ -193,7 +211,9 @@ class DrawerControl(QObject):
         the device settings does), approval when needed, journal, kick."""
         if self.devices.drawer is None:
             say(
-                f"No cash drawer is set up. Set it up in Devices ({DEVICES_KEY}), or open the drawer with its key.",
+                _("No cash drawer is set up. Set it up in Devices ({key}), or open the drawer with its key.").format(
+                    key=DEVICES_KEY
+                ),
                 "error",
             )
             return
@@ -201,15 +221,15 @@ class DrawerControl(QObject):
         if note is None:
             dialog = NoSaleDialog(parent, approval)
             if dialog.exec() != NoSaleDialog.DialogCode.Accepted:
-                say("No sale cancelled: the drawer stays closed.", "info")
+                say(_("No sale cancelled: the drawer stays closed."), "info")
                 return
             note = dialog.value
         cmd = OpenDrawer(user, DrawerReason.NO_SALE, None, note)
         if approval and not self._approve(parent, user, cmd):
-            say("Not approved: the drawer stays closed, nothing was recorded.", "info")
+            say(_("Not approved: the drawer stays closed, nothing was recorded."), "info")
             return
         if self._open(cmd, say):
-            say(f"Drawer opened, no sale: “{cmd.note}”. Recorded with your name.", "ok")
+            say(_("Drawer opened, no sale: “{reason}”. Recorded with your name.").format(reason=cmd.note), "ok")
 
     def _approve(self, parent: QWidget, user: User, cmd: OpenDrawer) -> bool:
         dialog = ApprovalDialog(
@@ -220,7 +240,9 @@ class DrawerControl(QObject):
             amount=NO_AMOUNT,
             requester=user,
         )
-        dialog.headline.setText(f"A supervisor approves opening the drawer without a sale.\nReason: {cmd.note}")
+        dialog.headline.setText(
+            _("A supervisor approves opening the drawer without a sale.\nReason: {reason}").format(reason=cmd.note)
+        )
         return dialog.exec() == ApprovalDialog.DialogCode.Accepted
 
     # ----------------------------------------------------------------- gate
@@ -231,7 +253,7 @@ class DrawerControl(QObject):
             return
         self.devices.refresh_drawer()  # the sooner we know it was closed, the better
         raise CartError(
-            "The cash drawer is still open.", "Close the drawer, then scan again: the next sale starts then."
+            _("The cash drawer is still open."), _("Close the drawer, then scan again: the next sale starts then.")
         )
 
 

@@ -36,6 +36,7 @@ from counter.cash.shifts import (
     take_z_report,
 )
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.payments.card_day import CardDay, close_terminal_day
 from counter.people.users import Permission, User
 from devices.escpos.report import render_report, render_terminal_slip
@@ -43,6 +44,7 @@ from devices.pdf import render_report_pdf
 from ui.actions import CashAction, key_of
 from ui.devices.printing import REPORT, PrintBridge
 from ui.dialogs import CounterDialog
+from ui.i18n import live, live_text
 from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt
 from ui.runner import Runner
@@ -73,8 +75,10 @@ class CountDialog(CounterDialog):
         self.form.addRow(grid)
         self.total = QLabel()
         self.total.setObjectName("dialogAmount")
-        self.form.addRow("Counted", self.total)
-        self.note = self.line_edit("Note", placeholder="what happened, if the count is off") if with_note else None
+        self.form.addRow(_("Counted"), self.total)
+        self.note = (
+            self.line_edit(_("Note"), placeholder=_("what happened, if the count is off")) if with_note else None
+        )
         first = next(iter(self.spins.values()))
         self.first_field = None
         first.setFocus()
@@ -104,14 +108,14 @@ class MovementDialog(CounterDialog):
         super().__init__(parent, kind.label, kind.label)
         self.ctx, self.kind = ctx, kind
         example = ctx.store.currency.plain(Decimal("20"), ctx.store.locale)
-        self.amount = self.line_edit("Amount", placeholder=f"e.g. {example}")
-        self.reason = self.line_edit("Reason", placeholder="e.g. window cleaner, change from the bank")
+        self.amount = self.line_edit(_("Amount"), placeholder=_("e.g. {amount}").format(amount=example))
+        self.reason = self.line_edit(_("Reason"), placeholder=_("e.g. window cleaner, change from the bank"))
         self.value = Decimal(0)
 
     def validate(self) -> None:
         self.value = self.ctx.store.currency.parse(self.amount.text(), locale=self.ctx.store.locale, allow_zero=False)
         if not self.reason.text().strip():
-            raise ShiftError("Say why the cash moves.", "Type a short reason.")
+            raise ShiftError(_("Say why the cash moves."), _("Type a short reason."))
 
 
 class CashOfficeScreen(QWidget):
@@ -133,7 +137,8 @@ class CashOfficeScreen(QWidget):
         body.setContentsMargins(16, 16, 16, 8)
         body.setSpacing(16)
         left = QVBoxLayout()
-        title = QLabel("CASH OFFICE")
+        title = QLabel()
+        live_text(title, N_("CASH OFFICE"))
         title.setObjectName("screenTitle")
         left.addWidget(title)
         self.status = QLabel()
@@ -149,7 +154,7 @@ class CashOfficeScreen(QWidget):
         left.addStretch(1)
         body.addLayout(left, 3)
         self.preview = ReceiptPreview()
-        self.preview.setPlaceholderText("X and Z reports appear here as they print.")
+        live(self.preview, lambda: self.preview.setPlaceholderText(_("X and Z reports appear here as they print.")))
         body.addWidget(self.preview, 2)
         container = QWidget()
         container.setLayout(body)
@@ -161,7 +166,7 @@ class CashOfficeScreen(QWidget):
     def start(self, user: User) -> None:
         self.user = user
         self.refresh()
-        self.say("Pick what to do with the keys below.", "info")
+        self.say(_("Pick what to do with the keys below."), "info")
         self.setFocus()
 
     def say(self, text: str, kind: str = "info") -> None:
@@ -180,19 +185,23 @@ class CashOfficeScreen(QWidget):
         with self.ctx.read_uow() as uow:
             shift = uow.shifts.current(self.ctx.terminal.terminal_id)
             expected = uow.shifts.expected_cash(shift) if shift else None
-            number, _, grand, taken = uow.shifts.last_z(self.ctx.terminal.terminal_id)
+            number, _z_at, grand, taken = uow.shifts.last_z(self.ctx.terminal.terminal_id)
             names = uow.shifts.user_names()
         zone = self.ctx.store.zone
         if shift is None:
-            text = "No shift is open on this drawer. F2 opens one with a counted float."
+            text = _("No shift is open on this drawer. F2 opens one with a counted float.")
         else:
             opened = shift.opened_at.astimezone(zone).strftime("%a %H:%M")
             who = names.get(shift.opened_by, shift.opened_by)
-            text = f"Shift open since {opened} by {who}, float {self._money(shift.float_total)}."
+            text = _("Shift open since {opened} by {name}, float {amount}.").format(
+                opened=opened, name=who, amount=self._money(shift.float_total)
+            )
             if self.user is not None and self.user.can(Permission.CASH_OFFICE) and expected is not None:
-                text += f"\nExpected in the drawer now: {self._money(expected)}."
+                text += "\n" + _("Expected in the drawer now: {amount}.").format(amount=self._money(expected))
         if number:
-            text += f"\nLast Z report: {number}. Grand total of sales: {self._money(grand.sales)}."
+            text += "\n" + _("Last Z report: {number}. Grand total of sales: {amount}.").format(
+                number=number, amount=self._money(grand.sales)
+            )
         self.status.setText(text)
         self.shift_changed.emit()
 
@@ -224,12 +233,15 @@ class CashOfficeScreen(QWidget):
         return self.user
 
     def _open(self) -> None:
-        dialog = CountDialog(self, self.ctx, "Open shift", "Count the float in the drawer", with_note=False)
+        dialog = CountDialog(self, self.ctx, _("Open shift"), _("Count the float in the drawer"), with_note=False)
         if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
             return
         self.ctx.handle(open_shift, self._user(), dialog.count)
         self.refresh()
-        self.say(f"Shift open with a float of {self._money(dialog.count.total)}. Ready to sell.", "ok")
+        self.say(
+            _("Shift open with a float of {amount}. Ready to sell.").format(amount=self._money(dialog.count.total)),
+            "ok",
+        )
 
     def _move(self, kind: MovementKind) -> None:
         dialog = MovementDialog(self, self.ctx, kind)
@@ -237,11 +249,16 @@ class CashOfficeScreen(QWidget):
             return
         self.ctx.handle(record_movement, self._user(), kind, dialog.value, dialog.reason.text())
         self.refresh()
-        self.say(f"{kind.label}: {self._money(dialog.value)} recorded ({dialog.reason.text().strip()}).", "ok")
+        self.say(
+            _("{kind}: {amount} recorded ({reason}).").format(
+                kind=kind.label, amount=self._money(dialog.value), reason=dialog.reason.text().strip()
+            ),
+            "ok",
+        )
 
     def _close(self) -> None:
         dialog = CountDialog(
-            self, self.ctx, "Close shift", "Blind close: count everything in the drawer", with_note=True
+            self, self.ctx, _("Close shift"), _("Blind close: count everything in the drawer"), with_note=True
         )
         if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
             return
@@ -254,9 +271,11 @@ class CashOfficeScreen(QWidget):
             has_suspended_sale=self.has_open_sale(),
         )
         self.refresh()
-        text = f"Shift closed. Counted {self._money(result.counted)}."
+        text = _("Shift closed. Counted {amount}.").format(amount=self._money(result.counted))
         if self._user().can(Permission.CASH_OFFICE):
-            text += f" Expected {self._money(result.expected)}: over/short {self._money(result.over_short)}."
+            text += " " + _("Expected {expected}: over/short {over_short}.").format(
+                expected=self._money(result.expected), over_short=self._money(result.over_short)
+            )
         self.say(text, "ok")
 
     def has_open_sale(self) -> bool:
@@ -269,16 +288,23 @@ class CashOfficeScreen(QWidget):
             shifts = uow.shifts.shifts_since(self.ctx.terminal.terminal_id, "")
         closed = [s for s in shifts if not s.is_open]
         if not closed:
-            raise ShiftError("There is no closed shift to recount.", "")
+            raise ShiftError(_("There is no closed shift to recount."), "")
         shift = closed[-1]
-        dialog = CountDialog(self, self.ctx, "Recount", "Manager's recount of the last closed shift", with_note=True)
+        dialog = CountDialog(
+            self, self.ctx, _("Recount"), _("Manager's recount of the last closed shift"), with_note=True
+        )
         if dialog.exec() != CountDialog.DialogCode.Accepted or dialog.count is None:
             return
         result = self.ctx.handle(
             recount_shift, self._user(), shift.id, dialog.count, dialog.note.text() if dialog.note else ""
         )
         self.refresh()
-        self.say(f"Recount recorded: {self._money(result.counted)}, over/short {self._money(result.over_short)}.", "ok")
+        self.say(
+            _("Recount recorded: {counted}, over/short {over_short}.").format(
+                counted=self._money(result.counted), over_short=self._money(result.over_short)
+            ),
+            "ok",
+        )
 
     def _x(self) -> None:
         report = self.ctx.handle(take_x_report, self._user())
@@ -291,7 +317,7 @@ class CashOfficeScreen(QWidget):
         if self.ctx.card_terminal is None:
             self._take_z()
             return
-        self.say("Closing the card terminal's day first…", "info")
+        self.say(_("Closing the card terminal's day first…"), "info")
         call = partial(self.ctx.handle, close_terminal_day, self._user())
         self.runner.off_gui(call, self._terminal_closed)
 
@@ -299,16 +325,25 @@ class CashOfficeScreen(QWidget):
         note = ""
         if day is not None:
             if day.receipt_lines and not self.ctx.settings.card_terminal_prints:
-                slip = render_terminal_slip("Card terminal end of day", day.receipt_lines, self.printing.profile)
+                slip = render_terminal_slip(_("Card terminal end of day"), day.receipt_lines, self.printing.profile)
                 self.printing.print_bytes(slip, kind="card_slip", reference="card-end-of-day", copy_number=0)
-            note = (
-                f" Card totals agree: {self._money(day.till_amount)}."
+            note = " " + (
+                _("Card totals agree: {amount}.").format(amount=self._money(day.till_amount))
                 if day.agrees
-                else f" CARD DIFFERENCE: the terminal has {self._money(day.terminal_amount)} "
-                f"({day.terminal_count}), the till {self._money(day.till_amount)} ({day.till_count}). Check the slips."
+                else _(
+                    "CARD DIFFERENCE: the terminal has {terminal_amount} ({terminal_count}), "
+                    "the till {till_amount} ({till_count}). Check the slips."
+                ).format(
+                    terminal_amount=self._money(day.terminal_amount),
+                    terminal_count=day.terminal_count,
+                    till_amount=self._money(day.till_amount),
+                    till_count=day.till_count,
+                )
             )
         elif error is not None:
-            note = f" The card terminal's day was NOT closed: {error.message} {error.hint}".rstrip()
+            note = " " + _("The card terminal's day was NOT closed: {problem}").format(
+                problem=f"{error.message} {error.hint}".rstrip()
+            )
         attempt(self._take_z, self.problem)
         if note:
             self.say(f"{self.message.text()}{note}", "ok" if day is not None and day.agrees else "error")
@@ -321,7 +356,7 @@ class CashOfficeScreen(QWidget):
 
     def _reprint(self) -> None:
         if self.last_report is None:
-            raise ShiftError("No report has been printed here yet.", "Print an X or Z report first.")
+            raise ShiftError(_("No report has been printed here yet."), _("Print an X or Z report first."))
         report, copies = self.last_report
         self._print(report, copies + 1)
 
@@ -340,14 +375,22 @@ class CashOfficeScreen(QWidget):
         try:
             path.write_bytes(render_report_pdf(doc))
         except OSError as exc:
-            raise ShiftError(f"The PDF could not be saved ({exc.strerror}).", "Check the disk.") from exc
+            raise ShiftError(
+                _("The PDF could not be saved ({reason}).").format(reason=exc.strerror), _("Check the disk.")
+            ) from exc
         data = render_report(doc, self.printing.profile)
         self.printing.print_bytes(data, kind=REPORT, reference=name, copy_number=copy_number)
         self.last_report = (report, copy_number)
-        label = f"Z report {report.number}" if report.kind == "Z" else "X report"
-        copy = f" (COPY {copy_number})" if copy_number else ""
+        if report.kind == "Z":
+            label = _("Z report {number} (COPY {copy})") if copy_number else _("Z report {number}")
+        else:
+            label = _("X report (COPY {copy})") if copy_number else _("X report")
         self.say(
-            f"{label}{copy}: sales {self._money(report.sales.amount)}, returns {self._money(report.returns.amount)}. "
-            f"Printing; PDF saved as {path.name}.",
+            _("{report}: sales {sales}, returns {returns}. Printing; PDF saved as {file}.").format(
+                report=label.format(number=report.number, copy=copy_number),
+                sales=self._money(report.sales.amount),
+                returns=self._money(report.returns.amount),
+                file=path.name,
+            ),
             "ok",
         )

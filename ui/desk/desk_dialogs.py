@@ -39,6 +39,7 @@ from counter.desk.customers import (
     update_customer,
 )
 from counter.desk.referrals import TOLD_HOW, Priority, Referral, add_department_note, refer_case, tell_customer
+from counter.i18n import _
 from counter.people.users import User
 from counter.returns.lookup import normalize_receipt_number
 from ui.dialogs import CounterDialog
@@ -81,24 +82,26 @@ class CustomerDialog(DeskDialog):
     """A new customer, or changes to one. A duplicate is offered: Enter then uses it."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, customer: Customer | None = None) -> None:
-        title = "Edit contact details" if customer else "New customer"
-        super().__init__(parent, title, f"{customer.name}: contact details" if customer else "A new customer")
+        title = _("Edit contact details") if customer else _("New customer")
+        heading = _("{name}: contact details").format(name=customer.name) if customer else _("A new customer")
+        super().__init__(parent, title, heading)
         self.ctx, self.user, self.editing = ctx, user, customer
         c = customer
         a = c.address if c and c.address else Address("")
-        self.name = self.line_edit("Name", c.name if c else "", "first and last name")
-        self.phone = self.line_edit("Phone", format_phone(c.phone) if c else "", "(217) 555-0142")
-        self.email = self.line_edit("E-mail", c.email if c else "", "name@example.com")
-        self.consent = QCheckBox("Send receipts and letters by e-mail (the customer agrees)")
+        self.name = self.line_edit(_("Name"), c.name if c else "", _("first and last name"))
+        self.phone = self.line_edit(_("Phone"), format_phone(c.phone) if c else "", "(217) 555-0142")
+        self.email = self.line_edit(_("E-mail"), c.email if c else "", "name@example.com")
+        self.consent = QCheckBox(_("Send receipts and letters by e-mail (the customer agrees)"))
         self.consent.setChecked(bool(c and c.email_consent))
         self.form.addRow("", self.consent)
-        self.line1 = self.line_edit("Address", a.line1, "street and number")
-        self.line2 = self.line_edit("", a.line2, "apartment, suite (optional)")
-        self.city = self.line_edit("City", a.city, "")
-        self.region = self.line_edit("State", a.region, "IL")
-        self.postal = self.line_edit("ZIP code", a.postal_code, "62704")
-        self.card = self.line_edit("Loyalty card", c.loyalty_card if c else "", "scan the card (optional)")
-        self.reason = self.line_edit("Why changed", "", "e.g. moved house") if c else None
+        self.line1 = self.line_edit(_("Address"), a.line1, _("street and number"))
+        self.line2 = self.line_edit("", a.line2, _("apartment, suite (optional)"))
+        self.city = self.line_edit(_("City"), a.city, "")
+        # Translators: the state (region) of a postal address
+        self.region = self.line_edit(_("State"), a.region, "IL")
+        self.postal = self.line_edit(_("ZIP code"), a.postal_code, "62704")
+        self.card = self.line_edit(_("Loyalty card"), c.loyalty_card if c else "", _("scan the card (optional)"))
+        self.reason = self.line_edit(_("Why changed"), "", _("e.g. moved house")) if c else None
         self.recorded: Customer | None = None
         self.used_existing = False
         self._duplicate: Customer | None = None
@@ -128,7 +131,7 @@ class CustomerDialog(DeskDialog):
             if self.editing is not None:
                 raise
             self._duplicate = dup.existing
-            self.ok_button.setText(f"Use {dup.existing.name}  (Enter)")
+            self.ok_button.setText(_("Use {name}  (Enter)").format(name=dup.existing.name))
             raise
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
@@ -140,7 +143,7 @@ class CustomerDialog(DeskDialog):
         """Editing the details again means: not that customer after all."""
         if self._duplicate is not None:
             self._duplicate = None
-            self.ok_button.setText("OK  (Enter)")
+            self.ok_button.setText(_("OK  (Enter)"))
 
 
 class ContactDialog(DeskDialog):
@@ -151,22 +154,23 @@ class ContactDialog(DeskDialog):
     def __init__(
         self, parent: QWidget | None, ctx: AppContext, user: User, customer: Customer, open_cases: Sequence[Case]
     ) -> None:
-        super().__init__(parent, "Log contact", f"Contact with {customer.name}")
+        super().__init__(parent, _("Log contact"), _("Contact with {name}").format(name=customer.name))
         self.ctx, self.user, self.customer = ctx, user, customer
-        self.kind = _combo(self, "Kind", [(k.label, k) for k in ContactKind])
-        self.category = _combo(self, "Category", [(c, c) for c in CATEGORIES])
-        self.words = _text_box(self, "Customer says", "in the customer's own words")
-        self.done_so_far = _text_box(self, "Done so far", "what you did or promised", 56)
-        self.links = self.line_edit("About", "", "receipt, return or order numbers, e.g. S01-T01-000123")
-        choices: list[tuple[str, object]] = [("A new case", None)]
+        # Translators: the kind of contact with a customer (visit, call, e-mail…)
+        self.kind = _combo(self, _("Kind"), [(k.label, k) for k in ContactKind])
+        self.category = _combo(self, _("Category"), [(_(c), c) for c in CATEGORIES])
+        self.words = _text_box(self, _("Customer says"), _("in the customer's own words"))
+        self.done_so_far = _text_box(self, _("Done so far"), _("what you did or promised"), 56)
+        self.links = self.line_edit(_("About"), "", _("receipt, return or order numbers, e.g. S01-T01-000123"))
+        choices: list[tuple[str, object]] = [(_("A new case"), None)]
         choices += [(_case_choice(c), c) for c in open_cases if c.status.is_active]
-        self.case_pick = _combo(self, "Case", choices)
+        self.case_pick = _combo(self, _("Case"), choices)
         self.case_pick.setCurrentIndex(0)
         self.case_pick.setEnabled(len(choices) > 1)
         self.follow_up = QSpinBox()
         self.follow_up.setRange(0, 60)
-        self.follow_up.setSuffix(" days (0 = no follow-up)")
-        self.form.addRow("Follow up in", self.follow_up)
+        self.follow_up.setSuffix(_(" days (0 = no follow-up)"))
+        self.form.addRow(_("Follow up in"), self.follow_up)
         self.first_field = None
         self.recorded: ContactLogged | None = None
         self.setMinimumWidth(620)
@@ -200,7 +204,9 @@ class ContactDialog(DeskDialog):
 
 def _case_choice(case: Case) -> str:
     subject = case.subject if len(case.subject) <= 48 else case.subject[:47].rstrip() + "…"
-    return f"Add to {case.number}: “{subject}” ({case.status.label.lower()})"
+    return _("Add to {number}: “{subject}” ({status})").format(
+        number=case.number, subject=subject, status=case.status.label.lower()
+    )
 
 
 def _link(text: str) -> LinkedTransaction:
@@ -214,7 +220,9 @@ def _link(text: str) -> LinkedTransaction:
         "P": LinkKind.PAYMENT,
     }.get(tail[:1], LinkKind.SALE)
     if tail[:1].isalpha() and kind is LinkKind.SALE:
-        raise CaseError(f"“{text.strip()}” is not a receipt, return, order or payment number.", "")
+        raise CaseError(
+            _("“{number}” is not a receipt, return, order or payment number.").format(number=text.strip()), ""
+        )
     return LinkedTransaction(kind, number)
 
 
@@ -222,22 +230,25 @@ class ReferralDialog(DeskDialog):
     """Refer the case to a department, with a priority and a due date."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, case: Case) -> None:
-        super().__init__(parent, "Refer", f"Refer case {case.number} to a department")
+        super().__init__(parent, _("Refer"), _("Refer case {number} to a department").format(number=case.number))
         self.ctx, self.user, self.case = ctx, user, case
         cfg = ctx.reads.desk_config()
         self.open_departments = [d for d in cfg.departments if d.active]  # HQ's closed ones take no referrals
-        self.department = _combo(self, "Department", [(d.name, d.code) for d in self.open_departments], editable=True)
-        self.priority = _combo(self, "Priority", [(p.label, p) for p in Priority])
+        self.department = _combo(
+            self, _("Department"), [(d.name, d.code) for d in self.open_departments], editable=True
+        )
+        self.priority = _combo(self, _("Priority"), [(p.label, p) for p in Priority])
         self.priority.setCurrentIndex(list(Priority).index(Priority.NORMAL))
         self.days = QSpinBox()
         self.days.setRange(0, 365)
-        self.days.setSuffix(" days")
-        self.form.addRow("Due in", self.days)
+        # Translators: after a number of days in a spin box ("30 days"), with its leading space
+        self.days.setSuffix(_(" days"))
+        self.form.addRow(_("Due in"), self.days)
         # each department's own days (HQ's), the desk's rule for one without
         self._days_of = {d.code: cfg.referral_days(d) for d in self.open_departments}
         self.days.setValue(self._days_of.get(self.department.currentData(), cfg.rules.referral_days))
         self.department.currentIndexChanged.connect(self._department_days)
-        self.note = self.line_edit("For them", "", "what the department should do")
+        self.note = self.line_edit(_("For them"), "", _("what the department should do"))
         self.recorded: Referral | None = None
 
     def _department_days(self, _index: int) -> None:
@@ -272,22 +283,27 @@ class StatusDialog(DeskDialog):
     """W waiting on customer, O open (or reopen), R resolved (with its note), C closed."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, case: Case) -> None:
-        super().__init__(parent, "Case status", f"Case {case.number} is {case.status.label.lower()}")
+        super().__init__(
+            parent,
+            _("Case status"),
+            _("Case {number} is {status}").format(number=case.number, status=case.status.label.lower()),
+        )
         self.ctx, self.user, self.case = ctx, user, case
+        # Translators: the letters W, O, R, C are the keys that pick each status; keep them
         self.status = _combo(
             self,
-            "New status",
+            _("New status"),
             [
-                ("W  Waiting on customer", CaseStatus.WAITING),
-                ("O  Open (reopen)", CaseStatus.OPEN),
-                ("R  Resolved: write what was done", CaseStatus.RESOLVED),
-                ("C  Closed (only once resolved)", CaseStatus.CLOSED),
+                (_("W  Waiting on customer"), CaseStatus.WAITING),
+                (_("O  Open (reopen)"), CaseStatus.OPEN),
+                (_("R  Resolved: write what was done"), CaseStatus.RESOLVED),
+                (_("C  Closed (only once resolved)"), CaseStatus.CLOSED),
             ],
         )
         default = CaseStatus.CLOSED if case.status is CaseStatus.RESOLVED else CaseStatus.RESOLVED
         self.status.setCurrentIndex(self.status.findData(default))
-        self.note = self.line_edit("Note", "", "the resolution, or why it is reopened")
-        hint = QLabel("A case is resolved only with a resolution note; reopening keeps its whole history.")
+        self.note = self.line_edit(_("Note"), "", _("the resolution, or why it is reopened"))
+        hint = QLabel(_("A case is resolved only with a resolution note; reopening keeps its whole history."))
         hint.setObjectName("dialogHint")
         self.form.addRow("", hint)
         self.recorded: Case | None = None
@@ -305,12 +321,13 @@ class DepartmentNoteDialog(DeskDialog):
     """A department's note on a referral; ticked, it is the department's outcome."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, referral: Referral) -> None:
-        super().__init__(
-            parent, "Department note", f"{referral.department_name}: case {referral.case_number}\n{referral.note}"
+        heading = _("{department}: case {number}").format(
+            department=referral.department_name, number=referral.case_number
         )
+        super().__init__(parent, _("Department note"), f"{heading}\n{referral.note}")
         self.ctx, self.user, self.referral = ctx, user, referral
-        self.note = self.line_edit("Note", "", "what the department found or did")
-        self.outcome = QCheckBox("This is the department's answer (the outcome to tell the customer)")
+        self.note = self.line_edit(_("Note"), "", _("what the department found or did"))
+        self.outcome = QCheckBox(_("This is the department's answer (the outcome to tell the customer)"))
         self.form.addRow("", self.outcome)
         self.recorded: Referral | None = None
 
@@ -324,10 +341,11 @@ class TellDialog(DeskDialog):
     """Record that the customer was told the department's outcome, and how."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, referral: Referral) -> None:
-        super().__init__(parent, "Tell the customer", f"Outcome from {referral.department_name}:\n{referral.outcome}")
+        heading = _("Outcome from {department}:").format(department=referral.department_name)
+        super().__init__(parent, _("Tell the customer"), f"{heading}\n{referral.outcome}")
         self.ctx, self.user, self.referral = ctx, user, referral
-        self.how = _combo(self, "Told by", [(h, h) for h in TOLD_HOW])
-        self.what = self.line_edit("What was said", "", "(Enter = the outcome as written)")
+        self.how = _combo(self, _("Told by"), [(_(h), h) for h in TOLD_HOW])
+        self.what = self.line_edit(_("What was said"), "", _("(Enter = the outcome as written)"))
 
     def validate(self) -> None:
         self.ctx.handle(tell_customer, self.user, self.referral.id, self.how.currentData(), self.what.text())
@@ -337,13 +355,15 @@ class FollowUpDoneDialog(DeskDialog):
     """The follow-up call: were the changes made?"""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, case: Case) -> None:
-        super().__init__(parent, "Follow-up", f"Case {case.number}: {case.follow_up_note or 'were the changes made?'}")
+        note = case.follow_up_note or _("were the changes made?")
+        heading = _("Case {number}: {note}").format(number=case.number, note=note)
+        super().__init__(parent, _("Follow-up"), heading)
         self.ctx, self.user, self.case = ctx, user, case
-        self.note = self.line_edit("Found", "", "e.g. customer confirms the refund arrived")
+        self.note = self.line_edit(_("Found"), "", _("e.g. customer confirms the refund arrived"))
         self.again = QSpinBox()
         self.again.setRange(0, 60)
-        self.again.setSuffix(" days (0 = done)")
-        self.form.addRow("Call again in", self.again)
+        self.again.setSuffix(_(" days (0 = done)"))
+        self.form.addRow(_("Call again in"), self.again)
 
     def validate(self) -> None:
         days = self.again.value()

@@ -22,6 +22,7 @@ from counter.desk.customers import Customer
 from counter.desk.orders import Order, OrderKind, OrderLine, order_total
 from counter.desk.service import DeskConfig, DeskError
 from counter.errors import ItemNotFound
+from counter.i18n import _
 from counter.people.users import User
 from counter.returns.lookup import find_sale
 from counter.returns.model import ApprovalNeeded
@@ -44,7 +45,7 @@ def collect_tenders(parent: QWidget, ctx: AppContext, amount: Decimal) -> list[T
     payment = Payment(amount, cur, ctx.store.smallest_coin)
     while not payment.is_complete:
         money = cur.format(payment.remaining, ctx.store.locale)
-        choice = PayDifferenceDialog(parent, f"Customer pays {money}: cash or card?")
+        choice = PayDifferenceDialog(parent, _("Customer pays {amount}: cash or card?").format(amount=money))
         if choice.exec() != PayDifferenceDialog.DialogCode.Accepted:
             return None
         if choice.choice == "c":
@@ -56,7 +57,7 @@ def collect_tenders(parent: QWidget, ctx: AppContext, amount: Decimal) -> list[T
             if card.exec() == CardDialog.DialogCode.Accepted and card.card is not None:
                 payment.add_card(card.amount_value, card.card)
     if payment.rounding:
-        raise DeskError("Desk payments are not rounded to the coin.", "Take the exact amount, or pay by card.")
+        raise DeskError(_("Desk payments are not rounded to the coin."), _("Take the exact amount, or pay by card."))
     return list(payment.tenders)
 
 
@@ -113,31 +114,34 @@ class AdjustDialog(DeskDialog):
     """A price drop, a price match or a goodwill credit, with its reason and where the money goes."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User, customer: Customer | None) -> None:
-        super().__init__(parent, "Bill adjustment", "Price adjustment or goodwill credit")
+        super().__init__(parent, _("Bill adjustment"), _("Price adjustment or goodwill credit"))
         self.ctx, self.user, self.customer = ctx, user, customer
         self.request_id = str(uuid.uuid4())
         self.kind = QComboBox()
         self.kind.setMinimumHeight(40)
         for k in AdjustmentKind:
             self.kind.addItem(k.label, k)
-        self.form.addRow("Kind", self.kind)
-        self.receipt = self.line_edit("Receipt", "", "scan the receipt or type its number")
+        # Translators: the kind of bill adjustment (price drop, price match, goodwill)
+        self.form.addRow(_("Kind"), self.kind)
+        self.receipt = self.line_edit(_("Receipt"), "", _("scan the receipt or type its number"))
         self.receipt.editingFinished.connect(self._load_lines)
         self.line = QComboBox()
         self.line.setMinimumHeight(40)
-        self.form.addRow("Line", self.line)
+        # Translators: a line of the receipt (an item sold)
+        self.form.addRow(_("Line"), self.line)
         self.quantity = QSpinBox()
         self.quantity.setRange(1, 999)
-        self.form.addRow("Units", self.quantity)
-        self.price = self.line_edit("Their price", "", "price match: the competitor's unit price")
-        self.competitor = self.line_edit("Competitor", "", "price match: who sells it for that")
-        self.amount = self.line_edit("Credit", "", "goodwill: the amount, tax included")
-        self.reason = self.line_edit("Reason", "", "e.g. Sunday flyer price")
+        self.form.addRow(_("Units"), self.quantity)
+        self.price = self.line_edit(_("Their price"), "", _("price match: the competitor's unit price"))
+        self.competitor = self.line_edit(_("Competitor"), "", _("price match: who sells it for that"))
+        # Translators: the amount of a goodwill credit given to the customer
+        self.amount = self.line_edit(_("Credit"), "", _("goodwill: the amount, tax included"))
+        self.reason = self.line_edit(_("Reason"), "", _("e.g. Sunday flyer price"))
         self.method = QComboBox()
         self.method.setMinimumHeight(40)
-        self.method.addItem("To the original payment", RefundMethod.ORIGINAL)
-        self.method.addItem("Store credit", RefundMethod.STORE_CREDIT)
-        self.form.addRow("Refund to", self.method)
+        self.method.addItem(_("To the original payment"), RefundMethod.ORIGINAL)
+        self.method.addItem(_("Store credit"), RefundMethod.STORE_CREDIT)
+        self.form.addRow(_("Refund to"), self.method)
         self.sale: Sale | None = None
         self.recorded: AdjustmentRecord | None = None
         self.first_field = self.receipt
@@ -204,13 +208,15 @@ class AdjustDialog(DeskDialog):
                 requester=self.user,
             )
             if approval.exec() != ApprovalDialog.DialogCode.Accepted:
-                raise DeskError("Not approved: nothing was recorded.", "Ask a supervisor, or press Esc.") from None
+                raise DeskError(
+                    _("Not approved: nothing was recorded."), _("Ask a supervisor, or press Esc.")
+                ) from None
             self.recorded = run()
 
 
 class ServiceChargeDialog(DeskDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, customer: Customer | None, has_account: bool) -> None:
-        super().__init__(parent, "Service charge", "Charge for a service")
+        super().__init__(parent, _("Service charge"), _("Charge for a service"))
         self.ctx = ctx
         cfg = config(ctx)
         self.service = QComboBox()
@@ -218,10 +224,10 @@ class ServiceChargeDialog(DeskDialog):
         for svc in cfg.services:
             self.service.addItem(f"{svc.name} ({ctx.store.currency.format(svc.price, ctx.store.locale)})", svc.code)
         self.service.currentIndexChanged.connect(self._default_price)
-        self.form.addRow("Service", self.service)
-        self.price = self.line_edit("Price", "", "before tax")
-        self.description = self.line_edit("What", "", "e.g. hem two pairs of trousers")
-        self.on_account = QCheckBox("Charge to the customer's house account")
+        self.form.addRow(_("Service"), self.service)
+        self.price = self.line_edit(_("Price"), "", _("before tax"))
+        self.description = self.line_edit(_("What"), "", _("e.g. hem two pairs of trousers"))
+        self.on_account = QCheckBox(_("Charge to the customer's house account"))
         self.on_account.setEnabled(has_account)
         self.form.addRow("", self.on_account)
         self.first_field = self.description
@@ -241,9 +247,9 @@ class OrderDialog(DeskDialog):
     """A special order or layaway: scan the items, then the deposit."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, kind: OrderKind) -> None:
-        super().__init__(parent, kind.label, f"{kind.label}: scan the items, then type the deposit")
+        super().__init__(parent, kind.label, _("{kind}: scan the items, then type the deposit").format(kind=kind.label))
         self.ctx, self.kind = ctx, kind
-        self.scan = self.line_edit("Item", "", "scan or type a barcode, then Enter")
+        self.scan = self.line_edit(_("Item"), "", _("scan or type a barcode, then Enter"))
         self.scan.returnPressed.disconnect()
         self.scan.returnPressed.connect(self._add)
         self.items = QListWidget()
@@ -252,7 +258,7 @@ class OrderDialog(DeskDialog):
         self.totals = QLabel("")
         self.totals.setObjectName("dialogHint")
         self.form.addRow("", self.totals)
-        self.deposit = self.line_edit("Deposit", "", "Enter = the minimum deposit")
+        self.deposit = self.line_edit(_("Deposit"), "", _("Enter = the minimum deposit"))
         self.lines: list[OrderLine] = []
         self.amount = Decimal(0)
         self.setMinimumWidth(600)
@@ -265,7 +271,9 @@ class OrderDialog(DeskDialog):
         try:
             item = self.ctx.catalog.by_code(read_code(code))
             if item is None:
-                raise ItemNotFound(f"No item has the code {code}.", "Check the number, or scan it again.")
+                raise ItemNotFound(
+                    _("No item has the code {code}.").format(code=code), _("Check the number, or scan it again.")
+                )
         except Exception as exc:
             self.show_error(str(exc))
             return
@@ -289,7 +297,11 @@ class OrderDialog(DeskDialog):
         if self.lines:
             total, tax = order_total(self.lines, self.ctx.store)
             minimum = self.minimum(total)
-            self.totals.setText(f"Total {money(total)} (tax {money(tax)}); minimum deposit {money(minimum)}")
+            self.totals.setText(
+                _("Total {total} (tax {tax}); minimum deposit {minimum}").format(
+                    total=money(total), tax=money(tax), minimum=money(minimum)
+                )
+            )
 
     def minimum(self, total: Decimal) -> Decimal:
         rules = config(self.ctx).rules
@@ -301,10 +313,10 @@ class OrderDialog(DeskDialog):
     def validate(self) -> None:
         if self.focusWidget() is self.scan and self.scan.text().strip():
             self._add()
-            raise DeskError("Added.", "Scan the next item, or go to the deposit.")
+            raise DeskError(_("Added."), _("Scan the next item, or go to the deposit."))
         if not self.lines:
-            raise DeskError("The order has no items.", "Scan the items the customer wants.")
-        total, _ = order_total(self.lines, self.ctx.store)
+            raise DeskError(_("The order has no items."), _("Scan the items the customer wants."))
+        total, _tax = order_total(self.lines, self.ctx.store)
         text = self.deposit.text().strip()
         cur, locale = self.ctx.store.currency, self.ctx.store.locale
         self.amount = cur.parse(text, locale=locale, allow_zero=False) if text else self.minimum(total)
@@ -317,7 +329,7 @@ class AmountDialog(DeskDialog):
         super().__init__(parent, title, headline)
         self.ctx, self.owed = ctx, owed
         money = ctx.store.currency.format(owed, ctx.store.locale)
-        self.amount = self.line_edit("Amount", "", f"Enter = all of {money}")
+        self.amount = self.line_edit(_("Amount"), "", _("Enter = all of {amount}").format(amount=money))
         self.value = owed
 
     def validate(self) -> None:
@@ -331,7 +343,7 @@ class ReasonDialog(DeskDialog):
 
     def __init__(self, parent: QWidget | None, title: str, headline: str, placeholder: str) -> None:
         super().__init__(parent, title, headline)
-        self.reason = self.line_edit("Reason", "", placeholder)
+        self.reason = self.line_edit(_("Reason"), "", placeholder)
 
     def validate(self) -> None:
         return None
@@ -342,8 +354,18 @@ class PickOrderDialog(ChoiceDialog):
         def money(amount: Decimal) -> str:
             return ctx.store.currency.format(amount, ctx.store.locale)
 
+        line = _("{number}  {kind}  total {total}  owed {owed}  by {due}")
         choices = [
-            (f"{o.number}  {o.kind.label}  total {money(o.total)}  owed {money(o.balance)}  by {o.terms.due_on}", o.id)
+            (
+                line.format(
+                    number=o.number,
+                    kind=o.kind.label,
+                    total=money(o.total),
+                    owed=money(o.balance),
+                    due=o.terms.due_on,
+                ),
+                o.id,
+            )
             for o in orders
         ]
-        super().__init__(parent, what, f"{what}: which order?", choices)
+        super().__init__(parent, what, _("{what}: which order?").format(what=what), choices)

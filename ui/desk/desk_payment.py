@@ -31,6 +31,7 @@ from counter.desk.documents import SlipDocument, account_statement, order_agreem
 from counter.desk.orders import Order, OrderKind, OrderLine, cancel_order, open_order, pay_order, pick_up_order
 from counter.desk.payments import DeskPayment
 from counter.desk.service import DeskError
+from counter.i18n import N_, _
 from counter.people.users import User
 from counter.returns.model import ApprovalNeeded
 from counter.returns.policy import ApprovalKind
@@ -40,16 +41,17 @@ from counter.sales.tenders import Tender, TenderKind
 from devices.letters import render_slip_pdf
 from ui.ops import said_after
 
+#: F9's choices (label marked for the catalogue, translated where shown; key)
 PAYMENT_CHOICES = [
-    ("Service charge (repair, alteration, delivery, installation)", "service"),
-    ("New layaway, with its deposit", "layaway"),
-    ("New special order, with its deposit", "special_order"),
-    ("Payment on a layaway or special order", "order_payment"),
-    ("Pickup: collect an order and pay the balance", "pickup"),
-    ("Cancel an order (refund under its terms)", "cancel"),
-    ("Payment on the house account", "account_payment"),
-    ("Open a house account (supervisor)", "open_account"),
-    ("House account statement (every lane's charges and payments)", "statement"),
+    (N_("Service charge (repair, alteration, delivery, installation)"), "service"),
+    (N_("New layaway, with its deposit"), "layaway"),
+    (N_("New special order, with its deposit"), "special_order"),
+    (N_("Payment on a layaway or special order"), "order_payment"),
+    (N_("Pickup: collect an order and pay the balance"), "pickup"),
+    (N_("Cancel an order (refund under its terms)"), "cancel"),
+    (N_("Payment on the house account"), "account_payment"),
+    (N_("Open a house account (supervisor)"), "open_account"),
+    (N_("House account statement (every lane's charges and payments)"), "statement"),
 ]
 
 
@@ -144,7 +146,8 @@ class DeskPaymentPresenter:
 
     # ------------------------------------------------------------------ F9
     def payments(self) -> None:
-        choice = self.ask.ask_choice("Payments", "Take or give back money at the desk", PAYMENT_CHOICES)
+        choices = [(_(label), key) for label, key in PAYMENT_CHOICES]
+        choice = self.ask.ask_choice(_("Payments"), _("Take or give back money at the desk"), choices)
         if choice is None:
             return
         {
@@ -197,7 +200,7 @@ class DeskPaymentPresenter:
         else:
             tenders = self.ask.ask_tenders(total)
         if tenders is None:
-            v.say("Nothing was charged.", "info")
+            v.say(_("Nothing was charged."), "info")
             return
         sale = self.ctx.handle(
             charge_service,
@@ -211,7 +214,12 @@ class DeskPaymentPresenter:
             config=config,
         )
         v.refresh()
-        v.say(f"Service charged: receipt {sale.receipt_number}, {self._money(sale.total)}.", "ok")
+        v.say(
+            _("Service charged: receipt {receipt}, {amount}.").format(
+                receipt=sale.receipt_number, amount=self._money(sale.total)
+            ),
+            "ok",
+        )
         # After the commit: its receipt, the drawer for cash, the display, the sync nudge.
         self.ctx.after_commit.publish(SaleCommitted(sale, self.tell))
 
@@ -223,7 +231,7 @@ class DeskPaymentPresenter:
             return
         tenders = self.ask.ask_tenders(asked.deposit)
         if tenders is None:
-            v.say(f"No deposit was taken: the {kind.label.lower()} was not recorded.", "info")
+            v.say(_("No deposit was taken: the {kind} was not recorded.").format(kind=kind.label.lower()), "info")
             return
         rules = self.ctx.reads.desk_config().rules
         lines = list(asked.lines)
@@ -237,8 +245,17 @@ class DeskPaymentPresenter:
         path.write_bytes(render_slip_pdf(agreement))
         v.refresh()
         v.say(
-            f"{kind.label} {order.number}: deposit {self._money(order.paid)} taken, {self._money(order.balance)} owed, "
-            f"collect by {order.terms.due_on.isoformat()}. Agreement printing; PDF saved as {path.name}.",
+            _(
+                "{kind} {number}: deposit {paid} taken, {owed} owed, collect by {due}. "
+                "Agreement printing; PDF saved as {file}."
+            ).format(
+                kind=kind.label,
+                number=order.number,
+                paid=self._money(order.paid),
+                owed=self._money(order.balance),
+                due=order.terms.due_on.isoformat(),
+                file=path.name,
+            ),
             "ok",
         )
 
@@ -246,17 +263,17 @@ class DeskPaymentPresenter:
         customer = self.view.need_customer()
         orders = self.ctx.reads.orders_for(customer.id, open_only=True)
         if not orders:
-            raise DeskError(f"{customer.name} has no open layaway or special order.", "")
+            raise DeskError(_("{name} has no open layaway or special order.").format(name=customer.name), "")
         if len(orders) == 1:
             return orders[0]
         return self.ask.ask_pick_order(orders, what)
 
     def order_payment(self) -> None:
         v = self.view
-        order = self._pick_order("Payment on an order")
+        order = self._pick_order(_("Payment on an order"))
         if order is None:
             return
-        amount = self.ask.ask_amount("Order payment", f"{order.kind.label} {order.number}", order.balance)
+        amount = self.ask.ask_amount(_("Order payment"), f"{order.kind.label} {order.number}", order.balance)
         if amount is None:
             return
         tenders = self.ask.ask_tenders(amount)
@@ -267,11 +284,16 @@ class DeskPaymentPresenter:
         self.committed(result.payment.number, cash_in(tenders), Decimal(0))
         self._receipt(result.payment, f"{order.kind.label} {order.number}", result.order.balance)
         v.refresh()
-        v.say(f"Payment {result.payment.number} taken; {self._money(result.order.balance)} still owed.", "ok")
+        v.say(
+            _("Payment {number} taken; {owed} still owed.").format(
+                number=result.payment.number, owed=self._money(result.order.balance)
+            ),
+            "ok",
+        )
 
     def pickup(self) -> None:
         v = self.view
-        order = self._pick_order("Pickup")
+        order = self._pick_order(_("Pickup"))
         if order is None:
             return
         tenders: list[Tender] | None = []
@@ -282,20 +304,27 @@ class DeskPaymentPresenter:
         result = self.ctx.handle(pick_up_order, v.current_user(), order.id, tenders or [], Decimal(0))
         assert result.sale is not None
         v.refresh()
-        v.say(f"{order.kind.label} {order.number} picked up: sale {result.sale.receipt_number}.", "ok")
+        v.say(
+            _("{kind} {number} picked up: sale {receipt}.").format(
+                kind=order.kind.label, number=order.number, receipt=result.sale.receipt_number
+            ),
+            "ok",
+        )
         # The balance is a sale's: its receipt, the drawer for its cash, the display.
         self.ctx.after_commit.publish(SaleCommitted(result.sale, self.tell))
 
     def cancel_order(self) -> None:
         v = self.view
-        order = self._pick_order("Cancel an order")
+        order = self._pick_order(_("Cancel an order"))
         if order is None:
             return
         request_id = str(uuid.uuid4())
-        reason = self.ask.ask_reason("Cancel order", f"Cancel {order.number}: why?", "the customer's reason")
+        reason = self.ask.ask_reason(
+            _("Cancel order"), _("Cancel {number}: why?").format(number=order.number), _("the customer's reason")
+        )
         if reason is None:
             return
-        for _ in range(2):
+        for _attempt in range(2):
             try:
                 result = self.ctx.handle(
                     cancel_order, v.current_user(), order.id, reason or "customer asked", RefundMethod.ORIGINAL,
@@ -309,18 +338,27 @@ class DeskPaymentPresenter:
             return
         if result.payment is not None:
             self.committed(result.payment.number, Decimal(0), cash_out(result.payment.parts))
-            self._receipt(result.payment, f"Cancelled {order.number}", None)
+            self._receipt(result.payment, _("Cancelled {number}").format(number=order.number), None)
         v.refresh()
         back = self._money(result.payment.amount) if result.payment else self._money(Decimal(0))
-        v.say(f"{order.number} cancelled: {self._money(result.kept)} kept under its terms, {back} refunded.", "ok")
+        v.say(
+            _("{number} cancelled: {kept} kept under its terms, {refunded} refunded.").format(
+                number=order.number, kept=self._money(result.kept), refunded=back
+            ),
+            "ok",
+        )
 
     def account_payment(self) -> None:
         v = self.view
         customer = v.need_customer()
         account = self.ctx.reads.account_of(customer.id, self.ctx.store.currency)
         if account is None:
-            raise DeskError(f"{customer.name} has no house account.", "A supervisor opens one (F9, 8).")
-        amount = self.ask.ask_amount("House account", f"Account {account.number}", account.owed)
+            raise DeskError(
+                _("{name} has no house account.").format(name=customer.name), _("A supervisor opens one (F9, 8).")
+            )
+        amount = self.ask.ask_amount(
+            _("House account"), _("Account {number}").format(number=account.number), account.owed
+        )
         if amount is None:
             return
         tenders = self.ask.ask_tenders(amount)
@@ -328,11 +366,12 @@ class DeskPaymentPresenter:
             return
         result = self.ctx.handle(pay_on_account, v.current_user(), account.id, tenders)
         self.committed(result.payment.number, cash_in(tenders), Decimal(0))
-        self._receipt(result.payment, f"House account {account.number}", result.account.owed)
+        self._receipt(result.payment, _("House account {number}").format(number=account.number), result.account.owed)
         v.refresh()
         v.say(
-            f"Payment {result.payment.number} on account {account.number}: "
-            f"{self._money(result.account.owed)} still owed.",
+            _("Payment {payment} on account {account}: {owed} still owed.").format(
+                payment=result.payment.number, account=account.number, owed=self._money(result.account.owed)
+            ),
             "ok",
         )
 
@@ -344,21 +383,32 @@ class DeskPaymentPresenter:
         cur = self.ctx.store.currency
         account = self.ctx.reads.account_of(customer.id, cur)
         if account is None:
-            raise DeskError(f"{customer.name} has no house account.", "A supervisor opens one (F9, 8).")
+            raise DeskError(
+                _("{name} has no house account.").format(name=customer.name), _("A supervisor opens one (F9, 8).")
+            )
         entries = self.ctx.reads.account_entries(account.id, cur)
         doc = account_statement(account, customer.name, entries, self.ctx.store, printed_at=self.ctx.clock.now())
         v.print_slip(doc, account.number)
         v.say(
-            f"Statement of account {account.number} printed: {len(entries)} entries, {self._money(account.owed)} owed.",
+            _("Statement of account {account} printed: {count} entries, {owed} owed.").format(
+                account=account.number, count=len(entries), owed=self._money(account.owed)
+            ),
             "ok",
         )
 
     def open_account(self) -> None:
         v = self.view
         customer = v.need_customer()
-        limit = self.ask.ask_amount("Open house account", f"Credit limit for {customer.name}", Decimal(500))
+        limit = self.ask.ask_amount(
+            _("Open house account"), _("Credit limit for {name}").format(name=customer.name), Decimal(500)
+        )
         if limit is None:
             return
         account = self.ctx.handle(open_account, v.current_user(), customer.id, limit)
         v.refresh()
-        v.say(f"House account {account.number} opened with a {self._money(account.credit_limit)} limit.", "ok")
+        v.say(
+            _("House account {number} opened with a {limit} limit.").format(
+                number=account.number, limit=self._money(account.credit_limit)
+            ),
+            "ok",
+        )

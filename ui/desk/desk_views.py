@@ -3,6 +3,7 @@ and the returns and complaints analysis with its PDF and CSV."""
 
 from __future__ import annotations
 
+import html
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +26,10 @@ from PySide6.QtWidgets import (
 from app.context import AppContext
 from app.reactions import documents_folder
 from counter.desk.analysis import TABLES, Analysis, analyse, return_to_vendor, to_csv
+from counter.desk.cases import Case
+from counter.desk.customers import CustomerSummary
 from counter.desk.referrals import Referral, ReferralStatus
+from counter.i18n import _, ngettext
 from counter.people.users import User
 from devices.letters import render_analysis_pdf, render_vendor_pdf
 from ui.columns import Column, ColumnFit, LineDetail
@@ -39,14 +43,15 @@ class QueueDialog(CounterDialog):
     writes the department's note or outcome."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User) -> None:
-        super().__init__(parent, "Department queues", "Referrals waiting on each department")
+        super().__init__(parent, _("Department queues"), _("Referrals waiting on each department"))
         self.ctx, self.user = ctx, user
         self.department = QComboBox()
         self.department.setMinimumHeight(40)
         for d in ctx.reads.desk_config().departments:  # a closed one's queue is still worked off
-            self.department.addItem(d.name if d.active else f"{d.name} (closed to new referrals)", d.code)
+            shown = d.name if d.active else _("{department} (closed to new referrals)").format(department=d.name)
+            self.department.addItem(shown, d.code)
         self.department.currentIndexChanged.connect(lambda _i: self.reload())
-        self.form.addRow("Department", self.department)
+        self.form.addRow(_("Department"), self.department)
         self.list = QListWidget()
         self.list.setMinimumHeight(340)
         wrap_items(self.list)  # a long note wraps, never cut
@@ -54,8 +59,8 @@ class QueueDialog(CounterDialog):
         # ignored and passed on to the dialog, so connecting it too ran the action twice.
         self.list.itemDoubleClicked.connect(lambda _i: self._note())
         self.form.addRow(self.list)
-        self.ok_button.setText("Note / outcome  (Enter)")
-        self.cancel_button.setText("Close  (Esc)")
+        self.ok_button.setText(_("Note / outcome  (Enter)"))
+        self.cancel_button.setText(_("Close  (Esc)"))
         self.setMinimumWidth(860)
         self.reload()
 
@@ -67,18 +72,20 @@ class QueueDialog(CounterDialog):
         today = self.ctx.clock.now().astimezone(self.ctx.store.zone).date()
         code = self.department.currentData() or ""
         for r in self.ctx.reads.department_queue(code):
-            late = "  OVERDUE" if r.overdue(today) else ""
+            # Translators: a referral's priority and due date in a department's queue
+            when = _("{priority} due {due}").format(priority=f"{r.priority.label:<7}", due=r.due_on.isoformat())
+            late = "  " + _("OVERDUE") if r.overdue(today) else ""
             state = "" if r.status is ReferralStatus.OPEN else f"  [{r.status.label}]"
+            note = shorten(r.note, 90) if r.note else _("(note at {lane})").format(lane=r.held_at)
             item = QListWidgetItem(
-                f"{_escalation(r, code)}{r.priority.label:<7} due {r.due_on.isoformat()}{late}  {r.case_number}  "
-                f"{r.customer_name}: {shorten(r.note, 90) if r.note else f'(note at {r.held_at})'}{state}"
+                f"{_escalation(r, code)}{when}{late}  {r.case_number}  {r.customer_name}: {note}{state}"
             )
             item.setData(Qt.ItemDataRole.UserRole, r)
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
         else:
-            self.list.addItem("Nothing is waiting on this department.")
+            self.list.addItem(_("Nothing is waiting on this department."))
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
         super().showEvent(event)  # type: ignore[arg-type]
@@ -88,12 +95,14 @@ class QueueDialog(CounterDialog):
         item = self.list.currentItem()
         referral: Referral | None = item.data(Qt.ItemDataRole.UserRole) if item else None
         if referral is None or referral.status is not ReferralStatus.OPEN:
-            self.show_error("Pick a referral still with the department.")
+            self.show_error(_("Pick a referral still with the department."))
             return
         if referral.held_at:
             self.show_error(
-                f"Case {referral.case_number} was referred at lane {referral.held_at}, which holds it: "
-                f"write {referral.department_name}'s note or outcome there."
+                _(
+                    "Case {number} was referred at lane {lane}, which holds it: "
+                    "write {department}'s note or outcome there."
+                ).format(number=referral.case_number, lane=referral.held_at, department=referral.department_name)
             )
             return
         DepartmentNoteDialog(self, self.ctx, self.user, referral).exec()
@@ -114,10 +123,12 @@ def _escalation(r: Referral, department: str) -> str:
     """What HQ's escalation says, at the head of a queue line ("" none)."""
     if not r.escalated_to:
         return ""
-    days = f"{r.days_overdue} day{'s' if r.days_overdue != 1 else ''} past HQ's due {r.hq_due_on}"
+    days = ngettext("{n} day past HQ's due {due}", "{n} days past HQ's due {due}", r.days_overdue).format(
+        n=r.days_overdue, due=r.hq_due_on
+    )
     if r.department == department:
-        return f"ESCALATED to {r.escalated_to} ({days})  "
-    return f"ESCALATED from {r.department_name} ({days})  "
+        return _("ESCALATED to {department} ({days})").format(department=r.escalated_to, days=days) + "  "
+    return _("ESCALATED from {department} ({days})").format(department=r.department_name, days=days) + "  "
 
 
 class _Stay(Exception):
@@ -128,15 +139,15 @@ class FollowUpsDialog(CounterDialog):
     """Cases whose follow-up is due (today or earlier): Enter records the call."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User) -> None:
-        super().__init__(parent, "Follow-ups due", "Were the changes made? Call these customers")
+        super().__init__(parent, _("Follow-ups due"), _("Were the changes made? Call these customers"))
         self.ctx, self.user = ctx, user
         self.list = QListWidget()
         self.list.setMinimumHeight(320)
         wrap_items(self.list)
         self.list.itemDoubleClicked.connect(lambda _i: self._done())  # Enter: the default button
         self.form.addRow(self.list)
-        self.ok_button.setText("Record the call  (Enter)")
-        self.cancel_button.setText("Close  (Esc)")
+        self.ok_button.setText(_("Record the call  (Enter)"))
+        self.cancel_button.setText(_("Close  (Esc)"))
         self.setMinimumWidth(820)
         self.reload()
 
@@ -156,7 +167,7 @@ class FollowUpsDialog(CounterDialog):
         if self.list.count():
             self.list.setCurrentRow(0)
         else:
-            self.list.addItem("No follow-up is due.")
+            self.list.addItem(_("No follow-up is due."))
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
         super().showEvent(event)  # type: ignore[arg-type]
@@ -181,25 +192,27 @@ class AnalysisDialog(DeskDialog):
     the store's documents folder)."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext) -> None:
-        super().__init__(parent, "Returns and complaints", "Returns and complaints")
+        super().__init__(parent, _("Returns and complaints"), _("Returns and complaints"))
         self.ctx = ctx
         self.days = QSpinBox()
         self.days.setRange(1, 3650)
         self.days.setValue(30)
-        self.days.setSuffix(" days")
+        # Translators: after a number of days in a spin box ("30 days"), with its leading space
+        self.days.setSuffix(_(" days"))
         self.days.valueChanged.connect(lambda _v: self.reload())
-        self.form.addRow("Over the last", self.days)
+        self.form.addRow(_("Over the last"), self.days)
         self.table_pick = QComboBox()
         self.table_pick.setMinimumHeight(36)
         for attr, title in TABLES:
-            self.table_pick.addItem(title, attr)
+            self.table_pick.addItem(_(title), attr)
         self.table_pick.currentIndexChanged.connect(lambda _i: self._fill())
-        self.form.addRow("Show", self.table_pick)
+        # Translators: which table of the returns analysis is shown
+        self.form.addRow(_("Show"), self.table_pick)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.form.addRow(self.summary)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["", "Units back", "Refunded", "Complaints"])
+        self.table.setHorizontalHeaderLabels(["", _("Units back"), _("Refunded"), _("Complaints")])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(330)
@@ -208,12 +221,12 @@ class AnalysisDialog(DeskDialog):
         self.columns = ColumnFit(self.table, 0, columns)  # the item, category or reason takes the rest
         self.form.addRow(self.table)
         self.form.addRow(LineDetail(self.columns))  # the picked line in full
-        self.vendor_button = QPushButton("Return-to-vendor list  (V)")
+        self.vendor_button = QPushButton(_("Return-to-vendor list  (V)"))
         self.vendor_button.setAutoDefault(False)
         self.vendor_button.clicked.connect(self.save_vendor_list)
         self.form.addRow(self.vendor_button)
-        self.ok_button.setText("Save PDF and CSV  (Enter)")
-        self.cancel_button.setText("Close  (Esc)")
+        self.ok_button.setText(_("Save PDF and CSV  (Enter)"))
+        self.cancel_button.setText(_("Close  (Esc)"))
         self.setMinimumWidth(900)
         self.saved: list[str] = []
         self.vendor_saved: Path | None = None
@@ -230,8 +243,17 @@ class AnalysisDialog(DeskDialog):
         self.vendor_items = return_to_vendor(returns)
         a, money = self.analysis, self._money
         self.summary.setText(
-            f"{a.since} to {a.until}: {a.units} units returned, {money(a.refunded)} refunded; "
-            f"{a.contacts} contacts logged, {a.complaints} of them complaints."
+            _(
+                "{since} to {until}: {units} units returned, {refunded} refunded; "
+                "{contacts} contacts logged, {complaints} of them complaints."
+            ).format(
+                since=a.since,
+                until=a.until,
+                units=a.units,
+                refunded=money(a.refunded),
+                contacts=a.contacts,
+                complaints=a.complaints,
+            )
         )
         self._fill()
 
@@ -260,11 +282,15 @@ class AnalysisDialog(DeskDialog):
         )
         units = sum(i.units for i in self.vendor_items)
         self.summary.setText(
-            f"Saved {path.name} in the documents folder: {units} units of {len(self.vendor_items)} items "
-            "go back to their vendors."
+            _("Saved {file} in the documents folder: {units} units of {items} items go back to their vendors.").format(
+                file=path.name, units=units, items=len(self.vendor_items)
+            )
             if self.vendor_items
-            else f"Saved {path.name} in the documents folder: nothing returned in this period goes back to a vendor."
+            else _(
+                "Saved {file} in the documents folder: nothing returned in this period goes back to a vendor."
+            ).format(file=path.name)
         )
+
         self.vendor_saved = path
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
@@ -286,3 +312,70 @@ class AnalysisDialog(DeskDialog):
         pdf.write_bytes(render_analysis_pdf(a, self.ctx.store.header, self.ctx.store.currency, self.ctx.store.locale))
         csv_path.write_text(to_csv(a), encoding="utf-8")
         self.saved = [pdf.name, csv_path.name]
+
+
+def case_head(ctx: AppContext, case: Case) -> list[str]:
+    """The case's heading lines (HTML) on the service desk: number, status, what it is about,
+    its referrals, follow-up and resolution."""
+    esc = html.escape
+    head = [
+        _("<b style='font-size:18px'>Case {number}</b> &nbsp; <b>{status}</b>").format(
+            number=case.number, status=case.status.label
+        ),
+        f"{case.kind.label} · {esc(case.category)}",
+    ]
+    links = ctx.reads.case_links(case.id)
+    if links:
+        head.append(_("About: {links}").format(links=", ".join(f"{k} {n}" for k, n in links)))
+    for r in ctx.reads.referrals_for_case(case.id):
+        line = (
+            _("<b>{department}</b>: {status}, {priority} priority, due {due} — outcome: {outcome}")
+            if r.outcome
+            else _("<b>{department}</b>: {status}, {priority} priority, due {due}")
+        )
+        head.append(
+            line.format(
+                department=esc(r.department_name),
+                status=r.status.label.lower(),
+                priority=r.priority.label.lower(),
+                due=r.due_on.isoformat(),
+                outcome=esc(r.outcome),
+            )
+        )
+    if case.follow_up_on:
+        head.append(
+            _("Follow-up due {due}: {note}").format(due=case.follow_up_on.isoformat(), note=esc(case.follow_up_note))
+        )
+    if case.resolution:
+        head.append(_("Resolution: {resolution}").format(resolution=esc(case.resolution)))
+    return head
+
+
+def money_lines(ctx: AppContext, customer_id: str, summary: CustomerSummary) -> list[str]:
+    """The customer's money on the service desk (HTML lines): store credit, house account,
+    open orders and the count of open cases."""
+
+    def shown(amount: Decimal) -> str:
+        return ctx.store.currency.format(amount, ctx.store.locale)
+
+    money = [_("<b>Store credit</b>: {amount}").format(amount=shown(summary.store_credit))]
+    if summary.account_owed is not None:
+        money.append(
+            _("<b>House account</b>: owes {owed} of a {limit} limit").format(
+                owed=shown(summary.account_owed), limit=shown(summary.account_limit)
+            )
+        )
+    else:
+        money.append(_("<b>House account</b>: none"))
+    for o in ctx.reads.orders_for(customer_id, open_only=True):
+        money.append(
+            _("<b>{kind} {number}</b>: {balance} owed of {total}, collect by {due}").format(
+                kind=o.kind.label,
+                number=o.number,
+                balance=shown(o.balance),
+                total=shown(o.total),
+                due=o.terms.due_on.isoformat(),
+            )
+        )
+    money.append(_("Open cases: {count}").format(count=summary.open_cases))
+    return money

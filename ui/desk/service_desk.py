@@ -40,6 +40,7 @@ from counter.desk.documents import (
 )
 from counter.desk.referrals import Referral, ReferralStatus
 from counter.desk.service import DeskError
+from counter.i18n import N_, _
 from counter.people.users import User
 from counter.returns.refunds import describe_allocation
 from db.desk_queries import looks_like_number
@@ -62,11 +63,20 @@ from ui.desk.desk_money import (
 )
 from ui.desk.desk_payment import DeskPaymentPresenter, cash_out
 from ui.desk.desk_questions import DeskDialogs
-from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog
+from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog, case_head, money_lines
 from ui.devices.printing import PrintBridge
 from ui.fit import fit_placeholder, shorten, wrap_items
+from ui.i18n import live, live_text
 from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt
+
+#: the search field's hint, longest first (the longest that fits is shown)
+SEARCH_HINTS = (
+    N_("Phone, e-mail, name, loyalty card, receipt or case number, then Enter"),
+    N_("Phone, e-mail, name, card, receipt or case number"),
+    N_("Phone, e-mail, name or number"),
+    N_("Phone, e-mail or name"),
+)
 
 
 class ServiceDeskScreen(QWidget):
@@ -98,18 +108,14 @@ class ServiceDeskScreen(QWidget):
 
         left = QVBoxLayout()
         left.setSpacing(8)
-        title = QLabel("SERVICE DESK")
+        title = QLabel()
+        live_text(title, N_("SERVICE DESK"))
         title.setObjectName("screenTitle")
         left.addWidget(title)
         self.input = QLineEdit()
         self.input.setObjectName("scanInput")
-        fit_placeholder(
-            self.input,
-            "Phone, e-mail, name, loyalty card, receipt or case number, then Enter",
-            "Phone, e-mail, name, card, receipt or case number",
-            "Phone, e-mail, name or number",
-            "Phone, e-mail or name",
-        )
+        hint = fit_placeholder(self.input, *SEARCH_HINTS)
+        live(hint, lambda: hint.set_wordings([_(w) for w in SEARCH_HINTS]))
         self.input.returnPressed.connect(self._search)
         left.addWidget(self.input)
         self.results = QListWidget()
@@ -117,13 +123,15 @@ class ServiceDeskScreen(QWidget):
         self.results.itemActivated.connect(lambda _i: self._pick_result())
         self.results.hide()
         left.addWidget(self.results, 1)
-        self.card = QLabel("Find the customer first: type or scan above. New customer: F3.")
+        self.card = QLabel()
+        live(self.card, self._card_empty)
         self.card.setObjectName("customerCard")
         self.card.setWordWrap(True)
         self.card.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.card.setTextFormat(Qt.TextFormat.RichText)
         left.addWidget(self.card)
-        history_title = QLabel("PURCHASES, RETURNS AND PAYMENTS")
+        history_title = QLabel()
+        live_text(history_title, N_("PURCHASES, RETURNS AND PAYMENTS"))
         history_title.setObjectName("screenTitle")
         left.addWidget(history_title)
         self.history = QListWidget()
@@ -134,7 +142,8 @@ class ServiceDeskScreen(QWidget):
 
         middle = QVBoxLayout()
         middle.setSpacing(8)
-        cases_title = QLabel("CASES  (↑/↓ picks one)")
+        cases_title = QLabel()
+        live_text(cases_title, N_("CASES  (↑/↓ picks one)"))
         cases_title.setObjectName("screenTitle")
         middle.addWidget(cases_title)
         self.case_list = QListWidget()
@@ -178,14 +187,21 @@ class ServiceDeskScreen(QWidget):
         legend = KeyLegend([(a.key, a.label, partial(self.trigger, a)) for a in ServiceAction])
         outer.addWidget(legend)
 
+    def _card_empty(self) -> None:
+        if self.customer is None:
+            self.card.setText(_("Find the customer first: type or scan above. New customer: F3."))
+
     # ------------------------------------------------------------- lifecycle
     def start(self, user: User, customer: Customer | None = None) -> None:
         self.user = user
         if customer is not None:
             self.load_customer(customer)
-            self.say(f"{customer.name}: history and cases. F5 logs a contact; F10 attaches to the sale.", "info")
+            self.say(
+                _("{name}: history and cases. F5 logs a contact; F10 attaches to the sale.").format(name=customer.name),
+                "info",
+            )
         else:
-            self.say("Type or scan to find the customer (Enter). New customer: F3.", "info")
+            self.say(_("Type or scan to find the customer (Enter). New customer: F3."), "info")
         self.input.setFocus()
 
     def say(self, text: str, kind: str = "info") -> None:
@@ -193,6 +209,9 @@ class ServiceDeskScreen(QWidget):
         self.message.setProperty("kind", kind)
         self.message.style().unpolish(self.message)
         self.message.style().polish(self.message)
+
+    def done(self, text: str) -> None:
+        self.say(text, "ok")
 
     def message_text(self) -> str:
         return self.message.text()
@@ -246,7 +265,7 @@ class ServiceDeskScreen(QWidget):
         if self.user is None:
             return False
         if scan.error:
-            self.say(f"{scan.error} Scan it again.", "error")
+            self.say(_("{error} Scan it again.").format(error=scan.error), "error")
             return True
         self.input.setText(scan_text(scan))
         attempt(self._search_now, self.problem)
@@ -275,15 +294,19 @@ class ServiceDeskScreen(QWidget):
             self.results.hide()
             if looks_like_number(text):
                 raise CaseError(
-                    f"Nothing numbered {text} is on file at this lane.",
-                    "Check the number. A record another lane made arrives with the next sync "
-                    "(see Sync in the status bar); or find the customer by name or phone.",
+                    _("Nothing numbered {number} is on file at this lane.").format(number=text),
+                    _(
+                        "Check the number. A record another lane made arrives with the next sync "
+                        "(see Sync in the status bar); or find the customer by name or phone."
+                    ),
                 )
-            raise CaseError(f"No customer matches “{text}”.", "Check it, or press F3 to add the customer.")
+            raise CaseError(
+                _("No customer matches “{text}”.").format(text=text), _("Check it, or press F3 to add the customer.")
+            )
         if len(found) == 1:
             self.results.hide()
             self.load_customer(found[0], case_id=case.id if case else None)
-            self.say(f"{found[0].name}. F5 logs a contact, F10 attaches them to the sale.", "ok")
+            self.done(_("{name}. F5 logs a contact, F10 attaches them to the sale.").format(name=found[0].name))
             return
         for c in found:
             item = QListWidgetItem(f"{c.name}    {format_phone(c.phone)}    {c.email}")
@@ -292,7 +315,7 @@ class ServiceDeskScreen(QWidget):
         self.results.setCurrentRow(0)
         self.results.show()
         self.results.setFocus()
-        self.say(f"{len(found)} customers match. ↑/↓ and Enter picks one.", "info")
+        self.say(_("{count} customers match. ↑/↓ and Enter picks one.").format(count=len(found)), "info")
 
     def _pick_result(self) -> None:
         item = self.results.currentItem()
@@ -317,29 +340,16 @@ class ServiceDeskScreen(QWidget):
         esc = html.escape
         lines = [f"<b style='font-size:20px'>{esc(c.name)}</b>"]
         if c.phone:
-            lines.append(f"Phone {esc(format_phone(c.phone))}")
+            lines.append(_("Phone {phone}").format(phone=esc(format_phone(c.phone))))
         if c.email:
-            consent = "documents by e-mail: yes" if c.email_consent else "documents by e-mail: no"
+            consent = _("documents by e-mail: yes") if c.email_consent else _("documents by e-mail: no")
             lines.append(f"{esc(c.email)} <span style='color:#6b7280'>({consent})</span>")
         if c.address:
             lines.append(esc(c.address.one_line))
         if c.loyalty_card:
-            lines.append(f"Loyalty card {c.loyalty_card}")
+            lines.append(_("Loyalty card {card}").format(card=c.loyalty_card))
         self.card.setText("<br/>".join(lines))
-        money = [f"<b>Store credit</b>: {self._money(summary.store_credit)}"]
-        if summary.account_owed is not None:
-            money.append(
-                f"<b>House account</b>: owes {self._money(summary.account_owed)} "
-                f"of a {self._money(summary.account_limit)} limit"
-            )
-        else:
-            money.append("<b>House account</b>: none")
-        for o in self.ctx.reads.orders_for(c.id, open_only=True):
-            money.append(
-                f"<b>{o.kind.label} {o.number}</b>: {self._money(o.balance)} owed of {self._money(o.total)}, "
-                f"collect by {o.terms.due_on.isoformat()}"
-            )
-        money.append(f"Open cases: {summary.open_cases}")
+        money = money_lines(self.ctx, c.id, summary)
         self.money_box.setText("<br/>".join(money))
         self.history.clear()
         zone = self.ctx.store.zone
@@ -350,7 +360,7 @@ class ServiceDeskScreen(QWidget):
                 + (f" · {shorten(h.text, 60)}" if h.text else "")
             )
         if not self.history.count():
-            self.history.addItem("No purchases or returns on file yet (F10 attaches the customer to the sale).")
+            self.history.addItem(_("No purchases or returns on file yet (F10 attaches the customer to the sale)."))
         self.cases = self.ctx.reads.cases_for(c.id)
         self.case_list.blockSignals(True)
         self.case_list.clear()
@@ -365,38 +375,23 @@ class ServiceDeskScreen(QWidget):
 
     def need_customer(self) -> Customer:
         if self.customer is None:
-            raise CaseError("No customer is picked.", "Find the customer first (F2), or add one (F3).")
+            raise CaseError(_("No customer is picked."), _("Find the customer first (F2), or add one (F3)."))
         return self.customer
 
     def selected_case(self) -> Case:
         row = self.case_list.currentRow()
         if not self.cases or row < 0:
-            raise CaseError("No case is picked.", "Log a contact first (F5); ↑/↓ picks a case.")
+            raise CaseError(_("No case is picked."), _("Log a contact first (F5); ↑/↓ picks a case."))
         return self.cases[row]
 
     def _show_case(self) -> None:
         row = self.case_list.currentRow()
         if not self.cases or row < 0:
-            self.case_detail.setText("<i>No case yet. F5 logs a contact and opens one.</i>")
+            self.case_detail.setText(_("<i>No case yet. F5 logs a contact and opens one.</i>"))
             return
         case = self.cases[row]
         esc = html.escape
-        head = [
-            f"<b style='font-size:18px'>Case {case.number}</b> &nbsp; <b>{case.status.label}</b>",
-            f"{case.kind.label} · {esc(case.category)}",
-        ]
-        links = self.ctx.reads.case_links(case.id)
-        if links:
-            head.append("About: " + ", ".join(f"{k} {n}" for k, n in links))
-        for r in self.ctx.reads.referrals_for_case(case.id):
-            head.append(
-                f"<b>{esc(r.department_name)}</b>: {r.status.label.lower()}, {r.priority.label.lower()} priority, "
-                f"due {r.due_on.isoformat()}" + (f" — outcome: {esc(r.outcome)}" if r.outcome else "")
-            )
-        if case.follow_up_on:
-            head.append(f"Follow-up due {case.follow_up_on.isoformat()}: {esc(case.follow_up_note)}")
-        if case.resolution:
-            head.append(f"Resolution: {esc(case.resolution)}")
+        head = case_head(self.ctx, case)
         events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone)
         body = "<br/>".join(esc(e) for e in events)
         self.case_detail.setText("<br/>".join(head) + "<hr/>" + body)
@@ -408,16 +403,18 @@ class ServiceDeskScreen(QWidget):
             return
         self.load_customer(dialog.recorded)
         if dialog.used_existing:
-            self.say(f"{dialog.recorded.name} was already on file: using that customer.", "ok")
+            self.done(_("{name} was already on file: using that customer.").format(name=dialog.recorded.name))
         else:
-            self.say(f"{dialog.recorded.name} added. F5 logs a contact, F10 attaches them to the sale.", "ok")
+            self.done(
+                _("{name} added. F5 logs a contact, F10 attaches them to the sale.").format(name=dialog.recorded.name)
+            )
 
     def _edit_customer(self) -> None:
         customer = self.need_customer()
         dialog = CustomerDialog(self, self.ctx, self.current_user(), customer)
         if dialog.exec() == CustomerDialog.DialogCode.Accepted and dialog.recorded is not None:
             self.load_customer(dialog.recorded)
-            self.say("Contact details changed; the old ones are kept in the history.", "ok")
+            self.done(_("Contact details changed; the old ones are kept in the history."))
 
     def _attach(self) -> None:
         customer = self.need_customer()
@@ -431,8 +428,12 @@ class ServiceDeskScreen(QWidget):
             return
         logged = dialog.recorded
         self.refresh(case_id=logged.case.id)
-        opened = "opened" if logged.new_case else "updated"
-        self.say(f"Contact logged; case {logged.case.number} {opened}. F6 refers it, F11 prints its slip.", "ok")
+        said = (
+            _("Contact logged; case {number} opened. F6 refers it, F11 prints its slip.")
+            if logged.new_case
+            else _("Contact logged; case {number} updated. F6 refers it, F11 prints its slip.")
+        )
+        self.done(said.format(number=logged.case.number))
 
     def _refer(self) -> None:
         case = self.selected_case()
@@ -440,22 +441,32 @@ class ServiceDeskScreen(QWidget):
         if dialog.exec() == ReferralDialog.DialogCode.Accepted and dialog.recorded is not None:
             r = dialog.recorded
             self.refresh(case_id=case.id)
-            self.say(f"Case {case.number} referred to {r.department_name}, due {r.due_on.isoformat()}.", "ok")
+            self.done(
+                _("Case {number} referred to {department}, due {due}.").format(
+                    number=case.number, department=r.department_name, due=r.due_on.isoformat()
+                )
+            )
 
     def _status(self) -> None:
         case = self.selected_case()
         dialog = StatusDialog(self, self.ctx, self.current_user(), case)
         if dialog.exec() == StatusDialog.DialogCode.Accepted and dialog.recorded is not None:
             self.refresh(case_id=case.id)
-            self.say(f"Case {case.number} is now {dialog.recorded.status.label.lower()}.", "ok")
+            self.done(
+                _("Case {number} is now {status}.").format(
+                    number=case.number, status=dialog.recorded.status.label.lower()
+                )
+            )
 
     def _open_referral(self, case: Case, status: ReferralStatus) -> Referral:
         for r in reversed(self.ctx.reads.referrals_for_case(case.id)):
             if r.status is status:
                 return r
         if status is ReferralStatus.OPEN:
-            raise CaseError(f"Case {case.number} is not with a department.", "Refer it first (F6).")
-        raise CaseError(f"No department outcome on case {case.number} waits to be told.", "")
+            raise CaseError(
+                _("Case {number} is not with a department.").format(number=case.number), _("Refer it first (F6).")
+            )
+        raise CaseError(_("No department outcome on case {number} waits to be told.").format(number=case.number), "")
 
     def _department_note(self) -> None:
         case = self.selected_case()
@@ -463,7 +474,11 @@ class ServiceDeskScreen(QWidget):
         dialog = DepartmentNoteDialog(self, self.ctx, self.current_user(), referral)
         if dialog.exec() == DepartmentNoteDialog.DialogCode.Accepted:
             self.refresh(case_id=case.id)
-            self.say(f"{referral.department_name}'s note recorded on case {case.number}.", "ok")
+            self.done(
+                _("{department}'s note recorded on case {number}.").format(
+                    department=referral.department_name, number=case.number
+                )
+            )
 
     def _tell(self) -> None:
         case = self.selected_case()
@@ -471,18 +486,18 @@ class ServiceDeskScreen(QWidget):
         dialog = TellDialog(self, self.ctx, self.current_user(), referral)
         if dialog.exec() == TellDialog.DialogCode.Accepted:
             self.refresh(case_id=case.id)
-            self.say("Recorded: the customer was told the outcome. F7 resolves the case.", "ok")
+            self.done(_("Recorded: the customer was told the outcome. F7 resolves the case."))
 
     def _print(self) -> None:
         case = self.selected_case()
         customer = self.need_customer()
         choice = ChoiceDialog(
             self,
-            "Print",
-            f"Case {case.number}",
+            _("Print"),
+            _("Case {number}").format(number=case.number),
             [
-                ("Case slip (printed, with the case number as a barcode)", "slip"),
-                ("Letter with the outcome (PDF)", "letter"),
+                (_("Case slip (printed, with the case number as a barcode)"), "slip"),
+                (_("Letter with the outcome (PDF)"), "letter"),
             ],
         )
         if choice.exec() != ChoiceDialog.DialogCode.Accepted:
@@ -491,7 +506,7 @@ class ServiceDeskScreen(QWidget):
             self.print_case_slip(case, customer)
         else:
             path = self.save_letter(case, customer)
-            self.say(f"Letter saved as {path.name} (documents folder), ready to print or e-mail.", "ok")
+            self.done(_("Letter saved as {file} (documents folder), ready to print or e-mail.").format(file=path.name))
 
     def print_case_slip(self, case: Case, customer: Customer) -> None:
         doc = case_slip(
@@ -500,15 +515,17 @@ class ServiceDeskScreen(QWidget):
         self.print_slip(doc, case.number)
         self.ctx.handle(record_letter, self.current_user(), case.id, "slip")
         self.refresh(case_id=case.id)
-        self.say(f"Case slip {case.number} printing: the customer brings it back, the desk scans it.", "ok")
+        self.done(
+            _("Case slip {number} printing: the customer brings it back, the desk scans it.").format(number=case.number)
+        )
 
     def save_letter(self, case: Case, customer: Customer) -> Path:
         referrals = self.ctx.reads.referrals_for_case(case.id)
         outcome = case.resolution or next((r.outcome for r in reversed(referrals) if r.outcome), "")
         if not outcome:
             raise CaseError(
-                f"Case {case.number} has no outcome to write about yet.",
-                "Record the department's answer (Ctrl+O) or resolve the case (F7) first.",
+                _("Case {number} has no outcome to write about yet.").format(number=case.number),
+                _("Record the department's answer (Ctrl+O) or resolve the case (F7) first."),
             )
         events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone)
         letter = outcome_letter(
@@ -525,7 +542,9 @@ class ServiceDeskScreen(QWidget):
         try:
             path.write_bytes(render_letter_pdf(letter))
         except OSError as exc:
-            raise DeskError(f"The letter could not be saved ({exc.strerror}).", "Check the disk.") from exc
+            raise DeskError(
+                _("The letter could not be saved ({reason}).").format(reason=exc.strerror), _("Check the disk.")
+            ) from exc
         self.ctx.handle(record_letter, self.current_user(), case.id, "letter")
         self.refresh(case_id=case.id)
         return path
@@ -549,7 +568,7 @@ class ServiceDeskScreen(QWidget):
     def _report(self) -> None:
         dialog = AnalysisDialog(self, self.ctx)
         if dialog.exec() == AnalysisDialog.DialogCode.Accepted:
-            self.say("Saved in the documents folder: " + ", ".join(dialog.saved) + ".", "ok")
+            self.done(_("Saved in the documents folder: {files}.").format(files=", ".join(dialog.saved)))
 
     # -------------------------------------------------------------- money
     def _adjust(self) -> None:
@@ -563,4 +582,6 @@ class ServiceDeskScreen(QWidget):
         self.print_slip(adjustment_slip(record, self.ctx.store, self.current_user().name), record.number)
         said = describe_allocation(record.quote.allocation, self._money, record.voucher_code)
         self.refresh()
-        self.say(f"{record.kind.label} {record.number} recorded: {said}.", "ok")
+        self.done(
+            _("{kind} {number} recorded: {said}.").format(kind=record.kind.label, number=record.number, said=said)
+        )

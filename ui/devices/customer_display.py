@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from app.context import AppContext
+from counter.i18n import _
 from counter.returns.process import ReturnRecord
 from counter.sales.sale import Sale
 from ui.devices.device_bridge import DeviceBridge
@@ -50,25 +51,33 @@ class CustomerDisplay(QObject):
         total = self._money(screen.model.pricing.total)
         row = screen.table.currentIndex().row()
         line = screen.model.line_at(row if row >= 0 else screen.model.rowCount() - 1)
+        # The customer's line display: 20 characters a line, an amount beside each word; the
+        # texts are short on purpose (a long one is cut).
         if line is None:
-            self.devices.show_pair("Total", total)
+            # Translators: the customer display (20 characters a line, with an amount beside it)
+            self.devices.show_pair(_("Total"), total)
             return
         priced = screen.model.pricing.lines[screen.model.row_of(line.id)]
         amount = self._money(priced.extended - priced.line_discount)
         name = line.item.name if line.quantity == 1 else f"{line.quantity} x {line.item.name}"
-        self.devices.show_pair(name, amount, "Total", total)
+        self.devices.show_pair(name, amount, _("Total"), total)
 
     def sale_paid(self, sale: Sale) -> None:
         if sale.change:
-            self.devices.show_pair("Total", self._money(sale.total), "Change", self._money(sale.change))
+            # Translators: the customer display: the change given back (short, with an amount beside it)
+            self.devices.show_pair(_("Total"), self._money(sale.total), _("Change"), self._money(sale.change))
         else:
-            self.devices.show_pair("Total", self._money(sale.total), "Paid", "Thank you")
+            # Translators: the customer display: the sale is paid (short)
+            self.devices.show_pair(_("Total"), self._money(sale.total), _("Paid"), _("Thank you"))
         self._timer.start(WELCOME_AFTER_MS)
 
     def return_done(self, record: ReturnRecord) -> None:
         q = record.quote
         if q.to_pay > 0:
-            self.devices.show_pair("Exchange", "", "To pay", self._money(q.to_pay))
+            # Translators: the customer display: a return that is an exchange, and what is left to pay (short)
+            self.devices.show_pair(_("Exchange"), "", _("To pay"), self._money(q.to_pay))
         else:
-            self.devices.show_pair("Refund", self._money(q.allocation.total), "", "Thank you")
+            # Translators: the customer display: the refund given (short)
+            self.devices.show_pair(_("Refund"), self._money(q.allocation.total), "", _("Thank you"))
+
         self._timer.start(WELCOME_AFTER_MS)

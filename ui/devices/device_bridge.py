@@ -26,6 +26,7 @@ from app.config import Settings
 from app.context import AppContext
 from app.device_checks import is_none, problem_text
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.payments.terminal import PaymentTerminal, TerminalStatus
 from devices.display import LineDisplay
 from devices.drawer import PrinterDrawer, SerialDrawer
@@ -41,6 +42,16 @@ from ui.devices.printing import PrintBridge
 
 log = logging.getLogger(__name__)
 
+# Translators: a device's state in the status bar: set up but could not be opened
+NOT_AVAILABLE = N_("not available")
+# Translators: a device's state in the status bar: it does not answer
+NOT_ANSWERING = N_("not answering")
+# Translators: a device's state in the status bar: none is set up
+NONE = N_("none")
+# Translators: a device's state in the status bar: it works
+READY = N_("ready")
+
+
 DEVICES_KEY = "Ctrl+Shift+D"  # said in messages; the key itself is ui.actions.Action.DEVICES
 
 
@@ -48,9 +59,14 @@ DEVICES_KEY = "Ctrl+Shift+D"  # said in messages; the key itself is ui.actions.A
 class DeviceState:
     """One device as the status bar shows it."""
 
-    text: str  # "closed", "OPEN", "ready", "not found", ...
+    text: str  # "closed", "OPEN", "ready", "not found", ... (English, marked: ``label`` is shown)
     kind: str  # the label's style: "ok", "error" or "" (neutral)
-    detail: str = ""  # the whole story, for the tooltip
+    detail: str = ""  # the whole story, for the tooltip (in the screen's language)
+
+    @property
+    def label(self) -> str:
+        """``text`` in the screen's language."""
+        return _(self.text)
 
 
 def open_receipt_printer(settings: Settings) -> tuple[ReceiptPrinter | None, PrinterProfile, list[str]]:
@@ -60,7 +76,7 @@ def open_receipt_printer(settings: Settings) -> tuple[ReceiptPrinter | None, Pri
     try:
         profile = PrinterProfile(columns=settings.printer_columns, codepage=settings.printer_codepage)
     except ValueError as exc:
-        notes.append(f"Printer settings are not valid ({exc}); the defaults are used.")
+        notes.append(_("Printer settings are not valid ({problem}); the defaults are used.").format(problem=exc))
         profile = PrinterProfile()
     if is_none(settings.printer):
         return None, profile, notes
@@ -69,7 +85,7 @@ def open_receipt_printer(settings: Settings) -> tuple[ReceiptPrinter | None, Pri
         printer.claim()
         printer.enable()
     except CounterError as exc:
-        notes.append(f"Receipt printer not available: {problem_text(exc)}")
+        notes.append(_("Receipt printer not available: {problem}").format(problem=problem_text(exc)))
         return None, profile, notes
     return printer, profile, notes
 
@@ -176,13 +192,13 @@ class DeviceBridge(QObject):
 
     def _note(self, kind: str, exc: CounterError | Exception) -> str:
         text = problem_text(exc) if isinstance(exc, CounterError) else str(exc)
-        names = {
-            "drawer": "Cash drawer",
-            "scanner": "Scanner",
-            "display": "Customer display",
-            "terminal": "Card terminal",
+        said = {
+            "drawer": _("Cash drawer not available: {problem}"),
+            "scanner": _("Scanner not available: {problem}"),
+            "display": _("Customer display not available: {problem}"),
+            "terminal": _("Card terminal not available: {problem}"),
         }
-        self.notes[kind] = f"{names[kind]} not available: {text}"
+        self.notes[kind] = said[kind].format(problem=text)
         return self.notes[kind]
 
     def _open_drawer(self) -> str | None:
@@ -214,7 +230,7 @@ class DeviceBridge(QObject):
         except CounterError as exc:
             return self._note("display", exc)
         except ValueError as exc:  # an unknown command set
-            return self._note("display", DeviceError(ErrorCode.CONFIG, f"{exc}.", "Use epson or cd5220."))
+            return self._note("display", DeviceError(ErrorCode.CONFIG, f"{exc}.", _("Use epson or cd5220.")))
         return self._start_service("display", display)
 
     def _open_terminal(self) -> str | None:
@@ -253,7 +269,9 @@ class DeviceBridge(QObject):
         if watch is not self.terminal_watch:
             return  # an answer from a terminal replaced meanwhile
         if not status.ready and not status.busy:
-            self.problem.emit(f"Card terminal not answering: {status.text} {OFFLINE_HINT}")
+            self.problem.emit(
+                _("Card terminal not answering: {status} {hint}").format(status=status.text, hint=OFFLINE_HINT)
+            )
         self.terminal_changed.emit(status)
 
     # --------------------------------------------------------------- drawer
@@ -264,8 +282,8 @@ class DeviceBridge(QObject):
         if self.drawer is None:
             raise DeviceError(
                 ErrorCode.NO_HARDWARE,
-                "No cash drawer is set up, so it did not open.",
-                f"Open it with its key; set the drawer up in Devices ({DEVICES_KEY}).",
+                _("No cash drawer is set up, so it did not open."),
+                _("Open it with its key; set the drawer up in Devices ({key}).").format(key=DEVICES_KEY),
             )
         self.drawer.open_drawer(request_id, on_done=lambda rid, err: self._kick_done.emit(rid, err))
 
@@ -315,44 +333,51 @@ class DeviceBridge(QObject):
             self.show(fit(left, right, width), fit(left2, right2, width))
 
     # --------------------------------------------------------------- states
+    # The states' texts are English words marked for the catalogue (``DeviceState.label``
+    # shows them translated); "none" is also tested by the status bar.
     def drawer_state(self) -> DeviceState:
         drawer = self.drawer
         if drawer is None:
             note = self.notes.get("drawer")
-            return DeviceState("not available", "error", note) if note else DeviceState("none", "", "No cash drawer.")
+            return DeviceState(NOT_AVAILABLE, "error", note) if note else DeviceState(NONE, "", _("No cash drawer."))
         error = getattr(drawer, "last_error", None)
         if drawer.state is State.ERROR and error is not None:
-            return DeviceState("not answering", "error", problem_text(error))
+            return DeviceState(NOT_ANSWERING, "error", problem_text(error))
         opened = drawer.opened
         if opened is True:
-            return DeviceState("OPEN", "error")
+            # Translators: the cash drawer is open (status bar, in capitals: a warning)
+            return DeviceState(N_("OPEN"), "error")
         if opened is False:
-            return DeviceState("closed", "ok")
+            # Translators: the cash drawer is closed (status bar)
+            return DeviceState(N_("closed"), "ok")
         if not drawer.cap_status:
-            return DeviceState("ready", "ok", "This drawer has no sensor: it cannot say whether it is open.")
-        return DeviceState("unknown", "", "The drawer's switch has not been read yet (is the printer on?).")
+            return DeviceState(READY, "ok", _("This drawer has no sensor: it cannot say whether it is open."))
+        # Translators: a device's state is not known yet (status bar)
+        return DeviceState(N_("unknown"), "", _("The drawer's switch has not been read yet (is the printer on?)."))
 
     def scanner_state(self) -> DeviceState:
         scanner = self.scanner
         if scanner is None:
             note = self.notes.get("scanner")
             if note:
-                return DeviceState("not available", "error", note)
+                return DeviceState(NOT_AVAILABLE, "error", note)
             if self.ctx.settings.wedge:
-                return DeviceState("keyboard", "ok", "USB scanners in keyboard mode are read as scans.")
-            return DeviceState("none", "", "No scanner is set up; keyboard scans are read as typing.")
+                # Translators: the scanner is read as a keyboard (status bar)
+                return DeviceState(N_("keyboard"), "ok", _("USB scanners in keyboard mode are read as scans."))
+            return DeviceState(NONE, "", _("No scanner is set up; keyboard scans are read as typing."))
         if scanner.state is State.ERROR:
-            return DeviceState("not found", "error", problem_text(scanner.last_error))
-        return DeviceState("ready", "ok", f"Serial scanner {self.ctx.settings.scanner}")
+            # Translators: a device's state: it was not found (status bar)
+            return DeviceState(N_("not found"), "error", problem_text(scanner.last_error))
+        return DeviceState(READY, "ok", _("Serial scanner {address}").format(address=self.ctx.settings.scanner))
 
     def display_state(self) -> DeviceState:
         display = self.display
         if display is None:
             note = self.notes.get("display")
-            return DeviceState("not available", "error", note) if note else DeviceState("none", "", "No display.")
+            return DeviceState(NOT_AVAILABLE, "error", note) if note else DeviceState(NONE, "", _("No display."))
         if display.state is State.ERROR:
-            return DeviceState("not answering", "error", problem_text(display.last_error))
-        return DeviceState("ready", "ok", f"Customer display {self.ctx.settings.display}")
+            return DeviceState(NOT_ANSWERING, "error", problem_text(display.last_error))
+        return DeviceState(READY, "ok", _("Customer display {address}").format(address=self.ctx.settings.display))
 
     def terminal_state(self) -> DeviceState:
         """The watch's last answer (never asks the terminal itself: this is the GUI thread)."""
@@ -360,19 +385,25 @@ class DeviceBridge(QObject):
         if watch is None:
             note = self.notes.get("terminal")
             if note:
-                return DeviceState("not available", "error", note)
-            return DeviceState("none", "", "No integrated card terminal: cards are taken on a standalone one.")
+                return DeviceState(NOT_AVAILABLE, "error", note)
+            return DeviceState(NONE, "", _("No integrated card terminal: cards are taken on a standalone one."))
         url = self.ctx.settings.card_terminal
         reading = watch.reading()
         status = reading.status
         if reading.busy:
-            return DeviceState("busy", "", f"The card terminal {url} is busy with a payment.")
+            # Translators: the card terminal is busy with a payment (status bar)
+            return DeviceState(N_("busy"), "", _("The card terminal {url} is busy with a payment.").format(url=url))
         if status is None:
-            return DeviceState("checking…", "", f"Asking the card terminal {url}…")
+            # Translators: the card terminal is being asked how it is (status bar)
+            return DeviceState(N_("checking…"), "", _("Asking the card terminal {url}…").format(url=url))
         if status.ready:
-            tid = f"Terminal id {status.terminal_id} at " if status.terminal_id else "At "
-            return DeviceState("ready", "ok", f"{tid}{url}.")
-        return DeviceState("not answering", "error", f"{url}: {status.text} {OFFLINE_HINT}")
+            where = (
+                _("Terminal id {terminal_id} at {url}.").format(terminal_id=status.terminal_id, url=url)
+                if status.terminal_id
+                else _("At {url}.").format(url=url)
+            )
+            return DeviceState(READY, "ok", where)
+        return DeviceState(NOT_ANSWERING, "error", f"{url}: {status.text} {OFFLINE_HINT}")
 
     # --------------------------------------------------------------- events
     def _on_event(self, event: object) -> None:  # GUI thread (queued from the workers)

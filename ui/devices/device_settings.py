@@ -49,6 +49,7 @@ from app.device_checks import (
 )
 from app.settings_file import save_settings
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.people.users import User
 from devices.barcodes import ScanData
 from devices.escpos.codepages import CODE_PAGES
@@ -74,25 +75,29 @@ DEVICE_SETTINGS = (
     "card_terminal",
     "card_terminal_prints",
 )
-PAPER = {42: "80 mm · 42 columns", 48: "80 mm · 48 columns", 32: "58 mm · 32 columns"}
+# Labels are marked for the catalogue and translated where shown; "none", "printer" and the
+# addresses are what a person types, so they stay as they are.
+PAPER = {42: N_("80 mm · 42 columns"), 48: N_("80 mm · 48 columns"), 32: N_("58 mm · 32 columns")}
 PLACEHOLDERS = {
     "printer": "none",
     "drawer": "none",
-    "scanner": "keyboard (USB) scanners only",
+    "scanner": N_("keyboard (USB) scanners only"),
     "display": "none",
     "terminal": "zvt+tcp://HOST:20007 · zvt+serial://PORT · sim://terminal",
 }
 NAMES = {
-    "printer": "receipt printer",
-    "drawer": "cash drawer",
-    "scanner": "scanner",
-    "display": "customer display",
-    "terminal": "card terminal",
+    "printer": N_("receipt printer"),
+    "drawer": N_("cash drawer"),
+    "scanner": N_("scanner"),
+    "display": N_("customer display"),
+    "terminal": N_("card terminal"),
 }
 EXAMPLES = {
     "printer": "escpos+tcp://192.168.1.50:9100 · escpos+serial:///dev/ttyUSB0?baudrate=19200 · sim://printer · none",
-    "drawer": "printer (on the printer's drawer port) · serial:///dev/ttyS0 · sim://drawer · none",
-    "scanner": "empty = USB scanners in keyboard mode only · serial:///dev/ttyACM0?baudrate=9600 · sim://scanner",
+    # Translators: "printer", "none" and the addresses are typed as they are: keep them
+    "drawer": N_("printer (on the printer's drawer port) · serial:///dev/ttyS0 · sim://drawer · none"),
+    # Translators: the addresses are typed as they are: keep them
+    "scanner": N_("empty = USB scanners in keyboard mode only · serial:///dev/ttyACM0?baudrate=9600 · sim://scanner"),
     "display": "serial:///dev/ttyUSB1?baudrate=9600 · sim://display · none",
     "terminal": "zvt+tcp://192.168.1.60:20007 · zvt+serial:///dev/ttyUSB0?baudrate=9600 · sim://terminal · none",
 }
@@ -114,7 +119,7 @@ class DeviceSettingsDialog(CounterDialog):
         drawers: DrawerControl,
         user: User | None,
     ) -> None:
-        super().__init__(parent, "Devices", "Devices: type each address, test it, then Save")
+        super().__init__(parent, _("Devices"), _("Devices: type each address, test it, then Save"))
         self.ctx, self.printing, self.devices, self.drawers, self.user = ctx, printing, devices, drawers, user
         self.setMinimumWidth(900)
         self.form.setSpacing(6)
@@ -125,51 +130,54 @@ class DeviceSettingsDialog(CounterDialog):
         self.saved_notes: list[str] = []
         self._threads: list[threading.Thread] = []
         s = ctx.settings
-        printer = self._row("printer", "Receipt printer", s.printer, "Print test page")
+        printer = self._row("printer", _("Receipt printer"), s.printer, _("Print test page"))
         self.paper = QComboBox()
-        papers = {**PAPER, s.printer_columns: PAPER.get(s.printer_columns, f"{s.printer_columns} columns")}
+        papers = {k: _(v) for k, v in PAPER.items()}
+        papers.setdefault(s.printer_columns, _("{columns} columns").format(columns=s.printer_columns))
         for columns, label in papers.items():
             self.paper.addItem(label, columns)
         self.paper.setCurrentIndex(self.paper.findData(s.printer_columns))
         self.codepage = QComboBox()
         self.codepage.addItems(sorted(CODE_PAGES))
         self.codepage.setCurrentText(s.printer_codepage)
-        printer.addLayout(_options(QLabel("Paper"), self.paper, QLabel("Code page"), self.codepage))
+        printer.addLayout(_options(QLabel(_("Paper")), self.paper, QLabel(_("Code page")), self.codepage))
 
-        drawer = self._row("drawer", "Cash drawer", s.drawer, "Open drawer")
-        self.wait_closed = QCheckBox("Next sale waits until the drawer is closed")
-        self.wait_closed.setToolTip("Only drawers with a sensor can say they are closed.")
+        drawer = self._row("drawer", _("Cash drawer"), s.drawer, _("Open drawer"))
+        self.wait_closed = QCheckBox(_("Next sale waits until the drawer is closed"))
+        self.wait_closed.setToolTip(_("Only drawers with a sensor can say they are closed."))
         self.wait_closed.setChecked(s.drawer_wait_closed)
-        self.close_sim = QPushButton("Close the simulated drawer")
+        self.close_sim = QPushButton(_("Close the simulated drawer"))
         self.close_sim.setAutoDefault(False)
         self.close_sim.clicked.connect(self._close_simulated_drawer)
         self.close_sim.setVisible(devices.drawer_simulator is not None)
         drawer.addLayout(_options(self.wait_closed, self.close_sim))
 
-        terminal = self._row("terminal", "Card terminal", s.card_terminal, "Test terminal")
-        self.terminal_prints = QCheckBox("The terminal prints its own receipts")
-        self.terminal_prints.setToolTip("Off: the receipt printer prints the terminal's receipt text.")
+        terminal = self._row("terminal", _("Card terminal"), s.card_terminal, _("Test terminal"))
+        self.terminal_prints = QCheckBox(_("The terminal prints its own receipts"))
+        self.terminal_prints.setToolTip(_("Off: the receipt printer prints the terminal's receipt text."))
         self.terminal_prints.setChecked(s.card_terminal_prints)
         terminal.addLayout(_options(self.terminal_prints))
 
-        scanner = self._row("scanner", "Scanner", s.scanner, "Scan test")
-        self.wedge = QCheckBox("Tell keyboard scans from typing: keys at most")
+        scanner = self._row("scanner", _("Scanner"), s.scanner, _("Scan test"))
+        # Translators: followed by a spin box "[50] ms apart"
+        self.wedge = QCheckBox(_("Tell keyboard scans from typing: keys at most"))
         self.wedge.setChecked(s.wedge)
         self.gap = QSpinBox()
         self.gap.setRange(20, 300)
-        self.gap.setSuffix(" ms apart")
+        self.gap.setSuffix(_(" ms apart"))
         self.gap.setValue(s.wedge_max_gap_ms)
         scanner.addLayout(_options(self.wedge, self.gap))
 
-        display = self._row("display", "Customer display", s.display, "Show text")
+        display = self._row("display", _("Customer display"), s.display, _("Show text"))
         self.command_set = QComboBox()
         self.command_set.addItem("Epson (ESC/POS)", "epson")
         self.command_set.addItem("CD5220", "cd5220")
         self.command_set.setCurrentIndex(max(0, self.command_set.findData(s.display_command_set)))
-        display.addLayout(_options(QLabel("Commands"), self.command_set))
+        # Translators: the command set a customer display understands
+        display.addLayout(_options(QLabel(_("Commands")), self.command_set))
 
-        self.ok_button.setText("Save  (Enter)")
-        self.cancel_button.setText("Close  (Esc)")
+        self.ok_button.setText(_("Save  (Enter)"))
+        self.cancel_button.setText(_("Close  (Esc)"))
         self._checked.connect(self._show_check)
         devices.drawer_changed.connect(lambda _opened: self._show_state("drawer"))
         printing.status_changed.connect(lambda _status: self._show_state("printer"))
@@ -181,19 +189,20 @@ class DeviceSettingsDialog(CounterDialog):
     # ----------------------------------------------------------------- rows
     def _row(self, kind: str, label: str, value: str, test: str) -> QVBoxLayout:
         edit = QLineEdit(value)
-        edit.setPlaceholderText(PLACEHOLDERS[kind])
-        edit.setToolTip(EXAMPLES[kind])
+        edit.setPlaceholderText(_(PLACEHOLDERS[kind]) if kind == "scanner" else PLACEHOLDERS[kind])
+        example = _(EXAMPLES[kind]) if kind in ("drawer", "scanner") else EXAMPLES[kind]
+        edit.setToolTip(example)
         edit.setMinimumHeight(36)
         edit.textChanged.connect(lambda _text, k=kind: self._show_state(k))
         edit.returnPressed.connect(self._try_accept)
         button = QPushButton(test)
         button.setAutoDefault(False)
         button.setMinimumWidth(150)
-        button.clicked.connect(lambda _=False, k=kind: self._test(k))
+        button.clicked.connect(lambda _on=False, k=kind: self._test(k))
         note = QLabel("")
         note.setObjectName("dialogHint")
         note.setWordWrap(True)
-        examples = QLabel(EXAMPLES[kind])
+        examples = QLabel(example)
         examples.setObjectName("dialogHint")
         examples.setWordWrap(True)
         top = QHBoxLayout()
@@ -251,12 +260,14 @@ class DeviceSettingsDialog(CounterDialog):
         if not self._running(kind):
             if is_none(url):
                 text = {
-                    "printer": "No printer: receipts are kept, and print once one is set up.",
-                    "scanner": "Keyboard (USB) scanners only." if self.wedge_on else "No scanner.",
-                    "terminal": "No card terminal: cards are taken on a standalone terminal and keyed in.",
-                }.get(kind, f"No {NAMES[kind]}.")
+                    "printer": _("No printer: receipts are kept, and print once one is set up."),
+                    "drawer": _("No cash drawer."),
+                    "scanner": _("Keyboard (USB) scanners only.") if self.wedge_on else _("No scanner."),
+                    "display": _("No customer display."),
+                    "terminal": _("No card terminal: cards are taken on a standalone terminal and keyed in."),
+                }[kind]
             else:
-                text = "Not in use yet: test it, then Save."
+                text = _("Not in use yet: test it, then Save.")
             self._say(kind, text)
             return
         if kind == "printer":
@@ -266,7 +277,8 @@ class DeviceSettingsDialog(CounterDialog):
             state = getattr(self.devices, f"{kind}_state")()
         if state is not None:
             style = "error" if state.kind == "error" else ""
-            self._say(kind, f"In use now: {state.text}. {state.detail}".strip(), style)
+            text = _("In use now: {state}. {detail}").format(state=state.label, detail=state.detail)
+            self._say(kind, text.strip(), style)
 
     def _terminal_changed(self, _status: object) -> None:
         self._show_state("terminal")
@@ -283,7 +295,7 @@ class DeviceSettingsDialog(CounterDialog):
         url, running = self.url(kind), self._running(kind)
         if kind == "printer":
             if is_none(url):
-                self._say(kind, "No printer is set, so there is nothing to test.", "error")
+                self._say(kind, _("No printer is set, so there is nothing to test."), "error")
             elif running:
                 self._print_test_page()
             else:
@@ -306,13 +318,14 @@ class DeviceSettingsDialog(CounterDialog):
         assert printer is not None
         data = render_test_page(self.printing.profile)
         self.printing.preview_ready.emit(decode(data, page=self.printing.profile.page), "test")
-        self._say("printer", "Printing the test page…")
+        self._say("printer", _("Printing the test page…"))
+        printed = _("Test page printed.")
         try:
             printer.submit(
                 f"test-page:{uuid.uuid4()}",
                 data,
                 on_done=lambda _job, err: self._checked.emit(  # printer worker thread
-                    "printer", err is None, "Test page printed." if err is None else problem_text(err)
+                    "printer", err is None, printed if err is None else problem_text(err)
                 ),
             )
         except CounterError as exc:
@@ -320,33 +333,29 @@ class DeviceSettingsDialog(CounterDialog):
 
     def _test_drawer(self, url: str, running: bool) -> None:
         if is_none(url):
-            self._say("drawer", "No drawer is set, so there is nothing to open.", "error")
+            self._say("drawer", _("No drawer is set, so there is nothing to open."), "error")
         elif running:
             if self.user is None:
-                self._say("drawer", "Sign in first: every opening of the drawer is recorded with a name.", "error")
+                self._say("drawer", _("Sign in first: every opening of the drawer is recorded with a name."), "error")
                 return
+            # the reason is recorded in the journal with the opening: it stays English
             self.drawers.no_sale(self, self.user, self._drawer_said, note="Drawer test (device settings)")
         else:
             printer_url, profile = self.url("printer"), self._profile()
-            self._check(
-                "drawer",
-                lambda: _then(
-                    check_drawer(url, printer_url=printer_url, profile=profile),
-                    "Save, then test again to open it (openings are recorded).",
-                ),
-            )
+            then = _("Save, then test again to open it (openings are recorded).")
+            self._check("drawer", lambda: _then(check_drawer(url, printer_url=printer_url, profile=profile), then))
 
     def _drawer_said(self, text: str, kind: str) -> None:
         self._say("drawer", text, "error" if kind == "error" else "")
 
     def _close_simulated_drawer(self) -> None:
         if self.devices.close_simulated_drawer():
-            self._say("drawer", "The simulated drawer was pushed shut; its state follows in a moment.")
+            self._say("drawer", _("The simulated drawer was pushed shut; its state follows in a moment."))
         else:
-            self._say("drawer", "Only a simulated drawer can be shut from here; push a real one by hand.", "error")
+            self._say("drawer", _("Only a simulated drawer can be shut from here; push a real one by hand."), "error")
 
     def _test_scanner(self, url: str, running: bool) -> None:
-        self._say("scanner", "Scan a barcode now: what it reads shows here.")
+        self._say("scanner", _("Scan a barcode now: what it reads shows here."))
         if is_none(url):
             return  # keyboard scanners: the wedge filter brings the scan to handle_scan
         if running:
@@ -359,14 +368,14 @@ class DeviceSettingsDialog(CounterDialog):
 
     def handle_scan(self, scan: ScanData) -> bool:
         """Every scan while this window is open shows here (wedge or serial)."""
-        self._say("scanner", f"Read {describe_scan(scan)}.", "error" if scan.error else "")
+        self._say("scanner", _("Read {scan}.").format(scan=describe_scan(scan)), "error" if scan.error else "")
         return True
 
     def _test_terminal(self, url: str, running: bool) -> None:
         """Status, then the terminal's own diagnosis, on a worker thread; the terminal in use
         when the address is its own (the test waits behind a payment), else one of its own."""
         if is_none(url):
-            self._say("terminal", "No card terminal is set: cards are taken on a standalone terminal.", "error")
+            self._say("terminal", _("No card terminal is set: cards are taken on a standalone terminal."), "error")
             return
         in_use = self.devices.card_terminal if running else None
         currency = self.ctx.store.currency.code
@@ -376,10 +385,10 @@ class DeviceSettingsDialog(CounterDialog):
 
     def _test_display(self, url: str, running: bool) -> None:
         if is_none(url):
-            self._say("display", "No display is set, so there is nothing to show.", "error")
+            self._say("display", _("No display is set, so there is nothing to show."), "error")
         elif running:
             self.devices.show(*TEST_ROWS)
-            self._say("display", f"Sent “{' / '.join(TEST_ROWS)}” to the display.")
+            self._say("display", _("Sent “{text}” to the display.").format(text=" / ".join(TEST_ROWS)))
             sim = self.devices.display.simulator if self.devices.display is not None else None
             if sim is not None:
                 self._watch_sim_display(sim, tries=20)
@@ -397,8 +406,9 @@ class DeviceSettingsDialog(CounterDialog):
 
     def _check(self, kind: str, run: Callable[[], CheckResult]) -> None:
         """Run a blocking check on a worker thread; its result comes back as a signal."""
-        self._say(kind, "Testing…")
+        self._say(kind, _("Testing…"))
         self.tests[kind].setEnabled(False)
+        failed = _("The test failed unexpectedly ({error}).")
 
         def work() -> None:  # check worker thread
             try:
@@ -406,7 +416,7 @@ class DeviceSettingsDialog(CounterDialog):
             except CounterError as exc:
                 result = CheckResult(False, problem_text(exc))
             except Exception as exc:  # a bug in a driver: say so, never crash the window
-                result = CheckResult(False, f"The test failed unexpectedly ({exc}).")
+                result = CheckResult(False, failed.format(error=exc))
             with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
                 self._checked.emit(kind, result.ok, result.text)
 
@@ -439,9 +449,13 @@ class DeviceSettingsDialog(CounterDialog):
 
     def validate(self) -> None:
         """Save: every address must be valid; then write the file and re-open devices."""
-        wrong = [NAMES[k] for k in self.urls if self.url_problem(k) is not None]
+        wrong = [_(NAMES[k]) for k in self.urls if self.url_problem(k) is not None]
         if wrong:
-            raise DeviceSettingsError(f"Fix the address of the {' and the '.join(wrong)} first.", "Nothing was saved.")
+            # Translators: joins the names of devices in "Fix the address of the printer and the scanner first."
+            devices = _(" and the ").join(wrong)
+            raise DeviceSettingsError(
+                _("Fix the address of the {devices} first.").format(devices=devices), _("Nothing was saved.")
+            )
         new = self.settings()
         values = {key: getattr(new, key) for key in DEVICE_SETTINGS}
         save_settings(self.ctx.data_dir / "counter.toml", values, template=default_config_file())
@@ -463,4 +477,4 @@ def _then(result: CheckResult, more: str) -> CheckResult:
 
 def _sim_rows(sim: object) -> str:
     rows = getattr(sim, "rows", ())
-    return "The simulated display shows: " + " / ".join(f"“{r.rstrip()}”" for r in rows)
+    return _("The simulated display shows: {rows}").format(rows=" / ".join(f"“{r.rstrip()}”" for r in rows))

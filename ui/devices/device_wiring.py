@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QStatusBar, 
 from app.config import Settings
 from app.context import AppContext
 from app.events import DeskPaymentCommitted, ReturnCommitted, SaleCommitted, VoidCommitted
+from counter.i18n import N_, _
 from counter.people.users import User
 from devices.barcodes import ScanData
 from ui.actions import Action
@@ -27,10 +28,12 @@ from ui.devices.device_bridge import DEVICES_KEY, DeviceBridge, DeviceState
 from ui.devices.print_jobs import PrintJobsDialog, failed_summary, jobs_indicator
 from ui.devices.printing import PrintBridge
 from ui.devices.wedge import WedgeFilter, route_scan, scan_start, wedge_config
+from ui.i18n import live
 from ui.sales.sale_screen import SaleScreen
 
 STATE_POLL_MS = 2000  # scanners and displays reconnect quietly; their label follows
-LABELS = {"drawer": "Drawer", "terminal": "Card terminal", "scanner": "Scanner", "display": "Display"}
+# Translators: the devices' names in the status bar ("Drawer: closed")
+LABELS = {"drawer": N_("Drawer"), "terminal": N_("Card terminal"), "scanner": N_("Scanner"), "display": N_("Display")}
 
 
 class DeviceUi(QObject):
@@ -67,8 +70,8 @@ class DeviceUi(QObject):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh_states)
         self._timer.start(STATE_POLL_MS)
-        self.refresh_states()
-        self.refresh_jobs()
+        live(self, self.refresh_states)  # again at once when the language changes
+        live(self, self.refresh_jobs)
         self.display.welcome()
 
     def close(self) -> None:
@@ -148,15 +151,15 @@ class DeviceUi(QObject):
         if user is None:
             return
         if not sale.cart.is_empty or sale.payment is not None:
-            sale.say("Finish or void this sale (Shift+F6) first: a no-sale opens the drawer between sales.", "error")
+            sale.say(_("Finish or void this sale (Shift+F6) first: a no-sale opens the drawer between sales."), "error")
             return
         self.drawers.no_sale(sale, user, sale.say)
 
     def _drawer_changed(self, opened: object) -> None:
         self.refresh_states()
         sale = self.sale
-        if opened is False and "drawer is still open" in sale.message.text():
-            sale.say("The cash drawer is closed: scan the first item of the next sale.", "info")
+        if opened is False and _("The cash drawer is still open.") in sale.message.text():
+            sale.say(_("The cash drawer is closed: scan the first item of the next sale."), "info")
 
     # ---------------------------------------------------------------- scans
     def _wedge_scan(self, start: QWidget | None, scan: ScanData) -> None:
@@ -166,8 +169,12 @@ class DeviceUi(QObject):
         route_scan(scan_start() or self.stack.currentWidget(), scan, self._unhandled)
 
     def _unhandled(self, scan: ScanData) -> None:
-        where = "Sign in first, then scan." if self.current_user() is None else "Go to the sale screen to scan items."
-        self.status_bar.showMessage(f"Scanned “{scan.text}”, but this screen takes no scans. {where}", 10000)
+        said = (
+            _("Scanned “{code}”, but this screen takes no scans. Sign in first, then scan.")
+            if self.current_user() is None
+            else _("Scanned “{code}”, but this screen takes no scans. Go to the sale screen to scan items.")
+        )
+        self.status_bar.showMessage(said.format(code=scan.text), 10000)
 
     # -------------------------------------------------------------- windows
     def open_settings(self) -> None:
@@ -177,9 +184,13 @@ class DeviceUi(QObject):
             self.stack.currentWidget(), self.ctx, self.printing, self.devices, self.drawers, self.current_user()
         )
         if dialog.exec() == DeviceSettingsDialog.DialogCode.Accepted:
-            text = "Device settings saved to counter.toml and in use now."
-            if dialog.saved_notes:
-                text += " But: " + " ".join(dialog.saved_notes)
+            text = (
+                _("Device settings saved to counter.toml and in use now. But: {notes}").format(
+                    notes=" ".join(dialog.saved_notes)
+                )
+                if dialog.saved_notes
+                else _("Device settings saved to counter.toml and in use now.")
+            )
             self.sale.say(text, "error" if dialog.saved_notes else "ok")
         self.refresh_states()
 
@@ -197,7 +208,7 @@ class DeviceUi(QObject):
             "display": d.display_state(),
         }
         for kind, state in states.items():
-            _show(self.labels[kind], f"{LABELS[kind]}: {state.text}", state)
+            _show(self.labels[kind], _("{device}: {state}").format(device=_(LABELS[kind]), state=state.label), state)
             # The drawer and a set-up card terminal are always there (they matter at every
             # sale); a scanner or display that works needs no room in a full status bar, one
             # in trouble does.
@@ -208,12 +219,12 @@ class DeviceUi(QObject):
         count, detail = failed_summary(self.ctx)
         button = self.jobs_button
         button.setVisible(count > 0)
-        button.setText(f"⚠ {count} not printed" if count else "")
+        button.setText(_("⚠ {count} not printed").format(count=count) if count else "")
         button.setToolTip(detail)
 
     def _printer_replaced(self) -> None:
         label = self.printer_label
-        label.setText("Printer: checking…" if self.printing.printer else "Printer: none set up")
+        label.setText(_("Printer: checking…") if self.printing.printer else _("Printer: none set up"))
         label.setProperty("kind", "")
         label.style().unpolish(label)
         label.style().polish(label)
@@ -229,7 +240,9 @@ def _show(label: QLabel, text: str, state: DeviceState) -> None:
     if label.text() == text and label.property("kind") == state.kind:
         return
     label.setText(text)
-    label.setToolTip(f"{state.detail} Set up in Devices ({DEVICES_KEY}).".strip())
+    where = _("Set up in Devices ({key}).").format(key=DEVICES_KEY)
+    label.setToolTip(f"{state.detail} {where}".strip())
+
     label.setProperty("kind", state.kind)
     label.style().unpolish(label)
     label.style().polish(label)

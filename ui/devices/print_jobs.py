@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QAbstractItemView, QPushButton, QTableWidget, QTab
 from app.context import AppContext
 from counter.documents import ReceiptKind
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.people.users import User
 from counter.sales.commands import record_reprint
 from counter.sales.sale import receipt_for
@@ -29,7 +30,10 @@ from ui.columns import Column, ColumnFit, LineDetail
 from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
 
-COLUMNS = ("Time", "Document", "Kind", "Copy", "State", "What happened")
+# Translators: the print jobs' columns ("Kind": receipt, report…; "Copy": its copy number)
+COLUMNS = (N_("Time"), N_("Document"), N_("Kind"), N_("Copy"), N_("State"), N_("What happened"))
+#: a job's state as shown (the stored states are keys)
+STATES = {"failed": N_("NOT PRINTED"), "done": N_("printed"), "sent": N_("printing…"), "queued": N_("waiting")}
 
 
 class ReprintError(CounterError):
@@ -53,13 +57,14 @@ def reprint(ctx: AppContext, printing: PrintBridge, user: User, job_id: str) -> 
     """Print the document of ``job_id`` again as COPY n; returns what to tell the person."""
     job = ctx.reads.print_job(job_id)
     if job is None:
-        raise ReprintError("That print job is no longer in the store.", "Pick another one.")
+        raise ReprintError(_("That print job is no longer in the store."), _("Pick another one."))
     reference, kind = job["reference"], job["kind"]
     sale = None
     if kind in (ReceiptKind.SALE, ReceiptKind.GIFT):
         sale = ctx.reads.sale_by_number(reference.split("/")[0])
         if sale is None:
-            raise ReprintError(f"The sale {reference} is not in this store.", "Print it where it was sold.")
+            said = _("The sale {receipt} is not in this store.").format(receipt=reference)
+            raise ReprintError(said, _("Print it where it was sold."))
     copy_number = ctx.handle(record_reprint, user, reference)
     receipt = None if sale is None else receipt_for(sale, ctx.store, kind=ReceiptKind(kind), copy_number=copy_number)
     if receipt is not None:
@@ -67,19 +72,19 @@ def reprint(ctx: AppContext, printing: PrintBridge, user: User, job_id: str) -> 
     else:
         data = render_copy_banner(copy_number, printing.profile) + bytes(job["payload"])
         printing.print_bytes(data, kind=kind, reference=reference, copy_number=copy_number)
-    return f"Printing {reference} again, marked COPY {copy_number}."
+    return _("Printing {reference} again, marked COPY {copy}.").format(reference=reference, copy=copy_number)
 
 
 class PrintJobsDialog(CounterDialog):
     """The recent jobs, newest first; Enter prints the selected one again (as a copy)."""
 
     def __init__(self, parent: QWidget | None, ctx: AppContext, printing: PrintBridge, user: User | None) -> None:
-        super().__init__(parent, "Print jobs", "Receipts and reports sent to the printer, newest first")
+        super().__init__(parent, _("Print jobs"), _("Receipts and reports sent to the printer, newest first"))
         self.ctx, self.printing, self.user = ctx, printing, user
         self.setMinimumSize(940, 520)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("printJobs")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -93,8 +98,8 @@ class PrintJobsDialog(CounterDialog):
         self.table.itemDoubleClicked.connect(lambda _item: self._try_accept())
         self.form.addRow(self.table)
         self.form.addRow(LineDetail(self.columns))
-        self.ok_button.setText("Print a copy  (Enter)")
-        self.cancel_button.setText("Close  (Esc)")
+        self.ok_button.setText(_("Print a copy  (Enter)"))
+        self.cancel_button.setText(_("Close  (Esc)"))
         self.message = ""
         printing.jobs_changed.connect(self.reload)  # a copy sent from here shows as it prints
         self.reload()
@@ -105,9 +110,7 @@ class PrintJobsDialog(CounterDialog):
         self.table.setRowCount(len(jobs))
         for row, job in enumerate(jobs):
             when = datetime.fromisoformat(job["created_at"]).astimezone(self.ctx.store.zone).strftime("%b %d %H:%M:%S")
-            state = {"failed": "NOT PRINTED", "done": "printed", "sent": "printing…", "queued": "waiting"}.get(
-                job["state"], job["state"]
-            )
+            state = _(STATES[job["state"]]) if job["state"] in STATES else job["state"]
             cells = (when, job["reference"], job["kind"], str(job["copy_number"] or ""), state, job["error"] or "")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -131,9 +134,9 @@ class PrintJobsDialog(CounterDialog):
         """Enter: print a copy of the selected job; the window stays open to show it."""
         job_id = self._selected_id()
         if job_id is None:
-            raise ReprintError("Pick a job in the list first.", "")
+            raise ReprintError(_("Pick a job in the list first."), "")
         if self.user is None:
-            raise ReprintError("Sign in first: a copy is recorded with your name.", "")
+            raise ReprintError(_("Sign in first: a copy is recorded with your name."), "")
         self.message = reprint(self.ctx, self.printing, self.user, job_id)
         self.error.hide()
         self.headline.setText(self.message)
@@ -152,9 +155,11 @@ def failed_summary(ctx: AppContext) -> tuple[int, str]:
     """(how many documents did not print, a sentence for the status bar's tooltip)."""
     failed = unprinted(ctx.reads.recent_print_jobs(200))
     if not failed:
-        return 0, "Every recent receipt printed."
+        return 0, _("Every recent receipt printed.")
     names = ", ".join(j["reference"] for j in failed[:5]) + ("…" if len(failed) > 5 else "")
-    return len(failed), f"Not printed: {names}. Open the print jobs (Ctrl+Shift+P) to print a copy."
+    return len(failed), _("Not printed: {references}. Open the print jobs (Ctrl+Shift+P) to print a copy.").format(
+        references=names
+    )
 
 
 def jobs_indicator(on_click: Callable[[], None]) -> QPushButton:

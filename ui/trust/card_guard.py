@@ -20,12 +20,15 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
+from counter.i18n import N_
 from counter.trust.carddata import card_data_in_code
 
-REFUSED = (
+#: said when a field was emptied (marked here, translated where it is shown: ``_(REFUSED)``)
+REFUSED = N_(
     "A payment card number was typed or swiped here, and Counter never keeps one: the field was cleared. "
     "Take card payments on the card terminal; for a card payment type only the last 4 digits."
 )
+
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
 TextInput = QLineEdit | QPlainTextEdit | QTextEdit
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from counter.errors import CounterError
+from counter.i18n import N_, _, ngettext
 from counter.people.users import Permission, User
 from counter.sync.upstream import UpstreamUnavailable
 from counter.trust.remote_approval import (
@@ -51,21 +52,24 @@ from db.hq_client import HqRefused
 from ui.actions import Action
 from ui.columns import Column, ColumnFit, LineDetail
 from ui.dialogs import CounterDialog
+from ui.i18n import live, live_text
 from ui.key_legend import KeyLegend
 from ui.runner import Runner
 from ui.sales.sale_screen import SaleScreen
 from ui.session import Session
 from ui.trust.signin import SignInScreen
 
-COLUMNS = ("What", "Amount", "Asked by", "Lane", "Waiting")
+# Translators: the manager station's columns: what is asked, its amount, who asked, at which lane, for how long
+COLUMNS = (N_("What"), N_("Amount"), N_("Asked by"), N_("Lane"), N_("Waiting"))
 #: HQ's refusals of the approver (hq/approvals.py), as the station's message opens them
+#: (the keys are HQ's codes; the texts are translated where shown)
 APPROVER_REFUSALS = {
-    "wrong_pin": "Wrong PIN (checked by HQ)",
-    "locked": "Locked at HQ",
-    "no_right": "Not allowed",
-    "self_approval": "Not allowed",
-    "unknown_approver": "Not allowed",
-    "own_lane": "Not allowed",
+    "wrong_pin": N_("Wrong PIN (checked by HQ)"),
+    "locked": N_("Locked at HQ"),
+    "no_right": N_("Not allowed"),
+    "self_approval": N_("Not allowed"),
+    "unknown_approver": N_("Not allowed"),
+    "own_lane": N_("Not allowed"),
 }
 
 
@@ -81,8 +85,12 @@ class StationAnswerDialog(CounterDialog):
         self, parent: QWidget | None, ctx: AppContext, request: RemoteRequest, *, approve: bool, preselect: str | None
     ) -> None:
         money = ctx.store.currency.format(ctx.store.currency.from_minor(request.amount_minor), ctx.store.locale)
-        verb = "Approve" if approve else "Decline"
-        super().__init__(parent, f"{verb} a request", f"{verb} for {request.requester_name} at {request.terminal}?")
+        title, question, button = (
+            (_("Approve a request"), _("Approve for {name} at {lane}?"), _("Approve  (Enter)"))
+            if approve
+            else (_("Decline a request"), _("Decline for {name} at {lane}?"), _("Decline  (Enter)"))
+        )
+        super().__init__(parent, title, question.format(name=request.requester_name, lane=request.terminal))
         self.setMinimumWidth(540)
         self.ctx, self.request, self.approve = ctx, request, approve
         amount = QLabel(money)
@@ -98,15 +106,15 @@ class StationAnswerDialog(CounterDialog):
                 self.approver.addItem(f"{user.name} ({user.role})", user.id)
         if preselect is not None and (index := self.approver.findData(preselect)) >= 0:
             self.approver.setCurrentIndex(index)
-        self.form.addRow("Manager", self.approver)
-        self.pin = self.line_edit("PIN", placeholder="your PIN")
+        self.form.addRow(_("Manager"), self.approver)
+        self.pin = self.line_edit(_("PIN"), placeholder=_("your PIN"))
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(8)
         self.note = self.line_edit(
-            "Note", placeholder="optional: the lane reads it" if approve else "why not (the lane reads it)"
+            _("Note"), placeholder=_("optional: the lane reads it") if approve else _("why not (the lane reads it)")
         )
         self.first_field = self.pin
-        self.ok_button.setText(f"{verb}  (Enter)")
+        self.ok_button.setText(button)
         self.approver_user: User | None = None
         self.note_text = ""
         self.pin_text = ""  # handed to HQ with the answer, then dropped
@@ -154,15 +162,16 @@ class ManagerStationScreen(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 18, 24, 0)
         outer.setSpacing(12)
-        title = QLabel("MANAGER STATION")
+        title = QLabel()
+        live_text(title, N_("MANAGER STATION"))
         title.setObjectName("screenTitle")
         outer.addWidget(title)
-        self.headline = QLabel("Looking for requests…")
+        self.headline = QLabel(_("Looking for requests…"))
         self.headline.setStyleSheet("font-size: 26px; font-weight: 700; color: #0f1b33;")
         outer.addWidget(self.headline)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("cartTable")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        live(self.table, lambda: self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS]))
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -184,20 +193,28 @@ class ManagerStationScreen(QWidget):
         outer.addWidget(self.status)
         outer.addWidget(self._legend())
         if ctx.remote_approvals is None:
-            self.headline.setText("Not connected to HQ")
-            self.say(
+            live(self, self._not_enrolled)
+
+    def _not_enrolled(self) -> None:
+        self.headline.setText(_("Not connected to HQ"))
+        self.say(
+            _(
                 "This counter is not enrolled with HQ, so no request can reach it. "
-                "Enrol it (`counter sync enrol`, see the README), then open the manager station again.",
-                "error",
-            )
+                "Enrol it (`counter sync enrol`, see the README), then open the manager station again."
+            ),
+            "error",
+        )
 
     def _legend(self) -> QWidget:
+        # the labels are marked here; the key legend shows them (ui.key_legend)
         return KeyLegend(
             [
-                ("A", "Approve", lambda: self.answer(True)),
-                ("D", "Decline", lambda: self.answer(False)),
-                ("F5", "Refresh", self.refresh),
-                ("Esc", "Back", self.finished.emit),
+                ("A", N_("Approve"), lambda: self.answer(True)),
+                ("D", N_("Decline"), lambda: self.answer(False)),
+                # Translators: a key that asks HQ again for the pending requests
+                ("F5", N_("Refresh"), self.refresh),
+                # Translators: a key that goes back to the previous screen
+                ("Esc", N_("Back"), self.finished.emit),
             ],
             fill=False,
         )
@@ -238,13 +255,33 @@ class ManagerStationScreen(QWidget):
         now = time.strftime("%H:%M:%S")
         if error is not None or result is None:
             unreachable = isinstance(error, UpstreamUnavailable)
-            what = "HQ cannot be reached" if unreachable else f"HQ refused: {error.message if error else '?'}"
-            since = f" (last answer {self.last_ok})" if self.last_ok else ""
-            self.status.setText(f"{what}{since}; new requests cannot arrive now. Trying again every few seconds.")
+            if unreachable:
+                said = (
+                    _(
+                        "HQ cannot be reached (last answer {time}); new requests cannot arrive now. "
+                        "Trying again every few seconds."
+                    )
+                    if self.last_ok
+                    else _("HQ cannot be reached; new requests cannot arrive now. Trying again every few seconds.")
+                )
+            else:
+                said = (
+                    _(
+                        "HQ refused: {problem} (last answer {time}); new requests cannot arrive now. "
+                        "Trying again every few seconds."
+                    )
+                    if self.last_ok
+                    else _("HQ refused: {problem}; new requests cannot arrive now. Trying again every few seconds.")
+                )
+            self.status.setText(said.format(problem=error.message if error else "?", time=self.last_ok))
             self.status.setStyleSheet("color: #b91c1c; font-weight: 600;")
             return
         self.last_ok = now
-        self.status.setText(f"Checked with HQ at {now}; every {self.POLL_MS / 1000:g} s while this screen is open.")
+        self.status.setText(
+            _("Checked with HQ at {time}; every {seconds} s while this screen is open.").format(
+                time=now, seconds=f"{self.POLL_MS / 1000:g}"
+            )
+        )
         self.status.setStyleSheet("")
         fresh = [r for r in result if r.id not in self.seen]
         self.seen |= {r.id for r in result}
@@ -252,7 +289,12 @@ class ManagerStationScreen(QWidget):
         self._fill(result)
         if fresh and not self.first_look:
             r = fresh[-1]
-            self.say(f"New request from {r.requester_name} at {r.terminal}: {r.what}. A approves, D declines.", "ok")
+            self.say(
+                _("New request from {name} at {lane}: {what}. A approves, D declines.").format(
+                    name=r.requester_name, lane=r.terminal, what=r.what
+                ),
+                "ok",
+            )
         self.first_look = False
         self.count_changed.emit(len(result))
 
@@ -277,7 +319,11 @@ class ManagerStationScreen(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         n = len(requests)
-        self.headline.setText("No request waiting" if n == 0 else f"{n} request{'s' if n > 1 else ''} waiting")
+        self.headline.setText(
+            _("No request waiting")
+            if n == 0
+            else ngettext("{n} request waiting", "{n} requests waiting", n).format(n=n)
+        )
         if requests:
             ids = [r.id for r in requests]
             self.table.selectRow(ids.index(keep) if keep in ids else 0)
@@ -318,17 +364,17 @@ class ManagerStationScreen(QWidget):
         if remote is None:
             return
         if request is None:
-            self.say("No request is selected: there is nothing to answer yet.", "info")
+            self.say(_("No request is selected: there is nothing to answer yet."), "info")
             return
         preselect = self.user.id if self.user is not None else None
         dialog = StationAnswerDialog(self, self.ctx, request, approve=approve, preselect=preselect)
         if dialog.exec() != StationAnswerDialog.DialogCode.Accepted or dialog.approver_user is None:
-            self.say("Nothing was answered.", "info")
+            self.say(_("Nothing was answered."), "info")
             self.table.setFocus()
             return
         approver, note, pin = dialog.approver_user, dialog.note_text, dialog.pin_text
         dialog.pin_text = ""
-        self.say(f"Sending {approver.name}'s answer to HQ, which checks the PIN…", "info")
+        self.say(_("Sending {name}'s answer to HQ, which checks the PIN…").format(name=approver.name), "info")
         self.worker.off_gui(
             lambda: remote.answer(request.id, approve=approve, approver_id=approver.id, pin=pin, note=note),
             lambda result, error: self._on_answered(request, approver, approve, note, result, error),
@@ -346,31 +392,39 @@ class ManagerStationScreen(QWidget):
     ) -> None:
         if error is not None or result is None:
             if isinstance(error, UpstreamUnavailable):
-                self.say("HQ cannot be reached: your answer was not sent. Press A or D again when it is back.", "error")
+                self.say(
+                    _("HQ cannot be reached: your answer was not sent. Press A or D again when it is back."), "error"
+                )
             elif isinstance(error, HqRefused) and error.error in APPROVER_REFUSALS:
-                self.say(f"{APPROVER_REFUSALS[error.error]}: {error.message} Nothing was answered.", "error")
+                self.say(
+                    _("{refusal}: {problem} Nothing was answered.").format(
+                        refusal=_(APPROVER_REFUSALS[error.error]), problem=error.message
+                    ),
+                    "error",
+                )
                 # the refusal is HQ's to keep; this station's journal only mirrors it
                 with contextlib.suppress(CounterError):
                     self.ctx.handle(record_station_refusal, request=request, approver=approver, why=error.message)
             else:
-                self.say(error.message if error else "HQ did not answer.", "error")
+                self.say(error.message if error else _("HQ did not answer."), "error")
             self.refresh()
             return
         try:
             self.ctx.handle(record_station_answer, request=result, approver=approver, approved=approve, note=note)
         except CounterError as exc:  # HQ has the answer; only this station's journal missed it
-            self.say(f"Sent, but not recorded here: {exc.message}", "error")
+            self.say(_("Sent, but not recorded here: {problem}").format(problem=exc.message), "error")
         else:
             money = self.ctx.store.currency.format(
                 self.ctx.store.currency.from_minor(request.amount_minor), self.ctx.store.locale
             )
             if approve:
-                self.say(
-                    f"Approved by {approver.name}: {request.requester_name} at {request.terminal} goes on ({money}).",
-                    "ok",
-                )
+                said = _("Approved by {approver}: {name} at {lane} goes on ({amount}).")
             else:
-                self.say(f"Declined by {approver.name}: {request.requester_name} at {request.terminal} is told.", "ok")
+                said = _("Declined by {approver}: {name} at {lane} is told.")
+            self.say(
+                said.format(approver=approver.name, name=request.requester_name, lane=request.terminal, amount=money),
+                "ok",
+            )
         self.refresh()
 
 
@@ -398,7 +452,9 @@ def attach_station(
     place.stack.addWidget(station)
     place.sale.add_handler(Action.MANAGER_STATION, lambda: open_station(place, station))
     station.finished.connect(lambda: _leave(place, station))
-    station.count_changed.connect(lambda n: set_title(f"({n} waiting) {title}" if n else title))
+    station.count_changed.connect(
+        lambda n: set_title(_("({count} waiting) {title}").format(count=n, title=title) if n else title)
+    )
     return station
 
 
@@ -408,12 +464,12 @@ def open_station(place: StationPlace, station: ManagerStationScreen, *, manager_
         if user is None:
             return  # from the sign-in screen: sign in first (or start with --manager)
         if not user.can(Permission.APPROVE):
-            place.sale.say("Only a supervisor or a manager opens the manager station.", "error")
+            place.sale.say(_("Only a supervisor or a manager opens the manager station."), "error")
             return
         if place.stack.currentWidget() is not place.sale:
             return
     if user is None:
-        place.session.end("Manager station: a PIN for each answer")
+        place.session.end(_("Manager station: a PIN for each answer"))
     place.stack.setCurrentWidget(station)
     station.start(user)
 
@@ -428,4 +484,4 @@ def _leave(place: StationPlace, station: ManagerStationScreen) -> None:
     else:
         place.stack.setCurrentWidget(place.sale)
         place.sale.input.setFocus()
-        place.sale.say("Back at the sale screen.", "info")
+        place.sale.say(_("Back at the sale screen."), "info")

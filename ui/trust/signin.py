@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
+from counter.i18n import N_, _
 from counter.people.staff import sign_in, sign_in_badge
 from counter.people.users import User
 from devices.barcodes import ScanData
 from ui.devices.wedge import PIN_ENTRY
+from ui.i18n import live, live_text
 from ui.ops import Problem, attempt
 
 
@@ -49,33 +51,41 @@ class SignInScreen(QWidget):
         col.setSpacing(12)
         store = QLabel(ctx.store.name)
         store.setObjectName("storeName")
-        where = QLabel(f"Service counter · terminal {ctx.terminal.code}")
+        where = QLabel()
+        terminal = ctx.terminal.code
+        live(where, lambda: where.setText(_("Service counter · terminal {terminal}").format(terminal=terminal)))
         where.setObjectName("subtle")
         col.addWidget(store)
         col.addWidget(where)
         col.addSpacing(10)
-        col.addWidget(QLabel("Who is signing in?"))
+        who = QLabel()
+        live_text(who, N_("Who is signing in?"))
+        col.addWidget(who)
         self.users = QListWidget()
         self.users.setObjectName("userList")
         self.users.installEventFilter(self)
         self.users.itemActivated.connect(lambda _i: self.pin.setFocus())
         self.users.setMaximumHeight(260)
         col.addWidget(self.users)
-        keys = QLabel("↑/↓ picks a name · type your PIN · Enter signs in")
+        keys = QLabel()
+        live_text(keys, N_("↑/↓ picks a name · type your PIN · Enter signs in"))
         keys.setObjectName("subtle")
         col.addWidget(keys)
-        col.addWidget(QLabel("PIN"))
+        pin_label = QLabel()
+        live_text(pin_label, N_("PIN"))
+        col.addWidget(pin_label)
         self.pin = QLineEdit()
         self.pin.setObjectName("pinField")
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.setProperty(PIN_ENTRY, True)  # digits typed on the list go to the PIN (ui.devices.wedge)
         self.pin.setMaxLength(8)
         self.pin.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}"), self.pin))
-        self.pin.setPlaceholderText("PIN")
+        live(self.pin, lambda: self.pin.setPlaceholderText(_("PIN")))
         self.pin.returnPressed.connect(self.submit)
         self.pin.installEventFilter(self)
         col.addWidget(self.pin)
-        badge = QLabel("Or scan your staff badge.")
+        badge = QLabel()
+        live_text(badge, N_("Or scan your staff badge."))
         badge.setObjectName("subtle")
         col.addWidget(badge)
         self.error = QLabel("")
@@ -83,7 +93,8 @@ class SignInScreen(QWidget):
         self.error.setWordWrap(True)
         col.addWidget(self.error)
         col.addStretch(1)
-        button = QPushButton("Sign in  (Enter)")
+        button = QPushButton()
+        live_text(button, N_("Sign in  (Enter)"))
         button.setObjectName("primary")
         button.clicked.connect(self.submit)
         col.addWidget(button)
@@ -122,7 +133,8 @@ class SignInScreen(QWidget):
     def submit(self) -> None:
         current = self.users.currentItem()
         if current is None:
-            self._show(Problem("Pick your name from the list.", ""))
+            self._show(Problem(_("Pick your name from the list."), ""))
+
             return
         pin = self.pin.text()
         self.pin.clear()

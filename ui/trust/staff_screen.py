@@ -28,23 +28,25 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from counter.errors import CounterError
+from counter.i18n import N_, _
 from counter.people.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
 from counter.people.users import Permission, Role, User, UserId, check_pin_format
 from devices.barcodes import ScanData
 from ui.actions import key_of
 from ui.dialogs import CounterDialog
 
-COLUMNS = ("Name", "Role", "Status", "Badge", "Sign-in")
+# Translators: the staff list's columns ("Sign-in": locked, or how many wrong PINs)
+COLUMNS = (N_("Name"), N_("Role"), N_("Status"), N_("Badge"), N_("Sign-in"))
 
 
 class StaffDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, admin: User) -> None:
-        super().__init__(parent, "Staff", "Who may sign in at this store, and what each may do")
+        super().__init__(parent, _("Staff"), _("Who may sign in at this store, and what each may do"))
         self.ctx, self.admin = ctx, admin
         self.setMinimumSize(860, 520)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("staffTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -55,11 +57,11 @@ class StaffDialog(CounterDialog):
         buttons = QHBoxLayout()
         # Not ``self.actions``: that would hide QWidget.actions().
         self.staff_actions: dict[str, tuple[str, Callable[[], None]]] = {
-            "Add person  (Ctrl+N)": ("Ctrl+N", self.add),
-            "Role  (Ctrl+R)": ("Ctrl+R", self.role),
-            "Reset PIN  (Ctrl+P)": ("Ctrl+P", self.pin),
-            "Badge  (Ctrl+B)": ("Ctrl+B", self.badge),
-            "Deactivate / reactivate  (Del)": ("Del", self.toggle_active),
+            _("Add person  (Ctrl+N)"): ("Ctrl+N", self.add),
+            _("Role  (Ctrl+R)"): ("Ctrl+R", self.role),
+            _("Reset PIN  (Ctrl+P)"): ("Ctrl+P", self.pin),
+            _("Badge  (Ctrl+B)"): ("Ctrl+B", self.badge),
+            _("Deactivate / reactivate  (Del)"): ("Del", self.toggle_active),
         }
         # Keys are matched in keyPressEvent, not with QShortcut (which needs an active window).
         self.keymap: dict[QKeyCombination, Callable[[], None]] = {}
@@ -72,9 +74,11 @@ class StaffDialog(CounterDialog):
             self.keymap[key_of(key)] = handler
         self.form.addRow(buttons)
         self.ok_button.hide()
-        self.cancel_button.setText("Close  (Esc)")
+        self.cancel_button.setText(_("Close  (Esc)"))
         if not admin.can(Permission.MANAGE_USERS):
-            self.show_error(f"{admin.name}, only an administrator changes the staff list; you can look.")
+            self.show_error(
+                _("{name}, only an administrator changes the staff list; you can look.").format(name=admin.name)
+            )
         self.users: list[User] = []
         self.reload()
 
@@ -94,9 +98,10 @@ class StaffDialog(CounterDialog):
             cells = (
                 user.name,
                 str(user.role),
-                "active" if user.active else "deactivated",
-                "yes" if user.badge_hash else "",
-                "LOCKED" if locked else (f"{user.failed_attempts} wrong PINs" if user.failed_attempts else ""),
+                _("active") if user.active else _("deactivated"),
+                # Translators: the person has a staff badge
+                _("yes") if user.badge_hash else "",
+                _("LOCKED") if locked else _wrong_pins(user.failed_attempts),
             )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -110,7 +115,7 @@ class StaffDialog(CounterDialog):
     def selected(self) -> User:
         row = self.table.currentRow()
         if row < 0 or row >= len(self.users):
-            raise UserAdminError("Pick a person in the list first.", "")
+            raise UserAdminError(_("Pick a person in the list first."), "")
         return self.users[row]
 
     def _run(self, action: Callable[[], tuple[User, str] | None]) -> None:
@@ -142,7 +147,7 @@ class StaffDialog(CounterDialog):
                 hasher=self.ctx.hasher,
                 badge_key=self.ctx.badge_key,
             )
-            return user, f"{user.name} was added as {user.role}."
+            return user, _("{name} was added as {role}.").format(name=user.name, role=user.role)
 
         self._run(act)
 
@@ -153,7 +158,7 @@ class StaffDialog(CounterDialog):
             if dialog.exec() != RoleDialog.DialogCode.Accepted:
                 return None
             changed = self.ctx.handle(change_role, self.admin, user.id, Role(dialog.role.currentText()))
-            return changed, f"{changed.name} is now {changed.role}."
+            return changed, _("{name} is now {role}.").format(name=changed.name, role=changed.role)
 
         self._run(act)
 
@@ -164,7 +169,7 @@ class StaffDialog(CounterDialog):
             if dialog.exec() != PinDialog.DialogCode.Accepted:
                 return None
             changed = self.ctx.handle(reset_pin, self.admin, user.id, dialog.pin_value, hasher=self.ctx.hasher)
-            return changed, f"{changed.name} has a new PIN (and is not locked)."
+            return changed, _("{name} has a new PIN (and is not locked).").format(name=changed.name)
 
         self._run(act)
 
@@ -176,7 +181,8 @@ class StaffDialog(CounterDialog):
                 return None
             code = None if dialog.remove.isChecked() else dialog.code.text()
             changed = self.ctx.handle(set_badge, self.admin, user.id, code, badge_key=self.ctx.badge_key)
-            return changed, f"{changed.name}'s badge was {'taken away' if code is None else 'set'}."
+            said = _("{name}'s badge was taken away.") if code is None else _("{name}'s badge was set.")
+            return changed, said.format(name=changed.name)
 
         self._run(act)
 
@@ -184,14 +190,22 @@ class StaffDialog(CounterDialog):
         def act() -> tuple[User, str]:
             user = self.selected()
             changed = self.ctx.handle(set_active, self.admin, UserId(user.id), not user.active)
-            return changed, f"{changed.name} is {'active again' if changed.active else 'deactivated'}."
+            said = _("{name} is active again.") if changed.active else _("{name} is deactivated.")
+            return changed, said.format(name=changed.name)
 
         self._run(act)
 
 
+def _wrong_pins(count: int) -> str:
+    """The sign-in column of a person not locked: how many wrong PINs since the last right one."""
+    if not count:
+        return ""
+    return _("{count} wrong PINs").format(count=count)
+
+
 def _pin_pair(dialog: CounterDialog) -> tuple[QLineEdit, QLineEdit]:
-    first = dialog.line_edit("New PIN", placeholder="4 to 8 digits")
-    again = dialog.line_edit("PIN again", placeholder="the same digits")
+    first = dialog.line_edit(_("New PIN"), placeholder=_("4 to 8 digits"))
+    again = dialog.line_edit(_("PIN again"), placeholder=_("the same digits"))
     for edit in (first, again):
         edit.setEchoMode(QLineEdit.EchoMode.Password)
         edit.setMaxLength(8)
@@ -201,19 +215,19 @@ def _pin_pair(dialog: CounterDialog) -> tuple[QLineEdit, QLineEdit]:
 def _checked_pin(first: QLineEdit, again: QLineEdit) -> str:
     pin = check_pin_format(first.text())
     if again.text() != pin:
-        raise UserAdminError("The two PINs are not the same.", "Type the new PIN twice.")
+        raise UserAdminError(_("The two PINs are not the same."), _("Type the new PIN twice."))
     return pin
 
 
 class PersonDialog(CounterDialog):
     def __init__(self, parent: QWidget | None) -> None:
-        super().__init__(parent, "Add a person", "A new person on the staff list")
-        self.name = self.line_edit("Name", placeholder="as it shows on receipts and reports")
+        super().__init__(parent, _("Add a person"), _("A new person on the staff list"))
+        self.name = self.line_edit(_("Name"), placeholder=_("as it shows on receipts and reports"))
         self.role = QComboBox()
-        self.role.addItems([str(r) for r in Role])
-        self.form.addRow("Role", self.role)
+        self.role.addItems([str(r) for r in Role])  # the roles' own names (Role(text) reads them back)
+        self.form.addRow(_("Role"), self.role)
         self.pin, self.again = _pin_pair(self)
-        self.badge = self.line_edit("Badge", placeholder="optional: scan the staff badge")
+        self.badge = self.line_edit(_("Badge"), placeholder=_("optional: scan the staff badge"))
         self.pin_value = ""
 
     def handle_scan(self, scan: ScanData) -> bool:
@@ -225,23 +239,23 @@ class PersonDialog(CounterDialog):
 
     def validate(self) -> None:
         if len(" ".join(self.name.text().split())) < 2:
-            raise UserAdminError("Type the person's name.", "")
+            raise UserAdminError(_("Type the person's name."), "")
         self.pin_value = _checked_pin(self.pin, self.again)
 
 
 class RoleDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, user: User) -> None:
-        super().__init__(parent, "Role", f"What may {user.name} do?")
+        super().__init__(parent, _("Role"), _("What may {name} do?").format(name=user.name))
         self.role = QComboBox()
         self.role.addItems([str(r) for r in Role])
         self.role.setCurrentText(str(user.role))
-        self.form.addRow("Role", self.role)
+        self.form.addRow(_("Role"), self.role)
         self.first_field = None
 
 
 class PinDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, user: User) -> None:
-        super().__init__(parent, "Reset PIN", f"A new PIN for {user.name}")
+        super().__init__(parent, _("Reset PIN"), _("A new PIN for {name}").format(name=user.name))
         self.pin, self.again = _pin_pair(self)
         self.pin_value = ""
 
@@ -251,9 +265,9 @@ class PinDialog(CounterDialog):
 
 class BadgeDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, user: User) -> None:
-        super().__init__(parent, "Badge", f"Scan {user.name}'s staff badge")
-        self.code = self.line_edit("Badge", placeholder="scan it, or type the code printed on it")
-        self.remove = QCheckBox("Take the badge away")
+        super().__init__(parent, _("Badge"), _("Scan {name}'s staff badge").format(name=user.name))
+        self.code = self.line_edit(_("Badge"), placeholder=_("scan it, or type the code printed on it"))
+        self.remove = QCheckBox(_("Take the badge away"))
         self.form.addRow("", self.remove)
 
     def handle_scan(self, scan: ScanData) -> bool:
@@ -266,4 +280,4 @@ class BadgeDialog(CounterDialog):
 
     def validate(self) -> None:
         if not self.remove.isChecked() and not self.code.text().strip():
-            raise UserAdminError("Scan the badge (or tick Take the badge away).", "")
+            raise UserAdminError(_("Scan the badge (or tick Take the badge away)."), "")

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.context import AppContext
 from counter.errors import StoreError
+from counter.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,10 @@ class StartupCheck(QObject):
         except Exception as exc:  # a bug here must not pass for a sound store
             log.exception("integrity check failed")
             problem = StoreError(
-                f"The store's database could not be checked ({exc}).",
-                "Do not sell on this terminal. Restart Counter; if it happens again, call the administrator.",
+                _("The store's database could not be checked ({error}).").format(error=exc),
+                _("Do not sell on this terminal. Restart Counter; if it happens again, call the administrator."),
             )
+
         self.finished.emit(problem)
 
     def _finished(self, problem: StoreError | None) -> None:

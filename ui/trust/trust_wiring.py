@@ -37,6 +37,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QStackedWidget, QWidget
 
 from app.context import AppContext
+from counter.i18n import _, ngettext
 from counter.people.staff import lock_session
 from counter.people.users import User, UserId
 from counter.sales.cart import Cart
@@ -152,7 +153,7 @@ class TrustUi(QObject):
         user = self.session.user
         if user is None or self.stack.currentWidget() is self.signin:
             return
-        for _ in range(10):  # cancel dialogs (innermost first): nothing in them was recorded
+        for _attempt in range(10):  # cancel dialogs (innermost first): nothing in them was recorded
             modal = QApplication.activeModalWidget()
             if modal is None:
                 break
@@ -162,16 +163,26 @@ class TrustUi(QObject):
                 modal.close()
         attempt(lambda: self.ctx.handle(lock_session, user, "idle"), self.sale.problem)
         self.locked = (user, self.stack.currentWidget() or self.sale)
-        self.session.end("Locked")
+        self.session.end(_("Locked"))
         self.stack.setCurrentWidget(self.signin)
         self.signin.reload()
         self.signin.select(user.id)
-        kept = " The open sale is kept." if not self.sale.cart.is_empty or self.sale.payment is not None else ""
+        kept = not self.sale.cart.is_empty or self.sale.payment is not None
         minutes = max(1, round(self.idle_ms / 60_000))
-        self.signin.error.setText(
-            f"Locked after {minutes} minute{'s' * (minutes != 1)} without activity.{kept} "
-            f"{user.name}, sign in again to go on."
+        said = (
+            ngettext(
+                "Locked after {n} minute without activity. The open sale is kept. {name}, sign in again to go on.",
+                "Locked after {n} minutes without activity. The open sale is kept. {name}, sign in again to go on.",
+                minutes,
+            )
+            if kept
+            else ngettext(
+                "Locked after {n} minute without activity. {name}, sign in again to go on.",
+                "Locked after {n} minutes without activity. {name}, sign in again to go on.",
+                minutes,
+            )
         )
+        self.signin.error.setText(said.format(n=minutes, name=user.name))
         self.signin.focus()
 
     def signed_in(self, user: User) -> None:
@@ -184,7 +195,7 @@ class TrustUi(QObject):
             if where is self.sale:
                 self.sale.user = user
                 self.sale.input.setFocus()
-                self.sale.say(f"Welcome back, {user.name}: everything is as you left it.", "info")
+                self.sale.say(_("Welcome back, {name}: everything is as you left it.").format(name=user.name), "info")
         else:
             if locked is not None:
                 self._park(locked[0])
@@ -227,13 +238,18 @@ class TrustUi(QObject):
         if parked is None:
             if self.parked:
                 names = ", ".join(sorted(self._name(uid) for uid in self.parked))
-                sale.say(f"Signed in as {user.name}. A sale is kept for {names} until they sign in.", "info")
+                sale.say(
+                    _("Signed in as {name}. A sale is kept for {names} until they sign in.").format(
+                        name=user.name, names=names
+                    ),
+                    "info",
+                )
             return
         sale.cart, sale.payment = parked.cart, parked.payment
         sale.customer, sale.customer_id = parked.customer, parked.customer_id
         sale.model.set_cart(sale.cart)
         sale._refresh()
-        sale.say(f"Welcome back, {user.name}: your open sale is here as you left it.", "info")
+        sale.say(_("Welcome back, {name}: your open sale is here as you left it.").format(name=user.name), "info")
 
     def _name(self, user_id: UserId) -> str:
         with self.ctx.read_uow() as uow:
@@ -266,7 +282,7 @@ class TrustUi(QObject):
             if answer == QDialog.DialogCode.Accepted:
                 done = self.printing.reactions.carry_out_items(paper)
                 if done.jobs:
-                    said.append(f"Printing {', '.join(d.label for d in paper)}.")
+                    said.append(_("Printing {documents}.").format(documents=", ".join(d.label for d in paper)))
                 said += done.problems
                 printed = []
                 for job in jobs:
@@ -274,11 +290,17 @@ class TrustUi(QObject):
                     if ok:
                         printed.append(job["reference"])
                 if printed:
-                    said.append(f"Printing copies of {', '.join(printed)}.")
+                    said.append(_("Printing copies of {documents}.").format(documents=", ".join(printed)))
             else:
                 declined = self.printing.reactions.decline(paper, user.id)
                 if declined:
-                    said.append(f"{declined} unprinted receipt{'s' if declined != 1 else ''} skipped by {user.name}.")
+                    said.append(
+                        ngettext(
+                            "{n} unprinted receipt skipped by {name}.",
+                            "{n} unprinted receipts skipped by {name}.",
+                            declined,
+                        ).format(n=declined, name=user.name)
+                    )
             self.ctx.settle_interrupted([j["id"] for j in jobs])
         if said:
             self.sale.say(" ".join(said), "info")
@@ -295,14 +317,14 @@ class TrustUi(QObject):
     def _card_refused(self, widget: QWidget) -> None:
         top = widget.window()
         if isinstance(top, CounterDialog):
-            top.show_error(REFUSED)
+            top.show_error(_(REFUSED))
             return
         screen = self.stack.currentWidget()
         say = getattr(screen, "say", None)
         if callable(say):
-            say(REFUSED, "error")
+            say(_(REFUSED), "error")
         else:
-            self.status(REFUSED, 15000)
+            self.status(_(REFUSED), 15000)
         results = getattr(screen, "results", None)
         if results is not None:
             results.hide()
@@ -329,12 +351,12 @@ class InterruptedJobsDialog(CounterDialog):
         due = due or []
         super().__init__(
             parent,
-            "Receipts to check",
-            "Counter stopped before these receipts were printed. The sales and returns are recorded.",
+            _("Receipts to check"),
+            _("Counter stopped before these receipts were printed. The sales and returns are recorded."),
         )
         zone = ctx.store.zone
         if due:
-            self.form.addRow(QLabel("Never printed (they print as originals):"))
+            self.form.addRow(QLabel(_("Never printed (they print as originals):")))
             for item in due[-self.SHOWN :]:
                 when = item.created_at.astimezone(zone).strftime("%b %d %H:%M")
                 total = ctx.store.currency.format(item.document.total, ctx.store.locale)
@@ -342,13 +364,13 @@ class InterruptedJobsDialog(CounterDialog):
                 label.setObjectName("unprintedDocument")
                 self.form.addRow(label)
             if len(due) > self.SHOWN:
-                self.form.addRow(QLabel(f"… and {len(due) - self.SHOWN} older ones."))
+                self.form.addRow(QLabel(_("… and {count} older ones.").format(count=len(due) - self.SHOWN)))
         if jobs:
-            self.form.addRow(QLabel("Sent to the printer, not confirmed (they print as COPY):"))
+            self.form.addRow(QLabel(_("Sent to the printer, not confirmed (they print as COPY):")))
         for job in jobs:
             when = datetime.fromisoformat(job["created_at"]).astimezone(zone).strftime("%b %d %H:%M")
             label = QLabel(f"{job['reference']}  ·  {job['kind']}  ·  {when}")
             label.setObjectName("interruptedJob")
             self.form.addRow(label)
-        self.ok_button.setText("Print them  (Enter)")
-        self.cancel_button.setText("Not needed: skip  (Esc)")
+        self.ok_button.setText(_("Print them  (Enter)"))
+        self.cancel_button.setText(_("Not needed: skip  (Esc)"))
