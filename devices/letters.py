@@ -10,6 +10,7 @@ from datetime import date
 from counter.desk.analysis import Analysis, VendorItem
 from counter.desk.documents import Letter, SlipDocument
 from counter.documents import StoreHeader
+from counter.i18n import use_language
 from counter.money import Currency
 
 
@@ -18,14 +19,16 @@ def render_letter_pdf(letter: Letter) -> bytes:
     outcome, a signature, and the case's history as an appendix in small type."""
     from devices.letters_render import render_letter_pdf as render
 
-    return render(letter)
+    with use_language(letter.language):
+        return render(letter)
 
 
 def render_slip_pdf(slip: SlipDocument) -> bytes:
     """A slip on A4 (order agreements are kept and e-mailed as PDF)."""
     from devices.letters_render import render_slip_pdf as render
 
-    return render(slip)
+    with use_language(slip.language):
+        return render(slip)
 
 
 def render_analysis_pdf(analysis: Analysis, store: StoreHeader, currency: Currency, locale: str) -> bytes:

@@ -8,17 +8,21 @@ when one is called.
 from __future__ import annotations
 
 from counter.documents import Receipt, ReportDocument
+from counter.i18n import use_language
 
 
 def render_pdf(receipt: Receipt) -> bytes:
-    """One document as PDF bytes (A4): a credit note for a return, else a receipt copy."""
+    """One document as PDF bytes (A4): a credit note for a return, else a receipt copy; its
+    words in the receipt's language."""
     from devices.pdf_render import render_pdf as render
 
-    return render(receipt)
+    with use_language(receipt.words):
+        return render(receipt)
 
 
 def render_report_pdf(doc: ReportDocument) -> bytes:
     """An X or Z report on A4, with a chart of sales and refunds by hour."""
     from devices.pdf_render import render_report_pdf as render
 
-    return render(doc)
+    with use_language(doc.language):
+        return render(doc)

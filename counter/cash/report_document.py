@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from counter.cash.reports import APPROVALS, SHOWN_LABELS, DayReport, Tally
 from counter.cash.shifts import MovementKind
 from counter.dates import show_datetime
 from counter.documents import ReportDocument, ReportRow, ReportSection
-from counter.i18n import _, pgettext
+from counter.i18n import _, pgettext, use_language
 from counter.money import Currency
 from counter.store import StoreConfig
 
 
 def report_document(
     report: DayReport, store: StoreConfig, *, printed_at: datetime, printed_by: str, copy_number: int = 0
+) -> ReportDocument:
+    """The X or Z report as a document, in the store's language (it is the store's paper)."""
+    with use_language(store.locale) as words:
+        doc = _report_document(report, store, printed_at, printed_by, copy_number)
+    return replace(doc, language=words)
+
+
+def _report_document(
+    report: DayReport, store: StoreConfig, printed_at: datetime, printed_by: str, copy_number: int
 ) -> ReportDocument:
     cur: Currency = store.currency
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TypedDict, Unpack
@@ -31,9 +32,10 @@ from babel.numbers import format_decimal, format_percent
 from escpos.constants import QR_ECLEVEL_M
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine
-from counter.i18n import N_, _, pgettext
+from counter.i18n import N_, _, is_rtl, language, pgettext, use_language
 from counter.money import Currency
 from devices.escpos.codepages import CodePage, code_page, transliterate
+from devices.escpos.raster import RasterJob
 
 ESC = b"\x1b"
 GS = b"\x1d"
@@ -222,12 +224,48 @@ class _Job:
         return bytes(self.p.output)
 
 
+#: what a document prints through: the code page's text, or a raster (``job_for``)
+Job = _Job | RasterJob
+
 # --- receipts ----------------------------------------------------------------------------
 
 
-def render_receipt(receipt: Receipt, profile: PrinterProfile) -> bytes:
-    """The whole receipt as one ESC/POS job (one ``bytes`` object)."""
+def job_for(profile: PrinterProfile, texts: Iterable[str] = ()) -> Job:
+    """The job a document prints through: text in the printer's code page, or a raster
+    (``devices.escpos.raster``) when the language runs right to left or ``texts`` (the
+    document's names and words) hold letters of a script the code page does not have."""
     job = _Job(profile)
+    if is_rtl() or any(_foreign(text, job.page.codec) for text in texts):
+        return RasterJob(job, profile.dots, rtl=is_rtl(), language=language().split("_")[0])
+    return job
+
+
+def _foreign(text: str, codec: str) -> bool:
+    """Letters beyond the Latin alphabets (Hebrew, Arabic, Greek, Cyrillic, CJK ...) that the
+    code page cannot encode; Latin letters it lacks are transliterated instead."""
+    for ch in text:
+        if ord(ch) > 0x24F and ch.isalpha():
+            try:
+                ch.encode(codec)
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+def receipt_texts(receipt: Receipt) -> list[str]:
+    head = receipt.store
+    return [head.name, *head.address_lines, *head.footer_lines, *(ln.name for ln in receipt.lines), *receipt.notes]
+
+
+def render_receipt(receipt: Receipt, profile: PrinterProfile) -> bytes:
+    """The whole receipt as one ESC/POS job (one ``bytes`` object), its words in the receipt's
+    language."""
+    with use_language(receipt.words):
+        return _render_receipt(receipt, profile)
+
+
+def _render_receipt(receipt: Receipt, profile: PrinterProfile) -> bytes:
+    job = job_for(profile, receipt_texts(receipt))
     money = _Money(receipt)
     _header(job, receipt)
 
@@ -263,7 +301,7 @@ def render_receipt(receipt: Receipt, profile: PrinterProfile) -> bytes:
     return job.cut()
 
 
-def _header(job: _Job, receipt: Receipt) -> None:
+def _header(job: Job, receipt: Receipt) -> None:
     store = receipt.store
     job.centered(store.name, bold=True, big=True)
     for address in store.address_lines:
@@ -297,7 +335,7 @@ def _header(job: _Job, receipt: Receipt) -> None:
     )
 
 
-def _priced_line(job: _Job, item: ReceiptLine, money: _Money, code: str) -> None:
+def _priced_line(job: Job, item: ReceiptLine, money: _Money, code: str) -> None:
     gross = item.amount + item.discount
     if item.quantity == 1:
         job.pair(item.name, money(gross) + code)
@@ -312,13 +350,13 @@ def _priced_line(job: _Job, item: ReceiptLine, money: _Money, code: str) -> None
         job.pair(_("Discount"), money(-item.discount) + code, indent=2)
 
 
-def _gift_line(job: _Job, item: ReceiptLine) -> None:
+def _gift_line(job: Job, item: ReceiptLine) -> None:
     job.line(
         item.name if item.quantity == 1 else _("{quantity} x {name}").format(quantity=item.quantity, name=item.name)
     )
 
 
-def _totals(job: _Job, receipt: Receipt, money: _Money, pad: str) -> None:
+def _totals(job: Job, receipt: Receipt, money: _Money, pad: str) -> None:
     job.pair(_("Subtotal"), money(receipt.subtotal) + pad)
     if receipt.discount_total:
         job.pair(_("Your savings"), money(receipt.discount_total) + pad)
@@ -367,7 +405,7 @@ def _tax_label(code: str, label: str, rate: Decimal, locale: str) -> str:
     return " ".join(f"{code} {text}".split())
 
 
-def _vat_table(job: _Job, receipt: Receipt) -> None:
+def _vat_table(job: Job, receipt: Receipt) -> None:
     """The VAT in the prices, one row per rate: rate, net, VAT, gross (and their sums when
     there are several rates), as EU receipts must show it. The amounts are plain numbers
     in the receipt's currency, so that four columns fit 58 mm paper."""

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from counter.documents import ReportDocument
-from counter.i18n import _
-from devices.escpos.encoder import PrinterProfile, _Job
+from counter.i18n import _, use_language
+from devices.escpos.encoder import PrinterProfile, _Job, job_for
 
 
 def render_report(doc: ReportDocument, profile: PrinterProfile) -> bytes:
-    job = _Job(profile)
+    """An X or Z report, its words in the report's language (the store's)."""
+    with use_language(doc.language):
+        return _render_report(doc, profile)
+
+
+def _render_report(doc: ReportDocument, profile: PrinterProfile) -> bytes:
+    job = job_for(profile, [doc.store.name, doc.title])
     job.centered(doc.store.name, bold=True)
     job.feed()
     if doc.copy_number:

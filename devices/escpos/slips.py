@@ -5,13 +5,20 @@ balance owed, order agreements and adjustment slips. One job each."""
 from __future__ import annotations
 
 from counter.desk.documents import SlipDocument
-from counter.i18n import _
-from devices.escpos.encoder import PrinterProfile, _Job
+from counter.i18n import _, use_language
+from devices.escpos.encoder import PrinterProfile, job_for
 
 
 def render_slip(doc: SlipDocument, profile: PrinterProfile) -> bytes:
-    job = _Job(profile)
+    """One slip, its words in the slip's language (the customer's, else the store's)."""
+    with use_language(doc.language):
+        return _render_slip(doc, profile)
+
+
+def _render_slip(doc: SlipDocument, profile: PrinterProfile) -> bytes:
     store = doc.store
+    notes = [line for section in doc.sections for row in section.rows for line in (row.label, row.value)]
+    job = job_for(profile, [store.name, *store.address_lines, doc.title, *doc.notes, *notes])
     job.centered(store.name, bold=True)
     for line in store.address_lines:
         job.centered(line)
