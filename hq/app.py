@@ -56,6 +56,7 @@ from hq import (
 )
 from hq.api_version import ApiVersionGate
 from hq.fastpush import FastPush
+from hq.language import Language
 from hq.office import pages as office
 from hq.office.routes import office_routers
 from hq.ratelimit import FailureLimiter
@@ -201,6 +202,9 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
         description="Upstream server of the Counter point of sale: enrolment, journal push, "
         "downstream changes, chain-wide receipt look-up and return reservations.",
     )
+
+    # the language of the back office's pages and of the refusals a lane shows (hq/language.py)
+    app.add_middleware(Language)
 
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal) -> JSONResponse:
@@ -509,7 +513,7 @@ def asgi(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> ASGIApp:
     (hq/fastpush.py), behind the body-size limit, behind the API version gate
     (hq/api_version.py; ``api`` None: none, as an HQ from before the negotiation)."""
     app = create_app(engine, api=api)
-    limited = BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
+    limited = BodyLimit(Language(FastPush(app, engine, app.state.tokens)), MAX_BODY_BYTES)
     limited.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
     if api is None:
         return limited

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
+from hq import language
 from hq.office import auth
 from hq.office.auth import COOKIE, OfficeError
 from hq.office.web import (
@@ -90,6 +91,19 @@ def router(engine: Engine) -> APIRouter:
             auth.record(engine, who, "sign_out", who.login)
         response = RedirectResponse("/office/sign-in?said=Signed%20out.", status_code=303)
         response.delete_cookie(COOKIE, path="/office")
+        return response
+
+    @api.post("/office/language")
+    async def choose_language(request: Request) -> Response:
+        # Only which language the pages speak (a cookie of its own): nothing else changes.
+        form = await request.form(max_files=0, max_fields=10)
+        response = RedirectResponse(_safe_next(field(form, "next")), status_code=303)
+        chosen = field(form, "lang")
+        if chosen in language.CHOICES:
+            response.set_cookie(
+                language.COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                secure=request.url.scheme == "https", path="/office",
+            )  # fmt: skip
         return response
 
     @api.get("/office/password")

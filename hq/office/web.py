@@ -19,11 +19,23 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine, select, union
 from starlette.datastructures import FormData
 
-from hq import schema as s
+from counter import i18n
+from counter.i18n import _
+from hq import language as page_language, schema as s
 from hq.office import auth
 from hq.office.auth import COOKIE, Office
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# The pages' words through counter.i18n, in the request's language (hq/language.py sets it
+# per request): {{ _("...") }} and {% trans %} in the templates.
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+TEMPLATES.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=i18n.gettext, ngettext=i18n.ngettext, pgettext=i18n.pgettext, newstyle=True
+)
+TEMPLATES.env.globals["page_language"] = i18n.language
+TEMPLATES.env.globals["language_choices"] = lambda: [
+    (code, i18n.display_name(code)) for code in page_language.CHOICES
+]
 MAX_FORM_FIELD = 4000
 STORE_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")  # what HQ's push and the lanes' settings take
 
