@@ -21,8 +21,8 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from counter.journal import GENESIS
 from counter.i18n import _
+from counter.journal import GENESIS
 from hq import schema as s
 from hq.store import utcnow
 
@@ -59,7 +59,7 @@ def normalise_code(code: str) -> str:
 
 
 def new_enrol_code(engine: Engine, store_id: str, terminal_id: str) -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _i in range(12))
     now = utcnow()
     with engine.begin() as conn:
         conn.execute(

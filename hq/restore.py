@@ -38,6 +38,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from counter.i18n import _
 from counter.journal import GENESIS
 from hq import access, schema as s
 from hq.store import utcnow
@@ -112,7 +113,7 @@ def new_restore_code(engine: Engine, store_id: str, terminal_id: str, new_termin
             raise RestoreError(
                 409, "terminal_exists", f"{store_id}-{new_terminal} is already enrolled: choose an unused terminal id."
             )
-        raw = "".join(secrets.choice(access.CODE_ALPHABET) for _ in range(12))
+        raw = "".join(secrets.choice(access.CODE_ALPHABET) for _i in range(12))
         now = utcnow()
         conn.execute(
             insert(s.restore_codes).values(
@@ -341,7 +342,7 @@ def router(
             source = source_of(conn, who.store_id, who.terminal_id)
             if source is None:
                 raise Refusal(
-                    404, "not_restored", "This terminal was not rebuilt from HQ: there is nothing to serve it."
+                    404, "not_restored", _("This terminal was not rebuilt from HQ: there is nothing to serve it.")
                 )
             return journal_page(conn, who.store_id, source, after, limit)
 
