@@ -5,15 +5,18 @@ accented), where English left on a page stands out; the real catalogues may stil
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
 from counter.i18n import pseudo_long
+from db.remote_approvals import RemoteApprovals
 from hq.serve import RunningHq
+from tests.hq.test_office_approvals import answer, lanes, office_actions, raise_request, web  # noqa: F401
 from tests.hq.test_office_auth import PASSWORD, make_login, sign_in
 
 pytestmark = pytest.mark.slow
@@ -73,3 +76,22 @@ def test_a_refusal_a_lane_shows_is_in_its_language_and_its_code_is_not(browser: 
     assert english.status_code == pseudo.status_code == 401
     assert pseudo.json()["error"] == english.json()["error"] == "unauthorized"
     assert pseudo.json()["message"] == pseudo_long(english.json()["message"])
+
+
+def test_a_refusal_shown_in_the_pseudo_language_is_stored_in_english(  # noqa: F811 - the fixtures
+    hq_engine: Engine,
+    lanes: Callable[..., RemoteApprovals],  # noqa: F811
+    web: Callable[[str], httpx.Client],  # noqa: F811
+) -> None:
+    req = raise_request(lanes("T01"))
+    make_login(hq_engine, "alex", "u-manager", "store_manager", store_id="S01")
+    alex = web("alex")
+    alex.cookies.set("counter_lang", "en_XA", path="/office")
+    wrong = answer(alex, req.id, "approve", "0000")
+    assert wrong.status_code == 403
+    english = "That PIN is not right for Alex Morgan (4 more tries before a lock); type it again."
+    assert english not in wrong.text
+    words = pseudo_long("That PIN is not right for {name} ({left} more tries before a lock); type it again.")
+    assert html.escape(words.format(name="Alex Morgan", left=4), quote=False) in wrong.text
+    # the back office's audit trail keeps the refusal in English, whatever the page spoke
+    assert ("alex", "approval_refused", f"wrong_pin: {english}") in office_actions(hq_engine)
