@@ -523,12 +523,11 @@ def _rows(engine: Engine, table: Any, limit: int) -> list[dict[str, Any]]:
 def asgi(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> ASGIApp:
     """The app as uvicorn serves it: the API, with the lean push route ahead of it
     (hq/fastpush.py), behind the body-size limit, behind the API version gate
-    (hq/api_version.py; ``api`` None: none, as an HQ from before the negotiation)."""
+    (hq/api_version.py; ``api`` None: none, as an HQ from before the negotiation), each
+    answering in the request's language (hq/language.py)."""
     app = create_app(engine, api=api)
-    limited = BodyLimit(Language(FastPush(app, engine, app.state.tokens)), MAX_BODY_BYTES)
-    limited.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
-    if api is None:
-        return limited
-    gate = ApiVersionGate(limited, api)
-    gate.state = app.state
-    return gate
+    limited = BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
+    outer: Any = limited if api is None else ApiVersionGate(limited, api)
+    spoken = Language(outer)
+    spoken.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
+    return spoken

@@ -11,6 +11,7 @@ own). Only what is shown is translated; what HQ stores and the machine codes sta
 from __future__ import annotations
 
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 
 from counter.i18n import LANGUAGES, PSEUDO, SOURCE_LANGUAGE, normalize, use_language
 from hq.web import ASGIApp, Receive, Scope, Send
@@ -82,6 +83,7 @@ class Language:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.state: Any = None  # the app's, for hq.serve (as the other wrappers in hq.app.asgi)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
