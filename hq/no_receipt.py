@@ -122,7 +122,7 @@ def hold(conn: Connection, store_id: str, terminal_id: str, req: HoldIn) -> dict
             409, "return_id_taken", lambda: _("Another return already uses this return id; start the return again.")
         )
     if mine is not None and mine.state != "reserved":
-        raise Refusal(409, str(mine.state), "This return's hold was given back; start the return again.")
+        raise Refusal(409, str(mine.state), _("This return's hold was given back; start the return again."))
     if mine is None:
         conn.execute(
             insert(h).values(
