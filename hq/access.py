@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from counter.i18n import _
 from counter.journal import GENESIS
 from hq import schema as s
 from hq.store import utcnow
@@ -58,7 +59,7 @@ def normalise_code(code: str) -> str:
 
 
 def new_enrol_code(engine: Engine, store_id: str, terminal_id: str) -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _i in range(12))
     now = utcnow()
     with engine.begin() as conn:
         conn.execute(
@@ -101,7 +102,7 @@ def enrol(engine: Engine, code: str) -> tuple[str, str, str]:
             .first()
         )
         if row is None or row["used_at"] is not None or row["expires_at"] < now:
-            raise AccessError(401, "That enrolment code is not valid (unknown, used or expired).")
+            raise AccessError(401, _("That enrolment code is not valid (unknown, used or expired)."))
         store_id, terminal_id = row["store_id"], row["terminal_id"]
         conn.execute(update(s.enrol_codes).where(s.enrol_codes.c.code_hash == row["code_hash"]).values(used_at=now))
         known = conn.execute(
@@ -167,7 +168,7 @@ class TokenCache:
         with self._lock:
             if len(self._entries) >= self.max_size:
                 now = time.monotonic()
-                for key in [k for k, (until, _) in self._entries.items() if until <= now]:
+                for key in [k for k, (until, _who) in self._entries.items() if until <= now]:
                     del self._entries[key]
                 if len(self._entries) >= self.max_size:
                     self._entries.clear()
@@ -177,7 +178,7 @@ class TokenCache:
 def bearer_hash(header: str | None) -> str:
     """The SHA-256 of the bearer token in an Authorization header (AccessError if none)."""
     if not header or not header.startswith("Bearer "):
-        raise AccessError(401, "Missing bearer token: enrol this terminal with `counter sync enrol`.")
+        raise AccessError(401, _("Missing bearer token: enrol this terminal with `counter sync enrol`."))
     return digest(header[len("Bearer ") :].strip())
 
 
@@ -192,7 +193,7 @@ def caller_of(conn: Connection, token_hash: str) -> Caller:
         .first()
     )
     if row is None:
-        raise AccessError(401, "Unknown token.")
+        raise AccessError(401, _("Unknown token."))
     if row["revoked_at"] is not None:
-        raise AccessError(401, "This token was revoked: enrol the terminal again.", revoked=True)
+        raise AccessError(401, _("This token was revoked: enrol the terminal again."), revoked=True)
     return Caller(row["kind"], row["store_id"], row["terminal_id"], row["name"], token_hash)

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from counter.desk import chain_analysis
+from counter.i18n import _
 from hq import access
 from hq.office import analysis_days
 from hq.web import Refusal
@@ -32,23 +33,33 @@ MAX_DAYS = 400
 
 def _day(name: str, text: str | None) -> date:
     if not text:
-        raise Refusal(422, "malformed", f"Give the period's {name} day: ?{name}=YYYY-MM-DD (like 2026-12-01).")
+        raise Refusal(
+            422, "malformed", _("Give the period's {name} day: ?{name}=YYYY-MM-DD (like 2026-12-01).").format(name=name)
+        )
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise Refusal(
-            422, "malformed", f"'{text[:20]}' is not a day: give {name} as YYYY-MM-DD (like 2026-12-01)."
+            422,
+            "malformed",
+            _("'{text}' is not a day: give {name} as YYYY-MM-DD (like 2026-12-01).").format(text=text[:20], name=name),
         ) from None
 
 
 def period(since: str | None, until: str | None) -> tuple[date, date]:
     first, last = _day("since", since), _day("until", until)
     if last < first:
-        raise Refusal(422, "malformed", f"The period ends ({last}) before it starts ({first}): swap the days.")
+        raise Refusal(
+            422,
+            "malformed",
+            _("The period ends ({last}) before it starts ({first}): swap the days.").format(last=last, first=first),
+        )
     if (last - first).days >= MAX_DAYS:
-        raise Refusal(422, "malformed", f"A period is at most {MAX_DAYS} days: ask for a shorter one.")
+        raise Refusal(
+            422, "malformed", _("A period is at most {count} days: ask for a shorter one.").format(count=MAX_DAYS)
+        )
     return first, last
 
 
@@ -67,13 +78,15 @@ def router(engine: Engine, caller: Callable[..., Any]) -> APIRouter:
     ) -> dict[str, Any] | Response:
         first, last = period(since, until)
         if store is not None and not re.fullmatch(STORE, store):
-            raise Refusal(422, "malformed", "A store id has 1..16 letters, digits, dashes or underscores (like S01).")
+            raise Refusal(
+                422, "malformed", _("A store id has 1..16 letters, digits, dashes or underscores (like S01).")
+            )
         if who.kind == "terminal":
             if store is not None and store != who.store_id:
-                raise Refusal(403, "forbidden", "A terminal reads its own store's analysis only.")
+                raise Refusal(403, "forbidden", _("A terminal reads its own store's analysis only."))
             store = who.store_id
         if format not in ("json", "csv"):
-            raise Refusal(422, "malformed", "Ask for format=json (the default) or format=csv.")
+            raise Refusal(422, "malformed", _("Ask for format=json (the default) or format=csv."))
         result = analysis_days.read(engine, first, last, store).chain  # the kept days: the rows' analysis
         if format == "csv":
             name = f"analysis-{store or 'all'}-{first}-{last}.csv"

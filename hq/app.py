@@ -35,6 +35,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
+from counter.i18n import _
 from counter.journal import JournalEntry
 from counter.sync.api_version import HQ_SERVES, ApiRange
 from counter.sync.upstream import MAX_BATCH, MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS, PULL_PAGE
@@ -56,6 +57,7 @@ from hq import (
 )
 from hq.api_version import ApiVersionGate
 from hq.fastpush import FastPush
+from hq.language import Language
 from hq.office import pages as office
 from hq.office.routes import office_routers
 from hq.ratelimit import FailureLimiter
@@ -182,7 +184,10 @@ class BodyLimit:
     async def _too_large(self, scope: Scope, send: Send) -> None:
         log.warning("refused %s %s: body over %d bytes", scope.get("method"), scope.get("path"), self.limit)
         response = JSONResponse(
-            {"error": "too_large", "message": f"The request body is over {self.limit} bytes; send smaller batches."},
+            {
+                "error": "too_large",
+                "message": _("The request body is over {limit} bytes; send smaller batches.").format(limit=self.limit),
+            },
             status_code=413,
         )
         await response({"type": "http"}, _no_receive, send)
@@ -202,6 +207,9 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
         "downstream changes, chain-wide receipt look-up and return reservations.",
     )
 
+    # the language of the back office's pages and of the refusals a lane shows (hq/language.py)
+    app.add_middleware(Language)
+
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal) -> JSONResponse:
         log.warning("refused %s %s: %s %s", request.method, request.url.path, exc.status, exc.message)
@@ -217,7 +225,7 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
         log.warning(
             "refused %s %s: 422 unstorable value (%s)", request.method, request.url.path, type(exc.orig).__name__
         )
-        message = "A value in this request is out of range or cannot be stored; nothing was stored. Correct it."
+        message = _("A value in this request is out of range or cannot be stored; nothing was stored. Correct it.")
         return JSONResponse({"error": "unstorable", "message": message}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
@@ -253,7 +261,9 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
             raise Refusal(
                 429,
                 "too_many_failures",
-                f"Too many wrong tokens or enrolment codes from {address}; try again in {wait} seconds.",
+                _("Too many wrong tokens or enrolment codes from {address}; try again in {seconds} seconds.").format(
+                    address=address, seconds=wait
+                ),
                 retry_after=wait,
             )
 
@@ -280,7 +290,7 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
 
     def terminal(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:
         if who.kind != "terminal":
-            raise Refusal(403, "forbidden", "Only an enrolled terminal may do this.")
+            raise Refusal(403, "forbidden", _("Only an enrolled terminal may do this."))
         return who
 
     async def lane(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:
@@ -289,7 +299,7 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
 
     async def admin(who: Annotated[access.Caller, Depends(caller)]) -> access.Caller:
         if who.kind != "admin":
-            raise Refusal(403, "forbidden", "Only an admin token may do this (counter hq admin-token).")
+            raise Refusal(403, "forbidden", _("Only an admin token may do this (counter hq admin-token)."))
         return who
 
     @app.get("/v1/health")
@@ -315,7 +325,7 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
         with engine.connect() as conn:
             found = ingest.lane_head(conn, who.store_id, who.terminal_id)
         if found is None:
-            raise Refusal(403, "not_enrolled", "This terminal is not enrolled.")
+            raise Refusal(403, "not_enrolled", _("This terminal is not enrolled."))
         return _json({"acked_seq": found[0], "head_hash": found[1]})
 
     # The answer is built by hand (response_model stays for the OpenAPI description): a
@@ -359,16 +369,20 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
     @app.get("/v1/sales/{receipt_number}")
     def sale(receipt_number: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
         if len(receipt_number) > 32:
-            raise Refusal(422, "malformed", "A receipt number has at most 32 characters.")
+            raise Refusal(422, "malformed", _("A receipt number has at most 32 characters."))
         if "\x00" in receipt_number:
-            raise Refusal(422, "malformed", "A receipt number holds no control characters.")
+            raise Refusal(422, "malformed", _("A receipt number holds no control characters."))
         try:
             with engine.connect() as conn:
                 found = ledger.lookup(conn, receipt_number, who.store_id)
         except ledger.LedgerError as exc:
             raise Refusal(exc.status, exc.error, exc.message) from exc
         if found is None:
-            raise Refusal(404, "unknown_sale", f"No sale in the chain has the receipt number {receipt_number}.")
+            raise Refusal(
+                404,
+                "unknown_sale",
+                _("No sale in the chain has the receipt number {receipt}.").format(receipt=receipt_number),
+            )
         return found
 
     @app.post("/v1/reservations")
@@ -380,7 +394,7 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
                 lines = ledger.reserve(conn, who.store_id, who.terminal_id, req.return_id, req.sale_id, wanted)
         except ledger.LedgerError as exc:
             if exc.error in {"another_store", "return_id_taken"}:  # no honest lane does this: alert
-                detail = f"{who.name} tried to reserve return {req.return_id} of sale {req.sale_id}: {exc.message}"
+                detail = f"{who.name} tried to reserve return {req.return_id} of sale {req.sale_id}: {exc.english}"
                 ingest.record_alert(engine, exc.error, who.store_id, who.terminal_id, None, detail)
             raise Refusal(exc.status, exc.error, exc.message) from exc
         return {"reserved": True, "return_id": req.return_id, "lines": lines}
@@ -389,7 +403,7 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
     def release(return_id: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
         if len(return_id) > 36 or "\x00" in return_id:
-            raise Refusal(422, "malformed", "A return id has 1..36 characters and no control characters.")
+            raise Refusal(422, "malformed", _("A return id has 1..36 characters and no control characters."))
         with engine.begin() as conn:
             n = ledger.release(conn, who.store_id, who.terminal_id, return_id)
             n += no_receipt.release(conn, who.store_id, who.terminal_id, return_id)  # a no-receipt hold
@@ -442,9 +456,9 @@ def accept_push(
     if (store, terminal) != (who.store_id, who.terminal_id):
         detail = f"{who.name} tried to push the journal of {store}-{terminal}"
         ingest.record_alert(engine, "forbidden", who.store_id, who.terminal_id, None, detail)
-        raise Refusal(403, "forbidden", "A terminal may push only its own journal.")
+        raise Refusal(403, "forbidden", _("A terminal may push only its own journal."))
     if sent_at.tzinfo is None:  # subtracting it from HQ's aware clock would fail (a 500 before)
-        raise Refusal(422, "malformed", "Malformed request: body.sent_at: a time zone is required (send UTC).")
+        raise Refusal(422, "malformed", _("Malformed request: body.sent_at: a time zone is required (send UTC)."))
     skew = ingest.clock_skew(sent_at, utcnow())
     if skew > MAX_CLOCK_SKEW_SECONDS:
         detail = f"terminal clock is {skew:.0f} s away from HQ's"
@@ -452,14 +466,16 @@ def accept_push(
         raise Refusal(
             400,
             "clock_skew",
-            f"This terminal's clock is {skew / 60:.0f} minutes away from HQ's; set the time right.",
+            _("This terminal's clock is {minutes} minutes away from HQ's; set the time right.").format(
+                minutes=f"{skew / 60:.0f}"
+            ),
             skew_seconds=round(skew),
         )
     entries = []
     first = rows[0][0]
     for n, (seq, id_, type_, at, body, prev_hash, hash_) in enumerate(rows):
         if seq != first + n:
-            raise Refusal(422, "malformed", "Entries of a batch must be in seq order, without gaps.")
+            raise Refusal(422, "malformed", _("Entries of a batch must be in seq order, without gaps."))
         entries.append(JournalEntry(who.terminal_id, seq, id_, type_, at, body, prev_hash, hash_))
     try:
         result = ingest.ingest(engine, who.store_id, who.terminal_id, entries, token_hash=who.token_hash)
@@ -507,12 +523,11 @@ def _rows(engine: Engine, table: Any, limit: int) -> list[dict[str, Any]]:
 def asgi(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> ASGIApp:
     """The app as uvicorn serves it: the API, with the lean push route ahead of it
     (hq/fastpush.py), behind the body-size limit, behind the API version gate
-    (hq/api_version.py; ``api`` None: none, as an HQ from before the negotiation)."""
+    (hq/api_version.py; ``api`` None: none, as an HQ from before the negotiation), each
+    answering in the request's language (hq/language.py)."""
     app = create_app(engine, api=api)
     limited = BodyLimit(FastPush(app, engine, app.state.tokens), MAX_BODY_BYTES)
-    limited.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
-    if api is None:
-        return limited
-    gate = ApiVersionGate(limited, api)
-    gate.state = app.state
-    return gate
+    outer: Any = limited if api is None else ApiVersionGate(limited, api)
+    spoken = Language(outer)
+    spoken.state = app.state  # what serve.RunningHq reaches (e.g. the failure limiter)
+    return spoken

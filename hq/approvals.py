@@ -45,6 +45,7 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.errors import SignInError
+from counter.i18n import _
 from counter.people.users import (
     MAX_FAILED_ATTEMPTS,
     PERMISSIONS,
@@ -60,7 +61,7 @@ from counter.trust.carddata import has_card_data
 from counter.trust.remote_approval import PIN_AT_HQ, answer_mac
 from hq import access, schema as s
 from hq.store import utcnow
-from hq.web import Refusal
+from hq.web import Refusal, refusal
 
 log = logging.getLogger("hq.approvals")
 
@@ -156,20 +157,33 @@ def _find(conn: Connection, store_id: str, approval_id: str, *, lock: bool = Fal
     return conn.execute(stmt).mappings().first()
 
 
-def _why_closed(row: Any, now: datetime) -> tuple[int, str, str]:
-    """Why a request can no longer be answered: (status, error, message)."""
+def _why_closed(row: Any, now: datetime, **extra: Any) -> Refusal:
+    """Why a request can no longer be answered (its message also in English: the back office
+    stores it in its audit trail)."""
     state = view(row, now)["state"]
     if state in (APPROVED, DECLINED):
         at = row["answered_at"].strftime("%H:%M:%S UTC") if row["answered_at"] else ""
-        return (
-            409,
-            "already_answered",
-            f"Already {state} by {row['answered_by_name']} at {row['answered_terminal']} ({at}); "
-            "the first answer counts.",
-        )
+        by, where = row["answered_by_name"], row["answered_terminal"]
+        if state == APPROVED:
+            words = _("Already approved by {name} at {station} ({time}); the first answer counts.")
+        else:
+            words = _("Already declined by {name} at {station} ({time}); the first answer counts.")
+        english = f"Already {state} by {by} at {where} ({at}); the first answer counts."
+        return Refusal(409, "already_answered", words.format(name=by, station=where, time=at), english=english, **extra)
     if state == CANCELLED:
-        return 409, "cancelled", f"{row['terminal_id']} withdrew this request; there is nothing to answer."
-    return 410, "expired", "This request expired before anyone answered it; the lane can send it again."
+        lane = row["terminal_id"]
+        return refusal(
+            409,
+            "cancelled",
+            lambda: _("{lane} withdrew this request; there is nothing to answer.").format(lane=lane),
+            **extra,
+        )
+    return refusal(
+        410,
+        "expired",
+        lambda: _("This request expired before anyone answered it; the lane can send it again."),
+        **extra,
+    )
 
 
 def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
@@ -181,23 +195,25 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
     ttl = default_ttl()
     Terminal = Annotated[access.Caller, Depends(terminal)]  # noqa: N806 - a type alias
 
-    def no_card_data(text: str, where: str) -> None:
+    def no_card_data(text: str) -> None:
         if has_card_data(text):
-            raise Refusal(422, "card_data", f"The {where} looks like it holds a card number; leave card numbers out.")
+            raise Refusal(
+                422, "card_data", _("The description looks like it holds a card number; leave card numbers out.")
+            )
 
     @api.post("", status_code=201)
     def create(req: CreateApproval, who: Terminal) -> dict[str, Any]:
         assert who.store_id and who.terminal_id
         bad = [k for k in req.kinds if k not in KIND_VALUES]
         if bad:
-            raise Refusal(422, "malformed", f"Unknown approval kind {bad[0]!r}.")
-        no_card_data(req.what, "description")
+            raise Refusal(422, "malformed", _("Unknown approval kind {kind}.").format(kind=repr(bad[0])))
+        no_card_data(req.what)
         with engine.connect() as conn:
             if _approver(conn, who.store_id, req.requester_id) is None:
                 raise Refusal(
                     422,
                     "unknown_requester",
-                    "The person asking is not active staff of this store at HQ; sign in as yourself and ask again.",
+                    _("The person asking is not active staff of this store at HQ; sign in as yourself and ask again."),
                 )
         kinds = ",".join(sorted(set(req.kinds)))
         now = utcnow()
@@ -221,7 +237,7 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
             row = conn.execute(select(s.approval_requests).where(s.approval_requests.c.id == req.id)).mappings().one()
         same = all(row[k] == values[k] for k in ("store_id", "terminal_id", "request_id", "kinds", "amount_minor"))
         if not same:  # the id was already used for something else (or by someone else)
-            raise Refusal(409, "id_conflict", "This approval request id is already used for another request.")
+            raise Refusal(409, "id_conflict", _("This approval request id is already used for another request."))
         log.info("approval %s asked by %s-%s: %s", req.id, who.store_id, who.terminal_id, kinds)
         return view(row, utcnow(), _key(who))
 
@@ -249,7 +265,7 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         with engine.connect() as conn:
             row = _find(conn, who.store_id, approval_id[:64])
         if row is None:
-            raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+            raise Refusal(404, "unknown_approval", _("No such approval request in this store."))
         return view(row, utcnow(), _key(who))
 
     @api.post("/{approval_id}/answer")
@@ -269,16 +285,15 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         with engine.begin() as conn:
             row = _find(conn, who.store_id, approval_id[:64], lock=True)
             if row is None:
-                raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+                raise Refusal(404, "unknown_approval", _("No such approval request in this store."))
             if row["terminal_id"] != who.terminal_id:
-                raise Refusal(403, "forbidden", "Only the lane that asked may withdraw a request.")
+                raise Refusal(403, "forbidden", _("Only the lane that asked may withdraw a request."))
             now = utcnow()
             if row["state"] == PENDING:
                 conn.execute(update(table).where(table.c.id == row["id"]).values(state=CANCELLED))
                 row = _find(conn, who.store_id, row["id"])
             elif row["state"] != CANCELLED:
-                status, error, message = _why_closed(row, now)
-                raise Refusal(status, error, message, approval=view(row, now, _key(who)))
+                raise _why_closed(row, now, approval=view(row, now, _key(who)))
         return view(row, now, _key(who))
 
     return api
@@ -305,38 +320,48 @@ def answer_request(
     lockout); the first answer wins. ``station`` is who answers (a terminal, or the back
     office as ``terminal_id`` "office"). Returns the answered row; a Refusal otherwise."""
     if has_card_data(note):
-        raise Refusal(422, "card_data", "The note looks like it holds a card number; leave card numbers out.")
+        raise refusal(
+            422, "card_data", lambda: _("The note looks like it holds a card number; leave card numbers out.")
+        )
     table = s.approval_requests
     with engine.connect() as conn:
         row = _find(conn, store_id, approval_id[:64])
         if row is None:
-            raise Refusal(404, "unknown_approval", "No such approval request in this store.")
+            raise refusal(404, "unknown_approval", lambda: _("No such approval request in this store."))
         if row["terminal_id"] == station.terminal_id:
-            raise Refusal(
+            raise refusal(
                 403,
                 "own_lane",
-                "The lane that asked cannot answer its own request: a manager answers at another station, "
-                "or a supervisor types their PIN at this counter.",
+                lambda: _(
+                    "The lane that asked cannot answer its own request: a manager answers at another station, "
+                    "or a supervisor types their PIN at this counter."
+                ),
             )
         now = utcnow()
         if view(row, now)["state"] != PENDING:
-            status, error, message = _why_closed(row, now)
-            raise Refusal(status, error, message, approval=view(row, now, key))
+            raise _why_closed(row, now, approval=view(row, now, key))
         approver = _approver(conn, store_id, approver_id)
         if approver is None:
-            raise Refusal(403, "unknown_approver", "That person is not active staff of this store at HQ.")
+            raise refusal(403, "unknown_approver", lambda: _("That person is not active staff of this store at HQ."))
+        name = approver["name"]
         if approver["id"] == row["requester_id"]:
-            raise Refusal(
+            raise refusal(
                 403,
                 "self_approval",
-                f"{approver['name']} asked for this approval and cannot answer it; another manager must.",
+                lambda: _("{name} asked for this approval and cannot answer it; another manager must.").format(
+                    name=name
+                ),
             )
         rights = _rights(approver["role"])
         if Permission.APPROVE not in rights:
-            raise Refusal(403, "no_right", f"{approver['name']} may not approve or decline requests.")
+            raise refusal(403, "no_right", lambda: _("{name} may not approve or decline requests.").format(name=name))
         cash = ApprovalKind.CASH_REFUND_OVER_LIMIT.value in row["kinds"].split(",")
         if cash and Permission.REFUND_CASH not in rights:
-            raise Refusal(403, "no_right", f"{approver['name']} may not let a cash refund above the limit go through.")
+            raise refusal(
+                403,
+                "no_right",
+                lambda: _("{name} may not let a cash refund above the limit go through.").format(name=name),
+            )
     check_pin(engine, approver, pin, station)  # its own transaction: a wrong PIN counts even though refused
     with engine.begin() as conn:
         now = utcnow()
@@ -360,8 +385,7 @@ def answer_request(
         )
         if done is None:
             latest = _find(conn, store_id, row["id"])
-            status, error, message = _why_closed(latest, now)
-            raise Refusal(status, error, message, approval=view(latest, now, key))
+            raise _why_closed(latest, now, approval=view(latest, now, key))
     log.info("approval %s %s by %s (PIN at HQ) at %s", row["id"], done["state"], approver["id"], station.terminal_id)
     return done
 
@@ -418,16 +442,20 @@ def check_pin(engine: Engine, approver: Any, pin: str, who: access.Caller) -> No
     if not outcome.ok:
         left = MAX_FAILED_ATTEMPTS - after.failed_attempts % MAX_FAILED_ATTEMPTS
         if after.locked_until is not None:
-            raise Refusal(
+            raise refusal(
                 423,
                 "locked",
-                f"That PIN is not right, and {user.name} is now locked after {MAX_FAILED_ATTEMPTS} wrong PINs; "
-                "another manager may answer.",
+                lambda: _(
+                    "That PIN is not right, and {name} is now locked after {count} wrong PINs; "
+                    "another manager may answer."
+                ).format(name=user.name, count=MAX_FAILED_ATTEMPTS),
             )
-        raise Refusal(
+        raise refusal(
             403,
             "wrong_pin",
-            f"That PIN is not right for {user.name} ({left} more tries before a lock); type it again.",
+            lambda: _("That PIN is not right for {name} ({left} more tries before a lock); type it again.").format(
+                name=user.name, left=left
+            ),
             tries_left=left,
         )
 

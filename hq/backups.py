@@ -38,6 +38,7 @@ from platformdirs import user_data_dir
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from counter.i18n import _
 from hq import access, ingest
 from hq.store import utcnow
 from hq.web import Refusal
@@ -76,20 +77,22 @@ class Shelf:
 
 def read_manifest(header: str | None) -> dict[str, Any]:
     if not header:
-        raise Refusal(422, "malformed", "A backup needs its manifest in the X-Counter-Manifest header.")
+        raise Refusal(422, "malformed", _("A backup needs its manifest in the X-Counter-Manifest header."))
     if len(header) > MAX_MANIFEST:
-        raise Refusal(422, "malformed", f"The backup's manifest is over {MAX_MANIFEST} characters.")
+        raise Refusal(
+            422, "malformed", _("The backup's manifest is over {count} characters.").format(count=MAX_MANIFEST)
+        )
     try:
         manifest = json.loads(base64.urlsafe_b64decode(header.encode("ascii")))
     except (ValueError, UnicodeError):
-        raise Refusal(422, "malformed", "The backup's manifest is not base64url-encoded JSON.") from None
+        raise Refusal(422, "malformed", _("The backup's manifest is not base64url-encoded JSON.")) from None
     if not isinstance(manifest, dict):
-        raise Refusal(422, "malformed", "The backup's manifest is not a JSON object.")
+        raise Refusal(422, "malformed", _("The backup's manifest is not a JSON object."))
     sha, size = manifest.get("sha256"), manifest.get("size")
     if not isinstance(sha, str) or not HEX64.match(sha):
-        raise Refusal(422, "malformed", "The backup's manifest has no SHA-256 (64 lowercase hex digits).")
+        raise Refusal(422, "malformed", _("The backup's manifest has no SHA-256 (64 lowercase hex digits)."))
     if not isinstance(size, int) or isinstance(size, bool) or size < len(SQLITE_MAGIC):
-        raise Refusal(422, "malformed", "The backup's manifest has no size in bytes.")
+        raise Refusal(422, "malformed", _("The backup's manifest has no size in bytes."))
     return manifest
 
 
@@ -137,18 +140,20 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         assert who.store_id and who.terminal_id
         shelf = Shelf.from_env()
         if not NAME.match(name):
-            raise Refusal(422, "malformed", "A backup's name is 1-150 letters, digits, '-' or '_', then .sqlite3.")
+            raise Refusal(422, "malformed", _("A backup's name is 1-150 letters, digits, '-' or '_', then .sqlite3."))
         manifest = read_manifest(x_counter_manifest)
         if (manifest.get("store_id"), manifest.get("terminal_id")) != (who.store_id, who.terminal_id):
             detail = f"{who.name} tried to send a backup of {manifest.get('store_id')}-{manifest.get('terminal_id')}"
             lane = (who.store_id, who.terminal_id)
             await run_in_threadpool(ingest.record_alert, engine, "forbidden", *lane, None, detail)
-            raise Refusal(403, "forbidden", "A terminal may send only its own store's backups.")
+            raise Refusal(403, "forbidden", _("A terminal may send only its own store's backups."))
         too_big = Refusal(
             413,
             "too_large",
-            f"This backup is over HQ's limit of {shelf.max_bytes / 1_000_000:g} MB; it was not kept. "
-            "The backup in the lane's folder stands; HQ's administrator can raise COUNTER_HQ_BACKUP_MAX_MB.",
+            _(
+                "This backup is over HQ's limit of {size} MB; it was not kept. "
+                "The backup in the lane's folder stands; HQ's administrator can raise COUNTER_HQ_BACKUP_MAX_MB."
+            ).format(size=f"{shelf.max_bytes / 1_000_000:g}"),
         )
         declared = request.headers.get("content-length", "")
         if int(manifest["size"]) > shelf.max_bytes or (declared.isdigit() and int(declared) > shelf.max_bytes):
@@ -158,7 +163,9 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             log.error("backup folder %s cannot be made: %s", folder, exc)
-            raise Refusal(507, "no_room", "HQ cannot keep backups now (its backup folder); try again later.") from None
+            raise Refusal(
+                507, "no_room", _("HQ cannot keep backups now (its backup folder); try again later.")
+            ) from None
         partial = folder / f".upload-{uuid.uuid4().hex}.partial"
         digest, size = hashlib.sha256(), 0
         try:
@@ -174,16 +181,20 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
                 raise Refusal(
                     422,
                     "not_as_described",
-                    f"The backup received ({size} bytes) is not the file its manifest describes; it was not kept. "
-                    "It is sent again with the lane's next backup.",
+                    _(
+                        "The backup received ({size} bytes) is not the file its manifest describes; it was not kept. "
+                        "It is sent again with the lane's next backup."
+                    ).format(size=size),
                 )
             with partial.open("rb") as fh:
                 magic = fh.read(len(SQLITE_MAGIC))
             if magic != SQLITE_MAGIC:
-                raise Refusal(422, "not_a_store", "That file is not an SQLite store; it was not kept.")
+                raise Refusal(422, "not_a_store", _("That file is not an SQLite store; it was not kept."))
             problem = await run_in_threadpool(_quick_check, partial)
             if problem != "ok":
-                raise Refusal(422, "damaged", f"The backup is damaged ({problem}); it was not kept.")
+                raise Refusal(
+                    422, "damaged", _("The backup is damaged ({problem}); it was not kept.").format(problem=problem)
+                )
             kept = {**manifest, "name": name, "received_at": utcnow().isoformat()}
             os.replace(partial, folder / name)
             (folder / name.replace(".sqlite3", MANIFEST_SUFFIX)).write_text(json.dumps(kept), encoding="utf-8")

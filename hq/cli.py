@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from counter.errors import CounterError
+from counter.i18n import _
 from hq.exception_words import describe_exception
 from hq.office.cli import OFFICE_COMMANDS
 
@@ -149,11 +150,13 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
 
     cmd = args.hq_command
     if cmd == "migrate":
-        print("HQ schema is up to date.")
+        print(_("HQ schema is up to date."))
     elif cmd == "enrol-code":
         code = access.new_enrol_code(engine, args.store, args.terminal)
         print(code)
-        print(f"One-time code for {args.store}-{args.terminal}, valid 24 hours.", file=sys.stderr)
+        print(
+            _("One-time code for {lane}, valid 24 hours.").format(lane=f"{args.store}-{args.terminal}"), file=sys.stderr
+        )
     elif cmd == "restore-code":
         from hq.restore import RestoreError, new_restore_code
 
@@ -163,19 +166,21 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
             print(f"counter hq: {exc.message}", file=sys.stderr)
             return 1
         print(code)
-        chain = (
-            f"a new chain {args.store}-{args.new_terminal} linked to {args.store}-{args.terminal}"
-            if args.new_terminal
-            else f"the chain of {args.store}-{args.terminal}, continued"
-        )
-        print(
-            f"One-time restore code for {chain}, valid 24 hours. Redeeming it revokes every token of "
-            f"{args.store}-{args.terminal}.",
-            file=sys.stderr,
-        )
+        old = f"{args.store}-{args.terminal}"
+        if args.new_terminal:
+            said = _(
+                "One-time restore code for a new chain {new} linked to {old}, valid 24 hours. "
+                "Redeeming it revokes every token of {old}."
+            ).format(new=f"{args.store}-{args.new_terminal}", old=old)
+        else:
+            said = _(
+                "One-time restore code for the chain of {old}, continued, valid 24 hours. "
+                "Redeeming it revokes every token of {old}."
+            ).format(old=old)
+        print(said, file=sys.stderr)
     elif cmd == "revoke":
         n = access.revoke(engine, args.terminal, args.store)
-        print(f"Revoked {n} token(s) of {args.terminal}.")
+        print(_("Revoked {count} token(s) of {terminal}.").format(count=n, terminal=args.terminal))
     elif cmd == "admin-token":
         print(access.new_admin_token(engine, args.name))
     elif cmd == "import-catalog":
@@ -194,13 +199,18 @@ def _admin(args: argparse.Namespace, engine: Any) -> int:
         with engine.connect() as conn:
             alerts = conn.execute(select(s.alerts).order_by(s.alerts.c.id)).mappings().all()
             over = conn.execute(select(s.exceptions).order_by(s.exceptions.c.id)).mappings().all()
-        print(f"{len(alerts)} alert(s)")
+        print(_("{count} alert(s)").format(count=len(alerts)))
         for a in alerts:
             lane = f"{a['store_id']}-{a['terminal_id']}"
-            print(f"  {a['at']:%Y-%m-%d %H:%M} {a['kind']} {lane} seq {a['seq']}: {a['detail']}")
+            line = _("{time} {kind} {lane} seq {seq}: {detail}").format(
+                time=f"{a['at']:%Y-%m-%d %H:%M}", kind=a["kind"], lane=lane, seq=a["seq"], detail=a["detail"]
+            )
+            print(f"  {line}")
         print(
-            f"{len(over)} exception(s): over-returns, over-spent vouchers, no-receipt limits passed, "
-            "desk orders over-paid or paid after or missed by a closing, closed cases changed elsewhere"
+            _(
+                "{count} exception(s): over-returns, over-spent vouchers, no-receipt limits passed, "
+                "desk orders over-paid or paid after or missed by a closing, closed cases changed elsewhere"
+            ).format(count=len(over))
         )
         for x in over:
             print("  " + describe_exception(x))
@@ -225,5 +235,5 @@ def seed_reference(database_url: str | None, reference: dict[str, Any]) -> int:
         seed(engine, **reference)
     finally:
         engine.dispose()
-    print("HQ now holds the demo chain's catalog and staff.")
+    print(_("HQ now holds the demo chain's catalog and staff."))
     return 0

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.desk.service import DEFAULT_DEPARTMENTS, MANAGER, ServiceRules
+from counter.i18n import _
 from hq import schema as s
 from hq.store import lock_downstream
 
@@ -114,32 +115,50 @@ def save(
     code = code.strip().lower()
     if not CODE.fullmatch(code):
         raise DepartmentError(
-            f"“{code[:40]}” is not a department code: 1..32 lower-case letters, digits, dashes or underscores "
-            "(like warranty)."
+            _(
+                "“{code}” is not a department code: 1..32 lower-case letters, digits, dashes or underscores "
+                "(like warranty)."
+            ).format(code=code[:40])
         )
     if name is not None:
         name = " ".join(name.split())
         if not 1 <= len(name) <= 80:
-            raise DepartmentError("A department's name has 1..80 characters (like “Warranty and repair”).")
+            raise DepartmentError(_("A department's name has 1..80 characters (like “Warranty and repair”)."))
     if referral_days is not None and not 0 <= referral_days <= MAX_DAYS:
-        raise DepartmentError(f"Referral days are 0..{MAX_DAYS} (a referral is due that many days after it is made).")
+        raise DepartmentError(
+            _("Referral days are 0..{count} (a referral is due that many days after it is made).").format(
+                count=MAX_DAYS
+            )
+        )
     with engine.begin() as conn:
         lock_downstream(conn)
         held = by_code(conn)
         old = held.get(code)
         if old is None and name is None:
             raise DepartmentError(
-                f"HQ holds no department {code}: give its name to add it (--name).", status=404, error="unknown"
+                _("HQ holds no department {code}: give its name to add it (--name).").format(code=code),
+                status=404,
+                error="unknown",
             )
         target = None if no_escalation else (escalate_to.strip().lower() if escalate_to is not None else None)
         if target is not None:
             if target == code:
-                raise DepartmentError(f"{name or (old.name if old else code)} cannot escalate to itself.")
+                raise DepartmentError(
+                    _("{department} cannot escalate to itself.").format(department=name or (old.name if old else code))
+                )
             if target not in held:
                 known = ", ".join(sorted(held))
-                raise DepartmentError(f"HQ holds no department {target} to escalate to. Pick one of: {known}.")
+                raise DepartmentError(
+                    _("HQ holds no department {code} to escalate to. Pick one of: {known}.").format(
+                        code=target, known=known
+                    )
+                )
             if not held[target].active:
-                raise DepartmentError(f"{held[target].name} is closed; pick an open department to escalate to.")
+                raise DepartmentError(
+                    _("{department} is closed; pick an open department to escalate to.").format(
+                        department=held[target].name
+                    )
+                )
         manager = held.get(MANAGER)
         default_target = MANAGER if manager and manager.active and code != MANAGER else None  # a new one's
         new = HqDepartment(
@@ -153,9 +172,11 @@ def save(
             leaning = sorted(d.name for d in held.values() if d.active and d.escalate_to == code and d.code != code)
             if leaning:
                 raise DepartmentError(
-                    f"{', '.join(leaning)} escalate overdue referrals to {new.name}; point them to another "
-                    f"department first (escalate_to, or counter hq department CODE --escalate-to), then close "
-                    f"{new.name}.",
+                    _(
+                        "{departments} escalate overdue referrals to {department}; point them to another "
+                        "department first (escalate_to, or counter hq department CODE --escalate-to), then close "
+                        "{department}."
+                    ).format(departments=", ".join(leaning), department=new.name),
                     status=409,
                     error="escalation_target",
                 )
@@ -175,7 +196,7 @@ def check_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
         raise DepartmentError(
-            f"“{name[:60]}” is not a time zone HQ knows; give an IANA name like America/Chicago."
+            _("“{zone}” is not a time zone HQ knows; give an IANA name like America/Chicago.").format(zone=name[:60])
         ) from None
 
 
@@ -183,7 +204,7 @@ def set_zone(engine: Engine, store_id: str, zone: str) -> str:
     """The zone ``store_id``'s days are reckoned in, from now on (referrals projected
     already keep the due date HQ gave them)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,16}", store_id):
-        raise DepartmentError("A store id has 1..16 letters, digits, dashes or underscores (like S01).")
+        raise DepartmentError(_("A store id has 1..16 letters, digits, dashes or underscores (like S01)."))
     name = check_zone(zone).key
     stmt = pg_insert(s.stores).values(store_id=store_id, timezone=name)
     with engine.begin() as conn:

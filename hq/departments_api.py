@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
+from counter.i18n import _
 from hq import access, departments, escalation
 from hq.store import utcnow
 from hq.web import Refusal
@@ -75,13 +76,15 @@ def router(engine: Engine, caller: Callable[..., Any], admin: Callable[..., Any]
     def overdue(who: Anyone, store: str | None = None, on: date | None = None) -> dict[str, Any]:
         if who.kind == "terminal":
             if store is not None and store != who.store_id:
-                raise Refusal(403, "forbidden", "A terminal reads its own store's referrals only.")
+                raise Refusal(403, "forbidden", _("A terminal reads its own store's referrals only."))
             store = who.store_id
         elif store is None:
-            raise Refusal(422, "malformed", "Name the store: ?store=S01.")
+            raise Refusal(422, "malformed", _("Name the store: ?store=S01."))
         assert store is not None
         if not re.fullmatch(STORE, store):
-            raise Refusal(422, "malformed", "A store id has 1..16 letters, digits, dashes or underscores (like S01).")
+            raise Refusal(
+                422, "malformed", _("A store id has 1..16 letters, digits, dashes or underscores (like S01).")
+            )
         with engine.connect() as conn:
             zone = departments.zone_of(conn, store)
             today = on or escalation.today_in(zone, utcnow())

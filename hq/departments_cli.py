@@ -8,6 +8,7 @@ import sys
 
 from sqlalchemy import Engine
 
+from counter.i18n import _
 from hq import departments, escalation
 
 
@@ -29,13 +30,25 @@ def run_desk_command(args: argparse.Namespace, engine: Engine) -> int:
                 escalate_to=args.escalate_to,
                 no_escalation=args.no_escalation,
             )
-            print("Saved: " + describe(saved, {}) + ". The lanes receive it on their next sync.")
+            print(
+                _("Saved: {department}. The lanes receive it on their next sync.").format(
+                    department=describe(saved, {})
+                )
+            )
         elif cmd == "store-zone":
             zone = departments.set_zone(engine, args.store, args.zone)
-            print(f"{args.store}'s days are reckoned in {zone} from now on (new referrals' due dates).")
+            print(
+                _("{store}'s days are reckoned in {zone} from now on (new referrals' due dates).").format(
+                    store=args.store, zone=zone
+                )
+            )
         elif cmd == "escalate":
             run = escalation.escalate(engine)
-            print(f"{len(run.escalated)} referral(s) escalated, {run.settled} escalation(s) settled.")
+            print(
+                _("{escalated} referral(s) escalated, {settled} escalation(s) settled.").format(
+                    escalated=len(run.escalated), settled=run.settled
+                )
+            )
             for o in run.escalated:
                 print("  " + o.describe())
     except departments.DepartmentError as exc:

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from sqlalchemy import Connection, Engine, Table, select
 
+from counter.i18n import N_, _
 from hq import access, desk_feed, schema as s
 from hq.desk import paid_of
 from hq.web import Refusal
@@ -90,27 +91,60 @@ def open_orders(conn: Connection, store_id: str, status: str, limit: int) -> lis
     return [_with_balance(_pick(r, _ORDER), int(r["paid"])) for r in rows]
 
 
+# what the desk's look-ups say, by the kind of record ("order", "house account", "case")
+_UNKNOWN = {
+    "order": N_("HQ holds no order {number} for store {store}."),
+    "house account": N_("HQ holds no house account {number} for store {store}."),
+    "case": N_("HQ holds no case {number} for store {store}."),
+}
+_UNKNOWN_FROM_LANE = {
+    "order": N_("HQ holds no order {number} from lane {lane} for store {store}."),
+    "house account": N_("HQ holds no house account {number} from lane {lane} for store {store}."),
+    "case": N_("HQ holds no case {number} from lane {lane} for store {store}."),
+}
+_AMBIGUOUS = {
+    "order": N_(
+        "Order number {number} was issued at more than one lane ({lanes}); ask again with ?terminal= one of them."
+    ),
+    "house account": N_(
+        "House account number {number} was issued at more than one lane ({lanes}); "
+        "ask again with ?terminal= one of them."
+    ),
+    "case": N_(
+        "Case number {number} was issued at more than one lane ({lanes}); ask again with ?terminal= one of them."
+    ),
+}
+_NOT_A_NUMBER = {
+    "an order": N_(
+        "An order number {number} is not one Counter issues: 1..32 letters, digits, dashes or underscores "
+        "(like S01-T01-L00001)."
+    ),
+    "a house account": N_(
+        "A house account number {number} is not one Counter issues: 1..32 letters, digits, dashes or underscores "
+        "(like S01-T01-L00001)."
+    ),
+    "a case": N_(
+        "A case number {number} is not one Counter issues: 1..32 letters, digits, dashes or underscores "
+        "(like S01-T01-L00001)."
+    ),
+}
+
+
 def _one(conn: Connection, table: Table, store_id: str, number: str, terminal: str | None, what: str) -> Any:
     stmt = select(table).where(table.c.store_id == store_id, table.c.number == number)
     if terminal is not None:
         stmt = stmt.where(table.c.origin_terminal == terminal)
     rows = conn.execute(stmt.limit(10)).mappings().all()
     if not rows:
-        at = f" from lane {terminal}" if terminal else ""
-        raise Refusal(
-            404,
-            f"unknown_{what.split()[-1]}",
-            f"HQ holds no {what} {number}{at} for store {store_id}. Check the number; "
-            "a record made at a lane that has not synced yet reaches HQ with its next push.",
-        )
+        if terminal:
+            words = _(_UNKNOWN_FROM_LANE[what]).format(number=number, lane=terminal, store=store_id)
+        else:
+            words = _(_UNKNOWN[what]).format(number=number, store=store_id)
+        later = _("Check the number; a record made at a lane that has not synced yet reaches HQ with its next push.")
+        raise Refusal(404, f"unknown_{what.split()[-1]}", f"{words} {later}")
     if len(rows) > 1:
         lanes = ", ".join(sorted(r["origin_terminal"] for r in rows))
-        raise Refusal(
-            409,
-            "ambiguous_number",
-            f"{what.capitalize()} number {number} was issued at more than one lane ({lanes}); "
-            f"ask again with ?terminal= one of them.",
-        )
+        raise Refusal(409, "ambiguous_number", _(_AMBIGUOUS[what]).format(number=number, lanes=lanes))
     return rows[0]
 
 
@@ -210,18 +244,13 @@ def case_detail(conn: Connection, store_id: str, number: str, terminal: str | No
 
 def _number(number: str, what: str) -> str:
     if not NUMBER.fullmatch(number):
-        raise Refusal(
-            422,
-            "malformed",
-            f"{what.capitalize()} number {number[:40]!r} is not one Counter issues: 1..32 letters, digits, "
-            "dashes or underscores (like S01-T01-L00001).",
-        )
+        raise Refusal(422, "malformed", _(_NOT_A_NUMBER[what]).format(number=repr(number[:40])))
     return number
 
 
 def _lane(terminal: str | None) -> str | None:
     if terminal is not None and not LANE.fullmatch(terminal):
-        raise Refusal(422, "malformed", "terminal names a lane: 1..16 letters, digits, dashes or underscores (T01).")
+        raise Refusal(422, "malformed", _("terminal names a lane: 1..16 letters, digits, dashes or underscores (T01)."))
     return terminal
 
 
@@ -241,7 +270,11 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
     ) -> dict[str, Any]:
         if status not in ORDER_STATUSES:
             raise Refusal(
-                422, "malformed", f"status {status[:20]!r} is not an order's state: {', '.join(ORDER_STATUSES)}."
+                422,
+                "malformed",
+                _("status {status} is not an order's state: {states}.").format(
+                    status=repr(status[:20]), states=", ".join(ORDER_STATUSES)
+                ),
             )
         with engine.connect() as conn:
             found = open_orders(conn, store_of(who), status, limit)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from counter.i18n import _
+
 
 def describe_exception(x: Any) -> str:
     """One line a person can act on: what happened, on which receipt and item, by which
@@ -17,23 +19,33 @@ def describe_exception(x: Any) -> str:
         return desk_exceptions.describe(x)
     if x["kind"] == "voucher_overdrawn":  # hq/people.py: sale_line_id holds the voucher code
         where = x.get("receipt_number") or x["sale_id"]
-        return (
-            f"voucher {x['sale_line_id']} overdrawn: {money} redeemed by {where} at {x['store_id']}-{x['terminal_id']} "
-            f"({x['returned']} redeemed of {x['sold']} issued; issued by {x.get('return_numbers') or '?'}; "
-            f"lanes {x.get('lanes') or '?'})"
-        )
+        return _(
+            "voucher {voucher} overdrawn: {amount} redeemed by {where} at {lane} "
+            "({redeemed} redeemed of {issued} issued; issued by {issued_by}; lanes {lanes})"
+        ).format(
+            voucher=x["sale_line_id"], amount=money, where=where, lane=f"{x['store_id']}-{x['terminal_id']}",
+            redeemed=x["returned"], issued=x["sold"], issued_by=x.get("return_numbers") or "?",
+            lanes=x.get("lanes") or "?",
+        )  # fmt: skip
     if x["kind"] == "no_receipt_limit":  # hq/no_receipt.py: sold holds the limit, returned the total
         key = str(x.get("customer_key") or "?")
-        return (
-            f"no-receipt returns of customer ID key {key[:12]}… over the limit: {x['returned'] / 100:,.2f} refunded "
-            f"by {x.get('return_numbers')} at {x.get('lanes')} (limit {x['sold'] / 100:,.2f}); "
-            f"the last, at {x['store_id']}-{x['terminal_id']}, refunded {money}"
-        )
+        return _(
+            "no-receipt returns of customer ID key {key}… over the limit: {refunded} refunded "
+            "by {returns} at {lanes} (limit {limit}); the last, at {lane}, refunded {amount}"
+        ).format(
+            key=key[:12], refunded=f"{x['returned'] / 100:,.2f}", returns=x.get("return_numbers"), lanes=x.get("lanes"),
+            limit=f"{x['sold'] / 100:,.2f}", lane=f"{x['store_id']}-{x['terminal_id']}", amount=money,
+        )  # fmt: skip
     if x.get("receipt_number"):
-        return (
-            f"over-return on receipt {x['receipt_number']}: {x.get('item_name')} ({x.get('sku')}), "
-            f"{x['returned']} returned of {x['sold']} sold by {x.get('return_numbers')} at {x.get('lanes')}; "
-            f"the last refunded {money}"
-        )
-    where = f"return {x['return_id']} at {x['store_id']}-{x['terminal_id']}"  # flagged before migration 0005
-    return f"sale {x['sale_id']} line {x['sale_line_id']}: {where}: {x['detail']}"
+        return _(
+            "over-return on receipt {receipt}: {item} ({sku}), {returned} returned of {sold} sold "
+            "by {returns} at {lanes}; the last refunded {amount}"
+        ).format(
+            receipt=x["receipt_number"], item=x.get("item_name"), sku=x.get("sku"), returned=x["returned"],
+            sold=x["sold"], returns=x.get("return_numbers"), lanes=x.get("lanes"), amount=money,
+        )  # fmt: skip
+    # flagged before migration 0005; the detail is stored text, shown as it is
+    return _("sale {sale} line {line}: return {return_id} at {lane}: {detail}").format(
+        sale=x["sale_id"], line=x["sale_line_id"], return_id=x["return_id"], lane=f"{x['store_id']}-{x['terminal_id']}",
+        detail=x["detail"],
+    )  # fmt: skip

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from counter.i18n import _
 from hq import access, ingest, schema as s
 from hq.store import utcnow
 from hq.web import Refusal
@@ -74,7 +75,7 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         if (report.store, report.terminal) != (who.store_id, who.terminal_id):
             detail = f"{who.name} tried to report the state of {report.store}-{report.terminal}"
             ingest.record_alert(engine, "forbidden", who.store_id, who.terminal_id, None, detail)
-            raise Refusal(403, "forbidden", "A terminal may report only its own state.")
+            raise Refusal(403, "forbidden", _("A terminal may report only its own state."))
         keep(engine, who.store_id, who.terminal_id, report)
         return {"kept": True}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,11 +22,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from counter.i18n import _
 from counter.money import Currency
 from counter.returns.model import ReturnableLine, Returned
 from counter.sales.sale import SaleLine
 from hq import schema as s
 from hq.store import utcnow
+from hq.web import in_both
 
 #: How long a reservation holds its quantities without its return's journal entry (the
 #: lane crashed, or the customer walked away before the return was taken). After that the
@@ -56,11 +58,19 @@ def expire(conn: Connection, line_ids: Sequence[str], now: datetime, ttl: timede
 
 
 class LedgerError(Exception):
-    def __init__(self, status: int, error: str, message: str) -> None:
+    """``message`` in the request's language; ``english`` the same for what HQ stores (an alert)."""
+
+    def __init__(self, status: int, error: str, message: str, *, english: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.error = error
         self.message = message
+        self.english = message if english is None else english
+
+
+def _error(status: int, error: str, words: Callable[[], str]) -> LedgerError:
+    shown, english = in_both(words)
+    return LedgerError(status, error, shown, english=english)
 
 
 @dataclass(frozen=True)
@@ -119,11 +129,13 @@ def lookup(conn: Connection, receipt_number: str, store_id: str | None = None) -
     if row is None:
         return None
     if store_id is not None and row.store_id != store_id:
-        raise LedgerError(
+        sold_at = row.store_id
+        raise _error(
             403,
             "another_store",
-            f"Receipt {receipt_number} was sold at store {row.store_id}; it is returned at that store, "
-            "or here without a receipt.",
+            lambda: _(
+                "Receipt {receipt} was sold at store {store}; it is returned at that store, or here without a receipt."
+            ).format(receipt=receipt_number, store=sold_at),
         )
     sale = json.loads(row.body)
     sale["terminal"] = row.terminal_id
@@ -174,13 +186,15 @@ def reserve(
         )
     ).first()
     if head is None:
-        raise LedgerError(404, "unknown_sale", "HQ does not hold this sale yet.")
+        raise LedgerError(404, "unknown_sale", _("HQ does not hold this sale yet."))
     if head.store_id != store_id:
-        raise LedgerError(
+        raise _error(
             403,
             "another_store",
-            f"Receipt {head.receipt_number} was sold at store {head.store_id}; a lane reserves returns "
-            "of its own store's sales only. Return the items at that store, or without a receipt.",
+            lambda: _(
+                "Receipt {receipt} was sold at store {store}; a lane reserves returns of its own store's sales only. "
+                "Return the items at that store, or without a receipt."
+            ).format(receipt=head.receipt_number, store=head.store_id),
         )
     lines = {
         r.id: r
@@ -223,22 +237,22 @@ def reserve(
     ).all()
     if existing:
         if any((r.store_id, r.terminal_id, r.sale_id) != (store_id, terminal_id, sale_id) for r in existing):
-            raise LedgerError(
-                409, "return_id_taken", "Another return already uses this return id; start the return again."
+            raise _error(
+                409, "return_id_taken", lambda: _("Another return already uses this return id; start the return again.")
             )
         states = {r.state for r in existing}
         if "released" in states:
-            raise LedgerError(409, "released", "This return's reservation was released; start the return again.")
+            raise LedgerError(409, "released", _("This return's reservation was released; start the return again."))
         if "expired" in states:
-            raise LedgerError(409, "expired", "This return's reservation expired; start the return again.")
+            raise LedgerError(409, "expired", _("This return's reservation expired; start the return again."))
         # the same return asked again (its answer was lost): already reserved, the same answer
         return [_answer(r.sale_line_id, r.quantity, r.amount_minor, r.tax_minor, r.gross_minor) for r in existing]
     want: dict[str, int] = {}
     for w in wanted:
         if w.sale_line_id not in lines:
-            raise LedgerError(422, "unknown_line", f"Line {w.sale_line_id} is not on this sale.")
+            raise LedgerError(422, "unknown_line", _("Line {line} is not on this sale.").format(line=w.sale_line_id))
         if w.quantity <= 0:
-            raise LedgerError(422, "bad_quantity", "Quantities to reserve must be positive.")
+            raise LedgerError(422, "bad_quantity", _("Quantities to reserve must be positive."))
         want[w.sale_line_id] = want.get(w.sale_line_id, 0) + w.quantity
     returned = _returned(conn, list(want), ttl)
     currency = Currency.of(head.currency)
@@ -251,8 +265,10 @@ def reserve(
             raise LedgerError(
                 409,
                 "over_return",
-                f"Only {max(left, 0)} of {line.name} can still be returned: {done['qty']} of "
-                f"{line.quantity} already came back at this or another lane.",
+                _(
+                    "Only {left} of {item} can still be returned: {returned} of {sold} already came back "
+                    "at this or another lane."
+                ).format(left=max(left, 0), item=line.name, returned=done["qty"], sold=line.quantity),
             )
         amount, tax, gross = _prorated(line, done, qty, currency, bool(head.prices_include_tax))
         rows.append(

@@ -43,13 +43,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine, and_, exists, insert, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from counter.i18n import _
 from counter.journal import EventType, JournalEntry, parse_stamp, utc_stamp
 from counter.returns.customer_limit import MAX_WINDOW_DAYS
 from counter.trust.entry_fields import MAX_MINOR
 from hq import access, schema as s
 from hq.ledger import reservation_ttl
 from hq.store import utcnow
-from hq.web import Refusal
+from hq.web import Refusal, refusal
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,11 @@ def hold(conn: Connection, store_id: str, terminal_id: str, req: HoldIn) -> dict
         mine is not None
         and (mine.store_id, mine.terminal_id, mine.customer_key) != (store_id, terminal_id, req.customer_key)
     ):
-        raise Refusal(409, "return_id_taken", "Another return already uses this return id; start the return again.")
+        raise refusal(
+            409, "return_id_taken", lambda: _("Another return already uses this return id; start the return again.")
+        )
     if mine is not None and mine.state != "reserved":
-        raise Refusal(409, str(mine.state), "This return's hold was given back; start the return again.")
+        raise Refusal(409, str(mine.state), _("This return's hold was given back; start the return again."))
     if mine is None:
         conn.execute(
             insert(h).values(
@@ -171,7 +174,7 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
                 return hold(conn, who.store_id, who.terminal_id, req)
         except Refusal as exc:
             if exc.error == "return_id_taken":  # no honest lane does this: alert
-                detail = f"{who.name} asked to hold no-receipt return {req.return_id}: {exc.message}"
+                detail = f"{who.name} asked to hold no-receipt return {req.return_id}: {exc.english}"
                 log.warning("alert %s %s-%s: %s", exc.error, who.store_id, who.terminal_id, detail)
                 with engine.begin() as conn:
                     conn.execute(

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from counter.i18n import _
 from counter.journal import EventType, JournalEntry
 from counter.trust.carddata import contains_card_data
 from hq import access, schema as s
@@ -462,7 +463,7 @@ def router(engine: Engine, terminal: Callable[..., access.Caller]) -> APIRouter:
         assert who.store_id and who.terminal_id
         if contains_card_data(req.model_dump()):
             raise Refusal(
-                422, "card_data", "A customer's details look like they hold a card number; nothing was stored."
+                422, "card_data", _("A customer's details look like they hold a card number; nothing was stored.")
             )
         with engine.begin() as conn:
             changed = store_details(conn, who.store_id, who.terminal_id, req.customers)

@@ -38,6 +38,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from counter.i18n import _
 from counter.journal import GENESIS
 from hq import access, schema as s
 from hq.store import utcnow
@@ -101,18 +102,28 @@ def new_restore_code(engine: Engine, store_id: str, terminal_id: str, new_termin
     continuing its chain, or (``new_terminal``) as a declared new chain of that id."""
     if new_terminal is not None and (not LANE.match(new_terminal) or new_terminal == terminal_id):
         raise RestoreError(
-            422, "malformed", f"The new terminal id must be 1-16 letters, digits, - or _, and not {terminal_id}."
+            422,
+            "malformed",
+            _("The new terminal id must be 1-16 letters, digits, - or _, and not {terminal}.").format(
+                terminal=terminal_id
+            ),
         )
     with engine.begin() as conn:
         if not _terminal_known(conn, store_id, terminal_id):
             raise RestoreError(
-                404, "unknown_terminal", f"HQ holds no journal of {store_id}-{terminal_id}: it never enrolled here."
+                404,
+                "unknown_terminal",
+                _("HQ holds no journal of {lane}: it never enrolled here.").format(lane=f"{store_id}-{terminal_id}"),
             )
         if new_terminal is not None and _terminal_known(conn, store_id, new_terminal):
             raise RestoreError(
-                409, "terminal_exists", f"{store_id}-{new_terminal} is already enrolled: choose an unused terminal id."
+                409,
+                "terminal_exists",
+                _("{lane} is already enrolled: choose an unused terminal id.").format(
+                    lane=f"{store_id}-{new_terminal}"
+                ),
             )
-        raw = "".join(secrets.choice(access.CODE_ALPHABET) for _ in range(12))
+        raw = "".join(secrets.choice(access.CODE_ALPHABET) for _i in range(12))
         now = utcnow()
         conn.execute(
             insert(s.restore_codes).values(
@@ -140,19 +151,19 @@ def redeem(engine: Engine, code: str, *, new_chain: bool) -> Redeemed:
             .first()
         )
         if row is None or row["used_at"] is not None or row["expires_at"] < now:
-            raise RestoreError(401, "bad_code", "That restore code is not valid (unknown, used or expired).")
+            raise RestoreError(401, "bad_code", _("That restore code is not valid (unknown, used or expired)."))
         store, old, new = str(row["store_id"]), str(row["terminal_id"]), row["new_terminal_id"]
         if (new is not None) != new_chain:
             if new is not None:
-                message = (
-                    f"That code starts the new chain {store}-{new}, linked to {store}-{old}: "
+                message = _(
+                    "That code starts the new chain {new}, linked to {old}: "
                     "restore with --new-chain, or ask HQ for a code that continues the old chain."
-                )
+                ).format(new=f"{store}-{new}", old=f"{store}-{old}")
             else:
-                message = (
-                    f"That code continues the chain of {store}-{old}: restore without --new-chain, "
+                message = _(
+                    "That code continues the chain of {old}: restore without --new-chain, "
                     "or ask HQ for a code with a new terminal id (--new-terminal)."
-                )
+                ).format(old=f"{store}-{old}")
             raise RestoreError(409, "chain_choice", message)
         t = s.terminals
         head = conn.execute(
@@ -161,12 +172,18 @@ def redeem(engine: Engine, code: str, *, new_chain: bool) -> Redeemed:
             .with_for_update()  # as a push locks it: no push of the old lane in between
         ).first()
         if head is None:
-            raise RestoreError(404, "unknown_terminal", f"HQ holds no journal of {store}-{old}.")
+            raise RestoreError(
+                404, "unknown_terminal", _("HQ holds no journal of {lane}.").format(lane=f"{store}-{old}")
+            )
         lane = old if new is None else str(new)
         if new is not None:
             if _terminal_known(conn, store, lane):
                 raise RestoreError(
-                    409, "terminal_exists", f"{store}-{lane} was enrolled since the code was made: ask for a new code."
+                    409,
+                    "terminal_exists",
+                    _("{lane} was enrolled since the code was made: ask for a new code.").format(
+                        lane=f"{store}-{lane}"
+                    ),
                 )
             conn.execute(
                 insert(t).values(store_id=store, terminal_id=lane, enrolled_at=now, head_seq=0, head_hash=GENESIS)
@@ -341,7 +358,7 @@ def router(
             source = source_of(conn, who.store_id, who.terminal_id)
             if source is None:
                 raise Refusal(
-                    404, "not_restored", "This terminal was not rebuilt from HQ: there is nothing to serve it."
+                    404, "not_restored", _("This terminal was not rebuilt from HQ: there is nothing to serve it.")
                 )
             return journal_page(conn, who.store_id, source, after, limit)
 

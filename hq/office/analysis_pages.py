@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from counter.desk import chain_analysis
+from counter.i18n import N_, SOURCE_LANGUAGE, _, use_language
 from hq.office import analysis_days
 from hq.office.auth import Office, record
 from hq.office.cash_analysis import CashAnalysis
@@ -46,6 +47,7 @@ class Chart:
     unit: str  # what the bars measure
     bars: tuple[Bar, ...]
     extra_head: str = ""
+    head: str = ""  # the table's first column (what each bar is): "Item", "Lane"
 
     @property
     def top(self) -> float:
@@ -56,31 +58,54 @@ def _pct(rate: Decimal | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f} %"
 
 
+#: the first column of each rate table (what its bars are), by the table's key
+RATE_HEADS = {
+    "rate_by_item": N_("Item"),
+    "rate_by_category": N_("Category"),
+    "rate_by_vendor": N_("Vendor"),
+    "rate_by_lane": N_("Lane"),
+    "rate_by_staff": N_("Staff member"),
+}
+
+
 def charts(a: chain_analysis.ChainAnalysis) -> list[Chart]:
     out: list[Chart] = []
     for attr, title in chain_analysis.RATE_TABLES:
         rates: dict[str, chain_analysis.Rate] = getattr(a, attr)
         ranked = sorted(rates.values(), key=lambda r: (-(r.rate or Decimal(-1)), r.label))[:TOP]
-        bars = tuple(Bar(r.label, float(r.rate or 0), _pct(r.rate), f"{r.returned} of {r.sold} sold") for r in ranked)
-        out.append(Chart(attr, title, "units returned per unit sold", bars, "Returned of sold"))
+        bars = tuple(
+            Bar(
+                r.label,
+                float(r.rate or 0),
+                _pct(r.rate),
+                _("{returned} of {sold} sold").format(returned=r.returned, sold=r.sold),
+            )
+            for r in ranked
+        )
+        head = _(RATE_HEADS[attr]) if attr in RATE_HEADS else title.split(" by ")[-1].capitalize()
+        out.append(Chart(attr, _(title), _("units returned per unit sold"), bars, _("Returned of sold"), head))
     reasons = sorted(a.base.by_reason.values(), key=lambda b: (-b.units, b.label))[:TOP]
     out.append(
         Chart(
-            "by_reason", "Returns by reason", "units returned",
-            tuple(Bar(b.label, float(b.units), str(b.units), f"{b.refunded:.2f} refunded") for b in reasons),
-            "Refunded",
+            "by_reason", _("Returns by reason"), _("units returned"),
+            tuple(
+                Bar(b.label, float(b.units), str(b.units), _("{amount} refunded").format(amount=f"{b.refunded:.2f}"))
+                for b in reasons
+            ),
+            _("Refunded"), _("Reason"),
         )
     )  # fmt: skip
     depts = sorted(a.complaints_by_department.values(), key=lambda r: (-r.complaints, r.label))[:TOP]
     out.append(
         Chart(
-            "complaints_by_department", "Complaints by department", "complaints",
+            "complaints_by_department", _("Complaints by department"), _("complaints"),
             tuple(
                 Bar(r.label, float(r.complaints), str(r.complaints),
-                    f"{r.resolved} resolved, mean {r.mean_hours if r.mean_hours is not None else '—'} h to resolution")
+                    _("{resolved} resolved, mean {hours} h to resolution").format(
+                        resolved=r.resolved, hours=r.mean_hours if r.mean_hours is not None else "—"))
                 for r in depts
             ),
-            "Resolved and time to resolution",
+            _("Resolved and time to resolution"), _("Department"),
         )
     )  # fmt: skip
     return out
@@ -92,26 +117,28 @@ def _money(minor: int) -> str:
 
 def cash_charts(c: CashAnalysis) -> list[Chart]:
     out: list[Chart] = []
-    for key, title, lines in (("lane", "lane", c.by_lane), ("staff", "staff member", c.by_staff)):
+    for key, lines in (("lane", c.by_lane), ("staff", c.by_staff)):
         ranked = sorted(lines.values(), key=lambda x: (-x.no_sales, x.label))[:TOP]
-        bars = tuple(Bar(x.label, float(x.no_sales), str(x.no_sales), f"{x.shifts} shifts closed") for x in ranked)
-        out.append(
-            Chart(f"no_sales_by_{key}", f"No-sales by {title}", "drawer openings without a sale", bars, "Shifts")
+        bars = tuple(
+            Bar(x.label, float(x.no_sales), str(x.no_sales), _("{count} shifts closed").format(count=x.shifts))
+            for x in ranked
         )
+        head = _("Lane") if key == "lane" else _("Staff member")
+        title = _("No-sales by lane") if key == "lane" else _("No-sales by staff member")
+        out.append(Chart(f"no_sales_by_{key}", title, _("drawer openings without a sale"), bars, _("Shifts"), head))
         ranked = sorted(lines.values(), key=lambda x: (x.over_short_minor, x.label))[:TOP]
         bars = tuple(
             Bar(
                 x.label,
                 float(abs(x.over_short_minor)),
                 _money(x.over_short_minor),
-                f"{x.short} of {x.shifts} shifts short",
+                _("{short} of {shifts} shifts short").format(short=x.short, shifts=x.shifts),
             )
             for x in ranked
             if x.shifts
         )
-        out.append(
-            Chart(f"over_short_by_{key}", f"Over/short by {title}", "over (+) or short (-)", bars, "Short shifts")
-        )
+        title = _("Over/short by lane") if key == "lane" else _("Over/short by staff member")
+        out.append(Chart(f"over_short_by_{key}", title, _("over (+) or short (-)"), bars, _("Short shifts"), head))
     return out
 
 
@@ -131,19 +158,24 @@ def _period(who: Office, since: str, until: str) -> tuple[date, date]:
         first = date.fromisoformat(since) if since else last - timedelta(days=29)
     except ValueError:
         raise PageRefusal(
-            422, "Not a date", "Give the period's days as YYYY-MM-DD (like 2026-12-01).", "Pick the days again.", who
+            422,
+            _("Not a date"),
+            _("Give the period's days as YYYY-MM-DD (like 2026-12-01)."),
+            _("Pick the days again."),
+            who,
         ) from None
     if last < first or (last - first).days >= MAX_DAYS:
         raise PageRefusal(
-            422, "Not a period", f"The period must start before it ends and last at most {MAX_DAYS} days.",
-            "Pick the days again.", who,
+            422, _("Not a period"),
+            _("The period must start before it ends and last at most {count} days.").format(count=MAX_DAYS),
+            _("Pick the days again."), who,
         )  # fmt: skip
     return first, last
 
 
 def _store(who: Office, store: str) -> str | None:
     if who.role == "agent":
-        raise not_yours(who, "The analysis")
+        raise not_yours(who, _("The analysis is not in what your role lets you see; nothing is shown."))
     return store_scope(who, store)
 
 
@@ -177,11 +209,16 @@ def router(engine: Engine) -> APIRouter:
         record(engine, who, "analysis_csv", f"{scope or 'all'} {first}..{last} {chart[:40]}".strip(), "", scope)
         sheet = chain_analysis.to_csv(result)
         if chart:
-            every = charts(result) + cash_charts(kept.cash)
+            with use_language(SOURCE_LANGUAGE):  # a data file: its columns and units stay English
+                every = charts(result) + cash_charts(kept.cash)
             picked = [c for c in every if c.key == chart]
             if not picked:
                 raise PageRefusal(
-                    404, "No such chart", f"There is no chart {chart[:40]!r}.", "Go back to the page.", who
+                    404,
+                    _("No such chart"),
+                    _("There is no chart {chart}.").format(chart=repr(chart[:40])),
+                    _("Go back to the page."),
+                    who,
                 )
             sheet = chart_csv(picked[0], first, last)
         name = f"analysis-{chart or 'all'}-{scope or 'all'}-{first}-{last}.csv"

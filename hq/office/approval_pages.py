@@ -26,6 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, select
 
+from counter.i18n import N_, _
 from counter.money import Currency
 from counter.returns.policy import ApprovalKind
 from hq import schema as s
@@ -49,12 +50,12 @@ from hq.web import Refusal
 OFFICE_STATION = "office"  # answered_terminal of an answer typed in the back office
 PIN = re.compile(r"^[0-9]{4,8}$")
 MAX_NOTE = 500
-STATES = {
-    PENDING: "Waiting for an answer",
-    APPROVED: "Approved",
-    DECLINED: "Declined",
-    "cancelled": "Withdrawn by the lane",
-    "expired": "Expired before anyone answered",
+STATES = {  # shown with _() where the page is made
+    PENDING: N_("Waiting for an answer"),
+    APPROVED: N_("Approved"),
+    DECLINED: N_("Declined"),
+    "cancelled": N_("Withdrawn by the lane"),
+    "expired": N_("Expired before anyone answered"),
 }
 
 
@@ -80,12 +81,12 @@ def kinds_in_words(kinds: list[str]) -> list[str]:
 def duration(delta: timedelta) -> str:
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 60:
-        return f"{seconds} s"
+        return _("{seconds} s").format(seconds=seconds)
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
+        return _("{minutes} min {seconds} s").format(minutes=minutes, seconds=f"{seconds:02d}")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=f"{minutes:02d}")
 
 
 def described(row: Any, now: datetime) -> dict[str, Any]:
@@ -97,9 +98,9 @@ def described(row: Any, now: datetime) -> dict[str, Any]:
         lane=f"{row['store_id']}-{row['terminal_id']}",
         waited=duration(now - row["created_at"]),
         expires_in=duration(row["expires_at"] - now),
-        state_label=STATES.get(data["state"], data["state"]),
+        state_label=_(STATES[data["state"]]) if data["state"] in STATES else data["state"],
         answered_at_text=row["answered_at"].strftime("%Y-%m-%d %H:%M:%S UTC") if row["answered_at"] else "",
-        answered_where="the back office" if row["answered_terminal"] == OFFICE_STATION else row["answered_terminal"],
+        answered_where=_("the back office") if row["answered_terminal"] == OFFICE_STATION else row["answered_terminal"],
     )
     return data
 
@@ -116,7 +117,7 @@ def pending_rows(conn: Connection, scope: str | None, now: datetime) -> list[dic
 
 def _no_agents(who: Office) -> None:
     if who.role == "agent":
-        raise not_yours(who, "Approvals")
+        raise not_yours(who, _("Approvals is not in what your role lets you see; nothing is shown."))
 
 
 def _request_of(conn: Connection, who: Office, approval_id: str) -> Any:
@@ -125,21 +126,22 @@ def _request_of(conn: Connection, who: Office, approval_id: str) -> Any:
     t = s.approval_requests
     row = conn.execute(select(t).where(t.c.id == approval_id[:64])).mappings().first()
     if row is None:
-        raise not_found(who, "such approval request")
+        raise not_found(who, _("There is no such approval request."))
     if not who.sees_store(str(row["store_id"])):
-        raise not_yours(who, "This approval request")
+        raise not_yours(who, _("This approval request is not in what your role lets you see; nothing is shown."))
     return row
 
 
 def _why_not_yours_to_answer(who: Office, row: Any) -> str:
     """Why this person may not answer this request ("" when they may)."""
     if not who.approves:
-        return (
-            f"As {who.role_label} you see the requests but do not answer them: "
-            "a store manager or an administrator does."
-        )
+        return _(
+            "As {role} you see the requests but do not answer them: a store manager or an administrator does."
+        ).format(role=_(who.role_label))
     if who.user_id == row["requester_id"]:
-        return f"{row['requester_name']}, you asked for this approval yourself: another manager must answer it."
+        return _("{name}, you asked for this approval yourself: another manager must answer it.").format(
+            name=row["requester_name"]
+        )
     return ""
 
 
@@ -175,21 +177,26 @@ def router(engine: Engine) -> APIRouter:
         decision, pin, note = field(form, "decision"), field(form, "pin"), field(form, "note")
         why_not = _why_not_yours_to_answer(who, row)
         if why_not:
-            raise PageRefusal(403, "Not yours to answer", f"{why_not} Nothing was changed.", "", who)
+            raise PageRefusal(
+                403, _("Not yours to answer"), _("{reason} Nothing was changed.").format(reason=why_not), "", who
+            )
         if decision not in ("approve", "decline"):
             raise PageRefusal(
-                422, "Approve or decline?", "The form did not say whether to approve or decline; nothing was changed.",
-                "Go back and press Approve or Decline.", who,
+                422, _("Approve or decline?"),
+                _("The form did not say whether to approve or decline; nothing was changed."),
+                _("Go back and press Approve or Decline."), who,
             )  # fmt: skip
         if not PIN.match(pin):
             return _approval_page(
                 request, who, row, status=422, note=note,
-                error="Type your own PIN: 4 to 8 digits. Nothing was changed (this did not count as a wrong PIN).",
+                error=_("Type your own PIN: 4 to 8 digits. Nothing was changed (this did not count as a wrong PIN)."),
             )  # fmt: skip
         if len(note) > MAX_NOTE:
             return _approval_page(
                 request, who, row, status=422, note=note[:MAX_NOTE],
-                error=f"The note is longer than {MAX_NOTE} characters; shorten it. Nothing was changed.",
+                error=_("The note is longer than {limit} characters; shorten it. Nothing was changed.").format(
+                    limit=MAX_NOTE
+                ),
             )  # fmt: skip
         station = Caller("office", str(row["store_id"]), OFFICE_STATION, who.login)
         target = f"{row['store_id']}:{row['id']}"
@@ -199,14 +206,20 @@ def router(engine: Engine) -> APIRouter:
                 note=note, station=station,
             )  # fmt: skip
         except Refusal as refused:
-            record(engine, who, "approval_refused", target, f"{refused.error}: {refused.message}", row["store_id"])
+            record(engine, who, "approval_refused", target, f"{refused.error}: {refused.english}", row["store_id"])
             with engine.connect() as conn:
                 latest = _request_of(conn, who, approval_id)
             return _approval_page(request, who, latest, status=refused.status, note=note, error=refused.message)
         record(engine, who, f"approval_{decision}", target, note[:500], row["store_id"])
-        words = "Approved" if done["state"] == APPROVED else "Declined"
-        said = f"{words}: {done['what'][:120]} ({money(int(done['amount_minor']), str(done['currency']))}). "
-        said += f"The lane {done['terminal_id']} sees it at its next check."
+        values = {
+            "what": done["what"][:120],
+            "amount": money(int(done["amount_minor"]), str(done["currency"])),
+            "lane": done["terminal_id"],
+        }
+        if done["state"] == APPROVED:
+            said = _("Approved: {what} ({amount}). The lane {lane} sees it at its next check.").format(**values)
+        else:
+            said = _("Declined: {what} ({amount}). The lane {lane} sees it at its next check.").format(**values)
         return RedirectResponse(f"/office/approvals?said={quote(said)}", status_code=303)
 
     def _approval_page(

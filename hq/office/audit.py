@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine, select
 
+from counter.i18n import _
 from hq import schema as s
 from hq.office.audit_chain import verify
 from hq.office.auth import Office
@@ -43,4 +44,4 @@ def router(engine: Engine) -> APIRouter:
 
 def _admins_only(who: Office) -> None:
     if who.role != "admin":
-        raise not_yours(who, "The audit trail")
+        raise not_yours(who, _("The audit trail is not in what your role lets you see; nothing is shown."))

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from counter.i18n import _
 from counter.journal import GENESIS, canonical, utc_stamp
 from hq import schema as s
 from hq.store import utcnow
@@ -67,8 +68,10 @@ class Check:
     @property
     def words(self) -> str:
         if self.ok:
-            return f"{self.rows:,} actions; the chain holds: none was changed, added or removed behind HQ's back."
-        return f"The chain does not hold: {self.problem}"
+            return _("{count} actions; the chain holds: none was changed, added or removed behind HQ's back.").format(
+                count=f"{self.rows:,}"
+            )
+        return _("The chain does not hold: {problem}").format(problem=self.problem)
 
 
 def verify(conn: Connection, newest: int | None = None) -> Check:
@@ -88,15 +91,15 @@ def verify(conn: Connection, newest: int | None = None) -> Check:
     for r in rows:
         n += 1
         if r["prev_hash"] != prev:
-            return Check(n, False, f"action #{r['id']} does not follow the one before it (one was removed, "
-                         "inserted or changed there).", int(r["id"]))  # fmt: skip
+            return Check(n, False, _("action #{id} does not follow the one before it (one was removed, "
+                         "inserted or changed there).").format(id=r["id"]), int(r["id"]))  # fmt: skip
         if row_hash(prev, r["at"], dict(r)) != r["hash"]:
-            return Check(n, False, f"action #{r['id']} ({r['action']} by {r['login']}) was changed after it was "
-                         "recorded.", int(r["id"]))  # fmt: skip
+            return Check(n, False, _("action #{id} ({action} by {login}) was changed after it was recorded.").format(
+                         id=r["id"], action=r["action"], login=r["login"]), int(r["id"]))  # fmt: skip
         prev = str(r["hash"])
     head = conn.execute(select(h.c.hash, h.c.rows).where(h.c.chain == CHAIN)).first()
     held = (str(head.hash), int(head.rows)) if head is not None else (GENESIS, 0)
     if held != (prev, n):
-        return Check(n, False, f"the chain's head names {held[1]:,} actions but {n:,} are there: the newest were "
-                     "removed, or the head was changed.")  # fmt: skip
+        return Check(n, False, _("the chain's head names {named} actions but {count} are there: the newest were "
+                     "removed, or the head was changed.").format(named=f"{held[1]:,}", count=f"{n:,}"))  # fmt: skip
     return Check(n, True)

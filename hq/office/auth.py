@@ -27,6 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from counter.i18n import N_, _
 from hq import schema as s
 from hq.office import audit_chain
 from hq.store import utcnow
@@ -37,11 +38,11 @@ IDLE_MINUTES = 30
 MAX_HOURS = 12
 MIN_PASSWORD = 10
 ROLES = ("agent", "store_manager", "hq_staff", "admin")
-ROLE_LABELS = {
-    "agent": "Department agent",
-    "store_manager": "Store manager",
-    "hq_staff": "HQ staff",
-    "admin": "Administrator",
+ROLE_LABELS = {  # shown with _()
+    "agent": N_("Department agent"),
+    "store_manager": N_("Store manager"),
+    "hq_staff": N_("HQ staff"),
+    "admin": N_("Administrator"),
 }
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 COOKIE = "counter_office"
@@ -103,9 +104,12 @@ def hash_password(password: str) -> str:
 
 def check_password_rules(password: str, login: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise OfficeError(f"The password is too short: at least {MIN_PASSWORD} characters.", "Choose a longer one.")
+        raise OfficeError(
+            _("The password is too short: at least {count} characters.").format(count=MIN_PASSWORD),
+            _("Choose a longer one."),
+        )
     if login and login.lower() in password.lower():
-        raise OfficeError("The password must not contain the login name.", "Choose another one.")
+        raise OfficeError(_("The password must not contain the login name."), _("Choose another one."))
 
 
 def _action(
@@ -125,7 +129,7 @@ def sign_in(engine: Engine, login: str, password: str, now: datetime | None = No
     words for an unknown login and a wrong password; a lockout says until when."""
     now = now or utcnow()
     login = login.strip().lower()
-    refused = OfficeError("The login or the password is not right.", "Check both and try again.")
+    refused = OfficeError(_("The login or the password is not right."), _("Check both and try again."))
     problem: OfficeError | None = None
     with engine.begin() as conn:  # a failure is counted and committed before it is said
         row = (
@@ -139,8 +143,10 @@ def sign_in(engine: Engine, login: str, password: str, now: datetime | None = No
         elif row["locked_until"] is not None and row["locked_until"] > now:
             until = row["locked_until"].strftime("%H:%M UTC")
             problem = OfficeError(
-                f"This login is locked after {MAX_FAILURES} wrong passwords, until {until}.",
-                "Wait, or ask an administrator to set a new password.",
+                _("This login is locked after {count} wrong passwords, until {time}.").format(
+                    count=MAX_FAILURES, time=until
+                ),
+                _("Wait, or ask an administrator to set a new password."),
             )
         elif not _verify(str(row["password_hash"]), password):
             failures = int(row["failed_attempts"]) + 1
@@ -153,8 +159,10 @@ def sign_in(engine: Engine, login: str, password: str, now: datetime | None = No
             _action(conn, login, str(row["user_id"]), "lockout" if locked else "sign_in_failed", login)
             problem = (
                 OfficeError(
-                    f"That was the {MAX_FAILURES}th wrong password: this login is locked for {LOCK_MINUTES} minutes.",
-                    "Wait, or ask an administrator to set a new password.",
+                    _("That was the {count}th wrong password: this login is locked for {minutes} minutes.").format(
+                        count=MAX_FAILURES, minutes=LOCK_MINUTES
+                    ),
+                    _("Wait, or ask an administrator to set a new password."),
                 )
                 if locked
                 else refused
@@ -240,12 +248,12 @@ def sign_out(engine: Engine, token: str | None) -> None:
 
 def change_password(engine: Engine, who: Office, old: str, new: str, again: str) -> None:
     if new != again:
-        raise OfficeError("The two new passwords are not the same.", "Type the new password twice.")
+        raise OfficeError(_("The two new passwords are not the same."), _("Type the new password twice."))
     check_password_rules(new, who.login)
     with engine.begin() as conn:
         row = conn.execute(select(s.office_logins).where(s.office_logins.c.login == who.login)).mappings().one()
         if not _verify(str(row["password_hash"]), old):
-            raise OfficeError("The present password is not right.", "Type the password you signed in with.")
+            raise OfficeError(_("The present password is not right."), _("Type the password you signed in with."))
         conn.execute(
             update(s.office_logins)
             .where(s.office_logins.c.login == who.login)
@@ -270,23 +278,26 @@ def add_login(
     login = login.strip().lower()
     if not LOGIN.match(login):
         raise OfficeError(
-            "A login name is 2 to 40 lower-case letters, digits, dots, dashes or underscores.", "For example: dana.w"
+            _("A login name is 2 to 40 lower-case letters, digits, dots, dashes or underscores."),
+            _("For example: {example}").format(example="dana.w"),
         )
     if role not in ROLES:
-        raise OfficeError(f"{role!r} is not a role: {', '.join(ROLES)}.")
+        raise OfficeError(_("{role} is not a role: {roles}.").format(role=repr(role), roles=", ".join(ROLES)))
     if role == "agent" and not department:
-        raise OfficeError("A department agent needs a department.", "Give --department, e.g. warranty.")
+        raise OfficeError(_("A department agent needs a department."), _("Give --department, e.g. warranty."))
     if role == "store_manager" and not store_id:
-        raise OfficeError("A store manager needs a store.", "Give --store, e.g. S01.")
+        raise OfficeError(_("A store manager needs a store."), _("Give --store, e.g. S01."))
     password = secrets.token_urlsafe(12)
     now = utcnow()
     with engine.begin() as conn:
         if conn.execute(select(s.users.c.id).where(s.users.c.id == user_id, s.users.c.active)).first() is None:
-            raise OfficeError(f"No active staff member has the id {user_id}.", "See `counter hq office-users`.")
+            raise OfficeError(
+                _("No active staff member has the id {id}.").format(id=user_id), _("See `counter hq office-users`.")
+            )
         if conn.execute(select(s.office_logins.c.login).where(s.office_logins.c.login == login)).first() is not None:
-            raise OfficeError(f"The login {login} is taken.", "Choose another login name.")
+            raise OfficeError(_("The login {login} is taken.").format(login=login), _("Choose another login name."))
         if conn.execute(select(s.office_logins.c.login).where(s.office_logins.c.user_id == user_id)).first():
-            raise OfficeError(f"{user_id} has a login already.", "Reset its password instead.")
+            raise OfficeError(_("{id} has a login already.").format(id=user_id), _("Reset its password instead."))
         conn.execute(
             insert(s.office_logins).values(
                 login=login, user_id=user_id, password_hash=hash_password(password), must_change=True,
@@ -309,7 +320,7 @@ def reset(engine: Engine, login: str, by: str = "admin (command line)", by_user:
             .values(password_hash=hash_password(password), must_change=True, failed_attempts=0, locked_until=None)
         ).rowcount
         if not done:
-            raise OfficeError(f"There is no login {login}.", "See `counter hq office-users`.")
+            raise OfficeError(_("There is no login {login}.").format(login=login), _("See `counter hq office-users`."))
         conn.execute(delete(s.office_sessions).where(s.office_sessions.c.login == login))
         _action(conn, by, by_user, "password_reset", login)
     return password
@@ -318,13 +329,13 @@ def reset(engine: Engine, login: str, by: str = "admin (command line)", by_user:
 def set_active(engine: Engine, login: str, active: bool, by: Office) -> None:
     """Deactivate a login (its sessions end; it cannot sign in) or make it active again."""
     if not active and login == by.login:
-        raise OfficeError("You cannot deactivate your own login.", "Ask another administrator.")
+        raise OfficeError(_("You cannot deactivate your own login."), _("Ask another administrator."))
     with engine.begin() as conn:
         done = conn.execute(
             update(s.office_logins).where(s.office_logins.c.login == login).values(active=active)
         ).rowcount
         if not done:
-            raise OfficeError(f"There is no login {login}.", "Reload the staff page.")
+            raise OfficeError(_("There is no login {login}.").format(login=login), _("Reload the staff page."))
         if not active:
             conn.execute(delete(s.office_sessions).where(s.office_sessions.c.login == login))
         _action(conn, by.login, by.user_id, "login_reactivated" if active else "login_deactivated", login)

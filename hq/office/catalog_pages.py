@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, or_, select
 
+from counter.i18n import _
 from hq import analysis_dirty, catalog, schema as s
 from hq.office.auth import Office, record
 from hq.office.web import field, form_of, not_found, not_saved, not_yours, page, signed_in
@@ -26,12 +27,12 @@ CENT = Decimal("0.01")
 
 def _may_read(who: Office) -> None:
     if who.role == "agent":
-        raise not_yours(who, "The catalog")
+        raise not_yours(who, _("The catalog is not in what your role lets you see; nothing is shown."))
 
 
 def _may_edit(who: Office) -> None:
     if who.role not in ("hq_staff", "admin"):
-        raise not_yours(who, "Changing the catalog")
+        raise not_yours(who, _("Changing the catalog is not in what your role lets you see; nothing is shown."))
 
 
 def _like(text: str) -> str:
@@ -47,9 +48,14 @@ def _price(who: Office, text: str) -> int:
     try:
         price = Decimal(text.replace(",", "").replace("$", "").strip())
     except InvalidOperation:
-        raise not_saved(who, f"{text[:20]!r} is not a price: type it like 12.99.") from None
+        raise not_saved(who, _("{text} is not a price: type it like 12.99.").format(text=repr(text[:20]))) from None
     if not price.is_finite() or price < 0 or price > MAX_PRICE or price != price.quantize(CENT):
-        raise not_saved(who, f"{text[:20]!r} is not a price: 0.00 to {MAX_PRICE:,.2f}, in cents.")
+        raise not_saved(
+            who,
+            _("{text} is not a price: 0.00 to {limit}, in cents.").format(
+                text=repr(text[:20]), limit=f"{MAX_PRICE:,.2f}"
+            ),
+        )
     return int(price * 100)
 
 
@@ -85,7 +91,7 @@ def router(engine: Engine) -> APIRouter:
         with engine.connect() as conn:
             row = conn.execute(select(s.items).where(s.items.c.id == item_id[:36])).mappings().first()
             if row is None:
-                raise not_found(who, "such item")
+                raise not_found(who, _("There is no such item."))
             cats = _categories(conn)
             vendors = conn.execute(select(s.items.c.vendor).where(s.items.c.vendor.is_not(None)).distinct()).scalars()
             known = sorted(str(v) for v in vendors)[:500]
@@ -98,27 +104,27 @@ def router(engine: Engine) -> APIRouter:
         _may_edit(who)
         name = field(form, "name")
         if not 1 <= len(name) <= 200:
-            raise not_saved(who, "An item's name is 1 to 200 characters.")
+            raise not_saved(who, _("An item's name is 1 to 200 characters."))
         price = _price(who, field(form, "price"))
         category = field(form, "category_id")
         vendor = " ".join(field(form, "vendor").split()) or None
         if vendor is not None and len(vendor) > 80:
-            raise not_saved(who, "A vendor's name is at most 80 characters.")
+            raise not_saved(who, _("A vendor's name is at most 80 characters."))
         active = field(form, "active") == "yes"
         with engine.begin() as conn:
             lock_downstream(conn)
             row = conn.execute(select(s.items).where(s.items.c.id == item_id[:36]).with_for_update()).mappings().first()
             if row is None:
-                raise not_found(who, "such item")
+                raise not_found(who, _("There is no such item."))
             if category not in {c["id"] for c in _categories(conn)}:
-                raise not_saved(who, "Pick the item's category from the list.")
+                raise not_saved(who, _("Pick the item's category from the list."))
             after = {"name": name, "price_minor": price, "category_id": category, "vendor": vendor, "active": active}
             changed = {k: (row[k], v) for k, v in after.items() if row[k] != v}
             if changed:
                 catalog.upsert(conn, "item", [{**{k: row[k] for k in ("id", "sku", "barcode", "tax_code")}, **after}])
             if "category_id" in changed or "vendor" in changed:
                 analysis_dirty.forget(conn)  # its sales and returns count under the new category or vendor
-        said = "Nothing changed." if not changed else "Saved: the lanes take it on their next sync."
+        said = _("Nothing changed.") if not changed else _("Saved: the lanes take it on their next sync.")
         if changed:
             detail = "; ".join(f"{k} {_shown(k, a)} → {_shown(k, b)}" for k, (a, b) in changed.items())
             record(engine, who, "item_changed", f"{row['sku']}", detail)
@@ -141,11 +147,11 @@ def router(engine: Engine) -> APIRouter:
             days = int(field(form, "return_days"))
             fee = Decimal(field(form, "restocking_fee_percent") or "0")
         except (ValueError, InvalidOperation):
-            raise not_saved(who, "Days are a whole number and the fee a percentage like 15.") from None
+            raise not_saved(who, _("Days are a whole number and the fee a percentage like 15.")) from None
         if not 0 <= days <= 365:
-            raise not_saved(who, "A return window is 0 to 365 days.")
+            raise not_saved(who, _("A return window is 0 to 365 days."))
         if not fee.is_finite() or not 0 <= fee <= 100 or fee != fee.quantize(CENT):
-            raise not_saved(who, "A restocking fee is 0 to 100 percent.")
+            raise not_saved(who, _("A restocking fee is 0 to 100 percent."))
         after = {
             "return_days": days,
             "final_sale": field(form, "final_sale") == "yes",
@@ -157,7 +163,7 @@ def router(engine: Engine) -> APIRouter:
             c = s.categories
             row = conn.execute(select(c).where(c.c.id == category_id[:36]).with_for_update()).mappings().first()
             if row is None:
-                raise not_found(who, "such category")
+                raise not_found(who, _("There is no such category."))
             changed = {k: (row[k], v) for k, v in after.items() if str(row[k]) != str(v)}
             if changed:
                 catalog.upsert(
@@ -166,7 +172,11 @@ def router(engine: Engine) -> APIRouter:
         if changed:
             detail = "; ".join(f"{k} {a} → {b}" for k, (a, b) in changed.items())
             record(engine, who, "policy_changed", str(row["name"]), detail)
-        said = f"{row['name']}: saved, the lanes take it on their next sync." if changed else "Nothing changed."
+        said = (
+            _("{category}: saved, the lanes take it on their next sync.").format(category=row["name"])
+            if changed
+            else _("Nothing changed.")
+        )
         return RedirectResponse(f"/office/policies?said={quote(said)}", status_code=303)
 
     return api

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from counter.i18n import _
+
 OFFICE_COMMANDS = frozenset({"office-users", "office-user", "office-reset", "analysis-refresh", "office-audit"})
 
 
@@ -38,30 +40,36 @@ def run_office_command(args: argparse.Namespace, engine: Engine) -> int:
         return _audit(engine, max(0, min(args.last, 10_000)))
     if args.hq_command == "analysis-refresh":
         if not 1 <= args.days <= 400:
-            print("counter hq: --days is 1 to 400.", file=sys.stderr)
+            print(_("counter hq: --days is 1 to 400."), file=sys.stderr)
             return 2
         started = time.perf_counter()
         made = analysis_days.refresh(engine, keep_days=args.days)
-        print(f"{made} store day(s) of the analysis made in {time.perf_counter() - started:.1f} s.")
+        seconds = f"{time.perf_counter() - started:.1f}"
+        print(_("{count} store day(s) of the analysis made in {seconds} s.").format(count=made, seconds=seconds))
         return 0
     try:
         if args.hq_command == "office-users":
             for r in auth.logins(engine):
-                where = r["store_id"] or "every store"
+                where = r["store_id"] or _("every store")
                 dept = f" ({r['department']})" if r["department"] else ""
-                state = "" if r["active"] else " — inactive"
-                print(f"{r['login']:<16} {r['name']:<24} {auth.ROLE_LABELS[r['role']]}{dept}, {where}{state}")
+                state = "" if r["active"] else " — " + _("inactive")
+                print(f"{r['login']:<16} {r['name']:<24} {_(auth.ROLE_LABELS[r['role']])}{dept}, {where}{state}")
             return 0
         if args.hq_command == "office-user":
             password = auth.add_login(
                 engine, args.login, args.user_id, args.role, store_id=args.store, department=args.department
             )
             print(password)
-            print(f"One-time password for {args.login}: to be changed at the first sign-in (/office).", file=sys.stderr)
+            print(
+                _("One-time password for {login}: to be changed at the first sign-in (/office).").format(
+                    login=args.login
+                ),
+                file=sys.stderr,
+            )
             return 0
         password = auth.reset(engine, args.login)
         print(password)
-        print(f"New one-time password for {args.login}; its sessions ended.", file=sys.stderr)
+        print(_("New one-time password for {login}; its sessions ended.").format(login=args.login), file=sys.stderr)
         return 0
     except auth.OfficeError as exc:
         print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)

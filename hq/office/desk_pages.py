@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, case, func, insert, select
 
 from counter.desk.referrals import Priority
+from counter.i18n import _
 from counter.journal import EventType, utc_stamp
 from hq import schema as s
 from hq.office.auth import Office, record
@@ -163,7 +164,7 @@ def router(engine: Engine) -> APIRouter:
             departments = _departments(conn)
             rows = queue_rows(conn, who, department[:32] or None, answered != "0", page_no)
         title = departments.get(who.department or "", who.department) if who.role == "agent" else (
-            departments.get(department, department) if department else "Every department"
+            departments.get(department, department) if department else _("Every department")
         )  # fmt: skip
         return page(
             request, "queue.html", who, rows=rows, departments=departments, department=department, title=title,
@@ -176,9 +177,9 @@ def router(engine: Engine) -> APIRouter:
         who = await signed_in(engine, request)
         with engine.connect() as conn:
             if _case(conn, store_id[:16], case_id[:36]) is None:
-                raise not_found(who, "such case")
+                raise not_found(who, _("There is no such case."))
             if not _may_see_case(conn, who, store_id, case_id):
-                raise not_yours(who, "This case")
+                raise not_yours(who, _("This case is not in what your role lets you see; nothing is shown."))
             view = case_view(conn, store_id, case_id)
             departments = _departments(conn)
         return page(request, "case.html", who, said=said[:200], departments=departments, **view)
@@ -191,16 +192,21 @@ def router(engine: Engine) -> APIRouter:
         note = field(form, "note")
         with engine.begin() as conn:
             if _case(conn, store_id[:16], case_id[:36]) is None:
-                raise not_found(who, "such case")
+                raise not_found(who, _("There is no such case."))
             if not _may_see_case(conn, who, store_id, case_id):
-                raise not_yours(who, "This case")
+                raise not_yours(who, _("This case is not in what your role lets you see; nothing is shown."))
             r = s.DESK["referrals"]
             mine = (r.c.store_id == store_id) & (r.c.id == referral_id[:36]) & (r.c.case_id == case_id)
             ref = conn.execute(select(r).where(mine).with_for_update()).mappings().first()
             if ref is None:
-                raise not_found(who, "such referral on this case")
+                raise not_found(who, _("There is no such referral on this case."))
             if not who.sees_department(str(ref["department"])):
-                raise not_yours(who, f"The referral to {ref['department_name']}")
+                raise not_yours(
+                    who,
+                    _("The referral to {department} is not in what your role lets you see; nothing is shown.").format(
+                        department=ref["department_name"]
+                    ),
+                )
             if action == "escalate":
                 said = _escalate(conn, who, store_id, ref)
             elif action == "reassign":
@@ -218,14 +224,16 @@ def router(engine: Engine) -> APIRouter:
 def _note(conn: Connection, who: Office, store_id: str, ref: Any, note: str, *, outcome: bool) -> str:
     if not note:
         raise PageRefusal(
-            422, "Nothing written", "Write the department's note (or the outcome) first; nothing was recorded.",
-            "Go back, write it and send it again.", who,
+            422, _("Nothing written"), _("Write the department's note (or the outcome) first; nothing was recorded."),
+            _("Go back, write it and send it again."), who,
         )  # fmt: skip
     if ref["status"] != "open":
         raise PageRefusal(
-            409, "Already answered",
-            f"{ref['department_name']} has already answered this referral; nothing was recorded.",
-            "The lanes tell the customer; refer the case again from a lane if more is needed.", who,
+            409, _("Already answered"),
+            _("{department} has already answered this referral; nothing was recorded.").format(
+                department=ref["department_name"]
+            ),
+            _("The lanes tell the customer; refer the case again from a lane if more is needed."), who,
         )  # fmt: skip
     case = _case(conn, store_id, str(ref["case_id"]))
     body = {
@@ -243,7 +251,7 @@ def _note(conn: Connection, who: Office, store_id: str, ref: Any, note: str, *, 
     }
     kind = EventType.REFERRAL_ANSWERED if outcome else EventType.REFERRAL_NOTED
     append(conn, store_id, kind, body, private)
-    return "Outcome recorded: the lanes will tell the customer." if outcome else "Note added."
+    return _("Outcome recorded: the lanes will tell the customer.") if outcome else _("Note added.")
 
 
 def _reassign(conn: Connection, who: Office, store_id: str, ref: Any, department: str, note: str) -> str:
@@ -253,13 +261,19 @@ def _reassign(conn: Connection, who: Office, store_id: str, ref: Any, department
     ).first()
     if target is None or not target.active or department == ref["department"]:
         raise PageRefusal(
-            422, "Pick a department", "Pick another department that takes referrals; nothing was changed.", "", who
+            422,
+            _("Pick a department"),
+            _("Pick another department that takes referrals; nothing was changed."),
+            "",
+            who,
         )
     if not note:
-        raise PageRefusal(422, "Say why", "Say why the case goes to another department; nothing was changed.", "", who)
+        raise PageRefusal(
+            422, _("Say why"), _("Say why the case goes to another department; nothing was changed."), "", who
+        )
     if ref["status"] != "open":
         raise PageRefusal(
-            409, "Already answered", "An answered referral is not reassigned; nothing was changed.", "", who
+            409, _("Already answered"), _("An answered referral is not reassigned; nothing was changed."), "", who
         )
     case = _case(conn, store_id, str(ref["case_id"]))
     due = (datetime.now(UTC).date() + timedelta(days=int(target.referral_days))).isoformat()
@@ -275,17 +289,21 @@ def _reassign(conn: Connection, who: Office, store_id: str, ref: Any, department
     text = f"Reassigned from {ref['department_name']} to {target.name}: {note}"
     private = {"referral_notes": [{"text": text}], "case_events": [{"text": text}]}
     append(conn, store_id, EventType.REFERRAL_REASSIGNED, body, private)
-    return f"Case {case['number']} is with {target.name} now, due {due}."
+    return _("Case {number} is with {department} now, due {due}.").format(
+        number=case["number"], department=target.name, due=due
+    )
 
 
 def _escalate(conn: Connection, who: Office, store_id: str, ref: Any) -> str:
     e, c, dep = s.referral_escalations, s.DESK["cases"], s.departments
     if ref["status"] != "open":
         raise PageRefusal(
-            409, "Already answered", "An answered referral is not escalated; nothing was changed.", "", who
+            409, _("Already answered"), _("An answered referral is not escalated; nothing was changed."), "", who
         )
     if conn.execute(select(e.c.id).where(e.c.store_id == store_id, e.c.referral_id == ref["id"])).first():
-        raise PageRefusal(409, "Escalated already", "This referral is escalated already; nothing was changed.", "", who)
+        raise PageRefusal(
+            409, _("Escalated already"), _("This referral is escalated already; nothing was changed."), "", who
+        )
     case = conn.execute(select(c).where(c.c.store_id == store_id, c.c.id == ref["case_id"])).mappings().one()
     manager = conn.execute(select(dep.c.name).where(dep.c.code == "manager")).scalar() or "Store manager"
     lock_downstream(conn)
@@ -302,4 +320,4 @@ def _escalate(conn: Connection, who: Office, store_id: str, ref: Any) -> str:
             version=s.change_seq.next_value(), deleted=False,
         )
     )  # fmt: skip
-    return f"Escalated to {manager}."
+    return _("Escalated to {department}.").format(department=manager)

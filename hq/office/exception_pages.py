@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, Engine, Table, select, true, update
 
+from counter.i18n import N_, _
 from hq import schema as s
 from hq.exception_words import describe_exception
 from hq.office.auth import Office, record
@@ -27,16 +28,16 @@ from hq.store import utcnow
 MAX_NOTE = 2000
 SOURCES: dict[str, Table] = {"exception": s.exceptions, "alert": s.alerts}
 ALERT_WORDS = {
-    "seq_conflict": "two entries with one number",
-    "chain_broken": "a lane's chain does not link",
-    "gap": "entries missing in a lane's chain",
-    "clock_skew": "a lane's clock is off",
-    "forbidden": "a refused call",
-    "approver_locked": "an approver locked after wrong PINs",
-    "desk_backfill": "desk records filled in late",
-    "desk_texts": "desk texts missing",
-    "referral_department": "a referral to an unknown department",
-    "referral_escalated": "a referral escalated",
+    "seq_conflict": N_("Two entries with one number"),
+    "chain_broken": N_("A lane's chain does not link"),
+    "gap": N_("Entries missing in a lane's chain"),
+    "clock_skew": N_("A lane's clock is off"),
+    "forbidden": N_("A refused call"),
+    "approver_locked": N_("An approver locked after wrong pins"),
+    "desk_backfill": N_("Desk records filled in late"),
+    "desk_texts": N_("Desk texts missing"),
+    "referral_department": N_("A referral to an unknown department"),
+    "referral_escalated": N_("A referral escalated"),
 }
 
 
@@ -57,8 +58,13 @@ def _stamp(value: Any) -> str:
 def alert_words(a: Any) -> str:
     kind = str(a["kind"])
     lane = "-".join(str(p) for p in (a["store_id"], a["terminal_id"]) if p) or "HQ"
-    seq = f", entry {a['seq']}" if a["seq"] is not None else ""
-    return f"{ALERT_WORDS.get(kind, kind.replace('_', ' ')).capitalize()} ({kind}) at {lane}{seq}: {a['detail']}"
+    what = _(ALERT_WORDS[kind]) if kind in ALERT_WORDS else kind.replace("_", " ").capitalize()
+    # the detail is stored text (in English): shown as it is
+    if a["seq"] is not None:
+        return _("{what} ({kind}) at {lane}, entry {seq}: {detail}").format(
+            what=what, kind=kind, lane=lane, seq=a["seq"], detail=a["detail"]
+        )
+    return _("{what} ({kind}) at {lane}: {detail}").format(what=what, kind=kind, lane=lane, detail=a["detail"])
 
 
 def rows_for(conn: Connection, scope: str | None, include_acknowledged: bool) -> list[dict[str, Any]]:
@@ -103,15 +109,25 @@ def acknowledge(conn: Connection, who: Office, source: str, item_id: int, note: 
         return done
     row = conn.execute(select(table).where(table.c.id == item_id)).mappings().first()
     if row is None:
-        raise not_found(who, f"such {source}")
+        raise not_found(
+            who, _("There is no such exception.") if source == "exception" else _("There is no such alert.")
+        )
     if not who.sees_store(str(row["store_id"])):  # an alert of no store: only for every store
-        raise not_yours(who, f"This {source}")
+        raise not_yours(
+            who,
+            _("This exception is not in what your role lets you see; nothing is shown.")
+            if source == "exception"
+            else _("This alert is not in what your role lets you see; nothing is shown."),
+        )
     by = _names(conn).get(str(row["acknowledged_by"]), row["acknowledged_by"])
     raise PageRefusal(
-        409, "Acknowledged already",
-        f"{by} acknowledged this {source} first, at {_stamp(row['acknowledged_at'])}: “{row['ack_note']}”. "
-        "Nothing was changed.",
-        "Go back to the list.", who,
+        409, _("Acknowledged already"),
+        (
+            _("{name} acknowledged this exception first, at {time}: “{note}”. Nothing was changed.")
+            if source == "exception"
+            else _("{name} acknowledged this alert first, at {time}: “{note}”. Nothing was changed.")
+        ).format(name=by, time=_stamp(row["acknowledged_at"]), note=row["ack_note"]),
+        _("Go back to the list."), who,
     )  # fmt: skip
 
 
@@ -120,7 +136,9 @@ def router(engine: Engine) -> APIRouter:
 
     def no_agents(who: Office) -> None:
         if who.role == "agent":
-            raise not_yours(who, "The exceptions and alerts")
+            raise not_yours(
+                who, _("The exceptions and alerts is not in what your role lets you see; nothing is shown.")
+            )
 
     @api.get("/office/exceptions")
     async def exceptions(request: Request, all: str = "", said: str = "", store: str = "") -> Response:  # noqa: A002
@@ -142,23 +160,29 @@ def router(engine: Engine) -> APIRouter:
         form = await form_of(request, who)
         no_agents(who)
         if source not in SOURCES or not item_id.isdigit() or len(item_id) > 18:
-            raise not_found(who, "such exception or alert")
+            raise not_found(who, _("There is no such exception or alert."))
         note = field(form, "note")
         if not note:
             raise PageRefusal(
-                422, "Write a note", "An acknowledgement needs a note: what was done or why nothing is needed. "
-                "Nothing was changed.", "Go back, write the note and send it again.", who,
+                422, _("Write a note"),
+                _("An acknowledgement needs a note: what was done or why nothing is needed. Nothing was changed."),
+                _("Go back, write the note and send it again."), who,
             )  # fmt: skip
         if len(note) > MAX_NOTE:
             raise PageRefusal(
-                422, "Too long", f"The note is longer than {MAX_NOTE} characters; nothing was changed.",
-                "Shorten it and send it again.", who,
+                422, _("Too long"),
+                _("The note is longer than {limit} characters; nothing was changed.").format(limit=MAX_NOTE),
+                _("Shorten it and send it again."), who,
             )  # fmt: skip
         with engine.begin() as conn:
             done = acknowledge(conn, who, source, int(item_id), note)
         record(engine, who, f"{source}_acknowledged", f"{source}:{item_id}", note[:500], done["store_id"])
         back = "/office/exceptions" + ("?all=1&" if field(form, "all") == "1" else "?")
-        said = f"The {source} at {_stamp(done['at'])} ({done['kind']}) is acknowledged."
+        said = (
+            _("The exception at {time} ({kind}) is acknowledged.")
+            if source == "exception"
+            else _("The alert at {time} ({kind}) is acknowledged.")
+        ).format(time=_stamp(done["at"]), kind=done["kind"])
         return RedirectResponse(back + f"said={quote(said)}", status_code=303)
 
     return api

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, Engine, and_, func, select
 
+from counter.i18n import _, ngettext
 from hq import access, schema as s
 from hq.office.auth import Office, record
 from hq.office.hq_chain import HQ_TERMINAL
@@ -70,28 +71,32 @@ def lane_rows(conn: Connection, scope: str | None, now: datetime) -> list[dict[s
 def _may_see_lanes(who: Office) -> None:
     if who.role == "agent":
         raise PageRefusal(
-            403, "Not for your role", "The lanes page is for store managers, HQ staff and administrators; "
-            "nothing is shown.", "Your department's work is in the queue.", who,
+            403, _("Not for your role"),
+            _("The lanes page is for store managers, HQ staff and administrators; nothing is shown."),
+            _("Your department's work is in the queue."), who,
         )  # fmt: skip
 
 
 def _admin_only(who: Office) -> None:
     if who.role != "admin":
         raise PageRefusal(
-            403, "Administrators only",
-            "Only an administrator may issue enrolment codes or revoke a lane; nothing was changed.",
-            "Ask an administrator.", who,
+            403, _("Administrators only"),
+            _("Only an administrator may issue enrolment codes or revoke a lane; nothing was changed."),
+            _("Ask an administrator."), who,
         )  # fmt: skip
 
 
 def _lane_ids(who: Office, store: str, terminal: str) -> None:
     for what, value, example in (("store", store, "S01"), ("terminal", terminal, "T03")):
         if not STORE_ID.fullmatch(value):
-            raise PageRefusal(
-                422, f"Not a {what} id",
-                f"A {what} id is 1 to 16 letters, digits, dashes or underscores; nothing was changed.",
-                f"For example: {example}. Go back and correct it.", who,
-            )  # fmt: skip
+            if what == "store":
+                title = _("Not a store id")
+                message = _("A store id is 1 to 16 letters, digits, dashes or underscores; nothing was changed.")
+            else:
+                title = _("Not a terminal id")
+                message = _("A terminal id is 1 to 16 letters, digits, dashes or underscores; nothing was changed.")
+            hint = _("For example: {example}. Go back and correct it.").format(example=example)
+            raise PageRefusal(422, title, message, hint, who)
 
 
 def router(engine: Engine) -> APIRouter:
@@ -136,21 +141,26 @@ def router(engine: Engine) -> APIRouter:
             known = conn.execute(select(t.c.terminal_id).where(t.c.store_id == store, t.c.terminal_id == terminal))
             if known.first() is None:
                 raise PageRefusal(
-                    404, "No such lane", f"No lane {store}-{terminal} is enrolled; nothing was changed.",
-                    "Go back to the lanes page.", who,
+                    404, _("No such lane"),
+                    _("No lane {lane} is enrolled; nothing was changed.").format(lane=f"{store}-{terminal}"),
+                    _("Go back to the lanes page."), who,
                 )  # fmt: skip
         if field(form, "confirm") != terminal:
             return show(
                 request, who, 422,
-                error=f"To revoke {store}-{terminal}, type its terminal id ({terminal}) in the box; nothing was "
-                "changed.",
+                error=_("To revoke {lane}, type its terminal id ({terminal}) in the box; nothing was changed.").format(
+                    lane=f"{store}-{terminal}", terminal=terminal
+                ),
             )  # fmt: skip
         n = access.revoke(engine, terminal, store)
         record(engine, who, "lane_revoked", f"{store}-{terminal}", f"{n} token(s) revoked", store)
-        said = (
-            f"{store}-{terminal} is revoked ({n} token{'' if n == 1 else 's'}): it can no longer reach HQ, and its "
-            "sales stay on the lane. Issue a new enrolment code to bring it back."
-        )
+        said = ngettext(
+            "{lane} is revoked ({n} token): it can no longer reach HQ, and its sales stay on the lane. "
+            "Issue a new enrolment code to bring it back.",
+            "{lane} is revoked ({n} tokens): it can no longer reach HQ, and its sales stay on the lane. "
+            "Issue a new enrolment code to bring it back.",
+            n,
+        ).format(lane=f"{store}-{terminal}", n=n)
         return show(request, who, said=said)
 
     return api

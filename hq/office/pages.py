@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
+from counter.i18n import _
+from hq import language
 from hq.office import auth
 from hq.office.auth import COOKIE, OfficeError
 from hq.office.web import (
@@ -67,8 +70,8 @@ def router(engine: Engine) -> APIRouter:
         pre = request.cookies.get(PRE)
         if not pre or not secrets.compare_digest(pre, field(form, "csrf")):
             raise PageRefusal(
-                403, "Form refused", "This sign-in form is out of date or was not sent from this back office.",
-                "Reload the sign-in page and sign in again.",
+                403, _("Form refused"), _("This sign-in form is out of date or was not sent from this back office."),
+                _("Reload the sign-in page and sign in again."),
             )  # fmt: skip
         try:
             token, who = auth.sign_in(engine, field(form, "login")[:40], field(form, "password")[:200])
@@ -88,8 +91,21 @@ def router(engine: Engine) -> APIRouter:
         auth.sign_out(engine, request.cookies.get(COOKIE))
         if who is not None:
             auth.record(engine, who, "sign_out", who.login)
-        response = RedirectResponse("/office/sign-in?said=Signed%20out.", status_code=303)
+        response = RedirectResponse(f"/office/sign-in?said={quote(_('Signed out.'))}", status_code=303)
         response.delete_cookie(COOKIE, path="/office")
+        return response
+
+    @api.post("/office/language")
+    async def choose_language(request: Request) -> Response:
+        # Only which language the pages speak (a cookie of its own): nothing else changes.
+        form = await request.form(max_files=0, max_fields=10)
+        response = RedirectResponse(_safe_next(field(form, "next")), status_code=303)
+        chosen = field(form, "lang")
+        if chosen in language.CHOICES:
+            response.set_cookie(
+                language.COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                secure=request.url.scheme == "https", path="/office",
+            )  # fmt: skip
         return response
 
     @api.get("/office/password")

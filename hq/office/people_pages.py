@@ -18,21 +18,40 @@ from sqlalchemy import Connection, Engine, select
 from starlette.datastructures import FormData
 
 from counter.errors import SignInError
+from counter.i18n import N_, _
 from counter.people.users import PinHasher, Role, check_pin_format
 from hq import catalog, schema as s
 from hq.office.auth import Office, record
 from hq.office.web import STORE_ID, PageRefusal, field, form_of, not_found, not_saved, page, signed_in
 from hq.store import lock_downstream
 
-ROLE_WORDS = {str(r): "Administrator" if r is Role.ADMIN else str(r).capitalize() for r in Role}  # the lanes' roles
+# the lanes' roles: a list's words, and the same in a sentence ("added as cashier"); shown with _()
+ROLE_WORDS = {
+    Role.CASHIER.value: N_("Cashier"),
+    Role.SUPERVISOR.value: N_("Supervisor"),
+    Role.MANAGER.value: N_("Manager"),
+    Role.ADMIN.value: N_("Administrator"),
+}
+ROLE_IN_SENTENCE = {
+    Role.CASHIER.value: N_("cashier"),
+    Role.SUPERVISOR.value: N_("supervisor"),
+    Role.MANAGER.value: N_("manager"),
+    Role.ADMIN.value: N_("administrator"),
+}
+
+
+def role_words() -> dict[str, str]:
+    return {code: _(words) for code, words in ROLE_WORDS.items()}
+
+
 _HASHER = PinHasher()
 
 
 def _admin_only(who: Office) -> None:
     if who.role != "admin":
         raise PageRefusal(
-            403, "Administrators only", "The staff members are for administrators only; nothing was changed.",
-            "Ask an administrator.", who,
+            403, _("Administrators only"), _("The staff members are for administrators only; nothing was changed."),
+            _("Ask an administrator."), who,
         )  # fmt: skip
 
 
@@ -40,11 +59,11 @@ def _checked(who: Office, form: FormData, name: str | None = None) -> tuple[str,
     name = field(form, "name") if name is None else name
     role, store = field(form, "role"), field(form, "store") or None
     if not 2 <= len(name) <= 120:
-        raise not_saved(who, "A name is 2 to 120 characters.")
+        raise not_saved(who, _("A name is 2 to 120 characters."))
     if role not in ROLE_WORDS:
-        raise not_saved(who, f"Pick a role: {', '.join(ROLE_WORDS.values())}.")
+        raise not_saved(who, _("Pick a role: {roles}.").format(roles=", ".join(role_words().values())))
     if store is not None and not STORE_ID.fullmatch(store):
-        raise not_saved(who, "A store id is 1 to 16 letters, digits, dashes or underscores (like S01), or empty.")
+        raise not_saved(who, _("A store id is 1 to 16 letters, digits, dashes or underscores (like S01), or empty."))
     return name, role, store
 
 
@@ -75,7 +94,7 @@ def router(engine: Engine) -> APIRouter:
                     select(u.c.id, u.c.name, u.c.role, u.c.store_id, u.c.active).order_by(u.c.active.desc(), u.c.name)
                 ).mappings()
             ]
-        return page(request, "people.html", who, people=rows, roles=ROLE_WORDS, said=said[:200])
+        return page(request, "people.html", who, people=rows, roles=role_words(), said=said[:200])
 
     @api.post("/office/people")
     async def add(request: Request) -> Response:
@@ -91,7 +110,9 @@ def router(engine: Engine) -> APIRouter:
                 {"id": user_id, "store_id": store, "name": name, "role": role, "pin_hash": pin_hash, "active": True},
             )
         record(engine, who, "staff_added", user_id, f"{name}, {role}, {store or 'every store'}", store)
-        said = f"{name} added as {ROLE_WORDS[role].lower()}: they sign in at the tills after the next sync."
+        said = _("{name} added as {role}: they sign in at the tills after the next sync.").format(
+            name=name, role=_(ROLE_IN_SENTENCE[role])
+        )
         return RedirectResponse(f"/office/people?said={quote(said)}", status_code=303)
 
     @api.post("/office/people/{user_id}")
@@ -103,24 +124,35 @@ def router(engine: Engine) -> APIRouter:
         with engine.begin() as conn:
             row = conn.execute(select(s.users).where(s.users.c.id == user_id[:36]).with_for_update()).mappings().first()
             if row is None:
-                raise not_found(who, "such staff member")
+                raise not_found(who, _("There is no such staff member."))
             new = {k: row[k] for k in ("id", "store_id", "name", "role", "pin_hash", "active")}
             if action == "pin":
                 new["pin_hash"] = _pin(who, field(form, "pin"))
-                detail, said = "a new PIN", f"{row['name']}: new PIN set; it works at the tills after the next sync."
+                detail = "a new PIN"
+                said = _("{name}: new PIN set; it works at the tills after the next sync.").format(name=row["name"])
             elif action in ("deactivate", "activate"):
                 if row["id"] == who.user_id:
-                    raise not_saved(who, "You cannot deactivate yourself.")
+                    raise not_saved(who, _("You cannot deactivate yourself."))
                 new["active"] = action == "activate"
                 detail = "active" if new["active"] else "deactivated"
-                said = f"{row['name']} {detail}: the tills take it at the next sync."
+                if new["active"]:
+                    said = _("{name} active: the tills take it at the next sync.").format(name=row["name"])
+                else:
+                    said = _("{name} deactivated: the tills take it at the next sync.").format(name=row["name"])
             elif action == "role":
-                _, role, store = _checked(who, form, str(row["name"]))
+                _name, role, store = _checked(who, form, str(row["name"]))
                 new.update(role=role, store_id=store)
                 detail = f"role {row['role']} → {role}, store {row['store_id'] or 'every'} → {store or 'every'}"
-                said = f"{row['name']}: {ROLE_WORDS[role].lower()} at {store or 'every store'} from the next sync."
+                if store:
+                    said = _("{name}: {role} at {store} from the next sync.").format(
+                        name=row["name"], role=_(ROLE_IN_SENTENCE[role]), store=store
+                    )
+                else:
+                    said = _("{name}: {role} at every store from the next sync.").format(
+                        name=row["name"], role=_(ROLE_IN_SENTENCE[role])
+                    )
             else:
-                raise not_saved(who, "Pick what to change.")
+                raise not_saved(who, _("Pick what to change."))
             _save(conn, new)
         record(engine, who, f"staff_{action}", str(row["id"]), detail, new["store_id"])
         return RedirectResponse(f"/office/people?said={quote(said)}", status_code=303)

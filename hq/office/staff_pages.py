@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, Engine, select
 
+from counter.i18n import _
 from hq import schema as s
 from hq.office import auth
 from hq.office.auth import ROLE_LABELS, ROLES, Office, OfficeError
@@ -23,11 +24,12 @@ from hq.store import utcnow
 
 def _admin_only(who: Office, posted: bool) -> None:
     if who.role != "admin":
-        said = "nothing was changed" if posted else "nothing is shown"
-        raise PageRefusal(
-            403, "Administrators only", f"The staff's logins are for administrators only; {said}.",
-            "Ask an administrator.", who,
-        )  # fmt: skip
+        said = (
+            _("The staff's logins are for administrators only; nothing was changed.")
+            if posted
+            else _("The staff's logins are for administrators only; nothing is shown.")
+        )
+        raise PageRefusal(403, _("Administrators only"), said, _("Ask an administrator."), who)
 
 
 def without_login(conn: Connection) -> list[dict[str, Any]]:
@@ -57,11 +59,15 @@ def router(engine: Engine) -> APIRouter:
             people, depts, stores = without_login(conn), departments(conn), known_stores(conn)
         return page(
             request, "staff.html", who, status, rows=rows, people=people, departments=depts, stores=stores,
-            roles=[(r, ROLE_LABELS[r]) for r in ROLES], role_labels=ROLE_LABELS, **said,
+            roles=[(r, _(ROLE_LABELS[r])) for r in ROLES], role_labels={k: _(v) for k, v in ROLE_LABELS.items()},
+            **said,
         )  # fmt: skip
 
     def failed(request: Request, who: Office, exc: OfficeError) -> Response:
-        return show(request, who, 422, error=f"{exc.message} {exc.hint} Nothing was changed.".strip())
+        return show(
+            request, who, 422,
+            error=_("{problem} {hint} Nothing was changed.").format(problem=exc.message, hint=exc.hint).strip(),
+        )  # fmt: skip
 
     @api.get("/office/staff")
     async def staff(request: Request) -> Response:
@@ -81,15 +87,22 @@ def router(engine: Engine) -> APIRouter:
         elif role == "store_manager":
             department = None
         if store is not None and not STORE_ID.fullmatch(store):
-            return failed(request, who, OfficeError("A store id is 1 to 16 letters, digits, dashes or underscores."))
+            return failed(request, who, OfficeError(_("A store id is 1 to 16 letters, digits, dashes or underscores.")))
         if role == "store_manager" and store is None:
-            return failed(request, who, OfficeError("A store manager needs a store.", "Type it, e.g. S01."))
+            return failed(request, who, OfficeError(_("A store manager needs a store."), _("Type it, e.g. S01.")))
         if role == "agent" and department is None:
-            return failed(request, who, OfficeError("A department agent needs a department.", "Choose one."))
+            return failed(request, who, OfficeError(_("A department agent needs a department."), _("Choose one.")))
         with engine.connect() as conn:
             known = departments(conn)
         if department is not None and department not in known:
-            return failed(request, who, OfficeError(f"There is no open department {department[:32]!r}.", "Choose one."))
+            return failed(
+                request,
+                who,
+                OfficeError(
+                    _("There is no open department {department}.").format(department=repr(department[:32])),
+                    _("Choose one."),
+                ),
+            )
         try:
             password = auth.add_login(
                 engine, login, user_id[:36], role, store_id=store, department=department, by=who.login,
@@ -118,16 +131,16 @@ def router(engine: Engine) -> APIRouter:
         _admin_only(who, posted=True)
         login, wanted = field(form, "login")[:40], field(form, "active")
         if wanted not in ("0", "1"):
-            return failed(request, who, OfficeError("Say whether the login is to be active or not."))
+            return failed(request, who, OfficeError(_("Say whether the login is to be active or not.")))
         try:
             auth.set_active(engine, login, wanted == "1", who)
         except OfficeError as exc:
             return failed(request, who, exc)
         said = (
-            f"{login} is active again: it signs in with its present password."
+            _("{login} is active again: it signs in with its present password.")
             if wanted == "1"
-            else f"{login} is deactivated: its sessions ended and it cannot sign in."
-        )
+            else _("{login} is deactivated: its sessions ended and it cannot sign in.")
+        ).format(login=login)
         return show(request, who, said=said)
 
     return api

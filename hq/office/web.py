@@ -19,11 +19,21 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine, select, union
 from starlette.datastructures import FormData
 
-from hq import schema as s
+from counter import i18n
+from counter.i18n import _
+from hq import language as page_language, schema as s
 from hq.office import auth
 from hq.office.auth import COOKIE, Office
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# The pages' words through counter.i18n, in the request's language (hq/language.py sets it
+# per request): {{ _("...") }} and {% trans %} in the templates.
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+TEMPLATES.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=i18n.gettext, ngettext=i18n.ngettext, pgettext=i18n.pgettext, newstyle=True
+)
+TEMPLATES.env.globals["page_language"] = i18n.language
+TEMPLATES.env.globals["language_choices"] = lambda: [(code, i18n.display_name(code)) for code in page_language.CHOICES]
 MAX_FORM_FIELD = 4000
 STORE_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")  # what HQ's push and the lanes' settings take
 
@@ -76,9 +86,9 @@ async def signed_in(engine: Engine, request: Request) -> Office:
         said = ""
         if request.cookies.get(COOKIE):
             said = (
-                "Your session ended; sign in again."
+                _("Your session ended; sign in again.")
                 if request.method == "GET"
-                else "Your session ended before the form was sent; nothing was changed. Sign in again."
+                else _("Your session ended before the form was sent; nothing was changed. Sign in again.")
             )
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInFirst(here if request.method == "GET" else "/office", said)
@@ -92,20 +102,23 @@ async def form_of(request: Request, who: Office | None) -> FormData:
     form = await request.form(max_files=0, max_fields=50)
     if who is None:
         raise PageRefusal(
-            401, "Sign in again", "Your session ended before this form was sent; nothing was changed.",
-            "Sign in again, then send the form again.",
+            401, _("Sign in again"), _("Your session ended before this form was sent; nothing was changed."),
+            _("Sign in again, then send the form again."),
         )  # fmt: skip
     if not auth.csrf_ok(who, _text(form.get("csrf"))):
         raise PageRefusal(
-            403, "Form refused", "This form is out of date or was not sent from this back office; nothing was changed.",
-            "Go back, reload the page and send it again.", who,
+            403, _("Form refused"),
+            _("This form is out of date or was not sent from this back office; nothing was changed."),
+            _("Go back, reload the page and send it again."), who,
         )  # fmt: skip
     for key, value in form.multi_items():
         if isinstance(value, str) and len(value) > MAX_FORM_FIELD:
             raise PageRefusal(
-                422, "Too long",
-                f"The field {key[:40]} is longer than {MAX_FORM_FIELD} characters; nothing was changed.",
-                "Shorten it and send the form again.", who,
+                422, _("Too long"),
+                _("The field {field} is longer than {limit} characters; nothing was changed.").format(
+                    field=key[:40], limit=MAX_FORM_FIELD
+                ),
+                _("Shorten it and send the form again."), who,
             )  # fmt: skip
     return form
 
@@ -119,20 +132,23 @@ def field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def not_yours(who: Office, what: str) -> PageRefusal:
-    return PageRefusal(
-        403, "Not yours", f"{what} is not in what your role lets you see; nothing is shown.",
-        "Ask HQ staff if it should be.", who,
-    )  # fmt: skip
+def not_yours(who: Office, message: str) -> PageRefusal:
+    """``message``: the whole sentence, translated (``_("The catalog is not in what your role
+    lets you see; nothing is shown.")``)."""
+    return PageRefusal(403, _("Not yours"), message, _("Ask HQ staff if it should be."), who)
 
 
 def not_saved(who: Office, message: str) -> PageRefusal:
     """A form whose values are refused: what is wrong; nothing was changed."""
-    return PageRefusal(422, "Not saved", f"{message} Nothing was changed.", "Go back, correct it and save again.", who)
+    return PageRefusal(
+        422, _("Not saved"), _("{problem} Nothing was changed.").format(problem=message),
+        _("Go back, correct it and save again."), who,
+    )  # fmt: skip
 
 
-def not_found(who: Office | None, what: str) -> PageRefusal:
-    return PageRefusal(404, "Not found", f"There is no {what}.", "Check the link, or go back to your list.", who)
+def not_found(who: Office | None, message: str) -> PageRefusal:
+    """``message``: the whole sentence, translated (``_("There is no such item.")``)."""
+    return PageRefusal(404, _("Not found"), message, _("Check the link, or go back to your list."), who)
 
 
 def store_scope(who: Office, store: str) -> str | None:
@@ -141,12 +157,15 @@ def store_scope(who: Office, store: str) -> str | None:
     store = store.strip()[:40]
     if store and not STORE_ID.fullmatch(store):
         raise PageRefusal(
-            422, "Not a store", f"{store!r} is not a store id: 1 to 16 letters, digits, dashes or underscores.",
-            "Pick the store from the list.", who,
+            422, _("Not a store"),
+            _("{store} is not a store id: 1 to 16 letters, digits, dashes or underscores.").format(store=repr(store)),
+            _("Pick the store from the list."), who,
         )  # fmt: skip
     if who.store_id is not None:
         if store and store != who.store_id:
-            raise not_yours(who, f"Store {store}")
+            raise not_yours(
+                who, _("Store {store} is not in what your role lets you see; nothing is shown.").format(store=store)
+            )
         return who.store_id
     return store or None
 
