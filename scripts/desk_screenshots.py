@@ -337,7 +337,7 @@ def main() -> int:
         shots = args.out / open_for_shots(window, args.size)
         shots.mkdir(parents=True, exist_ok=True)
         users = window.signin.users
-        users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Maria")))
+        users.setCurrentRow(next(i for i in range(users.count()) if "Maria" in users.item(i).text()))
         type_line(window.signin.pin, "1111")
         settle(200)
         take(app, ctx, window, shots, Path(tmp), grab, when_dialog, paper, pdf_to_png, settle, docs=args.out)  # type: ignore[arg-type]

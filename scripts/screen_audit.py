@@ -42,6 +42,16 @@ KEY_NAMES = {
     "Backspace", "Ins", "Up", "Down", "Left", "Right", "Return",
 }  # fmt: skip
 ASCII_RUN = re.compile(r"[A-Za-z]{2,}")
+#: not words to translate: addresses (sim://printer), what is quoted (“baud”: typed or a code),
+#: and tokens holding a digit (S01-T01-000134/gift, CP858, hashes, amounts)
+NOT_WORDS = re.compile(r"\S*://\S*|“[^”]*”|\"[^\"]*\"|\S*\d\S*")
+#: acronyms stay as they are in every language (EAN, UPC, GTIN, ISO, PDF, HQ, PIN, SKU)
+ACRONYM = re.compile(r"^[A-Z]{2,4}$")
+#: words a person types as they are ("none" in a device address field), and product names
+KEYWORDS = {"none", "Epson", "Counter"}
+#: a printed document shows the pseudo-language folded into the code page's letters, so a line
+#: of it is checked by the pseudo-language's marks instead of its letters
+PSEUDO_MARKS = ("[", "]", "~")
 TAG = re.compile(r"<[^>]*>")
 #: roles of the controls a person operates; each needs a name
 CONTROL_ROLES = {
@@ -110,12 +120,21 @@ def shown_texts(top: QWidget) -> Iterable[tuple[QWidget, str]]:
                     yield widget, str(model.data(model.index(row, column)) or "")
 
 
+def english_words(line: str, allowed: set[str]) -> list[str]:
+    """The plain English words of ``line`` that are not data, codes, acronyms or key names."""
+    words = ASCII_RUN.findall(NOT_WORDS.sub(" ", line))
+    return [w for w in words if w not in allowed and w.lower() not in allowed and not ACRONYM.match(w)]
+
+
 def untranslated(screen: str, top: QWidget, data_words: set[str]) -> list[Finding]:
     found: dict[tuple[str, str], Finding] = {}
-    allowed = data_words | KEY_NAMES
+    allowed = data_words | KEY_NAMES | KEYWORDS
     for widget, text in shown_texts(top):
+        printed = widget.objectName() == "receiptPreview"  # the bytes the printer got, decoded
         for line in text.splitlines():
-            english = [w for w in ASCII_RUN.findall(line) if w not in allowed and w.lower() not in allowed]
+            english = english_words(line, allowed)
+            if printed and any(mark in line for mark in PSEUDO_MARKS):
+                english = []
             if english:
                 key = (_where(widget), line.strip())
                 found.setdefault(key, Finding(screen, "untranslated", key[0], line.strip()[:160]))

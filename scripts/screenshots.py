@@ -211,13 +211,19 @@ def main(argv: list[str] | None = None) -> int:
             AUDITOR = Auditor(args.audit, Path(tmp) / "counter.sqlite3")
             # what this script types, and the people and cases scripts/desk_screenshots.py makes
             AUDITOR.allow(TYPED)
+            # the store's departments and services: configuration the store names (counter.desk.service)
+            from dataclasses import astuple
+
+            from counter.desk.service import DEFAULT_DEPARTMENTS, DEFAULT_SERVICES
+
+            AUDITOR.allow(str(v) for d in (*DEFAULT_DEPARTMENTS, *DEFAULT_SERVICES) for v in astuple(d))
         # QTest types as fast as a scanner: the wedge filter would take the PIN for a scan
         ctx = build_context(Path(tmp), overrides={"printer": "sim://printer", "wedge": False})
         window = build_window(ctx)
         shots = docs / open_for_shots(window, args.size)  # screens and dialogs: per screen size
         shots.mkdir(parents=True, exist_ok=True)
         users = window.signin.users
-        users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Maria")))
+        users.setCurrentRow(next(i for i in range(users.count()) if "Maria" in users.item(i).text()))
         grab(window, shots / "signin.png")
         type_line(window.signin.pin, "1111")
         sale = window.sale
@@ -283,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
             def approval(a: QDialog) -> None:
                 combo = a.approver  # type: ignore[attr-defined]
-                combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemText(i).startswith("Dana")))
+                combo.setCurrentIndex(next(i for i in range(combo.count()) if "Dana" in combo.itemText(i)))
                 a.reason.setText("regular customer, has the box")  # type: ignore[attr-defined]
                 grab(a, shots / "approval.png")
                 a.pin.setText("3333")  # type: ignore[attr-defined]
@@ -305,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # The cash office (as a supervisor): paid out, blind close, Z report
         QTest.keyClick(sale.input, Qt.Key.Key_F12)
-        users.setCurrentRow(next(i for i in range(users.count()) if users.item(i).text().startswith("Dana")))
+        users.setCurrentRow(next(i for i in range(users.count()) if "Dana" in users.item(i).text()))
         type_line(window.signin.pin, "3333")
         QTest.keyClick(sale.input, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
         office = window.cash_office

@@ -23,7 +23,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from counter.errors import CounterError
-from counter.i18n import LANGUAGES, N_, _
+from counter.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, language
 from counter.journal import EventType
 from counter.money import ZERO
 from counter.people.users import Permission, User
@@ -172,10 +172,13 @@ def normalize_email(text: str) -> str:
         # Local parts are case-sensitive on paper, never in practice: lower-case finds duplicates.
         return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise CustomerError(
-            _("“{raw}” is not a valid e-mail address: {problem}.").format(raw=raw, problem=str(exc).rstrip(".")),
-            _("Read it back to the customer letter by letter."),
-        ) from None
+        # the validator's own words are English: they are said on an English screen only
+        said = (
+            _("“{raw}” is not a valid e-mail address: {problem}.").format(raw=raw, problem=str(exc).rstrip("."))
+            if language() == SOURCE_LANGUAGE
+            else _("“{raw}” is not a valid e-mail address.").format(raw=raw)
+        )
+        raise CustomerError(said, _("Read it back to the customer letter by letter.")) from None
 
 
 def looks_like_loyalty_card(text: str) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import textwrap
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -244,7 +245,7 @@ def _foreign(text: str, codec: str) -> bool:
     """Letters beyond the Latin alphabets (Hebrew, Arabic, Greek, Cyrillic, CJK ...) that the
     code page cannot encode; Latin letters it lacks are transliterated instead."""
     for ch in text:
-        if ord(ch) > 0x24F and ch.isalpha():
+        if ord(ch) > 0x24F and ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN"):
             try:
                 ch.encode(codec)
             except UnicodeEncodeError:

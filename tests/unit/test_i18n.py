@@ -162,4 +162,4 @@ def test_the_shipped_catalogues_are_read_as_gettext(monkeypatch) -> None:  # typ
     for code in i18n.CATALOGUES:
         assert i18n.catalogue_path(code).exists(), code
     set_screen_language("de")
-    assert _("Cancel") == "Abbrechen"
+    assert _("Cancel  (Esc)") == "Abbrechen  (Esc)"

@@ -28,8 +28,9 @@ from app.reactions import documents_folder
 from counter.desk.analysis import TABLES, Analysis, analyse, return_to_vendor, to_csv
 from counter.desk.cases import Case
 from counter.desk.customers import CustomerSummary
+from counter.desk.payments import PURPOSE_LABELS
 from counter.desk.referrals import Referral, ReferralStatus
-from counter.i18n import _, ngettext
+from counter.i18n import N_, _, ngettext
 from counter.people.users import User
 from devices.letters import render_analysis_pdf, render_vendor_pdf
 from ui.columns import Column, ColumnFit, LineDetail
@@ -379,3 +380,15 @@ def money_lines(ctx: AppContext, customer_id: str, summary: CustomerSummary) -> 
         )
     money.append(_("Open cases: {count}").format(count=summary.open_cases))
     return money
+
+
+#: a line of the customer's history, by its kind (purchases, returns, desk payments)
+HISTORY_KINDS = {
+    "purchase": N_("purchase"),
+    "return": N_("return"),
+    **{str(p): label for p, label in PURPOSE_LABELS.items()},
+}
+
+
+def history_kind(kind: str) -> str:
+    return _(HISTORY_KINDS[kind]) if kind in HISTORY_KINDS else kind.replace("_", " ")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from app.reactions import documents_folder
+from counter.dates import show_day
 from counter.desk.cases import Case, CaseError, events_text, record_letter
 from counter.desk.customers import Customer, format_phone
 from counter.desk.documents import (
@@ -63,7 +64,7 @@ from ui.desk.desk_money import (
 )
 from ui.desk.desk_payment import DeskPaymentPresenter, cash_out
 from ui.desk.desk_questions import DeskDialogs
-from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog, case_head, money_lines
+from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog, case_head, history_kind, money_lines
 from ui.devices.printing import PrintBridge
 from ui.fit import fit_placeholder, shorten, wrap_items
 from ui.i18n import live, live_text
@@ -354,9 +355,9 @@ class ServiceDeskScreen(QWidget):
         self.history.clear()
         zone = self.ctx.store.zone
         for h in self.ctx.reads.customer_history(c.id, cur):
-            when = h.at.astimezone(zone).strftime("%b %d")
+            when = show_day(h.at, self.ctx.store.locale, zone)
             self.history.addItem(
-                f"{when} · {h.kind.replace('_', ' ')} · {h.number} · {self._money(h.amount)}"
+                f"{when} · {history_kind(h.kind)} · {h.number} · {self._money(h.amount)}"
                 + (f" · {shorten(h.text, 60)}" if h.text else "")
             )
         if not self.history.count():
@@ -392,7 +393,7 @@ class ServiceDeskScreen(QWidget):
         case = self.cases[row]
         esc = html.escape
         head = case_head(self.ctx, case)
-        events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone)
+        events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone, self.ctx.store.locale)
         body = "<br/>".join(esc(e) for e in events)
         self.case_detail.setText("<br/>".join(head) + "<hr/>" + body)
 
@@ -527,7 +528,7 @@ class ServiceDeskScreen(QWidget):
                 _("Case {number} has no outcome to write about yet.").format(number=case.number),
                 _("Record the department's answer (Ctrl+O) or resolve the case (F7) first."),
             )
-        events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone)
+        events = events_text(self.ctx.reads.case_events(case.id), self.ctx.store.zone, self.ctx.store.locale)
         letter = outcome_letter(
             case,
             customer,

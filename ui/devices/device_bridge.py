@@ -270,7 +270,7 @@ class DeviceBridge(QObject):
             return  # an answer from a terminal replaced meanwhile
         if not status.ready and not status.busy:
             self.problem.emit(
-                _("Card terminal not answering: {status} {hint}").format(status=status.text, hint=OFFLINE_HINT)
+                _("Card terminal not answering: {status} {hint}").format(status=status.text, hint=_(OFFLINE_HINT))
             )
         self.terminal_changed.emit(status)
 
@@ -403,7 +403,7 @@ class DeviceBridge(QObject):
                 else _("At {url}.").format(url=url)
             )
             return DeviceState(READY, "ok", where)
-        return DeviceState(NOT_ANSWERING, "error", f"{url}: {status.text} {OFFLINE_HINT}")
+        return DeviceState(NOT_ANSWERING, "error", f"{url}: {status.text} {_(OFFLINE_HINT)}")
 
     # --------------------------------------------------------------- events
     def _on_event(self, event: object) -> None:  # GUI thread (queued from the workers)

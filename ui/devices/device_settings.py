@@ -35,7 +35,6 @@ from app.config import Settings, default_config_file
 from app.context import AppContext
 from app.device_checks import (
     SETTING,
-    TEST_ROWS,
     CheckResult,
     check_display,
     check_drawer,
@@ -43,6 +42,7 @@ from app.device_checks import (
     check_scanner,
     check_terminal,
     describe_scan,
+    display_test_rows,
     is_none,
     kind_of,
     problem_text,
@@ -179,12 +179,20 @@ class DeviceSettingsDialog(CounterDialog):
         self.ok_button.setText(_("Save  (Enter)"))
         self.cancel_button.setText(_("Close  (Esc)"))
         self._checked.connect(self._show_check)
-        devices.drawer_changed.connect(lambda _opened: self._show_state("drawer"))
-        printing.status_changed.connect(lambda _status: self._show_state("printer"))
+        # methods, not lambdas: Qt lets go of them with the window (a lambda would go on being
+        # called with the window's widgets deleted)
+        devices.drawer_changed.connect(self._drawer_changed)
+        printing.status_changed.connect(self._printer_changed)
         devices.terminal_changed.connect(self._terminal_changed)  # a method: let go with the window
         for kind in self.urls:
             self._show_state(kind)
         self.first_field = self.urls["printer"]
+
+    def _drawer_changed(self, _opened: object) -> None:
+        self._show_state("drawer")
+
+    def _printer_changed(self, _status: object) -> None:
+        self._show_state("printer")
 
     # ----------------------------------------------------------------- rows
     def _row(self, kind: str, label: str, value: str, test: str) -> QVBoxLayout:
@@ -387,8 +395,9 @@ class DeviceSettingsDialog(CounterDialog):
         if is_none(url):
             self._say("display", _("No display is set, so there is nothing to show."), "error")
         elif running:
-            self.devices.show(*TEST_ROWS)
-            self._say("display", _("Sent “{text}” to the display.").format(text=" / ".join(TEST_ROWS)))
+            rows = display_test_rows()
+            self.devices.show(*rows)
+            self._say("display", _("Sent “{text}” to the display.").format(text=" / ".join(rows)))
             sim = self.devices.display.simulator if self.devices.display is not None else None
             if sim is not None:
                 self._watch_sim_display(sim, tries=20)
@@ -399,7 +408,7 @@ class DeviceSettingsDialog(CounterDialog):
         """Say what the simulated display shows once it shows the test text (it is written
         by the display's worker and read by the simulator's own thread)."""
         rows = tuple(r.rstrip() for r in getattr(sim, "rows", ()))
-        if rows == TEST_ROWS or tries <= 0:
+        if rows == display_test_rows() or tries <= 0:
             self._say("display", _sim_rows(sim))
         else:
             QTimer.singleShot(100, lambda: self._watch_sim_display(sim, tries - 1))

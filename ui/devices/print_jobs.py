@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
 from app.context import AppContext
+from counter.dates import show_day
 from counter.documents import ReceiptKind
 from counter.errors import CounterError
 from counter.i18n import N_, _
@@ -34,6 +35,17 @@ from ui.dialogs import CounterDialog
 COLUMNS = (N_("Time"), N_("Document"), N_("Kind"), N_("Copy"), N_("State"), N_("What happened"))
 #: a job's state as shown (the stored states are keys)
 STATES = {"failed": N_("NOT PRINTED"), "done": N_("printed"), "sent": N_("printing…"), "queued": N_("waiting")}
+#: what a job printed, by its stored kind (print_jobs.kind)
+JOB_KINDS = {
+    "sale": N_("receipt"),
+    "gift": N_("gift receipt"),
+    "return": N_("return receipt"),
+    "void": N_("void slip"),
+    "report": N_("report"),
+    "slip": N_("slip"),
+    "card_slip": N_("card slip"),
+    "test": N_("test page"),
+}
 
 
 class ReprintError(CounterError):
@@ -109,9 +121,12 @@ class PrintJobsDialog(CounterDialog):
         current = self._selected_id()
         self.table.setRowCount(len(jobs))
         for row, job in enumerate(jobs):
-            when = datetime.fromisoformat(job["created_at"]).astimezone(self.ctx.store.zone).strftime("%b %d %H:%M:%S")
+            moment = datetime.fromisoformat(job["created_at"])
+            when = show_day(moment, self.ctx.store.locale, self.ctx.store.zone, clock=True)
             state = _(STATES[job["state"]]) if job["state"] in STATES else job["state"]
-            cells = (when, job["reference"], job["kind"], str(job["copy_number"] or ""), state, job["error"] or "")
+            label = JOB_KINDS.get(job["kind"])
+            kind = _(label) if label else job["kind"]
+            cells = (when, job["reference"], kind, str(job["copy_number"] or ""), state, job["error"] or "")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, job["id"])

@@ -75,7 +75,8 @@ class CustomerIdDialog(CounterDialog):
     def __init__(self, parent: QWidget | None) -> None:
         super().__init__(parent, _("Customer ID"), _("Returns without a receipt need the customer's ID"))
         self.id_type = QComboBox()
-        self.id_type.addItems(ID_TYPES)  # stored as chosen: the English names
+        for kind in ID_TYPES:  # shown translated, stored as its English name (the item's data)
+            self.id_type.addItem(_(kind), kind)
         self.id_type.setMinimumHeight(40)
         self.form.addRow(_("Type of ID"), self.id_type)
         self.number = self.line_edit(_("ID number"), placeholder=_("as printed on the ID"))
@@ -85,7 +86,7 @@ class CustomerIdDialog(CounterDialog):
         self.value: CustomerId | None = None
 
     def validate(self) -> None:
-        self.value = CustomerId.checked(self.id_type.currentText(), self.number.text())
+        self.value = CustomerId.checked(str(self.id_type.currentData()), self.number.text())
 
 
 class FindSaleDialog(CounterDialog):

@@ -31,6 +31,7 @@ from devices.barcodes import ScanData
 from ui.devices.wedge import PIN_ENTRY
 from ui.i18n import live, live_text
 from ui.ops import Problem, attempt
+from ui.session import role_name
 
 
 class SignInScreen(QWidget):
@@ -105,7 +106,7 @@ class SignInScreen(QWidget):
     def reload(self) -> None:
         self.users.clear()
         for user in self.ctx.reads.list_users():
-            item = QListWidgetItem(f"{user.name}    ·  {user.role}")
+            item = QListWidgetItem(f"{user.name}    ·  {role_name(user.role)}")
             item.setData(Qt.ItemDataRole.UserRole, user.id)
             self.users.addItem(item)
         if self.users.count():
