@@ -64,6 +64,7 @@ class Action(_Keyed):
     PRINT_JOBS = ActionSpec("Ctrl+Shift+P", N_("Print jobs"), in_legend=False)
     DEVICES = ActionSpec("Ctrl+Shift+D", N_("Devices"), in_legend=False)
     STAFF = ActionSpec("Ctrl+Shift+S", N_("Staff"), in_legend=False)  # the staff list (ui/trust/staff_screen.py)
+    LANGUAGE = ActionSpec("Ctrl+Shift+L", N_("Language"), in_legend=False)  # ui/trust/language_dialog.py
     MANAGER_STATION = ActionSpec("Ctrl+Shift+M", N_("Manager station"), in_legend=False)  # ui/trust/manager_station.py
     # Translators: a key: attach a customer (at the service desk)
     CUSTOMER = ActionSpec("Ctrl+U", N_("Customer"))

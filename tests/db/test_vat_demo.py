@@ -91,9 +91,14 @@ def add_item(shop: TestStore, sku: str, name: str, category: str, price: str) ->
     return item
 
 
+#: the return receipt's head and total, as the German catalogue has them
+RETURN_HEAD = "RÜCKGABE"
+REFUNDED = "ERSTATTUNG 22,60 €"
+
+
 def vat_rows(lines: list[str]) -> list[str]:
     """The VAT table: its heading and the rows under it (up to the rule after it)."""
-    start = lines.index("Rate Net VAT Gross")
+    start = lines.index("Satz Netto MwSt. Brutto")
     end = next(i for i in range(start, len(lines)) if set(lines[i]) == {"-"})
     return lines[start:end]
 
@@ -138,13 +143,15 @@ def test_a_sale_at_two_rates_shows_the_vat_per_rate_from_the_gross(shop: TestSto
     for profile in (PrinterProfile(), PrinterProfile.mm58()):
         lines = printed(render_receipt(receipt, profile), profile)
         assert vat_rows(lines) == [
-            "VAT Net VAT Gross",
+            "Satz Netto MwSt. Brutto",
             "A 19% 10,00 1,90 11,90",
             "B 7% 10,00 0,70 10,70",
-            "Total 20,00 2,60 22,60",
+            "Summe 20,00 2,60 22,60",
         ], lines
-        assert "TOTAL 22,60 €" in lines and "Hafenstraße 12" in lines
-        assert "Tax included:" not in lines  # the table replaces the US store's tax-included lines
+        # the store's language: a German receipt, read back from the printer's bytes
+        assert "SUMME 22,60 €" in lines and "Zwischensumme 22,60 €" in lines and "Bar 22,60 €" in lines
+        assert any(line.startswith("Kassenbon S01-T01-") for line in lines) and "Hafenstraße 12" in lines
+        assert "Enthaltene MwSt.:" not in lines  # the table replaces the tax-included lines
 
     ok, report = verify_report(shop.db)
     assert ok, report
@@ -177,18 +184,18 @@ def test_the_return_receipt_and_credit_note_show_the_vat_reversed_per_rate(shop:
     }
 
     lines = printed(render_receipt(receipt, PrinterProfile()), PrinterProfile())
-    assert "RETURN" in lines and "REFUND 22,60 €" in lines
+    assert RETURN_HEAD in lines and REFUNDED in lines, lines
     assert vat_rows(lines) == [
-        "VAT Net VAT Gross",
+        "Satz Netto MwSt. Brutto",
         "A 19% 10,00 1,90 11,90",
         "B 7% 10,00 0,70 10,70",
-        "Total 20,00 2,60 22,60",
+        "Summe 20,00 2,60 22,60",
     ], lines
 
     pdf = pdf_text(render_pdf(receipt))
-    assert pdf.startswith("Credit note")
-    assert "Tax A (19 %) reversed on 10,00 € 1,90 €" in pdf, pdf
-    assert "Tax B (7 %) reversed on 10,00 € 0,70 €" in pdf, pdf
+    assert pdf.startswith("Gutschrift")  # the credit note, in the store's language
+    assert "Steuer A (19 %) storniert auf 10,00 € 1,90 €" in pdf, pdf
+    assert "Steuer B (7 %) storniert auf 10,00 € 0,70 €" in pdf, pdf
 
     ok, report = verify_report(shop.db)
     assert ok, report

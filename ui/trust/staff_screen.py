@@ -28,15 +28,25 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from counter.errors import CounterError
-from counter.i18n import N_, _
-from counter.people.user_admin import UserAdminError, add_user, change_role, reset_pin, set_active, set_badge
+from counter.i18n import N_, _, display_name
+from counter.people.user_admin import (
+    UserAdminError,
+    add_user,
+    change_role,
+    reset_pin,
+    set_active,
+    set_badge,
+    set_language,
+)
 from counter.people.users import Permission, Role, User, UserId, check_pin_format
 from devices.barcodes import ScanData
 from ui.actions import key_of
 from ui.dialogs import CounterDialog
+from ui.session import role_name
+from ui.trust.language_dialog import LanguageDialog
 
 # Translators: the staff list's columns ("Sign-in": locked, or how many wrong PINs)
-COLUMNS = (N_("Name"), N_("Role"), N_("Status"), N_("Badge"), N_("Sign-in"))
+COLUMNS = (N_("Name"), N_("Role"), N_("Status"), N_("Badge"), N_("Sign-in"), N_("Language"))
 
 
 class StaffDialog(CounterDialog):
@@ -61,6 +71,7 @@ class StaffDialog(CounterDialog):
             _("Role  (Ctrl+R)"): ("Ctrl+R", self.role),
             _("Reset PIN  (Ctrl+P)"): ("Ctrl+P", self.pin),
             _("Badge  (Ctrl+B)"): ("Ctrl+B", self.badge),
+            _("Language  (Ctrl+L)"): ("Ctrl+L", self.language),
             _("Deactivate / reactivate  (Del)"): ("Del", self.toggle_active),
         }
         # Keys are matched in keyPressEvent, not with QShortcut (which needs an active window).
@@ -97,11 +108,12 @@ class StaffDialog(CounterDialog):
             locked = user.locked_until is not None and user.locked_until > self.ctx.clock.now()
             cells = (
                 user.name,
-                str(user.role),
+                role_name(user.role),
                 _("active") if user.active else _("deactivated"),
                 # Translators: the person has a staff badge
                 _("yes") if user.badge_hash else "",
                 _("LOCKED") if locked else _wrong_pins(user.failed_attempts),
+                display_name(user.language) if user.language else _("the store's"),
             )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -141,7 +153,7 @@ class StaffDialog(CounterDialog):
                 add_user,
                 self.admin,
                 dialog.name.text(),
-                Role(dialog.role.currentText()),
+                Role(str(dialog.role.currentData())),
                 dialog.pin_value,
                 badge=dialog.badge.text() or None,
                 hasher=self.ctx.hasher,
@@ -157,8 +169,20 @@ class StaffDialog(CounterDialog):
             dialog = RoleDialog(self, user)
             if dialog.exec() != RoleDialog.DialogCode.Accepted:
                 return None
-            changed = self.ctx.handle(change_role, self.admin, user.id, Role(dialog.role.currentText()))
-            return changed, _("{name} is now {role}.").format(name=changed.name, role=changed.role)
+            changed = self.ctx.handle(change_role, self.admin, user.id, Role(str(dialog.role.currentData())))
+            return changed, _("{name} is now {role}.").format(name=changed.name, role=role_name(changed.role))
+
+        self._run(act)
+
+    def language(self) -> None:
+        def act() -> tuple[User, str] | None:
+            user = self.selected()
+            dialog = LanguageDialog(self, user.name, user.language, self.ctx.store.locale)
+            if dialog.exec() != LanguageDialog.DialogCode.Accepted:
+                return None
+            changed = self.ctx.handle(set_language, self.admin, user.id, dialog.chosen)
+            shown = display_name(changed.language) if changed.language else _("the store's language")
+            return changed, _("{name}'s screens speak {language}.").format(name=changed.name, language=shown)
 
         self._run(act)
 
@@ -224,7 +248,8 @@ class PersonDialog(CounterDialog):
         super().__init__(parent, _("Add a person"), _("A new person on the staff list"))
         self.name = self.line_edit(_("Name"), placeholder=_("as it shows on receipts and reports"))
         self.role = QComboBox()
-        self.role.addItems([str(r) for r in Role])  # the roles' own names (Role(text) reads them back)
+        for r in Role:  # shown translated, kept as the role's code (the item's data)
+            self.role.addItem(role_name(r), str(r))
         self.form.addRow(_("Role"), self.role)
         self.pin, self.again = _pin_pair(self)
         self.badge = self.line_edit(_("Badge"), placeholder=_("optional: scan the staff badge"))
@@ -247,8 +272,9 @@ class RoleDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, user: User) -> None:
         super().__init__(parent, _("Role"), _("What may {name} do?").format(name=user.name))
         self.role = QComboBox()
-        self.role.addItems([str(r) for r in Role])
-        self.role.setCurrentText(str(user.role))
+        for r in Role:  # shown translated, kept as the role's code
+            self.role.addItem(role_name(r), str(r))
+        self.role.setCurrentIndex(max(0, self.role.findData(str(user.role))))
         self.form.addRow(_("Role"), self.role)
         self.first_field = None
 

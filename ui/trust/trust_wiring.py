@@ -37,8 +37,9 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QStackedWidget, QWidget
 
 from app.context import AppContext
-from counter.i18n import _, ngettext
+from counter.i18n import _, display_name, language, ngettext
 from counter.people.staff import lock_session
+from counter.people.user_admin import set_language
 from counter.people.users import User, UserId
 from counter.sales.cart import Cart
 from counter.sales.tenders import Payment
@@ -53,6 +54,7 @@ from ui.returns.card_refund_dialog import settle_open_refund
 from ui.sales.sale_screen import SaleScreen
 from ui.session import Session
 from ui.trust.card_guard import REFUSED, CardGuard
+from ui.trust.language_dialog import LanguageDialog
 from ui.trust.signin import SignInScreen
 from ui.trust.staff_screen import StaffDialog
 
@@ -131,6 +133,7 @@ class TrustUi(QObject):
         signin.signed_in.connect(self.signed_in)  # its only handler: begin_session is wrapped here
         sale.signed_out.connect(self.idle.stop)
         sale.add_handler(Action.STAFF, self.open_staff)
+        sale.add_handler(Action.LANGUAGE, self.choose_language)
 
     def has_parked_sale(self) -> bool:
         """A sale is kept at the idle lock for someone not signed in (no shift closes then)."""
@@ -336,6 +339,20 @@ class TrustUi(QObject):
             return
         StaffDialog(self.stack.currentWidget(), self.ctx, user).exec()
         self.signin.reload()
+
+    def choose_language(self) -> None:
+        """The signed-in person's own screen language (Ctrl+Shift+L), kept for their next
+        sign-ins; the screens switch at once."""
+        user = self.session.user
+        if user is None:
+            return
+        dialog = LanguageDialog(self.stack.currentWidget(), user.name, user.language, self.ctx.store.locale)
+        if dialog.exec() != LanguageDialog.DialogCode.Accepted or dialog.chosen == user.language:
+            return
+        ok, changed = attempt(lambda: self.ctx.handle(set_language, user, user.id, dialog.chosen), self.sale.problem)
+        if ok and changed is not None:
+            self.session.speak(changed.language)
+            self.status(_("Your screens now speak {language}.").format(language=display_name(language())), 8000)
 
 
 class InterruptedJobsDialog(CounterDialog):
