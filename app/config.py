@@ -89,6 +89,11 @@ class Settings:
     backup_keep: int = 14
     #: Hours between backups while the app runs (0: only after each Z report and by hand).
     backup_every_hours: int = 4
+    #: How the screens look: ``standard`` or ``high-contrast`` (white on black, yellow focus;
+    #: ui/theme.py).
+    theme: str = "standard"
+    #: The screens' text size: 1.0, 1.25, 1.5 or 2.0 times the standard (1.0 to 3.0).
+    text_scale: float = 1.0
     #: Problems met while reading the settings, shown once at start-up.
     problems: list[str] = field(default_factory=list)
 
@@ -126,8 +131,28 @@ def _apply_file(settings: Settings, path: Path) -> None:
             )
             continue
         expected = type(getattr(settings, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # text_scale = 2 means 2.0
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             problem = _("Setting “{setting}” in {path} should be {type}; the default is used.")
             settings.problems.append(problem.format(setting=key, path=path, type=expected.__name__))
             continue
         setattr(settings, key, value)
+    _check_look(settings, path)
+
+
+#: the screens' looks (ui/theme.py) and the text sizes they are made for
+THEMES = ("standard", "high-contrast")
+TEXT_SCALES = (1.0, 3.0)
+
+
+def _check_look(settings: Settings, path: Path) -> None:
+    if settings.theme not in THEMES:
+        problem = _("Theme “{theme}” in {path} is not one Counter has ({themes}); the standard one is used.")
+        settings.problems.append(problem.format(theme=settings.theme, path=path, themes=", ".join(THEMES)))
+        settings.theme = "standard"
+    low, high = TEXT_SCALES
+    if not low <= settings.text_scale <= high:
+        problem = _("Text scale {scale} in {path} is outside {low} to {high}; 1.0 is used.")
+        settings.problems.append(problem.format(scale=settings.text_scale, path=path, low=low, high=high))
+        settings.text_scale = 1.0

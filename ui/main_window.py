@@ -399,6 +399,7 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, ma
         QMessageBox.critical(QWidget(), _("Counter cannot start"), f"{problem.message}\n\n{problem.hint}")
         return 1
     sys.excepthook = _excepthook
+    load_style(app, ctx.settings.theme, ctx.settings.text_scale)  # counter.toml's theme and text size
     window = open_window(ctx)
     gc.freeze()  # start-up's objects leave the collector's generations: no full collection walks them mid-scan
     if manager and window.station is not None:  # counter --manager: a manager's station

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from app.config import THEMES
+
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 STYLE = RESOURCES / "style.qss"
 HIGH_CONTRAST = RESOURCES / "high_contrast.qss"
-THEMES = ("standard", "high-contrast")
 SCALES = (1.0, 1.25, 1.5, 2.0)
 _SIZE = re.compile(r"(font-size|min-height|min-width)\s*:\s*(\d+(?:\.\d+)?)px")
 

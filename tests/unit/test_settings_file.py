@@ -65,3 +65,15 @@ def test_a_file_that_cannot_be_updated_is_left_alone(tmp_path: Path) -> None:
         save_settings(path, {"printer": "sim://printer"})
     assert "nothing was saved" in caught.value.message
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_the_theme_and_text_scale_are_read_and_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.config import load_settings
+
+    (tmp_path / "counter.toml").write_text('[counter]\ntheme = "high-contrast"\ntext_scale = 2\n', encoding="utf-8")
+    settings = load_settings(tmp_path)
+    assert (settings.theme, settings.text_scale, settings.problems) == ("high-contrast", 2.0, [])
+    (tmp_path / "counter.toml").write_text('[counter]\ntheme = "dark"\ntext_scale = 9.0\n', encoding="utf-8")
+    settings = load_settings(tmp_path)
+    assert (settings.theme, settings.text_scale) == ("standard", 1.0)
+    assert len(settings.problems) == 2 and "dark" in settings.problems[0] and "9.0" in settings.problems[1]
