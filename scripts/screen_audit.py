@@ -199,6 +199,8 @@ class Auditor:
 #: the columns whose text is data a person typed or the store configured, not words to translate
 DATA_COLUMNS = {
     "items": ("name", "sku"),
+    "sale_lines": ("name",),  # a service's line: its name and what the desk typed
+    "order_lines": ("name",),
     "users": ("name",),
     "customers": ("name", "email"),
     "customer_addresses": ("line1", "line2", "city", "region"),
