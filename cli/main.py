@@ -20,13 +20,14 @@ Errors print one clear line (and exit 1), never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import default_data_dir, load_settings
 from counter.errors import CounterError
-from counter.i18n import _
+from counter.i18n import _, set_screen_language
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # the command line speaks the system's language (LC_ALL, LC_MESSAGES, LANG; gettext's
+    # order), unless COUNTER_LANGUAGE says otherwise (counter.i18n)
+    set_screen_language(next((os.environ[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(v)), None))
     args = _parser().parse_args(argv)
     data_dir: Path = args.data_dir or default_data_dir()
     _configure_logging(data_dir)

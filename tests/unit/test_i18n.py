@@ -163,3 +163,28 @@ def test_the_shipped_catalogues_are_read_as_gettext(monkeypatch) -> None:  # typ
         assert i18n.catalogue_path(code).exists(), code
     set_screen_language("de")
     assert _("Cancel  (Esc)") == "Abbrechen  (Esc)"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"LANG": "de_DE.UTF-8"}, "gibt es keinen Datenbestand"),
+        ({"LANG": "fr_FR.UTF-8"}, "Aucun"),
+        ({"LANG": "de_DE.UTF-8", "COUNTER_LANGUAGE": "es"}, "No hay datos"),
+        ({"LANG": "C.UTF-8"}, "There is no store"),
+    ],
+)
+def test_the_command_line_speaks_the_systems_language_unless_told(tmp_path, env, expected) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    clean = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES", "COUNTER_LANGUAGE")}
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "journal", "verify", "--data-dir", str(tmp_path / "none")],
+        cwd=root, env={**clean, **env, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    said = result.stdout + result.stderr
+    assert expected in said, said
