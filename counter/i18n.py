@@ -144,6 +144,16 @@ def pgettext(context: str, message: str) -> str:
     return _translations(language()).pgettext(context, message)
 
 
+#: languages whose nouns keep their capital inside a sentence
+_CAPITAL_NOUNS = {"de"}
+
+
+def in_sentence(label: str) -> str:
+    """A label ("Return to vendor") written inside a sentence: lower case in English, French and
+    Spanish ("… goes to return to vendor"), as it is in German, whose nouns keep their capital."""
+    return label if language().split("_")[0] in _CAPITAL_NOUNS else label.lower()
+
+
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention, known to every extractor
     """Marks ``message`` for the catalogue without translating it (module constants)."""
     return message

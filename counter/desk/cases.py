@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from counter.dates import show_day
 from counter.desk.service import DeskError
-from counter.i18n import N_, _
+from counter.i18n import N_, _, in_sentence
 from counter.journal import EventType
 from counter.people.users import Permission, User
 from counter.ports import Clock, UnitOfWork
@@ -178,7 +178,7 @@ def check_transition(case: Case, to: CaseStatus) -> None:
     if to not in ALLOWED[case.status]:
         raise CaseError(
             _("Case {number} is {status}; it cannot become {new_status}.").format(
-                number=case.number, status=case.status.label.lower(), new_status=to.label.lower()
+                number=case.number, status=in_sentence(case.status.label), new_status=in_sentence(to.label)
             ),
             "",
         )
@@ -251,7 +251,7 @@ def log_contact(
                 raise CaseError(_("Case {number} belongs to another customer.").format(number=case.number), "")
             if not case.status.is_active:
                 raise CaseError(
-                    _("Case {number} is {label}.").format(number=case.number, label=case.status.label.lower()),
+                    _("Case {number} is {label}.").format(number=case.number, label=in_sentence(case.status.label)),
                     _("Reopen it first (F7), or log the contact on a new case."),
                 )
         contact_id = str(uuid.uuid4())

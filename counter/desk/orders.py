@@ -27,7 +27,7 @@ from counter.catalog import Item
 from counter.dates import show_date
 from counter.desk.payments import DeskPayment, Purpose, check_tenders, payment_fields, record_payment
 from counter.desk.service import DeskError, ServiceRules
-from counter.i18n import N_, _
+from counter.i18n import N_, _, in_sentence
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.people.users import Permission, User
@@ -300,7 +300,7 @@ def _open_order(uow: UnitOfWork, order_id: str) -> Order:
         raise DeskError(_("That order is no longer on file."), "")
     if order.status is not OrderStatus.OPEN:
         raise DeskError(
-            _("Order {number} is {label}.").format(number=order.number, label=order.status.label.lower()), ""
+            _("Order {number} is {label}.").format(number=order.number, label=in_sentence(order.status.label)), ""
         )
     return order
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from counter.cash.drawer import opening_for_return
 from counter.cash.shifts import require_open_shift
-from counter.i18n import N_, _
+from counter.i18n import N_, _, in_sentence
 from counter.journal import EventType
 from counter.money import ZERO, Currency
 from counter.payments.card_refunds import journal_refund_requests
@@ -136,10 +136,10 @@ def quote(
         if req.goes_to not in allowed_dispositions(req.condition):
             raise ReturnError(
                 _("{item} is {condition}: it cannot go {where}.").format(
-                    item=line_info[0], condition=req.condition.label.lower(), where=_where(req.goes_to)
+                    item=line_info[0], condition=in_sentence(req.condition.label), where=_where(req.goes_to)
                 ),
                 _("Choose {choices} for it (Shift+F5 changes where it goes).").format(
-                    choices=_either([d.label.lower() for d in allowed_dispositions(req.condition)])
+                    choices=_either([in_sentence(d.label) for d in allowed_dispositions(req.condition)])
                 ),
             )
         decision = decide_line(facts, now)

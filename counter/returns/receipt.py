@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
-from counter.i18n import _, use_language
+from counter.i18n import _, in_sentence, use_language
 from counter.money import ZERO
 from counter.returns.policy import REASON_LABELS
 from counter.sales.tenders import TenderKind
@@ -56,7 +56,7 @@ def _return_receipt(record: ReturnRecord, store: StoreConfig, cashier_name: str,
             _("{item}: {reason}, {condition}").format(
                 item=short_name(ln.name, 24),
                 reason=_(REASON_LABELS[ln.request.reason]),
-                condition=ln.request.condition.label.lower(),
+                condition=in_sentence(ln.request.condition.label),
             )
         )
     if q.fee_total:

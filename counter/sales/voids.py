@@ -31,7 +31,7 @@ from decimal import Decimal
 from counter.cash.drawer import DrawerOpening, DrawerReason
 from counter.documents import Receipt, ReceiptKind, ReceiptLine, TaxSummaryLine, TenderLine
 from counter.errors import CartError
-from counter.i18n import _
+from counter.i18n import _, in_sentence
 from counter.journal import EventType
 from counter.money import ZERO
 from counter.people.access import authorize
@@ -193,7 +193,7 @@ def give_back_phrases(tenders: Sequence[Tender], money: Callable[[Decimal], str]
             out.append(_("put {amount} back on voucher {voucher}").format(amount=money(t.amount), voucher=t.voucher))
         else:
             # Translators: part of the question before a void; {tender}: a payment, lower case ("exchange credit")
-            out.append(_("release {amount} {tender}").format(amount=money(t.amount), tender=t.label.lower()))
+            out.append(_("release {amount} {tender}").format(amount=money(t.amount), tender=in_sentence(t.label)))
     return out
 
 
@@ -229,7 +229,7 @@ def what_to_do(record: VoidRecord, money: Callable[[Decimal], str], *, cards_don
             steps.append(_("{amount} is back on voucher {voucher}.").format(amount=money(t.amount), voucher=t.voucher))
         else:
             # Translators: after a void; {tender} is a payment's name, lower case ("exchange credit")
-            steps.append(_("{amount} {tender} released.").format(amount=money(t.amount), tender=t.label.lower()))
+            steps.append(_("{amount} {tender} released.").format(amount=money(t.amount), tender=in_sentence(t.label)))
     return " ".join(steps)
 
 

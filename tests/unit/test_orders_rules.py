@@ -87,7 +87,7 @@ def test_the_agreement_says_what_the_terms_are() -> None:
     layaway = Terms(d("129.91"), date(2027, 2, 4), d("64.95"), True)
     assert layaway.lines(OrderKind.LAYAWAY, money) == (
         "A deposit of at least $129.91 is paid today; the items are held for you.",
-        "Pay the balance and collect the items by February 04, 2027.",
+        "Pay the balance and collect the items by February 4, 2027.",
         "Payments of any amount can be made at the service desk until then.",
         "If you cancel, everything paid is refunded less a cancellation fee of $64.95, "
         "to the card or cash that paid it.",
@@ -96,7 +96,7 @@ def test_the_agreement_says_what_the_terms_are() -> None:
     special = Terms(d("100.00"), date(2027, 1, 5), d(0), False)
     assert special.lines(OrderKind.SPECIAL_ORDER, money) == (
         "A deposit of at least $100.00 is paid today; the items are ordered for you.",
-        "Pay the balance and collect the items by January 05, 2027.",
+        "Pay the balance and collect the items by January 5, 2027.",
         "Payments of any amount can be made at the service desk until then.",
         "Special-ordered items are bought for you: if you cancel, the deposit is not refunded.",
         "Prices are those of today and do not change.",

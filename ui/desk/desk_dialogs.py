@@ -39,7 +39,7 @@ from counter.desk.customers import (
     update_customer,
 )
 from counter.desk.referrals import TOLD_HOW, Priority, Referral, add_department_note, refer_case, tell_customer
-from counter.i18n import _
+from counter.i18n import _, in_sentence
 from counter.people.users import User
 from counter.returns.lookup import normalize_receipt_number
 from ui.dialogs import CounterDialog
@@ -205,7 +205,7 @@ class ContactDialog(DeskDialog):
 def _case_choice(case: Case) -> str:
     subject = case.subject if len(case.subject) <= 48 else case.subject[:47].rstrip() + "…"
     return _("Add to {number}: “{subject}” ({status})").format(
-        number=case.number, subject=subject, status=case.status.label.lower()
+        number=case.number, subject=subject, status=in_sentence(case.status.label)
     )
 
 
@@ -286,7 +286,7 @@ class StatusDialog(DeskDialog):
         super().__init__(
             parent,
             _("Case status"),
-            _("Case {number} is {status}").format(number=case.number, status=case.status.label.lower()),
+            _("Case {number} is {status}").format(number=case.number, status=in_sentence(case.status.label)),
         )
         self.ctx, self.user, self.case = ctx, user, case
         # Translators: the letters W, O, R, C are the keys that pick each status; keep them

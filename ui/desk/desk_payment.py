@@ -31,7 +31,7 @@ from counter.desk.documents import SlipDocument, account_statement, order_agreem
 from counter.desk.orders import Order, OrderKind, OrderLine, cancel_order, open_order, pay_order, pick_up_order
 from counter.desk.payments import DeskPayment
 from counter.desk.service import DeskError
-from counter.i18n import N_, _
+from counter.i18n import N_, _, in_sentence
 from counter.people.users import User
 from counter.returns.model import ApprovalNeeded
 from counter.returns.policy import ApprovalKind
@@ -231,7 +231,7 @@ class DeskPaymentPresenter:
             return
         tenders = self.ask.ask_tenders(asked.deposit)
         if tenders is None:
-            v.say(_("No deposit was taken: the {kind} was not recorded.").format(kind=kind.label.lower()), "info")
+            v.say(_("No deposit was taken: the {kind} was not recorded.").format(kind=in_sentence(kind.label)), "info")
             return
         rules = self.ctx.reads.desk_config().rules
         lines = list(asked.lines)

@@ -30,7 +30,7 @@ from counter.desk.cases import Case
 from counter.desk.customers import CustomerSummary
 from counter.desk.payments import PURPOSE_LABELS
 from counter.desk.referrals import Referral, ReferralStatus
-from counter.i18n import N_, _, ngettext
+from counter.i18n import N_, _, in_sentence, ngettext
 from counter.people.users import User
 from devices.letters import render_analysis_pdf, render_vendor_pdf
 from ui.columns import Column, ColumnFit, LineDetail
@@ -337,8 +337,8 @@ def case_head(ctx: AppContext, case: Case) -> list[str]:
         head.append(
             line.format(
                 department=esc(r.department_name),
-                status=r.status.label.lower(),
-                priority=r.priority.label.lower(),
+                status=in_sentence(r.status.label),
+                priority=in_sentence(r.priority.label),
                 due=r.due_on.isoformat(),
                 outcome=esc(r.outcome),
             )

@@ -41,7 +41,7 @@ from counter.desk.documents import (
 )
 from counter.desk.referrals import Referral, ReferralStatus
 from counter.desk.service import DeskError
-from counter.i18n import N_, _
+from counter.i18n import N_, _, in_sentence
 from counter.people.users import User
 from counter.returns.refunds import describe_allocation
 from db.desk_queries import looks_like_number
@@ -455,7 +455,7 @@ class ServiceDeskScreen(QWidget):
             self.refresh(case_id=case.id)
             self.done(
                 _("Case {number} is now {status}.").format(
-                    number=case.number, status=dialog.recorded.status.label.lower()
+                    number=case.number, status=in_sentence(dialog.recorded.status.label)
                 )
             )
 

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from counter.i18n import N_, _
+from counter.i18n import N_, _, in_sentence
 from counter.money import Currency
 from counter.returns.draft import ReturnDraft
 from counter.returns.model import QuotedLine, ReturnQuote
@@ -169,5 +169,5 @@ def _shown_status(decision: LineDecision) -> Status:
 def _reason_condition(reason: Reason | None, condition: Condition, goes_to: Disposition) -> str:
     said = reason.label if reason else _("reason? (1–8)")
     return _("{reason} · {condition} → {goes_to}").format(
-        reason=said, condition=condition.label.lower(), goes_to=goes_to.label.lower()
+        reason=said, condition=in_sentence(condition.label), goes_to=in_sentence(goes_to.label)
     )

@@ -32,7 +32,7 @@ from app.context import AppContext
 from counter.barcodes import read_code
 from counter.dates import show_moment
 from counter.errors import CounterError, ItemNotFound
-from counter.i18n import N_, _
+from counter.i18n import N_, _, in_sentence
 from counter.people.users import User
 from counter.returns.draft import ReturnDraft
 from counter.returns.lookup import (
@@ -438,7 +438,7 @@ class ReturnScreen(QWidget):
         condition, goes_to = self.draft.condition(line_id), self.draft.disposition(line_id)
         self.say(
             _("{reason}: {condition}, goes to {goes_to}. F5 changes the condition, Shift+F5 where it goes.").format(
-                reason=reason.label, condition=condition.label.lower(), goes_to=goes_to.label.lower()
+                reason=reason.label, condition=in_sentence(condition.label), goes_to=in_sentence(goes_to.label)
             ),
             "info",
         )
@@ -459,7 +459,7 @@ class ReturnScreen(QWidget):
         line_id = self.table.current_line_id()
         condition = self.draft.next_condition(line_id)
         self._refresh()
-        goes_to = self.draft.disposition(line_id).label.lower()
+        goes_to = in_sentence(self.draft.disposition(line_id).label)
         self.say(
             _("Condition: {condition}; goes to {goes_to}.").format(condition=condition.label, goes_to=goes_to), "info"
         )
