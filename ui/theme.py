@@ -12,6 +12,7 @@ import logging
 import re
 from pathlib import Path
 
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.config import THEMES
@@ -49,6 +50,10 @@ def apply_style(app: QApplication, theme: str = "standard", scale: float = 1.0) 
     except OSError:
         log.warning("style sheet %s not found; using the platform style", STYLE)
         return
+    palette = app.palette()  # what a style sheet cannot reach: the hint text in empty fields
+    hint = "#e0e0e0" if theme == "high-contrast" else "#6b7280"
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(hint))
+    app.setPalette(palette)
     font = app.font()
     if font.pointSizeF() > 0:
         base = app.property("counterBasePointSize") or font.pointSizeF()

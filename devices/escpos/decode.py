@@ -80,6 +80,8 @@ class PreviewLine:
     kind: LineKind = LineKind.TEXT
     align: Align = Align.LEFT
     runs: tuple[Run, ...] = ()
+    #: an image line: its ``GS v 0`` bytes as printed (devices.escpos.raster.band_image draws them)
+    image: bytes = b""
 
     def _all(self, attr: str) -> bool:
         inked = [r for r in self.runs if r.text.strip()]
@@ -282,10 +284,10 @@ class _Decoder:
         self.runs = []
         self.line_align = self.align
 
-    def _special_line(self, kind: LineKind, text: str) -> None:
+    def _special_line(self, kind: LineKind, text: str, image: bytes = b"") -> None:
         if self.runs:
             self._end_line()
-        self.out.lines.append(PreviewLine(text, kind, self.align, (Run(text, Style()),)))
+        self.out.lines.append(PreviewLine(text, kind, self.align, (Run(text, Style()),), image))
 
     # --- commands ---
 
@@ -390,11 +392,13 @@ class _Decoder:
         if c == ord("v"):  # GS v 0 m xL xH yL yH data: raster image
             r.byte()
             r.byte()
-            width_bytes = int.from_bytes(r.take(2), "little")
-            height = int.from_bytes(r.take(2), "little")
-            r.take(width_bytes * height)
+            size = r.take(4)
+            width_bytes = int.from_bytes(size[:2], "little")
+            height = int.from_bytes(size[2:], "little")
+            bits = r.take(width_bytes * height)
             self._op("image_raster", (width_bytes * 8, height), start)
-            self._special_line(LineKind.IMAGE, f"[IMAGE {width_bytes * 8}x{height}]")
+            band = b"\x1dv0\x00" + size + bits
+            self._special_line(LineKind.IMAGE, f"[IMAGE {width_bytes * 8}x{height}]", band)
             return
         if c not in _GS_FIXED:
             self._op("unknown", (f"1d {c:02x}",), start)

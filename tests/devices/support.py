@@ -40,6 +40,7 @@ def make_receipt(**changes: object) -> Receipt:
         issued_at=datetime(2025, 1, 15, 14, 32, tzinfo=ZoneInfo("Europe/Paris")),
         currency="EUR",
         locale="de_DE",
+        language="en",  # German money and dates, English words: the golden texts are about code pages
         lines=(
             ReceiptLine("Crème brûlée", "100001", 2, D("3.50"), D("6.00"), D("1.00"), "A"),
             ReceiptLine("Smørrebrød £ édition spéciale très longue", "100002", 1, D("12.00"), D("12.00"), D(0), "B"),

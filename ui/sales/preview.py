@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QStyle, QTextBrowser, QWidget
 
 from counter.i18n import _
 from devices.escpos.decode import Align, Decoded, LineKind, PreviewLine
+from devices.escpos.raster import band_image
 from ui.i18n import live
 
 _ALIGN = {Align.LEFT: "left", Align.CENTER: "center", Align.RIGHT: "right"}
@@ -37,6 +38,11 @@ def _row(line: PreviewLine) -> str:
     align = _ALIGN.get(line.align, "left")
     if line.kind is LineKind.CUT:
         return "<div style='color:#999;text-align:center'>✂ - - - - - - - - - - - - - - - - - -</div>"
+    if line.kind is LineKind.IMAGE and line.image:
+        picture = _raster_png(line.image)
+        if picture:  # a receipt printed as a picture (devices.escpos.raster): the picture, paper-wide
+            img = f"<img width='{_PAPER_PX}' src='data:image/png;base64,{picture}'>"
+            return f"<div style='text-align:center;line-height:0'>{img}</div>"
     if line.kind in (LineKind.BARCODE, LineKind.QR):
         match = _SYMBOL.match(line.text)
         image = _symbol_png(line.kind, match.group(1), match.group(2)) if match else None
@@ -61,6 +67,21 @@ def _row(line: PreviewLine) -> str:
 
 #: "[BARCODE CODE128 S01-T01-000042]" / "[QR CNTR:S01-T01-000042]" as the decoder writes them
 _SYMBOL = re.compile(r"^\[(?:BARCODE (\S+)|QR) (.*)\]$")
+
+
+#: how wide a printed picture shows on the preview's paper (42 columns of its 11 pt font)
+_PAPER_PX = 360
+
+
+@lru_cache(maxsize=64)
+def _raster_png(band: bytes) -> str | None:
+    try:
+        image = band_image(band)
+    except (AssertionError, ValueError):
+        return None
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 @lru_cache(maxsize=32)
