@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleOptionHeader,
     QTableView,
+    QTableWidget,
     QWidget,
 )
 
 from counter.i18n import _
+from ui.theme import scaled
 
 #: the fewest characters of a name a table shows before other columns give way
 NAME_CHARS = 16
@@ -205,3 +207,24 @@ class LineDetail(QLabel):
         if not shiboken6.isValid(self.fit.table) or not shiboken6.isValid(self):
             return
         self.setText(self.describe(self.fit.table.currentIndex().row()))
+
+
+def fit_headers(table: QTableWidget, widths: Sequence[int]) -> None:
+    """Each column at least its ``widths`` (grown with the text scale) and as wide as its
+    heading; a heading wider than that (a long German one) is broken onto two or more lines."""
+    header = table.horizontalHeader()
+    for col, base in enumerate(widths):
+        item = table.horizontalHeaderItem(col)
+        want = scaled(base)
+        if item is not None and " " in item.text() and header.sectionSizeHint(col) > want:
+            item.setText(_balanced(item.text()))
+            if header.sectionSizeHint(col) > want:
+                item.setText(item.text().replace(" ", "\n"))
+        table.setColumnWidth(col, max(want, header.sectionSizeHint(col)))
+
+
+def _balanced(text: str) -> str:
+    """``text`` on two lines, broken at the space nearest its middle."""
+    words = text.replace("\n", " ").split(" ")
+    best = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])

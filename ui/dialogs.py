@@ -63,7 +63,9 @@ class _FormScroll(QScrollArea):
         self.setObjectName("dialogScroll")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        # up and down only: a form that scrolled sideways would hide its right end; the fields
+        # give up the scroll bar's width instead
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setWidget(body)
         self.viewport().setAutoFillBackground(False)
@@ -159,7 +161,8 @@ class CounterDialog(QDialog):
             if edit.placeholderText():
                 edit.ensurePolished()
                 needed = edit.width() - text_room(edit) + edit.fontMetrics().horizontalAdvance(edit.placeholderText())
-                edit.setMinimumWidth(max(edit.minimumWidth(), min(needed + 1, max_width // 2)))
+                # a few pixels more: the focus frame is thicker than the resting one (high contrast)
+                edit.setMinimumWidth(max(edit.minimumWidth(), min(needed + 6, max_width // 2)))
         layout = self.layout()
         assert layout is not None
         layout.activate()

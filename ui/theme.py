@@ -22,6 +22,9 @@ STYLE = RESOURCES / "style.qss"
 HIGH_CONTRAST = RESOURCES / "high_contrast.qss"
 SCALES = (1.0, 1.25, 1.5, 2.0)
 _SIZE = re.compile(r"(font-size|min-height|min-width)\s*:\s*(\d+(?:\.\d+)?)px")
+#: type this large is already display size (the total, 56 px): it keeps its size
+DISPLAY_SIZE = 30
+DISPLAY_GROWTH = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,24 @@ def style_sheet(theme: str = "standard", scale: float = 1.0) -> str:
         parts.append(HIGH_CONTRAST.read_text(encoding="utf-8"))
     sheet = "\n".join(parts)
     if scale != 1.0:
-        sheet = _SIZE.sub(lambda m: f"{m.group(1)}: {round(float(m.group(2)) * scale)}px", sheet)
+        sheet = _SIZE.sub(lambda m: f"{m.group(1)}: {_grown(float(m.group(2)), scale)}px", sheet)
     return sheet
+
+
+def _grown(size: float, scale: float) -> int:
+    return round(size * (scale if size < DISPLAY_SIZE else min(scale, DISPLAY_GROWTH)))
+
+
+def text_scale() -> float:
+    """The text scale the application was styled with (1.0 before ``apply_style``)."""
+    app = QApplication.instance()
+    value = app.property("counterTextScale") if app is not None else None
+    return float(value) if value else 1.0
+
+
+def scaled(pixels: int) -> int:
+    """A size in pixels that holds text (a dialog's least width, a column's), grown with it."""
+    return round(pixels * text_scale())
 
 
 def apply_style(app: QApplication, theme: str = "standard", scale: float = 1.0) -> None:
@@ -45,6 +64,7 @@ def apply_style(app: QApplication, theme: str = "standard", scale: float = 1.0) 
         log.warning("unknown theme %r; using the standard one", theme)
         theme = "standard"
     scale = min(max(scale, 1.0), 3.0)
+    app.setProperty("counterTextScale", scale)
     try:
         app.setStyleSheet(style_sheet(theme, scale))
     except OSError:

@@ -343,9 +343,11 @@ def main(argv: list[str]) -> int:
     faults = set(filter(None, options.get("--plant", "").split(",")))
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
+    if "--language" in options:  # every screen and document in this language (counter.i18n)
+        os.environ["COUNTER_LANGUAGE"] = options["--language"]
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
-    load_style(app)
+    load_style(app, options.get("--theme", "standard"), float(options.get("--text-scale", "1")))
     plant(faults)
     # QTest types at machine speed, which the wedge filter takes for a scanner
     ctx = build_context(store, overrides={"printer": "sim://printer", "wedge": False})

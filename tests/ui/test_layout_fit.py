@@ -77,7 +77,9 @@ DIALOGS = {
 }
 
 
-def walk(store: Path, tmp: Path, width: int, height: int, scale: float = 1.0, plant: str = "") -> dict[str, Any]:
+def walk(
+    store: Path, tmp: Path, width: int, height: int, scale: float = 1.0, plant: str = "", *extra: str
+) -> dict[str, Any]:
     config = tmp / f"screen-{width}x{height}.json"
     screen = {"name": "s", "x": 0, "y": 0, "width": width, "height": height, "logicalDpi": 96, "logicalBaseDpi": 96}
     config.write_text(json.dumps({"screens": [{**screen, "dpr": 1}]}), encoding="utf-8")
@@ -85,7 +87,7 @@ def walk(store: Path, tmp: Path, width: int, height: int, scale: float = 1.0, pl
     report = tmp / "report.json"
     command = [sys.executable, "-m", "tests.ui.layout_walk", str(store), str(report), "--shots", str(tmp / "shots")]
     done = subprocess.run(
-        [*command, *(["--plant", plant] if plant else [])],
+        [*command, *(["--plant", plant] if plant else []), *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -111,6 +113,27 @@ def test_every_screen_and_dialog_is_whole(
 ) -> None:
     report = walk(store_dir, tmp_path, width, height, scale)
     assert report["screen"] == [round(width / scale), round(height / scale)]
+    looked = set(report["looked"])
+    missing = (STOPS | DIALOGS | {f"{d}-error" for d in DIALOGS}) - looked
+    assert not missing, f"the walk never reached {sorted(missing)}"
+    assert not report["problems"], said(report["problems"])
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "options"),
+    [
+        (1024, 768, ("--language", "de")),
+        (1920, 1080, ("--text-scale", "1.5", "--theme", "high-contrast")),
+        (1920, 1080, ("--text-scale", "2")),
+    ],
+    ids=["1024x768-german", "1920x1080-text-150pct-high-contrast", "1920x1080-text-200pct"],
+)
+def test_every_screen_is_whole_in_german_and_at_larger_text(
+    store_dir: Path, tmp_path: Path, width: int, height: int, options: tuple[str, ...]
+) -> None:
+    """German runs about a third longer than English; 150 % and 200 % text grow every font of
+    the style sheet (ui/theme.py). Nothing is cut, squeezed or piled in either."""
+    report = walk(store_dir, tmp_path, width, height, 1.0, "", *options)
     looked = set(report["looked"])
     missing = (STOPS | DIALOGS | {f"{d}-error" for d in DIALOGS}) - looked
     assert not missing, f"the walk never reached {sorted(missing)}"

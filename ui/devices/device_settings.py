@@ -59,6 +59,7 @@ from ui.cash.cash_drawer import DrawerControl
 from ui.devices.device_bridge import DeviceBridge, DeviceState
 from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
+from ui.theme import scaled
 
 #: What this window saves (every other setting in counter.toml is left as it is).
 DEVICE_SETTINGS = (
@@ -205,7 +206,7 @@ class DeviceSettingsDialog(CounterDialog):
         edit.returnPressed.connect(self._try_accept)
         button = QPushButton(test)
         button.setAutoDefault(False)
-        button.setMinimumWidth(150)
+        button.setMinimumWidth(scaled(150))
         button.clicked.connect(lambda _on=False, k=kind: self._test(k))
         note = QLabel("")
         note.setObjectName("dialogHint")

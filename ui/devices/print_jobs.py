@@ -30,6 +30,7 @@ from devices.escpos.encoder import render_copy_banner
 from ui.columns import Column, ColumnFit, LineDetail
 from ui.devices.printing import PrintBridge
 from ui.dialogs import CounterDialog
+from ui.theme import scaled
 
 # Translators: the print jobs' columns ("Kind": receipt, report…; "Copy": its copy number)
 COLUMNS = (N_("Time"), N_("Document"), N_("Kind"), N_("Copy"), N_("State"), N_("What happened"))
@@ -37,10 +38,14 @@ COLUMNS = (N_("Time"), N_("Document"), N_("Kind"), N_("Copy"), N_("State"), N_("
 STATES = {"failed": N_("NOT PRINTED"), "done": N_("printed"), "sent": N_("printing…"), "queued": N_("waiting")}
 #: what a job printed, by its stored kind (print_jobs.kind)
 JOB_KINDS = {
-    "sale": N_("receipt"),
-    "gift": N_("gift receipt"),
-    "return": N_("return receipt"),
-    "void": N_("void slip"),
+    # Translators: a print job's kind in the print jobs list: a sale's receipt
+    "sale": N_("sale"),
+    # Translators: a print job's kind: a gift receipt
+    "gift": N_("gift"),
+    # Translators: a print job's kind: a return receipt
+    "return": N_("return"),
+    # Translators: a print job's kind: a voided sale's slip
+    "void": N_("void"),
     "report": N_("report"),
     "slip": N_("slip"),
     "card_slip": N_("card slip"),
@@ -93,7 +98,7 @@ class PrintJobsDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, printing: PrintBridge, user: User | None) -> None:
         super().__init__(parent, _("Print jobs"), _("Receipts and reports sent to the printer, newest first"))
         self.ctx, self.printing, self.user = ctx, printing, user
-        self.setMinimumSize(940, 520)
+        self.setMinimumSize(scaled(940), scaled(520))
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("printJobs")
         self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])

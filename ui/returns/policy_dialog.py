@@ -16,7 +16,9 @@ from counter.people.users import Permission, User
 from counter.returns.policy import ReturnPolicy, ReturnRules
 from counter.returns.policy_admin import change_policies
 from db.queries import rules_to_json, save_policies
+from ui.columns import fit_headers
 from ui.dialogs import CounterDialog
+from ui.theme import scaled
 
 _Number = TypeVar("_Number", Decimal, int)
 
@@ -29,7 +31,7 @@ class PolicyDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, user: User) -> None:
         super().__init__(parent, _("Return policies"), _("Return policies"))
         self.ctx, self.user = ctx, user
-        self.setMinimumSize(900, 760)
+        self.setMinimumSize(scaled(900), scaled(760))
         self.policies = ctx.reads.return_policies()
         self.table = QTableWidget(len(self.policies), 5)
         self.table.setHorizontalHeaderLabels(
@@ -37,8 +39,6 @@ class PolicyDialog(CounterDialog):
         )
         self.table.verticalHeader().hide()
         self.table.setMinimumHeight(380)
-        for col, width in enumerate((240, 110, 120, 160, 150)):
-            self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         #: per row, the editors the table shows: days, final sale, receipt needed, fee
         self.row_edits: list[tuple[QSpinBox, QCheckBox, QCheckBox, QLineEdit]] = []
@@ -55,6 +55,8 @@ class PolicyDialog(CounterDialog):
             fee = QLineEdit(f"{policy.restocking_fee_percent.normalize():f}")
             self.table.setCellWidget(row, 4, fee)
             self.row_edits.append((days, final_box, receipt_box, fee))
+        fit_headers(self.table, (240, 110, 120, 160, 150))  # the category names are in by now
+        self.table.resizeColumnToContents(0)
         self.form.addRow(self.table)
         rules = ctx.rules
         store_form = QFormLayout()

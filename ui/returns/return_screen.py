@@ -147,6 +147,7 @@ class ReturnScreen(QWidget):
             self.exchange_input,
             N_("Scan or type the new item's barcode, then Enter"),
             N_("Scan the new item's barcode"),
+            N_("New item's barcode"),
         )
         self.exchange_input.returnPressed.connect(self._exchange_enter)
         ex.addWidget(self.exchange_input)

@@ -58,6 +58,7 @@ from ui.sales.preview import ReceiptPreview
 from ui.sales.sale_payment import CardTaken, CashGiven, SalePayment, VoucherTaken
 from ui.sales.sale_totals import (
     SEARCH_WORDINGS,
+    SPARE_FROM_SCALE,
     change_caption,
     change_details,
     detail_rows,
@@ -68,6 +69,7 @@ from ui.sales.sale_totals import (
 from ui.sales.sale_void import SaleVoid
 from ui.sales.terminal_payment import charge_on_terminal, resume_on_terminal
 from ui.sales.void_questions import VoidDialogs
+from ui.theme import text_scale
 
 SEARCH_LIMIT = 50
 
@@ -146,7 +148,7 @@ class SaleScreen(QWidget):
         root.addLayout(left, 3)
 
         right = QVBoxLayout()
-        right.setSpacing(10)
+        right.setSpacing(8)
         self.total_box = QFrame()
         self.total_box.setObjectName("totalBox")
         grid = QGridLayout(self.total_box)
@@ -170,7 +172,8 @@ class SaleScreen(QWidget):
         right.addWidget(self.message)
 
         self.preview = ReceiptPreview()
-        self.preview.setVisible(self.ctx.settings.show_receipt_preview)
+        # at large text the preview steps aside: the total and the message come first
+        self.preview.setVisible(self.ctx.settings.show_receipt_preview and text_scale() < SPARE_FROM_SCALE)
         right.addWidget(self.preview, 1)
         wrapper = QVBoxLayout()
         wrapper.addLayout(right)

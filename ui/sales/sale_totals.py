@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel
 from counter.i18n import N_, _
 from counter.sales.sale import Sale
 from ui.i18n import live_text
+from ui.theme import text_scale
 
 #: the detail rows under the total, by their English caption (the key of ``detail_labels``)
 DETAILS = (
@@ -37,6 +38,24 @@ SEARCH_WORDINGS = (  # the scan field's placeholder, longest first: the longest 
 )
 
 
+#: from this text scale up, an empty detail row ("—") steps aside for the message below
+SPARE_FROM_SCALE = 1.75
+
+
+class _DetailValue(QLabel):
+    """A detail row's value; at large text an empty row hides, caption and all."""
+
+    def __init__(self, caption: QLabel) -> None:
+        super().__init__()
+        self.caption = caption
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt naming
+        super().setText(text)
+        shown = text != "—" or text_scale() < SPARE_FROM_SCALE
+        self.setVisible(shown)
+        self.caption.setVisible(shown)
+
+
 def detail_rows(grid: QGridLayout) -> dict[str, QLabel]:
     """The caption and value of each detail row, from the grid's third row; the values by key."""
     labels: dict[str, QLabel] = {}
@@ -44,7 +63,7 @@ def detail_rows(grid: QGridLayout) -> dict[str, QLabel]:
         caption = QLabel()
         caption.setObjectName("detailCaption")
         live_text(caption, key)
-        value = QLabel()
+        value = _DetailValue(caption)
         value.setObjectName("detailValue")
         value.setAlignment(Qt.AlignmentFlag.AlignRight)
         grid.addWidget(caption, row, 0)

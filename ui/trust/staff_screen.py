@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLineEdit,
     QPushButton,
@@ -43,6 +43,7 @@ from devices.barcodes import ScanData
 from ui.actions import key_of
 from ui.dialogs import CounterDialog
 from ui.session import role_name
+from ui.theme import scaled
 from ui.trust.language_dialog import LanguageDialog
 
 # Translators: the staff list's columns ("Sign-in": locked, or how many wrong PINs)
@@ -53,7 +54,7 @@ class StaffDialog(CounterDialog):
     def __init__(self, parent: QWidget | None, ctx: AppContext, admin: User) -> None:
         super().__init__(parent, _("Staff"), _("Who may sign in at this store, and what each may do"))
         self.ctx, self.admin = ctx, admin
-        self.setMinimumSize(860, 520)
+        self.setMinimumSize(scaled(860), scaled(520))
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("staffTable")
         self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
@@ -64,7 +65,7 @@ class StaffDialog(CounterDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(300)
         self.form.addRow(self.table)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # three to a row: long words (German) wrap onto the next row
         # Not ``self.actions``: that would hide QWidget.actions().
         self.staff_actions: dict[str, tuple[str, Callable[[], None]]] = {
             _("Add person  (Ctrl+N)"): ("Ctrl+N", self.add),
@@ -81,7 +82,7 @@ class StaffDialog(CounterDialog):
             button.setAutoDefault(False)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(handler)
-            buttons.addWidget(button)
+            buttons.addWidget(button, len(self.keymap) // 3, len(self.keymap) % 3)
             self.keymap[key_of(key)] = handler
         self.form.addRow(buttons)
         self.ok_button.hide()
