@@ -202,7 +202,8 @@ def focus_order(screen: str, top: QWidget) -> list[Finding]:
     if not stops:
         return found
     # Tab goes round: the chain is read from the control first in reading order, and its
-    # wrap from the last control back to that one is not a step back
+    # wrap from the last control back to that one is not a step back (so two controls are
+    # always in order; a third out of place is found)
     first = min(range(len(stops)), key=lambda i: (place(stops[i]).top(), place(stops[i]).left()))
     stops = stops[first:] + stops[:first]
     for before, after in zip(stops, stops[1:], strict=False):
