@@ -9,7 +9,12 @@ here first. Two kinds of finding:
   caller gives those words.
 - ``unnamed``: a control that takes the keyboard focus whose accessible name (what a screen
   reader says: its ``accessibleName``, its text, or its label's) is empty, walked through
-  Qt's accessibility tree (``QAccessible``), as an assistive technology sees it.
+  Qt's accessibility tree (``QAccessible``), as an assistive technology sees it; ``undescribed``:
+  one that is named but says nothing of what it does (no description or tooltip).
+- ``focus-order``: Tab goes back against the reading order: the Tab focus chain's next
+  visible, enabled control is above the one before it (by more than half its height) or on
+  the same row before it (to its left; to its right in a right-to-left layout). A jump up to
+  the top of the next column (wholly after the one before) reads on and is not flagged.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, Qt
+from PySide6.QtCore import QAbstractListModel, QPoint, QRect, Qt
 from PySide6.QtGui import QAccessible, QAccessibleInterface
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -74,7 +79,7 @@ CONTROL_ROLES = {
 @dataclass(frozen=True)
 class Finding:
     screen: str
-    kind: str  # "untranslated" | "unnamed" | "undescribed"
+    kind: str  # "untranslated" | "unnamed" | "undescribed" | "focus-order"
     where: str  # the widget's class and object name
     text: str
 
@@ -167,6 +172,58 @@ def unnamed(screen: str, top: QWidget) -> list[Finding]:
     return found
 
 
+def _tab_stops(top: QWidget) -> list[QWidget]:
+    """The controls Tab visits in ``top``, in the focus chain's order (each once)."""
+    stops: list[QWidget] = []
+    seen: set[int] = set()
+    widget: QWidget | None = top.nextInFocusChain()
+    while widget is not None and widget is not top and id(widget) not in seen:
+        seen.add(id(widget))
+        tab = bool(widget.focusPolicy().value & Qt.FocusPolicy.TabFocus.value)
+        shown = widget.isVisibleTo(top) and widget.isEnabled() and top.isAncestorOf(widget)
+        if tab and shown and widget.focusProxy() is None:
+            stops.append(widget)
+        widget = widget.nextInFocusChain()
+    return stops
+
+
+def focus_order(screen: str, top: QWidget) -> list[Finding]:
+    """Where Tab goes from one control to one before it in reading order (see the module's doc)."""
+    rtl = top.layoutDirection() == Qt.LayoutDirection.RightToLeft
+
+    def place(widget: QWidget) -> QRect:
+        r = widget.rect().translated(widget.mapTo(top, QPoint(0, 0)))
+        if rtl:  # mirrored: reading goes from the right
+            r.moveLeft(top.width() - r.right())
+        return r
+
+    found: list[Finding] = []
+    stops = _tab_stops(top)
+    if not stops:
+        return found
+    # Tab goes round: the chain is read from the control first in reading order, and its
+    # wrap from the last control back to that one is not a step back (so two controls are
+    # always in order; a third out of place is found)
+    first = min(range(len(stops)), key=lambda i: (place(stops[i]).top(), place(stops[i]).left()))
+    stops = stops[first:] + stops[:first]
+    for before, after in zip(stops, stops[1:], strict=False):
+        a, b = place(before), place(after)
+        next_column = b.left() >= a.right()
+        above = a.center().y() - b.center().y() > a.height() / 2 and not next_column
+        same_row = abs(b.center().y() - a.center().y()) <= max(a.height(), b.height()) / 2
+        if above or (same_row and b.right() <= a.left()):
+            found.append(Finding(screen, "focus-order", f"{_where(before)} → {_where(after)}", _label(before, after)))
+    return found
+
+
+def _label(*widgets: QWidget) -> str:
+    names = []
+    for widget in widgets:
+        iface = QAccessible.queryAccessibleInterface(widget)
+        names.append(iface.text(QAccessible.Text.Name)[:40] if iface is not None else "")
+    return " → ".join(names)
+
+
 class Auditor:
     """Collects the findings of every screen grabbed, then writes them as JSON."""
 
@@ -188,6 +245,7 @@ class Auditor:
         self.screens.append(screen)
         self.findings += untranslated(screen, top, self.data_words)
         self.findings += unnamed(screen, top)
+        self.findings += focus_order(screen, top)
 
     def write(self) -> None:
         self.path.write_text(

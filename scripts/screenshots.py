@@ -84,7 +84,10 @@ def when_dialog(act) -> None:  # type: ignore[no-untyped-def]
 
 _KEEP: list[object] = []
 #: what the walk types or makes: data, not words to translate
-TYPED = ("kettle D123 4567 8901 regular customer, has the box a $20 note was torn and taken to the safe",)
+TYPED = (
+    "kettle D123 4567 8901 regular customer, has the box a $20 note was torn and taken to the safe",
+    "lawn mower blade",  # the repair charged in scripts/desk_screenshots.py
+)
 
 
 def paper(preview, path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -189,6 +192,24 @@ def devices_and_print_jobs(window, out: Path) -> None:  # type: ignore[no-untype
     QTest.keyClick(sale.input, Qt.Key.Key_P, ctrl_shift)
 
 
+def staff_and_language(window, ctx, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """The staff list as an administrator sees it (Ctrl+Shift+S) and the language dialog
+    (Ctrl+Shift+L), opened as those keys open them."""
+    from ui.trust.language_dialog import LanguageDialog
+    from ui.trust.staff_screen import StaffDialog
+
+    admin = next(u for u in ctx.reads.list_users() if u.name.startswith("Jordan"))
+    for name, dialog in (
+        ("staff", StaffDialog(window, ctx, admin)),
+        ("language", LanguageDialog(window, admin.name, "", ctx.store.locale)),
+    ):
+        dialog.show()
+        settle(300)
+        grab(dialog, out / f"{name}.png")
+        dialog.close()
+        _KEEP.append(dialog)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs/screens"))
@@ -211,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
             AUDITOR = Auditor(args.audit, Path(tmp) / "counter.sqlite3")
             # what this script types, and the people and cases scripts/desk_screenshots.py makes
             AUDITOR.allow(TYPED)
+            # each language's name in its own language (the language dialog)
+            from counter.i18n import LANGUAGES, display_name
+
+            AUDITOR.allow(display_name(code) for code in (*LANGUAGES, "en"))
             # the store's departments and services: configuration the store names (counter.desk.service)
             from dataclasses import astuple
 
@@ -313,6 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         QTest.keyClick(sale.input, Qt.Key.Key_F12)
         users.setCurrentRow(next(i for i in range(users.count()) if "Dana" in users.item(i).text()))
         type_line(window.signin.pin, "3333")
+        if window.station is not None:  # the manager station (Ctrl+Shift+M), then back to the sale
+            ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+            QTest.keyClick(sale.input, Qt.Key.Key_M, ctrl_shift)
+            settle(300)
+            grab(window, shots / "manager-station.png")
+            QTest.keyClick(window.station, Qt.Key.Key_Escape)
+            settle(300)
         QTest.keyClick(sale.input, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
         office = window.cash_office
         settle()
@@ -326,6 +358,11 @@ def main(argv: list[str] | None = None) -> int:
             d.note.setText("a $20 note was torn and taken to the safe")  # type: ignore[attr-defined]
             grab(d, shots / "blind-close.png")
             QTest.keyClick(d, Qt.Key.Key_Return)
+
+        QTest.keyClick(office, Qt.Key.Key_F6)  # the X report: printed, its PDF saved, said on the screen
+        settle(1200)
+        grab(window, shots / "cash-office-x.png")
+        staff_and_language(window, ctx, shots)
 
         when_dialog(blind)
         QTest.keyClick(office, Qt.Key.Key_F7)

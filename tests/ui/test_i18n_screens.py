@@ -21,7 +21,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from counter.i18n import _, set_screen_language
-from scripts.screen_audit import unnamed, untranslated
+from scripts.screen_audit import focus_order, unnamed, untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
 #: screens the walk must reach; a walk that silently stops early fails here
@@ -29,7 +29,7 @@ MUST_SEE = {
     "signin", "sale", "cash-dialog", "sale-change", "receipt-preview", "devices", "print-jobs", "return",
     "return-reason", "return-done", "return-receipt", "customer-id", "approval", "service-desk", "desk-contact",
     "desk-referral", "desk-adjustment", "desk-payments", "desk-case-slip", "cash-office", "blind-close",
-    "cash-office-z",
+    "cash-office-z", "cash-office-x", "staff", "language",
 }  # fmt: skip
 
 
@@ -67,6 +67,31 @@ def test_every_control_has_an_accessible_name(walk: dict[str, list]) -> None:  #
 def test_every_control_has_an_accessible_description(walk: dict[str, list]) -> None:  # type: ignore[type-arg]
     left = _kind(walk, "undescribed")
     assert not left, f"{len(left)} controls without a description:\n" + "\n".join(left[:60])
+
+
+def test_tab_follows_the_reading_order_on_every_screen(walk: dict[str, list]) -> None:  # type: ignore[type-arg]
+    left = _kind(walk, "focus-order")
+    assert not left, f"{len(left)} places where Tab goes back against the reading order:\n" + "\n".join(left[:60])
+
+
+def test_the_focus_order_check_finds_tab_going_backwards(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Fields one above the other: Tab from the lowest one back up to the middle one is flagged;
+    the order made right passes."""
+    screen = QWidget()
+    qtbot.addWidget(screen)
+    col = QVBoxLayout(screen)
+    top, middle, bottom = QLineEdit(), QLineEdit(), QLineEdit()
+    for field in (top, middle, bottom):
+        col.addWidget(field)
+    screen.show()
+    assert focus_order("test", screen) == []
+    QWidget.setTabOrder(top, bottom)  # top → bottom → middle: Tab goes back up
+    QWidget.setTabOrder(bottom, middle)
+    found = focus_order("test", screen)
+    assert [f.kind for f in found] == ["focus-order"]
+    QWidget.setTabOrder(top, middle)
+    QWidget.setTabOrder(middle, bottom)
+    assert focus_order("test", screen) == []
 
 
 def test_the_walk_finds_english_and_unnamed_controls_when_they_are_there(qtbot) -> None:  # type: ignore[no-untyped-def]

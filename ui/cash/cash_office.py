@@ -41,6 +41,7 @@ from counter.payments.card_day import CardDay, close_terminal_day
 from counter.people.users import Permission, User
 from devices.escpos.report import render_report, render_terminal_slip
 from devices.pdf import render_report_pdf
+from ui.a11y import show_kind
 from ui.actions import CashAction, key_of
 from ui.devices.printing import REPORT, PrintBridge
 from ui.dialogs import CounterDialog
@@ -68,6 +69,8 @@ class CountDialog(CounterDialog):
             spin.setRange(0, 99_999)
             spin.setMinimumHeight(30)
             spin.valueChanged.connect(self._update)
+            spin.setAccessibleName(_("{denomination} counted").format(denomination=label.text()))
+            spin.setAccessibleDescription(_("How many of this note or coin are in the drawer; Tab moves to the next"))
             col = (row % 6) * 0 + (0 if row < 6 else 2)
             grid.addWidget(label, row % 6, col)
             grid.addWidget(spin, row % 6, col + 1)
@@ -171,9 +174,7 @@ class CashOfficeScreen(QWidget):
 
     def say(self, text: str, kind: str = "info") -> None:
         self.message.setText(text)
-        self.message.setProperty("kind", kind)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        show_kind(self.message, kind)
 
     def problem(self, p: Problem) -> None:
         self.say(p.text, "error")

@@ -59,8 +59,10 @@ class DeskDialog(CounterDialog):
         self.accept()
 
 
-def _text_box(dialog: CounterDialog, label: str, placeholder: str, height: int = 70) -> QPlainTextEdit:
+def _text_box(dialog: CounterDialog, label: str, placeholder: str, says: str, height: int = 70) -> QPlainTextEdit:
+    """A text of a few lines; ``says``: its description for a screen reader."""
     box = QPlainTextEdit()
+    box.setAccessibleDescription(says)
     box.setPlaceholderText(placeholder)
     box.setFixedHeight(height)
     box.setTabChangesFocus(True)  # Tab moves on; Enter in the one-line fields accepts
@@ -68,10 +70,18 @@ def _text_box(dialog: CounterDialog, label: str, placeholder: str, height: int =
     return box
 
 
-def _combo(dialog: CounterDialog, label: str, items: list[tuple[str, object]], editable: bool = False) -> QComboBox:
+def _combo(
+    dialog: CounterDialog, label: str, items: list[tuple[str, object]], says: str, editable: bool = False
+) -> QComboBox:
+    """A choice; ``says``: its description for a screen reader."""
     combo = QComboBox()
+    combo.setAccessibleDescription(says)
     combo.setMinimumHeight(40)
     combo.setEditable(editable)
+    typed = combo.lineEdit()
+    if typed is not None:  # editable: the field typed in is the combo's own, named and described too
+        typed.setAccessibleName(label)
+        typed.setAccessibleDescription(says)
     for text, data in items:
         combo.addItem(text, data)
     dialog.form.addRow(label, combo)
@@ -94,9 +104,14 @@ class CustomerDialog(DeskDialog):
         self.consent = QCheckBox(_("Send receipts and letters by e-mail (the customer agrees)"))
         self.consent.setChecked(bool(c and c.email_consent))
         self.form.addRow("", self.consent)
+        self.consent.setAccessibleDescription(
+            _("Checked when the customer agrees to get receipts and letters by e-mail")
+        )
         self.line1 = self.line_edit(_("Address"), a.line1, _("street and number"))
         self.line2 = self.line_edit("", a.line2, _("apartment, suite (optional)"))
+        self.line2.setAccessibleName(_("Address, second line"))
         self.city = self.line_edit(_("City"), a.city, "")
+        self.city.setAccessibleDescription(_("The town or city of the address"))
         # Translators: the state (region) of a postal address
         self.region = self.line_edit(_("State"), a.region, "IL")
         self.postal = self.line_edit(_("ZIP code"), a.postal_code, "62704")
@@ -157,20 +172,25 @@ class ContactDialog(DeskDialog):
         super().__init__(parent, _("Log contact"), _("Contact with {name}").format(name=customer.name))
         self.ctx, self.user, self.customer = ctx, user, customer
         # Translators: the kind of contact with a customer (visit, call, e-mail…)
-        self.kind = _combo(self, _("Kind"), [(k.label, k) for k in ContactKind])
-        self.category = _combo(self, _("Category"), [(_(c), c) for c in CATEGORIES])
-        self.words = _text_box(self, _("Customer says"), _("in the customer's own words"))
-        self.done_so_far = _text_box(self, _("Done so far"), _("what you did or promised"), 56)
+        self.kind = _combo(self, _("Kind"), [(k.label, k) for k in ContactKind], _("What the customer came for"))
+        self.category = _combo(
+            self, _("Category"), [(_(c), c) for c in CATEGORIES], _("What it is about, for the desk's reports")
+        )
+        says = _("What the customer says, in their own words; Tab moves on")
+        self.words = _text_box(self, _("Customer says"), _("in the customer's own words"), says)
+        done = _("What you did or promised so far; Tab moves on")
+        self.done_so_far = _text_box(self, _("Done so far"), _("what you did or promised"), done, 56)
         self.links = self.line_edit(_("About"), "", _("receipt, return or order numbers, e.g. S01-T01-000123"))
         choices: list[tuple[str, object]] = [(_("A new case"), None)]
         choices += [(_case_choice(c), c) for c in open_cases if c.status.is_active]
-        self.case_pick = _combo(self, _("Case"), choices)
+        self.case_pick = _combo(self, _("Case"), choices, _("A new case, or the customer's open case to add this to"))
         self.case_pick.setCurrentIndex(0)
         self.case_pick.setEnabled(len(choices) > 1)
         self.follow_up = QSpinBox()
         self.follow_up.setRange(0, 60)
         self.follow_up.setSuffix(_(" days (0 = no follow-up)"))
         self.form.addRow(_("Follow up in"), self.follow_up)
+        self.follow_up.setAccessibleDescription(_("In how many days to call the customer back; 0: no call"))
         self.first_field = None
         self.recorded: ContactLogged | None = None
         self.setMinimumWidth(620)
@@ -235,15 +255,22 @@ class ReferralDialog(DeskDialog):
         cfg = ctx.reads.desk_config()
         self.open_departments = [d for d in cfg.departments if d.active]  # HQ's closed ones take no referrals
         self.department = _combo(
-            self, _("Department"), [(d.name, d.code) for d in self.open_departments], editable=True
+            self,
+            _("Department"),
+            [(d.name, d.code) for d in self.open_departments],
+            _("The department that takes the case over; type to find one"),
+            editable=True,
         )
-        self.priority = _combo(self, _("Priority"), [(p.label, p) for p in Priority])
+        self.priority = _combo(
+            self, _("Priority"), [(p.label, p) for p in Priority], _("How soon the department must answer")
+        )
         self.priority.setCurrentIndex(list(Priority).index(Priority.NORMAL))
         self.days = QSpinBox()
         self.days.setRange(0, 365)
         # Translators: after a number of days in a spin box ("30 days"), with its leading space
         self.days.setSuffix(_(" days"))
         self.form.addRow(_("Due in"), self.days)
+        self.days.setAccessibleDescription(_("The days the department has to answer"))
         # each department's own days (HQ's), the desk's rule for one without
         self._days_of = {d.code: cfg.referral_days(d) for d in self.open_departments}
         self.days.setValue(self._days_of.get(self.department.currentData(), cfg.rules.referral_days))
@@ -299,6 +326,7 @@ class StatusDialog(DeskDialog):
                 (_("R  Resolved: write what was done"), CaseStatus.RESOLVED),
                 (_("C  Closed (only once resolved)"), CaseStatus.CLOSED),
             ],
+            _("The case's new status: its letter key picks it"),
         )
         default = CaseStatus.CLOSED if case.status is CaseStatus.RESOLVED else CaseStatus.RESOLVED
         self.status.setCurrentIndex(self.status.findData(default))
@@ -329,6 +357,7 @@ class DepartmentNoteDialog(DeskDialog):
         self.note = self.line_edit(_("Note"), "", _("what the department found or did"))
         self.outcome = QCheckBox(_("This is the department's answer (the outcome to tell the customer)"))
         self.form.addRow("", self.outcome)
+        self.outcome.setAccessibleDescription(_("Checked when this note is the answer the customer is to be told"))
         self.recorded: Referral | None = None
 
     def validate(self) -> None:
@@ -344,7 +373,7 @@ class TellDialog(DeskDialog):
         heading = _("Outcome from {department}:").format(department=referral.department_name)
         super().__init__(parent, _("Tell the customer"), f"{heading}\n{referral.outcome}")
         self.ctx, self.user, self.referral = ctx, user, referral
-        self.how = _combo(self, _("Told by"), [(_(h), h) for h in TOLD_HOW])
+        self.how = _combo(self, _("Told by"), [(_(h), h) for h in TOLD_HOW], _("How the customer was told"))
         self.what = self.line_edit(_("What was said"), "", _("(Enter = the outcome as written)"))
 
     def validate(self) -> None:
@@ -364,6 +393,7 @@ class FollowUpDoneDialog(DeskDialog):
         self.again.setRange(0, 60)
         self.again.setSuffix(_(" days (0 = done)"))
         self.form.addRow(_("Call again in"), self.again)
+        self.again.setAccessibleDescription(_("In how many days to call again; 0: the case needs no more calls"))
 
     def validate(self) -> None:
         days = self.again.value()

@@ -73,6 +73,8 @@ class ChoiceDialog(DeskDialog):
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         self.list.setMinimumHeight(min(360, 44 * len(choices) + 10))
+        self.list.setAccessibleName(title)
+        self.list.setAccessibleDescription(_("Pick one with its digit key, or with Up and Down and Enter"))
         widest = max(
             (self.list.fontMetrics().horizontalAdvance(self.list.item(n).text()) for n in range(len(choices))),
             default=0,
@@ -123,15 +125,18 @@ class AdjustDialog(DeskDialog):
             self.kind.addItem(k.label, k)
         # Translators: the kind of bill adjustment (price drop, price match, goodwill)
         self.form.addRow(_("Kind"), self.kind)
+        self.kind.setAccessibleDescription(_("A price drop, a price match or a goodwill credit"))
         self.receipt = self.line_edit(_("Receipt"), "", _("scan the receipt or type its number"))
         self.receipt.editingFinished.connect(self._load_lines)
         self.line = QComboBox()
         self.line.setMinimumHeight(40)
         # Translators: a line of the receipt (an item sold)
         self.form.addRow(_("Line"), self.line)
+        self.line.setAccessibleDescription(_("The item of the receipt the adjustment is for"))
         self.quantity = QSpinBox()
         self.quantity.setRange(1, 999)
         self.form.addRow(_("Units"), self.quantity)
+        self.quantity.setAccessibleDescription(_("How many of the item the adjustment is for"))
         self.price = self.line_edit(_("Their price"), "", _("price match: the competitor's unit price"))
         self.competitor = self.line_edit(_("Competitor"), "", _("price match: who sells it for that"))
         # Translators: the amount of a goodwill credit given to the customer
@@ -142,6 +147,7 @@ class AdjustDialog(DeskDialog):
         self.method.addItem(_("To the original payment"), RefundMethod.ORIGINAL)
         self.method.addItem(_("Store credit"), RefundMethod.STORE_CREDIT)
         self.form.addRow(_("Refund to"), self.method)
+        self.method.setAccessibleDescription(_("Where the money goes back: the original payment or store credit"))
         self.sale: Sale | None = None
         self.recorded: AdjustmentRecord | None = None
         self.first_field = self.receipt
@@ -225,11 +231,15 @@ class ServiceChargeDialog(DeskDialog):
             self.service.addItem(f"{svc.name} ({ctx.store.currency.format(svc.price, ctx.store.locale)})", svc.code)
         self.service.currentIndexChanged.connect(self._default_price)
         self.form.addRow(_("Service"), self.service)
+        self.service.setAccessibleDescription(_("The service charged; its price fills in below"))
         self.price = self.line_edit(_("Price"), "", _("before tax"))
         self.description = self.line_edit(_("What"), "", _("e.g. hem two pairs of trousers"))
         self.on_account = QCheckBox(_("Charge to the customer's house account"))
         self.on_account.setEnabled(has_account)
         self.form.addRow("", self.on_account)
+        self.on_account.setAccessibleDescription(
+            _("When checked, the charge goes on the account instead of being paid now")
+        )
         self.first_field = self.description
         self.value = Decimal(0)
         self._cfg = cfg
@@ -254,6 +264,8 @@ class OrderDialog(DeskDialog):
         self.scan.returnPressed.connect(self._add)
         self.items = QListWidget()
         self.items.setMinimumHeight(150)
+        self.items.setAccessibleName(_("Items of the order"))
+        self.items.setAccessibleDescription(_("The items scanned so far"))
         self.form.addRow(self.items)
         self.totals = QLabel("")
         self.totals.setObjectName("dialogHint")

@@ -38,6 +38,20 @@ from ui.desk.desk_dialogs import DepartmentNoteDialog, DeskDialog, FollowUpDoneD
 from ui.dialogs import CounterDialog
 from ui.fit import shorten, wrap_items
 
+#: the service desk's field and lists: accessible name and description (ui.desk.service_desk)
+DESK_CONTROLS = {
+    "input": (
+        N_("Find a customer"),
+        N_("Type a customer's name, phone, e-mail or card, or scan a receipt, then Enter finds them"),
+    ),
+    "results": (N_("Customers found"), N_("Pick a customer with the Up and Down keys; Enter opens them")),
+    "history": (
+        N_("Purchases, returns and payments"),
+        N_("The customer's purchases, returns and payments, newest first"),
+    ),
+    "case_list": (N_("Cases"), N_("The customer's cases; the Up and Down keys pick one and show it below")),
+}
+
 
 class QueueDialog(CounterDialog):
     """A department's queue: ←/→ (or the list) picks the department, Enter on a referral
@@ -53,8 +67,11 @@ class QueueDialog(CounterDialog):
             self.department.addItem(shown, d.code)
         self.department.currentIndexChanged.connect(lambda _i: self.reload())
         self.form.addRow(_("Department"), self.department)
+        self.department.setAccessibleDescription(_("The department whose queue shows below; Left and Right pick one"))
         self.list = QListWidget()
         self.list.setMinimumHeight(340)
+        self.list.setAccessibleName(_("Referrals waiting"))
+        self.list.setAccessibleDescription(_("Up and Down pick a referral; Enter writes the department's note"))
         wrap_items(self.list)  # a long note wraps, never cut
         # Enter reaches the default button (_try_accept); a list's activation on Enter is
         # ignored and passed on to the dialog, so connecting it too ran the action twice.
@@ -144,6 +161,8 @@ class FollowUpsDialog(CounterDialog):
         self.ctx, self.user = ctx, user
         self.list = QListWidget()
         self.list.setMinimumHeight(320)
+        self.list.setAccessibleName(_("Follow-ups due"))
+        self.list.setAccessibleDescription(_("Up and Down pick a case; Enter records the call"))
         wrap_items(self.list)
         self.list.itemDoubleClicked.connect(lambda _i: self._done())  # Enter: the default button
         self.form.addRow(self.list)
@@ -202,6 +221,7 @@ class AnalysisDialog(DeskDialog):
         self.days.setSuffix(_(" days"))
         self.days.valueChanged.connect(lambda _v: self.reload())
         self.form.addRow(_("Over the last"), self.days)
+        self.days.setAccessibleDescription(_("How many days back the report counts"))
         self.table_pick = QComboBox()
         self.table_pick.setMinimumHeight(36)
         for attr, title in TABLES:
@@ -209,6 +229,7 @@ class AnalysisDialog(DeskDialog):
         self.table_pick.currentIndexChanged.connect(lambda _i: self._fill())
         # Translators: which table of the returns analysis is shown
         self.form.addRow(_("Show"), self.table_pick)
+        self.table_pick.setAccessibleDescription(_("Counts the returns by item, category or reason"))
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.form.addRow(self.summary)
@@ -217,6 +238,8 @@ class AnalysisDialog(DeskDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(330)
+        self.table.setAccessibleName(_("Returns and complaints"))
+        self.table.setAccessibleDescription(_("Units back, money refunded and complaints, per line"))
         money = ctx.store.currency.format(Decimal("99999.99"), ctx.store.locale)
         columns = [Column(1, "9999"), Column(2, money), Column(3, "9999")]
         self.columns = ColumnFit(self.table, 0, columns)  # the item, category or reason takes the rest
@@ -225,6 +248,7 @@ class AnalysisDialog(DeskDialog):
         self.vendor_button = QPushButton(_("Return-to-vendor list  (V)"))
         self.vendor_button.setAutoDefault(False)
         self.vendor_button.clicked.connect(self.save_vendor_list)
+        self.vendor_button.setAccessibleDescription(_("Saves the list of items to send back to their vendors (V)"))
         self.form.addRow(self.vendor_button)
         self.ok_button.setText(_("Save PDF and CSV  (Enter)"))
         self.cancel_button.setText(_("Close  (Esc)"))

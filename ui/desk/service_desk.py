@@ -49,6 +49,7 @@ from devices.barcodes import ScanData
 from devices.escpos.slips import render_slip
 from devices.letters import render_letter_pdf
 from devices.scanner import scan_text
+from ui.a11y import live_accessible, show_kind
 from ui.actions import ActionKeys, ServiceAction, key_of
 from ui.desk.desk_dialogs import (
     ContactDialog,
@@ -64,7 +65,15 @@ from ui.desk.desk_money import (
 )
 from ui.desk.desk_payment import DeskPaymentPresenter, cash_out
 from ui.desk.desk_questions import DeskDialogs
-from ui.desk.desk_views import AnalysisDialog, FollowUpsDialog, QueueDialog, case_head, history_kind, money_lines
+from ui.desk.desk_views import (
+    DESK_CONTROLS,
+    AnalysisDialog,
+    FollowUpsDialog,
+    QueueDialog,
+    case_head,
+    history_kind,
+    money_lines,
+)
 from ui.devices.printing import PrintBridge
 from ui.fit import fit_placeholder, shorten, wrap_items
 from ui.i18n import live, live_text
@@ -118,10 +127,12 @@ class ServiceDeskScreen(QWidget):
         hint = fit_placeholder(self.input, *SEARCH_HINTS)
         live(hint, lambda: hint.set_wordings([_(w) for w in SEARCH_HINTS]))
         self.input.returnPressed.connect(self._search)
+        live_accessible(self.input, *DESK_CONTROLS["input"])
         left.addWidget(self.input)
         self.results = QListWidget()
         self.results.setObjectName("searchResults")
         self.results.itemActivated.connect(lambda _i: self._pick_result())
+        live_accessible(self.results, *DESK_CONTROLS["results"])
         self.results.hide()
         left.addWidget(self.results, 1)
         self.card = QLabel()
@@ -138,6 +149,7 @@ class ServiceDeskScreen(QWidget):
         self.history = QListWidget()
         self.history.setObjectName("historyList")
         wrap_items(self.history)  # a line too long for a narrow window wraps
+        live_accessible(self.history, *DESK_CONTROLS["history"])
         left.addWidget(self.history, 1)
         body.addLayout(left, 5)
 
@@ -150,6 +162,7 @@ class ServiceDeskScreen(QWidget):
         self.case_list = QListWidget()
         self.case_list.setObjectName("caseList")
         self.case_list.setMaximumHeight(170)
+        live_accessible(self.case_list, *DESK_CONTROLS["case_list"])
         wrap_items(self.case_list)
         self.case_list.currentRowChanged.connect(lambda _r: self._show_case())
         middle.addWidget(self.case_list)
@@ -207,9 +220,7 @@ class ServiceDeskScreen(QWidget):
 
     def say(self, text: str, kind: str = "info") -> None:
         self.message.setText(text)
-        self.message.setProperty("kind", kind)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        show_kind(self.message, kind)
 
     def done(self, text: str) -> None:
         self.say(text, "ok")

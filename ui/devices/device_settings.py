@@ -141,6 +141,8 @@ class DeviceSettingsDialog(CounterDialog):
         self.codepage = QComboBox()
         self.codepage.addItems(sorted(CODE_PAGES))
         self.codepage.setCurrentText(s.printer_codepage)
+        self.paper.setAccessibleDescription(_("The width of the receipt paper, which sets the columns printed"))
+        self.codepage.setAccessibleDescription(_("The printer's table of letters: the one its manual names"))
         printer.addLayout(_options(QLabel(_("Paper")), self.paper, QLabel(_("Code page")), self.codepage))
 
         drawer = self._row("drawer", _("Cash drawer"), s.drawer, _("Open drawer"))
@@ -150,6 +152,7 @@ class DeviceSettingsDialog(CounterDialog):
         self.close_sim = QPushButton(_("Close the simulated drawer"))
         self.close_sim.setAutoDefault(False)
         self.close_sim.clicked.connect(self._close_simulated_drawer)
+        self.close_sim.setAccessibleDescription(_("Shuts the simulated drawer, as a person pushing it would"))
         self.close_sim.setVisible(devices.drawer_simulator is not None)
         drawer.addLayout(_options(self.wait_closed, self.close_sim))
 
@@ -163,10 +166,13 @@ class DeviceSettingsDialog(CounterDialog):
         # Translators: followed by a spin box "[50] ms apart"
         self.wedge = QCheckBox(_("Tell keyboard scans from typing: keys at most"))
         self.wedge.setChecked(s.wedge)
+        self.wedge.setAccessibleDescription(_("When checked, keys typed faster than this are taken as a scan"))
         self.gap = QSpinBox()
         self.gap.setRange(20, 300)
         self.gap.setSuffix(_(" ms apart"))
         self.gap.setValue(s.wedge_max_gap_ms)
+        self.gap.setAccessibleName(_("Most time between a scan's keys"))
+        self.gap.setAccessibleDescription(_("In milliseconds: keys typed further apart than this are typing"))
         scanner.addLayout(_options(self.wedge, self.gap))
 
         display = self._row("display", _("Customer display"), s.display, _("Show text"))
@@ -174,6 +180,7 @@ class DeviceSettingsDialog(CounterDialog):
         self.command_set.addItem("Epson (ESC/POS)", "epson")
         self.command_set.addItem("CD5220", "cd5220")
         self.command_set.setCurrentIndex(max(0, self.command_set.findData(s.display_command_set)))
+        self.command_set.setAccessibleDescription(_("The commands the customer display understands: see its manual"))
         # Translators: the command set a customer display understands
         display.addLayout(_options(QLabel(_("Commands")), self.command_set))
 
@@ -201,6 +208,7 @@ class DeviceSettingsDialog(CounterDialog):
         edit.setPlaceholderText(_(PLACEHOLDERS[kind]) if kind == "scanner" else PLACEHOLDERS[kind])
         example = _(EXAMPLES[kind]) if kind in ("drawer", "scanner") else EXAMPLES[kind]
         edit.setToolTip(example)
+        edit.setAccessibleName(label)
         edit.setMinimumHeight(36)
         edit.textChanged.connect(lambda _text, k=kind: self._show_state(k))
         edit.returnPressed.connect(self._try_accept)
@@ -208,6 +216,7 @@ class DeviceSettingsDialog(CounterDialog):
         button.setAutoDefault(False)
         button.setMinimumWidth(scaled(150))
         button.clicked.connect(lambda _on=False, k=kind: self._test(k))
+        button.setAccessibleDescription(_("Tries the device at the address typed and says below how it went"))
         note = QLabel("")
         note.setObjectName("dialogHint")
         note.setWordWrap(True)
@@ -475,7 +484,9 @@ class DeviceSettingsDialog(CounterDialog):
 def _options(*widgets: QWidget) -> QHBoxLayout:
     row = QHBoxLayout()
     row.setSpacing(8)
-    for widget in widgets:
+    for before, widget in zip((None, *widgets), widgets, strict=False):
+        if isinstance(before, QLabel):
+            before.setBuddy(widget)  # the label names the field for a screen reader
         row.addWidget(widget)
     row.addStretch(1)
     return row

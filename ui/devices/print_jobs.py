@@ -101,6 +101,8 @@ class PrintJobsDialog(CounterDialog):
         self.setMinimumSize(scaled(940), scaled(520))
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("printJobs")
+        self.table.setAccessibleName(_("Print jobs"))
+        self.table.setAccessibleDescription(_("Up and Down pick a job; Enter prints a copy of it"))
         self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

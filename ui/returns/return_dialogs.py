@@ -51,6 +51,8 @@ class ReasonDialog(CounterDialog):
             self.list.addItem(QListWidgetItem(f"{n}   {reason.label}"))
         self.list.setCurrentRow(0)
         self.list.setMinimumHeight(300)
+        self.list.setAccessibleName(_("Reasons"))
+        self.list.setAccessibleDescription(_("Pick one with its digit key, or with Up and Down and Enter"))
         self.list.itemActivated.connect(lambda _i: self._try_accept())
         self.form.addRow(self.list)
         self.value: Reason | None = None
@@ -79,6 +81,7 @@ class CustomerIdDialog(CounterDialog):
             self.id_type.addItem(_(kind), kind)
         self.id_type.setMinimumHeight(40)
         self.form.addRow(_("Type of ID"), self.id_type)
+        self.id_type.setAccessibleDescription(_("The kind of ID the customer shows"))
         self.number = self.line_edit(_("ID number"), placeholder=_("as printed on the ID"))
         note = QLabel(_("Only the last 4 characters are kept on record."))
         note.setObjectName("dialogHint")
@@ -100,6 +103,8 @@ class FindSaleDialog(CounterDialog):
         self.last4 = self.line_edit(_("Card last 4"), placeholder=_("optional"))
         self.results = QListWidget()
         self.results.setMinimumHeight(220)
+        self.results.setAccessibleName(_("Sales found"))
+        self.results.setAccessibleDescription(_("Pick a sale with Up and Down; Enter takes it"))
         self.results.itemActivated.connect(lambda _i: self._pick())
         self.form.addRow(self.results)
         self.ok_button.setText(_("Search  (Enter)"))
@@ -197,6 +202,7 @@ class ApprovalDialog(CounterDialog):
             if user.can(Permission.APPROVE):
                 self.approver.addItem(_("{name} ({role})").format(name=user.name, role=role_name(user.role)), user.id)
         self.form.addRow(_("Supervisor"), self.approver)
+        self.approver.setAccessibleDescription(_("The supervisor who approves; they type their PIN below"))
         self.pin = self.line_edit(_("PIN"), placeholder=_("the supervisor types it here"))
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(8)

@@ -14,10 +14,11 @@ from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
-from counter.i18n import _
+from counter.i18n import N_, _
 from counter.returns.draft import DraftError, ReturnDraft
 from counter.returns.model import ReturnQuote
 from counter.returns.policy import Status
+from ui.a11y import live_accessible
 from ui.columns import Column, ColumnFit
 from ui.returns.return_dialogs import REASONS
 from ui.returns.return_model import DECISION_COLUMN, NAME_COLUMN, ReturnLinesModel
@@ -41,6 +42,13 @@ def line_columns(model: ReturnLinesModel) -> list[Column]:
     ]
 
 
+#: the receipt field's accessible name and description (ui.returns.return_screen)
+RECEIPT_FIELD = (
+    N_("Receipt or item"),
+    N_("Scan the receipt's barcode or type its number, then Enter; without a receipt, scan the item"),
+)
+
+
 class ReturnLinesTable(QTableView):
     stepped = Signal(int)  # +1 (Space, +) or -1 (−) on the picked line
     reason_keyed = Signal(object)  # counter.returns.policy.Reason, by its digit 1–8
@@ -49,6 +57,13 @@ class ReturnLinesTable(QTableView):
         super().__init__(parent)
         self.lines = model
         self.setObjectName("cartTable")
+        live_accessible(
+            self,
+            N_("Lines to return"),
+            N_(
+                "Up and Down pick a line; Space or + adds one to return, − takes one off; digits 1 to 8 give the reason"
+            ),
+        )
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -51,6 +51,7 @@ from counter.sales.sale import Sale
 from counter.sync.upstream import RemoteSale
 from devices.barcodes import CodeType, ScanData
 from devices.scanner import scan_text
+from ui.a11y import live_accessible, show_kind
 from ui.actions import RETURN_ACTIONS, ActionKeys, ReturnAction, key_of
 from ui.columns import LineDetail
 from ui.devices.printing import PrintBridge
@@ -61,7 +62,7 @@ from ui.key_legend import KeyLegend
 from ui.ops import Problem, attempt, describe
 from ui.returns.return_checkout import Done, ReturnCheckout
 from ui.returns.return_dialogs import CustomerIdDialog, FindSaleDialog, ReasonDialog, reason_legend
-from ui.returns.return_lines import ReturnLinesTable
+from ui.returns.return_lines import RECEIPT_FIELD, ReturnLinesTable
 from ui.returns.return_model import ReturnLinesModel
 from ui.returns.return_questions import ReturnDialogs
 from ui.returns.return_summary import refund_caption, summarize
@@ -117,6 +118,7 @@ class ReturnScreen(QWidget):
         self.input = QLineEdit()
         self.input.setObjectName("scanInput")
         self.input.returnPressed.connect(self._enter)
+        live_accessible(self.input, *RECEIPT_FIELD)
         self.placeholder = fit_placeholder(self.input, N_("Scan the receipt's barcode, or type its number, then Enter"))
         left.addWidget(self.input)
         self.header = QLabel("")
@@ -237,9 +239,7 @@ class ReturnScreen(QWidget):
     # ------------------------------------------------------------ messages
     def say(self, text: str, kind: str = "info") -> None:
         self.message.setText(text)
-        self.message.setProperty("kind", kind)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        show_kind(self.message, kind)
 
     def problem(self, p: Problem) -> None:
         self.say(p.text, "error")

@@ -49,6 +49,7 @@ from counter.trust.remote_approval import (
     verify_station_approver,
 )
 from db.hq_client import HqRefused
+from ui.a11y import live_accessible, show_kind
 from ui.actions import Action
 from ui.columns import Column, ColumnFit, LineDetail
 from ui.dialogs import CounterDialog
@@ -107,6 +108,7 @@ class StationAnswerDialog(CounterDialog):
         if preselect is not None and (index := self.approver.findData(preselect)) >= 0:
             self.approver.setCurrentIndex(index)
         self.form.addRow(_("Manager"), self.approver)
+        self.approver.setAccessibleDescription(_("Who answers; they type their PIN below"))
         self.pin = self.line_edit(_("PIN"), placeholder=_("your PIN"))
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(8)
@@ -182,6 +184,8 @@ class ManagerStationScreen(QWidget):
         columns = [Column(1, money), Column(2), Column(3), Column(4, "99:59")]
         self.columns = ColumnFit(self.table, 0, columns)  # what is asked takes the rest
         self.table.installEventFilter(self)
+        say = N_("Up and Down pick a request; A approves it, D declines it, each with your PIN")
+        live_accessible(self.table, N_("Requests waiting"), say)
         outer.addWidget(self.table, 1)
         outer.addWidget(LineDetail(self.columns))  # the picked request in full
         self.message = QLabel("")
@@ -240,9 +244,7 @@ class ManagerStationScreen(QWidget):
 
     def say(self, text: str, kind: str = "info") -> None:
         self.message.setText(text)
-        self.message.setProperty("kind", kind)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        show_kind(self.message, kind)
 
     # --------------------------------------------------------------- polling
     def refresh(self) -> None:

@@ -28,6 +28,7 @@ from counter.i18n import N_, _
 from counter.people.staff import sign_in, sign_in_badge
 from counter.people.users import User
 from devices.barcodes import ScanData
+from ui.a11y import live_accessible
 from ui.devices.wedge import PIN_ENTRY
 from ui.i18n import live, live_text
 from ui.ops import Problem, attempt
@@ -67,6 +68,7 @@ class SignInScreen(QWidget):
         self.users.installEventFilter(self)
         self.users.itemActivated.connect(lambda _i: self.pin.setFocus())
         self.users.setMaximumHeight(260)
+        live_accessible(self.users, N_("Staff"), N_("Pick your name with the Up and Down keys, then type your PIN"))
         col.addWidget(self.users)
         keys = QLabel()
         live_text(keys, N_("↑/↓ picks a name · type your PIN · Enter signs in"))
@@ -84,6 +86,7 @@ class SignInScreen(QWidget):
         live(self.pin, lambda: self.pin.setPlaceholderText(_("PIN")))
         self.pin.returnPressed.connect(self.submit)
         self.pin.installEventFilter(self)
+        live_accessible(self.pin, N_("PIN"), N_("Type your PIN, then Enter signs you in"))
         col.addWidget(self.pin)
         badge = QLabel()
         live_text(badge, N_("Or scan your staff badge."))
@@ -97,6 +100,7 @@ class SignInScreen(QWidget):
         button = QPushButton()
         live_text(button, N_("Sign in  (Enter)"))
         button.setObjectName("primary")
+        live_accessible(button, None, N_("Signs in the person picked with the PIN typed (Enter)"))
         button.clicked.connect(self.submit)
         col.addWidget(button)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignVCenter)  # as tall as it needs, centred

@@ -64,6 +64,8 @@ class StaffDialog(CounterDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(300)
+        self.table.setAccessibleName(_("Staff"))
+        self.table.setAccessibleDescription(_("Up and Down pick a person; the keys below change them"))
         self.form.addRow(self.table)
         buttons = QGridLayout()  # three to a row: long words (German) wrap onto the next row
         # Not ``self.actions``: that would hide QWidget.actions().
