@@ -35,7 +35,7 @@ from counter.barcodes import read_code
 from counter.cash.shifts import require_open_shift
 from counter.catalog import Item
 from counter.errors import CartError, ItemNotFound
-from counter.i18n import N_, _
+from counter.i18n import _
 from counter.payments.card_sale import CardCharge
 from counter.payments.ports import CardRequestRow
 from counter.people.users import Permission, User
@@ -46,7 +46,7 @@ from counter.sales.tenders import Payment
 from counter.sales.vouchers import looks_like_voucher
 from devices.barcodes import ScanData
 from devices.scanner import scan_text
-from ui.a11y import live_accessible, show_kind
+from ui.a11y import show_kind
 from ui.actions import SALE_ACTIONS, Action, ActionKeys, key_of
 from ui.columns import ColumnFit, LineDetail
 from ui.devices.printing import REPORT, PrintBridge
@@ -64,6 +64,7 @@ from ui.sales.sale_totals import (
     change_details,
     detail_rows,
     discounts_text,
+    name_controls,
     tax_text,
     total_caption,
 )
@@ -120,11 +121,6 @@ class SaleScreen(QWidget):
         self.input.returnPressed.connect(self._enter)
         self.input.textEdited.connect(self._search_as_you_type)
         self.input.installEventFilter(self)
-        live_accessible(
-            self.input,
-            N_("Scan or search"),
-            N_("Scan an item's barcode, or type its number or part of its name, then Enter adds it to the sale"),
-        )
         left.addWidget(self.input)
 
         self.results = QListWidget()
@@ -132,7 +128,6 @@ class SaleScreen(QWidget):
         self._hint_text = ""  # that hint, as said
         self.results.setObjectName("searchResults")
         self.results.setMaximumHeight(260)
-        live_accessible(self.results, N_("Items found"), N_("Pick an item with the Up and Down keys; Enter adds it"))
         self.results.itemActivated.connect(lambda _item: self._add_selected_result())
         self.results.hide()
         left.addWidget(self.results)
@@ -140,7 +135,7 @@ class SaleScreen(QWidget):
         self.table = QTableView()
         self.table.setObjectName("cartTable")
         self.table.setModel(self.model)
-        live_accessible(self.table, N_("Sale lines"), N_("The items of this sale, with their quantity and price"))
+        name_controls(self.input, self.results, self.table)  # what a screen reader says of each
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the focus

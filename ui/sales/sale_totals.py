@@ -10,10 +10,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from counter.i18n import N_, _
 from counter.sales.sale import Sale
+from ui.a11y import live_accessible
 from ui.i18n import live_text
 from ui.theme import text_scale
 
@@ -103,3 +104,14 @@ def change_details(sale: Sale, money: Callable[[Decimal], str]) -> dict[str, str
         "Paid": money(sum((t.tendered for t in sale.tenders), Decimal(0))),
         "Due": money(Decimal(0)),
     }
+
+
+def name_controls(scan: QWidget, results: QWidget, lines: QWidget) -> None:
+    """The sale screen's controls, named and described for a screen reader (ui/a11y.py)."""
+    live_accessible(
+        scan,
+        N_("Scan or search"),
+        N_("Scan an item's barcode, or type its number or part of its name, then Enter adds it to the sale"),
+    )
+    live_accessible(results, N_("Items found"), N_("Pick an item with the Up and Down keys; Enter adds it"))
+    live_accessible(lines, N_("Sale lines"), N_("The items of this sale, with their quantity and price"))
