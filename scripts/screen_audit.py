@@ -247,6 +247,18 @@ class Auditor:
         self.findings += unnamed(screen, top)
         self.findings += focus_order(screen, top)
 
+    def audit_document(self, name: str, text: str) -> None:
+        """A printed or PDF document's text: each line that holds words must carry the
+        pseudo-language's marks, or be data (a PDF's fonts and a printer's code page fold the
+        accented letters, so letters alone cannot tell)."""
+        if self.store_file is not None:
+            self.data_words |= data_words(self.store_file)
+        self.screens.append(name)
+        allowed = self.data_words | KEY_NAMES | KEYWORDS
+        for line in text.splitlines():
+            if english_words(line, allowed) and not any(mark in line for mark in PSEUDO_MARKS):
+                self.findings.append(Finding(name, "untranslated", "document", line.strip()[:160]))
+
     def write(self) -> None:
         self.path.write_text(
             json.dumps({"screens": self.screens, "findings": [asdict(f) for f in self.findings]}, indent=1),

@@ -137,6 +137,11 @@ def pdf_to_png(pdf: Path, png: Path) -> None:
     import shutil
     import subprocess
 
+    if AUDITOR is not None:  # the document's own words, as the PDF holds them
+        from pypdf import PdfReader
+
+        AUDITOR.audit_document(png.stem, "\n".join(page.extract_text() or "" for page in PdfReader(pdf).pages))
+
     if shutil.which("pdftoppm") is None:
         print("pdftoppm not found: skipped", png)
         return
