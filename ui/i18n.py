@@ -16,11 +16,11 @@ language, and sets every live text again. A table model whose headers come from
 
 from __future__ import annotations
 
-import weakref
+import contextlib
 from collections.abc import Callable
 from typing import Protocol
 
-from PySide6.QtCore import QAbstractItemModel, QObject, Qt
+from PySide6.QtCore import QAbstractItemModel, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
 from counter.i18n import _, is_rtl, screen_language, set_screen_language
@@ -30,13 +30,33 @@ class _HasText(Protocol):
     def setText(self, text: str, /) -> None: ...  # noqa: N802 - Qt's name
 
 
-_live: list[tuple[weakref.ref[QObject], Callable[[], None]]] = []
+class _Switch(QObject):
+    """Says that the screen's language changed (one for the application)."""
+
+    switched = Signal()
+
+
+class _Hook(QObject):
+    """One live text: a child of the widget it belongs to, so that it goes with it (Qt lets
+    go of the connection then), and nothing keeps a closed dialog alive."""
+
+    def __init__(self, owner: QObject, apply: Callable[[], None]) -> None:
+        super().__init__(owner)
+        self.apply = apply
+        _SWITCH.switched.connect(self.run)
+
+    def run(self) -> None:
+        with contextlib.suppress(RuntimeError):  # a widget the text names is gone under its wrapper
+            self.apply()
+
+
+_SWITCH = _Switch()
 
 
 def live(owner: QObject, apply: Callable[[], None]) -> None:
     """Run ``apply`` now and after each language switch, as long as ``owner`` lives."""
     apply()
-    _live.append((weakref.ref(owner), apply))
+    _Hook(owner, apply)
 
 
 def live_text(widget: QObject, text: str) -> None:
@@ -71,15 +91,5 @@ def switch_language(code: str | None) -> str:
     if isinstance(app, QApplication):
         app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if is_rtl(chosen) else Qt.LayoutDirection.LeftToRight)
     if chosen != before:
-        kept: list[tuple[weakref.ref[QObject], Callable[[], None]]] = []
-        for ref, apply in _live:
-            owner = ref()
-            if owner is None:
-                continue
-            try:
-                apply()
-            except RuntimeError:  # the Qt object is gone under its Python wrapper
-                continue
-            kept.append((ref, apply))
-        _live[:] = kept
+        _SWITCH.switched.emit()
     return chosen

@@ -8,6 +8,7 @@ the screens grow their text while the layouts (which follow their text's size) g
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from pathlib import Path
@@ -57,6 +58,14 @@ def scaled(pixels: int) -> int:
     return round(pixels * text_scale())
 
 
+@functools.cache
+def _cached_sheet(theme: str, scale: float) -> str | None:
+    try:
+        return style_sheet(theme, scale)
+    except OSError:
+        return None
+
+
 def apply_style(app: QApplication, theme: str = "standard", scale: float = 1.0) -> None:
     """Style the whole application; an unknown theme is the standard one, a missing sheet the
     platform's style (said in the log, never fatal)."""
@@ -64,12 +73,14 @@ def apply_style(app: QApplication, theme: str = "standard", scale: float = 1.0) 
         log.warning("unknown theme %r; using the standard one", theme)
         theme = "standard"
     scale = min(max(scale, 1.0), 3.0)
-    app.setProperty("counterTextScale", scale)
-    try:
-        app.setStyleSheet(style_sheet(theme, scale))
-    except OSError:
+    sheet = _cached_sheet(theme, scale)
+    if sheet is None:
         log.warning("style sheet %s not found; using the platform style", STYLE)
         return
+    if app.styleSheet() == sheet and app.property("counterTextScale") == scale:
+        return  # styled so already: setting it again would re-polish every widget alive
+    app.setProperty("counterTextScale", scale)
+    app.setStyleSheet(sheet)
     palette = app.palette()  # what a style sheet cannot reach: the hint text in empty fields
     hint = "#e0e0e0" if theme == "high-contrast" else "#6b7280"
     palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(hint))
