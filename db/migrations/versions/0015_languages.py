@@ -26,7 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customers") as batch:
-        batch.drop_column("language")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("language")
+    # ALTER TABLE DROP COLUMN (SQLite 3.35): no copy of the tables, which others refer to
+    op.drop_column("customers", "language")
+    op.drop_column("users", "language")
