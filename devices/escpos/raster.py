@@ -116,10 +116,15 @@ class RasterJob:
 
     def pair(self, left: str, right: str, *, bold: bool = False, big: bool = False, indent: int = 0) -> None:
         font = _font(self.size * (2 if big else 1), bold)
+        inset = indent * self.width // max(self.cols, 1)
+        if self._measure(left, font) + self._measure(right, font) + inset + self.size > self.width:
+            # too long for one line (a long item name): the label wraps, the amount goes under it
+            self.line(left, bold=bold, big=big)
+            self.line(right, align="right", bold=bold, big=big)
+            return
         self.text_lines.append(f"{left}  {right}")
         row = self._row(font)
         draw = ImageDraw.Draw(row)
-        inset = indent * self.width // max(self.cols, 1)
         right_width = self._measure(right, font)
         if self.rtl:  # the label from the right edge, the amount at the left
             self._draw(draw, self.width - inset - self._measure(left, font), left, font)

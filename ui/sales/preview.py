@@ -42,7 +42,7 @@ def _row(line: PreviewLine) -> str:
         picture = _raster_png(line.image)
         if picture:  # a receipt printed as a picture (devices.escpos.raster): the picture, paper-wide
             img = f"<img width='{_PAPER_PX}' src='data:image/png;base64,{picture}'>"
-            return f"<div style='text-align:center;line-height:0'>{img}</div>"
+            return f"<div style='text-align:center'>{img}</div>"
     if line.kind in (LineKind.BARCODE, LineKind.QR):
         match = _SYMBOL.match(line.text)
         image = _symbol_png(line.kind, match.group(1), match.group(2)) if match else None
