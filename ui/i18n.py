@@ -65,12 +65,6 @@ def live_text(widget: QObject, text: str) -> None:
     live(widget, lambda: setter(_(text)))
 
 
-def live_title(widget: QObject, text: str) -> None:
-    """The window title or group box title ``_(text)``, now and after each switch."""
-    setter: Callable[[str], None] = getattr(widget, "setTitle", None) or widget.setWindowTitle  # type: ignore[attr-defined]
-    live(widget, lambda: setter(_(text)))
-
-
 def live_headers(model: QAbstractItemModel) -> None:
     """A model's horizontal headers painted again after each switch (its ``headerData`` calls
     ``_``)."""

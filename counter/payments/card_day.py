@@ -78,7 +78,6 @@ def close_terminal_day(
         uow_factory=uow_factory,
         clock=clock,
         message=_("{name} may not close the card terminal's day.").format(name=user.name),
-        hint=_("Ask a supervisor or a manager."),
     )
     with uow_factory() as uow:
         if uow.cards.pending(terminal.terminal_id):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from counter.cash.shifts import require_open_shift
-from counter.errors import CartError, TenderError
+from counter.errors import TenderError
 from counter.i18n import _
 from counter.payments.requests import (
     CardApprovalNeeded,
@@ -28,11 +28,10 @@ from counter.payments.requests import (
     settle_by_hand,
 )
 from counter.payments.terminal import PaymentTerminal, StatusCallback
-from counter.people.access import authorize
-from counter.people.users import Permission, User, UserId
+from counter.people.users import User, UserId
 from counter.ports import Clock, UnitOfWork
 from counter.returns.policy import ApprovalKind
-from counter.sales.part_payments import TakePartPayment, check_next_part, journal_part_payment
+from counter.sales.part_payments import TakePartPayment, check_next_part, journal_part_payment, may_take_payment
 from counter.sales.tenders import CardDetails, Tender, TenderKind
 from counter.store import StoreConfig, TerminalIdentity
 
@@ -99,16 +98,7 @@ def charge_card(
     CardOutcomeUnknown (resolve before anything else)."""
     if card_terminal is None:
         raise TenderError(_("No card terminal is set up."), _("Set one up in Devices, or key the card by hand."))
-    authorize(
-        cmd.cashier,
-        Permission.SELL,
-        "take a payment",
-        uow_factory=uow_factory,
-        clock=clock,
-        error=CartError,
-        message=_("{name} may not take a payment.").format(name=cmd.cashier.name),
-        hint=_("Ask a supervisor or a manager."),
-    )
+    may_take_payment(cmd.cashier, uow_factory=uow_factory, clock=clock)
     if cmd.amount <= 0 or cmd.amount > cmd.total:
         raise TenderError(
             _("A card payment must be above zero and at most what is due."), _("Type the amount to charge.")
@@ -186,16 +176,7 @@ def key_card_by_hand(
     """Journal a card keyed from a standalone terminal's slip as the sale's part payment; with
     an integrated terminal set up, only with a supervisor's CARD_MANUAL approval for it (a
     keyed card is not checked by anything: the slip is the only proof)."""
-    authorize(
-        cmd.cashier,
-        Permission.SELL,
-        "take a payment",
-        uow_factory=uow_factory,
-        clock=clock,
-        error=CartError,
-        message=_("{name} may not take a payment.").format(name=cmd.cashier.name),
-        hint=_("Ask a supervisor or a manager."),
-    )
+    may_take_payment(cmd.cashier, uow_factory=uow_factory, clock=clock)
     tender = Tender(TenderKind.CARD, cmd.amount, cmd.amount, cmd.card)
     with uow_factory() as uow:
         if uow.approvals.granted(cmd.request_id, cmd.cashier.id).get(ApprovalKind.CARD_MANUAL) != cmd.amount:

@@ -37,7 +37,6 @@ def void_sale(user: User, cart: Cart, *, uow_factory: Callable[[], UnitOfWork], 
         clock=clock,
         error=CartError,
         message=_("{name} may not void a sale.").format(name=user.name),
-        hint=_("Ask a supervisor or a manager."),
     )
     voided = VoidedSale(len(cart.active_lines), cart.total)
     with uow_factory() as uow:
@@ -60,7 +59,6 @@ def void_line(user: User, cart: Cart, line_id: str, *, uow_factory: Callable[[],
         clock=clock,
         error=CartError,
         message=_("{name} may not void a line.").format(name=user.name),
-        hint=_("Ask a supervisor or a manager."),
     )
     return cart.void(line_id)
 
@@ -77,7 +75,6 @@ def record_reprint(user: User, reference: str, *, uow_factory: Callable[[], Unit
         clock=clock,
         error=CartError,
         message=_("{name} may not reprint a receipt.").format(name=user.name),
-        hint=_("Ask a supervisor or a manager."),
     )
     with uow_factory() as uow:
         copy_number = uow.print_jobs.last_copy_number(reference) + 1

@@ -48,6 +48,19 @@ class TakePartPayment:
     total: Decimal  # the sale's total
 
 
+def may_take_payment(cashier: User, *, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
+    """Return if ``cashier`` may take a payment; else journal the refusal and raise CartError."""
+    authorize(
+        cashier,
+        Permission.SELL,
+        "take a payment",
+        uow_factory=uow_factory,
+        clock=clock,
+        error=CartError,
+        message=_("{name} may not take a payment.").format(name=cashier.name),
+    )
+
+
 def _already(state: str) -> str:
     """What a sale no longer open already is ("completed" or "voided", as stored)."""
     return _("This sale is already completed.") if state == "completed" else _("This sale is already voided.")
@@ -79,16 +92,7 @@ def take_part_payment(
 ) -> None:
     """Journal one part payment of the open sale ``cmd.sale_id`` (the store-credit
     voucher's redemption with it)."""
-    authorize(
-        cmd.cashier,
-        Permission.SELL,
-        "take a payment",
-        uow_factory=uow_factory,
-        clock=clock,
-        error=CartError,
-        message=_("{name} may not take a payment.").format(name=cmd.cashier.name),
-        hint=_("Ask a supervisor or a manager."),
-    )
+    may_take_payment(cmd.cashier, uow_factory=uow_factory, clock=clock)
     check_part_tender(cmd.tender, cmd.total)
     with uow_factory() as uow:
         require_open_shift(uow, terminal.terminal_id)

@@ -119,7 +119,6 @@ def void_paid_sale(
         clock=clock,
         error=CartError,
         message=_("{name} may not void a sale.").format(name=cmd.user.name),
-        hint=_("Ask a supervisor or a manager."),
     )
     cur = store.currency
     amount = cmd.given_back_total

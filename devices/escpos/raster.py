@@ -89,7 +89,6 @@ class RasterJob:
         self.size = max(14, round(dots / job.cols * 1.7))  # about as wide as font A's cells
         self.gap = self.size // 4
         self._rows: list[Image.Image] = []
-        self.text_lines: list[str] = []  # what was drawn, in order (tests and the preview)
 
     # the encoder's text calls -------------------------------------------------------------
     def t(self, text: str) -> str:
@@ -98,7 +97,6 @@ class RasterJob:
     def line(self, text: str = "", *, align: str = "left", bold: bool = False, big: bool = False) -> None:
         font = _font(self.size * (2 if big else 1), bold)
         for piece in self._wrap(text, font):
-            self.text_lines.append(piece)
             row = self._row(font)
             draw = ImageDraw.Draw(row)
             width = self._measure(piece, font)
@@ -122,7 +120,6 @@ class RasterJob:
             self.line(left, bold=bold, big=big)
             self.line(right, align="right", bold=bold, big=big)
             return
-        self.text_lines.append(f"{left}  {right}")
         row = self._row(font)
         draw = ImageDraw.Draw(row)
         right_width = self._measure(right, font)
