@@ -105,6 +105,26 @@ def rss():
     return out
 
 data_dir, n_sales, codes = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+every = int(os.environ.get("COUNTER_SOAK_EVERY", "100"))
+trace = os.environ.get("COUNTER_SOAK_TRACE") == "1"  # tracemalloc: what grew between reports (slow)
+base = None
+if trace:
+    import tracemalloc
+    tracemalloc.start(25)
+sql_times = {}
+if os.environ.get("COUNTER_SOAK_SQL") == "1":  # time of each statement, by its text, per report
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["soak_t"] = time.perf_counter()
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        took = time.perf_counter() - conn.info.pop("soak_t", time.perf_counter())
+        n, total = sql_times.get(statement, (0, 0.0))
+        sql_times[statement] = (n + 1, total + took)
 app = QApplication(sys.argv[:1])
 load_style(app)
 # the start-up integrity check is timed by cold_start itself; not what this measures
@@ -158,8 +178,23 @@ for n in range(n_sales):
     done += 1
     app.processEvents()
     give_back_none()
-    if n % 100 == 99:
-        print("PROGRESS %d %.1f" % (n + 1, time.perf_counter() - t0), flush=True)
+    if n % every == every - 1:
+        print("PROGRESS %d %.3f %.1f" % (n + 1, time.perf_counter() - t0, rss()["VmRSS"]), flush=True)
+        if sql_times:
+            top = sorted(sql_times.items(), key=lambda kv: -kv[1][1])[:12]
+            for text, (count, total) in top:
+                words = " ".join(text.split())[:160]
+                line = "SQL %d %d %.1fms %.3fms/call %s" % (n + 1, count, total * 1000, total * 1000 / count, words)
+                print(line, file=sys.stderr, flush=True)
+            sql_times.clear()
+        if trace:
+            snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+            if base is None:
+                base = snap
+            else:
+                for stat in snap.compare_to(base, "traceback")[:6]:
+                    where = " | ".join([str(stat)] + stat.traceback.format()[-12:])
+                    print("GROWTH %d %s" % (n + 1, where), file=sys.stderr, flush=True)
 deadline = time.time() + 30
 while time.time() < deadline and "Printing" in sale.message.text():
     app.processEvents()
@@ -272,7 +307,7 @@ def main() -> int:
         drain.start()
         for line in proc.stdout:
             if line.startswith("PROGRESS "):
-                note(f"rss: {line.split()[1]} sales in {line.split()[2]} s")
+                note(f"rss: {line.split()[1]} sales in {line.split()[2]} s, RSS {line.split()[3]} MB")
             elif line.startswith("RESULT "):
                 result = json.loads(line[7:])
         proc.wait(timeout=60)

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, Select, func, select, text
 
 from counter.barcodes import CodeKind, ScannedCode
 from counter.catalog import CategoryId, Item, ItemId, TaxClass
@@ -320,12 +320,17 @@ def print_job(engine: Engine, job_id: str) -> dict[str, Any] | None:
         return dict(row) if row else None
 
 
+def recent_print_jobs_query(limit: int) -> Select[Any]:
+    """The newest ``limit`` print jobs without their bytes: read by index (0016), so its cost
+    does not grow with the shift (the status bar asks after every sale)."""
+    columns = [c for c in s.print_jobs.c if c.name != "payload"]
+    return select(*columns).order_by(s.print_jobs.c.created_at.desc()).limit(limit)
+
+
 def recent_print_jobs(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
     """The newest print jobs first, without their bytes (for the print-jobs view)."""
-    columns = [c for c in s.print_jobs.c if c.name != "payload"]
     with engine.connect() as conn:
-        rows = conn.execute(select(*columns).order_by(s.print_jobs.c.created_at.desc()).limit(limit)).mappings()
-        return [dict(r) for r in rows]
+        return [dict(r) for r in conn.execute(recent_print_jobs_query(limit)).mappings()]
 
 
 def lowest_recent_price(engine: Engine, item: Item, days: int, now: datetime, currency: Currency) -> Decimal:

@@ -281,6 +281,7 @@ print_jobs = Table(
     Column("error", Text, nullable=True),
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
+    Index("ix_print_jobs_created_at", "created_at"),  # the newest jobs, after every sale (0016)
 )
 
 #: What is due after a commit, written in the commit's own transaction (counter.trust.outbox):

@@ -63,6 +63,10 @@ _TCP_TEXTS = {
 }
 
 
+#: how many of its newest jobs the built-in simulated printer (``sim://printer``) keeps
+SIM_PRINTER_KEEP = 200
+
+
 @dataclass(frozen=True)
 class DeviceUrl:
     url: str
@@ -272,7 +276,11 @@ def open_printer(
         from devices.links.tcp import TcpLink
         from devices.sim.netprinter import SimNetworkPrinter
 
-        simulator = SimNetworkPrinter(port=parsed.port or 0, drawer_open_when_high=bool(drawer_open_when_high))
+        # the app's built-in printer keeps its newest jobs only: a 10,000-sale shift on the
+        # demo must not hold every receipt's bytes (tests read ``jobs[-1]`` or wait by count)
+        simulator = SimNetworkPrinter(
+            port=parsed.port or 0, drawer_open_when_high=bool(drawer_open_when_high), keep=SIM_PRINTER_KEEP
+        )
         simulator.start()
         port = simulator.port
         factory = lambda: TcpLink("127.0.0.1", port, deadlines=deadlines, device=name)  # noqa: E731

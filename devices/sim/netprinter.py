@@ -40,8 +40,9 @@ class SimNetworkPrinter(SimPrinterModel):
         *,
         drawer_open_when_high: bool = True,
         on_job: Callable[[SimJob], None] | None = None,
+        keep: int | None = None,
     ) -> None:
-        super().__init__(drawer_open_when_high=drawer_open_when_high, on_job=on_job)
+        super().__init__(drawer_open_when_high=drawer_open_when_high, on_job=on_job, keep=keep)
         self.host = host
         self._requested_port = port
         self.port = 0

@@ -9,6 +9,7 @@ attributes that any thread may set (a test sets them between jobs).
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -35,6 +36,7 @@ class SimPrinterModel:
         *,
         drawer_open_when_high: bool = True,
         on_job: Callable[[SimJob], None] | None = None,
+        keep: int | None = None,
     ) -> None:
         self.drawer_open_when_high = drawer_open_when_high
         self.on_job = on_job  # called on the simulator's I/O thread
@@ -52,7 +54,10 @@ class SimPrinterModel:
         self.drawer_open = False
         self.drawer_kicks = 0
         self.status_queries = 0
-        self.job_records: list[SimJob] = []
+        #: the jobs received, the newest ``keep`` of them when bounded (the app's built-in
+        #: printer: a long shift must not keep every receipt's bytes); ``received`` counts all
+        self.job_records: collections.deque[SimJob] = collections.deque(maxlen=keep)
+        self.received = 0
         self._lock = threading.Condition()
 
     @property
@@ -64,10 +69,10 @@ class SimPrinterModel:
         """Block until ``count`` jobs arrived (connections closed); returns all jobs."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while len(self.job_records) < count:
+            while self.received < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"expected {count} jobs, got {len(self.job_records)}")
+                    raise TimeoutError(f"expected {count} jobs, got {self.received}")
                 self._lock.wait(left)
             return [job.data for job in self.job_records]
 
@@ -90,6 +95,7 @@ class SimPrinterModel:
     def _record(self, job: SimJob) -> None:
         with self._lock:
             self.job_records.append(job)
+            self.received += 1
             self._lock.notify_all()
         if self.on_job is not None:
             try:
