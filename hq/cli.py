@@ -1,6 +1,7 @@
 """``counter hq ...``: run and administer HQ (on the HQ machine, against its database).
 
     counter hq serve [--database-url URL] [--host H] [--port N] [--workers N] [--certfile F --keyfile F]
+                     [--refresh-analysis S] [--escalate-every S]   several processes: docs/scaling.md
     counter hq fingerprint --certfile F                  the SHA-256 terminals pin at enrolment
     counter hq migrate [--database-url URL]
     counter hq enrol-code --store S01 --terminal T01     print a one-time enrolment code

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select
 from counter.journal import GENESIS, EventType, JournalEntry, make_entry
 from db.hq_client import HqClient
 from hq import access, leader as lead, schema as hs
-from hq.serve import free_port
+from hq.serve import deployment_jobs, free_port
 from tests.hq.conftest import reset_hq
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,3 +194,12 @@ def test_one_leader_at_a_time_in_one_process(pg_url: str, hq_engine: Engine) -> 
         y.stop()
     with hq_engine.connect() as conn:
         assert lead.holder(conn) is None
+
+
+def test_the_jobs_a_serve_offers_to_lead(hq_engine: Engine) -> None:
+    assert deployment_jobs(hq_engine, 0, 0) == []
+    both = deployment_jobs(hq_engine, 60, 900)
+    assert [(j.name, j.every) for j in both] == [("analysis-refresh", 60), ("escalate", 900)]
+    for job in both:
+        job.run()  # over an empty chain: runs, finds nothing to do
+    assert [j.name for j in deployment_jobs(hq_engine, 0, 900)] == ["escalate"]
