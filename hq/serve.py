@@ -39,6 +39,7 @@ KEEP_ALIVE_SECONDS = 75
 
 def app_from_env() -> ASGIApp:
     """uvicorn factory for several worker processes: ``uvicorn --factory hq.serve:app_from_env``."""
+    _log_to_stderr()  # each worker's hq.* lines as the supervisor's
     return warm_app(os.environ.get(URL_ENV, DEFAULT_URL))
 
 
