@@ -33,7 +33,7 @@ TERMINAL_BENCHES = (
     "close_day",
 )
 #: HQ's (issue "Upstream"): each makes and drops its own PostgreSQL database (COUNTER_BENCH_PG)
-HQ_BENCHES = ("hq_ingest", "hq_backlog", "hq_catalog_pull", "hq_push_latency", "office_pages")
+HQ_BENCHES = ("hq_ingest", "hq_backlog", "hq_catalog_pull", "hq_push_latency", "hq_scale", "office_pages")
 BENCHES = TERMINAL_BENCHES + HQ_BENCHES
 QUICK_DIR = Path("/tmp/bench-store-quick")
 QUICK_SIZE = ("--items", "50000", "--lines", "200000")
@@ -108,6 +108,8 @@ def main() -> int:
         "close_day": ["--sales", "500", "--runs", "1"] if args.quick else [],
         # the back office's pages (issue #18): 100 stores x 1 year takes about 9 minutes
         "office_pages": ["--stores", "10", "--days", "60", "--runs", "10"] if args.quick else [],
+        # 1,000 lanes at once against 1 and 2 HQ processes (docs/scaling.md): about 3 minutes
+        "hq_scale": ["--lanes", "200", "--rounds", "2"] if args.quick else [],
     }
     lines: list[dict[str, object]] = []
     failed = []
@@ -182,6 +184,7 @@ def _bench_of(figure: str) -> str:
         "hq_backlog": "hq_backlog",
         "hq_catalog": "hq_catalog_pull",
         "hq_push": "hq_push_latency",
+        "hq_scale": "hq_scale",
     }
     return next((bench for prefix, bench in prefixes.items() if figure.startswith(prefix)), "")
 

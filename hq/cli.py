@@ -1,6 +1,7 @@
 """``counter hq ...``: run and administer HQ (on the HQ machine, against its database).
 
     counter hq serve [--database-url URL] [--host H] [--port N] [--workers N] [--certfile F --keyfile F]
+                     [--refresh-analysis S] [--escalate-every S]   several processes: docs/scaling.md
     counter hq fingerprint --certfile F                  the SHA-256 terminals pin at enrolment
     counter hq migrate [--database-url URL]
     counter hq enrol-code --store S01 --terminal T01     print a one-time enrolment code
@@ -46,7 +47,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = hsub.add_parser("serve", parents=[common, db], help="serve the HQ API (migrates first)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HQ is stateless)")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HQ is stateless; docs/scaling.md)")
     p.add_argument("--certfile", default=None, help="TLS certificate (PEM): HQ serves https and prints its SHA-256")
     p.add_argument("--keyfile", default=None, help="the certificate's private key (PEM)")
     p.add_argument(
@@ -54,7 +55,15 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="make the back office's stale analysis days this often (0: never; `counter hq analysis-refresh`)",
+        help="make the back office's stale analysis days this often, in the one leading process "
+        "(0: never; `counter hq analysis-refresh`)",
+    )
+    p.add_argument(
+        "--escalate-every",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="escalate overdue referrals this often (0: never, cron `counter hq escalate` instead)",
     )
     p.add_argument(
         "--allow-plain-http",
@@ -127,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
                 keyfile=args.keyfile,
                 allow_plain_http=args.allow_plain_http,
                 refresh_analysis=args.refresh_analysis,
+                escalate_every=args.escalate_every,
             )
         except CounterError as exc:
             print(f"counter hq: {exc.message} {exc.hint}".strip(), file=sys.stderr)

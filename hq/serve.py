@@ -18,12 +18,14 @@ import time
 from dataclasses import dataclass
 
 import uvicorn
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from counter.errors import CounterError
 from counter.sync.api_version import HQ_SERVES, ApiRange
 from counter.sync.upstream import certificate_fingerprint, is_loopback_host
 from hq.app import asgi
+from hq.leader import Job, Leader
 from hq.store import DEFAULT_URL, make_engine, migrate
 from hq.web import ASGIApp
 
@@ -37,6 +39,7 @@ KEEP_ALIVE_SECONDS = 75
 
 def app_from_env() -> ASGIApp:
     """uvicorn factory for several worker processes: ``uvicorn --factory hq.serve:app_from_env``."""
+    _log_to_stderr()  # each worker's hq.* lines as the supervisor's
     return warm_app(os.environ.get(URL_ENV, DEFAULT_URL))
 
 
@@ -98,15 +101,19 @@ def serve(
     keyfile: str | None = None,
     allow_plain_http: bool = False,
     refresh_analysis: float = 60.0,
+    escalate_every: float = 0.0,
 ) -> None:
     pin = check_transport(host, certfile, keyfile, allow_plain_http)
     engine = make_engine(database_url)
     migrate(engine)
     engine.dispose()
-    if refresh_analysis > 0:  # the back office's analysis days, made ahead of the pages
-        from hq.office.analysis_days import start_refresher
-
-        start_refresher(make_engine(database_url, pool_size=1), refresh_analysis)
+    _log_to_stderr()
+    # The timed jobs run in one process of the deployment (the leader), not in each
+    # worker nor in each `counter hq serve` of a chain's HQ (hq/leader.py): the leader
+    # thread lives in this process, which with --workers N only supervises the workers.
+    jobs = deployment_jobs(make_engine(database_url, pool_size=1), refresh_analysis, escalate_every)
+    if jobs:
+        Leader(database_url, jobs).start()
     scheme = "https" if certfile else "http"
     where = engine.url.render_as_string(hide_password=True)
     log.info("HQ serving on %s://%s:%d (database %s)", scheme, host, port, where)
@@ -135,6 +142,41 @@ def serve(
             ssl_certfile=certfile,
             ssl_keyfile=keyfile,
         )
+
+
+def deployment_jobs(engine: Engine, refresh_analysis: float, escalate_every: float) -> list[Job]:
+    """The once-per-deployment jobs (each off at 0): the back office's analysis days made
+    ahead of the pages, and the escalation of overdue referrals (else cron ``counter hq escalate``)."""
+    jobs = []
+    if refresh_analysis > 0:
+        from hq.office.analysis_days import refresh
+
+        def refresh_analysis_days() -> None:
+            made = refresh(engine)
+            if made:
+                log.info("analysis: %d store days made", made)
+
+        jobs.append(Job("analysis-refresh", refresh_analysis, refresh_analysis_days))
+    if escalate_every > 0:
+        from hq.escalation import escalate
+
+        def escalate_overdue() -> None:
+            run = escalate(engine)
+            if run.escalated or run.settled:
+                log.info("escalation: %d escalated, %d settled", len(run.escalated), run.settled)
+
+        jobs.append(Job("escalate", escalate_every, escalate_overdue))
+    return jobs
+
+
+def _log_to_stderr() -> None:
+    """HQ's own log lines (hq.*) to stderr beside uvicorn's, at ``COUNTER_HQ_LOG_LEVEL`` (INFO)."""
+    root = logging.getLogger("hq")
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(os.environ.get("COUNTER_HQ_LOG_LEVEL", "INFO").upper())
 
 
 def free_port() -> int:

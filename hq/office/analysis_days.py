@@ -15,7 +15,8 @@ without reading every sale of the period at every request.
   before it adds the days up, so what it shows is always the rows' analysis.
 * **Ahead of the reads**: ``refresh`` makes again every stale store day and the last
   ``KEEP_DAYS`` of every store, so a page rarely makes anything; ``counter hq serve``
-  runs it every minute (``start_refresher``) and ``counter hq analysis-refresh`` once.
+  runs it every minute in the one process that leads (hq/leader.py), ``start_refresher``
+  in a thread of any process, and ``counter hq analysis-refresh`` once.
 * **Cut short**: making claims its days (marks out, ``analysis_refreshing`` in) in one
   short transaction and writes them in another; what a failure leaves claimed is marked
   again at once, and what a killed process left claimed for longer than
