@@ -315,16 +315,23 @@ def _uuid7(rng: random.Random, ms: int, seq: int) -> str:
 
 
 def _allocate(total: int, weights: list[int]) -> list[int]:
-    """counter.money.allocate in integer minor units (largest remainder, earliest on ties)."""
+    """counter.money.allocate in integer minor units (largest remainder, earliest on ties).
+
+    The remainders are compared as the app compares them, as 28-digit ``Decimal`` quotients:
+    two shares whose exact remainders tie can differ there in the last digit, and then the
+    app's order, not the exact one, decides who gets the unit (a 12-line sale of the 1M-item
+    store showed it)."""
     n = len(weights)
     wsum = sum(weights)
     if wsum == 0:
         weights, wsum = [1] * n, n
     floors = [total * w // wsum for w in weights]
-    rems = [total * w % wsum for w in weights]
     left = total - sum(floors)
-    for i in sorted(range(n), key=lambda i: (-rems[i], i))[:left]:
-        floors[i] += 1
+    if left:
+        d_total, d_sum = Decimal(total), Decimal(wsum)
+        exact = [d_total * w / d_sum for w in weights]
+        for i in sorted(range(n), key=lambda i: (-(exact[i] - floors[i]), i))[:left]:
+            floors[i] += 1
     return floors
 
 
@@ -687,7 +694,9 @@ class SaleMaker:
             cur.to_minor(priced.total),
         )
         if got != (line_disc, shares, line_tax, total):
-            raise AssertionError(f"generator pricing differs from counter.sales.pricing: {got} != {line_disc, shares}")
+            mine = (line_disc, shares, line_tax, total)
+            cart = (picks, qty, line_pct, order_pct)
+            raise AssertionError(f"generator pricing differs from counter.sales.pricing: {got} != {mine} for {cart}")
         self.checked += 1
 
 

@@ -6,7 +6,10 @@ transaction committed with ``synchronous=FULL`` (WAL), on the store's write engi
 The floor, interleaved with it (one app sale, then one raw one): the same rows and a
 journal row with a valid hash, written with raw sqlite3 (WAL, synchronous=FULL): begin
 immediate, read the last journal entry and the receipt counter, update the counter,
-insert, hash, insert the journal row, commit. ``sale_commit_fsync_only`` is a transaction
+insert, hash, insert the journal row, insert what is due after the sale (the receipt
+document and the drawer opening the app's outbox holds, issue #15, as the app wrote them
+for its sale: since #22 the floor writes them too, so that both sides write the same
+rows), commit. ``sale_commit_fsync_only`` is a transaction
 that changes one row (a ``bench.fsync_probe`` settings row) and commits: the disk's share.
 
 Checkpoints: the write engine never checkpoints inside a commit (``wal_autocheckpoint=0``);
@@ -144,6 +147,14 @@ def main() -> int:
             ],
             "body": canonical(body).decode("utf-8"),
             "journal_id": str(uuid.uuid4()),
+            # what is due after the sale (the receipt to print, the drawer to open), as the
+            # app wrote it in the sale's transaction (db/outbox.py), for this sale's number
+            "outbox": [
+                (str(uuid.uuid4()), due, document.replace(sale.receipt_number, PLACEHOLDER))
+                for due, document in raw.execute(
+                    "SELECT due, document FROM outbox WHERE reference = ?", (sale.receipt_number,)
+                )
+            ],
         }  # fmt: skip
 
     def floor(rows: dict[str, Any]) -> float:
@@ -186,6 +197,10 @@ def main() -> int:
         )
         digest = hashlib.sha256(prev.encode("ascii") + b"\n" + env.encode("utf-8")).hexdigest()
         raw.execute(journal_sql, (tid, seq + 1, rows["journal_id"], "SaleCompleted", at, body, prev, digest))
+        raw.executemany(
+            "INSERT INTO outbox (id, due, reference, document, state, created_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+            [(i, due, receipt, document.replace(PLACEHOLDER, receipt), at) for i, due, document in rows["outbox"]],
+        )
         raw.execute("COMMIT")
         return time.perf_counter() - t0
 

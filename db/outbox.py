@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy import Connection, Select, select, update
 
 from counter.cash.drawer import DrawerOpening
 from counter.documents import Receipt, receipt_from_data, receipt_to_data
@@ -20,7 +20,7 @@ from db import schema as s
 
 log = logging.getLogger(__name__)
 _T = s.outbox
-_INSERT = insert(_T)
+_INSERT_SQL = "INSERT INTO outbox (id, due, reference, document, state, created_at) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 class SqlOutbox:
@@ -37,15 +37,11 @@ class SqlOutbox:
 
     def _add(self, due: Due, reference: str, data: object, at: datetime) -> str:
         item_id = str(uuid.uuid4())
-        row = {
-            "id": item_id,
-            "due": str(due),
-            "reference": reference,
-            "document": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-            "state": str(DueState.PENDING),
-            "created_at": utc_stamp(at),
-        }
-        self._conn.execute(_INSERT, row)  # (one statement compiled once: a row costs its bind, not a build)
+        document = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        # one prebuilt statement: a row costs its bind, not a build (issue #22; the write
+        # engine's card-data guard still sees it)
+        row = (item_id, str(due), reference, document, str(DueState.PENDING), utc_stamp(at))
+        self._conn.exec_driver_sql(_INSERT_SQL, row)
         return item_id
 
     def _pending(self, references: Sequence[str] | None, drawers: bool) -> Select[tuple[str, str, str, str, str]]:

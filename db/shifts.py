@@ -36,19 +36,21 @@ def _shift(row: RowMapping, currency: Currency) -> Shift:
     )
 
 
+_CURRENT_SQL = (
+    "SELECT id, terminal_id, opened_by, opened_at, float_minor, closed_at, counted_minor, expected_minor "
+    "FROM shifts WHERE terminal_id = ? AND closed_at IS NULL"
+)
+
+
 class SqlShifts:
     def __init__(self, conn: Connection, currency: Currency) -> None:
         self._conn = conn
         self._currency = currency
 
     def current(self, terminal_id: str) -> Shift | None:
-        row = (
-            self._conn.execute(
-                select(s.shifts).where(s.shifts.c.terminal_id == terminal_id, s.shifts.c.closed_at.is_(None))
-            )
-            .mappings()
-            .first()
-        )
+        # asked before every sale: one prebuilt statement (no select built, compiled and
+        # mapped each time; issue #22, ~0.14 ms of a 2 ms sale)
+        row = self._conn.exec_driver_sql(_CURRENT_SQL, (terminal_id,)).mappings().first()
         return _shift(row, self._currency) if row else None
 
     def get(self, shift_id: str) -> Shift | None:
