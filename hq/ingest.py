@@ -236,11 +236,11 @@ def project(
     } | late
     # A sale arriving after returns of it (its lane synced later) is checked too.
     if sales and (head is None or len(entries) >= COPY_FROM):
-        late_rows = conn.execute(
-            select(s.sale_lines.c.sale_id)
-            .join(s.return_lines, s.return_lines.c.sale_line_id == s.sale_lines.c.id)
-            .where(s.sale_lines.c.sale_id.in_([x[0] for x in sales]))
-            .distinct()
+        # one array parameter, not an IN list of hundreds (compiled and parsed per push)
+        late_rows = conn.exec_driver_sql(
+            "SELECT DISTINCT l.sale_id FROM sale_lines l JOIN return_lines r ON r.sale_line_id = l.id "
+            "WHERE l.sale_id = ANY(%(ids)s::text[])",
+            {"ids": [x[0] for x in sales]},
         ).scalars()
         touched |= set(late_rows)
     if touched:

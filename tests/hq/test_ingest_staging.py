@@ -13,17 +13,19 @@ row path (one statement per batch) keeps:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from counter.journal import JournalEntry, make_entry
+from counter.journal import GENESIS, JournalEntry, envelope_text, make_entry
 from hq import access, ingest as ingest_mod, schema as hs
-from hq.chain import PushRefused
+from hq.chain import PushRefused, check_chain
 from hq.ingest import PushResult, ingest
 from hq.serve import RunningHq
 from tests.hq.conftest import hq_count, run_threads
@@ -78,9 +80,7 @@ def rechain(entries: list[JournalEntry], at: int, body: dict[str, Any] | None = 
     return out
 
 
-def _when(e: JournalEntry) -> Any:
-    from datetime import datetime
-
+def _when(e: JournalEntry) -> datetime:
     return datetime.fromisoformat(e.at.replace("Z", "+00:00"))
 
 
@@ -196,3 +196,29 @@ def test_a_refused_push_leaves_nothing(
         alerts = [r[0] for r in conn.execute(text("SELECT kind FROM alerts WHERE terminal_id = 'TD' ORDER BY id"))]
     assert alerts[:2] == ["entry_refused:duplicate_id", "chain_broken"]
     assert alerts[2].startswith("entry_refused:") and alerts[3:] == ["gap", "seq_conflict"]
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ("1.5", True),
+        ("[1,2.5]", True),
+        ('{"a":{"b":[1e+20]}}', True),
+        ('{"a":-0.0,"b":1}', True),
+        ('{"a":[0,1],"s":"x"}', False),
+        ('{"s":"a:1.5,"}', False),  # looks like a float inside a string
+        ('{"t":"2026-11-25T09:30:00.000000Z"}', False),
+    ],
+)
+def test_the_chain_check_finds_every_float(body: str, refused: bool) -> None:
+    """The chain check's quick look for floats (hq/chain.py) misses none: a body holding a
+    float anywhere is refused, a string that merely looks like one is not."""
+    entry = make_entry("T01", 1, "e1", "NoteTaken", datetime.now(UTC), {}, GENESIS)
+    envelope = envelope_text(entry.terminal, 1, entry.id, entry.type, entry.at, body)
+    entry = replace(entry, body=body, hash=hashlib.sha256(GENESIS.encode("ascii") + b"\n" + envelope).hexdigest())
+    if refused:
+        with pytest.raises(PushRefused) as caught:
+            check_chain([entry], 0, GENESIS)
+        assert caught.value.message == "Entry 1: body is not canonical JSON."
+    else:
+        assert check_chain([entry], 0, GENESIS) == [json.loads(body)]
