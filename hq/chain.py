@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from json.encoder import encode_basestring
 from typing import Any
@@ -46,6 +47,13 @@ def _has_float(value: Any) -> bool:
     return False
 
 
+#: Where a float may stand in compact JSON: a number with a fraction or exponent as a whole
+#: value (after ``:``, ``,``, ``[`` or at the start; before ``,``, ``}``, ``]`` or at the
+#: end), as orjson writes every float (``1.5``, ``1e+20``, ``-0.0``). A body without one
+#: holds no float; one that seems to (a string's text can look alike) is walked.
+_maybe_float = re.compile(r"(?:^|[:,\[])-?[0-9]+[.eE][-+0-9.eE]*(?:[,}\]]|$)").search
+
+
 def _canonical_body(body: str) -> Any:
     """The parsed body when ``body`` is JSON without floats in canonical form; ValueError
     ("not canonical JSON") or _NotCanonical otherwise.
@@ -58,7 +66,9 @@ def _canonical_body(body: str) -> Any:
     parsing, exactly as ``counter.journal.verify`` does."""
     try:
         data = orjson.loads(body)
-        if orjson.dumps(data, option=orjson.OPT_SORT_KEYS) == body.encode("utf-8") and not _has_float(data):
+        if orjson.dumps(data, option=orjson.OPT_SORT_KEYS) == body.encode("utf-8") and (
+            _maybe_float(body) is None or not _has_float(data)
+        ):
             return data
     except (ValueError, TypeError, RecursionError):
         pass

@@ -41,7 +41,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from counter import projection
 from counter.journal import EventType, JournalEntry
 from counter.projection import EntryRef, Insert, ProjectionError
-from hq import analysis_dirty, checks, desk, no_receipt, people, schema as s
+from hq import analysis_dirty, checks, desk, no_receipt, people, schema as s, staging
 from hq.chain import (
     PushRefused as PushRefused,  # re-exported: hq.app catches ingest.PushRefused
     check_chain,
@@ -81,7 +81,11 @@ def ingest(
     (hq/fastpush.py). Refused 401 (nothing stored, nothing alerted) otherwise."""
     try:
         with engine.begin() as conn:
-            return _ingest(conn, store_id, terminal_id, entries, token_hash)
+            try:
+                return _ingest(conn, store_id, terminal_id, entries, token_hash)
+            except BaseException:
+                staging.forget(conn)  # rolling back: a staging table made in this transaction goes
+                raise
     except PushRefused as exc:
         if exc.error in {"seq_conflict", "chain_broken", "gap", "entry_refused"}:
             kind = f"entry_refused:{exc.extra.get('rule')}" if exc.error == "entry_refused" else exc.error
@@ -123,7 +127,7 @@ def _ingest(
         checks.check_batch(conn, store_id, new, bodies)  # the domain rules (counter.trust.entry_rules)
         head_seq, head_hash = new[-1].seq, new[-1].hash
         try:
-            project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()))
+            project(conn, store_id, terminal_id, new, bodies, head=(head_seq, head_hash, utcnow()), batch=entries)
         except (IntegrityError, DataError, psycopg.IntegrityError, psycopg.DataError) as exc:
             # an id HQ already holds, a value no column takes: the lane's fault, a 422
             raise checks.refusal_for_integrity(exc, new) from exc
@@ -199,6 +203,7 @@ def project(
     bodies: Sequence[Any] | None = None,
     *,
     head: tuple[int, str, datetime] | None = None,
+    batch: Sequence[JournalEntry] | None = None,
 ) -> None:
     """Project SaleCompleted and ReturnProcessed entries, customers and store credit
     (hq/people.py) and the service desk's events (hq/desk.py); others stay in the journal only.
@@ -208,28 +213,18 @@ def project(
     With ``head`` (seq, hash, received at), the entries themselves are stored in the
     journal too and the lane's head is moved: a batch under ``COPY_FROM`` entries (a
     lane's everyday push) in one statement with its sales, lines and tenders (one round
-    trip), a larger one through COPY."""
+    trip), a larger one by COPY into a staging table and a merge (hq/staging.py: ``batch``
+    is the whole pushed batch, re-sent entries included, ``entries`` by default) and its
+    sales, lines and tenders by COPY."""
     sales, lines, tenders, returns = _projection_rows(store_id, terminal_id, entries, bodies)
     late: set[str] = set()
     if head is not None and len(entries) < COPY_FROM:
         late = _write_small(conn, store_id, terminal_id, entries, sales, lines, tenders, head)
     else:
         if head is not None:
-            copy_tuples(
-                conn,
-                s.journal.name,
-                JOURNAL_COLUMNS,
-                [
-                    (store_id, terminal_id, e.seq, e.id, e.type, e.at, e.body, e.prev_hash, e.hash, head[2])
-                    for e in entries
-                ],
-            )
-            t = s.terminals
-            conn.execute(
-                update(t)
-                .where(t.c.store_id == store_id, t.c.terminal_id == terminal_id)
-                .values(head_seq=head[0], head_hash=head[1], last_push_at=head[2])
-            )
+            assert (head[0], head[1]) == (entries[-1].seq, entries[-1].hash)
+            staging.stage(conn, entries if batch is None else batch)
+            staging.merge(conn, store_id, terminal_id, entries, head[2])
         if sales:
             copy_tuples(conn, s.sales.name, SALE_COLUMNS, sales)
             copy_tuples(conn, s.sale_lines.name, LINE_COLUMNS, lines)
@@ -241,11 +236,11 @@ def project(
     } | late
     # A sale arriving after returns of it (its lane synced later) is checked too.
     if sales and (head is None or len(entries) >= COPY_FROM):
-        late_rows = conn.execute(
-            select(s.sale_lines.c.sale_id)
-            .join(s.return_lines, s.return_lines.c.sale_line_id == s.sale_lines.c.id)
-            .where(s.sale_lines.c.sale_id.in_([x[0] for x in sales]))
-            .distinct()
+        # one array parameter, not an IN list of hundreds (compiled and parsed per push)
+        late_rows = conn.exec_driver_sql(
+            "SELECT DISTINCT l.sale_id FROM sale_lines l JOIN return_lines r ON r.sale_line_id = l.id "
+            "WHERE l.sale_id = ANY(%(ids)s::text[])",
+            {"ids": [x[0] for x in sales]},
         ).scalars()
         touched |= set(late_rows)
     if touched:
