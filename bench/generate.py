@@ -602,11 +602,12 @@ class SaleMaker:
 
         tid = terminal.terminal_id
         body_lines = []
+        lines = []
         for n, i in enumerate(picks):
             line_id = _uuid7(rng, ms, n + 1)
             code = cat.taxes[i]
             rate = TAX[code][1]
-            rows.lines.append(
+            lines.append(
                 (line_id, sale_id, n + 1, cat.ids[i], cat.skus[i], cat.names[i], qty[n], cat.prices[i],
                  line_disc[n], shares[n], amounts[n], line_tax[n], gross[n], code, rate)
             )  # fmt: skip
@@ -649,6 +650,7 @@ class SaleMaker:
             "total": total,
         }
         e = self._journal(rows, chain, tid, rng, at, "SaleCompleted", body)
+        rows.lines.extend((*line, e.at) for line in lines)  # completed_at: the sale's (migration 0016)
         rows.sales.append(
             (sale_id, receipt, terminal.store_id, tid, cashier[0], cashier[1], e.at, "USD", 0,
              sum(amounts), sum(line_disc) + order_off, sum(t[2] for t in taxes), total, 0, change)
@@ -753,8 +755,8 @@ INSERTS = {
     "currency, prices_include_tax, subtotal_minor, discount_minor, tax_minor, total_minor, rounding_minor, "
     "change_minor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     "lines": "INSERT INTO sale_lines (id, sale_id, line_no, item_id, sku, name, quantity, unit_price_minor, "
-    "line_discount_minor, order_discount_minor, amount_minor, tax_minor, gross_minor, tax_code, tax_rate) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "line_discount_minor, order_discount_minor, amount_minor, tax_minor, gross_minor, tax_code, tax_rate, "
+    "completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     "taxes": "INSERT INTO sale_taxes (sale_id, code, label, rate, base_minor, tax_minor) VALUES (?,?,?,?,?,?)",
     "tenders": "INSERT INTO tenders (sale_id, seq, kind, amount_minor, tendered_minor, card_brand, card_last4, "
     "approval_code) VALUES (?,?,?,?,?,?,?,?)",
@@ -779,8 +781,15 @@ def bulk_connect(path: Path) -> sqlite3.Connection:
 
 def insert_rows(conn: sqlite3.Connection, rows: Rows) -> None:
     journal_sql = journal_insert_sql(conn)
+    # a store begun before migration 0016 (resumed by this version) has no sale_lines.completed_at
+    # yet: its lines go in without it, and the app's migration fills it from the sales when it opens
+    timed = "completed_at" in {r[1] for r in conn.execute("PRAGMA table_info(sale_lines)")}
     for name, sql in INSERTS.items():
-        conn.executemany(journal_sql if name == "journal" else sql, getattr(rows, name))
+        made = getattr(rows, name)
+        if name == "lines" and not timed:
+            sql = sql.replace(", completed_at) VALUES (?,", ") VALUES (")
+            made = [line[:-1] for line in made]
+        conn.executemany(journal_sql if name == "journal" else sql, made)
 
 
 def save_progress(conn: sqlite3.Connection, data_dir: Path, state: dict[str, Any]) -> None:

@@ -103,11 +103,15 @@ class SqlReturns:
 
 def lowest_unit_amount_query(item_id: str, since: datetime) -> Select[Any]:
     """The lowest amount per unit an item sold for since ``since`` (one query for the
-    return command and the screens)."""
-    return (
-        select(func.min(s.sale_lines.c.amount_minor / s.sale_lines.c.quantity))
-        .join(s.sales, s.sales.c.id == s.sale_lines.c.sale_id)
-        .where(s.sale_lines.c.item_id == item_id, s.sales.c.completed_at >= utc_stamp(since))
+    return command and the screens): every line of the item in a sale completed at or after
+    ``since``, returned or not. A line carries its sale's ``completed_at`` (migration 0016),
+    so this is one range of ``ix_sale_lines_item_time_amount``, read from the index alone;
+    the same answer as joining ``sales`` for the time (tests/db/test_lowest_recent_price.py).
+    The division is SQLAlchemy's true division (``amount_minor / (quantity + 0.0)``); the
+    caller truncates the lowest quotient, which equals the lowest truncated quotient."""
+    line = s.sale_lines.c
+    return select(func.min(line.amount_minor / line.quantity)).where(
+        line.item_id == item_id, line.completed_at >= utc_stamp(since)
     )
 
 

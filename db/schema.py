@@ -151,6 +151,10 @@ sale_lines = Table(
     Column("gross_minor", Integer, nullable=False),
     Column("tax_code", String(4), nullable=False),
     Column("tax_rate", String(16), nullable=False),
+    # the sale's completed_at, copied onto each line by the write path (counter.projection,
+    # migration 0016) so an item's recent prices are one index range: verify derives and
+    # compares it like every other column; '' only as the ADD COLUMN's required default
+    Column("completed_at", String(32), nullable=False, server_default=""),
     UniqueConstraint("sale_id", "line_no"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
 )
@@ -468,7 +472,15 @@ z_reports = Table(
 # a receipt found by its total on a day, by a card's last 4, and an item's recent prices for a no-receipt return.
 Index("ix_sales_total_completed", sales.c.total_minor, sales.c.completed_at)
 Index("ix_tenders_card_last4", tenders.c.card_last4)
-Index("ix_sale_lines_item_id", sale_lines.c.item_id)
+# Migration 0016: an item's lines by time with what a unit sold for (covering: the lowest
+# recent price of a no-receipt return reads the index alone); it replaces (item_id) of 0007.
+Index(
+    "ix_sale_lines_item_time_amount",
+    sale_lines.c.item_id,
+    sale_lines.c.completed_at,
+    sale_lines.c.amount_minor,
+    sale_lines.c.quantity,
+)
 Index("ix_sales_terminal_completed", sales.c.terminal_id, sales.c.completed_at)
 Index("ix_returns_terminal_completed", returns.c.terminal_id, returns.c.completed_at)
 Index("ix_items_category", items.c.category_id)

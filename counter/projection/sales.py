@@ -33,7 +33,7 @@ SALES_TABLES: Final[tuple[TableSpec, ...]] = (
         ("id",),
         _cols(
             "id sale_id line_no item_id sku name quantity unit_price_minor line_discount_minor "
-            "order_discount_minor amount_minor tax_minor gross_minor tax_code tax_rate"
+            "order_discount_minor amount_minor tax_minor gross_minor tax_code tax_rate completed_at"
         ),
     ),
     TableSpec("sale_taxes", ("sale_id", "code"), ("sale_id", "code", "label", "rate", "base_minor", "tax_minor")),
@@ -135,8 +135,8 @@ def sale_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                     str(ln["line_id"]), sale_id, n, str(ln["item_id"]), str(ln["sku"]), str(ln["name"]), qty,
                     # unit_price_minor line_discount_minor order_discount_minor amount_minor tax_minor gross_minor
                     unit, line_discount, order_discount, amount, tax, gross,
-                    # tax_code tax_rate
-                    str(ln["tax_code"]), str(ln["tax_rate"]),
+                    # tax_code tax_rate completed_at (the sale's, for an item's recent prices)
+                    str(ln["tax_code"]), str(ln["tax_rate"]), ref.at,
                 ),
             )
         )  # fmt: skip
