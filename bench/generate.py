@@ -650,7 +650,7 @@ class SaleMaker:
             "total": total,
         }
         e = self._journal(rows, chain, tid, rng, at, "SaleCompleted", body)
-        rows.lines.extend((*line, e.at) for line in lines)  # completed_at: the sale's (migration 0016)
+        rows.lines.extend((*line, e.at) for line in lines)  # completed_at: the sale's (migration 0017)
         rows.sales.append(
             (sale_id, receipt, terminal.store_id, tid, cashier[0], cashier[1], e.at, "USD", 0,
              sum(amounts), sum(line_disc) + order_off, sum(t[2] for t in taxes), total, 0, change)
@@ -781,7 +781,7 @@ def bulk_connect(path: Path) -> sqlite3.Connection:
 
 def insert_rows(conn: sqlite3.Connection, rows: Rows) -> None:
     journal_sql = journal_insert_sql(conn)
-    # a store begun before migration 0016 (resumed by this version) has no sale_lines.completed_at
+    # a store begun before migration 0017 (resumed by this version) has no sale_lines.completed_at
     # yet: its lines go in without it, and the app's migration fills it from the sales when it opens
     timed = "completed_at" in {r[1] for r in conn.execute("PRAGMA table_info(sale_lines)")}
     for name, sql in INSERTS.items():

@@ -64,9 +64,7 @@ RAW_SINCE_CARD = (
     "SELECT id, receipt_number, completed_at, total_minor FROM sales WHERE completed_at >= ? "
     "AND id IN (SELECT sale_id FROM tenders WHERE card_last4 = ?) ORDER BY completed_at DESC LIMIT 50"
 )
-RAW_LOWEST = (
-    "SELECT min(amount_minor / (quantity + 0.0)) FROM sale_lines WHERE item_id = ? AND completed_at >= ?"
-)
+RAW_LOWEST = "SELECT min(amount_minor / (quantity + 0.0)) FROM sale_lines WHERE item_id = ? AND completed_at >= ?"
 #: before migration 0016: the time of every line from its sale
 RAW_LOWEST_JOIN = (
     "SELECT min(sale_lines.amount_minor / (sale_lines.quantity + 0.0)) FROM sale_lines "

@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import Connection, create_engine, func, select
 
 from cli.journal import verify_report
 from counter.journal import utc_stamp
 from counter.projection import EntryRef
 from counter.projection.sales import sale_ops
-from db import projector
-from db import schema as s
+from db import projector, schema as s
 from db.engine import DB_FILENAME, _make_engine, alembic_config, open_database
 from db.keys import load_secret
 from db.queries import lowest_recent_price
@@ -218,7 +216,9 @@ def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path,
                 conn.execute("UPDATE sale_lines SET completed_at = ''")  # the protection is back
             items = [r[0] for r in conn.execute("SELECT DISTINCT item_id FROM sale_lines")]
             since = conn.execute("SELECT completed_at FROM sales ORDER BY completed_at LIMIT 1 OFFSET 5").fetchone()[0]
-            query = "SELECT min(amount_minor / (quantity + 0.0)) FROM sale_lines WHERE item_id = ? AND completed_at >= ?"
+            query = (
+                "SELECT min(amount_minor / (quantity + 0.0)) FROM sale_lines WHERE item_id = ? AND completed_at >= ?"
+            )
             old = (
                 "SELECT min(l.amount_minor / (l.quantity + 0.0)) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
                 "WHERE l.item_id = ? AND s.completed_at >= ?"
@@ -241,4 +241,3 @@ def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path,
             assert "ix_sale_lines_item_id" in indexes(conn) and "ix_sale_lines_item_time_amount" not in indexes(conn)
         conn.close()
         assert snapshot(path, tables) == before
-

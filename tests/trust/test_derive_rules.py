@@ -304,7 +304,7 @@ def test_a_chunk_ends_once_it_holds_chunk_entries_so_a_line_moved_across_is_miss
     line = {"id": "line-2", "sale_id": "sale-2", "line_no": 1, "item_id": "item-1", "sku": "KET-01",
             "name": "Kettle", "quantity": 2, "unit_price_minor": 1000, "line_discount_minor": 0,
             "order_discount_minor": 0, "amount_minor": 2000, "tax_minor": 165, "gross_minor": 2165,
-            "tax_code": "A", "tax_rate": "0.0825"}  # fmt: skip
+            "tax_code": "A", "tax_rate": "0.0825", "completed_at": ref.at}  # fmt: skip
     assert result.differences == [
         Difference("sale_lines", ("line-2",), None, None, line, ref),
         Difference("sale_lines", ("line-2",), None, line | {"sale_id": "sale-3"}, None, None),

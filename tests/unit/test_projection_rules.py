@@ -135,19 +135,21 @@ def sale_body() -> dict[str, Any]:
     return SALE.journal_body()
 
 
-def mug_row(sale_id: str = "S-1") -> dict[str, Any]:
+def mug_row(sale_id: str = "S-1", at: str = AT) -> dict[str, Any]:
     return {
         "id": "L-1", "sale_id": sale_id, "line_no": 1, "item_id": "I-MUG", "sku": "MUG-01", "name": "Mug",
         "quantity": 2, "unit_price_minor": 1000, "line_discount_minor": 100, "order_discount_minor": 50,
         "amount_minor": 1850, "tax_minor": 153, "gross_minor": 2003, "tax_code": "A", "tax_rate": "0.0825",
+        "completed_at": at,  # the sale's time on each line (migration 0016)
     }  # fmt: skip
 
 
-def card_row(sale_id: str = "S-1") -> dict[str, Any]:
+def card_row(sale_id: str = "S-1", at: str = AT) -> dict[str, Any]:
     return {
         "id": "L-2", "sale_id": sale_id, "line_no": 2, "item_id": "I-GRC", "sku": "GRC-05", "name": "Greeting card",
         "quantity": 1, "unit_price_minor": 499, "line_discount_minor": 0, "order_discount_minor": 25,
         "amount_minor": 474, "tax_minor": 0, "gross_minor": 474, "tax_code": "Z", "tax_rate": "0",
+        "completed_at": at,
     }  # fmt: skip
 
 
@@ -300,7 +302,9 @@ def test_a_sale_kept_for_a_return_at_another_lane_has_that_lanes_terminal_and_ti
     }  # fmt: skip
     # the store credit it redeemed was moved by the sale's own entry at its own lane
     assert got[0] == ("sales", sale)
-    assert got[1:3] == [("sale_lines", mug_row()), ("sale_lines", card_row())]
+    # its lines carry that lane's time of the sale too
+    adopted_at = "2026-12-01T17:02:03.000004Z"
+    assert got[1:3] == [("sale_lines", mug_row(at=adopted_at)), ("sale_lines", card_row(at=adopted_at))]
     assert got[5:] == tender_rows()
     assert rows(project("SaleAdopted", body, ref("SaleAdopted"))) == got
 

@@ -37,12 +37,11 @@ def upgrade() -> None:
     # behind) has the column and the index already
     if "completed_at" not in {c["name"] for c in have.get_columns("sale_lines")}:
         # NOT NULL needs a default for ADD COLUMN; every row gets its sale's time below
-        op.add_column(
-            "sale_lines", sa.Column("completed_at", sa.String(length=32), nullable=False, server_default="")
-        )
+        op.add_column("sale_lines", sa.Column("completed_at", sa.String(length=32), nullable=False, server_default=""))
         op.execute("DROP TRIGGER IF EXISTS sale_lines_no_update")
         op.execute(
-            "UPDATE sale_lines SET completed_at = (SELECT sales.completed_at FROM sales WHERE sales.id = sale_lines.sale_id)"
+            "UPDATE sale_lines SET completed_at = "
+            "(SELECT sales.completed_at FROM sales WHERE sales.id = sale_lines.sale_id)"
         )
         op.execute(NO_UPDATE)
     indexes = {i["name"] for i in have.get_indexes("sale_lines")}
