@@ -15,8 +15,8 @@
   items: the --n-popular items sold most often in the last 50,000 lines (a best seller has
   ~12,000 lines in 90 days at 10M lines) and items of random lines of the last 90 days (so
   weighted as sales are); floor: the same SQL with raw sqlite3 (one range of the index
-  (item_id, completed_at, amount_minor, quantity), migration 0016). Target 20 ms.
-  ``lowest_recent_price_join_floor_p50``: the SQL before 0016 (every line's sale looked up
+  (item_id, completed_at, amount_minor, quantity), migration 0017). Target 20 ms.
+  ``lowest_recent_price_join_floor_p50``: the SQL before 0017 (every line's sale looked up
   for its time), on the popular items only, for comparison.
 
 3 runs each (except the last), median of the runs' percentiles. The query plans are printed to stderr.
@@ -65,7 +65,7 @@ RAW_SINCE_CARD = (
     "AND id IN (SELECT sale_id FROM tenders WHERE card_last4 = ?) ORDER BY completed_at DESC LIMIT 50"
 )
 RAW_LOWEST = "SELECT min(amount_minor / (quantity + 0.0)) FROM sale_lines WHERE item_id = ? AND completed_at >= ?"
-#: before migration 0016: the time of every line from its sale
+#: before migration 0017: the time of every line from its sale
 RAW_LOWEST_JOIN = (
     "SELECT min(sale_lines.amount_minor / (sale_lines.quantity + 0.0)) FROM sale_lines "
     "JOIN sales ON sales.id = sale_lines.sale_id WHERE sale_lines.item_id = ? AND sales.completed_at >= ?"

@@ -179,7 +179,7 @@ def main() -> int:
             "INSERT INTO sale_lines (id, sale_id, line_no, item_id, sku, name, quantity, unit_price_minor, "
             "line_discount_minor, order_discount_minor, amount_minor, tax_minor, gross_minor, tax_code, tax_rate, "
             "completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(*line, at) for line in rows["lines"]],  # each line with its sale's time (migration 0016)
+            [(*line, at) for line in rows["lines"]],  # each line with its sale's time (migration 0017)
         )
         raw.executemany(
             "INSERT INTO sale_taxes (sale_id, code, label, rate, base_minor, tax_minor) VALUES (?,?,?,?,?,?)",

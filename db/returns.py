@@ -104,7 +104,7 @@ class SqlReturns:
 def lowest_unit_amount_query(item_id: str, since: datetime) -> Select[Any]:
     """The lowest amount per unit an item sold for since ``since`` (one query for the
     return command and the screens): every line of the item in a sale completed at or after
-    ``since``, returned or not. A line carries its sale's ``completed_at`` (migration 0016),
+    ``since``, returned or not. A line carries its sale's ``completed_at`` (migration 0017),
     so this is one range of ``ix_sale_lines_item_time_amount``, read from the index alone;
     the same answer as joining ``sales`` for the time (tests/db/test_lowest_recent_price.py).
     The division is SQLAlchemy's true division (``amount_minor / (quantity + 0.0)``); the

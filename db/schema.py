@@ -152,7 +152,7 @@ sale_lines = Table(
     Column("tax_code", String(4), nullable=False),
     Column("tax_rate", String(16), nullable=False),
     # the sale's completed_at, copied onto each line by the write path (counter.projection,
-    # migration 0016) so an item's recent prices are one index range: verify derives and
+    # migration 0017) so an item's recent prices are one index range: verify derives and
     # compares it like every other column; '' only as the ADD COLUMN's required default
     Column("completed_at", String(32), nullable=False, server_default=""),
     UniqueConstraint("sale_id", "line_no"),
@@ -472,7 +472,7 @@ z_reports = Table(
 # a receipt found by its total on a day, by a card's last 4, and an item's recent prices for a no-receipt return.
 Index("ix_sales_total_completed", sales.c.total_minor, sales.c.completed_at)
 Index("ix_tenders_card_last4", tenders.c.card_last4)
-# Migration 0016: an item's lines by time with what a unit sold for (covering: the lowest
+# Migration 0017: an item's lines by time with what a unit sold for (covering: the lowest
 # recent price of a no-receipt return reads the index alone); it replaces (item_id) of 0007.
 Index(
     "ix_sale_lines_item_time_amount",

@@ -1,5 +1,5 @@
 """The lowest recent price of a no-receipt return read from the sale lines alone (each line
-carries its sale's ``completed_at``, migration 0016): the same answer as the query before it,
+carries its sale's ``completed_at``, migration 0017): the same answer as the query before it,
 which took every line's time from its sale; written by the sale write path, checked by
 ``journal verify``, and put on (and taken off) an existing store by the migration."""
 
@@ -31,8 +31,8 @@ T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 ITEMS = ("item-a", "item-b", "item-c")
 
 
-def before_0016(item_id: str, since: datetime) -> Any:
-    """The query as it was before migration 0016: each line's time is its sale's."""
+def before_0017(item_id: str, since: datetime) -> Any:
+    """The query as it was before migration 0017: each line's time is its sale's."""
     line = s.sale_lines.c
     return (
         select(func.min(line.amount_minor / line.quantity))
@@ -119,7 +119,7 @@ def test_the_lowest_unit_amount_is_the_one_the_join_with_the_sales_gave(
         for item in ITEMS:
             for since in moments:
                 new = memory.execute(lowest_unit_amount_query(item, since)).scalar()
-                assert new == memory.execute(before_0016(item, since)).scalar()
+                assert new == memory.execute(before_0017(item, since)).scalar()
                 got = returns.lowest_unit_amount(item, since)
                 whole = [
                     memory.exec_driver_sql("SELECT ? / ?", (amount, qty)).scalar()
@@ -175,14 +175,14 @@ def test_a_lines_time_edited_in_the_file_is_found_by_verify(shop: TestStore, sto
 
 
 def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path, tmp_path: Path) -> None:
-    """A store at 0015 with a real store's records: 0016 gives every line its sale's time
+    """A store at 0016 with a real store's records: 0017 gives every line its sale's time
     and the covering index in place of (item_id); the answer of the price query is the one
-    of the query before; the downgrade leaves the 0015 store as it was, and up again."""
+    of the query before; the downgrade leaves the 0016 store as it was, and up again."""
     from alembic import command
 
     secret = load_secret()
     folder = tmp_path / "store"
-    path = store_at(folder, "0015", secret)
+    path = store_at(folder, "0016", secret)
     fill(path, demo_template / DB_FILENAME, secret)
     with sqlite3.connect(path) as conn:
         tables = columns_of(conn)
@@ -205,7 +205,7 @@ def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path,
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
     for _round in range(2):
-        migrate("0016", up=True)
+        migrate("0017", up=True)
         with sqlite3.connect(path) as conn:
             pairs = conn.execute(
                 "SELECT l.completed_at, s.completed_at FROM sale_lines l JOIN sales s ON s.id = l.sale_id"
@@ -235,7 +235,7 @@ def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path,
             db.dispose()
         assert ok, lines
 
-        migrate("0015", up=False)
+        migrate("0016", up=False)
         with sqlite3.connect(path) as conn:
             assert columns_of(conn)["sale_lines"] == tables["sale_lines"]
             assert "ix_sale_lines_item_id" in indexes(conn) and "ix_sale_lines_item_time_amount" not in indexes(conn)

@@ -140,7 +140,7 @@ def mug_row(sale_id: str = "S-1", at: str = AT) -> dict[str, Any]:
         "id": "L-1", "sale_id": sale_id, "line_no": 1, "item_id": "I-MUG", "sku": "MUG-01", "name": "Mug",
         "quantity": 2, "unit_price_minor": 1000, "line_discount_minor": 100, "order_discount_minor": 50,
         "amount_minor": 1850, "tax_minor": 153, "gross_minor": 2003, "tax_code": "A", "tax_rate": "0.0825",
-        "completed_at": at,  # the sale's time on each line (migration 0016)
+        "completed_at": at,  # the sale's time on each line (migration 0017)
     }  # fmt: skip
 
 
