@@ -4,7 +4,6 @@ swipes, PINs, passwords, tokens, e-mail addresses and phone numbers; what they k
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,9 @@ VISA = "4111111111111111"
 MASTERCARD_DASHED = "5500-0000-0000-0004"
 AMEX_SPACED = "3782 822463 10005"
 NOT_A_CARD = "4111111111111112"  # one digit off: fails the Luhn check
-TOKEN = "Zq3" + secrets.token_urlsafe(32)  # HQ's tokens (hq/access.py), with all three kinds of character
+#: shaped as HQ's tokens ("Zq3" + secrets.token_urlsafe(32), hq/access.py), with all three kinds of
+#: character; fixed, so that every test process names the same cases (pytest-xdist)
+TOKEN = "Zq3hMUbQTYP622DXvlFRDJ4u53v0Y0gd_-DNR3fx6p99YA"
 SHA = "b4488d3eecb6959ee54b9a5fcd83debcfc714c6a362b4b91148ac9aeed43ad13"
 UUID = "13a9cdb7-e374-4045-9531-40192b39230d"
 
