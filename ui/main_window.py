@@ -351,8 +351,8 @@ def build_window(ctx: AppContext) -> MainWindow:
     window.station = attach_station(
         ctx, window.station_place, title=window.windowTitle(), set_title=window.setWindowTitle
     )
-    if printer is not None:
-        QTimer.singleShot(0, printer.refresh_status)
+    if printer is not None:  # its first status, once the window is up (unless the app closed first)
+        QTimer.singleShot(0, lambda: printer.refresh_status() if printer.enabled else None)
     window.startup_check = start_integrity_check(ctx, window.refuse_to_sell)  # quick_check behind the sign-in screen
     return window
 

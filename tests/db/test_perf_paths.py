@@ -74,7 +74,8 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
     path = store_dir / DB_FILENAME
     with sqlite3.connect(path) as conn:  # as a 0006 store was: the old indexes, no new ones
         conn.execute("DROP INDEX ix_tenders_card_last4")
-        conn.execute("DROP INDEX ix_sale_lines_item_id")
+        conn.execute("DROP INDEX ix_sale_lines_item_time_amount")  # 0017's, with its column
+        conn.execute("ALTER TABLE sale_lines DROP COLUMN completed_at")
         conn.execute("DROP INDEX ix_sales_total_completed")
         conn.execute("CREATE INDEX ix_sales_total_minor ON sales (total_minor)")
         conn.execute("CREATE INDEX ix_sale_lines_sale_id ON sale_lines (sale_id)")
@@ -96,8 +97,9 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
         version = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     conn.close()
     assert version == script_head()
-    assert {"ix_tenders_card_last4", "ix_sale_lines_item_id", "ix_sales_total_completed"} <= names
-    assert not {"ix_sales_total_minor", "ix_sale_lines_sale_id"} & names
+    assert {"ix_tenders_card_last4", "ix_sale_lines_item_time_amount", "ix_sales_total_completed"} <= names
+    # 0007's (item_id) made and then replaced by 0017's covering index
+    assert not {"ix_sales_total_minor", "ix_sale_lines_sale_id", "ix_sale_lines_item_id"} & names
     assert "ix_outbox_pending" in names  # and the outbox is back, with its index
     assert "ix_part_payments_terminal_taken" in names  # and the part payments
     assert "ix_referral_escalations_escalated_to" in names  # and HQ's departments and escalations
@@ -108,7 +110,10 @@ def test_a_store_behind_the_head_is_migrated(store_dir: Path) -> None:
     ("sql", "index"),
     [
         ("SELECT sale_id FROM tenders WHERE card_last4 = '4242'", "ix_tenders_card_last4"),
-        ("SELECT min(amount_minor / quantity) FROM sale_lines WHERE item_id = 'x'", "ix_sale_lines_item_id"),
+        (
+            "SELECT min(amount_minor / quantity) FROM sale_lines WHERE item_id = 'x' AND completed_at >= '2026-09-01'",
+            "COVERING INDEX ix_sale_lines_item_time_amount",
+        ),
         (
             "SELECT id FROM sales WHERE total_minor = 1234 AND completed_at >= '2026-11-01' "
             "AND completed_at < '2026-11-02' ORDER BY completed_at DESC",

@@ -22,7 +22,7 @@ from ui.main_window import build_window, load_style
 from ui.trust.startup_check import start_integrity_check
 
 
-def damage_a_page(path: Path, index: str = "ix_sale_lines_item_id") -> None:
+def damage_a_page(path: Path, index: str = "ix_sale_lines_item_time_amount") -> None:
     """Garbage over the root page of an index nothing reads at start-up or sign-in."""
     conn = sqlite3.connect(path)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
