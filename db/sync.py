@@ -169,12 +169,20 @@ class SyncStatus:
     desk_waiting: int = 0
     #: what the last pull brought of other lanes' desk work, in words ("" when nothing)
     desk_news: str = ""
+    #: a first catalog load was cut (HQ went away): the lane holds part of the catalog
+    catalog_incomplete: bool = False
 
     def describe(self) -> str:
         if not self.enrolled:
             return _("Sync: local only (no HQ)")
         if self.problem:
             return _("Sync: {problem}").format(problem=self.problem)
+        if not self.online and self.catalog_incomplete:
+            return ngettext(
+                "Sync: offline, catalog incomplete (it goes on when HQ is back), {n} waiting",
+                "Sync: offline, catalog incomplete (it goes on when HQ is back), {n} waiting",
+                self.backlog,
+            ).format(n=self.backlog)
         if not self.online:
             return ngettext("Sync: offline, {n} waiting", "Sync: offline, {n} waiting", self.backlog).format(
                 n=self.backlog
@@ -494,10 +502,19 @@ class Syncer:
                 backlog=self.backlog(),
                 desk_waiting=len(self.desk_waiting()),
                 desk_news=news,
+                catalog_incomplete=False,
             )
         except UpstreamUnavailable as exc:
             log.info("sync: %s", exc.message)
-            self.status = replace(self.status, online=False, pulling="", pull_fraction=None, backlog=self.backlog())
+            cut = bool(read_settings(self.read).get(first_load.CATCH_UP_KEY))
+            self.status = replace(
+                self.status,
+                online=False,
+                pulling="",
+                pull_fraction=None,
+                backlog=self.backlog(),
+                catalog_incomplete=cut,
+            )
         except HqRefused as exc:
             log.warning("sync refused by HQ: %s (%s)", exc.message, exc.error)
             self.status = replace(
