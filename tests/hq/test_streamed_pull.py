@@ -54,7 +54,13 @@ def seed(engine: Engine, n: int, start: int = 0) -> None:
 
 def change_at_hq(engine: Engine) -> None:
     """Later versions of rows already sent: a renamed item, deleted items, a renamed user."""
-    renamed = {"id": "bulk-7", "sku": "BULK-7", "barcode": None, "name": "Renamed teapot", "category_id": "hardware"}
+    renamed: dict[str, Any] = {
+        "id": "bulk-7",
+        "sku": "BULK-7",
+        "barcode": None,
+        "name": "Renamed teapot",
+        "category_id": "hardware",
+    }
     renamed |= {"price_minor": 107, "tax_code": "A", "active": True}
     catalog.seed(engine, tax_classes=[], categories=[], items=[renamed], users=[])
     catalog.tombstone(engine, "item", ["bulk-20", "bulk-21"])
