@@ -59,7 +59,7 @@ from db.hq_client import HqClient, HqRefused
 from db.hq_tls import HqTrust, pin_at_enrolment
 from db.lane_report import UNKNOWN, LaneReporter
 from db.queries import read_settings, write_settings
-from db.sync_apply import apply_changes
+from db.sync_apply import apply_changes, prepare
 from db.sync_people import push_customers
 
 log = logging.getLogger(__name__)
@@ -331,9 +331,10 @@ class Syncer:
         try:
             rows = list(page["changes"])
             cursor, more = int(page["cursor"]), bool(page["more"])
+            prepared = prepare(rows)  # outside the transaction: the write lock is held for writing only
             with self.write.begin() as conn:
                 held = time.perf_counter()
-                apply_changes(conn, rows, self.config.terminal)
+                apply_changes(conn, rows, self.config.terminal, prepared)
                 conn.execute(s.settings.delete().where(s.settings.c.key == CURSOR_KEY))
                 conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(cursor)))
             self.held = time.perf_counter() - held
