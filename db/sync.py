@@ -408,7 +408,7 @@ class Syncer:
                 self._note_progress(page, start, after, total, progress)
                 if not more:
                     return total
-                first_load.let_others_write(self.held)
+                first_load.let_others_write(self.held, self.write)
         except HqRefused as exc:
             if exc.status != 404 or total:
                 raise
@@ -444,7 +444,7 @@ class Syncer:
                 self._note_progress(page, start, after, done + total, progress)
                 if not more:
                     break
-                first_load.let_others_write(self.held)
+                first_load.let_others_write(self.held, self.write)
         return total
 
     def _finish_first_load(self, progress: Callable[[int], None] | None, total: int) -> None:
