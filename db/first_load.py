@@ -8,7 +8,8 @@ no item can be missed between. The state of a load is kept in ``settings[FIRST_L
 away is indexed at once (``Syncer.pull_all``), so that name search finds every item the
 lane has while it waits, and what is missing then comes as ordinary changes.
 
-Also the pull's small shared pieces: leaving the write lock free between transactions, one
+Also the pull's small shared pieces: leaving the write lock free between transactions to a
+thread that waits for it, one
 setting written inside a transaction, and pages read ahead on a helper thread.
 """
 
@@ -34,9 +35,10 @@ FIRST_LOAD_KEY = "sync_first_load"
 #: Set with a first load, gone when a pull has reached HQ's end: until then pulls stream
 #: (``GET /v1/changes/stream``) rather than page, also after an interrupted first load.
 CATCH_UP_KEY = "sync_catch_up"
-#: After each of its write transactions a pull leaves the write lock free for half as long
-#: as it held it (at least ``YIELD_MIN`` s): a sale waiting for the lock gets it at one of
-#: its next polls instead of finding it taken again at once (SQLite's lock is not fair).
+#: After each of its write transactions a pull leaves the write lock free while a thread of
+#: the lane waits for it, up to half as long as it held it (at least ``YIELD_MIN`` s): a sale
+#: waiting for the lock gets it at one of its next polls instead of finding it taken again
+#: at once (SQLite's lock is not fair).
 YIELD_RATIO = 0.5
 YIELD_MIN = 0.005
 YIELD_MAX = 0.25

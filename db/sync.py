@@ -11,8 +11,9 @@ Pull: pages of changes after the cursor kept in ``settings['sync_cursor']``; eac
 the cursor move are written in one short transaction, so selling goes on between pages
 and an interrupted pull resumes where it stopped. The next page is fetched while the
 current one is written (one page ahead), and after each of its transactions the pull
-leaves the write lock free for half as long as it held it, so a sale never waits behind a
-run of them (SQLite's lock is not fair). A first load (a store with no items, cursor 0)
+leaves the write lock free while another thread of the lane waits for it (until it has
+it, at most half as long as the pull held it; db/write_waiters.py), so a sale never waits
+behind a run of them (SQLite's lock is not fair) and no time is lost when nobody sells. A first load (a store with no items, cursor 0)
 streams the catalog from one snapshot at HQ (``GET /v1/changes/stream``, pages of
 ``STREAM_PAGE``; an HQ without it is paged, ``FIRST_LOAD_PAGE`` at a time) with the item
 search index's triggers set aside, then indexes the items in chunks of ``FTS_CHUNK`` rows
