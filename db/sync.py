@@ -13,9 +13,10 @@ and an interrupted pull resumes where it stopped. The next page is fetched while
 current one is written (one page ahead), and after each of its transactions the pull
 leaves the write lock free while another thread of the lane waits for it (until it has
 it, at most half as long as the pull held it; db/write_waiters.py), so a sale never waits
-behind a run of them (SQLite's lock is not fair) and no time is lost when nobody sells. A first load (a store with no items, cursor 0)
-streams the catalog from one snapshot at HQ (``GET /v1/changes/stream``, pages of
-``STREAM_PAGE``; an HQ without it is paged, ``FIRST_LOAD_PAGE`` at a time) with the item
+behind a run of them (SQLite's lock is not fair) and no time is lost when nobody sells.
+A first load (a store with no items, cursor 0) streams the catalog from one snapshot at
+HQ (``GET /v1/changes/stream``, pages of ``STREAM_PAGE``; an HQ without it is paged,
+``FIRST_LOAD_PAGE`` at a time) with the item
 search index's triggers set aside, then indexes the items in chunks of ``FTS_CHUNK`` rows
 and puts the triggers back with the last chunk (db/first_load.py); until then barcode and
 SKU look-ups find every item already written, name search the ones indexed. A load cut
