@@ -43,6 +43,7 @@ from db.credentials import create_private, move_token_out, protect_store_file
 from db.guards import missing_triggers
 from db.keys import InstallationSecret, load_secret
 from db.upgrade import prepare_migration, record_upgrade, script_revisions
+from db.write_waiters import WriteWaiters
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -77,10 +78,13 @@ def _make_engine(
             install_functions(dbapi_connection, secret)
 
     begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    waiting = WriteWaiters()
+    engine.write_waiters = waiting  # type: ignore[attr-defined]
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin_sql)
+        with waiting:
+            conn.exec_driver_sql(begin_sql)
 
     if immediate:
         event.listen(engine, "before_cursor_execute", _refuse_card_data)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -102,20 +102,30 @@ class HqClient:
         self._http.close()
 
     def _call(self, method: str, path: str, *, loads: Callable[[bytes], Any] | None = None, **kwargs: Any) -> Any:
+        self._refused_lately()
+        try:
+            response = self._http.request(method, API + path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        return self._answer(response, loads)
+
+    def _refused_lately(self) -> None:
         if self._mismatch is not None:
             until, refused = self._mismatch
             if time.monotonic() < until:  # a new exception each time: no traceback piling up on one
                 raise HqApiMismatch(refused.status, refused.error, refused.message, refused.data)
             self._mismatch = None
-        try:
-            response = self._http.request(method, API + path, **kwargs)
-        except httpx.HTTPError as exc:
-            bad_cert = cert_error(exc)
-            if bad_cert is not None:
-                raise self._untrusted(bad_cert) from exc
-            raise UpstreamUnavailable(
-                _("HQ cannot be reached ({error}).").format(error=type(exc).__name__), _("Work goes on offline.")
-            ) from exc
+
+    def _unreachable(self, exc: httpx.HTTPError) -> HqRefused | UpstreamUnavailable:
+        bad_cert = cert_error(exc)
+        if bad_cert is not None:
+            return self._untrusted(bad_cert)
+        return UpstreamUnavailable(
+            _("HQ cannot be reached ({error}).").format(error=type(exc).__name__), _("Work goes on offline.")
+        )
+
+    def _answer(self, response: httpx.Response, loads: Callable[[bytes], Any] | None) -> Any:
+        """HQ's answer as a value, or the exception it amounts to."""
         if response.status_code == 429:
             data = _json_or_empty(response)
             raise HqRefused(
@@ -233,6 +243,43 @@ class HqClient:
     def changes(self, after: int, limit: int) -> dict[str, Any]:
         """One page of downstream changes (pages are large: decoded with orjson)."""
         return dict(self._call("GET", "/changes", params={"after": after, "limit": limit}, loads=orjson.loads))
+
+    def changes_stream(self, after: int, limit: int, *, read_timeout: float = 60.0) -> Iterator[dict[str, Any]]:
+        """The changes above ``after`` as pages streamed from one snapshot (hq/catalog_stream.py),
+        each page as ``changes`` answers, decoded as it arrives. HQ stopping or the network
+        failing mid-stream: ``UpstreamUnavailable`` (the pages before it stand). An HQ without
+        the stream (one of an earlier release) refuses it with 404 (``HqRefused``)."""
+        self._refused_lately()
+        timeout = httpx.Timeout(max(self.timeout, read_timeout), connect=self._http.timeout.connect)
+        request = self._http.build_request(
+            "GET", API + "/changes/stream", params={"after": after, "limit": limit}, timeout=timeout
+        )
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        try:
+            if response.status_code != 200:
+                response.read()
+                self._answer(response, orjson.loads)
+                raise UpstreamUnavailable(_("HQ answered {status}.").format(status=response.status_code), "")
+            self.hq_api = response.headers.get(SUPPORTED_HEADER)
+            parts: list[bytes] = []
+            for chunk in response.iter_bytes():
+                while (end := chunk.find(b"\n")) >= 0:
+                    parts.append(chunk[:end])
+                    line, parts, chunk = b"".join(parts), [], chunk[end + 1 :]
+                    if line:
+                        yield dict(orjson.loads(line))
+                parts.append(chunk)
+            if b"".join(parts).strip():
+                raise ValueError("the stream ends inside a line")
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        except ValueError as exc:  # a line cut or garbled
+            raise UpstreamUnavailable(_("HQ answered {status} without JSON.").format(status=200), "") from exc
+        finally:
+            response.close()
 
     def lookup(self, receipt_number: str) -> dict[str, Any] | None:
         try:

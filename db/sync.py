@@ -11,14 +11,16 @@ Pull: pages of changes after the cursor kept in ``settings['sync_cursor']``; eac
 the cursor move are written in one short transaction, so selling goes on between pages
 and an interrupted pull resumes where it stopped. The next page is fetched while the
 current one is written (one page ahead), and after each of its transactions the pull
-leaves the write lock free for half as long as it held it, so a sale never waits behind a
-run of them (SQLite's lock is not fair). A first load (a store with no items, cursor 0)
-sets the item search index's triggers aside while the catalog streams in, in pages of
-``FIRST_LOAD_PAGE``, then indexes the items in chunks of ``FTS_CHUNK`` rows, each its own
-short transaction, and puts the triggers back with the last chunk; until then barcode and SKU look-ups find every item
-already written, name search the ones indexed. The state of such a load is kept in
-``settings['sync_first_load']``, so an interrupted one resumes (the indexing is finished
-before any later page is applied).
+leaves the write lock free while another thread of the lane waits for it (until it has
+it, at most half as long as the pull held it; db/write_waiters.py), so a sale never waits
+behind a run of them (SQLite's lock is not fair) and no time is lost when nobody sells.
+A first load (a store with no items, cursor 0) streams the catalog from one snapshot at
+HQ (``GET /v1/changes/stream``, pages of ``STREAM_PAGE``; an HQ without it is paged,
+``FIRST_LOAD_PAGE`` at a time) with the item
+search index's triggers set aside, then indexes the items in chunks of ``FTS_CHUNK`` rows
+and puts the triggers back with the last chunk (db/first_load.py); until then barcode and
+SKU look-ups find every item already written, name search the ones indexed. A load cut
+by HQ going away is indexed at once, and the pulls after it stream until one reaches the end.
 
 Threads: ``Syncer`` methods run on the sync worker thread (``ui/sync_bridge.py``);
 ``HqReservations`` runs on whichever thread runs the return (the return screen's worker
@@ -39,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -52,29 +54,24 @@ from counter.sync.upstream import (
     OfflineCaps,
     UpstreamUnavailable,
 )
-from db import schema as s
+from db import first_load, schema as s
 from db.credentials import data_dir_of, read_token, write_token
 from db.desk_feed import desk_mark, desk_news, texts_between, waiting_events
 from db.hq_client import HqClient, HqRefused
 from db.hq_tls import HqTrust, pin_at_enrolment
 from db.lane_report import UNKNOWN, LaneReporter
 from db.queries import read_settings, write_settings
-from db.sync_apply import apply_changes
+from db.sync_apply import apply_changes, prepare
 from db.sync_people import push_customers
 
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "sync"
 CURSOR_KEY = "sync_cursor"
-FIRST_LOAD_KEY = "sync_first_load"
-FIRST_LOAD_PAGE = 1_000  # changes per page (and local transaction, ~10-20 ms) during a first load
+FIRST_LOAD_KEY = first_load.FIRST_LOAD_KEY
+FIRST_LOAD_PAGE = 1_000  # changes per page (and local transaction, ~10-20 ms) when a first load pages
+STREAM_PAGE = 5_000  # changes per streamed page (and local transaction, ~50 ms) of a first load
 FTS_CHUNK = 10_000  # items indexed per transaction at the end of a first load (tens of ms of write lock)
-#: After each of its write transactions a pull leaves the write lock free for half as long
-#: as it held it (at least ``YIELD_MIN`` s): a sale waiting for the lock gets it at one of
-#: its next polls instead of finding it taken again at once (SQLite's lock is not fair).
-YIELD_RATIO = 0.5
-YIELD_MIN = 0.005
-YIELD_MAX = 0.25
 CAPS_KEY = "offline_caps"
 
 
@@ -174,12 +171,20 @@ class SyncStatus:
     desk_waiting: int = 0
     #: what the last pull brought of other lanes' desk work, in words ("" when nothing)
     desk_news: str = ""
+    #: a first catalog load was cut (HQ went away): the lane holds part of the catalog
+    catalog_incomplete: bool = False
 
     def describe(self) -> str:
         if not self.enrolled:
             return _("Sync: local only (no HQ)")
         if self.problem:
             return _("Sync: {problem}").format(problem=self.problem)
+        if not self.online and self.catalog_incomplete:
+            return ngettext(
+                "Sync: offline, catalog incomplete (it goes on when HQ is back), {n} waiting",
+                "Sync: offline, catalog incomplete (it goes on when HQ is back), {n} waiting",
+                self.backlog,
+            ).format(n=self.backlog)
         if not self.online:
             return ngettext("Sync: offline, {n} waiting", "Sync: offline, {n} waiting", self.backlog).format(
                 n=self.backlog
@@ -210,6 +215,7 @@ class Syncer:
         self.config = config
         self.status = SyncStatus(enrolled=True, acked_seq=self.acked_seq())
         self.held = 0.0  # how long the last pulled page held the write lock (s)
+        self.streams = True  # False once HQ said it serves no stream (an HQ of an earlier release)
         self.pull_fraction: float | None = None  # how far the pull under way has come (0-1)
         #: the printer's state in a few words ("Ready", "Out of paper"), for the report to
         #: HQ after each push (db/lane_report.py); the app sets it (ui/main_window.py)
@@ -327,9 +333,10 @@ class Syncer:
         try:
             rows = list(page["changes"])
             cursor, more = int(page["cursor"]), bool(page["more"])
+            prepared = prepare(rows)  # outside the transaction: the write lock is held for writing only
             with self.write.begin() as conn:
                 held = time.perf_counter()
-                apply_changes(conn, rows, self.config.terminal)
+                apply_changes(conn, rows, self.config.terminal, prepared)
                 conn.execute(s.settings.delete().where(s.settings.c.key == CURSOR_KEY))
                 conn.execute(s.settings.insert().values(key=CURSOR_KEY, value=json.dumps(cursor)))
             self.held = time.perf_counter() - held
@@ -354,23 +361,78 @@ class Syncer:
             ) from exc
         return len(rows), cursor, more
 
-    def pull_all(self, progress: Callable[[int], None] | None = None, limit: int = PULL_PAGE) -> int:
+    def pull_all(self, progress: Callable[[int], None] | None = None, limit: int | None = None) -> int:
         """Pull until HQ has nothing more; returns the number of changes applied.
 
-        While page N is written, page N+1 is already on its way (one fetch ahead, on a
-        helper thread): HQ's time and the store's overlap instead of adding up."""
-        first_load = self._first_load_state()
-        if first_load is not None and first_load["phase"] == "indexing":
+        A first load, and every pull after it until one reaches HQ's end, streams
+        (``_pull_stream``: pages of ``limit`` or ``STREAM_PAGE`` from one snapshot) and then
+        pages from where the stream ended (what changed meanwhile); other pulls page only.
+        While page N is written, page N+1 is already on its way (read ahead on a helper
+        thread): HQ's time and the store's overlap instead of adding up. A first load cut
+        by HQ going away is indexed before the error is raised (db/first_load.py)."""
+        loading = first_load.state(self.read)
+        if loading is not None and loading["phase"] == "indexing":
             self._finish_first_load(progress, 0)  # before any later page can touch indexed items
-            first_load = None
-        if first_load is None and self.cursor() == 0 and self._no_items():
-            first_load = self._begin_first_load()
-        if first_load is not None:
-            limit = min(limit, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
-        total = 0
-        after = self.cursor()
-        start = after
+            loading = None
+        if loading is None and self.cursor() == 0 and first_load.no_items(self.read):
+            loading = first_load.begin(self.write)
+        catching_up = bool(read_settings(self.read).get(first_load.CATCH_UP_KEY))
         self.pull_fraction = None
+        total = 0
+        try:
+            if catching_up and self.streams:
+                total = self._pull_stream(progress, limit or STREAM_PAGE)
+            page = limit or PULL_PAGE
+            if loading is not None:
+                page = min(page, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
+            total += self._pull_pages(progress, page, total)
+        except (UpstreamUnavailable, HqRefused):
+            if loading is not None:  # what came is found by name while HQ is away
+                self._finish_first_load(None, total)
+            raise
+        if loading is not None:
+            self._finish_first_load(progress, total)
+        if catching_up:
+            first_load.caught_up(self.write)
+        return total
+
+    def _pull_stream(self, progress: Callable[[int], None] | None, limit: int) -> int:
+        """Apply the pages of ``GET /v1/changes/stream`` above the cursor, each page and the
+        cursor move in one transaction; returns the changes applied. An HQ without the stream
+        (404): 0, and this syncer pages from then on. A stream cut before its last page
+        (``more`` false): ``UpstreamUnavailable``, the pages applied stand."""
+        after = start = self.cursor()
+        total = 0
+        try:
+            for page in first_load.read_ahead(self.client.changes_stream(after, limit)):
+                n, after, more = self._apply_page(after, page)
+                total += n
+                self._note_progress(page, start, after, total, progress)
+                if not more:
+                    return total
+                first_load.let_others_write(self.held, self.write)
+        except HqRefused as exc:
+            if exc.status != 404 or total:
+                raise
+            log.info("sync: HQ streams no changes (an earlier release); paging")
+            self.streams = False
+            return 0
+        raise UpstreamUnavailable(_("HQ cannot be reached ({error}).").format(error="StreamCut"), "")
+
+    def _note_progress(
+        self, page: Any, start: int, after: int, total: int, progress: Callable[[int], None] | None
+    ) -> None:
+        head = page.get("head") if isinstance(page, dict) else None
+        if isinstance(head, int) and head > start:
+            self.pull_fraction = min(1.0, max(0.0, (after - start) / (head - start)))
+        if progress is not None:
+            progress(total)
+
+    def _pull_pages(self, progress: Callable[[int], None] | None, limit: int, done: int) -> int:
+        """Page from the cursor until HQ has nothing more (``done``: changes this pull
+        applied before, for ``progress``)."""
+        total = 0
+        after = start = self.cursor()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
             ahead: Future[Any] | None = fetcher.submit(self.client.changes, after, limit)
             while ahead is not None:
@@ -381,87 +443,14 @@ class Syncer:
                     ahead = fetcher.submit(self.client.changes, next_after, limit)
                 n, after, more = self._apply_page(after, page)
                 total += n
-                head = page.get("head") if isinstance(page, dict) else None
-                if isinstance(head, int) and head > start:
-                    self.pull_fraction = min(1.0, max(0.0, (after - start) / (head - start)))
-                if progress is not None:
-                    progress(total)
+                self._note_progress(page, start, after, done + total, progress)
                 if not more:
                     break
-                _let_others_write(self.held)
-        if first_load is not None:
-            self._finish_first_load(progress, total)
+                first_load.let_others_write(self.held, self.write)
         return total
 
-    # ------------------------------------------------------------ first load
-
-    def _first_load_state(self) -> dict[str, Any] | None:
-        state = read_settings(self.read).get(FIRST_LOAD_KEY)
-        return dict(state) if isinstance(state, dict) else None
-
-    def _no_items(self) -> bool:
-        with self.read.connect() as conn:
-            return conn.execute(select(s.items.c.rowid).limit(1)).first() is None
-
-    def _begin_first_load(self) -> dict[str, Any]:
-        """Set the item search index's triggers aside (their SQL is kept in the state, to
-        be put back exactly as the store's migration made them)."""
-        with self.write.begin() as conn:
-            found = conn.execute(
-                text(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'items' "
-                    "AND sql LIKE '%items_fts%' ORDER BY name"
-                )
-            ).all()
-            state = {"phase": "loading", "indexed_upto": 0, "triggers": [[str(n), str(q)] for n, q in found]}
-            for name, _sql in found:
-                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-            _put_setting(conn, FIRST_LOAD_KEY, state)
-        log.info("sync: first catalog load; search index triggers set aside (%d)", len(found))
-        return state
-
     def _finish_first_load(self, progress: Callable[[int], None] | None, total: int) -> None:
-        """Index the items written by the first load, ``FTS_CHUNK`` at a time (each chunk
-        one short transaction, so a sale waits at most for one), and put the triggers
-        back in the same transaction as the last chunk: no item can be missed between."""
-        state = self._first_load_state()
-        if state is None:
-            return
-        state["phase"] = "indexing"
-        upto = int(state["indexed_upto"])
-        while True:
-            with self.write.begin() as conn:
-                held = time.perf_counter()
-                last = conn.execute(
-                    text(
-                        "SELECT max(rowid), count(*) FROM (SELECT rowid FROM items WHERE rowid > :a "
-                        "ORDER BY rowid LIMIT :n)"
-                    ),
-                    {"a": upto, "n": FTS_CHUNK},
-                ).one()
-                if last[1]:
-                    conn.execute(
-                        text(
-                            "INSERT INTO items_fts(rowid, name, sku) SELECT rowid, name, sku FROM items "
-                            "WHERE rowid > :a AND rowid <= :b"
-                        ),
-                        {"a": upto, "b": int(last[0])},
-                    )
-                    upto = int(last[0])
-                done = int(last[1]) < FTS_CHUNK
-                if done:
-                    for _name, sql in state["triggers"]:
-                        conn.exec_driver_sql(str(sql))
-                    conn.execute(s.settings.delete().where(s.settings.c.key == FIRST_LOAD_KEY))
-                else:
-                    state["indexed_upto"] = upto
-                    _put_setting(conn, FIRST_LOAD_KEY, state)
-            if progress is not None:
-                progress(total)  # the status bar stays fed while the index is built
-            if done:
-                log.info("sync: first catalog load indexed for search (up to item rowid %d)", upto)
-                return
-            _let_others_write(time.perf_counter() - held)
+        first_load.finish(self.write, self.read, FTS_CHUNK, None if progress is None else lambda: progress(total))
 
     # ------------------------------------------------------------------ cycle
 
@@ -516,10 +505,19 @@ class Syncer:
                 backlog=self.backlog(),
                 desk_waiting=len(self.desk_waiting()),
                 desk_news=news,
+                catalog_incomplete=False,
             )
         except UpstreamUnavailable as exc:
             log.info("sync: %s", exc.message)
-            self.status = replace(self.status, online=False, pulling="", pull_fraction=None, backlog=self.backlog())
+            cut = bool(read_settings(self.read).get(first_load.CATCH_UP_KEY))
+            self.status = replace(
+                self.status,
+                online=False,
+                pulling="",
+                pull_fraction=None,
+                backlog=self.backlog(),
+                catalog_incomplete=cut,
+            )
         except HqRefused as exc:
             log.warning("sync refused by HQ: %s (%s)", exc.message, exc.error)
             self.status = replace(
@@ -570,18 +568,9 @@ class Backoff:
 # ------------------------------------------------------------------ applying changes
 
 
-def _let_others_write(held: float) -> None:
-    time.sleep(min(YIELD_MAX, max(YIELD_MIN, held * YIELD_RATIO)))
-
-
 def _page_cursor(page: Any) -> int | None:
     """The cursor a fetched page moves to, or None when it has none a fetch can go on from."""
     try:
         return int(page["cursor"])
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
-
-
-def _put_setting(conn: Connection, key: str, value: Any) -> None:
-    conn.execute(s.settings.delete().where(s.settings.c.key == key))
-    conn.execute(s.settings.insert().values(key=key, value=json.dumps(value)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,15 +21,36 @@ from db.engine import _refuse_card_data
 from db.sync_people import apply_people
 
 
-def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]], terminal: str) -> None:
-    """Upsert pulled rows into the local tables, one statement per kind and page
-    (executemany); a tombstone deactivates (local sales still point at the item or user,
-    so nothing is deleted)."""
+@dataclass(frozen=True)
+class Prepared:
+    """A page sorted by kind, its items as the rows to write (types checked): the work
+    done before the page's transaction, so that the write lock is held for writing only."""
+
+    by_kind: dict[str, list[dict[str, Any]]]
+    live: dict[str, list[dict[str, Any]]]
+    gone: dict[str, list[dict[str, Any]]]
+    items: list[tuple[Any, ...]]
+
+
+def prepare(rows: Iterable[dict[str, Any]]) -> Prepared:
+    """Sort a page by kind and check its items (``ValueError``, ``KeyError`` or
+    ``TypeError`` for a page this terminal cannot read)."""
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_kind.setdefault(str(row["kind"]), []).append(row)
     live = {k: [r["data"] for r in v if not r["deleted"]] for k, v in by_kind.items()}
     gone = {k: [r["data"] for r in v if r["deleted"]] for k, v in by_kind.items()}
+    return Prepared(by_kind, live, gone, [_item_row(d) for d in live.get("item", [])])
+
+
+def apply_changes(
+    conn: Connection, rows: Iterable[dict[str, Any]], terminal: str, prepared: Prepared | None = None
+) -> None:
+    """Upsert pulled rows into the local tables, one statement per kind and page
+    (executemany); a tombstone deactivates (local sales still point at the item or user,
+    so nothing is deleted). ``prepared``: ``prepare(rows)``, done before the transaction."""
+    page = prepared if prepared is not None else prepare(rows)
+    by_kind, live, gone = page.by_kind, page.live, page.gone
     _upsert_many(conn, s.tax_classes, "code", [_pick(d, "code", "label", "rate") for d in live.get("tax_class", [])])
     cats = live.get("category", [])  # a deleted category stays: past sales and items refer to it
     _upsert_many(conn, s.categories, "id", [_pick(d, "id", "name", "tax_code") for d in cats])
@@ -44,7 +66,7 @@ def apply_changes(conn: Connection, rows: Iterable[dict[str, Any]], terminal: st
             for d in cats
         ],
     )
-    _upsert_items(conn, [_item_row(d) for d in live.get("item", [])])
+    _upsert_items(conn, page.items)
     if gone.get("item"):
         conn.execute(s.items.update().where(s.items.c.id.in_([d["id"] for d in gone["item"]])).values(active=False))
     user_cols = ("id", "name", "role", "pin_hash")

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
@@ -45,6 +45,7 @@ from hq import (
     approvals,
     backups,
     catalog,
+    catalog_stream,
     departments_api,
     desk_api,
     ingest,
@@ -365,6 +366,17 @@ def create_app(engine: Engine, *, api: ApiRange | None = HQ_SERVES) -> FastAPI:
         # version HQ has given out) lets a lane show how far a long pull has come.
         body = {"changes": rows, "cursor": cursor, "more": more, "head": max(head, cursor)}
         return Response(orjson.dumps(body), media_type="application/json")
+
+    @app.get("/v1/changes/stream")
+    def changes_stream(
+        who: Annotated[access.Caller, Depends(lane)],
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=50_000)] = catalog_stream.STREAM_PAGE,
+    ) -> Response:
+        """Everything above ``after`` from one snapshot, as lines of pages (hq/catalog_stream.py)."""
+        assert who.store_id
+        lines = catalog_stream.stream_changes(engine, who.store_id, after, limit, who.terminal_id)
+        return StreamingResponse(lines, media_type="application/x-ndjson")
 
     @app.get("/v1/sales/{receipt_number}")
     def sale(receipt_number: str, who: Annotated[access.Caller, Depends(terminal)]) -> dict[str, Any]:

@@ -14,14 +14,14 @@ commits later with a smaller version.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, or_, select, text
+from sqlalchemy import Connection, Engine, Select, Table, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from counter.barcodes import canonical_gtin
@@ -89,6 +89,30 @@ def tombstone(engine: Engine, kind: str, keys: Iterable[str]) -> int:
         ).rowcount
 
 
+def kind_changes(kind: str, store_id: str, after: int, terminal: str | None = None) -> Select[Any]:
+    """The rows of one kind a lane may see that changed after ``after``, oldest first
+    (shared by the paged pull and the streamed first pull, hq/catalog_stream.py)."""
+    table = s.DOWNSTREAM[kind]
+    stmt = select(table).where(table.c.version > after).order_by(table.c.version)
+    if kind in STORE_SCOPED:
+        stmt = stmt.where(or_(table.c.store_id.is_(None), table.c.store_id == store_id))
+    if kind == "desk_event" and terminal is not None:
+        stmt = stmt.where(table.c.origin_terminal != terminal)
+    if kind == "customer":
+        stmt = stmt.where(table.c.name != "")  # known from the journal, details not yet sent
+    return stmt
+
+
+def change_rows(kind: str, result: Any) -> Iterator[tuple[int, str, bool, dict[str, Any]]]:
+    """(version, kind, deleted, data) of each row of a ``kind_changes`` result."""
+    names = [str(n) for n in result.keys()]  # noqa: SIM118 - plain str: orjson takes no str subclass as a key
+    v_at, d_at = names.index("version"), names.index("deleted")
+    named = [(i, n) for i, n in enumerate(names) if i not in (v_at, d_at)]
+    # Plain tuples, no per-row mapping objects: a first load reads a million rows.
+    for row in result:
+        yield int(row[v_at]), kind, bool(row[d_at]), {n: row[i] for i, n in named}
+
+
 def changes(
     conn: Connection, store_id: str, after: int, limit: int, terminal: str | None = None
 ) -> tuple[list[dict[str, Any]], int, bool]:
@@ -97,21 +121,7 @@ def changes(
     its own desk events."""
     found: list[tuple[int, str, bool, dict[str, Any]]] = []
     for kind in KIND_ORDER:
-        table = s.DOWNSTREAM[kind]
-        stmt = select(table).where(table.c.version > after).order_by(table.c.version).limit(limit + 1)
-        if kind in STORE_SCOPED:
-            stmt = stmt.where(or_(table.c.store_id.is_(None), table.c.store_id == store_id))
-        if kind == "desk_event" and terminal is not None:
-            stmt = stmt.where(table.c.origin_terminal != terminal)
-        if kind == "customer":
-            stmt = stmt.where(table.c.name != "")  # known from the journal, details not yet sent
-        result = conn.execute(stmt)
-        names = [str(n) for n in result.keys()]  # noqa: SIM118 - plain str: orjson takes no str subclass as a key
-        v_at, d_at = names.index("version"), names.index("deleted")
-        named = [(i, n) for i, n in enumerate(names) if i not in (v_at, d_at)]
-        # Plain tuples, no per-row mapping objects: a first load reads a million rows.
-        for row in result:
-            found.append((int(row[v_at]), kind, bool(row[d_at]), {n: row[i] for i, n in named}))
+        found.extend(change_rows(kind, conn.execute(kind_changes(kind, store_id, after, terminal).limit(limit + 1))))
     found.sort(key=itemgetter(0))
     page = found[:limit]
     out = [{"kind": kind, "version": version, "deleted": gone, "data": data} for version, kind, gone, data in page]

@@ -5,7 +5,8 @@
 * a token revoked at HQ never writes again, and stops reading within the token cache's
   lifetime (``access.TOKEN_CACHE_SECONDS``) even in a process that had it cached;
 * a first load of the catalog (fresh store, cursor 0) leaves search, barcode look-up and
-  the cursor as the page-by-page pull does, and a sale commits while it runs.
+  the cursor as the page-by-page pull does, and a sale commits while it runs (the
+  streamed first load against the paged one: tests/hq/test_streamed_pull.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -368,7 +369,7 @@ def _bulk(i: int) -> dict[str, Any]:
 
 
 class DropsAfter:
-    """The network failing after ``pages`` pages (HQ going away mid-load)."""
+    """The network failing after ``pages`` pages, paged or streamed (HQ going away mid-load)."""
 
     def __init__(self, client: HqClient, pages: int) -> None:
         self.client, self.left = client, pages
@@ -378,6 +379,13 @@ class DropsAfter:
             raise UpstreamUnavailable("HQ cannot be reached (test).", "")
         self.left -= 1
         return self.client.changes(after, limit)
+
+    def changes_stream(self, after: int, limit: int) -> Iterator[dict[str, Any]]:
+        for page in self.client.changes_stream(after, limit):
+            if self.left <= 0:
+                raise UpstreamUnavailable("HQ cannot be reached (test).", "")
+            self.left -= 1
+            yield page
 
 
 def test_an_interrupted_first_load_resumes_and_barcodes_work_meanwhile(
@@ -389,40 +397,53 @@ def test_an_interrupted_first_load_resumes_and_barcodes_work_meanwhile(
     syncer.client = DropsAfter(real, 4)  # type: ignore[assignment]
     with pytest.raises(UpstreamUnavailable):
         syncer.pull_all(limit=300)
-    state = read_settings(db.read)[sync.FIRST_LOAD_KEY]
-    assert state["phase"] == "loading" and not any("items_fts" in sql for _, sql in item_triggers(db))
+    # HQ went away: what came is indexed at once and the triggers are back (found by name meanwhile)
+    assert sync.FIRST_LOAD_KEY not in read_settings(db.read)
+    assert any("items_fts" in sql for _, sql in item_triggers(db))
     with db.read.connect() as conn:
         loaded = conn.execute(text("SELECT count(*) FROM items")).scalar_one()
         some = conn.execute(text("SELECT barcode, sku FROM items WHERE barcode IS NOT NULL LIMIT 1")).one()
     assert 0 < loaded < 2_000 + 724
+    fts_consistent(db)
+    assert fts_ids(db, "kettle") == like_ids(db, "kettle") and fts_ids(db, "kettle")
     shop = SqlCatalog(db.read, Currency.of("USD"))
-    assert shop.by_code(ScannedCode(CodeKind.GTIN, some[0], some[0])) is not None  # scanning works mid-load
+    assert shop.by_code(ScannedCode(CodeKind.GTIN, some[0], some[0])) is not None  # scanning works
     assert shop.by_code(ScannedCode(CodeKind.SKU, some[1], some[1])) is not None
-
-    # Interrupted again while indexing: the indexing is finished before any new page.
     syncer.client = real
+    catalog.seed(hq_engine, tax_classes=[], categories=[], items=[{**_bulk(3), "name": "Renamed teapot"}], users=[])
+    syncer.pull_all(limit=300)  # the rest, through the triggers
+    fts_consistent(db)
+    assert fts_ids(db, "teapot") == {"bulk-3"}
+    for word in ("kettle", "17", "green"):
+        assert fts_ids(db, word) == like_ids(db, word), word
+
+    # A power cut while indexing: the indexing is finished before any new page.
+    db2, syncer2 = fresh_lane(tmp_path / "cut", demo_template, hq, hq_engine, "T07")
     calls = 0
 
     def crash_while_indexing(n: int) -> None:
         nonlocal calls
-        if read_settings(db.read).get(sync.FIRST_LOAD_KEY, {}).get("phase") == "indexing":
+        if read_settings(db2.read).get(sync.FIRST_LOAD_KEY, {}).get("phase") == "indexing":
             calls += 1
             if calls == 2:
                 raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError):
-        syncer.pull_all(crash_while_indexing, limit=300)
-    assert read_settings(db.read)[sync.FIRST_LOAD_KEY]["indexed_upto"] > 0
-    catalog.seed(hq_engine, tax_classes=[], categories=[], items=[{**_bulk(3), "name": "Renamed teapot"}], users=[])
-    assert syncer.pull_all(limit=300) == 1
-    assert sync.FIRST_LOAD_KEY not in read_settings(db.read)
-    assert any("items_fts" in sql for _, sql in item_triggers(db))
-    fts_consistent(db)
-    assert fts_ids(db, "teapot") == {"bulk-3"}
+        syncer2.pull_all(crash_while_indexing, limit=300)
+    assert read_settings(db2.read)[sync.FIRST_LOAD_KEY]["indexed_upto"] > 0
+    assert not any("items_fts" in sql for _, sql in item_triggers(db2))
+    catalog.seed(hq_engine, tax_classes=[], categories=[], items=[{**_bulk(5), "name": "Renamed teacup"}], users=[])
+    assert syncer2.pull_all(limit=300) == 1
+    assert sync.FIRST_LOAD_KEY not in read_settings(db2.read)
+    assert any("items_fts" in sql for _, sql in item_triggers(db2))
+    fts_consistent(db2)
+    assert fts_ids(db2, "teacup") == {"bulk-5"}
     for word in ("kettle", "17", "green"):
-        assert fts_ids(db, word) == like_ids(db, word), word
+        assert fts_ids(db2, word) == like_ids(db2, word), word
     real.close()
+    syncer2.client.close()
     db.dispose()
+    db2.dispose()
 
 
 def test_a_sale_commits_while_a_first_load_runs(
