@@ -31,6 +31,7 @@ TERMINAL_BENCHES = (
     "receipt_lookup",
     "cold_start",
     "close_day",
+    "soak",
 )
 #: HQ's (issue "Upstream"): each makes and drops its own PostgreSQL database (COUNTER_BENCH_PG)
 HQ_BENCHES = ("hq_ingest", "hq_backlog", "hq_catalog_pull", "hq_push_latency", "hq_scale", "office_pages")
@@ -106,6 +107,8 @@ def main() -> int:
         + (["--cold-cache"] if args.cold_cache else []),
         "barcode_lookup": ["--n", "2000"] if args.quick else [],
         "close_day": ["--sales", "500", "--runs", "1"] if args.quick else [],
+        # a long shift through the screen (issue #22): 10,000 sales take about 10 minutes
+        "soak": ["--sales", "2000", "--every", "250"] if args.quick else [],
         # the back office's pages (issue #18): 100 stores x 1 year takes about 9 minutes
         "office_pages": ["--stores", "10", "--days", "60", "--runs", "10"] if args.quick else [],
         # 1,000 lanes at once against 1 and 2 HQ processes (docs/scaling.md): about 3 minutes
@@ -178,6 +181,7 @@ def _bench_of(figure: str) -> str:
         "receipt": "receipt_lookup",
         "lowest_recent_price": "receipt_lookup",
         "cold_start": "cold_start",
+        "soak": "soak",
         "rss": "cold_start",
         "hq_ingest": "hq_ingest",
         "office": "office_pages",
