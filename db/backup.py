@@ -42,6 +42,7 @@ from sqlalchemy.pool import NullPool
 from counter.errors import CounterError
 from counter.i18n import _, ngettext
 from counter.journal import utc_stamp
+from db.apart import run_apart
 from db.audit import audit_store
 from db.keys import InstallationSecret, load_secret
 
@@ -52,8 +53,7 @@ SUFFIX = ".sqlite3"
 MANIFEST_SUFFIX = ".manifest.json"
 REASONS = ("manual", "z-report", "schedule", "pre-migration")
 DEFAULT_KEEP = 14
-#: as db/engine.py's KEY_SETTING (not imported from there: see the module docstring)
-KEY_SETTING = "installation_key_id"
+KEY_SETTING = "installation_key_id"  # as db/engine.py's (not imported from there: see the module docstring)
 STORE_FILE = "counter.sqlite3"
 #: room asked for beyond the store's own size before a backup starts (the manifest, slack)
 MARGIN_BYTES = 256 * 1024
@@ -195,7 +195,7 @@ def backup_store(
         _copy(db_path, partial)
         meta = read_meta(partial)
         key_id = meta["key_id"]
-        check = check_file(partial, _secret_for(key_id, secret), reason=reason)
+        check = run_apart(check_file, partial, _secret_for(key_id, secret), reason=reason)  # (db/apart.py)
         name = backup_name(meta["store_id"], meta["terminal_id"], when, reason)
         final = folder / name
         n = 1
