@@ -142,7 +142,7 @@ def untranslated(screen: str, top: QWidget, data_words: set[str]) -> list[Findin
                 english = []
             if english:
                 key = (_where(widget), line.strip())
-                found.setdefault(key, Finding(screen, "untranslated", key[0], line.strip()[:160]))
+                found.setdefault(key, Finding(screen, "untranslated", key[0], line.strip()[:400]))
     return list(found.values())
 
 
@@ -257,7 +257,7 @@ class Auditor:
         allowed = self.data_words | KEY_NAMES | KEYWORDS
         for line in text.splitlines():
             if english_words(line, allowed) and not any(mark in line for mark in PSEUDO_MARKS):
-                self.findings.append(Finding(name, "untranslated", "document", line.strip()[:160]))
+                self.findings.append(Finding(name, "untranslated", "document", line.strip()[:400]))
 
     def write(self) -> None:
         self.path.write_text(

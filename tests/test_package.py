@@ -217,7 +217,8 @@ def display(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+    # its socket first, then an answer to a client (the socket can be there a moment before)
+    while not Path(f"/tmp/.X11-unix/X{n}").exists() or not _answers(f":{n}"):
         if time.monotonic() > deadline or xvfb.poll() is not None:
             xvfb.kill()
             pytest.fail("Xvfb did not start")
@@ -227,6 +228,17 @@ def display(tmp_path: Path) -> Iterator[str]:
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
+
+
+def _answers(display: str) -> bool:
+    """The X server at ``display`` answers a client (xdotool asks its screen's size)."""
+    probe = subprocess.run(
+        [_need("xdotool"), "getdisplaygeometry"],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        timeout=10,
+    )
+    return probe.returncode == 0
 
 
 def _windows(display: str, name: str) -> list[str]:
