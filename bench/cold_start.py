@@ -242,6 +242,44 @@ def evict(path: Path) -> None:
         os.close(fd)
 
 
+def run_sales(
+    data_dir: Path, sales: int, *, seed: int, every: int = 100, label: str = "rss"
+) -> tuple[list[tuple[int, float, float]], dict[str, Any]]:
+    """Ring ``sales`` sales through the screen in a child (``SALES``): its reports every
+    ``every`` sales (sales, seconds, RSS MB) and its result."""
+    codes = sample_codes(data_dir, 300, seed)
+    env = child_env()
+    env["COUNTER_SOAK_EVERY"] = str(every)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SALES, str(data_dir), str(sales), json.dumps(codes)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    # The child's stderr is read as it comes (the offscreen platform writes a line per
+    # dialog): left unread, the pipe fills after about a thousand sales and the child blocks.
+    said: collections.deque[str] = collections.deque(maxlen=200)
+    drain = threading.Thread(target=said.extend, args=(proc.stderr,), daemon=True)
+    drain.start()
+    progress: list[tuple[int, float, float]] = []
+    result = None
+    for line in proc.stdout:
+        if line.startswith("PROGRESS "):
+            n, seconds, rss = line.split()[1:4]
+            progress.append((int(n), float(seconds), float(rss)))
+            note(f"{label}: {int(n):,} sales in {float(seconds):.0f} s, RSS {float(rss):.1f} MB")
+        elif line.startswith("RESULT "):
+            result = json.loads(line[7:])
+    proc.wait(timeout=120)
+    drain.join(timeout=10)
+    if result is None:
+        raise SystemExit(f"the sales process failed ({proc.returncode}): {''.join(said)}")
+    return progress, result
+
+
 def sample_codes(data_dir: Path, n: int, seed: int) -> list[str]:
     from _common import printed_code, random_rowids, raw_connect
 
@@ -289,31 +327,7 @@ def main() -> int:
         emit("cold_start_db_cold_cache", r["shown"], "s", 2.0)
 
     if args.sales:
-        codes = sample_codes(args.data_dir, 300, args.seed)
-        proc = subprocess.Popen(
-            [sys.executable, "-c", SALES, str(args.data_dir), str(args.sales), json.dumps(codes)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=child_env(),
-            cwd=ROOT,
-        )
-        result = None
-        assert proc.stdout is not None and proc.stderr is not None
-        # The child's stderr is read as it comes (the offscreen platform writes a line per
-        # dialog): left unread, the pipe fills after about a thousand sales and the child blocks.
-        said: collections.deque[str] = collections.deque(maxlen=200)
-        drain = threading.Thread(target=said.extend, args=(proc.stderr,), daemon=True)
-        drain.start()
-        for line in proc.stdout:
-            if line.startswith("PROGRESS "):
-                note(f"rss: {line.split()[1]} sales in {line.split()[2]} s, RSS {line.split()[3]} MB")
-            elif line.startswith("RESULT "):
-                result = json.loads(line[7:])
-        proc.wait(timeout=60)
-        drain.join(timeout=10)
-        if result is None:
-            raise SystemExit(f"the sales process failed ({proc.returncode}): {''.join(said)}")
+        _progress, result = run_sales(args.data_dir, args.sales, seed=args.seed, label="rss")
         note(f"rss: {result['sales']} sales through the screen in {result['seconds']:.0f} s")
         emit("rss_after_start", result["start"]["VmRSS"], "MB")
         emit(f"rss_after_{result['sales']}_sales", result["end"]["VmRSS"], "MB", 200.0)

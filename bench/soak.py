@@ -22,17 +22,13 @@ Figures (JSON lines):
 
 from __future__ import annotations
 
-import collections
 import csv
-import json
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, emit, note, parser, require_dataset  # noqa: E402
-from cold_start import SALES, child_env, sample_codes  # noqa: E402
+from cold_start import run_sales  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WARM_UP = 1000
@@ -102,39 +98,6 @@ def draw(rows: list[dict[str, float]], path: Path, title: str) -> None:
     image.save(path)
 
 
-def run_sales(data_dir: Path, sales: int, every: int, seed: int) -> tuple[list[tuple[int, float, float]], dict]:  # type: ignore[type-arg]
-    codes = sample_codes(data_dir, 300, seed)
-    env = child_env()
-    env["COUNTER_SOAK_EVERY"] = str(every)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SALES, str(data_dir), str(sales), json.dumps(codes)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    said: collections.deque[str] = collections.deque(maxlen=200)
-    drain = threading.Thread(target=said.extend, args=(proc.stderr,), daemon=True)
-    drain.start()
-    progress: list[tuple[int, float, float]] = []
-    result = None
-    for line in proc.stdout:
-        if line.startswith("PROGRESS "):
-            n, seconds, rss = line.split()[1:4]
-            progress.append((int(n), float(seconds), float(rss)))
-            done = progress[-1]
-            note(f"soak: {done[0]:,} sales in {done[1]:.0f} s, RSS {done[2]:.1f} MB")
-        elif line.startswith("RESULT "):
-            result = json.loads(line[7:])
-    proc.wait(timeout=120)
-    drain.join(timeout=10)
-    if result is None:
-        raise SystemExit(f"the sales process failed ({proc.returncode}): {''.join(said)}")
-    return progress, result
-
-
 def main() -> int:
     p = parser(__doc__.split("\n\n")[0])
     p.add_argument("--sales", type=int, default=10_000)
@@ -145,7 +108,7 @@ def main() -> int:
     require_dataset(args.data_dir)
     if args.sales < 2 * WARM_UP or args.sales % args.every or WARM_UP % args.every:
         raise SystemExit(f"--sales must be at least {2 * WARM_UP:,} and both it and 1,000 multiples of --every")
-    progress, result = run_sales(args.data_dir, args.sales, args.every, args.seed)
+    progress, result = run_sales(args.data_dir, args.sales, seed=args.seed, every=args.every, label="soak")
     rows = blocks(progress)
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     with args.csv.open("w", newline="", encoding="utf-8") as fh:
