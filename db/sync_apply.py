@@ -51,21 +51,21 @@ def apply_changes(
     so nothing is deleted). ``prepared``: ``prepare(rows)``, done before the transaction."""
     page = prepared if prepared is not None else prepare(rows)
     by_kind, live, gone = page.by_kind, page.live, page.gone
-    _upsert_many(conn, s.tax_classes, "code", [_pick(d, "code", "label", "rate") for d in live.get("tax_class", [])])
-    cats = live.get("category", [])  # a deleted category stays: past sales and items refer to it
-    _upsert_many(conn, s.categories, "id", [_pick(d, "id", "name", "tax_code") for d in cats])
-    _upsert_many(
-        conn,
-        s.return_policies,
-        "category_id",
-        [
+    # A deleted tax class or category stays (past sales and items name it), and one this lane
+    # never had is written from its tombstone: HQ's items may still name it.
+    for side, keep in ((live, False), (gone, True)):
+        taxes = [_pick(d, "code", "label", "rate") for d in side.get("tax_class", [])]
+        _upsert_many(conn, s.tax_classes, "code", taxes, keep)
+        cats = side.get("category", [])
+        _upsert_many(conn, s.categories, "id", [_pick(d, "id", "name", "tax_code") for d in cats], keep)
+        policies = [
             {
                 "category_id": d["id"],
                 **_pick(d, "return_days", "final_sale", "receipt_required", "restocking_fee_percent"),
             }
             for d in cats
-        ],
-    )
+        ]
+        _upsert_many(conn, s.return_policies, "category_id", policies, keep)
     _upsert_items(conn, page.items)
     if gone.get("item"):
         conn.execute(s.items.update().where(s.items.c.id.in_([d["id"] for d in gone["item"]])).values(active=False))
@@ -91,10 +91,14 @@ def _pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: d[k] for k in keys}
 
 
-def _upsert_many(conn: Connection, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+def _upsert_many(conn: Connection, table: Any, key: str, rows: list[dict[str, Any]], keep: bool = False) -> None:
+    """Insert ``rows`` or update them by ``key``; ``keep``: insert only the ones not here."""
     if not rows:
         return
     stmt = sqlite_insert(table)
+    if keep:
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=[key]), rows)
+        return
     cols = [c for c in rows[0] if c != key]
     conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in cols}), rows)
 

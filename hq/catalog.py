@@ -55,6 +55,17 @@ KEYS = {
     "referral_escalation": "id",
     "desk_event": "id",
 }
+#: The rows a lane must hold before a row of a kind can be written there: (column, parent
+#: kind). A parent changed at HQ after its child has the higher version, so a pull in version
+#: order would bring the child first: a lane's foreign key refuses an item before its
+#: category, and a customer's link or desk event would wait for a customer not yet sent.
+PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "category": (("tax_code", "tax_class"),),
+    "item": (("category_id", "category"), ("tax_code", "tax_class")),
+    "customer_link": (("customer_id", "customer"),),
+    "voucher_movement": (("voucher_code", "voucher"),),
+    "desk_event": (("customer_id", "customer"),),
+}
 #: Kinds a lane receives only for its own store (``store_id`` null: every store).
 STORE_SCOPED = frozenset(
     {"user", "customer", "customer_link", "voucher", "voucher_movement", "referral_escalation", "desk_event"}
@@ -126,7 +137,39 @@ def changes(
     page = found[:limit]
     out = [{"kind": kind, "version": version, "deleted": gone, "data": data} for version, kind, gone, data in page]
     cursor = page[-1][0] if page else after
-    return out, cursor, len(found) > limit
+    return parents_ahead(conn, store_id, out, cursor, terminal) + out, cursor, len(found) > limit
+
+
+def parents_ahead(
+    conn: Connection, store_id: str, page: Sequence[dict[str, Any]], cursor: int, terminal: str | None = None
+) -> list[dict[str, Any]]:
+    """The parents (``PARENTS``) the rows of a page name that a lane would get only after
+    the page (their versions are above its ``cursor``), and their own parents, in
+    ``KIND_ORDER``: sent at the head of the page as they are now (a deleted one as its
+    tombstone, which a lane without it writes: db/sync_apply.py), so that a page applies
+    whole. Each comes again at its own version later in the pull (an upsert: the same
+    result)."""
+    named: dict[str, list[dict[str, Any]]] = {}  # the data of the rows that name parents, by kind
+    for row in page:
+        if row["kind"] in PARENTS:
+            named.setdefault(row["kind"], []).append(row["data"])
+    ahead: dict[str, list[dict[str, Any]]] = {}
+    for kind in reversed(KIND_ORDER):  # children's kinds first: a category brought names its tax class
+        wanted: set[str] = set()
+        for child, links in PARENTS.items():
+            for column, parent in links:
+                if parent == kind:
+                    wanted.update(str(d[column]) for d in named.get(child, ()) if d.get(column) is not None)
+        if not wanted:
+            continue
+        key = s.DOWNSTREAM[kind].c[KEYS[kind]]
+        stmt = kind_changes(kind, store_id, cursor, terminal).where(key.in_(sorted(wanted)))
+        ahead[kind] = [
+            {"kind": kind, "version": version, "deleted": gone, "data": data}
+            for version, kind, gone, data in change_rows(kind, conn.execute(stmt))
+        ]
+        named.setdefault(kind, []).extend(row["data"] for row in ahead[kind])
+    return [row for kind in KIND_ORDER for row in ahead.get(kind, ())]
 
 
 def newest_version(conn: Connection) -> int:

@@ -4,8 +4,10 @@ from one snapshot, as a stream of pages, for a lane's first load (a million item
 The answer is newline-delimited JSON: each line one page in the shape of a ``/v1/changes``
 answer (``changes``, ``cursor``, ``more``, ``head``), the changes of every kind merged in
 version order, so each line's ``cursor`` is a point a lane can stop at and resume from with
-either endpoint. The last line says ``"more": false``; a stream that ends without it was cut
-(HQ stopped, the network failed) and the lane resumes from the last page it applied.
+either endpoint. A page's head holds the parents its rows name that come later
+(``hq.catalog.parents_ahead``), so each page applies whole. The last line says
+``"more": false``; a stream that ends without it was cut (HQ stopped, the network failed)
+and the lane resumes from the last page it applied.
 
 One REPEATABLE READ READ ONLY transaction: writers are serialised and stamp versions in
 commit order (hq/catalog.py), so the snapshot holds every version up to its newest, and a
@@ -23,7 +25,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
-from hq.catalog import KIND_ORDER, change_rows, kind_changes, newest_version
+from hq.catalog import KIND_ORDER, change_rows, kind_changes, newest_version, parents_ahead
 
 STREAM_PAGE = 20_000  # changes per line (a lane applies one line per local transaction)
 FETCH = 20_000  # rows per server-side cursor fetch
@@ -50,11 +52,11 @@ def stream_changes(
                 batch.append({"kind": kind, "version": version, "deleted": gone, "data": data})
                 if len(batch) >= page:
                     cursor = version
-                    yield _line(batch, cursor, True, head)
+                    yield _line(parents_ahead(snap, store_id, batch, cursor, terminal) + batch, cursor, True, head)
                     batch = []
             if batch:
                 cursor = batch[-1]["version"]
-            yield _line(batch, cursor, False, cursor)
+            yield _line(batch, cursor, False, cursor)  # the last page: nothing above it
 
 
 def _line(changes: list[dict[str, Any]], cursor: int, more: bool, head: int) -> bytes:

@@ -64,7 +64,7 @@ def change_at_hq(engine: Engine) -> None:
     renamed |= {"price_minor": 107, "tax_code": "A", "active": True}
     catalog.seed(engine, tax_classes=[], categories=[], items=[renamed], users=[])
     catalog.tombstone(engine, "item", ["bulk-20", "bulk-21"])
-    with engine.begin() as conn:  # (not a category: its items would come before it, see the report)
+    with engine.begin() as conn:  # (a category edited after its items: tests/hq/test_pull_parents.py)
         conn.execute(
             text("UPDATE users SET name = name || ' Jr', version = nextval('change_seq') WHERE id = 'u-cashier-1'")
         )
