@@ -229,12 +229,16 @@ def main() -> int:
         carts = [make_cart() for _ in range(args.n)]
         a, f, s = [], [], []
         for n, cmd in enumerate(carts, start=1):
+            quiet = bool(args.checkpoint_every) and n % args.checkpoint_every == 0
             t0 = time.perf_counter()
             sale = app(cmd)
             a.append((time.perf_counter() - t0) * 1000)
-            f.append(floor(floor_rows(sale)) * 1000)
+            rows = floor_rows(sale)
+            if quiet:  # the floor starts from the same quiet moment as the app's sale (see above)
+                ctx.db.checkpointer.checkpoint()
+            f.append(floor(rows) * 1000)
             s.append(fsync_only() * 1000)
-            if args.checkpoint_every and n % args.checkpoint_every == 0:  # the quiet moment between customers
+            if quiet:  # the quiet moment between customers, before the next app sale
                 t0 = time.perf_counter()
                 ctx.db.checkpointer.checkpoint()
                 checkpoints.append((time.perf_counter() - t0) * 1000)
@@ -255,7 +259,7 @@ def main() -> int:
     p99 = runs_percentile(app_runs, 99)
     f99 = runs_percentile(floor_runs, 99)
     emit("sale_commit_p99", p99, "ms", 10.0, f99)
-    emit("sale_commit_p99_vs_floor", p99 / f99, "x", 3.0)
+    emit("sale_commit_p99_vs_floor", p99 / f99, "x", 2.0)  # issue #22
     emit("sale_commit_p50", runs_percentile(app_runs, 50), "ms", None, runs_percentile(floor_runs, 50))
     emit("sale_commit_fsync_only_p99", runs_percentile(fsync_runs, 99), "ms")
     emit("sale_commit_fsync_only_p50", runs_percentile(fsync_runs, 50), "ms")

@@ -16,7 +16,7 @@ from counter.cash.drawer import DrawerOpening
 from counter.documents import Receipt, receipt_from_data, receipt_to_data
 from counter.journal import utc_stamp
 from counter.trust.outbox import Due, DueDocument, DueDrawer, DueState
-from db import schema as s
+from db import driver_sql, schema as s
 
 log = logging.getLogger(__name__)
 _T = s.outbox
@@ -38,10 +38,10 @@ class SqlOutbox:
     def _add(self, due: Due, reference: str, data: object, at: datetime) -> str:
         item_id = str(uuid.uuid4())
         document = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        # one prebuilt statement: a row costs its bind, not a build (issue #22; the write
-        # engine's card-data guard still sees it)
+        # one prebuilt statement on the driver's connection: a row costs its bind, not a build
+        # (issue #22; the write engine's card-data guard still sees it: db/driver_sql.py)
         row = (item_id, str(due), reference, document, str(DueState.PENDING), utc_stamp(at))
-        self._conn.exec_driver_sql(_INSERT_SQL, row)
+        driver_sql.execute(self._conn, _INSERT_SQL, row)
         return item_id
 
     def _pending(self, references: Sequence[str] | None, drawers: bool) -> Select[tuple[str, str, str, str, str]]:

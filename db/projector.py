@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from counter.projection import TABLES, UNKNOWN, Insert, Op, ProjectionError, Update, fill_private
-from db import schema as s
+from db import driver_sql, schema as s
 
 
 def _columns(table: str) -> tuple[str, ...]:
@@ -50,7 +50,10 @@ def apply(
             continue
         sql, cols = _INSERT[table]
         rows = [_values(op, cols) for op in run]  # type: ignore[arg-type]
-        conn.exec_driver_sql(sql, rows if len(rows) > 1 else rows[0])
+        if len(rows) > 1:  # on the driver's connection, card-data guard kept (db/driver_sql.py)
+            driver_sql.execute_many(conn, sql, rows)
+        else:
+            driver_sql.execute(conn, sql, rows[0])
 
 
 def _values(op: Insert, cols: tuple[str, ...]) -> tuple[Any, ...]:
@@ -66,6 +69,5 @@ def _update(conn: Connection, op: Update) -> None:
         raise ProjectionError(f"{op.table}: the entry does not say {[c for c, v in op.values.items() if v is UNKNOWN]}")
     sets = ", ".join(f"{c} = ?" for c in op.values)
     where = " AND ".join(f"{c} = ?" for c in spec.key)
-    result = conn.exec_driver_sql(f"UPDATE {op.table} SET {sets} WHERE {where}", (*op.values.values(), *op.key))
-    if result.rowcount != 1:
+    if driver_sql.execute(conn, f"UPDATE {op.table} SET {sets} WHERE {where}", (*op.values.values(), *op.key)) != 1:
         raise ProjectionError(f"{op.table} {op.key} is not there to update")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select
 
@@ -20,10 +21,10 @@ from counter.cash.reports import GrandTotals
 from counter.cash.shifts import MovementKind, Shift
 from counter.journal import JournalEntry, parse_stamp, utc_stamp
 from counter.money import Currency
-from db import part_payments, schema as s
+from db import driver_sql, part_payments, schema as s
 
 
-def _shift(row: RowMapping, currency: Currency) -> Shift:
+def _shift(row: RowMapping | dict[str, Any], currency: Currency) -> Shift:
     return Shift(
         id=row["id"],
         terminal_id=row["terminal_id"],
@@ -50,7 +51,7 @@ class SqlShifts:
     def current(self, terminal_id: str) -> Shift | None:
         # asked before every sale: one prebuilt statement (no select built, compiled and
         # mapped each time; issue #22, ~0.14 ms of a 2 ms sale)
-        row = self._conn.exec_driver_sql(_CURRENT_SQL, (terminal_id,)).mappings().first()
+        row = driver_sql.first(self._conn, _CURRENT_SQL, (terminal_id,))
         return _shift(row, self._currency) if row else None
 
     def get(self, shift_id: str) -> Shift | None:

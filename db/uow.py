@@ -33,7 +33,7 @@ from counter.sales.sale import Sale, SaleLine
 from counter.sales.tenders import CardDetails, TakenBefore, Tender, TenderKind
 from counter.store import TerminalIdentity
 from counter.trust.desk_rules import DESK_KINDS
-from db import part_payments, projector, schema as s
+from db import driver_sql, part_payments, projector, schema as s
 from db.card_requests import SqlCardRequests
 from db.customers import SqlCases, SqlCustomers
 from db.desk import SqlDesk
@@ -200,12 +200,13 @@ class SqlJournal:
         at: datetime,
         private: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> JournalEntry:
-        run = self._conn.exec_driver_sql
-        last = run(_LAST_ENTRY_SQL, (self._terminal,)).first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        conn = self._conn  # statements on the driver's connection, card-data guard kept (db/driver_sql.py)
+        last = driver_sql.first(conn, _LAST_ENTRY_SQL, (self._terminal,))
+        seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
         entry = make_entry(self._terminal, seq, str(uuid.uuid4()), type_, at, body, prev)
         # The installation key's seal, computed inside SQLite (db/engine.py): counter_seal(terminal, seq, hash).
-        run(
+        driver_sql.execute(
+            conn,
             _APPEND_SQL,
             (entry.terminal, entry.seq, entry.id, entry.type, entry.at, entry.body, entry.prev_hash, entry.hash),
         )
@@ -216,7 +217,7 @@ class SqlJournal:
         elif private:
             raise ValueError(f"{type_} has no rows to take private values")
         if private and type_ in DESK_KINDS:  # other lanes get the typed text through HQ (db/desk_feed.py)
-            run(_TEXTS_SQL, (entry.terminal, entry.seq, json.dumps(private, sort_keys=True)))
+            driver_sql.execute(conn, _TEXTS_SQL, (entry.terminal, entry.seq, json.dumps(private, sort_keys=True)))
         return entry
 
 
@@ -235,13 +236,12 @@ class SqlReceiptNumbers:
 
     def next(self, series: str = "receipt") -> str:
         key = (self._terminal.terminal_id, series)
-        run = self._conn.exec_driver_sql
-        row = run(_NEXT_NUMBER_SQL, key).first()
+        row = driver_sql.first(self._conn, _NEXT_NUMBER_SQL, key)
         if row is not None:
-            value = int(row[0])
+            value = int(row["value"])
         else:
             value = 1
-            run(_FIRST_NUMBER_SQL, key)
+            driver_sql.execute(self._conn, _FIRST_NUMBER_SQL, key)
         if series == "return":
             return f"{self._terminal.code}-R{value:06d}"
         if series == "void":  # a void that gave payments back (counter.sales.voids)
