@@ -61,7 +61,7 @@ from db.hq_client import HqClient, HqRefused
 from db.hq_tls import HqTrust, pin_at_enrolment
 from db.lane_report import UNKNOWN, LaneReporter
 from db.queries import read_settings, write_settings
-from db.sync_apply import apply_changes, prepare
+from db.sync_apply import Prepared, apply_changes, prepare
 from db.sync_people import push_customers
 
 log = logging.getLogger(__name__)
@@ -327,13 +327,17 @@ class Syncer:
         n, _cursor, more = self._apply_page(after, self.client.changes(after, limit))
         return n, more
 
-    def _apply_page(self, after: int, page: Any) -> tuple[int, int, bool]:
+    def _apply_page(self, after: int, page: Any, ready: Prepared | Exception | None = None) -> tuple[int, int, bool]:
         """Apply one fetched page and move the cursor, in one transaction:
-        (changes applied, new cursor, more to come)."""
+        (changes applied, new cursor, more to come). ``ready``: the page already prepared
+        (``_prepared``, on the thread that read it), or why it could not be."""
         try:
+            if isinstance(ready, Exception):
+                raise ready
             rows = list(page["changes"])
             cursor, more = int(page["cursor"]), bool(page["more"])
-            prepared = prepare(rows)  # outside the transaction: the write lock is held for writing only
+            # outside the transaction: the write lock is held for writing only
+            prepared = ready if ready is not None else prepare(rows)
             with self.write.begin() as conn:
                 held = time.perf_counter()
                 apply_changes(conn, rows, self.config.terminal, prepared)
@@ -404,8 +408,10 @@ class Syncer:
         after = start = self.cursor()
         total = 0
         try:
-            for page in first_load.read_ahead(self.client.changes_stream(after, limit)):
-                n, after, more = self._apply_page(after, page)
+            # each page decoded and prepared on the reading thread while the one before is written
+            pages = ((page, _prepared(page)) for page in self.client.changes_stream(after, limit))
+            for page, ready in first_load.read_ahead(pages):
+                n, after, more = self._apply_page(after, page, ready)
                 total += n
                 self._note_progress(page, start, after, total, progress)
                 if not more:
@@ -433,15 +439,20 @@ class Syncer:
         applied before, for ``progress``)."""
         total = 0
         after = start = self.cursor()
+
+        def fetch(above: int) -> tuple[Any, Prepared | Exception]:  # on the fetching thread
+            page = self.client.changes(above, limit)
+            return page, _prepared(page)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
-            ahead: Future[Any] | None = fetcher.submit(self.client.changes, after, limit)
+            ahead: Future[tuple[Any, Prepared | Exception]] | None = fetcher.submit(fetch, after)
             while ahead is not None:
-                page = ahead.result()
+                page, ready = ahead.result()
                 ahead = None
                 next_after = _page_cursor(page)
                 if next_after is not None and next_after > after and isinstance(page, dict) and page.get("more"):
-                    ahead = fetcher.submit(self.client.changes, next_after, limit)
-                n, after, more = self._apply_page(after, page)
+                    ahead = fetcher.submit(fetch, next_after)
+                n, after, more = self._apply_page(after, page, ready)
                 total += n
                 self._note_progress(page, start, after, done + total, progress)
                 if not more:
@@ -566,6 +577,15 @@ class Backoff:
 
 
 # ------------------------------------------------------------------ applying changes
+
+
+def _prepared(page: Any) -> Prepared | Exception:
+    """``prepare`` of a page's changes, or the error that says it cannot be read (raised
+    where the page is applied, as ``Syncer._apply_page`` would raise it)."""
+    try:
+        return prepare(list(page["changes"]))
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        return exc
 
 
 def _page_cursor(page: Any) -> int | None:

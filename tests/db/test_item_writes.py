@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from db import sync_apply
 from db.engine import open_database
 from db.sync_apply import _upsert_items
 
@@ -24,7 +25,13 @@ def rows(db: Any, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(text(sql))]
 
 
-def test_a_page_inserts_new_items_and_updates_known_ones_in_place(store_dir: Path) -> None:
+@pytest.fixture(params=["json", "executemany"])
+def sqlite_json(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways of writing a page: JSON (SQLite 3.38 and later) and the executemany of before."""
+    monkeypatch.setattr(sync_apply, "_JSON_ROWS", request.param == "json")
+
+
+def test_a_page_inserts_new_items_and_updates_known_ones_in_place(store_dir: Path, sqlite_json: None) -> None:
     db = open_database(store_dir)
     with db.write.begin() as conn:
         _upsert_items(conn, [item(1, "Zyxhose garden"), item(2, "Zyxcan watering")])
@@ -47,10 +54,14 @@ def test_a_page_inserts_new_items_and_updates_known_ones_in_place(store_dir: Pat
         rows(db, "SELECT rowid FROM items_fts WHERE items_fts MATCH 'zyxcan'") == []
     )  # its old name is gone from the index
     assert rows(db, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'zyxtrowel OR zyxsteel'") == [(1,)]
+    with db.read.connect() as conn:  # the types SQLite holds are the ones a bound row gives
+        assert conn.exec_driver_sql(
+            "SELECT typeof(price_minor), typeof(active), active, typeof(barcode) FROM items WHERE id = 'w-3'"
+        ).one() == ("integer", "integer", 1, "null")
     db.dispose()
 
 
-def test_a_page_naming_an_unknown_category_is_refused_whole(store_dir: Path) -> None:
+def test_a_page_naming_an_unknown_category_is_refused_whole(store_dir: Path, sqlite_json: None) -> None:
     db = open_database(store_dir)
     count = rows(db, "SELECT count(*) FROM items")
     with pytest.raises(sqlite3.IntegrityError), db.write.begin() as conn:
