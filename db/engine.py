@@ -43,7 +43,7 @@ from db.credentials import create_private, move_token_out, protect_store_file
 from db.guards import missing_triggers
 from db.keys import InstallationSecret, load_secret
 from db.upgrade import prepare_migration, record_upgrade, script_revisions
-from db.write_waiters import WriteWaiters
+from db.write_waiters import BUSY_TIMEOUT, WriteWaiters, begin_asking
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -67,7 +67,7 @@ def _make_engine(
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         if immediate:
             # No checkpoint inside a commit (it cost the commit that crossed 1,000 WAL pages
             # 5-8 ms): the Checkpointer moves the WAL into the file between sales.
@@ -82,9 +82,8 @@ def _make_engine(
     engine.write_waiters = waiting  # type: ignore[attr-defined]
 
     @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        with waiting:
-            conn.exec_driver_sql(begin_sql)
+    def _begin(conn: Any) -> None:  # a write lock asked for every 2 ms (db/write_waiters.py)
+        begin_asking(conn.connection.driver_connection, begin_sql, waiting)
 
     if immediate:
         event.listen(engine, "before_cursor_execute", _refuse_card_data)

@@ -62,3 +62,51 @@ def test_the_pause_lasts_while_somebody_waits_and_not_at_all_otherwise(
     first_load.let_others_write(0.2)  # no engine: the old pause, half the time held
     assert naps == [0.1]
     db.dispose()
+
+
+def test_a_waiting_write_begins_within_milliseconds_of_the_lock_coming_free(tmp_path: Path) -> None:
+    """SQLite's own busy handler sleeps up to 100 ms between tries; the write engine asks
+    every 2 ms (db/write_waiters.begin_asking): a sale behind a long write has the lock at
+    once. And a lock that stays taken still ends in "database is locked", as before."""
+    import sqlite3
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from db import write_waiters as ww
+
+    db = open_database(tmp_path)
+    waits: list[float] = []
+    try:
+        for _ in range(5):
+            freed = [0.0]
+
+            def sells(freed: list[float] = freed) -> None:
+                with db.write.begin():
+                    waits.append(time.perf_counter() - freed[0])
+
+            with db.write.begin():
+                other = threading.Thread(target=sells)
+                other.start()
+                time.sleep(0.34)  # SQLite's handler would be 10 ms into a 100 ms sleep (1, 2, 5 ... 100)
+                freed[0] = time.perf_counter()
+            other.join(timeout=30)
+        assert len(waits) == 5 and max(waits) < 0.04, waits  # SQLite's handler: tens of ms
+        holder = sqlite3.connect(tmp_path / "counter.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process's long write
+        old = ww.BUSY_TIMEOUT
+        ww.BUSY_TIMEOUT = 0.2
+        try:
+            started = time.perf_counter()
+            with pytest.raises(OperationalError, match="locked"), db.write.begin():
+                pass
+            assert 0.2 <= time.perf_counter() - started < 2
+        finally:
+            ww.BUSY_TIMEOUT = old
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert write_waiters(db.write) == 0
+        with db.write.begin() as conn:  # and its busy timeout is back for the statements after
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 5000
+    finally:
+        db.dispose()
