@@ -145,7 +145,9 @@ def holder(conn: Connection) -> str | None:
         text(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"
+            "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k "
+            # an advisory lock is per database: another HQ's leader on the same server is not ours
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
         {"k": LEADER_KEY},
     ).scalar()

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from counter.journal import GENESIS, EventType, JournalEntry, make_entry
 from db.hq_client import HqClient
@@ -194,6 +194,32 @@ def test_one_leader_at_a_time_in_one_process(pg_url: str, hq_engine: Engine) -> 
         y.stop()
     with hq_engine.connect() as conn:
         assert lead.holder(conn) is None
+
+
+def test_the_leader_named_is_this_databases_not_another_hqs_on_the_server(pg_url: str, hq_engine: Engine) -> None:
+    """Two HQs on one PostgreSQL server (production and a training copy): each has its own
+    leader, and neither is named as the other's (an advisory lock is per database)."""
+    other = f"{pg_url.rsplit('/', 1)[1]}_other"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{other}"'))
+    elsewhere = lead.Leader(pg_url.rsplit("/", 1)[0] + "/" + other, [])
+    try:
+        elsewhere.step()
+        assert elsewhere.leads
+        with hq_engine.connect() as conn:
+            assert lead.holder(conn) is None
+        here = lead.Leader(pg_url, [])
+        try:
+            here.step()
+            assert here.leads  # the other HQ's lock does not stop this one's leader
+        finally:
+            here.stop()
+    finally:
+        elsewhere.stop()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_the_jobs_a_serve_offers_to_lead(hq_engine: Engine) -> None:
