@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import Connection, RowMapping, Select, and_, case, exists, func, literal_column, or_, select, text
 
 from counter.payments.ports import CardAnswerRow, CardRequestRow, TillCardTotals
 from db import schema as s
 
 #: outcomes where the terminal moved money (an approval for another amount, reversed after)
 _CHARGED = ("approved", "other_amount")
-_rq, _an, _cl, _days = s.card_requests, s.card_answers, s.card_refunds_closed, s.card_days
+_rq, _an, _cl, _days, _pd = s.card_requests, s.card_answers, s.card_refunds_closed, s.card_days, s.card_pending
 
 
 def _select() -> Select[Any]:
@@ -47,7 +47,11 @@ class SqlCardRequests:
         return _row(r) if r is not None else None
 
     def pending(self, terminal_id: str) -> list[CardRequestRow]:
-        q = _select().where(_rq.c.terminal_id == terminal_id, _an.c.request_id.is_(None)).order_by(_rq.c.sent_at)
+        """The requests still waiting for their answer, oldest first: read from the waiting
+        rows of ``card_pending`` (its partial index, ``settled = 0`` written out so that
+        SQLite can use it), not by looking up an answer for every request ever sent."""
+        waiting = select(_pd.c.request_id).where(_pd.c.terminal_id == terminal_id, text("card_pending.settled = 0"))
+        q = _select().where(_rq.c.request_id.in_(waiting), _an.c.request_id.is_(None)).order_by(_rq.c.sent_at)
         return [_row(r) for r in self._conn.execute(q).mappings()]
 
     def last_trace(self, terminal_id: str) -> str:

@@ -29,6 +29,7 @@ from db.metadata import metadata as metadata
 from db.schema_cards import (
     card_answers as card_answers,
     card_days as card_days,
+    card_pending as card_pending,
     card_refunds_closed as card_refunds_closed,
     card_requests as card_requests,
 )

@@ -15,6 +15,8 @@
   ``failed``: the request never reached the terminal. ``other_amount``: the terminal
   approved another amount than asked; never a payment, and reversed at once. ``not_charged``: it was sent, the
   answer was lost, and the terminal had no record of it afterwards.
+- Both keep one ``card_pending`` row a request: made unsettled with the request, settled by
+  its answer (what the lane asks before each card payment, migration 0018).
 - ``CardRefundClosed`` is one ``card_refunds_closed`` row: a return's card refund that the
   terminal did not make, paid another way with a supervisor's approval:
   {"return_id", "seq", "request_id", "how" (cash | store_credit), "amount", "voucher"?,
@@ -28,7 +30,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from counter.projection.base import EntryRef, Insert, Op, ProjectionError, TableSpec, _cols, _int
+from counter.projection.base import EntryRef, Insert, Op, ProjectionError, TableSpec, Update, _cols, _int
 
 CARD_TABLES: Final = (
     TableSpec(
@@ -47,6 +49,8 @@ CARD_TABLES: Final = (
             "receipt_no approval_code card_brand card_last4 device_terminal_id text"
         ),
     ),
+    # which requests wait for their answer (migration 0018): made with the request, settled by its answer
+    TableSpec("card_pending", ("request_id",), _cols("request_id terminal_id sent_at settled"), mutable=True),
     TableSpec(
         "card_refunds_closed",
         ("return_id", "seq"),
@@ -102,7 +106,11 @@ def request_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                 "prior_trace": _text(body, "prior_trace"),
                 "device": _text(body, "device"),
             },
-        )
+        ),
+        Insert(
+            "card_pending",
+            {"request_id": str(body["request_id"]), "terminal_id": ref.terminal, "sent_at": ref.at, "settled": False},
+        ),
     ]
 
 
@@ -132,7 +140,8 @@ def answer_ops(body: Mapping[str, Any], ref: EntryRef) -> list[Op]:
                 "device_terminal_id": _text(body, "device_terminal_id"),
                 "text": _text(body, "text"),
             },
-        )
+        ),
+        Update("card_pending", (str(body["request_id"]),), {"settled": True}),
     ]
 
 

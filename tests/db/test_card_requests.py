@@ -475,8 +475,9 @@ def test_a_card_answer_holding_more_than_the_last_4_digits_cannot_be_projected()
         "user": "u",
         "card_last4": "4242",
     }
-    (row,) = project("CardRequestSettled", body, ref)
+    row, pending = project("CardRequestSettled", body, ref)  # the answer, and its request no longer waiting
     assert row.row["card_last4"] == "4242"  # type: ignore[union-attr]
+    assert (pending.table, pending.key, pending.values) == ("card_pending", ("r1",), {"settled": True})  # type: ignore[union-attr]
     with pytest.raises(ProjectionError, match="last 4"):
         project("CardRequestSettled", {**body, "card_last4": "4111111111111111"}, ref)
     with pytest.raises(ProjectionError, match="outcome"):
