@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-
 from cli.journal import verify_report
 from counter.journal import EventType
-from db.engine import DB_FILENAME, _make_engine, alembic_config, open_database
+from db.engine import DB_FILENAME, open_database
 from db.uow import SqlJournal
+from tests.db.upgrade_support import migrate
 
 
 def request(rid: str) -> dict[str, Any]:
@@ -68,14 +67,7 @@ def test_waiting_requests_are_read_from_the_pending_rows_and_survive_the_upgrade
 
     path = store_dir / DB_FILENAME
     for revision, up in (("0017", False), ("0018", True)):  # a store of before: filled by the upgrade
-        engine = _make_engine(path, immediate=True, secret=secret)
-        cfg = alembic_config()
-        try:
-            with engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                (command.upgrade if up else command.downgrade)(cfg, revision)
-        finally:
-            engine.dispose()
+        migrate(path, revision, secret, up=up)
         with sqlite3.connect(path) as raw:
             have = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         raw.close()

@@ -20,12 +20,12 @@ from counter.journal import utc_stamp
 from counter.projection import EntryRef
 from counter.projection.sales import sale_ops
 from db import projector, schema as s
-from db.engine import DB_FILENAME, _make_engine, alembic_config, open_database
+from db.engine import DB_FILENAME, open_database
 from db.keys import load_secret
 from db.queries import lowest_recent_price
 from db.returns import SqlReturns, lowest_unit_amount_query
 from tests.db.support import TestStore
-from tests.db.upgrade_support import columns_of, fill, snapshot, store_at
+from tests.db.upgrade_support import columns_of, fill, migrate, snapshot, store_at
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 ITEMS = ("item-a", "item-b", "item-c")
@@ -178,7 +178,6 @@ def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path,
     """A store at 0016 with a real store's records: 0017 gives every line its sale's time
     and the covering index in place of (item_id); the answer of the price query is the one
     of the query before; the downgrade leaves the 0016 store as it was, and up again."""
-    from alembic import command
 
     secret = load_secret()
     folder = tmp_path / "store"
@@ -191,21 +190,11 @@ def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path,
     before = snapshot(path, tables)
     assert len(before["sale_lines"]) > 20
 
-    def migrate(revision: str, up: bool) -> None:
-        engine = _make_engine(path, immediate=True, secret=secret)
-        cfg = alembic_config()
-        try:
-            with engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                (command.upgrade if up else command.downgrade)(cfg, revision)
-        finally:
-            engine.dispose()
-
     def indexes(conn: sqlite3.Connection) -> set[str]:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
     for _round in range(2):
-        migrate("0017", up=True)
+        migrate(path, "0017", secret)
         with sqlite3.connect(path) as conn:
             pairs = conn.execute(
                 "SELECT l.completed_at, s.completed_at FROM sale_lines l JOIN sales s ON s.id = l.sale_id"
@@ -235,7 +224,7 @@ def test_the_migration_fills_every_lines_time_and_goes_back(demo_template: Path,
             db.dispose()
         assert ok, lines
 
-        migrate("0016", up=False)
+        migrate(path, "0016", secret, up=False)
         with sqlite3.connect(path) as conn:
             assert columns_of(conn)["sale_lines"] == tables["sale_lines"]
             assert "ix_sale_lines_item_id" in indexes(conn) and "ix_sale_lines_item_time_amount" not in indexes(conn)

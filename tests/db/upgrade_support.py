@@ -58,19 +58,25 @@ def revisions() -> list[str]:
 def store_at(folder: Path, revision: str, secret: InstallationSecret) -> Path:
     """A new store file in ``folder`` brought to ``revision`` by the migrations themselves,
     on the app's own write engine (its pragmas and the journal's seal functions)."""
-    from alembic import command
-
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / DB_FILENAME
+    migrate(path, revision, secret)
+    return path
+
+
+def migrate(path: Path, revision: str, secret: InstallationSecret, *, up: bool = True) -> None:
+    """Bring the store file at ``path`` up (or down) to ``revision`` by the migrations, on the
+    app's own write engine."""
+    from alembic import command
+
     engine = _make_engine(path, immediate=True, secret=secret)
     cfg = alembic_config()
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            (command.upgrade if up else command.downgrade)(cfg, revision)
     finally:
         engine.dispose()
-    return path
 
 
 def columns_of(conn: sqlite3.Connection) -> dict[str, list[str]]:
