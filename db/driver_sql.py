@@ -17,7 +17,8 @@ raw floor of ~1.1 ms for the whole sale (issue #22, docs/benchmarks.md). Nothing
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,42 +27,34 @@ from sqlalchemy.exc import DBAPIError
 from db.engine import _refuse_card_data
 
 
-def _cursor(conn: Connection) -> sqlite3.Cursor:
-    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr,no-any-return]
+@contextmanager
+def _statement(conn: Connection, sql: str, params: Any, many: bool = False) -> Iterator[sqlite3.Cursor]:
+    """A cursor of the driver's connection for one statement: the card-data guard first, a
+    driver error raised as SQLAlchemy's, the cursor closed after."""
+    _refuse_card_data(conn, None, sql, params, None, many)
+    cursor: sqlite3.Cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error, ismulti=many) from exc
+    finally:
+        cursor.close()
 
 
 def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """Run one statement; its row count."""
-    _refuse_card_data(conn, None, sql, params, None, False)
-    cursor = _cursor(conn)
-    try:
+    with _statement(conn, sql, params) as cursor:
         return cursor.execute(sql, params).rowcount
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
-    finally:
-        cursor.close()
 
 
 def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run one statement for each of ``rows``."""
-    _refuse_card_data(conn, None, sql, rows, None, True)
-    cursor = _cursor(conn)
-    try:
+    with _statement(conn, sql, rows, many=True) as cursor:
         cursor.executemany(sql, rows)
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, rows, exc, sqlite3.Error, ismulti=True) from exc
-    finally:
-        cursor.close()
 
 
 def first(conn: Connection, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
     """The first row of a query (or of a statement's ``RETURNING``), by column name."""
-    _refuse_card_data(conn, None, sql, params, None, False)
-    cursor = _cursor(conn)
-    try:
+    with _statement(conn, sql, params) as cursor:
         row = cursor.execute(sql, params).fetchone()
         return None if row is None else dict(zip((d[0] for d in cursor.description), row, strict=True))
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
-    finally:
-        cursor.close()

@@ -346,16 +346,7 @@ class Syncer:
             self.held = time.perf_counter() - held
         except HqRefused:
             raise
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            OverflowError,
-            SQLAlchemyError,
-            sqlite3.Error,
-            CounterError,
-        ) as exc:
+        except (*_UNREADABLE, SQLAlchemyError, sqlite3.Error, CounterError) as exc:
             log.warning("sync: a page of changes after %d could not be applied: %r", after, exc)
             raise HqRefused(
                 200,
@@ -579,12 +570,16 @@ class Backoff:
 # ------------------------------------------------------------------ applying changes
 
 
+#: What a page of changes this terminal cannot read raises (missing or wrong fields, values)
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+
+
 def _prepared(page: Any) -> Prepared | Exception:
     """``prepare`` of a page's changes, or the error that says it cannot be read (raised
     where the page is applied, as ``Syncer._apply_page`` would raise it)."""
     try:
         return prepare(list(page["changes"]))
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+    except _UNREADABLE as exc:
         return exc
 
 

@@ -150,7 +150,6 @@ def _upsert_items(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         return
     _refuse_card_data(conn, None, _ITEM_INSERT, rows, None, True)
     latest = {row[0]: row for row in rows}
-    ids = list(latest)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if _JSON_ROWS:
@@ -161,7 +160,7 @@ def _upsert_items(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
             if len(here) < len(latest):
                 cursor.execute(_ITEM_INSERT_JSON, (page,))
         else:  # an SQLite before 3.38: the ids asked in lists, the new items by executemany
-            here = set()
+            here, ids = set(), list(latest)
             for start in range(0, len(ids), _IDS_AT_ONCE):
                 some = ids[start : start + _IDS_AT_ONCE]
                 marks = ", ".join("?" * len(some))

@@ -66,6 +66,11 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "voucher_movement": (("voucher_code", "voucher"),),
     "desk_event": (("customer_id", "customer"),),
 }
+#: The other way round: parent kind -> (child kind, column naming it).
+NAMED_BY: dict[str, tuple[tuple[str, str], ...]] = {
+    parent: tuple((child, column) for child, links in PARENTS.items() for column, p in links if p == parent)
+    for parent in {p for links in PARENTS.values() for _, p in links}
+}
 #: Kinds a lane receives only for its own store (``store_id`` null: every store).
 STORE_SCOPED = frozenset(
     {"user", "customer", "customer_link", "voucher", "voucher_movement", "referral_escalation", "desk_event"}
@@ -155,11 +160,12 @@ def parents_ahead(
             named.setdefault(row["kind"], []).append(row["data"])
     ahead: dict[str, list[dict[str, Any]]] = {}
     for kind in reversed(KIND_ORDER):  # children's kinds first: a category brought names its tax class
-        wanted: set[str] = set()
-        for child, links in PARENTS.items():
-            for column, parent in links:
-                if parent == kind:
-                    wanted.update(str(d[column]) for d in named.get(child, ()) if d.get(column) is not None)
+        wanted = {
+            str(d[column])
+            for child, column in NAMED_BY.get(kind, ())
+            for d in named.get(child, ())
+            if d.get(column) is not None
+        }
         if not wanted:
             continue
         key = s.DOWNSTREAM[kind].c[KEYS[kind]]
