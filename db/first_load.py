@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 from db import schema as s
 from db.queries import read_settings
+from db.side_index import SideIndex, drop_mark_sql, mark_triggers_sql
 from db.write_waiters import write_waiters
 
 log = logging.getLogger("db.sync")
@@ -87,23 +88,44 @@ def begin(write: Engine) -> dict[str, Any]:
         started = {"phase": "loading", "indexed_upto": 0, "triggers": [[str(n), str(q)] for n, q in found]}
         for name, _sql in found:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        for sql in drop_mark_sql() + mark_triggers_sql():  # a change the index built beside would miss
+            conn.exec_driver_sql(sql)
         put_setting(conn, FIRST_LOAD_KEY, started)
         put_setting(conn, CATCH_UP_KEY, True)
     log.info("sync: first catalog load; search index triggers set aside (%d)", len(found))
     return started
 
 
-def finish(write: Engine, read: Engine, chunk: int, tick: Callable[[], None] | None = None) -> None:
+def finish(
+    write: Engine,
+    read: Engine,
+    chunk: int,
+    tick: Callable[[], None] | None = None,
+    side: SideIndex | None = None,
+) -> None:
     """Index the items written by the first load, ``chunk`` at a time, and put the triggers
-    back with the last chunk (``tick`` after each chunk: the status bar stays fed)."""
+    back with the last chunk (``tick`` after each chunk: the status bar stays fed). With
+    ``side`` (the index built beside the load, db/side_index.py), its index is copied in
+    first when that is exact, and only the items after it are indexed here."""
     current = state(read)
     if current is None:
         return
+    if side is not None and current["phase"] == "loading" and not current["indexed_upto"]:
+        copied = side.copy_into(
+            {**current, "phase": "indexing"},
+            f"INSERT OR REPLACE INTO settings(key, value) VALUES ('{FIRST_LOAD_KEY}', ?)",
+            lambda held: let_others_write(held, write),
+        )
+        if copied is not None:
+            log.info("sync: first catalog load's search index built beside it (up to item rowid %d)", copied)
+            current = state(read) or current
     current["phase"] = "indexing"
     upto = int(current["indexed_upto"])
     while True:
         with write.begin() as conn:
             held = time.perf_counter()
+            if not upto:  # from the start: whatever an interrupted copy left goes first
+                conn.exec_driver_sql("INSERT INTO items_fts(items_fts) VALUES ('delete-all')")
             last = conn.execute(
                 text(
                     "SELECT max(rowid), count(*) FROM (SELECT rowid FROM items WHERE rowid > :a "
@@ -124,6 +146,8 @@ def finish(write: Engine, read: Engine, chunk: int, tick: Callable[[], None] | N
             if done:
                 for _name, sql in current["triggers"]:
                     conn.exec_driver_sql(str(sql))
+                for sql in drop_mark_sql():
+                    conn.exec_driver_sql(sql)
                 conn.execute(s.settings.delete().where(s.settings.c.key == FIRST_LOAD_KEY))
             else:
                 current["indexed_upto"] = upto

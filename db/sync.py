@@ -54,6 +54,7 @@ from counter.sync.upstream import (
     OfflineCaps,
     UpstreamUnavailable,
 )
+from counter.trust.carddata import CardDataRefused
 from db import first_load, schema as s
 from db.credentials import data_dir_of, read_token, write_token
 from db.desk_feed import desk_mark, desk_news, texts_between, waiting_events
@@ -61,6 +62,7 @@ from db.hq_client import HqClient, HqRefused
 from db.hq_tls import HqTrust, pin_at_enrolment
 from db.lane_report import UNKNOWN, LaneReporter
 from db.queries import read_settings, write_settings
+from db.side_index import SideIndex
 from db.sync_apply import Prepared, apply_changes, prepare
 from db.sync_people import push_customers
 
@@ -367,26 +369,32 @@ class Syncer:
         by HQ going away is indexed before the error is raised (db/first_load.py)."""
         loading = first_load.state(self.read)
         if loading is not None and loading["phase"] == "indexing":
-            self._finish_first_load(progress, 0)  # before any later page can touch indexed items
+            self._finish_first_load(progress, 0, None)  # before any later page can touch indexed items
             loading = None
         if loading is None and self.cursor() == 0 and first_load.no_items(self.read):
             loading = first_load.begin(self.write)
         catching_up = bool(read_settings(self.read).get(first_load.CATCH_UP_KEY))
         self.pull_fraction = None
         total = 0
+        # the load's search index built on the other core meanwhile (db/side_index.py)
+        side = SideIndex.start(self.write) if loading is not None else None
         try:
-            if catching_up and self.streams:
-                total = self._pull_stream(progress, limit or STREAM_PAGE)
-            page = limit or PULL_PAGE
+            try:
+                if catching_up and self.streams:
+                    total = self._pull_stream(progress, limit or STREAM_PAGE)
+                page = limit or PULL_PAGE
+                if loading is not None:
+                    page = min(page, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
+                total += self._pull_pages(progress, page, total)
+            except (UpstreamUnavailable, HqRefused):
+                if loading is not None:  # what came is found by name while HQ is away
+                    self._finish_first_load(None, total, side)
+                raise
             if loading is not None:
-                page = min(page, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
-            total += self._pull_pages(progress, page, total)
-        except (UpstreamUnavailable, HqRefused):
-            if loading is not None:  # what came is found by name while HQ is away
-                self._finish_first_load(None, total)
-            raise
-        if loading is not None:
-            self._finish_first_load(progress, total)
+                self._finish_first_load(progress, total, side)
+        finally:
+            if side is not None:
+                side.close()
         if catching_up:
             first_load.caught_up(self.write)
         return total
@@ -451,8 +459,8 @@ class Syncer:
                 first_load.let_others_write(self.held, self.write)
         return total
 
-    def _finish_first_load(self, progress: Callable[[int], None] | None, total: int) -> None:
-        first_load.finish(self.write, self.read, FTS_CHUNK, None if progress is None else lambda: progress(total))
+    def _finish_first_load(self, progress: Callable[[int], None] | None, total: int, side: SideIndex | None) -> None:
+        first_load.finish(self.write, self.read, FTS_CHUNK, None if progress is None else lambda: progress(total), side)
 
     # ------------------------------------------------------------------ cycle
 
@@ -579,7 +587,7 @@ def _prepared(page: Any) -> Prepared | Exception:
     where the page is applied, as ``Syncer._apply_page`` would raise it)."""
     try:
         return prepare(list(page["changes"]))
-    except _UNREADABLE as exc:
+    except (*_UNREADABLE, CardDataRefused) as exc:
         return exc
 
 

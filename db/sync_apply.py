@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from db import schema as s
 from db.desk_feed import apply_desk_events
 from db.desk_hq import apply_desk
-from db.engine import _refuse_card_data
+from db.engine import _SEPARATOR, _refuse_card_data, text_may_hold_card_data
 from db.sync_people import apply_people
 
 
@@ -30,18 +30,42 @@ class Prepared:
     by_kind: dict[str, list[dict[str, Any]]]
     live: dict[str, list[dict[str, Any]]]
     gone: dict[str, list[dict[str, Any]]]
-    items: list[tuple[Any, ...]]
+    items: ItemPage
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """A page's items as they are written: each item once (an item twice in a page is
+    written as its last), checked for card data (``CardDataRefused``) as the write engine's
+    guard checks every statement, and as one JSON text for ``_ITEM_INSERT_JSON``. Made on
+    the thread that reads the page (``prepare``): a first load's writer only writes."""
+
+    rows: list[tuple[Any, ...]]
+    json: str | None
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[Any, ...]], typed: bool = False) -> ItemPage:
+        """``typed``: rows made by ``_item_row`` (its text columns are known: the guard's
+        quick test runs over them joined, 1 ms a page of 5,000 where gathering every text
+        of every row took 4)."""
+        latest = list({row[0]: row for row in rows}.values())
+        if not typed or text_may_hold_card_data(
+            _SEPARATOR.join([_SEPARATOR.join((r[0], r[1], r[2] or "", r[3], r[4], r[6])) for r in latest])
+        ):
+            _refuse_card_data(None, None, _ITEM_INSERT, latest, None, True)
+        return cls(latest, orjson.dumps(latest).decode("utf-8") if _JSON_ROWS and latest else None)
 
 
 def prepare(rows: Iterable[dict[str, Any]]) -> Prepared:
     """Sort a page by kind and check its items (``ValueError``, ``KeyError`` or
-    ``TypeError`` for a page this terminal cannot read)."""
+    ``TypeError`` for a page this terminal cannot read, ``CardDataRefused`` for one with
+    card data)."""
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_kind.setdefault(str(row["kind"]), []).append(row)
     live = {k: [r["data"] for r in v if not r["deleted"]] for k, v in by_kind.items()}
     gone = {k: [r["data"] for r in v if r["deleted"]] for k, v in by_kind.items()}
-    return Prepared(by_kind, live, gone, [_item_row(d) for d in live.get("item", [])])
+    return Prepared(by_kind, live, gone, ItemPage.of((_item_row(d) for d in live.get("item", [])), typed=True))
 
 
 def apply_changes(
@@ -138,34 +162,38 @@ def _item_row(d: dict[str, Any]) -> tuple[Any, ...]:
     return row[:7] + (bool(row[7]),)
 
 
-def _upsert_items(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Write items on the driver's connection (a first load writes a million): the ones
-    not here inserted by one statement over the page as JSON (``_ITEM_INSERT_JSON``), the
-    others updated by an executemany. Not ``INSERT ... ON CONFLICT DO UPDATE``: with the
-    foreign keys on, SQLite takes twice as long a row for that (12 µs against 6, measured
-    in docs/benchmarks.md). An item twice in a page is written as its last. The write
-    engine's card-data guard is applied to the rows as its listener applies it (its quick
-    test first, in C: 4 ms for 5,000 items where a regular expression took 11)."""
-    if not rows:
+def _upsert_items(conn: Connection, items: Sequence[tuple[Any, ...]] | ItemPage) -> None:
+    """Write items on the driver's connection (a first load writes a million): the page
+    inserted by one statement over it as JSON (``_ITEM_INSERT_JSON``) and, when some of its
+    items are here already (that insert fails at the first), the ones not here inserted so
+    and the others updated by an executemany. Not ``INSERT ... ON CONFLICT DO UPDATE``: with
+    the foreign keys on, SQLite takes twice as long a row for that (12 µs against 6,
+    measured in docs/benchmarks.md); nor a look-up of the page's ids first: a first load's
+    pages hold new items only (4 ms a page of 5,000 saved). ``items``: rows, or the
+    ``ItemPage`` made of them beforehand (the card-data guard is applied there, as the
+    write engine's listener applies it: its quick test first, in C)."""
+    page = items if isinstance(items, ItemPage) else ItemPage.of(items)
+    if not page.rows:
         return
-    _refuse_card_data(conn, None, _ITEM_INSERT, rows, None, True)
-    latest = {row[0]: row for row in rows}
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if _JSON_ROWS:
-            page = orjson.dumps(list(latest.values())).decode("utf-8")
-            here = {r[0] for r in cursor.execute(_IDS_HERE_JSON, (page,))}
-            if here:
-                page = orjson.dumps([row for key, row in latest.items() if key not in here]).decode("utf-8")
-            if len(here) < len(latest):
-                cursor.execute(_ITEM_INSERT_JSON, (page,))
+        if page.json is not None:
+            try:  # a statement that fails is undone whole (SQLite's ABORT), the transaction goes on
+                cursor.execute(_ITEM_INSERT_JSON, (page.json,))
+                return
+            except sqlite3.IntegrityError:  # some are here (or refused: raised again below)
+                pass
+            here = {r[0] for r in cursor.execute(_IDS_HERE_JSON, (page.json,))}
+            new = [row for row in page.rows if row[0] not in here]
+            if new:
+                cursor.execute(_ITEM_INSERT_JSON, (orjson.dumps(new).decode("utf-8"),))
         else:  # an SQLite before 3.38: the ids asked in lists, the new items by executemany
-            here, ids = set(), list(latest)
+            here, ids = set(), [row[0] for row in page.rows]
             for start in range(0, len(ids), _IDS_AT_ONCE):
                 some = ids[start : start + _IDS_AT_ONCE]
                 marks = ", ".join("?" * len(some))
                 here.update(r[0] for r in cursor.execute(f"SELECT id FROM items WHERE id IN ({marks})", some))
-            cursor.executemany(_ITEM_INSERT, [row for key, row in latest.items() if key not in here])
-        cursor.executemany(_ITEM_UPDATE, [(*row[1:], key) for key, row in latest.items() if key in here])
+            cursor.executemany(_ITEM_INSERT, [row for row in page.rows if row[0] not in here])
+        cursor.executemany(_ITEM_UPDATE, [(*row[1:], row[0]) for row in page.rows if row[0] in here])
     finally:
         cursor.close()

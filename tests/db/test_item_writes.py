@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from counter.trust.carddata import CardDataRefused
 from db import sync_apply
 from db.engine import open_database
-from db.sync_apply import _upsert_items
+from db.sync_apply import _upsert_items, prepare
 
 
 def item(i: int, name: str, category: str = "apparel", price: int = 100) -> tuple[Any, ...]:
@@ -70,3 +71,50 @@ def test_a_page_naming_an_unknown_category_is_refused_whole(store_dir: Path, sql
         _upsert_items(conn, [(*item(1, "Mower")[:4], "no-such-category", 100, "A", True)])
     assert rows(db, "SELECT count(*) FROM items") == count
     db.dispose()
+
+
+def test_a_page_whose_items_hold_card_data_is_refused_before_its_transaction(
+    store_dir: Path, sqlite_json: None
+) -> None:
+    """The write engine's guard, applied to a pulled page where the page is read: an item
+    named with a card number (or one in its SKU) stops the page, and nothing is written."""
+    db = open_database(store_dir)
+    count = rows(db, "SELECT count(*) FROM items")
+    for bad in (
+        item(9, "Gift 4111 1111 1111 1111"),
+        (*item(9, "Gift card")[:1], "4111111111111111", *item(9, "x")[2:]),
+    ):
+        with pytest.raises(CardDataRefused):
+            prepare([change(item(8, "Rake")), change(bad)])
+        with pytest.raises(CardDataRefused), db.write.begin() as conn:  # rows written without a page
+            _upsert_items(conn, [item(8, "Rake"), bad])
+    assert prepare([change(item(8, "Gift card 4111"))]).items.rows == [item(8, "Gift card 4111")]
+    assert rows(db, "SELECT count(*) FROM items") == count
+    db.dispose()
+
+
+def test_a_page_of_new_items_and_one_of_known_items_write_the_same(store_dir: Path, sqlite_json: None) -> None:
+    """The first insert of a page fails at its first known item and leaves nothing behind."""
+    db = open_database(store_dir)
+    with db.write.begin() as conn:
+        _upsert_items(conn, [item(n, f"Zyxrake {n}") for n in range(1, 6)])
+    with db.write.begin() as conn:  # known items at the end: the rows before them are not left twice
+        _upsert_items(conn, [item(n, f"Zyxhoe {n}") for n in range(6, 9)] + [item(2, "Zyxspade 2")])
+    assert rows(db, "SELECT id, name FROM items WHERE id LIKE 'w-%' ORDER BY rowid") == [
+        ("w-1", "Zyxrake 1"),
+        ("w-2", "Zyxspade 2"),
+        ("w-3", "Zyxrake 3"),
+        ("w-4", "Zyxrake 4"),
+        ("w-5", "Zyxrake 5"),
+        ("w-6", "Zyxhoe 6"),
+        ("w-7", "Zyxhoe 7"),
+        ("w-8", "Zyxhoe 8"),
+    ]
+    assert rows(db, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'zyxhoe'") == [(3,)]
+    assert rows(db, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'zyxspade'") == [(1,)]
+    db.dispose()
+
+
+def change(row: tuple[Any, ...]) -> dict[str, Any]:
+    keys = ("id", "sku", "barcode", "name", "category_id", "price_minor", "tax_code", "active")
+    return {"kind": "item", "deleted": False, "version": 1, "data": dict(zip(keys, row, strict=True))}
