@@ -30,6 +30,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from counter.errors import StoreError
+from db.credentials import create_private
 from db.write_waiters import BUSY_TIMEOUT, WriteWaiters, begin_asking
 
 log = logging.getLogger("db.sync")
@@ -85,16 +87,19 @@ class SideIndex:
         """A helper for the store of ``write``, running; None when the store's index is not
         the one this copies (a store made otherwise: the load indexes on the writer)."""
         store = Path(str(write.url.database))
-        with write.connect() as conn:
-            raw = conn.connection.driver_connection
-            found = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'items_fts'").fetchone()  # type: ignore[union-attr]
-        if found is None:
+        try:
+            with write.connect() as conn:
+                raw = conn.connection.driver_connection
+                found = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'items_fts'").fetchone()  # type: ignore[union-attr]
+            fts_sql, n = _CONTENT.subn("content=''", str(found[0]) if found else "")
+            if n != 1:
+                return None
+            with contextlib.suppress(FileNotFoundError):
+                scratch_path(store).unlink()  # a crashed load's
+            create_private(scratch_path(store))  # item names, kept as private as the store
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            log.warning("sync: search index not built beside the load (%r); indexing on the writer", exc)
             return None
-        fts_sql, n = _CONTENT.subn("content=''", str(found[0]))
-        if n != 1:
-            return None
-        with contextlib.suppress(FileNotFoundError):
-            scratch_path(store).unlink()
         side = cls(store, fts_sql)
         side._thread.start()
         return side

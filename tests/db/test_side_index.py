@@ -111,6 +111,8 @@ def test_the_index_built_beside_the_load_is_the_writers_and_stays_in_step(
     lane: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "db.sync")
+    with lane.write.begin() as conn:  # the write connection has read the (empty) index: FTS5 keeps its structure
+        assert conn.exec_driver_sql("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'bulk'").scalar() == 0
     side = load(lane)
     assert side is not None
     try:
@@ -268,4 +270,22 @@ def test_a_sale_writes_between_the_copys_transactions(lane: Any, monkeypatch: py
     finally:
         side.close()
     assert sold == [1]
+    exact(lane)
+
+
+def test_the_scratch_index_is_private_and_one_that_cannot_be_made_leaves_the_writer_to_index(
+    lane: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "db.sync")
+    store = Path(str(lane.write.url.database))
+    first_load.begin(lane.write)
+    side = SideIndex.start(lane.write)
+    assert side is not None
+    assert scratch_path(store).stat().st_mode & 0o777 == 0o600  # item names stay the owner's, as the store
+    side.close()
+    scratch_path(store).mkdir()  # in the way: cannot be removed as a file
+    assert SideIndex.start(lane.write) is None
+    assert any("not built beside the load" in r.getMessage() for r in caplog.records)
+    add(lane, 0, 1_200)
+    first_load.finish(lane.write, lane.read, 700, None, None)
     exact(lane)
