@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from counter.trust.carddata import CardDataRefused
 from db import sync_apply
-from db.engine import open_database
+from db.engine import DB_FILENAME, open_database
+from db.keys import load_secret
 from db.sync_apply import _upsert_items, prepare
 
 
@@ -118,3 +119,30 @@ def test_a_page_of_new_items_and_one_of_known_items_write_the_same(store_dir: Pa
 def change(row: tuple[Any, ...]) -> dict[str, Any]:
     keys = ("id", "sku", "barcode", "name", "category_id", "price_minor", "tax_code", "active")
     return {"kind": "item", "deleted": False, "version": 1, "data": dict(zip(keys, row, strict=True))}
+
+
+def test_items_are_indexed_by_id_sku_and_barcode_only_and_a_store_of_before_loses_the_category_index(
+    store_dir: Path,
+) -> None:
+    """Migration 0019: an item write pays for the indexes a look-up uses and no other
+    (nothing on a lane reads items by category); a store made before 0019 drops it on upgrade,
+    and a downgrade gives it back."""
+    from tests.db.upgrade_support import migrate
+
+    path = store_dir / DB_FILENAME
+
+    def item_indexes() -> set[tuple[str, str]]:
+        with sqlite3.connect(path) as conn:
+            found = {
+                (str(r[0]), ",".join(c[2] for c in conn.execute(f"PRAGMA index_info('{r[0]}')")))
+                for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'")
+            }
+        conn.close()
+        return found
+
+    open_database(store_dir).dispose()
+    assert {cols for _name, cols in item_indexes()} == {"id", "sku", "barcode"}
+    migrate(path, "0018", load_secret(), up=False)
+    assert ("ix_items_category", "category_id") in item_indexes()
+    open_database(store_dir).dispose()  # the app upgrades it
+    assert {cols for _name, cols in item_indexes()} == {"id", "sku", "barcode"}

@@ -73,6 +73,15 @@ def load(db: Any, batches: int = 6, size: int = 500, during: Any = None) -> Side
     return side
 
 
+def finish(db: Any, side: SideIndex | None) -> None:
+    """The end of the load as the syncer makes it: the index copied or made, the helper closed."""
+    try:
+        first_load.finish(db.write, db.read, 700, None, side)
+    finally:
+        if side is not None:
+            side.close()
+
+
 def found(db: Any, word: str) -> set[str]:
     with db.read.connect() as conn:
         return set(
@@ -115,10 +124,7 @@ def test_the_index_built_beside_the_load_is_the_writers_and_stays_in_step(
         assert conn.exec_driver_sql("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'bulk'").scalar() == 0
     side = load(lane)
     assert side is not None
-    try:
-        first_load.finish(lane.write, lane.read, 700, None, side)
-    finally:
-        side.close()
+    finish(lane, side)
     assert copied(caplog)
     assert not scratch_path(Path(str(lane.write.url.database))).exists()
     exact(lane)
@@ -151,10 +157,7 @@ def test_a_name_changed_or_item_deleted_during_the_load_is_indexed_on_the_writer
                     conn.execute(text("DELETE FROM items WHERE id = 'b-12'"))
 
     side = load(lane, during=meanwhile)
-    try:
-        first_load.finish(lane.write, lane.read, 700, None, side)
-    finally:
-        side.close() if side is not None else None
+    finish(lane, side)
     assert not copied(caplog)
     exact(lane)
     if change == "rename":
@@ -174,10 +177,7 @@ def test_a_helper_that_fails_leaves_the_index_to_the_writer(
     monkeypatch.setattr(SideIndex, "_read_some", broken)
     side = load(lane)
     assert side is not None
-    try:
-        first_load.finish(lane.write, lane.read, 700, None, side)
-    finally:
-        side.close()
+    finish(lane, side)
     assert not copied(caplog) and isinstance(side.error, OSError)
     exact(lane)
 
@@ -190,10 +190,7 @@ def test_items_written_after_the_helpers_last_read_are_indexed_on_the_writer(
     assert side is not None
     upto = side.complete()
     add(lane, 50_000, 40)  # after the helper stopped reading
-    try:
-        first_load.finish(lane.write, lane.read, 700, None, side)
-    finally:
-        side.close()
+    finish(lane, side)
     assert copied(caplog) and upto == 3_000
     exact(lane)
     assert {"b-50000", "b-50039"} <= found(lane, "bulk")
@@ -224,10 +221,7 @@ def test_a_copy_cut_midway_is_redone_on_the_writer_from_an_empty_index(
     monkeypatch.undo()
     # the next start resumes the load; a helper of the new process finds the index not empty
     again = SideIndex.start(lane.write)
-    try:
-        first_load.finish(lane.write, lane.read, 700, None, again)
-    finally:
-        again.close() if again is not None else None
+    finish(lane, again)
     exact(lane)
     # nothing of the cut copy is left behind: the index holds what a load indexed on the writer holds
     reference = open_database(tmp_path / "reference")
@@ -265,10 +259,7 @@ def test_a_sale_writes_between_the_copys_transactions(lane: Any, monkeypatch: py
         real(held, write)
 
     monkeypatch.setattr(first_load, "let_others_write", sell_between)
-    try:
-        first_load.finish(lane.write, lane.read, 700, None, side)
-    finally:
-        side.close()
+    finish(lane, side)
     assert sold == [1]
     exact(lane)
 

@@ -100,16 +100,16 @@ def _one_revision_behind(store_dir: Path) -> None:
 
 
 def test_a_store_behind_is_copied_before_it_is_migrated(store_dir: Path) -> None:
-    assert HEAD == "0018"
+    assert HEAD == "0019"
     _one_revision_behind(store_dir)
     before = snapshot(store_dir / DB_FILENAME)
     open_database(store_dir, create=False).dispose()
     (copy,) = (store_dir / PRE_MIGRATION_DIR).glob("*.sqlite3")
-    assert copy.name.startswith("counter-0013-to-0018-")
+    assert copy.name.startswith("counter-0013-to-0019-")
     assert snapshot(copy) == before and copy.stat().st_mode & 0o077 == 0
     assert not list((store_dir / PRE_MIGRATION_DIR).glob("*.partial"))
     assert not copy.with_name(copy.name + "-wal").exists()  # one file, no WAL beside it
-    assert _version(store_dir) == "0018"
+    assert _version(store_dir) == "0019"
     open_database(store_dir, create=False).dispose()  # at the head: no second copy
     assert len(list((store_dir / PRE_MIGRATION_DIR).glob("*.sqlite3"))) == 1
 
@@ -126,7 +126,7 @@ def test_when_the_copy_cannot_be_made_the_migration_is_refused_and_nothing_chang
     before = snapshot(store_dir / DB_FILENAME)
     with pytest.raises(StoreError) as refused:
         open_database(store_dir, create=False)
-    assert "from version 0013 to 0018" in refused.value.message
+    assert "from version 0013 to 0019" in refused.value.message
     assert "the copy could not be made" in refused.value.message
     assert refused.value.hint.startswith("Nothing was changed.")
     assert _version(store_dir) == "0013" and snapshot(store_dir / DB_FILENAME) == before
