@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 from db import schema as s
 from db.queries import read_settings
-from db.side_index import SideIndex, drop_mark_sql, mark_triggers_sql
+from db.side_index import MARK_SQL, UNMARK_SQL, SideIndex
 from db.write_waiters import write_waiters
 
 log = logging.getLogger("db.sync")
@@ -88,7 +88,7 @@ def begin(write: Engine) -> dict[str, Any]:
         started = {"phase": "loading", "indexed_upto": 0, "triggers": [[str(n), str(q)] for n, q in found]}
         for name, _sql in found:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        for sql in drop_mark_sql() + mark_triggers_sql():  # a change the index built beside would miss
+        for sql in UNMARK_SQL + MARK_SQL:  # a change the index built beside would miss
             conn.exec_driver_sql(sql)
         put_setting(conn, FIRST_LOAD_KEY, started)
         put_setting(conn, CATCH_UP_KEY, True)
@@ -112,13 +112,11 @@ def finish(
         return
     if side is not None and current["phase"] == "loading" and not current["indexed_upto"]:
         copied = side.copy_into(
-            {**current, "phase": "indexing"},
-            f"INSERT OR REPLACE INTO settings(key, value) VALUES ('{FIRST_LOAD_KEY}', ?)",
-            lambda held: let_others_write(held, write),
+            {**current, "phase": "indexing"}, FIRST_LOAD_KEY, lambda held: let_others_write(held, write)
         )
         if copied is not None:
             log.info("sync: first catalog load's search index built beside it (up to item rowid %d)", copied)
-            current = state(read) or current
+            current["indexed_upto"] = copied
     current["phase"] = "indexing"
     upto = int(current["indexed_upto"])
     while True:
@@ -146,7 +144,7 @@ def finish(
             if done:
                 for _name, sql in current["triggers"]:
                     conn.exec_driver_sql(str(sql))
-                for sql in drop_mark_sql():
+                for sql in UNMARK_SQL:
                     conn.exec_driver_sql(sql)
                 conn.execute(s.settings.delete().where(s.settings.c.key == FIRST_LOAD_KEY))
             else:

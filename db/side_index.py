@@ -21,11 +21,13 @@ index.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -47,20 +49,20 @@ READ_CHUNK = 20_000  # items the helper reads from the store at a time
 POLL = 0.05  # how often the helper looks for new items when it has caught up
 COPY_DATA_ROWS = 1_000  # index pages (~4 KB each) copied per transaction
 COPY_SIZE_ROWS = 50_000  # per-item sizes copied per transaction
-_SPECIAL = (1, 10)  # FTS5's averages and structure records in items_fts_data
 _CONTENT = re.compile(r"content\s*=\s*'items'\s*,\s*content_rowid\s*=\s*'rowid'")
 
 
-def mark_triggers_sql() -> list[str]:
-    """The triggers that mark a change the helper's index would miss (made by ``first_load.begin``)."""
-    mark = f"INSERT OR REPLACE INTO settings(key, value) VALUES ('{CHANGED_KEY}', 'true')"
-    return [f'CREATE TRIGGER "{name}" {when} BEGIN {mark}; END' for name, when in MARK_TRIGGERS.items()]
-
-
-def drop_mark_sql() -> list[str]:
-    return [f'DROP TRIGGER IF EXISTS "{name}"' for name in MARK_TRIGGERS] + [
-        f"DELETE FROM settings WHERE key = '{CHANGED_KEY}'"
-    ]
+#: The triggers that mark a change the helper's index would miss (made by ``first_load.begin``).
+MARK_SQL = tuple(
+    f'CREATE TRIGGER "{name}" {when} BEGIN '
+    f"INSERT OR REPLACE INTO settings(key, value) VALUES ('{CHANGED_KEY}', 'true'); END"
+    for name, when in MARK_TRIGGERS.items()
+)
+#: Those triggers and their mark gone (with the load's last chunk, or before it begins).
+UNMARK_SQL = (
+    *(f'DROP TRIGGER IF EXISTS "{name}"' for name in MARK_TRIGGERS),
+    f"DELETE FROM settings WHERE key = '{CHANGED_KEY}'",
+)
 
 
 def scratch_path(store: Path) -> Path:
@@ -164,72 +166,70 @@ class SideIndex:
 
     # ------------------------------------------------------------------ the copy
 
-    def copy_into(self, state: dict[str, object], put_state: str, pause: Callable[[float], None]) -> int | None:
+    def copy_into(self, state: dict[str, object], state_key: str, pause: Callable[[float], None]) -> int | None:
         """Copy the helper's index into the store's ``items_fts`` and write ``state`` (its
-        ``indexed_upto`` set) with the structure record: the rowid indexed up to, or None
-        when the copy would not be exact (the store's index not empty, a mark set, the
-        helper failed). ``put_state``: the SQL that writes the state (one parameter, its
-        JSON). ``pause(held)`` after each transaction lets a waiting sale write."""
-        import json
-        import time
-
+        ``indexed_upto`` set) to ``settings[state_key]`` with the structure record: the
+        rowid indexed up to, or None when the copy would not be exact (the store's index not
+        empty, a mark set, the helper failed). ``pause(held)`` after each transaction lets a
+        waiting sale write."""
         upto = self.complete()
         if upto is None:
             return None
         conn = sqlite3.connect(self.store, isolation_level=None, check_same_thread=False)
+        waiting = WriteWaiters()  # not the engine's: this copy is not a sale waiting for the lock
         try:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("ATTACH ? AS side", (str(self.scratch),))
-            waiting = WriteWaiters()  # not the engine's: this copy is not a sale waiting for the lock
-
-            def step(sql: str, *params: object) -> None:
-                begin_asking(conn, "BEGIN IMMEDIATE", waiting)
-                held = time.perf_counter()
-                try:
-                    conn.execute(sql, params)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                pause(time.perf_counter() - held)
-
             if not _empty_and_unmarked(conn):
                 return None
-            ids = [r[0] for r in conn.execute("SELECT id FROM side.items_fts_data ORDER BY id") if r[0] not in _SPECIAL]
-            for at in range(0, len(ids), COPY_DATA_ROWS):
-                chunk = ids[at : at + COPY_DATA_ROWS]
-                step(
-                    "INSERT INTO items_fts_data SELECT * FROM side.items_fts_data "
-                    "WHERE id >= ? AND id <= ? AND id NOT IN (1, 10)",
-                    chunk[0],
-                    chunk[-1],
-                )
+            ids = [r[0] for r in conn.execute("SELECT id FROM side.items_fts_data WHERE id NOT IN (1, 10) ORDER BY id")]
             last = conn.execute("SELECT coalesce(max(id), 0) FROM side.items_fts_docsize").fetchone()[0]
-            for low in range(0, int(last), COPY_SIZE_ROWS):
-                step(
-                    "INSERT INTO items_fts_docsize SELECT * FROM side.items_fts_docsize WHERE id > ? AND id <= ?",
-                    low,
-                    low + COPY_SIZE_ROWS,
-                )
-            begin_asking(conn, "BEGIN IMMEDIATE", waiting)
-            try:  # made visible at once: the segment index, the structure, the load's state
+            steps = [
+                (_COPY_DATA, (ids[at], ids[min(at + COPY_DATA_ROWS, len(ids)) - 1]))
+                for at in range(0, len(ids), COPY_DATA_ROWS)
+            ] + [(_COPY_SIZES, (low, low + COPY_SIZE_ROWS)) for low in range(0, int(last), COPY_SIZE_ROWS)]
+            for sql, bounds in steps:
+                with _transaction(conn, waiting):
+                    held = time.perf_counter()
+                    conn.execute(sql, bounds)
+                pause(time.perf_counter() - held)
+            with _transaction(conn, waiting):  # made visible at once: the segment index, the structure, the state
                 if not _empty_and_unmarked(conn, segments_copied=True):
-                    conn.execute("ROLLBACK")
                     return None
                 conn.execute("INSERT INTO items_fts_idx SELECT * FROM side.items_fts_idx")
                 conn.execute(
                     "INSERT OR REPLACE INTO items_fts_data SELECT * FROM side.items_fts_data WHERE id IN (1, 10)"
                 )
-                conn.execute(put_state, (json.dumps({**state, "indexed_upto": upto}),))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                conn.execute(
+                    "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
+                    (state_key, json.dumps({**state, "indexed_upto": upto})),
+                )
             return upto
         finally:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("DETACH side")
             conn.close()
+
+
+#: The copy's steps: index pages by id range (FTS5's averages and structure records, ids 1
+#: and 10, come last with the state), per-item sizes by rowid range.
+_COPY_DATA = (
+    "INSERT INTO items_fts_data SELECT * FROM side.items_fts_data WHERE id >= ? AND id <= ? AND id NOT IN (1, 10)"
+)
+_COPY_SIZES = "INSERT INTO items_fts_docsize SELECT * FROM side.items_fts_docsize WHERE id > ? AND id <= ?"
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection, waiting: WriteWaiters) -> Iterator[None]:
+    """One write transaction on the copy's own connection (the lock asked as the engine asks
+    it), committed at the end of the block, rolled back on an error."""
+    begin_asking(conn, "BEGIN IMMEDIATE", waiting)
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _empty_and_unmarked(conn: sqlite3.Connection, segments_copied: bool = False) -> bool:

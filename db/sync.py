@@ -379,17 +379,17 @@ class Syncer:
         # the load's search index built on the other core meanwhile (db/side_index.py)
         side = SideIndex.start(self.write) if loading is not None else None
         try:
-            try:
-                if catching_up and self.streams:
-                    total = self._pull_stream(progress, limit or STREAM_PAGE)
-                page = limit or PULL_PAGE
-                if loading is not None:
-                    page = min(page, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
-                total += self._pull_pages(progress, page, total)
-            except (UpstreamUnavailable, HqRefused):
-                if loading is not None:  # what came is found by name while HQ is away
-                    self._finish_first_load(None, total, side)
-                raise
+            if catching_up and self.streams:
+                total = self._pull_stream(progress, limit or STREAM_PAGE)
+            page = limit or PULL_PAGE
+            if loading is not None:
+                page = min(page, FIRST_LOAD_PAGE)  # many short transactions: a sale never waits long
+            total += self._pull_pages(progress, page, total)
+        except (UpstreamUnavailable, HqRefused):
+            if loading is not None:  # what came is found by name while HQ is away
+                self._finish_first_load(None, total, side)
+            raise
+        else:
             if loading is not None:
                 self._finish_first_load(progress, total, side)
         finally:
