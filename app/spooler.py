@@ -27,7 +27,7 @@ from counter.ports import Clock, UnitOfWork
 from counter.trust.carddata import mask_card_bytes
 from counter.trust.outbox import DueState
 from devices.escpos.encoder import PrinterProfile, render_receipt
-from devices.escpos.status import PrinterStatus
+from devices.escpos.status import UNKNOWN, PrinterStatus
 from devices.events import StatusChanged
 from devices.printer import ReceiptPrinter
 
@@ -82,7 +82,13 @@ class Spooler:
 
     # ------------------------------------------------------------------ listeners
     def subscribe(self, listener: Callable[[SpoolEvent], None]) -> Callable[[], None]:
+        """``listener`` hears every event from now on, and at once the printer's state if it
+        has answered already: the printer's worker may report before anyone listens (the
+        window's printer item stayed at "checking…" when it did)."""
         self._listeners.append(listener)
+        status = self.status
+        if status is not None and status != UNKNOWN:
+            listener(PrinterChanged(status))
         return lambda: self._listeners.remove(listener)
 
     def _tell(self, event: SpoolEvent) -> None:

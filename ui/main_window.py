@@ -33,6 +33,7 @@ from devices.printer import ReceiptPrinter
 from ui.actions import Action
 from ui.backup_bridge import BackupBridge
 from ui.cash.cash_office import CashOfficeScreen
+from ui.collector import collect_on_gui_thread
 from ui.desk.service_desk import ServiceDeskScreen
 from ui.devices.device_bridge import DeviceBridge, open_receipt_printer
 from ui.devices.device_wiring import DeviceUi
@@ -307,6 +308,7 @@ def start_printer(ctx: AppContext) -> tuple[ReceiptPrinter | None, PrinterProfil
 
 
 def build_window(ctx: AppContext) -> MainWindow:
+    collect_on_gui_thread()  # no worker thread may free a Qt object caught in a cycle (ui/collector.py)
     switch_language(ctx.store.locale)  # the sign-in screen speaks the store's language
     printer, profile, notes = start_printer(ctx)
     bridge = PrintBridge(ctx, printer, profile)

@@ -13,6 +13,7 @@ back office's lanes page shows it: real store files, a real uvicorn, the real Po
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from importlib import metadata
@@ -21,12 +22,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, insert, select, update
 
-from app.spooler import Spooler
+from app.spooler import PrinterChanged, Spooler
 from counter.journal import GENESIS
 from db.hq_client import HqClient, HqRefused
 from db.lane_report import LaneReporter
 from devices.escpos.encoder import PrinterProfile
 from devices.escpos.status import Paper, PrinterStatus
+from devices.urls import open_printer
 from hq import access, schema as hs
 from hq.serve import RunningHq
 from hq.store import utcnow
@@ -112,6 +114,29 @@ def test_the_app_words_its_printers_state_for_the_report() -> None:
     assert words(FakePrinter(PrinterStatus(reachable=False))) == "Not connected"
     assert words(FakePrinter(PrinterStatus(online=True, reachable=True, paper=Paper.EMPTY))) == "Out of paper"
     assert words(FakePrinter(PrinterStatus(online=True, reachable=True, paper=Paper.OK))) == "Ready"
+
+
+def test_a_listener_hears_the_printers_state_even_when_the_printer_answered_before_it_listened() -> None:
+    """The printer's worker polls as soon as it is enabled: its first answer may come before
+    the window listens, and nothing changes after it, so it must be told on subscribing (the
+    window's printer item otherwise stays at "checking…")."""
+    printer = open_printer("sim://printer")
+    printer.claim()
+    printer.enable()
+    try:
+        deadline = time.monotonic() + 10
+        while printer.status == PrinterStatus() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert printer.status.ready
+        heard: list[object] = []
+        spooler = Spooler(lambda: None, None, printer, PrinterProfile())  # type: ignore[arg-type]
+        spooler.subscribe(heard.append)
+        assert heard == [PrinterChanged(printer.status)]
+    finally:
+        printer.close()
+    silent: list[object] = []
+    Spooler(lambda: None, None, FakePrinter(PrinterStatus()), PrinterProfile()).subscribe(silent.append)  # type: ignore[arg-type]
+    assert silent == []  # not polled yet: nothing to tell
 
 
 def test_hq_refuses_a_malformed_report_with_422_naming_the_field_and_keeps_nothing(
