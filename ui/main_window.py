@@ -198,6 +198,11 @@ class MainWindow(QMainWindow):
             self.sync_progress.hide()
         kind = "error" if status.problem else ("ok" if status.online and status.enrolled else "")
         self.sync_label.setProperty("kind", kind)
+        # offline or refused: the cashier must see it on the smallest screen too (the shift and
+        # the user step aside for it); a lane that is fine, or local only, may yield
+        bar = self.statusBar()
+        if isinstance(bar, CounterStatusBar):
+            bar.hold(self.sync_label, bool(status.problem) or (status.enrolled and not status.online))
         self.sync_label.style().unpolish(self.sync_label)
         self.sync_label.style().polish(self.sync_label)
 

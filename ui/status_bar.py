@@ -4,7 +4,9 @@ Its permanent items (who is signed in, the terminal, the shift, the printer, syn
 keep their whole text. When the bar is too narrow for all of them, or a message needs the
 room beside them, the items that may yield step aside in the order they were given (the
 terminal first: the window's title names it too), and come back when the message goes
-or the window widens. A message still too long for one line wraps: the bar grows a line.
+or the window widens. An item that says something wrong (the lane offline or refused by HQ)
+is *held*: it stays, and the others step aside for it. A message still too long for one line
+wraps: the bar grows a line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class CounterStatusBar(QStatusBar):
         self.setObjectName("counterStatus")
         self.yielding: list[QWidget] = []  # items that may step aside, the first first
         self.stepped_aside: set[QWidget] = set()
+        self.held: set[QWidget] = set()  # items that must be seen now: they do not step aside
         self.messageChanged.connect(lambda _text: self.make_room())
 
     def add_item(self, widget: QWidget, *, may_yield: bool = False) -> None:
@@ -33,12 +36,26 @@ class CounterStatusBar(QStatusBar):
         if may_yield:
             self.yielding.append(widget)
 
+    def hold(self, widget: QWidget, held: bool) -> None:
+        """Keep ``widget`` on the bar whatever the room (``held``), or let it yield again."""
+        if held == (widget in self.held):
+            return
+        if held:
+            self.held.add(widget)
+        else:
+            self.held.discard(widget)
+        self.make_room()
+
+    def _may_yield(self) -> list[QWidget]:
+        return [w for w in self.yielding if w not in self.held]
+
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt naming
         """As narrow as the items that never yield: the others step aside rather than
         make the window wider than its screen."""
         layout = self.layout()
         spacing = layout.spacing() if layout is not None else 0
-        staying = [w for w in self._items() if w not in self.yielding and w not in self.stepped_aside]
+        yielding = self._may_yield()
+        staying = [w for w in self._items() if w not in yielding and w not in self.stepped_aside]
         width = sum(w.sizeHint().width() + spacing for w in staying) + GAP
         return QSize(width, super().minimumSizeHint().height())
 
@@ -68,13 +85,14 @@ class CounterStatusBar(QStatusBar):
         message = self.currentMessage()
         layout = self.layout()
         spacing = layout.spacing() if layout is not None else 0
-        shown = [w for w in self._items() if w not in self.yielding] + [
-            w for w in self.yielding if w.isVisibleTo(self) or w in self.stepped_aside
-        ]
+        yielding = self._may_yield()
+        staying = [w for w in self._items() if w not in yielding]
+        staying += [w for w in self.held & self.stepped_aside if w not in staying]  # held since it stepped aside
+        shown = staying + [w for w in yielding if w.isVisibleTo(self) or w in self.stepped_aside]
         used = sum(w.sizeHint().width() + spacing for w in shown)
         wanted = self.fontMetrics().horizontalAdvance(message) + GAP if message else 0
         aside: set[QWidget] = set()
-        for widget in self.yielding:
+        for widget in yielding:
             if used + wanted <= self.width() - GAP:
                 break
             if widget in shown:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
 
 from counter.journal import verify
@@ -176,6 +176,44 @@ def test_a_long_pull_shows_a_progress_bar_in_the_status_bar(app_window) -> None:
     window._sync_status(SyncStatus(enrolled=True, online=True))
     assert not window.sync_progress.isVisible()
     assert window.sync_label.text().startswith("Sync: up to date")
+
+
+def test_at_1024x768_an_offline_or_refused_lane_keeps_its_sync_item_and_others_step_aside(app_window) -> None:  # type: ignore[no-untyped-def]
+    """The cashier must see that the lane is offline on the smallest screen too: a message
+    beside the items (what was just printed, a refusal) made the sync item step aside
+    while the lane was offline. A lane that is fine may still let it step aside."""
+    from db.sync import SyncStatus
+
+    ctx, window = app_window
+    window.resize(1024, 768)
+    sign_in(window, "Maria", "1111")
+    bar = window.statusBar()
+    labels = (window.user_label, window.terminal_label, window.shift_label, window.printer_label, window.sync_label)
+
+    def shown() -> list[str]:
+        QApplication.processEvents()
+        return [label.text() for label in labels if label.isVisible()]
+
+    def fits() -> bool:
+        return sum(w.sizeHint().width() for w in labels if w.isVisible()) <= bar.width()
+
+    message = "Receipt S01-T01-000042 printed. Hand the customer their receipt and the change: $12.35."
+    window._sync_status(SyncStatus(enrolled=True, online=True))
+    window.status(message, 60000)
+    fine = shown()
+    assert not window.sync_label.isVisible(), fine  # all is well: it steps aside for the message
+    assert window.printer_label.isVisible()
+    window._sync_status(SyncStatus(enrolled=True, online=False))
+    offline = shown()
+    assert window.sync_label.isVisible() and window.sync_label.text().startswith("Sync:"), offline
+    assert window.printer_label.isVisible() and fits()
+    window._sync_status(SyncStatus(enrolled=True, online=True, problem="HQ refused this lane's token"))
+    assert window.sync_label.isVisible() and "refused" in window.sync_label.text() and fits()
+    window._sync_status(SyncStatus(enrolled=True, online=True))
+    assert shown() == fine  # back as it was
+    bar.clearMessage()
+    everything = shown()
+    assert window.sync_label.isVisible() and len(everything) == len(labels), everything  # room for all again
 
 
 def test_a_thousand_units_are_said_with_their_amount_and_taken_on_a_second_enter(app_window) -> None:  # type: ignore[no-untyped-def]
