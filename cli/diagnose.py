@@ -21,6 +21,7 @@ waited for at most ``PROBE_SECONDS``, so a device that hangs never holds the com
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ from app.logs import log_files, log_folder
 from counter.errors import CounterError
 from counter.i18n import N_, SOURCE_LANGUAGE, _, use_language
 from counter.trust.redaction import CustomerScrubber, redact
+from db.audit_copy import audit_folder
 from db.engine import DB_FILENAME, Database, open_database, script_head
 
 log = logging.getLogger(__name__)
@@ -168,8 +170,11 @@ def gather(data_dir: Path, now: datetime, *, with_customers: bool, probe: bool) 
     phones: list[str] = []
     customers: str | None = None
     looked_up = False
+    folders = contextlib.ExitStack()
     try:
-        db: Database | None = open_database(data_dir, create=False, audit=True)
+        # a store an older Counter wrote is read through an upgraded copy: diagnosing never upgrades it
+        folder, _older = folders.enter_context(audit_folder(data_dir))
+        db: Database | None = open_database(folder, create=False, audit=True)
     except CounterError as exc:
         db = None
         why = f"The store could not be opened: {problem_text(exc)}\n"
@@ -192,6 +197,7 @@ def gather(data_dir: Path, now: datetime, *, with_customers: bool, probe: bool) 
                 )
         finally:
             db.dispose()
+    folders.close()
     scrub = (lambda t: t) if with_customers else CustomerScrubber(texts, phones).scrub
     files = {"README.txt": scrub(redact(_readme(data_dir, now, with_customers, looked_up)))}
     files.update({name: scrub(redact(body)) for name, body in sections.items()})

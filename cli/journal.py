@@ -1,7 +1,9 @@
 """``counter journal verify`` and ``counter journal export``: the auditor's commands.
 
 Both open the store in audit mode (db.engine.open_database): a store whose protective
-triggers were dropped still opens, so that the report can say so, and nothing is written.
+triggers were dropped still opens, so that the report can say so, and nothing is written. A
+store an older Counter wrote is checked on an upgraded temporary copy (db/audit_copy.py):
+the store itself is only read.
 ``verify`` exits 0 when every check passes, 1 otherwise; each line names a terminal and
 its first bad record, or what else is wrong. See docs/trust.md and the README.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from counter.errors import CounterError
 from counter.i18n import _
 from db.audit import audit_store, export_journal, manifest_path
+from db.audit_copy import audit_folder
 from db.engine import Database, open_database
 
 
@@ -23,6 +26,18 @@ class AnchorError(CounterError):
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
+    with audit_folder(data_dir) as (folder, older):
+        if older is not None:
+            print(
+                _(
+                    "The store is at database version {revision}, older than this Counter's: a copy of it was "
+                    "upgraded in a temporary folder and is what is checked here; the store itself was not changed."
+                ).format(revision=older)
+            )
+        return _run(args, folder)
+
+
+def _run(args: argparse.Namespace, data_dir: Path) -> int:
     db = open_database(data_dir, create=False, audit=True)
     try:
         if args.journal_command == "export":

@@ -469,7 +469,8 @@ def open_database(
     bulk builds such as the demo store, never for selling. ``secret`` defaults to the
     installation key (db/keys.py). ``audit=True`` is for ``counter journal verify`` and
     export: it opens a store whose protective triggers were dropped (to report on it),
-    never creates a key, writes nothing beyond migrations, and works without the key
+    never creates a key, writes nothing beyond migrations (the commands give it an upgraded
+    copy of an older store, db/audit_copy.py), and works without the key
     (``Database.secret`` is then None and seals cannot be checked). ``check=False`` leaves
     out ``PRAGMA quick_check`` (it reads the whole file): the app runs it behind the
     sign-in screen with IntegrityCheck instead (ui/trust/startup_check.py)."""
