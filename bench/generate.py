@@ -315,12 +315,8 @@ def _uuid7(rng: random.Random, ms: int, seq: int) -> str:
 
 
 def _allocate(total: int, weights: list[int]) -> list[int]:
-    """counter.money.allocate in integer minor units (largest remainder, earliest on ties).
-
-    The remainders are compared as the app compares them, as 28-digit ``Decimal`` quotients:
-    two shares whose exact remainders tie can differ there in the last digit, and then the
-    app's order, not the exact one, decides who gets the unit (a 12-line sale of the 1M-item
-    store showed it)."""
+    """counter.money.allocate in integer minor units (largest remainder, earliest on ties):
+    both are exact in integers, so equal remainders are equal in both."""
     n = len(weights)
     wsum = sum(weights)
     if wsum == 0:
@@ -328,9 +324,7 @@ def _allocate(total: int, weights: list[int]) -> list[int]:
     floors = [total * w // wsum for w in weights]
     left = total - sum(floors)
     if left:
-        d_total, d_sum = Decimal(total), Decimal(wsum)
-        exact = [d_total * w / d_sum for w in weights]
-        for i in sorted(range(n), key=lambda i: (-(exact[i] - floors[i]), i))[:left]:
+        for i in sorted(range(n), key=lambda i: (-(total * weights[i] % wsum), i))[:left]:
             floors[i] += 1
     return floors
 

@@ -196,12 +196,32 @@ def round_to_coin(amount: Decimal, smallest_coin: Decimal) -> Decimal:
     return (units * smallest_coin).quantize(smallest_coin)
 
 
+def _as_integers(values: Sequence[Decimal]) -> list[int]:
+    """``values`` times one power of ten that makes each a whole number (exactly: from each
+    value's sign, digits and exponent, so no precision of a context is involved)."""
+    parts = [v.as_tuple() for v in values]
+    exponents = [p.exponent for p in parts]
+    if not all(isinstance(e, int) for e in exponents):  # NaN or Infinity
+        raise ValueError("cannot allocate over a weight that is not a number")
+    scale = max(0, *(-e for e in exponents))  # type: ignore[operator]
+    out = []
+    for p in parts:
+        coefficient = int("".join(map(str, p.digits)) or "0") * 10 ** (p.exponent + scale)  # type: ignore[operator]
+        out.append(-coefficient if p.sign else coefficient)
+    return out
+
+
 def allocate(total: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> list[Decimal]:
     """Split ``total`` over parts in proportion to ``weights``, to the quantum, exactly.
 
-    Largest remainder method: each part gets the floor of its exact share, then the
-    units left over go one by one to the parts with the largest remainders (earliest
-    first on ties). The parts always sum to ``total``. All-zero weights split evenly.
+    Largest remainder method: each part gets the whole units of its exact share (toward
+    zero), then the units left over go one by one to the parts with the largest remainders
+    (earliest first on ties). The parts always sum to ``total``. All-zero weights split evenly.
+
+    Exact in integers: a Decimal is an integer times a power of ten, so the weights are
+    brought to one scale and every share is a fraction over their sum. (Shares computed as
+    28-digit Decimal quotients broke ties by their last rounded digit: 3 cents over 3, 10, 1
+    and 7 gave the tied second share the cent before the first.)
     """
     n = len(weights)
     if n == 0:
@@ -213,14 +233,21 @@ def allocate(total: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> li
         raise ValueError("total is not a multiple of the quantum")
     sign = 1 if units_total >= 0 else -1
     units_total = abs(units_total)
-    weight_sum = sum(weights, ZERO)
+    ints = _as_integers(weights)
+    weight_sum = sum(ints)
     if weight_sum == 0:
-        weights = [Decimal(1)] * n
-        weight_sum = Decimal(n)
-    exact = [Decimal(units_total) * w / weight_sum for w in weights]
-    floors = [int(e) for e in exact]
+        ints, weight_sum = [1] * n, n
+    elif weight_sum < 0:  # the same shares, over a positive denominator
+        ints, weight_sum = [-w for w in ints], -weight_sum
+    floors: list[int] = []
+    remainders: list[int] = []  # each share's remainder, in units of 1 / weight_sum
+    for w in ints:
+        share = units_total * w
+        whole = share // weight_sum if share >= 0 else -(-share // weight_sum)
+        floors.append(whole)
+        remainders.append(share - whole * weight_sum)
     left = units_total - sum(floors)
-    order = sorted(range(n), key=lambda i: (-(exact[i] - floors[i]), i))
+    order = sorted(range(n), key=lambda i: (-remainders[i], i))
     for i in order[:left]:
         floors[i] += 1
     return [(Decimal(sign * f) * quantum).quantize(quantum) for f in floors]

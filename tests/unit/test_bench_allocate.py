@@ -1,7 +1,7 @@
 """bench/generate.py splits a sale's tax and order discount over its lines with integer
 arithmetic; the rows it makes must be the app's (``counter.money.allocate``), equal
-remainders included (a 10M-line run stopped on one: the app's Decimal remainders of a large
-and a small share differ in their last digit where the exact ones are equal)."""
+remainders included (a 10M-line run once stopped on one, when the app compared 28-digit
+Decimal remainders; both are exact now, and a tie goes to the earlier line)."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ def app(total: int, weights: list[int]) -> list[int]:
 
 def test_equal_remainders_of_a_small_and_a_large_share_go_where_the_app_puts_them() -> None:
     # 3 cents over 3 + 10 + 1 + 7: the first two shares (0.43 and 1.43) have the same
-    # remainder 9/21, which the app's 28-digit Decimals round up one digit further left for
-    # the larger share: the cent goes to the second line, not the first
-    assert _allocate(3, [3, 10, 1, 7]) == app(3, [3, 10, 1, 7]) == [0, 2, 0, 1]
-    assert _allocate(15, [7, 333, 100, 10]) == app(15, [7, 333, 100, 10]) == [0, 11, 3, 1]
-    assert _allocate(8, [7, 100, 1000, 333]) == app(8, [7, 100, 1000, 333]) == [0, 0, 6, 2]
+    # remainder 9/21; the earlier line gets the cent (28-digit Decimals once gave it to the
+    # second, whose rounded remainder came out larger in its last digit)
+    assert _allocate(3, [3, 10, 1, 7]) == app(3, [3, 10, 1, 7]) == [1, 1, 0, 1]
+    assert _allocate(15, [7, 333, 100, 10]) == app(15, [7, 333, 100, 10]) == [0, 11, 4, 0]  # 1/3 and 1/3: the earlier
+    assert _allocate(8, [7, 100, 1000, 333]) == app(8, [7, 100, 1000, 333]) == [0, 1, 5, 2]  # 5/9 and 5/9: the earlier
     assert _allocate(10, [1, 2, 3, 4]) == [1, 2, 3, 4]  # no remainder at all
 
 

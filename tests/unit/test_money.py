@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, strategies as st
@@ -94,6 +95,55 @@ def test_allocate_neither_loses_nor_invents_a_cent(total_minor: int, weights: li
                 assert p == 0
             exact = total * w / sum(weights)
             assert abs(p - exact) < USD.quantum
+
+
+def _reference(total_units: int, weights: list[Fraction]) -> list[int]:
+    """The largest remainder method, in exact fractions: whole units toward zero, the units
+    left to the largest remainders, the earliest first on ties."""
+    whole = sum(weights, Fraction(0))
+    if whole == 0:
+        weights, whole = [Fraction(1)] * len(weights), Fraction(len(weights))
+    shares = [total_units * w / whole for w in weights]
+    floors = [int(s) for s in shares]
+    order = sorted(range(len(weights)), key=lambda i: (-(shares[i] - floors[i]), i))
+    for i in order[: total_units - sum(floors)]:
+        floors[i] += 1
+    return floors
+
+
+def test_allocate_gives_a_tied_unit_to_the_earlier_part() -> None:
+    cent = USD.quantum
+    # 3 cents over 0.03, 0.10, 0.01 and 0.07: the first two shares both leave 9/21 of a cent
+    assert allocate(Decimal("0.03"), [Decimal(w) for w in ("0.03", "0.10", "0.01", "0.07")], cent) == [
+        Decimal("0.01"), Decimal("0.01"), Decimal("0.00"), Decimal("0.01")
+    ]  # fmt: skip
+    # 2 cents over 1, 4 and 1 (a third each left over): the first two get them
+    assert allocate(Decimal("0.02"), [Decimal(1), Decimal(4), Decimal(1)], cent) == [
+        Decimal("0.01"), Decimal("0.01"), Decimal("0.00")
+    ]  # fmt: skip
+    assert allocate(Decimal("-0.02"), [Decimal(1), Decimal(4), Decimal(1)], cent) == [
+        Decimal("-0.01"), Decimal("-0.01"), Decimal("0.00")
+    ]  # fmt: skip
+
+
+def test_allocate_refuses_a_weight_that_is_not_a_number() -> None:
+    with pytest.raises(ValueError):
+        allocate(Decimal("1.00"), [Decimal(1), Decimal("NaN")], USD.quantum)
+
+
+@given(
+    st.integers(-100_000, 100_000),
+    st.lists(
+        st.decimals(min_value=-1000, max_value=100_000, places=3, allow_nan=False, allow_infinity=False),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_allocate_is_the_exact_largest_remainder_method(total_minor: int, weights: list[Decimal]) -> None:
+    parts = allocate(USD.from_minor(total_minor), weights, USD.quantum)
+    sign = -1 if total_minor < 0 else 1
+    expected = _reference(abs(total_minor), [Fraction(w) for w in weights])
+    assert [int(p / USD.quantum) for p in parts] == [sign * e for e in expected]
 
 
 def test_format_uses_cldr() -> None:
