@@ -26,6 +26,7 @@ from app.config import load_settings
 from counter.errors import CounterError
 from counter.i18n import _, pgettext
 from db.backup import BackupError, list_backups, load_backup, unfinished, verify_backup
+from db.upgrade import KEEP_EARLIER_COPIES, PRE_MIGRATION_DIR, pre_migration_copies
 
 PASSPHRASE_ENV = "COUNTER_BACKUP_PASSPHRASE"
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             return _key(args.out)
         folder = args.folder or backup_folder(data_dir, settings)
         if args.backup_command == "list":
-            return _list(folder)
+            return _list(folder, data_dir)
         return _check(args.backup, folder)
     except CounterError as exc:
         print(_("counter: {problem}").format(problem=f"{exc.message} {exc.hint}".strip()), file=sys.stderr)
@@ -109,7 +110,7 @@ def _now(args: argparse.Namespace, data_dir: Path, settings: Any) -> int:
     return 0 if run.ok else 1
 
 
-def _list(folder: Path) -> int:
+def _list(folder: Path, data_dir: Path) -> int:
     found = list_backups(folder)
     if not found:
         print(_("No backups in {folder}.").format(folder=folder))
@@ -126,6 +127,20 @@ def _list(folder: Path) -> int:
         )
     for path in unfinished(folder):
         print(_("UNFINISHED (no manifest; not a backup): {file}").format(file=path.name))
+    copies_folder = data_dir / PRE_MIGRATION_DIR
+    copies = pre_migration_copies(copies_folder)
+    if copies:
+        print(
+            _(
+                "Copies of the store taken before database upgrades, in {folder} (the next upgrade keeps the "
+                "newest {keep} of them and adds its own):"
+            ).format(folder=copies_folder, keep=KEEP_EARLIER_COPIES)
+        )
+        for path, old, new, stamp in copies:
+            taken = f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z"
+            # Translators: a database upgrade, from one version to another ("0018 -> 0019")
+            upgrade = _("upgrade {old} -> {new}").format(old=old, new=new)
+            print(f"{taken}  {path.stat().st_size / 1_000_000:8.1f} MB  {upgrade}  {path.name}")
     return 0
 
 

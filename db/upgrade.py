@@ -46,6 +46,11 @@ PRE_MIGRATION_DIR = Path("backups") / "pre-migration"
 VERSION_KEY = "counter_version"
 #: room left on the disk beyond the copy itself (the copy's journal, the store's WAL growing)
 SPARE_BYTES = 16 * 1024 * 1024
+#: copies taken before earlier upgrades that are kept when another is taken (the new one
+#: makes one more): on a store of 12 GB each is 12 GB, and a lane's disk must not fill up
+#: with them one upgrade after another
+KEEP_EARLIER_COPIES = 2
+_COPY_NAME = re.compile(r"^counter-(?P<old>[^-]+)-to-(?P<new>[^-]+)-(?P<stamp>\d{8}T\d{12}Z)\.sqlite3$")
 
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|None)", re.MULTILINE)
 
@@ -139,6 +144,7 @@ def backup_before_migration(path: Path, from_rev: str, to_rev: str, *, now: date
     said = {"old": from_rev, "new": to_rev, "folder": folder}
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        prune_copies(folder, keep=KEEP_EARLIER_COPIES)  # before the free space is measured
         need = _size(path) + SPARE_BYTES
         free = shutil.disk_usage(folder).free
         if free < need:
@@ -183,6 +189,31 @@ def backup_before_migration(path: Path, from_rev: str, to_rev: str, *, now: date
         ) from exc
     log.info("copied the store before its migration %s -> %s: %s", from_rev, to_rev, target)
     return target
+
+
+def pre_migration_copies(folder: Path) -> list[tuple[Path, str, str, str]]:
+    """The copies taken before upgrades in ``folder`` (``backups/pre-migration``), newest
+    first: (path, from revision, to revision, UTC stamp). Other files are not copies."""
+    found = []
+    for path in folder.glob("counter-*.sqlite3") if folder.is_dir() else ():
+        match = _COPY_NAME.match(path.name)
+        if match and path.is_file():
+            found.append((path, match["old"], match["new"], match["stamp"]))
+    return sorted(found, key=lambda copy: copy[3], reverse=True)
+
+
+def prune_copies(folder: Path, *, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` newest copies in ``folder``; the removed ones (logged)."""
+    removed = []
+    for path, old, new, _stamp in pre_migration_copies(folder)[keep:]:
+        try:
+            path.unlink()
+        except OSError as exc:  # kept: a copy that cannot be removed never stops an upgrade
+            log.warning("could not remove the old pre-migration copy %s: %s", path, exc)
+            continue
+        log.info("removed the copy taken before the upgrade %s -> %s: %s", old, new, path)
+        removed.append(path)
+    return removed
 
 
 def _copy(source: Path, target: Path) -> list[str]:
