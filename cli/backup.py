@@ -23,6 +23,7 @@ from typing import Any
 
 from app.backups import back_up, backup_folder
 from app.config import load_settings
+from app.instance_lock import holding
 from counter.errors import CounterError
 from counter.i18n import _, pgettext
 from db.backup import BackupError, list_backups, load_backup, unfinished, verify_backup
@@ -72,14 +73,16 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             if args.from_hq:
                 from cli.restore_hq import run_from_hq
 
-                return run_from_hq(args, data_dir)
+                with holding(data_dir, doing="restore"):  # never under a running Counter (app/instance_lock.py)
+                    return run_from_hq(args, data_dir)
             if args.code or args.new_chain or args.store_settings:
                 print(
                     _("counter restore: --code, --new-chain and --store-settings go with --from-hq URL."),
                     file=sys.stderr,
                 )
                 return 2
-            return _restore(args, data_dir)
+            with holding(data_dir, doing="restore"):
+                return _restore(args, data_dir)
         settings = load_settings(data_dir)
         if args.backup_command == "now":
             return _now(args, data_dir, settings)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QP
 
 from app.context import AppContext, build_context, connect_sync
 from app.events import ReturnCommitted, SaleCommitted, VoidCommitted
+from app.instance_lock import take as take_instance_lock
 from counter.dates import show_time
 from counter.errors import CounterError, StoreError
 from counter.i18n import _
@@ -390,6 +391,19 @@ def run_app(data_dir: Path, *, printer: str | None = None, demo: bool = True, ma
     assert isinstance(app, QApplication)
     app.setApplicationName("Counter")
     load_style(app)
+    try:  # one Counter at a time on a store (app/instance_lock.py); the lock goes with this process
+        lock = take_instance_lock(data_dir)
+    except CounterError as exc:
+        print(f"counter: {exc.message} {exc.hint}".strip(), file=sys.stderr, flush=True)
+        QMessageBox.critical(QWidget(), _("Counter cannot start"), f"{exc.message}\n\n{exc.hint}")
+        return 1
+    try:
+        return _run_locked(app, data_dir, printer=printer, demo=demo, manager=manager)
+    finally:
+        lock.release()
+
+
+def _run_locked(app: QApplication, data_dir: Path, *, printer: str | None, demo: bool, manager: bool) -> int:
     try:
         if demo and not (data_dir / "counter.sqlite3").exists():
             print(
