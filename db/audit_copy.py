@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from counter.errors import StoreError
+from counter.i18n import N_, _
 from db.engine import DB_FILENAME, script_head
-from db.upgrade import script_revisions
+from db.upgrade import SPARE_BYTES, script_revisions
 
 
 def revision_of(path: Path) -> list[str] | None:
@@ -56,17 +58,57 @@ def audit_folder(data_dir: Path) -> Iterator[tuple[Path, str | None]]:
     if revision is None:
         yield data_dir, None
         return
+    room = Path(tempfile.gettempdir())
+    # the copy, and the upgrade's own copy of it (db/upgrade.py), side by side
+    need = 2 * sum(_size(Path(f"{path}{end}")) for end in ("", "-wal")) + SPARE_BYTES
+    free = shutil.disk_usage(room).free
+    if free < need:
+        raise StoreError(
+            _(
+                "The store is at database version {revision}, older than this Counter's, so it is checked on an "
+                "upgraded copy; the temporary folder {folder} has {free} free and the copy needs {need}."
+            ).format(revision=revision, folder=room, free=_mb(free), need=_mb(need)),
+            _(HINT),
+        )
     folder = Path(tempfile.mkdtemp(prefix="counter-audit-"))  # mode 0700: the copy is the owner's only
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            target = sqlite3.connect(folder / DB_FILENAME)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-        finally:
-            source.close()
+            _copy(path, folder / DB_FILENAME)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                _("The store could not be copied to {folder} to be checked ({error}).").format(folder=room, error=exc),
+                _(HINT),
+            ) from exc
         yield folder, revision
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: what to do when the copy cannot be made
+HINT = N_(
+    "Nothing was changed. Free space in that folder, or set TMPDIR to a folder on a disk with room, "
+    "then run the command again."
+)
+
+
+def _copy(source: Path, target: Path) -> None:
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dest = sqlite3.connect(target)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        src.close()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"

@@ -21,6 +21,8 @@ from db.audit_copy import behind, revision_of
 from db.engine import DB_FILENAME, script_head
 from db.keys import load_secret
 from db.upgrade import PRE_MIGRATION_DIR
+from tests.db.test_backup import run_cli
+from tests.db.test_backup_restore import tiny_drive  # noqa: F401 - a fixture
 from tests.db.upgrade_support import migrate
 from tests.trust.test_derived_tables import behind_the_back
 
@@ -101,3 +103,15 @@ def test_diagnose_reads_an_older_store_without_upgrading_it(store_dir: Path, tmp
     assert "could not be opened" not in verified and verified.strip()
     assert revision_of(path) == older
     assert _files(store_dir) == before
+
+
+def test_no_room_for_the_copy_is_said_in_words_and_nothing_is_changed(store_dir: Path, tiny_drive: Path) -> None:  # noqa: F811 - the fixture
+    """A temporary folder too small for the copy (a real 64 KiB file system as TMPDIR)."""
+    path = _older_store(store_dir)
+    before = _files(store_dir)
+    done = run_cli("journal", "verify", "--data-dir", str(store_dir), env={"TMPDIR": str(tiny_drive)})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"the temporary folder {tiny_drive} has" in done.stderr and "the copy needs" in done.stderr
+    assert "set TMPDIR to a folder on a disk with room" in done.stderr
+    assert _files(store_dir) == before and behind(path) == revision_of(path)[0]
+    assert list(tiny_drive.iterdir()) == []
