@@ -56,6 +56,9 @@ class Settings:
     wedge_min_length: int = 4
     #: Optional prefix programmed into the wedge scanner (e.g. "]"); empty for none.
     wedge_prefix: str = ""
+    #: Optional suffix programmed into the wedge scanner, sent between the code and its Enter
+    #: (e.g. "#"): it marks a burst as a scan and is stripped from the code; empty for none.
+    wedge_suffix: str = ""
     #: Customer line display (2 rows of 20): ``serial:///dev/ttyUSB1?baudrate=9600``,
     #: ``sim://display`` (simulated), or ``none``.
     display: str = "sim://display"

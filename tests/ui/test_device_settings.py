@@ -102,6 +102,18 @@ def test_a_wedge_scan_shows_in_the_window(open_window) -> None:  # type: ignore[
     dialog.close()
 
 
+def test_a_scanners_suffix_set_in_counter_toml_marks_its_scans_and_is_stripped(store_dir, open_window) -> None:  # type: ignore[no-untyped-def]
+    (store_dir / "counter.toml").write_text('wedge_suffix = "#"  # programmed into the scanner\n', encoding="utf-8")
+    ctx, window = open_window(wedge=True)
+    assert ctx.settings.wedge_suffix == "#" and not ctx.settings.problems
+    assert window.devices.wedge.config.suffix == "#"
+    dialog = settings_dialog(window)
+    dialog.show()
+    type_timed(dialog.urls["display"], "4006381333931#", 10, Clock())
+    assert "“4006381333931”" in dialog.notes["scanner"].text()  # the code, without the suffix
+    dialog.close()
+
+
 def test_save_writes_counter_toml_keeps_what_was_there_and_applies_at_once(open_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     ctx, window = open_window()
     path = ctx.data_dir / "counter.toml"

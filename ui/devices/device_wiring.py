@@ -60,7 +60,7 @@ class DeviceUi(QObject):
         self.drawers = DrawerControl(self.ctx, devices, current_user)
         self.display = CustomerDisplay(self.ctx, devices)
         s = self.ctx.settings
-        self.wedge = WedgeFilter(wedge_config(s.wedge_max_gap_ms, s.wedge_min_length, s.wedge_prefix), self._wedge_scan)
+        self.wedge = WedgeFilter(wedge_config(s), self._wedge_scan)
         self.wedge.enabled = s.wedge
         app = QApplication.instance()
         if app is not None:
@@ -230,7 +230,7 @@ class DeviceUi(QObject):
         label.style().polish(label)
 
     def _applied(self, settings: Settings) -> None:
-        config = wedge_config(settings.wedge_max_gap_ms, settings.wedge_min_length, settings.wedge_prefix)
+        config = wedge_config(settings)
         self.wedge.configure(config, enabled=settings.wedge)
         self.refresh_states()
         self.display.welcome()

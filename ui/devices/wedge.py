@@ -43,6 +43,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
+from app.config import Settings
 from counter.people.users import MAX_PIN_LENGTH
 from devices.barcodes import DEFAULT_RULES, EmbeddedRule, ScanData, decode_scan
 from devices.scanner import WedgeConfig, WedgeDecoder, WedgeKind, WedgeResult, monotonic_ms
@@ -291,8 +292,14 @@ def scan_start() -> QWidget | None:
     return QApplication.focusWidget()
 
 
-def wedge_config(max_gap_ms: int, min_length: int, prefix: str) -> WedgeConfig:
-    return WedgeConfig(max_gap_ms=float(max_gap_ms), min_length=min_length, prefix=prefix)
+def wedge_config(settings: Settings) -> WedgeConfig:
+    """The wedge filter's rule from counter.toml's ``wedge_*`` settings."""
+    return WedgeConfig(
+        max_gap_ms=float(settings.wedge_max_gap_ms),
+        min_length=settings.wedge_min_length,
+        prefix=settings.wedge_prefix,
+        suffix=settings.wedge_suffix,
+    )
 
 
 __all__ = ["PIN_ENTRY", "WedgeFilter", "route_scan", "scan_start", "takes_pin", "wedge_config"]
