@@ -22,7 +22,7 @@ from db.queries import journal_entries
 from devices.escpos.encoder import PrinterProfile
 from tests.ui.test_sale_payment_presenter import ScriptedView, item, jobs
 from ui.devices.printing import PrintBridge
-from ui.sales.sale_payment import PRINTING, CardTaken, CashGiven, SalePayment
+from ui.sales.sale_payment import PRINTING_VOID, CardTaken, CashGiven, SalePayment
 from ui.sales.sale_void import SaleVoid
 
 
@@ -117,7 +117,7 @@ def test_a_cashiers_void_asks_what_goes_back_then_a_supervisor_and_gives_the_cas
     (event,) = published
     number = event.record.void_number
     assert said(view, "Sale voided") == (
-        f"Sale voided ({number}). Give the customer $5.00 cash from the drawer. {PRINTING}",
+        f"Sale voided ({number}). Give the customer $5.00 cash from the drawer. {PRINTING_VOID}",
         "ok",
     )
     assert jobs(ctx, number) == [(0, "failed")]  # the slip was due and carried out (no printer here)

@@ -36,6 +36,7 @@ from ui.devices.printing import PrintBridge
 from ui.ops import describe, said_after, said_before
 
 PRINTING = N_("Printing the receipt…")  # shown as _(PRINTING): the message ends with it until it prints
+PRINTING_VOID = N_("Printing the void slip…")  # a void's (ui/sales/sale_void.py), the same way
 
 
 #: what a payment key asked the person (CashGiven, CardTaken, VoucherTaken)
@@ -332,3 +333,5 @@ class SalePayment:
             self.view.say(f"{current}\n{failed.format(receipt=reference, problem=error)}", "error")
         elif current.endswith(_(PRINTING)):
             self.view.say(current.replace(_(PRINTING), _("Receipt printed.")), "ok")
+        elif current.endswith(_(PRINTING_VOID)):
+            self.view.say(current.replace(_(PRINTING_VOID), _("Void slip printed.")), "ok")

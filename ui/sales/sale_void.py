@@ -37,7 +37,7 @@ from counter.sales.voids import (
     what_to_do,
 )
 from ui.ops import said_after, said_before
-from ui.sales.sale_payment import PRINTING
+from ui.sales.sale_payment import PRINTING_VOID
 
 
 class VoidView(Protocol):
@@ -109,7 +109,7 @@ class SaleVoid:
         v.reset_sale()
         steps = " ".join([*on_card, what_to_do(record, self._money, cards_done=bool(on_card))]).strip()
         voided_number = _("Sale voided ({number}).").format(number=record.void_number)
-        v.say(f"{voided_number} {steps} {_(PRINTING)}", "ok")
+        v.say(f"{voided_number} {steps} {_(PRINTING_VOID)}", "ok")
         # After the commit: the void slip it made due, the drawer for the cash given back.
         self.ctx.after_commit.publish(VoidCommitted(record, self.tell, self.warn))
         self.restore_interrupted()
@@ -149,7 +149,7 @@ class SaleVoid:
     def tell(self, text: str, kind: str) -> None:
         current = self.view.message_text()
         if kind == "error":
-            current = current.replace(f" {_(PRINTING)}", "")
+            current = current.replace(f" {_(PRINTING_VOID)}", "")
         self.view.say(said_after(current, text), kind)
 
     def warn(self, text: str, kind: str) -> None:
