@@ -37,6 +37,22 @@ def revision_of(path: Path) -> list[str] | None:
         conn.close()
 
 
+def _is_foreign(path: Path) -> bool:
+    """A readable SQLite file with tables but no ``alembic_version``: opening it would write
+    Counter's whole schema into someone else's database."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:  # damaged or not SQLite: opening it says so
+        return False
+    finally:
+        conn.close()
+    return bool(names) and "alembic_version" not in names
+
+
 def behind(path: Path) -> str | None:
     """The store's revision when it is older than this Counter's head (so opening it would
     upgrade it); None when it is at the head, newer, unknown or unreadable."""
@@ -54,6 +70,11 @@ def audit_folder(data_dir: Path) -> Iterator[tuple[Path, str | None]]:
     this Counter, a temporary folder holding a copy of it (removed afterwards). Yields the
     folder and the store's own revision when it is a copy (else None)."""
     path = data_dir / DB_FILENAME
+    if path.exists() and _is_foreign(path):
+        raise StoreError(
+            _("{path} is an SQLite file but not a Counter store (it has no database version).").format(path=path),
+            _("Nothing was changed. Give the folder of a Counter store with --data-dir."),
+        )
     revision = behind(path) if path.exists() else None
     if revision is None:
         yield data_dir, None

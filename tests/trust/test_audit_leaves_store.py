@@ -115,3 +115,18 @@ def test_no_room_for_the_copy_is_said_in_words_and_nothing_is_changed(store_dir:
     assert "set TMPDIR to a folder on a disk with room" in done.stderr
     assert _files(store_dir) == before and behind(path) == revision_of(path)[0]
     assert list(tiny_drive.iterdir()) == []
+
+
+def test_an_sqlite_file_that_is_not_a_counter_store_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    folder = tmp_path / "someone-elses"
+    folder.mkdir()
+    with sqlite3.connect(folder / DB_FILENAME) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    before = hashlib.sha256((folder / DB_FILENAME).read_bytes()).hexdigest()
+    done = run_cli("journal", "verify", "--data-dir", str(folder))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "is an SQLite file but not a Counter store" in done.stderr and "Nothing was changed" in done.stderr
+    assert hashlib.sha256((folder / DB_FILENAME).read_bytes()).hexdigest() == before
+    with sqlite3.connect(folder / DB_FILENAME) as conn:
+        assert {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {"invoices"}
