@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,14 +146,14 @@ def backup_before_migration(path: Path, from_rev: str, to_rev: str, *, now: date
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         prune_copies(folder, keep=KEEP_EARLIER_COPIES)  # before the free space is measured
-        need = _size(path) + SPARE_BYTES
+        need = store_size(path) + SPARE_BYTES
         free = shutil.disk_usage(folder).free
         if free < need:
             raise StoreError(
                 _(
                     "Counter must upgrade this store's database from version {old} to {new}, and first copies it "
                     "to {folder}; that disk has {free} free and the copy needs {need}."
-                ).format(**said, free=_mb(free), need=_mb(need)),
+                ).format(**said, free=size_text(free), need=size_text(need)),
                 _("Nothing was changed. Free some space on that disk, then start Counter again."),
             )
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -216,31 +217,40 @@ def prune_copies(folder: Path, *, keep: int) -> list[Path]:
     return removed
 
 
-def _copy(source: Path, target: Path) -> list[str]:
-    """SQLite's online backup of ``source`` into ``target``; the copy's integrity check
-    (["ok"] -> [])."""
+@contextlib.contextmanager
+def online_copy(source: Path, target: Path) -> Iterator[sqlite3.Connection]:
+    """SQLite's online backup of the store ``source`` (read only, WAL included, while it may
+    be open) into ``target``; yields the copy's connection, closed afterwards."""
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
         dest = sqlite3.connect(target)
         try:
             src.backup(dest)
-            dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-            rows = [str(r[0]) for r in dest.execute("PRAGMA integrity_check").fetchall()]
+            yield dest
         finally:
             dest.close()
     finally:
         src.close()
+
+
+def _copy(source: Path, target: Path) -> list[str]:
+    """SQLite's online backup of ``source`` into ``target``; the copy's integrity check
+    (["ok"] -> [])."""
+    with online_copy(source, target) as dest:
+        dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+        rows = [str(r[0]) for r in dest.execute("PRAGMA integrity_check").fetchall()]
     with open(target, "rb+") as handle:
         os.fsync(handle.fileno())
     return [] if rows == ["ok"] else rows
 
 
-def _size(path: Path) -> int:
+def store_size(path: Path) -> int:
+    """The store file's size with its WAL's."""
     wal = path.with_name(path.name + "-wal")
     return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
-def _mb(n: int) -> str:
+def size_text(n: int) -> str:
     if n >= 1_048_576:
         return _("{megabytes} MB").format(megabytes=f"{n / 1_048_576:,.0f}")
     return _("{kilobytes} KB").format(kilobytes=f"{n / 1024:,.0f}")
